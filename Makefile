@@ -1,0 +1,43 @@
+# One place for the commands people and CI run.
+PY ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEVSTAMP := $(VENV)/.installed-dev
+
+.PHONY: demo test lint unit bench clean docs
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(DEVSTAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@ $(STAMP)
+
+## make demo: set up and build the demo company's store in ./centric-demo
+demo: $(STAMP)
+	$(BIN)/centric demo --dir centric-demo
+
+## make test: set up with the dev extras, lint, then run the tests
+test: $(DEVSTAMP) lint unit
+
+lint: $(DEVSTAMP)
+	$(BIN)/ruff check src tests benchmarks
+
+unit: $(DEVSTAMP)
+	$(BIN)/python -m pytest -q
+
+## regenerate docs/data-model.md from the code
+docs: $(STAMP)
+	$(BIN)/centric schema --markdown > docs/data-model.md
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/ingest.py
+
+clean:
+	rm -rf $(VENV) centric-demo

@@ -1,0 +1,291 @@
+"""Loading one source into one table, all or nothing.
+
+read (readers) → recognise columns (columns) → parse and validate in SQL (transform) → drop rows
+already stored → resolve customers (identity) → insert; every rejected row goes to ``rejected_rows``
+with its reason. Everything after reading happens in one transaction: a failure or a kill half-way
+leaves nothing of the source in the store. Re-loading the same content stores nothing new.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import faults, schema, settings
+from ..errors import IngestError
+from ..store import Store
+from . import identity, transform
+from .columns import Mapping, check_required, known_names, match_columns, targets
+from .readers import STAGE, Staged, _q, read_source
+
+log = logging.getLogger("centric.ingest")
+
+VALID = "_centric_valid"
+
+
+@dataclass
+class IngestResult:
+    """What happened to one source."""
+
+    table: str
+    source: str
+    run_id: int | None
+    rows_read: int
+    rows_stored: int
+    rows_rejected: int
+    rows_duplicate: int
+    status: str = "stored"
+    format: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    customers_created: int = 0
+    customers_merged: int = 0
+    columns: dict[str, str] = field(default_factory=dict)
+    ignored_columns: list[str] = field(default_factory=list)
+    top_reasons: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """False when rows were read but none could be stored (and none was already there)."""
+        return not (self.rows_stored == 0 and self.rows_duplicate == 0)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _options(mapping: Mapping, overrides: dict[str, str | None]) -> dict[str, str]:
+    names = ("day_first", "timezone", "default_country", "currency")
+    return {n: settings.get(n, overrides.get(n) or mapping.settings.get(n)) for n in names}
+
+
+def ingest_source(store: Store, table_name: str, source: Any, mapping: Mapping | None = None,
+                  values: dict[str, str] | None = None, name: str | None = None, sheet: str | None = None,
+                  **overrides: str | None) -> IngestResult:
+    if table_name not in schema.TABLES or not schema.TABLES[table_name].ingestable:
+        loadable = [t.name for t in schema.TABLES.values() if t.ingestable]
+        raise IngestError(f"cannot load into {table_name!r}; tables that take files: {', '.join(loadable)}")
+    table = schema.TABLES[table_name]
+    mapping = mapping or Mapping()
+    consts = {**mapping.values, **(values or {})}
+    opts = _options(mapping, overrides)
+    con = store.con
+    transform.register_functions(con)
+    staged = read_source(con, source, known_names(table), name=name, sheet=sheet)
+    label = staged.source
+
+    prev = con.execute(
+        "SELECT run_id FROM ingest_runs WHERE table_name = ? AND content_hash = ? AND status = 'stored' "
+        "ORDER BY run_id LIMIT 1", [table_name, staged.content_hash],
+    ).fetchall()
+    prev = prev[0] if prev else None
+    if prev:
+        with store.transaction():
+            run_id = _record_run(con, table_name, staged, "duplicate_file", 0, 0, staged.rows_read, _now())
+        return IngestResult(table_name, label, run_id, staged.rows_read, 0, 0, staged.rows_read,
+                            status=f"already loaded in run {prev[0]}", format=staged.format,
+                            encoding=staged.encoding, delimiter=staged.delimiter)
+
+    if staged.rows_read == 0:
+        raise IngestError(f"{label}: the file has a header but no rows")
+    match = match_columns(table, staged.columns, mapping, label)
+    unknown_consts = set(consts) - set(match_targets(table))
+    if unknown_consts:
+        raise IngestError(f"values given for unknown columns of {table_name}: {', '.join(sorted(unknown_consts))}")
+    check_required(table, match, mapping.__class__(values=consts), staged.columns, label)
+    defaults = {"currency": opts["currency"], "brand": "ours"}
+    plans = []
+    for col_name, col in match_targets(table).items():
+        if col_name in match.assigned:
+            raw = _q(match.assigned[col_name])
+            if col_name in defaults and col_name not in consts:
+                raw = f"coalesce(nullif(trim({raw}), ''), {transform._lit(defaults[col_name])})"
+            plans.append(transform.ColumnPlan(col_name, col, raw, match.assigned[col_name]))
+        elif col_name in consts:
+            plans.append(transform.ColumnPlan(col_name, col, transform._lit(consts[col_name]),
+                                              f"{col_name} (given value)"))
+        elif col_name in defaults and col_name in table.column_names:
+            plans.append(transform.ColumnPlan(col_name, col, transform._lit(defaults[col_name]),
+                                              f"{col_name} (default)"))
+    transform.build_typed(con, table, plans, opts)
+    now = _now()
+    with store.transaction():
+        result = _store_rows(store, table, staged, plans, now)
+        faults.checkpoint("ingest.before_commit")
+    result.columns = dict(match.assigned)
+    result.ignored_columns = match.ignored
+    _cleanup(con)
+    log.info("%s -> %s: read %d, stored %d, rejected %d, duplicate %d", label, table_name, result.rows_read,
+             result.rows_stored, result.rows_rejected, result.rows_duplicate)
+    return result
+
+
+def match_targets(table: schema.Table) -> dict[str, schema.Column]:
+    return targets(table)
+
+
+def _record_run(con, table_name: str, staged: Staged, status: str, stored: int, rejected: int, dup: int,
+                started: dt.datetime) -> int:
+    run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchall()[0][0]
+    con.execute(
+        "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [run_id, table_name, staged.source, staged.content_hash, staged.format, staged.encoding,
+         staged.delimiter, status, staged.rows_read, stored, rejected, dup, started, _now()],
+    )
+    return run_id
+
+
+def _store_rows(store: Store, table: schema.Table, staged: Staged, plans: list[transform.ColumnPlan],
+                now: dt.datetime) -> IngestResult:
+    con = store.con
+    run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchall()[0][0]
+    present = [p.name for p in plans]
+    ids = [k for k in schema.IDENTITY_INPUTS if k in present]
+    data_cols = [p.name for p in plans if p.name not in schema.IDENTITY_INPUTS]
+    hash_parts = ", ".join(f"coalesce(CAST({_q(c)} AS VARCHAR), '\x01')" for c in present) or "''"
+    key = table.key if table.key and table.key != "customer_id" else None
+    key_expr = (f"coalesce({_q(key)}, 'h' || left(__hash, 16))" if key in present
+                else "'h' || left(__hash, 16)") if key else "NULL"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _centric_hashed AS
+            SELECT *, md5(concat_ws('|', {hash_parts})) AS __hash FROM {transform.TYPED}
+            WHERE __row NOT IN (SELECT __row FROM {transform.ERRORS})"""
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _centric_keyed AS SELECT *, {key_expr} AS __key "
+                "FROM _centric_hashed")
+    conflicts: list[tuple] = []
+    if key:
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE _centric_ranked AS
+               SELECT *, row_number() OVER w AS __rn, first_value(__hash) OVER w AS __first_hash,
+                      first_value(__row) OVER w AS __first_row
+               FROM _centric_keyed WINDOW w AS (PARTITION BY __key ORDER BY __row)"""
+        )
+        label = next((p.label for p in plans if p.name == key), key)
+        conflicts = con.execute(
+            f"""SELECT __row, ?, __key, 'the {key} ' || __key || ' is used again (first on row '
+                       || __first_row || ') with different values'
+                FROM _centric_ranked WHERE __rn > 1 AND __hash <> __first_hash ORDER BY __row""",
+            [label],
+        ).fetchall()
+        in_file_dups = con.execute(
+            "SELECT count(*) FROM _centric_ranked WHERE __rn > 1 AND __hash = __first_hash").fetchall()[0][0]
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {VALID} AS SELECT * FROM _centric_ranked r WHERE __rn = 1
+                AND NOT EXISTS (SELECT 1 FROM {table.name} t WHERE t.{_q(key)} = r.__key)"""
+        )
+        store_dups = con.execute("SELECT count(*) FROM _centric_ranked WHERE __rn = 1").fetchall()[0][0] - \
+            con.execute(f"SELECT count(*) FROM {VALID}").fetchall()[0][0]
+        duplicates = in_file_dups + store_dups
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {VALID} AS SELECT * FROM _centric_keyed")
+        duplicates = 0
+
+    merges: list[identity.Merge] = []
+    created = 0
+    if ids:
+        may_create = "true"
+        if table.name == "feedback" and "brand" in present:
+            may_create = "lower(coalesce(brand, 'ours')) = 'ours'"
+        if table.name == "customers":
+            duplicates = _unchanged_customers(con, ids, data_cols)
+        merges, created = identity.resolve(con, VALID, ids, may_create, run_id, staged.source, now)
+    # write
+    if table.name == "customers":
+        stored = _write_customers(con, data_cols, now) - duplicates
+    else:
+        cols = [c for c in table.column_names if c in data_cols or c == "customer_id" or c == key]
+        select = []
+        for c in cols:
+            if c == key:
+                select.append("v.__key")
+            elif c == "customer_id":
+                select.append("r.customer_id" if ids else "NULL")
+            else:
+                select.append(f"v.{_q(c)}")
+        join = f"LEFT JOIN {identity.RESOLVED} r USING (__row)" if ids else ""
+        where = "WHERE r.customer_id IS NOT NULL" if ids and table.customer_ref == "required" else ""
+        con.execute(f"INSERT INTO {table.name} ({', '.join(map(_q, cols))}) "
+                    f"SELECT {', '.join(select)} FROM {VALID} v {join} {where} ORDER BY v.__row")
+        stored = con.execute(f"SELECT count(*) FROM {VALID} v {join} {where}").fetchall()[0][0]
+    faults.checkpoint("ingest.after_insert")
+
+    # rejected rows: reader problems, value problems, key conflicts
+    record_cols = ", ".join(f"{transform._lit(c)}, {_q(c)}" for c in staged.columns)
+    con.execute(
+        f"""INSERT INTO rejected_rows
+            SELECT ?, ?, ?, e.__row, e.column_name, e.value, e.reason, CAST(json_object({record_cols}) AS VARCHAR)
+            FROM {transform.ERRORS} e JOIN {STAGE} s USING (__row) ORDER BY e.__row""",
+        [run_id, table.name, staged.source],
+    )
+    extra = [(run_id, table.name, staged.source, r.row, r.column, r.value, r.reason, r.record)
+             for r in staged.rejects]
+    for row, column, value, reason in conflicts:
+        rec = con.execute(f"SELECT CAST(json_object({record_cols}) AS VARCHAR) FROM {STAGE} WHERE __row = ?",
+                          [row]).fetchall()[0][0]
+        extra.append((run_id, table.name, staged.source, row, column, value, reason, rec))
+    if extra:
+        con.executemany("INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?)", extra)
+    rejected = con.execute(f"SELECT count(DISTINCT __row) FROM {transform.ERRORS}").fetchall()[0][0]
+    rejected += len(staged.rejects) + len(conflicts)
+    top = con.execute(
+        "SELECT reason_kind, count(*) FROM (SELECT regexp_replace(reason, '''[^'']*''', '…', 'g') AS reason_kind "
+        "FROM rejected_rows WHERE run_id = ?) GROUP BY 1 ORDER BY 2 DESC LIMIT 5", [run_id]).fetchall()
+    _record_run(con, table.name, staged, "stored", stored, rejected, duplicates, now)
+    return IngestResult(
+        table.name, staged.source, run_id, staged.rows_read, stored, rejected, duplicates,
+        format=staged.format, encoding=staged.encoding, delimiter=staged.delimiter,
+        customers_created=created, customers_merged=len(merges), top_reasons=[(r, n) for r, n in top],
+    )
+
+
+def _unchanged_customers(con, ids: list[str], attrs: list[str]) -> int:
+    """Customer rows that would change nothing: every identity known, all of one customer, and every
+    given attribute equal to what is stored."""
+    known = " AND ".join(
+        f"(v.{_q(k)} IS NULL OR EXISTS (SELECT 1 FROM identities x WHERE x.kind = '{k}' AND x.value = v.{_q(k)}))"
+        for k in ids
+    )
+    owner = " OR ".join(f"(x.kind = '{k}' AND x.value = v.{_q(k)})" for k in ids)
+    same = " AND ".join(f"(v.{_q(a)} IS NULL OR v.{_q(a)} IS NOT DISTINCT FROM c.{_q(a)})" for a in attrs) or "true"
+    return con.execute(
+        f"""SELECT count(*) FROM {VALID} v WHERE {known}
+            AND (SELECT count(DISTINCT x.customer_id) FROM identities x WHERE {owner}) = 1
+            AND EXISTS (SELECT 1 FROM customers c WHERE {same} AND c.customer_id =
+                        (SELECT any_value(x.customer_id) FROM identities x WHERE {owner}))"""
+    ).fetchall()[0][0]
+
+
+def _write_customers(con, attrs: list[str], now: dt.datetime) -> int:
+    """Apply the customers file's attributes (the last row per customer wins) and count its rows."""
+    if attrs:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _centric_attrs AS
+                SELECT r.customer_id, {', '.join(f'arg_max(v.{_q(a)}, v.__row) FILTER (WHERE v.{_q(a)} IS NOT NULL) AS {_q(a)}' for a in attrs)}
+                FROM {VALID} v JOIN {identity.RESOLVED} r USING (__row) GROUP BY r.customer_id"""
+        )
+        sets = ", ".join(f"{_q(a)} = coalesce(a.{_q(a)}, customers.{_q(a)})" for a in attrs)
+        con.execute(f"UPDATE customers SET {sets}, updated_at = ? FROM _centric_attrs a "
+                    "WHERE customers.customer_id = a.customer_id", [now])
+    return con.execute(f"SELECT count(*) FROM {VALID} v JOIN {identity.RESOLVED} r USING (__row)").fetchall()[0][0]
+
+
+def _cleanup(con) -> None:
+    for t in (STAGE, transform.TYPED, transform.ERRORS, "_centric_hashed", "_centric_keyed", "_centric_ranked",
+              VALID, identity.IDS, identity.RESOLVED, "_centric_known", "_centric_identmap", "_centric_remap",
+              "_centric_attrs"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+
+
+def rejected_summary(store: Store, run_id: int, limit: int = 10) -> list[dict[str, Any]]:
+    rows = store.con.execute(
+        "SELECT row_number, column_name, value, reason FROM rejected_rows WHERE run_id = ? "
+        "ORDER BY row_number LIMIT ?", [run_id, limit]).fetchall()
+    return [dict(zip(("row", "column", "value", "reason"), r, strict=True)) for r in rows]
+
+
+def dumps(result: IngestResult) -> str:
+    return json.dumps(result.__dict__, ensure_ascii=False, default=str)

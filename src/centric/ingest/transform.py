@@ -1,0 +1,337 @@
+"""From text columns to typed, validated rows — in SQL, inside DuckDB, so that a million rows never
+pass through Python one by one.
+
+``build_typed`` turns the staging table into ``_centric_typed`` (one typed column per centric column,
+plus the raw text beside it) and ``_centric_errors`` (one row per problem: row, column, value,
+reason). European conventions are understood: ``1 234,56``, ``1.234,56``, ``1,234.56``, currency
+symbols; dates such as ``2025-12-31``, ``31.12.2025``, ``31/12/2025`` and ``12/31/2025`` (decided
+per column, see the ``day_first`` setting), with or without a time and an offset; everything is
+stored in UTC.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import duckdb
+
+from .. import schema
+from .readers import STAGE, _q
+
+TYPED = "_centric_typed"
+ERRORS = "_centric_errors"
+
+_CURRENCY_WORDS = r"(?i)(pln|zł|zl|eur|usd|gbp|chf|rub|uah|руб\.?|грн\.?|€|\$|£|₽|₴)"
+
+MACROS = [
+    rf"""CREATE OR REPLACE TEMP MACRO centric_num_clean(s) AS
+        regexp_replace(regexp_replace(trim(s), '{_CURRENCY_WORDS}', '', 'g'), '[\s\x{{00A0}}\x{{202F}}'']', '', 'g')""",
+    r"""CREATE OR REPLACE TEMP MACRO centric_num_c(c, comma_dec) AS (CASE
+        WHEN regexp_full_match(c, '[+-]?[0-9]+(\.[0-9]+)?[eE][+-]?[0-9]+') THEN TRY_CAST(c AS DOUBLE)
+        WHEN NOT regexp_full_match(c, '[+-]?[0-9][0-9.,]*|[+-]?[.,][0-9]+') THEN NULL
+        WHEN contains(c, ',') AND contains(c, '.') THEN CASE
+            WHEN strpos(reverse(c), ',') < strpos(reverse(c), '.') THEN CASE
+                WHEN regexp_full_match(c, '[+-]?[0-9]{1,3}(\.[0-9]{3})+,[0-9]+')
+                THEN TRY_CAST(replace(replace(c, '.', ''), ',', '.') AS DOUBLE) END
+            ELSE CASE
+                WHEN regexp_full_match(c, '[+-]?[0-9]{1,3}(,[0-9]{3})+\.[0-9]+')
+                THEN TRY_CAST(replace(c, ',', '') AS DOUBLE) END
+            END
+        WHEN contains(c, ',') THEN CASE
+            WHEN regexp_full_match(c, '[+-]?[0-9]{1,3}(,[0-9]{3}){2,}') THEN TRY_CAST(replace(c, ',', '') AS DOUBLE)
+            WHEN regexp_full_match(c, '[+-]?[0-9]{1,3},[0-9]{3}') AND NOT comma_dec
+                THEN TRY_CAST(replace(c, ',', '') AS DOUBLE)
+            WHEN regexp_full_match(c, '[+-]?[0-9]*,[0-9]+') THEN TRY_CAST(replace(c, ',', '.') AS DOUBLE)
+            END
+        WHEN contains(c, '.') THEN CASE
+            WHEN regexp_full_match(c, '[+-]?[0-9]{1,3}(\.[0-9]{3}){2,}') THEN TRY_CAST(replace(c, '.', '') AS DOUBLE)
+            WHEN regexp_full_match(c, '[+-]?[0-9]{1,3}\.[0-9]{3}') AND comma_dec
+                THEN TRY_CAST(replace(c, '.', '') AS DOUBLE)
+            WHEN regexp_full_match(c, '[+-]?[0-9]*\.[0-9]+') THEN TRY_CAST(c AS DOUBLE)
+            END
+        ELSE TRY_CAST(c AS DOUBLE) END)""",
+    "CREATE OR REPLACE TEMP MACRO centric_num(s, comma_dec) AS centric_num_c(centric_num_clean(s), comma_dec)",
+    r"""CREATE OR REPLACE TEMP MACRO centric_ts_norm(s) AS
+        regexp_replace(regexp_replace(regexp_replace(regexp_replace(trim(s),
+            '^([0-9]{4}-[0-9]{2}-[0-9]{2})T', '\1 '),
+            '\s*(Z|UTC|GMT)$', '+00:00', 'i'),
+            '([0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)\s*([+-][0-9]{2})$', '\1\4:00'),
+            '([0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)\s+([+-][0-9]{2}:?[0-9]{2})$', '\1\4')""",
+]
+
+_AWARE = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?[+-][0-9]{2}:?[0-9]{2}$"
+_TIMES = ["", " %H:%M", " %H:%M:%S", " %H:%M:%S.%f"]
+
+
+def _date_formats(day_first: bool) -> list[str]:
+    slash = "%d/%m/%Y" if day_first else "%m/%d/%Y"
+    slash2 = "%d/%m/%y" if day_first else "%m/%d/%y"
+    return ["%Y-%m-%d", "%d.%m.%Y", slash, "%d-%m-%Y", "%Y/%m/%d", "%Y.%m.%d", "%d.%m.%y", slash2]
+
+
+def _fmt_list(day_first: bool, aware: bool) -> str:
+    fmts = [d + t + ("%z" if aware else "") for d in _date_formats(day_first) for t in _TIMES if t or not aware]
+    return "[" + ", ".join(f"'{f}'" for f in fmts) + "]"
+
+
+def timestamp_sql(raw: str, day_first: bool, tz: str) -> str:
+    n = f"centric_ts_norm({raw})"
+    naive = f"try_strptime({n}, {_fmt_list(day_first, False)})"
+    if tz.upper() != "UTC":
+        naive = f"timezone('UTC', timezone('{tz}', {naive}))"
+    aware = f"timezone('UTC', try_strptime({n}, {_fmt_list(day_first, True)}))"
+    return f"(CASE WHEN regexp_matches({n}, '{_AWARE}') THEN {aware} ELSE {naive} END)"
+
+
+SYNONYMS: dict[str, dict[str, str]] = {
+    "source": {
+        **dict.fromkeys(["reviews", "opinion", "opinia", "opinie", "recenzja", "отзыв", "recensione",
+                         "recensioni"], "review"),
+        **dict.fromkeys(["post", "social_media", "facebook", "twitter", "x", "instagram", "tweet",
+                         "tiktok", "media_społecznościowe", "соцсети", "социальные_сети", "соцсеть"], "social"),
+        **dict.fromkeys(["skarga", "reklamacja", "жалоба", "претензия", "reclamo", "lamentela",
+                         "complaints"], "complaint"),
+        **dict.fromkeys(["czat", "чат", "live_chat"], "chat"),
+        **dict.fromkeys(["e-mail", "mail", "письмо", "posta_elettronica"], "email"),
+        **dict.fromkeys(["survey", "ankieta", "опрос", "sondaggio", "survey_comments"], "survey_comment"),
+        **dict.fromkeys(["mystery_shopping", "tajemniczy_klient", "тайный_покупатель",
+                         "cliente_misterioso"], "mystery_shopper"),
+        **dict.fromkeys(["observation_note", "obserwacja", "наблюдение", "osservazione"], "observation"),
+    },
+    "status": {
+        **dict.fromkeys(["new", "nowe", "nowy", "otwarte", "открыто", "открыт", "новое", "новый", "aperto",
+                         "aperta", "nuovo"], "open"),
+        **dict.fromkeys(["in_progress", "w_toku", "w_trakcie", "в_работе", "in_lavorazione"], "in_progress"),
+        **dict.fromkeys(["pending", "oczekuje", "ожидание", "in_attesa"], "waiting"),
+        **dict.fromkeys(["solved", "done", "rozwiązane", "rozwiazane", "решено", "решён", "risolto"], "resolved"),
+        **dict.fromkeys(["zamknięte", "zamkniete", "закрыто", "закрыт", "chiuso", "chiusa"], "closed"),
+    },
+    "priority": {
+        **dict.fromkeys(["niski", "низкий", "bassa"], "low"),
+        **dict.fromkeys(["medium", "normalny", "średni", "sredni", "средний", "обычный", "media",
+                         "normale"], "normal"),
+        **dict.fromkeys(["wysoki", "высокий", "alta"], "high"),
+        **dict.fromkeys(["critical", "pilny", "krytyczny", "срочный", "критический", "urgente"], "urgent"),
+    },
+    "kind": {
+        **dict.fromkeys(["created", "open", "new"], "opened"),
+        **dict.fromkeys(["assign", "assignment"], "assigned"),
+        **dict.fromkeys(["transfer", "forwarded", "handover"], "transferred"),
+        **dict.fromkeys(["reply", "response", "answer", "answered"], "agent_response"),
+        **dict.fromkeys(["auto-reply", "autoreply", "automatic_reply", "auto_response"], "auto_reply"),
+        **dict.fromkeys(["escalation", "escalate"], "escalated"),
+        **dict.fromkeys(["resolve", "solved"], "resolved"),
+        **dict.fromkeys(["reopen"], "reopened"),
+        **dict.fromkeys(["close"], "closed"),
+        **dict.fromkeys(["comment"], "note"),
+    },
+}
+
+COUNTRIES = {
+    **dict.fromkeys(["polska", "poland", "польша", "polonia"], "PL"),
+    **dict.fromkeys(["italia", "italy", "włochy", "wlochy", "италия"], "IT"),
+    **dict.fromkeys(["russia", "rosja", "россия", "russia"], "RU"),
+    **dict.fromkeys(["ukraine", "ukraina", "украина", "ucraina"], "UA"),
+    **dict.fromkeys(["germany", "niemcy", "германия", "germania", "deutschland"], "DE"),
+    **dict.fromkeys(["france", "francja", "франция", "francia"], "FR"),
+    **dict.fromkeys(["spain", "hiszpania", "испания", "spagna", "españa"], "ES"),
+    **dict.fromkeys(["united kingdom", "uk", "great britain", "wielka brytania", "великобритания",
+                     "regno unito"], "GB"),
+}
+LANGUAGES = {
+    **dict.fromkeys(["polish", "polski", "польский", "polacco"], "pl"),
+    **dict.fromkeys(["italian", "włoski", "wloski", "итальянский", "italiano"], "it"),
+    **dict.fromkeys(["russian", "rosyjski", "русский", "russo"], "ru"),
+    **dict.fromkeys(["english", "angielski", "английский", "inglese"], "en"),
+    **dict.fromkeys(["ukrainian", "ukraiński", "ukrainski", "украинский", "українська", "ucraino"], "uk"),
+    **dict.fromkeys(["german", "niemiecki", "немецкий", "tedesco", "deutsch"], "de"),
+    **dict.fromkeys(["french", "francuski", "французский", "francese"], "fr"),
+    **dict.fromkeys(["spanish", "hiszpański", "испанский", "spagnolo", "español"], "es"),
+}
+CURRENCIES = {"zł": "PLN", "zl": "PLN", "€": "EUR", "$": "USD", "£": "GBP", "₽": "RUB", "руб": "RUB",
+              "руб.": "RUB", "₴": "UAH", "грн": "UAH", "грн.": "UAH"}
+TRUE = ["true", "t", "yes", "y", "1", "tak", "да", "sì", "si", "vero"]
+FALSE = ["false", "f", "no", "n", "0", "nie", "нет", "falso"]
+
+
+def _lit(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def _map_sql(expr: str, mapping: dict[str, str]) -> str:
+    if not mapping:
+        return expr
+    keys = ", ".join(_lit(k) for k in mapping)
+    vals = ", ".join(_lit(v) for v in mapping.values())
+    return f"coalesce(map_extract_value(MAP([{keys}], [{vals}]), {expr}), {expr})"
+
+
+@functools.lru_cache(maxsize=200_000)
+def normalize_phone(raw: str | None, country: str | None) -> str | None:
+    """A phone number in E.164, or None when it is not a possible number.
+
+    >>> normalize_phone("601 234 567", "PL")
+    '+48601234567'
+    >>> normalize_phone("0048 601-234-567", "IT")
+    '+48601234567'
+    """
+    import phonenumbers
+
+    if raw is None or not raw.strip():
+        return None
+    s = raw.strip()
+    if s.startswith("00"):
+        s = "+" + s[2:]
+    try:
+        num = phonenumbers.parse(s, (country or "PL").upper())
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(num):
+        return None
+    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+
+
+def register_functions(con: duckdb.DuckDBPyConnection) -> None:
+    for m in MACROS:
+        con.execute(m)
+    try:
+        con.create_function("centric_phone", normalize_phone, ["VARCHAR", "VARCHAR"], "VARCHAR",
+                            null_handling="special", side_effects=False)
+    except duckdb.Error:
+        pass  # already registered on this connection
+
+
+@dataclass
+class ColumnPlan:
+    name: str  # centric column
+    column: schema.Column
+    raw: str  # SQL expression of the raw text
+    label: str  # what a person calls it: the file's column name
+
+
+def _decide_comma_decimal(con, raw: str) -> bool:
+    comma, dot = con.execute(
+        f"""SELECT
+            count(*) FILTER (WHERE regexp_matches(c, ',[0-9]{{1,2}}$|,[0-9]{{4,}}$')
+                             OR (contains(c, '.') AND strpos(reverse(c), ',') < strpos(reverse(c), '.'))),
+            count(*) FILTER (WHERE regexp_matches(c, '\\.[0-9]{{1,2}}$|\\.[0-9]{{4,}}$')
+                             OR (contains(c, ',') AND strpos(reverse(c), '.') < strpos(reverse(c), ',')))
+        FROM (SELECT centric_num_clean({raw}) AS c FROM {STAGE} WHERE {raw} IS NOT NULL)"""
+    ).fetchall()[0]
+    return comma > dot
+
+
+def _decide_day_first(con, raw: str, setting: str) -> bool:
+    if setting in ("true", "false"):
+        return setting == "true"
+    df, mf = con.execute(
+        f"""SELECT
+            count(*) FILTER (WHERE regexp_matches(v, '^(1[3-9]|2[0-9]|3[01])/(0?[1-9]|1[0-2])/')),
+            count(*) FILTER (WHERE regexp_matches(v, '^(0?[1-9]|1[0-2])/(1[3-9]|2[0-9]|3[01])/'))
+        FROM (SELECT trim({raw}) AS v FROM {STAGE} WHERE {raw} IS NOT NULL)"""
+    ).fetchall()[0]
+    return not (mf > 0 and df == 0)
+
+
+def parse_sql(con, plan: ColumnPlan, opts: dict[str, str]) -> tuple[str, str]:
+    """(typed SQL expression, reason SQL expression used when the raw text is not empty but the
+    typed value is NULL)."""
+    c, raw = plan.column, plan.raw
+    v = f"left({raw}, 80)"
+    text = f"nullif(trim({raw}), '')"
+    quoted = f"'''' || {v} || ''''"
+    if c.type in ("integer", "number"):
+        num = f"centric_num({raw}, {'true' if _decide_comma_decimal(con, raw) else 'false'})"
+        if c.range:
+            lo, hi = c.range
+            ok = f"{num} BETWEEN {lo} AND {hi}" + (f" AND {num} = floor({num})" if c.type == "integer" else "")
+            typed = f"CASE WHEN {ok} THEN CAST({num} AS {c.sql_type}) END"
+            whole = "a whole number" if c.type == "integer" else "a number"
+            reason = (f"CASE WHEN {num} IS NULL THEN {quoted} || ' is not a number' ELSE "
+                      f"'{c.name} must be {whole} from {lo:g} to {hi:g}, got ' || {quoted} END")
+        else:
+            typed = num
+            reason = f"{quoted} || ' is not a number'"
+        return typed, reason
+    if c.type == "timestamp":
+        day_first = _decide_day_first(con, raw, opts["day_first"])
+        typed = timestamp_sql(raw, day_first, opts["timezone"])
+        example = "31.12.2025 or 31/12/2025" if day_first else "12.31.2025 or 12/31/2025"
+        reason = f"{quoted} || ' is not a date (expected e.g. 2025-12-31, {example}, optionally with a time)'"
+        return typed, reason
+    if c.type == "boolean":
+        lv = f"lower(trim({raw}))"
+        typed = (f"CASE WHEN {lv} IN ({', '.join(map(_lit, TRUE))}) THEN true "
+                 f"WHEN {lv} IN ({', '.join(map(_lit, FALSE))}) THEN false END")
+        return typed, f"{quoted} || ' is not yes or no'"
+    if c.type == "enum":
+        norm = f"regexp_replace(lower(trim({raw})), '[\\s-]+', '_', 'g')"
+        mapped = _map_sql(norm, SYNONYMS.get(c.name, {}))
+        allowed = ", ".join(_lit(a) for a in c.allowed or ())
+        typed = f"CASE WHEN {mapped} IN ({allowed}) THEN {mapped} END"
+        return typed, f"{quoted} || ' is not one of: {', '.join(c.allowed or ())}'"
+    kind = c.kind or c.name
+    if kind == "email":
+        e = f"lower(regexp_replace(trim({raw}), '^mailto:', '', 'i'))"
+        typed = f"CASE WHEN regexp_full_match({e}, '[^@\\s]+@[^@\\s]+\\.[^@\\s]+') THEN {e} END"
+        return typed, f"{quoted} || ' is not an e-mail address'"
+    if kind == "phone":
+        return f"centric_phone({raw}, {_lit(opts['default_country'])})", f"{quoted} || ' is not a phone number'"
+    if kind == "handle":
+        h = (f"ltrim(regexp_replace(lower(trim({raw})), "
+             f"'^(https?://)?(www\\.)?[a-z0-9.-]+\\.[a-z]+/', ''), '@')")
+        return f"nullif({h}, '')", f"{quoted} || ' is not a handle'"
+    if kind == "loyalty_card":
+        return f"nullif(upper(regexp_replace(trim({raw}), '[\\s-]+', '', 'g')), '')", "'empty card number'"
+    if kind == "currency":
+        u = _map_sql(f"lower(trim({raw}))", CURRENCIES)
+        typed = f"CASE WHEN regexp_full_match(upper({u}), '[A-Z]{{3}}') THEN upper({u}) END"
+        return typed, f"{quoted} || ' is not a currency code (such as PLN, EUR, USD)'"
+    if kind == "country":
+        u = _map_sql(f"lower(trim({raw}))", {k: v.lower() for k, v in COUNTRIES.items()})
+        typed = f"CASE WHEN regexp_full_match({u}, '[a-z]{{2}}') THEN upper({u}) END"
+        return typed, f"{quoted} || ' is not a country code (such as PL, IT)'"
+    if kind == "language":
+        u = _map_sql(f"regexp_replace(lower(trim({raw})), '^([a-z]{{2}})[-_][a-z]{{2}}$', '\\1')", LANGUAGES)
+        typed = f"CASE WHEN regexp_full_match({u}, '[a-z]{{2}}') THEN {u} END"
+        return typed, f"{quoted} || ' is not a language code (such as pl, en, ru, it)'"
+    if c.name in ("channel", "touchpoint"):
+        return f"nullif(regexp_replace(lower(trim({raw})), '\\s+', '_', 'g'), '')", "'empty'"
+    return text, "'empty'"
+
+
+def build_typed(con, table: schema.Table, plans: list[ColumnPlan], opts: dict[str, str]) -> None:
+    """Create TYPED (typed columns + raw text) and ERRORS (one row per problem) from the stage."""
+    selects = ["__row"]
+    errors = []
+    for p in plans:
+        typed, reason = parse_sql(con, p, opts)
+        nonempty = f"nullif(trim({p.raw}), '') IS NOT NULL"
+        raw_col, why_col = _q("__raw_" + p.name), _q("__why_" + p.name)
+        selects.append(f"{typed} AS {_q(p.name)}")
+        selects.append(f"{p.raw} AS {raw_col}")
+        selects.append(f"CASE WHEN {nonempty} AND ({typed}) IS NULL THEN {reason} END AS {why_col}")
+        label = _lit(p.label)
+        errors.append(f"SELECT __row, {label} AS column_name, left({raw_col}, 200) AS value, {why_col} AS reason "
+                      f"FROM {TYPED} WHERE {why_col} IS NOT NULL")
+        if p.column.required and p.column.kind != "key":
+            errors.append(f"SELECT __row, {label}, NULL, 'required value is empty' FROM {TYPED} "
+                          f"WHERE nullif(trim({raw_col}), '') IS NULL")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {TYPED} AS SELECT {', '.join(selects)} FROM {STAGE}")
+    present = {p.name for p in plans}
+    row_checks = []
+    ids = [k for k in schema.IDENTITY_INPUTS if k in present]
+    if table.customer_ref == "required" and ids:
+        cond = " AND ".join(f"{_q(k)} IS NULL" for k in ids)
+        raw_empty = " AND ".join(f"nullif(trim({_q('__raw_' + k)}), '') IS NULL" for k in ids)
+        row_checks.append(f"SELECT __row, NULL, NULL, 'no customer identity (customer id, e-mail, phone, "
+                          f"handle or loyalty card)' FROM {TYPED} WHERE {cond} AND {raw_empty}")
+    one_of = [k for k in table.one_of if k in present]
+    if one_of:
+        cond = " AND ".join(f"nullif(trim({_q('__raw_' + k)}), '') IS NULL" for k in one_of)
+        row_checks.append(f"SELECT __row, NULL, NULL, 'the row has none of: {', '.join(one_of)}' "
+                          f"FROM {TYPED} WHERE {cond}")
+    union = " UNION ALL ".join(errors + row_checks) or "SELECT NULL::BIGINT, NULL, NULL, NULL WHERE false"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {ERRORS} AS "
+                f"SELECT __row, column_name, value, reason FROM ({union}) ORDER BY __row")

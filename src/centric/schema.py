@@ -1,0 +1,528 @@
+"""The data model of centric: every table, column, type and allowed value, defined once.
+
+Everything else derives from here: the store's DDL (``ddl()``), the ingest's column recognition
+and validation (``Column.aliases``, ``Column.allowed``, ``Column.range``) and the documentation in
+``docs/data-model.md`` (``markdown()``; a test fails when the file and this module disagree).
+
+The table names and the columns ``amount``, ``text`` and ``language`` are a public interface:
+people query the store with SQL.
+
+Customer identity: ``customer_id`` is centric's own id (``C0000001`` …). The ids, e-mails, phone
+numbers, handles and loyalty cards found in source files are *identities* that resolve to a
+customer (see ``IDENTITY_INPUTS`` and ``docs/data-model.md``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SCHEMA_VERSION = 1
+
+# Logical types and their DuckDB storage types.
+SQL_TYPES = {
+    "text": "VARCHAR",
+    "integer": "INTEGER",
+    "bigint": "BIGINT",
+    "number": "DOUBLE",
+    "timestamp": "TIMESTAMP",
+    "boolean": "BOOLEAN",
+    "enum": "VARCHAR",
+    "json": "VARCHAR",
+}
+
+IDENTITY_KINDS = ("crm_id", "email", "phone", "handle", "loyalty_card")
+FEEDBACK_SOURCES = (
+    "review", "social", "complaint", "chat", "email", "survey_comment", "mystery_shopper", "observation",
+)
+CASE_STATUSES = ("open", "in_progress", "waiting", "resolved", "closed")
+CASE_PRIORITIES = ("low", "normal", "high", "urgent")
+CASE_EVENT_KINDS = (
+    "opened", "assigned", "transferred", "customer_contact", "agent_response", "auto_reply",
+    "escalated", "resolved", "reopened", "closed", "note",
+)
+RUN_STATUSES = ("stored", "duplicate_file")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table.
+
+    ``kind`` refines how ingest parses the value: ``email``, ``phone``, ``handle``, ``currency``,
+    ``country``, ``language`` or ``key`` (a row's identifier; derived from the row's content when a
+    file has none). ``aliases`` are the column names recognised in source files (English, Polish,
+    Russian, Italian); matching ignores case, spaces, dashes and underscores.
+    """
+
+    name: str
+    type: str
+    doc: str
+    required: bool = False
+    allowed: tuple[str, ...] | None = None
+    range: tuple[float, float] | None = None
+    kind: str | None = None
+    aliases: tuple[str, ...] = ()
+    ingested: bool = True  # False: set by centric, never read from a file
+
+    @property
+    def sql_type(self) -> str:
+        return SQL_TYPES[self.type]
+
+    def describe_allowed(self) -> str:
+        if self.allowed:
+            return ", ".join(self.allowed)
+        if self.range:
+            lo, hi = self.range
+            return f"{lo:g}–{hi:g}"
+        return {
+            "email": "a valid e-mail address, stored lower-cased",
+            "phone": "stored in E.164 (+48…), national numbers get the default country",
+            "handle": "lower-cased, without a leading @",
+            "currency": "ISO 4217 code, upper-case",
+            "country": "ISO 3166 alpha-2 code, upper-case",
+            "language": "ISO 639-1 code, lower-case",
+            "key": "unique; derived from the row's content when the file has no id",
+        }.get(self.kind or "", "")
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+    key: str | None = None  # the column that identifies a row; duplicates are skipped on load
+    ingestable: bool = True
+    customer_ref: str = "none"  # "required", "optional" or "none": identity inputs resolve to customer_id
+    time_column: str | None = None
+    one_of: tuple[str, ...] = ()  # at least one of these must be present in each row
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"table {self.name!r} has no column {name!r}")
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+DATE_ALIASES = ("date", "datetime", "timestamp", "time", "data", "дата", "дата и время", "czas", "data i godzina")
+CHANNEL = Column(
+    "channel", "text", "Channel: online, store, call_centre, app, social, email, chat … (lower-cased).",
+    aliases=("channel", "kanał", "kanal", "канал", "canale", "kanał sprzedaży", "sales channel"),
+)
+TOUCHPOINT = Column(
+    "touchpoint", "text", "Touchpoint, e.g. delivery, installation, support, checkout (lower-cased).",
+    aliases=("touchpoint", "touch point", "punkt styku", "punkt kontaktu", "точка контакта", "точка касания",
+             "punto di contatto", "touchpoint name"),
+)
+LANGUAGE = Column(
+    "language", "text", "Language of the text (ISO 639-1), detected when not given.", kind="language",
+    aliases=("language", "lang", "język", "jezyk", "язык", "lingua", "locale"),
+)
+CUSTOMER_ID = Column(
+    "customer_id", "text", "centric's customer id, resolved from the identities in the row.",
+    ingested=False,
+)
+
+# Identity inputs: source columns that identify a customer. They are stored in `identities`,
+# not in the row itself, and resolve to `customer_id`.
+IDENTITY_INPUTS: dict[str, Column] = {
+    "crm_id": Column(
+        "crm_id", "text", "The customer's id in the source system (CRM, shop, loyalty programme).",
+        aliases=("customer_id", "customer_ref", "customer", "client_id", "client", "crm_id", "crm id",
+                 "customer number", "customer_no", "id klienta", "id_klienta", "nr klienta", "numer klienta",
+                 "klient id", "id клиента", "идентификатор клиента", "номер клиента", "код клиента",
+                 "id cliente", "codice cliente", "cliente id", "id_cliente", "codice_cliente"),
+    ),
+    "email": Column(
+        "email", "text", "E-mail address.", kind="email",
+        aliases=("email", "e-mail", "e_mail", "mail", "email address", "e-mail address", "adres e-mail",
+                 "adres email", "adres mailowy", "электронная почта", "эл. почта", "эл почта", "почта",
+                 "email клиента", "indirizzo email", "indirizzo e-mail", "posta elettronica"),
+    ),
+    "phone": Column(
+        "phone", "text", "Phone number.", kind="phone",
+        aliases=("phone", "phone number", "phone_number", "telephone", "tel", "tel.", "mobile", "msisdn",
+                 "telefon", "nr telefonu", "numer telefonu", "телефон", "номер телефона", "моб. телефон",
+                 "telefono", "numero di telefono", "cellulare", "numero telefono"),
+    ),
+    "handle": Column(
+        "handle", "text", "Social-media handle or username.", kind="handle",
+        aliases=("handle", "social handle", "social_handle", "username", "user name", "author_handle",
+                 "nick", "nickname", "login", "profil", "ник", "никнейм", "аккаунт", "nome utente",
+                 "account"),
+    ),
+    "loyalty_card": Column(
+        "loyalty_card", "text", "Loyalty-card number.",
+        aliases=("loyalty_card", "loyalty card", "card", "card number", "card_number", "karta",
+                 "karta lojalnościowa", "nr karty", "numer karty", "карта", "карта лояльности", "номер карты",
+                 "carta fedeltà", "carta fedelta", "numero carta"),
+    ),
+}
+
+TABLES: dict[str, Table] = {}
+
+
+def _add(t: Table) -> None:
+    TABLES[t.name] = t
+
+
+_add(Table(
+    "customers",
+    "One row per person. Created by ingesting a customers file, or by any row whose identities are new.",
+    (
+        Column("customer_id", "text", "centric's customer id (C0000001 …).", required=True, ingested=False),
+        Column("name", "text", "Full name.", aliases=("name", "full name", "full_name", "customer name",
+               "customer_name", "imię i nazwisko", "imie i nazwisko", "nazwa klienta", "nazwisko",
+               "имя", "фио", "ф.и.о.", "имя клиента", "nome", "nome e cognome", "nominativo", "cliente")),
+        Column("segment", "text", "Customer segment (free text, e.g. b2c, b2b, vip).",
+               aliases=("segment", "сегмент", "segmento", "customer segment", "segment klienta")),
+        Column("country", "text", "Country (ISO 3166 alpha-2).", kind="country",
+               aliases=("country", "kraj", "страна", "paese", "nazione", "country code")),
+        Column("language", "text", "Preferred language (ISO 639-1).", kind="language",
+               aliases=LANGUAGE.aliases),
+        Column("city", "text", "City.", aliases=("city", "town", "miasto", "miejscowość", "город", "città",
+                                                  "citta", "comune")),
+        Column("first_seen_at", "timestamp", "When centric first saw this customer (UTC).", ingested=False),
+        Column("updated_at", "timestamp", "Last change of this row (UTC).", ingested=False),
+    ),
+    key="customer_id",
+    customer_ref="required",
+))
+
+_add(Table(
+    "identities",
+    "Every identity seen, normalised, with the customer it resolves to. Records sharing any identity "
+    "belong to one customer (transitively).",
+    (
+        Column("kind", "enum", "What the value is.", required=True, allowed=IDENTITY_KINDS),
+        Column("value", "text", "Normalised value (e-mail lower-cased, phone E.164, handle without @).",
+               required=True),
+        Column("customer_id", "text", "The customer this identity belongs to.", required=True),
+        Column("first_seen_at", "timestamp", "When it was first seen (UTC).", required=True),
+        Column("run_id", "bigint", "The ingest run that first brought it."),
+    ),
+    ingestable=False,
+))
+
+_add(Table(
+    "customer_merges",
+    "Customers merged because a record linked their identities; the merged id no longer exists.",
+    (
+        Column("merged_customer_id", "text", "The id that was merged away.", required=True),
+        Column("into_customer_id", "text", "The id that remains.", required=True),
+        Column("reason", "text", "The identities that linked the two, and where they were seen.",
+               required=True),
+        Column("run_id", "bigint", "The ingest run that caused the merge."),
+        Column("merged_at", "timestamp", "When (UTC).", required=True),
+    ),
+    ingestable=False,
+))
+
+_add(Table(
+    "orders",
+    "Orders and other purchase transactions.",
+    (
+        Column("order_id", "text", "Order number; derived from the row when absent.", required=True,
+               kind="key", aliases=("order_id", "order", "order number", "order_no", "order no",
+                                    "transaction_id", "transaction", "receipt", "nr zamówienia",
+                                    "numer zamówienia", "zamówienie", "nr zamowienia", "номер заказа",
+                                    "заказ", "№ заказа", "id ordine", "numero ordine", "ordine")),
+        CUSTOMER_ID,
+        Column("ordered_at", "timestamp", "When the order was placed (UTC).", required=True,
+               aliases=("ordered_at", "order_date", "order date", "purchase_date", "purchased_at",
+                        "data zamówienia", "data zamowienia", "дата заказа", "data ordine",
+                        "data acquisto") + DATE_ALIASES),
+        Column("amount", "number", "Order value, in `currency`.", required=True,
+               aliases=("amount", "total", "value", "order value", "revenue", "price", "kwota", "wartość",
+                        "wartosc", "suma", "сумма", "стоимость", "итого", "importo", "totale", "valore")),
+        Column("currency", "text", "Currency (ISO 4217); the `currency` setting when absent.", kind="currency",
+               aliases=("currency", "waluta", "валюта", "valuta")),
+        CHANNEL,
+        Column("store", "text", "Store or shop where it was bought.",
+               aliases=("store", "shop", "outlet", "sklep", "salon", "магазин", "negozio", "punto vendita")),
+        Column("category", "text", "Product category.",
+               aliases=("category", "product category", "kategoria", "категория", "categoria")),
+    ),
+    key="order_id",
+    customer_ref="required",
+    time_column="ordered_at",
+))
+
+_add(Table(
+    "responses",
+    "Survey answers: NPS, CSAT and CES scores with an optional comment.",
+    (
+        Column("response_id", "text", "Answer id; derived from the row when absent.", required=True,
+               kind="key", aliases=("response_id", "response", "answer_id", "id odpowiedzi", "id ответа",
+                                    "id risposta")),
+        CUSTOMER_ID,
+        Column("survey", "text", "Survey name, e.g. post-delivery.",
+               aliases=("survey", "survey name", "ankieta", "badanie", "опрос", "анкета", "sondaggio",
+                        "questionario")),
+        Column("responded_at", "timestamp", "When the answer was given (UTC).", required=True,
+               aliases=("responded_at", "response date", "answered_at", "submitted_at", "data odpowiedzi",
+                        "дата ответа", "data risposta") + DATE_ALIASES),
+        CHANNEL,
+        TOUCHPOINT,
+        Column("nps", "integer", "Likelihood to recommend, 0–10.", range=(0, 10),
+               aliases=("nps", "nps score", "nps_score", "recommend", "likelihood to recommend",
+                        "ltr", "ocena nps", "polecenie", "оценка nps", "nps оценка", "voto nps",
+                        "punteggio nps", "raccomandazione")),
+        Column("csat", "integer", "Satisfaction, 1–5.", range=(1, 5),
+               aliases=("csat", "satisfaction", "csat score", "zadowolenie", "ocena zadowolenia",
+                        "удовлетворенность", "удовлетворённость", "soddisfazione")),
+        Column("ces", "integer", "Customer effort (CES 2.0): 'the company made it easy for me', 1–7.",
+               range=(1, 7), aliases=("ces", "effort", "customer effort", "ces score", "łatwość",
+                                      "latwosc", "wysiłek", "усилие", "легкость", "лёгкость", "facilità",
+                                      "facilita", "sforzo")),
+        Column("comment", "text", "Free-text comment (personal data).",
+               aliases=("comment", "comments", "verbatim", "open answer", "feedback", "komentarz", "uwagi",
+                        "opinia", "комментарий", "отзыв", "commento", "note", "commenti")),
+        LANGUAGE,
+    ),
+    key="response_id",
+    customer_ref="optional",
+    time_column="responded_at",
+    one_of=("nps", "csat", "ces", "comment"),
+))
+
+_add(Table(
+    "feedback",
+    "Texts about us or a named competitor: reviews, social posts, complaints, chats, e-mails, "
+    "survey comments, mystery-shopper reports, observation notes.",
+    (
+        Column("feedback_id", "text", "Id in the source; derived from the row when absent.", required=True,
+               kind="key", aliases=("feedback_id", "review_id", "post_id", "message_id", "id opinii",
+                                    "id отзыва", "id recensione")),
+        CUSTOMER_ID,
+        Column("source", "enum", "What kind of text it is.", required=True, allowed=FEEDBACK_SOURCES,
+               aliases=("source", "type", "kind", "źródło", "zrodlo", "typ", "источник", "тип", "fonte",
+                        "tipo")),
+        Column("brand", "text", "`ours`, or the competitor's name.",
+               aliases=("brand", "company", "marka", "firma", "бренд", "компания", "marca", "azienda")),
+        Column("posted_at", "timestamp", "When it was written (UTC).", required=True,
+               aliases=("posted_at", "created_at", "published", "review date", "data publikacji",
+                        "дата публикации", "data pubblicazione") + DATE_ALIASES),
+        Column("rating", "number", "Star rating or score given with the text (0–10; usually 1–5).",
+               range=(0, 10), aliases=("rating", "stars", "score", "ocena", "gwiazdki", "оценка", "рейтинг",
+                                       "звезды", "voto", "stelle", "valutazione")),
+        Column("title", "text", "Title of the review or post.",
+               aliases=("title", "subject", "tytuł", "tytul", "temat", "заголовок", "тема", "titolo",
+                        "oggetto")),
+        Column("text", "text", "The text itself (personal data; escaped wherever shown).", required=True,
+               aliases=("text", "body", "content", "message", "review", "post", "treść", "tresc",
+                        "wiadomość", "текст", "сообщение", "testo", "messaggio", "recensione", "contenuto")),
+        LANGUAGE,
+        Column("url", "text", "Where it was published.", aliases=("url", "link", "ссылка", "collegamento")),
+        Column("author", "text", "Author's name or handle as shown in the source.",
+               aliases=("author", "autor", "автор", "autore")),
+        CHANNEL,
+        TOUCHPOINT,
+    ),
+    key="feedback_id",
+    customer_ref="optional",
+    time_column="posted_at",
+))
+
+_add(Table(
+    "events",
+    "Customer-journey events: one step of one customer in one journey.",
+    (
+        Column("event_id", "text", "Event id; derived from the row when absent.", required=True, kind="key",
+               aliases=("event_id", "id zdarzenia", "id события", "id evento")),
+        CUSTOMER_ID,
+        Column("occurred_at", "timestamp", "When it happened (UTC).", required=True,
+               aliases=("occurred_at", "event_time", "event time", "czas zdarzenia", "время события",
+                        "ora evento") + DATE_ALIASES),
+        Column("journey", "text", "Journey name, e.g. purchase, service.", required=True,
+               aliases=("journey", "ścieżka", "sciezka", "proces", "путь", "сценарий", "percorso", "processo")),
+        Column("stage", "text", "Stage, e.g. visit, cart, order, payment, delivery, installation, support.",
+               required=True, aliases=("stage", "step", "activity", "etap", "krok", "этап", "шаг", "fase",
+                                       "passo", "attività")),
+        TOUCHPOINT,
+        CHANNEL,
+    ),
+    key="event_id",
+    customer_ref="required",
+    time_column="occurred_at",
+))
+
+_add(Table(
+    "cases",
+    "Complaints, tickets and every other matter that needs a person: the closed loop.",
+    (
+        Column("case_id", "text", "Case or ticket number.", required=True, kind="key",
+               aliases=("case_id", "case", "ticket", "ticket_id", "ticket number", "complaint_id",
+                        "zgłoszenie", "nr zgłoszenia", "numer zgłoszenia", "reklamacja", "обращение",
+                        "номер обращения", "жалоба", "pratica", "numero pratica", "reclamo")),
+        CUSTOMER_ID,
+        Column("opened_at", "timestamp", "When it was opened (UTC).", required=True,
+               aliases=("opened_at", "created_at", "created", "data zgłoszenia", "data otwarcia",
+                        "дата обращения", "дата создания", "data apertura") + DATE_ALIASES),
+        Column("type", "text", "Complaint type or factor (e.g. delivery, installation).",
+               aliases=("type", "category", "reason", "typ", "kategoria", "powód", "тип", "категория",
+                        "причина", "tipo", "categoria", "motivo")),
+        CHANNEL,
+        Column("department", "text", "Department responsible now.",
+               aliases=("department", "team", "dział", "dzial", "отдел", "подразделение", "reparto",
+                        "dipartimento", "ufficio")),
+        Column("owner", "text", "Person responsible now.",
+               aliases=("owner", "assignee", "agent", "opiekun", "właściciel", "ответственный",
+                        "исполнитель", "responsabile", "assegnatario")),
+        Column("status", "enum", "Where the case stands.", allowed=CASE_STATUSES,
+               aliases=("status", "stan", "статус", "stato")),
+        Column("priority", "enum", "Priority.", allowed=CASE_PRIORITIES,
+               aliases=("priority", "priorytet", "приоритет", "priorità", "priorita")),
+        Column("due_at", "timestamp", "Service-level due time (UTC).",
+               aliases=("due_at", "due", "deadline", "sla", "termin", "срок", "scadenza")),
+        Column("closed_at", "timestamp", "When it was closed (UTC).",
+               aliases=("closed_at", "closed", "data zamknięcia", "дата закрытия", "data chiusura")),
+        Column("resolved", "boolean", "Was the customer's problem actually solved?",
+               aliases=("resolved", "solved", "rozwiązane", "rozwiazane", "решено", "risolto")),
+        Column("root_cause", "text", "Root cause recorded at closing.",
+               aliases=("root_cause", "root cause", "przyczyna", "первопричина", "causa")),
+        Column("summary", "text", "What it is about (personal data).",
+               aliases=("summary", "description", "opis", "описание", "descrizione", "text", "treść")),
+        Column("feedback_id", "text", "The feedback text that started it, if any."),
+        Column("response_id", "text", "The survey answer that started it, if any."),
+    ),
+    key="case_id",
+    customer_ref="optional",
+    time_column="opened_at",
+))
+
+_add(Table(
+    "case_events",
+    "Everything that happened to a case: assignment, transfers, responses, escalation, closing.",
+    (
+        Column("case_event_id", "text", "Event id; derived from the row when absent.", required=True,
+               kind="key", aliases=("case_event_id", "event_id")),
+        Column("case_id", "text", "The case.", required=True,
+               aliases=("case_id", "case", "ticket", "ticket_id", "nr zgłoszenia", "номер обращения",
+                        "pratica")),
+        Column("occurred_at", "timestamp", "When (UTC).", required=True,
+               aliases=("occurred_at", "event_time", "time") + DATE_ALIASES),
+        Column("kind", "enum", "What happened.", required=True, allowed=CASE_EVENT_KINDS,
+               aliases=("kind", "event", "activity", "action", "zdarzenie", "czynność", "событие",
+                        "действие", "evento", "azione")),
+        Column("actor", "text", "Who did it (agent, system, customer).",
+               aliases=("actor", "agent", "user", "resource", "wykonawca", "исполнитель", "operatore")),
+        Column("department", "text", "Department involved.",
+               aliases=("department", "team", "dział", "отдел", "reparto")),
+        Column("note", "text", "Free text (personal data).",
+               aliases=("note", "comment", "notatka", "komentarz", "примечание", "комментарий", "nota")),
+    ),
+    key="case_event_id",
+    time_column="occurred_at",
+))
+
+_add(Table(
+    "ingest_runs",
+    "One row per file or DataFrame loaded.",
+    (
+        Column("run_id", "bigint", "Run number.", required=True),
+        Column("table_name", "text", "Target table.", required=True),
+        Column("source", "text", "File path or DataFrame name.", required=True),
+        Column("content_hash", "text", "SHA-256 of the file's bytes (of the frame's content for frames).",
+               required=True),
+        Column("format", "text", "csv, excel, json, jsonl, parquet or frame."),
+        Column("encoding", "text", "Detected text encoding."),
+        Column("delimiter", "text", "Detected CSV delimiter."),
+        Column("status", "enum", "stored, or duplicate_file when the same content was loaded before.",
+               required=True, allowed=RUN_STATUSES),
+        Column("rows_read", "bigint", "Data rows read.", required=True),
+        Column("rows_stored", "bigint", "Rows stored.", required=True),
+        Column("rows_rejected", "bigint", "Rows rejected (see rejected_rows).", required=True),
+        Column("rows_duplicate", "bigint", "Rows already in the store.", required=True),
+        Column("started_at", "timestamp", "Start (UTC).", required=True),
+        Column("finished_at", "timestamp", "End (UTC).", required=True),
+    ),
+    ingestable=False,
+))
+
+_add(Table(
+    "rejected_rows",
+    "Every rejected row, kept with its reason: one row per problem found.",
+    (
+        Column("run_id", "bigint", "The ingest run.", required=True),
+        Column("table_name", "text", "Target table.", required=True),
+        Column("source", "text", "File path or DataFrame name.", required=True),
+        Column("row_number", "bigint", "Row in the file as a spreadsheet counts it (the header is row 1); "
+               "for JSON, the record's position; for JSON lines, the line.", required=True),
+        Column("column_name", "text", "Column in the file (empty when the whole row is at fault)."),
+        Column("value", "text", "The offending value, as read (cut to 200 characters)."),
+        Column("reason", "text", "Why it was rejected.", required=True),
+        Column("record", "json", "The whole row as read, as JSON."),
+    ),
+    ingestable=False,
+))
+
+
+def ddl() -> list[str]:
+    """CREATE TABLE statements for every table, in dependency order."""
+    statements = []
+    for t in TABLES.values():
+        cols = []
+        for c in t.columns:
+            col = f'"{c.name}" {c.sql_type}'
+            if c.required and not (c.name == "customer_id" and t.customer_ref != "required"):
+                col += " NOT NULL"
+            cols.append(col)
+        if t.key:
+            cols.append(f'PRIMARY KEY ("{t.key}")')
+        statements.append(f'CREATE TABLE IF NOT EXISTS "{t.name}" (\n  ' + ",\n  ".join(cols) + "\n)")
+    return statements
+
+
+def markdown() -> str:
+    """The data model as Markdown; docs/data-model.md is exactly this text."""
+    out = [
+        "# Data model",
+        "",
+        "<!-- Generated from src/centric/schema.py by `centric schema --markdown`; a test fails when they "
+        "differ. -->",
+        "",
+        f"Schema version {SCHEMA_VERSION}. One store (a DuckDB file by default) holds these tables. "
+        "Times are stored in UTC. The table names and the columns `amount`, `text` and `language` are a "
+        "public interface: query them with SQL.",
+        "",
+        "## Customers and identities",
+        "",
+        "`customer_id` is centric's own id. Source files identify customers by any of these *identity "
+        "columns*; each value is normalised and stored in `identities`. Records that share any identity "
+        "resolve to one customer, transitively: the shop's e-mail, the call centre's phone number and a "
+        "social handle seen together in one record become one customer with one timeline. When a record "
+        "links two existing customers they are merged and the merge is kept in `customer_merges`. "
+        "Feedback about a competitor attaches to a customer only when its identity is already known.",
+        "",
+        "| identity column | kind | recognised names (examples) |",
+        "|---|---|---|",
+    ]
+    for kind, c in IDENTITY_INPUTS.items():
+        out.append(f"| `{c.name}` | {kind} ({c.describe_allowed() or c.doc}) | {', '.join(c.aliases[:6])} |")
+    out += [""]
+    for t in TABLES.values():
+        out += [f"## `{t.name}`", "", t.doc, ""]
+        facts = []
+        if t.key:
+            facts.append(f"Key: `{t.key}`.")
+        if t.ingestable:
+            facts.append("Loaded with `centric ingest " + t.name + " FILE`.")
+            if t.customer_ref == "required":
+                facts.append("Each row needs at least one identity column.")
+            elif t.customer_ref == "optional":
+                facts.append("Identity columns are optional (anonymous rows are kept).")
+        else:
+            facts.append("Written by centric itself.")
+        if t.one_of:
+            facts.append("Each row needs at least one of " + ", ".join(f"`{c}`" for c in t.one_of) + ".")
+        out += [" ".join(facts), ""]
+        out += ["| column | type | required | allowed values | description |", "|---|---|---|---|---|"]
+        for c in t.columns:
+            req = "yes" if c.required else "no"
+            out.append(f"| `{c.name}` | {c.type} | {req} | {c.describe_allowed()} | {c.doc} |")
+        out.append("")
+    return "\n".join(out)
