@@ -1,0 +1,238 @@
+"""The command line: parses arguments, calls the core, prints. No analytics here."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from . import schema, settings
+from .errors import CentricError
+from .store import Store
+
+app = typer.Typer(
+    help="centric: listen to customers in every channel, measure, understand, decide and act.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+customers_app = typer.Typer(help="Customers: identities and merges.", no_args_is_help=True)
+app.add_typer(customers_app, name="customers")
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+DB_HELP = SETTINGS_DB_HELP = settings.SETTINGS["db"].help + " Env: CENTRIC_DB."
+
+
+class _State:
+    db: str | None = None
+
+
+state = _State()
+
+
+@app.callback()
+def _main(
+    db: str = typer.Option(None, "--db", help=DB_HELP, envvar="CENTRIC_DB"),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress to stderr."),
+) -> None:
+    state.db = db
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+
+
+def _open() -> Store:
+    return Store.open(state.db)
+
+
+def _fail(e: Exception) -> None:
+    err.print(f"[red]error:[/red] {escape(str(e))}")
+    raise typer.Exit(2)
+
+
+@app.command()
+def demo(
+    dir: Path = typer.Option(Path("centric-demo"), "--dir", help="Folder for the demo's files and store."),
+    seed: int = typer.Option(7, "--seed", help="Random seed; the same seed gives the same company."),
+    customers: int = typer.Option(20_000, "--customers", help="Number of customers to generate."),
+) -> None:
+    """Generate the demo company's files, load them through the public ingest path and summarise."""
+    from .demo import build_demo
+
+    try:
+        summary = build_demo(dir, seed=seed, n_customers=customers, db=state.db, console=console)
+    except CentricError as e:
+        _fail(e)
+    console.print(summary)
+
+
+@app.command()
+def ingest(
+    table: str = typer.Argument(..., help="Target table: " + ", ".join(
+        t.name for t in schema.TABLES.values() if t.ingestable)),
+    files: list[Path] = typer.Argument(..., help="Files: .csv/.tsv/.txt, .xlsx, .json, .jsonl, .parquet."),
+    mapping: Path = typer.Option(None, "--mapping", help="TOML file naming columns and constant values."),
+    set_: list[str] = typer.Option([], "--set", help="A constant for a missing column, e.g. --set source=review."),
+    strict: bool = typer.Option(False, "--strict", help="Exit non-zero when any row is rejected."),
+    sheet: str = typer.Option(None, "--sheet", help="Excel sheet name (default: the first)."),
+    day_first: str = typer.Option(None, "--day-first", help=settings.SETTINGS["day_first"].help),
+    timezone: str = typer.Option(None, "--timezone", help=settings.SETTINGS["timezone"].help),
+    default_country: str = typer.Option(None, "--default-country",
+                                        help=settings.SETTINGS["default_country"].help),
+    currency: str = typer.Option(None, "--currency", help=settings.SETTINGS["currency"].help),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+) -> None:
+    """Load files into a table; print read / stored / rejected / duplicate counts per file."""
+    from .ingest import ingest as do_ingest
+
+    values = {}
+    for item in set_:
+        k, sep, v = item.partition("=")
+        if not sep:
+            _fail(CentricError(f"--set takes column=value, got {item!r}"))
+        values[k.strip()] = v.strip()
+    failed = rejected = False
+    results = []
+    with _open() as store:
+        for f in files:
+            try:
+                res = do_ingest(table, f, store=store, mapping=mapping, values=values, sheet=sheet,
+                                day_first=day_first, timezone=timezone, default_country=default_country,
+                                currency=currency)[0]
+            except CentricError as e:
+                err.print(f"[red]error:[/red] {escape(str(e))}")
+                failed = True
+                continue
+            results.append(res)
+            failed |= not res.ok
+            rejected |= res.rows_rejected > 0
+            if not as_json:
+                _print_result(store, res)
+    if as_json:
+        print(json.dumps([r.__dict__ for r in results], ensure_ascii=False, default=str, indent=2))
+    if failed or (strict and rejected):
+        raise typer.Exit(1)
+
+
+def _print_result(store: Store, res) -> None:
+    from .ingest.load import rejected_summary
+
+    how = ", ".join(x for x in (res.format, res.encoding, repr(res.delimiter) if res.delimiter else None) if x)
+    console.print(
+        f"{escape(res.source)} → {res.table} ({how}): read {res.rows_read:,}, stored {res.rows_stored:,}, "
+        f"rejected {res.rows_rejected:,}, duplicate {res.rows_duplicate:,}"
+        + (f" — {res.status}" if res.status != "stored" else "")
+    )
+    if res.customers_created or res.customers_merged:
+        console.print(f"  customers: {res.customers_created:,} new, {res.customers_merged:,} merged")
+    if res.ignored_columns:
+        console.print(f"  columns not used: {escape(', '.join(res.ignored_columns))}")
+    if res.rows_rejected and res.run_id:
+        for r in rejected_summary(store, res.run_id, limit=5):
+            col = f", column '{escape(r['column'])}'" if r["column"] else ""
+            console.print(f"  [yellow]row {r['row']}{col}[/yellow]: {escape(r['reason'])}")
+        if res.rows_rejected > 5:
+            console.print(f"  … see all with: centric rejected --run {res.run_id}")
+    if not res.ok:
+        err.print(f"[red]{escape(res.source)}: nothing could be stored[/red]")
+
+
+@app.command()
+def rejected(
+    run: int = typer.Option(None, "--run", help="Only this ingest run."),
+    limit: int = typer.Option(50, "--limit", help="At most this many rows."),
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+) -> None:
+    """List rejected rows with file, row, column, value and reason."""
+    with _open() as store:
+        where, params = ("WHERE run_id = ?", [run]) if run is not None else ("", [])
+        rows = store.con.execute(
+            f"SELECT run_id, source, row_number, column_name, value, reason FROM rejected_rows {where} "
+            f"ORDER BY run_id, row_number LIMIT ?", [*params, limit]).fetchall()
+    keys = ("run", "source", "row", "column", "value", "reason")
+    if as_json:
+        print(json.dumps([dict(zip(keys, r, strict=True)) for r in rows], ensure_ascii=False, indent=2))
+        return
+    t = Table(*keys)
+    for r in rows:
+        t.add_row(*(escape("" if v is None else str(v)) for v in r))
+    console.print(t)
+
+
+@app.command()
+def runs(limit: int = typer.Option(50, "--limit", help="At most this many runs.")) -> None:
+    """List ingest runs: what was loaded, when, and with what result."""
+    with _open() as store:
+        rows = store.con.execute(
+            "SELECT run_id, table_name, source, format, encoding, status, rows_read, rows_stored, rows_rejected, "
+            "rows_duplicate, finished_at FROM ingest_runs ORDER BY run_id DESC LIMIT ?", [limit]).fetchall()
+    t = Table("run", "table", "source", "format", "encoding", "status", "read", "stored", "rejected",
+              "duplicate", "finished (UTC)")
+    for r in rows:
+        t.add_row(*(escape("" if v is None else str(v)) for v in r))
+    console.print(t)
+
+
+@app.command()
+def status() -> None:
+    """Show the store: path, schema version and rows per table."""
+    with _open() as store:
+        console.print(f"store {escape(store.path)}, schema version {store.schema_version}")
+        t = Table("table", "rows")
+        for name, n in store.counts().items():
+            t.add_row(name, f"{n:,}")
+        console.print(t)
+
+
+@app.command("schema")
+def schema_cmd(markdown: bool = typer.Option(False, "--markdown", help="Print docs/data-model.md.")) -> None:
+    """Print the data model (tables, columns, types, allowed values)."""
+    if markdown:
+        sys.stdout.write(schema.markdown() + "\n")
+        return
+    for t in schema.TABLES.values():
+        console.print(f"[bold]{t.name}[/bold]: {escape(t.doc)}")
+        for c in t.columns:
+            req = "required" if c.required else "optional"
+            console.print(f"  {c.name:<18} {c.type:<9} {req:<8} {escape(c.describe_allowed())}")
+
+
+@app.command("settings")
+def settings_cmd() -> None:
+    """List the settings with their current values, defaults and help."""
+    t = Table("setting", "value", "default", "environment", "help")
+    for s in settings.SETTINGS.values():
+        t.add_row(s.name, settings.get(s.name), s.default, s.env, s.help)
+    console.print(t)
+
+
+@customers_app.command("merges")
+def customers_merges(limit: int = typer.Option(50, "--limit", help="At most this many merges.")) -> None:
+    """List customers merged because their identities met in one record, and why."""
+    with _open() as store:
+        rows = store.con.execute(
+            "SELECT merged_customer_id, into_customer_id, reason, run_id, merged_at FROM customer_merges "
+            "ORDER BY merged_at, merged_customer_id LIMIT ?", [limit]).fetchall()
+        total = store.count("customer_merges")
+    t = Table("merged", "into", "why", "run", "when (UTC)")
+    for r in rows:
+        t.add_row(*(escape(str(v)) for v in r))
+    console.print(t)
+    console.print(f"{total:,} merges in all")
+
+
+def main() -> None:
+    try:
+        app()
+    except CentricError as e:
+        err.print(f"[red]error:[/red] {escape(str(e))}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
