@@ -21,6 +21,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
+    pretty_exceptions_enable=False,
 )
 customers_app = typer.Typer(help="Customers: identities and merges.", no_args_is_help=True)
 app.add_typer(customers_app, name="customers")

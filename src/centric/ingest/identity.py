@@ -108,7 +108,8 @@ def resolve(con, rows_table: str, id_columns: list[str], may_create_sql: str, ru
     remap: dict[str, str] = {}
     assigned: dict[str, str | None] = {}
     next_no = _next_customer_number(con)
-    for members in sorted(comps.values(), key=min):
+    creatable_roots = {uf.find(c) for c in creatable}
+    for root, members in sorted(comps.items(), key=lambda kv: min(kv[1])):
         customers = sorted(m[1:] for m in members if m.startswith("~"))
         idents = [m for m in members if not m.startswith("~")]
         if customers:
@@ -116,7 +117,7 @@ def resolve(con, rows_table: str, id_columns: list[str], may_create_sql: str, ru
             for other in customers[1:]:
                 remap[other] = into
                 merges.append(Merge(other, into, evidence.get(other, "shared identities in " + source)))
-        elif any(uf.find(c) == uf.find(members[0]) for c in creatable):
+        elif root in creatable_roots:
             into = f"C{next_no:07d}"
             next_no += 1
         else:

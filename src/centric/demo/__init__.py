@@ -1,0 +1,79 @@
+"""The bundled demo company (see ``generator``): ``build_demo`` writes its export files and loads them
+through the public ingest path, exactly as a user would."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from ..ingest import ingest
+from ..store import Store
+from .generator import END, generate, write_files
+
+__all__ = ["build_demo", "generate", "write_files"]
+
+
+def build_demo(folder: Path, seed: int = 7, n_customers: int = 20_000, db: str | None = None,
+               console: Console | None = None) -> Table:
+    """Generate the demo into ``folder``/files, load it into a fresh store (``folder``/centric.duckdb
+    unless ``db`` is given) and return a summary table."""
+    console = console or Console()
+    folder = Path(folder)
+    files = folder / "files"
+    db_path = Path(db) if db else folder / "centric.duckdb"
+    t0 = time.perf_counter()
+    console.print(f"Generating the demo company (seed {seed}, {n_customers:,} customers) …")
+    company = generate(seed=seed, n_customers=n_customers)
+    plan = write_files(company, files, seed)
+    console.print(f"Wrote {len(plan)} export files to {escape(str(files))}")
+    folder.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", ".wal"):
+        Path(str(db_path) + suffix).unlink(missing_ok=True)
+    with Store.open(db_path) as store:
+        for table, name, values in plan:
+            res = ingest(table, files / name, store=store, values=values, name=name)[0]
+            how = ", ".join(x for x in (res.format, res.encoding) if x)
+            console.print(f"  {escape(name):<26} → {table:<12} ({how}): stored {res.rows_stored:>7,}, "
+                          f"rejected {res.rows_rejected:>3}, duplicate {res.rows_duplicate:>4}"
+                          + (f", {res.customers_merged} customers merged" if res.customers_merged else ""))
+        summary = summarize(store)
+    console.print(f"Store: {escape(str(db_path))} — done in {time.perf_counter() - t0:.1f} s")
+    console.print("Explore it: centric --db " + escape(str(db_path)) + " status | rejected | customers merges")
+    return summary
+
+
+def summarize(store: Store) -> Table:
+    """Customers, orders, answers, feedback by language and last quarter's NPS, read through Ibis."""
+    import ibis
+
+    t = Table(title="The demo company, Voltaro", show_header=True)
+    t.add_column("what")
+    t.add_column("value", justify="right")
+    t.add_row("customers", f"{store.count('customers'):,}")
+    t.add_row("customers merged across channels", f"{store.count('customer_merges'):,}")
+    orders = store.table("orders")
+    for cur, n, total in orders.group_by("currency").agg(n=orders.count(), total=orders.amount.sum()) \
+            .order_by("currency").execute().itertuples(index=False):
+        t.add_row(f"orders in {cur}", f"{n:,} ({total:,.0f} {cur})")
+    t.add_row("survey answers", f"{store.count('responses'):,}")
+    fb = store.table("feedback")
+    by_lang = fb.group_by(fb.language).agg(n=fb.count()).order_by(ibis.desc("n")).execute()
+    t.add_row("feedback texts by language", ", ".join(f"{r.language or '?'} {r.n:,}" for r in by_lang.itertuples()))
+    t.add_row("cases (complaints, tickets)", f"{store.count('cases'):,}")
+    t.add_row("journey events", f"{store.count('events'):,}")
+    t.add_row("rows rejected (see centric rejected)", f"{store.count('rejected_rows'):,}")
+    q_end = dt.datetime(END.year, 3 * ((END.month - 1) // 3) + 1, 1)
+    q_start = dt.datetime(q_end.year - (q_end.month == 1), (q_end.month - 4) % 12 + 1, 1)
+    r = store.table("responses")
+    r = r.filter((r.responded_at >= q_start) & (r.responded_at < q_end) & r.nps.notnull())
+    agg = r.aggregate(n=r.count(), p=(r.nps >= 9).sum(), d=(r.nps <= 6).sum()).execute().iloc[0]
+    n = int(agg.n)
+    nps = 100 * (int(agg.p) - int(agg.d)) / n if n else float("nan")
+    quarter = f"{q_start.year} Q{(q_start.month - 1) // 3 + 1}"
+    t.add_row(f"NPS, last full quarter ({quarter})", f"{nps:+.1f} (n = {n:,})" if n else "no data")
+    return t
