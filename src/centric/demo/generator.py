@@ -159,6 +159,7 @@ def generate(seed: int = 7, n_customers: int = 20_000) -> Company:
     rng = g.rng
     # -- customers ------------------------------------------------------------------------------------
     cust = []
+    emails: set[str] = set()
     for i in range(n_customers):
         country = "PL" if rng.random() < 0.64 else "IT"
         r = rng.random()
@@ -177,6 +178,9 @@ def generate(seed: int = 7, n_customers: int = 20_000) -> Company:
         domain = g.pick(["gmail.com", "wp.pl", "onet.pl", "interia.pl"] if country == "PL"
                         else ["gmail.com", "libero.it", "virgilio.it", "yahoo.it"])
         email = f"{_ascii(first)}.{_ascii(surname)}{rng.integers(1, 999)}@{domain}"
+        while email in emails:
+            email = f"{_ascii(first)}.{_ascii(surname)}{rng.integers(1, 9999)}@{domain}"
+        emails.add(email)
         cust.append({
             "idx": i, "crm_id": f"K{100000 + i}", "name": name, "email": email,
             "phone": _phone(g, country), "country": country, "language": lang,
@@ -434,8 +438,13 @@ def generate(seed: int = 7, n_customers: int = 20_000) -> Company:
         if rng.random() < 0.45:
             add_event(cidx, when + dt.timedelta(minutes=float(rng.uniform(1, 20))), "purchase", "cart", "website", "web")
 
-    return Company(customers, orders, pd.DataFrame(responses), pd.DataFrame(feedback), pd.DataFrame(events),
-                   pd.DataFrame(cases), pd.DataFrame(case_events),
+    frames = [orders, pd.DataFrame(responses), pd.DataFrame(feedback), pd.DataFrame(events), pd.DataFrame(cases),
+              pd.DataFrame(case_events)]
+    for fr in frames:  # whole seconds, as exports have them
+        for col in fr.columns:
+            if col.endswith("_at"):
+                fr[col] = pd.to_datetime(fr[col]).dt.floor("s")
+    return Company(customers, *frames,
                    notes={"fridge_case": fridge_case, "fridge_customer": marta["name"]})
 
 

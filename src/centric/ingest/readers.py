@@ -149,6 +149,9 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: str, digest: st
     if not sample.strip():
         raise UnreadableSourceError(f"{source}: the file is empty")
     encoding = detect_encoding(sample, complete=complete)
+    if b"\x00" in sample and encoding != "utf-16":
+        raise UnreadableSourceError(f"{source}: not a text file (it holds binary data); "
+                                    "save it as CSV, Excel, JSON or Parquet")
     text_sample = sample.decode(encoding, errors="replace")
     if not complete:  # drop a possibly cut last line
         text_sample = text_sample[: text_sample.rfind("\n") + 1] or text_sample
@@ -234,7 +237,9 @@ def _read_csv_careful(con, path: Path, columns: list[str], delimiter: str):
             record = next(reader)
             consumed = reader.line_num
         except csv.Error as e:
-            rejects.append(Reject(i + 1, f"the line cannot be read as CSV ({e})", value=lines[i][:200].rstrip()))
+            reason = ("a quote opened on this line is never closed" if lines[i].count('"') % 2
+                      else f"the line cannot be read as CSV ({e})")
+            rejects.append(Reject(i + 1, reason, value=lines[i][:200].rstrip()))
             i += 1
             continue
         if len(record) != ncols:
