@@ -149,3 +149,10 @@ def test_jsonl_bad_lines(store):
     # @Ola and ola are one handle: both posts belong to one customer
     assert rows(store, "SELECT count(DISTINCT customer_id) FROM feedback") == [(2,)]
     assert rows(store, "SELECT value FROM identities ORDER BY 1") == [("ala",), ("ola",)]
+
+
+def test_file_with_rejected_rows_loaded_twice_stores_nothing_new(store):
+    first = ingest("responses", BAD / "out_of_range.csv", store=store)[0]
+    again = ingest("responses", BAD / "out_of_range.csv", store=store)[0]
+    assert (first.rows_stored, again.rows_stored, again.rows_duplicate, again.rows_rejected) == (1, 0, 1, 4)
+    assert rows(store, "SELECT count(*) FROM responses") == [(1,)]

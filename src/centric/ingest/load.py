@@ -77,9 +77,14 @@ def ingest_source(store: Store, table_name: str, source: Any, mapping: Mapping |
     staged = read_source(con, source, known_names(table), name=name, sheet=sheet)
     label = staged.source
 
+    if staged.rows_read == 0:
+        raise IngestError(f"{label}: the file has a header but no rows")
+    match = match_columns(table, staged.columns, mapping, label)
+    # the same content loaded before without a rejected row: nothing can be new (a source that had
+    # rejected rows is read again, so that fixed settings can rescue them; stored rows stay single)
     prev = con.execute(
         "SELECT run_id FROM ingest_runs WHERE table_name = ? AND content_hash = ? AND status = 'stored' "
-        "ORDER BY run_id LIMIT 1", [table_name, staged.content_hash],
+        "AND rows_rejected = 0 ORDER BY run_id LIMIT 1", [table_name, staged.content_hash],
     ).fetchall()
     prev = prev[0] if prev else None
     if prev:
@@ -89,9 +94,6 @@ def ingest_source(store: Store, table_name: str, source: Any, mapping: Mapping |
                             status=f"already loaded in run {prev[0]}", format=staged.format,
                             encoding=staged.encoding, delimiter=staged.delimiter)
 
-    if staged.rows_read == 0:
-        raise IngestError(f"{label}: the file has a header but no rows")
-    match = match_columns(table, staged.columns, mapping, label)
     unknown_consts = set(consts) - set(match_targets(table))
     if unknown_consts:
         raise IngestError(f"values given for unknown columns of {table_name}: {', '.join(sorted(unknown_consts))}")
@@ -145,7 +147,11 @@ def _store_rows(store: Store, table: schema.Table, staged: Staged, plans: list[t
     present = [p.name for p in plans]
     ids = [k for k in schema.IDENTITY_INPUTS if k in present]
     data_cols = [p.name for p in plans if p.name not in schema.IDENTITY_INPUTS]
-    hash_parts = ", ".join(f"coalesce(CAST({_q(c)} AS VARCHAR), '\x01')" for c in present) or "''"
+    # over every column the table can take, in a fixed order, so that a file with an extra empty
+    # column hashes like one without it
+    hash_parts = ", ".join(
+        f"coalesce(CAST({_q(c)} AS VARCHAR), '\x01')" if c in present else "'\x01'" for c in targets(table)
+    )
     key = table.key if table.key and table.key != "customer_id" else None
     key_expr = (f"coalesce({_q(key)}, 'h' || left(__hash, 16))" if key in present
                 else "'h' || left(__hash, 16)") if key else "NULL"
