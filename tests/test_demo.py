@@ -1,0 +1,69 @@
+"""The demo company, built through the public ingest path."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from centric.demo import generate
+
+from .conftest import rows
+
+
+def test_demo_store_has_every_channel(demo_store):
+    counts = demo_store.counts()
+    for t in ("customers", "identities", "orders", "responses", "feedback", "events", "cases", "case_events"):
+        assert counts[t] > 0, t
+    # one customer seen in several channels: crm id, e-mail, phone and handle on one profile
+    assert rows(demo_store, "SELECT max(k) FROM (SELECT count(DISTINCT kind) k FROM identities GROUP BY customer_id)") \
+        == [(4,)]
+    # people registered twice in the shop were merged through the call-centre list
+    assert counts["customer_merges"] > 0
+    # the messy file's bad rows were kept with their reasons
+    reasons = [r for (r,) in rows(demo_store, "SELECT reason FROM rejected_rows")]
+    assert len(reasons) == 5
+    assert any("never closed" in r for r in reasons) and any("from 0 to 10" in r for r in reasons)
+
+
+def test_demo_comments_in_four_languages_and_both_stories(demo_store):
+    langs = dict(rows(demo_store, "SELECT language, count(*) FROM responses WHERE comment IS NOT NULL GROUP BY 1"))
+    assert {"pl", "it", "ru", "en"} <= set(langs)
+    assert rows(demo_store, "SELECT count(*) FROM feedback WHERE text LIKE '%CZTERY razy pod adres z faktury%'") == [(1,)]
+    fridge = rows(demo_store, "SELECT count(*) FILTER (WHERE kind = 'transferred'), "
+                              "count(*) FILTER (WHERE kind = 'agent_response') FROM case_events e JOIN cases c "
+                              "USING (case_id) WHERE c.summary LIKE 'Fridge delivered four times%'")
+    assert fridge == [(3, 0)]
+    unanswered = rows(demo_store, "SELECT count(*) FROM cases c WHERE summary = 'Public complaint, unanswered' AND "
+                                  "NOT EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.case_id "
+                                  "AND e.kind = 'agent_response')")
+    assert unanswered == [(1,)]
+    brands = {b for (b,) in rows(demo_store, "SELECT DISTINCT brand FROM feedback")}
+    assert brands == {"ours", "ElektroMax", "CasaTech"}
+
+
+def test_demo_planted_problems_show_in_the_scores(demo_store):
+    # answers whose comment names a wrong-address delivery are far below the average NPS
+    (avg_all, avg_wrong), = rows(demo_store, """
+        SELECT avg(nps), avg(nps) FILTER (WHERE comment ILIKE '%adres z faktury%' OR comment ILIKE '%invoice address%'
+                                          OR comment ILIKE '%indirizzo di fatturazione%')
+        FROM responses WHERE nps IS NOT NULL""")
+    assert avg_wrong < avg_all - 2
+
+
+def test_generation_is_deterministic():
+    a = generate(seed=11, n_customers=300)
+    b = generate(seed=11, n_customers=300)
+    assert a.orders.equals(b.orders) and a.responses.equals(b.responses) and a.feedback.equals(b.feedback)
+    c = generate(seed=12, n_customers=300)
+    assert not a.orders.equals(c.orders)
+
+
+def test_demo_command(tmp_path):
+    from typer.testing import CliRunner
+
+    from centric.cli import app
+
+    res = CliRunner().invoke(app, ["demo", "--dir", str(tmp_path / "d"), "--customers", "400", "--seed", "5"])
+    assert res.exit_code == 0, res.output
+    assert "NPS, last full quarter" in res.output and (tmp_path / "d" / "centric.duckdb").exists()
+    assert len(list((tmp_path / "d" / "files").iterdir())) == 15
+    _ = Console  # the demo prints through rich
