@@ -66,7 +66,7 @@ def test_numbers(con, text, comma_dec, expected):
     ("yesterday", True, "UTC", None),
 ])
 def test_dates(con, text, day_first, tz, expected):
-    got = con.execute(f"SELECT {timestamp_sql('?', day_first, tz)}", [text] * 3).fetchall()[0][0]
+    got = con.execute(f"SELECT {timestamp_sql('s', day_first, tz)} FROM (SELECT ?::VARCHAR AS s)", [text]).fetchall()[0][0]
     assert got == expected
 
 

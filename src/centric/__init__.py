@@ -7,7 +7,8 @@ Public API::
 
 from . import schema
 from .errors import CentricError
-from .ingest import IngestResult, ingest
+from . import ingest  # a callable module: centric.ingest(table, *sources)
+from .ingest import IngestResult
 from .store import Store
 
 __version__ = "0.1.0"

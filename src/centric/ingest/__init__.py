@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -45,3 +47,14 @@ def ingest(table: str, *sources: Any, store: Store | None = None, db: str | None
     finally:
         if own:
             st.close()
+
+
+class _CallableModule(types.ModuleType):
+    """``centric.ingest`` is both this package (``centric.ingest.readers`` …) and the function
+    ``centric.ingest(table, *sources)``."""
+
+    def __call__(self, table: str, *sources: Any, **kwargs: Any) -> list[IngestResult]:
+        return ingest(table, *sources, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

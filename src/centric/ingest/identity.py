@@ -22,7 +22,7 @@ from .. import schema
 from .readers import _q
 
 IDS = "_centric_ids"
-RESOLVED = "_centric_resolved"
+IDENTMAP = "_centric_identmap"
 
 
 @dataclass
@@ -60,38 +60,55 @@ def _next_customer_number(con) -> int:
     return (row[0] or 0) + 1
 
 
+def customer_join(id_columns: list[str], alias: str = "v") -> tuple[str, str]:
+    """(JOIN clauses, customer_id expression) that give each row of ``alias`` its customer after
+    ``resolve``: every identity of a row maps to the same customer, so the first one found is it."""
+    joins = " ".join(
+        f"LEFT JOIN {IDENTMAP} m{i} ON m{i}.kind = '{k}' AND m{i}.value = {alias}.{_q(k)}"
+        for i, k in enumerate(id_columns)
+    )
+    expr = "coalesce(" + ", ".join(f"m{i}.customer_id" for i in range(len(id_columns))) + ")"
+    return joins, expr
+
+
 def resolve(con, rows_table: str, id_columns: list[str], may_create_sql: str, run_id: int, source: str,
             now: dt.datetime) -> tuple[list[Merge], int]:
-    """Resolve every row of ``rows_table`` to a customer; creates RESOLVED(__row, customer_id) and writes
-    new customers, new identities and merges to the store. Returns the merges and the number of
-    customers created."""
-    parts = [
-        f"SELECT __row, '{k}' AS kind, {_q(k)} AS value, ({may_create_sql}) AS may_create "
-        f"FROM {rows_table} WHERE {_q(k)} IS NOT NULL"
-        for k in id_columns
-    ]
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {IDS} AS " + " UNION ALL ".join(parts))
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _centric_known AS
-            SELECT DISTINCT i.kind, i.value, x.customer_id
-            FROM (SELECT DISTINCT kind, value FROM {IDS}) i JOIN identities x USING (kind, value)"""
+    """Resolve the identities of ``rows_table`` to customers: creates IDENTMAP(kind, value, customer_id)
+    (see ``customer_join``) and writes new customers, new identities and merges to the store.
+    Returns the merges and the number of customers created."""
+    distinct = " UNION ALL ".join(
+        f"SELECT '{k}' AS kind, {_q(k)} AS value, bool_or({may_create_sql}) AS mc FROM {rows_table} "
+        f"WHERE {_q(k)} IS NOT NULL GROUP BY {_q(k)}" for k in id_columns
     )
-    known = {f"{k}:{v}": c for k, v, c in con.execute("SELECT * FROM _centric_known").fetchall()}
-    multi = con.execute(
-        f"""SELECT ids, min(first_row), bool_or(mc) FROM (
-              SELECT list(kind || ':' || value ORDER BY kind, value) AS ids, min(__row) AS first_row,
-                     bool_or(may_create) AS mc
-              FROM {IDS} GROUP BY __row HAVING count(*) > 1)
-            GROUP BY ids ORDER BY 2"""
-    ).fetchall()
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {IDS} AS SELECT kind, value, bool_or(mc) AS mc "
+                f"FROM ({distinct}) GROUP BY kind, value")
+    multi = []
+    if len(id_columns) > 1:
+        items = ", ".join(f"CASE WHEN {_q(k)} IS NOT NULL THEN '{k}:' || {_q(k)} END" for k in id_columns)
+        count = " + ".join(f"CAST({_q(k)} IS NOT NULL AS INTEGER)" for k in id_columns)
+        multi = con.execute(
+            f"""SELECT ids, min(__row), bool_or(mc) FROM (
+                  SELECT list_filter([{items}], lambda x: x IS NOT NULL) AS ids, __row, ({may_create_sql}) AS mc
+                  FROM {rows_table} WHERE {count} > 1)
+                GROUP BY ids ORDER BY 2"""
+        ).fetchall()
+    known: dict[str, str] = {}
+    if multi:
+        idents = sorted({i for ids, _, _ in multi for i in ids})
+        con.register("_centric_idents", pa.table({"ident": pa.array(idents, pa.string())}))
+        try:
+            known = dict(con.execute(
+                "SELECT x.kind || ':' || x.value, x.customer_id FROM identities x "
+                "JOIN _centric_idents i ON i.ident = x.kind || ':' || x.value").fetchall())
+        finally:
+            con.unregister("_centric_idents")
 
     uf = _UnionFind()
     evidence: dict[str, str] = {}
     creatable: set[str] = set()
     for ids, first_row, mc in multi:
         owners = {known[i] for i in ids if i in known}
-        roots_before = {uf.find("~" + c) for c in owners}
-        if len(roots_before) > 1:
+        if len({uf.find("~" + c) for c in owners}) > 1:
             for c in owners:
                 evidence.setdefault(c, f"{' and '.join(ids)} seen together in {source} row {first_row}")
         for i in ids:
@@ -100,7 +117,6 @@ def resolve(con, rows_table: str, id_columns: list[str], may_create_sql: str, ru
                 uf.union(i, "~" + known[i])
         if mc:
             creatable.add(ids[0])
-    # components of the multi-identity rows
     comps: dict[str, list[str]] = {}
     for node in list(uf.parent):
         comps.setdefault(uf.find(node), []).append(node)
@@ -111,7 +127,6 @@ def resolve(con, rows_table: str, id_columns: list[str], may_create_sql: str, ru
     creatable_roots = {uf.find(c) for c in creatable}
     for root, members in sorted(comps.items(), key=lambda kv: min(kv[1])):
         customers = sorted(m[1:] for m in members if m.startswith("~"))
-        idents = [m for m in members if not m.startswith("~")]
         if customers:
             into = customers[0]
             for other in customers[1:]:
@@ -122,10 +137,12 @@ def resolve(con, rows_table: str, id_columns: list[str], may_create_sql: str, ru
             next_no += 1
         else:
             into = None
-        for i in idents:
-            assigned[i] = into
+        for i in members:
+            if not i.startswith("~"):
+                assigned[i] = into
     multi_tbl = pa.table({
-        "ident": pa.array(list(assigned), pa.string()),
+        "kind": pa.array([i.split(":", 1)[0] for i in assigned], pa.string()),
+        "value": pa.array([i.split(":", 1)[1] for i in assigned], pa.string()),
         "customer_id": pa.array(list(assigned.values()), pa.string()),
     })
     remap_tbl = pa.table({"old": pa.array(list(remap), pa.string()),
@@ -135,15 +152,14 @@ def resolve(con, rows_table: str, id_columns: list[str], may_create_sql: str, ru
     try:
         con.execute("CREATE OR REPLACE TEMP TABLE _centric_remap AS SELECT * FROM _centric_remap_arrow")
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _centric_identmap AS
-            WITH singles AS (
-                SELECT kind, value, bool_or(may_create) AS mc FROM {IDS}
-                WHERE kind || ':' || value NOT IN (SELECT ident FROM _centric_multi_arrow)
-                GROUP BY kind, value),
-            s AS (
-                SELECT s.kind, s.value, s.mc, coalesce(r.new, k.customer_id) AS customer_id
-                FROM singles s LEFT JOIN _centric_known k USING (kind, value)
-                LEFT JOIN _centric_remap r ON r.old = k.customer_id),
+            f"""CREATE OR REPLACE TEMP TABLE {IDENTMAP} AS
+            WITH s AS (
+                SELECT i.kind, i.value, i.mc, coalesce(r.new, k.customer_id) AS customer_id
+                FROM {IDS} i
+                LEFT JOIN _centric_multi_arrow m ON m.kind = i.kind AND m.value = i.value
+                LEFT JOIN identities k ON k.kind = i.kind AND k.value = i.value
+                LEFT JOIN _centric_remap r ON r.old = k.customer_id
+                WHERE m.kind IS NULL),
             fresh AS (
                 SELECT kind, value, printf('C%07d', {next_no} - 1 + row_number() OVER (ORDER BY kind, value))
                        AS customer_id
@@ -151,22 +167,15 @@ def resolve(con, rows_table: str, id_columns: list[str], may_create_sql: str, ru
             SELECT s.kind, s.value, coalesce(s.customer_id, f.customer_id) AS customer_id
             FROM s LEFT JOIN fresh f USING (kind, value)
             UNION ALL
-            SELECT split_part(ident, ':', 1), substr(ident, strpos(ident, ':') + 1), customer_id
-            FROM _centric_multi_arrow"""
+            SELECT kind, value, customer_id FROM _centric_multi_arrow"""
         )
     finally:
         con.unregister("_centric_multi_arrow")
         con.unregister("_centric_remap_arrow")
     created = con.execute(
-        "SELECT count(DISTINCT customer_id) FROM _centric_identmap WHERE customer_id IS NOT NULL AND "
+        f"SELECT count(DISTINCT customer_id) FROM {IDENTMAP} WHERE customer_id IS NOT NULL AND "
         "customer_id NOT IN (SELECT customer_id FROM customers)"
     ).fetchall()[0][0]
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {RESOLVED} AS
-            SELECT i.__row, any_value(m.customer_id) AS customer_id
-            FROM {IDS} i JOIN _centric_identmap m USING (kind, value)
-            WHERE m.customer_id IS NOT NULL GROUP BY i.__row"""
-    )
     _apply(con, merges, run_id, now)
     return merges, created
 

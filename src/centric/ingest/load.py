@@ -147,51 +147,40 @@ def _store_rows(store: Store, table: schema.Table, staged: Staged, plans: list[t
     present = [p.name for p in plans]
     ids = [k for k in schema.IDENTITY_INPUTS if k in present]
     data_cols = [p.name for p in plans if p.name not in schema.IDENTITY_INPUTS]
-    # over every column the table can take, in a fixed order, so that a file with an extra empty
-    # column hashes like one without it
-    hash_parts = ", ".join(
-        f"coalesce(CAST({_q(c)} AS VARCHAR), '\x01')" if c in present else "'\x01'" for c in targets(table)
-    )
     key = table.key if table.key and table.key != "customer_id" else None
-    key_expr = (f"coalesce({_q(key)}, 'h' || left(__hash, 16))" if key in present
-                else "'h' || left(__hash, 16)") if key else "NULL"
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _centric_hashed AS
-            SELECT *, md5(concat_ws('|', {hash_parts})) AS __hash FROM {transform.TYPED}
-            WHERE __row NOT IN (SELECT __row FROM {transform.ERRORS})"""
-    )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _centric_keyed AS SELECT *, {key_expr} AS __key "
-                "FROM _centric_hashed")
+    good = f"SELECT * FROM {transform.TYPED} WHERE NOT __bad"
     conflicts: list[tuple] = []
+    duplicates = 0
     if key:
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE _centric_ranked AS
-               SELECT *, row_number() OVER w AS __rn, first_value(__hash) OVER w AS __first_hash,
-                      first_value(__row) OVER w AS __first_row
-               FROM _centric_keyed WINDOW w AS (PARTITION BY __key ORDER BY __row)"""
-        )
-        label = next((p.label for p in plans if p.name == key), key)
-        conflicts = con.execute(
-            f"""SELECT __row, ?, __key, 'the {key} ' || __key || ' is used again (first on row '
-                       || __first_row || ') with different values'
-                FROM _centric_ranked WHERE __rn > 1 AND __hash <> __first_hash ORDER BY __row""",
-            [label],
-        ).fetchall()
-        in_file_dups = con.execute(
-            "SELECT count(*) FROM _centric_ranked WHERE __rn > 1 AND __hash = __first_hash").fetchall()[0][0]
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {VALID} AS SELECT * FROM _centric_ranked r WHERE __rn = 1
-                AND NOT EXISTS (SELECT 1 FROM {table.name} t WHERE t.{_q(key)} = r.__key)"""
-        )
-        store_dups = con.execute("SELECT count(*) FROM _centric_ranked WHERE __rn = 1").fetchall()[0][0] - \
-            con.execute(f"SELECT count(*) FROM {VALID}").fetchall()[0][0]
-        duplicates = in_file_dups + store_dups
+        nulls, repeats = (0, 0)
+        if key in present:
+            nulls, repeats = con.execute(
+                f"SELECT count(*) - count({_q(key)}), count({_q(key)}) - count(DISTINCT {_q(key)}) FROM ({good})"
+            ).fetchall()[0]
+        if key in present and nulls == 0 and repeats == 0:
+            keyed = f"SELECT *, {_q(key)} AS __key FROM ({good})"
+        else:
+            keyed = _rank_by_content(con, table, present, key, good)
+            label = next((p.label for p in plans if p.name == key), key)
+            conflicts = con.execute(
+                f"""SELECT __row, ?, __key, 'the {key} ' || __key || ' is used again (first on row '
+                           || __first_row || ') with different values'
+                    FROM _centric_ranked WHERE __rn > 1 AND __hash <> __first_hash ORDER BY __row""", [label],
+            ).fetchall()
+            duplicates = con.execute(
+                "SELECT count(*) FROM _centric_ranked WHERE __rn > 1 AND __hash = __first_hash").fetchall()[0][0]
+        candidates = con.execute(f"SELECT count(*) FROM ({keyed})").fetchall()[0][0]
+        if con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table.name} LIMIT 1)").fetchall()[0][0]:
+            keyed = (f"SELECT * FROM ({keyed}) r WHERE NOT EXISTS "
+                     f"(SELECT 1 FROM {table.name} t WHERE t.{_q(key)} = r.__key)")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {VALID} AS {keyed}")
+        duplicates += candidates - con.execute(f"SELECT count(*) FROM {VALID}").fetchall()[0][0]
     else:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {VALID} AS SELECT * FROM _centric_keyed")
-        duplicates = 0
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {VALID} AS {good}")
 
     merges: list[identity.Merge] = []
     created = 0
+    joins, customer = "", "NULL"
     if ids:
         may_create = "true"
         if table.name == "feedback" and "brand" in present:
@@ -199,24 +188,16 @@ def _store_rows(store: Store, table: schema.Table, staged: Staged, plans: list[t
         if table.name == "customers":
             duplicates = _unchanged_customers(con, ids, data_cols)
         merges, created = identity.resolve(con, VALID, ids, may_create, run_id, staged.source, now)
+        joins, customer = identity.customer_join(ids)
     # write
     if table.name == "customers":
-        stored = _write_customers(con, data_cols, now) - duplicates
+        stored = _write_customers(con, data_cols, joins, customer, now) - duplicates
     else:
         cols = [c for c in table.column_names if c in data_cols or c == "customer_id" or c == key]
-        select = []
-        for c in cols:
-            if c == key:
-                select.append("v.__key")
-            elif c == "customer_id":
-                select.append("r.customer_id" if ids else "NULL")
-            else:
-                select.append(f"v.{_q(c)}")
-        join = f"LEFT JOIN {identity.RESOLVED} r USING (__row)" if ids else ""
-        where = "WHERE r.customer_id IS NOT NULL" if ids and table.customer_ref == "required" else ""
+        select = [("v.__key" if c == key else customer if c == "customer_id" else f"v.{_q(c)}") for c in cols]
         con.execute(f"INSERT INTO {table.name} ({', '.join(map(_q, cols))}) "
-                    f"SELECT {', '.join(select)} FROM {VALID} v {join} {where} ORDER BY v.__row")
-        stored = con.execute(f"SELECT count(*) FROM {VALID} v {join} {where}").fetchall()[0][0]
+                    f"SELECT {', '.join(select)} FROM {VALID} v {joins} ORDER BY v.__row")
+        stored = con.execute(f"SELECT count(*) FROM {VALID}").fetchall()[0][0]
     faults.checkpoint("ingest.after_insert")
 
     # rejected rows: reader problems, value problems, key conflicts
@@ -238,7 +219,7 @@ def _store_rows(store: Store, table: schema.Table, staged: Staged, plans: list[t
     rejected = con.execute(f"SELECT count(DISTINCT __row) FROM {transform.ERRORS}").fetchall()[0][0]
     rejected += len(staged.rejects) + len(conflicts)
     top = con.execute(
-        "SELECT reason_kind, count(*) FROM (SELECT regexp_replace(reason, '''[^'']*''', '…', 'g') AS reason_kind "
+        "SELECT kind, count(*) FROM (SELECT regexp_replace(reason, '''[^'']*''', '…', 'g') AS kind "
         "FROM rejected_rows WHERE run_id = ?) GROUP BY 1 ORDER BY 2 DESC LIMIT 5", [run_id]).fetchall()
     _record_run(con, table.name, staged, "stored", stored, rejected, duplicates, now)
     return IngestResult(
@@ -246,6 +227,26 @@ def _store_rows(store: Store, table: schema.Table, staged: Staged, plans: list[t
         format=staged.format, encoding=staged.encoding, delimiter=staged.delimiter,
         customers_created=created, customers_merged=len(merges), top_reasons=[(r, n) for r, n in top],
     )
+
+
+def _rank_by_content(con, table: schema.Table, present: list[str], key: str, good: str) -> str:
+    """Rows numbered within their key; keys missing in the file are derived from the row's content.
+    Creates _centric_ranked and returns the query of each key's first row."""
+    # over every column the table can take, in a fixed order, so that a file with an extra empty
+    # column hashes like one without it
+    hash_parts = ", ".join(
+        f"coalesce(CAST({_q(c)} AS VARCHAR), '\x01')" if c in present else "'\x01'" for c in targets(table)
+    )
+    given = f"{_q(key)}, " if key in present else ""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _centric_ranked AS
+            SELECT *, row_number() OVER w AS __rn, first_value(__hash) OVER w AS __first_hash,
+                   first_value(__row) OVER w AS __first_row
+            FROM (SELECT *, coalesce({given}'h' || left(__hash, 16)) AS __key
+                  FROM (SELECT *, md5(concat_ws('|', {hash_parts})) AS __hash FROM ({good})))
+            WINDOW w AS (PARTITION BY __key ORDER BY __row)"""
+    )
+    return "SELECT * FROM _centric_ranked WHERE __rn = 1"
 
 
 def _unchanged_customers(con, ids: list[str], attrs: list[str]) -> int:
@@ -265,24 +266,22 @@ def _unchanged_customers(con, ids: list[str], attrs: list[str]) -> int:
     ).fetchall()[0][0]
 
 
-def _write_customers(con, attrs: list[str], now: dt.datetime) -> int:
+def _write_customers(con, attrs: list[str], joins: str, customer: str, now: dt.datetime) -> int:
     """Apply the customers file's attributes (the last row per customer wins) and count its rows."""
     if attrs:
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _centric_attrs AS
-                SELECT r.customer_id, {', '.join(f'arg_max(v.{_q(a)}, v.__row) FILTER (WHERE v.{_q(a)} IS NOT NULL) AS {_q(a)}' for a in attrs)}
-                FROM {VALID} v JOIN {identity.RESOLVED} r USING (__row) GROUP BY r.customer_id"""
-        )
+        aggs = ", ".join(f"arg_max(v.{_q(a)}, v.__row) FILTER (WHERE v.{_q(a)} IS NOT NULL) AS {_q(a)}"
+                         for a in attrs)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _centric_attrs AS SELECT {customer} AS customer_id, {aggs} "
+                    f"FROM {VALID} v {joins} GROUP BY 1")
         sets = ", ".join(f"{_q(a)} = coalesce(a.{_q(a)}, customers.{_q(a)})" for a in attrs)
         con.execute(f"UPDATE customers SET {sets}, updated_at = ? FROM _centric_attrs a "
                     "WHERE customers.customer_id = a.customer_id", [now])
-    return con.execute(f"SELECT count(*) FROM {VALID} v JOIN {identity.RESOLVED} r USING (__row)").fetchall()[0][0]
+    return con.execute(f"SELECT count(*) FROM {VALID}").fetchall()[0][0]
 
 
 def _cleanup(con) -> None:
-    for t in (STAGE, transform.TYPED, transform.ERRORS, "_centric_hashed", "_centric_keyed", "_centric_ranked",
-              VALID, identity.IDS, identity.RESOLVED, "_centric_known", "_centric_identmap", "_centric_remap",
-              "_centric_attrs"):
+    for t in (STAGE, transform.TYPED, transform.ERRORS, "_centric_bad", "_centric_ranked", VALID, identity.IDS,
+              identity.IDENTMAP, "_centric_remap", "_centric_attrs"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
 
 

@@ -51,7 +51,10 @@ MACROS = [
             WHEN regexp_full_match(c, '[+-]?[0-9]*\.[0-9]+') THEN TRY_CAST(c AS DOUBLE)
             END
         ELSE TRY_CAST(c AS DOUBLE) END)""",
-    "CREATE OR REPLACE TEMP MACRO centric_num(s, comma_dec) AS centric_num_c(centric_num_clean(s), comma_dec)",
+    r"""CREATE OR REPLACE TEMP MACRO centric_num(s, comma_dec) AS (CASE
+        WHEN regexp_full_match(s, '-?[0-9]+(\.[0-9]+)?') AND NOT (comma_dec AND contains(s, '.'))
+        THEN TRY_CAST(s AS DOUBLE)
+        ELSE centric_num_c(centric_num_clean(s), comma_dec) END)""",
     r"""CREATE OR REPLACE TEMP MACRO centric_ts_norm(s) AS
         regexp_replace(regexp_replace(regexp_replace(regexp_replace(trim(s),
             '^([0-9]{4}-[0-9]{2}-[0-9]{2})T', '\1 '),
@@ -62,6 +65,7 @@ MACROS = [
 
 _AWARE = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?[+-][0-9]{2}:?[0-9]{2}$"
 _TIMES = ["", " %H:%M", " %H:%M:%S", " %H:%M:%S.%f"]
+_ISO = r"[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?)?"
 
 
 def _date_formats(day_first: bool) -> list[str]:
@@ -77,11 +81,14 @@ def _fmt_list(day_first: bool, aware: bool) -> str:
 
 def timestamp_sql(raw: str, day_first: bool, tz: str) -> str:
     n = f"centric_ts_norm({raw})"
+    iso = f"TRY_CAST({raw} AS TIMESTAMP)"
     naive = f"try_strptime({n}, {_fmt_list(day_first, False)})"
     if tz.upper() != "UTC":
         naive = f"timezone('UTC', timezone('{tz}', {naive}))"
+        iso = f"timezone('UTC', timezone('{tz}', {iso}))"
     aware = f"timezone('UTC', try_strptime({n}, {_fmt_list(day_first, True)}))"
-    return f"(CASE WHEN regexp_matches({n}, '{_AWARE}') THEN {aware} ELSE {naive} END)"
+    return (f"(CASE WHEN regexp_full_match({raw}, '{_ISO}') THEN {iso} "
+            f"WHEN regexp_matches({n}, '{_AWARE}') THEN {aware} ELSE {naive} END)")
 
 
 SYNONYMS: dict[str, dict[str, str]] = {
@@ -234,15 +241,24 @@ def _decide_day_first(con, raw: str, setting: str) -> bool:
     return not (mf > 0 and df == 0)
 
 
-def parse_sql(con, plan: ColumnPlan, opts: dict[str, str]) -> tuple[str, str]:
-    """(typed SQL expression, reason SQL expression used when the raw text is not empty but the
-    typed value is NULL)."""
-    c, raw = plan.column, plan.raw
+def decide(con, plan: ColumnPlan, opts: dict[str, str]) -> dict[str, bool]:
+    """Column-level choices made by looking at all of a column's values."""
+    if plan.column.type in ("integer", "number"):
+        return {"comma_dec": _decide_comma_decimal(con, plan.raw)}
+    if plan.column.type == "timestamp":
+        return {"day_first": _decide_day_first(con, plan.raw, opts["day_first"])}
+    return {}
+
+
+def parse_sql(plan: ColumnPlan, raw: str, opts: dict[str, str], decided: dict[str, bool]) -> tuple[str, str]:
+    """(typed SQL expression of ``raw``, reason SQL expression used when the raw text is not empty but
+    the typed value is NULL)."""
+    c = plan.column
     v = f"left({raw}, 80)"
     text = f"nullif(trim({raw}), '')"
     quoted = f"'''' || {v} || ''''"
     if c.type in ("integer", "number"):
-        num = f"centric_num({raw}, {'true' if _decide_comma_decimal(con, raw) else 'false'})"
+        num = f"centric_num({raw}, {'true' if decided['comma_dec'] else 'false'})"
         if c.range:
             lo, hi = c.range
             ok = f"{num} BETWEEN {lo} AND {hi}" + (f" AND {num} = floor({num})" if c.type == "integer" else "")
@@ -255,7 +271,7 @@ def parse_sql(con, plan: ColumnPlan, opts: dict[str, str]) -> tuple[str, str]:
             reason = f"{quoted} || ' is not a number'"
         return typed, reason
     if c.type == "timestamp":
-        day_first = _decide_day_first(con, raw, opts["day_first"])
+        day_first = decided["day_first"]
         typed = timestamp_sql(raw, day_first, opts["timezone"])
         example = "31.12.2025 or 31/12/2025" if day_first else "12.31.2025 or 12/31/2025"
         reason = f"{quoted} || ' is not a date (expected e.g. 2025-12-31, {example}, optionally with a time)'"
@@ -302,36 +318,54 @@ def parse_sql(con, plan: ColumnPlan, opts: dict[str, str]) -> tuple[str, str]:
 
 
 def build_typed(con, table: schema.Table, plans: list[ColumnPlan], opts: dict[str, str]) -> None:
-    """Create TYPED (typed columns + raw text) and ERRORS (one row per problem) from the stage."""
-    selects = ["__row"]
-    errors = []
+    """Create TYPED (``__row``, typed columns, ``__why_*`` reasons, ``__bad``) and ERRORS (one row per
+    problem: row, column, value, reason) from the stage, in one pass over the data."""
+    inner = ["__row"]
+    typed_cols, whys, bad = [], [], []
     for p in plans:
-        typed, reason = parse_sql(con, p, opts)
-        nonempty = f"nullif(trim({p.raw}), '') IS NOT NULL"
-        raw_col, why_col = _q("__raw_" + p.name), _q("__why_" + p.name)
-        selects.append(f"{typed} AS {_q(p.name)}")
-        selects.append(f"{p.raw} AS {raw_col}")
-        selects.append(f"CASE WHEN {nonempty} AND ({typed}) IS NULL THEN {reason} END AS {why_col}")
-        label = _lit(p.label)
-        errors.append(f"SELECT __row, {label} AS column_name, left({raw_col}, 200) AS value, {why_col} AS reason "
-                      f"FROM {TYPED} WHERE {why_col} IS NOT NULL")
+        decided = decide(con, p, opts)
+        raw_col = _q("__raw_" + p.name)
+        typed, _ = parse_sql(p, p.raw, opts, decided)
+        _, reason = parse_sql(p, raw_col, opts, decided)
+        inner += [f"{typed} AS {_q(p.name)}", f"{p.raw} AS {raw_col}"]
+        empty = f"nullif(trim({raw_col}), '') IS NULL"
+        why = f"CASE WHEN NOT ({empty}) AND {_q(p.name)} IS NULL THEN {reason}"
         if p.column.required and p.column.kind != "key":
-            errors.append(f"SELECT __row, {label}, NULL, 'required value is empty' FROM {TYPED} "
-                          f"WHERE nullif(trim({raw_col}), '') IS NULL")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {TYPED} AS SELECT {', '.join(selects)} FROM {STAGE}")
+            why += f" WHEN {empty} THEN 'required value is empty'"
+        why_col = _q("__why_" + p.name)
+        whys.append((p, f"{why} END AS {why_col}", why_col))
+        typed_cols.append(_q(p.name))
     present = {p.name for p in plans}
     row_checks = []
     ids = [k for k in schema.IDENTITY_INPUTS if k in present]
     if table.customer_ref == "required" and ids:
-        cond = " AND ".join(f"{_q(k)} IS NULL" for k in ids)
-        raw_empty = " AND ".join(f"nullif(trim({_q('__raw_' + k)}), '') IS NULL" for k in ids)
-        row_checks.append(f"SELECT __row, NULL, NULL, 'no customer identity (customer id, e-mail, phone, "
-                          f"handle or loyalty card)' FROM {TYPED} WHERE {cond} AND {raw_empty}")
+        cond = " AND ".join(f"nullif(trim({_q('__raw_' + k)}), '') IS NULL" for k in ids)
+        row_checks.append((f"CASE WHEN {cond} THEN 'no customer identity (customer id, e-mail, phone, handle or "
+                           f"loyalty card)' END", "__why_row_ids"))
     one_of = [k for k in table.one_of if k in present]
     if one_of:
         cond = " AND ".join(f"nullif(trim({_q('__raw_' + k)}), '') IS NULL" for k in one_of)
-        row_checks.append(f"SELECT __row, NULL, NULL, 'the row has none of: {', '.join(one_of)}' "
-                          f"FROM {TYPED} WHERE {cond}")
-    union = " UNION ALL ".join(errors + row_checks) or "SELECT NULL::BIGINT, NULL, NULL, NULL WHERE false"
+        row_checks.append((f"CASE WHEN {cond} THEN 'the row has none of: {', '.join(one_of)}' END",
+                           "__why_row_one_of"))
+    why_exprs = [w for _, w, _ in whys] + [f"{e} AS {n}" for e, n in row_checks]
+    bad = " OR ".join([f"{c} IS NOT NULL" for _, _, c in whys] + [f"{n} IS NOT NULL" for _, n in row_checks])
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {TYPED} AS
+            SELECT __row, {', '.join(typed_cols + [c for _, _, c in whys] + [n for _, n in row_checks])},
+                   coalesce({bad or 'false'}, false) AS __bad
+            FROM (SELECT *, {', '.join(why_exprs)} FROM (SELECT {', '.join(inner)} FROM {STAGE}))"""
+    )
+    raws = ", ".join(f"{p.raw} AS {_q('__raw_' + p.name)}" for p in plans)
+    whys_sel = ", ".join([c for _, _, c in whys] + [n for _, n in row_checks])
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _centric_bad AS
+            SELECT * FROM (SELECT __row, {whys_sel} FROM {TYPED} WHERE __bad) t
+            JOIN (SELECT __row, {raws} FROM {STAGE} WHERE __row IN (SELECT __row FROM {TYPED} WHERE __bad)) r
+            USING (__row)"""
+    )
+    parts = [f"SELECT __row, {_lit(p.label)} AS column_name, left(CAST({_q('__raw_' + p.name)} AS VARCHAR), 200) "
+             f"AS value, {c} AS reason FROM _centric_bad WHERE {c} IS NOT NULL" for p, _, c in whys]
+    parts += [f"SELECT __row, NULL, NULL, {n} FROM _centric_bad WHERE {n} IS NOT NULL" for _, n in row_checks]
+    union = " UNION ALL ".join(parts) or "SELECT NULL::BIGINT, NULL, NULL, NULL WHERE false"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {ERRORS} AS "
                 f"SELECT __row, column_name, value, reason FROM ({union}) ORDER BY __row")

@@ -1,0 +1,106 @@
+"""Ingest speed and memory: centric against pandas read_csv + DuckDB insert, in the same run.
+
+    python benchmarks/ingest.py [--rows 1000000] [--customers 200000]
+
+Writes a synthetic orders CSV (order id, customer id, ISO time, amount, currency, channel, store,
+category), then loads it in a fresh subprocess per contender, so that each one's peak memory
+(max RSS) is its own:
+
+- centric: ``centric.ingest("orders", path)`` into a new store — sniffing, parsing and validating
+  every value, keeping rejected rows, de-duplicating, resolving customers, in one transaction;
+- baseline: ``pandas.read_csv(path, parse_dates=["ordered_at"])`` then ``CREATE TABLE … AS SELECT *
+  FROM df`` in DuckDB — no validation, no identities.
+
+Goal (issue 2): at least as fast as the baseline, with less memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+CENTRIC = """
+import json, resource, sys, time
+from centric import Store, ingest
+t = time.perf_counter()
+with Store.open(sys.argv[2]) as s:
+    r = ingest("orders", sys.argv[1], store=s)[0]
+    n = s.count("orders")
+dt = time.perf_counter() - t
+print(json.dumps({"seconds": dt, "rows": n, "rejected": r.rows_rejected,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+BASELINE = """
+import json, resource, sys, time
+import duckdb, pandas as pd
+t = time.perf_counter()
+df = pd.read_csv(sys.argv[1], parse_dates=["ordered_at"])
+con = duckdb.connect(sys.argv[2])
+con.execute("CREATE TABLE orders AS SELECT * FROM df")
+n = con.execute("SELECT count(*) FROM orders").fetchall()[0][0]
+con.close()
+dt = time.perf_counter() - t
+print(json.dumps({"seconds": dt, "rows": n, "rejected": 0,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def write_orders(path: Path, rows: int, customers: int, seed: int = 1) -> None:
+    rng = np.random.default_rng(seed)
+    t0 = np.datetime64("2024-01-01T00:00:00")
+    secs = rng.integers(0, 2 * 365 * 86400, rows)
+    times = (t0 + secs.astype("timedelta64[s]")).astype(str)
+    cust = rng.integers(1, customers + 1, rows)
+    amount = np.round(rng.lognormal(6.5, 0.9, rows), 2)
+    channels = np.array(["online", "store", "call_centre"])[rng.integers(0, 3, rows)]
+    stores = np.array(["Warszawa", "Kraków", "Milano", "Roma", ""])[rng.integers(0, 5, rows)]
+    cats = np.array(["fridges", "tv", "phones", "small_appliances", "accessories"])[rng.integers(0, 5, rows)]
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("order_id,customer_id,ordered_at,amount,currency,channel,store,category\n")
+        chunk = 200_000
+        for s in range(0, rows, chunk):
+            e = min(rows, s + chunk)
+            f.writelines(
+                f"O{i},K{c},{t},{a:.2f},PLN,{ch},{st},{ca}\n"
+                for i, c, t, a, ch, st, ca in zip(range(s, e), cust[s:e], times[s:e], amount[s:e],
+                                                   channels[s:e], stores[s:e], cats[s:e], strict=True)
+            )
+
+
+def run(code: str, csv: Path, db: Path) -> dict:
+    out = subprocess.run([sys.executable, "-c", code, str(csv), str(db)], capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--customers", type=int, default=200_000)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        csv = Path(d) / "orders.csv"
+        t = time.perf_counter()
+        write_orders(csv, args.rows, args.customers)
+        print(f"wrote {args.rows:,} orders ({csv.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - t:.1f} s")
+        base = run(BASELINE, csv, Path(d) / "base.duckdb")
+        mine = run(CENTRIC, csv, Path(d) / "centric.duckdb")
+    print(f"{'contender':<44} {'seconds':>8} {'rows/s':>10} {'peak MB':>8}")
+    for name, r in (("baseline: pandas read_csv + DuckDB insert", base), ("centric ingest", mine)):
+        print(f"{name:<44} {r['seconds']:>8.2f} {r['rows'] / r['seconds']:>10,.0f} {r['peak_mb']:>8.0f}")
+    speed = base["seconds"] / mine["seconds"]
+    memory = mine["peak_mb"] / base["peak_mb"]
+    print(f"centric is {speed:.2f}x the baseline's speed and uses {memory:.2f}x its peak memory "
+          f"(goal: speed >= 1.00x, memory < 1.00x) -> {'MET' if speed >= 1 and memory < 1 else 'NOT MET'}")
+    assert mine["rows"] == base["rows"] == args.rows, "both must store every row"
+
+
+if __name__ == "__main__":
+    main()
