@@ -123,7 +123,7 @@ def resolve(con, rows_table: str, id_columns: list[str], may_create_sql: str, ru
     merges: list[Merge] = []
     remap: dict[str, str] = {}
     assigned: dict[str, str | None] = {}
-    next_no = _next_customer_number(con)
+    next_no = first_no = _next_customer_number(con)
     creatable_roots = {uf.find(c) for c in creatable}
     for root, members in sorted(comps.items(), key=lambda kv: min(kv[1])):
         customers = sorted(m[1:] for m in members if m.startswith("~"))
@@ -173,14 +173,14 @@ def resolve(con, rows_table: str, id_columns: list[str], may_create_sql: str, ru
         con.unregister("_centric_multi_arrow")
         con.unregister("_centric_remap_arrow")
     created = con.execute(
-        f"SELECT count(DISTINCT customer_id) FROM {IDENTMAP} WHERE customer_id IS NOT NULL AND "
-        "customer_id NOT IN (SELECT customer_id FROM customers)"
+        f"SELECT count(DISTINCT customer_id) FROM {IDENTMAP} WHERE TRY_CAST(substr(customer_id, 2) AS BIGINT) >= ?",
+        [first_no],
     ).fetchall()[0][0]
-    _apply(con, merges, run_id, now)
+    _apply(con, merges, run_id, now, first_no)
     return merges, created
 
 
-def _apply(con, merges: list[Merge], run_id: int, now: dt.datetime) -> None:
+def _apply(con, merges: list[Merge], run_id: int, now: dt.datetime, first_no: int) -> None:
     """Write merges, new customers and new identities."""
     if merges:
         for t in schema.TABLES.values():
@@ -202,8 +202,8 @@ def _apply(con, merges: list[Merge], run_id: int, now: dt.datetime) -> None:
     con.execute(
         """INSERT INTO customers (customer_id, first_seen_at, updated_at)
            SELECT DISTINCT customer_id, ?::TIMESTAMP, ?::TIMESTAMP FROM _centric_identmap
-           WHERE customer_id IS NOT NULL AND customer_id NOT IN (SELECT customer_id FROM customers)""",
-        [now, now],
+           WHERE TRY_CAST(substr(customer_id, 2) AS BIGINT) >= ?""",
+        [now, now, first_no],
     )
     con.execute(
         """INSERT INTO identities

@@ -19,7 +19,7 @@ from ..errors import IngestError
 from ..store import Store
 from . import identity, transform
 from .columns import Mapping, check_required, known_names, match_columns, targets
-from .readers import STAGE, Staged, _q, read_source
+from .readers import Staged, _q, drop_stage, read_source
 
 log = logging.getLogger("centric.ingest")
 
@@ -112,14 +112,17 @@ def ingest_source(store: Store, table_name: str, source: Any, mapping: Mapping |
         elif col_name in defaults and col_name in table.column_names:
             plans.append(transform.ColumnPlan(col_name, col, transform._lit(defaults[col_name]),
                                               f"{col_name} (default)"))
-    transform.build_typed(con, table, plans, opts)
+    transform.build_typed(con, table, plans, opts, staged.columns)
+    drop_stage(con)  # everything needed from it is in TYPED and ERRORS now
     now = _now()
-    with store.transaction():
-        result = _store_rows(store, table, staged, plans, now)
-        faults.checkpoint("ingest.before_commit")
+    try:
+        with store.transaction():
+            result = _store_rows(store, table, staged, plans, now)
+            faults.checkpoint("ingest.before_commit")
+    finally:
+        _cleanup(con)
     result.columns = dict(match.assigned)
     result.ignored_columns = match.ignored
-    _cleanup(con)
     log.info("%s -> %s: read %d, stored %d, rejected %d, duplicate %d", label, table_name, result.rows_read,
              result.rows_stored, result.rows_rejected, result.rows_duplicate)
     return result
@@ -161,10 +164,11 @@ def _store_rows(store: Store, table: schema.Table, staged: Staged, plans: list[t
             keyed = f"SELECT *, {_q(key)} AS __key FROM ({good})"
         else:
             keyed = _rank_by_content(con, table, present, key, good)
+            typed_record = ", ".join(f"{transform._lit(p.label)}, {_q(p.name)}" for p in plans)
             label = next((p.label for p in plans if p.name == key), key)
             conflicts = con.execute(
                 f"""SELECT __row, ?, __key, 'the {key} ' || __key || ' is used again (first on row '
-                           || __first_row || ') with different values'
+                           || __first_row || ') with different values', CAST(json_object({typed_record}) AS VARCHAR)
                     FROM _centric_ranked WHERE __rn > 1 AND __hash <> __first_hash ORDER BY __row""", [label],
             ).fetchall()
             duplicates = con.execute(
@@ -173,10 +177,13 @@ def _store_rows(store: Store, table: schema.Table, staged: Staged, plans: list[t
         if con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table.name} LIMIT 1)").fetchall()[0][0]:
             keyed = (f"SELECT * FROM ({keyed}) r WHERE NOT EXISTS "
                      f"(SELECT 1 FROM {table.name} t WHERE t.{_q(key)} = r.__key)")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {VALID} AS {keyed}")
-        duplicates += candidates - con.execute(f"SELECT count(*) FROM {VALID}").fetchall()[0][0]
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {VALID} AS {keyed}")
+        n_valid = con.execute(f"SELECT count(*) FROM {VALID}").fetchall()[0][0]
+        duplicates += candidates - n_valid
     else:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {VALID} AS {good}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {VALID} AS {good}")
+        n_valid = con.execute(f"SELECT count(*) FROM {VALID}").fetchall()[0][0]
+    # VALID is a view: counted here, before the insert that would change what it shows
 
     merges: list[identity.Merge] = []
     created = 0
@@ -191,28 +198,25 @@ def _store_rows(store: Store, table: schema.Table, staged: Staged, plans: list[t
         joins, customer = identity.customer_join(ids)
     # write
     if table.name == "customers":
-        stored = _write_customers(con, data_cols, joins, customer, now) - duplicates
+        _write_customers(con, data_cols, joins, customer, now)
+        stored = n_valid - duplicates
     else:
         cols = [c for c in table.column_names if c in data_cols or c == "customer_id" or c == key]
         select = [("v.__key" if c == key else customer if c == "customer_id" else f"v.{_q(c)}") for c in cols]
         con.execute(f"INSERT INTO {table.name} ({', '.join(map(_q, cols))}) "
-                    f"SELECT {', '.join(select)} FROM {VALID} v {joins} ORDER BY v.__row")
-        stored = con.execute(f"SELECT count(*) FROM {VALID}").fetchall()[0][0]
+                    f"SELECT {', '.join(select)} FROM {VALID} v {joins}")
+        stored = n_valid
     faults.checkpoint("ingest.after_insert")
 
     # rejected rows: reader problems, value problems, key conflicts
-    record_cols = ", ".join(f"{transform._lit(c)}, {_q(c)}" for c in staged.columns)
     con.execute(
-        f"""INSERT INTO rejected_rows
-            SELECT ?, ?, ?, e.__row, e.column_name, e.value, e.reason, CAST(json_object({record_cols}) AS VARCHAR)
-            FROM {transform.ERRORS} e JOIN {STAGE} s USING (__row) ORDER BY e.__row""",
+        f"""INSERT INTO rejected_rows SELECT ?, ?, ?, __row, column_name, value, reason, __record
+            FROM {transform.ERRORS} ORDER BY __row""",
         [run_id, table.name, staged.source],
     )
     extra = [(run_id, table.name, staged.source, r.row, r.column, r.value, r.reason, r.record)
              for r in staged.rejects]
-    for row, column, value, reason in conflicts:
-        rec = con.execute(f"SELECT CAST(json_object({record_cols}) AS VARCHAR) FROM {STAGE} WHERE __row = ?",
-                          [row]).fetchall()[0][0]
+    for row, column, value, reason, rec in conflicts:
         extra.append((run_id, table.name, staged.source, row, column, value, reason, rec))
     if extra:
         con.executemany("INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?)", extra)
@@ -266,8 +270,8 @@ def _unchanged_customers(con, ids: list[str], attrs: list[str]) -> int:
     ).fetchall()[0][0]
 
 
-def _write_customers(con, attrs: list[str], joins: str, customer: str, now: dt.datetime) -> int:
-    """Apply the customers file's attributes (the last row per customer wins) and count its rows."""
+def _write_customers(con, attrs: list[str], joins: str, customer: str, now: dt.datetime) -> None:
+    """Apply the customers file's attributes (the last row per customer wins)."""
     if attrs:
         aggs = ", ".join(f"arg_max(v.{_q(a)}, v.__row) FILTER (WHERE v.{_q(a)} IS NOT NULL) AS {_q(a)}"
                          for a in attrs)
@@ -276,11 +280,12 @@ def _write_customers(con, attrs: list[str], joins: str, customer: str, now: dt.d
         sets = ", ".join(f"{_q(a)} = coalesce(a.{_q(a)}, customers.{_q(a)})" for a in attrs)
         con.execute(f"UPDATE customers SET {sets}, updated_at = ? FROM _centric_attrs a "
                     "WHERE customers.customer_id = a.customer_id", [now])
-    return con.execute(f"SELECT count(*) FROM {VALID}").fetchall()[0][0]
 
 
 def _cleanup(con) -> None:
-    for t in (STAGE, transform.TYPED, transform.ERRORS, "_centric_bad", "_centric_ranked", VALID, identity.IDS,
+    con.execute(f"DROP VIEW IF EXISTS {VALID}")
+    drop_stage(con)
+    for t in (transform.TYPED, transform.ERRORS, "_centric_bad", "_centric_ranked", identity.IDS,
               identity.IDENTMAP, "_centric_remap", "_centric_attrs"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
 

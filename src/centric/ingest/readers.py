@@ -20,6 +20,7 @@ import math
 import os
 import re
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,8 @@ import pyarrow as pa
 from ..errors import UnreadableSourceError
 from .encoding import detect_encoding
 
-STAGE = "_centric_stage"
+STAGE = "_centric_stage"  # a table (with __row), or a view adding __row to STAGE_DATA
+STAGE_DATA = "_centric_stage_data"
 SAMPLE = 1 << 20
 DELIMITERS = [",", ";", "\t", "|"]
 
@@ -121,7 +123,8 @@ def _stage_rows(con: duckdb.DuckDBPyConnection, columns: list[str], rows: list[l
     tbl = pa.Table.from_arrays(arrays, names=["__row", *columns])
     con.register("_centric_arrow", tbl)
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM _centric_arrow")
+        drop_stage(con)
+        con.execute(f"CREATE TEMP TABLE {STAGE} AS SELECT * FROM _centric_arrow")
     finally:
         con.unregister("_centric_arrow")
 
@@ -198,26 +201,32 @@ def _read_csv_fast(con, path: Path, columns: list[str], delimiter: str, header_l
     """DuckDB's CSV reader: fast, but used only when the file is well-formed and one record is one line."""
     if not header_line or header_line != header_line.lstrip():
         return None
-    lines, blank = _count_lines(path)
-    if blank:
+    with ThreadPoolExecutor(max_workers=1) as pool:  # count lines while DuckDB reads
+        counting = pool.submit(_count_lines, path)
+        ok = _duckdb_csv(con, path, columns, delimiter)
+        lines, blank = counting.result()
+    if not ok or blank:
         return None
+    n = con.execute(f"SELECT count(*) FROM {STAGE_DATA}").fetchall()[0][0]
+    if n != lines - 1:  # a record spans lines: row numbers would drift
+        return None
+    _number_rows(con, 2)
+    return n, []
+
+
+def _duckdb_csv(con, path: Path, columns: list[str], delimiter: str) -> bool:
     spec = "{" + ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for c in columns) + "}"
     delim = delimiter.replace("'", "''")
     try:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM read_csv(?, auto_detect=false, "
+            f"CREATE OR REPLACE TEMP TABLE {STAGE_DATA} AS SELECT * FROM read_csv(?, auto_detect=false, "
             f"header=true, delim='{delim}', quote='\"', escape='\"', columns={spec}, strict_mode=true, "
             f"null_padding=false, all_varchar=true)",
             [str(path)],
         )
     except duckdb.Error:
-        return None
-    n = con.execute(f"SELECT count(*) FROM {STAGE}").fetchall()[0][0]
-    if n != lines - 1:  # a record spans lines: row numbers would drift
-        return None
-    con.execute(f"ALTER TABLE {STAGE} ADD COLUMN __row BIGINT")
-    con.execute(f"UPDATE {STAGE} SET __row = rowid + 2")
-    return n, []
+        return False
+    return True
 
 
 def _read_csv_careful(con, path: Path, columns: list[str], delimiter: str):
@@ -386,10 +395,23 @@ def _stage_relation(con, relation_sql: str, params: list | None = None) -> list[
         f"nullif(trim(CAST({_q(n)} AS VARCHAR)), '') AS {_q(c)}" for n, c in zip(names, columns, strict=True)
     )
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT {cols} FROM {relation_sql}", params or []
+        f"CREATE OR REPLACE TEMP TABLE {STAGE_DATA} AS SELECT {cols} FROM {relation_sql}", params or []
     )
-    con.execute(f"ALTER TABLE {STAGE} ADD COLUMN __row BIGINT")
     return columns
+
+
+def _number_rows(con, first: int) -> None:
+    """STAGE = STAGE_DATA with __row, the row number of its first row being ``first``."""
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {STAGE} AS SELECT rowid + {first} AS __row, * FROM {STAGE_DATA}")
+
+
+def drop_stage(con) -> None:
+    kind = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = ?", [STAGE]).fetchall()
+    if kind and kind[0][0] == "VIEW":
+        con.execute(f"DROP VIEW {STAGE}")
+    elif kind:
+        con.execute(f"DROP TABLE {STAGE}")
+    con.execute(f"DROP TABLE IF EXISTS {STAGE_DATA}")
 
 
 def read_parquet(con, path: Path, source: str, digest: str, first_row: int = 1) -> Staged:
@@ -397,8 +419,8 @@ def read_parquet(con, path: Path, source: str, digest: str, first_row: int = 1) 
         columns = _stage_relation(con, "read_parquet(?)", [str(path)])
     except duckdb.Error as e:
         raise UnreadableSourceError(f"{source}: not a readable Parquet file ({e})") from e
-    con.execute(f"UPDATE {STAGE} SET __row = rowid + {first_row}")
-    n = con.execute(f"SELECT count(*) FROM {STAGE}").fetchall()[0][0]
+    _number_rows(con, first_row)
+    n = con.execute(f"SELECT count(*) FROM {STAGE_DATA}").fetchall()[0][0]
     return Staged(source, "parquet", columns, n, digest)
 
 
@@ -424,7 +446,7 @@ def read_frame(con, frame: Any, source: str) -> Staged:
         columns = _stage_relation(con, "_centric_frame")
     finally:
         con.unregister("_centric_frame")
-    con.execute(f"UPDATE {STAGE} SET __row = rowid + 1")
+    _number_rows(con, 1)
     return Staged(source, "frame", columns, tbl.num_rows, digest)
 
 

@@ -218,6 +218,9 @@ class ColumnPlan:
 
 
 def _decide_comma_decimal(con, raw: str) -> bool:
+    if not con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {STAGE} WHERE contains({raw}, ',') LIMIT 1)"
+                       ).fetchall()[0][0]:
+        return False  # no comma anywhere: nothing can be a decimal comma
     comma, dot = con.execute(
         f"""SELECT
             count(*) FILTER (WHERE regexp_matches(c, ',[0-9]{{1,2}}$|,[0-9]{{4,}}$')
@@ -232,6 +235,9 @@ def _decide_comma_decimal(con, raw: str) -> bool:
 def _decide_day_first(con, raw: str, setting: str) -> bool:
     if setting in ("true", "false"):
         return setting == "true"
+    if not con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {STAGE} WHERE contains({raw}, '/') LIMIT 1)"
+                       ).fetchall()[0][0]:
+        return True
     df, mf = con.execute(
         f"""SELECT
             count(*) FILTER (WHERE regexp_matches(v, '^(1[3-9]|2[0-9]|3[01])/(0?[1-9]|1[0-2])/')),
@@ -317,11 +323,12 @@ def parse_sql(plan: ColumnPlan, raw: str, opts: dict[str, str], decided: dict[st
     return text, "'empty'"
 
 
-def build_typed(con, table: schema.Table, plans: list[ColumnPlan], opts: dict[str, str]) -> None:
-    """Create TYPED (``__row``, typed columns, ``__why_*`` reasons, ``__bad``) and ERRORS (one row per
-    problem: row, column, value, reason) from the stage, in one pass over the data."""
+def build_typed(con, table: schema.Table, plans: list[ColumnPlan], opts: dict[str, str],
+                source_columns: list[str]) -> None:
+    """Create TYPED (``__row``, the typed columns, ``__bad``) in one pass over the stage, then ERRORS
+    (one row per problem: row, column, value, reason, the row as JSON) for the bad rows only."""
     inner = ["__row"]
-    typed_cols, whys, bad = [], [], []
+    conds, whys = [], []
     for p in plans:
         decided = decide(con, p, opts)
         raw_col = _q("__raw_" + p.name)
@@ -329,43 +336,42 @@ def build_typed(con, table: schema.Table, plans: list[ColumnPlan], opts: dict[st
         _, reason = parse_sql(p, raw_col, opts, decided)
         inner += [f"{typed} AS {_q(p.name)}", f"{p.raw} AS {raw_col}"]
         empty = f"nullif(trim({raw_col}), '') IS NULL"
-        why = f"CASE WHEN NOT ({empty}) AND {_q(p.name)} IS NULL THEN {reason}"
+        cond = f"(NOT ({empty}) AND {_q(p.name)} IS NULL)"
+        why = f"CASE WHEN {cond} THEN {reason}"
         if p.column.required and p.column.kind != "key":
+            cond += f" OR ({empty})"
             why += f" WHEN {empty} THEN 'required value is empty'"
-        why_col = _q("__why_" + p.name)
-        whys.append((p, f"{why} END AS {why_col}", why_col))
-        typed_cols.append(_q(p.name))
+        conds.append(cond)
+        whys.append((_lit(p.label), raw_col, f"{why} END"))
     present = {p.name for p in plans}
-    row_checks = []
     ids = [k for k in schema.IDENTITY_INPUTS if k in present]
     if table.customer_ref == "required" and ids:
-        cond = " AND ".join(f"nullif(trim({_q('__raw_' + k)}), '') IS NULL" for k in ids)
-        row_checks.append((f"CASE WHEN {cond} THEN 'no customer identity (customer id, e-mail, phone, handle or "
-                           f"loyalty card)' END", "__why_row_ids"))
+        cond = "(" + " AND ".join(f"nullif(trim({_q('__raw_' + k)}), '') IS NULL" for k in ids) + ")"
+        conds.append(cond)
+        whys.append(("NULL", "NULL", f"CASE WHEN {cond} THEN 'no customer identity (customer id, e-mail, phone, "
+                                     "handle or loyalty card)' END"))
     one_of = [k for k in table.one_of if k in present]
     if one_of:
-        cond = " AND ".join(f"nullif(trim({_q('__raw_' + k)}), '') IS NULL" for k in one_of)
-        row_checks.append((f"CASE WHEN {cond} THEN 'the row has none of: {', '.join(one_of)}' END",
-                           "__why_row_one_of"))
-    why_exprs = [w for _, w, _ in whys] + [f"{e} AS {n}" for e, n in row_checks]
-    bad = " OR ".join([f"{c} IS NOT NULL" for _, _, c in whys] + [f"{n} IS NOT NULL" for _, n in row_checks])
+        cond = "(" + " AND ".join(f"nullif(trim({_q('__raw_' + k)}), '') IS NULL" for k in one_of) + ")"
+        conds.append(cond)
+        whys.append(("NULL", "NULL", f"CASE WHEN {cond} THEN 'the row has none of: {', '.join(one_of)}' END"))
+    typed_cols = ", ".join(_q(p.name) for p in plans)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {TYPED} AS
-            SELECT __row, {', '.join(typed_cols + [c for _, _, c in whys] + [n for _, n in row_checks])},
-                   coalesce({bad or 'false'}, false) AS __bad
-            FROM (SELECT *, {', '.join(why_exprs)} FROM (SELECT {', '.join(inner)} FROM {STAGE}))"""
+            SELECT __row, {typed_cols}, coalesce({' OR '.join(conds) or 'false'}, false) AS __bad
+            FROM (SELECT {', '.join(inner)} FROM {STAGE})"""
     )
-    raws = ", ".join(f"{p.raw} AS {_q('__raw_' + p.name)}" for p in plans)
-    whys_sel = ", ".join([c for _, _, c in whys] + [n for _, n in row_checks])
+    record = ", ".join(f"{_lit(c)}, {_q(c)}" for c in source_columns)
+    why_cols = ", ".join(f"{w} AS __why{i}, {raw} AS __val{i}" for i, (_, raw, w) in enumerate(whys))
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _centric_bad AS
-            SELECT * FROM (SELECT __row, {whys_sel} FROM {TYPED} WHERE __bad) t
-            JOIN (SELECT __row, {raws} FROM {STAGE} WHERE __row IN (SELECT __row FROM {TYPED} WHERE __bad)) r
-            USING (__row)"""
+            SELECT __row, {why_cols}, __record FROM (
+                SELECT {', '.join(inner)}, CAST(json_object({record}) AS VARCHAR) AS __record FROM {STAGE}
+                WHERE __row IN (SELECT __row FROM {TYPED} WHERE __bad))"""
     )
-    parts = [f"SELECT __row, {_lit(p.label)} AS column_name, left(CAST({_q('__raw_' + p.name)} AS VARCHAR), 200) "
-             f"AS value, {c} AS reason FROM _centric_bad WHERE {c} IS NOT NULL" for p, _, c in whys]
-    parts += [f"SELECT __row, NULL, NULL, {n} FROM _centric_bad WHERE {n} IS NOT NULL" for _, n in row_checks]
-    union = " UNION ALL ".join(parts) or "SELECT NULL::BIGINT, NULL, NULL, NULL WHERE false"
+    parts = [f"SELECT __row, {label} AS column_name, left(CAST(__val{i} AS VARCHAR), 200) AS value, "
+             f"__why{i} AS reason, __record FROM _centric_bad WHERE __why{i} IS NOT NULL"
+             for i, (label, _, _) in enumerate(whys)]
+    union = " UNION ALL ".join(parts) or "SELECT NULL::BIGINT, NULL, NULL, NULL, NULL WHERE false"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {ERRORS} AS "
-                f"SELECT __row, column_name, value, reason FROM ({union}) ORDER BY __row")
+                f"SELECT __row, column_name, value, reason, __record FROM ({union}) ORDER BY __row")
