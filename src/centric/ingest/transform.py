@@ -308,7 +308,8 @@ def parse_sql(plan: ColumnPlan, raw: str, opts: dict[str, str], decided: dict[st
         return f"nullif(upper(regexp_replace(trim({raw}), '[\\s-]+', '', 'g')), '')", "'empty card number'"
     if kind == "currency":
         u = _map_sql(f"lower(trim({raw}))", CURRENCIES)
-        typed = f"CASE WHEN regexp_full_match(upper({u}), '[A-Z]{{3}}') THEN upper({u}) END"
+        typed = (f"CASE WHEN regexp_full_match({raw}, '[A-Z]{{3}}') THEN {raw} "
+                 f"WHEN regexp_full_match(upper({u}), '[A-Z]{{3}}') THEN upper({u}) END")
         return typed, f"{quoted} || ' is not a currency code (such as PLN, EUR, USD)'"
     if kind == "country":
         u = _map_sql(f"lower(trim({raw}))", {k: v.lower() for k, v in COUNTRIES.items()})
@@ -319,7 +320,7 @@ def parse_sql(plan: ColumnPlan, raw: str, opts: dict[str, str], decided: dict[st
         typed = f"CASE WHEN regexp_full_match({u}, '[a-z]{{2}}') THEN {u} END"
         return typed, f"{quoted} || ' is not a language code (such as pl, en, ru, it)'"
     if c.name in ("channel", "touchpoint"):
-        return f"nullif(regexp_replace(lower(trim({raw})), '\\s+', '_', 'g'), '')", "'empty'"
+        return f"nullif(replace(lower(trim({raw})), ' ', '_'), '')", "'empty'"
     return text, "'empty'"
 
 
