@@ -5,9 +5,11 @@ Public API::
     from centric import Store, ingest, schema
 """
 
-from . import schema
+from . import (
+    ingest,  # a callable module: centric.ingest(table, *sources)
+    schema,
+)
 from .errors import CentricError
-from . import ingest  # a callable module: centric.ingest(table, *sources)
 from .ingest import IngestResult
 from .store import Store
 
