@@ -71,3 +71,21 @@ def test_reloading_customers_changes_nothing(store, write):
     r = ingest("customers", g, store=store)[0]
     assert (r.rows_stored, r.rows_duplicate) == (1, 1)
     assert rows(store, "SELECT name, segment FROM customers ORDER BY name") == [("Anna", "vip"), ("Jan", "b2b")]
+
+
+def test_forget_erases_personal_data_and_keeps_totals(store, write):
+    from centric.privacy import forget
+
+    ingest("customers", write("c.csv", "customer_id,name,email,phone\nK1,Anna Nowak,anna@x.pl,601234567\n"
+                                       "K2,Jan Kos,jan@x.pl,\n"), store=store)
+    ingest("orders", write("o.csv", "customer_id,date,amount\nK1,2025-01-01,10\nK2,2025-01-02,5\n"), store=store)
+    ingest("responses", write("r.csv", "email,date,nps,comment\nanna@x.pl,2025-01-03,3,Anna here: call me\n"
+                                       "anna@x.pl,2025-01-04,11,bad row\n"), store=store)
+    e = forget(store, "+48 601 234 567")
+    assert (e.customer_id, e.identities_removed, e.rejected_rows_removed) == ("C0000001", 3, 1)
+    assert rows(store, "SELECT count(*) FROM identities WHERE customer_id = 'C0000001'") == [(0,)]
+    assert rows(store, "SELECT count(*) FROM customers") == [(1,)]
+    assert rows(store, "SELECT sum(amount), count(customer_id) FROM orders") == [(15.0, 1)]
+    assert rows(store, "SELECT nps, comment, customer_id FROM responses") == [(3, None, None)]
+    assert rows(store, "SELECT count(*) FROM rejected_rows WHERE record LIKE '%anna%'") == [(0,)]
+    assert rows(store, "SELECT customer_id FROM erasures") == [("C0000001",)]

@@ -227,6 +227,27 @@ def customers_merges(limit: int = typer.Option(50, "--limit", help="At most this
     console.print(f"{total:,} merges in all")
 
 
+@customers_app.command("forget")
+def customers_forget(
+    who: str = typer.Argument(..., help="Customer id (C0000042), e-mail, phone, handle, crm id or card."),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+) -> None:
+    """Erase one customer's personal data; their orders, scores and cases stay, unlinked."""
+    from .privacy import find_customer, forget
+
+    try:
+        with _open() as store:
+            cid = find_customer(store, who, settings.get("default_country"))
+            if not yes and not typer.confirm(f"Erase the personal data of customer {cid}?"):
+                raise typer.Exit(1)
+            e = forget(store, cid)
+    except CentricError as ex:
+        _fail(ex)
+    console.print(f"customer {e.customer_id} erased: {e.identities_removed} identities removed, "
+                  f"{e.rows_anonymised} rows unlinked and stripped of free text, "
+                  f"{e.rejected_rows_removed} rejected rows removed")
+
+
 def main() -> None:
     try:
         app()

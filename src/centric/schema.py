@@ -222,6 +222,20 @@ _add(Table(
 ))
 
 _add(Table(
+    "erasures",
+    "Customers whose personal data was erased (`centric customers forget`); no personal data is kept here.",
+    (
+        Column("customer_id", "text", "The erased customer's former id.", required=True),
+        Column("erased_at", "timestamp", "When (UTC).", required=True),
+        Column("identities_removed", "bigint", "Identities deleted.", required=True),
+        Column("rows_anonymised", "bigint", "Rows unlinked from the customer, their free text removed.",
+               required=True),
+        Column("rejected_rows_removed", "bigint", "Rejected rows that held one of the identities.", required=True),
+    ),
+    ingestable=False,
+))
+
+_add(Table(
     "orders",
     "Orders and other purchase transactions.",
     (
