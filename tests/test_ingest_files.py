@@ -156,3 +156,24 @@ def test_file_with_rejected_rows_loaded_twice_stores_nothing_new(store):
     again = ingest("responses", BAD / "out_of_range.csv", store=store)[0]
     assert (first.rows_stored, again.rows_stored, again.rows_duplicate, again.rows_rejected) == (1, 0, 1, 4)
     assert rows(store, "SELECT count(*) FROM responses") == [(1,)]
+
+
+def test_csv_title_lines_sep_hint_and_odd_line_breaks(store, write):
+    titled = write("titled.csv", "Raport sprzedaży 2025\nWygenerowano 01.02.2025\n\n"
+                   "Nr zamówienia;E-mail;Data;Kwota\nZ1;a@x.pl;01.01.2025;12,50\nZ2;b@x.pl;02.01.2025;7\n",
+                   encoding="cp1250")
+    r = ingest("orders", titled, store=store)[0]
+    assert (r.delimiter, r.rows_stored) == (";", 2)
+    hinted = write("hinted.csv", "sep=;\norder_id;email;date;amount\nH1;h@x.pl;2025-01-01;1,5\n")
+    assert ingest("orders", hinted, store=store)[0].rows_stored == 1
+    odd = write("odd.csv", "order_id,email,date,amount,category\nU1,u@x.pl,2025-01-01,1,a\u2028b\x0bc\n")
+    assert ingest("orders", odd, store=store)[0].rows_stored == 1
+    assert rows(store, "SELECT category FROM orders WHERE order_id = 'U1'") == [("a\u2028b\x0bc",)]
+    # an unquoted decimal comma in a semicolon file does not fool the delimiter sniffer
+    semi = write("semi.csv", "order_id;email;date;amount\nS1;s@x.pl;2025-01-01;1,5\nS2;t@x.pl;2025-01-01;2,25\n")
+    r = ingest("orders", semi, store=store)[0]
+    assert r.delimiter == ";" and rows(store, "SELECT amount FROM orders WHERE order_id = 'S2'") == [(2.25,)]
+    # rows are numbered as lines of the file: the title lines count
+    bad = write("titled_bad.csv", "Export\n\norder_id,email,date,amount\nB1,b@x.pl,2025-01-01,x\n")
+    r = ingest("orders", bad, store=store)[0]
+    assert rows(store, "SELECT row_number FROM rejected_rows WHERE run_id = ?", [r.run_id]) == [(4,)]

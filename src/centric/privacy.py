@@ -87,13 +87,15 @@ def forget(store: Store, who: str, default_country: str = "PL") -> Erasure:
 
 def _patterns(ids: list[tuple[str, str]]) -> list[str]:
     """What a rejected row holding one of these identities contains (lower-case): the value as a whole
-    JSON string, an e-mail anywhere, a phone's last nine digits anywhere."""
+    JSON string, an e-mail or an @handle anywhere, a phone's last nine digits anywhere."""
     out = []
     for kind, value in ids:
         v = value.lower()
         out.append(f'"{v}"')
-        if kind in ("email", "handle"):
+        if kind == "email":
             out.append(v)
+        if kind == "handle":
+            out.append("@" + v)
         if kind == "phone":
             out.append(re.sub(r"\D", "", v)[-9:])
     return out

@@ -20,6 +20,7 @@ import math
 import os
 import re
 import tempfile
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,18 +135,30 @@ def _record_json(columns: list[str], values: list[Any]) -> str:
 
 
 # -- CSV ----------------------------------------------------------------------------------------
-def sniff_delimiter(text: str) -> str:
-    lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
-    if not lines:
-        return ","
-    try:
-        return csv.Sniffer().sniff("\n".join(lines), delimiters="".join(DELIMITERS)).delimiter
-    except csv.Error:
-        header = lines[0]
-        return max(DELIMITERS, key=header.count)
+def _lines(text: str) -> list[str]:
+    """Lines with their ends, split at newlines only (not at the other characters str.splitlines
+    treats as line breaks, which can stand inside a field)."""
+    parts = text.split("\n")
+    out = [p + "\n" for p in parts[:-1]]
+    if parts[-1]:
+        out.append(parts[-1])
+    return out
 
 
-def read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: str, digest: str) -> Staged:
+def sniff_delimiter(lines: list[str]) -> str:
+    """The delimiter that splits most sample lines into the same number (> 1) of fields."""
+    best, best_score = ",", (0, 0)
+    for d in DELIMITERS:
+        counts = Counter(len(r) for r in csv.reader(lines, delimiter=d))
+        width, freq = counts.most_common(1)[0] if counts else (0, 0)
+        score = (freq, width) if width > 1 else (0, 0)
+        if score > best_score:
+            best, best_score = d, score
+    return best
+
+
+def read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: str, digest: str,
+             known_names: set[str] | None = None) -> Staged:
     with open(path, "rb") as f:
         sample = f.read(SAMPLE)
         complete = len(sample) < SAMPLE
@@ -155,13 +168,25 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: str, digest: st
     if b"\x00" in sample and encoding != "utf-16":
         raise UnreadableSourceError(f"{source}: not a text file (it holds binary data); "
                                     "save it as CSV, Excel, JSON or Parquet")
-    text_sample = sample.decode(encoding, errors="replace")
+    text_sample = sample.decode(encoding, errors="replace").lstrip("\ufeff")
     if not complete:  # drop a possibly cut last line
         text_sample = text_sample[: text_sample.rfind("\n") + 1] or text_sample
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(text_sample)
-    header_line = next((ln for ln in text_sample.splitlines() if ln.strip()), "")
-    header = next(csv.reader([header_line], delimiter=delimiter))
-    columns = clean_names(header)
+    all_lines = [ln.rstrip("\r\n") for ln in _lines(text_sample)]
+    first = next((i for i, ln in enumerate(all_lines) if ln.strip()), 0)
+    hint = re.fullmatch(r"sep=(.)", all_lines[first].strip()) if all_lines else None
+    if hint:  # Excel's "sep=;" line
+        delimiter, first = hint.group(1), first + 1
+    elif path.suffix.lower() == ".tsv":
+        delimiter = "\t"
+    else:
+        delimiter = sniff_delimiter([ln for ln in all_lines[first:first + 50] if ln.strip()])
+    # the header: the line among the first 30 that names most known columns (title lines above it
+    # are skipped), or the first line
+    candidates = [(i, ln) for i, ln in enumerate(all_lines) if i >= first and ln.strip()][:30]
+    parsed = [next(csv.reader([ln], delimiter=delimiter), []) for _, ln in candidates]
+    pick = _find_header([[v if v.strip() else None for v in r] for r in parsed], known_names or set()) or 0
+    header_index, header_line = candidates[pick] if candidates else (first, "")
+    columns = clean_names(parsed[pick] if parsed else [])
 
     utf8_path, tmp = path, None
     if encoding not in ("utf-8", "utf-8-sig"):
@@ -173,9 +198,11 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: str, digest: st
                 dst.write(chunk)
         utf8_path = tmp
     try:
-        staged = _read_csv_fast(con, utf8_path, columns, delimiter, header_line)
+        staged = None
+        if header_index == 0:
+            staged = _read_csv_fast(con, utf8_path, columns, delimiter, header_line)
         if staged is None:
-            staged = _read_csv_careful(con, utf8_path, columns, delimiter)
+            staged = _read_csv_careful(con, utf8_path, columns, delimiter, header_index)
     finally:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
@@ -229,11 +256,11 @@ def _duckdb_csv(con, path: Path, columns: list[str], delimiter: str) -> bool:
     return True
 
 
-def _read_csv_careful(con, path: Path, columns: list[str], delimiter: str):
+def _read_csv_careful(con, path: Path, columns: list[str], delimiter: str, header_index: int):
     """Python's CSV parser, one record at a time, so that a broken record costs only itself."""
     with open(path, encoding="utf-8-sig", newline="") as f:
-        lines = f.read().splitlines(keepends=True)
-    start = next((i for i, ln in enumerate(lines) if ln.strip()), len(lines)) + 1  # after the header
+        lines = _lines(f.read())
+    start = header_index + 1
     rows, numbers, rejects = [], [], []
     ncols = len(columns)
     i = start
@@ -470,7 +497,7 @@ def read_source(con, source: Any, known_names: set[str], name: str | None = None
         raise UnreadableSourceError(f"{label}: the file is empty")
     digest = file_hash(path)
     if fmt == "csv":
-        return read_csv(con, path, label, digest)
+        return read_csv(con, path, label, digest, known_names)
     if fmt == "excel":
         return read_excel(con, path, label, digest, known_names, sheet)
     if fmt == "json":
