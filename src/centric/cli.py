@@ -23,12 +23,12 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
-customers_app = typer.Typer(help="Customers: identities and merges.", no_args_is_help=True)
+customers_app = typer.Typer(help="Customers: merges across channels, erasure.", no_args_is_help=True)
 app.add_typer(customers_app, name="customers")
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-DB_HELP = SETTINGS_DB_HELP = settings.SETTINGS["db"].help + " Env: CENTRIC_DB."
+DB_HELP = settings.SETTINGS["db"].help
 
 
 class _State:
@@ -62,7 +62,10 @@ def demo(
     seed: int = typer.Option(7, "--seed", help="Random seed; the same seed gives the same company."),
     customers: int = typer.Option(20_000, "--customers", help="Number of customers to generate."),
 ) -> None:
-    """Generate the demo company's files, load them through the public ingest path and summarise."""
+    """Build the demo company: generate its files and load them.
+
+    The files go to DIR/files and the store to DIR/centric.duckdb (or --db); they are loaded through
+    the same path as `centric ingest`, and a summary is printed."""
     from .demo import build_demo
 
     try:
@@ -88,7 +91,9 @@ def ingest(
     currency: str = typer.Option(None, "--currency", help=settings.SETTINGS["currency"].help),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
 ) -> None:
-    """Load files into a table; print read / stored / rejected / duplicate counts per file."""
+    """Load files into a table and report what was stored or rejected.
+
+    Prints read / stored / rejected / duplicate counts per file and the first rejection reasons."""
     from .ingest import ingest as do_ingest
 
     values = {}
@@ -214,7 +219,7 @@ def settings_cmd() -> None:
 
 @customers_app.command("merges")
 def customers_merges(limit: int = typer.Option(50, "--limit", help="At most this many merges.")) -> None:
-    """List customers merged because their identities met in one record, and why."""
+    """List customers merged across channels, and why."""
     with _open() as store:
         rows = store.con.execute(
             "SELECT merged_customer_id, into_customer_id, reason, run_id, merged_at FROM customer_merges "
@@ -232,7 +237,10 @@ def customers_forget(
     who: str = typer.Argument(..., help="Customer id (C0000042), e-mail, phone, handle, crm id or card."),
     yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
 ) -> None:
-    """Erase one customer's personal data; their orders, scores and cases stay, unlinked."""
+    """Erase one customer's personal data; orders and scores stay.
+
+    Their identities, merges, free text and rejected rows go; orders, scores, events and cases stay,
+    unlinked, so totals do not change. The erasure is recorded in the erasures table."""
     from .privacy import find_customer, forget
 
     try:
