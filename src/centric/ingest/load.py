@@ -70,13 +70,23 @@ def ingest_source(store: Store, table_name: str, source: Any, mapping: Mapping |
         raise IngestError(f"cannot load into {table_name!r}; tables that take files: {', '.join(loadable)}")
     table = schema.TABLES[table_name]
     mapping = mapping or Mapping()
-    consts = {**mapping.values, **(values or {})}
     opts = _options(mapping, overrides)
     con = store.con
     transform.register_functions(con)
     staged = read_source(con, source, known_names(table), name=name, sheet=sheet)
-    label = staged.source
+    try:
+        result = _load_staged(store, table, staged, mapping, {**mapping.values, **(values or {})}, opts)
+    finally:
+        _cleanup(con)
+        staged.remove_temp_files()
+    log.info("%s -> %s: read %d, stored %d, rejected %d, duplicate %d", staged.source, table_name,
+             result.rows_read, result.rows_stored, result.rows_rejected, result.rows_duplicate)
+    return result
 
+
+def _load_staged(store: Store, table: schema.Table, staged: Staged, mapping: Mapping, consts: dict[str, str],
+                 opts: dict[str, str]) -> IngestResult:
+    con, label = store.con, staged.source
     if staged.rows_read == 0:
         raise IngestError(f"{label}: the file has a header but no rows")
     match = match_columns(table, staged.columns, mapping, label)
@@ -84,23 +94,22 @@ def ingest_source(store: Store, table_name: str, source: Any, mapping: Mapping |
     # rejected rows is read again, so that fixed settings can rescue them; stored rows stay single)
     prev = con.execute(
         "SELECT run_id FROM ingest_runs WHERE table_name = ? AND content_hash = ? AND status = 'stored' "
-        "AND rows_rejected = 0 ORDER BY run_id LIMIT 1", [table_name, staged.content_hash],
+        "AND rows_rejected = 0 ORDER BY run_id LIMIT 1", [table.name, staged.content_hash],
     ).fetchall()
-    prev = prev[0] if prev else None
     if prev:
         with store.transaction():
-            run_id = _record_run(con, table_name, staged, "duplicate_file", 0, 0, staged.rows_read, _now())
-        return IngestResult(table_name, label, run_id, staged.rows_read, 0, 0, staged.rows_read,
-                            status=f"already loaded in run {prev[0]}", format=staged.format,
+            run_id = _record_run(con, table.name, staged, "duplicate_file", 0, 0, staged.rows_read, _now())
+        return IngestResult(table.name, label, run_id, staged.rows_read, 0, 0, staged.rows_read,
+                            status=f"already loaded in run {prev[0][0]}", format=staged.format,
                             encoding=staged.encoding, delimiter=staged.delimiter)
 
-    unknown_consts = set(consts) - set(match_targets(table))
+    unknown_consts = set(consts) - set(targets(table))
     if unknown_consts:
-        raise IngestError(f"values given for unknown columns of {table_name}: {', '.join(sorted(unknown_consts))}")
-    check_required(table, match, mapping.__class__(values=consts), staged.columns, label)
+        raise IngestError(f"values given for unknown columns of {table.name}: {', '.join(sorted(unknown_consts))}")
+    check_required(table, match, Mapping(values=consts), staged.columns, label)
     defaults = {"currency": opts["currency"], "brand": "ours"}
     plans = []
-    for col_name, col in match_targets(table).items():
+    for col_name, col in targets(table).items():
         if col_name in match.assigned:
             raw = _q(match.assigned[col_name])
             if col_name in defaults and col_name not in consts:
@@ -114,22 +123,12 @@ def ingest_source(store: Store, table_name: str, source: Any, mapping: Mapping |
                                               f"{col_name} (default)"))
     transform.build_typed(con, table, plans, opts, staged.columns)
     drop_stage(con)  # everything needed from it is in TYPED and ERRORS now
-    now = _now()
-    try:
-        with store.transaction():
-            result = _store_rows(store, table, staged, plans, now)
-            faults.checkpoint("ingest.before_commit")
-    finally:
-        _cleanup(con)
+    with store.transaction():
+        result = _store_rows(store, table, staged, plans, _now())
+        faults.checkpoint("ingest.before_commit")
     result.columns = dict(match.assigned)
     result.ignored_columns = match.ignored
-    log.info("%s -> %s: read %d, stored %d, rejected %d, duplicate %d", label, table_name, result.rows_read,
-             result.rows_stored, result.rows_rejected, result.rows_duplicate)
     return result
-
-
-def match_targets(table: schema.Table) -> dict[str, schema.Column]:
-    return targets(table)
 
 
 def _record_run(con, table_name: str, staged: Staged, status: str, stored: int, rejected: int, dup: int,

@@ -58,6 +58,11 @@ class Staged:
     delimiter: str | None = None
     rejects: list[Reject] = field(default_factory=list)
     table: str = STAGE
+    temp_files: list[Path] = field(default_factory=list)
+
+    def remove_temp_files(self) -> None:
+        for f in self.temp_files:
+            f.unlink(missing_ok=True)
 
 
 def file_hash(path: Path) -> str:
@@ -197,17 +202,20 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: str, digest: st
             for chunk in iter(lambda: src.read(1 << 20), ""):
                 dst.write(chunk)
         utf8_path = tmp
+    staged = None
     try:
-        staged = None
         if header_index == 0:
             staged = _read_csv_fast(con, utf8_path, columns, delimiter, header_line)
         if staged is None:
             staged = _read_csv_careful(con, utf8_path, columns, delimiter, header_index)
-    finally:
+    except BaseException:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
+        raise
     rows_read, rejects = staged
-    return Staged(source, "csv", columns, rows_read, digest, encoding, delimiter, rejects)
+    # the stage may read the transcoded copy lazily: it lives until the load ends
+    return Staged(source, "csv", columns, rows_read, digest, encoding, delimiter, rejects,
+                  temp_files=[tmp] if tmp is not None else [])
 
 
 def _count_lines(path: Path) -> tuple[int, bool]:
@@ -225,35 +233,29 @@ def _count_lines(path: Path) -> tuple[int, bool]:
 
 
 def _read_csv_fast(con, path: Path, columns: list[str], delimiter: str, header_line: str):
-    """DuckDB's CSV reader: fast, but used only when the file is well-formed and one record is one line."""
+    """DuckDB's parallel CSV reader, used only when the file is well-formed and one record is one line
+    (then record k is line k + 1). (A view streaming over the file would hold less in memory, but
+    numbering its rows makes DuckDB parse on one thread: three times slower.)"""
     if not header_line or header_line != header_line.lstrip():
         return None
+    spec = "{" + ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for c in columns) + "}"
+    delim = delimiter.replace("'", "''")
+    src = (f"read_csv('{str(path).replace(chr(39), chr(39) * 2)}', auto_detect=false, header=true, "
+           f"delim='{delim}', quote='\"', escape='\"', columns={spec}, strict_mode=true, null_padding=false, "
+           f"all_varchar=true)")
+    drop_stage(con)
     with ThreadPoolExecutor(max_workers=1) as pool:  # count lines while DuckDB reads
         counting = pool.submit(_count_lines, path)
-        ok = _duckdb_csv(con, path, columns, delimiter)
+        try:
+            con.execute(f"CREATE TEMP TABLE {STAGE_DATA} AS SELECT * FROM {src}")
+            n = con.execute(f"SELECT count(*) FROM {STAGE_DATA}").fetchall()[0][0]
+        except duckdb.Error:
+            n = None
         lines, blank = counting.result()
-    if not ok or blank:
-        return None
-    n = con.execute(f"SELECT count(*) FROM {STAGE_DATA}").fetchall()[0][0]
-    if n != lines - 1:  # a record spans lines: row numbers would drift
+    if n is None or blank or n != lines - 1:  # broken, or a record spans lines: row numbers would drift
         return None
     _number_rows(con, 2)
     return n, []
-
-
-def _duckdb_csv(con, path: Path, columns: list[str], delimiter: str) -> bool:
-    spec = "{" + ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for c in columns) + "}"
-    delim = delimiter.replace("'", "''")
-    try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {STAGE_DATA} AS SELECT * FROM read_csv(?, auto_detect=false, "
-            f"header=true, delim='{delim}', quote='\"', escape='\"', columns={spec}, strict_mode=true, "
-            f"null_padding=false, all_varchar=true)",
-            [str(path)],
-        )
-    except duckdb.Error:
-        return False
-    return True
 
 
 def _read_csv_careful(con, path: Path, columns: list[str], delimiter: str, header_index: int):

@@ -362,6 +362,10 @@ def build_typed(con, table: schema.Table, plans: list[ColumnPlan], opts: dict[st
             SELECT __row, {typed_cols}, coalesce({' OR '.join(conds) or 'false'}, false) AS __bad
             FROM (SELECT {', '.join(inner)} FROM {STAGE})"""
     )
+    if not con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {TYPED} WHERE __bad LIMIT 1)").fetchall()[0][0]:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {ERRORS} (__row BIGINT, column_name VARCHAR, value VARCHAR, "
+                    "reason VARCHAR, __record VARCHAR)")
+        return
     record = ", ".join(f"{_lit(c)}, {_q(c)}" for c in source_columns)
     why_cols = ", ".join(f"{w} AS __why{i}, {raw} AS __val{i}" for i, (_, raw, w) in enumerate(whys))
     con.execute(
