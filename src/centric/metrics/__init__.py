@@ -1,0 +1,14 @@
+"""Measure: every metric with its uncertainty, over time and by segment — pure functions over the
+store's tables that run inside the database (Ibis/DuckDB) and return small result objects.
+
+>>> from centric import Store
+>>> from centric.metrics import nps
+>>> with Store.open(":memory:") as s:
+...     nps(s).rows[0][1].no_data
+True
+"""
+
+from .results import Breakdown, Change, Score
+from .survey import breakdown, ces, csat, nps, score
+
+__all__ = ["Breakdown", "Change", "Score", "breakdown", "ces", "csat", "nps", "score"]

@@ -1,0 +1,93 @@
+"""Interval estimates and tests on aggregated counts — pure functions, no data access.
+
+Definitions (../PRODUCT.md): NPS = 100·(p − d) with p, d the shares of promoters (9–10) and
+detractors (0–6); Var(p̂ − d̂) = [p + d − (p − d)²]/n; 95% interval = NPS ± 1.96·100·√Var.
+For small samples (n < 30), or when that variance is 0 (all promoters), the adjusted-Wald interval
+of Sauro & Lewis / Rocks (2016) is used instead: add 3/4 of a promoter and 3/4 of a detractor
+(n + 3 answers), then apply the same formula.
+
+>>> s = nps_score(promoters=50, passives=30, detractors=20)
+>>> round(s.value, 1), s.n, round(s.low, 1), round(s.high, 1), s.method
+(30.0, 100, 14.7, 45.3, 'wald')
+"""
+
+from __future__ import annotations
+
+import math
+
+from .results import Change, Score
+
+Z95 = 1.959963984540054
+SMALL_N = 30
+
+
+def _normal_p(z: float) -> float:
+    """Two-sided p-value of a standard normal statistic."""
+    return math.erfc(abs(z) / math.sqrt(2))
+
+
+def nps_score(promoters: int, passives: int, detractors: int) -> Score:
+    n = promoters + passives + detractors
+    counts = {"promoters": promoters, "passives": passives, "detractors": detractors}
+    if n == 0:
+        return Score("nps", None, 0, None, None, "none", counts)
+    p, d = promoters / n, detractors / n
+    value = 100 * (p - d)
+    var = (p + d - (p - d) ** 2) / n
+    method = "wald"
+    centre = value
+    if n < SMALL_N or var <= 0:
+        method = "adjusted-wald"
+        na = n + 3
+        pa, da = (promoters + 0.75) / na, (detractors + 0.75) / na
+        centre = 100 * (pa - da)
+        var = (pa + da - (pa - da) ** 2) / na
+    se = 100 * math.sqrt(var)
+    low, high = max(-100.0, centre - Z95 * se), min(100.0, centre + Z95 * se)
+    return Score("nps", value, n, low, high, method, counts, se=se)
+
+
+def wilson(k: int, n: int) -> tuple[float, float]:
+    """Wilson 95% interval of a proportion, as percentages."""
+    if n == 0:
+        return (math.nan, math.nan)
+    p = k / n
+    z2 = Z95 ** 2
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = Z95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return (100 * max(0.0, centre - half), 100 * min(1.0, centre + half))
+
+
+def share_score(metric: str, k: int, n: int, counts: dict[str, int], mean: float | None = None) -> Score:
+    """A top-box share (CSAT 4–5, CES 5–7) in percent with its Wilson interval."""
+    if n == 0:
+        return Score(metric, None, 0, None, None, "none", counts)
+    low, high = wilson(k, n)
+    p = k / n
+    se = 100 * math.sqrt(max(p * (1 - p), 1e-12) / n)
+    return Score(metric, 100 * p, n, low, high, "wilson", counts, se=se, mean=mean)
+
+
+def mean_interval(mean: float, sd: float, n: int) -> tuple[float, float]:
+    """95% t interval of a mean."""
+    from scipy import stats
+
+    if n < 2:
+        return (math.nan, math.nan)
+    half = stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n)
+    return (mean - half, mean + half)
+
+
+def change(metric: str, a: Score, b: Score, a_label: str, b_label: str) -> Change | None:
+    """The change from period a to period b: difference, z and two-sided p (z-test of independent
+    estimates: z = (b − a)/√(SEa² + SEb²))."""
+    if a.value is None or b.value is None or a.se is None or b.se is None:
+        return None
+    se = math.sqrt(a.se ** 2 + b.se ** 2)
+    delta = b.value - a.value
+    if se == 0:
+        return Change(metric, a_label, b_label, delta, math.inf if delta else 0.0, 0.0 if delta else 1.0,
+                      bool(delta))
+    z = delta / se
+    p = _normal_p(z)
+    return Change(metric, a_label, b_label, delta, z, p, p < 0.05)

@@ -1,0 +1,143 @@
+"""NPS, CSAT and CES from the ``responses`` table, computed inside the database through Ibis: only the
+per-group counts and sums come back to Python, where the intervals are computed (``stats``).
+
+``by`` takes any response column (survey, channel, touchpoint, language), any customer column
+(segment, country, city) and the periods day, week, month, quarter and year.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+
+import ibis
+
+from ..errors import CentricError
+from ..store import Store
+from . import stats
+from .periods import PERIODS, label
+from .results import Breakdown, Score
+
+CUSTOMER_COLUMNS = ("segment", "country", "city")
+RESPONSE_COLUMNS = ("survey", "channel", "touchpoint", "language")
+METRICS = ("nps", "csat", "ces")
+
+
+def _frame(store: Store, by: Sequence[str], start: dt.datetime | None, end: dt.datetime | None, metric: str):
+    r = store.table("responses")
+    r = r.filter(r[metric].notnull())
+    if start is not None:
+        r = r.filter(r.responded_at >= start)
+    if end is not None:
+        r = r.filter(r.responded_at < end)
+    cols = {}
+    need_customers = [b for b in by if b in CUSTOMER_COLUMNS]
+    if need_customers:
+        c = store.table("customers").select("customer_id", *need_customers)
+        r = r.left_join(c, r.customer_id == c.customer_id)
+    for b in by:
+        if b in PERIODS:
+            cols[b] = r.responded_at.truncate(PERIODS[b])
+        elif b in RESPONSE_COLUMNS or b in CUSTOMER_COLUMNS:
+            cols[b] = r[b].fill_null("(none)")
+        else:
+            raise CentricError(f"cannot break down by {b!r}; use one of: "
+                               f"{', '.join(list(PERIODS) + list(RESPONSE_COLUMNS) + list(CUSTOMER_COLUMNS))}")
+    return r, cols
+
+
+def _aggregate(store: Store, metric: str, by: Sequence[str], start, end):
+    r, cols = _frame(store, by, start, end, metric)
+    v = r[metric]
+    if metric == "nps":
+        aggs = dict(promoters=(v >= 9).sum(), passives=((v >= 7) & (v <= 8)).sum(), detractors=(v <= 6).sum())
+    elif metric == "csat":
+        aggs = dict(n=v.count(), top=(v >= 4).sum(), mean=v.mean(), sd=v.std())
+    else:
+        aggs = dict(n=v.count(), top=(v >= 5).sum(), mean=v.mean(), sd=v.std())
+    expr = r.group_by(**cols).aggregate(**aggs) if cols else r.aggregate(**aggs)
+    return expr.execute()
+
+
+def _score(metric: str, row) -> Score:
+    if metric == "nps":
+        return stats.nps_score(int(row.promoters or 0), int(row.passives or 0), int(row.detractors or 0))
+    n = int(row.n or 0)
+    if n == 0:
+        return Score(metric, None, 0, None, None, "none", {"n": 0})
+    top_label = "satisfied (4-5)" if metric == "csat" else "easy (5-7)"
+    mean = float(row.mean)
+    sd = float(row.sd) if row.sd is not None and not (isinstance(row.sd, float) and math.isnan(row.sd)) else 0.0
+    lo, hi = stats.mean_interval(mean, sd, n)
+    s = stats.share_score(metric, int(row.top), n, {top_label: int(row.top), "others": n - int(row.top)}, mean=mean)
+    return Score(s.metric, s.value, s.n, s.low, s.high, s.method, s.counts, s.se, mean,
+                 None if math.isnan(lo) else lo, None if math.isnan(hi) else hi)
+
+
+def score(store: Store, metric: str, start: dt.datetime | None = None, end: dt.datetime | None = None) -> Score:
+    """One metric over all answers in [start, end)."""
+    _check(metric)
+    df = _aggregate(store, metric, (), start, end)
+    return _score(metric, next(df.itertuples(index=False)))
+
+
+def breakdown(store: Store, metric: str, by: Sequence[str], start: dt.datetime | None = None,
+              end: dt.datetime | None = None) -> Breakdown:
+    """The metric per group; with a period among ``by``, also the significance of each change between
+    consecutive periods within each of the other groups."""
+    _check(metric)
+    by = tuple(by)
+    if not by:
+        return Breakdown(metric, (), [({}, score(store, metric, start, end))])
+    df = _aggregate(store, metric, by, start, end)
+    period = next((b for b in by if b in PERIODS), None)
+    others = [b for b in by if b != period]
+    df = df.sort_values(others + ([period] if period else []), kind="stable")
+    rows = []
+    for rec in df.itertuples(index=False):
+        group = {b: getattr(rec, b) for b in by}
+        if period:
+            group[period] = label(period, _as_datetime(group[period]))
+        rows.append((group, _score(metric, rec)))
+    changes = []
+    if period:
+        prev: dict[tuple, tuple[dict, Score]] = {}
+        for group, s in rows:
+            key = tuple(group[o] for o in others)
+            if key in prev:
+                g0, s0 = prev[key]
+                c = stats.change(metric, s0, s, g0[period], group[period])
+                if c is not None:
+                    changes.append((group, c))
+            prev[key] = (group, s)
+    return Breakdown(metric, by, rows, changes)
+
+
+def nps(store: Store, by: Sequence[str] = (), start=None, end=None) -> Breakdown:
+    """NPS (promoters 9–10 minus detractors 0–6, in points) with n and 95% interval, per group."""
+    return breakdown(store, "nps", by, start, end)
+
+
+def csat(store: Store, by: Sequence[str] = (), start=None, end=None) -> Breakdown:
+    """CSAT: share of answers 4 or 5 on 1–5 (top-2-box), with a Wilson interval, and the mean."""
+    return breakdown(store, "csat", by, start, end)
+
+
+def ces(store: Store, by: Sequence[str] = (), start=None, end=None) -> Breakdown:
+    """CES 2.0: mean agreement 1–7 with a t interval, and the share answering 5–7 (Wilson)."""
+    return breakdown(store, "ces", by, start, end)
+
+
+def _check(metric: str) -> None:
+    if metric not in METRICS:
+        raise CentricError(f"unknown survey metric {metric!r}; use one of {', '.join(METRICS)}")
+
+
+def _as_datetime(v) -> dt.datetime:
+    if hasattr(v, "to_pydatetime"):
+        return v.to_pydatetime()
+    return v
+
+
+__all__ = ["nps", "csat", "ces", "score", "breakdown", "ibis"]
