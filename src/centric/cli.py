@@ -148,6 +148,50 @@ def _print_result(store: Store, res) -> None:
         err.print(f"[red]{escape(res.source)}: nothing could be stored[/red]")
 
 
+METRIC_CHOICES = ("nps", "csat", "ces", "complaints", "journeys", "churn")
+
+
+@app.command()
+def metrics(
+    which: str = typer.Argument(..., help="One of: " + ", ".join(METRIC_CHOICES)),
+    by: list[str] = typer.Option([], "--by", help="Break down by a column or period (repeat, or comma-separate): "
+                                 "day, week, month, quarter, year, survey, channel, touchpoint, language, segment, "
+                                 "country, city; complaints: type, channel, department, priority, status."),
+    from_: str = typer.Option(None, "--from", help="First day included (2025-01-01, 2025-01 or 2025)."),
+    to: str = typer.Option(None, "--to", help="First day excluded."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (value, n, interval, counts per group)."),
+) -> None:
+    """Print a metric with n and its 95% interval, overall or by group."""
+    from . import metrics as m
+    from .metrics.periods import parse_bound
+
+    groups = [b.strip() for item in by for b in item.split(",") if b.strip()]
+    try:
+        start, end = parse_bound(from_), parse_bound(to)
+        if which not in METRIC_CHOICES:
+            raise CentricError(f"unknown metric {which!r}; use one of {', '.join(METRIC_CHOICES)}")
+        with _open() as store:
+            if which in ("nps", "csat", "ces"):
+                result = m.breakdown(store, which, groups, start, end)
+            elif which == "complaints":
+                result = m.complaints(store, tuple(groups) or ("type",), start, end,
+                                      sla_hours=float(settings.get("sla_hours")))
+            elif which == "journeys":
+                result = m.journeys(store, start=start, end=end)
+            else:
+                period = next((g for g in groups if g in ("day", "week", "month", "quarter", "year")), "month")
+                result = m.churn(store, period, tuple(g for g in groups if g != period), start, end)
+    except CentricError as e:
+        _fail(e)
+    if as_json:
+        payload = result.to_dict() if hasattr(result, "to_dict") else [r.to_dict() for r in result]
+        print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+        return
+    from .render_text import render_metric
+
+    console.print(render_metric(which, result))
+
+
 @app.command()
 def rejected(
     run: int = typer.Option(None, "--run", help="Only this ingest run."),

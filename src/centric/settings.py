@@ -37,6 +37,7 @@ SETTINGS: dict[str, Setting] = {
         Setting("timezone", "UTC",
                 "Time zone of times written without an offset; every time is stored in UTC."),
         Setting("currency", "PLN", "Currency (ISO 4217) assumed for amounts without one."),
+        Setting("sla_hours", "48", "Service-level target for resolving a case, in hours, where a case has no due time."),
     )
 }
 

@@ -270,7 +270,8 @@ def generate(seed: int = 7, n_customers: int = 20_000) -> Company:
         cases.append({"case_id": case_id, "cidx": cidx, "opened_at": when, "type": factor, "channel": channel,
                       "department": dept, "owner": None if force == "unanswered" else owner, "status": status,
                       "priority": "high" if factor in ("delivery", "returns") else "normal",
-                      "due_at": when + dt.timedelta(hours=48), "closed_at": closed_at, "resolved": resolved,
+                      "due_at": when + dt.timedelta(hours=72 if factor in ("delivery", "returns") else 168),
+                      "closed_at": closed_at, "resolved": resolved,
                       "root_cause": None, "summary": summary, "feedback_id": feedback_id,
                       "response_id": response_id})
         for kind, at, actor, d, note in evs:

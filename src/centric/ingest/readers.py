@@ -249,7 +249,7 @@ def _read_csv_fast(con, path: Path, columns: list[str], delimiter: str, header_l
         try:
             con.execute(f"CREATE TEMP TABLE {STAGE_DATA} AS SELECT * FROM {src}")
             n = con.execute(f"SELECT count(*) FROM {STAGE_DATA}").fetchall()[0][0]
-        except duckdb.Error:
+        except (duckdb.Error, UnicodeDecodeError):  # DuckDB's message may quote a cut character
             n = None
         lines, blank = counting.result()
     if n is None or blank or n != lines - 1:  # broken, or a record spans lines: row numbers would drift

@@ -8,7 +8,11 @@ store's tables that run inside the database (Ibis/DuckDB) and return small resul
 True
 """
 
+from .churn import ChurnPoint, churn
+from .complaints import ComplaintReport, ComplaintStats, case_durations, complaints
+from .journeys import JourneyStats, journeys
 from .results import Breakdown, Change, Score
 from .survey import breakdown, ces, csat, nps, score
 
-__all__ = ["Breakdown", "Change", "Score", "breakdown", "ces", "csat", "nps", "score"]
+__all__ = ["Breakdown", "Change", "ChurnPoint", "ComplaintReport", "ComplaintStats", "JourneyStats", "Score",
+           "breakdown", "case_durations", "ces", "churn", "complaints", "csat", "journeys", "nps", "score"]

@@ -1,0 +1,85 @@
+"""Metric results as Rich tables for the terminal (the CLI's view; no analytics here)."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from rich.table import Table
+
+
+def _f(v, digits: int = 1, suffix: str = "") -> str:
+    return "—" if v is None else f"{v:,.{digits}f}{suffix}"
+
+
+def render_metric(which: str, result) -> Table:
+    if which in ("nps", "csat", "ces"):
+        return _survey(result)
+    if which == "complaints":
+        return _complaints(result)
+    if which == "journeys":
+        return _journeys(result)
+    return _churn(result)
+
+
+def _survey(b) -> Table:
+    unit = " pts" if b.metric == "nps" else " %"
+    t = Table(title=f"{b.metric.upper()}" + (f" by {', '.join(b.by)}" if b.by else ""))
+    for col in b.by:
+        t.add_column(col)
+    counts_label = "promoters/passives/detractors" if b.metric == "nps" else "top box/others"
+    for col in ("value", "95% interval", "n", counts_label, "method"):
+        t.add_column(col, justify="right" if col in ("value", "n") else "left")
+    if b.metric != "nps":
+        t.add_column("mean", justify="right")
+    changes = {tuple(sorted((k, str(v)) for k, v in g.items())): c for g, c in b.changes}
+    if b.changes:
+        t.add_column("change vs previous")
+    for g, s in b.rows:
+        if s.no_data:
+            cells = ["no data", "", "0", "", ""]
+        else:
+            cells = [_f(s.value, 1, unit), f"{_f(s.low)} … {_f(s.high)}", f"{s.n:,}",
+                     "/".join(f"{v:,}" for v in s.counts.values()), s.method]
+        row = [escape(str(g[c])) for c in b.by] + cells
+        if b.metric != "nps":
+            row.append(_f(s.mean, 2))
+        if b.changes:
+            c = changes.get(tuple(sorted((k, str(v)) for k, v in g.items())))
+            row.append("" if c is None else f"{c.delta:+.1f} (p {c.p_value:.3f}){' ▲' if c.significant and c.delta > 0 else ' ▼' if c.significant else ''}")
+        t.add_row(*row)
+    return t
+
+
+def _complaints(r) -> Table:
+    t = Table(title=f"Complaints by {', '.join(r.by)}" if r.by else "Complaints")
+    for col in [*r.by, "cases", "share", "1st response median h", "p90 h", "resolution median h", "p90 h",
+                "past SLA", "reopened", "auto reply only", "open now"]:
+        t.add_column(col, justify="left" if col in r.by else "right")
+    for s in [*r.groups, r.total]:
+        name = [escape(str(s.group.get(c, "all"))) for c in r.by]
+        t.add_row(*name, f"{s.n:,}", _f(s.share, 1, " %"), _f(s.first_response_median_h), _f(s.first_response_p90_h),
+                  _f(s.resolution_median_h), _f(s.resolution_p90_h), _f(s.past_sla_pct, 1, " %"),
+                  _f(s.reopened_pct, 1, " %"), _f(s.auto_only_pct, 1, " %"), f"{s.open_now:,}")
+    return t
+
+
+def _journeys(js) -> Table:
+    t = Table(title="Journeys")
+    for col in ("journey", "stage", "reached", "reached %", "drop-off %", "completion", "median h", "p90 h"):
+        t.add_column(col, justify="left" if col in ("journey", "stage") else "right")
+    for j in js:
+        t.add_row(escape(j.journey), f"→ {escape(j.final_stage)}", f"{j.completed:,} of {j.instances:,}", "", "",
+                  _f(j.completion_pct, 1, " %"), _f(j.median_hours), _f(j.p90_hours))
+        for s in j.stages:
+            t.add_row("", escape(s.stage), f"{s.reached:,}", _f(s.reached_pct), _f(s.drop_off_pct), "", "", "")
+    return t
+
+
+def _churn(points) -> Table:
+    t = Table(title="Churn (no purchase for more than 3× the customer's own median gap)")
+    keys = list(points[0].group) if points else []
+    for col in ["period", *keys, "customers", "churned", "rate", "95% interval"]:
+        t.add_column(col, justify="left" if col in ["period", *keys] else "right")
+    for p in points:
+        t.add_row(p.period, *[escape(str(p.group[k])) for k in keys], f"{p.customers:,}", f"{p.churned:,}",
+                  _f(p.rate, 1, " %"), f"{_f(p.low)} … {_f(p.high)}")
+    return t
