@@ -43,8 +43,8 @@ def case_facts(store: Store, start: dt.datetime | None = None, end: dt.datetime 
     c = cases.left_join(per, cases.case_id == per.ev_case_id)
     as_of_lit = ibis.literal(as_of or _latest(store))
     resolved_at = ibis.coalesce(c.first_resolved_at, c.closed_at)
-    closed_now = (c.last_closing_at.notnull() & (c.last_reopened_at.isnull() | (c.last_closing_at > c.last_reopened_at))) \
-        | c.status.isin(["resolved", "closed"])
+    closed_now = (c.last_closing_at.notnull() & (c.last_reopened_at.isnull() | (c.last_closing_at > c.last_reopened_at))
+                  ).fill_null(False) | c.status.isin(["resolved", "closed"]).fill_null(False)
     due = ibis.coalesce(c.due_at, c.opened_at + ibis.interval(minutes=int(sla_hours * 60)))
     return c.select(
         "case_id", "type", "channel", "department", "priority", "status", "opened_at",
