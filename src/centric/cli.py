@@ -61,6 +61,7 @@ def demo(
     dir: Path = typer.Option(Path("centric-demo"), "--dir", help="Folder for the demo's files and store."),
     seed: int = typer.Option(7, "--seed", help="Random seed; the same seed gives the same company."),
     customers: int = typer.Option(20_000, "--customers", help="Number of customers to generate."),
+    lang: str = typer.Option("en", "--lang", help="Language of the demo's report: en, pl, ru or it."),
 ) -> None:
     """Build the demo company: generate its files and load them.
 
@@ -69,7 +70,7 @@ def demo(
     from .demo import build_demo
 
     try:
-        summary = build_demo(dir, seed=seed, n_customers=customers, db=state.db, console=console)
+        summary = build_demo(dir, seed=seed, n_customers=customers, db=state.db, console=console, lang=lang)
     except CentricError as e:
         _fail(e)
     console.print(summary)
@@ -190,6 +191,30 @@ def metrics(
     from .render_text import render_metric
 
     console.print(render_metric(which, result))
+
+
+@app.command()
+def report(
+    out: Path = typer.Option(Path("report.html"), "--out", help="Where to write the HTML file."),
+    lang: str = typer.Option("en", "--lang", help="Language: en, pl, ru or it."),
+    from_: str = typer.Option(None, "--from", help="First day included (2025-01-01, 2025-01 or 2025)."),
+    to: str = typer.Option(None, "--to", help="First day excluded."),
+    period: str = typer.Option("quarter", "--period", help="Headline period: month or quarter (the last full one)."),
+    title: str = typer.Option(None, "--title", help="Title shown in the header (default: the store's file name)."),
+) -> None:
+    """Write a self-contained HTML report that opens offline."""
+    from .metrics.periods import parse_bound
+    from .report import write_report
+
+    try:
+        if period not in ("month", "quarter"):
+            raise CentricError(f"--period must be month or quarter, got {period!r}")
+        with _open() as store:
+            path = write_report(store, out, lang=lang, start=parse_bound(from_), end=parse_bound(to), period=period,
+                                title=title)
+    except CentricError as e:
+        _fail(e)
+    console.print(f"report written: {escape(str(path.resolve()))}")
 
 
 @app.command()

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..ingest import ingest
+from ..report import write_report
 from ..store import Store
 from .generator import END, generate, write_files
 
@@ -19,9 +20,9 @@ __all__ = ["build_demo", "generate", "write_files"]
 
 
 def build_demo(folder: Path, seed: int = 7, n_customers: int = 20_000, db: str | None = None,
-               console: Console | None = None) -> Table:
+               console: Console | None = None, lang: str = "en") -> Table:
     """Generate the demo into ``folder``/files, load it into a fresh store (``folder``/centric.duckdb
-    unless ``db`` is given) and return a summary table."""
+    unless ``db`` is given), write ``folder``/report.html in ``lang`` and return a summary table."""
     console = console or Console()
     folder = Path(folder)
     files = folder / "files"
@@ -42,7 +43,9 @@ def build_demo(folder: Path, seed: int = 7, n_customers: int = 20_000, db: str |
                           f"rejected {res.rows_rejected:>3}, duplicate {res.rows_duplicate:>4}"
                           + (f", {res.customers_merged} customers merged" if res.customers_merged else ""))
         summary = summarize(store)
+        report = write_report(store, folder / "report.html", lang=lang, title="Voltaro (demo)")
     console.print(f"Store: {escape(str(db_path))} — done in {time.perf_counter() - t0:.1f} s")
+    console.print(f"Report: {escape(str(report.resolve()))}")
     console.print("Explore it: centric --db " + escape(str(db_path)) + " status | rejected | customers merges")
     return summary
 

@@ -528,7 +528,7 @@ def write_files(co: Company, out: Path, seed: int) -> list[tuple[str, str, dict]
     pd.DataFrame({
         "ID risposta": itr.response_id, "Data risposta": itr.responded_at.dt.strftime("%d/%m/%Y %H:%M"),
         "Indirizzo email": itr.email, "Sondaggio": itr.survey, "Punto di contatto": itr.touchpoint,
-        "Voto NPS": itr.nps.astype("Int64"), "Soddisfazione": itr.csat.astype("Int64"),
+        "Canale": itr.channel, "Voto NPS": itr.nps.astype("Int64"), "Soddisfazione": itr.csat.astype("Int64"),
         "Facilità": itr.ces.astype("Int64"), "Commento": itr.comment, "Lingua": itr.language,
     }).to_csv(out / "risposte_it.csv", sep=";", index=False, encoding="utf-8")
     plan.append(("responses", "risposte_it.csv", {}))
@@ -614,9 +614,9 @@ def _write_messy_ru(r: pd.DataFrame, path: Path) -> None:
         elif kind == "word":
             csat = "пять"
         if kind == "quote":
-            lines.append(f'{date};{phone};{nps};{csat};"{comment};поддержка;ru')
+            lines.append(f'{date};{phone};{nps};{csat};"{comment};support;ru')
         elif kind == "empty":
-            lines.append(f"{date};{phone};;;;поддержка;ru")
+            lines.append(f"{date};{phone};;;;support;ru")
         else:
-            lines.append(f"{date};{phone};{nps};{csat};{comment};поддержка;ru")
+            lines.append(f"{date};{phone};{nps};{csat};{comment};{x.touchpoint};ru")
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1251"))

@@ -1,0 +1,170 @@
+"""Show: one self-contained HTML report (charts inlined, nothing fetched from the network), in English,
+Polish, Russian or Italian.
+
+>>> from centric import Store
+>>> with Store.open(":memory:") as s:
+...     "No data yet" in build_report(s, lang="en")
+True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from ..store import Store
+from . import charts
+from .data import ReportData, collect
+from .i18n import LANGUAGES, Formatter, translations
+
+__all__ = ["build_report", "write_report", "LANGUAGES"]
+
+_env: dict[str, jinja2.Environment] = {}
+
+
+def _environment(lang: str) -> jinja2.Environment:
+    if lang not in _env:
+        env = jinja2.Environment(
+            loader=jinja2.PackageLoader("centric.report", "templates"),
+            autoescape=jinja2.select_autoescape(["html"]),
+            extensions=["jinja2.ext.i18n"],
+            undefined=jinja2.StrictUndefined,
+        )
+        env.install_gettext_translations(translations(lang), newstyle=True)
+        _env[lang] = env
+    return _env[lang]
+
+
+def _plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs()
+
+
+def _kpis(d: ReportData, f: Formatter) -> list[dict[str, Any]]:
+    _ = f.gettext
+    out = []
+    names = {"nps": _("NPS"), "csat": _("CSAT (satisfied, 4–5)"), "ces": _("CES (easy, 5–7)")}
+    for m in ("nps", "csat", "ces"):
+        h = d.headline[m]
+        cur, ch = h["current"], h["change"]
+        unit = "" if m == "nps" else "\u00a0%"
+        k = {"id": m, "name": names[m], "value": None if cur.no_data else f.num(cur.value, 1, sign=m == "nps") + unit,
+             "interval": None if cur.no_data else f"{f.num(cur.low, 1)} … {f.num(cur.high, 1)}",
+             "n": _("n = %(n)s answers") % {"n": f.num(cur.n)} + (
+                 _(" (adjusted-Wald)") if cur.method == "adjusted-wald" else ""),
+             "change": "", "direction": "flat"}
+        if ch is not None:
+            pts = _("pts") if m == "nps" else _("pp")
+            if ch.significant:
+                k["direction"] = "up" if ch.delta > 0 else "down"
+                arrow = "▲" if ch.delta > 0 else "▼"
+                p = "< " + f.num(0.001, 3) if ch.p_value < 0.001 else "= " + f.num(ch.p_value, 3)
+                k["change"] = f"{arrow} {f.num(ch.delta, 1, sign=True)} {pts} " + _("vs %(previous)s (p %(p)s)") % {
+                    "previous": d.previous, "p": p}
+            else:
+                k["change"] = _("no significant change vs %(previous)s (%(delta)s %(unit)s)") % {
+                    "previous": d.previous, "delta": f.num(ch.delta, 1, sign=True), "unit": pts}
+        out.append(k)
+    c = d.headline["complaints"]["current"]
+    out.append({"id": "complaints", "name": _("Complaints"), "value": f.num(c.n),
+                "interval": None, "n": _("resolution median %(h)s h, past SLA %(pct)s") % {
+                    "h": f.num(c.resolution_median_h, 0), "pct": f.pct(c.past_sla_pct)},
+                "change": _("%(n)s answered only automatically") % {"n": f.pct(c.auto_only_pct)},
+                "direction": "down" if (c.auto_only_pct or 0) > 0 else "flat"})
+    if d.churn:
+        p = d.churn[-1]
+        out.append({"id": "churn", "name": _("Churn rate"), "value": f.pct(p.rate),
+                    "interval": f"{f.num(p.low, 1)} … {f.num(p.high, 1)}",
+                    "n": _("%(churned)s of %(customers)s customers") % {"churned": f.num(p.churned),
+                                                                        "customers": f.num(p.customers)},
+                    "change": f.period(p.period), "direction": "flat"})
+    purchase = next((j for j in d.journeys if len(j.stages) > 1), None)
+    if purchase:
+        out.append({"id": "journey", "name": _("Journey completion"), "value": f.pct(purchase.completion_pct),
+                    "interval": None,
+                    "n": _("%(journey)s → %(stage)s, median %(h)s h") % {
+                        "journey": purchase.journey, "stage": purchase.final_stage, "h": f.num(purchase.median_hours)},
+                    "change": "", "direction": "flat"})
+    return out
+
+
+def _complaint_rows(report, f: Formatter, total_label: str) -> list[dict[str, Any]]:
+    rows = []
+    for s, is_total in [(g, False) for g in report.groups] + [(report.total, True)]:
+        rows.append({
+            "name": total_label if is_total else str(next(iter(s.group.values()))), "total": is_total,
+            "n": f.num(s.n), "share": f.pct(s.share), "fr_med": f.num(s.first_response_median_h, 1),
+            "fr_p90": f.num(s.first_response_p90_h, 1), "res_med": f.num(s.resolution_median_h, 1),
+            "res_p90": f.num(s.resolution_p90_h, 1), "past_sla": f.pct(s.past_sla_pct),
+            "reopened": f.pct(s.reopened_pct), "auto_only": f.pct(s.auto_only_pct), "open_now": f.num(s.open_now)})
+    return rows
+
+
+def build_report(store: Store, lang: str = "en", start: dt.datetime | None = None, end: dt.datetime | None = None,
+                 title: str | None = None, period: str = "quarter") -> str:
+    """The report as one HTML string."""
+    f = Formatter(lang)
+    _ = f.gettext
+    d = collect(store, start, end, period)
+    has_data = d.last is not None and bool(d.headline)
+    specs: dict[str, Any] = {}
+    ctx: dict[str, Any] = {
+        "lang": lang, "title": title or Path(store.path).name, "has_data": has_data,
+        "first": f.date(d.first), "last": f.date(d.last), "generated": f.datetime(dt.datetime.now()),
+        "current": d.current, "previous": d.previous,
+    }
+    if has_data:
+        ctx["kpis"] = _kpis(d, f)
+        specs["chart-nps-trend"] = charts.trend(d.trends["nps"], f, _("NPS by month"), "")
+        specs["chart-csat-trend"] = charts.trend(d.trends["csat"], f, _("CSAT by month (% satisfied)"), " %")
+        specs["chart-ces-trend"] = charts.trend(d.trends["ces"], f, _("CES by month (% easy)"), " %")
+        if d.churn:
+            specs["chart-churn"] = charts.churn_line(d.churn, f, _("Churn rate by month"))
+        labels = {"touchpoint": _("NPS by touchpoint"), "channel": _("NPS by channel"),
+                  "segment": _("NPS by segment"), "country": _("NPS by country"), "language": _("NPS by language")}
+        ctx["breakdowns"] = []
+        for col, b in d.breakdowns.items():
+            if len(b.rows) > 1 or (b.rows and str(b.rows[0][0].get(col)) != "(none)"):
+                specs[f"chart-nps-{col}"] = charts.bars(b, f, labels[col], col)
+                ctx["breakdowns"].append({"column": col})
+        ctx["complaints"] = _complaint_rows(d.complaints, f, _("All cases"))
+        ctx["departments"] = _complaint_rows(d.complaints_by_department, f, _("All cases"))
+        specs["chart-backlog"] = charts.backlog(d.complaints.backlog, f, _("Open cases at the end of each month"))
+        ctx["journeys"] = []
+        for i, j in enumerate(d.journeys, start=1):
+            ctx["journeys"].append({"name": j.journey, "final": j.final_stage, "instances": f.num(j.instances),
+                                    "completion": f.pct(j.completion_pct), "median": f.num(j.median_hours, 1),
+                                    "p90": f.num(j.p90_hours, 1)})
+            specs[f"chart-journey-{i}"] = charts.funnel(j, f, _("Journey “%(name)s”: share reaching each stage")
+                                                        % {"name": j.journey})
+        ctx["churn_segments"] = [{"name": str(p.group.get("segment")), "customers": f.num(p.customers),
+                                  "churned": f.num(p.churned), "rate": f.pct(p.rate),
+                                  "interval": f"{f.num(p.low, 1)} … {f.num(p.high, 1)}"} for p in d.churn_by_segment]
+        ctx["churn_period"] = d.churn_by_segment[0].period if d.churn_by_segment else "—"
+    q = d.quality or {"runs": [], "reasons": [], "totals": {}}
+    totals = q.get("totals", {})
+    ctx["quality"] = {
+        "read": f.num(totals.get("read", 0)), "stored": f.num(totals.get("stored", 0)),
+        "rejected": f.num(totals.get("rejected", 0)), "duplicate": f.num(totals.get("duplicate", 0)),
+        "runs": [{**r, **{k: f.num(r[k]) for k in ("read", "stored", "rejected", "duplicate")}} for r in q["runs"]],
+        "reasons": [(r, f.num(n)) for r, n in q["reasons"]],
+    }
+    separators = ".," if lang == "en" else ", "
+    for spec in specs.values():
+        spec["layout"]["separators"] = separators
+    ctx["charts_json"] = Markup(json.dumps(specs, ensure_ascii=False).replace("<", "\\u003c"))
+    ctx["plotly_js"] = Markup(_plotly_js().replace("</script", "<\\/script"))
+    return _environment(lang).get_template("report.html").render(**ctx)
+
+
+def write_report(store: Store, out: str | Path = "report.html", lang: str = "en", **kwargs: Any) -> Path:
+    """Write the report to ``out`` and return its path."""
+    path = Path(out)
+    path.write_text(build_report(store, lang=lang, **kwargs), encoding="utf-8")
+    return path

@@ -1,0 +1,96 @@
+"""Plotly figure specifications (plain dicts) for the report. Labels that come from the data are
+HTML-escaped, because Plotly renders a subset of HTML in text."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from .i18n import Formatter
+
+BLUE, RED, GREEN, GREY, BAND = "#2563eb", "#dc2626", "#16a34a", "#64748b", "rgba(37,99,235,0.15)"
+FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12, "color": "#1f2937"}
+
+
+def _layout(title: str, yaxis: str = "", height: int = 320, **extra) -> dict[str, Any]:
+    layout = {
+        "title": {"text": html.escape(title), "x": 0, "font": {"size": 14}},
+        "font": FONT, "height": height, "margin": {"l": 60, "r": 20, "t": 40, "b": 70},
+        "paper_bgcolor": "white", "plot_bgcolor": "white", "showlegend": False,
+        "xaxis": {"gridcolor": "#e5e7eb", "automargin": True},
+        "yaxis": {"title": {"text": html.escape(yaxis)}, "gridcolor": "#e5e7eb", "zerolinecolor": "#9ca3af",
+                  "automargin": True},
+        "hoverlabel": {"font": FONT},
+    }
+    layout.update(extra)
+    return layout
+
+
+def trend(breakdown, fmt: Formatter, title: str, unit: str) -> dict[str, Any]:
+    """A line over periods with its 95% band; points with too few answers are shown hollow."""
+    rows = [(g, s) for g, s in breakdown.rows if not s.no_data]
+    x = [fmt.period(g["month"]) for g, _ in rows]
+    y = [round(s.value, 2) for _, s in rows]
+    lo = [round(s.low, 2) for _, s in rows]
+    hi = [round(s.high, 2) for _, s in rows]
+    n = [s.n for _, s in rows]
+    hover = [f"{xi}: {fmt.num(yi, 1)}{unit} ({fmt.num(a, 1)} … {fmt.num(b, 1)}), n = {fmt.num(ni)}"
+             for xi, yi, a, b, ni in zip(x, y, lo, hi, n, strict=True)]
+    data = [
+        {"type": "scatter", "x": x + x[::-1], "y": hi + lo[::-1], "fill": "toself", "fillcolor": BAND,
+         "line": {"width": 0}, "hoverinfo": "skip"},
+        {"type": "scatter", "mode": "lines+markers", "x": x, "y": y, "line": {"color": BLUE, "width": 2},
+         "marker": {"size": 7, "color": [BLUE if k >= 30 else "white" for k in n], "line": {"color": BLUE, "width": 2}},
+         "text": hover, "hoverinfo": "text", "name": title},
+    ]
+    return {"data": data, "layout": _layout(title, unit.strip())}
+
+
+def bars(breakdown, fmt: Formatter, title: str, column: str) -> dict[str, Any]:
+    """Horizontal bars with 95% error bars, one per group."""
+    rows = sorted([(g, s) for g, s in breakdown.rows if not s.no_data], key=lambda r: r[1].value)
+    names = [html.escape(str(g[column])) for g, _ in rows]
+    vals = [round(s.value, 2) for _, s in rows]
+    plus = [round(s.high - s.value, 2) for _, s in rows]
+    minus = [round(s.value - s.low, 2) for _, s in rows]
+    hover = [f"{nm}: {fmt.num(s.value, 1)} ({fmt.num(s.low, 1)} … {fmt.num(s.high, 1)}), n = {fmt.num(s.n)}"
+             for nm, (_, s) in zip(names, rows, strict=True)]
+    data = [{"type": "bar", "orientation": "h", "y": names, "x": vals, "hovertext": hover, "hoverinfo": "text",
+             "text": [fmt.num(v, 1) for v in vals], "textposition": "outside", "cliponaxis": False,
+             "marker": {"color": [RED if v < 0 else BLUE for v in vals]},
+             "error_x": {"type": "data", "array": plus, "arrayminus": minus, "color": GREY, "thickness": 1.2}}]
+    return {"data": data, "layout": _layout(title, "", height=max(220, 60 + 28 * len(rows)))}
+
+
+def backlog(points: list[tuple[str, int]], fmt: Formatter, title: str) -> dict[str, Any]:
+    x = [fmt.period(m) for m, _ in points]
+    y = [n for _, n in points]
+    data = [{"type": "bar", "x": x, "y": y, "marker": {"color": GREY},
+             "hovertemplate": "%{x}: %{y}<extra></extra>"}]
+    return {"data": data, "layout": _layout(title, "")}
+
+
+def funnel(journey, fmt: Formatter, title: str) -> dict[str, Any]:
+    stages = journey.stages
+    names = [html.escape(s.stage) for s in stages]
+    data = [{"type": "bar", "orientation": "h", "y": names, "x": [round(s.reached_pct, 1) for s in stages],
+             "marker": {"color": [GREEN if s.stage == journey.final_stage else BLUE for s in stages]},
+             "text": [fmt.pct(s.reached_pct) for s in stages], "textposition": "auto",
+             "hovertemplate": "%{y}: %{x:.1f} %<extra></extra>"}]
+    layout = _layout(title, "", height=max(220, 60 + 34 * len(stages)))
+    layout["yaxis"]["autorange"] = "reversed"
+    layout["xaxis"]["range"] = [0, 105]
+    return {"data": data, "layout": layout}
+
+
+def churn_line(points, fmt: Formatter, title: str) -> dict[str, Any]:
+    x = [fmt.period(p.period) for p in points]
+    data = [
+        {"type": "scatter", "x": x + x[::-1], "y": [p.high for p in points] + [p.low for p in points][::-1],
+         "fill": "toself", "fillcolor": "rgba(220,38,38,0.12)", "line": {"width": 0}, "hoverinfo": "skip"},
+        {"type": "scatter", "mode": "lines+markers", "x": x, "y": [round(p.rate, 2) for p in points],
+         "line": {"color": RED, "width": 2},
+         "text": [f"{xi}: {fmt.pct(p.rate)} ({fmt.num(p.churned)} / {fmt.num(p.customers)})"
+                  for xi, p in zip(x, points, strict=True)], "hoverinfo": "text"},
+    ]
+    return {"data": data, "layout": _layout(title, "%")}

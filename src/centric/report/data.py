@@ -1,0 +1,112 @@
+"""Everything the report shows, gathered from the metrics (no formatting, no HTML)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .. import metrics, settings
+from ..metrics import stats
+from ..metrics.periods import label
+from ..store import Store
+
+
+@dataclass
+class ReportData:
+    first: dt.datetime | None
+    last: dt.datetime | None
+    period: str
+    current: str | None
+    previous: str | None
+    headline: dict[str, Any] = field(default_factory=dict)
+    trends: dict[str, metrics.Breakdown] = field(default_factory=dict)
+    breakdowns: dict[str, metrics.Breakdown] = field(default_factory=dict)
+    complaints: metrics.ComplaintReport | None = None
+    complaints_by_department: metrics.ComplaintReport | None = None
+    journeys: list[metrics.JourneyStats] = field(default_factory=list)
+    churn: list[metrics.ChurnPoint] = field(default_factory=list)
+    churn_by_segment: list[metrics.ChurnPoint] = field(default_factory=list)
+    quality: dict[str, Any] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _bounds(store: Store, start, end) -> tuple[dt.datetime | None, dt.datetime | None]:
+    q = ("SELECT min(t), max(t) FROM (SELECT responded_at AS t FROM responses UNION ALL "
+         "SELECT ordered_at FROM orders UNION ALL SELECT opened_at FROM cases)")
+    lo, hi = store.con.execute(q).fetchall()[0]
+    if start is not None:
+        lo = max(lo, start) if lo else start
+    if end is not None:
+        hi = min(hi, end - dt.timedelta(seconds=1)) if hi else end
+    return lo, hi
+
+
+def _quarter_start(d: dt.datetime) -> dt.datetime:
+    return dt.datetime(d.year, 3 * ((d.month - 1) // 3) + 1, 1)
+
+
+def _month_start(d: dt.datetime) -> dt.datetime:
+    return dt.datetime(d.year, d.month, 1)
+
+
+def _shift(d: dt.datetime, months: int) -> dt.datetime:
+    m = d.month - 1 + months
+    return dt.datetime(d.year + m // 12, m % 12 + 1, 1)
+
+
+def headline_periods(last: dt.datetime, period: str) -> tuple[tuple[dt.datetime, dt.datetime], tuple[dt.datetime, dt.datetime]]:
+    """The last full period that ends by ``last`` (inclusive of its final day), and the one before it."""
+    step = 3 if period == "quarter" else 1
+    begin = _quarter_start(last) if period == "quarter" else _month_start(last)
+    end_ = _shift(begin, step)
+    if last < end_ - dt.timedelta(days=1):  # the period is still running
+        end_, begin = begin, _shift(begin, -step)
+    return (begin, end_), (_shift(begin, -step), begin)
+
+
+def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | None = None,
+            period: str = "quarter") -> ReportData:
+    first, last = _bounds(store, start, end)
+    data = ReportData(first, last, period, None, None)
+    data.counts = store.counts()
+    if last is None:
+        return data
+    (c0, c1), (p0, p1) = headline_periods(last, period)
+    data.current, data.previous = label(period, c0), label(period, p0)
+    for m in ("nps", "csat", "ces"):
+        cur, prev = metrics.score(store, m, c0, c1), metrics.score(store, m, p0, p1)
+        data.headline[m] = {"current": cur, "previous": prev,
+                            "change": stats.change(m, prev, cur, data.previous, data.current)}
+        data.trends[m] = metrics.breakdown(store, m, ["month"], start, end)
+    for col in ("touchpoint", "channel", "segment", "country", "language"):
+        data.breakdowns[col] = metrics.breakdown(store, "nps", [col], start, end)
+    sla = float(settings.get("sla_hours"))
+    data.complaints = metrics.complaints(store, ("type",), start, end, sla_hours=sla)
+    data.complaints_by_department = metrics.complaints(store, ("department",), start, end, sla_hours=sla)
+    cur_cases = metrics.complaints(store, (), c0, c1, sla_hours=sla).total
+    prev_cases = metrics.complaints(store, (), p0, p1, sla_hours=sla).total
+    data.headline["complaints"] = {"current": cur_cases, "previous": prev_cases}
+    data.journeys = metrics.journeys(store, start=start, end=end)
+    data.churn = metrics.churn(store, "month", (), start, end)
+    data.churn_by_segment = [p for p in metrics.churn(store, "quarter", ("segment",), start, end)]
+    if data.churn_by_segment:
+        last_q = data.churn_by_segment[-1].period
+        data.churn_by_segment = [p for p in data.churn_by_segment if p.period == last_q]
+    data.quality = quality(store)
+    return data
+
+
+def quality(store: Store) -> dict[str, Any]:
+    runs = store.con.execute(
+        "SELECT run_id, table_name, source, format, encoding, status, rows_read, rows_stored, rows_rejected, "
+        "rows_duplicate FROM ingest_runs ORDER BY run_id").fetchall()
+    keys = ("run", "table", "source", "format", "encoding", "status", "read", "stored", "rejected", "duplicate")
+    reasons = store.con.execute(
+        "SELECT regexp_replace(reason, '''[^'']*''', '…', 'g') AS kind, count(*) AS n FROM rejected_rows "
+        "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 8").fetchall()
+    df = pd.DataFrame(runs, columns=keys)
+    totals = {k: int(df[k].sum()) if len(df) else 0 for k in ("read", "stored", "rejected", "duplicate")}
+    return {"runs": [dict(zip(keys, r, strict=True)) for r in runs], "reasons": reasons, "totals": totals}
