@@ -12,7 +12,7 @@ from .churn import ChurnPoint, churn
 from .complaints import ComplaintReport, ComplaintStats, case_durations, complaints
 from .journeys import JourneyStats, journeys
 from .results import Breakdown, Change, Score
-from .survey import breakdown, ces, csat, nps, score
+from .survey import breakdown, breakdowns, ces, csat, nps, score
 
 __all__ = ["Breakdown", "Change", "ChurnPoint", "ComplaintReport", "ComplaintStats", "JourneyStats", "Score",
-           "breakdown", "case_durations", "ces", "churn", "complaints", "csat", "journeys", "nps", "score"]
+           "breakdown", "breakdowns", "case_durations", "ces", "churn", "complaints", "csat", "journeys", "nps", "score"]

@@ -24,9 +24,13 @@ RESPONSE_COLUMNS = ("survey", "channel", "touchpoint", "language")
 METRICS = ("nps", "csat", "ces")
 
 
-def _frame(store: Store, by: Sequence[str], start: dt.datetime | None, end: dt.datetime | None, metric: str):
+def _frame(store: Store, by: Sequence[str], start: dt.datetime | None, end: dt.datetime | None,
+           metrics: Sequence[str]):
     r = store.table("responses")
-    r = r.filter(r[metric].notnull())
+    if len(metrics) == 1:
+        r = r.filter(r[metrics[0]].notnull())
+    else:
+        r = r.filter(ibis.or_(*[r[m].notnull() for m in metrics]))
     if start is not None:
         r = r.filter(r.responded_at >= start)
     if end is not None:
@@ -47,71 +51,94 @@ def _frame(store: Store, by: Sequence[str], start: dt.datetime | None, end: dt.d
     return r, cols
 
 
-def _aggregate(store: Store, metric: str, by: Sequence[str], start, end):
-    r, cols = _frame(store, by, start, end, metric)
-    v = r[metric]
-    if metric == "nps":
-        aggs = dict(promoters=(v >= 9).sum(), passives=((v >= 7) & (v <= 8)).sum(), detractors=(v <= 6).sum())
-    elif metric == "csat":
-        aggs = dict(n=v.count(), top=(v >= 4).sum(), mean=v.mean(), sd=v.std())
-    else:
-        aggs = dict(n=v.count(), top=(v >= 5).sum(), mean=v.mean(), sd=v.std())
+def _aggregate(store: Store, metrics: Sequence[str], by: Sequence[str], start, end):
+    """One pass over the answers: the counts and sums behind every metric asked for, per group."""
+    r, cols = _frame(store, by, start, end, metrics)
+    aggs = {}
+    for metric in metrics:
+        v = r[metric]
+        if metric == "nps":
+            aggs.update(nps_promoters=(v >= 9).sum(), nps_passives=((v >= 7) & (v <= 8)).sum(),
+                        nps_detractors=(v <= 6).sum())
+        else:
+            top = 4 if metric == "csat" else 5
+            aggs.update({f"{metric}_n": v.count(), f"{metric}_top": (v >= top).sum(), f"{metric}_mean": v.mean(),
+                         f"{metric}_sd": v.std()})
     expr = r.group_by(**cols).aggregate(**aggs) if cols else r.aggregate(**aggs)
     return expr.execute()
 
 
 def _score(metric: str, row) -> Score:
+    def get(name):
+        v = getattr(row, f"{metric}_{name}")
+        return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
+
     if metric == "nps":
-        return stats.nps_score(int(row.promoters or 0), int(row.passives or 0), int(row.detractors or 0))
-    n = int(row.n or 0)
+        return stats.nps_score(int(get("promoters") or 0), int(get("passives") or 0), int(get("detractors") or 0))
+    n = int(get("n") or 0)
     if n == 0:
         return Score(metric, None, 0, None, None, "none", {"n": 0})
     top_label = "satisfied (4-5)" if metric == "csat" else "easy (5-7)"
-    mean = float(row.mean)
-    sd = float(row.sd) if row.sd is not None and not (isinstance(row.sd, float) and math.isnan(row.sd)) else 0.0
-    lo, hi = stats.mean_interval(mean, sd, n)
-    s = stats.share_score(metric, int(row.top), n, {top_label: int(row.top), "others": n - int(row.top)}, mean=mean)
+    top = int(get("top"))
+    mean = float(get("mean"))
+    lo, hi = stats.mean_interval(mean, float(get("sd") or 0.0), n)
+    s = stats.share_score(metric, top, n, {top_label: top, "others": n - top}, mean=mean)
     return Score(s.metric, s.value, s.n, s.low, s.high, s.method, s.counts, s.se, mean,
-                 None if math.isnan(lo) else lo, None if math.isnan(hi) else hi)
+                 None if math.isnan(lo) else float(lo), None if math.isnan(hi) else float(hi))
 
 
 def score(store: Store, metric: str, start: dt.datetime | None = None, end: dt.datetime | None = None) -> Score:
     """One metric over all answers in [start, end)."""
     _check(metric)
-    df = _aggregate(store, metric, (), start, end)
+    df = _aggregate(store, [metric], (), start, end)
     return _score(metric, next(df.itertuples(index=False)))
+
+
+def breakdowns(store: Store, metrics: Sequence[str], by: Sequence[str], start: dt.datetime | None = None,
+               end: dt.datetime | None = None) -> dict[str, Breakdown]:
+    """Several metrics per group from one pass over the answers (see ``breakdown``)."""
+    for m in metrics:
+        _check(m)
+    by = tuple(by)
+    if not by:
+        df = _aggregate(store, metrics, (), start, end)
+        row = next(df.itertuples(index=False))
+        return {m: Breakdown(m, (), [({}, _score(m, row))]) for m in metrics}
+    df = _aggregate(store, metrics, by, start, end)
+    period = next((b for b in by if b in PERIODS), None)
+    others = [b for b in by if b != period]
+    df = df.sort_values(others + ([period] if period else []), kind="stable")
+    out = {}
+    for metric in metrics:
+        rows = []
+        for rec in df.itertuples(index=False):
+            s = _score(metric, rec)
+            if s.no_data and len(metrics) > 1:
+                continue  # a group with answers to other questions only
+            group = {b: getattr(rec, b) for b in by}
+            if period:
+                group[period] = label(period, _as_datetime(group[period]))
+            rows.append((group, s))
+        changes = []
+        if period:
+            prev: dict[tuple, tuple[dict, Score]] = {}
+            for group, s in rows:
+                key = tuple(group[o] for o in others)
+                if key in prev:
+                    g0, s0 = prev[key]
+                    c = stats.change(metric, s0, s, g0[period], group[period])
+                    if c is not None:
+                        changes.append((group, c))
+                prev[key] = (group, s)
+        out[metric] = Breakdown(metric, by, rows, changes)
+    return out
 
 
 def breakdown(store: Store, metric: str, by: Sequence[str], start: dt.datetime | None = None,
               end: dt.datetime | None = None) -> Breakdown:
     """The metric per group; with a period among ``by``, also the significance of each change between
     consecutive periods within each of the other groups."""
-    _check(metric)
-    by = tuple(by)
-    if not by:
-        return Breakdown(metric, (), [({}, score(store, metric, start, end))])
-    df = _aggregate(store, metric, by, start, end)
-    period = next((b for b in by if b in PERIODS), None)
-    others = [b for b in by if b != period]
-    df = df.sort_values(others + ([period] if period else []), kind="stable")
-    rows = []
-    for rec in df.itertuples(index=False):
-        group = {b: getattr(rec, b) for b in by}
-        if period:
-            group[period] = label(period, _as_datetime(group[period]))
-        rows.append((group, _score(metric, rec)))
-    changes = []
-    if period:
-        prev: dict[tuple, tuple[dict, Score]] = {}
-        for group, s in rows:
-            key = tuple(group[o] for o in others)
-            if key in prev:
-                g0, s0 = prev[key]
-                c = stats.change(metric, s0, s, g0[period], group[period])
-                if c is not None:
-                    changes.append((group, c))
-            prev[key] = (group, s)
-    return Breakdown(metric, by, rows, changes)
+    return breakdowns(store, [metric], by, start, end)[metric]
 
 
 def nps(store: Store, by: Sequence[str] = (), start=None, end=None) -> Breakdown:
@@ -140,4 +167,4 @@ def _as_datetime(v) -> dt.datetime:
     return v
 
 
-__all__ = ["nps", "csat", "ces", "score", "breakdown", "ibis"]
+__all__ = ["nps", "csat", "ces", "score", "breakdown", "breakdowns"]

@@ -76,11 +76,14 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
         return data
     (c0, c1), (p0, p1) = headline_periods(last, period)
     data.current, data.previous = label(period, c0), label(period, p0)
-    for m in ("nps", "csat", "ces"):
-        cur, prev = metrics.score(store, m, c0, c1), metrics.score(store, m, p0, p1)
+    all3 = ("nps", "csat", "ces")
+    cur_all = metrics.breakdowns(store, all3, (), c0, c1)
+    prev_all = metrics.breakdowns(store, all3, (), p0, p1)
+    data.trends = metrics.breakdowns(store, all3, ["month"], start, end)
+    for m in all3:
+        cur, prev = cur_all[m].rows[0][1], prev_all[m].rows[0][1]
         data.headline[m] = {"current": cur, "previous": prev,
                             "change": stats.change(m, prev, cur, data.previous, data.current)}
-        data.trends[m] = metrics.breakdown(store, m, ["month"], start, end)
     for col in ("touchpoint", "channel", "segment", "country", "language"):
         data.breakdowns[col] = metrics.breakdown(store, "nps", [col], start, end)
     sla = float(settings.get("sla_hours"))

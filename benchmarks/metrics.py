@@ -1,0 +1,130 @@
+"""Metric speed and memory: NPS + CSAT + CES by month × segment × channel over 10,000,000 answers,
+computed by centric inside DuckDB (through Ibis), next to a pandas groupby baseline in the same run.
+
+    python benchmarks/metrics.py [--answers 10000000] [--customers 200000]
+
+The answers are generated inside DuckDB into a fresh store. Each contender runs in its own process
+so that its peak memory (max RSS) is its own:
+
+- centric: ``metrics.breakdowns(store, ["nps", "csat", "ces"], ["month", "segment", "channel"])``, one
+  pass over the answers, intervals and significance tests included;
+- baseline: a pandas user's way: the answers and customers read from Parquet exports and merged,
+  then one ``groupby`` per metric computing the same counts and means (no intervals). The read and
+  the groupby are timed apart, and both comparisons are printed.
+
+Goal (issue 3): at least 5× faster than pandas, under 2 GB peak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CENTRIC = """
+import json, resource, sys, time
+from centric import Store
+from centric.metrics import breakdowns
+with Store.open(sys.argv[1]) as s:
+    times = []
+    for _ in range(2):  # cold (the file read from disk), then warm (in DuckDB's buffers, as pandas' data is)
+        t = time.perf_counter()
+        out = {m: len(b.rows) for m, b in breakdowns(s, ["nps", "csat", "ces"], ["month", "segment", "channel"]).items()}
+        times.append(time.perf_counter() - t)
+print(json.dumps({"seconds": times[1], "cold_seconds": times[0], "groups": out,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+BASELINE = """
+import json, resource, sys, time
+import pandas as pd
+folder = sys.argv[1]
+t0 = time.perf_counter()
+r = pd.read_parquet(folder + "/responses.parquet")
+c = pd.read_parquet(folder + "/customers.parquet")
+df = r.merge(c, on="customer_id", how="left")
+read = time.perf_counter() - t0
+t = time.perf_counter()
+df["month"] = df.responded_at.dt.to_period("M")
+keys = ["month", "segment", "channel"]
+out = {}
+n = df.dropna(subset=["nps"])
+g = n.assign(p=n.nps >= 9, d=n.nps <= 6, pa=(n.nps >= 7) & (n.nps <= 8)).groupby(keys)[["p", "pa", "d"]].sum()
+out["nps"] = len(g)
+for m, top in (("csat", 4), ("ces", 5)):
+    x = df.dropna(subset=[m])
+    g = x.assign(top=x[m] >= top).groupby(keys).agg(n=(m, "size"), top=("top", "sum"), mean=(m, "mean"), sd=(m, "std"))
+    out[m] = len(g)
+dt = time.perf_counter() - t
+print(json.dumps({"seconds": dt, "read_seconds": read, "groups": out,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def make_store(path: Path, answers: int, customers: int) -> None:
+    from centric import Store
+
+    with Store.open(path) as s:
+        s.con.execute(f"""
+            INSERT INTO customers (customer_id, segment)
+            SELECT printf('C%07d', i), (['b2c', 'b2c', 'b2c', 'b2b', 'vip'])[1 + (hash(i) % 5)::INT]
+            FROM range(1, {customers} + 1) t(i)""")
+        s.con.execute(f"""
+            INSERT INTO responses (response_id, customer_id, survey, responded_at, channel, touchpoint, nps, csat, ces)
+            SELECT 'R' || i, printf('C%07d', 1 + (hash(i * 7) % {customers})::INT), 'post-delivery',
+                   TIMESTAMP '2024-01-01' + to_seconds((hash(i * 3) % (730 * 86400))::BIGINT),
+                   (['email', 'sms', 'web', 'app'])[1 + (hash(i * 5) % 4)::INT], 'delivery',
+                   (hash(i * 11) % 11)::INT,
+                   CASE WHEN hash(i * 13) % 3 = 0 THEN NULL ELSE 1 + (hash(i * 17) % 5)::INT END,
+                   CASE WHEN hash(i * 19) % 4 = 0 THEN 1 + (hash(i * 23) % 7)::INT END
+            FROM range({answers}) t(i)""")
+
+
+def export(db: Path, folder: Path) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    con.execute(f"COPY (SELECT customer_id, responded_at, channel, nps, csat, ces FROM responses) "
+                f"TO '{folder / 'responses.parquet'}' (FORMAT parquet)")
+    con.execute(f"COPY (SELECT customer_id, segment FROM customers) TO '{folder / 'customers.parquet'}' "
+                "(FORMAT parquet)")
+    con.close()
+
+
+def run(code: str, arg: Path) -> dict:
+    out = subprocess.run([sys.executable, "-c", code, str(arg)], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--answers", type=int, default=10_000_000)
+    ap.add_argument("--customers", type=int, default=200_000)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        db = Path(d) / "bench.duckdb"
+        t = time.perf_counter()
+        make_store(db, args.answers, args.customers)
+        export(db, Path(d))
+        print(f"generated {args.answers:,} answers in {time.perf_counter() - t:.1f} s")
+        base = run(BASELINE, Path(d))
+        mine = run(CENTRIC, db)
+    total = base["read_seconds"] + base["seconds"]
+    print(f"{'contender':<56} {'seconds':>8} {'peak MB':>8}")
+    print(f"{'pandas: read Parquet + merge customers':<56} {base['read_seconds']:>8.2f}")
+    print(f"{'pandas: groupby (data already in memory)':<56} {base['seconds']:>8.2f} {base['peak_mb']:>8.0f}")
+    print(f"{'centric: one pass in DuckDB via Ibis, first run (cold)':<56} {mine['cold_seconds']:>8.2f}")
+    print(f"{'centric: one pass in DuckDB via Ibis, warm, with intervals':<56} {mine['seconds']:>8.2f} {mine['peak_mb']:>8.0f}")
+    assert base["groups"] == mine["groups"], (base["groups"], mine["groups"])
+    for name, ref in (("read + groupby", total), ("groupby alone", base["seconds"])):
+        speed = ref / mine["seconds"]
+        ok = speed >= 5 and mine["peak_mb"] < 2048
+        print(f"against pandas {name}: {speed:.1f}x faster, peak {mine['peak_mb']:.0f} MB vs {base['peak_mb']:.0f} MB "
+              f"(goal: >= 5x, < 2048 MB) -> {'MET' if ok else 'NOT MET'}")
+
+
+if __name__ == "__main__":
+    main()
