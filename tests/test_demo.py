@@ -65,5 +65,7 @@ def test_demo_command(tmp_path):
     res = CliRunner().invoke(app, ["demo", "--dir", str(tmp_path / "d"), "--customers", "400", "--seed", "5"])
     assert res.exit_code == 0, res.output
     assert "NPS, last full quarter" in res.output and (tmp_path / "d" / "centric.duckdb").exists()
+    assert res.output.strip().splitlines()[-1].startswith("Report written:")
+    assert (tmp_path / "d" / "report.html").stat().st_size > 1_000_000
     assert len(list((tmp_path / "d" / "files").iterdir())) == 15
     _ = Console  # the demo prints through rich

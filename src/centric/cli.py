@@ -70,10 +70,12 @@ def demo(
     from .demo import build_demo
 
     try:
-        summary = build_demo(dir, seed=seed, n_customers=customers, db=state.db, console=console, lang=lang)
+        summary, report_path = build_demo(dir, seed=seed, n_customers=customers, db=state.db, console=console,
+                                          lang=lang)
     except CentricError as e:
         _fail(e)
     console.print(summary)
+    console.print(f"Report written: {escape(str(report_path))}")
 
 
 @app.command()

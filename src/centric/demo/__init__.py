@@ -20,9 +20,10 @@ __all__ = ["build_demo", "generate", "write_files"]
 
 
 def build_demo(folder: Path, seed: int = 7, n_customers: int = 20_000, db: str | None = None,
-               console: Console | None = None, lang: str = "en") -> Table:
+               console: Console | None = None, lang: str = "en") -> tuple[Table, Path]:
     """Generate the demo into ``folder``/files, load it into a fresh store (``folder``/centric.duckdb
-    unless ``db`` is given), write ``folder``/report.html in ``lang`` and return a summary table."""
+    unless ``db`` is given), write ``folder``/report.html in ``lang``; return a summary table and the
+    report's path."""
     console = console or Console()
     folder = Path(folder)
     files = folder / "files"
@@ -45,9 +46,8 @@ def build_demo(folder: Path, seed: int = 7, n_customers: int = 20_000, db: str |
         summary = summarize(store)
         report = write_report(store, folder / "report.html", lang=lang, title="Voltaro (demo)")
     console.print(f"Store: {escape(str(db_path))} — done in {time.perf_counter() - t0:.1f} s")
-    console.print(f"Report: {escape(str(report.resolve()))}")
-    console.print("Explore it: centric --db " + escape(str(db_path)) + " status | rejected | customers merges")
-    return summary
+    console.print("Explore it: centric --db " + escape(str(db_path)) + " status | metrics nps --by month | rejected")
+    return summary, report.resolve()
 
 
 def summarize(store: Store) -> Table:
