@@ -177,3 +177,21 @@ def test_csv_title_lines_sep_hint_and_odd_line_breaks(store, write):
     bad = write("titled_bad.csv", "Export\n\norder_id,email,date,amount\nB1,b@x.pl,2025-01-01,x\n")
     r = ingest("orders", bad, store=store)[0]
     assert rows(store, "SELECT row_number FROM rejected_rows WHERE run_id = ?", [r.run_id]) == [(4,)]
+
+
+def test_windows_1252_and_the_right_excel_sheet(store, write, tmp_path):
+    import openpyxl
+
+    f = write("it.csv", "Numero ordine;Codice cliente;Data;Importo;Negozio\nW1;K1;01/02/2025;99,90 €;“Città” – centro\n",
+              encoding="cp1252")
+    r = ingest("orders", f, store=store)[0]
+    assert (r.encoding, r.rows_stored) == ("cp1252", 1)
+    assert rows(store, "SELECT store, amount FROM orders") == [("“Città” – centro", 99.9)]
+    wb = openpyxl.Workbook()
+    wb.active.title = "Notes"
+    wb.active.append(["Read me first"])
+    ws = wb.create_sheet("Orders")
+    ws.append(["order_id", "email", "date", "amount"])
+    ws.append(["X1", "x@x.pl", "2025-01-01", 5])
+    wb.save(tmp_path / "two.xlsx")
+    assert ingest("orders", tmp_path / "two.xlsx", store=store)[0].rows_stored == 1

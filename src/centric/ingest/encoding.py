@@ -1,6 +1,6 @@
 """Text-encoding detection for the encodings CX exports really come in: UTF-8 (with or without a
 BOM), UTF-16 with a BOM, Windows-1250 (Polish, Czech …), Windows-1251 (Russian, Ukrainian …) and
-Latin-1 (Italian, French, Spanish …).
+Latin-1 or its Windows variant, Windows-1252 (Italian, French, Spanish …).
 
 Single-byte encodings decode any byte string, so the choice is a plausibility vote: each candidate
 decodes the sample and earns points for letters its languages use and loses points for letters they
@@ -59,4 +59,9 @@ def detect_encoding(data: bytes, complete: bool = True) -> str:
     except UnicodeDecodeError:
         pass
     scores = {enc: _score(data.decode(enc, errors="replace"), enc) for enc in ("cp1250", "cp1251", "latin-1")}
-    return max(scores, key=lambda enc: scores[enc])
+    best = max(scores, key=lambda enc: scores[enc])
+    if best == "latin-1" and any(0x80 <= b <= 0x9F for b in data):
+        # bytes that are control characters in Latin-1 but €, „, “, –, … in Windows-1252: the usual
+        # "Latin-1" of Windows exports
+        return "cp1252"
+    return best

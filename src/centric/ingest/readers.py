@@ -305,14 +305,22 @@ def read_excel(con, path: Path, source: str, digest: str, known_names: set[str],
     except Exception as e:  # openpyxl raises many kinds for a damaged file
         raise UnreadableSourceError(f"{source}: not a readable Excel workbook ({e})") from e
     try:
-        ws = wb[sheet] if sheet else wb.worksheets[0]
-        all_rows = [list(r) for r in ws.iter_rows(values_only=True)]
+        if sheet:
+            sheets = [wb[sheet]]
+        else:
+            sheets = wb.worksheets
+        candidates = []
+        for ws in sheets:
+            texts = [[_as_text(v) for v in r] for r in ws.iter_rows(values_only=True)]
+            idx = _find_header(texts, known_names)
+            score = 0 if idx is None else sum(1 for v in texts[idx] if v is not None and _norm(v) in known_names)
+            candidates.append((score, -len(candidates), texts, idx))
     except KeyError as e:
         raise UnreadableSourceError(f"{source}: no sheet named {sheet!r}; sheets: {wb.sheetnames}") from e
     finally:
         wb.close()
-    texts = [[_as_text(v) for v in r] for r in all_rows]
-    header_idx = _find_header(texts, known_names)
+    # without --sheet: the sheet whose header names most known columns (the first on a tie)
+    _, _, texts, header_idx = max(candidates, key=lambda c: (c[0], c[1]))
     if header_idx is None:
         raise UnreadableSourceError(f"{source}: the sheet is empty")
     header = texts[header_idx]
