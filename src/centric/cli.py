@@ -23,6 +23,8 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
+text_app = typer.Typer(help="Text analytics: factors, sentiment per factor, emotions, flags.", no_args_is_help=True)
+app.add_typer(text_app, name="text")
 customers_app = typer.Typer(help="Customers: merges across channels, erasure.", no_args_is_help=True)
 app.add_typer(customers_app, name="customers")
 console = Console(soft_wrap=True)
@@ -325,6 +327,42 @@ def customers_forget(
     console.print(f"customer {e.customer_id} erased: {e.identities_removed} identities removed, "
                   f"{e.rows_anonymised} rows unlinked and stripped of free text, "
                   f"{e.rejected_rows_removed} rejected rows removed")
+
+
+@text_app.command("analyze")
+def text_analyze(
+    input: Path = typer.Argument(..., help='JSON lines: {"id": …, "text": …, "lang"?: …, "factors"?: [ID, …]}.'),
+    taxonomy: str = typer.Option("retail", "--taxonomy", help="Built-in taxonomy name or a .toml file."),
+    out: Path = typer.Option(..., "--out", help="Where to write the results (JSON lines)."),
+) -> None:
+    """Analyse texts from a JSON-lines file into a JSON-lines file."""
+    from .text import Analyzer
+
+    try:
+        items = []
+        with open(input, encoding="utf-8") as f:
+            for n, line in enumerate(f, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise CentricError(f"{input} line {n}: not valid JSON ({e.msg})") from e
+                if not isinstance(rec, dict) or "text" not in rec:
+                    raise CentricError(f'{input} line {n}: expected an object with "id" and "text"')
+                items.append(rec)
+        analyzer = Analyzer(taxonomy)
+        with open(out, "w", encoding="utf-8") as f:
+            for i in range(0, len(items), 512):
+                for r in analyzer.analyze(items[i:i + 512]):
+                    d = r.to_dict()
+                    f.write(json.dumps({k: d[k] for k in ("id", "lang", "sentiment", "score", "factors", "emotions",
+                                                          "flags")}, ensure_ascii=False) + "\n")
+    except FileNotFoundError as e:
+        _fail(CentricError(f"{e.filename}: no such file"))
+    except CentricError as e:
+        _fail(e)
+    console.print(f"{len(items):,} texts analysed → {escape(str(out))}")
 
 
 def main() -> None:

@@ -1,0 +1,132 @@
+"""Text-analytics quality on labelled public data in ../shared/data, never trained on what it evaluates.
+
+    python benchmarks/text_quality.py [--shared ../shared/data] [--limit N]
+
+Per language: factor detection micro-F1 (per sentence, predicted factor set against the gold set) and
+polarity accuracy given the gold factor (the file interface's "factors": [...] input), with the
+category mapping of issue 4:
+- SemEval-2016 Task 5 restaurants, English and Russian → ``restaurants`` (FOOD→food, DRINKS→drinks,
+  SERVICE→service, *#PRICES→price, AMBIENCE→ambience, LOCATION→location; RESTAURANT#GENERAL/MISC
+  carry no factor);
+- ABSITA 2018 hotels, Italian → ``hotels`` (positive/negative; "other" carries no factor);
+- Polish-ASTE sentence polarity on the sentences held out from the sentiment model's training
+  (every fifth, see scripts/train_sentiment.py).
+The published SemEval-2016 baseline and best system are printed beside our figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PUBLISHED = {  # SemEval-2016 Task 5, restaurants: (category F1, polarity accuracy)
+    "en": {"baseline": (59.9, 76.5), "best": (73.0, 88.1)},
+    "ru": {"baseline": (55.9, 71.0), "best": (64.8, 77.9)},
+}
+GOALS = {"en": (70, 85), "ru": (65, 80), "it": (None, 88), "pl": (None, 80)}
+
+
+def semeval(path: Path) -> list[dict]:
+    out = []
+    for s in ET.parse(path).getroot().iter("sentence"):
+        text = s.findtext("text") or ""
+        gold: dict[str, str] = {}
+        for op in s.iter("Opinion"):
+            entity, attr = op.get("category", "#").split("#")
+            f = "price" if attr == "PRICES" else {"FOOD": "food", "DRINKS": "drinks", "SERVICE": "service",
+                                                    "AMBIENCE": "ambience", "LOCATION": "location"}.get(entity)
+            if f and f not in gold:
+                gold[f] = op.get("polarity")
+        out.append({"id": s.get("id"), "text": text, "gold": gold})
+    return out
+
+
+def absita(path: Path) -> list[dict]:
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for r in csv.DictReader(f, delimiter=";"):
+            gold = {}
+            for a in ("cleanliness", "comfort", "amenities", "staff", "value", "wifi", "location"):
+                if r[f"{a}_presence"] == "1":
+                    pos, neg = r[f"{a}_positive"] == "1", r[f"{a}_negative"] == "1"
+                    gold[a] = "positive" if pos and not neg else "negative" if neg and not pos else "mixed"
+            out.append({"id": r["sentence_id"], "text": r["sentence"], "gold": gold})
+    return out
+
+
+def polish_heldout(shared: Path) -> list[dict]:
+    out = []
+    for sub in ("hotels_dataset", "products_dataset"):
+        for i, line in enumerate(open(shared / "polish_aste_pl" / sub / "main_all.jsonl", encoding="utf-8")):
+            if i % 5:
+                continue  # the other four fifths trained the sentiment model
+            text = json.loads(line)["text"]
+            if "__label__" not in text:
+                continue
+            body, label = text.rsplit("__label__", 1)
+            lab = {"z_plus_m": "positive", "z_minus_m": "negative", "z_zero": "neutral"}.get(label.strip())
+            if lab:
+                out.append({"id": f"{sub}:{i}", "text": body.strip(), "label": lab})
+    return out
+
+
+def factor_scores(analyzer, rows: list[dict], lang: str) -> tuple[float, float, int, int]:
+    items = [{"id": r["id"], "text": r["text"], "lang": lang} for r in rows]
+    pred = {res.id: {f["factor"] for f in res.factors} for res in analyzer.analyze(items)}
+    tp = fp = fn = 0
+    for r in rows:
+        g, p = set(r["gold"]), pred[r["id"]]
+        tp, fp, fn = tp + len(g & p), fp + len(p - g), fn + len(g - p)
+    f1 = 200 * tp / (2 * tp + fp + fn) if tp else 0.0
+    # polarity given the gold factor
+    items = [{"id": (r["id"], f), "text": r["text"], "lang": lang, "factors": [f]}
+             for r in rows for f, pol in r["gold"].items() if pol in ("positive", "negative", "neutral")]
+    gold = {(r["id"], f): pol for r in rows for f, pol in r["gold"].items()}
+    right = total = 0
+    for res in analyzer.analyze(items):
+        fid = res.id[1]
+        got = next((f["sentiment"] for f in res.factors if f["factor"] == fid), None)
+        right += got == gold[res.id]
+        total += 1
+    return f1, 100 * right / total if total else 0.0, len(rows), total
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--limit", type=int, default=0, help="at most this many sentences per set (0: all)")
+    args = ap.parse_args()
+    from centric.text import Analyzer
+
+    def cut(rows):
+        return rows[: args.limit] if args.limit else rows
+
+    results = []
+    t0 = time.perf_counter()
+    rest = Analyzer("restaurants")
+    for lang, file in (("en", "restaurants_train_english.xml"), ("ru", "restaurants_train_russian.xml")):
+        f1, acc, n, m = factor_scores(rest, cut(semeval(args.shared / "semeval2016_task5_absa" / file)), lang)
+        results.append((f"SemEval-2016 restaurants {lang.upper()}", lang, f1, acc, n, m))
+    hotels = Analyzer("hotels")
+    f1, acc, n, m = factor_scores(hotels, cut(absita(args.shared / "absita2018_it" / "absita_2018_training.csv")), "it")
+    results.append(("ABSITA 2018 hotels IT", "it", f1, acc, n, m))
+    pl = cut(polish_heldout(args.shared))
+    res = rest.analyze([{"id": r["id"], "text": r["text"], "lang": "pl"} for r in pl])
+    acc = 100 * sum(x.sentiment == r["label"] for x, r in zip(res, pl, strict=True)) / len(pl)
+    results.append(("Polish-ASTE sentence polarity (held out)", "pl", None, acc, len(pl), len(pl)))
+    print(f"{'data set':<44} {'factor F1':>9} {'polarity %':>10} {'sentences':>9}   published baseline / best")
+    for name, lang, f1, acc, n, m in results:
+        pub = PUBLISHED.get(lang) if "SemEval" in name else None
+        ref = f"{pub['baseline'][0]}/{pub['baseline'][1]}  best {pub['best'][0]}/{pub['best'][1]}" if pub else ""
+        print(f"{name:<44} {'—' if f1 is None else f'{f1:.1f}':>9} {acc:>10.1f} {n:>9,}   {ref}")
+    print(f"goals (F1 / polarity): EN 70/85, RU 65/80, IT polarity 88, PL sentence polarity 80; "
+          f"{time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Rebuild the shipped sentiment model (src/centric/text/models/sentiment_use-v3.npz).
+
+    python scripts/train_sentiment.py [--shared ../shared/data]
+
+Trained only on data whose licence allows shipping the result:
+- Polish-ASTE sentence labels (CC BY 4.0): __label__z_plus_m positive, z_minus_m negative, z_zero neutral;
+- NHS patient comments (MIT repository): labeller's sentiment 1–2 positive, 3 neutral, 4–5 negative;
+- the sentences written for centric in src/centric/text/data/sentiment_seed.tsv.
+SemEval, SentiRuEval and ABSITA are never used: they are research-only and serve evaluation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def polish_aste(shared: Path) -> list[tuple[str, str]]:
+    out = []
+    for sub in ("hotels_dataset", "products_dataset"):
+        for i, line in enumerate(open(shared / "polish_aste_pl" / sub / "main_all.jsonl", encoding="utf-8")):
+            if i % 5 == 0:
+                continue  # every fifth sentence is held out for benchmarks/text_quality.py
+            text = json.loads(line)["text"]
+            if "__label__" not in text:
+                continue
+            body, label = text.rsplit("__label__", 1)
+            lab = {"z_plus_m": "positive", "z_minus_m": "negative", "z_zero": "neutral"}.get(label.strip())
+            if lab:
+                out.append((lab, body.strip()))
+    return out
+
+
+def nhs(shared: Path) -> list[tuple[str, str]]:
+    out = []
+    with open(shared / "nhs_fft_patient_feedback_en" / "v6framework_230831.csv", encoding="utf-8",
+              errors="replace") as f:
+        for row in csv.DictReader(f):
+            s, text = row.get("Comment sentiment", "").strip(), row.get("FFT answer", "").strip()
+            if not text or s not in {"1", "2", "3", "4", "5"}:
+                continue
+            out.append(({"1": "positive", "2": "positive", "3": "neutral", "4": "negative", "5": "negative"}[s], text))
+    return out
+
+
+def seed() -> list[tuple[str, str]]:
+    with open(ROOT / "src/centric/text/data/sentiment_seed.tsv", encoding="utf-8") as f:
+        return [(r["label"], r["text"]) for r in csv.DictReader(f, delimiter="\t")]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--per-class", type=int, default=2500, help="cap per class and source, for balance")
+    args = ap.parse_args()
+    from sklearn.linear_model import LogisticRegression
+
+    from centric.text.embed import USEEmbedder
+
+    rng = random.Random(0)
+    data = []
+    for name, rows in (("polish_aste", polish_aste(args.shared)), ("nhs", nhs(args.shared))):
+        by = {}
+        for lab, text in rows:
+            by.setdefault(lab, []).append(text)
+        for lab, texts in by.items():
+            rng.shuffle(texts)
+            data += [(lab, t) for t in texts[: args.per_class]]
+            print(f"{name}: {lab} {min(len(texts), args.per_class)}")
+    s = seed()
+    data += s * 5  # the hand-written sentences weigh more: they cover Russian and Italian
+    print(f"seed: {len(s)} sentences (x5)")
+    labels = [lab for lab, _ in data]
+    X = USEEmbedder().encode([t for _, t in data])
+    m = LogisticRegression(C=2.0, max_iter=3000, class_weight="balanced").fit(X, labels)
+    out = ROOT / "src/centric/text/models/sentiment_use-v3.npz"
+    np.savez(out, coef=m.coef_.astype(np.float32), intercept=m.intercept_.astype(np.float32),
+             classes=np.array(m.classes_))
+    print(f"wrote {out} ({out.stat().st_size} bytes) from {len(data)} sentences")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""The text pipeline: language → sentences → factors → sentiment per factor → overall sentiment,
+emotions and flags.
+
+Factors are matched per clause when a sentence contrasts two things ("delivery was fast but the
+installer was rude"), else per sentence; the polarity of a factor is that of the clause it was found
+in when the sentence has a contrast word, else that of the whole sentence (which measured better).
+When the factors of a text are known in advance (``"factors": [...]`` in the input), each gets a
+polarity from the part of the text that speaks most about it.
+
+>>> r = analyze([{"id": 1, "text": "The food was delicious but the waiter was rude."}], taxonomy="restaurants")[0]
+>>> sorted((f["factor"], f["sentiment"]) for f in r.factors)
+[('food', 'positive'), ('service', 'negative')]
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .embed import USEEmbedder
+from .factors import FactorMatcher
+from .language import LanguageDetector
+from .sentences import has_contrast, split_clauses, split_sentences
+from .sentiment import SentimentModel
+from .taxonomy import Taxonomy, load_taxonomy
+
+EMOTIONS = ("joy", "anger", "sadness", "fear", "surprise", "disgust")
+# Word stems per emotion and language (lower-case prefixes).
+_EMOTION_STEMS = {
+    "joy": ["happy", "delight", "love", "great", "wonderful", "glad", "zadowol", "szczęśl", "super", "uwielbiam",
+            "рад", "счастл", "доволен", "довольн", "обожа", "felic", "content", "adoro", "soddisfatt", "ottim"],
+    "anger": ["angry", "furious", "outrage", "unacceptable", "disgrace", "wściek", "skandal", "oburz", "nie do przyjęcia",
+              "зл", "возмут", "безобраз", "бешен", "arrabbiat", "vergogn", "inaccettabil", "furios"],
+    "sadness": ["sad", "disappoint", "unfortunately", "shame", "smut", "rozczarow", "niestety", "szkoda",
+                "жаль", "разочаров", "грустн", "к сожалению", "triste", "delus", "purtroppo", "peccato"],
+    "fear": ["afraid", "worried", "scared", "dangerous", "boję", "obawiam", "niebezpieczn", "боюсь", "страшн",
+             "опасн", "беспоко", "paura", "preoccupat", "pericolos"],
+    "surprise": ["surpris", "unexpected", "wow", "zaskocz", "niespodziew", "удивл", "неожидан", "sorpres", "inaspettat"],
+    "disgust": ["disgust", "gross", "filthy", "obrzydl", "ohydn", "brud", "отвратит", "мерзк", "грязн",
+                "disgust", "schifo", "sporc"],
+}
+_EXTORTION = re.compile(
+    r"(refund|compensat|money back|voucher|zwrot|odszkodow|rekompens|верните|компенсац|возврат|rimbors|risarci)"
+    r".{0,80}?(or|otherwise|else|albo|bo inaczej|w przeciwnym|или|иначе|а то|oppure|altrimenti)\b.{0,80}?"
+    r"(post|review|everywhere|social|media|press|lawyer|court|wszędzie|opinie|internet|prasa|sąd|адвокат|суд|"
+    r"везде|отзыв|соцсет|ovunque|recension|social|avvocato|tribunale|giornal)",
+    re.I | re.S,
+)
+
+
+@dataclass
+class TextResult:
+    id: Any
+    lang: str
+    sentences: list[str]
+    factors: list[dict[str, Any]]
+    sentiment: str
+    score: float
+    emotions: dict[str, float] = field(default_factory=dict)
+    flags: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "lang": self.lang, "sentiment": self.sentiment, "score": round(self.score, 4),
+                "sentences": self.sentences, "factors": self.factors, "emotions": self.emotions, "flags": self.flags}
+
+
+def _label(score: float, margin: float = 0.2) -> str:
+    return "positive" if score > margin else "negative" if score < -margin else "neutral"
+
+
+class Analyzer:
+    """The pipeline with its stages; each can be swapped (any object with the same methods)."""
+
+    def __init__(self, taxonomy: Taxonomy | str, embedder=None, matcher: FactorMatcher | None = None,
+                 sentiment: SentimentModel | None = None, language: LanguageDetector | None = None):
+        self.taxonomy = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(taxonomy)
+        self.embedder = embedder or USEEmbedder()
+        self.matcher = (matcher or FactorMatcher()).fit(self.taxonomy, self.embedder)
+        self.sentiment = sentiment or SentimentModel(self.embedder.name)
+        self.language = language or LanguageDetector()
+
+    def analyze(self, items: list[dict[str, Any]]) -> list[TextResult]:
+        ids = self.taxonomy.ids
+        # 1. language, sentences, units (clauses of contrast sentences, else the sentence)
+        plan = []
+        texts: dict[str, int] = {}
+
+        def slot(t: str) -> int:
+            if t not in texts:
+                texts[t] = len(texts)
+            return texts[t]
+
+        for item in items:
+            text = str(item.get("text") or "")
+            lang = item.get("lang") or self.language.detect(text)
+            sentences = split_sentences(text) or ([text] if text.strip() else [])
+            units = []
+            for si, s in enumerate(sentences):
+                contrast = has_contrast(s, lang)
+                parts = split_clauses(s, lang) if contrast else [s]
+                units.append((si, slot(s), [(slot(p), contrast) for p in parts]))
+            plan.append((item, lang, sentences, units, slot(text) if text.strip() else None))
+        # 2. one batch of embeddings, factor probabilities and sentiment for every distinct piece
+        E = self.embedder.encode(list(texts))
+        P = self.matcher.predict_proba(E)
+        _, S = self.sentiment.predict(E)
+        out = []
+        for item, lang, sentences, units, whole in plan:
+            found: dict[tuple[str, int], dict[str, Any]] = {}
+            best: dict[str, tuple[float, int, int]] = {}  # factor -> (prob, piece, sentence)
+            sentence_scores = []
+            for si, s_slot, parts in units:
+                sentence_scores.append(float(S[s_slot]))
+                for p_slot, contrast in parts:
+                    pol_slot = p_slot if contrast else s_slot
+                    for fi, fid in enumerate(ids):
+                        prob = float(P[p_slot, fi])
+                        if prob > best.get(fid, (-1.0,))[0]:
+                            best[fid] = (prob, pol_slot, si)
+                        if prob >= self.matcher.threshold and (fid, si) not in found:
+                            sc = float(S[pol_slot])
+                            found[(fid, si)] = {"factor": fid, "sentiment": _label(sc, 0.15), "score": round(sc, 4),
+                                                "sentence": si, "confidence": round(prob, 4)}
+            wanted = [f for f in (item.get("factors") or []) if f in ids]
+            for fid in wanted:
+                if not any(k[0] == fid for k in found) and fid in best:
+                    prob, pol_slot, si = best[fid]
+                    sc = float(S[pol_slot])
+                    found[(fid, si)] = {"factor": fid, "sentiment": _label(sc, 0.15), "score": round(sc, 4),
+                                        "sentence": si, "confidence": round(prob, 4)}
+            overall = float(np.mean(sentence_scores)) if sentence_scores else 0.0
+            text = str(item.get("text") or "")
+            out.append(TextResult(item.get("id"), lang, sentences, sorted(found.values(), key=lambda f: (f["sentence"], f["factor"])),
+                                  _label(overall), overall, emotions(text), flags(text)))
+        return out
+
+
+def emotions(text: str) -> dict[str, float]:
+    """Emotions found in the text from word stems in EN/PL/RU/IT: the share of emotion words per
+    emotion (0 when none)."""
+    words = re.findall(r"\w+", text.lower())
+    hits = {e: sum(1 for w in words if any(w.startswith(s) for s in stems if " " not in s))
+            + sum(1 for s in stems if " " in s and s in text.lower()) for e, stems in _EMOTION_STEMS.items()}
+    total = sum(hits.values())
+    return {e: round(h / total, 3) if total else 0.0 for e, h in hits.items()}
+
+
+def flags(text: str) -> list[dict[str, str]]:
+    """Flags on one text (the store-level flags — near-duplicates across authors, bursts — need the
+    other texts and are raised by ``centric analyze``)."""
+    out = []
+    if _EXTORTION.search(text):
+        out.append({"flag": "extortion", "reason": "demands compensation in exchange for not publishing or going further"})
+    return out
+
+
+_cache: dict[str, Analyzer] = {}
+
+
+def analyze(items: list[dict[str, Any]] | list[str], taxonomy: Taxonomy | str = "retail",
+            lang: str | None = None) -> list[TextResult]:
+    """Analyse texts (strings, or dicts with ``id``, ``text`` and optional ``lang`` and ``factors``)."""
+    key = taxonomy if isinstance(taxonomy, str) else taxonomy.name
+    if key not in _cache:
+        _cache[key] = Analyzer(taxonomy)
+    norm = [{"id": i, "text": t} if isinstance(t, str) else dict(t) for i, t in enumerate(items)]
+    if lang:
+        for d in norm:
+            d.setdefault("lang", lang)
+    return _cache[key].analyze(norm)

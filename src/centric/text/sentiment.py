@@ -1,0 +1,51 @@
+"""Sentiment of a sentence or clause: positive, negative or neutral.
+
+A multinomial logistic regression over the default sentence embeddings, trained on data whose
+licence allows shipping the result — Polish-ASTE sentence labels (CC BY 4.0), NHS patient comments
+(MIT repository) and sentences written for centric in several languages (``data/sentiment_seed.tsv``)
+— and shipped as ``models/sentiment_<embedder>.npz``. ``scripts/train_sentiment.py`` rebuilds it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+MODELS = Path(__file__).parent / "models"
+LABELS = ("negative", "neutral", "positive")
+
+
+class SentimentModel:
+    """predict(embeddings) → (labels, scores in [-1, 1]); score = P(positive) − P(negative)."""
+
+    def __init__(self, embedder_name: str = "use-v3", path: Path | None = None):
+        self.path = path or MODELS / f"sentiment_{embedder_name}.npz"
+        self._w = None
+
+    def _load(self):
+        if self._w is None:
+            if not self.path.exists():
+                raise FileNotFoundError(f"sentiment model {self.path} is missing: run scripts/train_sentiment.py")
+            d = np.load(self.path, allow_pickle=False)
+            self._w = (d["coef"], d["intercept"], [str(c) for c in d["classes"]])
+        return self._w
+
+    def proba(self, E: np.ndarray) -> np.ndarray:
+        coef, intercept, classes = self._load()
+        z = E @ coef.T + intercept
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        order = [classes.index(c) for c in LABELS]
+        return p[:, order]
+
+    def predict(self, E: np.ndarray, neutral_margin: float = 0.0) -> tuple[list[str], np.ndarray]:
+        if len(E) == 0:
+            return [], np.zeros(0)
+        p = self.proba(E)
+        score = p[:, 2] - p[:, 0]
+        labels = [LABELS[i] for i in p.argmax(axis=1)]
+        if neutral_margin:
+            labels = [("neutral" if abs(s) < neutral_margin else lab) for lab, s in zip(labels, score, strict=True)]
+        return labels, score
