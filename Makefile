@@ -27,7 +27,7 @@ demo: $(STAMP)
 test: $(DEVSTAMP) lint unit
 
 lint: $(DEVSTAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
 
 unit: $(DEVSTAMP)
 	$(BIN)/python -m pytest -q

@@ -120,7 +120,7 @@ def main() -> None:
     acc = 100 * sum(x.sentiment == r["label"] for x, r in zip(res, pl, strict=True)) / len(pl)
     results.append(("Polish-ASTE sentence polarity (held out)", "pl", None, acc, len(pl), len(pl)))
     print(f"{'data set':<44} {'factor F1':>9} {'polarity %':>10} {'sentences':>9}   published baseline / best")
-    for name, lang, f1, acc, n, m in results:
+    for name, lang, f1, acc, n, _m in results:
         pub = PUBLISHED.get(lang) if "SemEval" in name else None
         ref = f"{pub['baseline'][0]}/{pub['baseline'][1]}  best {pub['best'][0]}/{pub['best'][1]}" if pub else ""
         print(f"{name:<44} {'—' if f1 is None else f'{f1:.1f}':>9} {acc:>10.1f} {n:>9,}   {ref}")

@@ -1,6 +1,6 @@
-"""Rebuild the shipped sentiment model (src/centric/text/models/sentiment_use-v3.npz).
+"""Rebuild the shipped sentiment models (src/centric/text/models/sentiment_EMBEDDER.npz).
 
-    python scripts/train_sentiment.py [--shared ../shared/data]
+    python scripts/train_sentiment.py [--shared ../shared/data] [--embedder use|e5]
 
 Trained only on data whose licence allows shipping the result:
 - Polish-ASTE sentence labels (CC BY 4.0): __label__z_plus_m positive, z_minus_m negative, z_zero neutral;
@@ -59,10 +59,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--per-class", type=int, default=2500, help="cap per class and source, for balance")
+    ap.add_argument("--embedder", choices=("use", "e5"), default="use")
     args = ap.parse_args()
     from sklearn.linear_model import LogisticRegression
 
-    from centric.text.embed import USEEmbedder
+    from centric.text.embed import E5Embedder, USEEmbedder
 
     rng = random.Random(0)
     data = []
@@ -78,9 +79,10 @@ def main() -> None:
     data += s * 5  # the hand-written sentences weigh more: they cover Russian and Italian
     print(f"seed: {len(s)} sentences (x5)")
     labels = [lab for lab, _ in data]
-    X = USEEmbedder().encode([t for _, t in data])
+    embedder = USEEmbedder() if args.embedder == "use" else E5Embedder()
+    X = embedder.encode([t for _, t in data])
     m = LogisticRegression(C=2.0, max_iter=3000, class_weight="balanced").fit(X, labels)
-    out = ROOT / "src/centric/text/models/sentiment_use-v3.npz"
+    out = ROOT / f"src/centric/text/models/sentiment_{embedder.name}.npz"
     np.savez(out, coef=m.coef_.astype(np.float32), intercept=m.intercept_.astype(np.float32),
              classes=np.array(m.classes_))
     print(f"wrote {out} ({out.stat().st_size} bytes) from {len(data)} sentences")

@@ -14,6 +14,10 @@ import re
 SUPPORTED = ("en", "pl", "ru", "it", "uk", "de", "fr", "es")
 _UK = re.compile(r"[іїєґІЇЄҐ]")
 _CYR = re.compile(r"[а-яёА-ЯЁ]")
+_RU = re.compile(r"[ыэъёЫЭЪЁ]")
+# frequent words that are Ukrainian and not Russian, for Ukrainian written without і ї є ґ
+_UK_WORDS = {"дякую", "дуже", "чудово", "але", "проте", "ще", "чи", "який", "яка", "яке", "було", "вже", "від",
+             "також", "зараз", "погано", "добре", "гарно", "швидко", "довго"}
 _PL = re.compile(r"[ąćęłńśźżĄĆĘŁŃŚŹŻ]")
 
 
@@ -38,11 +42,13 @@ class LanguageDetector:
         if not t:
             return self.default
         if _CYR.search(t) or _UK.search(t):
-            if _UK.search(t) and "uk" in self.languages:
-                return "uk"
-            if "ru" in self.languages and not _UK.search(t):
-                lang, _ = self._identifier().classify(t)
-                return lang if lang in ("ru", "uk") else "ru"
+            if "uk" in self.languages and (_UK.search(t) or set(re.findall(r"\w+", t.lower())) & _UK_WORDS):
+                return "uk"  # і ї є ґ, and these words, are Ukrainian only
+            if "ru" in self.languages:
+                if _RU.search(t):
+                    return "ru"  # ы э ъ ё are Russian only
+                lang, prob = self._identifier().classify(t)
+                return "uk" if lang == "uk" and prob > 0.9 and "uk" in self.languages else "ru"
         if _PL.search(t) and "pl" in self.languages:
             return "pl"
         lang, prob = self._identifier().classify(t)

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .embed import USEEmbedder
+from .embed import E5Embedder, USEEmbedder
 from .factors import FactorMatcher
 from .language import LanguageDetector
 from .sentences import has_contrast, split_clauses, split_sentences
@@ -75,11 +75,17 @@ class Analyzer:
     """The pipeline with its stages; each can be swapped (any object with the same methods)."""
 
     def __init__(self, taxonomy: Taxonomy | str, embedder=None, matcher: FactorMatcher | None = None,
-                 sentiment: SentimentModel | None = None, language: LanguageDetector | None = None):
+                 sentiment: SentimentModel | None = None, language: LanguageDetector | None = None,
+                 polarity_embedder=None, fast: bool = False):
+        """``embedder`` finds factors (default: USE); polarity is the mean of the sentiment heads over
+        ``embedder`` and ``polarity_embedder`` (default: multilingual-e5, slower, better at sentiment);
+        ``fast=True`` uses the first head alone."""
         self.taxonomy = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(taxonomy)
         self.embedder = embedder or USEEmbedder()
         self.matcher = (matcher or FactorMatcher()).fit(self.taxonomy, self.embedder)
+        self.polarity_embedder = None if fast else (polarity_embedder or E5Embedder())
         self.sentiment = sentiment or SentimentModel(self.embedder.name)
+        self.polarity_sentiment = None if fast else SentimentModel(self.polarity_embedder.name)
         self.language = language or LanguageDetector()
 
     def analyze(self, items: list[dict[str, Any]]) -> list[TextResult]:
@@ -102,13 +108,17 @@ class Analyzer:
                 contrast = has_contrast(s, lang)
                 parts = split_clauses(s, lang) if contrast else [s]
                 units.append((si, slot(s), [(slot(p), contrast) for p in parts]))
-            plan.append((item, lang, sentences, units, slot(text) if text.strip() else None))
+            plan.append((item, lang, sentences, units))
         # 2. one batch of embeddings, factor probabilities and sentiment for every distinct piece
-        E = self.embedder.encode(list(texts))
+        pieces = list(texts)
+        E = self.embedder.encode(pieces)
         P = self.matcher.predict_proba(E)
         _, S = self.sentiment.predict(E)
+        if self.polarity_embedder is not None:  # the two heads disagree on different sentences: average
+            _, S2 = self.polarity_sentiment.predict(self.polarity_embedder.encode(pieces))
+            S = (S + S2) / 2
         out = []
-        for item, lang, sentences, units, whole in plan:
+        for item, lang, sentences, units in plan:
             found: dict[tuple[str, int], dict[str, Any]] = {}
             best: dict[str, tuple[float, int, int]] = {}  # factor -> (prob, piece, sentence)
             sentence_scores = []

@@ -1,0 +1,140 @@
+"""Text analytics: sentences, languages, taxonomies, the pipeline and its file interface."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from centric.errors import CentricError
+from centric.text import Analyzer, load_taxonomy
+from centric.text.language import LanguageDetector
+from centric.text.pipeline import flags
+from centric.text.sentences import has_contrast, split_clauses, split_sentences
+from centric.text.taxonomy import builtin_names
+
+
+def test_sentences_and_abbreviations():
+    assert split_sentences("Mr. Smith came at 9. The TV works! Does it?") == ["Mr. Smith came at 9.", "The TV works!",
+                                                                             "Does it?"]
+    assert split_sentences("Zamówiłem m.in. pralkę. Przyszła np. po tygodniu.") == [
+        "Zamówiłem m.in. pralkę.", "Przyszła np. po tygodniu."]
+    assert split_sentences("Курьер опоздал. Т.е. на неделю.") == ["Курьер опоздал.", "Т.е. на неделю."]
+    assert split_sentences("Il sig. Rossi è gentile. Ottimo!") == ["Il sig. Rossi è gentile.", "Ottimo!"]
+    assert split_sentences("  ") == []
+
+
+@pytest.mark.parametrize("sentence,lang,clauses", [
+    ("The food was great but the service was slow", "en", ["The food was great", "the service was slow"]),
+    ("Jedzenie pyszne, ale obsługa powolna", "pl", ["Jedzenie pyszne", "obsługa powolna"]),
+    ("Еда вкусная, но обслуживание медленное", "ru", ["Еда вкусная", "обслуживание медленное"]),
+    ("Il cibo era buono ma il servizio lento", "it", ["Il cibo era buono", "il servizio lento"]),
+    ("Macarons were great", "en", ["Macarons were great"]),  # "ma" inside a word is no contrast
+])
+def test_clauses(sentence, lang, clauses):
+    assert split_clauses(sentence, lang) == clauses
+    assert has_contrast(sentence, lang) == (len(clauses) > 1)
+
+
+@pytest.mark.parametrize("text,lang", [
+    ("Super!", "en"), ("Długo czekałem", "pl"), ("Всё отлично", "ru"), ("Все чудово, дякую", "uk"),
+    ("Il cibo era ottimo e il servizio veloce", "it"), ("The delivery was late again", "en"),
+    ("Dostawa na czas", "pl"), ("Доставка опоздала на три дня", "ru"), ("Das Essen war sehr gut", "de"),
+])
+def test_language_of_short_answers(text, lang):
+    assert LanguageDetector().detect(text) == lang
+
+
+def test_taxonomies(tmp_path):
+    assert {"retail", "restaurants", "hotels"} <= set(builtin_names())
+    t = load_taxonomy("restaurants")
+    assert t.ids == ["food", "drinks", "service", "price", "ambience", "location"]
+    assert load_taxonomy("hotels").ids == ["cleanliness", "comfort", "amenities", "staff", "value", "wifi", "location",
+                                           "food"]
+    for f in load_taxonomy("retail").factors:
+        assert {"en", "pl", "ru", "it"} <= set(f.names) and {"en", "pl", "ru", "it"} <= set(f.examples), f.id
+    own = tmp_path / "mine.toml"
+    own.write_text('name = "mine"\n[[factors]]\nid = "parking"\nnames = { en = "Parking" }\n'
+                   'examples.en = ["no parking spaces", "easy to park"]\n', encoding="utf-8")
+    assert load_taxonomy(own).ids == ["parking"]
+    dup = tmp_path / "dup.toml"
+    dup.write_text('[[factors]]\nid = "a"\n[[factors]]\nid = "a"\n', encoding="utf-8")
+    with pytest.raises(CentricError, match="factor id 'a' appears twice"):
+        load_taxonomy(dup)
+    with pytest.raises(CentricError, match="no taxonomy named 'nope'"):
+        load_taxonomy("nope")
+
+
+@pytest.fixture(scope="module")
+def restaurants():
+    return Analyzer("restaurants")
+
+
+KNOWN_WEAK = "known weakness of the first text models (see benchmarks/README.md): "
+
+
+@pytest.mark.parametrize("text", [
+    "The pasta was delicious but the waiter was rude.",
+    "Makaron był pyszny, ale kelner był niegrzeczny.",
+    pytest.param("Паста была восхитительной, но официант был грубым.", marks=pytest.mark.xfail(
+        reason=KNOWN_WEAK + "'паста' is not matched to food: few Russian examples in the taxonomy", strict=False)),
+    pytest.param("La pasta era deliziosa ma il cameriere era scortese.", marks=pytest.mark.xfail(
+        reason=KNOWN_WEAK + "the sentiment heads misjudge some short Italian clauses", strict=False)),
+])
+def test_sentiment_per_factor_in_mixed_sentences(restaurants, text):
+    (r,) = restaurants.analyze([{"id": 1, "text": text}])
+    got = {f["factor"]: f["sentiment"] for f in r.factors}
+    assert got == {"food": "positive", "service": "negative"}
+
+
+def test_factors_known_in_advance_always_get_a_polarity(restaurants):
+    (r,) = restaurants.analyze([{"id": "x", "text": "Terrible. Never again.", "factors": ["food", "price"]}])
+    assert {f["factor"] for f in r.factors} == {"food", "price"}
+    assert all(f["sentiment"] == "negative" for f in r.factors)
+
+
+@pytest.mark.parametrize("text", [
+    "Refund me or I will post it everywhere on social media.",
+    "Żądam zwrotu pieniędzy, bo inaczej opiszę to wszędzie w internecie.",
+    "Верните деньги, иначе напишу отзыв везде.",
+    "Voglio il rimborso, altrimenti scrivo recensioni ovunque.",
+])
+def test_extortion_is_flagged(text):
+    assert [f["flag"] for f in flags(text)] == ["extortion"]
+
+
+def test_no_flag_on_an_ordinary_complaint():
+    assert flags("I asked for a refund twice and nobody answered.") == []
+
+
+def test_file_interface(tmp_path):
+    from typer.testing import CliRunner
+
+    from centric.cli import app
+
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": 7, "text": "Great pizza, but far too expensive."}\n'
+                   '{"id": "a", "text": "Obsługa była bardzo miła.", "lang": "pl", "factors": ["service"]}\n',
+                   encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    res = CliRunner().invoke(app, ["text", "analyze", str(src), "--taxonomy", "restaurants", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == [7, "a"]
+    for r in rows:
+        assert set(r) >= {"id", "lang", "sentiment", "factors", "emotions", "flags"}
+        for f in r["factors"]:
+            assert set(f) >= {"factor", "sentiment", "score", "sentence"}
+            assert f["sentiment"] in ("positive", "negative", "neutral")
+    assert {f["factor"]: f["sentiment"] for f in rows[0]["factors"]} == {"food": "positive", "price": "negative"}
+    assert [f["factor"] for f in rows[1]["factors"]] == ["service"] and rows[1]["lang"] == "pl"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": 1}\n', encoding="utf-8")
+    res = CliRunner().invoke(app, ["text", "analyze", str(bad), "--out", str(out)])
+    assert res.exit_code == 2 and "line 1" in res.output
+
+
+@pytest.mark.xfail(reason=KNOWN_WEAK + "'bardzo miła' (very nice) comes out neutral or negative", strict=False)
+def test_polish_praise_is_positive(restaurants):
+    (r,) = restaurants.analyze([{"id": 1, "text": "Obsługa była bardzo miła.", "factors": ["service"]}])
+    assert r.factors[0]["sentiment"] == "positive"
