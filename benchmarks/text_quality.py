@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
+import sys
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -60,19 +60,10 @@ def absita(path: Path) -> list[dict]:
 
 
 def polish_heldout(shared: Path) -> list[dict]:
-    out = []
-    for sub in ("hotels_dataset", "products_dataset"):
-        for i, line in enumerate(open(shared / "polish_aste_pl" / sub / "main_all.jsonl", encoding="utf-8")):
-            if i % 5:
-                continue  # the other four fifths trained the sentiment model
-            text = json.loads(line)["text"]
-            if "__label__" not in text:
-                continue
-            body, label = text.rsplit("__label__", 1)
-            lab = {"z_plus_m": "positive", "z_minus_m": "negative", "z_zero": "neutral"}.get(label.strip())
-            if lab:
-                out.append({"id": f"{sub}:{i}", "text": body.strip(), "label": lab})
-    return out
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from train_sentiment import polish_aste
+
+    return [{"id": i, "text": text, "label": lab} for i, lab, text in polish_aste(shared, "heldout")]
 
 
 def factor_scores(analyzer, rows: list[dict], lang: str) -> tuple[float, float, int, int]:

@@ -22,19 +22,21 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def polish_aste(shared: Path) -> list[tuple[str, str]]:
+def polish_aste(shared: Path, part: str = "train") -> list[tuple[str, str, str]]:
+    """(id, label, text) of Polish-ASTE's labelled sentences: every fifth is held out for
+    benchmarks/text_quality.py (``part="heldout"``), the rest trains (``part="train"``)."""
     out = []
     for sub in ("hotels_dataset", "products_dataset"):
         for i, line in enumerate(open(shared / "polish_aste_pl" / sub / "main_all.jsonl", encoding="utf-8")):
-            if i % 5 == 0:
-                continue  # every fifth sentence is held out for benchmarks/text_quality.py
+            if (i % 5 == 0) != (part == "heldout"):
+                continue
             text = json.loads(line)["text"]
             if "__label__" not in text:
                 continue
             body, label = text.rsplit("__label__", 1)
             lab = {"z_plus_m": "positive", "z_minus_m": "negative", "z_zero": "neutral"}.get(label.strip())
             if lab:
-                out.append((lab, body.strip()))
+                out.append((f"{sub}:{i}", lab, body.strip()))
     return out
 
 
@@ -67,7 +69,8 @@ def main() -> None:
 
     rng = random.Random(0)
     data = []
-    for name, rows in (("polish_aste", polish_aste(args.shared)), ("nhs", nhs(args.shared))):
+    aste = [(lab, text) for _, lab, text in polish_aste(args.shared, "train")]
+    for name, rows in (("polish_aste", aste), ("nhs", nhs(args.shared))):
         by = {}
         for lab, text in rows:
             by.setdefault(lab, []).append(text)

@@ -58,7 +58,7 @@ def test_all_rows_rejected_exits_non_zero(tmp_path, write):
 def test_status_schema_settings(tmp_path):
     db = tmp_path / "c.duckdb"
     out = run("status", db=db).output
-    assert "schema version 1" in out and "orders" in out
+    assert "schema version 2" in out and "orders" in out
     assert "# Data model" in run("schema", "--markdown").output
     assert "day_first" in run("settings").output
 

@@ -138,3 +138,40 @@ def test_file_interface(tmp_path):
 def test_polish_praise_is_positive(restaurants):
     (r,) = restaurants.analyze([{"id": 1, "text": "Obsługa była bardzo miła.", "factors": ["service"]}])
     assert r.factors[0]["sentiment"] == "positive"
+
+
+def test_analyze_the_store_only_once(store, write):
+    from centric import ingest
+    from centric.text.batch import analyze_store
+
+    ingest("responses", write("r.csv", "email,date,nps,comment\na@x.pl,2025-01-01,2,The delivery was a week late.\n"
+                                       "b@x.pl,2025-01-02,10,\nc@x.pl,2025-01-03,9,Kurier był punktualny.\n"), store=store)
+    ingest("feedback", write("f.jsonl", '{"id": "F1", "text": "Refund me or I will post it everywhere.", '
+                                        '"date": "2025-01-04"}\n'), store=store, values={"source": "review"})
+    first = analyze_store(store, "retail", fast=True)
+    assert (first.texts, first.skipped) == (3, 0)
+    got = store.con.execute("SELECT text_id, list(factor) FROM mentions WHERE source = 'responses' GROUP BY 1"
+                            ).fetchall()
+    assert len(got) == 2 and all("delivery" in factors for _, factors in got)
+    flags = store.con.execute("SELECT flags FROM text_analyses WHERE text_id = 'F1'").fetchall()[0][0]
+    assert json.loads(flags)[0]["flag"] == "extortion"
+    again = analyze_store(store, "retail", fast=True)
+    assert (again.texts, again.skipped) == (0, 3)
+
+
+def test_old_store_is_migrated(tmp_path):
+    import duckdb
+
+    from centric import Store, schema
+
+    db = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE centric_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    con.execute("INSERT INTO centric_meta VALUES ('schema_version', '1')")
+    for stmt in schema.ddl(1):
+        con.execute(stmt)
+    con.execute("INSERT INTO orders (order_id, ordered_at, amount) VALUES ('A', TIMESTAMP '2025-01-01', 5)")
+    con.close()
+    with Store.open(db) as s:
+        assert s.schema_version == schema.SCHEMA_VERSION
+        assert s.count("mentions") == 0 and s.count("orders") == 1

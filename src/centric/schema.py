@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Logical types and their DuckDB storage types.
 SQL_TYPES = {
@@ -95,6 +95,7 @@ class Table:
     time_column: str | None = None
     one_of: tuple[str, ...] = ()  # at least one of these must be present in each row
     extra: dict[str, str] = field(default_factory=dict)
+    since: int = 1  # the schema version that added the table
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -240,7 +241,7 @@ _add(Table(
     "Orders and other purchase transactions.",
     (
         Column("order_id", "text", "Order number; derived from the row when absent.", required=True,
-               kind="key", aliases=("order_id", "order", "order number", "order_no", "order no",
+               kind="key", aliases=("order_id", "id", "order", "order number", "order_no", "order no",
                                     "transaction_id", "transaction", "receipt", "nr zamówienia",
                                     "numer zamówienia", "zamówienie", "nr zamowienia", "номер заказа",
                                     "заказ", "№ заказа", "id ordine", "numero ordine", "ordine")),
@@ -270,7 +271,7 @@ _add(Table(
     "Survey answers: NPS, CSAT and CES scores with an optional comment.",
     (
         Column("response_id", "text", "Answer id; derived from the row when absent.", required=True,
-               kind="key", aliases=("response_id", "response", "answer_id", "id odpowiedzi", "id ответа",
+               kind="key", aliases=("response_id", "id", "response", "answer_id", "id odpowiedzi", "id ответа",
                                     "id risposta")),
         CUSTOMER_ID,
         Column("survey", "text", "Survey name, e.g. post-delivery.",
@@ -310,7 +311,7 @@ _add(Table(
     "survey comments, mystery-shopper reports, observation notes.",
     (
         Column("feedback_id", "text", "Id in the source; derived from the row when absent.", required=True,
-               kind="key", aliases=("feedback_id", "review_id", "post_id", "message_id", "id opinii",
+               kind="key", aliases=("feedback_id", "id", "review_id", "post_id", "message_id", "id opinii",
                                     "id отзыва", "id recensione")),
         CUSTOMER_ID,
         Column("source", "enum", "What kind of text it is.", required=True, allowed=FEEDBACK_SOURCES,
@@ -347,7 +348,7 @@ _add(Table(
     "Customer-journey events: one step of one customer in one journey.",
     (
         Column("event_id", "text", "Event id; derived from the row when absent.", required=True, kind="key",
-               aliases=("event_id", "id zdarzenia", "id события", "id evento")),
+               aliases=("event_id", "id", "id zdarzenia", "id события", "id evento")),
         CUSTOMER_ID,
         Column("occurred_at", "timestamp", "When it happened (UTC).", required=True,
                aliases=("occurred_at", "event_time", "event time", "czas zdarzenia", "время события",
@@ -414,7 +415,7 @@ _add(Table(
     "Everything that happened to a case: assignment, transfers, responses, escalation, closing.",
     (
         Column("case_event_id", "text", "Event id; derived from the row when absent.", required=True,
-               kind="key", aliases=("case_event_id", "event_id")),
+               kind="key", aliases=("case_event_id", "id", "event_id")),
         Column("case_id", "text", "The case.", required=True,
                aliases=("case_id", "case", "ticket", "ticket_id", "nr zgłoszenia", "номер обращения",
                         "pratica")),
@@ -476,11 +477,54 @@ _add(Table(
 ))
 
 
-def ddl() -> list[str]:
-    """CREATE TABLE statements for every table. Keys are kept unique by ingest rather than by an index:
-    an index on a million text keys would double a load's time and memory."""
+_add(Table(
+    "text_analyses",
+    "One row per text analysed by `centric analyze` (survey comments and feedback texts), so that only new "
+    "texts are analysed next time.",
+    (
+        Column("source", "enum", "Where the text is.", required=True, allowed=("responses", "feedback")),
+        Column("text_id", "text", "response_id or feedback_id.", required=True),
+        Column("taxonomy", "text", "Taxonomy used.", required=True),
+        Column("language", "text", "Detected (or given) language.", kind="language"),
+        Column("sentiment", "enum", "Overall sentiment.", allowed=("positive", "neutral", "negative")),
+        Column("score", "number", "Overall sentiment score, −1 to 1.", range=(-1, 1)),
+        Column("emotions", "json", "Share of emotion words per emotion."),
+        Column("flags", "json", "Flags with reasons (never deletes anything)."),
+        Column("model", "text", "Models and versions that produced the result."),
+        Column("analyzed_at", "timestamp", "When (UTC).", required=True),
+    ),
+    ingestable=False,
+    since=2,
+))
+
+_add(Table(
+    "mentions",
+    "One row per text × sentence × factor found by `centric analyze`.",
+    (
+        Column("source", "enum", "Where the text is.", required=True, allowed=("responses", "feedback")),
+        Column("text_id", "text", "response_id or feedback_id.", required=True),
+        Column("sentence", "integer", "Sentence index in the text, from 0.", required=True),
+        Column("factor", "text", "Factor id of the taxonomy.", required=True),
+        Column("sentiment", "enum", "Polarity towards the factor.", required=True,
+               allowed=("positive", "neutral", "negative")),
+        Column("score", "number", "Sentiment score, −1 to 1.", range=(-1, 1)),
+        Column("confidence", "number", "Probability that the sentence is about the factor.", range=(0, 1)),
+        Column("taxonomy", "text", "Taxonomy used.", required=True),
+        Column("language", "text", "Language of the text.", kind="language"),
+    ),
+    ingestable=False,
+    since=2,
+))
+
+
+def ddl(version: int | None = None) -> list[str]:
+    """CREATE TABLE statements for every table (or for those added in schema ``version``). Keys are
+    kept unique by ingest rather than by an index: an index on a million text keys would double a
+    load's time and memory."""
     statements = []
     for t in TABLES.values():
+        if version is not None and t.since != version:
+            continue
         cols = []
         for c in t.columns:
             col = f'"{c.name}" {c.sql_type}'

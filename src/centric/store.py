@@ -24,7 +24,7 @@ from .errors import StoreError
 META = "centric_meta"
 
 # version -> statements that bring the store from version-1 to version.
-MIGRATIONS: dict[int, list[str]] = {1: schema.ddl()}
+MIGRATIONS: dict[int, list[str]] = {v: schema.ddl(v) for v in range(1, schema.SCHEMA_VERSION + 1)}
 
 
 class Store:

@@ -20,13 +20,23 @@ GENERIC = [
     "byliśmy tam w sobotę", "to była moja pierwsza wizyta", "dziękuję", "kupiłem to dla mamy",
     "мы были там в субботу", "это был мой первый визит", "спасибо", "купил для мамы",
     "siamo stati lì sabato", "era la mia prima visita", "grazie", "l'ho comprato per mia madre",
+    # praise and blame of the whole place, which names no factor
+    "great place", "highly recommended", "we will definitely be back", "never again", "the worst experience ever",
+    "a real gem", "loved it", "I would not recommend it to anyone", "one of my favourites", "avoid at all costs",
+    "overall a good experience", "five stars", "what a disappointment", "the best in town",
+    "świetne miejsce", "polecam", "na pewno wrócimy", "nigdy więcej", "omijać szerokim łukiem", "ogólnie dobrze",
+    "отличное место", "рекомендую", "обязательно вернёмся", "больше никогда", "худшее место", "в целом хорошо",
+    "posto fantastico", "consigliatissimo", "torneremo sicuramente", "mai più", "esperienza deludente",
+    "nel complesso bene",
 ]
 
 
 class FactorMatcher:
-    """fit(taxonomy, embedder) → predict_proba(embeddings) → (n, factors) probabilities."""
+    """fit(taxonomy, embedder) → predict_proba(embeddings) → (n, factors) probabilities. A factor is
+    matched above ``threshold`` (0.35: the best factor F1 on the development sets, between precision
+    and recall)."""
 
-    def __init__(self, threshold: float = 0.5, C: float = 4.0):
+    def __init__(self, threshold: float = 0.35, C: float = 4.0):
         self.threshold = threshold
         self.C = C
 

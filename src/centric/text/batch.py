@@ -1,0 +1,70 @@
+"""``centric analyze``: run the text pipeline over every survey comment and feedback text in the store
+that has not been analysed yet with the same taxonomy; results go to ``text_analyses`` (one row per
+text) and ``mentions`` (one row per text × sentence × factor). Each batch is written in its own
+transaction, so an interrupted run keeps what it finished and the next run carries on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..store import Store
+from .pipeline import Analyzer
+
+SOURCES = {
+    "responses": ("response_id", "comment", "language"),
+    "feedback": ("feedback_id", "text", "language"),
+}
+
+
+@dataclass(frozen=True)
+class AnalyzeResult:
+    texts: int
+    mentions: int
+    skipped: int  # already analysed
+
+
+def pending(store: Store, taxonomy: str) -> list[tuple[str, str, str, str | None]]:
+    """(source, id, text, language) of the texts not analysed with ``taxonomy`` yet."""
+    out = []
+    for source, (key, col, lang) in SOURCES.items():
+        out += store.con.execute(
+            f"""SELECT '{source}', t.{key}, t.{col}, t.{lang} FROM {source} t
+                WHERE t.{col} IS NOT NULL AND trim(t.{col}) <> ''
+                  AND NOT EXISTS (SELECT 1 FROM text_analyses a WHERE a.source = '{source}'
+                                  AND a.text_id = t.{key} AND a.taxonomy = ?)
+                ORDER BY t.{key}""", [taxonomy]).fetchall()
+    return out
+
+
+def analyze_store(store: Store, taxonomy: str = "retail", fast: bool = False, batch: int = 256,
+                  progress: Callable[[int, int], None] | None = None, analyzer: Analyzer | None = None) -> AnalyzeResult:
+    todo = pending(store, taxonomy)
+    done_before = sum(store.con.execute("SELECT count(*) FROM text_analyses WHERE taxonomy = ?", [taxonomy]).fetchall()[0])
+    if not todo:
+        return AnalyzeResult(0, 0, done_before)
+    analyzer = analyzer or Analyzer(taxonomy, fast=fast)
+    model = f"{analyzer.embedder.name}+{'fast' if fast else 'e5-small'}; taxonomy {analyzer.taxonomy.name}"
+    n_mentions = 0
+    for start in range(0, len(todo), batch):
+        chunk = todo[start:start + batch]
+        results = analyzer.analyze([{"id": (src, tid), "text": text, "lang": lang} for src, tid, text, lang in chunk])
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        rows, mentions = [], []
+        for r in results:
+            src, tid = r.id
+            rows.append((src, tid, taxonomy, r.lang, r.sentiment, max(-1.0, min(1.0, r.score)),
+                         json.dumps(r.emotions), json.dumps(r.flags, ensure_ascii=False), model, now))
+            mentions += [(src, tid, f["sentence"], f["factor"], f["sentiment"], max(-1.0, min(1.0, f["score"])),
+                          f.get("confidence"), taxonomy, r.lang) for f in r.factors]
+        with store.transaction():
+            store.con.executemany("INSERT INTO text_analyses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            if mentions:
+                store.con.executemany("INSERT INTO mentions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", mentions)
+        n_mentions += len(mentions)
+        if progress:
+            progress(min(start + batch, len(todo)), len(todo))
+    return AnalyzeResult(len(todo), n_mentions, done_before)
