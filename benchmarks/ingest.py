@@ -11,7 +11,7 @@ category), then loads it in a fresh subprocess per contender, so that each one's
 - baseline: ``pandas.read_csv(path, parse_dates=["ordered_at"])`` then ``CREATE TABLE … AS SELECT *
   FROM df`` in DuckDB — no validation, no identities.
 
-Goal (issue 2): at least as fast as the baseline, with less memory.
+Goal: at least as fast as the baseline, with less memory.
 """
 
 from __future__ import annotations

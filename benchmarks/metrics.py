@@ -12,7 +12,7 @@ so that its peak memory (max RSS) is its own:
   then one ``groupby`` per metric computing the same counts and means (no intervals). The read and
   the groupby are timed apart, and both comparisons are printed.
 
-Goal (issue 3): at least 5× faster than pandas, under 2 GB peak.
+Goal: at least 5× faster than pandas, under 2 GB peak.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 
 Per language: factor detection micro-F1 (per sentence, predicted factor set against the gold set) and
 polarity accuracy given the gold factor (the file interface's "factors": [...] input), with the
-category mapping of issue 4:
+category mapping:
 - SemEval-2016 Task 5 restaurants, English and Russian → ``restaurants`` (FOOD→food, DRINKS→drinks,
   SERVICE→service, *#PRICES→price, AMBIENCE→ambience, LOCATION→location; RESTAURANT#GENERAL/MISC
   carry no factor);
