@@ -3,7 +3,6 @@ through the public ingest path, exactly as a user would."""
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from pathlib import Path
 
@@ -70,13 +69,12 @@ def summarize(store: Store) -> Table:
     t.add_row("cases (complaints, tickets)", f"{store.count('cases'):,}")
     t.add_row("journey events", f"{store.count('events'):,}")
     t.add_row("rows rejected (see centric rejected)", f"{store.count('rejected_rows'):,}")
-    q_end = dt.datetime(END.year, 3 * ((END.month - 1) // 3) + 1, 1)
-    q_start = dt.datetime(q_end.year - (q_end.month == 1), (q_end.month - 4) % 12 + 1, 1)
-    r = store.table("responses")
-    r = r.filter((r.responded_at >= q_start) & (r.responded_at < q_end) & r.nps.notnull())
-    agg = r.aggregate(n=r.count(), p=(r.nps >= 9).sum(), d=(r.nps <= 6).sum()).execute().iloc[0]
-    n = int(agg.n)
-    nps = 100 * (int(agg.p) - int(agg.d)) / n if n else float("nan")
+    from ..metrics import score
+    from ..report.data import headline_periods
+
+    (q_start, q_end), _ = headline_periods(END, "quarter")
+    s = score(store, "nps", q_start, q_end)
     quarter = f"{q_start.year} Q{(q_start.month - 1) // 3 + 1}"
-    t.add_row(f"NPS, last full quarter ({quarter})", f"{nps:+.1f} (n = {n:,})" if n else "no data")
+    t.add_row(f"NPS, last full quarter ({quarter})",
+              "no data" if s.no_data else f"{s.value:+.1f} ({s.low:+.1f} … {s.high:+.1f}, n = {s.n:,})")
     return t
