@@ -175,3 +175,39 @@ def test_old_store_is_migrated(tmp_path):
     with Store.open(db) as s:
         assert s.schema_version == schema.SCHEMA_VERSION
         assert s.count("mentions") == 0 and s.count("orders") == 1
+
+
+def test_discovery_finds_topics_nobody_named(tmp_path):
+    from typer.testing import CliRunner
+
+    from centric.cli import app
+
+    taxonomy = tmp_path / "small.toml"
+    taxonomy.write_text('name = "small"\n[[factors]]\nid = "delivery"\nnames = { en = "Delivery" }\n'
+                        'examples.en = ["the parcel arrived late", "fast delivery", "the courier never came"]\n'
+                        '[[factors]]\nid = "price"\nnames = { en = "Price" }\n'
+                        'examples.en = ["too expensive", "great prices", "good value for money"]\n', encoding="utf-8")
+    parking = ["There is never any parking space near the shop.", "Parking at the store is impossible on Saturdays.",
+               "Brak miejsc parkingowych przy sklepie.", "Парковки возле магазина нет совсем.",
+               "Il parcheggio del negozio è sempre pieno.", "We drove around for twenty minutes looking for parking."]
+    coffee = ["The coffee in the store café is excellent.", "Kawa w sklepowej kawiarni jest pyszna.",
+              "Кофе в кафе магазина очень вкусный.", "Il caffè del bar nel negozio è ottimo.",
+              "I love the cappuccino they serve in the café.", "The café in the shop makes great espresso."]
+    known = ["The parcel arrived late.", "Way too expensive.", "Fast delivery, thanks.", "Great prices."]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(parking + coffee + known)),
+                   encoding="utf-8")
+    outs = []
+    for n in (1, 2):
+        out = tmp_path / f"c{n}.json"
+        res = CliRunner().invoke(app, ["text", "discover", str(src), "--taxonomy", str(taxonomy), "--clusters", "2",
+                                       "--out", str(out)])
+        assert res.exit_code == 0, res.output
+        outs.append(json.loads(out.read_text(encoding="utf-8")))
+    assert outs[0] == outs[1]  # same input, same seed, same result
+    assert len(outs[0]) == 2
+    for c in outs[0]:
+        assert all(q in parking for q in c["quotes"]) or all(q in coffee for q in c["quotes"])
+        assert len(c["languages"]) >= 3  # one topic across languages
+    terms = {t for c in outs[0] for t in c["terms"]}
+    assert any(t.startswith("park") for t in terms)

@@ -387,6 +387,37 @@ def text_analyze(
     console.print(f"{len(items):,} texts analysed → {escape(str(out))}")
 
 
+@text_app.command("discover")
+def text_discover(
+    input: Path = typer.Argument(..., help='JSON lines with "id" and "text" (as for text analyze).'),
+    taxonomy: str = typer.Option("retail", "--taxonomy", help="Built-in taxonomy name or a .toml file."),
+    clusters: int = typer.Option(None, "--clusters", help="Number of clusters (default: from the data)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed; the same input and seed give the same result."),
+    out: Path = typer.Option(None, "--out", help="Write the candidates as JSON here."),
+) -> None:
+    """Propose factors nobody named: clusters of sentences that match no factor."""
+    from .text import Analyzer
+    from .text.discovery import discover
+    from .text.pipeline import unmatched
+
+    try:
+        items = [json.loads(line) for line in open(input, encoding="utf-8") if line.strip()]
+        analyzer = Analyzer(taxonomy, fast=True)
+        sentences, langs = unmatched(analyzer, analyzer.analyze(items))
+        found = discover(sentences, analyzer.embedder.encode(sentences), langs, k=clusters, seed=seed)
+    except (OSError, json.JSONDecodeError) as e:
+        _fail(CentricError(f"{input}: {e}"))
+    except CentricError as e:
+        _fail(e)
+    if out:
+        out.write_text(json.dumps([c.to_dict() for c in found], ensure_ascii=False, indent=2), encoding="utf-8")
+    for i, c in enumerate(found, start=1):
+        console.print(f"[bold]{i}. {escape(', '.join(c.terms))}[/bold] — {c.size} sentences "
+                      f"({escape(', '.join(f'{k} {v}' for k, v in c.languages.items()))})")
+        for q in c.quotes:
+            console.print(f"   “{escape(q[:160])}”")
+
+
 def main() -> None:
     try:
         app()

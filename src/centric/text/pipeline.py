@@ -148,6 +148,18 @@ class Analyzer:
         return out
 
 
+def unmatched(analyzer: Analyzer, results: list[TextResult]) -> tuple[list[str], list[str]]:
+    """The sentences of ``results`` that carry no factor, with their languages."""
+    sentences, langs = [], []
+    for r in results:
+        with_factor = {f["sentence"] for f in r.factors if f.get("confidence", 1) >= analyzer.matcher.threshold}
+        for i, s in enumerate(r.sentences):
+            if i not in with_factor and len(s.split()) >= 3:
+                sentences.append(s)
+                langs.append(r.lang)
+    return sentences, langs
+
+
 def emotions(text: str) -> dict[str, float]:
     """Emotions found in the text from word stems in EN/PL/RU/IT: the share of emotion words per
     emotion (0 when none)."""
