@@ -1,0 +1,89 @@
+"""Text pipeline speed: texts per second for the whole pipeline and per stage, and peak memory, on
+mixed-language reviews (the demo company's comments and reviews in Polish, Italian, Russian, English
+and Ukrainian), on one thread per model.
+
+    python benchmarks/text_speed.py [--texts 10000]
+
+Prints the default pipeline (factors over USE, polarity over multilingual-e5) and the fast one
+(polarity over USE too), so the speed/quality trade-off is visible next to benchmarks/text_quality.py.
+Goal: at least 200 texts/s for the whole pipeline with the quality goals met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def texts(n: int, seed: int = 5) -> list[dict]:
+    from centric.demo.generator import generate
+
+    co = generate(seed=seed, n_customers=max(2000, n // 2))
+    pool = list(co.responses.comment.dropna()) + list(co.feedback.text)
+    return [{"id": i, "text": pool[i % len(pool)]} for i in range(n)]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--texts", type=int, default=10_000)
+    args = ap.parse_args()
+    from centric.text import Analyzer
+    from centric.text.language import LanguageDetector
+    from centric.text.sentences import split_sentences
+
+    items = texts(args.texts)
+    n = len(items)
+    print(f"{n:,} texts, {sum(len(split_sentences(i['text'])) for i in items):,} sentences")
+    t = time.perf_counter()
+    det = LanguageDetector()
+    for i in items:
+        det.detect(i["text"])
+    lang_s = time.perf_counter() - t
+    rows = []
+    for name, fast in (("default (polarity over e5)", False), ("fast (polarity over USE)", True)):
+        a = Analyzer("retail", fast=fast)
+        stage = {}
+        emb, pol = a.embedder, a.polarity_embedder
+
+        def timed(obj, label):
+            if obj is None:
+                return
+            orig = obj.encode
+
+            def enc(x, _o=orig, _l=label):
+                t0 = time.perf_counter()
+                r = _o(x)
+                stage[_l] = stage.get(_l, 0.0) + time.perf_counter() - t0
+                return r
+
+            obj.encode = enc
+
+        timed(emb, "USE embeddings")
+        timed(pol, "e5 embeddings")
+        t = time.perf_counter()
+        for k in range(0, n, 512):
+            a.analyze(items[k:k + 512])
+        total = time.perf_counter() - t
+        rows.append((name, total, stage))
+    print(f"{'stage':<40} {'seconds':>8} {'texts/s':>9}")
+    print(f"{'language detection':<40} {lang_s:>8.2f} {n / lang_s:>9,.0f}")
+    for name, total, stage in rows:
+        print(f"{'whole pipeline, ' + name:<40} {total:>8.2f} {n / total:>9,.0f}")
+        for label, secs in stage.items():
+            print(f"{'  of which ' + label:<40} {secs:>8.2f} {n / secs:>9,.0f}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    default_speed = n / rows[0][1]
+    fast_speed = n / rows[1][1]
+    print(f"peak memory {peak:.0f} MB")
+    print(f"default pipeline {default_speed:,.0f} texts/s (goal >= 200): {'MET' if default_speed >= 200 else 'NOT MET'}; "
+          f"the e5 polarity pass bounds it")
+    print(f"fast pipeline {fast_speed:,.0f} texts/s, but its polarity is 6-9 points lower "
+          f"(benchmarks/text_quality.py)")
+
+
+if __name__ == "__main__":
+    main()
