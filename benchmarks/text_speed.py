@@ -54,10 +54,10 @@ def main() -> None:
                 return
             orig = obj.encode
 
-            def enc(x, _o=orig, _l=label):
+            def enc(x, _o=orig, _l=label, _stage=stage):
                 t0 = time.perf_counter()
                 r = _o(x)
-                stage[_l] = stage.get(_l, 0.0) + time.perf_counter() - t0
+                _stage[_l] = _stage.get(_l, 0.0) + time.perf_counter() - t0
                 return r
 
             obj.encode = enc
