@@ -27,6 +27,21 @@ def texts(n: int, seed: int = 5) -> list[dict]:
     return [{"id": i, "text": pool[i % len(pool)]} for i in range(n)]
 
 
+def _timed(obj, label: str, stage: dict[str, float]) -> None:
+    """Wrap obj.encode so that its time adds up in stage[label]."""
+    if obj is None:
+        return
+    orig = obj.encode
+
+    def enc(x):
+        t0 = time.perf_counter()
+        r = orig(x)
+        stage[label] = stage.get(label, 0.0) + time.perf_counter() - t0
+        return r
+
+    obj.encode = enc
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--texts", type=int, default=10_000)
@@ -49,21 +64,8 @@ def main() -> None:
         stage = {}
         emb, pol = a.embedder, a.polarity_embedder
 
-        def timed(obj, label):
-            if obj is None:
-                return
-            orig = obj.encode
-
-            def enc(x, _o=orig, _l=label, _stage=stage):
-                t0 = time.perf_counter()
-                r = _o(x)
-                _stage[_l] = _stage.get(_l, 0.0) + time.perf_counter() - t0
-                return r
-
-            obj.encode = enc
-
-        timed(emb, "USE embeddings")
-        timed(pol, "e5 embeddings")
+        _timed(emb, "USE embeddings", stage)
+        _timed(pol, "e5 embeddings", stage)
         t = time.perf_counter()
         for k in range(0, n, 512):
             a.analyze(items[k:k + 512])
