@@ -46,7 +46,10 @@ def test_language_of_short_answers(text, lang):
 
 
 def test_taxonomies(tmp_path):
-    assert {"retail", "restaurants", "hotels"} <= set(builtin_names())
+    assert set(builtin_names()) == {"retail", "restaurants", "hotels", "banking", "telecom", "healthcare"}
+    for name in builtin_names():
+        for f in load_taxonomy(name).factors:
+            assert {"en", "pl", "ru", "it"} <= set(f.names) and {"en", "pl", "ru", "it"} <= set(f.examples), (name, f.id)
     t = load_taxonomy("restaurants")
     assert t.ids == ["food", "drinks", "service", "price", "ambience", "location"]
     assert load_taxonomy("hotels").ids == ["cleanliness", "comfort", "amenities", "staff", "value", "wifi", "location",
