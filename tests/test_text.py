@@ -214,3 +214,28 @@ def test_discovery_finds_topics_nobody_named(tmp_path):
         assert len(c["languages"]) >= 3  # one topic across languages
     terms = {t for c in outs[0] for t in c["terms"]}
     assert any(t.startswith("park") for t in terms)
+
+
+def test_store_level_flags(store, write):
+    from centric import ingest
+    from centric.text.batch import analyze_store
+
+    lines = []
+    for i, who in enumerate(["anna", "bob", "cid"]):  # one text, three authors
+        lines.append({"feedback_id": f"D{i}", "author": who, "text": f"Best shop ever!!! Buy here {i}",
+                      "date": f"2025-01-0{i + 1}", "brand": "CasaTech"})
+    words = ["fridge works well", "kind staff there", "fast courier today", "nice low prices", "app is handy"]
+    for i in range(5):  # five reviews of one brand from one site within twenty minutes
+        lines.append({"feedback_id": f"B{i}", "author": f"u{i}", "text": f"Honestly the {words[i]}, all fine",
+                      "date": f"2025-02-01 10:{i * 5:02d}", "brand": "ElektroMax",
+                      "url": f"https://reviews.example/e/{i}"})
+    lines.append({"feedback_id": "X", "author": "z", "text": "A normal review about a fridge.", "date": "2025-03-01"})
+    ingest("feedback", write("f.jsonl", "".join(json.dumps(x) + "\n" for x in lines)), store=store,
+           values={"source": "review"})
+    analyze_store(store, "retail", fast=True)
+    got = {tid: sorted(f["flag"] for f in json.loads(fl)) for tid, fl in
+           store.con.execute("SELECT text_id, flags FROM text_analyses").fetchall()}
+    assert got["D0"] == got["D1"] == got["D2"] == ["near_duplicate"]
+    assert all(got[f"B{i}"] == ["burst"] for i in range(5))
+    assert got["X"] == []
+    assert store.count("feedback") == len(lines)  # flagged, never deleted

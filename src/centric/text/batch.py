@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ..store import Store
 from .pipeline import Analyzer
+from .suspicious import store_flags
 
 SOURCES = {
     "responses": ("response_id", "comment", "language"),
@@ -45,6 +46,7 @@ def analyze_store(store: Store, taxonomy: str = "retail", fast: bool = False, ba
     todo = pending(store, taxonomy)
     done_before = sum(store.con.execute("SELECT count(*) FROM text_analyses WHERE taxonomy = ?", [taxonomy]).fetchall()[0])
     if not todo:
+        apply_store_flags(store, taxonomy)
         return AnalyzeResult(0, 0, done_before)
     analyzer = analyzer or Analyzer(taxonomy, fast=fast)
     model = f"{analyzer.embedder.name}+{'fast' if fast else 'e5-small'}; taxonomy {analyzer.taxonomy.name}"
@@ -67,4 +69,24 @@ def analyze_store(store: Store, taxonomy: str = "retail", fast: bool = False, ba
         n_mentions += len(mentions)
         if progress:
             progress(min(start + batch, len(todo)), len(todo))
+    apply_store_flags(store, taxonomy)
     return AnalyzeResult(len(todo), n_mentions, done_before)
+
+
+def apply_store_flags(store: Store, taxonomy: str) -> int:
+    """Add the store-level flags (near-duplicates, bursts) to the feedback's analyses, replacing those
+    of an earlier run; returns the number of texts flagged."""
+    flagged = store_flags(store)
+    rows = store.con.execute("SELECT text_id, flags FROM text_analyses WHERE source = 'feedback' AND taxonomy = ?",
+                             [taxonomy]).fetchall()
+    updates = []
+    for tid, raw in rows:
+        own = [f for f in json.loads(raw or "[]") if f.get("flag") not in ("near_duplicate", "burst")]
+        new = own + flagged.get(tid, [])
+        if new != json.loads(raw or "[]"):
+            updates.append((json.dumps(new, ensure_ascii=False), tid, taxonomy))
+    if updates:
+        with store.transaction():
+            store.con.executemany("UPDATE text_analyses SET flags = ? WHERE source = 'feedback' AND text_id = ? "
+                                  "AND taxonomy = ?", updates)
+    return len(flagged)
