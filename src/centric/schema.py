@@ -14,7 +14,7 @@ customer (see ``IDENTITY_INPUTS`` and ``docs/data-model.md``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 SCHEMA_VERSION = 2
 
@@ -92,9 +92,7 @@ class Table:
     key: str | None = None  # the column that identifies a row; duplicates are skipped on load
     ingestable: bool = True
     customer_ref: str = "none"  # "required", "optional" or "none": identity inputs resolve to customer_id
-    time_column: str | None = None
     one_of: tuple[str, ...] = ()  # at least one of these must be present in each row
-    extra: dict[str, str] = field(default_factory=dict)
     since: int = 1  # the schema version that added the table
 
     def column(self, name: str) -> Column:
@@ -263,7 +261,6 @@ _add(Table(
     ),
     key="order_id",
     customer_ref="required",
-    time_column="ordered_at",
 ))
 
 _add(Table(
@@ -301,7 +298,6 @@ _add(Table(
     ),
     key="response_id",
     customer_ref="optional",
-    time_column="responded_at",
     one_of=("nps", "csat", "ces", "comment"),
 ))
 
@@ -340,7 +336,6 @@ _add(Table(
     ),
     key="feedback_id",
     customer_ref="optional",
-    time_column="posted_at",
 ))
 
 _add(Table(
@@ -363,7 +358,6 @@ _add(Table(
     ),
     key="event_id",
     customer_ref="required",
-    time_column="occurred_at",
 ))
 
 _add(Table(
@@ -407,7 +401,6 @@ _add(Table(
     ),
     key="case_id",
     customer_ref="optional",
-    time_column="opened_at",
 ))
 
 _add(Table(
@@ -432,7 +425,6 @@ _add(Table(
                aliases=("note", "comment", "notatka", "komentarz", "примечание", "комментарий", "nota")),
     ),
     key="case_event_id",
-    time_column="occurred_at",
 ))
 
 _add(Table(

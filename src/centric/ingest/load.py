@@ -9,7 +9,6 @@ leaves nothing of the source in the store. Re-loading the same content stores no
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -295,6 +294,3 @@ def rejected_summary(store: Store, run_id: int, limit: int = 10) -> list[dict[st
         "ORDER BY row_number LIMIT ?", [run_id, limit]).fetchall()
     return [dict(zip(("row", "column", "value", "reason"), r, strict=True)) for r in rows]
 
-
-def dumps(result: IngestResult) -> str:
-    return json.dumps(result.__dict__, ensure_ascii=False, default=str)

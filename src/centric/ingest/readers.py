@@ -57,7 +57,6 @@ class Staged:
     encoding: str | None = None
     delimiter: str | None = None
     rejects: list[Reject] = field(default_factory=list)
-    table: str = STAGE
     temp_files: list[Path] = field(default_factory=list)
 
     def remove_temp_files(self) -> None:

@@ -110,10 +110,10 @@ class ComplaintReport:
 
 def complaints(store: Store, by: Sequence[str] = ("type",), start: dt.datetime | None = None,
                end: dt.datetime | None = None, sla_hours: float = 48.0,
-               as_of: dt.datetime | None = None) -> ComplaintReport:
+               as_of: dt.datetime | None = None, with_backlog: bool = True) -> ComplaintReport:
     """Counts and shares by ``by`` (type, channel, department, priority, status), response and
-    resolution times (median and p90, hours), past-SLA, reopened and auto-only shares, and the open
-    backlog at the end of each month."""
+    resolution times (median and p90, hours), past-SLA, reopened and auto-only shares, and (unless
+    ``with_backlog=False``) the open backlog at the end of each month."""
     for b in by:
         if b not in DIMENSIONS:
             raise CentricError(f"cannot break complaints down by {b!r}; use one of {', '.join(DIMENSIONS)}")
@@ -136,7 +136,7 @@ def complaints(store: Store, by: Sequence[str] = ("type",), start: dt.datetime |
     if by:
         df = facts.group_by(**cols).aggregate(**aggs(facts)).execute().sort_values("n", ascending=False)
         groups = [_stats({b: r[b] for b in by}, r, total_n) for _, r in df.iterrows()]
-    return ComplaintReport(total, tuple(by), groups, backlog(store, facts))
+    return ComplaintReport(total, tuple(by), groups, backlog(store, facts) if with_backlog else [])
 
 
 def _stats(group: dict, r, total_n: int) -> ComplaintStats:

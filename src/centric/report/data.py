@@ -88,9 +88,10 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
         data.breakdowns[col] = metrics.breakdown(store, "nps", [col], start, end)
     sla = float(settings.get("sla_hours"))
     data.complaints = metrics.complaints(store, ("type",), start, end, sla_hours=sla)
-    data.complaints_by_department = metrics.complaints(store, ("department",), start, end, sla_hours=sla)
-    cur_cases = metrics.complaints(store, (), c0, c1, sla_hours=sla).total
-    prev_cases = metrics.complaints(store, (), p0, p1, sla_hours=sla).total
+    data.complaints_by_department = metrics.complaints(store, ("department",), start, end, sla_hours=sla,
+                                                       with_backlog=False)
+    cur_cases = metrics.complaints(store, (), c0, c1, sla_hours=sla, with_backlog=False).total
+    prev_cases = metrics.complaints(store, (), p0, p1, sla_hours=sla, with_backlog=False).total
     data.headline["complaints"] = {"current": cur_cases, "previous": prev_cases}
     data.journeys = metrics.journeys(store, start=start, end=end)
     data.churn = metrics.churn(store, "month", (), start, end)

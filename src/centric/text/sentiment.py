@@ -17,7 +17,7 @@ LABELS = ("negative", "neutral", "positive")
 
 
 class SentimentModel:
-    """predict(embeddings) → (labels, scores in [-1, 1]); score = P(positive) − P(negative)."""
+    """proba(embeddings) → (n, 3) probabilities of negative, neutral, positive."""
 
     def __init__(self, embedder_name: str = "use-v3", path: Path | None = None):
         self.path = path or MODELS / f"sentiment_{embedder_name}.npz"
@@ -39,13 +39,3 @@ class SentimentModel:
         p /= p.sum(axis=1, keepdims=True)
         order = [classes.index(c) for c in LABELS]
         return p[:, order]
-
-    def predict(self, E: np.ndarray, neutral_margin: float = 0.0) -> tuple[list[str], np.ndarray]:
-        if len(E) == 0:
-            return [], np.zeros(0)
-        p = self.proba(E)
-        score = p[:, 2] - p[:, 0]
-        labels = [LABELS[i] for i in p.argmax(axis=1)]
-        if neutral_margin:
-            labels = [("neutral" if abs(s) < neutral_margin else lab) for lab, s in zip(labels, score, strict=True)]
-        return labels, score
