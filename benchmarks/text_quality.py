@@ -91,8 +91,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--limit", type=int, default=0, help="at most this many sentences per set (0: all)")
+    ap.add_argument("--gate", type=float, default=None, help="the cascade: USE decides where this sure")
+    ap.add_argument("--fast", action="store_true", help="polarity over USE only")
     args = ap.parse_args()
-    from centric.text import Analyzer
+    from centric.text import Analyzer as _Analyzer
+
+    def Analyzer(name):  # noqa: N802
+        return _Analyzer(name, gate=args.gate, fast=args.fast)
 
     def cut(rows):
         return rows[: args.limit] if args.limit else rows

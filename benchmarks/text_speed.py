@@ -1,11 +1,13 @@
 """Text pipeline speed: texts per second for the whole pipeline and per stage, and peak memory, on
 mixed-language reviews (the demo company's comments and reviews in Polish, Italian, Russian, English
-and Ukrainian), on one thread per model.
+and Ukrainian): USE on one thread, e5 on the machine's cores (at most 4).
 
     python benchmarks/text_speed.py [--texts 10000]
 
-Prints the default pipeline (factors over USE, polarity over multilingual-e5) and the fast one
-(polarity over USE too), so the speed/quality trade-off is visible next to benchmarks/text_quality.py.
+Prints the default pipeline (factors over USE, polarity over multilingual-e5), the cascade (the USE
+head decides where it is at least 70% sure, e5 the rest) and the fast one (polarity over USE only),
+so the speed/quality trade-off is visible next to benchmarks/text_quality.py (``--gate 0.7``,
+``--fast``).
 Goal: at least 200 texts/s for the whole pipeline with the quality goals met.
 """
 
@@ -15,8 +17,6 @@ import argparse
 import os
 import resource
 import time
-
-os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 def texts(n: int, seed: int = 5) -> list[dict]:
@@ -59,8 +59,10 @@ def main() -> None:
         det.detect(i["text"])
     lang_s = time.perf_counter() - t
     rows = []
-    for name, fast in (("default (polarity over e5)", False), ("fast (polarity over USE)", True)):
-        a = Analyzer("retail", fast=fast)
+    options = (("default (polarity over e5)", {}), ("cascade (gate 0.7)", {"gate": 0.7}),
+               ("fast (polarity over USE)", {"fast": True}))
+    for name, opts in options:
+        a = Analyzer("retail", **opts)
         stage = {}
         emb, pol = a.embedder, a.polarity_embedder
 
@@ -78,13 +80,13 @@ def main() -> None:
         for label, secs in stage.items():
             print(f"{'  of which ' + label:<40} {secs:>8.2f} {n / secs:>9,.0f}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    default_speed = n / rows[0][1]
-    fast_speed = n / rows[1][1]
     print(f"peak memory {peak:.0f} MB")
-    print(f"default pipeline {default_speed:,.0f} texts/s (goal >= 200): {'MET' if default_speed >= 200 else 'NOT MET'}; "
-          f"the e5 polarity pass bounds it")
-    print(f"fast pipeline {fast_speed:,.0f} texts/s, but its polarity is 6-9 points lower "
-          f"(benchmarks/text_quality.py)")
+    for (name, total, stage) in rows:
+        speed = n / total
+        bound = max(stage, key=stage.get) if stage else "-"
+        print(f"{name}: {speed:,.0f} texts/s (goal >= 200): {'MET' if speed >= 200 else 'NOT MET'}; "
+              f"bounded by {bound} ({100 * stage.get(bound, 0) / total:.0f}% of the time)")
+    print("quality of each option: benchmarks/text_quality.py [--gate 0.7 | --fast]")
 
 
 if __name__ == "__main__":

@@ -62,6 +62,7 @@ def main() -> None:
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--per-class", type=int, default=2500, help="cap per class and source, for balance")
     ap.add_argument("--embedder", choices=("use", "e5"), default="use")
+    ap.add_argument("--seed-weight", type=int, default=5, help="how many times the hand-written sentences count")
     args = ap.parse_args()
     from sklearn.linear_model import LogisticRegression
 
@@ -79,8 +80,8 @@ def main() -> None:
             data += [(lab, t) for t in texts[: args.per_class]]
             print(f"{name}: {lab} {min(len(texts), args.per_class)}")
     s = seed()
-    data += s * 5  # the hand-written sentences weigh more: they cover Russian and Italian
-    print(f"seed: {len(s)} sentences (x5)")
+    data += s * args.seed_weight  # the hand-written sentences weigh more: they cover Russian and Italian
+    print(f"seed: {len(s)} sentences (x{args.seed_weight})")
     labels = [lab for lab, _ in data]
     embedder = USEEmbedder() if args.embedder == "use" else E5Embedder()
     X = embedder.encode([t for _, t in data])

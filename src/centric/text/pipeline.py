@@ -77,10 +77,12 @@ class Analyzer:
 
     def __init__(self, taxonomy: Taxonomy | str, embedder=None, matcher: FactorMatcher | None = None,
                  sentiment: SentimentModel | None = None, language: LanguageDetector | None = None,
-                 polarity_embedder=None, fast: bool = False):
+                 polarity_embedder=None, fast: bool = False, gate: float | None = None):
         """``embedder`` finds factors (default: USE); ``polarity_embedder`` judges polarity (default:
-        multilingual-e5: slower, but 6–9 points better at sentiment than USE on the benchmarks);
-        ``fast=True`` judges polarity on the factor embeddings instead."""
+        multilingual-e5: slower, but 3–9 points better at sentiment than USE on the benchmarks);
+        ``fast=True`` judges polarity on the factor embeddings instead. ``gate`` (e.g. 0.7) is the
+        cascade in between: the USE head decides where its most likely class has at least that
+        probability, e5 only the rest (see benchmarks/text_speed.py for the trade-off)."""
         self.taxonomy = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(taxonomy)
         self.embedder = embedder or USEEmbedder()
         self.matcher = (matcher or FactorMatcher()).fit(self.taxonomy, self.embedder)
@@ -88,6 +90,7 @@ class Analyzer:
         self.sentiment = sentiment or SentimentModel(self.embedder.name)
         self.polarity_sentiment = None if fast else SentimentModel(self.polarity_embedder.name)
         self.language = language or LanguageDetector()
+        self.gate = gate
 
     def analyze(self, items: list[dict[str, Any]]) -> list[TextResult]:
         ids = self.taxonomy.ids
@@ -116,8 +119,13 @@ class Analyzer:
         P = self.matcher.predict_proba(E)
         if self.polarity_embedder is None:
             P3 = self.sentiment.proba(E) if pieces else np.zeros((0, 3))
-        else:  # measured: the e5 head alone beats the mean of both heads on every benchmark set
+        elif self.gate is None:  # measured: the e5 head alone beats the mean of both heads on every set
             P3 = self.polarity_sentiment.proba(self.polarity_embedder.encode(pieces)) if pieces else np.zeros((0, 3))
+        else:
+            P3 = self.sentiment.proba(E) if pieces else np.zeros((0, 3))
+            unsure = np.flatnonzero(P3.max(axis=1) < self.gate) if pieces else []
+            if len(unsure):
+                P3[unsure] = self.polarity_sentiment.proba(self.polarity_embedder.encode([pieces[i] for i in unsure]))
         S = P3[:, 2] - P3[:, 0] if len(P3) else np.zeros(0)
         out = []
         for item, lang, sentences, units in plan:
