@@ -14,7 +14,6 @@ Goal: at least 200 texts/s for the whole pipeline with the quality goals met.
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import time
 

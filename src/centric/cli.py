@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
+import math
 import sys
 from pathlib import Path
 
@@ -25,7 +27,8 @@ app = typer.Typer(
 )
 text_app = typer.Typer(help="Text analytics: factors, sentiment per factor, emotions, flags.", no_args_is_help=True)
 app.add_typer(text_app, name="text")
-customers_app = typer.Typer(help="Customers: merges across channels, erasure.", no_args_is_help=True)
+customers_app = typer.Typer(help="Customers: purchase rhythm and lifetime value, alerts, churn reasons, loyalty "
+                            "phases; merges across channels, erasure.", no_args_is_help=True)
 app.add_typer(customers_app, name="customers")
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -327,6 +330,164 @@ def customers_forget(
     console.print(f"customer {e.customer_id} erased: {e.identities_removed} identities removed, "
                   f"{e.rows_anonymised} rows unlinked and stripped of free text, "
                   f"{e.rejected_rows_removed} rejected rows removed")
+
+
+def pd_isna(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def _day_option(v: str | None, name: str):
+    if v is None:
+        return None
+    try:
+        return dt.date.fromisoformat(v)
+    except ValueError:
+        _fail(CentricError(f"{name}: {v!r} is not a date (YYYY-MM-DD)"))
+
+
+@customers_app.command("score")
+def customers_score(
+    horizon: int = typer.Option(365, "--horizon", help="Days ahead for expected purchases and CLV."),
+    discount: float = typer.Option(0.01, "--discount", help="Discount rate per month for CLV."),
+    as_of: str = typer.Option(None, "--as-of", help="Score as of this day (YYYY-MM-DD; default: the last order)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the fitted models and totals as JSON."),
+) -> None:
+    """Fit BG/NBD and Gamma-Gamma to the orders and store P(alive), expected purchases and CLV.
+
+    Every run appends one row per customer to customer_scores, so `centric customers alerts` can
+    see who fell since the last scoring."""
+    from .customers import scoring
+
+    try:
+        with _open() as store:
+            res = scoring.score(store, horizon_days=horizon, discount_rate=discount,
+                                as_of=_day_option(as_of, "--as-of"))
+    except CentricError as e:
+        _fail(e)
+    info = res.summary()
+    if as_json:
+        print(json.dumps(info, ensure_ascii=False, indent=2, default=str))
+        return
+    p = info["bgnbd"]
+    console.print(f"scored {info['customers']:,} customers as of {info['as_of']}: "
+                  f"BG/NBD r={p['r']:.3f} alpha={p['alpha']:.3f} a={p['a']:.3f} b={p['b']:.3f}")
+    for cur, g in info["gammagamma"].items():
+        console.print(f"  spend ({escape(cur)}): Gamma-Gamma p={g['p']:.3f} q={g['q']:.3f} gamma={g['gamma']:.3f}")
+    console.print(f"  mean P(alive) {info['mean_p_alive']:.3f}; likely lost (P(alive) < 0.5): {info['likely_lost']:,}")
+    for cur, v in info["clv_by_currency"].items():
+        console.print(f"  CLV of the next {horizon} days: {v:,.2f} {escape(cur)}")
+
+
+@customers_app.command("alerts")
+def customers_alerts(
+    threshold: float = typer.Option(0.5, "--threshold", help="P(alive) below which a customer is at risk."),
+    limit: int = typer.Option(30, "--limit", help="Rows to print (the CSV gets all)."),
+    csv_out: Path = typer.Option(None, "--csv", help="Write every alert to this CSV file for the service team."),
+) -> None:
+    """Customers to call first: P(alive) fell below the threshold since the last scoring, or valuable
+    customers who went quiet against their own rhythm; ranked by value at risk."""
+    from .customers import scoring
+
+    try:
+        with _open() as store:
+            a = scoring.alerts(store, threshold=threshold)
+    except CentricError as e:
+        _fail(e)
+    if csv_out:
+        a.to_csv(csv_out, index=False)
+        console.print(f"{len(a):,} alerts written to {escape(str(csv_out))}")
+    t = Table("customer", "reason", "value at risk", "P(alive)", "before", "days silent", "usual gap", "currency")
+    for r in a.head(limit).itertuples():
+        t.add_row(escape(str(r.customer_id)), r.reason, f"{r.value_at_risk:,.0f}", f"{r.p_alive:.2f}",
+                  "—" if pd_isna(r.p_alive_before) else f"{r.p_alive_before:.2f}", f"{r.days_silent:.0f}",
+                  "—" if pd_isna(r.usual_gap_days) else f"{r.usual_gap_days:.0f}", escape(str(r.currency or "")))
+    console.print(t)
+    console.print(f"{len(a):,} alerts in all")
+
+
+@customers_app.command("validate")
+def customers_validate(
+    calibration_end: str = typer.Option(..., "--calibration-end", help="Last day of the calibration period."),
+    observation_end: str = typer.Option(None, "--observation-end", help="Last day of the holdout (default: last order)."),
+    unit: str = typer.Option("W", "--unit", help="Time unit of the model: D (days) or W (weeks)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the table as JSON."),
+) -> None:
+    """Fit BG/NBD on the orders up to the calibration end and compare predicted with actual purchases
+    in the holdout, by number of repeat purchases in the calibration (the Fader–Hardie check)."""
+    from .customers import BetaGeo, calibration_table, rfm_summary
+    from .customers.scoring import orders_frame
+
+    try:
+        with _open() as store:
+            orders = orders_frame(store)
+        summary = rfm_summary(orders, unit=unit, calibration_end=_day_option(calibration_end, "--calibration-end"),
+                              observation_end=_day_option(observation_end, "--observation-end"))
+        model = BetaGeo().fit(summary)
+        table = calibration_table(model, summary)
+    except CentricError as e:
+        _fail(e)
+    if as_json:
+        print(json.dumps({"params": model.params_, "log_likelihood": model.log_likelihood_,
+                          "rows": table.reset_index().to_dict(orient="records")}, indent=2, default=float))
+        return
+    p = model.params_
+    console.print(f"BG/NBD on {len(summary):,} customers, calibration to {summary.attrs['calibration_end']}: "
+                  f"r={p['r']:.3f} alpha={p['alpha']:.3f} a={p['a']:.3f} b={p['b']:.3f}, "
+                  f"log-likelihood {model.log_likelihood_:,.1f}")
+    t = Table("repeat purchases (calibration)", "customers", "actual (mean)", "predicted (mean)", "actual", "predicted")
+    for freq, r in table.iterrows():
+        t.add_row(str(freq), f"{r.customers:,.0f}", f"{r.actual:.3f}", f"{r.predicted:.3f}",
+                  f"{r.actual_total:,.0f}", f"{r.predicted_total:,.1f}")
+    t.add_row("all", f"{table.customers.sum():,.0f}", "", "", f"{table.actual_total.sum():,.0f}",
+              f"{table.predicted_total.sum():,.1f}")
+    console.print(t)
+    console.print(f"holdout: {summary['duration_holdout'].iloc[0]:.2f} {'weeks' if unit == 'W' else 'days'} "
+                  f"to {summary.attrs['observation_end']}")
+
+
+@customers_app.command("reasons")
+def customers_reasons(
+    threshold: float = typer.Option(0.5, "--threshold", help="P(alive) below which a customer counts as likely lost."),
+) -> None:
+    """Churn reasons: factors that customers now likely lost raised negatively, against active ones."""
+    from .customers.loyalty import churn_reasons
+
+    try:
+        with _open() as store:
+            r = churn_reasons(store, threshold=threshold)
+    except CentricError as e:
+        _fail(e)
+    t = Table("factor", "lost who raised it", "active who raised it", "lift", "p", "significant")
+    for row in r.itertuples():
+        t.add_row(escape(row.factor), f"{row.lost_customers:,} ({100 * row.lost_share:.1f}%)",
+                  f"{row.active_customers:,} ({100 * row.active_share:.1f}%)", f"{row.lift:.2f}",
+                  f"{row.p_value:.3g}", "yes" if row.significant else "no")
+    console.print(t)
+    console.print(f"{r.attrs.get('lost', 0):,} customers likely lost, {r.attrs.get('active', 0):,} active")
+
+
+@customers_app.command("phases")
+def customers_phases(
+    period: str = typer.Option("quarter", "--period", help="month, quarter or year."),
+) -> None:
+    """Loyalty phases (ordinary, loyal, advocate) at each period end and the flows between them."""
+    from .customers.loyalty import loyalty_phases
+
+    try:
+        with _open() as store:
+            counts, flows = loyalty_phases(store, period=period)
+    except CentricError as e:
+        _fail(e)
+    t = Table("period end", "ordinary", "loyal", "advocate")
+    for r in counts.itertuples():
+        t.add_row(str(r.period_end), f"{r.ordinary:,}", f"{r.loyal:,}", f"{r.advocate:,}")
+    console.print(t)
+    if len(flows):
+        last = flows[flows.period_end == flows.period_end.max()]
+        f = Table("from", "to", f"customers (to {last.period_end.iloc[0]})")
+        for r in last.to_dict(orient="records"):
+            f.add_row(r["from"], r["to"], f"{r['customers']:,}")
+        console.print(f)
 
 
 @app.command("analyze")

@@ -3,8 +3,9 @@
 What goes: the customer's row, every identity (e-mail, phone, handle, crm id, card), the merges that
 name them, the free text they wrote or that was written about them (survey comments, feedback texts,
 titles, authors and links, case summaries and case notes), and rejected rows holding one of their
-identities. What stays, unlinked (``customer_id`` set to NULL): orders, scores, events and cases, so
-that totals and trends do not change. The erasure is recorded in ``erasures`` without personal data.
+identities, and their purchase-rhythm scores (``customer_scores``). What stays, unlinked
+(``customer_id`` set to NULL): orders, survey answers, events and cases, so that totals and trends do
+not change. The erasure is recorded in ``erasures`` without personal data.
 Everything happens in one transaction.
 
 The source systems must erase the person too: loading a new export that names them creates a new
@@ -77,6 +78,7 @@ def forget(store: Store, who: str, default_country: str = "PL") -> Erasure:
                 "OR contains(lower('\"' || coalesce(value, '') || '\"'), ?) RETURNING 1",
                 [pattern, pattern]).fetchall())
         con.execute("DELETE FROM customer_merges WHERE merged_customer_id = ? OR into_customer_id = ?", [cid, cid])
+        con.execute("DELETE FROM customer_scores WHERE customer_id = ?", [cid])
         con.execute("DELETE FROM identities WHERE customer_id = ?", [cid])
         con.execute("DELETE FROM customers WHERE customer_id = ?", [cid])
         result = Erasure(cid, len(values), touched, removed)

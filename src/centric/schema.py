@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Logical types and their DuckDB storage types.
 SQL_TYPES = {
@@ -25,6 +25,7 @@ SQL_TYPES = {
     "bigint": "BIGINT",
     "number": "DOUBLE",
     "timestamp": "TIMESTAMP",
+    "date": "DATE",
     "boolean": "BOOLEAN",
     "enum": "VARCHAR",
     "json": "VARCHAR",
@@ -506,6 +507,33 @@ _add(Table(
     ),
     ingestable=False,
     since=2,
+))
+
+_add(Table(
+    "customer_scores",
+    "Purchase-rhythm scores per customer from `centric customers score` (BG/NBD + Gamma-Gamma); every "
+    "scoring adds rows, so a fall in P(alive) since the last scoring can be seen.",
+    (
+        Column("customer_id", "text", "The customer.", required=True),
+        Column("scored_at", "timestamp", "When the scoring ran (UTC); one value per scoring.", required=True),
+        Column("as_of", "date", "The day the scores describe (end of the observation).", required=True),
+        Column("frequency", "integer", "Repeat purchase days up to `as_of`.", required=True),
+        Column("recency_days", "number", "Days from the first to the last purchase.", required=True),
+        Column("age_days", "number", "Days from the first purchase to `as_of` (T).", required=True),
+        Column("monetary_value", "number", "Mean spend of the repeat purchase days.", required=True),
+        Column("p_alive", "number", "Probability that the customer still buys (BG/NBD).", required=True,
+               range=(0, 1)),
+        Column("expected_purchases", "number", "Expected purchases within `horizon_days`.", required=True),
+        Column("expected_spend", "number", "Expected spend per purchase (Gamma-Gamma).", required=True),
+        Column("clv", "number", "Discounted value of the next `horizon_days` (expected purchases × spend).",
+               required=True),
+        Column("horizon_days", "integer", "Horizon of `expected_purchases` and `clv`.", required=True),
+        Column("currency", "text", "Currency of the values.", kind="currency"),
+        Column("model", "text", "Models and their version, e.g. `bgnbd+gammagamma/1`.", required=True),
+        Column("params", "json", "Fitted parameters and settings.", required=True),
+    ),
+    ingestable=False,
+    since=3,
 ))
 
 

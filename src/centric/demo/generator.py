@@ -197,13 +197,15 @@ def generate(seed: int = 7, n_customers: int = 20_000) -> Company:
     # -- orders ---------------------------------------------------------------------------------------
     cats = list(CATEGORIES)
     shares = np.array([CATEGORIES[c][0] for c in cats])
+    # each customer's taste for dearer models (mean 1), from its own stream so the rest stays as it was
+    taste = np.random.default_rng(seed + 2).gamma(5.0, 1 / 5.0, size=len(cust))
     orders = []
     for c in cust:
         t = c["acq"]
         n = 0
         while t < DAYS and n < 40:
             cat = cats[int(rng.choice(len(cats), p=shares / shares.sum()))]
-            amount = float(np.round(rng.lognormal(np.log(CATEGORIES[cat][1]), 0.35), 2))
+            amount = float(np.round(rng.lognormal(np.log(CATEGORIES[cat][1]), 0.35) * taste[c["idx"]], 2))
             channel = "online" if rng.random() < 0.55 else "store" if rng.random() < 0.9 else "call_centre"
             when = START + dt.timedelta(days=float(t), hours=float(rng.uniform(8, 21)))
             orders.append({

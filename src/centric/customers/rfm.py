@@ -1,0 +1,116 @@
+"""Orders → one row per customer with the statistics the purchase models read.
+
+Columns as in lifetimes: ``frequency`` (repeat purchases: purchase days after the first; several
+orders on one day count once), ``recency`` (first to last purchase day), ``T`` (first purchase day to
+the end of the observation), ``monetary_value`` (mean spend of the repeat purchase days; 0 without
+repeat purchases). Times are in days (``unit="D"``) or weeks (``unit="W"``: days / 7, so 213 days is
+30.43 weeks, as in the published CDNOW summary). With ``calibration_end`` the statistics describe
+the calibration period and ``frequency_holdout``, ``monetary_value_holdout`` and ``duration_holdout``
+describe what followed it up to ``observation_end``.
+
+>>> import pandas as pd
+>>> orders = pd.DataFrame({"customer_id": ["a", "a", "a", "b"],
+...                        "ordered_at": ["2025-01-01", "2025-01-01", "2025-01-11", "2025-01-05"],
+...                        "amount": [10.0, 5.0, 30.0, 8.0]})
+>>> rfm_summary(orders, observation_end="2025-01-21")
+             frequency  recency     T  monetary_value
+customer_id
+a                    1     10.0  20.0            30.0
+b                    0      0.0  16.0             0.0
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from ..errors import CentricError
+
+UNITS = {"D": 1.0, "W": 7.0}
+
+
+def _day(v, name: str) -> pd.Timestamp | None:
+    if v is None:
+        return None
+    try:
+        ts = pd.Timestamp(v)
+    except (ValueError, TypeError) as e:
+        raise CentricError(f"{name}: cannot read {v!r} as a date") from e
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts.normalize()
+
+
+def rfm_summary(orders: pd.DataFrame, unit: str = "D", observation_end: dt.date | str | None = None,
+                calibration_end: dt.date | str | None = None, customer_col: str = "customer_id",
+                date_col: str = "ordered_at", amount_col: str | None = "amount") -> pd.DataFrame:
+    """One row per customer (index ``customer_id``); see the module's description of the columns.
+    ``observation_end`` defaults to the last order's day; orders after it are ignored."""
+    if unit not in UNITS:
+        raise CentricError(f"unknown time unit {unit!r}; use 'D' (days) or 'W' (weeks)")
+    for c in (customer_col, date_col) + ((amount_col,) if amount_col else ()):
+        if c not in orders.columns:
+            raise CentricError(f"the orders have no column {c!r} (columns: {', '.join(map(str, orders.columns))})")
+    days = pd.to_datetime(orders[date_col], errors="coerce", utc=True, format="mixed")
+    if days.isna().any():
+        i = int(np.flatnonzero(days.isna().to_numpy())[0])
+        raise CentricError(f"column {date_col!r}, row {i + 1}: cannot read {orders[date_col].iloc[i]!r} as a date")
+    frame = pd.DataFrame({"c": orders[customer_col].to_numpy(),
+                          "d": days.dt.tz_localize(None).dt.normalize().to_numpy(),
+                          "v": orders[amount_col].to_numpy(dtype=np.float64) if amount_col else 0.0})
+    frame = frame[frame["c"].notna()]
+    end = _day(observation_end, "observation_end") or frame["d"].max()
+    cal = _day(calibration_end, "calibration_end")
+    if cal is not None and cal >= end:
+        raise CentricError(f"calibration_end {cal:%Y-%m-%d} must come before observation_end {end:%Y-%m-%d}")
+    frame = frame[frame["d"] <= end]
+    # one row per customer and purchase day
+    daily = frame.groupby(["c", "d"], sort=True, observed=True)["v"].sum().reset_index()
+    cut = cal if cal is not None else end
+    calib = daily[daily["d"] <= cut]
+    g = calib.groupby("c", sort=True)
+    first, last = g["d"].min(), g["d"].max()
+    n_days, spend = g["d"].size(), g["v"].sum()
+    first_spend = calib.loc[g["d"].idxmin(), ["c", "v"]].set_index("c")["v"]
+    scale = UNITS[unit] * 86400e9  # nanoseconds per unit
+    out = pd.DataFrame(index=first.index.rename("customer_id"))
+    out["frequency"] = (n_days - 1).astype(np.int64)
+    out["recency"] = ((last - first).to_numpy(dtype="timedelta64[ns]").astype(np.float64) / scale)
+    out["T"] = ((cut - first).to_numpy(dtype="timedelta64[ns]").astype(np.float64) / scale)
+    repeat = (spend - first_spend).to_numpy()
+    out["monetary_value"] = np.where(out["frequency"] > 0, repeat / np.maximum(out["frequency"], 1), 0.0)
+    if cal is not None:
+        hold = daily[(daily["d"] > cal) & daily["c"].isin(out.index)]
+        h = hold.groupby("c")
+        out["frequency_holdout"] = h.size().reindex(out.index, fill_value=0).astype(np.int64)
+        hv = h["v"].mean().reindex(out.index)
+        out["monetary_value_holdout"] = hv.fillna(0.0)
+        out["duration_holdout"] = (end - cal).days / UNITS[unit]
+    out.attrs["unit"] = unit
+    out.attrs["observation_end"] = str(end.date())
+    if cal is not None:
+        out.attrs["calibration_end"] = str(cal.date())
+    return out
+
+
+def calibration_table(model, summary: pd.DataFrame, max_frequency: int = 7) -> pd.DataFrame:
+    """Predicted against actual holdout purchases by calibration frequency (the Fader–Hardie chart):
+    one row per frequency 0 … ``max_frequency`` (the last row gathers that and more) with the number of
+    customers, the actual and predicted mean purchases in the holdout and their totals."""
+    if "frequency_holdout" not in summary.columns:
+        raise CentricError("the summary has no holdout: build it with rfm_summary(..., calibration_end=...)")
+    t = summary["duration_holdout"].to_numpy(dtype=np.float64)
+    if not np.allclose(t, t[0]):
+        raise CentricError("the holdout must have one length for everyone")
+    pred = model.expected_purchases(float(t[0]), summary)
+    group = np.minimum(summary["frequency"].to_numpy(), max_frequency)
+    frame = pd.DataFrame({"frequency": group, "actual": summary["frequency_holdout"].to_numpy(dtype=np.float64),
+                          "predicted": pred})
+    g = frame.groupby("frequency")
+    out = pd.DataFrame({"customers": g.size(), "actual": g["actual"].mean(), "predicted": g["predicted"].mean(),
+                        "actual_total": g["actual"].sum(), "predicted_total": g["predicted"].sum()})
+    out.index = [f"{i}+" if i == max_frequency else str(i) for i in out.index]
+    out.index.name = "frequency"
+    return out
