@@ -6,6 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
+from centric import schema
 from centric.cli import app
 
 from .conftest import BAD
@@ -58,7 +59,7 @@ def test_all_rows_rejected_exits_non_zero(tmp_path, write):
 def test_status_schema_settings(tmp_path):
     db = tmp_path / "c.duckdb"
     out = run("status", db=db).output
-    assert "schema version 2" in out and "orders" in out
+    assert f"schema version {schema.SCHEMA_VERSION}" in out and "orders" in out
     assert "# Data model" in run("schema", "--markdown").output
     assert "day_first" in run("settings").output
 

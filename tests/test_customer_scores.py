@@ -34,12 +34,13 @@ def test_score_writes_one_row_per_customer_with_its_currency(demo_copy):
     res = scoring.score(demo_copy, horizon_days=365)
     n_buyers = demo_copy.con.execute(
         "SELECT count(DISTINCT customer_id) FROM orders WHERE customer_id IS NOT NULL").fetchall()[0][0]
-    rows = demo_copy.con.execute("SELECT * FROM customer_scores").df()
-    assert len(rows) == n_buyers == res.customers
+    rows = scoring.latest(demo_copy)
+    assert len(rows) == n_buyers == res.customers and (rows["scored_at"] == res.scored_at).all()
     assert rows["p_alive"].between(0, 1).all() and (rows["clv"] >= 0).all()
     # the demo's Polish customers pay in PLN, the Italian ones in EUR: never mixed
     cur = demo_copy.con.execute("""SELECT s.currency, c.country, count(*) FROM customer_scores s
-                                   JOIN customers c USING (customer_id) GROUP BY ALL""").fetchall()
+                                   JOIN customers c USING (customer_id) WHERE s.scored_at = ? GROUP BY ALL""",
+                                [res.scored_at]).fetchall()
     assert {(c, k) for c, k, _ in cur} == {("PLN", "PL"), ("EUR", "IT")}
     params = json.loads(rows["params"].iloc[0])
     assert set(params["gammagamma"]) == {"EUR", "PLN"} and params["horizon_days"] == 365
@@ -50,8 +51,8 @@ def test_score_writes_one_row_per_customer_with_its_currency(demo_copy):
 
 def test_alerts_compare_with_the_previous_scoring(demo_copy):
     last = demo_copy.con.execute("SELECT max(CAST(ordered_at AS DATE)) FROM orders").fetchall()[0][0]
+    demo_copy.con.execute("DELETE FROM customer_scores")  # the demo scored itself; start afresh
     scoring.score(demo_copy, as_of=last - dt.timedelta(days=120))
-    demo_copy.con.execute("UPDATE customer_scores SET scored_at = scored_at - INTERVAL 1 DAY")
     scoring.score(demo_copy)
     a = scoring.alerts(demo_copy, threshold=0.5)
     fell = a[a["reason"].str.contains("p_alive_fell")]
@@ -97,7 +98,8 @@ def test_loyalty_phases_add_up_and_flows_connect(demo_copy):
 
 
 def test_churn_reasons_lift_by_hand(store):
-    """Four lost and four active customers; two lost and one active complained about delivery."""
+    """Four lost and four active repeat buyers (and a one-time buyer, left out); two lost and one active
+    complained about delivery."""
     con = store.con
     now = dt.datetime(2025, 6, 1)
     for i in range(8):
@@ -108,6 +110,9 @@ def test_churn_reasons_lift_by_hand(store):
                     [cid, now, now.date(), 0.1 if i < 4 else 0.9])
         con.execute("INSERT INTO responses (response_id, customer_id, responded_at, comment) VALUES (?, ?, ?, 'x')",
                     [f"R{i}", cid, now])
+    con.execute("INSERT INTO customer_scores (customer_id, scored_at, as_of, frequency, recency_days, age_days, "
+                "monetary_value, p_alive, expected_purchases, expected_spend, clv, horizon_days, model, params) "
+                "VALUES ('C9', ?, ?, 0, 0, 1, 0, 1.0, 0, 0, 0, 365, 'm', '{}')", [now, now.date()])
     for i in (0, 1, 4):
         con.execute("INSERT INTO mentions (source, text_id, sentence, factor, sentiment, taxonomy) "
                     "VALUES ('responses', ?, 0, 'delivery', 'negative', 'retail')", [f"R{i}"])
@@ -129,12 +134,17 @@ def test_rfm_segments_have_plain_names():
     assert seg["c"] in ("cannot lose them", "at risk")
 
 
-def test_churn_by_period_uses_p_alive(demo_copy):
-    c = loyalty.churn_by_period(demo_copy, period="quarter")
-    assert (c["likely_lost"] <= c["customers"]).all() and c["customers"].is_monotonic_increasing
-    last = c.iloc[-1]
+def test_churn_metric_uses_p_alive(demo_copy):
+    from centric.metrics import churn
+
+    c = churn(demo_copy, "quarter")
+    assert all(p.method == "p_alive" and p.churned <= p.customers for p in c)
+    assert [p.customers for p in c] == sorted(p.customers for p in c)
     scored = scoring.score(demo_copy, write=False).scores
-    assert last["likely_lost"] == int((scored["p_alive"] < 0.5).sum())
+    assert c[-1].churned == int((scored["p_alive"] < 0.5).sum()) and c[-1].customers == len(scored)
+    by = churn(demo_copy, "quarter", ("segment",))
+    last = [p for p in by if p.period == c[-1].period]
+    assert sum(p.churned for p in last) == c[-1].churned
 
 
 def test_cli_validate_on_cdnow_prints_the_published_holdout_total(tmp_path):
@@ -164,7 +174,6 @@ def test_rfm_summary_from_the_store_matches_the_stored_scores(demo_copy):
     scoring.score(demo_copy)
     orders = scoring.orders_frame(demo_copy)
     s = rfm_summary(orders)
-    stored = demo_copy.con.execute("SELECT customer_id, frequency, recency_days, age_days FROM customer_scores"
-                                   ).df().set_index("customer_id").reindex(s.index)
+    stored = scoring.latest(demo_copy).set_index("customer_id").reindex(s.index)
     assert (stored["frequency"] == s["frequency"]).all()
     assert np.allclose(stored["recency_days"], s["recency"]) and np.allclose(stored["age_days"], s["T"])

@@ -79,12 +79,14 @@ def test_churn_rule_hand_worked(store, write):
     ingest("orders", write("o.csv", "customer_id,ordered_at,amount\n"
                                     "K1,2025-01-01,1\nK1,2025-01-11,1\nK1,2025-01-21,1\n"
                                     "K2,2025-01-05,1\nK3,2025-03-15,1\n"), store=store)
-    points = churn(store, "month")
+    points = churn(store, "month", method="rule")
     # Jan: gaps so far 10, 10 (p80 = 10); K1 waits 11 of 30 days, K2 27 > 10 days: 1 of 2
     # Feb: K1 39 > 30, K2 55 > 10: 2 of 2; Mar (measured at the last order, Mar 15): K3 1 day: 2 of 3
     assert [(p.period, p.customers, p.churned) for p in points] == [
         ("2025-01", 2, 1), ("2025-02", 2, 2), ("2025-03", 3, 2)]
     assert points[0].rate == 50.0 and points[0].low < 50 < points[0].high
+    # three customers, one repeat buyer: BG/NBD cannot be fitted, so the default falls back to the rule
+    assert [(p.customers, p.churned, p.method) for p in churn(store, "month")][-1] == (3, 2, "rule")
 
 
 def test_metrics_cli_json(cases_store):

@@ -75,7 +75,9 @@ def _journeys(js) -> Table:
 
 
 def _churn(points) -> Table:
-    t = Table(title="Churn (no purchase for more than 3× the customer's own median gap)")
+    rule = bool(points) and points[0].method == "rule"
+    t = Table(title="Churn (no purchase for more than 3× the customer's own median gap)" if rule else
+              "Churn (P(alive) below 0.5 given the customer's own purchase rhythm, BG/NBD)")
     keys = list(points[0].group) if points else []
     for col in ["period", *keys, "customers", "churned", "rate", "95% interval"]:
         t.add_column(col, justify="left" if col in ["period", *keys] else "right")

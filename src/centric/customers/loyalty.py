@@ -1,5 +1,6 @@
 """What the scores mean for the business: RFM segments with plain names, loyalty phases and the flows
-between them, churn level per period from P(alive), and the reasons of customers now likely lost.
+between them, and the reasons of customers now likely lost (the churn level per period from P(alive)
+is ``centric.metrics.churn``).
 
 Loyalty phases (PRODUCT.md): **ordinary** (bought), **loyal** (repeat buyer and still active:
 P(alive) ≥ 0.5), **advocate** (loyal and a promoter — latest NPS 9–10 — or wrote a positive public
@@ -16,7 +17,6 @@ from scipy import stats as sps
 
 from ..errors import CentricError
 from ..metrics.periods import PERIODS
-from ..metrics.stats import wilson
 from ..store import Store
 from .models import BetaGeo
 from .rfm import rfm_summary
@@ -88,26 +88,6 @@ def p_alive_at(model: BetaGeo, orders: pd.DataFrame, end: pd.Timestamp) -> pd.Da
     return s
 
 
-def churn_by_period(store: Store, period: str = "quarter", threshold: float = 0.5) -> pd.DataFrame:
-    """Churn level at the end of each period: the share of customers (who had bought by then) whose
-    P(alive) is below ``threshold`` (Wilson interval), and the expected share lost (mean 1 − P(alive)).
-    The model is fitted once on all orders; each period end is judged on the orders up to it."""
-    orders = orders_frame(store)
-    if orders.empty:
-        return pd.DataFrame(columns=["period_end", "customers", "likely_lost", "rate", "low", "high", "expected_lost"])
-    _, bg, _ = fit(orders, spend=False)
-    days = pd.to_datetime(orders["ordered_at"])
-    rows = []
-    for end in _period_ends(days.min().date(), days.max().date(), period):
-        s = p_alive_at(bg, orders, end)
-        lost = int((s["p_alive"] < threshold).sum())
-        lo, hi = wilson(lost, len(s))
-        rows.append({"period_end": end.date(), "customers": len(s), "likely_lost": lost,
-                     "rate": 100 * lost / len(s), "low": lo, "high": hi,
-                     "expected_lost": 100 * float((1 - s["p_alive"]).mean())})
-    return pd.DataFrame(rows)
-
-
 def _advocates(store: Store, end: pd.Timestamp) -> set[str]:
     """Customers whose latest NPS up to ``end`` is 9–10, or who wrote a positive review/post about us."""
     con = store.con
@@ -152,16 +132,17 @@ def loyalty_phases(store: Store, period: str = "quarter", threshold: float = 0.5
 
 
 def churn_reasons(store: Store, threshold: float = 0.5, alpha: float = 0.05) -> pd.DataFrame:
-    """For customers now likely lost (latest P(alive) < ``threshold``) against active ones: the share
-    of each group who raised a factor negatively (in survey comments or feedback), the lift
-    (lost share / active share) and a two-proportion z-test. Needs ``centric customers score`` and
-    ``centric analyze``."""
+    """For repeat buyers now likely lost (latest P(alive) < ``threshold``) against active repeat
+    buyers: the share of each group who raised a factor negatively (in survey comments or feedback
+    about us), the lift (lost share / active share) and a two-proportion z-test. One-time buyers are
+    left out on both sides: BG/NBD cannot call them lost, and they had fewer occasions to speak. Needs
+    ``centric customers score`` and ``centric analyze``."""
     con = store.con
     if not con.execute("SELECT count(*) FROM customer_scores").fetchall()[0][0]:
         raise CentricError("no scores yet: run centric customers score first")
     df = con.execute("""
         WITH s AS (SELECT customer_id, p_alive < ? AS lost FROM customer_scores
-                   WHERE scored_at = (SELECT max(scored_at) FROM customer_scores)),
+                   WHERE scored_at = (SELECT max(scored_at) FROM customer_scores) AND frequency > 0),
         said AS (
             SELECT r.customer_id, m.factor FROM mentions m JOIN responses r
                 ON m.source = 'responses' AND m.text_id = r.response_id
@@ -175,7 +156,8 @@ def churn_reasons(store: Store, threshold: float = 0.5, alpha: float = 0.05) -> 
         FROM said d JOIN s USING (customer_id) JOIN groups g ON g.lost = s.lost
         GROUP BY d.factor, s.lost""", [threshold]).df()
     sizes = dict(con.execute("""SELECT p_alive < ?, count(*) FROM customer_scores
-                               WHERE scored_at = (SELECT max(scored_at) FROM customer_scores) GROUP BY 1""",
+                               WHERE scored_at = (SELECT max(scored_at) FROM customer_scores) AND frequency > 0
+                               GROUP BY 1""",
                              [threshold]).fetchall())
     n_lost, n_active = sizes.get(True, 0), sizes.get(False, 0)
     rows = []

@@ -109,7 +109,10 @@ def score(store: Store, horizon_days: int = 365, discount_rate: float = 0.01, as
     p_alive = bg.probability_alive(summary)
     expected = bg.expected_purchases(float(horizon_days), summary)
     value = discounted_value(bg, summary, spend, months, discount_rate, unit="D")
-    scored_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    scored_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    last = store.con.execute("SELECT max(scored_at) FROM customer_scores").fetchall()[0][0]
+    if last is not None and scored_at <= last:  # one value per scoring, in order, even within a microsecond
+        scored_at = last + dt.timedelta(microseconds=1)
     day = pd.Timestamp(end).date()
     params = json.dumps({"bgnbd": bg.params_, "bgnbd_log_likelihood": bg.log_likelihood_,
                          "gammagamma": {c: m.params_ for c, m in models.items() if c not in limits},
@@ -143,10 +146,25 @@ def latest(store: Store) -> pd.DataFrame:
 
 def alerts(store: Store, threshold: float = 0.5, quiet_multiple: float = 2.0, valuable_share: float = 0.2,
            limit: int | None = None) -> pd.DataFrame:
-    """Customers to call, ranked by value at risk:
+    """Customers to call, from the latest scoring compared with the one before; see ``alerts_from``."""
+    con = store.con
+    times = [r[0] for r in con.execute(
+        "SELECT DISTINCT scored_at FROM customer_scores ORDER BY scored_at DESC LIMIT 2").fetchall()]
+    if not times:
+        raise CentricError("no scores yet: run centric customers score first")
+    cur = con.execute("SELECT * FROM customer_scores WHERE scored_at = ?", [times[0]]).df()
+    prev = (con.execute("SELECT customer_id, p_alive FROM customer_scores WHERE scored_at = ?", [times[1]]).df()
+            if len(times) > 1 else None)
+    return alerts_from(cur, prev, threshold, quiet_multiple, valuable_share, limit)
 
-    - ``p_alive_fell``: P(alive) is below ``threshold`` in the latest scoring and was at or above it in
-      the one before (with a single scoring: every repeat buyer below the threshold);
+
+def alerts_from(cur: pd.DataFrame, prev: pd.DataFrame | None, threshold: float = 0.5, quiet_multiple: float = 2.0,
+                valuable_share: float = 0.2, limit: int | None = None) -> pd.DataFrame:
+    """Customers to call, ranked by value at risk, from a scoring (``cur``, rows as in
+    ``customer_scores``) and optionally the one before (``prev``: customer_id, p_alive):
+
+    - ``p_alive_fell``: P(alive) is below ``threshold`` now and was at or above it before (with no
+      earlier scoring: every repeat buyer below the threshold);
     - ``went_quiet``: among the most valuable customers (top ``valuable_share`` by spend so far), repeat
       buyers whose time since the last purchase exceeds ``quiet_multiple`` × their own mean gap.
 
@@ -154,16 +172,9 @@ def alerts(store: Store, threshold: float = 0.5, quiet_multiple: float = 2.0, va
     purchase × purchase days per day so far × horizon days). One row per customer; a customer with both
     reasons has them joined by "; ".
     """
-    con = store.con
-    times = [r[0] for r in con.execute(
-        "SELECT DISTINCT scored_at FROM customer_scores ORDER BY scored_at DESC LIMIT 2").fetchall()]
-    if not times:
-        raise CentricError("no scores yet: run centric customers score first")
-    cur = con.execute("SELECT * FROM customer_scores WHERE scored_at = ?", [times[0]]).df()
-    prev = (con.execute("SELECT customer_id, p_alive AS p_alive_before FROM customer_scores WHERE scored_at = ?",
-                        [times[1]]).df() if len(times) > 1 else None)
+    cur = cur.copy()
     if prev is not None:
-        cur = cur.merge(prev, on="customer_id", how="left")
+        cur = cur.merge(prev.rename(columns={"p_alive": "p_alive_before"}), on="customer_id", how="left")
         fell = (cur["p_alive"] < threshold) & (cur["p_alive_before"] >= threshold)
     else:
         cur["p_alive_before"] = np.nan

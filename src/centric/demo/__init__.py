@@ -10,9 +10,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ..customers.scoring import score
 from ..ingest import ingest
 from ..report import write_report
 from ..store import Store
+from ..text.batch import analyze_store
 from .generator import END, generate, write_files
 
 __all__ = ["build_demo", "generate", "write_files"]
@@ -42,6 +44,11 @@ def build_demo(folder: Path, seed: int = 7, n_customers: int = 20_000, db: str |
             console.print(f"  {escape(name):<26} → {table:<12} ({how}): stored {res.rows_stored:>7,}, "
                           f"rejected {res.rows_rejected:>3}, duplicate {res.rows_duplicate:>4}"
                           + (f", {res.customers_merged} customers merged" if res.customers_merged else ""))
+        console.print("Analysing the comments and reviews (fast text pipeline) …")
+        texts = analyze_store(store, "retail", fast=True)
+        console.print(f"  {texts.texts:,} texts, {texts.mentions:,} factor mentions")
+        scores = score(store)
+        console.print(f"  purchase rhythm and lifetime value scored for {scores.customers:,} customers")
         summary = summarize(store)
         report = write_report(store, folder / "report.html", lang=lang, title="Voltaro (demo)")
     console.print(f"Store: {escape(str(db_path))} — done in {time.perf_counter() - t0:.1f} s")

@@ -1,9 +1,15 @@
-"""Churn level by the simple purchase-rhythm rule (until the customer models replace it):
-a customer counts as churned at time t when no purchase came for longer than 3× their own median
-gap between purchases (days, same-day purchases merged) up to t; a customer with one purchase by t
-uses the 80th percentile of all gaps up to t instead. The churn rate at the end of a period is the
-share of churned customers among those who had bought by then (a period still running is measured at
-the last order in the data). Computed in the database.
+"""Churn level at the end of each period: the share of churned customers among those who had bought
+by then (a period still running is measured at the last order in the data), with a Wilson interval.
+
+Two definitions (``method``):
+
+- ``"p_alive"`` (default): a customer counts as churned when the BG/NBD probability that they still
+  buy, given their own purchase rhythm up to the period end, is below ``threshold`` (0.5). The model
+  is fitted once on all orders (``centric.customers``); each period end is judged on the orders up
+  to it.
+- ``"rule"``: no purchase for longer than 3× the customer's own median gap between purchase days; a
+  customer with one purchase day uses the 80th percentile of all gaps instead. Computed in the
+  database; used when the model cannot be fitted (for example, no customer bought twice yet).
 """
 
 from __future__ import annotations
@@ -31,17 +37,22 @@ class ChurnPoint:
     rate: float | None
     low: float | None
     high: float | None
+    method: str = "p_alive"
 
     def to_dict(self) -> dict[str, Any]:
         return {"period": self.period, **{k: str(v) for k, v in self.group.items()}, "customers": self.customers,
-                "churned": self.churned, "rate": self.rate, "interval": [self.low, self.high]}
+                "churned": self.churned, "rate": self.rate, "interval": [self.low, self.high], "method": self.method}
 
 
 def churn(store: Store, period: str = "month", by: tuple[str, ...] = (), start: dt.datetime | None = None,
-          end: dt.datetime | None = None, multiple: float = 3.0, quantile: float = 0.8) -> list[ChurnPoint]:
-    """Churn rate at the end of each period (with a Wilson interval), optionally by customer columns."""
+          end: dt.datetime | None = None, multiple: float = 3.0, quantile: float = 0.8, method: str = "p_alive",
+          threshold: float = 0.5) -> list[ChurnPoint]:
+    """Churn rate at the end of each period (with a Wilson interval), optionally by customer columns.
+    Each point's ``method`` says which definition produced it."""
     if period not in PERIODS:
         raise CentricError(f"unknown period {period!r}; use one of {', '.join(PERIODS)}")
+    if method not in ("p_alive", "rule"):
+        raise CentricError(f"unknown churn method {method!r}; use p_alive or rule")
     for b in by:
         if b not in CUSTOMER_COLUMNS:
             raise CentricError(f"cannot break churn down by {b!r}; use one of {', '.join(CUSTOMER_COLUMNS)}")
@@ -49,6 +60,13 @@ def churn(store: Store, period: str = "month", by: tuple[str, ...] = (), start: 
     if bounds[0] is None:
         return []
     lo, hi = start or bounds[0], end or bounds[1]
+    if method == "p_alive":
+        from ..customers import ConvergenceError
+
+        try:
+            return _p_alive_churn(store, period, by, lo, hi, threshold)
+        except ConvergenceError:
+            pass  # e.g. nobody bought twice yet: the rule still gives an answer
     unit = {"day": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"}[period]
     groups = ", ".join(f"coalesce(c.{b}, '(none)') AS {b}" for b in by)
     group_cols = ", ".join(by)
@@ -83,5 +101,40 @@ def churn(store: Store, period: str = "month", by: tuple[str, ...] = (), start: 
         n, k = int(r.customers), int(r.churned)
         low, high = wilson(k, n) if n else (None, None)
         out.append(ChurnPoint(label(period, pd.Timestamp(r.period_start).to_pydatetime()),
-                              {b: getattr(r, b) for b in by}, n, k, 100.0 * k / n if n else None, low, high))
+                              {b: getattr(r, b) for b in by}, n, k, 100.0 * k / n if n else None, low, high, "rule"))
+    return out
+
+
+def _p_alive_churn(store: Store, period: str, by: tuple[str, ...], lo: dt.datetime, hi: dt.datetime,
+                   threshold: float) -> list[ChurnPoint]:
+    from ..customers import BetaGeo, rfm_summary
+    from ..customers.scoring import orders_frame
+
+    orders = orders_frame(store)
+    if orders.empty:
+        return []
+    model = BetaGeo().fit(rfm_summary(orders, unit="D"))
+    cols = store.con.execute(f"SELECT customer_id{''.join(', ' + b for b in by)} FROM customers").df()
+    cols = cols.set_index("customer_id").fillna("(none)") if by else None
+    freq = {"day": "D", "week": "W-MON", "month": "MS", "quarter": "QS", "year": "YS"}[period]
+    first = pd.Timestamp(lo).normalize()
+    starts = pd.date_range(pd.Timestamp(first).to_period(PERIODS[period]).start_time, hi, freq=freq)
+    last_day = pd.Timestamp(hi).normalize()
+    out = []
+    for i, st in enumerate(starts):
+        nxt = starts[i + 1] if i + 1 < len(starts) else None
+        day = min(nxt - pd.Timedelta(days=1), last_day) if nxt is not None else last_day
+        s = rfm_summary(orders, unit="D", observation_end=day)
+        frame = pd.DataFrame({"churned": model.probability_alive(s) < threshold}, index=s.index)
+        if by:
+            frame = frame.join(cols, how="left").fillna({b: "(none)" for b in by})
+            groups = frame.groupby(list(by), sort=True)["churned"]
+        else:
+            groups = frame.assign(_all=1).groupby("_all")["churned"]
+        for key, g in groups:
+            n, k = len(g), int(g.sum())
+            low, high = wilson(k, n)
+            key = key if isinstance(key, tuple) else (key,)
+            out.append(ChurnPoint(label(period, st.to_pydatetime()), dict(zip(by, key, strict=False)) if by else {},
+                                  n, k, 100.0 * k / n, low, high, "p_alive"))
     return out

@@ -106,6 +106,49 @@ def _complaint_rows(report, f: Formatter, total_label: str) -> list[dict[str, An
     return rows
 
 
+def _customers(o, f: Formatter, specs: dict[str, Any]) -> dict[str, Any] | None:
+    """The "Customers" section: figures, tables and charts from ``centric.customers.overview``."""
+    _ = f.gettext
+    if o is None:
+        return None
+    cur = o.currency or ""
+    phase = {"new": _("new"), "ordinary": _("ordinary"), "loyal": _("loyal"), "advocate": _("advocate")}
+    reason = {"p_alive_fell": _("P(alive) fell below 0.5"), "went_quiet": _("valuable, went quiet")}
+    segment = {"champions": _("champions"), "loyal": _("loyal"), "cannot lose them": _("cannot lose them"),
+               "potential loyalists": _("potential loyalists"), "new": _("new"), "need attention": _("need attention"),
+               "promising": _("promising"), "at risk": _("at risk"), "hibernating": _("hibernating"), "lost": _("lost")}
+    specs["chart-clv"] = charts.histogram(o.clv, f, _("Customer lifetime value, next %(days)s days (%(cur)s)")
+                                          % {"days": f.num(o.horizon_days), "cur": cur}, cur)
+    specs["chart-palive"] = charts.heatmap(o.heatmap, f, _("P(alive) by repeat purchases and days since the last one"),
+                                           _("days since the last purchase"), _("repeat purchases"))
+    out: dict[str, Any] = {
+        "customers": f.num(o.customers), "likely_lost": f.num(o.likely_lost),
+        "lost_pct": f.pct(100 * o.likely_lost / o.customers if o.customers else None),
+        "clv_total": f"{f.num(o.clv_total, 0)} {cur}", "horizon": f.num(o.horizon_days),
+        "stored": o.stored, "scored_at": o.scored_at[:16],
+        "alerts": [{"id": r.customer_id, "reason": "; ".join(reason.get(x, x) for x in r.reason.split("; ")),
+                    "risk": f"{f.num(r.value_at_risk, 0)} {r.currency or ''}", "p": f.num(r.p_alive, 2),
+                    "silent": f.num(r.days_silent, 0),
+                    "gap": "—" if r.usual_gap_days != r.usual_gap_days else f.num(r.usual_gap_days, 0)}
+                   for r in o.alerts.itertuples()],
+        "reasons": None, "phases": None,
+        "segments": [{"name": segment.get(str(k), str(k)), "n": f.num(int(v))} for k, v in o.segments.items()],
+    }
+    if o.reasons is not None:
+        out["reasons"] = [{"factor": r.factor, "lost": f.pct(100 * r.lost_share), "active": f.pct(100 * r.active_share),
+                           "lift": f.num(r.lift, 2), "significant": bool(r.significant)}
+                          for r in o.reasons.head(10).itertuples()]
+    if o.phases is not None and len(o.phases):
+        last = o.phases.iloc[-1]
+        out["phases"] = [{"name": phase[p], "n": f.num(int(last[p]))} for p in ("ordinary", "loyal", "advocate")]
+        out["phase_end"] = f.date(last["period_end"])
+        if o.flows is not None and len(o.flows):
+            end = o.flows["period_end"].max()
+            specs["chart-flows"] = charts.sankey(o.flows[o.flows["period_end"] == end].to_dict(orient="records"),
+                                                 phase, _("Loyalty phases: moves in the last period"))
+    return out
+
+
 def build_report(store: Store, lang: str = "en", start: dt.datetime | None = None, end: dt.datetime | None = None,
                  title: str | None = None, period: str = "quarter") -> str:
     """The report as one HTML string."""
@@ -147,6 +190,8 @@ def build_report(store: Store, lang: str = "en", start: dt.datetime | None = Non
                                   "churned": f.num(p.churned), "rate": f.pct(p.rate),
                                   "interval": f"{f.num(p.low, 1)} … {f.num(p.high, 1)}"} for p in d.churn_by_segment]
         ctx["churn_period"] = d.churn_by_segment[0].period if d.churn_by_segment else "—"
+        ctx["churn_rule"] = bool(d.churn) and d.churn[-1].method == "rule"
+        ctx["customers"] = _customers(d.customers, f, specs)
     q = d.quality or {"runs": [], "reasons": [], "totals": {}}
     totals = q.get("totals", {})
     ctx["quality"] = {

@@ -94,3 +94,51 @@ def churn_line(points, fmt: Formatter, title: str) -> dict[str, Any]:
                   for xi, p in zip(x, points, strict=True)], "hoverinfo": "text"},
     ]
     return {"data": data, "layout": _layout(title, "%")}
+
+
+def histogram(values, fmt: Formatter, title: str, unit: str) -> dict[str, Any]:
+    """Distribution of a positive amount (CLV), clipped at the 99th percentile so one whale does not
+    flatten the rest; the clipped customers are counted in the last bar."""
+    import numpy as np
+
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    top = float(np.quantile(v, 0.99)) if len(v) else 0.0
+    data = [{"type": "histogram", "x": [round(float(x), 2) for x in np.minimum(v, top)], "nbinsx": 40,
+             "marker": {"color": BLUE}, "hovertemplate": "%{x}: %{y}<extra></extra>"}]
+    return {"data": data, "layout": _layout(title, "", xaxis={"title": {"text": html.escape(unit)},
+                                                             "gridcolor": "#e5e7eb", "automargin": True})}
+
+
+def heatmap(heat: dict, fmt: Formatter, title: str, xlabel: str, ylabel: str) -> dict[str, Any]:
+    """Mean P(alive) per cell with the number of customers in the hover."""
+    z = [[None if v != v else round(float(v), 3) for v in row] for row in heat["mean"]]
+    text = [[("" if v is None else fmt.num(v, 2)) for v in row] for row in z]
+    hover = [[f"{fmt.num(n)}" for n in row] for row in heat["n"]]
+    data = [{"type": "heatmap", "z": z, "x": heat["cols"], "y": heat["rows"], "zmin": 0, "zmax": 1,
+             "colorscale": [[0, RED], [0.5, "#fde68a"], [1, GREEN]], "text": text, "texttemplate": "%{text}",
+             "customdata": hover, "hovertemplate": "%{y} / %{x}: %{z:.2f} (n = %{customdata})<extra></extra>",
+             "colorbar": {"thickness": 12}}]
+    layout = _layout(title, ylabel, height=340)
+    layout["xaxis"].update({"title": {"text": html.escape(xlabel)}, "type": "category"})
+    layout["yaxis"]["type"] = "category"
+    return {"data": data, "layout": layout}
+
+
+def sankey(flows, labels: dict[str, str], title: str) -> dict[str, Any]:
+    """Flows between loyalty phases from one period end to the next (``flows``: from, to, customers)."""
+    left = [f"{labels.get(p, p)} ←" for p in ("new", "ordinary", "loyal", "advocate")]
+    right = [labels.get(p, p) for p in ("ordinary", "loyal", "advocate")]
+    li = {p: i for i, p in enumerate(("new", "ordinary", "loyal", "advocate"))}
+    ri = {p: len(left) + i for i, p in enumerate(("ordinary", "loyal", "advocate"))}
+    src, dst, val = [], [], []
+    for r in flows:
+        if r["from"] in li and r["to"] in ri:
+            src.append(li[r["from"]])
+            dst.append(ri[r["to"]])
+            val.append(int(r["customers"]))
+    colors = [GREY, BLUE, GREEN, "#7c3aed", BLUE, GREEN, "#7c3aed"]
+    data = [{"type": "sankey", "node": {"label": [html.escape(x) for x in left + right], "color": colors,
+                                        "pad": 14, "thickness": 14},
+             "link": {"source": src, "target": dst, "value": val, "color": "rgba(100,116,139,0.25)"}}]
+    return {"data": data, "layout": _layout(title, "", height=320)}

@@ -29,6 +29,7 @@ class ReportData:
     journeys: list[metrics.JourneyStats] = field(default_factory=list)
     churn: list[metrics.ChurnPoint] = field(default_factory=list)
     churn_by_segment: list[metrics.ChurnPoint] = field(default_factory=list)
+    customers: Any = None  # centric.customers.overview.Overview, or None without orders
     quality: dict[str, Any] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -99,6 +100,9 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
     if data.churn_by_segment:
         last_q = data.churn_by_segment[-1].period
         data.churn_by_segment = [p for p in data.churn_by_segment if p.period == last_q]
+    from ..customers.overview import overview
+
+    data.customers = overview(store, period=period)
     data.quality = quality(store)
     return data
 

@@ -42,14 +42,16 @@ def pending(store: Store, taxonomy: str) -> list[tuple[str, str, str, str | None
 
 
 def analyze_store(store: Store, taxonomy: str = "retail", fast: bool = False, batch: int = 256,
-                  progress: Callable[[int, int], None] | None = None, analyzer: Analyzer | None = None) -> AnalyzeResult:
+                  progress: Callable[[int, int], None] | None = None, analyzer: Analyzer | None = None,
+                  gate: float | None = None) -> AnalyzeResult:
     todo = pending(store, taxonomy)
     done_before = sum(store.con.execute("SELECT count(*) FROM text_analyses WHERE taxonomy = ?", [taxonomy]).fetchall()[0])
     if not todo:
         apply_store_flags(store, taxonomy)
         return AnalyzeResult(0, 0, done_before)
-    analyzer = analyzer or Analyzer(taxonomy, fast=fast)
-    model = f"{analyzer.embedder.name}+{'fast' if fast else 'e5-small'}; taxonomy {analyzer.taxonomy.name}"
+    analyzer = analyzer or Analyzer(taxonomy, fast=fast, gate=gate)
+    polarity = "fast" if fast else f"cascade {gate}" if gate else "e5-small"
+    model = f"{analyzer.embedder.name}+{polarity}; taxonomy {analyzer.taxonomy.name}"
     n_mentions = 0
     for start in range(0, len(todo), batch):
         chunk = todo[start:start + batch]
