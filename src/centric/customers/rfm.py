@@ -12,11 +12,9 @@ describe what followed it up to ``observation_end``.
 >>> orders = pd.DataFrame({"customer_id": ["a", "a", "a", "b"],
 ...                        "ordered_at": ["2025-01-01", "2025-01-01", "2025-01-11", "2025-01-05"],
 ...                        "amount": [10.0, 5.0, 30.0, 8.0]})
->>> rfm_summary(orders, observation_end="2025-01-21")
-             frequency  recency     T  monetary_value
-customer_id
-a                    1     10.0  20.0            30.0
-b                    0      0.0  16.0             0.0
+>>> rfm_summary(orders, observation_end="2025-01-21").to_dict("index")  # doctest: +NORMALIZE_WHITESPACE
+{'a': {'frequency': 1, 'recency': 10.0, 'T': 20.0, 'monetary_value': 30.0},
+ 'b': {'frequency': 0, 'recency': 0.0, 'T': 16.0, 'monetary_value': 0.0}}
 """
 
 from __future__ import annotations
