@@ -490,6 +490,68 @@ def customers_phases(
         console.print(f)
 
 
+@app.command("drivers")
+def drivers_cmd(
+    brand: str = typer.Option("ours", "--brand", help="Whose factors: ours, or a competitor's name."),
+    period: str = typer.Option("month", "--period", help="Period of the trends and emerging issues: month or quarter."),
+    outcome: str = typer.Option(None, "--outcome", help="nps (survey answers) or rating (reviews); default: nps "
+                                "for ours when there are answers, else rating."),
+    performance: str = typer.Option("net", "--performance", help="Matrix performance axis: net (net sentiment) or "
+                                    "gap (net sentiment minus the other brands' mean)."),
+    importance: str = typer.Option("relative_weight", "--importance", help="relative_weight or lmg."),
+    reps: int = typer.Option(200, "--reps", help="Bootstrap replicates for the intervals."),
+    cross_x: float = typer.Option(None, "--cross-importance", help="Importance crosshair (default: the mean)."),
+    cross_y: float = typer.Option(None, "--cross-performance", help="Performance crosshair (default: the mean)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the whole analysis as JSON."),
+) -> None:
+    """What matters to customers and what to fix first: key drivers, perception, competitors, the action
+    matrix (fix / promote / maintain / observe) and emerging issues. Needs `centric analyze`."""
+    from .drivers import drivers
+
+    try:
+        with _open() as store:
+            d = drivers(store, brand=brand, outcome=outcome, period=period, performance=performance,
+                        importance_by=importance, reps=reps, crosshair=(cross_x, cross_y))
+    except CentricError as e:
+        _fail(e)
+    if as_json:
+        print(json.dumps(d.to_dict(), ensure_ascii=False, indent=2, default=str))
+        return
+    lo, hi = d.r2_interval
+    console.print(f"Key drivers of {d.outcome.upper()} for {escape(d.brand)}: {d.answers:,} answers, "
+                  f"R² {d.r2:.3f} ({lo:.3f} … {hi:.3f})")
+    t = Table("#", "factor", "importance % (95%)", "net sentiment (95%)", "impact", "voice %", "n", "quadrant")
+
+    def with_ci(v, a, b, sign=""):
+        if v != v:
+            return "—"
+        return f"{v:{sign}.1f}" + ("" if a != a or b != b else f" ({a:{sign}.0f}…{b:{sign}.0f})")
+
+    for r in d.factors.itertuples():
+        t.add_row(str(r.rank), escape(r.factor), with_ci(r.importance, r.importance_low, r.importance_high),
+                  with_ci(r.net, r.net_low, r.net_high, "+"), f"{r.impact:+.1f}", f"{r.share_of_voice:.1f}",
+                  "0" if r.n != r.n else f"{int(r.n):,}",
+                  (r.quadrant or "—") + ("?" if r.uncertain and r.quadrant else ""))
+    console.print(t)
+    cx, cy = d.crosshair
+    console.print(f"crosshairs: importance {cx:.1f}, performance {cy:+.1f} ('?': an interval straddles one). "
+                  f"importance = share of R²; impact = {'NPS' if d.outcome == 'nps' else 'mean rating'} of all "
+                  "answers minus those without the factor")
+    for quad in ("fix", "promote", "maintain", "observe"):
+        names = [f"{r.factor}{'?' if r.uncertain else ''}" for r in d.factors.itertuples() if r.quadrant == quad]
+        console.print(f"  {quad:<9} {escape(', '.join(names)) or '—'}")
+    if len(d.leaders):
+        lt = Table("factor", "leader", "net sentiment", "runner-up", "significant lead")
+        for r in d.leaders.itertuples():
+            runner = r.runner_up if isinstance(r.runner_up, str) else "—"
+            lt.add_row(escape(r.factor), escape(r.leader), f"{r.net:+.1f}", escape(runner),
+                       "yes" if r.significant else "no")
+        console.print(lt)
+    for r in d.alerts.itertuples():
+        console.print(f"[red]emerging:[/red] {escape(r.factor)}: negative {r.negative_share:.1f}% in {r.period} "
+                      f"against {r.previous_share:.1f}% in {r.previous} (p {r.p_value:.3g})")
+
+
 @app.command("analyze")
 def analyze_cmd(
     taxonomy: str = typer.Option("retail", "--taxonomy", help="Built-in taxonomy name or a .toml file."),

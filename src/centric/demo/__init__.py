@@ -44,8 +44,8 @@ def build_demo(folder: Path, seed: int = 7, n_customers: int = 20_000, db: str |
             console.print(f"  {escape(name):<26} → {table:<12} ({how}): stored {res.rows_stored:>7,}, "
                           f"rejected {res.rows_rejected:>3}, duplicate {res.rows_duplicate:>4}"
                           + (f", {res.customers_merged} customers merged" if res.customers_merged else ""))
-        console.print("Analysing the comments and reviews (fast text pipeline) …")
-        texts = analyze_store(store, "retail", fast=True)
+        console.print("Analysing the comments and reviews (text pipeline) …")
+        texts = analyze_store(store, "retail")
         console.print(f"  {texts.texts:,} texts, {texts.mentions:,} factor mentions")
         scores = score(store)
         console.print(f"  purchase rhythm and lifetime value scored for {scores.customers:,} customers")

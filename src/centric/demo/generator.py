@@ -68,19 +68,19 @@ DEPARTMENTS = {"delivery": "logistics", "installation": "installation", "product
 AGENTS = ["a.nowak", "m.rossi", "k.wojcik", "g.bianchi", "p.mazur", "o.kovalenko", "j.krol", "l.conti"]
 
 # P(negative experience) of each factor, and its effect on the 0-10 latent score (negative, positive).
-P_NEG = {"delivery": 0.17, "installation": 0.06, "product_quality": 0.14, "price": 0.25, "staff": 0.10,
+P_NEG = {"delivery": 0.30, "installation": 0.06, "product_quality": 0.14, "price": 0.25, "staff": 0.10,
          "returns": 0.50, "website": 0.15, "call_centre": 0.45, "availability": 0.20, "payment": 0.08}
-EFFECT = {"delivery": (-3.4, 0.5), "installation": (-2.0, 1.3), "product_quality": (-3.0, 0.7),
-          "price": (-0.9, 0.4), "staff": (-1.4, 0.6), "returns": (-3.2, 0.8), "website": (-0.7, 0.2),
+EFFECT = {"delivery": (-3.4, 0.5), "installation": (-2.0, 2.2), "product_quality": (-3.0, 0.7),
+          "price": (-0.9, 0.4), "staff": (-1.4, 0.6), "returns": (-4.0, 0.8), "website": (-0.7, 0.2),
           "call_centre": (-2.8, 0.5), "availability": (-1.0, 0.2), "payment": (-1.0, 0.1)}
 COMPETITOR_P_NEG = {
     "ElektroMax": {**P_NEG, "delivery": 0.07, "price": 0.45, "returns": 0.30, "call_centre": 0.30},
-    "CasaTech": {**P_NEG, "price": 0.08, "product_quality": 0.30, "staff": 0.28, "installation": 0.25},
+    "CasaTech": {**P_NEG, "delivery": 0.15, "price": 0.08, "product_quality": 0.30, "staff": 0.28, "installation": 0.25},
 }
 TOUCHPOINT_FACTORS = {
     "delivery": {"delivery": 0.9, "product_quality": 0.3, "price": 0.3, "availability": 0.15, "payment": 0.15},
     "installation": {"installation": 0.95, "product_quality": 0.35, "delivery": 0.15},
-    "support": {"call_centre": 0.85, "returns": 0.6, "product_quality": 0.4},
+    "support": {"call_centre": 0.7, "returns": 0.8, "product_quality": 0.4},
 }
 
 
@@ -308,7 +308,7 @@ def generate(seed: int = 7, n_customers: int = 20_000) -> Company:
         touch = [("delivery", delivered)]
         if installed is not None:
             touch.append(("installation", installed))
-        if rng.random() < 0.09:
+        if rng.random() < 0.16:
             touch.append(("support", delivered + dt.timedelta(days=float(rng.uniform(5, 60)))))
         for tp, when in touch:
             if when >= END:
@@ -335,7 +335,7 @@ def generate(seed: int = 7, n_customers: int = 20_000) -> Company:
             responses.append({"response_id": rid, "cidx": o.cidx, "responded_at": answered,
                               "survey": f"post-{tp}", "touchpoint": tp,
                               "channel": "email" if rng.random() < 0.7 else "sms",
-                              "nps": nps if tp != "installation" else (nps if rng.random() < 0.5 else None),
+                              "nps": nps if tp != "installation" else (nps if rng.random() < 0.8 else None),
                               "csat": csat, "ces": ces, "comment": comment, "language": c["language"]})
             if nps <= 4 and rng.random() < 0.35:
                 neg = [f for f, pos in exp.items() if not pos] or ["call_centre"]

@@ -21,7 +21,7 @@ P: dict[str, dict[str, tuple[list[str], list[str]]]] = {
         ),
         "installation": (
             ["monter był fachowcem i wszystko dokładnie wyjaśnił", "montaż zmywarki poszedł sprawnie",
-             "instalator posprzątał po sobie, pełen profesjonalizm", "podłączenie płyty zajęło pół godziny"],
+             "instalator posprzątał po sobie, pełen profesjonalizm", "podłączenie płyty poszło szybko i bez problemów"],
             ["montażysta się spóźnił i zostawił bałagan", "instalacja trwała trzy wizyty",
              "monter nie miał potrzebnych części"],
         ),

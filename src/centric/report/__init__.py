@@ -149,6 +149,51 @@ def _customers(o, f: Formatter, specs: dict[str, Any]) -> dict[str, Any] | None:
     return out
 
 
+def _drivers(dr, f: Formatter, specs: dict[str, Any]) -> dict[str, Any] | None:
+    """The "What to fix first" section from ``centric.drivers``."""
+    _ = f.gettext
+    if dr is None:
+        return None
+    labels = {"fix": _("fix"), "promote": _("promote"), "maintain": _("maintain"), "observe": _("observe")}
+    perf_title = _("net sentiment (% positive − % negative)") if dr.settings["performance"] == "net" else \
+        _("net sentiment minus competitors'")
+    names = dr.names(f.lang)
+    specs["chart-matrix"] = charts.action_matrix(dr.factors, dr.crosshair, f, _("What to fix first"), labels,
+                                                 _("importance (% of explained variance)"), perf_title, names)
+    rows = []
+    for r in dr.factors.itertuples():
+        rows.append({"factor": names.get(r.factor, r.factor), "quadrant": labels.get(r.quadrant, "—") if r.quadrant else "—",
+                     "qclass": r.quadrant or "", "uncertain": bool(r.uncertain),
+                     "importance": f.num(r.importance, 1),
+                     "importance_ci": f"{f.num(r.importance_low, 1)} … {f.num(r.importance_high, 1)}",
+                     "net": f.num(r.net, 1, sign=True), "net_ci": f"{f.num(r.net_low, 1)} … {f.num(r.net_high, 1)}",
+                     "impact": f.num(r.impact, 1, sign=True), "voice": f.pct(r.share_of_voice),
+                     "n": f.num(r.n)})
+    brands = sorted(set(dr.competitors["brand"])) if len(dr.competitors) else []
+    comp = []
+    if brands:
+        by = {(r.brand, r.factor): r for r in dr.competitors.itertuples()}
+        lead = {r.factor: r for r in dr.leaders.itertuples()}
+        for r in dr.factors.itertuples():
+            cells = []
+            for b in brands:
+                c = by.get((b, r.factor))
+                cells.append({"net": "—" if c is None else f.num(c.net, 1, sign=True),
+                              "gap": "" if c is None or c.gap != c.gap else f.num(c.gap, 1, sign=True),
+                              "significant": bool(c is not None and c.significant)})
+            ld = lead.get(r.factor)
+            comp.append({"factor": names.get(r.factor, r.factor), "ours": f.num(r.net, 1, sign=True), "cells": cells,
+                         "leader": (_("us") if ld.leader == "ours" else ld.leader) if ld is not None else "—",
+                         "lead_significant": bool(ld is not None and ld.significant)})
+    alerts = [{"factor": names.get(a.factor, a.factor), "now": f.pct(a.negative_share), "before": f.pct(a.previous_share),
+               "period": a.period, "previous": a.previous, "p": f.num(a.p_value, 3)} for a in dr.alerts.itertuples()]
+    fix = [names.get(r.factor, r.factor) for r in dr.factors.itertuples() if r.quadrant == "fix"]
+    return {"rows": rows, "brands": brands, "competitors": comp, "alerts": alerts, "fix": ", ".join(fix) or "—",
+            "answers": f.num(dr.answers), "r2": f.num(dr.r2, 2),
+            "r2_ci": f"{f.num(dr.r2_interval[0], 2)} … {f.num(dr.r2_interval[1], 2)}",
+            "outcome": "NPS" if dr.outcome == "nps" else _("rating")}
+
+
 def build_report(store: Store, lang: str = "en", start: dt.datetime | None = None, end: dt.datetime | None = None,
                  title: str | None = None, period: str = "quarter") -> str:
     """The report as one HTML string."""
@@ -192,6 +237,7 @@ def build_report(store: Store, lang: str = "en", start: dt.datetime | None = Non
         ctx["churn_period"] = d.churn_by_segment[0].period if d.churn_by_segment else "—"
         ctx["churn_rule"] = bool(d.churn) and d.churn[-1].method == "rule"
         ctx["customers"] = _customers(d.customers, f, specs)
+        ctx["drivers"] = _drivers(d.drivers, f, specs)
     q = d.quality or {"runs": [], "reasons": [], "totals": {}}
     totals = q.get("totals", {})
     ctx["quality"] = {

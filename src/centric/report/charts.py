@@ -142,3 +142,61 @@ def sankey(flows, labels: dict[str, str], title: str) -> dict[str, Any]:
                                         "pad": 14, "thickness": 14},
              "link": {"source": src, "target": dst, "value": val, "color": "rgba(100,116,139,0.25)"}}]
     return {"data": data, "layout": _layout(title, "", height=320)}
+
+
+QUADRANT_COLORS = {"fix": RED, "promote": GREEN, "maintain": BLUE, "observe": GREY}
+
+
+def action_matrix(factors, crosshair: tuple[float, float], fmt: Formatter, title: str, labels: dict[str, str],
+                  x_title: str, y_title: str, names: dict[str, str] | None = None) -> dict[str, Any]:
+    """Importance × performance with 95% error bars, crosshairs and the four quadrants; hovering a
+    factor shows its figures and three typical quotes (escaped: customers' words are untrusted)."""
+    rows = [r for r in factors.to_dict(orient="records") if r["quadrant"]]
+    names = names or {}
+    data = []
+    for quad in ("fix", "promote", "maintain", "observe"):
+        sub = [r for r in rows if r["quadrant"] == quad]
+        if not sub:
+            continue
+        hover = []
+        for r in sub:
+            quotes = "<br>".join("“" + html.escape(q) + "”" for q in r.get("quotes") or [])
+            hover.append(f"<b>{html.escape(names.get(r['factor'], r['factor']))}</b> — {html.escape(labels[quad])}"
+                         f"{' (?)' if r['uncertain'] else ''}<br>"
+                         f"{html.escape(x_title)}: {fmt.num(r['importance'], 1)} "
+                         f"({fmt.num(r['importance_low'], 1)} … {fmt.num(r['importance_high'], 1)})<br>"
+                         f"{html.escape(y_title)}: {fmt.num(r['performance'], 1, sign=True)} "
+                         f"({fmt.num(r['performance_low'], 1, sign=True)} … {fmt.num(r['performance_high'], 1, sign=True)}),"
+                         f" n = {fmt.num(r['n'])}<br>{quotes}")
+        data.append({
+            "type": "scatter", "mode": "markers+text", "name": html.escape(labels[quad]),
+            "x": [round(r["importance"], 2) for r in sub], "y": [round(r["performance"], 2) for r in sub],
+            "text": [html.escape(names.get(r["factor"], r["factor"])) + ("?" if r["uncertain"] else "") for r in sub],
+            "textposition": "top center", "hovertext": hover, "hoverinfo": "text",
+            "marker": {"size": [max(8, min(26, 6 + (r["n"] or 0) ** 0.5 / 2)) for r in sub],
+                       "color": QUADRANT_COLORS[quad], "opacity": 0.85,
+                       "symbol": ["circle-open" if r["uncertain"] else "circle" for r in sub]},
+            "error_x": {"type": "data", "array": [round(r["importance_high"] - r["importance"], 2) for r in sub],
+                        "arrayminus": [round(r["importance"] - r["importance_low"], 2) for r in sub],
+                        "color": QUADRANT_COLORS[quad], "thickness": 1, "width": 0},
+            "error_y": {"type": "data", "array": [round(r["performance_high"] - r["performance"], 2) for r in sub],
+                        "arrayminus": [round(r["performance"] - r["performance_low"], 2) for r in sub],
+                        "color": QUADRANT_COLORS[quad], "thickness": 1, "width": 0},
+        })
+    cx, cy = crosshair
+    layout = _layout(title, y_title, height=520, showlegend=True,
+                     legend={"orientation": "h", "y": -0.15})
+    layout["xaxis"].update({"title": {"text": html.escape(x_title)}, "type": "linear",
+                            "rangemode": "tozero"})
+    layout["shapes"] = [
+        {"type": "line", "x0": cx, "x1": cx, "yref": "paper", "y0": 0, "y1": 1, "line": {"color": GREY, "dash": "dot"}},
+        {"type": "line", "y0": cy, "y1": cy, "xref": "paper", "x0": 0, "x1": 1, "line": {"color": GREY, "dash": "dot"}},
+    ]
+    corner = {"font": {"size": 13, "color": GREY}, "showarrow": False, "xref": "paper", "yref": "paper"}
+    layout["annotations"] = [
+        {**corner, "x": 0.99, "y": 0.02, "xanchor": "right", "text": html.escape(labels["fix"]).upper()},
+        {**corner, "x": 0.99, "y": 0.98, "xanchor": "right", "text": html.escape(labels["promote"]).upper()},
+        {**corner, "x": 0.01, "y": 0.98, "xanchor": "left", "text": html.escape(labels["maintain"]).upper()},
+        {**corner, "x": 0.01, "y": 0.02, "xanchor": "left", "text": html.escape(labels["observe"]).upper()},
+    ]
+    return {"data": data, "layout": layout}

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from .. import metrics, settings
+from ..errors import CentricError
 from ..metrics import stats
 from ..metrics.periods import label
 from ..store import Store
@@ -30,6 +31,7 @@ class ReportData:
     churn: list[metrics.ChurnPoint] = field(default_factory=list)
     churn_by_segment: list[metrics.ChurnPoint] = field(default_factory=list)
     customers: Any = None  # centric.customers.overview.Overview, or None without orders
+    drivers: Any = None  # centric.drivers.Drivers, or None before centric analyze
     quality: dict[str, Any] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -103,8 +105,20 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
     from ..customers.overview import overview
 
     data.customers = overview(store, period=period)
+    data.drivers = _drivers(store)
     data.quality = quality(store)
     return data
+
+
+def _drivers(store: Store):
+    """The factor analysis for our brand, or None when it cannot be made yet (no mentions, too few
+    answers)."""
+    from ..drivers import drivers
+
+    try:
+        return drivers(store, reps=200)
+    except CentricError:
+        return None
 
 
 def quality(store: Store) -> dict[str, Any]:
