@@ -531,7 +531,7 @@ def drivers_cmd(
         t.add_row(str(r.rank), escape(r.factor), with_ci(r.importance, r.importance_low, r.importance_high),
                   with_ci(r.net, r.net_low, r.net_high, "+"), f"{r.impact:+.1f}", f"{r.share_of_voice:.1f}",
                   "0" if r.n != r.n else f"{int(r.n):,}",
-                  (r.quadrant or "—") + ("?" if r.uncertain and r.quadrant else ""))
+                  (r.quadrant + ("?" if r.uncertain else "")) if isinstance(r.quadrant, str) else "—")
     console.print(t)
     cx, cy = d.crosshair
     console.print(f"crosshairs: importance {cx:.1f}, performance {cy:+.1f} ('?': an interval straddles one). "

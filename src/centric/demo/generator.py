@@ -70,7 +70,7 @@ AGENTS = ["a.nowak", "m.rossi", "k.wojcik", "g.bianchi", "p.mazur", "o.kovalenko
 # P(negative experience) of each factor, and its effect on the 0-10 latent score (negative, positive).
 P_NEG = {"delivery": 0.30, "installation": 0.06, "product_quality": 0.14, "price": 0.25, "staff": 0.10,
          "returns": 0.50, "website": 0.15, "call_centre": 0.45, "availability": 0.20, "payment": 0.08}
-EFFECT = {"delivery": (-3.4, 0.5), "installation": (-2.0, 2.2), "product_quality": (-3.0, 0.7),
+EFFECT = {"delivery": (-3.4, 0.5), "installation": (-2.0, 3.0), "product_quality": (-3.0, 0.7),
           "price": (-0.9, 0.4), "staff": (-1.4, 0.6), "returns": (-4.0, 0.8), "website": (-0.7, 0.2),
           "call_centre": (-2.8, 0.5), "availability": (-1.0, 0.2), "payment": (-1.0, 0.1)}
 COMPETITOR_P_NEG = {
@@ -300,7 +300,7 @@ def generate(seed: int = 7, n_customers: int = 20_000) -> Company:
         if o.category in big and delivered < END:
             add_event(o.cidx, delivered, "purchase", "delivery", "delivery", "courier")
         installed = None
-        if o.category in installable and rng.random() < 0.55:
+        if o.category in installable and rng.random() < 0.7:
             installed = delivered + dt.timedelta(days=float(rng.uniform(0.5, 4)))
             if installed < END:
                 add_event(o.cidx, installed, "purchase", "installation", "installation", "field_service")

@@ -143,6 +143,8 @@ def importance(y: np.ndarray, X: np.ndarray, factors: list[str], outcome: str = 
                seed: int = 0, with_lmg: bool | None = None) -> tuple[pd.DataFrame, dict]:
     """Relative weights and LMG per factor (shares of R², in points of R²·100) with bootstrap
     intervals, share of voice and impact on the score."""
+    keep = np.isfinite(y)  # answers without a score cannot say what drives it
+    y, X = y[keep], X[keep]
     k = len(factors)
     groups = [[2 * i, 2 * i + 1] for i in range(k)]
     with_lmg = k <= kda.MAX_LMG_GROUPS if with_lmg is None else with_lmg

@@ -162,8 +162,9 @@ def _drivers(dr, f: Formatter, specs: dict[str, Any]) -> dict[str, Any] | None:
                                                  _("importance (% of explained variance)"), perf_title, names)
     rows = []
     for r in dr.factors.itertuples():
-        rows.append({"factor": names.get(r.factor, r.factor), "quadrant": labels.get(r.quadrant, "—") if r.quadrant else "—",
-                     "qclass": r.quadrant or "", "uncertain": bool(r.uncertain),
+        quad = r.quadrant if isinstance(r.quadrant, str) else None
+        rows.append({"factor": names.get(r.factor, r.factor), "quadrant": labels[quad] if quad else "—",
+                     "qclass": quad or "", "uncertain": bool(r.uncertain),
                      "importance": f.num(r.importance, 1),
                      "importance_ci": f"{f.num(r.importance_low, 1)} … {f.num(r.importance_high, 1)}",
                      "net": f.num(r.net, 1, sign=True), "net_ci": f"{f.num(r.net_low, 1)} … {f.num(r.net_high, 1)}",

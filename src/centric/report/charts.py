@@ -151,7 +151,7 @@ def action_matrix(factors, crosshair: tuple[float, float], fmt: Formatter, title
                   x_title: str, y_title: str, names: dict[str, str] | None = None) -> dict[str, Any]:
     """Importance × performance with 95% error bars, crosshairs and the four quadrants; hovering a
     factor shows its figures and three typical quotes (escaped: customers' words are untrusted)."""
-    rows = [r for r in factors.to_dict(orient="records") if r["quadrant"]]
+    rows = [r for r in factors.to_dict(orient="records") if isinstance(r["quadrant"], str)]
     names = names or {}
     data = []
     for quad in ("fix", "promote", "maintain", "observe"):

@@ -1,0 +1,228 @@
+"""Decide: key drivers against hand-built answers and an independent least-squares computation,
+perception intervals, competitor gaps, the action matrix, emerging issues and the command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from centric.drivers import analysis as A
+from centric.drivers import kda
+from centric.errors import CentricError
+from centric.metrics.stats import nps_score
+
+from .conftest import SHARED
+from .test_cli import run
+
+
+def test_relative_weights_and_lmg_on_a_hand_built_case():
+    # y correlates 0.6 and 0.3 with two uncorrelated predictors: R² = 0.36 + 0.09, split exactly so
+    R = np.array([[1.0, 0.6, 0.3], [0.6, 1.0, 0.0], [0.3, 0.0, 1.0]])
+    assert np.allclose(kda.relative_weights(R), [0.36, 0.09])
+    assert np.allclose(kda.lmg(R), [0.36, 0.09])
+    assert kda.r_squared(R) == pytest.approx(0.45)
+    # two identical predictors share their R² equally under both methods
+    R2 = np.array([[1.0, 0.5, 0.5], [0.5, 1.0, 1.0], [0.5, 1.0, 1.0]])
+    assert np.allclose(kda.lmg(R2), [0.125, 0.125], atol=1e-6)
+    assert np.allclose(kda.relative_weights(R2), [0.125, 0.125], atol=1e-6)
+
+
+def test_lmg_equals_brute_force_least_squares_and_weights_add_up():
+    rng = np.random.default_rng(4)
+    n = 2000
+    X = (rng.random((n, 8)) < 0.25).astype(float)
+    y = 4 * X[:, 0] - 3 * X[:, 3] + 1.5 * X[:, 4] - X[:, 7] + rng.normal(0, 1.5, n)
+    groups = [[0, 1], [2, 3], [4, 5], [6, 7]]
+    R = kda.corr_weighted(np.column_stack([y, X]), np.ones(n))
+    got = kda.lmg(R, groups)
+    assert np.allclose(got, kda.brute_force_lmg(y, X, groups), atol=1e-9)
+    # both decompositions add up to the R² of ordinary least squares on the raw data
+    A_ = np.column_stack([np.ones(n), X])
+    res = y - A_ @ np.linalg.lstsq(A_, y, rcond=None)[0]
+    r2 = 1 - res @ res / ((y - y.mean()) @ (y - y.mean()))
+    assert got.sum() == pytest.approx(r2) and kda.relative_weights(R, groups).sum() == pytest.approx(r2)
+
+
+def test_relative_weights_match_an_independent_svd_computation():
+    """Johnson (2000) by the singular value decomposition of the standardised data, not the
+    correlation matrix."""
+    rng = np.random.default_rng(9)
+    n = 1500
+    X = rng.normal(size=(n, 4)) @ np.array([[1, .5, 0, 0], [0, 1, .3, 0], [0, 0, 1, .6], [0, 0, 0, 1]])
+    y = X @ [1.0, -0.5, 0.3, 0.0] + rng.normal(0, 1, n)
+    Zx = (X - X.mean(0)) / X.std(0) / math.sqrt(n)  # so that Zx'Zx is the correlation matrix
+    zy = (y - y.mean()) / y.std() / math.sqrt(n)
+    P, d, Qt = np.linalg.svd(Zx, full_matrices=False)
+    Zstar = P @ Qt  # the orthogonal counterpart of Zx
+    Lam = np.linalg.lstsq(Zstar, Zx, rcond=None)[0]  # Zx = Zstar Λ
+    beta = np.linalg.lstsq(Zstar, zy, rcond=None)[0]
+    expected = (Lam ** 2).T @ (beta ** 2)
+    R = kda.corr_weighted(np.column_stack([y, X]), np.ones(n))
+    assert np.allclose(kda.relative_weights(R), expected, atol=1e-10)
+
+
+def test_importance_finds_the_planted_driver_with_intervals():
+    rng = np.random.default_rng(1)
+    n = 3000
+    X = np.zeros((n, 6))
+    for j, p in enumerate([0.3, 0.1, 0.2, 0.05, 0.2, 0.05]):
+        X[:, j] = rng.random(n) < p
+    X[:, 1] *= 1 - X[:, 0]  # never both positive and negative
+    y = np.clip(np.round(8 - 5 * X[:, 1] + 1.0 * X[:, 2] - 0.5 * X[:, 5] + rng.normal(0, 1.2, n)), 0, 10)
+    imp, fit = A.importance(y, X, ["delivery", "price", "staff"], "nps", reps=100)
+    top = imp.sort_values("importance", ascending=False).iloc[0]
+    assert top["factor"] == "delivery" and top["importance_low"] > imp["importance"].iloc[1:].max()
+    assert imp["importance"].sum() == pytest.approx(100) and 0 < fit["r2_low"] < fit["r2"] < fit["r2_high"]
+    assert (imp["relative_weight_low"] <= imp["relative_weight"]).all()
+    assert (imp["relative_weight"] <= imp["relative_weight_high"]).all()
+    # impact on NPS by hand: all answers minus the answers without a delivery mention
+    def nps(v):
+        return 100 * ((v >= 9).mean() - (v <= 6).mean())
+    without = (X[:, 0] + X[:, 1]) == 0
+    assert imp.loc[0, "impact"] == pytest.approx(nps(y) - nps(y[without]))
+    assert imp.loc[0, "share_of_voice"] == pytest.approx(100 * (~without).mean())
+
+
+def test_net_sentiment_interval_is_the_nps_formula():
+    m = pd.DataFrame({"factor": ["x"] * 100, "sentiment": ["positive"] * 60 + ["neutral"] * 10 + ["negative"] * 30})
+    p = A.perception(m, ["factor"]).iloc[0]
+    ref = nps_score(60, 10, 30)
+    assert p["net"] == pytest.approx(30.0) and p["net"] == pytest.approx(ref.value)
+    half = 1.96 * 100 * math.sqrt((0.6 + 0.3 - 0.3 ** 2) / 100)
+    assert p["net_high"] - p["net"] == pytest.approx(half, rel=1e-3)
+
+
+def test_two_proportion_test_by_hand():
+    z, p = A.two_proportions(30, 100, 15, 100)
+    pooled = 45 / 200
+    assert z == pytest.approx((0.30 - 0.15) / math.sqrt(pooled * (1 - pooled) * (2 / 100)))
+    assert p == pytest.approx(math.erfc(abs(z) / math.sqrt(2)))
+
+
+def test_matrix_quadrants_and_uncertainty():
+    f = pd.DataFrame({"factor": list("abcde"), "importance": [40, 30, 5, 5, 20],
+                      "importance_low": [35, 25, 3, 1, 8], "importance_high": [45, 35, 7, 9, 30],
+                      "performance": [-30, 40, 50, -20, 5], "performance_low": [-40, 30, 40, -30, -10],
+                      "performance_high": [-20, 50, 60, -10, 20]})
+    out, (cx, cy) = A.matrix(f)
+    assert (cx, cy) == (20.0, 9.0)
+    q = dict(zip(out["factor"], out["quadrant"], strict=True))
+    assert q == {"a": "fix", "b": "promote", "c": "maintain", "d": "observe", "e": "fix"}
+    unsure = dict(zip(out["factor"], out["uncertain"], strict=True))
+    assert unsure == {"a": False, "b": False, "c": False, "d": False, "e": True}
+    out2, cross = A.matrix(f, crosshair=(10.0, 0.0))
+    assert cross == (10.0, 0.0) and dict(zip(out2["factor"], out2["quadrant"], strict=True))["e"] == "promote"
+
+
+def test_emerging_issue_when_negative_share_rises():
+    rows = []
+    for month, neg in (("2025-04-10", 10), ("2025-05-10", 40)):
+        for i in range(100):
+            rows.append({"factor": "delivery", "sentiment": "negative" if i < neg else "positive",
+                         "at": pd.Timestamp(month)})
+            rows.append({"factor": "price", "sentiment": "negative" if i < 20 else "positive",
+                         "at": pd.Timestamp(month)})
+    rows.append({"factor": "price", "sentiment": "positive", "at": pd.Timestamp("2025-06-02")})
+    e = A.emerging(pd.DataFrame(rows), "month")
+    assert list(e["factor"]) == ["delivery"]
+    assert e.iloc[0]["negative_share"] == 40 and e.iloc[0]["previous_share"] == 10
+    assert (e.iloc[0]["period"], e.iloc[0]["previous"]) == ("2025-05", "2025-04")
+
+
+def test_competitor_gap_and_leader():
+    m = pd.DataFrame({"brand": ["ours"] * 100 + ["Rival"] * 100, "factor": "delivery",
+                      "sentiment": ["positive"] * 40 + ["negative"] * 60 + ["positive"] * 80 + ["negative"] * 20})
+    gaps, leaders = A.competitors(m, "ours")
+    g = gaps.iloc[0]
+    assert g["brand"] == "Rival" and g["gap"] == pytest.approx(-20 - 60) and g["significant"]
+    assert leaders.iloc[0]["leader"] == "Rival" and leaders.iloc[0]["significant"]
+
+
+@pytest.fixture(scope="module")
+def demo_drivers(demo_store):
+    return A.drivers(demo_store, reps=100)
+
+
+def test_demo_planted_problems_come_out_as_fix(demo_drivers):
+    """The small test demo (1,500 customers) has few mentions of some factors, so a planted factor may
+    be marked uncertain; it must never land confidently in another quadrant. (On the full demo,
+    `make demo`, delivery and returns are fix and installation promote: docs/drivers.md.)"""
+    f = demo_drivers.factors.set_index("factor")
+    cx, cy = demo_drivers.crosshair
+
+    def could_be(factor, quadrant):
+        r = f.loc[factor]
+        if r["quadrant"] == quadrant:
+            return True
+        important = r["importance_high"] >= cx if quadrant in ("fix", "promote") else r["importance_low"] < cx
+        strong = r["performance_high"] >= cy if quadrant in ("promote", "maintain") else r["performance_low"] < cy
+        return bool(r["uncertain"]) and important and strong
+
+    # deliveries to the wrong address: the first driver, weak, no doubt about it
+    assert f.loc["delivery", "quadrant"] == "fix" and not f.loc["delivery", "uncertain"]
+    # complaints lost between departments, and the installation strength
+    assert could_be("returns", "fix") and f.loc["returns", "net"] < cy
+    assert could_be("installation", "promote") and f.loc["installation", "impact"] > 0
+
+
+def test_demo_drivers_have_quotes_and_competitors(demo_drivers):
+    d = demo_drivers
+    assert d.outcome == "nps" and d.answers > 100 and 0 < d.r2 < 1
+    assert all(1 <= len(q) <= 3 for q in d.factors["quotes"] if len(q))
+    assert {"ElektroMax", "CasaTech"} <= set(d.competitors["brand"])
+    assert set(d.importance_by_brand["brand"]) >= {"ours"}
+    js = d.to_dict()
+    f = js["factors"][0]
+    assert {"factor", "importance", "importance_low", "importance_high", "performance", "quadrant", "n"} <= set(f)
+    json.dumps(js)  # serialisable
+
+
+def test_drivers_cli_json_and_errors(demo_store, tmp_path):
+    demo_store.con.execute("CHECKPOINT")
+    db = tmp_path / "d.duckdb"
+    shutil.copy(demo_store.path, db)
+    res = run("drivers", "--json", "--reps", "50", db=db)
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["factors"] and all(k in out["factors"][0] for k in ("factor", "importance", "quadrant", "n"))
+    res = run("drivers", "--brand", "ElektroMax", "--reps", "20", db=db)
+    assert res.exit_code == 0, res.output
+    assert "Key drivers of RATING for ElektroMax" in res.output
+    res = run("drivers", "--brand", "Nobody", db=db)
+    assert res.exit_code == 2 and "no mentions about brand 'Nobody'" in res.output
+
+
+def test_drivers_before_analyze_says_what_to_do(store):
+    with pytest.raises(CentricError, match="centric analyze"):
+        A.drivers(store)
+
+
+def test_telecom_drivers_are_stable_under_bootstrap():
+    """Real NPS comments (telecom): the top driver keeps its place in most bootstrap replicates."""
+    path = SHARED / "telecom_nps_verbatims_en" / "verbatim.csv"
+    if not path.exists():
+        pytest.skip("../shared/data is not beside the project")
+    from centric.text import Analyzer
+
+    df = pd.read_csv(path).dropna(subset=["text", "NPS_SCORE"]).head(800)
+    res = Analyzer("telecom", fast=True).analyze([{"id": i, "text": t, "lang": "en"} for i, t in enumerate(df["text"])])
+    factors = sorted({f["factor"] for r in res for f in r.factors})
+    ment = pd.DataFrame([{"source": "s", "text_id": r.id, "factor": f["factor"], "sentiment": f["sentiment"]}
+                         for r in res for f in r.factors])
+    answers = pd.DataFrame({"source": "s", "text_id": range(len(df))})
+    X = A.features(answers, ment, factors)
+    imp, fit = A.importance(df["NPS_SCORE"].to_numpy(float), X, factors, "nps", reps=200)
+    top = imp.sort_values("importance", ascending=False).iloc[0]
+    assert top["top3_share"] >= 80 and fit["r2_low"] > 0
+    # the same weights from raw least squares subsets (independent of the correlation-matrix code)
+    if len(factors) <= 8:
+        groups = [[2 * i, 2 * i + 1] for i in range(len(factors))]
+        ref = kda.brute_force_lmg(df["NPS_SCORE"].to_numpy(float), X, groups)
+        assert np.allclose(imp["lmg"].to_numpy() / 100, ref, atol=1e-8)
+    _ = dt  # noqa: F841
