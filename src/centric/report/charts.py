@@ -170,14 +170,14 @@ def action_matrix(factors, crosshair: tuple[float, float], fmt: Formatter, title
                          f" n = {fmt.num(r['n'])}<br>{quotes}")
         data.append({
             "type": "scatter", "mode": "markers+text", "name": html.escape(labels[quad]),
-            "x": [round(r["importance"], 2) for r in sub], "y": [round(r["performance"], 2) for r in sub],
+            "x": [max(round(r["importance"], 2), 0.01) for r in sub], "y": [round(r["performance"], 2) for r in sub],
             "text": [html.escape(names.get(r["factor"], r["factor"])) + ("?" if r["uncertain"] else "") for r in sub],
             "textposition": "top center", "hovertext": hover, "hoverinfo": "text",
             "marker": {"size": [max(8, min(26, 6 + (r["n"] or 0) ** 0.5 / 2)) for r in sub],
                        "color": QUADRANT_COLORS[quad], "opacity": 0.85,
                        "symbol": ["circle-open" if r["uncertain"] else "circle" for r in sub]},
             "error_x": {"type": "data", "array": [round(r["importance_high"] - r["importance"], 2) for r in sub],
-                        "arrayminus": [round(r["importance"] - r["importance_low"], 2) for r in sub],
+                        "arrayminus": [round(r["importance"] - max(r["importance_low"], 0.01), 2) for r in sub],
                         "color": QUADRANT_COLORS[quad], "thickness": 1, "width": 0},
             "error_y": {"type": "data", "array": [round(r["performance_high"] - r["performance"], 2) for r in sub],
                         "arrayminus": [round(r["performance"] - r["performance_low"], 2) for r in sub],
@@ -186,8 +186,8 @@ def action_matrix(factors, crosshair: tuple[float, float], fmt: Formatter, title
     cx, cy = crosshair
     layout = _layout(title, y_title, height=520, showlegend=True,
                      legend={"orientation": "h", "y": -0.15})
-    layout["xaxis"].update({"title": {"text": html.escape(x_title)}, "type": "linear",
-                            "rangemode": "tozero"})
+    # a log axis: a few factors usually take most of the importance, the rest would pile up at zero
+    layout["xaxis"].update({"title": {"text": html.escape(x_title)}, "type": "log", "dtick": 1})
     layout["shapes"] = [
         {"type": "line", "x0": cx, "x1": cx, "yref": "paper", "y0": 0, "y1": 1, "line": {"color": GREY, "dash": "dot"}},
         {"type": "line", "y0": cy, "y1": cy, "xref": "paper", "x0": 0, "x1": 1, "line": {"color": GREY, "dash": "dot"}},

@@ -105,18 +105,18 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
     from ..customers.overview import overview
 
     data.customers = overview(store, period=period)
-    data.drivers = _drivers(store)
+    data.drivers = _drivers(store, period)
     data.quality = quality(store)
     return data
 
 
-def _drivers(store: Store):
+def _drivers(store: Store, period: str = "quarter"):
     """The factor analysis for our brand, or None when it cannot be made yet (no mentions, too few
     answers)."""
     from ..drivers import drivers
 
     try:
-        return drivers(store, reps=200)
+        return drivers(store, reps=200, period=period)
     except CentricError:
         return None
 
