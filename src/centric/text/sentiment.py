@@ -1,6 +1,7 @@
 """Sentiment of a sentence or clause: positive, negative or neutral.
 
-A multinomial logistic regression over the default sentence embeddings, trained on data whose
+A small classifier over sentence embeddings (a multinomial logistic regression over USE; one hidden
+layer of 64 ReLU units over multilingual-e5, which measured better), trained on data whose
 licence allows shipping the result — Polish-ASTE sentence labels (CC BY 4.0), NHS patient comments
 (MIT repository) and sentences written for centric in several languages (``data/sentiment_seed.tsv``)
 — and shipped as ``models/sentiment_<embedder>.npz``. ``scripts/train_sentiment.py`` rebuilds it.
@@ -28,13 +29,22 @@ class SentimentModel:
             if not self.path.exists():
                 raise FileNotFoundError(f"sentiment model {self.path} is missing: run scripts/train_sentiment.py")
             d = np.load(self.path, allow_pickle=False)
-            self._w = (d["coef"], d["intercept"], [str(c) for c in d["classes"]])
+            classes = [str(c) for c in d["classes"]]
+            if "w1" in d:  # one hidden ReLU layer
+                self._w = ("mlp", (d["w1"], d["b1"], d["w2"], d["b2"]), classes)
+            else:
+                self._w = ("linear", (d["coef"], d["intercept"]), classes)
         return self._w
 
     def proba(self, E: np.ndarray) -> np.ndarray:
-        coef, intercept, classes = self._load()
-        z = E @ coef.T + intercept
-        z -= z.max(axis=1, keepdims=True)
+        kind, w, classes = self._load()
+        if kind == "mlp":
+            w1, b1, w2, b2 = w
+            z = np.maximum(E @ w1 + b1, 0) @ w2 + b2
+        else:
+            coef, intercept = w
+            z = E @ coef.T + intercept
+        z = z - z.max(axis=1, keepdims=True)
         p = np.exp(z)
         p /= p.sum(axis=1, keepdims=True)
         order = [classes.index(c) for c in LABELS]
