@@ -81,8 +81,7 @@ KNOWN_WEAK = "known weakness of the first text models (see benchmarks/README.md)
     "Makaron był pyszny, ale kelner był niegrzeczny.",
     pytest.param("Паста была восхитительной, но официант был грубым.", marks=pytest.mark.xfail(
         reason=KNOWN_WEAK + "'паста' is not matched to food: few Russian examples in the taxonomy", strict=False)),
-    pytest.param("La pasta era deliziosa ma il cameriere era scortese.", marks=pytest.mark.xfail(
-        reason=KNOWN_WEAK + "the sentiment heads misjudge some short Italian clauses", strict=False)),
+    "La pasta era deliziosa ma il cameriere era scortese.",
 ])
 def test_sentiment_per_factor_in_mixed_sentences(restaurants, text):
     (r,) = restaurants.analyze([{"id": 1, "text": text}])
@@ -137,7 +136,6 @@ def test_file_interface(tmp_path):
     assert res.exit_code == 2 and "line 1" in res.output
 
 
-@pytest.mark.xfail(reason=KNOWN_WEAK + "'bardzo miła' (very nice) comes out neutral or negative", strict=False)
 def test_polish_praise_is_positive(restaurants):
     (r,) = restaurants.analyze([{"id": 1, "text": "Obsługa była bardzo miła.", "factors": ["service"]}])
     assert r.factors[0]["sentiment"] == "positive"
