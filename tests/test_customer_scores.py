@@ -177,3 +177,16 @@ def test_rfm_summary_from_the_store_matches_the_stored_scores(demo_copy):
     stored = scoring.latest(demo_copy).set_index("customer_id").reindex(s.index)
     assert (stored["frequency"] == s["frequency"]).all()
     assert np.allclose(stored["recency_days"], s["recency"]) and np.allclose(stored["age_days"], s["T"])
+
+
+def test_score_with_the_modified_model(demo_copy):
+    res = scoring.score(demo_copy, model="mbgnbd")
+    rows = scoring.latest(demo_copy)
+    assert rows["model"].iloc[0] == "mbgnbd+gammagamma/1" and "mbgnbd" in json.loads(rows["params"].iloc[0])
+    # one-time buyers are no longer certainly alive
+    assert (rows.loc[rows["frequency"] == 0, "p_alive"] < 1).any()
+    assert res.customers == len(rows)
+    from centric.errors import CentricError
+
+    with pytest.raises(CentricError, match="unknown purchase model"):
+        scoring.score(demo_copy, model="pareto")

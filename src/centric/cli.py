@@ -350,6 +350,8 @@ def customers_score(
     horizon: int = typer.Option(365, "--horizon", help="Days ahead for expected purchases and CLV."),
     discount: float = typer.Option(0.01, "--discount", help="Discount rate per month for CLV."),
     as_of: str = typer.Option(None, "--as-of", help="Score as of this day (YYYY-MM-DD; default: the last order)."),
+    model: str = typer.Option("bgnbd", "--model", help="Purchase model: bgnbd, or mbgnbd (one-time buyers can "
+                              "be lost too)."),
     as_json: bool = typer.Option(False, "--json", help="Print the fitted models and totals as JSON."),
 ) -> None:
     """Fit BG/NBD and Gamma-Gamma to the orders and store P(alive), expected purchases and CLV.
@@ -361,7 +363,7 @@ def customers_score(
     try:
         with _open() as store:
             res = scoring.score(store, horizon_days=horizon, discount_rate=discount,
-                                as_of=_day_option(as_of, "--as-of"))
+                                as_of=_day_option(as_of, "--as-of"), model=model)
     except CentricError as e:
         _fail(e)
     info = res.summary()
@@ -370,7 +372,7 @@ def customers_score(
         return
     p = info["bgnbd"]
     console.print(f"scored {info['customers']:,} customers as of {info['as_of']}: "
-                  f"BG/NBD r={p['r']:.3f} alpha={p['alpha']:.3f} a={p['a']:.3f} b={p['b']:.3f}")
+                  f"{'MBG/NBD' if model == 'mbgnbd' else 'BG/NBD'} r={p['r']:.3f} alpha={p['alpha']:.3f} a={p['a']:.3f} b={p['b']:.3f}")
     for cur, g in info["gammagamma"].items():
         console.print(f"  spend ({escape(cur)}): Gamma-Gamma p={g['p']:.3f} q={g['q']:.3f} gamma={g['gamma']:.3f}")
     console.print(f"  mean P(alive) {info['mean_p_alive']:.3f}; likely lost (P(alive) < 0.5): {info['likely_lost']:,}")

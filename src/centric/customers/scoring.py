@@ -18,10 +18,11 @@ import pandas as pd
 
 from ..errors import CentricError
 from ..store import Store
-from .models import MODEL_VERSION, BetaGeo, ConvergenceError, GammaGamma, discounted_value
+from .models import MODEL_VERSION, BetaGeo, ConvergenceError, GammaGamma, ModifiedBetaGeo, discounted_value
 from .rfm import rfm_summary
 
 MODEL = f"bgnbd+gammagamma/{MODEL_VERSION}"
+PURCHASE_MODELS = {"bgnbd": BetaGeo, "mbgnbd": ModifiedBetaGeo}
 
 
 @dataclass
@@ -53,13 +54,16 @@ def orders_frame(store: Store, as_of: dt.date | None = None) -> pd.DataFrame:
     return store.con.execute(sql, params).df()
 
 
-def fit(orders: pd.DataFrame, as_of: dt.date | None = None,
-        spend: bool = True) -> tuple[pd.DataFrame, BetaGeo, GammaGamma | None]:
-    """The summary (in days), the fitted BG/NBD and (with ``spend``) Gamma-Gamma on all amounts."""
+def fit(orders: pd.DataFrame, as_of: dt.date | None = None, spend: bool = True,
+        model: str = "bgnbd") -> tuple[pd.DataFrame, BetaGeo, GammaGamma | None]:
+    """The summary (in days), the fitted purchase model (BG/NBD, or MBG/NBD with ``model="mbgnbd"``)
+    and (with ``spend``) Gamma-Gamma on all amounts."""
+    if model not in PURCHASE_MODELS:
+        raise CentricError(f"unknown purchase model {model!r}; use {' or '.join(PURCHASE_MODELS)}")
     if orders.empty:
         raise CentricError("there are no orders with a customer to score; load orders first (centric ingest orders …)")
     summary = rfm_summary(orders, unit="D", observation_end=as_of)
-    return summary, BetaGeo().fit(summary), GammaGamma().fit(summary) if spend else None
+    return summary, PURCHASE_MODELS[model]().fit(summary), GammaGamma().fit(summary) if spend else None
 
 
 def main_currency(orders: pd.DataFrame) -> pd.Series:
@@ -71,17 +75,18 @@ def main_currency(orders: pd.DataFrame) -> pd.Series:
 
 
 def score(store: Store, horizon_days: int = 365, discount_rate: float = 0.01, as_of: dt.date | None = None,
-          write: bool = True) -> Scoring:
+          write: bool = True, model: str = "bgnbd") -> Scoring:
     """Fit the models on the store's orders up to ``as_of`` (default: the last order's day) and append
     one row per customer to ``customer_scores``. ``discount_rate`` is per month (30 days).
 
     The purchase rhythm (BG/NBD) is fitted once on every purchase day; spend (Gamma-Gamma) is fitted
     per currency, on the orders in each customer's main currency, so that amounts in PLN and EUR are
-    never mixed. Everything is written in one transaction."""
+    never mixed. Everything is written in one transaction. ``model="mbgnbd"`` uses the modified BG/NBD,
+    under which one-time buyers can be lost too."""
     if horizon_days < 30:
         raise CentricError("the horizon must be at least 30 days")
     orders = orders_frame(store, as_of)
-    summary, bg, _ = fit(orders, as_of, spend=False)
+    summary, bg, _ = fit(orders, as_of, spend=False, model=model)
     months = max(1, round(horizon_days / 30))
     end = summary.attrs["observation_end"]
     currency = main_currency(orders).reindex(summary.index)
@@ -114,7 +119,7 @@ def score(store: Store, horizon_days: int = 365, discount_rate: float = 0.01, as
     if last is not None and scored_at <= last:  # one value per scoring, in order, even within a microsecond
         scored_at = last + dt.timedelta(microseconds=1)
     day = pd.Timestamp(end).date()
-    params = json.dumps({"bgnbd": bg.params_, "bgnbd_log_likelihood": bg.log_likelihood_,
+    params = json.dumps({model: bg.params_, f"{model}_log_likelihood": bg.log_likelihood_,
                          "gammagamma": {c: m.params_ for c, m in models.items() if c not in limits},
                          "mean_spend_without_spread": limits, "unit": "D",
                          "horizon_days": horizon_days, "discount_rate_per_month": discount_rate,
@@ -124,7 +129,8 @@ def score(store: Store, horizon_days: int = 365, discount_rate: float = 0.01, as
         "frequency": summary["frequency"].to_numpy(), "recency_days": summary["recency"].to_numpy(),
         "age_days": summary["T"].to_numpy(), "monetary_value": monetary,
         "p_alive": p_alive, "expected_purchases": expected, "expected_spend": spend, "clv": value,
-        "horizon_days": horizon_days, "currency": currency.replace("", None).to_numpy(), "model": MODEL,
+        "horizon_days": horizon_days, "currency": currency.replace("", None).to_numpy(),
+        "model": MODEL.replace("bgnbd", model),
         "params": params,
     })
     if write:
