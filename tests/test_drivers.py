@@ -229,3 +229,17 @@ def test_telecom_drivers_are_stable_under_bootstrap():
         ref = kda.brute_force_lmg(df["NPS_SCORE"].to_numpy(float), X, groups)
         assert np.allclose(imp["lmg"].to_numpy() / 100, ref, atol=1e-8)
     _ = dt  # noqa: F841
+
+
+def test_quotes_are_escaped_in_the_matrix():
+    """Customers' words in the hover text are untrusted: escaped before they reach the chart."""
+    from centric.report import charts
+    from centric.report.i18n import Formatter
+
+    f = pd.DataFrame({"factor": ["delivery"], "importance": [30.0], "importance_low": [20.0], "importance_high": [40.0],
+                      "performance": [-10.0], "performance_low": [-20.0], "performance_high": [0.0], "n": [50],
+                      "quadrant": ["fix"], "uncertain": [False],
+                      "quotes": [["<img src=x onerror=alert(1)> late again"]]})
+    spec = charts.action_matrix(f, (10.0, 5.0), Formatter("en"), "t", {q: q for q in A.QUADRANTS}, "x", "y")
+    hover = spec["data"][0]["hovertext"][0]
+    assert "<img" not in hover and "&lt;img src=x onerror=alert(1)&gt;" in hover
