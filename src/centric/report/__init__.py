@@ -106,7 +106,7 @@ def _complaint_rows(report, f: Formatter, total_label: str) -> list[dict[str, An
     return rows
 
 
-def _customers(o, f: Formatter, specs: dict[str, Any]) -> dict[str, Any] | None:
+def _customers(o, f: Formatter, specs: dict[str, Any], names: dict[str, str] | None = None) -> dict[str, Any] | None:
     """The "Customers" section: figures, tables and charts from ``centric.customers.overview``."""
     _ = f.gettext
     if o is None:
@@ -135,7 +135,8 @@ def _customers(o, f: Formatter, specs: dict[str, Any]) -> dict[str, Any] | None:
         "segments": [{"name": segment.get(str(k), str(k)), "n": f.num(int(v))} for k, v in o.segments.items()],
     }
     if o.reasons is not None:
-        out["reasons"] = [{"factor": r.factor, "lost": f.pct(100 * r.lost_share), "active": f.pct(100 * r.active_share),
+        names = names or {}
+        out["reasons"] = [{"factor": names.get(r.factor, r.factor), "lost": f.pct(100 * r.lost_share), "active": f.pct(100 * r.active_share),
                            "lift": f.num(r.lift, 2), "significant": bool(r.significant)}
                           for r in o.reasons.head(10).itertuples()]
     if o.phases is not None and len(o.phases):
@@ -237,7 +238,7 @@ def build_report(store: Store, lang: str = "en", start: dt.datetime | None = Non
                                   "interval": f"{f.num(p.low, 1)} … {f.num(p.high, 1)}"} for p in d.churn_by_segment]
         ctx["churn_period"] = d.churn_by_segment[0].period if d.churn_by_segment else "—"
         ctx["churn_rule"] = bool(d.churn) and d.churn[-1].method == "rule"
-        ctx["customers"] = _customers(d.customers, f, specs)
+        ctx["customers"] = _customers(d.customers, f, specs, d.drivers.names(lang) if d.drivers else None)
         ctx["drivers"] = _drivers(d.drivers, f, specs)
     q = d.quality or {"runs": [], "reasons": [], "totals": {}}
     totals = q.get("totals", {})
