@@ -39,6 +39,11 @@ docs: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/metrics.py
+	$(BIN)/python benchmarks/clv.py
+	$(BIN)/python benchmarks/drivers.py
+	$(BIN)/python benchmarks/drivers_real.py
+	$(BIN)/python benchmarks/text_speed.py
+	$(BIN)/python benchmarks/text_quality.py
 
 clean:
 	rm -rf $(VENV) centric-demo
