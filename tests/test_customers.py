@@ -203,6 +203,9 @@ def test_convergence_error_instead_of_warnings():
         GammaGamma().fit(pd.DataFrame({"frequency": [0, 1], "monetary_value": [0.0, 5.0]}))
     with pytest.raises(CentricError, match="recency must be"):
         BetaGeo().fit(pd.DataFrame({"frequency": [1], "recency": [40.0], "T": [30.0]}))
+    few = pd.DataFrame({"frequency": [0, 1, 3], "recency": [0.0, 10.0, 30.0], "T": [40.0, 40.0, 40.0]})
+    with pytest.raises(ConvergenceError, match="too few to estimate a purchase rhythm"):
+        BetaGeo().fit(few)
     with pytest.raises(CentricError, match="not fitted"):
         BetaGeo().probability_alive(nobody_returns)
 

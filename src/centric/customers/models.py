@@ -34,6 +34,8 @@ from scipy import optimize, special
 from ..errors import CentricError
 
 MODEL_VERSION = "1"
+MIN_CUSTOMERS = 20  # below these, the estimates are noise: refuse rather than mislead
+MIN_REPEAT = 10
 
 
 class ConvergenceError(CentricError):
@@ -248,6 +250,12 @@ class BetaGeo:
             raise ConvergenceError("BG/NBD: no customer bought twice, so the purchase rhythm cannot be estimated; "
                                    "wait for repeat purchases or lengthen the history")
         w = summary[weights].to_numpy(dtype=np.float64) if weights else None
+        n_all = float(w.sum()) if w is not None else len(x)
+        n_rep = float(w[x > 0].sum()) if w is not None else int((x > 0).sum())
+        if n_all < MIN_CUSTOMERS or n_rep < MIN_REPEAT:
+            raise ConvergenceError(f"BG/NBD: {n_all:,.0f} customers of whom {n_rep:,.0f} bought again are too few to "
+                                   f"estimate a purchase rhythm (at least {MIN_CUSTOMERS} customers and {MIN_REPEAT} "
+                                   "repeat buyers); load more orders or a longer history")
         g = _group(x, t_x, T, w)
         total = float(g.n.sum())
         s = start or {"r": 1.0, "alpha": max(float(np.mean(T)), 1e-3), "a": 1.0, "b": 1.0}
@@ -456,9 +464,9 @@ class GammaGamma:
         """Fit on the repeat buyers of ``summary`` (rows with frequency > 0 and monetary_value > 0)."""
         x, m = _columns(summary, ("frequency", "monetary_value"))
         keep = (x > 0) & (m > 0)
-        if keep.sum() < 3:
-            raise ConvergenceError("Gamma-Gamma needs repeat buyers with a positive spend; there are "
-                                   f"{int(keep.sum())}")
+        if keep.sum() < MIN_REPEAT:
+            raise ConvergenceError(f"Gamma-Gamma needs at least {MIN_REPEAT} repeat buyers with a positive spend; "
+                                   f"there are {int(keep.sum())}")
         x, m = x[keep], m[keep]
         # γ is a scale parameter: fit on spends divided by their mean, then scale γ back, so that
         # amounts in yen and in euro converge alike
