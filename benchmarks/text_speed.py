@@ -5,8 +5,8 @@ and Ukrainian): USE on one thread, e5 on the machine's cores (at most 4).
     python benchmarks/text_speed.py [--texts 10000]
 
 Prints the default pipeline (factors over USE, polarity over multilingual-e5), the cascade (the USE
-head decides where it is at least 70% sure, e5 the rest) and the fast one (polarity over USE only),
-so the speed/quality trade-off is visible next to benchmarks/text_quality.py (``--gate 0.7``,
+head decides where it is at least 80% sure, e5 the rest) and the fast one (polarity over USE only),
+so the speed/quality trade-off is visible next to benchmarks/text_quality.py (``--gate 0.8``,
 ``--fast``).
 Goal: at least 200 texts/s for the whole pipeline with the quality goals met.
 """
@@ -58,7 +58,7 @@ def main() -> None:
         det.detect(i["text"])
     lang_s = time.perf_counter() - t
     rows = []
-    options = (("default (polarity over e5)", {}), ("cascade (gate 0.7)", {"gate": 0.7}),
+    options = (("default (polarity over e5)", {}), ("cascade (gate 0.8)", {"gate": 0.8}),
                ("fast (polarity over USE)", {"fast": True}))
     for name, opts in options:
         a = Analyzer("retail", **opts)
@@ -85,7 +85,7 @@ def main() -> None:
         bound = max(stage, key=stage.get) if stage else "-"
         print(f"{name}: {speed:,.0f} texts/s (goal >= 200): {'MET' if speed >= 200 else 'NOT MET'}; "
               f"bounded by {bound} ({100 * stage.get(bound, 0) / total:.0f}% of the time)")
-    print("quality of each option: benchmarks/text_quality.py [--gate 0.7 | --fast]")
+    print("quality of each option: benchmarks/text_quality.py [--gate 0.8 | --fast]")
 
 
 if __name__ == "__main__":

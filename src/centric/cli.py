@@ -560,7 +560,7 @@ def analyze_cmd(
     fast: bool = typer.Option(False, "--fast", help="Judge polarity on the factor embeddings (several times "
                               "faster, 3–9 points less accurate)."),
     gate: float = typer.Option(None, "--gate", help="Cascade: the fast model decides where it is at least this "
-                               "sure (e.g. 0.7), the accurate one the rest (about twice as fast)."),
+                               "sure (e.g. 0.8), the accurate one the rest (two to three times as fast)."),
 ) -> None:
     """Analyse every comment and feedback text not analysed yet into mentions."""
     from rich.progress import Progress

@@ -80,7 +80,7 @@ class Analyzer:
                  polarity_embedder=None, fast: bool = False, gate: float | None = None):
         """``embedder`` finds factors (default: USE); ``polarity_embedder`` judges polarity (default:
         multilingual-e5: slower, but 3–9 points better at sentiment than USE on the benchmarks);
-        ``fast=True`` judges polarity on the factor embeddings instead. ``gate`` (e.g. 0.7) is the
+        ``fast=True`` judges polarity on the factor embeddings instead. ``gate`` (e.g. 0.8) is the
         cascade in between: the USE head decides where its most likely class has at least that
         probability, e5 only the rest (see benchmarks/text_speed.py for the trade-off)."""
         self.taxonomy = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(taxonomy)

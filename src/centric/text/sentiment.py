@@ -1,7 +1,7 @@
 """Sentiment of a sentence or clause: positive, negative or neutral.
 
-A small classifier over sentence embeddings (a multinomial logistic regression over USE; one hidden
-layer of 64 ReLU units over multilingual-e5, which measured better), trained on data whose
+A small classifier over sentence embeddings (one hidden layer of 64 ReLU units, which measured better
+than a multinomial logistic regression over both USE and multilingual-e5), trained on data whose
 licence allows shipping the result — Polish-ASTE sentence labels (CC BY 4.0), NHS patient comments
 (MIT repository) and sentences written for centric in several languages (``data/sentiment_seed.tsv``)
 — and shipped as ``models/sentiment_<embedder>.npz``. ``scripts/train_sentiment.py`` rebuilds it.
