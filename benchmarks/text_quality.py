@@ -10,7 +10,10 @@ category mapping:
   carry no factor);
 - ABSITA 2018 hotels, Italian → ``hotels`` (positive/negative; "other" carries no factor);
 - Polish-ASTE sentence polarity on the sentences held out from the sentiment model's training
-  (every fifth, see scripts/train_sentiment.py).
+  (every fifth, see scripts/train_sentiment.py);
+- NHS patient comments, English → ``healthcare``: factor F1 per comment (its labels mapped by
+  ``NHS_MAP``; labels with no counterpart carry no factor). Polarity is not measured there: the
+  sentiment heads are trained on these comments.
 The published SemEval-2016 baseline and best system are printed beside our figures.
 """
 
@@ -56,6 +59,33 @@ def absita(path: Path) -> list[dict]:
                     pos, neg = r[f"{a}_positive"] == "1", r[f"{a}_negative"] == "1"
                     gold[a] = "positive" if pos and not neg else "negative" if neg and not pos else "mixed"
             out.append({"id": r["sentence_id"], "text": r["sentence"], "gold": gold})
+    return out
+
+
+NHS_MAP = {  # the NHS framework's topic columns → healthcare factors
+    "appointments": ["Appointment arrangements", "Appointment method", "Timeliness of care"],
+    "staff_manner": ["Staff manner & personal attributes"],
+    "communication": ["Unspecified communication", "Staff listening, understanding & involving patients",
+                      "Information directly from staff during care", "Information provision & guidance",
+                      "Being kept informed, clarity & consistency of information", "Contacting services"],
+    "treatment": ["Impact of treatment/ care", "Diagnosis & triage", "Pain management",
+                  "Supplying & understanding medication"],
+    "cleanliness": ["Cleanliness, tidiness & infection control"],
+    "food": ["Food & drink provision & facilities"],
+    "parking": ["Parking"],
+}
+
+
+def nhs_comments(shared: Path) -> list[dict]:
+    out = []
+    with open(shared / "nhs_fft_patient_feedback_en" / "v6framework_230831.csv", encoding="utf-8",
+              errors="replace") as f:
+        for r in csv.DictReader(f):
+            text = (r.get("FFT answer") or "").strip()
+            if not text or r.get("Labelling not possible") == "1":
+                continue
+            gold = {fid: None for fid, cols in NHS_MAP.items() if any(r.get(c) == "1" for c in cols)}
+            out.append({"id": r["Comment ID"], "text": text, "gold": gold})
     return out
 
 
@@ -115,11 +145,15 @@ def main() -> None:
     res = rest.analyze([{"id": r["id"], "text": r["text"], "lang": "pl"} for r in pl])
     acc = 100 * sum(x.sentiment == r["label"] for x, r in zip(res, pl, strict=True)) / len(pl)
     results.append(("Polish-ASTE sentence polarity (held out)", "pl", None, acc, len(pl), len(pl)))
+    nhs = cut(nhs_comments(args.shared))
+    f1, _, n, _ = factor_scores(Analyzer("healthcare"), nhs, "en")
+    results.append(("NHS comments EN → healthcare (factors only)", "en-nhs", f1, None, n, 0))
     print(f"{'data set':<44} {'factor F1':>9} {'polarity %':>10} {'sentences':>9}   published baseline / best")
     for name, lang, f1, acc, n, _m in results:
         pub = PUBLISHED.get(lang) if "SemEval" in name else None
         ref = f"{pub['baseline'][0]}/{pub['baseline'][1]}  best {pub['best'][0]}/{pub['best'][1]}" if pub else ""
-        print(f"{name:<44} {'—' if f1 is None else f'{f1:.1f}':>9} {acc:>10.1f} {n:>9,}   {ref}")
+        print(f"{name:<44} {'—' if f1 is None else f'{f1:.1f}':>9} {'—' if acc is None else f'{acc:.1f}':>10} "
+              f"{n:>9,}   {ref}")
     print(f"goals (F1 / polarity): EN 70/85, RU 65/80, IT polarity 88, PL sentence polarity 80; "
           f"{time.perf_counter() - t0:.0f} s")
 
