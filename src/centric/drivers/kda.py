@@ -17,6 +17,7 @@ and both methods split it 0.36 / 0.09.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from itertools import combinations
 from math import factorial
@@ -53,24 +54,42 @@ def relative_weights(R: np.ndarray, groups: list[list[int]] | None = None) -> np
     return np.array([raw[g].sum() for g in _groups(len(r), groups)])
 
 
+@functools.lru_cache(maxsize=32)
+def _subsets(groups: tuple[tuple[int, ...], ...]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For every number of columns: the bit masks of the subsets of groups with that many columns and
+    their column indices into the correlation matrix (computed once per set of groups, reused by
+    every bootstrap replicate)."""
+    G = len(groups)
+    masks = np.arange(1, 1 << G)
+    cols_of = [np.concatenate([np.asarray(groups[g], dtype=int) + 1 for g in range(G) if m >> g & 1])
+               for m in masks]
+    sizes = np.array([len(c) for c in cols_of])
+    return [(masks[sizes == size], np.stack([cols_of[i] for i in np.flatnonzero(sizes == size)]))
+            for size in np.unique(sizes)]
+
+
+@functools.lru_cache(maxsize=32)
+def _shapley_weights(G: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Per bit mask, the Shapley weight of a coalition of its size; per group, the masks without it."""
+    masks = np.arange(1 << G)
+    size = np.array([bin(m).count("1") for m in masks])
+    weight = np.array([factorial(s) * factorial(G - s - 1) / factorial(G) if s < G else 0.0 for s in range(G + 1)])
+    return weight[size], [masks[(masks >> g & 1) == 0] for g in range(G)]
+
+
 def all_subset_r2(R: np.ndarray, groups: list[list[int]]) -> np.ndarray:
     """R² for every subset of groups, indexed by bit mask (bit g set: group g in the model). Subsets
     with the same number of columns are solved together in one batched call."""
-    G = len(groups)
-    out = np.zeros(1 << G)
-    masks = np.arange(1, 1 << G)
-    cols_of = [np.concatenate([np.asarray(groups[g]) + 1 for g in range(G) if m >> g & 1]) for m in masks]
-    sizes = np.array([len(c) for c in cols_of])
-    for size in np.unique(sizes):
-        pick = np.flatnonzero(sizes == size)
-        idx = np.stack([cols_of[i] for i in pick])  # (n, size)
+    out = np.zeros(1 << len(groups))
+    for masks, idx in _subsets(tuple(tuple(g) for g in groups)):
+        size = idx.shape[1]
         A = R[idx[:, :, None], idx[:, None, :]]
         b = R[0, idx]
         try:
             sol = np.linalg.solve(A + 1e-12 * np.eye(size), b[..., None])[..., 0]
         except np.linalg.LinAlgError:
             sol = np.stack([np.linalg.lstsq(a, bb, rcond=1e-10)[0] for a, bb in zip(A, b, strict=True)])
-        out[masks[pick]] = np.einsum("ij,ij->i", b, sol)
+        out[masks] = np.einsum("ij,ij->i", b, sol)
     return out
 
 
@@ -82,14 +101,8 @@ def lmg(R: np.ndarray, groups: list[list[int]] | None = None) -> np.ndarray:
     if G > MAX_LMG_GROUPS:
         raise ValueError(f"LMG over {G} groups would fit 2^{G} models; it is offered up to {MAX_LMG_GROUPS}")
     r2 = all_subset_r2(R, groups)
-    masks = np.arange(1 << G)
-    size = np.array([bin(m).count("1") for m in masks])
-    weight = np.array([factorial(s) * factorial(G - s - 1) / factorial(G) if s < G else 0.0 for s in range(G + 1)])
-    out = np.zeros(G)
-    for g in range(G):
-        without = masks[(masks >> g & 1) == 0]
-        out[g] = np.sum(weight[size[without]] * (r2[without | (1 << g)] - r2[without]))
-    return out
+    weight, without = _shapley_weights(G)
+    return np.array([np.sum(weight[w] * (r2[w | (1 << g)] - r2[w])) for g, w in enumerate(without)])
 
 
 def corr_weighted(Z: np.ndarray, w: np.ndarray) -> np.ndarray:
