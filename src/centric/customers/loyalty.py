@@ -13,10 +13,10 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from ..errors import CentricError
 from ..metrics.periods import PERIODS
+from ..metrics.stats import two_proportions
 from ..store import Store
 from .models import BetaGeo
 from .rfm import rfm_summary
@@ -150,10 +150,9 @@ def churn_reasons(store: Store, threshold: float = 0.5, alpha: float = 0.05) -> 
             UNION
             SELECT f.customer_id, m.factor FROM mentions m JOIN feedback f
                 ON m.source = 'feedback' AND m.text_id = f.feedback_id
-            WHERE m.sentiment = 'negative' AND f.customer_id IS NOT NULL AND coalesce(f.brand, 'ours') = 'ours'),
-        groups AS (SELECT lost, count(*) AS n FROM s GROUP BY lost)
-        SELECT d.factor, s.lost, count(DISTINCT d.customer_id) AS k, any_value(g.n) AS n
-        FROM said d JOIN s USING (customer_id) JOIN groups g ON g.lost = s.lost
+            WHERE m.sentiment = 'negative' AND f.customer_id IS NOT NULL AND coalesce(f.brand, 'ours') = 'ours')
+        SELECT d.factor, s.lost, count(DISTINCT d.customer_id) AS k
+        FROM said d JOIN s USING (customer_id)
         GROUP BY d.factor, s.lost""", [threshold]).df()
     sizes = dict(con.execute("""SELECT p_alive < ?, count(*) FROM customer_scores
                                WHERE scored_at = (SELECT max(scored_at) FROM customer_scores) AND frequency > 0
@@ -166,10 +165,7 @@ def churn_reasons(store: Store, threshold: float = 0.5, alpha: float = 0.05) -> 
         k_act = int(g.loc[~g["lost"], "k"].sum())
         p1 = k_lost / n_lost if n_lost else np.nan
         p0 = k_act / n_active if n_active else np.nan
-        pooled = (k_lost + k_act) / (n_lost + n_active) if n_lost + n_active else np.nan
-        se = np.sqrt(pooled * (1 - pooled) * (1 / max(n_lost, 1) + 1 / max(n_active, 1)))
-        z = (p1 - p0) / se if se > 0 else 0.0
-        p = float(2 * sps.norm.sf(abs(z)))
+        z, p = two_proportions(k_lost, n_lost, k_act, n_active)
         rows.append({"factor": factor, "lost_customers": k_lost, "lost_share": p1, "active_customers": k_act,
                      "active_share": p0, "lift": p1 / p0 if p0 else np.inf if p1 else np.nan, "z": z,
                      "p_value": p, "significant": bool(p < alpha and p1 > p0)})

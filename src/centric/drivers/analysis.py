@@ -28,6 +28,7 @@ import pandas as pd
 from ..errors import CentricError
 from ..metrics import stats
 from ..metrics.periods import label
+from ..metrics.stats import two_proportions
 from ..store import Store
 from . import kda
 
@@ -219,40 +220,16 @@ def perception(mentions: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Net sentiment (% positive − % negative mentions) with its 95% interval per group."""
     if not len(mentions):
         return pd.DataFrame(columns=[*by, "positive", "neutral", "negative", "n", "net", "net_low", "net_high",
-                                     "negative_share"])
+                                     "net_se", "negative_share"])
     counts = (mentions.groupby([*by, "sentiment"]).size().unstack("sentiment", fill_value=0)
               .reindex(columns=["positive", "neutral", "negative"], fill_value=0).reset_index())
     rows = []
     for r in counts.to_dict(orient="records"):
         s = stats.nps_score(int(r["positive"]), int(r["neutral"]), int(r["negative"]))
         n = r["positive"] + r["neutral"] + r["negative"]
-        rows.append({**r, "n": n, "net": s.value, "net_low": s.low, "net_high": s.high,
+        rows.append({**r, "n": n, "net": s.value, "net_low": s.low, "net_high": s.high, "net_se": s.se,
                      "negative_share": 100 * r["negative"] / n if n else np.nan, "_score": s})
     return pd.DataFrame(rows)
-
-
-def _z_two(a: float, se_a: float, b: float, se_b: float) -> tuple[float, float]:
-    se = math.sqrt(se_a ** 2 + se_b ** 2)
-    if se == 0:
-        return 0.0, 1.0
-    z = (a - b) / se
-    return z, stats._normal_p(z)
-
-
-def _se(score) -> float:
-    return (score.high - score.low) / (2 * 1.959964) if score.high is not None and score.low is not None else math.inf
-
-
-def two_proportions(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float]:
-    """z and two-sided p of the pooled two-proportion test (k1/n1 against k2/n2)."""
-    if not n1 or not n2:
-        return 0.0, 1.0
-    p = (k1 + k2) / (n1 + n2)
-    se = math.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
-    if se == 0:
-        return 0.0, 1.0
-    z = (k1 / n1 - k2 / n2) / se
-    return z, stats._normal_p(z)
 
 
 def trend(mentions: pd.DataFrame, period: str) -> pd.DataFrame:
@@ -268,8 +245,8 @@ def trend(mentions: pd.DataFrame, period: str) -> pd.DataFrame:
         for r in g.to_dict(orient="records"):
             ch = pv = np.nan
             if prev is not None:
-                _, pv = _z_two(r["net"], _se(r["_score"]), prev["net"], _se(prev["_score"]))
-                ch = r["net"] - prev["net"]
+                c = stats.change("net", prev["_score"], r["_score"], prev["period"], r["period"])
+                ch, pv = c.delta, c.p_value
             out.append({"factor": r["factor"], "period": r["period"], "n": r["n"], "net": r["net"],
                         "net_low": r["net_low"], "net_high": r["net_high"], "change": ch, "p_value": pv,
                         "significant": bool(pv < 0.05) if pv == pv else False})
@@ -310,7 +287,7 @@ def competitors(mentions: pd.DataFrame, brand: str, min_n: int = 30) -> tuple[pd
     """(gaps, leaders): every other brand's net sentiment per factor with the gap of ``brand`` to it
     (z-test of two net-sentiment shares), and the leading brand per factor (n ≥ min_n)."""
     p = perception(mentions, ["brand", "factor"])
-    cols = ["brand", "factor", "n", "net", "net_low", "net_high", "gap", "z", "p_value", "significant"]
+    cols = ["brand", "factor", "n", "net", "net_low", "net_high", "net_se", "gap", "z", "p_value", "significant"]
     if not len(p):
         return pd.DataFrame(columns=cols), pd.DataFrame(columns=["factor", "leader", "net", "runner_up", "significant"])
     mine = {r["factor"]: r for r in p[p["brand"] == brand].to_dict(orient="records")}
@@ -319,10 +296,10 @@ def competitors(mentions: pd.DataFrame, brand: str, min_n: int = 30) -> tuple[pd
         own = mine.get(r["factor"])
         gap = z = pv = np.nan
         if own is not None:
-            gap = own["net"] - r["net"]
-            z, pv = _z_two(own["net"], _se(own["_score"]), r["net"], _se(r["_score"]))
+            c = stats.change("net", r["_score"], own["_score"], r["brand"], brand)
+            gap, z, pv = c.delta, c.z, c.p_value
         rows.append({"brand": r["brand"], "factor": r["factor"], "n": r["n"], "net": r["net"], "net_low": r["net_low"],
-                     "net_high": r["net_high"], "gap": gap, "z": z, "p_value": pv,
+                     "net_high": r["net_high"], "net_se": r["net_se"], "gap": gap, "z": z, "p_value": pv,
                      "significant": bool(pv < 0.05) if pv == pv else False})
     leaders = []
     big = p[p["n"] >= min_n]
@@ -330,8 +307,7 @@ def competitors(mentions: pd.DataFrame, brand: str, min_n: int = 30) -> tuple[pd
         g = g.sort_values("net", ascending=False).to_dict(orient="records")
         sig = False
         if len(g) > 1:
-            _, pv = _z_two(g[0]["net"], _se(g[0]["_score"]), g[1]["net"], _se(g[1]["_score"]))
-            sig = pv < 0.05
+            sig = stats.change("net", g[1]["_score"], g[0]["_score"], g[1]["brand"], g[0]["brand"]).significant
         leaders.append({"factor": f, "leader": g[0]["brand"], "net": g[0]["net"],
                         "runner_up": g[1]["brand"] if len(g) > 1 else None, "significant": bool(sig)})
     return pd.DataFrame(rows, columns=cols), pd.DataFrame(leaders)
@@ -445,12 +421,10 @@ def drivers(store: Store, brand: str = OURS, outcome: str | None = None, period:
     gaps, leaders = competitors(m, brand)
     if performance == "gap":
         g = gaps.groupby("factor").agg(others=("net", "mean"), k=("net", "size"))
-        se_others = gaps.assign(se=(gaps["net_high"] - gaps["net_low"]) / (2 * 1.959964)).groupby("factor")["se"] \
-            .apply(lambda s: math.sqrt((s ** 2).sum()) / len(s))
+        se_others = gaps.groupby("factor")["net_se"].apply(lambda s: math.sqrt((s ** 2).sum()) / len(s))
         table = table.join(g, on="factor").join(se_others.rename("se_others"), on="factor")
-        se_own = (table["net_high"] - table["net_low"]) / (2 * 1.959964)
         table["performance"] = table["net"] - table["others"]
-        half = 1.959964 * np.sqrt(se_own ** 2 + table["se_others"] ** 2)
+        half = stats.Z95 * np.sqrt(table["net_se"] ** 2 + table["se_others"] ** 2)
         table["performance_low"], table["performance_high"] = table["performance"] - half, table["performance"] + half
         table = table.drop(columns=["k"])
     else:

@@ -58,6 +58,23 @@ def wilson(k: int, n: int) -> tuple[float, float]:
     return (100 * max(0.0, centre - half), 100 * min(1.0, centre + half))
 
 
+def two_proportions(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float]:
+    """z and two-sided p of the pooled two-proportion test of k1/n1 against k2/n2 ((0, 1) without data).
+
+    >>> z, p = two_proportions(30, 100, 15, 100)
+    >>> round(z, 3), round(p, 4)
+    (2.54, 0.0111)
+    """
+    if not n1 or not n2:
+        return 0.0, 1.0
+    pooled = (k1 + k2) / (n1 + n2)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if se == 0:
+        return 0.0, 1.0
+    z = (k1 / n1 - k2 / n2) / se
+    return z, _normal_p(z)
+
+
 def share_score(metric: str, k: int, n: int, counts: dict[str, int], mean: float | None = None) -> Score:
     """A top-box share (CSAT 4–5, CES 5–7) in percent with its Wilson interval."""
     if n == 0:
