@@ -185,20 +185,26 @@ class BetaGeo:
         return m
 
     # -- likelihood -------------------------------------------------------------------------------
-    @staticmethod
-    def _ll_sums(p: np.ndarray, g: _Grouped, grad: bool) -> tuple[float, np.ndarray | None]:
+    # BG/NBD and MBG/NBD differ only in where a drop-out may happen: after each repeat purchase (the
+    # beta terms in b + x, a + b + x; no drop-out without a repeat purchase), or after every purchase
+    # including the first (b + x + 1, a + b + x + 1). ``shift`` is that difference.
+    shift = 0
+
+    @classmethod
+    def _ll_sums(cls, p: np.ndarray, g: _Grouped, grad: bool) -> tuple[float, np.ndarray | None]:
         """The total log-likelihood Σ n·LL and, with ``grad``, its gradient in (r, α, a, b). Terms that
         depend on x alone are computed once per distinct x and weighted by the count of each x."""
         r, alpha, a, b = p
         ux, nx = g.ux, g.nx
-        pos = ux > 0
+        bx = b + ux + cls.shift
+        can_drop = (ux > 0) | (cls.shift > 0)
         A12 = (special.gammaln(r + ux) - special.gammaln(r) + r * np.log(alpha)
-               + special.gammaln(a + b) + special.gammaln(b + ux) - special.gammaln(b) - special.gammaln(a + b + ux))
-        bx1 = np.where(pos, b + ux - 1, 1.0)
-        c4 = np.where(pos, np.log(a) - np.log(bx1), -np.inf)
+               + special.gammaln(a + b) + special.gammaln(bx) - special.gammaln(b) - special.gammaln(a + bx))
+        bx1 = np.where(can_drop, bx - 1, 1.0)
+        c4 = np.where(can_drop, np.log(a) - np.log(bx1), -np.inf)
         c_lT, c_lt = np.log(alpha + g.uT), np.log(alpha + g.ut)
         c_invT, c_invt = 1.0 / (alpha + g.uT), 1.0 / (alpha + g.ut)
-        c_invb = np.where(pos, 1.0 / bx1, 0.0)
+        c_invb = np.where(can_drop, 1.0 / bx1, 0.0)
 
         def rows(sl: slice) -> np.ndarray:
             """Sums over one slice of the grouped rows (slices run in parallel: numpy frees the GIL)."""
@@ -210,7 +216,7 @@ class BetaGeo:
             ll = np.dot(n, np.logaddexp(0.0, d) - rx * lT)
             if not grad:
                 return np.array([ll])
-            nw = n * special.expit(d)  # weight of the "alive after the last purchase" term
+            nw = n * special.expit(d)  # weight of the "dropped out after the last purchase" term
             n1w = n - nw
             return np.array([ll, np.dot(n1w, lT), np.dot(nw, lt), np.dot(n1w * rx, c_invT[g.iT[sl]]),
                              np.dot(nw * rx, c_invt[g.it[sl]]), nw.sum(), np.dot(nw, c_invb[ix])])
@@ -222,9 +228,9 @@ class BetaGeo:
         _, s_lT, s_lt, s_invT, s_invt, s_nw, s_invb = parts
         d_r = np.dot(nx, special.digamma(r + ux) - special.digamma(r) + np.log(alpha)) - s_lT - s_lt
         d_alpha = r / alpha * g.N - s_invT - s_invt
-        psi_ab, psi_abx = special.digamma(a + b), special.digamma(a + b + ux)
+        psi_ab, psi_abx = special.digamma(a + b), special.digamma(a + bx)
         d_a = np.dot(nx, psi_ab - psi_abx) + s_nw / a
-        d_b = np.dot(nx, psi_ab + special.digamma(b + ux) - special.digamma(b) - psi_abx) - s_invb
+        d_b = np.dot(nx, psi_ab + special.digamma(bx) - special.digamma(b) - psi_abx) - s_invb
         return total, np.array([d_r, d_alpha, d_a, d_b])
 
     def _objective(self, g: _Grouped, total: float):
@@ -281,13 +287,21 @@ class BetaGeo:
             raise CentricError("the model is not fitted: call fit(summary) first")
         return (self.params_[k] for k in self.names)
 
-    def _log_odds_dead(self, x, t_x, T):
-        """log of a/(b+x−1)·((α+T)/(α+t_x))^(r+x) for x > 0, −inf for x = 0."""
+    def _pair_log_odds(self, x, T):
+        """The part of the drop-out log-odds that depends on (x, T): ln a − ln(b + x + shift − 1)
+        + (r + x)·ln(α + T); −inf where no drop-out is possible (BG/NBD without a repeat purchase)."""
         r, alpha, a, b = self._p()
-        pos = x > 0
+        can_drop = (x > 0) | (self.shift > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            v = np.log(a) - np.log(np.where(pos, b + x - 1, 1.0)) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
-        return np.where(pos, v, -np.inf)
+            v = np.log(a) - np.log(np.where(can_drop, b + x + self.shift - 1, 1.0)) + (r + x) * np.log(alpha + T)
+        return np.where(can_drop, v, -np.inf)
+
+    def _log_odds_dead(self, x, t_x, T):
+        """log of a/(b+x+shift−1)·((α+T)/(α+t_x))^(r+x): the odds of having dropped out after the last
+        purchase against still buying."""
+        r, alpha, _, _ = self._p()
+        with np.errstate(invalid="ignore"):
+            return self._pair_log_odds(x, T) - (r + x) * np.log(alpha + t_x)
 
     def probability_alive(self, summary: pd.DataFrame) -> np.ndarray:
         """P(alive | x, t_x, T), one value per row (1 for customers with no repeat purchase)."""
@@ -309,19 +323,15 @@ class BetaGeo:
         is computed once per row."""
         r, alpha, a, b = self._p()
         inv, (ux, uT) = _codes(x, T)
-        pos = ux > 0
-        # log-odds of "dropped out after the last purchase" (see _log_odds_dead), per pair then per row
-        c4 = np.where(pos, np.log(a) - np.log(np.where(pos, b + ux - 1, 1.0)) + (r + ux) * np.log(alpha + uT), -np.inf)
         with np.errstate(invalid="ignore"):
-            odds = c4[inv] - (r + x) * np.log(alpha + t_x)
-        alive = special.expit(-odds)
+            alive = special.expit((r + x) * np.log(alpha + t_x) - self._pair_log_odds(ux, uT)[inv])
+        bx = b + ux + self.shift
         acc = np.zeros(len(ux))
         prev = np.zeros(len(ux))
         la = np.log(alpha + uT)
         for t, w in zip(ts, weights, strict=True):
-            z = t / (alpha + uT + t)
-            hyp = special.hyp2f1(r + ux, b + ux, a + b + ux - 1, z)
-            part = ((a + b + ux - 1) / (a - 1)) * (1 - np.exp((r + ux) * (la - np.log(alpha + uT + t))) * hyp)
+            hyp = special.hyp2f1(r + ux, bx, a + bx - 1, t / (alpha + uT + t))
+            part = ((a + bx - 1) / (a - 1)) * (1 - np.exp((r + ux) * (la - np.log(alpha + uT + t))) * hyp)
             acc += w * (part - prev)
             prev = part
         return acc[inv] * alive
@@ -340,61 +350,7 @@ class ModifiedBetaGeo(BetaGeo):
     Same interface and parameters (r, alpha, a, b) as :class:`BetaGeo`; on CDNOW r = 0.525,
     α = 6.183, a = 0.891, b = 1.614 (as lifetimes' ``ModifiedBetaGeoFitter``)."""
 
-    @staticmethod
-    def _ll_sums(p: np.ndarray, g: _Grouped, grad: bool) -> tuple[float, np.ndarray | None]:
-        r, alpha, a, b = p
-        ux, nx = g.ux, g.nx
-        A12 = (special.gammaln(r + ux) - special.gammaln(r) + r * np.log(alpha)
-               + special.gammaln(a + b) + special.gammaln(b + ux + 1) - special.gammaln(b)
-               - special.gammaln(a + b + ux + 1))
-        c4 = np.log(a) - np.log(b + ux)
-        c_lT, c_lt = np.log(alpha + g.uT), np.log(alpha + g.ut)
-        c_invT, c_invt = 1.0 / (alpha + g.uT), 1.0 / (alpha + g.ut)
-        c_invb = 1.0 / (b + ux)
-
-        def rows(sl: slice) -> np.ndarray:
-            n, ix = g.n[sl], g.ix[sl]
-            lT, lt = c_lT[g.iT[sl]], c_lt[g.it[sl]]
-            rx = r + g.x[sl]
-            # LL = A12 − (r+x)·ln(α+T) + ln(1 + a/(b+x)·((α+T)/(α+t_x))^(r+x))
-            d = c4[ix] + rx * (lT - lt)
-            ll = np.dot(n, np.logaddexp(0.0, d) - rx * lT)
-            if not grad:
-                return np.array([ll])
-            nw = n * special.expit(d)
-            dT, dt = c_invT[g.iT[sl]], c_invt[g.it[sl]]
-            return np.array([ll, np.dot(n, lT) - np.dot(nw, lT - lt), np.dot(n * rx, dT) - np.dot(nw * rx, dT - dt),
-                             nw.sum(), np.dot(nw, c_invb[ix])])
-
-        parts = _parallel(rows, len(g.n))
-        total = float(np.dot(nx, A12) + parts[0])
-        if not grad:
-            return total, None
-        _, s_lT, s_invT, s_nw, s_invb = parts
-        d_r = np.dot(nx, special.digamma(r + ux) - special.digamma(r) + np.log(alpha)) - s_lT
-        d_alpha = r / alpha * g.N - s_invT
-        psi_ab, psi_abx = special.digamma(a + b), special.digamma(a + b + ux + 1)
-        d_a = np.dot(nx, psi_ab - psi_abx) + s_nw / a
-        d_b = np.dot(nx, psi_ab + special.digamma(b + ux + 1) - special.digamma(b) - psi_abx) - s_invb
-        return total, np.array([d_r, d_alpha, d_a, d_b])
-
-    def _log_odds_dead(self, x, t_x, T):
-        r, alpha, a, b = self._p()
-        return np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
-
-    def _horizons(self, ts, x, t_x, T, weights) -> np.ndarray:
-        r, alpha, a, b = self._p()
-        inv, (ux, uT) = _codes(x, T)
-        alive = special.expit(-self._log_odds_dead(x, t_x, T))
-        acc = np.zeros(len(ux))
-        prev = np.zeros(len(ux))
-        la = np.log(alpha + uT)
-        for t, w in zip(ts, weights, strict=True):
-            hyp = special.hyp2f1(r + ux, b + ux + 1, a + b + ux, t / (alpha + uT + t))
-            part = ((a + b + ux) / (a - 1)) * (1 - np.exp((r + ux) * (la - np.log(alpha + uT + t))) * hyp)
-            acc += w * (part - prev)
-            prev = part
-        return acc[inv] * alive
+    shift = 1
 
     def expected_purchases_new(self, t: float | np.ndarray) -> np.ndarray:
         r, alpha, a, b = self._p()
