@@ -57,16 +57,10 @@ class Drivers:
         """The action matrix as a Plotly figure (hover shows each factor's figures and quotes)."""
         import plotly.graph_objects as go
 
-        from ..report import charts
+        from ..report import matrix_chart
         from ..report.i18n import Formatter
 
-        f = Formatter(lang)
-        _ = f.gettext
-        labels = {q: _(q) for q in QUADRANTS}
-        spec = charts.action_matrix(self.factors, self.crosshair, f, _("What to fix first"), labels,
-                                    _("importance (% of explained variance)"),
-                                    _("net sentiment (% positive − % negative)") if self.settings.get("performance") == "net"
-                                    else _("net sentiment minus competitors'"), self.names(lang))
+        spec = matrix_chart(self, Formatter(lang))
         return go.Figure(spec["data"], spec["layout"])
 
     def names(self, lang: str = "en") -> dict[str, str]:

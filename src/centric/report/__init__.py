@@ -150,17 +150,29 @@ def _customers(o, f: Formatter, specs: dict[str, Any], names: dict[str, str] | N
     return out
 
 
+def _quadrant_labels(f: Formatter) -> dict[str, str]:
+    _ = f.gettext
+    return {"fix": _("fix"), "promote": _("promote"), "maintain": _("maintain"), "observe": _("observe")}
+
+
+def matrix_chart(dr, f: Formatter) -> dict[str, Any]:
+    """The action matrix of a ``centric.drivers.Drivers`` as a Plotly figure specification, in the
+    formatter's language."""
+    _ = f.gettext
+    perf_title = _("net sentiment (% positive − % negative)") if dr.settings.get("performance") == "net" else \
+        _("net sentiment minus competitors'")
+    return charts.action_matrix(dr.factors, dr.crosshair, f, _("What to fix first"), _quadrant_labels(f),
+                                _("importance (% of explained variance)"), perf_title, dr.names(f.lang))
+
+
 def _drivers(dr, f: Formatter, specs: dict[str, Any]) -> dict[str, Any] | None:
     """The "What to fix first" section from ``centric.drivers``."""
     _ = f.gettext
     if dr is None:
         return None
-    labels = {"fix": _("fix"), "promote": _("promote"), "maintain": _("maintain"), "observe": _("observe")}
-    perf_title = _("net sentiment (% positive − % negative)") if dr.settings["performance"] == "net" else \
-        _("net sentiment minus competitors'")
+    labels = _quadrant_labels(f)
     names = dr.names(f.lang)
-    specs["chart-matrix"] = charts.action_matrix(dr.factors, dr.crosshair, f, _("What to fix first"), labels,
-                                                 _("importance (% of explained variance)"), perf_title, names)
+    specs["chart-matrix"] = matrix_chart(dr, f)
     rows = []
     for r in dr.factors.itertuples():
         quad = r.quadrant if isinstance(r.quadrant, str) else None
