@@ -107,13 +107,13 @@ def churn(store: Store, period: str = "month", by: tuple[str, ...] = (), start: 
 
 def _p_alive_churn(store: Store, period: str, by: tuple[str, ...], lo: dt.datetime, hi: dt.datetime,
                    threshold: float) -> list[ChurnPoint]:
-    from ..customers import BetaGeo, rfm_summary
-    from ..customers.scoring import orders_frame
+    from ..customers import rfm_summary
+    from ..customers.scoring import fit, orders_frame
 
     orders = orders_frame(store)
     if orders.empty:
         return []
-    model = BetaGeo().fit(rfm_summary(orders, unit="D"))
+    _, model, _ = fit(orders, spend=False)
     cols = store.con.execute(f"SELECT customer_id{''.join(', ' + b for b in by)} FROM customers").df()
     cols = cols.set_index("customer_id").fillna("(none)") if by else None
     freq = {"day": "D", "week": "W-MON", "month": "MS", "quarter": "QS", "year": "YS"}[period]
