@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/drivers_real.py
 	$(BIN)/python benchmarks/text_speed.py
 	$(BIN)/python benchmarks/text_quality.py
+	$(BIN)/python benchmarks/text_ceiling.py
 
 clean:
 	rm -rf $(VENV) centric-demo

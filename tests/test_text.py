@@ -10,7 +10,7 @@ from centric.errors import CentricError
 from centric.text import Analyzer, load_taxonomy
 from centric.text.language import LanguageDetector
 from centric.text.pipeline import flags
-from centric.text.sentences import has_contrast, split_clauses, split_sentences
+from centric.text.sentences import fragments, has_contrast, split_clauses, split_sentences
 from centric.text.taxonomy import builtin_names
 
 
@@ -68,6 +68,18 @@ def test_taxonomies(tmp_path):
         load_taxonomy("nope")
 
 
+@pytest.mark.parametrize("clause,lang,parts", [
+    ("Great food, friendly staff and a lovely terrace", "en", ["Great food", "friendly staff", "a lovely terrace"]),
+    ("Pyszne jedzenie oraz miła obsługa", "pl", ["Pyszne jedzenie", "miła obsługa"]),
+    ("Вкусная еда и вежливые официанты (но дорого)", "ru", ["Вкусная еда", "вежливые официанты", "но дорого"]),
+    ("Camera pulita - personale gentile", "it", ["Camera pulita", "personale gentile"]),
+    ("Bread and butter were fine", "en", []),  # a part needs two words
+    ("The food was great", "en", []),
+])
+def test_fragments(clause, lang, parts):
+    assert fragments(clause, lang) == parts
+
+
 @pytest.fixture(scope="module")
 def restaurants():
     return Analyzer("restaurants")
@@ -87,6 +99,40 @@ def test_sentiment_per_factor_in_mixed_sentences(restaurants, text):
     (r,) = restaurants.analyze([{"id": 1, "text": text}])
     got = {f["factor"]: f["sentiment"] for f in r.factors}
     assert got == {"food": "positive", "service": "negative"}
+
+
+@pytest.mark.parametrize("text", [
+    "Great food, friendly staff and a lovely terrace.",
+    "Świetne jedzenie, miła obsługa i przytulne wnętrze.",
+    "Вкусная еда, вежливые официанты и уютный зал.",
+])
+def test_every_factor_of_an_enumeration_is_found(restaurants, text):
+    # matched on the whole sentence only, the three dilute one another and none (EN) or two are found
+    (r,) = restaurants.analyze([{"id": 1, "text": text}])
+    assert {f["factor"]: f["sentiment"] for f in r.factors} == {
+        "food": "positive", "service": "positive", "ambience": "positive"}
+
+
+def test_sentiment_model_averages_its_networks(tmp_path):
+    import numpy as np
+
+    from centric.text.sentiment import SentimentModel
+
+    rng = np.random.default_rng(0)
+    w = {"w1": rng.normal(size=(2, 4, 3)), "b1": rng.normal(size=(2, 3)), "w2": rng.normal(size=(2, 3, 3)),
+         "b2": rng.normal(size=(2, 3))}
+    classes = np.array(["positive", "negative", "neutral"])  # stored order differs from LABELS
+    np.savez(tmp_path / "two.npz", classes=classes, **w)
+    np.savez(tmp_path / "one.npz", classes=classes, **{k: v[0] for k, v in w.items()})
+    E = rng.normal(size=(5, 4))
+
+    def by_hand(k):
+        z = np.maximum(E @ w["w1"][k] + w["b1"][k], 0) @ w["w2"][k] + w["b2"][k]
+        p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        return p[:, [1, 2, 0]]  # negative, neutral, positive
+
+    assert np.allclose(SentimentModel(path=tmp_path / "one.npz").proba(E), by_hand(0))
+    assert np.allclose(SentimentModel(path=tmp_path / "two.npz").proba(E), (by_hand(0) + by_hand(1)) / 2)
 
 
 def test_factors_known_in_advance_always_get_a_polarity(restaurants):

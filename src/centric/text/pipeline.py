@@ -2,7 +2,8 @@
 emotions and flags.
 
 Factors are matched per clause when a sentence contrasts two things ("delivery was fast but the
-installer was rude"), else per sentence; the polarity of a factor is that of the clause it was found
+installer was rude"), else per sentence, and also on the parts of an enumeration ("great food,
+friendly staff and a lovely terrace"), which would otherwise dilute one another; the polarity of a factor is that of the clause it was found
 in when the sentence has a contrast word, else that of the whole sentence (which measured better).
 When the factors of a text are known in advance (``"factors": [...]`` in the input), each gets a
 polarity from the part of the text that speaks most about it.
@@ -23,7 +24,7 @@ import numpy as np
 from .embed import E5Embedder, USEEmbedder
 from .factors import FactorMatcher
 from .language import LanguageDetector
-from .sentences import has_contrast, split_clauses, split_sentences
+from .sentences import fragments, has_contrast, split_clauses, split_sentences
 from .sentiment import LABELS, SentimentModel
 from .taxonomy import Taxonomy, load_taxonomy
 
@@ -94,13 +95,17 @@ class Analyzer:
 
     def analyze(self, items: list[dict[str, Any]]) -> list[TextResult]:
         ids = self.taxonomy.ids
-        # 1. language, sentences, units (clauses of contrast sentences, else the sentence)
+        # 1. language, sentences, units (clauses of contrast sentences, else the sentence), and the
+        #    parts of enumerations inside each unit (for factor matching only)
         plan = []
         texts: dict[str, int] = {}
+        polar: dict[int, None] = {}  # the pieces whose polarity is needed: sentences and clauses
 
-        def slot(t: str) -> int:
+        def slot(t: str, polarity: bool = False) -> int:
             if t not in texts:
                 texts[t] = len(texts)
+            if polarity:
+                polar[texts[t]] = None
             return texts[t]
 
         for item in items:
@@ -111,22 +116,28 @@ class Analyzer:
             for si, s in enumerate(sentences):
                 contrast = has_contrast(s, lang)
                 parts = split_clauses(s, lang) if contrast else [s]
-                units.append((si, slot(s), [(slot(p), contrast) for p in parts]))
+                units.append((si, slot(s, True), [(slot(p, contrast), [slot(f) for f in fragments(p, lang)], contrast)
+                                                   for p in parts]))
             plan.append((item, lang, sentences, units))
-        # 2. one batch of embeddings, factor probabilities and sentiment for every distinct piece
+        # 2. one batch of embeddings and factor probabilities for every distinct piece; sentiment for
+        #    the sentences and clauses
         pieces = list(texts)
         E = self.embedder.encode(pieces)
         P = self.matcher.predict_proba(E)
-        if self.polarity_embedder is None:
-            P3 = self.sentiment.proba(E) if pieces else np.zeros((0, 3))
+        P3 = np.zeros((len(pieces), 3))
+        idx = np.fromiter(polar, dtype=int, count=len(polar))
+        if len(idx) == 0:
+            pass
+        elif self.polarity_embedder is None:
+            P3[idx] = self.sentiment.proba(E[idx])
         elif self.gate is None:  # measured: the e5 head alone beats the mean of both heads on every set
-            P3 = self.polarity_sentiment.proba(self.polarity_embedder.encode(pieces)) if pieces else np.zeros((0, 3))
+            P3[idx] = self.polarity_sentiment.proba(self.polarity_embedder.encode([pieces[i] for i in idx]))
         else:
-            P3 = self.sentiment.proba(E) if pieces else np.zeros((0, 3))
-            unsure = np.flatnonzero(P3.max(axis=1) < self.gate) if pieces else []
+            P3[idx] = self.sentiment.proba(E[idx])
+            unsure = idx[P3[idx].max(axis=1) < self.gate]
             if len(unsure):
                 P3[unsure] = self.polarity_sentiment.proba(self.polarity_embedder.encode([pieces[i] for i in unsure]))
-        S = P3[:, 2] - P3[:, 0] if len(P3) else np.zeros(0)
+        S = P3[:, 2] - P3[:, 0]
         out = []
         for item, lang, sentences, units in plan:
             found: dict[tuple[str, int], dict[str, Any]] = {}
@@ -135,10 +146,11 @@ class Analyzer:
             for si, s_slot, parts in units:
                 sentence_scores.append(float(S[s_slot]))
                 sentence_probs.append(P3[s_slot])
-                for p_slot, contrast in parts:
+                for p_slot, f_slots, contrast in parts:
                     pol_slot = p_slot if contrast else s_slot
+                    probs = P[[p_slot, *f_slots]].max(axis=0)
                     for fi, fid in enumerate(ids):
-                        prob = float(P[p_slot, fi])
+                        prob = float(probs[fi])
                         if prob > best.get(fid, (-1.0,))[0]:
                             best[fid] = (prob, pol_slot, si)
                         if prob >= self.matcher.threshold and (fid, si) not in found:
