@@ -266,8 +266,13 @@ def test_store_level_flags(store, write):
 
     lines = []
     for i, who in enumerate(["anna", "bob", "cid"]):  # one text, three authors
-        lines.append({"feedback_id": f"D{i}", "author": who, "text": f"Best shop ever!!! Buy here {i}",
+        lines.append({"feedback_id": f"D{i}", "author": who, "text": f"Best shop ever!!! Buy your fridge and your oven here {i}",
                       "date": f"2025-01-0{i + 1}", "brand": "CasaTech"})
+    for i, (who, name) in enumerate([("dan", "Anna"), ("eve", "Marek"), ("dan", "Ola")]):  # one template
+        lines.append({"feedback_id": f"N{i}", "author": who, "date": f"2025-01-1{i}", "brand": "CasaTech",
+                      "text": f"Great shop, {name} helped me choose a fridge and the delivery came the next day!"})
+    for i, who in enumerate(["fay", "gus"]):  # short praise coincides naturally
+        lines.append({"feedback_id": f"S{i}", "author": who, "text": "Great TV, great price!", "date": "2025-01-20"})
     words = ["fridge works well", "kind staff there", "fast courier today", "nice low prices", "app is handy"]
     for i in range(5):  # five reviews of one brand from one site within twenty minutes
         lines.append({"feedback_id": f"B{i}", "author": f"u{i}", "text": f"Honestly the {words[i]}, all fine",
@@ -280,6 +285,35 @@ def test_store_level_flags(store, write):
     got = {tid: sorted(f["flag"] for f in json.loads(fl)) for tid, fl in
            store.con.execute("SELECT text_id, flags FROM text_analyses").fetchall()}
     assert got["D0"] == got["D1"] == got["D2"] == ["near_duplicate"]
+    assert got["N0"] == got["N1"] == got["N2"] == ["near_duplicate"]  # two authors, names differ
+    assert got["S0"] == got["S1"] == []
+    reasons = {tid: [f["reason"] for f in json.loads(fl)] for tid, fl in
+               store.con.execute("SELECT text_id, flags FROM text_analyses WHERE text_id IN ('D0', 'N0')").fetchall()}
+    assert reasons["D0"] == ["the same text was posted by 3 different authors"]
+    assert reasons["N0"] == ["nearly the same text (at least 70% alike) was posted by 2 different authors"]
     assert all(got[f"B{i}"] == ["burst"] for i in range(5))
     assert got["X"] == []
     assert store.count("feedback") == len(lines)  # flagged, never deleted
+
+
+def test_near_duplicate_groups():
+    import numpy as np
+
+    from centric.text.neardup import groups, jaccard, minhash, shingles
+
+    # 5-grams of "abcdef" {abcde, bcdef} and "abcdeg" {abcde, bcdeg}: one shared of three
+    assert jaccard(shingles("abcdef"), shingles("abcdeg")) == pytest.approx(1 / 3)
+    a, b = shingles("great shop anna helped me"), shingles("great shop ania helped me")
+    # MinHash agreement estimates the Jaccard similarity: over 4,000 hashes within ±0.03
+    rng = np.random.default_rng(7)
+    ka = rng.integers(0, 1 << 63, 4000, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    kb = rng.integers(0, 1 << 63, 4000, dtype=np.uint64) * np.uint64(2)
+    assert abs((minhash(a, ka, kb) == minhash(b, ka, kb)).mean() - jaccard(a, b)) < 0.03
+    texts = ["The courier left the parcel in the rain and never called me back",
+             "Terrible, the courier left the parcel in the rain and never called me back!",  # 0.88 alike
+             "the courier left the parcel in the rain and never called me back",  # equal after normalizing
+             "A quiet fridge, cold in minutes, I am very happy with it"]
+    assert groups(texts) == [[0, 1, 2]]
+    assert groups(texts, threshold=0.9) == [[0, 2]]
+    assert groups(texts[::-1]) == [[1, 2, 3]]  # the same pairs whatever the order
+    assert groups([]) == [] and groups(["one text only"]) == []

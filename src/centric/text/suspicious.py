@@ -1,7 +1,9 @@
 """Suspicious feedback in the store, flagged with a reason and never deleted:
 
-- ``near_duplicate``: the same text (after lower-casing and removing punctuation, digits and spacing)
-  posted by more than one author;
+- ``near_duplicate``: the same or nearly the same text (at least 70% of its character 5-grams shared,
+  after lower-casing and removing punctuation, digits and spacing; see ``neardup``) posted by more than
+  one author; texts shorter than 40 characters are left alone, as short praise or blame ("Great TV!")
+  coincides naturally;
 - ``burst``: at least ``min_count`` reviews or posts about one brand from one source (the link's host,
   else the channel) within ``window_minutes``.
 
@@ -13,22 +15,26 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ..store import Store
+from .neardup import groups, normalize
 
 
-def store_flags(store: Store, window_minutes: int = 60, min_count: int = 5) -> dict[str, list[dict[str, str]]]:
+def store_flags(store: Store, window_minutes: int = 60, min_count: int = 5, similarity: float = 0.7,
+                min_chars: int = 40) -> dict[str, list[dict[str, str]]]:
     """feedback_id → flags with reasons."""
     out: dict[str, list[dict[str, str]]] = defaultdict(list)
-    dups = store.con.execute(
-        r"""WITH n AS (
-                SELECT feedback_id, coalesce(customer_id, author, url, feedback_id) AS who,
-                       trim(regexp_replace(lower(regexp_replace(text, '[[:punct:][:digit:]]+', ' ', 'g')),
-                                           '\s+', ' ', 'g')) AS norm
-                FROM feedback WHERE length(text) >= 20)
-            SELECT feedback_id, count(DISTINCT who) OVER (PARTITION BY norm) AS authors
-            FROM n QUALIFY authors > 1""").fetchall()
-    for fid, authors in dups:
-        out[fid].append({"flag": "near_duplicate",
-                         "reason": f"the same text was posted by {authors} different authors"})
+    rows = [(fid, who, norm) for fid, who, text in store.con.execute(
+        "SELECT feedback_id, coalesce(customer_id, author, url, feedback_id), text FROM feedback "
+        "WHERE length(text) >= ? ORDER BY feedback_id", [min_chars]).fetchall()
+        if len(norm := normalize(text)) >= min_chars]
+    for group in groups([norm for _, _, norm in rows], threshold=similarity):
+        authors = len({rows[i][1] for i in group})
+        if authors < 2:
+            continue
+        same = len({rows[i][2] for i in group}) == 1
+        reason = (f"the same text was posted by {authors} different authors" if same else
+                  f"nearly the same text (at least {similarity:.0%} alike) was posted by {authors} different authors")
+        for i in group:
+            out[rows[i][0]].append({"flag": "near_duplicate", "reason": reason})
     bursts = store.con.execute(
         f"""WITH f AS (
                 SELECT feedback_id, brand, posted_at,
