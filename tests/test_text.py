@@ -224,16 +224,19 @@ def test_old_store_is_migrated(tmp_path):
         assert s.count("mentions") == 0 and s.count("orders") == 1
 
 
+SMALL_TAXONOMY = ('name = "small"\n[[factors]]\nid = "delivery"\nnames = { en = "Delivery" }\n'
+                  'examples.en = ["the parcel arrived late", "fast delivery", "the courier never came"]\n'
+                  '[[factors]]\nid = "price"\nnames = { en = "Price" }\n'
+                  'examples.en = ["too expensive", "great prices", "good value for money"]\n')
+
+
 def test_discovery_finds_topics_nobody_named(tmp_path):
     from typer.testing import CliRunner
 
     from centric.cli import app
 
     taxonomy = tmp_path / "small.toml"
-    taxonomy.write_text('name = "small"\n[[factors]]\nid = "delivery"\nnames = { en = "Delivery" }\n'
-                        'examples.en = ["the parcel arrived late", "fast delivery", "the courier never came"]\n'
-                        '[[factors]]\nid = "price"\nnames = { en = "Price" }\n'
-                        'examples.en = ["too expensive", "great prices", "good value for money"]\n', encoding="utf-8")
+    taxonomy.write_text(SMALL_TAXONOMY, encoding="utf-8")
     parking = ["There is never any parking space near the shop.", "Parking at the store is impossible on Saturdays.",
                "Brak miejsc parkingowych przy sklepie.", "Парковки возле магазина нет совсем.",
                "Il parcheggio del negozio è sempre pieno.", "We drove around for twenty minutes looking for parking."]
@@ -258,6 +261,53 @@ def test_discovery_finds_topics_nobody_named(tmp_path):
         assert len(c["languages"]) >= 3  # one topic across languages
     terms = {t for c in outs[0] for t in c["terms"]}
     assert any(t.startswith("park") for t in terms)
+
+
+def test_discovery_over_the_store(store, write, tmp_path):
+    from centric import ingest
+    from centric.text.batch import analyze_store
+    from centric.text.discovery import discover, store_sentences
+    from centric.text.embed import USEEmbedder
+
+    parking = ["There is never any parking space near the shop.", "Parking at the store is impossible on Saturdays.",
+               "Brak miejsc parkingowych przy sklepie, jeździłem w kółko.", "Парковки возле магазина нет совсем.",
+               "Il parcheggio del negozio è sempre pieno."]
+    coffee = ["The coffee in the store café is excellent.", "Kawa w sklepowej kawiarni jest pyszna.",
+              "Кофе в кафе магазина очень вкусный.", "Il caffè del bar nel negozio è ottimo."]
+    lines = [{"feedback_id": f"P{i}", "text": f"The courier came two days late. {t}", "date": "2025-06-01",
+              "brand": "ours"} for i, t in enumerate(parking)]
+    lines += [{"feedback_id": f"C{i}", "text": t, "date": "2025-06-02", "brand": "ours"} for i, t in enumerate(coffee)]
+    lines += [{"feedback_id": "OLD", "text": "The café served cold coffee in paper cups.", "date": "2024-01-01",
+               "brand": "ours"},
+              {"feedback_id": "RIVAL", "text": "Their car park is huge and always has space.", "date": "2025-06-03",
+               "brand": "CasaTech"}]
+    ingest("feedback", write("f.jsonl", "".join(json.dumps(x) + "\n" for x in lines)), store=store,
+           values={"source": "review"})
+    taxonomy = tmp_path / "small.toml"
+    taxonomy.write_text(SMALL_TAXONOMY, encoding="utf-8")
+    analyze_store(store, str(taxonomy), fast=True)
+    sentences, langs = store_sentences(store, str(taxonomy), since="2025-01-01", brand="ours")
+    # the delivery sentence carries a factor and stays out; the old and the competitor's texts too
+    assert sorted(sentences) == sorted(parking + coffee)
+    assert len(langs) == len(sentences) and {"pl", "ru", "it", "en"} <= set(langs)
+    assert "Their car park is huge and always has space." in store_sentences(store, str(taxonomy))[0]
+    found = discover(sentences, USEEmbedder().encode(sentences), langs, k=2)
+    assert sorted(c.size for c in found) == [4, 5]
+    for c in found:
+        assert set(c.quotes) <= set(parking) or set(c.quotes) <= set(coffee)
+    assert store_sentences(store, "retail") == ([], [])  # nothing analysed with that taxonomy
+    from typer.testing import CliRunner
+
+    from centric.cli import app
+
+    store.close()
+    out = tmp_path / "c.json"
+    res = CliRunner().invoke(app, ["--db", str(tmp_path / "test.duckdb"), "text", "discover", "--taxonomy", str(taxonomy),
+                                   "--since", "2025-01-01", "--brand", "ours", "--clusters", "2", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert sorted(c["size"] for c in json.loads(out.read_text(encoding="utf-8"))) == [4, 5]
+    res = CliRunner().invoke(app, ["--db", str(tmp_path / "test.duckdb"), "text", "discover", "--since", "2025-02-30"])
+    assert res.exit_code == 2 and "not a date" in res.output
 
 
 def test_store_level_flags(store, write):

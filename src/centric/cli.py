@@ -616,22 +616,37 @@ def text_analyze(
 
 @text_app.command("discover")
 def text_discover(
-    input: Path = typer.Argument(..., help='JSON lines with "id" and "text" (as for text analyze).'),
+    input: Path = typer.Argument(None, help='JSON lines with "id" and "text" (as for text analyze); without it, '
+                                 "the store's texts analysed by `centric analyze`."),
     taxonomy: str = typer.Option("retail", "--taxonomy", help="Built-in taxonomy name or a .toml file."),
     clusters: int = typer.Option(None, "--clusters", help="Number of clusters (default: from the data)."),
     seed: int = typer.Option(0, "--seed", help="Random seed; the same input and seed give the same result."),
+    since: str = typer.Option(None, "--since", help="Store only: texts written on or after this date (YYYY-MM-DD)."),
+    brand: str = typer.Option(None, "--brand", help="Store only: reviews and posts about this brand."),
     out: Path = typer.Option(None, "--out", help="Write the candidates as JSON here."),
 ) -> None:
     """Propose factors nobody named: clusters of sentences that match no factor."""
     from .text import Analyzer
-    from .text.discovery import discover
+    from .text.discovery import discover, store_sentences
+    from .text.embed import USEEmbedder
     from .text.pipeline import unmatched
 
     try:
-        items = [json.loads(line) for line in open(input, encoding="utf-8") if line.strip()]
-        analyzer = Analyzer(taxonomy, fast=True)
-        sentences, langs = unmatched(analyzer, analyzer.analyze(items))
-        found = discover(sentences, analyzer.embedder.encode(sentences), langs, k=clusters, seed=seed)
+        if input is None:
+            day = _day_option(since, "--since")
+            with _open() as store:
+                sentences, langs = store_sentences(store, taxonomy, since=day and day.isoformat(), brand=brand,
+                                                   seed=seed)
+            if not sentences:
+                console.print("No unmatched sentences: run `centric analyze` first, or widen --since / --brand.")
+                return
+            embedder = USEEmbedder()
+        else:
+            items = [json.loads(line) for line in open(input, encoding="utf-8") if line.strip()]
+            analyzer = Analyzer(taxonomy, fast=True)
+            sentences, langs = unmatched(analyzer, analyzer.analyze(items))
+            embedder = analyzer.embedder
+        found = discover(sentences, embedder.encode(sentences), langs, k=clusters, seed=seed)
     except (OSError, json.JSONDecodeError) as e:
         _fail(CentricError(f"{input}: {e}"))
     except CentricError as e:

@@ -1,7 +1,8 @@
 """Discovery of factors nobody named: sentences that match no factor of the taxonomy are clustered
 (k-means over their embeddings, fixed seed: the same input gives the same result), and each cluster is
-proposed as a candidate factor with its top terms and three representative quotes (the sentences
-nearest its centre). Clusters group by topic across languages, because the embedding space is shared.
+proposed as a candidate factor with its top terms and three representative quotes (the distinct
+sentences nearest its centre). Over the store (``store_sentences``) it runs on the sentences that
+``centric analyze`` found no factor in, optionally since a date or for one brand. Clusters group by topic across languages, because the embedding space is shared.
 """
 
 from __future__ import annotations
@@ -48,10 +49,53 @@ def discover(sentences: list[str], embeddings: np.ndarray, languages: list[str] 
         if len(idx) < min_size:
             continue
         dist = np.linalg.norm(embeddings[idx] - km.cluster_centers_[c], axis=1)
-        quotes = [sentences[i] for i in idx[np.argsort(dist, kind="stable")][:3]]
+        quotes: list[str] = []  # the three distinct sentences nearest the centre
+        for i in idx[np.argsort(dist, kind="stable")]:
+            if sentences[i].strip().lower() not in {q.strip().lower() for q in quotes}:
+                quotes.append(sentences[i])
+            if len(quotes) == 3:
+                break
         words = Counter(w for i in idx for w in {w.lower() for w in _WORD.findall(sentences[i])}
                         if w.lower() not in STOPWORDS)
         terms = [w for w, _ in sorted(words.items(), key=lambda kv: (-kv[1], kv[0]))[:6]]
         langs = Counter(languages[i] for i in idx) if languages else Counter()
         out.append(Candidate(len(idx), terms, quotes, dict(langs)))
     return sorted(out, key=lambda c: (-c.size, c.terms))
+
+
+def store_sentences(store, taxonomy: str, since: str | None = None, brand: str | None = None,
+                    limit: int = 20_000, seed: int = 0) -> tuple[list[str], list[str]]:
+    """The sentences (≥ 3 words) of the store's texts analysed with ``taxonomy`` that carry no factor,
+    with their languages: survey comments answered and feedback posted on or after ``since`` (a date),
+    feedback about ``brand`` only when given. Sentences are split as the pipeline split them, so the
+    ``mentions`` rows' sentence indices apply. Beyond ``limit`` sentences a sample is drawn with
+    ``seed``, so a run stays quick and repeatable."""
+    from .sentences import split_sentences
+
+    params: list = [taxonomy]
+    rsel = ("SELECT 'responses', r.response_id, r.comment, a.language FROM responses r JOIN text_analyses a "
+            "ON a.source = 'responses' AND a.text_id = r.response_id AND a.taxonomy = ?")
+    fsel = ("SELECT 'feedback', f.feedback_id, f.text, a.language FROM feedback f JOIN text_analyses a "
+            "ON a.source = 'feedback' AND a.text_id = f.feedback_id AND a.taxonomy = ?")
+    if since:
+        rsel += " WHERE r.responded_at >= CAST(? AS TIMESTAMP)"
+        fsel += " WHERE f.posted_at >= CAST(? AS TIMESTAMP)"
+    if brand:
+        rsel += (" AND" if since else " WHERE") + " FALSE"  # survey answers are about our own brand
+        fsel += (" AND" if since else " WHERE") + " f.brand = ?"
+    rows = store.con.execute(
+        rsel + " UNION ALL " + fsel + " ORDER BY 1, 2",
+        params + ([since] if since else []) + [taxonomy] + ([since] if since else []) + ([brand] if brand else [])
+    ).fetchall()
+    with_factor = set(store.con.execute(
+        "SELECT DISTINCT source, text_id, sentence FROM mentions WHERE taxonomy = ?", [taxonomy]).fetchall())
+    sentences, langs = [], []
+    for source, tid, text, lang in rows:
+        for i, s in enumerate(split_sentences(text or "") or ([text] if text and text.strip() else [])):
+            if (source, tid, i) not in with_factor and len(s.split()) >= 3:
+                sentences.append(s)
+                langs.append(lang or "")
+    if len(sentences) > limit:
+        keep = np.sort(np.random.default_rng(seed).choice(len(sentences), limit, replace=False))
+        sentences, langs = [sentences[i] for i in keep], [langs[i] for i in keep]
+    return sentences, langs
