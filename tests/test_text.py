@@ -135,6 +135,15 @@ def test_sentiment_model_averages_its_networks(tmp_path):
     assert np.allclose(SentimentModel(path=tmp_path / "two.npz").proba(E), (by_hand(0) + by_hand(1)) / 2)
 
 
+@pytest.mark.parametrize("taxonomy", ["healthcare", "retail", "banking"])
+def test_nothing_to_improve_names_no_factor(taxonomy):
+    # before "nothing" answers joined the generic sentences, most were read as communication,
+    # product quality or call centre
+    a = Analyzer(taxonomy, fast=True)
+    answers = ["Nothing.", "Nothing, all good.", "Nic.", "Nic do poprawy.", "Ничего.", "Niente.", "No comment."]
+    assert all(r.factors == [] for r in a.analyze([{"id": i, "text": t} for i, t in enumerate(answers)]))
+
+
 def test_factors_known_in_advance_always_get_a_polarity(restaurants):
     (r,) = restaurants.analyze([{"id": "x", "text": "Terrible. Never again.", "factors": ["food", "price"]}])
     assert {f["factor"] for f in r.factors} == {"food", "price"}

@@ -28,6 +28,10 @@ GENERIC = [
     "отличное место", "рекомендую", "обязательно вернёмся", "больше никогда", "худшее место", "в целом хорошо",
     "posto fantastico", "consigliatissimo", "torneremo sicuramente", "mai più", "esperienza deludente",
     "nel complesso bene",
+    # "what could we improve?" — "nothing": the commonest survey answer names no factor
+    "nothing", "nothing to improve", "nothing really, all good", "I can't think of anything", "no comment", "n/a",
+    "nic", "nic do poprawy", "nie mam uwag", "ничего", "нечего добавить", "замечаний нет", "niente",
+    "nulla da migliorare", "nessun suggerimento",
 ]
 
 
