@@ -92,7 +92,8 @@ KNOWN_WEAK = "known weakness of the first text models (see benchmarks/README.md)
     "The pasta was delicious but the waiter was rude.",
     "Makaron był pyszny, ale kelner był niegrzeczny.",
     pytest.param("Паста была восхитительной, но официант был грубым.", marks=pytest.mark.xfail(
-        reason=KNOWN_WEAK + "'паста' is not matched to food: few Russian examples in the taxonomy", strict=False)),
+        reason=KNOWN_WEAK + "USE puts 'Паста была восхитительной' away from food (0.30; 'Паста была вкусной' 0.96, "
+        "'Пицца была восхитительной' 0.90)", strict=False)),
     "La pasta era deliziosa ma il cameriere era scortese.",
 ])
 def test_sentiment_per_factor_in_mixed_sentences(restaurants, text):
