@@ -6,7 +6,7 @@ and Ukrainian): USE on one thread, e5 on the machine's cores (at most 4).
 
 Prints the default pipeline (factors over USE, polarity over multilingual-e5), the cascade (the USE
 head decides where it is at least 80% sure, e5 the rest) and the fast one (polarity over USE only),
-so the speed/quality trade-off is visible next to benchmarks/text_quality.py (``--gate 0.8``,
+so the speed/quality trade-off is visible next to benchmarks/text_quality.py (``--gate G``,
 ``--fast``).
 Goal: at least 200 texts/s for the whole pipeline with the quality goals met.
 """
@@ -44,6 +44,8 @@ def _timed(obj, label: str, stage: dict[str, float]) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--texts", type=int, default=10_000)
+    ap.add_argument("--gate", type=float, nargs="+", default=[0.8, 0.85, 0.9],
+                    help="cascade gates to time (the USE head decides where it is at least this sure)")
     args = ap.parse_args()
     from centric.text import Analyzer
     from centric.text.language import LanguageDetector
@@ -58,7 +60,7 @@ def main() -> None:
         det.detect(i["text"])
     lang_s = time.perf_counter() - t
     rows = []
-    options = (("default (polarity over e5)", {}), ("cascade (gate 0.8)", {"gate": 0.8}),
+    options = (("default (polarity over e5)", {}), *((f"cascade (gate {g})", {"gate": g}) for g in args.gate),
                ("fast (polarity over USE)", {"fast": True}))
     for name, opts in options:
         a = Analyzer("retail", **opts)
@@ -85,7 +87,7 @@ def main() -> None:
         bound = max(stage, key=stage.get) if stage else "-"
         print(f"{name}: {speed:,.0f} texts/s (goal >= 200): {'MET' if speed >= 200 else 'NOT MET'}; "
               f"bounded by {bound} ({100 * stage.get(bound, 0) / total:.0f}% of the time)")
-    print("quality of each option: benchmarks/text_quality.py [--gate 0.8 | --fast]")
+    print("quality of each option: benchmarks/text_quality.py [--gate G | --fast]")
 
 
 if __name__ == "__main__":
