@@ -354,6 +354,15 @@ def test_store_level_flags(store, write):
     assert all(got[f"B{i}"] == ["burst"] for i in range(5))
     assert got["X"] == []
     assert store.count("feedback") == len(lines)  # flagged, never deleted
+    from centric.text.suspicious import flagged
+
+    bursts = flagged(store, flag="burst")
+    assert sorted(r["id"] for r in bursts) == [f"B{i}" for i in range(5)]
+    assert bursts[0]["at"].startswith("2025-02-01 10:20") and bursts[0]["brand"] == "ElektroMax"  # newest first
+    assert all(r["reason"].startswith("5 texts about ElektroMax from reviews.example") for r in bursts)
+    assert len(flagged(store)) == 3 + 3 + 5 and len(flagged(store, limit=4)) == 4
+    (n0,) = [r for r in flagged(store, flag="near_duplicate", excerpt=20) if r["id"] == "N0"]
+    assert n0["excerpt"] == "Great shop, Anna he…" and n0["author"] == "dan"
 
 
 def test_near_duplicate_groups():

@@ -614,6 +614,35 @@ def text_analyze(
     console.print(f"{len(items):,} texts analysed → {escape(str(out))}")
 
 
+@text_app.command("flagged")
+def text_flagged(
+    flag: str = typer.Option(None, "--flag", help="Only this flag: near_duplicate, burst or extortion."),
+    limit: int = typer.Option(100, "--limit", help="At most this many rows."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """List the texts `centric analyze` flagged as suspicious, with the reason (nothing is deleted)."""
+    from .text.suspicious import flagged
+
+    if flag and flag not in ("near_duplicate", "burst", "extortion"):
+        _fail(CentricError(f"--flag: {flag!r} is not one of near_duplicate, burst, extortion"))
+    try:
+        with _open() as store:
+            rows = flagged(store, flag=flag, limit=limit)
+    except CentricError as e:
+        _fail(e)
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        console.print("No flagged texts (run `centric analyze` first).")
+        return
+    t = Table("when", "source", "id", "brand", "author", "flag", "reason", "text")
+    for r in rows:
+        t.add_row(*(escape(str(r[k] if r[k] is not None else "")) for k in
+                    ("at", "source", "id", "brand", "author", "flag", "reason", "excerpt")))
+    console.print(t)
+
+
 @text_app.command("discover")
 def text_discover(
     input: Path = typer.Argument(None, help='JSON lines with "id" and "text" (as for text analyze); without it, '

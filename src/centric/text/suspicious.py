@@ -12,6 +12,7 @@ Per-text flags (extortion-like demands) come from the pipeline itself (``pipelin
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 
 from ..store import Store
@@ -49,3 +50,30 @@ def store_flags(store: Store, window_minutes: int = 60, min_count: int = 5, simi
         out[fid].append({"flag": "burst", "reason": f"{nearby} texts about {brand} from {origin} within "
                                                      f"{window_minutes} minutes of each other"})
     return dict(out)
+
+
+def flagged(store: Store, flag: str | None = None, limit: int = 100, excerpt: int = 80) -> list[dict]:
+    """The texts ``centric analyze`` flagged (all taxonomies, each text once), newest first: source,
+    id, when, brand, author, flag, reason and the first ``excerpt`` characters of the text. Nothing is
+    deleted; this only lists."""
+    rows = store.con.execute(
+        """WITH a AS (SELECT source, text_id, any_value(flags) AS flags FROM text_analyses
+                      WHERE flags IS NOT NULL AND flags <> '[]' GROUP BY source, text_id)
+           SELECT a.source, a.text_id, coalesce(f.posted_at, r.responded_at) AS written_at, f.brand,
+                  coalesce(f.author, f.customer_id, r.customer_id) AS who, a.flags,
+                  coalesce(f.text, r.comment) AS text
+           FROM a LEFT JOIN feedback f ON a.source = 'feedback' AND f.feedback_id = a.text_id
+                  LEFT JOIN responses r ON a.source = 'responses' AND r.response_id = a.text_id
+           ORDER BY written_at DESC NULLS LAST, a.source, a.text_id""").fetchall()
+    out = []
+    for source, tid, at, brand, who, flags, text in rows:
+        for f in json.loads(flags):
+            if flag and f.get("flag") != flag:
+                continue
+            t = " ".join((text or "").split())
+            out.append({"source": source, "id": tid, "at": at.isoformat(sep=" ") if at else None, "brand": brand,
+                        "author": who, "flag": f.get("flag"), "reason": f.get("reason"),
+                        "excerpt": t if len(t) <= excerpt else t[:excerpt - 1] + "…"})
+            if len(out) >= limit:
+                return out
+    return out
