@@ -354,7 +354,10 @@ def test_store_level_flags(store, write):
     assert all(got[f"B{i}"] == ["burst"] for i in range(5))
     assert got["X"] == []
     assert store.count("feedback") == len(lines)  # flagged, never deleted
+    from centric.report.data import quality
     from centric.text.suspicious import flagged
+
+    assert quality(store)["flags"] == {"near_duplicate": 6, "burst": 5, "extortion": 0}
 
     bursts = flagged(store, flag="burst")
     assert sorted(r["id"] for r in bursts) == [f"B{i}" for i in range(5)]

@@ -259,6 +259,7 @@ def build_report(store: Store, lang: str = "en", start: dt.datetime | None = Non
         "rejected": f.num(totals.get("rejected", 0)), "duplicate": f.num(totals.get("duplicate", 0)),
         "runs": [{**r, **{k: f.num(r[k]) for k in ("read", "stored", "rejected", "duplicate")}} for r in q["runs"]],
         "reasons": [(r, f.num(n)) for r, n in q["reasons"]],
+        "flags": {k: f.num(v) for k, v in q.get("flags", {}).items()},
     }
     separators = ".," if lang == "en" else ", "
     for spec in specs.values():

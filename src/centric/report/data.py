@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,4 +132,11 @@ def quality(store: Store) -> dict[str, Any]:
         "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 8").fetchall()
     df = pd.DataFrame(runs, columns=keys)
     totals = {k: int(df[k].sum()) if len(df) else 0 for k in ("read", "stored", "rejected", "duplicate")}
-    return {"runs": [dict(zip(keys, r, strict=True)) for r in runs], "reasons": reasons, "totals": totals}
+    flags = {"near_duplicate": 0, "burst": 0, "extortion": 0}  # texts flagged as suspicious (kept)
+    for (raw,) in store.con.execute("SELECT any_value(flags) FROM text_analyses WHERE flags IS NOT NULL "
+                                    "AND flags <> '[]' GROUP BY source, text_id").fetchall():
+        for kind in {f.get("flag") for f in json.loads(raw)}:
+            if kind in flags:
+                flags[kind] += 1
+    return {"runs": [dict(zip(keys, r, strict=True)) for r in runs], "reasons": reasons, "totals": totals,
+            "flags": flags}
