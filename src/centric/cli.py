@@ -621,10 +621,10 @@ def text_flagged(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """List the texts `centric analyze` flagged as suspicious, with the reason (nothing is deleted)."""
-    from .text.suspicious import flagged
+    from .text.suspicious import FLAGS, flagged
 
-    if flag and flag not in ("near_duplicate", "burst", "extortion"):
-        _fail(CentricError(f"--flag: {flag!r} is not one of near_duplicate, burst, extortion"))
+    if flag and flag not in FLAGS:
+        _fail(CentricError(f"--flag: {flag!r} is not one of {', '.join(FLAGS)}"))
     try:
         with _open() as store:
             rows = flagged(store, flag=flag, limit=limit)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,6 +122,8 @@ def _drivers(store: Store, period: str = "quarter"):
 
 
 def quality(store: Store) -> dict[str, Any]:
+    from ..text.suspicious import flag_counts
+
     runs = store.con.execute(
         "SELECT run_id, table_name, source, format, encoding, status, rows_read, rows_stored, rows_rejected, "
         "rows_duplicate FROM ingest_runs ORDER BY run_id").fetchall()
@@ -132,11 +133,5 @@ def quality(store: Store) -> dict[str, Any]:
         "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 8").fetchall()
     df = pd.DataFrame(runs, columns=keys)
     totals = {k: int(df[k].sum()) if len(df) else 0 for k in ("read", "stored", "rejected", "duplicate")}
-    flags = {"near_duplicate": 0, "burst": 0, "extortion": 0}  # texts flagged as suspicious (kept)
-    for (raw,) in store.con.execute("SELECT any_value(flags) FROM text_analyses WHERE flags IS NOT NULL "
-                                    "AND flags <> '[]' GROUP BY source, text_id").fetchall():
-        for kind in {f.get("flag") for f in json.loads(raw)}:
-            if kind in flags:
-                flags[kind] += 1
     return {"runs": [dict(zip(keys, r, strict=True)) for r in runs], "reasons": reasons, "totals": totals,
-            "flags": flags}
+            "flags": flag_counts(store)}

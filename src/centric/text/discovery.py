@@ -70,28 +70,24 @@ def store_sentences(store, taxonomy: str, since: str | None = None, brand: str |
     feedback about ``brand`` only when given. Sentences are split as the pipeline split them, so the
     ``mentions`` rows' sentence indices apply. Beyond ``limit`` sentences a sample is drawn with
     ``seed``, so a run stays quick and repeatable."""
-    from .sentences import split_sentences
+    from .sentences import sentences_of
 
-    params: list = [taxonomy]
-    rsel = ("SELECT 'responses', r.response_id, r.comment, a.language FROM responses r JOIN text_analyses a "
-            "ON a.source = 'responses' AND a.text_id = r.response_id AND a.taxonomy = ?")
-    fsel = ("SELECT 'feedback', f.feedback_id, f.text, a.language FROM feedback f JOIN text_analyses a "
-            "ON a.source = 'feedback' AND a.text_id = f.feedback_id AND a.taxonomy = ?")
-    if since:
-        rsel += " WHERE r.responded_at >= CAST(? AS TIMESTAMP)"
-        fsel += " WHERE f.posted_at >= CAST(? AS TIMESTAMP)"
-    if brand:
-        rsel += (" AND" if since else " WHERE") + " FALSE"  # survey answers are about our own brand
-        fsel += (" AND" if since else " WHERE") + " f.brand = ?"
     rows = store.con.execute(
-        rsel + " UNION ALL " + fsel + " ORDER BY 1, 2",
-        params + ([since] if since else []) + [taxonomy] + ([since] if since else []) + ([brand] if brand else [])
-    ).fetchall()
+        """SELECT 'responses', r.response_id, r.comment, a.language FROM responses r JOIN text_analyses a
+               ON a.source = 'responses' AND a.text_id = r.response_id AND a.taxonomy = $taxonomy
+           WHERE $brand IS NULL  -- survey answers are about our own brand
+             AND ($since IS NULL OR r.responded_at >= CAST($since AS TIMESTAMP))
+           UNION ALL
+           SELECT 'feedback', f.feedback_id, f.text, a.language FROM feedback f JOIN text_analyses a
+               ON a.source = 'feedback' AND a.text_id = f.feedback_id AND a.taxonomy = $taxonomy
+           WHERE ($brand IS NULL OR f.brand = $brand)
+             AND ($since IS NULL OR f.posted_at >= CAST($since AS TIMESTAMP))
+           ORDER BY 1, 2""", {"taxonomy": taxonomy, "brand": brand, "since": since}).fetchall()
     with_factor = set(store.con.execute(
         "SELECT DISTINCT source, text_id, sentence FROM mentions WHERE taxonomy = ?", [taxonomy]).fetchall())
     sentences, langs = [], []
     for source, tid, text, lang in rows:
-        for i, s in enumerate(split_sentences(text or "") or ([text] if text and text.strip() else [])):
+        for i, s in enumerate(sentences_of(text or "")):
             if (source, tid, i) not in with_factor and len(s.split()) >= 3:
                 sentences.append(s)
                 langs.append(lang or "")

@@ -24,7 +24,7 @@ import numpy as np
 from .embed import E5Embedder, USEEmbedder
 from .factors import FactorMatcher
 from .language import LanguageDetector
-from .sentences import fragments, has_contrast, split_clauses, split_sentences
+from .sentences import fragments, has_contrast, sentences_of, split_clauses
 from .sentiment import LABELS, SentimentModel
 from .taxonomy import Taxonomy, load_taxonomy
 
@@ -111,7 +111,7 @@ class Analyzer:
         for item in items:
             text = str(item.get("text") or "")
             lang = item.get("lang") or self.language.detect(text)
-            sentences = split_sentences(text) or ([text] if text.strip() else [])
+            sentences = sentences_of(text)
             units = []
             for si, s in enumerate(sentences):
                 contrast = has_contrast(s, lang)

@@ -54,6 +54,12 @@ def split_sentences(text: str) -> list[str]:
     return out
 
 
+def sentences_of(text: str) -> list[str]:
+    """The sentences the pipeline judges: ``split_sentences``, or the whole text when it has no sentence
+    end (indices of ``mentions.sentence`` refer to this list)."""
+    return split_sentences(text) or ([text] if text.strip() else [])
+
+
 def has_contrast(sentence: str, lang: str) -> bool:
     words = CONTRAST.get(lang, CONTRAST["en"])
     low = " " + sentence.lower() + " "

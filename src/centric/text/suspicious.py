@@ -18,6 +18,11 @@ from collections import defaultdict
 from ..store import Store
 from .neardup import groups, normalize
 
+FLAGS = ("near_duplicate", "burst", "extortion")
+# each flagged text once (a text analysed with several taxonomies carries the same flags)
+_FLAGGED = ("SELECT source, text_id, any_value(flags) AS flags FROM text_analyses "
+            "WHERE flags IS NOT NULL AND flags <> '[]' GROUP BY source, text_id")
+
 
 def store_flags(store: Store, window_minutes: int = 60, min_count: int = 5, similarity: float = 0.7,
                 min_chars: int = 40) -> dict[str, list[dict[str, str]]]:
@@ -57,8 +62,7 @@ def flagged(store: Store, flag: str | None = None, limit: int = 100, excerpt: in
     id, when, brand, author, flag, reason and the first ``excerpt`` characters of the text. Nothing is
     deleted; this only lists."""
     rows = store.con.execute(
-        """WITH a AS (SELECT source, text_id, any_value(flags) AS flags FROM text_analyses
-                      WHERE flags IS NOT NULL AND flags <> '[]' GROUP BY source, text_id)
+        f"""WITH a AS ({_FLAGGED})
            SELECT a.source, a.text_id, coalesce(f.posted_at, r.responded_at) AS written_at, f.brand,
                   coalesce(f.author, f.customer_id, r.customer_id) AS who, a.flags,
                   coalesce(f.text, r.comment) AS text
@@ -77,3 +81,12 @@ def flagged(store: Store, flag: str | None = None, limit: int = 100, excerpt: in
             if len(out) >= limit:
                 return out
     return out
+
+
+def flag_counts(store: Store) -> dict[str, int]:
+    """How many texts carry each flag."""
+    counts = dict.fromkeys(FLAGS, 0)
+    for _, _, raw in store.con.execute(_FLAGGED).fetchall():
+        for kind in {f.get("flag") for f in json.loads(raw)} & set(FLAGS):
+            counts[kind] += 1
+    return counts
