@@ -88,9 +88,12 @@ def ingest(
     table: str = typer.Argument(..., help="Target table: " + ", ".join(
         t.name for t in schema.TABLES.values() if t.ingestable)),
     files: list[Path] = typer.Argument(..., help="Files: .csv/.tsv/.txt, .xlsx, .json, .jsonl, .parquet."),
-    mapping: Path = typer.Option(None, "--mapping", help="TOML file naming columns and constant values."),
+    mapping: Path = typer.Option(None, "--mapping", help="TOML file naming columns, recoding their values "
+                                 "(value tables, formulas such as 6 - x, no-answer codes) and giving constants."),
     set_: list[str] = typer.Option([], "--set", help="A constant for a missing column, e.g. --set source=review."),
-    strict: bool = typer.Option(False, "--strict", help="Exit non-zero when any row is rejected."),
+    replace: bool = typer.Option(False, "--replace", help="Load a file loaded before again (e.g. with a better "
+                                 "mapping or settings), replacing what it stored then, all or nothing."),
+    strict: bool = typer.Option(False, "--strict", help="Exit with code 3 when any row is rejected."),
     sheet: str = typer.Option(None, "--sheet", help="Excel sheet name (default: the first)."),
     day_first: str = typer.Option(None, "--day-first", help=settings.SETTINGS["day_first"].help),
     timezone: str = typer.Option(None, "--timezone", help=settings.SETTINGS["timezone"].help),
@@ -101,7 +104,12 @@ def ingest(
 ) -> None:
     """Load files into a table and report what was stored or rejected.
 
-    Prints read / stored / rejected / duplicate counts per file and the first rejection reasons."""
+    Prints read / stored / rejected / duplicate counts per file, the first rejection reasons, what
+    the mapping recoded and what was assumed (with the setting that would change it).
+    Exit codes: 0 loaded; 1 a file could not be loaded or none of its rows stored; 2 a usage error
+    (bad argument, invalid mapping file); 3 a file was loaded only in part: more of its rows were
+    rejected than stored (with --strict: any row rejected)."""
+    from .ingest import Mapping
     from .ingest import ingest as do_ingest
 
     values = {}
@@ -110,27 +118,35 @@ def ingest(
         if not sep:
             _fail(CentricError(f"--set takes column=value, got {item!r}"))
         values[k.strip()] = v.strip()
-    failed = rejected = False
+    try:
+        rules = Mapping.load(mapping) if mapping else None
+        if rules is not None and table in schema.TABLES and schema.TABLES[table].ingestable:
+            rules.check(schema.TABLES[table])
+    except CentricError as e:
+        _fail(e)
+    failed = partial = False
     results = []
     with _open() as store:
         for f in files:
             try:
-                res = do_ingest(table, f, store=store, mapping=mapping, values=values, sheet=sheet,
+                res = do_ingest(table, f, store=store, mapping=rules, values=values, sheet=sheet,
                                 day_first=day_first, timezone=timezone, default_country=default_country,
-                                currency=currency)[0]
+                                currency=currency, replace=replace)[0]
             except CentricError as e:
                 err.print(f"[red]error:[/red] {escape(str(e))}")
                 failed = True
                 continue
             results.append(res)
             failed |= not res.ok
-            rejected |= res.rows_rejected > 0
+            partial |= res.partial or (strict and res.rows_rejected > 0)
             if not as_json:
                 _print_result(store, res)
     if as_json:
         print(json.dumps([r.__dict__ for r in results], ensure_ascii=False, default=str, indent=2))
-    if failed or (strict and rejected):
+    if failed:
         raise typer.Exit(1)
+    if partial:
+        raise typer.Exit(3)
 
 
 def _print_result(store: Store, res) -> None:
@@ -142,6 +158,9 @@ def _print_result(store: Store, res) -> None:
         f"rejected {res.rows_rejected:,}, duplicate {res.rows_duplicate:,}"
         + (f" — {res.status}" if res.status != "stored" else "")
     )
+    if res.replaced_runs:
+        console.print(f"  replaced run {', '.join(map(str, res.replaced_runs))}: {res.rows_removed:,} rows it had "
+                      "stored were taken out, its rejected rows too")
     if res.customers_created or res.customers_merged:
         console.print(f"  customers: {res.customers_created:,} new, {res.customers_merged:,} merged")
     if res.ignored_columns:
@@ -152,6 +171,8 @@ def _print_result(store: Store, res) -> None:
             console.print(f"  [yellow]row {r['row']}{col}[/yellow]: {escape(r['reason'])}")
         if res.rows_rejected > 5:
             console.print(f"  … see all with: centric rejected --run {res.run_id}")
+    for note in res.notes:
+        console.print(f"  [cyan]note:[/cyan] {escape(note)}")
     if not res.ok:
         err.print(f"[red]{escape(res.source)}: nothing could be stored[/red]")
 

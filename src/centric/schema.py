@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Logical types and their DuckDB storage types.
 SQL_TYPES = {
@@ -41,7 +41,7 @@ CASE_EVENT_KINDS = (
     "opened", "assigned", "transferred", "customer_contact", "agent_response", "auto_reply",
     "escalated", "resolved", "reopened", "closed", "note",
 )
-RUN_STATUSES = ("stored", "duplicate_file")
+RUN_STATUSES = ("stored", "duplicate_file", "replaced")
 
 
 @dataclass(frozen=True)
@@ -440,7 +440,8 @@ _add(Table(
         Column("format", "text", "csv, excel, json, jsonl, parquet or frame."),
         Column("encoding", "text", "Detected text encoding."),
         Column("delimiter", "text", "Detected CSV delimiter."),
-        Column("status", "enum", "stored, or duplicate_file when the same content was loaded before.",
+        Column("status", "enum", "stored; duplicate_file when the same content was loaded before; replaced when "
+               "a later `centric ingest --replace` of the same file took its place (its rows were removed).",
                required=True, allowed=RUN_STATUSES),
         Column("rows_read", "bigint", "Data rows read.", required=True),
         Column("rows_stored", "bigint", "Rows stored.", required=True),
@@ -450,6 +451,18 @@ _add(Table(
         Column("finished_at", "timestamp", "End (UTC).", required=True),
     ),
     ingestable=False,
+))
+
+_add(Table(
+    "ingest_rows",
+    "The key of every row an ingest run stored, so that `centric ingest --replace` can take a file's rows back.",
+    (
+        Column("run_id", "bigint", "The ingest run.", required=True),
+        Column("table_name", "text", "Table of the row.", required=True),
+        Column("key", "text", "The row's key (`order_id`, `response_id` …).", required=True),
+    ),
+    ingestable=False,
+    since=4,
 ))
 
 _add(Table(

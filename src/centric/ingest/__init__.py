@@ -27,13 +27,14 @@ def ingest(table: str, *sources: Any, store: Store | None = None, db: str | None
            mapping: str | Path | Mapping | None = None, values: dict[str, str] | None = None,
            name: str | None = None, sheet: str | None = None, day_first: str | None = None,
            timezone: str | None = None, default_country: str | None = None,
-           currency: str | None = None) -> list[IngestResult]:
+           currency: str | None = None, replace: bool = False) -> list[IngestResult]:
     """Load each source (a path, or a pandas or polars DataFrame) into ``table``.
 
     Each source is loaded in its own transaction: it is stored whole (less its rejected rows, which
     go to ``rejected_rows``) or not at all. ``values`` gives constants for columns the source lacks
     (e.g. ``{"source": "review", "brand": "CasaTech"}``). Raises ``IngestError`` when a source cannot
-    be loaded at all.
+    be loaded at all. ``replace=True`` loads a file loaded before again, replacing what it stored
+    then (its rows, its rejected rows, what was derived from them) in the same transaction.
     """
     m = mapping if isinstance(mapping, Mapping) else (Mapping.load(mapping) if mapping else None)
     own = store is None
@@ -41,7 +42,7 @@ def ingest(table: str, *sources: Any, store: Store | None = None, db: str | None
     try:
         return [
             ingest_source(st, table, src, mapping=m, values=values, name=name, sheet=sheet, day_first=day_first,
-                          timezone=timezone, default_country=default_country, currency=currency)
+                          timezone=timezone, default_country=default_country, currency=currency, replace=replace)
             for src in sources
         ]
     finally:

@@ -3,20 +3,23 @@
 read (readers) → recognise columns (columns) → parse and validate in SQL (transform) → drop rows
 already stored → resolve customers (identity) → insert; every rejected row goes to ``rejected_rows``
 with its reason. Everything after reading happens in one transaction: a failure or a kill half-way
-leaves nothing of the source in the store. Re-loading the same content stores nothing new.
+leaves nothing of the source in the store. Re-loading the same content stores nothing new; with
+``replace=True`` what earlier loads of the same file stored (rows, rejected rows, the text analyses of
+rows that changed, customers that only they brought) is taken back in the same transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import faults, schema, settings
 from ..errors import IngestError
 from ..store import Store
-from . import identity, transform
+from . import advice, identity, transform
 from .columns import Mapping, check_required, known_names, match_columns, targets
 from .readers import Staged, _q, drop_stage, read_source
 
@@ -45,36 +48,61 @@ class IngestResult:
     columns: dict[str, str] = field(default_factory=dict)
     ignored_columns: list[str] = field(default_factory=list)
     top_reasons: list[tuple[str, int]] = field(default_factory=list)
+    recoding: dict[str, dict] = field(default_factory=dict)  # centric column -> counts (see transform)
+    replaced_runs: list[int] = field(default_factory=list)
+    rows_removed: int = 0  # rows of the replaced runs taken out
+    notes: list[str] = field(default_factory=list)  # what a person should know: assumptions, hints
 
     @property
     def ok(self) -> bool:
         """False when rows were read but none could be stored (and none was already there)."""
         return not (self.rows_stored == 0 and self.rows_duplicate == 0)
 
+    @property
+    def partial(self) -> bool:
+        """True when some rows were stored but more were rejected than kept."""
+        return self.ok and self.rows_rejected > self.rows_stored + self.rows_duplicate
+
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+OPTIONS = ("day_first", "timezone", "default_country", "currency")
+
+
 def _options(mapping: Mapping, overrides: dict[str, str | None]) -> dict[str, str]:
-    names = ("day_first", "timezone", "default_country", "currency")
-    return {n: settings.get(n, overrides.get(n) or mapping.settings.get(n)) for n in names}
+    return {n: settings.get(n, overrides.get(n) or mapping.settings.get(n)) for n in OPTIONS}
+
+
+def _origins(mapping: Mapping, overrides: dict[str, str | None]) -> dict[str, str]:
+    """Where each option's value comes from: given (argument or mapping file), environment, default."""
+    out = {}
+    for n in OPTIONS:
+        if overrides.get(n) or n in mapping.settings:
+            out[n] = "given"
+        else:
+            out[n] = "environment" if os.environ.get(settings.SETTINGS[n].env) else "default"
+    return out
 
 
 def ingest_source(store: Store, table_name: str, source: Any, mapping: Mapping | None = None,
                   values: dict[str, str] | None = None, name: str | None = None, sheet: str | None = None,
-                  **overrides: str | None) -> IngestResult:
+                  replace: bool = False, **overrides: str | None) -> IngestResult:
     if table_name not in schema.TABLES or not schema.TABLES[table_name].ingestable:
         loadable = [t.name for t in schema.TABLES.values() if t.ingestable]
         raise IngestError(f"cannot load into {table_name!r}; tables that take files: {', '.join(loadable)}")
     table = schema.TABLES[table_name]
     mapping = mapping or Mapping()
     opts = _options(mapping, overrides)
+    opts_origin = _origins(mapping, overrides)
+    mapping.check(table)
     con = store.con
     transform.register_functions(con)
     staged = read_source(con, source, known_names(table), name=name, sheet=sheet)
     try:
-        result = _load_staged(store, table, staged, mapping, {**mapping.values, **(values or {})}, opts)
+        result = _load_staged(store, table, staged, mapping, {**mapping.values, **(values or {})}, opts,
+                              opts_origin, replace)
     finally:
         _cleanup(con)
         staged.remove_temp_files()
@@ -84,50 +112,152 @@ def ingest_source(store: Store, table_name: str, source: Any, mapping: Mapping |
 
 
 def _load_staged(store: Store, table: schema.Table, staged: Staged, mapping: Mapping, consts: dict[str, str],
-                 opts: dict[str, str]) -> IngestResult:
+                 opts: dict[str, str], opts_origin: dict[str, str], replace: bool) -> IngestResult:
     con, label = store.con, staged.source
     if staged.rows_read == 0:
         raise IngestError(f"{label}: the file has a header but no rows")
     match = match_columns(table, staged.columns, mapping, label)
+    # earlier loads of this file: the same content, or the same name
+    earlier = [r for r, in con.execute(
+        "SELECT run_id FROM ingest_runs WHERE table_name = ? AND status = 'stored' AND (content_hash = ? "
+        "OR source = ?) ORDER BY run_id", [table.name, staged.content_hash, staged.source]).fetchall()]
     # the same content loaded before without a rejected row: nothing can be new (a source that had
     # rejected rows is read again, so that fixed settings can rescue them; stored rows stay single)
     prev = con.execute(
         "SELECT run_id FROM ingest_runs WHERE table_name = ? AND content_hash = ? AND status = 'stored' "
         "AND rows_rejected = 0 ORDER BY run_id LIMIT 1", [table.name, staged.content_hash],
     ).fetchall()
-    if prev:
+    if prev and not replace:
         with store.transaction():
             run_id = _record_run(con, table.name, staged, "duplicate_file", 0, 0, staged.rows_read, _now())
         return IngestResult(table.name, label, run_id, staged.rows_read, 0, 0, staged.rows_read,
                             status=f"already loaded in run {prev[0][0]}", format=staged.format,
-                            encoding=staged.encoding, delimiter=staged.delimiter)
+                            encoding=staged.encoding, delimiter=staged.delimiter,
+                            notes=[f"nothing new: to load it again with other settings or another mapping, "
+                                   f"add --replace (what run {prev[0][0]} stored is then replaced)"])
+    if replace:
+        _check_replaceable(con, table, earlier)
 
     unknown_consts = set(consts) - set(targets(table))
     if unknown_consts:
         raise IngestError(f"values given for unknown columns of {table.name}: {', '.join(sorted(unknown_consts))}")
     check_required(table, match, Mapping(values=consts), staged.columns, label)
-    defaults = {"currency": opts["currency"], "brand": "ours"}
+    defaults = {"currency": transform._lit(opts["currency"]), "brand": "'ours'"}
+    symbol = None
+    if "currency" in table.column_names and "currency" not in consts and "amount" in match.assigned:
+        # an amount written with its currency (£ 12.50, 12,50 zł) says which one it is
+        symbol = f"nullif(regexp_extract({_q(match.assigned['amount'])}, '{transform._CURRENCY_WORDS}', 1), '')"
+        defaults["currency"] = f"coalesce({symbol}, {defaults['currency']})"
+    rules = {r.to: r for r in mapping.rules.values()}
     plans = []
     for col_name, col in targets(table).items():
         if col_name in match.assigned:
             raw = _q(match.assigned[col_name])
             if col_name in defaults and col_name not in consts:
-                raw = f"coalesce(nullif(trim({raw}), ''), {transform._lit(defaults[col_name])})"
-            plans.append(transform.ColumnPlan(col_name, col, raw, match.assigned[col_name]))
+                raw = f"coalesce(nullif(trim({raw}), ''), {defaults[col_name]})"
+            plans.append(transform.ColumnPlan(col_name, col, raw, match.assigned[col_name], rules.get(col_name)))
         elif col_name in consts:
             plans.append(transform.ColumnPlan(col_name, col, transform._lit(consts[col_name]),
                                               f"{col_name} (given value)"))
         elif col_name in defaults and col_name in table.column_names:
-            plans.append(transform.ColumnPlan(col_name, col, transform._lit(defaults[col_name]),
-                                              f"{col_name} (default)"))
-    transform.build_typed(con, table, plans, opts, staged.columns)
+            plans.append(transform.ColumnPlan(col_name, col, defaults[col_name], f"{col_name} (default)"))
+    facts = transform.build_typed(con, table, plans, opts, staged.columns)
+    currency = advice.currency_facts(con, table, match.assigned, consts, symbol)
     drop_stage(con)  # everything needed from it is in TYPED and ERRORS now
+    recoding = transform.recode_counts(con, plans)
+    phones = advice.phone_country(con, plans, opts)
+    country = phones[0] or (opts["default_country"] if opts_origin["default_country"] != "default" else None)
+    if currency and currency["assumed"] and not country:
+        country = advice.stored_phone_country(con, plans)
+    notes = advice.recode_notes(plans, recoding) + advice.date_notes(plans, facts, opts_origin)
+    notes += advice.phone_notes(phones, opts) + advice.currency_notes(currency, opts, opts_origin, country)
     with store.transaction():
+        forgotten = _forget_runs(con, table, earlier) if replace else None
+        faults.checkpoint("ingest.replace_half_way")
         result = _store_rows(store, table, staged, plans, _now())
+        if forgotten:
+            notes += _forget_derived(con, table, earlier, result.run_id)
         faults.checkpoint("ingest.before_commit")
     result.columns = dict(match.assigned)
     result.ignored_columns = match.ignored
+    result.recoding = recoding
+    if replace:
+        result.replaced_runs, result.rows_removed = earlier, forgotten or 0
+        if not earlier:
+            notes.insert(0, "--replace: no earlier load of this file to replace; loaded as new")
+    elif earlier:
+        notes.append(f"loaded before in run {', '.join(map(str, earlier))}: rows stored then are kept (skipped "
+                     "here as duplicates); to replace what that load stored, add --replace")
+    result.notes = notes + advice.little_stored(result)
     return result
+
+
+def _check_replaceable(con, table: schema.Table, runs: list[int]) -> None:
+    if not runs or table.key in (None, "customer_id"):
+        return
+    unrecorded = con.execute(
+        f"SELECT run_id FROM ingest_runs r WHERE run_id IN ({', '.join('?' * len(runs))}) AND rows_stored > 0 "
+        "AND NOT EXISTS (SELECT 1 FROM ingest_rows k WHERE k.run_id = r.run_id)", runs).fetchall()
+    if unrecorded:
+        raise IngestError(f"run {unrecorded[0][0]} was loaded by an older centric that did not record which rows "
+                          "it stored, so it cannot be replaced; load the file into a new store instead")
+
+
+def _forget_runs(con, table: schema.Table, runs: list[int]) -> int:
+    """Take back what ``runs`` stored: their rows (recorded in ``ingest_rows``) and their rejected
+    rows; the runs are marked ``replaced``. Returns the number of rows removed. The removed rows'
+    keys (and texts) are kept in _centric_replaced for ``_forget_derived``."""
+    if not runs:
+        return 0
+    marks = ", ".join("?" * len(runs))
+    removed = 0
+    if table.key and table.key != "customer_id":
+        text = {"responses": "comment", "feedback": "text"}.get(table.name)
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _centric_replaced AS
+                SELECT t.{_q(table.key)} AS key{f', t.{_q(text)} AS text' if text else ''}
+                FROM {table.name} t WHERE t.{_q(table.key)} IN
+                    (SELECT key FROM ingest_rows WHERE table_name = ? AND run_id IN ({marks}))""",
+            [table.name, *runs])
+        removed = con.execute("SELECT count(*) FROM _centric_replaced").fetchall()[0][0]
+        con.execute(f"DELETE FROM {table.name} WHERE {_q(table.key)} IN (SELECT key FROM _centric_replaced)")
+        con.execute(f"DELETE FROM ingest_rows WHERE run_id IN ({marks})", runs)
+    con.execute(f"DELETE FROM rejected_rows WHERE run_id IN ({marks})", runs)
+    con.execute(f"UPDATE ingest_runs SET status = 'replaced' WHERE run_id IN ({marks})", runs)
+    return removed
+
+
+def _forget_derived(con, table: schema.Table, runs: list[int], run_id: int) -> list[str]:
+    """After the new rows are in: remove the text analyses of removed rows whose text did not come
+    back unchanged, and the customers that only the replaced runs brought and nothing refers to now."""
+    notes = []
+    if table.name in ("responses", "feedback"):
+        stale = (f"SELECT r.key FROM _centric_replaced r WHERE NOT EXISTS (SELECT 1 FROM {table.name} t "
+                 f"WHERE t.{_q(table.key)} = r.key AND t.{_q('comment' if table.name == 'responses' else 'text')} "
+                 "IS NOT DISTINCT FROM r.text)")
+        n = con.execute(f"SELECT count(*) FROM text_analyses WHERE source = ? AND text_id IN ({stale})",
+                        [table.name]).fetchall()[0][0]
+        for t in ("mentions", "text_analyses"):
+            con.execute(f"DELETE FROM {t} WHERE source = ? AND text_id IN ({stale})", [table.name])
+        if n:
+            notes.append(f"{n:,} text analyses of replaced rows whose text changed or went were removed; "
+                         "run centric analyze for the new texts")
+    marks = ", ".join("?" * len(runs))
+    refs = " AND ".join(f"NOT EXISTS (SELECT 1 FROM {t.name} x WHERE x.customer_id = c.customer_id)"
+                        for t in schema.TABLES.values()
+                        if t.ingestable and t.name != "customers" and "customer_id" in t.column_names)
+    attrs = " AND ".join(f"c.{_q(a.name)} IS NULL" for a in schema.TABLES["customers"].columns if a.ingested)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _centric_orphans AS SELECT c.customer_id FROM customers c
+            WHERE c.customer_id IN (SELECT customer_id FROM identities GROUP BY customer_id
+                                    HAVING bool_and(run_id IN ({marks})))
+              AND {refs} AND {attrs}""", runs)
+    n = con.execute("SELECT count(*) FROM _centric_orphans").fetchall()[0][0]
+    if n:
+        for t in ("identities", "customer_scores", "customers"):
+            con.execute(f"DELETE FROM {t} WHERE customer_id IN (SELECT customer_id FROM _centric_orphans)")
+        notes.append(f"{n:,} customers that only the replaced load had brought were removed")
+    return notes
 
 
 def _record_run(con, table_name: str, staged: Staged, status: str, stored: int, rejected: int, dup: int,
@@ -178,6 +308,8 @@ def _store_rows(store: Store, table: schema.Table, staged: Staged, plans: list[t
         con.execute(f"CREATE OR REPLACE TEMP VIEW {VALID} AS {keyed}")
         n_valid = con.execute(f"SELECT count(*) FROM {VALID}").fetchall()[0][0]
         duplicates += candidates - n_valid
+        # which rows this run stores, so that a later --replace can take them back
+        con.execute(f"INSERT INTO ingest_rows SELECT ?, ?, __key FROM {VALID}", [run_id, table.name])
     else:
         con.execute(f"CREATE OR REPLACE TEMP VIEW {VALID} AS {good}")
         n_valid = con.execute(f"SELECT count(*) FROM {VALID}").fetchall()[0][0]
@@ -284,7 +416,7 @@ def _cleanup(con) -> None:
     con.execute(f"DROP VIEW IF EXISTS {VALID}")
     drop_stage(con)
     for t in (transform.TYPED, transform.ERRORS, "_centric_bad", "_centric_ranked", identity.IDS,
-              identity.IDENTMAP, "_centric_remap", "_centric_attrs"):
+              identity.IDENTMAP, "_centric_remap", "_centric_attrs", "_centric_replaced", "_centric_orphans"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
 
 

@@ -18,6 +18,7 @@ import duckdb
 
 from .. import schema
 from .readers import STAGE, _q
+from .recode import ColumnRule, rule_sql
 
 TYPED = "_centric_typed"
 ERRORS = "_centric_errors"
@@ -215,6 +216,16 @@ class ColumnPlan:
     column: schema.Column
     raw: str  # SQL expression of the raw text
     label: str  # what a person calls it: the file's column name
+    rule: ColumnRule | None = None  # recoding asked for by the mapping file
+
+    @property
+    def drops_unknown(self) -> bool:
+        return self.rule is not None and self.rule.unknown == "drop"
+
+
+# slashed dates that can only be read one way: the first number over 12 (day first), or the second
+_ONLY_DAY_FIRST = "^(1[3-9]|2[0-9]|3[01])/(0?[1-9]|1[0-2])/"
+_ONLY_MONTH_FIRST = "^(0?[1-9]|1[0-2])/(1[3-9]|2[0-9]|3[01])/"
 
 
 def _decide_comma_decimal(con, raw: str) -> bool:
@@ -232,27 +243,33 @@ def _decide_comma_decimal(con, raw: str) -> bool:
     return comma > dot
 
 
-def _decide_day_first(con, raw: str, setting: str) -> bool:
-    if setting in ("true", "false"):
-        return setting == "true"
+def _decide_day_first(con, raw: str, setting: str) -> dict:
+    """Day first or month first, and the evidence: how many values can only be read one way, the
+    first rows (and a value) that contradict the choice."""
     if not con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {STAGE} WHERE contains({raw}, '/') LIMIT 1)"
                        ).fetchall()[0][0]:
-        return True
+        return {"day_first": setting != "false", "only_day_first": 0, "only_month_first": 0, "against": []}
     df, mf = con.execute(
-        f"""SELECT
-            count(*) FILTER (WHERE regexp_matches(v, '^(1[3-9]|2[0-9]|3[01])/(0?[1-9]|1[0-2])/')),
-            count(*) FILTER (WHERE regexp_matches(v, '^(0?[1-9]|1[0-2])/(1[3-9]|2[0-9]|3[01])/'))
+        f"""SELECT count(*) FILTER (WHERE regexp_matches(v, '{_ONLY_DAY_FIRST}')),
+                  count(*) FILTER (WHERE regexp_matches(v, '{_ONLY_MONTH_FIRST}'))
         FROM (SELECT trim({raw}) AS v FROM {STAGE} WHERE {raw} IS NOT NULL)"""
     ).fetchall()[0]
-    return not (mf > 0 and df == 0)
+    # auto: the reading more values allow; day first (European) on a tie
+    day_first = setting == "true" if setting in ("true", "false") else not mf > df
+    against = con.execute(
+        f"""SELECT __row, trim({raw}) FROM {STAGE}
+            WHERE regexp_matches(trim({raw}), '{_ONLY_MONTH_FIRST if day_first else _ONLY_DAY_FIRST}')
+            ORDER BY __row LIMIT 5"""
+    ).fetchall() if (mf if day_first else df) else []
+    return {"day_first": day_first, "only_day_first": df, "only_month_first": mf, "against": against}
 
 
-def decide(con, plan: ColumnPlan, opts: dict[str, str]) -> dict[str, bool]:
+def decide(con, plan: ColumnPlan, opts: dict[str, str]) -> dict:
     """Column-level choices made by looking at all of a column's values."""
     if plan.column.type in ("integer", "number"):
         return {"comma_dec": _decide_comma_decimal(con, plan.raw)}
     if plan.column.type == "timestamp":
-        return {"day_first": _decide_day_first(con, plan.raw, opts["day_first"])}
+        return _decide_day_first(con, plan.raw, opts["day_first"])
     return {}
 
 
@@ -281,6 +298,10 @@ def parse_sql(plan: ColumnPlan, raw: str, opts: dict[str, str], decided: dict[st
         typed = timestamp_sql(raw, day_first, opts["timezone"])
         example = "31.12.2025 or 31/12/2025" if day_first else "12.31.2025 or 12/31/2025"
         reason = f"{quoted} || ' is not a date (expected e.g. 2025-12-31, {example}, optionally with a time)'"
+        other, read, fix = (("month", "day", "false") if day_first else ("day", "month", "true"))
+        wrong_way = _ONLY_MONTH_FIRST if day_first else _ONLY_DAY_FIRST
+        reason = (f"CASE WHEN regexp_matches(trim({raw}), '{wrong_way}') THEN {quoted} || ' looks {other}-first, "
+                  f"but this column is read {read}-first (see --day-first {fix})' ELSE {reason} END")
         return typed, reason
     if c.type == "boolean":
         lv = f"lower(trim({raw}))"
@@ -325,38 +346,62 @@ def parse_sql(plan: ColumnPlan, raw: str, opts: dict[str, str], decided: dict[st
 
 
 def build_typed(con, table: schema.Table, plans: list[ColumnPlan], opts: dict[str, str],
-                source_columns: list[str]) -> None:
-    """Create TYPED (``__row``, the typed columns, ``__bad``) in one pass over the stage, then ERRORS
-    (one row per problem: row, column, value, reason, the row as JSON) for the bad rows only."""
+                source_columns: list[str]) -> dict[str, dict]:
+    """Create TYPED (``__row``, the typed columns, ``__bad``, and for recoded columns ``__miss_C``,
+    ``__rec_C``, ``__drop_C``) in one pass over the stage, then ERRORS (one row per problem: row, column,
+    value as in the file, reason, the row as JSON) for the bad rows only. Returns per column what was
+    decided about it (see ``decide``)."""
     inner = ["__row"]
+    flags: list[str] = []
     conds, whys = [], []
+    facts: dict[str, dict] = {}
+    absent: dict[str, str] = {}  # column -> SQL (over TYPED's inner query) "the row has no value here"
     for p in plans:
-        decided = decide(con, p, opts)
         raw_col = _q("__raw_" + p.name)
-        typed, _ = parse_sql(p, p.raw, opts, decided)
+        raw = p.raw
+        if p.rule is not None and p.rule.changes_values:
+            raw, missing, recoded = rule_sql(p.rule, p.raw, _decide_comma_decimal(con, p.raw))
+            inner += [f"{p.raw} AS {_q('__orig_' + p.name)}", f"{missing} AS {_q('__miss_' + p.name)}",
+                      f"{recoded} AS {_q('__rec_' + p.name)}"]
+            flags += [_q("__miss_" + p.name), _q("__rec_" + p.name)]
+        shown = _q("__orig_" + p.name) if p.rule is not None and p.rule.changes_values else raw_col
+        facts[p.name] = decided = decide(con, ColumnPlan(p.name, p.column, raw, p.label), opts)
+        typed, _ = parse_sql(p, raw, opts, decided)
         _, reason = parse_sql(p, raw_col, opts, decided)
-        inner += [f"{typed} AS {_q(p.name)}", f"{p.raw} AS {raw_col}"]
+        if shown != raw_col:
+            reason = (f"CASE WHEN {shown} IS DISTINCT FROM {raw_col} THEN {reason} || ' (recoded from '''"
+                      f" || left({shown}, 80) || ''')' ELSE {reason} END")
+        inner += [f"{typed} AS {_q(p.name)}", f"{raw} AS {raw_col}"]
         empty = f"nullif(trim({raw_col}), '') IS NULL"
-        cond = f"(NOT ({empty}) AND {_q(p.name)} IS NULL)"
-        why = f"CASE WHEN {cond} THEN {reason}"
+        invalid = f"(NOT ({empty}) AND {_q(p.name)} IS NULL)"
+        absent[p.name] = empty
+        if p.drops_unknown:  # keep the row, leave the field empty, and say so in the summary
+            flags.append(f"CASE WHEN {invalid} THEN left({shown}, 80) END AS {_q('__drop_' + p.name)}")
+            absent[p.name] = f"{_q(p.name)} IS NULL"
+            invalid = "false"
+        cond = invalid
+        why = f"CASE WHEN {invalid} THEN {reason}"
         if p.column.required and p.column.kind != "key":
             cond += f" OR ({empty})"
             why += f" WHEN {empty} THEN 'required value is empty'"
         conds.append(cond)
-        whys.append((_lit(p.label), raw_col, f"{why} END"))
+        whys.append((_lit(p.label), shown, f"{why} END"))
     present = {p.name for p in plans}
     ids = [k for k in schema.IDENTITY_INPUTS if k in present]
     if table.customer_ref == "required" and ids:
-        cond = "(" + " AND ".join(f"nullif(trim({_q('__raw_' + k)}), '') IS NULL" for k in ids) + ")"
+        cond = "(" + " AND ".join(absent[k] for k in ids) + ")"
         conds.append(cond)
         whys.append(("NULL", "NULL", f"CASE WHEN {cond} THEN 'no customer identity (customer id, e-mail, phone, "
                                      "handle or loyalty card)' END"))
     one_of = [k for k in table.one_of if k in present]
     if one_of:
-        cond = "(" + " AND ".join(f"nullif(trim({_q('__raw_' + k)}), '') IS NULL" for k in one_of) + ")"
+        cond = "(" + " AND ".join(absent[k] for k in one_of) + ")"
         conds.append(cond)
-        whys.append(("NULL", "NULL", f"CASE WHEN {cond} THEN 'the row has none of: {', '.join(one_of)}' END"))
-    typed_cols = ", ".join(_q(p.name) for p in plans)
+        blanked = [p.name for p in plans if p.name in one_of and p.rule is not None and p.rule.missing]
+        why = f"the row has none of: {', '.join(one_of)}" + (
+            f" ({', '.join(blanked)} held a no-answer code or nothing)" if blanked else "")
+        whys.append(("NULL", "NULL", f"CASE WHEN {cond} THEN {_lit(why)} END"))
+    typed_cols = ", ".join([_q(p.name) for p in plans] + flags)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {TYPED} AS
             SELECT __row, {typed_cols}, coalesce({' OR '.join(conds) or 'false'}, false) AS __bad
@@ -365,7 +410,7 @@ def build_typed(con, table: schema.Table, plans: list[ColumnPlan], opts: dict[st
     if not con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {TYPED} WHERE __bad LIMIT 1)").fetchall()[0][0]:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {ERRORS} (__row BIGINT, column_name VARCHAR, value VARCHAR, "
                     "reason VARCHAR, __record VARCHAR)")
-        return
+        return facts
     record = ", ".join(f"{_lit(c)}, {_q(c)}" for c in source_columns)
     why_cols = ", ".join(f"{w} AS __why{i}, {raw} AS __val{i}" for i, (_, raw, w) in enumerate(whys))
     con.execute(
@@ -380,3 +425,27 @@ def build_typed(con, table: schema.Table, plans: list[ColumnPlan], opts: dict[st
     union = " UNION ALL ".join(parts) or "SELECT NULL::BIGINT, NULL, NULL, NULL, NULL WHERE false"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {ERRORS} AS "
                 f"SELECT __row, column_name, value, reason, __record FROM ({union}) ORDER BY __row")
+    return facts
+
+
+def recode_counts(con, plans: list[ColumnPlan]) -> dict[str, dict]:
+    """Per recoded column: values blanked as no answer, values recoded, values dropped (with the
+    commonest ones), counted over TYPED."""
+    out: dict[str, dict] = {}
+    for p in plans:
+        if p.rule is None:
+            continue
+        c = {"blanked": 0, "recoded": 0, "dropped": 0, "dropped_values": []}
+        if p.rule.changes_values:
+            c["blanked"], c["recoded"] = con.execute(
+                f"SELECT count(*) FILTER (WHERE {_q('__miss_' + p.name)}), "
+                f"count(*) FILTER (WHERE {_q('__rec_' + p.name)}) FROM {TYPED}").fetchall()[0]
+        if p.drops_unknown:
+            top = con.execute(
+                f"SELECT {_q('__drop_' + p.name)}, count(*) FROM {TYPED} WHERE {_q('__drop_' + p.name)} IS NOT NULL "
+                "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3").fetchall()
+            c["dropped"] = con.execute(
+                f"SELECT count({_q('__drop_' + p.name)}) FROM {TYPED}").fetchall()[0][0]
+            c["dropped_values"] = [(v, n) for v, n in top]
+        out[p.name] = c
+    return out
