@@ -111,6 +111,7 @@ def ingest(
     rejected than stored (with --strict: any row rejected)."""
     from .ingest import Mapping
     from .ingest import ingest as do_ingest
+    from .ingest.load import resolve_options
 
     values = {}
     for item in set_:
@@ -122,6 +123,8 @@ def ingest(
         rules = Mapping.load(mapping) if mapping else None
         if rules is not None and table in schema.TABLES and schema.TABLES[table].ingestable:
             rules.check(schema.TABLES[table])
+        resolve_options(rules or Mapping(), {"day_first": day_first, "timezone": timezone,
+                                             "default_country": default_country, "currency": currency})
     except CentricError as e:
         _fail(e)
     failed = partial = False

@@ -22,6 +22,10 @@ COUNTRY_CURRENCY = {"PL": "PLN", "GB": "GBP", "US": "USD", "CA": "CAD", "AU": "A
 SAMPLE = 300
 
 
+def _n(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def currency_facts(con, table: schema.Table, assigned: dict[str, str], consts: dict[str, str],
                    symbol: str | None) -> dict | None:
     """Before the stage goes: how many amounts took the currency setting, and how many a symbol
@@ -44,13 +48,13 @@ def currency_notes(facts: dict | None, opts: dict[str, str], origin: dict[str, s
         return []
     out = []
     if facts["by_symbol"]:
-        out.append(f"currency: {facts['by_symbol']:,} amounts took the currency written with them (£, €, zł …)")
+        out.append(f"currency: taken from the symbol written with the amount (£, €, zł …) for {_n(facts['by_symbol'], 'row')}")
     if facts["assumed"]:
         cur = opts["currency"]
         where = "their currency cell is empty" if facts["has_column"] else "the file has no currency column"
         how = {"given": "as given", "environment": "the CENTRIC_CURRENCY setting",
                "default": "the default currency"}[origin["currency"]]
-        line = f"currency: {facts['assumed']:,} amounts were stored as {cur} ({how}; {where})"
+        line = f"currency: {_n(facts['assumed'], 'amount')} without a currency were read as {cur} ({how}; {where})"
         if origin["currency"] != "given":
             guess = COUNTRY_CURRENCY.get(country or "")
             guess = guess if guess and guess != cur else "EUR" if cur != "EUR" else "USD"
@@ -120,7 +124,10 @@ def phone_country(con, plans: list[ColumnPlan], opts: dict[str, str]) -> tuple[s
     values = [v for v, in con.execute(
         f"SELECT DISTINCT value FROM {ERRORS} WHERE column_name = {label} AND reason LIKE '% is not a phone number%' "
         f"ORDER BY value LIMIT {SAMPLE}").fetchall()]
-    best, best_n = None, 0
+    # numbers written with their international prefix say which country the file is from (a tie
+    # between countries with the same national formats, such as GB and IN, goes to it)
+    prior = stored_phone_country(con, plans)
+    best, best_n, best_key = None, 0, (0, False)
     for country in PHONE_COUNTRIES:
         if country == opts["default_country"].upper():
             continue
@@ -130,8 +137,9 @@ def phone_country(con, plans: list[ColumnPlan], opts: dict[str, str]) -> tuple[s
                 n += phonenumbers.is_valid_number(phonenumbers.parse(v, country))
             except phonenumbers.NumberParseException:
                 pass
-        if n > best_n:
-            best, best_n = country, n
+        key = (n, country == prior)
+        if n and key > best_key:
+            best, best_n, best_key = country, n, key
     if best_n * 2 < len(values):
         return None, failed, len(values), best_n
     return best, failed, len(values), best_n
@@ -158,7 +166,7 @@ def phone_notes(found: tuple[str | None, int, int, int], opts: dict[str, str]) -
     country, failed, checked, fits = found
     if not failed:
         return []
-    line = (f"phone: {failed:,} numbers could not be read as numbers of {opts['default_country']} "
+    line = (f"phone: {_n(failed, 'number')} could not be read as numbers of {opts['default_country']} "
             "(the default_country setting, for numbers without +)")
     if country:
         line += (f"; {fits:,} of {checked:,} checked are valid numbers of {country}: load again with "

@@ -13,11 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
+import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import faults, schema, settings
-from ..errors import IngestError
+from ..errors import IngestError, SettingError
 from ..store import Store
 from . import advice, identity, transform
 from .columns import Mapping, check_required, known_names, match_columns, targets
@@ -71,8 +73,20 @@ def _now() -> dt.datetime:
 OPTIONS = ("day_first", "timezone", "default_country", "currency")
 
 
-def _options(mapping: Mapping, overrides: dict[str, str | None]) -> dict[str, str]:
-    return {n: settings.get(n, overrides.get(n) or mapping.settings.get(n)) for n in OPTIONS}
+def resolve_options(mapping: Mapping, overrides: dict[str, str | None]) -> dict[str, str]:
+    opts = {n: settings.get(n, overrides.get(n) or mapping.settings.get(n)) for n in OPTIONS}
+    if not re.fullmatch(r"[A-Za-z]{2}", opts["default_country"]):
+        raise SettingError(f"default_country must be a two-letter country code such as PL or GB, "
+                           f"got {opts['default_country']!r}")
+    if not re.fullmatch(r"[A-Za-z]{3}", opts["currency"]):
+        raise SettingError(f"currency must be a three-letter currency code such as PLN or GBP, got {opts['currency']!r}")
+    if opts["timezone"].upper() != "UTC":
+        try:
+            zoneinfo.ZoneInfo(opts["timezone"])
+        except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+            raise SettingError(f"timezone: unknown time zone {opts['timezone']!r}; use a name such as "
+                               "Europe/Warsaw or UTC") from None
+    return opts
 
 
 def _origins(mapping: Mapping, overrides: dict[str, str | None]) -> dict[str, str]:
@@ -94,7 +108,7 @@ def ingest_source(store: Store, table_name: str, source: Any, mapping: Mapping |
         raise IngestError(f"cannot load into {table_name!r}; tables that take files: {', '.join(loadable)}")
     table = schema.TABLES[table_name]
     mapping = mapping or Mapping()
-    opts = _options(mapping, overrides)
+    opts = resolve_options(mapping, overrides)
     opts_origin = _origins(mapping, overrides)
     mapping.check(table)
     con = store.con

@@ -320,7 +320,10 @@ def parse_sql(plan: ColumnPlan, raw: str, opts: dict[str, str], decided: dict[st
         typed = f"CASE WHEN regexp_full_match({e}, '[^@\\s]+@[^@\\s]+\\.[^@\\s]+') THEN {e} END"
         return typed, f"{quoted} || ' is not an e-mail address'"
     if kind == "phone":
-        return f"centric_phone({raw}, {_lit(opts['default_country'])})", f"{quoted} || ' is not a phone number'"
+        country = opts["default_country"].upper()
+        return (f"centric_phone({raw}, {_lit(country)})",
+                f"{quoted} || ' is not a phone number (without + or 00 it is read as a number of {country}: "
+                f"see --default-country)'")
     if kind == "handle":
         h = (f"ltrim(regexp_replace(lower(trim({raw})), "
              f"'^(https?://)?(www\\.)?[a-z0-9.-]+\\.[a-z]+/', ''), '@')")
@@ -352,20 +355,26 @@ def build_typed(con, table: schema.Table, plans: list[ColumnPlan], opts: dict[st
     value as in the file, reason, the row as JSON) for the bad rows only. Returns per column what was
     decided about it (see ``decide``)."""
     inner = ["__row"]
-    flags: list[str] = []
+    layer: list[str] = []  # recoded text, computed once below the typed columns (a macro repeated over
+    flags: list[str] = []  # a long expression would grow the query beyond what DuckDB binds quickly)
     conds, whys = [], []
     facts: dict[str, dict] = {}
     absent: dict[str, str] = {}  # column -> SQL (over TYPED's inner query) "the row has no value here"
     for p in plans:
         raw_col = _q("__raw_" + p.name)
-        raw = p.raw
+        raw = shown = p.raw
         if p.rule is not None and p.rule.changes_values:
-            raw, missing, recoded = rule_sql(p.rule, p.raw, _decide_comma_decimal(con, p.raw))
-            inner += [f"{p.raw} AS {_q('__orig_' + p.name)}", f"{missing} AS {_q('__miss_' + p.name)}",
-                      f"{recoded} AS {_q('__rec_' + p.name)}"]
-            flags += [_q("__miss_" + p.name), _q("__rec_" + p.name)]
-        shown = _q("__orig_" + p.name) if p.rule is not None and p.rule.changes_values else raw_col
-        facts[p.name] = decided = decide(con, ColumnPlan(p.name, p.column, raw, p.label), opts)
+            text, missing, recoded = rule_sql(p.rule, p.raw, _decide_comma_decimal(con, p.raw))
+            facts[p.name] = decide(con, ColumnPlan(p.name, p.column, text, p.label), opts)
+            names = [_q(f"__{k}_{p.name}") for k in ("rc", "orig", "miss", "rec")]
+            layer += [f"{e} AS {n}" for e, n in zip((text, p.raw, missing, recoded), names, strict=True)]
+            raw, shown = names[0], names[1]
+            inner += names[1:]
+            flags += names[2:]
+        else:
+            facts[p.name] = decide(con, p, opts)
+        decided = facts[p.name]
+        shown = shown if shown != p.raw else raw_col
         typed, _ = parse_sql(p, raw, opts, decided)
         _, reason = parse_sql(p, raw_col, opts, decided)
         if shown != raw_col:
@@ -402,10 +411,11 @@ def build_typed(con, table: schema.Table, plans: list[ColumnPlan], opts: dict[st
             f" ({', '.join(blanked)} held a no-answer code or nothing)" if blanked else "")
         whys.append(("NULL", "NULL", f"CASE WHEN {cond} THEN {_lit(why)} END"))
     typed_cols = ", ".join([_q(p.name) for p in plans] + flags)
+    source = f"(SELECT *, {', '.join(layer)} FROM {STAGE})" if layer else STAGE
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {TYPED} AS
             SELECT __row, {typed_cols}, coalesce({' OR '.join(conds) or 'false'}, false) AS __bad
-            FROM (SELECT {', '.join(inner)} FROM {STAGE})"""
+            FROM (SELECT {', '.join(inner)} FROM {source})"""
     )
     if not con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {TYPED} WHERE __bad LIMIT 1)").fetchall()[0][0]:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {ERRORS} (__row BIGINT, column_name VARCHAR, value VARCHAR, "
@@ -416,7 +426,7 @@ def build_typed(con, table: schema.Table, plans: list[ColumnPlan], opts: dict[st
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _centric_bad AS
             SELECT __row, {why_cols}, __record FROM (
-                SELECT {', '.join(inner)}, CAST(json_object({record}) AS VARCHAR) AS __record FROM {STAGE}
+                SELECT {', '.join(inner)}, CAST(json_object({record}) AS VARCHAR) AS __record FROM {source}
                 WHERE __row IN (SELECT __row FROM {TYPED} WHERE __bad))"""
     )
     parts = [f"SELECT __row, {label} AS column_name, left(CAST(__val{i} AS VARCHAR), 200) AS value, "
