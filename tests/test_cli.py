@@ -28,11 +28,11 @@ def test_help_lists_every_command_with_a_line():
 def test_ingest_prints_counts_and_reasons(tmp_path):
     db = tmp_path / "c.duckdb"
     res = run("ingest", "responses", str(BAD / "out_of_range.csv"), db=db)
-    assert res.exit_code == 0
+    assert res.exit_code == 3  # more rows rejected than stored
     assert "read 5, stored 1, rejected 4, duplicate 0" in res.output
     assert "row 2, column 'nps': nps must be a whole number from 0 to 10, got '11'" in res.output
     strict = run("ingest", "responses", str(BAD / "out_of_range.csv"), "--strict", db=db)
-    assert strict.exit_code == 1  # rows were rejected
+    assert strict.exit_code == 3  # rows were rejected
     listed = run("rejected", "--json", db=db)
     got = json.loads(listed.output)
     assert len(got) == 8 and got[0]["reason"].startswith("nps must be")

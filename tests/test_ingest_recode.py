@@ -4,6 +4,7 @@ notes that name the setting that would help, and the exit codes of `centric inge
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -15,7 +16,7 @@ from centric.faults import InjectedFault
 from centric.ingest import Mapping
 from centric.ingest.recode import FormulaError, formula_sql
 
-from .conftest import rows
+from .conftest import SHARED, rows
 
 # A patient survey on the NHS scale: 1 = very good … 5 = very poor, 6 = other, 7 = don't know.
 FFT = """Comment ID,Date,FFT categorical answer,FFT answer,Respondent ID
@@ -354,3 +355,39 @@ def test_json_output_carries_recoding_and_notes(tmp_path, write):
     got = json.loads(res.output)[0]
     assert got["recoding"]["csat"]["blanked"] == 3 and got["rows_stored"] == 9
     assert any("6 - x" in n for n in got["notes"])
+
+
+# -- the example mapping files of docs/, on the real files they were written for ------------------------
+EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
+NHS = SHARED / "nhs_fft_patient_feedback_en" / "v6framework_230831.csv"
+CFPB = SHARED / "cfpb_complaints_sample" / "complaints_sample.csv"
+
+
+@pytest.mark.parametrize("name, table", [("nhs-fft-responses.toml", "responses"),
+                                         ("cfpb-complaints-cases.toml", "cases")])
+def test_example_mappings_are_valid(name, table):
+    Mapping.load(EXAMPLES / name).check(schema.TABLES[table])
+
+
+@pytest.mark.skipif(not NHS.exists(), reason="the NHS patient feedback file is not in ../shared/data")
+def test_nhs_file_loads_the_right_way_round(store):
+    r = ingest("responses", NHS, store=store, mapping=EXAMPLES / "nhs-fft-responses.toml")[0]
+    # 5,523 comments: 309 answered 6 or 7 (no score, comment kept unless empty); 214 dates can only be
+    # month-first in a day-first column and are rejected with that reason
+    assert r.recoding["csat"]["blanked"] == 309 and r.recoding["csat"]["recoded"] == 5214
+    assert r.rows_rejected == 275 and r.rows_stored == 5248
+    assert rows(store, "SELECT count(*) FROM rejected_rows WHERE reason LIKE '%looks month-first%'") == [(214,)]
+    # of the 5,003 scored answers stored, 4,263 said very good or good (1 or 2 on the file's scale)
+    s = metrics.score(store, "csat")
+    assert (s.n, s.counts["satisfied (4-5)"]) == (5003, 4263)
+    assert s.value == pytest.approx(85.21, abs=0.01)
+    assert rows(store, "SELECT count(*) FROM responses WHERE csat IS NULL AND comment IS NOT NULL") == [(245,)]
+
+
+@pytest.mark.skipif(not CFPB.exists(), reason="the CFPB complaints sample is not in ../shared/data")
+def test_cfpb_complaints_load_with_their_status(store):
+    r = ingest("cases", CFPB, store=store, mapping=EXAMPLES / "cfpb-complaints-cases.toml")[0]
+    assert (r.rows_stored, r.rows_rejected) == (4588, 0)
+    assert rows(store, "SELECT status, count(*) FROM cases GROUP BY 1 ORDER BY 2 DESC") == [
+        ("closed", 4533), ("in_progress", 28), (None, 27)]
+    assert r.recoding["status"]["dropped_values"] == [("Untimely response", 27)]

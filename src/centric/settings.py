@@ -31,8 +31,8 @@ SETTINGS: dict[str, Setting] = {
         Setting("default_country", "PL",
                 "Country (ISO alpha-2) assumed for phone numbers written without an international prefix."),
         Setting("day_first", "auto",
-                "How to read dates like 03/04/2025: 'auto' decides per column (a value over 12 in the "
-                "first place means day first; European day-first when undecided), 'true' or 'false'.",
+                "How to read dates like 03/04/2025: 'auto' decides per column (day first unless more of its "
+                "values can only be month first, such as 12/31/2025), 'true' or 'false'.",
                 choices=("auto", "true", "false")),
         Setting("timezone", "UTC",
                 "Time zone of times written without an offset; every time is stored in UTC."),

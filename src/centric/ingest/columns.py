@@ -18,6 +18,15 @@ case, spaces, dashes, dots and underscores. Where that is not enough, a mapping 
 
     [settings]                # settings for this file only
     day_first = "true"
+
+    [columns."FFT categorical answer"]   # a column whose values are recoded (see ``recode.py``)
+    to = "csat"
+    formula = "6 - x"         # 1 = very good … 5 = very poor  ->  5 … 1
+    missing = [6, 7]          # no-answer codes: the field is left empty, the row kept
+    unknown = "reject"        # or "drop": keep the row, leave an invalid field empty
+
+Every key is checked when the file is read (``Mapping.load``) and against the table (``Mapping.check``);
+a message names the file, the key (``columns."FFT categorical answer".formula``) and what is wrong.
 """
 
 from __future__ import annotations
