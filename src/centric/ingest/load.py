@@ -189,8 +189,8 @@ def _load_staged(store: Store, table: schema.Table, staged: Staged, mapping: Map
         forgotten = _forget_runs(con, table, earlier) if replace else None
         faults.checkpoint("ingest.replace_half_way")
         result = _store_rows(store, table, staged, plans, _now())
-        if forgotten:
-            notes += _forget_derived(con, table, earlier, result.run_id)
+        if forgotten and table.name != "customers":  # a customers file updates customers in place
+            notes += _forget_derived(con, table, earlier)
         faults.checkpoint("ingest.before_commit")
     result.columns = dict(match.assigned)
     result.ignored_columns = match.ignored
@@ -241,7 +241,7 @@ def _forget_runs(con, table: schema.Table, runs: list[int]) -> int:
     return removed
 
 
-def _forget_derived(con, table: schema.Table, runs: list[int], run_id: int) -> list[str]:
+def _forget_derived(con, table: schema.Table, runs: list[int]) -> list[str]:
     """After the new rows are in: remove the text analyses of removed rows whose text did not come
     back unchanged, and the customers that only the replaced runs brought and nothing refers to now."""
     notes = []

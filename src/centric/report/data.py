@@ -132,6 +132,7 @@ def quality(store: Store) -> dict[str, Any]:
         "SELECT regexp_replace(reason, '''[^'']*''', '…', 'g') AS kind, count(*) AS n FROM rejected_rows "
         "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 8").fetchall()
     df = pd.DataFrame(runs, columns=keys)
-    totals = {k: int(df[k].sum()) if len(df) else 0 for k in ("read", "stored", "rejected", "duplicate")}
+    live = df[df["status"] != "replaced"] if len(df) else df  # a replaced run's rows are gone
+    totals = {k: int(live[k].sum()) if len(live) else 0 for k in ("read", "stored", "rejected", "duplicate")}
     return {"runs": [dict(zip(keys, r, strict=True)) for r in runs], "reasons": reasons, "totals": totals,
             "flags": flag_counts(store)}
