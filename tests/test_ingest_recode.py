@@ -391,3 +391,14 @@ def test_cfpb_complaints_load_with_their_status(store):
     assert rows(store, "SELECT status, count(*) FROM cases GROUP BY 1 ORDER BY 2 DESC") == [
         ("closed", 4533), ("in_progress", 28), (None, 27)]
     assert r.recoding["status"]["dropped_values"] == [("Untimely response", 27)]
+
+
+def test_replace_of_a_customers_file_updates_in_place(store, write):
+    data = write("c.csv", "customer_id,email,name\nK1,a@x.pl,Anna\nK2,b@x.pl,Bogdan\n")
+    ingest("customers", data, store=store)
+    ids = rows(store, "SELECT customer_id FROM customers ORDER BY 1")
+    data.write_text("customer_id,email,name\nK1,a@x.pl,Anna Nowak\nK2,b@x.pl,\n", encoding="utf-8")
+    r = ingest("customers", data, store=store, replace=True)[0]
+    assert r.replaced_runs == [1] and r.rows_removed == 0
+    assert rows(store, "SELECT customer_id FROM customers ORDER BY 1") == ids
+    assert rows(store, "SELECT name FROM customers ORDER BY 1") == [("Anna Nowak",), ("Bogdan",)]
