@@ -402,3 +402,16 @@ def test_replace_of_a_customers_file_updates_in_place(store, write):
     assert r.replaced_runs == [1] and r.rows_removed == 0
     assert rows(store, "SELECT customer_id FROM customers ORDER BY 1") == ids
     assert rows(store, "SELECT name FROM customers ORDER BY 1") == [("Anna Nowak",), ("Bogdan",)]
+
+
+def test_dropping_an_invalid_identity_keeps_the_row_only_when_another_identity_remains(store, write):
+    data = write("o.csv", "email,phone,date,amount\na@x.pl,not a phone,2025-01-01,5\n,nope,2025-01-02,6\n"
+                          "b@x.pl,601 234 567,2025-01-03,7\n")
+    mapping = write("m.toml", '[columns.phone]\nto = "phone"\nunknown = "drop"\n')
+    r = ingest("orders", data, store=store, mapping=mapping)[0]
+    assert (r.rows_stored, r.rows_rejected) == (2, 1)
+    assert r.recoding["phone"]["dropped"] == 2
+    assert rows(store, "SELECT row_number, reason FROM rejected_rows") == [
+        (3, "no customer identity (customer id, e-mail, phone, handle or loyalty card)")]
+    assert rows(store, "SELECT kind, value FROM identities ORDER BY 1, 2") == [
+        ("email", "a@x.pl"), ("email", "b@x.pl"), ("phone", "+48601234567")]

@@ -243,8 +243,7 @@ def match_columns(table: schema.Table, found: list[str], mapping: Mapping, sourc
     assigned: dict[str, str] = {}
     taken: set[str] = set()
     lower_found = {f.lower(): f for f in found}
-    mapping.check(table)
-    for src, dst in mapping.columns.items():
+    for src, dst in mapping.columns.items():  # checked against the table by Mapping.check already
         real = lower_found.get(src.lower())
         if real is None:
             raise MappingError(f"{source}: the mapping names column '{src}', which the file does not have; "

@@ -131,10 +131,12 @@ def _load_staged(store: Store, table: schema.Table, staged: Staged, mapping: Map
     if staged.rows_read == 0:
         raise IngestError(f"{label}: the file has a header but no rows")
     match = match_columns(table, staged.columns, mapping, label)
-    # earlier loads of this file: the same content, or the same name
+    # earlier loads of this file: the same content, or the same name (a frame passed without a name
+    # is only "DataFrame": there the content alone says it is the same)
+    same_name = staged.source if not (staged.format == "frame" and staged.source == "DataFrame") else None
     earlier = [r for r, in con.execute(
         "SELECT run_id FROM ingest_runs WHERE table_name = ? AND status = 'stored' AND (content_hash = ? "
-        "OR source = ?) ORDER BY run_id", [table.name, staged.content_hash, staged.source]).fetchall()]
+        "OR source = ?) ORDER BY run_id", [table.name, staged.content_hash, same_name]).fetchall()]
     # the same content loaded before without a rejected row: nothing can be new (a source that had
     # rejected rows is read again, so that fixed settings can rescue them; stored rows stay single)
     prev = con.execute(
