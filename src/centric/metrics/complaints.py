@@ -9,13 +9,13 @@ A figure the data cannot support is not given (None) and ``unknown`` says why â€
 
 - **past SLA** is known for a case with a resolution time (past when it came after the due time) and
   for an open case already past its due time at ``as_of``; an open case not yet due is still pending
-  and left out. A closed case without any close time cannot be judged: when such cases are more than
-  half of those that could be judged, the share is unknown ("no close times in the data").
+  and left out. A closed case without any close time cannot be judged: unless the cases that can be
+  judged are more than half, the share is unknown ("no close times in the data").
 - **reopened** needs ``reopened`` events recorded somewhere in the store, **answered only
   automatically** and **first response** need ``agent_response`` events recorded (without them no
   case can be told apart from one nobody answered); both are computed over the cases that have case
-  events, and are unknown when fewer than half of the cases have any.
-- **resolution time** needs close times; unknown when fewer than half of the closed cases have one.
+  events, and are unknown unless more than half of the cases have any.
+- **resolution time** needs close times; unknown unless more than half of the closed cases have one.
 
 Each share comes with the number of cases it was computed over (``past_sla_n``, ``events_n``).
 """
@@ -34,7 +34,7 @@ from ..errors import CentricError
 from ..store import Store
 
 DIMENSIONS = ("type", "channel", "department", "priority", "status")
-MIN_COVERAGE = 0.5  # a share is given only when it can be judged for at least this part of its cases
+MAJORITY = 0.5  # a figure is given only when more than this part of its cases can be judged
 
 REASONS = {
     "no_cases": "no cases",
@@ -258,10 +258,11 @@ def _stats(group: dict, r, total_n: int, rec: _Recorded) -> ComplaintStats:
         return 100.0 * k / of
 
     past_sla = None
-    if not why(("past_sla_pct",), close_gap if no_time > known else Unknown("none_due") if known == 0 else None):
+    if not why(("past_sla_pct",), close_gap if no_time and no_time >= known else
+               Unknown("none_due") if known == 0 else None):
         past_sla = share(i(r.sla_past), known)
     event_reason = (Unknown("no_events") if not rec.events else
-                    events_gap if with_events < MIN_COVERAGE * n else None)
+                    events_gap if with_events <= MAJORITY * n else None)
     reopened = None
     if not why(("reopened_pct",), event_reason or (Unknown("no_reopen_events") if not rec.reopens else None)):
         reopened = share(i(r.reopened), with_events)
@@ -275,7 +276,7 @@ def _stats(group: dict, r, total_n: int, rec: _Recorded) -> ComplaintStats:
         fr = (f(r.fr_med), f(r.fr_p90))
     resolution = ("resolution_median_h", "resolution_p90_h")
     res = (None, None)
-    if not why(resolution, close_gap if no_time > closed - no_time else
+    if not why(resolution, close_gap if no_time and no_time >= closed - no_time else
                Unknown("none_resolved") if f(r.res_med) is None else None):
         res = (f(r.res_med), f(r.res_p90))
     return ComplaintStats(group, n, share(n, total_n) if total_n else None, *fr, *res, past_sla, reopened,

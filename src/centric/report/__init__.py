@@ -106,8 +106,7 @@ def _headline_lead(d: ReportData, f: Formatter) -> str:
     tests = sum(1 for m in ("nps", "csat", "ces") if d.headline[m]["change"] is not None)
     if not tests:
         return text + " " + _("No figure can be compared with %(previous)s.") % {"previous": d.previous}
-    return text + " " + _("Compared with %(previous)s: an arrow appears only when a change is significant "
-                          "(p < 0.05 after Holm's correction for the %(tests)s comparisons shown).") % {
+    return text + " " + _("Compared with %(previous)s: an arrow appears only when a change is significant (p < 0.05 after Holm's correction for the %(tests)s comparisons shown).") % {
         "previous": d.previous, "tests": f.num(tests)}
 
 
@@ -191,11 +190,9 @@ def _complaint_notes(report, f: Formatter) -> list[str]:
               if who else _("— %(what)s: unknown, %(why)s") % {"what": ", ".join(what), "why": why})
              for (who, why), what in grouped.items()]
     if total.past_sla_pct is not None and total.past_sla_n < total.n:
-        notes.append(_("Past SLA is computed over the %(k)s of %(n)s cases that are resolved or already past "
-                       "their due time.") % {"k": f.num(total.past_sla_n), "n": f.num(total.n)})
+        notes.append(_("Past SLA is computed over the %(k)s of %(n)s cases that are resolved or already past their due time.") % {"k": f.num(total.past_sla_n), "n": f.num(total.n)})
     if total.reopened_pct is not None and total.events_n < total.n:
-        notes.append(_("Reopened and automatic reply only are computed over the %(k)s of %(n)s cases with case "
-                       "events.") % {"k": f.num(total.events_n), "n": f.num(total.n)})
+        notes.append(_("Reopened and automatic reply only are computed over the %(k)s of %(n)s cases with case events.") % {"k": f.num(total.events_n), "n": f.num(total.n)})
     return notes
 
 
@@ -203,11 +200,9 @@ def _backlog_notes(report, f: Formatter) -> list[str]:
     _ = f.gettext
     notes = []
     if report.backlog and report.as_of is not None:
-        notes.append(_("The last bar is %(date)s, the latest moment in the data: the cases “Open now” in the "
-                       "table.") % {"date": f.date(report.as_of)})
+        notes.append(_("The last bar is %(date)s, the latest moment in the data: the cases “Open now” in the table.") % {"date": f.date(report.as_of)})
     if report.backlog_left_out:
-        notes.append(_("%(n)s closed cases have no close time: when they stopped being open is unknown, so "
-                       "they are left out of this chart.") % {"n": f.num(report.backlog_left_out)})
+        notes.append(_("%(n)s closed cases have no close time: when they stopped being open is unknown, so they are left out of this chart.") % {"n": f.num(report.backlog_left_out)})
     return notes
 
 

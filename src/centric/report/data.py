@@ -14,7 +14,6 @@ from ..metrics import stats
 from ..metrics.periods import label
 from ..store import Store
 
-
 HEADLINE_CORRECTION = "holm"
 
 
