@@ -112,7 +112,7 @@ def complaint_notes(r, limit: int = 12) -> list[str]:
         notes.append(f"past SLA over {t.past_sla_n:,} of {t.n:,} cases: open cases not yet due"
                      + (f" and {t.closed_no_time:,} closed cases without a close time" if t.closed_no_time else "")
                      + " are left out")
-    if t.reopened_pct is not None and t.events_n < t.n:
+    if (t.reopened_pct is not None or t.auto_only_pct is not None) and t.events_n < t.n:
         notes.append(f"reopened and auto reply only over the {t.events_n:,} of {t.n:,} cases with case events")
     if r.as_of is not None:
         notes.append(f"open now: on {r.as_of:%Y-%m-%d %H:%M}, the latest moment in the data")

@@ -191,7 +191,7 @@ def _complaint_notes(report, f: Formatter) -> list[str]:
              for (who, why), what in grouped.items()]
     if total.past_sla_pct is not None and total.past_sla_n < total.n:
         notes.append(_("Past SLA is computed over the %(k)s of %(n)s cases that are resolved or already past their due time.") % {"k": f.num(total.past_sla_n), "n": f.num(total.n)})
-    if total.reopened_pct is not None and total.events_n < total.n:
+    if (total.reopened_pct is not None or total.auto_only_pct is not None) and total.events_n < total.n:
         notes.append(_("Reopened and automatic reply only are computed over the %(k)s of %(n)s cases with case events.") % {"k": f.num(total.events_n), "n": f.num(total.n)})
     return notes
 
