@@ -225,7 +225,7 @@ def test_no_reopen_or_response_events_recorded(store, write):
     ingest("case_events", write("e.csv", "case_id,occurred_at,kind\nA,2025-01-01 00:01,auto_reply\n"
                                          "B,2025-01-01 00:01,auto_reply\n"), store=store)
     t = complaints(store, by=(), sla_hours=48).total
-    assert t.past_sla_pct == 50.0  # close times are there
+    assert t.past_sla_pct == 50.0 and t.open_now == 0  # close times are there (and close the cases)
     assert t.unknown["reopened_pct"].text == "no reopen events recorded"
     # every case got an automatic reply, but no answer by a person was ever recorded: not "100 % auto only"
     assert t.auto_only_pct is None and t.unknown["auto_only_pct"].text == "no agent responses recorded"

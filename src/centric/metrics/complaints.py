@@ -88,8 +88,12 @@ def case_facts(store: Store, start: dt.datetime | None = None, end: dt.datetime 
     c = cases.left_join(per, cases.case_id == per.ev_case_id)
     as_of_lit = ibis.literal(as_of or _latest(store))
     resolved_at = ibis.coalesce(c.first_resolved_at, c.closed_at)
+    # closed by its events (a closing not followed by a reopening), by its status, or — without a
+    # status — by a close time not followed by a reopening
     closed_now = (c.last_closing_at.notnull() & (c.last_reopened_at.isnull() | (c.last_closing_at > c.last_reopened_at))
-                  ).fill_null(False) | c.status.isin(["resolved", "closed"]).fill_null(False)
+                  ).fill_null(False) | c.status.isin(["resolved", "closed"]).fill_null(False) | (
+        c.status.isnull() & c.closed_at.notnull() & (c.last_reopened_at.isnull() | (c.closed_at > c.last_reopened_at))
+    ).fill_null(False)
     due = ibis.coalesce(c.due_at, c.opened_at + ibis.interval(minutes=int(sla_hours * 60)))
     sla = ibis.cases((resolved_at.notnull() & (resolved_at > due), "past"), (resolved_at.notnull(), "met"),
                      (~closed_now & (as_of_lit > due), "past"), (~closed_now, "pending"), else_="unknown")
