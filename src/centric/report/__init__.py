@@ -66,10 +66,10 @@ def _kpis(d: ReportData, f: Formatter) -> list[dict[str, Any]]:
                 arrow = "▲" if ch.delta > 0 else "▼"
                 p = "< " + f.num(0.001, 3) if ch.p_value < 0.001 else "= " + f.num(ch.p_value, 3)
                 k["change"] = f"{arrow} {f.num(ch.delta, 1, sign=True)} {pts} " + _("vs %(previous)s (p %(p)s)") % {
-                    "previous": d.previous, "p": p}
+                    "previous": f.period(d.previous), "p": p}
             else:
                 k["change"] = _("no significant change vs %(previous)s (%(delta)s %(unit)s)") % {
-                    "previous": d.previous, "delta": f.num(ch.delta, 1, sign=True), "unit": pts}
+                    "previous": f.period(d.previous), "delta": f.num(ch.delta, 1, sign=True), "unit": pts}
         out.append(k)
     out.append(_complaints_kpi(d.headline["complaints"]["current"], f))
     p = d.headline["churn"]["current"]
@@ -79,9 +79,9 @@ def _kpis(d: ReportData, f: Formatter) -> list[dict[str, Any]]:
                     "interval": f"{f.num(p.low, 1)} … {f.num(p.high, 1)}",
                     "n": _("%(churned)s of %(customers)s customers") % {"churned": f.num(p.churned),
                                                                         "customers": f.num(p.customers)},
-                    "change": _("at the end of %(period)s") % {"period": d.current} + (
+                    "change": _("at the end of %(period)s") % {"period": f.period(d.current)} + (
                         "; " + _("%(rate)s at the end of %(previous)s") % {"rate": f.pct(before.rate),
-                                                                          "previous": d.previous}
+                                                                          "previous": f.period(d.previous)}
                         if before is not None and d.compared else ""),
                     "direction": "flat"})
     purchase = d.headline["journey"]
@@ -90,24 +90,24 @@ def _kpis(d: ReportData, f: Formatter) -> list[dict[str, Any]]:
                     "interval": None,
                     "n": _("%(journey)s → %(stage)s, median %(h)s h") % {
                         "journey": purchase.journey, "stage": purchase.final_stage, "h": f.num(purchase.median_hours)},
-                    "change": _("journeys in %(period)s") % {"period": d.current}, "direction": "flat"})
+                    "change": _("journeys in %(period)s") % {"period": f.period(d.current)}, "direction": "flat"})
     return out
 
 
 def _headline_lead(d: ReportData, f: Formatter) -> str:
     """Which period every headline figure is for, what it is compared with, and what an arrow means."""
     _ = f.gettext
-    current = d.current if d.current_from is None else _("%(period)s from %(date)s") % {
-        "period": d.current, "date": f.date(d.current_from)}
+    current = f.period(d.current) if d.current_from is None else _("%(period)s from %(date)s") % {
+        "period": f.period(d.current), "date": f.date(d.current_from)}
     text = _("Every figure here is for %(current)s, the last complete period in the data.") % {"current": current}
     if not d.compared:
         return text + " " + _("%(previous)s is only partly in the data, so nothing is compared with it.") % {
-            "previous": d.previous}
+            "previous": f.period(d.previous)}
     tests = sum(1 for m in ("nps", "csat", "ces") if d.headline[m]["change"] is not None)
     if not tests:
-        return text + " " + _("No figure can be compared with %(previous)s.") % {"previous": d.previous}
+        return text + " " + _("No figure can be compared with %(previous)s.") % {"previous": f.period(d.previous)}
     return text + " " + _("Compared with %(previous)s: an arrow appears only when a change is significant (p < 0.05 after Holm's correction for the %(tests)s comparisons shown).") % {
-        "previous": d.previous, "tests": f.num(tests)}
+        "previous": f.period(d.previous), "tests": f.num(tests)}
 
 
 def reason(u, f: Formatter) -> str:
