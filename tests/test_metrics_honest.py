@@ -219,6 +219,30 @@ def test_partly_known_shares_use_the_cases_that_can_be_judged(store, write):
     assert t.first_response_median_h == pytest.approx(1.0) and not t.unknown
 
 
+def test_a_group_says_why_when_its_reason_differs(store, write):
+    ingest("cases", write("c.csv", "case_id,opened_at,closed_at,type\n"
+                                   "A,2025-01-01,2025-01-02,delivery\nB,2025-01-01,2025-01-02,delivery\n"
+                                   "C,2025-01-01,2025-01-02,returns\nD,2025-01-01,2025-01-02,returns\n"), store=store)
+    ingest("case_events", write("e.csv", "case_id,occurred_at,kind\nA,2025-01-01 02:00,agent_response\n"
+                                         "B,2025-01-01 04:00,reopened\n"), store=store)
+    from centric.metrics.complaints import unknown_figures
+    from centric.render_text import complaint_notes
+
+    r = complaints(store, by=("type",))
+    groups = {g.group["type"]: g for g in r.groups}
+    assert groups["delivery"].reopened_pct == 50.0 and groups["delivery"].auto_only_pct == 0.0
+    assert r.total.unknown["reopened_pct"].text == "only 2 of 4 cases have case events"
+    assert groups["returns"].unknown["reopened_pct"].text == "only 0 of 2 cases have case events"
+    notes = unknown_figures(r, ["first_response_median_h", "reopened_pct", "auto_only_pct"])
+    assert [(g, u.text, f) for g, u, f in notes] == [
+        ({}, "only 2 of 4 cases have case events", ["first_response_median_h", "reopened_pct", "auto_only_pct"]),
+        ({"type": "returns"}, "only 0 of 2 cases have case events",
+         ["first_response_median_h", "reopened_pct", "auto_only_pct"])]
+    assert complaint_notes(r)[:2] == [
+        "— 1st response, reopened, auto reply only: unknown, only 2 of 4 cases have case events",
+        "— returns: 1st response, reopened, auto reply only: unknown, only 0 of 2 cases have case events"]
+
+
 def test_no_reopen_or_response_events_recorded(store, write):
     ingest("cases", write("c.csv", "case_id,opened_at,closed_at\nA,2025-01-01,2025-01-02\nB,2025-01-01,2025-01-05\n"),
            store=store)

@@ -96,17 +96,13 @@ def _complaints(r) -> Table:
 
 def complaint_notes(r, limit: int = 12) -> list[str]:
     """Why a figure shows "—", over how many cases a share was computed, and what the open counts mean."""
-    reasons: dict[tuple[str, str], list[str]] = {}
-    for s in [r.total, *r.groups]:
-        who = "" if s is r.total else ", ".join(str(v) for v in s.group.values()) + ": "
-        for fld, label in COMPLAINT_FIGURES.items():
-            u = s.unknown.get(fld)
-            if u is None or (s is not r.total and u.text == getattr(r.total.unknown.get(fld), "text", None)):
-                continue
-            figures = reasons.setdefault((who, u.text), [])
-            if label not in figures:
-                figures.append(label)
-    notes = [f"— {escape(who)}{', '.join(figures)}: unknown, {escape(text)}" for (who, text), figures in reasons.items()]
+    from .metrics.complaints import unknown_figures
+
+    notes = []
+    for group, u, fields in unknown_figures(r, list(COMPLAINT_FIGURES)):
+        who = ", ".join(str(v) for v in group.values()) + ": " if group else ""
+        labels = ", ".join(dict.fromkeys(COMPLAINT_FIGURES[f] for f in fields))
+        notes.append(f"— {escape(who)}{labels}: unknown, {escape(u.text)}")
     t = r.total
     if t.past_sla_pct is not None and t.past_sla_n < t.n:
         notes.append(f"past SLA over {t.past_sla_n:,} of {t.n:,} cases: open cases not yet due"

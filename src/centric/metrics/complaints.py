@@ -287,6 +287,23 @@ def _stats(group: dict, r, total_n: int, rec: _Recorded) -> ComplaintStats:
                           auto_only, i(r.open_now), known, with_events, no_time, unknown)
 
 
+def unknown_figures(report: ComplaintReport, fields: Sequence[str]) -> list[tuple[dict[str, Any], Unknown, list[str]]]:
+    """Each distinct reason why some of ``fields`` are unknown: (the group, ``{}`` for all cases; the
+    reason; the fields it applies to, in the order given). A group is listed only where its reason
+    differs from that of all cases — what a table's notes under "—" need to say."""
+    out: dict[tuple, tuple[dict[str, Any], Unknown, list[str]]] = {}
+    total = report.total
+    for s in [total, *report.groups]:
+        group = {} if s is total else s.group
+        for name in fields:
+            u = s.unknown.get(name)
+            if u is None or (s is not total and total.unknown.get(name) == u):
+                continue
+            key = (tuple(group.items()), u.code, tuple(u.params.items()))
+            out.setdefault(key, (group, u, []))[2].append(name)
+    return list(out.values())
+
+
 def backlog(store: Store, facts=None, as_of: dt.datetime | None = None) -> tuple[list[tuple[str, int]], int]:
     """Open cases at the end of each month, from the month of the first case to the month of ``as_of``
     (whose count is the cases open now), and the number of closed cases left out because they have no

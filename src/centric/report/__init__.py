@@ -17,6 +17,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from ..metrics.complaints import unknown_figures
 from ..store import Store
 from . import charts
 from .data import ReportData, collect
@@ -175,20 +176,12 @@ def _complaint_notes(report, f: Formatter) -> list[str]:
     columns = {"first_response_median_h": _("First response, median (h)"),
                "resolution_median_h": _("Resolution, median (h)"), "past_sla_pct": _("Past SLA"),
                "reopened_pct": _("Reopened"), "auto_only_pct": _("Automatic reply only")}
+    notes = []
+    for group, u, fields in unknown_figures(report, list(columns)):
+        what = {"what": ", ".join(columns[x] for x in fields), "why": reason(u, f)}
+        notes.append(_("%(group)s — %(what)s: unknown, %(why)s") % {"group": ", ".join(map(str, group.values())), **what}
+                     if group else _("— %(what)s: unknown, %(why)s") % what)
     total = report.total
-    grouped: dict[tuple[str, str], list[str]] = {}
-    for s in [total, *report.groups]:
-        who = "" if s is total else str(next(iter(s.group.values())))
-        for fld, name in columns.items():
-            u = s.unknown.get(fld)
-            if u is None or (s is not total and fld in total.unknown and total.unknown[fld] == u):
-                continue
-            what = grouped.setdefault((who, reason(u, f)), [])
-            if name not in what:
-                what.append(name)
-    notes = [(_("%(group)s — %(what)s: unknown, %(why)s") % {"group": who, "what": ", ".join(what), "why": why}
-              if who else _("— %(what)s: unknown, %(why)s") % {"what": ", ".join(what), "why": why})
-             for (who, why), what in grouped.items()]
     if total.past_sla_pct is not None and total.past_sla_n < total.n:
         notes.append(_("Past SLA is computed over the %(k)s of %(n)s cases that are resolved or already past their due time.") % {"k": f.num(total.past_sla_n), "n": f.num(total.n)})
     if (total.reopened_pct is not None or total.auto_only_pct is not None) and total.events_n < total.n:
