@@ -246,8 +246,6 @@ def _stats(group: dict, r, total_n: int, rec: _Recorded) -> ComplaintStats:
     unknown: dict[str, Unknown] = {}
     close_gap = Unknown("no_close_times") if not rec.close_times else \
         Unknown("close_times_missing", {"missing": no_time, "closed": closed})
-    events_gap = Unknown("no_events") if not rec.events else \
-        Unknown("events_missing", {"with_events": with_events, "n": n})
 
     def why(fields: tuple[str, ...], reason: Unknown | None) -> bool:
         """Record the reason for each field; True when there is one (the figure is not given)."""
@@ -266,7 +264,8 @@ def _stats(group: dict, r, total_n: int, rec: _Recorded) -> ComplaintStats:
                Unknown("none_due") if known == 0 else None):
         past_sla = share(i(r.sla_past), known)
     event_reason = (Unknown("no_events") if not rec.events else
-                    events_gap if with_events <= MAJORITY * n else None)
+                    Unknown("events_missing", {"with_events": with_events, "n": n}) if with_events <= MAJORITY * n
+                    else None)
     reopened = None
     if not why(("reopened_pct",), event_reason or (Unknown("no_reopen_events") if not rec.reopens else None)):
         reopened = share(i(r.reopened), with_events)
