@@ -192,6 +192,8 @@ def metrics(
     from_: str = typer.Option(None, "--from", help="First day included (2025-01-01, 2025-01 or 2025)."),
     to: str = typer.Option(None, "--to", help="First day excluded."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (value, n, interval, counts per group)."),
+    correction: str = typer.Option("holm", "--correction", help="How changes between periods are corrected for "
+                                   "their number: holm (default), bh (Benjamini-Hochberg) or none."),
 ) -> None:
     """Print a metric with n and its 95% interval, overall or by group."""
     from . import metrics as m
@@ -202,9 +204,11 @@ def metrics(
         start, end = parse_bound(from_), parse_bound(to)
         if which not in METRIC_CHOICES:
             raise CentricError(f"unknown metric {which!r}; use one of {', '.join(METRIC_CHOICES)}")
+        if correction not in ("holm", "bh", "none"):
+            raise CentricError(f"--correction must be holm, bh or none, got {correction!r}")
         with _open() as store:
             if which in ("nps", "csat", "ces"):
-                result = m.breakdown(store, which, groups, start, end)
+                result = m.breakdown(store, which, groups, start, end, correction=correction)
             elif which == "complaints":
                 result = m.complaints(store, tuple(groups) or ("type",), start, end,
                                       sla_hours=float(settings.get("sla_hours")))

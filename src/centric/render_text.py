@@ -44,9 +44,39 @@ def _survey(b) -> Table:
             row.append(_f(s.mean, 2))
         if b.changes:
             c = changes.get(tuple(sorted((k, str(v)) for k, v in g.items())))
-            row.append("" if c is None else f"{c.delta:+.1f} (p {c.p_value:.3f}){' ▲' if c.significant and c.delta > 0 else ' ▼' if c.significant else ''}")
+            row.append("" if c is None else f"{c.delta:+.1f} (p {_p(c)}){_arrow(c)}")
         t.add_row(*row)
+    if b.changes:
+        t.caption = significance_legend(b)
+        t.caption_justify = "left"
     return t
+
+
+CORRECTION_NAMES = {"holm": "Holm", "bh": "Benjamini-Hochberg"}
+
+
+def _p(c) -> str:
+    if c.p_adjusted is None or c.correction == "none":
+        return f"{c.p_value:.3f}"
+    return f"{c.p_value:.3f}, adjusted {c.p_adjusted:.3f}"
+
+
+def _arrow(c) -> str:
+    return (" ▲" if c.delta > 0 else " ▼") if c.significant else ""
+
+
+def significance_legend(b) -> str:
+    """What an arrow means, naming the correction for the number of changes tested."""
+    m = len(b.changes)
+    if b.correction == "none":
+        return f"▲▼: change significant at p < 0.05, each of the {m:,} changes tested alone (no correction)"
+    return (f"▲▼: change significant at p < 0.05 after {CORRECTION_NAMES[b.correction]}'s correction "
+            f"across the {m:,} changes in this table")
+
+
+COMPLAINT_FIGURES = {"first_response_median_h": "1st response", "first_response_p90_h": "1st response",
+                     "resolution_median_h": "resolution", "resolution_p90_h": "resolution",
+                     "past_sla_pct": "past SLA", "reopened_pct": "reopened", "auto_only_pct": "auto reply only"}
 
 
 def _complaints(r) -> Table:
@@ -59,7 +89,32 @@ def _complaints(r) -> Table:
         t.add_row(*name, f"{s.n:,}", _f(s.share, 1, " %"), _f(s.first_response_median_h), _f(s.first_response_p90_h),
                   _f(s.resolution_median_h), _f(s.resolution_p90_h), _f(s.past_sla_pct, 1, " %"),
                   _f(s.reopened_pct, 1, " %"), _f(s.auto_only_pct, 1, " %"), f"{s.open_now:,}")
+    t.caption = "\n".join(complaint_notes(r))
+    t.caption_justify = "left"
     return t
+
+
+def complaint_notes(r, limit: int = 12) -> list[str]:
+    """Why a figure shows "—", over how many cases a share was computed, and what the open counts mean."""
+    from .metrics.complaints import unknown_figures
+
+    notes = []
+    for group, u, fields in unknown_figures(r, list(COMPLAINT_FIGURES)):
+        who = ", ".join(str(v) for v in group.values()) + ": " if group else ""
+        labels = ", ".join(dict.fromkeys(COMPLAINT_FIGURES[f] for f in fields))
+        notes.append(f"— {escape(who)}{labels}: unknown, {escape(u.text)}")
+    t = r.total
+    if t.past_sla_pct is not None and t.past_sla_n < t.n:
+        notes.append(f"past SLA over {t.past_sla_n:,} of {t.n:,} cases: open cases not yet due"
+                     + (f" and {t.closed_no_time:,} closed cases without a close time" if t.closed_no_time else "")
+                     + " are left out")
+    if (t.reopened_pct is not None or t.auto_only_pct is not None) and t.events_n < t.n:
+        notes.append(f"reopened and auto reply only over the {t.events_n:,} of {t.n:,} cases with case events")
+    if r.as_of is not None:
+        notes.append(f"open now: on {r.as_of:%Y-%m-%d %H:%M}, the latest moment in the data")
+    if len(notes) > limit:
+        notes = notes[:limit] + [f"… and {len(notes) - limit} more (see --json)"]
+    return notes
 
 
 def _journeys(js) -> Table:

@@ -48,7 +48,11 @@ class Score:
 
 @dataclass(frozen=True)
 class Change:
-    """The change of a metric between two consecutive periods, with its z-test."""
+    """The change of a metric between two consecutive periods, with its z-test.
+
+    When several changes are shown together (month by month, per group), ``p_adjusted`` is the p-value
+    adjusted across the ``family`` of them by ``correction`` (holm or bh, see ``stats.adjust_p``), and
+    ``significant`` means ``p_adjusted`` < 0.05; with ``correction`` "none" it is the p-value alone."""
 
     metric: str
     from_period: str
@@ -57,6 +61,9 @@ class Change:
     z: float
     p_value: float
     significant: bool
+    p_adjusted: float | None = None
+    correction: str = "none"
+    family: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         return {k: _clean(v) for k, v in asdict(self).items()}
@@ -71,11 +78,15 @@ class Breakdown:
     by: tuple[str, ...]
     rows: list[tuple[dict[str, Any], Score]]
     changes: list[tuple[dict[str, Any], Change]] = field(default_factory=list)
+    correction: str = "none"  # how the changes' p-values were adjusted for their number (holm, bh, none)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d = {
             "metric": self.metric,
             "by": list(self.by),
             "groups": [{**{k: str(v) for k, v in g.items()}, **s.to_dict()} for g, s in self.rows],
             "changes": [{**{k: str(v) for k, v in g.items()}, **c.to_dict()} for g, c in self.changes],
         }
+        if self.changes:
+            d["significance"] = {"alpha": 0.05, "correction": self.correction, "tests": len(self.changes)}
+        return d

@@ -14,11 +14,15 @@ of Sauro & Lewis / Rocks (2016) is used instead: add 3/4 of a promoter and 3/4 o
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import replace
 
 from .results import Change, Score
 
 Z95 = 1.959963984540054
 SMALL_N = 30
+ALPHA = 0.05
+CORRECTIONS = {"holm": "Holm", "bh": "Benjamini-Hochberg", "none": "none"}
 
 
 def _normal_p(z: float) -> float:
@@ -108,3 +112,49 @@ def change(metric: str, a: Score, b: Score, a_label: str, b_label: str) -> Chang
     z = delta / se
     p = _normal_p(z)
     return Change(metric, a_label, b_label, delta, z, p, p < 0.05)
+
+
+def adjust_p(p_values: Sequence[float], method: str = "holm") -> list[float]:
+    """p-values adjusted for testing a family of hypotheses at once, in the order given.
+
+    ``holm`` (Holm 1979) controls the chance of any false "significant" in the family, under any
+    dependence between the tests: with the p-values sorted, p₍ᵢ₎ becomes max over j ≤ i of
+    min(1, (m − j + 1)·p₍ⱼ₎). ``bh`` (Benjamini & Hochberg 1995) controls the expected share of false
+    ones among those called significant: p₍ᵢ₎ becomes min over j ≥ i of min(1, m/j·p₍ⱼ₎).
+    ``none`` leaves them as they are. Compare each adjusted p-value with 0.05.
+
+    >>> [round(p, 3) for p in adjust_p([0.01, 0.04, 0.03, 0.005], "holm")]
+    [0.03, 0.06, 0.06, 0.02]
+    >>> [round(p, 3) for p in adjust_p([0.01, 0.04, 0.03, 0.005], "bh")]
+    [0.02, 0.04, 0.04, 0.02]
+    """
+    if method not in CORRECTIONS:
+        from ..errors import CentricError
+
+        raise CentricError(f"unknown correction {method!r}; use one of {', '.join(CORRECTIONS)}")
+    p = [float(v) for v in p_values]
+    m = len(p)
+    if method == "none" or m == 0:
+        return p
+    order = sorted(range(m), key=lambda i: p[i])
+    out = [0.0] * m
+    if method == "holm":
+        running = 0.0
+        for rank, i in enumerate(order):
+            running = max(running, min(1.0, (m - rank) * p[i]))
+            out[i] = running
+    else:
+        running = 1.0
+        for rank in range(m - 1, -1, -1):
+            i = order[rank]
+            running = min(running, min(1.0, m / (rank + 1) * p[i]))
+            out[i] = running
+    return out
+
+
+def correct(changes: Sequence[Change], method: str = "holm") -> list[Change]:
+    """The same changes, each with its p-value adjusted across all of them (one family: the changes
+    shown in one table or chart) and ``significant`` decided on the adjusted value."""
+    adjusted = adjust_p([c.p_value for c in changes], method)
+    return [replace(c, p_adjusted=q, correction=method, family=len(changes), significant=bool(q < ALPHA))
+            for c, q in zip(changes, adjusted, strict=True)]

@@ -95,10 +95,11 @@ def score(store: Store, metric: str, start: dt.datetime | None = None, end: dt.d
 
 
 def breakdowns(store: Store, metrics: Sequence[str], by: Sequence[str], start: dt.datetime | None = None,
-               end: dt.datetime | None = None) -> dict[str, Breakdown]:
+               end: dt.datetime | None = None, correction: str = "holm") -> dict[str, Breakdown]:
     """Several metrics per group from one pass over the answers (see ``breakdown``)."""
     for m in metrics:
         _check(m)
+    stats.adjust_p([], correction)  # an unknown correction fails before any work
     by = tuple(by)
     if not by:
         df = _aggregate(store, metrics, (), start, end)
@@ -130,15 +131,19 @@ def breakdowns(store: Store, metrics: Sequence[str], by: Sequence[str], start: d
                     if c is not None:
                         changes.append((group, c))
                 prev[key] = (group, s)
-        out[metric] = Breakdown(metric, by, rows, changes)
+        adjusted = stats.correct([c for _, c in changes], correction)
+        changes = [(g, c) for (g, _), c in zip(changes, adjusted, strict=True)]
+        out[metric] = Breakdown(metric, by, rows, changes, correction if period else "none")
     return out
 
 
 def breakdown(store: Store, metric: str, by: Sequence[str], start: dt.datetime | None = None,
-              end: dt.datetime | None = None) -> Breakdown:
+              end: dt.datetime | None = None, correction: str = "holm") -> Breakdown:
     """The metric per group; with a period among ``by``, also the significance of each change between
-    consecutive periods within each of the other groups."""
-    return breakdowns(store, [metric], by, start, end)[metric]
+    consecutive periods within each of the other groups. All those changes form one family: their
+    p-values are adjusted for how many there are (``correction``: ``holm``, the default, ``bh`` for
+    Benjamini–Hochberg, or ``none``), so that 70 month-by-month tests do not flag changes by chance."""
+    return breakdowns(store, [metric], by, start, end, correction)[metric]
 
 
 def nps(store: Store, by: Sequence[str] = (), start=None, end=None) -> Breakdown:

@@ -17,6 +17,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from ..metrics.complaints import unknown_figures
 from ..store import Store
 from . import charts
 from .data import ReportData, collect
@@ -66,32 +67,93 @@ def _kpis(d: ReportData, f: Formatter) -> list[dict[str, Any]]:
                 arrow = "▲" if ch.delta > 0 else "▼"
                 p = "< " + f.num(0.001, 3) if ch.p_value < 0.001 else "= " + f.num(ch.p_value, 3)
                 k["change"] = f"{arrow} {f.num(ch.delta, 1, sign=True)} {pts} " + _("vs %(previous)s (p %(p)s)") % {
-                    "previous": d.previous, "p": p}
+                    "previous": f.period(d.previous), "p": p}
             else:
                 k["change"] = _("no significant change vs %(previous)s (%(delta)s %(unit)s)") % {
-                    "previous": d.previous, "delta": f.num(ch.delta, 1, sign=True), "unit": pts}
+                    "previous": f.period(d.previous), "delta": f.num(ch.delta, 1, sign=True), "unit": pts}
         out.append(k)
-    c = d.headline["complaints"]["current"]
-    out.append({"id": "complaints", "name": _("Complaints"), "value": f.num(c.n),
-                "interval": None, "n": _("resolution median %(h)s h, past SLA %(pct)s") % {
-                    "h": f.num(c.resolution_median_h, 0), "pct": f.pct(c.past_sla_pct)},
-                "change": _("%(n)s answered only automatically") % {"n": f.pct(c.auto_only_pct)},
-                "direction": "down" if (c.auto_only_pct or 0) > 0 else "flat"})
-    if d.churn:
-        p = d.churn[-1]
+    out.append(_complaints_kpi(d.headline["complaints"]["current"], f))
+    p = d.headline["churn"]["current"]
+    if p is not None:
+        before = d.headline["churn"]["previous"]
         out.append({"id": "churn", "name": _("Churn rate"), "value": f.pct(p.rate),
                     "interval": f"{f.num(p.low, 1)} … {f.num(p.high, 1)}",
                     "n": _("%(churned)s of %(customers)s customers") % {"churned": f.num(p.churned),
                                                                         "customers": f.num(p.customers)},
-                    "change": f.period(p.period), "direction": "flat"})
-    purchase = next((j for j in d.journeys if len(j.stages) > 1), None)
+                    "change": _("at the end of %(period)s") % {"period": f.period(d.current)} + (
+                        "; " + _("%(rate)s at the end of %(previous)s") % {"rate": f.pct(before.rate),
+                                                                          "previous": f.period(d.previous)}
+                        if before is not None and d.compared else ""),
+                    "direction": "flat"})
+    purchase = d.headline["journey"]
     if purchase:
         out.append({"id": "journey", "name": _("Journey completion"), "value": f.pct(purchase.completion_pct),
                     "interval": None,
                     "n": _("%(journey)s → %(stage)s, median %(h)s h") % {
                         "journey": purchase.journey, "stage": purchase.final_stage, "h": f.num(purchase.median_hours)},
-                    "change": "", "direction": "flat"})
+                    "change": _("journeys in %(period)s") % {"period": f.period(d.current)}, "direction": "flat"})
     return out
+
+
+def _headline_lead(d: ReportData, f: Formatter) -> str:
+    """Which period every headline figure is for, what it is compared with, and what an arrow means."""
+    _ = f.gettext
+    current = f.period(d.current) if d.current_from is None else _("%(period)s from %(date)s") % {
+        "period": f.period(d.current), "date": f.date(d.current_from)}
+    text = _("Every figure here is for %(current)s, the last complete period in the data.") % {"current": current}
+    if not d.compared:
+        return text + " " + _("%(previous)s is only partly in the data, so nothing is compared with it.") % {
+            "previous": f.period(d.previous)}
+    tests = sum(1 for m in ("nps", "csat", "ces") if d.headline[m]["change"] is not None)
+    if not tests:
+        return text + " " + _("No figure can be compared with %(previous)s.") % {"previous": f.period(d.previous)}
+    return text + " " + _("Compared with %(previous)s: an arrow appears only when a change is significant (p < 0.05 after Holm's correction for the %(tests)s comparisons shown).") % {
+        "previous": f.period(d.previous), "tests": f.num(tests)}
+
+
+def reason(u, f: Formatter) -> str:
+    """Why a complaint figure is unknown (a ``centric.metrics.complaints.Unknown``), in the report's language."""
+    _ = f.gettext
+    texts = {
+        "no_cases": _("no cases"),
+        "no_events": _("no case events in the data"),
+        "no_agent_responses": _("no agent responses recorded"),
+        "no_reopen_events": _("no reopen events recorded"),
+        "no_close_times": _("no close times in the data"),
+        "close_times_missing": _("%(missing)s of %(closed)s closed cases have no close time"),
+        "events_missing": _("only %(with_events)s of %(n)s cases have case events"),
+        "none_due": _("no case is past its due time or resolved yet"),
+        "none_answered": _("no case answered by a person yet"),
+        "none_resolved": _("no case resolved yet"),
+    }
+    return texts[u.code] % {k: f.num(v) for k, v in u.params.items()}
+
+
+def _complaints_kpi(c, f: Formatter) -> dict[str, Any]:
+    """The headline's complaints card: what is known, and why the rest is not."""
+    _ = f.gettext
+    known, unknown = [], {}
+    names = {"resolution_median_h": _("resolution time"), "past_sla_pct": _("past SLA"),
+             "auto_only_pct": _("answered only automatically")}
+    for fld, name in names.items():
+        if fld in c.unknown and c.n:
+            unknown.setdefault(reason(c.unknown[fld], f), []).append(name)
+    if c.resolution_median_h is not None:
+        known.append(_("resolution median %(h)s h") % {"h": f.num(c.resolution_median_h, 0)})
+    if c.past_sla_pct is not None:
+        known.append(_("past SLA %(pct)s") % {"pct": f.pct(c.past_sla_pct)})
+    note = "; ".join(_("%(what)s unknown: %(why)s") % {"what": ", ".join(what), "why": why}
+                     for why, what in unknown.items())
+    return {"id": "complaints", "name": _("Complaints"), "value": f.num(c.n), "interval": None,
+            "n": ", ".join(known), "note": note,
+            "change": "" if c.auto_only_pct is None else
+            _("%(n)s answered only automatically") % {"n": f.pct(c.auto_only_pct)},
+            "direction": "down" if (c.auto_only_pct or 0) > 0 else "flat"}
+
+
+COMPLAINT_CELLS = {"fr_med": "first_response_median_h", "fr_p90": "first_response_p90_h",
+                   "res_med": "resolution_median_h", "res_p90": "resolution_p90_h", "past_sla": "past_sla_pct",
+                   "reopened": "reopened_pct", "auto_only": "auto_only_pct"}
 
 
 def _complaint_rows(report, f: Formatter, total_label: str) -> list[dict[str, Any]]:
@@ -102,8 +164,39 @@ def _complaint_rows(report, f: Formatter, total_label: str) -> list[dict[str, An
             "n": f.num(s.n), "share": f.pct(s.share), "fr_med": f.num(s.first_response_median_h, 1),
             "fr_p90": f.num(s.first_response_p90_h, 1), "res_med": f.num(s.resolution_median_h, 1),
             "res_p90": f.num(s.resolution_p90_h, 1), "past_sla": f.pct(s.past_sla_pct),
-            "reopened": f.pct(s.reopened_pct), "auto_only": f.pct(s.auto_only_pct), "open_now": f.num(s.open_now)})
+            "reopened": f.pct(s.reopened_pct), "auto_only": f.pct(s.auto_only_pct), "open_now": f.num(s.open_now),
+            "why": {k: reason(s.unknown[fld], f) for k, fld in COMPLAINT_CELLS.items() if fld in s.unknown}})
     return rows
+
+
+def _complaint_notes(report, f: Formatter) -> list[str]:
+    """Under the complaints table: each "—" with its reason (once per reason), what a share was
+    computed over when part of the cases could not be judged, and what the backlog leaves out."""
+    _ = f.gettext
+    columns = {"first_response_median_h": _("First response, median (h)"),
+               "resolution_median_h": _("Resolution, median (h)"), "past_sla_pct": _("Past SLA"),
+               "reopened_pct": _("Reopened"), "auto_only_pct": _("Automatic reply only")}
+    notes = []
+    for group, u, fields in unknown_figures(report, list(columns)):
+        what = {"what": ", ".join(columns[x] for x in fields), "why": reason(u, f)}
+        notes.append(_("%(group)s — %(what)s: unknown, %(why)s") % {"group": ", ".join(map(str, group.values())), **what}
+                     if group else _("— %(what)s: unknown, %(why)s") % what)
+    total = report.total
+    if total.past_sla_pct is not None and total.past_sla_n < total.n:
+        notes.append(_("Past SLA is computed over the %(k)s of %(n)s cases that are resolved or already past their due time.") % {"k": f.num(total.past_sla_n), "n": f.num(total.n)})
+    if (total.reopened_pct is not None or total.auto_only_pct is not None) and total.events_n < total.n:
+        notes.append(_("Reopened and automatic reply only are computed over the %(k)s of %(n)s cases with case events.") % {"k": f.num(total.events_n), "n": f.num(total.n)})
+    return notes
+
+
+def _backlog_notes(report, f: Formatter) -> list[str]:
+    _ = f.gettext
+    notes = []
+    if report.backlog and report.as_of is not None:
+        notes.append(_("The last bar is %(date)s, the latest moment in the data: the cases “Open now” in the table.") % {"date": f.date(report.as_of)})
+    if report.backlog_left_out:
+        notes.append(_("%(n)s closed cases have no close time: when they stopped being open is unknown, so they are left out of this chart.") % {"n": f.num(report.backlog_left_out)})
+    return notes
 
 
 def _customers(o, f: Formatter, specs: dict[str, Any], names: dict[str, str] | None = None) -> dict[str, Any] | None:
@@ -222,6 +315,8 @@ def build_report(store: Store, lang: str = "en", start: dt.datetime | None = Non
         "current": d.current, "previous": d.previous,
     }
     if has_data:
+        ctx["headline_lead"] = _headline_lead(d, f)
+    if has_data:
         ctx["kpis"] = _kpis(d, f)
         specs["chart-nps-trend"] = charts.trend(d.trends["nps"], f, _("NPS by month"), "")
         specs["chart-csat-trend"] = charts.trend(d.trends["csat"], f, _("CSAT by month (% satisfied)"), " %")
@@ -238,6 +333,9 @@ def build_report(store: Store, lang: str = "en", start: dt.datetime | None = Non
         ctx["complaints"] = _complaint_rows(d.complaints, f, _("All cases"))
         ctx["departments"] = _complaint_rows(d.complaints_by_department, f, _("All cases"))
         specs["chart-backlog"] = charts.backlog(d.complaints.backlog, f, _("Open cases at the end of each month"))
+        ctx["complaint_notes"] = list(dict.fromkeys(_complaint_notes(d.complaints, f)
+                                                    + _complaint_notes(d.complaints_by_department, f)))
+        ctx["backlog_notes"] = _backlog_notes(d.complaints, f)
         ctx["journeys"] = []
         for i, j in enumerate(d.journeys, start=1):
             ctx["journeys"].append({"name": j.journey, "final": j.final_stage, "instances": f.num(j.instances),

@@ -14,6 +14,8 @@ from ..metrics import stats
 from ..metrics.periods import label
 from ..store import Store
 
+HEADLINE_CORRECTION = "holm"
+
 
 @dataclass
 class ReportData:
@@ -34,6 +36,9 @@ class ReportData:
     drivers: Any = None  # centric.drivers.Drivers, or None before centric analyze
     quality: dict[str, Any] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    correction: str = HEADLINE_CORRECTION  # how the headline's changes are corrected for their number
+    compared: bool = True  # False when the previous period is only partly in the data (or the selection)
+    current_from: dt.datetime | None = None  # set when --from cuts into the headline period
 
 
 def _bounds(store: Store, start, end) -> tuple[dt.datetime | None, dt.datetime | None]:
@@ -61,13 +66,22 @@ def _shift(d: dt.datetime, months: int) -> dt.datetime:
 
 
 def headline_periods(last: dt.datetime, period: str) -> tuple[tuple[dt.datetime, dt.datetime], tuple[dt.datetime, dt.datetime]]:
-    """The last full period that ends by ``last`` (inclusive of its final day), and the one before it."""
+    """The last full period that ends by ``last`` (inclusive of its final day), and the one before it:
+    every figure of the headline is for the first of them, so a period still running is never shown
+    nor compared with a full one."""
     step = 3 if period == "quarter" else 1
     begin = _quarter_start(last) if period == "quarter" else _month_start(last)
     end_ = _shift(begin, step)
     if last < end_ - dt.timedelta(days=1):  # the period is still running
         end_, begin = begin, _shift(begin, -step)
     return (begin, end_), (_shift(begin, -step), begin)
+
+
+def churn_at(points: list[metrics.ChurnPoint], end: dt.datetime) -> metrics.ChurnPoint | None:
+    """The churn level at the end of the period that ends at ``end`` (exclusive): the monthly point of
+    its last month, or None when the data has none."""
+    want = label("month", end - dt.timedelta(days=1))
+    return next((p for p in points if p.period == want and not p.group), None)
 
 
 def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | None = None,
@@ -79,14 +93,24 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
         return data
     (c0, c1), (p0, p1) = headline_periods(last, period)
     data.current, data.previous = label(period, c0), label(period, p0)
+    if start is not None and start > c0:
+        c0 = data.current_from = start
     all3 = ("nps", "csat", "ces")
     cur_all = metrics.breakdowns(store, all3, (), c0, c1)
     prev_all = metrics.breakdowns(store, all3, (), p0, p1)
     data.trends = metrics.breakdowns(store, all3, ["month"], start, end)
+    # a period the data (or --from) starts inside of is partial: nothing is compared with it
+    data.compared = first is not None and first.date() <= p0.date()
+    changes = {}
     for m in all3:
         cur, prev = cur_all[m].rows[0][1], prev_all[m].rows[0][1]
-        data.headline[m] = {"current": cur, "previous": prev,
-                            "change": stats.change(m, prev, cur, data.previous, data.current)}
+        data.headline[m] = {"current": cur, "previous": prev}
+        changes[m] = stats.change(m, prev, cur, data.previous, data.current) if data.compared else None
+    tested = [m for m in all3 if changes[m] is not None]
+    for m, c in zip(tested, stats.correct([changes[m] for m in tested], data.correction), strict=True):
+        changes[m] = c
+    for m in all3:
+        data.headline[m]["change"] = changes[m]
     for col in ("touchpoint", "channel", "segment", "country", "language"):
         data.breakdowns[col] = metrics.breakdown(store, "nps", [col], start, end)
     sla = float(settings.get("sla_hours"))
@@ -97,7 +121,10 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
     prev_cases = metrics.complaints(store, (), p0, p1, sla_hours=sla, with_backlog=False).total
     data.headline["complaints"] = {"current": cur_cases, "previous": prev_cases}
     data.journeys = metrics.journeys(store, start=start, end=end)
+    data.headline["journey"] = next((j for j in metrics.journeys(store, start=c0, end=c1) if len(j.stages) > 1),
+                                    None)
     data.churn = metrics.churn(store, "month", (), start, end)
+    data.headline["churn"] = {"current": churn_at(data.churn, c1), "previous": churn_at(data.churn, p1)}
     data.churn_by_segment = [p for p in metrics.churn(store, "quarter", ("segment",), start, end)]
     if data.churn_by_segment:
         last_q = data.churn_by_segment[-1].period
