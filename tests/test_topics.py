@@ -30,7 +30,7 @@ def _complaints(store, write):
             texts[tid] = f"Complaint {tid} about my order."
             rows.append([tid, "complaint", "ours", f"2025-{month}-{i % 28 + 1:02d}", texts[tid]])
     texts["J0"] = "The courier came a week [bold]late[/bold]. Nobody called me <script>alert(1)</script>."
-    texts["J1"] = texts["J2"] = "Delivery was late."  # the same sentence twice: quoted once
+    texts["J1"] = texts["J2"] = "Delivery was <b>late</b>."  # the same sentence twice: quoted once
     texts["J3"] = LONG
     texts["J10"] = "Prices are fair."
     for tid in ("J0", "J1", "J2", "J3", "J10"):
@@ -83,7 +83,7 @@ def test_topics_of_complaints_with_known_answers(store, write):
     # quotes: most confident first, one per text, a sentence quoted once, long ones cut on a word
     assert d.quotes[0] == "The courier came a week [bold]late[/bold]."
     assert d.quotes[1] == LONG[:159].rsplit(" ", 1)[0] + "…" and len(d.quotes[1]) <= 160
-    assert d.quotes[2] == "Delivery was late."
+    assert d.quotes[2] == "Delivery was <b>late</b>."
     assert p.quotes == ("Complaint F30 about my order.", "Complaint F31 about my order.",
                         "Complaint F32 about my order.")  # negative prevails; ties by text id
     # the trend: shares and the changes tested, Holm-corrected over the 4 tests of the view
@@ -150,3 +150,19 @@ def test_topics_command(store, write, tmp_path):
                      (["--since", "2025-13-01"], "not a date")):
         res = run(app, ["--db", db, "text", "topics", *bad])
         assert res.exit_code == 2 and msg in res.output, res.output
+
+
+def test_report_shows_topics_and_placeholders(store, write):
+    from centric.report import build_report
+
+    _complaints(store, write)
+    html = build_report(store, lang="en", period="month")
+    assert 'id="topics"' in html and "Complaints" in html and "Reviews" in html
+    section = html[html.index('<section id="topics">'):html.index('<section id="quality">')]
+    assert "The courier came a week [bold]late[/bold]." in section
+    assert "Delivery was &lt;b&gt;late&lt;/b&gt;." in section and "<b>late" not in section  # customer text escaped
+    assert "+50.0 ▲" in section  # February's share of delivery complaints: 25% → 75%
+    assert "2 placeholder answers" in html  # the data-quality note
+    assert "No data yet" not in html  # complaints alone make a report
+    pl = build_report(store, lang="pl", period="month")
+    assert "Tematy" in pl and "Dostawa" in pl

@@ -119,3 +119,22 @@ def mark_placeholders(store: Store, taxonomy: str, max_chars: int = 60) -> int:
             store.con.executemany("UPDATE text_analyses SET sentiment = NULL, score = NULL, emotions = '{}', flags = ? "
                                   "WHERE source = ? AND text_id = ? AND taxonomy = ?", updates)
     return len(updates)
+
+
+def apply_store_flags(store: Store, taxonomy: str) -> int:
+    """Add the store-level flags (near-duplicates, bursts) to the feedback's analyses, replacing those
+    of an earlier run; returns the number of texts flagged."""
+    flagged = store_flags(store)
+    rows = store.con.execute("SELECT text_id, flags FROM text_analyses WHERE source = 'feedback' AND taxonomy = ?",
+                             [taxonomy]).fetchall()
+    updates = []
+    for tid, raw in rows:
+        own = [f for f in json.loads(raw or "[]") if f.get("flag") not in ("near_duplicate", "burst")]
+        new = own + flagged.get(tid, [])
+        if new != json.loads(raw or "[]"):
+            updates.append((json.dumps(new, ensure_ascii=False), tid, taxonomy))
+    if updates:
+        with store.transaction():
+            store.con.executemany("UPDATE text_analyses SET flags = ? WHERE source = 'feedback' AND text_id = ? "
+                                  "AND taxonomy = ?", updates)
+    return len(flagged)

@@ -35,8 +35,8 @@ PHRASES = {
     "нечего сказать", "ответа нет", "не ответил", "не ответила",
     # Italian
     "niente", "nulla", "nessuno", "nessuna", "nessun commento", "nessuna risposta", "non risponde",
-    "non ha risposto", "non so", "non saprei", "non applicabile", "n.d", "n.d.", "n/d", "niente da dire",
-    "niente da aggiungere", "nulla da dire", "nulla da aggiungere", "nessun suggerimento", "no comment",
+    "non ha risposto", "non so", "non saprei", "non applicabile", "n.d", "n.d.", "niente da dire",
+    "niente da aggiungere", "nulla da dire", "nulla da aggiungere", "nessun suggerimento",
 }
 _EDGES = re.compile(r"^[\s\W_]+|[\s\W_]+$", re.U)
 # a number, optionally "/10", "out of 10", "na 10", "из 10", "su 10", "stars", "points" …

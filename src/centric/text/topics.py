@@ -187,9 +187,10 @@ def sources(store: Store) -> list[str]:
 
 def topics(store: Store, source: str | None = None, brand: str | None = OURS, period: str = "month",
            since: dt.date | dt.datetime | None = None, taxonomy: str | None = None, quotes: int = 3,
-           width: int = 160, min_texts: int = 20, alpha: float = 0.05) -> Topics:
+           width: int = 160, min_texts: int = 20, alpha: float = 0.05,
+           until: dt.datetime | None = None) -> Topics:
     """The topics of the texts of ``source`` (``complaint``, ``review``, ``social``, ``survey`` … or None
-    for all) about ``brand`` (None: every brand) written on or after ``since``, as analysed with
+    for all) about ``brand`` (None: every brand) written on or after ``since`` (and before ``until``), as analysed with
     ``taxonomy`` (default: the taxonomy that analysed most of them), with the trend by ``period``
     (day, week, month, quarter or year)."""
     if period not in PERIODS:
@@ -203,6 +204,8 @@ def topics(store: Store, source: str | None = None, brand: str | None = OURS, pe
         t = t.filter(t.brand == brand)
     if since is not None:
         t = t.filter(t.at >= dt.datetime.combine(since, dt.time()) if type(since) is dt.date else since)
+    if until is not None:
+        t = t.filter(t.at < until)
     sel = t.join(a, [t.source == a.source, t.text_id == a.text_id])
     if taxonomy is None:
         by_tax = sel.group_by(sel.taxonomy).aggregate(n=sel.count()).order_by([ibis.desc("n"), "taxonomy"]).execute()
