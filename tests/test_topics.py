@@ -166,3 +166,63 @@ def test_report_shows_topics_and_placeholders(store, write):
     assert "No data yet" not in html  # complaints alone make a report
     pl = build_report(store, lang="pl", period="month")
     assert "Tematy" in pl and "Dostawa" in pl
+
+
+@pytest.mark.parametrize("text, why", [
+    ("Did not answer", "no answer"), ("N/a", "no answer"), ("n.a.", "no answer"), ("None.", "no answer"),
+    ("Nothing!", "no answer"), ("nothing at all.", "no answer"), ("-", "no answer"), ("…", "no answer"),
+    ("No comment", "no answer"), ("Nie dotyczy", "no answer"), ("Brak uwag.", "no answer"), ("Nic", "no answer"),
+    ("Нет ответа", "no answer"), ("Без комментариев", "no answer"), ("Ничего.", "no answer"),
+    ("Nessun commento", "no answer"), ("Niente", "no answer"), ("n/d", "no answer"),
+    ("10", "score only"), ("9/10", "score only"), ("10 out of 10", "score only"), ("5 stars", "score only"),
+    ("8 pkt", "score only"), ("10 баллов", "score only"), ("9 su 10", "score only"),
+    ("Nothing to improve, the nurses were lovely.", None), ("Everything.", None), ("👍", None),
+    ("10 days waiting for the engineer", None), ("No signal at home", None), ("Nic nie działa!", None),
+])
+def test_placeholder_answers(text, why):
+    from centric.text.placeholders import placeholder
+
+    assert placeholder(text) == why
+
+
+def test_placeholders_are_kept_counted_and_not_analysed(store, write, tmp_path):
+    from typer.testing import CliRunner
+
+    from centric import ingest
+    from centric.cli import app
+    from centric.report.data import quality
+    from centric.text.batch import analyze_store
+    from centric.text.suspicious import flagged
+
+    answers = ["Did not answer", "N/a", "10", "9/10", "Nic.", "Ничего", "Niente", "-",
+               "The nurse explained everything clearly.", "The parking was a nightmare."]
+    body = "".join(f"r{i}@x.pl,2025-01-{i + 1:02d},{5 if i < 8 else 9},{t}\n" for i, t in enumerate(answers))
+    ingest("responses", write("r.csv", "email,date,nps,comment\n" + body), store=store)
+    res = analyze_store(store, "healthcare", fast=True)
+    assert (res.texts, res.placeholders, res.reclassified) == (10, 8, 0)
+    rows = dict(store.con.execute("SELECT r.comment, a.sentiment FROM text_analyses a JOIN responses r "
+                                  "ON a.text_id = r.response_id").fetchall())
+    assert len(rows) == 10 and all(rows[t] is None for t in answers[:8])  # kept, no sentiment
+    assert rows[answers[8]] is not None
+    factors = store.con.execute("SELECT DISTINCT r.comment FROM mentions m JOIN responses r "
+                                "ON m.text_id = r.response_id").fetchall()
+    assert sorted(c for (c,) in factors) == sorted(answers[8:])  # no factor on a placeholder
+    assert store.count("responses") == 10 and quality(store)["placeholders"] == 8
+    assert flagged(store) == []  # a placeholder is not suspicious
+    # a store analysed before placeholders were recognised: "Did not answer" as negative communication
+    (rid,) = store.con.execute("SELECT response_id FROM responses WHERE comment = 'Did not answer'").fetchone()
+    with store.transaction():
+        store.con.execute("UPDATE text_analyses SET sentiment = 'negative', score = -0.6, flags = '[]' "
+                          "WHERE text_id = ?", [rid])
+        store.con.execute("INSERT INTO mentions VALUES ('responses', ?, 0, 'communication', 'negative', -0.6, 0.7, "
+                          "'healthcare', 'en')", [rid])
+    store.close()
+    out = CliRunner().invoke(app, ["--db", str(tmp_path / "test.duckdb"), "analyze", "--taxonomy", "healthcare"])
+    assert out.exit_code == 0, out.output
+    assert ("8 placeholder answers (“did not answer”, “n/a”, “nothing”, only a score …) kept but not analysed as "
+            "opinions, 1 of them analysed as opinions before") in " ".join(out.output.split())
+    from centric import Store
+
+    with Store.open(tmp_path / "test.duckdb") as s:
+        assert s.con.execute("SELECT count(*) FROM mentions WHERE text_id = ?", [rid]).fetchone()[0] == 0
+        assert s.con.execute("SELECT sentiment FROM text_analyses WHERE text_id = ?", [rid]).fetchone()[0] is None
