@@ -226,3 +226,14 @@ def test_placeholders_are_kept_counted_and_not_analysed(store, write, tmp_path):
     with Store.open(tmp_path / "test.duckdb") as s:
         assert s.con.execute("SELECT count(*) FROM mentions WHERE text_id = ?", [rid]).fetchone()[0] == 0
         assert s.con.execute("SELECT sentiment FROM text_analyses WHERE text_id = ?", [rid]).fetchone()[0] is None
+
+
+def test_russian_advocate_is_not_a_lawyer():
+    from centric.report.i18n import translations
+
+    ru, it = translations("ru").gettext, translations("it").gettext
+    assert ru("advocate") == "сторонники бренда" and "адвокат" not in ru(
+        "Loyal: bought again and still active; advocate: loyal and a promoter or a positive public reviewer. "
+        "As of %(day)s.")
+    assert it("cannot lose them") == "non possiamo perderli"  # "da non perdere" means "not to be missed"
+    assert ru("Topics") == "Темы" and translations("pl").gettext("Topics") == "Tematy" and it("Topics") == "Argomenti"
