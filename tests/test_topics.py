@@ -237,3 +237,57 @@ def test_russian_advocate_is_not_a_lawyer():
         "As of %(day)s.")
     assert it("cannot lose them") == "non possiamo perderli"  # "da non perdere" means "not to be missed"
     assert ru("Topics") == "Темы" and translations("pl").gettext("Topics") == "Tematy" and it("Topics") == "Argomenti"
+
+
+def test_every_shipped_taxonomy_is_listed_in_help_and_docs():
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from centric.cli import app
+    from centric.text.taxonomy import BUILTIN, builtin_names
+
+    names = builtin_names()
+    assert names == sorted(p.stem for p in BUILTIN.glob("*.toml")) and len(names) >= 6
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "text.md").read_text(encoding="utf-8")
+    for cmd in (["analyze"], ["text", "analyze"], ["text", "discover"]):
+        out = " ".join(CliRunner().invoke(app, [*cmd, "--help"], terminal_width=200).output.split())
+        assert ", ".join(names) in out, cmd
+    for n in names:
+        assert f"`{n}`" in doc
+
+
+@pytest.fixture(scope="module")
+def analyzer():
+    """analyzer(taxonomy): one fast analyser per taxonomy for the module."""
+    from centric.text import Analyzer
+
+    made: dict = {}
+    return lambda name: made.setdefault(name, None) or made.__setitem__(name, Analyzer(name, fast=True)) or made[name]
+
+
+@pytest.mark.parametrize("taxonomy, text, expected", [
+    ("telecom", "Still no broadband after a month, and nobody can tell me when it will be live.", "orders"),
+    ("telecom", "They cancelled my installation appointment twice without telling me.", "orders"),
+    ("telecom", "I ordered on the 3rd and the line was only activated three weeks later.", "orders"),
+    ("telecom", "The TV box keeps freezing and half of the channels are missing.", "tv"),
+    ("banking", "I disputed the incorrect late payments on my credit report but Equifax verified them without any "
+                "investigation.", "credit_reports"),
+    ("banking", "There is an account on my credit report that is not mine.", "credit_reports"),
+    ("banking", "A debt collector calls me every day about a debt I already paid and threatened to sue me.",
+     "debt_collection"),
+    ("banking", "They never sent me a written notice of the debt before passing it to a collection agency.",
+     "debt_collection"),
+])
+def test_new_factors_catch_real_shaped_texts(analyzer, taxonomy, text, expected):
+    (r,) = analyzer(taxonomy).analyze([{"id": 1, "text": text, "lang": "en"}])
+    assert expected in {f["factor"] for f in r.factors}
+
+
+def test_new_factors_stay_away_from_other_topics(analyzer):
+    found = [{f["factor"] for f in r.factors} for r in analyzer("banking").analyze(
+        [{"id": i, "text": t, "lang": "en"} for i, t in enumerate(
+            ["The app crashes every time I try to log in.", "The branch adviser was very helpful.",
+             "Hidden fees on my current account.", "They charged me an overdraft fee.",
+             "The mortgage payment was applied late.", "Someone stole money from my account."])])]
+    assert all(not ({"credit_reports", "debt_collection"} & f) for f in found), found
