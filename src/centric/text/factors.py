@@ -32,13 +32,6 @@ GENERIC = [
     "nothing", "nothing to improve", "nothing really, all good", "I can't think of anything", "no comment", "n/a",
     "nic", "nic do poprawy", "nie mam uwag", "ничего", "нечего добавить", "замечаний нет", "niente",
     "nulla da migliorare", "nessun suggerimento",
-    # the narrative of a formal complaint around its topic: dates, letters, stress, requests
-    "I am filing this complaint", "I sent them a letter on XX/XX/XXXX", "this has caused me a lot of stress",
-    "they deny any wrongdoing", "I have attached all the documents", "please help me resolve this",
-    "they still have not resolved the issue", "I was told something different every time",
-    "they refuse to correct their mistake", "this is the third time I am writing about this",
-    "I want this fixed immediately", "the company is not taking responsibility",
-    "składam tę reklamację", "wysłałem do nich pismo", "подаю эту жалобу", "ho inviato un reclamo scritto",
 ]
 
 
