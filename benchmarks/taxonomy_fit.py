@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import collections
 import csv
+import re
 import time
 from pathlib import Path
 
@@ -52,6 +53,20 @@ def main() -> None:
     print(f"CFPB narratives → banking: {len(cf):,}")
     shares(res, {g: [i for i, x in enumerate(group) if x == g]
                  for g in ("credit reporting", "debt collection", "other products")})
+    # per sentence, against the words that name each new factor's subject (a rough precision and recall)
+    for fid, words in (("credit_reports", r"credit (?:report|bureau|score|file|history)|equifax|experian|transunion"),
+                       ("debt_collection", r"collector|collection|\bdebt\b")):
+        for g in ("credit reporting", "debt collection", "other products"):
+            hit = named = both = total = 0
+            for i, x in enumerate(group):
+                if x != g:
+                    continue
+                found = {m["sentence"] for m in res[i].factors if m["factor"] == fid}
+                for si, sent in enumerate(res[i].sentences):
+                    says = bool(re.search(words, sent, re.I))
+                    total, hit, named, both = total + 1, hit + (si in found), named + says, both + (says and si in found)
+            print(f"  {fid:<16} {g:<17} sentences {total:>6,}: found in {100 * hit / total:5.1f}%, of them naming "
+                  f"it {100 * both / max(hit, 1):5.1f}%; of the sentences naming it, found {100 * both / max(named, 1):5.1f}%")
 
     tv = pd.read_csv(args.shared / "telecom_nps_verbatims_en" / "verbatim.csv")
     tv = tv[tv.text.notna()].reset_index(drop=True)

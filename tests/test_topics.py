@@ -291,3 +291,17 @@ def test_new_factors_stay_away_from_other_topics(analyzer):
              "Hidden fees on my current account.", "They charged me an overdraft fee.",
              "The mortgage payment was applied late.", "Someone stole money from my account."])])]
     assert all(not ({"credit_reports", "debt_collection"} & f) for f in found), found
+
+
+def test_a_taxonomy_lists_its_own_generic_sentences(tmp_path):
+    from centric.errors import CentricError
+    from centric.text import load_taxonomy
+
+    body = 'name = "t"\n[[factors]]\nid = "fees"\nexamples.en = ["hidden fees"]\n'
+    p = tmp_path / "t.toml"
+    p.write_text('generic = ["I am filing this complaint"]\n' + body, encoding="utf-8")
+    assert load_taxonomy(p).generic == ("I am filing this complaint",)
+    assert "I am filing this complaint" in load_taxonomy("banking").generic and load_taxonomy("retail").generic == ()
+    p.write_text('generic = "not a list"\n' + body, encoding="utf-8")
+    with pytest.raises(CentricError, match="generic must be a list"):
+        load_taxonomy(p)
