@@ -685,22 +685,23 @@ def text_topics(
                   f"{t.unclassified:,} texts with no factor")
     shown = t.periods[-6:]
     cells = {(r.factor, r.period): r for r in t.trend}
-    tab = Table("factor", "texts", "share %", "net sentiment (95%)", *shown)
+    span = f"{shown[0]} → {shown[-1]}" if len(shown) > 1 else (shown[0] if shown else "")
+    tab = Table("factor", "texts", "share %", "net sentiment (95%)", f"share % by {t.period}, {span}")
     for x in t.topics:
         net = "—" if x.net is None else f"{x.net:+.1f} ({x.net_low:+.0f}…{x.net_high:+.0f})"
         trend = []
         for p in shown:
             c = cells.get((x.factor, p))
-            arrow = "" if c is None or not c.share_significant else " ▲" if c.share_change > 0 else " ▼"
-            trend.append("—" if c is None or c.share is None else f"{c.share:.1f}{arrow}")
-        tab.add_row(escape(x.name), f"{x.texts:,}", f"{x.share:.1f}", net, *trend)
+            arrow = "" if c is None or not c.share_significant else "▲" if c.share_change > 0 else "▼"
+            trend.append("—" if c is None or c.share is None else f"{c.share:.0f}{arrow}")
+        tab.add_row(escape(x.name), f"{x.texts:,}", f"{x.share:.1f}", net, " ".join(trend))
     console.print(tab)
     console.print(f"share: % of the {t.texts:,} analysed texts (a text may raise several factors); net sentiment: "
-                  f"% positive − % negative mentions; per {t.period}: the share, ▲▼ where its change from the period "
-                  f"before is significant after Holm's correction over the {t.tests:,} changes tested (p < 0.05; "
-                  f"periods with fewer than {t.min_texts} texts are not tested)")
+                  f"% positive − % negative mentions; ▲▼: the change of the share from the {t.period} before is "
+                  f"significant after Holm's correction over the {t.tests:,} changes tested (p < 0.05; periods with "
+                  f"fewer than {t.min_texts} texts are not tested); --json for every period and the p-values")
     for x in t.topics:
-        for q in x.quotes:
+        for q in x.quotes[:2]:
             console.print(f"  {escape(x.name)}: “{escape(q)}”")
 
 
