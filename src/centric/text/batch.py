@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..store import Store
-from .pipeline import PLACEHOLDER, Analyzer, placeholder_flag
+from .pipeline import PLACEHOLDER, PLACEHOLDER_LIKE, Analyzer, placeholder_flag
 from .placeholders import placeholder
 from .suspicious import store_flags
 
@@ -34,8 +34,7 @@ class AnalyzeResult:
     placeholders: int = 0  # placeholder answers in the store for this taxonomy: kept, not analysed
     reclassified: int = 0  # of them, analysed as opinions by an earlier run and turned into placeholders now
 
-# the flags column holds JSON written by json.dumps: this finds the placeholder flag portably (LIKE)
-_IS_PLACEHOLDER = """flags LIKE '%"flag": "placeholder"%'"""
+_IS_PLACEHOLDER = f"flags LIKE '{PLACEHOLDER_LIKE}'"
 
 
 def pending(store: Store, taxonomy: str) -> list[tuple[str, str, str, str | None]]:

@@ -56,6 +56,8 @@ _EXTORTION = re.compile(
 
 
 PLACEHOLDER = "placeholder"
+# finds the flag in ``text_analyses.flags`` (JSON written by json.dumps) with portable SQL: flags LIKE …
+PLACEHOLDER_LIKE = '%"flag": "placeholder"%'
 _PLACEHOLDER_REASON = {"no answer": "a placeholder answer that gives no opinion (such as “did not answer”, “n/a”, "
                                     "“nothing”); kept, not analysed",
                        "score only": "only a score, repeated in the comment field; kept, not analysed"}

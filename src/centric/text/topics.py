@@ -36,12 +36,12 @@ from ..metrics import stats
 from ..metrics.periods import PERIODS, label
 from ..schema import FEEDBACK_SOURCES
 from ..store import Store
+from .pipeline import PLACEHOLDER_LIKE
 from .sentences import sentences_of
 
 # --source values: "survey" is the comments of survey answers (and feedback of source survey_comment)
 SURVEY = "survey"
 KINDS = (SURVEY, *(s for s in FEEDBACK_SOURCES if s != "survey_comment"))
-PLACEHOLDER_LIKE = '%"flag": "placeholder"%'
 OURS = "ours"
 
 
@@ -210,7 +210,7 @@ def topics(store: Store, source: str | None = None, brand: str | None = OURS, pe
     if taxonomy is None:
         by_tax = sel.group_by(sel.taxonomy).aggregate(n=sel.count()).order_by([ibis.desc("n"), "taxonomy"]).execute()
         if not len(by_tax):
-            return _empty(store, source, brand, period, since, min_texts)
+            return Topics(source, brand, None, period, _day(since), 0, 0, 0, (), (), (), 0, "holm", min_texts)
         taxonomy = str(by_tax["taxonomy"].iloc[0])
     sel = sel.filter(sel.taxonomy == taxonomy).select(
         "source", "text_id", "taxonomy", "text", placeholder=sel.flags.fill_null("").like(PLACEHOLDER_LIKE),
@@ -232,7 +232,7 @@ def topics(store: Store, source: str | None = None, brand: str | None = OURS, pe
     labels = {b: label(period, pd.Timestamp(b).to_pydatetime()) for b in per_period["bucket"]}
     period_texts = {labels[b]: int(n) for b, n in zip(per_period["bucket"], per_period["texts"], strict=True)}
     counts["period"] = [labels[b] for b in counts["bucket"]]
-    picked = _quotes(store, sel, mj, counts, quotes, width)
+    picked = _quotes(mj, counts, quotes, width)
     rows = []
     for fid, g in counts.groupby("factor"):
         pos, neu, neg = (int(g[c].sum()) for c in ("positive", "neutral", "negative"))
@@ -249,10 +249,6 @@ def topics(store: Store, source: str | None = None, brand: str | None = OURS, pe
 
 def _day(since) -> dt.date | None:
     return since.date() if isinstance(since, dt.datetime) else since
-
-
-def _empty(store, source, brand, period, since, min_texts) -> Topics:
-    return Topics(source, brand, None, period, _day(since), 0, 0, 0, (), (), (), 0, "holm", min_texts)
 
 
 def _names(taxonomy: str) -> dict[str, dict[str, str]]:
@@ -297,7 +293,7 @@ def _trend(counts: pd.DataFrame, factors: list[str], periods: list[tuple[str, in
     return [TopicPeriod(**{k: v for k, v in r.items() if not k.startswith("_")}) for r in raw], len(tests)
 
 
-def _quotes(store: Store, sel, mj, counts: pd.DataFrame, per_factor: int, width: int) -> dict[str, list[str]]:
+def _quotes(mj, counts: pd.DataFrame, per_factor: int, width: int) -> dict[str, list[str]]:
     """Up to ``per_factor`` distinct sentences per factor, each from another text, in the factor's
     prevailing direction, most confident first."""
     if per_factor <= 0 or not len(counts):
