@@ -17,6 +17,7 @@ from rich.table import Table
 from . import schema, settings
 from .errors import CentricError
 from .store import Store
+from .text.taxonomy import builtin_names
 
 app = typer.Typer(
     help="centric: listen to customers in every channel, measure, understand, decide and act.",
@@ -34,6 +35,7 @@ console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 DB_HELP = settings.SETTINGS["db"].help
+TAXONOMY_HELP = f"Built-in taxonomy ({', '.join(builtin_names())}) or the path of a .toml file."
 
 
 class _State:
@@ -584,7 +586,7 @@ def drivers_cmd(
 
 @app.command("analyze")
 def analyze_cmd(
-    taxonomy: str = typer.Option("retail", "--taxonomy", help="Built-in taxonomy name or a .toml file."),
+    taxonomy: str = typer.Option("retail", "--taxonomy", help=TAXONOMY_HELP),
     fast: bool = typer.Option(False, "--fast", help="Judge polarity on the factor embeddings (several times "
                               "faster, 3–9 points less accurate)."),
     gate: float = typer.Option(None, "--gate", help="Cascade: the fast model decides where it is at least this "
@@ -604,12 +606,16 @@ def analyze_cmd(
         _fail(e)
     console.print(f"{result.texts:,} texts analysed, {result.mentions:,} factor mentions stored "
                   f"({result.skipped:,} analysed before)")
+    if result.placeholders:
+        again = f", {result.reclassified:,} of them analysed as opinions before" if result.reclassified else ""
+        console.print(f"{result.placeholders:,} placeholder answers (“did not answer”, “n/a”, “nothing”, only a "
+                      f"score …) kept but not analysed as opinions{again}")
 
 
 @text_app.command("analyze")
 def text_analyze(
     input: Path = typer.Argument(..., help='JSON lines: {"id": …, "text": …, "lang"?: …, "factors"?: [ID, …]}.'),
-    taxonomy: str = typer.Option("retail", "--taxonomy", help="Built-in taxonomy name or a .toml file."),
+    taxonomy: str = typer.Option("retail", "--taxonomy", help=TAXONOMY_HELP),
     out: Path = typer.Option(..., "--out", help="Where to write the results (JSON lines)."),
 ) -> None:
     """Analyse texts from a JSON-lines file into a JSON-lines file."""
@@ -671,11 +677,67 @@ def text_flagged(
     console.print(t)
 
 
+@text_app.command("topics")
+def text_topics(
+    source: str = typer.Option(None, "--source", help="Only this kind of text: survey (survey comments), "
+                               "complaint, review, social, chat, email, mystery_shopper or observation; "
+                               "default: all."),
+    brand: str = typer.Option("ours", "--brand", help="Texts about this brand: ours, a competitor's name, or all."),
+    period: str = typer.Option("month", "--period", help="Period of the trend: week, month, quarter or year."),
+    since: str = typer.Option(None, "--since", help="Texts written on or after this date (YYYY-MM-DD)."),
+    taxonomy: str = typer.Option(None, "--taxonomy", help="The taxonomy they were analysed with (default: the "
+                                 "one that analysed most of them)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the whole view as JSON."),
+) -> None:
+    """What the texts are about: per factor the texts that raise it and their share, net sentiment,
+    the trend by period (changes tested, Holm-corrected) and typical quotes. Needs `centric analyze`."""
+    from .text.topics import topics
+
+    try:
+        day = _day_option(since, "--since")
+        with _open() as store:
+            t = topics(store, source=source, brand=None if brand == "all" else brand, period=period, since=day,
+                       taxonomy=taxonomy)
+    except CentricError as e:
+        _fail(e)
+    if as_json:
+        print(json.dumps(t.to_dict(), ensure_ascii=False, indent=2, default=str))
+        return
+    what = f"{source} texts" if source else "texts"
+    if not t.texts and not t.placeholders:
+        console.print(f"No analysed {what}{' about ' + escape(brand) if brand != 'all' else ''}"
+                      f"{' since ' + str(day) if day else ''}: run `centric analyze` first, or widen the selection.")
+        return
+    console.print(f"Topics of {t.texts:,} {escape(what)} about {escape(brand)} (taxonomy {escape(t.taxonomy or '')}"
+                  f"{', since ' + str(day) if day else ''}): {t.placeholders:,} placeholder answers not analysed, "
+                  f"{t.unclassified:,} texts with no factor")
+    shown = t.periods[-6:]
+    cells = {(r.factor, r.period): r for r in t.trend}
+    span = f"{shown[0]} → {shown[-1]}" if len(shown) > 1 else (shown[0] if shown else "")
+    tab = Table("factor", "texts", "share %", "net sentiment (95%)", f"share % by {t.period}, {span}")
+    for x in t.topics:
+        net = "—" if x.net is None else f"{x.net:+.1f} ({x.net_low:+.0f}…{x.net_high:+.0f})"
+        trend = []
+        for p in shown:
+            c = cells.get((x.factor, p))
+            arrow = "" if c is None or not c.share_significant else "▲" if c.share_change > 0 else "▼"
+            trend.append("—" if c is None or c.share is None else f"{c.share:.0f}{arrow}")
+        tab.add_row(escape(x.name), f"{x.texts:,}", f"{x.share:.1f}", net, " ".join(trend))
+    console.print(tab)
+    console.print(f"share: % of the {t.texts:,} analysed texts (a text may raise several factors); net sentiment: "
+                  f"% positive − % negative mentions; ▲▼: the change of the share from the {t.period} before is "
+                  f"significant after Holm's correction over the {t.tests:,} changes tested (p < 0.05; periods with "
+                  f"fewer than {t.min_texts} texts are not tested); --json for every period and the p-values")
+    for x in t.topics:
+        for q in x.quotes[:2]:
+            console.print(f"  {escape(x.name)}: “{escape(q)}”")
+
+
 @text_app.command("discover")
 def text_discover(
     input: Path = typer.Argument(None, help='JSON lines with "id" and "text" (as for text analyze); without it, '
                                  "the store's texts analysed by `centric analyze`."),
-    taxonomy: str = typer.Option("retail", "--taxonomy", help="Built-in taxonomy name or a .toml file."),
+    taxonomy: str = typer.Option("retail", "--taxonomy", help=TAXONOMY_HELP),
     clusters: int = typer.Option(None, "--clusters", help="Number of clusters (default: from the data)."),
     seed: int = typer.Option(0, "--seed", help="Random seed; the same input and seed give the same result."),
     since: str = typer.Option(None, "--since", help="Store only: texts written on or after this date (YYYY-MM-DD)."),

@@ -301,6 +301,35 @@ def _drivers(dr, f: Formatter, specs: dict[str, Any]) -> dict[str, Any] | None:
             "outcome": "NPS" if dr.outcome == "nps" else _("rating")}
 
 
+def _topics(topics, f: Formatter) -> list[dict[str, Any]]:
+    """The "Topics" section: what each kind of text is about (``centric.text.topics``)."""
+    _ = f.gettext
+    kinds = {"survey": _("Survey comments"), "complaint": _("Complaints"), "review": _("Reviews"),
+             "social": _("Social media posts"), "chat": _("Chats"), "email": _("E-mails"),
+             "mystery_shopper": _("Mystery-shopper reports"), "observation": _("Observation notes")}
+    out = []
+    for t in topics:
+        names = t.names(f.lang)
+        last = {r.factor: r for r in t.trend if t.periods and r.period == t.periods[-1]}
+        rows = []
+        for x in t.topics:
+            c = last.get(x.factor)
+            change = "—"
+            if c is not None and c.share_change is not None:
+                arrow = (" ▲" if c.share_change > 0 else " ▼") if c.share_significant else ""
+                change = f.num(c.share_change, 1, sign=True) + arrow
+            rows.append({"factor": names.get(x.factor, x.factor), "texts": f.num(x.texts), "share": f.pct(x.share),
+                         "net": f.num(x.net, 1, sign=True), "net_ci": f"{f.num(x.net_low, 0)} … {f.num(x.net_high, 0)}",
+                         "last": "—" if c is None else f.pct(c.share), "change": change,
+                         "quotes": list(x.quotes)})
+        out.append({"kind": kinds.get(t.source, t.source), "id": t.source, "texts": f.num(t.texts),
+                    "placeholders": f.num(t.placeholders), "unclassified": f.num(t.unclassified),
+                    "period": f.period(t.periods[-1]) if t.periods else "—",
+                    "previous": f.period(t.periods[-2]) if len(t.periods) > 1 else "—",
+                    "min": f.num(t.min_texts), "rows": rows})
+    return out
+
+
 def build_report(store: Store, lang: str = "en", start: dt.datetime | None = None, end: dt.datetime | None = None,
                  title: str | None = None, period: str = "quarter") -> str:
     """The report as one HTML string."""
@@ -350,6 +379,7 @@ def build_report(store: Store, lang: str = "en", start: dt.datetime | None = Non
         ctx["churn_rule"] = bool(d.churn) and d.churn[-1].method == "rule"
         ctx["customers"] = _customers(d.customers, f, specs, d.drivers.names(lang) if d.drivers else None)
         ctx["drivers"] = _drivers(d.drivers, f, specs)
+    ctx["topics"] = _topics(d.topics, f)
     q = d.quality or {"runs": [], "reasons": [], "totals": {}}
     totals = q.get("totals", {})
     ctx["quality"] = {
@@ -358,6 +388,7 @@ def build_report(store: Store, lang: str = "en", start: dt.datetime | None = Non
         "runs": [{**r, **{k: f.num(r[k]) for k in ("read", "stored", "rejected", "duplicate")}} for r in q["runs"]],
         "reasons": [(r, f.num(n)) for r, n in q["reasons"]],
         "flags": {k: f.num(v) for k, v in q.get("flags", {}).items()},
+        "placeholders": f.num(q["placeholders"]) if q.get("placeholders") else None,
     }
     separators = ".," if lang == "en" else ", "
     for spec in specs.values():

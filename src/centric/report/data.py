@@ -34,6 +34,7 @@ class ReportData:
     churn_by_segment: list[metrics.ChurnPoint] = field(default_factory=list)
     customers: Any = None  # centric.customers.overview.Overview, or None without orders
     drivers: Any = None  # centric.drivers.Drivers, or None before centric analyze
+    topics: list[Any] = field(default_factory=list)  # centric.text.topics.Topics per kind of text analysed
     quality: dict[str, Any] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     correction: str = HEADLINE_CORRECTION  # how the headline's changes are corrected for their number
@@ -89,7 +90,9 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
     first, last = _bounds(store, start, end)
     data = ReportData(first, last, period, None, None)
     data.counts = store.counts()
+    data.topics = _topics(store, period, start, end)  # texts alone (complaints without scores) have topics too
     if last is None:
+        data.quality = quality(store)
         return data
     (c0, c1), (p0, p1) = headline_periods(last, period)
     data.current, data.previous = label(period, c0), label(period, p0)
@@ -137,6 +140,18 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
     return data
 
 
+def _topics(store: Store, period: str, start: dt.datetime | None, end: dt.datetime | None) -> list[Any]:
+    """What each kind of text (complaints, reviews, survey comments …) about our brand is about."""
+    from ..text.topics import sources, topics
+
+    out = []
+    for kind in sources(store):
+        t = topics(store, source=kind, period=period, since=start, until=end)
+        if t.texts or t.placeholders:
+            out.append(t)
+    return out
+
+
 def _drivers(store: Store, period: str = "quarter"):
     """The factor analysis for our brand, or None when it cannot be made yet (no mentions, too few
     answers)."""
@@ -161,5 +176,7 @@ def quality(store: Store) -> dict[str, Any]:
     df = pd.DataFrame(runs, columns=keys)
     live = df[df["status"] != "replaced"] if len(df) else df  # a replaced run's rows are gone
     totals = {k: int(live[k].sum()) if len(live) else 0 for k in ("read", "stored", "rejected", "duplicate")}
+    from ..text.batch import placeholder_count
+
     return {"runs": [dict(zip(keys, r, strict=True)) for r in runs], "reasons": reasons, "totals": totals,
-            "flags": flag_counts(store)}
+            "flags": flag_counts(store), "placeholders": placeholder_count(store)}

@@ -2,6 +2,10 @@
 that has not been analysed yet with the same taxonomy; results go to ``text_analyses`` (one row per
 text) and ``mentions`` (one row per text × sentence × factor). Each batch is written in its own
 transaction, so an interrupted run keeps what it finished and the next run carries on.
+
+Placeholder answers ("did not answer", "n/a", only a score; see ``placeholders``) get a row in
+``text_analyses`` with the flag ``placeholder``, no sentiment and no mentions; texts analysed as
+opinions by an earlier version are turned into placeholders (their mentions removed) on the next run.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..store import Store
-from .pipeline import Analyzer
+from .pipeline import PLACEHOLDER, PLACEHOLDER_LIKE, Analyzer, placeholder_flag
+from .placeholders import placeholder
 from .suspicious import store_flags
 
 SOURCES = {
@@ -26,6 +31,10 @@ class AnalyzeResult:
     texts: int
     mentions: int
     skipped: int  # already analysed
+    placeholders: int = 0  # placeholder answers in the store for this taxonomy: kept, not analysed
+    reclassified: int = 0  # of them, analysed as opinions by an earlier run and turned into placeholders now
+
+_IS_PLACEHOLDER = f"flags LIKE '{PLACEHOLDER_LIKE}'"
 
 
 def pending(store: Store, taxonomy: str) -> list[tuple[str, str, str, str | None]]:
@@ -46,9 +55,10 @@ def analyze_store(store: Store, taxonomy: str = "retail", fast: bool = False, ba
                   gate: float | None = None) -> AnalyzeResult:
     todo = pending(store, taxonomy)
     done_before = sum(store.con.execute("SELECT count(*) FROM text_analyses WHERE taxonomy = ?", [taxonomy]).fetchall()[0])
+    reclassified = mark_placeholders(store, taxonomy)
     if not todo:
         apply_store_flags(store, taxonomy)
-        return AnalyzeResult(0, 0, done_before)
+        return AnalyzeResult(0, 0, done_before, placeholder_count(store, taxonomy), reclassified)
     analyzer = analyzer or Analyzer(taxonomy, fast=fast, gate=gate)
     polarity = "fast" if fast else f"cascade {gate}" if gate else "e5-small"
     model = f"{analyzer.embedder.name}+{polarity}; taxonomy {analyzer.taxonomy.name}"
@@ -60,7 +70,7 @@ def analyze_store(store: Store, taxonomy: str = "retail", fast: bool = False, ba
         rows, mentions = [], []
         for r in results:
             src, tid = r.id
-            rows.append((src, tid, taxonomy, r.lang, r.sentiment, max(-1.0, min(1.0, r.score)),
+            rows.append((src, tid, taxonomy, r.lang, r.sentiment, _clip(r.score),
                          json.dumps(r.emotions), json.dumps(r.flags, ensure_ascii=False), model, now))
             mentions += [(src, tid, f["sentence"], f["factor"], f["sentiment"], max(-1.0, min(1.0, f["score"])),
                           f.get("confidence"), taxonomy, r.lang) for f in r.factors]
@@ -72,7 +82,42 @@ def analyze_store(store: Store, taxonomy: str = "retail", fast: bool = False, ba
         if progress:
             progress(min(start + batch, len(todo)), len(todo))
     apply_store_flags(store, taxonomy)
-    return AnalyzeResult(len(todo), n_mentions, done_before)
+    return AnalyzeResult(len(todo), n_mentions, done_before, placeholder_count(store, taxonomy), reclassified)
+
+
+def _clip(score: float | None) -> float | None:
+    return None if score is None else max(-1.0, min(1.0, score))
+
+
+def placeholder_count(store: Store, taxonomy: str | None = None) -> int:
+    """How many texts are placeholder answers (analysed with ``taxonomy``, or with any, each text once)."""
+    sql = f"SELECT count(DISTINCT source || ':' || text_id) FROM text_analyses WHERE {_IS_PLACEHOLDER}"
+    return int(store.con.execute(sql + (" AND taxonomy = ?" if taxonomy else ""),
+                                 [taxonomy] if taxonomy else []).fetchall()[0][0])
+
+
+def mark_placeholders(store: Store, taxonomy: str, max_chars: int = 60) -> int:
+    """Turn texts analysed as opinions before placeholders were recognised into placeholders: their
+    mentions go, their sentiment is emptied and they get the flag. Returns how many changed."""
+    rows = []
+    for source, (key, col, _) in SOURCES.items():
+        rows += store.con.execute(
+            f"""SELECT a.source, a.text_id, t.{col}, a.flags FROM text_analyses a
+                JOIN {source} t ON a.source = '{source}' AND a.text_id = t.{key}
+                WHERE a.taxonomy = ? AND length(trim(t.{col})) <= ? AND (a.flags IS NULL OR NOT a.{_IS_PLACEHOLDER})
+                ORDER BY a.text_id""", [taxonomy, max_chars]).fetchall()
+    updates = []
+    for source, tid, text, raw in rows:
+        if why := placeholder(text):
+            flags = [f for f in json.loads(raw or "[]") if f.get("flag") != PLACEHOLDER] + [placeholder_flag(why)]
+            updates.append((json.dumps(flags, ensure_ascii=False), source, tid, taxonomy))
+    if updates:
+        with store.transaction():
+            store.con.executemany("DELETE FROM mentions WHERE source = ? AND text_id = ? AND taxonomy = ?",
+                                  [u[1:] for u in updates])
+            store.con.executemany("UPDATE text_analyses SET sentiment = NULL, score = NULL, emotions = '{}', flags = ? "
+                                  "WHERE source = ? AND text_id = ? AND taxonomy = ?", updates)
+    return len(updates)
 
 
 def apply_store_flags(store: Store, taxonomy: str) -> int:

@@ -2,7 +2,8 @@
 
 A light one-vs-rest logistic regression over sentence embeddings, trained when the matcher is fitted
 on the taxonomy's own example phrases (in every language the taxonomy has), against a set of generic
-sentences that name no factor. Because the embedding space is shared across languages, examples in
+sentences that name no factor (``GENERIC``, plus the taxonomy's own ``generic`` list: sentences typical
+of its texts that name none of its factors, such as the procedure around a formal complaint). Because the embedding space is shared across languages, examples in
 English also teach Polish, Russian and Italian. Editing the taxonomy's examples retrains it.
 """
 
@@ -53,7 +54,7 @@ class FactorMatcher:
             texts += ex
             labels += [i] * len(ex)
         X = embedder.encode(texts)
-        G = embedder.encode(GENERIC)
+        G = embedder.encode(GENERIC + list(taxonomy.generic))
         self.factor_ids_ = taxonomy.ids
         self.models_ = []
         y = np.array(labels)

@@ -6,7 +6,9 @@ installer was rude"), else per sentence, and also on the parts of an enumeration
 friendly staff and a lovely terrace"), which would otherwise dilute one another; the polarity of a factor is that of the clause it was found
 in when the sentence has a contrast word, else that of the whole sentence (which measured better).
 When the factors of a text are known in advance (``"factors": [...]`` in the input), each gets a
-polarity from the part of the text that speaks most about it.
+polarity from the part of the text that speaks most about it. A placeholder answer ("did not answer",
+"n/a", "nothing", only a score: see ``placeholders``) gets no factor and no sentiment, only the flag
+``placeholder`` with its reason.
 
 >>> r = analyze([{"id": 1, "text": "The food was delicious but the waiter was rude."}], taxonomy="restaurants")[0]
 >>> sorted((f["factor"], f["sentiment"]) for f in r.factors)
@@ -24,6 +26,7 @@ import numpy as np
 from .embed import E5Embedder, USEEmbedder
 from .factors import FactorMatcher
 from .language import LanguageDetector
+from .placeholders import placeholder
 from .sentences import fragments, has_contrast, sentences_of, split_clauses
 from .sentiment import LABELS, SentimentModel
 from .taxonomy import Taxonomy, load_taxonomy
@@ -52,19 +55,37 @@ _EXTORTION = re.compile(
 )
 
 
+PLACEHOLDER = "placeholder"
+# finds the flag in ``text_analyses.flags`` (JSON written by json.dumps) with portable SQL: flags LIKE …
+PLACEHOLDER_LIKE = '%"flag": "placeholder"%'
+_PLACEHOLDER_REASON = {"no answer": "a placeholder answer that gives no opinion (such as “did not answer”, “n/a”, "
+                                    "“nothing”); kept, not analysed",
+                       "score only": "only a score, repeated in the comment field; kept, not analysed"}
+
+
+def placeholder_flag(why: str) -> dict[str, str]:
+    """The flag of a placeholder answer (``why`` from ``placeholders.placeholder``)."""
+    return {"flag": PLACEHOLDER, "reason": _PLACEHOLDER_REASON[why]}
+
+
 @dataclass
 class TextResult:
     id: Any
     lang: str
     sentences: list[str]
     factors: list[dict[str, Any]]
-    sentiment: str
-    score: float
+    sentiment: str | None  # None for a placeholder answer, which is no opinion
+    score: float | None
     emotions: dict[str, float] = field(default_factory=dict)
     flags: list[dict[str, str]] = field(default_factory=list)
 
+    @property
+    def placeholder(self) -> bool:
+        return any(f.get("flag") == PLACEHOLDER for f in self.flags)
+
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "lang": self.lang, "sentiment": self.sentiment, "score": round(self.score, 4),
+        return {"id": self.id, "lang": self.lang, "sentiment": self.sentiment,
+                "score": None if self.score is None else round(self.score, 4),
                 "sentences": self.sentences, "factors": self.factors, "emotions": self.emotions, "flags": self.flags}
 
 
@@ -112,6 +133,9 @@ class Analyzer:
             text = str(item.get("text") or "")
             lang = item.get("lang") or self.language.detect(text)
             sentences = sentences_of(text)
+            if why := placeholder(text):
+                plan.append((item, lang, sentences, why))
+                continue
             units = []
             for si, s in enumerate(sentences):
                 contrast = has_contrast(s, lang)
@@ -140,6 +164,9 @@ class Analyzer:
         S = P3[:, 2] - P3[:, 0]
         out = []
         for item, lang, sentences, units in plan:
+            if isinstance(units, str):  # a placeholder: no factor, no sentiment
+                out.append(TextResult(item.get("id"), lang, sentences, [], None, None, {}, [placeholder_flag(units)]))
+                continue
             found: dict[tuple[str, int], dict[str, Any]] = {}
             best: dict[str, tuple[float, int, int]] = {}  # factor -> (prob, piece, sentence)
             sentence_scores, sentence_probs = [], []

@@ -72,7 +72,7 @@ def flagged(store: Store, flag: str | None = None, limit: int = 100, excerpt: in
     out = []
     for source, tid, at, brand, who, flags, text in rows:
         for f in json.loads(flags):
-            if flag and f.get("flag") != flag:
+            if f.get("flag") not in FLAGS or (flag and f.get("flag") != flag):  # placeholders are not suspicious
                 continue
             t = " ".join((text or "").split())
             out.append({"source": source, "id": tid, "at": at.isoformat(sep=" ") if at else None, "brand": brand,

@@ -41,6 +41,7 @@ class Taxonomy:
     name: str
     factors: tuple[Factor, ...]
     description: str = ""
+    generic: tuple[str, ...] = ()  # sentences typical of these texts that name no factor
 
     def factor(self, fid: str) -> Factor:
         for f in self.factors:
@@ -86,4 +87,7 @@ def load_taxonomy(name_or_path: str | Path) -> Taxonomy:
         factors.append(Factor(fid, names, examples))
     if not factors:
         raise CentricError(f"taxonomy file {p}: it names no factors ([[factors]] with id, names, examples)")
-    return Taxonomy(str(doc.get("name", p.stem)), tuple(factors), str(doc.get("description", "")))
+    generic = doc.get("generic", [])
+    if not isinstance(generic, list) or not all(isinstance(g, str) for g in generic):
+        raise CentricError(f"taxonomy file {p}: generic must be a list of sentences that name no factor")
+    return Taxonomy(str(doc.get("name", p.stem)), tuple(factors), str(doc.get("description", "")), tuple(generic))
