@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from centric.metrics.stats import nps_score, two_proportions
-from centric.text.topics import holm, topics
+from centric.metrics.stats import adjust_p, nps_score, two_proportions
+from centric.text.topics import topics
 
 LONG = ("The courier called to say he was outside but nobody was there and when I rang the depot they said the "
         "van had broken down somewhere on the ring road and the parcel would come tomorrow.")
@@ -124,8 +124,8 @@ def test_topics_selection(store, write):
 
 def test_holm_known_values():
     # p = .01, .04, .03, .5 (m = 4): sorted .01·4 = .04, .03·3 = .09, .04·2 = .08 → .09 (monotone), .5
-    assert [round(x, 4) for x in holm([0.01, 0.04, 0.03, 0.5])] == [0.04, 0.09, 0.09, 0.5]
-    assert holm([]) == [] and holm([0.2]) == [0.2] and holm([0.6, 0.7]) == [1.0, 1.0]
+    assert [round(x, 4) for x in adjust_p([0.01, 0.04, 0.03, 0.5], "holm")] == [0.04, 0.09, 0.09, 0.5]
+    assert adjust_p([]) == [] and adjust_p([0.2]) == [0.2] and adjust_p([0.6, 0.7]) == [1.0, 1.0]
 
 
 def test_topics_command(store, write, tmp_path):

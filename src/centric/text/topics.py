@@ -147,22 +147,6 @@ class Topics:
                 "<th>95% interval</th><th>quotes</th></tr></thead><tbody>" + rows + "</tbody></table>")
 
 
-def holm(p_values: list[float]) -> list[float]:
-    """Holm's step-down adjusted p-values (same order as given).
-
-    >>> [round(p, 3) for p in holm([0.01, 0.04, 0.03, 0.5])]
-    [0.04, 0.09, 0.09, 0.5]
-    """
-    m = len(p_values)
-    order = sorted(range(m), key=lambda i: p_values[i])
-    out = [1.0] * m
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p_values[i]))
-        out[i] = running
-    return out
-
-
 def _texts(store: Store):
     """Every text of the store as (source, text_id, kind, brand, at, text)."""
     r, f = store.table("responses"), store.table("feedback")
@@ -286,7 +270,7 @@ def _trend(counts: pd.DataFrame, factors: list[str], periods: list[tuple[str, in
                     tests.append((len(raw), "net", ch.p_value))
             raw.append(row)
             prev = row
-    adjusted = holm([p for _, _, p in tests])
+    adjusted = stats.adjust_p([p for _, _, p in tests], "holm")
     for (i, what, _), q in zip(tests, adjusted, strict=True):
         raw[i][f"{what}_p"] = q
         raw[i][f"{what}_significant"] = q < alpha
