@@ -37,6 +37,8 @@ class Overview:
     phases: pd.DataFrame | None
     flows: pd.DataFrame | None
     segments: pd.Series = field(default_factory=lambda: pd.Series(dtype=int))
+    model: str = "bgnbd"  # the purchase model of the scores: bgnbd or mbgnbd
+    threshold: float = scoring.LOST_THRESHOLD
 
 
 def _bin(values: np.ndarray, bins) -> np.ndarray:
@@ -46,8 +48,10 @@ def _bin(values: np.ndarray, bins) -> np.ndarray:
     return out
 
 
-def overview(store: Store, threshold: float = 0.5, top: int = 15, period: str = "quarter") -> Overview | None:
-    """None when there are no orders, or the models cannot be fitted yet."""
+def overview(store: Store, threshold: float = scoring.LOST_THRESHOLD, top: int = 15,
+             period: str = "quarter") -> Overview | None:
+    """None when there are no orders, or the models cannot be fitted yet. ``alerts`` holds the first
+    ``top`` of each currency (value at risk is never compared across currencies)."""
     stored = bool(store.con.execute("SELECT count(*) FROM customer_scores").fetchall()[0][0])
     try:
         if stored:
@@ -57,7 +61,7 @@ def overview(store: Store, threshold: float = 0.5, top: int = 15, period: str = 
             if scoring.orders_frame(store).empty:
                 return None
             cur = scoring.score(store, write=False).scores
-            alerts = scoring.alerts_from(cur, None, threshold=threshold)
+            alerts = scoring.with_contacts(store, scoring.alerts_from(cur, None, threshold=threshold))
     except (ConvergenceError, CentricError):
         return None
     main = cur["currency"].mode()
@@ -85,7 +89,8 @@ def overview(store: Store, threshold: float = 0.5, top: int = 15, period: str = 
         phases = flows = None
     summary = pd.DataFrame({"frequency": cur["frequency"].to_numpy(), "recency": cur["recency_days"].to_numpy(),
                             "T": cur["age_days"].to_numpy(), "monetary_value": cur["monetary_value"].to_numpy()})
-    segments = loyalty.rfm_segments(summary)["segment"].value_counts()
+    segments = loyalty.rfm_segments(summary, p, threshold)["segment"].value_counts()
     return Overview(str(cur["scored_at"].iloc[0]), stored, currency, len(cur), int((p < threshold).sum()),
                     in_cur["clv"].to_numpy(), float(in_cur["clv"].sum()), int(cur["horizon_days"].iloc[0]),
-                    heat, alerts.head(top), reasons, phases, flows, segments)
+                    heat, scoring.top_per_currency(alerts, top), reasons, phases, flows, segments,
+                    str(cur["model"].iloc[0]).split("+")[0], threshold)
