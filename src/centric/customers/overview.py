@@ -7,6 +7,7 @@ scored in memory, so the report never writes to the store.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,6 +40,8 @@ class Overview:
     segments: pd.Series = field(default_factory=lambda: pd.Series(dtype=int))
     model: str = "bgnbd"  # the purchase model of the scores: bgnbd or mbgnbd
     threshold: float = scoring.LOST_THRESHOLD
+    selected: bool = False  # True: the model was chosen by likelihood among BG/NBD and MBG/NBD
+    clv_by_currency: dict[str, float] = field(default_factory=dict)  # every currency's CLV total
 
 
 def _bin(values: np.ndarray, bins) -> np.ndarray:
@@ -64,6 +67,11 @@ def overview(store: Store, threshold: float = scoring.LOST_THRESHOLD, top: int =
             alerts = scoring.with_contacts(store, scoring.alerts_from(cur, None, threshold=threshold))
     except (ConvergenceError, CentricError):
         return None
+    try:
+        selected = len(json.loads(str(cur["params"].iloc[0])).get("model_selection") or {}) > 1
+    except ValueError:
+        selected = False
+    by_currency = {str(c): float(v) for c, v in cur.groupby(cur["currency"].fillna(""))["clv"].sum().items()}
     main = cur["currency"].mode()
     currency = str(main.iloc[0]) if len(main) else None
     in_cur = cur[cur["currency"] == currency] if currency else cur
@@ -93,4 +101,5 @@ def overview(store: Store, threshold: float = scoring.LOST_THRESHOLD, top: int =
     return Overview(str(cur["scored_at"].iloc[0]), stored, currency, len(cur), int((p < threshold).sum()),
                     in_cur["clv"].to_numpy(), float(in_cur["clv"].sum()), int(cur["horizon_days"].iloc[0]),
                     heat, scoring.top_per_currency(alerts, top), reasons, phases, flows, segments,
-                    str(cur["model"].iloc[0]).split("+")[0], threshold)
+                    str(cur["model"].iloc[0]).split("+")[0], threshold, selected,
+                    dict(sorted(by_currency.items(), key=lambda kv: (kv[0] != currency, kv[0]))))
