@@ -125,6 +125,11 @@ def test_alerts_rank_within_a_currency_or_convert_at_stated_rates():
     assert set(c["converted_currency"]) == {"PLN"} and c.loc[0, "value_at_risk"] == pytest.approx(80.0)
     with pytest.raises(CentricError, match="no exchange rate to PLN for EUR"):
         scoring.alerts_from(cur, None, convert_to="PLN", rates={})
+    # "valuable" is the top spenders of their own currency: silent for 300 days against a usual gap of
+    # 100/3 days, the biggest spender of each currency went quiet (p2 spent 1,200 PLN, e1 only 30 EUR)
+    spend = cur.assign(monetary_value=[100.0, 400.0, 50.0, 10.0, 5.0], p_alive=0.9)
+    quiet = scoring.alerts_from(spend, None, valuable_share=0.34)
+    assert set(quiet["customer_id"]) == {"p2", "e1"} and set(quiet["reason"]) == {"went_quiet"}
 
 
 def test_alerts_carry_name_and_contact(demo_copy):

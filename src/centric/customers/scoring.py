@@ -292,8 +292,9 @@ def alerts_from(cur: pd.DataFrame, prev: pd.DataFrame | None, threshold: float =
 
     - ``p_alive_fell``: P(alive) is below ``threshold`` now and was at or above it before (with no
       baseline: every repeat buyer below the threshold);
-    - ``went_quiet``: among the most valuable customers (top ``valuable_share`` by spend so far), repeat
-      buyers whose time since the last purchase exceeds ``quiet_multiple`` × their own mean gap.
+    - ``went_quiet``: among the most valuable customers (top ``valuable_share`` by spend so far, within
+      their currency), repeat buyers whose time since the last purchase exceeds ``quiet_multiple`` ×
+      their own mean gap.
 
     Value at risk = (1 − P(alive)) × the value of the horizon at the customer's own pace (spend per
     purchase × purchase days per day so far × horizon days), in the customer's currency. Amounts in
@@ -309,7 +310,9 @@ def alerts_from(cur: pd.DataFrame, prev: pd.DataFrame | None, threshold: float =
         cur["p_alive_before"] = np.nan
         fell = (cur["p_alive"] < threshold) & (cur["frequency"] > 0)
     spent = cur["monetary_value"] * cur["frequency"]
-    valuable = spent >= spent.quantile(1 - valuable_share) if len(cur) else spent > 0
+    # the most valuable within each currency: 1,000 PLN and 1,000 EUR are not the same spend
+    top = spent.groupby(cur["currency"].fillna("")).transform(lambda v: v.quantile(1 - valuable_share))
+    valuable = spent >= top
     gap = cur["recency_days"] / cur["frequency"].where(cur["frequency"] > 0)
     silent = cur["age_days"] - cur["recency_days"]
     quiet = valuable & (cur["frequency"] >= 2) & (silent > quiet_multiple * gap)
