@@ -455,7 +455,8 @@ def customers_alerts(
                   f"{r.days_silent:.0f} / " + ("—" if pd_isna(r.usual_gap_days) else f"{r.usual_gap_days:.0f}"))
     console.print(t)
     before = a.attrs.get("baseline")
-    console.print("compared with the scoring of " + str(before)[:19] if before is not None else
+    console.print(f"compared with the scoring of {str(before)[:19]} (as of {a.attrs['baseline_as_of']})"
+                  if before is not None else
                   "no earlier scoring of other data: every repeat buyer below the threshold is listed")
     if converted:
         used = ", ".join(f"1 {c} = {v:g} {convert_to.upper()}" for c, v in sorted(rates.items()))

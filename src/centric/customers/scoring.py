@@ -245,6 +245,8 @@ def alerts(store: Store, threshold: float = LOST_THRESHOLD, quiet_multiple: floa
             if before is not None else None)
     out = alerts_from(cur, prev, threshold, quiet_multiple, valuable_share, limit, convert_to, rates)
     out.attrs["baseline"] = before
+    out.attrs["baseline_as_of"] = (con.execute("SELECT min(as_of) FROM customer_scores WHERE scored_at = ?",
+                                               [before]).fetchall()[0][0] if before is not None else None)
     return with_contacts(store, out) if contact else out
 
 
