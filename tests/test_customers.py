@@ -281,3 +281,14 @@ def test_modified_bgnbd_matches_lifetimes_on_cdnow(cdnow):
     g = _group(x, t, T)
     fun = m._objective(g, g.N)
     assert optimize.check_grad(lambda p: fun(p)[0], lambda p: fun(p)[1], np.log([0.5, 6.0, 0.9, 1.6])) < 1e-5
+
+
+def test_automatic_model_choice_on_cdnow(cdnow):
+    """Both models have four parameters, so the higher log-likelihood is also the lower BIC. On CDNOW
+    BG/NBD reaches the published −9,582.4 and MBG/NBD −9,582.1: the modified model is kept."""
+    from centric.customers.scoring import fit_purchases
+
+    name, model, lls = fit_purchases(cdnow)
+    assert lls["bgnbd"] == pytest.approx(-9582.4, abs=0.05) and lls["mbgnbd"] == pytest.approx(-9582.14, abs=0.01)
+    assert name == "mbgnbd" and model.log_likelihood_ == lls["mbgnbd"]
+    assert fit_purchases(cdnow, "bgnbd")[0] == "bgnbd" and fit_purchases(cdnow, "bgnbd")[2] is None

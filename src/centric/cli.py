@@ -380,14 +380,15 @@ def customers_score(
     horizon: int = typer.Option(365, "--horizon", help="Days ahead for expected purchases and CLV."),
     discount: float = typer.Option(0.01, "--discount", help="Discount rate per month for CLV."),
     as_of: str = typer.Option(None, "--as-of", help="Score as of this day (YYYY-MM-DD; default: the last order)."),
-    model: str = typer.Option("bgnbd", "--model", help="Purchase model: bgnbd, or mbgnbd (one-time buyers can "
-                              "be lost too)."),
+    model: str = typer.Option("auto", "--model", help="Purchase model: auto (BG/NBD or MBG/NBD, whichever fits "
+                              "the orders better), bgnbd, or mbgnbd (one-time buyers can be lost too)."),
     as_json: bool = typer.Option(False, "--json", help="Print the fitted models and totals as JSON."),
 ) -> None:
-    """Fit BG/NBD and Gamma-Gamma to the orders and store P(alive), expected purchases and CLV.
+    """Fit the purchase rhythm (BG/NBD or MBG/NBD) and Gamma-Gamma to the orders and store P(alive),
+    expected purchases and CLV.
 
     Every run appends one row per customer to customer_scores, so `centric customers alerts` can
-    see who fell since the last scoring."""
+    see who fell since the last scoring of other data."""
     from .customers import scoring
 
     try:
@@ -400,40 +401,100 @@ def customers_score(
     if as_json:
         print(json.dumps(info, ensure_ascii=False, indent=2, default=str))
         return
-    p = info["bgnbd"]
+    p = info["params"]
     console.print(f"scored {info['customers']:,} customers as of {info['as_of']}: "
-                  f"{'MBG/NBD' if model == 'mbgnbd' else 'BG/NBD'} r={p['r']:.3f} alpha={p['alpha']:.3f} a={p['a']:.3f} b={p['b']:.3f}")
+                  f"{scoring.MODEL_NAMES[res.model]} r={p['r']:.3f} alpha={p['alpha']:.3f} a={p['a']:.3f} "
+                  f"b={p['b']:.3f}")
+    if res.log_likelihoods and len(res.log_likelihoods) > 1:
+        lls = ", ".join(f"{scoring.MODEL_NAMES[k]} {v:,.1f}" for k, v in res.log_likelihoods.items())
+        console.print(f"  chosen by log-likelihood ({lls}; same number of parameters, so also by BIC)")
     for cur, g in info["gammagamma"].items():
         console.print(f"  spend ({escape(cur)}): Gamma-Gamma p={g['p']:.3f} q={g['q']:.3f} gamma={g['gamma']:.3f}")
-    console.print(f"  mean P(alive) {info['mean_p_alive']:.3f}; likely lost (P(alive) < 0.5): {info['likely_lost']:,}")
+    console.print(f"  mean P(alive) {info['mean_p_alive']:.3f}; likely lost (P(alive) < {info['lost_threshold']}): "
+                  f"{info['likely_lost']:,}")
     for cur, v in info["clv_by_currency"].items():
         console.print(f"  CLV of the next {horizon} days: {v:,.2f} {escape(cur)}")
+
+
+def _rates(items: list[str]) -> dict[str, float]:
+    """--rate EUR=4.31 (repeatable, or comma-separated) → {"EUR": 4.31}."""
+    out: dict[str, float] = {}
+    for item in (x.strip() for i in items for x in i.split(",") if x.strip()):
+        cur, sep, value = item.partition("=")
+        try:
+            if not sep or not cur.strip().isalpha() or len(cur.strip()) != 3:
+                raise ValueError
+            out[cur.strip().upper()] = float(value.replace(",", "."))
+        except ValueError:
+            raise CentricError(f"--rate: {item!r} is not CURRENCY=RATE (for example EUR=4.31)") from None
+    return out
+
+
+_CSV_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_safe(v):
+    """A text that a spreadsheet would run as a formula, made inert with a leading apostrophe."""
+    return "'" + v if isinstance(v, str) and v.startswith(_CSV_FORMULA) else v
 
 
 @customers_app.command("alerts")
 def customers_alerts(
     threshold: float = typer.Option(0.5, "--threshold", help="P(alive) below which a customer is at risk."),
-    limit: int = typer.Option(30, "--limit", help="Rows to print (the CSV gets all)."),
-    csv_out: Path = typer.Option(None, "--csv", help="Write every alert to this CSV file for the service team."),
+    limit: int = typer.Option(30, "--limit", help="Rows to print per currency (the CSV gets all)."),
+    csv_out: Path = typer.Option(None, "--csv", help="Write every alert to this CSV file for the service team: "
+                                 "name, e-mail, phone, reason, currency and amounts."),
+    convert_to: str = typer.Option(None, "--convert-to", help="Rank every currency together in this one "
+                                   "(needs --rate for each other currency); default: rank within each currency."),
+    rate: list[str] = typer.Option([], "--rate", help="Exchange rate for --convert-to: units of it for one unit of "
+                                   "a currency, e.g. --rate EUR=4.31 (repeat per currency)."),
 ) -> None:
-    """Customers to call first: P(alive) fell below the threshold since the last scoring, or valuable
-    customers who went quiet against their own rhythm; ranked by value at risk."""
+    """Customers to call first: P(alive) fell below the threshold since the last scoring of other data,
+    or valuable customers who went quiet against their own rhythm; ranked by value at risk within each
+    currency (or across currencies with --convert-to and --rate), with name and contact."""
     from .customers import scoring
 
     try:
+        rates = _rates(rate)
+        if rates and not convert_to:
+            raise CentricError("--rate needs --convert-to (the currency to convert into)")
         with _open() as store:
-            a = scoring.alerts(store, threshold=threshold)
+            a = scoring.alerts(store, threshold=threshold, convert_to=convert_to, rates=rates)
+        if csv_out:
+            money = [c for c in ("value_at_risk", "clv", "monetary_value", "converted_value_at_risk") if c in a]
+            a.assign(**{c: a[c].map(_csv_safe) for c in ("name", "email")}).round(
+                {**dict.fromkeys(money, 2), "p_alive": 4, "p_alive_before": 4, "usual_gap_days": 1}
+            ).to_csv(csv_out, index=False)
     except CentricError as e:
         _fail(e)
+    except OSError as e:
+        _fail(CentricError(f"--csv: cannot write {csv_out}: {e.strerror or e}"))
     if csv_out:
-        a.to_csv(csv_out, index=False)
         console.print(f"{len(a):,} alerts written to {escape(str(csv_out))}")
-    t = Table("customer", "reason", "value at risk", "P(alive)", "before", "days silent", "usual gap", "currency")
-    for r in a.head(limit).itertuples():
-        t.add_row(escape(str(r.customer_id)), r.reason, f"{r.value_at_risk:,.0f}", f"{r.p_alive:.2f}",
-                  "—" if pd_isna(r.p_alive_before) else f"{r.p_alive_before:.2f}", f"{r.days_silent:.0f}",
-                  "—" if pd_isna(r.usual_gap_days) else f"{r.usual_gap_days:.0f}", escape(str(r.currency or "")))
+    converted = "converted_currency" in a.columns
+    t = Table("#", "customer", "name", "contact", "reason", "value at risk", "P(alive)", "before",
+              "days silent / usual gap")
+    for r in scoring.top_per_currency(a, limit).itertuples():
+        risk = f"{r.value_at_risk:,.0f} {escape(str(r.currency or '(none)'))}"
+        if converted:
+            risk += f" = {r.converted_value_at_risk:,.0f} {escape(r.converted_currency)}"
+        contact = "; ".join(str(v) for v in (r.phone, r.email) if not pd_isna(v))
+        t.add_row(str(r.rank), escape(str(r.customer_id)), "" if pd_isna(r.name) else escape(str(r.name)),
+                  escape(contact), r.reason, risk, f"{r.p_alive:.2f}",
+                  "—" if pd_isna(r.p_alive_before) else f"{r.p_alive_before:.2f}",
+                  f"{r.days_silent:.0f} / " + ("—" if pd_isna(r.usual_gap_days) else f"{r.usual_gap_days:.0f}"))
     console.print(t)
+    before = a.attrs.get("baseline")
+    console.print(f"compared with the scoring of {str(before)[:19]} (as of {a.attrs['baseline_as_of']})"
+                  if before is not None else
+                  "no earlier scoring of other data: every repeat buyer below the threshold is listed")
+    if converted:
+        used = ", ".join(f"1 {c} = {v:g} {convert_to.upper()}" for c, v in sorted(rates.items()))
+        console.print(f"ranked across currencies in {escape(convert_to.upper())} at the stated rates ({escape(used)})")
+    else:
+        per = a.groupby(a["currency"].fillna("(none)"), sort=False).size()
+        console.print("ranked within each currency (amounts in different currencies are not compared): "
+                      + ", ".join(f"{n:,} in {escape(str(c))}" for c, n in per.items()))
     console.print(f"{len(a):,} alerts in all")
 
 

@@ -131,12 +131,18 @@ def _journeys(js) -> Table:
 
 def _churn(points) -> Table:
     rule = bool(points) and points[0].method == "rule"
-    t = Table(title="Churn (no purchase for more than 3× the customer's own median gap)" if rule else
-              "Churn (P(alive) below 0.5 given the customer's own purchase rhythm, BG/NBD)")
+    if rule:
+        t = Table(title="Churn level (no purchase for more than 3× the customer's own median gap)")
+        cols = ["customers", "churned", "rate", "95% interval"]
+    else:
+        t = Table(title="Churn rate: expected share of the customers active at the period start who dropped out "
+                        "during it (purchase rhythm); lost: P(alive) below 0.5 at the period end")
+        cols = ["active at start", "dropped out", "rate", "95% interval", "lost", "bought"]
     keys = list(points[0].group) if points else []
-    for col in ["period", *keys, "customers", "churned", "rate", "95% interval"]:
+    for col in ["period", *keys, *cols]:
         t.add_column(col, justify="left" if col in ["period", *keys] else "right")
     for p in points:
+        extra = [] if rule else [f"{p.lost:,}", f"{p.bought:,}"]
         t.add_row(p.period, *[escape(str(p.group[k])) for k in keys], f"{p.customers:,}", f"{p.churned:,}",
-                  _f(p.rate, 1, " %"), f"{_f(p.low)} … {_f(p.high)}")
+                  _f(p.rate, 1, " %"), f"{_f(p.low)} … {_f(p.high)}", *extra)
     return t

@@ -1,6 +1,9 @@
 """What the scores mean for the business: RFM segments with plain names, loyalty phases and the flows
-between them, and the reasons of customers now likely lost (the churn level per period from P(alive)
+between them, and the reasons of customers now likely lost (the churn rate per period from P(alive)
 is ``centric.metrics.churn``).
+
+A customer is **lost** when their P(alive) is below the threshold (0.5) — in the RFM segments, the
+churn reasons, the churn metric and the scores alike (``centric.customers.scoring.LOST_THRESHOLD``).
 
 Loyalty phases (PRODUCT.md): **ordinary** (bought), **loyal** (repeat buyer and still active:
 P(alive) ≥ 0.5), **advocate** (loyal and a promoter — latest NPS 9–10 — or wrote a positive public
@@ -20,11 +23,12 @@ from ..metrics.stats import two_proportions
 from ..store import Store
 from .models import BetaGeo
 from .rfm import rfm_summary
-from .scoring import fit, orders_frame
+from .scoring import LOST_THRESHOLD, fit, orders_frame, scored_model
 
 PHASES = ("ordinary", "loyal", "advocate")
 
-# (name, rule on R and F scores 1–5); the first rule that matches names the segment
+# (name, rule on R and F scores 1–5); the first rule that matches names the segment. "lost" is not an
+# RFM rule: it is P(alive) below the threshold, and comes before every rule (see rfm_segments).
 SEGMENTS = (
     ("champions", lambda r, f: (r >= 4) & (f >= 4)),
     ("loyal", lambda r, f: (r == 3) & (f >= 4)),
@@ -34,8 +38,7 @@ SEGMENTS = (
     ("need attention", lambda r, f: (r == 3) & (f >= 2)),
     ("promising", lambda r, f: r == 3),
     ("at risk", lambda r, f: (r == 2) & (f >= 2)),
-    ("hibernating", lambda r, f: r == 2),
-    ("lost", lambda r, f: r <= 1),
+    ("hibernating", lambda r, f: r <= 2),
 )
 
 
@@ -49,10 +52,14 @@ def _bins(rank: np.ndarray, n: int, k: int) -> np.ndarray:
     return np.clip(np.floor((rank - 1) / max(n, 1) * k) + 1, 1, k).astype(int)
 
 
-def rfm_segments(summary: pd.DataFrame) -> pd.DataFrame:
+def rfm_segments(summary: pd.DataFrame, p_alive: np.ndarray | pd.Series | None = None,
+                 threshold: float = LOST_THRESHOLD) -> pd.DataFrame:
     """R, F and M scores 1–5 and a plain segment name per customer of an ``rfm_summary``. R is the
     time since the last purchase by quintile (shorter is better), F is 1 for one-time buyers and 2–5
-    by quartile of repeat purchases, M the mean spend by quintile."""
+    by quartile of repeat purchases, M the mean spend by quintile. With ``p_alive`` (one value per
+    row, from the scores), customers below ``threshold`` are "lost" whatever their scores — the one
+    definition of lost; without it nobody is called lost (RFM alone cannot tell), and the longest
+    silent are "hibernating"."""
     silent = summary["T"] - summary["recency"]
     r = _score5(silent, higher_is_better=False)
     # one-time buyers are F = 1; repeat buyers 2–5 by quartile of their repeat purchases
@@ -62,8 +69,11 @@ def rfm_segments(summary: pd.DataFrame) -> pd.DataFrame:
     if rep.any():
         f[rep] = 1 + _bins(freq[rep].rank(method="average").to_numpy(), int(rep.sum()), 4)
     m = _score5(summary["monetary_value"])
-    name = np.full(len(summary), "lost", dtype=object)
+    name = np.full(len(summary), "hibernating", dtype=object)
     done = np.zeros(len(summary), dtype=bool)
+    if p_alive is not None:
+        done = np.asarray(p_alive, dtype=np.float64) < threshold
+        name[done] = "lost"
     for seg, rule in SEGMENTS:
         hit = rule(r, f) & ~done
         name[hit] = seg
@@ -106,13 +116,15 @@ def _advocates(store: Store, end: pd.Timestamp) -> set[str]:
     return {r[0] for r in promoters} | {r[0] for r in public}
 
 
-def loyalty_phases(store: Store, period: str = "quarter", threshold: float = 0.5) -> tuple[pd.DataFrame, pd.DataFrame]:
+def loyalty_phases(store: Store, period: str = "quarter",
+                   threshold: float = LOST_THRESHOLD) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(counts, flows): customers per phase at each period end, and the number of customers moving from
-    one phase to another between consecutive period ends (``from`` is "new" for first-time buyers)."""
+    one phase to another between consecutive period ends (``from`` is "new" for first-time buyers). The
+    purchase model is the latest scoring's (else the better-fitting one)."""
     orders = orders_frame(store)
     if orders.empty:
         raise CentricError("there are no orders with a customer; load orders first")
-    _, bg, _ = fit(orders, spend=False)
+    _, bg, _ = fit(orders, spend=False, model=scored_model(store))
     days = pd.to_datetime(orders["ordered_at"])
     counts, flows = [], []
     before: pd.Series | None = None
@@ -131,18 +143,20 @@ def loyalty_phases(store: Store, period: str = "quarter", threshold: float = 0.5
     return pd.DataFrame(counts), pd.DataFrame(flows, columns=["period_end", "from", "to", "customers"])
 
 
-def churn_reasons(store: Store, threshold: float = 0.5, alpha: float = 0.05) -> pd.DataFrame:
-    """For repeat buyers now likely lost (latest P(alive) < ``threshold``) against active repeat
-    buyers: the share of each group who raised a factor negatively (in survey comments or feedback
-    about us), the lift (lost share / active share) and a two-proportion z-test. One-time buyers are
-    left out on both sides: BG/NBD cannot call them lost, and they had fewer occasions to speak. Needs
-    ``centric customers score`` and ``centric analyze``."""
+def churn_reasons(store: Store, threshold: float = LOST_THRESHOLD, alpha: float = 0.05) -> pd.DataFrame:
+    """For customers now likely lost (latest P(alive) < ``threshold``) against active ones: the share
+    of each group who raised a factor negatively (in survey comments or feedback about us), the lift
+    (lost share / active share) and a two-proportion z-test. Under BG/NBD one-time buyers are left out
+    on both sides (the model cannot call them lost, so they would only swell the active side); under
+    the modified BG/NBD everyone counts. Either way the lost side is every lost customer of the
+    scores. Needs ``centric customers score`` and ``centric analyze``."""
     con = store.con
     if not con.execute("SELECT count(*) FROM customer_scores").fetchall()[0][0]:
         raise CentricError("no scores yet: run centric customers score first")
     df = con.execute("""
         WITH s AS (SELECT customer_id, p_alive < ? AS lost FROM customer_scores
-                   WHERE scored_at = (SELECT max(scored_at) FROM customer_scores) AND frequency > 0),
+                   WHERE scored_at = (SELECT max(scored_at) FROM customer_scores)
+                     AND (frequency > 0 OR model NOT LIKE 'bgnbd%')),
         said AS (
             SELECT r.customer_id, m.factor FROM mentions m JOIN responses r
                 ON m.source = 'responses' AND m.text_id = r.response_id
@@ -155,7 +169,8 @@ def churn_reasons(store: Store, threshold: float = 0.5, alpha: float = 0.05) -> 
         FROM said d JOIN s USING (customer_id)
         GROUP BY d.factor, s.lost""", [threshold]).df()
     sizes = dict(con.execute("""SELECT p_alive < ?, count(*) FROM customer_scores
-                               WHERE scored_at = (SELECT max(scored_at) FROM customer_scores) AND frequency > 0
+                               WHERE scored_at = (SELECT max(scored_at) FROM customer_scores)
+                                 AND (frequency > 0 OR model NOT LIKE 'bgnbd%')
                                GROUP BY 1""",
                              [threshold]).fetchall())
     n_lost, n_active = sizes.get(True, 0), sizes.get(False, 0)

@@ -7,6 +7,7 @@ scored in memory, so the report never writes to the store.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +38,10 @@ class Overview:
     phases: pd.DataFrame | None
     flows: pd.DataFrame | None
     segments: pd.Series = field(default_factory=lambda: pd.Series(dtype=int))
+    model: str = "bgnbd"  # the purchase model of the scores: bgnbd or mbgnbd
+    threshold: float = scoring.LOST_THRESHOLD
+    selected: bool = False  # True: the model was chosen by likelihood among BG/NBD and MBG/NBD
+    clv_by_currency: dict[str, float] = field(default_factory=dict)  # every currency's CLV total
 
 
 def _bin(values: np.ndarray, bins) -> np.ndarray:
@@ -46,8 +51,10 @@ def _bin(values: np.ndarray, bins) -> np.ndarray:
     return out
 
 
-def overview(store: Store, threshold: float = 0.5, top: int = 15, period: str = "quarter") -> Overview | None:
-    """None when there are no orders, or the models cannot be fitted yet."""
+def overview(store: Store, threshold: float = scoring.LOST_THRESHOLD, top: int = 15,
+             period: str = "quarter") -> Overview | None:
+    """None when there are no orders, or the models cannot be fitted yet. ``alerts`` holds the first
+    ``top`` of each currency (value at risk is never compared across currencies)."""
     stored = bool(store.con.execute("SELECT count(*) FROM customer_scores").fetchall()[0][0])
     try:
         if stored:
@@ -57,9 +64,14 @@ def overview(store: Store, threshold: float = 0.5, top: int = 15, period: str = 
             if scoring.orders_frame(store).empty:
                 return None
             cur = scoring.score(store, write=False).scores
-            alerts = scoring.alerts_from(cur, None, threshold=threshold)
+            alerts = scoring.with_contacts(store, scoring.alerts_from(cur, None, threshold=threshold))
     except (ConvergenceError, CentricError):
         return None
+    try:
+        selected = len(json.loads(str(cur["params"].iloc[0])).get("model_selection") or {}) > 1
+    except ValueError:
+        selected = False
+    by_currency = {str(c): float(v) for c, v in cur.groupby(cur["currency"].fillna(""))["clv"].sum().items()}
     main = cur["currency"].mode()
     currency = str(main.iloc[0]) if len(main) else None
     in_cur = cur[cur["currency"] == currency] if currency else cur
@@ -85,7 +97,9 @@ def overview(store: Store, threshold: float = 0.5, top: int = 15, period: str = 
         phases = flows = None
     summary = pd.DataFrame({"frequency": cur["frequency"].to_numpy(), "recency": cur["recency_days"].to_numpy(),
                             "T": cur["age_days"].to_numpy(), "monetary_value": cur["monetary_value"].to_numpy()})
-    segments = loyalty.rfm_segments(summary)["segment"].value_counts()
+    segments = loyalty.rfm_segments(summary, p, threshold)["segment"].value_counts()
     return Overview(str(cur["scored_at"].iloc[0]), stored, currency, len(cur), int((p < threshold).sum()),
                     in_cur["clv"].to_numpy(), float(in_cur["clv"].sum()), int(cur["horizon_days"].iloc[0]),
-                    heat, alerts.head(top), reasons, phases, flows, segments)
+                    heat, scoring.top_per_currency(alerts, top), reasons, phases, flows, segments,
+                    str(cur["model"].iloc[0]).split("+")[0], threshold, selected,
+                    dict(sorted(by_currency.items(), key=lambda kv: (kv[0] != currency, kv[0]))))

@@ -1,15 +1,21 @@
 """Scores in the store and the alerts drawn from them.
 
-``score(store)`` fits BG/NBD and Gamma-Gamma to every customer's orders, and appends P(alive),
-expected purchases and CLV per customer to ``customer_scores`` (with the parameters, the settings and
-the model version), in one transaction. ``alerts(store)`` compares the latest scoring with the one
-before: customers whose P(alive) fell below a threshold, ranked by value at risk, and valuable
-customers who went quiet against their own rhythm.
+``score(store)`` fits the purchase rhythm (BG/NBD or the modified BG/NBD, whichever fits the orders
+better) and Gamma-Gamma spend to every customer's orders, and appends P(alive), expected purchases and
+CLV per customer to ``customer_scores`` (with the parameters, the settings, the model version and a
+fingerprint of the orders scored), in one transaction. ``alerts(store)`` compares the latest scoring
+with the latest earlier scoring of *other* data (an earlier day, or orders that changed since):
+customers whose P(alive) fell below the threshold, and valuable customers who went quiet against their
+own rhythm, ranked by value at risk within each currency (or across currencies at stated rates).
+
+One definition of a lost customer serves every view: P(alive) below :data:`LOST_THRESHOLD` (0.5)
+in the latest scoring.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass
 
@@ -23,6 +29,9 @@ from .rfm import rfm_summary
 
 MODEL = f"bgnbd+gammagamma/{MODEL_VERSION}"
 PURCHASE_MODELS = {"bgnbd": BetaGeo, "mbgnbd": ModifiedBetaGeo}
+MODEL_CHOICES = ("auto", *PURCHASE_MODELS)
+MODEL_NAMES = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD"}
+LOST_THRESHOLD = 0.5  # P(alive) below this: the customer counts as lost, in every view
 
 
 @dataclass
@@ -33,15 +42,20 @@ class Scoring:
     purchases: BetaGeo
     spend: dict[str, GammaGamma]  # per currency
     scores: pd.DataFrame
+    model: str = "bgnbd"  # the purchase model used: bgnbd or mbgnbd
+    log_likelihoods: dict[str, float] | None = None  # of each model fitted, when the choice was automatic
 
     def summary(self) -> dict:
         s = self.scores
         return {"scored_at": self.scored_at.isoformat(timespec="seconds"), "as_of": str(self.as_of),
-                "customers": self.customers, "bgnbd": self.purchases.params_,
+                "customers": self.customers, "model": self.model, "params": self.purchases.params_,
+                "log_likelihood": self.purchases.log_likelihood_,
+                "model_selection": self.log_likelihoods,
                 "gammagamma": {c: m.params_ for c, m in self.spend.items()
                                if all(np.isfinite(v) for v in m.params_.values())},
                 "mean_p_alive": round(float(s["p_alive"].mean()), 4),
-                "likely_lost": int((s["p_alive"] < 0.5).sum()),
+                "lost_threshold": LOST_THRESHOLD,
+                "likely_lost": int((s["p_alive"] < LOST_THRESHOLD).sum()),
                 "clv_by_currency": {str(c): round(float(v), 2) for c, v in s.groupby("currency")["clv"].sum().items()}}
 
 
@@ -54,16 +68,53 @@ def orders_frame(store: Store, as_of: dt.date | None = None) -> pd.DataFrame:
     return store.con.execute(sql, params).df()
 
 
+def fit_purchases(summary: pd.DataFrame, model: str = "auto") -> tuple[str, BetaGeo, dict[str, float] | None]:
+    """(name, fitted model, log-likelihoods) of the purchase model. ``"auto"`` fits BG/NBD and the
+    modified BG/NBD and keeps the one with the higher log-likelihood — both have four parameters, so
+    this is also the lower BIC — preferring MBG/NBD on a tie (it lets one-time buyers drop out)."""
+    if model not in MODEL_CHOICES:
+        raise CentricError(f"unknown purchase model {model!r}; use {', '.join(MODEL_CHOICES)}")
+    if model != "auto":
+        return model, PURCHASE_MODELS[model]().fit(summary), None
+    fits: dict[str, BetaGeo] = {}
+    error: ConvergenceError | None = None
+    for name, cls in PURCHASE_MODELS.items():
+        try:
+            fits[name] = cls().fit(summary)
+        except ConvergenceError as e:
+            error = e
+    if not fits:
+        assert error is not None
+        raise error
+    best = max(fits, key=lambda k: (fits[k].log_likelihood_, k == "mbgnbd"))
+    return best, fits[best], {k: float(m.log_likelihood_) for k, m in fits.items()}
+
+
 def fit(orders: pd.DataFrame, as_of: dt.date | None = None, spend: bool = True,
-        model: str = "bgnbd") -> tuple[pd.DataFrame, BetaGeo, GammaGamma | None]:
-    """The summary (in days), the fitted purchase model (BG/NBD, or MBG/NBD with ``model="mbgnbd"``)
-    and (with ``spend``) Gamma-Gamma on all amounts."""
-    if model not in PURCHASE_MODELS:
-        raise CentricError(f"unknown purchase model {model!r}; use {' or '.join(PURCHASE_MODELS)}")
+        model: str = "auto") -> tuple[pd.DataFrame, BetaGeo, GammaGamma | None]:
+    """The summary (in days), the fitted purchase model (``"auto"``: BG/NBD or MBG/NBD, whichever has
+    the higher likelihood; or the one named) and (with ``spend``) Gamma-Gamma on all amounts."""
     if orders.empty:
         raise CentricError("there are no orders with a customer to score; load orders first (centric ingest orders …)")
     summary = rfm_summary(orders, unit="D", observation_end=as_of)
-    return summary, PURCHASE_MODELS[model]().fit(summary), GammaGamma().fit(summary) if spend else None
+    _, purchases, _ = fit_purchases(summary, model)
+    return summary, purchases, GammaGamma().fit(summary) if spend else None
+
+
+def scored_model(store: Store) -> str:
+    """The purchase model of the latest scoring (bgnbd or mbgnbd), or ``"auto"`` before any scoring:
+    what the churn rate and the loyalty phases use, so that they count lost customers as the scores do."""
+    row = store.con.execute("SELECT model FROM customer_scores ORDER BY scored_at DESC LIMIT 1").fetchall()
+    name = str(row[0][0]).split("+")[0] if row else "auto"
+    return name if name in PURCHASE_MODELS else "auto"
+
+
+def fingerprint(orders: pd.DataFrame) -> str:
+    """A short hash of the orders scored (customer, time, amount, currency): two scorings with the
+    same fingerprint and day saw the same data."""
+    cols = ["customer_id", "ordered_at", "amount", "currency"]
+    frame = orders[cols].assign(currency=orders["currency"].fillna("")).sort_values(cols).reset_index(drop=True)
+    return hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()).hexdigest()[:16]
 
 
 def main_currency(orders: pd.DataFrame) -> pd.Series:
@@ -75,18 +126,22 @@ def main_currency(orders: pd.DataFrame) -> pd.Series:
 
 
 def score(store: Store, horizon_days: int = 365, discount_rate: float = 0.01, as_of: dt.date | None = None,
-          write: bool = True, model: str = "bgnbd") -> Scoring:
+          write: bool = True, model: str = "auto") -> Scoring:
     """Fit the models on the store's orders up to ``as_of`` (default: the last order's day) and append
     one row per customer to ``customer_scores``. ``discount_rate`` is per month (30 days).
 
-    The purchase rhythm (BG/NBD) is fitted once on every purchase day; spend (Gamma-Gamma) is fitted
+    The purchase rhythm is fitted once on every purchase day; spend (Gamma-Gamma) is fitted
     per currency, on the orders in each customer's main currency, so that amounts in PLN and EUR are
-    never mixed. Everything is written in one transaction. ``model="mbgnbd"`` uses the modified BG/NBD,
-    under which one-time buyers can be lost too."""
+    never mixed. Everything is written in one transaction. ``model``: ``"auto"`` (default) fits BG/NBD
+    and the modified BG/NBD (under which one-time buyers can be lost too) and keeps the one with the
+    higher likelihood; ``"bgnbd"`` or ``"mbgnbd"`` forces one."""
     if horizon_days < 30:
         raise CentricError("the horizon must be at least 30 days")
     orders = orders_frame(store, as_of)
-    summary, bg, _ = fit(orders, as_of, spend=False, model=model)
+    if orders.empty:
+        raise CentricError("there are no orders with a customer to score; load orders first (centric ingest orders …)")
+    summary = rfm_summary(orders, unit="D", observation_end=as_of)
+    model, bg, lls = fit_purchases(summary, model)
     months = max(1, round(horizon_days / 30))
     end = summary.attrs["observation_end"]
     currency = main_currency(orders).reindex(summary.index)
@@ -120,6 +175,7 @@ def score(store: Store, horizon_days: int = 365, discount_rate: float = 0.01, as
         scored_at = last + dt.timedelta(microseconds=1)
     day = pd.Timestamp(end).date()
     params = json.dumps({model: bg.params_, f"{model}_log_likelihood": bg.log_likelihood_,
+                         "model_selection": lls, "orders": len(orders), "data": fingerprint(orders),
                          "gammagamma": {c: m.params_ for c, m in models.items() if c not in limits},
                          "mean_spend_without_spread": limits, "unit": "D",
                          "horizon_days": horizon_days, "discount_rate_per_month": discount_rate,
@@ -141,7 +197,7 @@ def score(store: Store, horizon_days: int = 365, discount_rate: float = 0.01, as
                 store.con.execute(f"INSERT INTO customer_scores ({cols}) SELECT {cols} FROM _scores")
             finally:
                 store.con.unregister("_scores")
-    return Scoring(scored_at, day, len(out), bg, models, out)
+    return Scoring(scored_at, day, len(out), bg, models, out, model, lls)
 
 
 def latest(store: Store) -> pd.DataFrame:
@@ -150,34 +206,102 @@ def latest(store: Store) -> pd.DataFrame:
         "SELECT * FROM customer_scores WHERE scored_at = (SELECT max(scored_at) FROM customer_scores)").df()
 
 
-def alerts(store: Store, threshold: float = 0.5, quiet_multiple: float = 2.0, valuable_share: float = 0.2,
-           limit: int | None = None) -> pd.DataFrame:
-    """Customers to call, from the latest scoring compared with the one before; see ``alerts_from``."""
-    con = store.con
-    times = [r[0] for r in con.execute(
-        "SELECT DISTINCT scored_at FROM customer_scores ORDER BY scored_at DESC LIMIT 2").fetchall()]
-    if not times:
+def _scorings(store: Store) -> pd.DataFrame:
+    """One row per stored scoring, newest first: scored_at, as_of, model, and the fingerprint of the
+    orders it saw (None for scorings stored before fingerprints were kept)."""
+    df = store.con.execute("""SELECT scored_at, min(as_of) AS as_of, min(model) AS model, min(params) AS params
+                              FROM customer_scores GROUP BY scored_at ORDER BY scored_at DESC""").df()
+    df["data"] = [json.loads(p).get("data") if p else None for p in df["params"]]
+    return df.drop(columns="params")
+
+
+def baseline(store: Store) -> tuple[dt.datetime, dt.datetime | None]:
+    """(latest scoring, the scoring its alerts compare with). The baseline is the newest earlier scoring
+    with the same model of *other data*: an earlier day, or the same day with other orders. A scoring
+    repeated on unchanged data is not a baseline, so scoring twice gives the same alerts."""
+    runs = _scorings(store)
+    if runs.empty:
         raise CentricError("no scores yet: run centric customers score first")
-    cur = con.execute("SELECT * FROM customer_scores WHERE scored_at = ?", [times[0]]).df()
-    prev = (con.execute("SELECT customer_id, p_alive FROM customer_scores WHERE scored_at = ?", [times[1]]).df()
-            if len(times) > 1 else None)
-    return alerts_from(cur, prev, threshold, quiet_multiple, valuable_share, limit)
+    cur = runs.iloc[0]
+    for r in runs.iloc[1:].itertuples(index=False):
+        if r.model != cur["model"] or r.as_of > cur["as_of"]:
+            continue
+        if r.as_of < cur["as_of"] or (r.data is not None and cur["data"] is not None and r.data != cur["data"]):
+            return cur["scored_at"], r.scored_at
+    return cur["scored_at"], None
 
 
-def alerts_from(cur: pd.DataFrame, prev: pd.DataFrame | None, threshold: float = 0.5, quiet_multiple: float = 2.0,
-                valuable_share: float = 0.2, limit: int | None = None) -> pd.DataFrame:
+def alerts(store: Store, threshold: float = LOST_THRESHOLD, quiet_multiple: float = 2.0, valuable_share: float = 0.2,
+           limit: int | None = None, convert_to: str | None = None, rates: dict[str, float] | None = None,
+           contact: bool = True) -> pd.DataFrame:
+    """Customers to call, from the latest scoring compared with its baseline (see :func:`baseline` and
+    :func:`alerts_from`), with each customer's name, e-mail and phone (``contact``)."""
+    now, before = baseline(store)
+    con = store.con
+    cur = con.execute("SELECT * FROM customer_scores WHERE scored_at = ?", [now]).df()
+    prev = (con.execute("SELECT customer_id, p_alive FROM customer_scores WHERE scored_at = ?", [before]).df()
+            if before is not None else None)
+    out = alerts_from(cur, prev, threshold, quiet_multiple, valuable_share, limit, convert_to, rates)
+    out.attrs["baseline"] = before
+    out.attrs["baseline_as_of"] = (con.execute("SELECT min(as_of) FROM customer_scores WHERE scored_at = ?",
+                                               [before]).fetchall()[0][0] if before is not None else None)
+    return with_contacts(store, out) if contact else out
+
+
+def with_contacts(store: Store, alerts: pd.DataFrame) -> pd.DataFrame:
+    """The alerts with ``name``, ``email`` and ``phone`` after ``customer_id`` (several e-mails or
+    phones of one customer joined by "; ", in the order they were first seen)."""
+    ids = set(alerts["customer_id"])
+    names = store.table("customers").select("customer_id", "name").execute()
+    names = names[names["customer_id"].isin(ids)].set_index("customer_id")["name"]
+    idt = store.table("identities")
+    ident = idt.filter(idt.kind.isin(["email", "phone"])).select("customer_id", "kind", "value", "first_seen_at")
+    ident = ident.execute()
+    ident = ident[ident["customer_id"].isin(ids)].sort_values(["first_seen_at", "value"])
+    joined = ident.groupby(["customer_id", "kind"], sort=False)["value"].agg("; ".join).unstack("kind")
+    out = alerts.copy()
+    at = list(out.columns).index("customer_id") + 1
+    for i, (col, values) in enumerate((("name", names), ("email", joined.get("email")), ("phone", joined.get("phone")))):
+        v = out["customer_id"].map(values) if values is not None else None
+        out.insert(at + i, col, v if v is not None else pd.Series([None] * len(out), index=out.index, dtype=object))
+    out.attrs.update(alerts.attrs)
+    return out
+
+
+def convert(amounts: pd.Series, currencies: pd.Series, to: str, rates: dict[str, float]) -> pd.Series:
+    """Amounts in ``to`` at the stated ``rates`` (units of ``to`` for one unit of each currency); a
+    currency without a rate is an error naming it, never a silent 1:1."""
+    to = to.upper()
+    table = {k.upper(): float(v) for k, v in (rates or {}).items()}
+    table[to] = 1.0
+    missing = sorted({str(c) for c in currencies.fillna("(none)")} - set(table))
+    if missing:
+        raise CentricError(f"no exchange rate to {to} for {', '.join(missing)}: add --rate "
+                           + " --rate ".join(f"{c}=…" for c in missing) + f" (units of {to} for one unit)")
+    bad = [k for k, v in table.items() if not np.isfinite(v) or v <= 0]
+    if bad:
+        raise CentricError(f"the exchange rate for {', '.join(bad)} must be a positive number")
+    return amounts * currencies.fillna("(none)").map(table)
+
+
+def alerts_from(cur: pd.DataFrame, prev: pd.DataFrame | None, threshold: float = LOST_THRESHOLD,
+                quiet_multiple: float = 2.0, valuable_share: float = 0.2, limit: int | None = None,
+                convert_to: str | None = None, rates: dict[str, float] | None = None) -> pd.DataFrame:
     """Customers to call, ranked by value at risk, from a scoring (``cur``, rows as in
-    ``customer_scores``) and optionally the one before (``prev``: customer_id, p_alive):
+    ``customer_scores``) and optionally its baseline (``prev``: customer_id, p_alive):
 
     - ``p_alive_fell``: P(alive) is below ``threshold`` now and was at or above it before (with no
-      earlier scoring: every repeat buyer below the threshold);
-    - ``went_quiet``: among the most valuable customers (top ``valuable_share`` by spend so far), repeat
-      buyers whose time since the last purchase exceeds ``quiet_multiple`` × their own mean gap.
+      baseline: every repeat buyer below the threshold);
+    - ``went_quiet``: among the most valuable customers (top ``valuable_share`` by spend so far, within
+      their currency), repeat buyers whose time since the last purchase exceeds ``quiet_multiple`` ×
+      their own mean gap.
 
     Value at risk = (1 − P(alive)) × the value of the horizon at the customer's own pace (spend per
-    purchase × purchase days per day so far × horizon days). One row per customer; a customer with both
-    reasons has them joined by "; ".
-    """
+    purchase × purchase days per day so far × horizon days), in the customer's currency. Amounts in
+    different currencies are never compared: ``rank`` counts within each currency (the currency with
+    the most alerts first; ``limit`` keeps the first ``limit`` of each), unless ``convert_to`` names a currency and ``rates`` gives one rate per
+    other currency — then ``converted_value_at_risk`` (in ``converted_currency``, at ``rate``) ranks
+    everyone together. One row per customer; a customer with both reasons has them joined by "; "."""
     cur = cur.copy()
     if prev is not None:
         cur = cur.merge(prev.rename(columns={"p_alive": "p_alive_before"}), on="customer_id", how="left")
@@ -186,7 +310,9 @@ def alerts_from(cur: pd.DataFrame, prev: pd.DataFrame | None, threshold: float =
         cur["p_alive_before"] = np.nan
         fell = (cur["p_alive"] < threshold) & (cur["frequency"] > 0)
     spent = cur["monetary_value"] * cur["frequency"]
-    valuable = spent >= spent.quantile(1 - valuable_share) if len(cur) else spent > 0
+    # the most valuable within each currency: 1,000 PLN and 1,000 EUR are not the same spend
+    top = spent.groupby(cur["currency"].fillna("")).transform(lambda v: v.quantile(1 - valuable_share))
+    valuable = spent >= top
     gap = cur["recency_days"] / cur["frequency"].where(cur["frequency"] > 0)
     silent = cur["age_days"] - cur["recency_days"]
     quiet = valuable & (cur["frequency"] >= 2) & (silent > quiet_multiple * gap)
@@ -196,8 +322,30 @@ def alerts_from(cur: pd.DataFrame, prev: pd.DataFrame | None, threshold: float =
     cur["usual_gap_days"] = gap
     reasons = np.where(fell & quiet, "p_alive_fell; went_quiet", np.where(fell, "p_alive_fell", "went_quiet"))
     cur["reason"] = reasons
-    out = cur[fell | quiet].sort_values("value_at_risk", ascending=False)
-    cols = ["customer_id", "reason", "value_at_risk", "p_alive", "p_alive_before", "clv", "frequency",
-            "days_silent", "usual_gap_days", "monetary_value", "currency", "as_of"]
-    out = out[cols].reset_index(drop=True)
-    return out.head(limit) if limit else out
+    out = cur[fell | quiet].copy()
+    out["currency"] = out["currency"].astype(object).where(out["currency"].notna(), None)
+    cols = ["customer_id", "reason", "currency", "value_at_risk", "p_alive", "p_alive_before", "clv", "frequency",
+            "days_silent", "usual_gap_days", "monetary_value", "as_of"]
+    if convert_to:
+        out["converted_value_at_risk"] = convert(out["value_at_risk"], out["currency"], convert_to, rates or {})
+        out["converted_currency"] = convert_to.upper()
+        out["rate"] = out["converted_value_at_risk"] / out["value_at_risk"].where(out["value_at_risk"] != 0)
+        out = out.sort_values(["converted_value_at_risk", "customer_id"], ascending=[False, True])
+        out["rank"] = np.arange(1, len(out) + 1)
+        cols += ["converted_value_at_risk", "converted_currency", "rate"]
+    else:
+        key = out["currency"].fillna("")
+        order = key.value_counts()
+        out["_n"], out["_cur"] = -key.map(order), key
+        out = out.sort_values(["_n", "_cur", "value_at_risk", "customer_id"], ascending=[True, True, False, True])
+        out["rank"] = out.groupby("_cur", sort=False).cumcount() + 1
+    out = out[["rank", *cols]].reset_index(drop=True)
+    return top_per_currency(out, limit) if limit else out
+
+
+def top_per_currency(alerts: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The first ``n`` alerts of each currency (ranked within it), or the first ``n`` overall when the
+    alerts were converted to one currency."""
+    if "converted_currency" in alerts.columns:
+        return alerts.head(n)
+    return alerts[alerts["rank"] <= n]

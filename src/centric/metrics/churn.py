@@ -1,15 +1,22 @@
-"""Churn level at the end of each period: the share of churned customers among those who had bought
-by then (a period still running is measured at the last order in the data), with a Wilson interval.
+"""Churn per period, with a Wilson interval (a period still running is measured at the last order in
+the data).
 
 Two definitions (``method``):
 
-- ``"p_alive"`` (default): a customer counts as churned when the BG/NBD probability that they still
-  buy, given their own purchase rhythm up to the period end, is below ``threshold`` (0.5). The model
-  is fitted once on all orders (``centric.customers``); each period end is judged on the orders up
-  to it.
-- ``"rule"``: no purchase for longer than 3× the customer's own median gap between purchase days; a
-  customer with one purchase day uses the 80th percentile of all gaps instead. Computed in the
-  database; used when the model cannot be fitted (for example, no customer bought twice yet).
+- ``"p_alive"`` (default): the **churn rate** of a period is the share of the customers active at its
+  start who dropped out during it. Nobody can see a drop-out on the day it happens, so the counts are
+  the purchase model's expectations rather than a threshold: the customers who had bought before the
+  period are expected to be Σ P(alive) active at its start (each P(alive) from their orders up to
+  then) and Σ P(alive) active at its end (from their orders up to the end); the difference is the
+  expected number who dropped out. The purchase model (BG/NBD or the modified BG/NBD, as in the latest
+  scoring; else the better-fitting one) is fitted once on the orders up to the last period's end, so
+  every period is judged by the same rhythm. A base with a constant hazard gives a flat rate. Each
+  point also counts the customers **lost** at the period end — P(alive) below ``threshold`` (0.5),
+  the same definition as the scores, so the last point's ``lost`` is the latest scoring's.
+- ``"rule"``: a level, not a rate: the share of the customers who had bought by the period end with
+  no purchase for longer than 3× their own median gap between purchase days (a customer with one
+  purchase day uses the 80th percentile of all gaps instead). Computed in the database; used when the
+  model cannot be fitted (for example, no customer bought twice yet).
 """
 
 from __future__ import annotations
@@ -38,17 +45,21 @@ class ChurnPoint:
     low: float | None
     high: float | None
     method: str = "p_alive"
+    lost: int | None = None  # customers with P(alive) below the threshold at the period end
+    bought: int | None = None  # customers who had bought by the period end
 
     def to_dict(self) -> dict[str, Any]:
         return {"period": self.period, **{k: str(v) for k, v in self.group.items()}, "customers": self.customers,
-                "churned": self.churned, "rate": self.rate, "interval": [self.low, self.high], "method": self.method}
+                "churned": self.churned, "rate": self.rate, "interval": [self.low, self.high], "method": self.method,
+                "lost": self.lost, "bought": self.bought}
 
 
 def churn(store: Store, period: str = "month", by: tuple[str, ...] = (), start: dt.datetime | None = None,
           end: dt.datetime | None = None, multiple: float = 3.0, quantile: float = 0.8, method: str = "p_alive",
-          threshold: float = 0.5) -> list[ChurnPoint]:
-    """Churn rate at the end of each period (with a Wilson interval), optionally by customer columns.
-    Each point's ``method`` says which definition produced it."""
+          threshold: float = 0.5, model: str | None = None) -> list[ChurnPoint]:
+    """Churn per period (with a Wilson interval), optionally by customer columns; see the module's
+    description. Each point's ``method`` says which definition produced it. ``model``: the purchase
+    model (bgnbd, mbgnbd or auto; default: the latest scoring's)."""
     if period not in PERIODS:
         raise CentricError(f"unknown period {period!r}; use one of {', '.join(PERIODS)}")
     if method not in ("p_alive", "rule"):
@@ -64,7 +75,7 @@ def churn(store: Store, period: str = "month", by: tuple[str, ...] = (), start: 
         from ..customers import ConvergenceError
 
         try:
-            return _p_alive_churn(store, period, by, lo, hi, threshold)
+            return _p_alive_churn(store, period, by, lo, hi, threshold, model)
         except ConvergenceError:
             pass  # e.g. nobody bought twice yet: the rule still gives an answer
     unit = {"day": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"}[period]
@@ -106,35 +117,55 @@ def churn(store: Store, period: str = "month", by: tuple[str, ...] = (), start: 
 
 
 def _p_alive_churn(store: Store, period: str, by: tuple[str, ...], lo: dt.datetime, hi: dt.datetime,
-                   threshold: float) -> list[ChurnPoint]:
+                   threshold: float, model: str | None) -> list[ChurnPoint]:
     from ..customers import rfm_summary
-    from ..customers.scoring import fit, orders_frame
+    from ..customers.scoring import fit_purchases, orders_frame, scored_model
 
     orders = orders_frame(store)
     if orders.empty:
         return []
-    _, model, _ = fit(orders, spend=False)
+    last_day = pd.Timestamp(hi).normalize()
+    summaries: dict[pd.Timestamp, pd.DataFrame] = {}
+
+    def upto(day: pd.Timestamp) -> pd.DataFrame:
+        if day not in summaries:
+            summaries[day] = rfm_summary(orders, unit="D", observation_end=day)
+        return summaries[day]
+
+    _, purchases, _ = fit_purchases(upto(last_day), model or scored_model(store))
     cols = store.con.execute(f"SELECT customer_id{''.join(', ' + b for b in by)} FROM customers").df()
     cols = cols.set_index("customer_id").fillna("(none)") if by else None
+    first_order = pd.Timestamp(orders["ordered_at"].min()).normalize()
     freq = {"day": "D", "week": "W-MON", "month": "MS", "quarter": "QS", "year": "YS"}[period]
     first = pd.Timestamp(lo).normalize()
     starts = pd.date_range(pd.Timestamp(first).to_period(PERIODS[period]).start_time, hi, freq=freq)
-    last_day = pd.Timestamp(hi).normalize()
     out = []
     for i, st in enumerate(starts):
+        before = st - pd.Timedelta(days=1)
+        if before < first_order:
+            continue  # nobody had bought before this period: no one could drop out of it
         nxt = starts[i + 1] if i + 1 < len(starts) else None
         day = min(nxt - pd.Timedelta(days=1), last_day) if nxt is not None else last_day
-        s = rfm_summary(orders, unit="D", observation_end=day)
-        frame = pd.DataFrame({"churned": model.probability_alive(s) < threshold}, index=s.index)
+        s0, s1 = upto(before), upto(day)
+        frame = pd.DataFrame({"p_end": purchases.probability_alive(s1), "bought": 1}, index=s1.index)
+        frame["lost"] = frame["p_end"] < threshold
+        frame["p_start"] = pd.Series(purchases.probability_alive(s0), index=s0.index)
+        frame["before"] = frame["p_start"].notna()
+        frame["p_start"] = frame["p_start"].fillna(0.0)
+        frame["p_kept"] = frame["p_end"].where(frame["before"], 0.0)
         if by:
             frame = frame.join(cols, how="left").fillna({b: "(none)" for b in by})
-            groups = frame.groupby(list(by), sort=True)["churned"]
+            groups = frame.groupby(list(by), sort=True)
         else:
-            groups = frame.assign(_all=1).groupby("_all")["churned"]
+            groups = frame.assign(_all=1).groupby("_all")
         for key, g in groups:
-            n, k = len(g), int(g.sum())
-            low, high = wilson(k, n)
+            active, kept = float(g["p_start"].sum()), float(g["p_kept"].sum())
+            dropped = max(0.0, active - kept)
+            # the interval treats the expected counts as counts: approximate, and honest about the size
+            low, high = wilson(min(dropped, active), active) if active > 0 else (None, None)
             key = key if isinstance(key, tuple) else (key,)
             out.append(ChurnPoint(label(period, st.to_pydatetime()), dict(zip(by, key, strict=False)) if by else {},
-                                  n, k, 100.0 * k / n, low, high, "p_alive"))
+                                  round(active), round(dropped), 100.0 * dropped / active if active > 0 else None,
+                                  low, high, "p_alive",
+                                  int(g["lost"].sum()), int(g["bought"].sum())))
     return out

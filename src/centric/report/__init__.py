@@ -201,6 +201,8 @@ def _backlog_notes(report, f: Formatter) -> list[str]:
 
 def _customers(o, f: Formatter, specs: dict[str, Any], names: dict[str, str] | None = None) -> dict[str, Any] | None:
     """The "Customers" section: figures, tables and charts from ``centric.customers.overview``."""
+    from ..customers.scoring import MODEL_NAMES
+
     _ = f.gettext
     if o is None:
         return None
@@ -214,12 +216,15 @@ def _customers(o, f: Formatter, specs: dict[str, Any], names: dict[str, str] | N
                                           % {"days": f.num(o.horizon_days), "cur": cur}, cur)
     specs["chart-palive"] = charts.heatmap(o.heatmap, f, _("P(alive) by repeat purchases and days since the last one"),
                                            _("days since the last purchase"), _("repeat purchases"))
+    totals = o.clv_by_currency or {cur: o.clv_total}
     out: dict[str, Any] = {
         "customers": f.num(o.customers), "likely_lost": f.num(o.likely_lost),
         "lost_pct": f.pct(100 * o.likely_lost / o.customers if o.customers else None),
-        "clv_total": f"{f.num(o.clv_total, 0)} {cur}", "horizon": f.num(o.horizon_days),
+        "clv_total": "; ".join(f"{f.num(v, 0)} {c}".strip() for c, v in totals.items()),
+        "horizon": f.num(o.horizon_days), "model": MODEL_NAMES.get(o.model, o.model), "selected": o.selected,
         "stored": o.stored, "scored_at": o.scored_at[:16],
-        "alerts": [{"id": r.customer_id, "reason": "; ".join(reason.get(x, x) for x in r.reason.split("; ")),
+        "alerts": [{"rank": int(r.rank), "id": r.customer_id, "name": "" if r.name != r.name or r.name is None
+                    else str(r.name), "reason": "; ".join(reason.get(x, x) for x in r.reason.split("; ")),
                     "risk": f"{f.num(r.value_at_risk, 0)} {r.currency or ''}", "p": f.num(r.p_alive, 2),
                     "silent": f.num(r.days_silent, 0),
                     "gap": "—" if r.usual_gap_days != r.usual_gap_days else f.num(r.usual_gap_days, 0)}
@@ -374,7 +379,12 @@ def build_report(store: Store, lang: str = "en", start: dt.datetime | None = Non
                                                         % {"name": j.journey})
         ctx["churn_segments"] = [{"name": str(p.group.get("segment")), "customers": f.num(p.customers),
                                   "churned": f.num(p.churned), "rate": f.pct(p.rate),
-                                  "interval": f"{f.num(p.low, 1)} … {f.num(p.high, 1)}"} for p in d.churn_by_segment]
+                                  "interval": f"{f.num(p.low, 1)} … {f.num(p.high, 1)}",
+                                  "lost": f.num(p.lost)} for p in d.churn_by_segment]
+        ctx["churn_lost"] = f.num(d.churn[-1].lost) if d.churn and d.churn[-1].lost is not None else None
+        from ..customers.scoring import MODEL_NAMES
+
+        ctx["churn_model"] = MODEL_NAMES.get(d.customers.model if d.customers else "bgnbd", "BG/NBD")
         ctx["churn_period"] = d.churn_by_segment[0].period if d.churn_by_segment else "—"
         ctx["churn_rule"] = bool(d.churn) and d.churn[-1].method == "rule"
         ctx["customers"] = _customers(d.customers, f, specs, d.drivers.names(lang) if d.drivers else None)

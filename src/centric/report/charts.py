@@ -84,6 +84,7 @@ def funnel(journey, fmt: Formatter, title: str) -> dict[str, Any]:
 
 
 def churn_line(points, fmt: Formatter, title: str) -> dict[str, Any]:
+    points = [p for p in points if p.rate is not None]  # a period with nobody active at its start
     x = [fmt.period(p.period) for p in points]
     data = [
         {"type": "scatter", "x": x + x[::-1], "y": [p.high for p in points] + [p.low for p in points][::-1],
