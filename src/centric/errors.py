@@ -3,6 +3,7 @@ non-programmer understands; the CLI prints it without a traceback.
 
     CentricError
     ├── StoreError            the store cannot be opened, or has a newer schema than this centric
+    │   └── StoreLockedError  another process holds the store's file (names its PID and command line)
     ├── SettingError          a setting has an invalid value
     └── IngestError           a source cannot be loaded at all (nothing of it was stored)
         ├── UnreadableSourceError   missing file, unknown format, empty file, undecodable bytes
@@ -19,6 +20,17 @@ class CentricError(Exception):
 
 class StoreError(CentricError):
     pass
+
+
+class StoreLockedError(StoreError):
+    def __init__(self, path: str, pid: int, command: str | None = None):
+        self.path, self.pid, self.command = path, pid, command
+        held = f"process {pid}" + (f" ({command})" if command else "")
+        super().__init__(
+            f"the store {path} is in use by {held}: DuckDB lets one process write to a store or several "
+            "read it. Close that program (or its store: store.close()), or open the store read-only "
+            "(centric.connect(), Store.open(path, read_only=True))"
+        )
 
 
 class SettingError(CentricError):
