@@ -345,11 +345,15 @@ def customers_merges(limit: int = typer.Option(50, "--limit", help="At most this
 def customers_forget(
     who: str = typer.Argument(..., help="Customer id (C0000042), e-mail, phone, handle, crm id or card."),
     yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+    compact: bool = typer.Option(False, "--compact", help="Then rewrite the store's file (as centric compact), so "
+                                 "the erased data cannot be read from its free space either."),
 ) -> None:
     """Erase one customer's personal data; orders and scores stay.
 
-    Their identities, merges, free text and rejected rows go; orders, scores, events and cases stay,
-    unlinked, so totals do not change. The erasure is recorded in the erasures table."""
+    Their identities, merges, free text and the rejected rows that name them (by e-mail, phone however
+    written, handle, id, full name or their words) go; orders, scores, events and cases stay, unlinked,
+    so totals do not change. The erasure is recorded in the erasures table. The erased bytes stay in
+    the file's free space until it is rewritten: add --compact, or run centric compact."""
     from .privacy import find_customer, forget
 
     try:
@@ -363,6 +367,31 @@ def customers_forget(
     console.print(f"customer {e.customer_id} erased: {e.identities_removed} identities removed, "
                   f"{e.rows_anonymised} rows unlinked and stripped of free text, "
                   f"{e.rejected_rows_removed} rejected rows removed")
+    if compact:
+        _compact()
+    else:
+        console.print("the erased data stay readable in the file's free space until it is rewritten: "
+                      "run centric compact")
+
+
+def _compact() -> None:
+    from .store import compact
+
+    try:
+        before, after = compact(state.db)
+    except CentricError as e:
+        _fail(e)
+    console.print(f"store rewritten: {before / 1e6:,.1f} MB → {after / 1e6:,.1f} MB; deleted and erased data "
+                  "are gone from the file")
+
+
+@app.command("compact")
+def compact_cmd() -> None:
+    """Rewrite the store's file, so that deleted and erased data cannot be read from its free space.
+
+    Copies everything into a new file beside it, which replaces the old one in one rename; needs the
+    store to itself (close notebooks and other commands using it)."""
+    _compact()
 
 
 def pd_isna(v) -> bool:

@@ -162,6 +162,47 @@ class Store:
         self.close()
 
 
+def compact(path: str | os.PathLike | None = None) -> tuple[int, int]:
+    """Rewrite the store's file so that nothing deleted or erased stays readable in its free blocks
+    (DuckDB reuses freed space but does not wipe it): its contents are copied into a new file beside
+    it, which then replaces it in one rename. Needs the store to itself (no other process may have it
+    open). Returns the file's size before and after, in bytes.
+
+    Specific to the DuckDB file (a server database has its own: VACUUM FULL on PostgreSQL)."""
+    p = settings.get("db", None if path is None else str(path))
+    file = Path(p).expanduser()
+    if p == ":memory:" or not file.is_file():
+        raise StoreError(f"no store file at {p} to compact")
+    tmp = file.with_name(f".{file.name}.compact-{os.getpid()}")
+    for leftover in (tmp, Path(f"{tmp}.wal")):
+        leftover.unlink(missing_ok=True)
+    # the store stays open (and locked) until the new file has replaced it, so nobody writes in between
+    with Store.open(p) as store:
+        con = store.con
+        con.execute("CHECKPOINT")
+        before = file.stat().st_size
+        name = con.execute("SELECT current_database()").fetchall()[0][0]
+        try:
+            con.execute(f"ATTACH {_quote(str(tmp))} AS centric_compacted")
+            con.execute(f"COPY FROM DATABASE {_ident(name)} TO centric_compacted")
+            con.execute("DETACH centric_compacted")
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, file)
+        except (duckdb.Error, OSError) as e:
+            tmp.unlink(missing_ok=True)
+            raise StoreError(f"cannot compact the store {p}: {e}") from e
+    return before, file.stat().st_size
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _open_error(path: str, e: duckdb.Error) -> StoreError:
     """DuckDB's error in words a user can act on; a lock names the process that holds it (DuckDB's
     message carries its PID) and its command line where the system shows it."""
