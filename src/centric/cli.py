@@ -182,7 +182,8 @@ METRIC_CHOICES = ("nps", "csat", "ces", "complaints", "journeys", "churn")
 
 @app.command()
 def metrics(
-    which: str = typer.Argument(..., help="One of: " + ", ".join(METRIC_CHOICES), callback=one_of(*METRIC_CHOICES)),
+    which: str = typer.Argument(..., help="One of: " + ", ".join(METRIC_CHOICES),
+                               callback=one_of(*METRIC_CHOICES, what="metric")),
     by: list[str] = typer.Option([], "--by", help="Break down by a column or period (repeat, or comma-separate): "
                                  "day, week, month, quarter, year, survey, channel, touchpoint, language, segment, "
                                  "country, city; complaints: type, channel, department, priority, status."),

@@ -27,9 +27,10 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def _name(param: Any) -> str:
+def _name(param: Any) -> str | None:
+    """An option's long name; None for a positional argument (its message names what it is)."""
     opts = [o for o in getattr(param, "opts", []) if o.startswith("--")]
-    return max(opts, key=len) if opts else (param.name or "argument").upper()
+    return max(opts, key=len) if opts else None
 
 
 def _check(test: Callable[[Any], str | None]) -> Callable:
@@ -40,7 +41,8 @@ def _check(test: Callable[[Any], str | None]) -> Callable:
             return value
         why = test(value)
         if why:
-            fail(f"{_name(param)}: {why}")
+            name = _name(param)
+            fail(f"{name}: {why}" if name else why)
         return value
 
     return callback
@@ -74,9 +76,11 @@ def at_least(low: float) -> Callable:
     return between(low)
 
 
-def one_of(*choices: str) -> Callable:
-    """One of the given words."""
-    return _check(lambda v: None if v in choices else f"{v!r} is not one of {', '.join(choices)}")
+def one_of(*choices: str, what: str = "") -> Callable:
+    """One of the given words (``what`` they are, for the message)."""
+    return _check(lambda v: None if v in choices else
+                  f"{'unknown ' + what + ' ' if what else ''}{v!r}{'; use' if what else ' is not'} one of "
+                  f"{', '.join(choices)}")
 
 
 def output_file() -> Callable:

@@ -162,6 +162,19 @@ class Store:
         self.close()
 
 
+def connect(path: str | os.PathLike | None = None, read_only: bool = True) -> Store:
+    """Open the store for a notebook or a script: read-only by default, so that the commands that only
+    read (status, metrics, report …) keep working beside it. Commands that write (ingest, analyze,
+    customers score) need it closed: open it in a ``with`` block, which closes it at the block's end.
+
+    >>> import centric
+    >>> with centric.connect(":memory:", read_only=False) as store:
+    ...     store.read_only
+    False
+    """
+    return Store.open(path, read_only=read_only)
+
+
 def compact(path: str | os.PathLike | None = None) -> tuple[int, int]:
     """Rewrite the store's file so that nothing deleted or erased stays readable in its free blocks
     (DuckDB reuses freed space but does not wipe it): its contents are copied into a new file beside

@@ -18,6 +18,8 @@ import pandas as pd
 
 from ..errors import CentricError
 from ..store import Store
+from .periods import selection
+from .results import Tabular, html_table
 
 DIMENSIONS = ("type", "channel", "department", "priority", "status")
 
@@ -75,7 +77,7 @@ def _latest(store: Store) -> dt.datetime:
 
 
 @dataclass(frozen=True)
-class ComplaintStats:
+class ComplaintStats(Tabular):
     """Complaint figures for one group (or all cases)."""
 
     group: dict[str, Any]
@@ -95,9 +97,13 @@ class ComplaintStats:
         d["group"] = {k: str(v) for k, v in self.group.items()}
         return {k: (None if isinstance(v, float) and pd.isna(v) else v) for k, v in d.items()}
 
+    def to_frame(self) -> pd.DataFrame:
+        d = {k: v for k, v in self.to_dict().items() if k != "group"}
+        return pd.DataFrame([{**self.group, **d}])
+
 
 @dataclass(frozen=True)
-class ComplaintReport:
+class ComplaintReport(Tabular):
     total: ComplaintStats
     by: tuple[str, ...]
     groups: list[ComplaintStats]
@@ -107,7 +113,21 @@ class ComplaintReport:
         return {"total": self.total.to_dict(), "by": list(self.by), "groups": [g.to_dict() for g in self.groups],
                 "backlog": [{"month": m, "open": n} for m, n in self.backlog]}
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row per group (``by``), or the total alone when there is no breakdown."""
+        rows = self.groups if self.by else [self.total]
+        frames = [g.to_frame() for g in rows]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*self.by, "n"])
 
+    def backlog_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.backlog, columns=["month", "open"])
+
+    def _repr_html_(self) -> str:
+        return html_table(self.to_frame(), f"Complaints{' by ' + ', '.join(self.by) if self.by else ''}",
+                          f": {self.total.n:,} cases")
+
+
+@selection
 def complaints(store: Store, by: Sequence[str] = ("type",), start: dt.datetime | None = None,
                end: dt.datetime | None = None, sla_hours: float = 48.0,
                as_of: dt.datetime | None = None, with_backlog: bool = True) -> ComplaintReport:
