@@ -571,7 +571,8 @@ def customers_phases(
 @app.command("drivers")
 def drivers_cmd(
     brand: str = typer.Option("ours", "--brand", help="Whose factors: ours, or a competitor's name."),
-    period: str = typer.Option("month", "--period", help="Period of the trends and emerging issues: month or quarter."),
+    period: str = typer.Option("month", "--period", help="Period of the trends and emerging issues: month or quarter.",
+                               callback=one_of("month", "quarter")),
     outcome: str = typer.Option(None, "--outcome", help="nps (survey answers) or rating (reviews); default: nps "
                                 "for ours when there are answers, else rating."),
     performance: str = typer.Option("net", "--performance", help="Matrix performance axis: net (net sentiment) or "

@@ -2,11 +2,15 @@
 
 What goes: the customer's row, every identity (e-mail, phone, handle, crm id, card), the merges that
 name them, the free text they wrote or that was written about them (survey comments, feedback texts,
-titles, authors and links, case summaries and case notes), and rejected rows holding one of their
-identities, and their purchase-rhythm scores (``customer_scores``). What stays, unlinked
-(``customer_id`` set to NULL): orders, survey answers, events and cases, so that totals and trends do
-not change. The erasure is recorded in ``erasures`` without personal data.
-Everything happens in one transaction.
+titles, authors and links, case summaries and case notes), their purchase-rhythm scores
+(``customer_scores``), and every rejected row whose raw values name them: an e-mail, handle, id or
+card; a phone however written (its last nine digits among a field's digits); their full name in either
+order; or one of their own texts (20 characters or more). What stays, unlinked (``customer_id`` set to
+NULL): orders, survey answers, events and cases, so that totals and trends do not change. The erasure
+is recorded in ``erasures`` without personal data. Everything happens in one transaction.
+
+DuckDB reuses the blocks it frees but does not wipe them: the erased bytes stay in the file until it
+is rewritten by ``centric.store.compact`` (``centric compact``, ``customers forget --compact``).
 
 The source systems must erase the person too: loading a new export that names them creates a new
 customer.
