@@ -116,6 +116,9 @@ def test_read_only_store(tmp_path, write):
         assert res.exit_code == 0 and "(opened read-only)" in res.output and "responses" in res.output
         res = CliRunner().invoke(app, ["--db", str(db), "metrics", "nps", "--by", "touchpoint"])
         assert res.exit_code == 0 and "shop" in res.output
+        with pytest.raises(StoreLockedError, match="open read-only there") as e:  # but nobody may write
+            Store.open(db)
+        assert e.value.readers and e.value.pid == holder.pid
     finally:
         holder.kill()
         holder.wait()
@@ -129,7 +132,8 @@ def test_a_store_in_use_names_the_process(tmp_path):
         with pytest.raises(StoreLockedError) as e:
             Store.open(db)
         assert e.value.pid == holder.pid and "duckdb.connect" in e.value.command
-        assert f"in use by process {holder.pid}" in str(e.value) and "read-only" in str(e.value)
+        assert f"in use by process {holder.pid}" in str(e.value) and "open for writing there" in str(e.value)
+        assert not e.value.readers
         res = CliRunner().invoke(app, ["--db", str(db), "status"])
         assert res.exit_code == 2 and f"process {holder.pid}" in res.output and "Traceback" not in res.output
     finally:

@@ -23,14 +23,19 @@ class StoreError(CentricError):
 
 
 class StoreLockedError(StoreError):
-    def __init__(self, path: str, pid: int, command: str | None = None):
-        self.path, self.pid, self.command = path, pid, command
+    """Another process has the store open: for writing (nobody else may open it), or read-only (others
+    may read it too, nobody may write)."""
+
+    def __init__(self, path: str, pid: int, command: str | None = None, readers: bool = False):
+        self.path, self.pid, self.command, self.readers = path, pid, command, readers
         held = f"process {pid}" + (f" ({command})" if command else "")
-        super().__init__(
-            f"the store {path} is in use by {held}: DuckDB lets one process write to a store or several "
-            "read it. Close that program (or its store: store.close()), or open the store read-only "
-            "(centric.connect(), Store.open(path, read_only=True))"
-        )
+        if readers:
+            advice = ("it is open read-only there, so commands that only read still work; to write, close it "
+                      "there first (store.close(), or the end of its with block)")
+        else:
+            advice = ("it is open for writing there; close it (store.close(), or the end of its with block) — "
+                      "a notebook can use centric.connect(), which opens the store read-only")
+        super().__init__(f"the store {path} is in use by {held}: {advice}")
 
 
 class SettingError(CentricError):

@@ -223,7 +223,7 @@ def _open_error(path: str, e: duckdb.Error) -> StoreError:
     m = re.search(r"\(PID (\d+)\)", msg)
     if m:
         pid = int(m.group(1))
-        return StoreLockedError(path, pid, _command_line(pid))
+        return StoreLockedError(path, pid, _command_line(pid), readers="read-only mode" in msg)
     if "Permission denied" in msg or "Read-only file system" in msg:
         return StoreError(f"cannot open the store {path}: permission denied; commands that only read it "
                           "(status, metrics, report …) open it read-only, and so does centric.connect()")
@@ -235,4 +235,4 @@ def _command_line(pid: int) -> str | None:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return None
-    return " ".join(a.decode("utf-8", "replace") for a in raw.split(b"\0") if a)[:300] or None
+    return " ".join(" ".join(raw.decode("utf-8", "replace").split("\0")).split())[:300] or None

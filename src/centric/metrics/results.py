@@ -196,7 +196,8 @@ class Breakdown(Tabular):
                 f["change"], f["p_value"] = (c.delta, c.p_value) if c else (None, None)
                 f["significant"] = bool(c.significant) if c else None
             frames.append(f)
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*self.by, "value", "n"])
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+            columns=[*self.by, "metric", "value", "low", "high", "n", "method"])
 
     def _display(self) -> pd.DataFrame:
         changes = {tuple(g.items()): c for g, c in self.changes}
