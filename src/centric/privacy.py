@@ -95,7 +95,7 @@ MIN_TEXT = 20  # a free text shorter than this ("ok", "thanks") does not identif
 class _Traces:
     """What identifies the customer in a rejected row's raw values, normalised (``_norm``)."""
 
-    whole: set[str]  # a field equal to one: e-mails, handles, ids, cards, names
+    whole: set[str]  # a field equal to one: e-mails, handles, ids, cards
     inside: set[str]  # a field containing one: e-mails, @handles, full names, their texts
     phones: set[str]  # a field whose digits contain one: the last nine digits of each phone
     texts: set[str]  # a long field contained in one of their texts (a comment cut short)
@@ -134,11 +134,9 @@ def _traces(store: Store, cid: str, ids: list[tuple[str, str]]) -> _Traces:
             digits = re.sub(r"\D", "", value)
             t.phones.add(digits[-9:] if len(digits) >= 9 else digits)
     for (name,) in con.execute("SELECT name FROM customers WHERE customer_id = ? AND name IS NOT NULL", [cid]).fetchall():
-        n = _norm(name)
-        t.whole.add(n)
-        words = n.split()
+        words = _norm(name).split()
         if len(words) >= 2:  # a full name, in either order; one word alone ("Anna") names too many people
-            t.inside.update({n, " ".join(reversed(words))})
+            t.inside.update({" ".join(words), " ".join(reversed(words))})
     texts = con.execute("""
         SELECT comment FROM responses WHERE customer_id = ?
         UNION ALL SELECT text FROM feedback WHERE customer_id = ?
