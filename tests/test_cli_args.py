@@ -17,6 +17,7 @@ BAD = [
     (["demo", "--customers", "9"], "--customers"),
     (["demo", "--lang", "xx"], "--lang"),
     (["demo", "--seed", "-1"], "--seed"),
+    (["demo", "--dir", "{tmp}/in.jsonl"], "--dir"),
     (["metrics", "bogus"], "unknown metric 'bogus'"),
     (["metrics", "nps", "--from", "2025-05", "--to", "2025-01"], "--to"),
     (["metrics", "nps", "--from", "2025-02", "--to", "2025-02"], "--to"),

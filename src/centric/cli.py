@@ -27,6 +27,7 @@ from .cli_checks import (
     input_file,
     one_of,
     output_file,
+    output_folder,
 )
 from .errors import CentricError
 from .store import Store
@@ -81,7 +82,8 @@ def _fail(e: Exception) -> None:
 
 @app.command()
 def demo(
-    dir: Path = typer.Option(Path("centric-demo"), "--dir", help="Folder for the demo's files and store."),
+    dir: Path = typer.Option(Path("centric-demo"), "--dir", help="Folder for the demo's files and store.",
+                             callback=output_folder()),
     seed: int = typer.Option(7, "--seed", help="Random seed; the same seed gives the same company.",
                              callback=between(0, 2**32 - 1)),
     customers: int = typer.Option(20_000, "--customers", help="Number of customers to generate (at least 10).",

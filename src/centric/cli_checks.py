@@ -97,6 +97,12 @@ def output_file() -> Callable:
     return _check(test)
 
 
+def output_folder() -> Callable:
+    """A folder to write into (created when missing): it must not be a file."""
+    return _check(lambda v: f"{v} is a file, not a folder" if Path(v).expanduser().exists()
+                  and not Path(v).expanduser().is_dir() else None)
+
+
 def input_file() -> Callable:
     """A file to read: it must exist."""
     return _check(lambda v: None if Path(v).expanduser().is_file() else f"{v}: no such file")
