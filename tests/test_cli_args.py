@@ -24,6 +24,7 @@ BAD = [
     (["metrics", "csat", "--from", "2025-13"], "--from"),
     (["metrics", "nps", "--to", "yesterday"], "--to"),
     (["metrics", "nps", "--by", "galaxy"], "'galaxy'"),
+    (["metrics", "journeys", "--by", "month"], "--by"),
     (["report", "--out", "{tmp}/missing/report.html"], "--out"),
     (["report", "--out", "{tmp}"], "--out"),
     (["report", "--lang", "xx"], "--lang"),

@@ -199,6 +199,8 @@ def metrics(
 
     groups = [b.strip() for item in by for b in item.split(",") if b.strip()]
     start, end = bounds(from_, to)
+    if which == "journeys" and groups:
+        _fail(CentricError("--by: journeys are not broken down (each journey is shown with its stages); drop --by"))
     try:
         if which not in METRIC_CHOICES:
             raise CentricError(f"unknown metric {which!r}; use one of {', '.join(METRIC_CHOICES)}")
