@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -131,7 +132,9 @@ def test_a_store_in_use_names_the_process(tmp_path):
     try:
         with pytest.raises(StoreLockedError) as e:
             Store.open(db)
-        assert e.value.pid == holder.pid and "duckdb.connect" in e.value.command
+        assert e.value.pid == holder.pid
+        if Path("/proc").is_dir():  # the command line, where the system shows it
+            assert "duckdb.connect" in e.value.command
         assert f"in use by process {holder.pid}" in str(e.value) and "open for writing there" in str(e.value)
         assert not e.value.readers
         res = CliRunner().invoke(app, ["--db", str(db), "status"])

@@ -62,3 +62,21 @@ def test_compact_removes_erased_bytes_from_the_file(tmp_path, write):
         assert rows(store, "SELECT count(*) FROM rejected_rows") == left
         assert rows(store, "SELECT name FROM customers") == [("Jan Kos",)]
         assert store.counts()["responses"] == 2
+
+
+def test_forget_compact_on_the_command_line(tmp_path, write):
+    from typer.testing import CliRunner
+
+    from centric.cli import app
+
+    db = tmp_path / "c.duckdb"
+    with Store.open(db) as store:
+        _load(store, write)
+    res = CliRunner().invoke(app, ["--db", str(db), "customers", "forget", "640771815", "--yes", "--compact"])
+    assert res.exit_code == 0, res.output
+    assert "customer C0000001 erased: 3 identities removed" in res.output and "4 rejected rows removed" in res.output
+    assert "store rewritten" in res.output and b"640 771 815" not in db.read_bytes()
+    res = CliRunner().invoke(app, ["--db", str(db), "customers", "forget", "jan@x.pl", "--yes"])
+    assert "run centric compact" in res.output  # the erased bytes are still in the file: said so
+    res = CliRunner().invoke(app, ["--db", str(db), "compact"])
+    assert res.exit_code == 0 and b"jan@x.pl" not in db.read_bytes()
