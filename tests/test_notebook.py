@@ -144,3 +144,15 @@ def test_a_store_in_use_names_the_process(tmp_path):
         holder.wait()
     time.sleep(0.1)
     Store.open(db).close()  # free again
+
+
+def test_read_only_store_of_another_schema_version(tmp_path):
+    db = tmp_path / "c.duckdb"
+    for version, says in ((1, "open it once for writing"), (99, "upgrade centric")):
+        with Store.open(db) as s:
+            s.con.execute("UPDATE centric_meta SET value = ? WHERE key = 'schema_version'", [str(version)])
+        with pytest.raises(StoreError, match=f"schema version {version}, .*; {says}"):
+            Store.open(db, read_only=True)
+        if version == 1:
+            Store.open(db).close()  # opened for writing: migrated again
+            Store.open(db, read_only=True).close()

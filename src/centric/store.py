@@ -66,9 +66,10 @@ class Store:
         elif store.schema_version != schema.SCHEMA_VERSION:
             version = store.schema_version
             store.close()
+            fix = ("upgrade centric" if version > schema.SCHEMA_VERSION else
+                   "open it once for writing (e.g. centric status as a user who may write to it) to migrate it")
             raise StoreError(f"the store {p} has schema version {version}, this centric reads version "
-                             f"{schema.SCHEMA_VERSION}; open it once for writing (e.g. centric status as a user "
-                             "who may write to it) to migrate it")
+                             f"{schema.SCHEMA_VERSION}; {fix}")
         return store
 
     @classmethod
