@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -15,6 +16,19 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import schema, settings
+from .cli_checks import (
+    LANGUAGES,
+    at_least,
+    between,
+    bound,
+    bounds,
+    day,
+    db_path,
+    input_file,
+    one_of,
+    output_file,
+    output_folder,
+)
 from .errors import CentricError
 from .store import Store
 from .text.taxonomy import builtin_names
@@ -47,15 +61,20 @@ state = _State()
 
 @app.callback()
 def _main(
-    db: str = typer.Option(None, "--db", help=DB_HELP, envvar="CENTRIC_DB"),
+    db: str = typer.Option(None, "--db", help=DB_HELP, envvar="CENTRIC_DB", callback=db_path()),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress to stderr."),
 ) -> None:
     state.db = db
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
 
 
-def _open() -> Store:
-    return Store.open(state.db)
+def _open(read: bool = False) -> Store:
+    """The store; ``read``: the command only reads, so a store that cannot be written to (file
+    permissions, other processes reading it) is opened read-only."""
+    try:
+        return Store.open_for_reading(state.db) if read else Store.open(state.db)
+    except CentricError as e:
+        _fail(e)
 
 
 def _fail(e: Exception) -> None:
@@ -65,10 +84,14 @@ def _fail(e: Exception) -> None:
 
 @app.command()
 def demo(
-    dir: Path = typer.Option(Path("centric-demo"), "--dir", help="Folder for the demo's files and store."),
-    seed: int = typer.Option(7, "--seed", help="Random seed; the same seed gives the same company."),
-    customers: int = typer.Option(20_000, "--customers", help="Number of customers to generate."),
-    lang: str = typer.Option("en", "--lang", help="Language of the demo's report: en, pl, ru or it."),
+    dir: Path = typer.Option(Path("centric-demo"), "--dir", help="Folder for the demo's files and store.",
+                             callback=output_folder()),
+    seed: int = typer.Option(7, "--seed", help="Random seed; the same seed gives the same company.",
+                             callback=between(0, 2**32 - 1)),
+    customers: int = typer.Option(20_000, "--customers", help="Number of customers to generate (at least 10).",
+                                  callback=between(10, 10_000_000)),
+    lang: str = typer.Option("en", "--lang", help="Language of the demo's report: en, pl, ru or it.",
+                             callback=one_of(*LANGUAGES)),
 ) -> None:
     """Build the demo company: generate its files and load them.
 
@@ -187,28 +210,30 @@ METRIC_CHOICES = ("nps", "csat", "ces", "complaints", "journeys", "churn")
 
 @app.command()
 def metrics(
-    which: str = typer.Argument(..., help="One of: " + ", ".join(METRIC_CHOICES)),
+    which: str = typer.Argument(..., help="One of: " + ", ".join(METRIC_CHOICES),
+                               callback=one_of(*METRIC_CHOICES, what="metric")),
     by: list[str] = typer.Option([], "--by", help="Break down by a column or period (repeat, or comma-separate): "
                                  "day, week, month, quarter, year, survey, channel, touchpoint, language, segment, "
                                  "country, city; complaints: type, channel, department, priority, status."),
-    from_: str = typer.Option(None, "--from", help="First day included (2025-01-01, 2025-01 or 2025)."),
-    to: str = typer.Option(None, "--to", help="First day excluded."),
+    from_: str = typer.Option(None, "--from", help="First day included (2025-01-01, 2025-01 or 2025).",
+                              callback=bound()),
+    to: str = typer.Option(None, "--to", help="First day excluded.", callback=bound()),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (value, n, interval, counts per group)."),
     correction: str = typer.Option("holm", "--correction", help="How changes between periods are corrected for "
-                                   "their number: holm (default), bh (Benjamini-Hochberg) or none."),
+                                   "their number: holm (default), bh (Benjamini-Hochberg) or none.",
+                                   callback=one_of("holm", "bh", "none")),
 ) -> None:
     """Print a metric with n and its 95% interval, overall or by group."""
     from . import metrics as m
-    from .metrics.periods import parse_bound
 
     groups = [b.strip() for item in by for b in item.split(",") if b.strip()]
+    start, end = bounds(from_, to)
+    if which == "journeys" and groups:
+        _fail(CentricError("--by: journeys are not broken down (each journey is shown with its stages); drop --by"))
     try:
-        start, end = parse_bound(from_), parse_bound(to)
         if which not in METRIC_CHOICES:
             raise CentricError(f"unknown metric {which!r}; use one of {', '.join(METRIC_CHOICES)}")
-        if correction not in ("holm", "bh", "none"):
-            raise CentricError(f"--correction must be holm, bh or none, got {correction!r}")
-        with _open() as store:
+        with _open(read=True) as store:
             if which in ("nps", "csat", "ces"):
                 result = m.breakdown(store, which, groups, start, end, correction=correction)
             elif which == "complaints":
@@ -232,23 +257,23 @@ def metrics(
 
 @app.command()
 def report(
-    out: Path = typer.Option(Path("report.html"), "--out", help="Where to write the HTML file."),
-    lang: str = typer.Option("en", "--lang", help="Language: en, pl, ru or it."),
-    from_: str = typer.Option(None, "--from", help="First day included (2025-01-01, 2025-01 or 2025)."),
-    to: str = typer.Option(None, "--to", help="First day excluded."),
-    period: str = typer.Option("quarter", "--period", help="Headline period: month or quarter (the last full one)."),
+    out: Path = typer.Option(Path("report.html"), "--out", help="Where to write the HTML file.",
+                             callback=output_file()),
+    lang: str = typer.Option("en", "--lang", help="Language: en, pl, ru or it.", callback=one_of(*LANGUAGES)),
+    from_: str = typer.Option(None, "--from", help="First day included (2025-01-01, 2025-01 or 2025).",
+                              callback=bound()),
+    to: str = typer.Option(None, "--to", help="First day excluded.", callback=bound()),
+    period: str = typer.Option("quarter", "--period", help="Headline period: month or quarter (the last full one).",
+                               callback=one_of("month", "quarter")),
     title: str = typer.Option(None, "--title", help="Title shown in the header (default: the store's file name)."),
 ) -> None:
     """Write a self-contained HTML report that opens offline."""
-    from .metrics.periods import parse_bound
     from .report import write_report
 
+    start, end = bounds(from_, to)
     try:
-        if period not in ("month", "quarter"):
-            raise CentricError(f"--period must be month or quarter, got {period!r}")
-        with _open() as store:
-            path = write_report(store, out, lang=lang, start=parse_bound(from_), end=parse_bound(to), period=period,
-                                title=title)
+        with _open(read=True) as store:
+            path = write_report(store, out, lang=lang, start=start, end=end, period=period, title=title)
     except CentricError as e:
         _fail(e)
     console.print(f"report written: {escape(str(path.resolve()))}")
@@ -256,12 +281,12 @@ def report(
 
 @app.command()
 def rejected(
-    run: int = typer.Option(None, "--run", help="Only this ingest run."),
-    limit: int = typer.Option(50, "--limit", help="At most this many rows."),
+    run: int = typer.Option(None, "--run", help="Only this ingest run.", callback=at_least(1)),
+    limit: int = typer.Option(50, "--limit", help="At most this many rows.", callback=at_least(1)),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
     """List rejected rows with file, row, column, value and reason."""
-    with _open() as store:
+    with _open(read=True) as store:
         where, params = ("WHERE run_id = ?", [run]) if run is not None else ("", [])
         rows = store.con.execute(
             f"SELECT run_id, source, row_number, column_name, value, reason FROM rejected_rows {where} "
@@ -277,9 +302,9 @@ def rejected(
 
 
 @app.command()
-def runs(limit: int = typer.Option(50, "--limit", help="At most this many runs.")) -> None:
+def runs(limit: int = typer.Option(50, "--limit", help="At most this many runs.", callback=at_least(1))) -> None:
     """List ingest runs: what was loaded, when, and with what result."""
-    with _open() as store:
+    with _open(read=True) as store:
         rows = store.con.execute(
             "SELECT run_id, table_name, source, format, encoding, status, rows_read, rows_stored, rows_rejected, "
             "rows_duplicate, finished_at FROM ingest_runs ORDER BY run_id DESC LIMIT ?", [limit]).fetchall()
@@ -292,9 +317,10 @@ def runs(limit: int = typer.Option(50, "--limit", help="At most this many runs."
 
 @app.command()
 def status() -> None:
-    """Show the store: path, schema version and rows per table."""
-    with _open() as store:
-        console.print(f"store {escape(store.path)}, schema version {store.schema_version}")
+    """Show the store: path, schema version and rows per table (read-only when it cannot be written)."""
+    with _open(read=True) as store:
+        console.print(f"store {escape(store.path)}, schema version {store.schema_version}"
+                      + (" (opened read-only)" if store.read_only else ""))
         t = Table("table", "rows")
         for name, n in store.counts().items():
             t.add_row(name, f"{n:,}")
@@ -318,15 +344,26 @@ def schema_cmd(markdown: bool = typer.Option(False, "--markdown", help="Print do
 def settings_cmd() -> None:
     """List the settings with their current values, defaults and help."""
     t = Table("setting", "value", "default", "environment", "help")
+    bad = []
     for s in settings.SETTINGS.values():
-        t.add_row(s.name, settings.get(s.name), s.default, s.env, s.help)
+        try:
+            value = settings.get(s.name)
+        except CentricError as e:
+            value = f"{os.environ.get(s.env)!r} (invalid)"
+            bad.append(str(e))
+        t.add_row(s.name, escape(value), s.default, s.env, s.help)
     console.print(t)
+    for why in bad:
+        err.print(f"[red]error:[/red] {escape(why)}")
+    if bad:
+        raise typer.Exit(2)
 
 
 @customers_app.command("merges")
-def customers_merges(limit: int = typer.Option(50, "--limit", help="At most this many merges.")) -> None:
+def customers_merges(limit: int = typer.Option(50, "--limit", help="At most this many merges.",
+                                              callback=at_least(1))) -> None:
     """List customers merged across channels, and why."""
-    with _open() as store:
+    with _open(read=True) as store:
         rows = store.con.execute(
             "SELECT merged_customer_id, into_customer_id, reason, run_id, merged_at FROM customer_merges "
             "ORDER BY merged_at, merged_customer_id LIMIT ?", [limit]).fetchall()
@@ -342,11 +379,15 @@ def customers_merges(limit: int = typer.Option(50, "--limit", help="At most this
 def customers_forget(
     who: str = typer.Argument(..., help="Customer id (C0000042), e-mail, phone, handle, crm id or card."),
     yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+    compact: bool = typer.Option(False, "--compact", help="Then rewrite the store's file (as centric compact), so "
+                                 "the erased data cannot be read from its free space either."),
 ) -> None:
     """Erase one customer's personal data; orders and scores stay.
 
-    Their identities, merges, free text and rejected rows go; orders, scores, events and cases stay,
-    unlinked, so totals do not change. The erasure is recorded in the erasures table."""
+    Their identities, merges, free text and the rejected rows that name them (by e-mail, phone however
+    written, handle, id, full name or their words) go; orders, scores, events and cases stay, unlinked,
+    so totals do not change. The erasure is recorded in the erasures table. The erased bytes stay in
+    the file's free space until it is rewritten: add --compact, or run centric compact."""
     from .privacy import find_customer, forget
 
     try:
@@ -360,6 +401,31 @@ def customers_forget(
     console.print(f"customer {e.customer_id} erased: {e.identities_removed} identities removed, "
                   f"{e.rows_anonymised} rows unlinked and stripped of free text, "
                   f"{e.rejected_rows_removed} rejected rows removed")
+    if compact:
+        _compact()
+    else:
+        console.print("the erased data stay readable in the file's free space until it is rewritten: "
+                      "run centric compact")
+
+
+def _compact() -> None:
+    from .store import compact
+
+    try:
+        before, after = compact(state.db)
+    except CentricError as e:
+        _fail(e)
+    console.print(f"store rewritten: {before / 1e6:,.1f} MB → {after / 1e6:,.1f} MB; deleted and erased data "
+                  "are gone from the file")
+
+
+@app.command("compact")
+def compact_cmd() -> None:
+    """Rewrite the store's file, so that deleted and erased data cannot be read from its free space.
+
+    Copies everything into a new file beside it, which replaces the old one in one rename; needs the
+    store to itself (close notebooks and other commands using it)."""
+    _compact()
 
 
 def pd_isna(v) -> bool:
@@ -377,11 +443,15 @@ def _day_option(v: str | None, name: str):
 
 @customers_app.command("score")
 def customers_score(
-    horizon: int = typer.Option(365, "--horizon", help="Days ahead for expected purchases and CLV."),
-    discount: float = typer.Option(0.01, "--discount", help="Discount rate per month for CLV."),
-    as_of: str = typer.Option(None, "--as-of", help="Score as of this day (YYYY-MM-DD; default: the last order)."),
+    horizon: int = typer.Option(365, "--horizon", help="Days ahead for expected purchases and CLV.",
+                                callback=between(1, 36_500)),
+    discount: float = typer.Option(0.01, "--discount", help="Discount rate per month for CLV (0 to 1).",
+                                   callback=between(0, 1, high_open=True)),
+    as_of: str = typer.Option(None, "--as-of", help="Score as of this day (YYYY-MM-DD; default: the last order).",
+                              callback=day()),
     model: str = typer.Option("auto", "--model", help="Purchase model: auto (BG/NBD or MBG/NBD, whichever fits "
-                              "the orders better), bgnbd, or mbgnbd (one-time buyers can be lost too)."),
+                              "the orders better), bgnbd, or mbgnbd (one-time buyers can be lost too).",
+                              callback=one_of("auto", "bgnbd", "mbgnbd")),
     as_json: bool = typer.Option(False, "--json", help="Print the fitted models and totals as JSON."),
 ) -> None:
     """Fit the purchase rhythm (BG/NBD or MBG/NBD) and Gamma-Gamma to the orders and store P(alive),
@@ -440,10 +510,12 @@ def _csv_safe(v):
 
 @customers_app.command("alerts")
 def customers_alerts(
-    threshold: float = typer.Option(0.5, "--threshold", help="P(alive) below which a customer is at risk."),
-    limit: int = typer.Option(30, "--limit", help="Rows to print per currency (the CSV gets all)."),
+    threshold: float = typer.Option(0.5, "--threshold", help="P(alive) below which a customer is at risk (0 to 1).",
+                                    callback=between(0, 1, low_open=True)),
+    limit: int = typer.Option(30, "--limit", help="Rows to print per currency (the CSV gets all).",
+                              callback=at_least(1)),
     csv_out: Path = typer.Option(None, "--csv", help="Write every alert to this CSV file for the service team: "
-                                 "name, e-mail, phone, reason, currency and amounts."),
+                                 "name, e-mail, phone, reason, currency and amounts.", callback=output_file()),
     convert_to: str = typer.Option(None, "--convert-to", help="Rank every currency together in this one "
                                    "(needs --rate for each other currency); default: rank within each currency."),
     rate: list[str] = typer.Option([], "--rate", help="Exchange rate for --convert-to: units of it for one unit of "
@@ -458,7 +530,7 @@ def customers_alerts(
         rates = _rates(rate)
         if rates and not convert_to:
             raise CentricError("--rate needs --convert-to (the currency to convert into)")
-        with _open() as store:
+        with _open(read=True) as store:
             a = scoring.alerts(store, threshold=threshold, convert_to=convert_to, rates=rates)
         if csv_out:
             money = [c for c in ("value_at_risk", "clv", "monetary_value", "converted_value_at_risk") if c in a]
@@ -500,9 +572,12 @@ def customers_alerts(
 
 @customers_app.command("validate")
 def customers_validate(
-    calibration_end: str = typer.Option(..., "--calibration-end", help="Last day of the calibration period."),
-    observation_end: str = typer.Option(None, "--observation-end", help="Last day of the holdout (default: last order)."),
-    unit: str = typer.Option("W", "--unit", help="Time unit of the model: D (days) or W (weeks)."),
+    calibration_end: str = typer.Option(..., "--calibration-end", help="Last day of the calibration period.",
+                                        callback=day()),
+    observation_end: str = typer.Option(None, "--observation-end", help="Last day of the holdout (default: last order).",
+                                        callback=day()),
+    unit: str = typer.Option("W", "--unit", help="Time unit of the model: D (days) or W (weeks).",
+                             callback=one_of("D", "W")),
     as_json: bool = typer.Option(False, "--json", help="Print the table as JSON."),
 ) -> None:
     """Fit BG/NBD on the orders up to the calibration end and compare predicted with actual purchases
@@ -510,8 +585,11 @@ def customers_validate(
     from .customers import BetaGeo, calibration_table, rfm_summary
     from .customers.scoring import orders_frame
 
+    if observation_end and observation_end <= calibration_end:
+        _fail(CentricError(f"--observation-end: {observation_end} must come after --calibration-end "
+                           f"{calibration_end}"))
     try:
-        with _open() as store:
+        with _open(read=True) as store:
             orders = orders_frame(store)
         summary = rfm_summary(orders, unit=unit, calibration_end=_day_option(calibration_end, "--calibration-end"),
                               observation_end=_day_option(observation_end, "--observation-end"))
@@ -540,13 +618,14 @@ def customers_validate(
 
 @customers_app.command("reasons")
 def customers_reasons(
-    threshold: float = typer.Option(0.5, "--threshold", help="P(alive) below which a customer counts as likely lost."),
+    threshold: float = typer.Option(0.5, "--threshold", help="P(alive) below which a customer counts as likely lost "
+                                    "(0 to 1).", callback=between(0, 1, low_open=True)),
 ) -> None:
     """Churn reasons: factors that customers now likely lost raised negatively, against active ones."""
     from .customers.loyalty import churn_reasons
 
     try:
-        with _open() as store:
+        with _open(read=True) as store:
             r = churn_reasons(store, threshold=threshold)
     except CentricError as e:
         _fail(e)
@@ -561,13 +640,14 @@ def customers_reasons(
 
 @customers_app.command("phases")
 def customers_phases(
-    period: str = typer.Option("quarter", "--period", help="month, quarter or year."),
+    period: str = typer.Option("quarter", "--period", help="month, quarter or year.",
+                               callback=one_of("month", "quarter", "year")),
 ) -> None:
     """Loyalty phases (ordinary, loyal, advocate) at each period end and the flows between them."""
     from .customers.loyalty import loyalty_phases
 
     try:
-        with _open() as store:
+        with _open(read=True) as store:
             counts, flows = loyalty_phases(store, period=period)
     except CentricError as e:
         _fail(e)
@@ -586,13 +666,14 @@ def customers_phases(
 @app.command("drivers")
 def drivers_cmd(
     brand: str = typer.Option("ours", "--brand", help="Whose factors: ours, or a competitor's name."),
-    period: str = typer.Option("month", "--period", help="Period of the trends and emerging issues: month or quarter."),
+    period: str = typer.Option("month", "--period", help="Period of the trends and emerging issues: month or quarter.",
+                               callback=one_of("month", "quarter")),
     outcome: str = typer.Option(None, "--outcome", help="nps (survey answers) or rating (reviews); default: nps "
                                 "for ours when there are answers, else rating."),
     performance: str = typer.Option("net", "--performance", help="Matrix performance axis: net (net sentiment) or "
                                     "gap (net sentiment minus the other brands' mean)."),
     importance: str = typer.Option("relative_weight", "--importance", help="relative_weight or lmg."),
-    reps: int = typer.Option(200, "--reps", help="Bootstrap replicates for the intervals."),
+    reps: int = typer.Option(200, "--reps", help="Bootstrap replicates for the intervals.", callback=between(0, 100_000)),
     cross_x: float = typer.Option(None, "--cross-importance", help="Importance crosshair (default: the mean)."),
     cross_y: float = typer.Option(None, "--cross-performance", help="Performance crosshair (default: the mean)."),
     as_json: bool = typer.Option(False, "--json", help="Print the whole analysis as JSON."),
@@ -651,7 +732,8 @@ def analyze_cmd(
     fast: bool = typer.Option(False, "--fast", help="Judge polarity on the factor embeddings (several times "
                               "faster, 3–9 points less accurate)."),
     gate: float = typer.Option(None, "--gate", help="Cascade: the fast model decides where it is at least this "
-                               "sure (e.g. 0.8), the accurate one the rest (two to three times as fast)."),
+                               "sure (e.g. 0.8), the accurate one the rest (two to three times as fast).",
+                               callback=between(0, 1, low_open=True)),
 ) -> None:
     """Analyse every comment and feedback text not analysed yet into mentions."""
     from rich.progress import Progress
@@ -675,9 +757,10 @@ def analyze_cmd(
 
 @text_app.command("analyze")
 def text_analyze(
-    input: Path = typer.Argument(..., help='JSON lines: {"id": …, "text": …, "lang"?: …, "factors"?: [ID, …]}.'),
+    input: Path = typer.Argument(..., help='JSON lines: {"id": …, "text": …, "lang"?: …, "factors"?: [ID, …]}.',
+                                 callback=input_file()),
     taxonomy: str = typer.Option("retail", "--taxonomy", help=TAXONOMY_HELP),
-    out: Path = typer.Option(..., "--out", help="Where to write the results (JSON lines)."),
+    out: Path = typer.Option(..., "--out", help="Where to write the results (JSON lines).", callback=output_file()),
 ) -> None:
     """Analyse texts from a JSON-lines file into a JSON-lines file."""
     from .text import Analyzer
@@ -712,7 +795,7 @@ def text_analyze(
 @text_app.command("flagged")
 def text_flagged(
     flag: str = typer.Option(None, "--flag", help="Only this flag: near_duplicate, burst or extortion."),
-    limit: int = typer.Option(100, "--limit", help="At most this many rows."),
+    limit: int = typer.Option(100, "--limit", help="At most this many rows.", callback=at_least(1)),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """List the texts `centric analyze` flagged as suspicious, with the reason (nothing is deleted)."""
@@ -721,7 +804,7 @@ def text_flagged(
     if flag and flag not in FLAGS:
         _fail(CentricError(f"--flag: {flag!r} is not one of {', '.join(FLAGS)}"))
     try:
-        with _open() as store:
+        with _open(read=True) as store:
             rows = flagged(store, flag=flag, limit=limit)
     except CentricError as e:
         _fail(e)
@@ -797,13 +880,16 @@ def text_topics(
 @text_app.command("discover")
 def text_discover(
     input: Path = typer.Argument(None, help='JSON lines with "id" and "text" (as for text analyze); without it, '
-                                 "the store's texts analysed by `centric analyze`."),
+                                 "the store's texts analysed by `centric analyze`.", callback=input_file()),
     taxonomy: str = typer.Option("retail", "--taxonomy", help=TAXONOMY_HELP),
-    clusters: int = typer.Option(None, "--clusters", help="Number of clusters (default: from the data)."),
-    seed: int = typer.Option(0, "--seed", help="Random seed; the same input and seed give the same result."),
-    since: str = typer.Option(None, "--since", help="Store only: texts written on or after this date (YYYY-MM-DD)."),
+    clusters: int = typer.Option(None, "--clusters", help="Number of clusters (default: from the data).",
+                                 callback=between(2, 1000)),
+    seed: int = typer.Option(0, "--seed", help="Random seed; the same input and seed give the same result.",
+                             callback=between(0, 2**32 - 1)),
+    since: str = typer.Option(None, "--since", help="Store only: texts written on or after this date (YYYY-MM-DD).",
+                              callback=day()),
     brand: str = typer.Option(None, "--brand", help="Store only: reviews and posts about this brand."),
-    out: Path = typer.Option(None, "--out", help="Write the candidates as JSON here."),
+    out: Path = typer.Option(None, "--out", help="Write the candidates as JSON here.", callback=output_file()),
 ) -> None:
     """Propose factors nobody named: clusters of sentences that match no factor."""
     from .text import Analyzer

@@ -3,6 +3,7 @@ non-programmer understands; the CLI prints it without a traceback.
 
     CentricError
     ├── StoreError            the store cannot be opened, or has a newer schema than this centric
+    │   └── StoreLockedError  another process holds the store's file (names its PID and command line)
     ├── SettingError          a setting has an invalid value
     └── IngestError           a source cannot be loaded at all (nothing of it was stored)
         ├── UnreadableSourceError   missing file, unknown format, empty file, undecodable bytes
@@ -19,6 +20,22 @@ class CentricError(Exception):
 
 class StoreError(CentricError):
     pass
+
+
+class StoreLockedError(StoreError):
+    """Another process has the store open: for writing (nobody else may open it), or read-only (others
+    may read it too, nobody may write)."""
+
+    def __init__(self, path: str, pid: int, command: str | None = None, readers: bool = False):
+        self.path, self.pid, self.command, self.readers = path, pid, command, readers
+        held = f"process {pid}" + (f" ({command})" if command else "")
+        if readers:
+            advice = ("it is open read-only there, so commands that only read still work; to write, close it "
+                      "there first (store.close(), or the end of its with block)")
+        else:
+            advice = ("it is open for writing there; close it (store.close(), or the end of its with block) — "
+                      "a notebook can use centric.connect(), which opens the store read-only")
+        super().__init__(f"the store {path} is in use by {held}: {advice}")
 
 
 class SettingError(CentricError):

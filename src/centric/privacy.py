@@ -2,11 +2,15 @@
 
 What goes: the customer's row, every identity (e-mail, phone, handle, crm id, card), the merges that
 name them, the free text they wrote or that was written about them (survey comments, feedback texts,
-titles, authors and links, case summaries and case notes), and rejected rows holding one of their
-identities, and their purchase-rhythm scores (``customer_scores``). What stays, unlinked
-(``customer_id`` set to NULL): orders, survey answers, events and cases, so that totals and trends do
-not change. The erasure is recorded in ``erasures`` without personal data.
-Everything happens in one transaction.
+titles, authors and links, case summaries and case notes), their purchase-rhythm scores
+(``customer_scores``), and every rejected row whose raw values name them: an e-mail, handle, id or
+card; a phone however written (its last nine digits among a field's digits); their full name in either
+order; or one of their own texts (20 characters or more). What stays, unlinked (``customer_id`` set to
+NULL): orders, survey answers, events and cases, so that totals and trends do not change. The erasure
+is recorded in ``erasures`` without personal data. Everything happens in one transaction.
+
+DuckDB reuses the blocks it frees but does not wipe them: the erased bytes stay in the file until it
+is rewritten by ``centric.store.compact`` (``centric compact``, ``customers forget --compact``).
 
 The source systems must erase the person too: loading a new export that names them creates a new
 customer.
@@ -15,6 +19,7 @@ customer.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass
 
@@ -61,6 +66,7 @@ def forget(store: Store, who: str, default_country: str = "PL") -> Erasure:
     con = store.con
     ids = con.execute("SELECT kind, value FROM identities WHERE customer_id = ?", [cid]).fetchall()
     values = [v for _, v in ids]
+    traces = _traces(store, cid, ids)
     with store.transaction():
         touched = 0
         touched += _update(con, "UPDATE responses SET comment = NULL, customer_id = NULL WHERE customer_id = ?", cid)
@@ -71,12 +77,7 @@ def forget(store: Store, who: str, default_country: str = "PL") -> Erasure:
         touched += _update(con, "UPDATE cases SET summary = NULL, customer_id = NULL WHERE customer_id = ?", cid)
         touched += _update(con, "UPDATE orders SET customer_id = NULL WHERE customer_id = ?", cid)
         touched += _update(con, "UPDATE events SET customer_id = NULL WHERE customer_id = ?", cid)
-        removed = 0
-        for pattern in _patterns(ids):
-            removed += len(con.execute(
-                "DELETE FROM rejected_rows WHERE contains(lower(coalesce(record, '')), ?) "
-                "OR contains(lower('\"' || coalesce(value, '') || '\"'), ?) RETURNING 1",
-                [pattern, pattern]).fetchall())
+        removed = _forget_rejected(con, traces)
         con.execute("DELETE FROM customer_merges WHERE merged_customer_id = ? OR into_customer_id = ?", [cid, cid])
         con.execute("DELETE FROM customer_scores WHERE customer_id = ?", [cid])
         con.execute("DELETE FROM identities WHERE customer_id = ?", [cid])
@@ -87,20 +88,102 @@ def forget(store: Store, who: str, default_country: str = "PL") -> Erasure:
     return result
 
 
-def _patterns(ids: list[tuple[str, str]]) -> list[str]:
-    """What a rejected row holding one of these identities contains (lower-case): the value as a whole
-    JSON string, an e-mail or an @handle anywhere, a phone's last nine digits anywhere."""
-    out = []
+MIN_TEXT = 20  # a free text shorter than this ("ok", "thanks") does not identify anyone
+
+
+@dataclass
+class _Traces:
+    """What identifies the customer in a rejected row's raw values, normalised (``_norm``)."""
+
+    whole: set[str]  # a field equal to one: e-mails, handles, ids, cards
+    inside: set[str]  # a field containing one: e-mails, @handles, full names, their texts
+    phones: set[str]  # a field whose digits contain one: the last nine digits of each phone
+    texts: set[str]  # a long field contained in one of their texts (a comment cut short)
+
+    def match(self, value: object) -> bool:
+        if value is None or isinstance(value, bool):
+            return False
+        raw = str(value)
+        v = _norm(raw)
+        if not v:
+            return False
+        if v in self.whole or any(t in v for t in self.inside):
+            return True
+        digits = re.sub(r"\D", "", raw)
+        if len(digits) >= 6 and any(p in digits for p in self.phones):
+            return True
+        return len(v) >= MIN_TEXT and any(v in t for t in self.texts)
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _traces(store: Store, cid: str, ids: list[tuple[str, str]]) -> _Traces:
+    con = store.con
+    t = _Traces(set(), set(), set(), set())
     for kind, value in ids:
-        v = value.lower()
-        out.append(f'"{v}"')
+        v = _norm(value)
+        t.whole.add(v)
         if kind == "email":
-            out.append(v)
-        if kind == "handle":
-            out.append("@" + v)
-        if kind == "phone":
-            out.append(re.sub(r"\D", "", v)[-9:])
-    return out
+            t.inside.add(v)
+        elif kind == "handle":
+            t.whole.add("@" + v)
+            t.inside.add("@" + v)
+        elif kind == "phone":
+            digits = re.sub(r"\D", "", value)
+            t.phones.add(digits[-9:] if len(digits) >= 9 else digits)
+    for (name,) in con.execute("SELECT name FROM customers WHERE customer_id = ? AND name IS NOT NULL", [cid]).fetchall():
+        words = _norm(name).split()
+        if len(words) >= 2:  # a full name, in either order; one word alone ("Anna") names too many people
+            t.inside.update({" ".join(words), " ".join(reversed(words))})
+    texts = con.execute("""
+        SELECT comment FROM responses WHERE customer_id = ?
+        UNION ALL SELECT text FROM feedback WHERE customer_id = ?
+        UNION ALL SELECT title FROM feedback WHERE customer_id = ?
+        UNION ALL SELECT summary FROM cases WHERE customer_id = ?
+        UNION ALL SELECT e.note FROM case_events e JOIN cases c ON e.case_id = c.case_id WHERE c.customer_id = ?
+        """, [cid] * 5).fetchall()
+    for (text,) in texts:
+        n = _norm(text or "")
+        if len(n) >= MIN_TEXT:
+            t.inside.add(n)
+            t.texts.add(n)
+    return t
+
+
+def _fields(record: object):
+    """Every scalar in a JSON record."""
+    if isinstance(record, dict):
+        for v in record.values():
+            yield from _fields(v)
+    elif isinstance(record, list):
+        for v in record:
+            yield from _fields(v)
+    else:
+        yield record
+
+
+def _forget_rejected(con, traces: _Traces) -> int:
+    """Delete every rejected row (all its problems) whose raw values name the customer; the number of
+    rejected-row entries deleted."""
+    found: set[tuple[int, int]] = set()
+    cur = con.execute("SELECT run_id, row_number, value, record FROM rejected_rows")
+    while batch := cur.fetchmany(10_000):
+        for run_id, row, value, record in batch:
+            if (run_id, row) in found:
+                continue
+            try:
+                parsed = json.loads(record) if record else None
+            except ValueError:
+                parsed = record
+            if traces.match(value) or any(traces.match(v) for v in _fields(parsed)):
+                found.add((run_id, row))
+    removed = 0
+    for run_id, row in sorted(found):
+        removed += len(con.execute("DELETE FROM rejected_rows WHERE run_id = ? AND row_number = ? RETURNING 1",
+                                   [run_id, row]).fetchall())
+    return removed
 
 
 def _update(con, sql: str, cid: str) -> int:

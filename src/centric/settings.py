@@ -6,7 +6,9 @@ Resolution order: explicit value (CLI flag or function argument) > environment v
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .errors import SettingError
@@ -18,37 +20,90 @@ class Setting:
     default: str
     help: str
     choices: tuple[str, ...] | None = None
+    check: Callable[[str], str | None] | None = None  # a value -> why it is not valid, or None
 
     @property
     def env(self) -> str:
         return "CENTRIC_" + self.name.upper()
 
 
+def _path(v: str) -> str | None:
+    if not v.strip():
+        return ("an empty path would open a store in memory, and everything loaded would vanish; "
+                "give a file such as centric.duckdb (or ':memory:' on purpose)")
+    return None
+
+
+def _country(v: str) -> str | None:
+    import phonenumbers
+
+    if v not in phonenumbers.SUPPORTED_REGIONS:
+        return "expected a country code (ISO 3166 alpha-2, upper case) such as PL, GB, IT or US"
+    return None
+
+
+@functools.cache
+def _timezones() -> frozenset[str]:
+    import zoneinfo
+
+    return frozenset(zoneinfo.available_timezones()) | {"UTC"}
+
+
+def _timezone(v: str) -> str | None:
+    if v not in _timezones():
+        return "expected a time-zone name such as UTC, Europe/Warsaw or America/New_York"
+    return None
+
+
+def _currency(v: str) -> str | None:
+    from babel.numbers import list_currencies
+
+    if v not in list_currencies():
+        return "expected a currency code (ISO 4217, upper case) such as PLN, EUR, GBP or USD"
+    return None
+
+
+def _positive(v: str) -> str | None:
+    try:
+        ok = 0 < float(v) < float("inf")
+    except ValueError:
+        ok = False
+    return None if ok else "expected a number greater than 0"
+
+
 SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in (
-        Setting("db", "centric.duckdb", "Path of the store (a DuckDB file); created when missing."),
+        Setting("db", "centric.duckdb", "Path of the store (a DuckDB file); created when missing.",
+                check=_path),
         Setting("default_country", "PL",
-                "Country (ISO alpha-2) assumed for phone numbers written without an international prefix."),
+                "Country (ISO alpha-2) assumed for phone numbers written without an international prefix.",
+                check=_country),
         Setting("day_first", "auto",
                 "How to read dates like 03/04/2025: 'auto' decides per column (day first unless more of its "
                 "values can only be month first, such as 12/31/2025), 'true' or 'false'.",
                 choices=("auto", "true", "false")),
         Setting("timezone", "UTC",
-                "Time zone of times written without an offset; every time is stored in UTC."),
-        Setting("currency", "PLN", "Currency (ISO 4217) assumed for amounts without one."),
-        Setting("sla_hours", "48", "Service-level target for resolving a case, in hours, where a case has no due time."),
+                "Time zone of times written without an offset; every time is stored in UTC.", check=_timezone),
+        Setting("currency", "PLN", "Currency (ISO 4217) assumed for amounts without one.", check=_currency),
+        Setting("sla_hours", "48", "Service-level target for resolving a case, in hours, where a case has no due time.",
+                check=_positive),
     )
 }
 
 
 def get(name: str, value: str | None = None) -> str:
     """The effective value of setting ``name``: ``value`` if given, else its environment variable,
-    else its default. Raises SettingError for an unknown name or a value outside its choices."""
+    else its default. Raises SettingError for an unknown name or an invalid value (outside its choices,
+    or failing its check), naming where the value came from."""
     if name not in SETTINGS:
         raise SettingError(f"unknown setting {name!r}; known: {', '.join(SETTINGS)}")
     s = SETTINGS[name]
+    where = "" if value is not None or s.env not in os.environ else f" (from the environment variable {s.env})"
     v = value if value is not None else os.environ.get(s.env, s.default)
     if s.choices and v not in s.choices:
-        raise SettingError(f"setting {name} must be one of {', '.join(s.choices)}, got {v!r}")
+        raise SettingError(f"setting {name}{where} must be one of {', '.join(s.choices)}, got {v!r}")
+    why = s.check(v) if s.check else None
+    if why:
+        raise SettingError(f"setting {name}{where}: {v!r} is not valid; {why}")
     return v

@@ -4,6 +4,10 @@ Writes go through ``Store.transaction()`` (all or nothing). Read queries for ana
 Ibis (``Store.table(name)``), so that other backends (PostgreSQL, Spark) can be added without
 rewriting the analytics.
 
+DuckDB lets one process write to a file, or many processes read it: ``Store.open(path,
+read_only=True)`` (or ``centric.connect``) reads without locking other readers out, also a store the
+user may only read; a store in use by another process raises ``StoreLockedError`` naming that process.
+
 >>> with Store.open(":memory:") as s:
 ...     s.count("orders")
 0
@@ -13,13 +17,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 
 from . import schema, settings
-from .errors import StoreError
+from .errors import StoreError, StoreLockedError
 
 META = "centric_meta"
 
@@ -31,25 +36,57 @@ class Store:
     def __init__(self, con: duckdb.DuckDBPyConnection, path: str):
         self.con = con
         self.path = path
+        self.read_only = False
         self._ibis = None
 
     @classmethod
     def open(cls, path: str | os.PathLike | None = None, read_only: bool = False) -> Store:
-        """Open (and create or migrate when needed) the store at ``path``; default: the ``db`` setting."""
-        p = str(path) if path is not None else settings.get("db")
+        """Open (and create or migrate when needed) the store at ``path``; default: the ``db`` setting.
+
+        ``read_only=True`` neither creates nor migrates; other processes may read the file at the same
+        time, but none can write to it while it is open."""
+        p = settings.get("db", None if path is None else str(path))
         if p != ":memory:":
-            parent = Path(p).expanduser().resolve().parent
-            if not parent.exists():
-                raise StoreError(f"cannot create the store {p}: folder {parent} does not exist")
+            file = Path(p).expanduser()
+            if read_only and not file.is_file():
+                raise StoreError(f"no store at {p} (a read-only store must exist; create it with centric ingest)")
+            if not file.resolve().parent.exists():
+                raise StoreError(f"cannot create the store {p}: folder {file.resolve().parent} does not exist")
+            if file.is_dir():
+                raise StoreError(f"cannot open the store {p}: it is a folder; give a file such as {p}/centric.duckdb")
         try:
             con = duckdb.connect(p, read_only=read_only)
         except duckdb.Error as e:
-            raise StoreError(f"cannot open the store {p}: {e}") from e
+            raise _open_error(p, e) from e
         con.execute("SET TimeZone = 'UTC'")
         store = cls(con, p)
+        store.read_only = read_only
         if not read_only:
             store.migrate()
+        elif store.schema_version != schema.SCHEMA_VERSION:
+            version = store.schema_version
+            store.close()
+            fix = ("upgrade centric" if version > schema.SCHEMA_VERSION else
+                   "open it once for writing (e.g. centric status as a user who may write to it) to migrate it")
+            raise StoreError(f"the store {p} has schema version {version}, this centric reads version "
+                             f"{schema.SCHEMA_VERSION}; {fix}")
         return store
+
+    @classmethod
+    def open_for_reading(cls, path: str | os.PathLike | None = None) -> Store:
+        """Open for writing when possible (creating or migrating the store), else read-only: for
+        commands that only read, so they work on a store the user may only read, or one that other
+        processes are reading. A store another process is writing to still raises ``StoreLockedError``."""
+        try:
+            return cls.open(path, read_only=False)
+        except StoreError as first:
+            p = settings.get("db", None if path is None else str(path))
+            if p == ":memory:" or not Path(p).expanduser().is_file():
+                raise
+            try:
+                return cls.open(path, read_only=True)
+            except StoreError:
+                raise first from None
 
     # -- schema ---------------------------------------------------------------------------------
     @property
@@ -124,3 +161,79 @@ class Store:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def connect(path: str | os.PathLike | None = None, read_only: bool = True) -> Store:
+    """Open the store for a notebook or a script: read-only by default, so that the commands that only
+    read (status, metrics, report …) keep working beside it. Commands that write (ingest, analyze,
+    customers score) need it closed: open it in a ``with`` block, which closes it at the block's end.
+
+    >>> import centric
+    >>> with centric.connect(":memory:", read_only=False) as store:
+    ...     store.read_only
+    False
+    """
+    return Store.open(path, read_only=read_only)
+
+
+def compact(path: str | os.PathLike | None = None) -> tuple[int, int]:
+    """Rewrite the store's file so that nothing deleted or erased stays readable in its free blocks
+    (DuckDB reuses freed space but does not wipe it): its contents are copied into a new file beside
+    it, which then replaces it in one rename. Needs the store to itself (no other process may have it
+    open). Returns the file's size before and after, in bytes.
+
+    Specific to the DuckDB file (a server database has its own: VACUUM FULL on PostgreSQL)."""
+    p = settings.get("db", None if path is None else str(path))
+    file = Path(p).expanduser()
+    if p == ":memory:" or not file.is_file():
+        raise StoreError(f"no store file at {p} to compact")
+    tmp = file.with_name(f".{file.name}.compact-{os.getpid()}")
+    for leftover in (tmp, Path(f"{tmp}.wal")):
+        leftover.unlink(missing_ok=True)
+    # the store stays open (and locked) until the new file has replaced it, so nobody writes in between
+    with Store.open(p) as store:
+        con = store.con
+        con.execute("CHECKPOINT")
+        before = file.stat().st_size
+        name = con.execute("SELECT current_database()").fetchall()[0][0]
+        try:
+            con.execute(f"ATTACH {_quote(str(tmp))} AS centric_compacted")
+            con.execute(f"COPY FROM DATABASE {_ident(name)} TO centric_compacted")
+            con.execute("DETACH centric_compacted")
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, file)
+        except (duckdb.Error, OSError) as e:
+            tmp.unlink(missing_ok=True)
+            raise StoreError(f"cannot compact the store {p}: {e}") from e
+    return before, file.stat().st_size
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _open_error(path: str, e: duckdb.Error) -> StoreError:
+    """DuckDB's error in words a user can act on; a lock names the process that holds it (DuckDB's
+    message carries its PID) and its command line where the system shows it."""
+    msg = str(e)
+    m = re.search(r"\(PID (\d+)\)", msg)
+    if m:
+        pid = int(m.group(1))
+        return StoreLockedError(path, pid, _command_line(pid), readers="read-only mode" in msg)
+    if "Permission denied" in msg or "Read-only file system" in msg:
+        return StoreError(f"cannot open the store {path}: permission denied; commands that only read it "
+                          "(status, metrics, report …) open it read-only, and so does centric.connect()")
+    return StoreError(f"cannot open the store {path}: {msg}")
+
+
+def _command_line(pid: int) -> str | None:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    return " ".join(" ".join(raw.decode("utf-8", "replace").split("\0")).split())[:300] or None

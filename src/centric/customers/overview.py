@@ -43,6 +43,19 @@ class Overview:
     selected: bool = False  # True: the model was chosen by likelihood among BG/NBD and MBG/NBD
     clv_by_currency: dict[str, float] = field(default_factory=dict)  # every currency's CLV total
 
+    def to_frame(self) -> pd.DataFrame:
+        """The key figures in one row (the tables are attributes: alerts, reasons, phases, flows)."""
+        return pd.DataFrame([{"scored_at": self.scored_at, "stored": self.stored, "customers": self.customers,
+                              "likely_lost": self.likely_lost, "clv_total": self.clv_total,
+                              "currency": self.currency, "horizon_days": self.horizon_days,
+                              "alerts": len(self.alerts)}])
+
+    def _repr_html_(self) -> str:
+        from ..metrics.results import html_table
+
+        head = html_table(self.to_frame(), "Customers", f" (scored {self.scored_at})")
+        return head + html_table(self.alerts.head(10), "Alerts (first 10)")
+
 
 def _bin(values: np.ndarray, bins) -> np.ndarray:
     out = np.full(len(values), -1)

@@ -58,6 +58,18 @@ class Scoring:
                 "likely_lost": int((s["p_alive"] < LOST_THRESHOLD).sum()),
                 "clv_by_currency": {str(c): round(float(v), 2) for c, v in s.groupby("currency")["clv"].sum().items()}}
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row per customer: P(alive), expected purchases, CLV and the figures behind them."""
+        return self.scores.copy()
+
+    def _repr_html_(self) -> str:
+        from ..metrics.results import html_table
+
+        p = self.purchases.params_
+        return html_table(self.scores, f"Scores of {self.customers:,} customers as of {self.as_of}",
+                          f": {type(self.purchases).__name__} r={p['r']:.3f} alpha={p['alpha']:.3f} "
+                          f"a={p['a']:.3f} b={p['b']:.3f}")
+
 
 def orders_frame(store: Store, as_of: dt.date | None = None) -> pd.DataFrame:
     sql = "SELECT customer_id, ordered_at, amount, currency FROM orders WHERE customer_id IS NOT NULL"

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..customers.scoring import score
+from ..errors import CentricError, IngestError
 from ..ingest import ingest
 from ..report import write_report
 from ..store import Store
@@ -19,12 +20,16 @@ from .generator import END, generate, write_files
 
 __all__ = ["build_demo", "generate", "write_files"]
 
+MIN_CUSTOMERS = 10  # fewer leave the generator without a customer in some country or channel
+
 
 def build_demo(folder: Path, seed: int = 7, n_customers: int = 20_000, db: str | None = None,
                console: Console | None = None, lang: str = "en") -> tuple[Table, Path]:
     """Generate the demo into ``folder``/files, load it into a fresh store (``folder``/centric.duckdb
     unless ``db`` is given), write ``folder``/report.html in ``lang``; return a summary table and the
     report's path."""
+    if n_customers < MIN_CUSTOMERS:
+        raise CentricError(f"the demo needs at least {MIN_CUSTOMERS} customers, got {n_customers}")
     console = console or Console()
     folder = Path(folder)
     files = folder / "files"
@@ -39,7 +44,11 @@ def build_demo(folder: Path, seed: int = 7, n_customers: int = 20_000, db: str |
         Path(str(db_path) + suffix).unlink(missing_ok=True)
     with Store.open(db_path) as store:
         for table, name, values in plan:
-            res = ingest(table, files / name, store=store, values=values, name=name)[0]
+            try:
+                res = ingest(table, files / name, store=store, values=values, name=name)[0]
+            except IngestError as e:  # a small company may leave an export without rows
+                console.print(f"  {escape(name):<26} → {table:<12} skipped: {escape(str(e))}")
+                continue
             how = ", ".join(x for x in (res.format, res.encoding) if x)
             console.print(f"  {escape(name):<26} → {table:<12} ({how}): stored {res.rows_stored:>7,}, "
                           f"rejected {res.rows_rejected:>3}, duplicate {res.rows_duplicate:>4}"
@@ -47,8 +56,11 @@ def build_demo(folder: Path, seed: int = 7, n_customers: int = 20_000, db: str |
         console.print("Analysing the comments and reviews (text pipeline) …")
         texts = analyze_store(store, "retail")
         console.print(f"  {texts.texts:,} texts, {texts.mentions:,} factor mentions")
-        scores = score(store)
-        console.print(f"  purchase rhythm and lifetime value scored for {scores.customers:,} customers")
+        try:
+            scores = score(store)
+            console.print(f"  purchase rhythm and lifetime value scored for {scores.customers:,} customers")
+        except CentricError as e:  # too few repeat buyers in a small company
+            console.print(f"  purchase rhythm not scored: {escape(str(e))}")
         summary = summarize(store)
         report = write_report(store, folder / "report.html", lang=lang, title="Voltaro (demo)")
     console.print(f"Store: {escape(str(db_path))} — done in {time.perf_counter() - t0:.1f} s")

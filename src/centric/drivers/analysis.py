@@ -95,6 +95,28 @@ class Drivers:
                 "settings": self.settings, "factors": rows(self.factors), "competitors": rows(self.competitors),
                 "leaders": rows(self.leaders), "alerts": rows(self.alerts), "trend": rows(self.trend)}
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row per factor (importance, perception, matrix position), with the brand and outcome."""
+        f = self.factors.copy()
+        f.insert(0, "outcome", self.outcome)
+        f.insert(0, "brand", self.brand)
+        return f
+
+    def _repr_html_(self) -> str:
+        from ..metrics.results import html_table, interval
+
+        f = self.factors
+        shown = pd.DataFrame({
+            "factor": f.get("factor"), "importance %": f.get("importance"),
+            "importance 95%": [interval(a, b) for a, b in zip(f.get("importance_low", []), f.get("importance_high", []),
+                                                              strict=False)],
+            "net sentiment": f.get("net"),
+            "net 95%": [interval(a, b) for a, b in zip(f.get("net_low", []), f.get("net_high", []), strict=False)],
+            "n": f.get("n"), "quadrant": f.get("quadrant")})
+        lo, hi = self.r2_interval
+        return html_table(shown, f"Key drivers of {self.outcome.upper()} for {self.brand}",
+                          f": {self.answers:,} answers, R² {self.r2:.3f} (95% {lo:.3f} … {hi:.3f})")
+
 
 # -- data ---------------------------------------------------------------------------------------------
 

@@ -29,14 +29,15 @@ import pandas as pd
 
 from ..errors import CentricError
 from ..store import Store
-from .periods import PERIODS, label
+from .periods import PERIODS, label, selection
+from .results import Tabular, interval, results
 from .stats import wilson
 
 CUSTOMER_COLUMNS = ("segment", "country", "city", "language")
 
 
 @dataclass(frozen=True)
-class ChurnPoint:
+class ChurnPoint(Tabular):
     period: str
     group: dict[str, Any]
     customers: int
@@ -53,7 +54,19 @@ class ChurnPoint:
                 "churned": self.churned, "rate": self.rate, "interval": [self.low, self.high], "method": self.method,
                 "lost": self.lost, "bought": self.bought}
 
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{"period": self.period, **self.group, "customers": self.customers,
+                              "churned": self.churned, "rate": self.rate, "low": self.low, "high": self.high,
+                              "method": self.method}])
 
+    def _display(self) -> pd.DataFrame:
+        return pd.DataFrame([{"period": self.period, **{k: str(v) for k, v in self.group.items()},
+                              "churn %": self.rate, "95% interval": interval(self.low, self.high),
+                              "n (customers)": self.customers, "churned": self.churned, "method": self.method}])
+
+
+@results
+@selection
 def churn(store: Store, period: str = "month", by: tuple[str, ...] = (), start: dt.datetime | None = None,
           end: dt.datetime | None = None, multiple: float = 3.0, quantile: float = 0.8, method: str = "p_alive",
           threshold: float = 0.5, model: str | None = None) -> list[ChurnPoint]:

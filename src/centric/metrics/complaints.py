@@ -32,6 +32,8 @@ import pandas as pd
 
 from ..errors import CentricError
 from ..store import Store
+from .periods import selection
+from .results import Tabular, html_table
 
 DIMENSIONS = ("type", "channel", "department", "priority", "status")
 MAJORITY = 0.5  # a figure is given only when more than this part of its cases can be judged
@@ -153,7 +155,7 @@ def _recorded(store: Store) -> _Recorded:
 
 
 @dataclass(frozen=True)
-class ComplaintStats:
+class ComplaintStats(Tabular):
     """Complaint figures for one group (or all cases). A figure that is None without data has its
     reason in ``unknown`` (field name → ``Unknown``)."""
 
@@ -179,9 +181,15 @@ class ComplaintStats:
         d["unknown"] = {k: u.to_dict() for k, u in self.unknown.items()}
         return {k: (None if isinstance(v, float) and pd.isna(v) else v) for k, v in d.items()}
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row: the group's columns, the figures, and ``<figure>_why`` for each unknown figure."""
+        d = {k: v for k, v in self.to_dict().items() if k not in ("group", "unknown")}
+        d.update({f"{k}_why": u.text for k, u in self.unknown.items()})
+        return pd.DataFrame([{**self.group, **d}])
+
 
 @dataclass(frozen=True)
-class ComplaintReport:
+class ComplaintReport(Tabular):
     total: ComplaintStats
     by: tuple[str, ...]
     groups: list[ComplaintStats]
@@ -194,7 +202,21 @@ class ComplaintReport:
                 "backlog": [{"month": m, "open": n} for m, n in self.backlog],
                 "as_of": self.as_of.isoformat() if self.as_of else None, "backlog_left_out": self.backlog_left_out}
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row per group (``by``), or the total alone when there is no breakdown."""
+        rows = self.groups if self.by else [self.total]
+        frames = [g.to_frame() for g in rows]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*self.by, "n"])
 
+    def backlog_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.backlog, columns=["month", "open"])
+
+    def _repr_html_(self) -> str:
+        return html_table(self.to_frame(), f"Complaints{' by ' + ', '.join(self.by) if self.by else ''}",
+                          f": {self.total.n:,} cases")
+
+
+@selection
 def complaints(store: Store, by: Sequence[str] = ("type",), start: dt.datetime | None = None,
                end: dt.datetime | None = None, sla_hours: float = 48.0,
                as_of: dt.datetime | None = None, with_backlog: bool = True) -> ComplaintReport:

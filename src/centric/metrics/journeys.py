@@ -17,6 +17,8 @@ from typing import Any
 import pandas as pd
 
 from ..store import Store
+from .periods import selection
+from .results import Tabular, results
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ class StageStats:
 
 
 @dataclass(frozen=True)
-class JourneyStats:
+class JourneyStats(Tabular):
     journey: str
     instances: int
     final_stage: str
@@ -43,6 +45,13 @@ class JourneyStats:
         d = dict(self.__dict__)
         d["stages"] = [s.__dict__ for s in self.stages]
         return d
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row for the journey (its stages: ``stages_frame()``)."""
+        return pd.DataFrame([{k: v for k, v in self.__dict__.items() if k != "stages"}])
+
+    def stages_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{"journey": self.journey, **s.__dict__} for s in self.stages])
 
 
 def _instances_sql(gap_days: float, start: dt.datetime | None, end: dt.datetime | None) -> str:
@@ -69,6 +78,8 @@ def _instances_sql(gap_days: float, start: dt.datetime | None, end: dt.datetime 
         FROM i"""
 
 
+@results
+@selection
 def journeys(store: Store, final: dict[str, str] | None = None, gap_days: float = 14.0, min_reach: float = 0.2,
              start: dt.datetime | None = None, end: dt.datetime | None = None) -> list[JourneyStats]:
     """Completion statistics for every journey in ``events``."""

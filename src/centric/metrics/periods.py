@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import inspect
+from collections.abc import Callable, Sequence
 
 PERIODS = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
 
@@ -19,6 +22,43 @@ def label(period: str, start: dt.datetime | dt.date) -> str:
     if period == "year":
         return str(start.year)
     return start.strftime("%Y-%m-%d")
+
+
+def by_columns(by: str | Sequence[str] | None) -> tuple[str, ...]:
+    """``by`` as a tuple of column names: a string names one column, or several comma-separated.
+
+    >>> by_columns("touchpoint"), by_columns("month, channel"), by_columns(["month"]), by_columns(None)
+    (('touchpoint',), ('month', 'channel'), ('month',), ())
+    """
+    if by is None:
+        return ()
+    items = [by] if isinstance(by, str) else list(by)
+    return tuple(b.strip() for item in items for b in str(item).split(",") if b.strip())
+
+
+def as_bound(v: str | dt.date | dt.datetime | None) -> dt.datetime | None:
+    """A start or end given as a datetime, a date or text (see ``parse_bound``)."""
+    if v is None or isinstance(v, dt.datetime):
+        return v
+    if isinstance(v, dt.date):
+        return dt.datetime(v.year, v.month, v.day)
+    return parse_bound(str(v))
+
+
+def selection(func: Callable) -> Callable:
+    """Let a metric function take ``by`` as a string or a list (``by_columns``) and ``start``/``end``
+    as text or dates (``as_bound``)."""
+    sig = inspect.signature(func)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        bound = sig.bind(*args, **kwargs)
+        for name, fix in (("by", by_columns), ("start", as_bound), ("end", as_bound)):
+            if name in bound.arguments:
+                bound.arguments[name] = fix(bound.arguments[name])
+        return func(*bound.args, **bound.kwargs)
+
+    return wrapper
 
 
 def parse_bound(text: str | None) -> dt.datetime | None:

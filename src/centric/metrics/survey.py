@@ -2,7 +2,9 @@
 per-group counts and sums come back to Python, where the intervals are computed (``stats``).
 
 ``by`` takes any response column (survey, channel, touchpoint, language), any customer column
-(segment, country, city) and the periods day, week, month, quarter and year.
+(segment, country, city) and the periods day, week, month, quarter and year: one name
+(``by="touchpoint"``), several comma-separated, or a list. ``start``/``end`` take a datetime, a date or
+text such as "2025-01".
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import ibis
 from ..errors import CentricError
 from ..store import Store
 from . import stats
-from .periods import PERIODS, label
+from .periods import PERIODS, as_bound, by_columns, label
 from .results import Breakdown, Score
 
 CUSTOMER_COLUMNS = ("segment", "country", "city")
@@ -90,17 +92,18 @@ def _score(metric: str, row) -> Score:
 def score(store: Store, metric: str, start: dt.datetime | None = None, end: dt.datetime | None = None) -> Score:
     """One metric over all answers in [start, end)."""
     _check(metric)
-    df = _aggregate(store, [metric], (), start, end)
+    df = _aggregate(store, [metric], (), as_bound(start), as_bound(end))
     return _score(metric, next(df.itertuples(index=False)))
 
 
-def breakdowns(store: Store, metrics: Sequence[str], by: Sequence[str], start: dt.datetime | None = None,
+def breakdowns(store: Store, metrics: str | Sequence[str], by: str | Sequence[str], start: dt.datetime | None = None,
                end: dt.datetime | None = None, correction: str = "holm") -> dict[str, Breakdown]:
     """Several metrics per group from one pass over the answers (see ``breakdown``)."""
+    metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     for m in metrics:
         _check(m)
     stats.adjust_p([], correction)  # an unknown correction fails before any work
-    by = tuple(by)
+    by, start, end = by_columns(by), as_bound(start), as_bound(end)
     if not by:
         df = _aggregate(store, metrics, (), start, end)
         row = next(df.itertuples(index=False))
@@ -137,7 +140,7 @@ def breakdowns(store: Store, metrics: Sequence[str], by: Sequence[str], start: d
     return out
 
 
-def breakdown(store: Store, metric: str, by: Sequence[str], start: dt.datetime | None = None,
+def breakdown(store: Store, metric: str, by: str | Sequence[str], start: dt.datetime | None = None,
               end: dt.datetime | None = None, correction: str = "holm") -> Breakdown:
     """The metric per group; with a period among ``by``, also the significance of each change between
     consecutive periods within each of the other groups. All those changes form one family: their
@@ -146,17 +149,17 @@ def breakdown(store: Store, metric: str, by: Sequence[str], start: dt.datetime |
     return breakdowns(store, [metric], by, start, end, correction)[metric]
 
 
-def nps(store: Store, by: Sequence[str] = (), start=None, end=None) -> Breakdown:
+def nps(store: Store, by: str | Sequence[str] = (), start=None, end=None) -> Breakdown:
     """NPS (promoters 9–10 minus detractors 0–6, in points) with n and 95% interval, per group."""
     return breakdown(store, "nps", by, start, end)
 
 
-def csat(store: Store, by: Sequence[str] = (), start=None, end=None) -> Breakdown:
+def csat(store: Store, by: str | Sequence[str] = (), start=None, end=None) -> Breakdown:
     """CSAT: share of answers 4 or 5 on 1–5 (top-2-box), with a Wilson interval, and the mean."""
     return breakdown(store, "csat", by, start, end)
 
 
-def ces(store: Store, by: Sequence[str] = (), start=None, end=None) -> Breakdown:
+def ces(store: Store, by: str | Sequence[str] = (), start=None, end=None) -> Breakdown:
     """CES 2.0: mean agreement 1–7 with a t interval, and the share answering 5–7 (Wilson)."""
     return breakdown(store, "ces", by, start, end)
 
