@@ -1,0 +1,205 @@
+"""The file interface of the SLA engine: ``centric sla due --calendar CAL.toml --in IN.jsonl --out OUT.jsonl``.
+
+Each input line is ``{"id": …, "start": "<ISO-8601 with offset>", "minutes": <int>, "pauses": [[from, to], …]}``
+(``pauses`` optional, other fields ignored); each output line is ``{"id": …, "due": "<ISO-8601 in UTC>"}``, in
+input order, with ``id`` passed through as given (a string or a number). Blank lines are skipped.
+
+Bad input loses nothing: the whole run is refused (``SlaFileError``, exit code 2 in the CLI), the output file
+is not written (an existing one is left as it was), and the message names the input file, the line number and
+the field of every bad line (the first 20, with the count of the rest) — so one run lists all there is to fix.
+The output is written to a temporary file beside it and renamed into place only when complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from json.encoder import encode_basestring
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import CentricError
+from .calendar import Calendar
+from .sla import EPOCH, SlaError, due_many
+
+__all__ = ["SlaFileError", "Clocks", "read_clocks", "run", "write_dues"]
+
+SHOWN = 20
+_ONE_US = dt.timedelta(microseconds=1)
+
+
+class SlaFileError(CentricError):
+    """The input file has bad lines (all are listed, with file, line and field)."""
+
+
+@dataclass
+class Clocks:
+    """Clocks read from a JSON-lines file: ids, starts and minutes per clock, pauses flattened."""
+
+    ids: list
+    lines: np.ndarray  # 1-based line number of each clock
+    starts: np.ndarray  # µs since 1970-01-01 UTC
+    minutes: np.ndarray
+    pauses: tuple[np.ndarray, np.ndarray, np.ndarray]  # clock index, from, to (µs)
+
+
+def run(calendar: Calendar, source: str | Path, out: str | Path) -> int:
+    """Compute every clock of ``source`` and write the due times to ``out`` atomically; returns the count."""
+    clocks = read_clocks(source)
+    try:
+        dues = due_many(calendar, clocks.starts, clocks.minutes, clocks.pauses)
+    except SlaError as e:
+        bad = [(int(clocks.lines[i]), f"field '{e.field}': {e.reason}") for i in e.lines]
+        raise SlaFileError(_listing(source, bad, f"{len(bad):,} bad line(s) in {source}; nothing was written")) from e
+    write_dues(out, clocks.ids, dues)
+    return len(clocks.ids)
+
+
+def read_clocks(source: str | Path) -> Clocks:
+    """Parse and validate a JSON-lines file of clocks; raises :class:`SlaFileError` listing every bad line."""
+    try:
+        with open(source, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError as e:
+        raise SlaFileError(f"{source}: no such file") from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise SlaFileError(f"{source}: cannot be read as UTF-8 text ({e})") from e
+    raw = text.split("\n")
+    numbers = [n for n, line in enumerate(raw, start=1) if line.strip()]
+    records = None
+    if len(numbers) == len(raw) or len(numbers) == len(raw) - 1 and not raw[-1].strip():
+        try:  # one parse of the whole file as a JSON array is much faster than one per line
+            records = json.loads("[" + ",".join(raw[: len(numbers)]) + "]")
+            if len(records) != len(numbers):
+                records = None
+        except (json.JSONDecodeError, RecursionError):
+            records = None
+    errors: list[tuple[int, str]] = []
+    if records is None:
+        records = []
+        for n in numbers:
+            try:
+                records.append(json.loads(raw[n - 1]))
+            except (json.JSONDecodeError, RecursionError) as e:
+                errors.append((n, f"not valid JSON ({getattr(e, 'msg', e)})"))
+                records.append(None)
+    return _clocks(source, records, numbers, errors)
+
+
+def _clocks(source, records, numbers, errors) -> Clocks:
+    ids, starts, minutes, fine = [], [], [], []
+    pl, ps, pe = [], [], []
+    for i, (n, r) in enumerate(zip(numbers, records, strict=True)):
+        if r is None:
+            continue
+        if type(r) is not dict:
+            errors.append((n, 'expected an object {"id": …, "start": …, "minutes": …}'))
+            continue
+        try:
+            field = "id"
+            ident = r["id"]
+            if type(ident) not in (str, int, float) or type(ident) is float and not math.isfinite(ident):
+                raise ValueError("must be a string or a number")
+            field = "start"
+            s = _when(r["start"])
+            field = "minutes"
+            m = r["minutes"]
+            if type(m) is not int or m < 0:
+                raise ValueError(f"{_short(m)} is not a whole number ≥ 0")
+            field = "pauses"
+            p = r.get("pauses")
+            if p is not None:
+                if type(p) is not list:
+                    raise ValueError('expected a list of ["<from ISO>", "<to ISO>"] pairs')
+                for k, pair in enumerate(p):
+                    field = f"pauses[{k}]"
+                    if type(pair) is not list or len(pair) != 2:
+                        raise ValueError('expected a pair ["<from ISO>", "<to ISO>"]')
+                    a, b = _when(pair[0]), _when(pair[1])
+                    if b < a:
+                        raise ValueError("the pause ends before it begins")
+                    pl.append(i)
+                    ps.append(_micros(a))
+                    pe.append(_micros(b))
+        except KeyError as e:
+            errors.append((n, f"field '{e.args[0]}' is missing"))
+            continue
+        except ValueError as e:
+            errors.append((n, f"field '{field}': {e}"))
+            continue
+        ids.append(ident)
+        starts.append(s.timestamp() if not s.microsecond else _micros(s) / 1e6)
+        minutes.append(m)
+        fine.append(i)
+    if errors:
+        errors.sort()
+        raise SlaFileError(_listing(source, errors))
+    start_us = np.array(starts, dtype=np.float64)
+    # timestamp() is exact for whole seconds; fractional ones are recomputed exactly below
+    micros = np.rint(start_us * 1e6).astype(np.int64)
+    frac = np.flatnonzero(start_us != np.floor(start_us))
+    for k in frac:
+        micros[k] = _micros(_when(records[fine[k]]["start"]))
+    index = np.array(fine, dtype=np.int64)
+    remap = np.full(len(records), -1, dtype=np.int64)
+    remap[index] = np.arange(len(index))
+    return Clocks(ids, np.array(numbers, dtype=np.int64)[index], micros, np.array(minutes, dtype=np.int64),
+                  (remap[np.array(pl, dtype=np.int64)], np.array(ps, dtype=np.int64), np.array(pe, dtype=np.int64)))
+
+
+def write_dues(out: str | Path, ids: list, dues: np.ndarray) -> None:
+    """Write ``{"id": …, "due": …}`` lines atomically (temporary file, then rename)."""
+    out = Path(out)
+    text = np.datetime_as_string(dues.astype("datetime64[us]"), unit="s")
+    whole = dues % 1_000_000 == 0
+    if not whole.all():
+        text = text.astype(object)
+        text[~whole] = np.datetime_as_string(dues[~whole].astype("datetime64[us]"), unit="us")
+    lines = [f'{{"id": {_json_id(i)}, "due": "{d}+00:00"}}\n' for i, d in zip(ids, text.tolist(), strict=True)]
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent if str(out.parent) else ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write("".join(lines))
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _json_id(v) -> str:
+    if type(v) is str:
+        return encode_basestring(v)
+    return str(v) if type(v) is int else json.dumps(v)
+
+
+def _when(value) -> dt.datetime:
+    try:
+        t = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{_short(value)} is not an ISO-8601 date-time (e.g. 2026-03-02T09:30:00+01:00)") from None
+    if t.tzinfo is None:
+        raise ValueError(f"{_short(value)} has no UTC offset (add one, e.g. +01:00 or Z)")
+    return t
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _micros(t: dt.datetime) -> int:
+    return (t - EPOCH) // _ONE_US
+
+
+def _listing(source, errors: list[tuple[int, str]], head: str | None = None) -> str:
+    shown = [f"{source} line {n}: {msg}" for n, msg in errors[:SHOWN]]
+    more = len(errors) - SHOWN
+    if more > 0:
+        shown.append(f"… and {more:,} more bad line(s)")
+    first = head or f"{len(errors):,} bad line(s) in {source}; nothing was written"
+    return "\n".join([first, *shown])
