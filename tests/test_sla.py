@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from centric.cases.calendar import DAYS, Calendar, CalendarError, load_calendar, parse_calendar
 from centric.cases.sla import SlaError, due, due_many
 from centric.cli import app
+from centric.errors import CentricError
 
 UTC = dt.UTC
 T = dt.datetime.fromisoformat
@@ -358,3 +359,58 @@ def test_cli_bad_calendar_and_missing_files(tmp_path):
     r = CliRunner().invoke(app, ["sla", "due", "--calendar", str(tmp_path / "cal.toml"), "--in",
                                  str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "o.jsonl")])
     assert r.exit_code == 2 and "missing.jsonl: no such file" in r.output.replace("\n", " ")
+
+
+def _clock_lines(ids) -> list[str]:
+    rng = random.Random(11)
+    out = []
+    for ident in ids:
+        t = dt.datetime(2026, 1, 1, tzinfo=UTC) + dt.timedelta(seconds=rng.randrange(360 * 86400),
+                                                               microseconds=rng.choice([0, 0, 250_000]))
+        local = t.astimezone(dt.timezone(dt.timedelta(minutes=rng.choice([60, 120, 0, -300, 330]))))
+        rec = {"id": ident, "start": local.isoformat().replace("+00:00", "Z"), "minutes": rng.randrange(0, 2000)}
+        if rng.random() < 0.4:
+            rec["pauses"] = [[(t + dt.timedelta(minutes=m)).isoformat(), (t + dt.timedelta(minutes=m + d)).isoformat()]
+                             for m, d in ((rng.randrange(-60, 2000), rng.randrange(0, 900)) for _ in range(2))]
+        out.append(json.dumps(rec, ensure_ascii=False))
+    return out
+
+
+@pytest.mark.parametrize("ids", [[f"c-{i}" for i in range(400)], list(range(400))], ids=["strings", "numbers"])
+def test_vectorised_reader_equals_line_reader(tmp_path, ids):
+    from centric.cases.sla_file import _read_fast, read_clocks, run, write_dues
+
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(_clock_lines(ids)) + "\n", encoding="utf-8")
+    fast, slow = _read_fast(src), read_clocks(src)
+    assert fast is not None  # a well-formed file takes the vectorised path
+    assert fast.starts.tolist() == slow.starts.tolist() and fast.minutes.tolist() == slow.minutes.tolist()
+    assert [a.tolist() for a in fast.pauses] == [a.tolist() for a in slow.pauses]
+    assert run(WEEKDAYS, src, tmp_path / "fast.jsonl") == 400
+    write_dues(tmp_path / "slow.jsonl", slow.ids, due_many(WEEKDAYS, slow.starts, slow.minutes, slow.pauses))
+    assert (tmp_path / "fast.jsonl").read_bytes() == (tmp_path / "slow.jsonl").read_bytes()
+    out = [json.loads(line) for line in (tmp_path / "fast.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [o["id"] for o in out] == ids
+
+
+def test_unusual_files_take_the_line_reader_with_the_same_answers(tmp_path):
+    from centric.cases.sla_file import _read_fast, run
+
+    lines = _clock_lines(["a", 1, "b", 2.5])  # mixed id types
+    for name, text in [("mixed", "\n".join(lines)), ("blank", "\n".join(lines[:2]) + "\n\n" + "\n".join(lines[2:])),
+                       ("crlf", "\r\n".join(lines) + "\r\n")]:
+        src = tmp_path / f"{name}.jsonl"
+        src.write_text(text, encoding="utf-8", newline="")
+        if name != "crlf":
+            assert _read_fast(src) is None
+        assert run(WEEKDAYS, src, tmp_path / f"{name}.out") == 4
+        got = [json.loads(line) for line in (tmp_path / f"{name}.out").read_text(encoding="utf-8").splitlines()]
+        assert [g["id"] for g in got] == ["a", 1, "b", 2.5]
+        for g, line in zip(got, lines, strict=True):
+            rec = json.loads(line)
+            want = due(WEEKDAYS, T(rec["start"]), rec["minutes"], [(T(a), T(b)) for a, b in rec.get("pauses", [])])
+            assert g["due"] == iso(want)
+    src = tmp_path / "two.jsonl"
+    src.write_text(lines[0] + " " + lines[1] + "\n", encoding="utf-8")
+    with pytest.raises(CentricError, match="two.jsonl line 1: not valid JSON"):
+        run(WEEKDAYS, src, tmp_path / "two.out")
