@@ -342,8 +342,16 @@ def test_cli_refuses_bad_lines_and_lists_them(tmp_path):
 
 
 def test_cli_reports_clocks_that_never_fall_due(tmp_path):
-    r = _run(tmp_path, ['{"id": 1, "start": "2026-03-06T16:00:00Z", "minutes": 5}',
-                        '{"id": 2, "start": "2026-03-06T16:00:00Z", "minutes": 100000000}'])
+    lines = ['{"id": 1, "start": "2026-03-06T16:00:00Z", "minutes": 5}',
+             '{"id": 2, "start": "2026-03-06T16:00:00Z", "minutes": 1000000}',  # the calendar: 16 h a week
+             '{"id": 3, "start": "2026-03-06T16:00:00Z", "minutes": 100000000000000000000000}',
+             '{"id": 4, "start": "1066-10-14T09:00:00Z", "minutes": 5}']
+    r = _run(tmp_path, lines)
+    assert r.exit_code == 2
+    text = r.output.replace("\n", " ")
+    assert "in.jsonl line 3: field 'minutes': would not fall due within 10 years" in text
+    assert "in.jsonl line 4: field 'start': must lie in the years 1900–2200" in text
+    r = _run(tmp_path, lines[:2])  # found once the clocks are computed
     assert r.exit_code == 2
     assert "in.jsonl line 2: field 'minutes': would not fall due within 10 years" in r.output.replace("\n", " ")
     assert not (tmp_path / "out.jsonl").exists()

@@ -712,7 +712,7 @@ def sla_due(
         _fail(e)
     except OSError as e:
         _fail(CentricError(f"{e.filename or out}: {e.strerror or e}"))
-    err.print(f"{n:,} due times → {escape(str(out))}")
+    console.print(f"{n:,} due times → {escape(str(out))}")
 
 
 def main() -> None:

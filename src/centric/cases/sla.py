@@ -45,6 +45,8 @@ HORIZON_YEARS = 10
 MIN_YEAR, MAX_YEAR = 1900, 2200
 """Starts and pauses must lie in these years (the calendar is built for the span the clocks need)."""
 
+MAX_MINUTES = HORIZON_YEARS * 366 * 1440
+"""More minutes than this can never fall due within :data:`HORIZON_YEARS` years."""
 US = 1_000_000
 DAY_US = 86_400 * US
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -135,6 +137,8 @@ def due_many(calendar: Calendar, starts: np.ndarray, minutes: np.ndarray,
 def _check(starts, minutes, pl, ps, pe) -> None:
     lo, hi = _micros_of_year(MIN_YEAR), _micros_of_year(MAX_YEAR + 1)
     for field, what, bad in (("minutes", "must be a whole number ≥ 0", minutes < 0),
+                             ("minutes", f"would not fall due within {HORIZON_YEARS} years of the start: more minutes "
+                              f"than {HORIZON_YEARS} years have", minutes > MAX_MINUTES),
                              ("start", f"must lie in the years {MIN_YEAR}–{MAX_YEAR}", (starts < lo) | (starts >= hi))):
         if bad.any():
             raise SlaError(what, np.flatnonzero(bad), field)

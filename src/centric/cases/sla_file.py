@@ -26,7 +26,7 @@ import numpy as np
 
 from ..errors import CentricError
 from .calendar import Calendar
-from .sla import EPOCH, SlaError, due_many
+from .sla import EPOCH, HORIZON_YEARS, MAX_MINUTES, MAX_YEAR, MIN_YEAR, SlaError, due_many
 
 __all__ = ["SlaFileError", "Clocks", "read_clocks", "run", "write_dues"]
 
@@ -199,6 +199,9 @@ def _clocks(source, records, numbers, errors) -> Clocks:
             m = r["minutes"]
             if type(m) is not int or m < 0:
                 raise ValueError(f"{_short(m)} is not a whole number ≥ 0")
+            if m > MAX_MINUTES:
+                raise ValueError(f"would not fall due within {HORIZON_YEARS} years of the start: more minutes than "
+                                 f"{HORIZON_YEARS} years have")
             field = "pauses"
             p = r.get("pauses")
             if p is not None:
@@ -280,6 +283,8 @@ def _when(value) -> dt.datetime:
         raise ValueError(f"{_short(value)} is not an ISO-8601 date-time (e.g. 2026-03-02T09:30:00+01:00)") from None
     if t.tzinfo is None:
         raise ValueError(f"{_short(value)} has no UTC offset (add one, e.g. +01:00 or Z)")
+    if not MIN_YEAR <= t.year <= MAX_YEAR:
+        raise ValueError(f"must lie in the years {MIN_YEAR}–{MAX_YEAR}")
     return t
 
 
