@@ -176,10 +176,14 @@ def test_malformed_calendar_names_file_line_and_key(text, message):
 
 # --- against the brute-force reference -----------------------------------------------------------------------
 
-# Windows of UTC minutes around daylight-saving changes (and one in a zone without them).
+# Windows of UTC minutes around daylight-saving changes (and in zones without them).
 WINDOWS = [("Europe/Warsaw", "2026-03-20"), ("Europe/Warsaw", "2026-10-16"),
            ("America/New_York", "2026-02-27"), ("America/New_York", "2026-10-23"),
-           ("Asia/Tokyo", "2026-06-10"), ("Asia/Kolkata", "2026-12-18")]
+           ("Asia/Tokyo", "2026-06-10"), ("Asia/Kolkata", "2026-12-18"),
+           ("Australia/Lord_Howe", "2026-03-27"),  # half-hour daylight saving, southern hemisphere
+           ("America/Sao_Paulo", "2018-10-26"),  # the clocks went forward at midnight: 00:00–01:00 never was
+           ("Pacific/Apia", "2011-12-21"),  # 30 December 2011 was skipped altogether
+           ("Europe/Warsaw", "1915-07-25")]  # before 1970, from Warsaw mean time (+01:24) to CET
 WINDOW_DAYS = 18
 
 

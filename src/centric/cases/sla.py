@@ -121,12 +121,11 @@ def due_many(calendar: Calendar, starts: np.ndarray, minutes: np.ndarray,
     years = 1 + -(-most // (weekly * 50))  # about enough; extended below when holidays or pauses ask for more
     while True:
         last = min(last_start + years, last_start + HORIZON_YEARS + 1)
-        result = _solve(_open_time(calendar, first, last), starts, need, pl, ps, pe)
-        short = np.flatnonzero(result < 0)
-        if not len(short) or last == last_start + HORIZON_YEARS + 1:
+        result, short = _solve(_open_time(calendar, first, last), starts, need, pl, ps, pe)
+        if not short.any() or last == last_start + HORIZON_YEARS + 1:
             break
         years *= 2
-    late = np.flatnonzero((result < 0) | (result - starts > HORIZON_YEARS * 365 * DAY_US))
+    late = np.flatnonzero(short | (result - starts > HORIZON_YEARS * 365 * DAY_US))
     if len(late):
         raise SlaError(f"would not fall due within {HORIZON_YEARS} years of the start: the calendar is open "
                        "too little for so many minutes", late, "minutes")
@@ -153,15 +152,13 @@ def _check(starts, minutes, pl, ps, pe) -> None:
             raise SlaError(what, np.unique(pl[bad]), "pauses")
 
 
-def _solve(ot: _OpenTime, starts, need, pl, ps, pe) -> np.ndarray:
-    """Due times, or -1 where the built horizon is too short."""
+def _solve(ot: _OpenTime, starts, need, pl, ps, pe) -> tuple[np.ndarray, np.ndarray]:
+    """Due times, and where the built horizon is too short for them."""
     x0 = ot.before(starts)
     target = x0 + need
     if len(pl):
         target += _paused(ot, x0, need, pl, ps, pe)
-    out = ot.at(target)
-    out[target > ot.total] = -1
-    return out
+    return ot.at(target), target > ot.total
 
 
 def _paused(ot: _OpenTime, x0, need, pl, ps, pe) -> np.ndarray:
@@ -233,7 +230,7 @@ class _OpenTime:
     def at(self, x: np.ndarray) -> np.ndarray:
         """The first instant t with F(t) ≥ x (for 0 < x ≤ total)."""
         if not len(self.s):
-            return np.full(len(x), -1, dtype=np.int64)
+            return np.zeros(len(x), dtype=np.int64)
         k = np.minimum(np.searchsorted(self.cum_end, x, side="left"), len(self.s) - 1)
         return self.s[k] + (x - self.cum[k])
 
