@@ -100,28 +100,32 @@ def _read_fast(source: str | Path) -> Clocks | None:
         end -= 1
     if not end or _BLANK.search(data, 0, end) or _LEADING_BLANK.match(data, 0, end):
         return None  # empty, or blank lines: line numbers would need counting
-    schema = pa.schema([("start", pa.string()), ("minutes", pa.int64()),
+    try:  # the ids' type, from the first line: an explicit schema reads twice as fast as inference
+        nl = data.find(b"\n", 0, end)
+        first = json.loads(data[: nl if nl >= 0 else end])
+        kind = {str: pa.string(), int: pa.int64()}[type(first["id"])]
+    except (ValueError, TypeError, KeyError, RecursionError):
+        return None
+    schema = pa.schema([("id", kind), ("start", pa.string()), ("minutes", pa.int64()),
                         ("pauses", pa.list_(pa.list_(pa.string())))])
     try:
         table = pj.read_json(pa.py_buffer(data), parse_options=pj.ParseOptions(
-            explicit_schema=schema, unexpected_field_behavior="infer"))
-        if table.num_rows != data.count(b"\n", 0, end) + 1 or "id" not in table.column_names:
+            explicit_schema=schema, unexpected_field_behavior="ignore"))
+        if table.num_rows != data.count(b"\n", 0, end) + 1:
             return None  # e.g. two objects on one line
         ident, start, minutes, pauses = (table[c] for c in ("id", "start", "minutes", "pauses"))
-        if not (pa.types.is_string(ident.type) or pa.types.is_int64(ident.type)):
-            return None  # mixed or fractional ids: passed through exactly by the line reader
         if ident.null_count or start.null_count or minutes.null_count or pc.min(minutes).as_py() < 0:
             return None
         if not pc.all(pc.match_substring_regex(start, _ISO)).as_py():
             return None
-        starts = pc.cast(start, pa.timestamp("us", tz="UTC")).to_numpy().astype(np.int64)
+        starts = pc.cast(pc.cast(start, pa.timestamp("us", tz="UTC")), pa.int64()).to_numpy()
         pl, ps, pe = _fast_pauses(pauses)
     except (pa.ArrowException, ValueError, TypeError):
         return None
     if pl is None:
         return None
     n = table.num_rows
-    return Clocks(ident, np.arange(1, n + 1), starts, minutes.to_numpy().astype(np.int64), (pl, ps, pe))
+    return Clocks(ident, np.arange(1, n + 1), starts, pc.cast(minutes, pa.int64()).to_numpy(), (pl, ps, pe))
 
 
 def _fast_pauses(pauses):
@@ -140,7 +144,7 @@ def _fast_pauses(pauses):
     ends = pairs.flatten()
     if ends.null_count or not pc.all(pc.match_substring_regex(ends, _ISO)).as_py():
         return None, None, None
-    us = pc.cast(ends, pa.timestamp("us", tz="UTC")).to_numpy().astype(np.int64)
+    us = pc.cast(pc.cast(ends, pa.timestamp("us", tz="UTC")), pa.int64()).to_numpy()
     owner = pc.list_parent_indices(pauses).to_numpy().astype(np.int64)
     ps, pe = us[0::2], us[1::2]
     if (pe < ps).any():
