@@ -174,6 +174,13 @@ def test_malformed_calendar_names_file_line_and_key(text, message):
         parse_calendar(text, "cal.toml")
 
 
+def test_calendar_built_in_code_is_checked_too():
+    with pytest.raises(CalendarError, match="never open"):
+        Calendar("UTC", ((),) * 7)
+    with pytest.raises(CalendarError, match="unknown time zone"):
+        Calendar("Nowhere/Town", (((0, 60),),) * 7)
+
+
 # --- against the brute-force reference -----------------------------------------------------------------------
 
 # Windows of UTC minutes around daylight-saving changes (and in zones without them).
@@ -371,6 +378,13 @@ def test_cli_bad_calendar_and_missing_files(tmp_path):
     r = CliRunner().invoke(app, ["sla", "due", "--calendar", str(tmp_path / "cal.toml"), "--in",
                                  str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "o.jsonl")])
     assert r.exit_code == 2 and "missing.jsonl: no such file" in r.output.replace("\n", " ")
+    (tmp_path / "bom.jsonl").write_bytes(b'\xef\xbb\xbf{"id": 1, "start": "2026-03-06T16:00:00Z", "minutes": 5}\n')
+    r = CliRunner().invoke(app, ["sla", "due", "--calendar", str(tmp_path / "cal.toml"), "--in",
+                                 str(tmp_path / "bom.jsonl"), "--out", str(tmp_path / "no" / "such" / "o.jsonl")])
+    assert r.exit_code == 2 and "No such file or directory" in r.output and "Traceback" not in r.output
+    r = CliRunner().invoke(app, ["sla", "due", "--calendar", str(tmp_path / "cal.toml"), "--in",
+                                 str(tmp_path / "bom.jsonl"), "--out", str(tmp_path / "o.jsonl")])
+    assert r.exit_code == 0 and (tmp_path / "o.jsonl").read_text() == '{"id": 1, "due": "2026-03-09T08:05:00+00:00"}\n'
 
 
 def _clock_lines(ids) -> list[str]:

@@ -65,6 +65,8 @@ class Calendar:
         if len(self.hours) != 7:
             raise CalendarError(f"{self.source or 'calendar'}: hours must list 7 weekdays, got {len(self.hours)}")
         zone(self.timezone, self.source or "calendar")
+        if not self.weekly_open_minutes:
+            raise CalendarError(f"{self.source or 'calendar'}: the calendar is never open")
 
     @property
     def weekly_open_minutes(self) -> int:

@@ -155,7 +155,7 @@ def _fast_pauses(pauses):
 def read_clocks(source: str | Path) -> Clocks:
     """Parse and validate a JSON-lines file of clocks; raises :class:`SlaFileError` listing every bad line."""
     try:
-        with open(source, encoding="utf-8") as f:
+        with open(source, encoding="utf-8-sig") as f:  # a byte-order mark, as some editors write, is skipped
             text = f.read()
     except FileNotFoundError as e:
         raise SlaFileError(f"{source}: no such file") from e
