@@ -419,6 +419,27 @@ def test_vectorised_reader_equals_line_reader(tmp_path, ids):
     assert [o["id"] for o in out] == ids
 
 
+def test_fast_iso_forms_read_as_fromisoformat_reads_them():
+    import itertools
+    import re
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from centric.cases.sla_file import ISO_FAST
+
+    forms = ["".join(p) for p in itertools.product(
+        ["2026-03-06", "2024-02-29", "1900-01-01", "2199-12-31"], ["T", " "],
+        ["16:07", "16:07:59", "00:00:00", "23:59:59.5", "12:00:00.123456", "08:30:00.000"],
+        ["Z", "+01:00", "+0100", "-05:30", "-0530", "+14:00", "-12:00", "+00:00", "+23:59"])]
+    assert all(re.match(ISO_FAST, f) for f in forms)
+    arrow = pc.cast(pc.cast(pa.array(forms), pa.timestamp("us", tz="UTC")), pa.int64()).to_pylist()
+    assert arrow == [(T(f) - dt.datetime(1970, 1, 1, tzinfo=UTC)) // dt.timedelta(microseconds=1) for f in forms]
+    for other in ["2026-03-06T16:07:00", "2026-03-06T16+01:00", "2026-03-06T16:07:00+24:00", "20260306T160700Z",
+                  "2026-03-06T16:07:00.1234567Z", "2026-03-06t16:07:00Z"]:
+        assert not re.match(ISO_FAST, other)
+
+
 def test_unusual_files_take_the_line_reader_with_the_same_answers(tmp_path):
     from centric.cases.sla_file import _read_fast, run
 
