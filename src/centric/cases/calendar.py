@@ -186,17 +186,16 @@ def _join(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
 
 
 def _line_of(text: str, key: str, value: object = None) -> int | None:
-    """The 1-based line of ``value`` (a string) or of ``key``'s assignment in ``text``, if it can be found."""
+    """The 1-based line of ``key``'s assignment in ``text`` or, given a string ``value``, of that value at or
+    after it (an array may span lines), if it can be found."""
     if not text:
         return None
     lines = text.splitlines()
-    if isinstance(value, str):
-        for i, line in enumerate(lines, start=1):
-            if f'"{value}"' in line or f"'{value}'" in line:
-                return i
     name = key.rsplit(".", 1)[-1]
     pattern = re.compile(rf"^\s*(\[\s*{re.escape(name)}\s*\]|[\"']?{re.escape(name)}[\"']?\s*=)")
-    for i, line in enumerate(lines, start=1):
-        if pattern.match(line):
-            return i
-    return None
+    at = next((i for i, line in enumerate(lines) if pattern.match(line)), None)
+    if isinstance(value, str):
+        for i in range(at or 0, len(lines)):
+            if f'"{value}"' in lines[i] or f"'{value}'" in lines[i]:
+                return i + 1
+    return None if at is None else at + 1
