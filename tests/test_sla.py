@@ -340,6 +340,7 @@ def test_cli_refuses_bad_lines_and_lists_them(tmp_path):
         '{"id": [6], "start": "2026-03-06T16:00:00Z", "minutes": 1}',
         '{"start": "2026-03-06T16:00:00Z", "minutes": 1}',
         '[1, 2]',
+        '{"id": 10, "start": "2026-03-06T16:00:00Z", "minutes": true}',
     ])
     assert r.exit_code == 2
     text = r.output.replace("\n", " ")
@@ -348,7 +349,8 @@ def test_cli_refuses_bad_lines_and_lists_them(tmp_path):
                      (4, "field 'minutes': 1.5 is not a whole number"),
                      (5, "field 'pauses[0]': the pause ends before it begins"),
                      (6, "not valid JSON"), (7, "field 'id': must be a string or a number"),
-                     (8, "field 'id' is missing"), (9, "expected an object")]:
+                     (8, "field 'id' is missing"), (9, "expected an object"),
+                     (10, "field 'minutes': True is not a whole number")]:
         assert f"in.jsonl line {n}: {field}" in text
     assert "line 1:" not in text and "Traceback" not in text
     assert (tmp_path / "out.jsonl").read_text(encoding="utf-8") == "previous\n"  # untouched
@@ -444,19 +446,25 @@ def test_fast_iso_forms_read_as_fromisoformat_reads_them():
 
 
 def test_unusual_files_take_the_line_reader_with_the_same_answers(tmp_path):
-    from centric.cases.sla_file import _read_fast, run
+    from centric.cases.sla_file import _columns, _read_fast, run
 
-    lines = _clock_lines(["a", 1, "b", 2.5])  # mixed id types
+    ids = ["a", 1, "b", 2.5, "c", 3] * 5  # mixed id types
+    lines = _clock_lines(ids)
+    records = [json.loads(line) for line in lines]
+    assert _columns(records[:3]) is not None and _columns(records) is None  # a float id: record by record
+    assert _columns([*records[:3], {**records[0], "minutes": True}]) is None
+    spaced = [line.replace("T", " ", 1) if i % 3 else line for i, line in enumerate(lines)]  # "2026-… 16:…"
     for name, text in [("mixed", "\n".join(lines)), ("blank", "\n".join(lines[:2]) + "\n\n" + "\n".join(lines[2:])),
-                       ("crlf", "\r\n".join(lines) + "\r\n")]:
+                       ("crlf", "\r\n".join(lines) + "\r\n"), ("ints and strings", "\n".join(lines[:3])),
+                       ("spaced", "\n".join(spaced))]:
         src = tmp_path / f"{name}.jsonl"
         src.write_text(text, encoding="utf-8", newline="")
         if name != "crlf":
             assert _read_fast(src) is None
-        assert run(WEEKDAYS, src, tmp_path / f"{name}.out") == 4
+        n = run(WEEKDAYS, src, tmp_path / f"{name}.out")
         got = [json.loads(line) for line in (tmp_path / f"{name}.out").read_text(encoding="utf-8").splitlines()]
-        assert [g["id"] for g in got] == ["a", 1, "b", 2.5]
-        for g, line in zip(got, lines, strict=True):
+        assert [g["id"] for g in got] == ids[:n] and n in (3, 30)
+        for g, line in zip(got, spaced if name == "spaced" else lines, strict=False):
             rec = json.loads(line)
             want = due(WEEKDAYS, T(rec["start"]), rec["minutes"], [(T(a), T(b)) for a, b in rec.get("pauses", [])])
             assert g["due"] == iso(want)

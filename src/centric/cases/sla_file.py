@@ -185,67 +185,116 @@ def read_clocks(source: str | Path) -> Clocks:
 
 
 def _clocks(source, records, numbers, errors) -> Clocks:
-    ids, starts, minutes, fine = [], [], [], []
+    n = len(records)
+    columns = None if errors else _columns(records)
+    if columns is None:  # record by record, collecting every error
+        ids, starts, minutes = [None] * n, np.zeros(n, np.int64), np.zeros(n, np.int64)
+        todo = range(n)
+    else:
+        ids, starts, minutes = columns
+        todo = [i for i, r in enumerate(records) if r.get("pauses") is not None]
     pl, ps, pe = [], [], []
-    for i, (n, r) in enumerate(zip(numbers, records, strict=True)):
+    for i in todo:
+        r, field = records[i], "pauses"
         if r is None:
-            continue
-        if type(r) is not dict:
-            errors.append((n, 'expected an object {"id": …, "start": …, "minutes": …}'))
-            continue
+            continue  # not valid JSON, already reported
         try:
-            field = "id"
-            ident = r["id"]
-            if type(ident) not in (str, int, float) or type(ident) is float and not math.isfinite(ident):
-                raise ValueError("must be a string or a number")
-            field = "start"
-            s = _when(r["start"])
-            field = "minutes"
-            m = r["minutes"]
-            if type(m) is not int or m < 0:
-                raise ValueError(f"{_short(m)} is not a whole number ≥ 0")
-            if m > MAX_MINUTES:
-                raise ValueError(f"would not fall due within {HORIZON_YEARS} years of the start: more minutes than "
-                                 f"{HORIZON_YEARS} years have")
-            field = "pauses"
-            p = r.get("pauses")
-            if p is not None:
-                if type(p) is not list:
-                    raise ValueError('expected a list of ["<from ISO>", "<to ISO>"] pairs')
-                for k, pair in enumerate(p):
-                    field = f"pauses[{k}]"
-                    if type(pair) is not list or len(pair) != 2:
-                        raise ValueError('expected a pair ["<from ISO>", "<to ISO>"]')
-                    a, b = _when(pair[0]), _when(pair[1])
-                    if b < a:
-                        raise ValueError("the pause ends before it begins")
-                    pl.append(i)
-                    ps.append(_micros(a))
-                    pe.append(_micros(b))
+            if type(r) is not dict:
+                raise _NotObject
+            if columns is None:
+                field = "id"
+                ids[i] = _ident(r["id"])
+                field = "start"
+                starts[i] = _micros(_when(r["start"]))
+                field = "minutes"
+                minutes[i] = _minutes(r["minutes"])
+                field = "pauses"
+            for k, (a, b) in enumerate(_pauses(r.get("pauses"))):
+                field = f"pauses[{k}]"
+                pl.append(i)
+                ps.append(_micros(a))
+                pe.append(_micros(b))
+        except _NotObject:
+            errors.append((numbers[i], 'expected an object {"id": …, "start": …, "minutes": …}'))
         except KeyError as e:
-            errors.append((n, f"field '{e.args[0]}' is missing"))
-            continue
-        except ValueError as e:
-            errors.append((n, f"field '{field}': {e}"))
-            continue
-        ids.append(ident)
-        starts.append(s.timestamp() if not s.microsecond else _micros(s) / 1e6)
-        minutes.append(m)
-        fine.append(i)
+            errors.append((numbers[i], f"field '{e.args[0]}' is missing"))
+        except _Bad as e:
+            errors.append((numbers[i], f"field '{e.field or field}': {e}"))
     if errors:
         errors.sort()
         raise SlaFileError(_listing(source, errors))
-    start_us = np.array(starts, dtype=np.float64)
-    # timestamp() is exact for whole seconds; fractional ones are recomputed exactly below
-    micros = np.rint(start_us * 1e6).astype(np.int64)
-    frac = np.flatnonzero(start_us != np.floor(start_us))
-    for k in frac:
-        micros[k] = _micros(_when(records[fine[k]]["start"]))
-    index = np.array(fine, dtype=np.int64)
-    remap = np.full(len(records), -1, dtype=np.int64)
-    remap[index] = np.arange(len(index))
-    return Clocks(ids, np.array(numbers, dtype=np.int64)[index], micros, np.array(minutes, dtype=np.int64),
-                  (remap[np.array(pl, dtype=np.int64)], np.array(ps, dtype=np.int64), np.array(pe, dtype=np.int64)))
+    return Clocks(ids, np.array(numbers, dtype=np.int64), starts, minutes,
+                  (np.array(pl, dtype=np.int64), np.array(ps, dtype=np.int64), np.array(pe, dtype=np.int64)))
+
+
+def _columns(records: list) -> tuple[list, np.ndarray, np.ndarray] | None:
+    """ids, starts and minutes of well-formed records, column by column; None if any needs a closer look."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if set(map(type, records)) != {dict}:
+        return None
+    try:
+        ids = [r["id"] for r in records]
+        starts = pa.array([r["start"] for r in records])
+        minutes = [r["minutes"] for r in records]
+    except (KeyError, pa.ArrowException):
+        return None
+    if not set(map(type, ids)) <= {str, int} or starts.type != pa.string() or set(map(type, minutes)) != {int}:
+        return None
+    try:
+        minutes = np.array(minutes, dtype=np.int64)
+    except OverflowError:
+        return None
+    if minutes.min() < 0 or minutes.max() > MAX_MINUTES or starts.null_count:
+        return None
+    if not pc.all(pc.match_substring_regex(starts, ISO_FAST)).as_py():
+        return None
+    return ids, pc.cast(pc.cast(starts, pa.timestamp("us", tz="UTC")), pa.int64()).to_numpy(), minutes
+
+
+class _NotObject(Exception):
+    pass
+
+
+class _Bad(ValueError):
+    def __init__(self, message: str, field: str = ""):
+        super().__init__(message)
+        self.field = field
+
+
+def _ident(v):
+    if type(v) not in (str, int, float) or type(v) is float and not math.isfinite(v):
+        raise _Bad("must be a string or a number")
+    return v
+
+
+def _minutes(m) -> int:
+    if type(m) is not int or m < 0:
+        raise _Bad(f"{_short(m)} is not a whole number ≥ 0")
+    if m > MAX_MINUTES:
+        raise _Bad(f"would not fall due within {HORIZON_YEARS} years of the start: more minutes than "
+                   f"{HORIZON_YEARS} years have")
+    return m
+
+
+def _pauses(p) -> list[tuple[dt.datetime, dt.datetime]]:
+    if p is None:
+        return []
+    if type(p) is not list:
+        raise _Bad('expected a list of ["<from ISO>", "<to ISO>"] pairs')
+    out = []
+    for k, pair in enumerate(p):
+        if type(pair) is not list or len(pair) != 2:
+            raise _Bad('expected a pair ["<from ISO>", "<to ISO>"]', f"pauses[{k}]")
+        try:
+            a, b = _when(pair[0]), _when(pair[1])
+        except _Bad as e:
+            raise _Bad(str(e), f"pauses[{k}]") from None
+        if b < a:
+            raise _Bad("the pause ends before it begins", f"pauses[{k}]")
+        out.append((a, b))
+    return out
 
 
 def write_dues(out: str | Path, ids, dues: np.ndarray) -> None:
@@ -285,11 +334,11 @@ def _when(value) -> dt.datetime:
     try:
         t = dt.datetime.fromisoformat(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{_short(value)} is not an ISO-8601 date-time (e.g. 2026-03-02T09:30:00+01:00)") from None
+        raise _Bad(f"{_short(value)} is not an ISO-8601 date-time (e.g. 2026-03-02T09:30:00+01:00)") from None
     if t.tzinfo is None:
-        raise ValueError(f"{_short(value)} has no UTC offset (add one, e.g. +01:00 or Z)")
+        raise _Bad(f"{_short(value)} has no UTC offset (add one, e.g. +01:00 or Z)")
     if not MIN_YEAR <= t.year <= MAX_YEAR:
-        raise ValueError(f"must lie in the years {MIN_YEAR}–{MAX_YEAR}")
+        raise _Bad(f"must lie in the years {MIN_YEAR}–{MAX_YEAR}")
     return t
 
 
