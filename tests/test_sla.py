@@ -318,6 +318,8 @@ def test_cli_writes_due_times_in_input_order(tmp_path):
         '{"id": 1.5, "start": "2026-12-21T16:59:59.5+01:00", "minutes": 1}',
     ])
     assert r.exit_code == 0, r.output
+    assert "4 due times" in r.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cal.toml", "in.jsonl", "out.jsonl"]  # no temporary file
     out = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
     assert out == [
         {"id": "c-1", "due": "2026-03-09T09:00:00+00:00"},

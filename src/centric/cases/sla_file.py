@@ -73,7 +73,7 @@ def _due_or_listing(calendar: Calendar, clocks: Clocks, source) -> np.ndarray:
         return due_many(calendar, clocks.starts, clocks.minutes, clocks.pauses)
     except SlaError as e:
         bad = [(int(clocks.lines[i]), f"field '{e.field}': {e.reason}") for i in e.lines]
-        raise SlaFileError(_listing(source, bad, f"{len(bad):,} bad line(s) in {source}; nothing was written")) from e
+        raise SlaFileError(_listing(source, bad)) from e
 
 
 # The ISO-8601 forms on which pyarrow's parser and datetime.fromisoformat agree exactly (tests/test_sla.py
@@ -307,6 +307,9 @@ def write_dues(out: str | Path, ids, dues: np.ndarray) -> None:
             for i in range(0, len(dues), CHUNK):
                 part = ids[i:i + CHUNK]
                 f.write(_lines(part if isinstance(part, list) else part.to_pylist(), dues[i:i + CHUNK]))
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # as an ordinary new file (mkstemp makes it private)
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -351,10 +354,9 @@ def _micros(t: dt.datetime) -> int:
     return (t - EPOCH) // _ONE_US
 
 
-def _listing(source, errors: list[tuple[int, str]], head: str | None = None) -> str:
+def _listing(source, errors: list[tuple[int, str]]) -> str:
     shown = [f"{source} line {n}: {msg}" for n, msg in errors[:SHOWN]]
     more = len(errors) - SHOWN
     if more > 0:
         shown.append(f"… and {more:,} more bad line(s)")
-    first = head or f"{len(errors):,} bad line(s) in {source}; nothing was written"
-    return "\n".join([first, *shown])
+    return "\n".join([f"{len(errors):,} bad line(s) in {source}; nothing was written", *shown])
