@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import CentricError
 
-__all__ = ["DAYS", "Calendar", "CalendarError", "load_calendar", "parse_calendar"]
+__all__ = ["DAYS", "Calendar", "CalendarError", "from_dict", "load_calendar", "parse_calendar"]
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _INTERVAL = re.compile(r"^\s*(\d{2}):(\d{2})\s*-\s*(\d{2}):(\d{2})\s*$")
@@ -64,7 +64,7 @@ class Calendar:
     def __post_init__(self) -> None:
         if len(self.hours) != 7:
             raise CalendarError(f"{self.source or 'calendar'}: hours must list 7 weekdays, got {len(self.hours)}")
-        zone(self.timezone, self.source or "calendar")
+        _zone(self.timezone, self.source or "calendar")
         if not self.weekly_open_minutes:
             raise CalendarError(f"{self.source or 'calendar'}: the calendar is never open")
 
@@ -72,12 +72,8 @@ class Calendar:
     def weekly_open_minutes(self) -> int:
         return sum(b - a for day in self.hours for a, b in day)
 
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
 
-
-def zone(name: object, where: str) -> ZoneInfo:
+def _zone(name: object, where: str) -> ZoneInfo:
     if not isinstance(name, str) or not name:
         raise CalendarError(f"{where}, key 'timezone': expected a time zone name such as \"Europe/Warsaw\"")
     try:
@@ -122,7 +118,7 @@ def from_dict(data: dict, source: str = "calendar", text: str = "") -> Calendar:
     if "timezone" not in data:
         raise CalendarError(f"{source}: key 'timezone' is missing (for example timezone = \"Europe/Warsaw\")")
     line = _line_of(text, "timezone")
-    zone(data["timezone"], f"{source} line {line}" if line else source)
+    _zone(data["timezone"], f"{source} line {line}" if line else source)
 
     hours = data.get("hours", {})
     if not isinstance(hours, dict):
