@@ -474,3 +474,35 @@ def test_unusual_files_take_the_line_reader_with_the_same_answers(tmp_path):
     src.write_text(lines[0] + " " + lines[1] + "\n", encoding="utf-8")
     with pytest.raises(CentricError, match="two.jsonl line 1: not valid JSON"):
         run(WEEKDAYS, src, tmp_path / "two.out")
+
+
+def test_cli_against_brute_force_reference(tmp_path):
+    """The same reference through `centric sla due`: files in, files out, times written with offsets."""
+    rng = random.Random(7)
+    zones = [dt.timezone(dt.timedelta(minutes=m)) for m in (0, 60, 120, -300, 330)]
+    for tz, first in [("Europe/Warsaw", "2026-10-16"), ("America/New_York", "2026-02-27")]:
+        t0, wall = _wall_minutes(tz, first)
+        dates = sorted({d for d, _ in wall})
+        for c in range(3):
+            spec, _ = _random_calendar(rng, tz, dates)
+            is_open = _reference_open(spec, wall)
+            lines, want = [], []
+            for k in range(60):
+                start = rng.randrange(6 * 1440, 10 * 1440)
+                minutes = rng.randrange(0, 1500)
+                pauses = [(a, a + rng.randrange(0, 600)) for a in (start + rng.randrange(-60, 1440) for _ in range(2))]
+                end = _reference_due(is_open, start, minutes, pauses)
+                if end is None:
+                    continue
+                def at(m: int, t0=t0) -> str:
+                    return (t0 + dt.timedelta(minutes=m)).astimezone(rng.choice(zones)).isoformat()
+
+                lines.append(json.dumps({"id": f"{c}-{k}", "start": at(start), "minutes": minutes,
+                                         "pauses": [[at(a), at(b)] for a, b in pauses]}))
+                want.append({"id": f"{c}-{k}", "due": iso(t0 + dt.timedelta(minutes=end))})
+            calendar = f'timezone = "{tz}"\nholidays = {json.dumps(spec["holidays"])}\n[hours]\n' + "".join(
+                f"{d} = {json.dumps(v)}\n" for d, v in spec["hours"].items())
+            r = _run(tmp_path, lines, calendar)
+            assert r.exit_code == 0, r.output
+            got = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+            assert got == want
