@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/text_speed.py
 	$(BIN)/python benchmarks/text_quality.py
 	$(BIN)/python benchmarks/text_ceiling.py
+	$(BIN)/python benchmarks/sla.py
 
 clean:
 	rm -rf $(VENV) centric-demo
