@@ -104,7 +104,7 @@ def test_out_of_range_scores(store):
 def test_broken_quotes_cost_only_their_line(store):
     r = ingest("orders", BAD / "broken_quotes.csv", store=store)[0]
     assert (r.rows_read, r.rows_stored, r.rows_rejected) == (3, 2, 1)
-    assert rejected(store, r.run_id) == [(3, None, 'A2,b@x.pl,2025-01-02,"20,00',
+    assert rejected(store, r.run_id) == [(3, "amount", 'A2,b@x.pl,2025-01-02,"20,00',
                                           "a quote opened on this line is never closed")]
     assert rows(store, "SELECT order_id, amount FROM orders ORDER BY 1") == [("A1", 10.5), ("A3", 30.0)]
 
@@ -132,13 +132,17 @@ def test_mixed_date_formats(store):
 
 def test_excel_with_title_rows(store):
     r = ingest("responses", BAD / "title_rows.xlsx", store=store)[0]
-    assert r.format == "excel" and (r.rows_read, r.rows_stored, r.rows_rejected) == (3, 2, 1)
+    assert r.format == "excel" and (r.rows_read, r.rows_stored, r.rows_rejected) == (5, 2, 3)
     assert rows(store, "SELECT response_id, responded_at, nps, comment FROM responses ORDER BY 1") == [
         ("X1", dt.datetime(2025, 1, 10, 10), 10, "Super!"),
         ("X2", dt.datetime(2025, 1, 10), 3, "Długo czekałem"),
     ]
-    # sheet row numbers: the header is on row 4, X3 on row 8
-    assert rejected(store, r.run_id) == [(8, "NPS", "12", "nps must be a whole number from 0 to 10, got '12'")]
+    # sheet row numbers: the header is on row 4, X3 on row 8; the title rows above the header are kept
+    assert rejected(store, r.run_id) == [
+        (1, None, "Survey export — all answers", "above the header on row 4: not read as data"),
+        (2, None, "Generated 2025-02-01", "above the header on row 4: not read as data"),
+        (8, "NPS", "12", "nps must be a whole number from 0 to 10, got '12'"),
+    ]
 
 
 def test_jsonl_bad_lines(store):
@@ -163,7 +167,7 @@ def test_csv_title_lines_sep_hint_and_odd_line_breaks(store, write):
                    "Nr zamówienia;E-mail;Data;Kwota\nZ1;a@x.pl;01.01.2025;12,50\nZ2;b@x.pl;02.01.2025;7\n",
                    encoding="cp1250")
     r = ingest("orders", titled, store=store)[0]
-    assert (r.delimiter, r.rows_stored) == (";", 2)
+    assert (r.delimiter, r.rows_read, r.rows_stored, r.rows_rejected) == (";", 4, 2, 2)
     hinted = write("hinted.csv", "sep=;\norder_id;email;date;amount\nH1;h@x.pl;2025-01-01;1,5\n")
     assert ingest("orders", hinted, store=store)[0].rows_stored == 1
     odd = write("odd.csv", "order_id,email,date,amount,category\nU1,u@x.pl,2025-01-01,1,a\u2028b\x0bc\n")
@@ -176,7 +180,7 @@ def test_csv_title_lines_sep_hint_and_odd_line_breaks(store, write):
     # rows are numbered as lines of the file: the title lines count
     bad = write("titled_bad.csv", "Export\n\norder_id,email,date,amount\nB1,b@x.pl,2025-01-01,x\n")
     r = ingest("orders", bad, store=store)[0]
-    assert rows(store, "SELECT row_number FROM rejected_rows WHERE run_id = ?", [r.run_id]) == [(4,)]
+    assert rows(store, "SELECT row_number FROM rejected_rows WHERE run_id = ? ORDER BY 1", [r.run_id]) == [(1,), (4,)]
 
 
 def test_windows_1252_and_the_right_excel_sheet(store, write, tmp_path):

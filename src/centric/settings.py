@@ -38,6 +38,15 @@ SETTINGS: dict[str, Setting] = {
                 "Time zone of times written without an offset; every time is stored in UTC."),
         Setting("currency", "PLN", "Currency (ISO 4217) assumed for amounts without one."),
         Setting("sla_hours", "48", "Service-level target for resolving a case, in hours, where a case has no due time."),
+        Setting("max_file_mb", "1024",
+                "Largest file ingest reads, in MB (for an .xlsx workbook: its unpacked sheets and texts); "
+                "a larger file is refused before it is read."),
+        Setting("max_rows", "10000000",
+                "Most rows one file may hold (lines of a CSV, rows of a sheet, records of JSON, blank ones "
+                "not counted); reading stops with an error past it and nothing of the file is stored."),
+        Setting("max_columns", "1000",
+                "Most columns one file may have (empty columns right of a sheet's table not counted); a "
+                "wider file is refused once its header is read, before its rows."),
     )
 }
 
@@ -52,3 +61,15 @@ def get(name: str, value: str | None = None) -> str:
     if s.choices and v not in s.choices:
         raise SettingError(f"setting {name} must be one of {', '.join(s.choices)}, got {v!r}")
     return v
+
+
+def get_positive_int(name: str, value: str | int | None = None) -> int:
+    """``get(name, value)`` as a whole number above zero; SettingError otherwise."""
+    raw = get(name, None if value is None else str(value))
+    try:
+        n = int(str(raw).replace("_", "").strip())
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise SettingError(f"setting {name} ({SETTINGS[name].env}) must be a whole number above 0, got {raw!r}")
+    return n
