@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import json
 import math
 import os
@@ -229,10 +230,12 @@ def _bad_text_reject(row: int, columns: list[str], values: list[str | None], enc
     """A reject for the first value holding bytes that are not text in ``encoding``, or None."""
     for name, v in zip(columns, values, strict=False):
         if v is not None and _BAD_TEXT.search(v):
-            bad = v.encode("utf-8", "surrogateescape") if encoding else b""
-            shown = " ".join(f"0x{b:02X}" for b in bad if b >= 0x80)[:29] if encoding else ""
-            what = (f"bytes that are not {_encoding_name(encoding)} ({shown}); the file mixes encodings"
-                    if encoding else "characters that are not valid text (a lone \\uD800-\\uDFFF escape)")
+            bad = _BAD_TEXT.findall(v)
+            if encoding and all("\udc80" <= c <= "\udcff" for c in bad):  # bytes kept by surrogateescape
+                shown = " ".join(f"0x{ord(c) - 0xDC00:02X}" for c in bad[:5])
+                what = f"bytes that are not {_encoding_name(encoding)} ({shown}); the file mixes encodings"
+            else:
+                what = "characters that are not valid text (a lone \\uD800-\\uDFFF escape)"
             return Reject(row, f"the value holds {what}", column=name, value=v[:200],
                           record=_record_json(columns, values) if record else None)
     return None
@@ -264,11 +267,11 @@ def _find_header(rows: list[list[str | None]], known: set[str]) -> int | None:
     """The header row among the first rows (``HEADER_WINDOW``), or None if they are all empty.
 
     A header is as wide as the table under it (title lines above a table are narrower), holds no
-    value that looks like data (a number, a date, an e-mail address), and names known columns. Of the
-    rows that qualify, the first one naming at least half as many known columns as the best one is
-    taken: a data row that happens to name known columns must beat the real header by more than
-    twice to displace it, and a header that names none (its columns mapped by a mapping file) is
-    still found above rows that look like data."""
+    value that looks like data (a number, a date, an e-mail address), stands above the first row that
+    does, and names known columns. Of the rows that qualify, the first one naming at least half as
+    many known columns as the best one is taken: a data row that happens to name known columns must
+    name more than twice as many as the real header to displace it, and one below a row of data
+    cannot (so a header naming none, its columns mapped by a mapping file, is still found)."""
     head = rows[:HEADER_WINDOW]
     ext = [_extent(r) for r in head]
     if not any(ext):
@@ -281,8 +284,10 @@ def _find_header(rows: list[list[str | None]], known: set[str]) -> int | None:
         if ext[i]:
             counts[ext[i]] += 1
     wide = [i for i in range(len(head)) if ext[i] and ext[i] >= usual[i]]
-    plain = [i for i in wide if not any(v is not None and _DATA_LIKE.fullmatch(v.strip()) for v in head[i])]
-    pool = plain or wide
+    data = {i for i in wide if any(v is not None and _DATA_LIKE.fullmatch(v.strip()) for v in head[i])}
+    first_data = min(data, default=len(head))  # a header stands above the data
+    pool = ([i for i in wide if i not in data and i < first_data] or [i for i in wide if i not in data]
+            or wide)
     score = {i: len({_norm(v) for v in head[i] if v is not None} & known) for i in pool}
     best = max(score.values())
     return next(i for i in pool if 2 * score[i] >= best)
@@ -598,11 +603,49 @@ def _check_workbook_size(path: Path, source: str, limits: Limits) -> None:
     limits.check_size(source, unpacked, "unpacked, the workbook is ")
 
 
+_EMPTY_CELL = re.compile(rb"<c [^>/]*(?:/>|></c>)")
+
+
+class _WithoutEmptyCells(io.RawIOBase):
+    """A sheet's XML without its empty cells (``<c r="XFD9" s="1"/>``): a sheet formatted up to
+    column XFD holds 16,384 of them per row, and openpyxl parses each one in Python (a minute for a
+    few hundred rows). Removing them changes no value."""
+
+    def __init__(self, raw: IO[bytes]):
+        self._raw, self._out, self._pending = raw, b"", b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        while not self._out:
+            chunk = self._raw.read(1 << 20)
+            if not chunk:
+                self._out, self._pending = self._pending, b""
+                if not self._out:
+                    return 0
+                break
+            data = self._pending + chunk
+            cut = data.rfind(b">") + 1  # never cut a tag in two
+            self._out, self._pending = _EMPTY_CELL.sub(b"", data[:cut]), data[cut:]
+        n = min(len(b), len(self._out))
+        b[:n] = self._out[:n]
+        self._out = self._out[n:]
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
 def _sheet_rows(ws: Any) -> Iterator[tuple[int, list[str | None]]]:
     """The sheet's non-empty rows as (row number, values up to the last non-empty one). The sheet's
     stated size is ignored: it can claim a million rows by 16,384 columns for a few cells, and padding
     every row to it is what makes such a file grow to gigabytes."""
     ws.reset_dimensions()
+    if hasattr(ws, "_get_source"):  # openpyxl's read-only sheet: read its XML without empty cells
+        open_xml = type(ws)._get_source.__get__(ws)
+        ws._get_source = lambda: io.BufferedReader(_WithoutEmptyCells(open_xml()))
     for n, row in enumerate(ws.iter_rows(values_only=True), start=1):
         if not row or row.count(None) == len(row):
             continue
@@ -705,8 +748,7 @@ class _Records:
         except RecursionError:
             self.reject(n, "the record is nested too deeply (over ~1,000 levels)")
             return
-        bad = _bad_text_reject(n, [str(k) for k in self.keys], values, None if encoding is None else encoding,
-                               record=False)
+        bad = _bad_text_reject(n, [str(k) for k in self.keys], values, encoding, record=False)
         if bad is not None:
             self.rejects.append(bad)
             return
