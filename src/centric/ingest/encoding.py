@@ -18,6 +18,20 @@ import codecs
 import re
 from pathlib import Path
 
+KEEP_BYTES = "centric-keep-bytes"
+
+
+def _keep_bytes(e: UnicodeError) -> tuple[str, int]:
+    """A decoding error handler like "surrogateescape", for any byte (that one gives up on bytes
+    below 0x80, as in a UTF-16 file cut in the middle of a character): byte b becomes U+DC00 + b, so
+    the reader can tell the row, the column and the bytes that are not text."""
+    if not isinstance(e, UnicodeDecodeError):
+        raise e
+    return "".join(chr(0xDC00 + b) for b in e.object[e.start:e.end]), e.end
+
+
+codecs.register_error(KEEP_BYTES, _keep_bytes)
+
 _POLISH = set("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ")
 _CENTRAL = _POLISH | set("áäčďéěíĺľňôŕřšťúůýžÁÄČĎÉĚÍĹĽŇÔŔŘŠŤÚŮÝŽ")
 _WESTERN = set("àáâãäåæçèéêëìíîïñòóôõöøùúûüýÿßÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜÝ«»°ºª€")

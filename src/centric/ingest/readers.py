@@ -37,14 +37,14 @@ import pyarrow as pa
 
 from .. import settings
 from ..errors import UnreadableSourceError
-from .encoding import detect_file_encoding, is_wide
+from .encoding import KEEP_BYTES, detect_file_encoding, is_wide
 
 STAGE = "_centric_stage"  # a table (with __row), or a view adding __row to STAGE_DATA
 STAGE_DATA = "_centric_stage_data"
 SAMPLE = 1 << 20
 DELIMITERS = [",", ";", "\t", "|"]
 HEADER_WINDOW = 30  # the header is looked for among the first 30 non-blank rows
-_BAD_TEXT = re.compile("[\ud800-\udfff]")  # bytes undecodable in the file's encoding (surrogateescape)
+_BAD_TEXT = re.compile("[\ud800-\udfff]")  # bytes undecodable in the file's encoding (see KEEP_BYTES)
 
 
 @dataclass(frozen=True)
@@ -231,7 +231,7 @@ def _bad_text_reject(row: int, columns: list[str], values: list[str | None], enc
     for name, v in zip(columns, values, strict=False):
         if v is not None and _BAD_TEXT.search(v):
             bad = _BAD_TEXT.findall(v)
-            if encoding and all("\udc80" <= c <= "\udcff" for c in bad):  # bytes kept by surrogateescape
+            if encoding and all("\udc00" <= c <= "\udcff" for c in bad):  # bytes kept by KEEP_BYTES
                 shown = " ".join(f"0x{ord(c) - 0xDC00:02X}" for c in bad[:5])
                 what = f"bytes that are not {_encoding_name(encoding)} ({shown}); the file mixes encodings"
             else:
@@ -305,16 +305,24 @@ def _above_header(numbered_rows: list[tuple[int, list[str | None]]], header_row:
 
 
 # -- CSV ----------------------------------------------------------------------------------------
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)")
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def _split_lines(text: str) -> tuple[list[str], int]:
+    """The complete lines of ``text`` (with their ends) and where the incomplete rest begins."""
+    out, start = [], 0
+    for m in _LINE_END.finditer(text):
+        out.append(text[start:m.end()])
+        start = m.end()
+    return out, start
 
 
 def _lines(text: str) -> list[str]:
     """Lines with their ends. A line ends at a newline, a carriage return and newline, or a lone
     carriage return (old Mac files; editors break lines there too), not at the other characters
     str.splitlines treats as line breaks, which can stand inside a field."""
-    out = _LINE.findall(text)
-    rest = text[sum(map(len, out)):]
-    return out + [rest] if rest else out
+    out, rest = _split_lines(text)
+    return out + [text[rest:]] if rest < len(text) else out
 
 
 def _iter_lines(f: IO[str], chunk: int = 1 << 20) -> Iterator[str]:
@@ -330,13 +338,13 @@ def _iter_lines(f: IO[str], chunk: int = 1 << 20) -> Iterator[str]:
             pending.append(part)  # a long line: no rescans
             continue
         buf = "".join(pending) + part
-        end = 0
-        for m in _LINE.finditer(buf):
-            if m.end() == len(buf) and buf.endswith("\r"):
-                break  # may be the first half of "\r\n"
-            yield m.group()
-            end = m.end()
-        pending = [buf[end:]] if end < len(buf) else []
+        if buf.endswith("\r"):  # may be the first half of "\r\n": keep it for the next part
+            buf, held = buf[:-1], "\r"
+        else:
+            held = ""
+        lines, rest = _split_lines(buf)
+        yield from lines
+        pending = [buf[rest:] + held] if rest < len(buf) or held else []
 
 
 def sniff_delimiter(lines: list[str]) -> str:
@@ -370,7 +378,7 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: str, digest: st
     if b"\x00" in sample and not is_wide(encoding):
         raise UnreadableSourceError(f"{source}: not a text file (it holds binary data); "
                                     "save it as CSV, Excel, JSON or Parquet")
-    text_sample = sample.decode(encoding, errors="surrogateescape").lstrip("\ufeff")
+    text_sample = sample.decode(encoding, errors=KEEP_BYTES).lstrip("\ufeff")
     all_lines = _lines(text_sample)
     if not complete and len(all_lines) > 1:  # drop a possibly cut last line
         all_lines.pop()
@@ -530,7 +538,7 @@ def _read_csv_careful(con, path: Path, encoding: str, columns: list[str], delimi
     rows, rejects = _Rows(len(columns)), []
     ncols = len(columns)
     last_first: str | None = None
-    with open(path, encoding=encoding, errors="surrogateescape", newline="") as f:
+    with open(path, encoding=encoding, errors=KEEP_BYTES, newline="") as f:
         lines = _LineCursor(_iter_lines(f))
         for _ in range(header_index + 1):
             lines.take()
@@ -771,7 +779,7 @@ def _decode(path: Path, source: str) -> tuple[str, str]:
     if not data.strip():
         raise UnreadableSourceError(f"{source}: the file is empty")
     enc = detect_file_encoding(path, SAMPLE)
-    return data.decode(enc, errors="surrogateescape").lstrip("\ufeff"), enc
+    return data.decode(enc, errors=KEEP_BYTES).lstrip("\ufeff"), enc
 
 
 def read_json(con, path: Path, source: str, digest: str, limits: Limits | None = None) -> Staged:
@@ -815,7 +823,7 @@ def read_jsonl(con, path: Path, source: str, digest: str, limits: Limits | None 
     enc = detect_file_encoding(path, SAMPLE)
     records = _Records(source, limits)
     blank = True
-    with open(path, encoding=enc, errors="surrogateescape", newline="") as f:
+    with open(path, encoding=enc, errors=KEEP_BYTES, newline="") as f:
         for n, line in enumerate(_iter_lines(f), start=1):
             if n == 1:
                 line = line.lstrip("\ufeff")
