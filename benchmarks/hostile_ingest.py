@@ -1,7 +1,7 @@
 """Hostile files through `centric ingest`: a fresh corpus of damaged and awkward files (truncations,
 random bytes, giant fields, many columns, deep JSON, wrong encodings, mixed line endings, broken
 quotes, title lines, workbooks that lie about their size …), each loaded by the command line in its
-own process with a time limit and a memory limit. For every file it checks:
+own process (one per file) with a time limit and a memory limit. For every file it checks:
 
 - no Python traceback (a bad file ends in a line `error: …` or in rejected rows),
 - no hang (the time limit) and no runaway memory (the memory limit, ``resource.setrlimit``),
@@ -245,17 +245,13 @@ def make_corpus(folder: Path, count: int, seed: int = 1, max_kb: int = 4096) -> 
 # -- one file through the command line ----------------------------------------------------------
 @dataclass
 class Outcome:
-    file: Path
+    files: list[Path]
     seconds: float
     exit_code: int | None  # None: killed at the time limit
     traceback: bool
-    error: str | None  # the `error: …` line, if the file could not be loaded
+    errors: list[str]  # the `error: …` lines of files that could not be loaded
     results: list[dict]
     leftovers: list[str]  # temporary files left behind
-
-    @property
-    def balanced(self) -> bool:
-        return all(r["rows_read"] == r["rows_stored"] + r["rows_rejected"] + r["rows_duplicate"] for r in self.results)
 
     @property
     def problems(self) -> list[str]:
@@ -264,19 +260,23 @@ class Outcome:
             out.append("hang (killed at the time limit)")
         if self.traceback:
             out.append("traceback")
-        if not self.balanced:
-            out.append("read != stored + rejected + duplicate")
+        for r in self.results:
+            if r["rows_read"] != r["rows_stored"] + r["rows_rejected"] + r["rows_duplicate"]:
+                out.append(f"{Path(r['source']).name}: read != stored + rejected + duplicate")
         if self.leftovers:
             out.append(f"temporary files left: {self.leftovers}")
-        if self.exit_code is not None and not self.traceback and not self.results and not self.error:
-            out.append(f"no result and no error line (exit {self.exit_code})")
+        if self.exit_code is not None and not self.traceback:
+            said = {Path(r["source"]).name for r in self.results}
+            for f in self.files:
+                if f.name not in said and not any(f.name in e for e in self.errors):
+                    out.append(f"{f.name}: no result and no error line (exit {self.exit_code})")
         return out
 
 
-def ingest_file(path: Path, workdir: Path, table: str = "orders", timeout: float = 60,
-                memory_mb: int = 2048) -> Outcome:
-    """Load ``path`` into a fresh store with `centric ingest … --json` in a child process limited to
-    ``timeout`` seconds and ``memory_mb`` of address space."""
+def ingest_files(paths: list[Path], workdir: Path, table: str = "orders", timeout: float = 60,
+                 memory_mb: int = 2048) -> Outcome:
+    """Load ``paths`` into a fresh store with one `centric ingest TABLE FILE… --json` in a child
+    process limited to ``timeout`` seconds and ``memory_mb`` of address space."""
     store = workdir / "store.duckdb"
     scratch = workdir / "tmp"
     for p in (store, Path(str(store) + ".wal")):
@@ -289,7 +289,7 @@ def ingest_file(path: Path, workdir: Path, table: str = "orders", timeout: float
 
     env = {**os.environ, "TMPDIR": str(scratch)}
     cmd = [sys.executable, "-c", "from centric.cli import main; main()", "--db", str(store), "ingest", table,
-           str(path), "--json"]
+           *map(str, paths), "--json"]
     start = time.perf_counter()
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=timeout,
@@ -303,9 +303,9 @@ def ingest_file(path: Path, workdir: Path, table: str = "orders", timeout: float
         results = json.loads(out) if out.strip() else []
     except json.JSONDecodeError:
         results = []
-    error = next((ln for ln in err.splitlines() if ln.startswith("error:")), None)
+    errors = [ln for ln in err.splitlines() if ln.startswith("error:")]
     leftovers = sorted(p.name for p in scratch.iterdir()) if scratch.exists() else []
-    return Outcome(path, seconds, code, "Traceback (most recent call last)" in err, error, results, leftovers)
+    return Outcome(list(paths), seconds, code, "Traceback (most recent call last)" in err, errors, results, leftovers)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -324,9 +324,9 @@ def main(argv: list[str] | None = None) -> int:
         bad: list[Outcome] = []
         slowest: list[tuple[float, str]] = []
         for f in corpus:
-            o = ingest_file(f, work, timeout=args.timeout, memory_mb=args.memory_mb)
+            o = ingest_files([f], work, timeout=args.timeout, memory_mb=args.memory_mb)
             totals["files"] += 1
-            totals["loaded" if o.results else "refused with a message" if o.error else "other"] += 1
+            totals["loaded" if o.results else "refused with a message" if o.errors else "other"] += 1
             for r in o.results:
                 for k in ("rows_read", "rows_stored", "rows_rejected", "rows_duplicate"):
                     totals[k] += r[k]
@@ -343,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
         kinds = Counter(p for o in bad for p in o.problems)
         print(f"  files with a problem: {len(bad)} " + (f"({dict(kinds)})" if kinds else ""))
         for o in bad:
-            print(f"    {o.file.name}: {'; '.join(o.problems)}")
+            print(f"    {o.files[0].name}: {'; '.join(o.problems)}")
         return 1 if bad else 0
     finally:
         shutil.rmtree(work, ignore_errors=True)

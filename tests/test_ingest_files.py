@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
+import sys
 
 import pytest
 
@@ -432,3 +433,25 @@ def test_no_temporary_file_is_left_behind(store, tmp_path, monkeypatch, write):
     with pytest.raises(UnreadableSourceError):
         ingest("orders", two, store=store)
     assert list(scratch.iterdir()) == []
+
+
+def test_hostile_corpus_through_the_command_line(tmp_path):
+    """A fresh generated corpus (one file of each kind) through `centric ingest` in a child process
+    with a time and a memory limit: no traceback, no hang, no temporary file left, every file loaded
+    or refused with a message, and read = stored + rejected + duplicate. The larger run, one process
+    per file: benchmarks/hostile_ingest.py."""
+    import importlib.util
+
+    from .conftest import DATA
+
+    path = DATA.parents[1] / "benchmarks" / "hostile_ingest.py"
+    spec = importlib.util.spec_from_file_location("hostile_ingest", path)
+    hostile = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = hostile  # its dataclasses look their module up
+    spec.loader.exec_module(hostile)
+    files = hostile.make_corpus(tmp_path / "files", len(hostile.KINDS), seed=5, max_kb=256)
+    outcome = hostile.ingest_files(files, tmp_path, timeout=300, memory_mb=2048)
+    assert outcome.problems == []
+    assert outcome.exit_code in (0, 1) and not outcome.traceback
+    assert len(outcome.results) >= len(files) // 2 and sum(r["rows_rejected"] for r in outcome.results) > 0
+    assert len(outcome.results) + len(outcome.errors) == len(files)

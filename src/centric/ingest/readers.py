@@ -348,12 +348,14 @@ def _iter_lines(f: IO[str], chunk: int = 1 << 20) -> Iterator[str]:
 
 
 def sniff_delimiter(lines: list[str]) -> str:
-    """The delimiter that splits most sample lines into the same number (> 1) of fields."""
-    best, best_score = ",", (0, 0)
+    """The delimiter that splits most sample records into the same number (> 1) of fields; first
+    the delimiters that split the first line (the header, unless a title stands above it) that way
+    too, so that the lines of a long quoted text cannot outvote the records around it."""
+    best, best_score = ",", (0, 0, 0)
     for d in DELIMITERS:
-        counts = Counter(len(r) for r in csv.reader(lines, delimiter=d))
-        width, freq = counts.most_common(1)[0] if counts else (0, 0)
-        score = (freq, width) if width > 1 else (0, 0)
+        records = [len(r) for r in csv.reader(lines, delimiter=d)]
+        width, freq = Counter(records).most_common(1)[0] if records else (0, 0)
+        score = (int(records[0] == width), freq, width) if width > 1 else (0, 0, 0)
         if score > best_score:
             best, best_score = d, score
     return best
