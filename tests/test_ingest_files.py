@@ -416,6 +416,20 @@ def test_a_quoted_line_break_is_not_a_swallowed_record(store, write):
                                'M2,b@x.pl,2025-01-02,2,tv\n')
     r = ingest("orders", f, store=store)[0]
     assert (r.rows_stored, r.rows_rejected) == (2, 0)
+    # a patient comment over three lines whose last line, read alone, has the file's eight fields
+    from centric.ingest.readers import read_source
+
+    nhs = write("nhs.csv", 'code,label,subcategory,feedback,criticality,organization,question,row_index\n'
+                           'ml,Communication,Listening,"People listen. ",3,Trust A,Trust A - Q2,1137\n'
+                           'ca,Care received,Activities,"Using the gym with staff & peers. \n'
+                           'Talking to staff about interests.\n'
+                           'Reading, singing, watching tv, praying. ",3,Trust A,Trust A - Q2,1138\n'
+                           'ef,Environment/ facilities,Food,The food. ,3,Trust A,Trust A - Q2,1142\n')
+    staged = read_source(store.con, nhs, set())
+    assert (staged.rows_read, staged.rejects) == (3, [])
+    assert rows(store, "SELECT __row, feedback FROM _centric_stage ORDER BY 1")[1] == (
+        3, "Using the gym with staff & peers. \nTalking to staff about interests.\nReading, singing, watching tv, "
+           "praying. ")
 
 
 def test_no_temporary_file_is_left_behind(store, tmp_path, monkeypatch, write):

@@ -525,18 +525,27 @@ def _shape(value: str) -> str:
     return re.sub(r"\d+", "9", re.sub(r"[^\W\d_]+", "a", value.strip()))
 
 
-def _swallowed(record: list[str], lines: list[str], delimiter: str, ncols: int, first_value: str | None) -> int | None:
+def _swallowed(record: list[str], lines: list[str], delimiter: str, ncols: int,
+               previous: list[str] | None) -> int | None:
     """For a record read across lines, the index of the field that swallowed a following record: a
-    quote left open in it runs over a line that parses as a whole record of the same shape (same
-    number of fields, first value shaped like the first value of the records around it)."""
-    field_at = next((j for j, v in enumerate(record) if "\n" in v or "\r" in v), None)
-    if field_at is None:
+    quote left open in it runs over a line that reads as a whole record like the others (as many
+    fields, no quote but perhaps the one closing the field at its very end, and values shaped like
+    those of the previous record, or of this one: same first value's shape, three in four alike)."""
+    at = next((j for j, v in enumerate(record) if "\n" in v or "\r" in v), None)
+    if at is None:
         return None
-    ref = record[0] if field_at > 0 else first_value
+    like = previous or record
     for line in lines[1:]:
-        fields = next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), [])
-        if len(fields) == ncols and fields[0].strip() and (ref is None or _shape(fields[0]) == _shape(ref)):
-            return field_at
+        text = line.rstrip("\r\n")
+        if '"' in text[:-1] or not text.strip():
+            continue  # a quote inside the line: the text of the field goes on (and closes) there
+        fields = next(csv.reader([text], delimiter=delimiter), [])
+        if len(fields) != ncols:
+            continue
+        pairs = [(_shape(a), _shape(b)) for j, (a, b) in enumerate(zip(fields, like, strict=False)) if j != at]
+        alike = sum(a == b for a, b in pairs)
+        if pairs and (at == 0 or pairs[0][0] == pairs[0][1]) and alike >= 0.75 * len(pairs):
+            return at
     return None
 
 
@@ -546,7 +555,7 @@ def _read_csv_careful(con, path: Path, encoding: str, columns: list[str], delimi
     file in its own encoding; bytes that are not text in it make their row a reject."""
     rows, rejects = _Rows(len(columns)), []
     ncols = len(columns)
-    last_first: str | None = None
+    previous: list[str] | None = None
     with open(path, encoding=encoding, errors=KEEP_BYTES, newline="") as f:
         lines = _LineCursor(_iter_lines(f))
         for _ in range(header_index + 1):
@@ -584,7 +593,7 @@ def _read_csv_careful(con, path: Path, encoding: str, columns: list[str], delimi
                 else:
                     reject = Reject(start, f"the line has {len(record)} fields, the header has {ncols}",
                                     value=line[:200].rstrip(), record=_record_json(columns, record))
-            elif len(used) > 1 and (j := _swallowed(record, used, delimiter, ncols, last_first)) is not None:
+            elif len(used) > 1 and (j := _swallowed(record, used, delimiter, ncols, previous)) is not None:
                 reject = Reject(start, f"a quote opened in column '{columns[j]}' is not closed before the next "
                                 f"record (line {start + 1})", column=columns[j], value=line[:200].rstrip())
             if reject is not None:
@@ -597,7 +606,7 @@ def _read_csv_careful(con, path: Path, encoding: str, columns: list[str], delimi
                 rejects.append(bad)
                 continue
             rows.add(start, values)
-            last_first = record[0]
+            previous = record
     rows.stage(con, columns)
     return rows.count + len(rejects), rejects
 
