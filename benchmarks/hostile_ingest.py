@@ -186,11 +186,14 @@ def make_file(kind: str, rng: random.Random, max_bytes: int) -> tuple[str, bytes
         return ".csv", "".join(lines[:at] + extra + lines[at:]).encode("utf-8")
     if kind == "xlsx":
         book = _workbook(rows, title=rng.random() < 0.5)
-        trick = rng.choice(["plain", "claims", "empty_columns", "truncated", "damaged"])
+        trick = rng.choice(["plain", "claims", "far_row", "empty_columns", "truncated", "damaged"])
         if trick == "claims":
             book = _edit_sheet(book, lambda x: re.sub(r'<dimension ref="[^"]*" ?/>',
                                                       '<dimension ref="A1:XFD1048576"/>', x).replace(
                 "</sheetData>", '<row r="1048576"><c r="XFD1048576" s="0"/></row></sheetData>'))
+        elif trick == "far_row":
+            book = _edit_sheet(book, lambda x: x.replace(
+                "</sheetData>", '<row r="999999999"><c r="A999999999"><v>1</v></c></row></sheetData>'))
         elif trick == "empty_columns":
             from openpyxl.utils import get_column_letter
 

@@ -235,6 +235,12 @@ def test_sheet_claiming_xfd1048576_reads_only_its_cells(store):
     wb.close()
 
 
+def test_sheet_row_numbered_999999999(store):
+    r = ingest("orders", BAD / "row_999999999.xlsx", store=store)[0]
+    assert (r.rows_read, r.rows_stored, r.rows_rejected) == (2, 1, 1)
+    assert {(row, col) for row, col, _, _ in rejected(store, r.run_id)} >= {(999_999_999, "date")}
+
+
 def test_sheet_of_16000_formatted_empty_columns(store, tmp_path):
     empties = "".join(f'<c r="{c}{{r}}" s="0"/>' for c in _letters(5, 16005))
     def edit(xml):  # 16,000 formatted empty cells right of every row

@@ -105,6 +105,11 @@ def hostile() -> None:
     _rewrite_sheet(BAD / "claims_xfd1048576.xlsx", lambda xml: re.sub(
         r'<dimension ref="[^"]*" ?/>', '<dimension ref="A1:XFD1048576"/>', xml).replace(
         "</sheetData>", '<row r="1048576"><c r="XFD1048576" s="0"/></row></sheetData>'))
+    # a row numbered 999,999,999 after row 2: one row, not a billion empty ones in between
+    wb.save(BAD / "row_999999999.xlsx")
+    _rewrite_sheet(BAD / "row_999999999.xlsx", lambda xml: xml.replace(
+        "</sheetData>", '<row r="999999999"><c r="A999999999" t="inlineStr"><is><t>X9</t></is></c>'
+        '<c r="D999999999"><v>9</v></c></row></sheetData>'))
     # old Mac line ends (a lone carriage return), a bad date on line 3
     (BAD / "cr_only.csv").write_bytes(b"order_id,email,date,amount\rC1,a@x.pl,2025-01-01,1\r"
                                       b"C2,b@x.pl,someday,2\rC3,c@x.pl,2025-01-03,3\r")

@@ -665,20 +665,22 @@ class _WithoutEmptyCells(io.RawIOBase):
 
 
 def _sheet_rows(ws: Any) -> Iterator[tuple[int, list[str | None]]]:
-    """The sheet's non-empty rows as (row number, values up to the last non-empty one). The sheet's
-    stated size is ignored: it can claim a million rows by 16,384 columns for a few cells, and padding
-    every row to it is what makes such a file grow to gigabytes."""
-    ws.reset_dimensions()
-    if hasattr(ws, "_get_source"):  # openpyxl's read-only sheet: read its XML without empty cells
-        open_xml = type(ws)._get_source.__get__(ws)
-        ws._get_source = lambda: io.BufferedReader(_WithoutEmptyCells(open_xml()))
-    for n, row in enumerate(ws.iter_rows(values_only=True), start=1):
-        if not row or row.count(None) == len(row):
-            continue
-        values = [_as_text(v) for v in row]
-        end = _extent(values)
-        if end:
-            yield n, values[:end]
+    """The sheet's non-empty rows as (row number, values up to the last non-empty one), straight from
+    its XML. Nothing the sheet says about its size is trusted: it can claim a million rows by 16,384
+    columns for a few cells (padding every row to that grew to gigabytes), and a row numbered
+    999,999,999 after row 2 is one row, not a billion empty ones (openpyxl's read-only sheet fills
+    the gap row by row)."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    wb = ws.parent
+    with io.BufferedReader(_WithoutEmptyCells(ws._get_source())) as xml:
+        parser = WorkSheetParser(xml, ws._shared_strings, data_only=wb.data_only, epoch=wb.epoch,
+                                 date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+        for n, cells in parser.parse():
+            texts = {c["column"]: _as_text(c["value"]) for c in cells if c["value"] is not None}
+            values = {col: v for col, v in texts.items() if v is not None}
+            if values:
+                yield n, [values.get(col) for col in range(1, max(values) + 1)]
 
 
 def read_excel(con, path: Path, source: str, digest: str, known_names: set[str], sheet: str | None = None,
