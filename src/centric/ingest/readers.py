@@ -109,7 +109,7 @@ class Staged:
     encoding: str | None = None
     delimiter: str | None = None
     rejects: list[Reject] = field(default_factory=list)
-    temp_files: list[Path] = field(default_factory=list)
+    temp_files: list[Path] = field(default_factory=list)  # the readers now remove their own copies
 
     def remove_temp_files(self) -> None:
         for f in self.temp_files:
