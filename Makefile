@@ -46,6 +46,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/text_quality.py
 	$(BIN)/python benchmarks/text_ceiling.py
 	$(BIN)/python benchmarks/sla.py
+	$(BIN)/python benchmarks/taxonomy_fit.py
+	$(BIN)/python benchmarks/hostile_ingest.py
 
 clean:
 	rm -rf $(VENV) centric-demo

@@ -4,12 +4,14 @@ each loads with what can be loaded, and says precisely what could not."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
+import sys
 
 import pytest
 
 from centric import ingest
-from centric.errors import IngestError, MissingColumnError, UnreadableSourceError
+from centric.errors import CentricError, IngestError, MissingColumnError, UnreadableSourceError
 
 from .conftest import BAD, rows
 
@@ -104,7 +106,7 @@ def test_out_of_range_scores(store):
 def test_broken_quotes_cost_only_their_line(store):
     r = ingest("orders", BAD / "broken_quotes.csv", store=store)[0]
     assert (r.rows_read, r.rows_stored, r.rows_rejected) == (3, 2, 1)
-    assert rejected(store, r.run_id) == [(3, None, 'A2,b@x.pl,2025-01-02,"20,00',
+    assert rejected(store, r.run_id) == [(3, "amount", 'A2,b@x.pl,2025-01-02,"20,00',
                                           "a quote opened on this line is never closed")]
     assert rows(store, "SELECT order_id, amount FROM orders ORDER BY 1") == [("A1", 10.5), ("A3", 30.0)]
 
@@ -132,13 +134,17 @@ def test_mixed_date_formats(store):
 
 def test_excel_with_title_rows(store):
     r = ingest("responses", BAD / "title_rows.xlsx", store=store)[0]
-    assert r.format == "excel" and (r.rows_read, r.rows_stored, r.rows_rejected) == (3, 2, 1)
+    assert r.format == "excel" and (r.rows_read, r.rows_stored, r.rows_rejected) == (5, 2, 3)
     assert rows(store, "SELECT response_id, responded_at, nps, comment FROM responses ORDER BY 1") == [
         ("X1", dt.datetime(2025, 1, 10, 10), 10, "Super!"),
         ("X2", dt.datetime(2025, 1, 10), 3, "Długo czekałem"),
     ]
-    # sheet row numbers: the header is on row 4, X3 on row 8
-    assert rejected(store, r.run_id) == [(8, "NPS", "12", "nps must be a whole number from 0 to 10, got '12'")]
+    # sheet row numbers: the header is on row 4, X3 on row 8; the title rows above the header are kept
+    assert rejected(store, r.run_id) == [
+        (1, None, "Survey export — all answers", "above the header on row 4: not read as data"),
+        (2, None, "Generated 2025-02-01", "above the header on row 4: not read as data"),
+        (8, "NPS", "12", "nps must be a whole number from 0 to 10, got '12'"),
+    ]
 
 
 def test_jsonl_bad_lines(store):
@@ -163,7 +169,7 @@ def test_csv_title_lines_sep_hint_and_odd_line_breaks(store, write):
                    "Nr zamówienia;E-mail;Data;Kwota\nZ1;a@x.pl;01.01.2025;12,50\nZ2;b@x.pl;02.01.2025;7\n",
                    encoding="cp1250")
     r = ingest("orders", titled, store=store)[0]
-    assert (r.delimiter, r.rows_stored) == (";", 2)
+    assert (r.delimiter, r.rows_read, r.rows_stored, r.rows_rejected) == (";", 4, 2, 2)
     hinted = write("hinted.csv", "sep=;\norder_id;email;date;amount\nH1;h@x.pl;2025-01-01;1,5\n")
     assert ingest("orders", hinted, store=store)[0].rows_stored == 1
     odd = write("odd.csv", "order_id,email,date,amount,category\nU1,u@x.pl,2025-01-01,1,a\u2028b\x0bc\n")
@@ -176,7 +182,7 @@ def test_csv_title_lines_sep_hint_and_odd_line_breaks(store, write):
     # rows are numbered as lines of the file: the title lines count
     bad = write("titled_bad.csv", "Export\n\norder_id,email,date,amount\nB1,b@x.pl,2025-01-01,x\n")
     r = ingest("orders", bad, store=store)[0]
-    assert rows(store, "SELECT row_number FROM rejected_rows WHERE run_id = ?", [r.run_id]) == [(4,)]
+    assert rows(store, "SELECT row_number FROM rejected_rows WHERE run_id = ? ORDER BY 1", [r.run_id]) == [(1,), (4,)]
 
 
 def test_windows_1252_and_the_right_excel_sheet(store, write, tmp_path):
@@ -195,3 +201,277 @@ def test_windows_1252_and_the_right_excel_sheet(store, write, tmp_path):
     ws.append(["X1", "x@x.pl", "2025-01-01", 5])
     wb.save(tmp_path / "two.xlsx")
     assert ingest("orders", tmp_path / "two.xlsx", store=store)[0].rows_stored == 1
+
+
+# -- hostile files: bounded resources, nothing lost, no tracebacks ---------------------------------
+def _workbook(path, rows, edit=None):
+    """An .xlsx of ``rows``; ``edit(xml) -> xml`` rewrites its sheet's XML."""
+    import openpyxl
+
+    from .data.make_bad_files import _rewrite_sheet
+
+    wb = openpyxl.Workbook()
+    for r in rows:
+        wb.active.append(r)
+    wb.save(path)
+    if edit:
+        _rewrite_sheet(path, edit)
+    return path
+
+
+def test_sheet_claiming_xfd1048576_reads_only_its_cells(store):
+    from centric.ingest.readers import _sheet_rows
+
+    r = ingest("orders", BAD / "claims_xfd1048576.xlsx", store=store)[0]
+    assert (r.rows_read, r.rows_stored, r.rows_rejected) == (1, 1, 0)
+    assert rows(store, "SELECT order_id, amount FROM orders") == [("X1", 5.0)]
+    # the claimed size is not padded out: the two non-empty rows, as wide as their values
+    import openpyxl
+
+    wb = openpyxl.load_workbook(BAD / "claims_xfd1048576.xlsx", read_only=True)
+    assert wb.active.max_column == 16384 and wb.active.max_row == 1048576
+    assert list(_sheet_rows(wb.active)) == [(1, ["order_id", "email", "date", "amount"]),
+                                            (2, ["X1", "x@x.pl", "2025-01-01", "5"])]
+    wb.close()
+
+
+def test_sheet_row_numbered_999999999(store):
+    r = ingest("orders", BAD / "row_999999999.xlsx", store=store)[0]
+    assert (r.rows_read, r.rows_stored, r.rows_rejected) == (2, 1, 1)
+    assert {(row, col) for row, col, _, _ in rejected(store, r.run_id)} >= {(999_999_999, "date")}
+
+
+def test_sheet_of_16000_formatted_empty_columns(store, tmp_path):
+    empties = "".join(f'<c r="{c}{{r}}" s="0"/>' for c in _letters(5, 16005))
+    def edit(xml):  # 16,000 formatted empty cells right of every row
+        return re.sub(r'<row r="(\d+)"([^>]*)>(.*?)</row>',
+                      lambda m: f'<row r="{m[1]}"{m[2]}>{m[3]}{empties.replace("{r}", m[1])}</row>', xml)
+    book = _workbook(tmp_path / "wide.xlsx", [["order_id", "email", "date", "amount"],
+                                              ["E1", "e@x.pl", "2025-01-01", 1], ["E2", "f@x.pl", "2025-01-02", 2]],
+                     edit)
+    r = ingest("orders", book, store=store)[0]
+    assert (r.rows_read, r.rows_stored, r.rows_rejected) == (2, 2, 0)
+    assert r.ignored_columns == []  # the empty columns are not columns
+
+
+def _letters(first, last):
+    from openpyxl.utils import get_column_letter
+
+    return [get_column_letter(c) for c in range(first, last)]
+
+
+def test_limits_are_settings_checked_before_reading(store, tmp_path, monkeypatch, write):
+    # an .xlsx is judged by its unpacked size: 200 rows of 600 formatted empty cells are ~3 MB of XML
+    empties = "".join(f'<c r="{c}1" s="0"/>' for c in _letters(5, 605))
+    book = _workbook(tmp_path / "packed.xlsx", [["order_id", "email", "date", "amount"]] +
+                     [[f"P{i}", f"p{i}@x.pl", "2025-01-01", i] for i in range(200)],
+                     lambda xml: xml.replace("</row>", empties + "</row>"))
+    assert book.stat().st_size < 1 << 20
+    monkeypatch.setenv("CENTRIC_MAX_FILE_MB", "1")
+    with pytest.raises(UnreadableSourceError, match=r"packed.xlsx: unpacked, the workbook is \d MB, more than "
+                                                     r"the limit of 1 MB \(setting max_file_mb"):
+        ingest("orders", book, store=store)
+    big = write("big.csv", "order_id,email,date,amount\n" + "B1,b@x.pl,2025-01-01,1\n" * 60_000)
+    with pytest.raises(UnreadableSourceError, match=r"big.csv: 1 MB, more than the limit of 1 MB"):
+        ingest("orders", big, store=store)
+    monkeypatch.delenv("CENTRIC_MAX_FILE_MB")
+    # rows: a sheet, a CSV (fast and careful readers) and JSON lines stop past max_rows; nothing stored
+    monkeypatch.setenv("CENTRIC_MAX_ROWS", "3")
+    lines = "order_id,email,date,amount\n" + "".join(f"R{i},r{i}@x.pl,2025-01-01,{i}\n" for i in range(4))
+    files = [_workbook(tmp_path / "rows.xlsx", [r.split(",") for r in lines.splitlines()]),
+             write("rows.csv", lines), write("rows_blank.csv", lines.replace("\nR2", "\n\nR2")),
+             write("rows.jsonl", "".join(f'{{"order_id": "J{i}", "email": "j@x.pl", "date": "2025-01-01", '
+                                         f'"amount": {i}}}\n' for i in range(4)))]
+    for f in files:
+        with pytest.raises(UnreadableSourceError, match=rf"{f.name}: more than 3 rows, the limit \(setting max_rows"):
+            ingest("orders", f, store=store)
+    assert ingest("orders", write("three.csv", lines.rsplit("R3", 1)[0]), store=store)[0].rows_stored == 3
+    monkeypatch.setenv("CENTRIC_MAX_ROWS", "many")
+    with pytest.raises(CentricError, match="setting max_rows .CENTRIC_MAX_ROWS. must be a whole number above 0"):
+        ingest("orders", big, store=store)
+    monkeypatch.delenv("CENTRIC_MAX_ROWS")
+    assert rows(store, "SELECT count(*) FROM orders") == [(3,)]
+
+
+def test_column_limit(store, write, tmp_path, monkeypatch):
+    names = ["order_id", "email", "date", "amount"]
+    wide = write("wide.csv", ",".join(names + [f"c{i}" for i in range(20_000)]) + "\n"
+                 + ",".join(["W1", "w@x.pl", "2025-01-01", "1"] + ["v"] * 20_000) + "\n")
+    with pytest.raises(UnreadableSourceError, match=r"wide.csv: 20,004 columns, more than the limit of 1,000 "
+                                                    r"\(setting max_columns"):
+        ingest("orders", wide, store=store)
+    # trailing columns without a name are pointed out
+    commas = write("commas.csv", "order_id,email,date,amount" + "," * 1500 + "\nW1,w@x.pl,2025-01-01,1" + "," * 1500 + "\n")
+    with pytest.raises(UnreadableSourceError, match=r"1,504 columns \(the last 1,500 have no name: delete them\)"):
+        ingest("orders", commas, store=store)
+    monkeypatch.setenv("CENTRIC_MAX_COLUMNS", "4")
+    keys = write("keys.json", '[{"order_id": "K1", "email": "k@x.pl", "date": "2025-01-01", "amount": 1}, '
+                 '{"order_id": "K2", "note": "a fifth key"}]')
+    with pytest.raises(UnreadableSourceError, match=r"keys.json: 5 columns, more than the limit of 4"):
+        ingest("orders", keys, store=store)
+    sheet = _workbook(tmp_path / "five.xlsx", [names + ["category"], ["F1", "f@x.pl", "2025-01-01", 1, "tv"]])
+    with pytest.raises(UnreadableSourceError, match=r"five.xlsx: 5 columns"):
+        ingest("orders", sheet, store=store)
+    assert ingest("orders", write("four.csv", ",".join(names) + "\nF1,f@x.pl,2025-01-01,1\n"),
+                  store=store)[0].rows_stored == 1
+
+
+def test_cr_only_line_ends(store):
+    r = ingest("orders", BAD / "cr_only.csv", store=store)[0]
+    assert (r.rows_read, r.rows_stored, r.rows_rejected) == (3, 2, 1)
+    assert rows(store, "SELECT order_id, amount FROM orders ORDER BY 1") == [("C1", 1.0), ("C3", 3.0)]
+    assert [(row, col, value) for row, col, value, _ in rejected(store, r.run_id)] == [(3, "date", "someday")]
+
+
+def test_bytes_that_are_not_text_reject_their_row(store, write):
+    r = ingest("orders", BAD / "cp1252_undefined_byte.csv", store=store)[0]
+    assert (r.encoding, r.rows_read, r.rows_stored, r.rows_rejected) == ("cp1252", 2, 1, 1)
+    assert rejected(store, r.run_id) == [
+        (2, "store", "Città\ufffd", "the value holds bytes that are not Windows-1252 (0x81); the file mixes encodings")]
+    assert rows(store, "SELECT store FROM orders") == [("Perché – centro",)]
+    # a UTF-8 file (its first megabyte shows UTF-8 letters) with a Latin-1 byte after the first megabyte
+    body = "".join(f"B{i},b{i}@x.pl,2025-01-01,{i},łódź\n" for i in range(40_000))
+    late = write("late.csv", ("order_id,email,date,amount,category\n" + body).encode("utf-8")
+                 + b"Z1,z@x.pl,2025-01-01,1,caf\xe9\nZ2,y@x.pl,2025-01-02,2,ok\n")
+    assert late.stat().st_size > 1 << 20
+    r = ingest("orders", late, store=store)[0]
+    assert (r.encoding, r.rows_read, r.rows_stored, r.rows_rejected) == ("utf-8", 40_002, 40_001, 1)
+    assert [(row, col, value) for row, col, value, _ in rejected(store, r.run_id)] == [(40_002, "category", "caf\ufffd")]
+    # plain ASCII for a megabyte, then Polish letters in Windows-1250: the file is Windows-1250
+    ascii_first = write("ascii_first.csv", ("order_id,email,date,amount,category\n"
+                                            + "".join(f"A{i},a{i}@x.pl,2025-01-01,{i},tv\n" for i in range(40_000))
+                                            + "Z9,z9@x.pl,2025-01-01,1,zażółć\n").encode("cp1250"))
+    r = ingest("orders", ascii_first, store=store)[0]
+    assert (r.encoding, r.rows_stored, r.rows_rejected) == ("cp1250", 40_001, 0)
+    assert rows(store, "SELECT category FROM orders WHERE order_id = 'Z9'") == [("zażółć",)]
+
+
+def test_utf32_and_bomless_utf16(store, write):
+    r = ingest("orders", BAD / "utf32_bom.csv", store=store)[0]
+    assert (r.encoding, r.rows_stored) == ("utf-32", 1)
+    assert rows(store, "SELECT store FROM orders") == [("Łódź",)]
+    r = ingest("orders", write("u16.csv", "order_id,email,date,amount,store\nV1,v@x.pl,2025-01-01,2,Città\n",
+                               encoding="utf-16-le"), store=store)[0]
+    assert (r.encoding, r.rows_stored) == ("utf-16-le", 1)
+    assert rows(store, "SELECT store FROM orders WHERE order_id = 'V1'") == [("Città",)]
+
+
+def test_field_over_131072_characters(store, write):
+    long = "x" * 200_000
+    f = write("long.csv", f"order_id,email,date,amount,category\nL1,l@x.pl,2025-01-01,1,{long}\n"
+                          f'L2,m@x.pl,2025-01-02,2,"{long}\nsecond line"\n')
+    r = ingest("orders", f, store=store)[0]
+    assert (r.rows_read, r.rows_stored) == (2, 2)
+    assert rows(store, "SELECT order_id, length(category) FROM orders ORDER BY 1") == [("L1", 200_000),
+                                                                                       ("L2", 200_012)]
+
+
+def test_json_nested_1000_deep(store):
+    with pytest.raises(UnreadableSourceError, match=r"nested_1000.json: the JSON is nested too deeply"):
+        ingest("orders", BAD / "nested_1000.json", store=store)
+    r = ingest("orders", BAD / "nested_line.jsonl", store=store)[0]
+    assert (r.rows_read, r.rows_stored, r.rows_rejected) == (3, 1, 2)
+    assert [(row, col, reason.split(" (")[0]) for row, col, _, reason in rejected(store, r.run_id)] == [
+        (2, None, "the record is nested too deeply"),
+        (3, "category", "the value holds characters that are not valid text"),
+    ]
+
+
+def test_header_vote_and_rows_above_the_header(store):
+    r = ingest("orders", BAD / "header_vote.csv", store=store)[0]
+    # the real header (line 2) names 2 known columns, the data row on line 4 names 4: the header wins,
+    # the title line is kept as a rejected row, the odd data row is rejected for its values
+    assert r.columns == {"email": "Mail", "ordered_at": "Date", "amount": "Total"}
+    assert (r.rows_read, r.rows_stored, r.rows_rejected) == (4, 2, 2)
+    got = rejected(store, r.run_id)
+    assert got[0] == (1, None, "Orders export", "above the header on row 2: not read as data")
+    assert {row for row, *_ in got} == {1, 4}
+    assert rows(store, "SELECT amount FROM orders ORDER BY 1") == [(1.0,), (3.0,)]
+
+
+@pytest.mark.parametrize("table, header", [
+    # title lines are narrower than the table
+    ([["Report"], ["Generated", "2025-01-01"], ["id", "email", "date", "amount"], ["A1", "a@x.pl", "2025-01-01", "1"]], 2),
+    # a header naming no known column (mapped by a mapping file) above data naming some
+    ([["Kod", "Poczta", "Kiedy"], ["A1", "a@x.pl", "2025-01-01"], ["B2", "email", "date"]], 0),
+    # a group row above the real header: the header names many more known columns
+    ([["Customer", "", "Order", ""], ["email", "phone", "order id", "amount"], ["a@x.pl", "1", "A1", "2"]], 1),
+])
+def test_find_header(table, header):
+    from centric.ingest.columns import known_names
+    from centric.ingest.readers import _find_header
+    from centric.schema import TABLES
+
+    rows_ = [[v or None for v in r] for r in table]
+    assert _find_header(rows_, known_names(TABLES["orders"])) == header
+
+
+def test_broken_quote_swallowing_the_next_record(store):
+    r = ingest("orders", BAD / "swallowed_record.csv", store=store)[0]
+    assert (r.rows_read, r.rows_stored, r.rows_rejected) == (3, 2, 1)
+    assert rejected(store, r.run_id) == [
+        (2, "category", 'A1,a@x.pl,2025-01-01,1,"fridges',
+         "a quote opened in column 'category' is not closed before the next record (line 3)")]
+    assert rows(store, "SELECT order_id, category FROM orders ORDER BY 1") == [
+        ("A2", 'washers"'), ("A3", "tv, audio")]
+
+
+def test_a_quoted_line_break_is_not_a_swallowed_record(store, write):
+    f = write("multiline.csv", 'order_id,email,date,amount,category\n'
+                               'M1,a@x.pl,2025-01-01,1,"fridges,\nwashers, dryers, irons"\n'
+                               'M2,b@x.pl,2025-01-02,2,tv\n')
+    r = ingest("orders", f, store=store)[0]
+    assert (r.rows_stored, r.rows_rejected) == (2, 0)
+    # a patient comment over three lines whose last line, read alone, has the file's eight fields
+    from centric.ingest.readers import read_source
+
+    nhs = write("nhs.csv", 'code,label,subcategory,feedback,criticality,organization,question,row_index\n'
+                           'ml,Communication,Listening,"People listen. ",3,Trust A,Trust A - Q2,1137\n'
+                           'ca,Care received,Activities,"Using the gym with staff & peers. \n'
+                           'Talking to staff about interests.\n'
+                           'Reading, singing, watching tv, praying. ",3,Trust A,Trust A - Q2,1138\n'
+                           'ef,Environment/ facilities,Food,The food. ,3,Trust A,Trust A - Q2,1142\n')
+    staged = read_source(store.con, nhs, set())
+    assert (staged.rows_read, staged.rejects) == (3, [])
+    assert rows(store, "SELECT __row, feedback FROM _centric_stage ORDER BY 1")[1] == (
+        3, "Using the gym with staff & peers. \nTalking to staff about interests.\nReading, singing, watching tv, "
+           "praying. ")
+
+
+def test_no_temporary_file_is_left_behind(store, tmp_path, monkeypatch, write):
+    import tempfile
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    ok = write("ok.csv", "order_id;email;date;amount\nT1;t@x.pl;2025-01-01;1,5\n", encoding="cp1250")
+    ingest("orders", ok, store=store)
+    ingest("orders", BAD / "cp1252_undefined_byte.csv", store=store)  # the copy fails half-way
+    monkeypatch.setenv("CENTRIC_MAX_ROWS", "1")
+    two = write("two.csv", "order_id;email;date;amount\nT2;t@x.pl;2025-01-01;1\nT3;t@x.pl;2025-01-01;1\n",
+                encoding="cp1250")
+    with pytest.raises(UnreadableSourceError):
+        ingest("orders", two, store=store)
+    assert list(scratch.iterdir()) == []
+
+
+def test_hostile_corpus_through_the_command_line(tmp_path):
+    """A fresh generated corpus (one file of each kind) through `centric ingest` in a child process
+    with a time and a memory limit: no traceback, no hang, no temporary file left, every file loaded
+    or refused with a message, and read = stored + rejected + duplicate. The larger run, one process
+    per file: benchmarks/hostile_ingest.py."""
+    import importlib.util
+
+    from .conftest import DATA
+
+    path = DATA.parents[1] / "benchmarks" / "hostile_ingest.py"
+    spec = importlib.util.spec_from_file_location("hostile_ingest", path)
+    hostile = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = hostile  # its dataclasses look their module up
+    spec.loader.exec_module(hostile)
+    files = hostile.make_corpus(tmp_path / "files", len(hostile.KINDS), seed=5, max_kb=256)
+    outcome = hostile.ingest_files(files, tmp_path, timeout=300, memory_mb=2048)
+    assert outcome.problems == []
+    assert outcome.exit_code in (0, 1) and not outcome.traceback
+    assert len(outcome.results) >= len(files) // 2 and sum(r["rows_rejected"] for r in outcome.results) > 0
+    assert len(outcome.results) + len(outcome.errors) == len(files)

@@ -88,6 +88,16 @@ SETTINGS: dict[str, Setting] = {
         Setting("currency", "PLN", "Currency (ISO 4217) assumed for amounts without one.", check=_currency),
         Setting("sla_hours", "48", "Service-level target for resolving a case, in hours, where a case has no due time.",
                 check=_positive),
+        Setting("max_file_mb", "1024",
+                "Largest file ingest reads, in MB (for an .xlsx workbook: its unpacked sheets and texts); "
+                "a larger file is refused before it is read.", check=_positive),
+        Setting("max_rows", "10000000",
+                "Most rows one file may hold (lines of a CSV, rows of a sheet, records of JSON, blank ones "
+                "not counted); reading stops with an error past it and nothing of the file is stored.",
+                check=_positive),
+        Setting("max_columns", "1000",
+                "Most columns one file may have (empty columns right of a sheet's table not counted); a "
+                "wider file is refused once its header is read, before its rows.", check=_positive),
     )
 }
 
@@ -107,3 +117,15 @@ def get(name: str, value: str | None = None) -> str:
     if why:
         raise SettingError(f"setting {name}{where}: {v!r} is not valid; {why}")
     return v
+
+
+def get_positive_int(name: str, value: str | int | None = None) -> int:
+    """``get(name, value)`` as a whole number above zero; SettingError otherwise."""
+    raw = get(name, None if value is None else str(value))
+    try:
+        n = int(str(raw).replace("_", "").strip())
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise SettingError(f"setting {name} ({SETTINGS[name].env}) must be a whole number above 0, got {raw!r}")
+    return n
