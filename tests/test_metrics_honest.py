@@ -114,7 +114,7 @@ def test_cli_names_the_correction(csat_store):
     assert {round(c["p_adjusted"], 4) for c in out["changes"]} == {round(2 * _two_shares_p(50, 80), 4),
                                                                    round(2 * _two_shares_p(50, 64), 4), 1.0}
     res = CliRunner().invoke(app, [*args, "--correction", "bonferroni"])
-    assert res.exit_code == 2 and "--correction must be holm, bh or none" in res.output
+    assert res.exit_code == 2 and "--correction: 'bonferroni' is not one of holm, bh, none" in res.output
 
 
 def _arrows(output: str) -> int:
