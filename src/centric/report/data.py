@@ -24,7 +24,7 @@ class ReportData:
     previous: str | None
     headline: dict[str, Any] = field(default_factory=dict)
     trends: dict[str, metrics.Breakdown] = field(default_factory=dict)
-    breakdowns: dict[str, metrics.Breakdown] = field(default_factory=dict)
+    breakdowns: dict[tuple[str, str], metrics.Breakdown] = field(default_factory=dict)  # (metric, column)
     complaints: metrics.ComplaintReport | None = None
     complaints_by_department: metrics.ComplaintReport | None = None
     journeys: list[metrics.JourneyStats] = field(default_factory=list)
@@ -87,8 +87,9 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
         cur, prev = cur_all[m].rows[0][1], prev_all[m].rows[0][1]
         data.headline[m] = {"current": cur, "previous": prev,
                             "change": stats.change(m, prev, cur, data.previous, data.current)}
-    for col in ("touchpoint", "channel", "segment", "country", "language"):
-        data.breakdowns[col] = metrics.breakdown(store, "nps", [col], start, end)
+    by_column = {col: metrics.breakdowns(store, all3, [col], start, end)
+                 for col in ("touchpoint", "channel", "segment", "country", "language")}
+    data.breakdowns = {(m, col): b[m] for m in all3 for col, b in by_column.items()}
     sla = float(settings.get("sla_hours"))
     data.complaints = metrics.complaints(store, ("type",), start, end, sla_hours=sla)
     data.complaints_by_department = metrics.complaints(store, ("department",), start, end, sla_hours=sla,
