@@ -379,9 +379,13 @@ def test_complaints_only_store_ranks_factors_by_volume(tmp_path):
         assert f["net"].tolist() == pytest.approx([-90.0, -100.0, -60.0])
         assert f["complaints"].tolist() == [40, 20, 10]
         assert dict(f["quadrant"]) == {"delivery": "fix", "returns": "observe", "call_centre": "observe"}
-        lo, hi = A.stats.wilson(40, 75)
+        # Wilson 95% interval of 40 in 75, by hand
+        p, z = 40 / 75, 1.959963984540054
+        centre, half = (p + z * z / 150) / (1 + z * z / 75), z * math.sqrt(p * (1 - p) / 75 + z * z / (4 * 75 ** 2)) / (
+            1 + z * z / 75)
         assert (f.loc["delivery", "importance_low"], f.loc["delivery", "importance_high"]) == pytest.approx(
-            (100 * lo, 100 * hi))
+            (100 * (centre - half), 100 * (centre + half)))
+        assert 40 < f.loc["delivery", "importance_low"] < 53.3 < f.loc["delivery", "importance_high"] < 65
         store.con.execute("CHECKPOINT")
         res = run("drivers", "--reps", "10", db=store.path)
     assert res.exit_code == 0, res.output

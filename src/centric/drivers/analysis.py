@@ -517,11 +517,10 @@ def volume(mentions: pd.DataFrame, factors: list[str], texts: int) -> pd.DataFra
     texts = max(texts, int(mentions.drop_duplicates(["source", "text_id"]).shape[0]), 1)
     rows = []
     for f, n in k.items():
-        lo, hi = stats.wilson(int(n), texts)
+        lo, hi = stats.wilson(int(n), texts)  # in %
         sov = 100 * n / texts
-        rows.append({"factor": f, "mentions_in_answers": int(n), "share_of_voice": sov, "share_of_voice_low": 100 * lo,
-                     "share_of_voice_high": 100 * hi, "importance": sov, "importance_low": 100 * lo,
-                     "importance_high": 100 * hi})
+        rows.append({"factor": f, "mentions_in_answers": int(n), "share_of_voice": sov, "share_of_voice_low": lo,
+                     "share_of_voice_high": hi, "importance": sov, "importance_low": lo, "importance_high": hi})
     out = pd.DataFrame(rows)
     for c in ("relative_weight", "lmg", "impact"):
         out[c] = out[f"{c}_low"] = out[f"{c}_high"] = np.nan
