@@ -107,14 +107,21 @@ def sample(df: pd.DataFrame, rows: int | None) -> pd.DataFrame:
     return df if rows is None or len(df) <= rows else df.sample(rows, random_state=0).sort_index()
 
 
+def load_file(shared: Path, work: Path, rows: int | None, name: str, csv: str, table: str, mapping: str,
+              title: str) -> Path:
+    """Write a sample of ``csv`` and its mapping file into ``work`` and load them with ``centric ingest``."""
+    db, src = work / f"{name}.duckdb", pd.read_csv(shared / csv)
+    path, part = work / Path(csv).name, sample(src, rows)
+    part.to_csv(path, index=False)
+    (work / f"{name}.toml").write_text(mapping, encoding="utf-8")
+    print(f"\n=== {title}: {len(part):,} of {len(src):,} rows")
+    cli(db, "ingest", table, str(path), "--mapping", str(work / f"{name}.toml"))
+    return db
+
+
 def telecom(shared: Path, work: Path, rows: int | None, analyze: list[str]) -> dict:
-    db = work / "telecom.duckdb"
-    src = pd.read_csv(shared / "telecom_nps_verbatims_en" / "verbatim.csv")
-    path = work / "verbatim.csv"
-    sample(src, rows).to_csv(path, index=False)
-    (work / "telecom.toml").write_text(TELECOM_MAPPING, encoding="utf-8")
-    print(f"\n=== Telecom NPS verbatims: {len(sample(src, rows)):,} of {len(src):,} rows")
-    cli(db, "ingest", "responses", str(path), "--mapping", str(work / "telecom.toml"))
+    db = load_file(shared, work, rows, "telecom", "telecom_nps_verbatims_en/verbatim.csv", "responses",
+                   TELECOM_MAPPING, "Telecom NPS verbatims")
     cli(db, "analyze", "--taxonomy", "telecom", *analyze)
     cli(db, "drivers")
     return _json(cli(db, "drivers", "--json", quiet=True))
@@ -145,14 +152,8 @@ def nhs(shared: Path, work: Path, rows: int | None, analyze: list[str]) -> dict:
 
 
 def cfpb(shared: Path, work: Path, rows: int | None, analyze: list[str]) -> dict:
-    db = work / "cfpb.duckdb"
-    src = pd.read_csv(shared / "cfpb_complaints_sample" / "complaints_sample.csv")
-    path = work / "complaints_sample.csv"
-    sample(src, rows).to_csv(path, index=False)
-    (work / "cfpb.toml").write_text(CFPB_MAPPING, encoding="utf-8")
-    print(f"\n=== CFPB complaints: {len(sample(src, rows)):,} of {len(src):,} rows "
-          "(only those with a narrative have a text to store)")
-    cli(db, "ingest", "feedback", str(path), "--mapping", str(work / "cfpb.toml"))
+    db = load_file(shared, work, rows, "cfpb", "cfpb_complaints_sample/complaints_sample.csv", "feedback",
+                   CFPB_MAPPING, "CFPB complaints (only those with a narrative have a text to store)")
     cli(db, "analyze", "--taxonomy", "banking", *analyze)
     try:
         import centric.text.topics  # noqa: F401  (the topics view, where this checkout has it)

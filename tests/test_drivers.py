@@ -222,6 +222,13 @@ def test_telecom_drivers_are_stable_under_bootstrap():
     imp, fit = A.importance(df["NPS_SCORE"].to_numpy(float), X, factors, "nps", reps=200)
     top = imp.sort_values("importance", ascending=False).iloc[0]
     assert top["top3_share"] >= 80 and fit["r2_low"] > 0
+    # the matrix at the neutral crosshair: most telecom factors are disliked, and none of those may be
+    # promote or maintain (at the mean of our own factors, the least disliked would be)
+    table = imp.merge(A.perception(ment, ["factor"]).drop(columns=["_score"]), on="factor")
+    table = table.assign(performance=table["net"], performance_low=table["net_low"], performance_high=table["net_high"])
+    out, (_, cy) = A.matrix(table, floor="net")
+    disliked = out[out["net"] < 0]
+    assert cy == 0 and len(disliked) and set(disliked["quadrant"]) <= {"fix", "observe"}
     # the same weights from raw least squares subsets (independent of the correlation-matrix code)
     if len(factors) <= 8:
         groups = [[2 * i, 2 * i + 1] for i in range(len(factors))]
