@@ -535,8 +535,9 @@ def drivers_cmd(
     else:
         console.print(f"Factors of {escape(d.brand)} ranked by volume (no outcome to explain): {d.texts:,} texts")
     with_complaints = bool(d.factors["complaints"].sum())
+    scored = ["impact", "voice %"] if d.outcome else []  # by volume, importance is the share of voice
     t = Table("#", "factor", "importance % (95%)" if d.outcome else "share of voice % (95%)", "net sentiment (95%)",
-              "impact", "voice %", "n", *(["complaints"] if with_complaints else []), "quadrant")
+              *scored, "n", *(["complaints"] if with_complaints else []), "quadrant")
 
     def with_ci(v, a, b, sign=""):
         if v != v:
@@ -545,9 +546,9 @@ def drivers_cmd(
 
     for r in d.factors.itertuples():
         t.add_row(str(r.rank), escape(r.factor), with_ci(r.importance, r.importance_low, r.importance_high),
-                  with_ci(r.net, r.net_low, r.net_high, "+"), "—" if r.impact != r.impact else f"{r.impact:+.1f}",
-                  f"{r.share_of_voice:.1f}", "0" if r.n != r.n else f"{int(r.n):,}",
-                  *([f"{r.complaints:,}"] if with_complaints else []),
+                  with_ci(r.net, r.net_low, r.net_high, "+"),
+                  *([f"{r.impact:+.1f}", f"{r.share_of_voice:.1f}"] if d.outcome else []),
+                  "0" if r.n != r.n else f"{int(r.n):,}", *([f"{r.complaints:,}"] if with_complaints else []),
                   (r.quadrant + ("?" if r.uncertain else "")) if isinstance(r.quadrant, str) else "—")
     console.print(t)
     cx, cy = d.crosshair

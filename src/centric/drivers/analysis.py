@@ -611,7 +611,7 @@ def drivers(store: Store, brand: str = OURS, outcome: str | None = None, period:
     per = perception(mine, ["factor"]).drop(columns=["_score"])
     table = imp.merge(per, on="factor", how="left")
     table["share_of_mentions"] = 100 * table["n"] / table["n"].sum()
-    complaints = said[said["kind"] == "complaint"].groupby("factor").size()
+    complaints = said[said["kind"] == "complaint"].drop_duplicates(["text_id", "factor"]).groupby("factor").size()
     table["complaints"] = table["factor"].map(complaints).fillna(0).astype(int)
     elsewhere = complaints[~complaints.index.isin(factors)].sort_values(ascending=False)
     if len(elsewhere):
