@@ -393,6 +393,11 @@ def test_complaints_only_store_ranks_factors_by_volume(tmp_path):
         assert (f.loc["delivery", "importance_low"], f.loc["delivery", "importance_high"]) == pytest.approx(
             (100 * (centre - half), 100 * (centre + half)))
         assert 40 < f.loc["delivery", "importance_low"] < 53.3 < f.loc["delivery", "importance_high"] < 65
+        from centric.report import build_report
+
+        html = build_report(store, lang="en")  # a store of complaints alone has a "What to fix first"
+        assert 'id="fix-first"' in html and "the factors are ranked by volume" in html
+        assert "No survey scores to break down." in html
         store.con.execute("CHECKPOINT")
         res = run("drivers", "--reps", "10", db=store.path)
     assert res.exit_code == 0, res.output

@@ -40,6 +40,8 @@ def _bounds(store: Store, start, end) -> tuple[dt.datetime | None, dt.datetime |
     q = ("SELECT min(t), max(t) FROM (SELECT responded_at AS t FROM responses UNION ALL "
          "SELECT ordered_at FROM orders UNION ALL SELECT opened_at FROM cases)")
     lo, hi = store.con.execute(q).fetchall()[0]
+    if hi is None:  # only feedback texts (e.g. complaints): their dates, so that their factors are shown
+        lo, hi = store.con.execute("SELECT min(posted_at), max(posted_at) FROM feedback").fetchall()[0]
     if start is not None:
         lo = max(lo, start) if lo else start
     if end is not None:
