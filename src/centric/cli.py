@@ -560,7 +560,7 @@ def drivers_cmd(
     for quad in ("fix", "promote", "maintain", "observe"):
         names = [f"{r.factor}{'?' if r.uncertain else ''}" for r in d.factors.itertuples() if r.quadrant == quad]
         console.print(f"  {quad:<9} {escape(', '.join(names)) or '—'}")
-    if len(d.leaders):
+    if len(d.leaders) and d.leaders["runner_up"].notna().any():  # only with other brands to lead
         lt = Table("factor", "leader", "net sentiment", "runner-up", "significant lead")
         for r in d.leaders.itertuples():
             runner = r.runner_up if isinstance(r.runner_up, str) else "—"
