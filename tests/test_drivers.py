@@ -110,7 +110,7 @@ def test_matrix_quadrants_and_uncertainty():
                       "importance_low": [35, 25, 3, 1, 8], "importance_high": [45, 35, 7, 9, 30],
                       "performance": [-30, 40, 50, -20, 5], "performance_low": [-40, 30, 40, -30, -10],
                       "performance_high": [-20, 50, 60, -10, 20]})
-    out, (cx, cy) = A.matrix(f)
+    out, (cx, cy) = A.matrix(f, at="relative")  # the mean-centred view, asked for
     assert (cx, cy) == (20.0, 9.0)
     q = dict(zip(out["factor"], out["quadrant"], strict=True))
     assert q == {"a": "fix", "b": "promote", "c": "maintain", "d": "observe", "e": "fix"}
@@ -173,7 +173,9 @@ def test_demo_planted_problems_come_out_as_fix(demo_drivers):
 
 def test_demo_drivers_have_quotes_and_competitors(demo_drivers):
     d = demo_drivers
-    assert d.outcome == "nps" and d.answers > 100 and 0 < d.r2 < 1
+    # the demo's answers carry NPS and CSAT; the one with more analysed answers is explained
+    assert d.outcome == A.choose_outcome(d.outcome_counts) and d.answers == d.outcome_counts[d.outcome] > 100
+    assert 0 < d.r2 < 1
     assert all(1 <= len(q) <= 3 for q in d.factors["quotes"] if len(q))
     assert {"ElektroMax", "CasaTech"} <= set(d.competitors["brand"])
     assert set(d.importance_by_brand["brand"]) >= {"ours"}
@@ -196,14 +198,11 @@ def test_drivers_cli_json_and_errors(demo_store, tmp_path):
     assert out["factors"] and all(k in out["factors"][0] for k in ("factor", "importance", "quadrant", "n"))
     res = run("drivers", "--brand", "ElektroMax", "--reps", "20", db=db)
     assert res.exit_code == 0, res.output
-    assert "Key drivers of RATING for ElektroMax" in res.output
+    assert "Key drivers of rating for ElektroMax" in res.output
     res = run("drivers", "--brand", "Nobody", db=db)
     assert res.exit_code == 2 and "no mentions about brand 'Nobody'" in res.output
 
 
-def test_drivers_before_analyze_says_what_to_do(store):
-    with pytest.raises(CentricError, match="centric analyze"):
-        A.drivers(store)
 
 
 def test_telecom_drivers_are_stable_under_bootstrap():
@@ -223,6 +222,13 @@ def test_telecom_drivers_are_stable_under_bootstrap():
     imp, fit = A.importance(df["NPS_SCORE"].to_numpy(float), X, factors, "nps", reps=200)
     top = imp.sort_values("importance", ascending=False).iloc[0]
     assert top["top3_share"] >= 80 and fit["r2_low"] > 0
+    # the matrix at the neutral crosshair: most telecom factors are disliked, and none of those may be
+    # promote or maintain (at the mean of our own factors, the least disliked would be)
+    table = imp.merge(A.perception(ment, ["factor"]).drop(columns=["_score"]), on="factor")
+    table = table.assign(performance=table["net"], performance_low=table["net_low"], performance_high=table["net_high"])
+    out, (_, cy) = A.matrix(table, floor="net")
+    disliked = out[out["net"] < 0]
+    assert cy == 0 and len(disliked) and set(disliked["quadrant"]) <= {"fix", "observe"}
     # the same weights from raw least squares subsets (independent of the correlation-matrix code)
     if len(factors) <= 8:
         groups = [[2 * i, 2 * i + 1] for i in range(len(factors))]
@@ -243,3 +249,176 @@ def test_quotes_are_escaped_in_the_matrix():
     spec = charts.action_matrix(f, (10.0, 5.0), Formatter("en"), "t", {q: q for q in A.QUADRANTS}, "x", "y")
     hover = spec["data"][0]["hovertext"][0]
     assert "<img" not in hover and "&lt;img src=x onerror=alert(1)&gt;" in hover
+
+
+# -- any outcome, the volume ranking without one, the crosshair ---------------------------------------
+
+def _write_analysis(store, source, ids, mentions, taxonomy="retail"):
+    """Store the rows ``centric analyze`` writes for ``ids``: one analysis per text, and the given
+    mentions (text id, sentence, factor, sentiment), so that the known answers do not depend on the
+    accuracy of the text models."""
+    now = dt.datetime(2026, 1, 1)
+    store.con.executemany("INSERT INTO text_analyses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          [(source, i, taxonomy, "en", "neutral", 0.0, "{}", "{}", "test", now) for i in ids])
+    store.con.executemany("INSERT INTO mentions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          [(source, i, k, f, s, {"positive": 0.8, "negative": -0.8}.get(s, 0.0), 0.9, taxonomy, "en")
+                           for i, k, f, s in mentions])
+
+
+CSAT_FACTORS = ["delivery", "price", "staff"]  # sorted, as the analysis orders them
+
+
+@pytest.fixture(scope="module")
+def csat_survey(tmp_path_factory):
+    """A CSAT survey (1–5, no NPS) of 400 answers with comments, loaded through the public ingest;
+    delivery complaints are planted to pull satisfaction down by about two points, and every factor is
+    mentioned more often negatively than positively."""
+    from centric import Store, ingest
+
+    rng = np.random.default_rng(11)
+    n = 400
+    X = np.zeros((n, 6))  # per factor: mentioned positively, mentioned negatively
+    for i, (pos, neg) in enumerate([(0.10, 0.30), (0.08, 0.20), (0.05, 0.12)]):
+        u = rng.random(n)
+        X[:, 2 * i], X[:, 2 * i + 1] = u < pos, (u >= pos) & (u < pos + neg)
+    y = np.clip(np.round(4.2 - 2.2 * X[:, 1] + 0.3 * X[:, 0] - 0.4 * X[:, 3] + rng.normal(0, 0.6, n)), 1, 5)
+    ids = [f"A{i:03d}" for i in range(n)]
+    frame = pd.DataFrame({"response_id": ids, "responded_at": pd.date_range("2025-09-01", periods=n, freq="6h"),
+                          "csat": y.astype(int), "comment": [f"answer {i}" for i in range(n)],
+                          "channel": np.where(np.arange(n) % 2, "web", "shop")})
+    store = Store.open(tmp_path_factory.mktemp("csat") / "csat.duckdb")
+    ingest("responses", frame, store=store)
+    mentions = [(ids[r], int(j) // 2, CSAT_FACTORS[j // 2], "positive" if j % 2 == 0 else "negative")
+                for r, j in zip(*np.nonzero(X), strict=True)]
+    _write_analysis(store, "responses", ids, mentions)
+    store.con.execute("CHECKPOINT")
+    yield store, X, y
+    store.close()
+
+
+def test_csat_survey_drives_the_analysis_with_the_planted_driver(csat_survey):
+    store, X, y = csat_survey
+    assert A.outcome_counts(store) == {"nps": 0, "csat": 400, "ces": 0, "rating": 0}
+    d = A.drivers(store, reps=50, importance_by="lmg")
+    assert d.outcome == "csat" and d.outcome_name == "CSAT" and d.answers == 400 and d.ranked_by == "importance"
+    f = d.factors.set_index("factor")
+    assert f.index[0] == "delivery" and f.loc["delivery", "importance_low"] > f["importance"].drop("delivery").max()
+    # LMG equals least squares over every subset of the raw answers (built here, not by the analysis)
+    ref = kda.brute_force_lmg(y, X, [[0, 1], [2, 3], [4, 5]])
+    assert np.allclose(f.loc[CSAT_FACTORS, "lmg"].to_numpy() / 100, ref, atol=1e-9)
+    # impact in points of % satisfied (4–5): all answers minus those not mentioning delivery
+    without = X[:, 0] + X[:, 1] == 0
+    assert f.loc["delivery", "impact"] == pytest.approx(100 * ((y >= 4).mean() - (y[without] >= 4).mean()))
+    js = d.to_dict()
+    assert js["outcome"] == "csat" and js["outcome_counts"]["csat"] == 400 and js["ranked_by"] == "importance"
+
+
+def test_every_outcome_can_be_asked_for_and_the_missing_one_is_named(csat_survey, tmp_path):
+    store, _, _ = csat_survey
+    res = run("drivers", "--outcome", "csat", "--reps", "20", db=store.path)
+    assert res.exit_code == 0, res.output
+    assert "Key drivers of CSAT for ours: 400 answers" in res.output
+    assert "impact = CSAT (% satisfied, 4–5)" in res.output
+    res = run("drivers", "--outcome", "nps", db=store.path)
+    assert res.exit_code == 2
+    assert "only 0 answers with NPS" in res.output and "CSAT 400" in res.output
+    res = run("drivers", "--outcome", "stars", db=store.path)
+    assert res.exit_code == 2 and "unknown outcome 'stars'; use one of nps, csat, ces, rating" in res.output
+    assert A.choose_outcome({"nps": 40, "csat": 60, "ces": 60, "rating": 0}) == "csat"
+    assert A.choose_outcome({"nps": 50, "csat": 50, "ces": 0, "rating": 50}) == "nps"
+
+
+def test_a_disliked_factor_is_never_promote_or_maintain(csat_survey):
+    """Every factor is mentioned more often negatively than positively: at the neutral crosshair none
+    may be promote or maintain; only the explicit relative view (the mean of our own) sorts them."""
+    store, _, _ = csat_survey
+    d = A.drivers(store, reps=20)
+    assert (d.factors["net"] < 0).all()
+    assert d.crosshair[1] == 0.0 and d.settings["crosshair"] == "neutral"
+    assert set(d.factors["quadrant"]) <= {"fix", "observe"}
+    assert "neutral" in d.crosshair_note() and "never promote or maintain" in d.crosshair_note()
+    rel = A.drivers(store, reps=20, crosshair_at="relative")
+    assert rel.crosshair[1] == pytest.approx(rel.factors["performance"].mean())
+    assert set(rel.factors["quadrant"]) & {"promote", "maintain"}
+    assert "mean of our own factors" in rel.crosshair_note()
+
+
+def test_matrix_crosshair_neutral_relative_and_floor():
+    f = pd.DataFrame({"factor": list("abcd"), "importance": [40.0, 30.0, 5.0, 5.0],
+                      "performance": [-30.0, -5.0, -8.0, -40.0], "net": [-30.0, -5.0, -8.0, -40.0]})
+    out, (cx, cy) = A.matrix(f)
+    assert (cx, cy) == (20.0, 0.0) and list(out["quadrant"]) == ["fix", "fix", "observe", "observe"]
+    rel, (_, cy) = A.matrix(f, at="relative")
+    assert cy == pytest.approx(-20.75) and list(rel["quadrant"]) == ["fix", "promote", "maintain", "observe"]
+    # performance as the gap to competitors: ahead of them (gap ≥ 0) yet disliked is still weak
+    gap = f.assign(performance=[12.0, -3.0, 20.0, 5.0], net=[-10.0, 15.0, 30.0, -2.0],
+                   net_low=[-20.0, 5.0, 20.0, -9.0], net_high=[-2.0, 25.0, 40.0, 5.0])
+    out, _ = A.matrix(gap, floor="net")
+    assert list(out["quadrant"]) == ["fix", "fix", "maintain", "observe"]
+    assert list(out["uncertain"]) == [False, False, False, True]  # d: its net sentiment straddles 0
+
+
+def test_complaints_only_store_ranks_factors_by_volume(tmp_path):
+    """Complaints are analysed but carry no score: the store's state is told as it is, and the factors
+    are ranked by share of voice with their net sentiment (hand-counted below)."""
+    from centric import Store, ingest
+
+    n = 80
+    ids = [f"C{i:03d}" for i in range(n)]
+    frame = pd.DataFrame({"feedback_id": ids, "source": "complaint", "text": [f"complaint {i}" for i in ids],
+                          "posted_at": pd.date_range("2025-10-01", periods=n, freq="D")})
+    with Store.open(tmp_path / "c.duckdb") as store:
+        ingest("feedback", frame, store=store)
+        with pytest.raises(CentricError, match="none of the 80 texts has been analysed yet: run centric analyze first"):
+            A.drivers(store)
+        # delivery: 36 negative + 4 neutral of 40 texts; returns: 20 negative; call centre: 8 negative, 2 positive
+        mentions = ([(ids[i], 0, "delivery", "negative" if i < 36 else "neutral") for i in range(40)]
+                    + [(ids[i], 0, "returns", "negative") for i in range(40, 60)]
+                    + [(ids[i], 0, "call_centre", "negative" if i < 68 else "positive") for i in range(60, 70)])
+        _write_analysis(store, "feedback", ids[:75], mentions)  # the last five are not analysed yet
+        d = A.drivers(store, reps=20)
+        assert d.outcome is None and d.ranked_by == "volume" and d.texts == 75
+        assert any(note.startswith("no outcome to explain") for note in d.notes)
+        assert "5 of 80 texts are not analysed yet" in " ".join(d.notes)
+        f = d.factors.set_index("factor")
+        assert list(f.index) == ["delivery", "returns", "call_centre"]
+        assert f["share_of_voice"].tolist() == pytest.approx([100 * 40 / 75, 100 * 20 / 75, 100 * 10 / 75])
+        assert f["net"].tolist() == pytest.approx([-90.0, -100.0, -60.0])
+        assert f["complaints"].tolist() == [40, 20, 10]
+        assert dict(f["quadrant"]) == {"delivery": "fix", "returns": "observe", "call_centre": "observe"}
+        # Wilson 95% interval of 40 in 75, by hand
+        p, z = 40 / 75, 1.959963984540054
+        centre, half = (p + z * z / 150) / (1 + z * z / 75), z * math.sqrt(p * (1 - p) / 75 + z * z / (4 * 75 ** 2)) / (
+            1 + z * z / 75)
+        assert (f.loc["delivery", "importance_low"], f.loc["delivery", "importance_high"]) == pytest.approx(
+            (100 * (centre - half), 100 * (centre + half)))
+        assert 40 < f.loc["delivery", "importance_low"] < 53.3 < f.loc["delivery", "importance_high"] < 65
+        from centric.report import build_report
+
+        html = build_report(store, lang="en")  # a store of complaints alone has a "What to fix first"
+        assert 'id="fix-first"' in html and "the factors are ranked by volume" in html
+        assert "No survey scores to break down." in html
+        store.con.execute("CHECKPOINT")
+        res = run("drivers", "--reps", "10", db=store.path)
+    assert res.exit_code == 0, res.output
+    assert "ranked by volume (no outcome to explain): 75 texts" in res.output
+    assert "share of voice" in res.output and "run centric analyze first" not in res.output
+
+
+def test_empty_store_says_there_is_nothing_to_analyse(store):
+    with pytest.raises(CentricError, match="no survey comments or feedback texts in the store yet: load them"):
+        A.drivers(store)
+
+
+def test_report_shows_the_breakdowns_and_outcome_the_data_has(csat_survey):
+    from centric.report import build_report
+
+    store, _, _ = csat_survey
+    html = build_report(store, lang="en")
+    assert 'id="chart-csat-channel"' in html and 'id="chart-nps-channel"' not in html
+    assert 'id="chart-csat-touchpoint"' not in html  # no touchpoint in this survey
+    assert "CSAT by touchpoint, channel, segment, country and language over the whole period" in html
+    assert "explained variance of CSAT" in html
+    assert "The performance crosshair is at neutral (net sentiment 0)." in html
+    pl = build_report(store, lang="pl")
+    assert "CSAT według kanału (% zadowolonych)" in pl and "Linia podziału oceny leży na poziomie neutralnym" in pl

@@ -1,16 +1,20 @@
 """The four levels of the factor analysis and the action matrix, from the ``mentions`` table.
 
-1. **Importance** of each factor for the overall score (NPS 0–10 of survey answers, or the star rating
-   of reviews): key-driver analysis on per-answer features (factor mentioned positively / negatively):
-   Johnson's relative weights and Shapley (LMG) over the two columns of each factor, with bootstrap 95%
-   intervals and the model's R²; share of voice; impact on NPS (NPS of all answers minus NPS of the
-   answers that do not mention the factor).
+1. **Importance** of each factor for the outcome — NPS 0–10, CSAT 1–5 or CES 1–7 of survey answers, or
+   the star rating of reviews, whichever has the most answers with an analysed text unless chosen:
+   key-driver analysis on per-answer features (factor mentioned positively / negatively): Johnson's
+   relative weights and Shapley (LMG) over the two columns of each factor, with bootstrap 95%
+   intervals and the model's R²; share of voice; impact on the outcome's figure (its value over all
+   answers minus over the answers that do not mention the factor). With no outcome to explain (fewer
+   than 30 scored answers, e.g. complaints only), factors are ranked by volume: share of voice.
 2. **Perception**: net sentiment per factor (% positive − % negative mentions) with the NPS-style
    interval, and its trend by period with a z-test of each change.
 3. **Competitors**: the same for every brand in the feedback, factors ranked per brand, a brand ×
    factor table of gaps with significance and the leader per factor.
-4. **Action matrix**: importance × performance, crosshairs at the means (or given values), quadrants
-   fix / promote / maintain / observe, "uncertain" when an interval straddles a crosshair.
+4. **Action matrix**: importance × performance, quadrants fix / promote / maintain / observe,
+   "uncertain" when an interval straddles a crosshair. The performance crosshair sits at neutral
+   (net sentiment 0) or at the competitors' level, never below neutral, so a factor customers dislike
+   is never promote or maintain; the mean of our own factors is an explicit "relative" option.
 
 Plus **emerging issues**: factors whose negative share rose significantly against the previous period.
 """
@@ -22,6 +26,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import ibis
 import numpy as np
 import pandas as pd
 
@@ -34,13 +39,17 @@ from . import kda
 
 OURS = "ours"
 QUADRANTS = ("fix", "promote", "maintain", "observe")
+OUTCOMES = ("nps", "csat", "ces", "rating")
+OUTCOME_NAMES = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "rating": "rating"}
+MIN_ANSWERS = 30  # the key-driver analysis needs at least this many answers with a score and a text
+CROSSHAIRS = ("neutral", "competitors", "relative")
 
 
 @dataclass
 class Drivers:
     brand: str
-    outcome: str  # "nps" or "rating"
-    answers: int  # answers with a score and an analysed text
+    outcome: str | None  # "nps", "csat", "ces" or "rating"; None: no scored answers, factors ranked by volume
+    answers: int  # answers with a score and an analysed text (0 when ranked by volume)
     r2: float
     r2_interval: tuple[float, float]
     factors: pd.DataFrame  # one row per factor: importance, perception, matrix position, quotes
@@ -52,6 +61,37 @@ class Drivers:
     crosshair: tuple[float, float]
     settings: dict[str, Any] = field(default_factory=dict)
     taxonomy: str | None = None
+    outcome_counts: dict[str, int] = field(default_factory=dict)  # analysed texts with each outcome
+    texts: int = 0  # analysed texts about the brand
+    notes: list[str] = field(default_factory=list)  # what the reader should know about the store's state
+
+    @property
+    def ranked_by(self) -> str:
+        """"importance" (key drivers of the outcome) or "volume" (share of voice, without an outcome)."""
+        return "importance" if self.outcome else "volume"
+
+    @property
+    def outcome_name(self) -> str:
+        return OUTCOME_NAMES[self.outcome] if self.outcome else "volume"
+
+    def crosshair_note(self) -> str:
+        """Where the performance crosshair is and why, in English (the report translates its own)."""
+        cy, how = self.crosshair[1], self.settings.get("crosshair")
+        level = self.settings.get("competitors_level")
+        at = f"performance crosshair at {cy:+.1f}: "
+        if how == "relative":
+            return at + "the mean of our own factors (relative: above it means better than our average, not liked)"
+        if how == "given":
+            where = "as given"
+        elif self.settings.get("performance") == "gap":
+            where = "the competitors' level (a gap of 0)"
+        elif how == "competitors" and level is not None and level > 0:
+            where = f"the competitors' level (their net sentiment on the same factors, {level:+.1f})"
+        elif how == "competitors":
+            where = f"neutral (the competitors' level, {level:+.1f}, is below it)"
+        else:
+            where = "neutral (as many positive as negative mentions)"
+        return at + where + "; a factor with negative net sentiment is never promote or maintain"
 
     def figure(self, lang: str = "en"):
         """The action matrix as a Plotly figure (hover shows each factor's figures and quotes)."""
@@ -90,7 +130,9 @@ class Drivers:
         def rows(df):
             return [{k: clean(v) for k, v in r.items()} for r in df.to_dict(orient="records")]
 
-        return {"brand": self.brand, "outcome": self.outcome, "answers": self.answers, "r2": clean(self.r2),
+        return {"brand": self.brand, "outcome": self.outcome, "ranked_by": self.ranked_by,
+                "outcome_counts": self.outcome_counts, "texts": self.texts, "notes": self.notes,
+                "crosshair_note": self.crosshair_note(), "answers": self.answers, "r2": clean(self.r2),
                 "r2_interval": clean(list(self.r2_interval)), "crosshair": clean(list(self.crosshair)),
                 "settings": self.settings, "factors": rows(self.factors), "competitors": rows(self.competitors),
                 "leaders": rows(self.leaders), "alerts": rows(self.alerts), "trend": rows(self.trend)}
@@ -120,39 +162,100 @@ class Drivers:
 
 # -- data ---------------------------------------------------------------------------------------------
 
+
+def _mentions(store: Store, taxonomy: str | None):
+    m = store.table("mentions")
+    if taxonomy:
+        m = m.filter(m.taxonomy == taxonomy)
+    return m.select("source", "text_id", "sentence", "factor", "sentiment", "score", "confidence", "taxonomy")
+
+
+def _texts(store: Store):
+    """(survey comments, feedback texts) as expressions with text_id, at, brand and kind ("survey" for a
+    survey comment, else the feedback's source: review, complaint, social …)."""
+    r = store.table("responses")
+    r = r.select(text_id=r.response_id, at=r.responded_at, brand=ibis.literal("ours"), kind=ibis.literal("survey"))
+    f = store.table("feedback")
+    f = f.select(text_id=f.feedback_id, at=f.posted_at, brand=f.brand.fill_null(OURS), kind=f.source.cast("string"))
+    return r, f
+
+
 def mentions_frame(store: Store, taxonomy: str | None = None) -> pd.DataFrame:
-    """Every mention with its text's time, brand and scores (NPS for survey answers, rating for
-    feedback). Complaints are left out: they are negative by purpose, and are measured as cases."""
-    tax = " AND m.taxonomy = ?" if taxonomy else ""
-    params = [taxonomy, taxonomy] if taxonomy else []
-    return store.con.execute(f"""
-        SELECT m.source, m.text_id, m.sentence, m.factor, m.sentiment, m.score, m.confidence, m.taxonomy,
-               r.responded_at AS at, 'ours' AS brand, r.nps AS nps, r.csat AS csat, NULL::DOUBLE AS rating
-        FROM mentions m JOIN responses r ON m.source = 'responses' AND m.text_id = r.response_id
-        WHERE TRUE{tax}
-        UNION ALL
-        SELECT m.source, m.text_id, m.sentence, m.factor, m.sentiment, m.score, m.confidence, m.taxonomy,
-               f.posted_at, coalesce(f.brand, 'ours'), NULL, NULL, f.rating
-        FROM mentions m JOIN feedback f ON m.source = 'feedback' AND m.text_id = f.feedback_id
-        WHERE f.source <> 'complaint'{tax}""", params).df()
+    """Every mention with its text's time, brand and kind ("survey", "review", "complaint" …)."""
+    m = _mentions(store, taxonomy)
+    r, f = _texts(store)
+    survey = m.filter(m.source == "responses").join(r, "text_id")
+    feedback = m.filter(m.source == "feedback").join(f, "text_id")
+    return survey.union(feedback).execute()
+
+
+def _analysed(store: Store, taxonomy: str | None):
+    a = store.table("text_analyses")
+    if taxonomy:
+        a = a.filter(a.taxonomy == taxonomy)
+    return a.select("source", "text_id").distinct()  # a text analysed with two taxonomies counts once
+
+
+def _answers(store: Store, brand: str, outcome: str, taxonomy: str | None):
+    if outcome not in OUTCOMES:
+        raise CentricError(f"unknown outcome {outcome!r}; use one of {', '.join(OUTCOMES)}")
+    a = _analysed(store, taxonomy)
+    if outcome == "rating":
+        f = store.table("feedback")
+        scored = f.filter(f.rating.notnull(), f.source.cast("string") != "complaint", f.brand.fill_null(OURS) == brand)
+        scored, source = scored.select(text_id=f.feedback_id, y=f.rating.cast("float64")), "feedback"
+    else:
+        r = store.table("responses")
+        scored = r.filter(r[outcome].notnull(), ibis.literal(brand) == OURS)  # survey answers are about us
+        scored, source = scored.select(text_id=r.response_id, y=r[outcome].cast("float64")), "responses"
+    return a.filter(a.source == source).join(scored, "text_id").select("source", "text_id", "y")
 
 
 def answers_frame(store: Store, brand: str, outcome: str, taxonomy: str | None = None) -> pd.DataFrame:
-    """One row per analysed text with a score: ``y`` and the factors it mentions (as mentions rows)."""
-    if outcome == "nps":
-        sql = """SELECT a.source, a.text_id, r.nps AS y FROM text_analyses a
-                 JOIN responses r ON a.source = 'responses' AND a.text_id = r.response_id
-                 WHERE r.nps IS NOT NULL"""
-    elif outcome == "rating":
-        sql = """SELECT a.source, a.text_id, f.rating AS y FROM text_analyses a
-                  JOIN feedback f ON a.source = 'feedback' AND a.text_id = f.feedback_id
-                  WHERE f.rating IS NOT NULL AND coalesce(f.brand, 'ours') = ?"""
-    else:
-        raise CentricError(f"unknown outcome {outcome!r}; use nps or rating")
-    if taxonomy:
-        sql += " AND a.taxonomy = ?"
-    params = ([brand] if outcome == "rating" else []) + ([taxonomy] if taxonomy else [])
-    return store.con.execute(sql, params).df()
+    """One row per analysed text of ``brand`` with a score: ``source``, ``text_id`` and the score ``y``
+    (NPS 0–10, CSAT 1–5 or CES 1–7 of a survey answer, or the rating of a review; complaints are left
+    out)."""
+    return _answers(store, brand, outcome, taxonomy).execute()
+
+
+def outcome_counts(store: Store, brand: str = OURS, taxonomy: str | None = None) -> dict[str, int]:
+    """How many analysed texts of ``brand`` carry each outcome."""
+    return {o: int(_answers(store, brand, o, taxonomy).count().execute()) for o in OUTCOMES}
+
+
+def choose_outcome(counts: dict[str, int]) -> str:
+    """The outcome with the most answers (ties: NPS, CSAT, CES, rating, in that order)."""
+    return max(OUTCOMES, key=lambda o: (counts.get(o, 0), -OUTCOMES.index(o)))
+
+
+def store_state(store: Store, taxonomy: str | None = None) -> dict[str, int]:
+    """What the text analysis has to work on: texts in the store, texts analysed, mentions found."""
+    r = store.table("responses")
+    comments = int(r.filter(r.comment.notnull() & (r.comment.strip() != "")).count().execute())
+    feedback = int(store.table("feedback").count().execute())
+    return {"texts": comments + feedback, "analysed": int(_analysed(store, taxonomy).count().execute()),
+            "mentions": int(_mentions(store, taxonomy).count().execute())}
+
+
+def no_mentions_message(state: dict[str, int], taxonomy: str | None = None) -> str:
+    """Why there is nothing to analyse, told from the store's state."""
+    if not state["texts"]:
+        return "no survey comments or feedback texts in the store yet: load them with centric ingest"
+    if not state["analysed"]:
+        return f"none of the {state['texts']:,} texts has been analysed yet: run centric analyze first"
+    tax = f" of the taxonomy {taxonomy!r}" if taxonomy else ""
+    return (f"{state['analysed']:,} texts analysed{tax}, but none names a factor of it: check that the taxonomy "
+            "fits the texts (centric analyze --taxonomy NAME)")
+
+
+def analysed_texts(store: Store, brand: str, taxonomy: str | None = None) -> int:
+    """How many analysed texts are about ``brand`` (survey comments are about us)."""
+    a = _analysed(store, taxonomy)
+    r, f = _texts(store)
+    n = int(a.filter(a.source == "feedback").join(f.filter(f.brand == brand), "text_id").count().execute())
+    if brand == OURS:
+        n += int(a.filter(a.source == "responses").join(r, "text_id").count().execute())
+    return n
 
 
 def features(answers: pd.DataFrame, mentions: pd.DataFrame, factors: list[str]) -> np.ndarray:
@@ -172,10 +275,26 @@ def features(answers: pd.DataFrame, mentions: pd.DataFrame, factors: list[str]) 
 
 # -- level 1 -----------------------------------------------------------------------------------------
 
+def score_points(y: np.ndarray, outcome: str) -> np.ndarray:
+    """Each answer's contribution to the outcome's headline figure, so that the figure of a group of
+    answers is their mean: NPS ±100/0 (promoter/detractor), CSAT 100 for 4–5 (% satisfied), CES 100
+    for 5–7 (% easy), a rating its value (the mean rating).
+
+    >>> score_points(np.array([10, 8, 3]), "nps").tolist(), score_points(np.array([5, 3]), "csat").tolist()
+    ([100.0, 0.0, -100.0], [100.0, 0.0])
+    """
+    if outcome == "nps":
+        return 100.0 * ((y >= 9).astype(float) - (y <= 6).astype(float))
+    if outcome in ("csat", "ces"):
+        return 100.0 * (y >= (4 if outcome == "csat" else 5)).astype(float)
+    return y.astype(float)
+
+
 def importance(y: np.ndarray, X: np.ndarray, factors: list[str], outcome: str = "nps", reps: int = 200,
                seed: int = 0, with_lmg: bool | None = None) -> tuple[pd.DataFrame, dict]:
     """Relative weights and LMG per factor (shares of R², in points of R²·100) with bootstrap
-    intervals, share of voice and impact on the score."""
+    intervals, share of voice and impact on the outcome's figure (NPS points, points of % satisfied
+    or % easy, or the mean rating: see ``score_points``)."""
     keep = np.isfinite(y)  # answers without a score cannot say what drives it
     y, X = y[keep], X[keep]
     k = len(factors)
@@ -185,7 +304,7 @@ def importance(y: np.ndarray, X: np.ndarray, factors: list[str], outcome: str = 
     Z, c = data.Z, data.counts
     yv = Z[:, 0]
     mentioned = (Z[:, 1::2] + Z[:, 2::2]) > 0  # (rows, k)
-    good, bad = (yv >= 9).astype(float), (yv <= 6).astype(float)
+    points = score_points(yv, outcome)
 
     def one(w):
         R = kda.corr_weighted(Z, w)
@@ -194,12 +313,8 @@ def importance(y: np.ndarray, X: np.ndarray, factors: list[str], outcome: str = 
         r2 = kda.r_squared(R)
         tot = w.sum()
         without = (w[:, None] * ~mentioned).sum(axis=0)
-        if outcome == "nps":
-            allv = 100 * (w @ good - w @ bad) / tot
-            wo = 100 * ((w * good) @ ~mentioned - (w * bad) @ ~mentioned) / np.where(without > 0, without, np.nan)
-        else:
-            allv = (w @ yv) / tot
-            wo = ((w * yv) @ ~mentioned) / np.where(without > 0, without, np.nan)
+        allv = (w @ points) / tot
+        wo = ((w * points) @ ~mentioned) / np.where(without > 0, without, np.nan)
         sov = 100 * (w @ mentioned) / tot
         return rw, lm, r2, allv - wo, sov
 
@@ -331,34 +446,55 @@ def competitors(mentions: pd.DataFrame, brand: str, min_n: int = 30) -> tuple[pd
 
 # -- the action matrix -------------------------------------------------------------------------------
 
-def quadrant(imp: float, perf: float, cx: float, cy: float) -> str:
+def quadrant(imp: float, perf: float, cx: float, cy: float, liked: bool = True) -> str:
     """fix: important and weak; promote: important and strong; maintain: less important and strong;
-    observe: less important and weak.
+    observe: less important and weak. Strong means at or above the performance crosshair and, unless
+    ``liked`` is false, not disliked.
 
     >>> quadrant(30, -20, 10, 5), quadrant(30, 40, 10, 5), quadrant(2, 40, 10, 5), quadrant(2, -20, 10, 5)
     ('fix', 'promote', 'maintain', 'observe')
+    >>> quadrant(30, 12, 10, 0, liked=False)  # ahead of the competitors, yet disliked
+    'fix'
     """
+    strong = perf >= cy and liked
     if imp >= cx:
-        return "fix" if perf < cy else "promote"
-    return "maintain" if perf >= cy else "observe"
+        return "promote" if strong else "fix"
+    return "maintain" if strong else "observe"
 
 
 def matrix(factors: pd.DataFrame, x: str = "importance", y: str = "performance",
-           crosshair: tuple[float | None, float | None] = (None, None)) -> tuple[pd.DataFrame, tuple[float, float]]:
-    """Quadrant and uncertainty per factor; crosshairs at the means unless given."""
+           crosshair: tuple[float | None, float | None] = (None, None), at: str = "neutral",
+           floor: str | None = None) -> tuple[pd.DataFrame, tuple[float, float]]:
+    """Quadrant and uncertainty per factor.
+
+    The importance crosshair sits at the mean importance unless given. The performance crosshair sits
+    where given, else ``at``: "neutral" — 0, as many positive as negative mentions (with the gap to
+    competitors as performance: their level) — or "relative" — the mean of the factors' own
+    performance, where "strong" only means better than our average. ``floor``: a column (net
+    sentiment) that must also be ≥ 0 for a factor to be strong, so that a factor customers dislike is
+    never promote or maintain whatever the crosshair. A factor is uncertain when an interval
+    straddles a crosshair (or the floor)."""
+    if at not in ("neutral", "relative"):
+        raise CentricError(f"unknown crosshair {at!r}; use neutral or relative")
     ok = factors[x].notna() & factors[y].notna()
     cx = float(factors.loc[ok, x].mean()) if crosshair[0] is None else float(crosshair[0])
-    cy = float(factors.loc[ok, y].mean()) if crosshair[1] is None else float(crosshair[1])
+    if crosshair[1] is not None:
+        cy = float(crosshair[1])
+    else:
+        cy = float(factors.loc[ok, y].mean()) if at == "relative" else 0.0
     q, unsure = [], []
     for r in factors.to_dict(orient="records"):
         if r[x] != r[x] or r[y] != r[y]:
             q.append(None)
             unsure.append(True)
             continue
-        q.append(quadrant(r[x], r[y], cx, cy))
+        liked = floor is None or not r[floor] < 0
+        q.append(quadrant(r[x], r[y], cx, cy, liked))
         straddles_x = r.get(f"{x}_low", r[x]) <= cx <= r.get(f"{x}_high", r[x])
         straddles_y = r.get(f"{y}_low", r[y]) <= cy <= r.get(f"{y}_high", r[y])
-        unsure.append(bool(straddles_x or straddles_y))
+        straddles_floor = floor is not None and r[y] >= cy and r.get(f"{floor}_low", r[floor]) <= 0 <= r.get(
+            f"{floor}_high", r[floor])
+        unsure.append(bool(straddles_x or straddles_y or straddles_floor))
     out = factors.copy()
     out["quadrant"], out["uncertain"] = q, unsure
     return out, (cx, cy)
@@ -396,45 +532,115 @@ def quotes(store: Store, mentions: pd.DataFrame, per_factor: int = 3, width: int
     return out
 
 
+def volume(mentions: pd.DataFrame, factors: list[str], texts: int) -> pd.DataFrame:
+    """Share of voice per factor — % of the ``texts`` analysed texts that mention it, with a Wilson 95%
+    interval — as its importance when there is no score to explain."""
+    k = mentions.drop_duplicates(["source", "text_id", "factor"]).groupby("factor").size().reindex(factors, fill_value=0)
+    texts = max(texts, int(mentions.drop_duplicates(["source", "text_id"]).shape[0]), 1)
+    rows = []
+    for f, n in k.items():
+        lo, hi = stats.wilson(int(n), texts)  # in %
+        sov = 100 * n / texts
+        rows.append({"factor": f, "mentions_in_answers": int(n), "share_of_voice": sov, "share_of_voice_low": lo,
+                     "share_of_voice_high": hi, "importance": sov, "importance_low": lo, "importance_high": hi})
+    out = pd.DataFrame(rows)
+    for c in ("relative_weight", "lmg", "impact"):
+        out[c] = out[f"{c}_low"] = out[f"{c}_high"] = np.nan
+    return out
+
+
+def competitors_level(mentions: pd.DataFrame, brand: str, factors: list[str], min_n: int = 30) -> float | None:
+    """The other brands' net sentiment over all their mentions of ``factors`` (None below ``min_n``)."""
+    others = mentions[(mentions["brand"] != brand) & mentions["factor"].isin(factors)]
+    if len(others) < min_n:
+        return None
+    return float(perception(others.assign(all="all"), ["all"]).iloc[0]["net"])
+
+
+def _counts_text(counts: dict[str, int]) -> str:
+    return ", ".join(f"{OUTCOME_NAMES[o]} {counts.get(o, 0):,}" for o in OUTCOMES)
+
+
 def drivers(store: Store, brand: str = OURS, outcome: str | None = None, period: str = "month",
             performance: str = "net", importance_by: str = "relative_weight", reps: int = 200,
             crosshair: tuple[float | None, float | None] = (None, None), taxonomy: str | None = None,
-            min_mentions: int = 10, seed: int = 0) -> Drivers:
+            min_mentions: int = 10, seed: int = 0, crosshair_at: str | None = None) -> Drivers:
     """The whole four-level analysis for ``brand`` ("ours" or a competitor's name).
 
-    ``outcome``: "nps" (survey answers; default for our brand when there are any) or "rating"
-    (reviews' stars; the only one for competitors). ``performance``: "net" (net sentiment) or "gap"
-    (net sentiment minus the mean of the other brands'). ``importance_by``: "relative_weight" or "lmg"
-    (the share of R² either way)."""
+    ``outcome``: what the key-driver analysis explains — "nps", "csat" or "ces" (survey answers, about
+    our brand) or "rating" (the stars of reviews; the only one for competitors). By default the one
+    with the most answers that have an analysed text; with fewer than 30 such answers for every
+    outcome, the factors are ranked by volume instead (share of voice, complaints included) and
+    ``outcome`` is None. ``performance``: "net" (net sentiment) or "gap" (net sentiment minus the
+    mean of the other brands'). ``importance_by``: "relative_weight" or "lmg" (the share of R² either
+    way). ``crosshair_at``: where the performance crosshair sits — "neutral" (net sentiment 0),
+    "competitors" (the other brands' net sentiment on the same factors, or neutral when that is below
+    it; the default when there are at least 30 such mentions) or "relative" (the mean of our own
+    factors); a number in ``crosshair`` overrides it. Whatever the crosshair, except "relative", a
+    factor with negative net sentiment is never promote or maintain."""
     if performance not in ("net", "gap"):
         raise CentricError(f"unknown performance measure {performance!r}; use net or gap")
     if importance_by not in ("relative_weight", "lmg"):
         raise CentricError(f"unknown importance measure {importance_by!r}; use relative_weight or lmg")
+    if outcome is not None and outcome not in OUTCOMES:
+        raise CentricError(f"unknown outcome {outcome!r}; use one of {', '.join(OUTCOMES)}")
+    if crosshair_at is not None and crosshair_at not in CROSSHAIRS:
+        raise CentricError(f"unknown crosshair {crosshair_at!r}; use one of {', '.join(CROSSHAIRS)}")
     m = mentions_frame(store, taxonomy)
+    state = store_state(store, taxonomy)
     if not len(m):
-        raise CentricError("no factor mentions yet: run centric analyze first")
+        raise CentricError(no_mentions_message(state, taxonomy))
     brands = sorted(set(m["brand"]))
     if brand not in brands:
         raise CentricError(f"no mentions about brand {brand!r}; brands with mentions: {', '.join(brands)}")
-    mine = m[m["brand"] == brand]
+    notes = []
+    if state["texts"] > state["analysed"]:
+        notes.append(f"{state['texts'] - state['analysed']:,} of {state['texts']:,} texts are not analysed yet: "
+                     "run centric analyze to include them")
+    counts = outcome_counts(store, brand, taxonomy)
+    said = m[(m["brand"] == brand)]
+    voice = said[said["kind"] != "complaint"]
+    if outcome is not None and counts[outcome] < MIN_ANSWERS:
+        raise CentricError(f"only {counts[outcome]:,} answers with {OUTCOME_NAMES[outcome]} and an analysed text for "
+                           f"{brand}; the key-driver analysis needs at least {MIN_ANSWERS} (answers per outcome: "
+                           f"{_counts_text(counts)}); without --outcome the factors are ranked by volume")
     if outcome is None:
-        outcome = "nps" if brand == OURS and mine["nps"].notna().any() else "rating"
-    answers = answers_frame(store, brand, outcome, taxonomy)
+        best = choose_outcome(counts)
+        if counts[best] >= MIN_ANSWERS and len(voice):
+            outcome = best
+        else:
+            notes.append(f"no outcome to explain: fewer than {MIN_ANSWERS} answers with a score and an analysed text "
+                         f"that names a factor ({_counts_text(counts)}); factors are ranked by volume (share of "
+                         "voice, complaints included) with their net sentiment")
+    elif not len(voice):
+        raise CentricError(f"the answers with {OUTCOME_NAMES[outcome]} name no factor (only complaints do); "
+                           "without --outcome the factors are ranked by volume")
+    mine = voice if outcome else said
     factors = sorted(set(mine["factor"]))
-    if len(answers) < 30:
-        raise CentricError(f"only {len(answers)} answers with a {outcome} and an analysed text for {brand}; "
-                           "the key-driver analysis needs at least 30")
-    X = features(answers, mine, factors)
-    y = answers["y"].to_numpy(dtype=np.float64)
-    imp, fit = importance(y, X, factors, outcome, reps=reps, seed=seed)
-    if importance_by == "lmg" and fit["lmg"]:
-        imp["importance"] = imp["lmg"] / fit["r2"] if fit["r2"] > 0 else np.nan
-        imp["importance_low"] = imp["lmg_low"] / fit["r2"]
-        imp["importance_high"] = imp["lmg_high"] / fit["r2"]
+    texts = analysed_texts(store, brand, taxonomy)
+    if outcome:
+        answers = answers_frame(store, brand, outcome, taxonomy)
+        X = features(answers, mine, factors)
+        y = answers["y"].to_numpy(dtype=np.float64)
+        imp, fit = importance(y, X, factors, outcome, reps=reps, seed=seed)
+        if importance_by == "lmg" and fit["lmg"]:
+            imp["importance"] = imp["lmg"] / fit["r2"] if fit["r2"] > 0 else np.nan
+            imp["importance_low"] = imp["lmg_low"] / fit["r2"]
+            imp["importance_high"] = imp["lmg_high"] / fit["r2"]
+    else:
+        imp = volume(mine, factors, texts)
+        fit = {"r2": np.nan, "r2_low": np.nan, "r2_high": np.nan, "answers": 0, "lmg": False}
     per = perception(mine, ["factor"]).drop(columns=["_score"])
     table = imp.merge(per, on="factor", how="left")
     table["share_of_mentions"] = 100 * table["n"] / table["n"].sum()
-    gaps, leaders = competitors(m, brand)
+    complaints = said[said["kind"] == "complaint"].drop_duplicates(["text_id", "factor"]).groupby("factor").size()
+    table["complaints"] = table["factor"].map(complaints).fillna(0).astype(int)
+    elsewhere = complaints[~complaints.index.isin(factors)].sort_values(ascending=False)
+    if len(elsewhere):
+        notes.append("complaints also name " + ", ".join(f"{f} ({n:,})" for f, n in elsewhere.items())
+                     + ", which the scored answers do not")
+    others = m[(m["brand"] != brand) & (m["kind"] != "complaint")]
+    gaps, leaders = competitors(pd.concat([mine, others]), brand)
     if performance == "gap":
         g = gaps.groupby("factor").agg(others=("net", "mean"), k=("net", "size"))
         se_others = gaps.groupby("factor")["net_se"].apply(lambda s: math.sqrt((s ** 2).sum()) / len(s))
@@ -448,28 +654,45 @@ def drivers(store: Store, brand: str = OURS, outcome: str | None = None, period:
         table["performance_low"], table["performance_high"] = table["net_low"], table["net_high"]
     small = table["n"].fillna(0) < min_mentions
     table.loc[small, ["performance"]] = np.nan
-    table, cross = matrix(table, "importance", "performance", crosshair)
+    level = competitors_level(others, brand, factors)
+    mode = crosshair_at or ("competitors" if performance == "gap" or level is not None else "neutral")
+    cy = crosshair[1]
+    if cy is not None:
+        mode = "given"
+    elif mode == "competitors" and performance == "net":
+        if level is None:
+            raise CentricError("no competitors' mentions of these factors to put the crosshair at (30 needed); "
+                               "use the neutral crosshair")
+        cy = max(0.0, level)
+    table, cross = matrix(table, "importance", "performance", (crosshair[0], cy),
+                          at="relative" if mode == "relative" else "neutral",
+                          floor=None if mode == "relative" else "net")
     q = quotes(store, mine)
     table["quotes"] = [q.get(f, []) for f in table["factor"]]
     table = table.sort_values("importance", ascending=False).reset_index(drop=True)
     table["rank"] = np.arange(1, len(table) + 1)
     by_brand = []
-    for b in brands:
+    for b in brands if outcome else []:
         if b == brand:
             continue
         a = answers_frame(store, b, "rating", taxonomy)
-        if len(a) < 30:
+        if len(a) < MIN_ANSWERS:
             continue
-        fb = sorted(set(m.loc[m["brand"] == b, "factor"]))
-        imp_b, fit_b = importance(a["y"].to_numpy(dtype=np.float64), features(a, m[m["brand"] == b], fb), fb,
-                                  "rating", reps=0)
+        fb = sorted(set(others.loc[others["brand"] == b, "factor"]))
+        imp_b, fit_b = importance(a["y"].to_numpy(dtype=np.float64), features(a, others[others["brand"] == b], fb),
+                                  fb, "rating", reps=0)
         imp_b = imp_b.sort_values("importance", ascending=False)
         by_brand += [{"brand": b, "factor": r.factor, "importance": r.importance, "rank": i + 1, "r2": fit_b["r2"]}
                      for i, r in enumerate(imp_b.itertuples())]
-    by_brand += [{"brand": brand, "factor": r.factor, "importance": r.importance, "rank": r.rank, "r2": fit["r2"]}
-                 for r in table.itertuples()]
+    if outcome:
+        by_brand += [{"brand": brand, "factor": r.factor, "importance": r.importance, "rank": r.rank, "r2": fit["r2"]}
+                     for r in table.itertuples()]
     return Drivers(brand, outcome, fit["answers"], fit["r2"], (fit["r2_low"], fit["r2_high"]), table,
-                   trend(mine, period), gaps, leaders, pd.DataFrame(by_brand), emerging(mine, period), cross,
-                   {"performance": performance, "importance": importance_by, "reps": reps, "period": period,
-                    "min_mentions": min_mentions, "lmg": fit["lmg"]},
-                   taxonomy or (str(mine["taxonomy"].mode().iloc[0]) if len(mine) else None))
+                   trend(mine, period), gaps, leaders,
+                   pd.DataFrame(by_brand, columns=["brand", "factor", "importance", "rank", "r2"]),
+                   emerging(mine, period), cross,
+                   {"performance": performance, "importance": importance_by if outcome else "share_of_voice",
+                    "reps": reps, "period": period, "min_mentions": min_mentions, "lmg": fit["lmg"],
+                    "crosshair": mode, "competitors_level": level},
+                   taxonomy or (str(mine["taxonomy"].mode().iloc[0]) if len(mine) else None),
+                   counts, texts, notes)

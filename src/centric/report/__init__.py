@@ -259,8 +259,28 @@ def matrix_chart(dr, f: Formatter) -> dict[str, Any]:
     _ = f.gettext
     perf_title = _("net sentiment (% positive − % negative)") if dr.settings.get("performance") == "net" else \
         _("net sentiment minus competitors'")
+    x_title = _("importance (% of explained variance)") if dr.outcome else _("share of voice (% of texts mentioning the factor)")
     return charts.action_matrix(dr.factors, dr.crosshair, f, _("What to fix first"), _quadrant_labels(f),
-                                _("importance (% of explained variance)"), perf_title, dr.names(f.lang))
+                                x_title, perf_title, dr.names(f.lang))
+
+
+def _crosshair_note(dr, f: Formatter) -> str:
+    """Where the matrix's performance crosshair is, in the reader's language."""
+    _ = f.gettext
+    how, cy, level = dr.settings.get("crosshair"), dr.crosshair[1], dr.settings.get("competitors_level")
+    if how == "relative":
+        return _("The performance crosshair is at the mean of our own factors (%(value)s): above it means better than our average, not liked.") % {"value": f.num(cy, 1, sign=True)}
+    if how == "given":
+        text = _("The performance crosshair is at %(value)s, as set.") % {"value": f.num(cy, 1, sign=True)}
+    elif dr.settings.get("performance") == "gap":
+        text = _("The performance crosshair is at the competitors' level (a gap of 0).")
+    elif how == "competitors" and level is not None and level > 0:
+        text = _("The performance crosshair is at the competitors' level: their net sentiment on the same factors, %(value)s.") % {"value": f.num(level, 1, sign=True)}
+    elif how == "competitors":
+        text = _("The performance crosshair is at neutral (net sentiment 0): the competitors' level, %(value)s, is below it.") % {"value": f.num(level, 1, sign=True)}
+    else:
+        text = _("The performance crosshair is at neutral (net sentiment 0).")
+    return text + " " + _("A factor customers dislike (negative net sentiment) is never “promote” or “maintain”.")
 
 
 def _drivers(dr, f: Formatter, specs: dict[str, Any]) -> dict[str, Any] | None:
@@ -280,7 +300,7 @@ def _drivers(dr, f: Formatter, specs: dict[str, Any]) -> dict[str, Any] | None:
                      "importance_ci": f"{f.num(r.importance_low, 1)} … {f.num(r.importance_high, 1)}",
                      "net": f.num(r.net, 1, sign=True), "net_ci": f"{f.num(r.net_low, 1)} … {f.num(r.net_high, 1)}",
                      "impact": f.num(r.impact, 1, sign=True), "voice": f.pct(r.share_of_voice),
-                     "n": f.num(r.n)})
+                     "n": f.num(r.n), "complaints": f.num(r.complaints)})
     brands = sorted(set(dr.competitors["brand"])) if len(dr.competitors) else []
     comp = []
     if brands:
@@ -303,7 +323,23 @@ def _drivers(dr, f: Formatter, specs: dict[str, Any]) -> dict[str, Any] | None:
     return {"rows": rows, "brands": brands, "competitors": comp, "alerts": alerts, "fix": ", ".join(fix) or "—",
             "answers": f.num(dr.answers), "r2": f.num(dr.r2, 2),
             "r2_ci": f"{f.num(dr.r2_interval[0], 2)} … {f.num(dr.r2_interval[1], 2)}",
-            "outcome": "NPS" if dr.outcome == "nps" else _("rating")}
+            "outcome": {"nps": "NPS", "csat": "CSAT", "ces": "CES"}.get(dr.outcome) or _("rating"),
+            "volume": dr.outcome is None, "texts": f.num(dr.texts), "crosshair": _crosshair_note(dr, f),
+            "with_complaints": bool(dr.factors["complaints"].sum())}
+
+
+def _breakdown_labels(f: Formatter) -> dict[tuple[str, str], str]:
+    _ = f.gettext
+    return {("nps", "touchpoint"): _("NPS by touchpoint"), ("nps", "channel"): _("NPS by channel"),
+            ("nps", "segment"): _("NPS by segment"), ("nps", "country"): _("NPS by country"),
+            ("nps", "language"): _("NPS by language"),
+            ("csat", "touchpoint"): _("CSAT by touchpoint (% satisfied)"),
+            ("csat", "channel"): _("CSAT by channel (% satisfied)"), ("csat", "segment"): _("CSAT by segment (% satisfied)"),
+            ("csat", "country"): _("CSAT by country (% satisfied)"),
+            ("csat", "language"): _("CSAT by language (% satisfied)"),
+            ("ces", "touchpoint"): _("CES by touchpoint (% easy)"), ("ces", "channel"): _("CES by channel (% easy)"),
+            ("ces", "segment"): _("CES by segment (% easy)"), ("ces", "country"): _("CES by country (% easy)"),
+            ("ces", "language"): _("CES by language (% easy)")}
 
 
 def _topics(topics, f: Formatter) -> list[dict[str, Any]]:
@@ -357,13 +393,14 @@ def build_report(store: Store, lang: str = "en", start: dt.datetime | None = Non
         specs["chart-ces-trend"] = charts.trend(d.trends["ces"], f, _("CES by month (% easy)"), " %")
         if d.churn:
             specs["chart-churn"] = charts.churn_line(d.churn, f, _("Churn rate by month"))
-        labels = {"touchpoint": _("NPS by touchpoint"), "channel": _("NPS by channel"),
-                  "segment": _("NPS by segment"), "country": _("NPS by country"), "language": _("NPS by language")}
         ctx["breakdowns"] = []
-        for col, b in d.breakdowns.items():
+        labels = _breakdown_labels(f)
+        for (metric, col), b in d.breakdowns.items():
             if len(b.rows) > 1 or (b.rows and str(b.rows[0][0].get(col)) != "(none)"):
-                specs[f"chart-nps-{col}"] = charts.bars(b, f, labels[col], col)
-                ctx["breakdowns"].append({"column": col})
+                specs[f"chart-{metric}-{col}"] = charts.bars(b, f, labels[metric, col], col)
+                ctx["breakdowns"].append({"id": f"chart-{metric}-{col}", "metric": metric})
+        ctx["breakdown_metrics"] = ", ".join(dict.fromkeys(
+            {"nps": "NPS", "csat": "CSAT", "ces": "CES"}[b["metric"]] for b in ctx["breakdowns"]))
         ctx["complaints"] = _complaint_rows(d.complaints, f, _("All cases"))
         ctx["departments"] = _complaint_rows(d.complaints_by_department, f, _("All cases"))
         specs["chart-backlog"] = charts.backlog(d.complaints.backlog, f, _("Open cases at the end of each month"))

@@ -26,7 +26,7 @@ class ReportData:
     previous: str | None
     headline: dict[str, Any] = field(default_factory=dict)
     trends: dict[str, metrics.Breakdown] = field(default_factory=dict)
-    breakdowns: dict[str, metrics.Breakdown] = field(default_factory=dict)
+    breakdowns: dict[tuple[str, str], metrics.Breakdown] = field(default_factory=dict)  # (metric, column)
     complaints: metrics.ComplaintReport | None = None
     complaints_by_department: metrics.ComplaintReport | None = None
     journeys: list[metrics.JourneyStats] = field(default_factory=list)
@@ -46,6 +46,8 @@ def _bounds(store: Store, start, end) -> tuple[dt.datetime | None, dt.datetime |
     q = ("SELECT min(t), max(t) FROM (SELECT responded_at AS t FROM responses UNION ALL "
          "SELECT ordered_at FROM orders UNION ALL SELECT opened_at FROM cases)")
     lo, hi = store.con.execute(q).fetchall()[0]
+    if hi is None:  # only feedback texts (e.g. complaints): their dates, so that their factors are shown
+        lo, hi = store.con.execute("SELECT min(posted_at), max(posted_at) FROM feedback").fetchall()[0]
     if start is not None:
         lo = max(lo, start) if lo else start
     if end is not None:
@@ -114,8 +116,9 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
         changes[m] = c
     for m in all3:
         data.headline[m]["change"] = changes[m]
-    for col in ("touchpoint", "channel", "segment", "country", "language"):
-        data.breakdowns[col] = metrics.breakdown(store, "nps", [col], start, end)
+    by_column = {col: metrics.breakdowns(store, all3, [col], start, end)
+                 for col in ("touchpoint", "channel", "segment", "country", "language")}
+    data.breakdowns = {(m, col): b[m] for m in all3 for col, b in by_column.items()}
     sla = float(settings.get("sla_hours"))
     data.complaints = metrics.complaints(store, ("type",), start, end, sla_hours=sla)
     data.complaints_by_department = metrics.complaints(store, ("department",), start, end, sla_hours=sla,
