@@ -287,7 +287,7 @@ def test_limits_are_settings_checked_before_reading(store, tmp_path, monkeypatch
             ingest("orders", f, store=store)
     assert ingest("orders", write("three.csv", lines.rsplit("R3", 1)[0]), store=store)[0].rows_stored == 3
     monkeypatch.setenv("CENTRIC_MAX_ROWS", "many")
-    with pytest.raises(CentricError, match="setting max_rows .CENTRIC_MAX_ROWS. must be a whole number above 0"):
+    with pytest.raises(CentricError, match="setting max_rows .from the environment variable CENTRIC_MAX_ROWS.: 'many' is not valid; expected a whole number above 0"):
         ingest("orders", big, store=store)
     monkeypatch.delenv("CENTRIC_MAX_ROWS")
     assert rows(store, "SELECT count(*) FROM orders") == [(3,)]

@@ -63,6 +63,14 @@ def _currency(v: str) -> str | None:
     return None
 
 
+def _whole_positive(v: str) -> str | None:
+    try:
+        ok = int(str(v).replace("_", "").strip()) > 0
+    except ValueError:
+        ok = False
+    return None if ok else "expected a whole number above 0"
+
+
 def _positive(v: str) -> str | None:
     try:
         ok = 0 < float(v) < float("inf")
@@ -90,14 +98,14 @@ SETTINGS: dict[str, Setting] = {
                 check=_positive),
         Setting("max_file_mb", "1024",
                 "Largest file ingest reads, in MB (for an .xlsx workbook: its unpacked sheets and texts); "
-                "a larger file is refused before it is read.", check=_positive),
+                "a larger file is refused before it is read.", check=_whole_positive),
         Setting("max_rows", "10000000",
                 "Most rows one file may hold (lines of a CSV, rows of a sheet, records of JSON, blank ones "
                 "not counted); reading stops with an error past it and nothing of the file is stored.",
-                check=_positive),
+                check=_whole_positive),
         Setting("max_columns", "1000",
                 "Most columns one file may have (empty columns right of a sheet's table not counted); a "
-                "wider file is refused once its header is read, before its rows.", check=_positive),
+                "wider file is refused once its header is read, before its rows.", check=_whole_positive),
     )
 }
 
