@@ -57,10 +57,14 @@ ignore = ["Respondent ID", "Trust", "Service type 2", "Person identifiable info?
 [columns]
 "Comment ID" = "response_id"
 Date = "responded_at"
-"FFT categorical answer" = "csat"
 "FFT answer" = "comment"
 "FFT question" = "survey"
 "Service type 1" = "touchpoint"
+
+[columns."FFT categorical answer"]
+to = "csat"
+formula = "6 - x"      # 1 = very good … 5 = very poor  ->  5 … 1
+missing = [6, 7]       # other, don't know: no score; the row and its comment are kept
 
 [settings]
 day_first = "true"
@@ -110,7 +114,7 @@ def sample(df: pd.DataFrame, rows: int | None) -> pd.DataFrame:
 def load_file(shared: Path, work: Path, rows: int | None, name: str, csv: str, table: str, mapping: str,
               title: str) -> Path:
     """Write a sample of ``csv`` and its mapping file into ``work`` and load them with ``centric ingest``."""
-    db, src = work / f"{name}.duckdb", pd.read_csv(shared / csv)
+    db, src = work / f"{name}.duckdb", pd.read_csv(shared / csv, encoding_errors="replace")
     path, part = work / Path(csv).name, sample(src, rows)
     part.to_csv(path, index=False)
     (work / f"{name}.toml").write_text(mapping, encoding="utf-8")
@@ -128,23 +132,10 @@ def telecom(shared: Path, work: Path, rows: int | None, analyze: list[str]) -> d
 
 
 def nhs(shared: Path, work: Path, rows: int | None, analyze: list[str]) -> dict:
-    from centric import Store, ingest
-
-    db = work / "nhs.duckdb"
-    src = pd.read_csv(shared / "nhs_fft_patient_feedback_en" / "v6framework_230831.csv", encoding_errors="replace")
-    df = sample(src, rows).copy()
-    # The file's scale runs 1 = very good … 5 = very poor, and 6–7 mean other / don't know. Until the
-    # mapping file can recode values, the recoding is done here before loading through the Python API:
-    # CSAT = 6 − answer, and "don't know" left empty (the comment is kept).
-    answer = pd.to_numeric(df["FFT categorical answer"], errors="coerce")
-    df["FFT categorical answer"] = (6 - answer).where(answer.between(1, 5)).astype("Int64")
-    (work / "nhs.toml").write_text(NHS_MAPPING, encoding="utf-8")
-    print(f"\n=== NHS patient feedback: {len(df):,} of {len(src):,} rows "
-          f"(scale recoded before loading: CSAT = 6 − answer; 6–7 left empty: {int((~answer.between(1, 5)).sum())})")
-    with Store.open(db) as store:
-        res = ingest("responses", df, store=store, mapping=work / "nhs.toml", name="v6framework_230831.csv")[0]
-    print(f"loaded: read {res.rows_read:,}, stored {res.rows_stored:,}, rejected {res.rows_rejected:,}, "
-          f"duplicate {res.rows_duplicate:,}")
+    # The file's scale runs 1 = very good … 5 = very poor, and 6–7 mean other / don't know: the mapping
+    # file recodes it (CSAT = 6 − answer) and leaves "don't know" empty, keeping the comment.
+    db = load_file(shared, work, rows, "nhs", "nhs_fft_patient_feedback_en/v6framework_230831.csv", "responses",
+                   NHS_MAPPING, "NHS patient feedback (CSAT = 6 − answer; 6–7 left empty)")
     cli(db, "metrics", "csat")
     cli(db, "analyze", "--taxonomy", "healthcare", *analyze)
     cli(db, "drivers", "--outcome", "csat")
@@ -155,15 +146,7 @@ def cfpb(shared: Path, work: Path, rows: int | None, analyze: list[str]) -> dict
     db = load_file(shared, work, rows, "cfpb", "cfpb_complaints_sample/complaints_sample.csv", "feedback",
                    CFPB_MAPPING, "CFPB complaints (only those with a narrative have a text to store)")
     cli(db, "analyze", "--taxonomy", "banking", *analyze)
-    try:
-        import centric.text.topics  # noqa: F401  (the topics view, where this checkout has it)
-
-        cli(db, "text", "topics", "--source", "complaint")
-    except ImportError:
-        # HOOK: `centric text topics --source complaint` shows the complaint topics (counts, shares,
-        # net sentiment, trend, quotes) where the checkout has centric.text.topics; without it, the
-        # nearest view is the drivers' ranking by volume, printed here.
-        print("\n[HOOK: centric.text.topics is not in this checkout; the drivers' volume ranking stands in]")
+    cli(db, "text", "topics", "--source", "complaint")
     cli(db, "drivers")
     return _json(cli(db, "drivers", "--json", quiet=True))
 

@@ -323,7 +323,7 @@ def test_every_outcome_can_be_asked_for_and_the_missing_one_is_named(csat_survey
     assert res.exit_code == 2
     assert "only 0 answers with NPS" in res.output and "CSAT 400" in res.output
     res = run("drivers", "--outcome", "stars", db=store.path)
-    assert res.exit_code == 2 and "unknown outcome 'stars'; use one of nps, csat, ces, rating" in res.output
+    assert res.exit_code == 2 and "--outcome: 'stars' is not one of nps, csat, ces, rating" in res.output
     assert A.choose_outcome({"nps": 40, "csat": 60, "ces": 60, "rating": 0}) == "csat"
     assert A.choose_outcome({"nps": 50, "csat": 50, "ces": 0, "rating": 50}) == "nps"
 
