@@ -387,8 +387,11 @@ def trend(mentions: pd.DataFrame, period: str) -> pd.DataFrame:
 
 def emerging(mentions: pd.DataFrame, period: str, alpha: float = 0.05, min_n: int = 20) -> pd.DataFrame:
     """Factors whose share of negative mentions rose significantly in the last full period against the
-    one before (two-proportion test)."""
-    cols = ["factor", "period", "previous", "negative_share", "previous_share", "n", "previous_n", "z", "p_value"]
+    one before (two-proportion test). Every factor with enough mentions in both periods is tested, and
+    the p-values are adjusted by Holm's method for how many were tested (``p_adjusted``, ``tests``), so
+    that eleven factors do not raise an alarm by chance."""
+    cols = ["factor", "period", "previous", "negative_share", "previous_share", "n", "previous_n", "z", "p_value",
+            "p_adjusted", "tests"]
     if not len(mentions):
         return pd.DataFrame(columns=cols)
     from ..report.data import headline_periods
@@ -397,7 +400,7 @@ def emerging(mentions: pd.DataFrame, period: str, alpha: float = 0.05, min_n: in
     (c0, c1), (p0, p1) = headline_periods(last, "quarter" if period == "quarter" else "month")
     at = pd.to_datetime(mentions["at"])
     cur, prev = mentions[(at >= c0) & (at < c1)], mentions[(at >= p0) & (at < p1)]
-    out = []
+    tested = []
     for f in sorted(set(cur["factor"]) | set(prev["factor"])):
         a, b = cur[cur["factor"] == f], prev[prev["factor"] == f]
         k1, n1 = int((a["sentiment"] == "negative").sum()), len(a)
@@ -405,10 +408,12 @@ def emerging(mentions: pd.DataFrame, period: str, alpha: float = 0.05, min_n: in
         if n1 < min_n or n2 < min_n:
             continue
         z, p = two_proportions(k1, n1, k2, n2)
-        if z > 0 and p < alpha:
-            out.append({"factor": f, "period": label(period, c0), "previous": label(period, p0),
-                        "negative_share": 100 * k1 / n1, "previous_share": 100 * k2 / n2, "n": n1,
-                        "previous_n": n2, "z": z, "p_value": p})
+        tested.append({"factor": f, "period": label(period, c0), "previous": label(period, p0),
+                       "negative_share": 100 * k1 / n1, "previous_share": 100 * k2 / n2, "n": n1,
+                       "previous_n": n2, "z": z, "p_value": p})
+    for row, q in zip(tested, stats.adjust_p([r["p_value"] for r in tested], "holm"), strict=True):
+        row.update(p_adjusted=q, tests=len(tested))
+    out = [r for r in tested if r["z"] > 0 and r["p_adjusted"] < alpha]
     return pd.DataFrame(out, columns=cols).sort_values("z", ascending=False) if out else pd.DataFrame(columns=cols)
 
 
@@ -416,9 +421,11 @@ def emerging(mentions: pd.DataFrame, period: str, alpha: float = 0.05, min_n: in
 
 def competitors(mentions: pd.DataFrame, brand: str, min_n: int = 30) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(gaps, leaders): every other brand's net sentiment per factor with the gap of ``brand`` to it
-    (z-test of two net-sentiment shares), and the leading brand per factor (n ≥ min_n)."""
+    (z-test of two net-sentiment shares; ``significant`` after Holm's adjustment over all the gaps
+    tested, ``p_adjusted``), and the leading brand per factor (n ≥ min_n)."""
     p = perception(mentions, ["brand", "factor"])
-    cols = ["brand", "factor", "n", "net", "net_low", "net_high", "net_se", "gap", "z", "p_value", "significant"]
+    cols = ["brand", "factor", "n", "net", "net_low", "net_high", "net_se", "gap", "z", "p_value", "p_adjusted",
+            "significant"]
     if not len(p):
         return pd.DataFrame(columns=cols), pd.DataFrame(columns=["factor", "leader", "net", "runner_up", "significant"])
     mine = {r["factor"]: r for r in p[p["brand"] == brand].to_dict(orient="records")}
@@ -431,7 +438,12 @@ def competitors(mentions: pd.DataFrame, brand: str, min_n: int = 30) -> tuple[pd
             gap, z, pv = c.delta, c.z, c.p_value
         rows.append({"brand": r["brand"], "factor": r["factor"], "n": r["n"], "net": r["net"], "net_low": r["net_low"],
                      "net_high": r["net_high"], "net_se": r["net_se"], "gap": gap, "z": z, "p_value": pv,
-                     "significant": bool(pv < 0.05) if pv == pv else False})
+                     "significant": False})
+    # one family: every gap shown in the table; Holm-adjusted so that many factors × brands do not show
+    # significant gaps by chance
+    tested = [i for i, r in enumerate(rows) if r["p_value"] == r["p_value"]]
+    for i, q in zip(tested, stats.adjust_p([rows[i]["p_value"] for i in tested], "holm"), strict=True):
+        rows[i]["p_adjusted"], rows[i]["significant"] = q, bool(q < 0.05)
     leaders = []
     big = p[p["n"] >= min_n]
     for f, g in big.groupby("factor"):

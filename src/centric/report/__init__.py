@@ -318,7 +318,7 @@ def _drivers(dr, f: Formatter, specs: dict[str, Any]) -> dict[str, Any] | None:
                          "leader": (_("us") if ld.leader == "ours" else ld.leader) if ld is not None else "—",
                          "lead_significant": bool(ld is not None and ld.significant)})
     alerts = [{"factor": names.get(a.factor, a.factor), "now": f.pct(a.negative_share), "before": f.pct(a.previous_share),
-               "period": a.period, "previous": a.previous, "p": f.num(a.p_value, 3)} for a in dr.alerts.itertuples()]
+               "period": a.period, "previous": a.previous, "p": f.num(a.p_adjusted, 3)} for a in dr.alerts.itertuples()]
     fix = [names.get(r.factor, r.factor) for r in dr.factors.itertuples() if r.quadrant == "fix"]
     return {"rows": rows, "brands": brands, "competitors": comp, "alerts": alerts, "fix": ", ".join(fix) or "—",
             "answers": f.num(dr.answers), "r2": f.num(dr.r2, 2),
@@ -342,8 +342,10 @@ def _breakdown_labels(f: Formatter) -> dict[tuple[str, str], str]:
             ("ces", "language"): _("CES by language (% easy)")}
 
 
-def _topics(topics, f: Formatter) -> list[dict[str, Any]]:
-    """The "Topics" section: what each kind of text is about (``centric.text.topics``)."""
+def _topics(topics, f: Formatter, current: str | None = None) -> list[dict[str, Any]]:
+    """The "Topics" section: what each kind of text is about (``centric.text.topics``). The share "now"
+    and its change are those of the headline's period ``current`` (the last complete one) where the
+    texts have it, so that a running period is never compared with a full one."""
     _ = f.gettext
     kinds = {"survey": _("Survey comments"), "complaint": _("Complaints"), "review": _("Reviews"),
              "social": _("Social media posts"), "chat": _("Chats"), "email": _("E-mails"),
@@ -351,7 +353,10 @@ def _topics(topics, f: Formatter) -> list[dict[str, Any]]:
     out = []
     for t in topics:
         names = t.names(f.lang)
-        last = {r.factor: r for r in t.trend if t.periods and r.period == t.periods[-1]}
+        periods = list(t.periods)
+        shown = current if current in periods else (periods[-1] if periods else None)
+        before = periods[periods.index(shown) - 1] if shown is not None and periods.index(shown) > 0 else None
+        last = {r.factor: r for r in t.trend if r.period == shown}
         rows = []
         for x in t.topics:
             c = last.get(x.factor)
@@ -365,8 +370,8 @@ def _topics(topics, f: Formatter) -> list[dict[str, Any]]:
                          "quotes": list(x.quotes)})
         out.append({"kind": kinds.get(t.source, t.source), "id": t.source, "texts": f.num(t.texts),
                     "placeholders": f.num(t.placeholders), "unclassified": f.num(t.unclassified),
-                    "period": f.period(t.periods[-1]) if t.periods else "—",
-                    "previous": f.period(t.periods[-2]) if len(t.periods) > 1 else "—",
+                    "period": f.period(shown) if shown else "—",
+                    "previous": f.period(before) if before else "—",
                     "min": f.num(t.min_texts), "rows": rows})
     return out
 
@@ -426,7 +431,7 @@ def build_report(store: Store, lang: str = "en", start: dt.datetime | None = Non
         ctx["churn_rule"] = bool(d.churn) and d.churn[-1].method == "rule"
         ctx["customers"] = _customers(d.customers, f, specs, d.drivers.names(lang) if d.drivers else None)
         ctx["drivers"] = _drivers(d.drivers, f, specs)
-    ctx["topics"] = _topics(d.topics, f)
+    ctx["topics"] = _topics(d.topics, f, d.current)
     q = d.quality or {"runs": [], "reasons": [], "totals": {}}
     totals = q.get("totals", {})
     ctx["quality"] = {

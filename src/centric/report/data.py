@@ -132,8 +132,10 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
     data.churn = metrics.churn(store, "month", (), start, end)
     data.headline["churn"] = {"current": churn_at(data.churn, c1), "previous": churn_at(data.churn, p1)}
     data.churn_by_segment = [p for p in metrics.churn(store, "quarter", ("segment",), start, end)]
-    if data.churn_by_segment:
-        last_q = data.churn_by_segment[-1].period
+    if data.churn_by_segment:  # the headline's quarter when it has points (never a running quarter), else the last
+        quarters = {p.period for p in data.churn_by_segment}
+        want = label("quarter", c0)
+        last_q = want if want in quarters else data.churn_by_segment[-1].period
         data.churn_by_segment = [p for p in data.churn_by_segment if p.period == last_q]
     from ..customers.overview import overview
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -297,8 +298,18 @@ def _quotes(mj, counts: pd.DataFrame, per_factor: int, width: int) -> dict[str, 
         got, done = out.setdefault(r.factor, []), seen.setdefault(r.factor, set())
         sents = sentences_of(r.text or "")
         s = " ".join((sents[r.sentence] if r.sentence < len(sents) else r.text or "").split())
-        if len(got) >= per_factor or not s or (r.source, r.text_id) in done or s.lower() in done:
+        same = _quote_key(s)  # "Fast delivery." and "fast delivery!" are one quote
+        if len(got) >= per_factor or not s or (r.source, r.text_id) in done or same in done:
             continue
         got.append(s if len(s) <= width else s[: width - 1].rsplit(" ", 1)[0].rstrip(" ,;:") + "…")
-        done |= {(r.source, r.text_id), s.lower()}
+        done |= {(r.source, r.text_id), same}
     return out
+
+
+def _quote_key(sentence: str) -> str:
+    """A sentence without case, punctuation and spacing, to tell quotes that differ only in those.
+
+    >>> _quote_key("Fast delivery, friendly staff.") == _quote_key("fast delivery  friendly staff!")
+    True
+    """
+    return " ".join(re.sub(r"[^\w]+", " ", sentence.casefold()).split())
