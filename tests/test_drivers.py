@@ -422,3 +422,41 @@ def test_report_shows_the_breakdowns_and_outcome_the_data_has(csat_survey):
     assert "The performance crosshair is at neutral (net sentiment 0)." in html
     pl = build_report(store, lang="pl")
     assert "CSAT według kanału (% zadowolonych)" in pl and "Linia podziału oceny leży na poziomie neutralnym" in pl
+
+
+def _mentions(factor: str, month: str, negative: int, n: int) -> list[dict]:
+    at = pd.Timestamp(f"{month}-10")
+    return [{"factor": factor, "at": at, "sentiment": "negative" if i < negative else "positive"} for i in range(n)]
+
+
+def test_emerging_issues_are_holm_corrected_for_the_factors_tested():
+    # delivery: 30/100 negative in January, 45/100 in February: z = 0.15 / sqrt(0.375 · 0.625 · 2/100)
+    # = 2.191, two-sided p = 0.0285 — significant alone, not after Holm over three factors (3p = 0.0854)
+    rows = _mentions("delivery", "2025-01", 30, 100) + _mentions("delivery", "2025-02", 45, 100)
+    rows += [{"factor": "delivery", "at": pd.Timestamp("2025-03-01"), "sentiment": "positive"}]  # March runs
+    p = 2 * (1 - 0.5 * (1 + math.erf(0.15 / math.sqrt(0.375 * 0.625 * 2 / 100) / math.sqrt(2))))
+    alone = A.emerging(pd.DataFrame(rows), "month")
+    assert list(alone["factor"]) == ["delivery"] and alone["tests"].iloc[0] == 1
+    assert alone["p_value"].iloc[0] == pytest.approx(p, abs=1e-9) == pytest.approx(0.0285, abs=1e-4)
+    assert alone["p_adjusted"].iloc[0] == pytest.approx(p, abs=1e-9)
+    for other in ("staff", "price"):  # no change at all: p = 1
+        rows += _mentions(other, "2025-01", 20, 100) + _mentions(other, "2025-02", 20, 100)
+    assert A.emerging(pd.DataFrame(rows), "month").empty
+
+
+def test_competitor_gaps_are_significant_only_after_holm():
+    # one gap alone at p just under 0.05 is bold; the same gap among five tested ones is not
+    def brand_rows(brand, factor, pos, neg):
+        return [{"brand": brand, "factor": factor, "sentiment": "positive"}] * pos + \
+               [{"brand": brand, "factor": factor, "sentiment": "negative"}] * neg
+
+    rows = brand_rows("ours", "delivery", 60, 40) + brand_rows("them", "delivery", 74, 26)
+    gaps, _ = A.competitors(pd.DataFrame(rows), "ours")
+    raw = gaps["p_value"].iloc[0]
+    assert 0.01 < raw < 0.05 and bool(gaps["significant"].iloc[0]) and gaps["p_adjusted"].iloc[0] == raw
+    for f in ("staff", "price", "store", "app"):
+        rows += brand_rows("ours", f, 50, 50) + brand_rows("them", f, 50, 50)
+    gaps, _ = A.competitors(pd.DataFrame(rows), "ours")
+    d = gaps.set_index("factor").loc["delivery"]
+    assert d["p_value"] == pytest.approx(raw) and d["p_adjusted"] == pytest.approx(min(1.0, 5 * raw))
+    assert not bool(d["significant"])
