@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -122,3 +123,19 @@ def test_report_in_headless_chromium(demo_store, tmp_path, lang):
     assert requests == [path.resolve().as_uri()]
     assert re.fullmatch(r"[+−-]?\d+[.,]\d", kpi)
     assert n_charts >= 8 and n_svg_paths >= 2
+
+
+def test_churn_by_segment_and_topics_use_the_headline_period(demo_store):
+    """The demo's data end inside a quarter: the churn table and the topics' 'now' column show the
+    headline's complete quarter, never the running one."""
+    from centric.report.data import collect
+
+    d = collect(demo_store)
+    c0, c1 = _period_bounds(d)
+    assert d.last < c1 + dt.timedelta(days=92) and d.current == f"{c0.year}-Q{(c0.month - 1) // 3 + 1}"
+    assert {p.period for p in d.churn_by_segment} == {d.current}
+    html = build_report(demo_store, lang="en")
+    assert f"Period: {d.current}." in _visible(html)
+    running = f"{d.last.year}-Q{(d.last.month - 1) // 3 + 1}"
+    if running != d.current:  # the data end inside a quarter that is still running
+        assert f"Share in {running}" not in _visible(html)
