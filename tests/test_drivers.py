@@ -183,7 +183,9 @@ def test_demo_drivers_have_quotes_and_competitors(demo_drivers):
     f = js["factors"][0]
     assert {"factor", "importance", "importance_low", "importance_high", "performance", "quadrant", "n"} <= set(f)
     json.dumps(js)  # serialisable
-    fig = d.figure("it")
+    from centric.report import drivers_figure
+
+    fig = drivers_figure(d, "it")
     assert len(fig.data) >= 2 and fig.layout.xaxis.type == "log"
     assert any("correggere" in (t.name or "") for t in fig.data)  # quadrant names in Italian
 

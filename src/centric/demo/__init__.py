@@ -94,7 +94,7 @@ def summarize(store: Store) -> Table:
     t.add_row("journey events", f"{store.count('events'):,}")
     t.add_row("rows rejected (see centric rejected)", f"{store.count('rejected_rows'):,}")
     from ..metrics import score
-    from ..report.data import headline_periods
+    from ..metrics.periods import headline_periods
 
     (q_start, q_end), _ = headline_periods(END, "quarter")
     s = score(store, "nps", q_start, q_end)

@@ -32,7 +32,7 @@ import pandas as pd
 
 from ..errors import CentricError
 from ..metrics import stats
-from ..metrics.periods import label
+from ..metrics.periods import headline_periods, label
 from ..metrics.stats import two_proportions
 from ..store import Store
 from . import kda
@@ -92,16 +92,6 @@ class Drivers:
         else:
             where = "neutral (as many positive as negative mentions)"
         return at + where + "; a factor with negative net sentiment is never promote or maintain"
-
-    def figure(self, lang: str = "en"):
-        """The action matrix as a Plotly figure (hover shows each factor's figures and quotes)."""
-        import plotly.graph_objects as go
-
-        from ..report import matrix_chart
-        from ..report.i18n import Formatter
-
-        spec = matrix_chart(self, Formatter(lang))
-        return go.Figure(spec["data"], spec["layout"])
 
     def names(self, lang: str = "en") -> dict[str, str]:
         """Factor id → its name in ``lang`` from the taxonomy (ids when the taxonomy is not built in)."""
@@ -394,8 +384,6 @@ def emerging(mentions: pd.DataFrame, period: str, alpha: float = 0.05, min_n: in
             "p_adjusted", "tests"]
     if not len(mentions):
         return pd.DataFrame(columns=cols)
-    from ..report.data import headline_periods
-
     last = pd.Timestamp(mentions["at"].max()).to_pydatetime()
     (c0, c1), (p0, p1) = headline_periods(last, "quarter" if period == "quarter" else "month")
     at = pd.to_datetime(mentions["at"])

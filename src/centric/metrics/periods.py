@@ -74,3 +74,28 @@ def parse_bound(text: str | None) -> dt.datetime | None:
     from ..errors import CentricError
 
     raise CentricError(f"{text!r} is not a date (use 2025-01-31, 2025-01 or 2025)")
+
+
+def _quarter_start(d: dt.datetime) -> dt.datetime:
+    return dt.datetime(d.year, 3 * ((d.month - 1) // 3) + 1, 1)
+
+
+def _month_start(d: dt.datetime) -> dt.datetime:
+    return dt.datetime(d.year, d.month, 1)
+
+
+def _shift(d: dt.datetime, months: int) -> dt.datetime:
+    m = d.month - 1 + months
+    return dt.datetime(d.year + m // 12, m % 12 + 1, 1)
+
+
+def headline_periods(last: dt.datetime, period: str) -> tuple[tuple[dt.datetime, dt.datetime], tuple[dt.datetime, dt.datetime]]:
+    """The last full period that ends by ``last`` (inclusive of its final day), and the one before it:
+    every figure of the headline is for the first of them, so a period still running is never shown
+    nor compared with a full one."""
+    step = 3 if period == "quarter" else 1
+    begin = _quarter_start(last) if period == "quarter" else _month_start(last)
+    end_ = _shift(begin, step)
+    if last < end_ - dt.timedelta(days=1):  # the period is still running
+        end_, begin = begin, _shift(begin, -step)
+    return (begin, end_), (_shift(begin, -step), begin)

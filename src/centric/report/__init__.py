@@ -23,7 +23,7 @@ from . import charts
 from .data import ReportData, collect
 from .i18n import LANGUAGES, Formatter, translations
 
-__all__ = ["build_report", "write_report", "LANGUAGES"]
+__all__ = ["build_report", "write_report", "drivers_figure", "LANGUAGES"]
 
 _env: dict[str, jinja2.Environment] = {}
 
@@ -262,6 +262,16 @@ def matrix_chart(dr, f: Formatter) -> dict[str, Any]:
     x_title = _("importance (% of explained variance)") if dr.outcome else _("share of voice (% of texts mentioning the factor)")
     return charts.action_matrix(dr.factors, dr.crosshair, f, _("What to fix first"), _quadrant_labels(f),
                                 x_title, perf_title, dr.names(f.lang))
+
+
+def drivers_figure(dr, lang: str = "en"):
+    """The action matrix of a ``centric.drivers.Drivers`` as a Plotly figure (hover shows each factor's
+    figures and quotes), in ``lang``: the figure belongs to the report, the analysis does not know it;
+    for example ``drivers_figure(centric.drivers.drivers(store), "it")``."""
+    import plotly.graph_objects as go
+
+    spec = matrix_chart(dr, Formatter(lang))
+    return go.Figure(spec["data"], spec["layout"])
 
 
 def _crosshair_note(dr, f: Formatter) -> str:

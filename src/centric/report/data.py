@@ -11,7 +11,7 @@ import pandas as pd
 from .. import metrics, settings
 from ..errors import CentricError
 from ..metrics import stats
-from ..metrics.periods import label
+from ..metrics.periods import headline_periods, label
 from ..store import Store
 
 HEADLINE_CORRECTION = "holm"
@@ -53,31 +53,6 @@ def _bounds(store: Store, start, end) -> tuple[dt.datetime | None, dt.datetime |
     if end is not None:
         hi = min(hi, end - dt.timedelta(seconds=1)) if hi else end
     return lo, hi
-
-
-def _quarter_start(d: dt.datetime) -> dt.datetime:
-    return dt.datetime(d.year, 3 * ((d.month - 1) // 3) + 1, 1)
-
-
-def _month_start(d: dt.datetime) -> dt.datetime:
-    return dt.datetime(d.year, d.month, 1)
-
-
-def _shift(d: dt.datetime, months: int) -> dt.datetime:
-    m = d.month - 1 + months
-    return dt.datetime(d.year + m // 12, m % 12 + 1, 1)
-
-
-def headline_periods(last: dt.datetime, period: str) -> tuple[tuple[dt.datetime, dt.datetime], tuple[dt.datetime, dt.datetime]]:
-    """The last full period that ends by ``last`` (inclusive of its final day), and the one before it:
-    every figure of the headline is for the first of them, so a period still running is never shown
-    nor compared with a full one."""
-    step = 3 if period == "quarter" else 1
-    begin = _quarter_start(last) if period == "quarter" else _month_start(last)
-    end_ = _shift(begin, step)
-    if last < end_ - dt.timedelta(days=1):  # the period is still running
-        end_, begin = begin, _shift(begin, -step)
-    return (begin, end_), (_shift(begin, -step), begin)
 
 
 def churn_at(points: list[metrics.ChurnPoint], end: dt.datetime) -> metrics.ChurnPoint | None:

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from .errors import CentricError
+from ..errors import CentricError
 
 LANGUAGES = ("en", "pl", "ru", "it")
 
@@ -125,7 +125,7 @@ def bound() -> Callable:
     """A --from/--to bound: 2025-01-01, 2025-01 or 2025."""
 
     def test(v: str) -> str | None:
-        from .metrics.periods import parse_bound
+        from ..metrics.periods import parse_bound
 
         try:
             parse_bound(v)
@@ -138,7 +138,7 @@ def bound() -> Callable:
 
 def bounds(from_: str | None, to: str | None) -> tuple[dt.datetime | None, dt.datetime | None]:
     """The parsed --from/--to pair; --to must come after --from."""
-    from .metrics.periods import parse_bound
+    from ..metrics.periods import parse_bound
 
     start, end = parse_bound(from_), parse_bound(to)
     if start is not None and end is not None and end <= start:

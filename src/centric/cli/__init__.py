@@ -1,0 +1,63 @@
+"""The command line: parses arguments, calls the core, prints. No analytics here.
+
+One module per capability; this one builds the root app, its ``--db``/``--verbose`` options and registers
+every module's commands in the order ``centric --help`` lists them.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+from rich.markup import escape
+
+from ..errors import CentricError
+from . import admin, customers, drivers, ingest, metrics, report, sla, text
+from ._common import DB_HELP, err, state
+from .checks import db_path
+
+app = typer.Typer(
+    help="centric: listen to customers in every channel, measure, understand, decide and act.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(text.text_app, name="text")
+app.add_typer(customers.customers_app, name="customers")
+
+
+@app.callback()
+def _main(
+    db: str = typer.Option(None, "--db", help=DB_HELP, envvar="CENTRIC_DB", callback=db_path()),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress to stderr."),
+) -> None:
+    state.db = db
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+
+
+app.command()(admin.demo)
+app.command()(ingest.ingest)
+app.command()(metrics.metrics)
+app.command()(report.report)
+app.command()(ingest.rejected)
+app.command()(ingest.runs)
+app.command()(admin.status)
+app.command("schema")(admin.schema_cmd)
+app.command("settings")(admin.settings_cmd)
+app.command("compact")(admin.compact_cmd)
+app.command("drivers")(drivers.drivers_cmd)
+app.command("analyze")(text.analyze_cmd)
+app.add_typer(sla.sla_app, name="sla")
+
+
+def main() -> None:
+    try:
+        app()
+    except CentricError as e:
+        err.print(f"[red]error:[/red] {escape(str(e))}")
+        sys.exit(2)
+
+
+__all__ = ["app", "main"]

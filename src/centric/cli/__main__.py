@@ -1,0 +1,5 @@
+"""``python -m centric.cli``."""
+
+from . import main
+
+main()

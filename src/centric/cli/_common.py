@@ -1,0 +1,61 @@
+"""What the commands share: the consoles, the chosen store, opening it, failing, small option parsers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from .. import settings
+from ..errors import CentricError
+from ..store import Store
+from ..text.taxonomy import builtin_names
+
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+DB_HELP = settings.SETTINGS["db"].help
+TAXONOMY_HELP = f"Built-in taxonomy ({', '.join(builtin_names())}) or the path of a .toml file."
+
+
+class _State:
+    db: str | None = None
+
+
+state = _State()
+
+
+def _open(read: bool = False) -> Store:
+    """The store; ``read``: the command only reads, so a store that cannot be written to (file
+    permissions, other processes reading it) is opened read-only."""
+    try:
+        return Store.open_for_reading(state.db) if read else Store.open(state.db)
+    except CentricError as e:
+        _fail(e)
+
+
+def _fail(e: Exception) -> None:
+    err.print(f"[red]error:[/red] {escape(str(e))}")
+    raise typer.Exit(2)
+
+
+def _compact() -> None:
+    from ..store import compact
+
+    try:
+        before, after = compact(state.db)
+    except CentricError as e:
+        _fail(e)
+    console.print(f"store rewritten: {before / 1e6:,.1f} MB → {after / 1e6:,.1f} MB; deleted and erased data "
+                  "are gone from the file")
+
+
+def _day_option(v: str | None, name: str):
+    if v is None:
+        return None
+    try:
+        return dt.date.fromisoformat(v)
+    except ValueError:
+        _fail(CentricError(f"{name}: {v!r} is not a date (YYYY-MM-DD)"))
