@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import typer
@@ -75,7 +74,10 @@ def customers_forget(
 
 
 def pd_isna(v) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v))
+    """A missing value in a row of a result frame (None, NaN, NaT or pandas' NA)."""
+    import pandas as pd
+
+    return bool(pd.isna(v))
 
 
 @customers_app.command("score")

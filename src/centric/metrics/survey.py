@@ -18,7 +18,7 @@ import ibis
 from ..errors import CentricError
 from ..store import Store
 from . import stats
-from .periods import PERIODS, as_bound, by_columns, label
+from .periods import PERIODS, label, selection
 from .results import Breakdown, Score
 
 CUSTOMER_COLUMNS = ("segment", "country", "city")
@@ -89,13 +89,15 @@ def _score(metric: str, row) -> Score:
                  None if math.isnan(lo) else float(lo), None if math.isnan(hi) else float(hi))
 
 
+@selection
 def score(store: Store, metric: str, start: dt.datetime | None = None, end: dt.datetime | None = None) -> Score:
     """One metric over all answers in [start, end)."""
     _check(metric)
-    df = _aggregate(store, [metric], (), as_bound(start), as_bound(end))
+    df = _aggregate(store, [metric], (), start, end)
     return _score(metric, next(df.itertuples(index=False)))
 
 
+@selection
 def breakdowns(store: Store, metrics: str | Sequence[str], by: str | Sequence[str], start: dt.datetime | None = None,
                end: dt.datetime | None = None, correction: str = "holm") -> dict[str, Breakdown]:
     """Several metrics per group from one pass over the answers (see ``breakdown``)."""
@@ -103,7 +105,6 @@ def breakdowns(store: Store, metrics: str | Sequence[str], by: str | Sequence[st
     for m in metrics:
         _check(m)
     stats.adjust_p([], correction)  # an unknown correction fails before any work
-    by, start, end = by_columns(by), as_bound(start), as_bound(end)
     if not by:
         df = _aggregate(store, metrics, (), start, end)
         row = next(df.itertuples(index=False))

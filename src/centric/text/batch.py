@@ -72,7 +72,7 @@ def analyze_store(store: Store, taxonomy: str = "retail", fast: bool = False, ba
             src, tid = r.id
             rows.append((src, tid, taxonomy, r.lang, r.sentiment, _clip(r.score),
                          json.dumps(r.emotions), json.dumps(r.flags, ensure_ascii=False), model, now))
-            mentions += [(src, tid, f["sentence"], f["factor"], f["sentiment"], max(-1.0, min(1.0, f["score"])),
+            mentions += [(src, tid, f["sentence"], f["factor"], f["sentiment"], _clip(f["score"]),
                           f.get("confidence"), taxonomy, r.lang) for f in r.factors]
         with store.transaction():
             store.con.executemany("INSERT INTO text_analyses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
