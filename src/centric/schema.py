@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Logical types and their DuckDB storage types.
 SQL_TYPES = {
@@ -35,12 +35,20 @@ IDENTITY_KINDS = ("crm_id", "email", "phone", "handle", "loyalty_card")
 FEEDBACK_SOURCES = (
     "review", "social", "complaint", "chat", "email", "survey_comment", "mystery_shopper", "observation",
 )
-CASE_STATUSES = ("open", "in_progress", "waiting", "resolved", "closed")
+# new → assigned → in_progress ⇄ waiting (for the customer) → resolved → closed; "open" is a state of
+# cases imported from a helpdesk export (opened, not yet assigned or worked).
+CASE_STATUSES = ("new", "open", "assigned", "in_progress", "waiting", "resolved", "closed")
 CASE_PRIORITIES = ("low", "normal", "high", "urgent")
 CASE_EVENT_KINDS = (
     "opened", "assigned", "transferred", "customer_contact", "agent_response", "auto_reply",
     "escalated", "resolved", "reopened", "closed", "note",
+    # written by the closed loop (centric.cases); see docs/cases.md
+    "signal", "started", "waiting", "priority", "confirmation_sent", "confirmed", "not_solved", "sla_breached",
 )
+CASE_ORIGINS = ("import", "signal", "proactive", "manual")
+CASE_CLOCKS = ("first_response", "next_response", "resolution", "confirmation")
+CLOCK_STATES = ("on_track", "at_risk", "breached", "paused", "met")
+SIGNAL_KINDS = ("complaint", "survey", "review", "social", "proactive")
 RUN_STATUSES = ("stored", "duplicate_file", "replaced")
 
 
@@ -63,6 +71,7 @@ class Column:
     kind: str | None = None
     aliases: tuple[str, ...] = ()
     ingested: bool = True  # False: set by centric, never read from a file
+    since: int = 1  # the schema version that added the column (to a table that existed before)
 
     @property
     def sql_type(self) -> str:
@@ -399,6 +408,30 @@ _add(Table(
                aliases=("summary", "description", "opis", "описание", "descrizione", "text", "treść")),
         Column("feedback_id", "text", "The feedback text that started it, if any."),
         Column("response_id", "text", "The survey answer that started it, if any."),
+        Column("origin", "enum", "How the case began: import (a helpdesk export; also when empty), signal "
+               "(opened by `centric cases sync`), proactive (a customer gone quiet), manual.",
+               allowed=CASE_ORIGINS, ingested=False, since=5),
+        Column("author", "text", "The author or handle the case is about when the customer is unknown "
+               "(personal data).", ingested=False, since=5),
+        Column("country", "text", "Country of the customer or the row that opened the case (routing scope).",
+               kind="country", ingested=False, since=5),
+        Column("store", "text", "Store the matter concerns (routing scope).", ingested=False, since=5),
+        Column("language", "text", "The customer's language, for messages to them.", kind="language",
+               ingested=False, since=5),
+        Column("escalation_level", "integer", "Highest escalation level applied (0: none).", ingested=False,
+               since=5),
+        Column("escalated_to", "text", "Who the last escalation went to.", ingested=False, since=5),
+        Column("reopen_count", "integer", "How many times the case was reopened.", ingested=False, since=5),
+        Column("transfers", "integer", "Transfers to another department; more than one: passed from hand to "
+               "hand.", ingested=False, since=5),
+        Column("linked_case_id", "text", "The earlier case this one follows (the same matter after the grace "
+               "period).", ingested=False, since=5),
+        Column("root_sub_cause", "text", "Sub-cause recorded at closing.", ingested=False, since=5),
+        Column("root_cause_note", "text", "Root cause in the owner's words (personal data possible).",
+               ingested=False, since=5),
+        Column("action_taken", "text", "What was done about it, recorded at closing.", ingested=False, since=5),
+        Column("resolved_at", "timestamp", "Last resolution (UTC).", ingested=False, since=5),
+        Column("updated_at", "timestamp", "Last change (UTC).", ingested=False, since=5),
     ),
     key="case_id",
     customer_ref="optional",
@@ -424,8 +457,88 @@ _add(Table(
                aliases=("department", "team", "dział", "отдел", "reparto")),
         Column("note", "text", "Free text (personal data).",
                aliases=("note", "comment", "notatka", "komentarz", "примечание", "комментарий", "nota")),
+        Column("target", "text", "Who the event hands the case to: the new owner (assigned, transferred), "
+               "the escalation's target.", ingested=False, since=5),
+        Column("level", "integer", "Escalation level (escalated).", ingested=False, since=5),
+        Column("clock", "enum", "The service-level clock concerned (sla_breached).", allowed=CASE_CLOCKS,
+               ingested=False, since=5),
+        Column("data", "json", "Details: the root cause and action (closed), the customer's answer (confirmed, "
+               "not_solved), the signal (signal), the old and new value (priority).", ingested=False, since=5),
     ),
     key="case_event_id",
+))
+
+_add(Table(
+    "case_signals",
+    "Every row that opened a case or joined one (`centric cases sync`): each signal belongs to exactly one case, "
+    "so running the loop again creates nothing new.",
+    (
+        Column("source_table", "enum", "Where the signal is.", required=True,
+               allowed=("feedback", "responses", "customer_scores")),
+        Column("signal_id", "text", "feedback_id, response_id, or the customer id and scoring time of a proactive "
+               "contact.", required=True),
+        Column("case_id", "text", "The case it belongs to.", required=True),
+        Column("customer_id", "text", "The customer (empty when unknown)."),
+        Column("kind", "enum", "What kind of signal.", required=True, allowed=SIGNAL_KINDS),
+        Column("factor", "text", "The factor it is about (empty: the triage queue decides)."),
+        Column("signal_at", "timestamp", "When the customer gave it (UTC).", required=True),
+        Column("action", "enum", "What it did to the case.", required=True,
+               allowed=("opened", "joined", "reopened", "imported")),
+        Column("attached_at", "timestamp", "When the loop attached it (UTC).", required=True),
+    ),
+    ingestable=False,
+    since=5,
+))
+
+_add(Table(
+    "case_clocks",
+    "The four service-level clocks of each case, as of the last `centric cases sync` or `tick`: due time in "
+    "business time, the moment it is at risk (80% elapsed) and its state.",
+    (
+        Column("case_id", "text", "The case.", required=True),
+        Column("clock", "enum", "first_response, next_response (after the customer's last message), resolution, "
+               "confirmation (the customer's answer to \"Was it solved?\").", required=True, allowed=CASE_CLOCKS),
+        Column("started_at", "timestamp", "When the clock started (UTC).", required=True),
+        Column("target_minutes", "integer", "Business minutes allowed.", required=True),
+        Column("calendar", "text", "The business calendar it counts on.", required=True),
+        Column("due_at", "timestamp", "When it falls due (UTC); while paused, as if the pause ended now."),
+        Column("at_risk_at", "timestamp", "When 80% of the time has elapsed (UTC)."),
+        Column("stopped_at", "timestamp", "When it stopped (UTC); empty while it runs."),
+        Column("state", "enum", "on_track, at_risk, breached, paused (waiting for the customer) or met.",
+               required=True, allowed=CLOCK_STATES),
+        Column("computed_at", "timestamp", "When the state was computed (UTC).", required=True),
+    ),
+    ingestable=False,
+    since=5,
+))
+
+_add(Table(
+    "case_tokens",
+    "One-time \"Was it solved?\" links sent on resolution; only a hash of each token is kept.",
+    (
+        Column("token_hash", "text", "SHA-256 of the token.", required=True),
+        Column("case_id", "text", "The case.", required=True),
+        Column("language", "text", "Language of the question.", kind="language"),
+        Column("created_at", "timestamp", "When it was made (UTC).", required=True),
+        Column("expires_at", "timestamp", "When it stops working (UTC).", required=True),
+        Column("used_at", "timestamp", "When the customer answered (UTC)."),
+    ),
+    ingestable=False,
+    since=5,
+))
+
+_add(Table(
+    "case_config",
+    "The routing table and service-level policy files in use (`centric cases config`); the latest of each "
+    "applies, earlier ones are kept.",
+    (
+        Column("name", "enum", "Which file.", required=True, allowed=("routing", "sla")),
+        Column("text", "text", "The file's TOML text.", required=True),
+        Column("source", "text", "Where it was loaded from.", required=True),
+        Column("loaded_at", "timestamp", "When (UTC).", required=True),
+    ),
+    ingestable=False,
+    since=5,
 ))
 
 _add(Table(
@@ -558,6 +671,9 @@ def ddl(version: int | None = None) -> list[str]:
     load's time and memory."""
     statements = []
     for t in TABLES.values():
+        if version is not None and t.since < version:  # columns added to a table that existed before
+            statements += [f'ALTER TABLE "{t.name}" ADD COLUMN IF NOT EXISTS "{c.name}" {c.sql_type}'
+                           for c in t.columns if c.since == version]
         if version is not None and t.since != version:
             continue
         cols = []

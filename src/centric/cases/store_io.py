@@ -1,0 +1,145 @@
+"""The loop's reads and writes of the store, in one place.
+
+Every write happens inside the caller's ``Store.transaction()`` (pass its connection): a command that
+fails half-way leaves the store as it was. Rows are written by name from pandas frames, so a frame need
+not carry every column; reads return frames with the schema's columns.
+
+Event ids are ``<case_id>:<n>`` with ``n`` counting the case's events from 1 (zero-padded), so that
+events at the same instant keep the order they were written in (:func:`load_events` sorts by time,
+then id).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+
+from .. import schema
+from ..store import Store
+
+__all__ = [
+    "CASE_ID_PREFIX", "append_events", "event_ids", "insert_rows", "load_cases", "load_events", "new_case_ids",
+    "update_cases", "utcnow",
+]
+
+CASE_ID_PREFIX = "CX-"
+_ID_WIDTH = 7
+
+
+def utcnow() -> dt.datetime:
+    """Now, as a naive UTC datetime (how the store keeps times)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def new_case_ids(con, n: int) -> list[str]:
+    """``n`` new case ids (CX-0000001 …), after the highest the loop has given."""
+    row = con.execute(
+        "SELECT max(CAST(substr(case_id, ?) AS BIGINT)) FROM cases WHERE case_id LIKE ? "
+        "AND length(case_id) = ?", [len(CASE_ID_PREFIX) + 1, CASE_ID_PREFIX + "%", len(CASE_ID_PREFIX) + _ID_WIDTH],
+    ).fetchall()
+    start = int(row[0][0] or 0) + 1
+    return [f"{CASE_ID_PREFIX}{i:0{_ID_WIDTH}d}" for i in range(start, start + n)]
+
+
+def event_ids(con, case_ids: Sequence[str]) -> list[str]:
+    """Ids for new events of ``case_ids`` (one per item, a case may repeat), continuing each case's count."""
+    if not len(case_ids):
+        return []
+    uniq = sorted(set(case_ids))
+    con.register("_centric_ids", pd.DataFrame({"case_id": uniq}))
+    try:
+        counts = dict(con.execute(
+            "SELECT i.case_id, count(e.case_id) FROM _centric_ids i LEFT JOIN case_events e "
+            "ON e.case_id = i.case_id GROUP BY i.case_id").fetchall())
+    finally:
+        con.unregister("_centric_ids")
+    out = []
+    for cid in case_ids:
+        counts[cid] = counts.get(cid, 0) + 1
+        out.append(f"{cid}:{counts[cid]:05d}")
+    return out
+
+
+def insert_rows(con, table: str, rows: pd.DataFrame) -> int:
+    """Insert ``rows`` (columns named as in the schema; missing ones stay empty) into ``table``."""
+    if rows is None or not len(rows):
+        return 0
+    known = set(schema.TABLES[table].column_names)
+    extra = [c for c in rows.columns if c not in known]
+    if extra:
+        raise ValueError(f"{table} has no column {', '.join(extra)}")
+    frame = rows.copy()
+    for c in frame.columns:
+        if schema.TABLES[table].column(c).type == "json":
+            frame[c] = frame[c].map(_json)
+    con.register("_centric_rows", frame)
+    try:
+        cols = ", ".join(f'"{c}"' for c in frame.columns)
+        con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM _centric_rows')
+    finally:
+        con.unregister("_centric_rows")
+    return len(frame)
+
+
+def append_events(con, events: pd.DataFrame) -> pd.DataFrame:
+    """Append case events (``case_id``, ``occurred_at``, ``kind`` and any other columns of
+    ``case_events``); ids are given when missing. Returns the events as written."""
+    if events is None or not len(events):
+        return events
+    ev = events.copy()
+    bad = set(ev["kind"]) - set(schema.CASE_EVENT_KINDS)
+    if bad:
+        raise ValueError(f"unknown case event kind {', '.join(sorted(bad))}")
+    if "case_event_id" not in ev.columns or ev["case_event_id"].isna().any():
+        ids = event_ids(con, list(ev["case_id"]))
+        ev["case_event_id"] = ev["case_event_id"].fillna(pd.Series(ids, index=ev.index)) \
+            if "case_event_id" in ev.columns else ids
+    insert_rows(con, "case_events", ev)
+    return ev
+
+
+def update_cases(con, changes: pd.DataFrame) -> int:
+    """Set the columns of ``changes`` (besides ``case_id``) on the cases it names."""
+    if changes is None or not len(changes):
+        return 0
+    cols = [c for c in changes.columns if c != "case_id"]
+    if not cols:
+        return 0
+    for c in cols:
+        schema.TABLES["cases"].column(c)  # KeyError for a column cases does not have
+    con.register("_centric_changes", changes)
+    try:
+        sets = ", ".join(f'"{c}" = u."{c}"' for c in cols)
+        con.execute(f"UPDATE cases SET {sets} FROM _centric_changes u WHERE cases.case_id = u.case_id")
+    finally:
+        con.unregister("_centric_changes")
+    return len(changes)
+
+
+def load_cases(store: Store, case_ids: Iterable[str] | None = None, open_only: bool = False) -> pd.DataFrame:
+    """Cases (all, those named, or those still open) as a frame with every column of ``cases``."""
+    t = store.table("cases")
+    if case_ids is not None:
+        t = t.filter(t.case_id.isin(list(case_ids)))
+    if open_only:
+        from .model import OPEN
+
+        t = t.filter(t.status.isin(list(OPEN)) | t.status.isnull())
+    return t.execute()
+
+
+def load_events(store: Store, case_ids: Iterable[str] | None = None) -> pd.DataFrame:
+    """Case events (all, or of the cases named), in the order they happened."""
+    t = store.table("case_events")
+    if case_ids is not None:
+        t = t.filter(t.case_id.isin(list(case_ids)))
+    return t.order_by(["case_id", "occurred_at", "case_event_id"]).execute()
+
+
+def _json(v):
+    if v is None or (isinstance(v, float) and pd.isna(v)) or isinstance(v, str):
+        return v
+    return json.dumps(v, ensure_ascii=False, default=str)
