@@ -74,6 +74,7 @@ class Routing:
     departments: dict[str, Department]
     default_department: str = "customer_service"  # factors no rule covers
     triage_department: str = "triage"  # signals with no factor
+    proactive_department: str = "customer_service"  # proactive contacts of customers gone quiet
     public_channels: tuple[str, ...] = ("social", "review")  # a public post: at least high
     vip_share: float = 0.1  # the top share of customers by CLV: one step up
     urgent_flags: tuple[str, ...] = ("extortion", "go_public")  # text flags that make a case urgent
