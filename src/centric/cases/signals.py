@@ -127,16 +127,17 @@ def _analyses(store: Store) -> pd.DataFrame:
     neg_rank = ibis.cases((a.sentiment == "negative", 0), (a.sentiment == "neutral", 1),
                           (a.sentiment == "positive", 2), else_=3)
     g = a.group_by(source_table=a.source.cast("string"), text_id=a.text_id).aggregate(
-        worst=neg_rank.min(), flags=a.flags.max(), analysed_any=ibis.literal(True).any())
+        worst=neg_rank.min(), flags=a.flags.max(), n=a.count())
     out = g.execute()
     out["sentiment"] = out.pop("worst").map({0: "negative", 1: "neutral", 2: "positive"})
+    out["analysed_any"] = out.pop("n") > 0
     return out
 
 
 def _imported(store: Store) -> dict[str, str]:
     """"table\\0id" → the imported case that already covers that row (cases.feedback_id / response_id)."""
     c = store.table("cases")
-    c = c.filter((c.origin.isnull() | (c.origin == "import")))
+    c = c.filter(c.origin.isnull() | (c.origin == "import"))
     out: dict[str, str] = {}
     for col, table in (("feedback_id", "feedback"), ("response_id", "responses")):
         t = c.filter(c[col].notnull()).group_by(c[col]).aggregate(case_id=c.case_id.min()).execute()
