@@ -8,7 +8,7 @@ Rules, event by event in time order:
 
 - ``opened``: status new, the department of the event; ``assigned``: the owner (``target``), status
   assigned when it was new or open; ``transferred``: the department of the event, the owner ``target``
-  (none: back to the department's queue, status new), one more transfer;
+  (none: the new department's queue, status new; else assigned), one more transfer;
 - ``started``, ``agent_response`` (when new, open or assigned): in progress; ``waiting``: waiting;
   ``customer_contact`` or ``signal`` while waiting: in progress;
 - ``resolved``: resolved (``resolved_at``); ``reopened``: in progress, one more reopening, no close time;
@@ -61,8 +61,7 @@ def project(events: pd.DataFrame) -> pd.DataFrame:
             row[3] = dept if _given(dept) else row[3]
             row[2] = cols["target"][i] if _given(cols["target"][i]) else None
             row[4] += 1
-            if status in ("new", "open", "assigned"):
-                row[1] = "assigned" if row[2] else "new"
+            row[1] = "assigned" if row[2] else "new"  # in the new department's hands, or its queue
         elif kind == "started" or (kind == "agent_response" and status in ("new", "open", "assigned")):
             row[1] = "in_progress"
         elif kind == "waiting":
