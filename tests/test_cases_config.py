@@ -234,6 +234,8 @@ def test_the_defaults_route_every_factor_of_every_shipped_taxonomy():
         "availability": "sales", "payment": "finance", "store": "stores"}
     # no invented people: a real store must not get agents it does not have
     assert routing.departments == {}
+    assert (routing.default_department, routing.triage_department, routing.proactive_department) == (
+        "customer_service", "triage", "customer_service")
 
 
 def test_the_default_policy_keeps_the_promises_of_the_docs():

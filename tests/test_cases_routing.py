@@ -210,6 +210,11 @@ def test_vips_are_the_top_share_by_clv_of_the_latest_scoring_within_each_currenc
     assert vip_customers(store, 0.5) == {f"P{i}" for i in range(10, 20)} | {f"E{i}" for i in range(6, 11)} | {"X1"}
 
 
+def test_the_share_of_vips_is_not_lost_to_rounding(store):
+    _scores(store, [(f"U{i}", float(i + 1), "USD") for i in range(100)], dt.datetime(2026, 10, 1))
+    assert len(vip_customers(store, 0.29)) == 29  # 0.29 × 100 is 28.999999999999996 in floating point
+
+
 # -- the defaults, end to end -----------------------------------------------------------------------------------
 
 

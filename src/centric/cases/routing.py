@@ -218,7 +218,7 @@ def vip_customers(store, share: float) -> set[str]:
     latest["currency"] = latest["currency"].fillna("")
     group = latest.groupby("currency")["clv"]
     rank = group.rank(method="min", ascending=False)
-    keep = (rank <= np.floor(share * group.transform("size"))) & (latest["clv"] > 0)
+    keep = (rank <= np.floor(share * group.transform("size") + 1e-9)) & (latest["clv"] > 0)  # 0.29 × 100 = 29
     return set(latest.loc[keep, "customer_id"].astype(str))
 
 
