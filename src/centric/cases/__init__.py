@@ -6,6 +6,9 @@ due times in business time, with its JSON-lines file interface (:mod:`centric.ca
 """
 
 from .calendar import Calendar, CalendarError, load_calendar, parse_calendar
+from .config import CaseConfigError, load_policy, load_routing
+from .routing import go_public, route
 from .sla import SlaError, due, due_many
 
 __all__ = ["Calendar", "CalendarError", "SlaError", "due", "due_many", "load_calendar", "parse_calendar"]
+__all__ += ["CaseConfigError", "go_public", "load_policy", "load_routing", "route"]
