@@ -29,6 +29,7 @@ from .. import settings
 from ..errors import CaseError, CentricError
 from ..store import Store
 from . import store_io, tokens
+from .clocks import refresh_clocks
 from .model import TRANSITIONS
 
 __all__ = [
@@ -344,8 +345,8 @@ def _check_department(store: Store, department: str) -> None:
     from .config import active
 
     routing, _ = active(store)
-    known = set(routing.departments) | {routing.default_department, routing.triage_department,
-                                        routing.proactive_department}
+    known = set(routing.departments) | {r.department for r in routing.routes} | {
+        routing.default_department, routing.triage_department, routing.proactive_department}
     if department in known:
         return
     t = store.table("cases")
@@ -373,7 +374,7 @@ def _event(case: dict[str, Any], now: dt.datetime, kind: str, actor: str, **cols
 
 def _write(store: Store, case: dict[str, Any], now: dt.datetime, events: list[dict[str, Any]],
            changes: dict[str, Any], also=None, new_cases: pd.DataFrame | None = None) -> None:
-    """One transaction: new cases, the events, the cases row's changes (and ``also(con)``); then the
+    """One transaction: new cases, the events, the cases row's changes (and ``also(con)``), and the
     clocks of the cases touched."""
     ids = [case["case_id"]]
     with store.transaction() as con:
@@ -384,7 +385,7 @@ def _write(store: Store, case: dict[str, Any], now: dt.datetime, events: list[di
         store_io.update_cases(con, pd.DataFrame([{"case_id": case["case_id"], **changes, "updated_at": now}]))
         if also is not None:
             also(con)
-    _refresh(store, ids, now)
+        refresh_clocks(store, con, ids, now=now)
 
 
 def _frame(events: list[dict[str, Any]]) -> pd.DataFrame:
@@ -392,12 +393,6 @@ def _frame(events: list[dict[str, Any]]) -> pd.DataFrame:
     if "level" in ev.columns:
         ev["level"] = ev["level"].astype("Int64")
     return ev
-
-
-def _refresh(store: Store, case_ids: list[str], now: dt.datetime) -> None:
-    from .clocks import refresh_clocks
-
-    refresh_clocks(store, case_ids, now=now)
 
 
 def _expire_tokens(con, case_id: str, now: dt.datetime) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -119,7 +120,9 @@ def cases_list(
         print(json.dumps(cases, ensure_ascii=False, indent=2))
         return
     console.print(_table(cases))
-    console.print(f"{len(cases):,} cases")
+    flagged = sum(c["passed_hand_to_hand"] for c in cases)
+    console.print(f"{len(cases):,} cases" + (f"; ⚑ {flagged:,} passed from hand to hand (transferred more than "
+                                             "once)" if flagged else ""))
 
 
 def _statuses(values: list[str]) -> str | None:
@@ -129,18 +132,35 @@ def _statuses(values: list[str]) -> str | None:
     return f"unknown status {bad[0]!r}; use one of {', '.join(CASE_STATUSES)}" if bad else None
 
 
+_CLOCK_SHORT = {"first_response": "first", "next_response": "next", "resolution": "resolution",
+                "confirmation": "confirm"}
+
+
 def _table(cases: list[dict]) -> Table:
+    """One line a case; the worst clock (breached before at risk before on track) with its due time;
+    ⚑ marks a case passed from hand to hand (more than one transfer). On a narrow terminal the less
+    needed columns are left out (the JSON has everything)."""
     from ..cases.views import worst_clock
 
-    t = Table("case", "customer", "factor", "department", "owner", "status", "priority", "worst clock", "due (UTC)",
-              "level", "transfers")
+    rows = []
     for c in cases:
         clock, state, due = worst_clock(c)
-        t.add_row(*(escape(str(v)) if v is not None else "" for v in (
-            c["id"], c["customer_id"] or c["author"], c["factor"], c["department"], c["owner"], c["status"],
-            c["priority"], f"{clock.replace('_', ' ')}: {state.replace('_', ' ')}" if clock else None,
-            due.replace("T", " ").removesuffix("Z") if due else None, c["escalation_level"] or None,
-            f"{c['transfers']} (hand to hand)" if c["passed_hand_to_hand"] else c["transfers"] or None)))
+        rows.append({
+            "case": c["id"], "customer": c["customer_id"] or c["author"], "factor": c["factor"],
+            "department": c["department"], "owner": c["owner"], "status": c["status"], "prio": c["priority"],
+            "clock": f"{_CLOCK_SHORT[clock]} {state.replace('_', ' ')}" if clock else None,
+            "due (UTC)": due[:16].replace("T", " ") if due else None, "esc": c["escalation_level"] or None,
+            "moves": f"{c['transfers']} ⚑" if c["passed_hand_to_hand"] else c["transfers"] or None})
+    columns = ["case", "customer", "factor", "department", "owner", "status", "prio", "clock", "due (UTC)", "esc",
+               "moves"]
+    for leave_out in (None, "customer", "esc", "prio", "factor", "moves", "owner"):
+        if leave_out:
+            columns.remove(leave_out)
+        t = Table(*columns, box=box.SIMPLE_HEAD, pad_edge=False)
+        for r in rows:
+            t.add_row(*(escape(str(r[k])) if r[k] is not None else "" for k in columns))
+        if console.measure(t, options=console.options.update_width(10_000)).maximum <= console.width:
+            break
     return t
 
 
@@ -333,10 +353,11 @@ def cases_config(
         with _open(read=not (routing or sla)) as store:
             if routing or sla:
                 now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-                with store.transaction() as con:
-                    for name, path in (("routing", routing), ("sla", sla)):
-                        if path:
-                            config.save(con, name, path.read_text(encoding="utf-8"), str(path), now)
+                files = [(name, path) for name, path in (("routing", routing), ("sla", sla)) if path]
+                with store.transaction() as con:  # both files or neither; the pair is checked once
+                    for i, (name, path) in enumerate(files):
+                        config.save(con, name, path.read_text(encoding="utf-8"), str(path), now,
+                                    check_pair=i == len(files) - 1)
                 console.print("active: " + ", ".join(escape(str(p)) for p in (routing, sla) if p))
             if show or not (routing or sla):
                 r, p = config.active(store)
