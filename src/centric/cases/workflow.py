@@ -33,7 +33,7 @@ from .clocks import refresh_clocks
 from .model import TRANSITIONS
 
 __all__ = [
-    "CONFIRMATION_SURVEY", "CaseError", "Outcome", "answer", "assign", "close", "comment", "customer_message",
+    "CONFIRMATION_SURVEY", "CaseError", "Outcome", "answer", "answer_confirmation", "assign", "close", "comment", "customer_message",
     "note", "reopen", "resolve", "root_causes", "start", "transfer", "wait",
 ]
 
@@ -259,6 +259,9 @@ def answer(store: Store, token: str, solved: bool, csat: int | None = None, ces:
         return Outcome(case["case_id"], case["status"], "not_solved")
     return _come_back(store, case, now, "customer", "the customer says it is not solved", before=[told],
                       also=record)
+
+
+answer_confirmation = answer  # the name the package exports
 
 
 def root_causes(store: Store) -> list[str]:
