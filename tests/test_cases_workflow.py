@@ -286,6 +286,9 @@ def test_case_objects_carry_clocks_signals_and_the_overdue_filter(store):
     assert [o["id"] for o in list_cases(store, overdue=True)] == [late]
     assert [o["id"] for o in list_cases(store, owner="a.nowak")] == []
     assert [o["id"] for o in list_cases(store, department="delivery", limit=1)] == [late]  # the oldest first
+    imported = open_case(store, "CS-1", origin=None, status=None, at=T0 - D)  # as a helpdesk export leaves one
+    assert [(o["id"], o["status"], o["origin"]) for o in list_cases(store, status="open")] == [
+        (imported, "open", "import")]
     shown = show_case(store, late)
     assert [e["kind"] for e in shown["events"]] == ["opened", "note"]
     assert shown["events"][1]["note"] == "looking" and shown["root_cause"]["cause"] is None

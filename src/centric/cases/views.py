@@ -52,7 +52,7 @@ def case_json(case: dict[str, Any], clocks: Iterable[dict[str, Any]] = (),
         "status": case.get("status") or "open",
         "priority": case.get("priority"),
         "factor": case.get("type"),
-        "origin": case.get("origin"),
+        "origin": case.get("origin") or "import",  # the loop always sets it: a case without one was imported
         "channel": case.get("channel"),
         "country": case.get("country"),
         "store": case.get("store"),
