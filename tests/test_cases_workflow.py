@@ -332,3 +332,16 @@ def test_cli_round_trip(tmp_path):
     assert "CX-0000001" in table.output and "CX-0000002" not in table.output and "1 cases" in table.output
     assert cli(db, "list", "--status", "later").exit_code == 2
     assert cli(db, "show", "CX-0000404").exit_code == 2
+
+
+def test_cli_config_makes_files_active_and_names_the_line_of_a_bad_one(tmp_path):
+    db = tmp_path / "c.duckdb"
+    Store.open(db).close()
+    bad = tmp_path / "routing.toml"
+    bad.write_text('default_department = "service"\ntriage_department = 7\n', encoding="utf-8")
+    res = cli(db, "config", "--routing", str(bad))
+    assert res.exit_code == 2 and "routing.toml line 2, key 'triage_department'" in res.output
+    bad.write_text('default_department = "service"\n', encoding="utf-8")
+    res = cli(db, "config", "--routing", str(bad), "--show")
+    assert res.exit_code == 0 and f"routing: {bad}" in res.output.replace("\n", "")
+    assert cli(db, "config", "--sla", str(tmp_path / "none.toml")).exit_code == 2

@@ -335,7 +335,7 @@ def cases_answer(
     """Record the customer's answer to "Was it solved?" (the link answers once); "no" reopens the case."""
     from ..cases.workflow import answer
 
-    _said(_do(answer, token.removeprefix("/solved/"), solved, csat=csat, ces=ces, comment=comment,
+    _said(_do(answer, token.rsplit("/solved/", 1)[-1], solved, csat=csat, ces=ces, comment=comment,
               now=_when(now)))
 
 
