@@ -156,6 +156,9 @@ SETTINGS: dict[str, Setting] = {
         Setting("max_columns", "1000",
                 "Most columns one file may have (empty columns right of a sheet's table not counted); a "
                 "wider file is refused once its header is read, before its rows.", check=_whole_positive),
+        Setting("cases_token_days", "30",
+                "Days the customer's one-time 'Was it solved?' link answers after the case is resolved.",
+                check=_whole_positive),
     )
 }
 
