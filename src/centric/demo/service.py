@@ -140,10 +140,13 @@ def _fridge_story(store: Store, case_id: str) -> None:
         store_io.append_events(con, pd.DataFrame({"case_id": [case_id], "kind": ["auto_reply"], "actor": ["system"],
                                                   "occurred_at": [t0 + dt.timedelta(minutes=1)],
                                                   "note": ["Thank you for your complaint, we will learn from it."]}))
+    c = store.table("cases")
+    first = c.filter(c.case_id == case_id).department.execute().iloc[0]
+    hops = [d for d in ("customer_service", "returns", "sales") if d != first][:2]
     steps = [
-        (1, "transfer", "customer_service", "not a delivery matter — the customer has to confirm the address"),
+        (1, "transfer", hops[0], "not our department — the address has to be checked"),
         (4, "message", None, "the customer called again"),
-        (6, "transfer", "sales", "refund question — sales"),
+        (6, "transfer", hops[1], "refund question — passed on"),
         (12, "message", None, "the customer called again and repeated the whole story"),
         (15, "transfer", "delivery", "redelivery to the delivery address — back to delivery"),
     ]
