@@ -167,10 +167,105 @@ def test_cli_timeline(store, anna, tmp_path):
     assert "e-mail 'nobody@example.pl'" in r.stderr
 
 
-def _score(store, cid, at, p_alive, clv, frequency):
+def _score(store, cid, at, p_alive, clv, frequency, spend=100.0):
     row = pd.DataFrame([{"customer_id": cid, "scored_at": at, "as_of": at.date(), "frequency": frequency,
-                         "recency_days": 30.0, "age_days": 90.0, "monetary_value": 100.0, "p_alive": p_alive,
-                         "expected_purchases": 1.0, "expected_spend": 100.0, "clv": clv, "horizon_days": 365,
+                         "recency_days": 60.0, "age_days": 100.0, "monetary_value": spend, "p_alive": p_alive,
+                         "expected_purchases": 1.0, "expected_spend": spend, "clv": clv, "horizon_days": 365,
                          "currency": "PLN", "model": "bgnbd+gammagamma/1", "params": "{}"}])
     with store.transaction() as con:
         insert_rows(con, "customer_scores", row)
+
+
+# -- proactive contact -------------------------------------------------------------------------------
+
+NOW = dt.datetime(2026, 10, 31, 12, 0)
+
+
+def _routing(agents=("ann", "bob")):
+    from centric.cases.model import Department, Routing
+
+    deps = {"customer_service": Department("customer_service", tuple(agents))} if agents else {}
+    return Routing((), deps, proactive_department="customer_service")
+
+
+@pytest.fixture
+def quiet(store):
+    """Twelve customers whose P(alive) fell from 0.8 to 0.3 between two scorings; C0000012 has the most
+    value at risk, C0000001 the least (value at risk = 0.7 × spend × 3/100 × 365). C0000011 has an open
+    case, C0000010 was called 10 days ago, C0000009 40 days ago; bob was given a proactive case today."""
+    people = [f"C{i:07d}" for i in range(1, 13)] + ["C0000099"]
+    with store.transaction() as con:
+        insert_rows(con, "customers", pd.DataFrame({"customer_id": people, "language": "pl", "country": "PL"}))
+    for at, p in ((dt.datetime(2026, 9, 30), 0.8), (dt.datetime(2026, 10, 30), 0.3)):
+        for i, cid in enumerate(people[:12], start=1):
+            _score(store, cid, at, p_alive=p, clv=10.0 * i, frequency=2, spend=100.0 * i)
+    cases = pd.DataFrame([
+        {"case_id": "HD-1", "customer_id": "C0000011", "opened_at": NOW - dt.timedelta(days=3), "status": "open"},
+        {"case_id": "P-10", "customer_id": "C0000010", "opened_at": NOW - dt.timedelta(days=10), "status": "closed",
+         "origin": "proactive"},
+        {"case_id": "P-40", "customer_id": "C0000009", "opened_at": NOW - dt.timedelta(days=40), "status": "closed",
+         "origin": "proactive"},
+        {"case_id": "P-99", "customer_id": "C0000099", "opened_at": NOW - dt.timedelta(hours=1), "status": "assigned",
+         "origin": "proactive", "owner": "bob", "department": "customer_service"}])
+    with store.transaction() as con:
+        insert_rows(con, "cases", cases)
+        append_events(con, pd.DataFrame([{"case_id": "P-99", "occurred_at": NOW - dt.timedelta(hours=1),
+                                          "kind": "assigned", "target": "bob"}]))
+    return store
+
+
+def _opened(res):
+    return [(r.customer_id, r.owner, r.priority) for r in res.opened.itertuples()]
+
+
+def test_proactive_min_days_daily_cap_deferred_and_idempotent(quiet):
+    from centric.cases.proactive import proactive
+
+    store = quiet
+    res = proactive(store, now=NOW, routing=_routing(), daily_cap=3)
+    # ann may take 3 today, bob 2 (one given already); by least load, ties to the one assigned longest ago
+    assert _opened(res) == [("C0000012", "ann", "high"), ("C0000009", "bob", "normal"), ("C0000008", "ann", "normal"),
+                            ("C0000007", "bob", "normal"), ("C0000006", "ann", "normal")]
+    assert list(res.opened["case_id"]) == [f"CX-{i:07d}" for i in range(1, 6)]
+    assert list(res.deferred["customer_id"]) == ["C0000005", "C0000004", "C0000003", "C0000002", "C0000001"]
+    assert res.summary()["skipped"] == {"already": 0, "open_case": 1, "contacted_recently": 1}
+    assert dict(zip(res.skipped["customer_id"], res.skipped["why"], strict=True)) == {"C0000011": "open_case",
+                                                                        "C0000010": "contacted_recently"}
+    json.dumps(res.to_dict())
+    case = rows(store, "SELECT customer_id, origin, type, status, priority, department, owner, opened_at, language "
+                       "FROM cases WHERE case_id = 'CX-0000001'")
+    assert case == [("C0000012", "proactive", None, "assigned", "high", "customer_service", "ann", NOW, "pl")]
+    signal_id = "C0000012@2026-10-30T00:00:00"
+    assert rows(store, "SELECT case_event_id, kind, target, json_extract_string(data, '$.signal.id') FROM case_events "
+                       "WHERE case_id = 'CX-0000001' ORDER BY 1") == [
+        ("CX-0000001:00001", "opened", None, signal_id), ("CX-0000001:00002", "assigned", "ann", None)]
+    assert rows(store, "SELECT source_table, signal_id, kind, action, signal_at FROM case_signals "
+                       "WHERE case_id = 'CX-0000001'") == [
+        ("customer_scores", signal_id, "proactive", "opened", dt.datetime(2026, 10, 30))]
+    # the same day again: nothing new — opened ones are done, the caps are reached
+    again = proactive(store, now=NOW + dt.timedelta(hours=5), routing=_routing(), daily_cap=3)
+    assert len(again.opened) == 0 and len(again.deferred) == 5
+    assert again.summary()["skipped"] == {"already": 5, "open_case": 1, "contacted_recently": 1}
+    assert rows(store, "SELECT count(*) FROM cases WHERE origin = 'proactive'") == [(8,)]
+    # the next day the deferred come back (the loads are 3 and 3, the last assignments tie: by name)
+    nxt = proactive(store, now=NOW + dt.timedelta(days=1), routing=_routing(), daily_cap=3)
+    assert _opened(nxt) == [("C0000005", "ann", "normal"), ("C0000004", "bob", "normal"),
+                            ("C0000003", "ann", "normal"), ("C0000002", "bob", "normal"), ("C0000001", "ann", "normal")]
+    assert len(nxt.deferred) == 0
+    # with 5 days between contacts, the customer called 10 days ago may be called again
+    five = proactive(store, now=NOW + dt.timedelta(days=1), routing=_routing(), min_days=5, daily_cap=10)
+    assert _opened(five) == [("C0000010", "bob", "normal")]
+
+
+def test_proactive_without_agents_caps_the_queue(quiet):
+    from centric.cases.proactive import proactive
+    from centric.errors import SettingError
+
+    # the department's queue takes 3 a day; one proactive case went into it an hour ago
+    res = proactive(quiet, now=NOW, routing=_routing(agents=()), daily_cap=3)
+    assert _opened(res) == [("C0000012", None, "high"), ("C0000009", None, "normal")]
+    assert len(res.deferred) == 8
+    assert rows(quiet, "SELECT DISTINCT status FROM cases WHERE case_id LIKE 'CX-%'") == [("new",)]
+    assert rows(quiet, "SELECT count(*) FROM case_events WHERE kind = 'assigned' AND case_id LIKE 'CX-%'") == [(0,)]
+    with pytest.raises(SettingError, match="proactive_daily_cap"):
+        proactive(quiet, now=NOW, routing=_routing(), daily_cap=0)

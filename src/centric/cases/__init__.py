@@ -6,6 +6,9 @@ due times in business time, with its JSON-lines file interface (:mod:`centric.ca
 """
 
 from .calendar import Calendar, CalendarError, load_calendar, parse_calendar
+from .proactive import ProactiveResult, proactive
 from .sla import SlaError, due, due_many
+from .timeline import Timeline, timeline
 
 __all__ = ["Calendar", "CalendarError", "SlaError", "due", "due_many", "load_calendar", "parse_calendar"]
+__all__ += ["ProactiveResult", "Timeline", "proactive", "timeline"]
