@@ -38,7 +38,7 @@ def anna(store, write):
                                   f"anna@example.pl,+48 601-234-567,2026-03-01 08:00,3,\"{LONG}\"\n"), store=store)[0]
     assert r.customers_merged == 1
     ingest("feedback", write("posts.jsonl",
-                             '{"handle": "@AnnaN", "phone": "0048601234567", "text": "Still no fridge.", '
+                             '{"handle": "@AnnaN", "phone": "0048601234567", "text": "Still no fridge. [bold]Why?[/bold]", '
                              '"date": "2026-03-04 18:30", "rating": 1}\n'), store=store, values={"source": "social"})
     ingest("events", write("events.csv", "email,date,journey,stage,channel\n"
                                          "anna@example.pl,2026-02-20 11:00,purchase,delivery,courier\n"),
@@ -149,9 +149,17 @@ def test_unknown_customer_names_what_was_looked_up(store, anna):
         timeline(store, "+48 700 000 000")
     with pytest.raises(CentricError, match="unknown item kind 'orders'"):
         timeline(store, "K1", kinds=["orders"])
+    from centric.privacy import forget
+
+    forget(store, "K1")
+    with pytest.raises(CentricError, match=r"customer C0000001 was erased on \d{4}-\d\d-\d\d"):
+        timeline(store, "C0000001")
 
 
-def test_cli_timeline(store, anna, tmp_path):
+def test_cli_timeline(store, anna, monkeypatch):
+    from centric.cli._common import console
+
+    monkeypatch.setattr(console, "width", 200)  # one line per item
     path = store.path
     store.close()
     run = CliRunner().invoke
@@ -161,7 +169,8 @@ def test_cli_timeline(store, anna, tmp_path):
     assert [i["id"] for i in d["items"]] == ["CX-0000001:00001", "CX-0000001", "E3", "E2", "E1", "HD-1"]
     assert d["items"][-1]["at"] == "2026-03-02T09:00:00" and d["customer"]["name"] is None
     r = run(app, ["--db", path, "customers", "timeline", "K1", "--limit", "4"])
-    assert r.exit_code == 0 and "the newest 4 shown" in r.stdout and "[/]" not in r.stdout
+    assert r.exit_code == 0 and "the newest 4 shown" in r.stdout
+    assert "“Still no fridge. [bold]Why?[/bold]”" in r.stdout  # customer text is shown, never read as markup
     r = run(app, ["--db", path, "customers", "timeline", "nobody@example.pl"])
     assert r.exit_code == 2 and "no customer is known by 'nobody@example.pl'" in r.stderr
     assert "e-mail 'nobody@example.pl'" in r.stderr

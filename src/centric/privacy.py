@@ -57,6 +57,11 @@ def find_customer(store: Store, who: str, default_country: str = "PL", follow_me
             into = merged_into(store, who)
             if into is not None:
                 return into
+        gone = store.table("erasures")
+        when = gone.filter(gone.customer_id == who).erased_at.execute()
+        if len(when):
+            raise CentricError(f"customer {who} was erased on {str(when.iloc[0])[:10]} (centric customers forget); "
+                               "nothing personal is kept of them")
     lookups = identity_lookups(who, default_country)
     idt = store.table("identities")
     match = None
