@@ -71,6 +71,14 @@ def _whole_positive(v: str) -> str | None:
     return None if ok else "expected a whole number above 0"
 
 
+def _whole_non_negative(v: str) -> str | None:
+    try:
+        ok = int(str(v).replace("_", "").strip()) >= 0
+    except ValueError:
+        ok = False
+    return None if ok else "expected a whole number, 0 or more"
+
+
 def _positive(v: str) -> str | None:
     try:
         ok = 0 < float(v) < float("inf")
@@ -159,6 +167,12 @@ SETTINGS: dict[str, Setting] = {
         Setting("cases_token_days", "30",
                 "Days the customer's one-time 'Was it solved?' link answers after the case is resolved.",
                 check=_whole_positive),
+        Setting("proactive_min_days", "30",
+                "Days after a proactive contact of a customer before the next one may be opened (a customer "
+                "with an open case of any kind is not contacted either).", check=_whole_non_negative),
+        Setting("proactive_daily_cap", "20",
+                "Most proactive-contact cases given to one agent per calendar day (UTC), counting those "
+                "already given that day; the customers beyond it wait for the next run.", check=_whole_positive),
     )
 }
 
@@ -178,6 +192,11 @@ def get(name: str, value: str | None = None) -> str:
     if why:
         raise SettingError(f"setting {name}{where}: {v!r} is not valid; {why}")
     return v
+
+
+def get_int(name: str, value: str | int | None = None) -> int:
+    """``get(name, value)`` as a whole number (its check decides which are valid)."""
+    return int(str(get(name, None if value is None else str(value))).replace("_", "").strip())
 
 
 def get_positive_int(name: str, value: str | int | None = None) -> int:

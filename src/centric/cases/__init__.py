@@ -30,3 +30,9 @@ __all__ = ["Calendar", "CalendarError", "SlaError", "due", "due_many", "load_cal
 __all__ += ["CaseConfigError", "go_public", "load_policy", "load_routing", "route"]
 __all__ += ["CaseError", "Outcome", "answer_confirmation", "assign", "case_json", "close", "comment",
             "customer_message", "list_cases", "note", "reopen", "resolve", "show_case", "start", "transfer", "wait"]
+from .proactive import ProactiveResult, proactive
+from .sla import SlaError, due, due_many
+from .timeline import Timeline, timeline
+
+__all__ = ["Calendar", "CalendarError", "SlaError", "due", "due_many", "load_calendar", "parse_calendar"]
+__all__ += ["ProactiveResult", "Timeline", "proactive", "timeline"]
