@@ -70,7 +70,8 @@ def build_demo(folder: Path, seed: int = 7, n_customers: int = 20_000, db: str |
         loop = run_loop(store, seed=seed)
         console.print(f"  closed loop: {loop.opened:,} cases opened from the signals ({loop.joined:,} more signals "
                       f"joined one, {loop.imported:,} were the old helpdesk's); at the data's end {loop.open_at_end:,} "
-                      f"are open, {loop.overdue_at_end:,} overdue, {loop.escalated:,} escalations")
+                      f"are open, {loop.overdue_at_end:,} overdue, {loop.escalated:,} escalations; {loop.proactive:,} "
+                      "proactive calls to customers gone quiet")
         summary = summarize(store)
         report = write_report(store, folder / "report.html", lang=lang, title="Voltaro (demo)")
     console.print(f"Store: {escape(str(db_path))} — done in {time.perf_counter() - t0:.1f} s")

@@ -412,7 +412,7 @@ def generate(seed: int = 7, n_customers: int = 20_000) -> Company:
                      "text": ph.FRIDGE_STORY, "language": "pl", "url": None, "author": marta["name"],
                      "channel": "email", "handle": None})
     # its case is opened by the closed loop and worked in centric.demo.service
-    social_c = customers[(customers.language == "pl") & customers.handle.notna()].iloc[0]
+    social_c = customers[(customers.language == "pl") & customers.handle.notna() & (customers.idx != marta.idx)].iloc[0]
     fid = "F-SOCIAL-1"
     feedback.append({"feedback_id": fid, "cidx": social_c.idx, "source": "social", "brand": "ours",
                      "posted_at": END - dt.timedelta(days=21), "rating": None, "title": None,

@@ -81,6 +81,7 @@ class LoopSummary:
     open_at_end: int
     overdue_at_end: int
     escalated: int
+    proactive: int
     fridge_case: str | None
     social_case: str | None
 
@@ -108,14 +109,14 @@ def run_loop(store: Store, seed: int = 7) -> LoopSummary:
 
         proactive = run_proactive(store, now=END, routing=routing)
     ticked = escalation.tick(store, now=END, routing=routing, policy=policy)
-    _ = proactive
     c = store.table("cases")
     open_now = int(c.filter(c.origin == "signal", c.status.isin(["new", "assigned", "in_progress", "waiting"]))
                    .count().execute())
     k = store.table("case_clocks")
     overdue = int(k.filter(k.state == "breached", k.stopped_at.isnull()).case_id.nunique().execute())
     return LoopSummary(opened=synced.opened, joined=synced.joined, imported=synced.imported, worked=worked,
-                       open_at_end=open_now, overdue_at_end=overdue, escalated=int(getattr(ticked, "escalations", 0)),
+                       open_at_end=open_now, overdue_at_end=overdue, escalated=ticked.escalated,
+                       proactive=0 if proactive is None else len(proactive.opened),
                        fridge_case=fridge, social_case=social)
 
 
@@ -170,7 +171,6 @@ def replay_work(store: Store, routing, seed: int, skip: set[str] = frozenset()) 
     cases = cases[~cases["case_id"].isin(skip)]
     agents = {d: dep.agents for d, dep in routing.departments.items() if dep.agents}
     end = pd.Timestamp(END)
-    hour = dt.timedelta(hours=1)
     rows: list[tuple] = []
 
     def add(cid, at, kind, actor, dept=None, target=None, note=None, data=None):
@@ -185,6 +185,10 @@ def replay_work(store: Store, routing, seed: int, skip: set[str] = frozenset()) 
                 note="Thank you for your feedback, we will get back to you.")
         if rng.random() < 0.02:  # forgotten: nobody ever picks it up
             continue
+        if rng.random() < 0.08:  # stuck: everything takes many times longer
+            hour = dt.timedelta(hours=float(rng.uniform(5, 15)))
+        else:
+            hour = dt.timedelta(hours=1)
         t += hour * float(rng.uniform(0.3, 8))
         add(cid, t, "started", owner, dept)
         for _ in range(int(rng.random() < 0.12) + int(rng.random() < 0.03)):
