@@ -101,14 +101,15 @@ RUN = """
 import json, resource, sys, time, datetime as dt
 t0 = time.perf_counter()
 from centric.store import Store
-from centric.cases import sync, escalation
+from centric.cases.sync import sync
+from centric.cases.escalation import tick
 from centric import metrics
 now = dt.datetime.fromisoformat(sys.argv[2])
 out = {}
 with Store.open(sys.argv[1]) as store:
-    t = time.perf_counter(); r = sync.sync(store, now=now, proactive=False); out["sync"] = time.perf_counter() - t
+    t = time.perf_counter(); r = sync(store, now=now, proactive=False); out["sync"] = time.perf_counter() - t
     out["signals"], out["opened"], out["joined"] = r.signals, r.opened, r.joined
-    t = time.perf_counter(); k = escalation.tick(store, now=now); out["tick"] = time.perf_counter() - t
+    t = time.perf_counter(); k = tick(store, now=now); out["tick"] = time.perf_counter() - t
     out["tick_result"] = str(k)
     t = time.perf_counter()
     rep = metrics.complaints(store, ("department",), as_of=now)

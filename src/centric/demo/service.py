@@ -87,11 +87,13 @@ class LoopSummary:
 
 
 def run_loop(store: Store, seed: int = 7) -> LoopSummary:
-    from ..cases import config, escalation, sync
+    from ..cases import config
+    from ..cases.escalation import tick
+    from ..cases.sync import sync
 
     with store.transaction() as con:
         config.save(con, "routing", DEMO_ROUTING, "demo routing table", now=END)
-    synced = sync.sync(store, now=END, proactive=False)
+    synced = sync(store, now=END, proactive=False)
     routing, policy = config.active(store)
     story = _story_cases(store)
     worked = replay_work(store, routing, seed, skip=set(story.values()))
@@ -108,7 +110,7 @@ def run_loop(store: Store, seed: int = 7) -> LoopSummary:
         from ..cases.proactive import proactive as run_proactive
 
         proactive = run_proactive(store, now=END, routing=routing)
-    ticked = escalation.tick(store, now=END, routing=routing, policy=policy)
+    ticked = tick(store, now=END, routing=routing, policy=policy)
     c = store.table("cases")
     open_now = int(c.filter(c.origin == "signal", c.status.isin(["new", "assigned", "in_progress", "waiting"]))
                    .count().execute())
