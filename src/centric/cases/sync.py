@@ -165,7 +165,10 @@ def _place(store: Store, con, fresh: pd.DataFrame, now: dt.datetime, window: dt.
     ids = store_io.new_case_ids(con, len(opening))
     id_of = dict(zip(opening["target"], ids, strict=True))
     fresh["case_id"] = [id_of.get(t, t) for t in fresh["target"]]
-    flags = opening["flags"].map(list) + opening["text"].map(_go_public)
+    from .routing import go_public_many
+
+    threat = go_public_many(opening["text"])
+    flags = [f + ["go_public"] if t else f for f, t in zip(opening["flags"], threat, strict=True)]
     new_cases = pd.DataFrame({
         "case_id": ids, "customer_id": opening["customer_id"].to_numpy(),
         "author": opening["author"].where(opening["customer_id"].isna()).to_numpy(),
@@ -178,7 +181,7 @@ def _place(store: Store, con, fresh: pd.DataFrame, now: dt.datetime, window: dt.
         "response_id": opening["signal_id"].where(opening["source_table"] == "responses").to_numpy(),
         "linked_case_id": [linked.get(t) if not isinstance(linked.get(t), tuple) else id_of[linked[t]]
                            for t in opening["target"]],
-        "flags": flags.to_numpy(), "first_signal": list(zip(opening["source_table"], opening["signal_id"],
+        "flags": flags, "first_signal": list(zip(opening["source_table"], opening["signal_id"],
                                                             opening["kind"], strict=True)),
     })
     later = fresh[fresh["action"] != "opened"]
@@ -211,11 +214,13 @@ def _existing(store: Store, fresh: pd.DataFrame) -> dict[tuple[str, str], dict]:
     authors = fresh.loc[fresh["customer_id"].isna(), "author"].dropna().str.strip().unique().tolist()
     if not ids and not authors:
         return {}
-    df = cols.filter(cols.customer_id.isin(ids) | (cols.customer_id.isnull() & cols.author.isin(authors))).execute()
+    df = pd.concat([store_io.only(cols, "customer_id", ids).execute(),
+                    store_io.only(cols.filter(cols.customer_id.isnull()), "author", authors).execute()],
+                   ignore_index=True)
     if not len(df):
         return {}
     ev = store.table("case_events")
-    last_reopen = ev.filter(ev.kind == "reopened", ev.case_id.isin(df["case_id"].tolist())) \
+    last_reopen = store_io.only(ev.filter(ev.kind == "reopened"), "case_id", df["case_id"]) \
         .group_by("case_id").aggregate(reopened_at=ev.occurred_at.max()).execute()
     df = df.merge(last_reopen, on="case_id", how="left")
     df["who"] = np.where(df["customer_id"].notna(), "c:" + df["customer_id"].fillna(""),
@@ -264,12 +269,6 @@ def _case_channel(rows: pd.DataFrame) -> pd.Series:
     """Public posts keep their kind as the channel (social, review); other signals their own channel."""
     public = rows["kind"].isin(["social", "review"])
     return rows["kind"].where(public, rows["channel"].where(rows["channel"].notna(), rows["kind"]))
-
-
-def _go_public(text) -> list[str]:
-    from .routing import go_public
-
-    return ["go_public"] if isinstance(text, str) and go_public(text) else []
 
 
 def _naive(t: dt.datetime | None) -> dt.datetime | None:
