@@ -156,10 +156,6 @@ SETTINGS: dict[str, Setting] = {
         Setting("max_columns", "1000",
                 "Most columns one file may have (empty columns right of a sheet's table not counted); a "
                 "wider file is refused once its header is read, before its rows.", check=_whole_positive),
-        Setting("cases_grace_days", "7",
-                "Days after a case is resolved or closed during which the customer's message, a 'no' to "
-                "'Was it solved?' or a reopen brings it back; later a new case is opened, linked to it.",
-                check=_whole_positive),
         Setting("cases_token_days", "30",
                 "Days the customer's one-time 'Was it solved?' link answers after the case is resolved.",
                 check=_whole_positive),
