@@ -180,7 +180,7 @@ def test_a_routing_table_that_is_not_toml():
     ('priority = "urgent"', 'channel = "social"',
      "s.toml line 24, key 'targets[2].channel': the target repeats the channel and priority of targets[1]"),
     ('[[targets]]\nfirst_response = 360', '[[targets]]\npriority = "low"\nfirst_response = 360',
-     "s.toml, key 'targets': no fallback target"),
+     "s.toml line 15, key 'targets': no fallback target"),
     ("next_response = 480\n", "", "s.toml line 29, key 'targets[3].next_response': the fallback target needs all"),
     ('default_calendar = "office"', 'default_calendar = "work"',
      "s.toml line 1, key 'default_calendar': calendar 'work' is not defined"),
@@ -234,6 +234,8 @@ def test_the_defaults_route_every_factor_of_every_shipped_taxonomy():
         "availability": "sales", "payment": "finance", "store": "stores"}
     # no invented people: a real store must not get agents it does not have
     assert routing.departments == {}
+    assert (routing.default_department, routing.triage_department, routing.proactive_department) == (
+        "customer_service", "triage", "customer_service")
 
 
 def test_the_default_policy_keeps_the_promises_of_the_docs():
@@ -308,3 +310,41 @@ def test_save_checks_the_pair_unless_told_both_change(store):
     with pytest.raises(CaseConfigError, match="calendar 'night' is not defined in the service-level policy"):
         with store.transaction() as con:  # a policy without the calendar the routing table uses
             config.save(con, "sla", SLA, "sla2.toml", now + dt.timedelta(hours=1))
+
+
+def test_an_unknown_table_a_missing_timezone_and_the_other_kind_of_file_are_named():
+    assert _policy_error(SLA + "\n[holidays]\nxmas = 1\n").startswith("s.toml line 38, key 'holidays': unknown key")
+    assert _policy_error(SLA.replace('timezone = "UTC"\n', "")) \
+        .startswith("s.toml line 11: key 'calendars.always.timezone' is missing")
+    assert _routing_error(SLA) == ("r.toml line 1, key 'default_calendar': unknown key: this looks like a "
+                                   "service-level policy (load it with --sla)")
+    assert _policy_error(ROUTING) == ("s.toml line 1, key 'default_department': unknown key: this looks like a "
+                                      "routing table (load it with --routing)")
+
+
+def test_the_examples_and_errors_in_the_docs_are_true():
+    import re
+
+    doc = (Path(__file__).parents[1] / "docs" / "cases.md").read_text(encoding="utf-8")
+    routing_doc = doc[doc.index("\n## Routing"):doc.index("\n## Service-level policy")]
+    policy_doc = doc[doc.index("\n## Service-level policy"):]
+    routing_text = re.search(r"```toml\n(.*?)```", routing_doc, re.S).group(1)
+    policy_text = re.search(r"```toml\n(.*?)```", policy_doc, re.S).group(1)
+    routing, policy = parse_routing(routing_text, "routing.toml"), parse_policy(policy_text, "sla.toml")
+    config.check(routing, policy, routing_text)
+    assert routing.departments["delivery"].calendar == "office" and len(policy.escalation["urgent"]) == 3
+    shown = re.findall(r"^error: (.*)$", routing_doc + policy_doc, re.M)
+    made = []
+    for bad, parse in [
+        (re.sub(r'\ndepartment = "delivery_it"', "", routing_text), parse_routing),
+        (routing_text.replace("vip_share = 0.1 ", "vip_share = 1.5 "), parse_routing),
+    ]:
+        with pytest.raises(CaseConfigError) as e:
+            parse(bad, "routing.toml")
+        made.append(str(e.value))
+    for bad in [policy_text.replace("first_response = 60\nresolution = 600", "first_response = -30\nresolution = 600"),
+                policy_text.replace('tue = ["08:00-18:00"]', 'tue = ["16:00-08:00"]')]:
+        with pytest.raises(CaseConfigError) as e:
+            parse_policy(bad, "sla.toml")
+        made.append(str(e.value))
+    assert shown == made

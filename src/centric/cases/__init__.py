@@ -6,6 +6,8 @@ due times in business time, with its JSON-lines file interface (:mod:`centric.ca
 """
 
 from .calendar import Calendar, CalendarError, load_calendar, parse_calendar
+from .config import CaseConfigError, load_policy, load_routing
+from .routing import go_public, route
 from .sla import SlaError, due, due_many
 from .views import case_json, list_cases, show_case
 from .workflow import (
@@ -27,3 +29,4 @@ from .workflow import (
 __all__ = ["Calendar", "CalendarError", "SlaError", "due", "due_many", "load_calendar", "parse_calendar"]
 __all__ += ["CaseError", "Outcome", "answer_confirmation", "assign", "case_json", "close", "comment",
             "customer_message", "list_cases", "note", "reopen", "resolve", "show_case", "start", "transfer", "wait"]
+__all__ += ["CaseConfigError", "go_public", "load_policy", "load_routing", "route"]

@@ -45,12 +45,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CentricError
-from ..schema import CASE_CLOCKS, CASE_EVENT_KINDS
+from ..schema import CASE_CLOCKS, CASE_EVENT_KINDS, CLOCK_STATES
 from . import store_io
 from .model import AT_RISK, Policy, Routing, Target
 from .sla import due_many
 
-__all__ = ["ClockError", "compute_clocks", "refresh_clocks", "target_for"]
+__all__ = ["ClockError", "compute_clocks", "latest_cycles", "refresh_clocks", "target_for"]
 
 US = 1_000_000
 NONE = np.iinfo(np.int64).min  # "no time"
@@ -82,21 +82,24 @@ def target_for(policy: Policy, priority: str | None, channel: str | None) -> Tar
 
 
 def compute_clocks(cases: pd.DataFrame, events: pd.DataFrame, policy: Policy, routing: Routing | None,
-                   now: dt.datetime) -> pd.DataFrame:
+                   now: dt.datetime, *, all_cycles: bool = False) -> pd.DataFrame:
     """The clocks of ``cases`` (columns of ``cases``) from their ``events`` (columns of ``case_events``), one
     row per case × clock that has started, with the columns of ``case_clocks``. Pure; see the module's
-    docstring for the definitions."""
+    docstring for the definitions. ``all_cycles``: a row for every next-response cycle, not only the
+    latest (what breaches are looked for in)."""
     now_us = _micros_scalar(now)
     n = len(cases)
     if not n or events is None or not len(events):
         return _empty()
-    case_index = pd.Index(cases["case_id"].astype(str))
+    case_index = pd.Index(cases["case_id"])
     opened = _micros(cases["opened_at"])
 
     # -- events: ours, known kinds, between the opening and now, in order ---------------------------------
-    code = case_index.get_indexer(events["case_id"].astype(str))
+    ec, eu = pd.factorize(events["case_id"])  # factorised first: the ids of a million cases are looked up once
+    code = case_index.get_indexer(eu)[ec] if len(eu) else np.full(len(ec), -1)
     t = _micros(events["occurred_at"])
-    kind = pd.Categorical(events["kind"], categories=CASE_EVENT_KINDS).codes.astype(np.int16)
+    kc, ku = pd.factorize(events["kind"])
+    kind = np.array([_K.get(k, -1) for k in ku], dtype=np.int16)[kc] if len(ku) else np.full(len(kc), -1, np.int16)
     keep = (code >= 0) & (kind >= 0) & (t != NONE)
     keep[keep] &= (t[keep] <= now_us) & (t[keep] >= opened[code[keep]])
     code, t, kind = code[keep], t[keep], kind[keep]
@@ -167,7 +170,7 @@ def compute_clocks(cases: pd.DataFrame, events: pd.DataFrame, policy: Policy, ro
 
     # -- the clocks ------------------------------------------------------------------------------------------------
     def finish(*ends):  # the earliest of several optional stop times
-        out = np.full(n, NONE)
+        out = np.full(len(ends[0]), NONE)
         for e in ends:
             out = np.where((e != NONE) & ((out == NONE) | (e < out)), e, out)
         return out
@@ -181,14 +184,14 @@ def compute_clocks(cases: pd.DataFrame, events: pd.DataFrame, policy: Policy, ro
     m = np.flatnonzero(msg)
     _, i = np.unique(last_agent[m], return_index=True)
     cycles = m[i]  # the first message after each answered stretch
-    rc = cycles[::-1]
-    c, i = np.unique(code[rc], return_index=True)
-    latest = rc[i]  # per case with a cycle: its latest
-    nr_case = np.full(n, -1)
-    nr_case[c] = latest
-    nr_start = np.where(nr_case >= 0, t_pad[nr_case], NONE)
-    nx = np.where(nr_case >= 0, next_of(agent)[np.maximum(nr_case, 0)], N)
-    nr_stop = np.where(nr_case >= 0, finish(t_pad[nx], final_t), NONE)
+    if not all_cycles:  # per case with a cycle: its latest
+        rc = cycles[::-1]
+        _, i = np.unique(code[rc], return_index=True)
+        cycles = np.sort(rc[i])
+    nr_case = code[cycles]
+    nr_start = t[cycles]
+    nx = next_of(agent)[cycles]
+    nr_stop = finish(t_pad[nx], final_t[nr_case])
     res = np.flatnonzero(kind == _K["resolved"])[::-1]
     c, i = np.unique(code[res], return_index=True)
     last_res = np.full(n, -1)
@@ -198,16 +201,16 @@ def compute_clocks(cases: pd.DataFrame, events: pd.DataFrame, policy: Policy, ro
     cf_stop = np.where(last_res >= 0, t_pad[ce], NONE)
 
     rows_case, rows_clock, rows_start, rows_stop = [], [], [], []
-    for k, (start, stop, exists) in enumerate((
-            (opened, fr_stop, has), (nr_start, nr_stop, nr_case >= 0), (opened, final_t, has),
-            (cf_start, cf_stop, last_res >= 0))):
-        idx = np.flatnonzero(exists)
-        rows_case.append(idx)
-        rows_clock.append(np.full(len(idx), k, dtype=np.int8))
-        rows_start.append(start[idx])
-        rows_stop.append(stop[idx])
+    every, resolved = np.arange(n), last_res >= 0
+    for k, (case_of, start, stop) in enumerate((
+            (every[has], opened[has], fr_stop[has]), (nr_case, nr_start, nr_stop),
+            (every[has], opened[has], final_t[has]), (every[resolved], cf_start[resolved], cf_stop[resolved]))):
+        rows_case.append(case_of)
+        rows_clock.append(np.full(len(case_of), k, dtype=np.int8))
+        rows_start.append(start)
+        rows_stop.append(stop)
     rc_ = np.concatenate(rows_case)
-    order = np.lexsort((np.concatenate(rows_clock), rc_))
+    order = np.lexsort((np.concatenate(rows_start), np.concatenate(rows_clock), rc_))
     r_case = rc_[order]
     r_clock = np.concatenate(rows_clock)[order]
     r_start = np.concatenate(rows_start)[order]
@@ -216,9 +219,9 @@ def compute_clocks(cases: pd.DataFrame, events: pd.DataFrame, policy: Policy, ro
     running = r_stop == NONE
 
     # -- targets and calendars per case ----------------------------------------------------------------------------
-    minutes, cal_name = _targets(cases, policy, routing)
+    minutes, cal_code, cal_names = _targets(cases, policy, routing)
     r_minutes = minutes[r_case, r_clock]
-    r_cal = cal_name[r_case]
+    r_cal = cal_code[r_case]
 
     # -- pauses of each clock row --------------------------------------------------------------------------------------
     pc = np.concatenate([p_case, g_case])
@@ -243,12 +246,14 @@ def compute_clocks(cases: pd.DataFrame, events: pd.DataFrame, policy: Policy, ro
     due = np.empty(len(r_case), dtype=np.int64)
     risk = np.empty(len(r_case), dtype=np.int64)
     risk_minutes = -(-r_minutes * round(AT_RISK * 100) // 100)
-    for name in np.unique(r_cal):
+    for j, name in enumerate(cal_names):
         calendar = policy.calendars.get(name)
         if calendar is None:
             raise ClockError(f"{policy.source}: calendar {name!r} is not defined (calendars: "
                              f"{', '.join(sorted(policy.calendars)) or 'none'})")
-        sel = np.flatnonzero(r_cal == name)
+        sel = np.flatnonzero(r_cal == j)
+        if not len(sel):
+            continue
         local = np.full(len(r_case), -1)
         local[sel] = np.arange(len(sel))
         pm = local[p_row] >= 0
@@ -259,20 +264,22 @@ def compute_clocks(cases: pd.DataFrame, events: pd.DataFrame, policy: Policy, ro
                        (np.concatenate([pl, pl + k]), np.tile(p_from_r[pm], 2), np.tile(p_to_r[pm], 2)))
         due[sel], risk[sel] = out[:k], out[k:]
 
+    s = {k: np.int8(i) for i, k in enumerate(CLOCK_STATES)}
     state = np.where(running,
-                     np.where(paused_now[r_case], "paused",
-                              np.where(now_us >= due, "breached", np.where(now_us >= risk, "at_risk", "on_track"))),
-                     np.where(r_stop <= due, "met", "breached"))
+                     np.where(paused_now[r_case], s["paused"],
+                              np.where(now_us >= due, s["breached"],
+                                       np.where(now_us >= risk, s["at_risk"], s["on_track"]))),
+                     np.where(r_stop <= due, s["met"], s["breached"]))
     return pd.DataFrame({
-        "case_id": case_index.to_numpy()[r_case],
-        "clock": np.asarray(CASE_CLOCKS, dtype=object)[r_clock],
+        "case_id": cases["case_id"].take(r_case).to_numpy(),
+        "clock": pd.Categorical.from_codes(r_clock, CASE_CLOCKS),
         "started_at": _stamps(r_start),
         "target_minutes": r_minutes,
-        "calendar": r_cal,
+        "calendar": pd.Categorical.from_codes(r_cal, cal_names),
         "due_at": _stamps(due),
         "at_risk_at": _stamps(risk),
         "stopped_at": _stamps(r_stop),
-        "state": state.astype(object),
+        "state": pd.Categorical.from_codes(state, CLOCK_STATES),
         "computed_at": _stamps(np.full(len(r_case), now_us)),
     })
 
@@ -281,7 +288,21 @@ def refresh_clocks(store, con, case_ids=None, now: dt.datetime | None = None, ro
                    policy: Policy | None = None) -> pd.DataFrame:
     """Recompute the clocks of ``case_ids`` (None: every case that is not closed, and every case with a stored
     clock that still runs) from their events, and replace their rows in ``case_clocks`` inside the caller's
-    transaction (``con`` from ``store.transaction()``). Returns the new rows."""
+    transaction (``con`` from ``store.transaction()``). Routing and policy default to the store's active
+    configuration. Returns the new rows."""
+    return latest_cycles(_refresh(store, con, case_ids, now, routing, policy)[2])
+
+
+def latest_cycles(clocks: pd.DataFrame) -> pd.DataFrame:
+    """Clocks with only each case's latest next-response cycle (what ``case_clocks`` keeps)."""
+    if not len(clocks):
+        return clocks
+    last = ~clocks.duplicated(["case_id", "clock"], keep="last").to_numpy()
+    return clocks[last].reset_index(drop=True)
+
+
+def _refresh(store, con, case_ids, now, routing, policy):
+    """refresh_clocks, returning what it read too: (cases, events, clocks with every cycle, routing, policy)."""
     now = store_io.utcnow() if now is None else _naive(now)
     if routing is None or policy is None:
         from .config import active
@@ -302,43 +323,50 @@ def refresh_clocks(store, con, case_ids=None, now: dt.datetime | None = None, ro
         case_ids = sorted({str(c) for c in case_ids})
         cases = store_io.load_cases(store, case_ids)
         events = store_io.load_events(store, case_ids)
-    clocks = compute_clocks(cases, events, policy, routing, now)
-    ids = pd.DataFrame({"case_id": cases["case_id"].astype(str).unique()})
+    clocks = compute_clocks(cases, events, policy, routing, now, all_cycles=True)
+    ids = pd.DataFrame({"case_id": pd.unique(cases["case_id"].astype(str))})
     if len(ids):
         con.register("_centric_clock_cases", ids)
         try:
             con.execute("DELETE FROM case_clocks WHERE case_id IN (SELECT case_id FROM _centric_clock_cases)")
         finally:
             con.unregister("_centric_clock_cases")
-    store_io.insert_rows(con, "case_clocks", clocks)
-    return clocks
+    store_io.insert_rows(con, "case_clocks", latest_cycles(clocks))
+    return cases, events, clocks, routing, policy
 
 
 # -- helpers -------------------------------------------------------------------------------------------------------
 
-def _targets(cases: pd.DataFrame, policy: Policy, routing: Routing | None) -> tuple[np.ndarray, np.ndarray]:
-    """Per case: the target minutes of each clock (n × 4) and the calendar's name."""
+def _targets(cases: pd.DataFrame, policy: Policy, routing: Routing | None
+             ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Per case: the target minutes of each clock (n × 4) and the calendar (a code into the returned names)."""
     n = len(cases)
-
-    def col(name):
-        if name not in cases:
-            return pd.Series([None] * n, index=cases.index, dtype=object)
-        return cases[name].astype(object).where(cases[name].notna(), None)
-
-    keys = pd.DataFrame({"priority": col("priority"), "channel": col("channel"), "department": col("department")})
-    combo = keys.fillna("\0").astype(str)
-    codes, uniq = pd.factorize(combo["priority"] + "\x1f" + combo["channel"] + "\x1f" + combo["department"])
-    first_rows = pd.Series(np.arange(n)).groupby(codes).first().to_numpy()
+    parts, values = [], []
+    for name in ("priority", "channel", "department"):
+        if name in cases:
+            c, u = pd.factorize(cases[name])  # missing values: -1
+            values.append([None, *map(str, u)])
+            parts.append(c.astype(np.int64) + 1)
+        else:
+            values.append([None])
+            parts.append(np.zeros(n, dtype=np.int64))
+    combo = (parts[0] * len(values[1]) + parts[1]) * len(values[2]) + parts[2]
+    codes, uniq = pd.factorize(combo)
     departments = routing.departments if routing is not None else {}
     mins = np.empty((len(uniq), len(CASE_CLOCKS)), dtype=np.int64)
-    names = np.empty(len(uniq), dtype=object)
-    for u, r in enumerate(first_rows):
-        p, ch, d = keys.iloc[r]
-        target = target_for(policy, p, ch)
+    names: list[str] = []
+    cal = np.empty(len(uniq), dtype=np.int64)
+    for u, key in enumerate(uniq):
+        rest, d = divmod(int(key), len(values[2]))
+        p, ch = divmod(rest, len(values[1]))
+        target = target_for(policy, values[0][p], values[1][ch])
         mins[u] = [target.minutes(c) for c in CASE_CLOCKS]
-        dept = departments.get(d) if d is not None else None
-        names[u] = target.calendar or (dept.calendar if dept is not None else None) or policy.default_calendar
-    return mins[codes], names[codes]
+        dept = departments.get(values[2][d]) if d else None
+        name = target.calendar or (dept.calendar if dept is not None else None) or policy.default_calendar
+        if name not in names:
+            names.append(name)
+        cal[u] = names.index(name)
+    return mins[codes], cal[codes], names
 
 
 def _contiguous_sorted(code: np.ndarray, t: np.ndarray) -> bool:
@@ -346,7 +374,7 @@ def _contiguous_sorted(code: np.ndarray, t: np.ndarray) -> bool:
     if not len(code):
         return True
     change = code[1:] != code[:-1]
-    if len(np.unique(code)) != int(change.sum()) + 1:
+    if int(np.count_nonzero(np.bincount(code))) != int(change.sum()) + 1:
         return False
     return bool(np.all(change | (t[1:] >= t[:-1])))
 

@@ -83,9 +83,11 @@ class _Doc:
             for i in range(at, end):
                 if f'"{value}"' in self.lines[i] or f"'{value}'" in self.lines[i]:
                     return i + 1
-        if at is None:
-            return start + 1 if header is not None else None
-        return at + 1
+        if at is None and header is None:  # a top-level table: its header
+            table = re.compile(rf"^\s*\[\[?\s*[\"']?{re.escape(key)}[\"']?\s*[.\]]")
+            at = next((i for i, line in enumerate(self.lines) if table.match(line)), None)
+            return None if at is None else at + 1
+        return start + 1 if at is None else at + 1
 
     def error(self, name: str, message: str, key: str | None = None, header: tuple[str, ...] | None = None,
               index: int | None = None, value: object = None) -> CaseConfigError:
@@ -142,6 +144,13 @@ def _minutes(doc: _Doc, value: object, name: str, header=None, index=None) -> in
     return value
 
 
+def _not_the_other(doc: _Doc, other: tuple[str, ...], mine: tuple[str, ...], what: str) -> None:
+    """The other kind of file given by mistake: say so rather than list the keys it may not have."""
+    theirs = [k for k in doc.data if k in other and k not in mine]
+    if theirs and not any(k in mine for k in doc.data):
+        raise doc.error(theirs[0], f"unknown key: this looks like {what}")
+
+
 # -- the routing table -----------------------------------------------------------------------------
 
 _ROUTING_KEYS = ("default_department", "triage_department", "proactive_department", "priority", "factors",
@@ -151,6 +160,7 @@ _ROUTING_KEYS = ("default_department", "triage_department", "proactive_departmen
 def parse_routing(text: str, source: str = "routing") -> Routing:
     """Parse a routing table from TOML text; ``source`` names it in error messages."""
     doc = _Doc(text, source)
+    _not_the_other(doc, _POLICY_KEYS, _ROUTING_KEYS, "a service-level policy (load it with --sla)")
     data = _table(doc, doc.data, "", _ROUTING_KEYS, None)
     top = {k: _text(doc, data[k], k) for k in ("default_department", "triage_department", "proactive_department")
            if k in data}
@@ -222,6 +232,7 @@ _POLICY_KEYS = ("default_calendar", "calendars", "targets", "escalation")
 def parse_policy(text: str, source: str = "sla") -> Policy:
     """Parse a service-level policy from TOML text; ``source`` names it in error messages."""
     doc = _Doc(text, source)
+    _not_the_other(doc, _ROUTING_KEYS, _POLICY_KEYS, "a routing table (load it with --routing)")
     data = _table(doc, doc.data, "", _POLICY_KEYS, None)
     default_calendar = _text(doc, data.get("default_calendar", "office"), "default_calendar")
 
@@ -314,6 +325,8 @@ def _policy_calendar(doc: _Doc, name: str, value: object) -> _calendar.Calendar:
         return _calendar.from_dict(value, doc.source, text)
     except _calendar.CalendarError as e:
         message = re.sub(r"key '", f"key 'calendars.{name}.", str(e), count=1)
+        if span and not message.startswith(f"{doc.source} line "):  # a key that is missing: the table's line
+            message = f"{doc.source} line {span[0] + 1}{message[len(doc.source):]}"
         raise CaseConfigError(message) from None
 
 
