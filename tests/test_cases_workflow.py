@@ -374,3 +374,14 @@ def test_cli_config_makes_files_active_and_names_the_line_of_a_bad_one(tmp_path)
     res = cli(db, "config", "--routing", str(bad), "--show")
     assert res.exit_code == 0 and f"routing: {bad}" in res.output.replace("\n", "")
     assert cli(db, "config", "--sla", str(tmp_path / "none.toml")).exit_code == 2
+
+
+def test_cli_tick_records_the_breaches_once(tmp_path):
+    db = tmp_path / "c.duckdb"
+    with Store.open(db) as s:
+        open_case(s)  # nobody answers: ten days later its first-response and resolution clocks are breached
+    first = json.loads(cli(db, "tick", "--json", "--now", "2026-10-15T09:00Z").output)
+    assert (first["now"], first["breaches"]) == ("2026-10-15T09:00:00Z", 2)
+    assert json.loads(cli(db, "tick", "--json", "--now", "2026-10-15T09:00Z").output)["breaches"] == 0
+    res = cli(db, "list", "--overdue", "--json")
+    assert [c["id"] for c in json.loads(res.output)] == ["CX-0000001"]
