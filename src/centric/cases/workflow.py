@@ -31,14 +31,12 @@ from ..store import Store
 from . import store_io, tokens
 from .clocks import refresh_clocks
 from .model import TRANSITIONS
+from .signals import CONFIRMATION_SURVEY  # the survey of the answers to "Was it solved?"
 
 __all__ = [
     "CONFIRMATION_SURVEY", "CaseError", "Outcome", "answer", "answer_confirmation", "assign", "close", "comment", "customer_message",
     "note", "reopen", "resolve", "root_causes", "start", "transfer", "wait",
 ]
-
-CONFIRMATION_SURVEY = "case-confirmation"
-"""The ``responses.survey`` of the customers' answers to "Was it solved?"."""
 
 OTHER_CAUSE = "other"
 
