@@ -27,6 +27,6 @@ from .workflow import (
 )
 
 __all__ = ["Calendar", "CalendarError", "SlaError", "due", "due_many", "load_calendar", "parse_calendar"]
+__all__ += ["CaseConfigError", "go_public", "load_policy", "load_routing", "route"]
 __all__ += ["CaseError", "Outcome", "answer_confirmation", "assign", "case_json", "close", "comment",
             "customer_message", "list_cases", "note", "reopen", "resolve", "show_case", "start", "transfer", "wait"]
-__all__ += ["CaseConfigError", "go_public", "load_policy", "load_routing", "route"]

@@ -161,7 +161,7 @@ def _place(store: Store, con, fresh: pd.DataFrame, now: dt.datetime, window: dt.
         state[k] = [new_id, t, True, None]
 
     fresh["action"], fresh["target"] = action, target
-    opening = fresh[fresh["action"] == "opened"]
+    opening = fresh[fresh["action"] == "opened"].sort_values(["signal_at", "source_table", "signal_id"], kind="stable")
     ids = store_io.new_case_ids(con, len(opening))
     id_of = dict(zip(opening["target"], ids, strict=True))
     fresh["case_id"] = [id_of.get(t, t) for t in fresh["target"]]
