@@ -286,8 +286,9 @@ def compute_clocks(cases: pd.DataFrame, events: pd.DataFrame, policy: Policy, ro
 
 def refresh_clocks(store, con, case_ids=None, now: dt.datetime | None = None, routing: Routing | None = None,
                    policy: Policy | None = None) -> pd.DataFrame:
-    """Recompute the clocks of ``case_ids`` (None: every case that is not closed, and every case with a stored
-    clock that still runs) from their events, and replace their rows in ``case_clocks`` inside the caller's
+    """Recompute the clocks of ``case_ids`` (None: every case that is not closed, every case with a stored
+    clock that still runs, and every closed case with events whose clocks were never computed, such as
+    cases imported from a helpdesk export) from their events, and replace their rows in ``case_clocks`` inside the caller's
     transaction (``con`` from ``store.transaction()``). Routing and policy default to the store's active
     configuration. Returns the new rows."""
     return latest_cycles(_refresh(store, con, case_ids, now, routing, policy)[2])
@@ -310,13 +311,12 @@ def _refresh(store, con, case_ids, now, routing, policy):
         r, p = active(store)
         routing, policy = routing or r, policy or p
     if case_ids is None:
-        cases_t = store.table("cases")
-        running = store.table("case_clocks")
-        running = running.filter(running.stopped_at.isnull())
+        cases_t, stored, ev = store.table("cases"), store.table("case_clocks"), store.table("case_events")
+        running = stored.filter(stored.stopped_at.isnull())
         cases_t = cases_t.filter(cases_t.status.isnull() | (cases_t.status != "closed")
-                                 | cases_t.case_id.isin(running.case_id))
+                                 | cases_t.case_id.isin(running.case_id)
+                                 | (cases_t.case_id.isin(ev.case_id) & ~cases_t.case_id.isin(stored.case_id)))
         cases = cases_t.execute()
-        ev = store.table("case_events")
         events = ev.filter(ev.case_id.isin(cases_t.case_id)).order_by(
             ["case_id", "occurred_at", "case_event_id"]).execute()
     else:

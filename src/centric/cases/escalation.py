@@ -69,7 +69,8 @@ def escalations(cases: pd.DataFrame, clocks: pd.DataFrame, events: pd.DataFrame,
 
 def tick(store: Store, now: dt.datetime | None = None, routing: Routing | None = None,
          policy: Policy | None = None) -> TickResult:
-    """Refresh the clocks of the open cases (and of every case with a clock still running), record new
+    """Refresh the clocks of the open cases (and of every case with a clock still running or with events but
+    no clocks yet), record new
     breaches and escalations as events, and set the cases' ``escalation_level``, ``escalated_to`` and
     ``updated_at`` — all in one transaction. Idempotent: a second tick at the same ``now`` records nothing."""
     now = store_io.utcnow() if now is None else _naive(now)
