@@ -288,6 +288,8 @@ def test_lead_and_manager_come_from_the_department_and_a_missing_lead_is_noted(l
     assert pd.isna(esc.loc[("G", 1), "target"])
     assert "department triage has no lead in the routing table" in esc.loc[("G", 1), "note"]
     assert esc.loc[("D", 1), "department"] == "delivery"
+    breaches = events_of(loop, "sla_breached").set_index("case_id")
+    assert breaches.loc["G", "department"] == "triage" and breaches.loc["D", "clock"] == "first_response"
     cases = store_io.load_cases(loop).set_index("case_id")
     assert cases.loc["D", "escalated_to"] == "k.zielinska" and cases.loc["G", "escalation_level"] == 2
 

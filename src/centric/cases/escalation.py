@@ -55,9 +55,10 @@ class TickResult:
 def escalations(cases: pd.DataFrame, clocks: pd.DataFrame, events: pd.DataFrame, policy: Policy,
                 routing: Routing | None, now: dt.datetime) -> pd.DataFrame:
     """The ``sla_breached`` and ``escalated`` events to record now (columns of ``case_events`` without the id),
-    breaches first. Pure; see the module's docstring."""
+    breaches first. Pure; see the module's docstring. Pass clocks with every next-response cycle
+    (``compute_clocks(..., all_cycles=True)``) so that a cycle answered late between two ticks is recorded."""
     now = pd.Timestamp(_naive(now))
-    out = [_breaches(clocks, events, now)]
+    out = [_breaches(cases, clocks, events, now)]
     out.append(_escalated(cases, clocks, events, policy, routing, now))
     frame = pd.concat([f for f in out if len(f)], ignore_index=True) if any(len(f) for f in out) else None
     if frame is None:
@@ -103,7 +104,7 @@ def _projection(cases: pd.DataFrame, new: pd.DataFrame, now: dt.datetime) -> pd.
 
 # -- the two kinds of event ---------------------------------------------------------------------------------------
 
-def _breaches(clocks: pd.DataFrame, events: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
+def _breaches(cases: pd.DataFrame, clocks: pd.DataFrame, events: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
     if clocks is None or not len(clocks):
         return pd.DataFrame()
     stopped = clocks["stopped_at"].notna()
@@ -121,7 +122,7 @@ def _breaches(clocks: pd.DataFrame, events: pd.DataFrame, now: pd.Timestamp) -> 
         "occurred_at": b["due_at"].to_numpy(),
         "kind": "sla_breached",
         "actor": ACTOR,
-        "department": None,
+        "department": b["case_id"].astype(str).map(_departments(cases)).to_numpy(),
         "target": None,
         "level": None,
         "clock": b["clock"].astype(str).to_numpy(),
@@ -130,6 +131,12 @@ def _breaches(clocks: pd.DataFrame, events: pd.DataFrame, now: pd.Timestamp) -> 
                  for s, d, m, c in zip(b["started_at"], b["due_at"], b["target_minutes"], b["calendar"],
                                        strict=True)],
     })
+
+
+def _departments(cases: pd.DataFrame) -> dict[str, str | None]:
+    if "department" not in cases:
+        return {}
+    return {str(c): _value(d) for c, d in zip(cases["case_id"], cases["department"], strict=True)}
 
 
 def _recorded_breaches(events: pd.DataFrame) -> set[str]:
@@ -158,6 +165,7 @@ def _escalated(cases: pd.DataFrame, clocks: pd.DataFrame, events: pd.DataFrame, 
     status = info["status"].reindex(over["case_id"].astype(str)).to_numpy() if "status" in info else None
     if status is not None:
         over = over[~pd.Series(status).isin(_DONE).to_numpy()]
+    over = over[over["case_id"].astype(str).isin(info.index).to_numpy()]
     applied = _applied_levels(info, events)
     departments = routing.departments if routing is not None else {}
     rows = []
