@@ -279,12 +279,15 @@ def test_every_level_once_across_ticks_and_a_late_tick_records_each_level_it_cro
 
 
 def test_lead_and_manager_come_from_the_department_and_a_missing_lead_is_noted(loop):
-    put(loop, [case("D", at(MON, "10:00")), case("G", at(MON, "10:00"), department="triage")],
-        [("D", at(MON, "10:00"), "opened"), ("G", at(MON, "10:00"), "opened")])
+    put(loop, [case("D", at(MON, "10:00")), case("G", at(MON, "10:00"), department="triage"),
+               case("P", at(MON, "10:00"), priority=None)],
+        [("D", at(MON, "10:00"), "opened"), ("G", at(MON, "10:00"), "opened"), ("P", at(MON, "10:00"), "opened")])
     r = run(loop, TUE, "09:00")  # due Monday 12:00; 21 h past due: lead, and manager (480 minutes)
-    assert (r.breaches, r.escalations) == (2, {1: 2, 2: 2})
+    assert (r.breaches, r.escalations, r.escalated) == (3, {1: 3, 2: 3}, 6)
     esc = events_of(loop, "escalated").set_index(["case_id", "level"])
     assert esc.loc[("D", 1), "target"] == "m.lis" and esc.loc[("D", 2), "target"] == "k.zielinska"
+    assert esc.loc[("P", 2), "target"] == "k.zielinska"  # no priority: the levels for any priority
+    assert esc.loc[("D", 2), "note"] == "level 2: first_response 21 h 00 min past due, to k.zielinska"
     assert pd.isna(esc.loc[("G", 1), "target"])
     assert "department triage has no lead in the routing table" in esc.loc[("G", 1), "note"]
     assert esc.loc[("D", 1), "department"] == "delivery"
