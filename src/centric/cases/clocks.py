@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import ibis
 import numpy as np
 import pandas as pd
 
@@ -61,6 +62,8 @@ _FINAL_STOPS = ("resolved", "closed")
 _WAIT_ENDS = ("customer_contact", "signal", "started", "agent_response", "resolved", "closed", "reopened")
 _MESSAGES = ("customer_contact", "signal")
 _CONFIRMATION_ENDS = ("confirmed", "not_solved", "closed", "reopened")
+_CASE_COLUMNS = ("case_id", "opened_at", "status", "priority", "channel", "department", "closed_at", "resolved_at",
+                 "escalation_level", "escalated_to")  # what the clocks and escalation read
 
 
 class ClockError(CentricError):
@@ -311,7 +314,8 @@ def latest_cycles(clocks: pd.DataFrame) -> pd.DataFrame:
 
 
 def _refresh(store, con, case_ids, now, routing, policy):
-    """refresh_clocks, returning what it read too: (cases, events, clocks with every cycle, routing, policy)."""
+    """refresh_clocks, returning what it read too: (cases, events, clocks with every cycle, how many rows
+    were stored, routing, policy)."""
     now = store_io.utcnow() if now is None else _naive(now)
     if routing is None or policy is None:
         from .config import active
@@ -324,9 +328,10 @@ def _refresh(store, con, case_ids, now, routing, policy):
         cases_t = cases_t.filter(cases_t.status.isnull() | (cases_t.status != "closed")
                                  | cases_t.case_id.isin(running.case_id)
                                  | (cases_t.case_id.isin(ev.case_id) & ~cases_t.case_id.isin(stored.case_id)))
-        cases = cases_t.execute()
-        events = ev.filter(ev.case_id.isin(cases_t.case_id)).order_by(
-            ["case_id", "occurred_at", "case_event_id"]).execute()
+        cases = cases_t.select(*_CASE_COLUMNS).execute()
+        events = ev.filter(ev.case_id.isin(cases_t.case_id)).order_by(["case_id", "occurred_at", "case_event_id"])
+        events = events.select("case_event_id", "case_id", "occurred_at", "kind", "level", "clock",
+                               data=ibis.cases((events.kind == "sla_breached", events.data), else_=None)).execute()
     else:
         case_ids = sorted({str(c) for c in case_ids})
         cases = store_io.load_cases(store, case_ids)
@@ -339,8 +344,8 @@ def _refresh(store, con, case_ids, now, routing, policy):
             con.execute("DELETE FROM case_clocks WHERE case_id IN (SELECT case_id FROM _centric_clock_cases)")
         finally:
             con.unregister("_centric_clock_cases")
-    store_io.insert_rows(con, "case_clocks", latest_cycles(clocks))
-    return cases, events, clocks, routing, policy
+    stored = store_io.insert_rows(con, "case_clocks", latest_cycles(clocks))
+    return cases, events, clocks, stored, routing, policy
 
 
 # -- helpers -------------------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 
 from ..store import Store
 from . import store_io
-from .clocks import _naive, _refresh, latest_cycles
+from .clocks import _naive, _refresh
 from .model import Policy, Routing
 
 __all__ = ["TickResult", "escalations", "tick"]
@@ -58,15 +58,7 @@ def escalations(cases: pd.DataFrame, clocks: pd.DataFrame, events: pd.DataFrame,
     breaches first. Pure and vectorised; see the module's docstring. Pass clocks with every next-response
     cycle (``compute_clocks(..., all_cycles=True)``) so that a cycle answered late between two ticks is
     recorded."""
-    now = pd.Timestamp(_naive(now))
-    parts = [f for f in (_breaches(cases, clocks, events, now), _escalated(cases, clocks, events, policy, routing,
-                                                                           now)) if len(f)]
-    if not parts:
-        return pd.DataFrame({c: pd.Series(dtype="datetime64[us]" if c == "occurred_at" else object)
-                             for c in EVENT_COLUMNS})
-    frame = pd.concat(parts, ignore_index=True)
-    frame["level"] = frame["level"].astype("Int64")
-    return frame[list(EVENT_COLUMNS)]
+    return _new_events(_Cases(cases), clocks, events, policy, routing, pd.Timestamp(_naive(now)))
 
 
 def tick(store: Store, now: dt.datetime | None = None, routing: Routing | None = None,
@@ -77,38 +69,68 @@ def tick(store: Store, now: dt.datetime | None = None, routing: Routing | None =
     ``now`` records nothing."""
     now = store_io.utcnow() if now is None else _naive(now)
     with store.transaction() as con:
-        cases, events, clocks, routing, policy = _refresh(store, con, None, now, routing, policy)
-        new = escalations(cases, clocks, events, policy, routing, now)
+        cases, events, clocks, stored, routing, policy = _refresh(store, con, None, now, routing, policy)
+        known = _Cases(cases)
+        new = _new_events(known, clocks, events, policy, routing, pd.Timestamp(now))
         store_io.append_events(con, new)
         if len(new):
-            store_io.update_cases(con, _projection(cases, new, now))
-    levels = new.loc[new["kind"] == "escalated", "level"].value_counts()
-    return TickResult(now=now, clocks=len(latest_cycles(clocks)), breaches=int((new["kind"] == "sla_breached").sum()),
+            store_io.update_cases(con, _projection(known, new, now))
+    levels = new.loc[(new["kind"] == "escalated").to_numpy(), "level"].value_counts()
+    return TickResult(now=now, clocks=stored, breaches=int((new["kind"] == "sla_breached").sum()),
                       escalated=int(levels.sum()), escalations={int(k): int(v) for k, v in sorted(levels.items())})
 
 
-def _projection(cases: pd.DataFrame, new: pd.DataFrame, now: dt.datetime) -> pd.DataFrame:
+class _Cases:
+    """The cases by position: their ids and what escalation reads of them."""
+
+    def __init__(self, cases: pd.DataFrame):
+        c = cases.drop_duplicates("case_id")
+        self.ids = pd.Index(c["case_id"].astype(str).to_numpy(dtype=object))
+        self.status, self.priority = _column(c, "status"), _column(c, "priority")
+        self.department, self.escalated_to = _column(c, "department"), _column(c, "escalated_to")
+        self.level = pd.to_numeric(pd.Series(_column(c, "escalation_level")), errors="coerce").fillna(0) \
+            .to_numpy(dtype=np.int64)
+
+    def of(self, ids) -> np.ndarray:
+        """Positions of ``ids`` (-1: not one of these cases)."""
+        return self.ids.get_indexer(np.asarray(ids, dtype=object))
+
+
+def _new_events(known: _Cases, clocks, events, policy, routing, now: pd.Timestamp) -> pd.DataFrame:
+    parts = [f for f in (_breaches(known, clocks, events, now), _escalated(known, clocks, events, policy, routing,
+                                                                           now)) if len(f)]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype="datetime64[us]" if c == "occurred_at" else object)
+                             for c in EVENT_COLUMNS})
+    frame = pd.concat(parts, ignore_index=True)
+    frame["level"] = frame["level"].astype("Int64")
+    return frame[list(EVENT_COLUMNS)]
+
+
+def _projection(known: _Cases, new: pd.DataFrame, now: dt.datetime) -> pd.DataFrame:
     """The cases' escalation level, its target and update time after ``new`` events (a case with a breach
     only keeps its escalation)."""
-    old = cases.drop_duplicates("case_id")
-    old = pd.DataFrame({"case_id": old["case_id"].astype(str).to_numpy(),
-                        "escalation_level": _column(old, "escalation_level"),
-                        "escalated_to": _column(old, "escalated_to")})
-    esc = new[new["kind"] == "escalated"].sort_values(["case_id", "level"]).drop_duplicates("case_id", keep="last")
-    esc = pd.DataFrame({"case_id": esc["case_id"].astype(str).to_numpy(), "escalation_level": esc["level"].to_numpy(),
-                        "escalated_to": esc["target"].to_numpy()})
-    touched = pd.DataFrame({"case_id": pd.unique(new["case_id"].astype(str))})
-    kept = touched[~touched["case_id"].isin(esc["case_id"])].merge(old, on="case_id", how="left")
-    out = pd.concat([esc, kept], ignore_index=True)
-    out["escalation_level"] = pd.to_numeric(out["escalation_level"], errors="coerce").astype("Int64")
-    out["escalated_to"] = out["escalated_to"].astype(object).where(out["escalated_to"].notna(), None)
-    out["updated_at"] = now
-    return out
+    pos = known.of(new["case_id"])
+    touched = np.unique(pos[pos >= 0])
+    level, target = known.level.copy(), known.escalated_to.copy()
+    esc = np.flatnonzero((new["kind"] == "escalated").to_numpy() & (pos >= 0))
+    if len(esc):  # a case's levels come in ascending order: its last row is its highest level
+        last = esc[::-1]
+        _, i = np.unique(pos[last], return_index=True)
+        last = last[i]
+        level[pos[last]] = new["level"].to_numpy()[last]
+        target[pos[last]] = new["target"].to_numpy(dtype=object)[last]
+    return pd.DataFrame({
+        "case_id": known.ids.to_numpy()[touched],
+        "escalation_level": pd.array(np.where(level[touched] > 0, level[touched], 0), dtype="Int64"),
+        "escalated_to": pd.Series(target[touched], dtype=object).where(pd.notna(target[touched]), None),
+        "updated_at": now,
+    })
 
 
 # -- the two kinds of event ---------------------------------------------------------------------------------------
 
-def _breaches(cases: pd.DataFrame, clocks: pd.DataFrame, events: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
+def _breaches(known: _Cases, clocks: pd.DataFrame, events: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
     if clocks is None or not len(clocks):
         return pd.DataFrame()
     stopped = clocks["stopped_at"].notna()
@@ -130,7 +152,7 @@ def _breaches(cases: pd.DataFrame, clocks: pd.DataFrame, events: pd.DataFrame, n
                  _str(b["calendar"].astype(str).str.replace('"', "'").to_numpy(dtype=object)), '"}')
     return pd.DataFrame({
         "case_id": case_id, "occurred_at": due, "kind": "sla_breached", "actor": ACTOR,
-        "department": pd.Series(case_id).map(_departments(cases)).to_numpy(dtype=object),
+        "department": _take(known.department, known.of(case_id)),
         "target": None, "level": None, "clock": clock, "note": None, "data": data,
     })
 
@@ -147,35 +169,35 @@ def _recorded_breaches(events: pd.DataFrame) -> pd.MultiIndex:
                                       started.to_numpy(dtype="datetime64[us]")[ok]])
 
 
-def _escalated(cases: pd.DataFrame, clocks: pd.DataFrame, events: pd.DataFrame, policy: Policy,
+def _escalated(known: _Cases, clocks: pd.DataFrame, events: pd.DataFrame, policy: Policy,
                routing: Routing | None, now: pd.Timestamp) -> pd.DataFrame:
     if clocks is None or not len(clocks) or not policy.escalation:
         return pd.DataFrame()
-    over = clocks[(clocks["stopped_at"].isna() & (clocks["state"].astype(str) == "breached")).to_numpy()]
-    if not len(over):
+    running = (clocks["stopped_at"].isna() & (clocks["state"].astype(str) == "breached")).to_numpy()
+    pos = known.of(clocks["case_id"].to_numpy(dtype=object)[running])
+    due = clocks["due_at"].to_numpy(dtype="datetime64[us]")[running]
+    clock_of = clocks["clock"].astype(str).to_numpy(dtype=object)[running]
+    open_ = pos >= 0
+    open_[open_] = ~np.isin(known.status[pos[open_]], _DONE)
+    pos, due, clock_of = pos[open_], due[open_], clock_of[open_]
+    if not len(pos):
         return pd.DataFrame()
-    # the most overdue clock of each case, with the case's row
-    over = over.sort_values("due_at", kind="stable").drop_duplicates("case_id")
-    over = pd.DataFrame({"case_id": over["case_id"].astype(str).to_numpy(), "clock": over["clock"].astype(str).to_numpy(),
-                         "due_at": over["due_at"].to_numpy(dtype="datetime64[us]")})
-    info = cases.drop_duplicates("case_id")
-    info = pd.DataFrame({"case_id": info["case_id"].astype(str).to_numpy(), "status": _column(info, "status"),
-                         "priority": _column(info, "priority"), "department": _column(info, "department"),
-                         "level": pd.to_numeric(_column(info, "escalation_level"), errors="coerce")})
-    x = over.merge(info, on="case_id", how="inner")
-    x = x[~x["status"].isin(_DONE).to_numpy()]
-    if not len(x):
-        return pd.DataFrame()
-    applied = x["level"].fillna(0).to_numpy(dtype=np.int64)
+    order = np.lexsort((due, pos))  # the most overdue clock of each case
+    _, first = np.unique(pos[order], return_index=True)
+    pick = order[first]
+    x_pos, x_due, x_clock = pos[pick], due[pick], clock_of[pick]
+    applied = known.level.copy()
     if events is not None and len(events) and "level" in events:
         e = events[((events["kind"] == "escalated") & events["level"].notna()).to_numpy()]
-        by_case = e.groupby(e["case_id"].astype(str))["level"].max()
-        applied = np.maximum(applied, x["case_id"].map(by_case).fillna(0).to_numpy(dtype=np.int64))
-    late = ((now.to_datetime64() - x["due_at"].to_numpy()) // np.timedelta64(1, "m")).astype(np.int64)
+        e_pos = known.of(e["case_id"])
+        ok = e_pos >= 0
+        np.maximum.at(applied, e_pos[ok], e["level"].to_numpy(dtype=np.int64)[ok])
+    applied = applied[x_pos]
+    late = ((now.to_datetime64() - x_due) // np.timedelta64(1, "m")).astype(np.int64)
 
     # levels per priority: how many the case has reached, in order
-    prio = x["priority"].astype(object).where(x["priority"].notna(), None).to_numpy()
-    reached = np.zeros(len(x), dtype=np.int64)
+    prio = known.priority[x_pos]
+    reached = np.zeros(len(x_pos), dtype=np.int64)
     ladders: dict[object, tuple] = {}
     for p in pd.unique(prio):
         levels = policy.escalation.get(p) or policy.escalation.get(None) or ()
@@ -188,7 +210,7 @@ def _escalated(cases: pd.DataFrame, clocks: pd.DataFrame, events: pd.DataFrame, 
     count = np.maximum(reached - applied, 0)
     if not count.sum():
         return pd.DataFrame()
-    row = np.repeat(np.arange(len(x)), count)
+    row = np.repeat(np.arange(len(x_pos)), count)
     number = applied[row] + 1 + (np.arange(len(row)) - np.repeat(np.cumsum(count) - count, count))
     to, after = np.empty(len(row), dtype=object), np.zeros(len(row), dtype=np.int64)
     for p, levels in ladders.items():
@@ -198,7 +220,7 @@ def _escalated(cases: pd.DataFrame, clocks: pd.DataFrame, events: pd.DataFrame, 
             after[sel] = np.array([lv.after_minutes for lv in levels])[number[sel] - 1]
 
     # who: the department's lead or manager, else the person named
-    dept = x["department"].to_numpy(dtype=object)[row]
+    dept = known.department[x_pos][row]
     departments = routing.departments if routing is not None else {}
     role = np.isin(to, ["lead", "manager"])
     target = to.copy()
@@ -207,7 +229,7 @@ def _escalated(cases: pd.DataFrame, clocks: pd.DataFrame, events: pd.DataFrame, 
             sel = role & (dept == d) & (to == r) if d is not None else role & pd.isna(dept) & (to == r)
             person = getattr(departments.get(d), r, None) if d is not None else None
             target[sel] = person or None
-    clock = x["clock"].to_numpy(dtype=object)[row]
+    clock = x_clock[row]
     missing = role & pd.isna(target)
     whom = _str(np.where(pd.notna(target), target, to))
     why = pc.if_else(pa.array(missing), pc.if_else(pa.array(pd.isna(dept)),
@@ -215,11 +237,11 @@ def _escalated(cases: pd.DataFrame, clocks: pd.DataFrame, events: pd.DataFrame, 
                                                     _text_arrow("; department ", _str(dept), " has no ", _str(to),
                                                           " in the routing table")), "")
     note = _text("level ", _str(number), ": ", _str(clock), " ", _durations(late[row]), " past due, to ", whom, why)
-    data = _text('{"clock": "', _str(clock), '", "due_at": "', _iso(x["due_at"].to_numpy()[row]),
+    data = _text('{"clock": "', _str(clock), '", "due_at": "', _iso(x_due[row]),
                  '", "late_minutes": ', _str(late[row]), ', "after_minutes": ', _str(after), ', "to": "',
                  _str(np.char.replace(to.astype(str), '"', "'")), '"}')
     return pd.DataFrame({
-        "case_id": x["case_id"].to_numpy()[row], "occurred_at": now, "kind": "escalated", "actor": ACTOR,
+        "case_id": known.ids.to_numpy()[x_pos][row], "occurred_at": now, "kind": "escalated", "actor": ACTOR,
         "department": dept, "target": target, "level": number, "clock": clock, "note": note, "data": data,
     })
 
@@ -233,11 +255,10 @@ def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
     return col.astype(object).where(col.notna(), None).to_numpy()
 
 
-def _departments(cases: pd.DataFrame) -> pd.Series:
-    if "department" not in cases:
-        return pd.Series(dtype=object)
-    d = cases.drop_duplicates("case_id")
-    return pd.Series(_column(d, "department"), index=d["case_id"].astype(str).to_numpy())
+def _take(values: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """values[pos], None where pos is -1."""
+    out = values[np.maximum(pos, 0)] if len(values) else np.full(len(pos), None, dtype=object)
+    return np.where(pos >= 0, out, None)
 
 
 def _str(values) -> pa.Array:
