@@ -121,7 +121,7 @@ def case_facts(store: Store, start: dt.datetime | None = None, end: dt.datetime 
         last_resolved_at=ev.occurred_at.max(where=ev.kind == "resolved"),
         last_closed_at=ev.occurred_at.max(where=ev.kind == "closed"),
         last_reopened_at=ev.occurred_at.max(where=ev.kind == "reopened"),
-        responses=n("agent_response"), auto_replies=n("auto_reply"), transfers=n("transferred"),
+        responses=n("agent_response"), auto_replies=n("auto_reply"), ev_transfers=n("transferred"),
         reopens=n("reopened"), events=ev.count(),
     )
     clocks = store.table("case_clocks")
@@ -146,7 +146,7 @@ def case_facts(store: Store, start: dt.datetime | None = None, end: dt.datetime 
                      (resolved_at.notnull() & (resolved_at > due), "past"), (resolved_at.notnull(), "met"),
                      (~closed_now & (as_of_lit > due), "past"), (~closed_now, "pending"), else_="unknown")
     has_events = c.events.fill_null(0) > 0
-    transfers, reopens, responses = c.transfers.fill_null(0), c.reopens.fill_null(0), c.responses.fill_null(0)
+    transfers, reopens, responses = c.ev_transfers.fill_null(0), c.reopens.fill_null(0), c.responses.fill_null(0)
     return c.select(
         "case_id", "customer_id", "author", "type", "channel", "department", "owner", "priority", "status",
         "origin", "opened_at", "root_cause", "root_sub_cause",
