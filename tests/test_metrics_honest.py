@@ -170,7 +170,8 @@ def test_complaints_cli_and_json_say_why(no_close_times):
     total = next(line for line in res.output.splitlines() if line.startswith("│ all"))
     assert "%" in total.split("│")[3] and "0.0 %" not in total.split("│", 4)[4] and "100.0 %" not in total.split("│", 4)[4]
     assert "— resolution, past SLA: unknown, no close times in the data" in res.output
-    assert "— 1st response, reopened, auto reply only: unknown, no case events in the data" in res.output
+    assert "— 1st response, reopened, auto reply only, FCR, transfers: unknown, no case events in the data" \
+        in res.output
     out = json.loads(CliRunner().invoke(app, ["--db", no_close_times.path, "metrics", "complaints", "--json"]).output)
     assert out["total"]["reopened_pct"] is None
     assert out["total"]["unknown"]["reopened_pct"]["reason"] == "no case events in the data"
@@ -242,8 +243,9 @@ def test_a_group_says_why_when_its_reason_differs(store, write):
         ({"type": "returns"}, "only 0 of 2 cases have case events",
          ["first_response_median_h", "reopened_pct", "auto_only_pct"])]
     assert complaint_notes(r)[:2] == [
-        "— 1st response, reopened, auto reply only: unknown, only 2 of 4 cases have case events",
-        "— returns: 1st response, reopened, auto reply only: unknown, only 0 of 2 cases have case events"]
+        "— 1st response, reopened, auto reply only, FCR, transfers: unknown, only 2 of 4 cases have case events",
+        "— returns: 1st response, reopened, auto reply only, FCR, transfers: unknown, only 0 of 2 cases have case "
+        "events"]
 
 
 def test_no_reopen_or_response_events_recorded(store, write):

@@ -175,10 +175,13 @@ def _seconds(a, b):
 
 
 def _latest(store: Store) -> dt.datetime:
-    """The latest moment the data speaks of (an event, an opening or a closing): "now" for open cases."""
+    """The latest moment the data speaks of (an event, an opening, a closing, or the loop's last look at
+    the clocks): "now" for open cases."""
     ev = store.table("case_events")
     cases = store.table("cases")
-    found = [ev.occurred_at.max().execute(), cases.opened_at.max().execute(), cases.closed_at.max().execute()]
+    clocks = store.table("case_clocks")
+    found = [ev.occurred_at.max().execute(), cases.opened_at.max().execute(), cases.closed_at.max().execute(),
+             clocks.computed_at.max().execute()]
     found = [pd.Timestamp(v).to_pydatetime() for v in found if v is not None and not pd.isna(v)]
     return max(found) if found else dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
