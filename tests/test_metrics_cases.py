@@ -249,3 +249,97 @@ def test_imported_cases_only_keep_their_honest_unknowns(demo_store):
     assert m.backlog.open == t.open_now == m.complaints.backlog[-1][1]
     assert sum(n for _, n in m.backlog.buckets) == m.backlog.open
     assert m.repeat.customers > 0 and m.repeat.cases == t.n - m.repeat.no_customer
+
+
+# -- the report
+
+
+def _text(html: str) -> str:
+    import html as h
+    import re
+
+    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", "", html, flags=re.S)
+    return re.sub(r"[ \t\r\n]+", " ", h.unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+def _section(html: str) -> str:
+    return html.split('id="case-metrics"')[1].split('id="journeys"')[0]
+
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("en", ["From the case events", "First-contact resolution", "50.0\u00a0%", "95% interval 15.0 … 85.0",
+            "Share met", "66.7\u00a0%", "30.0 … 90.3", "Customer's confirmation", "passed from hand to hand",
+            "address_data", "courier ignored the note (1), invoice address used (1)", "3 of 4 closed cases have a root "
+            "cause", "2 of 5 customers had more than one case; 1.40 cases per customer", "1–3 days"]),
+    ("pl", ["Na podstawie zdarzeń zgłoszeń", "Rozwiązane przy pierwszym kontakcie", "50,0\u00a0%",
+            "przedział 95% 15,0 … 85,0", "Udział dotrzymanych", "66,7\u00a0%", "30,0 … 90,3", "Potwierdzenie klienta",
+            "3 z 4 zamkniętych zgłoszeń ma przyczynę źródłową", "1–3 dni"]),
+    ("ru", ["По событиям обращений", "Решено с первого обращения", "50,0\u00a0%", "интервал 95% 15,0 … 85,0",
+            "Доля соблюдённых", "Подтверждение клиента", "Первопричина указана у 3 из 4 закрытых обращений",
+            "1–3 дня"]),
+    ("it", ["Dagli eventi delle pratiche", "Risolte al primo contatto", "50,0\u00a0%",
+            "intervallo al 95% 15,0 … 85,0", "Quota rispettata", "Conferma del cliente",
+            "3 pratiche chiuse su 4 hanno una causa principale", "1–3 giorni"]),
+])
+def test_report_shows_the_case_metrics_in_each_language(loop_store, lang, words):
+    from centric.report import build_report
+
+    html = build_report(loop_store, lang=lang)
+    text = _text(_section(html))
+    for w in words:
+        assert w in text, f"{lang}: {w!r} is not in the case metrics"
+    if lang != "en":
+        for english in ("From the case events", "Share met", "Root causes", "Backlog by age", "Pending"):
+            assert english not in text
+    # the type table has the new columns, its total row the hand-computed figures
+    total = _text(html.split('id="complaints"')[1].split('id="case-metrics"')[0])
+    assert ("0.50" if lang == "en" else "0,50") in total
+
+
+def test_report_escapes_root_causes_and_says_why_without_clocks(store, write):
+    ingest_cases = pd.DataFrame({"case_id": ["X1", "X2"], "opened_at": [D(1), D(2)], "type": ["delivery"] * 2,
+                                 "status": ["closed", "open"], "closed_at": [D(3), None],
+                                 "root_cause": [HOSTILE, None], "root_sub_cause": [HOSTILE, None]})
+    with store.transaction() as con:
+        insert_rows(con, "cases", ingest_cases)
+    from centric.report import build_report
+
+    html = build_report(store, lang="en")
+    assert HOSTILE not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    text = _text(_section(html))
+    assert "Service levels unknown: no service-level clocks in the data." in text
+    assert "1 of 1 closed cases have a root cause." in text
+    # no case events: the figures the events would give say why
+    assert "unknown: no case events in the data" in text
+
+
+def test_what_to_fix_first_shows_open_cases_and_top_root_causes(demo_store, tmp_path):
+    import re
+    import shutil
+
+    from centric.cases.store_io import update_cases
+    from centric.metrics import complaints
+    from centric.report import build_report
+
+    demo_store.con.execute("CHECKPOINT")
+    shutil.copy(demo_store.path, tmp_path / "copy.duckdb")
+    with Store.open(tmp_path / "copy.duckdb") as s:
+        closed = s.con.execute("SELECT case_id FROM cases WHERE type = 'delivery' AND status = 'closed' "
+                               "ORDER BY case_id LIMIT 10").fetchall()
+        ids = [r[0] for r in closed]
+        causes = ["address_data"] * 6 + ["carrier"] * 3 + [HOSTILE]
+        with s.transaction() as con:
+            update_cases(con, pd.DataFrame({"case_id": ids, "root_cause": causes, "root_sub_cause": "wrong field"}))
+        open_delivery = next(g.open_now for g in complaints(s, by="type").groups if g.group["type"] == "delivery")
+        html = build_report(s, lang="en")
+    fix = html.split('id="fix-first"')[1].split("</table>")[0]
+    assert "Open cases</th>" in fix and "Top root causes</th>" in fix
+    row = next(r for r in re.findall(r"<tr>(.*?)</tr>", fix, re.S) if ">Delivery<" in r or ">delivery<" in r)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+    assert cells[-2] == f"{open_delivery:,}" and open_delivery > 0
+    # six of ten with a root cause: 60 %, then 30 %, then the hostile one, escaped
+    assert cells[-1].startswith("address_data (60\u00a0%), carrier (30\u00a0%), &lt;img")
+    assert HOSTILE not in html
