@@ -30,16 +30,41 @@ def test_demo_comments_in_four_languages_and_both_stories(demo_store):
     langs = dict(rows(demo_store, "SELECT language, count(*) FROM responses WHERE comment IS NOT NULL GROUP BY 1"))
     assert {"pl", "it", "ru", "en"} <= set(langs)
     assert rows(demo_store, "SELECT count(*) FROM feedback WHERE text LIKE '%CZTERY razy pod adres z faktury%'") == [(1,)]
-    fridge = rows(demo_store, "SELECT count(*) FILTER (WHERE kind = 'transferred'), "
-                              "count(*) FILTER (WHERE kind = 'agent_response') FROM case_events e JOIN cases c "
-                              "USING (case_id) WHERE c.summary LIKE 'Fridge delivered four times%'")
-    assert fridge == [(3, 0)]
-    unanswered = rows(demo_store, "SELECT count(*) FROM cases c WHERE summary = 'Public complaint, unanswered' AND "
-                                  "NOT EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.case_id "
-                                  "AND e.kind = 'agent_response')")
-    assert unanswered == [(1,)]
+    # the fridge complaint: one case, passed on three times without an answer, now with delivery, escalated
+    (fridge,), = rows(demo_store, "SELECT case_id FROM case_signals WHERE signal_id = 'F-FRIDGE-1'")
+    assert rows(demo_store, "SELECT count(*) FILTER (WHERE kind = 'transferred'), count(*) FILTER (WHERE kind = "
+                            "'agent_response'), count(*) FILTER (WHERE kind = 'escalated') FROM case_events "
+                            "WHERE case_id = ?", [fridge])[0][:2] == (3, 0)
+    assert rows(demo_store, "SELECT department, transfers, escalation_level > 0 FROM cases WHERE case_id = ?",
+                [fridge]) == [("delivery", 3, True)]
+    # the public post nobody answered: its first response is breached and it was escalated
+    (social,), = rows(demo_store, "SELECT case_id FROM case_signals WHERE signal_id = 'F-SOCIAL-1'")
+    assert rows(demo_store, "SELECT state FROM case_clocks WHERE case_id = ? AND clock = 'first_response'",
+                [social]) == [("breached",)]
+    assert rows(demo_store, "SELECT count(*) FROM case_events WHERE case_id = ? AND kind = 'agent_response'",
+                [social]) == [(0,)]
+    assert rows(demo_store, "SELECT count(*) > 0 FROM case_events WHERE case_id = ? AND kind = 'escalated'",
+                [social]) == [(True,)]
     brands = {b for (b,) in rows(demo_store, "SELECT DISTINCT brand FROM feedback")}
     assert brands == {"ours", "ElektroMax", "CasaTech"}
+
+
+def test_demo_every_signal_has_exactly_one_case(demo_store):
+    """Every complaint, detractor answer and negative public post about our brand has exactly one case."""
+    from centric.cases import signals
+
+    found = signals.find(demo_store, touchpoint_factors=frozenset({"delivery", "installation"}))
+    placed = rows(demo_store, "SELECT source_table, signal_id, count(*) FROM case_signals GROUP BY ALL")
+    assert all(n == 1 for _, _, n in placed)
+    placed = {(t, s) for t, s, _ in placed}
+    assert len(found) > 100 and set(zip(found["source_table"], found["signal_id"], strict=True)) <= placed
+    complaints = rows(demo_store, "SELECT feedback_id FROM feedback WHERE source = 'complaint' AND brand = 'ours'")
+    assert {("feedback", f) for (f,) in complaints} <= placed
+    detractors = rows(demo_store, "SELECT response_id FROM responses WHERE nps <= 6 OR csat <= 2 OR ces <= 3")
+    assert {("responses", r) for (r,) in detractors} <= placed
+    # and each case it names exists
+    assert rows(demo_store, "SELECT count(*) FROM case_signals s LEFT JOIN cases c USING (case_id) "
+                            "WHERE c.case_id IS NULL") == [(0,)]
 
 
 def test_demo_planted_problems_show_in_the_scores(demo_store):

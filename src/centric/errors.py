@@ -5,6 +5,8 @@ non-programmer understands; the CLI prints it without a traceback.
     ├── StoreError            the store cannot be opened, or has a newer schema than this centric
     │   └── StoreLockedError  another process holds the store's file (names its PID and command line)
     ├── SettingError          a setting has an invalid value
+    ├── CaseError             a case operation that is not allowed (unknown case, a status it cannot
+    │                         move to, closing without root cause or action, a used or expired link)
     └── IngestError           a source cannot be loaded at all (nothing of it was stored)
         ├── UnreadableSourceError   missing file, unknown format, empty file, undecodable bytes
         ├── MissingColumnError      a required column is absent (names the file, the column, the columns found)
@@ -63,3 +65,7 @@ class MissingColumnError(IngestError):
 
 class MappingError(IngestError):
     pass
+
+
+class CaseError(CentricError):
+    """A case operation refused: the message says why and what is needed."""

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 
 from .errors import CentricError
-from .ingest.transform import normalize_phone
+from .ingest.transform import identity_lookups
 from .store import Store
 
 ERASED = "[erased]"
@@ -38,26 +38,68 @@ class Erasure:
     rejected_rows_removed: int
 
 
-def find_customer(store: Store, who: str, default_country: str = "PL") -> str:
-    """The customer id named by ``who``: a customer id (C0000042), an e-mail, a phone number, a handle,
-    a crm id or a loyalty card."""
+_KIND_WORDS = {"crm_id": "crm id", "email": "e-mail", "phone": "phone", "handle": "handle",
+               "loyalty_card": "card"}
+
+
+def find_customer(store: Store, who: str, default_country: str = "PL", follow_merges: bool = False) -> str:
+    """The customer id named by ``who``: a customer id (C0000042), an e-mail, a phone number however
+    written, a handle (with or without @), a crm id or a loyalty card, each normalised as ingest
+    normalises it. With ``follow_merges``, an id merged into another (``customer_merges``, transitively)
+    names the customer it became. Raises CentricError naming what was looked up when nobody matches,
+    and listing the customers when several do."""
     who = who.strip()
-    if re.fullmatch(r"C\d{7,}", who) and store.con.execute(
-            "SELECT count(*) FROM customers WHERE customer_id = ?", [who]).fetchall()[0][0]:
-        return who
-    candidates = {who, who.lower(), who.lower().lstrip("@"), re.sub(r"[\s-]+", "", who).upper()}
-    phone = normalize_phone(who, default_country)
-    if phone:
-        candidates.add(phone)
-    found = store.con.execute(
-        f"SELECT DISTINCT customer_id FROM identities WHERE value IN ({', '.join('?' * len(candidates))})",
-        sorted(candidates)).fetchall()
+    cust = store.table("customers")
+    if re.fullmatch(r"C\d{7,}", who):
+        if cust.filter(cust.customer_id == who).count().execute():
+            return who
+        if follow_merges:
+            into = merged_into(store, who)
+            if into is not None:
+                return into
+        gone = store.table("erasures")
+        when = gone.filter(gone.customer_id == who).erased_at.execute()
+        if len(when):
+            raise CentricError(f"customer {who} was erased on {str(when.iloc[0])[:10]} (centric customers forget); "
+                               "nothing personal is kept of them")
+    lookups = identity_lookups(who, default_country)
+    idt = store.table("identities")
+    match = None
+    for kind, value in lookups:
+        m = (idt.kind == kind) & (idt.value == value)
+        match = m if match is None else match | m
+    found = sorted(set(idt.filter(match).customer_id.execute())) if match is not None else []
     if not found:
-        raise CentricError(f"no customer is known by {who!r}")
+        ids = "customer id or merged id" if follow_merges else "customer id"
+        tried = ", ".join([ids, *(f"{_KIND_WORDS[k]} {v!r}" for k, v in lookups)])
+        raise CentricError(f"no customer is known by {who!r} (looked up as {tried})")
     if len(found) > 1:
-        raise CentricError(f"{who!r} names {len(found)} customers ({', '.join(r[0] for r in found)}); "
-                           "give a customer id")
-    return found[0][0]
+        raise CentricError(f"{who!r} names {len(found)} customers ({', '.join(found)}); give a customer id")
+    return found[0]
+
+
+def merged_into(store: Store, customer_id: str) -> str | None:
+    """The customer that ``customer_id`` was merged into, following later merges of that one too
+    (None when it was never merged)."""
+    merges = store.table("customer_merges")
+    seen = [customer_id]
+    while True:
+        nxt = merges.filter(merges.merged_customer_id == seen[-1]).into_customer_id.execute()
+        if not len(nxt) or nxt.iloc[0] in seen:
+            return seen[-1] if len(seen) > 1 else None
+        seen.append(str(nxt.iloc[0]))
+
+
+def merged_from(store: Store, customer_id: str) -> list[str]:
+    """Every id merged into ``customer_id``, directly or through ids merged into those (sorted)."""
+    merges = store.table("customer_merges")
+    found: set[str] = set()
+    frontier = [customer_id]
+    while frontier:
+        ids = set(merges.filter(merges.into_customer_id.isin(frontier)).merged_customer_id.execute())
+        frontier = sorted(ids - found - {customer_id})
+        found |= ids
+    return sorted(found - {customer_id})
 
 
 def forget(store: Store, who: str, default_country: str = "PL") -> Erasure:

@@ -71,12 +71,52 @@ def _whole_positive(v: str) -> str | None:
     return None if ok else "expected a whole number above 0"
 
 
+def _whole_non_negative(v: str) -> str | None:
+    try:
+        ok = int(str(v).replace("_", "").strip()) >= 0
+    except ValueError:
+        ok = False
+    return None if ok else "expected a whole number, 0 or more"
+
+
 def _positive(v: str) -> str | None:
     try:
         ok = 0 < float(v) < float("inf")
     except ValueError:
         ok = False
     return None if ok else "expected a number greater than 0"
+
+
+def _whole_in(lo: int, hi: int) -> Callable[[str], str | None]:
+    def check(v: str) -> str | None:
+        try:
+            ok = lo <= int(str(v).strip()) <= hi
+        except ValueError:
+            ok = False
+        return None if ok else f"expected a whole number from {lo} to {hi}"
+    return check
+
+
+def _number_in(lo: float, hi: float) -> Callable[[str], str | None]:
+    def check(v: str) -> str | None:
+        try:
+            ok = lo <= float(v) <= hi
+        except ValueError:
+            ok = False
+        return None if ok else f"expected a number from {lo:g} to {hi:g}"
+    return check
+
+
+def _date_or_empty(v: str) -> str | None:
+    import datetime as dt
+
+    if not v.strip():
+        return None
+    try:
+        dt.date.fromisoformat(v.strip()[:10])
+    except ValueError:
+        return "expected a date such as 2026-01-01, or nothing"
+    return None
 
 
 SETTINGS: dict[str, Setting] = {
@@ -96,6 +136,24 @@ SETTINGS: dict[str, Setting] = {
         Setting("currency", "PLN", "Currency (ISO 4217) assumed for amounts without one.", check=_currency),
         Setting("sla_hours", "48", "Service-level target for resolving a case, in hours, where a case has no due time.",
                 check=_positive),
+        Setting("cases_window_days", "14",
+                "A signal joins the open case of the same customer and factor opened (or reopened) within this many "
+                "days; later it opens a new case.", check=_whole_positive),
+        Setting("cases_grace_days", "7",
+                "A customer message or a \"no\" to \"Was it solved?\" within this many days of a case's resolution "
+                "reopens it; later it opens a new case linked to the old one.", check=_whole_positive),
+        Setting("cases_nps_max", "6", "A survey answer with NPS at most this opens a case (detractors: 0–6).",
+                check=_whole_in(0, 10)),
+        Setting("cases_csat_max", "2", "A survey answer with CSAT (1–5) at most this opens a case.",
+                check=_whole_in(0, 5)),
+        Setting("cases_ces_max", "3", "A survey answer with CES (1–7) at most this opens a case.",
+                check=_whole_in(0, 7)),
+        Setting("cases_rating_max", "2",
+                "A review or post about our brand rated at most this opens a case (besides those the text pipeline "
+                "judges negative).", check=_number_in(0, 10)),
+        Setting("cases_since", "",
+                "Signals before this date (YYYY-MM-DD, UTC) are history and open no case; empty: every signal.",
+                check=_date_or_empty),
         Setting("max_file_mb", "1024",
                 "Largest file ingest reads, in MB (for an .xlsx workbook: its unpacked sheets and texts); "
                 "a larger file is refused before it is read.", check=_whole_positive),
@@ -106,6 +164,15 @@ SETTINGS: dict[str, Setting] = {
         Setting("max_columns", "1000",
                 "Most columns one file may have (empty columns right of a sheet's table not counted); a "
                 "wider file is refused once its header is read, before its rows.", check=_whole_positive),
+        Setting("cases_token_days", "30",
+                "Days the customer's one-time 'Was it solved?' link answers after the case is resolved.",
+                check=_whole_positive),
+        Setting("proactive_min_days", "30",
+                "Days after a proactive contact of a customer before the next one may be opened (a customer "
+                "with an open case of any kind is not contacted either).", check=_whole_non_negative),
+        Setting("proactive_daily_cap", "20",
+                "Most proactive-contact cases given to one agent per calendar day (UTC), counting those "
+                "already given that day; the customers beyond it wait for the next run.", check=_whole_positive),
     )
 }
 
@@ -125,6 +192,11 @@ def get(name: str, value: str | None = None) -> str:
     if why:
         raise SettingError(f"setting {name}{where}: {v!r} is not valid; {why}")
     return v
+
+
+def get_int(name: str, value: str | int | None = None) -> int:
+    """``get(name, value)`` as a whole number (its check decides which are valid)."""
+    return int(str(get(name, None if value is None else str(value))).replace("_", "").strip())
 
 
 def get_positive_int(name: str, value: str | int | None = None) -> int:

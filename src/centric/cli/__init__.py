@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 
 from ..errors import CentricError
-from . import admin, customers, drivers, ingest, metrics, report, sla, text
+from . import admin, cases, customers, drivers, ingest, metrics, report, sla, text
 from ._common import DB_HELP, err, state
 from .checks import db_path
 
@@ -50,6 +50,7 @@ app.command("compact")(admin.compact_cmd)
 app.command("drivers")(drivers.drivers_cmd)
 app.command("analyze")(text.analyze_cmd)
 app.add_typer(sla.sla_app, name="sla")
+app.add_typer(cases.cases_app, name="cases")
 
 
 def main() -> None:

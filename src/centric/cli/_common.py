@@ -41,6 +41,23 @@ def _fail(e: Exception) -> None:
     raise typer.Exit(2)
 
 
+def run_loop(store: Store, as_json: bool = False) -> None:
+    """After new data (ingest, analyze): place new signals in cases (``centric cases sync``), printing one
+    line. A failure here is reported but does not undo what the command stored."""
+    from ..cases.sync import sync
+
+    try:
+        r = sync(store)
+    except CentricError as e:
+        err.print(f"[yellow]cases not synced:[/yellow] {escape(str(e))} (run centric cases sync)")
+        return
+    if as_json or not (r.signals or r.pending):
+        return
+    waits = f", {r.pending:,} wait for centric analyze" if r.pending else ""
+    console.print(f"cases: {r.opened:,} opened, {r.joined:,} signals joined an open case, {r.reopened:,} reopened"
+                  f"{waits} (centric cases list)")
+
+
 def _compact() -> None:
     from ..store import compact
 

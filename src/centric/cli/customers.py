@@ -300,3 +300,54 @@ def customers_phases(
         for r in last.to_dict(orient="records"):
             f.add_row(r["from"], r["to"], f"{r['customers']:,}")
         console.print(f)
+
+
+@customers_app.command("timeline")
+def customers_timeline(
+    who: str = typer.Argument(..., help="Customer id (also one merged into another), e-mail, phone (any format), "
+                              "handle (with or without @), loyalty card or the source's crm id."),
+    as_json: bool = typer.Option(False, "--json", help="Print the profile, scores and items as JSON."),
+    limit: int = typer.Option(None, "--limit", help="Only the newest N items (default: all).", callback=at_least(1)),
+    kind: list[str] = typer.Option([], "--kind", help="Only items of these kinds: order, response, feedback, event, "
+                                   "case, case_event (repeat, or separate with commas)."),
+) -> None:
+    """One customer's whole history, newest first: orders, survey answers, feedback texts, journey events,
+    cases with their events and signals, across every identity and merged id, with P(alive), CLV and
+    the loyalty phase."""
+    from ..cases.timeline import KINDS, timeline
+
+    kinds = [k.strip() for item in kind for k in item.split(",") if k.strip()]
+    bad = [k for k in kinds if k not in KINDS]
+    if bad:
+        _fail(CentricError(f"--kind: {', '.join(map(repr, bad))} is not a kind of item; use {', '.join(KINDS)}"))
+    try:
+        with _open(read=True) as store:
+            t = timeline(store, who, limit=limit, kinds=kinds or None)
+    except CentricError as e:
+        _fail(e)
+    if as_json:
+        print(json.dumps(t.to_dict(), ensure_ascii=False, indent=2))
+        return
+    p = t.profile
+    about = ", ".join(escape(str(v)) for v in (p.segment, p.country, p.language, p.city) if v)
+    console.print(f"[bold]customer {escape(p.customer_id)}[/bold]" + (f" — {escape(p.name)}" if p.name else "")
+                  + (f" ({about})" if about else "") + f"; found by {escape(p.looked_up)}")
+    if p.merged_ids:
+        console.print("merged ids: " + escape(", ".join(p.merged_ids)))
+    if p.identities:
+        console.print("identities: " + escape("; ".join(f"{i['kind']} {i['value']}" for i in p.identities)))
+    s = t.scores
+    if s:
+        before = "" if s["p_alive_before"] is None else f" (before {s['p_alive_before']:.2f})"
+        console.print(f"P(alive) {s['p_alive']:.2f}{before} · CLV {s['clv']:,.2f} {escape(str(s['currency'] or ''))} "
+                      f"over {s['horizon_days']} days · {s['loyalty_phase']} · scored "
+                      f"{str(s['scored_at'])[:16]} (as of {s['as_of']})")
+    else:
+        console.print("no scores yet (centric customers score)")
+    table = Table("when (UTC)", "kind", "id", "summary")
+    for i in t.items:
+        table.add_row(str(i.at)[:19], i.kind.replace("_", " "), escape(i.id), escape(i.summary))
+    console.print(table)
+    shown = "" if len(t.items) == t.total else f", the newest {len(t.items):,} shown"
+    console.print(f"{t.total:,} items{shown}" + (": " if t.total else "")
+                  + ", ".join(f"{k.replace('_', ' ')} {n:,}" for k, n in t.counts.items() if n))

@@ -12,10 +12,12 @@ from rich.table import Table
 from .. import schema, settings
 from ..errors import CentricError
 from ..store import Store
-from ._common import _fail, _open, console, err
+from ._common import _fail, _open, console, err, run_loop
 from .checks import (
     at_least,
 )
+
+LOOP_TABLES = ("responses", "feedback", "cases", "customers")  # new rows there may be (or link) signals
 
 
 def ingest(
@@ -35,6 +37,8 @@ def ingest(
                                         help=settings.SETTINGS["default_country"].help),
     currency: str = typer.Option(None, "--currency", help=settings.SETTINGS["currency"].help),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+    cases: bool = typer.Option(True, "--cases/--no-cases", help="Afterwards, open cases for new complaints, "
+                               "unhappy answers and negative posts (centric cases sync)."),
 ) -> None:
     """Load files into a table and report what was stored or rejected.
 
@@ -78,6 +82,8 @@ def ingest(
             partial |= res.partial or (strict and res.rows_rejected > 0)
             if not as_json:
                 _print_result(store, res)
+        if cases and any(r.rows_stored for r in results) and table in LOOP_TABLES:
+            run_loop(store, as_json)
     if as_json:
         print(json.dumps([r.__dict__ for r in results], ensure_ascii=False, default=str, indent=2))
     if failed:

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import CentricError
-from ._common import TAXONOMY_HELP, _day_option, _fail, _open, console
+from ._common import TAXONOMY_HELP, _day_option, _fail, _open, console, run_loop
 from .checks import (
     at_least,
     between,
@@ -29,25 +29,31 @@ def analyze_cmd(
     gate: float = typer.Option(None, "--gate", help="Cascade: the fast model decides where it is at least this "
                                "sure (e.g. 0.8), the accurate one the rest (two to three times as fast).",
                                callback=between(0, 1, low_open=True)),
+    cases: bool = typer.Option(True, "--cases/--no-cases", help="Afterwards, open cases for the complaints, "
+                               "unhappy answers and negative posts analysed (centric cases sync)."),
 ) -> None:
     """Analyse every comment and feedback text not analysed yet into mentions."""
     from rich.progress import Progress
 
     from ..text.batch import analyze_store
 
-    try:
-        with _open() as store, Progress(console=console, transient=True) as bar:
-            task = bar.add_task("analysing texts", total=None)
-            result = analyze_store(store, taxonomy, fast=fast, gate=gate,
-                                   progress=lambda done, total: bar.update(task, completed=done, total=total))
-    except CentricError as e:
-        _fail(e)
-    console.print(f"{result.texts:,} texts analysed, {result.mentions:,} factor mentions stored "
-                  f"({result.skipped:,} analysed before)")
-    if result.placeholders:
-        again = f", {result.reclassified:,} of them analysed as opinions before" if result.reclassified else ""
-        console.print(f"{result.placeholders:,} placeholder answers (“did not answer”, “n/a”, “nothing”, only a "
-                      f"score …) kept but not analysed as opinions{again}")
+    with _open() as store:
+        try:
+            with Progress(console=console, transient=True) as bar:
+                task = bar.add_task("analysing texts", total=None)
+                result = analyze_store(store, taxonomy, fast=fast, gate=gate,
+                                       progress=lambda done, total: bar.update(task, completed=done, total=total))
+        except CentricError as e:
+            store.close()
+            _fail(e)
+        console.print(f"{result.texts:,} texts analysed, {result.mentions:,} factor mentions stored "
+                      f"({result.skipped:,} analysed before)")
+        if result.placeholders:
+            again = f", {result.reclassified:,} of them analysed as opinions before" if result.reclassified else ""
+            console.print(f"{result.placeholders:,} placeholder answers (“did not answer”, “n/a”, “nothing”, only a "
+                          f"score …) kept but not analysed as opinions{again}")
+        if cases:
+            run_loop(store)
 
 
 @text_app.command("analyze")

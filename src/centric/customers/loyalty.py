@@ -98,22 +98,38 @@ def p_alive_at(model: BetaGeo, orders: pd.DataFrame, end: pd.Timestamp) -> pd.Da
     return s
 
 
-def _advocates(store: Store, end: pd.Timestamp) -> set[str]:
-    """Customers whose latest NPS up to ``end`` is 9–10, or who wrote a positive review/post about us."""
+def advocates(store: Store, end: pd.Timestamp, customers: list[str] | None = None) -> set[str]:
+    """Customers (all, or those of ``customers``) whose latest NPS up to ``end`` is 9–10, or who wrote a
+    positive review/post about us."""
     con = store.con
-    promoters = con.execute("""
+    only, params = "", []
+    if customers is not None:
+        only = f" AND customer_id IN ({', '.join('?' * len(customers))})" if customers else " AND false"
+        params = list(customers)
+    promoters = con.execute(f"""
         SELECT customer_id FROM (
             SELECT customer_id, nps, row_number() OVER (PARTITION BY customer_id ORDER BY responded_at DESC) AS k
-            FROM responses WHERE customer_id IS NOT NULL AND nps IS NOT NULL AND responded_at <= ?)
-        WHERE k = 1 AND nps >= 9""", [end.to_pydatetime()]).fetchall()
-    public = con.execute("""
+            FROM responses WHERE customer_id IS NOT NULL AND nps IS NOT NULL AND responded_at <= ?{only})
+        WHERE k = 1 AND nps >= 9""", [end.to_pydatetime(), *params]).fetchall()
+    public = con.execute(f"""
         SELECT DISTINCT f.customer_id FROM feedback f
         LEFT JOIN text_analyses a ON a.source = 'feedback' AND a.text_id = f.feedback_id
         WHERE f.customer_id IS NOT NULL AND f.source IN ('review', 'social') AND coalesce(f.brand, 'ours') = 'ours'
-          AND f.posted_at <= ?
+          AND f.posted_at <= ?{only.replace('customer_id', 'f.customer_id')}
           AND (f.rating >= CASE WHEN f.rating > 5 THEN 9 ELSE 4 END OR a.sentiment = 'positive')""",
-                         [end.to_pydatetime()]).fetchall()
+                         [end.to_pydatetime(), *params]).fetchall()
     return {r[0] for r in promoters} | {r[0] for r in public}
+
+
+def phases(frequency, p_alive, advocate, threshold: float = LOST_THRESHOLD) -> np.ndarray:
+    """The loyalty phase of each customer: advocate (loyal and an advocate), loyal (a repeat buyer with
+    P(alive) ≥ ``threshold``) or ordinary.
+
+    >>> phases([2, 2, 0], [0.9, 0.9, 0.9], [True, False, True]).tolist()
+    ['advocate', 'loyal', 'ordinary']
+    """
+    loyal = (np.asarray(frequency) > 0) & (np.asarray(p_alive, dtype=np.float64) >= threshold)
+    return np.where(loyal & np.asarray(advocate, dtype=bool), "advocate", np.where(loyal, "loyal", "ordinary"))
 
 
 def loyalty_phases(store: Store, period: str = "quarter",
@@ -130,9 +146,8 @@ def loyalty_phases(store: Store, period: str = "quarter",
     before: pd.Series | None = None
     for end in _period_ends(days.min().date(), days.max().date(), period):
         s = p_alive_at(bg, orders, end)
-        loyal = (s["frequency"] > 0) & (s["p_alive"] >= threshold)
-        adv = loyal & s.index.isin(list(_advocates(store, end)))
-        phase = pd.Series(np.where(adv, "advocate", np.where(loyal, "loyal", "ordinary")), index=s.index)
+        adv = s.index.isin(list(advocates(store, end)))
+        phase = pd.Series(phases(s["frequency"], s["p_alive"], adv, threshold), index=s.index)
         counts.append({"period_end": end.date(), **{p: int((phase == p).sum()) for p in PHASES}})
         prev = before.reindex(phase.index).fillna("new") if before is not None else pd.Series("new", index=phase.index)
         moved = pd.crosstab(prev, phase).stack()

@@ -17,6 +17,7 @@ from ..report import write_report
 from ..store import Store
 from ..text.batch import analyze_store
 from .generator import END, generate, write_files
+from .service import run_loop
 
 __all__ = ["build_demo", "generate", "write_files"]
 
@@ -66,6 +67,11 @@ def build_demo(folder: Path, seed: int = 7, n_customers: int = 20_000, db: str |
             console.print(f"  purchase rhythm and lifetime value scored for {scores.customers:,} customers")
         except CentricError as e:  # too few repeat buyers in a small company
             console.print(f"  purchase rhythm not scored: {escape(str(e))}")
+        loop = run_loop(store, seed=seed)
+        console.print(f"  closed loop: {loop.opened:,} cases opened from the signals ({loop.joined:,} more signals "
+                      f"joined one, {loop.imported:,} were the old helpdesk's); at the data's end {loop.open_at_end:,} "
+                      f"are open, {loop.overdue_at_end:,} overdue, {loop.escalated:,} escalations; {loop.proactive:,} "
+                      "proactive calls to customers gone quiet")
         summary = summarize(store)
         report = write_report(store, folder / "report.html", lang=lang, title="Voltaro (demo)")
     console.print(f"Store: {escape(str(db_path))} — done in {time.perf_counter() - t0:.1f} s")
@@ -90,7 +96,9 @@ def summarize(store: Store) -> Table:
     fb = store.table("feedback")
     by_lang = fb.group_by(fb.language).agg(n=fb.count()).order_by(ibis.desc("n")).execute()
     t.add_row("feedback texts by language", ", ".join(f"{r.language or '?'} {r.n:,}" for r in by_lang.itertuples()))
-    t.add_row("cases (complaints, tickets)", f"{store.count('cases'):,}")
+    c = store.table("cases")
+    t.add_row("cases (complaints, tickets)", f"{store.count('cases'):,} ({int(c.filter(c.origin == 'signal').count().execute()):,} "
+              "opened by the closed loop)")
     t.add_row("journey events", f"{store.count('events'):,}")
     t.add_row("rows rejected (see centric rejected)", f"{store.count('rejected_rows'):,}")
     from ..metrics import score

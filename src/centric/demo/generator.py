@@ -27,6 +27,7 @@ from . import phrases as ph
 
 START = dt.datetime(2024, 11, 1)
 END = dt.datetime(2026, 10, 31, 23, 59)
+GO_LIVE = dt.datetime(2026, 1, 1)  # the old helpdesk's export holds the complaints before; centric's loop the rest
 DAYS = (END - START).days
 OURS, COMPETITORS = "Voltaro", ("ElektroMax", "CasaTech")
 
@@ -62,8 +63,8 @@ CAT_PL = {"fridges": "lodówki", "washing_machines": "pralki", "dishwashers": "z
 CAT_IT = {"fridges": "frigoriferi", "washing_machines": "lavatrici", "dishwashers": "lavastoviglie",
           "ovens_hobs": "forni", "tv": "televisori", "phones": "telefoni", "small_appliances": "piccoli elettrodomestici",
           "accessories": "accessori"}
-DEPARTMENTS = {"delivery": "logistics", "installation": "installation", "product_quality": "service",
-               "price": "sales", "staff": "stores", "returns": "complaints", "website": "e-commerce",
+DEPARTMENTS = {"delivery": "delivery", "installation": "installation", "product_quality": "service",
+               "price": "sales", "staff": "stores", "returns": "returns", "website": "e-commerce",
                "call_centre": "customer_service", "availability": "sales", "payment": "finance"}
 AGENTS = ["a.nowak", "m.rossi", "k.wojcik", "g.bianchi", "p.mazur", "o.kovalenko", "j.krol", "l.conti"]
 
@@ -229,6 +230,10 @@ def generate(seed: int = 7, n_customers: int = 20_000) -> Company:
                        "touchpoint": touchpoint, "channel": channel})
 
     def open_case(cidx, when, factor, channel, summary, feedback_id=None, response_id=None, force=None):
+        """A case of the old helpdesk: exported for complaints before GO_LIVE; drawn (so that the random
+        stream, and with it the rest of the company, stays the same) but not exported otherwise — those
+        signals reach the closed loop instead (centric.demo.service)."""
+        keep = channel == "complaint_form" and when < GO_LIVE
         case_id = f"CS-{len(cases) + 10001}"
         dept = DEPARTMENTS.get(factor, "customer_service")
         hops = int(rng.poisson(1.6 if factor in ("returns", "call_centre") else 0.5))
@@ -269,6 +274,8 @@ def generate(seed: int = 7, n_customers: int = 20_000) -> Company:
                     status, closed_at = "resolved", None
             else:
                 status = "in_progress"
+        if not keep:
+            return None
         cases.append({"case_id": case_id, "cidx": cidx, "opened_at": when, "type": factor, "channel": channel,
                       "department": dept, "owner": None if force == "unanswered" else owner, "status": status,
                       "priority": "high" if factor in ("delivery", "returns") else "normal",
@@ -404,34 +411,14 @@ def generate(seed: int = 7, n_customers: int = 20_000) -> Company:
                      "posted_at": fridge_at + dt.timedelta(days=22), "rating": None, "title": "Lodówka — 4 dostawy",
                      "text": ph.FRIDGE_STORY, "language": "pl", "url": None, "author": marta["name"],
                      "channel": "email", "handle": None})
-    fridge_case = f"CS-{len(cases) + 10001}"
-    t0 = fridge_at + dt.timedelta(days=22)
-    cases.append({"case_id": fridge_case, "cidx": marta.idx, "opened_at": t0, "type": "delivery",
-                  "channel": "email", "department": "sales", "owner": "j.krol", "status": "in_progress",
-                  "priority": "high", "due_at": t0 + dt.timedelta(hours=48), "closed_at": None, "resolved": None,
-                  "root_cause": None, "summary": "Fridge delivered four times to the invoice address",
-                  "feedback_id": fid, "response_id": None})
-    for kind, days, actor, dept, note in [
-        ("opened", 0, "system", "customer_service", None),
-        ("auto_reply", 0.01, "system", "customer_service", "Thank you, we will learn from it."),
-        ("assigned", 1, "dispatcher", "customer_service", None),
-        ("transferred", 3, "a.nowak", "logistics", "not our department"),
-        ("customer_contact", 6, "customer", "logistics", "customer called again"),
-        ("transferred", 9, "p.mazur", "complaints", "address issue — complaints team"),
-        ("customer_contact", 14, "customer", "complaints", "customer called again, repeated the whole story"),
-        ("transferred", 18, "k.wojcik", "sales", "refund question — sales"),
-        ("escalated", 30, "system", "sales", "overdue"),
-    ]:
-        case_events.append({"case_id": fridge_case, "occurred_at": t0 + dt.timedelta(days=days), "kind": kind,
-                            "actor": actor, "department": dept, "note": note})
-    social_c = customers[(customers.language == "pl") & customers.handle.notna()].iloc[0]
+    # its case is opened by the closed loop and worked in centric.demo.service
+    social_c = customers[(customers.language == "pl") & customers.handle.notna() & (customers.idx != marta.idx)].iloc[0]
     fid = "F-SOCIAL-1"
     feedback.append({"feedback_id": fid, "cidx": social_c.idx, "source": "social", "brand": "ours",
                      "posted_at": END - dt.timedelta(days=21), "rating": None, "title": None,
                      "text": ph.SOCIAL_STORY, "language": "pl", "url": "https://social.example/voltaro/f-social-1",
                      "author": social_c["name"], "channel": "social", "handle": social_c["handle"]})
-    open_case(social_c.idx, END - dt.timedelta(days=21), "call_centre", "social", "Public complaint, unanswered",
-              feedback_id=fid, force="unanswered")
+    # nobody answers it: the closed loop opens its case, which breaches and escalates
 
     # abandoned visits and carts
     for _ in range(int(len(orders) * 0.35)):
@@ -448,7 +435,8 @@ def generate(seed: int = 7, n_customers: int = 20_000) -> Company:
             if col.endswith("_at"):
                 fr[col] = pd.to_datetime(fr[col]).dt.floor("s")
     return Company(customers, *frames,
-                   notes={"fridge_case": fridge_case, "fridge_customer": marta["name"]})
+                   notes={"fridge_feedback": "F-FRIDGE-1", "social_feedback": "F-SOCIAL-1",
+                          "fridge_customer": marta["name"]})
 
 
 # -- writing the exports ------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ stored in UTC.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 
 import duckdb
@@ -198,6 +199,40 @@ def normalize_phone(raw: str | None, country: str | None) -> str | None:
     if not phonenumbers.is_possible_number(num):
         return None
     return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_HANDLE_URL = re.compile(r"^(https?://)?(www\.)?[a-z0-9.-]+\.[a-z]+/")
+
+
+def identity_lookups(who: str, default_country: str | None = None) -> list[tuple[str, str]]:
+    """The identities (kind, normalised value) that ``who`` may be, normalised as ingest normalises each
+    kind (see ``parse_sql``): a crm id as written, an e-mail lower-cased (without ``mailto:``), a phone in
+    E.164 (a national number read as one of ``default_country``), a handle lower-cased without a leading
+    @ or profile address, a card upper-cased without spaces or dashes.
+
+    >>> identity_lookups(" @AnnaN ")
+    [('crm_id', '@AnnaN'), ('handle', 'annan'), ('loyalty_card', '@ANNAN')]
+    >>> identity_lookups("601 234 567", "PL")[1]
+    ('phone', '+48601234567')
+    """
+    raw = (who or "").strip()
+    if not raw:
+        return []
+    out = [("crm_id", raw)]
+    email = re.sub(r"(?i)^mailto:", "", raw).lower()
+    if _EMAIL.fullmatch(email):
+        out.append(("email", email))
+    phone = normalize_phone(raw, default_country)
+    if phone:
+        out.append(("phone", phone))
+    handle = _HANDLE_URL.sub("", raw.lower()).lstrip("@")
+    if handle:
+        out.append(("handle", handle))
+    card = re.sub(r"[\s-]+", "", raw).upper()
+    if card:
+        out.append(("loyalty_card", card))
+    return out
 
 
 def register_functions(con: duckdb.DuckDBPyConnection) -> None:

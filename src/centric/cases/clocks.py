@@ -1,0 +1,411 @@
+"""The four service-level clocks of every case, computed from its events (vectorised).
+
+A case's clocks are a pure function of its events, its priority, channel and department, the SLA policy
+and "now"; :func:`compute_clocks` computes them for any number of cases at once and
+:func:`refresh_clocks` rewrites their rows in ``case_clocks``. Definitions (docs/cases.md, "The four
+clocks"):
+
+- **first_response** starts when the case is opened (``cases.opened_at``) and stops at the first
+  ``agent_response``. An ``auto_reply`` never stops it, nor a ``note``.
+- **next_response** starts at a customer message (``customer_contact`` or ``signal``) that follows an
+  ``agent_response``; further messages before the answer do not restart it (the customer's oldest
+  unanswered message counts). It stops at the next ``agent_response``. Only the case's latest cycle has a
+  row; a case whose customer never wrote after the first answer has none.
+- **resolution** starts when the case is opened and stops at its last ``resolved`` (or ``closed``, when
+  it was closed without being resolved) that is not followed by ``reopened``. Reopening continues the
+  same clock: the time between the resolution and the reopening is a pause.
+- **confirmation** starts at the last ``resolved`` and stops at ``confirmed``, ``not_solved``,
+  ``closed`` or ``reopened``.
+- **Pauses.** Every interval from ``waiting`` to the next ``customer_contact``, ``signal``, ``started``,
+  ``agent_response``, ``resolved``, ``closed`` or ``reopened`` pauses every clock; the time between a
+  ``resolved`` and the ``reopened`` that follows it pauses the first three. A clock paused now is due as
+  if the pause ended now.
+- **The end of a case stops its response clocks.** A case that is resolved or closed for good (no
+  ``reopened`` after) stops first_response and next_response at that moment if they still run: the
+  resolution message (with its "Was it solved?" link) is the answer; the clock is met or breached by
+  that time.
+- **Targets.** Minutes of business time from the policy's most specific :class:`~centric.cases.model.Target`
+  for the case's (priority, channel); calendar = the target's calendar, else the department's, else
+  the policy's default. ``at_risk_at`` is the due time of ``ceil(0.8 × minutes)``.
+- **State.** Stopped: ``met`` when it stopped at or before its due time, else ``breached``. Running:
+  ``paused`` while the case waits for the customer, else ``breached`` once due, ``at_risk`` once at risk,
+  else ``on_track``.
+
+Events after ``now`` and events before the case was opened are ignored. A case without events has no
+clocks: cases imported from a helpdesk export get clocks only when their events were imported too, and
+an imported case whose row says ``closed`` (or ``resolved``) without a matching event is taken as
+stopped at its ``closed_at`` (``resolved_at``), else at its last event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from ..errors import CentricError
+from ..schema import CASE_CLOCKS, CASE_EVENT_KINDS, CLOCK_STATES
+from . import store_io
+from .model import AT_RISK, Policy, Routing, Target
+from .sla import due_many
+
+__all__ = ["ClockError", "compute_clocks", "latest_cycles", "refresh_clocks", "target_for"]
+
+US = 1_000_000
+NONE = np.iinfo(np.int64).min  # "no time"
+CLOCK_COLUMNS = ("case_id", "clock", "started_at", "target_minutes", "calendar", "due_at", "at_risk_at",
+                 "stopped_at", "state", "computed_at")
+_K = {k: i for i, k in enumerate(CASE_EVENT_KINDS)}
+_FINAL_STOPS = ("resolved", "closed")
+_WAIT_ENDS = ("customer_contact", "signal", "started", "agent_response", "resolved", "closed", "reopened")
+_MESSAGES = ("customer_contact", "signal")
+_CONFIRMATION_ENDS = ("confirmed", "not_solved", "closed", "reopened")
+
+
+class ClockError(CentricError):
+    """The clocks cannot be computed (e.g. the policy names a calendar it does not define)."""
+
+
+def target_for(policy: Policy, priority: str | None, channel: str | None) -> Target:
+    """The policy's most specific target matching ``priority`` and ``channel`` (the first one listed among
+    equally specific ones)."""
+    best = None
+    for t in policy.targets:
+        if (t.priority is None or t.priority == priority) and (t.channel is None or t.channel == channel):
+            if best is None or t.specificity > best.specificity:
+                best = t
+    if best is None:
+        raise ClockError(f"{policy.source}: no target applies to priority {priority!r}, channel {channel!r} "
+                         "(a target without priority and channel is the fallback)")
+    return best
+
+
+def compute_clocks(cases: pd.DataFrame, events: pd.DataFrame, policy: Policy, routing: Routing | None,
+                   now: dt.datetime, *, all_cycles: bool = False) -> pd.DataFrame:
+    """The clocks of ``cases`` (columns of ``cases``) from their ``events`` (columns of ``case_events``), one
+    row per case × clock that has started, with the columns of ``case_clocks``. Pure; see the module's
+    docstring for the definitions. ``all_cycles``: a row for every next-response cycle, not only the
+    latest (what breaches are looked for in)."""
+    now_us = _micros_scalar(now)
+    n = len(cases)
+    if not n or events is None or not len(events):
+        return _empty()
+    case_index = pd.Index(cases["case_id"])
+    opened = _micros(cases["opened_at"])
+
+    # -- events: ours, known kinds, between the opening and now, in order ---------------------------------
+    ec, eu = pd.factorize(events["case_id"])  # factorised first: the ids of a million cases are looked up once
+    code = case_index.get_indexer(eu)[ec] if len(eu) else np.full(len(ec), -1)
+    t = _micros(events["occurred_at"])
+    kc, ku = pd.factorize(events["kind"])
+    kind = np.array([_K.get(k, -1) for k in ku], dtype=np.int16)[kc] if len(ku) else np.full(len(kc), -1, np.int16)
+    keep = (code >= 0) & (kind >= 0) & (t != NONE)
+    keep[keep] &= (t[keep] <= now_us) & (t[keep] >= opened[code[keep]])
+    code, t, kind = code[keep], t[keep], kind[keep]
+    if not _contiguous_sorted(code, t):
+        order = np.lexsort((t, code))  # stable: events at the same instant keep the caller's (id) order
+        code, t, kind = code[order], t[order], kind[order]
+    N = len(code)
+    if not N:
+        return _empty()
+    pos = np.arange(N)
+    head = np.ones(N, dtype=bool)
+    head[1:] = code[1:] != code[:-1]
+    g_first = np.maximum.accumulate(np.where(head, pos, 0))  # first position of each event's case
+    tail = np.ones(N, dtype=bool)
+    tail[:-1] = head[1:]
+    g_last = np.minimum.accumulate(np.where(tail, pos, N)[::-1])[::-1]  # last position of each event's case
+    has = np.zeros(n, dtype=bool)
+    has[code] = True
+    last_t = np.full(n, NONE)
+    last_t[code[tail]] = t[tail]
+
+    def isin(kinds) -> np.ndarray:
+        return np.isin(kind, [_K[k] for k in kinds])
+
+    def prev_of(mask):  # the last position ≤ i of a ``mask`` event in the same case, else -1
+        ff = np.maximum.accumulate(np.where(mask, pos, -1))
+        return np.where(ff >= g_first, ff, -1)
+
+    def next_of(mask):  # the first position ≥ i of a ``mask`` event in the same case, else N
+        bf = np.minimum.accumulate(np.where(mask, pos, N)[::-1])[::-1]
+        return np.where(bf <= g_last, bf, N)
+
+    def first_per_case(mask):  # per case: the time of its first ``mask`` event, else NONE
+        out = np.full(n, NONE)
+        c, i = np.unique(code[mask], return_index=True)
+        out[c] = t[mask][i]
+        return out
+
+    t_pad = np.append(t, NONE)  # t_pad[N] = NONE: "no such event"
+    reopen, stop_ev, agent = isin(("reopened",)), isin(_FINAL_STOPS), kind == _K["agent_response"]
+    next_reopen = next_of(reopen)
+
+    # -- the end of the case: the first resolved/closed after the last reopening ------------------------------
+    final = stop_ev & (next_reopen == N)
+    final_t = first_per_case(final)
+    final_pos = np.full(n, N)
+    c, i = np.unique(code[final], return_index=True)
+    final_pos[c] = pos[final][i]
+    status = cases["status"].astype(object).to_numpy() if "status" in cases else np.full(n, None, dtype=object)
+    synthetic = has & (final_t == NONE) & np.isin(status, ["closed", "resolved"])
+    if synthetic.any():  # an imported case whose row says it ended without an event that does
+        row_end = np.maximum(_col_micros(cases, "closed_at"), _col_micros(cases, "resolved_at"))
+        end = np.where(row_end != NONE, np.minimum(row_end, now_us), last_t)
+        final_t = np.where(synthetic, np.maximum(end, opened), final_t)
+
+    # -- pauses: waiting → the next event that ends it; resolved → reopened (not for confirmation) --------------
+    waits = np.flatnonzero(kind == _K["waiting"])
+    w_end_pos = next_of(isin(_WAIT_ENDS))[waits]
+    w_open = w_end_pos == N
+    paused_now = np.zeros(n, dtype=bool)
+    paused_now[code[waits[w_open]]] = True
+    p_case = code[waits]
+    p_from = t[waits]
+    p_to = np.where(w_open, now_us, t_pad[w_end_pos])
+    gap_stops = stop_ev & (next_reopen < N)
+    nr, i = np.unique(next_reopen[gap_stops], return_index=True)  # first stop before each reopening
+    g_case, g_from, g_to = code[gap_stops][i], t[gap_stops][i], t[nr]
+
+    # -- the clocks ------------------------------------------------------------------------------------------------
+    def finish(*ends):  # the earliest of several optional stop times
+        out = np.full(len(ends[0]), NONE)
+        for e in ends:
+            out = np.where((e != NONE) & ((out == NONE) | (e < out)), e, out)
+        return out
+
+    fr_stop = finish(first_per_case(agent), final_t)
+    # next_response: a message after an agent response and before the end starts a cycle; the latest cycle counts
+    last_agent = prev_of(agent)
+    msg = isin(_MESSAGES) & (last_agent >= 0) & (pos < final_pos[code])
+    if synthetic.any():
+        msg &= ~synthetic[code] | (t < final_t[code])
+    m = np.flatnonzero(msg)
+    _, i = np.unique(last_agent[m], return_index=True)
+    cycles = m[i]  # the first message after each answered stretch
+    if not all_cycles:  # per case with a cycle: its latest
+        rc = cycles[::-1]
+        _, i = np.unique(code[rc], return_index=True)
+        cycles = np.sort(rc[i])
+    nr_case = code[cycles]
+    nr_start = t[cycles]
+    nx = next_of(agent)[cycles]
+    nr_stop = finish(t_pad[nx], final_t[nr_case])
+    res = np.flatnonzero(kind == _K["resolved"])[::-1]
+    c, i = np.unique(code[res], return_index=True)
+    last_res = np.full(n, -1)
+    last_res[c] = res[i]  # per case: its last resolution
+    cf_start = np.where(last_res >= 0, t_pad[last_res], NONE)
+    ce = np.where(last_res >= 0, next_of(isin(_CONFIRMATION_ENDS))[np.maximum(last_res, 0)], N)
+    cf_stop = np.where(last_res >= 0, t_pad[ce], NONE)
+
+    rows_case, rows_clock, rows_start, rows_stop = [], [], [], []
+    every, resolved = np.arange(n), last_res >= 0
+    for k, (case_of, start, stop) in enumerate((
+            (every[has], opened[has], fr_stop[has]), (nr_case, nr_start, nr_stop),
+            (every[has], opened[has], final_t[has]), (every[resolved], cf_start[resolved], cf_stop[resolved]))):
+        rows_case.append(case_of)
+        rows_clock.append(np.full(len(case_of), k, dtype=np.int8))
+        rows_start.append(start)
+        rows_stop.append(stop)
+    rc_ = np.concatenate(rows_case)
+    order = np.lexsort((np.concatenate(rows_start), np.concatenate(rows_clock), rc_))
+    r_case = rc_[order]
+    r_clock = np.concatenate(rows_clock)[order]
+    r_start = np.concatenate(rows_start)[order]
+    r_stop = np.concatenate(rows_stop)[order]
+    r_stop = np.where(r_stop != NONE, np.maximum(r_stop, r_start), NONE)
+    running = r_stop == NONE
+
+    # -- targets and calendars per case ----------------------------------------------------------------------------
+    minutes, cal_code, cal_names = _targets(cases, policy, routing)
+    r_minutes = minutes[r_case, r_clock]
+    r_cal = cal_code[r_case]
+
+    # -- pauses of each clock row --------------------------------------------------------------------------------------
+    pc = np.concatenate([p_case, g_case])
+    pf = np.concatenate([p_from, g_from])
+    pt = np.concatenate([p_to, g_to])
+    is_gap = np.concatenate([np.zeros(len(p_case), bool), np.ones(len(g_case), bool)])
+    po = np.argsort(pc, kind="stable")
+    pc, pf, pt, is_gap = pc[po], pf[po], pt[po], is_gap[po]
+    count = np.bincount(pc, minlength=n)
+    first = np.concatenate([[0], np.cumsum(count)[:-1]])
+    per_row = count[r_case]
+    p_row = np.repeat(np.arange(len(r_case)), per_row)
+    within = np.arange(len(p_row)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    src = np.repeat(first[r_case], per_row) + within
+    p_from_r, p_to_r, p_gap = pf[src], pt[src], is_gap[src]
+    p_end = np.where(running[p_row], now_us, r_stop[p_row])
+    p_to_r = np.minimum(p_to_r, p_end)
+    ok = (p_to_r > p_from_r) & ~(p_gap & (r_clock[p_row] == 3))
+    p_row, p_from_r, p_to_r = p_row[ok], p_from_r[ok], p_to_r[ok]
+
+    # -- due times: one call per calendar for due and at-risk ---------------------------------------------------
+    due = np.empty(len(r_case), dtype=np.int64)
+    risk = np.empty(len(r_case), dtype=np.int64)
+    risk_minutes = -(-r_minutes * round(AT_RISK * 100) // 100)
+    for j, name in enumerate(cal_names):
+        calendar = policy.calendars.get(name)
+        if calendar is None:
+            raise ClockError(f"{policy.source}: calendar {name!r} is not defined (calendars: "
+                             f"{', '.join(sorted(policy.calendars)) or 'none'})")
+        sel = np.flatnonzero(r_cal == j)
+        if not len(sel):
+            continue
+        local = np.full(len(r_case), -1)
+        local[sel] = np.arange(len(sel))
+        pm = local[p_row] >= 0
+        pl = local[p_row[pm]]
+        k = len(sel)
+        out = due_many(calendar, np.concatenate([r_start[sel], r_start[sel]]),
+                       np.concatenate([r_minutes[sel], risk_minutes[sel]]),
+                       (np.concatenate([pl, pl + k]), np.tile(p_from_r[pm], 2), np.tile(p_to_r[pm], 2)))
+        due[sel], risk[sel] = out[:k], out[k:]
+
+    s = {k: np.int8(i) for i, k in enumerate(CLOCK_STATES)}
+    state = np.where(running,
+                     np.where(paused_now[r_case], s["paused"],
+                              np.where(now_us >= due, s["breached"],
+                                       np.where(now_us >= risk, s["at_risk"], s["on_track"]))),
+                     np.where(r_stop <= due, s["met"], s["breached"]))
+    return pd.DataFrame({
+        "case_id": cases["case_id"].take(r_case).to_numpy(),
+        "clock": pd.Categorical.from_codes(r_clock, CASE_CLOCKS),
+        "started_at": _stamps(r_start),
+        "target_minutes": r_minutes,
+        "calendar": pd.Categorical.from_codes(r_cal, cal_names),
+        "due_at": _stamps(due),
+        "at_risk_at": _stamps(risk),
+        "stopped_at": _stamps(r_stop),
+        "state": pd.Categorical.from_codes(state, CLOCK_STATES),
+        "computed_at": _stamps(np.full(len(r_case), now_us)),
+    })
+
+
+def refresh_clocks(store, con, case_ids=None, now: dt.datetime | None = None, routing: Routing | None = None,
+                   policy: Policy | None = None) -> pd.DataFrame:
+    """Recompute the clocks of ``case_ids`` (None: every case that is not closed, and every case with a stored
+    clock that still runs) from their events, and replace their rows in ``case_clocks`` inside the caller's
+    transaction (``con`` from ``store.transaction()``). Routing and policy default to the store's active
+    configuration. Returns the new rows."""
+    return latest_cycles(_refresh(store, con, case_ids, now, routing, policy)[2])
+
+
+def latest_cycles(clocks: pd.DataFrame) -> pd.DataFrame:
+    """Clocks with only each case's latest next-response cycle (what ``case_clocks`` keeps)."""
+    if not len(clocks):
+        return clocks
+    last = ~clocks.duplicated(["case_id", "clock"], keep="last").to_numpy()
+    return clocks[last].reset_index(drop=True)
+
+
+def _refresh(store, con, case_ids, now, routing, policy):
+    """refresh_clocks, returning what it read too: (cases, events, clocks with every cycle, routing, policy)."""
+    now = store_io.utcnow() if now is None else _naive(now)
+    if routing is None or policy is None:
+        from .config import active
+
+        r, p = active(store)
+        routing, policy = routing or r, policy or p
+    if case_ids is None:
+        cases_t = store.table("cases")
+        running = store.table("case_clocks")
+        running = running.filter(running.stopped_at.isnull())
+        cases_t = cases_t.filter(cases_t.status.isnull() | (cases_t.status != "closed")
+                                 | cases_t.case_id.isin(running.case_id))
+        cases = cases_t.execute()
+        ev = store.table("case_events")
+        events = ev.filter(ev.case_id.isin(cases_t.case_id)).order_by(
+            ["case_id", "occurred_at", "case_event_id"]).execute()
+    else:
+        case_ids = sorted({str(c) for c in case_ids})
+        cases = store_io.load_cases(store, case_ids)
+        events = store_io.load_events(store, case_ids)
+    clocks = compute_clocks(cases, events, policy, routing, now, all_cycles=True)
+    ids = pd.DataFrame({"case_id": pd.unique(cases["case_id"].astype(str))})
+    if len(ids):
+        con.register("_centric_clock_cases", ids)
+        try:
+            con.execute("DELETE FROM case_clocks WHERE case_id IN (SELECT case_id FROM _centric_clock_cases)")
+        finally:
+            con.unregister("_centric_clock_cases")
+    store_io.insert_rows(con, "case_clocks", latest_cycles(clocks))
+    return cases, events, clocks, routing, policy
+
+
+# -- helpers -------------------------------------------------------------------------------------------------------
+
+def _targets(cases: pd.DataFrame, policy: Policy, routing: Routing | None
+             ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Per case: the target minutes of each clock (n × 4) and the calendar (a code into the returned names)."""
+    n = len(cases)
+    parts, values = [], []
+    for name in ("priority", "channel", "department"):
+        if name in cases:
+            c, u = pd.factorize(cases[name])  # missing values: -1
+            values.append([None, *map(str, u)])
+            parts.append(c.astype(np.int64) + 1)
+        else:
+            values.append([None])
+            parts.append(np.zeros(n, dtype=np.int64))
+    combo = (parts[0] * len(values[1]) + parts[1]) * len(values[2]) + parts[2]
+    codes, uniq = pd.factorize(combo)
+    departments = routing.departments if routing is not None else {}
+    mins = np.empty((len(uniq), len(CASE_CLOCKS)), dtype=np.int64)
+    names: list[str] = []
+    cal = np.empty(len(uniq), dtype=np.int64)
+    for u, key in enumerate(uniq):
+        rest, d = divmod(int(key), len(values[2]))
+        p, ch = divmod(rest, len(values[1]))
+        target = target_for(policy, values[0][p], values[1][ch])
+        mins[u] = [target.minutes(c) for c in CASE_CLOCKS]
+        dept = departments.get(values[2][d]) if d else None
+        name = target.calendar or (dept.calendar if dept is not None else None) or policy.default_calendar
+        if name not in names:
+            names.append(name)
+        cal[u] = names.index(name)
+    return mins[codes], cal[codes], names
+
+
+def _contiguous_sorted(code: np.ndarray, t: np.ndarray) -> bool:
+    """Whether each case's events are together and in time order (then no sort is needed)."""
+    if not len(code):
+        return True
+    change = code[1:] != code[:-1]
+    if int(np.count_nonzero(np.bincount(code))) != int(change.sum()) + 1:
+        return False
+    return bool(np.all(change | (t[1:] >= t[:-1])))
+
+
+def _micros(values) -> np.ndarray:
+    s = pd.to_datetime(pd.Series(values), utc=False)
+    if getattr(s.dt, "tz", None) is not None:
+        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+    out = s.to_numpy(dtype="datetime64[us]").astype(np.int64)
+    out[s.isna().to_numpy()] = NONE
+    return out
+
+
+def _col_micros(frame: pd.DataFrame, name: str) -> np.ndarray:
+    return _micros(frame[name]) if name in frame else np.full(len(frame), NONE)
+
+
+def _naive(t: dt.datetime) -> dt.datetime:
+    return t.astimezone(dt.UTC).replace(tzinfo=None) if t.tzinfo is not None else t
+
+
+def _micros_scalar(t: dt.datetime) -> int:
+    return (_naive(t) - dt.datetime(1970, 1, 1)) // dt.timedelta(microseconds=1)
+
+
+def _stamps(us: np.ndarray) -> pd.Series:
+    out = pd.Series(np.where(us == NONE, 0, us).astype("datetime64[us]"))
+    out[us == NONE] = pd.NaT
+    return out
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="datetime64[us]" if c.endswith("_at") else object)
+                         for c in CLOCK_COLUMNS}).astype({"target_minutes": "int64"})

@@ -1,0 +1,159 @@
+"""Signals: the rows that say a customer is unhappy, each of which must reach a person.
+
+- a **complaint** (feedback ``source = complaint`` about our brand);
+- a **survey answer** with NPS ≤ ``cases_nps_max`` (6), CSAT ≤ ``cases_csat_max`` (2) or CES ≤
+  ``cases_ces_max`` (3) — except the answers to a case's own "Was it solved?" question, which act on that
+  case directly;
+- a **review or social post** about our brand that the text pipeline judged negative, or rated at most
+  ``cases_rating_max`` (2).
+
+Each signal carries the factor it is about: the factor of its most negative mention (``centric
+analyze``); a survey answer without one is about its touchpoint when the touchpoint is a factor of the
+routing table (a detractor of the post-delivery survey is about delivery). A signal whose text has not
+been analysed yet waits for ``centric analyze`` (``pending``) unless the caller takes it as it is; a signal
+with no factor goes to the triage queue.
+
+Queries go through Ibis (portable); :func:`find` returns one pandas row per signal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import ibis
+import pandas as pd
+
+from .. import settings
+from ..store import Store
+
+__all__ = ["CONFIRMATION_SURVEY", "COLUMNS", "find"]
+
+CONFIRMATION_SURVEY = "case-confirmation"
+"""The survey name of the answers to "Was it solved?": they never open a case of their own."""
+
+COLUMNS = ["source_table", "signal_id", "kind", "customer_id", "author", "signal_at", "channel", "factor",
+           "analysed", "flags", "text", "language", "country", "title", "imported_case_id"]
+
+OURS = "ours"
+
+
+def _int_setting(name: str, value: int | None) -> int:
+    return int(settings.get(name, None if value is None else str(value)))
+
+
+def find(store: Store, since: dt.datetime | None = None, touchpoint_factors: frozenset[str] = frozenset(),
+         nps_max: int | None = None, csat_max: int | None = None, ces_max: int | None = None,
+         rating_max: float | None = None, exclude: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every signal in the store (since ``since``), newest last, minus those in ``exclude`` (a frame with
+    ``source_table`` and ``signal_id``: the signals the loop has already placed)."""
+    nps_max, csat_max, ces_max = (_int_setting("cases_nps_max", nps_max), _int_setting("cases_csat_max", csat_max),
+                                  _int_setting("cases_ces_max", ces_max))
+    rating_max = float(settings.get("cases_rating_max", None if rating_max is None else str(rating_max)))
+    worst = _worst_mentions(store)
+    analysed = _analyses(store)
+    imported = _imported(store)
+
+    r = store.table("responses")
+    unhappy = (r.nps <= nps_max).fill_null(False) | (r.csat <= csat_max).fill_null(False) | \
+        (r.ces <= ces_max).fill_null(False)
+    r = r.filter(unhappy, r.survey.fill_null("") != CONFIRMATION_SURVEY)
+    if since is not None:
+        r = r.filter(r.responded_at >= since)
+    responses = r.select(
+        signal_id=r.response_id, customer_id=r.customer_id, author=ibis.null("string"), signal_at=r.responded_at,
+        channel=r.channel, touchpoint=r.touchpoint, text=r.comment, title=ibis.null("string"), language=r.language,
+        kind=ibis.literal("survey"), rating=ibis.null("float64"), source=ibis.literal("survey"),
+    ).mutate(source_table=ibis.literal("responses"))
+
+    f = store.table("feedback")
+    ours = f.brand.fill_null(OURS).lower() == OURS
+    f = f.filter(ours, f.source.isin(["complaint", "review", "social"]))
+    if since is not None:
+        f = f.filter(f.posted_at >= since)
+    feedback = f.select(
+        signal_id=f.feedback_id, customer_id=f.customer_id, author=f.author, signal_at=f.posted_at,
+        channel=f.channel, touchpoint=f.touchpoint, text=f.text, title=f.title, language=f.language,
+        kind=f.source.cast("string"), rating=f.rating.cast("float64"), source=f.source.cast("string"),
+    ).mutate(source_table=ibis.literal("feedback"))
+
+    frames = []
+    for table, expr in (("responses", responses), ("feedback", feedback)):
+        df = expr.execute()
+        if not len(df):
+            continue
+        a = analysed[analysed["source_table"] == table].drop(columns="source_table")
+        df = df.merge(a, left_on="signal_id", right_on="text_id", how="left").drop(columns="text_id")
+        w = worst[worst["source_table"] == table].drop(columns="source_table")
+        df = df.merge(w, left_on="signal_id", right_on="text_id", how="left").drop(columns="text_id")
+        if table == "feedback":  # reviews and posts: only negative ones
+            neg = (df["sentiment"] == "negative") | (df["rating"].notna() & (df["rating"] <= rating_max))
+            df = df[(df["kind"] == "complaint") | neg]
+        frames.append(df)
+    if not frames:
+        return pd.DataFrame(columns=COLUMNS)
+    df = pd.concat(frames, ignore_index=True)
+    has_text = df["text"].fillna("").str.strip() != ""
+    df["analysed"] = ~has_text | df["sentiment"].notna() | df["analysed_any"].fillna(False).astype(bool)
+    if touchpoint_factors:
+        by_touchpoint = df["touchpoint"].where(df["touchpoint"].isin(touchpoint_factors))
+        df["factor"] = df["factor"].where(df["factor"].notna(), by_touchpoint.where(df["source_table"] == "responses"))
+    df["flags"] = df["flags"].map(_flag_names)
+    key = df["source_table"] + "\0" + df["signal_id"].astype(str)
+    df["imported_case_id"] = key.map(imported)
+    if exclude is not None and len(exclude):
+        done = set(exclude["source_table"] + "\0" + exclude["signal_id"].astype(str))
+        df = df[~key.isin(done)]
+    df = df.merge(_countries(store), on="customer_id", how="left")
+    df["language"] = df["language"].where(df["language"].notna(), df.pop("customer_language"))
+    df["signal_at"] = pd.to_datetime(df["signal_at"])
+    return df.sort_values(["signal_at", "source_table", "signal_id"], kind="stable")[COLUMNS].reset_index(drop=True)
+
+
+def _worst_mentions(store: Store) -> pd.DataFrame:
+    """(source_table, text_id) → the factor of the text's most negative mention (lowest score; ties: the
+    first sentence, then the factor's name)."""
+    m = store.table("mentions")
+    ranked = m.mutate(rk=ibis.row_number().over(
+        ibis.window(group_by=[m.source, m.text_id], order_by=[m.score.fill_null(0), m.sentence, m.factor])))
+    top = ranked.filter(ranked.rk == 0).select(source_table=ranked.source.cast("string"), text_id=ranked.text_id,
+                                                factor=ranked.factor)
+    return top.execute()
+
+
+def _analyses(store: Store) -> pd.DataFrame:
+    """(source_table, text_id) → overall sentiment (the most negative over taxonomies) and flags."""
+    a = store.table("text_analyses")
+    neg_rank = ibis.cases((a.sentiment == "negative", 0), (a.sentiment == "neutral", 1),
+                          (a.sentiment == "positive", 2), else_=3)
+    g = a.group_by(source_table=a.source.cast("string"), text_id=a.text_id).aggregate(
+        worst=neg_rank.min(), flags=a.flags.max(), n=a.count())
+    out = g.execute()
+    out["sentiment"] = out.pop("worst").map({0: "negative", 1: "neutral", 2: "positive"})
+    out["analysed_any"] = out.pop("n") > 0
+    return out
+
+
+def _imported(store: Store) -> dict[str, str]:
+    """"table\\0id" → the imported case that already covers that row (cases.feedback_id / response_id)."""
+    c = store.table("cases")
+    c = c.filter(c.origin.isnull() | (c.origin == "import"))
+    out: dict[str, str] = {}
+    for col, table in (("feedback_id", "feedback"), ("response_id", "responses")):
+        t = c.filter(c[col].notnull()).group_by(c[col]).aggregate(case_id=c.case_id.min()).execute()
+        out.update({f"{table}\0{k}": v for k, v in zip(t[col], t["case_id"], strict=True)})
+    return out
+
+
+def _countries(store: Store) -> pd.DataFrame:
+    c = store.table("customers")
+    return c.select("customer_id", "country", customer_language=c.language).execute()
+
+
+def _flag_names(raw) -> list[str]:
+    if raw is None or (isinstance(raw, float) and pd.isna(raw)) or raw == "":
+        return []
+    try:
+        return sorted({f.get("flag") for f in json.loads(raw) if isinstance(f, dict) and f.get("flag")})
+    except (TypeError, ValueError):
+        return []

@@ -1,0 +1,282 @@
+"""``centric cases sync``: every signal (see :mod:`centric.cases.signals`) belongs to exactly one case.
+
+One case per customer (or author, when the customer is unknown) × factor × open window: a signal opens a
+case unless the same customer already has one about the same factor that is still open and was opened
+(or reopened) within the last ``cases_window_days`` (14) days — then it joins that case. A signal about a
+case resolved or closed less than ``cases_grace_days`` (7) days before reopens it; later, it opens a new
+case linked to the old one, so that resolution times stay honest. A signal with no factor opens a case in
+the triage queue (the routing table's triage department). A row that a case imported from a helpdesk
+export already covers (its ``feedback_id`` or ``response_id``) is recorded as imported and opens nothing.
+
+Each placed signal gets a row in ``case_signals``, keyed by its table and id, so running the loop again
+creates nothing new. All of one run is one transaction: cases, their events (opened, assigned, signal,
+reopened), the signals and the clocks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from .. import settings
+from ..store import Store
+from . import signals as sig
+from . import store_io
+from .model import OPEN, Policy, Routing
+
+__all__ = ["SyncResult", "sync"]
+
+SUMMARY_CHARS = 120
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    signals: int  # new signals placed by this run
+    opened: int  # cases opened
+    joined: int  # signals that joined an open case
+    reopened: int  # signals that reopened a case within the grace period
+    imported: int  # signals already covered by an imported case
+    triage: int  # cases opened in the triage queue (no factor)
+    pending: int  # signals whose text waits for centric analyze
+    proactive: object | None = None  # ProactiveResult of the proactive contacts, when run
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["proactive"] = self.proactive.to_dict() if hasattr(self.proactive, "to_dict") else None
+        return d
+
+
+def sync(store: Store, now: dt.datetime | None = None, routing: Routing | None = None,
+         policy: Policy | None = None, since: dt.datetime | None = None, window_days: int | None = None,
+         grace_days: int | None = None, unanalysed: bool = False, proactive: bool = True) -> SyncResult:
+    """Place every new signal in its case (see the module's docstring); ``unanalysed=True`` takes texts
+    that ``centric analyze`` has not seen yet as they are (without a factor: triage) instead of leaving them
+    pending. ``now`` is when the loop runs (default: now, UTC)."""
+    from .config import active
+
+    now = _naive(now) or store_io.utcnow()
+    if routing is None or policy is None:
+        r0, p0 = active(store)
+        routing, policy = routing or r0, policy or p0
+    window = dt.timedelta(days=int(settings.get("cases_window_days", _s(window_days))))
+    grace = dt.timedelta(days=int(settings.get("cases_grace_days", _s(grace_days))))
+    if since is None and settings.get("cases_since"):
+        since = dt.datetime.fromisoformat(settings.get("cases_since"))
+    done = store.table("case_signals").select("source_table", "signal_id").execute()
+    factors = frozenset(r.factor for r in routing.routes if r.factor)
+    found = sig.find(store, since=_naive(since), touchpoint_factors=factors, exclude=done)
+    found = found[found["signal_at"] <= pd.Timestamp(now)]
+    waiting = found[~found["analysed"].astype(bool)] if not unanalysed else found.iloc[:0]
+    found = found[found["analysed"].astype(bool)] if not unanalysed else found
+    imported = found[found["imported_case_id"].notna()]
+    fresh = found[found["imported_case_id"].isna()].copy()
+
+    with store.transaction() as con:
+        placed = _place(store, con, fresh, now, window, grace)
+        new_cases, events, links = placed
+        if len(new_cases):
+            new_cases = _route_and_write(store, con, new_cases, routing, now)
+        if len(imported):
+            links = pd.concat([links, pd.DataFrame({
+                "source_table": imported["source_table"], "signal_id": imported["signal_id"],
+                "case_id": imported["imported_case_id"], "customer_id": imported["customer_id"],
+                "kind": imported["kind"], "factor": imported["factor"], "signal_at": imported["signal_at"],
+                "action": "imported"})], ignore_index=True)
+        store_io.append_events(con, events)
+        if len(links):
+            links = links.assign(attached_at=now)
+            store_io.insert_rows(con, "case_signals", links)
+        touched = sorted(set(new_cases["case_id"]) | set(events["case_id"]) if len(events) or len(new_cases)
+                         else set())
+        if touched:
+            from .clocks import refresh_clocks
+
+            refresh_clocks(store, con, touched, now=now, routing=routing, policy=policy)
+    result = SyncResult(
+        signals=int(len(fresh) + len(imported)), opened=int(len(new_cases)),
+        joined=int((links["action"] == "joined").sum()) if len(links) else 0,
+        reopened=int((links["action"] == "reopened").sum()) if len(links) else 0,
+        imported=int(len(imported)), triage=int(new_cases["type"].isna().sum()) if len(new_cases) else 0,
+        pending=int(len(waiting)),
+    )
+    if proactive and store.count("customer_scores"):
+        from .proactive import proactive as run_proactive
+
+        result = SyncResult(**{**asdict(result), "proactive": run_proactive(store, now=now, routing=routing)})
+    return result
+
+
+def _place(store: Store, con, fresh: pd.DataFrame, now: dt.datetime, window: dt.timedelta, grace: dt.timedelta):
+    """Decide, signal by signal in time order within each customer × factor, whether it opens, joins or
+    reopens a case; updates the cases that signals joined or reopened. Returns the new cases (not routed
+    yet), the events of the cases that exist and the case_signals rows."""
+    empty_links = pd.DataFrame(columns=["source_table", "signal_id", "case_id", "customer_id", "kind", "factor",
+                                        "signal_at", "action"])
+    if not len(fresh):
+        return pd.DataFrame(columns=["case_id", "type"]), pd.DataFrame(columns=["case_id"]), empty_links
+    fresh = fresh.copy()
+    author = fresh["author"].fillna("").str.strip().str.lower()
+    fresh["who"] = np.where(fresh["customer_id"].notna(), "c:" + fresh["customer_id"].fillna(""),
+                            np.where(author != "", "a:" + author,
+                                     "s:" + fresh["source_table"] + ":" + fresh["signal_id"].astype(str)))
+    fresh["fkey"] = fresh["factor"].fillna("")
+    fresh = fresh.sort_values(["who", "fkey", "signal_at", "source_table", "signal_id"], kind="stable")
+    existing = _existing(store, fresh)
+
+    who, fkey, at = fresh["who"].to_numpy(), fresh["fkey"].to_numpy(), fresh["signal_at"].to_numpy()
+    n = len(fresh)
+    action = np.empty(n, dtype=object)
+    target = np.empty(n, dtype=object)  # an existing case id, or ("new", k)
+    linked = {}
+    state: dict[tuple[str, str], list] = {}
+    new_k = 0
+    win, gr = np.timedelta64(window), np.timedelta64(grace)
+    for i in range(n):
+        k = (who[i], fkey[i])
+        cur = state.get(k)
+        if cur is None and k in existing:
+            e = existing[k]
+            cur = state[k] = [e["case_id"], e["anchor"], e["status"] in OPEN, e["ended"]]
+        t = at[i]
+        if cur is not None:
+            case, anchor, is_open, ended = cur
+            if is_open and (t - anchor <= win):
+                action[i], target[i] = "joined", case
+                continue
+            if not is_open and (ended is None or t <= ended):  # before it was resolved: the same matter
+                action[i], target[i] = "joined", case
+                continue
+            if not is_open and t - ended <= gr:
+                action[i], target[i] = "reopened", case
+                cur[1], cur[2] = t, True
+                continue
+        new_id = ("new", new_k)
+        new_k += 1
+        if cur is not None:
+            linked[new_id] = cur[0]
+        action[i], target[i] = "opened", new_id
+        state[k] = [new_id, t, True, None]
+
+    fresh["action"], fresh["target"] = action, target
+    opening = fresh[fresh["action"] == "opened"].sort_values(["signal_at", "source_table", "signal_id"], kind="stable")
+    ids = store_io.new_case_ids(con, len(opening))
+    id_of = dict(zip(opening["target"], ids, strict=True))
+    fresh["case_id"] = [id_of.get(t, t) for t in fresh["target"]]
+    flags = opening["flags"].map(list) + opening["text"].map(_go_public)
+    new_cases = pd.DataFrame({
+        "case_id": ids, "customer_id": opening["customer_id"].to_numpy(),
+        "author": opening["author"].where(opening["customer_id"].isna()).to_numpy(),
+        "opened_at": opening["signal_at"].to_numpy(), "type": opening["factor"].to_numpy(),
+        "channel": _case_channel(opening).to_numpy(), "country": opening["country"].to_numpy(),
+        "language": opening["language"].to_numpy(),
+        "summary": (opening["title"].fillna("").where(opening["title"].notna(), opening["text"].fillna(""))
+                    .str.slice(0, SUMMARY_CHARS).replace("", None)).to_numpy(),
+        "feedback_id": opening["signal_id"].where(opening["source_table"] == "feedback").to_numpy(),
+        "response_id": opening["signal_id"].where(opening["source_table"] == "responses").to_numpy(),
+        "linked_case_id": [linked.get(t) if not isinstance(linked.get(t), tuple) else id_of[linked[t]]
+                           for t in opening["target"]],
+        "flags": flags.to_numpy(), "first_signal": list(zip(opening["source_table"], opening["signal_id"],
+                                                            opening["kind"], strict=True)),
+    })
+    later = fresh[fresh["action"] != "opened"]
+    ev = [pd.DataFrame({"case_id": later["case_id"], "occurred_at": later["signal_at"],
+                        "kind": "reopened", "actor": "customer", "note": "the customer wrote again",
+                        "data": [{"reason": "signal", "table": t, "id": s}
+                                 for t, s in zip(later["source_table"], later["signal_id"], strict=True)]}
+                       )[(later["action"] == "reopened").to_numpy()],
+          pd.DataFrame({"case_id": later["case_id"], "occurred_at": later["signal_at"], "kind": "signal",
+                        "actor": "customer",
+                        "data": [{"table": t, "id": s, "kind": k} for t, s, k in
+                                 zip(later["source_table"], later["signal_id"], later["kind"], strict=True)]})]
+    events = pd.concat(ev, ignore_index=True).sort_values(["case_id", "occurred_at"], kind="stable")
+    reopened = later[later["action"] == "reopened"].groupby("case_id").size()
+    if len(later):
+        store_io.update_cases(con, pd.DataFrame({"case_id": sorted(set(later["case_id"])), "updated_at": now}))
+    for case_id, times in reopened.items():  # a handful: one statement each
+        con.execute("UPDATE cases SET status = 'in_progress', closed_at = NULL, "
+                    "reopen_count = coalesce(reopen_count, 0) + ? WHERE case_id = ?", [int(times), case_id])
+    links = fresh[["source_table", "signal_id", "case_id", "customer_id", "kind", "factor", "signal_at", "action"]]
+    return new_cases, events, links
+
+
+def _existing(store: Store, fresh: pd.DataFrame) -> dict[tuple[str, str], dict]:
+    """The latest loop-made case of each customer/author × factor among the signals' customers."""
+    c = store.table("cases")
+    c = c.filter(c.origin.isin(["signal", "manual"]))
+    cols = c.select("case_id", "customer_id", "author", "type", "status", "opened_at", "resolved_at", "closed_at")
+    ids = fresh["customer_id"].dropna().unique().tolist()
+    authors = fresh.loc[fresh["customer_id"].isna(), "author"].dropna().str.strip().unique().tolist()
+    if not ids and not authors:
+        return {}
+    df = cols.filter(cols.customer_id.isin(ids) | (cols.customer_id.isnull() & cols.author.isin(authors))).execute()
+    if not len(df):
+        return {}
+    ev = store.table("case_events")
+    last_reopen = ev.filter(ev.kind == "reopened", ev.case_id.isin(df["case_id"].tolist())) \
+        .group_by("case_id").aggregate(reopened_at=ev.occurred_at.max()).execute()
+    df = df.merge(last_reopen, on="case_id", how="left")
+    df["who"] = np.where(df["customer_id"].notna(), "c:" + df["customer_id"].fillna(""),
+                         "a:" + df["author"].fillna("").str.strip().str.lower())
+    df["fkey"] = df["type"].fillna("")
+    df = df.sort_values("opened_at").drop_duplicates(["who", "fkey"], keep="last")
+    out = {}
+    for r in df.itertuples(index=False):
+        anchor = max(x for x in (r.opened_at, r.reopened_at) if not pd.isna(x))
+        ended = r.resolved_at if not pd.isna(r.resolved_at) else (None if pd.isna(r.closed_at) else r.closed_at)
+        out[(r.who, r.fkey)] = {"case_id": r.case_id, "anchor": np.datetime64(anchor), "status": r.status,
+                                "ended": None if ended is None else np.datetime64(ended)}
+    return out
+
+
+def _route_and_write(store: Store, con, new_cases: pd.DataFrame, routing: Routing, now: dt.datetime) -> pd.DataFrame:
+    from .routing import agent_load, route, vip_customers
+
+    load, last = agent_load(con)
+    vip = vip_customers(store, routing.vip_share)
+    frame = new_cases.rename(columns={"type": "factor"}).assign(store=None)
+    frame["vip"] = frame["customer_id"].isin(vip)
+    routed = route(frame, routing, load, last)
+    cases = new_cases.drop(columns=["flags", "first_signal"]).assign(
+        department=routed["department"].to_numpy(), owner=routed["owner"].to_numpy(),
+        priority=routed["priority"].to_numpy(), origin="signal", escalation_level=0, reopen_count=0, transfers=0,
+        updated_at=now)
+    cases["status"] = np.where(cases["owner"].notna(), "assigned", "new")
+    store_io.insert_rows(con, "cases", cases)
+    opened = pd.DataFrame({
+        "case_id": cases["case_id"], "occurred_at": cases["opened_at"], "kind": "opened", "actor": "system",
+        "department": cases["department"],
+        "data": [{"origin": "signal", "signal": {"table": t, "id": s, "kind": k}}
+                 for t, s, k in new_cases["first_signal"]]})
+    assigned = pd.DataFrame({
+        "case_id": cases["case_id"], "occurred_at": cases["opened_at"], "kind": "assigned", "actor": "system",
+        "department": cases["department"], "target": cases["owner"]})[cases["owner"].notna().to_numpy()]
+    events = pd.concat([opened, assigned], ignore_index=True)
+    events["_o"] = events["kind"].map({"opened": 0, "assigned": 1})
+    events = events.sort_values(["case_id", "_o"], kind="stable").drop(columns="_o")
+    store_io.append_events(con, events)
+    return cases
+
+
+def _case_channel(rows: pd.DataFrame) -> pd.Series:
+    """Public posts keep their kind as the channel (social, review); other signals their own channel."""
+    public = rows["kind"].isin(["social", "review"])
+    return rows["kind"].where(public, rows["channel"].where(rows["channel"].notna(), rows["kind"]))
+
+
+def _go_public(text) -> list[str]:
+    from .routing import go_public
+
+    return ["go_public"] if isinstance(text, str) and go_public(text) else []
+
+
+def _naive(t: dt.datetime | None) -> dt.datetime | None:
+    if t is None:
+        return None
+    return t.astimezone(dt.UTC).replace(tzinfo=None) if t.tzinfo else t
+
+
+def _s(v) -> str | None:
+    return None if v is None else str(v)

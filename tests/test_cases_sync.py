@@ -1,0 +1,191 @@
+"""Signals become cases: one per customer × factor × open window, triage, imported cases, idempotence."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from centric.cases import config, signals
+from centric.cases.sync import sync
+from centric.ingest import ingest
+from centric.store import Store
+
+from .conftest import rows
+
+T0 = dt.datetime(2026, 3, 2, 9, 0)  # a Monday
+
+ROUTING = """
+default_department = "customer_service"
+triage_department = "triage"
+[factors]
+delivery = "delivery"
+call_centre = "customer_service"
+[departments.delivery]
+agents = ["ann", "bob"]
+lead = "lea"
+[departments.customer_service]
+agents = ["cat"]
+[departments.triage]
+agents = ["tom"]
+"""
+
+
+def day(n: float) -> dt.datetime:
+    return T0 + dt.timedelta(days=n)
+
+
+def _analysed(store: Store, source: str, text_id: str, sentiment: str, mentions: list[tuple[str, str, float]]):
+    """What centric analyze would have stored for one text (the text models are not needed here)."""
+    store.con.execute("INSERT INTO text_analyses (source, text_id, taxonomy, sentiment, analyzed_at, flags) "
+                      "VALUES (?, ?, 'retail', ?, ?, '[]')", [source, text_id, sentiment, T0])
+    for i, (factor, pol, score) in enumerate(mentions):
+        store.con.execute("INSERT INTO mentions (source, text_id, sentence, factor, sentiment, score, taxonomy) "
+                          "VALUES (?, ?, ?, ?, ?, ?, 'retail')", [source, text_id, i, factor, pol, score])
+
+
+@pytest.fixture
+def loop_store(tmp_path):
+    s = Store.open(tmp_path / "loop.duckdb")
+    with s.transaction() as con:
+        config.save(con, "routing", ROUTING, "test routing", now=T0)
+    fb = pd.DataFrame([
+        # id, email, source, brand, posted_at, text, author
+        ("F1", "a@x.pl", "complaint", "ours", day(0), "The courier left my parcel at the wrong address.", None),
+        ("F2", "a@x.pl", "review", "ours", day(20), "Delivery late again, terrible.", "Ala A."),
+        ("F3", "b@x.pl", "complaint", "ours", day(1), "I want to talk to someone.", None),
+        ("F4", None, "social", "ours", day(2), "Nobody answers the hotline!", "@jan_k"),
+        ("F5", None, "social", "ours", day(4), "Still nobody answers the hotline", "@Jan_K"),
+        ("F6", "c@x.pl", "review", "ours", day(3), "Great service, thank you", "Cel C."),
+        ("F7", "c@x.pl", "complaint", "ElektroMax", day(3), "Their delivery is bad", None),
+        ("F8", "d@x.pl", "complaint", "ours", day(5), "Not analysed yet", None),
+        ("F9", "e@x.pl", "complaint", "ours", day(6), "From the old helpdesk", None),
+    ], columns=["feedback_id", "email", "source", "brand", "posted_at", "text", "author"])
+    ingest("feedback", fb, store=s, name="feedback")
+    rs = pd.DataFrame([
+        ("R1", "a@x.pl", day(5), 3, None, None, "The delivery was a disaster", "delivery"),
+        ("R2", "c@x.pl", day(5), 8, 4, None, None, "delivery"),
+        ("R3", "f@x.pl", day(6), None, None, 3, None, "delivery"),  # CES 3, no comment: its touchpoint
+        ("R4", "g@x.pl", day(6), None, 2, None, None, "checkout"),  # CSAT 2, no comment, no factor: triage
+    ], columns=["response_id", "email", "responded_at", "nps", "csat", "ces", "comment", "touchpoint"])
+    ingest("responses", rs, store=s, name="responses")
+    ingest("cases", pd.DataFrame([{"case_id": "HD-1", "email": "e@x.pl", "opened_at": day(6), "type": "delivery",
+                                   "status": "open"}]), store=s, name="helpdesk")
+    s.con.execute("UPDATE cases SET feedback_id = 'F9' WHERE case_id = 'HD-1'")
+    _analysed(s, "feedback", "F1", "negative", [("delivery", "negative", -0.9)])
+    _analysed(s, "feedback", "F2", "negative", [("delivery", "negative", -0.8)])
+    _analysed(s, "feedback", "F3", "neutral", [])
+    _analysed(s, "feedback", "F4", "negative", [("call_centre", "negative", -0.7)])
+    _analysed(s, "feedback", "F5", "negative", [("call_centre", "negative", -0.6)])
+    _analysed(s, "feedback", "F6", "positive", [("staff", "positive", 0.9)])
+    _analysed(s, "feedback", "F7", "negative", [("delivery", "negative", -0.9)])
+    _analysed(s, "feedback", "F9", "negative", [("delivery", "negative", -0.9)])
+    # R1's comment: praise for the price, the delivery the most negative → delivery
+    _analysed(s, "responses", "R1", "negative", [("price", "positive", 0.4), ("delivery", "negative", -0.95)])
+    yield s
+    s.close()
+
+
+def _case_of(store, table, signal_id):
+    found = rows(store, "SELECT case_id, action FROM case_signals WHERE source_table = ? AND signal_id = ?",
+                 [table, signal_id])
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
+def test_signals_found_and_their_factors(loop_store):
+    found = signals.find(loop_store, touchpoint_factors=frozenset({"delivery", "call_centre"}))
+    by = found.set_index("signal_id")
+    # F6 is praise, F7 is about a competitor, R2 is a promoter
+    assert set(by.index) == {"F1", "F2", "F3", "F4", "F5", "F8", "F9", "R1", "R3", "R4"}
+    assert by.loc["R1", "factor"] == "delivery"  # the most negative mention, not the first
+    assert by.loc["R3", "factor"] == "delivery"  # no comment: its touchpoint
+    assert pd.isna(by.loc["R4", "factor"]) and pd.isna(by.loc["F3", "factor"])
+    assert not by.loc["F8", "analysed"] and by.loc["F9", "imported_case_id"] == "HD-1"
+
+
+def test_one_case_per_customer_factor_and_window(loop_store):
+    r = sync(loop_store, now=day(30), proactive=False)
+    assert (r.pending, r.imported) == (1, 1)  # F8 waits for centric analyze; F9 is the helpdesk's case
+    x, action = _case_of(loop_store, "feedback", "F1")
+    assert action == "opened"
+    assert _case_of(loop_store, "responses", "R1") == (x, "joined")  # same customer, delivery, within 14 days
+    y, action = _case_of(loop_store, "feedback", "F2")  # 20 days later: a new case, linked to the first
+    assert action == "opened" and y != x
+    assert rows(loop_store, "SELECT linked_case_id FROM cases WHERE case_id = ?", [y]) == [(x,)]
+    # the unknown author's two posts: one case (the handle's case is ignored)
+    s4, _ = _case_of(loop_store, "feedback", "F4")
+    assert _case_of(loop_store, "feedback", "F5") == (s4, "joined")
+    assert rows(loop_store, "SELECT customer_id, author, channel, priority FROM cases WHERE case_id = ?", [s4]) \
+        == [(None, "@jan_k", "social", "high")]
+    assert _case_of(loop_store, "feedback", "F9") == ("HD-1", "imported")
+    assert _case_of(loop_store, "feedback", "F6") is None and _case_of(loop_store, "feedback", "F7") is None
+    assert _case_of(loop_store, "responses", "R2") is None
+    # each signal in exactly one case; cases opened: F1, F2, F3 (triage), F4, R3, R4 (triage)
+    assert r.opened == 6 and r.joined == 2 and r.triage == 2
+    assert rows(loop_store, "SELECT count(*), count(DISTINCT source_table || signal_id) FROM case_signals") == [(9, 9)]
+
+
+def test_routing_owner_and_triage(loop_store):
+    sync(loop_store, now=day(30), proactive=False)
+    got = dict((sid, (d, o, st)) for sid, d, o, st in rows(
+        loop_store, "SELECT s.signal_id, c.department, c.owner, c.status FROM case_signals s JOIN cases c "
+                    "USING (case_id) WHERE s.action = 'opened'"))
+    assert got["F3"] == ("triage", "tom", "assigned") and got["R4"][0] == "triage"
+    assert got["F4"] == ("customer_service", "cat", "assigned")
+    # three delivery cases (F1, F2, R3) shared by ann and bob: the least loaded takes each
+    # (in time order: F1 → ann, R3 → bob, F2 → ann: equal loads go round the team)
+    assert [got[k][1] for k in ("F1", "R3", "F2")] == ["ann", "bob", "ann"]
+    events = rows(loop_store, "SELECT e.kind, e.target FROM case_events e JOIN case_signals s USING (case_id) "
+                              "WHERE s.signal_id = 'F1' AND s.action = 'opened' ORDER BY case_event_id")
+    assert [k for k, _ in events][:2] == ["opened", "assigned"]
+
+
+def test_sync_twice_creates_nothing(loop_store):
+    first = sync(loop_store, now=day(30), proactive=False)
+    before = [rows(loop_store, f"SELECT count(*) FROM {t}")[0][0] for t in ("cases", "case_events", "case_signals")]
+    again = sync(loop_store, now=day(30), proactive=False)
+    after = [rows(loop_store, f"SELECT count(*) FROM {t}")[0][0] for t in ("cases", "case_events", "case_signals")]
+    assert first.opened > 0 and (again.signals, again.opened) == (0, 0) and before == after
+    # the text analysed later joins the loop on the next run
+    _analysed(loop_store, "feedback", "F8", "negative", [("delivery", "negative", -0.5)])
+    third = sync(loop_store, now=day(30), proactive=False)
+    assert (third.signals, third.opened, third.pending) == (1, 1, 0)
+
+
+def test_unanalysed_texts_go_to_triage_when_asked(loop_store):
+    r = sync(loop_store, now=day(30), proactive=False, unanalysed=True)
+    assert r.pending == 0
+    case, action = _case_of(loop_store, "feedback", "F8")
+    assert action == "opened"
+    assert rows(loop_store, "SELECT type, department FROM cases WHERE case_id = ?", [case]) == [(None, "triage")]
+
+
+def test_reopen_within_grace_and_new_linked_case_after(loop_store):
+    sync(loop_store, now=day(30), proactive=False)
+    x, _ = _case_of(loop_store, "responses", "R3")  # f@x.pl, delivery, opened on day 6
+    s4, _ = _case_of(loop_store, "feedback", "F4")
+    resolved = {x: day(10), s4: day(10)}
+    for case, at in resolved.items():
+        loop_store.con.execute("UPDATE cases SET status = 'resolved', resolved_at = ? WHERE case_id = ?", [at, case])
+    more = pd.DataFrame([
+        ("F10", "f@x.pl", "complaint", "ours", day(13), "Still no parcel", None),  # 3 days after: reopens
+        ("F11", None, "social", "ours", day(25), "Hotline silent again", "@jan_k"),  # 15 days after: a new case
+    ], columns=["feedback_id", "email", "source", "brand", "posted_at", "text", "author"])
+    ingest("feedback", more, store=loop_store, name="more")
+    _analysed(loop_store, "feedback", "F10", "negative", [("delivery", "negative", -0.9)])
+    _analysed(loop_store, "feedback", "F11", "negative", [("call_centre", "negative", -0.9)])
+    r = sync(loop_store, now=day(30), proactive=False)
+    assert (r.reopened, r.opened) == (1, 1)
+    assert _case_of(loop_store, "feedback", "F10") == (x, "reopened")
+    assert rows(loop_store, "SELECT status, reopen_count FROM cases WHERE case_id = ?", [x]) == [("in_progress", 1)]
+    assert rows(loop_store, "SELECT count(*) FROM case_events WHERE case_id = ? AND kind = 'reopened'", [x]) == [(1,)]
+    new, action = _case_of(loop_store, "feedback", "F11")
+    assert action == "opened" and new != s4
+    assert rows(loop_store, "SELECT linked_case_id FROM cases WHERE case_id = ?", [new]) == [(s4,)]
+
+
+def test_signals_after_now_wait(loop_store):
+    r = sync(loop_store, now=day(3), proactive=False)  # F1, F3, F4 only (F5 onwards is later)
+    assert r.opened == 3 and _case_of(loop_store, "feedback", "F5") is None
