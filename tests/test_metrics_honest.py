@@ -170,7 +170,8 @@ def test_complaints_cli_and_json_say_why(no_close_times):
     total = next(line for line in res.output.splitlines() if line.startswith("│ all"))
     assert "%" in total.split("│")[3] and "0.0 %" not in total.split("│", 4)[4] and "100.0 %" not in total.split("│", 4)[4]
     assert "— resolution, past SLA: unknown, no close times in the data" in res.output
-    assert "— 1st response, reopened, auto reply only: unknown, no case events in the data" in res.output
+    assert "— 1st response, reopened, auto reply only, FCR, transfers: unknown, no case events in the data" \
+        in res.output
     out = json.loads(CliRunner().invoke(app, ["--db", no_close_times.path, "metrics", "complaints", "--json"]).output)
     assert out["total"]["reopened_pct"] is None
     assert out["total"]["unknown"]["reopened_pct"]["reason"] == "no case events in the data"
@@ -216,7 +217,10 @@ def test_partly_known_shares_use_the_cases_that_can_be_judged(store, write):
     ingest("case_events", write("ev2.csv", "case_id,occurred_at,kind\nD,2025-01-05 00:00,reopened\n"), store=store)
     t = complaints(store, by=(), sla_hours=48).total
     assert (t.reopened_pct, t.auto_only_pct, t.events_n) == (pytest.approx(100 / 3), pytest.approx(100 / 3), 3)
-    assert t.first_response_median_h == pytest.approx(1.0) and not t.unknown
+    assert t.first_response_median_h == pytest.approx(1.0)
+    # no transfer was ever recorded: transfers, and first-contact resolution that needs them, stay unknown
+    assert {k: u.text for k, u in t.unknown.items()} == dict.fromkeys(
+        ("transfers_per_case", "hand_to_hand_pct", "fcr_pct"), "no transfer events recorded")
 
 
 def test_a_group_says_why_when_its_reason_differs(store, write):
@@ -239,8 +243,9 @@ def test_a_group_says_why_when_its_reason_differs(store, write):
         ({"type": "returns"}, "only 0 of 2 cases have case events",
          ["first_response_median_h", "reopened_pct", "auto_only_pct"])]
     assert complaint_notes(r)[:2] == [
-        "— 1st response, reopened, auto reply only: unknown, only 2 of 4 cases have case events",
-        "— returns: 1st response, reopened, auto reply only: unknown, only 0 of 2 cases have case events"]
+        "— 1st response, reopened, auto reply only, FCR, transfers: unknown, only 2 of 4 cases have case events",
+        "— returns: 1st response, reopened, auto reply only, FCR, transfers: unknown, only 0 of 2 cases have case "
+        "events"]
 
 
 def test_no_reopen_or_response_events_recorded(store, write):
@@ -287,7 +292,8 @@ def test_real_complaints_without_close_times(store):
     assert {k: u.code for k, u in t.unknown.items()} == {
         "past_sla_pct": "no_close_times", "resolution_median_h": "no_close_times",
         "resolution_p90_h": "no_close_times", "reopened_pct": "no_events", "auto_only_pct": "no_events",
-        "first_response_median_h": "no_events", "first_response_p90_h": "no_events"}
+        "first_response_median_h": "no_events", "first_response_p90_h": "no_events", "fcr_pct": "no_events",
+        "transfers_per_case": "no_events", "hand_to_hand_pct": "no_events"}
     assert r.backlog[-1] == ("2020-03", 28) and r.backlog_left_out == 4560
     assert max(n for _, n in r.backlog) == 28
 

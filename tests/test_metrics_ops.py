@@ -37,8 +37,10 @@ def test_complaints_hand_worked(cases_store):
     t = r.total
     assert t.n == 3 and t.open_now == 1  # B was never answered nor resolved
     assert t.first_response_median_h == pytest.approx(15.0)  # A 10 h, C 20 h; B has none
-    assert t.resolution_median_h == pytest.approx(30.0)  # A 36 h, C 24 h (first resolution)
-    assert t.past_sla_pct == pytest.approx(100 / 3)  # B: open on Jan 10, due Jan 3
+    # A 36 h; C was resolved after 24 h, reopened, and resolved for good after 120 h: the last resolution counts
+    assert t.resolution_median_h == pytest.approx(78.0)
+    # B: open on Jan 10, due Jan 3; C: resolved for good on Jan 10, due Jan 7 (48 h); A in time
+    assert t.past_sla_pct == pytest.approx(200 / 3)
     assert t.reopened_pct == pytest.approx(100 / 3) and t.auto_only_pct == pytest.approx(100 / 3)
     groups = {g.group["type"]: g for g in r.groups}
     assert (groups["delivery"].n, round(groups["delivery"].share, 1)) == (2, 66.7)

@@ -23,7 +23,8 @@ def metrics(
                                callback=one_of(*METRIC_CHOICES, what="metric")),
     by: list[str] = typer.Option([], "--by", help="Break down by a column or period (repeat, or comma-separate): "
                                  "day, week, month, quarter, year, survey, channel, touchpoint, language, segment, "
-                                 "country, city; complaints: type, channel, department, priority, status."),
+                                 "country, city; complaints: type, channel, department, owner, priority, status, origin "
+                                 "and the periods."),
     from_: str = typer.Option(None, "--from", help="First day included (2025-01-01, 2025-01 or 2025).",
                               callback=bound()),
     to: str = typer.Option(None, "--to", help="First day excluded.", callback=bound()),
@@ -46,7 +47,9 @@ def metrics(
             if which in ("nps", "csat", "ces"):
                 result = m.breakdown(store, which, groups, start, end, correction=correction)
             elif which == "complaints":
-                result = m.complaints(store, tuple(groups) or ("type",), start, end,
+                from ..metrics.cases import case_metrics
+
+                result = case_metrics(store, tuple(groups) or ("type",), start, end,
                                       sla_hours=float(settings.get("sla_hours")))
             elif which == "journeys":
                 result = m.journeys(store, start=start, end=end)

@@ -8,11 +8,12 @@ store's tables that run inside the database (Ibis/DuckDB) and return small resul
 True
 """
 
+from .cases import CaseMetrics, case_metrics
 from .churn import ChurnPoint, churn
 from .complaints import ComplaintReport, ComplaintStats, case_durations, complaints
 from .journeys import JourneyStats, journeys
 from .results import Breakdown, Change, Score
 from .survey import breakdown, breakdowns, ces, csat, nps, score
 
-__all__ = ["Breakdown", "Change", "ChurnPoint", "ComplaintReport", "ComplaintStats", "JourneyStats", "Score",
-           "breakdown", "breakdowns", "case_durations", "ces", "churn", "complaints", "csat", "journeys", "nps", "score"]
+__all__ = ["Breakdown", "CaseMetrics", "Change", "ChurnPoint", "ComplaintReport", "ComplaintStats", "JourneyStats", "Score",
+           "breakdown", "breakdowns", "case_durations", "case_metrics", "ces", "churn", "complaints", "csat", "journeys", "nps", "score"]

@@ -1,9 +1,12 @@
 """Complaints and the closed loop, from ``cases`` and ``case_events``, computed in the database.
 
-Per case: time to first response (the first ``agent_response``; an ``auto_reply`` is not a response),
-time to resolution (the first ``resolved`` or ``closed`` event, else ``closed_at``), whether it went
-past its service-level target (``due_at``, else ``opened_at`` + the ``sla_hours`` setting), whether it
-was reopened, and whether it was answered only automatically.
+Per case (``case_facts``): time to first response (the first ``agent_response``; an ``auto_reply`` is
+not a response), time to resolution (to the last ``resolved`` event not followed by a ``reopened``, else
+the last such ``closed``, else ``closed_at``: reopening a case never makes it look fast), whether it went
+past its service-level target (its ``resolution`` clock in ``case_clocks`` where the loop computed one,
+else ``due_at``, else ``opened_at`` + the ``sla_hours`` setting), whether it was reopened, how many times
+it was transferred, whether it was resolved at first contact, and whether it was answered only
+automatically.
 
 A figure the data cannot support is not given (None) and ``unknown`` says why — never 0% or 100%:
 
@@ -11,13 +14,16 @@ A figure the data cannot support is not given (None) and ``unknown`` says why �
   for an open case already past its due time at ``as_of``; an open case not yet due is still pending
   and left out. A closed case without any close time cannot be judged: unless the cases that can be
   judged are more than half, the share is unknown ("no close times in the data").
-- **reopened** needs ``reopened`` events recorded somewhere in the store, **answered only
-  automatically** and **first response** need ``agent_response`` events recorded (without them no
-  case can be told apart from one nobody answered); both are computed over the cases that have case
-  events, and are unknown unless more than half of the cases have any.
+- **reopened**, **transfers** and **first-contact resolution** need ``reopened`` / ``transferred``
+  events recorded somewhere in the store, **answered only automatically**, **first response** and
+  first-contact resolution need ``agent_response`` events recorded (without them no case can be told
+  apart from one nobody answered); all are computed over the cases that have case events, and are
+  unknown unless more than half of the cases have any. Cases the loop opened (origin ``signal``,
+  ``proactive`` or ``manual``) keep every event, so a store with such cases records every kind.
 - **resolution time** needs close times; unknown unless more than half of the closed cases have one.
 
-Each share comes with the number of cases it was computed over (``past_sla_n``, ``events_n``).
+Each share comes with the number of cases it was computed over (``past_sla_n``, ``events_n``,
+``fcr_n``) and a Wilson 95% interval (``intervals``).
 """
 
 from __future__ import annotations
@@ -32,10 +38,13 @@ import pandas as pd
 
 from ..errors import CentricError
 from ..store import Store
-from .periods import selection
+from .periods import label, selection
 from .results import Tabular, html_table
+from .stats import wilson
 
-DIMENSIONS = ("type", "channel", "department", "priority", "status")
+DIMENSIONS = ("type", "channel", "department", "owner", "priority", "status", "origin")
+PERIOD_UNITS = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}  # by the case's opening
+LOOP_ORIGINS = ("signal", "proactive", "manual")  # cases the loop opened: their events are complete
 MAJORITY = 0.5  # a figure is given only when more than this part of its cases can be judged
 
 REASONS = {
@@ -43,12 +52,18 @@ REASONS = {
     "no_events": "no case events in the data",
     "no_agent_responses": "no agent responses recorded",
     "no_reopen_events": "no reopen events recorded",
+    "no_transfer_events": "no transfer events recorded",
     "no_close_times": "no close times in the data",
     "close_times_missing": "{missing:,} of {closed:,} closed cases have no close time",
     "events_missing": "only {with_events:,} of {n:,} cases have case events",
     "none_due": "no case is past its due time or resolved yet",
     "none_answered": "no case answered by a person yet",
     "none_resolved": "no case resolved yet",
+    "no_clocks": "no service-level clocks in the data",
+    "none_decided": "no clock met or missed yet",
+    "no_root_causes": "no root cause recorded at closing",
+    "no_customers": "no case names its customer",
+    "no_open_cases": "no case open",
 }
 
 
@@ -67,6 +82,26 @@ class Unknown:
         return {"code": self.code, "reason": self.text}
 
 
+def check_by(by: Sequence[str], allowed: Sequence[str] = DIMENSIONS, what: str = "complaints") -> None:
+    """Refuse a breakdown column that is neither one of ``allowed`` nor a period."""
+    for b in by:
+        if b not in allowed and b not in PERIOD_UNITS:
+            raise CentricError(f"cannot break {what} down by {b!r}; use one of "
+                               f"{', '.join([*allowed, *PERIOD_UNITS])}")
+
+
+def group_columns(t, by: Sequence[str]) -> dict[str, Any]:
+    """Ibis expressions to group ``t`` by: a column (empty: "(none)"), or the start of the period of
+    ``opened_at`` (turned into its label by ``group_value``)."""
+    return {b: t.opened_at.truncate(PERIOD_UNITS[b]) if b in PERIOD_UNITS else t[b].fill_null("(none)")
+            for b in by}
+
+
+def group_value(b: str, v: Any) -> Any:
+    """A group's value as shown: a period's label (2026-10, 2026-Q3 …), else the value itself."""
+    return label(b, pd.Timestamp(v).to_pydatetime()) if b in PERIOD_UNITS else v
+
+
 def case_facts(store: Store, start: dt.datetime | None = None, end: dt.datetime | None = None,
                as_of: dt.datetime | None = None, sla_hours: float = 48.0):
     """An Ibis table: one row per case opened in [start, end) with its times and flags. ``sla`` is
@@ -77,42 +112,60 @@ def case_facts(store: Store, start: dt.datetime | None = None, end: dt.datetime 
     if end is not None:
         cases = cases.filter(cases.opened_at < end)
     ev = store.table("case_events")
-    closing = ev.kind.isin(["resolved", "closed"])
+
+    def n(kind: str):
+        return (ev.kind == kind).cast("int64").sum()
+
     per = ev.group_by(ev.case_id.name("ev_case_id")).aggregate(
         first_response_at=ev.occurred_at.min(where=ev.kind == "agent_response"),
-        first_resolved_at=ev.occurred_at.min(where=closing),
-        last_closing_at=ev.occurred_at.max(where=closing),
+        last_resolved_at=ev.occurred_at.max(where=ev.kind == "resolved"),
+        last_closed_at=ev.occurred_at.max(where=ev.kind == "closed"),
         last_reopened_at=ev.occurred_at.max(where=ev.kind == "reopened"),
-        auto_replies=(ev.kind == "auto_reply").sum(),
-        transfers=(ev.kind == "transferred").sum(),
-        events=ev.count(),
+        responses=n("agent_response"), auto_replies=n("auto_reply"), ev_transfers=n("transferred"),
+        reopens=n("reopened"), events=ev.count(),
     )
-    c = cases.left_join(per, cases.case_id == per.ev_case_id)
+    clocks = store.table("case_clocks")
+    rc = clocks.filter(clocks.clock == "resolution").select(
+        rc_case_id=clocks.case_id, rc_due_at=clocks.due_at, rc_state=clocks.state)
+    c = cases.left_join(per, cases.case_id == per.ev_case_id).left_join(rc, cases.case_id == rc.rc_case_id)
     as_of_lit = ibis.literal(as_of or _latest(store))
-    resolved_at = ibis.coalesce(c.first_resolved_at, c.closed_at)
-    # closed by its events (a closing not followed by a reopening), by its status, or — without a
-    # status — by a close time not followed by a reopening
-    closed_now = (c.last_closing_at.notnull() & (c.last_reopened_at.isnull() | (c.last_closing_at > c.last_reopened_at))
-                  ).fill_null(False) | c.status.isin(["resolved", "closed"]).fill_null(False) | (
-        c.status.isnull() & c.closed_at.notnull() & (c.last_reopened_at.isnull() | (c.closed_at > c.last_reopened_at))
-    ).fill_null(False)
-    due = ibis.coalesce(c.due_at, c.opened_at + ibis.interval(minutes=int(sla_hours * 60)))
-    sla = ibis.cases((resolved_at.notnull() & (resolved_at > due), "past"), (resolved_at.notnull(), "met"),
+
+    def after_reopening(t):
+        return (t.notnull() & (c.last_reopened_at.isnull() | (t > c.last_reopened_at))).fill_null(False)
+
+    # the final resolution: the last resolved (else closed) event not followed by a reopening, else the
+    # close time of a case never reopened after it
+    resolved_at = ibis.cases((after_reopening(c.last_resolved_at), c.last_resolved_at),
+                             (after_reopening(c.last_closed_at), c.last_closed_at),
+                             (after_reopening(c.closed_at), c.closed_at), else_=ibis.null("timestamp"))
+    # closed by its events or close time, or by its status (resolved: waiting for the customer's word)
+    closed_now = resolved_at.notnull() | c.status.isin(["resolved", "closed"]).fill_null(False)
+    due = ibis.coalesce(c.rc_due_at, c.due_at, c.opened_at + ibis.interval(minutes=int(sla_hours * 60)))
+    sla = ibis.cases((c.rc_state == "met", "met"), (c.rc_state == "breached", "past"),
+                     (c.rc_state.notnull(), "pending"),
+                     (resolved_at.notnull() & (resolved_at > due), "past"), (resolved_at.notnull(), "met"),
                      (~closed_now & (as_of_lit > due), "past"), (~closed_now, "pending"), else_="unknown")
+    has_events = c.events.fill_null(0) > 0
+    transfers, reopens, responses = c.ev_transfers.fill_null(0), c.reopens.fill_null(0), c.responses.fill_null(0)
     return c.select(
-        "case_id", "type", "channel", "department", "priority", "status", "opened_at",
+        "case_id", "customer_id", "author", "type", "channel", "department", "owner", "priority", "status",
+        "origin", "opened_at", "root_cause", "root_sub_cause",
         first_response_hours=_seconds(c.first_response_at, c.opened_at) / 3600.0,
         resolution_hours=_seconds(resolved_at, c.opened_at) / 3600.0,
         sla=sla,
         past_sla=sla == "past",
-        reopened=c.last_reopened_at.notnull(),
+        reopened=reopens > 0,
         auto_only=(c.auto_replies.fill_null(0) > 0) & c.first_response_at.isnull(),
-        transfers=c.transfers.fill_null(0),
-        has_events=c.events.fill_null(0) > 0,
+        transfers=transfers,
+        responses=responses,
+        # resolved at first contact: resolved or closed, at most one answer by a person, never transferred,
+        # never reopened
+        fcr=closed_now & has_events & (responses <= 1) & (transfers == 0) & (reopens == 0),
+        has_events=has_events,
         open=~closed_now,
         closed=closed_now,
         closed_no_time=closed_now & resolved_at.isnull(),
-        closed_final_at=ibis.cases((closed_now, ibis.coalesce(c.last_closing_at, c.closed_at)), else_=ibis.null()),
+        closed_final_at=ibis.cases((closed_now, resolved_at), else_=ibis.null("timestamp")),
     )
 
 
@@ -122,42 +175,61 @@ def _seconds(a, b):
 
 
 def _latest(store: Store) -> dt.datetime:
-    """The latest moment the data speaks of (an event, an opening or a closing): "now" for open cases."""
+    """The latest moment the data speaks of (an event, an opening, a closing, or the loop's last look at
+    the clocks): "now" for open cases."""
     ev = store.table("case_events")
     cases = store.table("cases")
-    found = [ev.occurred_at.max().execute(), cases.opened_at.max().execute(), cases.closed_at.max().execute()]
+    clocks = store.table("case_clocks")
+    found = [ev.occurred_at.max().execute(), cases.opened_at.max().execute(), cases.closed_at.max().execute(),
+             clocks.computed_at.max().execute()]
     found = [pd.Timestamp(v).to_pydatetime() for v in found if v is not None and not pd.isna(v)]
     return max(found) if found else dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
 class _Recorded:
-    """What the store has ever recorded, store-wide: decides which figures the data can support."""
+    """What the store has ever recorded, store-wide: decides which figures the data can support. Cases
+    the loop opened (``loop``) keep every event, so with any of them every kind counts as recorded."""
 
     events: int
     responses: int
     reopens: int
     close_times: int
+    transfers: int = 0
+    loop: int = 0
+
+    def has(self, kind: str) -> bool:
+        return bool(getattr(self, kind) or self.loop)
 
 
 def _recorded(store: Store) -> _Recorded:
     ev = store.table("case_events")
-    e = ev.aggregate(events=ev.count(), responses=(ev.kind == "agent_response").cast("int64").sum(),
-                     reopens=(ev.kind == "reopened").cast("int64").sum(),
+
+    def n(kind: str):
+        return (ev.kind == kind).cast("int64").sum()
+
+    e = ev.aggregate(events=ev.count(), responses=n("agent_response"), reopens=n("reopened"),
+                     transfers=n("transferred"),
                      closings=ev.kind.isin(["resolved", "closed"]).cast("int64").sum()).execute().iloc[0]
     cases = store.table("cases")
-    closed_at = int(cases.closed_at.count().execute() or 0)
+    c = cases.aggregate(closed_at=cases.closed_at.count(),
+                        loop=cases.origin.isin(LOOP_ORIGINS).cast("int64").sum()).execute().iloc[0]
 
     def i(v):
         return 0 if v is None or pd.isna(v) else int(v)
 
-    return _Recorded(i(e.events), i(e.responses), i(e.reopens), i(e.closings) + closed_at)
+    return _Recorded(i(e.events), i(e.responses), i(e.reopens), i(e.closings) + i(c.closed_at), i(e.transfers),
+                     i(c.loop))
+
+
+SHARES = ("past_sla_pct", "reopened_pct", "auto_only_pct", "fcr_pct", "hand_to_hand_pct")
 
 
 @dataclass(frozen=True)
 class ComplaintStats(Tabular):
     """Complaint figures for one group (or all cases). A figure that is None without data has its
-    reason in ``unknown`` (field name → ``Unknown``)."""
+    reason in ``unknown`` (field name → ``Unknown``); each share has its Wilson 95% interval in
+    ``intervals`` (field name → (low, high), percent)."""
 
     group: dict[str, Any]
     n: int
@@ -171,19 +243,28 @@ class ComplaintStats(Tabular):
     auto_only_pct: float | None
     open_now: int
     past_sla_n: int = 0  # cases whose SLA outcome is known: the share's denominator
-    events_n: int = 0  # cases with case events: the denominator of reopened and answered-automatically
+    events_n: int = 0  # cases with case events: the denominator of reopened, transfers and answered-automatically
     closed_no_time: int = 0  # closed cases without any close time
     unknown: dict[str, Unknown] = field(default_factory=dict)
+    fcr_pct: float | None = None  # resolved at first contact, of the closed cases with events
+    fcr_n: int = 0  # closed cases with case events: the denominator of fcr_pct
+    transfers_per_case: float | None = None
+    hand_to_hand_pct: float | None = None  # passed from hand to hand: more than one transfer
+    intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)
         d["group"] = {k: str(v) for k, v in self.group.items()}
         d["unknown"] = {k: u.to_dict() for k, u in self.unknown.items()}
+        d["intervals"] = {k: [lo, hi] for k, (lo, hi) in self.intervals.items()}
         return {k: (None if isinstance(v, float) and pd.isna(v) else v) for k, v in d.items()}
 
     def to_frame(self) -> pd.DataFrame:
-        """One row: the group's columns, the figures, and ``<figure>_why`` for each unknown figure."""
-        d = {k: v for k, v in self.to_dict().items() if k not in ("group", "unknown")}
+        """One row: the group's columns, the figures with ``<share>_low``/``_high``, and ``<figure>_why``
+        for each unknown figure."""
+        d = {k: v for k, v in self.to_dict().items() if k not in ("group", "unknown", "intervals")}
+        for k, (lo, hi) in self.intervals.items():
+            d.update({f"{k}_low": lo, f"{k}_high": hi})
         d.update({f"{k}_why": u.text for k, u in self.unknown.items()})
         return pd.DataFrame([{**self.group, **d}])
 
@@ -216,33 +297,36 @@ class ComplaintReport(Tabular):
                           f": {self.total.n:,} cases")
 
 
+def count_if(flag):
+    """How many rows ``flag`` is true for (an Ibis aggregate)."""
+    return flag.cast("int64").sum()
+
+
 @selection
 def complaints(store: Store, by: Sequence[str] = ("type",), start: dt.datetime | None = None,
                end: dt.datetime | None = None, sla_hours: float = 48.0,
                as_of: dt.datetime | None = None, with_backlog: bool = True) -> ComplaintReport:
-    """Counts and shares by ``by`` (type, channel, department, priority, status), response and
-    resolution times (median and p90, hours), past-SLA, reopened and auto-only shares (None, with the
-    reason in ``unknown``, where the data cannot support them), and (unless ``with_backlog=False``) the
-    open backlog at the end of each month up to ``as_of`` (default: the latest moment in the data)."""
-    for b in by:
-        if b not in DIMENSIONS:
-            raise CentricError(f"cannot break complaints down by {b!r}; use one of {', '.join(DIMENSIONS)}")
+    """Counts and shares by ``by`` (type, channel, department, owner, priority, status, origin, or a
+    period of the opening: day, week, month, quarter, year), response and resolution times (median and
+    p90, hours), past-SLA, reopened, first-contact-resolution and auto-only shares with their Wilson
+    intervals, transfers per case and the share passed from hand to hand (None, with the reason in
+    ``unknown``, where the data cannot support them), and (unless ``with_backlog=False``) the open
+    backlog at the end of each month up to ``as_of`` (default: the latest moment in the data)."""
+    check_by(by)
     as_of = as_of or _latest(store)
     facts = case_facts(store, start, end, as_of, sla_hours)
     recorded = _recorded(store)
-    cols = {b: facts[b].fill_null("(none)") for b in by}
-
-    def count(flag):
-        return flag.cast("int64").sum()
 
     def aggs(t):
         return dict(
             n=t.count(),
             fr_med=t.first_response_hours.quantile(0.5), fr_p90=t.first_response_hours.quantile(0.9),
             res_med=t.resolution_hours.quantile(0.5), res_p90=t.resolution_hours.quantile(0.9),
-            sla_past=count(t.sla == "past"), sla_known=count(t.sla.isin(["past", "met"])),
-            closed=count(t.closed), closed_no_time=count(t.closed_no_time), with_events=count(t.has_events),
-            reopened=count(t.reopened & t.has_events), auto_only=count(t.auto_only), open_now=count(t.open),
+            sla_past=count_if(t.sla == "past"), sla_known=count_if(t.sla.isin(["past", "met"])),
+            closed=count_if(t.closed), closed_no_time=count_if(t.closed_no_time), with_events=count_if(t.has_events),
+            reopened=count_if(t.reopened & t.has_events), auto_only=count_if(t.auto_only), open_now=count_if(t.open),
+            fcr=count_if(t.fcr), fcr_n=count_if(t.closed & t.has_events), transfers=t.transfers.sum(where=t.has_events),
+            hand_to_hand=count_if(t.has_events & (t.transfers > 1)),
         )
 
     total_df = facts.aggregate(**aggs(facts)).execute()
@@ -250,8 +334,10 @@ def complaints(store: Store, by: Sequence[str] = ("type",), start: dt.datetime |
     total = _stats({}, total_df.iloc[0], total_n, recorded)
     groups = []
     if by:
-        df = facts.group_by(**cols).aggregate(**aggs(facts)).execute().sort_values("n", ascending=False)
-        groups = [_stats({b: r[b] for b in by}, r, total_n, recorded) for _, r in df.iterrows()]
+        df = facts.group_by(**group_columns(facts, by)).aggregate(**aggs(facts)).execute()
+        periods = [b for b in by if b in PERIOD_UNITS]
+        df = df.sort_values(periods + ["n"], ascending=[True] * len(periods) + [False])
+        groups = [_stats({b: group_value(b, r[b]) for b in by}, r, total_n, recorded) for _, r in df.iterrows()]
     points, left_out = backlog(store, facts, as_of) if with_backlog else ([], 0)
     return ComplaintReport(total, tuple(by), groups, points, as_of, left_out)
 
@@ -266,6 +352,7 @@ def _stats(group: dict, r, total_n: int, rec: _Recorded) -> ComplaintStats:
     n, known, closed, no_time, with_events = i(r.n), i(r.sla_known), i(r.closed), i(r.closed_no_time), \
         i(r.with_events)
     unknown: dict[str, Unknown] = {}
+    intervals: dict[str, tuple[float, float]] = {}
     close_gap = Unknown("no_close_times") if not rec.close_times else \
         Unknown("close_times_missing", {"missing": no_time, "closed": closed})
 
@@ -278,23 +365,35 @@ def _stats(group: dict, r, total_n: int, rec: _Recorded) -> ComplaintStats:
                 unknown[name] = reason
         return reason is not None
 
-    def share(k: int, of: int) -> float:
+    def share(name: str, k: int, of: int) -> float:
+        intervals[name] = wilson(k, of)
         return 100.0 * k / of
 
     past_sla = None
     if not why(("past_sla_pct",), close_gap if no_time and no_time >= known else
                Unknown("none_due") if known == 0 else None):
-        past_sla = share(i(r.sla_past), known)
+        past_sla = share("past_sla_pct", i(r.sla_past), known)
     event_reason = (Unknown("no_events") if not rec.events else
                     Unknown("events_missing", {"with_events": with_events, "n": n}) if with_events <= MAJORITY * n
                     else None)
+    no_reopens = event_reason or (Unknown("no_reopen_events") if not rec.has("reopens") else None)
     reopened = None
-    if not why(("reopened_pct",), event_reason or (Unknown("no_reopen_events") if not rec.reopens else None)):
-        reopened = share(i(r.reopened), with_events)
-    no_response = event_reason or (Unknown("no_agent_responses") if not rec.responses else None)
+    if not why(("reopened_pct",), no_reopens):
+        reopened = share("reopened_pct", i(r.reopened), with_events)
+    no_response = event_reason or (Unknown("no_agent_responses") if not rec.has("responses") else None)
     auto_only = None
     if not why(("auto_only_pct",), no_response):
-        auto_only = share(i(r.auto_only), with_events)
+        auto_only = share("auto_only_pct", i(r.auto_only), with_events)
+    no_transfers = event_reason or (Unknown("no_transfer_events") if not rec.has("transfers") else None)
+    transfers = hand = None
+    if not why(("transfers_per_case", "hand_to_hand_pct"), no_transfers):
+        transfers = i(r.transfers) / with_events
+        hand = share("hand_to_hand_pct", i(r.hand_to_hand), with_events)
+    fcr_n = i(r.fcr_n)
+    fcr = None
+    if not why(("fcr_pct",), no_response or no_reopens or no_transfers or
+               (Unknown("none_resolved") if fcr_n == 0 else None)):
+        fcr = share("fcr_pct", i(r.fcr), fcr_n)
     response = ("first_response_median_h", "first_response_p90_h")
     fr = (None, None)
     if not why(response, no_response or (Unknown("none_answered") if f(r.fr_med) is None else None)):
@@ -304,8 +403,9 @@ def _stats(group: dict, r, total_n: int, rec: _Recorded) -> ComplaintStats:
     if not why(resolution, close_gap if no_time and no_time >= closed - no_time else
                Unknown("none_resolved") if f(r.res_med) is None else None):
         res = (f(r.res_med), f(r.res_p90))
-    return ComplaintStats(group, n, share(n, total_n) if total_n else None, *fr, *res, past_sla, reopened,
-                          auto_only, i(r.open_now), known, with_events, no_time, unknown)
+    return ComplaintStats(group, n, 100.0 * n / total_n if total_n else None, *fr, *res, past_sla, reopened,
+                          auto_only, i(r.open_now), known, with_events, no_time, unknown, fcr, fcr_n, transfers,
+                          hand, intervals)
 
 
 def unknown_figures(report: ComplaintReport, fields: Sequence[str]) -> list[tuple[dict[str, Any], Unknown, list[str]]]:

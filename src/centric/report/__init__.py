@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from ..metrics.complaints import unknown_figures
+from ..metrics.complaints import Unknown, unknown_figures
 from ..store import Store
 from . import charts
 from .data import ReportData, collect
@@ -125,6 +125,12 @@ def reason(u, f: Formatter) -> str:
         "none_due": _("no case is past its due time or resolved yet"),
         "none_answered": _("no case answered by a person yet"),
         "none_resolved": _("no case resolved yet"),
+        "no_transfer_events": _("no transfer events recorded"),
+        "no_clocks": _("no service-level clocks in the data"),
+        "none_decided": _("no clock met or missed yet"),
+        "no_root_causes": _("no root cause recorded at closing"),
+        "no_customers": _("no case names its customer"),
+        "no_open_cases": _("no case open"),
     }
     return texts[u.code] % {k: f.num(v) for k, v in u.params.items()}
 
@@ -153,7 +159,8 @@ def _complaints_kpi(c, f: Formatter) -> dict[str, Any]:
 
 COMPLAINT_CELLS = {"fr_med": "first_response_median_h", "fr_p90": "first_response_p90_h",
                    "res_med": "resolution_median_h", "res_p90": "resolution_p90_h", "past_sla": "past_sla_pct",
-                   "reopened": "reopened_pct", "auto_only": "auto_only_pct"}
+                   "reopened": "reopened_pct", "auto_only": "auto_only_pct", "fcr": "fcr_pct",
+                   "transfers": "transfers_per_case"}
 
 
 def _complaint_rows(report, f: Formatter, total_label: str) -> list[dict[str, Any]]:
@@ -165,6 +172,7 @@ def _complaint_rows(report, f: Formatter, total_label: str) -> list[dict[str, An
             "fr_p90": f.num(s.first_response_p90_h, 1), "res_med": f.num(s.resolution_median_h, 1),
             "res_p90": f.num(s.resolution_p90_h, 1), "past_sla": f.pct(s.past_sla_pct),
             "reopened": f.pct(s.reopened_pct), "auto_only": f.pct(s.auto_only_pct), "open_now": f.num(s.open_now),
+            "fcr": f.pct(s.fcr_pct), "transfers": f.num(s.transfers_per_case, 2),
             "why": {k: reason(s.unknown[fld], f) for k, fld in COMPLAINT_CELLS.items() if fld in s.unknown}})
     return rows
 
@@ -175,7 +183,8 @@ def _complaint_notes(report, f: Formatter) -> list[str]:
     _ = f.gettext
     columns = {"first_response_median_h": _("First response, median (h)"),
                "resolution_median_h": _("Resolution, median (h)"), "past_sla_pct": _("Past SLA"),
-               "reopened_pct": _("Reopened"), "auto_only_pct": _("Automatic reply only")}
+               "reopened_pct": _("Reopened"), "auto_only_pct": _("Automatic reply only"),
+               "fcr_pct": _("First-contact resolution"), "transfers_per_case": _("Transfers per case")}
     notes = []
     for group, u, fields in unknown_figures(report, list(columns)):
         what = {"what": ", ".join(columns[x] for x in fields), "why": reason(u, f)}
@@ -197,6 +206,112 @@ def _backlog_notes(report, f: Formatter) -> list[str]:
     if report.backlog_left_out:
         notes.append(_("%(n)s closed cases have no close time: when they stopped being open is unknown, so they are left out of this chart.") % {"n": f.num(report.backlog_left_out)})
     return notes
+
+
+def _case_figures(m, f: Formatter) -> list[dict[str, Any]]:
+    """The figure cards of the case section (``centric.metrics.cases.CaseMetrics``): each with its value,
+    its detail (interval, p90, denominator) or, when unknown, the reason."""
+    _ = f.gettext
+    t, b, r = m.complaints.total, m.backlog, m.repeat
+
+    def interval(name: str) -> str:
+        lo, hi = t.intervals.get(name, (None, None))
+        return _("95%% interval %(low)s … %(high)s") % {"low": f.num(lo, 1), "high": f.num(hi, 1)} if lo is not None \
+            else ""
+
+    def card(name: str, field: str, value: str, detail: str) -> dict[str, Any]:
+        u = t.unknown.get(field)
+        return {"name": name, "value": "—" if u else value, "detail": "" if u else detail,
+                "why": reason(u, f) if u else ""}
+
+    hours = _("%(h)s h")
+    cards = [
+        card(_("First response, median"), "first_response_median_h", hours % {"h": f.num(t.first_response_median_h, 1)},
+             _("p90 %(h)s h") % {"h": f.num(t.first_response_p90_h, 1)}),
+        card(_("Resolution, median"), "resolution_median_h", hours % {"h": f.num(t.resolution_median_h, 1)},
+             _("p90 %(h)s h") % {"h": f.num(t.resolution_p90_h, 1)}),
+        card(_("First-contact resolution"), "fcr_pct", f.pct(t.fcr_pct),
+             interval("fcr_pct") + "; " + _("of %(n)s closed cases") % {"n": f.num(t.fcr_n)}),
+        card(_("Reopened"), "reopened_pct", f.pct(t.reopened_pct), interval("reopened_pct")),
+        card(_("Transfers per case"), "transfers_per_case", f.num(t.transfers_per_case, 2),
+             _("passed from hand to hand (more than one transfer): %(pct)s") % {"pct": f.pct(t.hand_to_hand_pct)}),
+        card(_("Answered only automatically"), "auto_only_pct", f.pct(t.auto_only_pct), interval("auto_only_pct")),
+        {"name": _("Open now"), "value": f.num(b.open),
+         "detail": _("age: median %(median)s days, p90 %(p90)s days") % {
+             "median": f.num(b.median_days, 1), "p90": f.num(b.p90_days, 1)} if b.open else "", "why": ""},
+        {"name": _("Repeat complaints"), "value": f.pct(r.share),
+         "detail": _("%(repeat)s of %(customers)s customers had more than one case; %(per)s cases per customer") % {
+             "repeat": f.num(r.repeat), "customers": f.num(r.customers), "per": f.num(r.cases_per_customer, 2)}
+         if r.customers else "", "why": reason(r.unknown, f) if r.unknown else ""},
+    ]
+    return cards
+
+
+def _clock_names(f: Formatter) -> dict[str, str]:
+    _ = f.gettext
+    return {"first_response": _("First response"), "next_response": _("Next response"),
+            "resolution": _("Resolution"), "confirmation": _("Customer's confirmation")}
+
+
+def _cases(m, f: Formatter, names: dict[str, str]) -> dict[str, Any]:
+    """The case-event part of the complaints section: figures, service levels overall and by department,
+    the backlog's age, and the root-cause Pareto per factor."""
+    _ = f.gettext
+    clock_names = _clock_names(f)
+    c = m.clocks
+
+    def share(x) -> dict[str, str]:
+        return {"share": f.pct(x.share), "interval": f"{f.num(x.low, 1)} … {f.num(x.high, 1)}" if x.share is not None
+                else "", "n": f.num(x.n), "why": "" if x.share is not None else reason(Unknown("none_decided"), f)}
+
+    clocks = [{"name": clock_names[x.clock], "met": f.num(x.met), "missed": f.num(x.missed),
+               "pending": f.num(x.pending), **share(x)} for x in c.total]
+    shown = [x.clock for x in c.total]
+    departments = []
+    for dept in dict.fromkeys(str(x.group.get("department")) for x in c.groups):
+        cells = []
+        for clock in shown:
+            x = next((g for g in c.groups if g.clock == clock and str(g.group.get("department")) == dept), None)
+            cells.append(share(x) if x is not None else {"share": "", "interval": "", "n": "0", "why": ""})
+        departments.append({"name": dept, "cells": cells})
+    rc = m.root_causes
+    pareto = []
+    order = sorted(rc.closed, key=lambda k: (-rc.closed[k][1], k))
+    for factor in order:
+        rows = rc.causes[rc.causes["factor"] == factor].head(5)
+        if not len(rows):
+            continue
+        subs = rc.sub_causes[rc.sub_causes["factor"] == factor]
+        pareto.append({
+            "factor": names.get(factor, factor), "closed": f.num(rc.closed[factor][0]),
+            "with_cause": f.num(rc.closed[factor][1]),
+            "rows": [{"cause": names.get(x.root_cause, x.root_cause), "cases": f.num(x.cases), "share": f.pct(x.share),
+                      "cumulative": f.pct(x.cumulative),
+                      "subs": ", ".join(f"{s.root_sub_cause} ({f.num(s.cases)})" for s in
+                                        subs[subs["root_cause"] == x.root_cause].head(3).itertuples()
+                                        if s.root_sub_cause != "(none)")}
+                     for x in rows.itertuples()]})
+    buckets = {"<1d": _("under 1 day"), "1-3d": _("1–3 days"), "3-7d": _("3–7 days"), "7-14d": _("7–14 days"),
+               "14-30d": _("14–30 days"), ">30d": _("over 30 days")}
+    b = m.backlog
+    return {"figures": _case_figures(m, f), "clocks": clocks, "clock_names": [clock_names[k] for k in shown],
+            "departments": departments, "clocks_why": reason(c.unknown, f) if c.unknown else "",
+            "buckets": [{"name": buckets[k], "n": f.num(n)} for k, n in b.buckets],
+            "as_of": f.datetime(b.as_of), "pareto": pareto,
+            "pareto_why": reason(rc.unknown, f) if rc.unknown else ""}
+
+
+def _factor_cases(complaints, rc, names: dict[str, str], f: Formatter) -> dict[str, dict[str, str]]:
+    """Per factor (``cases.type``): its open cases and its top root causes, for the "What to fix first"
+    table — the link between fixing one customer's problem and fixing the cause."""
+    out: dict[str, dict[str, str]] = {}
+    for g in complaints.groups:
+        out.setdefault(str(g.group.get("type")), {"open": f.num(g.open_now), "causes": ""})
+    for factor in rc.closed:
+        top = rc.top(factor, 3)
+        out.setdefault(factor, {"open": f.num(0), "causes": ""})["causes"] = ", ".join(
+            f"{names.get(cause, cause)} ({f.pct(pct, 0)})" for cause, _, pct in top)
+    return out
 
 
 def _customers(o, f: Formatter, specs: dict[str, Any], names: dict[str, str] | None = None) -> dict[str, Any] | None:
@@ -293,8 +408,10 @@ def _crosshair_note(dr, f: Formatter) -> str:
     return text + " " + _("A factor customers dislike (negative net sentiment) is never “promote” or “maintain”.")
 
 
-def _drivers(dr, f: Formatter, specs: dict[str, Any]) -> dict[str, Any] | None:
-    """The "What to fix first" section from ``centric.drivers``."""
+def _drivers(dr, f: Formatter, specs: dict[str, Any], cases: dict[str, dict[str, str]] | None = None
+             ) -> dict[str, Any] | None:
+    """The "What to fix first" section from ``centric.drivers``; ``cases`` (factor → its open cases and
+    top root causes) adds two columns."""
     _ = f.gettext
     if dr is None:
         return None
@@ -310,7 +427,9 @@ def _drivers(dr, f: Formatter, specs: dict[str, Any]) -> dict[str, Any] | None:
                      "importance_ci": f"{f.num(r.importance_low, 1)} … {f.num(r.importance_high, 1)}",
                      "net": f.num(r.net, 1, sign=True), "net_ci": f"{f.num(r.net_low, 1)} … {f.num(r.net_high, 1)}",
                      "impact": f.num(r.impact, 1, sign=True), "voice": f.pct(r.share_of_voice),
-                     "n": f.num(r.n), "complaints": f.num(r.complaints)})
+                     "n": f.num(r.n), "complaints": f.num(r.complaints),
+                     "open": (cases or {}).get(r.factor, {}).get("open", f.num(0)),
+                     "causes": (cases or {}).get(r.factor, {}).get("causes", "")})
     brands = sorted(set(dr.competitors["brand"])) if len(dr.competitors) else []
     comp = []
     if brands:
@@ -335,7 +454,7 @@ def _drivers(dr, f: Formatter, specs: dict[str, Any]) -> dict[str, Any] | None:
             "r2_ci": f"{f.num(dr.r2_interval[0], 2)} … {f.num(dr.r2_interval[1], 2)}",
             "outcome": {"nps": "NPS", "csat": "CSAT", "ces": "CES"}.get(dr.outcome) or _("rating"),
             "volume": dr.outcome is None, "texts": f.num(dr.texts), "crosshair": _crosshair_note(dr, f),
-            "with_complaints": bool(dr.factors["complaints"].sum())}
+            "with_complaints": bool(dr.factors["complaints"].sum()), "with_cases": bool(cases)}
 
 
 def _breakdown_labels(f: Formatter) -> dict[tuple[str, str], str]:
@@ -422,6 +541,8 @@ def build_report(store: Store, lang: str = "en", start: dt.datetime | None = Non
         ctx["complaint_notes"] = list(dict.fromkeys(_complaint_notes(d.complaints, f)
                                                     + _complaint_notes(d.complaints_by_department, f)))
         ctx["backlog_notes"] = _backlog_notes(d.complaints, f)
+        factor_names = d.drivers.names(lang) if d.drivers else {}
+        ctx["cases"] = _cases(d.cases, f, factor_names)
         ctx["journeys"] = []
         for i, j in enumerate(d.journeys, start=1):
             ctx["journeys"].append({"name": j.journey, "final": j.final_stage, "instances": f.num(j.instances),
@@ -440,7 +561,8 @@ def build_report(store: Store, lang: str = "en", start: dt.datetime | None = Non
         ctx["churn_period"] = d.churn_by_segment[0].period if d.churn_by_segment else "—"
         ctx["churn_rule"] = bool(d.churn) and d.churn[-1].method == "rule"
         ctx["customers"] = _customers(d.customers, f, specs, d.drivers.names(lang) if d.drivers else None)
-        ctx["drivers"] = _drivers(d.drivers, f, specs)
+        ctx["drivers"] = _drivers(d.drivers, f, specs, _factor_cases(d.complaints, d.cases.root_causes,
+                                                                     factor_names, f) if d.complaints.total.n else None)
     ctx["topics"] = _topics(d.topics, f, d.current)
     q = d.quality or {"runs": [], "reasons": [], "totals": {}}
     totals = q.get("totals", {})

@@ -29,6 +29,7 @@ class ReportData:
     breakdowns: dict[tuple[str, str], metrics.Breakdown] = field(default_factory=dict)  # (metric, column)
     complaints: metrics.ComplaintReport | None = None
     complaints_by_department: metrics.ComplaintReport | None = None
+    cases: Any = None  # centric.metrics.cases.CaseMetrics by department: clocks, backlog now, repeat, root causes
     journeys: list[metrics.JourneyStats] = field(default_factory=list)
     churn: list[metrics.ChurnPoint] = field(default_factory=list)
     churn_by_segment: list[metrics.ChurnPoint] = field(default_factory=list)
@@ -96,8 +97,10 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
     data.breakdowns = {(m, col): b[m] for m in all3 for col, b in by_column.items()}
     sla = float(settings.get("sla_hours"))
     data.complaints = metrics.complaints(store, ("type",), start, end, sla_hours=sla)
-    data.complaints_by_department = metrics.complaints(store, ("department",), start, end, sla_hours=sla,
-                                                       with_backlog=False)
+    from ..metrics.cases import case_metrics
+
+    data.cases = case_metrics(store, ("department",), start, end, sla_hours=sla, with_backlog=False)
+    data.complaints_by_department = data.cases.complaints
     cur_cases = metrics.complaints(store, (), c0, c1, sla_hours=sla, with_backlog=False).total
     prev_cases = metrics.complaints(store, (), p0, p1, sla_hours=sla, with_backlog=False).total
     data.headline["complaints"] = {"current": cur_cases, "previous": prev_cases}
