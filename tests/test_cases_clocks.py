@@ -103,19 +103,12 @@ def test_first_response_stops_at_a_person_not_at_an_auto_reply():
     check(c["B", "first_response"], at(MON, "16:00"), at(TUE, "10:00"), None, "on_track", risk=at(TUE, "09:36"))
     # only an automatic reply: still running; at Tue 09:30 it is on track (at risk from 09:36)
     check(c["C", "first_response"], at(MON, "16:00"), at(TUE, "10:00"), None, "on_track")
-    c = clocks_of(
-        [case("B", at(MON, "16:00")), case("C", at(MON, "16:00"))],
-        [("B", at(MON, "16:00"), "opened"), ("B", at(MON, "16:01"), "auto_reply"),
-         ("B", at(TUE, "10:30"), "agent_response"),
-         ("C", at(MON, "16:00"), "opened"), ("C", at(MON, "16:01"), "auto_reply")],
-        now=dt.datetime(2026, 3, 3, 9, 40))
+    later = [case("B", at(MON, "16:00")), case("C", at(MON, "16:00"))], [
+        ("B", at(MON, "16:00"), "opened"), ("B", at(MON, "16:01"), "auto_reply"), ("B", at(TUE, "10:30"), "agent_response"),
+        ("C", at(MON, "16:00"), "opened"), ("C", at(MON, "16:01"), "auto_reply")]
+    c = clocks_of(*later, now=dt.datetime(2026, 3, 3, 9, 40))
     check(c["B", "first_response"], at(MON, "16:00"), at(TUE, "10:00"), None, "at_risk")
-    c = clocks_of(
-        [case("B", at(MON, "16:00")), case("C", at(MON, "16:00"))],
-        [("B", at(MON, "16:00"), "opened"), ("B", at(MON, "16:01"), "auto_reply"),
-         ("B", at(TUE, "10:30"), "agent_response"),
-         ("C", at(MON, "16:00"), "opened"), ("C", at(MON, "16:01"), "auto_reply")],
-        now=dt.datetime(2026, 3, 3, 12, 0))
+    c = clocks_of(*later, now=dt.datetime(2026, 3, 3, 12, 0))
     check(c["B", "first_response"], at(MON, "16:00"), at(TUE, "10:00"), at(TUE, "10:30"), "breached")
     check(c["C", "first_response"], at(MON, "16:00"), at(TUE, "10:00"), None, "breached")
     assert ("C", "next_response") not in c and ("C", "confirmation") not in c

@@ -40,6 +40,7 @@ stopped at its ``closed_at`` (``resolved_at``), else at its last event.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import ibis
 import numpy as np
@@ -91,13 +92,113 @@ def compute_clocks(cases: pd.DataFrame, events: pd.DataFrame, policy: Policy, ro
     docstring for the definitions. ``all_cycles``: a row for every next-response cycle, not only the
     latest (what breaches are looked for in)."""
     now_us = _micros_scalar(now)
-    n = len(cases)
-    if not n or events is None or not len(events):
+    if not len(cases) or events is None or not len(events):
         return _empty()
-    case_index = pd.Index(cases["case_id"])
     opened = _micros(cases["opened_at"])
+    code, t, kind = _ordered_events(cases, events, opened, now_us)
+    if not len(code):
+        return _empty()
+    r = _walk(cases, code, t, kind, opened, now_us, all_cycles)
+    r_case, r_clock, r_start, r_stop, running = r.case, r.clock, r.start, r.stop, r.stop == NONE
+    minutes, cal_code, cal_names = _targets(cases, policy, routing)
+    r_minutes = minutes[r_case, r_clock]
+    r_cal = cal_code[r_case]
+    due, risk = _due_times(policy, cal_names, r_cal, r_start, r_minutes, *_row_pauses(r, len(cases), now_us))
+    s = {k: np.int8(i) for i, k in enumerate(CLOCK_STATES)}
+    state = np.where(running,
+                     np.where(r.paused_now[r_case], s["paused"],
+                              np.where(now_us >= due, s["breached"],
+                                       np.where(now_us >= risk, s["at_risk"], s["on_track"]))),
+                     np.where(r_stop <= due, s["met"], s["breached"]))
+    return pd.DataFrame({
+        "case_id": cases["case_id"].take(r_case).to_numpy(),
+        "clock": pd.Categorical.from_codes(r_clock, CASE_CLOCKS),
+        "started_at": _stamps(r_start),
+        "target_minutes": r_minutes,
+        "calendar": pd.Categorical.from_codes(r_cal, cal_names),
+        "due_at": _stamps(due),
+        "at_risk_at": _stamps(risk),
+        "stopped_at": _stamps(r_stop),
+        "state": pd.Categorical.from_codes(state, CLOCK_STATES),
+        "computed_at": _stamps(np.full(len(r_case), now_us)),
+    })
 
-    # -- events: ours, known kinds, between the opening and now, in order ---------------------------------
+
+def refresh_clocks(store, con, case_ids=None, now: dt.datetime | None = None, routing: Routing | None = None,
+                   policy: Policy | None = None) -> pd.DataFrame:
+    """Recompute the clocks of ``case_ids`` (None: every case that is not closed, every case with a stored
+    clock that still runs, and every closed case with events whose clocks were never computed, such as
+    cases imported from a helpdesk export) from their events, and replace their rows in ``case_clocks`` inside the caller's
+    transaction (``con`` from ``store.transaction()``). Routing and policy default to the store's active
+    configuration. Returns the new rows."""
+    return latest_cycles(_refresh(store, con, case_ids, now, routing, policy)[2])
+
+
+def latest_cycles(clocks: pd.DataFrame) -> pd.DataFrame:
+    """Clocks with only each case's latest next-response cycle (what ``case_clocks`` keeps)."""
+    if not len(clocks):
+        return clocks
+    last = ~clocks.duplicated(["case_id", "clock"], keep="last").to_numpy()
+    return clocks[last].reset_index(drop=True)
+
+
+def _refresh(store, con, case_ids, now, routing, policy):
+    """refresh_clocks, returning what it read too: (cases, events, clocks with every cycle, how many rows
+    were stored, routing, policy)."""
+    now = store_io.utcnow() if now is None else _naive(now)
+    if routing is None or policy is None:
+        from .config import active
+
+        r, p = active(store)
+        routing, policy = routing or r, policy or p
+    if case_ids is None:
+        cases_t, stored, ev = store.table("cases"), store.table("case_clocks"), store.table("case_events")
+        running = stored.filter(stored.stopped_at.isnull())
+        cases_t = cases_t.filter(cases_t.status.isnull() | (cases_t.status != "closed")
+                                 | cases_t.case_id.isin(running.case_id)
+                                 | (cases_t.case_id.isin(ev.case_id) & ~cases_t.case_id.isin(stored.case_id)))
+        cases = cases_t.select(*_CASE_COLUMNS).execute()
+        events = ev.filter(ev.case_id.isin(cases_t.case_id)).order_by(["case_id", "occurred_at", "case_event_id"])
+        events = events.select("case_event_id", "case_id", "occurred_at", "kind", "level", "clock",
+                               data=ibis.cases((events.kind == "sla_breached", events.data), else_=None)).execute()
+    else:
+        case_ids = sorted({str(c) for c in case_ids})
+        cases = store_io.load_cases(store, case_ids)
+        events = store_io.load_events(store, case_ids)
+    clocks = compute_clocks(cases, events, policy, routing, now, all_cycles=True)
+    ids = pd.DataFrame({"case_id": pd.unique(cases["case_id"].astype(str))})
+    if len(ids):
+        con.register("_centric_clock_cases", ids)
+        try:
+            con.execute("DELETE FROM case_clocks WHERE case_id IN (SELECT case_id FROM _centric_clock_cases)")
+        finally:
+            con.unregister("_centric_clock_cases")
+    stored = store_io.insert_rows(con, "case_clocks", latest_cycles(clocks))
+    return cases, events, clocks, stored, routing, policy
+
+
+# -- the computation, in steps ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Rows:
+    """The clock rows of a batch (case position, clock number, start, stop or NONE) and the pauses of its cases
+    (case position, from, to, whether the pause is a resolved → reopened gap), and which cases wait now."""
+
+    case: np.ndarray
+    clock: np.ndarray
+    start: np.ndarray
+    stop: np.ndarray
+    p_case: np.ndarray
+    p_from: np.ndarray
+    p_to: np.ndarray
+    p_gap: np.ndarray
+    paused_now: np.ndarray
+
+
+def _ordered_events(cases: pd.DataFrame, events: pd.DataFrame, opened: np.ndarray, now_us: int):
+    """The events that count — of these cases, of known kinds, between the opening and now — as (case position,
+    time, kind number) arrays, each case's together and in order."""
+    case_index = pd.Index(cases["case_id"])
     ec, eu = pd.factorize(events["case_id"])  # factorised first: the ids of a million cases are looked up once
     code = case_index.get_indexer(eu)[ec] if len(eu) else np.full(len(ec), -1)
     t = _micros(events["occurred_at"])
@@ -109,9 +210,13 @@ def compute_clocks(cases: pd.DataFrame, events: pd.DataFrame, policy: Policy, ro
     if not _contiguous_sorted(code, t):
         order = np.lexsort((t, code))  # stable: events at the same instant keep the caller's (id) order
         code, t, kind = code[order], t[order], kind[order]
+    return code, t, kind
+
+
+def _walk(cases, code, t, kind, opened, now_us, all_cycles) -> _Rows:
+    """Where each clock starts and stops, and the pauses, from the ordered events (see the module's docstring)."""
+    n = len(cases)
     N = len(code)
-    if not N:
-        return _empty()
     head = np.ones(N, dtype=bool)
     head[1:] = code[1:] != code[:-1]
     heads = np.flatnonzero(head)  # where each case's events begin
@@ -227,20 +332,19 @@ def compute_clocks(cases: pd.DataFrame, events: pd.DataFrame, policy: Policy, ro
     r_start = np.concatenate(rows_start)[order]
     r_stop = np.concatenate(rows_stop)[order]
     r_stop = np.where(r_stop != NONE, np.maximum(r_stop, r_start), NONE)
-    running = r_stop == NONE
-
-    # -- targets and calendars per case ----------------------------------------------------------------------------
-    minutes, cal_code, cal_names = _targets(cases, policy, routing)
-    r_minutes = minutes[r_case, r_clock]
-    r_cal = cal_code[r_case]
-
-    # -- pauses of each clock row --------------------------------------------------------------------------------------
     pc = np.concatenate([p_case, g_case])
-    pf = np.concatenate([p_from, g_from])
-    pt = np.concatenate([p_to, g_to])
-    is_gap = np.concatenate([np.zeros(len(p_case), bool), np.ones(len(g_case), bool)])
     po = np.argsort(pc, kind="stable")
-    pc, pf, pt, is_gap = pc[po], pf[po], pt[po], is_gap[po]
+    return _Rows(r_case, r_clock, r_start, r_stop, pc[po], np.concatenate([p_from, g_from])[po],
+                 np.concatenate([p_to, g_to])[po],
+                 np.concatenate([np.zeros(len(p_case), bool), np.ones(len(g_case), bool)])[po], paused_now)
+
+
+def _row_pauses(r: _Rows, n: int, now_us: int):
+    """The pauses of each clock row (row, from, to): its case's, cut at its stop (or now); a resolved →
+    reopened gap does not pause the confirmation."""
+    pc, pf, pt, is_gap = r.p_case, r.p_from, r.p_to, r.p_gap
+    r_case, r_clock, r_stop = r.case, r.clock, r.stop
+    running = r_stop == NONE
     count = np.bincount(pc, minlength=n)
     first = np.concatenate([[0], np.cumsum(count)[:-1]])
     per_row = count[r_case]
@@ -252,10 +356,13 @@ def compute_clocks(cases: pd.DataFrame, events: pd.DataFrame, policy: Policy, ro
     p_to_r = np.minimum(p_to_r, p_end)
     ok = (p_to_r > p_from_r) & ~(p_gap & (r_clock[p_row] == 3))
     p_row, p_from_r, p_to_r = p_row[ok], p_from_r[ok], p_to_r[ok]
+    return p_row, p_from_r, p_to_r
 
-    # -- due times: one call per calendar for due and at-risk ---------------------------------------------------
-    due = np.empty(len(r_case), dtype=np.int64)
-    risk = np.empty(len(r_case), dtype=np.int64)
+
+def _due_times(policy, cal_names, r_cal, r_start, r_minutes, p_row, p_from_r, p_to_r):
+    """Due and at-risk instants of every row: one ``due_many`` call per calendar."""
+    due = np.empty(len(r_start), dtype=np.int64)
+    risk = np.empty(len(r_start), dtype=np.int64)
     risk_minutes = -(-r_minutes * round(AT_RISK * 100) // 100)
     for j, name in enumerate(cal_names):
         calendar = policy.calendars.get(name)
@@ -265,7 +372,7 @@ def compute_clocks(cases: pd.DataFrame, events: pd.DataFrame, policy: Policy, ro
         sel = np.flatnonzero(r_cal == j)
         if not len(sel):
             continue
-        local = np.full(len(r_case), -1)
+        local = np.full(len(r_start), -1)
         local[sel] = np.arange(len(sel))
         pm = local[p_row] >= 0
         pl = local[p_row[pm]]
@@ -274,78 +381,7 @@ def compute_clocks(cases: pd.DataFrame, events: pd.DataFrame, policy: Policy, ro
                        np.concatenate([r_minutes[sel], risk_minutes[sel]]),
                        (np.concatenate([pl, pl + k]), np.tile(p_from_r[pm], 2), np.tile(p_to_r[pm], 2)))
         due[sel], risk[sel] = out[:k], out[k:]
-
-    s = {k: np.int8(i) for i, k in enumerate(CLOCK_STATES)}
-    state = np.where(running,
-                     np.where(paused_now[r_case], s["paused"],
-                              np.where(now_us >= due, s["breached"],
-                                       np.where(now_us >= risk, s["at_risk"], s["on_track"]))),
-                     np.where(r_stop <= due, s["met"], s["breached"]))
-    return pd.DataFrame({
-        "case_id": cases["case_id"].take(r_case).to_numpy(),
-        "clock": pd.Categorical.from_codes(r_clock, CASE_CLOCKS),
-        "started_at": _stamps(r_start),
-        "target_minutes": r_minutes,
-        "calendar": pd.Categorical.from_codes(r_cal, cal_names),
-        "due_at": _stamps(due),
-        "at_risk_at": _stamps(risk),
-        "stopped_at": _stamps(r_stop),
-        "state": pd.Categorical.from_codes(state, CLOCK_STATES),
-        "computed_at": _stamps(np.full(len(r_case), now_us)),
-    })
-
-
-def refresh_clocks(store, con, case_ids=None, now: dt.datetime | None = None, routing: Routing | None = None,
-                   policy: Policy | None = None) -> pd.DataFrame:
-    """Recompute the clocks of ``case_ids`` (None: every case that is not closed, every case with a stored
-    clock that still runs, and every closed case with events whose clocks were never computed, such as
-    cases imported from a helpdesk export) from their events, and replace their rows in ``case_clocks`` inside the caller's
-    transaction (``con`` from ``store.transaction()``). Routing and policy default to the store's active
-    configuration. Returns the new rows."""
-    return latest_cycles(_refresh(store, con, case_ids, now, routing, policy)[2])
-
-
-def latest_cycles(clocks: pd.DataFrame) -> pd.DataFrame:
-    """Clocks with only each case's latest next-response cycle (what ``case_clocks`` keeps)."""
-    if not len(clocks):
-        return clocks
-    last = ~clocks.duplicated(["case_id", "clock"], keep="last").to_numpy()
-    return clocks[last].reset_index(drop=True)
-
-
-def _refresh(store, con, case_ids, now, routing, policy):
-    """refresh_clocks, returning what it read too: (cases, events, clocks with every cycle, how many rows
-    were stored, routing, policy)."""
-    now = store_io.utcnow() if now is None else _naive(now)
-    if routing is None or policy is None:
-        from .config import active
-
-        r, p = active(store)
-        routing, policy = routing or r, policy or p
-    if case_ids is None:
-        cases_t, stored, ev = store.table("cases"), store.table("case_clocks"), store.table("case_events")
-        running = stored.filter(stored.stopped_at.isnull())
-        cases_t = cases_t.filter(cases_t.status.isnull() | (cases_t.status != "closed")
-                                 | cases_t.case_id.isin(running.case_id)
-                                 | (cases_t.case_id.isin(ev.case_id) & ~cases_t.case_id.isin(stored.case_id)))
-        cases = cases_t.select(*_CASE_COLUMNS).execute()
-        events = ev.filter(ev.case_id.isin(cases_t.case_id)).order_by(["case_id", "occurred_at", "case_event_id"])
-        events = events.select("case_event_id", "case_id", "occurred_at", "kind", "level", "clock",
-                               data=ibis.cases((events.kind == "sla_breached", events.data), else_=None)).execute()
-    else:
-        case_ids = sorted({str(c) for c in case_ids})
-        cases = store_io.load_cases(store, case_ids)
-        events = store_io.load_events(store, case_ids)
-    clocks = compute_clocks(cases, events, policy, routing, now, all_cycles=True)
-    ids = pd.DataFrame({"case_id": pd.unique(cases["case_id"].astype(str))})
-    if len(ids):
-        con.register("_centric_clock_cases", ids)
-        try:
-            con.execute("DELETE FROM case_clocks WHERE case_id IN (SELECT case_id FROM _centric_clock_cases)")
-        finally:
-            con.unregister("_centric_clock_cases")
-    stored = store_io.insert_rows(con, "case_clocks", latest_cycles(clocks))
-    return cases, events, clocks, stored, routing, policy
+    return due, risk
 
 
 # -- helpers -------------------------------------------------------------------------------------------------------
