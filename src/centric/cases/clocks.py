@@ -151,20 +151,21 @@ def _refresh(store, con, case_ids, now, routing, policy):
 
         r, p = active(store)
         routing, policy = routing or r, policy or p
+    cases_t, ev = store.table("cases"), store.table("case_events")
     if case_ids is None:
-        cases_t, stored, ev = store.table("cases"), store.table("case_clocks"), store.table("case_events")
+        stored = store.table("case_clocks")
         running = stored.filter(stored.stopped_at.isnull())
         cases_t = cases_t.filter(cases_t.status.isnull() | (cases_t.status != "closed")
                                  | cases_t.case_id.isin(running.case_id)
                                  | (cases_t.case_id.isin(ev.case_id) & ~cases_t.case_id.isin(stored.case_id)))
-        cases = cases_t.select(*_CASE_COLUMNS).execute()
-        events = ev.filter(ev.case_id.isin(cases_t.case_id)).order_by(["case_id", "occurred_at", "case_event_id"])
-        events = events.select("case_event_id", "case_id", "occurred_at", "kind", "level", "clock",
-                               data=ibis.cases((events.kind == "sla_breached", events.data), else_=None)).execute()
+        ev = ev.filter(ev.case_id.isin(cases_t.case_id))
     else:
-        case_ids = sorted({str(c) for c in case_ids})
-        cases = store_io.load_cases(store, case_ids)
-        events = store_io.load_events(store, case_ids)
+        case_ids = {str(c) for c in case_ids}
+        cases_t, ev = store_io.only(cases_t, "case_id", case_ids), store_io.only(ev, "case_id", case_ids)
+    cases = cases_t.select(*_CASE_COLUMNS).execute()
+    events = ev.select("case_event_id", "case_id", "occurred_at", "kind", "level", "clock",
+                       data=ibis.cases((ev.kind == "sla_breached", ev.data), else_=None))
+    events = events.order_by(["case_id", "occurred_at", "case_event_id"]).execute()
     clocks = compute_clocks(cases, events, policy, routing, now, all_cycles=True)
     ids = pd.DataFrame({"case_id": pd.unique(cases["case_id"].astype(str))})
     if len(ids):
