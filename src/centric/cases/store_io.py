@@ -73,8 +73,8 @@ def insert_rows(con, table: str, rows: pd.DataFrame) -> int:
         raise ValueError(f"{table} has no column {', '.join(extra)}")
     frame = rows.copy()
     for c in frame.columns:
-        if schema.TABLES[table].column(c).type == "json":
-            frame[c] = frame[c].map(_json)
+        if schema.TABLES[table].column(c).type == "json" and not pd.api.types.is_string_dtype(frame[c]):
+            frame[c] = frame[c].map(_json)  # a column of strings is JSON text already
     con.register("_centric_rows", frame)
     try:
         cols = ", ".join(f'"{c}"' for c in frame.columns)
