@@ -296,13 +296,15 @@ def compute_clocks(cases: pd.DataFrame, events: pd.DataFrame, policy: Policy, ro
 
 
 def refresh_clocks(store, con, case_ids=None, now: dt.datetime | None = None, routing: Routing | None = None,
-                   policy: Policy | None = None) -> pd.DataFrame:
+                   policy: Policy | None = None, cases: pd.DataFrame | None = None,
+                   events: pd.DataFrame | None = None) -> pd.DataFrame:
     """Recompute the clocks of ``case_ids`` (None: every case that is not closed, every case with a stored
     clock that still runs, and every closed case with events whose clocks were never computed, such as
     cases imported from a helpdesk export) from their events, and replace their rows in ``case_clocks`` inside the caller's
     transaction (``con`` from ``store.transaction()``). Routing and policy default to the store's active
-    configuration. Returns the new rows."""
-    return latest_cycles(_refresh(store, con, case_ids, now, routing, policy)[2])
+    configuration. ``cases`` and ``events``: the cases' rows and all their events when the caller has them
+    already (a case just opened), instead of reading them. Returns the new rows."""
+    return latest_cycles(_refresh(store, con, case_ids, now, routing, policy, cases, events)[2])
 
 
 def latest_cycles(clocks: pd.DataFrame) -> pd.DataFrame:
@@ -313,7 +315,7 @@ def latest_cycles(clocks: pd.DataFrame) -> pd.DataFrame:
     return clocks[last].reset_index(drop=True)
 
 
-def _refresh(store, con, case_ids, now, routing, policy):
+def _refresh(store, con, case_ids, now, routing, policy, cases=None, events=None):
     """refresh_clocks, returning what it read too: (cases, events, clocks with every cycle, how many rows
     were stored, routing, policy)."""
     now = store_io.utcnow() if now is None else _naive(now)
@@ -332,7 +334,7 @@ def _refresh(store, con, case_ids, now, routing, policy):
         events = ev.filter(ev.case_id.isin(cases_t.case_id)).order_by(["case_id", "occurred_at", "case_event_id"])
         events = events.select("case_event_id", "case_id", "occurred_at", "kind", "level", "clock",
                                data=ibis.cases((events.kind == "sla_breached", events.data), else_=None)).execute()
-    else:
+    elif cases is None or events is None:
         case_ids = sorted({str(c) for c in case_ids})
         cases = store_io.load_cases(store, case_ids)
         events = store_io.load_events(store, case_ids)
