@@ -29,8 +29,6 @@ from .model import OPEN, Policy, Routing
 
 __all__ = ["SyncResult", "sync"]
 
-SUMMARY_CHARS = 120
-
 
 @dataclass(frozen=True)
 class SyncResult:
@@ -192,7 +190,10 @@ def _place(store: Store, con, fresh: pd.DataFrame, now: dt.datetime, window: dt.
               for k in opened_k] if link_case else [None] * len(opening)
     from .routing import go_public_many
 
-    threat = go_public_many(opening["text"])
+    threat = np.zeros(len(opening), dtype=bool)
+    maybe = opening["maybe_public"].to_numpy(dtype=bool)
+    if maybe.any():
+        threat[maybe] = go_public_many(sig.fetch_texts(store, opening[maybe]))
     flags = [f + ["go_public"] if t else f for f, t in zip(opening["flags"], threat, strict=True)]
     new_cases = pd.DataFrame({
         "case_id": ids, "customer_id": opening["customer_id"].to_numpy(),
@@ -200,8 +201,7 @@ def _place(store: Store, con, fresh: pd.DataFrame, now: dt.datetime, window: dt.
         "opened_at": opening["signal_at"].to_numpy(), "type": opening["factor"].to_numpy(),
         "channel": _case_channel(opening).to_numpy(), "country": opening["country"].to_numpy(),
         "language": opening["language"].to_numpy(),
-        "summary": (opening["title"].fillna("").where(opening["title"].notna(), opening["text"].fillna(""))
-                    .str.slice(0, SUMMARY_CHARS).replace("", None)).to_numpy(),
+        "summary": opening["summary"].where(opening["summary"].fillna("").str.strip() != "", None).to_numpy(),
         "feedback_id": opening["signal_id"].where(opening["source_table"] == "feedback").to_numpy(),
         "response_id": opening["signal_id"].where(opening["source_table"] == "responses").to_numpy(),
         "linked_case_id": linked,
