@@ -189,3 +189,17 @@ def test_reopen_within_grace_and_new_linked_case_after(loop_store):
 def test_signals_after_now_wait(loop_store):
     r = sync(loop_store, now=day(3), proactive=False)  # F1, F3, F4 only (F5 onwards is later)
     assert r.opened == 3 and _case_of(loop_store, "feedback", "F5") is None
+
+
+def test_a_threat_to_go_public_makes_the_case_urgent(loop_store):
+    more = pd.DataFrame([
+        ("F20", "h@x.pl", "complaint", "ours", day(7), "Jeśli nie oddacie pieniędzy, sprawę zgłoszę do UOKiK.", None),
+        ("F21", "i@x.pl", "complaint", "ours", day(7), "I saw your ad on Facebook and the parcel is late.", None),
+    ], columns=["feedback_id", "email", "source", "brand", "posted_at", "text", "author"])
+    ingest("feedback", more, store=loop_store, name="threats")
+    for fid in ("F20", "F21"):
+        _analysed(loop_store, "feedback", fid, "negative", [("delivery", "negative", -0.9)])
+    sync(loop_store, now=day(30), proactive=False)
+    got = dict(rows(loop_store, "SELECT s.signal_id, c.priority FROM case_signals s JOIN cases c USING (case_id) "
+                                "WHERE s.signal_id IN ('F20', 'F21')"))
+    assert got == {"F20": "urgent", "F21": "normal"}  # the second names Facebook but threatens nothing

@@ -125,13 +125,15 @@ def compute_clocks(cases: pd.DataFrame, events: pd.DataFrame, policy: Policy, ro
 
 
 def refresh_clocks(store, con, case_ids=None, now: dt.datetime | None = None, routing: Routing | None = None,
-                   policy: Policy | None = None) -> pd.DataFrame:
+                   policy: Policy | None = None, cases: pd.DataFrame | None = None,
+                   events: pd.DataFrame | None = None) -> pd.DataFrame:
     """Recompute the clocks of ``case_ids`` (None: every case that is not closed, every case with a stored
     clock that still runs, and every closed case with events whose clocks were never computed, such as
-    cases imported from a helpdesk export) from their events, and replace their rows in ``case_clocks`` inside the caller's
-    transaction (``con`` from ``store.transaction()``). Routing and policy default to the store's active
-    configuration. Returns the new rows."""
-    return latest_cycles(_refresh(store, con, case_ids, now, routing, policy)[2])
+    cases imported from a helpdesk export) from their events, and replace their rows in ``case_clocks``
+    inside the caller's transaction (``con`` from ``store.transaction()``). Routing and policy default to
+    the store's active configuration. ``cases`` and ``events``: the cases' rows and all their events when
+    the caller has them already (a case just opened), instead of reading them. Returns the new rows."""
+    return latest_cycles(_refresh(store, con, case_ids, now, routing, policy, cases, events)[2])
 
 
 def latest_cycles(clocks: pd.DataFrame) -> pd.DataFrame:
@@ -142,7 +144,7 @@ def latest_cycles(clocks: pd.DataFrame) -> pd.DataFrame:
     return clocks[last].reset_index(drop=True)
 
 
-def _refresh(store, con, case_ids, now, routing, policy):
+def _refresh(store, con, case_ids, now, routing, policy, cases=None, events=None):
     """refresh_clocks, returning what it read too: (cases, events, clocks with every cycle, how many rows
     were stored, routing, policy)."""
     now = store_io.utcnow() if now is None else _naive(now)
@@ -151,6 +153,22 @@ def _refresh(store, con, case_ids, now, routing, policy):
 
         r, p = active(store)
         routing, policy = routing or r, policy or p
+    if case_ids is None or cases is None or events is None:  # else the caller has them
+        cases, events = _read(store, case_ids)
+    clocks = compute_clocks(cases, events, policy, routing, now, all_cycles=True)
+    ids = pd.DataFrame({"case_id": pd.unique(cases["case_id"].astype(str))})
+    if len(ids):
+        con.register("_centric_clock_cases", ids)
+        try:
+            con.execute("DELETE FROM case_clocks WHERE case_id IN (SELECT case_id FROM _centric_clock_cases)")
+        finally:
+            con.unregister("_centric_clock_cases")
+    stored = store_io.insert_rows(con, "case_clocks", latest_cycles(clocks))
+    return cases, events, clocks, stored, routing, policy
+
+
+def _read(store, case_ids):
+    """The cases to refresh (see refresh_clocks) and their events, with only the columns needed."""
     cases_t, ev = store.table("cases"), store.table("case_events")
     if case_ids is None:
         stored = store.table("case_clocks")
@@ -162,20 +180,10 @@ def _refresh(store, con, case_ids, now, routing, policy):
     else:
         case_ids = {str(c) for c in case_ids}
         cases_t, ev = store_io.only(cases_t, "case_id", case_ids), store_io.only(ev, "case_id", case_ids)
-    cases = cases_t.select(*_CASE_COLUMNS).execute()
     events = ev.select("case_event_id", "case_id", "occurred_at", "kind", "level", "clock",
                        data=ibis.cases((ev.kind == "sla_breached", ev.data), else_=None))
-    events = events.order_by(["case_id", "occurred_at", "case_event_id"]).execute()
-    clocks = compute_clocks(cases, events, policy, routing, now, all_cycles=True)
-    ids = pd.DataFrame({"case_id": pd.unique(cases["case_id"].astype(str))})
-    if len(ids):
-        con.register("_centric_clock_cases", ids)
-        try:
-            con.execute("DELETE FROM case_clocks WHERE case_id IN (SELECT case_id FROM _centric_clock_cases)")
-        finally:
-            con.unregister("_centric_clock_cases")
-    stored = store_io.insert_rows(con, "case_clocks", latest_cycles(clocks))
-    return cases, events, clocks, stored, routing, policy
+    return (cases_t.select(*_CASE_COLUMNS).execute(),
+            events.order_by(["case_id", "occurred_at", "case_event_id"]).execute())
 
 
 # -- the computation, in steps ---------------------------------------------------------------------------------------

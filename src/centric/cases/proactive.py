@@ -225,8 +225,11 @@ def _write(store: Store, opened: pd.DataFrame, now: dt.datetime, scored_at: dt.d
         store_io.append_events(con, events.sort_values(["case_id", "order"]).drop(columns="order"))
         store_io.insert_rows(con, "case_signals", pd.DataFrame({
             "source_table": "customer_scores", "signal_id": opened["signal_id"], "case_id": opened["case_id"],
-            "customer_id": opened["customer_id"], "kind": "proactive", "signal_at": scored_at, "action": "opened",
-            "attached_at": now}))
+            "customer_id": opened["customer_id"], "kind": "proactive", "signal_at": min(scored_at, now),
+            "action": "opened", "attached_at": now}))
+        from .clocks import refresh_clocks
+
+        refresh_clocks(store, con, list(opened["case_id"]), now=now)
     return opened
 
 

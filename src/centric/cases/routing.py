@@ -273,7 +273,8 @@ _GO_PUBLIC_PIECES = (
     "codacons", "altroconsumo", "consumatori", "striscia", "iene", "ovunque", "a tutti", "recension", "giornal",
     "televisione",
 )
-_PIECES = "(?i)(?:" + "|".join(re.escape(p) for p in _GO_PUBLIC_PIECES) + ")"
+GO_PUBLIC_PIECES = "(?i)(" + "|".join(re.escape(p) for p in _GO_PUBLIC_PIECES) + ")"
+"""A regular expression (RE2 and PostgreSQL syntax too) that every threat to go public matches."""
 
 
 def go_public_many(texts) -> np.ndarray:
@@ -287,7 +288,7 @@ def go_public_many(texts) -> np.ndarray:
     import pyarrow.compute as pc
 
     arr = pa.array(s.where(s.map(lambda v: isinstance(v, str)), None).tolist(), type=pa.large_string())
-    maybe = pc.fill_null(pc.match_substring_regex(arr, _PIECES), False).to_numpy(zero_copy_only=False)
+    maybe = pc.fill_null(pc.match_substring_regex(arr, GO_PUBLIC_PIECES), False).to_numpy(zero_copy_only=False)
     for i in np.flatnonzero(maybe):
         out[i] = go_public(s.iat[i])
     return out

@@ -27,13 +27,18 @@ import pandas as pd
 from .. import settings
 from ..store import Store
 
-__all__ = ["CONFIRMATION_SURVEY", "COLUMNS", "find"]
+__all__ = ["CONFIRMATION_SURVEY", "COLUMNS", "SUMMARY_CHARS", "fetch_texts", "find"]
 
 CONFIRMATION_SURVEY = "case-confirmation"
 """The survey name of the answers to "Was it solved?": they never open a case of their own."""
 
 COLUMNS = ["source_table", "signal_id", "kind", "customer_id", "author", "signal_at", "channel", "factor",
-           "analysed", "flags", "text", "language", "country", "title", "imported_case_id"]
+           "analysed", "flags", "summary", "maybe_public", "language", "country", "imported_case_id"]
+"""``summary``: the title or the first :data:`SUMMARY_CHARS` characters of the text; ``maybe_public``: the text
+has a piece that every threat to go public has (:func:`centric.cases.routing.go_public` decides on the
+full text) — the texts themselves stay in the store."""
+
+SUMMARY_CHARS = 120
 
 OURS = "ours"
 
@@ -62,7 +67,7 @@ def find(store: Store, since: dt.datetime | None = None, touchpoint_factors: fro
         r = r.filter(r.responded_at >= since)
     responses = r.select(
         signal_id=r.response_id, customer_id=r.customer_id, author=ibis.null("string"), signal_at=r.responded_at,
-        channel=r.channel, touchpoint=r.touchpoint, text=r.comment, title=ibis.null("string"), language=r.language,
+        channel=r.channel, touchpoint=r.touchpoint, language=r.language, **_text_columns(r.comment),
         kind=ibis.literal("survey"), rating=ibis.null("float64"), source=ibis.literal("survey"),
     ).mutate(source_table=ibis.literal("responses"))
 
@@ -73,7 +78,7 @@ def find(store: Store, since: dt.datetime | None = None, touchpoint_factors: fro
         f = f.filter(f.posted_at >= since)
     feedback = f.select(
         signal_id=f.feedback_id, customer_id=f.customer_id, author=f.author, signal_at=f.posted_at,
-        channel=f.channel, touchpoint=f.touchpoint, text=f.text, title=f.title, language=f.language,
+        channel=f.channel, touchpoint=f.touchpoint, language=f.language, **_text_columns(f.text, f.title),
         kind=f.source.cast("string"), rating=f.rating.cast("float64"), source=f.source.cast("string"),
     ).mutate(source_table=ibis.literal("feedback"))
 
@@ -93,8 +98,9 @@ def find(store: Store, since: dt.datetime | None = None, touchpoint_factors: fro
     if not frames:
         return pd.DataFrame(columns=COLUMNS)
     df = pd.concat(frames, ignore_index=True)
-    has_text = df["text"].fillna("").str.strip() != ""
+    has_text = df["has_text"].fillna(False).astype(bool)
     df["analysed"] = ~has_text | df["sentiment"].notna() | df["analysed_any"].fillna(False).astype(bool)
+    df["maybe_public"] = df["maybe_public"].fillna(False).astype(bool)
     if touchpoint_factors:
         by_touchpoint = df["touchpoint"].where(df["touchpoint"].isin(touchpoint_factors))
         df["factor"] = df["factor"].where(df["factor"].notna(), by_touchpoint.where(df["source_table"] == "responses"))
@@ -108,6 +114,32 @@ def find(store: Store, since: dt.datetime | None = None, touchpoint_factors: fro
     df["language"] = df["language"].where(df["language"].notna(), df.pop("customer_language"))
     df["signal_at"] = pd.to_datetime(df["signal_at"])
     return df.sort_values(["signal_at", "source_table", "signal_id"], kind="stable")[COLUMNS].reset_index(drop=True)
+
+
+def _text_columns(text, title=None) -> dict:
+    """Summary, whether there is a text, and whether it may threaten to go public — computed where the
+    texts are, so that a million of them are never read into memory."""
+    from .routing import GO_PUBLIC_PIECES
+
+    head = text if title is None else ibis.coalesce(title.nullif(""), text)
+    return {"summary": head.substr(0, SUMMARY_CHARS),
+            "has_text": text.notnull() & (text.strip().length() > 0),
+            "maybe_public": text.re_search(GO_PUBLIC_PIECES).fill_null(False)}
+
+
+def fetch_texts(store: Store, rows: pd.DataFrame) -> pd.Series:
+    """The full texts of signals (``source_table``, ``signal_id``), aligned with ``rows``."""
+    from .store_io import only
+
+    out = pd.Series([None] * len(rows), index=rows.index, dtype=object)
+    for table, key, col in (("feedback", "feedback_id", "text"), ("responses", "response_id", "comment")):
+        mine = rows[rows["source_table"] == table]
+        if not len(mine):
+            continue
+        t = store.table(table)
+        got = only(t, key, mine["signal_id"]).select(key, col).execute()
+        out.loc[mine.index] = mine["signal_id"].map(dict(zip(got[key], got[col], strict=True))).to_numpy()
+    return out
 
 
 def _worst_mentions(store: Store) -> pd.DataFrame:

@@ -68,6 +68,11 @@ SUB_CAUSES = {
     "payment": ["double charge", "instalment plan error"],
     "store": ["store closed early", "queue at the till"],
 }
+CAUSED_BY = {  # where the cause of a complaint about one factor often lies
+    "delivery": ["website", "availability", "call_centre"], "installation": ["delivery", "call_centre"],
+    "product_quality": ["delivery", "installation"], "returns": ["call_centre", "payment"],
+    "call_centre": ["returns", "delivery"], "availability": ["website"], "payment": ["website"],
+}
 ACTIONS = ["apologised and redelivered", "refund issued", "technician sent again", "voucher offered and process "
            "explained", "replacement unit sent", "fixed the address in the order system", "called the customer back"]
 
@@ -226,6 +231,8 @@ def replay_work(store: Store, routing, seed: int, skip: set[str] = frozenset()) 
             break
         t += hour * float(rng.uniform(2, 72))
         cause = factor if isinstance(factor, str) and factor in SUB_CAUSES else str(rng.choice(list(SUB_CAUSES)))
+        if rng.random() < 0.3:  # the cause lies elsewhere: the address form, the line, the stock data …
+            cause = str(rng.choice(CAUSED_BY.get(cause, list(SUB_CAUSES))))
         add(cid, t, "closed", owner, dept, data={"root_cause": cause, "sub_cause": str(rng.choice(SUB_CAUSES[cause])),
                                                    "action": str(rng.choice(ACTIONS))})
     ev = pd.DataFrame(rows, columns=["case_id", "occurred_at", "kind", "actor", "department", "target", "note", "data"])
