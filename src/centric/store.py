@@ -38,6 +38,7 @@ class Store:
         self.path = path
         self.read_only = False
         self._ibis = None
+        self._tables: dict = {}
 
     @classmethod
     def open(cls, path: str | os.PathLike | None = None, read_only: bool = False) -> Store:
@@ -108,6 +109,7 @@ class Store:
             )
         if current == schema.SCHEMA_VERSION:
             return
+        self._tables.clear()
         with self.transaction():
             self.con.execute(f"CREATE TABLE IF NOT EXISTS {META} (key VARCHAR PRIMARY KEY, value VARCHAR)")
             for version in range(current + 1, schema.SCHEMA_VERSION + 1):
@@ -141,10 +143,13 @@ class Store:
         return self._ibis
 
     def table(self, name: str):
-        """An Ibis table expression for table ``name``."""
+        """An Ibis table expression for table ``name`` (made once per open store: asking the database for a
+        table's columns costs a round trip, and the schema changes only when the store is migrated)."""
         if name not in schema.TABLES:
             raise StoreError(f"unknown table {name!r}; tables: {', '.join(schema.TABLES)}")
-        return self.ibis.table(name)
+        if name not in self._tables:
+            self._tables[name] = self.ibis.table(name)
+        return self._tables[name]
 
     def count(self, name: str) -> int:
         return int(self.table(name).count().execute())

@@ -16,6 +16,7 @@ centric.cases.config.CaseConfigError: routing.toml line 2, key 'priority.base': 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import tomllib
 from pathlib import Path
@@ -415,8 +416,15 @@ def active(store) -> tuple[Routing, Policy]:
     if len(rows):
         latest = rows.sort_values("loaded_at", kind="stable").groupby("name").tail(1)
         found = {r.name: (r.text, r.source) for r in latest.itertuples(index=False)}
-    routing = parse_routing(*found["routing"]) if "routing" in found else default_routing()
-    policy = parse_policy(*found["sla"]) if "sla" in found else default_policy()
-    check(routing, policy, found.get("routing", ("",))[0])
+    return _active_pair(found.get("routing"), found.get("sla"))
+
+
+@functools.lru_cache(maxsize=8)
+def _active_pair(routing_file: tuple[str, str] | None, sla_file: tuple[str, str] | None) -> tuple[Routing, Policy]:
+    """The parsed and checked pair of files (text, source); parsed once per process (every operation of the
+    workflow asks for it, and the files rarely change)."""
+    routing = parse_routing(*routing_file) if routing_file else default_routing()
+    policy = parse_policy(*sla_file) if sla_file else default_policy()
+    check(routing, policy, routing_file[0] if routing_file else "")
     return routing, policy
 

@@ -141,10 +141,9 @@ def _why_not(store: Store, cands: pd.DataFrame, now: dt.datetime, min_days: int)
     if not ids:
         return why
     s = store.table("case_signals")
-    done = set(s.filter((s.source_table == "customer_scores") & s.signal_id.isin(list(cands["signal_id"])))
+    done = set(store_io.only(s.filter(s.source_table == "customer_scores"), "signal_id", cands["signal_id"])
                .signal_id.execute())
-    c = store.table("cases")
-    c = c.filter(c.customer_id.isin(ids))
+    c = store_io.only(store.table("cases"), "customer_id", ids)
     open_ = set(c.filter(c.status.isin(list(OPEN)) | c.status.isnull()).customer_id.execute())
     since = now - dt.timedelta(days=min_days)
     recent = set(c.filter((c.origin == "proactive") & (c.opened_at > since)).customer_id.execute()) if min_days else set()
