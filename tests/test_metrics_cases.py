@@ -206,8 +206,10 @@ def test_root_cause_pareto_per_factor(loop_store):
         ("address_data", "courier ignored the note", 1), ("address_data", "invoice address used", 1),
         ("carrier", "late", 1)]
     assert list(subs.cumulative) == pytest.approx([100 / 3, 200 / 3, 100.0])
-    assert rc.top("delivery", 1) == [("address_data", 2, pytest.approx(200 / 3))]
-    assert rc.top("call_centre") == [("staff_training", 1, 100.0)]
+    # the top pairs of (root cause, sub-cause): what to fix is often in the sub-cause
+    assert rc.top("delivery", 2) == [("address_data", "courier ignored the note", 1, pytest.approx(100 / 3)),
+                                     ("address_data", "invoice address used", 1, pytest.approx(100 / 3))]
+    assert rc.top("call_centre") == [("staff_training", None, 1, 100.0)]
     assert rc.sub_causes[rc.sub_causes.factor == "call_centre"].root_sub_cause.tolist() == ["(none)"]
 
 
@@ -272,8 +274,8 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 @pytest.mark.parametrize("lang, words", [
     ("en", ["From the case events", "First-contact resolution", "50.0\u00a0%", "95% interval 15.0 … 85.0",
             "Share met", "66.7\u00a0%", "30.0 … 90.3", "Customer's confirmation", "passed from hand to hand",
-            "address_data", "courier ignored the note (1), invoice address used (1)", "3 of 4 closed cases have a root "
-            "cause", "2 of 5 customers had more than one case; 1.40 cases per customer", "1–3 days"]),
+            "address_data courier ignored the note 1 33.3\u00a0% 33.3\u00a0%",
+            "carrier late 1 33.3\u00a0% 100.0\u00a0%", "3 of 4 closed cases have a root cause", "2 of 5 customers had more than one case; 1.40 cases per customer", "1–3 days"]),
     ("pl", ["Na podstawie zdarzeń zgłoszeń", "Rozwiązane przy pierwszym kontakcie", "50,0\u00a0%",
             "przedział 95% 15,0 … 85,0", "Udział dotrzymanych", "66,7\u00a0%", "30,0 … 90,3", "Potwierdzenie klienta",
             "3 z 4 zamkniętych zgłoszeń ma przyczynę źródłową", "1–3 dni"]),
@@ -340,6 +342,7 @@ def test_what_to_fix_first_shows_open_cases_and_top_root_causes(demo_store, tmp_
     row = next(r for r in re.findall(r"<tr>(.*?)</tr>", fix, re.S) if ">Delivery<" in r or ">delivery<" in r)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
     assert cells[-2] == f"{open_delivery:,}" and open_delivery > 0
-    # six of ten with a root cause: 60 %, then 30 %, then the hostile one, escaped
-    assert cells[-1].startswith("address_data (60\u00a0%), carrier (30\u00a0%), &lt;img")
+    # six of ten with a root cause: 60 %, then 30 %, then the hostile one, escaped; a cause other than the
+    # factor itself is named with its sub-cause
+    assert cells[-1].startswith("address_data: wrong field (60\u00a0%), carrier: wrong field (30\u00a0%), &lt;img")
     assert HOSTILE not in html
