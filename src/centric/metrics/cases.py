@@ -48,6 +48,7 @@ from .complaints import (
     count_if,
     group_columns,
     group_value,
+    opened_in,
 )
 from .periods import selection
 from .results import Tabular, html_table
@@ -141,13 +142,8 @@ def clock_shares(store: Store, by: Sequence[str] = (), start: dt.datetime | None
     """The share of each clock met, of the cases opened in [start, end), overall and by ``by``
     (department, owner, channel, type, priority, origin, or a period of the case's opening)."""
     check_by(by, CLOCK_DIMENSIONS, "service levels")
-    cases = store.table("cases")
-    if start is not None:
-        cases = cases.filter(cases.opened_at >= start)
-    if end is not None:
-        cases = cases.filter(cases.opened_at < end)
     clocks = store.table("case_clocks")
-    j = clocks.join(cases, "case_id")
+    j = clocks.join(opened_in(store, start, end), "case_id")
     aggs = dict(met=count_if(j.state == "met"), missed=count_if(j.state == "breached"),
                 pending=count_if(~j.state.isin(["met", "breached"])))
     order = {c: i for i, c in enumerate(CASE_CLOCKS)}

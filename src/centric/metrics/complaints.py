@@ -102,15 +102,21 @@ def group_value(b: str, v: Any) -> Any:
     return label(b, pd.Timestamp(v).to_pydatetime()) if b in PERIOD_UNITS else v
 
 
-def case_facts(store: Store, start: dt.datetime | None = None, end: dt.datetime | None = None,
-               as_of: dt.datetime | None = None, sla_hours: float = 48.0):
-    """An Ibis table: one row per case opened in [start, end) with its times and flags. ``sla`` is
-    past, met, pending (open, not yet due) or unknown (closed without a close time)."""
+def opened_in(store: Store, start: dt.datetime | None, end: dt.datetime | None):
+    """The ``cases`` opened in [start, end) (an Ibis table; either bound may be None)."""
     cases = store.table("cases")
     if start is not None:
         cases = cases.filter(cases.opened_at >= start)
     if end is not None:
         cases = cases.filter(cases.opened_at < end)
+    return cases
+
+
+def case_facts(store: Store, start: dt.datetime | None = None, end: dt.datetime | None = None,
+               as_of: dt.datetime | None = None, sla_hours: float = 48.0):
+    """An Ibis table: one row per case opened in [start, end) with its times and flags. ``sla`` is
+    past, met, pending (open, not yet due) or unknown (closed without a close time)."""
+    cases = opened_in(store, start, end)
     ev = store.table("case_events")
 
     def n(kind: str):
