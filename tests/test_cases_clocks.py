@@ -279,15 +279,20 @@ def test_every_level_once_across_ticks_and_a_late_tick_records_each_level_it_cro
 
 
 def test_lead_and_manager_come_from_the_department_and_a_missing_lead_is_noted(loop):
-    put(loop, [case("D", at(MON, "10:00")), case("G", at(MON, "10:00"), department="triage")],
-        [("D", at(MON, "10:00"), "opened"), ("G", at(MON, "10:00"), "opened")])
+    put(loop, [case("D", at(MON, "10:00")), case("G", at(MON, "10:00"), department="triage"),
+               case("P", at(MON, "10:00"), priority=None)],
+        [("D", at(MON, "10:00"), "opened"), ("G", at(MON, "10:00"), "opened"), ("P", at(MON, "10:00"), "opened")])
     r = run(loop, TUE, "09:00")  # due Monday 12:00; 21 h past due: lead, and manager (480 minutes)
-    assert (r.breaches, r.escalations) == (2, {1: 2, 2: 2})
+    assert (r.breaches, r.escalations, r.escalated) == (3, {1: 3, 2: 3}, 6)
     esc = events_of(loop, "escalated").set_index(["case_id", "level"])
     assert esc.loc[("D", 1), "target"] == "m.lis" and esc.loc[("D", 2), "target"] == "k.zielinska"
+    assert esc.loc[("P", 2), "target"] == "k.zielinska"  # no priority: the levels for any priority
+    assert esc.loc[("D", 2), "note"] == "level 2: first_response 21 h 00 min past due, to k.zielinska"
     assert pd.isna(esc.loc[("G", 1), "target"])
     assert "department triage has no lead in the routing table" in esc.loc[("G", 1), "note"]
     assert esc.loc[("D", 1), "department"] == "delivery"
+    breaches = events_of(loop, "sla_breached").set_index("case_id")
+    assert breaches.loc["G", "department"] == "triage" and breaches.loc["D", "clock"] == "first_response"
     cases = store_io.load_cases(loop).set_index("case_id")
     assert cases.loc["D", "escalated_to"] == "k.zielinska" and cases.loc["G", "escalation_level"] == 2
 
@@ -360,3 +365,154 @@ def test_refresh_replaces_the_rows_of_the_cases_named(loop):
                     ("A", "resolution", "on_track", dt.datetime(2026, 3, 2, 12)),
                     ("B", "first_response", "on_track", dt.datetime(2026, 3, 2, 11)),
                     ("B", "resolution", "on_track", dt.datetime(2026, 3, 2, 11))]
+
+
+def test_tick_without_configuration_uses_the_bundled_defaults(loop):
+    put(loop, [case("A", at(MON, "10:00"), department="delivery")], [("A", at(MON, "10:00"), "opened")])
+    r = tick(loop, now=dt.datetime(2026, 3, 2, 16, 30))
+    # the default office calendar opens 08:00–18:00 in Warsaw (UTC+1 in March): 360 minutes from 11:00 local
+    # are due at 17:00 local, 16:00 UTC; the bundled routing names no lead, so the escalation has no target
+    clocks = loop.con.execute("SELECT clock, calendar, due_at, state FROM case_clocks ORDER BY clock").fetchall()
+    assert clocks[0] == ("first_response", "office", dt.datetime(2026, 3, 2, 16), "breached")
+    assert (r.breaches, r.escalations) == (1, {1: 1})
+    esc = events_of(loop, "escalated").iloc[0]
+    assert pd.isna(esc["target"]) and "department delivery has no lead" in esc["note"]
+
+
+def test_an_imported_history_gets_its_clocks_and_breaches_once_without_escalation(loop):
+    put(loop, [case("H", at(MON, "10:00"), status="closed", origin="import", closed_at=at(TUE, "16:00")),
+               case("K", at(MON, "10:00"), status="closed", origin="import")],
+        [("H", at(MON, "10:00"), "opened"), ("H", at(MON, "15:00"), "agent_response")])
+    r = run(loop, WED, "12:00")
+    # H: answered 3 h late (due 12:00), closed within its resolution time; K has no events, so no clocks
+    assert (r.clocks, r.breaches, r.escalations) == (2, 1, {})
+    rows = loop.con.execute("SELECT case_id, clock, stopped_at, state FROM case_clocks ORDER BY 2").fetchall()
+    assert rows == [("H", "first_response", dt.datetime(2026, 3, 2, 15), "breached"),
+                    ("H", "resolution", dt.datetime(2026, 3, 3, 16), "met")]
+    assert run(loop, WED, "13:00").clocks == 0  # its clocks are final: not computed again
+    assert len(events_of(loop, "sla_breached")) == 1
+
+
+# --- the vectorised clocks against a plain case-by-case reference -----------------------------------------------
+
+STOPS, WAIT_ENDS = {"resolved", "closed"}, {"customer_contact", "signal", "started", "agent_response", "resolved",
+                                            "closed", "reopened"}
+
+
+def reference_clocks(case_row: dict, events: list[tuple], now: pd.Timestamp) -> dict[str, tuple]:
+    """One case's clocks, walked event by event: clock → (start, stop or None, due, at_risk, state)."""
+    opened = case_row["opened_at"]
+    ev = [(t, k) for t, k in events if opened <= t <= now]
+    if not ev:
+        return {}
+    last_reopen = max((i for i, (_, k) in enumerate(ev) if k == "reopened"), default=-1)
+    final_i = next((i for i, (_, k) in enumerate(ev) if i > last_reopen and k in STOPS), None)
+    final_t = ev[final_i][0] if final_i is not None else None
+    if final_t is None and case_row["status"] in ("closed", "resolved"):
+        final_t = min(case_row["closed_at"], now) if pd.notna(case_row.get("closed_at")) else ev[-1][0]
+    waits, paused_now = [], False
+    for i, (t, k) in enumerate(ev):
+        if k == "waiting":
+            end = next((u for u, kk in ev[i + 1:] if kk in WAIT_ENDS), None)
+            paused_now |= end is None
+            waits.append((t, end if end is not None else now))
+    gaps, prev = [], -1
+    for i, (t, k) in enumerate(ev):
+        if k == "reopened":
+            stop = next((u for u, kk in ev[prev + 1:i] if kk in STOPS), None)
+            if stop is not None:
+                gaps.append((stop, t))
+            prev = i
+    first_agent = next((t for t, k in ev if k == "agent_response"), None)
+    clocks = {"first_response": (opened, min(x for x in (first_agent, final_t) if x is not None)
+                                 if first_agent is not None or final_t is not None else None),
+              "resolution": (opened, final_t)}
+    answered, waiting_since, cycle = False, None, None
+    for i, (t, k) in enumerate(ev):
+        if (final_i is not None and i >= final_i) or (final_i is None and final_t is not None and t >= final_t):
+            break
+        if k == "agent_response":
+            if waiting_since is not None:
+                cycle = (waiting_since, t)
+            answered, waiting_since = True, None
+        elif k in ("customer_contact", "signal") and answered and waiting_since is None:
+            waiting_since = t
+            cycle = (t, None)
+    if cycle is not None:
+        clocks["next_response"] = (cycle[0], cycle[1] if cycle[1] is not None else final_t)
+    last_res = max((i for i, (_, k) in enumerate(ev) if k == "resolved"), default=None)
+    if last_res is not None:
+        end = next((t for t, k in ev[last_res + 1:] if k in ("confirmed", "not_solved", "closed", "reopened")),
+                   None)
+        clocks["confirmation"] = (ev[last_res][0], end)
+    target = target_for(POLICY, case_row["priority"], case_row["channel"])
+    dept = ROUTING.departments.get(case_row["department"])
+    calendar = POLICY.calendars[target.calendar or (dept.calendar if dept else None) or POLICY.default_calendar]
+    out = {}
+    for name, (start, stop) in clocks.items():
+        if stop is not None:
+            stop = max(stop, start)
+        pauses = waits + (gaps if name != "confirmation" else [])
+        end = stop if stop is not None else now
+        pauses = [(a.tz_localize("UTC"), min(b, end).tz_localize("UTC")) for a, b in pauses if min(b, end) > a]
+        minutes = target.minutes(name)
+        due = due_one(calendar, start, minutes, pauses)
+        risk = due_one(calendar, start, -(-minutes * 4 // 5), pauses)
+        if stop is not None:
+            state = "met" if stop <= due else "breached"
+        elif paused_now:
+            state = "paused"
+        else:
+            state = "breached" if now >= due else "at_risk" if now >= risk else "on_track"
+        out[name] = (start, stop, due, risk, state)
+    return out
+
+
+def due_one(calendar, start: pd.Timestamp, minutes: int, pauses) -> pd.Timestamp:
+    from centric.cases.sla import due
+
+    return pd.Timestamp(due(calendar, start.tz_localize("UTC"), minutes, pauses)).tz_localize(None)
+
+
+def test_vectorised_clocks_match_a_case_by_case_reference():
+    import random
+
+    rng = random.Random(12)
+    kinds = ["agent_response", "customer_contact", "signal", "auto_reply", "note", "waiting", "started", "resolved",
+             "reopened", "closed", "confirmed", "not_solved", "assigned"]
+    weights = [5, 4, 1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1]
+    cases, events = [], []
+    for n in range(400):
+        cid = f"C{n:04d}"
+        opened = at(MON, "06:00") + pd.Timedelta(minutes=rng.randrange(0, 4 * 1440))
+        status = rng.choice(["new", "in_progress", "waiting", "resolved", "closed"])
+        cases.append(case(cid, opened, channel=rng.choice(["email", "social", "phone"]),
+                          priority=rng.choice(["normal", "urgent", None]),
+                          department=rng.choice(["delivery", "night", "triage", None]), status=status,
+                          closed_at=opened + pd.Timedelta(hours=rng.randrange(1, 90)) if rng.random() < 0.5 else None))
+        if rng.random() < 0.05:
+            continue  # no events at all
+        t = opened
+        events.append((cid, t, "opened"))
+        for _ in range(rng.randrange(0, 12)):
+            t = t + pd.Timedelta(minutes=rng.choice([0, 5, 30, 90, 400, 1500]))
+            events.append((cid, t, rng.choices(kinds, weights)[0]))
+        if rng.random() < 0.1:
+            events.append((cid, opened - pd.Timedelta(hours=1), "note"))  # before the opening: ignored
+    now = at(WED, "15:00") + pd.Timedelta(days=2)
+    c, e = frames(cases, events)
+    got = compute_clocks(c, e, POLICY, ROUTING, now.to_pydatetime())
+    got = {(r["case_id"], r["clock"]): r for r in got.to_dict("records")}
+    expected = {}
+    for row in cases:
+        evs = sorted(((t, i, k) for i, (cid, t, k) in enumerate(events) if cid == row["case_id"]))
+        for name, value in reference_clocks(row, [(t, k) for t, _, k in evs], now).items():
+            expected[row["case_id"], name] = value
+    assert set(got) == set(expected)
+    assert {k for k, _ in got} and {name for _, name in got} == {"first_response", "next_response", "resolution",
+                                                                  "confirmation"}
+    for key, (start, stop, due, risk, state) in expected.items():
+        r = got[key]
+        assert (r["started_at"], None if pd.isna(r["stopped_at"]) else r["stopped_at"], r["due_at"],
+                r["at_risk_at"], r["state"]) == (start, stop, due, risk, state), key
+    assert len({v[4] for v in expected.values()}) == 5  # every state occurs

@@ -289,3 +289,12 @@ def test_a_threat_to_go_public_is_flagged(text):
 @pytest.mark.parametrize("text", NOT_THREATS)
 def test_no_threat_no_flag(text):
     assert not go_public(text)
+
+
+def test_threats_found_in_bulk_as_one_by_one():
+    """The fast first pass over a column never drops a threat the full expression finds."""
+    from centric.cases.routing import go_public_many
+
+    texts = [*THREATS, *NOT_THREATS, None, "", "x" * 500]
+    assert go_public_many(texts).tolist() == [bool(t) and go_public(t) for t in texts]
+    assert go_public_many(texts)[: len(THREATS)].all()

@@ -33,8 +33,11 @@ def open_case(store: Store, case_id: str = "CX-0000001", status: str = "new", ow
            "transfers": 0, "reopen_count": 0, "escalation_level": 0, **cols}
     with store.transaction() as con:
         store_io.insert_rows(con, "cases", pd.DataFrame([row]))
-        store_io.append_events(con, pd.DataFrame([{"case_id": case_id, "occurred_at": at, "kind": "opened",
-                                                   "actor": "system", "department": department}]))
+        events = [{"case_id": case_id, "occurred_at": at, "kind": "opened", "actor": "system",
+                   "department": department}]
+        if owner:
+            events.append({**events[0], "kind": "assigned", "target": owner})
+        store_io.append_events(con, pd.DataFrame(events))
     return case_id
 
 
@@ -162,11 +165,12 @@ def test_transfers_are_counted_and_more_than_one_flags_the_case(store):
 def test_reopen_within_the_grace_period_brings_the_case_back(store):
     cid, _ = resolved_case(store)
     wf.close(store, cid, "a.nowak", "delivery", "redelivered", now=T0 + 3 * H)
-    out = wf.reopen(store, cid, "m.lis", "delivered to the wrong address again", now=T0 + 3 * H + 7 * D)
+    # the grace period counts from the resolution (T0 + 2h): exactly 7 days later is still within it
+    out = wf.reopen(store, cid, "m.lis", "delivered to the wrong address again", now=T0 + 2 * H + 7 * D)
     assert (out.case_id, out.status, out.action, out.linked_from) == (cid, "in_progress", "reopened", None)
     row = case(store, cid)
-    assert (row["reopen_count"], row["status"], pd.isna(row["closed_at"]), pd.isna(row["resolved_at"])) == (
-        1, "in_progress", True, True)
+    assert (row["reopen_count"], row["status"], pd.isna(row["closed_at"]), row["resolved_at"]) == (
+        1, "in_progress", True, T0 + 2 * H)
     data = json.loads(rows(store, "SELECT data FROM case_events WHERE kind = 'reopened'")[0][0])
     assert data == {"reason": "delivered to the wrong address again"}
     with pytest.raises(CaseError, match="only a resolved or closed case can be reopened"):
@@ -198,6 +202,31 @@ def test_a_customer_message_reopens_within_the_grace_period_and_links_a_new_case
     assert out.linked_from == cid
     assert kinds(store, out.case_id) == ["opened", "assigned", "customer_contact"]
     assert case(store, cid)["reopen_count"] == 1
+
+
+def test_the_rows_agree_with_the_projection_of_the_events(store):
+    from centric.cases.projection import COLUMNS, project
+
+    a = open_case(store, "CX-0000001")
+    b = open_case(store, "CX-0000002", owner="p.mazur", status="assigned")
+    wf.comment(store, a, "We are looking into it", "a.nowak", now=T0 + H)
+    wf.transfer(store, a, "customer_service", "a.nowak", now=T0 + 2 * H)
+    wf.transfer(store, a, "delivery", "m.lis", owner="a.nowak", now=T0 + 3 * H)
+    wf.wait(store, a, "a.nowak", now=T0 + 4 * H)
+    wf.comment(store, a, "Any news?", "a.nowak", now=T0 + 5 * H)
+    wf.customer_message(store, a, "Here is the photo", now=T0 + 6 * H)
+    token = wf.resolve(store, a, "a.nowak", now=T0 + 7 * H)
+    wf.answer(store, token, False, now=T0 + D)
+    wf.resolve(store, a, "a.nowak", now=T0 + 2 * D)
+    wf.close(store, a, "a.nowak", "delivery", "redelivered", sub_cause="address", note="courier", now=T0 + 3 * D)
+    wf.start(store, b, "p.mazur", now=T0 + H)
+    wf.resolve(store, b, "p.mazur", now=T0 + 2 * H)
+    wf.customer_message(store, b, "Broken again", now=T0 + 20 * D)  # a new linked case
+    got = store_io.load_cases(store)[COLUMNS].sort_values("case_id").reset_index(drop=True)
+    want = project(store_io.load_events(store)).sort_values("case_id").reset_index(drop=True)
+    assert len(got) == 3
+    pd.testing.assert_frame_equal(got.astype(object).where(got.notna(), None),
+                                  want.astype(object).where(want.notna(), None), check_dtype=False)
 
 
 # -- "Was it solved?" --------------------------------------------------------------------------------------
@@ -345,3 +374,14 @@ def test_cli_config_makes_files_active_and_names_the_line_of_a_bad_one(tmp_path)
     res = cli(db, "config", "--routing", str(bad), "--show")
     assert res.exit_code == 0 and f"routing: {bad}" in res.output.replace("\n", "")
     assert cli(db, "config", "--sla", str(tmp_path / "none.toml")).exit_code == 2
+
+
+def test_cli_tick_records_the_breaches_once(tmp_path):
+    db = tmp_path / "c.duckdb"
+    with Store.open(db) as s:
+        open_case(s)  # nobody answers: ten days later its first-response and resolution clocks are breached
+    first = json.loads(cli(db, "tick", "--json", "--now", "2026-10-15T09:00Z").output)
+    assert (first["now"], first["breaches"]) == ("2026-10-15T09:00:00Z", 2)
+    assert json.loads(cli(db, "tick", "--json", "--now", "2026-10-15T09:00Z").output)["breaches"] == 0
+    res = cli(db, "list", "--overdue", "--json")
+    assert [c["id"] for c in json.loads(res.output)] == ["CX-0000001"]

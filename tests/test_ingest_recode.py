@@ -114,7 +114,7 @@ def test_unknown_value_rejects_the_row_by_default_with_the_value_as_written(stor
     assert (r.rows_stored, r.rows_rejected) == (4, 1)
     assert rows(store, "SELECT row_number, column_name, value, reason FROM rejected_rows") == [
         (5, "Company response to consumer", "Untimely response",
-         "'Untimely response' is not one of: open, in_progress, waiting, resolved, closed")]
+         "'Untimely response' is not one of: new, open, assigned, in_progress, waiting, resolved, closed")]
 
 
 def test_a_recoded_value_out_of_range_names_the_value_in_the_file(store, write):

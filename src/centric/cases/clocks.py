@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import ibis
 import numpy as np
 import pandas as pd
 
@@ -61,6 +62,8 @@ _FINAL_STOPS = ("resolved", "closed")
 _WAIT_ENDS = ("customer_contact", "signal", "started", "agent_response", "resolved", "closed", "reopened")
 _MESSAGES = ("customer_contact", "signal")
 _CONFIRMATION_ENDS = ("confirmed", "not_solved", "closed", "reopened")
+_CASE_COLUMNS = ("case_id", "opened_at", "status", "priority", "channel", "department", "closed_at", "resolved_at",
+                 "escalation_level", "escalated_to")  # what the clocks and escalation read
 
 
 class ClockError(CentricError):
@@ -109,45 +112,52 @@ def compute_clocks(cases: pd.DataFrame, events: pd.DataFrame, policy: Policy, ro
     N = len(code)
     if not N:
         return _empty()
-    pos = np.arange(N)
     head = np.ones(N, dtype=bool)
     head[1:] = code[1:] != code[:-1]
-    g_first = np.maximum.accumulate(np.where(head, pos, 0))  # first position of each event's case
-    tail = np.ones(N, dtype=bool)
-    tail[:-1] = head[1:]
-    g_last = np.minimum.accumulate(np.where(tail, pos, N)[::-1])[::-1]  # last position of each event's case
+    heads = np.flatnonzero(head)  # where each case's events begin
+    tails = np.append(heads[1:] - 1, N - 1)
     has = np.zeros(n, dtype=bool)
     has[code] = True
     last_t = np.full(n, NONE)
-    last_t[code[tail]] = t[tail]
+    last_t[code[tails]] = t[tails]
 
     def isin(kinds) -> np.ndarray:
         return np.isin(kind, [_K[k] for k in kinds])
 
-    def prev_of(mask):  # the last position ≤ i of a ``mask`` event in the same case, else -1
-        ff = np.maximum.accumulate(np.where(mask, pos, -1))
-        return np.where(ff >= g_first, ff, -1)
+    def bounds(q):  # the first and last position of the case of each position in q
+        h = np.searchsorted(heads, q, side="right") - 1
+        return heads[h], tails[h]
 
-    def next_of(mask):  # the first position ≥ i of a ``mask`` event in the same case, else N
-        bf = np.minimum.accumulate(np.where(mask, pos, N)[::-1])[::-1]
-        return np.where(bf <= g_last, bf, N)
+    def prev_at(mask, q):  # for positions q: the last position ≤ q of a ``mask`` event of the same case, else -1
+        p = np.flatnonzero(mask)
+        if not len(p) or not len(q):
+            return np.full(len(q), -1)
+        j = np.searchsorted(p, q, side="right") - 1
+        cand = p[np.maximum(j, 0)]
+        return np.where((j >= 0) & (cand >= bounds(q)[0]), cand, -1)
 
-    def first_per_case(mask):  # per case: the time of its first ``mask`` event, else NONE
-        out = np.full(n, NONE)
-        c, i = np.unique(code[mask], return_index=True)
-        out[c] = t[mask][i]
+    def next_at(mask, q):  # for positions q: the first position ≥ q of a ``mask`` event of the same case, else N
+        p = np.flatnonzero(mask)
+        if not len(p) or not len(q):
+            return np.full(len(q), N)
+        j = np.searchsorted(p, q, side="left")
+        cand = p[np.minimum(j, len(p) - 1)]
+        return np.where((j < len(p)) & (cand <= bounds(q)[1]), cand, N)
+
+    def first_per_case(at):  # per case: the first of the positions ``at`` (ascending), else N
+        out = np.full(n, N)
+        c, i = np.unique(code[at], return_index=True)
+        out[c] = at[i]
         return out
 
     t_pad = np.append(t, NONE)  # t_pad[N] = NONE: "no such event"
-    reopen, stop_ev, agent = isin(("reopened",)), isin(_FINAL_STOPS), kind == _K["agent_response"]
-    next_reopen = next_of(reopen)
+    reopen, agent = kind == _K["reopened"], kind == _K["agent_response"]
+    stops = np.flatnonzero(isin(_FINAL_STOPS))
+    stop_reopen = next_at(reopen, stops)
 
     # -- the end of the case: the first resolved/closed after the last reopening ------------------------------
-    final = stop_ev & (next_reopen == N)
-    final_t = first_per_case(final)
-    final_pos = np.full(n, N)
-    c, i = np.unique(code[final], return_index=True)
-    final_pos[c] = pos[final][i]
+    final_pos = first_per_case(stops[stop_reopen == N])
+    final_t = t_pad[final_pos]
     status = cases["status"].astype(object).to_numpy() if "status" in cases else np.full(n, None, dtype=object)
     synthetic = has & (final_t == NONE) & np.isin(status, ["closed", "resolved"])
     if synthetic.any():  # an imported case whose row says it ended without an event that does
@@ -157,16 +167,16 @@ def compute_clocks(cases: pd.DataFrame, events: pd.DataFrame, policy: Policy, ro
 
     # -- pauses: waiting → the next event that ends it; resolved → reopened (not for confirmation) --------------
     waits = np.flatnonzero(kind == _K["waiting"])
-    w_end_pos = next_of(isin(_WAIT_ENDS))[waits]
+    w_end_pos = next_at(isin(_WAIT_ENDS), waits)
     w_open = w_end_pos == N
     paused_now = np.zeros(n, dtype=bool)
     paused_now[code[waits[w_open]]] = True
     p_case = code[waits]
     p_from = t[waits]
     p_to = np.where(w_open, now_us, t_pad[w_end_pos])
-    gap_stops = stop_ev & (next_reopen < N)
-    nr, i = np.unique(next_reopen[gap_stops], return_index=True)  # first stop before each reopening
-    g_case, g_from, g_to = code[gap_stops][i], t[gap_stops][i], t[nr]
+    gap_stops = stops[stop_reopen < N]
+    nr, i = np.unique(stop_reopen[stop_reopen < N], return_index=True)  # the first stop before each reopening
+    g_case, g_from, g_to = code[gap_stops[i]], t[gap_stops[i]], t[nr]
 
     # -- the clocks ------------------------------------------------------------------------------------------------
     def finish(*ends):  # the earliest of several optional stop times
@@ -175,14 +185,15 @@ def compute_clocks(cases: pd.DataFrame, events: pd.DataFrame, policy: Policy, ro
             out = np.where((e != NONE) & ((out == NONE) | (e < out)), e, out)
         return out
 
-    fr_stop = finish(first_per_case(agent), final_t)
+    fr_stop = finish(t_pad[first_per_case(np.flatnonzero(agent))], final_t)
     # next_response: a message after an agent response and before the end starts a cycle; the latest cycle counts
-    last_agent = prev_of(agent)
-    msg = isin(_MESSAGES) & (last_agent >= 0) & (pos < final_pos[code])
+    m = np.flatnonzero(isin(_MESSAGES))
+    last_agent = prev_at(agent, m)
+    ok = (last_agent >= 0) & (m < final_pos[code[m]])
     if synthetic.any():
-        msg &= ~synthetic[code] | (t < final_t[code])
-    m = np.flatnonzero(msg)
-    _, i = np.unique(last_agent[m], return_index=True)
+        ok &= ~synthetic[code[m]] | (t[m] < final_t[code[m]])
+    m, last_agent = m[ok], last_agent[ok]
+    _, i = np.unique(last_agent, return_index=True)
     cycles = m[i]  # the first message after each answered stretch
     if not all_cycles:  # per case with a cycle: its latest
         rc = cycles[::-1]
@@ -190,14 +201,14 @@ def compute_clocks(cases: pd.DataFrame, events: pd.DataFrame, policy: Policy, ro
         cycles = np.sort(rc[i])
     nr_case = code[cycles]
     nr_start = t[cycles]
-    nx = next_of(agent)[cycles]
-    nr_stop = finish(t_pad[nx], final_t[nr_case])
+    nr_stop = finish(t_pad[next_at(agent, cycles)], final_t[nr_case])
     res = np.flatnonzero(kind == _K["resolved"])[::-1]
     c, i = np.unique(code[res], return_index=True)
     last_res = np.full(n, -1)
     last_res[c] = res[i]  # per case: its last resolution
     cf_start = np.where(last_res >= 0, t_pad[last_res], NONE)
-    ce = np.where(last_res >= 0, next_of(isin(_CONFIRMATION_ENDS))[np.maximum(last_res, 0)], N)
+    ce = np.full(n, N)
+    ce[c] = next_at(isin(_CONFIRMATION_ENDS), res[i])
     cf_stop = np.where(last_res >= 0, t_pad[ce], NONE)
 
     rows_case, rows_clock, rows_start, rows_stop = [], [], [], []
@@ -285,12 +296,15 @@ def compute_clocks(cases: pd.DataFrame, events: pd.DataFrame, policy: Policy, ro
 
 
 def refresh_clocks(store, con, case_ids=None, now: dt.datetime | None = None, routing: Routing | None = None,
-                   policy: Policy | None = None) -> pd.DataFrame:
-    """Recompute the clocks of ``case_ids`` (None: every case that is not closed, and every case with a stored
-    clock that still runs) from their events, and replace their rows in ``case_clocks`` inside the caller's
+                   policy: Policy | None = None, cases: pd.DataFrame | None = None,
+                   events: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Recompute the clocks of ``case_ids`` (None: every case that is not closed, every case with a stored
+    clock that still runs, and every closed case with events whose clocks were never computed, such as
+    cases imported from a helpdesk export) from their events, and replace their rows in ``case_clocks`` inside the caller's
     transaction (``con`` from ``store.transaction()``). Routing and policy default to the store's active
-    configuration. Returns the new rows."""
-    return latest_cycles(_refresh(store, con, case_ids, now, routing, policy)[2])
+    configuration. ``cases`` and ``events``: the cases' rows and all their events when the caller has them
+    already (a case just opened), instead of reading them. Returns the new rows."""
+    return latest_cycles(_refresh(store, con, case_ids, now, routing, policy, cases, events)[2])
 
 
 def latest_cycles(clocks: pd.DataFrame) -> pd.DataFrame:
@@ -301,8 +315,9 @@ def latest_cycles(clocks: pd.DataFrame) -> pd.DataFrame:
     return clocks[last].reset_index(drop=True)
 
 
-def _refresh(store, con, case_ids, now, routing, policy):
-    """refresh_clocks, returning what it read too: (cases, events, clocks with every cycle, routing, policy)."""
+def _refresh(store, con, case_ids, now, routing, policy, cases=None, events=None):
+    """refresh_clocks, returning what it read too: (cases, events, clocks with every cycle, how many rows
+    were stored, routing, policy)."""
     now = store_io.utcnow() if now is None else _naive(now)
     if routing is None or policy is None:
         from .config import active
@@ -310,16 +325,16 @@ def _refresh(store, con, case_ids, now, routing, policy):
         r, p = active(store)
         routing, policy = routing or r, policy or p
     if case_ids is None:
-        cases_t = store.table("cases")
-        running = store.table("case_clocks")
-        running = running.filter(running.stopped_at.isnull())
+        cases_t, stored, ev = store.table("cases"), store.table("case_clocks"), store.table("case_events")
+        running = stored.filter(stored.stopped_at.isnull())
         cases_t = cases_t.filter(cases_t.status.isnull() | (cases_t.status != "closed")
-                                 | cases_t.case_id.isin(running.case_id))
-        cases = cases_t.execute()
-        ev = store.table("case_events")
-        events = ev.filter(ev.case_id.isin(cases_t.case_id)).order_by(
-            ["case_id", "occurred_at", "case_event_id"]).execute()
-    else:
+                                 | cases_t.case_id.isin(running.case_id)
+                                 | (cases_t.case_id.isin(ev.case_id) & ~cases_t.case_id.isin(stored.case_id)))
+        cases = cases_t.select(*_CASE_COLUMNS).execute()
+        events = ev.filter(ev.case_id.isin(cases_t.case_id)).order_by(["case_id", "occurred_at", "case_event_id"])
+        events = events.select("case_event_id", "case_id", "occurred_at", "kind", "level", "clock",
+                               data=ibis.cases((events.kind == "sla_breached", events.data), else_=None)).execute()
+    elif cases is None or events is None:
         case_ids = sorted({str(c) for c in case_ids})
         cases = store_io.load_cases(store, case_ids)
         events = store_io.load_events(store, case_ids)
@@ -331,8 +346,8 @@ def _refresh(store, con, case_ids, now, routing, policy):
             con.execute("DELETE FROM case_clocks WHERE case_id IN (SELECT case_id FROM _centric_clock_cases)")
         finally:
             con.unregister("_centric_clock_cases")
-    store_io.insert_rows(con, "case_clocks", latest_cycles(clocks))
-    return cases, events, clocks, routing, policy
+    stored = store_io.insert_rows(con, "case_clocks", latest_cycles(clocks))
+    return cases, events, clocks, stored, routing, policy
 
 
 # -- helpers -------------------------------------------------------------------------------------------------------

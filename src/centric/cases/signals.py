@@ -151,7 +151,7 @@ def _countries(store: Store) -> pd.DataFrame:
 
 
 def _flag_names(raw) -> list[str]:
-    if raw is None or (isinstance(raw, float) and pd.isna(raw)) or raw == "":
+    if raw is None or (isinstance(raw, float) and pd.isna(raw)) or raw in ("", "[]"):
         return []
     try:
         return sorted({f.get("flag") for f in json.loads(raw) if isinstance(f, dict) and f.get("flag")})

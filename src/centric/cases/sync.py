@@ -77,24 +77,20 @@ def sync(store: Store, now: dt.datetime | None = None, routing: Routing | None =
     with store.transaction() as con:
         placed = _place(store, con, fresh, now, window, grace)
         new_cases, events, links = placed
+        first_events = None
         if len(new_cases):
-            new_cases = _route_and_write(store, con, new_cases, routing, now)
+            new_cases, first_events = _route_and_write(store, con, new_cases, routing, now)
         if len(imported):
             links = pd.concat([links, pd.DataFrame({
                 "source_table": imported["source_table"], "signal_id": imported["signal_id"],
                 "case_id": imported["imported_case_id"], "customer_id": imported["customer_id"],
                 "kind": imported["kind"], "factor": imported["factor"], "signal_at": imported["signal_at"],
                 "action": "imported"})], ignore_index=True)
-        store_io.append_events(con, events)
+        events = store_io.append_events(con, events)
         if len(links):
             links = links.assign(attached_at=now)
             store_io.insert_rows(con, "case_signals", links)
-        touched = sorted(set(new_cases["case_id"]) | set(events["case_id"]) if len(events) or len(new_cases)
-                         else set())
-        if touched:
-            from .clocks import refresh_clocks
-
-            refresh_clocks(store, con, touched, now=now, routing=routing, policy=policy)
+        _clocks(store, con, new_cases, first_events, events, now, routing, policy)
     result = SyncResult(
         signals=int(len(fresh) + len(imported)), opened=int(len(new_cases)),
         joined=int((links["action"] == "joined").sum()) if len(links) else 0,
@@ -107,6 +103,23 @@ def sync(store: Store, now: dt.datetime | None = None, routing: Routing | None =
 
         result = SyncResult(**{**asdict(result), "proactive": run_proactive(store, now=now, routing=routing)})
     return result
+
+
+def _clocks(store: Store, con, new_cases, first_events, events, now, routing, policy) -> None:
+    """The clocks of every case this run opened or touched: the new ones from what is in memory (their rows
+    and events were all written by this run), the others from the store."""
+    from .clocks import refresh_clocks
+
+    new_ids = set(new_cases["case_id"]) if len(new_cases) else set()
+    if new_ids:
+        mine = events[events["case_id"].isin(new_ids)] if events is not None and len(events) else None
+        ev = pd.concat([first_events, mine], ignore_index=True) if mine is not None and len(mine) else first_events
+        ev = ev.sort_values(["case_id", "occurred_at", "case_event_id"], kind="stable")
+        refresh_clocks(store, con, sorted(new_ids), now=now, routing=routing, policy=policy, cases=new_cases,
+                       events=ev)
+    older = sorted(set(events["case_id"]) - new_ids) if events is not None and len(events) else []
+    if older:
+        refresh_clocks(store, con, older, now=now, routing=routing, policy=policy)
 
 
 def _place(store: Store, con, fresh: pd.DataFrame, now: dt.datetime, window: dt.timedelta, grace: dt.timedelta):
@@ -126,46 +139,61 @@ def _place(store: Store, con, fresh: pd.DataFrame, now: dt.datetime, window: dt.
     fresh = fresh.sort_values(["who", "fkey", "signal_at", "source_table", "signal_id"], kind="stable")
     existing = _existing(store, fresh)
 
-    who, fkey, at = fresh["who"].to_numpy(), fresh["fkey"].to_numpy(), fresh["signal_at"].to_numpy()
     n = len(fresh)
-    action = np.empty(n, dtype=object)
-    target = np.empty(n, dtype=object)  # an existing case id, or ("new", k)
-    linked = {}
-    state: dict[tuple[str, str], list] = {}
-    new_k = 0
+    key = (fresh["who"] + "\0" + fresh["fkey"]).to_numpy()
+    at = fresh["signal_at"].to_numpy()
+    codes, uniq = pd.factorize(key)  # rows are sorted by key: codes do not decrease
+    sizes = np.bincount(codes)
+    known = np.fromiter((u in existing for u in uniq), dtype=bool, count=len(uniq))
+    simple = (sizes[codes] == 1) & ~known[codes]  # a customer's only signal about a factor, no case yet: opens
+    action = np.full(n, "opened", dtype=object)
+    new_idx = np.full(n, -1, dtype=np.int64)  # the new case a row opens or joins (-1: an existing case)
+    case_ref = np.full(n, None, dtype=object)  # the existing case it joins or reopens
+    link_case = {}  # new case index → the earlier case (an id, or a new index) of the same customer × factor
+    new_idx[simple] = np.arange(int(simple.sum()))
+    new_k = int(simple.sum())
     win, gr = np.timedelta64(window), np.timedelta64(grace)
-    for i in range(n):
-        k = (who[i], fkey[i])
+    state: dict[str, list] = {}
+    for i in np.flatnonzero(~simple):  # the rest, in order within each customer × factor
+        k = key[i]
         cur = state.get(k)
         if cur is None and k in existing:
             e = existing[k]
-            cur = state[k] = [e["case_id"], e["anchor"], e["status"] in OPEN, e["ended"]]
+            cur = state[k] = [e["case_id"], e["anchor"], e["status"] in OPEN, e["ended"], -1]
         t = at[i]
         if cur is not None:
-            case, anchor, is_open, ended = cur
-            if is_open and (t - anchor <= win):
-                action[i], target[i] = "joined", case
+            case, anchor, is_open, ended, idx = cur
+            joins = (is_open and t - anchor <= win) or (not is_open and (ended is None or t <= ended))
+            reopens = not joins and not is_open and t - ended <= gr
+            if joins or reopens:
+                action[i] = "joined" if joins else "reopened"
+                new_idx[i], case_ref[i] = idx, case if idx < 0 else None
+                if reopens:
+                    cur[1], cur[2] = t, True
                 continue
-            if not is_open and (ended is None or t <= ended):  # before it was resolved: the same matter
-                action[i], target[i] = "joined", case
-                continue
-            if not is_open and t - ended <= gr:
-                action[i], target[i] = "reopened", case
-                cur[1], cur[2] = t, True
-                continue
-        new_id = ("new", new_k)
-        new_k += 1
+        new_idx[i] = new_k
         if cur is not None:
-            linked[new_id] = cur[0]
-        action[i], target[i] = "opened", new_id
-        state[k] = [new_id, t, True, None]
+            link_case[new_k] = cur[0] if cur[4] < 0 else cur[4]
+        state[k] = [None, t, True, None, new_k]
+        new_k += 1
 
-    fresh["action"], fresh["target"] = action, target
-    opening = fresh[fresh["action"] == "opened"].sort_values(["signal_at", "source_table", "signal_id"], kind="stable")
-    ids = store_io.new_case_ids(con, len(opening))
-    id_of = dict(zip(opening["target"], ids, strict=True))
-    fresh["case_id"] = [id_of.get(t, t) for t in fresh["target"]]
-    flags = opening["flags"].map(list) + opening["text"].map(_go_public)
+    fresh["action"] = action
+    opening_mask = action == "opened"
+    opening = fresh[opening_mask]
+    order = np.lexsort((opening["signal_id"].astype(str).to_numpy(), opening["source_table"].to_numpy(),
+                        opening["signal_at"].to_numpy()))
+    opening = opening.iloc[order]
+    ids = np.array(store_io.new_case_ids(con, len(opening)), dtype=object)
+    id_of = np.empty(new_k, dtype=object)
+    id_of[new_idx[opening_mask][order]] = ids  # case ids follow the time the cases were opened
+    fresh["case_id"] = np.where(new_idx >= 0, id_of[np.maximum(new_idx, 0)], case_ref)
+    opened_k = new_idx[opening_mask][order]
+    linked = [None if (v := link_case.get(int(k))) is None else (v if isinstance(v, str) else id_of[v])
+              for k in opened_k] if link_case else [None] * len(opening)
+    from .routing import go_public_many
+
+    threat = go_public_many(opening["text"])
+    flags = [f + ["go_public"] if t else f for f, t in zip(opening["flags"], threat, strict=True)]
     new_cases = pd.DataFrame({
         "case_id": ids, "customer_id": opening["customer_id"].to_numpy(),
         "author": opening["author"].where(opening["customer_id"].isna()).to_numpy(),
@@ -176,10 +204,8 @@ def _place(store: Store, con, fresh: pd.DataFrame, now: dt.datetime, window: dt.
                     .str.slice(0, SUMMARY_CHARS).replace("", None)).to_numpy(),
         "feedback_id": opening["signal_id"].where(opening["source_table"] == "feedback").to_numpy(),
         "response_id": opening["signal_id"].where(opening["source_table"] == "responses").to_numpy(),
-        "linked_case_id": [linked.get(t) if not isinstance(linked.get(t), tuple) else id_of[linked[t]]
-                           for t in opening["target"]],
-        "flags": flags.to_numpy(), "first_signal": list(zip(opening["source_table"], opening["signal_id"],
-                                                            opening["kind"], strict=True)),
+        "linked_case_id": linked,
+        "flags": flags,
     })
     later = fresh[fresh["action"] != "opened"]
     ev = [pd.DataFrame({"case_id": later["case_id"], "occurred_at": later["signal_at"],
@@ -202,7 +228,7 @@ def _place(store: Store, con, fresh: pd.DataFrame, now: dt.datetime, window: dt.
     return new_cases, events, links
 
 
-def _existing(store: Store, fresh: pd.DataFrame) -> dict[tuple[str, str], dict]:
+def _existing(store: Store, fresh: pd.DataFrame) -> dict[str, dict]:
     """The latest loop-made case of each customer/author × factor among the signals' customers."""
     c = store.table("cases")
     c = c.filter(c.origin.isin(["signal", "manual"]))
@@ -211,11 +237,13 @@ def _existing(store: Store, fresh: pd.DataFrame) -> dict[tuple[str, str], dict]:
     authors = fresh.loc[fresh["customer_id"].isna(), "author"].dropna().str.strip().unique().tolist()
     if not ids and not authors:
         return {}
-    df = cols.filter(cols.customer_id.isin(ids) | (cols.customer_id.isnull() & cols.author.isin(authors))).execute()
+    df = pd.concat([store_io.only(cols, "customer_id", ids).execute(),
+                    store_io.only(cols.filter(cols.customer_id.isnull()), "author", authors).execute()],
+                   ignore_index=True)
     if not len(df):
         return {}
     ev = store.table("case_events")
-    last_reopen = ev.filter(ev.kind == "reopened", ev.case_id.isin(df["case_id"].tolist())) \
+    last_reopen = store_io.only(ev.filter(ev.kind == "reopened"), "case_id", df["case_id"]) \
         .group_by("case_id").aggregate(reopened_at=ev.occurred_at.max()).execute()
     df = df.merge(last_reopen, on="case_id", how="left")
     df["who"] = np.where(df["customer_id"].notna(), "c:" + df["customer_id"].fillna(""),
@@ -226,7 +254,7 @@ def _existing(store: Store, fresh: pd.DataFrame) -> dict[tuple[str, str], dict]:
     for r in df.itertuples(index=False):
         anchor = max(x for x in (r.opened_at, r.reopened_at) if not pd.isna(x))
         ended = r.resolved_at if not pd.isna(r.resolved_at) else (None if pd.isna(r.closed_at) else r.closed_at)
-        out[(r.who, r.fkey)] = {"case_id": r.case_id, "anchor": np.datetime64(anchor), "status": r.status,
+        out[f"{r.who}\0{r.fkey}"] = {"case_id": r.case_id, "anchor": np.datetime64(anchor), "status": r.status,
                                 "ended": None if ended is None else np.datetime64(ended)}
     return out
 
@@ -239,7 +267,7 @@ def _route_and_write(store: Store, con, new_cases: pd.DataFrame, routing: Routin
     frame = new_cases.rename(columns={"type": "factor"}).assign(store=None)
     frame["vip"] = frame["customer_id"].isin(vip)
     routed = route(frame, routing, load, last)
-    cases = new_cases.drop(columns=["flags", "first_signal"]).assign(
+    cases = new_cases.drop(columns=["flags"]).assign(
         department=routed["department"].to_numpy(), owner=routed["owner"].to_numpy(),
         priority=routed["priority"].to_numpy(), origin="signal", escalation_level=0, reopen_count=0, transfers=0,
         updated_at=now)
@@ -247,29 +275,23 @@ def _route_and_write(store: Store, con, new_cases: pd.DataFrame, routing: Routin
     store_io.insert_rows(con, "cases", cases)
     opened = pd.DataFrame({
         "case_id": cases["case_id"], "occurred_at": cases["opened_at"], "kind": "opened", "actor": "system",
-        "department": cases["department"],
-        "data": [{"origin": "signal", "signal": {"table": t, "id": s, "kind": k}}
-                 for t, s, k in new_cases["first_signal"]]})
+        "department": cases["department"], "data": '{"origin": "signal"}'})  # the signal: in case_signals
     assigned = pd.DataFrame({
         "case_id": cases["case_id"], "occurred_at": cases["opened_at"], "kind": "assigned", "actor": "system",
         "department": cases["department"], "target": cases["owner"]})[cases["owner"].notna().to_numpy()]
     events = pd.concat([opened, assigned], ignore_index=True)
     events["_o"] = events["kind"].map({"opened": 0, "assigned": 1})
     events = events.sort_values(["case_id", "_o"], kind="stable").drop(columns="_o")
+    events["case_event_id"] = events["case_id"] + ":" + events.groupby("case_id").cumcount().add(1) \
+        .astype(str).str.zfill(5)  # the cases are new: their events count from 1
     store_io.append_events(con, events)
-    return cases
+    return cases, events
 
 
 def _case_channel(rows: pd.DataFrame) -> pd.Series:
     """Public posts keep their kind as the channel (social, review); other signals their own channel."""
     public = rows["kind"].isin(["social", "review"])
     return rows["kind"].where(public, rows["channel"].where(rows["channel"].notna(), rows["kind"]))
-
-
-def _go_public(text) -> list[str]:
-    from .routing import go_public
-
-    return ["go_public"] if isinstance(text, str) and go_public(text) else []
 
 
 def _naive(t: dt.datetime | None) -> dt.datetime | None:

@@ -95,8 +95,8 @@ def list_cases(store: Store, status: str | Iterable[str] | None = None, departme
     t = t.order_by([t["_rank"].desc(), t.opened_at.asc(), t.case_id.asc()])
     if limit is not None:
         t = t.limit(int(limit))
-    cases = t.drop("_rank").execute()
-    return _objects(store, cases)
+    t = t.drop("_rank")
+    return _objects(store, t.execute(), t.case_id)
 
 
 def show_case(store: Store, case_id: str) -> dict[str, Any]:
@@ -105,7 +105,7 @@ def show_case(store: Store, case_id: str) -> dict[str, Any]:
     cases = store_io.load_cases(store, [case_id])
     if not len(cases):
         raise CaseError(f"there is no case {case_id!r}")
-    obj = _objects(store, cases)[0]
+    obj = _objects(store, cases, [case_id])[0]
     row = {k: _value(v) for k, v in cases.iloc[0].to_dict().items()}
     clocks = store.table("case_clocks")
     clocks = clocks.filter(clocks.case_id == case_id).execute()
@@ -133,10 +133,11 @@ def worst_clock(obj: dict[str, Any]) -> tuple[str | None, str | None, str | None
     return clock, states[clock], obj["due"][clock]
 
 
-def _objects(store: Store, cases: pd.DataFrame) -> list[dict[str, Any]]:
+def _objects(store: Store, cases: pd.DataFrame, ids) -> list[dict[str, Any]]:
+    """Case objects of the ``cases`` rows; ``ids``: their ids, as a list or as the column of the query that
+    chose them (so the clocks and signals are read with one join, not a list of every id)."""
     if not len(cases):
         return []
-    ids = list(cases["case_id"])
     c = store.table("case_clocks")
     clocks = c.filter(c.case_id.isin(ids)).execute()
     s = store.table("case_signals")

@@ -31,14 +31,12 @@ from ..store import Store
 from . import store_io, tokens
 from .clocks import refresh_clocks
 from .model import TRANSITIONS
+from .signals import CONFIRMATION_SURVEY  # the survey of the answers to "Was it solved?"
 
 __all__ = [
     "CONFIRMATION_SURVEY", "CaseError", "Outcome", "answer", "answer_confirmation", "assign", "close", "comment", "customer_message",
     "note", "reopen", "resolve", "root_causes", "start", "transfer", "wait",
 ]
-
-CONFIRMATION_SURVEY = "case-confirmation"
-"""The ``responses.survey`` of the customers' answers to "Was it solved?"."""
 
 OTHER_CAUSE = "other"
 
@@ -121,13 +119,13 @@ def wait(store: Store, case_id: str, actor: str, note: str | None = None, now: d
 
 def comment(store: Store, case_id: str, text: str, actor: str, now: dt.datetime | None = None) -> Outcome:
     """A person's message to the customer (an ``agent_response``: it stops the first-response and
-    next-response clocks). A waiting case is worked on again."""
+    next-response clocks). A new or assigned case is then in progress; a waiting case keeps waiting."""
     now = _now(now)
     text = _required(text, "the message")
     case = _case(store, case_id)
     if case["status"] == "closed":
         raise CaseError(f"case {case_id} is closed; reopen it to write to the customer")
-    status = "in_progress" if case["status"] == "waiting" else case["status"]
+    status = "in_progress" if case["status"] in ("new", "open", "assigned") else case["status"]
     _write(store, case, now, [_event(case, now, "agent_response", actor, note=text)], {"status": status})
     return Outcome(case_id, status, "agent_response")
 
@@ -204,8 +202,7 @@ def close(store: Store, case_id: str, actor: str, root_cause: str | None, action
     _write(store, case, now,
            [_event(case, now, "closed", actor, note=note,
                    data={"root_cause": root_cause, "sub_cause": sub_cause, "note": note, "action": action})],
-           {"status": status, "closed_at": now, "resolved": True, "resolved_at": case["resolved_at"] or now,
-            "root_cause": root_cause, "root_sub_cause": sub_cause, "root_cause_note": note, "action_taken": action})
+           {"status": status, "closed_at": now, "resolved": True, "root_cause": root_cause, "root_sub_cause": sub_cause, "root_cause_note": note, "action_taken": action})
     return Outcome(case_id, status, "closed")
 
 
@@ -404,8 +401,7 @@ def _expire_tokens(con, case_id: str, now: dt.datetime) -> None:
 
 
 def _grace_over(case: dict[str, Any], now: dt.datetime) -> bool:
-    since = case["closed_at"] if case["status"] == "closed" else case["resolved_at"]
-    since = since or case["closed_at"] or case["resolved_at"]
+    since = case["resolved_at"] or case["closed_at"]  # as sync counts it: from the (last) resolution
     return since is not None and now - since > dt.timedelta(days=settings.get_positive_int("cases_grace_days"))
 
 
@@ -431,7 +427,7 @@ def _come_back(store: Store, case: dict[str, Any], now: dt.datetime, actor: str,
 
         _write(store, case, now, events,
                {"status": status, "reopen_count": int(case["reopen_count"] or 0) + 1, "resolved": False,
-                "resolved_at": None, "closed_at": None}, also=expire)
+                "closed_at": None}, also=expire)
         return Outcome(old_id, status, "reopened")
 
     new_id = store_io.new_case_ids(store.con, 1)[0]

@@ -66,33 +66,53 @@ def _said(outcome) -> None:
 # -- the loop ---------------------------------------------------------------------------------------------
 
 @cases_app.command("sync")
-def cases_sync(now: str = NOW) -> None:
-    """Turn new signals (complaints, detractor answers, negative posts about our brand) into cases; running
+def cases_sync(
+    unanalysed: bool = typer.Option(False, "--unanalysed", help="Take texts centric analyze has not seen yet as "
+                                    "they are (without a factor: into triage) instead of leaving them waiting."),
+    as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
+    now: str = NOW,
+) -> None:
+    """Place new signals (complaints, unhappy survey answers, negative posts about our brand) in cases; running
     it twice creates nothing new."""
     from ..cases.sync import sync
 
-    result = _do(sync, now=_when(now))
-    console.print(escape(_summary(result)))
+    r = _do(sync, now=_when(now), unanalysed=unanalysed)
+    if as_json:
+        print(json.dumps(r.to_dict(), ensure_ascii=False, indent=2, default=str))
+        return
+    console.print(f"{r.signals:,} new signals: {r.opened:,} cases opened ({r.triage:,} in triage), {r.joined:,} "
+                  f"joined an open case, {r.reopened:,} reopened a case, {r.imported:,} covered by imported cases")
+    if r.pending:
+        console.print(f"{r.pending:,} signals wait for centric analyze (or run with --unanalysed)")
+    if r.proactive is not None:
+        console.print(f"proactive contacts: {escape(_summary(r.proactive))}")
 
 
 @cases_app.command("tick")
-def cases_tick(now: str = NOW) -> None:
-    """Refresh the clocks of open cases, record breaches and apply escalation levels (each once)."""
+def cases_tick(as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
+               now: str = NOW) -> None:
+    """Refresh the clocks, record breaches and apply escalation levels (each once; never on closed cases)."""
     from ..cases.escalation import tick
 
-    result = _do(tick, now=_when(now))
-    console.print(escape(_summary(result)))
+    r = _do(tick, now=_when(now))
+    if as_json:
+        print(json.dumps({"now": _iso(r.now), "clocks": r.clocks, "breaches": r.breaches,
+                          "escalations": {str(k): v for k, v in r.escalations.items()}}, indent=2))
+        return
+    levels = ", ".join(f"level {k}: {v:,}" for k, v in r.escalations.items())
+    console.print(f"{r.clocks:,} clocks refreshed at {_iso(r.now)}: {r.breaches:,} new breaches, {r.escalated:,} "
+                  f"escalations" + (f" ({levels})" if levels else ""))
+
+
+def _iso(t: dt.datetime) -> str:
+    return t.isoformat(timespec="seconds") + "Z"
 
 
 def _summary(result: Any) -> str:
-    """A one-line account of a result object (its numbers, by field name)."""
-    import dataclasses
-
-    if dataclasses.is_dataclass(result):
-        parts = [f"{f.name.replace('_', ' ')} {getattr(result, f.name):,}" for f in dataclasses.fields(result)
-                 if isinstance(getattr(result, f.name), int) and not isinstance(getattr(result, f.name), bool)]
-        return ", ".join(parts) or str(result)
-    return str(result)
+    """A one-line account of a result object: its whole numbers, by name."""
+    d = result.to_dict() if hasattr(result, "to_dict") else vars(result)
+    parts = [f"{k.replace('_', ' ')} {v:,}" for k, v in d.items() if isinstance(v, int) and not isinstance(v, bool)]
+    return ", ".join(parts) or str(result)
 
 
 # -- reading ----------------------------------------------------------------------------------------------

@@ -554,14 +554,17 @@ def write_files(co: Company, out: Path, seed: int) -> list[tuple[str, str, dict]
                   "stage": ev.stage, "touchpoint": ev.touchpoint, "channel": ev.channel}).to_parquet(
         out / "events.parquet", index=False)
     plan.append(("events", "events.parquet", {}))
-    cs = co.cases.copy()
+    cs = co.cases.copy() if len(co.cases) else pd.DataFrame(columns=[
+        "case_id", "cidx", "opened_at", "type", "channel", "department", "owner", "status", "priority", "due_at",
+        "closed_at", "resolved", "root_cause", "summary", "feedback_id", "response_id"])
     cs["email"] = cs.cidx.map(lambda i: cu.email.get(i) if pd.notna(i) else None)
     cs = cs.drop(columns=["cidx"])
     for col in ("opened_at", "due_at", "closed_at"):
         cs[col] = pd.to_datetime(cs[col]).dt.strftime("%Y-%m-%d %H:%M:%S")
     cs.to_csv(out / "cases.csv", index=False, encoding="utf-8")
     plan.append(("cases", "cases.csv", {}))
-    ce = co.case_events.copy()
+    ce = co.case_events.copy() if len(co.case_events) else pd.DataFrame(
+        columns=["case_id", "occurred_at", "kind", "actor", "department", "note"])
     ce["occurred_at"] = pd.to_datetime(ce.occurred_at).dt.strftime("%Y-%m-%d %H:%M:%S")
     ce.to_csv(out / "case_events.csv", index=False, encoding="utf-8")
     plan.append(("case_events", "case_events.csv", {}))
