@@ -346,3 +346,12 @@ def test_what_to_fix_first_shows_open_cases_and_top_root_causes(demo_store, tmp_
     # factor itself is named with its sub-cause
     assert cells[-1].startswith("address_data: wrong field (60\u00a0%), carrier: wrong field (30\u00a0%), &lt;img")
     assert HOSTILE not in html
+
+
+def test_report_without_cases_has_no_case_metrics(store, write):
+    from centric import ingest
+    from centric.report import build_report
+
+    ingest("responses", write("r.csv", "email,date,nps\na@x.pl,2026-01-05,9\nb@x.pl,2026-02-05,3\n"), store=store)
+    html = build_report(store, lang="pl")
+    assert 'id="complaints"' in html and 'id="case-metrics"' not in html

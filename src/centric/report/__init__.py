@@ -550,7 +550,7 @@ def build_report(store: Store, lang: str = "en", start: dt.datetime | None = Non
                                                     + _complaint_notes(d.complaints_by_department, f)))
         ctx["backlog_notes"] = _backlog_notes(d.complaints, f)
         factor_names = d.drivers.names(lang) if d.drivers else {}
-        ctx["cases"] = _cases(d.cases, f, factor_names)
+        ctx["cases"] = _cases(d.cases, f, factor_names) if d.cases.complaints.total.n else None
         ctx["journeys"] = []
         for i, j in enumerate(d.journeys, start=1):
             ctx["journeys"].append({"name": j.journey, "final": j.final_stage, "instances": f.num(j.instances),
