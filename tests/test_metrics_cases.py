@@ -239,18 +239,29 @@ def test_case_metrics_cli_and_json(tmp_path):
     assert res.exit_code == 2 and "cannot break complaints down by 'colour'" in res.output
 
 
-def test_imported_cases_only_keep_their_honest_unknowns(demo_store):
-    """The demo's cases are imported (no clocks, no root causes): every figure their events support is
-    given, the rest says why."""
-    m = case_metrics(demo_store, by=("type",))
+def test_the_demo_mixes_loop_made_and_imported_cases(demo_store):
+    """The demo runs its signals through the loop and also loads an old helpdesk export: the imported
+    cases count in every figure their events support, beside the loop's."""
+    m = case_metrics(demo_store, by=("origin",))
     t = m.complaints.total
-    assert t.n > 100 and t.fcr_pct is not None and t.transfers_per_case is not None
-    assert 0 < t.fcr_pct < 100 and t.intervals["fcr_pct"][0] < t.fcr_pct < t.intervals["fcr_pct"][1]
-    assert m.clocks.total == [] and m.clocks.unknown.code == "no_clocks"
-    assert m.root_causes.unknown.code == "no_root_causes" and not len(m.root_causes.causes)
+    groups = {g.group["origin"]: g for g in m.complaints.groups}
+    assert {"signal", "(none)"} <= set(groups) and t.n == sum(g.n for g in groups.values())
+    imported = groups["(none)"]  # origin empty: a helpdesk export, with its events
+    for g in (t, imported):
+        assert g.fcr_pct is not None and g.transfers_per_case is not None and g.reopened_pct is not None
+        low, high = g.intervals["fcr_pct"]
+        assert low <= g.fcr_pct <= high and g.fcr_n <= g.n
+    fr = m.clocks.get("first_response")
+    assert fr.met + fr.missed > 0 and fr.low <= fr.share <= fr.high
+    assert m.clocks.unknown is None and {r.group["origin"] for r in m.clocks.groups} >= {"signal"}
     assert m.backlog.open == t.open_now == m.complaints.backlog[-1][1]
     assert sum(n for _, n in m.backlog.buckets) == m.backlog.open
     assert m.repeat.customers > 0 and m.repeat.cases == t.n - m.repeat.no_customer
+    causes = m.root_causes.sub_causes
+    assert len(causes) and m.root_causes.unknown is None
+    for _, rows in causes.groupby("factor"):
+        assert rows["share"].sum() == pytest.approx(100.0) and rows["cumulative"].iloc[-1] == pytest.approx(100.0)
+        assert list(rows["cases"]) == sorted(rows["cases"], reverse=True)
 
 
 # -- the report
