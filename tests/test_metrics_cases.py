@@ -206,8 +206,10 @@ def test_root_cause_pareto_per_factor(loop_store):
         ("address_data", "courier ignored the note", 1), ("address_data", "invoice address used", 1),
         ("carrier", "late", 1)]
     assert list(subs.cumulative) == pytest.approx([100 / 3, 200 / 3, 100.0])
-    assert rc.top("delivery", 1) == [("address_data", 2, pytest.approx(200 / 3))]
-    assert rc.top("call_centre") == [("staff_training", 1, 100.0)]
+    # the top pairs of (root cause, sub-cause): what to fix is often in the sub-cause
+    assert rc.top("delivery", 2) == [("address_data", "courier ignored the note", 1, pytest.approx(100 / 3)),
+                                     ("address_data", "invoice address used", 1, pytest.approx(100 / 3))]
+    assert rc.top("call_centre") == [("staff_training", None, 1, 100.0)]
     assert rc.sub_causes[rc.sub_causes.factor == "call_centre"].root_sub_cause.tolist() == ["(none)"]
 
 
@@ -237,18 +239,29 @@ def test_case_metrics_cli_and_json(tmp_path):
     assert res.exit_code == 2 and "cannot break complaints down by 'colour'" in res.output
 
 
-def test_imported_cases_only_keep_their_honest_unknowns(demo_store):
-    """The demo's cases are imported (no clocks, no root causes): every figure their events support is
-    given, the rest says why."""
-    m = case_metrics(demo_store, by=("type",))
+def test_the_demo_mixes_loop_made_and_imported_cases(demo_store):
+    """The demo runs its signals through the loop and also loads an old helpdesk export: the imported
+    cases count in every figure their events support, beside the loop's."""
+    m = case_metrics(demo_store, by=("origin",))
     t = m.complaints.total
-    assert t.n > 100 and t.fcr_pct is not None and t.transfers_per_case is not None
-    assert 0 < t.fcr_pct < 100 and t.intervals["fcr_pct"][0] < t.fcr_pct < t.intervals["fcr_pct"][1]
-    assert m.clocks.total == [] and m.clocks.unknown.code == "no_clocks"
-    assert m.root_causes.unknown.code == "no_root_causes" and not len(m.root_causes.causes)
+    groups = {g.group["origin"]: g for g in m.complaints.groups}
+    assert {"signal", "(none)"} <= set(groups) and t.n == sum(g.n for g in groups.values())
+    imported = groups["(none)"]  # origin empty: a helpdesk export, with its events
+    for g in (t, imported):
+        assert g.fcr_pct is not None and g.transfers_per_case is not None and g.reopened_pct is not None
+        low, high = g.intervals["fcr_pct"]
+        assert low <= g.fcr_pct <= high and g.fcr_n <= g.n
+    fr = m.clocks.get("first_response")
+    assert fr.met + fr.missed > 0 and fr.low <= fr.share <= fr.high
+    assert m.clocks.unknown is None and {r.group["origin"] for r in m.clocks.groups} >= {"signal"}
     assert m.backlog.open == t.open_now == m.complaints.backlog[-1][1]
     assert sum(n for _, n in m.backlog.buckets) == m.backlog.open
     assert m.repeat.customers > 0 and m.repeat.cases == t.n - m.repeat.no_customer
+    causes = m.root_causes.sub_causes
+    assert len(causes) and m.root_causes.unknown is None
+    for _, rows in causes.groupby("factor"):
+        assert rows["share"].sum() == pytest.approx(100.0) and rows["cumulative"].iloc[-1] == pytest.approx(100.0)
+        assert list(rows["cases"]) == sorted(rows["cases"], reverse=True)
 
 
 # -- the report
@@ -272,8 +285,8 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 @pytest.mark.parametrize("lang, words", [
     ("en", ["From the case events", "First-contact resolution", "50.0\u00a0%", "95% interval 15.0 … 85.0",
             "Share met", "66.7\u00a0%", "30.0 … 90.3", "Customer's confirmation", "passed from hand to hand",
-            "address_data", "courier ignored the note (1), invoice address used (1)", "3 of 4 closed cases have a root "
-            "cause", "2 of 5 customers had more than one case; 1.40 cases per customer", "1–3 days"]),
+            "address_data courier ignored the note 1 33.3\u00a0% 33.3\u00a0%",
+            "carrier late 1 33.3\u00a0% 100.0\u00a0%", "3 of 4 closed cases have a root cause", "2 of 5 customers had more than one case; 1.40 cases per customer", "1–3 days"]),
     ("pl", ["Na podstawie zdarzeń zgłoszeń", "Rozwiązane przy pierwszym kontakcie", "50,0\u00a0%",
             "przedział 95% 15,0 … 85,0", "Udział dotrzymanych", "66,7\u00a0%", "30,0 … 90,3", "Potwierdzenie klienta",
             "3 z 4 zamkniętych zgłoszeń ma przyczynę źródłową", "1–3 dni"]),
@@ -340,6 +353,16 @@ def test_what_to_fix_first_shows_open_cases_and_top_root_causes(demo_store, tmp_
     row = next(r for r in re.findall(r"<tr>(.*?)</tr>", fix, re.S) if ">Delivery<" in r or ">delivery<" in r)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
     assert cells[-2] == f"{open_delivery:,}" and open_delivery > 0
-    # six of ten with a root cause: 60 %, then 30 %, then the hostile one, escaped
-    assert cells[-1].startswith("address_data (60\u00a0%), carrier (30\u00a0%), &lt;img")
+    # six of ten with a root cause: 60 %, then 30 %, then the hostile one, escaped; a cause other than the
+    # factor itself is named with its sub-cause
+    assert cells[-1].startswith("address_data: wrong field (60\u00a0%), carrier: wrong field (30\u00a0%), &lt;img")
     assert HOSTILE not in html
+
+
+def test_report_without_cases_has_no_case_metrics(store, write):
+    from centric import ingest
+    from centric.report import build_report
+
+    ingest("responses", write("r.csv", "email,date,nps\na@x.pl,2026-01-05,9\nb@x.pl,2026-02-05,3\n"), store=store)
+    html = build_report(store, lang="pl")
+    assert 'id="complaints"' in html and 'id="case-metrics"' not in html

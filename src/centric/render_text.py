@@ -124,6 +124,7 @@ def complaint_notes(r, limit: int = 12) -> list[str]:
     return notes
 
 
+PARETO_ROWS = 6  # (root cause, sub-cause) rows shown per factor
 CLOCK_NAMES = {"first_response": "first response", "next_response": "next response", "resolution": "resolution",
                "confirmation": "confirmation"}
 
@@ -172,14 +173,15 @@ def case_tables(m) -> Group:
         t.caption = f"{r.no_customer:,} cases name neither a customer nor an author and are left out"
     parts.append(t)
     rc = m.root_causes
-    t = Table(title="Root causes per factor (Pareto of the closed cases with a root cause)", title_justify="left")
-    for col in ("factor", "root cause", "cases", "share", "cumulative"):
-        t.add_column(col, justify="left" if col in ("factor", "root cause") else "right")
-    for factor, rows in rc.causes.groupby("factor", sort=False):
+    t = Table(title="Root causes per factor (Pareto of the closed cases with a root cause; the top "
+                    f"{PARETO_ROWS} per factor, all in --json)", title_justify="left")
+    for col in ("factor", "root cause", "sub-cause", "cases", "share", "cumulative"):
+        t.add_column(col, justify="left" if col in ("factor", "root cause", "sub-cause") else "right")
+    for factor, rows in rc.sub_causes.groupby("factor", sort=False):
         closed, caused = rc.closed.get(factor, (0, 0))
-        for i, x in enumerate(rows.head(5).itertuples()):
+        for i, x in enumerate(rows.head(PARETO_ROWS).itertuples()):
             t.add_row(escape(f"{factor} ({caused:,} of {closed:,} closed)") if i == 0 else "", escape(str(x.root_cause)),
-                      f"{x.cases:,}", _f(x.share, 1, " %"), _f(x.cumulative, 1, " %"))
+                      escape(str(x.root_sub_cause)), f"{x.cases:,}", _f(x.share, 1, " %"), _f(x.cumulative, 1, " %"))
     if rc.unknown:
         t.caption = f"— unknown, {rc.unknown.text}"
         t.caption_justify = "left"

@@ -25,8 +25,10 @@ place that defines them.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +48,7 @@ from .complaints import (
     count_if,
     group_columns,
     group_value,
+    opened_in,
 )
 from .periods import selection
 from .results import Tabular, html_table
@@ -58,6 +61,7 @@ CLOCK_DIMENSIONS = ("type", "channel", "department", "owner", "priority", "origi
 AGE_BUCKETS = ((0, 1, "<1d"), (1, 3, "1-3d"), (3, 7, "3-7d"), (7, 14, "7-14d"), (14, 30, "14-30d"),
                (30, None, ">30d"))
 """Backlog age buckets in days: [low, high) and a key."""
+NO_SUB_CAUSE = "(none)"
 
 
 def _f(v) -> float | None:
@@ -138,13 +142,8 @@ def clock_shares(store: Store, by: Sequence[str] = (), start: dt.datetime | None
     """The share of each clock met, of the cases opened in [start, end), overall and by ``by``
     (department, owner, channel, type, priority, origin, or a period of the case's opening)."""
     check_by(by, CLOCK_DIMENSIONS, "service levels")
-    cases = store.table("cases")
-    if start is not None:
-        cases = cases.filter(cases.opened_at >= start)
-    if end is not None:
-        cases = cases.filter(cases.opened_at < end)
     clocks = store.table("case_clocks")
-    j = clocks.join(cases, "case_id")
+    j = clocks.join(opened_in(store, start, end), "case_id")
     aggs = dict(met=count_if(j.state == "met"), missed=count_if(j.state == "breached"),
                 pending=count_if(~j.state.isin(["met", "breached"])))
     order = {c: i for i, c in enumerate(CASE_CLOCKS)}
@@ -311,10 +310,13 @@ class RootCauses(Tabular):
     closed: dict[str, tuple[int, int]]
     unknown: Unknown | None = None
 
-    def top(self, factor: str, k: int = 3) -> list[tuple[str, int, float]]:
-        """The factor's ``k`` most frequent root causes: (cause, cases, share %)."""
-        rows = self.causes[self.causes["factor"] == factor].head(k)
-        return [(r.root_cause, int(r.cases), float(r.share)) for r in rows.itertuples()]
+    def top(self, factor: str, k: int = 3) -> list[tuple[str, str | None, int, float]]:
+        """The factor's ``k`` most frequent (root cause, sub-cause) pairs: (cause, sub-cause or None,
+        cases, share %). Sub-causes, because a root cause is often the factor itself (a category of the
+        factor taxonomy) and what to fix is in the sub-cause."""
+        rows = self.sub_causes[self.sub_causes["factor"] == factor].head(k)
+        return [(r.root_cause, None if r.root_sub_cause == NO_SUB_CAUSE else r.root_sub_cause, int(r.cases),
+                 float(r.share)) for r in rows.itertuples()]
 
     def to_dict(self) -> dict[str, Any]:
         return {"causes": self.causes.to_dict(orient="records"),
@@ -349,7 +351,7 @@ def root_causes(store: Store, start: dt.datetime | None = None, end: dt.datetime
                                               with_cause=count_if(closed.root_cause.notnull())).execute()
     done = {r.factor: (_i(r.closed), _i(r.with_cause)) for r in per.itertuples()}
     caused = closed.filter(closed.root_cause.notnull())
-    sub = caused.mutate(root_sub_cause=caused.root_sub_cause.fill_null("(none)"))
+    sub = caused.mutate(root_sub_cause=caused.root_sub_cause.fill_null(NO_SUB_CAUSE))
     subs = sub.group_by(["factor", "root_cause", "root_sub_cause"]).aggregate(cases=sub.count()).execute()
     causes = subs.groupby(["factor", "root_cause"], as_index=False)["cases"].sum() if len(subs) else \
         pd.DataFrame(columns=["factor", "root_cause", "cases"])
@@ -359,6 +361,17 @@ def root_causes(store: Store, start: dt.datetime | None = None, end: dt.datetime
 
 
 # -- all of them --------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _materialised(store: Store, expr) -> Iterator[Any]:
+    """``expr`` computed once into a temporary table, dropped afterwards."""
+    name = f"_centric_facts_{uuid.uuid4().hex[:12]}"
+    t = store.ibis.create_table(name, expr, temp=True)
+    try:
+        yield t
+    finally:
+        store.con.execute(f'DROP TABLE IF EXISTS "{name}"')
 
 
 @dataclass(frozen=True)
@@ -392,9 +405,11 @@ def case_metrics(store: Store, by: Sequence[str] = ("type",), start: dt.datetime
     backlog by the same columns, the clocks by all of them but ``status``)."""
     check_by(by)
     as_of = as_of or _latest(store)
-    report = complaints(store, by, start, end, sla_hours=sla_hours, as_of=as_of, with_backlog=with_backlog)
-    facts = case_facts(store, start, end, as_of, sla_hours)
     clock_by = tuple(b for b in by if b != "status")
-    return CaseMetrics(report, clock_shares(store, clock_by, start, end),
-                       backlog_age(store, by, start, end, as_of=as_of, facts=facts),
-                       repeat_customers(store, start, end, facts=facts), root_causes(store, start, end, facts=facts))
+    # the per-case facts once, in a temporary table, for every figure
+    with _materialised(store, case_facts(store, start, end, as_of, sla_hours)) as facts:
+        return CaseMetrics(
+            complaints(store, by, start, end, sla_hours=sla_hours, as_of=as_of, with_backlog=with_backlog,
+                       facts=facts),
+            clock_shares(store, clock_by, start, end), backlog_age(store, by, start, end, as_of=as_of, facts=facts),
+            repeat_customers(store, start, end, facts=facts), root_causes(store, start, end, facts=facts))

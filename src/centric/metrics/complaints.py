@@ -102,15 +102,21 @@ def group_value(b: str, v: Any) -> Any:
     return label(b, pd.Timestamp(v).to_pydatetime()) if b in PERIOD_UNITS else v
 
 
-def case_facts(store: Store, start: dt.datetime | None = None, end: dt.datetime | None = None,
-               as_of: dt.datetime | None = None, sla_hours: float = 48.0):
-    """An Ibis table: one row per case opened in [start, end) with its times and flags. ``sla`` is
-    past, met, pending (open, not yet due) or unknown (closed without a close time)."""
+def opened_in(store: Store, start: dt.datetime | None, end: dt.datetime | None):
+    """The ``cases`` opened in [start, end) (an Ibis table; either bound may be None)."""
     cases = store.table("cases")
     if start is not None:
         cases = cases.filter(cases.opened_at >= start)
     if end is not None:
         cases = cases.filter(cases.opened_at < end)
+    return cases
+
+
+def case_facts(store: Store, start: dt.datetime | None = None, end: dt.datetime | None = None,
+               as_of: dt.datetime | None = None, sla_hours: float = 48.0):
+    """An Ibis table: one row per case opened in [start, end) with its times and flags. ``sla`` is
+    past, met, pending (open, not yet due) or unknown (closed without a close time)."""
+    cases = opened_in(store, start, end)
     ev = store.table("case_events")
 
     def n(kind: str):
@@ -305,16 +311,17 @@ def count_if(flag):
 @selection
 def complaints(store: Store, by: Sequence[str] = ("type",), start: dt.datetime | None = None,
                end: dt.datetime | None = None, sla_hours: float = 48.0,
-               as_of: dt.datetime | None = None, with_backlog: bool = True) -> ComplaintReport:
+               as_of: dt.datetime | None = None, with_backlog: bool = True, facts=None) -> ComplaintReport:
     """Counts and shares by ``by`` (type, channel, department, owner, priority, status, origin, or a
     period of the opening: day, week, month, quarter, year), response and resolution times (median and
     p90, hours), past-SLA, reopened, first-contact-resolution and auto-only shares with their Wilson
     intervals, transfers per case and the share passed from hand to hand (None, with the reason in
     ``unknown``, where the data cannot support them), and (unless ``with_backlog=False``) the open
-    backlog at the end of each month up to ``as_of`` (default: the latest moment in the data)."""
+    backlog at the end of each month up to ``as_of`` (default: the latest moment in the data). ``facts``:
+    the ``case_facts`` of this selection when the caller has them already."""
     check_by(by)
     as_of = as_of or _latest(store)
-    facts = case_facts(store, start, end, as_of, sla_hours)
+    facts = facts if facts is not None else case_facts(store, start, end, as_of, sla_hours)
     recorded = _recorded(store)
 
     def aggs(t):

@@ -17,6 +17,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from ..metrics.cases import NO_SUB_CAUSE
 from ..metrics.complaints import Unknown, unknown_figures
 from ..store import Store
 from . import charts
@@ -253,6 +254,9 @@ def _clock_names(f: Formatter) -> dict[str, str]:
             "resolution": _("Resolution"), "confirmation": _("Customer's confirmation")}
 
 
+PARETO_ROWS = 8  # (root cause, sub-cause) rows shown per factor
+
+
 def _cases(m, f: Formatter, names: dict[str, str]) -> dict[str, Any]:
     """The case-event part of the complaints section: figures, service levels overall and by department,
     the backlog's age, and the root-cause Pareto per factor."""
@@ -278,19 +282,16 @@ def _cases(m, f: Formatter, names: dict[str, str]) -> dict[str, Any]:
     pareto = []
     order = sorted(rc.closed, key=lambda k: (-rc.closed[k][1], k))
     for factor in order:
-        rows = rc.causes[rc.causes["factor"] == factor].head(5)
+        rows = rc.sub_causes[rc.sub_causes["factor"] == factor].head(PARETO_ROWS)
         if not len(rows):
             continue
-        subs = rc.sub_causes[rc.sub_causes["factor"] == factor]
         pareto.append({
-            "factor": names.get(factor, factor), "closed": f.num(rc.closed[factor][0]),
+            "factor": _("No factor (triage)") if factor == "(none)" else names.get(factor, factor),
+            "closed": f.num(rc.closed[factor][0]),
             "with_cause": f.num(rc.closed[factor][1]),
             "rows": [{"cause": names.get(x.root_cause, x.root_cause), "cases": f.num(x.cases), "share": f.pct(x.share),
-                      "cumulative": f.pct(x.cumulative),
-                      "subs": ", ".join(f"{s.root_sub_cause} ({f.num(s.cases)})" for s in
-                                        subs[subs["root_cause"] == x.root_cause].head(3).itertuples()
-                                        if s.root_sub_cause != "(none)")}
-                     for x in rows.itertuples()]})
+                      "cumulative": f.pct(x.cumulative), "sub": "" if x.root_sub_cause == NO_SUB_CAUSE
+                      else x.root_sub_cause} for x in rows.itertuples()]})
     buckets = {"<1d": _("under 1 day"), "1-3d": _("1–3 days"), "3-7d": _("3–7 days"), "7-14d": _("7–14 days"),
                "14-30d": _("14–30 days"), ">30d": _("over 30 days")}
     b = m.backlog
@@ -308,10 +309,17 @@ def _factor_cases(complaints, rc, names: dict[str, str], f: Formatter) -> dict[s
     for g in complaints.groups:
         out.setdefault(str(g.group.get("type")), {"open": f.num(g.open_now), "causes": ""})
     for factor in rc.closed:
-        top = rc.top(factor, 3)
         out.setdefault(factor, {"open": f.num(0), "causes": ""})["causes"] = ", ".join(
-            f"{names.get(cause, cause)} ({f.pct(pct, 0)})" for cause, _, pct in top)
+            f"{_cause(cause, sub, factor, names)} ({f.pct(pct, 0)})" for cause, sub, _, pct in rc.top(factor, 3))
     return out
+
+
+def _cause(cause: str, sub: str | None, factor: str, names: dict[str, str]) -> str:
+    """A root cause as shown: its sub-cause alone when the cause is the factor itself, else
+    "cause: sub-cause" (or the cause alone without a sub-cause)."""
+    if sub is None:
+        return names.get(cause, cause)
+    return sub if cause == factor else f"{names.get(cause, cause)}: {sub}"
 
 
 def _customers(o, f: Formatter, specs: dict[str, Any], names: dict[str, str] | None = None) -> dict[str, Any] | None:
@@ -542,7 +550,7 @@ def build_report(store: Store, lang: str = "en", start: dt.datetime | None = Non
                                                     + _complaint_notes(d.complaints_by_department, f)))
         ctx["backlog_notes"] = _backlog_notes(d.complaints, f)
         factor_names = d.drivers.names(lang) if d.drivers else {}
-        ctx["cases"] = _cases(d.cases, f, factor_names)
+        ctx["cases"] = _cases(d.cases, f, factor_names) if d.cases.complaints.total.n else None
         ctx["journeys"] = []
         for i, j in enumerate(d.journeys, start=1):
             ctx["journeys"].append({"name": j.journey, "final": j.final_stage, "instances": f.num(j.instances),
