@@ -103,8 +103,11 @@ def group_value(b: str, v: Any) -> Any:
 
 
 def opened_in(store: Store, start: dt.datetime | None, end: dt.datetime | None):
-    """The ``cases`` opened in [start, end) (an Ibis table; either bound may be None)."""
+    """The ``cases`` opened in [start, end) (an Ibis table; either bound may be None) — complaints and every
+    other matter a customer raised; proactive contacts (the team calls a customer gone quiet) are not
+    complaints and are left out."""
     cases = store.table("cases")
+    cases = cases.filter(cases.origin.isnull() | (cases.origin != "proactive"))
     if start is not None:
         cases = cases.filter(cases.opened_at >= start)
     if end is not None:
