@@ -75,7 +75,8 @@ def build_demo(folder: Path, seed: int = 7, n_customers: int = 20_000, db: str |
         summary = summarize(store)
         report = write_report(store, folder / "report.html", lang=lang, title="Voltaro (demo)")
     console.print(f"Store: {escape(str(db_path))} — done in {time.perf_counter() - t0:.1f} s")
-    console.print("Explore it: centric --db " + escape(str(db_path)) + " status | metrics nps --by month | rejected")
+    console.print("Explore it: centric --db " + escape(str(db_path)) + " status | metrics nps --by month | rejected"
+                  + " | cases list --overdue" + (f" | cases show {loop.fridge_case}" if loop.fridge_case else ""))
     return summary, report.resolve()
 
 
