@@ -159,7 +159,7 @@ def test_unknown_customer_names_what_was_looked_up(store, anna):
 def test_cli_timeline(store, anna, monkeypatch):
     from centric.cli._common import console
 
-    monkeypatch.setattr(console, "width", 200)  # one line per item
+    monkeypatch.setattr(console, "_width", 200)  # one line per item
     path = store.path
     store.close()
     run = CliRunner().invoke

@@ -8,12 +8,14 @@ customer says it is solved (docs/cases.md).
 - the four clocks, breaches and escalation: :mod:`~centric.cases.clocks`, :func:`tick`;
 - the workflow and "Was it solved?": :mod:`~centric.cases.workflow`, :mod:`~centric.cases.tokens`;
 - what the service team sees: :func:`list_cases`, :func:`show_case`, :func:`timeline`;
-- proactive contact of valuable customers gone quiet: :func:`proactive`.
+- proactive contact of valuable customers gone quiet: :func:`proactive`;
+- metrics from the case events: :func:`case_metrics` (from :mod:`centric.metrics.cases`).
 
 State is kept as events (``case_events``); the ``cases`` row is their projection
 (:mod:`~centric.cases.projection`). Reads and writes of the store go through :mod:`~centric.cases.store_io`.
 """
 
+from ..metrics.cases import case_metrics
 from .calendar import Calendar, CalendarError, load_calendar, parse_calendar
 from .clocks import compute_clocks, refresh_clocks
 from .config import CaseConfigError, load_policy, load_routing
@@ -42,7 +44,8 @@ from .workflow import (
 
 __all__ = [
     "Calendar", "CalendarError", "CaseConfigError", "CaseError", "Outcome", "ProactiveResult", "SlaError",
-    "SyncResult", "TickResult", "Timeline", "answer_confirmation", "assign", "case_json", "close", "comment",
+    "SyncResult", "TickResult", "Timeline", "answer_confirmation", "assign", "case_json", "case_metrics", "close",
+    "comment",
     "compute_clocks", "customer_message", "due", "due_many", "go_public", "list_cases", "load_calendar",
     "load_policy", "load_routing", "note", "parse_calendar", "proactive", "refresh_clocks", "reopen", "resolve",
     "route", "show_case", "start", "sync", "tick", "timeline", "transfer", "wait",
