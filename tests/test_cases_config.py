@@ -327,7 +327,8 @@ def test_the_examples_and_errors_in_the_docs_are_true():
 
     doc = (Path(__file__).parents[1] / "docs" / "cases.md").read_text(encoding="utf-8")
     routing_doc = doc[doc.index("\n## Routing"):doc.index("\n## Service-level policy")]
-    policy_doc = doc[doc.index("\n## Service-level policy"):]
+    start = doc.index("\n## Service-level policy")
+    policy_doc = doc[start:doc.find("\n## ", start + 1) if doc.find("\n## ", start + 1) > 0 else None]
     routing_text = re.search(r"```toml\n(.*?)```", routing_doc, re.S).group(1)
     policy_text = re.search(r"```toml\n(.*?)```", policy_doc, re.S).group(1)
     routing, policy = parse_routing(routing_text, "routing.toml"), parse_policy(policy_text, "sla.toml")
