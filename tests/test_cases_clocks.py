@@ -56,9 +56,9 @@ def at(day: str, hm: str) -> pd.Timestamp:
 
 
 def case(case_id, opened, *, channel="email", priority="normal", department="delivery", status="in_progress",
-         **more) -> dict:
+         origin="signal", **more) -> dict:
     return {"case_id": case_id, "opened_at": opened, "channel": channel, "priority": priority,
-            "department": department, "status": status, **more}
+            "department": department, "status": status, "origin": origin, **more}
 
 
 def frames(cases: list[dict], events: list[tuple]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -372,18 +372,23 @@ def test_tick_without_configuration_uses_the_bundled_defaults(loop):
     assert pd.isna(esc["target"]) and "department delivery has no lead" in esc["note"]
 
 
-def test_an_imported_history_gets_its_clocks_and_breaches_once_without_escalation(loop):
+def test_an_imported_history_gets_its_clocks_but_no_new_events(loop):
     put(loop, [case("H", at(MON, "10:00"), status="closed", origin="import", closed_at=at(TUE, "16:00")),
-               case("K", at(MON, "10:00"), status="closed", origin="import")],
-        [("H", at(MON, "10:00"), "opened"), ("H", at(MON, "15:00"), "agent_response")])
+               case("K", at(MON, "10:00"), status="closed", origin="import"),
+               case("J", at(MON, "10:00"), status="open", origin=None)],
+        [("H", at(MON, "10:00"), "opened"), ("H", at(MON, "15:00"), "agent_response"),
+         ("J", at(MON, "10:00"), "opened")])
     r = run(loop, WED, "12:00")
-    # H: answered 3 h late (due 12:00), closed within its resolution time; K has no events, so no clocks
-    assert (r.clocks, r.breaches, r.escalations) == (2, 1, {})
+    # H: answered 3 h late (due 12:00), closed within its resolution time; K has no events, so no clocks;
+    # J, still open in the export and long past due, gets its clocks — but the export's cases stay as they
+    # are: no breach or escalation events are written to them
+    assert (r.clocks, r.breaches, r.escalations) == (4, 0, {})
     rows = loop.con.execute("SELECT case_id, clock, stopped_at, state FROM case_clocks ORDER BY 2").fetchall()
-    assert rows == [("H", "first_response", dt.datetime(2026, 3, 2, 15), "breached"),
-                    ("H", "resolution", dt.datetime(2026, 3, 3, 16), "met")]
-    assert run(loop, WED, "13:00").clocks == 0  # its clocks are final: not computed again
-    assert len(events_of(loop, "sla_breached")) == 1
+    assert [r for r in rows if r[0] == "H"] == [("H", "first_response", dt.datetime(2026, 3, 2, 15), "breached"),
+                                                ("H", "resolution", dt.datetime(2026, 3, 3, 16), "met")]
+    assert {r[3] for r in rows if r[0] == "J"} == {"breached"}
+    assert run(loop, WED, "13:00").clocks == 2  # H's clocks are final: not computed again; J's still run
+    assert len(events_of(loop, "sla_breached")) == 0 and len(events_of(loop, "escalated")) == 0
 
 
 # --- the vectorised clocks against a plain case-by-case reference -----------------------------------------------

@@ -64,7 +64,7 @@ _WAIT_ENDS = ("customer_contact", "signal", "started", "agent_response", "resolv
 _MESSAGES = ("customer_contact", "signal")
 _CONFIRMATION_ENDS = ("confirmed", "not_solved", "closed", "reopened")
 _CASE_COLUMNS = ("case_id", "opened_at", "status", "priority", "channel", "department", "closed_at", "resolved_at",
-                 "escalation_level", "escalated_to")  # what the clocks and escalation read
+                 "escalation_level", "escalated_to", "origin")  # what the clocks and escalation read
 
 
 class ClockError(CentricError):

@@ -37,6 +37,7 @@ __all__ = ["TickResult", "escalations", "tick"]
 
 EVENT_COLUMNS = ("case_id", "occurred_at", "kind", "actor", "department", "target", "level", "clock", "note", "data")
 ACTOR = "system"
+LOOP_ORIGINS = ("signal", "proactive", "manual")  # cases the loop owns; imported ones get no events from it
 _DONE = ("resolved", "closed")
 
 
@@ -66,12 +67,16 @@ def tick(store: Store, now: dt.datetime | None = None, routing: Routing | None =
     """Refresh the clocks of the open cases (and of every case with a clock still running or with events but
     no clocks yet), record new breaches and escalations as events, and set the cases' ``escalation_level``,
     ``escalated_to`` and ``updated_at`` — all in one transaction. Idempotent: a second tick at the same
-    ``now`` records nothing."""
+    ``now`` records nothing. Cases imported from a helpdesk export get clocks (for the metrics) but no new
+    events: they stay as they are."""
     now = store_io.utcnow() if now is None else _naive(now)
     with store.transaction() as con:
         cases, events, clocks, stored, routing, policy = _refresh(store, con, None, now, routing, policy)
         known = _Cases(cases)
         new = _new_events(known, clocks, events, policy, routing, pd.Timestamp(now))
+        if len(new) and "origin" in cases.columns:  # cases imported from a helpdesk export stay as they are
+            imported = cases.loc[~pd.Series(cases["origin"]).isin(LOOP_ORIGINS).to_numpy(), "case_id"]
+            new = new[~new["case_id"].isin(imported).to_numpy()].reset_index(drop=True)
         store_io.append_events(con, new)
         if len(new):
             store_io.update_cases(con, _projection(known, new, now))
