@@ -22,10 +22,12 @@ import datetime as dt
 import json
 
 import ibis
+import numpy as np
 import pandas as pd
 
 from .. import settings
 from ..store import Store
+from .store_io import is_in
 
 __all__ = ["CONFIRMATION_SURVEY", "COLUMNS", "SUMMARY_CHARS", "fetch_texts", "find"]
 
@@ -104,12 +106,14 @@ def find(store: Store, since: dt.datetime | None = None, touchpoint_factors: fro
     if touchpoint_factors:
         by_touchpoint = df["touchpoint"].where(df["touchpoint"].isin(touchpoint_factors))
         df["factor"] = df["factor"].where(df["factor"].notna(), by_touchpoint.where(df["source_table"] == "responses"))
-    df["flags"] = df["flags"].map(_flag_names)
+    codes, raw = pd.factorize(df["flags"])  # a few distinct values among a million rows: each parsed once
+    names = np.empty(len(raw) + 1, dtype=object)
+    names[:] = [_flag_names(v) for v in raw] + [[]]
+    df["flags"] = names[codes]  # rows with the same flags share one list (read, never changed in place)
     key = df["source_table"] + "\0" + df["signal_id"].astype(str)
-    df["imported_case_id"] = key.map(imported)
+    df["imported_case_id"] = key.map(imported) if imported else None
     if exclude is not None and len(exclude):
-        done = set(exclude["source_table"] + "\0" + exclude["signal_id"].astype(str))
-        df = df[~key.isin(done)]
+        df = df[~is_in(key, exclude["source_table"] + "\0" + exclude["signal_id"].astype(str))]
     df = df.merge(_countries(store), on="customer_id", how="left")
     df["language"] = df["language"].where(df["language"].notna(), df.pop("customer_language"))
     df["signal_at"] = pd.to_datetime(df["signal_at"])

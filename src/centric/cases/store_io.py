@@ -15,14 +15,15 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from .. import schema
 from ..store import Store
 
 __all__ = [
-    "CASE_ID_PREFIX", "append_events", "event_ids", "insert_rows", "load_cases", "load_events", "new_case_ids", "only",
-    "update_cases", "utcnow",
+    "CASE_ID_PREFIX", "append_events", "event_ids", "insert_rows", "is_in", "load_cases", "load_events", "new_case_ids",
+    "only", "update_cases", "utcnow",
 ]
 
 CASE_ID_PREFIX = "CX-"
@@ -71,17 +72,15 @@ def insert_rows(con, table: str, rows: pd.DataFrame) -> int:
     extra = [c for c in rows.columns if c not in known]
     if extra:
         raise ValueError(f"{table} has no column {', '.join(extra)}")
-    frame = rows.copy()
-    for c in frame.columns:
-        if schema.TABLES[table].column(c).type == "json":
-            frame[c] = frame[c].map(_json)
-    con.register("_centric_rows", _arrow(table, frame))
+    json_cols = {c: rows[c].map(_json) for c in rows.columns  # texts already (e.g. one constant) stay as they are
+                 if schema.TABLES[table].column(c).type == "json" and not pd.api.types.is_string_dtype(rows[c])}
+    con.register("_centric_rows", _arrow(table, rows.assign(**json_cols) if json_cols else rows))
     try:
-        cols = ", ".join(f'"{c}"' for c in frame.columns)
+        cols = ", ".join(f'"{c}"' for c in rows.columns)
         con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM _centric_rows')
     finally:
         con.unregister("_centric_rows")
-    return len(frame)
+    return len(rows)
 
 
 def append_events(con, events: pd.DataFrame) -> pd.DataFrame:
@@ -129,6 +128,25 @@ def only(t, column: str, values: Iterable):
         return t.filter(t[column].isin(list(values)))
     ids = ibis.memtable(pd.DataFrame({"_only": values.astype(str)}))
     return t.semi_join(ids, t[column] == ids._only)
+
+
+def is_in(values, among) -> np.ndarray:
+    """Which of ``values`` are among ``among`` (texts; a missing value never is), as a boolean array — hashed in
+    Arrow's C++ kernels, where pandas' ``isin`` on Arrow-backed texts reads each of a million values in Python."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def texts(v):
+        v = v if isinstance(v, pd.Series) else pd.Series(list(v), dtype=object)
+        try:
+            return pa.array(v, type=pa.string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers among the ids: compared as text
+            return pa.array(v.where(v.isna(), v.astype(str)), type=pa.string(), from_pandas=True)
+
+    a = texts(values)
+    if not len(a):
+        return np.zeros(0, dtype=bool)
+    return pc.fill_null(pc.is_in(a, value_set=texts(among)), False).to_numpy(zero_copy_only=False)
 
 
 def load_cases(store: Store, case_ids: Iterable[str] | None = None, open_only: bool = False) -> pd.DataFrame:
