@@ -66,18 +66,27 @@ def sync(store: Store, now: dt.datetime | None = None, routing: Routing | None =
     done = store.table("case_signals").select("source_table", "signal_id").execute()
     factors = frozenset(r.factor for r in routing.routes if r.factor)
     found = sig.find(store, since=_naive(since), touchpoint_factors=factors, exclude=done)
-    found = found[found["signal_at"] <= pd.Timestamp(now)]
-    waiting = found[~found["analysed"].astype(bool)] if not unanalysed else found.iloc[:0]
-    found = found[found["analysed"].astype(bool)] if not unanalysed else found
-    imported = found[found["imported_case_id"].notna()]
-    fresh = found[found["imported_case_id"].isna()].copy()
+    del done
+    due = (found["signal_at"] <= pd.Timestamp(now)).to_numpy()
+    analysed = found["analysed"].astype(bool).to_numpy()
+    waiting = int((due & ~analysed).sum()) if not unanalysed else 0
+    take = due & (analysed | unanalysed)
+    covered = found["imported_case_id"].notna().to_numpy()
+    imported = found[take & covered]
+    fresh = found if (take & ~covered).all() else found[take & ~covered]  # each filter copies every column
+    del found
+    n_fresh = len(fresh)
+    _free()
 
     with store.transaction() as con:
-        placed = _place(store, con, fresh, now, window, grace)
-        new_cases, events, links = placed
-        first_events = None
-        if len(new_cases):
-            new_cases, first_events = _route_and_write(store, con, new_cases, routing, now)
+        new_cases, events, links = _place(store, con, fresh, now, window, grace)
+        del fresh
+        _free()
+        opened, triage = len(new_cases), int(new_cases["type"].isna().sum()) if len(new_cases) else 0
+        first = None
+        if opened:
+            new_cases, first = _route_and_write(store, con, new_cases, routing, now)
+            _free()
         if len(imported):
             links = pd.concat([links, pd.DataFrame({
                 "source_table": imported["source_table"], "signal_id": imported["signal_id"],
@@ -85,16 +94,15 @@ def sync(store: Store, now: dt.datetime | None = None, routing: Routing | None =
                 "kind": imported["kind"], "factor": imported["factor"], "signal_at": imported["signal_at"],
                 "action": "imported"})], ignore_index=True)
         events = store_io.append_events(con, events)
+        actions = links["action"].value_counts() if len(links) else pd.Series(dtype="int64")
         if len(links):
-            links = links.assign(attached_at=now)
-            store_io.insert_rows(con, "case_signals", links)
-        _clocks(store, con, new_cases, first_events, events, now, routing, policy)
+            store_io.insert_rows(con, "case_signals", links.assign(attached_at=now))
+        del links
+        _free()
+        _clocks(store, con, new_cases, first, events, now, routing, policy)
     result = SyncResult(
-        signals=int(len(fresh) + len(imported)), opened=int(len(new_cases)),
-        joined=int((links["action"] == "joined").sum()) if len(links) else 0,
-        reopened=int((links["action"] == "reopened").sum()) if len(links) else 0,
-        imported=int(len(imported)), triage=int(new_cases["type"].isna().sum()) if len(new_cases) else 0,
-        pending=int(len(waiting)),
+        signals=int(n_fresh + len(imported)), opened=int(opened), joined=int(actions.get("joined", 0)),
+        reopened=int(actions.get("reopened", 0)), imported=int(len(imported)), triage=triage, pending=waiting,
     )
     if proactive and store.count("customer_scores"):
         from .proactive import proactive as run_proactive
@@ -103,19 +111,41 @@ def sync(store: Store, now: dt.datetime | None = None, routing: Routing | None =
     return result
 
 
-def _clocks(store: Store, con, new_cases, first_events, events, now, routing, policy) -> None:
+def _free() -> None:
+    """Give back what the frames of the last step held: pandas and Ibis leave reference cycles that keep a
+    million rows alive until the collector runs, and Arrow's allocator keeps freed memory for reuse."""
+    import gc
+
+    import pyarrow as pa
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+
+
+_CLOCK_CHUNK = 200_000
+"""New cases whose clocks are computed at a time: the clocks' working arrays stay small."""
+
+
+def _clocks(store: Store, con, new_cases, first, events, now, routing, policy) -> None:
     """The clocks of every case this run opened or touched: the new ones from what is in memory (their rows
-    and events were all written by this run, and they have no clocks yet), the others from the store."""
+    and events were all written by this run, and they have no clocks yet), the others from the store.
+    ``first``: the new cases' first events and, for each, the position of its case in ``new_cases``."""
     from .clocks import compute_clocks, refresh_clocks
 
     touched = events is not None and len(events) > 0
     is_new = store_io.is_in(events["case_id"], new_cases["case_id"]) if touched and len(new_cases) else None
+    cols = ["case_id", "occurred_at", "kind"]  # what the clocks of new cases read
     if len(new_cases):
-        mine = events[is_new] if is_new is not None and is_new.any() else None
-        ev = first_events if mine is None else pd.concat([first_events, mine], ignore_index=True)
-        # each case's events in the order they were written (their ids'); compute_clocks orders them by time,
-        # keeping that order at the same instant. Only each case's latest cycle: what case_clocks keeps.
-        store_io.insert_rows(con, "case_clocks", compute_clocks(new_cases, ev, policy, routing, now))
+        first_events, first_pos = first
+        mine = events.loc[is_new, cols] if is_new is not None and is_new.any() else events.iloc[:0][cols]
+        mine_pos = pd.Index(new_cases["case_id"]).get_indexer(mine["case_id"]) if len(mine) else np.zeros(0, int)
+        for lo in range(0, len(new_cases), _CLOCK_CHUNK):
+            hi = min(lo + _CLOCK_CHUNK, len(new_cases))
+            a, b = np.searchsorted(first_pos, [lo, hi])
+            # each case's events in the order they were written (their ids'); compute_clocks orders them by
+            # time, keeping that order at the same instant. Only each case's latest cycle: what case_clocks keeps.
+            ev = pd.concat([first_events.iloc[a:b], mine[(mine_pos >= lo) & (mine_pos < hi)]], ignore_index=True)
+            store_io.insert_rows(con, "case_clocks", compute_clocks(new_cases.iloc[lo:hi], ev, policy, routing, now))
     older = pd.unique((events["case_id"] if is_new is None else events["case_id"][~is_new]).astype(object)) \
         if touched else []
     if len(older):
@@ -277,7 +307,9 @@ def _existing(store: Store, fresh: pd.DataFrame) -> dict[str, dict]:
     return out
 
 
-def _route_and_write(store: Store, con, new_cases: pd.DataFrame, routing: Routing, now: dt.datetime) -> pd.DataFrame:
+def _route_and_write(store: Store, con, new_cases: pd.DataFrame, routing: Routing, now: dt.datetime):
+    """Route the new cases and write them with their first events (opened, assigned). Returns what their
+    clocks read: the cases, and their events with the position of each one's case."""
     from .routing import agent_load, route, vip_customers
 
     load, last = agent_load(con)
@@ -302,9 +334,11 @@ def _route_and_write(store: Store, con, new_cases: pd.DataFrame, routing: Routin
     assigned["case_event_id"] = cases["case_id"][has_owner] + ":00002"
     events = pd.concat([opened, assigned], ignore_index=True)
     pos = np.concatenate([np.arange(len(cases)), np.flatnonzero(has_owner)])  # the case ids ascend with position
-    events = events.take(np.argsort(pos, kind="stable")).reset_index(drop=True)  # each case's opened, assigned
+    order = np.argsort(pos, kind="stable")
+    events = events.take(order).reset_index(drop=True)  # each case's opened, assigned
     store_io.append_events(con, events)
-    return cases, events
+    clock_columns = ["case_id", "opened_at", "status", "priority", "channel", "department"]
+    return cases[clock_columns], (events[["case_id", "occurred_at", "kind"]], pos[order])
 
 
 def _case_channel(rows: pd.DataFrame) -> pd.Series:
