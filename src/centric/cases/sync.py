@@ -171,9 +171,7 @@ def _place(store: Store, con, fresh: pd.DataFrame, now: dt.datetime, window: dt.
     codes, uniq = pd.factorize(who + "\0" + fresh["factor"].fillna(""))
     del who, author
     sizes = np.bincount(codes)
-    uniq = np.asarray(uniq, dtype=object)
-    known = np.fromiter((u in existing for u in uniq), dtype=bool, count=len(uniq)) if existing \
-        else np.zeros(len(uniq), dtype=bool)
+    known = store_io.is_in(pd.Series(uniq), list(existing)) if existing else np.zeros(len(uniq), dtype=bool)
     simple = (sizes[codes] == 1) & ~known[codes]  # a customer's only signal about a factor, no case yet: opens
     action = np.full(n, "opened", dtype=object)
     new_idx = np.full(n, -1, dtype=np.int64)  # the new case a row opens or joins (-1: an existing case)
@@ -229,18 +227,17 @@ def _place(store: Store, con, fresh: pd.DataFrame, now: dt.datetime, window: dt.
     flags = opening["flags"].to_numpy(dtype=object).copy()
     for i in np.flatnonzero(threat):
         flags[i] = [*flags[i], "go_public"]
+    o = opening.reset_index(drop=True)  # columns stay Arrow-backed (no million Python strings each)
     new_cases = pd.DataFrame({
-        "case_id": ids, "customer_id": opening["customer_id"].to_numpy(),
-        "author": opening["author"].where(opening["customer_id"].isna()).to_numpy(),
-        "opened_at": opening["signal_at"].to_numpy(), "type": opening["factor"].to_numpy(),
-        "channel": _case_channel(opening).to_numpy(), "country": opening["country"].to_numpy(),
-        "language": opening["language"].to_numpy(),
-        "summary": opening["summary"].where(opening["summary"].fillna("").str.strip() != "", None).to_numpy(),
-        "feedback_id": opening["signal_id"].where(opening["source_table"] == "feedback").to_numpy(),
-        "response_id": opening["signal_id"].where(opening["source_table"] == "responses").to_numpy(),
+        "case_id": ids, "customer_id": o["customer_id"], "author": o["author"].where(o["customer_id"].isna()),
+        "opened_at": o["signal_at"], "type": o["factor"], "channel": _case_channel(o), "country": o["country"],
+        "language": o["language"], "summary": o["summary"].where(o["summary"].fillna("").str.strip() != "", None),
+        "feedback_id": o["signal_id"].where(o["source_table"] == "feedback"),
+        "response_id": o["signal_id"].where(o["source_table"] == "responses"),
         "linked_case_id": linked,
         "flags": flags,
     })
+    del o, opening
     later = fresh[~opening_mask].assign(case_id=case_id[~opening_mask], action=action[~opening_mask])
     ev = [pd.DataFrame({"case_id": later["case_id"], "occurred_at": later["signal_at"],
                         "kind": "reopened", "actor": "customer", "note": "the customer wrote again",
