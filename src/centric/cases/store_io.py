@@ -49,19 +49,17 @@ def event_ids(con, case_ids: Sequence[str]) -> list[str]:
     """Ids for new events of ``case_ids`` (one per item, a case may repeat), continuing each case's count."""
     if not len(case_ids):
         return []
-    uniq = sorted(set(case_ids))
-    con.register("_centric_ids", pd.DataFrame({"case_id": uniq}))
+    ids = pd.Series(case_ids, dtype=object) if not isinstance(case_ids, pd.Series) else case_ids.reset_index(drop=True)
+    codes, uniq = pd.factorize(ids)
+    con.register("_centric_ids", pd.DataFrame({"pos": np.arange(len(uniq)), "case_id": np.asarray(uniq, dtype=object)}))
     try:
-        counts = dict(con.execute(
-            "SELECT i.case_id, count(e.case_id) FROM _centric_ids i LEFT JOIN case_events e "
-            "ON e.case_id = i.case_id GROUP BY i.case_id").fetchall())
+        before = con.execute(
+            "SELECT i.pos, count(e.case_id) AS n FROM _centric_ids i LEFT JOIN case_events e "
+            "ON e.case_id = i.case_id GROUP BY i.pos ORDER BY i.pos").fetchnumpy()["n"]
     finally:
         con.unregister("_centric_ids")
-    out = []
-    for cid in case_ids:
-        counts[cid] = counts.get(cid, 0) + 1
-        out.append(f"{cid}:{counts[cid]:05d}")
-    return out
+    n = np.asarray(before, dtype=np.int64)[codes] + pd.Series(codes).groupby(codes).cumcount().to_numpy() + 1
+    return (ids.astype(str) + ":" + pd.Series(n).astype(str).str.zfill(5)).tolist()
 
 
 def insert_rows(con, table: str, rows: pd.DataFrame) -> int:
@@ -88,14 +86,13 @@ def append_events(con, events: pd.DataFrame) -> pd.DataFrame:
     ``case_events``); ids are given when missing. Returns the events as written."""
     if events is None or not len(events):
         return events
-    ev = events.copy()
-    bad = set(ev["kind"]) - set(schema.CASE_EVENT_KINDS)
+    ev = events
+    bad = set(pd.unique(ev["kind"].astype(object))) - set(schema.CASE_EVENT_KINDS)
     if bad:
-        raise ValueError(f"unknown case event kind {', '.join(sorted(bad))}")
+        raise ValueError(f"unknown case event kind {', '.join(sorted(map(str, bad)))}")
     if "case_event_id" not in ev.columns or ev["case_event_id"].isna().any():
-        ids = event_ids(con, list(ev["case_id"]))
-        ev["case_event_id"] = ev["case_event_id"].fillna(pd.Series(ids, index=ev.index)) \
-            if "case_event_id" in ev.columns else ids
+        ids = pd.Series(event_ids(con, ev["case_id"]), index=ev.index)
+        ev = ev.assign(case_event_id=ev["case_event_id"].fillna(ids) if "case_event_id" in ev.columns else ids)
     insert_rows(con, "case_events", ev)
     return ev
 
