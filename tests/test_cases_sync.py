@@ -223,3 +223,20 @@ def test_new_cases_clocks_in_chunks_equal_a_refresh_from_the_store(loop_store, m
         refresh_clocks(loop_store, con, [c for (c,) in rows(loop_store, "SELECT case_id FROM cases WHERE origin = 'signal'")],
                        now=day(30))
     assert rows(loop_store, query) == by_sync
+
+
+def test_event_ids_continue_each_cases_count_and_is_in_on_texts(tmp_path):
+    """The store's helpers the loop leans on at scale: event ids numbered per case after those stored, in
+    the order given; membership of ids (missing values and numbers among them) without pandas' isin."""
+    from centric.cases import store_io
+
+    with Store.open(tmp_path / "ids.duckdb") as store, store.transaction() as con:
+        store_io.append_events(con, pd.DataFrame({"case_id": ["A", "A", "B"], "occurred_at": [T0] * 3,
+                                                  "kind": ["opened", "note", "opened"]}))
+        assert store_io.event_ids(con, pd.Series(["A", "C", "A", "B", "C"], index=[5, 6, 7, 8, 9])) == [
+            "A:00003", "C:00001", "A:00004", "B:00002", "C:00002"]
+        assert store_io.event_ids(con, []) == []
+    got = store_io.is_in(pd.Series(["a", None, "b", "c"]), {"c", "a"})
+    assert got.tolist() == [True, False, False, True]
+    assert store_io.is_in(pd.Series([7, None], dtype=object), ["7"]).tolist() == [True, False]
+    assert store_io.is_in([], ["x"]).tolist() == []
