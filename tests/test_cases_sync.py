@@ -203,3 +203,40 @@ def test_a_threat_to_go_public_makes_the_case_urgent(loop_store):
     got = dict(rows(loop_store, "SELECT s.signal_id, c.priority FROM case_signals s JOIN cases c USING (case_id) "
                                 "WHERE s.signal_id IN ('F20', 'F21')"))
     assert got == {"F20": "urgent", "F21": "normal"}  # the second names Facebook but threatens nothing
+
+
+def test_new_cases_clocks_in_chunks_equal_a_refresh_from_the_store(loop_store, monkeypatch):
+    """sync computes the new cases' clocks from memory, a few cases at a time; reading every case back from
+    the store and refreshing gives the same rows."""
+    import importlib
+
+    from centric.cases.clocks import refresh_clocks
+
+    monkeypatch.setattr(importlib.import_module("centric.cases.sync"), "_CLOCK_CHUNK", 2)
+    r = sync(loop_store, now=day(30), proactive=False)
+    assert r.opened > 4 and r.joined > 0  # several chunks, and signals that joined a case
+    query = "SELECT case_id, clock, started_at, target_minutes, calendar, due_at, at_risk_at, stopped_at, state " \
+            "FROM case_clocks ORDER BY case_id, clock"
+    by_sync = rows(loop_store, query)
+    assert len(by_sync) >= 2 * r.opened  # first response and resolution of every case at least
+    with loop_store.transaction() as con:
+        refresh_clocks(loop_store, con, [c for (c,) in rows(loop_store, "SELECT case_id FROM cases WHERE origin = 'signal'")],
+                       now=day(30))
+    assert rows(loop_store, query) == by_sync
+
+
+def test_event_ids_continue_each_cases_count_and_is_in_on_texts(tmp_path):
+    """The store's helpers the loop leans on at scale: event ids numbered per case after those stored, in
+    the order given; membership of ids (missing values and numbers among them) without pandas' isin."""
+    from centric.cases import store_io
+
+    with Store.open(tmp_path / "ids.duckdb") as store, store.transaction() as con:
+        store_io.append_events(con, pd.DataFrame({"case_id": ["A", "A", "B"], "occurred_at": [T0] * 3,
+                                                  "kind": ["opened", "note", "opened"]}))
+        assert store_io.event_ids(con, pd.Series(["A", "C", "A", "B", "C"], index=[5, 6, 7, 8, 9])) == [
+            "A:00003", "C:00001", "A:00004", "B:00002", "C:00002"]
+        assert store_io.event_ids(con, []) == []
+    got = store_io.is_in(pd.Series(["a", None, "b", "c"]), {"c", "a"})
+    assert got.tolist() == [True, False, False, True]
+    assert store_io.is_in(pd.Series([7, None], dtype=object), ["7"]).tolist() == [True, False]
+    assert store_io.is_in([], ["x"]).tolist() == []

@@ -22,10 +22,12 @@ import datetime as dt
 import json
 
 import ibis
+import numpy as np
 import pandas as pd
 
 from .. import settings
 from ..store import Store
+from .store_io import is_in
 
 __all__ = ["CONFIRMATION_SURVEY", "COLUMNS", "SUMMARY_CHARS", "fetch_texts", "find"]
 
@@ -58,6 +60,8 @@ def find(store: Store, since: dt.datetime | None = None, touchpoint_factors: fro
     worst = _worst_mentions(store)
     analysed = _analyses(store)
     imported = _imported(store)
+    c = store.table("customers")
+    customers = c.select(c_id=c.customer_id, country=c.country, customer_language=c.language)
 
     r = store.table("responses")
     unhappy = (r.nps <= nps_max).fill_null(False) | (r.csat <= csat_max).fill_null(False) | \
@@ -82,38 +86,44 @@ def find(store: Store, since: dt.datetime | None = None, touchpoint_factors: fro
         kind=f.source.cast("string"), rating=f.rating.cast("float64"), source=f.source.cast("string"),
     ).mutate(source_table=ibis.literal("feedback"))
 
-    frames = []
-    for table, expr in (("responses", responses), ("feedback", feedback)):
-        df = expr.execute()
-        if not len(df):
-            continue
-        a = analysed[analysed["source_table"] == table].drop(columns="source_table")
-        df = df.merge(a, left_on="signal_id", right_on="text_id", how="left").drop(columns="text_id")
-        w = worst[worst["source_table"] == table].drop(columns="source_table")
-        df = df.merge(w, left_on="signal_id", right_on="text_id", how="left").drop(columns="text_id")
+    parts = []
+    for table, expr in (("responses", responses), ("feedback", feedback)):  # joined where the rows are
+        a = analysed.filter(analysed.a_table == table)
+        w = worst.filter(worst.w_table == table)
+        j = expr.left_join(a, expr.signal_id == a.a_id).left_join(w, expr.signal_id == w.w_id) \
+            .left_join(customers, expr.customer_id == customers.c_id)
         if table == "feedback":  # reviews and posts: only negative ones
-            neg = (df["sentiment"] == "negative") | (df["rating"].notna() & (df["rating"] <= rating_max))
-            df = df[(df["kind"] == "complaint") | neg]
-        frames.append(df)
-    if not frames:
+            j = j.filter((j.kind == "complaint") | (j.worst == 0).fill_null(False)
+                         | (j.rating <= rating_max).fill_null(False))
+        factor = j.factor
+        if touchpoint_factors and table == "responses":  # a detractor of a touchpoint that is a factor
+            factor = factor.coalesce(j.touchpoint.isin(sorted(touchpoint_factors)).ifelse(j.touchpoint, None))
+        parts.append(j.select(  # only what the loop reads: a million rows fetched once
+            source_table=j.source_table, signal_id=j.signal_id, kind=j.kind, customer_id=j.customer_id,
+            author=j.author, signal_at=j.signal_at, channel=j.channel, factor=factor,
+            analysed=~j.has_text.fill_null(False) | j.worst.isin([0, 1, 2]).fill_null(False)
+            | j.analysed_any.fill_null(False),
+            flags=j.flags, summary=j.summary, maybe_public=j.maybe_public.fill_null(False),
+            language=j.language.coalesce(j.customer_language), country=j.country))
+    # each table's rows in time order where they are, then the two merged (feedback first at the same instant):
+    # sorting the million rows with their texts in one query would hold them all in the database's memory too
+    frames = [p.order_by(["signal_at", "signal_id"]).execute() for p in parts[::-1]]
+    df = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else frames[0]
+    if not len(df):
         return pd.DataFrame(columns=COLUMNS)
-    df = pd.concat(frames, ignore_index=True)
-    has_text = df["has_text"].fillna(False).astype(bool)
-    df["analysed"] = ~has_text | df["sentiment"].notna() | df["analysed_any"].fillna(False).astype(bool)
-    df["maybe_public"] = df["maybe_public"].fillna(False).astype(bool)
-    if touchpoint_factors:
-        by_touchpoint = df["touchpoint"].where(df["touchpoint"].isin(touchpoint_factors))
-        df["factor"] = df["factor"].where(df["factor"].notna(), by_touchpoint.where(df["source_table"] == "responses"))
-    df["flags"] = df["flags"].map(_flag_names)
+    if len(frames[0]) and len(frames[1]):
+        df = df.take(np.lexsort((np.repeat([0, 1], [len(f) for f in frames]), df["signal_at"].to_numpy())))
+    del frames
+    codes, raw = pd.factorize(df["flags"])  # a few distinct values among a million rows: each parsed once
+    names = np.empty(len(raw) + 1, dtype=object)
+    names[:] = [_flag_names(v) for v in raw] + [[]]
+    df["flags"] = names[codes]  # rows with the same flags share one list (read, never changed in place)
     key = df["source_table"] + "\0" + df["signal_id"].astype(str)
-    df["imported_case_id"] = key.map(imported)
+    df["imported_case_id"] = key.map(imported) if imported else None
     if exclude is not None and len(exclude):
-        done = set(exclude["source_table"] + "\0" + exclude["signal_id"].astype(str))
-        df = df[~key.isin(done)]
-    df = df.merge(_countries(store), on="customer_id", how="left")
-    df["language"] = df["language"].where(df["language"].notna(), df.pop("customer_language"))
+        df = df[~is_in(key, exclude["source_table"] + "\0" + exclude["signal_id"].astype(str))]
     df["signal_at"] = pd.to_datetime(df["signal_at"])
-    return df.sort_values(["signal_at", "source_table", "signal_id"], kind="stable")[COLUMNS].reset_index(drop=True)
+    return df[COLUMNS].reset_index(drop=True)
 
 
 def _text_columns(text, title=None) -> dict:
@@ -142,28 +152,24 @@ def fetch_texts(store: Store, rows: pd.DataFrame) -> pd.Series:
     return out
 
 
-def _worst_mentions(store: Store) -> pd.DataFrame:
-    """(source_table, text_id) → the factor of the text's most negative mention (lowest score; ties: the
-    first sentence, then the factor's name)."""
+def _worst_mentions(store: Store):
+    """(w_table, w_id) → the factor of the text's most negative mention (lowest score; ties: the first
+    sentence, then the factor's name), as an Ibis expression."""
     m = store.table("mentions")
     ranked = m.mutate(rk=ibis.row_number().over(
         ibis.window(group_by=[m.source, m.text_id], order_by=[m.score.fill_null(0), m.sentence, m.factor])))
-    top = ranked.filter(ranked.rk == 0).select(source_table=ranked.source.cast("string"), text_id=ranked.text_id,
+    return ranked.filter(ranked.rk == 0).select(w_table=ranked.source.cast("string"), w_id=ranked.text_id,
                                                 factor=ranked.factor)
-    return top.execute()
 
 
-def _analyses(store: Store) -> pd.DataFrame:
-    """(source_table, text_id) → overall sentiment (the most negative over taxonomies) and flags."""
+def _analyses(store: Store):
+    """(a_table, a_id) → the overall sentiment (``worst``: 0 negative, 1 neutral, 2 positive — the most negative
+    over taxonomies) and flags, as an Ibis expression."""
     a = store.table("text_analyses")
     neg_rank = ibis.cases((a.sentiment == "negative", 0), (a.sentiment == "neutral", 1),
                           (a.sentiment == "positive", 2), else_=3)
-    g = a.group_by(source_table=a.source.cast("string"), text_id=a.text_id).aggregate(
-        worst=neg_rank.min(), flags=a.flags.max(), n=a.count())
-    out = g.execute()
-    out["sentiment"] = out.pop("worst").map({0: "negative", 1: "neutral", 2: "positive"})
-    out["analysed_any"] = out.pop("n") > 0
-    return out
+    return a.group_by(a_table=a.source.cast("string"), a_id=a.text_id).aggregate(
+        worst=neg_rank.min(), flags=a.flags.max(), analysed_any=a.count() > 0)
 
 
 def _imported(store: Store) -> dict[str, str]:
@@ -175,11 +181,6 @@ def _imported(store: Store) -> dict[str, str]:
         t = c.filter(c[col].notnull()).group_by(c[col]).aggregate(case_id=c.case_id.min()).execute()
         out.update({f"{table}\0{k}": v for k, v in zip(t[col], t["case_id"], strict=True)})
     return out
-
-
-def _countries(store: Store) -> pd.DataFrame:
-    c = store.table("customers")
-    return c.select("customer_id", "country", customer_language=c.language).execute()
 
 
 def _flag_names(raw) -> list[str]:

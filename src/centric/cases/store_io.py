@@ -15,14 +15,15 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from .. import schema
 from ..store import Store
 
 __all__ = [
-    "CASE_ID_PREFIX", "append_events", "event_ids", "insert_rows", "load_cases", "load_events", "new_case_ids", "only",
-    "update_cases", "utcnow",
+    "CASE_ID_PREFIX", "append_events", "event_ids", "insert_rows", "is_in", "load_cases", "load_events", "new_case_ids",
+    "only", "update_cases", "utcnow",
 ]
 
 CASE_ID_PREFIX = "CX-"
@@ -48,19 +49,17 @@ def event_ids(con, case_ids: Sequence[str]) -> list[str]:
     """Ids for new events of ``case_ids`` (one per item, a case may repeat), continuing each case's count."""
     if not len(case_ids):
         return []
-    uniq = sorted(set(case_ids))
-    con.register("_centric_ids", pd.DataFrame({"case_id": uniq}))
+    ids = pd.Series(case_ids, dtype=object) if not isinstance(case_ids, pd.Series) else case_ids.reset_index(drop=True)
+    codes, uniq = pd.factorize(ids)
+    con.register("_centric_ids", pd.DataFrame({"pos": np.arange(len(uniq)), "case_id": np.asarray(uniq, dtype=object)}))
     try:
-        counts = dict(con.execute(
-            "SELECT i.case_id, count(e.case_id) FROM _centric_ids i LEFT JOIN case_events e "
-            "ON e.case_id = i.case_id GROUP BY i.case_id").fetchall())
+        before = con.execute(
+            "SELECT i.pos, count(e.case_id) AS n FROM _centric_ids i LEFT JOIN case_events e "
+            "ON e.case_id = i.case_id GROUP BY i.pos ORDER BY i.pos").fetchnumpy()["n"]
     finally:
         con.unregister("_centric_ids")
-    out = []
-    for cid in case_ids:
-        counts[cid] = counts.get(cid, 0) + 1
-        out.append(f"{cid}:{counts[cid]:05d}")
-    return out
+    n = np.asarray(before, dtype=np.int64)[codes] + pd.Series(codes).groupby(codes).cumcount().to_numpy() + 1
+    return (ids.astype(str) + ":" + pd.Series(n).astype(str).str.zfill(5)).tolist()
 
 
 def insert_rows(con, table: str, rows: pd.DataFrame) -> int:
@@ -71,17 +70,15 @@ def insert_rows(con, table: str, rows: pd.DataFrame) -> int:
     extra = [c for c in rows.columns if c not in known]
     if extra:
         raise ValueError(f"{table} has no column {', '.join(extra)}")
-    frame = rows.copy()
-    for c in frame.columns:
-        if schema.TABLES[table].column(c).type == "json" and not pd.api.types.is_string_dtype(frame[c]):
-            frame[c] = frame[c].map(_json)  # a column of strings is JSON text already
-    con.register("_centric_rows", _arrow(table, frame))
+    json_cols = {c: rows[c].map(_json) for c in rows.columns  # texts already (e.g. one constant) stay as they are
+                 if schema.TABLES[table].column(c).type == "json" and not pd.api.types.is_string_dtype(rows[c])}
+    con.register("_centric_rows", _arrow(table, rows.assign(**json_cols) if json_cols else rows))
     try:
-        cols = ", ".join(f'"{c}"' for c in frame.columns)
+        cols = ", ".join(f'"{c}"' for c in rows.columns)
         con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM _centric_rows')
     finally:
         con.unregister("_centric_rows")
-    return len(frame)
+    return len(rows)
 
 
 def append_events(con, events: pd.DataFrame) -> pd.DataFrame:
@@ -89,14 +86,13 @@ def append_events(con, events: pd.DataFrame) -> pd.DataFrame:
     ``case_events``); ids are given when missing. Returns the events as written."""
     if events is None or not len(events):
         return events
-    ev = events.copy()
-    bad = set(ev["kind"]) - set(schema.CASE_EVENT_KINDS)
+    ev = events
+    bad = set(pd.unique(ev["kind"].astype(object))) - set(schema.CASE_EVENT_KINDS)
     if bad:
-        raise ValueError(f"unknown case event kind {', '.join(sorted(bad))}")
+        raise ValueError(f"unknown case event kind {', '.join(sorted(map(str, bad)))}")
     if "case_event_id" not in ev.columns or ev["case_event_id"].isna().any():
-        ids = event_ids(con, list(ev["case_id"]))
-        ev["case_event_id"] = ev["case_event_id"].fillna(pd.Series(ids, index=ev.index)) \
-            if "case_event_id" in ev.columns else ids
+        ids = pd.Series(event_ids(con, ev["case_id"]), index=ev.index)
+        ev = ev.assign(case_event_id=ev["case_event_id"].fillna(ids) if "case_event_id" in ev.columns else ids)
     insert_rows(con, "case_events", ev)
     return ev
 
@@ -129,6 +125,25 @@ def only(t, column: str, values: Iterable):
         return t.filter(t[column].isin(list(values)))
     ids = ibis.memtable(pd.DataFrame({"_only": values.astype(str)}))
     return t.semi_join(ids, t[column] == ids._only)
+
+
+def is_in(values, among) -> np.ndarray:
+    """Which of ``values`` are among ``among`` (texts; a missing value never is), as a boolean array — hashed in
+    Arrow's C++ kernels, where pandas' ``isin`` on Arrow-backed texts reads each of a million values in Python."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def texts(v):
+        v = v if isinstance(v, pd.Series) else pd.Series(list(v), dtype=object)
+        try:
+            return pa.array(v, type=pa.string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers among the ids: compared as text
+            return pa.array(v.where(v.isna(), v.astype(str)), type=pa.string(), from_pandas=True)
+
+    a = texts(values)
+    if not len(a):
+        return np.zeros(0, dtype=bool)
+    return pc.fill_null(pc.is_in(a, value_set=texts(among)), False).to_numpy(zero_copy_only=False)
 
 
 def load_cases(store: Store, case_ids: Iterable[str] | None = None, open_only: bool = False) -> pd.DataFrame:

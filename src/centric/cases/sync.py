@@ -66,18 +66,27 @@ def sync(store: Store, now: dt.datetime | None = None, routing: Routing | None =
     done = store.table("case_signals").select("source_table", "signal_id").execute()
     factors = frozenset(r.factor for r in routing.routes if r.factor)
     found = sig.find(store, since=_naive(since), touchpoint_factors=factors, exclude=done)
-    found = found[found["signal_at"] <= pd.Timestamp(now)]
-    waiting = found[~found["analysed"].astype(bool)] if not unanalysed else found.iloc[:0]
-    found = found[found["analysed"].astype(bool)] if not unanalysed else found
-    imported = found[found["imported_case_id"].notna()]
-    fresh = found[found["imported_case_id"].isna()].copy()
+    del done
+    due = (found["signal_at"] <= pd.Timestamp(now)).to_numpy()
+    analysed = found["analysed"].astype(bool).to_numpy()
+    waiting = int((due & ~analysed).sum()) if not unanalysed else 0
+    take = due & (analysed | unanalysed)
+    covered = found["imported_case_id"].notna().to_numpy()
+    imported = found[take & covered]
+    fresh = found if (take & ~covered).all() else found[take & ~covered]  # each filter copies every column
+    del found
+    n_fresh = len(fresh)
+    _free()
 
     with store.transaction() as con:
-        placed = _place(store, con, fresh, now, window, grace)
-        new_cases, events, links = placed
-        first_events = None
-        if len(new_cases):
-            new_cases, first_events = _route_and_write(store, con, new_cases, routing, now)
+        new_cases, events, links = _place(store, con, fresh, now, window, grace)
+        del fresh
+        _free()
+        opened, triage = len(new_cases), int(new_cases["type"].isna().sum()) if len(new_cases) else 0
+        first = None
+        if opened:
+            new_cases, first = _route_and_write(store, con, new_cases, routing, now)
+            _free()
         if len(imported):
             links = pd.concat([links, pd.DataFrame({
                 "source_table": imported["source_table"], "signal_id": imported["signal_id"],
@@ -85,16 +94,15 @@ def sync(store: Store, now: dt.datetime | None = None, routing: Routing | None =
                 "kind": imported["kind"], "factor": imported["factor"], "signal_at": imported["signal_at"],
                 "action": "imported"})], ignore_index=True)
         events = store_io.append_events(con, events)
+        actions = links["action"].value_counts() if len(links) else pd.Series(dtype="int64")
         if len(links):
-            links = links.assign(attached_at=now)
-            store_io.insert_rows(con, "case_signals", links)
-        _clocks(store, con, new_cases, first_events, events, now, routing, policy)
+            store_io.insert_rows(con, "case_signals", links.assign(attached_at=now))
+        del links
+        _free()
+        _clocks(store, con, new_cases, first, events, now, routing, policy)
     result = SyncResult(
-        signals=int(len(fresh) + len(imported)), opened=int(len(new_cases)),
-        joined=int((links["action"] == "joined").sum()) if len(links) else 0,
-        reopened=int((links["action"] == "reopened").sum()) if len(links) else 0,
-        imported=int(len(imported)), triage=int(new_cases["type"].isna().sum()) if len(new_cases) else 0,
-        pending=int(len(waiting)),
+        signals=int(n_fresh + len(imported)), opened=int(opened), joined=int(actions.get("joined", 0)),
+        reopened=int(actions.get("reopened", 0)), imported=int(len(imported)), triage=triage, pending=waiting,
     )
     if proactive and store.count("customer_scores"):
         from .proactive import proactive as run_proactive
@@ -103,21 +111,45 @@ def sync(store: Store, now: dt.datetime | None = None, routing: Routing | None =
     return result
 
 
-def _clocks(store: Store, con, new_cases, first_events, events, now, routing, policy) -> None:
-    """The clocks of every case this run opened or touched: the new ones from what is in memory (their rows
-    and events were all written by this run), the others from the store."""
-    from .clocks import refresh_clocks
+def _free() -> None:
+    """Give back what the frames of the last step held: pandas and Ibis leave reference cycles that keep a
+    million rows alive until the collector runs, and Arrow's allocator keeps freed memory for reuse."""
+    import gc
 
-    new_ids = set(new_cases["case_id"]) if len(new_cases) else set()
-    if new_ids:
-        mine = events[events["case_id"].isin(new_ids)] if events is not None and len(events) else None
-        ev = pd.concat([first_events, mine], ignore_index=True) if mine is not None and len(mine) else first_events
-        ev = ev.sort_values(["case_id", "occurred_at", "case_event_id"], kind="stable")
-        refresh_clocks(store, con, sorted(new_ids), now=now, routing=routing, policy=policy, cases=new_cases,
-                       events=ev)
-    older = sorted(set(events["case_id"]) - new_ids) if events is not None and len(events) else []
-    if older:
-        refresh_clocks(store, con, older, now=now, routing=routing, policy=policy)
+    import pyarrow as pa
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+
+
+_CLOCK_CHUNK = 200_000
+"""New cases whose clocks are computed at a time: the clocks' working arrays stay small."""
+
+
+def _clocks(store: Store, con, new_cases, first, events, now, routing, policy) -> None:
+    """The clocks of every case this run opened or touched: the new ones from what is in memory (their rows
+    and events were all written by this run, and they have no clocks yet), the others from the store.
+    ``first``: the new cases' first events and, for each, the position of its case in ``new_cases``."""
+    from .clocks import compute_clocks, refresh_clocks
+
+    touched = events is not None and len(events) > 0
+    is_new = store_io.is_in(events["case_id"], new_cases["case_id"]) if touched and len(new_cases) else None
+    cols = ["case_id", "occurred_at", "kind"]  # what the clocks of new cases read
+    if len(new_cases):
+        first_events, first_pos = first
+        mine = events.loc[is_new, cols] if is_new is not None and is_new.any() else events.iloc[:0][cols]
+        mine_pos = pd.Index(new_cases["case_id"]).get_indexer(mine["case_id"]) if len(mine) else np.zeros(0, int)
+        for lo in range(0, len(new_cases), _CLOCK_CHUNK):
+            hi = min(lo + _CLOCK_CHUNK, len(new_cases))
+            a, b = np.searchsorted(first_pos, [lo, hi])
+            # each case's events in the order they were written (their ids'); compute_clocks orders them by
+            # time, keeping that order at the same instant. Only each case's latest cycle: what case_clocks keeps.
+            ev = pd.concat([first_events.iloc[a:b], mine[(mine_pos >= lo) & (mine_pos < hi)]], ignore_index=True)
+            store_io.insert_rows(con, "case_clocks", compute_clocks(new_cases.iloc[lo:hi], ev, policy, routing, now))
+    older = pd.unique((events["case_id"] if is_new is None else events["case_id"][~is_new]).astype(object)) \
+        if touched else []
+    if len(older):
+        refresh_clocks(store, con, sorted(older), now=now, routing=routing, policy=policy)
 
 
 def _place(store: Store, con, fresh: pd.DataFrame, now: dt.datetime, window: dt.timedelta, grace: dt.timedelta):
@@ -128,21 +160,18 @@ def _place(store: Store, con, fresh: pd.DataFrame, now: dt.datetime, window: dt.
                                         "signal_at", "action"])
     if not len(fresh):
         return pd.DataFrame(columns=["case_id", "type"]), pd.DataFrame(columns=["case_id"]), empty_links
-    fresh = fresh.copy()
+    fresh = _in_time_order(fresh)
     author = fresh["author"].fillna("").str.strip().str.lower()
-    fresh["who"] = np.where(fresh["customer_id"].notna(), "c:" + fresh["customer_id"].fillna(""),
-                            np.where(author != "", "a:" + author,
-                                     "s:" + fresh["source_table"] + ":" + fresh["signal_id"].astype(str)))
-    fresh["fkey"] = fresh["factor"].fillna("")
-    fresh = fresh.sort_values(["who", "fkey", "signal_at", "source_table", "signal_id"], kind="stable")
+    who = ("a:" + author).where(author != "", "s:" + fresh["source_table"] + ":" + fresh["signal_id"].astype(str))
+    who = ("c:" + fresh["customer_id"]).where(fresh["customer_id"].notna(), who)
     existing = _existing(store, fresh)
 
     n = len(fresh)
-    key = (fresh["who"] + "\0" + fresh["fkey"]).to_numpy()
     at = fresh["signal_at"].to_numpy()
-    codes, uniq = pd.factorize(key)  # rows are sorted by key: codes do not decrease
+    codes, uniq = pd.factorize(who + "\0" + fresh["factor"].fillna(""))
+    del who, author
     sizes = np.bincount(codes)
-    known = np.fromiter((u in existing for u in uniq), dtype=bool, count=len(uniq))
+    known = store_io.is_in(pd.Series(uniq), list(existing)) if existing else np.zeros(len(uniq), dtype=bool)
     simple = (sizes[codes] == 1) & ~known[codes]  # a customer's only signal about a factor, no case yet: opens
     action = np.full(n, "opened", dtype=object)
     new_idx = np.full(n, -1, dtype=np.int64)  # the new case a row opens or joins (-1: an existing case)
@@ -151,12 +180,13 @@ def _place(store: Store, con, fresh: pd.DataFrame, now: dt.datetime, window: dt.
     new_idx[simple] = np.arange(int(simple.sum()))
     new_k = int(simple.sum())
     win, gr = np.timedelta64(window), np.timedelta64(grace)
-    state: dict[str, list] = {}
-    for i in np.flatnonzero(~simple):  # the rest, in order within each customer × factor
-        k = key[i]
+    state: dict[int, list] = {}
+    rest = np.flatnonzero(~simple)
+    for i in rest[np.argsort(codes[rest], kind="stable")]:  # the rest, in time order within each customer × factor
+        k = codes[i]
         cur = state.get(k)
-        if cur is None and k in existing:
-            e = existing[k]
+        if cur is None and known[k]:
+            e = existing[uniq[k]]
             cur = state[k] = [e["case_id"], e["anchor"], e["status"] in OPEN, e["ended"], -1]
         t = at[i]
         if cur is not None:
@@ -175,39 +205,40 @@ def _place(store: Store, con, fresh: pd.DataFrame, now: dt.datetime, window: dt.
         state[k] = [None, t, True, None, new_k]
         new_k += 1
 
-    fresh["action"] = action
     opening_mask = action == "opened"
-    opening = fresh[opening_mask]
-    order = np.lexsort((opening["signal_id"].astype(str).to_numpy(), opening["source_table"].to_numpy(),
-                        opening["signal_at"].to_numpy()))
-    opening = opening.iloc[order]
+    opening = fresh[opening_mask]  # in time order: so are the case ids
     ids = np.array(store_io.new_case_ids(con, len(opening)), dtype=object)
     id_of = np.empty(new_k, dtype=object)
-    id_of[new_idx[opening_mask][order]] = ids  # case ids follow the time the cases were opened
-    fresh["case_id"] = np.where(new_idx >= 0, id_of[np.maximum(new_idx, 0)], case_ref)
-    opened_k = new_idx[opening_mask][order]
-    linked = [None if (v := link_case.get(int(k))) is None else (v if isinstance(v, str) else id_of[v])
-              for k in opened_k] if link_case else [None] * len(opening)
+    opened_k = new_idx[opening_mask]
+    id_of[opened_k] = ids
+    case_id = np.where(new_idx >= 0, id_of[np.maximum(new_idx, 0)], case_ref)
+    linked = np.full(len(opening), None, dtype=object)
+    if link_case:
+        position = np.empty(new_k, dtype=np.int64)
+        position[opened_k] = np.arange(len(opening))
+        for k, v in link_case.items():
+            linked[position[k]] = v if isinstance(v, str) else id_of[v]
     from .routing import go_public_many
 
     threat = np.zeros(len(opening), dtype=bool)
     maybe = opening["maybe_public"].to_numpy(dtype=bool)
     if maybe.any():
         threat[maybe] = go_public_many(sig.fetch_texts(store, opening[maybe]))
-    flags = [f + ["go_public"] if t else f for f, t in zip(opening["flags"], threat, strict=True)]
+    flags = opening["flags"].to_numpy(dtype=object).copy()
+    for i in np.flatnonzero(threat):
+        flags[i] = [*flags[i], "go_public"]
+    o = opening.reset_index(drop=True)  # columns stay Arrow-backed (no million Python strings each)
     new_cases = pd.DataFrame({
-        "case_id": ids, "customer_id": opening["customer_id"].to_numpy(),
-        "author": opening["author"].where(opening["customer_id"].isna()).to_numpy(),
-        "opened_at": opening["signal_at"].to_numpy(), "type": opening["factor"].to_numpy(),
-        "channel": _case_channel(opening).to_numpy(), "country": opening["country"].to_numpy(),
-        "language": opening["language"].to_numpy(),
-        "summary": opening["summary"].where(opening["summary"].fillna("").str.strip() != "", None).to_numpy(),
-        "feedback_id": opening["signal_id"].where(opening["source_table"] == "feedback").to_numpy(),
-        "response_id": opening["signal_id"].where(opening["source_table"] == "responses").to_numpy(),
+        "case_id": ids, "customer_id": o["customer_id"], "author": o["author"].where(o["customer_id"].isna()),
+        "opened_at": o["signal_at"], "type": o["factor"], "channel": _case_channel(o), "country": o["country"],
+        "language": o["language"], "summary": o["summary"].where(o["summary"].fillna("").str.strip() != "", None),
+        "feedback_id": o["signal_id"].where(o["source_table"] == "feedback"),
+        "response_id": o["signal_id"].where(o["source_table"] == "responses"),
         "linked_case_id": linked,
         "flags": flags,
     })
-    later = fresh[fresh["action"] != "opened"]
+    del o, opening
+    later = fresh[~opening_mask].assign(case_id=case_id[~opening_mask], action=action[~opening_mask])
     ev = [pd.DataFrame({"case_id": later["case_id"], "occurred_at": later["signal_at"],
                         "kind": "reopened", "actor": "customer", "note": "the customer wrote again",
                         "data": [{"reason": "signal", "table": t, "id": s}
@@ -221,11 +252,25 @@ def _place(store: Store, con, fresh: pd.DataFrame, now: dt.datetime, window: dt.
     reopened = later[later["action"] == "reopened"].groupby("case_id").size()
     if len(later):
         store_io.update_cases(con, pd.DataFrame({"case_id": sorted(set(later["case_id"])), "updated_at": now}))
-    for case_id, times in reopened.items():  # a handful: one statement each
+    for case, times in reopened.items():  # a handful: one statement each
         con.execute("UPDATE cases SET status = 'in_progress', closed_at = NULL, "
-                    "reopen_count = coalesce(reopen_count, 0) + ? WHERE case_id = ?", [int(times), case_id])
-    links = fresh[["source_table", "signal_id", "case_id", "customer_id", "kind", "factor", "signal_at", "action"]]
+                    "reopen_count = coalesce(reopen_count, 0) + ? WHERE case_id = ?", [int(times), case])
+    links = fresh[["source_table", "signal_id"]].assign(case_id=case_id).join(
+        fresh[["customer_id", "kind", "factor", "signal_at"]]).assign(action=action)
     return new_cases, events, links
+
+
+def _in_time_order(fresh: pd.DataFrame) -> pd.DataFrame:
+    """The signals ordered by time, then table and id (as :func:`signals.find` returns them: then nothing is
+    sorted)."""
+    at = fresh["signal_at"].to_numpy()
+    step = np.diff(at)
+    if len(at) < 2 or not (step < np.timedelta64(0)).any():
+        tie = np.flatnonzero(step == np.timedelta64(0))  # a few rows at the same instant: checked one by one
+        t, i = fresh["source_table"].to_numpy(), fresh["signal_id"].astype(str).to_numpy()
+        if all((t[j], i[j]) <= (t[j + 1], i[j + 1]) for j in tie):
+            return fresh
+    return fresh.sort_values(["signal_at", "source_table", "signal_id"], kind="stable")
 
 
 def _existing(store: Store, fresh: pd.DataFrame) -> dict[str, dict]:
@@ -259,13 +304,15 @@ def _existing(store: Store, fresh: pd.DataFrame) -> dict[str, dict]:
     return out
 
 
-def _route_and_write(store: Store, con, new_cases: pd.DataFrame, routing: Routing, now: dt.datetime) -> pd.DataFrame:
+def _route_and_write(store: Store, con, new_cases: pd.DataFrame, routing: Routing, now: dt.datetime):
+    """Route the new cases and write them with their first events (opened, assigned). Returns what their
+    clocks read: the cases, and their events with the position of each one's case."""
     from .routing import agent_load, route, vip_customers
 
     load, last = agent_load(con)
     vip = vip_customers(store, routing.vip_share)
     frame = new_cases.rename(columns={"type": "factor"}).assign(store=None)
-    frame["vip"] = frame["customer_id"].isin(vip)
+    frame["vip"] = store_io.is_in(frame["customer_id"], vip)
     routed = route(frame, routing, load, last)
     cases = new_cases.drop(columns=["flags"]).assign(
         department=routed["department"].to_numpy(), owner=routed["owner"].to_numpy(),
@@ -279,13 +326,16 @@ def _route_and_write(store: Store, con, new_cases: pd.DataFrame, routing: Routin
     assigned = pd.DataFrame({
         "case_id": cases["case_id"], "occurred_at": cases["opened_at"], "kind": "assigned", "actor": "system",
         "department": cases["department"], "target": cases["owner"]})[cases["owner"].notna().to_numpy()]
+    has_owner = cases["owner"].notna().to_numpy()
+    opened["case_event_id"] = cases["case_id"] + ":00001"  # the cases are new: their events count from 1
+    assigned["case_event_id"] = cases["case_id"][has_owner] + ":00002"
     events = pd.concat([opened, assigned], ignore_index=True)
-    events["_o"] = events["kind"].map({"opened": 0, "assigned": 1})
-    events = events.sort_values(["case_id", "_o"], kind="stable").drop(columns="_o")
-    events["case_event_id"] = events["case_id"] + ":" + events.groupby("case_id").cumcount().add(1) \
-        .astype(str).str.zfill(5)  # the cases are new: their events count from 1
+    pos = np.concatenate([np.arange(len(cases)), np.flatnonzero(has_owner)])  # the case ids ascend with position
+    order = np.argsort(pos, kind="stable")
+    events = events.take(order).reset_index(drop=True)  # each case's opened, assigned
     store_io.append_events(con, events)
-    return cases, events
+    clock_columns = ["case_id", "opened_at", "status", "priority", "channel", "department"]
+    return cases[clock_columns], (events[["case_id", "occurred_at", "kind"]], pos[order])
 
 
 def _case_channel(rows: pd.DataFrame) -> pd.Series:
