@@ -24,7 +24,7 @@ __all__ = ["build_demo", "generate", "write_files"]
 MIN_CUSTOMERS = 10  # fewer leave the generator without a customer in some country or channel
 
 
-DEMO_GATE = 0.9  # the text pipeline's cascade gate for the demo (centric analyze --gate 0.9)
+DEMO_GATE = 0.8  # the text pipeline's cascade gate for the demo (centric analyze --gate 0.8)
 
 
 def build_demo(folder: Path, seed: int = 7, n_customers: int = 20_000, db: str | None = None,
@@ -58,8 +58,8 @@ def build_demo(folder: Path, seed: int = 7, n_customers: int = 20_000, db: str |
                           f"rejected {res.rows_rejected:>3}, duplicate {res.rows_duplicate:>4}"
                           + (f", {res.customers_merged} customers merged" if res.customers_merged else ""))
         console.print("Analysing the comments and reviews (text pipeline) …")
-        # the cascade (USE decides where it is at least 90% sure, e5 judges the rest): about twice as fast
-        # as e5 alone, 0.3–0.6 points of polarity accuracy less (benchmarks/README.md)
+        # the cascade (USE decides where it is at least 80% sure, e5 judges the rest): two to three times as
+        # fast as e5 alone, 0.1–1.4 points of polarity accuracy less (benchmarks/README.md)
         texts = analyze_store(store, "retail", gate=DEMO_GATE)
         console.print(f"  {texts.texts:,} texts, {texts.mentions:,} factor mentions")
         try:
