@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pandas as pd
 import pytest
@@ -240,3 +241,31 @@ def test_event_ids_continue_each_cases_count_and_is_in_on_texts(tmp_path):
     assert got.tolist() == [True, False, False, True]
     assert store_io.is_in(pd.Series([7, None], dtype=object), ["7"]).tolist() == [True, False]
     assert store_io.is_in([], ["x"]).tolist() == []
+
+
+def test_the_loop_runs_after_each_ingest_of_the_command_line(tmp_path):
+    """centric ingest places the new signals in cases (detractor answers need no text analysis when they have
+    no comment); --no-cases leaves them for the next sync."""
+    from typer.testing import CliRunner
+
+    from centric.cli import app
+
+    db = str(tmp_path / "c.duckdb")
+    answers = tmp_path / "answers.csv"
+    answers.write_text("response_id,email,responded_at,nps,touchpoint\n"
+                       "A1,a@x.pl,2026-03-02 09:00,2,delivery\nA2,b@x.pl,2026-03-02 10:00,9,delivery\n",
+                       encoding="utf-8")
+    more = tmp_path / "more.csv"
+    more.write_text("response_id,email,responded_at,nps,touchpoint\nA3,c@x.pl,2026-03-03 09:00,1,checkout\n",
+                    encoding="utf-8")
+    runner = CliRunner()
+    res = runner.invoke(app, ["--db", db, "ingest", "responses", str(answers)])
+    assert res.exit_code == 0, res.output
+    assert "cases: 1 opened" in res.output
+    res = runner.invoke(app, ["--db", db, "ingest", "responses", str(more), "--no-cases"])
+    assert res.exit_code == 0 and "cases:" not in res.output
+    with Store.open(db) as s:
+        assert rows(s, "SELECT signal_id, action FROM case_signals") == [("A1", "opened")]
+    res = runner.invoke(app, ["--db", db, "cases", "sync", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["opened"] == 1  # A3, into triage (checkout is no factor)
