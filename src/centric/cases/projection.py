@@ -18,10 +18,10 @@ Rules, event by event in time order:
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
+
+from .store_io import parse_json
 
 __all__ = ["COLUMNS", "project"]
 
@@ -97,12 +97,5 @@ def _given(v) -> bool:
 
 
 def _data(v) -> dict:
-    if isinstance(v, dict):
-        return v
-    if isinstance(v, str) and v:
-        try:
-            d = json.loads(v)
-            return d if isinstance(d, dict) else {}
-        except ValueError:
-            return {}
-    return {}
+    d = parse_json(v) if isinstance(v, str) else v
+    return d if isinstance(d, dict) else {}

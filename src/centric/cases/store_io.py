@@ -196,6 +196,17 @@ def _arrow(table: str, frame: pd.DataFrame):
     return pa.Table.from_arrays(cols, schema=pa.schema(fields))
 
 
+def parse_json(v):
+    """A JSON column's value as read: its text parsed (DuckDB hands JSON over as text); text that is not JSON,
+    and anything else, as it is."""
+    if isinstance(v, str):
+        try:
+            return json.loads(v)
+        except ValueError:
+            return v
+    return v
+
+
 def _json(v):
     if v is None or (isinstance(v, float) and pd.isna(v)) or isinstance(v, str):
         return v

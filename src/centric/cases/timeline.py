@@ -26,7 +26,6 @@ centric.errors.CentricError: no customer is known by 'nobody@example.com' (looke
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 from dataclasses import dataclass, field
 
@@ -37,6 +36,7 @@ from .. import settings
 from ..errors import CentricError
 from ..privacy import find_customer, merged_from
 from ..store import Store
+from .store_io import parse_json
 
 __all__ = ["KINDS", "Item", "Profile", "Timeline", "timeline"]
 
@@ -173,7 +173,7 @@ def timeline(store: Store, who: str, limit: int | None = None, kinds: tuple[str,
             counts[kind] = len(rows)
         for r in _records(rows):
             if kind == "case_event":
-                r["data"] = _json(r.get("data"))
+                r["data"] = parse_json(r.get("data"))
             items.append(Item(r[at], kind, str(r[key]), _summary(kind, r), r))
     items.sort(key=lambda i: i.id, reverse=True)  # at one instant: the later-numbered event first
     items.sort(key=lambda i: (-_stamp(i.at), _TIE[i.kind]))
@@ -323,16 +323,6 @@ def _plain(v):
         return [_plain(x) for x in v]
     if isinstance(v, dict):
         return {k: _plain(x) for k, x in v.items()}
-    return v
-
-
-def _json(v):
-    """A JSON column's value (DuckDB hands JSON over as text)."""
-    if isinstance(v, str):
-        try:
-            return json.loads(v)
-        except ValueError:
-            return v
     return v
 
 

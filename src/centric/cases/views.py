@@ -183,12 +183,4 @@ def _iso(v: Any) -> str | None:
 
 
 def _data(v: Any) -> Any:
-    import json
-
-    v = _value(v)
-    if isinstance(v, str):
-        try:
-            return json.loads(v)
-        except ValueError:
-            return v
-    return v
+    return store_io.parse_json(_value(v))
