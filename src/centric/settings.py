@@ -173,6 +173,10 @@ SETTINGS: dict[str, Setting] = {
         Setting("proactive_daily_cap", "20",
                 "Most proactive-contact cases given to one agent per calendar day (UTC), counting those "
                 "already given that day; the customers beyond it wait for the next run.", check=_whole_positive),
+        Setting("serve_tick_seconds", "60",
+                "How often centric serve's background work runs (analyse new texts, place signals in cases, "
+                "escalate overdue cases, deliver webhooks), in seconds; posting rows through the API starts it "
+                "at once.", check=_whole_positive),
     )
 }
 
