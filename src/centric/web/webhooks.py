@@ -11,8 +11,7 @@ event              case event (``case_events``)    when
 =================  ==============================  ===========================================
 
 :func:`enqueue` finds the events a webhook has not had yet — an anti-join of ``case_events`` against
-``webhook_deliveries`` in the query, events dated from the webhook's creation on (no flood of history) —
-and writes one delivery per webhook × event with its payload::
+``webhook_deliveries`` in the query — and writes one delivery per webhook × event with its payload::
 
     {"event": "case.created", "event_id": "CX-0000042:00001", "at": "2026-11-02T10:15:00Z",
      "case": {…the case object of centric.cases.views.case_json…}}
@@ -23,6 +22,11 @@ and writes one delivery per webhook × event with its payload::
 delivers it; anything else is tried again after 1, 2, 4, … minutes; after :data:`MAX_ATTEMPTS` attempts the
 delivery is given up (``centric webhooks list`` shows it). Every state is in ``webhook_deliveries``; the
 network is never called while the store's writer is held.
+
+Only events recorded after the webhook was added are sent: :func:`add` marks the events already in the
+store as history (a delivery row without payload, never sent) in the same transaction — one
+``INSERT … SELECT``. Event times cannot say it: a case opened now from a complaint written last week is
+dated last week, a breach is dated when its clock fell due.
 
 >>> import hashlib, hmac
 >>> sign("s3cret", b'{"event": "case.created"}') == "sha256=" + hmac.new(b"s3cret", b'{"event": "case.created"}',
@@ -151,11 +155,20 @@ def add(store: Store, url: str, events: Iterable[str], secret: str | None = None
     if secret is not None and len(secret.strip()) < 16:
         raise WebhookError("a webhook secret must have at least 16 characters")
     secret = secret.strip() if secret else "whsec_" + secrets.token_urlsafe(32)
+    now = _now(now)
+    kinds = [EVENTS[e] for e in chosen]
+    marks = ", ".join("?" * len(kinds))
+    event_of = " ".join(f"WHEN '{k}' THEN '{e}'" for e, k in EVENTS.items())
     with store.transaction() as con:
         n = con.execute("SELECT count(*) FROM webhooks").fetchall()[0][0]
         webhook_id = f"W{n + 1:03d}"
         con.execute("INSERT INTO webhooks (webhook_id, url, secret, events, created_at) VALUES (?, ?, ?, ?, ?)",
-                    [webhook_id, url, secret, json.dumps(chosen), _now(now)])
+                    [webhook_id, url, secret, json.dumps(chosen), now])
+        # the history: events already there are never sent to this webhook
+        con.execute(f"""INSERT INTO webhook_deliveries (delivery_id, webhook_id, event, case_id, case_event_id,
+                              attempts, created_at)
+                        SELECT ? || ':' || case_event_id, ?, CASE kind {event_of} END, case_id, case_event_id, 0, ?
+                        FROM case_events WHERE kind IN ({marks})""", [webhook_id, webhook_id, now, *kinds])
     return webhook_id, secret
 
 
@@ -181,11 +194,11 @@ def list_webhooks(store: Store) -> list[dict[str, Any]]:
     w = store.table("webhooks")
     w = w.filter(w.disabled_at.isnull())
     d = store.table("webhook_deliveries")
+    d = d.filter(d.payload.notnull())  # not the history marked when the webhook was added
     done = d.delivered_at.notnull()
     gave_up = d.delivered_at.isnull() & (d.attempts >= MAX_ATTEMPTS)
     stats = d.group_by("webhook_id").aggregate(
-        delivered=done.sum(), given_up=gave_up.sum(), waiting=(~done & ~gave_up).sum(),
-        last_attempt=d.created_at.max())
+        delivered=done.sum(), given_up=gave_up.sum(), waiting=(~done & ~gave_up).sum())
     failed = d.filter(d.last_error.notnull() & d.delivered_at.isnull())
     last = failed.mutate(_n=ibis.row_number().over(group_by=failed.webhook_id,
                                                    order_by=[failed.next_attempt_at.desc(), failed.delivery_id.desc()]))
@@ -214,12 +227,12 @@ def _active(store: Store) -> list[dict[str, Any]]:
 
 
 def _new_events(store: Store, hook: dict[str, Any], limit: int):
-    """The case events ``hook`` asked for, dated from its creation on, without a delivery to it yet."""
+    """The case events ``hook`` asked for without a delivery (or a history mark) for it yet."""
     e = store.table("case_events")
     kinds = [EVENTS[x] for x in json.loads(hook["events"] or "[]") if x in EVENTS]
     d = store.table("webhook_deliveries")
     d = d.filter(d.webhook_id == hook["webhook_id"])
-    new = e.filter(e.kind.isin(kinds) & (e.occurred_at >= hook["created_at"]))
+    new = e.filter(e.kind.isin(kinds))
     new = new.anti_join(d, new.case_event_id == d.case_event_id)
     return (new.select("case_event_id", "case_id", "kind", "occurred_at")
             .order_by(["occurred_at", "case_event_id"]).limit(limit).execute())
