@@ -60,6 +60,13 @@ class Scheduler:
 
     # -- control ----------------------------------------------------------------------------------------
     def start(self) -> Scheduler:
+        # the steps' modules are imported here, in the starting thread: two threads importing the same
+        # package for the first time at once can see it half made
+        import centric.cases.escalation
+        import centric.cases.sync
+        import centric.text.batch
+        import centric.web.webhooks  # noqa: F401
+
         self._thread.start()
         return self
 

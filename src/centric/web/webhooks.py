@@ -24,8 +24,8 @@ delivery is given up (``centric webhooks list`` shows it). Every state is in ``w
 network is never called while the store's writer is held.
 
 Only events recorded after the webhook was added are sent: :func:`add` marks the events already in the
-store as history (a delivery row without payload, never sent) in the same transaction — one
-``INSERT … SELECT``. Event times cannot say it: a case opened now from a complaint written last week is
+store as history (a delivery row with an empty payload, no attempt and no next attempt: never sent) in the
+same transaction — one ``INSERT … SELECT``. Event times cannot say it: a case opened now from a complaint written last week is
 dated last week, a breach is dated when its clock fell due.
 
 >>> import hashlib, hmac
@@ -166,9 +166,9 @@ def add(store: Store, url: str, events: Iterable[str], secret: str | None = None
                     [webhook_id, url, secret, json.dumps(chosen), now])
         # the history: events already there are never sent to this webhook
         con.execute(f"""INSERT INTO webhook_deliveries (delivery_id, webhook_id, event, case_id, case_event_id,
-                              attempts, created_at)
-                        SELECT ? || ':' || case_event_id, ?, CASE kind {event_of} END, case_id, case_event_id, 0, ?
-                        FROM case_events WHERE kind IN ({marks})""", [webhook_id, webhook_id, now, *kinds])
+                              payload, attempts, created_at)
+                        SELECT ? || ':' || case_event_id, ?, CASE kind {event_of} END, case_id, case_event_id, '{{}}',
+                               0, ? FROM case_events WHERE kind IN ({marks})""", [webhook_id, webhook_id, now, *kinds])
     return webhook_id, secret
 
 
@@ -194,7 +194,7 @@ def list_webhooks(store: Store) -> list[dict[str, Any]]:
     w = store.table("webhooks")
     w = w.filter(w.disabled_at.isnull())
     d = store.table("webhook_deliveries")
-    d = d.filter(d.payload.notnull())  # not the history marked when the webhook was added
+    d = d.filter(~_history(d))
     done = d.delivered_at.notnull()
     gave_up = d.delivered_at.isnull() & (d.attempts >= MAX_ATTEMPTS)
     stats = d.group_by("webhook_id").aggregate(
@@ -220,6 +220,11 @@ def list_webhooks(store: Store) -> list[dict[str, Any]]:
 
 
 # -- the outbox ---------------------------------------------------------------------------------------------
+
+def _history(d):
+    """The marks of the events that were there when the webhook was added: never tried, nothing to try."""
+    return (d.attempts == 0) & d.next_attempt_at.isnull() & d.delivered_at.isnull()
+
 
 def _active(store: Store) -> list[dict[str, Any]]:
     w = store.table("webhooks")
@@ -274,8 +279,8 @@ def due(store: Store, now: dt.datetime | None = None, limit: int = 100) -> list[
     q = d.filter(d.delivered_at.isnull() & (d.attempts < MAX_ATTEMPTS) & d.next_attempt_at.notnull()
                  & (d.next_attempt_at <= _now(now)))
     q = q.join(w.filter(w.disabled_at.isnull()), "webhook_id")
-    q = q.select("delivery_id", "webhook_id", "url", "secret", "event", "payload", "attempts")
-    rows = q.order_by(["next_attempt_at", "delivery_id"]).limit(limit).execute()
+    q = q.order_by(["next_attempt_at", "delivery_id"]).limit(limit)
+    rows = q.select("delivery_id", "webhook_id", "url", "secret", "event", "payload", "attempts").execute()
     return [Delivery(r.delivery_id, r.webhook_id, r.url, r.secret, r.event, r.payload, int(r.attempts))
             for r in rows.itertuples(index=False)]
 

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
 
 from ...errors import CaseError, CentricError
-from .. import audit, deps, scheduler
+from .. import audit, deps, errors, scheduler
 from ..permissions import Actor, allowed, case_scope
 from .models import (
     FEEDBACK_EXAMPLE,
@@ -104,7 +104,7 @@ REJECTED = {422: {"model": RejectedResult, "description": "Rows rejected (the re
              summary="Post feedback: complaints, reviews, posts, chats…",
              description="Feedback texts (table feedback)." + _POST_DOC.format(max=MAX_ROWS))
 def post_feedback(body: Annotated[Row | list[Row], Body(examples=[FEEDBACK_EXAMPLE, [FEEDBACK_EXAMPLE]])],
-                  actor: Actor = Depends(deps.require_bearer("feedback.post")), hub=Depends(deps.hub)):
+                  actor: Actor = Depends(deps.require("feedback.post")), hub=Depends(deps.hub)):
     return _post("feedback", body, actor, hub)
 
 
@@ -112,7 +112,7 @@ def post_feedback(body: Annotated[Row | list[Row], Body(examples=[FEEDBACK_EXAMP
              summary="Post survey answers", description="Survey answers (table responses)." + _POST_DOC.format(
                  max=MAX_ROWS))
 def post_responses(body: Annotated[Row | list[Row], Body(examples=[RESPONSE_EXAMPLE, [RESPONSE_EXAMPLE]])],
-                   actor: Actor = Depends(deps.require_bearer("feedback.post")), hub=Depends(deps.hub)):
+                   actor: Actor = Depends(deps.require("feedback.post")), hub=Depends(deps.hub)):
     return _post("responses", body, actor, hub)
 
 
@@ -131,8 +131,8 @@ def get_cases(status: Annotated[list[str] | None, Query(description="One or more
     from ...cases.views import list_cases
 
     cases = list_cases(store, status=status or None, department=department, owner=owner, overdue=overdue,
-                       limit=offset + limit, departments=case_scope(actor))
-    return {"cases": cases[offset:], "limit": limit, "offset": offset}
+                       limit=limit, offset=offset, departments=case_scope(actor))
+    return {"cases": cases, "limit": limit, "offset": offset}
 
 
 def _case(store, actor: Actor, case_id: str) -> dict[str, Any]:
@@ -169,7 +169,7 @@ def _act(hub, store, actor: Actor, case_id: str, action: str, fn, *args, **kw) -
     try:
         out = hub.write(fn, case_id, *args, actor=actor.agent, **kw)
     except CaseError as e:
-        raise HTTPException(409, str(e)) from e
+        raise HTTPException(errors.case_status(e), str(e)) from e
     token = None
     if isinstance(out, str):  # resolve answers the customer's one-time token
         token, out = out, None
