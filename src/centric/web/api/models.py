@@ -168,8 +168,8 @@ class CloseBody(BaseModel):
 
 
 class CaseOutcome(BaseModel):
-    """What the action did, and the case as it is now (``case.id`` differs from the case acted on when a
-    case past its grace period was brought back as a new, linked case)."""
+    """What the action did, and the case as it is now (``case_id`` differs from the case acted on when a
+    case past its grace period was brought back as a new, linked case: ``linked_from``)."""
 
     case_id: str
     status: str
@@ -177,7 +177,8 @@ class CaseOutcome(BaseModel):
     linked_from: str | None = None
     token: str | None = Field(default=None, description="resolved: the customer's one-time 'Was it solved?' "
                               "token, shown this once.")
-    case: CaseDetail
+    case: CaseDetail | None = Field(description="The case as it is now; null when the action took it out of the "
+                                    "token's departments.")
 
 
 class CaseList(BaseModel):

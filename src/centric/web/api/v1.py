@@ -161,7 +161,7 @@ def get_case(case_id: CaseId, actor: Actor = Depends(deps.require("case.read")),
     return _case(store, actor, case_id)
 
 
-def _act(hub, store, actor: Actor, case_id: str, action: str, fn, *args, **kw) -> dict[str, Any]:
+def _act(hub, store, actor: Actor, case_id: str, what: str, fn, *args, **kw) -> dict[str, Any]:
     """Run workflow ``fn`` on a case the actor may act on; 404 / 403 / 409 otherwise."""
     case = _case(store, actor, case_id)
     if not allowed(actor, "case.act", case):
@@ -173,7 +173,7 @@ def _act(hub, store, actor: Actor, case_id: str, action: str, fn, *args, **kw) -
     token = None
     if isinstance(out, str):  # resolve answers the customer's one-time token
         token, out = out, None
-    hub.write(audit.record, actor, f"case.{action}", "case", case_id, {"via": "api"})
+    hub.write(audit.record, actor, f"case.{what}", "case", case_id, {"via": "api"})
     scheduler.wake(hub)  # webhooks: the event goes out without waiting for the next round
     now = _readable(hub.reader(), actor, out.case_id if out else case_id)
     return {"case_id": out.case_id if out else case_id, "status": now["status"] if now else out.status,
@@ -203,10 +203,9 @@ def post_case_event(case_id: CaseId, body: Annotated[CaseEventBody, Body(example
                     owner=body.owner or None)
     if body.status == "reopened" and not (body.note or "").strip():
         raise HTTPException(422, "reopening a case needs the reason in 'note'")
-    fn = {"in_progress": (w.start, ()), "waiting": (w.wait, ()), "resolved": (w.resolve, ()),
-          "reopened": (w.reopen, (body.note,))}[body.status]
-    kw = {} if body.status in ("in_progress", "reopened") else {"note": body.note}
-    return _act(hub, store, actor, case_id, body.status, fn[0], *fn[1], **kw)
+    fn, kw = {"in_progress": (w.start, {}), "waiting": (w.wait, {"note": body.note}),
+              "resolved": (w.resolve, {"note": body.note}), "reopened": (w.reopen, {"reason": body.note})}[body.status]
+    return _act(hub, store, actor, case_id, body.status, fn, **kw)
 
 
 @router.post("/cases/{case_id}/close", response_model=CaseOutcome, responses={**NOT_FOUND, 409: {
@@ -227,8 +226,8 @@ def post_close(case_id: CaseId, body: CloseBody, actor: Actor = Depends(deps.req
     if root not in causes:
         raise HTTPException(422, f"root cause {root!r} is not a factor of the taxonomy; use one of: "
                             f"{', '.join(causes)}")
-    return _act(hub, store, actor, case_id, "close", w.close, root, action, sub_cause=body.sub_cause,
-                note=body.note)
+    return _act(hub, store, actor, case_id, "close", w.close, root_cause=root, action=action,
+                sub_cause=body.sub_cause, note=body.note)
 
 
 # -- customers, metrics, drivers ------------------------------------------------------------------------------
