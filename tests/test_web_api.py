@@ -101,6 +101,7 @@ def test_posting_needs_a_bearer_token_of_a_role_that_may(web_client, token, logi
 
 @pytest.mark.parametrize("body, why", [
     ([], "no rows"), ("just text", None), ([1, 2], None), ({"colour": "red"}, "required column"),
+    ([{}], "no columns"), ({"nps": "\u0000"}, "required column"),
 ])
 def test_a_body_that_is_not_rows_is_422(web_client, token, body, why):
     r = web_client.post("/api/v1/responses", json=body, headers=token("admin"))

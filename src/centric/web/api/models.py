@@ -16,6 +16,10 @@ __all__ = [
     "TransferEvent",
 ]
 
+CONTROL = r"[\x00-\x1f\x7f]"
+NAME_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+"""Names (departments, owners, root causes, ids) hold no control characters."""
+
 Value = str | int | float | bool | None
 Row = dict[str, Value]
 """One row as a file would have it: column names as ingest recognises them (English, Polish, Russian,
@@ -133,15 +137,15 @@ class AssignEvent(BaseModel):
     """Give the case to a person (the name they have in the routing table)."""
 
     kind: Literal["assign"]
-    owner: str = Field(min_length=1, max_length=200)
+    owner: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
 
 
 class TransferEvent(BaseModel):
     """Pass the case to another department (and person)."""
 
     kind: Literal["transfer"]
-    department: str = Field(min_length=1, max_length=200)
-    owner: str | None = Field(default=None, max_length=200)
+    department: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
+    owner: str | None = Field(default=None, max_length=200, pattern=NAME_PATTERN)
     note: str | None = Field(default=None, max_length=20_000)
 
 
@@ -161,9 +165,9 @@ CaseEventBody = Annotated[CommentEvent | NoteEvent | AssignEvent | TransferEvent
 class CloseBody(BaseModel):
     """Close a resolved case: the root cause (a factor of the taxonomy, or ``other``) and the action taken."""
 
-    root_cause: str = Field(min_length=1, max_length=200, examples=["delivery"])
+    root_cause: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN, examples=["delivery"])
     action: str = Field(min_length=1, max_length=20_000, examples=["courier company changed for the region"])
-    sub_cause: str | None = Field(default=None, max_length=200)
+    sub_cause: str | None = Field(default=None, max_length=200, pattern=NAME_PATTERN)
     note: str | None = Field(default=None, max_length=20_000)
 
 

@@ -15,16 +15,20 @@ answer its JSON objects; errors are ``{"detail": …}`` with 401, 403, 404, 409 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
 
 from ...errors import CaseError, CentricError
+from ...schema import CASE_STATUSES
 from .. import audit, deps, errors, scheduler
 from ..permissions import Actor, allowed, case_scope
 from .models import (
+    CONTROL,
     FEEDBACK_EXAMPLE,
+    NAME_PATTERN,
     RESPONSE_EXAMPLE,
     CaseDetail,
     CaseEventBody,
@@ -45,6 +49,8 @@ MAX_ROWS = 5000
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Error, "description": "No valid bearer token (or session, for GET)."},
     403: {"model": Error, "description": "The token's role may not do this."},
+    422: {"model": Error, "description": "A body or parameter that does not validate: `detail` says which (a "
+               "list of problems with their location, or a sentence)."},
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Error, "description": "No such case, or not in the "
                                                     "token's departments."}}
@@ -96,8 +102,10 @@ _POST_DOC = (" One object or a list (at most {max} rows), with the columns a fil
              "derived from the content when not given. 422: the rejected rows with index, column and reason — "
              "kept in rejected_rows — and the stored ones' ids. New texts are then analysed and placed in cases "
              "within seconds.")
-REJECTED = {422: {"model": RejectedResult, "description": "Rows rejected (the rest stored), or a body that cannot "
-                  "be read at all (`detail` only)."}}
+REJECTED: dict[int | str, dict[str, Any]] = {422: {
+    "model": RejectedResult | Error,
+    "description": "Rows rejected — each with its index, column and reason, the rest stored — or a body that cannot be "
+                   "read at all (`detail` only)."}}
 
 
 @router.post("/feedback", status_code=201, response_model=PostResult, responses=REJECTED, tags=["data"],
@@ -118,13 +126,15 @@ def post_responses(body: Annotated[Row | list[Row], Body(examples=[RESPONSE_EXAM
 
 # -- cases ----------------------------------------------------------------------------------------------------
 
-CaseId = Annotated[str, Path(min_length=1, max_length=100, examples=["CX-0000042"])]
+CaseId = Annotated[str, Path(min_length=1, max_length=100, pattern=NAME_PATTERN, examples=["CX-0000042"])]
+Status = Literal[CASE_STATUSES]  # type: ignore[valid-type]
 
 
 @router.get("/cases", response_model=CaseList, tags=["cases"], summary="List cases",
             description="The cases the token may read, the most urgent first (priority, then the oldest).")
-def get_cases(status: Annotated[list[str] | None, Query(description="One or more statuses (repeat).")] = None,
-              department: str | None = None, owner: str | None = None,
+def get_cases(status: Annotated[list[Status] | None, Query(description="One or more statuses (repeat).")] = None,
+              department: Annotated[str | None, Query(max_length=200, pattern=NAME_PATTERN)] = None,
+              owner: Annotated[str | None, Query(max_length=200, pattern=NAME_PATTERN)] = None,
               overdue: Annotated[bool, Query(description="Only cases with a running clock past due.")] = False,
               limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
               actor: Actor = Depends(deps.require("case.read")), store=Depends(deps.reader)):
@@ -236,7 +246,8 @@ def post_close(case_id: CaseId, body: CloseBody, actor: Actor = Depends(deps.req
             summary="A customer's timeline",
             description="The customer's profile, latest scores and everything that happened, newest first: orders, "
                         "answers, posts, cases and case events (as `centric customers timeline --json`).")
-def get_timeline(customer_id: Annotated[str, Path(min_length=1, max_length=200, examples=["C0000042"])],
+def get_timeline(customer_id: Annotated[str, Path(min_length=1, max_length=200, pattern=NAME_PATTERN,
+                                                  examples=["C0000042"])],
                  limit: Annotated[int | None, Query(ge=1, le=10_000)] = None,
                  actor: Actor = Depends(deps.require("customer.read")), store=Depends(deps.reader)) -> dict[str, Any]:
     from ...cases.timeline import timeline
@@ -282,6 +293,8 @@ def get_metric(name: Literal["nps", "csat", "ces", "complaints"],
     from ...metrics.named import payload
 
     groups = [b.strip() for item in by for b in item.split(",") if b.strip()]
+    if any(re.search(CONTROL, g) for g in groups):
+        raise HTTPException(422, "by: a group name cannot hold control characters")
     start, end = _bounds(from_, to)
     try:
         return payload(store, name, groups, start, end, correction)
@@ -292,7 +305,7 @@ def get_metric(name: Literal["nps", "csat", "ces", "complaints"],
 @router.get("/drivers", tags=["analytics"], summary="Key drivers (as `centric drivers --json`)",
             description="Importance and perception of each factor, competitors, the action matrix and emerging "
                         "issues.")
-def get_drivers(brand: Annotated[str, Query(max_length=200)] = "ours",
+def get_drivers(brand: Annotated[str, Query(min_length=1, max_length=200, pattern=NAME_PATTERN)] = "ours",
                 outcome: Literal["nps", "csat", "ces", "rating"] | None = None,
                 period: Literal["month", "quarter"] = "month",
                 performance: Literal["net", "gap"] = "net",
