@@ -22,7 +22,7 @@ from ..store import Store
 from . import store_io
 from .model import CASE_CLOCKS, OPEN, PRIORITY_RANK
 
-__all__ = ["CLOCK_SEVERITY", "SORTS", "VIEWS", "case_json", "case_texts", "count_cases", "list_cases", "running_clock",
+__all__ = ["CLOCK_SEVERITY", "SORTS", "VIEWS", "case_choices", "case_json", "case_texts", "count_cases", "list_cases", "running_clock",
            "show_case", "view_counts", "view_filter", "worst_clock"]
 
 VIEWS = ("mine", "queue", "at_risk", "overdue", "triage", "all")
@@ -172,6 +172,15 @@ def view_filter(t, view: str, agent: str | None = None, now: dt.datetime | None 
     if view == "triage":
         return is_open & (t.department == (triage or "triage")).fill_null(False)
     return t.case_id.notnull()
+
+
+def case_choices(store: Store, departments: Sequence[str] | None = None) -> dict[str, list[str]]:
+    """The departments, factors and channels of the cases within ``departments`` (None: all), sorted — the
+    choices of the inbox's filters — in one query."""
+    t = _scoped(store, departments)
+    rows = t.select("department", "type", "channel").distinct().execute()
+    return {key: sorted({str(v) for v in rows[col] if _value(v) is not None})
+            for key, col in (("department", "department"), ("factor", "type"), ("channel", "channel"))}
 
 
 def _filtered(store: Store, *, status, department, owner, overdue, departments, q, view, priority, factor,
