@@ -104,7 +104,7 @@ def common(request: Request, actor: Actor) -> dict[str, Any]:
             "state_labels": STATE_LABELS, "event_labels": EVENT_LABELS, "origin_labels": ORIGIN_LABELS,
             "identity_labels": IDENTITY_LABELS, "phase_labels": PHASE_LABELS, "kind_labels": KIND_LABELS,
             "factor_names": factor_names, "left": lambda c: time_left(c, gettext),
-            "dept": lambda d: (d or "").replace("_", " "), "gettext": gettext, "when": _when(Formatter(lang))}
+            "dept": lambda d: (d or "").replace("_", " "), "tr": gettext, "when": _when(Formatter(lang))}
 
 
 def _when(fmt: Formatter):
@@ -150,7 +150,7 @@ def inbox(request: Request, actor: Actor = Depends(require("case.read"))) -> Res
     for r in rows:
         r["clock"] = views.running_clock(r, now)
     ctx = common(request, actor)
-    gettext = ctx["gettext"]
+    gettext = ctx["tr"]
     state = {"view": view, "sort": sort, "q": q or None, **filters}
     return render(request, "inbox.html", {
         **ctx, "title": gettext("Inbox"), "rows": rows, "counts": counts, "views": views.VIEWS,
@@ -201,7 +201,7 @@ def _case_page(request: Request, actor: Actor, case_id: str, status: int = 200, 
     store = reader(request)
     obj = load_case(store, actor, case_id)
     ctx = common(request, actor)
-    gettext = ctx["gettext"]
+    gettext = ctx["tr"]
     now = utcnow()
     obj["clock"] = views.running_clock(obj, now)
     clocks = []
@@ -209,13 +209,13 @@ def _case_page(request: Request, actor: Actor, case_id: str, status: int = 200, 
         c = obj["clocks"].get(name)
         if not c:
             continue
-        running = c.get("state") in ("on_track", "at_risk", "breached") and c.get("due_at")
-        left = views.running_clock({"due": {name: c.get("due_at")}, "clock_states": {name: c.get("state")}}, now) \
-            if running else None
+        running = c.get("state") in views.RUNNING and not c.get("stopped_at") and c.get("due_at")
+        left = views.running_clock({"due": {name: c["due_at"]}, "running_clocks": [name],
+                                    "clock_states": {name: c["state"]}}, now) if running else None
         clocks.append({"name": name, **c, "left": left})
     full = request.query_params.get("timeline") == "all"
     tl, tl_error = _timeline(store, obj, None if full else TIMELINE_ITEMS)
-    items = _visible_items(actor, tl) if tl else []
+    items = visible_items(actor, tl, obj["id"]) if tl else []
     routing, _ = active(store)
     dept = routing.departments.get(obj["department"] or "")
     can_act = allowed(actor, "case.act", obj)
@@ -251,11 +251,14 @@ def _timeline(store, obj: dict[str, Any], limit: int | None):
         return None, str(e)
 
 
-def _visible_items(actor: Actor, tl) -> list[dict[str, Any]]:
+def visible_items(actor: Actor, tl, skip_case: str | None = None) -> list[dict[str, Any]]:
     """The timeline's items for ``actor``: another department's case shows as such, without its details,
-    and its events (notes are internal) are left out."""
+    and its events (notes are internal) are left out; so are the events of ``skip_case`` (the case on the
+    page, whose history is shown beside)."""
     out = []
     for item in tl.items:
+        if skip_case and item.kind == "case_event" and item.details.get("case_id") == skip_case:
+            continue
         d = item.details
         if item.kind in ("case", "case_event") and not allowed(actor, "case.read", {"department": d.get(
                 "department") if item.kind == "case" else _case_department(tl, d.get("case_id"))}):
