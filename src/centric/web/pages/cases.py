@@ -56,7 +56,7 @@ EVENT_LABELS = {
     "not_solved": "Customer: not solved", "sla_breached": "Service level breached"}
 ORIGIN_LABELS = {"import": "Imported", "signal": "From the customer's message", "proactive": "Proactive",
                  "manual": "Opened by hand"}
-IDENTITY_LABELS = {"crm_id": "CRM id", "email": "E-mail", "phone": "Phone", "handle": "Handle",
+IDENTITY_LABELS = {"crm_id": "CRM id", "email": "E-mail address", "phone": "Phone", "handle": "Handle",
                    "loyalty_card": "Loyalty card"}
 PHASE_LABELS = {"ordinary": "Ordinary", "loyal": "Loyal", "advocate": "Advocate"}
 KIND_LABELS = {"order": "Order", "response": "Survey answer", "feedback": "Feedback", "event": "Journey",
@@ -128,9 +128,10 @@ def inbox(request: Request, actor: Actor = Depends(require("case.read"))) -> Res
     store = reader(request)
     scope = case_scope(actor)
     choices = views.case_choices(store, scope)
-    view = _choice(p.get("view"), views.VIEWS) or ("mine" if actor.role == "agent" else "all")
-    sort = _choice(p.get("sort"), views.SORTS) or "time_left"
     q = (p.get("q") or "").strip()[:200]
+    # a search looks through every case the actor may see (a customer on the phone names any case)
+    view = "all" if q else _choice(p.get("view"), views.VIEWS) or ("mine" if actor.role == "agent" else "all")
+    sort = _choice(p.get("sort"), views.SORTS) or "time_left"
     filters = {"status": _choice(p.get("status"), CASE_STATUSES), "priority": _choice(p.get("priority"),
                                                                                           CASE_PRIORITIES),
                "department": _choice(p.get("department"), choices["department"]),
