@@ -35,7 +35,7 @@ from .signals import CONFIRMATION_SURVEY  # the survey of the answers to "Was it
 
 __all__ = [
     "CONFIRMATION_SURVEY", "CaseError", "Outcome", "answer", "answer_confirmation", "assign", "close", "comment", "customer_message",
-    "note", "reopen", "resolve", "root_causes", "start", "transfer", "wait",
+    "note", "reopen", "resolve", "root_causes", "start", "taxonomy", "transfer", "wait",
 ]
 
 OTHER_CAUSE = "other"
@@ -264,17 +264,22 @@ answer_confirmation = answer  # the name the package exports
 def root_causes(store: Store) -> list[str]:
     """The root causes a case may be closed with: the factor ids of the taxonomy the store's texts were
     analysed with (the latest analysis; ``retail`` when none), and ``other``."""
+    return [*taxonomy(store).ids, OTHER_CAUSE]
+
+
+def taxonomy(store: Store):
+    """The taxonomy the store's texts were analysed with (the latest analysis; ``retail`` when none): its
+    factors are the root causes, and their names in each language label them."""
     from ..text.taxonomy import load_taxonomy
 
     t = store.table("text_analyses")
     latest = t.filter(t.taxonomy.notnull()).order_by(t.analyzed_at.desc()).select("taxonomy").limit(1).execute()
     name = str(latest["taxonomy"].iloc[0]) if len(latest) else "retail"
     try:
-        taxonomy = load_taxonomy(name)
+        return load_taxonomy(name)
     except CentricError as e:
         raise CaseError(f"the store's texts were analysed with taxonomy {name!r}, which cannot be loaded to "
                         f"check the root cause: {e}") from e
-    return [*taxonomy.ids, OTHER_CAUSE]
 
 
 # -- the parts they share -----------------------------------------------------------------------------------
