@@ -11,7 +11,10 @@ import pandas as pd
 from .. import metrics, settings
 from ..errors import CentricError
 from ..metrics import stats
+from ..metrics.complaints import DIMENSIONS
+from ..metrics.filters import CUSTOMER_COLUMNS, Where, normalise
 from ..metrics.periods import headline_periods, label
+from ..metrics.survey import RESPONSE_COLUMNS
 from ..store import Store
 
 HEADLINE_CORRECTION = "holm"
@@ -41,6 +44,21 @@ class ReportData:
     correction: str = HEADLINE_CORRECTION  # how the headline's changes are corrected for their number
     compared: bool = True  # False when the previous period is only partly in the data (or the selection)
     current_from: dt.datetime | None = None  # set when --from cuts into the headline period
+    where: dict[str, tuple[str, ...]] = field(default_factory=dict)  # the filters (centric.metrics.filters)
+    brand: str = "ours"  # the brand of the factor analysis
+
+
+def only(where: Where, columns) -> dict[str, tuple[str, ...]]:
+    """The part of ``where`` about ``columns`` (and the customer's columns): each section filters by
+    the columns its rows have."""
+    return {c: v for c, v in normalise(where).items() if c in columns or c in CUSTOMER_COLUMNS}
+
+
+SURVEY_FILTERS = RESPONSE_COLUMNS
+CASE_FILTERS = DIMENSIONS
+DRIVER_FILTERS = ("channel", "touchpoint", "language")
+UNFILTERED = ("journeys", "churn", "customers", "topics")
+"""Sections that take the period only: ``where`` does not narrow them."""
 
 
 def _bounds(store: Store, start, end) -> tuple[dt.datetime | None, dt.datetime | None]:
@@ -64,9 +82,14 @@ def churn_at(points: list[metrics.ChurnPoint], end: dt.datetime) -> metrics.Chur
 
 
 def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | None = None,
-            period: str = "quarter") -> ReportData:
+            period: str = "quarter", where: Where = None, brand: str = "ours") -> ReportData:
+    """Every section's figures for [start, end). ``where`` (``centric.metrics.filters``) narrows the
+    survey scores (response and customer columns), the complaints and cases (case and customer columns)
+    and the factor analysis (channel, touchpoint, language and customer columns), each by the columns
+    it has; ``brand`` is whose factors are analysed. The sections in ``UNFILTERED`` take the period only."""
     first, last = _bounds(store, start, end)
-    data = ReportData(first, last, period, None, None)
+    data = ReportData(first, last, period, None, None, where=normalise(where), brand=brand)
+    sw, cw = only(where, SURVEY_FILTERS), only(where, CASE_FILTERS)
     data.counts = store.counts()
     data.topics = _topics(store, period, start, end)  # texts alone (complaints without scores) have topics too
     if last is None:
@@ -77,9 +100,9 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
     if start is not None and start > c0:
         c0 = data.current_from = start
     all3 = ("nps", "csat", "ces")
-    cur_all = metrics.breakdowns(store, all3, (), c0, c1)
-    prev_all = metrics.breakdowns(store, all3, (), p0, p1)
-    data.trends = metrics.breakdowns(store, all3, ["month"], start, end)
+    cur_all = metrics.breakdowns(store, all3, (), c0, c1, where=sw)
+    prev_all = metrics.breakdowns(store, all3, (), p0, p1, where=sw)
+    data.trends = metrics.breakdowns(store, all3, ["month"], start, end, where=sw)
     # a period the data (or --from) starts inside of is partial: nothing is compared with it
     data.compared = first is not None and first.date() <= p0.date()
     changes = {}
@@ -92,17 +115,17 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
         changes[m] = c
     for m in all3:
         data.headline[m]["change"] = changes[m]
-    by_column = {col: metrics.breakdowns(store, all3, [col], start, end)
+    by_column = {col: metrics.breakdowns(store, all3, [col], start, end, where=sw)
                  for col in ("touchpoint", "channel", "segment", "country", "language")}
     data.breakdowns = {(m, col): b[m] for m in all3 for col, b in by_column.items()}
     sla = float(settings.get("sla_hours"))
-    data.complaints = metrics.complaints(store, ("type",), start, end, sla_hours=sla)
+    data.complaints = metrics.complaints(store, ("type",), start, end, sla_hours=sla, where=cw)
     from ..metrics.cases import case_metrics
 
-    data.cases = case_metrics(store, ("department",), start, end, sla_hours=sla, with_backlog=False)
+    data.cases = case_metrics(store, ("department",), start, end, sla_hours=sla, with_backlog=False, where=cw)
     data.complaints_by_department = data.cases.complaints
-    cur_cases = metrics.complaints(store, (), c0, c1, sla_hours=sla, with_backlog=False).total
-    prev_cases = metrics.complaints(store, (), p0, p1, sla_hours=sla, with_backlog=False).total
+    cur_cases = metrics.complaints(store, (), c0, c1, sla_hours=sla, with_backlog=False, where=cw).total
+    prev_cases = metrics.complaints(store, (), p0, p1, sla_hours=sla, with_backlog=False, where=cw).total
     data.headline["complaints"] = {"current": cur_cases, "previous": prev_cases}
     data.journeys = metrics.journeys(store, start=start, end=end)
     data.headline["journey"] = next((j for j in metrics.journeys(store, start=c0, end=c1) if len(j.stages) > 1),
@@ -118,7 +141,7 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
     from ..customers.overview import overview
 
     data.customers = overview(store, period=period)
-    data.drivers = _drivers(store, period)
+    data.drivers = _drivers(store, period, brand, only(where, DRIVER_FILTERS), start, end)
     data.quality = quality(store)
     return data
 
@@ -135,13 +158,14 @@ def _topics(store: Store, period: str, start: dt.datetime | None, end: dt.dateti
     return out
 
 
-def _drivers(store: Store, period: str = "quarter"):
-    """The factor analysis for our brand, or None when it cannot be made yet (no mentions, too few
-    answers)."""
+def _drivers(store: Store, period: str = "quarter", brand: str = "ours", where: Where = None,
+             start: dt.datetime | None = None, end: dt.datetime | None = None):
+    """The factor analysis for ``brand`` in the selection, or None when it cannot be made (no mentions,
+    too few answers)."""
     from ..drivers import drivers
 
     try:
-        return drivers(store, reps=200, period=period)
+        return drivers(store, brand=brand, reps=200, period=period, where=where, start=start, end=end)
     except CentricError:
         return None
 
