@@ -46,3 +46,67 @@ def demo_store(tmp_path_factory):
     s = Store.open(folder / "centric.duckdb")
     yield s
     s.close()
+
+
+# -- the web app ---------------------------------------------------------------------------------------------
+WEB_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def web_db(demo_store, tmp_path):
+    """The path of a private copy of the small demo store (each test may write to its own)."""
+    import shutil
+
+    demo_store.con.execute("CHECKPOINT")
+    path = tmp_path / "web.duckdb"
+    shutil.copyfile(demo_store.path, path)
+    return str(path)
+
+
+@pytest.fixture
+def web_client(web_db):
+    """A TestClient over ``create_app(web_db, scheduler=False)``; ``web_client.app.state.hub`` is its hub.
+    Another browser on the same app: ``TestClient(web_client.app)``."""
+    from fastapi.testclient import TestClient
+
+    from centric.web import create_app
+
+    app = create_app(web_db, scheduler=False)
+    with TestClient(app, base_url="http://testserver") as client:
+        yield client
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    import re
+
+    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert m, "the page has no form with a CSRF token"
+    return m.group(1)
+
+
+_user_numbers: dict[int, int] = {}
+
+
+@pytest.fixture
+def login():
+    """``login(client, role="agent", departments=("delivery",), email=None, **user_fields)``: adds a user
+    of that role (password ``WEB_PASSWORD``) to the client's app, signs the client in through the form and
+    returns the user's e-mail."""
+    from centric.web import auth
+
+    def _login(client, role: str = "agent", departments=("delivery",), email: str | None = None, **fields) -> str:
+        hub = client.app.state.hub
+        if email is None:
+            n = _user_numbers[id(hub)] = _user_numbers.get(id(hub), 0) + 1
+            email = f"{role}{n}@example.com"
+        if auth.get_user(hub.reader(), email=email) is None:
+            hub.write(auth.add_user, email, role, WEB_PASSWORD,
+                      departments=departments if role == "agent" else (), **fields)
+        page = client.get("/login")
+        r = client.post("/login", data={"email": email, "password": WEB_PASSWORD, "csrf_token": csrf_of(page.text),
+                                        "next": "/me"}, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/me", (r.status_code, r.text[:500])
+        return email
+
+    return _login

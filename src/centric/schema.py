@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Logical types and their DuckDB storage types.
 SQL_TYPES = {
@@ -662,6 +662,129 @@ _add(Table(
     ),
     ingestable=False,
     since=3,
+))
+
+
+# -- the web app (`centric serve`): people, sessions, tokens, the audit log, webhooks ------------------
+WEB_ROLES = ("admin", "analyst", "agent")
+WEBHOOK_EVENTS = ("case.created", "case.breached", "case.closed")
+
+_add(Table(
+    "users",
+    "People who sign in to the web app (`centric users`). Only an argon2 hash of each password is kept.",
+    (
+        Column("user_id", "text", "User id (U0001 …).", required=True),
+        Column("email", "text", "Sign-in e-mail, lower-cased; unique.", required=True, kind="email"),
+        Column("name", "text", "Name shown in the app."),
+        Column("role", "enum", "What the person may do: admin (everything), analyst (reads everything), agent "
+               "(works the cases of their departments).", required=True, allowed=WEB_ROLES),
+        Column("agent", "text", "The person's name in the routing table and as a case owner.", required=True),
+        Column("departments", "json", "Departments whose cases an agent sees, as a JSON list."),
+        Column("language", "text", "Language of the pages (en, pl, ru, it); empty: the browser's.", kind="language"),
+        Column("password_hash", "text", "argon2 hash of the password.", required=True),
+        Column("created_at", "timestamp", "When added (UTC).", required=True),
+        Column("updated_at", "timestamp", "Last change (UTC).", required=True),
+        Column("disabled_at", "timestamp", "When disabled (UTC); a disabled user cannot sign in."),
+    ),
+    key="user_id",
+    ingestable=False,
+    since=6,
+))
+
+_add(Table(
+    "web_sessions",
+    "Signed-in browser sessions; only a SHA-256 hash of each session id is kept.",
+    (
+        Column("session_hash", "text", "SHA-256 of the session id.", required=True),
+        Column("user_id", "text", "The user.", required=True),
+        Column("csrf_token", "text", "The session's token for forms.", required=True),
+        Column("created_at", "timestamp", "Sign-in time (UTC).", required=True),
+        Column("last_seen_at", "timestamp", "Last request (UTC).", required=True),
+        Column("expires_at", "timestamp", "End of the session's absolute lifetime (UTC).", required=True),
+        Column("ip", "text", "Address the session signed in from."),
+        Column("user_agent", "text", "Browser that signed in."),
+    ),
+    key="session_hash",
+    ingestable=False,
+    since=6,
+))
+
+_add(Table(
+    "api_tokens",
+    "Bearer tokens of the JSON API (`centric tokens`); only a SHA-256 hash of each token is kept.",
+    (
+        Column("token_id", "text", "Token id (T0001 …).", required=True),
+        Column("name", "text", "Name of the token; unique among tokens not revoked.", required=True),
+        Column("role", "enum", "What the token may do (as a user's role).", required=True, allowed=WEB_ROLES),
+        Column("departments", "json", "Departments of an agent token, as a JSON list."),
+        Column("token_hash", "text", "SHA-256 of the token.", required=True),
+        Column("created_at", "timestamp", "When made (UTC).", required=True),
+        Column("last_used_at", "timestamp", "Last use (UTC)."),
+        Column("revoked_at", "timestamp", "When revoked (UTC); a revoked token is refused."),
+    ),
+    key="token_id",
+    ingestable=False,
+    since=6,
+))
+
+_add(Table(
+    "audit_log",
+    "Every action taken in the web app, the API and the user commands: who, what, on which object. Never "
+    "customer text: ids, counts and field names only.",
+    (
+        Column("audit_id", "bigint", "Entry number.", required=True),
+        Column("at", "timestamp", "When (UTC).", required=True),
+        Column("actor", "text", "Who: a user's e-mail, token:NAME, or system.", required=True),
+        Column("role", "text", "The actor's role."),
+        Column("action", "text", "What, dotted: case.transfer, user.add, login.failed, customer.forget …",
+               required=True),
+        Column("object_type", "text", "Kind of object acted on (case, customer, user …)."),
+        Column("object_id", "text", "Its id."),
+        Column("detail", "json", "Details: ids, counts and field names (never customer text)."),
+        Column("ip", "text", "Address of the request."),
+    ),
+    key="audit_id",
+    ingestable=False,
+    since=6,
+))
+
+_add(Table(
+    "webhooks",
+    "Outgoing webhooks (`centric webhooks`): where case events are posted, signed with HMAC.",
+    (
+        Column("webhook_id", "text", "Webhook id (W001 …).", required=True),
+        Column("url", "text", "Where to post.", required=True),
+        Column("secret", "text", "Key of the HMAC signature.", required=True),
+        Column("events", "json", "Events posted, as a JSON list of " + ", ".join(WEBHOOK_EVENTS) + ".",
+               required=True),
+        Column("created_at", "timestamp", "When added (UTC).", required=True),
+        Column("disabled_at", "timestamp", "When removed (UTC)."),
+    ),
+    key="webhook_id",
+    ingestable=False,
+    since=6,
+))
+
+_add(Table(
+    "webhook_deliveries",
+    "Each event to post to each webhook, with its attempts (retried with backoff until delivered).",
+    (
+        Column("delivery_id", "text", "Delivery id.", required=True),
+        Column("webhook_id", "text", "The webhook.", required=True),
+        Column("event", "enum", "The event.", required=True, allowed=WEBHOOK_EVENTS),
+        Column("case_id", "text", "The case.", required=True),
+        Column("case_event_id", "text", "The case event that caused it."),
+        Column("payload", "json", "The JSON body posted.", required=True),
+        Column("attempts", "integer", "Attempts so far.", required=True),
+        Column("next_attempt_at", "timestamp", "When to try next (UTC); empty once delivered or given up."),
+        Column("delivered_at", "timestamp", "When the receiver answered 2xx (UTC)."),
+        Column("last_status", "integer", "HTTP status of the last attempt."),
+        Column("last_error", "text", "Error of the last attempt."),
+        Column("created_at", "timestamp", "When queued (UTC).", required=True),
+    ),
+    key="delivery_id",
+    ingestable=False,
+    since=6,
 ))
 
 

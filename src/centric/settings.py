@@ -173,6 +173,11 @@ SETTINGS: dict[str, Setting] = {
         Setting("proactive_daily_cap", "20",
                 "Most proactive-contact cases given to one agent per calendar day (UTC), counting those "
                 "already given that day; the customers beyond it wait for the next run.", check=_whole_positive),
+        Setting("web_session_hours", "12",
+                "Hours a web app session lasts: it ends this long after signing in, or after this long without a "
+                "request, whichever comes first.", check=_whole_positive),
+        Setting("web_secret", "",
+                "Key that signs the web app's cookies; empty: one is generated and kept in the store.",),
     )
 }
 

@@ -1,0 +1,69 @@
+"""``create_app(db)``: the web app — the hub, security headers, the one error handler, static files, the
+pages' and the API's routers, and (``scheduler=True``) the background scheduler for the app's lifetime."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+
+from .. import __version__
+from . import auth, errors
+from . import scheduler as background
+from .api import v1
+from .hub import Hub
+from .pages import admin, alerts, cases, customers, dashboards
+from .pages import auth as auth_pages
+from .security import LoginThrottle, RateLimiter, SecurityHeaders
+
+STATIC = Path(__file__).parent / "static"
+PAGE_ROUTERS = (auth_pages, cases, customers, dashboards, alerts, admin)
+
+
+@functools.cache
+def _plotly_js() -> bytes:
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs().encode()
+
+
+def plotly_js() -> Response:
+    """Plotly's script from the installed package (no CDN; works offline)."""
+    return Response(_plotly_js(), media_type="application/javascript",
+                    headers={"Cache-Control": "public, max-age=31536000, immutable"})
+
+
+def create_app(db: str, scheduler: bool = False) -> FastAPI:
+    """The web app over the store ``db``. ``scheduler``: run the background scheduler (analysis of new
+    texts, case sync and tick, webhooks) while the app runs."""
+    hub = Hub(str(db))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if scheduler:
+            background.start(hub)
+        try:
+            yield
+        finally:
+            if scheduler:
+                background.stop()
+            hub.close()
+
+    app = FastAPI(title="centric", version=__version__, docs_url=None, redoc_url=None,
+                  openapi_url="/openapi.json", lifespan=lifespan)
+    app.state.hub = hub
+    app.state.secret = hub.write(auth.web_secret)
+    app.state.login_throttle = LoginThrottle()
+    app.state.public_limit = RateLimiter(120, 60)  # requests per address per minute to the public pages
+    errors.install(app)
+    app.add_middleware(SecurityHeaders)
+    app.add_api_route("/static/plotly.min.js", plotly_js, methods=["GET"], include_in_schema=False)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for module in PAGE_ROUTERS:
+        app.include_router(module.router, include_in_schema=False)
+    app.include_router(v1.router)
+    return app

@@ -1,0 +1,85 @@
+"""The Hub: the web app's one writer and its per-thread readers.
+
+DuckDB lets one process hold a store's file; inside it, one connection writes and the readers use cursors
+of that connection (each sees the data committed when its query starts). Every write from a page, the API
+or the scheduler goes through ``Hub.write``, which runs it under one lock, so writes never interleave and
+reads never wait on them longer than a transaction.
+
+>>> hub = Hub(":memory:")
+>>> hub.write(lambda store: store.con.execute("SELECT 1").fetchall()[0][0])
+1
+>>> hub.reader().count("users")
+0
+>>> hub.close()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from ..errors import StoreError
+from ..store import Store
+
+T = TypeVar("T")
+
+
+class ReadStore(Store):
+    """A store for reading only: a cursor of the writer's connection; ``transaction()`` raises."""
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Any]:
+        raise StoreError("a web request tried to write through a read store; writes go through Hub.write")
+        yield  # pragma: no cover
+
+    def close(self) -> None:  # the cursor lives as long as the hub
+        pass
+
+
+class Hub:
+    """Owns the store for the app's lifetime: ``write(fn, …)`` runs ``fn(store, …)`` under the one writer lock;
+    ``reader()`` is this thread's read store."""
+
+    def __init__(self, db: str):
+        self.writer = Store.open(db)
+        self.path = self.writer.path
+        self._lock = threading.RLock()
+        self._cursor_lock = threading.Lock()
+        self._local = threading.local()
+        self._readers: list[ReadStore] = []
+        self._closed = False
+
+    def reader(self) -> Store:
+        """This thread's read store (made once per thread)."""
+        r = getattr(self._local, "store", None)
+        if r is None:
+            if self._closed:
+                raise StoreError("the web app's store is closed")
+            with self._cursor_lock:
+                cur = self.writer.con.cursor()
+                cur.execute("SET TimeZone = 'UTC'")
+                r = ReadStore(cur, self.path)
+                r.read_only = True
+                self._readers.append(r)
+            self._local.store = r
+        return r
+
+    def write(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
+        """``fn(writer_store, *args, **kw)`` under the writer lock; its result. ``fn`` opens its own
+        ``store.transaction()`` (the core's functions do)."""
+        with self._lock:
+            if self._closed:
+                raise StoreError("the web app's store is closed")
+            return fn(self.writer, *args, **kw)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            for r in self._readers:
+                with contextlib.suppress(Exception):
+                    r.con.close()
+            self.writer.close()

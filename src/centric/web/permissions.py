@@ -1,0 +1,61 @@
+"""Who may do what: one actor, one check (``allowed``), one place that turns it into query filters
+(``case_scope``). Default deny: an action not granted below is refused.
+
+>>> agent = Actor("user", "U0001", "ann@example.com", "agent", "ann", ("delivery",))
+>>> allowed(agent, "case.act", {"department": "delivery"}), allowed(agent, "case.act", {"department": "billing"})
+(True, False)
+>>> allowed(None, "case.read"), allowed(agent, "admin.users")
+(False, False)
+>>> case_scope(agent), case_scope(Actor("user", "U0002", "bo@example.com", "analyst", "bo"))
+(('delivery',), None)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ACTIONS = ("case.read", "case.act", "customer.read", "customer.forget", "dashboard.read", "alert.act",
+           "feedback.post", "admin.users", "admin.config", "audit.read")
+ROLES = ("admin", "analyst", "agent")
+
+# role → the actions it may take (agents: on their departments' objects only, see ``allowed``)
+GRANTS: dict[str, frozenset[str]] = {
+    "admin": frozenset(ACTIONS),
+    "analyst": frozenset({"case.read", "customer.read", "dashboard.read"}),
+    "agent": frozenset({"case.read", "case.act", "customer.read", "feedback.post", "alert.act"}),
+}
+_DEPARTMENTAL = frozenset({"case.read", "case.act"})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Whoever makes a request: a signed-in user or an API token."""
+
+    kind: str  # "user" | "token"
+    id: str  # user_id or token_id
+    name: str  # e-mail, or "token:NAME" — shown in the audit log
+    role: str  # "admin" | "analyst" | "agent"
+    agent: str  # the case-owner name used in case events
+    departments: tuple[str, ...] = ()
+    language: str | None = None
+
+
+def allowed(actor: Actor | None, action: str, resource: dict | None = None) -> bool:
+    """May ``actor`` take ``action`` (on ``resource``, a dict with at least ``department`` for a case)?
+    Without a resource: may it take the action on some objects (an agent: on its departments')."""
+    if actor is None or action not in ACTIONS:
+        return False
+    if action not in GRANTS.get(actor.role, frozenset()):
+        return False
+    if actor.role == "agent" and action in _DEPARTMENTAL:
+        if resource is None:
+            return bool(actor.departments)
+        return resource.get("department") in actor.departments
+    return True
+
+
+def case_scope(actor: Actor) -> tuple[str, ...] | None:
+    """The departments whose cases ``actor`` may read; None: all. Lists filter by it in the query."""
+    if actor.role == "agent":
+        return tuple(actor.departments)
+    return None if allowed(actor, "case.read") else ()

@@ -1,0 +1,112 @@
+"""What protects every response and every form: security headers and the Content-Security-Policy (a pure
+ASGI middleware, so errors and static files get them too), the CSRF check, and rate limiters.
+
+>>> limiter = RateLimiter(2, 60)
+>>> [limiter.hit("k", now=0.0), limiter.hit("k", now=1.0), limiter.hit("k", now=2.0)]
+[0, 0, 58]
+"""
+
+from __future__ import annotations
+
+import collections
+import hmac
+import math
+import threading
+import time
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+       "form-action 'self'")
+HEADERS = {
+    "content-security-policy": CSP,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "x-frame-options": "DENY",
+    "cross-origin-opener-policy": "same-origin",
+}
+_RAW_HEADERS = [(k.encode(), v.encode()) for k, v in HEADERS.items()]
+
+
+class SecurityHeaders:
+    """ASGI middleware: adds ``HEADERS`` to every HTTP response (replacing any the app set)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                names = {k for k, _ in _RAW_HEADERS}
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
+                message["headers"] = headers + _RAW_HEADERS
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def same_token(sent: str | None, expected: str | None) -> bool:
+    """Constant-time comparison of a form's CSRF token with the expected one (both must be present)."""
+    if not sent or not expected:
+        return False
+    return hmac.compare_digest(sent.encode(), expected.encode())
+
+
+class RateLimiter:
+    """At most ``rate`` hits per key within ``per_seconds`` (a sliding window, in memory).
+    ``hit(key)`` counts a hit and returns 0 when allowed, else the seconds to wait (for Retry-After);
+    ``blocked(key)`` tells the wait without counting."""
+
+    def __init__(self, rate: int, per_seconds: float):
+        self.rate, self.per = rate, per_seconds
+        self._hits: dict[str, collections.deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _window(self, key: str, now: float) -> collections.deque[float]:
+        q = self._hits.setdefault(key, collections.deque())
+        while q and q[0] <= now - self.per:
+            q.popleft()
+        return q
+
+    def blocked(self, key: str, now: float | None = None) -> int:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            q = self._window(key, now)
+            return max(1, math.ceil(q[0] + self.per - now)) if len(q) >= self.rate else 0
+
+    def hit(self, key: str, now: float | None = None) -> int:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            q = self._window(key, now)
+            if len(q) >= self.rate:
+                return max(1, math.ceil(q[0] + self.per - now))
+            q.append(now)
+            if len(self._hits) > 100_000:  # forget idle keys rather than grow without end
+                for k in [k for k, v in self._hits.items() if not v]:
+                    del self._hits[k]
+            return 0
+
+    def reset(self, key: str) -> None:
+        with self._lock:
+            self._hits.pop(key, None)
+
+
+class LoginThrottle:
+    """Failed sign-ins: after 5 for an e-mail or 20 from an address within 15 minutes, more attempts are
+    refused (429) until the oldest failure is 15 minutes old."""
+
+    def __init__(self, per_email: int = 5, per_ip: int = 20, minutes: int = 15):
+        self.email = RateLimiter(per_email, minutes * 60)
+        self.ip = RateLimiter(per_ip, minutes * 60)
+
+    def wait(self, email: str, ip: str) -> int:
+        return max(self.email.blocked(email.strip().lower()), self.ip.blocked(ip))
+
+    def failed(self, email: str, ip: str) -> None:
+        self.email.hit(email.strip().lower())
+        self.ip.hit(ip)
+
+    def succeeded(self, email: str) -> None:
+        self.email.reset(email.strip().lower())
