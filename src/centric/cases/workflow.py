@@ -263,14 +263,13 @@ answer_confirmation = answer  # the name the package exports
 
 def root_causes(store: Store) -> list[str]:
     """The root causes a case may be closed with: the factor ids of the taxonomy the store's texts were
-    analysed with (the latest analysis; ``retail`` when none), and ``other``."""
-    from ..text.taxonomy import load_taxonomy
+    analysed with (the latest analysis; ``retail`` when none) and of the factors added in the store, and
+    ``other``."""
+    from ..text.taxonomy import load_taxonomy, store_taxonomy_name, with_store_factors
 
-    t = store.table("text_analyses")
-    latest = t.filter(t.taxonomy.notnull()).order_by(t.analyzed_at.desc()).select("taxonomy").limit(1).execute()
-    name = str(latest["taxonomy"].iloc[0]) if len(latest) else "retail"
+    name = store_taxonomy_name(store)
     try:
-        taxonomy = load_taxonomy(name)
+        taxonomy = with_store_factors(load_taxonomy(name), store)
     except CentricError as e:
         raise CaseError(f"the store's texts were analysed with taxonomy {name!r}, which cannot be loaded to "
                         f"check the root cause: {e}") from e

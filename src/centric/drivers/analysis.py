@@ -36,6 +36,7 @@ from ..metrics.filters import Where, describe, normalise, restrict
 from ..metrics.periods import headline_periods, label
 from ..metrics.stats import two_proportions
 from ..store import Store
+from ..text.taxonomy import store_factors
 from . import kda
 
 OURS = "ours"
@@ -65,6 +66,7 @@ class Drivers:
     outcome_counts: dict[str, int] = field(default_factory=dict)  # analysed texts with each outcome
     texts: int = 0  # analysed texts about the brand
     notes: list[str] = field(default_factory=list)  # what the reader should know about the store's state
+    extra_factors: tuple[Any, ...] = ()  # factors added in the store (centric.text.taxonomy.store_factors)
 
     @property
     def ranked_by(self) -> str:
@@ -102,7 +104,7 @@ class Drivers:
             tax = load_taxonomy(self.taxonomy or "retail")
         except CentricError:
             return {}
-        return {f.id: f.name(lang) for f in tax.factors}
+        return {f.id: f.name(lang) for f in (*tax.factors, *self.extra_factors)}
 
     def to_dict(self) -> dict[str, Any]:
         def clean(v):
@@ -722,4 +724,4 @@ def drivers(store: Store, brand: str = OURS, outcome: str | None = None, period:
                     "reps": reps, "period": period, "min_mentions": min_mentions, "lmg": fit["lmg"],
                     "crosshair": mode, "competitors_level": level},
                    taxonomy or (str(mine["taxonomy"].mode().iloc[0]) if len(mine) else None),
-                   counts, texts, notes)
+                   counts, texts, notes, tuple(store_factors(store)))

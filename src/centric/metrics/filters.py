@@ -67,3 +67,22 @@ def restrict(store, t, where: Where, local: Sequence[str], what: str, key: str =
 def describe(where: Where) -> str:
     """The filter as text for messages and titles: ``channel = app, online; segment = vip``."""
     return "; ".join(f"{c} = {', '.join(v)}" for c, v in normalise(where).items())
+
+
+def choices(store, limit: int = 200) -> dict[str, list[str]]:
+    """The values each filter can take in the store (sorted; at most ``limit`` each): ``segment`` of the
+    customers, ``channel`` of answers, texts and cases, ``touchpoint`` of answers and texts, and ``brand``
+    of the feedback texts (``ours`` first)."""
+    import ibis
+
+    def values(*columns) -> list[str]:
+        parts = [store.table(t).select(v=store.table(t)[c].cast("string")) for t, c in columns]
+        u = parts[0] if len(parts) == 1 else ibis.union(*parts, distinct=True)
+        u = u.filter(u.v.notnull() & (u.v != "")).distinct().order_by("v").limit(limit)
+        return [str(v) for v in u.execute()["v"]]
+
+    brands = values(("feedback", "brand"))
+    return {"segment": values(("customers", "segment")),
+            "channel": values(("responses", "channel"), ("feedback", "channel"), ("cases", "channel")),
+            "touchpoint": values(("responses", "touchpoint"), ("feedback", "touchpoint")),
+            "brand": ["ours", *(b for b in brands if b != "ours")]}

@@ -187,3 +187,17 @@ def quality(store: Store) -> dict[str, Any]:
 
     return {"runs": [dict(zip(keys, r, strict=True)) for r in runs], "reasons": reasons, "totals": totals,
             "flags": flag_counts(store), "placeholders": placeholder_count(store)}
+
+
+VERSION_TABLES = ("customers", "identities", "orders", "responses", "feedback", "events", "cases", "case_events",
+                  "case_clocks", "case_config", "text_analyses", "mentions", "customer_scores", "erasures",
+                  "ingest_runs")
+
+
+def data_version(store: Store) -> tuple:
+    """A cheap fingerprint of what the report's figures rest on: the rows of its tables and the latest
+    change of a case. It changes whenever data is loaded, analysed, scored or erased and whenever a case
+    moves, so a figure cached under it is never stale."""
+    counts = tuple(store.count(t) for t in VERSION_TABLES)
+    cases = store.table("cases")
+    return counts + (str(cases.updated_at.max().execute()),)
