@@ -64,6 +64,25 @@ def _sentences(store: Store, picks: pd.DataFrame, width: int) -> list[dict[str, 
     return out
 
 
+def _quotes(store: Store, m: pd.DataFrame, n: int, width: int) -> list[dict[str, Any]]:
+    """Up to ``n`` different sentences: the most confident negative ones, then positive ones (half each
+    when both are there), one per text."""
+    m = m.assign(strength=m["confidence"].fillna(0) * m["score"].abs().fillna(0)).sort_values(
+        "strength", ascending=False).drop_duplicates(["source", "text_id"])
+    said: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    sides = [m[m["sentiment"] == "negative"], m[m["sentiment"] == "positive"]]
+    for i, side in enumerate(sides):
+        want = n - len(said) if i or not len(sides[1]) else (n + 1) // 2
+        for q in _sentences(store, side.head(4 * n), width):
+            key = q["text"].lower().strip(" .!?…")
+            if key not in seen and want > 0:
+                seen.add(key)
+                said.append(q)
+                want -= 1
+    return said
+
+
 def factor_detail(store: Store, factor: str, brand: str = OURS, where: Where = None,
                   start: dt.datetime | None = None, end: dt.datetime | None = None,
                   departments: Sequence[str] | None = None, quotes: int = 8, width: int = 240) -> FactorDetail:
@@ -77,12 +96,7 @@ def factor_detail(store: Store, factor: str, brand: str = OURS, where: Where = N
     m = m[(m["factor"] == factor) & (m["brand"] == brand)] if len(m) else m
     neg = int((m["sentiment"] == "negative").sum()) if len(m) else 0
     pos = int((m["sentiment"] == "positive").sum()) if len(m) else 0
-    picks = m.iloc[0:0] if not len(m) else (
-        m.assign(first=(m["sentiment"] != ("negative" if neg >= pos else "positive")).astype(int),
-                 strength=m["confidence"].fillna(0) * m["score"].abs().fillna(0))
-        .sort_values(["first", "strength"], ascending=[True, False]).drop_duplicates(["source", "text_id"])
-        .head(quotes))
-    said = _sentences(store, picks, width) if len(picks) else []
+    said = _quotes(store, m, quotes, width) if len(m) else []
     cases: list[dict[str, Any]] = []
     n_open = 0
     if brand == OURS and (departments is None or len(departments)):

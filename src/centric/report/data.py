@@ -82,16 +82,28 @@ def churn_at(points: list[metrics.ChurnPoint], end: dt.datetime) -> metrics.Chur
 
 
 def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | None = None,
-            period: str = "quarter", where: Where = None, brand: str = "ours") -> ReportData:
+            period: str = "quarter", where: Where = None, brand: str = "ours",
+            memo: dict | None = None) -> ReportData:
     """Every section's figures for [start, end). ``where`` (``centric.metrics.filters``) narrows the
     survey scores (response and customer columns), the complaints and cases (case and customer columns)
     and the factor analysis (channel, touchpoint, language and customer columns), each by the columns
-    it has; ``brand`` is whose factors are analysed. The sections in ``UNFILTERED`` take the period only."""
+    it has; ``brand`` is whose factors are analysed. The sections in ``UNFILTERED`` take the period only:
+    with ``memo`` (a dict the caller keeps while the data does not change) they are computed once per
+    period and reused for every filter."""
+
+    def once(name: str, *args, compute):
+        if memo is None:
+            return compute()
+        key = (name, start, end, period, *args)
+        if key not in memo:
+            memo[key] = compute()
+        return memo[key]
+
     first, last = _bounds(store, start, end)
     data = ReportData(first, last, period, None, None, where=normalise(where), brand=brand)
     sw, cw = only(where, SURVEY_FILTERS), only(where, CASE_FILTERS)
     data.counts = store.counts()
-    data.topics = _topics(store, period, start, end)  # texts alone (complaints without scores) have topics too
+    data.topics = once("topics", compute=lambda: _topics(store, period, start, end))  # texts alone (complaints without scores) have topics too
     if last is None:
         data.quality = quality(store)
         return data
@@ -127,12 +139,14 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
     cur_cases = metrics.complaints(store, (), c0, c1, sla_hours=sla, with_backlog=False, where=cw).total
     prev_cases = metrics.complaints(store, (), p0, p1, sla_hours=sla, with_backlog=False, where=cw).total
     data.headline["complaints"] = {"current": cur_cases, "previous": prev_cases}
-    data.journeys = metrics.journeys(store, start=start, end=end)
-    data.headline["journey"] = next((j for j in metrics.journeys(store, start=c0, end=c1) if len(j.stages) > 1),
+    data.journeys = once("journeys", compute=lambda: metrics.journeys(store, start=start, end=end))
+    data.headline["journey"] = next((j for j in once("journeys", c0, c1, compute=lambda: metrics.journeys(
+        store, start=c0, end=c1)) if len(j.stages) > 1),
                                     None)
-    data.churn = metrics.churn(store, "month", (), start, end)
+    data.churn = once("churn", compute=lambda: metrics.churn(store, "month", (), start, end))
     data.headline["churn"] = {"current": churn_at(data.churn, c1), "previous": churn_at(data.churn, p1)}
-    data.churn_by_segment = [p for p in metrics.churn(store, "quarter", ("segment",), start, end)]
+    data.churn_by_segment = list(once("churn_by_segment", compute=lambda: metrics.churn(
+        store, "quarter", ("segment",), start, end)))
     if data.churn_by_segment:  # the headline's quarter when it has points (never a running quarter), else the last
         quarters = {p.period for p in data.churn_by_segment}
         want = label("quarter", c0)
@@ -140,7 +154,7 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
         data.churn_by_segment = [p for p in data.churn_by_segment if p.period == last_q]
     from ..customers.overview import overview
 
-    data.customers = overview(store, period=period)
+    data.customers = once("customers", compute=lambda: overview(store, period=period))
     data.drivers = _drivers(store, period, brand, only(where, DRIVER_FILTERS), start, end)
     data.quality = quality(store)
     return data

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -98,38 +99,86 @@ def selection(request: Request, last: dt.datetime | None) -> Selection:
 
 
 # -- the page parts, cached per data version ------------------------------------------------------------------
+# A selection's parts are kept with the data version they were computed at. When the data has changed
+# since, the page shows the parts it has (saying when they were computed) while one background thread
+# computes them again: a reader never waits for the figures while feedback keeps arriving.
 
-_cache: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
-_cache_lock = threading.Lock()
-_computing: dict[tuple, threading.Lock] = {}
+@dataclass
+class _Entry:
+    version: tuple
+    parts: dict[str, Any]
+    refreshing: bool = False
 
 
-def _cached(key: tuple, compute) -> dict[str, Any]:
-    """``compute()`` once per key (concurrent requests for the same key wait for the first)."""
-    with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-        lock = _computing.setdefault(key, threading.Lock())
-    with lock:
-        with _cache_lock:
+_cache: OrderedDict[tuple, _Entry] = OrderedDict()
+_memos: OrderedDict[tuple, dict] = OrderedDict()  # (store, version) → the sections every filter shares
+_lock = threading.Lock()
+_first: dict[tuple, threading.Lock] = {}
+_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="centric-dashboards")  # one reader, reused
+
+
+def _memo(path: str, version: tuple) -> dict:
+    with _lock:
+        key = (path, version)
+        if key not in _memos:
+            _memos[key] = {}
+            while len(_memos) > 2:
+                _memos.popitem(last=False)
+        return _memos[key]
+
+
+def _compute(hub, key: tuple, sel: Selection, lang: str, version: tuple) -> dict[str, Any]:
+    parts = _parts(hub.reader(), sel, lang, _memo(hub.path, version))
+    parts["computed_at"] = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    with _lock:
+        _cache[key] = _Entry(version, parts)
+        _cache.move_to_end(key)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return parts
+
+
+def _refresh(hub, key: tuple, sel: Selection, lang: str, version: tuple) -> None:
+    try:
+        _compute(hub, key, sel, lang, version)
+    except Exception:  # the stale parts stay; the next request tries again
+        with _lock:
             if key in _cache:
-                return _cache[key]
-        value = compute()
-        with _cache_lock:
-            _cache[key] = value
-            _computing.pop(key, None)
-            while len(_cache) > CACHE_SIZE:
-                _cache.popitem(last=False)
-        return value
+                _cache[key].refreshing = False
 
 
-def _parts(store, sel: Selection, lang: str) -> dict[str, Any]:
+def page_parts(hub, sel: Selection, lang: str, version: tuple) -> tuple[dict[str, Any], bool]:
+    """The parts of ``sel`` and whether they are older than ``version`` (being computed again)."""
+    key = (hub.path, lang, sel.start, sel.end, sel.brand, sel.where)
+    with _lock:
+        entry = _cache.get(key)
+        if entry is not None and entry.version == version:
+            _cache.move_to_end(key)
+            return entry.parts, False
+        if entry is not None:
+            if not entry.refreshing:
+                entry.refreshing = True
+                _worker.submit(_refresh, hub, key, sel, lang, version)
+            return entry.parts, True
+        first = _first.setdefault(key, threading.Lock())
+    with first:  # concurrent first requests of a selection wait for one computation
+        with _lock:
+            entry = _cache.get(key)
+        if entry is not None:
+            return entry.parts, entry.version != version
+        try:
+            return _compute(hub, key, sel, lang, version), False
+        finally:
+            with _lock:
+                _first.pop(key, None)
+
+
+def _parts(store, sel: Selection, lang: str, memo: dict | None = None) -> dict[str, Any]:
     """The sections' HTML and their charts for a selection (no request in here: cacheable)."""
     from ...report import charts_json, render_sections, report_context
     from ...report.data import collect
 
-    d = collect(store, sel.start, sel.end, sel.period, where=sel.filters, brand=sel.brand)
+    d = collect(store, sel.start, sel.end, sel.period, where=sel.filters, brand=sel.brand, memo=memo)
     ctx, specs = report_context(d, lang)
     query = sel.query()
     ctx["live"] = True
@@ -153,15 +202,14 @@ def dashboards(request: Request, actor: Actor = Depends(require("dashboard.read"
     lang = deps.language(request, actor)
     last = _bounds(store, None, None)[1]
     sel = selection(request, last)
-    key = (deps.hub(request).path, lang, sel.start, sel.end, sel.brand, sel.where, data_version(store))
-    parts = _cached(key, lambda: _parts(store, sel, lang))
+    parts, stale = page_parts(deps.hub(request), sel, lang, data_version(store))
     options = choices(store)
     return render(request, "dashboards.html", {
         "title": "Dashboards", "sel": sel, "options": options, "presets": PRESETS, "filters": FILTERS,
         "values": {col: (sel.filters.get(col) or ("",))[0] for col in FILTERS},
         "date_from": f"{sel.start:%Y-%m-%d}" if sel.start else "",
         "date_to": f"{sel.end - dt.timedelta(days=1):%Y-%m-%d}" if sel.end else "",
-        "filtered": bool(sel.where) or sel.brand != "ours", **parts})
+        "filtered": bool(sel.where) or sel.brand != "ours", "stale": stale, **parts})
 
 
 def _may_open_factor(actor: Actor) -> None:
