@@ -17,7 +17,7 @@ from ..permissions import Actor, allowed
 
 router = APIRouter()
 
-SHOWN = 50  # customers listed
+SHOWN = 50  # customers listed: those still to call first
 
 
 def _any_of(*actions: str):
@@ -55,9 +55,11 @@ def _customers(store) -> tuple[list[dict[str, Any]], str | None]:
     from ...cases.proactive import contacts
 
     try:
-        c = contacts(store, limit=SHOWN)
+        c = contacts(store)
     except CentricError as e:
         return [], str(e)
+    # those still to call first (in the order they are served), then those already handled
+    c = c.assign(_done=c["why"].notna()).sort_values("_done", kind="stable").head(SHOWN)
 
     def v(x):
         return None if x is None or (isinstance(x, float) and pd.isna(x)) or x is pd.NA else x
