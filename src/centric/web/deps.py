@@ -16,8 +16,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import HTTPException, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse
+from fastapi.routing import iter_route_contexts
 from itsdangerous import BadSignature, Signer
 from starlette.concurrency import run_in_threadpool
 
@@ -182,8 +183,18 @@ def language(request: Request, actor: Actor | None = None) -> str:
     return i18n.choose(preferred, request.headers.get("accept-language"))
 
 
+def routes(app: FastAPI) -> list[tuple[str, str, Any]]:
+    """(method, path, endpoint) of every route of the app, those of included routers too (FastAPI keeps an
+    included router as one entry of ``app.routes``); HEAD and mounts (static files) left out."""
+    out = []
+    for r in iter_route_contexts(app.routes):
+        for method in sorted((r.methods or set()) - {"HEAD"}):
+            out.append((method, r.path, r.endpoint))
+    return out
+
+
 def nav(request: Request, actor: Actor | None) -> list[dict[str, Any]]:
-    paths = {getattr(r, "path", None) for r in request.app.routes}
+    paths = {p for m, p, _ in routes(request.app) if m == "GET"}
     here = request.url.path
     return [{"href": p, "label": label, "current": here == p or here.startswith(p + "/")}
             for p, label, actions in NAV
@@ -200,7 +211,7 @@ def render(request: Request, template: str, ctx: dict[str, Any] | None = None, s
     context: dict[str, Any] = {
         "actor": actor,
         "lang": lang,
-        "csrf_token": session_csrf(request) or getattr(request.state, "login_csrf", "") or "",
+        "csrf_token": session_csrf(request) or "",
         "nav": nav(request, actor),
         "title": "",
         "path": request.url.path,

@@ -4,6 +4,8 @@
 >>> agent = Actor("user", "U0001", "ann@example.com", "agent", "ann", ("delivery",))
 >>> allowed(agent, "case.act", {"department": "delivery"}), allowed(agent, "case.act", {"department": "billing"})
 (True, False)
+>>> allowed(agent, "customer.read", {"departments": ["billing", "delivery"]})
+True
 >>> allowed(None, "case.read"), allowed(agent, "admin.users")
 (False, False)
 >>> case_scope(agent), case_scope(Actor("user", "U0002", "bo@example.com", "analyst", "bo"))
@@ -24,7 +26,7 @@ GRANTS: dict[str, frozenset[str]] = {
     "analyst": frozenset({"case.read", "customer.read", "dashboard.read"}),
     "agent": frozenset({"case.read", "case.act", "customer.read", "feedback.post", "alert.act"}),
 }
-_DEPARTMENTAL = frozenset({"case.read", "case.act"})
+_DEPARTMENTAL = frozenset({"case.read", "case.act", "customer.read"})
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,9 @@ class Actor:
 
 
 def allowed(actor: Actor | None, action: str, resource: dict | None = None) -> bool:
-    """May ``actor`` take ``action`` (on ``resource``, a dict with at least ``department`` for a case)?
-    Without a resource: may it take the action on some objects (an agent: on its departments')."""
+    """May ``actor`` take ``action`` (on ``resource``: a case, a dict with its ``department``; a customer, a
+    dict with ``departments``, those of the customer's cases)? Without a resource: may it take the action on
+    some objects (an agent: on its departments')."""
     if actor is None or action not in ACTIONS:
         return False
     if action not in GRANTS.get(actor.role, frozenset()):
@@ -50,7 +53,8 @@ def allowed(actor: Actor | None, action: str, resource: dict | None = None) -> b
     if actor.role == "agent" and action in _DEPARTMENTAL:
         if resource is None:
             return bool(actor.departments)
-        return resource.get("department") in actor.departments
+        mine = set(actor.departments)
+        return resource.get("department") in mine or bool(mine & set(resource.get("departments") or ()))
     return True
 
 

@@ -1,0 +1,219 @@
+"""The authorisation matrix: every route of the web app × every role, against ONE table of expectations.
+
+Each route (method and path template, as FastAPI lists it) needs an entry: the least action it requires —
+an action of ``centric.web.permissions.ACTIONS``, or ``SIGNED_IN`` (anyone signed in). A route that appears
+without an entry fails the test ("new route without an authorisation expectation"); an entry without its
+route fails too. Each part of the app fills its own dictionary below.
+
+What the matrix expects, per role (anonymous; agent of department A; agent of department B; analyst; admin):
+- anonymous: a page redirects to /login (303), the API answers 401;
+- a role that may not take the action: 403;
+- a role that may: neither 401, 403, 404 nor 5xx — except an agent of department B on a route with an
+  object of department A in its path (``{case_id}``, ``{customer_id}``): 404, as if it did not exist.
+Pages are requested with a signed-in session (and its CSRF token on POST); /api routes with a bearer token
+of the same role. Path parameters come from ``PARAMS`` (a value, or a function of the ``sample`` objects).
+"""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from centric.web import auth
+from centric.web.deps import SIGNED_IN, routes
+from centric.web.permissions import ACTIONS, GRANTS, Actor, allowed, case_scope
+from tests.conftest import csrf_of
+
+# -- the expectations: "METHOD /path" → the least action ---------------------------------------------------
+EXPECT_CORE = {
+    "GET /": SIGNED_IN,
+    "POST /logout": SIGNED_IN,
+    "GET /me": SIGNED_IN,
+    "POST /me": SIGNED_IN,
+}
+
+# cases: the inbox, case and customer pages
+EXPECT_CASES: dict[str, str] = {
+    "GET /inbox": "case.read",
+    "GET /cases/{case_id}": "case.read",
+    **{f"POST /cases/{{case_id}}/{action}": "case.act"
+       for action in ("assign", "transfer", "start", "wait", "comment", "note", "message", "resolve", "close",
+                      "reopen")},
+    "GET /customers": "customer.read",
+    "GET /customers/{customer_id}": "customer.read",
+}
+
+# dash: dashboards, alerts, settings, users, audit
+EXPECT_DASH: dict[str, str] = {
+    "GET /dashboards": "dashboard.read",
+    "GET /dashboards/factor/{factor}": "case.read",
+    "GET /alerts": SIGNED_IN,  # alert.act or dashboard.read: every role has one of them
+    "POST /alerts/proactive": "alert.act",
+    "GET /settings": "admin.config",
+    "POST /settings/factors": "admin.config",
+    "POST /settings/{name}": "admin.config",
+    "GET /users": "admin.users",
+    "POST /users": "admin.users",
+    "POST /users/{user_id}/{change}": "admin.users",
+    "POST /users/tokens": "admin.users",
+    "POST /users/tokens/{token_id}/revoke": "admin.users",
+    "GET /audit": "audit.read",
+    "GET /customers/{customer_id}/forget": "customer.forget",
+    "POST /customers/{customer_id}/forget": "customer.forget",
+}
+
+# api: /api/v1
+EXPECT_API: dict[str, str] = {
+}
+
+EXPECT = {**EXPECT_CORE, **EXPECT_CASES, **EXPECT_DASH, **EXPECT_API}
+
+# Routes outside the matrix: public by design (each has its own tests).
+PUBLIC = ("/static", "/healthz", "/login", "/openapi.json", "/docs")
+
+# Path parameters: a value, or a function of the sample objects (see the ``sample`` fixture).
+PARAMS = {
+    "case_id": lambda s: s["case_id"],
+    "customer_id": lambda s: s["customer_id"],
+    "factor": "delivery",
+    "user_id": lambda s: s["user_id"],
+    "token_id": lambda s: s["token_id"],
+    "name": "sla",  # POST /settings/{name}: an empty policy is refused (422), nothing saved
+    "change": "set",
+}
+# Parameters naming an object of department A (an agent of department B must get 404).
+DEPARTMENTAL = {"case_id", "customer_id"}
+DEPT_A, DEPT_B = "delivery", "finance"
+ROLES = ("anonymous", "agent_a", "agent_b", "analyst", "admin")
+
+
+def app_routes(app) -> list[tuple[str, str, object]]:
+    """(method, path, endpoint) of every route in the matrix."""
+    return [(m, p, e) for m, p, e in routes(app) if not p.startswith(PUBLIC)]
+
+
+@pytest.fixture
+def sample(web_client):
+    """Objects the routes' path parameters name: a case of department A whose customer has no case in
+    department B, that customer, a user and a token nobody else uses."""
+    hub = web_client.app.state.hub
+    store = hub.reader()
+    row = store.con.execute(
+        "SELECT c.case_id, c.customer_id FROM cases c WHERE c.department = ? AND c.customer_id IS NOT NULL "
+        "AND c.customer_id NOT IN (SELECT customer_id FROM cases WHERE department = ? AND customer_id IS NOT NULL) "
+        "ORDER BY c.case_id LIMIT 1", [DEPT_A, DEPT_B]).fetchone()
+    assert row, "the demo store has no case of department A"
+    user = hub.write(auth.add_user, "someone@example.com", "agent", "a password long enough", [DEPT_A])
+    _, token = hub.write(auth.add_token, "sample", "agent", [DEPT_A])
+    return {"case_id": row[0], "customer_id": row[1], "user_id": user["user_id"], "token_id": token["token_id"]}
+
+
+def _fill(path: str, sample: dict) -> str:
+    import re
+
+    def value(m):
+        name = m.group(1).split(":")[0]
+        assert name in PARAMS, f"path parameter {{{name}}} of {path} has no value in PARAMS (tests/test_web_authz.py)"
+        v = PARAMS[name]
+        return str(v(sample) if callable(v) else v)
+
+    return re.sub(r"\{([^}]+)\}", value, path)
+
+
+def test_every_route_has_an_expectation(web_client):
+    found = {f"{m} {p}" for m, p, _ in app_routes(web_client.app)}
+    assert {"GET /me", "POST /logout"} <= found, "the routes of included routers are not enumerated"
+    missing = sorted(found - set(EXPECT))
+    assert not missing, f"new route without an authorisation expectation (tests/test_web_authz.py): {missing}"
+    stale = sorted(set(EXPECT) - found)
+    assert not stale, f"authorisation expectations for routes the app does not have: {stale}"
+    unknown = {k: v for k, v in EXPECT.items() if v not in (*ACTIONS, SIGNED_IN)}
+    assert not unknown, f"expectations name unknown actions: {unknown}"
+
+
+def _clients(web_client, login) -> dict[str, tuple[TestClient, TestClient]]:
+    """role → (a browser signed in as it, an API client with its bearer token)."""
+    app, hub = web_client.app, web_client.app.state.hub
+    out = {"anonymous": (TestClient(app), TestClient(app))}
+    for role, kind, deps in (("agent_a", "agent", (DEPT_A,)), ("agent_b", "agent", (DEPT_B,)),
+                             ("analyst", "analyst", ()), ("admin", "admin", ())):
+        browser = TestClient(app)
+        login(browser, role=kind, departments=deps, email=f"{role}@example.com")
+        token, _ = hub.write(auth.add_token, f"matrix-{role}", kind, deps)
+        out[role] = (browser, TestClient(app, headers={"Authorization": f"Bearer {token}"}))
+    return out
+
+
+def _expected(role: str, action: str, path: str, api: bool) -> str:
+    if role == "anonymous":
+        return "401" if api else "login"
+    kind = "agent" if role.startswith("agent") else role
+    deps = {"agent_a": (DEPT_A,), "agent_b": (DEPT_B,)}.get(role, ())
+    actor = Actor("user", "U", role, kind, role, deps)
+    if action != SIGNED_IN and not allowed(actor, action):
+        return "403"
+    if role == "agent_b" and action in GRANTS["agent"] and DEPARTMENTAL & _params(path):
+        return "404"
+    return "ok"
+
+
+def _params(path: str) -> set[str]:
+    import re
+
+    return {m.split(":")[0] for m in re.findall(r"\{([^}]+)\}", path)}
+
+
+def _outcome(response, api: bool) -> str:
+    s = response.status_code
+    if not api and s in (302, 303, 307) and response.headers.get("location", "").startswith("/login?next="):
+        return "login"
+    if s in (401, 403, 404):
+        return str(s)
+    assert s < 500, f"server error {s}: {response.text[:300]}"
+    return "ok"
+
+
+def test_the_matrix(web_client, login, sample):
+    clients = _clients(web_client, login)
+    # signing out last: it ends the session the other requests use
+    routes = sorted(app_routes(web_client.app), key=lambda r: r[:2] == ("POST", "/logout"))
+    failures = []
+    # admin last: its POSTs may change things; every other role's request is refused or harmless
+    for role in ROLES:
+        browser, api_client = clients[role]
+        for method, path, _ in routes:
+            action = EXPECT.get(f"{method} {path}")
+            if action is None:
+                continue  # reported by test_every_route_has_an_expectation
+            api = path.startswith("/api/")
+            client = api_client if api else browser
+            url = _fill(path, sample)
+            kwargs = {}
+            if method != "GET" and not api and role != "anonymous":
+                kwargs["data"] = {"csrf_token": csrf_of(browser.get("/me").text)}
+            elif method != "GET" and api:
+                kwargs["json"] = {}
+            r = client.request(method, url, follow_redirects=False, **kwargs)
+            got, want = _outcome(r, api), _expected(role, action, path, api)
+            if got != want:
+                failures.append(f"{role:9} {method} {url}: expected {want}, got {got} ({r.status_code})")
+    assert not failures, "\n".join(failures)
+
+
+def test_a_session_cannot_post_to_the_api(web_client, login, sample):
+    api_posts = [(m, p) for m, p, _ in app_routes(web_client.app) if p.startswith("/api/") and m != "GET"]
+    login(web_client, role="admin")
+    token = csrf_of(web_client.get("/me").text)
+    for method, path in api_posts:
+        r = web_client.request(method, _fill(path, sample), json={}, headers={"X-CSRF-Token": token})
+        assert r.status_code == 401, (method, path, r.status_code)
+
+
+def test_default_deny():
+    admin = Actor("user", "U1", "a@example.com", "admin", "a")
+    assert not allowed(admin, "case.delete_everything")
+    assert not allowed(Actor("user", "U2", "x@example.com", "stranger", "x"), "case.read")
+    agent = Actor("user", "U3", "b@example.com", "agent", "b")  # an agent of no department
+    assert not allowed(agent, "case.read") and case_scope(agent) == ()
+    assert [a for a in ACTIONS if allowed(Actor("user", "U4", "c@example.com", "analyst", "c"), a)] == [
+        "case.read", "customer.read", "dashboard.read"]
