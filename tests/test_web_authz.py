@@ -45,6 +45,21 @@ EXPECT_CASES: dict[str, str] = {
 
 # dash: dashboards, alerts, settings, users, audit
 EXPECT_DASH: dict[str, str] = {
+    "GET /dashboards": "dashboard.read",
+    "GET /dashboards/factor/{factor}": "case.read",
+    "GET /alerts": SIGNED_IN,  # alert.act or dashboard.read: every role has one of them
+    "POST /alerts/proactive": "alert.act",
+    "GET /settings": "admin.config",
+    "POST /settings/factors": "admin.config",
+    "POST /settings/{name}": "admin.config",
+    "GET /users": "admin.users",
+    "POST /users": "admin.users",
+    "POST /users/{user_id}/{change}": "admin.users",
+    "POST /users/tokens": "admin.users",
+    "POST /users/tokens/{token_id}/revoke": "admin.users",
+    "GET /audit": "audit.read",
+    "GET /customers/{customer_id}/forget": "customer.forget",
+    "POST /customers/{customer_id}/forget": "customer.forget",
 }
 
 # api: /api/v1
@@ -63,6 +78,8 @@ PARAMS = {
     "factor": "delivery",
     "user_id": lambda s: s["user_id"],
     "token_id": lambda s: s["token_id"],
+    "name": "sla",  # POST /settings/{name}: an empty policy is refused (422), nothing saved
+    "change": "set",
 }
 # Parameters naming an object of department A (an agent of department B must get 404).
 DEPARTMENTAL = {"case_id", "customer_id"}

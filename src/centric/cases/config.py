@@ -27,7 +27,8 @@ from . import calendar as _calendar
 from .model import Department, EscalationLevel, Policy, Route, Routing, Target
 
 __all__ = [
-    "CONFIG_NAMES", "DEFAULTS", "CaseConfigError", "active", "check", "default_policy", "default_routing",
+    "CONFIG_NAMES", "DEFAULTS", "CaseConfigError", "active", "active_text", "check", "default_policy",
+    "default_routing", "history",
     "load_policy", "load_routing", "parse_policy", "parse_routing", "save",
 ]
 
@@ -428,3 +429,23 @@ def _active_pair(routing_file: tuple[str, str] | None, sla_file: tuple[str, str]
     check(routing, policy, routing_file[0] if routing_file else "")
     return routing, policy
 
+
+
+def active_text(store, name: str) -> tuple[str, str]:
+    """The text and source of the active file of kind ``name`` ("routing" or "sla"): the latest saved, else
+    the bundled default's."""
+    if name not in CONFIG_NAMES:
+        raise CaseConfigError(f"unknown configuration {name!r} (use {' or '.join(CONFIG_NAMES)})")
+    t = store.table("case_config")
+    rows = t.filter(t.name == name).order_by(t.loaded_at.desc()).limit(1).select("text", "source").execute()
+    if len(rows):
+        return str(rows["text"].iloc[0]), str(rows["source"].iloc[0])
+    path = DEFAULTS / f"{name}.toml"
+    return path.read_text(encoding="utf-8"), str(path.name)
+
+
+def history(store, limit: int = 50) -> list[dict]:
+    """The saved versions of both files, the latest first: name, source (who or which file) and when."""
+    t = store.table("case_config")
+    rows = t.order_by(t.loaded_at.desc()).limit(limit).select("name", "source", "loaded_at").execute()
+    return rows.to_dict(orient="records")

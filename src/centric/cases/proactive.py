@@ -27,12 +27,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .. import settings
+from ..errors import CentricError
 from ..store import Store
 from . import store_io
 from .model import OPEN, Routing
@@ -76,13 +78,16 @@ class ProactiveResult:
 
 
 def proactive(store: Store, now: dt.datetime | None = None, routing: Routing | None = None,
-              min_days: int | None = None, daily_cap: int | None = None) -> ProactiveResult:
+              min_days: int | None = None, daily_cap: int | None = None,
+              customers: Sequence[str] | None = None) -> ProactiveResult:
     """Open proactive-contact cases for the customers of the latest alerts (see the module docstring).
 
     ``now`` (naive UTC; default: now) is when the cases open and which day the cap counts; ``routing``
     defaults to the active routing table (:func:`centric.cases.config.active`); ``min_days`` and
     ``daily_cap`` default to the settings ``proactive_min_days`` and ``proactive_daily_cap``. Raises
-    CentricError when the customers were never scored (``centric customers score``)."""
+    CentricError when the customers were never scored (``centric customers score``). ``customers``: only
+    these of the alerts (the web app's one-click contact); one that is not among the alerts raises
+    CentricError."""
     from ..customers import scoring
     from .routing import agent_load
 
@@ -97,6 +102,12 @@ def proactive(store: Store, now: dt.datetime | None = None, routing: Routing | N
     agents = tuple(routing.departments[dept].agents) if dept in routing.departments else ()
     scored_at = scoring.baseline(store)[0]
     alerts = scoring.alerts(store, contact=False)
+    if customers is not None:
+        missing = sorted(set(customers) - set(alerts["customer_id"].astype(str)))
+        if missing:
+            raise CentricError(f"{', '.join(missing)}: not among the customers to contact of the scoring of "
+                               f"{scored_at:%Y-%m-%d %H:%M} (centric customers alerts)")
+        alerts = alerts[alerts["customer_id"].astype(str).isin(list(customers))]
     cands = _candidates(alerts, scored_at, routing)
     why = _why_not(store, cands, now, min_days)
     skipped = pd.DataFrame({"customer_id": cands.loc[why.notna(), "customer_id"], "why": why[why.notna()]},
@@ -242,3 +253,28 @@ def _summary(r) -> str:
     if not pd.isna(r.days_silent) and not pd.isna(r.usual_gap_days):
         parts.append(f"{r.days_silent:.0f} days silent, usual gap {r.usual_gap_days:.0f}")
     return "Proactive contact: " + "; ".join(parts)
+
+
+def contacts(store: Store, now: dt.datetime | None = None, routing: Routing | None = None,
+             min_days: int | None = None, limit: int | None = None) -> pd.DataFrame:
+    """The customers of the latest alerts in the order ``proactive`` serves them (at most ``limit``), each
+    with ``why`` it would not be contacted now (``already`` — a case from this scoring exists, ``open_case``,
+    ``contacted_recently``; None: it may be) and ``case_id``, the proactive case opened from this scoring
+    when there is one. Raises CentricError when the customers were never scored."""
+    from ..customers import scoring
+
+    now = now or store_io.utcnow()
+    min_days = settings.get_int("proactive_min_days", min_days)
+    if routing is None:
+        from .config import active
+
+        routing = active(store)[0]
+    scored_at = scoring.baseline(store)[0]
+    cands = _candidates(scoring.alerts(store, contact=False), scored_at, routing)
+    if limit is not None:
+        cands = cands.head(limit)
+    cands = cands.assign(why=_why_not(store, cands, now, min_days))
+    s = store.table("case_signals")
+    done = store_io.only(s.filter(s.source_table == "customer_scores"), "signal_id", cands["signal_id"]).select(
+        "signal_id", "case_id").execute()
+    return cands.assign(case_id=cands["signal_id"].map(dict(zip(done["signal_id"], done["case_id"], strict=True))))

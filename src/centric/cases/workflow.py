@@ -263,20 +263,19 @@ answer_confirmation = answer  # the name the package exports
 
 def root_causes(store: Store) -> list[str]:
     """The root causes a case may be closed with: the factor ids of the taxonomy the store's texts were
-    analysed with (the latest analysis; ``retail`` when none), and ``other``."""
+    analysed with (the latest analysis; ``retail`` when none) and of the factors added in the store, and
+    ``other``."""
     return [*taxonomy(store).ids, OTHER_CAUSE]
 
 
 def taxonomy(store: Store):
-    """The taxonomy the store's texts were analysed with (the latest analysis; ``retail`` when none): its
-    factors are the root causes, and their names in each language label them."""
-    from ..text.taxonomy import load_taxonomy
+    """The taxonomy the store's texts were analysed with (the latest analysis; ``retail`` when none), with the
+    factors added in the store: its factors are the root causes, and their names in each language label them."""
+    from ..text.taxonomy import load_taxonomy, store_taxonomy_name, with_store_factors
 
-    t = store.table("text_analyses")
-    latest = t.filter(t.taxonomy.notnull()).order_by(t.analyzed_at.desc()).select("taxonomy").limit(1).execute()
-    name = str(latest["taxonomy"].iloc[0]) if len(latest) else "retail"
+    name = store_taxonomy_name(store)
     try:
-        return load_taxonomy(name)
+        return with_store_factors(load_taxonomy(name), store)
     except CentricError as e:
         raise CaseError(f"the store's texts were analysed with taxonomy {name!r}, which cannot be loaded to "
                         f"check the root cause: {e}") from e

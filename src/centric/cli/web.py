@@ -15,6 +15,7 @@ from rich.table import Table
 
 from ..errors import CentricError
 from ._common import _fail, _open, console, state
+from .checks import db_path
 
 users_app = typer.Typer(help="People who sign in to the web app: add, list, disable, change.",
                         no_args_is_help=True)
@@ -40,10 +41,14 @@ def serve(
     port: int = typer.Option(8000, "--port", help="Port to listen on.", min=1, max=65535),
     no_scheduler: bool = typer.Option(False, "--no-scheduler", help="Do not run the background work (analysis of "
                                       "new texts, case sync and escalations, webhooks)."),
+    db: str = typer.Option(None, "--db", help="The store (as the global --db, which it overrides).",
+                           callback=db_path()),
 ) -> None:
     """Run the web app: the inbox, cases, customers, dashboards, alerts, settings and the JSON API."""
     import uvicorn
 
+    if db is not None:
+        state.db = db
     from ..web import auth, create_app
 
     try:

@@ -32,9 +32,11 @@ import pandas as pd
 
 from ..errors import CentricError
 from ..metrics import stats
+from ..metrics.filters import Where, describe, normalise, restrict
 from ..metrics.periods import headline_periods, label
 from ..metrics.stats import two_proportions
 from ..store import Store
+from ..text.taxonomy import store_factors
 from . import kda
 
 OURS = "ours"
@@ -64,6 +66,7 @@ class Drivers:
     outcome_counts: dict[str, int] = field(default_factory=dict)  # analysed texts with each outcome
     texts: int = 0  # analysed texts about the brand
     notes: list[str] = field(default_factory=list)  # what the reader should know about the store's state
+    extra_factors: tuple[Any, ...] = ()  # factors added in the store (centric.text.taxonomy.store_factors)
 
     @property
     def ranked_by(self) -> str:
@@ -101,7 +104,7 @@ class Drivers:
             tax = load_taxonomy(self.taxonomy or "retail")
         except CentricError:
             return {}
-        return {f.id: f.name(lang) for f in tax.factors}
+        return {f.id: f.name(lang) for f in (*tax.factors, *self.extra_factors)}
 
     def to_dict(self) -> dict[str, Any]:
         def clean(v):
@@ -160,20 +163,38 @@ def _mentions(store: Store, taxonomy: str | None):
     return m.select("source", "text_id", "sentence", "factor", "sentiment", "score", "confidence", "taxonomy")
 
 
-def _texts(store: Store):
+FILTER_COLUMNS = ("channel", "touchpoint", "language")
+"""Columns of both survey answers and feedback texts that ``where`` may filter by (besides the customer's
+segment, country and city)."""
+
+
+def _sources(store: Store, where: Where = None, start: dt.datetime | None = None, end: dt.datetime | None = None):
+    """(responses, feedback) with only the rows in [start, end) that ``where`` keeps."""
+    r = restrict(store, store.table("responses"), where, FILTER_COLUMNS, "texts")
+    f = restrict(store, store.table("feedback"), where, FILTER_COLUMNS, "texts")
+    if start is not None:
+        r, f = r.filter(r.responded_at >= start), f.filter(f.posted_at >= start)
+    if end is not None:
+        r, f = r.filter(r.responded_at < end), f.filter(f.posted_at < end)
+    return r, f
+
+
+def _texts(store: Store, where: Where = None, start: dt.datetime | None = None, end: dt.datetime | None = None):
     """(survey comments, feedback texts) as expressions with text_id, at, brand and kind ("survey" for a
     survey comment, else the feedback's source: review, complaint, social …)."""
-    r = store.table("responses")
+    r, f = _sources(store, where, start, end)
     r = r.select(text_id=r.response_id, at=r.responded_at, brand=ibis.literal("ours"), kind=ibis.literal("survey"))
-    f = store.table("feedback")
     f = f.select(text_id=f.feedback_id, at=f.posted_at, brand=f.brand.fill_null(OURS), kind=f.source.cast("string"))
     return r, f
 
 
-def mentions_frame(store: Store, taxonomy: str | None = None) -> pd.DataFrame:
-    """Every mention with its text's time, brand and kind ("survey", "review", "complaint" …)."""
+def mentions_frame(store: Store, taxonomy: str | None = None, where: Where = None, start: dt.datetime | None = None,
+                   end: dt.datetime | None = None) -> pd.DataFrame:
+    """Every mention with its text's time, brand and kind ("survey", "review", "complaint" …); with
+    ``where``/``start``/``end``, of the texts in [start, end) with those values of channel, touchpoint,
+    language or of their customer's segment, country or city."""
     m = _mentions(store, taxonomy)
-    r, f = _texts(store)
+    r, f = _texts(store, where, start, end)
     survey = m.filter(m.source == "responses").join(r, "text_id")
     feedback = m.filter(m.source == "feedback").join(f, "text_id")
     return survey.union(feedback).execute()
@@ -186,31 +207,33 @@ def _analysed(store: Store, taxonomy: str | None):
     return a.select("source", "text_id").distinct()  # a text analysed with two taxonomies counts once
 
 
-def _answers(store: Store, brand: str, outcome: str, taxonomy: str | None):
+def _answers(store: Store, brand: str, outcome: str, taxonomy: str | None, where: Where = None,
+             start: dt.datetime | None = None, end: dt.datetime | None = None):
     if outcome not in OUTCOMES:
         raise CentricError(f"unknown outcome {outcome!r}; use one of {', '.join(OUTCOMES)}")
     a = _analysed(store, taxonomy)
+    r, f = _sources(store, where, start, end)
     if outcome == "rating":
-        f = store.table("feedback")
         scored = f.filter(f.rating.notnull(), f.source.cast("string") != "complaint", f.brand.fill_null(OURS) == brand)
         scored, source = scored.select(text_id=f.feedback_id, y=f.rating.cast("float64")), "feedback"
     else:
-        r = store.table("responses")
         scored = r.filter(r[outcome].notnull(), ibis.literal(brand) == OURS)  # survey answers are about us
         scored, source = scored.select(text_id=r.response_id, y=r[outcome].cast("float64")), "responses"
     return a.filter(a.source == source).join(scored, "text_id").select("source", "text_id", "y")
 
 
-def answers_frame(store: Store, brand: str, outcome: str, taxonomy: str | None = None) -> pd.DataFrame:
+def answers_frame(store: Store, brand: str, outcome: str, taxonomy: str | None = None, where: Where = None,
+                  start: dt.datetime | None = None, end: dt.datetime | None = None) -> pd.DataFrame:
     """One row per analysed text of ``brand`` with a score: ``source``, ``text_id`` and the score ``y``
     (NPS 0–10, CSAT 1–5 or CES 1–7 of a survey answer, or the rating of a review; complaints are left
     out)."""
-    return _answers(store, brand, outcome, taxonomy).execute()
+    return _answers(store, brand, outcome, taxonomy, where, start, end).execute()
 
 
-def outcome_counts(store: Store, brand: str = OURS, taxonomy: str | None = None) -> dict[str, int]:
+def outcome_counts(store: Store, brand: str = OURS, taxonomy: str | None = None, where: Where = None,
+                   start: dt.datetime | None = None, end: dt.datetime | None = None) -> dict[str, int]:
     """How many analysed texts of ``brand`` carry each outcome."""
-    return {o: int(_answers(store, brand, o, taxonomy).count().execute()) for o in OUTCOMES}
+    return {o: int(_answers(store, brand, o, taxonomy, where, start, end).count().execute()) for o in OUTCOMES}
 
 
 def choose_outcome(counts: dict[str, int]) -> str:
@@ -238,10 +261,11 @@ def no_mentions_message(state: dict[str, int], taxonomy: str | None = None) -> s
             "fits the texts (centric analyze --taxonomy NAME)")
 
 
-def analysed_texts(store: Store, brand: str, taxonomy: str | None = None) -> int:
+def analysed_texts(store: Store, brand: str, taxonomy: str | None = None, where: Where = None,
+                   start: dt.datetime | None = None, end: dt.datetime | None = None) -> int:
     """How many analysed texts are about ``brand`` (survey comments are about us)."""
     a = _analysed(store, taxonomy)
-    r, f = _texts(store)
+    r, f = _texts(store, where, start, end)
     n = int(a.filter(a.source == "feedback").join(f.filter(f.brand == brand), "text_id").count().execute())
     if brand == OURS:
         n += int(a.filter(a.source == "responses").join(r, "text_id").count().execute())
@@ -564,7 +588,8 @@ def _counts_text(counts: dict[str, int]) -> str:
 def drivers(store: Store, brand: str = OURS, outcome: str | None = None, period: str = "month",
             performance: str = "net", importance_by: str = "relative_weight", reps: int = 200,
             crosshair: tuple[float | None, float | None] = (None, None), taxonomy: str | None = None,
-            min_mentions: int = 10, seed: int = 0, crosshair_at: str | None = None) -> Drivers:
+            min_mentions: int = 10, seed: int = 0, crosshair_at: str | None = None, where: Where = None,
+            start: dt.datetime | None = None, end: dt.datetime | None = None) -> Drivers:
     """The whole four-level analysis for ``brand`` ("ours" or a competitor's name).
 
     ``outcome``: what the key-driver analysis explains — "nps", "csat" or "ces" (survey answers, about
@@ -577,7 +602,9 @@ def drivers(store: Store, brand: str = OURS, outcome: str | None = None, period:
     "competitors" (the other brands' net sentiment on the same factors, or neutral when that is below
     it; the default when there are at least 30 such mentions) or "relative" (the mean of our own
     factors); a number in ``crosshair`` overrides it. Whatever the crosshair, except "relative", a
-    factor with negative net sentiment is never promote or maintain."""
+    factor with negative net sentiment is never promote or maintain. ``where``, ``start`` and ``end``
+    keep only the texts and answers of [start, end) with some values of channel, touchpoint or language,
+    or whose customer has some values of segment, country or city (``centric.metrics.filters``)."""
     if performance not in ("net", "gap"):
         raise CentricError(f"unknown performance measure {performance!r}; use net or gap")
     if importance_by not in ("relative_weight", "lmg"):
@@ -586,8 +613,10 @@ def drivers(store: Store, brand: str = OURS, outcome: str | None = None, period:
         raise CentricError(f"unknown outcome {outcome!r}; use one of {', '.join(OUTCOMES)}")
     if crosshair_at is not None and crosshair_at not in CROSSHAIRS:
         raise CentricError(f"unknown crosshair {crosshair_at!r}; use one of {', '.join(CROSSHAIRS)}")
-    m = mentions_frame(store, taxonomy)
+    m = mentions_frame(store, taxonomy, where, start, end)
     state = store_state(store, taxonomy)
+    if not len(m) and state["mentions"] and (normalise(where) or start is not None or end is not None):
+        raise CentricError("no mentions in this selection (" + (describe(where) or "the period") + ")")
     if not len(m):
         raise CentricError(no_mentions_message(state, taxonomy))
     brands = sorted(set(m["brand"]))
@@ -597,7 +626,7 @@ def drivers(store: Store, brand: str = OURS, outcome: str | None = None, period:
     if state["texts"] > state["analysed"]:
         notes.append(f"{state['texts'] - state['analysed']:,} of {state['texts']:,} texts are not analysed yet: "
                      "run centric analyze to include them")
-    counts = outcome_counts(store, brand, taxonomy)
+    counts = outcome_counts(store, brand, taxonomy, where, start, end)
     said = m[(m["brand"] == brand)]
     voice = said[said["kind"] != "complaint"]
     if outcome is not None and counts[outcome] < MIN_ANSWERS:
@@ -617,9 +646,9 @@ def drivers(store: Store, brand: str = OURS, outcome: str | None = None, period:
                            "without --outcome the factors are ranked by volume")
     mine = voice if outcome else said
     factors = sorted(set(mine["factor"]))
-    texts = analysed_texts(store, brand, taxonomy)
+    texts = analysed_texts(store, brand, taxonomy, where, start, end)
     if outcome:
-        answers = answers_frame(store, brand, outcome, taxonomy)
+        answers = answers_frame(store, brand, outcome, taxonomy, where, start, end)
         X = features(answers, mine, factors)
         y = answers["y"].to_numpy(dtype=np.float64)
         imp, fit = importance(y, X, factors, outcome, reps=reps, seed=seed)
@@ -675,7 +704,7 @@ def drivers(store: Store, brand: str = OURS, outcome: str | None = None, period:
     for b in brands if outcome else []:
         if b == brand:
             continue
-        a = answers_frame(store, b, "rating", taxonomy)
+        a = answers_frame(store, b, "rating", taxonomy, where, start, end)
         if len(a) < MIN_ANSWERS:
             continue
         fb = sorted(set(others.loc[others["brand"] == b, "factor"]))
@@ -695,4 +724,4 @@ def drivers(store: Store, brand: str = OURS, outcome: str | None = None, period:
                     "reps": reps, "period": period, "min_mentions": min_mentions, "lmg": fit["lmg"],
                     "crosshair": mode, "competitors_level": level},
                    taxonomy or (str(mine["taxonomy"].mode().iloc[0]) if len(mine) else None),
-                   counts, texts, notes)
+                   counts, texts, notes, tuple(store_factors(store)))

@@ -50,6 +50,7 @@ from .complaints import (
     group_value,
     opened_in,
 )
+from .filters import Where
 from .periods import selection
 from .results import Tabular, html_table
 from .stats import wilson
@@ -138,12 +139,12 @@ def _share(clock: str, group: dict[str, Any], met: int, missed: int, pending: in
 
 @selection
 def clock_shares(store: Store, by: Sequence[str] = (), start: dt.datetime | None = None,
-                 end: dt.datetime | None = None) -> ClockReport:
-    """The share of each clock met, of the cases opened in [start, end), overall and by ``by``
-    (department, owner, channel, type, priority, origin, or a period of the case's opening)."""
+                 end: dt.datetime | None = None, where: Where = None) -> ClockReport:
+    """The share of each clock met, of the cases opened in [start, end) (those ``where`` keeps), overall
+    and by ``by`` (department, owner, channel, type, priority, origin, or a period of the case's opening)."""
     check_by(by, CLOCK_DIMENSIONS, "service levels")
     clocks = store.table("case_clocks")
-    j = clocks.join(opened_in(store, start, end), "case_id")
+    j = clocks.join(opened_in(store, start, end, where), "case_id")
     aggs = dict(met=count_if(j.state == "met"), missed=count_if(j.state == "breached"),
                 pending=count_if(~j.state.isin(["met", "breached"])))
     order = {c: i for i, c in enumerate(CASE_CLOCKS)}
@@ -213,12 +214,13 @@ def _open_at(facts, as_of: dt.datetime):
 
 @selection
 def backlog_age(store: Store, by: Sequence[str] = (), start: dt.datetime | None = None,
-                end: dt.datetime | None = None, as_of: dt.datetime | None = None, facts=None) -> BacklogAge:
-    """The cases (opened in [start, end)) open at ``as_of`` (default: the latest moment in the data) and
-    how long they have been open."""
+                end: dt.datetime | None = None, as_of: dt.datetime | None = None, facts=None,
+                where: Where = None) -> BacklogAge:
+    """The cases (opened in [start, end), those ``where`` keeps) open at ``as_of`` (default: the latest
+    moment in the data) and how long they have been open."""
     check_by(by)
     as_of = as_of or _latest(store)
-    facts = facts if facts is not None else case_facts(store, start, end, as_of)
+    facts = facts if facts is not None else case_facts(store, start, end, as_of, where=where)
     left_out = _i(facts.aggregate(n=count_if(facts.closed_no_time)).execute().iloc[0]["n"])
     o = _open_at(facts, as_of)
     o = o.mutate(age_days=_seconds(ibis.literal(as_of), o.opened_at) / 86400.0)
@@ -275,9 +277,9 @@ class RepeatCustomers(Tabular):
 
 @selection
 def repeat_customers(store: Store, start: dt.datetime | None = None, end: dt.datetime | None = None,
-                     facts=None) -> RepeatCustomers:
-    """Repeat complaints of the cases opened in [start, end)."""
-    facts = facts if facts is not None else case_facts(store, start, end)
+                     facts=None, where: Where = None) -> RepeatCustomers:
+    """Repeat complaints of the cases opened in [start, end) (those ``where`` keeps)."""
+    facts = facts if facts is not None else case_facts(store, start, end, where=where)
     key = facts.customer_id.fill_null(ibis.literal("author:").concat(facts.author))
     keyed = facts.mutate(key=key)
     no_customer = _i(keyed.aggregate(n=count_if(keyed.key.isnull())).execute().iloc[0]["n"])
@@ -343,9 +345,9 @@ def _pareto(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 @selection
 def root_causes(store: Store, start: dt.datetime | None = None, end: dt.datetime | None = None,
-                facts=None) -> RootCauses:
-    """The root-cause Pareto of the closed cases opened in [start, end), per factor."""
-    facts = facts if facts is not None else case_facts(store, start, end)
+                facts=None, where: Where = None) -> RootCauses:
+    """The root-cause Pareto of the closed cases opened in [start, end) (those ``where`` keeps), per factor."""
+    facts = facts if facts is not None else case_facts(store, start, end, where=where)
     closed = facts.filter(facts.closed).mutate(factor=facts.type.fill_null("(none)"))
     per = closed.group_by("factor").aggregate(closed=closed.count(),
                                               with_cause=count_if(closed.root_cause.notnull())).execute()
@@ -400,16 +402,17 @@ class CaseMetrics(Tabular):
 @selection
 def case_metrics(store: Store, by: Sequence[str] = ("type",), start: dt.datetime | None = None,
                  end: dt.datetime | None = None, sla_hours: float = 48.0, as_of: dt.datetime | None = None,
-                 with_backlog: bool = True) -> CaseMetrics:
+                 with_backlog: bool = True, where: Where = None) -> CaseMetrics:
     """Every case metric of the cases opened in [start, end), broken down by ``by`` (the clocks and the
-    backlog by the same columns, the clocks by all of them but ``status``)."""
+    backlog by the same columns, the clocks by all of them but ``status``); ``where`` keeps some values
+    of case or customer columns (``complaints.opened_in``)."""
     check_by(by)
     as_of = as_of or _latest(store)
     clock_by = tuple(b for b in by if b != "status")
     # the per-case facts once, in a temporary table, for every figure
-    with _materialised(store, case_facts(store, start, end, as_of, sla_hours)) as facts:
+    with _materialised(store, case_facts(store, start, end, as_of, sla_hours, where)) as facts:
         return CaseMetrics(
             complaints(store, by, start, end, sla_hours=sla_hours, as_of=as_of, with_backlog=with_backlog,
                        facts=facts),
-            clock_shares(store, clock_by, start, end), backlog_age(store, by, start, end, as_of=as_of, facts=facts),
+            clock_shares(store, clock_by, start, end, where), backlog_age(store, by, start, end, as_of=as_of, facts=facts),
             repeat_customers(store, start, end, facts=facts), root_causes(store, start, end, facts=facts))

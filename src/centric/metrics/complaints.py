@@ -38,6 +38,7 @@ import pandas as pd
 
 from ..errors import CentricError
 from ..store import Store
+from .filters import Where, restrict
 from .periods import label, selection
 from .results import Tabular, html_table
 from .stats import wilson
@@ -102,11 +103,12 @@ def group_value(b: str, v: Any) -> Any:
     return label(b, pd.Timestamp(v).to_pydatetime()) if b in PERIOD_UNITS else v
 
 
-def opened_in(store: Store, start: dt.datetime | None, end: dt.datetime | None):
+def opened_in(store: Store, start: dt.datetime | None, end: dt.datetime | None, where: Where = None):
     """The ``cases`` opened in [start, end) (an Ibis table; either bound may be None) — complaints and every
     other matter a customer raised; proactive contacts (the team calls a customer gone quiet) are not
-    complaints and are left out."""
-    cases = store.table("cases")
+    complaints and are left out. ``where`` keeps some values of case columns (``DIMENSIONS``) or of the
+    customer's columns (segment, country, city; see ``centric.metrics.filters``)."""
+    cases = restrict(store, store.table("cases"), where, DIMENSIONS, "cases")
     cases = cases.filter(cases.origin.isnull() | (cases.origin != "proactive"))
     if start is not None:
         cases = cases.filter(cases.opened_at >= start)
@@ -116,10 +118,10 @@ def opened_in(store: Store, start: dt.datetime | None, end: dt.datetime | None):
 
 
 def case_facts(store: Store, start: dt.datetime | None = None, end: dt.datetime | None = None,
-               as_of: dt.datetime | None = None, sla_hours: float = 48.0):
+               as_of: dt.datetime | None = None, sla_hours: float = 48.0, where: Where = None):
     """An Ibis table: one row per case opened in [start, end) with its times and flags. ``sla`` is
     past, met, pending (open, not yet due) or unknown (closed without a close time)."""
-    cases = opened_in(store, start, end)
+    cases = opened_in(store, start, end, where)
     ev = store.table("case_events")
 
     def n(kind: str):
@@ -314,17 +316,19 @@ def count_if(flag):
 @selection
 def complaints(store: Store, by: Sequence[str] = ("type",), start: dt.datetime | None = None,
                end: dt.datetime | None = None, sla_hours: float = 48.0,
-               as_of: dt.datetime | None = None, with_backlog: bool = True, facts=None) -> ComplaintReport:
+               as_of: dt.datetime | None = None, with_backlog: bool = True, facts=None,
+               where: Where = None) -> ComplaintReport:
     """Counts and shares by ``by`` (type, channel, department, owner, priority, status, origin, or a
     period of the opening: day, week, month, quarter, year), response and resolution times (median and
     p90, hours), past-SLA, reopened, first-contact-resolution and auto-only shares with their Wilson
     intervals, transfers per case and the share passed from hand to hand (None, with the reason in
     ``unknown``, where the data cannot support them), and (unless ``with_backlog=False``) the open
     backlog at the end of each month up to ``as_of`` (default: the latest moment in the data). ``facts``:
-    the ``case_facts`` of this selection when the caller has them already."""
+    the ``case_facts`` of this selection when the caller has them already. ``where`` keeps some values of
+    case or customer columns (``opened_in``)."""
     check_by(by)
     as_of = as_of or _latest(store)
-    facts = facts if facts is not None else case_facts(store, start, end, as_of, sla_hours)
+    facts = facts if facts is not None else case_facts(store, start, end, as_of, sla_hours, where)
     recorded = _recorded(store)
 
     def aggs(t):

@@ -4,7 +4,8 @@ per-group counts and sums come back to Python, where the intervals are computed 
 ``by`` takes any response column (survey, channel, touchpoint, language), any customer column
 (segment, country, city) and the periods day, week, month, quarter and year: one name
 (``by="touchpoint"``), several comma-separated, or a list. ``start``/``end`` take a datetime, a date or
-text such as "2025-01".
+text such as "2025-01". ``where`` keeps only some values of response or customer columns (see
+``centric.metrics.filters``): ``nps(store, where={"channel": ["app"], "segment": ["vip"]})``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import ibis
 from ..errors import CentricError
 from ..store import Store
 from . import stats
+from .filters import Where, restrict
 from .periods import PERIODS, label, selection
 from .results import Breakdown, Score
 
@@ -27,8 +29,9 @@ METRICS = ("nps", "csat", "ces")
 
 
 def _frame(store: Store, by: Sequence[str], start: dt.datetime | None, end: dt.datetime | None,
-           metrics: Sequence[str]):
-    r = store.table("responses")
+           metrics: Sequence[str], where: Where = None):
+    r = restrict(store, store.table("responses"), where, RESPONSE_COLUMNS, "survey answers",
+                 customer_columns=CUSTOMER_COLUMNS)
     if len(metrics) == 1:
         r = r.filter(r[metrics[0]].notnull())
     else:
@@ -53,9 +56,9 @@ def _frame(store: Store, by: Sequence[str], start: dt.datetime | None, end: dt.d
     return r, cols
 
 
-def _aggregate(store: Store, metrics: Sequence[str], by: Sequence[str], start, end):
+def _aggregate(store: Store, metrics: Sequence[str], by: Sequence[str], start, end, where: Where = None):
     """One pass over the answers: the counts and sums behind every metric asked for, per group."""
-    r, cols = _frame(store, by, start, end, metrics)
+    r, cols = _frame(store, by, start, end, metrics, where)
     aggs = {}
     for metric in metrics:
         v = r[metric]
@@ -90,26 +93,27 @@ def _score(metric: str, row) -> Score:
 
 
 @selection
-def score(store: Store, metric: str, start: dt.datetime | None = None, end: dt.datetime | None = None) -> Score:
-    """One metric over all answers in [start, end)."""
+def score(store: Store, metric: str, start: dt.datetime | None = None, end: dt.datetime | None = None,
+          where: Where = None) -> Score:
+    """One metric over all answers in [start, end) (those ``where`` keeps)."""
     _check(metric)
-    df = _aggregate(store, [metric], (), start, end)
+    df = _aggregate(store, [metric], (), start, end, where)
     return _score(metric, next(df.itertuples(index=False)))
 
 
 @selection
 def breakdowns(store: Store, metrics: str | Sequence[str], by: str | Sequence[str], start: dt.datetime | None = None,
-               end: dt.datetime | None = None, correction: str = "holm") -> dict[str, Breakdown]:
+               end: dt.datetime | None = None, correction: str = "holm", where: Where = None) -> dict[str, Breakdown]:
     """Several metrics per group from one pass over the answers (see ``breakdown``)."""
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     for m in metrics:
         _check(m)
     stats.adjust_p([], correction)  # an unknown correction fails before any work
     if not by:
-        df = _aggregate(store, metrics, (), start, end)
+        df = _aggregate(store, metrics, (), start, end, where)
         row = next(df.itertuples(index=False))
         return {m: Breakdown(m, (), [({}, _score(m, row))]) for m in metrics}
-    df = _aggregate(store, metrics, by, start, end)
+    df = _aggregate(store, metrics, by, start, end, where)
     period = next((b for b in by if b in PERIODS), None)
     others = [b for b in by if b != period]
     df = df.sort_values(others + ([period] if period else []), kind="stable")
@@ -142,27 +146,28 @@ def breakdowns(store: Store, metrics: str | Sequence[str], by: str | Sequence[st
 
 
 def breakdown(store: Store, metric: str, by: str | Sequence[str], start: dt.datetime | None = None,
-              end: dt.datetime | None = None, correction: str = "holm") -> Breakdown:
+              end: dt.datetime | None = None, correction: str = "holm", where: Where = None) -> Breakdown:
     """The metric per group; with a period among ``by``, also the significance of each change between
     consecutive periods within each of the other groups. All those changes form one family: their
     p-values are adjusted for how many there are (``correction``: ``holm``, the default, ``bh`` for
-    Benjamini–Hochberg, or ``none``), so that 70 month-by-month tests do not flag changes by chance."""
-    return breakdowns(store, [metric], by, start, end, correction)[metric]
+    Benjamini–Hochberg, or ``none``), so that 70 month-by-month tests do not flag changes by chance.
+    ``where`` keeps only the answers with some values of response or customer columns."""
+    return breakdowns(store, [metric], by, start, end, correction, where)[metric]
 
 
-def nps(store: Store, by: str | Sequence[str] = (), start=None, end=None) -> Breakdown:
+def nps(store: Store, by: str | Sequence[str] = (), start=None, end=None, where: Where = None) -> Breakdown:
     """NPS (promoters 9–10 minus detractors 0–6, in points) with n and 95% interval, per group."""
-    return breakdown(store, "nps", by, start, end)
+    return breakdown(store, "nps", by, start, end, where=where)
 
 
-def csat(store: Store, by: str | Sequence[str] = (), start=None, end=None) -> Breakdown:
+def csat(store: Store, by: str | Sequence[str] = (), start=None, end=None, where: Where = None) -> Breakdown:
     """CSAT: share of answers 4 or 5 on 1–5 (top-2-box), with a Wilson interval, and the mean."""
-    return breakdown(store, "csat", by, start, end)
+    return breakdown(store, "csat", by, start, end, where=where)
 
 
-def ces(store: Store, by: str | Sequence[str] = (), start=None, end=None) -> Breakdown:
+def ces(store: Store, by: str | Sequence[str] = (), start=None, end=None, where: Where = None) -> Breakdown:
     """CES 2.0: mean agreement 1–7 with a t interval, and the share answering 5–7 (Wilson)."""
-    return breakdown(store, "ces", by, start, end)
+    return breakdown(store, "ces", by, start, end, where=where)
 
 
 def _check(metric: str) -> None:

@@ -24,7 +24,7 @@ from . import charts
 from .data import ReportData, collect
 from .i18n import LANGUAGES, Formatter, translations
 
-__all__ = ["build_report", "write_report", "drivers_figure", "LANGUAGES"]
+__all__ = ["build_report", "write_report", "drivers_figure", "report_context", "render_sections", "LANGUAGES"]
 
 _env: dict[str, jinja2.Environment] = {}
 
@@ -429,7 +429,7 @@ def _drivers(dr, f: Formatter, specs: dict[str, Any], cases: dict[str, dict[str,
     rows = []
     for r in dr.factors.itertuples():
         quad = r.quadrant if isinstance(r.quadrant, str) else None
-        rows.append({"factor": names.get(r.factor, r.factor), "quadrant": labels[quad] if quad else "—",
+        rows.append({"id": r.factor, "factor": names.get(r.factor, r.factor), "quadrant": labels[quad] if quad else "—",
                      "qclass": quad or "", "uncertain": bool(r.uncertain),
                      "importance": f.num(r.importance, 1),
                      "importance_ci": f"{f.num(r.importance_low, 1)} … {f.num(r.importance_high, 1)}",
@@ -516,13 +516,33 @@ def _topics(topics, f: Formatter, current: str | None = None) -> list[dict[str, 
 def build_report(store: Store, lang: str = "en", start: dt.datetime | None = None, end: dt.datetime | None = None,
                  title: str | None = None, period: str = "quarter") -> str:
     """The report as one HTML string."""
+    d = collect(store, start, end, period)
+    ctx, specs = report_context(d, lang, title or Path(store.path).name)
+    ctx["charts_json"] = charts_json(specs)
+    ctx["plotly_js"] = Markup(_plotly_js().replace("</script", "<\\/script"))
+    return _environment(lang).get_template("report.html").render(**ctx)
+
+
+def charts_json(specs: dict[str, Any]) -> Markup:
+    """The figure specifications as JSON that is safe inside a ``<script>`` element."""
+    return Markup(json.dumps(specs, ensure_ascii=False).replace("<", "\\u003c"))
+
+
+def render_sections(ctx: dict[str, Any], lang: str = "en") -> Markup:
+    """The report's sections (headline to data quality) as HTML, from ``report_context``: the web app's
+    dashboards show them live, with ``ctx["live"]`` adding their links."""
+    return Markup(_environment(lang).get_template("_sections.html").render(**ctx))
+
+
+def report_context(d: ReportData, lang: str = "en", title: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
+    """What the report's template shows of ``d`` (texts formatted in ``lang``) and its charts' Plotly
+    specifications (element id → figure)."""
     f = Formatter(lang)
     _ = f.gettext
-    d = collect(store, start, end, period)
     has_data = d.last is not None and bool(d.headline)
     specs: dict[str, Any] = {}
     ctx: dict[str, Any] = {
-        "lang": lang, "title": title or Path(store.path).name, "has_data": has_data,
+        "lang": lang, "title": title, "has_data": has_data, "live": False,
         "first": f.date(d.first), "last": f.date(d.last), "generated": f.datetime(dt.datetime.now()),
         "current": d.current, "previous": d.previous,
     }
@@ -585,9 +605,7 @@ def build_report(store: Store, lang: str = "en", start: dt.datetime | None = Non
     separators = ".," if lang == "en" else ", "
     for spec in specs.values():
         spec["layout"]["separators"] = separators
-    ctx["charts_json"] = Markup(json.dumps(specs, ensure_ascii=False).replace("<", "\\u003c"))
-    ctx["plotly_js"] = Markup(_plotly_js().replace("</script", "<\\/script"))
-    return _environment(lang).get_template("report.html").render(**ctx)
+    return ctx, specs
 
 
 def write_report(store: Store, out: str | Path = "report.html", lang: str = "en", **kwargs: Any) -> Path:

@@ -174,6 +174,7 @@ def action_matrix(factors, crosshair: tuple[float, float], fmt: Formatter, title
             "x": [max(round(r["importance"], 2), 0.01) for r in sub], "y": [round(r["performance"], 2) for r in sub],
             "text": [html.escape(names.get(r["factor"], r["factor"])) + ("?" if r["uncertain"] else "") for r in sub],
             "textposition": "top center", "hovertext": hover, "hoverinfo": "text",
+            "customdata": [r["factor"] for r in sub],  # the factor's id: the web app's dashboards open it on a click
             "marker": {"size": [max(8, min(26, 6 + (r["n"] or 0) ** 0.5 / 2)) for r in sub],
                        "color": QUADRANT_COLORS[quad], "opacity": 0.85,
                        "symbol": ["circle-open" if r["uncertain"] else "circle" for r in sub]},

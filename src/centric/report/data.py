@@ -11,7 +11,10 @@ import pandas as pd
 from .. import metrics, settings
 from ..errors import CentricError
 from ..metrics import stats
+from ..metrics.complaints import DIMENSIONS
+from ..metrics.filters import CUSTOMER_COLUMNS, Where, normalise
 from ..metrics.periods import headline_periods, label
+from ..metrics.survey import RESPONSE_COLUMNS
 from ..store import Store
 
 HEADLINE_CORRECTION = "holm"
@@ -41,6 +44,21 @@ class ReportData:
     correction: str = HEADLINE_CORRECTION  # how the headline's changes are corrected for their number
     compared: bool = True  # False when the previous period is only partly in the data (or the selection)
     current_from: dt.datetime | None = None  # set when --from cuts into the headline period
+    where: dict[str, tuple[str, ...]] = field(default_factory=dict)  # the filters (centric.metrics.filters)
+    brand: str = "ours"  # the brand of the factor analysis
+
+
+def only(where: Where, columns) -> dict[str, tuple[str, ...]]:
+    """The part of ``where`` about ``columns`` (and the customer's columns): each section filters by
+    the columns its rows have."""
+    return {c: v for c, v in normalise(where).items() if c in columns or c in CUSTOMER_COLUMNS}
+
+
+SURVEY_FILTERS = RESPONSE_COLUMNS
+CASE_FILTERS = DIMENSIONS
+DRIVER_FILTERS = ("channel", "touchpoint", "language")
+UNFILTERED = ("journeys", "churn", "customers", "topics")
+"""Sections that take the period only: ``where`` does not narrow them."""
 
 
 def _bounds(store: Store, start, end) -> tuple[dt.datetime | None, dt.datetime | None]:
@@ -64,11 +82,28 @@ def churn_at(points: list[metrics.ChurnPoint], end: dt.datetime) -> metrics.Chur
 
 
 def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | None = None,
-            period: str = "quarter") -> ReportData:
+            period: str = "quarter", where: Where = None, brand: str = "ours",
+            memo: dict | None = None) -> ReportData:
+    """Every section's figures for [start, end). ``where`` (``centric.metrics.filters``) narrows the
+    survey scores (response and customer columns), the complaints and cases (case and customer columns)
+    and the factor analysis (channel, touchpoint, language and customer columns), each by the columns
+    it has; ``brand`` is whose factors are analysed. The sections in ``UNFILTERED`` take the period only:
+    with ``memo`` (a dict the caller keeps while the data does not change) they are computed once per
+    period and reused for every filter."""
+
+    def once(name: str, *args, compute):
+        if memo is None:
+            return compute()
+        key = (name, start, end, period, *args)
+        if key not in memo:
+            memo[key] = compute()
+        return memo[key]
+
     first, last = _bounds(store, start, end)
-    data = ReportData(first, last, period, None, None)
+    data = ReportData(first, last, period, None, None, where=normalise(where), brand=brand)
+    sw, cw = only(where, SURVEY_FILTERS), only(where, CASE_FILTERS)
     data.counts = store.counts()
-    data.topics = _topics(store, period, start, end)  # texts alone (complaints without scores) have topics too
+    data.topics = once("topics", compute=lambda: _topics(store, period, start, end))  # texts alone (complaints without scores) have topics too
     if last is None:
         data.quality = quality(store)
         return data
@@ -77,9 +112,9 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
     if start is not None and start > c0:
         c0 = data.current_from = start
     all3 = ("nps", "csat", "ces")
-    cur_all = metrics.breakdowns(store, all3, (), c0, c1)
-    prev_all = metrics.breakdowns(store, all3, (), p0, p1)
-    data.trends = metrics.breakdowns(store, all3, ["month"], start, end)
+    cur_all = metrics.breakdowns(store, all3, (), c0, c1, where=sw)
+    prev_all = metrics.breakdowns(store, all3, (), p0, p1, where=sw)
+    data.trends = metrics.breakdowns(store, all3, ["month"], start, end, where=sw)
     # a period the data (or --from) starts inside of is partial: nothing is compared with it
     data.compared = first is not None and first.date() <= p0.date()
     changes = {}
@@ -92,24 +127,26 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
         changes[m] = c
     for m in all3:
         data.headline[m]["change"] = changes[m]
-    by_column = {col: metrics.breakdowns(store, all3, [col], start, end)
+    by_column = {col: metrics.breakdowns(store, all3, [col], start, end, where=sw)
                  for col in ("touchpoint", "channel", "segment", "country", "language")}
     data.breakdowns = {(m, col): b[m] for m in all3 for col, b in by_column.items()}
     sla = float(settings.get("sla_hours"))
-    data.complaints = metrics.complaints(store, ("type",), start, end, sla_hours=sla)
+    data.complaints = metrics.complaints(store, ("type",), start, end, sla_hours=sla, where=cw)
     from ..metrics.cases import case_metrics
 
-    data.cases = case_metrics(store, ("department",), start, end, sla_hours=sla, with_backlog=False)
+    data.cases = case_metrics(store, ("department",), start, end, sla_hours=sla, with_backlog=False, where=cw)
     data.complaints_by_department = data.cases.complaints
-    cur_cases = metrics.complaints(store, (), c0, c1, sla_hours=sla, with_backlog=False).total
-    prev_cases = metrics.complaints(store, (), p0, p1, sla_hours=sla, with_backlog=False).total
+    cur_cases = metrics.complaints(store, (), c0, c1, sla_hours=sla, with_backlog=False, where=cw).total
+    prev_cases = metrics.complaints(store, (), p0, p1, sla_hours=sla, with_backlog=False, where=cw).total
     data.headline["complaints"] = {"current": cur_cases, "previous": prev_cases}
-    data.journeys = metrics.journeys(store, start=start, end=end)
-    data.headline["journey"] = next((j for j in metrics.journeys(store, start=c0, end=c1) if len(j.stages) > 1),
+    data.journeys = once("journeys", compute=lambda: metrics.journeys(store, start=start, end=end))
+    data.headline["journey"] = next((j for j in once("journeys", c0, c1, compute=lambda: metrics.journeys(
+        store, start=c0, end=c1)) if len(j.stages) > 1),
                                     None)
-    data.churn = metrics.churn(store, "month", (), start, end)
+    data.churn = once("churn", compute=lambda: metrics.churn(store, "month", (), start, end))
     data.headline["churn"] = {"current": churn_at(data.churn, c1), "previous": churn_at(data.churn, p1)}
-    data.churn_by_segment = [p for p in metrics.churn(store, "quarter", ("segment",), start, end)]
+    data.churn_by_segment = list(once("churn_by_segment", compute=lambda: metrics.churn(
+        store, "quarter", ("segment",), start, end)))
     if data.churn_by_segment:  # the headline's quarter when it has points (never a running quarter), else the last
         quarters = {p.period for p in data.churn_by_segment}
         want = label("quarter", c0)
@@ -117,8 +154,8 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
         data.churn_by_segment = [p for p in data.churn_by_segment if p.period == last_q]
     from ..customers.overview import overview
 
-    data.customers = overview(store, period=period)
-    data.drivers = _drivers(store, period)
+    data.customers = once("customers", compute=lambda: overview(store, period=period))
+    data.drivers = _drivers(store, period, brand, only(where, DRIVER_FILTERS), start, end)
     data.quality = quality(store)
     return data
 
@@ -135,13 +172,14 @@ def _topics(store: Store, period: str, start: dt.datetime | None, end: dt.dateti
     return out
 
 
-def _drivers(store: Store, period: str = "quarter"):
-    """The factor analysis for our brand, or None when it cannot be made yet (no mentions, too few
-    answers)."""
+def _drivers(store: Store, period: str = "quarter", brand: str = "ours", where: Where = None,
+             start: dt.datetime | None = None, end: dt.datetime | None = None):
+    """The factor analysis for ``brand`` in the selection, or None when it cannot be made (no mentions,
+    too few answers)."""
     from ..drivers import drivers
 
     try:
-        return drivers(store, reps=200, period=period)
+        return drivers(store, brand=brand, reps=200, period=period, where=where, start=start, end=end)
     except CentricError:
         return None
 
@@ -163,3 +201,17 @@ def quality(store: Store) -> dict[str, Any]:
 
     return {"runs": [dict(zip(keys, r, strict=True)) for r in runs], "reasons": reasons, "totals": totals,
             "flags": flag_counts(store), "placeholders": placeholder_count(store)}
+
+
+VERSION_TABLES = ("customers", "identities", "orders", "responses", "feedback", "events", "cases", "case_events",
+                  "case_clocks", "case_config", "text_analyses", "mentions", "customer_scores", "erasures",
+                  "ingest_runs")
+
+
+def data_version(store: Store) -> tuple:
+    """A cheap fingerprint of what the report's figures rest on: the rows of its tables and the latest
+    change of a case. It changes whenever data is loaded, analysed, scored or erased and whenever a case
+    moves, so a figure cached under it is never stale."""
+    counts = tuple(store.count(t) for t in VERSION_TABLES)
+    cases = store.table("cases")
+    return counts + (str(cases.updated_at.max().execute()),)

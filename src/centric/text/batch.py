@@ -59,7 +59,10 @@ def analyze_store(store: Store, taxonomy: str = "retail", fast: bool = False, ba
     if not todo:
         apply_store_flags(store, taxonomy)
         return AnalyzeResult(0, 0, done_before, placeholder_count(store, taxonomy), reclassified)
-    analyzer = analyzer or Analyzer(taxonomy, fast=fast, gate=gate)
+    if analyzer is None:  # the taxonomy with the factors added in the store (the web app's settings page)
+        from .taxonomy import load_taxonomy, with_store_factors
+
+        analyzer = Analyzer(with_store_factors(load_taxonomy(taxonomy), store), fast=fast, gate=gate)
     polarity = "fast" if fast else f"cascade {gate}" if gate else "e5-small"
     model = f"{analyzer.embedder.name}+{polarity}; taxonomy {analyzer.taxonomy.name}"
     n_mentions = 0

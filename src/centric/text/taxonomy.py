@@ -11,6 +11,9 @@ and passes its path — no code.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,3 +94,76 @@ def load_taxonomy(name_or_path: str | Path) -> Taxonomy:
     if not isinstance(generic, list) or not all(isinstance(g, str) for g in generic):
         raise CentricError(f"taxonomy file {p}: generic must be a list of sentences that name no factor")
     return Taxonomy(str(doc.get("name", p.stem)), tuple(factors), str(doc.get("description", "")), tuple(generic))
+
+
+# -- factors added in the store ---------------------------------------------------------------------------
+# An admin adds a factor from the web app's settings page; it lives in the store (``centric_meta``, key
+# ``taxonomy_factors``: a JSON list of {id, names, examples, added_by, added_at}) and extends whichever
+# taxonomy the store's texts are analysed with: ``centric analyze`` matches it in the texts it analyses from
+# then on, the routing table may route it, a case may be closed with it as the root cause.
+
+STORE_KEY = "taxonomy_factors"
+FACTOR_ID = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+
+
+def store_factors(store) -> list[Factor]:
+    """The factors added in the store, in the order they were added."""
+    return [Factor(f["id"], f["names"], f.get("examples", {})) for f in _stored(store)]
+
+
+def _stored(store) -> list[dict]:
+    row = store.con.execute("SELECT value FROM centric_meta WHERE key = ?", [STORE_KEY]).fetchone()
+    return json.loads(row[0]) if row else []
+
+
+def store_taxonomy_name(store) -> str:
+    """The taxonomy the store's texts were analysed with (the latest analysis), ``retail`` when none."""
+    t = store.table("text_analyses")
+    latest = t.filter(t.taxonomy.notnull()).order_by(t.analyzed_at.desc()).select("taxonomy").limit(1).execute()
+    return str(latest["taxonomy"].iloc[0]) if len(latest) else "retail"
+
+
+def with_store_factors(taxonomy: Taxonomy, store) -> Taxonomy:
+    """``taxonomy`` with the store's own factors after its own (a factor it has already is left as it is)."""
+    extra = [f for f in store_factors(store) if f.id not in taxonomy.ids]
+    return dataclasses.replace(taxonomy, factors=taxonomy.factors + tuple(extra)) if extra else taxonomy
+
+
+def active_taxonomy(store) -> Taxonomy:
+    """The store's taxonomy (``store_taxonomy_name``) with the factors added in the store."""
+    return with_store_factors(load_taxonomy(store_taxonomy_name(store)), store)
+
+
+def add_store_factor(store, fid: str, names: dict[str, str], examples: dict[str, list[str]],
+                     by: str = "system", now=None) -> Factor:
+    """Add a factor to the store (in its own transaction): ``fid`` lower-case letters, digits and ``_``
+    (2–40, starting with a letter), not a factor of the active taxonomy yet; ``names`` by language with at
+    least English; ``examples``: phrases by language that say it (at least one). Raises CentricError
+    naming the field that is wrong."""
+    import datetime as dt
+
+    fid = (fid or "").strip()
+    if not FACTOR_ID.match(fid):
+        raise CentricError(f"factor id {fid!r}: use 2 to 40 lower-case letters, digits or _, starting with a "
+                           "letter (e.g. parking)")
+    taken = load_taxonomy(store_taxonomy_name(store)).ids + [f.id for f in store_factors(store)]
+    if fid in taken:
+        raise CentricError(f"factor id {fid!r}: the taxonomy has it already")
+    names = {k: v.strip() for k, v in names.items() if v and v.strip()}
+    if not names.get("en"):
+        raise CentricError(f"factor {fid!r}: the English name is needed")
+    examples = {k: [x.strip() for x in v if x and x.strip()] for k, v in examples.items()}
+    examples = {k: v for k, v in examples.items() if v}
+    if not examples:
+        raise CentricError(f"factor {fid!r}: give at least one keyword or phrase that says it")
+    rows = _stored(store) + [{"id": fid, "names": names, "examples": examples, "added_by": by,
+                              "added_at": (now or dt.datetime.now(dt.UTC).replace(tzinfo=None)).isoformat(
+                                  timespec="seconds")}]
+    with store.transaction() as con:
+        con.execute("INSERT OR REPLACE INTO centric_meta VALUES (?, ?)", [STORE_KEY, json.dumps(rows, ensure_ascii=False)])
+    return Factor(fid, names, examples)
+
+
+def store_factor_rows(store) -> list[dict]:
+    """The stored factors as saved (with who added them and when)."""
+    return _stored(store)

@@ -188,7 +188,7 @@ def topics(store: Store, source: str | None = None, brand: str | None = OURS, pe
     if brand is not None:
         t = t.filter(t.brand == brand)
     if since is not None:
-        t = t.filter(t.at >= dt.datetime.combine(since, dt.time()) if type(since) is dt.date else since)
+        t = t.filter(t.at >= (dt.datetime.combine(since, dt.time()) if type(since) is dt.date else since))
     if until is not None:
         t = t.filter(t.at < until)
     sel = t.join(a, [t.source == a.source, t.text_id == a.text_id])
