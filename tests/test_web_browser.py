@@ -90,9 +90,9 @@ class Watch:
         assert not foreign, foreign
 
 
-def shot(page, name: str) -> None:
+def shot(page, name: str, full_page: bool = True) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
 
 
 def sign_in(page, base: str, email: str) -> None:
@@ -183,9 +183,9 @@ def test_an_agent_transfers_and_closes_the_fridge_case(server, browser):
     sign_in(phone, base, "ala@example.com")
     phone.goto(f"{base}/inbox?view=all")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
-    shot(phone, "07-inbox-phone")
+    shot(phone, "07-inbox-phone", full_page=False)
     phone.goto(f"{base}/cases/{fridge}")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
-    shot(phone, "08-case-phone")
+    shot(phone, "08-case-phone", full_page=False)
     watch.check(base)
     w.check(base)
