@@ -64,6 +64,15 @@ EXPECT_DASH: dict[str, str] = {
 
 # api: /api/v1
 EXPECT_API: dict[str, str] = {
+    "POST /api/v1/feedback": "feedback.post",
+    "POST /api/v1/responses": "feedback.post",
+    "GET /api/v1/cases": "case.read",
+    "GET /api/v1/cases/{case_id}": "case.read",
+    "POST /api/v1/cases/{case_id}/events": "case.act",
+    "POST /api/v1/cases/{case_id}/close": "case.act",
+    "GET /api/v1/customers/{customer_id}/timeline": "customer.read",
+    "GET /api/v1/metrics/{name}": "dashboard.read",
+    "GET /api/v1/drivers": "dashboard.read",
 }
 
 EXPECT = {**EXPECT_CORE, **EXPECT_CASES, **EXPECT_DASH, **EXPECT_API}

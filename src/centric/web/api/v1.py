@@ -145,15 +145,15 @@ def get_cases(status: Annotated[list[Status] | None, Query(description="One or m
     return {"cases": cases, "limit": limit, "offset": offset}
 
 
-def _case(store, actor: Actor, case_id: str) -> dict[str, Any]:
-    """The case's object, or 404 when there is none or the actor may not read it."""
+def _case(store, actor: Actor, case_id: str, action: str = "case.read") -> dict[str, Any]:
+    """The case's object, or 404 when there is none or the actor may not take ``action`` on it."""
     from ...cases.views import show_case
 
     try:
         case = show_case(store, case_id)
     except CaseError:
         raise HTTPException(404, f"there is no case {case_id!r}") from None
-    if not allowed(actor, "case.read", case):
+    if not allowed(actor, action, case):
         raise HTTPException(404, f"there is no case {case_id!r}")
     return case
 
@@ -165,17 +165,28 @@ def _readable(store, actor: Actor, case_id: str) -> dict[str, Any] | None:
         return None
 
 
+def _case_for(action: str):
+    """A dependency: (the actor, the case of the path) when the actor may take ``action`` on it — checked before
+    the body is read, so a case outside the actor's departments is a 404 whatever was posted."""
+    need = deps.require(action)
+
+    def dependency(case_id: CaseId, actor: Actor = Depends(need), store=Depends(deps.reader)):
+        return actor, _case(store, actor, case_id, action)
+
+    return dependency
+
+
+READ_CASE, ACT_ON_CASE = _case_for("case.read"), _case_for("case.act")
+
+
 @router.get("/cases/{case_id}", response_model=CaseDetail, responses=NOT_FOUND, tags=["cases"],
             summary="One case", description="The case with its clocks, root cause, action, summary and events.")
-def get_case(case_id: CaseId, actor: Actor = Depends(deps.require("case.read")), store=Depends(deps.reader)):
-    return _case(store, actor, case_id)
+def get_case(case_id: CaseId, access=Depends(READ_CASE)):
+    return access[1]
 
 
-def _act(hub, store, actor: Actor, case_id: str, what: str, fn, *args, **kw) -> dict[str, Any]:
-    """Run workflow ``fn`` on a case the actor may act on; 404 / 403 / 409 otherwise."""
-    case = _case(store, actor, case_id)
-    if not allowed(actor, "case.act", case):
-        raise HTTPException(403, f"your role may not change case {case_id}")
+def _act(hub, actor: Actor, case_id: str, what: str, fn, *args, **kw) -> dict[str, Any]:
+    """Run workflow ``fn`` on the case (the actor may: see ``ACT_ON_CASE``); 409 / 422 when the workflow refuses."""
     try:
         out = hub.write(fn, case_id, *args, actor=actor.agent, **kw)
     except CaseError as e:
@@ -198,24 +209,24 @@ def post_case_event(case_id: CaseId, body: Annotated[CaseEventBody, Body(example
         {"kind": "comment", "text": "We are sorry: the courier will call you tomorrow before 10."},
         {"kind": "transfer", "department": "delivery", "note": "wrong address again"},
         {"kind": "status", "status": "in_progress"}])],
-                    actor: Actor = Depends(deps.require("case.read")), hub=Depends(deps.hub),
-                    store=Depends(deps.reader)):
+                    access=Depends(ACT_ON_CASE), hub=Depends(deps.hub)):
     from ...cases import workflow as w
 
+    actor = access[0]
     if body.kind == "comment":
-        return _act(hub, store, actor, case_id, "comment", w.comment, body.text)
+        return _act(hub, actor, case_id, "comment", w.comment, body.text)
     if body.kind == "note":
-        return _act(hub, store, actor, case_id, "note", w.note, body.text)
+        return _act(hub, actor, case_id, "note", w.note, body.text)
     if body.kind == "assign":
-        return _act(hub, store, actor, case_id, "assign", w.assign, body.owner)
+        return _act(hub, actor, case_id, "assign", w.assign, body.owner)
     if body.kind == "transfer":
-        return _act(hub, store, actor, case_id, "transfer", w.transfer, body.department, note=body.note,
+        return _act(hub, actor, case_id, "transfer", w.transfer, body.department, note=body.note,
                     owner=body.owner or None)
     if body.status == "reopened" and not (body.note or "").strip():
         raise HTTPException(422, "reopening a case needs the reason in 'note'")
     fn, kw = {"in_progress": (w.start, {}), "waiting": (w.wait, {"note": body.note}),
               "resolved": (w.resolve, {"note": body.note}), "reopened": (w.reopen, {"reason": body.note})}[body.status]
-    return _act(hub, store, actor, case_id, body.status, fn, **kw)
+    return _act(hub, actor, case_id, body.status, fn, **kw)
 
 
 @router.post("/cases/{case_id}/close", response_model=CaseOutcome, responses={**NOT_FOUND, 409: {
@@ -223,11 +234,10 @@ def post_case_event(case_id: CaseId, body: Annotated[CaseEventBody, Body(example
              summary="Close a case with its root cause and the action taken",
              description="422 without a root cause or an action, or with a root cause that is not a factor of the "
                          "taxonomy (or `other`).")
-def post_close(case_id: CaseId, body: CloseBody, actor: Actor = Depends(deps.require("case.read")),
-               hub=Depends(deps.hub), store=Depends(deps.reader)):
+def post_close(case_id: CaseId, body: CloseBody, access=Depends(ACT_ON_CASE), hub=Depends(deps.hub),
+               store=Depends(deps.reader)):
     from ...cases import workflow as w
 
-    _case(store, actor, case_id)
     root, action = body.root_cause.strip(), body.action.strip()
     if not root or not action:
         raise HTTPException(422, f"case {case_id} cannot be closed without "
@@ -236,7 +246,7 @@ def post_close(case_id: CaseId, body: CloseBody, actor: Actor = Depends(deps.req
     if root not in causes:
         raise HTTPException(422, f"root cause {root!r} is not a factor of the taxonomy; use one of: "
                             f"{', '.join(causes)}")
-    return _act(hub, store, actor, case_id, "close", w.close, root_cause=root, action=action,
+    return _act(hub, access[0], case_id, "close", w.close, root_cause=root, action=action,
                 sub_cause=body.sub_cause, note=body.note)
 
 
