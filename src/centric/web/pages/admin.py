@@ -126,8 +126,9 @@ def save_settings(request: Request, name: str, text: str = Form(""),
     text = text.replace("\r\n", "\n")
     try:
         deps.hub(request).write(_save_config, name, text, actor, deps.client_ip(request))
-    except CaseConfigError as e:
-        return _settings_page(request, actor, 422, texts={name: text}, errors={name: str(e)})
+    except CaseConfigError as e:  # the file is named by its kind in the message, not by who saved it
+        message = str(e).replace(f"web: {actor.name}", name, 1)
+        return _settings_page(request, actor, 422, texts={name: text}, errors={name: message})
     return RedirectResponse(f"/settings?saved={name}#{name}", status_code=303)
 
 
