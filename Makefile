@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint unit bench clean docs
+.PHONY: demo serve test lint unit bench clean docs
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -22,6 +22,20 @@ $(DEVSTAMP): pyproject.toml | $(BIN)/python
 ## make demo: set up and build the demo company's store in ./centric-demo
 demo: $(STAMP)
 	$(BIN)/centric demo --dir centric-demo
+
+## make serve: the web app on the demo store (built first when absent) at http://127.0.0.1:8000; the first
+## time, a login for every agent of the demo's routing table and admin@example.com, one password, printed
+DEMO_DB := centric-demo/centric.duckdb
+serve: $(STAMP)
+	@test -f $(DEMO_DB) || $(BIN)/centric demo --dir centric-demo
+	@if [ "$$($(BIN)/centric --db $(DEMO_DB) users list --json)" = "[]" ]; then \
+	  pw=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(12))') && \
+	  printf '%s' "$$pw" | $(BIN)/centric --db $(DEMO_DB) users add-team --password-stdin && \
+	  printf '%s' "$$pw" | $(BIN)/centric --db $(DEMO_DB) users add admin@example.com --role admin \
+	    --name Admin --password-stdin && \
+	  echo "sign in as admin@example.com, or as an agent such as a.nowak@example.com, with the password $$pw"; \
+	fi
+	$(BIN)/centric serve --db $(DEMO_DB)
 
 ## make test: set up with the dev extras, lint, then run the tests
 test: $(DEVSTAMP) lint unit

@@ -85,6 +85,16 @@ def csrf_of(html: str) -> str:
     return m.group(1)
 
 
+def login_csrf(html: str) -> str:
+    """The CSRF token of the sign-in form."""
+    import re
+
+    m = re.search(r'<form method="post" action="/login"[^>]*>\s*<input type="hidden" name="csrf_token" value="([^"]+)"',
+                  html)
+    assert m, "the page has no sign-in form"
+    return m.group(1)
+
+
 _user_numbers: dict[int, int] = {}
 
 
@@ -104,7 +114,7 @@ def login():
             hub.write(auth.add_user, email, role, WEB_PASSWORD,
                       departments=departments if role == "agent" else (), **fields)
         page = client.get("/login")
-        r = client.post("/login", data={"email": email, "password": WEB_PASSWORD, "csrf_token": csrf_of(page.text),
+        r = client.post("/login", data={"email": email, "password": WEB_PASSWORD, "csrf_token": login_csrf(page.text),
                                         "next": "/me"}, follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"] == "/me", (r.status_code, r.text[:500])
         return email

@@ -34,6 +34,13 @@ EXPECT_CORE = {
 
 # cases: the inbox, case and customer pages
 EXPECT_CASES: dict[str, str] = {
+    "GET /inbox": "case.read",
+    "GET /cases/{case_id}": "case.read",
+    **{f"POST /cases/{{case_id}}/{action}": "case.act"
+       for action in ("assign", "transfer", "start", "wait", "comment", "note", "message", "resolve", "close",
+                      "reopen")},
+    "GET /customers": "customer.read",
+    "GET /customers/{customer_id}": "customer.read",
 }
 
 # dash: dashboards, alerts, settings, users, audit

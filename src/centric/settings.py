@@ -178,6 +178,10 @@ SETTINGS: dict[str, Setting] = {
                 "request, whichever comes first.", check=_whole_positive),
         Setting("web_secret", "",
                 "Key that signs the web app's cookies; empty: one is generated and kept in the store.",),
+        Setting("serve_tick_seconds", "60",
+                "How often centric serve's background work runs (analyse new texts, place signals in cases, "
+                "escalate overdue cases, deliver webhooks), in seconds; posting rows through the API starts it "
+                "at once.", check=_whole_positive),
     )
 }
 

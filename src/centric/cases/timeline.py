@@ -38,7 +38,7 @@ from ..privacy import find_customer, merged_from
 from ..store import Store
 from .store_io import parse_json
 
-__all__ = ["KINDS", "Item", "Profile", "Timeline", "timeline"]
+__all__ = ["KINDS", "Item", "Profile", "Timeline", "find_customers", "timeline"]
 
 KINDS = ("order", "response", "feedback", "event", "case", "case_event")
 """The kinds of timeline items."""
@@ -180,6 +180,34 @@ def timeline(store: Store, who: str, limit: int | None = None, kinds: tuple[str,
     total = sum(counts.values())
     return Timeline(profile, _scores(store, cid), tuple(items[:limit] if limit is not None else items), total,
                     counts)
+
+
+def find_customers(store: Store, q: str | None = None, departments: list[str] | tuple[str, ...] | None = None,
+                   limit: int = 50, offset: int = 0, default_country: str | None = None) -> tuple[list[dict], int]:
+    """Customers for a search box, and how many there are: ``q`` names a customer by any identity (as
+    :func:`timeline` finds one: id, merged id, e-mail, phone, handle, card — exactly) or is part of a
+    customer id or name (case-insensitive); no ``q``: every customer. ``departments`` keeps the customers
+    with at least one case in those departments (a reader who sees only their departments' cases; None:
+    all). Rows (customer_id, name, segment, country, city, first_seen_at) by name, then id."""
+    c = store.table("customers")
+    if departments is not None:
+        k = store.table("cases")
+        mine = k.filter(k.department.isin(list(departments)) if departments else ibis.literal(False))
+        c = c.filter(c.customer_id.isin(mine.customer_id))
+    words = (q or "").strip()
+    if words:
+        hit = c.customer_id.lower().contains(words.lower()) | c.name.lower().contains(words.lower()).fill_null(False)
+        try:
+            exact = find_customer(store, words, settings.get("default_country", default_country), follow_merges=True)
+        except CentricError:
+            exact = None
+        if exact is not None:
+            hit = hit | (c.customer_id == exact)
+        c = c.filter(hit)
+    total = int(c.count().execute())
+    rows = c.select("customer_id", "name", "segment", "country", "city", "first_seen_at").order_by(
+        [c.name.asc(nulls_first=False), c.customer_id]).limit(int(limit), offset=max(int(offset), 0)).execute()
+    return _records(rows), total
 
 
 # -- reading ---------------------------------------------------------------------------------------

@@ -11,17 +11,28 @@ dropped. Times are ISO-8601 UTC strings (``2026-10-31T09:15:00Z``); a missing va
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+import ibis
 import pandas as pd
 
 from ..errors import CaseError
 from ..store import Store
 from . import store_io
-from .model import CASE_CLOCKS, PRIORITY_RANK
+from .model import CASE_CLOCKS, OPEN, PRIORITY_RANK
 
-__all__ = ["CLOCK_SEVERITY", "case_json", "list_cases", "show_case", "worst_clock"]
+__all__ = ["CLOCK_SEVERITY", "SORTS", "VIEWS", "case_choices", "case_json", "case_texts", "count_cases", "list_cases", "running_clock",
+           "show_case", "view_counts", "view_filter", "worst_clock"]
+
+VIEWS = ("mine", "queue", "at_risk", "overdue", "triage", "all")
+"""The inbox's views of :func:`list_cases` (see :func:`view_filter`)."""
+
+RUNNING = ("on_track", "at_risk", "breached")
+"""States of a clock that runs (not stopped, not paused while the case waits for the customer)."""
+
+SORTS = ("time_left", "priority", "opened")
+"""The orders :func:`list_cases` sorts by."""
 
 HAND_TO_HAND = 1
 """A case transferred more times than this is flagged as passed from hand to hand."""
@@ -63,6 +74,8 @@ def case_json(case: dict[str, Any], clocks: Iterable[dict[str, Any]] = (),
         "closed_at": _iso(case.get("closed_at")),
         "due": {c: _iso(by_clock[c]["due_at"]) if c in by_clock else None for c in CASE_CLOCKS},
         "clock_states": {c: by_clock[c]["state"] if c in by_clock else None for c in CASE_CLOCKS},
+        "running_clocks": [c for c in CASE_CLOCKS if c in by_clock and by_clock[c].get("stopped_at") is None
+                           and by_clock[c]["state"] in RUNNING],
         "escalation_level": int(case.get("escalation_level") or 0),
         "escalated_to": case.get("escalated_to"),
         "transfers": transfers,
@@ -74,29 +87,178 @@ def case_json(case: dict[str, Any], clocks: Iterable[dict[str, Any]] = (),
 
 
 def list_cases(store: Store, status: str | Iterable[str] | None = None, department: str | None = None,
-               owner: str | None = None, overdue: bool = False, limit: int | None = None) -> list[dict[str, Any]]:
-    """Case objects, the most urgent first (priority, then the oldest): filtered by status (one or several),
-    department, owner, and ``overdue`` — a running clock (not stopped) whose stored state is breached."""
-    t = store.table("cases")
+               owner: str | None = None, overdue: bool = False, limit: int | None = None, *,
+               departments: Sequence[str] | None = None, q: str | None = None, sort: str = "priority",
+               view: str | None = None, offset: int = 0, priority: str | None = None, factor: str | None = None,
+               channel: str | None = None, agent: str | None = None,
+               now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Case objects, filtered and sorted in one query.
+
+    Filters: ``status`` (one or several), ``department``, ``owner``, ``priority``, ``factor``, ``channel``,
+    ``overdue`` (a running clock whose stored state is breached); ``departments`` limits the cases to those
+    departments (the reader's scope: None is all); ``q`` searches the case id, the customer id, the author
+    and the summary (case-insensitive); ``view`` is one of :data:`VIEWS` (``mine`` needs ``agent``, the
+    owner's name; see :func:`view_filter`). ``sort``: ``priority`` (the most urgent first, then the oldest —
+    the default), ``time_left`` (the earliest due time among the case's running clocks first, so overdue
+    cases lead; cases without a running clock last) or ``opened`` (the newest first). ``limit`` and
+    ``offset`` page through the result; ``now`` (default: the current time) decides what is at risk or
+    overdue in the views."""
+    if sort not in SORTS:
+        raise CaseError(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
+    t = _filtered(store, status=status, department=department, owner=owner, overdue=overdue,
+                  departments=departments, q=q, view=view, priority=priority, factor=factor, channel=channel,
+                  agent=agent, now=now, clocks=sort == "time_left")
+    rank = t.priority.cases(*((p, r) for p, r in PRIORITY_RANK.items()), else_=PRIORITY_RANK["normal"])
+    t = t.mutate(_rank=rank)
+    if sort == "time_left":
+        order = [t["_next_due"].asc(nulls_first=False), t["_rank"].desc(), t.opened_at.asc(), t.case_id.asc()]
+    elif sort == "opened":
+        order = [t.opened_at.desc(), t.case_id.desc()]
+    else:
+        order = [t["_rank"].desc(), t.opened_at.asc(), t.case_id.asc()]
+    t = t.order_by(order)
+    if limit is not None or offset:
+        t = t.limit(None if limit is None else int(limit), offset=max(int(offset or 0), 0))
+    t = t.drop(*[c for c in ("_rank", "_next_due", "_risk_at") if c in t.columns])
+    rows = t.execute()
+    # a page is a short list of ids; a long list is read again through the query that chose it
+    ids = list(rows["case_id"]) if len(rows) <= 1000 else t.case_id
+    return _objects(store, rows, ids)
+
+
+def count_cases(store: Store, status: str | Iterable[str] | None = None, department: str | None = None,
+                owner: str | None = None, overdue: bool = False, *, departments: Sequence[str] | None = None,
+                q: str | None = None, view: str | None = None, priority: str | None = None,
+                factor: str | None = None, channel: str | None = None, agent: str | None = None,
+                now: dt.datetime | None = None) -> int:
+    """How many cases :func:`list_cases` finds with the same filters (for paging)."""
+    t = _filtered(store, status=status, department=department, owner=owner, overdue=overdue,
+                  departments=departments, q=q, view=view, priority=priority, factor=factor, channel=channel,
+                  agent=agent, now=now, clocks=False)
+    return int(t.count().execute())
+
+
+def view_counts(store: Store, departments: Sequence[str] | None = None, agent: str | None = None,
+                now: dt.datetime | None = None) -> dict[str, int]:
+    """The number of cases in each of :data:`VIEWS` within ``departments`` (None: all), in one query."""
+    now = _now(now)
+    t = _scoped(store, departments)
+    t = _with_clocks(store, t)
+    triage = _triage(store)
+    sums = {v: view_filter(t, v, agent=agent, now=now, triage=triage).ifelse(1, 0).sum().name(v) for v in VIEWS}
+    row = t.aggregate(**sums).execute()
+    return {v: int(_value(row[v].iloc[0]) or 0) for v in VIEWS}
+
+
+def view_filter(t, view: str, agent: str | None = None, now: dt.datetime | None = None,
+                triage: str | None = None):
+    """The condition on ``cases`` (joined with its running clocks, see :func:`list_cases`) of a view:
+
+    - ``mine``: open cases owned by ``agent``;
+    - ``queue``: new cases nobody owns yet (the department's queue);
+    - ``at_risk``: open cases with a running clock past its at-risk moment and not yet due;
+    - ``overdue``: open cases with a running clock past its due time;
+    - ``triage``: open cases of the triage department (no factor: someone has to read and route them);
+    - ``all``: every case.
+
+    Open: new, open, assigned, in progress or waiting (imported cases without a status count as open)."""
+    if view not in VIEWS:
+        raise CaseError(f"unknown view {view!r}; use one of: {', '.join(VIEWS)}")
+    now = _now(now)
+    is_open = t.status.isin(list(OPEN)) | t.status.isnull()
+    if view == "mine":
+        return is_open & (t.owner == (agent or "")).fill_null(False)
+    if view == "queue":
+        return (t.status.isin(["new", "open"]) | t.status.isnull()) & t.owner.isnull()
+    if view == "overdue":
+        return is_open & (t["_next_due"] <= now).fill_null(False)
+    if view == "at_risk":
+        return is_open & (t["_risk_at"] <= now).fill_null(False) & (t["_next_due"] > now).fill_null(False)
+    if view == "triage":
+        return is_open & (t.department == (triage or "triage")).fill_null(False)
+    return t.case_id.notnull()
+
+
+def case_choices(store: Store, departments: Sequence[str] | None = None) -> dict[str, list[str]]:
+    """The departments, factors and channels of the cases within ``departments`` (None: all), sorted — the
+    choices of the inbox's filters — in one query."""
+    t = _scoped(store, departments)
+    rows = t.select("department", "type", "channel").distinct().execute()
+    return {key: sorted({str(v) for v in rows[col] if _value(v) is not None})
+            for key, col in (("department", "department"), ("factor", "type"), ("channel", "channel"))}
+
+
+def _filtered(store: Store, *, status, department, owner, overdue, departments, q, view, priority, factor,
+              channel, agent, now, clocks: bool):
+    t = _scoped(store, departments)
     if status is not None:
         wanted = [status] if isinstance(status, str) else list(status)
         cond = t.status.isin(wanted)
         t = t.filter(cond | t.status.isnull() if "open" in wanted else cond)  # imported without a status: open
-    if department is not None:
-        t = t.filter(t.department == department)
-    if owner is not None:
-        t = t.filter(t.owner == owner)
+    for col, value in (("department", department), ("owner", owner), ("priority", priority), ("type", factor),
+                       ("channel", channel)):
+        if value is not None:
+            t = t.filter(t[col] == value)
     if overdue:
         c = store.table("case_clocks")
         late = c.filter((c.state == "breached") & c.stopped_at.isnull()).select("case_id").distinct()
         t = t.filter(t.case_id.isin(late.case_id))
-    rank = t.priority.cases(*((p, r) for p, r in PRIORITY_RANK.items()), else_=PRIORITY_RANK["normal"])
-    t = t.mutate(_rank=rank)
-    t = t.order_by([t["_rank"].desc(), t.opened_at.asc(), t.case_id.asc()])
-    if limit is not None:
-        t = t.limit(int(limit))
-    t = t.drop("_rank")
-    return _objects(store, t.execute(), t.case_id)
+    words = (q or "").strip().lower()
+    if words:
+        hit = ibis.literal(False)
+        for col in ("case_id", "customer_id", "author", "summary"):
+            hit = hit | t[col].lower().contains(words).fill_null(False)
+        t = t.filter(hit)
+    if clocks or view not in (None, "all", "mine", "queue", "triage"):
+        t = _with_clocks(store, t)
+    if view is not None:
+        t = t.filter(view_filter(t, view, agent=agent, now=now,
+                                 triage=_triage(store) if view == "triage" else None))
+    return t
+
+
+def _scoped(store: Store, departments: Sequence[str] | None):
+    """The cases of ``departments`` (the reader's scope; None: every case). An empty scope reads nothing."""
+    t = store.table("cases")
+    if departments is not None:
+        t = t.filter(t.department.isin(list(departments)) if departments else ibis.literal(False))
+    return t
+
+
+def _with_clocks(store: Store, t):
+    """``t`` with ``_next_due`` and ``_risk_at``: the earliest due and at-risk times of the case's running
+    clocks (not stopped, not paused while the case waits for the customer); null without one."""
+    c = store.table("case_clocks")
+    running = c.filter(c.stopped_at.isnull() & c.state.isin(list(RUNNING)))
+    nxt = running.group_by(c.case_id.name("_clock_case")).aggregate(
+        _next_due=running.due_at.min(), _risk_at=running.at_risk_at.min())
+    j = t.left_join(nxt, t.case_id == nxt["_clock_case"])
+    return j.drop("_clock_case")
+
+
+def _triage(store: Store) -> str:
+    from .config import active
+
+    return active(store)[0].triage_department
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    if now is None:
+        return store_io.utcnow()
+    return now.astimezone(dt.UTC).replace(tzinfo=None) if now.tzinfo is not None else now
+
+
+def running_clock(obj: dict[str, Any], now: dt.datetime | None = None) -> dict[str, Any] | None:
+    """The case object's running clock that falls due first (the one the inbox shows): ``clock``,
+    ``state``, ``due`` (ISO) and ``seconds_left`` until it is due (negative: overdue by that much) at
+    ``now``; None when no clock runs (the case is waiting for the customer, or finished)."""
+    now = _now(now)
+    running = [(obj["due"][c], c) for c in obj["running_clocks"] if obj["due"].get(c)]
+    if not running:
+        return None
+    due, clock = min(running)
+    left = (dt.datetime.fromisoformat(due.rstrip("Z")) - now).total_seconds()
+    return {"clock": clock, "state": obj["clock_states"][clock], "due": due, "seconds_left": left}
 
 
 def show_case(store: Store, case_id: str) -> dict[str, Any]:
@@ -122,6 +284,65 @@ def show_case(store: Store, case_id: str) -> dict[str, Any]:
                       "note": e["note"], "level": e["level"], "clock": e["clock"], "data": _data(e["data"])}
                      for e in _records(events)]
     return obj
+
+
+def case_texts(store: Store, signals: Iterable[dict[str, Any]], limit: int = 50) -> list[dict[str, Any]]:
+    """The customer's own words behind a case: the feedback texts and survey comments of its ``signals``
+    (the ``signals`` of a case object), newest ``limit``, oldest first. Each is split into the sentences
+    ``centric analyze`` judged (:func:`centric.text.sentences.sentences_of`, the indices of ``mentions``),
+    each sentence with the factors found in it and their sentiment, so a page can mark the sentences
+    about the case's factor. Texts not analysed yet have their sentences without factors.
+
+    Each item: ``table``, ``id``, ``at`` (ISO), ``source`` (feedback source or survey), ``title``,
+    ``rating`` / ``scores``, ``language`` (the text's, from the analysis or the row), ``sentiment`` (overall)
+    and ``sentences`` — a list of {``text``, ``factors``: [{``factor``, ``sentiment``}]}."""
+    from ..text.sentences import sentences_of
+
+    wanted: dict[str, list[str]] = {"feedback": [], "responses": []}
+    for s in signals:
+        if s.get("table") in wanted and s.get("id") is not None and s["id"] not in wanted[s["table"]]:
+            wanted[s["table"]].append(str(s["id"]))
+    out: list[dict[str, Any]] = []
+    for table, ids in wanted.items():
+        ids = ids[-limit:]
+        if not ids:
+            continue
+        if table == "feedback":
+            t = store.table("feedback")
+            rows = t.filter(t.feedback_id.isin(ids)).select(
+                id=t.feedback_id, at=t.posted_at, source=t.source, title=t.title, text=t.text, language=t.language,
+                rating=t.rating).execute()
+        else:
+            t = store.table("responses")
+            rows = t.filter(t.response_id.isin(ids)).select(
+                id=t.response_id, at=t.responded_at, source=t.survey, text=t.comment, language=t.language,
+                nps=t.nps, csat=t.csat, ces=t.ces).execute()
+        a = store.table("text_analyses")
+        analyses = {r["text_id"]: r for r in _records(
+            a.filter((a.source == table) & a.text_id.isin(ids)).select("text_id", "language", "sentiment")
+            .execute())}
+        m = store.table("mentions")
+        found: dict[str, dict[int, dict[str, str]]] = {}
+        for r in _records(m.filter((m.source == table) & m.text_id.isin(ids))
+                          .select("text_id", "sentence", "factor", "sentiment").execute()):
+            found.setdefault(r["text_id"], {}).setdefault(int(r["sentence"]), {})[r["factor"]] = r["sentiment"]
+        for r in _records(rows):
+            text = r.get("text") or ""
+            marks = found.get(r["id"], {})
+            analysis = analyses.get(r["id"], {})
+            item = {"table": table, "id": r["id"], "at": _iso(r["at"]), "source": r.get("source"),
+                    "title": r.get("title"), "language": analysis.get("language") or r.get("language"),
+                    "sentiment": analysis.get("sentiment"),
+                    "sentences": [{"text": sent, "factors": [{"factor": f, "sentiment": v}
+                                                             for f, v in sorted(marks.get(i, {}).items())]}
+                                  for i, sent in enumerate(sentences_of(text))]}
+            if table == "feedback":
+                item["rating"] = r.get("rating")
+            else:
+                item["scores"] = {k: r[k] for k in ("nps", "csat", "ces") if r.get(k) is not None}
+            out.append(item)
+    out.sort(key=lambda i: (i["at"] or "", i["id"]))
+    return out
 
 
 def worst_clock(obj: dict[str, Any]) -> tuple[str | None, str | None, str | None]:

@@ -35,7 +35,7 @@ from .signals import CONFIRMATION_SURVEY  # the survey of the answers to "Was it
 
 __all__ = [
     "CONFIRMATION_SURVEY", "CaseError", "Outcome", "answer", "answer_confirmation", "assign", "close", "comment", "customer_message",
-    "note", "reopen", "resolve", "root_causes", "start", "transfer", "wait",
+    "note", "reopen", "resolve", "root_causes", "start", "taxonomy", "transfer", "wait",
 ]
 
 OTHER_CAUSE = "other"
@@ -265,15 +265,20 @@ def root_causes(store: Store) -> list[str]:
     """The root causes a case may be closed with: the factor ids of the taxonomy the store's texts were
     analysed with (the latest analysis; ``retail`` when none) and of the factors added in the store, and
     ``other``."""
+    return [*taxonomy(store).ids, OTHER_CAUSE]
+
+
+def taxonomy(store: Store):
+    """The taxonomy the store's texts were analysed with (the latest analysis; ``retail`` when none), with the
+    factors added in the store: its factors are the root causes, and their names in each language label them."""
     from ..text.taxonomy import load_taxonomy, store_taxonomy_name, with_store_factors
 
     name = store_taxonomy_name(store)
     try:
-        taxonomy = with_store_factors(load_taxonomy(name), store)
+        return with_store_factors(load_taxonomy(name), store)
     except CentricError as e:
         raise CaseError(f"the store's texts were analysed with taxonomy {name!r}, which cannot be loaded to "
                         f"check the root cause: {e}") from e
-    return [*taxonomy.ids, OTHER_CAUSE]
 
 
 # -- the parts they share -----------------------------------------------------------------------------------

@@ -13,9 +13,10 @@ import typer
 from rich.markup import escape
 
 from ..errors import CentricError
-from . import admin, cases, customers, drivers, ingest, metrics, report, sla, text
+from . import admin, cases, customers, drivers, ingest, metrics, report, sla, text, web
 from ._common import DB_HELP, err, state
 from .checks import db_path
+from .webhooks import webhooks_app
 
 app = typer.Typer(
     help="centric: listen to customers in every channel, measure, understand, decide and act.",
@@ -51,6 +52,10 @@ app.command("drivers")(drivers.drivers_cmd)
 app.command("analyze")(text.analyze_cmd)
 app.add_typer(sla.sla_app, name="sla")
 app.add_typer(cases.cases_app, name="cases")
+app.command("serve")(web.serve)
+app.add_typer(web.users_app, name="users")
+app.add_typer(web.tokens_app, name="tokens")
+app.add_typer(webhooks_app, name="webhooks")
 
 
 def main() -> None:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 import typer
 
-from .. import settings
 from ..errors import CentricError
 from ._common import _fail, _open, console
 from .checks import (
@@ -34,33 +31,17 @@ def metrics(
                                    callback=one_of("holm", "bh", "none")),
 ) -> None:
     """Print a metric with n and its 95% interval, overall or by group."""
-    from .. import metrics as m
+    from ..metrics.named import as_data, compute, to_json
 
     groups = [b.strip() for item in by for b in item.split(",") if b.strip()]
     start, end = bounds(from_, to)
-    if which == "journeys" and groups:
-        _fail(CentricError("--by: journeys are not broken down (each journey is shown with its stages); drop --by"))
     try:
-        if which not in METRIC_CHOICES:
-            raise CentricError(f"unknown metric {which!r}; use one of {', '.join(METRIC_CHOICES)}")
         with _open(read=True) as store:
-            if which in ("nps", "csat", "ces"):
-                result = m.breakdown(store, which, groups, start, end, correction=correction)
-            elif which == "complaints":
-                from ..metrics.cases import case_metrics
-
-                result = case_metrics(store, tuple(groups) or ("type",), start, end,
-                                      sla_hours=float(settings.get("sla_hours")))
-            elif which == "journeys":
-                result = m.journeys(store, start=start, end=end)
-            else:
-                period = next((g for g in groups if g in ("day", "week", "month", "quarter", "year")), "month")
-                result = m.churn(store, period, tuple(g for g in groups if g != period), start, end)
+            result = compute(store, which, groups, start, end, correction=correction)
     except CentricError as e:
         _fail(e)
     if as_json:
-        payload = result.to_dict() if hasattr(result, "to_dict") else [r.to_dict() for r in result]
-        print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+        print(to_json(as_data(result)))
         return
     from ..render_text import render_metric
 

@@ -54,6 +54,7 @@ class IngestResult:
     replaced_runs: list[int] = field(default_factory=list)
     rows_removed: int = 0  # rows of the replaced runs taken out
     notes: list[str] = field(default_factory=list)  # what a person should know: assumptions, hints
+    keys: list[tuple[int, str]] | None = None  # with keys=True: (row, key) of each row stored or already there
 
     @property
     def ok(self) -> bool:
@@ -102,7 +103,10 @@ def _origins(mapping: Mapping, overrides: dict[str, str | None]) -> dict[str, st
 
 def ingest_source(store: Store, table_name: str, source: Any, mapping: Mapping | None = None,
                   values: dict[str, str] | None = None, name: str | None = None, sheet: str | None = None,
-                  replace: bool = False, **overrides: str | None) -> IngestResult:
+                  replace: bool = False, keys: bool = False, **overrides: str | None) -> IngestResult:
+    """Load ``source`` into ``table_name`` (see the module's docstring). ``keys=True`` (for small sources such as
+    the rows posted to the web API) also returns each stored or already stored row's key — given, or derived
+    from the row's content — in ``IngestResult.keys``, and reads a source seen before row by row."""
     if table_name not in schema.TABLES or not schema.TABLES[table_name].ingestable:
         loadable = [t.name for t in schema.TABLES.values() if t.ingestable]
         raise IngestError(f"cannot load into {table_name!r}; tables that take files: {', '.join(loadable)}")
@@ -116,7 +120,7 @@ def ingest_source(store: Store, table_name: str, source: Any, mapping: Mapping |
     staged = read_source(con, source, known_names(table), name=name, sheet=sheet)
     try:
         result = _load_staged(store, table, staged, mapping, {**mapping.values, **(values or {})}, opts,
-                              opts_origin, replace)
+                              opts_origin, replace, keys)
     finally:
         _cleanup(con)
         staged.remove_temp_files()
@@ -126,7 +130,8 @@ def ingest_source(store: Store, table_name: str, source: Any, mapping: Mapping |
 
 
 def _load_staged(store: Store, table: schema.Table, staged: Staged, mapping: Mapping, consts: dict[str, str],
-                 opts: dict[str, str], opts_origin: dict[str, str], replace: bool) -> IngestResult:
+                 opts: dict[str, str], opts_origin: dict[str, str], replace: bool,
+                 keys: bool = False) -> IngestResult:
     con, label = store.con, staged.source
     if staged.rows_read == 0:
         raise IngestError(f"{label}: the file has a header but no rows")
@@ -143,7 +148,7 @@ def _load_staged(store: Store, table: schema.Table, staged: Staged, mapping: Map
         "SELECT run_id FROM ingest_runs WHERE table_name = ? AND content_hash = ? AND status = 'stored' "
         "AND rows_rejected = 0 ORDER BY run_id LIMIT 1", [table.name, staged.content_hash],
     ).fetchall()
-    if prev and not replace:
+    if prev and not replace and not keys:
         with store.transaction():
             run_id = _record_run(con, table.name, staged, "duplicate_file", 0, 0, staged.rows_read, _now())
         return IngestResult(table.name, label, run_id, staged.rows_read, 0, 0, staged.rows_read,
@@ -190,7 +195,7 @@ def _load_staged(store: Store, table: schema.Table, staged: Staged, mapping: Map
     with store.transaction():
         forgotten = _forget_runs(con, table, earlier) if replace else None
         faults.checkpoint("ingest.replace_half_way")
-        result = _store_rows(store, table, staged, plans, _now())
+        result = _store_rows(store, table, staged, plans, _now(), keys)
         if forgotten and table.name != "customers":  # a customers file updates customers in place
             notes += _forget_derived(con, table, earlier)
         faults.checkpoint("ingest.before_commit")
@@ -288,7 +293,7 @@ def _record_run(con, table_name: str, staged: Staged, status: str, stored: int, 
 
 
 def _store_rows(store: Store, table: schema.Table, staged: Staged, plans: list[transform.ColumnPlan],
-                now: dt.datetime) -> IngestResult:
+                now: dt.datetime, want_keys: bool = False) -> IngestResult:
     con = store.con
     run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchall()[0][0]
     present = [p.name for p in plans]
@@ -298,6 +303,7 @@ def _store_rows(store: Store, table: schema.Table, staged: Staged, plans: list[t
     good = f"SELECT * FROM {transform.TYPED} WHERE NOT __bad"
     conflicts: list[tuple] = []
     duplicates = 0
+    row_keys = None
     if key:
         nulls, repeats = (0, 0)
         if key in present:
@@ -306,6 +312,7 @@ def _store_rows(store: Store, table: schema.Table, staged: Staged, plans: list[t
             ).fetchall()[0]
         if key in present and nulls == 0 and repeats == 0:
             keyed = f"SELECT *, {_q(key)} AS __key FROM ({good})"
+            every_key = keyed
         else:
             keyed = _rank_by_content(con, table, present, key, good)
             typed_record = ", ".join(f"{transform._lit(p.label)}, {_q(p.name)}" for p in plans)
@@ -317,6 +324,10 @@ def _store_rows(store: Store, table: schema.Table, staged: Staged, plans: list[t
             ).fetchall()
             duplicates = con.execute(
                 "SELECT count(*) FROM _centric_ranked WHERE __rn > 1 AND __hash = __first_hash").fetchall()[0][0]
+            every_key = "SELECT * FROM _centric_ranked WHERE __rn = 1 OR __hash = __first_hash"
+        if want_keys:  # a repeated row has its first row's key; a conflicting one none (it is rejected)
+            row_keys = [(int(r), k) for r, k in
+                        con.execute(f"SELECT __row, __key FROM ({every_key}) ORDER BY __row").fetchall()]
         candidates = con.execute(f"SELECT count(*) FROM ({keyed})").fetchall()[0][0]
         if con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table.name} LIMIT 1)").fetchall()[0][0]:
             keyed = (f"SELECT * FROM ({keyed}) r WHERE NOT EXISTS "
@@ -376,6 +387,7 @@ def _store_rows(store: Store, table: schema.Table, staged: Staged, plans: list[t
         table.name, staged.source, run_id, staged.rows_read, stored, rejected, duplicates,
         format=staged.format, encoding=staged.encoding, delimiter=staged.delimiter,
         customers_created=created, customers_merged=len(merges), top_reasons=[(r, n) for r, n in top],
+        keys=row_keys,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -37,6 +38,15 @@ def plotly_js() -> Response:
                     headers={"Cache-Control": "public, max-age=31536000, immutable"})
 
 
+def _warm() -> None:
+    """Load what the first page needs (the catalogues, the analytics' imports) while the server starts, so
+    that the first person does not wait for it."""
+    from . import i18n
+
+    for lang in i18n.LANGUAGES:
+        i18n.templates(lang).get_template("base.html")
+
+
 def create_app(db: str, scheduler: bool = False) -> FastAPI:
     """The web app over the store ``db``. ``scheduler``: run the background scheduler (analysis of new
     texts, case sync and tick, webhooks) while the app runs."""
@@ -44,6 +54,7 @@ def create_app(db: str, scheduler: bool = False) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
+        threading.Thread(target=_warm, name="centric-warm-up", daemon=True).start()
         if scheduler:
             background.start(hub)
         try:

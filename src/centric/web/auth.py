@@ -8,6 +8,7 @@ SHA-256 is stored, so a copy of the store lets nobody sign in. Functions that wr
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -29,12 +30,17 @@ MIN_PASSWORD = 10
 TOKEN_PREFIX = "ctk_"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("centric: a password nobody has")
 
 USER_COLUMNS = ("user_id", "email", "name", "role", "agent", "departments", "language", "password_hash",
                 "created_at", "updated_at", "disabled_at")
 TOKEN_COLUMNS = ("token_id", "name", "role", "departments", "token_hash", "created_at", "last_used_at",
                  "revoked_at")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the e-mail is unknown, so that it takes as long as a wrong password."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 class AuthError(CentricError):
@@ -203,7 +209,7 @@ def authenticate(store: Store, email: str, password: str) -> dict[str, Any] | No
     time is spent for an unknown e-mail, so it cannot be told from a wrong password)."""
     user = get_user(store, email=email) if email else None
     try:
-        ok = _hasher.verify(user["password_hash"] if user else _DUMMY_HASH, password or "")
+        ok = _hasher.verify(user["password_hash"] if user else _dummy_hash(), password or "")
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or user is None or user["disabled_at"] is not None:

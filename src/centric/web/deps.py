@@ -211,7 +211,7 @@ def render(request: Request, template: str, ctx: dict[str, Any] | None = None, s
     context: dict[str, Any] = {
         "actor": actor,
         "lang": lang,
-        "csrf_token": session_csrf(request) or getattr(request.state, "login_csrf", "") or "",
+        "csrf_token": session_csrf(request) or "",
         "nav": nav(request, actor),
         "title": "",
         "path": request.url.path,

@@ -8,8 +8,7 @@ from urllib.parse import quote
 
 import jinja2
 
-from ..report.i18n import LANGUAGES, Formatter, translations
-
+LANGUAGES = ("en", "pl", "ru", "it")  # as the report's (centric.report.i18n.LANGUAGES)
 LANGUAGE_NAMES = {"en": "English", "pl": "Polski", "ru": "Русский", "it": "Italiano"}
 
 
@@ -50,6 +49,7 @@ def url(path: str, **params) -> str:
 def templates(lang: str) -> jinja2.Environment:
     """The page templates' environment in ``lang``: autoescaped, strict about undefined names,
     ``_``/``gettext``/``ngettext`` from the report's catalogues, globals ``fmt`` and ``url``."""
+    from ..report.i18n import Formatter, translations  # imported on first use: the server starts sooner
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("centric.web", "templates"),
         autoescape=True,

@@ -1,11 +1,190 @@
-"""The background scheduler (placeholder: does nothing yet)."""
+"""The background work of ``centric serve``: one thread that keeps the loop turning.
+
+Every ``serve_tick_seconds`` (60) seconds, and at once when :func:`wake` is called (the API does after
+storing posted rows), it runs, in order:
+
+1. the text pipeline over the new texts only (:func:`centric.text.batch.analyze_store`; the analyzer is
+   loaded the first time there is something to analyse and then kept);
+2. :func:`centric.cases.sync` — new signals into cases, routed by the routing table;
+3. :func:`centric.cases.tick` — clocks, breaches, escalations;
+4. webhooks (:func:`centric.web.webhooks.deliver`) — new case events into the outbox, due deliveries sent.
+
+Each step writes through ``hub.write`` (the one writer). A step that fails is logged (its error, never a
+customer's text) and the next step and the next round run all the same: the thread does not die.
+
+>>> start(hub)  # doctest: +SKIP   (create_app(..., scheduler=True) does this)
+>>> wake(hub)   # doctest: +SKIP   run a round now
+>>> stop()      # doctest: +SKIP
+"""
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
 
-def start(hub) -> None:
-    """Start the background work for ``hub``'s store."""
+from .. import settings
+
+__all__ = ["Scheduler", "running", "start", "stop", "wake"]
+
+log = logging.getLogger("centric.web.scheduler")
+
+DEMO_GATE = 0.8  # the cascade gate the demo is analysed with (centric analyze --gate 0.8)
+
+
+@dataclass
+class Round:
+    """What one round did, step by step (the steps' results, or the error's type for a step that failed)."""
+
+    started: float
+    results: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+class Scheduler:
+    """The thread. ``interval``: seconds between rounds (default: the ``serve_tick_seconds`` setting)."""
+
+    def __init__(self, hub, interval: float | None = None, taxonomy: str | None = None):
+        self.hub = hub
+        self.interval = float(interval if interval is not None else settings.get("serve_tick_seconds"))
+        self.taxonomy = taxonomy
+        self.analyzer = None
+        self.rounds = 0
+        self.last: Round | None = None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._done = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="centric-scheduler", daemon=True)
+
+    # -- control ----------------------------------------------------------------------------------------
+    def start(self) -> Scheduler:
+        # the steps' modules are imported here, in the starting thread: two threads importing the same
+        # package for the first time at once can see it half made
+        import centric.cases.escalation
+        import centric.cases.sync
+        import centric.text.batch
+        import centric.web.webhooks  # noqa: F401
+
+        self._thread.start()
+        return self
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def wait_rounds(self, n: int, timeout: float) -> bool:
+        """Wait until ``n`` rounds in all have run (for tests and the benchmark); False on timeout."""
+        with self._done:
+            return self._done.wait_for(lambda: self.rounds >= n, timeout)
+
+    # -- the loop ---------------------------------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.run_once()
+            self._wake.wait(self.interval)
+            self._wake.clear()
+
+    def run_once(self) -> Round:
+        """One round of the four steps (also callable directly)."""
+        r = Round(time.monotonic())
+        for name, step in (("analyze", self._analyze), ("sync", self._sync), ("tick", self._tick),
+                           ("webhooks", self._webhooks)):
+            if self._stop.is_set():
+                break
+            try:
+                r.results[name] = step()
+            except Exception as e:  # noqa: BLE001 — a failed step must not end the thread
+                r.errors[name] = type(e).__name__
+                # the message of a CentricError names files and columns, never customer text; others may
+                # carry anything, so only their type is logged
+                from ..errors import CentricError
+
+                why = str(e)[:300] if isinstance(e, CentricError) else type(e).__name__
+                log.error("background %s failed: %s", name, why)
+        with self._done:
+            self.last = r
+            self.rounds += 1
+            self._done.notify_all()
+        return r
+
+    def _taxonomy(self) -> str:
+        if self.taxonomy is None:
+            rows = self.hub.reader().con.execute(
+                "SELECT taxonomy, count(*) FROM text_analyses GROUP BY taxonomy ORDER BY 2 DESC, 1 LIMIT 1").fetchall()
+            self.taxonomy = rows[0][0] if rows else "retail"
+        return self.taxonomy
+
+    def _analyze(self):
+        from ..text.batch import analyze_store, pending
+
+        taxonomy = self._taxonomy()
+        if not pending(self.hub.reader(), taxonomy):
+            return None
+        if self.analyzer is None:
+            from ..text.pipeline import Analyzer
+
+            self.analyzer = Analyzer(taxonomy, gate=DEMO_GATE)
+        return self.hub.write(analyze_store, taxonomy, gate=DEMO_GATE, analyzer=self.analyzer)
+
+    def _sync(self):
+        from ..cases.sync import sync
+
+        return self.hub.write(sync)
+
+    def _tick(self):
+        from ..cases.escalation import tick
+
+        return self.hub.write(tick)
+
+    def _webhooks(self):
+        from .webhooks import deliver
+
+        return deliver(self.hub)
+
+
+_current: Scheduler | None = None
+_lock = threading.Lock()
+
+
+def start(hub, interval: float | None = None) -> Scheduler:
+    """Start the background thread for ``hub`` (one per process; a second start replaces the first)."""
+    global _current
+    with _lock:
+        if _current is not None:
+            _current.stop()
+        _current = Scheduler(hub, interval).start()
+        return _current
 
 
 def stop() -> None:
-    """Stop it and wait for it to finish."""
+    """Stop the background thread (waits for the round under way)."""
+    global _current
+    with _lock:
+        if _current is not None:
+            _current.stop()
+            _current = None
+
+
+def wake(hub=None) -> bool:
+    """Run a round now (when the thread runs for ``hub``, or any hub when None); False when none runs."""
+    s = _current
+    if s is None or (hub is not None and s.hub is not hub) or not s.alive:
+        return False
+    s.wake()
+    return True
+
+
+def running() -> Scheduler | None:
+    """The running scheduler, if any."""
+    return _current

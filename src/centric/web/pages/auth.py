@@ -37,8 +37,7 @@ def _login_token(request: Request) -> tuple[str, bool]:
 def _login_page(request: Request, status: int = 200, error: str | None = None, email: str = "",
                 next_path: str = "/", headers: dict[str, str] | None = None) -> Response:
     token, fresh = _login_token(request)
-    request.state.login_csrf = token
-    response = render(request, "login.html", {"error": error, "email": email, "next": next_path},
+    response = render(request, "login.html", {"error": error, "email": email, "next": next_path, "login_csrf": token},
                       status=status, headers=headers)
     if fresh:
         _cookie(response, request, LOGIN_COOKIE, deps.signer(request, "login").sign(token).decode())
@@ -51,8 +50,6 @@ def _login_page(request: Request, status: int = 200, error: str | None = None, e
 @router.get("/login")
 def login_form(request: Request, next: str = "/") -> Response:
     _public(request)
-    if deps.current_actor(request) is not None and request.state.via == "session":
-        return RedirectResponse(local_path(next), status_code=303)
     return _login_page(request, next_path=local_path(next))
 
 

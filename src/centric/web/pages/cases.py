@@ -1,3 +1,365 @@
-from fastapi import APIRouter
+"""The service team's pages: the inbox (``/inbox``) and one case (``/cases/{id}``) with its actions.
+
+Every list is filtered by the actor's departments in the query (``case_scope``); a case outside them is a
+404, the same page as a case that does not exist. Each action is a POST carrying the session's CSRF token
+(checked by ``require``); it runs the workflow through the hub's one writer, is recorded in the audit log
+and answers with a redirect back to the case (303) and a message saying what was done. A refused move
+shows the case page again with the reason (409, or 422 for a missing field, next to that field).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from ...cases import views, workflow
+from ...cases.config import active
+from ...cases.store_io import utcnow
+from ...cases.timeline import timeline
+from ...errors import CaseError, CentricError
+from ...report.i18n import Formatter, translations
+from ...schema import CASE_CLOCKS, CASE_PRIORITIES, CASE_STATUSES
+from .. import audit
+from ..deps import check_case, client_ip, hub, language, reader, render, require
+from ..errors import case_status
+from ..i18n import url
+from ..permissions import Actor, allowed, case_scope
 
 router = APIRouter()
+
+PAGE_SIZE = 50
+TIMELINE_ITEMS = 100
+ACTIONS = ("assign", "transfer", "start", "wait", "comment", "note", "message", "resolve", "close", "reopen")
+
+# labels of stored values (the catalogues translate them; N_ marks them for the translators)
+STATUS_LABELS = {"new": "New", "open": "Open", "assigned": "Assigned", "in_progress": "In progress",
+                 "waiting": "Waiting for the customer", "resolved": "Resolved", "closed": "Closed"}
+PRIORITY_LABELS = {"low": "Low", "normal": "Normal", "high": "High", "urgent": "Urgent"}
+CLOCK_LABELS = {"first_response": "First response", "next_response": "Next response", "resolution": "Resolution",
+                "confirmation": "Customer's confirmation"}
+STATE_LABELS = {"on_track": "On track", "at_risk": "At risk", "breached": "Breached", "paused": "Paused",
+                "met": "Met"}
+VIEW_LABELS = {"mine": "My cases", "queue": "Queue", "at_risk": "At risk", "overdue": "Overdue",
+               "triage": "Triage", "all": "All"}
+SORT_LABELS = {"time_left": "Time left", "priority": "Priority", "opened": "Newest"}
+EVENT_LABELS = {
+    "opened": "Opened", "assigned": "Assigned", "transferred": "Transferred", "customer_contact": "Customer wrote",
+    "agent_response": "Reply to the customer", "auto_reply": "Automatic reply", "escalated": "Escalated",
+    "resolved": "Resolved", "reopened": "Reopened", "closed": "Closed", "note": "Internal note",
+    "signal": "New message from the customer", "started": "Work started", "waiting": "Waiting for the customer",
+    "priority": "Priority changed", "confirmation_sent": "Asked “Was it solved?”", "confirmed": "Customer: solved",
+    "not_solved": "Customer: not solved", "sla_breached": "Service level breached"}
+ORIGIN_LABELS = {"import": "Imported", "signal": "From the customer's message", "proactive": "Proactive",
+                 "manual": "Opened by hand"}
+IDENTITY_LABELS = {"crm_id": "CRM id", "email": "E-mail address", "phone": "Phone", "handle": "Handle",
+                   "loyalty_card": "Loyalty card"}
+PHASE_LABELS = {"ordinary": "Ordinary", "loyal": "Loyal", "advocate": "Advocate"}
+KIND_LABELS = {"order": "Order", "response": "Survey answer", "feedback": "Feedback", "event": "Journey",
+               "case": "Case", "case_event": "Case event"}
+DONE = {  # the message after an action (?done=), from the case as it now is
+    "assign": "Assigned to %(owner)s", "transfer": "Transferred to %(department)s", "start": "Work started",
+    "wait": "Waiting for the customer; the clocks are paused", "comment": "Reply sent to the customer",
+    "note": "Note added", "message": "The customer's message is recorded",
+    "resolve": "Resolved; the customer is asked “Was it solved?”", "close": "Closed with root cause %(cause)s",
+    "reopen": "Reopened", "linked": "The earlier case was past its grace period: this new case follows it"}
+
+
+def duration(seconds: float, gettext) -> str:
+    """A time span as an agent reads it at a glance: '2 d 3 h', '2 h 10 min', '45 min'."""
+    minutes = max(1, int(round(abs(seconds) / 60)))
+    d, rest = divmod(minutes, 24 * 60)
+    h, m = divmod(rest, 60)
+    if d:
+        return gettext("%(d)s d %(h)s h") % {"d": d, "h": h} if h else gettext("%(d)s d") % {"d": d}
+    if h:
+        return gettext("%(h)s h %(m)s min") % {"h": h, "m": m} if m else gettext("%(h)s h") % {"h": h}
+    return gettext("%(m)s min") % {"m": m}
+
+
+def time_left(clock: dict[str, Any] | None, gettext) -> str:
+    """'2 h 10 min left' or 'overdue by 3 h' for a running clock (see views.running_clock); '' without one."""
+    if not clock:
+        return ""
+    span = duration(clock["seconds_left"], gettext)
+    if clock["seconds_left"] < 0:
+        return gettext("overdue by %(time)s") % {"time": span}
+    return gettext("%(time)s left") % {"time": span}
+
+
+def common(request: Request, actor: Actor) -> dict[str, Any]:
+    """What the service team's templates share: labels, the time-left writer and factor names."""
+    lang = language(request, actor)
+    gettext = translations(lang).gettext
+    try:
+        tax = workflow.taxonomy(reader(request))
+        factor_names = {f.id: f.name(lang) for f in tax.factors}
+    except CaseError:
+        factor_names = {}
+    return {"status_labels": STATUS_LABELS, "priority_labels": PRIORITY_LABELS, "clock_labels": CLOCK_LABELS,
+            "state_labels": STATE_LABELS, "event_labels": EVENT_LABELS, "origin_labels": ORIGIN_LABELS,
+            "identity_labels": IDENTITY_LABELS, "phase_labels": PHASE_LABELS, "kind_labels": KIND_LABELS,
+            "factor_names": factor_names, "left": lambda c: time_left(c, gettext),
+            "dept": lambda d: (d or "").replace("_", " "), "tr": gettext, "when": _when(Formatter(lang))}
+
+
+def _when(fmt: Formatter):
+    """ISO text or a datetime → the date and time in the reader's language (UTC, as stored)."""
+    def when(v) -> str:
+        if not v:
+            return "—"
+        return fmt.datetime(v if isinstance(v, dt.datetime) else dt.datetime.fromisoformat(str(v).rstrip("Z")))
+    return when
+
+
+def _choice(value: str | None, allowed_values) -> str | None:
+    return value if value in allowed_values else None
+
+
+# -- the inbox ---------------------------------------------------------------------------------------------
+
+@router.get("/inbox")
+def inbox(request: Request, actor: Actor = Depends(require("case.read"))) -> Response:
+    p = request.query_params
+    store = reader(request)
+    scope = case_scope(actor)
+    choices = views.case_choices(store, scope)
+    q = (p.get("q") or "").strip()[:200]
+    # a search looks through every case the actor may see (a customer on the phone names any case)
+    view = "all" if q else _choice(p.get("view"), views.VIEWS) or ("mine" if actor.role == "agent" else "all")
+    sort = _choice(p.get("sort"), views.SORTS) or "time_left"
+    filters = {"status": _choice(p.get("status"), CASE_STATUSES), "priority": _choice(p.get("priority"),
+                                                                                          CASE_PRIORITIES),
+               "department": _choice(p.get("department"), choices["department"]),
+               "factor": _choice(p.get("factor"), choices["factor"]),
+               "channel": _choice(p.get("channel"), choices["channel"])}
+    now = utcnow()
+    kw = {"departments": scope, "agent": actor.agent, "now": now}
+    counts = views.view_counts(store, **kw)
+    total = views.count_cases(store, q=q, view=view, **filters, **kw)
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    try:
+        page = min(max(int(p.get("page") or 1), 1), pages)
+    except ValueError:
+        page = 1
+    rows = views.list_cases(store, q=q, view=view, sort=sort, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+                            **filters, **kw)
+    for r in rows:
+        r["clock"] = views.running_clock(r, now)
+    ctx = common(request, actor)
+    gettext = ctx["tr"]
+    state = {"view": view, "sort": sort, "q": q or None, **filters}
+    return render(request, "inbox.html", {
+        **ctx, "title": gettext("Inbox"), "rows": rows, "counts": counts, "views": views.VIEWS,
+        "view_labels": VIEW_LABELS, "sort_labels": SORT_LABELS, "sorts": views.SORTS, "state": state,
+        "choices": choices, "statuses": CASE_STATUSES, "priorities": CASE_PRIORITIES, "total": total,
+        "page": page, "pages": pages, "page_size": PAGE_SIZE,
+        "link": lambda **change: url("/inbox", **{**state, "page": None, **change}),
+        "flash": _inbox_flash(request, store, gettext)})
+
+
+def _inbox_flash(request: Request, store, gettext) -> str | None:
+    """After a case was transferred out of the actor's departments, the inbox says where it went."""
+    p = request.query_params
+    if p.get("done") != "transfer":
+        return None
+    routing, _ = active(store)
+    to = p.get("to")
+    if to not in _departments(routing):
+        return None
+    return gettext("Case %(case)s transferred to %(department)s") % {
+        "case": p.get("case", "")[:40], "department": to.replace("_", " ")}
+
+
+# -- one case ----------------------------------------------------------------------------------------------
+
+def load_case(store, actor: Actor, case_id: str) -> dict[str, Any]:
+    """The case object when ``actor`` may read it; 404 otherwise (missing or outside their departments)."""
+    try:
+        obj = views.show_case(store, case_id)
+    except CaseError:
+        raise HTTPException(404, "there is no such case") from None
+    return check_case(actor, obj)
+
+
+@router.get("/cases/{case_id}")
+def case_page(request: Request, case_id: str, actor: Actor = Depends(require("case.read"))) -> Response:
+    return _case_page(request, actor, case_id)
+
+
+def _departments(routing) -> list[str]:
+    return sorted(set(routing.departments) | {r.department for r in routing.routes} | {
+        routing.default_department, routing.triage_department, routing.proactive_department})
+
+
+def _case_page(request: Request, actor: Actor, case_id: str, status: int = 200, error: str | None = None,
+               errors: dict[str, str] | None = None, form: dict[str, str] | None = None,
+               action: str | None = None) -> Response:
+    store = reader(request)
+    obj = load_case(store, actor, case_id)
+    ctx = common(request, actor)
+    gettext = ctx["tr"]
+    now = utcnow()
+    obj["clock"] = views.running_clock(obj, now)
+    clocks = []
+    for name in CASE_CLOCKS:
+        c = obj["clocks"].get(name)
+        if not c:
+            continue
+        running = c.get("state") in views.RUNNING and not c.get("stopped_at") and c.get("due_at")
+        left = views.running_clock({"due": {name: c["due_at"]}, "running_clocks": [name],
+                                    "clock_states": {name: c["state"]}}, now) if running else None
+        clocks.append({"name": name, **c, "left": left})
+    full = request.query_params.get("timeline") == "all"
+    tl, tl_error = _timeline(store, obj, None if full else TIMELINE_ITEMS)
+    items = visible_items(actor, tl, obj["id"]) if tl else []
+    routing, _ = active(store)
+    dept = routing.departments.get(obj["department"] or "")
+    can_act = allowed(actor, "case.act", obj)
+    try:
+        causes = workflow.root_causes(store) if can_act else []
+    except CaseError:
+        causes = ["other"]
+    done = request.query_params.get("done")
+    flash = None
+    if done in DONE and status == 200:
+        flash = gettext(DONE[done]) % {
+            "owner": obj["owner"] or "—", "department": ctx["dept"](obj["department"]),
+            "cause": ctx["factor_names"].get(obj["root_cause"]["cause"] or "", obj["root_cause"]["cause"] or "—")}
+    events = list(reversed(obj["events"]))  # the newest first: what happened last is what the agent needs
+    return render(request, "case.html", {
+        **ctx, "title": f"{obj['id']} · {gettext('Case')}", "case": obj, "texts": views.case_texts(store, obj["signals"]),
+        "clocks": clocks, "events": events, "timeline": tl, "timeline_error": tl_error, "items": items,
+        "timeline_full": full, "timeline_limit": TIMELINE_ITEMS, "can_act": can_act, "causes": causes,
+        "agents": list(dept.agents) if dept else [], "departments": [d for d in _departments(routing)
+                                                                      if d != obj["department"]],
+        "flash": flash, "error": error, "errors": errors or {}, "form": form or {}, "open_action": action,
+        "in_scope": lambda d: allowed(actor, "case.read", {"department": d})}, status=status)
+
+
+def _timeline(store, obj: dict[str, Any], limit: int | None):
+    """The customer's timeline (by customer id, else the author's handle); (None, reason) when unknown."""
+    who = obj.get("customer_id") or obj.get("author")
+    if not who:
+        return None, None
+    try:
+        return timeline(store, who, limit=limit), None
+    except CentricError as e:
+        return None, str(e)
+
+
+def visible_items(actor: Actor, tl, skip_case: str | None = None) -> list[dict[str, Any]]:
+    """The timeline's items for ``actor``: another department's case shows as such, without its details,
+    and its events (notes are internal) are left out; so are the events of ``skip_case`` (the case on the
+    page, whose history is shown beside)."""
+    out = []
+    for item in tl.items:
+        if skip_case and item.kind == "case_event" and item.details.get("case_id") == skip_case:
+            continue
+        d = item.details
+        if item.kind in ("case", "case_event") and not allowed(actor, "case.read", {"department": d.get(
+                "department") if item.kind == "case" else _case_department(tl, d.get("case_id"))}):
+            if item.kind == "case":
+                out.append({"at": item.at, "kind": "case", "id": item.id, "hidden": True})
+            continue
+        out.append({"at": item.at, "kind": item.kind, "id": item.id, "summary": item.summary, "details": d,
+                    "hidden": False})
+    return out
+
+
+def _case_department(tl, case_id: str | None) -> str | None:
+    for item in tl.items:
+        if item.kind == "case" and item.id == case_id:
+            return item.details.get("department")
+    return None  # the case is beyond the timeline's limit: shown only to readers of every department
+
+
+# -- the actions -------------------------------------------------------------------------------------------
+
+def _action_route(name: str):
+    async def act(request: Request, case_id: str, actor: Actor = Depends(require("case.act"))) -> Response:
+        form = await request.form()
+        fields = {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+        return await run_in_threadpool(_act, request, actor, case_id, name, fields)
+
+    act.__name__ = f"case_{name}"
+    return act
+
+
+for _name in ACTIONS:
+    router.add_api_route(f"/cases/{{case_id}}/{_name}", _action_route(_name), methods=["POST"],
+                         name=f"case_{_name}")
+
+
+def _act(request: Request, actor: Actor, case_id: str, name: str, f: dict[str, str]) -> Response:
+    store = reader(request)
+    obj = load_case(store, actor, case_id)
+    check_case(actor, obj, "case.act")
+    gettext = translations(language(request, actor)).gettext
+    errors = _missing(name, f, store, gettext)
+    if errors:
+        return _case_page(request, actor, case_id, status=422, errors=errors, form=f, action=name)
+    try:
+        outcome = hub(request).write(_run, actor, name, case_id, f, obj["status"], client_ip(request))
+    except CaseError as e:
+        return _case_page(request, actor, case_id, status=case_status(e), error=str(e), form=f, action=name)
+    target = outcome.case_id if isinstance(outcome, workflow.Outcome) else case_id
+    done = "linked" if isinstance(outcome, workflow.Outcome) and outcome.linked_from else name
+    if name == "transfer" and not allowed(actor, "case.read", {"department": f["department"]}):
+        return RedirectResponse(url("/inbox", done="transfer", case=case_id, to=f["department"]), status_code=303)
+    return RedirectResponse(url(f"/cases/{target}", done=done), status_code=303)
+
+
+def _missing(name: str, f: dict[str, str], store, gettext) -> dict[str, str]:
+    """The fields an action needs that the form left empty (or gave a value not on offer), with a message."""
+    need = {"assign": {"owner": "Choose the owner."},
+            "transfer": {"department": "Choose the department.", "reason": "Say why it is transferred."},
+            "comment": {"text": "Write the message."}, "note": {"text": "Write the note."},
+            "message": {"text": "Write what the customer said."},
+            "close": {"root_cause": "Choose the root cause.", "action": "Say what was done."},
+            "reopen": {"reason": "Say why it is reopened."}}.get(name, {})
+    errors = {k: gettext(msg) for k, msg in need.items() if not f.get(k)}
+    if name == "close" and f.get("root_cause") and f["root_cause"] not in workflow.root_causes(store):
+        errors["root_cause"] = gettext("Choose a root cause from the list.")
+    return errors
+
+
+def _run(store, actor: Actor, name: str, case_id: str, f: dict[str, str], status: str, ip: str):
+    """One action on the writer, with its audit entry (ids and field names only: never the text)."""
+    who = actor.agent
+    detail: dict[str, Any] = {"fields": sorted(k for k, v in f.items() if v)}
+    if name == "assign":
+        out = workflow.assign(store, case_id, f["owner"], actor=who)
+        detail["owner"] = f["owner"]
+    elif name == "transfer":
+        out = workflow.transfer(store, case_id, f["department"], actor=who, note=f["reason"])
+        detail["department"] = f["department"]
+    elif name == "start":
+        out = workflow.start(store, case_id, actor=who)
+    elif name == "wait":
+        out = workflow.wait(store, case_id, actor=who, note=f.get("note") or None)
+    elif name == "comment":
+        out = workflow.comment(store, case_id, f["text"], actor=who)
+    elif name == "note":
+        out = workflow.note(store, case_id, f["text"], actor=who)
+    elif name == "message":
+        out = workflow.customer_message(store, case_id, f["text"], actor="customer")
+    elif name == "resolve":
+        workflow.resolve(store, case_id, actor=who, note=f.get("note") or None)
+        out = None
+    elif name == "close":
+        if status != "resolved":  # "resolve and close": the agent knows it is solved
+            workflow.resolve(store, case_id, actor=who)
+        out = workflow.close(store, case_id, actor=who, root_cause=f["root_cause"], action=f["action"],
+                             sub_cause=f.get("sub_cause") or None, note=f.get("note") or None)
+        detail["root_cause"] = f["root_cause"]
+    else:
+        out = workflow.reopen(store, case_id, actor=who, reason=f["reason"])
+    if isinstance(out, workflow.Outcome) and out.linked_from:
+        detail["new_case"] = out.case_id
+    audit.record(store, actor, f"case.{name}", "case", case_id, detail, ip)
+    return out

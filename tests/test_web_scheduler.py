@@ -1,0 +1,68 @@
+"""The background scheduler in-process: rounds on start and on wake, every step through the hub, a failing step
+logged without customer text and not ending the thread."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from centric.ingest.records import ingest_records
+from centric.web import scheduler
+from centric.web.hub import Hub
+
+SECRET_TEXT = "Mój numer karty to 4111 1111 1111 1111, kurier nie przyjechał"
+
+
+@pytest.fixture
+def hub(web_db):
+    h = Hub(web_db)
+    yield h
+    scheduler.stop()
+    h.close()
+
+
+def _count(hub, sql, params=()):
+    return hub.reader().con.execute(sql, list(params)).fetchall()[0][0]
+
+
+def test_a_round_runs_at_start_and_on_wake_until_stopped(hub):
+    s = scheduler.start(hub, interval=3600)
+    assert s.wait_rounds(1, 120), "no round at start"
+    assert set(s.last.results) == {"analyze", "sync", "tick", "webhooks"} and s.last.errors == {}
+    assert s.last.results["analyze"] is None  # the demo's texts are all analysed: the models are not loaded
+    assert s.analyzer is None
+    assert scheduler.wake(hub) and s.wait_rounds(2, 120), "wake did not start a round"
+    assert scheduler.wake(object()) is False  # another hub's scheduler is not this one
+    scheduler.stop()
+    assert not s.alive and scheduler.running() is None and scheduler.wake(hub) is False
+
+
+def test_a_failing_step_is_logged_without_text_and_the_rest_runs(hub, caplog):
+    hub.write(ingest_records, "feedback", [{"email": "z@example.com", "source": "complaint",
+                                            "created_at": "2026-11-02T08:00:00", "text": SECRET_TEXT}], "api:t:1")
+    s = scheduler.Scheduler(hub, interval=3600, taxonomy="no-such-taxonomy")
+    with caplog.at_level(logging.ERROR, logger="centric.web.scheduler"):
+        r = s.run_once()
+        again = s.run_once()
+    assert set(r.errors) == {"analyze"} and set(r.results) == {"sync", "tick", "webhooks"}
+    assert r.results["sync"].pending == 1  # the complaint waits for its analysis, not lost
+    assert set(again.errors) == {"analyze"} and s.rounds == 2
+    logged = "\n".join(m.getMessage() for m in caplog.records)
+    assert "background analyze failed" in logged and "no-such-taxonomy" in logged
+    assert "kurier" not in logged and "4111" not in logged
+
+
+def test_the_round_places_new_signals_and_escalates(hub):
+    """The loop's steps through the hub: sync places an unhappy survey answer (no text to analyse: its touchpoint
+    names the factor) in a case of the delivery department, tick records what fell due."""
+    posted = hub.write(ingest_records, "responses", [{"email": "q@example.com", "survey": "post-delivery",
+                                                      "touchpoint": "delivery", "answered_at": "2026-11-02T08:00:00",
+                                                      "nps": 2}], "api:t:2")
+    rid = posted.stored[0]["id"]
+    r = scheduler.Scheduler(hub, interval=3600).run_once()
+    assert r.errors == {} and r.results["sync"].opened >= 1
+    case = hub.reader().con.execute("SELECT c.department, c.type FROM case_signals s JOIN cases c USING (case_id) "
+                                    "WHERE s.signal_id = ?", [rid]).fetchall()
+    assert case == [("delivery", "delivery")]
+    assert r.results["tick"].clocks > 0

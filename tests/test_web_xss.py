@@ -1,0 +1,179 @@
+"""Customer text is untrusted: a corpus of script payloads goes in as complaint texts, titles, authors, links,
+customer names, handles and a user's name — through ``centric.ingest``, as any file would — and every page an
+admin can reach (every GET page route, its objects' detail pages, the links found on them, the lists searched
+for a payload) must show them as text, never as markup.
+
+The walk is generic over the app's routes, so pages added later are covered; a route whose path parameter has
+no value here fails the test.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from centric import Store, ingest
+from centric.web import auth, deps
+from tests.conftest import WEB_PASSWORD, login_csrf
+
+PAYLOADS = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "javascript:alert(1)",
+    "</textarea><script>alert(2)</script>",
+    "xss{{7*7}}xss",
+    "'-alert(1)-'\"",
+    "\u202e<script>alert(3)</script>\u202c",
+    "\uff1cscript\uff1ealert(4)\uff1c/script\uff1e",
+    "<svg/onload=alert(5)>",
+    "</script><script>alert(6)</script>",
+    "<a href=\"javascript:alert(7)\">click</a>",
+]
+# what must never appear in a page: the payloads' markup, unescaped, or a template that ran
+RAW = ("<script>alert", "<img src=x", "<svg/onload", "<a href=\"javascript:", "xss49xss")
+MAX_PAGES = 400
+
+
+class Markup(HTMLParser):
+    """Collects what would run: event-handler attributes, javascript: links, scripts that are not ours."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.bad: list[str] = []
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        for k, v in attrs:
+            if k.startswith("on"):
+                self.bad.append(f"<{tag} {k}=…>")
+            if k in ("href", "src", "action", "formaction", "data", "xlink:href") and v is not None:
+                if re.sub(r"[\s\x00-\x1f]", "", v).lower().startswith(("javascript:", "data:text/html", "vbscript:")):
+                    self.bad.append(f"<{tag} {k}={v[:40]!r}>")
+                if k == "href" and tag == "a":
+                    self.links.append(v)
+        if tag == "script":
+            a = dict(attrs)
+            if not ((a.get("src") or "").startswith("/static/") or a.get("type") == "application/json"):
+                self.bad.append("<script> not from /static")
+
+
+@pytest.fixture
+def xss_client(web_db):
+    """The demo store with the payloads ingested (complaints analysed and placed in cases), an admin whose
+    name and case-owner name are payloads, signed in."""
+    from rich.console import Console  # noqa: F401  (the text pipeline prints nothing here)
+
+    from centric.cases.sync import sync
+    from centric.text.batch import analyze_store
+
+    n = len(PAYLOADS)
+    with Store.open(web_db) as store:
+        ingest("customers", pd.DataFrame({
+            "crm_id": [f"XSS-{i}" for i in range(n)],
+            "email": [f"xss{i}@example.com" for i in range(n)],
+            "name": PAYLOADS,
+            "segment": PAYLOADS,
+            "city": PAYLOADS,
+        }), store=store, name="xss-customers.csv")
+        ingest("feedback", pd.DataFrame({
+            "feedback_id": [f"XSS-F{i}" for i in range(n)],
+            "email": [f"xss{i}@example.com" for i in range(n)],
+            "handle": [f"@xss{i}{p}" for i, p in enumerate(PAYLOADS)],
+            "posted_at": ["2026-10-30 10:00"] * n,
+            "title": PAYLOADS,
+            "text": [f"The fridge delivery was late and the courier was rude {p}" for p in PAYLOADS],
+            "author": PAYLOADS,
+            "url": ["javascript:alert(8)"] * n,
+            "channel": ["online"] * n,
+            "touchpoint": ["delivery"] * n,
+        }), store=store, values={"source": "complaint"}, name="xss-feedback.csv")
+        analyze_store(store, "retail", fast=True)
+        sync(store)
+        cases = [r[0] for r in store.con.execute(
+            "SELECT DISTINCT case_id FROM case_signals WHERE signal_id LIKE 'XSS-F%' ORDER BY 1").fetchall()]
+        customers = [r[0] for r in store.con.execute(
+            "SELECT DISTINCT customer_id FROM identities WHERE value LIKE 'xss%@example.com' ORDER BY 1").fetchall()]
+    assert len(cases) >= 1 and len(customers) == n
+
+    from centric.web import create_app
+
+    app = create_app(web_db)
+    with TestClient(app) as client:
+        hub = app.state.hub
+        hub.write(auth.add_user, "xss-admin@example.com", "admin", WEB_PASSWORD, name=PAYLOADS[1],
+                  agent=PAYLOADS[0])
+        user = hub.write(auth.add_user, "xss-agent@example.com", "agent", WEB_PASSWORD, ["delivery"],
+                         name=PAYLOADS[0], agent=PAYLOADS[1])
+        page = client.get("/login")
+        r = client.post("/login", data={"email": "xss-admin@example.com", "password": WEB_PASSWORD,
+                                        "csrf_token": login_csrf(page.text), "next": "/me"}, follow_redirects=False)
+        assert r.status_code == 303
+        client.objects = {"case_id": cases, "customer_id": customers, "user_id": [user["user_id"]],
+                          "factor": ["delivery"]}
+        yield client
+
+
+def _urls(client) -> list[str]:
+    """Every GET page route, its path parameters filled with the payload objects, and each list searched."""
+    urls = []
+    for method, path, _ in deps.routes(client.app):
+        if method != "GET" or path.startswith(("/static", "/api/", "/openapi")) or path == "/healthz":
+            continue
+        names = re.findall(r"\{([^}:]+)(?::[^}]*)?\}", path)
+        if not names:
+            urls += [path, f"{path}?q={PAYLOADS[0]}&view={PAYLOADS[1]}&status={PAYLOADS[4]}"]
+            continue
+        for name in names:
+            assert name in client.objects, f"no payload object for {{{name}}} of {path} (tests/test_web_xss.py)"
+        for i in range(max(len(client.objects[n]) for n in names)):
+            url = path
+            for name in names:
+                values = client.objects[name]
+                url = re.sub(r"\{" + name + r"(?::[^}]*)?\}", str(values[i % len(values)]), url)
+            urls.append(url)
+    return urls
+
+
+def _check(url: str, response) -> list[str]:
+    problems = []
+    if response.status_code >= 500:
+        problems.append(f"{url}: server error {response.status_code}")
+    if "html" not in response.headers.get("content-type", ""):
+        return problems
+    text = response.text
+    problems += [f"{url}: raw {raw!r}" for raw in RAW if raw in text]
+    parser = Markup()
+    parser.feed(text)
+    problems += [f"{url}: {b}" for b in parser.bad]
+    return problems
+
+
+def test_no_payload_runs_on_any_page(xss_client):
+    seen: set[str] = set()
+    queue = _urls(xss_client)
+    problems: list[str] = []
+    pages_with_payload = 0
+    while queue and len(seen) < MAX_PAGES:
+        url = queue.pop(0)
+        if url in seen:
+            continue
+        seen.add(url)
+        r = xss_client.get(url, follow_redirects=True)
+        problems += _check(url, r)
+        if "html" in r.headers.get("content-type", ""):
+            if "&lt;script&gt;alert(1)&lt;/script&gt;" in r.text:
+                pages_with_payload += 1
+            parser = Markup()
+            parser.feed(r.text)
+            for link in parser.links:
+                parts = urlsplit(link)
+                if (not parts.scheme and not parts.netloc and link.startswith("/")
+                        and not link.startswith(("/static", "/logout", "/api/")) and link not in seen):
+                    queue.append(link)
+    assert not problems, "\n".join(problems[:50])
+    assert pages_with_payload >= 2, "the payloads were shown on no page: the walk checked nothing"
