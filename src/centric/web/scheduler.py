@@ -43,6 +43,10 @@ class Round:
     errors: dict[str, str] = field(default_factory=dict)
 
 
+class Stopped(Exception):
+    """The scheduler was stopped in the middle of a step."""
+
+
 class Scheduler:
     """The thread. ``interval``: seconds between rounds (default: the ``serve_tick_seconds`` setting)."""
 
@@ -104,6 +108,9 @@ class Scheduler:
                 break
             try:
                 r.results[name] = step()
+            except Stopped as e:
+                log.info("background %s: %s", name, e)
+                break
             except Exception as e:  # noqa: BLE001 — a failed step must not end the thread
                 r.errors[name] = type(e).__name__
                 # the message of a CentricError names files and columns, never customer text; others may
@@ -135,7 +142,13 @@ class Scheduler:
             from ..text.pipeline import Analyzer
 
             self.analyzer = Analyzer(taxonomy, gate=DEMO_GATE)
-        return self.hub.write(analyze_store, taxonomy, gate=DEMO_GATE, analyzer=self.analyzer)
+        return self.hub.write(analyze_store, taxonomy, gate=DEMO_GATE, analyzer=self.analyzer,
+                              progress=self._stop_between_batches)
+
+    def _stop_between_batches(self, done: int, total: int) -> None:
+        """Each batch of texts is committed on its own: stopping after one loses nothing."""
+        if self._stop.is_set():
+            raise Stopped(f"stopped after {done:,} of {total:,} texts; the rest wait for the next start")
 
     def _sync(self):
         from ..cases.sync import sync
