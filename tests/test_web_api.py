@@ -287,3 +287,4 @@ def test_the_openapi_document_describes_every_api_route(web_client):
     post = doc["paths"]["/api/v1/feedback"]["post"]
     assert set(post["responses"]) >= {"201", "401", "403", "422"}
     assert "CloseBody" in doc["components"]["schemas"]
+
