@@ -218,3 +218,15 @@ def get_positive_int(name: str, value: str | int | None = None) -> int:
     if n < 1:
         raise SettingError(f"setting {name} ({SETTINGS[name].env}) must be a whole number above 0, got {raw!r}")
     return n
+
+
+def effective() -> list[tuple[Setting, str, str | None]]:
+    """Every setting with the value in effect and None, or — when its environment variable holds an invalid
+    value — that value quoted and the error (for the settings listings of the CLI and the web app)."""
+    out: list[tuple[Setting, str, str | None]] = []
+    for s in SETTINGS.values():
+        try:
+            out.append((s, get(s.name), None))
+        except SettingError as e:
+            out.append((s, f"{os.environ.get(s.env)!r} (invalid)", str(e)))
+    return out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -73,12 +72,9 @@ def settings_cmd() -> None:
     """List the settings with their current values, defaults and help."""
     t = Table("setting", "value", "default", "environment", "help")
     bad = []
-    for s in settings.SETTINGS.values():
-        try:
-            value = settings.get(s.name)
-        except CentricError as e:
-            value = f"{os.environ.get(s.env)!r} (invalid)"
-            bad.append(str(e))
+    for s, value, error in settings.effective():
+        if error:
+            bad.append(error)
         t.add_row(s.name, escape(value), s.default, s.env, s.help)
     console.print(t)
     for why in bad:

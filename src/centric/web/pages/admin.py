@@ -56,13 +56,8 @@ def _settings_page(request: Request, actor: Actor, status: int = 200, **override
     added = {r["id"]: r for r in store_factor_rows(store)}
     factors = [{"id": f.id, "name": f.name(lang), "names": f.names, "examples": sum(len(v) for v in f.examples.values()),
                 "added": added.get(f.id)} for f in taxonomy.factors]
-    values = []
-    for s in registry.SETTINGS.values():
-        try:
-            value = registry.get(s.name)
-        except CentricError as e:
-            value = f"({e})"
-        values.append({"name": s.name, "value": value, "default": s.default, "env": s.env, "help": s.help})
+    values = [{"name": s.name, "value": value, "default": s.default, "env": s.env, "help": s.help, "error": error}
+              for s, value, error in registry.effective()]
     ctx = {"title": "Settings", "texts": texts, "errors": {}, "saved": request.query_params.get("saved"),
            "history": config.history(store), "calendars": calendars, "weekdays": WEEKDAYS,
            "taxonomy": store_taxonomy_name(store), "factors": factors, "settings": values,
@@ -126,8 +121,9 @@ def save_settings(request: Request, name: str, text: str = Form(""),
     text = text.replace("\r\n", "\n")
     try:
         deps.hub(request).write(_save_config, name, text, actor, deps.client_ip(request))
-    except CaseConfigError as e:
-        return _settings_page(request, actor, 422, texts={name: text}, errors={name: str(e)})
+    except CaseConfigError as e:  # the file is named by its kind in the message, not by who saved it
+        message = str(e).replace(f"web: {actor.name}", name, 1)
+        return _settings_page(request, actor, 422, texts={name: text}, errors={name: message})
     return RedirectResponse(f"/settings?saved={name}#{name}", status_code=303)
 
 

@@ -233,3 +233,20 @@ def factor(request: Request, factor: str, actor: Actor = Depends(require("case.r
         f"?{sel.query()}" if sel.query() else "") + "#fix-first", "may_read_cases": allowed(actor, "case.read")}
     partial = request.query_params.get("partial") == "1"
     return render(request, "dashboard_factor_part.html" if partial else "dashboard_factor.html", ctx)
+
+
+def warm(hub, languages=("en",)) -> None:
+    """Compute the unfiltered dashboards in the background (e.g. when the server starts), so that the first
+    reader does not wait for them."""
+    from ...report.data import data_version
+
+    def run() -> None:
+        version = data_version(hub.reader())
+        for lang in languages:
+            key = (hub.path, lang, None, None, "ours", ())
+            with _lock:
+                if key in _cache:
+                    continue
+            _refresh(hub, key, Selection(), lang, version)
+
+    _worker.submit(run)
