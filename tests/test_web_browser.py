@@ -83,9 +83,7 @@ class Watch:
         self.errors.remove(found[0])
 
     def check(self, base: str) -> None:
-        # the browser asks for /favicon.ico by itself; the app has none (a 404 that no page causes)
-        errors = [e for e in self.errors if not e.endswith("/favicon.ico")]
-        assert not errors, errors
+        assert not self.errors, self.errors
         foreign = [u for u in self.requests if not u.startswith(base + "/")]
         assert not foreign, foreign
 
