@@ -180,6 +180,18 @@ def test_customer_search_by_identity_and_name(small, login):
     assert listed == ["C0000001", "C0000002", "C0000003"]  # Di Fay has only a triage case
     r = small.get("/customers/bo.ray@example.com", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/customers/C0000002"
+    # an identity of a customer outside the agent's departments tells nothing, not even the customer's id
+    small.app.state.hub.write(_identity, "di@example.com", "C0000004")
+    r = small.get("/customers/di@example.com", follow_redirects=False)
+    assert r.status_code == 404 and "C0000004" not in r.text
+    assert re.findall(r'href="/customers/(C\d+)"', small.get("/customers?q=di@example.com").text) == []
+
+
+def _identity(store, email: str, customer: str) -> None:
+    with store.transaction() as con:
+        store_io.insert_rows(con, "identities", pd.DataFrame({"kind": ["email"], "value": [email],
+                                                               "customer_id": [customer],
+                                                               "first_seen_at": [store_io.utcnow()]}))
 
 
 # -- the demo store: the actions as an agent works ------------------------------------------------------------

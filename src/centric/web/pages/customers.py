@@ -53,13 +53,13 @@ def customer(request: Request, customer_id: str, actor: Actor = Depends(require(
         tl = timeline(store, customer_id, limit=None if full else TIMELINE_ITEMS, count=False)
     except CentricError:
         raise HTTPException(404, "there is no such customer") from None
-    if tl.profile.customer_id != customer_id:  # a merged id, or an identity: the customer's own page
-        return RedirectResponse(url(f"/customers/{tl.profile.customer_id}"), status_code=303)
     items = visible_items(actor, tl)
     cases = [i for i in items if i["kind"] == "case"]
     scope = case_scope(actor)
     if scope is not None and not any(not c["hidden"] for c in cases):
         raise HTTPException(404, "there is no such customer")  # no case of the agent's departments
+    if tl.profile.customer_id != customer_id:  # a merged id, or an identity: the customer's own page
+        return RedirectResponse(url(f"/customers/{tl.profile.customer_id}"), status_code=303)
     ctx = common(request, actor)
     return render(request, "customer.html", {
         **ctx, "title": tl.profile.name or tl.profile.customer_id, "timeline": tl, "timeline_error": None,
