@@ -33,6 +33,9 @@ def test_a_round_runs_at_start_and_on_wake_until_stopped(hub):
     assert s.last.results["analyze"] is None  # the demo's texts are all analysed: the models are not loaded
     assert s.analyzer is None
     assert scheduler.wake(hub) and s.wait_rounds(2, 120), "wake did not start a round"
+    assert set(s.last.results) == {"analyze", "sync", "tick", "webhooks"}
+    assert scheduler.wake(hub, ("webhooks",)) and s.wait_rounds(3, 120)
+    assert set(s.last.results) == {"webhooks"}  # a case action asks for its webhooks alone
     assert scheduler.wake(object()) is False  # another hub's scheduler is not this one
     scheduler.stop()
     assert not s.alive and scheduler.running() is None and scheduler.wake(hub) is False

@@ -1,7 +1,7 @@
 """The background work of ``centric serve``: one thread that keeps the loop turning.
 
 Every ``serve_tick_seconds`` (60) seconds, and at once when :func:`wake` is called (the API does after
-storing posted rows), it runs, in order:
+storing posted rows; after a case action it asks for the webhooks step alone), it runs, in order:
 
 1. the text pipeline over the new texts only (:func:`centric.text.batch.analyze_store`; the analyzer is
    loaded the first time there is something to analyse and then kept);
@@ -12,9 +12,11 @@ storing posted rows), it runs, in order:
 Each step writes through ``hub.write`` (the one writer). A step that fails is logged (its error, never a
 customer's text) and the next step and the next round run all the same: the thread does not die.
 
->>> start(hub)  # doctest: +SKIP   (create_app(..., scheduler=True) does this)
->>> wake(hub)   # doctest: +SKIP   run a round now
->>> stop()      # doctest: +SKIP
+``create_app(..., scheduler=True)`` starts and stops it:
+
+>>> start(hub)  # doctest: +SKIP
+>>> wake(hub)  # doctest: +SKIP
+>>> stop()  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ __all__ = ["Scheduler", "running", "start", "stop", "wake"]
 log = logging.getLogger("centric.web.scheduler")
 
 DEMO_GATE = 0.8  # the cascade gate the demo is analysed with (centric analyze --gate 0.8)
+STEPS = ("analyze", "sync", "tick", "webhooks")
 
 
 @dataclass
@@ -58,6 +61,7 @@ class Scheduler:
         self.rounds = 0
         self.last: Round | None = None
         self._wake = threading.Event()
+        self._asked: set[str] = set()  # the steps wake() asked for since the last round
         self._stop = threading.Event()
         self._done = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="centric-scheduler", daemon=True)
@@ -74,7 +78,10 @@ class Scheduler:
         self._thread.start()
         return self
 
-    def wake(self) -> None:
+    def wake(self, steps: tuple[str, ...] = STEPS) -> None:
+        """Run ``steps`` (default: all four) now, or as soon as the round under way ends."""
+        with self._done:
+            self._asked.update(steps)
         self._wake.set()
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -94,16 +101,20 @@ class Scheduler:
 
     # -- the loop ---------------------------------------------------------------------------------------
     def _run(self) -> None:
+        steps = STEPS
         while not self._stop.is_set():
-            self.run_once()
-            self._wake.wait(self.interval)
+            self.run_once(steps)
+            woken = self._wake.wait(self.interval)
             self._wake.clear()
+            with self._done:
+                steps = tuple(s for s in STEPS if s in self._asked) if woken else STEPS
+                self._asked.clear()
 
-    def run_once(self) -> Round:
-        """One round of the four steps (also callable directly)."""
+    def run_once(self, steps: tuple[str, ...] = STEPS) -> Round:
+        """One round of ``steps`` (default: the four, in order; also callable directly)."""
         r = Round(time.monotonic())
-        for name, step in (("analyze", self._analyze), ("sync", self._sync), ("tick", self._tick),
-                           ("webhooks", self._webhooks)):
+        for name in (s for s in STEPS if s in steps):
+            step = getattr(self, f"_{name}")
             if self._stop.is_set():
                 break
             try:
@@ -189,12 +200,13 @@ def stop() -> None:
             _current = None
 
 
-def wake(hub=None) -> bool:
-    """Run a round now (when the thread runs for ``hub``, or any hub when None); False when none runs."""
+def wake(hub=None, steps: tuple[str, ...] = STEPS) -> bool:
+    """Run ``steps`` now (when the thread runs for ``hub``, or any hub when None); False when none runs. Posted
+    rows want the whole round; a case action only the webhooks (its event goes out at once)."""
     s = _current
     if s is None or (hub is not None and s.hub is not hub) or not s.alive:
         return False
-    s.wake()
+    s.wake(steps)
     return True
 
 

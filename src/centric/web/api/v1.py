@@ -195,7 +195,7 @@ def _act(hub, actor: Actor, case_id: str, what: str, fn, *args, **kw) -> dict[st
     if isinstance(out, str):  # resolve answers the customer's one-time token
         token, out = out, None
     hub.write(audit.record, actor, f"case.{what}", "case", case_id, {"via": "api"})
-    scheduler.wake(hub)  # webhooks: the event goes out without waiting for the next round
+    scheduler.wake(hub, ("webhooks",))  # the event goes out without waiting for the next round
     now = _readable(hub.reader(), actor, out.case_id if out else case_id)
     return {"case_id": out.case_id if out else case_id, "status": now["status"] if now else out.status,
             "action": out.action if out else "resolved", "linked_from": out.linked_from if out else None,
