@@ -132,6 +132,10 @@ def test_timeline_limit_kinds_scores_and_frame(store, anna):
     t = timeline(store, survivor, kinds=["case", "case_event"], limit=2)
     assert [i.id for i in t.items] == ["CX-0000001:00001", "CX-0000001"] and t.total == 6
     assert t.counts == {"case": 2, "case_event": 4}
+    # without the counting queries: the same items, each kind counted up to limit + 1 (enough to say "more")
+    quick = timeline(store, survivor, kinds=["case", "case_event"], limit=2, count=False)
+    assert [i.id for i in quick.items] == ["CX-0000001:00001", "CX-0000001"]
+    assert quick.counts == {"case": 2, "case_event": 3} and quick.total == 5 > 2
     # two scorings: the latest P(alive) 0.8 with the one before, loyal (a repeat buyer; her NPS 3 is no promoter)
     for at, p in ((dt.datetime(2026, 3, 1), 0.9), (dt.datetime(2026, 4, 1), 0.8)):
         _score(store, survivor, at, p_alive=p, clv=250.0, frequency=1)

@@ -137,3 +137,9 @@ def test_store_refuses_newer_schema(tmp_path):
         s.con.execute("UPDATE centric_meta SET value = '999' WHERE key = 'schema_version'")
     with pytest.raises(StoreError, match="schema version 999, newer than this centric"):
         Store.open(db)
+
+
+def test_a_frame_without_columns_is_refused_with_a_message(store):
+    with pytest.raises(IngestError, match="orders-frame: no columns"):
+        ingest("orders", pd.DataFrame(), store=store, name="orders-frame")
+    assert store.count("ingest_runs") == 0

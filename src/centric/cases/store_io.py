@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -144,6 +146,32 @@ def is_in(values, among) -> np.ndarray:
     if not len(a):
         return np.zeros(0, dtype=bool)
     return pc.fill_null(pc.is_in(a, value_set=texts(among)), False).to_numpy(zero_copy_only=False)
+
+
+def frame(store: Store, expr) -> pd.DataFrame:
+    """The rows of an Ibis table expression: the SQL Ibis compiles for the store, run on the store's own
+    connection and read straight into pandas. For the small results a page asks for, Ibis's ``execute``
+    (its relation wrapper and schema conversion) and the compilation itself cost more than the query, so
+    the SQL of the latest :data:`SQL_CACHE` expressions is kept (an expression is immutable and compares by
+    its structure and values: asking the same again — a page shown again — compiles nothing)."""
+    key = (store.ibis.name, expr)
+    with _sql_lock:
+        sql = _sql.get(key)
+        if sql is not None:
+            _sql.move_to_end(key)
+    if sql is None:
+        sql = store.ibis.compile(expr)
+        with _sql_lock:
+            _sql[key] = sql
+            while len(_sql) > SQL_CACHE:
+                _sql.popitem(last=False)
+    return store.con.execute(sql).df()
+
+
+SQL_CACHE = 2048
+"""How many compiled queries :func:`frame` keeps."""
+_sql: OrderedDict = OrderedDict()
+_sql_lock = threading.Lock()
 
 
 def load_cases(store: Store, case_ids: Iterable[str] | None = None, open_only: bool = False) -> pd.DataFrame:

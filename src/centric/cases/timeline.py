@@ -36,7 +36,7 @@ from .. import settings
 from ..errors import CentricError
 from ..privacy import find_customer, merged_from
 from ..store import Store
-from .store_io import parse_json
+from .store_io import frame, parse_json
 
 __all__ = ["KINDS", "Item", "Profile", "Timeline", "find_customers", "timeline"]
 
@@ -129,10 +129,12 @@ class Timeline:
 
 
 def timeline(store: Store, who: str, limit: int | None = None, kinds: tuple[str, ...] | list[str] | None = None,
-             default_country: str | None = None) -> Timeline:
+             default_country: str | None = None, count: bool = True) -> Timeline:
     """The timeline of the customer named by ``who`` (see the module docstring): the newest ``limit``
     items (all by default) of the ``kinds`` asked for (all by default). ``default_country`` reads a
-    phone number written without a prefix (default: the ``default_country`` setting).
+    phone number written without a prefix (default: the ``default_country`` setting). ``count=False``
+    spares the counting queries of a limited timeline (a page that only needs to know whether there is
+    more): each kind then counts at most ``limit + 1`` items, so ``total > limit`` still says so.
 
     Raises CentricError naming what was looked up when no customer matches, or naming the customers when
     an identity names several."""
@@ -166,10 +168,10 @@ def timeline(store: Store, who: str, limit: int | None = None, kinds: tuple[str,
             continue
         t = store.table(table)
         t = t.filter(t.case_id.isin(case_ids) if kind == "case_event" else _mine(t, ids, handles))
-        counts[kind] = int(t.count().execute()) if limit is not None else 0
+        counts[kind] = int(t.count().execute()) if limit is not None and count else 0
         t = t.order_by([ibis.desc(at), ibis.desc(key)])
-        rows = (t.limit(limit) if limit is not None else t).execute()
-        if limit is None:
+        rows = frame(store, t.limit(limit + (not count)) if limit is not None else t)
+        if limit is None or not count:
             counts[kind] = len(rows)
         for r in _records(rows):
             if kind == "case_event":
@@ -205,19 +207,19 @@ def find_customers(store: Store, q: str | None = None, departments: list[str] | 
             hit = hit | (c.customer_id == exact)
         c = c.filter(hit)
     total = int(c.count().execute())
-    rows = c.select("customer_id", "name", "segment", "country", "city", "first_seen_at").order_by(
-        [c.name.asc(nulls_first=False), c.customer_id]).limit(int(limit), offset=max(int(offset), 0)).execute()
+    rows = frame(store, c.select("customer_id", "name", "segment", "country", "city", "first_seen_at").order_by(
+        [c.name.asc(nulls_first=False), c.customer_id]).limit(int(limit), offset=max(int(offset), 0)))
     return _records(rows), total
 
 
 # -- reading ---------------------------------------------------------------------------------------
 def _profile(store: Store, cid: str, who: str) -> Profile:
     c = store.table("customers")
-    row = _records(c.filter(c.customer_id == cid).execute())
+    row = _records(frame(store, c.filter(c.customer_id == cid)))
     r = row[0] if row else {}
     idt = store.table("identities")
     merged = merged_from(store, cid)
-    idents = idt.filter(idt.customer_id.isin([cid, *merged])).order_by(["first_seen_at", "kind", "value"]).execute()
+    idents = frame(store, idt.filter(idt.customer_id.isin([cid, *merged])).order_by(["first_seen_at", "kind", "value"]))
     found = "customer id" if who.strip() == cid else "merged id" if who.strip() in merged else "identity"
     return Profile(cid, f"{who.strip()} ({found})", r.get("name"), r.get("segment"), r.get("country"),
                    r.get("language"), r.get("city"), r.get("first_seen_at"), tuple(merged),
@@ -228,7 +230,7 @@ def _profile(store: Store, cid: str, who: str) -> Profile:
 def _case_rows(store: Store, ids: list[str], handles: list[str]) -> pd.DataFrame:
     """The customer's cases, newest first."""
     t = store.table("cases")
-    return t.filter(_mine(t, ids, handles)).order_by([ibis.desc("opened_at"), ibis.desc("case_id")]).execute()
+    return frame(store, t.filter(_mine(t, ids, handles)).order_by([ibis.desc("opened_at"), ibis.desc("case_id")]))
 
 
 def _mine(t, ids: list[str], handles: list[str]):
@@ -246,7 +248,7 @@ def _signals(store: Store, case_ids: list[str]) -> dict[str, list[dict]]:
     if not case_ids:
         return {}
     s = store.table("case_signals")
-    rows = s.filter(s.case_id.isin(case_ids)).order_by(["attached_at", "signal_at", "signal_id"]).execute()
+    rows = frame(store, s.filter(s.case_id.isin(case_ids)).order_by(["attached_at", "signal_at", "signal_id"]))
     out: dict[str, list[dict]] = {}
     for r in _records(rows):
         out.setdefault(r["case_id"], []).append(
@@ -261,9 +263,9 @@ def _scores(store: Store, cid: str) -> dict | None:
     from ..customers.scoring import LOST_THRESHOLD
 
     s = store.table("customer_scores")
-    rows = _records(s.filter(s.customer_id == cid).order_by([ibis.desc("scored_at"), ibis.desc("clv")])
+    rows = _records(frame(store, s.filter(s.customer_id == cid).order_by([ibis.desc("scored_at"), ibis.desc("clv")])
                     .select("scored_at", "as_of", "p_alive", "clv", "currency", "expected_purchases", "frequency",
-                            "horizon_days").limit(50).execute())
+                            "horizon_days").limit(50)))
     if not rows:
         return None
     latest = rows[0]

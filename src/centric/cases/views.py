@@ -90,8 +90,8 @@ def list_cases(store: Store, status: str | Iterable[str] | None = None, departme
                owner: str | None = None, overdue: bool = False, limit: int | None = None, *,
                departments: Sequence[str] | None = None, q: str | None = None, sort: str = "priority",
                view: str | None = None, offset: int = 0, priority: str | None = None, factor: str | None = None,
-               channel: str | None = None, agent: str | None = None,
-               now: dt.datetime | None = None) -> list[dict[str, Any]]:
+               channel: str | None = None, agent: str | None = None, now: dt.datetime | None = None,
+               signals: bool = True, triage: str | None = None) -> list[dict[str, Any]]:
     """Case objects, filtered and sorted in one query.
 
     Filters: ``status`` (one or several), ``department``, ``owner``, ``priority``, ``factor``, ``channel``,
@@ -102,12 +102,13 @@ def list_cases(store: Store, status: str | Iterable[str] | None = None, departme
     the default), ``time_left`` (the earliest due time among the case's running clocks first, so overdue
     cases lead; cases without a running clock last) or ``opened`` (the newest first). ``limit`` and
     ``offset`` page through the result; ``now`` (default: the current time) decides what is at risk or
-    overdue in the views."""
+    overdue in the views. ``signals=False`` leaves out the signals each case holds (a list that shows
+    none saves the query)."""
     if sort not in SORTS:
         raise CaseError(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
     t = _filtered(store, status=status, department=department, owner=owner, overdue=overdue,
                   departments=departments, q=q, view=view, priority=priority, factor=factor, channel=channel,
-                  agent=agent, now=now, clocks=sort == "time_left")
+                  agent=agent, now=now, clocks=sort == "time_left", triage=triage)
     rank = t.priority.cases(*((p, r) for p, r in PRIORITY_RANK.items()), else_=PRIORITY_RANK["normal"])
     t = t.mutate(_rank=rank)
     if sort == "time_left":
@@ -120,33 +121,34 @@ def list_cases(store: Store, status: str | Iterable[str] | None = None, departme
     if limit is not None or offset:
         t = t.limit(None if limit is None else int(limit), offset=max(int(offset or 0), 0))
     t = t.drop(*[c for c in ("_rank", "_next_due", "_risk_at") if c in t.columns])
-    rows = t.execute()
+    rows = store_io.frame(store, t)
     # a page is a short list of ids; a long list is read again through the query that chose it
     ids = list(rows["case_id"]) if len(rows) <= 1000 else t.case_id
-    return _objects(store, rows, ids)
+    return _objects(store, rows, ids, signals=signals)
 
 
 def count_cases(store: Store, status: str | Iterable[str] | None = None, department: str | None = None,
                 owner: str | None = None, overdue: bool = False, *, departments: Sequence[str] | None = None,
                 q: str | None = None, view: str | None = None, priority: str | None = None,
                 factor: str | None = None, channel: str | None = None, agent: str | None = None,
-                now: dt.datetime | None = None) -> int:
+                now: dt.datetime | None = None, triage: str | None = None) -> int:
     """How many cases :func:`list_cases` finds with the same filters (for paging)."""
     t = _filtered(store, status=status, department=department, owner=owner, overdue=overdue,
                   departments=departments, q=q, view=view, priority=priority, factor=factor, channel=channel,
-                  agent=agent, now=now, clocks=False)
+                  agent=agent, now=now, clocks=False, triage=triage)
     return int(t.count().execute())
 
 
 def view_counts(store: Store, departments: Sequence[str] | None = None, agent: str | None = None,
-                now: dt.datetime | None = None) -> dict[str, int]:
-    """The number of cases in each of :data:`VIEWS` within ``departments`` (None: all), in one query."""
+                now: dt.datetime | None = None, triage: str | None = None) -> dict[str, int]:
+    """The number of cases in each of :data:`VIEWS` within ``departments`` (None: all), in one query.
+    ``triage``: the triage department (default: the routing table's)."""
     now = _now(now)
     t = _scoped(store, departments)
     t = _with_clocks(store, t)
-    triage = _triage(store)
+    triage = triage or _triage(store)
     sums = {v: view_filter(t, v, agent=agent, now=now, triage=triage).ifelse(1, 0).sum().name(v) for v in VIEWS}
-    row = t.aggregate(**sums).execute()
+    row = store_io.frame(store, t.aggregate(**sums))
     return {v: int(_value(row[v].iloc[0]) or 0) for v in VIEWS}
 
 
@@ -183,13 +185,13 @@ def case_choices(store: Store, departments: Sequence[str] | None = None) -> dict
     """The departments, factors and channels of the cases within ``departments`` (None: all), sorted — the
     choices of the inbox's filters — in one query."""
     t = _scoped(store, departments)
-    rows = t.select("department", "type", "channel").distinct().execute()
+    rows = store_io.frame(store, t.select("department", "type", "channel").distinct())
     return {key: sorted({str(v) for v in rows[col] if _value(v) is not None})
             for key, col in (("department", "department"), ("factor", "type"), ("channel", "channel"))}
 
 
 def _filtered(store: Store, *, status, department, owner, overdue, departments, q, view, priority, factor,
-              channel, agent, now, clocks: bool):
+              channel, agent, now, clocks: bool, triage: str | None = None):
     t = _scoped(store, departments)
     if status is not None:
         wanted = [status] if isinstance(status, str) else list(status)
@@ -213,7 +215,7 @@ def _filtered(store: Store, *, status, department, owner, overdue, departments, 
         t = _with_clocks(store, t)
     if view is not None:
         t = t.filter(view_filter(t, view, agent=agent, now=now,
-                                 triage=_triage(store) if view == "triage" else None))
+                                 triage=(triage or _triage(store)) if view == "triage" else None))
     return t
 
 
@@ -264,13 +266,14 @@ def running_clock(obj: dict[str, Any], now: dt.datetime | None = None) -> dict[s
 def show_case(store: Store, case_id: str) -> dict[str, Any]:
     """One case's object with its clocks in full, root cause, action taken, summary and events (oldest
     first). CaseError when there is no such case."""
-    cases = store_io.load_cases(store, [case_id])
+    t = store.table("cases")
+    cases = store_io.frame(store, t.filter(t.case_id == case_id))
     if not len(cases):
         raise CaseError(f"there is no case {case_id!r}")
-    obj = _objects(store, cases, [case_id])[0]
-    row = {k: _value(v) for k, v in cases.iloc[0].to_dict().items()}
     clocks = store.table("case_clocks")
-    clocks = clocks.filter(clocks.case_id == case_id).execute()
+    clocks = store_io.frame(store, clocks.filter(clocks.case_id == case_id))
+    obj = _objects(store, cases, [case_id], clocks=clocks)[0]
+    row = {k: _value(v) for k, v in cases.iloc[0].to_dict().items()}
     obj["clocks"] = {r["clock"]: {k: (_iso(v) if k.endswith("_at") else v) for k, v in r.items()
                                   if k not in ("case_id", "clock")}
                      for r in _records(clocks)}
@@ -278,7 +281,8 @@ def show_case(store: Store, case_id: str) -> dict[str, Any]:
                          "note": row.get("root_cause_note")}
     obj["action"] = row.get("action_taken")
     obj["summary"] = row.get("summary")
-    events = store_io.load_events(store, [case_id])
+    e = store.table("case_events")
+    events = store_io.frame(store, e.filter(e.case_id == case_id).order_by(["occurred_at", "case_event_id"]))
     obj["events"] = [{"id": e["case_event_id"], "at": _iso(e["occurred_at"]), "kind": e["kind"],
                       "actor": e["actor"], "department": e["department"], "target": e["target"],
                       "note": e["note"], "level": e["level"], "clock": e["clock"], "data": _data(e["data"])}
@@ -309,22 +313,21 @@ def case_texts(store: Store, signals: Iterable[dict[str, Any]], limit: int = 50)
             continue
         if table == "feedback":
             t = store.table("feedback")
-            rows = t.filter(t.feedback_id.isin(ids)).select(
+            rows = store_io.frame(store, t.filter(t.feedback_id.isin(ids)).select(
                 id=t.feedback_id, at=t.posted_at, source=t.source, title=t.title, text=t.text, language=t.language,
-                rating=t.rating).execute()
+                rating=t.rating))
         else:
             t = store.table("responses")
-            rows = t.filter(t.response_id.isin(ids)).select(
+            rows = store_io.frame(store, t.filter(t.response_id.isin(ids)).select(
                 id=t.response_id, at=t.responded_at, source=t.survey, text=t.comment, language=t.language,
-                nps=t.nps, csat=t.csat, ces=t.ces).execute()
+                nps=t.nps, csat=t.csat, ces=t.ces))
         a = store.table("text_analyses")
-        analyses = {r["text_id"]: r for r in _records(
-            a.filter((a.source == table) & a.text_id.isin(ids)).select("text_id", "language", "sentiment")
-            .execute())}
+        analyses = {r["text_id"]: r for r in _records(store_io.frame(
+            store, a.filter((a.source == table) & a.text_id.isin(ids)).select("text_id", "language", "sentiment")))}
         m = store.table("mentions")
         found: dict[str, dict[int, dict[str, str]]] = {}
-        for r in _records(m.filter((m.source == table) & m.text_id.isin(ids))
-                          .select("text_id", "sentence", "factor", "sentiment").execute()):
+        for r in _records(store_io.frame(store, m.filter((m.source == table) & m.text_id.isin(ids))
+                                         .select("text_id", "sentence", "factor", "sentiment"))):
             found.setdefault(r["text_id"], {}).setdefault(int(r["sentence"]), {})[r["factor"]] = r["sentiment"]
         for r in _records(rows):
             text = r.get("text") or ""
@@ -354,21 +357,26 @@ def worst_clock(obj: dict[str, Any]) -> tuple[str | None, str | None, str | None
     return clock, states[clock], obj["due"][clock]
 
 
-def _objects(store: Store, cases: pd.DataFrame, ids) -> list[dict[str, Any]]:
+def _objects(store: Store, cases: pd.DataFrame, ids, signals: bool = True,
+             clocks: pd.DataFrame | None = None) -> list[dict[str, Any]]:
     """Case objects of the ``cases`` rows; ``ids``: their ids, as a list or as the column of the query that
-    chose them (so the clocks and signals are read with one join, not a list of every id)."""
+    chose them (so the clocks and signals are read with one join, not a list of every id). ``clocks``: their
+    ``case_clocks`` rows when already read; ``signals=False`` reads no signals."""
     if not len(cases):
         return []
-    c = store.table("case_clocks")
-    clocks = c.filter(c.case_id.isin(ids)).execute()
-    s = store.table("case_signals")
-    signals = s.filter(s.case_id.isin(ids)).order_by([s.signal_at, s.source_table, s.signal_id]).execute()
+    if clocks is None:
+        c = store.table("case_clocks")
+        clocks = store_io.frame(store, c.filter(c.case_id.isin(ids)))
     clocks_of: dict[str, list] = {}
     for r in _records(clocks):
         clocks_of.setdefault(r["case_id"], []).append(r)
     signals_of: dict[str, list] = {}
-    for r in _records(signals):
-        signals_of.setdefault(r["case_id"], []).append(r)
+    if signals:
+        s = store.table("case_signals")
+        rows = store_io.frame(store, s.filter(s.case_id.isin(ids)).order_by([s.signal_at, s.source_table,
+                                                                              s.signal_id]))
+        for r in _records(rows):
+            signals_of.setdefault(r["case_id"], []).append(r)
     return [case_json(r, clocks_of.get(r["case_id"], ()), signals_of.get(r["case_id"], ()))
             for r in _records(cases)]
 

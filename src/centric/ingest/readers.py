@@ -928,6 +928,8 @@ def frame_to_arrow(frame: Any) -> pa.Table:
 
 def read_frame(con, frame: Any, source: str) -> Staged:
     tbl = frame_to_arrow(frame)
+    if tbl.num_columns == 0:
+        raise UnreadableSourceError(f"{source}: no columns (an empty frame, or records without any field)")
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, tbl.schema) as w:
         w.write_table(tbl)

@@ -102,12 +102,17 @@ def check_departments(store: Store, departments: Iterable[str]) -> tuple[str, ..
 
 
 # -- users --------------------------------------------------------------------------------------------------
-def _user(row: Sequence[Any] | None) -> dict[str, Any] | None:
+def _row(columns: Sequence[str], row: Sequence[Any] | None) -> dict[str, Any] | None:
+    """A users or api_tokens row as a dict, its JSON list of departments as a tuple."""
     if row is None:
         return None
-    u = dict(zip(USER_COLUMNS, row, strict=True))
-    u["departments"] = tuple(json.loads(u["departments"] or "[]"))
-    return u
+    d = dict(zip(columns, row, strict=True))
+    d["departments"] = tuple(json.loads(d["departments"] or "[]"))
+    return d
+
+
+def _user(row: Sequence[Any] | None) -> dict[str, Any] | None:
+    return _row(USER_COLUMNS, row)
 
 
 def get_user(store: Store, email: str | None = None, user_id: str | None = None) -> dict[str, Any] | None:
@@ -274,11 +279,7 @@ def delete_session(store: Store, session_id: str) -> None:
 
 # -- API tokens ---------------------------------------------------------------------------------------------
 def _token(row: Sequence[Any] | None) -> dict[str, Any] | None:
-    if row is None:
-        return None
-    t = dict(zip(TOKEN_COLUMNS, row, strict=True))
-    t["departments"] = tuple(json.loads(t["departments"] or "[]"))
-    return t
+    return _row(TOKEN_COLUMNS, row)
 
 
 def add_token(store: Store, name: str, role: str, departments: Iterable[str] = (),

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 from typing import Any
 
+from babel.dates import format_date, format_time
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -91,15 +93,41 @@ def time_left(clock: dict[str, Any] | None, gettext) -> str:
     return gettext("%(time)s left") % {"time": span}
 
 
+CACHE_SECONDS = 30
+"""How long the slowly changing things a page needs (the routing table, the taxonomy, the filters'
+choices) are kept before they are read again."""
+_cache: dict[tuple, tuple[float, Any]] = {}
+
+
+def cached(request: Request, key: tuple, read):
+    """``read()``, kept for :data:`CACHE_SECONDS` per app and ``key``."""
+    full = (id(request.app), *key)
+    hit = _cache.get(full)
+    now = time.monotonic()
+    if hit is None or now - hit[0] > CACHE_SECONDS:
+        hit = _cache[full] = (now, read())
+    return hit[1]
+
+
+def routing_of(request: Request):
+    return cached(request, ("routing",), lambda: active(reader(request))[0])
+
+
+def _taxonomy(request: Request):
+    def read():
+        try:
+            return workflow.taxonomy(reader(request))
+        except CaseError:
+            return None
+    return cached(request, ("taxonomy",), read)
+
+
 def common(request: Request, actor: Actor) -> dict[str, Any]:
     """What the service team's templates share: labels, the time-left writer and factor names."""
     lang = language(request, actor)
     gettext = translations(lang).gettext
-    try:
-        tax = workflow.taxonomy(reader(request))
-        factor_names = {f.id: f.name(lang) for f in tax.factors}
-    except CaseError:
-        factor_names = {}
+    tax = _taxonomy(request)
+    factor_names = {f.id: f.name(lang) for f in tax.factors} if tax else {}
     return {"status_labels": STATUS_LABELS, "priority_labels": PRIORITY_LABELS, "clock_labels": CLOCK_LABELS,
             "state_labels": STATE_LABELS, "event_labels": EVENT_LABELS, "origin_labels": ORIGIN_LABELS,
             "identity_labels": IDENTITY_LABELS, "phase_labels": PHASE_LABELS, "kind_labels": KIND_LABELS,
@@ -108,11 +136,13 @@ def common(request: Request, actor: Actor) -> dict[str, Any]:
 
 
 def _when(fmt: Formatter):
-    """ISO text or a datetime → the date and time in the reader's language (UTC, as stored)."""
+    """ISO text or a datetime → the date and the time to the minute in the reader's language (UTC, as
+    stored)."""
     def when(v) -> str:
         if not v:
             return "—"
-        return fmt.datetime(v if isinstance(v, dt.datetime) else dt.datetime.fromisoformat(str(v).rstrip("Z")))
+        t = v if isinstance(v, dt.datetime) else dt.datetime.fromisoformat(str(v).rstrip("Z"))
+        return f"{format_date(t, 'medium', locale=fmt.locale)}, {format_time(t, 'short', locale=fmt.locale)}"
     return when
 
 
@@ -127,7 +157,7 @@ def inbox(request: Request, actor: Actor = Depends(require("case.read"))) -> Res
     p = request.query_params
     store = reader(request)
     scope = case_scope(actor)
-    choices = views.case_choices(store, scope)
+    choices = cached(request, ("choices", scope), lambda: views.case_choices(store, scope))
     q = (p.get("q") or "").strip()[:200]
     # a search looks through every case the actor may see (a customer on the phone names any case)
     view = "all" if q else _choice(p.get("view"), views.VIEWS) or ("mine" if actor.role == "agent" else "all")
@@ -138,16 +168,19 @@ def inbox(request: Request, actor: Actor = Depends(require("case.read"))) -> Res
                "factor": _choice(p.get("factor"), choices["factor"]),
                "channel": _choice(p.get("channel"), choices["channel"])}
     now = utcnow()
-    kw = {"departments": scope, "agent": actor.agent, "now": now}
+    # the views' queries ask "at risk or overdue by now" to the minute, so the same query repeats within it
+    kw = {"departments": scope, "agent": actor.agent, "now": now.replace(second=0, microsecond=0),
+          "triage": routing_of(request).triage_department}
     counts = views.view_counts(store, **kw)
-    total = views.count_cases(store, q=q, view=view, **filters, **kw)
+    narrowed = q or any(filters.values())
+    total = views.count_cases(store, q=q, view=view, **filters, **kw) if narrowed else counts[view]
     pages = max(1, math.ceil(total / PAGE_SIZE))
     try:
         page = min(max(int(p.get("page") or 1), 1), pages)
     except ValueError:
         page = 1
     rows = views.list_cases(store, q=q, view=view, sort=sort, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
-                            **filters, **kw)
+                            signals=False, **filters, **kw)
     for r in rows:
         r["clock"] = views.running_clock(r, now)
     ctx = common(request, actor)
@@ -167,7 +200,7 @@ def _inbox_flash(request: Request, store, gettext) -> str | None:
     p = request.query_params
     if p.get("done") != "transfer":
         return None
-    routing, _ = active(store)
+    routing = routing_of(request)
     to = p.get("to")
     if to not in _departments(routing):
         return None
@@ -217,13 +250,11 @@ def _case_page(request: Request, actor: Actor, case_id: str, status: int = 200, 
     full = request.query_params.get("timeline") == "all"
     tl, tl_error = _timeline(store, obj, None if full else TIMELINE_ITEMS)
     items = visible_items(actor, tl, obj["id"]) if tl else []
-    routing, _ = active(store)
+    routing = routing_of(request)
     dept = routing.departments.get(obj["department"] or "")
     can_act = allowed(actor, "case.act", obj)
-    try:
-        causes = workflow.root_causes(store) if can_act else []
-    except CaseError:
-        causes = ["other"]
+    tax = _taxonomy(request)
+    causes = ([*tax.ids, workflow.OTHER_CAUSE] if tax else [workflow.OTHER_CAUSE]) if can_act else []
     done = request.query_params.get("done")
     flash = None
     if done in DONE and status == 200:
@@ -247,7 +278,7 @@ def _timeline(store, obj: dict[str, Any], limit: int | None):
     if not who:
         return None, None
     try:
-        return timeline(store, who, limit=limit), None
+        return timeline(store, who, limit=limit, count=False), None
     except CentricError as e:
         return None, str(e)
 

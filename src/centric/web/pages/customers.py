@@ -50,7 +50,7 @@ def customer(request: Request, customer_id: str, actor: Actor = Depends(require(
     store = reader(request)
     full = request.query_params.get("timeline") == "all"
     try:
-        tl = timeline(store, customer_id, limit=None if full else TIMELINE_ITEMS)
+        tl = timeline(store, customer_id, limit=None if full else TIMELINE_ITEMS, count=False)
     except CentricError:
         raise HTTPException(404, "there is no such customer") from None
     if tl.profile.customer_id != customer_id:  # a merged id, or an identity: the customer's own page
