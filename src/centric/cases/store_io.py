@@ -154,7 +154,7 @@ def frame(store: Store, expr) -> pd.DataFrame:
     (its relation wrapper and schema conversion) and the compilation itself cost more than the query, so
     the SQL of the latest :data:`SQL_CACHE` expressions is kept (an expression is immutable and compares by
     its structure and values: asking the same again — a page shown again — compiles nothing)."""
-    key = (store.ibis.name, expr)
+    key = (store.ibis.name, expr.op())  # the operation tree: hashed and compared by structure and values
     with _sql_lock:
         sql = _sql.get(key)
         if sql is not None:
