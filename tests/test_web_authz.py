@@ -97,6 +97,7 @@ PARAMS = {
     "token_id": lambda s: s["token_id"],
     "kind": "sla",  # POST /settings/{kind}: an empty policy is refused (422), nothing saved
     "change": "set",
+    "name": "nps",  # GET /api/v1/metrics/{name}
 }
 # Parameters naming an object of department A (an agent of department B must get 404).
 DEPARTMENTAL = {"case_id", "customer_id"}
