@@ -52,7 +52,7 @@ EXPECT_DASH: dict[str, str] = {
     "POST /alerts/proactive": "alert.act",
     "GET /settings": "admin.config",
     "POST /settings/factors": "admin.config",
-    "POST /settings/{name}": "admin.config",
+    "POST /settings/{kind}": "admin.config",
     "GET /users": "admin.users",
     "POST /users": "admin.users",
     "POST /users/{user_id}/{change}": "admin.users",
@@ -95,8 +95,9 @@ PARAMS = {
     "factor": "delivery",
     "user_id": lambda s: s["user_id"],
     "token_id": lambda s: s["token_id"],
-    "name": "sla",  # POST /settings/{name}: an empty policy is refused (422), nothing saved
+    "kind": "sla",  # POST /settings/{kind}: an empty policy is refused (422), nothing saved
     "change": "set",
+    "name": "nps",  # GET /api/v1/metrics/{name}
 }
 # Parameters naming an object of department A (an agent of department B must get 404).
 DEPARTMENTAL = {"case_id", "customer_id"}

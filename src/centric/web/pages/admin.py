@@ -109,13 +109,14 @@ def _add_factor(request: Request, actor: Actor, fields: dict[str, str]) -> Respo
     return RedirectResponse("/settings?saved=factor#factors", status_code=303)
 
 
-@router.post("/settings/{name}", include_in_schema=False)
-def save_settings(request: Request, name: str, text: str = Form(""),
+@router.post("/settings/{kind}", include_in_schema=False)
+def save_settings(request: Request, kind: str, text: str = Form(""),
                   actor: Actor = Depends(require("admin.config"))) -> Response:
     """Save the routing table (``routing``) or the service-level policy (``sla``): validated with the
     other active file; an error is shown beside the field (422) and nothing is saved."""
     from ...cases.config import CONFIG_NAMES, CaseConfigError
 
+    name = kind
     if name not in CONFIG_NAMES:
         raise HTTPException(404, "there is no such page")
     text = text.replace("\r\n", "\n")
