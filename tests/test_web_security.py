@@ -206,3 +206,19 @@ def test_require_checks_the_role(web_client, login):
     assert r.status_code == 403 and "Not allowed" in r.text
     login(web_client, role="admin")
     assert web_client.get("/admin-only").json() == {"ok": "admin2@example.com"}
+
+
+def test_a_nul_character_is_refused_before_any_query(web_client, login):
+    """The database cannot take a NUL inside a query's literal: an address or a form carrying one is refused
+    with 400/422 (and the security headers), never a server error."""
+    login(web_client, role="admin")
+    quiet = TestClient(web_client.app, raise_server_exceptions=False, cookies=web_client.cookies)
+    for url in ("/inbox?q=%00x", "/inbox?department=%00", "/customers?q=a%00", "/customers/%00",
+                "/cases/CX-1%00", "/dashboards?segment=%00", "/audit?actor=%00", "/api/v1/cases?department=%00"):
+        r = quiet.get(url)
+        assert r.status_code == 400 and "NUL" in r.text, url
+        _csp(r)
+    me = web_client.get("/me")
+    r = web_client.post("/me", data={"language": "pl\x00", "csrf_token": csrf_of(me.text)}, follow_redirects=False)
+    assert r.status_code == 422 and "language: a NUL character is not allowed" in r.text
+    assert '<html lang="en">' in web_client.get("/me").text  # nothing changed

@@ -49,13 +49,17 @@ def _warm() -> None:
 
 def create_app(db: str, scheduler: bool = False) -> FastAPI:
     """The web app over the store ``db``. ``scheduler``: run the background scheduler (analysis of new
-    texts, case sync and tick, webhooks) while the app runs."""
+    texts, case sync and tick, webhooks) while the app runs, and compute the unfiltered dashboards at start."""
     hub = Hub(str(db))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         threading.Thread(target=_warm, name="centric-warm-up", daemon=True).start()
-        if scheduler:
+        if scheduler:  # a served app: the dashboards' default view is ready before its first reader asks
+            from . import i18n
+            from .pages import dashboards
+
+            dashboards.warm(hub, i18n.LANGUAGES)
             background.start(hub)
         try:
             yield

@@ -135,6 +135,11 @@ async def check_csrf(request: Request, expected: str | None = None) -> None:
         form = await request.form()
         value = form.get("csrf_token")
         sent = value if isinstance(value, str) else None
+        field = next((k for k, v in form.multi_items() if isinstance(v, str) and "\x00" in v), None)
+        if field is not None:
+            from fastapi import HTTPException
+
+            raise HTTPException(422, f"{field}: a NUL character is not allowed")
     from .security import same_token
 
     if not same_token(sent, expected):

@@ -27,8 +27,18 @@ HEADERS = {
 _RAW_HEADERS = [(k.encode(), v.encode()) for k, v in HEADERS.items()]
 
 
+NUL_MESSAGE = "a NUL character (%00) is not allowed in a request"
+
+
+def has_nul(scope) -> bool:
+    """Does the request's address (path or query string) carry a NUL character? No name, id or filter
+    of centric has one, and the database cannot take it inside a query's literal."""
+    return "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b"")
+
+
 class SecurityHeaders:
-    """ASGI middleware: adds ``HEADERS`` to every HTTP response (replacing any the app set)."""
+    """ASGI middleware: adds ``HEADERS`` to every HTTP response (replacing any the app set), and refuses a
+    request whose address carries a NUL character (400) before any route sees it."""
 
     def __init__(self, app):
         self.app = app
@@ -44,6 +54,13 @@ class SecurityHeaders:
                 message["headers"] = headers + _RAW_HEADERS
             await send(message)
 
+        if has_nul(scope):
+            from starlette.responses import JSONResponse, PlainTextResponse
+
+            api = scope.get("path", "").startswith("/api/")
+            response = (JSONResponse({"detail": NUL_MESSAGE}, status_code=400) if api
+                        else PlainTextResponse(NUL_MESSAGE, status_code=400))
+            return await response(scope, receive, send_with_headers)
         await self.app(scope, receive, send_with_headers)
 
 
