@@ -233,7 +233,7 @@ def backlog_age(store: Store, by: Sequence[str] = (), start: dt.datetime | None 
     if by:
         df = o.group_by(**group_columns(o, by)).aggregate(open=o.count(), med=o.age_days.quantile(0.5),
                                                          p90=o.age_days.quantile(0.9)).execute()
-        df = df.sort_values("open", ascending=False)
+        df = df.sort_values(["open", *by], ascending=[False, *[True] * len(by)])  # ties by name: the same every run
         groups = [({b: group_value(b, g[b]) for b in by}, _i(g["open"]), _f(g["med"]), _f(g["p90"]))
                   for _, g in df.iterrows()]
     n = _i(r["open"])
