@@ -266,12 +266,10 @@ def running_clock(obj: dict[str, Any], now: dt.datetime | None = None) -> dict[s
 def show_case(store: Store, case_id: str) -> dict[str, Any]:
     """One case's object with its clocks in full, root cause, action taken, summary and events (oldest
     first). CaseError when there is no such case."""
-    t = store.table("cases")
-    cases = store_io.frame(store, t.filter(t.case_id == case_id))
+    cases = store_io.prepared(store, "case", lambda cid: _of(store, "cases", cid), cid=str(case_id))
     if not len(cases):
         raise CaseError(f"there is no case {case_id!r}")
-    clocks = store.table("case_clocks")
-    clocks = store_io.frame(store, clocks.filter(clocks.case_id == case_id))
+    clocks = store_io.prepared(store, "case_clocks", lambda cid: _of(store, "case_clocks", cid), cid=str(case_id))
     obj = _objects(store, cases, [case_id], clocks=clocks)[0]
     row = {k: _value(v) for k, v in cases.iloc[0].to_dict().items()}
     obj["clocks"] = {r["clock"]: {k: (_iso(v) if k.endswith("_at") else v) for k, v in r.items()
@@ -281,13 +279,18 @@ def show_case(store: Store, case_id: str) -> dict[str, Any]:
                          "note": row.get("root_cause_note")}
     obj["action"] = row.get("action_taken")
     obj["summary"] = row.get("summary")
-    e = store.table("case_events")
-    events = store_io.frame(store, e.filter(e.case_id == case_id).order_by(["occurred_at", "case_event_id"]))
+    events = store_io.prepared(store, "case_events", lambda cid: _of(store, "case_events", cid).order_by(
+        ["occurred_at", "case_event_id"]), cid=str(case_id))
     obj["events"] = [{"id": e["case_event_id"], "at": _iso(e["occurred_at"]), "kind": e["kind"],
                       "actor": e["actor"], "department": e["department"], "target": e["target"],
                       "note": e["note"], "level": e["level"], "clock": e["clock"], "data": _data(e["data"])}
                      for e in _records(events)]
     return obj
+
+
+def _of(store: Store, table: str, case_id):
+    t = store.table(table)
+    return t.filter(t.case_id == case_id)
 
 
 def case_texts(store: Store, signals: Iterable[dict[str, Any]], limit: int = 50) -> list[dict[str, Any]]:
@@ -311,23 +314,14 @@ def case_texts(store: Store, signals: Iterable[dict[str, Any]], limit: int = 50)
         ids = ids[-limit:]
         if not ids:
             continue
-        if table == "feedback":
-            t = store.table("feedback")
-            rows = store_io.frame(store, t.filter(t.feedback_id.isin(ids)).select(
-                id=t.feedback_id, at=t.posted_at, source=t.source, title=t.title, text=t.text, language=t.language,
-                rating=t.rating))
-        else:
-            t = store.table("responses")
-            rows = store_io.frame(store, t.filter(t.response_id.isin(ids)).select(
-                id=t.response_id, at=t.responded_at, source=t.survey, text=t.comment, language=t.language,
-                nps=t.nps, csat=t.csat, ces=t.ces))
-        a = store.table("text_analyses")
-        analyses = {r["text_id"]: r for r in _records(store_io.frame(
-            store, a.filter((a.source == table) & a.text_id.isin(ids)).select("text_id", "language", "sentiment")))}
-        m = store.table("mentions")
+        rows = store_io.prepared(store, f"texts_{table}", lambda ids, table=table: _texts(store, table, ids), ids=ids)
+        analyses = {r["text_id"]: r for r in _records(store_io.prepared(
+            store, f"analyses_{table}", lambda ids, table=table: _analysed(store, "text_analyses", table, ids).select(
+                "text_id", "language", "sentiment"), ids=ids))}
         found: dict[str, dict[int, dict[str, str]]] = {}
-        for r in _records(store_io.frame(store, m.filter((m.source == table) & m.text_id.isin(ids))
-                                         .select("text_id", "sentence", "factor", "sentiment"))):
+        for r in _records(store_io.prepared(
+                store, f"mentions_{table}", lambda ids, table=table: _analysed(store, "mentions", table, ids).select(
+                    "text_id", "sentence", "factor", "sentiment"), ids=ids)):
             found.setdefault(r["text_id"], {}).setdefault(int(r["sentence"]), {})[r["factor"]] = r["sentiment"]
         for r in _records(rows):
             text = r.get("text") or ""
@@ -348,6 +342,23 @@ def case_texts(store: Store, signals: Iterable[dict[str, Any]], limit: int = 50)
     return out
 
 
+def _texts(store: Store, table: str, ids):
+    if table == "feedback":
+        t = store.table("feedback")
+        return t.filter(t.feedback_id.isin(ids)).select(
+            id=t.feedback_id, at=t.posted_at, source=t.source, title=t.title, text=t.text, language=t.language,
+            rating=t.rating)
+    t = store.table("responses")
+    return t.filter(t.response_id.isin(ids)).select(
+        id=t.response_id, at=t.responded_at, source=t.survey, text=t.comment, language=t.language,
+        nps=t.nps, csat=t.csat, ces=t.ces)
+
+
+def _analysed(store: Store, name: str, table: str, ids):
+    t = store.table(name)
+    return t.filter((t.source == table) & t.text_id.isin(ids))
+
+
 def worst_clock(obj: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
     """(clock, state, due) of a case object's worst clock, for a one-line view; Nones without clocks."""
     states = {c: s for c, s in obj["clock_states"].items() if s is not None}
@@ -366,19 +377,28 @@ def _objects(store: Store, cases: pd.DataFrame, ids, signals: bool = True,
         return []
     if clocks is None:
         c = store.table("case_clocks")
-        clocks = store_io.frame(store, c.filter(c.case_id.isin(ids)))
+        clocks = (store_io.prepared(store, "clocks_of", lambda ids: c.filter(c.case_id.isin(ids)), ids=ids)
+                  if _few(ids) else store_io.frame(store, c.filter(c.case_id.isin(ids))))
     clocks_of: dict[str, list] = {}
     for r in _records(clocks):
         clocks_of.setdefault(r["case_id"], []).append(r)
     signals_of: dict[str, list] = {}
     if signals:
         s = store.table("case_signals")
-        rows = store_io.frame(store, s.filter(s.case_id.isin(ids)).order_by([s.signal_at, s.source_table,
-                                                                              s.signal_id]))
+
+        def query(ids):
+            return s.filter(s.case_id.isin(ids)).order_by([s.signal_at, s.source_table, s.signal_id])
+        rows = (store_io.prepared(store, "signals_of", query, ids=ids) if _few(ids)
+                else store_io.frame(store, query(ids)))
         for r in _records(rows):
             signals_of.setdefault(r["case_id"], []).append(r)
     return [case_json(r, clocks_of.get(r["case_id"], ()), signals_of.get(r["case_id"], ()))
             for r in _records(cases)]
+
+
+def _few(ids) -> bool:
+    """A short list of ids (a page's): read through a prepared query, its ids bound as parameters."""
+    return isinstance(ids, list) and len(ids) <= 64
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
