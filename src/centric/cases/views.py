@@ -106,24 +106,32 @@ def list_cases(store: Store, status: str | Iterable[str] | None = None, departme
     none saves the query)."""
     if sort not in SORTS:
         raise CaseError(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
-    t = _filtered(store, status=status, department=department, owner=owner, overdue=overdue,
-                  departments=departments, q=q, view=view, priority=priority, factor=factor, channel=channel,
-                  agent=agent, now=now, clocks=sort == "time_left", triage=triage)
-    rank = t.priority.cases(*((p, r) for p, r in PRIORITY_RANK.items()), else_=PRIORITY_RANK["normal"])
-    t = t.mutate(_rank=rank)
-    if sort == "time_left":
-        order = [t["_next_due"].asc(nulls_first=False), t["_rank"].desc(), t.opened_at.asc(), t.case_id.asc()]
-    elif sort == "opened":
-        order = [t.opened_at.desc(), t.case_id.desc()]
-    else:
-        order = [t["_rank"].desc(), t.opened_at.asc(), t.case_id.asc()]
-    t = t.order_by(order)
-    if limit is not None or offset:
-        t = t.limit(None if limit is None else int(limit), offset=max(int(offset or 0), 0))
-    t = t.drop(*[c for c in ("_rank", "_next_due", "_risk_at") if c in t.columns])
-    rows = store_io.frame(store, t)
+    if view is not None and view not in VIEWS:
+        raise CaseError(f"unknown view {view!r}; use one of: {', '.join(VIEWS)}")
+    fixed, values = _request(store, status=status, department=department, owner=owner, overdue=overdue,
+                             departments=departments, q=q, view=view, priority=priority, factor=factor,
+                             channel=channel, agent=agent, now=now, triage=triage)
+    limit = None if limit is None else int(limit)
+    offset = max(int(offset or 0), 0)
+
+    def build(**p):
+        t = _filtered(store, fixed, p, clocks=sort == "time_left")
+        rank = t.priority.cases(*((p, r) for p, r in PRIORITY_RANK.items()), else_=PRIORITY_RANK["normal"])
+        t = t.mutate(_rank=rank)
+        if sort == "time_left":
+            order = [t["_next_due"].asc(nulls_first=False), t["_rank"].desc(), t.opened_at.asc(), t.case_id.asc()]
+        elif sort == "opened":
+            order = [t.opened_at.desc(), t.case_id.desc()]
+        else:
+            order = [t["_rank"].desc(), t.opened_at.asc(), t.case_id.asc()]
+        t = t.order_by(order)
+        if limit is not None or offset:
+            t = t.limit(limit, offset=offset)
+        return t.drop(*[c for c in ("_rank", "_next_due", "_risk_at") if c in t.columns])
+
+    rows = store_io.prepared(store, repr(("list_cases", fixed, sort, limit, offset)), build, **values)
     # a page is a short list of ids; a long list is read again through the query that chose it
-    ids = list(rows["case_id"]) if len(rows) <= 1000 else t.case_id
+    ids = list(rows["case_id"]) if len(rows) <= 1000 else build(**_params(values)).case_id
     return _objects(store, rows, ids, signals=signals)
 
 
@@ -133,22 +141,32 @@ def count_cases(store: Store, status: str | Iterable[str] | None = None, departm
                 factor: str | None = None, channel: str | None = None, agent: str | None = None,
                 now: dt.datetime | None = None, triage: str | None = None) -> int:
     """How many cases :func:`list_cases` finds with the same filters (for paging)."""
-    t = _filtered(store, status=status, department=department, owner=owner, overdue=overdue,
-                  departments=departments, q=q, view=view, priority=priority, factor=factor, channel=channel,
-                  agent=agent, now=now, clocks=False, triage=triage)
-    return int(t.count().execute())
+    if view is not None and view not in VIEWS:
+        raise CaseError(f"unknown view {view!r}; use one of: {', '.join(VIEWS)}")
+    fixed, values = _request(store, status=status, department=department, owner=owner, overdue=overdue,
+                             departments=departments, q=q, view=view, priority=priority, factor=factor,
+                             channel=channel, agent=agent, now=now, triage=triage)
+    rows = store_io.prepared(store, repr(("count_cases", fixed)),
+                             lambda **p: _filtered(store, fixed, p, clocks=False).aggregate(n=ibis._.count()),
+                             **values)
+    return int(_value(rows["n"].iloc[0]) or 0)
 
 
 def view_counts(store: Store, departments: Sequence[str] | None = None, agent: str | None = None,
                 now: dt.datetime | None = None, triage: str | None = None) -> dict[str, int]:
     """The number of cases in each of :data:`VIEWS` within ``departments`` (None: all), in one query.
     ``triage``: the triage department (default: the routing table's)."""
-    now = _now(now)
-    t = _scoped(store, departments)
-    t = _with_clocks(store, t)
-    triage = triage or _triage(store)
-    sums = {v: view_filter(t, v, agent=agent, now=now, triage=triage).ifelse(1, 0).sum().name(v) for v in VIEWS}
-    row = store_io.frame(store, t.aggregate(**sums))
+    values = {"agent": agent or "", "now": _now(now).isoformat(sep=" "), "triage": triage or _triage(store)}
+    if departments is not None:
+        values["departments"] = [str(d) for d in departments]
+
+    def build(agent, now, triage, departments=None):
+        t = _with_clocks(store, _scoped(store, departments))
+        now = now.cast("timestamp")
+        return t.aggregate(**{v: view_filter(t, v, agent=agent, now=now, triage=triage).ifelse(1, 0).sum().name(v)
+                              for v in VIEWS})
+
+    row = store_io.prepared(store, "view_counts", build, **values)
     return {v: int(_value(row[v].iloc[0]) or 0) for v in VIEWS}
 
 
@@ -166,10 +184,10 @@ def view_filter(t, view: str, agent: str | None = None, now: dt.datetime | None 
     Open: new, open, assigned, in progress or waiting (imported cases without a status count as open)."""
     if view not in VIEWS:
         raise CaseError(f"unknown view {view!r}; use one of: {', '.join(VIEWS)}")
-    now = _now(now)
+    now = now if isinstance(now, ibis.Expr) else _now(now)
     is_open = t.status.isin(list(OPEN)) | t.status.isnull()
     if view == "mine":
-        return is_open & (t.owner == (agent or "")).fill_null(False)
+        return is_open & (t.owner == _or(agent, "")).fill_null(False)
     if view == "queue":
         return (t.status.isin(["new", "open"]) | t.status.isnull()) & t.owner.isnull()
     if view == "overdue":
@@ -177,8 +195,13 @@ def view_filter(t, view: str, agent: str | None = None, now: dt.datetime | None 
     if view == "at_risk":
         return is_open & (t["_risk_at"] <= now).fill_null(False) & (t["_next_due"] > now).fill_null(False)
     if view == "triage":
-        return is_open & (t.department == (triage or "triage")).fill_null(False)
+        return is_open & (t.department == _or(triage, "triage")).fill_null(False)
     return t.case_id.notnull()
+
+
+def _or(value, default):
+    """``value or default`` for a value that may be an Ibis placeholder (whose truth is not defined)."""
+    return value if isinstance(value, ibis.Expr) else value or default
 
 
 def case_choices(store: Store, departments: Sequence[str] | None = None) -> dict[str, list[str]]:
@@ -190,32 +213,55 @@ def case_choices(store: Store, departments: Sequence[str] | None = None) -> dict
             for key, col in (("department", "department"), ("factor", "type"), ("channel", "channel"))}
 
 
-def _filtered(store: Store, *, status, department, owner, overdue, departments, q, view, priority, factor,
-              channel, agent, now, clocks: bool, triage: str | None = None):
-    t = _scoped(store, departments)
-    if status is not None:
-        wanted = [status] if isinstance(status, str) else list(status)
-        cond = t.status.isin(wanted)
-        t = t.filter(cond | t.status.isnull() if "open" in wanted else cond)  # imported without a status: open
-    for col, value in (("department", department), ("owner", owner), ("priority", priority), ("type", factor),
-                       ("channel", channel)):
-        if value is not None:
-            t = t.filter(t[col] == value)
+def _request(store: Store, *, status, department, owner, overdue, departments, q, view, priority, factor,
+             channel, agent, now, triage) -> tuple[tuple, dict[str, Any]]:
+    """A request's filters split into what shapes the query (``fixed``: which filters are given, the view)
+    and the values bound to it as parameters (texts and lists of texts; ``now`` as ISO text)."""
+    wanted = None if status is None else [status] if isinstance(status, str) else [str(s) for s in status]
+    words = (q or "").strip().lower() or None
+    values: dict[str, Any] = {"status": wanted, "department": department, "owner": owner, "priority": priority,
+                              "type": factor, "channel": channel, "words": words, "departments":
+                              None if departments is None else [str(d) for d in departments]}
+    if view == "mine":
+        values["agent"] = agent or ""
+    if view in ("overdue", "at_risk"):
+        values["now"] = _now(now).isoformat(sep=" ")
+    if view == "triage":
+        values["triage"] = triage or _triage(store)
+    values = {k: v for k, v in values.items() if v is not None}
+    fixed = (tuple(sorted(values)), bool(wanted and "open" in wanted), bool(overdue), view)
+    return fixed, values
+
+
+def _params(values: dict[str, Any]) -> dict[str, Any]:
+    """The values of :func:`_request` as literals, for a query compiled with them in place."""
+    return {k: [ibis.literal(x) for x in v] if isinstance(v, list) else ibis.literal(v) for k, v in values.items()}
+
+
+def _filtered(store: Store, fixed: tuple, p: dict[str, Any], clocks: bool):
+    """The cases a request's filters keep; ``fixed`` and the placeholders ``p`` as :func:`_request` splits them."""
+    _, with_open, overdue, view = fixed
+    t = _scoped(store, p.get("departments"))
+    if "status" in p:
+        cond = t.status.isin(p["status"])
+        t = t.filter(cond | t.status.isnull() if with_open else cond)  # imported without a status: open
+    for col in ("department", "owner", "priority", "type", "channel"):
+        if col in p:
+            t = t.filter(t[col] == p[col])
     if overdue:
         c = store.table("case_clocks")
         late = c.filter((c.state == "breached") & c.stopped_at.isnull()).select("case_id").distinct()
         t = t.filter(t.case_id.isin(late.case_id))
-    words = (q or "").strip().lower()
-    if words:
+    if "words" in p:
         hit = ibis.literal(False)
         for col in ("case_id", "customer_id", "author", "summary"):
-            hit = hit | t[col].lower().contains(words).fill_null(False)
+            hit = hit | t[col].lower().contains(p["words"]).fill_null(False)
         t = t.filter(hit)
     if clocks or view not in (None, "all", "mine", "queue", "triage"):
         t = _with_clocks(store, t)
     if view is not None:
-        t = t.filter(view_filter(t, view, agent=agent, now=now,
-                                 triage=(triage or _triage(store)) if view == "triage" else None))
+        now = p["now"].cast("timestamp") if "now" in p else None
+        t = t.filter(view_filter(t, view, agent=p.get("agent"), now=now, triage=p.get("triage")))
     return t
 
 
@@ -223,7 +269,7 @@ def _scoped(store: Store, departments: Sequence[str] | None):
     """The cases of ``departments`` (the reader's scope; None: every case). An empty scope reads nothing."""
     t = store.table("cases")
     if departments is not None:
-        t = t.filter(t.department.isin(list(departments)) if departments else ibis.literal(False))
+        t = t.filter(t.department.isin(list(departments)) if len(departments) else ibis.literal(False))
     return t
 
 
