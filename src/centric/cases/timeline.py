@@ -36,7 +36,7 @@ from .. import settings
 from ..errors import CentricError
 from ..privacy import find_customer, merged_from
 from ..store import Store
-from .store_io import frame, parse_json, prepared
+from .store_io import frame, parse_json, prepared, records
 
 __all__ = ["KINDS", "Item", "Profile", "Timeline", "find_customers", "timeline"]
 
@@ -345,10 +345,7 @@ def _quote(text) -> str | None:
 def _records(frame: pd.DataFrame) -> list[dict]:
     """Rows as dicts of plain Python values: NaN/NaT/NA → None, timestamps → naive datetimes, JSON
     text → its value."""
-    out = []
-    for row in frame.to_dict(orient="records"):
-        out.append({k: _value(v) for k, v in row.items()})
-    return out
+    return records(frame, _value)
 
 
 def _value(v):

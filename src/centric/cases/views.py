@@ -448,7 +448,7 @@ def _few(ids) -> bool:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _value(v) for k, v in r.items()} for r in frame.to_dict("records")]
+    return store_io.records(frame, _value)
 
 
 def _value(v: Any) -> Any:
