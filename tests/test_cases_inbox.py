@@ -103,3 +103,32 @@ def test_unknown_view_or_sort_is_refused(inbox):
         views.list_cases(inbox, view="late")
     with pytest.raises(CaseError, match="unknown sort 'age'"):
         views.list_cases(inbox, sort="age")
+
+
+def test_a_query_prepared_once_answers_each_request_with_its_own_values(inbox):
+    # the same shapes of query asked in turn with other scopes, agents and times: compiled once, bound each time
+    assert views.count_cases(inbox, departments=["service"]) == 1
+    assert views.count_cases(inbox, departments=["delivery"]) == 4
+    assert views.count_cases(inbox, departments=["delivery", "service", "triage"]) == 6  # 3 values in 4 slots
+    assert views.view_counts(inbox, departments=["delivery"], agent="nobody", now=NOW)["mine"] == 0
+    assert views.view_counts(inbox, departments=["service"], agent="b.kowal", now=NOW)["mine"] == 1
+    # four hours earlier CX-2's first response was not due yet
+    assert ids(views.list_cases(inbox, view="overdue", departments=["delivery"], now=NOW - 4 * H)) == []
+    assert ids(views.list_cases(inbox, view="overdue", departments=["delivery"], now=NOW)) == ["CX-2"]
+    assert ids(views.list_cases(inbox, q="DOOR")) == ["CX-3"]
+    assert ids(views.list_cases(inbox, q="parcel")) == ["CX-1"]
+
+
+def test_prepared_binds_texts_and_lists_as_parameters(inbox):
+    def build(ids, owner):
+        t = inbox.table("cases")
+        return t.filter(t.case_id.isin(ids) & (t.owner == owner)).select("case_id").order_by("case_id")
+
+    def got(**values):
+        return list(store_io.prepared(inbox, "test_owned", build, **values)["case_id"])
+
+    assert got(ids=["CX-1", "CX-4", "CX-6"], owner="a.nowak") == ["CX-1", "CX-4", "CX-6"]
+    assert got(ids=["CX-4", "CX-3", "CX-9"], owner="a.nowak") == ["CX-4"]  # same shape, other values
+    assert got(ids=["CX-3"], owner="b.kowal") == ["CX-3"]
+    assert got(ids=[], owner="a.nowak") == []
+    assert got(ids=["x' OR '1'='1"], owner="a.nowak") == []  # a value is never SQL

@@ -51,7 +51,10 @@ def find_customer(store: Store, who: str, default_country: str = "PL", follow_me
     who = who.strip()
     cust = store.table("customers")
     if re.fullmatch(r"C\d{7,}", who):
-        if cust.filter(cust.customer_id == who).count().execute():
+        from .cases.store_io import prepared
+
+        if len(prepared(store, "customer_exists",
+                        lambda cid: cust.filter(cust.customer_id == cid).select("customer_id").limit(1), cid=who)):
             return who
         if follow_merges:
             into = merged_into(store, who)
@@ -95,8 +98,11 @@ def merged_from(store: Store, customer_id: str) -> list[str]:
     merges = store.table("customer_merges")
     found: set[str] = set()
     frontier = [customer_id]
+    from .cases.store_io import prepared
+
     while frontier:
-        ids = set(merges.filter(merges.into_customer_id.isin(frontier)).merged_customer_id.execute())
+        ids = set(prepared(store, "merged_from", lambda into: merges.filter(merges.into_customer_id.isin(into)).select(
+            "merged_customer_id"), into=frontier)["merged_customer_id"])
         frontier = sorted(ids - found - {customer_id})
         found |= ids
     return sorted(found - {customer_id})

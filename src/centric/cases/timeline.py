@@ -36,7 +36,7 @@ from .. import settings
 from ..errors import CentricError
 from ..privacy import find_customer, merged_from
 from ..store import Store
-from .store_io import frame, parse_json
+from .store_io import frame, parse_json, prepared, records
 
 __all__ = ["KINDS", "Item", "Profile", "Timeline", "find_customers", "timeline"]
 
@@ -47,6 +47,9 @@ SUMMARY_TEXT = 60
 """Customer text in a summary is cut to this many characters."""
 
 # kind → (table, key column, time column)
+_PREPARED_IDS = 64
+"""Up to this many case ids are bound as parameters of a prepared query; more are compiled as a list."""
+
 _SOURCES = {
     "order": ("orders", "order_id", "ordered_at"),
     "response": ("responses", "response_id", "responded_at"),
@@ -167,10 +170,24 @@ def timeline(store: Store, who: str, limit: int | None = None, kinds: tuple[str,
             counts[kind] = 0
             continue
         t = store.table(table)
-        t = t.filter(t.case_id.isin(case_ids) if kind == "case_event" else _mine(t, ids, handles))
-        counts[kind] = int(t.count().execute()) if limit is not None and count else 0
-        t = t.order_by([ibis.desc(at), ibis.desc(key)])
-        rows = frame(store, t.limit(limit + (not count)) if limit is not None else t)
+        if limit is not None and count:
+            t = t.filter(t.case_id.isin(case_ids) if kind == "case_event" else _mine(t, ids, handles))
+            counts[kind] = int(t.count().execute())
+        else:
+            counts[kind] = 0
+        n = None if limit is None else limit + (not count)
+
+        def newest(ids=(), handles=(), case_ids=(), table=table, kind=kind, at=at, key=key, n=n):
+            t = store.table(table)
+            t = t.filter(t.case_id.isin(case_ids) if kind == "case_event" else _mine(t, ids, handles))
+            t = t.order_by([ibis.desc(at), ibis.desc(key)])
+            return t.limit(n) if n is not None else t
+        if len(case_ids) <= _PREPARED_IDS:
+            rows = prepared(store, f"timeline_{kind}_{n}", newest,
+                            **({"case_ids": case_ids} if kind == "case_event" else
+                               {"ids": ids, "handles": handles if "author" in t.columns else []}))
+        else:
+            rows = frame(store, newest(list(ids), list(handles), case_ids))
         if limit is None or not count:
             counts[kind] = len(rows)
         for r in _records(rows):
@@ -215,11 +232,12 @@ def find_customers(store: Store, q: str | None = None, departments: list[str] | 
 # -- reading ---------------------------------------------------------------------------------------
 def _profile(store: Store, cid: str, who: str) -> Profile:
     c = store.table("customers")
-    row = _records(frame(store, c.filter(c.customer_id == cid)))
+    row = _records(prepared(store, "customer", lambda cid: c.filter(c.customer_id == cid), cid=cid))
     r = row[0] if row else {}
     idt = store.table("identities")
     merged = merged_from(store, cid)
-    idents = frame(store, idt.filter(idt.customer_id.isin([cid, *merged])).order_by(["first_seen_at", "kind", "value"]))
+    idents = prepared(store, "identities", lambda ids: idt.filter(idt.customer_id.isin(ids)).order_by(
+        ["first_seen_at", "kind", "value"]), ids=[cid, *merged])
     found = "customer id" if who.strip() == cid else "merged id" if who.strip() in merged else "identity"
     return Profile(cid, f"{who.strip()} ({found})", r.get("name"), r.get("segment"), r.get("country"),
                    r.get("language"), r.get("city"), r.get("first_seen_at"), tuple(merged),
@@ -230,7 +248,8 @@ def _profile(store: Store, cid: str, who: str) -> Profile:
 def _case_rows(store: Store, ids: list[str], handles: list[str]) -> pd.DataFrame:
     """The customer's cases, newest first."""
     t = store.table("cases")
-    return frame(store, t.filter(_mine(t, ids, handles)).order_by([ibis.desc("opened_at"), ibis.desc("case_id")]))
+    return prepared(store, "timeline_cases", lambda ids, handles: t.filter(_mine(t, ids, handles)).order_by(
+        [ibis.desc("opened_at"), ibis.desc("case_id")]), ids=ids, handles=handles)
 
 
 def _mine(t, ids: list[str], handles: list[str]):
@@ -248,7 +267,11 @@ def _signals(store: Store, case_ids: list[str]) -> dict[str, list[dict]]:
     if not case_ids:
         return {}
     s = store.table("case_signals")
-    rows = frame(store, s.filter(s.case_id.isin(case_ids)).order_by(["attached_at", "signal_at", "signal_id"]))
+
+    def query(case_ids):
+        return s.filter(s.case_id.isin(case_ids)).order_by(["attached_at", "signal_at", "signal_id"])
+    rows = (prepared(store, "timeline_signals", query, case_ids=case_ids) if len(case_ids) <= _PREPARED_IDS
+            else frame(store, query(case_ids)))
     out: dict[str, list[dict]] = {}
     for r in _records(rows):
         out.setdefault(r["case_id"], []).append(
@@ -263,9 +286,10 @@ def _scores(store: Store, cid: str) -> dict | None:
     from ..customers.scoring import LOST_THRESHOLD
 
     s = store.table("customer_scores")
-    rows = _records(frame(store, s.filter(s.customer_id == cid).order_by([ibis.desc("scored_at"), ibis.desc("clv")])
-                    .select("scored_at", "as_of", "p_alive", "clv", "currency", "expected_purchases", "frequency",
-                            "horizon_days").limit(50)))
+    rows = _records(prepared(store, "scores", lambda cid: s.filter(s.customer_id == cid).order_by(
+        [ibis.desc("scored_at"), ibis.desc("clv")]).select(
+        "scored_at", "as_of", "p_alive", "clv", "currency", "expected_purchases", "frequency", "horizon_days").limit(50),
+        cid=cid))
     if not rows:
         return None
     latest = rows[0]
@@ -321,10 +345,7 @@ def _quote(text) -> str | None:
 def _records(frame: pd.DataFrame) -> list[dict]:
     """Rows as dicts of plain Python values: NaN/NaT/NA → None, timestamps → naive datetimes, JSON
     text → its value."""
-    out = []
-    for row in frame.to_dict(orient="records"):
-        out.append({k: _value(v) for k, v in row.items()})
-    return out
+    return records(frame, _value)
 
 
 def _value(v):

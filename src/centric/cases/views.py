@@ -106,24 +106,32 @@ def list_cases(store: Store, status: str | Iterable[str] | None = None, departme
     none saves the query)."""
     if sort not in SORTS:
         raise CaseError(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
-    t = _filtered(store, status=status, department=department, owner=owner, overdue=overdue,
-                  departments=departments, q=q, view=view, priority=priority, factor=factor, channel=channel,
-                  agent=agent, now=now, clocks=sort == "time_left", triage=triage)
-    rank = t.priority.cases(*((p, r) for p, r in PRIORITY_RANK.items()), else_=PRIORITY_RANK["normal"])
-    t = t.mutate(_rank=rank)
-    if sort == "time_left":
-        order = [t["_next_due"].asc(nulls_first=False), t["_rank"].desc(), t.opened_at.asc(), t.case_id.asc()]
-    elif sort == "opened":
-        order = [t.opened_at.desc(), t.case_id.desc()]
-    else:
-        order = [t["_rank"].desc(), t.opened_at.asc(), t.case_id.asc()]
-    t = t.order_by(order)
-    if limit is not None or offset:
-        t = t.limit(None if limit is None else int(limit), offset=max(int(offset or 0), 0))
-    t = t.drop(*[c for c in ("_rank", "_next_due", "_risk_at") if c in t.columns])
-    rows = store_io.frame(store, t)
+    if view is not None and view not in VIEWS:
+        raise CaseError(f"unknown view {view!r}; use one of: {', '.join(VIEWS)}")
+    fixed, values = _request(store, status=status, department=department, owner=owner, overdue=overdue,
+                             departments=departments, q=q, view=view, priority=priority, factor=factor,
+                             channel=channel, agent=agent, now=now, triage=triage)
+    limit = None if limit is None else int(limit)
+    offset = max(int(offset or 0), 0)
+
+    def build(**p):
+        t = _filtered(store, fixed, p, clocks=sort == "time_left")
+        rank = t.priority.cases(*((p, r) for p, r in PRIORITY_RANK.items()), else_=PRIORITY_RANK["normal"])
+        t = t.mutate(_rank=rank)
+        if sort == "time_left":
+            order = [t["_next_due"].asc(nulls_first=False), t["_rank"].desc(), t.opened_at.asc(), t.case_id.asc()]
+        elif sort == "opened":
+            order = [t.opened_at.desc(), t.case_id.desc()]
+        else:
+            order = [t["_rank"].desc(), t.opened_at.asc(), t.case_id.asc()]
+        t = t.order_by(order)
+        if limit is not None or offset:
+            t = t.limit(limit, offset=offset)
+        return t.drop(*[c for c in ("_rank", "_next_due", "_risk_at") if c in t.columns])
+
+    rows = store_io.prepared(store, repr(("list_cases", fixed, sort, limit, offset)), build, **values)
     # a page is a short list of ids; a long list is read again through the query that chose it
-    ids = list(rows["case_id"]) if len(rows) <= 1000 else t.case_id
+    ids = list(rows["case_id"]) if len(rows) <= 1000 else build(**_params(values)).case_id
     return _objects(store, rows, ids, signals=signals)
 
 
@@ -133,22 +141,32 @@ def count_cases(store: Store, status: str | Iterable[str] | None = None, departm
                 factor: str | None = None, channel: str | None = None, agent: str | None = None,
                 now: dt.datetime | None = None, triage: str | None = None) -> int:
     """How many cases :func:`list_cases` finds with the same filters (for paging)."""
-    t = _filtered(store, status=status, department=department, owner=owner, overdue=overdue,
-                  departments=departments, q=q, view=view, priority=priority, factor=factor, channel=channel,
-                  agent=agent, now=now, clocks=False, triage=triage)
-    return int(t.count().execute())
+    if view is not None and view not in VIEWS:
+        raise CaseError(f"unknown view {view!r}; use one of: {', '.join(VIEWS)}")
+    fixed, values = _request(store, status=status, department=department, owner=owner, overdue=overdue,
+                             departments=departments, q=q, view=view, priority=priority, factor=factor,
+                             channel=channel, agent=agent, now=now, triage=triage)
+    rows = store_io.prepared(store, repr(("count_cases", fixed)),
+                             lambda **p: _filtered(store, fixed, p, clocks=False).aggregate(n=ibis._.count()),
+                             **values)
+    return int(_value(rows["n"].iloc[0]) or 0)
 
 
 def view_counts(store: Store, departments: Sequence[str] | None = None, agent: str | None = None,
                 now: dt.datetime | None = None, triage: str | None = None) -> dict[str, int]:
     """The number of cases in each of :data:`VIEWS` within ``departments`` (None: all), in one query.
     ``triage``: the triage department (default: the routing table's)."""
-    now = _now(now)
-    t = _scoped(store, departments)
-    t = _with_clocks(store, t)
-    triage = triage or _triage(store)
-    sums = {v: view_filter(t, v, agent=agent, now=now, triage=triage).ifelse(1, 0).sum().name(v) for v in VIEWS}
-    row = store_io.frame(store, t.aggregate(**sums))
+    values = {"agent": agent or "", "now": _now(now).isoformat(sep=" "), "triage": triage or _triage(store)}
+    if departments is not None:
+        values["departments"] = [str(d) for d in departments]
+
+    def build(agent, now, triage, departments=None):
+        t = _with_clocks(store, _scoped(store, departments))
+        now = now.cast("timestamp")
+        return t.aggregate(**{v: view_filter(t, v, agent=agent, now=now, triage=triage).ifelse(1, 0).sum().name(v)
+                              for v in VIEWS})
+
+    row = store_io.prepared(store, "view_counts", build, **values)
     return {v: int(_value(row[v].iloc[0]) or 0) for v in VIEWS}
 
 
@@ -166,10 +184,10 @@ def view_filter(t, view: str, agent: str | None = None, now: dt.datetime | None 
     Open: new, open, assigned, in progress or waiting (imported cases without a status count as open)."""
     if view not in VIEWS:
         raise CaseError(f"unknown view {view!r}; use one of: {', '.join(VIEWS)}")
-    now = _now(now)
+    now = now if isinstance(now, ibis.Expr) else _now(now)
     is_open = t.status.isin(list(OPEN)) | t.status.isnull()
     if view == "mine":
-        return is_open & (t.owner == (agent or "")).fill_null(False)
+        return is_open & (t.owner == _or(agent, "")).fill_null(False)
     if view == "queue":
         return (t.status.isin(["new", "open"]) | t.status.isnull()) & t.owner.isnull()
     if view == "overdue":
@@ -177,8 +195,13 @@ def view_filter(t, view: str, agent: str | None = None, now: dt.datetime | None 
     if view == "at_risk":
         return is_open & (t["_risk_at"] <= now).fill_null(False) & (t["_next_due"] > now).fill_null(False)
     if view == "triage":
-        return is_open & (t.department == (triage or "triage")).fill_null(False)
+        return is_open & (t.department == _or(triage, "triage")).fill_null(False)
     return t.case_id.notnull()
+
+
+def _or(value, default):
+    """``value or default`` for a value that may be an Ibis placeholder (whose truth is not defined)."""
+    return value if isinstance(value, ibis.Expr) else value or default
 
 
 def case_choices(store: Store, departments: Sequence[str] | None = None) -> dict[str, list[str]]:
@@ -190,32 +213,55 @@ def case_choices(store: Store, departments: Sequence[str] | None = None) -> dict
             for key, col in (("department", "department"), ("factor", "type"), ("channel", "channel"))}
 
 
-def _filtered(store: Store, *, status, department, owner, overdue, departments, q, view, priority, factor,
-              channel, agent, now, clocks: bool, triage: str | None = None):
-    t = _scoped(store, departments)
-    if status is not None:
-        wanted = [status] if isinstance(status, str) else list(status)
-        cond = t.status.isin(wanted)
-        t = t.filter(cond | t.status.isnull() if "open" in wanted else cond)  # imported without a status: open
-    for col, value in (("department", department), ("owner", owner), ("priority", priority), ("type", factor),
-                       ("channel", channel)):
-        if value is not None:
-            t = t.filter(t[col] == value)
+def _request(store: Store, *, status, department, owner, overdue, departments, q, view, priority, factor,
+             channel, agent, now, triage) -> tuple[tuple, dict[str, Any]]:
+    """A request's filters split into what shapes the query (``fixed``: which filters are given, the view)
+    and the values bound to it as parameters (texts and lists of texts; ``now`` as ISO text)."""
+    wanted = None if status is None else [status] if isinstance(status, str) else [str(s) for s in status]
+    words = (q or "").strip().lower() or None
+    values: dict[str, Any] = {"status": wanted, "department": department, "owner": owner, "priority": priority,
+                              "type": factor, "channel": channel, "words": words, "departments":
+                              None if departments is None else [str(d) for d in departments]}
+    if view == "mine":
+        values["agent"] = agent or ""
+    if view in ("overdue", "at_risk"):
+        values["now"] = _now(now).isoformat(sep=" ")
+    if view == "triage":
+        values["triage"] = triage or _triage(store)
+    values = {k: v for k, v in values.items() if v is not None}
+    fixed = (tuple(sorted(values)), bool(wanted and "open" in wanted), bool(overdue), view)
+    return fixed, values
+
+
+def _params(values: dict[str, Any]) -> dict[str, Any]:
+    """The values of :func:`_request` as literals, for a query compiled with them in place."""
+    return {k: [ibis.literal(x) for x in v] if isinstance(v, list) else ibis.literal(v) for k, v in values.items()}
+
+
+def _filtered(store: Store, fixed: tuple, p: dict[str, Any], clocks: bool):
+    """The cases a request's filters keep; ``fixed`` and the placeholders ``p`` as :func:`_request` splits them."""
+    _, with_open, overdue, view = fixed
+    t = _scoped(store, p.get("departments"))
+    if "status" in p:
+        cond = t.status.isin(p["status"])
+        t = t.filter(cond | t.status.isnull() if with_open else cond)  # imported without a status: open
+    for col in ("department", "owner", "priority", "type", "channel"):
+        if col in p:
+            t = t.filter(t[col] == p[col])
     if overdue:
         c = store.table("case_clocks")
         late = c.filter((c.state == "breached") & c.stopped_at.isnull()).select("case_id").distinct()
         t = t.filter(t.case_id.isin(late.case_id))
-    words = (q or "").strip().lower()
-    if words:
+    if "words" in p:
         hit = ibis.literal(False)
         for col in ("case_id", "customer_id", "author", "summary"):
-            hit = hit | t[col].lower().contains(words).fill_null(False)
+            hit = hit | t[col].lower().contains(p["words"]).fill_null(False)
         t = t.filter(hit)
     if clocks or view not in (None, "all", "mine", "queue", "triage"):
         t = _with_clocks(store, t)
     if view is not None:
-        t = t.filter(view_filter(t, view, agent=agent, now=now,
-                                 triage=(triage or _triage(store)) if view == "triage" else None))
+        now = p["now"].cast("timestamp") if "now" in p else None
+        t = t.filter(view_filter(t, view, agent=p.get("agent"), now=now, triage=p.get("triage")))
     return t
 
 
@@ -223,7 +269,7 @@ def _scoped(store: Store, departments: Sequence[str] | None):
     """The cases of ``departments`` (the reader's scope; None: every case). An empty scope reads nothing."""
     t = store.table("cases")
     if departments is not None:
-        t = t.filter(t.department.isin(list(departments)) if departments else ibis.literal(False))
+        t = t.filter(t.department.isin(list(departments)) if len(departments) else ibis.literal(False))
     return t
 
 
@@ -266,12 +312,10 @@ def running_clock(obj: dict[str, Any], now: dt.datetime | None = None) -> dict[s
 def show_case(store: Store, case_id: str) -> dict[str, Any]:
     """One case's object with its clocks in full, root cause, action taken, summary and events (oldest
     first). CaseError when there is no such case."""
-    t = store.table("cases")
-    cases = store_io.frame(store, t.filter(t.case_id == case_id))
+    cases = store_io.prepared(store, "case", lambda cid: _of(store, "cases", cid), cid=str(case_id))
     if not len(cases):
         raise CaseError(f"there is no case {case_id!r}")
-    clocks = store.table("case_clocks")
-    clocks = store_io.frame(store, clocks.filter(clocks.case_id == case_id))
+    clocks = store_io.prepared(store, "case_clocks", lambda cid: _of(store, "case_clocks", cid), cid=str(case_id))
     obj = _objects(store, cases, [case_id], clocks=clocks)[0]
     row = {k: _value(v) for k, v in cases.iloc[0].to_dict().items()}
     obj["clocks"] = {r["clock"]: {k: (_iso(v) if k.endswith("_at") else v) for k, v in r.items()
@@ -281,13 +325,18 @@ def show_case(store: Store, case_id: str) -> dict[str, Any]:
                          "note": row.get("root_cause_note")}
     obj["action"] = row.get("action_taken")
     obj["summary"] = row.get("summary")
-    e = store.table("case_events")
-    events = store_io.frame(store, e.filter(e.case_id == case_id).order_by(["occurred_at", "case_event_id"]))
+    events = store_io.prepared(store, "case_events", lambda cid: _of(store, "case_events", cid).order_by(
+        ["occurred_at", "case_event_id"]), cid=str(case_id))
     obj["events"] = [{"id": e["case_event_id"], "at": _iso(e["occurred_at"]), "kind": e["kind"],
                       "actor": e["actor"], "department": e["department"], "target": e["target"],
                       "note": e["note"], "level": e["level"], "clock": e["clock"], "data": _data(e["data"])}
                      for e in _records(events)]
     return obj
+
+
+def _of(store: Store, table: str, case_id):
+    t = store.table(table)
+    return t.filter(t.case_id == case_id)
 
 
 def case_texts(store: Store, signals: Iterable[dict[str, Any]], limit: int = 50) -> list[dict[str, Any]]:
@@ -311,23 +360,14 @@ def case_texts(store: Store, signals: Iterable[dict[str, Any]], limit: int = 50)
         ids = ids[-limit:]
         if not ids:
             continue
-        if table == "feedback":
-            t = store.table("feedback")
-            rows = store_io.frame(store, t.filter(t.feedback_id.isin(ids)).select(
-                id=t.feedback_id, at=t.posted_at, source=t.source, title=t.title, text=t.text, language=t.language,
-                rating=t.rating))
-        else:
-            t = store.table("responses")
-            rows = store_io.frame(store, t.filter(t.response_id.isin(ids)).select(
-                id=t.response_id, at=t.responded_at, source=t.survey, text=t.comment, language=t.language,
-                nps=t.nps, csat=t.csat, ces=t.ces))
-        a = store.table("text_analyses")
-        analyses = {r["text_id"]: r for r in _records(store_io.frame(
-            store, a.filter((a.source == table) & a.text_id.isin(ids)).select("text_id", "language", "sentiment")))}
-        m = store.table("mentions")
+        rows = store_io.prepared(store, f"texts_{table}", lambda ids, table=table: _texts(store, table, ids), ids=ids)
+        analyses = {r["text_id"]: r for r in _records(store_io.prepared(
+            store, f"analyses_{table}", lambda ids, table=table: _analysed(store, "text_analyses", table, ids).select(
+                "text_id", "language", "sentiment"), ids=ids))}
         found: dict[str, dict[int, dict[str, str]]] = {}
-        for r in _records(store_io.frame(store, m.filter((m.source == table) & m.text_id.isin(ids))
-                                         .select("text_id", "sentence", "factor", "sentiment"))):
+        for r in _records(store_io.prepared(
+                store, f"mentions_{table}", lambda ids, table=table: _analysed(store, "mentions", table, ids).select(
+                    "text_id", "sentence", "factor", "sentiment"), ids=ids)):
             found.setdefault(r["text_id"], {}).setdefault(int(r["sentence"]), {})[r["factor"]] = r["sentiment"]
         for r in _records(rows):
             text = r.get("text") or ""
@@ -348,6 +388,23 @@ def case_texts(store: Store, signals: Iterable[dict[str, Any]], limit: int = 50)
     return out
 
 
+def _texts(store: Store, table: str, ids):
+    if table == "feedback":
+        t = store.table("feedback")
+        return t.filter(t.feedback_id.isin(ids)).select(
+            id=t.feedback_id, at=t.posted_at, source=t.source, title=t.title, text=t.text, language=t.language,
+            rating=t.rating)
+    t = store.table("responses")
+    return t.filter(t.response_id.isin(ids)).select(
+        id=t.response_id, at=t.responded_at, source=t.survey, text=t.comment, language=t.language,
+        nps=t.nps, csat=t.csat, ces=t.ces)
+
+
+def _analysed(store: Store, name: str, table: str, ids):
+    t = store.table(name)
+    return t.filter((t.source == table) & t.text_id.isin(ids))
+
+
 def worst_clock(obj: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
     """(clock, state, due) of a case object's worst clock, for a one-line view; Nones without clocks."""
     states = {c: s for c, s in obj["clock_states"].items() if s is not None}
@@ -366,23 +423,32 @@ def _objects(store: Store, cases: pd.DataFrame, ids, signals: bool = True,
         return []
     if clocks is None:
         c = store.table("case_clocks")
-        clocks = store_io.frame(store, c.filter(c.case_id.isin(ids)))
+        clocks = (store_io.prepared(store, "clocks_of", lambda ids: c.filter(c.case_id.isin(ids)), ids=ids)
+                  if _few(ids) else store_io.frame(store, c.filter(c.case_id.isin(ids))))
     clocks_of: dict[str, list] = {}
     for r in _records(clocks):
         clocks_of.setdefault(r["case_id"], []).append(r)
     signals_of: dict[str, list] = {}
     if signals:
         s = store.table("case_signals")
-        rows = store_io.frame(store, s.filter(s.case_id.isin(ids)).order_by([s.signal_at, s.source_table,
-                                                                              s.signal_id]))
+
+        def query(ids):
+            return s.filter(s.case_id.isin(ids)).order_by([s.signal_at, s.source_table, s.signal_id])
+        rows = (store_io.prepared(store, "signals_of", query, ids=ids) if _few(ids)
+                else store_io.frame(store, query(ids)))
         for r in _records(rows):
             signals_of.setdefault(r["case_id"], []).append(r)
     return [case_json(r, clocks_of.get(r["case_id"], ()), signals_of.get(r["case_id"], ()))
             for r in _records(cases)]
 
 
+def _few(ids) -> bool:
+    """A short list of ids (a page's): read through a prepared query, its ids bound as parameters."""
+    return isinstance(ids, list) and len(ids) <= 64
+
+
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _value(v) for k, v in r.items()} for r in frame.to_dict("records")]
+    return store_io.records(frame, _value)
 
 
 def _value(v: Any) -> Any:
