@@ -157,6 +157,8 @@ def test_forget_from_the_ui_erases_the_customer(web_client, login):
     customer, email = con.execute("SELECT customer_id, value FROM identities WHERE kind = 'email' "
                                   "ORDER BY customer_id LIMIT 1").fetchone()
     login(web_client, role="admin")
+    profile = web_client.get(f"/customers/{customer}")  # the admin reaches the form from the customer's page
+    assert f'href="/customers/{customer}/forget"' in profile.text
     page = web_client.get(f"/customers/{customer}/forget")
     assert page.status_code == 200 and f"Type {customer} to confirm" in page.text
     wrong = web_client.post(f"/customers/{customer}/forget", data={"csrf_token": csrf_of(page.text),
@@ -171,3 +173,11 @@ def test_forget_from_the_ui_erases_the_customer(web_client, login):
     logged = con.execute("SELECT object_id, detail FROM audit_log WHERE action = 'customer.forget'").fetchall()
     assert len(logged) == 1 and logged[0][0] == customer and email not in logged[0][1]
     assert '"identities_removed"' in logged[0][1]
+
+
+def test_only_an_admin_sees_the_way_to_erase(web_client, login):
+    customer = web_client.app.state.hub.reader().con.execute(
+        "SELECT customer_id FROM identities ORDER BY customer_id LIMIT 1").fetchone()[0]
+    login(web_client, role="analyst")
+    page = web_client.get(f"/customers/{customer}")
+    assert page.status_code == 200 and "/forget" not in page.text

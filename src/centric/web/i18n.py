@@ -48,7 +48,7 @@ def url(path: str, **params) -> str:
 @functools.cache
 def templates(lang: str) -> jinja2.Environment:
     """The page templates' environment in ``lang``: autoescaped, strict about undefined names,
-    ``_``/``gettext``/``ngettext`` from the report's catalogues, globals ``fmt`` and ``url``."""
+    ``_``/``gettext``/``ngettext`` from the report's catalogues, globals ``fmt``, ``url`` and ``allowed`` (the one permission check, to show only what the reader may do)."""
     from ..report.i18n import Formatter, translations  # imported on first use: the server starts sooner
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("centric.web", "templates"),
@@ -59,6 +59,8 @@ def templates(lang: str) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    from .permissions import allowed
+
     env.globals.update(fmt=Formatter(lang), url=url, lang=lang, language_names=LANGUAGE_NAMES,
-                       languages=LANGUAGES)
+                       languages=LANGUAGES, allowed=allowed)
     return env
