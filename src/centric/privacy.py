@@ -51,10 +51,10 @@ def find_customer(store: Store, who: str, default_country: str = "PL", follow_me
     who = who.strip()
     cust = store.table("customers")
     if re.fullmatch(r"C\d{7,}", who):
-        from .cases.store_io import prepared
+        from .cases.store_io import prepared_rows
 
-        if len(prepared(store, "customer_exists",
-                        lambda cid: cust.filter(cust.customer_id == cid).select("customer_id").limit(1), cid=who)):
+        if prepared_rows(store, "customer_exists", lambda cid: cust.filter(cust.customer_id == cid).select("customer_id"),
+                         limit=1, cid=who):
             return who
         if follow_merges:
             into = merged_into(store, who)
@@ -98,11 +98,12 @@ def merged_from(store: Store, customer_id: str) -> list[str]:
     merges = store.table("customer_merges")
     found: set[str] = set()
     frontier = [customer_id]
-    from .cases.store_io import prepared
+    from .cases.store_io import prepared_rows
 
     while frontier:
-        ids = set(prepared(store, "merged_from", lambda into: merges.filter(merges.into_customer_id.isin(into)).select(
-            "merged_customer_id"), into=frontier)["merged_customer_id"])
+        ids = {r["merged_customer_id"] for r in prepared_rows(
+            store, "merged_from", lambda into: merges.filter(merges.into_customer_id.isin(into)).select(
+                "merged_customer_id"), into=frontier)}
         frontier = sorted(ids - found - {customer_id})
         found |= ids
     return sorted(found - {customer_id})

@@ -788,6 +788,33 @@ _add(Table(
 ))
 
 
+LOOKUPS: dict[str, tuple[str, ...]] = {
+    "customers": ("customer_id",),
+    "identities": ("customer_id",),
+    "customer_merges": ("into_customer_id",),
+    "customer_scores": ("customer_id",),
+    "orders": ("customer_id",),
+    "responses": ("customer_id", "response_id"),
+    "feedback": ("customer_id", "feedback_id"),
+    "events": ("customer_id",),
+    "cases": ("case_id", "customer_id"),
+    "case_events": ("case_id",),
+    "case_signals": ("case_id",),
+    "case_clocks": ("case_id",),
+    "text_analyses": ("text_id",),
+    "mentions": ("text_id",),
+}
+"""The columns the web app looks one customer's or one case's rows up by. ``centric serve`` (and ``centric
+demo``) index them (:func:`lookup_ddl`): without an index, finding one customer's rows reads the whole table
+(milliseconds per table, a page reads a dozen); ingest adds none, as an index would slow a large load."""
+
+
+def lookup_ddl() -> list[str]:
+    """CREATE INDEX statements for :data:`LOOKUPS` (idempotent)."""
+    return [f'CREATE INDEX IF NOT EXISTS "lookup_{t}_{c}" ON "{t}" ("{c}")'
+            for t, cols in LOOKUPS.items() for c in cols]
+
+
 def ddl(version: int | None = None) -> list[str]:
     """CREATE TABLE statements for every table (or for those added in schema ``version``). Keys are
     kept unique by ingest rather than by an index: an index on a million text keys would double a
@@ -851,6 +878,8 @@ def markdown() -> str:
             facts.append("Written by centric itself.")
         if t.one_of:
             facts.append("Each row needs at least one of " + ", ".join(f"`{c}`" for c in t.one_of) + ".")
+        if t.name in LOOKUPS:
+            facts.append("Indexed by `centric serve` on " + ", ".join(f"`{c}`" for c in LOOKUPS[t.name]) + ".")
         out += [" ".join(facts), ""]
         out += ["| column | type | required | allowed values | description |", "|---|---|---|---|---|"]
         for c in t.columns:

@@ -119,6 +119,13 @@ class Store:
                 f"INSERT OR REPLACE INTO {META} VALUES ('schema_version', ?)", [str(schema.SCHEMA_VERSION)]
             )
 
+    def index_lookups(self) -> None:
+        """Index the columns the web app looks rows up by (:data:`centric.schema.LOOKUPS`); a no-op when
+        they are indexed already."""
+        with self.transaction():
+            for stmt in schema.lookup_ddl():
+                self.con.execute(stmt)
+
     # -- writing --------------------------------------------------------------------------------
     @contextlib.contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -184,6 +184,24 @@ def prepared(store: Store, key: str, build, **values) -> pd.DataFrame:
     to a power of two (padded with its last value, which an ``isin`` does not mind), so a handful of shapes
     is compiled, not one per length. ``key`` names the query (one builder per key). The SQL is Ibis's for
     the store's backend, the placeholders in it replaced by the backend connection's named parameters."""
+    sql, bound = _bound(store, key, build, values)
+    return store.con.execute(sql, bound).df()
+
+
+def prepared_rows(store: Store, key: str, build, limit: int | None = None, **values) -> list[dict]:
+    """:func:`prepared`'s rows as dicts of the driver's Python values (datetimes, numbers, texts, None),
+    without a pandas frame between — for the few rows a page shows, building a frame costs several times
+    the query. ``limit``: the first rows only, taken from the result rather than by a ``LIMIT`` in the SQL
+    (a sorted ``LIMIT`` makes DuckDB read the whole table where an index finds the few rows asked for)."""
+    sql, bound = _bound(store, key, build, values)
+    cur = store.con.execute(sql, bound)
+    names = [d[0] for d in cur.description]
+    rows = cur.fetchall() if limit is None else cur.fetchmany(limit)
+    return [dict(zip(names, r, strict=True)) for r in rows]
+
+
+def _bound(store: Store, key: str, build, values: dict) -> tuple[str, dict]:
+    """The prepared SQL of ``key`` (compiled the first time) and the parameters bound to ``values``."""
     shape = tuple((k, None if isinstance(v, str) or v is None else _slots(len(v))) for k, v in sorted(values.items()))
     ck = (store.ibis.name, key, shape)
     with _sql_lock:
@@ -215,12 +233,14 @@ def prepared(store: Store, key: str, build, **values) -> pd.DataFrame:
         else:
             padded = list(v) + [v[-1]] * (n - len(v)) if len(v) else []
             bound.update({f"{k}_{i}": str(x) for i, x in enumerate(padded)})
-    return store.con.execute(entry, bound).df()
+    return entry, bound
 
 
-def records(frame: pd.DataFrame, value) -> list[dict]:
-    """Rows as dicts, each value passed through ``value``; read column by column (``to_dict("records")``
-    boxes value by value, twice as slow for a page's rows)."""
+def records(frame: pd.DataFrame | list[dict], value) -> list[dict]:
+    """Rows (a frame, or :func:`prepared_rows`' dicts) as dicts, each value passed through ``value``; a frame
+    read column by column (``to_dict("records")`` boxes value by value, twice as slow for a page's rows)."""
+    if isinstance(frame, list):
+        return [{k: value(v) for k, v in r.items()} for r in frame]
     cols = list(frame.columns)
     return [{k: value(v) for k, v in zip(cols, row, strict=True)}
             for row in zip(*(frame[c].tolist() for c in cols), strict=True)]

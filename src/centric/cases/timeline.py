@@ -36,7 +36,7 @@ from .. import settings
 from ..errors import CentricError
 from ..privacy import find_customer, merged_from
 from ..store import Store
-from .store_io import frame, parse_json, prepared, records
+from .store_io import frame, parse_json, prepared_rows, records
 
 __all__ = ["KINDS", "Item", "Profile", "Timeline", "find_customers", "timeline"]
 
@@ -153,14 +153,14 @@ def timeline(store: Store, who: str, limit: int | None = None, kinds: tuple[str,
     handles = [i["value"] for i in profile.identities if i["kind"] == "handle"]
 
     cases = _case_rows(store, ids, handles)
-    case_ids = list(cases["case_id"])
+    case_ids = [r["case_id"] for r in cases]
     counts: dict[str, int] = {}
     items: list[Item] = []
     for kind in kinds:
         if kind == "case":
-            rows = cases if limit is None else cases.head(limit)
+            rows = cases if limit is None else cases[:limit]
             counts[kind] = len(cases)
-            signals = _signals(store, list(rows["case_id"]))
+            signals = _signals(store, [r["case_id"] for r in rows])
             for r in _records(rows):
                 r["signals"] = signals.get(r["case_id"], [])
                 items.append(Item(r["opened_at"], kind, r["case_id"], _summary(kind, r), r))
@@ -177,17 +177,17 @@ def timeline(store: Store, who: str, limit: int | None = None, kinds: tuple[str,
             counts[kind] = 0
         n = None if limit is None else limit + (not count)
 
-        def newest(ids=(), handles=(), case_ids=(), table=table, kind=kind, at=at, key=key, n=n):
+        def newest(ids=(), handles=(), case_ids=(), table=table, kind=kind, at=at, key=key):
             t = store.table(table)
             t = t.filter(t.case_id.isin(case_ids) if kind == "case_event" else _mine(t, ids, handles))
-            t = t.order_by([ibis.desc(at), ibis.desc(key)])
-            return t.limit(n) if n is not None else t
-        if len(case_ids) <= _PREPARED_IDS:
-            rows = prepared(store, f"timeline_{kind}_{n}", newest,
-                            **({"case_ids": case_ids} if kind == "case_event" else
-                               {"ids": ids, "handles": handles if "author" in t.columns else []}))
+            return t.order_by([ibis.desc(at), ibis.desc(key)])
+        if len(case_ids) <= _PREPARED_IDS:  # the newest n taken from the sorted rows: see prepared_rows
+            rows = prepared_rows(store, f"timeline_{kind}", newest, limit=n,
+                                 **({"case_ids": case_ids} if kind == "case_event" else
+                                    {"ids": ids, "handles": handles if "author" in t.columns else []}))
         else:
-            rows = frame(store, newest(list(ids), list(handles), case_ids))
+            rows = newest(list(ids), list(handles), case_ids)
+            rows = frame(store, rows.limit(n) if n is not None else rows)
         if limit is None or not count:
             counts[kind] = len(rows)
         for r in _records(rows):
@@ -232,11 +232,11 @@ def find_customers(store: Store, q: str | None = None, departments: list[str] | 
 # -- reading ---------------------------------------------------------------------------------------
 def _profile(store: Store, cid: str, who: str) -> Profile:
     c = store.table("customers")
-    row = _records(prepared(store, "customer", lambda cid: c.filter(c.customer_id == cid), cid=cid))
+    row = _records(prepared_rows(store, "customer", lambda cid: c.filter(c.customer_id == cid), cid=cid))
     r = row[0] if row else {}
     idt = store.table("identities")
     merged = merged_from(store, cid)
-    idents = prepared(store, "identities", lambda ids: idt.filter(idt.customer_id.isin(ids)).order_by(
+    idents = prepared_rows(store, "identities", lambda ids: idt.filter(idt.customer_id.isin(ids)).order_by(
         ["first_seen_at", "kind", "value"]), ids=[cid, *merged])
     found = "customer id" if who.strip() == cid else "merged id" if who.strip() in merged else "identity"
     return Profile(cid, f"{who.strip()} ({found})", r.get("name"), r.get("segment"), r.get("country"),
@@ -245,10 +245,10 @@ def _profile(store: Store, cid: str, who: str) -> Profile:
                          for i in _records(idents)))
 
 
-def _case_rows(store: Store, ids: list[str], handles: list[str]) -> pd.DataFrame:
+def _case_rows(store: Store, ids: list[str], handles: list[str]) -> list[dict]:
     """The customer's cases, newest first."""
     t = store.table("cases")
-    return prepared(store, "timeline_cases", lambda ids, handles: t.filter(_mine(t, ids, handles)).order_by(
+    return prepared_rows(store, "timeline_cases", lambda ids, handles: t.filter(_mine(t, ids, handles)).order_by(
         [ibis.desc("opened_at"), ibis.desc("case_id")]), ids=ids, handles=handles)
 
 
@@ -270,7 +270,7 @@ def _signals(store: Store, case_ids: list[str]) -> dict[str, list[dict]]:
 
     def query(case_ids):
         return s.filter(s.case_id.isin(case_ids)).order_by(["attached_at", "signal_at", "signal_id"])
-    rows = (prepared(store, "timeline_signals", query, case_ids=case_ids) if len(case_ids) <= _PREPARED_IDS
+    rows = (prepared_rows(store, "timeline_signals", query, case_ids=case_ids) if len(case_ids) <= _PREPARED_IDS
             else frame(store, query(case_ids)))
     out: dict[str, list[dict]] = {}
     for r in _records(rows):
@@ -286,10 +286,10 @@ def _scores(store: Store, cid: str) -> dict | None:
     from ..customers.scoring import LOST_THRESHOLD
 
     s = store.table("customer_scores")
-    rows = _records(prepared(store, "scores", lambda cid: s.filter(s.customer_id == cid).order_by(
+    rows = _records(prepared_rows(store, "scores", lambda cid: s.filter(s.customer_id == cid).order_by(
         [ibis.desc("scored_at"), ibis.desc("clv")]).select(
-        "scored_at", "as_of", "p_alive", "clv", "currency", "expected_purchases", "frequency", "horizon_days").limit(50),
-        cid=cid))
+        "scored_at", "as_of", "p_alive", "clv", "currency", "expected_purchases", "frequency", "horizon_days"),
+        limit=50, cid=cid))
     if not rows:
         return None
     latest = rows[0]
@@ -342,7 +342,7 @@ def _quote(text) -> str | None:
 
 
 # -- plain values ----------------------------------------------------------------------------------
-def _records(frame: pd.DataFrame) -> list[dict]:
+def _records(frame: pd.DataFrame | list[dict]) -> list[dict]:
     """Rows as dicts of plain Python values: NaN/NaT/NA → None, timestamps → naive datetimes, JSON
     text → its value."""
     return records(frame, _value)

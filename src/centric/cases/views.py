@@ -129,9 +129,9 @@ def list_cases(store: Store, status: str | Iterable[str] | None = None, departme
             t = t.limit(limit, offset=offset)
         return t.drop(*[c for c in ("_rank", "_next_due", "_risk_at") if c in t.columns])
 
-    rows = store_io.prepared(store, repr(("list_cases", fixed, sort, limit, offset)), build, **values)
+    rows = store_io.prepared_rows(store, repr(("list_cases", fixed, sort, limit, offset)), build, **values)
     # a page is a short list of ids; a long list is read again through the query that chose it
-    ids = list(rows["case_id"]) if len(rows) <= 1000 else build(**_params(values)).case_id
+    ids = [r["case_id"] for r in rows] if len(rows) <= 1000 else build(**_params(values)).case_id
     return _objects(store, rows, ids, signals=signals)
 
 
@@ -146,10 +146,10 @@ def count_cases(store: Store, status: str | Iterable[str] | None = None, departm
     fixed, values = _request(store, status=status, department=department, owner=owner, overdue=overdue,
                              departments=departments, q=q, view=view, priority=priority, factor=factor,
                              channel=channel, agent=agent, now=now, triage=triage)
-    rows = store_io.prepared(store, repr(("count_cases", fixed)),
-                             lambda **p: _filtered(store, fixed, p, clocks=False).aggregate(n=ibis._.count()),
-                             **values)
-    return int(_value(rows["n"].iloc[0]) or 0)
+    rows = store_io.prepared_rows(store, repr(("count_cases", fixed)),
+                                  lambda **p: _filtered(store, fixed, p, clocks=False).aggregate(n=ibis._.count()),
+                                  **values)
+    return int(rows[0]["n"] or 0)
 
 
 def view_counts(store: Store, departments: Sequence[str] | None = None, agent: str | None = None,
@@ -166,8 +166,8 @@ def view_counts(store: Store, departments: Sequence[str] | None = None, agent: s
         return t.aggregate(**{v: view_filter(t, v, agent=agent, now=now, triage=triage).ifelse(1, 0).sum().name(v)
                               for v in VIEWS})
 
-    row = store_io.prepared(store, "view_counts", build, **values)
-    return {v: int(_value(row[v].iloc[0]) or 0) for v in VIEWS}
+    row = store_io.prepared_rows(store, "view_counts", build, **values)[0]
+    return {v: int(row[v] or 0) for v in VIEWS}
 
 
 def view_filter(t, view: str, agent: str | None = None, now: dt.datetime | None = None,
@@ -312,12 +312,13 @@ def running_clock(obj: dict[str, Any], now: dt.datetime | None = None) -> dict[s
 def show_case(store: Store, case_id: str) -> dict[str, Any]:
     """One case's object with its clocks in full, root cause, action taken, summary and events (oldest
     first). CaseError when there is no such case."""
-    cases = store_io.prepared(store, "case", lambda cid: _of(store, "cases", cid), cid=str(case_id))
-    if not len(cases):
+    cases = store_io.prepared_rows(store, "case", lambda cid: _of(store, "cases", cid), cid=str(case_id))
+    if not cases:
         raise CaseError(f"there is no case {case_id!r}")
-    clocks = store_io.prepared(store, "case_clocks", lambda cid: _of(store, "case_clocks", cid), cid=str(case_id))
+    clocks = store_io.prepared_rows(store, "case_clocks", lambda cid: _of(store, "case_clocks", cid),
+                                    cid=str(case_id))
     obj = _objects(store, cases, [case_id], clocks=clocks)[0]
-    row = {k: _value(v) for k, v in cases.iloc[0].to_dict().items()}
+    row = {k: _value(v) for k, v in cases[0].items()}
     obj["clocks"] = {r["clock"]: {k: (_iso(v) if k.endswith("_at") else v) for k, v in r.items()
                                   if k not in ("case_id", "clock")}
                      for r in _records(clocks)}
@@ -325,7 +326,7 @@ def show_case(store: Store, case_id: str) -> dict[str, Any]:
                          "note": row.get("root_cause_note")}
     obj["action"] = row.get("action_taken")
     obj["summary"] = row.get("summary")
-    events = store_io.prepared(store, "case_events", lambda cid: _of(store, "case_events", cid).order_by(
+    events = store_io.prepared_rows(store, "case_events", lambda cid: _of(store, "case_events", cid).order_by(
         ["occurred_at", "case_event_id"]), cid=str(case_id))
     obj["events"] = [{"id": e["case_event_id"], "at": _iso(e["occurred_at"]), "kind": e["kind"],
                       "actor": e["actor"], "department": e["department"], "target": e["target"],
@@ -360,12 +361,12 @@ def case_texts(store: Store, signals: Iterable[dict[str, Any]], limit: int = 50)
         ids = ids[-limit:]
         if not ids:
             continue
-        rows = store_io.prepared(store, f"texts_{table}", lambda ids, table=table: _texts(store, table, ids), ids=ids)
-        analyses = {r["text_id"]: r for r in _records(store_io.prepared(
+        rows = store_io.prepared_rows(store, f"texts_{table}", lambda ids, table=table: _texts(store, table, ids), ids=ids)
+        analyses = {r["text_id"]: r for r in _records(store_io.prepared_rows(
             store, f"analyses_{table}", lambda ids, table=table: _analysed(store, "text_analyses", table, ids).select(
                 "text_id", "language", "sentiment"), ids=ids))}
         found: dict[str, dict[int, dict[str, str]]] = {}
-        for r in _records(store_io.prepared(
+        for r in _records(store_io.prepared_rows(
                 store, f"mentions_{table}", lambda ids, table=table: _analysed(store, "mentions", table, ids).select(
                     "text_id", "sentence", "factor", "sentiment"), ids=ids)):
             found.setdefault(r["text_id"], {}).setdefault(int(r["sentence"]), {})[r["factor"]] = r["sentiment"]
@@ -414,8 +415,8 @@ def worst_clock(obj: dict[str, Any]) -> tuple[str | None, str | None, str | None
     return clock, states[clock], obj["due"][clock]
 
 
-def _objects(store: Store, cases: pd.DataFrame, ids, signals: bool = True,
-             clocks: pd.DataFrame | None = None) -> list[dict[str, Any]]:
+def _objects(store: Store, cases: pd.DataFrame | list[dict], ids, signals: bool = True,
+             clocks: pd.DataFrame | list[dict] | None = None) -> list[dict[str, Any]]:
     """Case objects of the ``cases`` rows; ``ids``: their ids, as a list or as the column of the query that
     chose them (so the clocks and signals are read with one join, not a list of every id). ``clocks``: their
     ``case_clocks`` rows when already read; ``signals=False`` reads no signals."""
@@ -423,7 +424,7 @@ def _objects(store: Store, cases: pd.DataFrame, ids, signals: bool = True,
         return []
     if clocks is None:
         c = store.table("case_clocks")
-        clocks = (store_io.prepared(store, "clocks_of", lambda ids: c.filter(c.case_id.isin(ids)), ids=ids)
+        clocks = (store_io.prepared_rows(store, "clocks_of", lambda ids: c.filter(c.case_id.isin(ids)), ids=ids)
                   if _few(ids) else store_io.frame(store, c.filter(c.case_id.isin(ids))))
     clocks_of: dict[str, list] = {}
     for r in _records(clocks):
@@ -434,7 +435,7 @@ def _objects(store: Store, cases: pd.DataFrame, ids, signals: bool = True,
 
         def query(ids):
             return s.filter(s.case_id.isin(ids)).order_by([s.signal_at, s.source_table, s.signal_id])
-        rows = (store_io.prepared(store, "signals_of", query, ids=ids) if _few(ids)
+        rows = (store_io.prepared_rows(store, "signals_of", query, ids=ids) if _few(ids)
                 else store_io.frame(store, query(ids)))
         for r in _records(rows):
             signals_of.setdefault(r["case_id"], []).append(r)
@@ -447,7 +448,7 @@ def _few(ids) -> bool:
     return isinstance(ids, list) and len(ids) <= 64
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def _records(frame: pd.DataFrame | list[dict]) -> list[dict[str, Any]]:
     return store_io.records(frame, _value)
 
 

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
+from ..store import Store
 from . import auth, errors
 from . import scheduler as background
 from .api import v1
@@ -45,6 +46,7 @@ def _warm() -> None:
 
     for lang in i18n.LANGUAGES:
         i18n.templates(lang).get_template("base.html")
+    from ..customers import loyalty  # noqa: F401  the case page's loyalty phase (imports SciPy)
 
 
 def create_app(db: str, scheduler: bool = False) -> FastAPI:
@@ -71,6 +73,7 @@ def create_app(db: str, scheduler: bool = False) -> FastAPI:
     app = FastAPI(title="centric", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json", lifespan=lifespan)
     app.state.hub = hub
+    hub.write(Store.index_lookups)  # a customer's or a case's rows found by index, not by reading whole tables
     app.state.secret = hub.write(auth.web_secret)
     app.state.login_throttle = LoginThrottle()
     app.state.public_limit = RateLimiter(120, 60)  # requests per address per minute to the public pages

@@ -50,6 +50,8 @@ class Hub:
         self._local = threading.local()
         self._readers: list[ReadStore] = []
         self._closed = False
+        self.generation = 0
+        """Counts the writes: an answer read while it is unchanged is still the store's answer."""
 
     def reader(self) -> Store:
         """This thread's read store (made once per thread)."""
@@ -72,7 +74,10 @@ class Hub:
         with self._lock:
             if self._closed:
                 raise StoreError("the web app's store is closed")
-            return fn(self.writer, *args, **kw)
+            try:
+                return fn(self.writer, *args, **kw)
+            finally:
+                self.generation += 1
 
     def close(self) -> None:
         with self._lock:

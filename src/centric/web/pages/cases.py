@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import threading
 import time
+from collections import OrderedDict
 from typing import Any
 
 from babel.dates import format_date, format_time
@@ -36,6 +38,9 @@ router = APIRouter()
 
 PAGE_SIZE = 50
 TIMELINE_ITEMS = 100
+"""Timeline items on a customer's page before "Show all items"."""
+CASE_TIMELINE_ITEMS = 25
+"""Timeline items beside a case: the customer's latest history; the rest is one click away."""
 ACTIONS = ("assign", "transfer", "start", "wait", "comment", "note", "message", "resolve", "close", "reopen")
 
 # labels of stored values (the catalogues translate them; N_ marks them for the translators)
@@ -109,6 +114,30 @@ def cached(request: Request, key: tuple, read):
     return hit[1]
 
 
+UNCHANGED_ENTRIES = 1024
+"""How many answers :func:`unchanged` keeps (the least recently used go first)."""
+_unchanged: OrderedDict = OrderedDict()
+_unchanged_lock = threading.Lock()
+
+
+def unchanged(request: Request, key: tuple, read):
+    """``read()``, kept while nothing is written to the store: the answer of a query over the store is the
+    same until a write (every write goes through the hub, which counts them). ``key`` names everything the
+    answer depends on besides the store (the reader's scope, the filters, the minute of "now")."""
+    full = (id(request.app), hub(request).generation, *key)
+    with _unchanged_lock:
+        hit = _unchanged.get(full, _unchanged)
+        if hit is not _unchanged:
+            _unchanged.move_to_end(full)
+            return hit
+    value = read()
+    with _unchanged_lock:
+        _unchanged[full] = value
+        while len(_unchanged) > UNCHANGED_ENTRIES:
+            _unchanged.popitem(last=False)
+    return value
+
+
 def routing_of(request: Request):
     return cached(request, ("routing",), lambda: active(reader(request))[0])
 
@@ -171,16 +200,21 @@ def inbox(request: Request, actor: Actor = Depends(require("case.read"))) -> Res
     # the views' queries ask "at risk or overdue by now" to the minute, so the same query repeats within it
     kw = {"departments": scope, "agent": actor.agent, "now": now.replace(second=0, microsecond=0),
           "triage": routing_of(request).triage_department}
-    counts = views.view_counts(store, **kw)
+    # the same reader asking again before anything changed (a refresh, back from a case) reads nothing
+    same = (tuple(scope) if scope is not None else None, actor.agent, kw["now"], kw["triage"])
+    counts = unchanged(request, ("view_counts", *same), lambda: views.view_counts(store, **kw))
     narrowed = q or any(filters.values())
-    total = views.count_cases(store, q=q, view=view, **filters, **kw) if narrowed else counts[view]
+    asked = (q, view, tuple(sorted(filters.items())), *same)
+    total = (unchanged(request, ("count_cases", *asked), lambda: views.count_cases(store, q=q, view=view, **filters, **kw))
+             if narrowed else counts[view])
     pages = max(1, math.ceil(total / PAGE_SIZE))
     try:
         page = min(max(int(p.get("page") or 1), 1), pages)
     except ValueError:
         page = 1
-    rows = views.list_cases(store, q=q, view=view, sort=sort, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
-                            signals=False, **filters, **kw)
+    rows = [dict(r) for r in unchanged(request, ("list_cases", sort, page, *asked), lambda: views.list_cases(
+        store, q=q, view=view, sort=sort, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, signals=False, **filters,
+        **kw))]
     for r in rows:
         r["clock"] = views.running_clock(r, now)
     ctx = common(request, actor)
@@ -248,7 +282,7 @@ def _case_page(request: Request, actor: Actor, case_id: str, status: int = 200, 
                                     "clock_states": {name: c["state"]}}, now) if running else None
         clocks.append({"name": name, **c, "left": left})
     full = request.query_params.get("timeline") == "all"
-    tl, tl_error = _timeline(store, obj, None if full else TIMELINE_ITEMS)
+    tl, tl_error = _timeline(store, obj, None if full else CASE_TIMELINE_ITEMS)
     items = visible_items(actor, tl, obj["id"]) if tl else []
     routing = routing_of(request)
     dept = routing.departments.get(obj["department"] or "")
@@ -265,7 +299,7 @@ def _case_page(request: Request, actor: Actor, case_id: str, status: int = 200, 
     return render(request, "case.html", {
         **ctx, "title": f"{obj['id']} · {gettext('Case')}", "case": obj, "texts": views.case_texts(store, obj["signals"]),
         "clocks": clocks, "events": events, "timeline": tl, "timeline_error": tl_error, "items": items,
-        "timeline_full": full, "timeline_limit": TIMELINE_ITEMS, "can_act": can_act, "causes": causes,
+        "timeline_full": full, "timeline_limit": CASE_TIMELINE_ITEMS, "can_act": can_act, "causes": causes,
         "agents": list(dept.agents) if dept else [], "departments": [d for d in _departments(routing)
                                                                       if d != obj["department"]],
         "flash": flash, "error": error, "errors": errors or {}, "form": form or {}, "open_action": action,
