@@ -58,6 +58,21 @@ _SOURCES = {
     "case": ("cases", "case_id", "opened_at"),
     "case_event": ("case_events", "case_event_id", "occurred_at"),
 }
+BRIEF = {
+    "order": ("order_id", "customer_id", "ordered_at", "amount", "currency", "channel", "store", "category"),
+    "response": ("response_id", "customer_id", "responded_at", "survey", "touchpoint", "nps", "csat", "ces", "comment",
+                 "language"),
+    "feedback": ("feedback_id", "customer_id", "posted_at", "source", "brand", "rating", "title", "text", "language",
+                 "author"),
+    "event": ("event_id", "customer_id", "occurred_at", "journey", "stage", "touchpoint", "channel"),
+    "case": ("case_id", "customer_id", "author", "opened_at", "department", "owner", "status", "priority", "type",
+             "origin", "summary"),
+    "case_event": ("case_event_id", "case_id", "occurred_at", "kind", "actor", "department", "target", "level", "clock",
+                   "note"),
+}
+"""The columns a brief timeline reads of each kind: what its summary and a page show. Reading a row by index
+costs DuckDB about as much per column as the lookup itself, and a case has some thirty."""
+
 # at one instant, newest first: a case's later events before its earlier ones, and before the case
 _TIE = {"case_event": 0, "case": 1, "feedback": 2, "response": 3, "event": 4, "order": 5}
 
@@ -132,12 +147,14 @@ class Timeline:
 
 
 def timeline(store: Store, who: str, limit: int | None = None, kinds: tuple[str, ...] | list[str] | None = None,
-             default_country: str | None = None, count: bool = True) -> Timeline:
+             default_country: str | None = None, count: bool = True, brief: bool = False) -> Timeline:
     """The timeline of the customer named by ``who`` (see the module docstring): the newest ``limit``
     items (all by default) of the ``kinds`` asked for (all by default). ``default_country`` reads a
     phone number written without a prefix (default: the ``default_country`` setting). ``count=False``
     spares the counting queries of a limited timeline (a page that only needs to know whether there is
     more): each kind then counts at most ``limit + 1`` items, so ``total > limit`` still says so.
+    ``brief=True`` reads only the columns of :data:`BRIEF` into each item's ``details``, and no case's signals
+    (a page's timeline).
 
     Raises CentricError naming what was looked up when no customer matches, or naming the customers when
     an identity names several."""
@@ -152,7 +169,7 @@ def timeline(store: Store, who: str, limit: int | None = None, kinds: tuple[str,
     ids = [cid, *profile.merged_ids]
     handles = [i["value"] for i in profile.identities if i["kind"] == "handle"]
 
-    cases = _case_rows(store, ids, handles)
+    cases = _case_rows(store, ids, handles, brief)
     case_ids = [r["case_id"] for r in cases]
     counts: dict[str, int] = {}
     items: list[Item] = []
@@ -160,9 +177,10 @@ def timeline(store: Store, who: str, limit: int | None = None, kinds: tuple[str,
         if kind == "case":
             rows = cases if limit is None else cases[:limit]
             counts[kind] = len(cases)
-            signals = _signals(store, [r["case_id"] for r in rows])
+            signals = {} if brief else _signals(store, [r["case_id"] for r in rows])
             for r in _records(rows):
-                r["signals"] = signals.get(r["case_id"], [])
+                if not brief:
+                    r["signals"] = signals.get(r["case_id"], [])
                 items.append(Item(r["opened_at"], kind, r["case_id"], _summary(kind, r), r))
             continue
         table, key, at = _SOURCES[kind]
@@ -180,9 +198,10 @@ def timeline(store: Store, who: str, limit: int | None = None, kinds: tuple[str,
         def newest(ids=(), handles=(), case_ids=(), table=table, kind=kind, at=at, key=key):
             t = store.table(table)
             t = t.filter(t.case_id.isin(case_ids) if kind == "case_event" else _mine(t, ids, handles))
-            return t.order_by([ibis.desc(at), ibis.desc(key)])
+            t = t.order_by([ibis.desc(at), ibis.desc(key)])
+            return t.select(*[c for c in BRIEF[kind] if c in t.columns]) if brief else t
         if len(case_ids) <= _PREPARED_IDS:  # the newest n taken from the sorted rows: see prepared_rows
-            rows = prepared_rows(store, f"timeline_{kind}", newest, limit=n,
+            rows = prepared_rows(store, f"timeline_{kind}{'_brief' if brief else ''}", newest, limit=n,
                                  **({"case_ids": case_ids} if kind == "case_event" else
                                     {"ids": ids, "handles": handles if "author" in t.columns else []}))
         else:
@@ -245,11 +264,14 @@ def _profile(store: Store, cid: str, who: str) -> Profile:
                          for i in _records(idents)))
 
 
-def _case_rows(store: Store, ids: list[str], handles: list[str]) -> list[dict]:
-    """The customer's cases, newest first."""
+def _case_rows(store: Store, ids: list[str], handles: list[str], brief: bool = False) -> list[dict]:
+    """The customer's cases, newest first (``brief``: the columns of :data:`BRIEF`)."""
     t = store.table("cases")
-    return prepared_rows(store, "timeline_cases", lambda ids, handles: t.filter(_mine(t, ids, handles)).order_by(
-        [ibis.desc("opened_at"), ibis.desc("case_id")]), ids=ids, handles=handles)
+
+    def query(ids, handles):
+        mine = t.filter(_mine(t, ids, handles)).order_by([ibis.desc("opened_at"), ibis.desc("case_id")])
+        return mine.select(*BRIEF["case"]) if brief else mine
+    return prepared_rows(store, f"timeline_cases{'_brief' if brief else ''}", query, ids=ids, handles=handles)
 
 
 def _mine(t, ids: list[str], handles: list[str]):

@@ -312,7 +312,7 @@ def _timeline(store, obj: dict[str, Any], limit: int | None):
     if not who:
         return None, None
     try:
-        return timeline(store, who, limit=limit, count=False), None
+        return timeline(store, who, limit=limit, count=False, brief=True), None
     except CentricError as e:
         return None, str(e)
 

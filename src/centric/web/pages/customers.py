@@ -50,7 +50,7 @@ def customer(request: Request, customer_id: str, actor: Actor = Depends(require(
     store = reader(request)
     full = request.query_params.get("timeline") == "all"
     try:
-        tl = timeline(store, customer_id, limit=None if full else TIMELINE_ITEMS, count=False)
+        tl = timeline(store, customer_id, limit=None if full else TIMELINE_ITEMS, count=False, brief=True)
     except CentricError:
         raise HTTPException(404, "there is no such customer") from None
     items = visible_items(actor, tl)
