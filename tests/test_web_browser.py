@@ -137,8 +137,8 @@ def test_an_agent_transfers_and_closes_the_fridge_case(server, browser):
     page.fill("textarea[name=reason]", "the customer asks for a call back about the call centre")
     page.click("button:text('Transfer')")
     page.wait_for_url(f"{base}/cases/{fridge}?done=transfer")
-    assert page.locator(".notice.good").inner_text() == "Transferred to customer service"
-    assert "customer service" in page.locator(".case-main dl.facts").first.inner_text()
+    assert page.locator(".notice.good").inner_text() == "Transferred to Customer service"
+    assert "Customer service" in page.locator(".case-main dl.facts").first.inner_text()
     shot(page, "03-transferred")
 
     # close it: without a root cause the form says what is missing, beside the field

@@ -206,7 +206,7 @@ def test_transfer_then_close_with_a_root_cause(web_client, login):
                                                       "csrf_token": token}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == f"/cases/{case}?done=transfer"
     after = client.get(r.headers["location"]).text
-    assert "Transferred to returns" in after
+    assert "Transferred to Returns" in after
     row = cases_of(client, case_id=case).iloc[0]
     assert (row["department"], row["status"]) == ("returns", "new") and pd.isna(row["owner"])
 
@@ -251,5 +251,5 @@ def test_transferring_out_of_ones_departments_returns_to_the_inbox(web_client, l
     r = client.post(f"/cases/{case}/transfer", data={"department": "installation", "reason": "fitting",
                                                       "csrf_token": token}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/inbox?done=transfer")
-    assert f"Case {case} transferred to installation" in client.get(r.headers["location"]).text
+    assert f"Case {case} transferred to Installation" in client.get(r.headers["location"]).text
     assert client.get(f"/cases/{case}").status_code == 404

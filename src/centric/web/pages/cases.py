@@ -77,10 +77,12 @@ DONE = {  # the message after an action (?done=), from the case as it now is
 
 
 def duration(seconds: float, gettext) -> str:
-    """A time span as an agent reads it at a glance: '2 d 3 h', '2 h 10 min', '45 min'."""
+    """A time span as an agent reads it at a glance: '3 d', '1 d 3 h', '2 h 10 min', '45 min'."""
     minutes = max(1, int(round(abs(seconds) / 60)))
     d, rest = divmod(minutes, 24 * 60)
     h, m = divmod(rest, 60)
+    if d >= 2:  # hours no longer matter
+        return gettext("%(d)s d") % {"d": d}
     if d:
         return gettext("%(d)s d %(h)s h") % {"d": d, "h": h} if h else gettext("%(d)s d") % {"d": d}
     if h:
@@ -161,7 +163,13 @@ def common(request: Request, actor: Actor) -> dict[str, Any]:
             "state_labels": STATE_LABELS, "event_labels": EVENT_LABELS, "origin_labels": ORIGIN_LABELS,
             "identity_labels": IDENTITY_LABELS, "phase_labels": PHASE_LABELS, "kind_labels": KIND_LABELS,
             "factor_names": factor_names, "left": lambda c: time_left(c, gettext),
-            "dept": lambda d: (d or "").replace("_", " "), "tr": gettext, "when": _when(Formatter(lang))}
+            "dept": plain, "plain": plain, "tr": gettext, "when": _when(Formatter(lang))}
+
+
+def plain(value: str | None) -> str:
+    """A stored id as a person reads it: ``call_centre`` → ``Call centre`` (a department, a channel)."""
+    text = (value or "").replace("_", " ")
+    return text[:1].upper() + text[1:]
 
 
 def _when(fmt: Formatter):
@@ -239,7 +247,7 @@ def _inbox_flash(request: Request, store, gettext) -> str | None:
     if to not in _departments(routing):
         return None
     return gettext("Case %(case)s transferred to %(department)s") % {
-        "case": p.get("case", "")[:40], "department": to.replace("_", " ")}
+        "case": p.get("case", "")[:40], "department": plain(to)}
 
 
 # -- one case ----------------------------------------------------------------------------------------------
