@@ -316,7 +316,9 @@ def _scores(store: Store, cid: str) -> dict | None:
         return None
     latest = rows[0]
     before = next((r for r in rows if r["scored_at"] < latest["scored_at"]), None)
-    adv = cid in advocates(store, pd.Timestamp(latest["scored_at"]).normalize() + pd.Timedelta(days=1), [cid])
+    loyal = str(phases([latest["frequency"]], [latest["p_alive"]], [False], LOST_THRESHOLD)[0]) == "loyal"
+    # only a loyal customer can be an advocate: the others need not be looked up
+    adv = loyal and cid in advocates(store, pd.Timestamp(latest["scored_at"]).normalize() + pd.Timedelta(days=1), [cid])
     phase = str(phases([latest["frequency"]], [latest["p_alive"]], [adv], LOST_THRESHOLD)[0])
     latest["as_of"] = pd.Timestamp(latest["as_of"]).date() if latest["as_of"] is not None else None
     return {**latest, "p_alive_before": None if before is None else before["p_alive"],

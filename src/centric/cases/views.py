@@ -362,21 +362,21 @@ def case_texts(store: Store, signals: Iterable[dict[str, Any]], limit: int = 50)
         if not ids:
             continue
         rows = store_io.prepared_rows(store, f"texts_{table}", lambda ids, table=table: _texts(store, table, ids), ids=ids)
-        analyses = {r["text_id"]: r for r in _records(store_io.prepared_rows(
-            store, f"analyses_{table}", lambda ids, table=table: _analysed(store, "text_analyses", table, ids).select(
-                "text_id", "language", "sentiment"), ids=ids))}
         found: dict[str, dict[int, dict[str, str]]] = {}
         for r in _records(store_io.prepared_rows(
                 store, f"mentions_{table}", lambda ids, table=table: _analysed(store, "mentions", table, ids).select(
                     "text_id", "sentence", "factor", "sentiment"), ids=ids)):
             found.setdefault(r["text_id"], {}).setdefault(int(r["sentence"]), {})[r["factor"]] = r["sentiment"]
+        seen: set[str] = set()
         for r in _records(rows):
+            if r["id"] in seen:  # analysed under two taxonomies: the text once
+                continue
+            seen.add(r["id"])
             text = r.get("text") or ""
             marks = found.get(r["id"], {})
-            analysis = analyses.get(r["id"], {})
             item = {"table": table, "id": r["id"], "at": _iso(r["at"]), "source": r.get("source"),
-                    "title": r.get("title"), "language": analysis.get("language") or r.get("language"),
-                    "sentiment": analysis.get("sentiment"),
+                    "title": r.get("title"), "language": r.get("analysed_language") or r.get("language"),
+                    "sentiment": r.get("sentiment"),
                     "sentences": [{"text": sent, "factors": [{"factor": f, "sentiment": v}
                                                              for f, v in sorted(marks.get(i, {}).items())]}
                                   for i, sent in enumerate(sentences_of(text))]}
@@ -390,15 +390,20 @@ def case_texts(store: Store, signals: Iterable[dict[str, Any]], limit: int = 50)
 
 
 def _texts(store: Store, table: str, ids):
+    """The texts ``ids`` of ``table`` with their analysis' language and sentiment (null when not analysed)."""
     if table == "feedback":
         t = store.table("feedback")
-        return t.filter(t.feedback_id.isin(ids)).select(
+        t = t.filter(t.feedback_id.isin(ids)).select(
             id=t.feedback_id, at=t.posted_at, source=t.source, title=t.title, text=t.text, language=t.language,
             rating=t.rating)
-    t = store.table("responses")
-    return t.filter(t.response_id.isin(ids)).select(
-        id=t.response_id, at=t.responded_at, source=t.survey, text=t.comment, language=t.language,
-        nps=t.nps, csat=t.csat, ces=t.ces)
+    else:
+        t = store.table("responses")
+        t = t.filter(t.response_id.isin(ids)).select(
+            id=t.response_id, at=t.responded_at, source=t.survey, text=t.comment, language=t.language,
+            nps=t.nps, csat=t.csat, ces=t.ces)
+    a = _analysed(store, "text_analyses", table, ids).select(
+        "text_id", analysed_language="language", sentiment="sentiment")
+    return t.left_join(a, t.id == a.text_id).drop("text_id")
 
 
 def _analysed(store: Store, name: str, table: str, ids):
