@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
+from ..errors import StoreError
 from ..store import Store
 from . import auth, errors
 from . import scheduler as background
@@ -49,6 +50,13 @@ def _warm() -> None:
     from ..customers import loyalty  # noqa: F401  the case page's loyalty phase (imports SciPy)
 
 
+def _index(hub: Hub) -> None:
+    """Index the columns the pages look rows up by (once per store: a second or two on the demo store, while
+    the first pages are served)."""
+    with contextlib.suppress(StoreError):  # the app stopped first
+        hub.write(Store.index_lookups)
+
+
 def create_app(db: str, scheduler: bool = False) -> FastAPI:
     """The web app over the store ``db``. ``scheduler``: run the background scheduler (analysis of new
     texts, case sync and tick, webhooks) while the app runs, and compute the unfiltered dashboards at start."""
@@ -57,6 +65,7 @@ def create_app(db: str, scheduler: bool = False) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         threading.Thread(target=_warm, name="centric-warm-up", daemon=True).start()
+        threading.Thread(target=_index, args=(hub,), name="centric-index", daemon=True).start()
         if scheduler:  # a served app: the dashboards' default view is ready before its first reader asks
             from . import i18n
             from .pages import dashboards
@@ -73,7 +82,6 @@ def create_app(db: str, scheduler: bool = False) -> FastAPI:
     app = FastAPI(title="centric", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json", lifespan=lifespan)
     app.state.hub = hub
-    hub.write(Store.index_lookups)  # a customer's or a case's rows found by index, not by reading whole tables
     app.state.secret = hub.write(auth.web_secret)
     app.state.login_throttle = LoginThrottle()
     app.state.public_limit = RateLimiter(120, 60)  # requests per address per minute to the public pages
