@@ -71,6 +71,11 @@ def test_the_workflow_moves_a_case_through_its_statuses_and_refuses_what_it_does
     wf.resolve(store, cid, "a.nowak", now=T0 + 5 * H)
     with pytest.raises(CaseError, match="is resolved and cannot be assigned; reopen it first"):
         wf.assign(store, cid, "p.mazur", "m.lis", now=T0 + 6 * H)
+    # work does not start again on a resolved case unseen: reopening it counts
+    with pytest.raises(CaseError, match="is resolved and cannot be started; reopen it first"):
+        wf.start(store, cid, "a.nowak", now=T0 + 6 * H)
+    with pytest.raises(CaseError, match=r"is resolved and cannot become waiting .*reopen it first"):
+        wf.wait(store, cid, "a.nowak", now=T0 + 6 * H)
     assert kinds(store, cid) == ["opened", "assigned", "started", "waiting", "customer_contact", "resolved",
                                  "confirmation_sent"]
     row = case(store, cid)

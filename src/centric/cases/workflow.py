@@ -95,9 +95,11 @@ def transfer(store: Store, case_id: str, department: str, actor: str, note: str 
 
 
 def start(store: Store, case_id: str, actor: str, now: dt.datetime | None = None) -> Outcome:
-    """Work on the case begins (``in_progress``); an unowned case is taken by ``actor``."""
+    """Work on the case begins (``in_progress``); an unowned case is taken by ``actor``. A resolved or closed
+    case is refused: it comes back through :func:`reopen`, which counts it."""
     now = _now(now)
     case = _case(store, case_id)
+    _refuse_finished(case, "started")
     status = _move(case, "in_progress")
     events = [_event(case, now, "started", actor)]
     changes: dict[str, Any] = {"status": status}
