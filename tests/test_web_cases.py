@@ -99,6 +99,28 @@ def test_inbox_sorts_by_time_left_overdue_first_and_counts_each_view(small, logi
     assert case_ids(small.get("/inbox?view=all&sort=priority").text) == ["CX-2", "CX-1", "CX-4", "CX-6"]
 
 
+def test_the_inbox_is_read_again_after_a_write_and_only_then(small, login, monkeypatch):
+    login(small, "agent", departments=("delivery",), agent="ann")
+    import centric.web.pages.cases as pages
+
+    now = store_io.utcnow()
+    monkeypatch.setattr(pages, "utcnow", lambda: now)  # one minute of "now" throughout
+    hub = small.app.state.hub
+    assert case_ids(small.get("/inbox?view=queue").text) == ["CX-2"]
+    before = hub.generation
+    hub.note(lambda store: store.con.execute("UPDATE web_sessions SET last_seen_at = last_seen_at"))
+    assert hub.generation == before  # bookkeeping is no change to the data pages show
+    # a change behind the app's back (no write through the hub) is not seen while nothing was written ...
+    with hub.writer.transaction() as con:
+        con.execute("UPDATE cases SET owner = 'bo', status = 'assigned' WHERE case_id = 'CX-2'")
+    assert case_ids(small.get("/inbox?view=queue").text) == ["CX-2"]
+    # ... and any write through the hub (an agent's action) makes every page read the store again
+    hub.write(lambda store: None)
+    assert hub.generation == before + 1
+    assert case_ids(small.get("/inbox?view=queue").text) == []
+    assert case_ids(small.get("/inbox").text) == ["CX-1", "CX-4"]
+
+
 def test_inbox_filters_and_search(small, login):
     login(small, "analyst")
     assert case_ids(small.get("/inbox").text) == ["CX-2", "CX-3", "CX-1", "CX-4", "CX-5", "CX-6"]

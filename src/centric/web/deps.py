@@ -99,7 +99,7 @@ def _identify(request: Request) -> None:
             if row:
                 state.actor = auth.token_actor(row)
                 if row["last_used_at"] is None or auth.now() - row["last_used_at"] > _TOUCH_EVERY:
-                    hub(request).write(auth.touch_token, row["token_id"])
+                    hub(request).note(auth.touch_token, row["token_id"])
             return
     sid = unsign(request, "session", request.cookies.get(SESSION_COOKIE))
     if sid is None:
@@ -110,7 +110,7 @@ def _identify(request: Request) -> None:
     user, session = found
     state.actor, state.via, state.session = auth.user_actor(user), "session", session
     if auth.now() - session["last_seen_at"] > _TOUCH_EVERY:
-        hub(request).write(auth.touch_session, session["session_hash"])
+        hub(request).note(auth.touch_session, session["session_hash"])
 
 
 def current_actor(request: Request) -> Actor | None:

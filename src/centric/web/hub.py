@@ -79,6 +79,14 @@ class Hub:
             finally:
                 self.generation += 1
 
+    def note(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
+        """:meth:`write` for bookkeeping no page shows from the store's data (a session's or a token's last use):
+        not counted in :attr:`generation`, so the answers kept until the next write stay."""
+        with self._lock:
+            if self._closed:
+                raise StoreError("the web app's store is closed")
+            return fn(self.writer, *args, **kw)
+
     def close(self) -> None:
         with self._lock:
             if self._closed:
