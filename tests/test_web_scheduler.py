@@ -41,6 +41,21 @@ def test_a_round_runs_at_start_and_on_wake_until_stopped(hub):
     assert not s.alive and scheduler.running() is None and scheduler.wake(hub) is False
 
 
+def test_rounds_nobody_woke_sync_only_every_sync_every_seconds(hub, monkeypatch):
+    s = scheduler.Scheduler(hub, interval=0.2)
+    monkeypatch.setattr(scheduler, "SYNC_EVERY", 3600.0)
+    s.start()
+    try:
+        assert s.wait_rounds(3, 120), "the periodic rounds did not run"
+        assert set(s.last.results) == {"analyze", "tick", "webhooks"}  # the first round synced: not again
+        monkeypatch.setattr(scheduler, "SYNC_EVERY", 0.0)
+        n = s.rounds
+        assert s.wait_rounds(n + 2, 120)
+        assert set(s.last.results) == {"analyze", "sync", "tick", "webhooks"}  # due again
+    finally:
+        s.stop()
+
+
 def test_a_failing_step_is_logged_without_text_and_the_rest_runs(hub, caplog):
     hub.write(ingest_records, "feedback", [{"email": "z@example.com", "source": "complaint",
                                             "created_at": "2026-11-02T08:00:00", "text": SECRET_TEXT}], "api:t:1")

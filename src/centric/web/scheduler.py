@@ -1,7 +1,8 @@
 """The background work of ``centric serve``: one thread that keeps the loop turning.
 
 Every ``serve_tick_seconds`` (60) seconds, and at once when :func:`wake` is called (the API does after
-storing posted rows; after a case action it asks for the webhooks step alone), it runs, in order:
+storing posted rows; after a case action it asks for the webhooks step alone), it runs, in order (step 2 in
+a round nobody woke only every :data:`SYNC_EVERY` seconds):
 
 1. the text pipeline over the new texts only (:func:`centric.text.batch.analyze_store`; the analyzer is
    loaded the first time there is something to analyse and then kept);
@@ -35,6 +36,10 @@ log = logging.getLogger("centric.web.scheduler")
 
 DEMO_GATE = 0.8  # the cascade gate the demo is analysed with (centric analyze --gate 0.8)
 STEPS = ("analyze", "sync", "tick", "webhooks")
+SYNC_EVERY = 600.0
+"""Seconds between two syncs of rounds nobody woke. New rows reach the store only through the app, which wakes
+the sync itself; what time alone changes (the day's proactive calls) needs no sync every minute — and a sync
+of the full demo with nothing new costs about a second of work the pages would wait for."""
 
 
 @dataclass
@@ -64,6 +69,7 @@ class Scheduler:
         self._asked: set[str] = set()  # the steps wake() asked for since the last round
         self._stop = threading.Event()
         self._done = threading.Condition()
+        self._last_sync = float("-inf")
         self._thread = threading.Thread(target=self._run, name="centric-scheduler", daemon=True)
 
     # -- control ----------------------------------------------------------------------------------------
@@ -107,8 +113,13 @@ class Scheduler:
             woken = self._wake.wait(self.interval)
             self._wake.clear()
             with self._done:
-                steps = tuple(s for s in STEPS if s in self._asked) if woken else STEPS
+                steps = tuple(s for s in STEPS if s in self._asked) if woken else self._periodic()
                 self._asked.clear()
+
+    def _periodic(self) -> tuple[str, ...]:
+        """The steps of a round nobody woke: all but the sync, which runs every :data:`SYNC_EVERY` seconds."""
+        due = time.monotonic() - self._last_sync >= SYNC_EVERY
+        return STEPS if due else tuple(s for s in STEPS if s != "sync")
 
     def run_once(self, steps: tuple[str, ...] = STEPS) -> Round:
         """One round of ``steps`` (default: the four, in order; also callable directly)."""
@@ -164,6 +175,7 @@ class Scheduler:
     def _sync(self):
         from ..cases.sync import sync
 
+        self._last_sync = time.monotonic()
         return self.hub.write(sync)
 
     def _tick(self):
