@@ -40,14 +40,17 @@ def plotly_js() -> Response:
                     headers={"Cache-Control": "public, max-age=31536000, immutable"})
 
 
-def _warm() -> None:
-    """Load what the first page needs (the catalogues, the analytics' imports) while the server starts, so
-    that the first person does not wait for it."""
+def _warm(hub: Hub) -> None:
+    """Load what the first pages need (the catalogues, the analytics' imports, the case pages' prepared
+    queries) while the server starts, so that the first people do not wait for it."""
     from . import i18n
 
     for lang in i18n.LANGUAGES:
         i18n.templates(lang).get_template("base.html")
     from ..customers import loyalty  # noqa: F401  the case page's loyalty phase (imports SciPy)
+
+    with contextlib.suppress(StoreError):  # the app stopped first
+        cases.warm(hub.reader())
 
 
 def _index(hub: Hub) -> None:
@@ -64,7 +67,7 @@ def create_app(db: str, scheduler: bool = False) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
-        threading.Thread(target=_warm, name="centric-warm-up", daemon=True).start()
+        threading.Thread(target=_warm, args=(hub,), name="centric-warm-up", daemon=True).start()
         threading.Thread(target=_index, args=(hub,), name="centric-index", daemon=True).start()
         if scheduler:  # a served app: the dashboards' default view is ready before its first reader asks
             from . import i18n
