@@ -160,7 +160,14 @@ def test_language_of_the_pages(web_client, login):
 
 
 def test_front_door_and_health(web_client, login):
-    assert web_client.get("/healthz").json() == {"status": "ok"}
+    assert web_client.get("/healthz").json()["status"] == "ok"
+    # ready once the start-up work is done: the lookup indexes are there by then
+    assert web_client.app.state.ready.wait(120)
+    assert web_client.get("/healthz").json() == {"status": "ok", "ready": True}
+    indexes = web_client.app.state.hub.reader().con.execute(
+        "SELECT index_name FROM duckdb_indexes() WHERE index_name LIKE 'lookup_%'").fetchall()
+    from centric.schema import LOOKUPS
+    assert len(indexes) == sum(len(c) for c in LOOKUPS.values())
     r = web_client.get("/", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/login?next=%2F"
     login(web_client, role="agent")

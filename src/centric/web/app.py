@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import threading
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from .pages import admin, alerts, cases, customers, dashboards
 from .pages import auth as auth_pages
 from .security import LoginThrottle, RateLimiter, SecurityHeaders
 
+log = logging.getLogger("centric.web")
 STATIC = Path(__file__).parent / "static"
 PAGE_ROUTERS = (auth_pages, cases, customers, dashboards, alerts, admin)
 
@@ -53,11 +55,27 @@ def _warm(hub: Hub) -> None:
         cases.warm(hub.reader())
 
 
-def _index(hub: Hub) -> None:
-    """Index the columns the pages look rows up by (once per store: a second or two on the demo store, while
-    the first pages are served)."""
-    with contextlib.suppress(StoreError):  # the app stopped first
+def _start_up(app: FastAPI, hub: Hub, scheduler: bool) -> None:
+    """What a started server does before it calls itself ready (``/healthz`` says ``"ready": true``), one
+    thing after the other while pages are already served: index the columns pages look rows up by (once per
+    store: a second or two on the demo store), warm the templates and the case pages' queries, and, for a
+    served app, compute the unfiltered dashboards and wait for the scheduler's first round."""
+    try:
         hub.write(Store.index_lookups)
+        _warm(hub)
+        if scheduler:
+            from . import i18n
+            from .pages import dashboards
+
+            dashboards.warm(hub, i18n.LANGUAGES).result()
+            running = background.running()
+            if running is not None:
+                running.wait_rounds(1, 600)
+    except StoreError:  # the app stopped first
+        return
+    except Exception as e:  # noqa: BLE001 — the pages work without what failed: said, not fatal
+        log.error("start-up work failed: %s", type(e).__name__)
+    app.state.ready.set()
 
 
 def create_app(db: str, scheduler: bool = False) -> FastAPI:
@@ -67,14 +85,9 @@ def create_app(db: str, scheduler: bool = False) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
-        threading.Thread(target=_warm, args=(hub,), name="centric-warm-up", daemon=True).start()
-        threading.Thread(target=_index, args=(hub,), name="centric-index", daemon=True).start()
-        if scheduler:  # a served app: the dashboards' default view is ready before its first reader asks
-            from . import i18n
-            from .pages import dashboards
-
-            dashboards.warm(hub, i18n.LANGUAGES)
+        if scheduler:
             background.start(hub)
+        threading.Thread(target=_start_up, args=(app, hub, scheduler), name="centric-start-up", daemon=True).start()
         try:
             yield
         finally:
@@ -85,6 +98,7 @@ def create_app(db: str, scheduler: bool = False) -> FastAPI:
     app = FastAPI(title="centric", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json", lifespan=lifespan)
     app.state.hub = hub
+    app.state.ready = threading.Event()
     app.state.secret = hub.write(auth.web_secret)
     app.state.login_throttle = LoginThrottle()
     app.state.public_limit = RateLimiter(120, 60)  # requests per address per minute to the public pages

@@ -133,4 +133,5 @@ def home(request: Request, actor: Actor = Depends(require(SIGNED_IN))) -> Respon
 def healthz(request: Request) -> Response:
     _public(request)
     deps.reader(request).con.execute("SELECT 1").fetchone()
-    return JSONResponse({"status": "ok"})
+    ready = getattr(request.app.state, "ready", None)
+    return JSONResponse({"status": "ok", "ready": bool(ready is not None and ready.is_set())})

@@ -235,9 +235,9 @@ def factor(request: Request, factor: str, actor: Actor = Depends(require("case.r
     return render(request, "dashboard_factor_part.html" if partial else "dashboard_factor.html", ctx)
 
 
-def warm(hub, languages=("en",)) -> None:
+def warm(hub, languages=("en",)):
     """Compute the unfiltered dashboards in the background (e.g. when the server starts), so that the first
-    reader does not wait for them."""
+    reader does not wait for them; the future of that work."""
     from ...report.data import data_version
 
     def run() -> None:
@@ -249,4 +249,4 @@ def warm(hub, languages=("en",)) -> None:
                     continue
             _refresh(hub, key, Selection(), lang, version)
 
-    _worker.submit(run)
+    return _worker.submit(run)
