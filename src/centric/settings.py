@@ -182,6 +182,10 @@ SETTINGS: dict[str, Setting] = {
                 "How often centric serve's background work runs (analyse new texts, place signals in cases, "
                 "escalate overdue cases, deliver webhooks), in seconds; posting rows through the API starts it "
                 "at once.", check=_whole_positive),
+        Setting("serve_db_threads", "1",
+                "Threads the store's engine gives one query in centric serve: 1 (the default) answers many people's "
+                "small queries side by side instead of spreading each over every core; 0 uses every core.",
+                check=_whole_in(0, 64)),
     )
 }
 

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
+from .. import settings
 from ..errors import StoreError
 from ..store import Store
 
@@ -44,6 +45,9 @@ class Hub:
 
     def __init__(self, db: str):
         self.writer = Store.open(db)
+        threads = int(settings.get("serve_db_threads"))
+        if threads:  # many people's small queries side by side rather than each over every core
+            self.writer.con.execute(f"SET threads = {threads}")
         self.path = self.writer.path
         self._lock = threading.RLock()
         self._cursor_lock = threading.Lock()
