@@ -132,6 +132,12 @@ def _date_or_empty(v: str) -> str | None:
     return None
 
 
+def _url(v: str) -> str | None:
+    if not v.strip().startswith(("http://", "https://")) or len(v.strip()) < 10 or " " in v.strip():
+        return "expected an address such as https://survey.example.com (http:// or https://)"
+    return None
+
+
 SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in (
@@ -199,6 +205,36 @@ SETTINGS: dict[str, Setting] = {
                 "How often centric serve's background work runs (analyse new texts, place signals in cases, "
                 "escalate overdue cases, deliver webhooks), in seconds; posting rows through the API starts it "
                 "at once.", check=_whole_positive),
+        Setting("survey_base_url", "http://127.0.0.1:8000",
+                "Address of centric serve as customers reach it; invitation links are SURVEY_BASE_URL/s/TOKEN.",
+                check=_url),
+        Setting("survey_link_days", "30", "Days an invitation's link takes an answer (and a comment after a score).",
+                check=_whole_positive),
+        Setting("survey_min_interval_days", "30",
+                "Days after a customer's last invitation or answer (to any survey) before they are invited again.",
+                check=_whole_non_negative),
+        Setting("survey_reminder_days", "5",
+                "Days after an e-mailed invitation before centric surveys remind sends the one reminder.",
+                check=_whole_positive),
+        Setting("survey_comment_max", "5000", "Longest comment (and text answer) a survey form takes, in characters.",
+                check=_whole_positive),
+        Setting("survey_min_seconds", "3",
+                "An anonymous answer sent sooner than this many seconds after the form was shown is flagged.",
+                check=_whole_non_negative),
+        Setting("survey_rate_per_hour", "20",
+                "Anonymous answers from one address in an hour beyond which further ones are flagged.",
+                check=_whole_positive),
+        Setting("survey_secret", "",
+                "Key that signs survey links; empty: one is generated and kept in the store. Changing it "
+                "invalidates every link issued."),
+        Setting("smtp_host", "", "Mail server for centric surveys invite --send and remind; empty: no sending."),
+        Setting("smtp_port", "587", "Port of the mail server.", check=_whole_in(1, 65535)),
+        Setting("smtp_user", "",
+                "User name at the mail server (empty: no sign-in); the password is read from the environment "
+                "variable CENTRIC_SMTP_PASSWORD only."),
+        Setting("smtp_from", "", "Sender address of survey e-mails (required for sending)."),
+        Setting("smtp_starttls", "true", "Whether to switch the connection to TLS (STARTTLS) before signing in.",
+                choices=("true", "false")),
     )
 }
 
