@@ -40,7 +40,7 @@ from .security import FRAME_HEADER, RateLimiter
 router = APIRouter()
 
 SLUG = re.compile(r"[a-z0-9-]{1,40}")
-REASONS = ("honeypot", "too_fast", "no_stamp", "rate_limited")  # why an anonymous answer is quarantined
+REASONS = ("honeypot", "too_fast", "bad_timestamp", "rate_limited")  # why an anonymous answer is quarantined
 SURVEY_TTL = 2.0  # seconds a survey's definition is kept in memory (a pause or close reaches the form by then)
 _CSS_HEADERS = {"Cache-Control": "public, max-age=300"}
 
@@ -421,7 +421,7 @@ def bot_reasons(st: PublicState, survey_id: str, fields: dict[str, str], ip_hash
         reasons.append("honeypot")
     age = st.stamp_age(survey_id, fields.get("t"), now)
     if age is None:
-        reasons.append("no_stamp")
+        reasons.append("bad_timestamp")
     elif age < st.min_seconds:
         reasons.append("too_fast")
     if st.anonymous.hit(ip_hash, now=None if now is None else now):
