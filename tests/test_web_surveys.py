@@ -343,3 +343,32 @@ def test_the_error_field_of_a_definition_message():
     assert error_field("survey form: branding.primary: 'x' is not a colour", anchors) == "branding.primary"
     assert error_field("survey form: questions: at most 10", anchors) == "questions"
     assert error_field("survey form: unknown key 'x'; known keys: …", anchors) is None
+
+
+# -- helpers other tests use (the authorisation matrix, the XSS walk) -----------------------------------------
+
+def add_flagged(client, survey_id: str) -> str:
+    """A flagged answer of the (anonymous) survey, sent as a bot would (the honeypot filled); its id."""
+    hub = client.app.state.hub
+    survey = repo.get(hub.reader(), survey_id)
+    r = TestClient(client.app).post(f"/s/{survey.slug}", data={"score": "10", "website": "http://spam.example"})
+    assert r.status_code == 200, r.text[:500]
+    row = hub.reader().con.execute("SELECT flag_id FROM survey_flagged WHERE survey_id = ? ORDER BY received_at DESC "
+                                   "LIMIT 1", [survey_id]).fetchone()
+    assert row, "the bot's answer was not kept aside"
+    return row[0]
+
+
+def xss_survey(client, payloads: list[str]) -> tuple[str, list[str]]:
+    """A survey whose name, company and texts are payloads, answered through its links with the payloads as
+    comments (and one anonymous answer kept aside with one); (its id, the keys of its public pages)."""
+    hub = client.app.state.hub
+    definition = {**DEFINITION, "name": payloads[0], "branding": {"company": payloads[1], "primary": "#0b7a5a"},
+                  "texts": {"en": {"intro": payloads[3], "thanks": payloads[5]}}}
+    survey_id, links = add_survey(hub, definition, n=len(payloads))
+    browser = TestClient(client.app)
+    for link, payload in zip(links, payloads, strict=True):
+        r = browser.post(f"/s/{token_of(link)}", data={"score": "3", "comment": payload})
+        assert r.status_code == 200, r.text[:500]
+    browser.post(f"/s/{SLUG}", data={"score": "1", "comment": payloads[4], "website": payloads[2]})
+    return survey_id, [SLUG, token_of(links[0])]

@@ -125,7 +125,7 @@ def trend_svg(points: list[dict[str, Any]], lo: float, hi: float, width: int = 6
             "bottom": height - bottom}
 
 
-_AXIS = {"nps": (-100.0, 100.0), "csat": (0.0, 100.0), "ces": (1.0, 7.0)}
+_AXIS = {"nps": (-100.0, 100.0), "csat": (0.0, 100.0), "ces": (0.0, 100.0)}  # NPS points; top-box shares in %
 
 
 def _trend(store, survey) -> list[dict[str, Any]]:
@@ -187,7 +187,9 @@ async def release(request: Request, flag_id: str, actor: Actor = Depends(require
     """Release a quarantined answer: the intake writes it to ``responses`` (once)."""
     from ...surveys.intake import Submission
 
-    row = await run_in_threadpool(_pending_flag, request, flag_id)
+    row = await run_in_threadpool(_flag, request, flag_id)
+    if not row["pending"]:  # a second click: the list says it was handled already
+        return RedirectResponse("/surveys/flagged?done=handled", status_code=303)
     outcome = await request.app.state.intake.asubmit(
         Submission(kind="release", survey_id=row["survey_id"], invitation_id=None, answer=None, ip_hash=None,
                    flags=[], flag_id=flag_id, actor=actor.name))
@@ -199,18 +201,25 @@ async def release(request: Request, flag_id: str, actor: Actor = Depends(require
     return RedirectResponse("/surveys/flagged?done=released", status_code=303)
 
 
-def _pending_flag(request: Request, flag_id: str) -> dict[str, Any]:
+def _flag(request: Request, flag_id: str) -> dict[str, Any]:
+    """The flagged answer (404 when there is none); ``pending``: not yet released or discarded."""
     t = deps.reader(request).table("survey_flagged")
-    frame = t.filter((t.flag_id == flag_id) & t.released_at.isnull() & t.released_by.isnull()).execute()
+    frame = t.filter(t.flag_id == flag_id).execute()
     if not len(frame):
-        raise HTTPException(404, "there is no such flagged answer waiting")
-    return frame.to_dict("records")[0]
+        raise HTTPException(404, "there is no such flagged answer")
+    row = frame.to_dict("records")[0]
+    row["pending"] = pd.isna(row["released_at"]) and not (isinstance(row["released_by"], str) and row["released_by"])
+    return row
+
+
 
 
 @router.post("/surveys/flagged/{flag_id}/discard", include_in_schema=False)
 def discard(request: Request, flag_id: str, actor: Actor = Depends(require("surveys.release"))) -> Response:
     """Discard a quarantined answer: it stays aside for good (kept, marked as discarded by whom)."""
-    row = _pending_flag(request, flag_id)
+    row = _flag(request, flag_id)
+    if not row["pending"]:
+        return RedirectResponse("/surveys/flagged?done=handled", status_code=303)
 
     def mark(store):
         with store.transaction() as con:
