@@ -443,11 +443,12 @@ def survey_page(request: Request, survey_id: str, actor: Actor = Depends(require
     store = deps.reader(request)
     survey = _survey_or_404(store, survey_id)
     rates = [r for r in _rates(store, ("survey", "touchpoint")) if r.get("survey_id") == survey.survey_id]
+    by_language = [r for r in _rates(store, ("survey", "language")) if r.get("survey_id") == survey.survey_id]
     total = next((r for r in _rates(store, ("survey",)) if r.get("survey_id") == survey.survey_id), {})
     trend = _trend(store, survey)
     lo, hi = _AXIS[survey.kind]
     return render(request, "survey.html", {
-        "title": survey.name, "survey": survey, "rates": rates, "total": total, "trend": trend,
+        "title": survey.name, "survey": survey, "rates": rates, "by_language": by_language, "total": total, "trend": trend,
         "chart": trend_svg(trend, lo, hi), "comments": _recent_comments(store, survey.slug, survey.kind),
         "links": _links(survey), "changed": request.query_params.get("changed"),
         "flagged": _flagged_count(store)})
