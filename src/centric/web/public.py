@@ -148,7 +148,8 @@ def _language(request: Request, preferred: str | None = None, survey=None, field
     """The page's language: the form's ``lang`` field > ``?lang=`` > ``preferred`` (the invitation's) > the
     browser's (Accept-Language) > the survey's default language; always one the survey has texts in."""
     chosen = None
-    for candidate in ((fields or {}).get("lang"), request.query_params.get("lang"), preferred):
+    for candidate in (_text_of(fields, "lang") if fields is not None else None, request.query_params.get("lang"),
+                      preferred):
         if candidate in i18n.LANGUAGES:
             chosen = candidate
             break
@@ -212,7 +213,7 @@ def _notice(request: Request, kind: str, lang: str, status: int, survey=None, em
 
 
 def _embedded(request: Request, form=None) -> bool:
-    return request.query_params.get("embed") == "1" or (form is not None and form.get("embed") == "1")
+    return request.query_params.get("embed") == "1" or (form is not None and _text_of(form, "embed") == "1")
 
 
 # -- GET /s/{key}: the form --------------------------------------------------------------------------------
@@ -297,134 +298,132 @@ def _comment_max() -> int:
 
 # -- POST /s/{key}: an answer ------------------------------------------------------------------------------
 
-def _fields(form) -> dict[str, str]:
-    """The form's fields as text (a repeated field: its last value; a file: refused by validation)."""
-    return {k: (v if isinstance(v, str) else "\x00file") for k, v in form.multi_items()}
+def _text_of(form, name: str) -> str:
+    v = form.get(name)
+    return v if isinstance(v, str) else ""
 
 
 @router.post("/s/{key}")
 async def answer(request: Request, key: str) -> Response:
     st = state(request)
-    form = await request.form()
-    fields = _fields(form)
-    embed = _embedded(request, fields)
+    form = await request.form()  # parsed once; the answer's checks read this same form
+    embed = _embedded(request, form)
     from ..surveys import tokens
 
     invitation_id = tokens.read(st.secret, key)
     if invitation_id is not None:
-        return await _answer_invited(request, st, int(invitation_id), key, fields, embed)
+        return await _answer_invited(request, st, int(invitation_id), key, form, embed)
     survey = st.survey(key) if SLUG.fullmatch(key) else None
     if survey is None or not survey.anonymous:
-        return await _forged(request, st, fields, embed)
-    return await _answer_anonymous(request, st, survey, fields, embed)
+        return _forged(request, st, form, embed)
+    return await _answer_anonymous(request, st, survey, form, embed)
 
 
-async def _forged(request: Request, st: PublicState, fields: dict[str, str], embed: bool) -> Response:
+def _forged(request: Request, st: PublicState, form, embed: bool) -> Response:
     wait = st.forged.hit(_ip(request))
-    lang = _language(request, fields=fields)
-    _count(st, None, "forged_token")
+    lang = _language(request, fields=form)
+    _count(st, None, "forged_link")
     if wait:
         return _notice(request, "busy", lang, 429, embed=embed)
     return _notice(request, "forged", lang, 404, embed=embed)
 
 
 def _count(st: PublicState, survey_id: str | None, reason: str) -> None:
+    """Count a refusal (written with the intake's next batch)."""
     from ..surveys import refusals
 
     refusals.count(st.hub, survey_id, reason)
 
 
-def _validate(st: PublicState, survey, fields: dict[str, str], lang: str):
-    """(answer, None) or (None, (field, reason code, message))."""
+def _intake(request: Request):
+    return request.app.state.intake
+
+
+async def _answer_invited(request: Request, st: PublicState, invitation_id: int, token: str, form,
+                          embed: bool) -> Response:
     from ..surveys.answers import AnswerError, validate
-
-    try:
-        return validate(survey, fields, lang), None
-    except AnswerError as e:
-        _count(st, survey.survey_id, e.reason_code)
-        return None, (e.field, e.reason_code, str(e))
-
-
-async def _answer_invited(request: Request, st: PublicState, invitation_id: int, token: str,
-                          fields: dict[str, str], embed: bool) -> Response:
     from ..surveys.intake import Submission
 
     inv = st.invitation(invitation_id)
-    if inv is None:
-        return await _forged(request, st, fields, embed)
-    survey = st.survey(inv["survey_id"])
+    survey = st.survey(inv["survey_id"]) if inv else None
     if survey is None:
-        return await _forged(request, st, fields, embed)
-    lang = _language(request, inv.get("language"), survey, fields)
-    answer, error = _validate(st, survey, fields, lang)
-    if error is not None:
-        return _refused(request, survey, lang, embed, f"/s/{token}", fields, error, token=token)
-    outcome = await request.app.state.intake.asubmit(
-        Submission(kind="invited", survey_id=survey.survey_id, invitation_id=invitation_id, answer=answer,
-                   ip_hash=None, flags=[]))
+        return _forged(request, st, form, embed)
+    lang = _language(request, inv.get("language"), survey, form)
+    try:
+        answer = validate(survey, form, lang)
+    except AnswerError as e:
+        _count(st, survey.survey_id, e.reason)
+        return _refused(request, survey, lang, embed, f"/s/{token}", form, e, token=token)
+    outcome = await _intake(request).asubmit(
+        Submission("invited", survey_id=survey.survey_id, invitation_id=invitation_id, answer=answer))
     if outcome.status == "stored":
-        return _thanks(request, survey, lang, embed, token=token, asked_comment="comment" not in fields,
+        return _thanks(request, survey, lang, embed, token=token, ask_comment=not answer.comment_sent,
                        low=_low(survey, answer.score))
     return _outcome_page(request, survey, lang, embed, outcome.status)
 
 
 def _outcome_page(request: Request, survey, lang: str, embed: bool, status: str) -> HTMLResponse:
+    """The page of an answer the intake did not store: already answered 409, expired or closed 410, paused
+    503, anything else (an unknown invitation) 404."""
     codes = {"already": 409, "expired": 410, "closed": 410, "paused": 503}
-    kind = status if status in codes else "refused"
-    return _notice(request, kind, lang, codes.get(status, 422), survey, embed)
+    return _notice(request, status if status in codes else "forged", lang, codes.get(status, 404), survey, embed)
 
 
-def _refused(request: Request, survey, lang: str, embed: bool, action: str, fields: dict[str, str],
-             error: tuple[str, str, str], token: str | None = None, stamp: str | None = None) -> HTMLResponse:
-    field, code, message = error
-    values = {k: v for k, v in fields.items() if k in ("score", "comment") or k.startswith("q_")}
-    return _form(request, survey, lang, embed, action, token=token, stamp=stamp, values=values,
-                 error={"field": field, "code": code, "message": message}, status=422)
+def _values(form) -> dict[str, str]:
+    return {k: v for k, v in form.items() if isinstance(v, str) and (k in ("score", "comment") or k.startswith("q_"))}
 
 
-def _thanks(request: Request, survey, lang: str, embed: bool, token: str | None = None,
-            asked_comment: bool = False, low: bool = False, done: str | None = None) -> HTMLResponse:
+def _refused(request: Request, survey, lang: str, embed: bool, action: str, form, e,
+             token: str | None = None, stamp: str | None = None) -> HTMLResponse:
+    """The form again, as sent, with the message beside the field at fault (422); nothing was stored."""
+    return _form(request, survey, lang, embed, action, token=token, stamp=stamp, values=_values(form),
+                 error={"field": e.field, "code": e.reason, "message": e.message}, status=422)
+
+
+def _thanks(request: Request, survey, lang: str, embed: bool, token: str | None = None, ask_comment: bool = False,
+            low: bool = False, done: str | None = None, error=None, values=None, status: int = 200) -> HTMLResponse:
+    """The thank-you page; after an invited answer it may offer the comment box (a score-only answer) and
+    "contact me" (a low score)."""
     return _page(request, "survey_thanks.html", {
-        "survey": form_view(survey, lang), "token": token, "ask_comment": bool(token and asked_comment),
+        "survey": form_view(survey, lang), "token": token, "ask_comment": bool(token and ask_comment),
         "offer_contact": bool(token and low), "done": done, "comment_max": _comment_max(),
-        "suffix": "?embed=1" if embed else ""}, lang, 200, embed)
+        "suffix": "?embed=1" if embed else "", "error": error, "values": values or {}}, lang, status, embed)
 
 
-async def _answer_anonymous(request: Request, st: PublicState, survey, fields: dict[str, str],
-                            embed: bool) -> Response:
+async def _answer_anonymous(request: Request, st: PublicState, survey, form, embed: bool) -> Response:
+    from ..surveys.answers import AnswerError, validate
     from ..surveys.intake import Submission
 
-    lang = _language(request, survey=survey, fields=fields)
+    lang = _language(request, survey=survey, fields=form)
     if survey.status != "active":
         _count(st, survey.survey_id, survey.status)
         return _notice(request, survey.status, lang, 410 if survey.status == "closed" else 503, survey, embed)
-    clean = {k: v for k, v in fields.items() if k not in ("t", "website")}
-    answer, error = _validate(st, survey, clean, lang)
-    if error is not None:
-        return _refused(request, survey, lang, embed, f"/s/{survey.slug}", fields, error,
-                        stamp=st.stamp(survey.survey_id))
+    try:
+        answer = validate(survey, form, lang)
+    except AnswerError as e:
+        _count(st, survey.survey_id, e.reason)
+        return _refused(request, survey, lang, embed, f"/s/{survey.slug}", form, e,
+                        stamp=_text_of(form, "t") or st.stamp(survey.survey_id))
     ip_hash = st.ip_hash(_ip(request))
-    flags = bot_reasons(st, survey.survey_id, fields, ip_hash)
-    await request.app.state.intake.asubmit(
-        Submission(kind="anonymous", survey_id=survey.survey_id, invitation_id=None, answer=answer,
-                   ip_hash=ip_hash, flags=flags))
-    return _thanks(request, survey, lang, embed)  # the same page whether stored or quarantined
+    flags = bot_reasons(st, survey.survey_id, form, ip_hash)
+    await _intake(request).asubmit(Submission("anonymous", survey_id=survey.survey_id, answer=answer,
+                                              ip_hash=ip_hash, flags=flags))
+    return _thanks(request, survey, lang, embed)  # the same page whether stored or kept aside
 
 
-def bot_reasons(st: PublicState, survey_id: str, fields: dict[str, str], ip_hash: str,
-                now: float | None = None) -> list[str]:
+def bot_reasons(st: PublicState, survey_id: str, fields, ip_hash: str, now: float | None = None) -> list[str]:
     """Why an anonymous answer looks sent by a program (empty: it does not): the honeypot filled, no valid
     stamp, sooner than ``survey_min_seconds`` after the form was shown, more than ``survey_rate_per_hour``
     answers from the address within the hour."""
     reasons = []
-    if fields.get("website", "").strip():
+    if _text_of(fields, "website").strip():
         reasons.append("honeypot")
-    age = st.stamp_age(survey_id, fields.get("t"), now)
+    age = st.stamp_age(survey_id, _text_of(fields, "t"), now)
     if age is None:
         reasons.append("bad_timestamp")
     elif age < st.min_seconds:
         reasons.append("too_fast")
-    if st.anonymous.hit(ip_hash, now=None if now is None else now):
+    if st.anonymous.hit(ip_hash, now=now):
         reasons.append("rate_limited")
     return reasons
 
@@ -433,32 +432,27 @@ def bot_reasons(st: PublicState, survey_id: str, fields: dict[str, str], ip_hash
 
 async def _follow_up(request: Request, token: str, kind: str) -> Response:
     from ..surveys import tokens
+    from ..surveys.answers import AnswerError, validate_comment, validate_contact
     from ..surveys.intake import Submission
 
     st = state(request)
     form = await request.form()
-    fields = _fields(form)
-    embed = _embedded(request, fields)
+    embed = _embedded(request, form)
     invitation_id = tokens.read(st.secret, token)
     inv = st.invitation(int(invitation_id)) if invitation_id is not None else None
     survey = st.survey(inv["survey_id"]) if inv else None
     if survey is None:
-        return await _forged(request, st, fields, embed)
-    lang = _language(request, inv.get("language"), survey, fields)
-    from ..surveys.answers import AnswerError, follow_up
-
+        return _forged(request, st, form, embed)
+    lang = _language(request, inv.get("language"), survey, form)
     try:
-        answer = follow_up(survey, kind, fields, lang)
+        answer = (validate_comment if kind == "comment" else validate_contact)(form, lang)
     except AnswerError as e:
-        _count(st, survey.survey_id, e.reason_code)
-        return _page(request, "survey_thanks.html", {
-            "survey": form_view(survey, lang), "token": token, "ask_comment": kind == "comment",
-            "offer_contact": kind == "contact", "done": None, "comment_max": _comment_max(),
-            "suffix": "?embed=1" if embed else "", "error": {"field": e.field, "message": str(e)},
-            "values": fields}, lang, 422, embed)
-    outcome = await request.app.state.intake.asubmit(
-        Submission(kind=kind, survey_id=survey.survey_id, invitation_id=int(invitation_id), answer=answer,
-                   ip_hash=None, flags=[]))
+        _count(st, survey.survey_id, e.reason)
+        return _thanks(request, survey, lang, embed, token=token, ask_comment=kind == "comment",
+                       low=kind == "contact", error={"field": e.field, "message": e.message},
+                       values={k: v for k, v in form.items() if isinstance(v, str)}, status=422)
+    outcome = await _intake(request).asubmit(
+        Submission(kind, survey_id=survey.survey_id, invitation_id=int(invitation_id), answer=answer))
     if outcome.status == "stored":
         return _thanks(request, survey, lang, embed, token=token, done=kind)
     return _outcome_page(request, survey, lang, embed, outcome.status)

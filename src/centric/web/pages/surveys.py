@@ -190,9 +190,9 @@ async def release(request: Request, flag_id: str, actor: Actor = Depends(require
     row = await run_in_threadpool(_flag, request, flag_id)
     if not row["pending"]:  # a second click: the list says it was handled already
         return RedirectResponse("/surveys/flagged?done=handled", status_code=303)
-    outcome = await request.app.state.intake.asubmit(
-        Submission(kind="release", survey_id=row["survey_id"], invitation_id=None, answer=None, ip_hash=None,
-                   flags=[], flag_id=flag_id, actor=actor.name))
+    outcome = await request.app.state.intake.asubmit(Submission("release", flag_id=flag_id, released_by=actor.name))
+    if outcome.status == "already":
+        return RedirectResponse("/surveys/flagged?done=handled", status_code=303)
     if outcome.status != "stored":
         raise HTTPException(409, f"the answer {flag_id} was not released ({outcome.reason or outcome.status})")
     await run_in_threadpool(deps.hub(request).write, audit.record, actor, "survey.release", "survey_flagged",
