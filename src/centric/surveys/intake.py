@@ -34,13 +34,14 @@ Response ids: ``SVR-<invitation_id>`` for an invited answer, ``SVA-<n>`` for an 
 >>> hub = Hub(":memory:")
 >>> intake = Intake(hub)
 >>> intake.submit(Submission("invited", invitation_id=1, answer=Answer(9)))
-Outcome(status='refused', response_id=None, reason='unknown_invitation')
+Outcome(status='refused', response_id=None, reason='unknown_invitation', error=None)
 >>> intake.close(); hub.close()
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import concurrent.futures
 import contextlib
 import datetime as dt
@@ -50,6 +51,7 @@ import queue
 import threading
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,7 +60,9 @@ import pyarrow as pa
 
 from .. import settings
 from ..errors import StoreError
-from .answers import Answer
+from .answers import Answer, AnswerError, validate
+from .definition import from_dict
+from .model import Survey
 
 log = logging.getLogger("centric.surveys.intake")
 
@@ -86,7 +90,11 @@ class Submission:
     ``answer``), ``anonymous`` (``survey_id`` and ``answer``; with ``flags`` it is quarantined in
     ``survey_flagged`` instead), ``comment`` (the comment after a score-only answer: ``invitation_id``,
     ``answer.comment``), ``contact`` (the "contact me" wish: ``invitation_id``, ``answer.extras['contact_me']``)
-    or ``release`` (a flagged answer into ``responses``: ``flag_id``, ``released_by``)."""
+    or ``release`` (a flagged answer into ``responses``: ``flag_id``, ``released_by``).
+
+    ``fields`` instead of ``answer`` (invited and anonymous): the form's fields as sent; the intake checks them
+    (:func:`centric.surveys.answers.validate`) against the survey it reads for the batch anyway, so that a
+    route needs no query of its own — a field it cannot take gives ``refused`` with the error."""
 
     kind: str
     survey_id: str | None = None
@@ -96,16 +104,19 @@ class Submission:
     flags: list[str] = field(default_factory=list)
     flag_id: str | None = None
     released_by: str | None = None
+    fields: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
 class Outcome:
     """What became of a submission: ``status`` (one of ``STATUSES``), the answer's ``response_id`` (stored,
-    already; for ``flagged`` the flag id) and a ``reason`` code when refused."""
+    already; for ``flagged`` the flag id), a ``reason`` code when refused, and for a form's fields that
+    could not be taken the :class:`AnswerError` (its field and message, for the page)."""
 
     status: str
     response_id: str | None = None
     reason: str | None = None
+    error: AnswerError | None = None
 
 
 class _Item:
@@ -152,6 +163,7 @@ class Intake:
         self._con.execute("SET TimeZone = 'UTC'")
         self._seq = self._last_number()
         self._link_days = settings.get_positive_int("survey_link_days")
+        self._definitions: dict[str, tuple[Any, Survey]] = {}  # survey_id → (updated_at, definition)
         self._thread = threading.Thread(target=self._run, name="centric-survey-intake", daemon=True)
         self._thread.start()
         _running[id(hub)] = self
@@ -338,6 +350,17 @@ class Intake:
             "survey_flagged)").fetchone()
         return int(row[0] or 0)
 
+    def definition(self, con, survey_id: str, updated_at) -> Survey:
+        """The survey's definition (read again only when the survey was changed)."""
+        known = self._definitions.get(survey_id)
+        if known is None or known[0] != updated_at:
+            raw, status = con.execute("SELECT definition, status FROM surveys WHERE survey_id = ?",
+                                      [survey_id]).fetchone()
+            survey = dataclasses.replace(from_dict(json.loads(raw), where=f"survey {survey_id}"),
+                                         survey_id=survey_id, status=status)
+            known = self._definitions[survey_id] = (updated_at, survey)
+        return known[1]
+
     def next_number(self) -> int:
         self._seq += 1
         return self._seq
@@ -368,7 +391,7 @@ class _Batch:
     def run(self) -> list[Outcome]:
         con = self.con
         self.surveys = {r[0]: r for r in con.execute(
-            "SELECT survey_id, slug, kind, status, touchpoint, channel, anonymous FROM surveys").fetchall()}
+            "SELECT survey_id, slug, kind, status, touchpoint, channel, anonymous, updated_at FROM surveys").fetchall()}
         linked = {s.invitation_id for s in self.subs if s.invitation_id is not None}
         self.invitations = {}
         if linked:
@@ -423,15 +446,27 @@ class _Batch:
                                score if kind == "ces" else None, answer.comment, answer.language or language))
         self.answers += [(rid, survey[0], q, v, self.now) for q, v in answer.extras.items()]
 
+    def _checked(self, sub: Submission, survey, language: str | None) -> Outcome | None:
+        """Check the form's ``fields`` against the survey (when the route sent fields, not an answer)."""
+        if sub.answer is not None:
+            return None
+        if sub.fields is None:
+            return Outcome("refused", reason="no_answer")
+        try:
+            sub.answer = validate(self.intake.definition(self.con, survey[0], survey[7]), sub.fields, language)
+        except AnswerError as e:
+            return Outcome("refused", reason=e.reason, error=e)
+        return None
+
     def _invited(self, sub: Submission) -> Outcome:
         inv = self.invitations.get(sub.invitation_id)
-        if inv is None or sub.answer is None:
+        if inv is None:
             return Outcome("refused", reason="unknown_invitation")
         sub.survey_id = inv[1]
         taken = self.taken.get(inv[0])
         if inv[5] is not None or taken:
             return Outcome("already", inv[6] or taken, "already")
-        refused = self._gate(self.surveys.get(inv[1]), inv[4])
+        refused = self._gate(self.surveys.get(inv[1]), inv[4]) or self._checked(sub, self.surveys[inv[1]], inv[3])
         if refused:
             return refused
         rid = f"SVR-{inv[0]}"
@@ -442,11 +477,11 @@ class _Batch:
 
     def _anonymous(self, sub: Submission) -> Outcome:
         survey = self.surveys.get(sub.survey_id)
-        if survey is None or sub.answer is None:
+        if survey is None:
             return Outcome("refused", reason="unknown_survey")
         if not survey[6]:
             return Outcome("refused", reason="not_anonymous")
-        refused = self._gate(survey, None)
+        refused = self._gate(survey, None) or self._checked(sub, survey, None)
         if refused:
             return refused
         n = self.intake.next_number()

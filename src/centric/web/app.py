@@ -51,6 +51,9 @@ def create_app(db: str, scheduler: bool = False) -> FastAPI:
     """The web app over the store ``db``. ``scheduler``: run the background scheduler (analysis of new
     texts, case sync and tick, webhooks) while the app runs, and compute the unfiltered dashboards at start."""
     hub = Hub(str(db))
+    from ..surveys.intake import Intake
+
+    intake = Intake(hub)  # survey answers: stored exactly once, in batches, before their page is sent
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -66,11 +69,13 @@ def create_app(db: str, scheduler: bool = False) -> FastAPI:
         finally:
             if scheduler:
                 background.stop()
+            intake.close()  # stores what is queued; before the hub, whose connection it shares
             hub.close()
 
     app = FastAPI(title="centric", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json", lifespan=lifespan)
     app.state.hub = hub
+    app.state.intake = intake
     app.state.secret = hub.write(auth.web_secret)
     app.state.login_throttle = LoginThrottle()
     app.state.public_limit = RateLimiter(120, 60)  # requests per address per minute to the public pages
