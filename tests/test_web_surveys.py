@@ -17,7 +17,8 @@ from centric.surveys import secret as survey_secret
 from centric.web import public
 from tests.conftest import csrf_of
 
-SLUG = "after-delivery"
+SLUG = "web-test-delivery"
+XSS_SLUG = "web-test-xss"
 DEFINITION = {
     "slug": SLUG, "name": "After delivery", "kind": "nps", "touchpoint": "delivery", "anonymous": True,
     "branding": {"company": "Domix", "primary": "#0b7a5a"},
@@ -363,12 +364,230 @@ def xss_survey(client, payloads: list[str]) -> tuple[str, list[str]]:
     """A survey whose name, company and texts are payloads, answered through its links with the payloads as
     comments (and one anonymous answer kept aside with one); (its id, the keys of its public pages)."""
     hub = client.app.state.hub
-    definition = {**DEFINITION, "name": payloads[0], "branding": {"company": payloads[1], "primary": "#0b7a5a"},
+    definition = {**DEFINITION, "slug": XSS_SLUG, "name": payloads[0],
+                  "branding": {"company": payloads[1], "primary": "#0b7a5a"},
                   "texts": {"en": {"intro": payloads[3], "thanks": payloads[5]}}}
     survey_id, links = add_survey(hub, definition, n=len(payloads))
     browser = TestClient(client.app)
     for link, payload in zip(links, payloads, strict=True):
         r = browser.post(f"/s/{token_of(link)}", data={"score": "3", "comment": payload})
         assert r.status_code == 200, r.text[:500]
-    browser.post(f"/s/{SLUG}", data={"score": "1", "comment": payloads[4], "website": payloads[2]})
-    return survey_id, [SLUG, token_of(links[0])]
+    browser.post(f"/s/{XSS_SLUG}", data={"score": "1", "comment": payloads[9], "website": payloads[2]})
+    return survey_id, [XSS_SLUG, token_of(links[0])]
+
+
+# -- answers ---------------------------------------------------------------------------------------------------
+
+def refusals(hub) -> dict:
+    return {(s, r): n for s, r, n in hub.reader().con.execute(
+        "SELECT survey_id, reason, sum(count) FROM survey_refusals GROUP BY 1, 2").fetchall()}
+
+
+def test_a_score_alone_is_kept_and_the_comment_follows_once(surveyed):
+    hub, link = surveyed.app.state.hub, surveyed.links[0]
+    token = token_of(link)
+    r = surveyed.post(f"/s/{token}", data={"score": "9"})  # one click in the e-mail: no comment field
+    assert r.status_code == 200
+    assert "Thank you for your answer!" in r.text
+    assert f'action="/s/{token}/comment"' in r.text and "Would you like to tell us more?" in r.text
+    assert f"/s/{token}/contact" not in r.text  # a 9 is no reason to call
+    assert answers_of(hub) == [(f"SVR-{link.invitation_id}", link.customer_id, 9, None, "en")]
+    row = invitation(hub, link)
+    assert row["answered_at"] is not None and row["response_id"] == f"SVR-{link.invitation_id}"
+    r = surveyed.post(f"/s/{token}/comment", data={"comment": "  The driver called before coming.  "})
+    assert r.status_code == 200 and "Thank you for your comment." in r.text
+    assert answers_of(hub)[0][3] == "The driver called before coming."
+    r = surveyed.post(f"/s/{token}/comment", data={"comment": "Changed my mind"})
+    assert r.status_code == 409 and "You have answered already" in r.text
+    assert answers_of(hub)[0][3] == "The driver called before coming."
+
+
+def test_a_second_submit_of_a_link_stores_nothing(surveyed):
+    hub, link = surveyed.app.state.hub, surveyed.links[1]
+    url = f"/s/{token_of(link)}"
+    assert surveyed.post(url, data={"score": "7", "comment": "Ok", "q_on_time": "yes", "lang": "pl"}).status_code == 200
+    r = surveyed.post(url, data={"score": "0", "comment": "again"})
+    assert r.status_code == 409 and "Już otrzymaliśmy Twoją odpowiedź" in r.text  # the invitation's language
+    assert answers_of(hub) == [(f"SVR-{link.invitation_id}", link.customer_id, 7, "Ok", "pl")]
+    extras = hub.reader().con.execute("SELECT question_id, value FROM survey_answers").fetchall()
+    assert extras == [("on_time", "yes")]
+    # the GET of an answered link: the friendly page, 200
+    r = surveyed.get(url)
+    assert r.status_code == 200 and "Już otrzymaliśmy Twoją odpowiedź" in r.text and 'name="score"' not in r.text
+
+
+def test_parallel_submits_of_one_link_store_one_answer(surveyed):
+    from concurrent.futures import ThreadPoolExecutor
+
+    hub, link = surveyed.app.state.hub, surveyed.links[0]
+    url = f"/s/{token_of(link)}"
+    with ThreadPoolExecutor(16) as pool:
+        codes = list(pool.map(lambda i: TestClient(surveyed.app).post(url, data={"score": str(i % 11)}).status_code,
+                              range(48)))
+    assert sorted(set(codes)) == [200, 409] and codes.count(200) == 1
+    assert len(answers_of(hub)) == 1
+
+
+@pytest.mark.parametrize(("fields", "field", "reason", "message"), [
+    ({"score": "11"}, "score", "out_of_range", "Choose a score from 0 to 10."),
+    ({"score": "nine"}, "score", "not_whole", "Choose a score from 0 to 10."),
+    ({"comment": "no score"}, "score", "missing", "Choose a score from 0 to 10."),
+    ({"score": "5", "q_on_time": "maybe"}, "q_on_time", "not_an_option", "Choose one of the options shown."),
+    ({"score": "5", "coupon": "FREE"}, "coupon", "unknown_field",
+     "The form sent something it does not ask for (coupon). Reload the page and answer again."),
+    ({"score": "5", "comment": "x" * 5001}, "comment", "too_long",
+     "This text has 5,001 characters; at most 5000 fit. Please shorten it."),
+])
+def test_bad_input_is_refused_beside_its_field_and_nothing_is_stored(surveyed, fields, field, reason, message):
+    hub, link = surveyed.app.state.hub, surveyed.links[0]
+    r = surveyed.post(f"/s/{token_of(link)}", data=fields)
+    assert r.status_code == 422
+    assert f'<a href="#f-{field}">{message}</a>' in r.text  # the summary, linking to the field
+    if field != "coupon":
+        assert f'id="e-{field}">{message}</p>' in r.text  # and the message beside the field, marked invalid
+        assert f'id="f-{field}" aria-invalid="true" aria-describedby="e-{field}"' in r.text \
+            or f'aria-invalid="true" aria-describedby="e-{field}"' in r.text
+    assert answers_of(hub) == [] and invitation(hub, link)["answered_at"] is None
+    if "comment" in fields and len(fields["comment"]) < 100:
+        assert f'>{fields["comment"]}</textarea>' in r.text  # what was typed is kept
+    assert refusals(hub) == {(surveyed.survey_id, reason): 1}
+    # the same link then takes a good answer
+    assert surveyed.post(f"/s/{token_of(link)}", data={"score": "8"}).status_code == 200
+
+
+def test_a_refusal_is_told_in_the_customers_language(surveyed):
+    r = surveyed.post(f"/s/{token_of(surveyed.links[1])}", data={"score": "12", "lang": "pl"})
+    assert r.status_code == 422 and "Wybierz ocenę od 0 do 10." in r.text
+
+
+def test_forged_expired_closed_and_paused_posts_store_nothing(surveyed):
+    hub = surveyed.app.state.hub
+    first, second, third = surveyed.links
+    good = token_of(first)
+    r = surveyed.post(f"/s/{good[:-2]}xx", data={"score": "9"})
+    assert r.status_code == 404 and "This link does not work" in r.text
+    past = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(minutes=1)
+    hub.write(_set, "UPDATE survey_invitations SET expires_at = ? WHERE invitation_id = ?", [past, first.invitation_id])
+    assert surveyed.post(f"/s/{good}", data={"score": "9"}).status_code == 410
+    hub.write(repo.set_status, surveyed.survey_id, "paused")
+    r = surveyed.post(f"/s/{token_of(second)}", data={"score": "9"})
+    assert r.status_code == 503 and "Ta ankieta jest wstrzymana" in r.text  # the invitation's language
+    hub.write(repo.set_status, surveyed.survey_id, "closed")
+    assert surveyed.post(f"/s/{token_of(third)}", data={"score": "9"}).status_code == 410
+    assert answers_of(hub) == []
+    counted = refusals(hub)
+    assert counted[(None, "forged_link")] == 1
+    assert counted[(surveyed.survey_id, "expired")] == 1 and counted[(surveyed.survey_id, "paused")] == 1
+    assert counted[(surveyed.survey_id, "closed")] == 1
+
+
+def test_after_a_low_score_the_customer_can_ask_to_be_contacted(surveyed):
+    hub, link = surveyed.app.state.hub, surveyed.links[0]
+    token = token_of(link)
+    r = surveyed.post(f"/s/{token}", data={"score": "2", "comment": "Broken on arrival"})
+    assert r.status_code == 200 and f'action="/s/{token}/contact"' in r.text
+    assert "/comment" not in r.text  # the comment came with the score
+    assert 'name="channel" value="phone"' in r.text and 'name="time" value="evening"' in r.text
+    r = surveyed.post(f"/s/{token}/contact", data={"channel": "fax"})
+    assert r.status_code == 422 and "Choose one of the options shown." in r.text
+    r = surveyed.post(f"/s/{token}/contact", data={"channel": "phone", "time": "evening"})
+    assert r.status_code == 200 and "We will contact you" in r.text
+    rows = hub.reader().con.execute("SELECT response_id, question_id, value FROM survey_answers").fetchall()
+    assert rows == [(f"SVR-{link.invitation_id}", "contact_me", "phone:evening")]
+    assert surveyed.post(f"/s/{token}/contact", data={"channel": "email"}).status_code == 409
+
+
+def _human_stamp(client, seconds_ago: float = 30) -> str:
+    import time
+
+    st = public.state(_request(client))
+    return st.stamp(st.survey(SLUG).survey_id, now=time.time() - seconds_ago)
+
+
+def test_anonymous_answers_bots_are_kept_aside_and_can_be_released(surveyed, login):
+    hub = surveyed.app.state.hub
+    human = surveyed.post(f"/s/{SLUG}", data={"score": "10", "comment": "Great", "t": _human_stamp(surveyed),
+                                              "website": ""})
+    bot = surveyed.post(f"/s/{SLUG}", data={"score": "10", "comment": "Buy followers", "website": "http://x.example",
+                                            "t": _human_stamp(surveyed, 0.2)})
+    assert human.status_code == bot.status_code == 200
+    strip = re.compile(r'name="t" value="[^"]*"')
+    assert strip.sub("", human.text) == strip.sub("", bot.text)  # a bot learns nothing
+    stored = hub.reader().con.execute("SELECT customer_id, nps, comment FROM responses WHERE survey = ?",
+                                      [SLUG]).fetchall()
+    assert stored == [(None, 10, "Great")]
+    flags = hub.reader().con.execute("SELECT flag_id, reasons, ip_hash FROM survey_flagged").fetchall()
+    assert len(flags) == 1 and sorted(eval(flags[0][1])) == ["honeypot", "too_fast"]
+    assert flags[0][2] and "testclient" not in flags[0][2]
+    login(surveyed, role="admin")
+    page = surveyed.get("/surveys/flagged")
+    assert "Buy followers" in page.text and "hidden field filled" in page.text and "sent too fast" in page.text
+    token = csrf_of(page.text)
+    r = surveyed.post(f"/surveys/flagged/{flags[0][0]}/release", data={"csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/surveys/flagged?done=released"
+    assert sorted(c for (c,) in hub.reader().con.execute(
+        "SELECT comment FROM responses WHERE survey = ?", [SLUG]).fetchall()) == ["Buy followers", "Great"]
+    again = surveyed.post(f"/surveys/flagged/{flags[0][0]}/release", data={"csrf_token": token},
+                          follow_redirects=False)
+    assert again.headers["location"] == "/surveys/flagged?done=handled"
+    assert len(answers_of(hub)) == 2
+    assert "Buy followers" not in surveyed.get("/surveys/flagged").text
+    audit = hub.reader().con.execute("SELECT action, object_id FROM audit_log WHERE action LIKE 'survey.%'").fetchall()
+    assert audit == [("survey.release", flags[0][0])]
+
+
+def test_a_discarded_answer_stays_out(surveyed, login):
+    hub = surveyed.app.state.hub
+    surveyed.post(f"/s/{SLUG}", data={"score": "0", "comment": "spam spam"})  # no stamp at all
+    (flag_id, reasons), = hub.reader().con.execute("SELECT flag_id, reasons FROM survey_flagged").fetchall()
+    assert "bad_timestamp" in reasons
+    login(surveyed, role="admin")
+    token = csrf_of(surveyed.get("/surveys/flagged").text)
+    r = surveyed.post(f"/surveys/flagged/{flag_id}/discard", data={"csrf_token": token}, follow_redirects=False)
+    assert r.headers["location"] == "/surveys/flagged?done=discarded"
+    assert answers_of(hub) == []
+    (by,), = hub.reader().con.execute("SELECT released_by FROM survey_flagged").fetchall()
+    assert by.startswith("discarded: ")
+    assert surveyed.post(f"/surveys/flagged/{flag_id}/release", data={"csrf_token": token},
+                         follow_redirects=False).headers["location"] == "/surveys/flagged?done=handled"
+    assert answers_of(hub) == []
+
+
+def test_more_answers_from_one_address_than_the_hourly_limit_are_kept_aside(surveyed, monkeypatch):
+    monkeypatch.setenv("CENTRIC_SURVEY_RATE_PER_HOUR", "3")
+    surveyed.app.state.survey_public = None
+    hub = surveyed.app.state.hub
+    for i in range(5):
+        r = surveyed.post(f"/s/{SLUG}", data={"score": str(i), "t": _human_stamp(surveyed)})
+        assert r.status_code == 200
+    assert len(answers_of(hub)) == 3
+    reasons = [r for (r,) in hub.reader().con.execute("SELECT reasons FROM survey_flagged").fetchall()]
+    assert reasons == ['["rate_limited"]'] * 2
+
+
+def test_the_embedded_form_answers_inside_the_frame(surveyed):
+    r = surveyed.post(f"/s/{SLUG}?embed=1", data={"score": "9", "t": _human_stamp(surveyed), "embed": "1"})
+    assert r.status_code == 200 and "frame-ancestors *" in r.headers["content-security-policy"]
+    assert 'class="sv-top"' not in r.text
+
+
+# -- what customers wrote, shown back on the signed-in pages --------------------------------------------------
+
+def test_an_xss_corpus_of_comments_is_shown_as_text(surveyed, login):
+    from tests.test_web_xss import PAYLOADS, RAW, Markup
+
+    survey_id, _ = xss_survey(surveyed, PAYLOADS)
+    login(surveyed, role="admin")
+    for url in ("/surveys", f"/surveys/{survey_id}", "/surveys/flagged", f"/surveys/{survey_id}/edit"):
+        r = surveyed.get(url)
+        assert r.status_code == 200, url
+        assert not [raw for raw in RAW if raw in r.text], url
+        parser = Markup()
+        parser.feed(r.text)
+        assert parser.bad == [], (url, parser.bad)
+    page = surveyed.get(f"/surveys/{survey_id}").text
+    assert "&lt;svg/onload=alert(5)&gt;" in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;/script&gt;&lt;script&gt;alert(6)&lt;/script&gt;" in surveyed.get("/surveys/flagged").text
+    # the public pages too: the company and texts are the payloads
+    anonymous = TestClient(surveyed.app).get("/s/" + repo.get(surveyed.app.state.hub.reader(), survey_id).slug)
+    assert not [raw for raw in RAW if raw in anonymous.text]

@@ -319,10 +319,12 @@ async def answer(request: Request, key: str) -> Response:
     return await _answer_anonymous(request, st, survey, form, embed)
 
 
-def _forged(request: Request, st: PublicState, form, embed: bool) -> Response:
+def _forged(request: Request, st: PublicState, form, embed: bool, count: bool = True) -> Response:
+    """A link that is not ours (404), counted; an address sending many is told to wait (429)."""
     wait = st.forged.hit(_ip(request))
     lang = _language(request, fields=form)
-    _count(st, None, "forged_link")
+    if count:
+        _count(st, None, "forged_link")
     if wait:
         return _notice(request, "busy", lang, 429, embed=embed)
     return _notice(request, "forged", lang, 404, embed=embed)
@@ -341,24 +343,22 @@ def _intake(request: Request):
 
 async def _answer_invited(request: Request, st: PublicState, invitation_id: int, token: str, form,
                           embed: bool) -> Response:
-    from ..surveys.answers import AnswerError, validate
+    """The answer of an invitation: the intake reads the invitation and checks the fields against its survey
+    in the batch (this route makes no query); the page follows its outcome."""
     from ..surveys.intake import Submission
 
-    inv = st.invitation(invitation_id)
-    survey = st.survey(inv["survey_id"]) if inv else None
-    if survey is None:
-        return _forged(request, st, form, embed)
-    lang = _language(request, inv.get("language"), survey, form)
-    try:
-        answer = validate(survey, form, lang)
-    except AnswerError as e:
-        _count(st, survey.survey_id, e.reason)
-        return _refused(request, survey, lang, embed, f"/s/{token}", form, e, token=token)
-    outcome = await _intake(request).asubmit(
-        Submission("invited", survey_id=survey.survey_id, invitation_id=invitation_id, answer=answer))
+    sub = Submission("invited", invitation_id=invitation_id, fields=form)
+    outcome = await _intake(request).asubmit(sub)
+    survey = st.survey(sub.survey_id) if sub.survey_id else None
+    if survey is None:  # a genuine signature but no such invitation (counted by the intake)
+        return _forged(request, st, form, embed, count=False)
     if outcome.status == "stored":
-        return _thanks(request, survey, lang, embed, token=token, ask_comment=not answer.comment_sent,
-                       low=_low(survey, answer.score))
+        return _thanks(request, survey, sub.answer.language, embed, token=token,
+                       ask_comment=not sub.answer.comment_sent, low=_low(survey, sub.answer.score))
+    inv = await run_in_threadpool(st.invitation, invitation_id)  # not stored: its language (a rare path)
+    lang = _language(request, inv.get("language") if inv else None, survey, form)
+    if outcome.error is not None:
+        return _refused(request, survey, lang, embed, f"/s/{token}", form, outcome.error, token=token)
     return _outcome_page(request, survey, lang, embed, outcome.status)
 
 
@@ -376,8 +376,9 @@ def _values(form) -> dict[str, str]:
 def _refused(request: Request, survey, lang: str, embed: bool, action: str, form, e,
              token: str | None = None, stamp: str | None = None) -> HTMLResponse:
     """The form again, as sent, with the message beside the field at fault (422); nothing was stored."""
+    value = _text_of(form, e.field)
     return _form(request, survey, lang, embed, action, token=token, stamp=stamp, values=_values(form),
-                 error={"field": e.field, "code": e.reason, "message": e.message}, status=422)
+                 error={"field": e.field, "code": e.reason, "length": f"{len(value.strip()):,}"}, status=422)
 
 
 def _thanks(request: Request, survey, lang: str, embed: bool, token: str | None = None, ask_comment: bool = False,
@@ -391,24 +392,19 @@ def _thanks(request: Request, survey, lang: str, embed: bool, token: str | None 
 
 
 async def _answer_anonymous(request: Request, st: PublicState, survey, form, embed: bool) -> Response:
-    from ..surveys.answers import AnswerError, validate
     from ..surveys.intake import Submission
 
-    lang = _language(request, survey=survey, fields=form)
-    if survey.status != "active":
-        _count(st, survey.survey_id, survey.status)
-        return _notice(request, survey.status, lang, 410 if survey.status == "closed" else 503, survey, embed)
-    try:
-        answer = validate(survey, form, lang)
-    except AnswerError as e:
-        _count(st, survey.survey_id, e.reason)
-        return _refused(request, survey, lang, embed, f"/s/{survey.slug}", form, e,
-                        stamp=_text_of(form, "t") or st.stamp(survey.survey_id))
     ip_hash = st.ip_hash(_ip(request))
-    flags = bot_reasons(st, survey.survey_id, form, ip_hash)
-    await _intake(request).asubmit(Submission("anonymous", survey_id=survey.survey_id, answer=answer,
-                                              ip_hash=ip_hash, flags=flags))
-    return _thanks(request, survey, lang, embed)  # the same page whether stored or kept aside
+    sub = Submission("anonymous", survey_id=survey.survey_id, fields=form, ip_hash=ip_hash,
+                     flags=bot_reasons(st, survey.survey_id, form, ip_hash))
+    outcome = await _intake(request).asubmit(sub)
+    if outcome.status in ("stored", "flagged"):  # the same page whether stored or kept aside
+        return _thanks(request, survey, sub.answer.language, embed)
+    lang = _language(request, survey=survey, fields=form)
+    if outcome.error is not None:
+        return _refused(request, survey, lang, embed, f"/s/{survey.slug}", form, outcome.error,
+                        stamp=_text_of(form, "t") or st.stamp(survey.survey_id))
+    return _outcome_page(request, survey, lang, embed, outcome.status)
 
 
 def bot_reasons(st: PublicState, survey_id: str, fields, ip_hash: str, now: float | None = None) -> list[str]:
@@ -449,7 +445,8 @@ async def _follow_up(request: Request, token: str, kind: str) -> Response:
     except AnswerError as e:
         _count(st, survey.survey_id, e.reason)
         return _thanks(request, survey, lang, embed, token=token, ask_comment=kind == "comment",
-                       low=kind == "contact", error={"field": e.field, "message": e.message},
+                       low=kind == "contact", error={"field": e.field, "code": e.reason,
+                                                     "length": f"{len(_text_of(form, e.field).strip()):,}"},
                        values={k: v for k, v in form.items() if isinstance(v, str)}, status=422)
     outcome = await _intake(request).asubmit(
         Submission(kind, survey_id=survey.survey_id, invitation_id=int(invitation_id), answer=answer))
