@@ -158,11 +158,11 @@ def test_expired_closed_and_paused_links_say_so(surveyed):
     hub.write(repo.set_status, surveyed.survey_id, "paused")
     public.state(_request(surveyed)).forget()
     r = surveyed.get(f"/s/{token_of(second)}")
-    assert r.status_code == 503 and "This survey is paused" in r.text
+    assert r.status_code == 503 and "Ta ankieta jest wstrzymana" in r.text  # the invitation's language
     hub.write(repo.set_status, surveyed.survey_id, "closed")
     public.state(_request(surveyed)).forget()
     r = surveyed.get(f"/s/{token_of(second)}")
-    assert r.status_code == 410 and "This survey is closed" in r.text
+    assert r.status_code == 410 and "Ta ankieta jest zamknięta" in r.text
     assert surveyed.get(f"/s/{SLUG}").status_code == 410
 
 
