@@ -74,16 +74,16 @@ def add_surveys(store: Store, seed: int = 7) -> DemoSurveys:
     answered = rng.random(len(inv)) < inv["stage"].map(ANSWER_SHARE).to_numpy()
     after_reminder = answered & (rng.random(len(inv)) < 0.25)
     hours = np.where(after_reminder, REMINDER_DAYS * 24 + rng.gamma(1.5, 8, len(inv)), rng.gamma(1.2, 6, len(inv)))
-    answered_at = inv["created_at"] + pd.to_timedelta(hours, unit="h")
+    answered_at = (inv["created_at"] + pd.to_timedelta(hours, unit="h")).dt.floor("s")
     answered &= inv["sent_at"].notna().to_numpy() & (answered_at < END).to_numpy()
     reminder_at = inv["created_at"] + dt.timedelta(days=REMINDER_DAYS)
     reminded = inv["sent_at"].notna() & (reminder_at < END) & (~answered | after_reminder)
     inv["reminded_at"] = reminder_at.where(reminded)
     inv["answered_at"] = answered_at.where(answered)
-    inv["opened_at"] = inv["answered_at"] - pd.to_timedelta(rng.uniform(20, 240, len(inv)), unit="s")
+    inv["opened_at"] = (inv["answered_at"] - pd.to_timedelta(rng.uniform(20, 240, len(inv)), unit="s")).dt.floor("s")
     opened_only = ~answered & (rng.random(len(inv)) < 0.15)
-    inv.loc[opened_only, "opened_at"] = inv.loc[opened_only, "created_at"] + pd.to_timedelta(
-        rng.uniform(1, 48, int(opened_only.sum())), unit="h")
+    inv.loc[opened_only, "opened_at"] = (inv.loc[opened_only, "created_at"] + pd.to_timedelta(
+        rng.uniform(1, 48, int(opened_only.sum())), unit="h")).dt.floor("s")
     inv["response_id"] = ("SVR-" + inv["invitation_id"].astype(str)).where(answered)
 
     responses, extras = _answers(inv[answered], surveys, g)
