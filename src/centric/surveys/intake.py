@@ -42,9 +42,9 @@ Outcome(status='refused', response_id=None, reason='unknown_invitation', error=N
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import concurrent.futures
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import logging
