@@ -95,7 +95,8 @@ def survey_rows(store) -> list[dict[str, Any]]:
 
 @surveys_app.command("list")
 def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """List the surveys: id, slug, name, kind, touchpoint, status, invitations, answers and response rate."""
+    """List the surveys: id, slug, kind, touchpoint, status, invitations, those answered, the response rate with
+    its interval, and all answers (--json adds the name, channel and languages)."""
     try:
         with _open(read=True) as store:
             rows = survey_rows(store)
@@ -108,13 +109,13 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) 
         console.print("no surveys yet (centric surveys add FILE.toml)")
         return
     t = Table(box=box.SIMPLE_HEAD)
-    for col in ("id", "slug", "name", "kind", "touchpoint", "status", "invitations", "answered", "response rate",
-                "95% interval", "answers"):
-        t.add_column(col, justify="right" if col in ("invitations", "answered", "answers") else "left",
-                     no_wrap=col in ("id", "slug", "kind", "status"))
+    for col in ("id", "slug", "kind", "touchpoint", "status", "invited", "answered", "rate", "95% interval",
+                "answers"):
+        t.add_column(col, justify="right" if col in ("invited", "answered", "rate", "answers") else "left",
+                     no_wrap=True)
     for r in rows:
         ci = r["response_rate_interval"]
-        t.add_row(r["survey_id"], escape(r["slug"]), escape(r["name"]), r["kind"].upper(), escape(r["touchpoint"] or ""),
+        t.add_row(r["survey_id"], escape(r["slug"]), r["kind"].upper(), escape(r["touchpoint"] or ""),
                   r["status"], f"{r['invitations']:,}", f"{r['answered']:,}", _pct(r["response_rate"]),
                   f"{ci[0]:.1f}–{ci[1]:.1f}%" if ci else "", f"{r['answers']:,}")
     console.print(t)

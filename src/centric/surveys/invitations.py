@@ -161,7 +161,8 @@ def plan(store: Store, survey: Survey, customers: pd.DataFrame | None = None, se
                 skipped.append(_skip(r.row, r.customer_id, r.email, code, f"{what} within {interval} days"))
             frame = frame[~hit]
 
-    frame = frame.assign(email=_emails(store, frame), language=_languages(store, survey, frame["customer_id"]))
+    frame = frame.assign(email=customer_emails(store, frame),
+                         language=customer_languages(store, survey, frame["customer_id"]))
     if send:
         none = frame["email"].isna()
         for r in frame[none].itertuples(index=False):
@@ -288,8 +289,8 @@ def _recent(store: Store, table: str, column: str, since: dt.datetime, ids: pd.S
     return set(hit.execute()["customer_id"]) & set(ids)
 
 
-def _emails(store: Store, frame: pd.DataFrame) -> pd.Series:
-    """The address given in the file, else the customer's e-mail identity seen last (None when none)."""
+def customer_emails(store: Store, frame: pd.DataFrame) -> pd.Series:
+    """For each row of ``frame`` (customer_id, email): the address given in the file, else the customer's e-mail identity seen last (None when none)."""
     if not len(frame):
         return pd.Series([], dtype=object)
     idt = store.table("identities")
@@ -302,7 +303,7 @@ def _emails(store: Store, frame: pd.DataFrame) -> pd.Series:
     return given.where(given.notna(), known).astype(object).where(lambda s: s.notna(), None)
 
 
-def _languages(store: Store, survey: Survey, ids: pd.Series) -> pd.Series:
+def customer_languages(store: Store, survey: Survey, ids: pd.Series) -> pd.Series:
     """The customer's language when the survey has texts in it, else the survey's default language."""
     if not len(ids):
         return pd.Series([], dtype=object)

@@ -9,14 +9,16 @@ Counting happens in the database through Ibis; only one row per group comes back
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 import pandas as pd
 
 from ..metrics import stats as mstats
 from ..metrics.periods import PERIODS
+from ..metrics.results import Breakdown
 from ..store import Store
-from .model import SurveyError
+from .model import Survey, SurveyError
 
 RATE_BY = ("survey", "touchpoint", "language")
 RATE_COLUMNS = ["survey_id", "survey", "name", "kind", "touchpoint", "language", "invitations", "answers", "rate",
@@ -24,15 +26,21 @@ RATE_COLUMNS = ["survey_id", "survey", "name", "kind", "touchpoint", "language",
 TREND_COLUMNS = ["survey_id", "survey", "name", "kind", "period", "value", "low", "high", "n", "method"]
 
 
-def response_rates(store: Store, by: Sequence[str] = ("survey", "touchpoint")) -> pd.DataFrame:
+def response_rates(store: Store, by: Sequence[str] = ("survey", "touchpoint"), start: dt.datetime | None = None,
+                   end: dt.datetime | None = None) -> pd.DataFrame:
     """Invitations, answers (invitations answered) and the response rate in percent with its Wilson 95%
     interval (``low``, ``high``), per group of ``by`` (``survey``, ``touchpoint``, ``language``); one row per
-    group, sorted by survey id. ``survey`` is the slug; grouping by survey brings its id, name and kind."""
+    group, sorted by survey id. ``survey`` is the slug; grouping by survey brings its id, name and kind.
+    ``start``/``end``: only the invitations issued in [start, end)."""
     by = tuple(by)
     for b in by:
         if b not in RATE_BY:
             raise SurveyError(f"cannot group response rates by {b!r}; use {', '.join(RATE_BY)}")
     inv = store.table("survey_invitations")
+    if start is not None:
+        inv = inv.filter(inv.created_at >= start)
+    if end is not None:
+        inv = inv.filter(inv.created_at < end)
     sv = store.table("surveys")
     j = inv.join(sv, inv.survey_id == sv.survey_id)
     keys = {}
@@ -64,19 +72,26 @@ def _rate(k: int, n: int) -> tuple[float | None, float | None, float | None]:
     return 100 * k / n, lo, hi
 
 
-def trends(store: Store, survey: str | None = None, period: str = "month") -> pd.DataFrame:
-    """Each survey's metric per ``period`` (day, week, month, quarter, year) with its 95% interval (NPS in
-    points, CSAT and CES as top-box shares in percent, as ``centric metrics`` shows them); ``survey``: one
-    survey's id or slug, else every survey. Periods without answers are absent."""
+def trend_breakdowns(store: Store, survey: str | None = None, period: str = "month",
+                     start: dt.datetime | None = None, end: dt.datetime | None = None) -> list[tuple[Survey, Breakdown]]:
+    """Each survey (or the one ``survey`` names) with its metric per ``period`` in [start, end): a
+    ``centric.metrics`` Breakdown of the answers whose ``survey`` is its slug."""
     from ..metrics.survey import breakdown
     from . import repo
 
     if period not in PERIODS:
         raise SurveyError(f"period {period!r} must be one of {', '.join(PERIODS)}")
     surveys = [repo.require(store, survey)] if survey else repo.list_all(store)
+    return [(s, breakdown(store, s.kind, period, start, end, where={"survey": [s.slug]})) for s in surveys]
+
+
+def trends(store: Store, survey: str | None = None, period: str = "month", start: dt.datetime | None = None,
+           end: dt.datetime | None = None) -> pd.DataFrame:
+    """Each survey's metric per ``period`` (day, week, month, quarter, year) with its 95% interval (NPS in
+    points, CSAT and CES as top-box shares in percent, as ``centric metrics`` shows them); ``survey``: one
+    survey's id or slug, else every survey. Periods without answers are absent."""
     rows = []
-    for s in surveys:
-        b = breakdown(store, s.kind, period, where={"survey": [s.slug]})
+    for s, b in trend_breakdowns(store, survey, period, start, end):
         for group, score in b.rows:
             rows.append({"survey_id": s.survey_id, "survey": s.slug, "name": s.name, "kind": s.kind,
                          "period": group[period], "value": score.value, "low": score.low, "high": score.high,
@@ -84,4 +99,4 @@ def trends(store: Store, survey: str | None = None, period: str = "month") -> pd
     return pd.DataFrame(rows, columns=TREND_COLUMNS)
 
 
-__all__ = ["response_rates", "trends"]
+__all__ = ["response_rates", "trend_breakdowns", "trends"]
