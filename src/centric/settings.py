@@ -55,6 +55,19 @@ def _timezone(v: str) -> str | None:
     return None
 
 
+def _origins(v: str) -> str | None:
+    parts = v.split()
+    if not parts:
+        return "expected * or one or more origins such as https://shop.example.com, separated by spaces"
+    for p in parts:
+        if p == "*" or p == "'self'":
+            continue
+        scheme, sep, host = p.partition("://")
+        if scheme not in ("http", "https") or not sep or not host or any(c in host for c in "/;,'\"?#"):
+            return f"{p!r} is not an origin; expected * or addresses such as https://shop.example.com"
+    return None
+
+
 def _currency(v: str) -> str | None:
     from babel.numbers import list_currencies
 
@@ -179,6 +192,10 @@ SETTINGS: dict[str, Setting] = {
         Setting("proactive_daily_cap", "20",
                 "Most proactive-contact cases given to one agent per calendar day (UTC), counting those "
                 "already given that day; the customers beyond it wait for the next run.", check=_whole_positive),
+        Setting("survey_embed_origins", "*",
+                "Sites that may show the survey form inside their own pages (an embedded /s/... ?embed=1 form): "
+                "a space-separated list of origins such as https://shop.example.com, or * for any site. Every "
+                "other page refuses to be framed.", check=_origins),
         Setting("web_session_hours", "12",
                 "Hours a web app session lasts: it ends this long after signing in, or after this long without a "
                 "request, whichever comes first.", check=_whole_positive),

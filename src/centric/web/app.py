@@ -13,16 +13,16 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
-from . import auth, errors
+from . import auth, errors, public
 from . import scheduler as background
 from .api import v1
 from .hub import Hub
-from .pages import admin, alerts, cases, customers, dashboards
+from .pages import admin, alerts, cases, customers, dashboards, surveys
 from .pages import auth as auth_pages
 from .security import LoginThrottle, RateLimiter, SecurityHeaders
 
 STATIC = Path(__file__).parent / "static"
-PAGE_ROUTERS = (auth_pages, cases, customers, dashboards, alerts, admin)
+PAGE_ROUTERS = (auth_pages, cases, customers, dashboards, alerts, admin, surveys, public)
 
 
 @functools.cache
