@@ -258,3 +258,35 @@ def test_every_acknowledged_answer_survives_sigkill(tmp_path):
                                      ).fetchall()[0][0]
     assert set(acked) <= stored
     assert answered == len(stored)  # nothing half-stored: each answer with its invitation marked
+
+
+@pytest.mark.slow
+def test_live_an_answer_is_analysed_opens_a_case_and_changes_the_dashboards_data(web_db):
+    """Through the running loop: the intake wakes the scheduler, which analyses the comment and opens a case for
+    the detractor through the closed loop; the dashboards' data version moves, so their figures are recomputed."""
+    from centric.report.data import data_version
+    from centric.web import scheduler
+
+    hub = Hub(web_db)
+    try:
+        customer = rows(hub, "SELECT customer_id FROM customers ORDER BY customer_id LIMIT 1")[0][0]
+        sid = repo.add(hub.writer, _survey("after-delivery-live"))
+        _invite(hub.writer, sid, [(7001, customer, LATER)])
+        s = scheduler.start(hub, interval=3600)
+        assert s.wait_rounds(1, 120)
+        before = data_version(hub.reader())
+        intake = Intake(hub, wake_every=0.0)
+        out = intake.submit(Submission("invited", invitation_id=7001, fields={
+            "score": "1", "comment": "The courier was two days late and the parcel was damaged."}))
+        assert out == Outcome("stored", "SVR-7001")
+        assert s.wait_rounds(2, 300), "the intake did not wake the scheduler"
+        intake.close()
+        analysed = rows(hub, "SELECT sentiment FROM text_analyses WHERE source = 'responses' AND text_id = 'SVR-7001'")
+        assert analysed and analysed[0][0] == "negative"
+        case = rows(hub, "SELECT c.customer_id, c.department FROM case_signals g JOIN cases c USING (case_id) "
+                         "WHERE g.signal_id = 'SVR-7001'")
+        assert case == [(customer, "delivery")]
+        assert data_version(hub.reader()) != before
+    finally:
+        scheduler.stop()
+        hub.close()

@@ -1,7 +1,8 @@
 """The intake: every survey answer of the web app is stored here, exactly once, durably, and fast.
 
-One writer thread takes what the routes queued (up to ``max_batch`` submissions, waiting at most ``max_wait``
-seconds after the first for more), and stores the whole batch in ONE transaction of its own connection to
+One writer thread takes what the routes queued (up to ``max_batch`` submissions; a batch starts at most every
+``max_wait`` seconds, so an answer alone goes at once and under load the answers of the last 50 ms go
+together), and stores the whole batch in ONE transaction of its own connection to
 the store:
 
 1. one query reads the batch's invitations (and the surveys' status) — never one query per answer;
@@ -41,9 +42,9 @@ Outcome(status='refused', response_id=None, reason='unknown_invitation', error=N
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import concurrent.futures
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -81,6 +82,7 @@ _FLAGGED = pa.schema([("flag_id", pa.string()), ("survey_id", pa.string()), ("re
                       ("fields", pa.string()), ("reasons", pa.string()), ("ip_hash", pa.string())])
 _COMMENTS = pa.schema([("response_id", pa.string()), ("comment", pa.string())])
 _CLOSE = object()
+SURVEY_COLUMNS = "survey_id, slug, kind, status, touchpoint, channel, anonymous, updated_at"
 _running: dict[int, Intake] = {}  # id(hub) → its intake (for refusals.count)
 
 
@@ -146,18 +148,20 @@ class Intake:
     """The writer thread over ``hub``'s store. ``submit`` (blocking) and ``asubmit`` (for async routes) return
     the :class:`Outcome` once the submission's transaction has committed."""
 
-    def __init__(self, hub, max_batch: int = 500, max_wait: float = 0.005, wake_every: float = 2.0):
+    def __init__(self, hub, max_batch: int = 1000, max_wait: float = 0.05, wake_every: float = 2.0):
         self.hub = hub
         self.max_batch = max_batch
         self.max_wait = max_wait
         self.wake_every = wake_every
         self.batches = 0
         self.stored = 0
+        self.cpu = 0.0  # seconds of CPU the writer thread spent on batches
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._refusals: Counter = Counter()  # (survey_id, day, reason) → count, written with the next batch
         self._refusals_lock = threading.Lock()
         self._closed = False
         self._last_wake = 0.0
+        self._last_batch = 0.0
         self._wake_due = False
         self._con = hub.writer.con.cursor()
         self._con.execute("SET TimeZone = 'UTC'")
@@ -222,7 +226,10 @@ class Intake:
             if first is _CLOSE:
                 break
             items = [first]
-            deadline = time.monotonic() + self.max_wait
+            # a batch starts at most every max_wait seconds: alone, an answer goes at once; under load the
+            # answers of the last max_wait go together (a commit's cost is mostly the same for 1 or 100)
+            deadline = self._last_batch + self.max_wait
+            self._last_batch = max(time.monotonic(), deadline)
             while len(items) < self.max_batch:
                 try:
                     nxt = self._queue.get_nowait()
@@ -260,6 +267,7 @@ class Intake:
         self._maybe_wake()
 
     def _batch(self, items: list[_Item]) -> None:
+        cpu = time.thread_time()
         now = _now()
         subs = [i.sub for i in items]
         results: list[Any]
@@ -275,6 +283,7 @@ class Intake:
                     results.append(e)
         self.batches += 1
         self._resolve(items, results)
+        self.cpu += time.thread_time() - cpu
 
     def _commit_retrying(self, subs: list[Submission], now: dt.datetime) -> list[Outcome]:
         for attempt in range(4):
@@ -317,16 +326,17 @@ class Intake:
         seq = self._seq
         con = self._con
         try:
-            con.execute("BEGIN TRANSACTION")
+            tx = _Tx(con)
             try:
-                outcomes = _Batch(self, con, subs, now).run()
+                outcomes = _Batch(self, tx, subs, now).run()
                 counts = Counter(queued)
                 for o, sub in zip(outcomes, subs, strict=True):
                     if o.status not in ("stored", "flagged"):
                         counts[(sub.survey_id, now.date(), o.reason or o.status)] += 1
-                _count_refusals(con, counts)
-                con.execute("COMMIT")
+                tx.later(*_refusal_statements(counts))
+                tx.commit()
             except BaseException:
+                tx.release()
                 with contextlib.suppress(Exception):
                     con.execute("ROLLBACK")
                 raise
@@ -366,6 +376,46 @@ class Intake:
         return self._seq
 
 
+class _Tx:
+    """One transaction in as few calls to the database as can be: ``BEGIN`` goes with the first query, and
+    the writes whose result nobody reads go with ``COMMIT`` in one call (each call costs a switch of threads
+    and DuckDB's own round trip; a batch makes two)."""
+
+    def __init__(self, con):
+        self.con = con
+        self.begun = False
+        self.statements: list[str] = []
+        self.views: list[str] = []
+
+    def first(self, sql: str) -> list[tuple]:
+        """A query that may open the transaction in the same call."""
+        if self.begun:
+            return self.con.execute(sql).fetchall()
+        self.begun = True
+        return self.con.execute(f"BEGIN TRANSACTION; {sql}").fetchall()
+
+    def register(self, name: str, data: pa.Table) -> None:
+        self.con.register(name, data)
+        self.views.append(name)
+
+    def later(self, *statements: str) -> None:
+        self.statements += statements
+
+    def commit(self) -> None:
+        if not self.begun and not self.statements:
+            return
+        sql = "; ".join(([] if self.begun else ["BEGIN TRANSACTION"]) + self.statements + ["COMMIT"])
+        self.begun = True
+        self.con.execute(sql)
+        self.release()
+
+    def release(self) -> None:
+        for name in self.views:
+            with contextlib.suppress(Exception):
+                self.con.unregister(name)
+        self.views = []
+
+
 def _settle(pairs: list) -> None:
     for fut, result in pairs:
         if fut.done():  # the route gave up waiting (its request was cancelled)
@@ -379,8 +429,8 @@ def _settle(pairs: list) -> None:
 class _Batch:
     """The writes of one batch, decided in order, then made table by table."""
 
-    def __init__(self, intake: Intake, con, subs: list[Submission], now: dt.datetime):
-        self.intake, self.con, self.subs, self.now = intake, con, subs, now
+    def __init__(self, intake: Intake, tx: _Tx, subs: list[Submission], now: dt.datetime):
+        self.intake, self.tx, self.con, self.subs, self.now = intake, tx, tx.con, subs, now
         self.responses: list[tuple] = []
         self.answers: list[tuple] = []
         self.flagged: list[tuple] = []
@@ -389,28 +439,32 @@ class _Batch:
         self.released: list[tuple[str, str, str | None]] = []  # (flag_id, response_id, released_by)
 
     def run(self) -> list[Outcome]:
-        con = self.con
-        self.surveys = {r[0]: r for r in con.execute(
-            "SELECT survey_id, slug, kind, status, touchpoint, channel, anonymous, updated_at FROM surveys").fetchall()}
+        tx = self.tx
         linked = {s.invitation_id for s in self.subs if s.invitation_id is not None}
-        self.invitations = {}
-        if linked:
-            self.invitations = {r[0]: r for r in con.execute(
-                "SELECT invitation_id, survey_id, customer_id, language, expires_at, answered_at, response_id "
-                f"FROM survey_invitations WHERE invitation_id IN ({_ids(linked)})").fetchall()}
+        self.invitations, self.surveys = {}, {}
+        if linked:  # the invitations with their surveys: one query for the whole batch
+            for r in tx.first(
+                    f"SELECT i.invitation_id, i.survey_id, i.customer_id, i.language, i.expires_at, i.answered_at, "
+                    f"i.response_id, {SURVEY_COLUMNS.replace('survey_id', 's.survey_id')} FROM survey_invitations i "
+                    f"LEFT JOIN surveys s ON s.survey_id = i.survey_id WHERE i.invitation_id IN ({_ids(linked)})"):
+                self.invitations[r[0]] = r[:7]
+                if r[7] is not None:
+                    self.surveys[r[7]] = r[7:]
+        if any(s.kind in ("anonymous", "release") for s in self.subs):
+            self.surveys = {r[0]: r for r in tx.first(f"SELECT {SURVEY_COLUMNS} FROM surveys")}
         contacted: set[str] = set()
         if any(s.kind == "contact" for s in self.subs):
             rids = {r[6] for r in self.invitations.values() if r[6]}
             if rids:
-                contacted = {r[0] for r in con.execute(
+                contacted = {r[0] for r in tx.first(
                     f"SELECT DISTINCT response_id FROM survey_answers WHERE question_id = '{CONTACT_QUESTION}' "
-                    f"AND response_id IN ({_strings(rids)})").fetchall()}
+                    f"AND response_id IN ({_strings(rids)})")}
         flags = {}
         wanted = {s.flag_id for s in self.subs if s.kind == "release" and s.flag_id}
         if wanted:
-            flags = {r[0]: r for r in con.execute(
+            flags = {r[0]: r for r in tx.first(
                 "SELECT flag_id, survey_id, fields, released_at, response_id, received_at FROM survey_flagged "
-                f"WHERE flag_id IN ({_strings(wanted)})").fetchall()}
+                f"WHERE flag_id IN ({_strings(wanted)})")}
         self.taken: dict[int, str] = {}  # invitation → response id stored in this batch
         self.commented: set[str] = set()
         outcomes = []
@@ -566,53 +620,53 @@ class _Batch:
                                     schema=schema)
         names = ", ".join(schema.names)
         view = f"centric_intake_{table}"
-        self.con.register(view, data)
-        try:
-            self.con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {view}")
-        finally:
-            self.con.unregister(view)
+        self.tx.register(view, data)
+        self.tx.later(f"INSERT INTO {table} ({names}) SELECT {names} FROM {view}")
 
     def _write(self, outcomes: list[Outcome]) -> None:
-        con, now = self.con, _ts(self.now)
-        if self.answered:
-            done = con.execute(
-                f"UPDATE survey_invitations SET answered_at = {now}, response_id = 'SVR-' || CAST(invitation_id AS "
-                f"VARCHAR) WHERE invitation_id IN ({_ids(self.answered)}) AND answered_at IS NULL "
-                "RETURNING invitation_id").fetchall()
-            if len(done) != len(self.answered):  # answered by someone else since the read: decide again
-                raise duckdb.TransactionException("an invitation was answered meanwhile")
+        tx, now = self.tx, _ts(self.now)
+        if self.answered:  # read in this transaction: a change by another since then is a conflict (retried)
+            tx.later(f"UPDATE survey_invitations SET answered_at = {now}, response_id = 'SVR-' || CAST(invitation_id "
+                     f"AS VARCHAR) WHERE invitation_id IN ({_ids(self.answered)}) AND answered_at IS NULL")
         self._insert("responses", _RESPONSES, self.responses)
         self._insert("survey_answers", _ANSWERS, self.answers)
         self._insert("survey_flagged", _FLAGGED, self.flagged)
         if self.comments:
             view = "centric_intake_comments"
-            self.con.register(view, pa.Table.from_pylist(
+            tx.register(view, pa.Table.from_pylist(
                 [{"response_id": rid, "comment": c} for _, rid, c in self.comments], schema=_COMMENTS))
-            try:
-                kept = {r[0] for r in con.execute(
-                    f"UPDATE responses SET comment = c.comment FROM {view} c WHERE responses.response_id = "
-                    "c.response_id AND (responses.comment IS NULL OR trim(responses.comment) = '') "
-                    "RETURNING responses.response_id").fetchall()}
-            finally:
-                self.con.unregister(view)
+            kept = {r[0] for r in tx.first(
+                f"UPDATE responses SET comment = c.comment FROM {view} c WHERE responses.response_id = "
+                "c.response_id AND (responses.comment IS NULL OR trim(responses.comment) = '') "
+                "RETURNING responses.response_id")}
             for index, rid, _ in self.comments:
                 if rid not in kept:  # the answer had its comment already
                     outcomes[index] = Outcome("already", rid, "already")
         for fid, rid, who in self.released:
-            con.execute("UPDATE survey_flagged SET released_at = ?, released_by = ?, response_id = ? "
-                        "WHERE flag_id = ? AND released_at IS NULL", [self.now, who, rid, fid])
+            tx.later(f"UPDATE survey_flagged SET released_at = {now}, released_by = {_strings([who or ''])}, "
+                     f"response_id = {_strings([rid])} WHERE flag_id = {_strings([fid])} AND released_at IS NULL")
 
 
-def _count_refusals(con, counts: Counter) -> None:
-    """Add ``counts`` ((survey_id, day, reason) → n) to ``survey_refusals`` (one row per key)."""
+def _refusal_statements(counts: Counter) -> list[str]:
+    """The statements adding ``counts`` ((survey_id, day, reason) → n) to ``survey_refusals`` (one row per key:
+    added to when it exists, else made)."""
+    out = []
     for (survey_id, day, reason), n in counts.items():
         if not n:
             continue
-        hit = con.execute("UPDATE survey_refusals SET count = count + ? WHERE survey_id IS NOT DISTINCT FROM ? "
-                          "AND day = ? AND reason = ? RETURNING 1", [n, survey_id, day, reason]).fetchall()
-        if not hit:
-            con.execute("INSERT INTO survey_refusals (survey_id, day, reason, count) VALUES (?, ?, ?, ?)",
-                        [survey_id, day, reason, n])
+        sid = "NULL" if survey_id is None else _strings([survey_id])
+        key = (f"survey_id IS NOT DISTINCT FROM {sid} AND day = DATE '{day.isoformat()}' "
+               f"AND reason = {_strings([reason])}")
+        out += [f"UPDATE survey_refusals SET count = count + {int(n)} WHERE {key}",
+                f"INSERT INTO survey_refusals (survey_id, day, reason, count) SELECT {sid}, DATE '{day.isoformat()}', "
+                f"{_strings([reason])}, {int(n)} WHERE NOT EXISTS (SELECT 1 FROM survey_refusals WHERE {key})"]
+    return out
+
+
+def _count_refusals(con, counts: Counter) -> None:
+    """Add ``counts`` to ``survey_refusals`` in the transaction under way on ``con``."""
+    for sql in _refusal_statements(counts):
+        con.execute(sql)
 
 
 def running(hub) -> Intake | None:
