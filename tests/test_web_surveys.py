@@ -258,7 +258,7 @@ def test_the_survey_form_shows_a_definition_error_beside_its_field_and_saves_not
     page = web_client.get("/surveys/new")
     assert page.status_code == 200
     token = csrf_of(page.text)
-    fields = {"csrf_token": token, "name": "After support", "slug": "after-support", "kind": "csat",
+    fields = {"csrf_token": token, "name": "After support", "slug": "web-test-support", "kind": "csat",
               "touchpoint": "support", "languages": ["en", "pl"], "default_language": "en",
               "branding.company": "Domix", "branding.primary": "#0b7a5a", "branding.background": "#ffffff",
               "branding.text": "#1a1a1a", "questions[1].id": "Speed!", "questions[1].type": "rating",
@@ -270,12 +270,12 @@ def test_the_survey_form_shows_a_definition_error_beside_its_field_and_saves_not
     field = re.search(r'<label id="f-questions-1-id">.*?</label>', r.text, re.S).group(0)
     assert 'aria-invalid="true"' in field and "must start with a letter" in field
     assert 'value="How fast?"' in r.text  # what was typed is kept
-    assert repo.list_all(web_client.app.state.hub.reader()) == []
+    assert repo.get(web_client.app.state.hub.reader(), "web-test-support") is None
     fields["questions[1].id"] = "speed"
     fields["questions[1].scale"] = "1-5"
     r = web_client.post("/surveys/new", data=fields, follow_redirects=False)
     assert r.status_code == 303, r.text[:2000]
-    survey = repo.get(web_client.app.state.hub.reader(), "after-support")
+    survey = repo.get(web_client.app.state.hub.reader(), "web-test-support")
     assert r.headers["location"] == f"/surveys/{survey.survey_id}?changed=saved"
     assert survey.kind == "csat" and survey.languages == ("en", "pl") and survey.questions[0].scale == (1, 5)
     assert survey.text("pl").question.startswith("Jak bardzo jesteś zadowolony") or survey.text("pl").question
@@ -409,7 +409,8 @@ def test_a_second_submit_of_a_link_stores_nothing(surveyed):
     r = surveyed.post(url, data={"score": "0", "comment": "again"})
     assert r.status_code == 409 and "Już otrzymaliśmy Twoją odpowiedź" in r.text  # the invitation's language
     assert answers_of(hub) == [(f"SVR-{link.invitation_id}", link.customer_id, 7, "Ok", "pl")]
-    extras = hub.reader().con.execute("SELECT question_id, value FROM survey_answers").fetchall()
+    extras = hub.reader().con.execute("SELECT question_id, value FROM survey_answers WHERE survey_id = ?",
+                                      [surveyed.survey_id]).fetchall()
     assert extras == [("on_time", "yes")]
     # the GET of an answered link: the friendly page, 200
     r = surveyed.get(url)
@@ -492,7 +493,8 @@ def test_after_a_low_score_the_customer_can_ask_to_be_contacted(surveyed):
     assert r.status_code == 422 and "Choose one of the options shown." in r.text
     r = surveyed.post(f"/s/{token}/contact", data={"channel": "phone", "time": "evening"})
     assert r.status_code == 200 and "We will contact you" in r.text
-    rows = hub.reader().con.execute("SELECT response_id, question_id, value FROM survey_answers").fetchall()
+    rows = hub.reader().con.execute("SELECT response_id, question_id, value FROM survey_answers WHERE survey_id = ?",
+                                    [surveyed.survey_id]).fetchall()
     assert rows == [(f"SVR-{link.invitation_id}", "contact_me", "phone:evening")]
     assert surveyed.post(f"/s/{token}/contact", data={"channel": "email"}).status_code == 409
 
@@ -516,7 +518,8 @@ def test_anonymous_answers_bots_are_kept_aside_and_can_be_released(surveyed, log
     stored = hub.reader().con.execute("SELECT customer_id, nps, comment FROM responses WHERE survey = ?",
                                       [SLUG]).fetchall()
     assert stored == [(None, 10, "Great")]
-    flags = hub.reader().con.execute("SELECT flag_id, reasons, ip_hash FROM survey_flagged").fetchall()
+    flags = hub.reader().con.execute("SELECT flag_id, reasons, ip_hash FROM survey_flagged WHERE survey_id = ?",
+                                     [surveyed.survey_id]).fetchall()
     assert len(flags) == 1 and sorted(eval(flags[0][1])) == ["honeypot", "too_fast"]
     assert flags[0][2] and "testclient" not in flags[0][2]
     login(surveyed, role="admin")
@@ -539,14 +542,15 @@ def test_anonymous_answers_bots_are_kept_aside_and_can_be_released(surveyed, log
 def test_a_discarded_answer_stays_out(surveyed, login):
     hub = surveyed.app.state.hub
     surveyed.post(f"/s/{SLUG}", data={"score": "0", "comment": "spam spam"})  # no stamp at all
-    (flag_id, reasons), = hub.reader().con.execute("SELECT flag_id, reasons FROM survey_flagged").fetchall()
+    (flag_id, reasons), = hub.reader().con.execute("SELECT flag_id, reasons FROM survey_flagged WHERE survey_id = ?",
+                                                   [surveyed.survey_id]).fetchall()
     assert "bad_timestamp" in reasons
     login(surveyed, role="admin")
     token = csrf_of(surveyed.get("/surveys/flagged").text)
     r = surveyed.post(f"/surveys/flagged/{flag_id}/discard", data={"csrf_token": token}, follow_redirects=False)
     assert r.headers["location"] == "/surveys/flagged?done=discarded"
     assert answers_of(hub) == []
-    (by,), = hub.reader().con.execute("SELECT released_by FROM survey_flagged").fetchall()
+    (by,), = hub.reader().con.execute("SELECT released_by FROM survey_flagged WHERE flag_id = ?", [flag_id]).fetchall()
     assert by.startswith("discarded: ")
     assert surveyed.post(f"/surveys/flagged/{flag_id}/release", data={"csrf_token": token},
                          follow_redirects=False).headers["location"] == "/surveys/flagged?done=handled"
@@ -561,7 +565,8 @@ def test_more_answers_from_one_address_than_the_hourly_limit_are_kept_aside(surv
         r = surveyed.post(f"/s/{SLUG}", data={"score": str(i), "t": _human_stamp(surveyed)})
         assert r.status_code == 200
     assert len(answers_of(hub)) == 3
-    reasons = [r for (r,) in hub.reader().con.execute("SELECT reasons FROM survey_flagged").fetchall()]
+    reasons = [r for (r,) in hub.reader().con.execute("SELECT reasons FROM survey_flagged WHERE survey_id = ?",
+                                                      [surveyed.survey_id]).fetchall()]
     assert reasons == ['["rate_limited"]'] * 2
 
 
