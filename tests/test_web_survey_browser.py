@@ -87,7 +87,7 @@ def test_the_form_in_four_languages_on_a_phone_without_script(server, chromium):
         page = phone.new_page()
         watch = Watch(page)
         responses: list = []
-        page.on("response", responses.append)
+        page.on("response", lambda r, seen=responses: seen.append(r))
         page.goto(f"{base}{path_of(link)}?lang={code}")
         sizes = [len(r.body()) for r in responses]
         _ = translations(code).gettext
@@ -136,7 +136,7 @@ def test_the_score_from_the_email_then_contact_me_on_a_laptop(server, chromium):
     page.wait_for_load_state()
     _ = translations("it").gettext
     assert page.locator("#contact-h").inner_text() == _("We are sorry it was not better.")
-    assert page.locator("#comment-h").inner_text() == _("Would you like to tell us more?")
+    assert page.locator("#comment-h").count() == 0  # the form had its comment box already
     shot(page, "laptop-thanks-low-it")
     page.click("label[for=time-evening]")
     page.click("#contact-h ~ form button.sv-submit")
@@ -147,7 +147,7 @@ def test_the_score_from_the_email_then_contact_me_on_a_laptop(server, chromium):
     assert hub.reader().con.execute("SELECT value FROM survey_answers WHERE response_id = ?",
                                     [f"SVR-{link.invitation_id}"]).fetchall() == [("phone:evening",)]
     # the link again: answered, and it says so kindly
-    page.goto(f"{base}{path_of(link)}")
+    page.goto(f"{base}{path_of(link)}?lang=it")
     assert page.locator("h1").inner_text() == _("You have answered already — thank you!")
     # a bad score sent by hand: the message beside the field, in Italian
     other = invite(app, 1)[0]

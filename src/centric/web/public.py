@@ -195,7 +195,7 @@ def _page(request: Request, template: str, ctx: dict[str, Any], lang: str, statu
           embed: bool = False) -> HTMLResponse:
     env = i18n.templates(lang)
     context = {"lang": lang, "embed": embed, "path": request.url.path, "survey": None, "token": None,
-               "status": status, "error": None, "values": {}}
+               "status": status, "error": None, "values": {}, "switch": False}
     context.update(ctx)
     headers = {"Cache-Control": "no-store"}
     response = HTMLResponse(env.get_template(template).render(context), status_code=status, headers=headers)
@@ -289,7 +289,8 @@ def _form(request: Request, survey, lang: str, embed: bool, action: str, token: 
         values.setdefault("score", str(score))
     return _page(request, "survey_form.html", {
         "survey": form_view(survey, lang), "action": action + ("?embed=1" if embed else ""), "token": token,
-        "stamp": stamp, "values": values, "error": error or {}, "comment_max": _comment_max()}, lang, status, embed)
+        "stamp": stamp, "values": values, "error": error or {}, "comment_max": _comment_max(), "switch": True},
+        lang, status, embed)
 
 
 def _comment_max() -> int:
