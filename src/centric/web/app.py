@@ -22,7 +22,7 @@ from .pages import auth as auth_pages
 from .security import LoginThrottle, RateLimiter, SecurityHeaders
 
 STATIC = Path(__file__).parent / "static"
-PAGE_ROUTERS = (auth_pages, cases, customers, dashboards, alerts, admin, surveys, public)
+PAGE_ROUTERS = (public, auth_pages, cases, customers, dashboards, alerts, admin, surveys)  # public first: the survey answers' route is matched before the others
 
 
 @functools.cache

@@ -20,6 +20,7 @@ responses may be framed, by the origins of the setting ``survey_embed_origins``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import re
@@ -65,6 +66,13 @@ class PublicState:
         self.anonymous = RateLimiter(settings.get_positive_int("survey_rate_per_hour"), 3600)
         self.min_seconds = settings.get_int("survey_min_seconds")
         self.frame_origins = settings.get("survey_embed_origins").encode("latin-1")
+        self.comment_max = settings.get_positive_int("survey_comment_max")
+        self.low = {}  # kind → the highest score that opens a case (cases_nps_max …)
+        for kind in ("nps", "csat", "ces"):
+            try:
+                self.low[kind] = float(settings.get(f"cases_{kind}_max"))
+            except (CentricError, ValueError):
+                self.low[kind] = float("-inf")
 
     # surveys: cached briefly, so a form does not read the store per answer
     def survey(self, key: str):
@@ -182,18 +190,22 @@ def form_view(survey, lang: str) -> dict[str, Any]:
             "logo": b.logo or "", "lang": lang, "languages": [x for x in i18n.LANGUAGES if x in survey.texts]}
 
 
-def _low(survey, score: int) -> bool:
+def _low(request: Request, survey, score: int | None) -> bool:
     """Is ``score`` low enough that the closed loop opens a case (the cases' thresholds)?"""
-    limit = {"nps": "cases_nps_max", "csat": "cases_csat_max", "ces": "cases_ces_max"}[survey.kind]
-    try:
-        return score <= float(settings.get(limit))
-    except (CentricError, ValueError):
-        return False
+    return score is not None and score <= state(request).low[survey.kind]
+
+
+@functools.cache
+def _templates(lang: str):
+    """The pages' templates in ``lang``, compiled once and never checked again on disk (the app's own
+    environment looks at each file's time on every use, and ``extends`` does it again: a file-system call
+    per template and answer that a thousand answers a second cannot afford)."""
+    return i18n.templates(lang).overlay(auto_reload=False)
 
 
 def _page(request: Request, template: str, ctx: dict[str, Any], lang: str, status: int = 200,
           embed: bool = False) -> HTMLResponse:
-    env = i18n.templates(lang)
+    env = _templates(lang)
     context = {"lang": lang, "embed": embed, "path": request.url.path, "survey": None, "token": None,
                "status": status, "error": None, "values": {}, "switch": False}
     context.update(ctx)
@@ -289,12 +301,8 @@ def _form(request: Request, survey, lang: str, embed: bool, action: str, token: 
         values.setdefault("score", str(score))
     return _page(request, "survey_form.html", {
         "survey": form_view(survey, lang), "action": action + ("?embed=1" if embed else ""), "token": token,
-        "stamp": stamp, "values": values, "error": error or {}, "comment_max": _comment_max(), "switch": True},
+        "stamp": stamp, "values": values, "error": error or {}, "comment_max": state(request).comment_max, "switch": True},
         lang, status, embed)
-
-
-def _comment_max() -> int:
-    return settings.get_positive_int("survey_comment_max")
 
 
 # -- POST /s/{key}: an answer ------------------------------------------------------------------------------
@@ -355,7 +363,7 @@ async def _answer_invited(request: Request, st: PublicState, invitation_id: int,
         return _forged(request, st, form, embed, count=False)
     if outcome.status == "stored":
         return _thanks(request, survey, sub.answer.language, embed, token=token,
-                       ask_comment=not sub.answer.comment_sent, low=_low(survey, sub.answer.score))
+                       ask_comment=not sub.answer.comment_sent, low=_low(request, survey, sub.answer.score))
     inv = await run_in_threadpool(st.invitation, invitation_id)  # not stored: its language (a rare path)
     lang = _language(request, inv.get("language") if inv else None, survey, form)
     if outcome.error is not None:
@@ -388,7 +396,7 @@ def _thanks(request: Request, survey, lang: str, embed: bool, token: str | None 
     "contact me" (a low score)."""
     return _page(request, "survey_thanks.html", {
         "survey": form_view(survey, lang), "token": token, "ask_comment": bool(token and ask_comment),
-        "offer_contact": bool(token and low), "done": done, "comment_max": _comment_max(),
+        "offer_contact": bool(token and low), "done": done, "comment_max": state(request).comment_max,
         "suffix": "?embed=1" if embed else "", "error": error, "values": values or {}}, lang, status, embed)
 
 
