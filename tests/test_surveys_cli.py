@@ -131,3 +131,41 @@ def test_remind_and_flagged(tmp_path):
     assert flagged[0]["score"] == 2 and flagged[0]["survey"] == "after-install"
     shown = runner.invoke(app, ["--db", str(db), "surveys", "flagged"], env={"COLUMNS": "200"}).output
     assert "[red]x[/red] <b>" in shown and "1 flagged answers" in shown  # markup shown as text, not applied
+
+
+def test_invite_send_and_remind_through_a_mail_server(tmp_path, monkeypatch):
+
+    from .test_surveys_mailer import Sink
+
+    db = _setup(tmp_path)
+    run(db, "surveys", "add", str(tmp_path / "s.toml"))
+    sink = Sink(refuse=["ugo@x.it"])
+    try:
+        for k, v in {"HOST": "127.0.0.1", "PORT": str(sink.port), "FROM": "cx@kettle.example",
+                     "STARTTLS": "false"}.items():
+            monkeypatch.setenv(f"CENTRIC_SMTP_{k}", v)
+        monkeypatch.delenv("CENTRIC_SMTP_USER", raising=False)
+        r = run(db, "surveys", "invite", "after-install", "--segment", "(none)", "--send")
+        assert "no customer has the segment '(none)'" in r.output  # everybody has a segment
+        r = run(db, "surveys", "invite", "after-install", "--customers", str(tmp_path / "c.csv"), "--send")
+        assert r.exit_code == 0, r.output
+        assert "issued 2 invitations" in r.output and "1 no e-mail address known (needed to send)" in r.output
+        assert "e-mailed 1; 1 not sent:" in r.output and "550" in r.output
+        assert [to for to, _ in sink.messages] == [["anna@x.pl"]]
+        r = run(db, "surveys", "remind", "after-install")
+        assert "0 invitations to SV001 after-install are due a reminder" in r.output
+        with Store.open(db) as s:  # as if e-mailed six days ago
+            s.con.execute("UPDATE survey_invitations SET sent_at = sent_at - INTERVAL 6 DAY, "
+                          "created_at = created_at - INTERVAL 6 DAY")
+            assert s.con.execute("SELECT count(*) FROM survey_invitations WHERE sent_at IS NOT NULL").fetchone() == (1,)
+        assert "1 invitations to SV001 after-install are due" in run(db, "surveys", "remind", "after-install",
+                                                                     "--dry-run").output
+        r = run(db, "surveys", "remind", "after-install")
+        assert r.exit_code == 0 and "e-mailed 1" in r.output and len(sink.messages) == 2
+        assert "due a reminder" in run(db, "surveys", "remind", "after-install").output  # the one reminder only
+        assert len(sink.messages) == 2
+        with Store.open(db) as s:
+            reminded = s.con.execute("SELECT reminded_at FROM survey_invitations WHERE reminded_at IS NOT NULL")
+            assert len(reminded.fetchall()) == 1
+    finally:
+        sink.close()

@@ -29,6 +29,15 @@ def _audit(store, action: str, survey_id: str, detail: dict[str, Any] | None = N
     audit.record(store, BY, action, "survey", survey_id, detail)
 
 
+def _shown_plainly(rows: list[dict[str, Any]], as_json: bool, empty: str) -> bool:
+    """Print ``rows`` as JSON, or ``empty`` when there are none; False when a table is still to be printed."""
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif not rows:
+        console.print(empty)
+    return as_json or not rows
+
+
 def _pct(v) -> str:
     return "" if v is None or v != v else f"{v:.1f}%"
 
@@ -102,11 +111,7 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) 
             rows = survey_rows(store)
     except CentricError as e:
         _fail(e)
-    if as_json:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    if not rows:
-        console.print("no surveys yet (centric surveys add FILE.toml)")
+    if _shown_plainly(rows, as_json, "no surveys yet (centric surveys add FILE.toml)"):
         return
     t = Table(box=box.SIMPLE_HEAD)
     for col in ("id", "slug", "kind", "touchpoint", "status", "invited", "answered", "rate", "95% interval",
@@ -304,11 +309,7 @@ def flagged(
                      "comment": fields.get("comment"), "released_at": None if r.released_at is None or
                      r.released_at != r.released_at else r.released_at.isoformat(),
                      "released_by": r.released_by, "response_id": r.response_id})
-    if as_json:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    if not rows:
-        console.print("no flagged answers")
+    if _shown_plainly(rows, as_json, "no flagged answers"):
         return
     t = Table(box=box.SIMPLE_HEAD)
     for col in ("id", "survey", "received", "reasons", "score", "comment"):

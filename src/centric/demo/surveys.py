@@ -169,7 +169,7 @@ def _flagged(survey, rng: np.random.Generator) -> pd.DataFrame:
                (["rate_limited"], 0, "bad"), (["rate_limited", "too_fast"], 0, "bad")]
     rows = []
     for i, (reasons, score, comment) in enumerate(samples, start=1):
-        rows.append({"flag_id": f"SVF-{i}", "survey_id": survey.survey_id,
+        rows.append({"flag_id": f"F{i}", "survey_id": survey.survey_id,
                      "received_at": when + dt.timedelta(minutes=int(rng.integers(0, 600)) + i),
                      "fields": json.dumps({"score": score, "comment": comment, "extras": {}, "language": "en"}),
                      "reasons": json.dumps(reasons), "ip_hash": f"{int(rng.integers(1 << 60)):016x}" * 4,

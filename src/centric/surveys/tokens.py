@@ -17,10 +17,9 @@ import base64
 import hashlib
 import hmac
 import re
-import secrets as _secrets
 
 from .. import settings
-from ..store import META, Store
+from ..store import Store
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 TAG_BYTES = 15  # 120 bits
@@ -76,16 +75,6 @@ def read(secret: str, token: str) -> int | None:
 def secret(store: Store) -> str:
     """The key that signs survey links: the setting ``survey_secret``, else one generated once and kept in the
     store (so that links stay valid across restarts)."""
-    configured = settings.get("survey_secret")
-    if configured:
-        return configured
-    row = store.con.execute(f"SELECT value FROM {META} WHERE key = 'survey_secret'").fetchone()
-    if row:
-        return row[0]
-    key = _secrets.token_urlsafe(48)
-    with store.transaction() as con:
-        con.execute(f"INSERT OR REPLACE INTO {META} VALUES ('survey_secret', ?)", [key])
-    return key
-
+    return settings.get("survey_secret") or store.kept_secret("survey_secret")
 
 __all__ = ["MAX_CHARS", "make", "read", "secret"]
