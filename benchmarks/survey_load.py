@@ -295,8 +295,8 @@ def main() -> None:
             if own:  # the minimal route's server reports its intake
                 print("  server: " + own[-1])
             total, found = stored(db, load.acked)
-            total -= 500  # the warm-up's
-            print(f"  rows stored {total:,} = 200s {len(load.acked):,}: {'yes' if total == len(load.acked) else 'NO'}")
+            ours = total - 500  # less the warm-up's
+            print(f"  rows stored {ours:,} = 200s {len(load.acked):,}: {'yes' if ours == len(load.acked) else 'NO'}")
             if args.no_kill:
                 return
             port = free_port()
@@ -316,7 +316,7 @@ def main() -> None:
             kill.run(args.rate, args.seconds / 2, args.connections)
             proc.wait(10)
             print(f"\nSIGKILL after {args.seconds / 2:.0f} s: {len(kill.acked):,} answers acknowledged, "
-                  f"{kill.errors:,} requests cut off")
+                  f"{kill.errors:,} requests cut off or refused while the server was down")
             proc = start(args, db, port, log)
             time.sleep(1.0)
             rest = Load(port, path, [], args.comments)

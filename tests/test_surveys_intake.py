@@ -59,6 +59,15 @@ def intake(hub):
     i.close()
 
 
+def in_threads(fn, n: int) -> None:
+    """``fn(0)`` … ``fn(n - 1)``, each in its own thread, all at once; returns when all are done."""
+    threads = [threading.Thread(target=fn, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def rows(hub, sql, params=None):
     return hub.reader().con.execute(sql, params or []).fetchall()
 
@@ -87,11 +96,7 @@ def test_one_link_submitted_1000_times_in_parallel_is_stored_once(hub, intake):
         with lock:
             results.extend(got)
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(50)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    in_threads(worker, 50)
     assert len(results) == 1000
     assert sum(o.status == "stored" for o in results) == 1
     assert sum(o.status == "already" for o in results) == 999
@@ -161,11 +166,7 @@ def test_a_failing_submission_does_not_lose_the_others_of_its_batch(hub):
         except Exception as e:  # noqa: BLE001
             results[i] = e
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    in_threads(run, 3)
     intake.close()
     assert results[0] == Outcome("stored", "SVR-1") and results[2] == Outcome("stored", "SVR-4")
     assert isinstance(results[1], Exception)
