@@ -390,10 +390,34 @@ def _refused(request: Request, survey, lang: str, embed: bool, action: str, form
                  error={"field": e.field, "code": e.reason, "length": f"{len(value.strip()):,}"}, status=422)
 
 
+_TOKEN_MARK = "\ue000token\ue000"  # where the link's token goes in a kept page (private-use characters)
+_thanks_pages: dict[tuple, str] = {}
+
+
 def _thanks(request: Request, survey, lang: str, embed: bool, token: str | None = None, ask_comment: bool = False,
             low: bool = False, done: str | None = None, error=None, values=None, status: int = 200) -> HTMLResponse:
     """The thank-you page; after an invited answer it may offer the comment box (a score-only answer) and
-    "contact me" (a low score)."""
+    "contact me" (a low score). The plain page of each survey version, language and offer is rendered once
+    and kept, the link's token put in on each use: the answers' route renders no template."""
+    if done is None and error is None:
+        key = (survey.survey_id, survey.updated_at, lang, embed, bool(token and ask_comment), bool(token and low))
+        page = _thanks_pages.get(key)
+        if page is None:
+            page = _render_thanks(request, survey, lang, embed, _TOKEN_MARK if token else None, ask_comment, low,
+                                  None, None, None).body.decode()
+            if len(_thanks_pages) > 10_000:
+                _thanks_pages.clear()
+            _thanks_pages[key] = page
+        response = HTMLResponse(page.replace(_TOKEN_MARK, token) if token else page, status_code=status,
+                                headers={"Cache-Control": "no-store"})
+        if embed:
+            response.raw_headers.append((FRAME_HEADER, state(request).frame_origins))
+        return response
+    return _render_thanks(request, survey, lang, embed, token, ask_comment, low, done, error, values, status)
+
+
+def _render_thanks(request: Request, survey, lang: str, embed: bool, token, ask_comment, low, done, error, values,
+                   status: int = 200) -> HTMLResponse:
     return _page(request, "survey_thanks.html", {
         "survey": form_view(survey, lang), "token": token, "ask_comment": bool(token and ask_comment),
         "offer_contact": bool(token and low), "done": done, "comment_max": state(request).comment_max,
