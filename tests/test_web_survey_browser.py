@@ -15,13 +15,13 @@ import socket
 import threading
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from centric.report.i18n import translations
-from centric.surveys import invitations, repo
+from centric.surveys import repo
 from tests import test_web_browser as browser_tests
 from tests.test_web_browser import FLAGS, SHOTS, Watch
+from tests.test_web_surveys import invite as survey_links
 
 pytestmark = browser_tests.pytestmark  # the browser mark and the Chromium skip
 server = browser_tests.server  # uvicorn over a copy of the demo store: (base URL, app)
@@ -46,15 +46,7 @@ def invite(app, n: int) -> list:
     ids = [r[0] for r in hub.reader().con.execute(
         "SELECT customer_id FROM customers WHERE customer_id NOT IN (SELECT customer_id FROM survey_invitations "
         "WHERE customer_id IS NOT NULL) ORDER BY customer_id LIMIT ?", [n]).fetchall()]
-
-    def issue(store):
-        plan = invitations.plan(store, repo.get(store, SURVEY), customers=pd.DataFrame({"customer_id": ids}),
-                                interval_days=0)
-        return invitations.issue(store, plan, base_url="http://127.0.0.1:8000")
-
-    links = hub.write(issue)
-    assert len(links) == n
-    return links
+    return survey_links(hub, SURVEY, ids)
 
 
 def path_of(link) -> str:

@@ -38,20 +38,24 @@ def customers_of(store, n: int) -> list[str]:
 def add_survey(hub, definition=DEFINITION, n: int = 3, languages=None) -> tuple[str, list]:
     """Store the survey and invite ``n`` demo customers (through the invitations' own path); (id, links)."""
     survey_id = hub.write(repo.add, from_dict(definition))
-    ids = customers_of(hub.reader(), n)
-
-    def invite(store):
-        plan = invitations.plan(store, repo.get(store, survey_id), customers=pd.DataFrame({"customer_id": ids}),
-                                interval_days=0)
-        return invitations.issue(store, plan, base_url="http://testserver")
-
-    links = hub.write(invite)
-    assert len(links) == n
+    links = invite(hub, survey_id, customers_of(hub.reader(), n))
     if languages:  # the customers' languages, as their invitations carry them
         for link, lang in zip(links, languages, strict=False):
             hub.write(_set, "UPDATE survey_invitations SET language = ? WHERE invitation_id = ?",
                       [lang, link.invitation_id])
     return survey_id, links
+
+
+def invite(hub, survey: str, customer_ids: list[str]) -> list:
+    """Links of ``survey`` (id or slug) for these customers, issued as ``centric surveys invite`` issues them."""
+    def issue(store):
+        plan = invitations.plan(store, repo.get(store, survey), customers=pd.DataFrame({"customer_id": customer_ids}),
+                                interval_days=0)
+        return invitations.issue(store, plan, base_url="http://testserver")
+
+    links = hub.write(issue)
+    assert len(links) == len(customer_ids)
+    return links
 
 
 def _set(store, sql: str, params: list) -> None:
@@ -394,6 +398,8 @@ def test_a_score_alone_is_kept_and_the_comment_follows_once(surveyed):
     assert answers_of(hub) == [(f"SVR-{link.invitation_id}", link.customer_id, 9, None, "en")]
     row = invitation(hub, link)
     assert row["answered_at"] is not None and row["response_id"] == f"SVR-{link.invitation_id}"
+    r = surveyed.post(f"/s/{token}/comment", data={"comment": "   "})
+    assert r.status_code == 422 and 'id="e-comment" role="alert">Write your comment first.</p>' in r.text
     r = surveyed.post(f"/s/{token}/comment", data={"comment": "  The driver called before coming.  "})
     assert r.status_code == 200 and "Thank you for your comment." in r.text
     assert answers_of(hub)[0][3] == "The driver called before coming."
