@@ -505,6 +505,17 @@ def test_after_a_low_score_the_customer_can_ask_to_be_contacted(surveyed):
     assert surveyed.post(f"/s/{token}/contact", data={"channel": "email"}).status_code == 409
 
 
+def test_after_a_low_score_alone_the_comment_keeps_the_offer_to_be_contacted(surveyed):
+    token = token_of(surveyed.links[0])
+    r = surveyed.post(f"/s/{token}", data={"score": "1"})
+    assert f'action="/s/{token}/comment?low=1"' in r.text and f'action="/s/{token}/contact"' in r.text
+    r = surveyed.post(f"/s/{token}/comment?low=1", data={"comment": "Scratched door"})
+    assert r.status_code == 200 and "Thank you for your comment." in r.text
+    assert f'action="/s/{token}/contact"' in r.text and "/comment" not in r.text
+    r = surveyed.post(f"/s/{token}/contact", data={"channel": "email"})
+    assert r.status_code == 200 and "/contact" not in r.text
+
+
 def _human_stamp(client, seconds_ago: float = 30) -> str:
     import time
 

@@ -421,7 +421,7 @@ def _render_thanks(request: Request, survey, lang: str, embed: bool, token, ask_
     return _page(request, "survey_thanks.html", {
         "survey": form_view(survey, lang), "token": token, "ask_comment": bool(token and ask_comment),
         "offer_contact": bool(token and low), "done": done, "comment_max": state(request).comment_max,
-        "suffix": "?embed=1" if embed else "", "error": error, "values": values or {}}, lang, status, embed)
+        "error": error, "values": values or {}}, lang, status, embed)
 
 
 async def _answer_anonymous(request: Request, st: PublicState, survey, form, embed: bool) -> Response:
@@ -478,13 +478,15 @@ async def _follow_up(request: Request, token: str, kind: str) -> Response:
     except AnswerError as e:
         _count(st, survey.survey_id, e.reason)
         return _thanks(request, survey, lang, embed, token=token, ask_comment=kind == "comment",
-                       low=kind == "contact", error={"field": e.field, "code": e.reason,
+                       low=kind == "contact" or request.query_params.get("low") == "1",
+                       error={"field": e.field, "code": e.reason,
                                                      "length": f"{len(_text_of(form, e.field).strip()):,}"},
                        values={k: v for k, v in form.items() if isinstance(v, str)}, status=422)
     outcome = await _intake(request).asubmit(
         Submission(kind, survey_id=survey.survey_id, invitation_id=int(invitation_id), answer=answer))
-    if outcome.status == "stored":
-        return _thanks(request, survey, lang, embed, token=token, done=kind)
+    if outcome.status == "stored":  # after the comment of a low score, "contact me" is still offered
+        return _thanks(request, survey, lang, embed, token=token, done=kind,
+                       low=kind == "comment" and request.query_params.get("low") == "1")
     return _outcome_page(request, survey, lang, embed, outcome.status)
 
 
