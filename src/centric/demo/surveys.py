@@ -105,9 +105,10 @@ def _invitations(store: Store, rng: np.random.Generator) -> pd.DataFrame:
     e = store.table("events")
     ev = e.filter(e.stage.isin(list(STAGES)) & (e.occurred_at >= start) & e.customer_id.notnull()) \
         .select("customer_id", "occurred_at", "stage").execute()
+    ev = ev.sort_values(["occurred_at", "customer_id", "stage"], kind="stable").reset_index(drop=True)  # seeded draws
     ev = ev[rng.random(len(ev)) < ev["stage"].map(INVITE_SHARE).to_numpy()]
     ev = ev.assign(created_at=ev["occurred_at"].dt.floor("D") + pd.Timedelta(days=1, hours=9))  # next day, 9:00
-    ev = ev[ev["created_at"] < END].sort_values(["created_at", "customer_id"], kind="stable")
+    ev = ev[ev["created_at"] < END].sort_values(["created_at", "customer_id", "stage"], kind="stable")
     interval = dt.timedelta(days=settings.get_int("survey_min_interval_days"))
     r = store.table("responses")
     answered = r.filter(r.customer_id.notnull() & (r.responded_at >= start - interval)) \
