@@ -76,7 +76,21 @@ EXPECT_API: dict[str, str] = {
     "GET /api/v1/drivers": "dashboard.read",
 }
 
-EXPECT = {**EXPECT_CORE, **EXPECT_CASES, **EXPECT_DASH, **EXPECT_API}
+# surveys: the signed-in survey pages (the public form under /s/ is outside the matrix)
+EXPECT_SURVEYS: dict[str, str] = {
+    "GET /surveys": "surveys.view",
+    "GET /surveys/flagged": "surveys.view",
+    "POST /surveys/flagged/{flag_id}/release": "surveys.release",
+    "POST /surveys/flagged/{flag_id}/discard": "surveys.release",
+    "GET /surveys/new": "surveys.manage",
+    "POST /surveys/new": "surveys.manage",
+    "GET /surveys/{survey_id}": "surveys.view",
+    "GET /surveys/{survey_id}/edit": "surveys.manage",
+    "POST /surveys/{survey_id}/edit": "surveys.manage",
+    "POST /surveys/{survey_id}/status": "surveys.manage",
+}
+
+EXPECT = {**EXPECT_CORE, **EXPECT_CASES, **EXPECT_DASH, **EXPECT_API, **EXPECT_SURVEYS}
 
 # Bodies to send (JSON for /api, form fields for pages; the CSRF token is added): a valid body reaches the
 # checks a route makes after reading it (an empty one may stop at validation, 422, before them).
@@ -86,7 +100,7 @@ BODIES: dict[str, dict] = {
 }
 
 # Routes outside the matrix: public by design (each has its own tests).
-PUBLIC = ("/static", "/healthz", "/login", "/openapi.json", "/docs")
+PUBLIC = ("/static", "/healthz", "/login", "/openapi.json", "/docs", "/s/")
 
 # Path parameters: a value, or a function of the sample objects (see the ``sample`` fixture).
 PARAMS = {
@@ -98,6 +112,8 @@ PARAMS = {
     "kind": "sla",  # POST /settings/{kind}: an empty policy is refused (422), nothing saved
     "change": "set",
     "name": "nps",  # GET /api/v1/metrics/{name}
+    "survey_id": lambda s: s["survey_id"],
+    "flag_id": lambda s: s["flag_id"],  # released by the admin's first POST; the second finds it handled (303)
 }
 # Parameters naming an object of department A (an agent of department B must get 404).
 DEPARTMENTAL = {"case_id", "customer_id"}
@@ -123,7 +139,11 @@ def sample(web_client):
     assert row, "the demo store has no case of department A"
     user = hub.write(auth.add_user, "someone@example.com", "agent", "a password long enough", [DEPT_A])
     _, token = hub.write(auth.add_token, "sample", "agent", [DEPT_A])
-    return {"case_id": row[0], "customer_id": row[1], "user_id": user["user_id"], "token_id": token["token_id"]}
+    from tests.test_web_surveys import add_flagged, add_survey
+
+    survey_id, _ = add_survey(hub, n=1)
+    return {"case_id": row[0], "customer_id": row[1], "user_id": user["user_id"], "token_id": token["token_id"],
+            "survey_id": survey_id, "flag_id": add_flagged(web_client, survey_id)}
 
 
 def _fill(path: str, sample: dict) -> str:
@@ -236,4 +256,4 @@ def test_default_deny():
     agent = Actor("user", "U3", "b@example.com", "agent", "b")  # an agent of no department
     assert not allowed(agent, "case.read") and case_scope(agent) == ()
     assert [a for a in ACTIONS if allowed(Actor("user", "U4", "c@example.com", "analyst", "c"), a)] == [
-        "case.read", "customer.read", "dashboard.read"]
+        "case.read", "customer.read", "dashboard.read", "surveys.view"]

@@ -130,8 +130,12 @@ def xss_client(web_db):
         r = client.post("/login", data={"email": "xss-admin@example.com", "password": WEB_PASSWORD,
                                         "csrf_token": login_csrf(page.text), "next": "/me"}, follow_redirects=False)
         assert r.status_code == 303
+        # a survey whose name and company are payloads, its answers' comments the payloads (the public form)
+        from tests.test_web_surveys import XSS_SLUG, xss_survey
+
+        survey_id, keys = xss_survey(client, PAYLOADS)
         client.objects = {"case_id": cases, "customer_id": customers, "user_id": [user["user_id"]],
-                          "factor": ["delivery"]}
+                          "factor": ["delivery"], "survey_id": [survey_id], "key": keys, "slug": [XSS_SLUG]}
         yield client
 
 

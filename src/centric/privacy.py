@@ -3,11 +3,13 @@
 What goes: the customer's row, every identity (e-mail, phone, handle, crm id, card), the merges that
 name them, the free text they wrote or that was written about them (survey comments, feedback texts,
 titles, authors and links, case summaries and case notes), their purchase-rhythm scores
-(``customer_scores``), and every rejected row whose raw values name them: an e-mail, handle, id or
-card; a phone however written (its last nine digits among a field's digits); their full name in either
-order; or one of their own texts (20 characters or more). What stays, unlinked (``customer_id`` set to
+(``customer_scores``), their answers to surveys' extra questions (``survey_answers``), and every
+rejected row whose raw values name them: an e-mail, handle, id or card; a phone however written (its
+last nine digits among a field's digits); their full name in either order; or one of their own texts
+(20 characters or more). What stays, unlinked (``customer_id`` set to
 NULL): orders, survey answers, events and cases, so that totals and trends do not change. The erasure
-is recorded in ``erasures`` without personal data. Everything happens in one transaction.
+is recorded in ``erasures`` without personal data. Their survey invitations lose the customer and the
+e-mail address and their links end. Everything happens in one transaction.
 
 DuckDB reuses the blocks it frees but does not wipe them: the erased bytes stay in the file until it
 is rewritten by ``centric.store.compact`` (``centric compact``, ``customers forget --compact``).
@@ -118,6 +120,11 @@ def forget(store: Store, who: str, default_country: str = "PL") -> Erasure:
     traces = _traces(store, cid, ids)
     with store.transaction():
         touched = 0
+        con.execute("DELETE FROM survey_answers WHERE response_id IN "
+                    "(SELECT response_id FROM responses WHERE customer_id = ?)", [cid])
+        con.execute("UPDATE survey_invitations SET customer_id = NULL, email = NULL, "
+                    "expires_at = least(expires_at, ?) WHERE customer_id = ?",
+                    [dt.datetime.now(dt.UTC).replace(tzinfo=None), cid])
         touched += _update(con, "UPDATE responses SET comment = NULL, customer_id = NULL WHERE customer_id = ?", cid)
         touched += _update(con, f"UPDATE feedback SET text = '{ERASED}', title = NULL, author = NULL, url = NULL, "
                                 "customer_id = NULL WHERE customer_id = ?", cid)

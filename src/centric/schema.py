@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # Logical types and their DuckDB storage types.
 SQL_TYPES = {
@@ -788,6 +788,107 @@ _add(Table(
 ))
 
 
+# -- surveys collected by centric itself (`centric surveys`, the public form of `centric serve`) -------
+SURVEY_KINDS = ("nps", "csat", "ces")
+SURVEY_STATUSES = ("active", "paused", "closed")
+
+_add(Table(
+    "surveys",
+    "Surveys centric collects itself (`centric surveys add`, the web app): their answers go to `responses` with "
+    "`survey` = the slug.",
+    (
+        Column("survey_id", "text", "Survey id (SV001 …).", required=True),
+        Column("slug", "text", "Short name in links (`/s/SLUG`), lower-case letters, digits and dashes; unique.",
+               required=True),
+        Column("name", "text", "Name shown in the app and the report.", required=True),
+        Column("kind", "enum", "The main question.", required=True, allowed=SURVEY_KINDS),
+        Column("touchpoint", "text", "Touchpoint it asks about (delivery, installation, support …)."),
+        Column("channel", "text", "Channel written to the answers (`web` when empty)."),
+        Column("status", "enum", "Only an active survey takes answers and invitations.", required=True,
+               allowed=SURVEY_STATUSES),
+        Column("definition", "json", "The whole survey: texts per language, extra questions, branding.",
+               required=True),
+        Column("anonymous", "boolean", "Whether the open link `/s/SLUG` takes answers.", required=True),
+        Column("created_at", "timestamp", "When added (UTC).", required=True),
+        Column("updated_at", "timestamp", "Last change (UTC).", required=True),
+    ),
+    key="survey_id",
+    ingestable=False,
+    since=7,
+))
+
+_add(Table(
+    "survey_invitations",
+    "One signed single-use link per customer and survey (`centric surveys invite`); the token in the link "
+    "encodes `invitation_id`.",
+    (
+        Column("invitation_id", "bigint", "Invitation number (the link's token encodes it).", required=True),
+        Column("survey_id", "text", "The survey.", required=True),
+        Column("customer_id", "text", "The customer invited (empty once the customer is erased)."),
+        Column("email", "text", "Where it was (or would be) sent (empty once the customer is erased).", kind="email"),
+        Column("language", "text", "Language of the form and the e-mail.", required=True, kind="language"),
+        Column("created_at", "timestamp", "When issued (UTC).", required=True),
+        Column("expires_at", "timestamp", "After this the link takes no answer (UTC).", required=True),
+        Column("sent_at", "timestamp", "When e-mailed by centric (UTC)."),
+        Column("reminded_at", "timestamp", "When the one reminder was e-mailed (UTC)."),
+        Column("answered_at", "timestamp", "When answered (UTC); set once."),
+        Column("response_id", "text", "The answer in `responses`."),
+        Column("opened_at", "timestamp", "First time the form was opened (informational; opening uses nothing up)."),
+    ),
+    key="invitation_id",
+    ingestable=False,
+    since=7,
+))
+
+_add(Table(
+    "survey_answers",
+    "Answers to a survey's extra questions (one row per answer × question).",
+    (
+        Column("response_id", "text", "The answer in `responses`.", required=True),
+        Column("survey_id", "text", "The survey.", required=True),
+        Column("question_id", "text", "The question's id in the survey's definition.", required=True),
+        Column("value", "text", "The answer (an option's id, a rating, or text).", required=True),
+        Column("answered_at", "timestamp", "When (UTC).", required=True),
+    ),
+    ingestable=False,
+    since=7,
+))
+
+_add(Table(
+    "survey_flagged",
+    "Answers through an anonymous link that looked automated: kept aside (not in `responses`, not in any "
+    "metric) until released or discarded.",
+    (
+        Column("flag_id", "text", "Id of the flagged answer.", required=True),
+        Column("survey_id", "text", "The survey.", required=True),
+        Column("received_at", "timestamp", "When received (UTC).", required=True),
+        Column("fields", "json", "What was sent: score, comment, extra answers, language.", required=True),
+        Column("reasons", "json", "Why it was flagged, as a JSON list: honeypot, too_fast, rate_limited, "
+               "bad_timestamp.", required=True),
+        Column("ip_hash", "text", "Keyed SHA-256 of the sender's address (never the address)."),
+        Column("released_at", "timestamp", "When released into `responses` (UTC)."),
+        Column("released_by", "text", "Who released (or discarded) it."),
+        Column("response_id", "text", "The answer in `responses` once released."),
+    ),
+    key="flag_id",
+    ingestable=False,
+    since=7,
+))
+
+_add(Table(
+    "survey_refusals",
+    "Count of refused survey submissions per survey, day and reason (bad score, forged link, expired …).",
+    (
+        Column("survey_id", "text", "The survey (empty when the link was forged)."),
+        Column("day", "date", "Day (UTC).", required=True),
+        Column("reason", "text", "Reason code.", required=True),
+        Column("count", "bigint", "Refusals.", required=True),
+    ),
+    ingestable=False,
+    since=7,
+))
+
+
 LOOKUPS: dict[str, tuple[str, ...]] = {
     "customers": ("customer_id",),
     "identities": ("customer_id",),
@@ -803,6 +904,7 @@ LOOKUPS: dict[str, tuple[str, ...]] = {
     "case_clocks": ("case_id",),
     "text_analyses": ("text_id",),
     "mentions": ("text_id",),
+    "survey_invitations": ("invitation_id",),
 }
 """The columns the web app looks one customer's or one case's rows up by. ``centric serve`` (and ``centric
 demo``) index them (:func:`lookup_ddl`): without an index, finding one customer's rows reads the whole table

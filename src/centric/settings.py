@@ -55,6 +55,19 @@ def _timezone(v: str) -> str | None:
     return None
 
 
+def _origins(v: str) -> str | None:
+    parts = v.split()
+    if not parts:
+        return "expected * or one or more origins such as https://shop.example.com, separated by spaces"
+    for p in parts:
+        if p == "*" or p == "'self'":
+            continue
+        scheme, sep, host = p.partition("://")
+        if scheme not in ("http", "https") or not sep or not host or any(c in host for c in "/;,'\"?#"):
+            return f"{p!r} is not an origin; expected * or addresses such as https://shop.example.com"
+    return None
+
+
 def _currency(v: str) -> str | None:
     from babel.numbers import list_currencies
 
@@ -119,6 +132,12 @@ def _date_or_empty(v: str) -> str | None:
     return None
 
 
+def _url(v: str) -> str | None:
+    if not v.strip().startswith(("http://", "https://")) or len(v.strip()) < 10 or " " in v.strip():
+        return "expected an address such as https://survey.example.com (http:// or https://)"
+    return None
+
+
 SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in (
@@ -173,6 +192,10 @@ SETTINGS: dict[str, Setting] = {
         Setting("proactive_daily_cap", "20",
                 "Most proactive-contact cases given to one agent per calendar day (UTC), counting those "
                 "already given that day; the customers beyond it wait for the next run.", check=_whole_positive),
+        Setting("survey_embed_origins", "*",
+                "Sites that may show the survey form inside their own pages (an embedded /s/... ?embed=1 form): "
+                "a space-separated list of origins such as https://shop.example.com, or * for any site. Every "
+                "other page refuses to be framed.", check=_origins),
         Setting("web_session_hours", "12",
                 "Hours a web app session lasts: it ends this long after signing in, or after this long without a "
                 "request, whichever comes first.", check=_whole_positive),
@@ -186,6 +209,36 @@ SETTINGS: dict[str, Setting] = {
                 "Threads the store's engine gives one query in centric serve: 1 (the default) answers many people's "
                 "small queries side by side instead of spreading each over every core; 0 uses every core.",
                 check=_whole_in(0, 64)),
+        Setting("survey_base_url", "http://127.0.0.1:8000",
+                "Address of centric serve as customers reach it; invitation links are SURVEY_BASE_URL/s/TOKEN.",
+                check=_url),
+        Setting("survey_link_days", "30", "Days an invitation's link takes an answer (and a comment after a score).",
+                check=_whole_positive),
+        Setting("survey_min_interval_days", "30",
+                "Days after a customer's last invitation or answer (to any survey) before they are invited again.",
+                check=_whole_non_negative),
+        Setting("survey_reminder_days", "5",
+                "Days after an e-mailed invitation before centric surveys remind sends the one reminder.",
+                check=_whole_positive),
+        Setting("survey_comment_max", "5000", "Longest comment (and text answer) a survey form takes, in characters.",
+                check=_whole_positive),
+        Setting("survey_min_seconds", "3",
+                "An anonymous answer sent sooner than this many seconds after the form was shown is flagged.",
+                check=_whole_non_negative),
+        Setting("survey_rate_per_hour", "20",
+                "Anonymous answers from one address in an hour beyond which further ones are flagged.",
+                check=_whole_positive),
+        Setting("survey_secret", "",
+                "Key that signs survey links; empty: one is generated and kept in the store. Changing it "
+                "invalidates every link issued."),
+        Setting("smtp_host", "", "Mail server for centric surveys invite --send and remind; empty: no sending."),
+        Setting("smtp_port", "587", "Port of the mail server.", check=_whole_in(1, 65535)),
+        Setting("smtp_user", "",
+                "User name at the mail server (empty: no sign-in); the password is read from the environment "
+                "variable CENTRIC_SMTP_PASSWORD only."),
+        Setting("smtp_from", "", "Sender address of survey e-mails (required for sending)."),
+        Setting("smtp_starttls", "true", "Whether to switch the connection to TLS (STARTTLS) before signing in.",
+                choices=("true", "false")),
     )
 }
 

@@ -139,6 +139,19 @@ class Store:
         else:
             self.con.execute("COMMIT")
 
+    def kept_secret(self, name: str) -> str:
+        """A random key generated on first use and kept in the store's metadata under ``name`` (the keys that
+        sign cookies and survey links, when no setting gives one), so it survives restarts."""
+        row = self.con.execute(f"SELECT value FROM {META} WHERE key = ?", [name]).fetchone()
+        if row:
+            return row[0]
+        import secrets
+
+        key = secrets.token_urlsafe(48)
+        with self.transaction() as con:
+            con.execute(f"INSERT OR REPLACE INTO {META} VALUES (?, ?)", [name, key])
+        return key
+
     # -- reading --------------------------------------------------------------------------------
     @property
     def ibis(self):

@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 
 from ..errors import CentricError
-from . import admin, cases, customers, drivers, ingest, metrics, report, sla, text, web
+from . import admin, cases, customers, drivers, ingest, metrics, report, sla, surveys, text, web
 from ._common import DB_HELP, err, state
 from .checks import db_path
 from .webhooks import webhooks_app
@@ -56,6 +56,7 @@ app.command("serve")(web.serve)
 app.add_typer(web.users_app, name="users")
 app.add_typer(web.tokens_app, name="tokens")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(surveys.surveys_app, name="surveys")
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from ..store import Store
 from ..text.batch import analyze_store
 from .generator import END, generate, write_files
 from .service import run_loop
+from .surveys import add_surveys
 
 __all__ = ["build_demo", "generate", "write_files"]
 
@@ -57,6 +58,10 @@ def build_demo(folder: Path, seed: int = 7, n_customers: int = 20_000, db: str |
             console.print(f"  {escape(name):<26} → {table:<12} ({how}): stored {res.rows_stored:>7,}, "
                           f"rejected {res.rows_rejected:>3}, duplicate {res.rows_duplicate:>4}"
                           + (f", {res.customers_merged} customers merged" if res.customers_merged else ""))
+        sv = add_surveys(store, seed=seed)
+        rate = f" ({100 * sv.answers / sv.invitations:.0f}%)" if sv.invitations else ""
+        console.print(f"  surveys: {sv.surveys} (centric surveys list), {sv.invitations:,} invitations, "
+                      f"{sv.answers:,} answered{rate}, {sv.flagged} anonymous answers flagged")
         console.print("Analysing the comments and reviews (text pipeline) …")
         # the cascade (USE decides where it is at least 80% sure, e5 judges the rest): two to three times as
         # fast as e5 alone, 0.1–1.4 points of polarity accuracy less (benchmarks/README.md)

@@ -10,6 +10,7 @@ True
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 from pathlib import Path
 from typing import Any
@@ -513,6 +514,30 @@ def _topics(topics, f: Formatter, current: str | None = None) -> list[dict[str, 
     return out
 
 
+def _surveys(sv: dict[str, Any] | None, f: Formatter, specs: dict[str, Any]) -> dict[str, Any]:
+    """The "Surveys" section: response rate per survey and touchpoint with its interval, and each survey's
+    score by month with its interval (``centric.surveys.stats``); ``defined`` is False without surveys."""
+    _ = f.gettext
+    if sv is None:
+        return {"defined": False, "rates": [], "charts": []}
+    rates = []
+    for r in sv["rates"].itertuples(index=False):
+        rates.append({"name": r.name, "kind": r.kind.upper(), "touchpoint": "" if r.touchpoint == "(none)" else r.touchpoint,
+                      "invitations": f.num(int(r.invitations)), "answers": f.num(int(r.answers)),
+                      "rate": f.pct(r.rate), "interval": f"{f.num(r.low, 1)} … {f.num(r.high, 1)}"})
+    names = {"nps": _("NPS"), "csat": _("CSAT (satisfied, 4–5)"), "ces": _("CES (easy, 5–7)")}
+    chart_ids = []
+    for i, (s, b) in enumerate(sv["trends"], start=1):
+        if not any(not sc.no_data for _, sc in b.rows):
+            continue
+        cid = f"chart-survey-{i}"
+        specs[cid] = charts.trend(b, f, _("%(survey)s: %(metric)s by month") % {"survey": html.escape(s.name),
+                                                                              "metric": names[s.kind]},
+                                  "" if s.kind == "nps" else " %")
+        chart_ids.append(cid)
+    return {"defined": True, "rates": rates, "charts": chart_ids}
+
+
 def build_report(store: Store, lang: str = "en", start: dt.datetime | None = None, end: dt.datetime | None = None,
                  title: str | None = None, period: str = "quarter") -> str:
     """The report as one HTML string."""
@@ -591,6 +616,7 @@ def report_context(d: ReportData, lang: str = "en", title: str = "") -> tuple[di
         ctx["customers"] = _customers(d.customers, f, specs, d.drivers.names(lang) if d.drivers else None)
         ctx["drivers"] = _drivers(d.drivers, f, specs, _factor_cases(d.complaints, d.cases.root_causes,
                                                                      factor_names, f) if d.complaints.total.n else None)
+        ctx["surveys"] = _surveys(d.surveys, f, specs)
     ctx["topics"] = _topics(d.topics, f, d.current)
     q = d.quality or {"runs": [], "reasons": [], "totals": {}}
     totals = q.get("totals", {})

@@ -46,6 +46,7 @@ class ReportData:
     current_from: dt.datetime | None = None  # set when --from cuts into the headline period
     where: dict[str, tuple[str, ...]] = field(default_factory=dict)  # the filters (centric.metrics.filters)
     brand: str = "ours"  # the brand of the factor analysis
+    surveys: Any = None  # centric's own surveys: {"rates": DataFrame, "trends": [(Survey, Breakdown)]}, or None
 
 
 def only(where: Where, columns) -> dict[str, tuple[str, ...]]:
@@ -57,7 +58,7 @@ def only(where: Where, columns) -> dict[str, tuple[str, ...]]:
 SURVEY_FILTERS = RESPONSE_COLUMNS
 CASE_FILTERS = DIMENSIONS
 DRIVER_FILTERS = ("channel", "touchpoint", "language")
-UNFILTERED = ("journeys", "churn", "customers", "topics")
+UNFILTERED = ("journeys", "churn", "customers", "topics", "surveys")
 """Sections that take the period only: ``where`` does not narrow them."""
 
 
@@ -156,8 +157,20 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
 
     data.customers = once("customers", compute=lambda: overview(store, period=period))
     data.drivers = _drivers(store, period, brand, only(where, DRIVER_FILTERS), start, end)
+    data.surveys = once("surveys", compute=lambda: _surveys(store, start, end))
     data.quality = quality(store)
     return data
+
+
+def _surveys(store: Store, start: dt.datetime | None, end: dt.datetime | None) -> dict[str, Any] | None:
+    """Response rates per survey and touchpoint and each survey's monthly trend (``centric.surveys.stats``), or
+    None when no survey is defined."""
+    if not store.count("surveys"):
+        return None
+    from ..surveys.stats import response_rates, trend_breakdowns
+
+    return {"rates": response_rates(store, ("survey", "touchpoint"), start, end),
+            "trends": trend_breakdowns(store, period="month", start=start, end=end)}
 
 
 def _topics(store: Store, period: str, start: dt.datetime | None, end: dt.datetime | None) -> list[Any]:
@@ -205,7 +218,7 @@ def quality(store: Store) -> dict[str, Any]:
 
 VERSION_TABLES = ("customers", "identities", "orders", "responses", "feedback", "events", "cases", "case_events",
                   "case_clocks", "case_config", "text_analyses", "mentions", "customer_scores", "erasures",
-                  "ingest_runs")
+                  "ingest_runs", "surveys", "survey_invitations")
 
 
 def data_version(store: Store) -> tuple:

@@ -17,17 +17,17 @@ from fastapi.staticfiles import StaticFiles
 from .. import __version__
 from ..errors import StoreError
 from ..store import Store
-from . import auth, errors
+from . import auth, errors, public
 from . import scheduler as background
 from .api import v1
 from .hub import Hub
-from .pages import admin, alerts, cases, customers, dashboards
+from .pages import admin, alerts, cases, customers, dashboards, surveys
 from .pages import auth as auth_pages
 from .security import LoginThrottle, RateLimiter, SecurityHeaders
 
 log = logging.getLogger("centric.web")
 STATIC = Path(__file__).parent / "static"
-PAGE_ROUTERS = (auth_pages, cases, customers, dashboards, alerts, admin)
+PAGE_ROUTERS = (public, auth_pages, cases, customers, dashboards, alerts, admin, surveys)  # public first: the survey answers' route is matched before the others
 
 
 @functools.cache
@@ -87,6 +87,9 @@ def create_app(db: str, scheduler: bool = False) -> FastAPI:
     """The web app over the store ``db``. ``scheduler``: run the background scheduler (analysis of new
     texts, case sync and tick, webhooks) while the app runs, and compute the unfiltered dashboards at start."""
     hub = Hub(str(db))
+    from ..surveys.intake import Intake
+
+    intake = Intake(hub)  # survey answers: stored exactly once, in batches, before their page is sent
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -98,12 +101,14 @@ def create_app(db: str, scheduler: bool = False) -> FastAPI:
         finally:
             if scheduler:
                 background.stop()
+            intake.close()  # stores what is queued; before the hub, whose connection it shares
             hub.close()
 
     app = FastAPI(title="centric", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json", lifespan=lifespan)
     app.state.hub = hub
     app.state.ready = threading.Event()
+    app.state.intake = intake
     app.state.secret = hub.write(auth.web_secret)
     app.state.login_throttle = LoginThrottle()
     app.state.public_limit = RateLimiter(120, 60)  # requests per address per minute to the public pages

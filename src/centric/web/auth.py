@@ -21,7 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from .. import settings
 from ..errors import CentricError
-from ..store import META, Store
+from ..store import Store
 from . import audit
 from .permissions import ROLES, Actor
 
@@ -338,16 +338,7 @@ def token_actor(token: dict[str, Any]) -> Actor:
 # -- the signing secret -------------------------------------------------------------------------------------
 def web_secret(store: Store) -> str:
     """The key that signs cookies: setting ``web_secret``, else one generated once and kept in the store."""
-    configured = settings.get("web_secret")
-    if configured:
-        return configured
-    row = store.con.execute(f"SELECT value FROM {META} WHERE key = 'web_secret'").fetchone()
-    if row:
-        return row[0]
-    secret = secrets.token_urlsafe(48)
-    with store.transaction() as con:
-        con.execute(f"INSERT OR REPLACE INTO {META} VALUES ('web_secret', ?)", [secret])
-    return secret
+    return settings.get("web_secret") or store.kept_secret("web_secret")
 
 
 def touch_token(store: Store, token_id: str) -> None:

@@ -25,6 +25,15 @@ HEADERS = {
     "cross-origin-opener-policy": "same-origin",
 }
 _RAW_HEADERS = [(k.encode(), v.encode()) for k, v in HEADERS.items()]
+# A response that may be shown inside other sites' pages (an embedded survey form) says so with this header,
+# holding the allowed origins; the middleware removes it and lets only that response be framed by them.
+FRAME_HEADER = b"x-centric-frame-ancestors"
+
+
+def _framed_headers(origins: bytes) -> list[tuple[bytes, bytes]]:
+    csp = CSP.replace("frame-ancestors 'none'", "frame-ancestors " + origins.decode("latin-1"))
+    return [(k, csp.encode("latin-1") if k == b"content-security-policy" else v) for k, v in _RAW_HEADERS
+            if k != b"x-frame-options"]
 
 
 NUL_MESSAGE = "a NUL character (%00) is not allowed in a request"
@@ -50,8 +59,10 @@ class SecurityHeaders:
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 names = {k for k, _ in _RAW_HEADERS}
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
-                message["headers"] = headers + _RAW_HEADERS
+                frame = [v for k, v in message.get("headers", []) if k.lower() == FRAME_HEADER]
+                headers = [(k, v) for k, v in message.get("headers", [])
+                           if k.lower() not in names and k.lower() != FRAME_HEADER]
+                message["headers"] = headers + (_framed_headers(frame[0]) if frame else _RAW_HEADERS)
             await send(message)
 
         if has_nul(scope):

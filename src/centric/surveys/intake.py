@@ -1,0 +1,677 @@
+"""The intake: every survey answer of the web app is stored here, exactly once, durably, and fast.
+
+One writer thread takes what the routes queued (up to ``max_batch`` submissions; a batch starts at most every
+``max_wait`` seconds, so an answer alone goes at once and under load the answers of the last 50 ms go
+together), and stores the whole batch in ONE transaction of its own connection to
+the store:
+
+1. one query reads the batch's invitations (and the surveys' status) — never one query per answer;
+2. each submission is decided in order against the store and against the batch itself: a link already
+   answered, or answered earlier in the same batch, is ``already``; a closed survey ``closed``, a link past
+   its ``expires_at`` ``expired``, a paused survey ``paused``; an unknown invitation ``refused``;
+3. the answers go in with one ``INSERT … SELECT`` per table from an Arrow table (``responses``,
+   ``survey_answers``, ``survey_flagged``), the invitations get ``answered_at`` and ``response_id`` in one
+   ``UPDATE`` (which checks once more that none was answered), and the refusals are counted
+   (``survey_refusals``);
+4. COMMIT — DuckDB writes its log to disk before COMMIT returns — and only then is each submission's
+   outcome handed back. A route sends its thank-you page after that, so an acknowledged answer survives a
+   SIGKILL of the server right after the page.
+
+A batch that fails is tried again submission by submission, so one bad submission cannot lose the others'
+answers (a write conflict with another writer of the same rows is retried whole first). After a commit that
+stored answers, the scheduler's ``analyze`` and ``sync`` steps are woken — at most every ``wake_every``
+seconds, so that a stream of answers does not keep the text pipeline busy round after round — and the
+dashboards' figures follow the store's data version.
+
+The intake writes through a connection of its own (a cursor of the hub's writer connection), not under the
+hub's lock: a long scheduler step (the text pipeline over a thousand comments) never holds answers back.
+DuckDB keeps the two apart (each transaction sees its own snapshot) and refuses a conflicting change of the
+same row, which the intake then retries.
+
+Response ids: ``SVR-<invitation_id>`` for an invited answer, ``SVA-<n>`` for an anonymous one and
+``SVA-F<n>`` for a flagged answer released (flag id ``F<n>``).
+
+>>> from centric.web.hub import Hub
+>>> hub = Hub(":memory:")
+>>> intake = Intake(hub)
+>>> intake.submit(Submission("invited", invitation_id=1, answer=Answer(9)))
+Outcome(status='refused', response_id=None, reason='unknown_invitation', error=None)
+>>> intake.close(); hub.close()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import logging
+import queue
+import threading
+import time
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from .. import settings
+from ..errors import StoreError
+from .answers import Answer, AnswerError, validate
+from .definition import from_dict
+from .model import Survey
+
+log = logging.getLogger("centric.surveys.intake")
+
+KINDS = ("invited", "anonymous", "comment", "release", "contact")
+STATUSES = ("stored", "already", "expired", "closed", "paused", "flagged", "refused")
+CONTACT_QUESTION = "contact_me"
+RESPONSE_COLUMNS = ("response_id", "customer_id", "survey", "responded_at", "channel", "touchpoint", "nps", "csat",
+                    "ces", "comment", "language")
+_RESPONSES = pa.schema([("response_id", pa.string()), ("customer_id", pa.string()), ("survey", pa.string()),
+                        ("responded_at", pa.timestamp("us")), ("channel", pa.string()), ("touchpoint", pa.string()),
+                        ("nps", pa.int32()), ("csat", pa.int32()), ("ces", pa.int32()), ("comment", pa.string()),
+                        ("language", pa.string())])
+_ANSWERS = pa.schema([("response_id", pa.string()), ("survey_id", pa.string()), ("question_id", pa.string()),
+                      ("value", pa.string()), ("answered_at", pa.timestamp("us"))])
+_FLAGGED = pa.schema([("flag_id", pa.string()), ("survey_id", pa.string()), ("received_at", pa.timestamp("us")),
+                      ("fields", pa.string()), ("reasons", pa.string()), ("ip_hash", pa.string())])
+_COMMENTS = pa.schema([("response_id", pa.string()), ("comment", pa.string())])
+_CLOSE = object()
+SURVEY_COLUMNS = "survey_id, slug, kind, status, touchpoint, channel, anonymous, updated_at"
+_running: dict[int, Intake] = {}  # id(hub) → its intake (for refusals.count)
+
+
+@dataclass
+class Submission:
+    """What a route hands to the intake. ``kind``: ``invited`` (a link's answer: ``invitation_id`` and
+    ``answer``), ``anonymous`` (``survey_id`` and ``answer``; with ``flags`` it is quarantined in
+    ``survey_flagged`` instead), ``comment`` (the comment after a score-only answer: ``invitation_id``,
+    ``answer.comment``), ``contact`` (the "contact me" wish: ``invitation_id``, ``answer.extras['contact_me']``)
+    or ``release`` (a flagged answer into ``responses``: ``flag_id``, ``released_by``).
+
+    ``fields`` instead of ``answer`` (invited and anonymous): the form's fields as sent; the intake checks them
+    (:func:`centric.surveys.answers.validate`) against the survey it reads for the batch anyway, so that a
+    route needs no query of its own — a field it cannot take gives ``refused`` with the error."""
+
+    kind: str
+    survey_id: str | None = None
+    invitation_id: int | None = None
+    answer: Answer | None = None
+    ip_hash: str | None = None
+    flags: list[str] = field(default_factory=list)
+    flag_id: str | None = None
+    released_by: str | None = None
+    fields: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a submission: ``status`` (one of ``STATUSES``), the answer's ``response_id`` (stored,
+    already; for ``flagged`` the flag id), a ``reason`` code when refused, and for a form's fields that
+    could not be taken the :class:`AnswerError` (its field and message, for the page)."""
+
+    status: str
+    response_id: str | None = None
+    reason: str | None = None
+    error: AnswerError | None = None
+
+
+class _Item:
+    __slots__ = ("sub", "fut", "loop")
+
+    def __init__(self, sub: Submission, fut: Any, loop: asyncio.AbstractEventLoop | None):
+        self.sub, self.fut, self.loop = sub, fut, loop
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _ts(t: dt.datetime) -> str:
+    return f"TIMESTAMP '{t.isoformat(sep=' ')}'"
+
+
+def _ids(values) -> str:
+    return ", ".join(str(int(v)) for v in values)
+
+
+def _strings(values) -> str:
+    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
+
+
+class Intake:
+    """The writer thread over ``hub``'s store. ``submit`` (blocking) and ``asubmit`` (for async routes) return
+    the :class:`Outcome` once the submission's transaction has committed."""
+
+    def __init__(self, hub, max_batch: int = 1000, max_wait: float = 0.05, wake_every: float = 2.0):
+        self.hub = hub
+        self.max_batch = max_batch
+        self.max_wait = max_wait
+        self.wake_every = wake_every
+        self.batches = 0
+        self.stored = 0
+        self.cpu = 0.0  # seconds of CPU the writer thread spent on batches
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._refusals: Counter = Counter()  # (survey_id, day, reason) → count, written with the next batch
+        self._refusals_lock = threading.Lock()
+        self._closed = False
+        self._last_wake = 0.0
+        self._last_batch = 0.0
+        self._wake_due = False
+        self._con = hub.writer.con.cursor()
+        self._con.execute("SET TimeZone = 'UTC'")
+        self._seq = self._last_number()
+        self._link_days = settings.get_positive_int("survey_link_days")
+        self._definitions: dict[str, tuple[Any, Survey]] = {}  # survey_id → (updated_at, definition)
+        self._thread = threading.Thread(target=self._run, name="centric-survey-intake", daemon=True)
+        self._thread.start()
+        _running[id(hub)] = self
+
+    # -- the routes' side ------------------------------------------------------------------------------------
+    def submit(self, item: Submission, timeout: float = 10) -> Outcome:
+        """Store ``item``; blocks until committed (or raises ``TimeoutError`` after ``timeout`` seconds — the
+        answer may still be stored, but it was not acknowledged)."""
+        fut: concurrent.futures.Future = concurrent.futures.Future()
+        self._put(_Item(item, fut, None))
+        try:
+            return fut.result(timeout)
+        except concurrent.futures.TimeoutError:
+            raise TimeoutError("the survey intake did not answer in time") from None
+
+    async def asubmit(self, item: Submission) -> Outcome:
+        """Store ``item`` from an async route: awaits the commit without holding a thread."""
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        self._put(_Item(item, fut, loop))
+        return await fut
+
+    def count(self, survey_id: str | None, reason: str, n: int = 1) -> None:
+        """Count a refusal (bad input, forged link …); written with the next batch, or within a second."""
+        with self._refusals_lock:
+            self._refusals[(survey_id, _now().date(), reason)] += n
+
+    def _put(self, item: _Item) -> None:
+        if item.sub.kind not in KINDS:
+            raise ValueError(f"unknown submission kind {item.sub.kind!r}; one of {', '.join(KINDS)}")
+        if self._closed:
+            raise StoreError("the survey intake is closed")
+        self._queue.put(item)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Store what is queued, then stop the thread and close the connection."""
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(_CLOSE)
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+        _running.pop(id(self.hub), None)
+        with contextlib.suppress(Exception):
+            self._con.close()
+
+    # -- the writer thread -----------------------------------------------------------------------------------
+    def _run(self) -> None:
+        closing = False
+        while not closing:
+            try:
+                first = self._queue.get(timeout=min(1.0, self.wake_every))
+            except queue.Empty:
+                self._idle()
+                continue
+            if first is _CLOSE:
+                break
+            items = [first]
+            # a batch starts at most every max_wait seconds: alone, an answer goes at once; under load the
+            # answers of the last max_wait go together (a commit's cost is mostly the same for 1 or 100)
+            deadline = self._last_batch + self.max_wait
+            self._last_batch = max(time.monotonic(), deadline)
+            while len(items) < self.max_batch:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    try:
+                        nxt = self._queue.get(timeout=left)
+                    except queue.Empty:
+                        break
+                if nxt is _CLOSE:
+                    closing = True
+                    break
+                items.append(nxt)
+            self._batch(items)
+            self._maybe_wake()
+        while True:  # what was queued before close
+            try:
+                rest = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if rest is not _CLOSE:
+                self._batch([rest])
+        self._idle()
+
+    def _idle(self) -> None:
+        with self._refusals_lock:
+            pending = bool(self._refusals)
+        if pending:
+            try:
+                self._commit([], _now())
+            except Exception as e:  # noqa: BLE001 — counted again with the next batch
+                log.error("survey intake: refusal counts not written: %s", type(e).__name__)
+        self._maybe_wake()
+
+    def _batch(self, items: list[_Item]) -> None:
+        cpu = time.thread_time()
+        now = _now()
+        subs = [i.sub for i in items]
+        results: list[Any]
+        try:
+            results = self._commit_retrying(subs, now)
+        except Exception:  # noqa: BLE001 — one by one, so a bad submission loses only its own answer
+            results = []
+            for sub in subs:
+                try:
+                    results += self._commit_retrying([sub], now)
+                except Exception as e:  # noqa: BLE001
+                    log.error("survey intake: a %s submission failed: %s", sub.kind, type(e).__name__)
+                    results.append(e)
+        self.batches += 1
+        self._resolve(items, results)
+        self.cpu += time.thread_time() - cpu
+
+    def _commit_retrying(self, subs: list[Submission], now: dt.datetime) -> list[Outcome]:
+        for attempt in range(4):
+            try:
+                return self._commit(subs, now)
+            except duckdb.TransactionException:
+                if attempt == 3:
+                    raise
+                time.sleep(0.005 * (attempt + 1))  # another writer changed one of the rows: try again
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _resolve(items: list[_Item], results: list[Any]) -> None:
+        by_loop: dict[Any, list] = {}
+        for item, result in zip(items, results, strict=True):
+            if item.loop is None:
+                if isinstance(result, BaseException):
+                    item.fut.set_exception(result)
+                else:
+                    item.fut.set_result(result)
+            else:
+                by_loop.setdefault(item.loop, []).append((item.fut, result))
+        for loop, pairs in by_loop.items():  # one wake-up of each event loop per batch
+            with contextlib.suppress(RuntimeError):  # a loop closed meanwhile: nobody waits any more
+                loop.call_soon_threadsafe(_settle, pairs)
+
+    def _maybe_wake(self) -> None:
+        if not self._wake_due or time.monotonic() - self._last_wake < self.wake_every:
+            return
+        self._wake_due = False
+        self._last_wake = time.monotonic()
+        from ..web import scheduler
+
+        scheduler.wake(self.hub, ("analyze", "sync"))
+
+    # -- one transaction -------------------------------------------------------------------------------------
+    def _commit(self, subs: list[Submission], now: dt.datetime) -> list[Outcome]:
+        with self._refusals_lock:
+            queued, self._refusals = self._refusals, Counter()
+        seq = self._seq
+        con = self._con
+        try:
+            tx = _Tx(con)
+            try:
+                outcomes = _Batch(self, tx, subs, now).run()
+                counts = Counter(queued)
+                for o, sub in zip(outcomes, subs, strict=True):
+                    if o.status not in ("stored", "flagged"):
+                        counts[(sub.survey_id, now.date(), o.reason or o.status)] += 1
+                tx.later(*_refusal_statements(counts))
+                tx.commit()
+            except BaseException:
+                tx.release()
+                with contextlib.suppress(Exception):
+                    con.execute("ROLLBACK")
+                raise
+        except BaseException:
+            self._seq = seq
+            with self._refusals_lock:
+                self._refusals.update(queued)
+            raise
+        n = sum(o.status == "stored" for o in outcomes)
+        self.stored += sum(o.status == "stored" and s.kind != "comment" and s.kind != "contact"
+                           for o, s in zip(outcomes, subs, strict=True))
+        if n:
+            self._wake_due = True
+        return outcomes
+
+    def _last_number(self) -> int:
+        """The highest number of an anonymous answer or a flagged one so far (their ids go on from it)."""
+        row = self._con.execute(
+            "SELECT max(n) FROM (SELECT TRY_CAST(substr(response_id, 5) AS BIGINT) AS n FROM responses "
+            "WHERE response_id LIKE 'SVA-%' UNION ALL SELECT TRY_CAST(substr(flag_id, 2) AS BIGINT) FROM "
+            "survey_flagged)").fetchone()
+        return int(row[0] or 0)
+
+    def definition(self, con, survey_id: str, updated_at) -> Survey:
+        """The survey's definition (read again only when the survey was changed)."""
+        known = self._definitions.get(survey_id)
+        if known is None or known[0] != updated_at:
+            raw, status = con.execute("SELECT definition, status FROM surveys WHERE survey_id = ?",
+                                      [survey_id]).fetchone()
+            survey = dataclasses.replace(from_dict(json.loads(raw), where=f"survey {survey_id}"),
+                                         survey_id=survey_id, status=status)
+            known = self._definitions[survey_id] = (updated_at, survey)
+        return known[1]
+
+    def next_number(self) -> int:
+        self._seq += 1
+        return self._seq
+
+
+class _Tx:
+    """One transaction in as few calls to the database as can be: ``BEGIN`` goes with the first query, and
+    the writes whose result nobody reads go with ``COMMIT`` in one call (each call costs a switch of threads
+    and DuckDB's own round trip; a batch makes two)."""
+
+    def __init__(self, con):
+        self.con = con
+        self.begun = False
+        self.statements: list[str] = []
+        self.views: list[str] = []
+
+    def first(self, sql: str) -> list[tuple]:
+        """A query that may open the transaction in the same call."""
+        if self.begun:
+            return self.con.execute(sql).fetchall()
+        self.begun = True
+        return self.con.execute(f"BEGIN TRANSACTION; {sql}").fetchall()
+
+    def register(self, name: str, data: pa.Table) -> None:
+        self.con.register(name, data)
+        self.views.append(name)
+
+    def later(self, *statements: str) -> None:
+        self.statements += statements
+
+    def commit(self) -> None:
+        if not self.begun and not self.statements:
+            return
+        sql = "; ".join(([] if self.begun else ["BEGIN TRANSACTION"]) + self.statements + ["COMMIT"])
+        self.begun = True
+        self.con.execute(sql)
+        self.release()
+
+    def release(self) -> None:
+        for name in self.views:
+            with contextlib.suppress(Exception):
+                self.con.unregister(name)
+        self.views = []
+
+
+def _settle(pairs: list) -> None:
+    for fut, result in pairs:
+        if fut.done():  # the route gave up waiting (its request was cancelled)
+            continue
+        if isinstance(result, BaseException):
+            fut.set_exception(result)
+        else:
+            fut.set_result(result)
+
+
+class _Batch:
+    """The writes of one batch, decided in order, then made table by table."""
+
+    def __init__(self, intake: Intake, tx: _Tx, subs: list[Submission], now: dt.datetime):
+        self.intake, self.tx, self.con, self.subs, self.now = intake, tx, tx.con, subs, now
+        self.responses: list[tuple] = []
+        self.answers: list[tuple] = []
+        self.flagged: list[tuple] = []
+        self.comments: list[tuple[int, str, str]] = []  # (index, response_id, comment)
+        self.answered: list[int] = []  # invitations answered now
+        self.released: list[tuple[str, str, str | None]] = []  # (flag_id, response_id, released_by)
+
+    def run(self) -> list[Outcome]:
+        tx = self.tx
+        linked = {s.invitation_id for s in self.subs if s.invitation_id is not None}
+        self.invitations, self.surveys = {}, {}
+        if linked:  # the invitations with their surveys: one query for the whole batch
+            for r in tx.first(
+                    f"SELECT i.invitation_id, i.survey_id, i.customer_id, i.language, i.expires_at, i.answered_at, "
+                    f"i.response_id, {SURVEY_COLUMNS.replace('survey_id', 's.survey_id')} FROM survey_invitations i "
+                    f"LEFT JOIN surveys s ON s.survey_id = i.survey_id WHERE i.invitation_id IN ({_ids(linked)})"):
+                self.invitations[r[0]] = r[:7]
+                if r[7] is not None:
+                    self.surveys[r[7]] = r[7:]
+        if any(s.kind in ("anonymous", "release") for s in self.subs):
+            self.surveys = {r[0]: r for r in tx.first(f"SELECT {SURVEY_COLUMNS} FROM surveys")}
+        contacted: set[str] = set()
+        if any(s.kind == "contact" for s in self.subs):
+            rids = {r[6] for r in self.invitations.values() if r[6]}
+            if rids:
+                contacted = {r[0] for r in tx.first(
+                    f"SELECT DISTINCT response_id FROM survey_answers WHERE question_id = '{CONTACT_QUESTION}' "
+                    f"AND response_id IN ({_strings(rids)})")}
+        flags = {}
+        wanted = {s.flag_id for s in self.subs if s.kind == "release" and s.flag_id}
+        if wanted:
+            flags = {r[0]: r for r in tx.first(
+                "SELECT flag_id, survey_id, fields, released_at, response_id, received_at FROM survey_flagged "
+                f"WHERE flag_id IN ({_strings(wanted)})")}
+        self.taken: dict[int, str] = {}  # invitation → response id stored in this batch
+        self.commented: set[str] = set()
+        outcomes = []
+        for sub in self.subs:
+            if sub.kind == "invited":
+                outcomes.append(self._invited(sub))
+            elif sub.kind == "anonymous":
+                outcomes.append(self._anonymous(sub))
+            elif sub.kind == "comment":
+                outcomes.append(self._comment(sub, len(outcomes)))
+            elif sub.kind == "contact":
+                outcomes.append(self._contact(sub, contacted))
+            else:
+                outcomes.append(self._release(sub, flags))
+        self._write(outcomes)
+        return outcomes
+
+    # -- decisions ----------------------------------------------------------------------------------------
+    def _gate(self, survey, expires_at) -> Outcome | None:
+        if survey is None or survey[3] == "closed":
+            return Outcome("closed", reason="closed")
+        if expires_at is not None and expires_at <= self.now:
+            return Outcome("expired", reason="expired")
+        if survey[3] == "paused":
+            return Outcome("paused", reason="paused")
+        return None
+
+    def _response(self, rid: str, customer_id, survey, answer: Answer, language: str | None) -> None:
+        kind = survey[2]
+        score = answer.score
+        self.responses.append((rid, customer_id, survey[1], self.now, survey[5] or "web", survey[4],
+                               score if kind == "nps" else None, score if kind == "csat" else None,
+                               score if kind == "ces" else None, answer.comment, answer.language or language))
+        self.answers += [(rid, survey[0], q, v, self.now) for q, v in answer.extras.items()]
+
+    def _checked(self, sub: Submission, survey, language: str | None) -> Outcome | None:
+        """Check the form's ``fields`` against the survey (when the route sent fields, not an answer)."""
+        if sub.answer is not None:
+            return None
+        if sub.fields is None:
+            return Outcome("refused", reason="no_answer")
+        try:
+            sub.answer = validate(self.intake.definition(self.con, survey[0], survey[7]), sub.fields, language)
+        except AnswerError as e:
+            return Outcome("refused", reason=e.reason, error=e)
+        return None
+
+    def _invited(self, sub: Submission) -> Outcome:
+        inv = self.invitations.get(sub.invitation_id)
+        if inv is None:
+            return Outcome("refused", reason="unknown_invitation")
+        sub.survey_id = inv[1]
+        taken = self.taken.get(inv[0])
+        if inv[5] is not None or taken:
+            return Outcome("already", inv[6] or taken, "already")
+        refused = self._gate(self.surveys.get(inv[1]), inv[4]) or self._checked(sub, self.surveys[inv[1]], inv[3])
+        if refused:
+            return refused
+        rid = f"SVR-{inv[0]}"
+        self._response(rid, inv[2], self.surveys[inv[1]], sub.answer, inv[3])
+        self.taken[inv[0]] = rid
+        self.answered.append(inv[0])
+        return Outcome("stored", rid)
+
+    def _anonymous(self, sub: Submission) -> Outcome:
+        survey = self.surveys.get(sub.survey_id)
+        if survey is None:
+            return Outcome("refused", reason="unknown_survey")
+        if not survey[6]:
+            return Outcome("refused", reason="not_anonymous")
+        refused = self._gate(survey, None) or self._checked(sub, survey, None)
+        if refused:
+            return refused
+        n = self.intake.next_number()
+        if sub.flags:
+            fid = f"F{n}"
+            a = sub.answer
+            fields = {"score": a.score, "comment": a.comment, "extras": a.extras, "language": a.language}
+            self.flagged.append((fid, survey[0], self.now, json.dumps(fields, ensure_ascii=False),
+                                 json.dumps(list(sub.flags)), sub.ip_hash))
+            return Outcome("flagged", fid, ",".join(sub.flags))
+        rid = f"SVA-{n}"
+        self._response(rid, None, survey, sub.answer, None)
+        return Outcome("stored", rid)
+
+    def _after_answer(self, sub: Submission) -> tuple[Any, Outcome | None]:
+        """The invitation of a comment or a contact wish, or why it is refused: the link must have been
+        answered, within ``survey_link_days``, and the survey not closed."""
+        inv = self.invitations.get(sub.invitation_id)
+        if inv is None or sub.answer is None:
+            return None, Outcome("refused", reason="unknown_invitation")
+        sub.survey_id = inv[1]
+        if inv[5] is None and inv[0] not in self.taken:
+            return None, Outcome("refused", reason="not_answered")
+        survey = self.surveys.get(inv[1])
+        if survey is None or survey[3] == "closed":
+            return None, Outcome("closed", reason="closed")
+        answered = inv[5] or self.now
+        if self.now > answered + dt.timedelta(days=self.intake._link_days):
+            return None, Outcome("expired", reason="expired")
+        return inv, None
+
+    def _comment(self, sub: Submission, index: int) -> Outcome:
+        inv, refused = self._after_answer(sub)
+        if refused:
+            return refused
+        rid = inv[6] or self.taken[inv[0]]
+        if rid in self.commented or not (sub.answer.comment or "").strip():
+            return Outcome("already", rid, "already")
+        self.commented.add(rid)
+        self.comments.append((index, rid, sub.answer.comment))
+        return Outcome("stored", rid)
+
+    def _contact(self, sub: Submission, contacted: set[str]) -> Outcome:
+        inv, refused = self._after_answer(sub)
+        if refused:
+            return refused
+        rid = inv[6] or self.taken[inv[0]]
+        value = sub.answer.extras.get(CONTACT_QUESTION)
+        if not value:
+            return Outcome("refused", rid, "missing")
+        if rid in contacted:
+            return Outcome("already", rid, "already")
+        contacted.add(rid)
+        self.answers.append((rid, inv[1], CONTACT_QUESTION, value, self.now))
+        return Outcome("stored", rid)
+
+    def _release(self, sub: Submission, flags: dict) -> Outcome:
+        row = flags.get(sub.flag_id)
+        if row is None:
+            return Outcome("refused", reason="unknown_flag")
+        sub.survey_id = row[1]
+        if row[3] is not None:
+            return Outcome("already", row[4], "already")
+        survey = self.surveys.get(row[1])
+        if survey is None:
+            return Outcome("refused", reason="unknown_survey")
+        f = json.loads(row[2])
+        answer = Answer(f.get("score"), f.get("comment"), dict(f.get("extras") or {}), f.get("language") or "en")
+        rid = f"SVA-{row[0]}"
+        self._response(rid, None, survey, answer, None)
+        self.released.append((row[0], rid, sub.released_by))
+        row_done = (*row[:3], self.now, rid, row[5])
+        flags[sub.flag_id] = row_done
+        return Outcome("stored", rid)
+
+    # -- writes -------------------------------------------------------------------------------------------
+    def _insert(self, table: str, schema: pa.Schema, rows: list[tuple]) -> None:
+        if not rows:
+            return
+        cols = list(zip(*rows, strict=True))
+        data = pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in zip(cols, schema, strict=True)],
+                                    schema=schema)
+        names = ", ".join(schema.names)
+        view = f"centric_intake_{table}"
+        self.tx.register(view, data)
+        self.tx.later(f"INSERT INTO {table} ({names}) SELECT {names} FROM {view}")
+
+    def _write(self, outcomes: list[Outcome]) -> None:
+        tx, now = self.tx, _ts(self.now)
+        if self.answered:  # read in this transaction: a change by another since then is a conflict (retried)
+            tx.later(f"UPDATE survey_invitations SET answered_at = {now}, response_id = 'SVR-' || CAST(invitation_id "
+                     f"AS VARCHAR) WHERE invitation_id IN ({_ids(self.answered)}) AND answered_at IS NULL")
+        self._insert("responses", _RESPONSES, self.responses)
+        self._insert("survey_answers", _ANSWERS, self.answers)
+        self._insert("survey_flagged", _FLAGGED, self.flagged)
+        if self.comments:
+            view = "centric_intake_comments"
+            tx.register(view, pa.Table.from_pylist(
+                [{"response_id": rid, "comment": c} for _, rid, c in self.comments], schema=_COMMENTS))
+            kept = {r[0] for r in tx.first(
+                f"UPDATE responses SET comment = c.comment FROM {view} c WHERE responses.response_id = "
+                "c.response_id AND (responses.comment IS NULL OR trim(responses.comment) = '') "
+                "RETURNING responses.response_id")}
+            for index, rid, _ in self.comments:
+                if rid not in kept:  # the answer had its comment already
+                    outcomes[index] = Outcome("already", rid, "already")
+        for fid, rid, who in self.released:
+            tx.later(f"UPDATE survey_flagged SET released_at = {now}, released_by = {_strings([who or ''])}, "
+                     f"response_id = {_strings([rid])} WHERE flag_id = {_strings([fid])} AND released_at IS NULL")
+
+
+def _refusal_statements(counts: Counter) -> list[str]:
+    """The statements adding ``counts`` ((survey_id, day, reason) → n) to ``survey_refusals`` (one row per key:
+    added to when it exists, else made)."""
+    out = []
+    for (survey_id, day, reason), n in counts.items():
+        if not n:
+            continue
+        sid = "NULL" if survey_id is None else _strings([survey_id])
+        key = (f"survey_id IS NOT DISTINCT FROM {sid} AND day = DATE '{day.isoformat()}' "
+               f"AND reason = {_strings([reason])}")
+        out += [f"UPDATE survey_refusals SET count = count + {int(n)} WHERE {key}",
+                f"INSERT INTO survey_refusals (survey_id, day, reason, count) SELECT {sid}, DATE '{day.isoformat()}', "
+                f"{_strings([reason])}, {int(n)} WHERE NOT EXISTS (SELECT 1 FROM survey_refusals WHERE {key})"]
+    return out
+
+
+def _count_refusals(con, counts: Counter) -> None:
+    """Add ``counts`` to ``survey_refusals`` in the transaction under way on ``con``."""
+    for sql in _refusal_statements(counts):
+        con.execute(sql)
+
+
+def running(hub) -> Intake | None:
+    """The intake running over ``hub``, if any."""
+    return _running.get(id(hub))
+
+
+__all__ = ["KINDS", "STATUSES", "Intake", "Outcome", "Submission", "running"]
