@@ -1,7 +1,7 @@
 """Survey answers under load: the web app as a real uvicorn process on loopback, one answer per invitation link,
 submitted at a fixed rate for a while; then the same with a SIGKILL of the server half-way and a restart.
 
-    python benchmarks/survey_load.py [--rate 1000] [--seconds 60] [--connections 64] [--comments 0.1]
+    python benchmarks/survey_load.py [--rate 1000] [--seconds 60] [--connections 512] [--comments 0.1]
                                      [--route public|intake] [--no-scheduler] [--no-kill]
 
 The store: a new one with one NPS survey and enough invitations (customers C0000001 …), or a copy of --db
@@ -258,7 +258,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rate", type=float, default=1000.0, help="answers per second offered")
     ap.add_argument("--seconds", type=float, default=60.0)
-    ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--connections", type=int, default=512, help="connections, each with one request at a time: "
+                    "enough for the rate at the latency goal (1,000/s × 0.2 s = 200 in flight)")
     ap.add_argument("--comments", type=float, default=0.1, help="share of answers with a comment")
     ap.add_argument("--route", choices=("public", "intake"), default="public")
     ap.add_argument("--db", help="a store to copy (default: a new one)")
