@@ -15,7 +15,6 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
-from ..errors import StoreError
 from ..store import Store
 from . import auth, errors, public
 from . import scheduler as background
@@ -52,8 +51,7 @@ def _warm(hub: Hub) -> None:
         i18n.templates(lang).get_template("base.html")
     from ..customers import loyalty  # noqa: F401  the case page's loyalty phase (imports SciPy)
 
-    with contextlib.suppress(StoreError):  # the app stopped first
-        cases.warm(hub.reader())
+    cases.warm(hub.reader(), stop=lambda: hub.closed)
 
 
 def _start_up(app: FastAPI, hub: Hub, scheduler: bool) -> None:
@@ -62,8 +60,9 @@ def _start_up(app: FastAPI, hub: Hub, scheduler: bool) -> None:
     store: a second or two on the demo store), warm the templates and the case pages' queries, and, for a
     served app, compute the unfiltered dashboards and wait for the scheduler's first round."""
     try:
-        hub.write(Store.index_lookups)
-        _warm(hub)
+        with hub.busy():  # the hub's close waits for this thread to leave its reads
+            hub.write(Store.index_lookups)
+            _warm(hub)
         if scheduler:
             from . import i18n
             from .pages import dashboards
@@ -72,9 +71,9 @@ def _start_up(app: FastAPI, hub: Hub, scheduler: bool) -> None:
             running = background.running()
             if running is not None:
                 running.wait_rounds(1, 600)
-    except StoreError:  # the app stopped first
-        return
     except Exception as e:  # noqa: BLE001 — the pages work without what failed: said, not fatal
+        if hub.closed:  # the app stopped first (its close interrupted the reads under way)
+            return
         log.error("start-up work failed: %s", type(e).__name__)
     # what start-up made lives as long as the server: kept out of the garbage collector's full collections,
     # whose pauses (every thread stops) were the slowest pages' extra hundred milliseconds under load

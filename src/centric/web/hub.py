@@ -54,6 +54,8 @@ class Hub:
         self._local = threading.local()
         self._readers: list[ReadStore] = []
         self._closed = False
+        self._busy = 0
+        self._idle = threading.Condition()
         self.generation = 0
         """Counts the writes: an answer read while it is unchanged is still the store's answer."""
 
@@ -91,12 +93,42 @@ class Hub:
                 raise StoreError("the web app's store is closed")
             return fn(self.writer, *args, **kw)
 
-    def close(self) -> None:
-        with self._lock:
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called (background work stops at its next step)."""
+        return self._closed
+
+    @contextlib.contextmanager
+    def busy(self) -> Iterator[None]:
+        """Background work that reads the store outside a request (start-up warming, the dashboards' worker):
+        :meth:`close` waits for it to leave before it closes the connection its cursors belong to — closing
+        under a running query crashes the process. Raises :class:`StoreError` once the hub is closing."""
+        with self._idle:
+            if self._closed:
+                raise StoreError("the web app's store is closed")
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
+
+    def close(self, timeout: float = 60.0) -> None:
+        """Stop: refuse new work, interrupt the background reads under way and wait (up to ``timeout``
+        seconds) for them to leave, then close the readers and the writer."""
+        with self._lock, self._idle:
             if self._closed:
                 return
             self._closed = True
-            for r in self._readers:
+            readers = list(self._readers)
+        for r in readers:  # a running query ends with an error at once rather than at its end
+            with contextlib.suppress(Exception):
+                r.con.interrupt()
+        with self._idle:
+            self._idle.wait_for(lambda: self._busy == 0, timeout)
+        with self._lock:
+            for r in readers:
                 with contextlib.suppress(Exception):
                     r.con.close()
             self.writer.close()

@@ -14,6 +14,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import ibis
@@ -253,10 +254,11 @@ def _inbox_flash(request: Request, store, gettext) -> str | None:
 
 # -- one case ----------------------------------------------------------------------------------------------
 
-def warm(store, n: int = 24) -> int:
+def warm(store, n: int = 24, stop: Callable[[], bool] = lambda: False) -> int:
     """Read what the case pages of ``n`` cases read — some at random, some of the customers with the most
     cases — so that the shapes of their prepared queries are compiled before the first person asks (a page
-    that compiles one waits tens of milliseconds more). The number of cases read."""
+    that compiles one waits tens of milliseconds more). ``stop()`` true ends it early (the server stops).
+    The number of cases read."""
     t = store.table("cases")
     known = t.filter(t.customer_id.notnull())
     busiest = known.group_by("customer_id").aggregate(n=known.count()).order_by(
@@ -266,6 +268,8 @@ def warm(store, n: int = 24) -> int:
     ids += every[:: max(len(every) // n, 1)][:n]  # spread over the ids
     done = 0
     for case_id in dict.fromkeys(ids):
+        if stop():
+            break
         try:
             obj = views.show_case(store, case_id)
             views.case_texts(store, obj["signals"])

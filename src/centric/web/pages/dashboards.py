@@ -140,7 +140,8 @@ def _compute(hub, key: tuple, sel: Selection, lang: str, version: tuple) -> dict
 
 def _refresh(hub, key: tuple, sel: Selection, lang: str, version: tuple) -> None:
     try:
-        _compute(hub, key, sel, lang, version)
+        with hub.busy():  # the hub's close waits for this worker to leave its reads
+            _compute(hub, key, sel, lang, version)
     except Exception:  # the stale parts stay; the next request tries again
         with _lock:
             if key in _cache:
@@ -241,8 +242,11 @@ def warm(hub, languages=("en",)):
     from ...report.data import data_version
 
     def run() -> None:
-        version = data_version(hub.reader())
+        with hub.busy():
+            version = data_version(hub.reader())
         for lang in languages:
+            if hub.closed:
+                return
             key = (hub.path, lang, None, None, "ours", ())
             with _lock:
                 if key in _cache:

@@ -1,0 +1,84 @@
+"""The hub's close while background work still reads: it interrupts the reads, waits for them to leave, and
+only then closes the connection (closing under a running DuckDB query crashed the process)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+
+from centric.errors import StoreError
+from centric.web.hub import Hub
+
+
+def test_close_waits_for_background_work_and_refuses_new_work(tmp_path):
+    hub = Hub(str(tmp_path / "h.duckdb"))
+    inside, release, left = threading.Event(), threading.Event(), threading.Event()
+
+    def work():
+        with hub.busy():
+            r = hub.reader()
+            inside.set()
+            release.wait(5)
+            r.con.execute("SELECT 1").fetchall()  # the connection is still open while the work is inside
+        left.set()
+
+    t = threading.Thread(target=work)
+    t.start()
+    inside.wait(5)
+    closing = threading.Thread(target=hub.close)
+    closing.start()
+    closing.join(0.3)
+    assert closing.is_alive() and hub.closed  # waits for the work, refuses new work meanwhile
+    with pytest.raises(StoreError):
+        with hub.busy():
+            pass
+    release.set()
+    closing.join(5)
+    t.join(5)
+    assert left.is_set() and not closing.is_alive()
+
+
+def test_close_interrupts_a_long_background_query(tmp_path):
+    hub = Hub(str(tmp_path / "h.duckdb"))
+    started, outcome = threading.Event(), []
+
+    def work():
+        try:
+            with hub.busy():
+                r = hub.reader()
+                started.set()
+                r.con.execute("SELECT count(*) FROM range(1000000000000) a WHERE a.range % 7 = 3").fetchall()
+                outcome.append("finished")
+        except Exception as e:  # noqa: BLE001
+            outcome.append(type(e).__name__)
+
+    t = threading.Thread(target=work)
+    t.start()
+    started.wait(5)
+    hub.close(timeout=30)
+    t.join(5)
+    assert outcome and outcome[0] != "finished"
+
+
+def test_an_app_stopped_during_its_start_up_work_stops_cleanly(web_db):
+    """Start the app and stop it soon after, many times, at a different moment of its start-up work (indexes,
+    warming the case pages): the process ends normally and no start-up step fails on a closed connection (the
+    same race crashed the process with a segmentation fault now and then)."""
+    script = textwrap.dedent(f"""
+        import logging, time
+        from fastapi.testclient import TestClient
+        from centric.web import create_app
+        logging.basicConfig(level=logging.ERROR)
+        for i in range(40):
+            with TestClient(create_app({web_db!r}, scheduler=False)):
+                time.sleep(0.01 * i)
+        print("ok")
+    """)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip() == "ok"
+    assert "start-up work failed" not in run.stderr, run.stderr[-2000:]
