@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import settings
+from ..errors import StoreError
 
 __all__ = ["Scheduler", "running", "start", "stop", "wake"]
 
@@ -109,7 +110,11 @@ class Scheduler:
     def _run(self) -> None:
         steps = STEPS
         while not self._stop.is_set():
-            self.run_once(steps)
+            try:
+                with self.hub.busy():  # the hub's close waits for the round's reads
+                    self.run_once(steps)
+            except StoreError:  # the hub closed: the app is stopping
+                return
             woken = self._wake.wait(self.interval)
             self._wake.clear()
             with self._done:
