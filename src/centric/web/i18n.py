@@ -63,4 +63,12 @@ def templates(lang: str) -> jinja2.Environment:
 
     env.globals.update(fmt=Formatter(lang), url=url, lang=lang, language_names=LANGUAGE_NAMES,
                        languages=LANGUAGES, allowed=allowed)
+    env.filters["plain"] = plain
     return env
+
+
+def plain(value: str | None) -> str:
+    """A stored id as a person reads it: ``call_centre`` → ``Call centre`` (a department, a channel, a
+    touchpoint); ``—`` for none."""
+    text = (value or "").replace("_", " ")
+    return text[:1].upper() + text[1:] if text else "—"

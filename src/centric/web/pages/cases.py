@@ -33,7 +33,7 @@ from ...schema import CASE_CLOCKS, CASE_PRIORITIES, CASE_STATUSES
 from .. import audit
 from ..deps import check_case, client_ip, hub, language, reader, render, require
 from ..errors import case_status
-from ..i18n import url
+from ..i18n import plain, url
 from ..permissions import Actor, allowed, case_scope
 
 router = APIRouter()
@@ -166,12 +166,6 @@ def common(request: Request, actor: Actor) -> dict[str, Any]:
             "identity_labels": IDENTITY_LABELS, "phase_labels": PHASE_LABELS, "kind_labels": KIND_LABELS,
             "factor_names": factor_names, "left": lambda c: time_left(c, gettext),
             "dept": plain, "plain": plain, "tr": gettext, "when": _when(Formatter(lang))}
-
-
-def plain(value: str | None) -> str:
-    """A stored id as a person reads it: ``call_centre`` → ``Call centre`` (a department, a channel)."""
-    text = (value or "").replace("_", " ")
-    return text[:1].upper() + text[1:]
 
 
 def _when(fmt: Formatter):
