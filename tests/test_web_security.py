@@ -222,3 +222,19 @@ def test_a_nul_character_is_refused_before_any_query(web_client, login):
     r = web_client.post("/me", data={"language": "pl\x00", "csrf_token": csrf_of(me.text)}, follow_redirects=False)
     assert r.status_code == 422 and "language: a NUL character is not allowed" in r.text
     assert '<html lang="en">' in web_client.get("/me").text  # nothing changed
+
+
+def test_head_is_answered_like_get_without_a_body(web_client, login):
+    """Monitors and link checkers ask with HEAD: the GET's status and headers (length, security headers,
+    redirects to sign in), no body — and a HEAD changes nothing a GET would not."""
+    for path in ("/healthz", "/login", "/"):
+        get = web_client.get(path, follow_redirects=False)
+        head = web_client.head(path, follow_redirects=False)
+        assert head.status_code == get.status_code, path
+        assert head.content == b""
+        assert head.headers.get("content-length") == get.headers.get("content-length")
+        assert head.headers["content-security-policy"] == get.headers["content-security-policy"]
+        assert head.headers.get("location") == get.headers.get("location")
+    login(web_client, role="analyst")
+    assert web_client.head("/", follow_redirects=False).status_code == web_client.get("/", follow_redirects=False).status_code
+    assert web_client.post("/login", follow_redirects=False).status_code != 405  # other methods untouched

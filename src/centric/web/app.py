@@ -22,7 +22,7 @@ from .api import v1
 from .hub import Hub
 from .pages import admin, alerts, cases, customers, dashboards, surveys
 from .pages import auth as auth_pages
-from .security import LoginThrottle, RateLimiter, SecurityHeaders
+from .security import HeadAsGet, LoginThrottle, RateLimiter, SecurityHeaders
 
 log = logging.getLogger("centric.web")
 STATIC = Path(__file__).parent / "static"
@@ -113,6 +113,7 @@ def create_app(db: str, scheduler: bool = False) -> FastAPI:
     app.state.public_limit = RateLimiter(120, 60)  # requests per address per minute to the public pages
     errors.install(app)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(HeadAsGet)
     app.add_api_route("/static/plotly.min.js", plotly_js, methods=["GET"], include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in PAGE_ROUTERS:

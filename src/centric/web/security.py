@@ -138,3 +138,22 @@ class LoginThrottle:
 
     def succeeded(self, email: str) -> None:
         self.email.reset(email.strip().lower())
+
+
+class HeadAsGet:
+    """HEAD wherever GET: monitors and link checkers ask with HEAD. The request is answered as a GET whose body is
+    not sent (status and headers, ``Content-Length`` included, are the GET's). Pure ASGI, outermost."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            return await self.app(scope, receive, send)
+
+        async def headers_only(message):
+            if message["type"] == "http.response.body":
+                message = {"type": "http.response.body", "body": b"", "more_body": message.get("more_body", False)}
+            await send(message)
+
+        return await self.app(dict(scope, method="GET"), receive, headers_only)
