@@ -350,7 +350,9 @@ def complaints(store: Store, by: Sequence[str] = ("type",), start: dt.datetime |
     if by:
         df = facts.group_by(**group_columns(facts, by)).aggregate(**aggs(facts)).execute()
         periods = [b for b in by if b in PERIOD_UNITS]
-        df = df.sort_values(periods + ["n"], ascending=[True] * len(periods) + [False])
+        rest = [b for b in by if b not in PERIOD_UNITS]  # equal counts: by the groups' names, so the order is fixed
+        df = df.sort_values(periods + ["n"] + rest, ascending=[True] * len(periods) + [False] + [True] * len(rest),
+                            na_position="last", kind="stable")
         groups = [_stats({b: group_value(b, r[b]) for b in by}, r, total_n, recorded) for _, r in df.iterrows()]
     points, left_out = backlog(store, facts, as_of) if with_backlog else ([], 0)
     return ComplaintReport(total, tuple(by), groups, points, as_of, left_out)
