@@ -100,7 +100,7 @@ BODIES: dict[str, dict] = {
 }
 
 # Routes outside the matrix: public by design (each has its own tests).
-PUBLIC = ("/static", "/healthz", "/login", "/openapi.json", "/docs", "/s/")
+PUBLIC = ("/static", "/healthz", "/login", "/openapi.json", "/docs", "/s/", "/solved/")
 
 # Path parameters: a value, or a function of the sample objects (see the ``sample`` fixture).
 PARAMS = {

@@ -38,6 +38,9 @@ LABELS: dict[str, dict[str, str]] = {
         "send": "Send",
         "thanks": "Thank you for your answer.",
         "reopened": "We are sorry. Your case is open again and we are on it.",
+        "subject": "Was your problem solved?",
+        "intro": "We have dealt with your case {case}. Please tell us whether your problem is solved — one click is enough:",
+        "personal": "This link is yours alone and works once, until {date}.",
     },
     "pl": {
         "question": "Czy Twoja sprawa została rozwiązana?",
@@ -53,6 +56,9 @@ LABELS: dict[str, dict[str, str]] = {
         "send": "Wyślij",
         "thanks": "Dziękujemy za odpowiedź.",
         "reopened": "Przykro nam. Wróciliśmy do Twojej sprawy i zajmujemy się nią.",
+        "subject": "Czy Twoja sprawa została rozwiązana?",
+        "intro": "Zajęliśmy się Twoją sprawą {case}. Daj nam znać, czy problem został rozwiązany — wystarczy jedno kliknięcie:",
+        "personal": "Ten link jest tylko dla Ciebie i działa raz, do {date}.",
     },
     "ru": {
         "question": "Ваш вопрос решён?",
@@ -68,6 +74,9 @@ LABELS: dict[str, dict[str, str]] = {
         "send": "Отправить",
         "thanks": "Спасибо за ответ!",
         "reopened": "Нам очень жаль. Мы снова занимаемся вашим вопросом.",
+        "subject": "Ваш вопрос решён?",
+        "intro": "Мы занимались вашим обращением {case}. Сообщите нам, пожалуйста, решён ли ваш вопрос — достаточно одного нажатия:",
+        "personal": "Эта ссылка предназначена только для вас и действует один раз, до {date}.",
     },
     "it": {
         "question": "Il suo problema è stato risolto?",
@@ -83,6 +92,9 @@ LABELS: dict[str, dict[str, str]] = {
         "send": "Invia",
         "thanks": "Grazie per la sua risposta.",
         "reopened": "Ci dispiace. Abbiamo riaperto la sua pratica e ce ne stiamo occupando.",
+        "subject": "Il suo problema è stato risolto?",
+        "intro": "Ci siamo occupati della sua pratica {case}. Ci dica se il problema è stato risolto: basta un clic.",
+        "personal": "Questo link è solo suo, vale una volta e fino al {date}.",
     },
 }
 

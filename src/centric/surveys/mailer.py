@@ -13,11 +13,13 @@ answered, not reminded and not expired; ``send(..., reminder=True)`` records ``r
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 import os
 import smtplib
 import ssl
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -137,24 +139,7 @@ def send(store: Store, survey: Survey, links: list[Link], reminder: bool = False
         return out
     where = f"{cfg.host}:{cfg.port}"
     try:
-        if cfg.port == 465:
-            server: smtplib.SMTP = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=TIMEOUT,
-                                                    context=ssl.create_default_context())
-        else:
-            server = smtplib.SMTP(cfg.host, cfg.port, timeout=TIMEOUT)
-    except (OSError, smtplib.SMTPException) as e:
-        raise SurveyError(f"cannot reach the mail server {where}: {e}") from e
-    try:
-        with server:
-            server.ehlo()
-            if cfg.port != 465 and cfg.starttls:
-                if not server.has_extn("starttls"):
-                    raise SurveyError(f"the mail server {where} does not offer STARTTLS; set smtp_starttls to false "
-                                      "only for a server on a trusted network")
-                server.starttls(context=ssl.create_default_context())
-                server.ehlo()
-            if cfg.user:
-                server.login(cfg.user, cfg.password or "")
+        with connection(cfg) as server:
             for link in todo:
                 try:
                     server.send_message(message(survey, link, cfg.sender, reminder))
@@ -164,9 +149,6 @@ def send(store: Store, survey: Survey, links: list[Link], reminder: bool = False
                     out.failed.append((link.invitation_id, f"refused: {why[0]} {_text(why[1])}".strip()))
                 except smtplib.SMTPDataError as e:
                     out.failed.append((link.invitation_id, f"refused: {e.smtp_code} {_text(e.smtp_error)}".strip()))
-    except smtplib.SMTPAuthenticationError as e:
-        raise SurveyError(f"the mail server {where} refused the sign-in of {cfg.user!r}: {e.smtp_code} "
-                          f"{_text(e.smtp_error)}") from e
     except (OSError, smtplib.SMTPException) as e:  # a timeout is an OSError
         if not out.sent:
             raise SurveyError(f"sending through {where} failed: {e}") from e
@@ -175,6 +157,37 @@ def send(store: Store, survey: Survey, links: list[Link], reminder: bool = False
                        all(link.invitation_id != f for f, _ in out.failed)]
     _record(store, out.sent, "reminded_at" if reminder else "sent_at", now)
     return out
+
+
+@contextlib.contextmanager
+def connection(cfg: Config) -> Iterator[smtplib.SMTP]:
+    """A connection to the mail server, encrypted (TLS on port 465, STARTTLS elsewhere unless ``smtp_starttls``
+    is false) and signed in; :class:`SurveyError` naming the server when it cannot be reached, does not offer
+    STARTTLS or refuses the sign-in."""
+    where = f"{cfg.host}:{cfg.port}"
+    try:
+        if cfg.port == 465:
+            server: smtplib.SMTP = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=TIMEOUT,
+                                                    context=ssl.create_default_context())
+        else:
+            server = smtplib.SMTP(cfg.host, cfg.port, timeout=TIMEOUT)
+    except (OSError, smtplib.SMTPException) as e:
+        raise SurveyError(f"cannot reach the mail server {where}: {e}") from e
+    with server:
+        try:
+            server.ehlo()
+            if cfg.port != 465 and cfg.starttls:
+                if not server.has_extn("starttls"):
+                    raise SurveyError(f"the mail server {where} does not offer STARTTLS; set smtp_starttls to false "
+                                      "only for a server on a trusted network")
+                server.starttls(context=ssl.create_default_context())
+                server.ehlo()
+            if cfg.user:
+                server.login(cfg.user, cfg.password or "")
+        except smtplib.SMTPAuthenticationError as e:
+            raise SurveyError(f"the mail server {where} refused the sign-in of {cfg.user!r}: {e.smtp_code} "
+                              f"{_text(e.smtp_error)}") from e
+        yield server
 
 
 def _text(b: bytes | str) -> str:

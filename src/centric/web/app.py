@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
 from ..store import Store
-from . import auth, errors, public
+from . import auth, errors, public, solved
 from . import scheduler as background
 from .api import v1
 from .hub import Hub
@@ -26,7 +26,7 @@ from .security import HeadAsGet, LoginThrottle, RateLimiter, SecurityHeaders
 
 log = logging.getLogger("centric.web")
 STATIC = Path(__file__).parent / "static"
-PAGE_ROUTERS = (public, auth_pages, cases, customers, dashboards, alerts, admin, surveys)  # public first: the survey answers' route is matched before the others
+PAGE_ROUTERS = (public, solved, auth_pages, cases, customers, dashboards, alerts, admin, surveys)  # public first: the survey answers' route is matched before the others
 
 
 @functools.cache

@@ -9,6 +9,7 @@ shows the case page again with the reason (409, or 422 for a missing field, next
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import threading
@@ -23,7 +24,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ...cases import views, workflow
+from ...cases import confirmation, views, workflow
 from ...cases.config import active
 from ...cases.store_io import frame, utcnow
 from ...cases.timeline import timeline
@@ -76,6 +77,20 @@ DONE = {  # the message after an action (?done=), from the case as it now is
     "note": "Note added", "message": "The customer's message is recorded",
     "resolve": "Resolved; the customer is asked “Was it solved?”", "close": "Closed with root cause %(cause)s",
     "reopen": "Reopened", "linked": "The earlier case was past its grace period: this new case follows it"}
+
+
+NOT_ASKED = {  # why the customer's "Was it solved?" was not e-mailed (confirmation.Asked.why)
+    "no_mail_server": "No mail server is set up (smtp_host), so it was not e-mailed.",
+    "no_address": "No e-mail address is known for this customer.",
+    "mail_failed": "The mail server did not take the message.",
+    "no_token": "The link could not be found."}
+
+
+@dataclasses.dataclass(frozen=True)
+class Token:
+    """What resolving returns to the page: the customer's one-time token (never stored, shown at most once)."""
+
+    token: str
 
 
 def duration(seconds: float, gettext) -> str:
@@ -295,7 +310,7 @@ def _departments(routing) -> list[str]:
 
 def _case_page(request: Request, actor: Actor, case_id: str, status: int = 200, error: str | None = None,
                errors: dict[str, str] | None = None, form: dict[str, str] | None = None,
-               action: str | None = None) -> Response:
+               action: str | None = None, asked: confirmation.Asked | None = None) -> Response:
     store = reader(request)
     obj = load_case(store, actor, case_id)
     ctx = common(request, actor)
@@ -332,7 +347,7 @@ def _case_page(request: Request, actor: Actor, case_id: str, status: int = 200, 
         "timeline_full": full, "timeline_limit": CASE_TIMELINE_ITEMS, "can_act": can_act, "causes": causes,
         "agents": list(dept.agents) if dept else [], "departments": [d for d in _departments(routing)
                                                                       if d != obj["department"]],
-        "flash": flash, "error": error, "errors": errors or {}, "form": form or {}, "open_action": action,
+        "flash": flash, "asked": asked, "not_asked": NOT_ASKED, "error": error, "errors": errors or {}, "form": form or {}, "open_action": action,
         "in_scope": lambda d: allowed(actor, "case.read", {"department": d})}, status=status)
 
 
@@ -402,6 +417,10 @@ def _act(request: Request, actor: Actor, case_id: str, name: str, f: dict[str, s
         outcome = hub(request).write(_run, actor, name, case_id, f, obj["status"], client_ip(request))
     except CaseError as e:
         return _case_page(request, actor, case_id, status=case_status(e), error=str(e), form=f, action=name)
+    if isinstance(outcome, Token):  # the customer's question: e-mailed, or its link shown now, once
+        asked = confirmation.ask(reader(request), case_id, outcome.token)
+        if not asked.emailed:
+            return _case_page(request, actor, case_id, asked=asked)
     target = outcome.case_id if isinstance(outcome, workflow.Outcome) else case_id
     done = "linked" if isinstance(outcome, workflow.Outcome) and outcome.linked_from else name
     if name == "transfer" and not allowed(actor, "case.read", {"department": f["department"]}):
@@ -444,8 +463,7 @@ def _run(store, actor: Actor, name: str, case_id: str, f: dict[str, str], status
     elif name == "message":
         out = workflow.customer_message(store, case_id, f["text"], actor="customer")
     elif name == "resolve":
-        workflow.resolve(store, case_id, actor=who, note=f.get("note") or None)
-        out = None
+        out = Token(workflow.resolve(store, case_id, actor=who, note=f.get("note") or None))
     elif name == "close":
         if status != "resolved":  # "resolve and close": the agent knows it is solved
             workflow.resolve(store, case_id, actor=who)
