@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -122,11 +123,15 @@ class Hub:
                 return
             self._closed = True
             readers = list(self._readers)
-        for r in readers:  # a running query ends with an error at once rather than at its end
-            with contextlib.suppress(Exception):
-                r.con.interrupt()
-        with self._idle:
-            self._idle.wait_for(lambda: self._busy == 0, timeout)
+        deadline = time.monotonic() + timeout
+        while True:  # a running query ends with an error at once rather than at its end; again and again, as a
+            for r in readers:  # query that starts just after an interrupt is not touched by it
+                with contextlib.suppress(Exception):
+                    r.con.interrupt()
+            with self._idle:
+                left = deadline - time.monotonic()
+                if self._idle.wait_for(lambda: self._busy == 0, min(0.1, max(left, 0))) or left <= 0:
+                    break
         with self._lock:
             for r in readers:
                 with contextlib.suppress(Exception):
