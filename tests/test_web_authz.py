@@ -256,4 +256,4 @@ def test_default_deny():
     agent = Actor("user", "U3", "b@example.com", "agent", "b")  # an agent of no department
     assert not allowed(agent, "case.read") and case_scope(agent) == ()
     assert [a for a in ACTIONS if allowed(Actor("user", "U4", "c@example.com", "analyst", "c"), a)] == [
-        "case.read", "customer.read", "dashboard.read", "surveys.view"]
+        "case.read", "customer.read", "dashboard.read", "surveys.view", "whys.edit"]

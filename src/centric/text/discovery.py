@@ -35,6 +35,13 @@ class Candidate:
 def discover(sentences: list[str], embeddings: np.ndarray, languages: list[str] | None = None,
              k: int | None = None, seed: int = 0, min_size: int = 3) -> list[Candidate]:
     """Cluster ``sentences`` (with their embeddings) into candidate factors, largest first."""
+    return [c for c, _ in clusters(sentences, embeddings, languages, k, seed, min_size)]
+
+
+def clusters(sentences: list[str], embeddings: np.ndarray, languages: list[str] | None = None,
+             k: int | None = None, seed: int = 0, min_size: int = 3) -> list[tuple[Candidate, np.ndarray]]:
+    """``discover``'s candidates, each with the indices of its sentences (largest first), so that what a
+    cluster says can be traced back to the rows it comes from."""
     from sklearn.cluster import KMeans
 
     n = len(sentences)
@@ -59,8 +66,8 @@ def discover(sentences: list[str], embeddings: np.ndarray, languages: list[str] 
                         if w.lower() not in STOPWORDS)
         terms = [w for w, _ in sorted(words.items(), key=lambda kv: (-kv[1], kv[0]))[:6]]
         langs = Counter(languages[i] for i in idx) if languages else Counter()
-        out.append(Candidate(len(idx), terms, quotes, dict(langs)))
-    return sorted(out, key=lambda c: (-c.size, c.terms))
+        out.append((Candidate(len(idx), terms, quotes, dict(langs)), idx))
+    return sorted(out, key=lambda c: (-c[0].size, c[0].terms))
 
 
 def store_sentences(store, taxonomy: str, since: str | None = None, brand: str | None = None,
