@@ -12,6 +12,7 @@ from ..errors import CentricError
 from ._common import _fail, _open, console
 from .checks import between, one_of
 
+_CHILD_UNIT = {"problem": "sentences", "says": "texts", "where": "cases", "department": "cases"}
 VERDICT_STYLE = {"root cause": "bold red", "open": "yellow", "expected": "dim"}
 
 
@@ -106,7 +107,7 @@ def render(tree, quotes: bool = True) -> Tree:
         for c in node.children:
             add(here, c)
         if node.other:
-            here.add(f"[dim]other: {node.other:,} {node.children[0].unit if node.children else ''}[/dim]")
+            here.add(f"[dim]other: {node.other:,} {_CHILD_UNIT.get(node.level, '')}[/dim]")
 
     root = Tree(_line(tree.root))
     if quotes and tree.root.quotes:

@@ -308,8 +308,10 @@ class _Build:
     evidence: int
     tests: list = field(default_factory=list)
 
-    def quotes(self, keys) -> list[str]:
-        sel = self.sent[self.sent["key"].isin(set(keys))]
+    def quotes(self, keys, pool: pd.DataFrame | None = None) -> list[str]:
+        """Quotes of the texts ``keys`` from the sentences of ``pool`` (a sub-topic's; default: all the factor's)."""
+        pool = self.sent if pool is None else pool
+        sel = pool[pool["key"].isin(set(keys))]
         return _masked_quotes(list(sel[["sentence", "name", "author"]].itertuples(index=False, name=None)))
 
     def ids(self, values) -> list[str]:
@@ -326,11 +328,12 @@ class _Build:
                 ev["case_events"] = closing
         return ev
 
-    def shown(self, counts: pd.Series, n: int) -> list[tuple[str, int]]:
-        """The values to show as children: at least ``min_support`` rows and ``min_child_share`` % of the
-        parent's, the ``max_children`` largest."""
+    def shown(self, counts: pd.Series, n: int, least: int | None = None) -> list[tuple[str, int]]:
+        """The values to show as children: at least ``least`` (default ``min_support``) rows and
+        ``min_child_share`` % of the parent's, the ``max_children`` largest."""
+        least = self.min_support if least is None else least
         big = [(str(v), int(c)) for v, c in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
-               if c >= self.min_support and 100.0 * c / max(n, 1) >= self.min_child_share]
+               if c >= least and 100.0 * c / max(n, 1) >= self.min_child_share]
         return big[: self.max_children]
 
 
@@ -408,7 +411,7 @@ def whys(store: Store, factor: str, start: dt.datetime | None = None, end: dt.da
                                                                                                   name=None))))
         _binomial(node, len(idx), len(sent), 1 / len(found), b.tests)
         root.children.append(node)
-        _journey(node, set(rows_["key"]), b)
+        _journey(node, set(rows_["key"]), b, rows_)
 
     adjusted = stats.adjust_p([p for _, p in b.tests], "holm")
     for (node, _), q in zip(b.tests, adjusted, strict=True):
@@ -423,7 +426,7 @@ def whys(store: Store, factor: str, start: dt.datetime | None = None, end: dt.da
     return WhysTree(factor, root, start, end, settings, notes)
 
 
-def _journey(parent: Node, keys: set[str], b: _Build) -> None:
+def _journey(parent: Node, keys: set[str], b: _Build, pool: pd.DataFrame) -> None:
     """2. where in the journey: the parent's texts by journey point, each against the point's share among
     every other text with a negative mention."""
     rows = b.where[b.where["key"].isin(keys)]
@@ -431,16 +434,18 @@ def _journey(parent: Node, keys: set[str], b: _Build) -> None:
     for j, (value, c) in enumerate(b.shown(rows["where"].value_counts(), n)):
         sub = rows[rows["where"] == value]
         node = Node(f"{parent.id}.{j}", "where", value, value, c,
-                    evidence=b.evidence_of(sub["key"], events=sub["event_id"].dropna()), quotes=b.quotes(sub["key"]))
+                    evidence=b.evidence_of(sub["key"], events=sub["event_id"].dropna()),
+                    quotes=b.quotes(sub["key"], pool))
         _score(node, c, n, int(total.get(value, 0)) - c, len(b.where) - n, b.tests)
         parent.children.append(node)
-        _departments(node, set(sub["key"]), b)
+        _departments(node, set(sub["key"]), b, pool)
     parent.other = n - sum(c.n for c in parent.children)
 
 
-def _departments(parent: Node, keys: set[str], b: _Build) -> None:
+def _departments(parent: Node, keys: set[str], b: _Build, pool: pd.DataFrame) -> None:
     """3. which department's cases carry it (the cases the parent's texts opened or joined), and 4. the root
-    causes recorded when they were closed."""
+    causes recorded when they were closed (shown from two cases up: whether one is a root cause is the
+    verdict's rule)."""
     everyone = b.cases.drop_duplicates("case_id")
     mine = b.cases[b.cases["key"].isin(keys)].drop_duplicates("case_id")
     n, total = len(mine), everyone["department"].value_counts()
@@ -449,15 +454,15 @@ def _departments(parent: Node, keys: set[str], b: _Build) -> None:
     for j, (dept, c) in enumerate(b.shown(mine["department"].value_counts(), n)):
         sub = mine[mine["department"] == dept]
         node = Node(f"{parent.id}.{j}", "department", dept, dept, c, evidence=b.evidence_of(sub["key"], sub),
-                    quotes=b.quotes(sub["key"]))
+                    quotes=b.quotes(sub["key"], pool))
         _score(node, c, n, int(total.get(dept, 0)) - c, len(everyone) - n, b.tests)
         parent.children.append(node)
         caused = sub[sub["closed"] & sub["root_cause"].notna()]
         m = len(caused)
-        for i, (cause, x) in enumerate(b.shown(caused["cause"].value_counts(), m)):
+        for i, (cause, x) in enumerate(b.shown(caused["cause"].value_counts(), m, least=min(2, b.min_support))):
             csub = caused[caused["cause"] == cause]
             leaf = Node(f"{node.id}.{i}", "cause", cause, cause, x, evidence=b.evidence_of(csub["key"], csub),
-                        quotes=b.quotes(csub["key"]))
+                        quotes=b.quotes(csub["key"], pool))
             _score(leaf, x, m, int(ctotal.get(cause, 0)) - x, len(caused_all) - m, b.tests)
             node.children.append(leaf)
         node.other = m - sum(x.n for x in node.children)
