@@ -39,9 +39,10 @@ def discover(sentences: list[str], embeddings: np.ndarray, languages: list[str] 
 
 
 def clusters(sentences: list[str], embeddings: np.ndarray, languages: list[str] | None = None,
-             k: int | None = None, seed: int = 0, min_size: int = 3) -> list[tuple[Candidate, np.ndarray]]:
+             k: int | None = None, seed: int = 0, min_size: int = 3,
+             n_init: int = 10) -> list[tuple[Candidate, np.ndarray]]:
     """``discover``'s candidates, each with the indices of its sentences (largest first), so that what a
-    cluster says can be traced back to the rows it comes from."""
+    cluster says can be traced back to the rows it comes from. ``n_init``: k-means runs (the best is kept)."""
     from sklearn.cluster import KMeans
 
     n = len(sentences)
@@ -49,7 +50,7 @@ def clusters(sentences: list[str], embeddings: np.ndarray, languages: list[str] 
         return []
     k = k or max(2, min(12, round(np.sqrt(n / 2))))
     k = min(k, n)
-    km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(embeddings)
+    km = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(embeddings)
     out = []
     for c in range(k):
         idx = np.flatnonzero(km.labels_ == c)

@@ -284,7 +284,8 @@ def subtopics(sentences: list[str], languages: list[str] | None = None, k: int |
         return []
     emb = embedder.encode(sentences) if embedder is not None else tfidf_vectors(sentences, seed=seed)
     k = k or max(2, min(6, round(math.sqrt(len(sentences) / 2))))
-    return clusters(sentences, np.asarray(emb), languages, k=min(k, len(sentences)), seed=seed, min_size=min_size)
+    return clusters(sentences, np.asarray(emb), languages, k=min(k, len(sentences)), seed=seed, min_size=min_size,
+                    n_init=3)
 
 
 # -- the tree -------------------------------------------------------------------------------------------
@@ -366,9 +367,9 @@ def whys(store: Store, factor: str, start: dt.datetime | None = None, end: dt.da
     # the texts: every text with a negative mention (the population), and the factor's sentences
     pop = neg[["source", "text_id"]].drop_duplicates()
     texts = _texts(store, mine[["source", "text_id"]], with_text=True)
-    where = _journey_points(store, _texts(store, pop, with_text=False))
+    where = _plain(_journey_points(store, _texts(store, pop, with_text=False)))
     where["key"] = _key(where)
-    cases = _cases(store, pop)
+    cases = _plain(_cases(store, pop))
     cases["key"] = _key(cases)
     cases["cause"] = _cause(cases)
     who = _customer_names(store, texts["customer_id"].dropna().unique().tolist())
@@ -384,7 +385,7 @@ def whys(store: Store, factor: str, start: dt.datetime | None = None, end: dt.da
         sents = split.setdefault((r.source, r.text_id), sentences_of(t.text or ""))
         s = sents[r.sentence] if 0 <= r.sentence < len(sents) else (t.text or "")
         rows.append((f"{r.source}:{r.text_id}", " ".join(s.split()), who.get(t.customer_id), t.author))
-    sent = pd.DataFrame(rows, columns=["key", "sentence", "name", "author"])
+    sent = _plain(pd.DataFrame(rows, columns=["key", "sentence", "name", "author"]))
     b = _Build(sent, where, cases, min_support, min_child_share, max_children, evidence)
 
     # the problem: the factor's share of negative mentions against the other factors'
@@ -467,6 +468,11 @@ def _departments(parent: Node, keys: set[str], b: _Build, pool: pd.DataFrame) ->
             node.children.append(leaf)
         node.other = m - sum(x.n for x in node.children)
     parent.other = n - sum(x.n for x in parent.children)
+
+
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its text columns as Python objects (filtering Arrow-backed strings row by row is slow)."""
+    return df.astype({c: object for c in df.columns if pd.api.types.is_string_dtype(df[c])})
 
 
 def _languages(store: Store, sent: pd.DataFrame) -> list[str]:
