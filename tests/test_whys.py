@@ -11,8 +11,7 @@ import math
 import pytest
 
 from centric.errors import CentricError
-from centric.whys import Node, WhysTree, whys
-from centric.whys import saved
+from centric.whys import Node, WhysTree, saved, whys
 from centric.whys.tree import period_bounds
 
 T0 = dt.datetime(2025, 3, 1)

@@ -12,10 +12,10 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ...errors import CentricError
+from ...whys.tree import VERDICTS
 from .. import audit, deps
 from ..deps import render, require
 from ..permissions import Actor, allowed
-from ...whys.tree import VERDICTS
 
 router = APIRouter()
 _computed: dict[tuple, object] = {}  # (store, write generation, factor, period) → tree or error: a save reuses it
