@@ -257,35 +257,42 @@ def _masked_quotes(sentences: list[tuple[str, str | None, str | None]], k: int =
 # -- sub-topics -----------------------------------------------------------------------------------------
 
 
-def tfidf_vectors(sentences: list[str], dims: int = 32, seed: int = 0) -> np.ndarray:
-    """Unit vectors of ``sentences`` from TF-IDF of their character 3–5-grams, reduced to ``dims``
-    dimensions (truncated SVD): a quick stand-in for sentence embeddings, good at telling one wording from
-    another, blind to a wording's translation."""
+def tfidf_vectors(sentences: list[str], dims: int = 32, features: int = 2000, seed: int = 0) -> np.ndarray:
+    """Unit vectors of ``sentences`` from TF-IDF of their character 3–5-grams (the ``features`` most frequent),
+    reduced to ``dims`` dimensions (truncated SVD): a quick stand-in for sentence embeddings, good at telling
+    one wording from another, blind to a wording's translation."""
     from sklearn.decomposition import TruncatedSVD
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    unique, back = np.unique(np.asarray([s.casefold() for s in sentences], dtype=object), return_inverse=True)
-    x = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, max_features=4_000).fit_transform(
-        unique)
+    x = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True,
+                        max_features=features).fit_transform(sentences)
     d = min(dims, x.shape[1] - 1, x.shape[0] - 1)
-    v = TruncatedSVD(n_components=d, n_iter=3, random_state=seed).fit_transform(x) if d >= 2 else x.toarray()
-    v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
-    return v[back]  # the same vector for the same sentence
+    v = TruncatedSVD(n_components=d, n_iter=2, random_state=seed).fit_transform(x) if d >= 2 else x.toarray()
+    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
 
 
 def subtopics(sentences: list[str], languages: list[str] | None = None, k: int | None = None, seed: int = 0,
               embedder=None, min_size: int = 3) -> list[tuple[Any, np.ndarray]]:
     """The sentences clustered into sub-topics (``centric.text.discovery.clusters``): (candidate, indices),
-    largest first. ``k``: how many (default: √(n/2), between 2 and 6); ``embedder``: an object with
+    largest first. ``k``: how many (default: √(n/2), between 2 and 12); ``embedder``: an object with
     ``encode(list[str])`` (default: ``tfidf_vectors``)."""
     from ..text.discovery import clusters
 
     if len(sentences) < max(2, min_size):
         return []
-    emb = embedder.encode(sentences) if embedder is not None else tfidf_vectors(sentences, seed=seed)
-    k = k or max(2, min(6, round(math.sqrt(len(sentences) / 2))))
-    return clusters(sentences, np.asarray(emb), languages, k=min(k, len(sentences)), seed=seed, min_size=min_size,
-                    n_init=3)
+    langs = languages or [""] * len(sentences)
+    # each distinct (sentence, language) once, weighted by how often it occurs
+    pairs = pd.DataFrame({"s": [" ".join(x.casefold().split()) for x in sentences], "l": langs})
+    codes, uniques = pd.factorize(pairs["s"] + "\x00" + pairs["l"])
+    first = pd.Series(range(len(pairs))).groupby(codes).first().to_numpy()
+    counts = np.bincount(codes)
+    distinct = [sentences[i] for i in first]
+    emb = embedder.encode(distinct) if embedder is not None else tfidf_vectors(distinct)
+    k = k or max(2, min(12, round(math.sqrt(len(sentences) / 2))))
+    found = clusters(distinct, np.asarray(emb), [langs[i] for i in first], k=min(k, len(distinct)), seed=seed,
+                     min_size=min_size, n_init=3, weights=counts)
+    members = pd.Series(range(len(codes))).groupby(codes).apply(list)
+    return [(c, np.sort(np.concatenate([members[j] for j in idx]))) for c, idx in found]
 
 
 # -- the tree -------------------------------------------------------------------------------------------
