@@ -235,3 +235,24 @@ def test_demo_delivery_tree_reaches_the_invoice_address(demo_store):
                                [node.evidence["cases"], "delivered to the invoice address instead of the delivery "
                                                         "address"]).fetchone()[0]
     assert c == len(node.evidence["cases"])
+
+
+def test_the_command(store, tmp_path):
+    from typer.testing import CliRunner
+
+    from centric.cli import app
+
+    _build(store)
+    store.con.execute("CHECKPOINT")
+    db = store.path
+    store.close()
+    runner = CliRunner()
+    r = runner.invoke(app, ["--db", str(db), "whys", "--factor", "delivery", "--subtopics", "2"],
+                      catch_exceptions=False, env={"COLUMNS": "250"})
+    assert r.exit_code == 0, r.output
+    assert "delivery · invoice address" in r.output and "⟵ root cause" in r.output
+    r = runner.invoke(app, ["--db", str(db), "whys", "--factor", "delivery", "--subtopics", "2", "--json"])
+    d = json.loads(r.output)
+    assert d["factor"] == "delivery" and d["tree"]["n"] == 20 and {c["n"] for c in d["tree"]["children"]} == {12, 8}
+    r = runner.invoke(app, ["--db", str(db), "whys", "--factor", "staff"])
+    assert r.exit_code == 2 and "error: --factor 'staff'" in r.output
