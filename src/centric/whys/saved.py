@@ -129,6 +129,14 @@ def update(store: Store, tree_id: str, tree: WhysTree, by: str, title: str | Non
                                           _text(title, "title", MAX_TITLE) if title is not None else None, tree_id])
 
 
+def apply(store: Store, tree_id: str, node_id: str, op: str, by: str, **fields) -> WhysTree:
+    """Load a saved tree, make one ``edit`` and store it, as one step (under the web app's one writer no other
+    change comes between); the changed tree."""
+    changed = edit(require(store, tree_id).tree, node_id, op, **fields)
+    update(store, tree_id, changed, by)
+    return changed
+
+
 def attach(store: Store, tree_id: str, case_ids: list[str], by: str, now: dt.datetime | None = None) -> list[str]:
     """Attach the tree to cases (those attached already are left as they are); the ids newly attached.
     Raises CentricError naming a case that does not exist."""

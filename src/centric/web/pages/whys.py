@@ -94,9 +94,7 @@ def save_tree(request: Request, factor: str = Form(...), period: str = Form(""),
         tree_id = deps.hub(request).write(saved.save, tree, title, actor.name, p)
     except CentricError as e:
         raise HTTPException(422, str(e)) from None
-    deps.hub(request).write(audit.record, actor, "whys.save", "whys_tree", tree_id, {"factor": factor, "period": p},
-                            deps.client_ip(request))
-    return RedirectResponse(f"/whys/{tree_id}", status_code=303)
+    return _audit(request, actor, "whys.save", tree_id, {"factor": factor, "period": p}, f"/whys/{tree_id}")
 
 
 def _saved(request: Request, tree_id: str):
@@ -118,20 +116,24 @@ def tree_page(request: Request, tree_id: str, actor: Actor = Depends(require("da
         "open_node": q.get("node"), "verdicts": VERDICTS})
 
 
+def _audit(request: Request, actor: Actor, action: str, tree_id: str, detail: dict, to: str) -> Response:
+    """Write the change to the audit log (ids and operation names only) and send the browser to ``to``."""
+    deps.hub(request).write(audit.record, actor, action, "whys_tree", tree_id, detail, deps.client_ip(request))
+    return RedirectResponse(to, status_code=303)
+
+
 @router.post("/whys/{tree_id}/edit", include_in_schema=False)
 def edit_tree(request: Request, tree_id: str, node: str = Form(...), op: str = Form(...), label: str = Form(""),
               note: str = Form(""), verdict: str = Form(""), actor: Actor = Depends(require("whys.edit"))) -> Response:
     from ...whys import saved
 
-    got = _saved(request, tree_id)
+    _saved(request, tree_id)
     try:
-        changed = saved.edit(got.tree, node, op, label=label, note=note, verdict=verdict)
+        deps.hub(request).write(saved.apply, tree_id, node, op, actor.name, label=label, note=note, verdict=verdict)
     except CentricError as e:
         raise HTTPException(422, str(e)) from None
-    deps.hub(request).write(saved.update, tree_id, changed, actor.name)
-    deps.hub(request).write(audit.record, actor, "whys.edit", "whys_tree", tree_id, {"node": node, "op": op},
-                            deps.client_ip(request))
-    return RedirectResponse(f"/whys/{tree_id}?done={op}&node={node}#node-{node}", status_code=303)
+    return _audit(request, actor, "whys.edit", tree_id, {"node": node, "op": op},
+                  f"/whys/{tree_id}?done={op}&node={node}#node-{node}")
 
 
 @router.post("/whys/{tree_id}/attach", include_in_schema=False)
@@ -140,16 +142,13 @@ def attach_cases(request: Request, tree_id: str, cases: str = Form(...),
     from ...whys import saved
 
     _saved(request, tree_id)
-    ids = [c for c in re.split(r"[\s,;]+", cases) if c]
     if not allowed(actor, "case.read"):
         raise HTTPException(403, "you may not do this")
     try:
-        new = deps.hub(request).write(saved.attach, tree_id, ids, actor.name)
+        new = deps.hub(request).write(saved.attach, tree_id, [c for c in re.split(r"[\s,;]+", cases) if c], actor.name)
     except CentricError as e:
         raise HTTPException(422, str(e)) from None
-    deps.hub(request).write(audit.record, actor, "whys.attach", "whys_tree", tree_id, {"cases": new},
-                            deps.client_ip(request))
-    return RedirectResponse(f"/whys/{tree_id}?done=attach", status_code=303)
+    return _audit(request, actor, "whys.attach", tree_id, {"cases": new}, f"/whys/{tree_id}?done=attach")
 
 
 @router.post("/whys/{tree_id}/detach", include_in_schema=False)
@@ -158,7 +157,6 @@ def detach_case(request: Request, tree_id: str, case_id: str = Form(...),
     from ...whys import saved
 
     _saved(request, tree_id)
-    if deps.hub(request).write(saved.detach, tree_id, case_id.strip()):
-        deps.hub(request).write(audit.record, actor, "whys.detach", "whys_tree", tree_id, {"case": case_id.strip()},
-                                deps.client_ip(request))
-    return RedirectResponse(f"/whys/{tree_id}?done=detach", status_code=303)
+    if not deps.hub(request).write(saved.detach, tree_id, case_id.strip()):
+        return RedirectResponse(f"/whys/{tree_id}", status_code=303)
+    return _audit(request, actor, "whys.detach", tree_id, {"case": case_id.strip()}, f"/whys/{tree_id}?done=detach")
