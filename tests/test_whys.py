@@ -256,3 +256,20 @@ def test_the_command(store, tmp_path):
     assert d["factor"] == "delivery" and d["tree"]["n"] == 20 and {c["n"] for c in d["tree"]["children"]} == {12, 8}
     r = runner.invoke(app, ["--db", str(db), "whys", "--factor", "staff"])
     assert r.exit_code == 2 and "error: --factor 'staff'" in r.output
+
+
+def test_weighted_clusters_equal_clusters_of_the_repeated_sentences():
+    import numpy as np
+
+    from centric.text.discovery import clusters
+    from centric.whys import subtopics
+
+    emb = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
+    sents = ["late again", "late once more", "wrong address", "address wrong"]
+    weighted = clusters(sents, emb, ["en"] * 4, k=2, weights=np.array([3, 1, 2, 2]))
+    repeated = clusters([sents[i] for i in (0, 0, 0, 1, 2, 2, 3, 3)], emb[[0, 0, 0, 1, 2, 2, 3, 3]], ["en"] * 8, k=2)
+    assert [c.size for c, _ in weighted] == [c.size for c, _ in repeated] == [4, 4]
+    assert [c.languages for c, _ in weighted] == [{"en": 4}, {"en": 4}]
+    # subtopics: each sentence once, its members the indices of every copy
+    found = subtopics(["Late.", "late.", "Late.", "Wrong address.", "Wrong address."], k=2, min_size=2)
+    assert sorted(sorted(idx.tolist()) for _, idx in found) == [[0, 1, 2], [3, 4]]
