@@ -90,7 +90,17 @@ EXPECT_SURVEYS: dict[str, str] = {
     "POST /surveys/{survey_id}/status": "surveys.manage",
 }
 
-EXPECT = {**EXPECT_CORE, **EXPECT_CASES, **EXPECT_DASH, **EXPECT_API, **EXPECT_SURVEYS}
+# whys: 5-whys trees (compute and read: dashboards' readers; save, edit, attach: analysts and admins)
+EXPECT_WHYS: dict[str, str] = {
+    "GET /whys": "dashboard.read",
+    "POST /whys": "whys.edit",
+    "GET /whys/{tree_id}": "dashboard.read",
+    "POST /whys/{tree_id}/edit": "whys.edit",
+    "POST /whys/{tree_id}/attach": "whys.edit",
+    "POST /whys/{tree_id}/detach": "whys.edit",
+}
+
+EXPECT = {**EXPECT_CORE, **EXPECT_CASES, **EXPECT_DASH, **EXPECT_API, **EXPECT_SURVEYS, **EXPECT_WHYS}
 
 # Bodies to send (JSON for /api, form fields for pages; the CSRF token is added): a valid body reaches the
 # checks a route makes after reading it (an empty one may stop at validation, 422, before them).
@@ -114,6 +124,7 @@ PARAMS = {
     "name": "nps",  # GET /api/v1/metrics/{name}
     "survey_id": lambda s: s["survey_id"],
     "flag_id": lambda s: s["flag_id"],  # released by the admin's first POST; the second finds it handled (303)
+    "tree_id": lambda s: s["tree_id"],
 }
 # Parameters naming an object of department A (an agent of department B must get 404).
 DEPARTMENTAL = {"case_id", "customer_id"}
@@ -142,8 +153,11 @@ def sample(web_client):
     from tests.test_web_surveys import add_flagged, add_survey
 
     survey_id, _ = add_survey(hub, n=1)
+    from centric.whys import Node, WhysTree, saved
+
+    tree_id = hub.write(saved.save, WhysTree("delivery", Node("0", "problem", "Delivery")), "matrix", "matrix")
     return {"case_id": row[0], "customer_id": row[1], "user_id": user["user_id"], "token_id": token["token_id"],
-            "survey_id": survey_id, "flag_id": add_flagged(web_client, survey_id)}
+            "survey_id": survey_id, "flag_id": add_flagged(web_client, survey_id), "tree_id": tree_id}
 
 
 def _fill(path: str, sample: dict) -> str:
@@ -256,4 +270,4 @@ def test_default_deny():
     agent = Actor("user", "U3", "b@example.com", "agent", "b")  # an agent of no department
     assert not allowed(agent, "case.read") and case_scope(agent) == ()
     assert [a for a in ACTIONS if allowed(Actor("user", "U4", "c@example.com", "analyst", "c"), a)] == [
-        "case.read", "customer.read", "dashboard.read", "surveys.view"]
+        "case.read", "customer.read", "dashboard.read", "surveys.view", "whys.edit"]

@@ -134,8 +134,16 @@ def xss_client(web_db):
         from tests.test_web_surveys import XSS_SLUG, xss_survey
 
         survey_id, keys = xss_survey(client, PAYLOADS)
+        # a saved 5-whys tree whose title, labels, notes and quotes are payloads
+        from centric.whys import Node, WhysTree, saved
+
+        tree = WhysTree("delivery", Node("0", "problem", PAYLOADS[0], note=PAYLOADS[1], quotes=[PAYLOADS[3]],
+                                         evidence={"cases": [PAYLOADS[2]]},
+                                         children=[Node("0.0", "cause", PAYLOADS[4], verdict="root cause")]))
+        tree_id = hub.write(saved.save, tree, PAYLOADS[1], PAYLOADS[0])
         client.objects = {"case_id": cases, "customer_id": customers, "user_id": [user["user_id"]],
-                          "factor": ["delivery"], "survey_id": [survey_id], "key": keys, "slug": [XSS_SLUG]}
+                          "factor": ["delivery"], "survey_id": [survey_id], "key": keys, "slug": [XSS_SLUG],
+                          "tree_id": [tree_id]}
         yield client
 
 

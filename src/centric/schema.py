@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 # Logical types and their DuckDB storage types.
 SQL_TYPES = {
@@ -886,6 +886,42 @@ _add(Table(
     ),
     ingestable=False,
     since=7,
+))
+
+
+# -- 5-whys trees saved by analysts (`centric.whys.saved`, the web app's /whys pages) --------------------
+_add(Table(
+    "whys_trees",
+    "5-whys trees saved in the web app: computed from the data (`centric whys`), then edited by an analyst "
+    "(nodes renamed, annotated, added or removed, leaves marked root cause or expected).",
+    (
+        Column("tree_id", "text", "Tree id (Y0001 …).", required=True),
+        Column("title", "text", "Its name.", required=True),
+        Column("factor", "text", "The factor it explains (the problem).", required=True),
+        Column("period", "text", "The period it was computed over (e.g. 2025-Q3; empty: all the data)."),
+        Column("tree", "json", "The tree: nodes with their labels, counts, shares, significance, verdicts, notes "
+               "and evidence ids (quotes masked).", required=True),
+        Column("author", "text", "Who saved it first.", required=True),
+        Column("updated_by", "text", "Who changed it last.", required=True),
+        Column("created_at", "timestamp", "When saved first (UTC).", required=True),
+        Column("updated_at", "timestamp", "Last change (UTC).", required=True),
+    ),
+    key="tree_id",
+    ingestable=False,
+    since=8,
+))
+
+_add(Table(
+    "whys_links",
+    "Which saved 5-whys tree explains which case.",
+    (
+        Column("tree_id", "text", "The tree.", required=True),
+        Column("case_id", "text", "The case it explains.", required=True),
+        Column("linked_by", "text", "Who attached it.", required=True),
+        Column("linked_at", "timestamp", "When (UTC).", required=True),
+    ),
+    ingestable=False,
+    since=8,
 ))
 
 

@@ -618,6 +618,7 @@ def report_context(d: ReportData, lang: str = "en", title: str = "") -> tuple[di
                                                                      factor_names, f) if d.complaints.total.n else None)
         ctx["surveys"] = _surveys(d.surveys, f, specs)
     ctx["topics"] = _topics(d.topics, f, d.current)
+    ctx["whys"] = _whys_context(d.whys, f, d.drivers.names(lang) if d.drivers else None)
     q = d.quality or {"runs": [], "reasons": [], "totals": {}}
     totals = q.get("totals", {})
     ctx["quality"] = {
@@ -632,6 +633,12 @@ def report_context(d: ReportData, lang: str = "en", title: str = "") -> tuple[di
     for spec in specs.values():
         spec["layout"]["separators"] = separators
     return ctx, specs
+
+
+def _whys_context(tree, f: Formatter, names: dict[str, str] | None) -> dict[str, Any] | None:
+    from ..whys.report import context
+
+    return context(tree, f, names)
 
 
 def write_report(store: Store, out: str | Path = "report.html", lang: str = "en", **kwargs: Any) -> Path:

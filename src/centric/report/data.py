@@ -47,6 +47,7 @@ class ReportData:
     where: dict[str, tuple[str, ...]] = field(default_factory=dict)  # the filters (centric.metrics.filters)
     brand: str = "ours"  # the brand of the factor analysis
     surveys: Any = None  # centric's own surveys: {"rates": DataFrame, "trends": [(Survey, Breakdown)]}, or None
+    whys: Any = None  # centric.whys.WhysTree of the first "fix" factor, or None
 
 
 def only(where: Where, columns) -> dict[str, tuple[str, ...]]:
@@ -157,6 +158,7 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
 
     data.customers = once("customers", compute=lambda: overview(store, period=period))
     data.drivers = _drivers(store, period, brand, only(where, DRIVER_FILTERS), start, end)
+    data.whys = once("whys", _top_fix(data.drivers), compute=lambda: _whys(store, data.drivers, start, end))
     data.surveys = once("surveys", compute=lambda: _surveys(store, start, end))
     data.quality = quality(store)
     return data
@@ -183,6 +185,19 @@ def _topics(store: Store, period: str, start: dt.datetime | None, end: dt.dateti
         if t.texts or t.placeholders:
             out.append(t)
     return out
+
+
+def _top_fix(drivers) -> str | None:
+    from ..whys import top_fix
+
+    return top_fix(drivers)
+
+
+def _whys(store: Store, drivers, start: dt.datetime | None, end: dt.datetime | None):
+    """The 5-whys tree of the first factor to fix (``centric.whys.report``), or None."""
+    from ..whys.report import report_tree
+
+    return report_tree(store, drivers, start, end)
 
 
 def _drivers(store: Store, period: str = "quarter", brand: str = "ours", where: Where = None,

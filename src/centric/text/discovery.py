@@ -35,18 +35,29 @@ class Candidate:
 def discover(sentences: list[str], embeddings: np.ndarray, languages: list[str] | None = None,
              k: int | None = None, seed: int = 0, min_size: int = 3) -> list[Candidate]:
     """Cluster ``sentences`` (with their embeddings) into candidate factors, largest first."""
+    return [c for c, _ in clusters(sentences, embeddings, languages, k, seed, min_size)]
+
+
+def clusters(sentences: list[str], embeddings: np.ndarray, languages: list[str] | None = None,
+             k: int | None = None, seed: int = 0, min_size: int = 3, n_init: int = 10,
+             weights: np.ndarray | None = None) -> list[tuple[Candidate, np.ndarray]]:
+    """``discover``'s candidates, each with the indices of its sentences (largest first), so that what a
+    cluster says can be traced back to the rows it comes from. ``n_init``: k-means runs (the best is kept);
+    ``weights``: how many times each sentence occurs (distinct sentences clustered once, counted as often as
+    they occur: the same clusters, quicker)."""
     from sklearn.cluster import KMeans
 
-    n = len(sentences)
+    w = np.ones(len(sentences)) if weights is None else np.asarray(weights, dtype=float)
+    n = int(w.sum())
     if n < min_size:
         return []
     k = k or max(2, min(12, round(np.sqrt(n / 2))))
-    k = min(k, n)
-    km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(embeddings)
+    k = min(k, len(sentences))
+    km = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(embeddings, sample_weight=w)
     out = []
     for c in range(k):
         idx = np.flatnonzero(km.labels_ == c)
-        if len(idx) < min_size:
+        if w[idx].sum() < min_size:
             continue
         dist = np.linalg.norm(embeddings[idx] - km.cluster_centers_[c], axis=1)
         quotes: list[str] = []  # the three distinct sentences nearest the centre
@@ -55,12 +66,16 @@ def discover(sentences: list[str], embeddings: np.ndarray, languages: list[str] 
                 quotes.append(sentences[i])
             if len(quotes) == 3:
                 break
-        words = Counter(w for i in idx for w in {w.lower() for w in _WORD.findall(sentences[i])}
-                        if w.lower() not in STOPWORDS)
+        words: Counter = Counter()
+        for i in idx:
+            for word in {x.lower() for x in _WORD.findall(sentences[i])} - STOPWORDS:
+                words[word] += w[i]
         terms = [w for w, _ in sorted(words.items(), key=lambda kv: (-kv[1], kv[0]))[:6]]
-        langs = Counter(languages[i] for i in idx) if languages else Counter()
-        out.append(Candidate(len(idx), terms, quotes, dict(langs)))
-    return sorted(out, key=lambda c: (-c.size, c.terms))
+        langs: Counter = Counter()
+        for i in idx if languages else ():
+            langs[languages[i]] += int(w[i])
+        out.append((Candidate(int(w[idx].sum()), terms, quotes, dict(langs)), idx))
+    return sorted(out, key=lambda c: (-c[0].size, c[0].terms))
 
 
 def store_sentences(store, taxonomy: str, since: str | None = None, brand: str | None = None,

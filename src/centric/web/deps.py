@@ -40,6 +40,7 @@ NAV = (
     ("/customers", "Customers", ("customer.read",)),
     ("/dashboards", "Dashboards", ("dashboard.read",)),
     ("/alerts", "Alerts", ("alert.act", "dashboard.read")),
+    ("/whys", "5 whys", ("dashboard.read",)),
     ("/surveys", "Surveys", ("surveys.view",)),
     ("/settings", "Settings", ("admin.config",)),
     ("/users", "Users", ("admin.users",)),

@@ -1,0 +1,117 @@
+"""The 5-whys tree of a problem: centric whys."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.markup import escape
+from rich.tree import Tree
+
+from ..errors import CentricError
+from ._common import _fail, _open, console
+from .checks import between, one_of
+
+_CHILD_UNIT = {"problem": "sentences", "says": "texts", "where": "cases", "department": "cases"}
+VERDICT_STYLE = {"root cause": "bold red", "open": "yellow", "expected": "dim"}
+
+
+def whys_cmd(
+    factor: str = typer.Option(None, "--factor", help="The factor to explain (a factor id, e.g. delivery); default: "
+                               "the first factor in the action matrix's \"fix\" quadrant (centric drivers)."),
+    period: str = typer.Option(None, "--period", help="Only texts written in this period: a year (2025), a quarter "
+                               "(2025-Q3) or a month (2025-07); default: all the data."),
+    subtopics: int = typer.Option(None, "--subtopics", help="How many sub-topics to look for in the negative "
+                                  "sentences (default: √(n/2), 2 to 6).", callback=between(2, 20)),
+    embedder: str = typer.Option("tfidf", "--embedder", help="How sentences are compared for the sub-topics: tfidf "
+                                 "(character n-grams; quick, one language at a time) or use (the multilingual "
+                                 "sentence encoder; groups the same complaint across languages, slower).",
+                                 callback=one_of("tfidf", "use")),
+    min_cases: int = typer.Option(5, "--min-cases", help="A recorded root cause needs at least this many cases to be "
+                                  "marked root cause.", callback=between(1, 1_000_000)),
+    min_share: float = typer.Option(25.0, "--min-share", help="… and at least this % of its parent's cases.",
+                                    callback=between(0, 100)),
+    quotes: bool = typer.Option(True, "--quotes/--no-quotes", help="Show a quote under each node."),
+    as_json: bool = typer.Option(False, "--json", help="Print the tree as JSON (every node with its evidence ids)."),
+) -> None:
+    """Why is a factor in "fix"? Its 5-whys tree, computed from the data: what customers say about it (sub-topics of
+    its negative sentences) → where in the journey → which department's cases carry it → the root causes recorded
+    when they were closed. Each node with its share of its parent, its baseline and significance (Holm-corrected);
+    leaves marked root cause, expected or open. Needs `centric analyze`. A drop of a metric for a segment is not a
+    problem this command takes yet."""
+    from ..whys import whys
+    from ..whys.tree import period_bounds
+
+    try:
+        start, end = period_bounds(period)
+        with _open(read=True) as store:
+            names = _names(store)
+            if factor is None:
+                factor = _top_fix(store)
+            enc = None
+            if embedder == "use":
+                from ..text.embed import USEEmbedder
+
+                enc = USEEmbedder()
+            tree = whys(store, factor, start, end, k=subtopics, embedder=enc, min_cases=min_cases,
+                        min_share=min_share, names=names)
+    except CentricError as e:
+        _fail(e)
+    if as_json:
+        print(json.dumps({"period": period, **tree.to_dict()}, ensure_ascii=False, indent=2, default=str))
+        return
+    console.print(render(tree, quotes))
+    for note in tree.notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+    console.print("[dim]share: of the parent; base: the same value's share among the rest (sub-topics: an even "
+                  "split); * significant above it (one-sided, Holm-corrected p < 0.05); --json for the evidence "
+                  "ids[/dim]")
+
+
+def _names(store) -> dict[str, str]:
+    from ..text.taxonomy import active_taxonomy
+
+    try:
+        return {f.id: f.name("en") for f in active_taxonomy(store).factors}
+    except CentricError:
+        return {}
+
+
+def _top_fix(store) -> str:
+    from ..drivers import drivers
+    from ..whys import top_fix
+
+    found = top_fix(drivers(store, reps=0))
+    if found is None:
+        raise CentricError("no factor is in the \"fix\" quadrant of centric drivers: name one with --factor")
+    return found
+
+
+def _line(node) -> str:
+    share = "" if node.share is None else f" {node.share:.0f}%"
+    base = "" if node.baseline is None else f", base {node.baseline:.0f}%"
+    star = "*" if node.significant else ""
+    p = "" if node.p is None else f", p {node.p:.2g}"
+    verdict = f" [{VERDICT_STYLE.get(node.verdict, '')}]⟵ {node.verdict}[/]" if node.verdict else ""
+    return (f"[bold]{escape(node.label)}[/bold] [dim]({node.level})[/dim]{share}{star} "
+            f"[dim](n {node.n:,} {node.unit}{base}{p})[/dim]{verdict}")
+
+
+def render(tree, quotes: bool = True) -> Tree:
+    """The tree as a Rich tree (labels and quotes escaped)."""
+
+    def add(branch, node):
+        here = branch.add(_line(node))
+        if quotes and node.quotes:
+            here.add(f"[italic dim]“{escape(node.quotes[0])}”[/italic dim]")
+        for c in node.children:
+            add(here, c)
+        if node.other:
+            here.add(f"[dim]other: {node.other:,} {_CHILD_UNIT.get(node.level, '')}[/dim]")
+
+    root = Tree(_line(tree.root))
+    if quotes and tree.root.quotes:
+        root.add(f"[italic dim]“{escape(tree.root.quotes[0])}”[/italic dim]")
+    for c in tree.root.children:
+        add(root, c)
+    return root

@@ -1,0 +1,6 @@
+"""5 whys: a problem's root-cause tree computed from the data (``tree``), and the trees analysts edit, save
+and attach to the cases they explain (``saved``)."""
+
+from .tree import LEVELS, VERDICTS, Node, WhysTree, subtopics, top_fix, whys
+
+__all__ = ["LEVELS", "VERDICTS", "Node", "WhysTree", "subtopics", "top_fix", "whys"]
