@@ -13,11 +13,13 @@ the seconds between the two events, what pm4py's performance DFG reports.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import ibis
+import numpy as np
 import pandas as pd
 
 from ..errors import CentricError
@@ -154,9 +156,57 @@ class Variants(Tabular):
         return f"Variants: {len(self.variants):,} for {self.cases:,} cases; {self.coverage():,} cover 80%"
 
 
+def _traces(events: Any) -> Any:
+    """Per case its activities in order, as a list of small integer codes (grouping lists of integers
+    is much cheaper than lists of texts); returns (table of case_id, trace; table of activity, code)."""
+    names = events.select(ACTIVITY).distinct()
+    names = names.mutate(code=ibis.row_number().over(order_by=names[ACTIVITY]).cast("int32"))
+    coded = events.join(names, ACTIVITY)
+    return coded.group_by(CASE).aggregate(trace=coded.code.collect(order_by=[coded[TIME], coded[SEQ]])), names
+
+
+def _decode(df: pd.DataFrame, names: Any) -> dict[int, str]:
+    dictionary = names.execute()
+    return dict(zip(dictionary["code"].astype(int), dictionary[ACTIVITY], strict=True))
+
+
+def _variants_by_list(events: Any) -> list[Variant]:
+    per_case, names = _traces(events)
+    df = per_case.group_by("trace").aggregate(n=per_case.count()).execute()
+    name_of = _decode(df, names)
+    return [Variant(tuple(name_of[int(c)] for c in t), int(n)) for t, n in zip(df["trace"], df["n"], strict=True)]
+
+
+def _variants_by_signature(events: Any) -> list[Variant] | None:
+    """Variants grouped by a signature of each case's sequence — the XOR over its events of a 64-bit hash
+    of (activity, position) — and its length; the sequences are then collected for one case a variant
+    only. A second, independent signature checks every group: if two cases in one group differ in it
+    (a hash collision), None, and the caller groups whole lists instead."""
+    o = events.mutate(p=ibis.row_number().over(_case_window()))
+    o = o.mutate(h=(o[ACTIVITY] + "\x1f" + o.p.cast("string")).hash(),
+                 h2=(o.p.cast("string") + "\x1f" + o[ACTIVITY]).hash())
+    per_case = o.group_by(CASE).aggregate(sig=o.h.bit_xor(), sig2=o.h2.bit_xor(), n=o.count())
+    groups = per_case.group_by(["sig", "n"]).aggregate(cases=per_case.count(), checks=per_case.sig2.nunique(),
+                                                       rep=per_case[CASE].min())
+    reps = groups.execute()
+    if len(reps) and int(reps["checks"].max()) > 1:
+        return None
+    # the sequences of one case a variant: their events in order, read as columns and cut per case
+    keep = ibis.memtable(pd.DataFrame({CASE: reps["rep"].astype(str)}))
+    sub = events.semi_join(keep, CASE)
+    sub = sub.mutate(p=ibis.row_number().over(_case_window())).select(CASE, ACTIVITY, "p")
+    ev = sub.order_by([CASE, "p"]).to_pyarrow()
+    cases = ev[CASE].to_numpy(zero_copy_only=False)
+    acts = ev[ACTIVITY].to_pylist()
+    cuts = [0, *(np.flatnonzero(cases[1:] != cases[:-1]) + 1).tolist(), len(acts)]
+    seq_of = {cases[a]: tuple(acts[a:b]) for a, b in itertools.pairwise(cuts) if b > a}
+    return [Variant(seq_of[r], int(n)) for r, n in zip(reps["rep"], reps["cases"], strict=True)]
+
+
 def variants(events: Any, limit: int | None = None) -> Variants:
     """The variants of the cases in ``events`` (any filtered log: a segment, a persona's customers):
-    each case's activities in order, collected as an ordered list in the database and grouped.
+    each case's activities in order, grouped. On DuckDB cases are grouped by a checked signature of
+    their sequence (see ``_variants_by_signature``), elsewhere by their ordered lists of activities.
     ``limit`` keeps only the most frequent ones (``cases`` still counts every case).
 
     >>> import ibis, pandas as pd
@@ -165,17 +215,18 @@ def variants(events: Any, limit: int | None = None) -> Variants:
     >>> [(v.activities, v.cases) for v in variants(t).variants]
     [(('x',), 1), (('x', 'y'), 1), (('y', 'x'), 1)]
     """
-    per_case = events.group_by(CASE).aggregate(trace=events[ACTIVITY].collect(order_by=[events[TIME], events[SEQ]]))
-    agg = per_case.group_by("trace").aggregate(n=per_case.count())
-    if limit is not None:
-        agg = agg.order_by([ibis.desc("n"), "trace"]).limit(limit)
-        total = int(events[CASE].nunique().execute())
-    df = agg.execute()
-    vs = [Variant(tuple(t), int(n)) for t, n in zip(df["trace"], df["n"], strict=True)]
+    vs = None
+    try:
+        duck = events._find_backend(use_default=True).name == "duckdb"
+    except Exception:  # noqa: BLE001 — an unbound expression: the default backend (DuckDB)
+        duck = True
+    if duck:
+        vs = _variants_by_signature(events)
+    if vs is None:
+        vs = _variants_by_list(events)
     vs.sort(key=lambda v: (-v.cases, v.activities))
-    if limit is None:
-        total = sum(v.cases for v in vs)
-    return Variants(total, vs)
+    total = sum(v.cases for v in vs)
+    return Variants(total, vs[:limit] if limit is not None else vs)
 
 
 @dataclass(frozen=True)
