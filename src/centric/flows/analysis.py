@@ -191,16 +191,24 @@ def _variants_by_signature(events: Any) -> list[Variant] | None:
     reps = groups.execute()
     if len(reps) and int(reps["checks"].max()) > 1:
         return None
-    # the sequences of one case a variant: their events in order, read as columns and cut per case
-    keep = ibis.memtable(pd.DataFrame({CASE: reps["rep"].astype(str)}))
-    sub = events.semi_join(keep, CASE)
-    sub = sub.mutate(p=ibis.row_number().over(_case_window())).select(CASE, ACTIVITY, "p")
-    ev = sub.order_by([CASE, "p"]).to_pyarrow()
-    cases = ev[CASE].to_numpy(zero_copy_only=False)
-    acts = ev[ACTIVITY].to_pylist()
-    cuts = [0, *(np.flatnonzero(cases[1:] != cases[:-1]) + 1).tolist(), len(acts)]
-    seq_of = {cases[a]: tuple(acts[a:b]) for a, b in itertools.pairwise(cuts) if b > a}
-    return [Variant(seq_of[r], int(n)) for r, n in zip(reps["rep"], reps["cases"], strict=True)]
+    # the sequences of one case a variant: their events in order as integer codes (alphabetical, so
+    # that codes sort as the names do), read as columns and cut per variant
+    reps = reps.sort_values("cases", ascending=False, kind="stable").reset_index(drop=True)
+    keep = ibis.memtable(pd.DataFrame({CASE: reps["rep"].astype(str), "vid": np.arange(len(reps), dtype="int64")}))
+    names = events.select(ACTIVITY).distinct()
+    names = names.mutate(code=ibis.row_number().over(order_by=names[ACTIVITY]).cast("int32"))
+    sub = events.join(keep, CASE).join(names, ACTIVITY)
+    sub = sub.mutate(p=ibis.row_number().over(_case_window())).select("vid", "code", "p")
+    ev = sub.order_by(["vid", "p"]).to_pyarrow()
+    vid = ev["vid"].to_numpy()
+    codes = ev["code"].to_numpy()
+    dictionary = names.execute().sort_values("code")
+    name_list = dictionary[ACTIVITY].tolist()
+    cuts = [0, *(np.flatnonzero(vid[1:] != vid[:-1]) + 1).tolist(), len(vid)]
+    counts = reps["cases"].to_numpy()
+    keyed = [(-int(counts[vid[a]]), codes[a:b].tolist()) for a, b in itertools.pairwise(cuts) if b > a]
+    keyed.sort()
+    return [Variant(tuple(map(name_list.__getitem__, c)), -n) for n, c in keyed]
 
 
 def variants(events: Any, limit: int | None = None) -> Variants:
@@ -221,10 +229,10 @@ def variants(events: Any, limit: int | None = None) -> Variants:
     except Exception:  # noqa: BLE001 — an unbound expression: the default backend (DuckDB)
         duck = True
     if duck:
-        vs = _variants_by_signature(events)
+        vs = _variants_by_signature(events)  # sorted already
     if vs is None:
         vs = _variants_by_list(events)
-    vs.sort(key=lambda v: (-v.cases, v.activities))
+        vs.sort(key=lambda v: (-v.cases, v.activities))
     total = sum(v.cases for v in vs)
     return Variants(total, vs[:limit] if limit is not None else vs)
 
