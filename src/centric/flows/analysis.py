@@ -281,18 +281,19 @@ def sankey(events: Any, anchor: str, steps: int = 4, top: int = 5, backwards: bo
     """Sankey paths around the first ``anchor`` of each case that has one (all in the database)."""
     if steps < 1 or top < 1:
         raise CentricError("sankey: steps and top must be at least 1")
-    o = ordered(events).select(CASE, ACTIVITY, "pos")
-    first = o.filter(o[ACTIVITY] == anchor).group_by(CASE).aggregate(p0=o.pos.min())
-    last = o.group_by(CASE).aggregate(plast=o.pos.max())
-    j = o.join(first, CASE).join(last, CASE)
-    step = (j.p0 - j.pos) if backwards else (j.pos - j.p0)
-    rel = j.select(CASE, ACTIVITY, step=step).filter(lambda t: (t.step >= 0) & (t.step <= steps))
+    o = events.mutate(pos=ibis.row_number().over(_case_window()) + 1)
+    whole = ibis.window(group_by=CASE)
+    o = o.mutate(p0=ibis.ifelse(o[ACTIVITY] == anchor, o.pos, ibis.null("int64")).min().over(whole),
+                 plast=o.pos.max().over(whole))
+    o = o.filter(o.p0.notnull())
+    step = (o.p0 - o.pos) if backwards else (o.pos - o.p0)
+    rel = o.select(CASE, ACTIVITY, step=step.cast("int64"))
+    rel = rel.filter((rel.step >= 0) & (rel.step <= steps))
     # the explicit end: one step past the case's last (or before its first) event, if within reach
-    bounds = first.join(last, CASE)
-    end_step = bounds.p0 if backwards else (bounds.plast - bounds.p0 + 1)
-    ends = bounds.select(CASE, **{ACTIVITY: ibis.literal(NOWHERE if backwards else LEFT)},
-                         step=end_step.cast("int64")).filter(lambda t: t.step <= steps)
-    allrows = rel.mutate(step=rel.step.cast("int64")).union(ends)
+    end_step = o.p0 if backwards else (o.plast - o.p0 + 1)
+    ends = o.filter(o.pos == o.p0).select(CASE, **{ACTIVITY: ibis.literal(NOWHERE if backwards else LEFT)},
+                                          step=end_step.cast("int64"))
+    allrows = rel.union(ends.filter(ends.step <= steps))
     counts = allrows.group_by(["step", ACTIVITY]).aggregate(n=allrows.count())
     is_end = counts[ACTIVITY].isin([LEFT, NOWHERE])
     ranked = counts.mutate(is_end=is_end, rk=ibis.row_number().over(
@@ -301,11 +302,16 @@ def sankey(events: Any, anchor: str, steps: int = 4, top: int = 5, backwards: bo
     keep = keep.select("step", kept=keep[ACTIVITY])
     lab = allrows.left_join(keep, [allrows.step == keep.step, allrows[ACTIVITY] == keep.kept])
     lab = lab.select(CASE, "step", label=ibis.coalesce(lab.kept, ibis.literal(OTHER)))
-    nodes_df = lab.group_by(["step", "label"]).aggregate(n=lab.count()).execute()
     nxt = lab.mutate(to=lab.label.lead().over(group_by=CASE, order_by="step"))
+    # every case moves on from step 0 (at worst to the end), so the links give the nodes too
     moves = nxt.filter(nxt.to.notnull())
     links_df = moves.group_by(["step", "label", "to"]).aggregate(n=moves.count()).execute()
-    nodes = sorted((SankeyNode(int(s), str(lb), int(n)) for s, lb, n in nodes_df.itertuples(index=False)),
+    node_n: dict[tuple[int, str], int] = {}
+    for st, a, b, n in links_df.itertuples(index=False):
+        if st == 0:
+            node_n[(0, a)] = node_n.get((0, a), 0) + int(n)
+        node_n[(int(st) + 1, b)] = node_n.get((int(st) + 1, b), 0) + int(n)
+    nodes = sorted((SankeyNode(st, str(lb), n) for (st, lb), n in node_n.items()),
                    key=lambda x: (x.step, x.label in (OTHER, LEFT, NOWHERE), -x.cases, x.label))
     links = sorted((SankeyLink(int(s), str(a), str(b), int(n)) for s, a, b, n in links_df.itertuples(index=False)),
                    key=lambda x: (x.step, -x.cases, x.source, x.target))

@@ -11,6 +11,10 @@ pass between two events, as in ``centric metrics``' journey statistics).
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,24 +127,30 @@ def read_log(path: str | Path, case: str, activity: str, time: str, day_first: b
     return EventLog(table, source, Rejected(len(reasons), reasons[:SHOW_REJECTED]))
 
 
-def journey_log(store: Store, journey: str, gap_days: float = 14.0) -> EventLog:
+def journey_log(store: Store, journey: str, gap_days: float = 14.0, start: dt.datetime | None = None,
+                end: dt.datetime | None = None) -> EventLog:
     """The events of one journey as a log: a case is one customer's journey instance (``customer_id``
     and its instance number, joined by ``#``), cut where more than ``gap_days`` pass between two events
     as in ``metrics.journeys``; an activity is a stage; events at the same time keep the order of their
-    ``event_id``."""
+    ``event_id``. ``start``/``end``: only the events in [start, end)."""
     con = store.ibis
     known = con.sql("SELECT DISTINCT journey FROM events").execute()["journey"].tolist()
     if journey not in known:
         raise CentricError(f"--journey: no journey {journey!r} in events; "
                            f"the journeys are {', '.join(sorted(known)) or '(none)'}")
     j = journey.replace("'", "''")
+    where = [f"journey = '{j}'", "customer_id IS NOT NULL"]
+    if start is not None:
+        where.append(f"occurred_at >= TIMESTAMP '{start:%Y-%m-%d %H:%M:%S}'")
+    if end is not None:
+        where.append(f"occurred_at < TIMESTAMP '{end:%Y-%m-%d %H:%M:%S}'")
     sql = f"""
         WITH e AS (
             SELECT event_id, customer_id, stage, occurred_at,
                    CASE WHEN lag(occurred_at) OVER w IS NULL
                           OR occurred_at - lag(occurred_at) OVER w > INTERVAL {int(gap_days * 24 * 60)} MINUTE
                         THEN 1 ELSE 0 END AS starts
-            FROM events WHERE journey = '{j}' AND customer_id IS NOT NULL
+            FROM events WHERE {' AND '.join(where)}
             WINDOW w AS (PARTITION BY customer_id ORDER BY occurred_at, event_id)),
         i AS (
             SELECT *, sum(starts) OVER (PARTITION BY customer_id ORDER BY occurred_at, event_id
@@ -151,3 +161,16 @@ def journey_log(store: Store, journey: str, gap_days: float = 14.0) -> EventLog:
                CAST(row_number() OVER (PARTITION BY customer_id ORDER BY occurred_at, event_id) AS BIGINT) AS {SEQ}
         FROM i"""
     return EventLog(con.sql(sql), f"events ({journey})")
+
+
+@contextlib.contextmanager
+def materialized(log: EventLog) -> Iterator[EventLog]:
+    """``log`` computed once into a temporary table of its DuckDB connection (dropped on exit), for
+    running several analyses over a log whose definition is costly (a journey's instances)."""
+    backend = log.table._find_backend()
+    name = f"_flows_{uuid.uuid4().hex[:12]}"
+    backend.con.execute(f"CREATE TEMP TABLE {name} AS {ibis.to_sql(log.table, dialect='duckdb')}")
+    try:
+        yield EventLog(backend.table(name), log.source, log.rejected)
+    finally:
+        backend.con.execute(f"DROP TABLE IF EXISTS {name}")
