@@ -27,16 +27,15 @@ def sankey_spec(s: Sankey, title: str, names: dict[str, str] | None = None) -> d
     index = {(n.step, n.label): i for i, n in enumerate(s.nodes)}
     labels = [html.escape(names.get(n.label, n.label)) for n in s.nodes]
     colors = [RED if n.label in (LEFT, NOWHERE) else GREY if n.label == OTHER else BLUE for n in s.nodes]
-    last = max((n.step for n in s.nodes), default=0) or 1
-    x = [0.01 + 0.98 * n.step / last for n in s.nodes]
+    # links point forwards in time: backwards, from the earlier step to the later one (the chosen step right)
+    src = [index[(lk.step, lk.source)] for lk in s.links]
+    dst = [index[(lk.step + 1, lk.target)] for lk in s.links]
     if s.backwards:
-        x = [1 - v for v in x]
-    link = {"source": [index[(lk.step, lk.source)] for lk in s.links],
-            "target": [index[(lk.step + 1, lk.target)] for lk in s.links],
-            "value": [lk.cases for lk in s.links], "color": LIGHT}
+        src, dst = dst, src
+    link = {"source": src, "target": dst, "value": [lk.cases for lk in s.links], "color": LIGHT}
     data = [{"type": "sankey", "arrangement": "snap",
-             "node": {"label": labels, "color": colors, "pad": 12, "thickness": 14, "x": x,
-                      "y": [0.5] * len(x)},
+             "node": {"label": labels, "color": colors, "pad": 12, "thickness": 14,
+                      "align": "right" if s.backwards else "left"},
              "link": link}]
     return {"data": data, "layout": _layout(title, 380)}
 

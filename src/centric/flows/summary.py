@@ -51,15 +51,16 @@ def journey_flows(store: Store, journey: str | None = None, start: dt.datetime |
                         v.coverage(0.8), v.curve()[:200], s)
 
 
-def duration(seconds: float, _: Any) -> str:
-    """A median time in the unit that reads best, translated (``_``: gettext)."""
+def duration(seconds: float, f: Any) -> str:
+    """A median time in the unit that reads best, in ``f``'s language (``f``: the report's Formatter)."""
+    _ = f.gettext
     if seconds < 120:
-        return _("%(n)s s") % {"n": f"{seconds:.0f}"}
+        return _("%(n)s s") % {"n": f.num(seconds)}
     if seconds < 7200:
-        return _("%(n)s min") % {"n": f"{seconds / 60:.0f}"}
+        return _("%(n)s min") % {"n": f.num(seconds / 60)}
     if seconds < 172800:
-        return _("%(n)s h") % {"n": f"{seconds / 3600:.1f}"}
-    return _("%(n)s d") % {"n": f"{seconds / 86400:.1f}"}
+        return _("%(n)s h") % {"n": f.num(seconds / 3600, 1)}
+    return _("%(n)s d") % {"n": f.num(seconds / 86400, 1)}
 
 
 def flows_context(jf: JourneyFlows | None, f: Any, specs: dict[str, Any], top_edges: int = 12) -> dict | None:
@@ -88,7 +89,7 @@ def flows_context(jf: JourneyFlows | None, f: Any, specs: dict[str, Any], top_ed
         "journey": jf.journey, "cases": f.num(g.cases), "events": f.num(g.events), "n_variants": f.num(jf.n_variants),
         "coverage80": f.num(jf.coverage80), "anchor": jf.sankey.anchor,
         "edges": [{"from": e.source, "to": e.target, "count": f.num(e.count),
-                   "share": f.pct(100 * e.count / g.cases), "median": duration(e.median_seconds, _)}
+                   "share": f.pct(100 * e.count / g.cases), "median": duration(e.median_seconds, f)}
                   for e in g.edges[:top_edges]],
         "variants": variants_rows,
         "starts": [(a, f.num(n)) for a, n in list(g.start.items())[:5]],

@@ -132,4 +132,4 @@ def flows_page(request: Request, actor: Actor = Depends(require("dashboard.read"
             spec["layout"]["separators"] = separators
     return render(request, "flows.html", {
         **ctx, **parts, "journey": journey, "direction": direction, "steps": steps, "top": top,
-        "compare": compare_by, "g": g, "duration": lambda sec: duration(sec, _), "charts": charts_json(specs)})
+        "compare": compare_by, "g": g, "duration": lambda sec: duration(sec, f), "charts": charts_json(specs)})
