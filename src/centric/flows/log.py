@@ -25,6 +25,7 @@ import ibis
 from ..errors import CentricError
 from ..ingest.readers import STAGE, read_source
 from ..ingest.transform import MACROS, timestamp_sql
+from ..metrics.journeys import _instances_sql
 from ..store import Store
 
 CASE, ACTIVITY, TIME, SEQ = "case_id", "activity", "ts", "seq"
@@ -131,36 +132,18 @@ def journey_log(store: Store, journey: str, gap_days: float = 14.0, start: dt.da
                 end: dt.datetime | None = None) -> EventLog:
     """The events of one journey as a log: a case is one customer's journey instance (``customer_id``
     and its instance number, joined by ``#``), cut where more than ``gap_days`` pass between two events
-    as in ``metrics.journeys``; an activity is a stage; events at the same time keep the order of their
-    ``event_id``. ``start``/``end``: only the events in [start, end)."""
+    (``metrics.journeys``' definition); an activity is a stage; events at the same time keep the order of
+    their ``event_id``. ``start``/``end``: only the events in [start, end)."""
     con = store.ibis
     known = con.sql("SELECT DISTINCT journey FROM events").execute()["journey"].tolist()
     if journey not in known:
         raise CentricError(f"--journey: no journey {journey!r} in events; "
                            f"the journeys are {', '.join(sorted(known)) or '(none)'}")
-    j = journey.replace("'", "''")
-    where = [f"journey = '{j}'", "customer_id IS NOT NULL"]
-    if start is not None:
-        where.append(f"occurred_at >= TIMESTAMP '{start:%Y-%m-%d %H:%M:%S}'")
-    if end is not None:
-        where.append(f"occurred_at < TIMESTAMP '{end:%Y-%m-%d %H:%M:%S}'")
-    sql = f"""
-        WITH e AS (
-            SELECT event_id, customer_id, stage, occurred_at,
-                   CASE WHEN lag(occurred_at) OVER w IS NULL
-                          OR occurred_at - lag(occurred_at) OVER w > INTERVAL {int(gap_days * 24 * 60)} MINUTE
-                        THEN 1 ELSE 0 END AS starts
-            FROM events WHERE {' AND '.join(where)}
-            WINDOW w AS (PARTITION BY customer_id ORDER BY occurred_at, event_id)),
-        i AS (
-            SELECT *, sum(starts) OVER (PARTITION BY customer_id ORDER BY occurred_at, event_id
-                                        ROWS UNBOUNDED PRECEDING) AS instance
-            FROM e)
-        SELECT customer_id || '#' || CAST(instance AS VARCHAR) AS {CASE}, stage AS {ACTIVITY},
-               occurred_at AS {TIME},
-               CAST(row_number() OVER (PARTITION BY customer_id ORDER BY occurred_at, event_id) AS BIGINT) AS {SEQ}
-        FROM i"""
-    return EventLog(con.sql(sql), f"events ({journey})")
+    inst = con.sql(_instances_sql(gap_days, start, end))
+    inst = inst.filter(inst.journey == journey)
+    t = inst.select(**{CASE: inst.customer_id + "#" + inst.instance.cast("string"), ACTIVITY: inst.stage,
+                       TIME: inst.occurred_at, SEQ: inst.pos.cast("int64")})
+    return EventLog(t, f"events ({journey})")
 
 
 @contextlib.contextmanager
