@@ -15,7 +15,19 @@ import pytest
 from typer.testing import CliRunner
 
 from centric.cli import app
-from centric.flows import LEFT, NOWHERE, OTHER, compare, graph, journey_log, loops, read_log, sankey, variants
+from centric.flows import (
+    LEFT,
+    NOWHERE,
+    OTHER,
+    compare,
+    graph,
+    journey_log,
+    loops,
+    mine,
+    read_log,
+    sankey,
+    variants,
+)
 from centric.flows.analysis import _variants_by_list
 from centric.flows.groups import reached
 
@@ -193,6 +205,8 @@ def test_random_log_matches_pure_python(write):
     expected = sorted(var.items(), key=lambda kv: (-kv[1], kv[0]))
     assert [(x.activities, x.cases) for x in v.variants] == expected
     assert sorted((x.activities, x.cases) for x in _variants_by_list(t)) == sorted(var.items())
+    g2, v2 = mine(t)  # both from one ordering kept in a temporary table
+    assert g2 == g and v2 == v
     # loops
     ref_loops: dict[str, list] = defaultdict(lambda: [0, 0, set()])
     for c, tr in traces.items():

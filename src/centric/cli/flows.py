@@ -62,7 +62,7 @@ def flows_cmd(
 ) -> None:
     """User flows: the directly-follows graph (edge counts and median seconds), the variants and how many
     cover 80% of the cases, and on request Sankey paths, loops and a comparison of two groups."""
-    from ..flows import compare, graph, loops, sankey, variants
+    from ..flows import compare, loops, mine, sankey
     from ..flows.groups import nps_groups, reached
 
     stores: list = []
@@ -71,8 +71,7 @@ def flows_cmd(
         if compare_nps and journey is None:
             raise CentricError("--compare-nps needs --journey (the NPS answers are in the store)")
         ev = log.table
-        g = graph(ev)
-        v = variants(ev)
+        g, v = mine(ev)
         extra: dict[str, Any] = {}
         if sankey_from is not None:
             extra["sankey"] = sankey(ev, sankey_from, steps=steps, top=top, backwards=backwards)

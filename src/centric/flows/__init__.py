@@ -23,6 +23,7 @@ from .analysis import (
     compare,
     graph,
     loops,
+    mine,
     ordered,
     sankey,
     variants,
@@ -32,5 +33,5 @@ from .log import EventLog, Rejected, from_table, journey_log, read_log
 __all__ = [
     "LEFT", "NOWHERE", "OTHER", "Comparison", "Edge", "EdgeDifference", "EventLog", "Graph", "Loop", "Loops",
     "Rejected", "Sankey", "Variant", "Variants", "compare", "from_table", "graph", "journey_log", "loops",
-    "ordered", "read_log", "sankey", "variants",
+    "mine", "ordered", "read_log", "sankey", "variants",
 ]

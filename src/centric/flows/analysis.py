@@ -92,7 +92,11 @@ def graph(events: Any) -> Graph:
     >>> g.cases, g.start, g.end, [(e.source, e.target, e.count, e.median_seconds) for e in g.edges]
     (2, {'x': 2}, {'x': 1, 'y': 1}, [('x', 'y', 1, 60.0)])
     """
-    o = ordered(events)
+    return _graph_from(ordered(events))
+
+
+def _graph_from(o: Any) -> Graph:
+    """``graph`` of an ``ordered`` table."""
     agg = o.group_by([ACTIVITY, "nxt"]).aggregate(
         n=o.count(), starts=(o.pos == 1).cast("int64").sum(), med=o.secs.quantile(0.5))
     df = agg.execute()
@@ -182,9 +186,20 @@ def _variants_by_signature(events: Any) -> list[Variant] | None:
     of (activity, position) — and its length; the sequences are then collected for one case a variant
     only. A second, independent signature checks every group: if two cases in one group differ in it
     (a hash collision), None, and the caller groups whole lists instead."""
-    o = events.mutate(p=ibis.row_number().over(_case_window()))
-    o = o.mutate(h=(o[ACTIVITY] + "\x1f" + o.p.cast("string")).hash(),
-                 h2=(o.p.cast("string") + "\x1f" + o[ACTIVITY]).hash())
+    return _variants_from(ordered(events))
+
+
+def _hashed(o: Any) -> Any:
+    """An ``ordered`` table with the two hashes of (activity, position) the signatures are made of."""
+    return o.mutate(h=(o[ACTIVITY] + "\x1f" + o.pos.cast("string")).hash(),
+                    h2=(o.pos.cast("string") + "\x1f" + o[ACTIVITY]).hash())
+
+
+def _variants_from(o: Any) -> list[Variant] | None:
+    """``_variants_by_signature`` of an ``ordered`` table (with ``h`` and ``h2`` from ``_hashed``, or without)."""
+    if "h" not in o.columns:
+        o = _hashed(o)
+    events = o
     per_case = o.group_by(CASE).aggregate(sig=o.h.bit_xor(), sig2=o.h2.bit_xor(), n=o.count())
     groups = per_case.group_by(["sig", "n"]).aggregate(cases=per_case.count(), checks=per_case.sig2.nunique(),
                                                        rep=per_case[CASE].min())
@@ -197,16 +212,16 @@ def _variants_by_signature(events: Any) -> list[Variant] | None:
     keep = ibis.memtable(pd.DataFrame({CASE: reps["rep"].astype(str), "vid": np.arange(len(reps), dtype="int64")}))
     names = events.select(ACTIVITY).distinct()
     names = names.mutate(code=ibis.row_number().over(order_by=names[ACTIVITY]).cast("int32"))
-    sub = events.join(keep, CASE).join(names, ACTIVITY)
-    sub = sub.mutate(p=ibis.row_number().over(_case_window())).select("vid", "code", "p")
-    ev = sub.order_by(["vid", "p"]).to_pyarrow()
+    sub = events.join(keep, CASE).join(names, ACTIVITY).select("vid", "code", "pos")
+    ev = sub.order_by(["vid", "pos"]).to_pyarrow()
     vid = ev["vid"].to_numpy()
     codes = ev["code"].to_numpy()
     dictionary = names.execute().sort_values("code")
     name_list = dictionary[ACTIVITY].tolist()
     cuts = [0, *(np.flatnonzero(vid[1:] != vid[:-1]) + 1).tolist(), len(vid)]
     counts = reps["cases"].to_numpy()
-    keyed = [(-int(counts[vid[a]]), codes[a:b].tolist()) for a, b in itertools.pairwise(cuts) if b > a]
+    code_list = codes.tolist()
+    keyed = [(-int(counts[vid[a]]), code_list[a:b]) for a, b in itertools.pairwise(cuts) if b > a]
     keyed.sort()
     return [Variant(tuple(map(name_list.__getitem__, c)), -n) for n, c in keyed]
 
@@ -235,6 +250,27 @@ def variants(events: Any, limit: int | None = None) -> Variants:
         vs.sort(key=lambda v: (-v.cases, v.activities))
     total = sum(v.cases for v in vs)
     return Variants(total, vs[:limit] if limit is not None else vs)
+
+
+def mine(events: Any) -> tuple[Graph, Variants]:
+    """``graph(events)`` and ``variants(events)`` from one ordering of the events: on DuckDB the ordered
+    events (position, next activity, seconds to it, the signatures' hashes) are kept in a temporary table
+    that both read, instead of ordering the cases three times."""
+    from .log import EventLog, materialized
+
+    try:
+        duck = events._find_backend().name == "duckdb"
+    except Exception:  # noqa: BLE001 — an expression over in-memory tables only: no connection to keep a table in
+        duck = False
+    if not duck:
+        return graph(events), variants(events)
+    with materialized(EventLog(_hashed(ordered(events)))) as log:
+        o = log.table
+        g = _graph_from(o)
+        vs = _variants_from(o)
+    if vs is None:
+        return g, variants(events)
+    return g, Variants(sum(v.cases for v in vs), vs)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..store import Store
-from .analysis import Graph, Sankey, Variants, graph, sankey, variants
+from .analysis import Graph, Sankey, Variants, mine, sankey
 from .log import journey_log, materialized
 
 TOP_VARIANTS = 10
@@ -42,10 +42,9 @@ def journey_flows(store: Store, journey: str | None = None, start: dt.datetime |
     # the instances are cut once: the queries below read a temporary table, not the events again
     with materialized(journey_log(store, journey, start=start, end=end)) as log:
         ev = log.table
-        g = graph(ev)
+        g, v = mine(ev)
         if not g.cases:
             return None
-        v = variants(ev)
         s = sankey(ev, next(iter(g.start)), steps=steps, top=top)
     return JourneyFlows(journey, g, Variants(v.cases, v.variants[:TOP_VARIANTS]), len(v.variants),
                         v.coverage(0.8), v.curve()[:200], s)

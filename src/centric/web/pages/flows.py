@@ -46,20 +46,19 @@ def _choice(text: str | None, name: str, allowed: tuple[str, ...]) -> str:
 
 def _compute(store, journey: str, step: str | None, backwards: bool, steps: int, top: int, compare_by: str,
              target: str | None) -> dict[str, Any]:
-    from ...flows import compare, graph, journey_log, loops, sankey, variants
+    from ...flows import compare, journey_log, loops, mine, sankey
     from ...flows.groups import nps_groups, reached
     from ...flows.log import materialized
 
     with materialized(journey_log(store, journey)) as log:
         ev = log.table
-        g = graph(ev)
+        g, v = mine(ev)
         if not g.cases:
             return {"graph": g}
         activities = sorted({*g.start, *g.end, *(e.source for e in g.edges), *(e.target for e in g.edges)})
         step = step or next(iter(g.start if not backwards else g.end))
         if step not in activities:
             raise CentricError(f"step: {step!r} is not a stage of the journey {journey!r}")
-        v = variants(ev)
         out: dict[str, Any] = {"graph": g, "variants": v.variants[:15], "n_variants": len(v.variants),
                                "coverage80": v.coverage(0.8), "curve": v.curve(), "activities": activities,
                                "step": step, "sankey": sankey(ev, step, steps=steps, top=top, backwards=backwards),
