@@ -133,7 +133,9 @@ def journey_log(store: Store, journey: str, gap_days: float = 14.0, start: dt.da
     """The events of one journey as a log: a case is one customer's journey instance (``customer_id``
     and its instance number, joined by ``#``), cut where more than ``gap_days`` pass between two events
     (``metrics.journeys``' definition); an activity is a stage; events at the same time keep the order of
-    their ``event_id``. ``start``/``end``: only the events in [start, end)."""
+    their ``event_id``. ``start``/``end``: only the events in [start, end). The table also has
+    ``customer_id``, to keep some customers' journeys (``log.table.filter(log.table.customer_id.isin(ids))``,
+    e.g. a persona's most common paths with ``variants``)."""
     con = store.ibis
     known = con.sql("SELECT DISTINCT journey FROM events").execute()["journey"].tolist()
     if journey not in known:
@@ -142,7 +144,7 @@ def journey_log(store: Store, journey: str, gap_days: float = 14.0, start: dt.da
     inst = con.sql(_instances_sql(gap_days, start, end))
     inst = inst.filter(inst.journey == journey)
     t = inst.select(**{CASE: inst.customer_id + "#" + inst.instance.cast("string"), ACTIVITY: inst.stage,
-                       TIME: inst.occurred_at, SEQ: inst.pos.cast("int64")})
+                       TIME: inst.occurred_at, SEQ: inst.pos.cast("int64"), "customer_id": inst.customer_id})
     return EventLog(t, f"events ({journey})")
 
 
