@@ -130,7 +130,13 @@ import pandas as pd
 import pm4py
 path, limit = sys.argv[1], int(sys.argv[2])
 t0 = time.perf_counter()
-df = pd.read_parquet(path)
+if ".xes" in path:  # a real log: written as CSV (argv[3]) for centric, times with their offsets
+    df = pm4py.read_xes(path)
+    df = pd.DataFrame({"case": df["case:concept:name"], "activity": df["concept:name"],
+                       "time": df["time:timestamp"]})
+    df.assign(time=df["time"].map(lambda t: t.isoformat())).to_csv(sys.argv[3], index=False)
+else:
+    df = pd.read_parquet(path)
 df["activity"] = df["activity"].astype(str)
 if limit:
     keep = df["case"].drop_duplicates().iloc[:limit]
@@ -151,31 +157,12 @@ print(json.dumps({"seconds": t2 - t0, "read_seconds": t1 - t0, "mine_seconds": t
 """
 
 
-XES_SCRIPT = r"""
-import json, sys, warnings
-warnings.filterwarnings("ignore")
-import pandas as pd
-import pm4py
-df = pm4py.read_xes(sys.argv[1])
-pd.DataFrame({"case": df["case:concept:name"], "activity": df["concept:name"],
-              "time": df["time:timestamp"].map(lambda t: t.isoformat())}).to_csv(sys.argv[2], index=False)
-f = pm4py.format_dataframe(df, case_id="case:concept:name", activity_key="concept:name", timestamp_key="time:timestamp")
-dfg, sa, ea = pm4py.discover_dfg(f)
-perf, _, _ = pm4py.discover_performance_dfg(f)
-var = pm4py.get_variants(f)
-print(json.dumps({"cases": int(f["case:concept:name"].nunique()), "events": len(f),
-                  "start": {k: int(v) for k, v in sa.items()}, "end": {k: int(v) for k, v in ea.items()},
-                  "edges": {f"{a}\t{b}": [int(n), float(perf[(a, b)]["median"])] for (a, b), n in dfg.items()},
-                  "variants": {"\t".join(k): (v if isinstance(v, int) else len(v)) for k, v in var.items()}}))
-"""
-
-
 def real_log(xes: str, pm4py_python: str, timeout: float) -> None:
     """A real XES log: pm4py reads it and writes it as CSV (times with their offsets); ``centric flows``
     reads the CSV; both results are compared."""
     csv_path = Path("/tmp/centric-flows-bench") / (Path(xes).name.split(".")[0] + ".csv")
     csv_path.parent.mkdir(parents=True, exist_ok=True)
-    ref = contender([pm4py_python, "-c", XES_SCRIPT, xes, str(csv_path)], timeout)
+    ref = contender([pm4py_python, "-c", PM4PY_SCRIPT, xes, "0", str(csv_path)], timeout)
     out = subprocess.run([sys.executable, "-m", "centric.cli", "flows", str(csv_path), "--case", "case",
                           "--activity", "activity", "--time", "time", "--json"], capture_output=True, text=True,
                          timeout=timeout, check=True)
