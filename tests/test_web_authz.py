@@ -48,6 +48,7 @@ EXPECT_CASES: dict[str, str] = {
 EXPECT_DASH: dict[str, str] = {
     "GET /dashboards": "dashboard.read",
     "GET /dashboards/factor/{factor}": "case.read",
+    "GET /flows": "dashboard.read",
     "GET /alerts": SIGNED_IN,  # alert.act or dashboard.read: every role has one of them
     "POST /alerts/proactive": "alert.act",
     "GET /settings": "admin.config",

@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from ..errors import CentricError
 from . import admin, cases, customers, drivers, ingest, metrics, report, sla, surveys, text, web
+from . import flows as flows_cli
 from . import whys as whys_cli
 from ._common import DB_HELP, err, state
 from .checks import db_path
@@ -59,6 +60,7 @@ app.add_typer(web.tokens_app, name="tokens")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(surveys.surveys_app, name="surveys")
 app.command("whys")(whys_cli.whys_cmd)
+app.command("flows")(flows_cli.flows_cmd)
 
 
 def main() -> None:

@@ -62,18 +62,18 @@ def _instances_sql(gap_days: float, start: dt.datetime | None, end: dt.datetime 
         where.append(f"occurred_at < TIMESTAMP '{end:%Y-%m-%d %H:%M:%S}'")
     return f"""
         WITH e AS (
-            SELECT customer_id, journey, stage, occurred_at,
+            SELECT event_id, customer_id, journey, stage, occurred_at,
                    CASE WHEN lag(occurred_at) OVER w IS NULL
                           OR occurred_at - lag(occurred_at) OVER w > INTERVAL {int(gap_days * 24 * 60)} MINUTE
                         THEN 1 ELSE 0 END AS starts
             FROM events WHERE {' AND '.join(where)}
-            WINDOW w AS (PARTITION BY customer_id, journey ORDER BY occurred_at)),
+            WINDOW w AS (PARTITION BY customer_id, journey ORDER BY occurred_at, event_id)),
         i AS (
-            SELECT *, sum(starts) OVER (PARTITION BY customer_id, journey ORDER BY occurred_at
+            SELECT *, sum(starts) OVER (PARTITION BY customer_id, journey ORDER BY occurred_at, event_id
                                         ROWS UNBOUNDED PRECEDING) AS instance
             FROM e)
-        SELECT customer_id, journey, instance, stage, occurred_at,
-               row_number() OVER (PARTITION BY customer_id, journey, instance ORDER BY occurred_at) AS pos,
+        SELECT event_id, customer_id, journey, instance, stage, occurred_at,
+               row_number() OVER (PARTITION BY customer_id, journey, instance ORDER BY occurred_at, event_id) AS pos,
                min(occurred_at) OVER (PARTITION BY customer_id, journey, instance) AS started_at
         FROM i"""
 

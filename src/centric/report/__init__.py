@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from ..flows.summary import flows_context
 from ..metrics.cases import NO_SUB_CAUSE
 from ..metrics.complaints import Unknown, unknown_figures
 from ..store import Store
@@ -617,6 +618,7 @@ def report_context(d: ReportData, lang: str = "en", title: str = "") -> tuple[di
         ctx["drivers"] = _drivers(d.drivers, f, specs, _factor_cases(d.complaints, d.cases.root_causes,
                                                                      factor_names, f) if d.complaints.total.n else None)
         ctx["surveys"] = _surveys(d.surveys, f, specs)
+        ctx["flows"] = flows_context(d.flows, f, specs)
     ctx["topics"] = _topics(d.topics, f, d.current)
     ctx["whys"] = _whys_context(d.whys, f, d.drivers.names(lang) if d.drivers else None)
     q = d.quality or {"runs": [], "reasons": [], "totals": {}}

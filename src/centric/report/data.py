@@ -10,6 +10,7 @@ import pandas as pd
 
 from .. import metrics, settings
 from ..errors import CentricError
+from ..flows.summary import journey_flows
 from ..metrics import stats
 from ..metrics.complaints import DIMENSIONS
 from ..metrics.filters import CUSTOMER_COLUMNS, Where, normalise
@@ -48,6 +49,7 @@ class ReportData:
     brand: str = "ours"  # the brand of the factor analysis
     surveys: Any = None  # centric's own surveys: {"rates": DataFrame, "trends": [(Survey, Breakdown)]}, or None
     whys: Any = None  # centric.whys.WhysTree of the first "fix" factor, or None
+    flows: Any = None  # centric.flows.summary.JourneyFlows of the journey with the most events, or None
 
 
 def only(where: Where, columns) -> dict[str, tuple[str, ...]]:
@@ -59,7 +61,7 @@ def only(where: Where, columns) -> dict[str, tuple[str, ...]]:
 SURVEY_FILTERS = RESPONSE_COLUMNS
 CASE_FILTERS = DIMENSIONS
 DRIVER_FILTERS = ("channel", "touchpoint", "language")
-UNFILTERED = ("journeys", "churn", "customers", "topics", "surveys")
+UNFILTERED = ("journeys", "churn", "customers", "topics", "surveys", "flows")
 """Sections that take the period only: ``where`` does not narrow them."""
 
 
@@ -160,6 +162,7 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
     data.drivers = _drivers(store, period, brand, only(where, DRIVER_FILTERS), start, end)
     data.whys = once("whys", _top_fix(data.drivers), compute=lambda: _whys(store, data.drivers, start, end))
     data.surveys = once("surveys", compute=lambda: _surveys(store, start, end))
+    data.flows = once("flows", compute=lambda: journey_flows(store, start=start, end=end))
     data.quality = quality(store)
     return data
 

@@ -22,11 +22,13 @@ from .api import v1
 from .hub import Hub
 from .pages import admin, alerts, cases, customers, dashboards, surveys, whys
 from .pages import auth as auth_pages
+from .pages import flows as flows_pages
 from .security import HeadAsGet, LoginThrottle, RateLimiter, SecurityHeaders
 
 log = logging.getLogger("centric.web")
 STATIC = Path(__file__).parent / "static"
-PAGE_ROUTERS = (public, solved, auth_pages, cases, customers, dashboards, alerts, admin, surveys, whys)  # public first: the survey answers' route is matched before the others
+PAGE_ROUTERS = (public, solved, auth_pages, cases, customers, dashboards, alerts, admin, surveys, whys,
+                flows_pages)  # public first: the survey answers' route is matched before the others
 
 
 @functools.cache

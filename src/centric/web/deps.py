@@ -39,6 +39,7 @@ NAV = (
     ("/inbox", "Inbox", ("case.read",)),
     ("/customers", "Customers", ("customer.read",)),
     ("/dashboards", "Dashboards", ("dashboard.read",)),
+    ("/flows", "User flows", ("dashboard.read",)),
     ("/alerts", "Alerts", ("alert.act", "dashboard.read")),
     ("/whys", "5 whys", ("dashboard.read",)),
     ("/surveys", "Surveys", ("surveys.view",)),
