@@ -1,0 +1,224 @@
+"""The empathy map of a group of customers — a persona or a segment — built from their rows.
+
+Six cells, each a list of items and each item carrying the ids of the rows behind it:
+
+- **says** — quotes: their texts nearest the group's centre (personal data masked), with source and id;
+- **thinks** — the factors they mention, with how many customers mention each positively and negatively
+  and the ids of the texts;
+- **does** — behaviour from orders and events: orders per customer, preferred channels and categories,
+  the stages they reach, with the ids of a few customers as examples;
+- **feels** — emotions from the text pipeline (mean share per text) with the ids of the texts where each
+  emotion is strongest;
+- **pains** and **gains** — factors mentioned negatively / positively more often than by all customers
+  (lift), with the ids of the texts.
+
+A cell with thin evidence — fewer than ``THIN_CUSTOMERS`` customers, or, for the cells built from
+texts (says, thinks, feels, pains, gains), fewer than ``THIN_TEXTS`` texts — is marked ``thin``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import CentricError
+from ..store import Store
+from ..text.pipeline import EMOTIONS
+from .cards import Personas, quotes_near
+from .features import decode_path, texts_table
+
+THIN_CUSTOMERS = 5
+THIN_TEXTS = 10
+EVIDENCE = 20  # ids kept per item
+CELLS = ("says", "thinks", "does", "feels", "pains", "gains")
+TEXT_CELLS = ("says", "thinks", "feels", "pains", "gains")
+
+
+@dataclass
+class Cell:
+    name: str
+    items: list[dict[str, Any]] = field(default_factory=list)
+    customers: int = 0
+    texts: int = 0
+    thin: bool = False
+
+
+@dataclass
+class EmpathyMap:
+    """``group``: what the map is of ("persona 2" or "segment vip"); ``title``: its name."""
+    group: str
+    title: str
+    customers: int
+    cells: dict[str, Cell]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"group": self.group, "title": self.title, "customers": self.customers,
+                "cells": {k: {"items": c.items, "customers": c.customers, "texts": c.texts, "thin": c.thin}
+                          for k, c in self.cells.items()}}
+
+    def to_frame(self) -> pd.DataFrame:
+        rows = [{"cell": k, "item": i.get("label"), "value": i.get("value"), "customers": c.customers,
+                 "texts": c.texts, "thin": c.thin} for k, c in self.cells.items() for i in c.items]
+        return pd.DataFrame(rows, columns=["cell", "item", "value", "customers", "texts", "thin"])
+
+
+def _mentions(store: Store, ids: list[str]) -> pd.DataFrame:
+    """(source, text_id, customer_id, factor, sentiment) of the customers' positive and negative mentions."""
+    texts = texts_table(store)
+    texts = texts.filter(texts.customer_id.isin(ids))
+    m = store.table("mentions")
+    m = m.filter(m.sentiment.isin(["negative", "positive"]))
+    j = m.join(texts, [m.source == texts.source, m.text_id == texts.text_id])
+    return j.select(m.source, m.text_id, texts.customer_id, m.factor, m.sentiment).distinct().execute()
+
+
+def _emotions(store: Store, ids: list[str]) -> pd.DataFrame:
+    texts = texts_table(store)
+    texts = texts.filter(texts.customer_id.isin(ids))
+    ta = store.table("text_analyses")
+    j = texts.join(ta, [texts.source == ta.source, texts.text_id == ta.text_id])
+    emo = j.emotions.cast("json")
+    return j.select(texts.source, texts.text_id, texts.customer_id,
+                    **{e: emo[e].unwrap_as("float64") for e in EMOTIONS}).execute()
+
+
+def _ref(source: str, text_id: str) -> dict[str, str]:
+    return {"source": str(source), "text_id": str(text_id)}
+
+
+def _lift_items(m: pd.DataFrame, allm: pd.DataFrame, n_writers: int, n_all_writers: int, sentiment: str,
+                top: int = 5) -> list[dict[str, Any]]:
+    here = m[m["sentiment"] == sentiment]
+    out = []
+    for fac, g in here.groupby("factor", sort=True):
+        cust = g["customer_id"].nunique()
+        all_cust = allm.loc[(allm["factor"] == fac) & (allm["sentiment"] == sentiment), "customers"].sum()
+        share, share_all = cust / max(n_writers, 1), all_cust / max(n_all_writers, 1)
+        lift = share / share_all if share_all > 0 else None
+        g = g.sort_values(["source", "text_id"])
+        out.append({"label": str(fac), "value": round(100 * share, 1), "customers": int(cust),
+                    "share_all": round(100 * share_all, 1), "lift": None if lift is None else round(lift, 2),
+                    "thin": bool(cust < THIN_CUSTOMERS),
+                    "evidence": {"texts": [_ref(s, t) for s, t in zip(g["source"], g["text_id"], strict=True)][:EVIDENCE],
+                                 "total": int(len(g))}})
+    out = [x for x in out if x["lift"] is not None and x["lift"] > 1]
+    return sorted(out, key=lambda x: (-(x["lift"] or 0), x["label"]))[:top]
+
+
+def _all_mentions(store: Store) -> tuple[pd.DataFrame, int]:
+    texts = texts_table(store)
+    m = store.table("mentions")
+    m = m.filter(m.sentiment.isin(["negative", "positive"]))
+    j = m.join(texts, [m.source == texts.source, m.text_id == texts.text_id])
+    per = j.group_by([m.factor, m.sentiment]).aggregate(customers=texts.customer_id.nunique()).execute()
+    writers = int(texts.customer_id.nunique().execute())
+    return per, writers
+
+
+def empathy_map(store: Store, result: Personas, persona: str | int | None = None,
+                segment: str | None = None) -> EmpathyMap:
+    """The empathy map of persona ``persona`` (number or name) of ``result``, or of the customers of
+    ``segment`` (``customers.segment``), described by the same features."""
+    frame = result.features.frame
+    if segment is not None:
+        members = (frame["segment"] == segment).to_numpy()
+        if not members.any():
+            known = sorted(str(s) for s in frame["segment"].dropna().unique())
+            raise CentricError(f"no customer in segment {segment!r} (segments: {', '.join(known) or 'none'})")
+        group, title, quotes_of = f"segment {segment}", segment, None
+    else:
+        if persona is None:
+            raise CentricError("name a persona (number or name) or a segment")
+        p = result.persona(persona)
+        members = (result.labels.reindex(frame.index).to_numpy() == p.number)
+        group, title, quotes_of = f"persona {p.number}", p.name(), p
+    sub = frame[members]
+    ids = [str(i) for i in sub.index]
+    n = len(ids)
+    writers = int((sub["texts"] > 0).sum()) if "texts" in sub.columns else 0
+    cells = {c: Cell(c) for c in CELLS}
+    # says
+    if quotes_of is not None:
+        quotes = list(quotes_of.quotes)
+    else:
+        z = result.z.reindex(sub.index).fillna(0.0).to_numpy()
+        zall = result.z.reindex(frame.index).fillna(0.0).to_numpy()
+        quotes = quotes_near(store, frame, zall, z.mean(axis=0) if len(z) else np.zeros(zall.shape[1]), members, n=5)
+    cells["says"].items = [{"label": q["text"], "language": q.get("language"),
+                            "evidence": {"texts": [_ref(q["source"], q["text_id"])], "customers": [q["customer_id"]]}}
+                           for q in quotes]
+    # thinks, pains, gains
+    m = _mentions(store, ids) if ids and writers else pd.DataFrame(
+        columns=["source", "text_id", "customer_id", "factor", "sentiment"])
+    texts_mentioning = m[["source", "text_id"]].drop_duplicates()
+    allm, all_writers = _all_mentions(store)
+    for fac, g in m.groupby("factor", sort=True):
+        pos, neg = g[g["sentiment"] == "positive"], g[g["sentiment"] == "negative"]
+        g = g.sort_values(["source", "text_id"]).drop_duplicates(["source", "text_id"])
+        cells["thinks"].items.append({
+            "label": str(fac), "value": int(g["customer_id"].nunique()),
+            "positive": int(pos["customer_id"].nunique()), "negative": int(neg["customer_id"].nunique()),
+            "thin": bool(g["customer_id"].nunique() < THIN_CUSTOMERS),
+            "evidence": {"texts": [_ref(s, t) for s, t in zip(g["source"], g["text_id"], strict=True)][:EVIDENCE],
+                         "total": int(len(g))}})
+    cells["thinks"].items.sort(key=lambda x: (-x["value"], x["label"]))
+    cells["pains"].items = _lift_items(m, allm, writers, all_writers, "negative")
+    cells["gains"].items = _lift_items(m, allm, writers, all_writers, "positive")
+    # feels
+    emo = _emotions(store, ids) if ids and writers else pd.DataFrame(columns=["source", "text_id", "customer_id", *EMOTIONS])
+    for e in EMOTIONS:
+        if e not in emo.columns or not len(emo):
+            continue
+        v = emo[e].astype(float).fillna(0.0)
+        if v.sum() <= 0:
+            continue
+        strong = emo[v > 0].assign(v=v[v > 0]).sort_values(["v", "text_id"], ascending=[False, True])
+        cells["feels"].items.append({
+            "label": e, "value": round(100 * float(v.mean()), 1), "texts_with": int((v > 0).sum()),
+            "thin": bool((v > 0).sum() < THIN_CUSTOMERS),
+            "evidence": {"texts": [_ref(s, t) for s, t in zip(strong["source"], strong["text_id"], strict=True)][:EVIDENCE],
+                         "total": int((v > 0).sum())}})
+    cells["feels"].items.sort(key=lambda x: (-x["value"], x["label"]))
+    # does
+    buyers = sub[sub["orders"] > 0] if "orders" in sub.columns else sub.iloc[:0]
+    examples = [str(i) for i in buyers.sort_values(["orders", "revenue"], ascending=False, kind="stable").index[:EVIDENCE]]
+    does = []
+    if len(buyers):
+        does.append({"label": "orders per customer", "value": round(float(buyers["orders"].mean()), 2),
+                     "median": float(buyers["orders"].median()), "evidence": {"customers": examples, "total": len(buyers)}})
+        if "gap_days" in buyers.columns and buyers["gap_days"].notna().any():
+            does.append({"label": "days between purchases", "value": round(float(buyers["gap_days"].median()), 1),
+                         "evidence": {"customers": [str(i) for i in buyers["gap_days"].dropna().index[:EVIDENCE]],
+                                      "total": int(buyers["gap_days"].notna().sum())}})
+        for kind in ("channel", "category"):
+            cols = [c for c in buyers.columns if c.startswith(kind + ":")]
+            w = buyers["orders"].to_numpy(dtype=np.float64)
+            shares = sorted(((c, float((buyers[c].fillna(0) * w).sum() / w.sum())) for c in cols), key=lambda t: -t[1])
+            for c, s in shares[:2]:
+                if s <= 0:
+                    continue
+                who = buyers[buyers[c] > 0].index[:EVIDENCE]
+                does.append({"label": f"{kind}: {c.partition(':')[2]}", "value": round(100 * s, 1),
+                             "evidence": {"customers": [str(i) for i in who], "total": int((buyers[c] > 0).sum())}})
+    if "path" in sub.columns and sub["path"].notna().any():
+        vc = sub["path"].dropna().value_counts()
+        vc = vc[vc == vc.max()].sort_index()
+        who = sub.index[sub["path"] == vc.index[0]][:EVIDENCE]
+        does.append({"label": "path: " + " → ".join(s for _, s in decode_path(float(vc.index[0]), result.features.stages)),
+                     "value": round(100 * float(vc.iloc[0]) / float(sub["path"].notna().sum()), 1),
+                     "evidence": {"customers": [str(i) for i in who], "total": int(vc.iloc[0])}})
+    cells["does"].items = does
+    # evidence counts and thinness
+    for name, c in cells.items():
+        if name == "does":
+            c.customers, c.texts = len(buyers), 0
+            c.thin = c.customers < THIN_CUSTOMERS
+        else:
+            c.customers = writers
+            c.texts = (int(sub["texts"].sum()) if name == "says" else int(len(emo)) if name == "feels"
+                       else int(len(texts_mentioning)))
+            c.thin = c.customers < THIN_CUSTOMERS or c.texts < THIN_TEXTS
+    return EmpathyMap(group, title, n, cells)
