@@ -4,7 +4,7 @@ a card built from its rows, and the empathy map of a persona or a segment with e
 its evidence. See docs/personas.md."""
 
 from .cards import Persona, Personas, personas
-from .empathy import EmpathyMap, empathy_map
+from .empathy import EmpathyMap, empathy_map, empathy_maps
 from .features import Features, customer_features
 
-__all__ = ["EmpathyMap", "Features", "Persona", "Personas", "customer_features", "empathy_map", "personas"]
+__all__ = ["EmpathyMap", "Features", "Persona", "Personas", "customer_features", "empathy_map", "empathy_maps", "personas"]

@@ -65,63 +65,87 @@ class EmpathyMap:
         return pd.DataFrame(rows, columns=["cell", "item", "value", "customers", "texts", "thin"])
 
 
-def _mentions(store: Store, ids: list[str]) -> pd.DataFrame:
-    """(source, text_id, customer_id, factor, sentiment) of the customers' positive and negative mentions."""
+@dataclass
+class Evidence:
+    """The rows every map draws on, read once: ``mentions`` (source, text_id, customer_id, factor,
+    sentiment — positive and negative only) and ``emotions`` (source, text_id, customer_id and one
+    column per emotion) of the customers' texts."""
+    mentions: pd.DataFrame
+    emotions: pd.DataFrame
+
+    def __post_init__(self):
+        for f in (self.mentions, self.emotions):  # plain objects: Arrow strings are slow to group and filter
+            for c in ("source", "text_id", "customer_id", "factor", "sentiment"):
+                if c in f.columns:
+                    f[c] = f[c].astype(object)
+        self.counts = self.mentions.groupby(["factor", "sentiment"], as_index=False).agg(
+            customers=("customer_id", "nunique"))
+
+
+def evidence(store: Store, ids: list[str] | None = None) -> Evidence:
+    """The mentions and emotions of the texts of the customers ``ids`` (all customers: None)."""
     texts = texts_table(store)
-    texts = texts.filter(texts.customer_id.isin(ids))
+    if ids is not None:
+        texts = texts.filter(texts.customer_id.isin(ids))
     m = store.table("mentions")
     m = m.filter(m.sentiment.isin(["negative", "positive"]))
     j = m.join(texts, [m.source == texts.source, m.text_id == texts.text_id])
-    return j.select(m.source, m.text_id, texts.customer_id, m.factor, m.sentiment).distinct().execute()
-
-
-def _emotions(store: Store, ids: list[str]) -> pd.DataFrame:
-    texts = texts_table(store)
-    texts = texts.filter(texts.customer_id.isin(ids))
+    mentions = j.select(m.source, m.text_id, texts.customer_id, m.factor, m.sentiment).distinct().execute()
     ta = store.table("text_analyses")
     j = texts.join(ta, [texts.source == ta.source, texts.text_id == ta.text_id])
     emo = j.emotions.cast("json")
-    return j.select(texts.source, texts.text_id, texts.customer_id,
-                    **{e: emo[e].unwrap_as("float64") for e in EMOTIONS}).execute()
+    emotions = j.select(texts.source, texts.text_id, texts.customer_id,
+                        **{e: emo[e].unwrap_as("float64") for e in EMOTIONS}).execute()
+    return Evidence(mentions, emotions)
 
 
-def _ref(source: str, text_id: str) -> dict[str, str]:
-    return {"source": str(source), "text_id": str(text_id)}
+def _ref(source: str, text_id: str, customer_id: str | None = None) -> dict[str, str]:
+    out = {"source": str(source), "text_id": str(text_id)}
+    if customer_id is not None:
+        out["customer_id"] = str(customer_id)
+    return out
 
 
-def _lift_items(m: pd.DataFrame, allm: pd.DataFrame, n_writers: int, n_all_writers: int, sentiment: str,
-                top: int = 5) -> list[dict[str, Any]]:
-    here = m[m["sentiment"] == sentiment]
+def _refs(m: pd.DataFrame, keys: list[str]) -> tuple[dict, dict]:
+    """Per ``keys`` group: the first ``EVIDENCE`` (source, text_id) refs in id order and the count of texts."""
+    d = m.drop_duplicates([*keys, "source", "text_id"])
+    counts = d.groupby(keys).size().to_dict()
+    head = d.groupby(keys, sort=False).head(EVIDENCE)
+    refs: dict = {}
+    for row in head[[*keys, "source", "text_id", "customer_id"]].itertuples(index=False):
+        key = tuple(row[: len(keys)]) if len(keys) > 1 else row[0]
+        refs.setdefault(key, []).append(_ref(row[-3], row[-2], row[-1]))
+    return refs, counts
+
+
+def _lift_items(per: pd.DataFrame, refs: dict, counts: dict, all_counts: dict, n_writers: int,
+                n_all_writers: int, sentiment: str, top: int = 5) -> list[dict[str, Any]]:
     out = []
-    for fac, g in here.groupby("factor", sort=True):
-        cust = g["customer_id"].nunique()
-        all_cust = allm.loc[(allm["factor"] == fac) & (allm["sentiment"] == sentiment), "customers"].sum()
-        share, share_all = cust / max(n_writers, 1), all_cust / max(n_all_writers, 1)
-        lift = share / share_all if share_all > 0 else None
-        g = g.sort_values(["source", "text_id"])
+    for (fac, sent), cust in per.items():
+        if sent != sentiment:
+            continue
+        share = cust / max(n_writers, 1)
+        share_all = all_counts.get((fac, sent), 0) / max(n_all_writers, 1)
+        if share_all <= 0 or share <= share_all:
+            continue
         out.append({"label": str(fac), "value": round(100 * share, 1), "customers": int(cust),
-                    "share_all": round(100 * share_all, 1), "lift": None if lift is None else round(lift, 2),
+                    "share_all": round(100 * share_all, 1), "lift": round(share / share_all, 2),
                     "thin": bool(cust < THIN_CUSTOMERS),
-                    "evidence": {"texts": [_ref(s, t) for s, t in zip(g["source"], g["text_id"], strict=True)][:EVIDENCE],
-                                 "total": int(len(g))}})
-    out = [x for x in out if x["lift"] is not None and x["lift"] > 1]
-    return sorted(out, key=lambda x: (-(x["lift"] or 0), x["label"]))[:top]
+                    "evidence": {"texts": refs.get((fac, sent), []), "total": int(counts.get((fac, sent), 0))}})
+    return sorted(out, key=lambda x: (-x["lift"], x["label"]))[:top]
 
 
-def _all_mentions(store: Store) -> tuple[pd.DataFrame, int]:
-    texts = texts_table(store)
-    m = store.table("mentions")
-    m = m.filter(m.sentiment.isin(["negative", "positive"]))
-    j = m.join(texts, [m.source == texts.source, m.text_id == texts.text_id])
-    per = j.group_by([m.factor, m.sentiment]).aggregate(customers=texts.customer_id.nunique()).execute()
-    writers = int(texts.customer_id.nunique().execute())
-    return per, writers
+def empathy_maps(store: Store, result: Personas) -> list[EmpathyMap]:
+    """The empathy map of every persona of ``result``, from one reading of the evidence."""
+    ev = evidence(store)
+    return [empathy_map(store, result, persona=p.number, ev=ev) for p in result.personas]
 
 
 def empathy_map(store: Store, result: Personas, persona: str | int | None = None,
-                segment: str | None = None) -> EmpathyMap:
+                segment: str | None = None, ev: Evidence | None = None) -> EmpathyMap:
     """The empathy map of persona ``persona`` (number or name) of ``result``, or of the customers of
-    ``segment`` (``customers.segment``), described by the same features."""
+    ``segment`` (``customers.segment``), described by the same features. ``ev``: the evidence of all
+    customers, when it was read already (``evidence``)."""
     frame = result.features.frame
     if segment is not None:
         members = (frame["segment"] == segment).to_numpy()
@@ -148,27 +172,32 @@ def empathy_map(store: Store, result: Personas, persona: str | int | None = None
         zall = result.z.reindex(frame.index).fillna(0.0).to_numpy()
         quotes = quotes_near(store, frame, zall, z.mean(axis=0) if len(z) else np.zeros(zall.shape[1]), members, n=5)
     cells["says"].items = [{"label": q["text"], "language": q.get("language"),
-                            "evidence": {"texts": [_ref(q["source"], q["text_id"])], "customers": [q["customer_id"]]}}
+                            "evidence": {"texts": [_ref(q["source"], q["text_id"], q["customer_id"])],
+                                         "customers": [q["customer_id"]]}}
                            for q in quotes]
     # thinks, pains, gains
-    m = _mentions(store, ids) if ids and writers else pd.DataFrame(
-        columns=["source", "text_id", "customer_id", "factor", "sentiment"])
+    ev = ev if ev is not None else evidence(store)
+    allm = ev.counts
+    mine = set(ids)
+    m = ev.mentions[ev.mentions["customer_id"].isin(mine)]
+    emo = ev.emotions[ev.emotions["customer_id"].isin(mine)]
     texts_mentioning = m[["source", "text_id"]].drop_duplicates()
-    allm, all_writers = _all_mentions(store)
-    for fac, g in m.groupby("factor", sort=True):
-        pos, neg = g[g["sentiment"] == "positive"], g[g["sentiment"] == "negative"]
-        g = g.sort_values(["source", "text_id"]).drop_duplicates(["source", "text_id"])
+    all_writers = int((frame["texts"] > 0).sum()) if "texts" in frame.columns else 0
+    m = m.sort_values(["source", "text_id"], kind="stable")
+    per = m.groupby(["factor", "sentiment"])["customer_id"].nunique()
+    per_factor = m.groupby("factor")["customer_id"].nunique()
+    refs, counts = _refs(m, ["factor", "sentiment"])
+    frefs, fcounts = _refs(m, ["factor"])
+    all_counts = {(r.factor, r.sentiment): int(r.customers) for r in allm.itertuples(index=False)}
+    for fac, cust in per_factor.items():
         cells["thinks"].items.append({
-            "label": str(fac), "value": int(g["customer_id"].nunique()),
-            "positive": int(pos["customer_id"].nunique()), "negative": int(neg["customer_id"].nunique()),
-            "thin": bool(g["customer_id"].nunique() < THIN_CUSTOMERS),
-            "evidence": {"texts": [_ref(s, t) for s, t in zip(g["source"], g["text_id"], strict=True)][:EVIDENCE],
-                         "total": int(len(g))}})
+            "label": str(fac), "value": int(cust), "positive": int(per.get((fac, "positive"), 0)),
+            "negative": int(per.get((fac, "negative"), 0)), "thin": bool(cust < THIN_CUSTOMERS),
+            "evidence": {"texts": frefs.get(fac, []), "total": int(fcounts.get(fac, 0))}})
     cells["thinks"].items.sort(key=lambda x: (-x["value"], x["label"]))
-    cells["pains"].items = _lift_items(m, allm, writers, all_writers, "negative")
-    cells["gains"].items = _lift_items(m, allm, writers, all_writers, "positive")
+    cells["pains"].items = _lift_items(per, refs, counts, all_counts, writers, all_writers, "negative")
+    cells["gains"].items = _lift_items(per, refs, counts, all_counts, writers, all_writers, "positive")
     # feels
-    emo = _emotions(store, ids) if ids and writers else pd.DataFrame(columns=["source", "text_id", "customer_id", *EMOTIONS])
     for e in EMOTIONS:
         if e not in emo.columns or not len(emo):
             continue
@@ -179,7 +208,8 @@ def empathy_map(store: Store, result: Personas, persona: str | int | None = None
         cells["feels"].items.append({
             "label": e, "value": round(100 * float(v.mean()), 1), "texts_with": int((v > 0).sum()),
             "thin": bool((v > 0).sum() < THIN_CUSTOMERS),
-            "evidence": {"texts": [_ref(s, t) for s, t in zip(strong["source"], strong["text_id"], strict=True)][:EVIDENCE],
+            "evidence": {"texts": [_ref(s, t, c) for s, t, c in zip(strong["source"], strong["text_id"],
+                                                                     strong["customer_id"], strict=True)][:EVIDENCE],
                          "total": int((v > 0).sum())}})
     cells["feels"].items.sort(key=lambda x: (-x["value"], x["label"]))
     # does
