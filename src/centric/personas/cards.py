@@ -70,8 +70,9 @@ PHRASES: dict[str, tuple[str | None, str | None]] = {
 }
 
 
-def phrase_of(feature: str, high: bool) -> tuple[str, str | None] | None:
-    """(phrase template, value for {x}) of a feature in a direction, or None when it is not said so."""
+def phrase_of(feature: str, high: bool) -> tuple[str, str | None, str] | None:
+    """(phrase template, value for {x}, kind of feature) of a feature in a direction, or None when it is
+    not said so."""
     kind, _, value = feature.partition(":")
     pair = PHRASES.get(feature) or PHRASES.get(kind)
     if pair is None:
@@ -81,14 +82,14 @@ def phrase_of(feature: str, high: bool) -> tuple[str, str | None] | None:
         return None
     if kind == "stage":
         value = value.partition("/")[2] or value
-    return text, (value or None)
+    return text, (value or None), kind
 
 
 @dataclass
 class Persona:
     """One persona (see the module's description). ``number`` counts from 1, largest first."""
     number: int
-    name_parts: list[tuple[str, str | None]]  # (phrase template, value) pairs, most distinguishing first
+    name_parts: list[tuple[str, str | None, str]]  # (phrase template, value, kind), most distinguishing first
     distinguishing: list[dict[str, Any]]  # feature, difference (z), mean here, mean of all
     customers: int
     share: float  # of the customers with enough data, %
@@ -106,10 +107,11 @@ class Persona:
     quotes: list[dict[str, Any]] = field(default_factory=list)  # text, source, text_id, customer_id, language
 
     def name(self, gettext: Callable[[str], str] | None = None, values: dict[str, str] | None = None) -> str:
-        """The name in words, translated by ``gettext``; ``values`` renames values (factor ids → names)."""
+        """The name in words, translated by ``gettext``; ``values`` renames the factors (ids → names)."""
         tr = gettext or (lambda s: s)
         values = values or {}
-        parts = [tr(t).replace("{x}", values.get(v, (v or "").replace("_", " "))) for t, v in self.name_parts]
+        parts = [tr(t).replace("{x}", values.get(v, "") if k in ("pain", "gain") and v in values
+                               else (v or "").replace("_", " ")) for t, v, k in self.name_parts]
         text = ", ".join(parts)
         return text[:1].upper() + text[1:]
 
@@ -186,10 +188,10 @@ class Personas:
                 "quotes": p.quotes} for p in self.personas]}
 
 
-def _name(diff: pd.Series, taken: set[str], most: int = 4) -> list[tuple[str, str | None]]:
+def _name(diff: pd.Series, taken: set[str], most: int = 4) -> list[tuple[str, str | None, str]]:
     """The phrases of the most distinguishing features: two, or more (up to ``most``) until the name
     differs from those ``taken``."""
-    parts: list[tuple[str, str | None]] = []
+    parts: list[tuple[str, str | None, str]] = []
     for feat in diff.abs().sort_values(ascending=False, kind="stable").index:
         if abs(diff[feat]) < 0.1:
             break
@@ -197,10 +199,10 @@ def _name(diff: pd.Series, taken: set[str], most: int = 4) -> list[tuple[str, st
         if ph is None or ph in parts:
             continue
         parts.append(ph)
-        key = "|".join(f"{t}={v}" for t, v in parts)
+        key = "|".join(f"{t}={v}" for t, v, _k in parts)
         if len(parts) >= 2 and key not in taken or len(parts) >= most:
             break
-    return parts or [("customers", None)]
+    return parts or [("customers", None, "")]
 
 
 def _lifts(frame: pd.DataFrame, members: np.ndarray, kind: str) -> list[dict[str, Any]]:
@@ -338,7 +340,7 @@ def personas(store: Store, k: int | None = None, seed: int = 0, ks=cluster.KS, s
         members = labels == i
         diff = zf[members].mean() - zf.mean()
         parts = _name(diff, taken)
-        taken.add("|".join(f"{t}={v}" for t, v in parts))
+        taken.add("|".join(f"{t}={v}" for t, v, _k in parts))
         top = diff.abs().sort_values(ascending=False, kind="stable").index[:6]
         dist = [{"feature": c, "difference": float(diff[c]), "mean": float(data.loc[members, c].mean()),
                  "mean_all": float(data[c].mean())} for c in top]

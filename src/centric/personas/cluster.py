@@ -35,7 +35,7 @@ def standardise(frame: pd.DataFrame, groups: dict[str, list[str]]) -> tuple[np.n
     """(weighted matrix for clustering, unweighted z-scores, the columns) — see the module's description.
     Columns that do not vary are left out."""
     cols, zs, weights = [], [], []
-    for name, group in groups.items():
+    for group in groups.values():
         keep = []
         for c in group:
             x = frame[c].to_numpy(dtype=np.float64, na_value=np.nan).copy()

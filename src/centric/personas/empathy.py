@@ -217,10 +217,10 @@ def empathy_map(store: Store, result: Personas, persona: str | int | None = None
     examples = [str(i) for i in buyers.sort_values(["orders", "revenue"], ascending=False, kind="stable").index[:EVIDENCE]]
     does = []
     if len(buyers):
-        does.append({"label": "orders per customer", "value": round(float(buyers["orders"].mean()), 2),
+        does.append({"label": "orders per customer", "kind": "orders", "value": round(float(buyers["orders"].mean()), 2),
                      "median": float(buyers["orders"].median()), "evidence": {"customers": examples, "total": len(buyers)}})
         if "gap_days" in buyers.columns and buyers["gap_days"].notna().any():
-            does.append({"label": "days between purchases", "value": round(float(buyers["gap_days"].median()), 1),
+            does.append({"label": "days between purchases", "kind": "gap", "value": round(float(buyers["gap_days"].median()), 1),
                          "evidence": {"customers": [str(i) for i in buyers["gap_days"].dropna().index[:EVIDENCE]],
                                       "total": int(buyers["gap_days"].notna().sum())}})
         for kind in ("channel", "category"):
@@ -231,13 +231,14 @@ def empathy_map(store: Store, result: Personas, persona: str | int | None = None
                 if s <= 0:
                     continue
                 who = buyers[buyers[c] > 0].index[:EVIDENCE]
-                does.append({"label": f"{kind}: {c.partition(':')[2]}", "value": round(100 * s, 1),
+                does.append({"label": f"{kind}: {c.partition(':')[2]}", "kind": kind, "key": c.partition(":")[2], "value": round(100 * s, 1),
                              "evidence": {"customers": [str(i) for i in who], "total": int((buyers[c] > 0).sum())}})
     if "path" in sub.columns and sub["path"].notna().any():
         vc = sub["path"].dropna().value_counts()
         vc = vc[vc == vc.max()].sort_index()
         who = sub.index[sub["path"] == vc.index[0]][:EVIDENCE]
-        does.append({"label": "path: " + " → ".join(s for _, s in decode_path(float(vc.index[0]), result.features.stages)),
+        stages = [s for _, s in decode_path(float(vc.index[0]), result.features.stages)]
+        does.append({"label": "path: " + " → ".join(stages), "kind": "path", "key": stages,
                      "value": round(100 * float(vc.iloc[0]) / float(sub["path"].notna().sum()), 1),
                      "evidence": {"customers": [str(i) for i in who], "total": int(vc.iloc[0])}})
     cells["does"].items = does

@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from ..metrics.cases import NO_SUB_CAUSE
 from ..metrics.complaints import Unknown, unknown_figures
+from ..personas.present import section as persona_section
 from ..store import Store
 from . import charts
 from .data import ReportData, collect
@@ -617,6 +618,7 @@ def report_context(d: ReportData, lang: str = "en", title: str = "") -> tuple[di
         ctx["drivers"] = _drivers(d.drivers, f, specs, _factor_cases(d.complaints, d.cases.root_causes,
                                                                      factor_names, f) if d.complaints.total.n else None)
         ctx["surveys"] = _surveys(d.surveys, f, specs)
+        ctx["personas"] = persona_section(d.personas, f, specs, factor_names)
     ctx["topics"] = _topics(d.topics, f, d.current)
     q = d.quality or {"runs": [], "reasons": [], "totals": {}}
     totals = q.get("totals", {})

@@ -15,6 +15,7 @@ from ..metrics.complaints import DIMENSIONS
 from ..metrics.filters import CUSTOMER_COLUMNS, Where, normalise
 from ..metrics.periods import headline_periods, label
 from ..metrics.survey import RESPONSE_COLUMNS
+from ..personas.present import bundle as persona_bundle
 from ..store import Store
 
 HEADLINE_CORRECTION = "holm"
@@ -47,6 +48,7 @@ class ReportData:
     where: dict[str, tuple[str, ...]] = field(default_factory=dict)  # the filters (centric.metrics.filters)
     brand: str = "ours"  # the brand of the factor analysis
     surveys: Any = None  # centric's own surveys: {"rates": DataFrame, "trends": [(Survey, Breakdown)]}, or None
+    personas: Any = None  # centric.personas.present.Bundle: personas and their empathy maps, or None
 
 
 def only(where: Where, columns) -> dict[str, tuple[str, ...]]:
@@ -158,6 +160,7 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
     data.customers = once("customers", compute=lambda: overview(store, period=period))
     data.drivers = _drivers(store, period, brand, only(where, DRIVER_FILTERS), start, end)
     data.surveys = once("surveys", compute=lambda: _surveys(store, start, end))
+    data.personas = once("personas", compute=lambda: persona_bundle(store))
     data.quality = quality(store)
     return data
 
