@@ -21,7 +21,6 @@ Customers without an order cannot be described by behaviour: they are counted in
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -133,7 +132,6 @@ class Personas:
     z: pd.DataFrame = field(repr=False)  # unweighted z-scores, customers with enough data
     currency: str | None = None
     clv_currency: str | None = None
-    fingerprint: str = ""
 
     @property
     def k(self) -> int:
@@ -303,11 +301,6 @@ def candidate_texts(store: Store, customer_ids: list[str], min_chars: int = 20) 
             for r in df.itertuples(index=False)}
 
 
-def _fingerprint(frame: pd.DataFrame) -> str:
-    h = hashlib.sha256(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
-    return h.hexdigest()[:16]
-
-
 def personas(store: Store, k: int | None = None, seed: int = 0, ks=cluster.KS, sample: int = 2000,
              rounds: int = 3, features: Features | None = None, quotes: bool = True) -> Personas:
     """The personas of the store (see the module's description). ``k`` fixes their number (else it is
@@ -375,4 +368,4 @@ def personas(store: Store, k: int | None = None, seed: int = 0, ks=cluster.KS, s
     lab = pd.Series(0, index=frame.index, dtype=np.int64)
     lab[data.index] = labels + 1
     return Personas(cards, sel, seed, int((~enough).sum()), int(enough.sum()), lab, feats, zf, feats.currency,
-                    clv_cur, _fingerprint(data))
+                    clv_cur)
