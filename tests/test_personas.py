@@ -277,3 +277,29 @@ def test_demo_quotes_trace_back(demo_store):
             masked = mask_personal(text, [name])
             assert q["text"] == masked or (q["text"].endswith("…") and masked.startswith(q["text"][:-1]))
     assert np.isclose(sum(p.revenue_share for p in r.personas), 100.0)
+
+
+def test_web_pages_link_items_to_their_evidence(web_client, login):
+    import re
+
+    login(web_client, role="analyst")
+    page = web_client.get("/personas")
+    assert page.status_code == 200 and 'href="/personas/1"' in page.text
+    one = web_client.get("/personas/1")
+    assert one.status_code == 200
+    linked = set(re.findall(r'href="/customers/(C\d+)"', one.text))
+    assert linked  # quotes, texts and customers link to the customer pages
+    store = web_client.app.state.hub.reader()
+    from centric.personas.present import bundle
+
+    b = bundle(store)
+    members = set(b.result.labels[b.result.labels == 1].index)
+    assert linked <= members
+    assert web_client.get("/personas/99").status_code == 404
+    seg = web_client.get("/personas", params={"segment": "vip"})
+    assert seg.status_code == 200 and "vip" in seg.text
+    assert web_client.get("/personas", params={"segment": "nobody"}).status_code == 404
+    pl = web_client.get("/personas/1", headers={"Accept-Language": "pl"}, params={"lang": "pl"})
+    assert pl.status_code == 200
+    login(web_client, role="agent")
+    assert web_client.get("/personas").status_code == 403
