@@ -329,15 +329,20 @@ def personas(store: Store, k: int | None = None, seed: int = 0, ks=cluster.KS, s
     taken: set[str] = set()
     langs = data["language"].fillna("—")
     ch_cols = feats.groups.get("channels", [])
+    # means per persona, computed once (z-scores and the raw columns of the distinguishing features)
+    zmeans = pd.DataFrame(z, columns=cols).groupby(labels).mean() - z.mean(axis=0)
+    raw = data[cols].groupby(labels).mean()
+    raw_all = data[cols].mean()
+    slim = data[[c for c in data.columns if not c.startswith(("category:", "stage:", "emotion:"))]]
     for i in range(sel.k):
         members = labels == i
-        diff = zf[members].mean() - zf.mean()
+        diff = zmeans.loc[i]
         parts = _name(diff, taken)
         taken.add("|".join(f"{t}={v}" for t, v, _k in parts))
         top = diff.abs().sort_values(ascending=False, kind="stable").index[:6]
-        dist = [{"feature": c, "difference": float(diff[c]), "mean": float(data.loc[members, c].mean()),
-                 "mean_all": float(data[c].mean())} for c in top]
-        sub = data[members]
+        dist = [{"feature": c, "difference": float(diff[c]), "mean": float(raw.loc[i, c]),
+                 "mean_all": float(raw_all[c])} for c in top]
+        sub = slim[members]
         score = nps_score(int(sub["promoters"].sum()), int(sub["passives"].sum()), int(sub["detractors"].sum()))
         pa = sub["p_alive"].dropna() if "p_alive" in sub.columns else pd.Series(dtype=float)
         orders = sub["orders"].to_numpy(dtype=np.float64)
@@ -359,7 +364,7 @@ def personas(store: Store, k: int | None = None, seed: int = 0, ks=cluster.KS, s
             nps=score, p_alive=float(pa.mean()) if len(pa) else None,
             likely_lost=100 * float((pa < LOST_THRESHOLD).mean()) if len(pa) else None,
             channels=[c for c in channels if c[1] > 0][:2], languages=[(str(a), 100 * float(b)) for a, b in lang.head(2).items()],
-            pains=_lifts(data, members, "pain"), gains=_lifts(data, members, "gain"), path=path, path_share=path_share))
+            pains=_lifts(slim, members, "pain"), gains=_lifts(slim, members, "gain"), path=path, path_share=path_share))
     if quotes:  # one query for every persona's candidates
         near = [nearest_writers(data, z, z[labels == i].mean(axis=0), labels == i, 20 * QUOTES) for i in range(sel.k)]
         texts = candidate_texts(store, sorted({c for ids in near for c in ids}))

@@ -107,14 +107,20 @@ def _ref(source: str, text_id: str, customer_id: str | None = None) -> dict[str,
 
 
 def _refs(m: pd.DataFrame, keys: list[str]) -> tuple[dict, dict]:
-    """Per ``keys`` group: the first ``EVIDENCE`` (source, text_id) refs in id order and the count of texts."""
-    d = m.drop_duplicates([*keys, "source", "text_id"])
-    counts = d.groupby(keys).size().to_dict()
-    head = d.groupby(keys, sort=False).head(EVIDENCE)
+    """Per ``keys`` group (rows of ``m`` in id order): the first ``EVIDENCE`` (source, text_id,
+    customer_id) refs and the number of different texts."""
     refs: dict = {}
-    for row in head[[*keys, "source", "text_id", "customer_id"]].itertuples(index=False):
-        key = tuple(row[: len(keys)]) if len(keys) > 1 else row[0]
-        refs.setdefault(key, []).append(_ref(row[-3], row[-2], row[-1]))
+    counts: dict = {}
+    seen: set = set()
+    cols = [m[c].tolist() for c in (*keys, "source", "text_id", "customer_id")]
+    for row in zip(*cols, strict=True):
+        key = row[: len(keys)] if len(keys) > 1 else row[0]
+        if (key, row[-3], row[-2]) in seen:
+            continue
+        seen.add((key, row[-3], row[-2]))
+        counts[key] = counts.get(key, 0) + 1
+        if counts[key] <= EVIDENCE:
+            refs.setdefault(key, []).append(_ref(row[-3], row[-2], row[-1]))
     return refs, counts
 
 
@@ -147,6 +153,8 @@ def empathy_map(store: Store, result: Personas, persona: str | int | None = None
     ``segment`` (``customers.segment``), described by the same features. ``ev``: the evidence of all
     customers, when it was read already (``evidence``)."""
     frame = result.features.frame
+    frame = frame[[c for c in frame.columns if c in ("segment", "texts", "orders", "revenue", "gap_days", "path")
+                   or c.startswith(("channel:", "category:"))]]
     if segment is not None:
         members = (frame["segment"] == segment).to_numpy()
         if not members.any():

@@ -77,56 +77,47 @@ def _top(t, col: str, n: int, where=None) -> list[str]:
     return [str(v) for v in df[col]]
 
 
-def _orders(store: Store, top_channels: int, top_categories: int) -> tuple[pd.DataFrame, list[str], list[str]]:
+def _orders(store: Store, top_channels: int, top_categories: int):
+    """(per-customer orders expression, channels, categories, end of the data in epoch seconds)."""
     o = store.table("orders")
     o = o.filter(o.customer_id.notnull())
     o = o.mutate(ch=ibis.coalesce(o.channel, ibis.ifelse(o.store.notnull(), "store", None)),
                  at=o.ordered_at.epoch_seconds(), day=o.ordered_at.date())
     end = o.at.max().execute()
     if end is None or end != end:
-        return pd.DataFrame(), [], []
+        return None, [], [], None
     channels = _top(o, "ch", top_channels)
     categories = _top(o, "category", top_categories)
     aggs = {"orders": o.count(), "purchase_days": o.day.nunique(), "first_at": o.at.min(), "last_at": o.at.max()}
     for c in channels:
-        aggs[f"channel:{c}"] = (o.ch == c).ifelse(1, 0).sum()
+        aggs[f"channel:{c}"] = (o.ch == c).ifelse(1.0, 0.0).mean()
     for c in categories:
-        aggs[f"category:{c}"] = (o.category == c).ifelse(1, 0).sum()
-    per = o.group_by("customer_id").aggregate(**aggs).execute().set_index("customer_id")
-    n = per["orders"].to_numpy(dtype=np.float64)
-    for c in [f"channel:{c}" for c in channels] + [f"category:{c}" for c in categories]:
-        per[c] = per[c].to_numpy(dtype=np.float64) / n
-    per["days_silent"] = (float(end) - per["last_at"].astype(np.float64)) / DAY
-    per["tenure_days"] = (float(end) - per["first_at"].astype(np.float64)) / DAY
-    span = (per["last_at"].astype(np.float64) - per["first_at"].astype(np.float64)) / DAY
-    days = per["purchase_days"].to_numpy(dtype=np.float64)
-    per["gap_days"] = np.where(days > 1, span / np.maximum(days - 1, 1), np.nan)
+        aggs[f"category:{c}"] = (o.category == c).ifelse(1.0, 0.0).mean()
+    per = o.group_by("customer_id").aggregate(**aggs)
     # revenue in the customer's main currency (amounts in different currencies are never added)
-    cur = o.group_by(["customer_id", "currency"]).aggregate(revenue=o.amount.sum()).execute()
-    cur = cur.sort_values(["customer_id", "revenue", "currency"], ascending=[True, False, True])
-    cur = cur.drop_duplicates("customer_id").set_index("customer_id")
-    per["revenue"] = cur["revenue"].reindex(per.index).fillna(0.0).astype(np.float64)
-    per["currency"] = cur["currency"].reindex(per.index)
-    per["order_value"] = per["revenue"] / np.maximum(n, 1)
-    per.attrs["as_of"] = pd.Timestamp(float(end), unit="s").strftime("%Y-%m-%d")
-    return per.drop(columns=["first_at", "last_at"]), channels, categories
+    cur = o.group_by(["customer_id", "currency"]).aggregate(revenue=o.amount.sum())
+    cur = cur.mutate(rn=ibis.row_number().over(group_by="customer_id", order_by=[ibis.desc("revenue"), "currency"]))
+    cur = cur.filter(cur.rn == 0).select(cid="customer_id", currency="currency", revenue="revenue")
+    per = per.left_join(cur, per.customer_id == cur.cid).drop("cid")
+    return per, channels, categories, float(end)
 
 
-def _scores(store: Store) -> pd.DataFrame:
+def _scores(store: Store):
     s = store.table("customer_scores")
     last = s.scored_at.max()
-    q = s.filter(s.scored_at == last).select("customer_id", "p_alive", "clv", clv_currency=s.currency)
-    return q.execute().drop_duplicates("customer_id").set_index("customer_id")
+    q = s.filter(s.scored_at == last)
+    return q.group_by("customer_id").aggregate(p_alive=q.p_alive.max(), clv=q.clv.max(), clv_currency=q.currency.max())
 
 
-def _events(store: Store, top_stages: int) -> tuple[pd.DataFrame, dict[int, tuple[str, str]]]:
+def _events(store: Store, top_stages: int):
+    """(per-customer stages expression, path code digit → (journey, stage))."""
     e = store.table("events")
     e = e.filter(e.customer_id.notnull() & e.stage.notnull())
     e = e.mutate(journey=e.journey.fill_null(""), at=e.occurred_at.epoch_seconds())
     counts = (e.group_by(["journey", "stage"]).aggregate(n=e.customer_id.nunique())
               .order_by([ibis.desc("n"), "journey", "stage"]).limit(BASE - 1).execute())
     if counts.empty:
-        return pd.DataFrame(), {}
+        return None, {}
     stages = {i + 1: (str(r.journey), str(r.stage)) for i, r in enumerate(counts.itertuples(index=False))}
     digit = ibis.cases(*[((e.journey == j) & (e.stage == s), d) for d, (j, s) in stages.items()], else_=0)
     firsts = e.mutate(d=digit).filter(lambda x: x.d > 0).group_by(["customer_id", "d"]).aggregate(at=lambda x: x.at.min())
@@ -134,20 +125,17 @@ def _events(store: Store, top_stages: int) -> tuple[pd.DataFrame, dict[int, tupl
     ranked = ranked.filter(ranked.r < MAX_PATH)
     aggs = {"path": (ranked.d.cast("float64") * (ibis.literal(float(BASE)) ** ranked.r.cast("float64"))).sum()}
     for d, (j, s) in list(stages.items())[:top_stages]:
-        aggs[f"stage:{j}/{s}"] = (ranked.d == d).ifelse(1, 0).max()
-    per = ranked.group_by("customer_id").aggregate(**aggs).execute().set_index("customer_id")
-    per = per.astype({c: np.float64 for c in per.columns})
-    return per, stages
+        aggs[f"stage:{j}/{s}"] = (ranked.d == d).ifelse(1.0, 0.0).max()
+    return ranked.group_by("customer_id").aggregate(**aggs), stages
 
 
-def _answers(store: Store) -> pd.DataFrame:
+def _answers(store: Store):
     r = store.table("responses")
     r = r.filter(r.customer_id.notnull())
-    per = r.group_by("customer_id").aggregate(
+    return r.group_by("customer_id").aggregate(
         answers=r.count(), nps=r.nps.mean(), csat=r.csat.mean(), ces=r.ces.mean(),
         promoters=(r.nps >= 9).ifelse(1, 0).sum(), passives=((r.nps >= 7) & (r.nps <= 8)).ifelse(1, 0).sum(),
         detractors=(r.nps <= 6).ifelse(1, 0).sum())
-    return per.execute().set_index("customer_id")
 
 
 def texts_table(store: Store):
@@ -160,50 +148,62 @@ def texts_table(store: Store):
     return a.union(b)
 
 
-def _texts(store: Store, top_factors: int) -> tuple[pd.DataFrame, list[str]]:
+def _texts(store: Store, top_factors: int):
+    """(per-customer texts and emotions expression, per-customer pains and gains expression or None, factors)."""
     texts = texts_table(store)
     ta = store.table("text_analyses")
     j = texts.join(ta, [texts.source == ta.source, texts.text_id == ta.text_id])
-    emo = j.emotions.cast("json")
+    j = j.mutate(emo=j.emotions.cast("json"))
     aggs = {"texts": j.count()}
     for e in EMOTIONS:
-        aggs[f"emotion:{e}"] = emo[e].unwrap_as("float64").mean()
-    per = j.group_by("customer_id").aggregate(**aggs).execute().set_index("customer_id")
+        aggs[f"emotion:{e}"] = j.emo[e].unwrap_as("float64").mean()
+    per = j.group_by("customer_id").aggregate(**aggs)
     m = store.table("mentions")
     m = m.filter(m.sentiment.isin(["negative", "positive"]))
     mj = m.join(texts, [m.source == texts.source, m.text_id == texts.text_id])
     factors = _top(mj, "factor", top_factors)
-    if factors:
-        aggs = {}
-        for fac in factors:
-            aggs[f"pain:{fac}"] = ((mj.factor == fac) & (mj.sentiment == "negative")).ifelse(1, 0).max()
-            aggs[f"gain:{fac}"] = ((mj.factor == fac) & (mj.sentiment == "positive")).ifelse(1, 0).max()
-        fm = mj.group_by("customer_id").aggregate(**aggs).execute().set_index("customer_id")
-        per = per.join(fm, how="outer")
-    return per, factors
+    if not factors:
+        return per, None, []
+    aggs = {}
+    for fac in factors:
+        aggs[f"pain:{fac}"] = ((mj.factor == fac) & (mj.sentiment == "negative")).ifelse(1.0, 0.0).max()
+        aggs[f"gain:{fac}"] = ((mj.factor == fac) & (mj.sentiment == "positive")).ifelse(1.0, 0.0).max()
+    return per, mj.group_by("customer_id").aggregate(**aggs), factors
 
 
 def customer_features(store: Store, top_channels: int = 4, top_categories: int = 8, top_stages: int = 8,
                       top_factors: int = 8) -> Features:
     """The features of every customer (see the module's description); customers without any order,
-    answer or text are not in it."""
+    answer or text are not in it. The parts are joined in the database and read in one query."""
     c = store.table("customers")
-    base = c.select("customer_id", "language", "segment").execute().set_index("customer_id")
-    orders, channels, categories = _orders(store, top_channels, top_categories)
-    scores = _scores(store)
+    orders, channels, categories, end = _orders(store, top_channels, top_categories)
     events, stages = _events(store, top_stages)
-    answers = _answers(store)
-    texts, factors = _texts(store, top_factors)
-    frame = base.join(orders, how="left").join(scores, how="left").join(events, how="left")
-    frame = frame.join(answers, how="left").join(texts, how="left")
+    texts, said, factors = _texts(store, top_factors)
+    q = c.select("customer_id", "language", "segment")
+    for part in (orders, _scores(store), events, _answers(store), texts, said):
+        if part is not None:
+            part = part.rename(cid_="customer_id")
+            q = q.left_join(part, q.customer_id == part.cid_).drop("cid_")
+    frame = q.execute()
+    frame["customer_id"] = frame["customer_id"].astype(object)
+    frame = frame.set_index("customer_id").sort_index()
     for col in ("orders", "purchase_days", "revenue", "answers", "texts", "promoters", "passives", "detractors"):
         if col in frame.columns:
             frame[col] = frame[col].fillna(0).astype(np.float64)
-    pains = [f"pain:{f}" for f in factors] + [f"gain:{f}" for f in factors]
-    for col in pains + [c for c in frame.columns if c.startswith("stage:")]:
-        frame[col] = frame[col].fillna(0.0)
+    for col in [x for x in frame.columns if x.startswith(("pain:", "gain:", "stage:"))]:
+        frame[col] = frame[col].fillna(0.0).astype(np.float64)
+    if orders is not None:
+        last, first = frame.pop("last_at").astype(np.float64), frame.pop("first_at").astype(np.float64)
+        frame["days_silent"] = (end - last) / DAY
+        frame["tenure_days"] = (end - first) / DAY
+        days = frame["purchase_days"].to_numpy(dtype=np.float64)
+        frame["gap_days"] = np.where(days > 1, (last - first) / DAY / np.maximum(days - 1, 1), np.nan)
+        frame["order_value"] = np.where(frame["orders"] > 0, frame["revenue"] / np.maximum(frame["orders"], 1), np.nan)
+    for col in ("currency", "clv_currency", "language", "segment"):
+        if col in frame.columns:
+            frame[col] = frame[col].astype(object)
     has = (frame.get("orders", 0) > 0) | (frame.get("answers", 0) > 0) | (frame.get("texts", 0) > 0)
-    frame = frame[has].sort_index()
+    frame = frame[has]
     groups = {
         "value": [c for c in ("orders", "revenue", "order_value", "days_silent", "tenure_days", "gap_days",
                               "p_alive", "clv") if c in frame.columns and frame[c].notna().any()],
@@ -220,4 +220,5 @@ def customer_features(store: Store, top_channels: int = 4, top_categories: int =
     cur = None
     if "currency" in frame.columns and frame["currency"].notna().any():
         cur = str(frame.groupby("currency")["orders"].sum().sort_values(ascending=False).index[0])
-    return Features(frame, groups, stages, cur, orders.attrs.get("as_of"))
+    as_of = pd.Timestamp(end, unit="s").strftime("%Y-%m-%d") if end is not None else None
+    return Features(frame, groups, stages, cur, as_of)
