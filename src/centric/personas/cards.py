@@ -363,7 +363,7 @@ def personas(store: Store, k: int | None = None, seed: int = 0, ks=cluster.KS, s
             clv_share=_share(data["clv"], data["clv_currency"], members, clv_cur) if clv_cur else None,
             nps=score, p_alive=float(pa.mean()) if len(pa) else None,
             likely_lost=100 * float((pa < LOST_THRESHOLD).mean()) if len(pa) else None,
-            channels=[c for c in channels if c[1] > 0][:2], languages=[(str(a), 100 * float(b)) for a, b in lang.head(2).items()],
+            channels=[c for c in channels if c[1] >= 1][:2], languages=[(str(a), 100 * float(b)) for a, b in lang.head(2).items()],
             pains=_lifts(slim, members, "pain"), gains=_lifts(slim, members, "gain"), path=path, path_share=path_share))
     if quotes:  # one query for every persona's candidates
         near = [nearest_writers(data, z, z[labels == i].mean(axis=0), labels == i, 20 * QUOTES) for i in range(sel.k)]

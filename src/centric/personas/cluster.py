@@ -43,8 +43,8 @@ def standardise(frame: pd.DataFrame, groups: dict[str, list[str]]) -> tuple[np.n
                 x = np.log1p(np.maximum(x, 0))
             by = BY_CURRENCY.get(c)
             z = np.full(len(x), np.nan)
-            keys = frame[by].fillna("").to_numpy() if by in frame.columns else np.zeros(len(x))
-            for k in pd.unique(keys):
+            keys = pd.factorize(frame[by])[0] if by in frame.columns else np.zeros(len(x), dtype=np.int64)
+            for k in np.unique(keys):
                 m = keys == k
                 v = x[m]
                 ok = ~np.isnan(v)
