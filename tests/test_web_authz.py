@@ -49,6 +49,8 @@ EXPECT_DASH: dict[str, str] = {
     "GET /dashboards": "dashboard.read",
     "GET /dashboards/factor/{factor}": "case.read",
     "GET /flows": "dashboard.read",
+    "GET /personas": "dashboard.read",
+    "GET /personas/{number}": "dashboard.read",
     "GET /alerts": SIGNED_IN,  # alert.act or dashboard.read: every role has one of them
     "POST /alerts/proactive": "alert.act",
     "GET /settings": "admin.config",
@@ -126,6 +128,7 @@ PARAMS = {
     "survey_id": lambda s: s["survey_id"],
     "flag_id": lambda s: s["flag_id"],  # released by the admin's first POST; the second finds it handled (303)
     "tree_id": lambda s: s["tree_id"],
+    "number": 1,  # GET /personas/{number}
 }
 # Parameters naming an object of department A (an agent of department B must get 404).
 DEPARTMENTAL = {"case_id", "customer_id"}

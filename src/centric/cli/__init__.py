@@ -15,6 +15,7 @@ from rich.markup import escape
 from ..errors import CentricError
 from . import admin, cases, customers, drivers, ingest, metrics, report, sla, surveys, text, web
 from . import flows as flows_cli
+from . import personas as personas_cli
 from . import whys as whys_cli
 from ._common import DB_HELP, err, state
 from .checks import db_path
@@ -61,6 +62,8 @@ app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(surveys.surveys_app, name="surveys")
 app.command("whys")(whys_cli.whys_cmd)
 app.command("flows")(flows_cli.flows_cmd)
+app.command("personas")(personas_cli.personas_cmd)
+app.command("empathy")(personas_cli.empathy_cmd)
 
 
 def main() -> None:

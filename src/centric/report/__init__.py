@@ -21,6 +21,7 @@ from markupsafe import Markup
 from ..flows.summary import flows_context
 from ..metrics.cases import NO_SUB_CAUSE
 from ..metrics.complaints import Unknown, unknown_figures
+from ..personas.present import section as persona_section
 from ..store import Store
 from . import charts
 from .data import ReportData, collect
@@ -619,6 +620,7 @@ def report_context(d: ReportData, lang: str = "en", title: str = "") -> tuple[di
                                                                      factor_names, f) if d.complaints.total.n else None)
         ctx["surveys"] = _surveys(d.surveys, f, specs)
         ctx["flows"] = flows_context(d.flows, f, specs)
+        ctx["personas"] = persona_section(d.personas, f, specs, factor_names)
     ctx["topics"] = _topics(d.topics, f, d.current)
     ctx["whys"] = _whys_context(d.whys, f, d.drivers.names(lang) if d.drivers else None)
     q = d.quality or {"runs": [], "reasons": [], "totals": {}}

@@ -16,6 +16,7 @@ from ..metrics.complaints import DIMENSIONS
 from ..metrics.filters import CUSTOMER_COLUMNS, Where, normalise
 from ..metrics.periods import headline_periods, label
 from ..metrics.survey import RESPONSE_COLUMNS
+from ..personas.present import bundle as persona_bundle
 from ..store import Store
 
 HEADLINE_CORRECTION = "holm"
@@ -50,6 +51,7 @@ class ReportData:
     surveys: Any = None  # centric's own surveys: {"rates": DataFrame, "trends": [(Survey, Breakdown)]}, or None
     whys: Any = None  # centric.whys.WhysTree of the first "fix" factor, or None
     flows: Any = None  # centric.flows.summary.JourneyFlows of the journey with the most events, or None
+    personas: Any = None  # centric.personas.present.Bundle: personas and their empathy maps, or None
 
 
 def only(where: Where, columns) -> dict[str, tuple[str, ...]]:
@@ -163,6 +165,7 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
     data.whys = once("whys", _top_fix(data.drivers), compute=lambda: _whys(store, data.drivers, start, end))
     data.surveys = once("surveys", compute=lambda: _surveys(store, start, end))
     data.flows = once("flows", compute=lambda: journey_flows(store, start=start, end=end))
+    data.personas = once("personas", compute=lambda: persona_bundle(store))
     data.quality = quality(store)
     return data
 

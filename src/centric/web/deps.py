@@ -40,6 +40,7 @@ NAV = (
     ("/customers", "Customers", ("customer.read",)),
     ("/dashboards", "Dashboards", ("dashboard.read",)),
     ("/flows", "User flows", ("dashboard.read",)),
+    ("/personas", "Personas", ("dashboard.read",)),
     ("/alerts", "Alerts", ("alert.act", "dashboard.read")),
     ("/whys", "5 whys", ("dashboard.read",)),
     ("/surveys", "Surveys", ("surveys.view",)),
