@@ -58,7 +58,7 @@ def main() -> None:
     for name, df in datasets(args.shared).items():
         df = df[df.text.notna() & (df.text.astype(str).str.strip() != "")]
         texts = [(i, a, None if pd.isna(at) else at.to_pydatetime(), str(x))
-                 for i, (a, at, x) in enumerate(zip(df.author, df["at"], df.text))]
+                 for i, (a, at, x) in enumerate(zip(df.author, df["at"], df.text, strict=True))]
         before = near_duplicates(texts, min_words=1, long_words=1)
         t0 = time.perf_counter()
         now = near_duplicates(texts)

@@ -73,11 +73,10 @@ def near_duplicates(texts: Sequence[tuple[Hashable, Hashable, dt.datetime | None
             continue
         if all(rows[i][4] >= long_words for i in group):
             authors = len({rows[i][1] for i in group})
-            alike = "the same" if len({rows[i][3] for i in group}) == 1 else \
-                f"nearly the same (at least {similarity:.0%} alike)"
+            alike = ("the same long text (" if len({rows[i][3] for i in group}) == 1 else
+                     f"nearly the same long text (at least {similarity:.0%} alike, ")
             for i in group:
-                out[rows[i][0]] = (f"{alike} long text ({long_words} distinct words or more) was posted by "
-                                   f"{authors} different authors")
+                out[rows[i][0]] = f"{alike}{long_words} distinct words or more) was posted by {authors} different authors"
             continue
         for members, expected in _campaigns([(rows[i][2], rows[i][1], i) for i in group], window, period,
                                             alpha / len(rows)):
