@@ -10,6 +10,8 @@ public ingest path. What is planted, so that later analyses have something true 
 - a strength: installation (rarely negative, raises NPS);
 - two competitors, ElektroMax (good delivery, dear) and CasaTech (cheap, weaker product and staff);
 - a fridge delivered four times to the invoice address, and a social-media complaint nobody answered.
+- suspicious texts for the flags to find: templated fake reviews, a burst, an extortion-like complaint
+  (``planted``); the honest comments are worded varied enough not to look templated (``phrases.Wording``).
 """
 
 from __future__ import annotations

@@ -300,34 +300,33 @@ TOWNS = {  # "from <town>"
     "en": ["from Warsaw", "from Kraków", "from Milan", "from Rome", "from Gdańsk", "from Turin"],
     "uk": ["з Варшави", "з Кракова", "з Вроцлава", "з Познані", "з Гданська"],
 }
-SIGN = {  # {n} a first name, {t} a town
-    "pl": ["Pozdrawiam, {n}", "{n} {t}", "Pozdrawiam serdecznie, {n} {t}", "{n}, stała klientka", "Pozdrowienia {t}, {n}",
-           "— {n}"],
-    "it": ["Saluti, {n}", "{n} {t}", "Un saluto {t}, {n}", "Cordiali saluti, {n}", "— {n}"],
-    "ru": ["С уважением, {n}", "{n} {t}", "Привет {t}, {n}", "— {n}"],
-    "en": ["Regards, {n}", "{n} {t}", "Cheers, {n}", "Best wishes {t}, {n}", "— {n}"],
-    "uk": ["З повагою, {n}", "{n} {t}", "— {n}"],
+SIGN = {  # (after praise, after blame): {n} a first name, {t} a town; no warm greeting under a complaint
+    "pl": (["Pozdrawiam, {n}", "{n} {t}", "Pozdrawiam serdecznie, {n} {t}", "{n}, stała klientka",
+            "Pozdrowienia {t}, {n}", "— {n}"], ["{n} {t}", "— {n}", "{n}, klientka od lat", "{n}"]),
+    "it": (["Saluti, {n}", "{n} {t}", "Un saluto {t}, {n}", "Cordiali saluti, {n}", "— {n}"],
+           ["{n} {t}", "— {n}", "{n}, cliente da anni", "{n}"]),
+    "ru": (["С уважением, {n}", "{n} {t}", "Привет {t}, {n}", "— {n}"], ["{n} {t}", "— {n}", "{n}"]),
+    "en": (["Regards, {n}", "{n} {t}", "Cheers, {n}", "Best wishes {t}, {n}", "— {n}"], ["{n} {t}", "— {n}", "{n}"]),
+    "uk": (["З повагою, {n}", "{n} {t}", "— {n}"], ["{n} {t}", "— {n}", "{n}"]),
 }
 CLOSERS = {  # (positive, negative)
     "pl": (["Dziękuję!", "Dziękuję, oby tak dalej.", "Pięć gwiazdek.", "Polecam znajomym.", "Będę polecać."],
            ["Szkoda nerwów.", "Więcej tu nie kupię.", "Mam nadzieję, że ktoś to przeczyta.", "Tak się nie robi.",
-            "Szkoda, bo wcześniej było dobrze."]),
+            "Jestem rozczarowana."]),
     "it": (["Grazie!", "Ci tornerò sicuramente.", "Cinque stelle.", "Lo consiglierò agli amici.", "Continuate così."],
            ["Che peccato.", "Non comprerò più qui.", "Spero che qualcuno legga.", "Così non va.",
-            "Peccato, prima andava meglio."]),
+            "Sono delusa."]),
     "ru": (["Спасибо!", "Пять звёзд.", "Посоветую друзьям."], ["Жаль потраченных нервов.", "Надеюсь, кто-то это прочитает."]),
     "en": (["Thank you!", "Five stars."], ["What a waste of time.", "Won't buy here again.", "I hope someone reads this."]),
     "uk": (["Дякую!", "Обов'язково повернуся."], ["Більше тут не куплю."]),
 }
 LEADS = {  # (positive, negative): words that lead into an opinion without naming anything
-    "pl": (["Muszę przyznać, że", "Szczerze mówiąc,", "Tym razem", "Jak zawsze", "Co ważne,", "Miło, że", "Na plus:",
+    "pl": (["Muszę przyznać, że", "Szczerze mówiąc,", "Tym razem", "Jak zawsze", "Co ważne,", "Miło, że",
             "Tak jak w opisie,", "Bez dwóch zdań"],
            ["Niestety", "Niestety tym razem", "Szczerze mówiąc,", "No cóż,", "Niestety znowu", "Muszę napisać, że",
-            "Na minus:", "Niestety muszę przyznać, że", "Cóż,"]),
-    "it": (["Devo dire che", "Sinceramente", "Questa volta", "Come sempre", "Per fortuna", "In positivo:",
-            "Senza dubbio"],
-           ["Purtroppo", "Purtroppo questa volta", "Sinceramente", "Beh,", "Purtroppo di nuovo", "Devo dire che",
-            "In negativo:"]),
+            "Niestety muszę przyznać, że", "Cóż,"]),
+    "it": (["Devo dire che", "Sinceramente", "Questa volta", "Come sempre", "Per fortuna", "Senza dubbio"],
+           ["Purtroppo", "Purtroppo questa volta", "Sinceramente", "Beh,", "Purtroppo di nuovo", "Devo dire che"]),
     "ru": (["Должен сказать, что", "Честно говоря,", "В этот раз", "Как всегда,", "Приятно, что"],
            ["К сожалению,", "Увы,", "Честно говоря,", "Опять", "Должна сказать, что"]),
     "en": (["I must say", "Honestly,", "This time", "As always,", "Happily,"],
@@ -384,7 +383,8 @@ class Wording:
         if rng.random() < 0.35:
             sentences.append(self._pick(CLOSERS[lang][0 if positive else 1]))
         if rng.random() < 0.55 and self.names.get(lang):
-            sentences.append(self._pick(SIGN[lang]).format(n=self._pick(self.names[lang]), t=self._pick(TOWNS[lang])))
+            sign = self._pick(SIGN[lang][0 if positive else 1])
+            sentences.append(sign.format(n=self._pick(self.names[lang]), t=self._pick(TOWNS[lang])))
         text = " ".join(s if s[-1] in ".!?" else s + "." for s in sentences[:-1]) + " " + sentences[-1] \
             if len(sentences) > 1 else sentences[0]
         if rng.random() < 0.12:
