@@ -61,6 +61,17 @@ def test_demo_report_kpis_match_the_metrics(demo_store):
     specs = json.loads(re.search(r'<script type="application/json" id="chart-specs">(.*?)</script>', html, re.S)
                        .group(1))
     assert {"chart-nps-trend", "chart-csat-trend", "chart-ces-trend", "chart-backlog"} <= set(specs)
+    # the customers section says which purchase model was used and why, and what it makes of one-time buyers
+    from centric.customers import scoring
+
+    rows = scoring.latest(demo_store)
+    lls = json.loads(rows["params"].iloc[0])["model_selection"]
+    once = rows.loc[rows["frequency"] == 0, "p_alive"]
+    assert lls["mbgnbd"] > lls["bgnbd"] and 0 < once.mean() < 1 and (once < 1).all()
+    text = " ".join(_visible(html).split())
+    assert (f"Log-likelihood: MBG/NBD {lls['mbgnbd']:,.1f}, BG/NBD {lls['bgnbd']:,.1f}".replace("-", "−")
+            in text.replace("-", "−"))
+    assert f"Customers who bought once: {len(once):,}, mean P(alive) {once.mean():.2f}." in text
 
 
 def _visible(html: str) -> str:

@@ -349,8 +349,13 @@ def test_store_level_flags(store, write):
     assert got["S0"] == got["S1"] == []
     reasons = {tid: [f["reason"] for f in json.loads(fl)] for tid, fl in
                store.con.execute("SELECT text_id, flags FROM text_analyses WHERE text_id IN ('D0', 'N0')").fetchall()}
-    assert reasons["D0"] == ["the same text was posted by 3 different authors"]
-    assert reasons["N0"] == ["nearly the same text (at least 70% alike) was posted by 2 different authors"]
+    # the texts of 40 characters or more cover 2025-01-01 … 2025-02-01 (31 days); D: 3 authors in 2 days,
+    # 3 / 31 × 2 = 0.19 expected by chance (P(≥ 3) = 1.1e-3, under 0.05 / 6 texts compared); N: 2 authors in
+    # 2 days, 2 / 31 × 2 = 0.13
+    assert reasons["D0"] == ["the same text was posted by 3 different authors within 2 days (at its rate over "
+                             "the whole period, 0.19 would be expected)"]
+    assert reasons["N0"] == ["nearly the same text (at least 70% alike) was posted by 2 different authors within "
+                             "2 days (at its rate over the whole period, 0.13 would be expected)"]
     assert all(got[f"B{i}"] == ["burst"] for i in range(5))
     assert got["X"] == []
     assert store.count("feedback") == len(lines)  # flagged, never deleted
@@ -366,6 +371,60 @@ def test_store_level_flags(store, write):
     assert len(flagged(store)) == 3 + 3 + 5 and len(flagged(store, limit=4)) == 4
     (n0,) = [r for r in flagged(store, flag="near_duplicate", excerpt=20) if r["id"] == "N0"]
     assert n0["excerpt"] == "Great shop, Anna he…" and n0["author"] == "dan"
+
+
+def _dup_texts(spec):
+    """(key, author, written at, text) from (key, author, day of 2025, text)."""
+    import datetime as dt
+
+    return [(k, who, dt.datetime(2025, 1, 1) + dt.timedelta(days=day), text) for k, who, day, text in spec]
+
+
+def test_short_generic_texts_repeat_without_a_flag():
+    from centric.text.suspicious import near_duplicates
+
+    # the same day, ten authors: but it has 6 distinct words (< 8)
+    texts = _dup_texts([(i, f"a{i}", 0, "Fast delivery, thank you very very much, thank you!") for i in range(10)]
+                       + [("x", "z", 300, "A review of another kind, written later in the year")])
+    assert near_duplicates(texts) == {}
+    assert len(near_duplicates(texts, min_words=6)) == 10  # a setting: with a lower bar they are a campaign
+
+
+def test_a_popular_phrase_spread_over_the_year_is_no_campaign():
+    from centric.text.suspicious import near_duplicates
+
+    phrase = "The courier carried the fridge up to the third floor without any fuss"  # 13 distinct words
+    spread = [(f"m{i}", f"m{i}", 35 * i, phrase) for i in range(24)]  # every five weeks for 805 days
+    assert near_duplicates(_dup_texts(spread)) == {}
+    # three more within two days (more than two weeks from the others): 27 authors over 805 days,
+    # 27 / 805 × 2 = 0.067 expected; P(≥ 3) = 4.8e-5, under 0.05 / 27 texts compared
+    burst = [("b0", "x", 402, phrase), ("b1", "y", 403, phrase + "!"), ("b2", "w", 404, phrase.lower())]
+    got = near_duplicates(_dup_texts(spread + burst))
+    assert sorted(got) == ["b0", "b1", "b2"]
+    assert got["b0"] == ("the same text was posted by 3 different authors within 2 days (at its rate over the "
+                         "whole period, 0.067 would be expected)")
+
+
+def test_a_template_with_varied_slots_is_flagged():
+    from centric.text.suspicious import near_duplicates
+
+    template = ("Best appliance shop in {town}! I bought {what} here, delivered the next day, and {name} gave "
+                "perfect advice. Best shop, best prices, best advice, the next fridge will come from here too!")
+    slots = [("Leeds", "a fridge", "Tom"), ("York", "an oven", "Sam"), ("Bath", "a TV", "Ann"), ("Hull", "a hob", "Jo")]
+    fakes = [(f"f{i}", f"fake{i}", 200 + i / 4, template.format(town=t, what=w, name=n))
+             for i, (t, w, n) in enumerate(slots)]
+    honest = [(f"h{i}", f"h{i}", 20 * i, f"Honest review number {w} about something else entirely")
+              for i, w in enumerate(["one", "two", "three", "four", "five", "six"])]
+    got = near_duplicates(_dup_texts(fakes + honest))
+    assert sorted(got) == ["f0", "f1", "f2", "f3"]
+    assert got["f0"].startswith("nearly the same text (at least 70% alike) was posted by 4 different authors "
+                                "within 1 day")
+    # months apart the same short template is no evidence; a long one (30 distinct words or more) is
+    apart = [(k, who, 90 * i, text) for i, (k, who, _, text) in enumerate(fakes)]
+    assert near_duplicates(_dup_texts(apart)) == {}
+    assert len(near_duplicates(_dup_texts(apart), long_words=20)) == 4  # 24 distinct words
+    one_author = [(k, "same", day, text) for k, _, day, text in fakes]  # one author repeating themself
+    assert near_duplicates(_dup_texts(one_author)) == {}
 
 
 def test_near_duplicate_groups():

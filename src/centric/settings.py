@@ -239,6 +239,17 @@ SETTINGS: dict[str, Setting] = {
         Setting("smtp_from", "", "Sender address of survey e-mails (required for sending)."),
         Setting("smtp_starttls", "true", "Whether to switch the connection to TLS (STARTTLS) before signing in.",
                 choices=("true", "false")),
+        Setting("duplicate_min_words", "8",
+                "Near-duplicate texts are looked for only among texts of at least this many distinct words: "
+                "short, common texts (\"Fast delivery, thank you\") repeat across honest authors.",
+                check=_whole_positive),
+        Setting("duplicate_window_days", "14",
+                "Near-duplicate texts by different authors are flagged when they were written within this many "
+                "days of one another (a campaign), or whatever their dates when they are long (see "
+                "duplicate_long_words).", check=_whole_positive),
+        Setting("duplicate_long_words", "30",
+                "A text of at least this many distinct words repeated by different authors is flagged whatever "
+                "their dates: by chance no two people write so much the same.", check=_whole_positive),
     )
 }
 

@@ -42,6 +42,9 @@ class Overview:
     threshold: float = scoring.LOST_THRESHOLD
     selected: bool = False  # True: the model was chosen by likelihood among BG/NBD and MBG/NBD
     clv_by_currency: dict[str, float] = field(default_factory=dict)  # every currency's CLV total
+    log_likelihoods: dict[str, float] = field(default_factory=dict)  # of each model fitted when it was chosen
+    one_time: int = 0  # customers without a repeat purchase
+    one_time_p_alive: float | None = None  # their mean P(alive) (1 under BG/NBD, which never lets them drop out)
 
     def to_frame(self) -> pd.DataFrame:
         """The key figures in one row (the tables are attributes: alerts, reasons, phases, flows)."""
@@ -81,9 +84,10 @@ def overview(store: Store, threshold: float = scoring.LOST_THRESHOLD, top: int =
     except (ConvergenceError, CentricError):
         return None
     try:
-        selected = len(json.loads(str(cur["params"].iloc[0])).get("model_selection") or {}) > 1
+        lls = json.loads(str(cur["params"].iloc[0])).get("model_selection") or {}
     except ValueError:
-        selected = False
+        lls = {}
+    selected = len(lls) > 1
     by_currency = {str(c): float(v) for c, v in cur.groupby(cur["currency"].fillna(""))["clv"].sum().items()}
     main = cur["currency"].mode()
     currency = str(main.iloc[0]) if len(main) else None
@@ -111,8 +115,11 @@ def overview(store: Store, threshold: float = scoring.LOST_THRESHOLD, top: int =
     summary = pd.DataFrame({"frequency": cur["frequency"].to_numpy(), "recency": cur["recency_days"].to_numpy(),
                             "T": cur["age_days"].to_numpy(), "monetary_value": cur["monetary_value"].to_numpy()})
     segments = loyalty.rfm_segments(summary, p, threshold)["segment"].value_counts()
+    once = cur["frequency"].to_numpy() == 0
     return Overview(str(cur["scored_at"].iloc[0]), stored, currency, len(cur), int((p < threshold).sum()),
                     in_cur["clv"].to_numpy(), float(in_cur["clv"].sum()), int(cur["horizon_days"].iloc[0]),
                     heat, scoring.top_per_currency(alerts, top), reasons, phases, flows, segments,
                     str(cur["model"].iloc[0]).split("+")[0], threshold, selected,
-                    dict(sorted(by_currency.items(), key=lambda kv: (kv[0] != currency, kv[0]))))
+                    dict(sorted(by_currency.items(), key=lambda kv: (kv[0] != currency, kv[0]))),
+                    {str(k): float(v) for k, v in lls.items()} if selected else {}, int(once.sum()),
+                    float(p[once].mean()) if once.any() else None)

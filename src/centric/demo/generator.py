@@ -10,6 +10,8 @@ public ingest path. What is planted, so that later analyses have something true 
 - a strength: installation (rarely negative, raises NPS);
 - two competitors, ElektroMax (good delivery, dear) and CasaTech (cheap, weaker product and staff);
 - a fridge delivered four times to the invoice address, and a social-media complaint nobody answered.
+- suspicious texts for the flags to find: templated fake reviews, a burst, an extortion-like complaint
+  (``planted``); the honest comments are worded varied enough not to look templated (``phrases.Wording``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from . import phrases as ph
+from . import planted
 
 START = dt.datetime(2024, 11, 1)
 END = dt.datetime(2026, 10, 31, 23, 59)
@@ -106,6 +109,8 @@ class Company:
 class _Gen:
     def __init__(self, seed: int):
         self.rng = np.random.default_rng(seed)
+        self.words = ph.Wording(np.random.default_rng(seed + 303),  # the wording's own stream
+                                {lang: [*n[0], *n[1]] for lang, n in NAMES.items()})
 
     def pick(self, seq):
         return seq[int(self.rng.integers(len(seq)))]
@@ -115,22 +120,18 @@ class _Gen:
 
     # -- text ---------------------------------------------------------------------------------------
     def comment(self, lang: str, experiences: dict[str, bool], overall_pos: bool) -> str:
-        """A comment naming one or two of the experienced factors (True = positive)."""
+        """A comment naming one or two of the experienced factors (True = positive). What it says is drawn
+        from the company's stream; how it is worded from ``self.words``'s own."""
         if not experiences or self.chance(0.08):
-            return self.pick(ph.SHORT[lang][0 if overall_pos else 1])
+            return self.words.short(self.pick(ph.SHORT[lang][0 if overall_pos else 1]))
         ranked = sorted(experiences, key=lambda f: (experiences[f] != overall_pos, self.rng.random()))
         chosen = ranked[: 1 + int(self.chance(0.45) and len(ranked) > 1)]
         parts = [self.pick(ph.P[lang][f][0 if experiences[f] else 1]) for f in chosen]
-        if len(parts) == 2:
-            same = experiences[chosen[0]] == experiences[chosen[1]]
-            joiner = ph.AND[lang] if same else self.pick(ph.BUT[lang])
-            body = f"{parts[0]}, {joiner} {parts[1]}" if not same else f"{parts[0]} {joiner} {parts[1]}"
-        else:
-            body = parts[0]
-        body = body[0].upper() + body[1:] + self.pick([".", ".", "!", ""])
-        if self.chance(0.35):
-            body = self.pick(ph.OPENERS[lang][0 if overall_pos else 1]) + " " + body
-        return body
+        same = len(parts) == 2 and experiences[chosen[0]] == experiences[chosen[1]]
+        joiner = self.pick(ph.BUT[lang]) if len(parts) == 2 and not same else None
+        end = self.pick([".", ".", "!", ""])
+        opener = self.pick(ph.OPENERS[lang][0 if overall_pos else 1]) if self.chance(0.35) else None
+        return self.words.compose(lang, parts, same, joiner, end, opener, overall_pos)
 
     def experience(self, factors: dict[str, float], p_neg: dict[str, float], when: dt.datetime,
                    boost: dict[str, float] | None = None) -> dict[str, bool]:
@@ -419,6 +420,7 @@ def generate(seed: int = 7, n_customers: int = 20_000) -> Company:
                      "text": ph.SOCIAL_STORY, "language": "pl", "url": "https://social.example/voltaro/f-social-1",
                      "author": social_c["name"], "channel": "social", "handle": social_c["handle"]})
     # nobody answers it: the closed loop opens its case, which breaches and escalates
+    feedback += planted.suspicious(customers, orders, END, seed)  # fakes, a burst, an extortion-like complaint
 
     # abandoned visits and carts
     for _ in range(int(len(orders) * 0.35)):

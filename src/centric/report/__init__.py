@@ -348,6 +348,9 @@ def _customers(o, f: Formatter, specs: dict[str, Any], names: dict[str, str] | N
         "lost_pct": f.pct(100 * o.likely_lost / o.customers if o.customers else None),
         "clv_total": "; ".join(f"{f.num(v, 0)} {c}".strip() for c, v in totals.items()),
         "horizon": f.num(o.horizon_days), "model": MODEL_NAMES.get(o.model, o.model), "selected": o.selected,
+        "lls": [{"model": MODEL_NAMES.get(k, k), "ll": f.num(v, 1)} for k, v in
+                sorted(o.log_likelihoods.items(), key=lambda kv: -kv[1])],
+        "one_time": f.num(o.one_time), "one_time_p": None if o.one_time_p_alive is None else f.num(o.one_time_p_alive, 2),
         "stored": o.stored, "scored_at": o.scored_at[:16],
         "alerts": [{"rank": int(r.rank), "id": r.customer_id, "name": "" if r.name != r.name or r.name is None
                     else str(r.name), "reason": "; ".join(reason.get(x, x) for x in r.reason.split("; ")),

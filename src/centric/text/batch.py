@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from ..store import Store
 from .pipeline import PLACEHOLDER, PLACEHOLDER_LIKE, Analyzer, placeholder_flag
 from .placeholders import placeholder
-from .suspicious import store_flags
+from .suspicious import STORE_FLAGS, store_flags
 
 SOURCES = {
     "responses": ("response_id", "comment", "language"),
@@ -124,19 +124,19 @@ def mark_placeholders(store: Store, taxonomy: str, max_chars: int = 60) -> int:
 
 
 def apply_store_flags(store: Store, taxonomy: str) -> int:
-    """Add the store-level flags (near-duplicates, bursts) to the feedback's analyses, replacing those
-    of an earlier run; returns the number of texts flagged."""
+    """Add the store-level flags (near-duplicates among feedback and survey comments, bursts) to the
+    texts' analyses, replacing those of an earlier run; returns the number of texts flagged."""
     flagged = store_flags(store)
-    rows = store.con.execute("SELECT text_id, flags FROM text_analyses WHERE source = 'feedback' AND taxonomy = ?",
+    rows = store.con.execute("SELECT source, text_id, flags FROM text_analyses WHERE taxonomy = ?",
                              [taxonomy]).fetchall()
     updates = []
-    for tid, raw in rows:
-        own = [f for f in json.loads(raw or "[]") if f.get("flag") not in ("near_duplicate", "burst")]
-        new = own + flagged.get(tid, [])
-        if new != json.loads(raw or "[]"):
-            updates.append((json.dumps(new, ensure_ascii=False), tid, taxonomy))
+    for source, tid, raw in rows:
+        old = json.loads(raw or "[]")
+        new = [f for f in old if f.get("flag") not in STORE_FLAGS] + flagged.get((source, tid), [])
+        if new != old:
+            updates.append((json.dumps(new, ensure_ascii=False), source, tid, taxonomy))
     if updates:
         with store.transaction():
-            store.con.executemany("UPDATE text_analyses SET flags = ? WHERE source = 'feedback' AND text_id = ? "
+            store.con.executemany("UPDATE text_analyses SET flags = ? WHERE source = ? AND text_id = ? "
                                   "AND taxonomy = ?", updates)
     return len(flagged)
