@@ -249,7 +249,7 @@ def generate(seed: int = 7, n_customers: int = 20_000) -> Company:
         evs.append(("assigned", t, "dispatcher", dept, None))
         for _ in range(hops):
             t += dt.timedelta(hours=float(rng.lognormal(np.log(30), 0.6)))
-            dept = g.pick([d for d in set(DEPARTMENTS.values()) if d != dept])
+            dept = g.pick([d for d in sorted(set(DEPARTMENTS.values())) if d != dept])
             evs.append(("transferred", t, owner, dept, "passed on"))
             owner = g.pick(AGENTS)
             if rng.random() < 0.5:
