@@ -1,0 +1,43 @@
+"""Personal data masked in a customer's words before they are quoted: e-mail addresses, phone numbers,
+web addresses, long digit runs (card, account and order numbers) and the names the store knows for the
+customer are replaced by a neutral mark, so that a quote shown in a report or a page does not say who
+wrote it or how to reach them.
+
+>>> mask_personal("Call me on +48 601 234 567 or write to jan.kowalski@example.com, Jan Kowalski",
+...               names=["Jan Kowalski"])
+'Call me on [phone] or write to [e-mail], [name]'
+>>> mask_personal("Order 118877 came late; card 4111 1111 1111 1111, see www.example.com/x")
+'Order 118877 came late; card [number], see [link]'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+_URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+# a card or account number: 13 or more digits, maybe in groups
+_NUMBER = re.compile(r"(?<!\w)\d(?:[ -]?\d){12,}(?!\w)")
+# a phone number: 9 to 12 digits with an optional + and the usual separators between them
+_PHONE = re.compile(r"(?<![\w+])\+?\d(?:[\s.()/-]{0,2}\d){8,11}(?!\w)")
+
+
+def mask_personal(text: str, names: Iterable[str | None] = ()) -> str:
+    """``text`` with e-mails, web addresses, card/account numbers, phone numbers and ``names`` (each
+    whole name and each of its words of 3 letters or more, case-insensitively) replaced by
+    ``[e-mail]``, ``[link]``, ``[number]``, ``[phone]`` and ``[name]``."""
+    out = _EMAIL.sub("[e-mail]", text or "")
+    out = _URL.sub("[link]", out)
+    out = _NUMBER.sub("[number]", out)
+    out = _PHONE.sub("[phone]", out)
+    words: set[str] = set()
+    for n in names:
+        if not n or not isinstance(n, str):
+            continue
+        words.add(n.strip())
+        words.update(w for w in re.split(r"[\s,.]+", n) if len(w) >= 3)
+    for w in sorted(words, key=len, reverse=True):
+        out = re.sub(rf"(?<!\w){re.escape(w)}(?!\w)", "[name]", out, flags=re.IGNORECASE)
+    out = re.sub(r"\[name\](?:\s+\[name\])+", "[name]", out)
+    return out
