@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from ..errors import CentricError
 from . import admin, cases, customers, drivers, ingest, metrics, report, sla, surveys, text, web
+from .journeys import journeys_app
 from ._common import DB_HELP, err, state
 from .checks import db_path
 from .webhooks import webhooks_app
@@ -57,6 +58,7 @@ app.add_typer(web.users_app, name="users")
 app.add_typer(web.tokens_app, name="tokens")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(surveys.surveys_app, name="surveys")
+app.add_typer(journeys_app, name="journeys")
 
 
 def main() -> None:

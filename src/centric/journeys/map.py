@@ -13,7 +13,8 @@ How it is built (every rule is also in ``JourneyMap.rules``):
 * **Final stage.** Given (``final={"purchase": "delivery"}``) or the latest stage in that order that at
   least ``min_reach`` (half) of the instances that get beyond the first stage reach.
 * **Optional stages.** A stage up to the final one is *required* when at least ``required_share``
-  (80 %) of the completed instances (those reaching the final stage) pass through it; the first and the
+  (80 %) of the completed instances (those seen from the first stage to the final one) pass through
+  it; the first and the
   final stage always are. The others — and every stage after the final one (installation after
   delivery) — are *optional*.
 * **Funnel.** A required stage counts the instances that reached it *and every earlier required
@@ -223,7 +224,8 @@ RULES = {
              "by how many others they come before.",
     "final": "The final stage is the latest stage reached by at least {reach:.0%} of the instances that get "
              "beyond the first stage (or the one given).",
-    "optional": "A stage is required when at least {share:.0%} of the completed instances pass through it; "
+    "optional": "A stage is required when at least {share:.0%} of the instances seen from the first to the final "
+                "stage pass through it; "
                 "the others, and the stages after the final one, are optional.",
     "funnel": "A required stage counts the instances that reached it and every earlier required stage, so "
               "the funnel never grows; an optional stage counts those at the previous required stage that "
@@ -379,7 +381,7 @@ def funnel(f: pd.DataFrame, final: str | None = None, min_reach: float = 0.5,
     elif final not in names:
         raise CentricError(f"final stage {final!r} is not a stage of this journey; its stages: {', '.join(names)}")
     fi = names.index(final)
-    done = has[:, fi]
+    done = has[:, fi] & has[:, 0]  # completed, and seen from the start
     required = []
     for i, s in enumerate(names):
         if i == 0 or i == fi:
