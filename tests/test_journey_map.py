@@ -70,6 +70,9 @@ def test_stages_order_optional_funnel_and_times(journey_store):
     assert (s["cart"].previous, s["cart"].between_median_hours) == ("visit", pytest.approx(20 / 60))
     assert s["order"].between_median_hours == pytest.approx(20 / 60)
     assert (m.instances, m.customers) == (6, 6)
+    # completed: 3 of the 5 in the funnel; from the visit to the delivery 48 h 30 min, 25 h 30 min, 24 h 40 min
+    assert m.completion_pct == pytest.approx(60.0)
+    assert m.complete_median_hours == pytest.approx(25.5)
 
 
 def test_cells_count_events_instances_and_channels(journey_store):
@@ -123,7 +126,7 @@ def test_funnel_never_grows(seed, n, share):
     f = _log(np.random.default_rng(seed), n, ["v", "w", "x", "y", "z"])
     if f.empty:
         return
-    stages, final = funnel(f, required_share=share)
+    stages, final, _ = funnel(f, required_share=share)
     req = [s for s in stages if not s.optional]
     assert req[0] == stages[0] and any(s.stage == final for s in req)
     for a, b in zip(req, req[1:], strict=False):

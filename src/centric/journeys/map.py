@@ -150,6 +150,15 @@ class JourneyMap(Tabular):
     r_squared: float | None
     kda_customers: int
     rules: dict[str, str] = field(default_factory=dict)
+    complete_median_hours: float | None = None  # from the first stage to the final one, in the funnel
+    complete_p90_hours: float | None = None
+
+    @property
+    def completion_pct(self) -> float | None:
+        """Share of the funnel's first stage that reaches the final stage."""
+        req = self.funnel()
+        fin = self.stage(self.final_stage)
+        return 100.0 * fin.reached / req[0].reached if req and req[0].reached else None
 
     def stage(self, name: str) -> Stage:
         return next(s for s in self.stages if s.stage == name)
@@ -214,6 +223,8 @@ class JourneyMap(Tabular):
             "touchpoints": [_clean(tp(t)) for t in self.touchpoints],
             "pain_points": self.pain_points, "moments_of_truth": self.moments_of_truth,
             "r_squared": self.r_squared, "kda_customers": self.kda_customers, "rules": self.rules,
+            "completion_pct": self.completion_pct, "complete_median_hours": self.complete_median_hours,
+            "complete_p90_hours": self.complete_p90_hours,
         }
 
 
@@ -270,7 +281,7 @@ def journey_map(store: Store, journey: str | None = None, final: dict[str, str] 
              for k, v in RULES.items()}
     out = []
     for j, f in firsts.groupby("journey", sort=True):
-        stages, final_stage = funnel(f, (final or {}).get(j), min_reach, required_share)
+        stages, final_stage, complete = funnel(f, (final or {}).get(j), min_reach, required_share)
         cj = cells[cells.journey == j]
         cell_list = []
         for (s, t), g in cj.groupby(["stage", "touchpoint"], sort=False):
@@ -286,7 +297,7 @@ def journey_map(store: Store, journey: str | None = None, final: dict[str, str] 
             j, len(keys), int(keys.customer_id.nunique()), final_stage, stages, cell_list, rows,
             [t for t in experience.pain_points if any(r.touchpoint == t for r in rows)],
             [t for t in experience.moments_of_truth if any(r.touchpoint == t for r in rows)],
-            experience.r_squared, experience.kda_customers, rules))
+            experience.r_squared, experience.kda_customers, rules, _q(complete, 0.5), _q(complete, 0.9)))
     return out
 
 
@@ -361,9 +372,10 @@ def _q(v: np.ndarray, q: float) -> float | None:
 
 
 def funnel(f: pd.DataFrame, final: str | None = None, min_reach: float = 0.5,
-           required_share: float = 0.8) -> tuple[list[Stage], str]:
-    """The stages of one journey with their funnel counts and times, from per-instance first times
-    (columns customer_id, instance, stage, first, next — epoch seconds; next may be NaN)."""
+           required_share: float = 0.8) -> tuple[list[Stage], str, np.ndarray]:
+    """The stages of one journey with their funnel counts and times, the final stage and the hours from
+    the first stage to the final one of the instances in the funnel's last step, from per-instance first
+    times (columns customer_id, instance, stage, first, next — epoch seconds; next may be NaN)."""
     names = order_stages(f)
     first = f.pivot_table(index=["customer_id", "instance"], columns="stage", values="first", aggfunc="min")[names]
     nxt = f.pivot_table(index=["customer_id", "instance"], columns="stage", values="next", aggfunc="min",
@@ -426,7 +438,8 @@ def funnel(f: pd.DataFrame, final: str | None = None, min_reach: float = 0.5,
             int(len(set(customers[members]))), conv, None if conv is None else 100.0 - conv, share,
             _q(t_in, 0.5), _q(t_in, 0.9), int(len(t_in)), names[prev_req] if prev_req is not None else None,
             _q(t_b, 0.5), _q(t_b, 0.9), int(len(t_b))))
-    return stages, final
+    complete = (a[chains[fi], fi] - a[chains[fi], 0]) / 3600.0
+    return stages, final, complete
 
 
 # -- the touchpoints' experience ----------------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from ..journeys.section import section_context
 from ..metrics.cases import NO_SUB_CAUSE
 from ..metrics.complaints import Unknown, unknown_figures
 from ..store import Store
@@ -596,13 +597,7 @@ def report_context(d: ReportData, lang: str = "en", title: str = "") -> tuple[di
         ctx["backlog_notes"] = _backlog_notes(d.complaints, f)
         factor_names = d.drivers.names(lang) if d.drivers else {}
         ctx["cases"] = _cases(d.cases, f, factor_names) if d.cases.complaints.total.n else None
-        ctx["journeys"] = []
-        for i, j in enumerate(d.journeys, start=1):
-            ctx["journeys"].append({"name": j.journey, "final": j.final_stage, "instances": f.num(j.instances),
-                                    "completion": f.pct(j.completion_pct), "median": f.num(j.median_hours, 1),
-                                    "p90": f.num(j.p90_hours, 1)})
-            specs[f"chart-journey-{i}"] = charts.funnel(j, f, _("Journey “%(name)s”: share reaching each stage")
-                                                        % {"name": j.journey})
+        ctx["journey_maps"] = section_context(d.journey_maps, f, specs)
         ctx["churn_segments"] = [{"name": str(p.group.get("segment")), "customers": f.num(p.customers),
                                   "churned": f.num(p.churned), "rate": f.pct(p.rate),
                                   "interval": f"{f.num(p.low, 1)} … {f.num(p.high, 1)}",
