@@ -48,6 +48,9 @@ EXPECT_CASES: dict[str, str] = {
 EXPECT_DASH: dict[str, str] = {
     "GET /dashboards": "dashboard.read",
     "GET /dashboards/factor/{factor}": "case.read",
+    "GET /journeys": "dashboard.read",
+    "GET /journeys/{journey}": "dashboard.read",
+    "GET /journeys/{journey}/cell": "dashboard.read",
     "GET /alerts": SIGNED_IN,  # alert.act or dashboard.read: every role has one of them
     "POST /alerts/proactive": "alert.act",
     "GET /settings": "admin.config",
@@ -113,6 +116,7 @@ PARAMS = {
     "change": "set",
     "name": "nps",  # GET /api/v1/metrics/{name}
     "survey_id": lambda s: s["survey_id"],
+    "journey": "purchase",
     "flag_id": lambda s: s["flag_id"],  # released by the admin's first POST; the second finds it handled (303)
 }
 # Parameters naming an object of department A (an agent of department B must get 404).

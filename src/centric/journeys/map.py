@@ -130,6 +130,8 @@ class Touchpoint:
     quotes: list[Quote]
     pain: bool = False
     pain_reason: str | None = None
+    pain_by: str | None = None  # nps, csat or sentiment
+    pain_delta: float | None = None  # points below the other touchpoints (nps, csat)
     weight: float | None = None  # share of R² of the likelihood to recommend (moments of truth)
     weight_low: float | None = None
     weight_high: float | None = None
@@ -511,7 +513,8 @@ def touchpoint_experience(store: Store, touchpoints: list[str], min_evidence: in
         ids = cases.get(t, [])
         out[t] = Touchpoint(
             t, sc["nps"], sc["csat"], sc["ces"], sentiment.get(t) or Score("net_sentiment", None, 0, None, None, "none"),
-            factors.get(t, []), len(ids), ids[:MAX_CASE_IDS], quotes.get(t, []), t in pains, pains.get(t),
+            factors.get(t, []), len(ids), ids[:MAX_CASE_IDS], quotes.get(t, []), t in pains,
+            *(pains[t] if t in pains else (None, None, None)),
             None if w is None else w[0], None if w is None else w[1], None if w is None else w[2], t in truth)
     return Experience(out, sorted(pains, key=lambda t: _weakness(out[t])), truth, r2, n_kda)
 
@@ -568,7 +571,7 @@ def _open_cases(store: Store, touchpoints: list[str]) -> dict[str, list[str]]:
 
 
 def _pain_points(by_tp: dict[str, dict[str, Score]], sentiment: dict[str, Score], touchpoints: list[str],
-                 min_evidence: int) -> dict[str, str]:
+                 min_evidence: int) -> dict[str, tuple[str, str, float | None]]:
     tests = []
     for metric in ("nps", "csat"):
         total: dict[str, int] = {}
@@ -589,14 +592,15 @@ def _pain_points(by_tp: dict[str, dict[str, Score]], sentiment: dict[str, Score]
             if c is not None:
                 tests.append((t, metric, c))
     adjusted = stats.correct([c for _, _, c in tests])
-    out: dict[str, str] = {}
+    out: dict[str, tuple[str, str, float | None]] = {}
     for (t, metric, _), c in zip(tests, adjusted, strict=True):
         if c.significant and c.delta < 0:
-            out[t] = f"{metric.upper()} {c.delta:+.1f} against the other touchpoints (p = {c.p_adjusted:.3g})"
+            out[t] = (f"{metric.upper()} {c.delta:+.1f} against the other touchpoints (p = {c.p_adjusted:.3g})",
+                      metric, c.delta)
     for t in touchpoints:
         s = sentiment.get(t)
         if t not in out and s is not None and s.n >= min_evidence and s.high is not None and s.high < 0:
-            out[t] = f"net sentiment {s.value:+.1f} (interval {s.low:+.1f} to {s.high:+.1f})"
+            out[t] = (f"net sentiment {s.value:+.1f} (interval {s.low:+.1f} to {s.high:+.1f})", "sentiment", None)
     return out
 
 

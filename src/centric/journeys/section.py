@@ -75,8 +75,15 @@ def section_context(maps: list[JourneyMap], f, specs: dict[str, Any]) -> list[di
                     "channels": ", ".join(f"{k} {f.num(v)}" for k, v in sorted(c.channels.items(),
                                                                              key=lambda kv: -kv[1]))})
             main = t.nps if t.nps.value is not None else t.csat
+            if t.pain_by == "sentiment":
+                reason = _("net sentiment significantly negative: %(v)s") % {"v": f.num(t.sentiment.value, 1, sign=True)}
+            elif t.pain_by:
+                reason = _("%(metric)s %(delta)s points below the other touchpoints (significant)") % {
+                    "metric": t.pain_by.upper(), "delta": f.num(-(t.pain_delta or 0.0), 1)}
+            else:
+                reason = None
             rows.append({
-                "touchpoint": t.touchpoint, "cells": cells, "pain": t.pain, "pain_reason": t.pain_reason,
+                "touchpoint": t.touchpoint, "cells": cells, "pain": t.pain, "pain_reason": reason,
                 "truth": t.moment_of_truth,
                 "weight": f.pct(100 * t.weight) if t.weight is not None else None,
                 "weight_interval": (f"{f.num(100 * t.weight_low, 1)} … {f.num(100 * t.weight_high, 1)}"

@@ -554,10 +554,11 @@ def charts_json(specs: dict[str, Any]) -> Markup:
     return Markup(json.dumps(specs, ensure_ascii=False).replace("<", "\\u003c"))
 
 
-def render_sections(ctx: dict[str, Any], lang: str = "en") -> Markup:
+def render_sections(ctx: dict[str, Any], lang: str = "en", template: str = "_sections.html") -> Markup:
     """The report's sections (headline to data quality) as HTML, from ``report_context``: the web app's
-    dashboards show them live, with ``ctx["live"]`` adding their links."""
-    return Markup(_environment(lang).get_template("_sections.html").render(**ctx))
+    dashboards show them live, with ``ctx["live"]`` adding their links. ``template``: one section only
+    (e.g. ``_section_journeys_map.html`` for the web app's journey pages)."""
+    return Markup(_environment(lang).get_template(template).render(**ctx))
 
 
 def report_context(d: ReportData, lang: str = "en", title: str = "") -> tuple[dict[str, Any], dict[str, Any]]:

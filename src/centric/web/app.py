@@ -20,13 +20,13 @@ from . import auth, errors, public
 from . import scheduler as background
 from .api import v1
 from .hub import Hub
-from .pages import admin, alerts, cases, customers, dashboards, surveys
+from .pages import admin, alerts, cases, customers, dashboards, journeys, surveys
 from .pages import auth as auth_pages
 from .security import LoginThrottle, RateLimiter, SecurityHeaders
 
 log = logging.getLogger("centric.web")
 STATIC = Path(__file__).parent / "static"
-PAGE_ROUTERS = (public, auth_pages, cases, customers, dashboards, alerts, admin, surveys)  # public first: the survey answers' route is matched before the others
+PAGE_ROUTERS = (public, auth_pages, cases, customers, dashboards, alerts, admin, surveys, journeys)  # public first: the survey answers' route is matched before the others
 
 
 @functools.cache
