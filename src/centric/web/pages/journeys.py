@@ -73,6 +73,8 @@ def journey_page(request: Request, journey: str, actor: Actor = Depends(require(
 def cell_page(request: Request, journey: str, stage: str = "", touchpoint: str = "",
               actor: Actor = Depends(require("dashboard.read"))) -> Response:
     m = _one(request, journey)
+    if not stage and not touchpoint and m.cells:  # no cell named: the journey's first
+        stage, touchpoint = m.cells[0].stage, m.cells[0].touchpoint
     c = m.cell(stage, touchpoint)
     if c is None:
         raise HTTPException(404, "there is no such stage at that touchpoint in this journey")
