@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from centric import ingest
 from centric.errors import CentricError
-from centric.journeys import journey_map
+from centric.journeys import funnel_figure, journey_map, map_figure
 from centric.journeys.map import funnel, order_stages
 
 EVENTS = """customer_id,occurred_at,journey,stage,touchpoint,channel
@@ -86,6 +86,30 @@ def test_cells_count_events_instances_and_channels(journey_store):
     assert len(frame) == len(m.cells) and set(frame.touchpoint) == {"website", "store", "checkout", "delivery"}
     d = m.to_dict()
     assert d["cells"][0]["evidence"]["table"] == "events" and d["rules"]["funnel"]
+    assert funnel_figure(m).data[0].x == (5, 2, 3, 3, 3)
+    heat = map_figure(m, "nps").data[0]
+    assert heat.x == ("visit", "cart", "order", "payment", "delivery") and len(heat.y) == 4
+
+
+def test_cli_map(journey_store, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from centric.cli import app
+
+    db = journey_store.path
+    journey_store.close()
+    r = CliRunner().invoke(app, ["--db", str(db), "journeys", "map", "--json"])
+    assert r.exit_code == 0, r.output
+    (m,) = json.loads(r.output)
+    assert [s["stage"] for s in m["stages"] if not s["optional"]] == ["visit", "order", "payment", "delivery"]
+    r = CliRunner().invoke(app, ["--db", str(db), "journeys", "map"])
+    assert r.exit_code == 0 and "Journey “purchase”" in r.output and "optional" in r.output
+    r = CliRunner().invoke(app, ["--db", str(db), "journeys", "map", "--journey", "nope"])
+    assert r.exit_code == 2 and "error: no journey 'nope'" in r.output
+    r = CliRunner().invoke(app, ["--db", str(db), "journeys", "map", "--final", "purchase"])
+    assert r.exit_code == 2 and "JOURNEY=STAGE" in r.output
 
 
 def test_given_final_stage_and_unknown_journey(journey_store):

@@ -14,9 +14,9 @@ from rich.markup import escape
 
 from ..errors import CentricError
 from . import admin, cases, customers, drivers, ingest, metrics, report, sla, surveys, text, web
-from .journeys import journeys_app
 from ._common import DB_HELP, err, state
 from .checks import db_path
+from .journeys import journeys_app
 from .webhooks import webhooks_app
 
 app = typer.Typer(

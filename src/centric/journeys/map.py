@@ -329,10 +329,10 @@ def _firsts(store: Store, facts: str) -> pd.DataFrame:
                       row_number() OVER (PARTITION BY customer_id, journey, instance, stage ORDER BY run) AS k
                FROM runs)
         SELECT journey, customer_id, instance, stage,
-               CAST(extract(epoch FROM run_at) AS DOUBLE) AS "first",
-               CAST(extract(epoch FROM next_at) AS DOUBLE) AS "next"
+               extract(epoch FROM run_at) AS "first", extract(epoch FROM next_at) AS "next"
         FROM nx WHERE k = 1"""
-    return store.con.execute(sql).df()
+    df = store.con.execute(sql).df()
+    return df.astype({"first": "float64", "next": "float64"})
 
 
 def _cells(store: Store, facts: str) -> pd.DataFrame:
@@ -397,7 +397,7 @@ def funnel(f: pd.DataFrame, final: str | None = None, min_reach: float = 0.5,
     fi = names.index(final)
     done = has[:, fi] & has[:, 0]  # completed, and seen from the start
     required = []
-    for i, s in enumerate(names):
+    for i in range(len(names)):
         if i == 0 or i == fi:
             required.append(True)
         elif i > fi:
@@ -575,7 +575,7 @@ def _pain_points(by_tp: dict[str, dict[str, Score]], sentiment: dict[str, Score]
     tests = []
     for metric in ("nps", "csat"):
         total: dict[str, int] = {}
-        for t, sc in by_tp.items():
+        for sc in by_tp.values():
             for k, v in sc.get(metric, Score(metric, None, 0, None, None, "none")).counts.items():
                 total[k] = total.get(k, 0) + v
         for t in touchpoints:
