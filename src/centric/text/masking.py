@@ -19,8 +19,8 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 # a card or account number: 13 or more digits, maybe in groups
 _NUMBER = re.compile(r"(?<!\w)\d(?:[ -]?\d){12,}(?!\w)")
-# a phone number: 9 to 12 digits with an optional + and the usual separators between them
-_PHONE = re.compile(r"(?<![\w+])\+?\d(?:[\s.()/-]{0,2}\d){8,11}(?!\w)")
+# a phone number: 9 to 12 digits, maybe after + or (, with the usual separators between them
+_PHONE = re.compile(r"(?<![\w+(])[+(]?\d(?:[\s.()/-]{0,2}\d){8,11}(?!\w)")
 
 
 def mask_personal(text: str, names: Iterable[str | None] = ()) -> str:
