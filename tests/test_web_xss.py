@@ -135,7 +135,8 @@ def xss_client(web_db):
 
         survey_id, keys = xss_survey(client, PAYLOADS)
         client.objects = {"case_id": cases, "customer_id": customers, "user_id": [user["user_id"]],
-                          "factor": ["delivery"], "survey_id": [survey_id], "key": keys, "slug": [XSS_SLUG]}
+                          "factor": ["delivery"], "survey_id": [survey_id], "key": keys, "slug": [XSS_SLUG],
+                          "journey": ["purchase"]}
         yield client
 
 
