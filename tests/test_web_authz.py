@@ -51,6 +51,9 @@ EXPECT_DASH: dict[str, str] = {
     "GET /flows": "dashboard.read",
     "GET /personas": "dashboard.read",
     "GET /personas/{number}": "dashboard.read",
+    "GET /journeys": "dashboard.read",
+    "GET /journeys/{journey}": "dashboard.read",
+    "GET /journeys/{journey}/cell": "dashboard.read",
     "GET /alerts": SIGNED_IN,  # alert.act or dashboard.read: every role has one of them
     "POST /alerts/proactive": "alert.act",
     "GET /settings": "admin.config",
@@ -126,6 +129,7 @@ PARAMS = {
     "change": "set",
     "name": "nps",  # GET /api/v1/metrics/{name}
     "survey_id": lambda s: s["survey_id"],
+    "journey": "purchase",
     "flag_id": lambda s: s["flag_id"],  # released by the admin's first POST; the second finds it handled (303)
     "tree_id": lambda s: s["tree_id"],
     "number": 1,  # GET /personas/{number}

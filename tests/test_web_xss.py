@@ -143,7 +143,7 @@ def xss_client(web_db):
         tree_id = hub.write(saved.save, tree, PAYLOADS[1], PAYLOADS[0])
         client.objects = {"case_id": cases, "customer_id": customers, "user_id": [user["user_id"]],
                           "factor": ["delivery"], "survey_id": [survey_id], "key": keys, "slug": [XSS_SLUG],
-                          "tree_id": [tree_id]}
+                          "tree_id": [tree_id], "journey": ["purchase"]}
         yield client
 
 

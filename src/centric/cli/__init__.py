@@ -19,6 +19,7 @@ from . import personas as personas_cli
 from . import whys as whys_cli
 from ._common import DB_HELP, err, state
 from .checks import db_path
+from .journeys import journeys_app
 from .webhooks import webhooks_app
 
 app = typer.Typer(
@@ -64,6 +65,7 @@ app.command("whys")(whys_cli.whys_cmd)
 app.command("flows")(flows_cli.flows_cmd)
 app.command("personas")(personas_cli.personas_cmd)
 app.command("empathy")(personas_cli.empathy_cmd)
+app.add_typer(journeys_app, name="journeys")
 
 
 def main() -> None:

@@ -290,6 +290,22 @@ def generate(seed: int = 7, n_customers: int = 20_000) -> Company:
                                     "department": d, "note": note})
         return case_id
 
+    # what only shapes the journeys (failed payments, parcels, call-backs, abandoned checkouts) comes from its
+    # own stream, so that orders, answers, texts and cases stay as they were
+    jr = np.random.default_rng(seed + 101)
+
+    def service_steps(cidx, when):
+        """After a support contact: sometimes a call-back, then (mostly) the resolution."""
+        t = when
+        if jr.random() < 0.4:
+            t = t + dt.timedelta(hours=float(jr.lognormal(np.log(20), 0.6)))
+            if t < END:
+                add_event(cidx, t, "service", "callback", "support", "phone")
+        if jr.random() < 0.85:
+            t = t + dt.timedelta(hours=float(jr.lognormal(np.log(30), 0.8)))
+            if t < END:
+                add_event(cidx, t, "service", "resolution", "support", "phone" if jr.random() < 0.6 else "email")
+
     installable = {c for c, v in CATEGORIES.items() if v[2]}
     big = {c for c, v in CATEGORIES.items() if v[3]}
     for o in orders.itertuples(index=False):
@@ -301,12 +317,20 @@ def generate(seed: int = 7, n_customers: int = 20_000) -> Company:
             add_event(o.cidx, o.ordered_at - dt.timedelta(minutes=float(rng.uniform(2, 40))), "purchase", "cart",
                       "website", ch)
         add_event(o.cidx, o.ordered_at, "purchase", "order", "checkout", ch)
-        add_event(o.cidx, o.ordered_at + dt.timedelta(minutes=float(rng.uniform(1, 30))), "purchase", "payment",
-                  "checkout", ch)
+        paid = o.ordered_at + dt.timedelta(minutes=float(rng.uniform(1, 30)))
+        if o.channel == "online" and jr.random() < 0.07:  # a declined card, paid on the next try
+            add_event(o.cidx, o.ordered_at + (paid - o.ordered_at) * float(jr.uniform(0.1, 0.6)), "purchase",
+                      "payment", "checkout", ch)
+        add_event(o.cidx, paid, "purchase", "payment", "checkout", ch)
         late = o.ordered_at > END - dt.timedelta(days=120)
         delivered = o.ordered_at + dt.timedelta(days=float(rng.gamma(2.0, 1.6 if not late else 2.6)))
         if o.category in big and delivered < END:
             add_event(o.cidx, delivered, "purchase", "delivery", "delivery", "courier")
+        elif o.channel == "store":  # small goods leave the shop with the customer
+            add_event(o.cidx, paid + dt.timedelta(minutes=float(jr.uniform(2, 15))), "purchase", "delivery",
+                      "store", "store")
+        elif delivered < END:  # ordered online or by phone: a parcel
+            add_event(o.cidx, delivered, "purchase", "delivery", "delivery", "parcel")
         installed = None
         if o.category in installable and rng.random() < 0.7:
             installed = delivered + dt.timedelta(days=float(rng.uniform(0.5, 4)))
@@ -322,7 +346,8 @@ def generate(seed: int = 7, n_customers: int = 20_000) -> Company:
             if when >= END:
                 continue
             if tp == "support":
-                add_event(o.cidx, when, "service", "support", "call_centre", "phone")
+                add_event(o.cidx, when, "service", "support", "support", "phone")
+                service_steps(o.cidx, when)
             if rng.random() > 0.30:
                 continue
             factors = dict(TOUCHPOINT_FACTORS[tp])
@@ -406,7 +431,7 @@ def generate(seed: int = 7, n_customers: int = 20_000) -> Company:
     for k in range(4):
         add_event(marta.idx, fridge_at + dt.timedelta(days=3 + 6 * k), "purchase", "delivery", "delivery", "courier")
         add_event(marta.idx, fridge_at + dt.timedelta(days=3 + 6 * k, hours=3), "service", "support",
-                  "call_centre", "phone")
+                  "support", "phone")
     fid = "F-FRIDGE-1"
     feedback.append({"feedback_id": fid, "cidx": marta.idx, "source": "complaint", "brand": "ours",
                      "posted_at": fridge_at + dt.timedelta(days=22), "rating": None, "title": "Lodówka — 4 dostawy",
@@ -429,6 +454,23 @@ def generate(seed: int = 7, n_customers: int = 20_000) -> Company:
         add_event(cidx, when, "purchase", "visit", "website", "web")
         if rng.random() < 0.45:
             add_event(cidx, when + dt.timedelta(minutes=float(rng.uniform(1, 20))), "purchase", "cart", "website", "web")
+
+    # walk-ins who buy nothing, and checkouts given up after a declined payment (the order is cancelled)
+    for _ in range(int(len(orders) * 0.10)):
+        cidx = int(jr.integers(n_customers))
+        add_event(cidx, START + dt.timedelta(days=float(jr.uniform(0, DAYS)), hours=float(jr.uniform(9, 20))),
+                  "purchase", "visit", "store", "store")
+    for _ in range(int(len(orders) * 0.04)):
+        cidx = int(jr.integers(n_customers))
+        when = START + dt.timedelta(days=float(jr.uniform(0, DAYS)))
+        add_event(cidx, when, "purchase", "visit", "website", "web")
+        when += dt.timedelta(minutes=float(jr.uniform(1, 20)))
+        add_event(cidx, when, "purchase", "cart", "website", "web")
+        when += dt.timedelta(minutes=float(jr.uniform(1, 10)))
+        add_event(cidx, when, "purchase", "order", "checkout", "web")
+        for _attempt in range(int(jr.integers(1, 4))):
+            when += dt.timedelta(minutes=float(jr.uniform(0.5, 5)))
+            add_event(cidx, when, "purchase", "payment", "checkout", "web")
 
     frames = [orders, pd.DataFrame(responses), pd.DataFrame(feedback), pd.DataFrame(events), pd.DataFrame(cases),
               pd.DataFrame(case_events)]

@@ -25,7 +25,7 @@ import ibis
 from ..errors import CentricError
 from ..ingest.readers import STAGE, read_source
 from ..ingest.transform import MACROS, timestamp_sql
-from ..metrics.journeys import _instances_sql
+from ..journeys.instances import instances_sql
 from ..store import Store
 
 CASE, ACTIVITY, TIME, SEQ = "case_id", "activity", "ts", "seq"
@@ -141,7 +141,7 @@ def journey_log(store: Store, journey: str, gap_days: float = 14.0, start: dt.da
     if journey not in known:
         raise CentricError(f"--journey: no journey {journey!r} in events; "
                            f"the journeys are {', '.join(sorted(known)) or '(none)'}")
-    inst = con.sql(_instances_sql(gap_days, start, end))
+    inst = con.sql(instances_sql(gap_days, start, end))
     inst = inst.filter(inst.journey == journey)
     t = inst.select(**{CASE: inst.customer_id + "#" + inst.instance.cast("string"), ACTIVITY: inst.stage,
                        TIME: inst.occurred_at, SEQ: inst.pos.cast("int64"), "customer_id": inst.customer_id})

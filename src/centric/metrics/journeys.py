@@ -4,7 +4,9 @@ it takes from the first to the final stage (median, p90), and the drop-off at ea
 A customer's events in one journey are cut into *instances* (one purchase, one service request) where
 more than ``gap_days`` pass between two events. Stages are ordered by their mean position within
 instances. The final stage is given per journey (``final={"purchase": "delivery"}``) or, by default,
-the latest stage in that order that at least ``min_reach`` of the instances reach.
+the latest stage in that order that at least ``min_reach`` (half) of the instances that get beyond the
+first stage reach — the same rule as the journey map's (``centric.journeys``), so that browsing
+sessions that never go further do not hide the end of the journey.
 All of it runs in the database.
 """
 
@@ -16,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..journeys.instances import instances_sql
 from ..store import Store
 from .periods import selection
 from .results import Tabular, results
@@ -54,37 +57,13 @@ class JourneyStats(Tabular):
         return pd.DataFrame([{"journey": self.journey, **s.__dict__} for s in self.stages])
 
 
-def _instances_sql(gap_days: float, start: dt.datetime | None, end: dt.datetime | None) -> str:
-    where = ["customer_id IS NOT NULL"]
-    if start is not None:
-        where.append(f"occurred_at >= TIMESTAMP '{start:%Y-%m-%d %H:%M:%S}'")
-    if end is not None:
-        where.append(f"occurred_at < TIMESTAMP '{end:%Y-%m-%d %H:%M:%S}'")
-    return f"""
-        WITH e AS (
-            SELECT event_id, customer_id, journey, stage, occurred_at,
-                   CASE WHEN lag(occurred_at) OVER w IS NULL
-                          OR occurred_at - lag(occurred_at) OVER w > INTERVAL {int(gap_days * 24 * 60)} MINUTE
-                        THEN 1 ELSE 0 END AS starts
-            FROM events WHERE {' AND '.join(where)}
-            WINDOW w AS (PARTITION BY customer_id, journey ORDER BY occurred_at, event_id)),
-        i AS (
-            SELECT *, sum(starts) OVER (PARTITION BY customer_id, journey ORDER BY occurred_at, event_id
-                                        ROWS UNBOUNDED PRECEDING) AS instance
-            FROM e)
-        SELECT event_id, customer_id, journey, instance, stage, occurred_at,
-               row_number() OVER (PARTITION BY customer_id, journey, instance ORDER BY occurred_at, event_id) AS pos,
-               min(occurred_at) OVER (PARTITION BY customer_id, journey, instance) AS started_at
-        FROM i"""
-
-
 @results
 @selection
-def journeys(store: Store, final: dict[str, str] | None = None, gap_days: float = 14.0, min_reach: float = 0.2,
+def journeys(store: Store, final: dict[str, str] | None = None, gap_days: float = 14.0, min_reach: float = 0.5,
              start: dt.datetime | None = None, end: dt.datetime | None = None) -> list[JourneyStats]:
     """Completion statistics for every journey in ``events``."""
     con = store.ibis
-    inst = con.sql(_instances_sql(gap_days, start, end))
+    inst = con.sql(instances_sql(gap_days, start, end))
     per_stage = inst.group_by(["journey", "stage"]).aggregate(position=inst.pos.mean()).execute()
     # count instances reaching a stage (once per instance)
     reach = inst.select("customer_id", "journey", "instance", "stage").distinct()
@@ -98,7 +77,9 @@ def journeys(store: Store, final: dict[str, str] | None = None, gap_days: float 
         stage_list = list(ps.stage)
         fin = (final or {}).get(journey)
         if fin is None:
-            eligible = ps[ps.reached >= min_reach * n]
+            beyond = reach.filter((reach.journey == journey) & (reach.stage != stage_list[0]))
+            base = int(beyond.select("customer_id", "instance").distinct().count().execute()) or n
+            eligible = ps[ps.reached >= min_reach * base]
             fin = eligible.stage.iloc[-1] if len(eligible) else stage_list[-1]
         done = inst.filter((inst.journey == journey) & (inst.stage == fin))
         per_inst = done.group_by(["customer_id", "instance"]).aggregate(

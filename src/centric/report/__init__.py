@@ -19,6 +19,7 @@ import jinja2
 from markupsafe import Markup
 
 from ..flows.summary import flows_context
+from ..journeys.section import section_context
 from ..metrics.cases import NO_SUB_CAUSE
 from ..metrics.complaints import Unknown, unknown_figures
 from ..personas.present import section as persona_section
@@ -558,10 +559,11 @@ def charts_json(specs: dict[str, Any]) -> Markup:
     return Markup(json.dumps(specs, ensure_ascii=False).replace("<", "\\u003c"))
 
 
-def render_sections(ctx: dict[str, Any], lang: str = "en") -> Markup:
+def render_sections(ctx: dict[str, Any], lang: str = "en", template: str = "_sections.html") -> Markup:
     """The report's sections (headline to data quality) as HTML, from ``report_context``: the web app's
-    dashboards show them live, with ``ctx["live"]`` adding their links."""
-    return Markup(_environment(lang).get_template("_sections.html").render(**ctx))
+    dashboards show them live, with ``ctx["live"]`` adding their links. ``template``: one section only
+    (e.g. ``_section_journeys_map.html`` for the web app's journey pages)."""
+    return Markup(_environment(lang).get_template(template).render(**ctx))
 
 
 def report_context(d: ReportData, lang: str = "en", title: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
@@ -601,13 +603,7 @@ def report_context(d: ReportData, lang: str = "en", title: str = "") -> tuple[di
         ctx["backlog_notes"] = _backlog_notes(d.complaints, f)
         factor_names = d.drivers.names(lang) if d.drivers else {}
         ctx["cases"] = _cases(d.cases, f, factor_names) if d.cases.complaints.total.n else None
-        ctx["journeys"] = []
-        for i, j in enumerate(d.journeys, start=1):
-            ctx["journeys"].append({"name": j.journey, "final": j.final_stage, "instances": f.num(j.instances),
-                                    "completion": f.pct(j.completion_pct), "median": f.num(j.median_hours, 1),
-                                    "p90": f.num(j.p90_hours, 1)})
-            specs[f"chart-journey-{i}"] = charts.funnel(j, f, _("Journey “%(name)s”: share reaching each stage")
-                                                        % {"name": j.journey})
+        ctx["journey_maps"] = section_context(d.journey_maps, f, specs)
         ctx["churn_segments"] = [{"name": str(p.group.get("segment")), "customers": f.num(p.customers),
                                   "churned": f.num(p.churned), "rate": f.pct(p.rate),
                                   "interval": f"{f.num(p.low, 1)} … {f.num(p.high, 1)}",

@@ -70,16 +70,19 @@ def backlog(points: list[tuple[str, int]], fmt: Formatter, title: str) -> dict[s
     return {"data": data, "layout": _layout(title, "")}
 
 
-def funnel(journey, fmt: Formatter, title: str) -> dict[str, Any]:
-    stages = journey.stages
-    names = [html.escape(s.stage) for s in stages]
-    data = [{"type": "bar", "orientation": "h", "y": names, "x": [round(s.reached_pct, 1) for s in stages],
-             "marker": {"color": [GREEN if s.stage == journey.final_stage else BLUE for s in stages]},
-             "text": [fmt.pct(s.reached_pct) for s in stages], "textposition": "auto",
-             "hovertemplate": "%{y}: %{x:.1f} %<extra></extra>"}]
+def funnel(jmap, fmt: Formatter, title: str, optional: str) -> dict[str, Any]:
+    """A journey map's stages (``centric.journeys.JourneyMap``): required ones with the funnel's counts,
+    which never grow, optional ones in grey with those of the previous required stage that took them."""
+    stages = jmap.stages
+    first = max(jmap.funnel()[0].reached, 1) if jmap.funnel() else 1
+    names = [html.escape(s.stage) + (f" ({html.escape(optional)})" if s.optional else "") for s in stages]
+    data = [{"type": "bar", "orientation": "h", "y": names, "x": [s.reached for s in stages],
+             "marker": {"color": [GREY if s.optional else GREEN if s.stage == jmap.final_stage else BLUE
+                                  for s in stages]},
+             "text": [f"{fmt.num(s.reached)} ({fmt.pct(100 * s.reached / first)})" for s in stages],
+             "textposition": "auto", "hovertemplate": "%{y}: %{text}<extra></extra>"}]
     layout = _layout(title, "", height=max(220, 60 + 34 * len(stages)))
     layout["yaxis"]["autorange"] = "reversed"
-    layout["xaxis"]["range"] = [0, 105]
     return {"data": data, "layout": layout}
 
 

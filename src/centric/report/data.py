@@ -11,6 +11,7 @@ import pandas as pd
 from .. import metrics, settings
 from ..errors import CentricError
 from ..flows.summary import journey_flows
+from ..journeys.section import for_report as journey_maps
 from ..metrics import stats
 from ..metrics.complaints import DIMENSIONS
 from ..metrics.filters import CUSTOMER_COLUMNS, Where, normalise
@@ -35,7 +36,7 @@ class ReportData:
     complaints: metrics.ComplaintReport | None = None
     complaints_by_department: metrics.ComplaintReport | None = None
     cases: Any = None  # centric.metrics.cases.CaseMetrics by department: clocks, backlog now, repeat, root causes
-    journeys: list[metrics.JourneyStats] = field(default_factory=list)
+    journey_maps: list[Any] = field(default_factory=list)  # centric.journeys.JourneyMap per journey
     churn: list[metrics.ChurnPoint] = field(default_factory=list)
     churn_by_segment: list[metrics.ChurnPoint] = field(default_factory=list)
     customers: Any = None  # centric.customers.overview.Overview, or None without orders
@@ -63,7 +64,7 @@ def only(where: Where, columns) -> dict[str, tuple[str, ...]]:
 SURVEY_FILTERS = RESPONSE_COLUMNS
 CASE_FILTERS = DIMENSIONS
 DRIVER_FILTERS = ("channel", "touchpoint", "language")
-UNFILTERED = ("journeys", "churn", "customers", "topics", "surveys", "flows")
+UNFILTERED = ("journey_maps", "churn", "customers", "topics", "surveys", "flows")
 """Sections that take the period only: ``where`` does not narrow them."""
 
 
@@ -145,7 +146,7 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
     cur_cases = metrics.complaints(store, (), c0, c1, sla_hours=sla, with_backlog=False, where=cw).total
     prev_cases = metrics.complaints(store, (), p0, p1, sla_hours=sla, with_backlog=False, where=cw).total
     data.headline["complaints"] = {"current": cur_cases, "previous": prev_cases}
-    data.journeys = once("journeys", compute=lambda: metrics.journeys(store, start=start, end=end))
+    data.journey_maps = once("journey_maps", compute=lambda: journey_maps(store, start, end))
     data.headline["journey"] = next((j for j in once("journeys", c0, c1, compute=lambda: metrics.journeys(
         store, start=c0, end=c1)) if len(j.stages) > 1),
                                     None)

@@ -39,6 +39,7 @@ NAV = (
     ("/inbox", "Inbox", ("case.read",)),
     ("/customers", "Customers", ("customer.read",)),
     ("/dashboards", "Dashboards", ("dashboard.read",)),
+    ("/journeys", "Journeys", ("dashboard.read",)),
     ("/flows", "User flows", ("dashboard.read",)),
     ("/personas", "Personas", ("dashboard.read",)),
     ("/alerts", "Alerts", ("alert.act", "dashboard.read")),
