@@ -141,9 +141,14 @@ def xss_client(web_db):
                                          evidence={"cases": [PAYLOADS[2]]},
                                          children=[Node("0.0", "cause", PAYLOADS[4], verdict="root cause")]))
         tree_id = hub.write(saved.save, tree, PAYLOADS[1], PAYLOADS[0])
+        # a case resolved by an agent named with a payload: the customer's "Was it solved?" page
+        from centric.cases import workflow
+
+        solved_token = hub.write(workflow.resolve, cases[0], PAYLOADS[0], note=PAYLOADS[1])
         client.objects = {"case_id": cases, "customer_id": customers, "user_id": [user["user_id"]],
                           "factor": ["delivery"], "survey_id": [survey_id], "key": keys, "slug": [XSS_SLUG],
-                          "tree_id": [tree_id], "journey": ["purchase"]}
+                          "tree_id": [tree_id], "journey": ["purchase"],
+                          "token": [solved_token], "number": [1]}
         yield client
 
 
