@@ -112,5 +112,5 @@ def test_demo_command(tmp_path):
     assert "NPS, last full quarter" in res.output and (tmp_path / "d" / "centric.duckdb").exists()
     assert res.output.strip().splitlines()[-1].startswith("Report written:")
     assert (tmp_path / "d" / "report.html").stat().st_size > 1_000_000
-    assert len(list((tmp_path / "d" / "files").iterdir())) == 15
+    assert len(list((tmp_path / "d" / "files").iterdir())) == 17  # 15 customer-side exports, units, employees
     _ = Console  # the demo prints through rich

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 # Logical types and their DuckDB storage types.
 SQL_TYPES = {
@@ -129,6 +129,10 @@ TOUCHPOINT = Column(
 LANGUAGE = Column(
     "language", "text", "Language of the text (ISO 639-1), detected when not given.", kind="language",
     aliases=("language", "lang", "język", "jezyk", "язык", "lingua", "locale"),
+)
+STORE = Column(
+    "store", "text", "Store (unit) the answer or text concerns, as named in `units` and `orders.store`.",
+    aliases=("store", "shop", "outlet", "sklep", "salon", "магазин", "negozio", "punto vendita"), since=9,
 )
 CUSTOMER_ID = Column(
     "customer_id", "text", "centric's customer id, resolved from the identities in the row.",
@@ -305,6 +309,7 @@ _add(Table(
                aliases=("comment", "comments", "verbatim", "open answer", "feedback", "text", "komentarz", "uwagi",
                         "opinia", "комментарий", "отзыв", "commento", "note", "commenti")),
         LANGUAGE,
+        STORE,
     ),
     key="response_id",
     customer_ref="optional",
@@ -343,6 +348,7 @@ _add(Table(
                aliases=("author", "autor", "автор", "autore")),
         CHANNEL,
         TOUCHPOINT,
+        STORE,
     ),
     key="feedback_id",
     customer_ref="optional",
@@ -922,6 +928,61 @@ _add(Table(
     ),
     ingestable=False,
     since=8,
+))
+
+
+# -- units and employees: the company's own side (stores, departments, the people in them) -----------------
+UNIT_KINDS = ("store", "department")
+EMPLOYEE_ROLES = ("staff", "manager")
+_add(Table(
+    "units",
+    "The company's stores and departments: what employee surveys, staff assessments, mystery shopping and "
+    "observation notes are reported by. A store's `unit` is its name as in `orders.store`, `responses.store`, "
+    "`feedback.store` and `cases.store`; a department's as in `cases.department`.",
+    (
+        Column("unit", "text", "The unit's name.", required=True, kind="key",
+               aliases=("unit", "store", "shop", "department", "name", "jednostka", "sklep", "dział",
+                        "подразделение", "магазин", "unità", "negozio", "reparto")),
+        Column("kind", "enum", "Store or department.", required=True, allowed=UNIT_KINDS,
+               aliases=("kind", "type", "rodzaj", "typ", "тип", "tipo")),
+        Column("region", "text", "Region a store belongs to (for reporting by region).",
+               aliases=("region", "area", "województwo", "регион", "regione", "zona")),
+        Column("country", "text", "Country (ISO 3166 alpha-2).", kind="country",
+               aliases=("country", "kraj", "страна", "paese")),
+        Column("manager", "text", "The web user (`centric users`) who manages the unit: cases about the unit "
+               "go to them.", aliases=("manager", "kierownik", "руководитель", "responsabile")),
+    ),
+    key="unit",
+    since=9,
+))
+
+_add(Table(
+    "employees",
+    "The company's employees (personal data): who is invited to employee surveys and whose customer orientation "
+    "managers assess. Employee survey answers never carry the employee (see docs/employees.md).",
+    (
+        Column("employee_id", "text", "Employee id (from the HR system).", required=True, kind="key",
+               aliases=("employee_id", "employee", "id", "staff_id", "personnel number", "id pracownika",
+                        "nr ewidencyjny",
+                        "табельный номер", "matricola")),
+        Column("name", "text", "Full name (personal data).",
+               aliases=("name", "full name", "imię i nazwisko", "фио", "nome e cognome", "nominativo")),
+        Column("email", "text", "Work e-mail (personal data; where invitations go).", kind="email",
+               aliases=("email", "e-mail", "mail", "adres e-mail", "почта", "indirizzo email")),
+        Column("unit", "text", "The store or department (`units.unit`).", required=True,
+               aliases=("unit", "store", "department", "jednostka", "dział", "sklep", "подразделение", "reparto",
+                        "negozio")),
+        Column("role", "enum", "Staff or manager.", allowed=EMPLOYEE_ROLES,
+               aliases=("role", "position", "stanowisko", "rola", "должность", "ruolo")),
+        Column("language", "text", "Language invitations are written in (ISO 639-1).", kind="language",
+               aliases=("language", "lang", "język", "язык", "lingua")),
+        Column("hired_at", "date", "Start date.", aliases=("hired_at", "start date", "data zatrudnienia",
+                                                           "дата приема", "data assunzione")),
+        Column("left_at", "date", "Leaving date (empty while employed).",
+               aliases=("left_at", "end date", "data zwolnienia", "дата увольнения", "data cessazione")),
+    ),
+    key="employee_id",
+    since=9,
 ))
 
 

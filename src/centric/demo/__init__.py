@@ -19,6 +19,7 @@ from ..text.batch import analyze_store
 from .generator import END, generate, write_files
 from .service import run_loop
 from .surveys import add_surveys
+from .workplace import write_workplace
 
 __all__ = ["build_demo", "generate", "write_files"]
 
@@ -42,6 +43,7 @@ def build_demo(folder: Path, seed: int = 7, n_customers: int = 20_000, db: str |
     console.print(f"Generating the demo company (seed {seed}, {n_customers:,} customers) …")
     company = generate(seed=seed, n_customers=n_customers)
     plan = write_files(company, files, seed)
+    plan += write_workplace(files, seed)
     console.print(f"Wrote {len(plan)} export files to {escape(str(files))}")
     folder.mkdir(parents=True, exist_ok=True)
     for suffix in ("", ".wal"):

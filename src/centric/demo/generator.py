@@ -369,7 +369,8 @@ def generate(seed: int = 7, n_customers: int = 20_000) -> Company:
                               "survey": f"post-{tp}", "touchpoint": tp,
                               "channel": "email" if rng.random() < 0.7 else "sms",
                               "nps": nps if tp != "installation" else (nps if rng.random() < 0.8 else None),
-                              "csat": csat, "ces": ces, "comment": comment, "language": c["language"]})
+                              "csat": csat, "ces": ces, "comment": comment, "language": c["language"],
+                              "store": o.store})
             if nps <= 4 and rng.random() < 0.35:
                 neg = [f for f, pos in exp.items() if not pos] or ["call_centre"]
                 open_case(o.cidx, answered + dt.timedelta(hours=1), neg[0], "survey",
@@ -390,7 +391,7 @@ def generate(seed: int = 7, n_customers: int = 20_000) -> Company:
         feedback.append({"feedback_id": fid, "cidx": o.cidx, "source": "complaint", "brand": "ours",
                          "posted_at": when, "rating": None, "title": None, "text": text,
                          "language": c["language"], "url": None, "author": c["name"],
-                         "channel": g.pick(["email", "web_form", "store"]), "handle": None})
+                         "channel": g.pick(["email", "web_form", "store"]), "handle": None, "store": o.store})
         open_case(o.cidx, when, factor, "complaint_form", text[:120], feedback_id=fid)
 
     for brand, n in ((OURS, int(n_customers * 0.09)), (COMPETITORS[0], int(n_customers * 0.05)),
@@ -564,6 +565,7 @@ def write_files(co: Company, out: Path, seed: int) -> list[tuple[str, str, dict]
         "Indirizzo email": itr.email, "Sondaggio": itr.survey, "Punto di contatto": itr.touchpoint,
         "Canale": itr.channel, "Voto NPS": itr.nps.astype("Int64"), "Soddisfazione": itr.csat.astype("Int64"),
         "Facilità": itr.ces.astype("Int64"), "Commento": itr.comment, "Lingua": itr.language,
+        "Negozio": itr.store,
     }).to_csv(out / "risposte_it.csv", sep=";", index=False, encoding="utf-8")
     plan.append(("responses", "risposte_it.csv", {}))
     ru = r[(r.country == "PL") & (r.language == "ru")]
@@ -576,7 +578,7 @@ def write_files(co: Company, out: Path, seed: int) -> list[tuple[str, str, dict]
     comp = f[f.source == "complaint"]
     pd.DataFrame({"feedback_id": comp.feedback_id, "email": comp.email, "created_at": comp.posted_at.dt.strftime(
         "%Y-%m-%dT%H:%M:%S+00:00"), "title": comp.title, "text": comp.text, "language": comp.language,
-        "channel": comp.channel}).to_csv(out / "complaints.csv", index=False, encoding="utf-8")
+        "channel": comp.channel, "store": comp.store}).to_csv(out / "complaints.csv", index=False, encoding="utf-8")
     plan.append(("feedback", "complaints.csv", {"source": "complaint"}))
     rev = f[f.source == "review"]
     (out / "reviews.json").write_text(json.dumps([{
@@ -624,11 +626,12 @@ def _write_survey_xlsx(r: pd.DataFrame, path: Path) -> None:
     ws.append([f"Exported {END:%Y-%m-%d}", None, "all surveys"])
     ws.append([])
     ws.append(["Response ID", "Submitted at", "Email", "Survey", "Touchpoint", "Channel", "NPS", "CSAT", "CES",
-               "Comment", "Language"])
+               "Comment", "Language", "Store"])
     for x in r.itertuples():
         ws.append([x.response_id, x.responded_at.to_pydatetime(), x.email, x.survey, x.touchpoint, x.channel,
                    None if pd.isna(x.nps) else int(x.nps), None if pd.isna(x.csat) else int(x.csat),
-                   None if pd.isna(x.ces) else int(x.ces), x.comment, x.language])
+                   None if pd.isna(x.ces) else int(x.ces), x.comment, x.language,
+                   None if pd.isna(x.store) else x.store])
     wb.save(path)
 
 

@@ -297,8 +297,9 @@ def _store_rows(store: Store, table: schema.Table, staged: Staged, plans: list[t
     con = store.con
     run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchall()[0][0]
     present = [p.name for p in plans]
-    ids = [k for k in schema.IDENTITY_INPUTS if k in present]
-    data_cols = [p.name for p in plans if p.name not in schema.IDENTITY_INPUTS]
+    # a table without customers (units, employees) may have a column named like an identity (email): data
+    ids = [k for k in schema.IDENTITY_INPUTS if k in present] if table.customer_ref != "none" else []
+    data_cols = [p.name for p in plans if p.name not in ids]
     key = table.key if table.key and table.key != "customer_id" else None
     good = f"SELECT * FROM {transform.TYPED} WHERE NOT __bad"
     conflicts: list[tuple] = []
