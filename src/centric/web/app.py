@@ -61,6 +61,7 @@ def _start_up(app: FastAPI, hub: Hub, scheduler: bool) -> None:
     thing after the other while pages are already served: index the columns pages look rows up by (once per
     store: a second or two on the demo store), warm the templates and the case pages' queries, and, for a
     served app, compute the unfiltered dashboards and wait for the scheduler's first round."""
+    background.lower_priority()  # pages are served meanwhile, and come first
     try:
         with hub.busy():  # the hub's close waits for this thread to leave its reads
             hub.write(Store.index_lookups)
@@ -118,6 +119,7 @@ def create_app(db: str, scheduler: bool = False) -> FastAPI:
     app.add_middleware(HeadAsGet)
     app.add_api_route("/static/plotly.min.js", plotly_js, methods=["GET"], include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.router.routes[:0] = public.ROUTES  # the survey answers' route first, without FastAPI's wrapping
     for module in PAGE_ROUTERS:
         app.include_router(module.router, include_in_schema=False)
     app.include_router(v1.router)

@@ -22,6 +22,7 @@ from fastapi.responses import Response
 from ...errors import CentricError
 from ...metrics.periods import parse_bound
 from .. import deps
+from .. import scheduler as background
 from ..deps import render, require
 from ..permissions import Actor, allowed, case_scope
 
@@ -114,7 +115,8 @@ _cache: OrderedDict[tuple, _Entry] = OrderedDict()
 _memos: OrderedDict[tuple, dict] = OrderedDict()  # (store, version) → the sections every filter shares
 _lock = threading.Lock()
 _first: dict[tuple, threading.Lock] = {}
-_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="centric-dashboards")  # one reader, reused
+_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="centric-dashboards",  # one reader, reused
+                             initializer=background.lower_priority)  # the requests come first
 
 
 def _memo(path: str, version: tuple) -> dict:
