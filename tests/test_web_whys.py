@@ -42,6 +42,11 @@ def test_an_analyst_computes_saves_edits_and_attaches(web_client, login):
                         follow_redirects=False)
     assert r.status_code == 303
     assert f'href="/cases/{case_id}"' in web_client.get(f"/whys/{tree_id}").text
+    # the case page names the tree that explains it and the root cause the analyst marked, escaped
+    case_page = web_client.get(f"/cases/{case_id}").text
+    assert "Why it happened" in case_page and f'<a href="/whys/{tree_id}">Delivery &lt;why&gt;</a>' in case_page
+    assert "<strong>&lt;script&gt;alert(1)&lt;/script&gt; address form</strong>" in case_page
+    assert "<script>alert(1)</script>" not in case_page
     r = web_client.post(f"/whys/{tree_id}/attach", data={"cases": "NO-SUCH-CASE", "csrf_token": token})
     assert r.status_code == 422 and "NO-SUCH-CASE" in r.text
     from centric.whys import saved

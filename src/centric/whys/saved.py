@@ -179,6 +179,18 @@ def trees_of_case(store: Store, case_id: str) -> list[tuple[str, str]]:
         "WHERE l.case_id = ? ORDER BY t.tree_id", [case_id]).fetchall()]
 
 
+def explanations(store: Store, case_id: str) -> list[dict]:
+    """The saved trees attached to ``case_id`` as the case page shows them: id, title, factor, period and the
+    labels of the leaves marked root cause (the tree's answer to "why?")."""
+    out = []
+    for tree_id, _title in trees_of_case(store, case_id):
+        saved = get(store, tree_id)
+        if saved is not None:
+            out.append({"id": saved.tree_id, "title": saved.title, "factor": saved.factor, "period": saved.period,
+                        "causes": [n.label for n in saved.tree.root_causes()]})
+    return out
+
+
 def get(store: Store, tree_id: str) -> SavedTree | None:
     row = store.con.execute("SELECT tree_id, title, factor, period, tree, author, updated_by, created_at, updated_at "
                             "FROM whys_trees WHERE tree_id = ?", [tree_id]).fetchone()

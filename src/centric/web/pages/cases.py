@@ -31,6 +31,7 @@ from ...cases.timeline import timeline
 from ...errors import CaseError, CentricError
 from ...report.i18n import Formatter, translations
 from ...schema import CASE_CLOCKS, CASE_PRIORITIES, CASE_STATUSES
+from ...whys import saved as saved_whys
 from .. import audit
 from ..deps import check_case, client_ip, hub, language, reader, render, require
 from ..errors import case_status
@@ -348,7 +349,9 @@ def _case_page(request: Request, actor: Actor, case_id: str, status: int = 200, 
         "agents": list(dept.agents) if dept else [], "departments": [d for d in _departments(routing)
                                                                       if d != obj["department"]],
         "flash": flash, "asked": asked, "not_asked": NOT_ASKED, "error": error, "errors": errors or {}, "form": form or {}, "open_action": action,
-        "in_scope": lambda d: allowed(actor, "case.read", {"department": d})}, status=status)
+        "in_scope": lambda d: allowed(actor, "case.read", {"department": d}),
+        "whys": saved_whys.explanations(store, obj["id"]), "whys_link": allowed(actor, "dashboard.read")},
+        status=status)
 
 
 def _timeline(store, obj: dict[str, Any], limit: int | None):
