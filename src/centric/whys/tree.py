@@ -43,9 +43,9 @@ from ..errors import CentricError
 from ..metrics import stats
 from ..store import Store
 
-LEVELS = ("problem", "says", "where", "department", "cause")
+LEVELS = ("drop", "problem", "factor", "says", "where", "department", "cause")
 VERDICTS = ("root cause", "expected", "open")
-UNITS = {"problem": "sentences", "says": "sentences", "where": "texts", "department": "cases", "cause": "cases"}
+UNITS = {"drop": "answers", "problem": "sentences", "factor": "answers", "says": "sentences", "where": "texts", "department": "cases", "cause": "cases"}
 UNKNOWN = "(unknown)"
 WINDOW_DAYS = 30  # a journey event this long before a text places it in the journey
 
@@ -68,6 +68,7 @@ class Node:
     verdict: str | None = None  # leaves only: "root cause", "expected" or "open"
     note: str = ""  # the analyst's annotation (saved trees)
     other: int = 0  # rows of the parent's evidence in children too small to show
+    impact: float | None = None  # a drop tree's factor: points of the metric its growing blame cost
     evidence: dict[str, list[str]] = field(default_factory=dict)  # "texts", "events", "cases", "case_events"
     quotes: list[str] = field(default_factory=list)
     children: list[Node] = field(default_factory=list)
@@ -89,7 +90,7 @@ class Node:
         return {"id": self.id, "level": self.level, "label": self.label, "key": self.key, "n": self.n,
                 "unit": self.unit, "share": clean(self.share), "low": clean(self.low), "high": clean(self.high),
                 "baseline": clean(self.baseline), "p": clean(self.p), "significant": self.significant,
-                "verdict": self.verdict, "note": self.note, "other": self.other,
+                "verdict": self.verdict, "note": self.note, "other": self.other, "impact": clean(self.impact),
                 "evidence": {k: list(v) for k, v in self.evidence.items()}, "quotes": list(self.quotes),
                 "children": [c.to_dict() for c in self.children]}
 
@@ -99,7 +100,7 @@ class Node:
                    key=d.get("key"), n=int(d.get("n") or 0), share=d.get("share"), low=d.get("low"),
                    high=d.get("high"), baseline=d.get("baseline"), p=d.get("p"),
                    significant=bool(d.get("significant")), verdict=d.get("verdict"), note=str(d.get("note") or ""),
-                   other=int(d.get("other") or 0),
+                   other=int(d.get("other") or 0), impact=d.get("impact"),
                    evidence={str(k): [str(x) for x in v] for k, v in (d.get("evidence") or {}).items()},
                    quotes=[str(q) for q in d.get("quotes") or []],
                    children=[cls.from_dict(c) for c in d.get("children") or []])
@@ -149,6 +150,7 @@ class WhysTree:
             rows.append({"id": n.id, "parent": parent, "depth": depth, "level": n.level, "label": n.label, "key": n.key,
                          "n": n.n, "unit": n.unit, "share": n.share, "low": n.low, "high": n.high,
                          "baseline": n.baseline, "p": n.p, "significant": n.significant, "verdict": n.verdict,
+                         "impact": n.impact,
                          "texts": len(n.evidence.get("texts", [])), "cases": len(n.evidence.get("cases", []))})
         return pd.DataFrame(rows)
 
@@ -167,10 +169,10 @@ class WhysTree:
 # -- data -----------------------------------------------------------------------------------------------
 
 
-def _mentions(store: Store, taxonomy: str | None, start, end) -> pd.DataFrame:
+def _mentions(store: Store, taxonomy: str | None, start, end, where=None) -> pd.DataFrame:
     from ..drivers.analysis import OURS, mentions_frame
 
-    m = mentions_frame(store, taxonomy, start=start, end=end)
+    m = mentions_frame(store, taxonomy, where=where, start=start, end=end)
     return m[m["brand"] == OURS]
 
 
@@ -348,13 +350,15 @@ class _Build:
 def whys(store: Store, factor: str, start: dt.datetime | None = None, end: dt.datetime | None = None,
          taxonomy: str | None = None, k: int | None = None, embedder=None, min_support: int = 5,
          min_child_share: float = 5.0, min_cases: int = 5, min_share: float = 25.0, max_children: int = 4,
-         alpha: float = 0.05, evidence: int = 50, seed: int = 0, names: dict[str, str] | None = None) -> WhysTree:
-    """The 5-whys tree of the negative mentions of ``factor`` in the texts about our brand in [start, end).
+         alpha: float = 0.05, evidence: int = 50, seed: int = 0, names: dict[str, str] | None = None,
+         where=None) -> WhysTree:
+    """The 5-whys tree of the negative mentions of ``factor`` in the texts about our brand in [start, end)
+    (with ``where``, of the texts it keeps: a segment's, a channel's … as in ``centric.metrics.filters``).
 
     Children with fewer than ``min_support`` rows or less than ``min_child_share`` % of their parent's (or
     beyond the ``max_children`` largest) are counted in their parent's ``other``. ``names``: labels for
     factor ids. Raises CentricError when the factor has no negative mention in the selection."""
-    m = _mentions(store, taxonomy, start, end)
+    m = _mentions(store, taxonomy, start, end, where)
     if not len(m):
         raise CentricError("no analysed text in the selection: run centric analyze first")
     if factor not in set(m["factor"]):
