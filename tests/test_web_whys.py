@@ -92,3 +92,22 @@ def test_bad_edits_are_refused_with_the_field_named(web_client, login):
     assert r.status_code == 422 and "9.9" in r.text
     r = web_client.get("/whys", params={"factor": "delivery", "period": "2025-13"})
     assert r.status_code == 200 and "--period" in r.text
+
+
+def test_a_drop_of_a_metric_for_a_segment(web_client, login):
+    login(web_client, role="analyst", departments=())
+    page = web_client.get("/whys", params={"metric": "nps", "segment": "b2c", "period": "2026-Q3"})
+    assert page.status_code == 200, page.text
+    assert "NPS " in page.text and "2026-Q2 → 2026-Q3; segment = b2c" in page.text and "95% interval" in page.text
+    assert 'class="whys-level">Factor<' in page.text and "impact" in page.text
+    r = web_client.post("/whys", data={"metric": "nps", "segment": "b2c", "period": "2026-Q3", "compare": "",
+                                       "title": "b2c drop", "csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    from centric.whys import saved
+
+    got = saved.get(web_client.app.state.hub.reader(), r.headers["location"].rsplit("/", 1)[1])
+    assert got.factor == "nps" and got.tree.root.level == "drop" and got.period == "2026-Q3"
+    assert web_client.get("/whys", params={"metric": "rating", "period": "2026-Q3"}).status_code == 422
+    bad = web_client.get("/whys", params={"metric": "nps", "segment": "b2c", "period": "2026-Q3",
+                                          "compare": "2027-Q1"})
+    assert bad.status_code == 200 and "must come before" in bad.text

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ...errors import CentricError
+from ...whys.drop import METRICS
 from ...whys.tree import VERDICTS
 from .. import audit, deps
 from ..deps import render, require
@@ -31,20 +32,29 @@ def _factors(store, lang: str) -> list[tuple[str, str]]:
         return []
 
 
-def _tree(request: Request, factor: str, period: str | None):
-    """The computed tree (cached while the store does not change); CentricError when it cannot be made."""
-    from ...whys import whys
+def _tree(request: Request, factor: str | None, period: str | None, drop: tuple[str, str, str] | None = None):
+    """The computed tree (cached while the store does not change): a factor's, or with ``drop`` = (metric,
+    segment, compare) a drop's; CentricError when it cannot be made."""
+    from ...whys import whys, whys_drop
     from ...whys.tree import period_bounds
 
     hub = deps.hub(request)
-    key = (hub.path, hub.generation, factor, period or "")
+    key = (hub.path, hub.generation, factor, period or "", drop)
     with _lock:
         got = _computed.get(key)
     if got is None:
         store = deps.reader(request)
         start, end = period_bounds(period)
+        names = dict(_factors(store, "en"))
         try:
-            got = whys(store, factor, start, end, names=dict(_factors(store, "en")))
+            if drop is not None:
+                metric, segment, compare = drop
+                if not period:
+                    raise CentricError("a drop needs the period the metric fell in (e.g. 2025-Q3)")
+                got = whys_drop(store, metric, period, where={"segment": [segment]} if segment else None,
+                                compare=compare or None, names=names)
+            else:
+                got = whys(store, factor, start, end, names=names)
         except CentricError as e:
             got = e
         with _lock:
@@ -72,24 +82,42 @@ def whys_page(request: Request, actor: Actor = Depends(require("dashboard.read")
     lang = deps.language(request, actor)
     q = request.query_params
     factor, period, tree, error = q.get("factor") or None, q.get("period") or "", None, None
-    if factor:
+    drop = _drop(q.get("metric"), q.get("segment"), q.get("compare"))
+    if factor or drop:
         try:
-            tree = _tree(request, factor, _period(period))
+            tree = _tree(request, None if drop else factor, _period(period), drop)
         except CentricError as e:
             error = str(e)
+    from ...metrics.filters import choices
+
     return render(request, "whys.html", {
         "title": "5 whys", "factors": _factors(store, lang), "factor": factor, "period": period, "tree": tree,
+        "drop": drop, "metrics": METRICS, "segments": choices(store).get("segment", []),
         "error": error, "saved": saved.list_trees(store), "may_edit": allowed(actor, "whys.edit")})
 
 
+def _drop(metric: str | None, segment: str | None, compare: str | None) -> tuple[str, str, str] | None:
+    """(metric, segment, compare) of a drop asked for, or None; a metric not offered is refused (422)."""
+    if not metric:
+        return None
+    if metric not in METRICS:
+        raise HTTPException(422, f"metric: one of {', '.join(METRICS)}")
+    return metric, (segment or "").strip()[:200], _period(compare) or ""
+
+
 @router.post("/whys", include_in_schema=False)
-def save_tree(request: Request, factor: str = Form(...), period: str = Form(""), title: str = Form(""),
+def save_tree(request: Request, factor: str = Form(""), period: str = Form(""), title: str = Form(""),
+              metric: str = Form(""), segment: str = Form(""), compare: str = Form(""),
               actor: Actor = Depends(require("whys.edit"))) -> Response:
     from ...whys import saved
 
     try:
         p = _period(period)
-        tree = _tree(request, factor, p)
+        drop = _drop(metric, segment, compare)
+        if not drop and not factor:
+            raise CentricError("factor: name the factor whose tree to save")
+        tree = _tree(request, None if drop else factor, p, drop)
+        factor = tree.factor
         title = title.strip() or f"{factor}{' ' + p if p else ''}"
         tree_id = deps.hub(request).write(saved.save, tree, title, actor.name, p)
     except CentricError as e:
