@@ -41,13 +41,16 @@ class Summary:
         return sorted(((str(k), int(v)) for k, v in s.items()), key=lambda x: (-x[1], x[0]))
 
 
-def summary(store: Store, as_of: dt.date | None = None) -> Summary | None:
-    """The council's summary as of ``as_of`` (today); None when the store has no council."""
+def summary(store: Store, as_of: dt.date | None = None, start: dt.datetime | None = None,
+            end: dt.datetime | None = None) -> Summary | None:
+    """The council's summary as of ``as_of`` (today), the members' scores over the answers in [start, end); None
+    when the store has no council."""
     if not store.count("council_members") and not store.count("council_meetings"):
         return None
     as_of = as_of or today()
     decisions = store.count("council_decisions")
-    return Summary(roster(store, as_of), meetings(store, as_of), actions(store, as_of), compare(store), decisions, as_of)
+    return Summary(roster(store, as_of), meetings(store, as_of), actions(store, as_of), compare(store, start, end), decisions,
+                   as_of)
 
 
 def actions_figure(a: Actions, labels: dict[str, str] | None = None) -> go.Figure:
