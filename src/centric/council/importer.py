@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import CentricError
-from ..ingest.readers import STAGE, Reject, drop_stage, file_hash, read_source
+from ..ingest.readers import STAGE, Reject, _norm, drop_stage, file_hash, read_source
 from ..store import Store
 from .roster import COUNCIL, Joining, check_joining, now, store_joining
 
@@ -69,7 +69,8 @@ def import_roster(store: Store, path: str | Path, by: str, default_country: str 
     aliases = {_key(a): col for col, names in COLUMNS.items() for a in (col, *names)}
     con = store.con
     started = now()
-    staged = read_source(con, str(path), set(aliases), name=label)
+    known = {_norm(a) for col, names in COLUMNS.items() for a in (col, *names)}
+    staged = read_source(con, str(path), known, name=label)
     try:
         cur = con.execute(f'SELECT * FROM "{STAGE}" ORDER BY "__row"')
         names = [d[0] for d in cur.description]
