@@ -16,8 +16,8 @@ from ..ingest import ingest
 from ..report import write_report
 from ..store import Store
 from ..text.batch import analyze_store
-from .generator import END, generate, write_files
 from .council import add_council
+from .generator import END, generate, write_files
 from .service import run_loop
 from .surveys import add_surveys
 

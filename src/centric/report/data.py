@@ -9,8 +9,8 @@ from typing import Any
 import pandas as pd
 
 from .. import metrics, settings
-from ..errors import CentricError
 from ..council.summary import summary as council_summary
+from ..errors import CentricError
 from ..flows.summary import journey_flows
 from ..journeys.section import for_report as journey_maps
 from ..metrics import stats
