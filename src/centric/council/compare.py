@@ -43,6 +43,7 @@ class Comparison:
                          "members_n": a.n, "others": b.value, "others_low": b.low, "others_high": b.high,
                          "others_n": b.n, "difference": None if ch is None else ch.delta,
                          "p_value": None if ch is None else ch.p_value,
+                         "p_adjusted": None if ch is None else ch.p_adjusted,
                          "significant": None if ch is None else ch.significant})
         return pd.DataFrame(rows)
 
