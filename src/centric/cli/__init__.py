@@ -18,8 +18,8 @@ from . import flows as flows_cli
 from . import personas as personas_cli
 from . import whys as whys_cli
 from ._common import DB_HELP, err, state
-from .council import council_app
 from .checks import db_path
+from .council import council_app
 from .journeys import journeys_app
 from .webhooks import webhooks_app
 
