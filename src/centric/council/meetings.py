@@ -155,13 +155,20 @@ def add_action(store: Store, meeting_id: str, what: str, owner: str, due_on: dt.
     return aid
 
 
+def get_action(store: Store, action_id: str) -> dict | None:
+    row = store.con.execute("SELECT action_id, meeting_id, what, owner, due_on, status FROM council_actions "
+                            "WHERE action_id = ?", [str(action_id).strip()]).fetchone()
+    return None if row is None else dict(zip(("action_id", "meeting_id", "what", "owner", "due_on", "status"), row,
+                                             strict=True))
+
+
 def set_action(store: Store, action_id: str, status: str, by: str, on: dt.date | str | None = None) -> None:
     """Move an action to ``status`` (open, in_progress, done, dropped); done and dropped record the day (``on``,
     today)."""
     if status not in COUNCIL_ACTION_STATUSES:
         raise CentricError(f"status: {status!r} is not one of {', '.join(COUNCIL_ACTION_STATUSES)}")
     aid = str(action_id).strip()
-    if not store.con.execute("SELECT 1 FROM council_actions WHERE action_id = ?", [aid]).fetchone():
+    if get_action(store, aid) is None:
         raise CentricError(f"action: there is no council action {action_id!r}")
     day = (as_date(on, "on") or today()) if status not in OPEN else None
     with store.transaction() as con:
