@@ -5,6 +5,7 @@ everyone else's (``compare``; also the ``council`` filter of ``centric.metrics.f
 
 from __future__ import annotations
 
+from . import roster as roster_ops  # the module (``roster`` below is its function)
 from .meetings import (
     Actions,
     Meeting,
@@ -33,5 +34,5 @@ from .roster import (
 __all__ = [
     "Actions", "Meeting", "Roster", "actions", "add_action", "add_agenda_item", "add_decision", "add_meeting",
     "add_member", "get_meeting", "get_member", "give_consent", "leave", "meetings", "roster", "set_action",
-    "set_attendance", "set_minutes", "update_member", "withdraw_consent",
+    "roster_ops", "set_attendance", "set_minutes", "update_member", "withdraw_consent",
 ]

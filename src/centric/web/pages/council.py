@@ -79,7 +79,7 @@ def add_member(request: Request, who: str = Form(...), consent: str = Form("coun
 def change_member(request: Request, member_id: str, op: str = Form(...), purpose: str = Form(""),
                   role: str = Form(""), notes: str = Form(""), on: str = Form(""),
                   actor: Actor = Depends(require("council.manage"))) -> Response:
-    from ...council import roster as r
+    from ...council import roster_ops as r
 
     if r.get_member(deps.reader(request), member_id) is None:
         raise HTTPException(404, "there is no such member")
