@@ -99,8 +99,8 @@ def describe(where: Where) -> str:
 
 def choices(store, limit: int = 200) -> dict[str, list[str]]:
     """The values each filter can take in the store (sorted; at most ``limit`` each): ``segment`` of the
-    customers, ``channel`` of answers, texts and cases, ``touchpoint`` of answers and texts, and ``brand``
-    of the feedback texts (``ours`` first)."""
+    customers, ``channel`` of answers, texts and cases, ``touchpoint`` of answers and texts, ``brand``
+    of the feedback texts (``ours`` first), and ``council`` (member, former, (none)) when there is a council."""
     import ibis
 
     def values(*columns) -> list[str]:
@@ -113,4 +113,5 @@ def choices(store, limit: int = 200) -> dict[str, list[str]]:
     return {"segment": values(("customers", "segment")),
             "channel": values(("responses", "channel"), ("feedback", "channel"), ("cases", "channel")),
             "touchpoint": values(("responses", "touchpoint"), ("feedback", "touchpoint")),
-            "brand": ["ours", *(b for b in brands if b != "ours")]}
+            "brand": ["ours", *(b for b in brands if b != "ours")],
+            "council": list(COUNCIL) if store.count("council_members") else []}
