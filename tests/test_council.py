@@ -5,6 +5,7 @@ each against figures worked out by hand; the roster import's rejected rows; eras
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 
 import pandas as pd
@@ -241,3 +242,37 @@ def test_import_keeps_rejected_rows_with_file_row_and_column(small, write):
 def test_import_without_a_customer_column_is_refused(small, write):
     with pytest.raises(CentricError, match=r"r\.csv: no column names the customer"):
         import_roster(small, write("r.csv", "name,role\nAnna,chair\n"), LEAD, name="r.csv")
+
+
+def test_the_command_line(tmp_path, write):
+    from typer.testing import CliRunner
+
+    from centric.cli import app
+
+    db = tmp_path / "c.duckdb"
+
+    def run(*args):
+        return CliRunner().invoke(app, ["--db", str(db), *args], catch_exceptions=False)
+
+    assert run("ingest", "customers", str(write("c.csv", "name,email,segment\nAnna Lis,anna@x.pl,vip\n"
+                                                          "Bruno Neri,bruno@x.it,b2c\n"))).exit_code == 0
+    added = run("council", "add", "anna@x.pl", "--consent", "council,contact", "--joined", "2026-01-10",
+                "--role", "[bold]chair[/bold]")
+    assert added.exit_code == 0 and "added CM0001" in added.output
+    again = run("council", "add", "anna@x.pl")
+    assert again.exit_code == 2 and "error: customer: C0000001 is a member already (CM0001)" in again.output
+    no = run("council", "add", "bruno@x.it", "--consent", "contact")
+    assert no.exit_code == 2 and "needs the consent to take part" in no.output
+    shown = run("council", "members")
+    assert shown.exit_code == 0 and "CM0001" in shown.output and "bold" in shown.output  # Rich markup escaped
+    got = json.loads(run("council", "members", "--json").output)
+    assert [(m["member_id"], m["segment"], m["joined_on"], m["role"]) for m in got] == [
+        ("CM0001", "vip", "2026-01-10", "[bold]chair[/bold]")]
+    imported = run("council", "import", str(write("r.csv", "customer,joined\nbruno@x.it,2026-02-01\nzed@x.pl,"
+                                                              "2026-02-01\n")), "--json")
+    r = json.loads(imported.output)
+    assert r["added"] == ["CM0002"] and [(x["row"], x["column"]) for x in r["rejected"]] == [(3, "customer")]
+    assert run("council", "leave", "CM0002", "--on", "2026-03-01", "--consent-withdrawn").exit_code == 0
+    assert [m["member_id"] for m in json.loads(run("council", "members", "--json").output)] == ["CM0001"]
+    assert run("council", "actions", "--json").output.strip() == "[]"
+    assert json.loads(run("council", "compare", "--json").output)["members"] == 1
