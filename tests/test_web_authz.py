@@ -106,13 +106,30 @@ EXPECT_WHYS: dict[str, str] = {
     "POST /whys/{tree_id}/detach": "whys.edit",
 }
 
-EXPECT = {**EXPECT_CORE, **EXPECT_CASES, **EXPECT_DASH, **EXPECT_API, **EXPECT_SURVEYS, **EXPECT_WHYS}
+# council: the customer council (read: dashboards' readers; add members, record meetings, move actions: analysts
+# and admins)
+EXPECT_COUNCIL: dict[str, str] = {
+    "GET /council": "dashboard.read",
+    "POST /council/members": "council.manage",
+    "POST /council/members/{member_id}": "council.manage",
+    "POST /council/meetings": "council.manage",
+    "GET /council/meetings/{meeting_id}": "dashboard.read",
+    "POST /council/meetings/{meeting_id}": "council.manage",
+    "GET /council/actions": "dashboard.read",
+    "POST /council/actions/{action_id}": "council.manage",
+}
+
+EXPECT = {**EXPECT_CORE, **EXPECT_CASES, **EXPECT_DASH, **EXPECT_API, **EXPECT_SURVEYS, **EXPECT_WHYS,
+          **EXPECT_COUNCIL}
 
 # Bodies to send (JSON for /api, form fields for pages; the CSRF token is added): a valid body reaches the
 # checks a route makes after reading it (an empty one may stop at validation, 422, before them).
 BODIES: dict[str, dict] = {
     "POST /api/v1/cases/{case_id}/events": {"kind": "comment", "text": "checked by the authorisation matrix"},
     "POST /api/v1/cases/{case_id}/close": {"root_cause": "delivery", "action": "checked by the matrix"},
+    "POST /council/members/{member_id}": {"op": "notes", "role": "member"},
+    "POST /council/meetings/{meeting_id}": {"op": "agenda", "title": "checked by the matrix"},
+    "POST /council/actions/{action_id}": {"status": "in_progress"},
 }
 
 # Routes outside the matrix: public by design (each has its own tests).
@@ -133,6 +150,9 @@ PARAMS = {
     "flag_id": lambda s: s["flag_id"],  # released by the admin's first POST; the second finds it handled (303)
     "tree_id": lambda s: s["tree_id"],
     "number": 1,  # GET /personas/{number}
+    "member_id": lambda s: s["member_id"],
+    "meeting_id": lambda s: s["meeting_id"],
+    "action_id": lambda s: s["action_id"],
 }
 # Parameters naming an object of department A (an agent of department B must get 404).
 DEPARTMENTAL = {"case_id", "customer_id"}
@@ -164,8 +184,14 @@ def sample(web_client):
     from centric.whys import Node, WhysTree, saved
 
     tree_id = hub.write(saved.save, WhysTree("delivery", Node("0", "problem", "Delivery")), "matrix", "matrix")
+    from centric import council
+
+    meeting_id = hub.write(council.add_meeting, "matrix", "2026-10-01", "matrix", agenda=["a change"])
+    member_id = hub.write(council.add_member, row[1], "matrix", joined_on="2026-09-01")
+    action_id = hub.write(council.add_action, meeting_id, "check", "matrix@example.com", "2026-11-01", "matrix")
     return {"case_id": row[0], "customer_id": row[1], "user_id": user["user_id"], "token_id": token["token_id"],
-            "survey_id": survey_id, "flag_id": add_flagged(web_client, survey_id), "tree_id": tree_id}
+            "survey_id": survey_id, "flag_id": add_flagged(web_client, survey_id), "tree_id": tree_id,
+            "member_id": member_id, "meeting_id": meeting_id, "action_id": action_id}
 
 
 def _fill(path: str, sample: dict) -> str:
@@ -278,4 +304,4 @@ def test_default_deny():
     agent = Actor("user", "U3", "b@example.com", "agent", "b")  # an agent of no department
     assert not allowed(agent, "case.read") and case_scope(agent) == ()
     assert [a for a in ACTIONS if allowed(Actor("user", "U4", "c@example.com", "analyst", "c"), a)] == [
-        "case.read", "customer.read", "dashboard.read", "surveys.view", "whys.edit"]
+        "case.read", "customer.read", "dashboard.read", "surveys.view", "whys.edit", "council.manage"]

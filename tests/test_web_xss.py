@@ -145,10 +145,23 @@ def xss_client(web_db):
         from centric.cases import workflow
 
         solved_token = hub.write(workflow.resolve, cases[0], PAYLOADS[0], note=PAYLOADS[1])
+        # a customer council whose member (a customer named with a payload), notes, meeting, agenda, minutes,
+        # decision and action are payloads
+        from centric import council
+
+        member = hub.write(council.add_member, customers[0], PAYLOADS[0], role=PAYLOADS[2], notes=PAYLOADS[3],
+                           joined_on="2026-09-01", evidence=PAYLOADS[4])
+        meeting = hub.write(council.add_meeting, PAYLOADS[5], "2026-10-01", PAYLOADS[0], place=PAYLOADS[6],
+                            agenda=[(PAYLOADS[7], PAYLOADS[8], None)])
+        hub.write(council.set_attendance, meeting, member, "excused", note=PAYLOADS[9])
+        hub.write(council.set_minutes, meeting, PAYLOADS[10], PAYLOADS[0])
+        decision = hub.write(council.add_decision, meeting, 1, PAYLOADS[1], PAYLOADS[0])
+        hub.write(council.add_action, meeting, PAYLOADS[3], "xss@example.com", "2026-10-05", PAYLOADS[0],
+                  decision_id=decision)
         client.objects = {"case_id": cases, "customer_id": customers, "user_id": [user["user_id"]],
                           "factor": ["delivery"], "survey_id": [survey_id], "key": keys, "slug": [XSS_SLUG],
                           "tree_id": [tree_id], "journey": ["purchase"],
-                          "token": [solved_token], "number": [1]}
+                          "token": [solved_token], "number": [1], "meeting_id": [meeting]}
         yield client
 
 

@@ -9,7 +9,9 @@ last nine digits among a field's digits); their full name in either order; or on
 (20 characters or more). What stays, unlinked (``customer_id`` set to
 NULL): orders, survey answers, events and cases, so that totals and trends do not change. The erasure
 is recorded in ``erasures`` without personal data. Their survey invitations lose the customer and the
-e-mail address and their links end. Everything happens in one transaction.
+e-mail address and their links end. A customer council member's membership, consents and attendance stay,
+unlinked, without their notes and consent evidence, their name and e-mail replaced in the council's minutes
+(``centric.council.erase``). Everything happens in one transaction.
 
 DuckDB reuses the blocks it frees but does not wipe them: the erased bytes stay in the file until it
 is rewritten by ``centric.store.compact`` (``centric compact``, ``customers forget --compact``).
@@ -25,6 +27,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from .council.erase import erase as council_erase
 from .errors import CentricError
 from .ingest.transform import identity_lookups
 from .store import Store
@@ -134,6 +137,7 @@ def forget(store: Store, who: str, default_country: str = "PL") -> Erasure:
         touched += _update(con, "UPDATE orders SET customer_id = NULL WHERE customer_id = ?", cid)
         touched += _update(con, "UPDATE events SET customer_id = NULL WHERE customer_id = ?", cid)
         removed = _forget_rejected(con, traces)
+        touched += council_erase(con, cid, dt.datetime.now(dt.UTC).replace(tzinfo=None))
         con.execute("DELETE FROM customer_merges WHERE merged_customer_id = ? OR into_customer_id = ?", [cid, cid])
         con.execute("DELETE FROM customer_scores WHERE customer_id = ?", [cid])
         con.execute("DELETE FROM identities WHERE customer_id = ?", [cid])

@@ -986,6 +986,132 @@ _add(Table(
 ))
 
 
+# -- council --
+COUNCIL_LEFT = ("left", "consent_withdrawn", "erased")
+COUNCIL_ATTENDANCE = ("present", "absent", "excused")
+COUNCIL_ACTION_STATUSES = ("open", "in_progress", "done", "dropped")
+
+_add(Table(
+    "council_members",
+    "The customer council's roster (`centric council`, the web app's /council pages): one row per membership; "
+    "a customer who leaves and joins again has two. Segment, value and tenure are read from the customer's rows.",
+    (
+        Column("member_id", "text", "Membership id (CM0001 …).", required=True),
+        Column("customer_id", "text", "The customer (empty once their data was erased)."),
+        Column("role", "text", "Their role on the council (e.g. member, chair)."),
+        Column("notes", "text", "Notes about the member (personal data)."),
+        Column("joined_on", "date", "When they joined.", required=True),
+        Column("left_on", "date", "When they left (empty: a member now)."),
+        Column("left_reason", "enum", "Why they left.", allowed=COUNCIL_LEFT),
+        Column("added_by", "text", "Who added them.", required=True),
+        Column("updated_at", "timestamp", "Last change (UTC).", required=True),
+    ),
+    key="member_id",
+    ingestable=False,
+    since=9,
+))
+
+_add(Table(
+    "council_consents",
+    "What each council member consented to, when, and when they withdrew it. Withdrawing the consent to "
+    "take part ends the membership and removes the member's personal notes.",
+    (
+        Column("consent_id", "text", "Consent id (CC0001 …).", required=True),
+        Column("member_id", "text", "The membership.", required=True),
+        Column("customer_id", "text", "The customer (empty once their data was erased)."),
+        Column("purpose", "text", "What was consented to (e.g. council, contact, recording).", required=True),
+        Column("given_at", "timestamp", "When it was given (UTC).", required=True),
+        Column("withdrawn_at", "timestamp", "When it was withdrawn (UTC)."),
+        Column("evidence", "text", "Where the consent is recorded, e.g. a signed form's reference (personal "
+               "data: erased with the customer)."),
+        Column("recorded_by", "text", "Who recorded it.", required=True),
+    ),
+    key="consent_id",
+    ingestable=False,
+    since=9,
+))
+
+_add(Table(
+    "council_meetings",
+    "Meetings of the customer council.",
+    (
+        Column("meeting_id", "text", "Meeting id (MT0001 …).", required=True),
+        Column("title", "text", "Its name.", required=True),
+        Column("held_on", "date", "The day it is (or was) held.", required=True),
+        Column("place", "text", "Where (a store, an office, online)."),
+        Column("minutes", "text", "The minutes."),
+        Column("created_by", "text", "Who planned it.", required=True),
+        Column("updated_at", "timestamp", "Last change (UTC).", required=True),
+    ),
+    key="meeting_id",
+    ingestable=False,
+    since=9,
+))
+
+_add(Table(
+    "council_agenda",
+    "A meeting's agenda items: each the change the council is consulted on.",
+    (
+        Column("meeting_id", "text", "The meeting.", required=True),
+        Column("item", "integer", "Item number within the meeting, from 1.", required=True),
+        Column("title", "text", "What is discussed.", required=True),
+        Column("change", "text", "The change the council is consulted on (e.g. a new delivery policy)."),
+        Column("factor", "text", "The factor it concerns (a factor id of the taxonomy)."),
+    ),
+    ingestable=False,
+    since=9,
+))
+
+_add(Table(
+    "council_attendance",
+    "Who attended each meeting: present, absent or excused.",
+    (
+        Column("meeting_id", "text", "The meeting.", required=True),
+        Column("member_id", "text", "The membership.", required=True),
+        Column("status", "enum", "Attendance.", required=True, allowed=COUNCIL_ATTENDANCE),
+        Column("note", "text", "A note (personal data: erased with the customer)."),
+    ),
+    ingestable=False,
+    since=9,
+))
+
+_add(Table(
+    "council_decisions",
+    "What the council decided, each on an agenda item.",
+    (
+        Column("decision_id", "text", "Decision id (DC0001 …).", required=True),
+        Column("meeting_id", "text", "The meeting.", required=True),
+        Column("item", "integer", "The agenda item it decides."),
+        Column("text", "text", "What was decided.", required=True),
+        Column("recorded_by", "text", "Who recorded it.", required=True),
+        Column("recorded_at", "timestamp", "When (UTC).", required=True),
+    ),
+    key="decision_id",
+    ingestable=False,
+    since=9,
+))
+
+_add(Table(
+    "council_actions",
+    "The council's action tracker: what is to be done, by whom (a web app user), by when.",
+    (
+        Column("action_id", "text", "Action id (AC0001 …).", required=True),
+        Column("meeting_id", "text", "The meeting it came from.", required=True),
+        Column("decision_id", "text", "The decision it carries out."),
+        Column("what", "text", "What is to be done.", required=True),
+        Column("owner", "text", "Who does it (a web app user's e-mail).", required=True),
+        Column("due_on", "date", "When it is due.", required=True),
+        Column("status", "enum", "Where it stands.", required=True, allowed=COUNCIL_ACTION_STATUSES),
+        Column("done_on", "date", "When it was done or dropped."),
+        Column("updated_by", "text", "Who changed it last.", required=True),
+        Column("updated_at", "timestamp", "Last change (UTC).", required=True),
+    ),
+    key="action_id",
+    ingestable=False,
+    since=9,
+))
+
+
 LOOKUPS: dict[str, tuple[str, ...]] = {
     "customers": ("customer_id",),
     "identities": ("customer_id",),

@@ -6,6 +6,10 @@ A column of the table itself is compared directly; a customer column (segment, c
 rows whose customer has one of the values. ``"(none)"`` among the values keeps the rows where the column
 is empty — the name breakdowns give such a group. A column with no values does not filter.
 
+``council`` is a customer column too, read from the customer council's roster (``centric.council``):
+``member`` keeps the rows of customers who are members now, ``former`` those of customers who were and are
+not now, ``(none)`` the rest (never a member, or no customer).
+
 >>> normalise({"channel": ["app", ""], "segment": []})
 {'channel': ('app',)}
 """
@@ -16,8 +20,9 @@ from collections.abc import Mapping, Sequence
 
 from ..errors import CentricError
 
-CUSTOMER_COLUMNS = ("segment", "country", "city")
+CUSTOMER_COLUMNS = ("segment", "country", "city", "council")
 NONE = "(none)"
+COUNCIL = ("member", "former", NONE)
 
 Where = Mapping[str, Sequence[str]] | None
 
@@ -55,13 +60,36 @@ def restrict(store, t, where: Where, local: Sequence[str], what: str, key: str =
     for col, values in w.items():
         if col in local:
             t = t.filter(_keep(t[col], values))
-    by_customer = {c: v for c, v in w.items() if c not in local}
+    if "council" in w and "council" not in local:
+        t = t.filter(_council(store, t[key], w["council"]))
+    by_customer = {c: v for c, v in w.items() if c not in local and c != "council"}
     if by_customer:
         c = store.table("customers")
         for col, values in by_customer.items():
             c = c.filter(_keep(c[col], values))
         t = t.filter(t[key].isin(c.customer_id))
     return t
+
+
+def _council(store, key, values: tuple[str, ...]):
+    """The rows whose customer (``key``) is a council member now, a former member, or neither (``(none)``)."""
+    bad = [v for v in values if v not in COUNCIL]
+    if bad:
+        raise CentricError(f"council: {bad[0]!r} is not one of {', '.join(COUNCIL)}")
+    m = store.table("council_members")
+    m = m.filter(m.customer_id.notnull())  # erased members: NOT IN over a NULL would keep nothing
+    now = m.filter(m.left_on.isnull()).customer_id
+    conds = []
+    if "member" in values:
+        conds.append(key.isin(now))
+    if "former" in values:
+        conds.append(key.isin(m.customer_id) & ~key.isin(now))
+    if NONE in values:
+        conds.append(key.isnull() | ~key.isin(m.customer_id))
+    cond = conds[0]
+    for c in conds[1:]:
+        cond = cond | c
+    return cond
 
 
 def describe(where: Where) -> str:
@@ -71,8 +99,8 @@ def describe(where: Where) -> str:
 
 def choices(store, limit: int = 200) -> dict[str, list[str]]:
     """The values each filter can take in the store (sorted; at most ``limit`` each): ``segment`` of the
-    customers, ``channel`` of answers, texts and cases, ``touchpoint`` of answers and texts, and ``brand``
-    of the feedback texts (``ours`` first)."""
+    customers, ``channel`` of answers, texts and cases, ``touchpoint`` of answers and texts, ``brand``
+    of the feedback texts (``ours`` first), and ``council`` (member, former, (none)) when there is a council."""
     import ibis
 
     def values(*columns) -> list[str]:
@@ -85,4 +113,5 @@ def choices(store, limit: int = 200) -> dict[str, list[str]]:
     return {"segment": values(("customers", "segment")),
             "channel": values(("responses", "channel"), ("feedback", "channel"), ("cases", "channel")),
             "touchpoint": values(("responses", "touchpoint"), ("feedback", "touchpoint")),
-            "brand": ["ours", *(b for b in brands if b != "ours")]}
+            "brand": ["ours", *(b for b in brands if b != "ours")],
+            "council": list(COUNCIL) if store.count("council_members") else []}

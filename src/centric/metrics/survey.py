@@ -19,6 +19,7 @@ import ibis
 from ..errors import CentricError
 from ..store import Store
 from . import stats
+from .filters import CUSTOMER_COLUMNS as FILTER_CUSTOMER_COLUMNS
 from .filters import Where, restrict
 from .periods import PERIODS, label, selection
 from .results import Breakdown, Score
@@ -31,7 +32,7 @@ METRICS = ("nps", "csat", "ces")
 def _frame(store: Store, by: Sequence[str], start: dt.datetime | None, end: dt.datetime | None,
            metrics: Sequence[str], where: Where = None):
     r = restrict(store, store.table("responses"), where, RESPONSE_COLUMNS, "survey answers",
-                 customer_columns=CUSTOMER_COLUMNS)
+                 customer_columns=FILTER_CUSTOMER_COLUMNS)
     if len(metrics) == 1:
         r = r.filter(r[metrics[0]].notnull())
     else:

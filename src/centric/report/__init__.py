@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from ..council.summary import context as council_section
 from ..flows.summary import flows_context
 from ..journeys.section import section_context
 from ..metrics.cases import NO_SUB_CAUSE
@@ -620,6 +621,7 @@ def report_context(d: ReportData, lang: str = "en", title: str = "") -> tuple[di
         ctx["surveys"] = _surveys(d.surveys, f, specs)
         ctx["flows"] = flows_context(d.flows, f, specs)
         ctx["personas"] = persona_section(d.personas, f, specs, factor_names)
+        ctx["council"] = council_section(d.council, f, specs, factor_names)
     ctx["topics"] = _topics(d.topics, f, d.current)
     ctx["whys"] = _whys_context(d.whys, f, d.drivers.names(lang) if d.drivers else None)
     q = d.quality or {"runs": [], "reasons": [], "totals": {}}

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from .. import metrics, settings
+from ..council.summary import summary as council_summary
 from ..errors import CentricError
 from ..flows.summary import journey_flows
 from ..journeys.section import for_report as journey_maps
@@ -53,6 +54,7 @@ class ReportData:
     whys: Any = None  # centric.whys.WhysTree of the first "fix" factor, or None
     flows: Any = None  # centric.flows.summary.JourneyFlows of the journey with the most events, or None
     personas: Any = None  # centric.personas.present.Bundle: personas and their empathy maps, or None
+    council: Any = None  # centric.council.summary.Summary, or None without a customer council
 
 
 def only(where: Where, columns) -> dict[str, tuple[str, ...]]:
@@ -167,6 +169,7 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
     data.surveys = once("surveys", compute=lambda: _surveys(store, start, end))
     data.flows = once("flows", compute=lambda: journey_flows(store, start=start, end=end))
     data.personas = once("personas", compute=lambda: persona_bundle(store))
+    data.council = once("council", compute=lambda: council_summary(store, start=start, end=end))
     data.quality = quality(store)
     return data
 

@@ -44,6 +44,7 @@ NAV = (
     ("/personas", "Personas", ("dashboard.read",)),
     ("/alerts", "Alerts", ("alert.act", "dashboard.read")),
     ("/whys", "5 whys", ("dashboard.read",)),
+    ("/council", "Council", ("dashboard.read",)),
     ("/surveys", "Surveys", ("surveys.view",)),
     ("/settings", "Settings", ("admin.config",)),
     ("/users", "Users", ("admin.users",)),

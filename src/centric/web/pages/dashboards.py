@@ -28,7 +28,7 @@ from ..permissions import Actor, allowed, case_scope
 
 router = APIRouter()
 
-FILTERS = ("segment", "channel", "touchpoint")
+FILTERS = ("segment", "channel", "touchpoint", "council")
 PRESETS = ("30d", "90d", "quarter")
 CACHE_SIZE = 32
 
@@ -208,7 +208,8 @@ def dashboards(request: Request, actor: Actor = Depends(require("dashboard.read"
     parts, stale = page_parts(deps.hub(request), sel, lang, data_version(store))
     options = choices(store)
     return render(request, "dashboards.html", {
-        "title": "Dashboards", "sel": sel, "options": options, "presets": PRESETS, "filters": FILTERS,
+        "title": "Dashboards", "sel": sel, "options": options, "presets": PRESETS,
+        "filters": [c for c in FILTERS if c != "council" or options["council"]],
         "values": {col: (sel.filters.get(col) or ("",))[0] for col in FILTERS},
         "date_from": f"{sel.start:%Y-%m-%d}" if sel.start else "",
         "date_to": f"{sel.end - dt.timedelta(days=1):%Y-%m-%d}" if sel.end else "",
