@@ -17,6 +17,7 @@ from . import admin, cases, customers, drivers, ingest, metrics, report, sla, su
 from . import flows as flows_cli
 from . import personas as personas_cli
 from . import whys as whys_cli
+from .ideas import ideas_app
 from ._common import DB_HELP, err, state
 from .checks import db_path
 from .journeys import journeys_app
@@ -66,6 +67,7 @@ app.command("flows")(flows_cli.flows_cmd)
 app.command("personas")(personas_cli.personas_cmd)
 app.command("empathy")(personas_cli.empathy_cmd)
 app.add_typer(journeys_app, name="journeys")
+app.add_typer(ideas_app, name="ideas")
 
 
 def main() -> None:
