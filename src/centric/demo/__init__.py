@@ -18,6 +18,7 @@ from ..store import Store
 from ..text.batch import analyze_store
 from .generator import END, generate, write_files
 from .service import run_loop
+from .ideas import add_ideas
 from .surveys import add_surveys
 
 __all__ = ["build_demo", "generate", "write_files"]
@@ -61,6 +62,10 @@ def build_demo(folder: Path, seed: int = 7, n_customers: int = 20_000, db: str |
         rate = f" ({100 * sv.answers / sv.invitations:.0f}%)" if sv.invitations else ""
         console.print(f"  surveys: {sv.surveys} (centric surveys list), {sv.invitations:,} invitations, "
                       f"{sv.answers:,} answered{rate}, {sv.flagged} anonymous answers flagged")
+        ideas = add_ideas(store, seed=seed + 505)
+        console.print(f"  ideas: {ideas.ideas} ({ideas.customers} from customers, {ideas.employees} from employees; "
+                      f"centric ideas list), {ideas.votes} employees' votes, {ideas.answered} answered, {ideas.merged} "
+                      f"near-duplicate merged, {ideas.rewards} rewards")
         console.print("Analysing the comments and reviews (text pipeline) …")
         # the fast path (USE judges polarity too; as centric analyze --fast): about six times as fast as the
         # cascade on the demo's varied wording, which keeps the whole demo within three minutes on 2 cores;

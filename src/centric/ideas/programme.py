@@ -65,7 +65,7 @@ def programme(store: Store, top: int = 10) -> Programme | None:
     times = store.con.execute(
         "SELECT created_at, answered_at FROM ideas WHERE merged_into IS NULL AND flags IS NULL AND answered_at IS NOT NULL"
     ).df()
-    days = ((times["answered_at"].astype("int64") - times["created_at"].astype("int64")) / 1e9 / 86400.0
+    days = ((pd.to_datetime(times["answered_at"]) - pd.to_datetime(times["created_at"])).dt.total_seconds() / 86400.0
             if len(times) else pd.Series(dtype=float))
     days = days[days >= 0]
     rewards = store.con.execute(
