@@ -162,12 +162,11 @@ def add_ideas(store: Store, seed: int = 7) -> DemoIdeas:
     """Add the demo's ideas, votes, answers, rewards and one merge (see the module docstring)."""
     rng = np.random.default_rng(seed)
     end = END if isinstance(END, dt.datetime) else dt.datetime.combine(END, dt.time())
-    langs = {"pl": 0.5, "it": 0.35, "ru": 0.08, "en": 0.07}
     planned: list[dict] = []
-    originals = {(i, kind, lang) for i, kind, lang, _ in DUPLICATES}
     for i, (factor, texts) in enumerate(CUSTOMER_IDEAS):
-        for lang, share in langs.items():  # the commonest languages propose each idea; the others now and then
-            if rng.random() < min(1.0, 2.2 * share + 0.15) or (i, "customer", lang) in originals:
+        # Polish and Italian customers (most of them) propose every idea; Russian and English speakers a third each
+        for lang in ("pl", "it", "ru" if i % 3 == 0 else "en" if i % 3 == 1 else None):
+            if lang is not None:
                 planned.append({"kind": "customer", "factor": factor, "lang": lang, "text": texts[lang], "theme": i,
                                 "pop": float(rng.gamma(2.0, 6.0))})
     for i, (factor, texts) in enumerate(EMPLOYEE_IDEAS):
@@ -179,7 +178,7 @@ def add_ideas(store: Store, seed: int = 7) -> DemoIdeas:
         factor = (CUSTOMER_IDEAS if kind == "customer" else EMPLOYEE_IDEAS)[i][0]
         planned.append({"kind": kind, "factor": factor, "lang": lang, "text": text, "theme": -1, "dup_of": (i, kind, lang),
                         "pop": float(rng.gamma(2.0, 3.0))})
-    authors: dict[str, list] = {lang: _authors(store, rng, lang, 40) for lang in langs}
+    authors: dict[str, list] = {lang: _authors(store, rng, lang, 40) for lang in ("pl", "it", "ru", "en")}
     staff_names = ["Anna Nowak", "Marco Bianchi", "Piotr Zieliński", "Giulia Ricci", "Kasia Wójcik", "Luca Greco"]
     ids: dict[tuple, str] = {}
     counts = {"customer": 0, "employee": 0}

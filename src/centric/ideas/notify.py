@@ -46,10 +46,10 @@ def message(idea: dict, status: str, answer: str, sender: str, to: str) -> Email
 
     lang = idea.get("language") if idea.get("language") in ("en", "pl", "ru", "it") else "en"
     _ = translations(lang).gettext
-    from .labels import status_label
+    from .labels import status_names
 
     subject = _("Your idea: %(title)s") % {"title": idea.get("title") or idea["idea_id"]}
-    line = _("Its status is now: %(status)s.") % {"status": status_label(status, _)}
+    line = _("Its status is now: %(status)s.") % {"status": status_names(lang)[status]}
     msg = EmailMessage()
     msg["Subject"] = subject
     msg["From"] = sender

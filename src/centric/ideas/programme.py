@@ -99,11 +99,13 @@ def section(p: Programme | None, f, specs: dict[str, Any], names: dict[str, str]
     if p is None:
         return None
     from ..text.masking import mask_personal
-    from .labels import kind_label, status_label
+    from .labels import kind_names
+    from .labels import status_names as statuses_in
 
     _ = f.gettext
     names = names or {}
-    status_names = {s: status_label(s, _) for s in IDEA_STATUSES}
+    kinds = kind_names(f.lang)
+    status_names = statuses_in(f.lang)
     from ..report.charts import BLUE, _layout
 
     specs["chart-ideas"] = {"data": [{"type": "bar", "x": list(status_names.values()), "y": list(p.by_status.values()),
@@ -121,7 +123,7 @@ def section(p: Programme | None, f, specs: dict[str, Any], names: dict[str, str]
         "statuses": [{"name": status_names[s], "n": f.num(n)} for s, n in p.by_status.items()],
         "top": [{"id": r.idea_id, "title": mask_personal(str(r.title)), "status": status_names.get(r.status, r.status),
                  "factor": names.get(r.factor, str(r.factor).replace("_", " ")) if isinstance(r.factor, str) else "—",
-                 "kind": kind_label(r.author_kind, _), "votes": f.num(r.votes)} for r in p.top.itertuples()],
+                 "kind": kinds.get(r.author_kind, r.author_kind), "votes": f.num(r.votes)} for r in p.top.itertuples()],
         "factors": [{"id": k, "factor": names.get(k, k.replace("_", " ")), "ideas": f.num(v["ideas"]),
                      "customers": f.num(v["customers"]), "top": mask_personal(str(v["top"]["title"])),
                      "top_votes": f.num(v["top"]["votes"])}

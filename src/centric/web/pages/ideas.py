@@ -33,6 +33,12 @@ def _factors(store, lang: str) -> list[tuple[str, str]]:
         return []
 
 
+def _names(lang: str) -> dict:
+    from ...ideas.labels import kind_names, status_names
+
+    return {"status_names": status_names(lang), "kind_names": kind_names(lang)}
+
+
 def _voter(actor: Actor) -> str:
     if actor.kind != "user":
         raise HTTPException(403, "only a signed-in person votes")
@@ -77,7 +83,7 @@ def ideas_page(request: Request, actor: Actor = Depends(require("ideas.use"))) -
              "comments": int(r.comments), "created_at": r.created_at} for r in df.itertuples()]
     flagged = frame(store, flagged=True) if manage else None
     return render(request, "ideas.html", {
-        "title": "Ideas", "rows": rows, "factors": factors, "status": status, "kind": kind, "factor": factor,
+        "title": "Ideas", "rows": rows, **_names(lang), "factors": factors, "status": status, "kind": kind, "factor": factor,
         "statuses": IDEA_STATUSES, "kinds": IDEA_AUTHORS, "may_manage": manage,
         "proposals": proposals(store)[:20] if manage else [],
         "flagged": [] if flagged is None else [{"id": r.idea_id, "title": r.title} for r in flagged.itertuples()],
@@ -134,7 +140,7 @@ def idea_page(request: Request, idea_id: str, actor: Actor = Depends(require("id
             similar.append({"id": other, "title": o["title"], "similarity": p.similarity,
                             "keep_this": p.keep == idea_id})
     return render(request, "idea.html", {
-        "title": idea["title"] or idea_id, "idea": idea, "d": d, "factor_name": dict(factors).get(idea["factor"]),
+        "title": idea["title"] or idea_id, "idea": idea, **_names(lang), "d": d, "factor_name": dict(factors).get(idea["factor"]),
         "factors": factors, "may_manage": manage, "next": NEXT.get(idea["status"] or "new", ()),
         "voted": actor.kind == "user" and voted(store, idea_id, f"user:{actor.id}"), "similar": similar,
         "error": q.get("error"), "done": q.get("done")})
@@ -290,7 +296,8 @@ def _public_page(request: Request, lang: str, ctx: dict, status: int = 200) -> R
     from .. import i18n
 
     context = {"lang": lang, "embed": False, "path": request.url.path, "survey": None, "switch": True,
-               "languages": i18n.LANGUAGES, "status": status, "error": None, "values": {}}
+               "languages": i18n.LANGUAGES, "status": status, "error": None, "values": {}, "busy": False,
+               "thanks": False, "stamp": ""}
     context.update(ctx)
     html = i18n.templates(lang).get_template("ideas_public.html").render(context)
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
