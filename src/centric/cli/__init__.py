@@ -17,9 +17,9 @@ from . import admin, cases, customers, drivers, ingest, metrics, report, sla, su
 from . import flows as flows_cli
 from . import personas as personas_cli
 from . import whys as whys_cli
-from .ideas import ideas_app
 from ._common import DB_HELP, err, state
 from .checks import db_path
+from .ideas import ideas_app
 from .journeys import journeys_app
 from .webhooks import webhooks_app
 

@@ -17,8 +17,8 @@ from ..report import write_report
 from ..store import Store
 from ..text.batch import analyze_store
 from .generator import END, generate, write_files
-from .service import run_loop
 from .ideas import add_ideas
+from .service import run_loop
 from .surveys import add_surveys
 
 __all__ = ["build_demo", "generate", "write_files"]
