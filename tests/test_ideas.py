@@ -191,7 +191,7 @@ def test_factor_is_suggested_in_several_languages(store):
 def test_import_keeps_rejected_rows_with_file_row_and_column(store, write, tmp_path):
     f = write("ideas.csv", "created_at;title;idea;email;votes;author_kind\n"
                            "01.10.2025;Sunday opening;Please open the shop on Sundays too;anna@example.com;12;customer\n"
-                           "02.10.2025;Courier;Deliver on Saturdays please;bo@example.com;5;\n"
+                           "02.10.2025;Kurier;Proszę o dostawy w soboty, kurier przyjeżdża, gdy jestem w pracy;bo@example.com;5;\n"
                            "03.10.2025;;;x@example.com;3;customer\n"
                            "04.10.2025;Votes;Add a parking lot;y@example.com;lots;employee\n"
                            "05.10.2025;Kind;More cashiers at rush hour;z@example.com;1;robot\n")
@@ -205,7 +205,8 @@ def test_import_keeps_rejected_rows_with_file_row_and_column(store, write, tmp_p
     assert "row 6, column 'author_kind': 'robot' is not one of: customer, employee" in r.output
     listed = json.loads(CliRunner().invoke(app, ["--db", db, "ideas", "list", "--json"]).output)
     assert [(i["title"], i["votes"], i["status"], i["author_kind"], i["source"]) for i in listed] == [
-        ("Sunday opening", 12, "new", "customer", "import"), ("Courier", 5, "new", "customer", "import")]
+        ("Sunday opening", 12, "new", "customer", "import"), ("Kurier", 5, "new", "customer", "import")]
+    assert [i["language"] for i in listed] == ["en", "pl"]  # detected
     again = CliRunner().invoke(app, ["--db", db, "ideas", "import", str(f), "--no-suggest"])
     assert "stored 0" in again.output or "duplicate_file" in again.output
     bad = CliRunner().invoke(app, ["--db", db, "ideas", "status", listed[0]["idea_id"], "finished", "--answer", "x"])

@@ -64,8 +64,8 @@ def import_cmd(
 ) -> None:
     """Load ideas gathered elsewhere (a suggestion-box export, a spreadsheet from the stores) through the ordinary
     ingest: columns text (required), created_at (required), title, author_kind, author_name, status, factor,
-    votes (a count), language, and identity columns (e-mail, phone, customer id …) that link an idea to its
-    customer. Every rejected row is kept with its file, row, column and reason (centric rejected); loading the
+    votes (a count), language (detected when not given), and identity columns (e-mail, phone, customer id …)
+    that link an idea to its customer. Every rejected row is kept with its file, row, column and reason (centric rejected); loading the
     same file again adds nothing. Exit codes as centric ingest."""
     from ..ingest import ingest as do_ingest
     from .ingest import _print_result
@@ -88,6 +88,9 @@ def import_cmd(
                             "updated_at = coalesce(updated_at, ?) WHERE idea_id IN "
                             "(SELECT key FROM ingest_rows WHERE run_id = ? AND table_name = 'ideas')",
                             [now(), res.run_id])
+            from ..ideas.suggest import detect_languages
+
+            detect_languages(store)
             results.append(res)
             failed |= not res.ok
             if not as_json:

@@ -64,3 +64,18 @@ def suggest_missing(store: Store, embedder=None) -> int:
             con.execute("UPDATE ideas SET factor = ?, factor_source = 'suggested' WHERE idea_id = ? AND factor IS NULL",
                         [factor, idea_id])
     return len(done)
+
+
+def detect_languages(store: Store) -> int:
+    """Detect the language of the ideas that have none (imported without it); how many got one."""
+    from ..text.language import LanguageDetector
+
+    rows = store.con.execute("SELECT idea_id, coalesce(title, '') || '. ' || text FROM ideas WHERE language IS NULL "
+                             "ORDER BY idea_id").fetchall()
+    if not rows:
+        return 0
+    detector = LanguageDetector()
+    with store.transaction() as con:
+        for idea_id, text in rows:
+            con.execute("UPDATE ideas SET language = ? WHERE idea_id = ?", [detector.detect(text), idea_id])
+    return len(rows)

@@ -19,18 +19,10 @@ from ...schema import IDEA_AUTHORS, IDEA_STATUSES
 from .. import audit, deps
 from ..deps import render, require
 from ..permissions import Actor, allowed
+from .whys import _factors  # the active taxonomy's factors, named in the page's language
 
 router = APIRouter()
 _lock = threading.Lock()
-
-
-def _factors(store, lang: str) -> list[tuple[str, str]]:
-    from ...text.taxonomy import active_taxonomy
-
-    try:
-        return [(f.id, f.name(lang)) for f in active_taxonomy(store).factors]
-    except CentricError:
-        return []
 
 
 def _names(lang: str) -> dict:
