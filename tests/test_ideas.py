@@ -98,6 +98,18 @@ def test_near_duplicates_on_a_hand_made_set():
         assert p.similarity >= duplicates.THRESHOLD
     assert next(p for p in found if "I1" in (p.keep, p.merge)).keep == "I2"  # more votes stays
     assert _jaccard(texts["I1"], texts["I5"]) < duplicates.THRESHOLD
+    # more ideas than are compared pair by pair: candidates by MinHash bands find the same pairs here
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(duplicates, "MAX_PAIRWISE", 2)
+        assert duplicates.pairs(df, votes={"I2": 3, "I1": 1}) == found
+    # no chains: C is alike to B, B to A, but C not to A — C is proposed for merging only into a kept B
+    chain = pd.DataFrame({"idea_id": ["A", "B", "C"], "title": [""] * 3, "text": [
+        "open the shop on sundays", "open the shop on sundays and holidays", "shop on sundays and holidays too"]})
+    sims = {(x, y): _jaccard(*chain.set_index("idea_id").loc[[x, y], "text"]) for x, y in (("A", "B"), ("B", "C"),
+                                                                                         ("A", "C"))}
+    assert sims["A", "B"] >= 0.5 and sims["B", "C"] >= 0.5 and sims["A", "C"] < 0.5
+    assert [(p.keep, p.merge) for p in duplicates.pairs(chain, votes={"A": 5})] == [("A", "B")]  # C stays
+    assert sorted((p.keep, p.merge) for p in duplicates.pairs(chain, votes={"B": 5})) == [("B", "A"), ("B", "C")]
     # the same idea in another language is found by meaning: unit vectors, cosine 0.9 between I1 and I6
     emb = [[1.0, 0.0]] + [[0.0, 1.0]] * 4 + [[0.9, 0.4358898943540674]]
     meaning = duplicates.pairs(df, embeddings=__import__("numpy").array(emb))

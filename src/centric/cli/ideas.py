@@ -57,6 +57,8 @@ def import_cmd(
     kind: str = typer.Option(None, "--kind", help="Whose ideas they are when the file does not say (column "
                              "author_kind): customer or employee; default customer.",
                              callback=one_of(*IDEA_AUTHORS, what="author kind")),
+    mapping: Path = typer.Option(None, "--mapping", help="TOML file naming columns, recoding values and giving "
+                                 "constants, as for centric ingest."),
     sheet: str = typer.Option(None, "--sheet", help="Excel sheet name (default: the first)."),
     suggest: bool = typer.Option(True, "--suggest/--no-suggest", help="Suggest the factor of ideas without one "
                                  "(the text pipeline's factor matcher; loads the sentence encoder)."),
@@ -67,14 +69,23 @@ def import_cmd(
     votes (a count), language (detected when not given), and identity columns (e-mail, phone, customer id …)
     that link an idea to its customer. Every rejected row is kept with its file, row, column and reason (centric rejected); loading the
     same file again adds nothing. Exit codes as centric ingest."""
+    from .. import schema
+    from ..ingest import Mapping
     from ..ingest import ingest as do_ingest
     from .ingest import _print_result
 
+    try:
+        rules = Mapping.load(mapping) if mapping else None
+        if rules is not None:
+            rules.check(schema.TABLES["ideas"])
+    except CentricError as e:
+        _fail(e)
     results, failed = [], False
     with _open() as store:
         for f in files:
             try:
-                res = do_ingest("ideas", f, store=store, values={"author_kind": kind} if kind else {}, sheet=sheet)[0]
+                res = do_ingest("ideas", f, store=store, mapping=rules, values={"author_kind": kind} if kind else {},
+                                sheet=sheet)[0]
             except CentricError as e:
                 err.print(f"[red]error:[/red] {escape(str(e))}")
                 failed = True

@@ -23,6 +23,23 @@ from .whys import _factors  # the active taxonomy's factors, named in the page's
 
 router = APIRouter()
 _lock = threading.Lock()
+_proposed: dict[tuple, list] = {}  # (store, write generation) → the merge proposals, while the store does not change
+
+
+def _proposals(request: Request) -> list:
+    from ...ideas.duplicates import proposals
+
+    hub = deps.hub(request)
+    key = (hub.path, hub.generation)
+    with _lock:
+        got = _proposed.get(key)
+    if got is None:
+        got = proposals(deps.reader(request))
+        with _lock:
+            if len(_proposed) > 8:
+                _proposed.clear()
+            _proposed[key] = got
+    return got
 
 
 def _names(lang: str) -> dict:
@@ -57,7 +74,6 @@ def _idea(request: Request, idea_id: str) -> dict:
 
 @router.get("/ideas", include_in_schema=False)
 def ideas_page(request: Request, actor: Actor = Depends(require("ideas.use"))) -> Response:
-    from ...ideas.duplicates import proposals
     from ...ideas.views import frame
 
     store = deps.reader(request)
@@ -77,7 +93,7 @@ def ideas_page(request: Request, actor: Actor = Depends(require("ideas.use"))) -
     return render(request, "ideas.html", {
         "title": "Ideas", "rows": rows, **_names(lang), "factors": factors, "status": status, "kind": kind, "factor": factor,
         "statuses": IDEA_STATUSES, "kinds": IDEA_AUTHORS, "may_manage": manage,
-        "proposals": proposals(store)[:20] if manage else [],
+        "proposals": _proposals(request)[:20] if manage else [],
         "flagged": [] if flagged is None else [{"id": r.idea_id, "title": r.title} for r in flagged.itertuples()],
         "without_factor": int(store.con.execute("SELECT count(*) FROM ideas WHERE factor IS NULL AND merged_into IS NULL "
                                                 "AND flags IS NULL").fetchone()[0]) if manage else 0,
@@ -114,7 +130,6 @@ def suggest_factors(request: Request, actor: Actor = Depends(require("ideas.mana
 @router.get("/ideas/{idea_id}", include_in_schema=False)
 def idea_page(request: Request, idea_id: str, actor: Actor = Depends(require("ideas.use"))) -> Response:
     from ...ideas.box import NEXT, voted
-    from ...ideas.duplicates import similar_to
     from ...ideas.views import detail
 
     store = deps.reader(request)
@@ -126,7 +141,7 @@ def idea_page(request: Request, idea_id: str, actor: Actor = Depends(require("id
     q = request.query_params
     similar = []
     if manage and not idea["merged_into"]:
-        for p in similar_to(store, idea_id):
+        for p in (p for p in _proposals(request) if idea_id in (p.keep, p.merge)):
             other = p.merge if p.keep == idea_id else p.keep
             o = _idea(request, other)
             similar.append({"id": other, "title": o["title"], "similarity": p.similarity,
