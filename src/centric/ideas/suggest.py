@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+import pandas as pd
 
 from ..store import Store
 from ..text.taxonomy import Taxonomy
@@ -58,12 +59,23 @@ def suggest_missing(store: Store, embedder=None) -> int:
     if not rows:
         return 0
     found = suggest([r[1] for r in rows], active_taxonomy(store), embedder)
-    done = [(f, r[0]) for r, f in zip(rows, found, strict=True) if f]
-    with store.transaction() as con:
-        for factor, idea_id in done:
-            con.execute("UPDATE ideas SET factor = ?, factor_source = 'suggested' WHERE idea_id = ? AND factor IS NULL",
-                        [factor, idea_id])
+    done = pd.DataFrame({"idea_id": [r[0] for r, f in zip(rows, found, strict=True) if f],
+                         "factor": [f for f in found if f]})
+    _update(store, done, "factor = u.factor, factor_source = 'suggested'", "ideas.factor IS NULL")
     return len(done)
+
+
+def _update(store: Store, values: pd.DataFrame, assignments: str, condition: str = "true") -> None:
+    """UPDATE ideas from a frame of (idea_id, value columns) in one statement."""
+    if not len(values):
+        return
+    with store.transaction() as con:
+        con.register("_centric_idea_updates", values)
+        try:
+            con.execute(f"UPDATE ideas SET {assignments} FROM _centric_idea_updates u "
+                        f"WHERE ideas.idea_id = u.idea_id AND {condition}")
+        finally:
+            con.unregister("_centric_idea_updates")
 
 
 def detect_languages(store: Store) -> int:
@@ -75,7 +87,6 @@ def detect_languages(store: Store) -> int:
     if not rows:
         return 0
     detector = LanguageDetector()
-    with store.transaction() as con:
-        for idea_id, text in rows:
-            con.execute("UPDATE ideas SET language = ? WHERE idea_id = ?", [detector.detect(text), idea_id])
+    _update(store, pd.DataFrame({"idea_id": [r[0] for r in rows], "language": [detector.detect(r[1]) for r in rows]}),
+            "language = u.language")
     return len(rows)
