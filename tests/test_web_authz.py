@@ -119,8 +119,21 @@ EXPECT_COUNCIL: dict[str, str] = {
     "POST /council/actions/{action_id}": "council.manage",
 }
 
+# ideas: the suggestion box (read, submit, vote, comment: every role; status, factor, reward, merge, release:
+# analysts and admins; the public idea page under /i/ is outside the matrix)
+EXPECT_IDEAS: dict[str, str] = {
+    "GET /ideas": "ideas.use",
+    "POST /ideas": "ideas.use",
+    "POST /ideas/suggest": "ideas.manage",
+    "GET /ideas/{idea_id}": "ideas.use",
+    "POST /ideas/{idea_id}/vote": "ideas.use",
+    "POST /ideas/{idea_id}/comment": "ideas.use",
+    **{f"POST /ideas/{{idea_id}}/{action}": "ideas.manage" for action in ("status", "factor", "reward", "merge",
+                                                                         "release")},
+}
+
 EXPECT = {**EXPECT_CORE, **EXPECT_CASES, **EXPECT_DASH, **EXPECT_API, **EXPECT_SURVEYS, **EXPECT_WHYS,
-          **EXPECT_COUNCIL}
+          **EXPECT_COUNCIL, **EXPECT_IDEAS}
 
 # Bodies to send (JSON for /api, form fields for pages; the CSRF token is added): a valid body reaches the
 # checks a route makes after reading it (an empty one may stop at validation, 422, before them).
@@ -133,7 +146,7 @@ BODIES: dict[str, dict] = {
 }
 
 # Routes outside the matrix: public by design (each has its own tests).
-PUBLIC = ("/static", "/healthz", "/login", "/openapi.json", "/docs", "/s/", "/solved/")
+PUBLIC = ("/static", "/healthz", "/login", "/openapi.json", "/docs", "/s/", "/solved/", "/i/")
 
 # Path parameters: a value, or a function of the sample objects (see the ``sample`` fixture).
 PARAMS = {
@@ -153,6 +166,7 @@ PARAMS = {
     "member_id": lambda s: s["member_id"],
     "meeting_id": lambda s: s["meeting_id"],
     "action_id": lambda s: s["action_id"],
+    "idea_id": lambda s: s["idea_id"],
 }
 # Parameters naming an object of department A (an agent of department B must get 404).
 DEPARTMENTAL = {"case_id", "customer_id"}
@@ -184,6 +198,9 @@ def sample(web_client):
     from centric.whys import Node, WhysTree, saved
 
     tree_id = hub.write(saved.save, WhysTree("delivery", Node("0", "problem", "Delivery")), "matrix", "matrix")
+    from centric.ideas import box
+
+    idea_id = hub.write(box.submit, "A water dispenser by the checkout", "customer", source="test")
     from centric import council
 
     meeting_id = hub.write(council.add_meeting, "matrix", "2026-10-01", "matrix", agenda=["a change"])
@@ -191,7 +208,7 @@ def sample(web_client):
     action_id = hub.write(council.add_action, meeting_id, "check", "matrix@example.com", "2026-11-01", "matrix")
     return {"case_id": row[0], "customer_id": row[1], "user_id": user["user_id"], "token_id": token["token_id"],
             "survey_id": survey_id, "flag_id": add_flagged(web_client, survey_id), "tree_id": tree_id,
-            "member_id": member_id, "meeting_id": meeting_id, "action_id": action_id}
+            "member_id": member_id, "meeting_id": meeting_id, "action_id": action_id, "idea_id": idea_id}
 
 
 def _fill(path: str, sample: dict) -> str:
@@ -304,4 +321,5 @@ def test_default_deny():
     agent = Actor("user", "U3", "b@example.com", "agent", "b")  # an agent of no department
     assert not allowed(agent, "case.read") and case_scope(agent) == ()
     assert [a for a in ACTIONS if allowed(Actor("user", "U4", "c@example.com", "analyst", "c"), a)] == [
-        "case.read", "customer.read", "dashboard.read", "surveys.view", "whys.edit", "council.manage"]
+        "case.read", "customer.read", "dashboard.read", "surveys.view", "whys.edit", "council.manage", "ideas.use",
+        "ideas.manage"]

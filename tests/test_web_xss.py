@@ -141,6 +141,15 @@ def xss_client(web_db):
                                          evidence={"cases": [PAYLOADS[2]]},
                                          children=[Node("0.0", "cause", PAYLOADS[4], verdict="root cause")]))
         tree_id = hub.write(saved.save, tree, PAYLOADS[1], PAYLOADS[0])
+        # ideas whose titles, texts, authors, comments, answers and rewards are payloads; one a near-duplicate
+        from centric.ideas import box
+
+        ideas = [hub.write(box.submit, f"{p} deliver on saturdays please", "customer", p, author_name=p,
+                           author_email=f"xss-idea{i}@example.com", factor="delivery") for i, p in enumerate(PAYLOADS)]
+        hub.write(box.comment, ideas[0], PAYLOADS[2], PAYLOADS[3], "customer")
+        hub.write(box.change_status, ideas[0], "under_review", PAYLOADS[4], PAYLOADS[0])
+        hub.write(box.reward, ideas[0], PAYLOADS[1], PAYLOADS[2], PAYLOADS[3], 5, PAYLOADS[4][:20])
+        flagged = hub.write(box.submit, PAYLOADS[3], "customer", PAYLOADS[4], flags=["honeypot"])
         # a case resolved by an agent named with a payload: the customer's "Was it solved?" page
         from centric.cases import workflow
 
@@ -161,7 +170,7 @@ def xss_client(web_db):
         client.objects = {"case_id": cases, "customer_id": customers, "user_id": [user["user_id"]],
                           "factor": ["delivery"], "survey_id": [survey_id], "key": keys, "slug": [XSS_SLUG],
                           "tree_id": [tree_id], "journey": ["purchase"],
-                          "token": [solved_token], "number": [1], "meeting_id": [meeting]}
+                          "token": [solved_token], "number": [1], "meeting_id": [meeting], "idea_id": [*ideas, flagged]}
         yield client
 
 
@@ -237,4 +246,4 @@ def test_no_payload_runs_on_any_page(xss_client):
     assert not problems, "\n".join(problems[:50])
     assert len(seen) >= required, f"the walk stopped after {len(seen)} of the {required} pages it must visit"
     # the payloads reached the pages that show customers' words: the walk checked something
-    assert {"/cases/{id}", "/customers/{id}"} <= showing, showing
+    assert {"/cases/{id}", "/customers/{id}", "/ideas/{id}"} <= showing, showing

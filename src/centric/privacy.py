@@ -2,7 +2,7 @@
 
 What goes: the customer's row, every identity (e-mail, phone, handle, crm id, card), the merges that
 name them, the free text they wrote or that was written about them (survey comments, feedback texts,
-titles, authors and links, case summaries and case notes), their purchase-rhythm scores
+titles, authors and links, case summaries and case notes, their ideas and comments in the suggestion box), their purchase-rhythm scores
 (``customer_scores``), their answers to surveys' extra questions (``survey_answers``), and every
 rejected row whose raw values name them: an e-mail, handle, id or card; a phone however written (its
 last nine digits among a field's digits); their full name in either order; or one of their own texts
@@ -134,6 +134,9 @@ def forget(store: Store, who: str, default_country: str = "PL") -> Erasure:
         con.execute("UPDATE case_events SET note = NULL WHERE case_id IN "
                     "(SELECT case_id FROM cases WHERE customer_id = ?)", [cid])
         touched += _update(con, "UPDATE cases SET summary = NULL, customer_id = NULL WHERE customer_id = ?", cid)
+        from .ideas.privacy import forget as forget_ideas
+
+        touched += forget_ideas(con, cid, [v for k, v in ids if k == "email"])
         touched += _update(con, "UPDATE orders SET customer_id = NULL WHERE customer_id = ?", cid)
         touched += _update(con, "UPDATE events SET customer_id = NULL WHERE customer_id = ?", cid)
         removed = _forget_rejected(con, traces)
@@ -204,7 +207,9 @@ def _traces(store: Store, cid: str, ids: list[tuple[str, str]]) -> _Traces:
         UNION ALL SELECT summary FROM cases WHERE customer_id = ?
         UNION ALL SELECT e.note FROM case_events e JOIN cases c ON e.case_id = c.case_id WHERE c.customer_id = ?
         """, [cid] * 5).fetchall()
-    for (text,) in texts:
+    from .ideas.privacy import texts_of
+
+    for text in [r[0] for r in texts] + texts_of(con, cid):
         n = _norm(text or "")
         if len(n) >= MIN_TEXT:
             t.inside.add(n)

@@ -50,6 +50,9 @@ CASE_CLOCKS = ("first_response", "next_response", "resolution", "confirmation")
 CLOCK_STATES = ("on_track", "at_risk", "breached", "paused", "met")
 SIGNAL_KINDS = ("complaint", "survey", "review", "social", "proactive")
 RUN_STATUSES = ("stored", "duplicate_file", "replaced")
+# new → under_review → planned → done, or declined (see centric.ideas)
+IDEA_STATUSES = ("new", "under_review", "planned", "done", "declined")
+IDEA_AUTHORS = ("customer", "employee")
 
 
 @dataclass(frozen=True)
@@ -1107,6 +1110,142 @@ _add(Table(
         Column("updated_at", "timestamp", "Last change (UTC).", required=True),
     ),
     key="action_id",
+    ingestable=False,
+    since=9,
+))
+
+
+# -- ideas --
+_add(Table(
+    "ideas",
+    "The suggestion box (`centric.ideas`): ideas of customers and employees, submitted in the web app, on the "
+    "public idea page or imported (`centric ideas import`, `centric ingest ideas`). An idea merged into "
+    "another keeps its row and points to it (`merged_into`).",
+    (
+        Column("idea_id", "text", "Idea id (I000001 … for ideas submitted in centric; derived from the row's "
+               "content when a file has none).", required=True, kind="key",
+               aliases=("idea_id", "idea id", "suggestion_id", "id pomysłu", "pomysł id", "id идеи", "id idea")),
+        CUSTOMER_ID,
+        Column("created_at", "timestamp", "When it was submitted (UTC).", required=True,
+               aliases=("created_at", "submitted_at", "submitted", "data zgłoszenia", "дата подачи",
+                        "data invio") + DATE_ALIASES),
+        Column("title", "text", "Short title (personal data possible).",
+               aliases=("title", "subject", "tytuł", "temat", "заголовок", "тема", "titolo", "oggetto")),
+        Column("text", "text", "The idea in the author's words (personal data possible).", required=True,
+               aliases=("text", "idea", "suggestion", "description", "pomysł", "sugestia", "opis", "treść",
+                        "идея", "предложение", "описание", "текст", "suggerimento", "proposta",
+                        "descrizione", "testo")),
+        Column("author_kind", "enum", "Who proposed it: customer (also when empty) or employee.",
+               allowed=IDEA_AUTHORS, aliases=("author_kind", "author type", "autor typ", "тип автора",
+                                              "tipo autore")),
+        Column("author_name", "text", "The author's name as given (personal data).",
+               aliases=("author_name", "author", "name", "autor", "imię i nazwisko", "автор", "имя", "autore",
+                        "nome")),
+        LANGUAGE,
+        Column("factor", "text", "The factor of the taxonomy it addresses (suggested by the text pipeline when "
+               "empty; editable).", aliases=("factor", "czynnik", "фактор", "fattore")),
+        Column("status", "enum", "Where it stands: new (also when empty), under_review, planned, done, declined.",
+               allowed=IDEA_STATUSES, aliases=("status", "stan", "статус", "stato")),
+        Column("votes", "integer", "Votes counted elsewhere (an export's vote count); centric's own votes are in "
+               "`idea_votes`.", range=(0, 10_000_000), aliases=("votes", "głosy", "glosy", "голоса", "voti")),
+        Column("author_email", "text", "E-mail the author gave on the public idea page (personal data).",
+               kind="email", ingested=False),
+        Column("user_id", "text", "The employee's web user, when submitted in the web app.", ingested=False),
+        Column("source", "text", "web, public, import or demo.", ingested=False),
+        Column("factor_source", "text", "suggested (by the text pipeline), set (by a person) or import.",
+               ingested=False),
+        Column("answer", "text", "The last answer given with a status change.", ingested=False),
+        Column("answered_at", "timestamp", "First status change with an answer (UTC).", ingested=False),
+        Column("merged_into", "text", "The idea this one was merged into.", ingested=False),
+        Column("flags", "json", "Why a public submission looked automated (honeypot, too_fast, bad_timestamp, "
+               "rate_limited), as a JSON list: kept aside, not listed or counted until released.", ingested=False),
+        Column("ip_hash", "text", "Keyed SHA-256 of a public sender's address (never the address).", ingested=False),
+        Column("updated_at", "timestamp", "Last change (UTC).", ingested=False),
+    ),
+    key="idea_id",
+    customer_ref="optional",
+    since=9,
+))
+
+_add(Table(
+    "idea_votes",
+    "One vote per person and idea (the store refuses a second): employees' votes in the web app.",
+    (
+        Column("idea_id", "text", "The idea.", required=True),
+        Column("voter", "text", "Who voted: user:U0001 or customer:C0000042 (erased: a random token).",
+               required=True),
+        Column("voter_kind", "enum", "employee or customer.", allowed=IDEA_AUTHORS, required=True),
+        Column("voted_at", "timestamp", "When (UTC).", required=True),
+    ),
+    ingestable=False,
+    since=9,
+))
+
+_add(Table(
+    "idea_comments",
+    "Comments on ideas.",
+    (
+        Column("comment_id", "text", "Comment id.", required=True),
+        Column("idea_id", "text", "The idea.", required=True),
+        Column("author", "text", "Who wrote it (a user's e-mail, or a customer id).", required=True),
+        Column("author_kind", "enum", "employee or customer.", allowed=IDEA_AUTHORS, required=True),
+        Column("customer_id", "text", "The customer who wrote it (empty for employees or once erased)."),
+        Column("text", "text", "The comment (personal data possible).", required=True),
+        Column("created_at", "timestamp", "When (UTC).", required=True),
+    ),
+    key="comment_id",
+    ingestable=False,
+    since=9,
+))
+
+_add(Table(
+    "idea_status_changes",
+    "Every status change of an idea, with the answer the author was given and how it reached them.",
+    (
+        Column("idea_id", "text", "The idea.", required=True),
+        Column("from_status", "text", "Status before.", required=True),
+        Column("to_status", "enum", "Status after.", allowed=IDEA_STATUSES, required=True),
+        Column("answer", "text", "The answer to the author.", required=True),
+        Column("changed_by", "text", "Who changed it.", required=True),
+        Column("changed_at", "timestamp", "When (UTC).", required=True),
+        Column("notified", "text", "emailed, or why not: no_mail_server, no_address, mail_failed (the answer is "
+               "always on the idea's page)."),
+        Column("notified_to", "text", "The address it was e-mailed to, masked (a…@example.com)."),
+    ),
+    ingestable=False,
+    since=9,
+))
+
+_add(Table(
+    "idea_rewards",
+    "Rewards given for ideas.",
+    (
+        Column("reward_id", "text", "Reward id.", required=True),
+        Column("idea_id", "text", "The idea.", required=True),
+        Column("what", "text", "What was given (a voucher, points, a day off …).", required=True),
+        Column("amount", "number", "How much (points or money; empty when not counted)."),
+        Column("unit", "text", "points, or a currency code."),
+        Column("recipient", "text", "To whom (personal data).", required=True),
+        Column("given_by", "text", "Who recorded it.", required=True),
+        Column("given_at", "timestamp", "When (UTC).", required=True),
+    ),
+    key="reward_id",
+    ingestable=False,
+    since=9,
+))
+
+_add(Table(
+    "idea_merges",
+    "Ideas merged into another: its voters joined (each person counted once), its comments moved.",
+    (
+        Column("merged_id", "text", "The idea merged away.", required=True),
+        Column("into_id", "text", "The idea that stays.", required=True),
+        Column("similarity", "number", "How alike the texts were (Jaccard of character 5-grams, 0–1)."),
+        Column("votes_moved", "integer", "Voters of the merged idea who had not voted for the other.", required=True),
+        Column("comments_moved", "integer", "Comments moved.", required=True),
+        Column("merged_by", "text", "Who merged them.", required=True),
+        Column("merged_at", "timestamp", "When (UTC).", required=True),
+    ),
     ingestable=False,
     since=9,
 ))

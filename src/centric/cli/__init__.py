@@ -20,6 +20,7 @@ from . import whys as whys_cli
 from ._common import DB_HELP, err, state
 from .checks import db_path
 from .council import council_app
+from .ideas import ideas_app
 from .journeys import journeys_app
 from .webhooks import webhooks_app
 
@@ -68,6 +69,7 @@ app.command("personas")(personas_cli.personas_cmd)
 app.command("empathy")(personas_cli.empathy_cmd)
 app.add_typer(journeys_app, name="journeys")
 app.add_typer(council_app, name="council")
+app.add_typer(ideas_app, name="ideas")
 
 
 def main() -> None:

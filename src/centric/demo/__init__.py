@@ -18,6 +18,7 @@ from ..store import Store
 from ..text.batch import analyze_store
 from .council import add_council
 from .generator import END, generate, write_files
+from .ideas import add_ideas
 from .service import run_loop
 from .surveys import add_surveys
 from .workplace import write_workplace
@@ -67,6 +68,10 @@ def build_demo(folder: Path, seed: int = 7, n_customers: int = 20_000, db: str |
         cc = add_council(store, seed=seed)
         console.print(f"  customer council: {cc.members} members ({cc.former} left), {cc.meetings} meetings, "
                       f"{cc.decisions} decisions, {cc.actions} actions ({cc.overdue} overdue) (centric council members)")
+        ideas = add_ideas(store, seed=seed + 505)
+        console.print(f"  ideas: {ideas.ideas} ({ideas.customers} from customers, {ideas.employees} from employees; "
+                      f"centric ideas list), {ideas.votes} employees' votes, {ideas.answered} answered, {ideas.merged} "
+                      f"near-duplicate merged, {ideas.rewards} rewards")
         console.print("Analysing the comments and reviews (text pipeline) …")
         # the fast path (USE judges polarity too; as centric analyze --fast): about six times as fast as the
         # cascade on the demo's varied wording, which keeps the whole demo within three minutes on 2 cores;

@@ -622,6 +622,7 @@ def report_context(d: ReportData, lang: str = "en", title: str = "") -> tuple[di
         ctx["flows"] = flows_context(d.flows, f, specs)
         ctx["personas"] = persona_section(d.personas, f, specs, factor_names)
         ctx["council"] = council_section(d.council, f, specs, factor_names)
+        ctx["ideas"] = _ideas_context(d.ideas, f, specs, factor_names)
     ctx["topics"] = _topics(d.topics, f, d.current)
     ctx["whys"] = _whys_context(d.whys, f, d.drivers.names(lang) if d.drivers else None)
     q = d.quality or {"runs": [], "reasons": [], "totals": {}}
@@ -638,6 +639,12 @@ def report_context(d: ReportData, lang: str = "en", title: str = "") -> tuple[di
     for spec in specs.values():
         spec["layout"]["separators"] = separators
     return ctx, specs
+
+
+def _ideas_context(p, f: Formatter, specs: dict[str, Any], names: dict[str, str]) -> dict[str, Any] | None:
+    from ..ideas.programme import section
+
+    return section(p, f, specs, names)
 
 
 def _whys_context(tree, f: Formatter, names: dict[str, str] | None) -> dict[str, Any] | None:

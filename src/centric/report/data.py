@@ -55,6 +55,7 @@ class ReportData:
     flows: Any = None  # centric.flows.summary.JourneyFlows of the journey with the most events, or None
     personas: Any = None  # centric.personas.present.Bundle: personas and their empathy maps, or None
     council: Any = None  # centric.council.summary.Summary, or None without a customer council
+    ideas: Any = None  # centric.ideas.Programme: the suggestion box's figures, or None without ideas
 
 
 def only(where: Where, columns) -> dict[str, tuple[str, ...]]:
@@ -170,6 +171,7 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
     data.flows = once("flows", compute=lambda: journey_flows(store, start=start, end=end))
     data.personas = once("personas", compute=lambda: persona_bundle(store))
     data.council = once("council", compute=lambda: council_summary(store, start=start, end=end))
+    data.ideas = once("ideas", compute=lambda: _ideas(store))
     data.quality = quality(store)
     return data
 
@@ -253,3 +255,9 @@ def data_version(store: Store) -> tuple:
     counts = tuple(store.count(t) for t in VERSION_TABLES)
     cases = store.table("cases")
     return counts + (str(cases.updated_at.max().execute()),)
+
+
+def _ideas(store: Store):
+    from ..ideas.programme import programme
+
+    return programme(store)

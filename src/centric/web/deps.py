@@ -46,6 +46,7 @@ NAV = (
     ("/whys", "5 whys", ("dashboard.read",)),
     ("/council", "Council", ("dashboard.read",)),
     ("/surveys", "Surveys", ("surveys.view",)),
+    ("/ideas", "Ideas", ("ideas.use",)),
     ("/settings", "Settings", ("admin.config",)),
     ("/users", "Users", ("admin.users",)),
     ("/audit", "Audit", ("audit.read",)),

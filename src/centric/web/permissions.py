@@ -18,15 +18,15 @@ from dataclasses import dataclass
 
 ACTIONS = ("case.read", "case.act", "customer.read", "customer.forget", "dashboard.read", "alert.act",
            "feedback.post", "admin.users", "admin.config", "audit.read", "surveys.view", "surveys.manage",
-           "surveys.release", "whys.edit", "council.manage")
+           "surveys.release", "whys.edit", "council.manage", "ideas.use", "ideas.manage")
 ROLES = ("admin", "analyst", "agent")
 
 # role → the actions it may take (agents: on their departments' objects only, see ``allowed``)
 GRANTS: dict[str, frozenset[str]] = {
     "admin": frozenset(ACTIONS),
     "analyst": frozenset({"case.read", "customer.read", "dashboard.read", "surveys.view", "whys.edit",
-                          "council.manage"}),
-    "agent": frozenset({"case.read", "case.act", "customer.read", "feedback.post", "alert.act"}),
+                          "council.manage", "ideas.use", "ideas.manage"}),
+    "agent": frozenset({"case.read", "case.act", "customer.read", "feedback.post", "alert.act", "ideas.use"}),
 }
 _DEPARTMENTAL = frozenset({"case.read", "case.act", "customer.read"})
 

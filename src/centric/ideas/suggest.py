@@ -1,0 +1,92 @@
+"""Which factor an idea addresses, suggested by the text pipeline's factor matcher (``centric.text.factors``:
+a classifier over multilingual sentence embeddings, trained on the taxonomy's example phrases in every language
+it has), so that "a second courier on Saturdays" lands on *delivery* in any of the four languages. The suggestion
+is stored with ``factor_source = suggested``; a person may change it (``set``)."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pandas as pd
+
+from ..store import Store
+from ..text.taxonomy import Taxonomy
+
+_fitted: dict[tuple, tuple] = {}
+_lock = threading.Lock()
+THRESHOLD = 0.45  # the factor matcher's own threshold
+
+
+def _matcher(taxonomy: Taxonomy, embedder):
+    """The factor matcher fitted on ``taxonomy`` (kept per taxonomy and embedder for the process)."""
+    from ..text.factors import FactorMatcher
+
+    key = (taxonomy.name, tuple(taxonomy.ids), getattr(embedder, "name", type(embedder).__name__))
+    with _lock:
+        got = _fitted.get(key)
+    if got is None:
+        got = (FactorMatcher().fit(taxonomy, embedder), embedder)
+        with _lock:
+            _fitted[key] = got
+    return got
+
+
+def suggest(texts: list[str], taxonomy: Taxonomy, embedder=None, threshold: float = THRESHOLD) -> list[str | None]:
+    """For each text, the factor with the highest probability when it reaches ``threshold`` (else None)."""
+    if not texts:
+        return []
+    if embedder is None:
+        from ..text.embed import USEEmbedder
+
+        key = (taxonomy.name, tuple(taxonomy.ids), "use-v3")
+        with _lock:
+            hit = _fitted.get(key)
+        embedder = hit[1] if hit else USEEmbedder()
+    matcher, embedder = _matcher(taxonomy, embedder)
+    P = matcher.predict_proba(embedder.encode(texts))
+    best = P.argmax(axis=1)
+    ids = taxonomy.ids
+    return [ids[int(b)] if P[i, b] >= threshold else None for i, b in enumerate(np.asarray(best))]
+
+
+def suggest_missing(store: Store, embedder=None) -> int:
+    """Suggest a factor for every idea without one (merged ideas left out); how many got one."""
+    from ..text.taxonomy import active_taxonomy
+
+    rows = store.con.execute("SELECT idea_id, coalesce(title, '') || '. ' || text FROM ideas "
+                             "WHERE factor IS NULL AND merged_into IS NULL ORDER BY idea_id").fetchall()
+    if not rows:
+        return 0
+    found = suggest([r[1] for r in rows], active_taxonomy(store), embedder)
+    done = pd.DataFrame({"idea_id": [r[0] for r, f in zip(rows, found, strict=True) if f],
+                         "factor": [f for f in found if f]})
+    _update(store, done, "factor = u.factor, factor_source = 'suggested'", "ideas.factor IS NULL")
+    return len(done)
+
+
+def _update(store: Store, values: pd.DataFrame, assignments: str, condition: str = "true") -> None:
+    """UPDATE ideas from a frame of (idea_id, value columns) in one statement."""
+    if not len(values):
+        return
+    with store.transaction() as con:
+        con.register("_centric_idea_updates", values)
+        try:
+            con.execute(f"UPDATE ideas SET {assignments} FROM _centric_idea_updates u "
+                        f"WHERE ideas.idea_id = u.idea_id AND {condition}")
+        finally:
+            con.unregister("_centric_idea_updates")
+
+
+def detect_languages(store: Store) -> int:
+    """Detect the language of the ideas that have none (imported without it); how many got one."""
+    from ..text.language import LanguageDetector
+
+    rows = store.con.execute("SELECT idea_id, coalesce(title, '') || '. ' || text FROM ideas WHERE language IS NULL "
+                             "ORDER BY idea_id").fetchall()
+    if not rows:
+        return 0
+    detector = LanguageDetector()
+    _update(store, pd.DataFrame({"idea_id": [r[0] for r in rows], "language": [detector.detect(r[1]) for r in rows]}),
+            "language = u.language")
+    return len(rows)

@@ -1,0 +1,104 @@
+"""Reading the suggestion box: the list (sorted by votes), one idea with its history, and the ideas per factor
+that the action matrix shows. Ideas merged into another and public submissions kept aside as automated (flagged)
+are left out of lists and counts."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from ..store import Store
+from .box import COLUMNS, row
+
+LIST_COLUMNS = ("idea_id", "title", "status", "factor", "author_kind", "votes", "comments", "created_at",
+                "language", "source")
+
+
+def frame(store: Store, status: str | None = None, factor: str | None = None, kind: str | None = None,
+          flagged: bool = False, limit: int | None = None) -> pd.DataFrame:
+    """The ideas not merged away, most votes first (then newest): ``LIST_COLUMNS``. ``flagged``: the public
+    submissions kept aside instead of the others."""
+    where, params = ["i.merged_into IS NULL", "i.flags IS NOT NULL" if flagged else "i.flags IS NULL"], []
+    for column, value in (("coalesce(i.status, 'new')", status), ("i.factor", factor),
+                          ("coalesce(i.author_kind, 'customer')", kind)):
+        if value:
+            where.append(f"{column} = ?")
+            params.append(value)
+    sql = (
+        "SELECT i.idea_id, coalesce(i.title, '') AS title, coalesce(i.status, 'new') AS status, i.factor, "
+        "coalesce(i.author_kind, 'customer') AS author_kind, "
+        "coalesce(i.votes, 0) + coalesce(v.n, 0) AS votes, coalesce(c.n, 0) AS comments, i.created_at, i.language, "
+        "coalesce(i.source, 'import') AS source "
+        "FROM ideas i "
+        "LEFT JOIN (SELECT idea_id, count(*) AS n FROM idea_votes GROUP BY idea_id) v ON v.idea_id = i.idea_id "
+        "LEFT JOIN (SELECT idea_id, count(*) AS n FROM idea_comments GROUP BY idea_id) c ON c.idea_id = i.idea_id "
+        f"WHERE {' AND '.join(where)} ORDER BY votes DESC, i.created_at DESC, i.idea_id")
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    df = store.con.execute(sql, params).df()
+    if len(df):
+        df["votes"] = df["votes"].astype(int)
+        df["comments"] = df["comments"].astype(int)
+    return df
+
+
+@dataclass(frozen=True)
+class Detail:
+    idea: dict[str, Any]
+    votes: int
+    voters: int  # people who voted in centric
+    comments: list[dict[str, Any]]
+    history: list[dict[str, Any]]
+    rewards: list[dict[str, Any]]
+    merged_here: list[dict[str, Any]]  # ideas merged into this one
+    flags: list[str] = field(default_factory=list)
+
+
+def _rows(store: Store, sql: str, params: list) -> list[dict[str, Any]]:
+    cur = store.con.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def detail(store: Store, idea_id: str) -> Detail | None:
+    idea = row(store, idea_id)
+    if idea is None:
+        return None
+    voters = int(store.con.execute("SELECT count(*) FROM idea_votes WHERE idea_id = ?", [idea_id]).fetchone()[0])
+    return Detail(
+        idea, voters + int(idea["votes"] or 0), voters,
+        _rows(store, "SELECT comment_id, author, author_kind, text, created_at FROM idea_comments WHERE idea_id = ? "
+                     "ORDER BY created_at, comment_id", [idea_id]),
+        _rows(store, "SELECT from_status, to_status, answer, changed_by, changed_at, notified, notified_to "
+                     "FROM idea_status_changes WHERE idea_id = ? ORDER BY changed_at", [idea_id]),
+        _rows(store, "SELECT reward_id, what, amount, unit, recipient, given_by, given_at FROM idea_rewards "
+                     "WHERE idea_id = ? ORDER BY given_at, reward_id", [idea_id]),
+        _rows(store, "SELECT m.merged_id, i.title, m.votes_moved, m.comments_moved, m.merged_by, m.merged_at "
+                     "FROM idea_merges m JOIN ideas i ON i.idea_id = m.merged_id WHERE m.into_id = ? "
+                     "ORDER BY m.merged_at", [idea_id]),
+        json.loads(idea["flags"]) if idea.get("flags") else [])
+
+
+def by_factor(store: Store) -> dict[str, dict[str, Any]]:
+    """factor → {"ideas": how many ideas address it (merged and flagged ones left out), "customers": how many of
+    them customers proposed, "top": the one with the most votes (id, title, votes)}."""
+    df = frame(store)
+    out: dict[str, dict[str, Any]] = {}
+    for factor, g in df[df["factor"].notna()].groupby("factor", sort=True):
+        top = g.iloc[0]  # the frame is sorted by votes
+        out[str(factor)] = {"ideas": len(g), "customers": int((g["author_kind"] == "customer").sum()),
+                            "top": {"idea_id": top["idea_id"], "title": top["title"], "votes": int(top["votes"])}}
+    return out
+
+
+def texts(store: Store, ids: list[str] | None = None) -> pd.DataFrame:
+    """idea_id, title, text, language of the ideas not merged away (and not flagged), for duplicate detection."""
+    df = store.con.execute("SELECT idea_id, coalesce(title, '') AS title, text, language, status FROM ideas "
+                           "WHERE merged_into IS NULL AND flags IS NULL ORDER BY idea_id").df()
+    return df if ids is None else df[df["idea_id"].isin(ids)]
+
+
+__all__ = ["COLUMNS", "Detail", "by_factor", "detail", "frame", "texts"]
