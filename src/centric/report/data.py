@@ -243,7 +243,8 @@ def quality(store: Store) -> dict[str, Any]:
 
 VERSION_TABLES = ("customers", "identities", "orders", "responses", "feedback", "events", "cases", "case_events",
                   "case_clocks", "case_config", "text_analyses", "mentions", "customer_scores", "erasures",
-                  "ingest_runs", "surveys", "survey_invitations")
+                  "ingest_runs", "surveys", "survey_invitations", "council_members", "council_meetings",
+                  "council_attendance", "council_decisions", "council_actions")
 
 
 def data_version(store: Store) -> tuple:
@@ -252,4 +253,5 @@ def data_version(store: Store) -> tuple:
     moves, so a figure cached under it is never stale."""
     counts = tuple(store.count(t) for t in VERSION_TABLES)
     cases = store.table("cases")
-    return counts + (str(cases.updated_at.max().execute()),)
+    council = tuple(str(store.table(t).updated_at.max().execute()) for t in ("council_members", "council_actions"))
+    return counts + (str(cases.updated_at.max().execute()),) + council
