@@ -10,6 +10,7 @@ import pandas as pd
 
 from .. import metrics, settings
 from ..council.summary import summary as council_summary
+from ..council.summary import version as council_version
 from ..errors import CentricError
 from ..flows.summary import journey_flows
 from ..journeys.section import for_report as journey_maps
@@ -243,8 +244,7 @@ def quality(store: Store) -> dict[str, Any]:
 
 VERSION_TABLES = ("customers", "identities", "orders", "responses", "feedback", "events", "cases", "case_events",
                   "case_clocks", "case_config", "text_analyses", "mentions", "customer_scores", "erasures",
-                  "ingest_runs", "surveys", "survey_invitations", "council_members", "council_meetings",
-                  "council_attendance", "council_decisions", "council_actions")
+                  "ingest_runs", "surveys", "survey_invitations")
 
 
 def data_version(store: Store) -> tuple:
@@ -253,5 +253,4 @@ def data_version(store: Store) -> tuple:
     moves, so a figure cached under it is never stale."""
     counts = tuple(store.count(t) for t in VERSION_TABLES)
     cases = store.table("cases")
-    council = tuple(str(store.table(t).updated_at.max().execute()) for t in ("council_members", "council_actions"))
-    return counts + (str(cases.updated_at.max().execute()),) + council
+    return counts + (str(cases.updated_at.max().execute()),) + council_version(store)
