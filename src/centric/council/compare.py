@@ -70,7 +70,7 @@ def compare(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
 def _factors(store: Store, start, end, top: int) -> pd.DataFrame:
     """Per factor: mentions and net sentiment (% positive − % negative) of the members' texts and the others'."""
     from ..drivers.analysis import _sources
-    from ..metrics.filters import _council
+    from ..metrics.filters import council_rows
 
     cols = ["factor", "members_n", "members_net", "others_n", "others_net"]
     r, f = _sources(store, None, start, end)
@@ -79,7 +79,7 @@ def _factors(store: Store, start, end, top: int) -> pd.DataFrame:
     texts = r.select(src=ibis.literal("responses"), text_id=r.response_id, customer_id=r.customer_id).union(
         f.filter(f.brand.isnull() | (f.brand == "ours")).select(src=ibis.literal("feedback"), text_id=f.feedback_id,
                                                                 customer_id=f.customer_id))
-    texts = texts.mutate(member=_council(store, texts.customer_id, ("member",)).fill_null(False))
+    texts = texts.mutate(member=council_rows(store, texts.customer_id, ("member",)).fill_null(False))
     m = store.table("mentions")
     j = m.join(texts, (m.text_id == texts.text_id) & (m.source == texts.src))
     agg = j.group_by(["factor", "member"]).aggregate(

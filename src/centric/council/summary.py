@@ -53,6 +53,17 @@ def summary(store: Store, as_of: dt.date | None = None, start: dt.datetime | Non
                    as_of)
 
 
+def version(store: Store) -> tuple:
+    """A fingerprint of the council's tables (their rows and last changes), in one query: part of the report's
+    data version, so that the dashboards' council section follows every change."""
+    parts = [f"(SELECT count(*) FROM {t})" for t in ("council_members", "council_meetings", "council_attendance",
+                                                       "council_decisions", "council_actions")]
+    parts += [f"(SELECT CAST(max(updated_at) AS VARCHAR) FROM {t})" for t in ("council_members", "council_meetings",
+                                                                                "council_actions")]
+    parts.append("(SELECT sum(CASE WHEN status = 'present' THEN 1 ELSE 0 END) FROM council_attendance)")
+    return tuple(store.con.execute("SELECT " + ", ".join(parts)).fetchone())
+
+
 def actions_figure(a: Actions, labels: dict[str, str] | None = None) -> go.Figure:
     """The tracker's actions by status (overdue apart from the other open ones)."""
     c = a.counts()

@@ -61,7 +61,7 @@ def restrict(store, t, where: Where, local: Sequence[str], what: str, key: str =
         if col in local:
             t = t.filter(_keep(t[col], values))
     if "council" in w and "council" not in local:
-        t = t.filter(_council(store, t[key], w["council"]))
+        t = t.filter(council_rows(store, t[key], w["council"]))
     by_customer = {c: v for c, v in w.items() if c not in local and c != "council"}
     if by_customer:
         c = store.table("customers")
@@ -71,7 +71,7 @@ def restrict(store, t, where: Where, local: Sequence[str], what: str, key: str =
     return t
 
 
-def _council(store, key, values: tuple[str, ...]):
+def council_rows(store, key, values: tuple[str, ...]):
     """The rows whose customer (``key``) is a council member now, a former member, or neither (``(none)``)."""
     bad = [v for v in values if v not in COUNCIL]
     if bad:

@@ -10,6 +10,7 @@ import pandas as pd
 
 from .. import metrics, settings
 from ..council.summary import summary as council_summary
+from ..council.summary import version as council_version
 from ..errors import CentricError
 from ..flows.summary import journey_flows
 from ..journeys.section import for_report as journey_maps
@@ -254,7 +255,7 @@ def data_version(store: Store) -> tuple:
     moves, so a figure cached under it is never stale."""
     counts = tuple(store.count(t) for t in VERSION_TABLES)
     cases = store.table("cases")
-    return counts + (str(cases.updated_at.max().execute()),)
+    return counts + (str(cases.updated_at.max().execute()),) + council_version(store)
 
 
 def _ideas(store: Store):
