@@ -29,6 +29,14 @@ GRANTS: dict[str, frozenset[str]] = {
 }
 _DEPARTMENTAL = frozenset({"case.read", "case.act", "customer.read"})
 
+# staff orientation and store observation notes: a unit's manager (``units.manager``, a user's agent name) acts on
+# their own units only; an admin on any, an analyst writes observation notes for any store
+ACTIONS += ("orientation.assess", "observations.write")
+GRANTS["admin"] = frozenset(ACTIONS)
+GRANTS["analyst"] = GRANTS["analyst"] | {"orientation.assess", "observations.write"}
+GRANTS["agent"] = GRANTS["agent"] | {"orientation.assess", "observations.write"}
+_UNIT_SCOPED = {"orientation.assess": ("analyst", "agent"), "observations.write": ("agent",)}
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -45,12 +53,14 @@ class Actor:
 
 def allowed(actor: Actor | None, action: str, resource: dict | None = None) -> bool:
     """May ``actor`` take ``action`` (on ``resource``: a case, a dict with its ``department``; a customer, a
-    dict with ``departments``, those of the customer's cases)? Without a resource: may it take the action on
+    dict with ``departments``, those of the customer's cases; a unit, a dict with its ``manager``)? Without a resource: may it take the action on
     some objects (an agent: on its departments')."""
     if actor is None or action not in ACTIONS:
         return False
     if action not in GRANTS.get(actor.role, frozenset()):
         return False
+    if action in _UNIT_SCOPED:
+        return resource is None or actor.role not in _UNIT_SCOPED[action] or resource.get("manager") == actor.agent
     if actor.role == "agent" and action in _DEPARTMENTAL:
         if resource is None:
             return bool(actor.departments)
