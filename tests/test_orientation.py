@@ -11,8 +11,15 @@ import pytest
 
 from centric import Store
 from centric.errors import CentricError
-from centric.orientation import (correlation, forget_employee, gap, import_assessments, record_assessment, scores,
-                                 units_vs_customers)
+from centric.orientation import (
+    correlation,
+    forget_employee,
+    gap,
+    import_assessments,
+    record_assessment,
+    scores,
+    units_vs_customers,
+)
 from centric.web.permissions import Actor, allowed
 
 T975_2 = 4.302652729911275  # Student t, 0.975 quantile, 2 degrees of freedom

@@ -17,6 +17,7 @@ from ..report import write_report
 from ..store import Store
 from ..text.batch import analyze_store
 from .generator import END, generate, write_files
+from .orientation import add_orientation
 from .service import run_loop
 from .surveys import add_surveys
 from .workplace import write_workplace
@@ -63,6 +64,9 @@ def build_demo(folder: Path, seed: int = 7, n_customers: int = 20_000, db: str |
         rate = f" ({100 * sv.answers / sv.invitations:.0f}%)" if sv.invitations else ""
         console.print(f"  surveys: {sv.surveys} (centric surveys list), {sv.invitations:,} invitations, "
                       f"{sv.answers:,} answered{rate}, {sv.flagged} anonymous answers flagged")
+        inside = add_orientation(store, files, seed)
+        console.print(f"  staff orientation: {inside.assessments:,} assessments ({inside.self_assessments:,} self); "
+                      f"{inside.notes:,} store observation notes")
         console.print("Analysing the comments and reviews (text pipeline) …")
         # the fast path (USE judges polarity too; as centric analyze --fast): about six times as fast as the
         # cascade on the demo's varied wording, which keeps the whole demo within three minutes on 2 cores;

@@ -8,11 +8,32 @@ scores. See docs/orientation.md.
 True
 """
 
+from .analysis import (
+                      BY,
+                      METHOD,
+                      Correlation,
+                      Gap,
+                      OrientationScores,
+                      UnitsVsCustomers,
+                      assessments_frame,
+                      correlation,
+                      gap,
+                      gap_table,
+                      group_scores,
+                      long_frame,
+                      names,
+                      scores,
+                      units_vs_customers,
+)
 from .criteria import CRITERIA, SCALE, VIEWS, Criterion, anchor, criterion, criterion_names
-from .records import (employee_unit, forget_employee, import_assessments, managed_units, record_assessment,
-                      team)
-from .analysis import (BY, METHOD, Correlation, Gap, OrientationScores, UnitsVsCustomers, assessments_frame,
-                     correlation, gap, gap_table, group_scores, long_frame, names, scores, units_vs_customers)
+from .records import (
+                      employee_unit,
+                      forget_employee,
+                      import_assessments,
+                      managed_units,
+                      record_assessment,
+                      team,
+)
 
 __all__ = ["BY", "CRITERIA", "METHOD", "SCALE", "VIEWS", "Correlation", "Criterion", "Gap", "OrientationScores",
            "UnitsVsCustomers", "anchor", "assessments_frame", "correlation", "criterion", "criterion_names",
