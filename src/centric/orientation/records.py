@@ -60,7 +60,7 @@ def team(store: Store, units: list[str]) -> pd.DataFrame:
     if not units:
         return pd.DataFrame(columns=["employee_id", "name", "unit", "role", "last_manager", "last_self"])
     marks = ", ".join("?" * len(units))
-    return store.con.execute(
+    df = store.con.execute(
         f"""SELECT e.employee_id, e.name, e.unit, e.role,
                    max(CASE WHEN a.view = 'manager' THEN a.assessed_at END) AS last_manager,
                    max(CASE WHEN a.view = 'self' THEN a.assessed_at END) AS last_self
@@ -69,6 +69,7 @@ def team(store: Store, units: list[str]) -> pd.DataFrame:
             GROUP BY e.employee_id, e.name, e.unit, e.role
             ORDER BY e.unit, CASE WHEN e.role = 'manager' THEN 1 ELSE 0 END, e.name, e.employee_id""",
         list(units)).df()
+    return df.astype(object).where(df.notna(), None)
 
 
 def record_assessment(store: Store, employee_id: str, view: str, ratings: dict[str, Any], assessor: str,

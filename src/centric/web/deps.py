@@ -45,6 +45,8 @@ NAV = (
     ("/alerts", "Alerts", ("alert.act", "dashboard.read")),
     ("/whys", "5 whys", ("dashboard.read",)),
     ("/surveys", "Surveys", ("surveys.view",)),
+    ("/orientation", "Staff orientation", ("dashboard.read", "orientation.assess")),
+    ("/observations", "Observation notes", ("dashboard.read", "observations.write")),
     ("/settings", "Settings", ("admin.config",)),
     ("/users", "Users", ("admin.users",)),
     ("/audit", "Audit", ("audit.read",)),
