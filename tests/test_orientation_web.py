@@ -151,3 +151,29 @@ def test_forms_need_the_csrf_token(web_client, login):
     assert r.status_code == 403
     r = web_client.post("/observations/new", data={"store": "x", "text": "y"}, follow_redirects=False)
     assert r.status_code == 403
+
+
+def test_an_entered_note_is_analysed_by_the_scheduler_at_once(web_client, login):
+    from urllib.parse import urlencode
+
+    from centric.web import scheduler
+
+    hub = web_client.app.state.hub
+    s = scheduler.start(hub, interval=3600)  # rounds only at start and when woken
+    try:
+        assert s.wait_rounds(1, 300)
+        login(web_client, role="analyst")
+        store_name = hub.reader().con.execute("SELECT unit FROM units WHERE kind = 'store' ORDER BY unit DESC "
+                                              "LIMIT 1").fetchone()[0]
+        token = csrf_of(web_client.get("/observations/new").text)
+        r = web_client.post("/observations/new", follow_redirects=False, data={
+            "csrf_token": token, "store": store_name,
+            "text": "Long queues at the tills, only one till open; customers left their baskets."})
+        assert r.status_code == 303
+        fid = r.headers["location"].split("done=")[1]
+        assert s.wait_rounds(2, 300), "the entry did not wake the scheduler"
+        assert _count(web_client, "SELECT count(*) FROM text_analyses WHERE text_id = ?", fid) == 1
+        page = web_client.get("/observations?" + urlencode({"store": store_name}))
+        assert "Long queues at the tills" in page.text
+    finally:
+        scheduler.stop()

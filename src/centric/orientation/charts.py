@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from ..report.charts import BLUE, GREY, RED, _layout
+from ..report.charts import BLUE, GREY, _layout
 from .criteria import criterion_names
 
 
@@ -47,7 +47,7 @@ def gap_spec(gap, title: str, lang: str = "en", all_name: str = "All criteria") 
     minus = [0 if lo != lo else round(v - float(lo), 3) for lo, v in zip(t["low"], val, strict=True)]
     data = [{"type": "bar", "orientation": "h", "y": y, "x": val,
              "error_x": {"type": "data", "array": plus, "arrayminus": minus, "color": GREY},
-             "marker": {"color": [RED if v > 0 else BLUE for v in val]}, "hoverinfo": "x+y"}]
+             "marker": {"color": BLUE}, "hoverinfo": "x+y"}]
     return {"data": data, "layout": _layout(title, "", height=max(260, 40 + 34 * len(y)))}
 
 
@@ -55,7 +55,8 @@ def units_spec(link, y: str, title: str, x_title: str, y_title: str) -> dict[str
     t = link.table.dropna(subset=["score", y])
     data = [{"type": "scatter", "mode": "markers+text", "x": [round(float(v), 3) for v in t["score"]],
              "y": [round(float(v), 2) for v in t[y]], "text": [html.escape(str(u)) for u in t["unit"]],
-             "textposition": "top center", "marker": {"size": 10, "color": BLUE}, "hoverinfo": "text+x+y"}]
+             "textposition": "top center", "marker": {"size": 10, "color": BLUE}, "hoverinfo": "text+x+y",
+             "cliponaxis": False}]
     layout = _layout(title, y_title, height=360)
     layout["xaxis"]["title"] = {"text": html.escape(x_title)}
     return {"data": data, "layout": layout}
