@@ -24,6 +24,19 @@ TO_HELP = "First day excluded."
 LANGS = ("en", "pl", "ru", "it")
 
 
+def _compute(fn, as_json: bool, *args, **kw):
+    """``fn(store, *args, **kw)`` on the store opened for reading; printed as JSON with ``as_json`` (then None)."""
+    try:
+        with _open(read=True) as store:
+            result = fn(store, *args, **kw)
+    except CentricError as e:
+        _fail(e)
+    if as_json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2, default=str))
+        return None
+    return result
+
+
 def _n(v, digits: int = 2) -> str:
     return "—" if v is None or v != v else f"{float(v):.{digits}f}"
 
@@ -62,13 +75,8 @@ def scores_cmd(
 
     groups = tuple(b.strip() for item in by for b in item.split(",") if b.strip())
     start, end = bounds(from_, to)
-    try:
-        with _open(read=True) as store:
-            result = scores(store, groups, view, start, end)
-    except CentricError as e:
-        _fail(e)
-    if as_json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2, default=str))
+    result = _compute(scores, as_json, groups, view, start, end)
+    if result is None:
         return
     if result.table.empty:
         console.print("no assessments (enter them in the web app or load a file: centric orientation import FILE)")
@@ -94,13 +102,8 @@ def gap_cmd(
     from ..orientation import gap
 
     start, end = bounds(from_, to)
-    try:
-        with _open(read=True) as store:
-            result = gap(store, start, end, unit=unit)
-    except CentricError as e:
-        _fail(e)
-    if as_json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2, default=str))
+    result = _compute(gap, as_json, start, end, unit=unit)
+    if result is None:
         return
     if result.table.empty:
         console.print("no employee has both a self-assessment and a manager's assessment in the same quarter")
@@ -122,13 +125,8 @@ def customers_cmd(
     from ..orientation import units_vs_customers
 
     start, end = bounds(from_, to)
-    try:
-        with _open(read=True) as store:
-            result = units_vs_customers(store, start, end)
-    except CentricError as e:
-        _fail(e)
-    if as_json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2, default=str))
+    result = _compute(units_vs_customers, as_json, start, end)
+    if result is None:
         return
     t = Table("store", "orientation", "95% interval", "NPS", "95% interval", "answers", "staff sentiment",
               "mentions", title="Stores: orientation and customers")
@@ -158,14 +156,9 @@ def import_cmd(
     with its file, row, column and reason (centric rejected), also a row naming an employee who is not in
     employees. Exit code 1 when a file stored nothing, 3 when more rows were rejected than stored."""
     from ..orientation import import_assessments
-    from .ingest import _print_result
+    from .ingest import _print_result, finish, set_values
 
-    values = {}
-    for item in set_:
-        k, sep, v = item.partition("=")
-        if not sep:
-            _fail(CentricError(f"--set takes column=value, got {item!r}"))
-        values[k.strip()] = v.strip()
+    values = set_values(set_)
     results, failed, partial = [], False, False
     with _open() as store:
         for f in files:
@@ -178,12 +171,7 @@ def import_cmd(
             partial |= res.partial
             if not as_json:
                 _print_result(store, res)
-    if as_json:
-        print(json.dumps([r.__dict__ for r in results], ensure_ascii=False, default=str, indent=2))
-    if failed:
-        raise typer.Exit(1)
-    if partial:
-        raise typer.Exit(3)
+    finish(results, as_json, failed, partial)
 
 
 # -- observation notes -------------------------------------------------------------------------------------------
@@ -201,13 +189,8 @@ def observations_list(
     from ..observations import summary
 
     start, end = bounds(from_, to)
-    try:
-        with _open(read=True) as store:
-            s = summary(store, store_name, start, end)
-    except CentricError as e:
-        _fail(e)
-    if as_json:
-        print(json.dumps(s.to_dict(), ensure_ascii=False, indent=2, default=str))
+    s = _compute(summary, as_json, store_name, start, end)
+    if s is None:
         return
     if not s.notes:
         console.print("no observation notes (enter them in the web app or load a file: centric ingest feedback "

@@ -106,8 +106,24 @@ def group_scores(long: pd.DataFrame, by: list[str] | tuple[str, ...]) -> pd.Data
     return pd.DataFrame(rows, columns=cols)
 
 
+class _TableResult(Tabular):
+    """A result holding a frame ``table`` and the ``method`` of its intervals."""
+
+    table: pd.DataFrame
+    method: str
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def _rows(self) -> list[dict[str, Any]]:
+        return [{k: _clean(v) for k, v in r.items()} for r in self.table.to_dict("records")]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "rows": self._rows()}
+
+
 @dataclass(frozen=True)
-class OrientationScores(Tabular):
+class OrientationScores(_TableResult):
     """Scores by ``by`` of the ``view`` (manager or self); ``table`` has the groups' columns and ``score``, ``low``,
     ``high`` (95%), ``n`` (employees), ``assessments``."""
 
@@ -116,15 +132,11 @@ class OrientationScores(Tabular):
     table: pd.DataFrame
     method: str = METHOD
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
-
     def _title(self) -> str:
         return f"Customer orientation ({self.view} view) by {', '.join(self.by) or 'all'}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"by": list(self.by), "view": self.view, "method": self.method,
-                "rows": [{k: _clean(v) for k, v in r.items()} for r in self.table.to_dict("records")]}
+        return {"by": list(self.by), "view": self.view, **super().to_dict()}
 
     def figure(self, lang: str = "en"):
         """Plotly figure: the scores with their 95% intervals (a line over quarters when ``by`` is the period)."""
@@ -202,21 +214,14 @@ def gap_table(long: pd.DataFrame) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class Gap(Tabular):
+class Gap(_TableResult):
     """Self − manager per criterion (``table``: see :func:`gap_table`)."""
 
     table: pd.DataFrame
     method: str = GAP_METHOD
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
-
     def _title(self) -> str:
         return "Customer orientation: self view − manager's view"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "rows": [{k: _clean(v) for k, v in r.items()}
-                                                for r in self.table.to_dict("records")]}
 
     def figure(self, lang: str = "en"):
         from .charts import gap_figure
@@ -269,7 +274,7 @@ def correlation(x, y, x_name: str = "x", y_name: str = "y") -> Correlation:
 
 
 @dataclass(frozen=True)
-class UnitsVsCustomers(Tabular):
+class UnitsVsCustomers(_TableResult):
     """Per store: ``score`` (manager view) with ``low``, ``high``, ``n``; ``nps`` with ``nps_low``, ``nps_high``,
     ``nps_n``; ``staff_net`` (net sentiment of customers' mentions of the staff, %) with ``staff_n`` mentions. And
     the correlations across stores."""
@@ -278,15 +283,11 @@ class UnitsVsCustomers(Tabular):
     correlations: tuple[Correlation, ...] = field(default_factory=tuple)
     method: str = CORRELATION_METHOD
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
-
     def _title(self) -> str:
         return "Customer orientation by store next to the store's customer scores"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "rows": [{k: _clean(v) for k, v in r.items()}
-                                                for r in self.table.to_dict("records")],
+        return {**super().to_dict(),
                 "correlations": [{k: _clean(v) for k, v in c.__dict__.items()} for c in self.correlations]}
 
     def _repr_html_(self) -> str:

@@ -23,13 +23,12 @@ router = APIRouter()
 
 
 def _read_scope(actor: Actor, store) -> list[str]:
+    """The stores ``actor`` may read about: all for dashboard readers, else those they manage."""
     from ...observations import stores
+    from .orientation import read_scope
 
-    if allowed(actor, "dashboard.read"):
-        return stores(store)
-    if not allowed(actor, "observations.write"):
-        raise HTTPException(403, "you may not do this")
-    return stores(store, actor.agent)
+    scope = read_scope(actor, "observations.write", lambda agent: stores(store, agent))
+    return stores(store) if scope is None else scope
 
 
 def _write_scope(actor: Actor, store) -> list[str]:

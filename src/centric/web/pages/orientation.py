@@ -22,15 +22,20 @@ from ..permissions import Actor, allowed
 router = APIRouter()
 
 
-def _reader_scope(actor: Actor, store) -> list[str] | None:
-    """The units whose scores ``actor`` may read: None for all (dashboard readers), else those they manage."""
-    from ...orientation import managed_units
-
+def read_scope(actor: Actor, action: str, managed):
+    """The units whose figures ``actor`` may read: None for all (dashboard readers), else ``managed(actor.agent)``,
+    those they manage — for an actor who may take ``action`` (403 otherwise)."""
     if allowed(actor, "dashboard.read"):
         return None
-    if not allowed(actor, "orientation.assess"):
+    if not allowed(actor, action):
         raise HTTPException(403, "you may not do this")
-    return managed_units(store, actor.agent)
+    return managed(actor.agent)
+
+
+def _reader_scope(actor: Actor, store) -> list[str] | None:
+    from ...orientation import managed_units
+
+    return read_scope(actor, "orientation.assess", lambda agent: managed_units(store, agent))
 
 
 def _assess_scope(actor: Actor, store) -> list[str]:
