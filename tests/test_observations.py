@@ -137,3 +137,21 @@ def test_the_demo_has_a_store_weak_on_conflicts_and_analysed_notes(demo_store):
     sm = summary(demo_store)
     assert 25 <= sm.notes <= 40 and sm.stores["analysed"].sum() == sm.notes
     assert {"store", "staff", "availability"} <= set(sm.factors["factor"])
+
+
+def test_the_report_sections_escape_names_and_notes(tmp_path):
+    from centric.orientation import record_assessment
+    from centric.report import build_report
+
+    bad = '<script>alert(1)</script>'
+    with Store.open(tmp_path / "x.duckdb") as s:
+        s.con.execute("INSERT INTO units VALUES (?, 'store', 'R', 'PL', 'm')", [bad])
+        s.con.execute("INSERT INTO employees (employee_id, name, unit, role) VALUES ('e1', 'A B', ?, 'staff'), "
+                      "('e2', 'C D', ?, 'staff')", [bad, bad])
+        record_assessment(s, "e1", "manager", {"attitude": 4}, "m")
+        record_assessment(s, "e2", "manager", {"attitude": 2}, "m")
+        add_note(s, bad, f"Kolejki do kas {bad}", "m")
+        html = build_report(s, lang="it")
+    assert bad not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert 'id="orientation"' in html and 'id="observations"' in html
+    assert "Orientamento al cliente del personale" in html  # the section in the report's language
