@@ -132,8 +132,19 @@ EXPECT_IDEAS: dict[str, str] = {
                                                                          "release")},
 }
 
+# orientation: staff customer-orientation scores (readers: all units; a manager: their own) and assessments;
+# observation notes by store and their entry form (a manager: their stores; analysts and admins: any)
+EXPECT_ORIENT: dict[str, str] = {
+    "GET /orientation": SIGNED_IN,  # dashboard.read or orientation.assess: every role has one of them
+    "GET /orientation/assess": "orientation.assess",
+    "POST /orientation/assess": "orientation.assess",
+    "GET /observations": SIGNED_IN,  # dashboard.read or observations.write: every role has one of them
+    "GET /observations/new": "observations.write",
+    "POST /observations/new": "observations.write",
+}
+
 EXPECT = {**EXPECT_CORE, **EXPECT_CASES, **EXPECT_DASH, **EXPECT_API, **EXPECT_SURVEYS, **EXPECT_WHYS,
-          **EXPECT_COUNCIL, **EXPECT_IDEAS}
+          **EXPECT_COUNCIL, **EXPECT_IDEAS, **EXPECT_ORIENT}
 
 # Bodies to send (JSON for /api, form fields for pages; the CSRF token is added): a valid body reaches the
 # checks a route makes after reading it (an empty one may stop at validation, 422, before them).
@@ -322,4 +333,4 @@ def test_default_deny():
     assert not allowed(agent, "case.read") and case_scope(agent) == ()
     assert [a for a in ACTIONS if allowed(Actor("user", "U4", "c@example.com", "analyst", "c"), a)] == [
         "case.read", "customer.read", "dashboard.read", "surveys.view", "whys.edit", "council.manage", "ideas.use",
-        "ideas.manage"]
+        "ideas.manage", "orientation.assess", "observations.write"]

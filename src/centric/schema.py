@@ -1251,6 +1251,61 @@ _add(Table(
 ))
 
 
+# -- orientation --
+ORIENTATION_CRITERIA = ("attitude", "communication", "product_knowledge", "conflict_handling", "clear_speech",
+                        "adapting")
+ORIENTATION_VIEWS = ("manager", "self")
+_add(Table(
+    "orientation_assessments",
+    "Staff customer-orientation: a manager's assessment of one employee, or the employee's own (self view), "
+    "one rating per criterion on the scale 1–5 (see docs/orientation.md); personal data of the employee, "
+    "erased with them (`centric.orientation.forget_employee`).",
+    (
+        Column("assessment_id", "text", "Assessment id; derived from the row when absent.", required=True,
+               kind="key", aliases=("assessment_id", "id", "assessment", "id oceny", "id оценки", "id valutazione")),
+        Column("employee_id", "text", "The employee assessed (`employees.employee_id`).", required=True,
+               aliases=("employee_id", "employee", "staff_id", "id pracownika", "nr ewidencyjny", "pracownik",
+                        "табельный номер", "сотрудник", "matricola", "dipendente")),
+        Column("assessed_at", "timestamp", "When the assessment was made (UTC).", required=True,
+               aliases=("assessed_at", "assessment date", "data oceny", "дата оценки", "data valutazione")
+               + DATE_ALIASES),
+        Column("view", "enum", "Whose view: the manager's, or the employee's own (self-assessment).", required=True,
+               allowed=ORIENTATION_VIEWS, aliases=("view", "perspective", "widok", "perspektywa", "вид", "взгляд",
+                                                   "punto di vista", "prospettiva")),
+        Column("assessor", "text", "Who filled it in: the manager's web login (for a self view entered on the "
+               "employee's behalf, the manager who entered it).",
+               aliases=("assessor", "manager", "oceniający", "oceniajacy", "kierownik", "оценщик", "руководитель",
+                        "valutatore", "responsabile")),
+        Column("unit", "text", "The employee's unit when assessed; empty: their unit in `employees`.",
+               aliases=("unit", "store", "jednostka", "sklep", "подразделение", "магазин", "unità", "negozio")),
+        Column("attitude", "integer", "Calm and positive attitude, 1–5.", range=(1, 5),
+               aliases=("attitude", "calm and positive attitude", "postawa", "spokojna i pozytywna postawa",
+                        "настрой", "спокойный позитивный настрой", "atteggiamento", "atteggiamento calmo e positivo")),
+        Column("communication", "integer", "Confident, friendly communication, 1–5.", range=(1, 5),
+               aliases=("communication", "friendly communication", "komunikacja", "życzliwa komunikacja",
+                        "общение", "дружелюбное общение", "comunicazione", "comunicazione cordiale")),
+        Column("product_knowledge", "integer", "Knowledge of the products, 1–5.", range=(1, 5),
+               aliases=("product_knowledge", "product knowledge", "knowledge", "znajomość produktów",
+                        "wiedza o produktach", "знание товара", "знание продукции", "conoscenza dei prodotti",
+                        "conoscenza prodotti")),
+        Column("conflict_handling", "integer", "Handling conflicts, 1–5.", range=(1, 5),
+               aliases=("conflict_handling", "conflicts", "handling conflicts", "rozwiązywanie konfliktów",
+                        "konflikty", "разрешение конфликтов", "конфликты", "gestione dei conflitti", "conflitti")),
+        Column("clear_speech", "integer", "Clear speech, 1–5.", range=(1, 5),
+               aliases=("clear_speech", "speech", "clear speech", "wyraźna mowa", "dykcja", "чёткая речь",
+                        "четкая речь", "речь", "chiarezza espositiva", "dizione")),
+        Column("adapting", "integer", "Adapting to different customers, 1–5.", range=(1, 5),
+               aliases=("adapting", "adaptability", "adapting to customers", "dopasowanie do klienta",
+                        "elastyczność", "адаптация к клиенту", "гибкость", "adattamento al cliente", "flessibilità")),
+        Column("comment", "text", "Free-text comment (personal data of the employee).",
+               aliases=("comment", "comments", "note", "komentarz", "uwagi", "комментарий", "commento")),
+    ),
+    key="assessment_id",
+    one_of=ORIENTATION_CRITERIA,
+    since=9,
+))
+
+
 LOOKUPS: dict[str, tuple[str, ...]] = {
     "customers": ("customer_id",),
     "identities": ("customer_id",),

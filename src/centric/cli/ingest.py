@@ -51,12 +51,7 @@ def ingest(
     from ..ingest import ingest as do_ingest
     from ..ingest.load import resolve_options
 
-    values = {}
-    for item in set_:
-        k, sep, v = item.partition("=")
-        if not sep:
-            _fail(CentricError(f"--set takes column=value, got {item!r}"))
-        values[k.strip()] = v.strip()
+    values = set_values(set_)
     try:
         rules = Mapping.load(mapping) if mapping else None
         if rules is not None and table in schema.TABLES and schema.TABLES[table].ingestable:
@@ -84,6 +79,22 @@ def ingest(
                 _print_result(store, res)
         if cases and any(r.rows_stored for r in results) and table in LOOP_TABLES:
             run_loop(store, as_json)
+    finish(results, as_json, failed, partial)
+
+
+def set_values(set_: list[str]) -> dict[str, str]:
+    """The ``--set column=value`` options as a dict (a usage error without ``=``)."""
+    values = {}
+    for item in set_:
+        k, sep, v = item.partition("=")
+        if not sep:
+            _fail(CentricError(f"--set takes column=value, got {item!r}"))
+        values[k.strip()] = v.strip()
+    return values
+
+
+def finish(results: list, as_json: bool, failed: bool, partial: bool) -> None:
+    """Print the results as JSON (with ``as_json``) and exit 1 when a source failed, 3 when one loaded in part."""
     if as_json:
         print(json.dumps([r.__dict__ for r in results], ensure_ascii=False, default=str, indent=2))
     if failed:

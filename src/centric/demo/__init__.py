@@ -19,6 +19,7 @@ from ..text.batch import analyze_store
 from .council import add_council
 from .generator import END, generate, write_files
 from .ideas import add_ideas
+from .orientation import add_orientation
 from .service import run_loop
 from .surveys import add_surveys
 from .workplace import write_workplace
@@ -72,6 +73,9 @@ def build_demo(folder: Path, seed: int = 7, n_customers: int = 20_000, db: str |
         console.print(f"  ideas: {ideas.ideas} ({ideas.customers} from customers, {ideas.employees} from employees; "
                       f"centric ideas list), {ideas.votes} employees' votes, {ideas.answered} answered, {ideas.merged} "
                       f"near-duplicate merged, {ideas.rewards} rewards")
+        inside = add_orientation(store, files, seed)
+        console.print(f"  staff orientation: {inside.assessments:,} assessments ({inside.self_assessments:,} self); "
+                      f"{inside.notes:,} store observation notes")
         console.print("Analysing the comments and reviews (text pipeline) …")
         # the fast path (USE judges polarity too; as centric analyze --fast): about six times as fast as the
         # cascade on the demo's varied wording, which keeps the whole demo within three minutes on 2 cores;

@@ -172,6 +172,7 @@ def _sources(store: Store, where: Where = None, start: dt.datetime | None = None
     """(responses, feedback) with only the rows in [start, end) that ``where`` keeps."""
     r = restrict(store, store.table("responses"), where, FILTER_COLUMNS, "texts")
     f = restrict(store, store.table("feedback"), where, FILTER_COLUMNS, "texts")
+    f = f.filter(f.source.cast("string") != "observation")  # managers' notes: the company's eyes, not customers'
     if start is not None:
         r, f = r.filter(r.responded_at >= start), f.filter(f.posted_at >= start)
     if end is not None:

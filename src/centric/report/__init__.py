@@ -625,6 +625,11 @@ def report_context(d: ReportData, lang: str = "en", title: str = "") -> tuple[di
         ctx["ideas"] = _ideas_context(d.ideas, f, specs, factor_names)
     ctx["topics"] = _topics(d.topics, f, d.current)
     ctx["whys"] = _whys_context(d.whys, f, d.drivers.names(lang) if d.drivers else None)
+    from ..observations.present import section as observations_section
+    from ..orientation.present import section as orientation_section
+
+    ctx["orientation"] = orientation_section(d.orientation, f, specs)
+    ctx["observations"] = observations_section(d.observations, f, specs)
     q = d.quality or {"runs": [], "reasons": [], "totals": {}}
     totals = q.get("totals", {})
     ctx["quality"] = {

@@ -57,6 +57,8 @@ class ReportData:
     personas: Any = None  # centric.personas.present.Bundle: personas and their empathy maps, or None
     council: Any = None  # centric.council.summary.Summary, or None without a customer council
     ideas: Any = None  # centric.ideas.Programme: the suggestion box's figures, or None without ideas
+    orientation: Any = None  # centric.orientation.present.OrientationReport, or None without assessments
+    observations: Any = None  # centric.observations.present.ObservationReport, or None without observation notes
 
 
 def only(where: Where, columns) -> dict[str, tuple[str, ...]]:
@@ -114,6 +116,8 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
     data = ReportData(first, last, period, None, None, where=normalise(where), brand=brand)
     sw, cw = only(where, SURVEY_FILTERS), only(where, CASE_FILTERS)
     data.counts = store.counts()
+    data.orientation = once("orientation", compute=lambda: _orientation(store, start, end))
+    data.observations = once("observations", compute=lambda: _observations(store, start, end))
     data.topics = once("topics", compute=lambda: _topics(store, period, start, end))  # texts alone (complaints without scores) have topics too
     if last is None:
         data.quality = quality(store)
@@ -200,6 +204,18 @@ def _topics(store: Store, period: str, start: dt.datetime | None, end: dt.dateti
     return out
 
 
+def _orientation(store: Store, start: dt.datetime | None, end: dt.datetime | None):
+    from ..orientation.present import report_data
+
+    return report_data(store, start, end)
+
+
+def _observations(store: Store, start: dt.datetime | None, end: dt.datetime | None):
+    from ..observations.present import report_data
+
+    return report_data(store, start, end)
+
+
 def _top_fix(drivers) -> str | None:
     from ..whys import top_fix
 
@@ -247,6 +263,7 @@ def quality(store: Store) -> dict[str, Any]:
 VERSION_TABLES = ("customers", "identities", "orders", "responses", "feedback", "events", "cases", "case_events",
                   "case_clocks", "case_config", "text_analyses", "mentions", "customer_scores", "erasures",
                   "ingest_runs", "surveys", "survey_invitations")
+VERSION_TABLES += ("orientation_assessments",)  # staff orientation: an assessment entered in the web app
 
 
 def data_version(store: Store) -> tuple:

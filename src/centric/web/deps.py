@@ -47,6 +47,8 @@ NAV = (
     ("/council", "Council", ("dashboard.read",)),
     ("/surveys", "Surveys", ("surveys.view",)),
     ("/ideas", "Ideas", ("ideas.use",)),
+    ("/orientation", "Staff orientation", ("dashboard.read", "orientation.assess")),
+    ("/observations", "Observation notes", ("dashboard.read", "observations.write")),
     ("/settings", "Settings", ("admin.config",)),
     ("/users", "Users", ("admin.users",)),
     ("/audit", "Audit", ("audit.read",)),

@@ -18,17 +18,23 @@ from dataclasses import dataclass
 
 ACTIONS = ("case.read", "case.act", "customer.read", "customer.forget", "dashboard.read", "alert.act",
            "feedback.post", "admin.users", "admin.config", "audit.read", "surveys.view", "surveys.manage",
-           "surveys.release", "whys.edit", "council.manage", "ideas.use", "ideas.manage")
+           "surveys.release", "whys.edit", "council.manage", "ideas.use", "ideas.manage", "orientation.assess",
+           "observations.write")
 ROLES = ("admin", "analyst", "agent")
 
 # role → the actions it may take (agents: on their departments' objects only, see ``allowed``)
 GRANTS: dict[str, frozenset[str]] = {
     "admin": frozenset(ACTIONS),
     "analyst": frozenset({"case.read", "customer.read", "dashboard.read", "surveys.view", "whys.edit",
-                          "council.manage", "ideas.use", "ideas.manage"}),
-    "agent": frozenset({"case.read", "case.act", "customer.read", "feedback.post", "alert.act", "ideas.use"}),
+                          "council.manage", "ideas.use", "ideas.manage", "orientation.assess", "observations.write"}),
+    "agent": frozenset({"case.read", "case.act", "customer.read", "feedback.post", "alert.act", "ideas.use",
+                        "orientation.assess", "observations.write"}),
 }
 _DEPARTMENTAL = frozenset({"case.read", "case.act", "customer.read"})
+
+# staff orientation and store observation notes: a unit's manager (``units.manager``, a user's agent name) acts on
+# their own units only; an admin on any, an analyst writes observation notes for any store
+_UNIT_SCOPED = {"orientation.assess": ("analyst", "agent"), "observations.write": ("agent",)}
 
 
 @dataclass(frozen=True)
@@ -46,12 +52,14 @@ class Actor:
 
 def allowed(actor: Actor | None, action: str, resource: dict | None = None) -> bool:
     """May ``actor`` take ``action`` (on ``resource``: a case, a dict with its ``department``; a customer, a
-    dict with ``departments``, those of the customer's cases)? Without a resource: may it take the action on
+    dict with ``departments``, those of the customer's cases; a unit, a dict with its ``manager``)? Without a resource: may it take the action on
     some objects (an agent: on its departments')."""
     if actor is None or action not in ACTIONS:
         return False
     if action not in GRANTS.get(actor.role, frozenset()):
         return False
+    if action in _UNIT_SCOPED:
+        return resource is None or actor.role not in _UNIT_SCOPED[action] or resource.get("manager") == actor.agent
     if actor.role == "agent" and action in _DEPARTMENTAL:
         if resource is None:
             return bool(actor.departments)
