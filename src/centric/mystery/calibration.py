@@ -5,8 +5,10 @@ answered are compared: **percent agreement** (share of items with the same answe
 the three answers yes / no / n.a., ``κ = (p_o − p_e) / (1 − p_e)`` with ``p_e = Σ_k p₁(k)·p₂(k)`` from each
 shopper's own answer shares (undefined when both gave one and the same answer throughout). The two scores'
 difference is shown too. A pair is **flagged** when the scores differ by more than ``max_diff`` points (15) or
-κ is below ``min_kappa`` (0.4, "moderate" agreement in Landis and Koch's terms): the shoppers read the checklist
-differently and need calibrating.
+the shoppers agree on fewer than ``min_agreement`` of the items (80%): they read the checklist differently and
+need calibrating. κ is shown, not used to flag: when nearly every item passes, two shoppers who differ on one item
+get a κ near 0 despite 90% agreement (the "kappa paradox"), which says little about a checklist that mostly
+passes.
 
 >>> kappa(["yes", "yes", "no", "no"], ["yes", "no", "no", "no"])
 0.5
@@ -25,7 +27,7 @@ from ..store import Store
 __all__ = ["Calibration", "agreement", "calibration", "kappa"]
 
 MAX_DIFF = 15.0
-MIN_KAPPA = 0.4
+MIN_AGREEMENT = 0.8
 WINDOW_DAYS = 14
 
 
@@ -57,7 +59,7 @@ class Calibration:
     pairs: pd.DataFrame
     window_days: int
     max_diff: float
-    min_kappa: float
+    min_agreement: float
 
     def to_frame(self) -> pd.DataFrame:
         return self.pairs.copy()
@@ -72,7 +74,7 @@ COLUMNS = ["store", "template_id", "visit_a", "shopper_a", "visited_a", "visit_b
 
 
 def calibration(store: Store, window_days: int = WINDOW_DAYS, max_diff: float = MAX_DIFF,
-                min_kappa: float = MIN_KAPPA) -> Calibration:
+                min_agreement: float = MIN_AGREEMENT) -> Calibration:
     """Every pair of visits to one store by two shoppers at most ``window_days`` apart (see the module)."""
     v = store.con.execute(
         "SELECT visit_id, store, template_id, shopper, visited_at, score FROM mystery_visits "
@@ -95,10 +97,10 @@ def calibration(store: Store, window_days: int = WINDOW_DAYS, max_diff: float = 
                     la, lb = [ax[k] for k in common], [ay[k] for k in common]
                     ag, kp = agreement(la, lb), kappa(la, lb)
                     diff = None if pd.isna(x["score"]) or pd.isna(y["score"]) else float(y["score"] - x["score"])
-                    flagged = (diff is not None and abs(diff) > max_diff) or (kp is not None and kp < min_kappa)
+                    flagged = (diff is not None and abs(diff) > max_diff) or (ag is not None and ag < min_agreement)
                     rows.append({"store": x["store"], "template_id": x["template_id"], "visit_a": x["visit_id"],
                                  "shopper_a": x["shopper"], "visited_a": x["visited_at"], "visit_b": y["visit_id"],
                                  "shopper_b": y["shopper"], "visited_b": y["visited_at"], "days": round(days, 1),
                                  "items": len(common), "agreement": ag, "kappa": kp, "score_a": x["score"],
                                  "score_b": y["score"], "diff": diff, "flagged": bool(flagged)})
-    return Calibration(pd.DataFrame(rows, columns=COLUMNS), window_days, max_diff, min_kappa)
+    return Calibration(pd.DataFrame(rows, columns=COLUMNS), window_days, max_diff, min_agreement)

@@ -22,6 +22,7 @@ from ..flows.summary import flows_context
 from ..journeys.section import section_context
 from ..metrics.cases import NO_SUB_CAUSE
 from ..metrics.complaints import Unknown, unknown_figures
+from ..mystery.section import context as mystery_context
 from ..personas.present import section as persona_section
 from ..store import Store
 from . import charts
@@ -622,6 +623,7 @@ def report_context(d: ReportData, lang: str = "en", title: str = "") -> tuple[di
         ctx["personas"] = persona_section(d.personas, f, specs, factor_names)
     ctx["topics"] = _topics(d.topics, f, d.current)
     ctx["whys"] = _whys_context(d.whys, f, d.drivers.names(lang) if d.drivers else None)
+    ctx["mystery"] = mystery_context(d.mystery, f, specs)
     q = d.quality or {"runs": [], "reasons": [], "totals": {}}
     totals = q.get("totals", {})
     ctx["quality"] = {

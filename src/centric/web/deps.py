@@ -45,6 +45,7 @@ NAV = (
     ("/alerts", "Alerts", ("alert.act", "dashboard.read")),
     ("/whys", "5 whys", ("dashboard.read",)),
     ("/surveys", "Surveys", ("surveys.view",)),
+    ("/mystery", "Mystery shopping", ("mystery.scores", "mystery.read", "mystery.enter")),
     ("/settings", "Settings", ("admin.config",)),
     ("/users", "Users", ("admin.users",)),
     ("/audit", "Audit", ("audit.read",)),
