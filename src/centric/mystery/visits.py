@@ -34,7 +34,7 @@ from ..errors import CentricError
 from ..store import Store
 from .template import Template, get_template
 
-__all__ = ["ANSWER_WORDS", "Attachment", "VisitScore", "check_attachment", "normalise_answer", "record_visit",
+__all__ = ["ANSWER_WORDS", "Attachment", "VisitScore", "check_attachment", "list_visits", "normalise_answer", "record_visit",
            "score_visit", "visit", "visits_frame"]
 
 OURS = "ours"
@@ -251,3 +251,22 @@ def attachment(store: Store, visit_id: str, attachment_id: str) -> tuple[str, by
     row = store.con.execute("SELECT media_type, content FROM mystery_attachments WHERE visit_id = ? AND "
                             "attachment_id = ?", [visit_id, attachment_id]).fetchone()
     return None if row is None else (row[0], base64.b64decode(row[1]))
+
+
+def list_visits(store: Store, shopper: str | None = None, manager: str | None = None, limit: int = 200) -> list[dict]:
+    """The latest visits (at most ``limit``), only those of ``shopper`` or of the stores ``manager`` manages when
+    given (the filter is in the query): visit_id, store, brand, shopper, visited_at, score, failed_critical,
+    case_id."""
+    sql = ("SELECT v.visit_id, v.store, v.brand, v.shopper, v.visited_at, v.score, v.raw_score, v.failed_critical, "
+           "v.case_id FROM mystery_visits v LEFT JOIN units u ON u.unit = v.store WHERE 1 = 1")
+    params: list = []
+    if shopper is not None:
+        sql += " AND v.shopper = ?"
+        params.append(shopper)
+    if manager is not None:
+        sql += " AND u.manager = ?"
+        params.append(manager)
+    sql += " ORDER BY v.visited_at DESC, v.visit_id LIMIT ?"
+    params.append(int(limit))
+    cols = ["visit_id", "store", "brand", "shopper", "visited_at", "score", "raw_score", "failed_critical", "case_id"]
+    return [dict(zip(cols, r, strict=True)) for r in store.con.execute(sql, params).fetchall()]

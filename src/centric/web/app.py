@@ -23,12 +23,13 @@ from .hub import Hub
 from .pages import admin, alerts, cases, customers, dashboards, journeys, personas, surveys, whys
 from .pages import auth as auth_pages
 from .pages import flows as flows_pages
+from .pages import mystery as mystery_pages
 from .security import HeadAsGet, LoginThrottle, RateLimiter, SecurityHeaders
 
 log = logging.getLogger("centric.web")
 STATIC = Path(__file__).parent / "static"
 PAGE_ROUTERS = (public, solved, auth_pages, cases, customers, dashboards, alerts, admin, surveys, whys,
-                flows_pages, personas, journeys)  # public first: the survey answers' route is matched before the others
+                flows_pages, personas, journeys, mystery_pages)  # public first: the survey answers' route is matched before the others
 
 
 @functools.cache
