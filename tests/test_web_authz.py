@@ -106,7 +106,19 @@ EXPECT_WHYS: dict[str, str] = {
     "POST /whys/{tree_id}/detach": "whys.edit",
 }
 
-EXPECT = {**EXPECT_CORE, **EXPECT_CASES, **EXPECT_DASH, **EXPECT_API, **EXPECT_SURVEYS, **EXPECT_WHYS}
+# mystery: mystery shopping (scores for analysts and admins; visits of one's stores or one's own; entry by shoppers)
+EXPECT_MYSTERY: dict[str, str] = {
+    "GET /mystery": "mystery.read",
+    "GET /mystery/calibration": "mystery.scores",
+    "GET /mystery/new": "mystery.enter",
+    "POST /mystery/new": "mystery.enter",
+    "GET /mystery/sw.js": "mystery.enter",
+    "GET /mystery/visits/{visit_id}": "mystery.read",
+    "GET /mystery/visits/{visit_id}/files/{attachment_id}": "mystery.read",
+}
+
+EXPECT = {**EXPECT_CORE, **EXPECT_CASES, **EXPECT_DASH, **EXPECT_API, **EXPECT_SURVEYS, **EXPECT_WHYS,
+          **EXPECT_MYSTERY}
 
 # Bodies to send (JSON for /api, form fields for pages; the CSRF token is added): a valid body reaches the
 # checks a route makes after reading it (an empty one may stop at validation, 422, before them).
@@ -133,9 +145,11 @@ PARAMS = {
     "flag_id": lambda s: s["flag_id"],  # released by the admin's first POST; the second finds it handled (303)
     "tree_id": lambda s: s["tree_id"],
     "number": 1,  # GET /personas/{number}
+    "visit_id": lambda s: s["visit_id"],  # a visit to a store that agent A manages
+    "attachment_id": lambda s: s["visit_id"] + "-1",
 }
 # Parameters naming an object of department A (an agent of department B must get 404).
-DEPARTMENTAL = {"case_id", "customer_id"}
+DEPARTMENTAL = {"case_id", "customer_id", "visit_id"}
 DEPT_A, DEPT_B = "delivery", "finance"
 ROLES = ("anonymous", "agent_a", "agent_b", "analyst", "admin")
 
@@ -164,8 +178,12 @@ def sample(web_client):
     from centric.whys import Node, WhysTree, saved
 
     tree_id = hub.write(saved.save, WhysTree("delivery", Node("0", "problem", "Delivery")), "matrix", "matrix")
+    from tests.test_mystery_web import add_visit
+
+    visit_id = add_visit(hub, manager="agent_a")
     return {"case_id": row[0], "customer_id": row[1], "user_id": user["user_id"], "token_id": token["token_id"],
-            "survey_id": survey_id, "flag_id": add_flagged(web_client, survey_id), "tree_id": tree_id}
+            "survey_id": survey_id, "flag_id": add_flagged(web_client, survey_id), "tree_id": tree_id,
+            "visit_id": visit_id}
 
 
 def _fill(path: str, sample: dict) -> str:
@@ -278,4 +296,4 @@ def test_default_deny():
     agent = Actor("user", "U3", "b@example.com", "agent", "b")  # an agent of no department
     assert not allowed(agent, "case.read") and case_scope(agent) == ()
     assert [a for a in ACTIONS if allowed(Actor("user", "U4", "c@example.com", "analyst", "c"), a)] == [
-        "case.read", "customer.read", "dashboard.read", "surveys.view", "whys.edit"]
+        "case.read", "customer.read", "dashboard.read", "surveys.view", "whys.edit", "mystery.read", "mystery.scores"]
