@@ -237,8 +237,15 @@ def visit_page(request: Request, visit_id: str, actor: Actor = Depends(require("
             sec = next((s for s in v["template"].sections if s.id == a["section"]), None) if v["template"] else None
             sections.append({"id": a["section"], "section": sec, "answers": []})
         sections[-1]["answers"].append(a)
+    try:
+        from ...text.taxonomy import active_taxonomy
+
+        lang = deps.language(request, actor)
+        names = {f.id: f.name(lang) for f in active_taxonomy(deps.reader(request)).factors}
+    except CentricError:
+        names = {}
     return render(request, "mystery_visit.html", {
-        "title": "Visit", "v": v, "sections": sections, "case": case,
+        "title": "Visit", "v": v, "sections": sections, "case": case, "factor_names": names,
         "saved": request.query_params.get("saved") == "1", "again": request.query_params.get("again") == "1"})
 
 
