@@ -145,10 +145,16 @@ def xss_client(web_db):
         from centric.cases import workflow
 
         solved_token = hub.write(workflow.resolve, cases[0], PAYLOADS[0], note=PAYLOADS[1])
+        # a mystery-shopping visit to a store named with a payload, by a shopper named with one, with payload notes
+        from tests.test_mystery_web import add_visit
+
+        visit_id = add_visit(hub, manager=PAYLOADS[1], store_name=PAYLOADS[0], shopper=PAYLOADS[4], visit_id="MX-XSS",
+                             notes=PAYLOADS[3])
         client.objects = {"case_id": cases, "customer_id": customers, "user_id": [user["user_id"]],
                           "factor": ["delivery"], "survey_id": [survey_id], "key": keys, "slug": [XSS_SLUG],
                           "tree_id": [tree_id], "journey": ["purchase"],
-                          "token": [solved_token], "number": [1]}
+                          "token": [solved_token], "number": [1], "visit_id": [visit_id],
+                          "attachment_id": [visit_id + "-1"]}
         yield client
 
 
