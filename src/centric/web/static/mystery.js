@@ -11,7 +11,7 @@
   }
   var status = document.getElementById("mystery-status");
   var queue = document.getElementById("mystery-queue");
-  var DB = "centric-mystery", STORE = "outbox", busy = false;
+  var DB = "centric-mystery", STORE = "outbox", busy = false, user = form.getAttribute("data-user") || "";
 
   function newId() {
     if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
@@ -64,7 +64,8 @@
     busy = true;
     var sent = 0, result = null;
     return tx("readonly", function (s) { return s.getAll(); }).then(function (recs) {
-      recs = (recs || []).filter(function (r) { return !r.refused; });
+      // only this person's visits: on a shared phone another shopper's wait for them to sign in again
+      recs = (recs || []).filter(function (r) { return !r.refused && r.user === user; });
       return recs.reduce(function (p, rec) {
         return p.then(function () {
           return send(rec).then(function (res) {
@@ -87,8 +88,9 @@
         });
       }, Promise.resolve());
     }).catch(function () { return null; }).then(function () {
-      return tx("readonly", function (s) { return s.count(); });
-    }).then(function (n) {
+      return tx("readonly", function (s) { return s.getAll(); });
+    }).then(function (left) {
+      var n = (left || []).filter(function (r) { return r.user === user && !r.refused; }).length;
       busy = false;
       showQueue(n, sent);
       return result;
@@ -103,7 +105,7 @@
       else if (value && value.size) { files.push({name: value.name, type: value.type, blob: value}); }
     });
     var id = form.querySelector("input[name=visit_id]").value;
-    var rec = {visit_id: id, fields: fields, files: files, saved_at: new Date().toISOString()};
+    var rec = {visit_id: id, user: user, fields: fields, files: files, saved_at: new Date().toISOString()};
     tx("readwrite", function (s) { return s.put(rec); }).then(function () {
       form.reset();
       form.querySelector("input[name=visit_id]").value = newId();
