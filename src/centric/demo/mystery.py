@@ -31,6 +31,8 @@ COMPETITOR_STORES = {COMPETITORS[0]: ("ElektroMax Warszawa Centrum", "ElektroMax
 STORE_SKILL = (0.93, 0.9, 0.86, 0.91, 0.88, 0.94, 0.84, 0.9)
 COMPETITOR_SKILL = {COMPETITORS[0]: 0.82, COMPETITORS[1]: 0.88}
 CRITICAL_PASS = "yes"  # critical items pass in every visit but the one planted failure
+STRICT = -1.0  # the calibration pair's strict shopper: fails the advice and the queue where the other passed them
+STRICT_FAILS = ("needs", "knowledge", "in_stock", "queue")
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ def add_mystery(store: Store, seed: int) -> MysterySummary:
         plan.append((s, "ours", a, when, STORE_SKILL[k]))
         # the second pair's second shopper judges more strictly: a pair to calibrate
         plan.append((s, "ours", b, when + dt.timedelta(days=int(rng.integers(2, 6)), hours=3),
-                     STORE_SKILL[k] if k == 0 else 0.6))
+                     STORE_SKILL[k] if k == 0 else STRICT))
     n_ours = len(plan)
     for brand, stores in COMPETITOR_STORES.items():
         for s in stores:
@@ -89,7 +91,9 @@ def add_mystery(store: Store, seed: int) -> MysterySummary:
     failing = int(rng.integers(0, 40))  # the one visit whose price did not match the label
     visits, answers = [], []
     for i, (s, brand, shopper, when, skill) in enumerate(plan):
-        ans = _answers(rng, template, skill)
+        ans = _answers(rng, template, STORE_SKILL[5] if skill == STRICT else skill)
+        if skill == STRICT:
+            ans.update(dict.fromkeys(STRICT_FAILS, "no"))
         notes = None
         if i == failing:
             ans["price_label"] = "no"
