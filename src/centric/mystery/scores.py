@@ -11,9 +11,8 @@ score only). A brand's factor score is the mean over its visits with the same t 
 competitor's is the difference of the two means with Welch's interval.
 
 >>> summarise(pd.DataFrame({"store": ["A", "A", "A"], "score": [80.0, 90.0, 100.0],
-...                         "failed_critical": [False, False, False]}), "store")[["store", "n", "mean", "low", "high"]]
-  store  n  mean        low  high
-0     A  3  90.0  65.157336  100.0
+...                         "failed_critical": [False, False, False]}), "store").round(2).to_dict("records")
+[{'store': 'A', 'n': 3, 'mean': 90.0, 'low': 65.16, 'high': 100.0, 'failed': 0}]
 """
 
 from __future__ import annotations
