@@ -143,8 +143,19 @@ EXPECT_ORIENT: dict[str, str] = {
     "POST /observations/new": "observations.write",
 }
 
+# mystery: mystery shopping (scores for analysts and admins; visits of one's stores or one's own; entry by shoppers)
+EXPECT_MYSTERY: dict[str, str] = {
+    "GET /mystery": "mystery.read",
+    "GET /mystery/calibration": "mystery.scores",
+    "GET /mystery/new": "mystery.enter",
+    "POST /mystery/new": "mystery.enter",
+    "GET /mystery/sw.js": "mystery.enter",
+    "GET /mystery/visits/{visit_id}": "mystery.read",
+    "GET /mystery/visits/{visit_id}/files/{attachment_id}": "mystery.read",
+}
+
 EXPECT = {**EXPECT_CORE, **EXPECT_CASES, **EXPECT_DASH, **EXPECT_API, **EXPECT_SURVEYS, **EXPECT_WHYS,
-          **EXPECT_COUNCIL, **EXPECT_IDEAS, **EXPECT_ORIENT}
+          **EXPECT_COUNCIL, **EXPECT_IDEAS, **EXPECT_ORIENT, **EXPECT_MYSTERY}
 
 # Bodies to send (JSON for /api, form fields for pages; the CSRF token is added): a valid body reaches the
 # checks a route makes after reading it (an empty one may stop at validation, 422, before them).
@@ -178,9 +189,11 @@ PARAMS = {
     "meeting_id": lambda s: s["meeting_id"],
     "action_id": lambda s: s["action_id"],
     "idea_id": lambda s: s["idea_id"],
+    "visit_id": lambda s: s["visit_id"],  # a visit to a store that agent A manages
+    "attachment_id": lambda s: s["visit_id"] + "-1",
 }
 # Parameters naming an object of department A (an agent of department B must get 404).
-DEPARTMENTAL = {"case_id", "customer_id"}
+DEPARTMENTAL = {"case_id", "customer_id", "visit_id"}
 DEPT_A, DEPT_B = "delivery", "finance"
 ROLES = ("anonymous", "agent_a", "agent_b", "analyst", "admin")
 
@@ -217,9 +230,13 @@ def sample(web_client):
     meeting_id = hub.write(council.add_meeting, "matrix", "2026-10-01", "matrix", agenda=["a change"])
     member_id = hub.write(council.add_member, row[1], "matrix", joined_on="2026-09-01")
     action_id = hub.write(council.add_action, meeting_id, "check", "matrix@example.com", "2026-11-01", "matrix")
+    from tests.test_mystery_web import add_visit
+
+    visit_id = add_visit(hub, manager="agent_a")
     return {"case_id": row[0], "customer_id": row[1], "user_id": user["user_id"], "token_id": token["token_id"],
             "survey_id": survey_id, "flag_id": add_flagged(web_client, survey_id), "tree_id": tree_id,
-            "member_id": member_id, "meeting_id": meeting_id, "action_id": action_id, "idea_id": idea_id}
+            "member_id": member_id, "meeting_id": meeting_id, "action_id": action_id, "idea_id": idea_id,
+            "visit_id": visit_id}
 
 
 def _fill(path: str, sample: dict) -> str:
@@ -333,4 +350,4 @@ def test_default_deny():
     assert not allowed(agent, "case.read") and case_scope(agent) == ()
     assert [a for a in ACTIONS if allowed(Actor("user", "U4", "c@example.com", "analyst", "c"), a)] == [
         "case.read", "customer.read", "dashboard.read", "surveys.view", "whys.edit", "council.manage", "ideas.use",
-        "ideas.manage", "orientation.assess", "observations.write"]
+        "ideas.manage", "orientation.assess", "observations.write", "mystery.read", "mystery.scores"]

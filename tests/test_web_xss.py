@@ -167,10 +167,16 @@ def xss_client(web_db):
         decision = hub.write(council.add_decision, meeting, 1, PAYLOADS[1], PAYLOADS[0])
         hub.write(council.add_action, meeting, PAYLOADS[3], "xss@example.com", "2026-10-05", PAYLOADS[0],
                   decision_id=decision)
+        # a mystery-shopping visit to a store named with a payload, by a shopper named with one, with payload notes
+        from tests.test_mystery_web import add_visit
+
+        visit_id = add_visit(hub, manager=PAYLOADS[1], store_name=PAYLOADS[0], shopper=PAYLOADS[4], visit_id="MX-XSS",
+                             notes=PAYLOADS[3])
         client.objects = {"case_id": cases, "customer_id": customers, "user_id": [user["user_id"]],
                           "factor": ["delivery"], "survey_id": [survey_id], "key": keys, "slug": [XSS_SLUG],
                           "tree_id": [tree_id], "journey": ["purchase"],
-                          "token": [solved_token], "number": [1], "meeting_id": [meeting], "idea_id": [*ideas, flagged]}
+                          "token": [solved_token], "number": [1], "meeting_id": [meeting], "idea_id": [*ideas, flagged],
+                          "visit_id": [visit_id], "attachment_id": [visit_id + "-1"]}
         yield client
 
 

@@ -22,6 +22,7 @@ from .checks import db_path
 from .council import council_app
 from .ideas import ideas_app
 from .journeys import journeys_app
+from .mystery import mystery_app
 from .orientation import observations_app, orientation_app
 from .webhooks import webhooks_app
 
@@ -73,6 +74,7 @@ app.add_typer(council_app, name="council")
 app.add_typer(ideas_app, name="ideas")
 app.add_typer(orientation_app, name="orientation")
 app.add_typer(observations_app, name="observations")
+app.add_typer(mystery_app, name="mystery")
 
 
 def main() -> None:

@@ -21,7 +21,8 @@ users_app = typer.Typer(help="People who sign in to the web app: add, list, disa
                         no_args_is_help=True)
 tokens_app = typer.Typer(help="Bearer tokens of the web app's JSON API: add, list, revoke.", no_args_is_help=True)
 
-ROLE_HELP = "admin (everything), analyst (reads everything, acts on nothing) or agent (works its departments' cases)."
+ROLE_HELP = ("admin (everything), analyst (reads everything, acts on nothing), agent (works its departments' cases) "
+             "or shopper (enters mystery-shopping visits and sees their own).")
 DEPARTMENT_HELP = "A department of the routing table in use (repeat for several); an agent sees only their cases."
 PASSWORD_STDIN = typer.Option(False, "--password-stdin", help="Read the password (at least 10 characters) from "
                               "standard input, e.g. printf '%s' \"$PW\" | centric users add …")

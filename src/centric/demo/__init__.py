@@ -19,6 +19,7 @@ from ..text.batch import analyze_store
 from .council import add_council
 from .generator import END, generate, write_files
 from .ideas import add_ideas
+from .mystery import add_mystery
 from .orientation import add_orientation
 from .service import run_loop
 from .surveys import add_surveys
@@ -92,6 +93,10 @@ def build_demo(folder: Path, seed: int = 7, n_customers: int = 20_000, db: str |
                       f"joined one, {loop.imported:,} were the old helpdesk's); at the data's end {loop.open_at_end:,} "
                       f"are open, {loop.overdue_at_end:,} overdue, {loop.escalated:,} escalations; {loop.proactive:,} "
                       "proactive calls to customers gone quiet")
+        ms = add_mystery(store, seed)  # after the loop: the failed visit's case goes to the demo's store manager
+        console.print(f"  mystery shopping: {ms.visits} visits to our stores, {ms.competitor_visits} to competitors', "
+                      f"{ms.calibration_pairs} calibration pairs, {ms.failed} failed critical item (case "
+                      f"{', '.join(ms.cases) or 'none'})")
         summary = summarize(store)
         report = write_report(store, folder / "report.html", lang=lang, title="Voltaro (demo)")
     console.print(f"Store: {escape(str(db_path))} — done in {time.perf_counter() - t0:.1f} s")

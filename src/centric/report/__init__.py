@@ -23,6 +23,7 @@ from ..flows.summary import flows_context
 from ..journeys.section import section_context
 from ..metrics.cases import NO_SUB_CAUSE
 from ..metrics.complaints import Unknown, unknown_figures
+from ..mystery.section import context as mystery_context
 from ..personas.present import section as persona_section
 from ..store import Store
 from . import charts
@@ -630,6 +631,7 @@ def report_context(d: ReportData, lang: str = "en", title: str = "") -> tuple[di
 
     ctx["orientation"] = orientation_section(d.orientation, f, specs)
     ctx["observations"] = observations_section(d.observations, f, specs)
+    ctx["mystery"] = mystery_context(d.mystery, f, specs)
     q = d.quality or {"runs": [], "reasons": [], "totals": {}}
     totals = q.get("totals", {})
     ctx["quality"] = {

@@ -19,6 +19,7 @@ from ..metrics.complaints import DIMENSIONS
 from ..metrics.filters import CUSTOMER_COLUMNS, Where, normalise
 from ..metrics.periods import headline_periods, label
 from ..metrics.survey import RESPONSE_COLUMNS
+from ..mystery.section import for_report as mystery_section
 from ..personas.present import bundle as persona_bundle
 from ..store import Store
 
@@ -59,6 +60,7 @@ class ReportData:
     ideas: Any = None  # centric.ideas.Programme: the suggestion box's figures, or None without ideas
     orientation: Any = None  # centric.orientation.present.OrientationReport, or None without assessments
     observations: Any = None  # centric.observations.present.ObservationReport, or None without observation notes
+    mystery: Any = None  # centric.mystery.section.MysteryData, or None without visits
 
 
 def only(where: Where, columns) -> dict[str, tuple[str, ...]]:
@@ -177,6 +179,7 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
     data.personas = once("personas", compute=lambda: persona_bundle(store))
     data.council = once("council", compute=lambda: council_summary(store, start=start, end=end))
     data.ideas = once("ideas", compute=lambda: _ideas(store))
+    data.mystery = once("mystery", compute=lambda: mystery_section(store, start, end))
     data.quality = quality(store)
     return data
 

@@ -25,6 +25,7 @@ from .pages import auth as auth_pages
 from .pages import council as council_pages
 from .pages import flows as flows_pages
 from .pages import ideas as ideas_pages
+from .pages import mystery as mystery_pages
 from .pages import observations as observations_pages
 from .pages import orientation as orientation_pages
 from .security import HeadAsGet, LoginThrottle, RateLimiter, SecurityHeaders
@@ -33,7 +34,7 @@ log = logging.getLogger("centric.web")
 STATIC = Path(__file__).parent / "static"
 PAGE_ROUTERS = (public, solved, auth_pages, cases, customers, dashboards, alerts, admin, surveys, whys,
                 flows_pages, personas, journeys, council_pages, ideas_pages, orientation_pages,
-                observations_pages)  # public first: the survey answers' route is matched before the others
+                observations_pages, mystery_pages)  # public first: the survey answers' route is matched before the others
 
 
 @functools.cache

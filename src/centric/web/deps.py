@@ -49,6 +49,7 @@ NAV = (
     ("/ideas", "Ideas", ("ideas.use",)),
     ("/orientation", "Staff orientation", ("dashboard.read", "orientation.assess")),
     ("/observations", "Observation notes", ("dashboard.read", "observations.write")),
+    ("/mystery", "Mystery shopping", ("mystery.scores", "mystery.read", "mystery.enter")),
     ("/settings", "Settings", ("admin.config",)),
     ("/users", "Users", ("admin.users",)),
     ("/audit", "Audit", ("audit.read",)),

@@ -10,6 +10,11 @@ True
 (False, False)
 >>> case_scope(agent), case_scope(Actor("user", "U0002", "bo@example.com", "analyst", "bo"))
 (('delivery',), None)
+>>> shopper = Actor("user", "U0003", "cy@example.com", "shopper", "cy")
+>>> allowed(shopper, "mystery.read", {"shopper": "cy"}), allowed(shopper, "mystery.read", {"shopper": "ann"})
+(True, False)
+>>> allowed(agent, "mystery.read", {"manager": "ann"}), allowed(shopper, "case.read")
+(True, False)
 """
 
 from __future__ import annotations
@@ -19,16 +24,19 @@ from dataclasses import dataclass
 ACTIONS = ("case.read", "case.act", "customer.read", "customer.forget", "dashboard.read", "alert.act",
            "feedback.post", "admin.users", "admin.config", "audit.read", "surveys.view", "surveys.manage",
            "surveys.release", "whys.edit", "council.manage", "ideas.use", "ideas.manage", "orientation.assess",
-           "observations.write")
-ROLES = ("admin", "analyst", "agent")
+           "observations.write", "mystery.enter", "mystery.read", "mystery.scores")
+ROLES = ("admin", "analyst", "agent", "shopper")
 
 # role → the actions it may take (agents: on their departments' objects only, see ``allowed``)
 GRANTS: dict[str, frozenset[str]] = {
     "admin": frozenset(ACTIONS),
     "analyst": frozenset({"case.read", "customer.read", "dashboard.read", "surveys.view", "whys.edit",
-                          "council.manage", "ideas.use", "ideas.manage", "orientation.assess", "observations.write"}),
+                          "council.manage", "ideas.use", "ideas.manage", "orientation.assess", "observations.write",
+                          "mystery.read", "mystery.scores"}),
     "agent": frozenset({"case.read", "case.act", "customer.read", "feedback.post", "alert.act", "ideas.use",
-                        "orientation.assess", "observations.write"}),
+                        "orientation.assess", "observations.write", "mystery.read"}),
+    # mystery shoppers enter visits and see their own, nothing else
+    "shopper": frozenset({"mystery.enter", "mystery.read"}),
 }
 _DEPARTMENTAL = frozenset({"case.read", "case.act", "customer.read"})
 
@@ -65,6 +73,9 @@ def allowed(actor: Actor | None, action: str, resource: dict | None = None) -> b
             return bool(actor.departments)
         mine = set(actor.departments)
         return resource.get("department") in mine or bool(mine & set(resource.get("departments") or ()))
+    if action == "mystery.read" and resource is not None and actor.role in ("agent", "shopper"):
+        # a visit: store managers (agents) see their stores' visits, shoppers their own
+        return resource.get("manager" if actor.role == "agent" else "shopper") == actor.agent
     return True
 
 

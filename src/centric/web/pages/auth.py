@@ -118,7 +118,8 @@ def me_save(request: Request, language: str = Form(""), actor: Actor = Depends(r
 def _home(actor: Actor, request: Request) -> str:
     paths = {p for m, p, _ in deps.routes(request.app) if m == "GET"}
     for path, action in (("/inbox", "case.read") if actor.role == "agent" else ("/dashboards", "dashboard.read"),
-                         ("/inbox", "case.read"), ("/dashboards", "dashboard.read")):
+                         ("/inbox", "case.read"), ("/dashboards", "dashboard.read"),
+                         ("/mystery/new", "mystery.enter")):
         if path in paths and allowed(actor, action):
             return path
     return "/me"
