@@ -19,6 +19,7 @@ from . import personas as personas_cli
 from . import whys as whys_cli
 from ._common import DB_HELP, err, state
 from .checks import db_path
+from .enps import enps_app
 from .journeys import journeys_app
 from .webhooks import webhooks_app
 
@@ -66,6 +67,7 @@ app.command("flows")(flows_cli.flows_cmd)
 app.command("personas")(personas_cli.personas_cmd)
 app.command("empathy")(personas_cli.empathy_cmd)
 app.add_typer(journeys_app, name="journeys")
+app.add_typer(enps_app, name="enps")
 
 
 def main() -> None:

@@ -140,6 +140,8 @@ def plan(store: Store, survey: Survey, customers: pd.DataFrame | None = None, se
     it; ``(none)``: customers without one). Writes nothing."""
     if (customers is None) == (segment is None):
         raise SurveyError("give the customers (a CSV file) or a segment, one of the two")
+    if survey.audience == "employees":
+        raise SurveyError(f"survey {survey.slug!r} is an employee survey: invite employees with centric enps invite")
     now = now or _now()
     interval = settings.get_int("survey_min_interval_days", interval_days)
     cand = _from_frame(store, customers, source) if customers is not None else _from_segment(store, segment)

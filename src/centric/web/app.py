@@ -21,6 +21,7 @@ from . import scheduler as background
 from .api import v1
 from .hub import Hub
 from .pages import admin, alerts, cases, customers, dashboards, journeys, personas, surveys, whys
+from .pages import enps as enps_pages
 from .pages import auth as auth_pages
 from .pages import flows as flows_pages
 from .security import HeadAsGet, LoginThrottle, RateLimiter, SecurityHeaders
@@ -28,7 +29,7 @@ from .security import HeadAsGet, LoginThrottle, RateLimiter, SecurityHeaders
 log = logging.getLogger("centric.web")
 STATIC = Path(__file__).parent / "static"
 PAGE_ROUTERS = (public, solved, auth_pages, cases, customers, dashboards, alerts, admin, surveys, whys,
-                flows_pages, personas, journeys)  # public first: the survey answers' route is matched before the others
+                flows_pages, personas, journeys, enps_pages)  # public first: the survey answers' route is matched before the others
 
 
 @functools.cache

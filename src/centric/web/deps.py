@@ -45,6 +45,7 @@ NAV = (
     ("/alerts", "Alerts", ("alert.act", "dashboard.read")),
     ("/whys", "5 whys", ("dashboard.read",)),
     ("/surveys", "Surveys", ("surveys.view",)),
+    ("/enps", "Employee NPS", ("dashboard.read",)),
     ("/settings", "Settings", ("admin.config",)),
     ("/users", "Users", ("admin.users",)),
     ("/audit", "Audit", ("audit.read",)),
