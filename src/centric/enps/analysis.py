@@ -671,15 +671,17 @@ def overview(store: Store, survey: str | None = None, period: str | None = None,
                             "survey_id = ? AND period = ?", [s.survey_id, chosen]).fetchone()
     pulses = employee_surveys(store, "csat")
     p = pu = None
+    extra: dict[str, Any] = {}
     if pulses:
         pdata = answers(store, pulses[0])
         if not pdata.empty:
             p = pulse(store, (), pulses[0], None, t, lang)
             pu = pulse(store, "store", pulses[0], None, t, lang)
+            extra["pulse_survey"] = pulses[0]
     return Overview(s, chosen, t, enps(store, (), s, chosen, t, frame=data), enps(store, "period", s, None, t, frame=data),
                     enps(store, "store", s, chosen, t, frame=data), enps(store, "department", s, chosen, t, frame=data),
                     compare(store, s, chosen, t, frame=data), themes(store, s, chosen, t, lang),
-                    comments(store, s, chosen, t, frame=data), p, pu, int(inv[0]), int(inv[1]))
+                    comments(store, s, chosen, t, frame=data), p, pu, int(inv[0]), int(inv[1]), extra)
 
 
 __all__ = ["BY", "HIDDEN", "Comments", "Comparison", "Correlation", "Cut", "EnpsBreakdown", "Overview", "Pulse",

@@ -177,8 +177,9 @@ def plan(store: Store, survey: Survey, units: list[str] | None = None, employees
             chosen = staff[staff["unit"].isin(units)]
         chosen = chosen.assign(row=None)
     erased = chosen["name"].isna() & chosen["email"].isna()  # centric enps forget leaves neither
-    left = chosen["left_at"].notna() & (pd.to_datetime(chosen["left_at"]).dt.date <= day)
-    later = chosen["hired_at"].notna() & (pd.to_datetime(chosen["hired_at"]).dt.date > day) & ~left
+    when = pd.Timestamp(day)
+    left = chosen["left_at"].notna() & (pd.to_datetime(chosen["left_at"]) <= when)
+    later = chosen["hired_at"].notna() & (pd.to_datetime(chosen["hired_at"]) > when) & ~left
     invited = set(store.con.execute("SELECT employee_id FROM employee_invitations WHERE survey_id = ? AND period = ? "
                                     "AND employee_id IS NOT NULL", [survey.survey_id, period]).df()["employee_id"])
     done = chosen["employee_id"].isin(invited)

@@ -7,7 +7,7 @@ import html
 from typing import Any
 
 from ..report.charts import BLUE, _layout
-from .analysis import Overview
+from .analysis import Overview, taxonomy
 
 
 def _score(f, s) -> dict[str, Any]:
@@ -63,13 +63,19 @@ def section(o: Overview | None, f, specs: dict[str, Any]) -> dict[str, Any] | No
         if o.pulse_units is not None:
             for r in o.pulse_units.rows:
                 units_rows.setdefault(r.question, []).append(r)
+        ps = o.extra.get("pulse_survey")
         for r in o.pulse.rows:
-            pulse.append({"label": r.label, "hidden": r.hidden, "mean": f.num(r.mean, 2),
+            label = r.label
+            if ps is not None:  # in the reader's language
+                q = ps.question(r.question)
+                label = q.label(f.lang) if q is not None else ps.text(f.lang).question
+            pulse.append({"label": label, "hidden": r.hidden, "mean": f.num(r.mean, 2),
                           "interval": f"{f.num(r.low, 2)} … {f.num(r.high, 2)}", "top": f.pct(r.top_box),
                           "n": f.num(r.n) if r.n is not None else "",
                           "units": [{"unit": str(u.group.get("store")), "hidden": u.hidden, "mean": f.num(u.mean, 2),
                                      "top": f.pct(u.top_box)} for u in units_rows.get(r.question, [])]})
     th = o.themes
+    names = {x.id: x.name(f.lang) for x in taxonomy().factors}
     return {
         "survey": o.survey.name, "slug": o.survey.slug, "period": o.period, "threshold": o.threshold,
         "periods": [c.group["period"] for c in o.trend.rows],
@@ -79,14 +85,14 @@ def section(o: Overview | None, f, specs: dict[str, Any]) -> dict[str, Any] | No
         "stores": [_cut(f, c, "store") for c in o.stores.rows],
         "departments": [_cut(f, c, "department") for c in o.departments.rows],
         "units": units, "corr_nps": corr(comp.with_nps), "corr_complaints": corr(comp.with_complaints),
-        "shown_units": len(shown), "themes": [{"name": t.name, "comments": f.num(t.comments), "net": f.num(t.net, 0,
+        "shown_units": len(shown), "themes": [{"name": names.get(t.factor, t.name), "comments": f.num(t.comments), "net": f.num(t.net, 0,
                                                                                                             sign=True)}
                                               for t in th.themes],
         "themes_withheld": th.withheld, "themes_waiting": th.waiting,
         "comments": [{"unit": u, "texts": texts[:5], "more": max(0, len(texts) - 5)}
                      for u, texts in o.comments.by_unit.items()],
         "comments_withheld": o.comments.withheld_units,
-        "pulse": pulse, "pulse_survey": o.pulse.survey if o.pulse else None,
+        "pulse": pulse, "pulse_survey": o.extra["pulse_survey"].name if o.pulse else None,
         "pulse_period": o.pulse.period if o.pulse else None,
     }
 

@@ -22,6 +22,7 @@ from ..flows.summary import flows_context
 from ..journeys.section import section_context
 from ..metrics.cases import NO_SUB_CAUSE
 from ..metrics.complaints import Unknown, unknown_figures
+from ..enps.present import section as enps_section
 from ..personas.present import section as persona_section
 from ..store import Store
 from . import charts
@@ -620,6 +621,7 @@ def report_context(d: ReportData, lang: str = "en", title: str = "") -> tuple[di
         ctx["surveys"] = _surveys(d.surveys, f, specs)
         ctx["flows"] = flows_context(d.flows, f, specs)
         ctx["personas"] = persona_section(d.personas, f, specs, factor_names)
+        ctx["enps"] = enps_section(d.enps, f, specs)
     ctx["topics"] = _topics(d.topics, f, d.current)
     ctx["whys"] = _whys_context(d.whys, f, d.drivers.names(lang) if d.drivers else None)
     q = d.quality or {"runs": [], "reasons": [], "totals": {}}

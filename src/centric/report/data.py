@@ -17,6 +17,7 @@ from ..metrics.complaints import DIMENSIONS
 from ..metrics.filters import CUSTOMER_COLUMNS, Where, normalise
 from ..metrics.periods import headline_periods, label
 from ..metrics.survey import RESPONSE_COLUMNS
+from ..enps.analysis import overview as enps_overview
 from ..personas.present import bundle as persona_bundle
 from ..store import Store
 
@@ -53,6 +54,7 @@ class ReportData:
     whys: Any = None  # centric.whys.WhysTree of the first "fix" factor, or None
     flows: Any = None  # centric.flows.summary.JourneyFlows of the journey with the most events, or None
     personas: Any = None  # centric.personas.present.Bundle: personas and their empathy maps, or None
+    enps: Any = None  # centric.enps.Overview: employee NPS and pulse with the threshold applied, or None
 
 
 def only(where: Where, columns) -> dict[str, tuple[str, ...]]:
@@ -167,6 +169,7 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
     data.surveys = once("surveys", compute=lambda: _surveys(store, start, end))
     data.flows = once("flows", compute=lambda: journey_flows(store, start=start, end=end))
     data.personas = once("personas", compute=lambda: persona_bundle(store))
+    data.enps = once("enps", compute=lambda: enps_overview(store))
     data.quality = quality(store)
     return data
 

@@ -21,8 +21,8 @@ from . import scheduler as background
 from .api import v1
 from .hub import Hub
 from .pages import admin, alerts, cases, customers, dashboards, journeys, personas, surveys, whys
-from .pages import enps as enps_pages
 from .pages import auth as auth_pages
+from .pages import enps as enps_pages
 from .pages import flows as flows_pages
 from .security import HeadAsGet, LoginThrottle, RateLimiter, SecurityHeaders
 
