@@ -18,11 +18,11 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from ..enps.present import section as enps_section
 from ..flows.summary import flows_context
 from ..journeys.section import section_context
 from ..metrics.cases import NO_SUB_CAUSE
 from ..metrics.complaints import Unknown, unknown_figures
-from ..enps.present import section as enps_section
 from ..personas.present import section as persona_section
 from ..store import Store
 from . import charts

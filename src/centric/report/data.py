@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from .. import metrics, settings
+from ..enps.analysis import overview as enps_overview
 from ..errors import CentricError
 from ..flows.summary import journey_flows
 from ..journeys.section import for_report as journey_maps
@@ -17,7 +18,6 @@ from ..metrics.complaints import DIMENSIONS
 from ..metrics.filters import CUSTOMER_COLUMNS, Where, normalise
 from ..metrics.periods import headline_periods, label
 from ..metrics.survey import RESPONSE_COLUMNS
-from ..enps.analysis import overview as enps_overview
 from ..personas.present import bundle as persona_bundle
 from ..store import Store
 
