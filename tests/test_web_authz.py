@@ -106,7 +106,12 @@ EXPECT_WHYS: dict[str, str] = {
     "POST /whys/{tree_id}/detach": "whys.edit",
 }
 
-EXPECT = {**EXPECT_CORE, **EXPECT_CASES, **EXPECT_DASH, **EXPECT_API, **EXPECT_SURVEYS, **EXPECT_WHYS}
+# enps: employee NPS and pulse results (read-only analysis: dashboards' readers)
+EXPECT_ENPS: dict[str, str] = {
+    "GET /enps": "dashboard.read",
+}
+
+EXPECT = {**EXPECT_CORE, **EXPECT_CASES, **EXPECT_DASH, **EXPECT_API, **EXPECT_SURVEYS, **EXPECT_WHYS, **EXPECT_ENPS}
 
 # Bodies to send (JSON for /api, form fields for pages; the CSRF token is added): a valid body reaches the
 # checks a route makes after reading it (an empty one may stop at validation, 422, before them).
