@@ -415,6 +415,8 @@ def _save(request: Request, actor: Actor, survey, form: dict[str, Any]) -> Respo
 
     try:
         d = definition_of(form, survey.branding.logo if survey else None)
+        if survey is not None and survey.audience != "customers":  # the form does not change who answers
+            d.update(audience=survey.audience, period=survey.period)
         new = from_dict(d, where="survey form")
     except CentricError as e:
         form.setdefault("has_logo", bool(survey and survey.branding.logo))
