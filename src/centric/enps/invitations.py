@@ -22,10 +22,11 @@ import pandas as pd
 
 from .. import settings
 from ..errors import CentricError
-from ..ingest.readers import _decode, _lines, _norm, sniff_delimiter
+from ..ingest.readers import _norm
 from ..schema import TABLES
 from ..store import Store
 from ..surveys import tokens
+from ..surveys.invitations import read_people_csv
 from ..surveys.model import Survey, SurveyError
 
 REASONS = {
@@ -110,41 +111,7 @@ class Link:
 def read_employees_csv(path: str | Path) -> pd.DataFrame:
     """The employees named in a CSV file: ``row`` (the header is row 1), ``key`` (employee id) and ``email``.
     The file needs a column ``employee_id`` or ``email`` (the names ingest recognises for them work too)."""
-    p = Path(path)
-    source = str(path)
-    if not p.is_file():
-        raise SurveyError(f"{source}: no such file")
-    try:
-        text, _ = _decode(p, source)
-    except (OSError, CentricError) as e:
-        raise SurveyError(str(e) if isinstance(e, CentricError) else f"{source}: cannot read ({e})") from e
-    lines = _lines(text)
-    reader = csv.reader(lines, delimiter=sniff_delimiter(lines[:50]))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise SurveyError(f"{source}: the file is empty") from None
-    names = [_norm(h) for h in header]
-    id_col = next((i for i, n in enumerate(names) if n in ID_NAMES), None)
-    email_col = next((i for i, n in enumerate(names) if n in EMAIL_NAMES), None)
-    if id_col is None and email_col is None:
-        found = ", ".join(repr(h) for h in header) or "none"
-        raise SurveyError(f"{source}: row 1: needs a column 'employee_id' or 'email'; columns found: {found}")
-    rows, keys, emails = [], [], []
-    for n, rec in enumerate(reader, start=2):
-        if not any(v.strip() for v in rec):
-            continue
-        rows.append(n)
-        keys.append(_cell(rec, id_col))
-        emails.append(_cell(rec, email_col))
-    return pd.DataFrame({"row": rows, "key": keys, "email": emails}, dtype=object)
-
-
-def _cell(rec: list[str], i: int | None) -> str | None:
-    if i is None or i >= len(rec):
-        return None
-    v = rec[i].strip()
-    return v or None
+    return read_people_csv(path, ID_NAMES, EMAIL_NAMES, "employee_id")
 
 
 def _employees(store: Store) -> pd.DataFrame:
