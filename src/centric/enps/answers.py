@@ -124,31 +124,28 @@ def _date(v) -> dt.date:
 
 def _rewrite(con, answers: list[tuple], ratings: list[tuple]) -> None:
     """Add ``answers`` and ``ratings`` and rewrite the survey-periods they belong to in the order of the
-    answers' random ids (see the module's docstring)."""
+    answers' random ids (see the module's docstring), in SQL: the period's rows are copied aside, deleted and
+    written back sorted."""
     parts = sorted({(a[1], a[2]) for a in answers})
     where = " OR ".join("(survey_id = ? AND period = ?)" for _ in parts)
     params = [x for p in parts for x in p]
     cols = ", ".join(ANSWER_COLUMNS)
-    old = con.execute(f"SELECT {cols} FROM employee_answers WHERE {where}", params).df()
-    old_ratings = con.execute(
-        f"SELECT r.answer_id, r.question_id, r.value FROM employee_ratings r WHERE r.answer_id IN "
-        f"(SELECT answer_id FROM employee_answers WHERE {where})", params).df()
     new = pd.DataFrame(answers, columns=list(ANSWER_COLUMNS)).astype({"score": "Int64"})
-    frame = pd.concat([old.astype({"score": "Int64"}), new], ignore_index=True).sort_values("answer_id",
-                                                                                             kind="stable")
-    rframe = pd.concat([old_ratings, pd.DataFrame(ratings, columns=list(RATING_COLUMNS))], ignore_index=True
-                       ).sort_values(["answer_id", "question_id"], kind="stable")
-    if len(old_ratings):
-        con.execute(f"DELETE FROM employee_ratings WHERE answer_id IN (SELECT answer_id FROM employee_answers "
-                    f"WHERE {where})", params)
-    con.execute(f"DELETE FROM employee_answers WHERE {where}", params)
-    con.register("_employee_answers_new", frame.reset_index(drop=True))
-    con.register("_employee_ratings_new", rframe.reset_index(drop=True).astype(str) if len(rframe) else
-                 pd.DataFrame({c: pd.Series(dtype=str) for c in RATING_COLUMNS}))
+    new_ratings = pd.DataFrame(ratings, columns=list(RATING_COLUMNS), dtype=str)
+    con.register("_employee_answers_new", new)
+    con.register("_employee_ratings_new", new_ratings)
     try:
-        con.execute(f"INSERT INTO employee_answers ({cols}) SELECT {cols} FROM _employee_answers_new")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _employee_answers_part AS SELECT {cols} FROM employee_answers "
+                    f"WHERE {where} UNION ALL SELECT {cols} FROM _employee_answers_new", params)
+        con.execute("CREATE OR REPLACE TEMP TABLE _employee_ratings_part AS SELECT r.answer_id, r.question_id, r.value "
+                    "FROM employee_ratings r SEMI JOIN _employee_answers_part p ON p.answer_id = r.answer_id "
+                    "UNION ALL SELECT answer_id, question_id, value FROM _employee_ratings_new")
+        con.execute("DELETE FROM employee_ratings r WHERE r.answer_id IN (SELECT answer_id FROM _employee_answers_part)")
+        con.execute(f"DELETE FROM employee_answers WHERE {where}", params)
+        con.execute(f"INSERT INTO employee_answers ({cols}) SELECT {cols} FROM _employee_answers_part ORDER BY answer_id")
         con.execute("INSERT INTO employee_ratings (answer_id, question_id, value) SELECT answer_id, question_id, value "
-                    "FROM _employee_ratings_new")
+                    "FROM _employee_ratings_part ORDER BY answer_id, question_id")
+        con.execute("DROP TABLE _employee_answers_part; DROP TABLE _employee_ratings_part")
     finally:
         con.unregister("_employee_answers_new")
         con.unregister("_employee_ratings_new")

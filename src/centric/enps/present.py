@@ -57,7 +57,8 @@ def section(o: Overview | None, f, specs: dict[str, Any]) -> dict[str, Any] | No
             "layout": _layout(_("Stores: employees' eNPS and customers' NPS"), _("Customer NPS"), height=380,
                               xaxis={"title": {"text": "eNPS"}, "gridcolor": "#e5e7eb", "zerolinecolor": "#9ca3af"}),
         }
-    pulse = []
+    pulse: list[dict[str, Any]] = []
+    pulse_stores: list[dict[str, Any]] = []
     if o.pulse is not None:
         units_rows: dict[str, list] = {}
         if o.pulse_units is not None:
@@ -71,9 +72,13 @@ def section(o: Overview | None, f, specs: dict[str, Any]) -> dict[str, Any] | No
                 label = q.label(f.lang) if q is not None else ps.text(f.lang).question
             pulse.append({"label": label, "hidden": r.hidden, "mean": f.num(r.mean, 2),
                           "interval": f"{f.num(r.low, 2)} … {f.num(r.high, 2)}", "top": f.pct(r.top_box),
-                          "n": f.num(r.n) if r.n is not None else "",
-                          "units": [{"unit": str(u.group.get("store")), "hidden": u.hidden, "mean": f.num(u.mean, 2),
-                                     "top": f.pct(u.top_box)} for u in units_rows.get(r.question, [])]})
+                          "n": f.num(r.n) if r.n is not None else ""})
+        stores: dict[str, list] = {}
+        for q in (r.question for r in o.pulse.rows):
+            for u in units_rows.get(q, []):
+                stores.setdefault(str(u.group.get("store")), []).append(
+                    {"hidden": u.hidden, "mean": f.num(u.mean, 2), "interval": f"{f.num(u.low, 2)} … {f.num(u.high, 2)}"})
+        pulse_stores = [{"unit": k, "cells": v} for k, v in stores.items()]
     th = o.themes
     names = {x.id: x.name(f.lang) for x in taxonomy().factors}
     return {
@@ -92,7 +97,7 @@ def section(o: Overview | None, f, specs: dict[str, Any]) -> dict[str, Any] | No
         "comments": [{"unit": u, "texts": texts[:5], "more": max(0, len(texts) - 5)}
                      for u, texts in o.comments.by_unit.items()],
         "comments_withheld": o.comments.withheld_units,
-        "pulse": pulse, "pulse_survey": o.extra["pulse_survey"].name if o.pulse else None,
+        "pulse": pulse, "pulse_stores": pulse_stores, "pulse_survey": o.extra["pulse_survey"].name if o.pulse else None,
         "pulse_period": o.pulse.period if o.pulse else None,
     }
 
