@@ -40,3 +40,21 @@ def test_demo_shows_the_threshold_and_happier_teams_beside_happier_customers(dem
                                                   ).fetchall()}
     assert any("ł" in t or "ę" in t or "ś" in t for t in langs) and any("è" in t or "à" in t for t in langs)
     assert demo_store.con.execute("SELECT count(*) FROM employee_themes").fetchone()[0] > 0
+
+
+def test_the_section_speaks_four_languages_and_hides_the_small_departments(demo_store):
+    from centric.enps.present import render_section, section
+    from centric.report.i18n import Formatter
+
+    o = analysis.overview(demo_store)
+    words = {"en": ("Employee NPS", "hidden: fewer than 5 answers"),
+             "pl": ("eNPS pracowników", "ukryte: mniej niż 5 odpowiedzi"),
+             "ru": ("eNPS сотрудников", "скрыто: меньше 5 ответов"),
+             "it": ("eNPS dei dipendenti", "nascosto: meno di 5 risposte")}
+    for lang, (title, hidden) in words.items():
+        specs: dict = {}
+        html = str(render_section(lang, section(o, Formatter(lang), specs)))
+        assert title in html and hidden in html, lang
+        if lang != "en":
+            assert "Stores: employees and their customers" not in html
+    assert "chart-enps-units" in specs and specs["chart-enps-units"]["data"][0]["type"] == "scatter"
