@@ -370,6 +370,7 @@ def test_comments_and_themes_stay_hidden_below_the_threshold(store):
     invite(store, s)
     comments = {f"S1-{i}": f"schedule late {i}" for i in range(6)}
     comments |= {f"S2-{i}": ("pay low" if i < 4 else f"tools slow {i}") for i in range(6)}
+    comments["S2-5"] = "tools slow, ask Person S1 3"  # a colleague named: masked
     comments |= {f"S3-{i}": f"management mail me at boss{i}@domix.example" for i in range(3)}
     answer_all(store, s, {e: 5 for e in comments}, comments)
     assert analysis.analyze(store, FixedThemes()) == 15
@@ -382,7 +383,7 @@ def test_comments_and_themes_stay_hidden_below_the_threshold(store):
     # S3 (3 answers) is hidden, and with it the smallest visible unit (S1 and S2 have 6 each: the first by name):
     # only S2's comments are shown, sorted (their order says nothing of who came first)
     assert set(c.by_unit) == {"S2"} and c.withheld_units == 2
-    assert c.by_unit["S2"] == ["pay low"] * 4 + ["tools slow 4", "tools slow 5"]
+    assert c.by_unit["S2"] == ["pay low"] * 4 + ["tools slow 4", "tools slow, ask [name]"]
     # with a threshold of 3, every unit shows; the e-mail addresses in S3's comments are masked
     c3 = analysis.comments(store, "enps", threshold_value=3)
     assert set(c3.by_unit) == {"S1", "S2", "S3"}

@@ -326,7 +326,8 @@ class Comments:
 def comments(store: Store, survey: str | Survey | None = None, period: str | None = None,
              threshold_value: int | None = None, frame: pd.DataFrame | None = None) -> Comments:
     """The comments of each unit whose eNPS (or pulse) cut is visible in ``period``: a unit hidden by the
-    threshold or by complementary hiding shows none of its comments."""
+    threshold or by complementary hiding shows none of its comments. E-mails, phone numbers, numbers and the
+    names of the company's employees are masked."""
     s = survey if isinstance(survey, Survey) else survey_of(store, survey, "nps")
     t = threshold(threshold_value)
     data = answers(store, s) if frame is None else frame
@@ -334,10 +335,11 @@ def comments(store: Store, survey: str | Survey | None = None, period: str | Non
     counts = {(u,): len(g) for u, g in rows.groupby("unit", sort=True)}
     hidden = hide(counts, ["unit"], t)
     out: dict[str, list[str]] = {}
+    names = [n for (n,) in store.con.execute("SELECT name FROM employees WHERE name IS NOT NULL").fetchall()]
     for (u,), _n in counts.items():
         if (u,) in hidden:
             continue
-        texts = sorted(mask_personal(c).strip() for c in rows.loc[rows["unit"] == u, "comment"].dropna()
+        texts = sorted(mask_personal(c, names).strip() for c in rows.loc[rows["unit"] == u, "comment"].dropna()
                        if str(c).strip())
         if texts:
             out[u] = texts
