@@ -20,13 +20,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import settings
 from ..errors import CentricError
 from ..ingest.readers import _norm
 from ..schema import TABLES
 from ..store import Store
 from ..surveys import tokens
-from ..surveys.invitations import read_people_csv
+from ..surveys.invitations import link_settings, read_people_csv
 from ..surveys.model import Survey, SurveyError
 
 REASONS = {
@@ -197,11 +196,8 @@ def _from_file(staff: pd.DataFrame, given: pd.DataFrame) -> tuple[pd.DataFrame, 
 def issue(store: Store, plan: Plan, base_url: str | None = None, link_days: int | None = None) -> list[Link]:
     """Write one invitation per planned employee (one transaction) and return the links
     ``BASE_URL/s/TOKEN`` (valid ``survey_link_days`` days)."""
-    base = settings.get("survey_base_url", base_url).strip().rstrip("/")
-    days = settings.get_positive_int("survey_link_days", link_days)
     survey = plan.survey
-    if survey.survey_id is None:
-        raise SurveyError("the survey must be stored before inviting (centric surveys add)")
+    base, days = link_settings(survey, base_url, link_days)
     if not len(plan.invite):
         return []
     key = tokens.secret(store)

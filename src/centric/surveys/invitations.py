@@ -321,14 +321,21 @@ def customer_languages(store: Store, survey: Survey, ids: pd.Series) -> pd.Serie
     return ids.map(by_id).map(lambda v: survey.language_for(v if isinstance(v, str) else None)).astype(object)
 
 
+def link_settings(survey: Survey, base_url: str | None, link_days: int | None) -> tuple[str, int]:
+    """The links' base address and life in days (``survey_base_url``, ``survey_link_days``, or the values
+    given), after checking that ``survey`` is stored."""
+    base = settings.get("survey_base_url", base_url).strip().rstrip("/")
+    days = settings.get_positive_int("survey_link_days", link_days)
+    if survey.survey_id is None:
+        raise SurveyError("the survey must be stored before inviting (centric surveys add)")
+    return base, days
+
+
 def issue(store: Store, plan: Plan, base_url: str | None = None, link_days: int | None = None) -> list[Link]:
     """Write one invitation per planned customer (one transaction) and return their links
     ``BASE_URL/s/TOKEN``; they expire after ``survey_link_days``."""
-    base = settings.get("survey_base_url", base_url).strip().rstrip("/")
-    days = settings.get_positive_int("survey_link_days", link_days)
     survey = plan.survey
-    if survey.survey_id is None:
-        raise SurveyError("the survey must be stored before inviting (centric surveys add)")
+    base, days = link_settings(survey, base_url, link_days)
     if not len(plan.invite):
         return []
     key = tokens.secret(store)
