@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from ..report.charts import BLUE, _layout
 from .analysis import Overview, taxonomy
 
 
@@ -26,6 +25,8 @@ def section(o: Overview | None, f, specs: dict[str, Any]) -> dict[str, Any] | No
     """The template's context, or None without an eNPS survey with answers."""
     if o is None:
         return None
+    from ..report.charts import BLUE, _layout  # here: centric.report imports this module
+
     _ = f.gettext
     comp = o.comparison
     units = []
