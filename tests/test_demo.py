@@ -112,5 +112,6 @@ def test_demo_command(tmp_path):
     assert "NPS, last full quarter" in res.output and (tmp_path / "d" / "centric.duckdb").exists()
     assert res.output.strip().splitlines()[-1].startswith("Report written:")
     assert (tmp_path / "d" / "report.html").stat().st_size > 1_000_000
-    assert len(list((tmp_path / "d" / "files").iterdir())) == 17  # 15 customer-side exports, units, employees
+    # 15 customer-side exports; units, employees; managers' assessments and observation notes
+    assert len(list((tmp_path / "d" / "files").iterdir())) == 19
     _ = Console  # the demo prints through rich

@@ -154,8 +154,14 @@ EXPECT_MYSTERY: dict[str, str] = {
     "GET /mystery/visits/{visit_id}/files/{attachment_id}": "mystery.read",
 }
 
+# enps: employee NPS and pulse results (read-only analysis: dashboards' readers)
+EXPECT_ENPS: dict[str, str] = {
+    "GET /enps": "dashboard.read",
+}
+
 EXPECT = {**EXPECT_CORE, **EXPECT_CASES, **EXPECT_DASH, **EXPECT_API, **EXPECT_SURVEYS, **EXPECT_WHYS,
-          **EXPECT_COUNCIL, **EXPECT_IDEAS, **EXPECT_ORIENT, **EXPECT_MYSTERY}
+          **EXPECT_COUNCIL, **EXPECT_IDEAS, **EXPECT_ORIENT, **EXPECT_MYSTERY,
+          **EXPECT_ENPS}
 
 # Bodies to send (JSON for /api, form fields for pages; the CSRF token is added): a valid body reaches the
 # checks a route makes after reading it (an empty one may stop at validation, 422, before them).

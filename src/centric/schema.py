@@ -1399,6 +1399,73 @@ _add(Table(
 ))
 
 
+# -- enps --
+_add(Table(
+    "employee_invitations",
+    "One signed single-use link per employee and employee survey (`centric enps invite`). It knows who was "
+    "invited and whether the link was used, never which answer it gave: no key, no time finer than the survey's "
+    "period is shared with `employee_answers` (see docs/enps.md).",
+    (
+        Column("invitation_id", "bigint", "A random number (the link's token encodes it).", required=True),
+        Column("survey_id", "text", "The employee survey.", required=True),
+        Column("period", "text", "The survey's period the link is for (2026-Q2, 2026-05).", required=True),
+        Column("employee_id", "text", "The employee invited (empty once the employee is erased)."),
+        Column("email", "text", "Where the link goes (empty once the employee is erased).", kind="email"),
+        Column("unit", "text", "The employee's store or department when invited.", required=True),
+        Column("language", "text", "Language of the form and the message.", required=True, kind="language"),
+        Column("expires_on", "date", "The last day the link takes an answer.", required=True),
+        Column("used", "boolean", "Whether the link was answered (no time is kept).", required=True),
+    ),
+    key="invitation_id",
+    ingestable=False,
+    since=9,
+))
+
+_add(Table(
+    "employee_answers",
+    "Anonymous answers to employee surveys (eNPS and pulse): the score, the comment and the unit and period, "
+    "nothing else. Ids are random; rows are kept in random order, not in the order they came (see "
+    "docs/enps.md).",
+    (
+        Column("answer_id", "text", "A random id (not sequential, not a time).", required=True),
+        Column("survey_id", "text", "The employee survey.", required=True),
+        Column("period", "text", "The survey's period (2026-Q2, 2026-05).", required=True),
+        Column("unit", "text", "The store or department.", required=True),
+        Column("score", "integer", "The main question: eNPS 0–10, or a pulse's 1–5."),
+        Column("comment", "text", "The comment (untrusted text, never analysed with the customers' texts)."),
+    ),
+    key="answer_id",
+    ingestable=False,
+    since=9,
+))
+
+_add(Table(
+    "employee_ratings",
+    "Answers to an employee survey's extra questions (pulse ratings), one row per answer × question.",
+    (
+        Column("answer_id", "text", "The answer in `employee_answers`.", required=True),
+        Column("question_id", "text", "The question's id in the survey's definition.", required=True),
+        Column("value", "text", "The answer (a rating, an option's id or text).", required=True),
+    ),
+    ingestable=False,
+    since=9,
+))
+
+_add(Table(
+    "employee_themes",
+    "The factors (themes) the text pipeline finds in employee comments, with the workplace taxonomy "
+    "(`centric enps analyze`); kept apart from `mentions`, which are about customers.",
+    (
+        Column("answer_id", "text", "The answer in `employee_answers`.", required=True),
+        Column("factor", "text", "The workplace factor (workload, pay, management …).", required=True),
+        Column("sentiment", "enum", "The factor's sentiment in the comment.",
+               allowed=("positive", "neutral", "negative")),
+    ),
+    ingestable=False,
+    since=9,
+))
+
+
 LOOKUPS: dict[str, tuple[str, ...]] = {
     "customers": ("customer_id",),
     "identities": ("customer_id",),

@@ -17,6 +17,7 @@ from ..report import write_report
 from ..store import Store
 from ..text.batch import analyze_store
 from .council import add_council
+from .enps import add_employee_surveys
 from .generator import END, generate, write_files
 from .ideas import add_ideas
 from .mystery import add_mystery
@@ -83,6 +84,10 @@ def build_demo(folder: Path, seed: int = 7, n_customers: int = 20_000, db: str |
         # a few points of polarity accuracy less (benchmarks/README.md). centric analyze defaults to e5.
         texts = analyze_store(store, "retail", fast=True)
         console.print(f"  {texts.texts:,} texts, {texts.mentions:,} factor mentions")
+        staff = add_employee_surveys(store, seed=seed)
+        console.print(f"  employee surveys: {staff.invitations:,} employee invitations, {staff.answers:,} anonymous "
+                      f"answers, {staff.comments:,} comments; {staff.hidden_units} units below the reporting "
+                      "threshold in the last quarter (centric enps --by unit)")
         try:
             scores = score(store)
             console.print(f"  purchase rhythm and lifetime value scored for {scores.customers:,} customers")

@@ -19,6 +19,7 @@ import jinja2
 from markupsafe import Markup
 
 from ..council.summary import context as council_section
+from ..enps.present import section as enps_section
 from ..flows.summary import flows_context
 from ..journeys.section import section_context
 from ..metrics.cases import NO_SUB_CAUSE
@@ -624,6 +625,7 @@ def report_context(d: ReportData, lang: str = "en", title: str = "") -> tuple[di
         ctx["personas"] = persona_section(d.personas, f, specs, factor_names)
         ctx["council"] = council_section(d.council, f, specs, factor_names)
         ctx["ideas"] = _ideas_context(d.ideas, f, specs, factor_names)
+        ctx["enps"] = enps_section(d.enps, f, specs)
     ctx["topics"] = _topics(d.topics, f, d.current)
     ctx["whys"] = _whys_context(d.whys, f, d.drivers.names(lang) if d.drivers else None)
     from ..observations.present import section as observations_section

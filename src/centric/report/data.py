@@ -11,6 +11,7 @@ import pandas as pd
 from .. import metrics, settings
 from ..council.summary import summary as council_summary
 from ..council.summary import version as council_version
+from ..enps.analysis import overview as enps_overview
 from ..errors import CentricError
 from ..flows.summary import journey_flows
 from ..journeys.section import for_report as journey_maps
@@ -61,6 +62,7 @@ class ReportData:
     orientation: Any = None  # centric.orientation.present.OrientationReport, or None without assessments
     observations: Any = None  # centric.observations.present.ObservationReport, or None without observation notes
     mystery: Any = None  # centric.mystery.section.MysteryData, or None without visits
+    enps: Any = None  # centric.enps.Overview: employee NPS and pulse with the threshold applied, or None
 
 
 def only(where: Where, columns) -> dict[str, tuple[str, ...]]:
@@ -180,6 +182,7 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
     data.council = once("council", compute=lambda: council_summary(store, start=start, end=end))
     data.ideas = once("ideas", compute=lambda: _ideas(store))
     data.mystery = once("mystery", compute=lambda: mystery_section(store, start, end))
+    data.enps = once("enps", compute=lambda: enps_overview(store))
     data.quality = quality(store)
     return data
 

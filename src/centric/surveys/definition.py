@@ -26,8 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from .model import (
+    AUDIENCES,
     KINDS,
     LANGUAGES,
+    PERIODS,
     QUESTION_TYPES,
     TEXT_FIELDS,
     Branding,
@@ -46,7 +48,7 @@ MAX_QUESTIONS = 10
 MAX_OPTIONS = 20
 MAX_TEXT = 1000  # longest text of a definition (a title, a label …), in characters
 KEYS = {"slug", "name", "kind", "touchpoint", "channel", "anonymous", "default_language", "languages", "texts",
-        "branding", "questions"}
+        "branding", "questions", "audience", "period"}
 
 # Default texts: (kind-independent, then per kind) in each language. "{company}" is the company's name.
 _COMMON = {
@@ -104,9 +106,56 @@ _BY_KIND = {
     },
 }
 
+# Employee surveys (audience = "employees"): eNPS (kind nps) and a pulse (kind csat: its main question 1–5).
+_EMPLOYEES = {
+    "en": {"title": "{company}: your workplace", "intro": "Anonymous: nobody sees who answered what, and a group "
+           "of fewer than a few colleagues is never shown.", "comment": "Anything you would like to tell us?",
+           "email_subject": "{company}: a short anonymous survey", "reminder_subject": "Reminder: {company}'s "
+           "anonymous survey", "email_intro": "Hello, please answer our short anonymous survey. Your answer "
+           "is never linked to you."},
+    "pl": {"title": "{company}: Twoje miejsce pracy", "intro": "Anonimowo: nikt nie widzi, kto co odpowiedział, "
+           "a grupa mniejsza niż kilka osób nigdy nie jest pokazywana.", "comment": "Czy chcesz nam coś "
+           "przekazać?", "email_subject": "{company}: krótka anonimowa ankieta", "reminder_subject": "Przypomnienie: "
+           "anonimowa ankieta {company}", "email_intro": "Dzień dobry, prosimy o wypełnienie krótkiej anonimowej "
+           "ankiety. Twoja odpowiedź nigdy nie jest łączona z Tobą."},
+    "ru": {"title": "{company}: ваше место работы", "intro": "Анонимно: никто не видит, кто что ответил, а группа "
+           "меньше нескольких человек никогда не показывается.", "comment": "Хотите что-нибудь нам сказать?",
+           "email_subject": "{company}: короткий анонимный опрос", "reminder_subject": "Напоминание: анонимный "
+           "опрос {company}", "email_intro": "Здравствуйте! Ответьте, пожалуйста, на короткий анонимный опрос. "
+           "Ваш ответ никогда не связывается с вами."},
+    "it": {"title": "{company}: il tuo posto di lavoro", "intro": "Anonimo: nessuno vede chi ha risposto cosa, e "
+           "un gruppo di pochi colleghi non viene mai mostrato.", "comment": "Vuoi dirci qualcosa?",
+           "email_subject": "{company}: un breve sondaggio anonimo", "reminder_subject": "Promemoria: il "
+           "sondaggio anonimo di {company}", "email_intro": "Buongiorno, ti chiediamo di rispondere al nostro "
+           "breve sondaggio anonimo. La tua risposta non viene mai collegata a te."},
+}
+_EMPLOYEES_BY_KIND = {
+    "nps": {
+        "en": ("How likely are you to recommend {company} as a place to work?", "Not at all likely",
+               "Extremely likely"),
+        "pl": ("Jak bardzo prawdopodobne jest, że polecisz {company} jako miejsce pracy?",
+               "Zupełnie nieprawdopodobne", "Bardzo prawdopodobne"),
+        "ru": ("Насколько вероятно, что вы порекомендуете {company} как место работы?", "Совсем маловероятно",
+               "Очень вероятно"),
+        "it": ("Quanto è probabile che tu consigli {company} come posto di lavoro?", "Per niente probabile",
+               "Estremamente probabile"),
+    },
+    "csat": {
+        "en": ("How do you feel about your work this period?", "Very bad", "Very good"),
+        "pl": ("Jak się czujesz w pracy w tym okresie?", "Bardzo źle", "Bardzo dobrze"),
+        "ru": ("Как вы себя чувствуете на работе в этот период?", "Очень плохо", "Очень хорошо"),
+        "it": ("Come ti senti al lavoro in questo periodo?", "Molto male", "Molto bene"),
+    },
+}
 
-def default_texts(kind: str, language: str, company: str) -> SurveyTexts:
-    """The default texts of a ``kind`` survey in ``language``, with the company's name filled in."""
+
+def default_texts(kind: str, language: str, company: str, audience: str = "customers") -> SurveyTexts:
+    """The default texts of a ``kind`` survey in ``language``, with the company's name filled in (``audience``
+    employees: an employee survey's)."""
+    if audience == "employees":
+        question, low, high = _EMPLOYEES_BY_KIND[kind][language]
+        values = {**_COMMON[language], **_EMPLOYEES[language], "question": question, "low": low, "high": high}
+        return SurveyTexts(**{k: values[k].replace("{company}", company) for k in TEXT_FIELDS})
     question, low, high = _BY_KIND[kind][language]
     values = {**_COMMON[language], "question": question, "low": low, "high": high}
     return SurveyTexts(**{k: values[k].replace("{company}", company) for k in TEXT_FIELDS})
@@ -151,6 +200,7 @@ def from_dict(d: Mapping[str, Any], where: str = "survey", base: Path | None = N
     anonymous = d.get("anonymous", False)
     if not isinstance(anonymous, bool):
         raise SurveyError(f"{where}: anonymous: expected true or false, got {anonymous!r}")
+    audience, period = _audience(d, where, kind, anonymous)
 
     languages = d.get("languages", list(LANGUAGES))
     if not isinstance(languages, list) or not languages or not all(isinstance(x, str) for x in languages):
@@ -167,10 +217,33 @@ def from_dict(d: Mapping[str, Any], where: str = "survey", base: Path | None = N
                           f"languages ({', '.join(languages)})")
 
     branding = _branding(d.get("branding", {}), where, base)
-    texts = _texts(d.get("texts", {}), where, kind, languages, branding.company)
+    texts = _texts(d.get("texts", {}), where, kind, languages, branding.company, audience)
     questions = _questions(d.get("questions", []), where, languages)
     return Survey(slug=slug, name=name, kind=kind, texts=texts, touchpoint=touchpoint, channel=channel,
-                  questions=questions, branding=branding, default_language=default_language, anonymous=anonymous)
+                  questions=questions, branding=branding, default_language=default_language, anonymous=anonymous,
+                  audience=audience, period=period)
+
+
+def _audience(d: Mapping, where: str, kind: str, anonymous: bool) -> tuple[str, str | None]:
+    """``audience`` (customers or employees) and, for employees, ``period`` (month or quarter). An employee
+    survey is eNPS (kind nps) or a pulse (kind csat) and is answered through employee links only."""
+    audience = _text(d, "audience", where).lower() or "customers"
+    if audience not in AUDIENCES:
+        raise SurveyError(f"{where}: audience: {audience!r} must be one of {', '.join(AUDIENCES)}")
+    period = _text(d, "period", where).lower()
+    if audience == "customers":
+        if period:
+            raise SurveyError(f"{where}: period: only an employee survey (audience = \"employees\") has a period")
+        return audience, None
+    if kind not in _EMPLOYEES_BY_KIND:
+        raise SurveyError(f"{where}: kind: an employee survey is nps (eNPS) or csat (a pulse, 1–5), not {kind!r}")
+    if anonymous:
+        raise SurveyError(f"{where}: anonymous: an employee survey takes answers through employee links only "
+                          "(its answers are anonymous anyway); remove anonymous = true")
+    period = period or "quarter"
+    if period not in PERIODS:
+        raise SurveyError(f"{where}: period: {period!r} must be one of {', '.join(PERIODS)}")
+    return audience, period
 
 
 def _text(d: Mapping, key: str, where: str, required: bool = False, limit: int = MAX_TEXT) -> str:
@@ -259,7 +332,8 @@ def _logo_uri(content: bytes, key: str, declared: str | None = None) -> str:
     return f"data:{mime};base64,{base64.b64encode(content).decode('ascii')}"
 
 
-def _texts(v: Any, where: str, kind: str, languages: list[str], company: str) -> dict[str, SurveyTexts]:
+def _texts(v: Any, where: str, kind: str, languages: list[str], company: str,
+           audience: str = "customers") -> dict[str, SurveyTexts]:
     given = _table(v, where, "texts")
     for lang in given:
         if lang not in languages:
@@ -271,7 +345,7 @@ def _texts(v: Any, where: str, kind: str, languages: list[str], company: str) ->
         if unknown:
             raise SurveyError(f"{where}: texts.{lang}.{unknown[0]}: unknown text; known: {', '.join(TEXT_FIELDS)}")
         values = {k: _named_text(t, k, f"texts.{lang}.{k}", where) for k in TEXT_FIELDS}
-        defaults = default_texts(kind, lang, company)
+        defaults = default_texts(kind, lang, company, audience)
         out[lang] = SurveyTexts(**{k: values[k].replace("{company}", company) if values[k] else getattr(defaults, k)
                                    for k in TEXT_FIELDS})
     return out

@@ -86,6 +86,12 @@ def read_customers_csv(path: str | Path) -> pd.DataFrame:
     """The candidates of a CSV file: ``row`` (as a spreadsheet counts it, the header is row 1), ``key`` (the
     customer id as written, or None), ``email`` (as written, or None). The file needs a column ``customer_id``
     or ``email`` (the names ingest recognises for them work too)."""
+    return read_people_csv(path, ID_NAMES, EMAIL_NAMES, "customer_id")
+
+
+def read_people_csv(path: str | Path, id_names: set[str], email_names: set[str], id_label: str) -> pd.DataFrame:
+    """``row``, ``key`` and ``email`` of each row of a CSV file with a column named one of ``id_names`` (shown
+    as ``id_label`` in errors) or ``email_names`` (normalised names); for customers and employees alike."""
     p = Path(path)
     source = str(path)
     if not p.is_file():
@@ -101,11 +107,11 @@ def read_customers_csv(path: str | Path) -> pd.DataFrame:
     except StopIteration:
         raise SurveyError(f"{source}: the file is empty") from None
     names = [_norm(h) for h in header]
-    id_col = next((i for i, n in enumerate(names) if n in ID_NAMES), None)
-    email_col = next((i for i, n in enumerate(names) if n in EMAIL_NAMES), None)
+    id_col = next((i for i, n in enumerate(names) if n in id_names), None)
+    email_col = next((i for i, n in enumerate(names) if n in email_names), None)
     if id_col is None and email_col is None:
         found = ", ".join(repr(h) for h in header) or "none"
-        raise SurveyError(f"{source}: row 1: needs a column 'customer_id' or 'email'; columns found: {found}")
+        raise SurveyError(f"{source}: row 1: needs a column '{id_label}' or 'email'; columns found: {found}")
     rows, keys, emails = [], [], []
     for n, rec in enumerate(reader, start=2):
         if not any(v.strip() for v in rec):
@@ -140,6 +146,8 @@ def plan(store: Store, survey: Survey, customers: pd.DataFrame | None = None, se
     it; ``(none)``: customers without one). Writes nothing."""
     if (customers is None) == (segment is None):
         raise SurveyError("give the customers (a CSV file) or a segment, one of the two")
+    if survey.audience == "employees":
+        raise SurveyError(f"survey {survey.slug!r} is an employee survey: invite employees with centric enps invite")
     now = now or _now()
     interval = settings.get_int("survey_min_interval_days", interval_days)
     cand = _from_frame(store, customers, source) if customers is not None else _from_segment(store, segment)
@@ -313,14 +321,21 @@ def customer_languages(store: Store, survey: Survey, ids: pd.Series) -> pd.Serie
     return ids.map(by_id).map(lambda v: survey.language_for(v if isinstance(v, str) else None)).astype(object)
 
 
+def link_settings(survey: Survey, base_url: str | None, link_days: int | None) -> tuple[str, int]:
+    """The links' base address and life in days (``survey_base_url``, ``survey_link_days``, or the values
+    given), after checking that ``survey`` is stored."""
+    base = settings.get("survey_base_url", base_url).strip().rstrip("/")
+    days = settings.get_positive_int("survey_link_days", link_days)
+    if survey.survey_id is None:
+        raise SurveyError("the survey must be stored before inviting (centric surveys add)")
+    return base, days
+
+
 def issue(store: Store, plan: Plan, base_url: str | None = None, link_days: int | None = None) -> list[Link]:
     """Write one invitation per planned customer (one transaction) and return their links
     ``BASE_URL/s/TOKEN``; they expire after ``survey_link_days``."""
-    base = settings.get("survey_base_url", base_url).strip().rstrip("/")
-    days = settings.get_positive_int("survey_link_days", link_days)
     survey = plan.survey
-    if survey.survey_id is None:
-        raise SurveyError("the survey must be stored before inviting (centric surveys add)")
+    base, days = link_settings(survey, base_url, link_days)
     if not len(plan.invite):
         return []
     key = tokens.secret(store)
@@ -359,4 +374,4 @@ def write_links(path: str | Path, links: list[Link]) -> None:
                         link.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")])
 
 
-__all__ = ["REASONS", "Link", "Plan", "issue", "plan", "read_customers_csv", "write_links"]
+__all__ = ["REASONS", "Link", "Plan", "issue", "plan", "read_customers_csv", "read_people_csv", "write_links"]

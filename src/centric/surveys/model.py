@@ -17,6 +17,8 @@ SCALES: dict[str, tuple[int, int]] = {"nps": (0, 10), "csat": (1, 5), "ces": (1,
 LANGUAGES = ("en", "pl", "ru", "it")
 STATUSES = SURVEY_STATUSES
 QUESTION_TYPES = ("choice", "rating", "text")
+AUDIENCES = ("customers", "employees")
+PERIODS = ("month", "quarter")  # an employee survey's period: what its answers keep instead of a time
 
 
 class SurveyError(CentricError):
@@ -94,6 +96,8 @@ class Survey:
     branding: Branding = field(default_factory=Branding)
     default_language: str = "en"
     anonymous: bool = False
+    audience: str = "customers"  # employees: an eNPS or pulse survey, answered anonymously (centric.enps)
+    period: str | None = None  # employee surveys: month or quarter
     status: str = "active"
     survey_id: str | None = None
     created_at: dt.datetime | None = None
@@ -128,6 +132,9 @@ class Survey:
         if self.channel:
             d["channel"] = self.channel
         d["anonymous"] = self.anonymous
+        if self.audience != "customers":
+            d["audience"] = self.audience
+            d["period"] = self.period
         d["default_language"] = self.default_language
         d["languages"] = list(self.texts)
         d["texts"] = {lang: dataclasses.asdict(t) for lang, t in self.texts.items()}

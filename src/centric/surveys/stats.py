@@ -74,14 +74,16 @@ def _rate(k: int, n: int) -> tuple[float | None, float | None, float | None]:
 
 def trend_breakdowns(store: Store, survey: str | None = None, period: str = "month",
                      start: dt.datetime | None = None, end: dt.datetime | None = None) -> list[tuple[Survey, Breakdown]]:
-    """Each survey (or the one ``survey`` names) with its metric per ``period`` in [start, end): a
-    ``centric.metrics`` Breakdown of the answers whose ``survey`` is its slug."""
+    """Each customer survey (or the one ``survey`` names) with its metric per ``period`` in [start, end): a
+    ``centric.metrics`` Breakdown of the answers whose ``survey`` is its slug. Employee surveys have no answers
+    in ``responses`` (see centric.enps)."""
     from ..metrics.survey import breakdown
     from . import repo
 
     if period not in PERIODS:
         raise SurveyError(f"period {period!r} must be one of {', '.join(PERIODS)}")
-    surveys = [repo.require(store, survey)] if survey else repo.list_all(store)
+    surveys = ([repo.require(store, survey)] if survey else
+               [s for s in repo.list_all(store) if s.audience == "customers"])  # employees': centric.enps
     return [(s, breakdown(store, s.kind, period, start, end, where={"survey": [s.slug]})) for s in surveys]
 
 

@@ -28,6 +28,7 @@ MAX_ID_CHARS = 11  # 62**11 > 2**63: any bigint invitation id
 MAX_CHARS = MAX_ID_CHARS + TAG_CHARS
 _SHAPE = re.compile(rf"^[0-9A-Za-z]{{1,{MAX_ID_CHARS}}}[A-Za-z0-9_-]{{{TAG_CHARS}}}$")
 _CONTEXT = b"centric survey invitation\x00"
+EMPLOYEE = b"centric employee invitation\x00"  # employee links: another key space, never read as a customer's
 
 
 def _base62(n: int) -> str:
@@ -41,29 +42,31 @@ def _base62(n: int) -> str:
             return out
 
 
-def _tag(secret: str, id_part: str) -> str:
-    mac = hmac.new(secret.encode("utf-8"), _CONTEXT + id_part.encode("ascii"), hashlib.sha256).digest()
+def _tag(secret: str, id_part: str, context: bytes = _CONTEXT) -> str:
+    mac = hmac.new(secret.encode("utf-8"), context + id_part.encode("ascii"), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac[:TAG_BYTES]).decode("ascii")
 
 
-def make(secret: str, invitation_id: int) -> str:
-    """The token of invitation ``invitation_id`` signed with ``secret``."""
+def make(secret: str, invitation_id: int, context: bytes = _CONTEXT) -> str:
+    """The token of invitation ``invitation_id`` signed with ``secret`` (``context`` EMPLOYEE: an employee
+    survey's link, whose tag no customer link shares)."""
     if not secret:
         raise ValueError("an empty key signs nothing")
     id_part = _base62(int(invitation_id))
     if len(id_part) > MAX_ID_CHARS:
         raise ValueError(f"invitation id {invitation_id} is too large for a token")
-    return id_part + _tag(secret, id_part)
+    return id_part + _tag(secret, id_part, context)
 
 
-def read(secret: str, token: str) -> int | None:
-    """The invitation id a genuine token of ``secret`` names, else None (never raises on bad input)."""
+def read(secret: str, token: str, context: bytes = _CONTEXT) -> int | None:
+    """The invitation id a genuine token of ``secret`` (and ``context``) names, else None (never raises on bad
+    input)."""
     if not secret or not isinstance(token, str) or not _SHAPE.match(token):
         return None
     id_part, tag = token[:-TAG_CHARS], token[-TAG_CHARS:]
     if len(id_part) > 1 and id_part[0] == "0":  # one token per id: no leading zeros
         return None
-    expected = _tag(secret, id_part)
+    expected = _tag(secret, id_part, context)
     if not hmac.compare_digest(expected.encode("ascii"), tag.encode("ascii")):
         return None
     n = 0
@@ -77,4 +80,4 @@ def secret(store: Store) -> str:
     store (so that links stay valid across restarts)."""
     return settings.get("survey_secret") or store.kept_secret("survey_secret")
 
-__all__ = ["MAX_CHARS", "make", "read", "secret"]
+__all__ = ["EMPLOYEE", "MAX_CHARS", "make", "read", "secret"]

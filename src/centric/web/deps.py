@@ -50,6 +50,7 @@ NAV = (
     ("/orientation", "Staff orientation", ("dashboard.read", "orientation.assess")),
     ("/observations", "Observation notes", ("dashboard.read", "observations.write")),
     ("/mystery", "Mystery shopping", ("mystery.scores", "mystery.read", "mystery.enter")),
+    ("/enps", "Employee NPS", ("dashboard.read",)),
     ("/settings", "Settings", ("admin.config",)),
     ("/users", "Users", ("admin.users",)),
     ("/audit", "Audit", ("audit.read",)),

@@ -242,6 +242,11 @@ def show(request: Request, key: str) -> Response:
     invitation_id = tokens.read(st.secret, key)
     if invitation_id is not None:
         return _show_invited(request, st, int(invitation_id), key, embed)
+    employee_link = tokens.read(st.secret, key, tokens.EMPLOYEE)
+    if employee_link is not None:  # an employee survey's link: anonymous answers (centric.enps)
+        from .pages import enps
+
+        return enps.show_form(request, st, int(employee_link), key, embed)
     survey = st.survey(key) if SLUG.fullmatch(key) else None
     if survey is None or not survey.anonymous:
         return _notice(request, "forged", _language(request), 404, embed=embed)
@@ -326,6 +331,11 @@ async def answer(request: Request) -> Response:
     invitation_id = tokens.read(st.secret, key)
     if invitation_id is not None:
         return await _answer_invited(request, st, int(invitation_id), key, form, embed)
+    employee_link = tokens.read(st.secret, key, tokens.EMPLOYEE)
+    if employee_link is not None:
+        from .pages import enps
+
+        return await run_in_threadpool(enps.take_answer, request, st, int(employee_link), key, form, embed)
     survey = st.survey(key) if SLUG.fullmatch(key) else None
     if survey is None or not survey.anonymous:
         return _forged(request, st, form, embed)

@@ -147,8 +147,9 @@ def _links(survey) -> dict[str, Any]:
     public = f"{base}/s/{survey.slug}"
     snippet = (f'<iframe src="{public}?embed=1" title="{survey.name}" width="100%" height="760" '
                f'style="border:0;max-width:40rem" loading="lazy"></iframe>')
-    return {"public": public, "snippet": snippet, "invite": f"centric surveys invite {survey.survey_id} "
-            "--customers customers.csv --out links.csv", "style": f"{base}/s/{survey.slug}/style.css"}
+    invite = (f"centric enps invite {survey.slug} --unit UNIT --out links.csv" if survey.audience == "employees"
+              else f"centric surveys invite {survey.survey_id} --customers customers.csv --out links.csv")
+    return {"public": public, "snippet": snippet, "invite": invite, "style": f"{base}/s/{survey.slug}/style.css"}
 
 
 @router.get("/surveys/flagged", include_in_schema=False)
@@ -415,6 +416,8 @@ def _save(request: Request, actor: Actor, survey, form: dict[str, Any]) -> Respo
 
     try:
         d = definition_of(form, survey.branding.logo if survey else None)
+        if survey is not None and survey.audience != "customers":  # the form does not change who answers
+            d.update(audience=survey.audience, period=survey.period)
         new = from_dict(d, where="survey form")
     except CentricError as e:
         form.setdefault("has_logo", bool(survey and survey.branding.logo))
