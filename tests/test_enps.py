@@ -414,8 +414,13 @@ def test_forgetting_an_employee_erases_them_and_unlinks_their_invitations(store)
     s = survey(store)
     invite(store, s)
     answer_all(store, s, {f"S1-{i}": 8 for i in range(5)})
+    from centric.orientation.records import record_assessment
+
+    for who, view in (("S1-2", "manager"), ("S1-2", "self"), ("S1-3", "manager")):
+        record_assessment(store, who, view, {"attitude": 4, "clear_speech": 3}, "boss", comment="calm with customers")
     e = forget_employee(store, "S1.2@domix.example")
-    assert e.employee_id == "S1-2" and e.invitations == 1
+    assert e.employee_id == "S1-2" and e.invitations == 1 and e.assessments == 2
+    assert store.con.execute("SELECT employee_id FROM orientation_assessments").fetchall() == [("S1-3",)]
     assert store.con.execute("SELECT name, email FROM employees WHERE employee_id = 'S1-2'").fetchone() == (None, None)
     assert store.con.execute("SELECT count(*) FROM employee_invitations WHERE employee_id = 'S1-2' OR email LIKE "
                              "'%s1.2%'").fetchone()[0] == 0

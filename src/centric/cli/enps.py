@@ -215,8 +215,8 @@ def analyze_cmd() -> None:
 
 @enps_app.command("forget")
 def forget_cmd(who: str = typer.Argument(..., help="The employee's id or e-mail.")) -> None:
-    """Erase an employee's name and e-mail and unlink their invitations (their anonymous answers stay: they
-    were never linked to them)."""
+    """Erase an employee's name and e-mail, unlink their invitations and erase their customer-orientation
+    assessments (their anonymous answers stay: they were never linked to them)."""
     from ..enps.privacy import forget_employee
 
     try:
@@ -224,4 +224,5 @@ def forget_cmd(who: str = typer.Argument(..., help="The employee's id or e-mail.
             e = forget_employee(store, who)
     except CentricError as e:
         _fail(e)
-    console.print(f"employee {escape(e.employee_id)}: name and e-mail erased, {e.invitations:,} invitations unlinked")
+    console.print(f"employee {escape(e.employee_id)}: name and e-mail erased, {e.invitations:,} invitations unlinked, "
+                  f"{e.assessments:,} customer-orientation assessments erased")

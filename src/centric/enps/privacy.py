@@ -1,8 +1,9 @@
 """Erasing an employee's personal data: ``centric enps forget ID|EMAIL``.
 
 The employee's name and e-mail in ``employees`` are emptied, and their invitations lose the employee and the
-e-mail (the invitation keeps its unit and period, which are not personal). Their anonymous answers stay:
-they were never linked to them (see answers.py), so there is nothing to unlink.
+e-mail (the invitation keeps its unit and period, which are not personal), and their managers' customer-orientation
+assessments are erased (``centric.orientation``). Their anonymous answers stay: they were never linked to them (see
+answers.py), so there is nothing to unlink. All in one transaction.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import CentricError
+from ..orientation.records import erase_assessments
 from ..store import Store
 
 
@@ -17,6 +19,7 @@ from ..store import Store
 class EmployeeErasure:
     employee_id: str
     invitations: int
+    assessments: int = 0
 
 
 def forget_employee(store: Store, who: str) -> EmployeeErasure:
@@ -35,7 +38,8 @@ def forget_employee(store: Store, who: str) -> EmployeeErasure:
         con.execute("UPDATE employees SET name = NULL, email = NULL WHERE employee_id = ?", [employee_id])
         n = con.execute("UPDATE employee_invitations SET employee_id = NULL, email = NULL WHERE employee_id = ? "
                         "RETURNING 1", [employee_id]).fetchall()
-    return EmployeeErasure(employee_id, len(n))
+        assessed = erase_assessments(con, employee_id)
+    return EmployeeErasure(employee_id, len(n), assessed)
 
 
 __all__ = ["EmployeeErasure", "forget_employee"]

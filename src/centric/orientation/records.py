@@ -22,7 +22,7 @@ from ..errors import CentricError, IngestError
 from ..store import Store
 from .criteria import CRITERIA, SCALE, VIEWS
 
-__all__ = ["MAX_COMMENT", "TABLE", "employee_unit", "forget_employee", "import_assessments", "managed_units",
+__all__ = ["MAX_COMMENT", "TABLE", "employee_unit", "erase_assessments", "forget_employee", "import_assessments", "managed_units",
            "record_assessment", "team"]
 
 TABLE = "orientation_assessments"
@@ -163,17 +163,22 @@ def import_assessments(store: Store, source: Any, values: dict[str, str] | None 
 def forget_employee(store: Store, employee_id: str) -> int:
     """Erase every assessment of ``employee_id`` (both views, comments included) and the rejected rows of
     assessment files that name them; the number of assessments erased. One transaction; the employee's row in
-    ``employees`` is the caller's (``centric employees forget``)."""
+    ``employees`` is the caller's (``centric enps forget``, which erases them too)."""
     with store.transaction() as con:
-        n = len(con.execute(f"DELETE FROM {TABLE} WHERE employee_id = ? RETURNING 1", [employee_id]).fetchall())
-        rejected = con.execute("SELECT run_id, row_number, value, record FROM rejected_rows WHERE table_name = ?",
-                               [TABLE]).fetchall()
-        for run_id, row, value, record in rejected:
-            try:
-                fields = json.loads(record).values() if record else ()
-            except (ValueError, AttributeError):
-                fields = ()
-            if value == employee_id or any(str(v).strip() == employee_id for v in fields):
-                con.execute("DELETE FROM rejected_rows WHERE run_id = ? AND row_number = ? AND table_name = ?",
-                            [run_id, row, TABLE])
+        return erase_assessments(con, employee_id)
+
+
+def erase_assessments(con, employee_id: str) -> int:
+    """:func:`forget_employee`'s work, in the transaction under way on ``con``."""
+    n = len(con.execute(f"DELETE FROM {TABLE} WHERE employee_id = ? RETURNING 1", [employee_id]).fetchall())
+    rejected = con.execute("SELECT run_id, row_number, value, record FROM rejected_rows WHERE table_name = ?",
+                           [TABLE]).fetchall()
+    for run_id, row, value, record in rejected:
+        try:
+            fields = json.loads(record).values() if record else ()
+        except (ValueError, AttributeError):
+            fields = ()
+        if value == employee_id or any(str(v).strip() == employee_id for v in fields):
+            con.execute("DELETE FROM rejected_rows WHERE run_id = ? AND row_number = ? AND table_name = ?",
+                        [run_id, row, TABLE])
     return n
