@@ -565,7 +565,7 @@ def write_files(co: Company, out: Path, seed: int) -> list[tuple[str, str, dict]
         "Indirizzo email": itr.email, "Sondaggio": itr.survey, "Punto di contatto": itr.touchpoint,
         "Canale": itr.channel, "Voto NPS": itr.nps.astype("Int64"), "Soddisfazione": itr.csat.astype("Int64"),
         "Facilità": itr.ces.astype("Int64"), "Commento": itr.comment, "Lingua": itr.language,
-        "Negozio": itr.store,
+        "Negozio": itr.get("store"),
     }).to_csv(out / "risposte_it.csv", sep=";", index=False, encoding="utf-8")
     plan.append(("responses", "risposte_it.csv", {}))
     ru = r[(r.country == "PL") & (r.language == "ru")]
@@ -578,7 +578,7 @@ def write_files(co: Company, out: Path, seed: int) -> list[tuple[str, str, dict]
     comp = f[f.source == "complaint"]
     pd.DataFrame({"feedback_id": comp.feedback_id, "email": comp.email, "created_at": comp.posted_at.dt.strftime(
         "%Y-%m-%dT%H:%M:%S+00:00"), "title": comp.title, "text": comp.text, "language": comp.language,
-        "channel": comp.channel, "store": comp.store}).to_csv(out / "complaints.csv", index=False, encoding="utf-8")
+        "channel": comp.channel, "store": comp.get("store")}).to_csv(out / "complaints.csv", index=False, encoding="utf-8")
     plan.append(("feedback", "complaints.csv", {"source": "complaint"}))
     rev = f[f.source == "review"]
     (out / "reviews.json").write_text(json.dumps([{
@@ -631,7 +631,7 @@ def _write_survey_xlsx(r: pd.DataFrame, path: Path) -> None:
         ws.append([x.response_id, x.responded_at.to_pydatetime(), x.email, x.survey, x.touchpoint, x.channel,
                    None if pd.isna(x.nps) else int(x.nps), None if pd.isna(x.csat) else int(x.csat),
                    None if pd.isna(x.ces) else int(x.ces), x.comment, x.language,
-                   None if pd.isna(x.store) else x.store])
+                   None if pd.isna(getattr(x, "store", None)) else x.store])
     wb.save(path)
 
 
