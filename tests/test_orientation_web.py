@@ -123,9 +123,10 @@ def test_untrusted_text_is_shown_as_text(web_client, login):
 
     hub = web_client.app.state.hub
     con = hub.writer.con
-    store_name = con.execute("SELECT unit FROM units WHERE kind = 'store' ORDER BY unit LIMIT 1").fetchone()[0]
-    emp = con.execute("SELECT employee_id FROM employees WHERE unit = ? AND left_at IS NULL LIMIT 1",
-                      [store_name]).fetchone()[0]
+    # a store with employees (other tests may have added stores of their own to the shared store)
+    emp, store_name = con.execute(
+        "SELECT e.employee_id, e.unit FROM employees e JOIN units u ON u.unit = e.unit WHERE u.kind = 'store' "
+        "AND e.left_at IS NULL ORDER BY e.unit, e.employee_id LIMIT 1").fetchone()
     con.execute("UPDATE employees SET name = ? WHERE employee_id = ?", [PAYLOADS[1], emp])
     from centric.observations import add_note
 
