@@ -123,11 +123,14 @@ def test_untrusted_text_is_shown_as_text(web_client, login):
 
     hub = web_client.app.state.hub
     con = hub.writer.con
-    # a store with employees (other tests may have added stores of their own to the shared store)
-    emp, store_name = con.execute(
-        "SELECT e.employee_id, e.unit FROM employees e JOIN units u ON u.unit = e.unit WHERE u.kind = 'store' "
-        "AND e.left_at IS NULL ORDER BY e.unit, e.employee_id LIMIT 1").fetchone()
-    con.execute("UPDATE employees SET name = ? WHERE employee_id = ?", [PAYLOADS[1], emp])
+    # a store of its own with an employee named with a payload (the store is shared with other tests)
+    import uuid
+
+    store_name, emp = f"Sklep XSS {uuid.uuid4().hex[:8]}", f"EX-{uuid.uuid4().hex[:8]}"
+    con.execute("INSERT INTO units (unit, kind, region, country, manager) VALUES (?, 'store', 'PL Centre', 'PL', "
+                "NULL)", [store_name])
+    con.execute("INSERT INTO employees (employee_id, name, unit, role, language) VALUES (?, ?, ?, 'staff', 'pl')",
+                [emp, PAYLOADS[1], store_name])
     from centric.observations import add_note
 
     for p in PAYLOADS:
