@@ -241,7 +241,9 @@ def replay_work(store: Store, routing, seed: int, skip: set[str] = frozenset()) 
         cause = factor if isinstance(factor, str) and factor in SUB_CAUSES else str(rng.choice(list(SUB_CAUSES)))
         if rng.random() < 0.3:  # the cause lies elsewhere: the address form, the line, the stock data …
             cause = str(rng.choice(CAUSED_BY.get(cause, list(SUB_CAUSES))))
-        sub_cause = str(rng.choice(SUB_CAUSES[cause]))
+        # the invoice address is recorded only where the customer's words say so: a quote under that cause reads
+        # as the cause, not as a late courier
+        sub_cause = str(rng.choice([s for s in SUB_CAUSES[cause] if s != INVOICE_ADDRESS]))
         if cid in invoice:  # the customer said where it went: the cause is known (the same draws either way)
             cause, sub_cause = "delivery", INVOICE_ADDRESS
         add(cid, t, "closed", owner, dept, data={"root_cause": cause, "sub_cause": sub_cause,
