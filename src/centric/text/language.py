@@ -1,5 +1,5 @@
-"""Language identification restricted to the languages centric supports, with script rules that make
-one-word answers ("Super!", "Дякую!") land right.
+"""Language identification restricted to the languages centric supports, with script rules and the words
+short answers are made of, so that one- and two-word answers ("Super!", "Дякую!", "Danke", "Trop cher") land right.
 
 >>> LanguageDetector().detect("Długo czekałem")
 'pl'
@@ -17,8 +17,39 @@ _CYR = re.compile(r"[а-яёА-ЯЁ]")
 _RU = re.compile(r"[ыэъёЫЭЪЁ]")
 # frequent words that are Ukrainian and not Russian, for Ukrainian written without і ї є ґ
 _UK_WORDS = {"дякую", "дуже", "чудово", "але", "проте", "ще", "чи", "який", "яка", "яке", "було", "вже", "від",
-             "також", "зараз", "погано", "добре", "гарно", "швидко", "довго"}
+             "також", "зараз", "погано", "добре", "гарно", "швидко", "довго", "гаразд", "жахливо", "жахливий", "чудовий",
+             "ввічливий", "дякуємо", "нічого", "ніколи", "кепсько", "це", "що", "як", "ні", "мені", "тому",
+             "коли", "або", "цей", "ця", "хочу", "можна"}
 _PL = re.compile(r"[ąćęłńśźżĄĆĘŁŃŚŹŻ]")
+# Words of short answers ("Danke", "Trop cher", "Polecam") that belong to one supported Latin-script language:
+# frequent function words and the words of praise, blame, price, speed and service answers are made of. A word
+# written the same in two of these languages is dropped from both (``_SHORT``), so a hit decides.
+_SHORT_WORDS = {
+    "en": "the and very too not never again thanks thank you good great bad awful slow fast late friendly rude "
+          "staff service price cheap expensive waited waiting nice happy love all well done poor worst best "
+          "excellent helpful quick easy",
+    "pl": "i bardzo za nie nigdy więcej dzięki dziękuję dobrze dobry dobra źle wolno szybko polecam drogo tanio cena "
+          "obsługa miła miły wszystko jest jestem zadowolony zadowolona kurier czekałem czekałam tragedia "
+          "fajnie spoko porażka masakra sprawnie",
+    "it": "il lo la e molto troppo non mai più grazie mille buono buona ottimo ottima pessimo pessima lento lenta "
+          "veloce caro cara prezzo servizio personale gentile tutto tutti bene male consiglio consegna ritardo ho "
+          "sono contento contenta perfetto comodo aspettato",
+    "de": "und sehr zu nicht nie wieder danke gut schlecht langsam schnell teuer billig preis guter gute service "
+          "personal freundlich unfreundlich alles bestens zufrieden lieferung spät lange gewartet empfehlenswert "
+          "empfehlen schrecklich einfach toll prima ich war ist",
+    "fr": "et très trop pas jamais plus merci beaucoup bien bon bonne mauvais lent lente rapide cher chère prix "
+          "personnel aimable tout parfait nul nulle recommande livraison retard attente longue satisfait content "
+          "contente je suis simple",
+    "es": "y muy demasiado no nunca más gracias muchas bien bueno buena buen malo mala lento lenta rápido caro cara "
+          "precio servicio personal amable todo perfecto recomiendo entrega tarde esperé mucho contento contenta "
+          "fácil fatal pésimo",
+}
+_COUNTS: dict[str, int] = {}
+for _words in _SHORT_WORDS.values():
+    for _w in set(_words.split()):
+        _COUNTS[_w] = _COUNTS.get(_w, 0) + 1
+_SHORT = {lang: {w for w in words.split() if _COUNTS[w] == 1} for lang, words in _SHORT_WORDS.items()}
+_SHORT_MAX_WORDS = 4
 
 
 _IDENTIFIERS: dict[tuple[str, ...], object] = {}
@@ -58,7 +89,13 @@ class LanguageDetector:
                 return "uk" if lang == "uk" and prob > 0.9 and "uk" in self.languages else "ru"
         if _PL.search(t) and "pl" in self.languages:
             return "pl"
+        words = re.findall(r"\w+", t.lower())
+        if len(words) <= _SHORT_MAX_WORDS:
+            hits = {lang: sum(w in _SHORT[lang] for w in words) for lang in self.languages if lang in _SHORT}
+            best = max(hits.values(), default=0)
+            if best and list(hits.values()).count(best) == 1:
+                return max(hits, key=hits.get)  # one language's own words, and no other's as many
         lang, prob = self._identifier().classify(t)
-        if len(t) < 12 and prob < 0.9:
+        if len(t) < 12 and prob < 0.5:
             return self.default
         return lang
