@@ -10,7 +10,8 @@ two).
 slice (the units of one period, the periods of one unit …), when the cuts hidden hold fewer answers together
 than the threshold, the smallest visible cut is hidden too (``complementary``), until the hidden ones hold
 at least the threshold or all are hidden. Comments are listed per visible unit only (the company's list is
-the visible units' lists, never "all"), and themes are counted over the company only, never per unit.
+the visible units' lists, never "all"); themes by unit are hidden the same way, theme by theme
+(``centric.enps.units.themes_by``).
 
 **eNPS** is computed exactly like customer NPS (``centric.metrics.stats.nps_score``: promoters 9–10,
 detractors 0–6, a Wald interval, adjusted Wald below 30 answers).
@@ -18,7 +19,8 @@ detractors 0–6, a Wald interval, adjusted Wald below 30 answers).
 **Units beside their customers.** For each store: the employees' eNPS, the customers' NPS (answers with
 ``responses.store`` = the store) and the complaint rate (complaints — ``feedback`` of source complaint
 about the store — per 100 orders of the store), all within the survey's period; departments have no
-customer answers of their own and are left out of the comparison. Across the stores with a visible eNPS:
+customer answers of their own and are set beside the cases they own instead
+(``centric.enps.units.compare_departments``). Across the stores with a visible eNPS:
 Pearson's r with its 95% interval by Fisher's z (tanh(atanh r ± 1.96/√(n − 3)); none with fewer than 4
 stores) and Spearman's rank correlation.
 """
