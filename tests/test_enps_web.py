@@ -70,13 +70,20 @@ def test_the_enps_page_shows_units_with_the_threshold_and_the_correlation(web_cl
     assert "Employee NPS" in html and "hidden: fewer than 5 answers" in html  # the demo's small departments
     o = analysis.overview(web_client.app.state.hub.reader())
     assert o is not None and any(c.hidden for c in o.departments.rows)
+    cases = {r.unit: r for r in o.department_cases.rows}
     for cut in o.departments.rows:
-        if cut.hidden:  # a hidden department's row carries no number
+        if cut.hidden:  # a hidden department's eNPS carries no number; its cases (not the employees') do show
             row = re.search(rf"<tr><td class=\"text\">{re.escape(cut.group['department'])}</td>(.*?)</tr>", html)
             assert row, cut
-            cells = re.sub(r"<[^>]+>", "", row.group(1)).replace("fewer than 5 answers", "")
-            assert not re.search(r"\d", cells), cells
+            first = re.match(r"<td class=\"text\" colspan=\"3\">(.*?)</td><td>([^<]*)</td>", row.group(1))
+            assert first, row.group(1)
+            assert not re.search(r"\d", first.group(1).replace("fewer than 5 answers", "")), first.group(1)
+            assert first.group(2).replace(",", "") == str(cases[cut.group["department"]].cases)
     assert "Fisher" in html
+    assert "too few departments with a visible eNPS for a correlation" in html  # the demo's departments are small
+    by_region = web_client.get("/enps?themes_by=region")
+    assert by_region.status_code == 200 and '<option value="region" selected>' in by_region.text
+    assert web_client.get("/enps?themes_by=<script>").status_code == 200  # anything else: by store
     pl = web_client.get("/enps?lang=pl")
     assert pl.status_code == 200
     assert "ukryte: mniej niż 5 odpowiedzi" in pl.text and "eNPS pracowników" in pl.text

@@ -1,5 +1,5 @@
-"""Employee NPS and pulse surveys: centric enps [--by …] [--json], enps pulse, enps compare, enps invite,
-enps analyze, enps forget."""
+"""Employee NPS and pulse surveys: centric enps [--by …] [--json], enps pulse, enps compare [--kind …],
+enps themes [--by …], enps invite, enps analyze, enps forget."""
 
 from __future__ import annotations
 
@@ -113,22 +113,32 @@ def pulse_cmd(
 
 @enps_app.command("compare")
 def compare_cmd(
+    kind: str = typer.Option("store", "--kind", help="store: each store beside its customers' NPS and complaint "
+                             "rate; department: each department beside the cases it owns (within SLA, time to "
+                             "resolve, reopened, the customers' \"Was it solved?\" answers)."),
     survey: str = typer.Option(None, "--survey", help=SURVEY_HELP),
     period: str = typer.Option(None, "--period", help="The period; default: the latest."),
     threshold: int = typer.Option(None, "--threshold", help=THRESHOLD_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Each store's eNPS beside its customers' NPS and complaints per 100 orders in the same period, and their
-    correlation across stores (Pearson's r with its Fisher-z 95% interval, Spearman's rho)."""
-    from ..enps import analysis
+    """Each store's eNPS beside its customers' NPS and complaints per 100 orders in the same period (or, with
+    --kind department, each department's eNPS beside the cases it owns), and their correlation across the units
+    (Pearson's r with its Fisher-z 95% interval, Spearman's rho)."""
+    from ..enps import analysis, units
 
+    if kind not in ("store", "department"):
+        _fail(CentricError(f"--kind {kind!r}: store or department"))
     try:
         with _open(read=True) as store:
-            c = analysis.compare(store, survey, period, threshold)
+            c = (analysis.compare(store, survey, period, threshold) if kind == "store" else
+                 units.compare_departments(store, survey, period, threshold))
     except CentricError as e:
         _fail(e)
     if as_json:
         print(json.dumps(c.to_dict(), ensure_ascii=False, indent=2, default=str))
+        return
+    if kind == "department":
+        _print_departments(c)
         return
     t = Table(title=f"Stores, {c.period}: employees and customers")
     for col in ("store", "eNPS", "95% interval", "n", "customer NPS", "95% interval", "n", "complaints/100 orders"):
@@ -140,12 +150,85 @@ def compare_cmd(
         t.add_row(escape(r.unit), *e, _f(n.value), f"{_f(n.low)} … {_f(n.high)}", f"{n.n:,}", _f(r.complaint_rate, 2))
     console.print(t)
     for k in (c.with_nps, c.with_complaints):
-        if k.r is None:
-            console.print(f"{k.x} ~ {k.y}: too few stores with a visible eNPS ({k.n})")
-        else:
-            ci = f" (95% interval {k.low:.2f} … {k.high:.2f})" if k.low is not None else " (too few for an interval)"
-            console.print(f"{k.x} ~ {k.y}: r = {k.r:.2f}{ci}, Spearman {k.spearman:.2f} (p {k.spearman_p:.3f}), "
-                          f"{k.n} stores")
+        _print_correlation(k, "stores")
+
+
+def _print_correlation(k, what: str) -> None:
+    if k.r is None:
+        console.print(f"{k.x} ~ {k.y}: too few {what} with a visible eNPS for a correlation ({k.n})")
+    else:
+        ci = f" (95% interval {k.low:.2f} … {k.high:.2f})" if k.low is not None else \
+            f" (too few {what} for an interval: it needs 4)"
+        console.print(f"{k.x} ~ {k.y}: r = {k.r:.2f}{ci}, Spearman {k.spearman:.2f} (p {k.spearman_p:.3f}), "
+                      f"{k.n} {what}")
+
+
+def _print_departments(c) -> None:
+    t = Table(title=f"Departments, {c.period}: employees and the customers of their cases")
+    for col in ("department", "eNPS", "95% interval", "n", "cases", "within SLA", "median to resolve",
+                "reopened", "asked", "solved", "CSAT 4–5", "CES"):
+        t.add_column(col, justify="left" if col in ("department", "95% interval") else "right")
+
+    def pct(v) -> str:
+        return "—" if v is None else f"{v:.0f} %"
+
+    for r in c.rows:
+        e = ([_f(r.enps.value), f"{_f(r.enps.low)} … {_f(r.enps.high)}", f"{r.enps.n:,}"] if r.enps is not None else
+             ["—", WHY.get(r.hidden or "", "").format(t=c.threshold), ""])
+        res = "—" if r.resolution_median_h is None else f"{r.resolution_median_h:,.1f} h"
+        t.add_row(escape(r.unit), *e, f"{r.cases:,}", pct(r.within_sla_pct), res, pct(r.reopened_pct),
+                  f"{r.asked:,}", pct(r.solved_pct), pct(r.csat_pct), _f(r.ces_mean, 2))
+    console.print(t)
+    console.print("Cases opened in the period and routed to the department; solved, CSAT and CES: the customers' "
+                  "answers to \"Was it solved?\" about them. No customer NPS is linked to a case's handling.")
+    for k in c.correlations.values():
+        _print_correlation(k, "departments")
+
+
+@enps_app.command("themes")
+def themes_cmd(
+    by: str = typer.Option(None, "--by", help="Cut the themes by store, department or region (default: the "
+                           "whole company)."),
+    survey: str = typer.Option(None, "--survey", help=SURVEY_HELP),
+    period: str = typer.Option(None, "--period", help="The period; default: the latest."),
+    threshold: int = typer.Option(None, "--threshold", help=THRESHOLD_HELP),
+    lang: str = typer.Option("en", "--lang", help="Language of the themes' names (en, pl, ru, it)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (a hidden unit or theme has no count and says "
+                                 "why)."),
+) -> None:
+    """Print the themes of the employees' comments (centric enps analyze finds them), over the company or by
+    unit; a unit, or a theme in a unit, below the reporting threshold shows nothing, and enough more is hidden
+    that the company's counts minus the units' shown reveal none of them."""
+    from ..enps import analysis, units
+
+    try:
+        with _open(read=True) as store:
+            th = (analysis.themes(store, survey, period, threshold, lang) if not by else
+                  units.themes_by(store, by, survey, period, threshold, lang))
+    except CentricError as e:
+        _fail(e)
+    if as_json:
+        print(json.dumps(th.to_dict(), ensure_ascii=False, indent=2, default=str))
+        return
+    company = th if not by else th.company
+    t = Table(title=f"Themes of the comments, {company.period} (themes under {company.threshold} comments hidden)")
+    t.add_column("group" if not by else by)
+    for x in company.themes:
+        t.add_column(escape(x.name), justify="right")
+    t.add_row("company", *[f"{x.comments:,} ({x.net:+.0f})" for x in company.themes])
+    cell_why = {**WHY, "few_comments": "hidden: fewer than {t} comments"}
+    if by:
+        for g, _why in th.groups:
+            cells = []
+            for x in company.themes:
+                c = th.cell(g, x.factor)
+                cells.append(cell_why.get(c.hidden, "hidden").format(t=th.threshold) if c.hidden else
+                             f"{c.comments:,} ({c.net:+.0f})")
+            t.add_row(escape(str(g)) if g is not None else "(none)", *cells)
+    console.print(t)
+    console.print(f"{company.withheld:,} themes raised by fewer than {company.threshold} comments withheld; "
+                  f"{company.waiting:,} comments not analysed yet" + (" (centric enps analyze)" if company.waiting
+                                                                       else ""))
 
 
 @enps_app.command("invite")

@@ -27,7 +27,9 @@ from .analysis import (
 from .answers import record, record_many
 from .invitations import issue, period_bounds, period_of, plan
 from .privacy import forget_employee
+from .units import DepartmentComparison, UnitThemes, compare_departments, themes_by
 
-__all__ = ["Comparison", "Correlation", "EnpsBreakdown", "Overview", "Pulse", "analyze", "compare", "comments",
+__all__ = ["Comparison", "Correlation", "DepartmentComparison", "EnpsBreakdown", "UnitThemes", "compare_departments",
+           "themes_by", "Overview", "Pulse", "analyze", "compare", "comments",
            "correlation", "enps", "figure_trend", "figure_units", "forget_employee", "hide", "issue", "overview",
            "period_bounds", "period_of", "plan", "pulse", "record", "record_many", "themes", "threshold"]

@@ -10,7 +10,8 @@ two).
 slice (the units of one period, the periods of one unit …), when the cuts hidden hold fewer answers together
 than the threshold, the smallest visible cut is hidden too (``complementary``), until the hidden ones hold
 at least the threshold or all are hidden. Comments are listed per visible unit only (the company's list is
-the visible units' lists, never "all"), and themes are counted over the company only, never per unit.
+the visible units' lists, never "all"); themes by unit are hidden the same way, theme by theme
+(``centric.enps.units.themes_by``).
 
 **eNPS** is computed exactly like customer NPS (``centric.metrics.stats.nps_score``: promoters 9–10,
 detractors 0–6, a Wald interval, adjusted Wald below 30 answers).
@@ -18,7 +19,8 @@ detractors 0–6, a Wald interval, adjusted Wald below 30 answers).
 **Units beside their customers.** For each store: the employees' eNPS, the customers' NPS (answers with
 ``responses.store`` = the store) and the complaint rate (complaints — ``feedback`` of source complaint
 about the store — per 100 orders of the store), all within the survey's period; departments have no
-customer answers of their own and are left out of the comparison. Across the stores with a visible eNPS:
+customer answers of their own and are set beside the cases they own instead
+(``centric.enps.units.compare_departments``). Across the stores with a visible eNPS:
 Pearson's r with its 95% interval by Fisher's z (tanh(atanh r ± 1.96/√(n − 3)); none with fewer than 4
 stores) and Spearman's rank correlation.
 """
@@ -118,17 +120,24 @@ def _key(k) -> tuple:
 
 # -- the threshold and complementary hiding ------------------------------------------------------------------
 
-def hide(counts: dict[tuple, int], by: Sequence[str], t: int) -> dict[tuple, str]:
+def hide(counts: dict[tuple, int], by: Sequence[str], t: int, hidden: dict[tuple, str] | None = None,
+         empty_too: bool = False) -> dict[tuple, str]:
     """Which groups (keys of ``counts``: tuples in the order of ``by``) are hidden and why: fewer than ``t``
     answers, or complementary (see the module's docstring). A slice is the groups that share every column
     but one, for each column of ``by``.
+
+    ``hidden``: groups hidden already, for reasons of their own (kept with their reason). ``empty_too``: for
+    counts that may be 0 (a theme's comments in a unit): hidden groups holding 0 together still need
+    protecting — the total minus the visible groups would say "none of the hidden raised it" — so they are
+    completed like any other sum below ``t``.
 
     >>> hide({("a",): 9, ("b",): 7, ("c",): 2}, ["unit"], 5)
     {('c',): 'below_threshold', ('b',): 'complementary'}
     >>> hide({("a",): 9, ("b",): 3, ("c",): 2}, ["unit"], 5)
     {('b',): 'below_threshold', ('c',): 'below_threshold'}
     """
-    hidden: dict[tuple, str] = {k: "below_threshold" for k, n in counts.items() if n < t}
+    given = {k: v for k, v in (hidden or {}).items() if k in counts}
+    hidden = {**{k: "below_threshold" for k, n in counts.items() if n < t}, **given}
     changed = True
     while changed:  # hiding in one slice may open a gap in another
         changed = False
@@ -139,7 +148,8 @@ def hide(counts: dict[tuple, int], by: Sequence[str], t: int) -> dict[tuple, str
             for keys in slices.values():
                 gone = sum(counts[k] for k in keys if k in hidden)
                 visible = sorted((k for k in keys if k not in hidden), key=lambda k: (counts[k], str(k)))
-                while 0 < gone < t and visible:
+                some = gone > 0 or (empty_too and any(k in hidden for k in keys))
+                while some and gone < t and visible:
                     k = visible.pop(0)
                     hidden[k] = "complementary"
                     gone += counts[k]
@@ -482,8 +492,16 @@ class Correlation:
     spearman: float | None
     spearman_p: float | None
 
+    @property
+    def note(self) -> str | None:
+        """Why a figure is missing: ``too_few_units`` (no r: fewer than 3 units, or no spread), or
+        ``too_few_for_interval`` (an r of 3 units, without an interval); None when all is given."""
+        if self.r is None:
+            return "too_few_units"
+        return "too_few_for_interval" if self.low is None else None
+
     def to_dict(self) -> dict[str, Any]:
-        return {k: _clean(v) for k, v in asdict(self).items()}
+        return {**{k: _clean(v) for k, v in asdict(self).items()}, "note": self.note}
 
 
 def correlation(x: Sequence[float], y: Sequence[float], x_name: str = "x", y_name: str = "y") -> Correlation:
@@ -648,6 +666,8 @@ class Overview:
     invited: int
     answered: int
     extra: dict[str, Any] = field(default_factory=dict)
+    department_cases: Any = None  # units.DepartmentComparison: departments beside the cases they own
+    unit_themes: Any = None  # units.UnitThemes: the themes by store (or the ``themes_by`` asked for)
 
     @property
     def response_rate(self) -> float | None:
@@ -655,9 +675,12 @@ class Overview:
 
 
 def overview(store: Store, survey: str | None = None, period: str | None = None, threshold_value: int | None = None,
-             lang: str = "en") -> Overview | None:
+             lang: str = "en", themes_by: str = "store") -> Overview | None:
     """The eNPS survey's latest (or ``period``'s) results for a page or the report; None without an employee
-    eNPS survey with answers."""
+    eNPS survey with answers. ``themes_by``: store, department or region, the cut of the themes by unit."""
+    from .units import compare_departments
+    from .units import themes_by as unit_themes
+
     try:
         s = survey_of(store, survey, "nps")
     except CentricError:
@@ -683,7 +706,8 @@ def overview(store: Store, survey: str | None = None, period: str | None = None,
     return Overview(s, chosen, t, enps(store, (), s, chosen, t, frame=data), enps(store, "period", s, None, t, frame=data),
                     enps(store, "store", s, chosen, t, frame=data), enps(store, "department", s, chosen, t, frame=data),
                     compare(store, s, chosen, t, frame=data), themes(store, s, chosen, t, lang),
-                    comments(store, s, chosen, t, frame=data), p, pu, int(inv[0]), int(inv[1]), extra)
+                    comments(store, s, chosen, t, frame=data), p, pu, int(inv[0]), int(inv[1]), extra,
+                    compare_departments(store, s, chosen, t, frame=data), unit_themes(store, themes_by, s, chosen, t, lang))
 
 
 __all__ = ["BY", "HIDDEN", "Comments", "Comparison", "Correlation", "Cut", "EnpsBreakdown", "Overview", "Pulse",

@@ -82,6 +82,34 @@ def section(o: Overview | None, f, specs: dict[str, Any]) -> dict[str, Any] | No
         pulse_stores = [{"unit": k, "cells": v} for k, v in stores.items()]
     th = o.themes
     names = {x.id: x.name(f.lang) for x in taxonomy().factors}
+    dep_rows, dep_corr = [], []
+    dc = o.department_cases
+    if dc is not None:
+        for r in dc.rows:
+            dep_rows.append({
+                "unit": r.unit, "hidden": r.hidden, "enps": _score(f, r.enps) if r.enps is not None else None,
+                "cases": f.num(r.cases), "sla": f.pct(r.within_sla_pct), "resolution": f.num(r.resolution_median_h, 1),
+                "reopened": f.pct(r.reopened_pct), "asked": f.num(r.asked), "solved": f.pct(r.solved_pct),
+                "csat": f.pct(r.csat_pct), "ces": f.num(r.ces_mean, 2)})
+        labels = {"within_sla_pct": _("share within SLA"), "resolution_median_h": _("median time to resolve"),
+                  "reopened_pct": _("share reopened"), "solved_pct": _("share solved, say customers"),
+                  "csat_pct": _("customers' CSAT")}
+        for key, c in dc.correlations.items():
+            dep_corr.append({"label": labels.get(key, key), "n": c.n, "note": c.note, **(corr(c) or {})})
+    unit_themes = None
+    ut = o.unit_themes
+    if ut is not None and ut.company.themes:
+        factors = [t.factor for t in ut.company.themes]
+        grid = []
+        for g, why in ut.groups:
+            cells = []
+            for fac in factors:
+                c = ut.cell(g, fac)
+                cells.append({"hidden": c.hidden, "comments": f.num(c.comments),
+                              "net": f.num(c.net, 0, sign=True) if c.net is not None else ""} if c is not None else
+                             {"hidden": "few_comments"})
+            grid.append({"name": g if g is not None else "", "hidden": why, "cells": cells})
+        unit_themes = {"by": ut.by, "factors": [names.get(x, x) for x in factors], "rows": grid}
     return {
         "survey": o.survey.name, "slug": o.survey.slug, "period": o.period, "threshold": o.threshold,
         "periods": [c.group["period"] for c in o.trend.rows],
@@ -100,6 +128,8 @@ def section(o: Overview | None, f, specs: dict[str, Any]) -> dict[str, Any] | No
         "comments_withheld": o.comments.withheld_units,
         "pulse": pulse, "pulse_stores": pulse_stores, "pulse_survey": o.extra["pulse_survey"].name if o.pulse else None,
         "pulse_period": o.pulse.period if o.pulse else None,
+        "dep_cases": dep_rows, "dep_corr": dep_corr, "dep_shown": dc.shown if dc is not None else 0,
+        "unit_themes": unit_themes,
     }
 
 

@@ -6,7 +6,8 @@
   invitation, the person or a time — and the thank-you page offers no follow-up (a comment after the score
   or "contact me" would need the link again).
 - ``/enps``: eNPS and pulse by unit and period with intervals, each store beside its customers' NPS and
-  complaint rate, the correlation, the themes and the comments of visible units — every cut below the
+  complaint rate, each department beside the cases it owns, the correlations, the themes (by store,
+  department or region: ``?themes_by=``) and the comments of visible units — every cut below the
   reporting threshold hidden. Read-only analysis: whoever may read the dashboards (analysts, admins).
 """
 
@@ -74,6 +75,7 @@ def take_answer(request: Request, st, invitation_id: int, token: str, form, embe
 def enps_page(request: Request, actor: Actor = Depends(require("dashboard.read"))) -> Response:
     from ...enps.analysis import employee_surveys, overview
     from ...enps.present import render_section, section
+    from ...enps.units import THEME_BY
     from ...report.i18n import Formatter
 
     store = deps.reader(request)
@@ -81,9 +83,10 @@ def enps_page(request: Request, actor: Actor = Depends(require("dashboard.read")
     q = request.query_params
     survey = (q.get("survey") or "").strip()[:60] or None
     period = (q.get("period") or "").strip()[:10] or None
+    themes_by = q.get("themes_by") if q.get("themes_by") in THEME_BY else "store"
     with deps.hub(request).busy():
         try:
-            o = overview(store, survey, period, lang=lang)
+            o = overview(store, survey, period, lang=lang, themes_by=themes_by)
         except CentricError:
             raise HTTPException(404, "there is no such employee survey or period") from None
     surveys = [(s.slug, s.name) for s in employee_surveys(store, "nps")]
@@ -91,4 +94,5 @@ def enps_page(request: Request, actor: Actor = Depends(require("dashboard.read")
     html = render_section(lang, ctx, live=True) if ctx else None
     return render(request, "enps.html", {"title": "Employee NPS", "section": html, "surveys": surveys,
                                          "survey": o.survey.slug if o else survey,
-                                         "periods": ctx["periods"] if ctx else [], "period": o.period if o else None})
+                                         "periods": ctx["periods"] if ctx else [], "period": o.period if o else None,
+                                         "themes_by": themes_by})
