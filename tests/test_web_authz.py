@@ -159,9 +159,16 @@ EXPECT_ENPS: dict[str, str] = {
     "GET /enps": "dashboard.read",
 }
 
+# employees: the list and erasing one (admins only)
+EXPECT_EMPLOYEES: dict[str, str] = {
+    "GET /employees": "employee.forget",
+    "GET /employees/{employee_id}/forget": "employee.forget",
+    "POST /employees/{employee_id}/forget": "employee.forget",  # without the typed id: 422, nothing erased
+}
+
 EXPECT = {**EXPECT_CORE, **EXPECT_CASES, **EXPECT_DASH, **EXPECT_API, **EXPECT_SURVEYS, **EXPECT_WHYS,
           **EXPECT_COUNCIL, **EXPECT_IDEAS, **EXPECT_ORIENT, **EXPECT_MYSTERY,
-          **EXPECT_ENPS}
+          **EXPECT_ENPS, **EXPECT_EMPLOYEES}
 
 # Bodies to send (JSON for /api, form fields for pages; the CSRF token is added): a valid body reaches the
 # checks a route makes after reading it (an empty one may stop at validation, 422, before them).
@@ -197,6 +204,7 @@ PARAMS = {
     "idea_id": lambda s: s["idea_id"],
     "visit_id": lambda s: s["visit_id"],  # a visit to a store that agent A manages
     "attachment_id": lambda s: s["visit_id"] + "-1",
+    "employee_id": "E1001",  # a demo employee
 }
 # Parameters naming an object of department A (an agent of department B must get 404).
 DEPARTMENTAL = {"case_id", "customer_id", "visit_id"}

@@ -20,6 +20,7 @@ from . import whys as whys_cli
 from ._common import DB_HELP, err, state
 from .checks import db_path
 from .council import council_app
+from .employees import employees_app
 from .enps import enps_app
 from .ideas import ideas_app
 from .journeys import journeys_app
@@ -77,6 +78,7 @@ app.add_typer(orientation_app, name="orientation")
 app.add_typer(observations_app, name="observations")
 app.add_typer(mystery_app, name="mystery")
 app.add_typer(enps_app, name="enps")
+app.add_typer(employees_app, name="employees")
 
 
 def main() -> None:

@@ -298,14 +298,17 @@ def analyze_cmd() -> None:
 
 @enps_app.command("forget")
 def forget_cmd(who: str = typer.Argument(..., help="The employee's id or e-mail.")) -> None:
-    """Erase an employee's name and e-mail, unlink their invitations and erase their customer-orientation
-    assessments (their anonymous answers stay: they were never linked to them)."""
-    from ..enps.privacy import forget_employee
+    """Erase an employee's personal data everywhere (as centric employees forget): name and e-mail, their
+    invitations' link, customer-orientation assessments, ideas, votes, comments and their name in free texts
+    (their anonymous answers stay: they were never linked to them)."""
+    from ..employees import forget
+    from .employees import _by, audited, print_erasure
 
     try:
         with _open() as store:
-            e = forget_employee(store, who)
+            e = forget(store, who, on_done=audited(f"cli:{_by()}"))
     except CentricError as e:
         _fail(e)
     console.print(f"employee {escape(e.employee_id)}: name and e-mail erased, {e.invitations:,} invitations unlinked, "
                   f"{e.assessments:,} customer-orientation assessments erased")
+    print_erasure(e)

@@ -41,3 +41,34 @@ def mask_personal(text: str, names: Iterable[str | None] = ()) -> str:
         out = re.sub(rf"(?<!\w){re.escape(w)}(?!\w)", "[name]", out, flags=re.IGNORECASE)
     out = re.sub(r"\[name\](?:\s+\[name\])+", "[name]", out)
     return out
+
+
+def _phrase(words: list[str]) -> str:
+    return r"(?<!\w)" + r"\s+".join(re.escape(w) for w in words) + r"(?!\w)"
+
+
+def mask_person(text: str, full_names: Iterable[str] = (), words: Iterable[str] = (),
+                emails: Iterable[str] = ()) -> str:
+    """``text`` with one person masked: each of ``full_names`` in either word order (any spacing, any case)
+    and each of ``words`` alone by ``[name]``, each of ``emails`` by ``[e-mail]``. Unlike
+    :func:`mask_personal`, a single word of a name is masked only when given in ``words``, so that a colleague
+    who shares a first name keeps it.
+
+    >>> mask_person("Anna  nowak served me; NOWAK Anna again; Anna Kowal too", ["Anna Nowak"])
+    '[name] served me; [name] again; Anna Kowal too'
+    >>> mask_person("ask Anna (anna.n@example.com)", words=["Anna"], emails=["Anna.N@example.com"])
+    'ask [name] ([e-mail])'
+    """
+    out = text or ""
+    for e in emails:
+        if e:
+            out = re.sub(rf"(?<![\w.+-]){re.escape(e.strip())}(?![\w-])", "[e-mail]", out, flags=re.IGNORECASE)
+    patterns: list[str] = []
+    for n in full_names:
+        parts = (n or "").split()
+        if parts:
+            patterns += [_phrase(parts), _phrase(parts[::-1])]
+    patterns += [_phrase([w]) for w in words if w and w.strip()]
+    for p in sorted(set(patterns), key=len, reverse=True):
+        out = re.sub(p, "[name]", out, flags=re.IGNORECASE)
+    return out

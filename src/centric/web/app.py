@@ -23,6 +23,7 @@ from .hub import Hub
 from .pages import admin, alerts, cases, customers, dashboards, journeys, personas, surveys, whys
 from .pages import auth as auth_pages
 from .pages import council as council_pages
+from .pages import employees as employees_pages
 from .pages import enps as enps_pages
 from .pages import flows as flows_pages
 from .pages import ideas as ideas_pages
@@ -35,7 +36,7 @@ log = logging.getLogger("centric.web")
 STATIC = Path(__file__).parent / "static"
 PAGE_ROUTERS = (public, solved, auth_pages, cases, customers, dashboards, alerts, admin, surveys, whys,
                 flows_pages, personas, journeys, council_pages, ideas_pages, orientation_pages,
-                observations_pages, mystery_pages, enps_pages)  # public first: the survey answers' route is matched before the others
+                observations_pages, mystery_pages, enps_pages, employees_pages)  # public first: the survey answers' route is matched before the others
 
 
 @functools.cache

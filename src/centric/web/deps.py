@@ -54,6 +54,7 @@ NAV = (
     ("/settings", "Settings", ("admin.config",)),
     ("/users", "Users", ("admin.users",)),
     ("/audit", "Audit", ("audit.read",)),
+    ("/employees", "Employees", ("employee.forget",)),
 )
 
 

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 ACTIONS = ("case.read", "case.act", "customer.read", "customer.forget", "dashboard.read", "alert.act",
            "feedback.post", "admin.users", "admin.config", "audit.read", "surveys.view", "surveys.manage",
            "surveys.release", "whys.edit", "council.manage", "ideas.use", "ideas.manage", "orientation.assess",
-           "observations.write", "mystery.enter", "mystery.read", "mystery.scores")
+           "observations.write", "mystery.enter", "mystery.read", "mystery.scores",
+           "employee.forget")
 ROLES = ("admin", "analyst", "agent", "shopper")
 
 # role → the actions it may take (agents: on their departments' objects only, see ``allowed``)
