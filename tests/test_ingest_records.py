@@ -58,3 +58,13 @@ def test_nothing_to_load_is_an_error(store):
         ingest_records(store, "feedback", [], source="api:feedback:shop:1")
     with pytest.raises(IngestError, match="required column"):
         ingest_records(store, "responses", [{"colour": "red"}], source="api:responses:shop:1")
+
+
+def test_records_of_a_table_without_customers(store):
+    """Employees (no customer column): stored with their key and no customer, a bad row kept with its reason."""
+    r = ingest_records(store, "employees", [{"employee_id": "E1", "name": "Ala Kot", "unit": "S1"},
+                                            {"employee_id": "E2", "name": "Ola Lis", "unit": "S1", "role": "boss"}],
+                       "hr")
+    assert r.stored == [{"index": 0, "id": "E1", "customer_id": None, "duplicate": False}]
+    assert [(x["index"], x["column"]) for x in r.rejected] == [(1, "role")]
+    assert store.con.execute("SELECT employee_id, name FROM employees").fetchall() == [("E1", "Ala Kot")]

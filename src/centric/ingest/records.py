@@ -90,9 +90,11 @@ def ingest_records(store: Store, table: str, records: list[dict[str, Any]], sour
             out.rejected.append({"index": int(row) - 1, "column": column, "value": value, "reason": reason})
     if res.keys:
         store.con.register("_centric_keys", pd.DataFrame(res.keys, columns=["row", "key"]))
+        # a table without customers (employees, units) has no customer to hand back
+        customer = "t.customer_id" if "customer_id" in {c.name for c in schema.TABLES[table].columns} else "NULL"
         try:
             found = store.con.execute(
-                f"""SELECT k.row, k.key, t.customer_id, EXISTS (SELECT 1 FROM ingest_rows i WHERE i.run_id = ?
+                f"""SELECT k.row, k.key, {customer}, EXISTS (SELECT 1 FROM ingest_rows i WHERE i.run_id = ?
                            AND i.table_name = ? AND i.key = k.key) AS new
                     FROM _centric_keys k LEFT JOIN {table} t ON t.{key} = k.key ORDER BY k.row""",
                 [res.run_id, table]).fetchall()
