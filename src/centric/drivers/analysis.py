@@ -35,6 +35,7 @@ from ..metrics import stats
 from ..metrics.filters import Where, describe, normalise, restrict
 from ..metrics.periods import headline_periods, label
 from ..metrics.stats import two_proportions
+from ..schema import COMPANY_SOURCES
 from ..store import Store
 from ..text.taxonomy import store_factors
 from . import kda
@@ -172,7 +173,7 @@ def _sources(store: Store, where: Where = None, start: dt.datetime | None = None
     """(responses, feedback) with only the rows in [start, end) that ``where`` keeps."""
     r = restrict(store, store.table("responses"), where, FILTER_COLUMNS, "texts")
     f = restrict(store, store.table("feedback"), where, FILTER_COLUMNS, "texts")
-    f = f.filter(f.source.cast("string") != "observation")  # managers' notes: the company's eyes, not customers'
+    f = f.filter(~f.source.cast("string").isin(COMPANY_SOURCES))  # shoppers' and managers' notes: not customers'
     if start is not None:
         r, f = r.filter(r.responded_at >= start), f.filter(f.posted_at >= start)
     if end is not None:
