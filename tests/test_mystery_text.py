@@ -155,15 +155,22 @@ def test_a_visits_notes_are_analysed_by_the_text_pipeline(store):
     assert sync_notes(store) == 1 and sync_notes(store) == 0
 
 
-def test_an_imported_visits_notes_become_a_text(store, tmp_path):
-    from centric.mystery.importer import import_visits
-
+def test_an_imported_visits_notes_are_analysed_at_once(store, tmp_path):
     f = tmp_path / "v.csv"
     f.write_text("visit_id,store,date,greet,advice,clean,notes\n"
-                 "i1,North 1,2026-03-02 12:00,yes,no,yes,Sklep czysty ale długa kolejka do kasy.\n", encoding="utf-8")
-    import_visits(store, f, template_id="two")
-    assert store.con.execute("SELECT source, store FROM feedback WHERE feedback_id = 'mystery:i1'").fetchone() == (
-        "mystery_shopper", "North 1")
+                 "i1,North 1,2026-03-02 12:00,yes,no,yes,The staff were rude and nobody helped.\n", encoding="utf-8")
+    path = store.path
+    store.close()
+    r = CliRunner().invoke(app, ["--db", path, "mystery", "import", str(f), "--template", "two", "--json"],
+                           catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["texts_analysed"] == 1
+    with Store.open(path) as s:
+        assert s.con.execute("SELECT source, store FROM feedback WHERE feedback_id = 'mystery:i1'").fetchone() == (
+            "mystery_shopper", "North 1")
+        got = visit_factors(s, "i1")
+        assert got["analysed"] and {"staff": "negative"}.items() <= {m["factor"]: m["sentiment"]
+                                                                    for m in got["factors"]}.items()
 
 
 def test_a_mystery_note_does_not_change_the_customers_drivers(store):

@@ -107,3 +107,23 @@ def visit_factors(store: Store, visit_id: str) -> dict | None:
                           "ORDER BY sentence, factor", [fid]).fetchdf()
     return {"feedback_id": fid, "analysed": a is not None, "sentiment": None if a is None else a[0],
             "factors": m.to_dict(orient="records")}
+
+
+def pending_notes(store: Store) -> int:
+    """How many of the shoppers' notes the text pipeline has not analysed yet."""
+    return int(store.con.execute(
+        "SELECT count(*) FROM feedback f WHERE f.source = ? AND NOT EXISTS (SELECT 1 FROM text_analyses a "
+        "WHERE a.source = 'feedback' AND a.text_id = f.feedback_id)", [SOURCE]).fetchone()[0])
+
+
+def analyze_notes(store: Store, fast: bool = False, gate: float | None = None):
+    """Run the text pipeline (:func:`centric.text.batch.analyze_store`: every text not analysed yet, the notes among
+    them) with the taxonomy the store's texts are analysed with (retail when none is); its result, or None when no
+    note waits."""
+    from ..text.batch import analyze_store
+
+    if not pending_notes(store):
+        return None
+    row = store.con.execute("SELECT taxonomy, count(*) FROM text_analyses GROUP BY taxonomy ORDER BY 2 DESC, 1 "
+                            "LIMIT 1").fetchone()
+    return analyze_store(store, row[0] if row else "retail", fast=fast, gate=gate)
