@@ -203,3 +203,7 @@ def test_the_demos_notes_are_analysed_with_the_other_texts(demo_store):
     assert unanalysed == 0
     assert len(summary(s).factors) > 0
     assert len(mystery_comparison(s)) > 0
+    from pathlib import Path
+
+    report = (Path(s.path).parent / "report.html").read_text(encoding="utf-8")
+    assert "Against competitors in mystery shopping" in report and "What the shoppers" in report
