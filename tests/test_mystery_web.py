@@ -227,3 +227,22 @@ def test_the_pages_in_four_languages(web_client, login):
             assert r.status_code == 200, (url, lang)
         assert word in web_client.get("/mystery", params={"lang": lang}).text, lang
         assert "Price and checkout" in web_client.get("/mystery/new", params={"lang": "en"}).text
+
+
+def test_a_visits_notes_show_the_factors_they_raise(web_client, login):
+    from centric.text.batch import analyze_store
+
+    hub = web_client.app.state.hub
+    vid = add_visit(hub, manager="boss.n", store_name="Notes Store", shopper="shopper.one", visit_id="MX-N",
+                    notes="The delivery was late and the staff were rude.")
+    page = TestClient(web_client.app)
+    login(page, role="shopper", email="shopper.one@example.com")
+    assert "analysed in a moment" in page.get(f"/mystery/visits/{vid}").text
+    hub.write(analyze_store, "retail", fast=True)
+    own = page.get(f"/mystery/visits/{vid}").text
+    assert "Delivery · negative" in own and "Staff · negative" in own
+    assert "about this store" not in own  # a shopper sees their own visit, not the store's other notes
+    login(web_client, role="analyst")
+    text = web_client.get(f"/mystery/visits/{vid}", params={"lang": "pl"}).text
+    assert "Notatki tajemniczych klientów o tym sklepie" in text and "Dostawa" in text
+    assert "notes raise" in web_client.get("/mystery").text

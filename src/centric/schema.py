@@ -35,6 +35,9 @@ IDENTITY_KINDS = ("crm_id", "email", "phone", "handle", "loyalty_card")
 FEEDBACK_SOURCES = (
     "review", "social", "complaint", "chat", "email", "survey_comment", "mystery_shopper", "observation",
 )
+# texts the company writes itself (mystery shoppers' visit notes, managers' store observation notes): analysed like
+# the others, kept out of the customers' factor analysis (centric drivers, the 5 whys, the alerts on factors)
+COMPANY_SOURCES = ("mystery_shopper", "observation")
 # new → assigned → in_progress ⇄ waiting (for the customer) → resolved → closed; "open" is a state of
 # cases imported from a helpdesk export (opened, not yet assigned or worked).
 CASE_STATUSES = ("new", "open", "assigned", "in_progress", "waiting", "resolved", "closed")

@@ -93,6 +93,19 @@ def drivers_cmd(
             lt.add_row(escape(r.factor), escape(r.leader), f"{r.net:+.1f}", escape(runner),
                        "yes" if r.significant else "no")
         console.print(lt)
+    if len(d.mystery):  # another scale: the checklist visits' factor scores, not the mentions' net sentiment
+        mt = Table("factor", "competitor", "ours (n)", "theirs (n)", "ours − theirs (Welch 95%)",
+                   title="Mystery shopping by factor (score 0–100)")
+
+        def one(v, n):
+            return "—" if v is None or v != v else f"{v:.1f} ({int(n)})"
+
+        for r in d.mystery.itertuples():
+            diff = "—" if r.diff is None or r.diff != r.diff else (
+                f"{r.diff:+.1f}" + ("" if r.diff_low is None or r.diff_low != r.diff_low else
+                                    f" ({r.diff_low:+.1f}…{r.diff_high:+.1f})") + (" *" if r.significant else ""))
+            mt.add_row(escape(r.factor), escape(str(r.brand)), one(r.ours_mean, r.ours_n), one(r.mean, r.n), diff)
+        console.print(mt)
     for r in d.alerts.itertuples():
         console.print(f"[red]emerging:[/red] {escape(r.factor)}: negative {r.negative_share:.1f}% in {r.period} "
                       f"against {r.previous_share:.1f}% in {r.previous} (p {r.p_value:.3g})")

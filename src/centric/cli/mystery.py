@@ -73,19 +73,27 @@ def import_cmd(
     brand: str = typer.Option(None, "--brand", help="The brand of rows without a brand column (default: ours; a "
                               "competitor's name for visits to their stores)."),
     sheet: str = typer.Option(None, "--sheet", help="Excel: the sheet to read (default: the first)."),
+    analyze: bool = typer.Option(True, "--analyze/--no-analyze", help="Analyse the visits' notes at once with the "
+                                 "text pipeline (as centric analyze; --no-analyze: at the next centric analyze)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Import mystery-shopping visits from an export; rejected rows are kept (centric rejected), the same file
-    again adds nothing, and a failed critical item opens its case."""
+    again adds nothing, a failed critical item opens its case, and the visits' notes go through the text
+    pipeline."""
     from ..mystery.importer import import_visits
+    from ..mystery.notes import analyze_notes
 
+    analysed = None
     try:
         with _open() as store:
             r = import_visits(store, file, template_id=template, brand=brand, sheet=sheet)
+            if analyze and r.visits_stored:
+                analysed = analyze_notes(store)
     except CentricError as e:
         _fail(e)
     if as_json:
-        print(json.dumps(r.to_dict(), default=str, ensure_ascii=False, indent=2))
+        print(json.dumps({**r.to_dict(), "texts_analysed": analysed.texts if analysed else 0}, default=str,
+                         ensure_ascii=False, indent=2))
         return
     if r.duplicate_file:
         console.print(f"{escape(str(file))}: this file was imported before; nothing added")
@@ -93,6 +101,8 @@ def import_cmd(
     console.print(f"{escape(str(file))} ({r.shape}): {r.rows_read:,} rows, {r.visits_stored:,} visits stored, "
                   f"{r.visits_duplicate:,} already stored, {r.rows_rejected:,} rows rejected, "
                   f"{r.cases_opened:,} cases opened")
+    if analysed:
+        console.print(f"notes: {analysed.texts:,} texts analysed, {analysed.mentions:,} factor mentions")
     for x in r.rejected[:10]:
         console.print(f"  row {x['row']}" + (f", column {escape(str(x['column']))!r}" if x["column"] else "")
                       + f": {escape(x['reason'])}")

@@ -13,6 +13,7 @@ from rich.table import Table
 from ..customers.scoring import score
 from ..errors import CentricError, IngestError
 from ..ingest import ingest
+from ..mystery.cases import open_cases
 from ..report import write_report
 from ..store import Store
 from ..text.batch import analyze_store
@@ -78,6 +79,9 @@ def build_demo(folder: Path, seed: int = 7, n_customers: int = 20_000, db: str |
         inside = add_orientation(store, files, seed)
         console.print(f"  staff orientation: {inside.assessments:,} assessments ({inside.self_assessments:,} self); "
                       f"{inside.notes:,} store observation notes")
+        # the visits before the text step, so that the shoppers' notes are analysed with the other texts; their
+        # failed visit's case after the loop, so that it goes to the demo's store manager
+        ms = add_mystery(store, seed, open_case=False)
         console.print("Analysing the comments and reviews (text pipeline) …")
         # the fast path (USE judges polarity too; as centric analyze --fast): about six times as fast as the
         # cascade on the demo's varied wording, which keeps the whole demo within three minutes on 2 cores;
@@ -98,10 +102,11 @@ def build_demo(folder: Path, seed: int = 7, n_customers: int = 20_000, db: str |
                       f"joined one, {loop.imported:,} were the old helpdesk's); at the data's end {loop.open_at_end:,} "
                       f"are open, {loop.overdue_at_end:,} overdue, {loop.escalated:,} escalations; {loop.proactive:,} "
                       "proactive calls to customers gone quiet")
-        ms = add_mystery(store, seed)  # after the loop: the failed visit's case goes to the demo's store manager
+        ms_cases = open_cases(store, now=END)["case_id"].tolist()
+        ms_notes = store.con.execute("SELECT count(*) FROM feedback WHERE source = 'mystery_shopper'").fetchone()[0]
         console.print(f"  mystery shopping: {ms.visits} visits to our stores, {ms.competitor_visits} to competitors', "
-                      f"{ms.calibration_pairs} calibration pairs, {ms.failed} failed critical item (case "
-                      f"{', '.join(ms.cases) or 'none'})")
+                      f"{ms_notes} with notes (analysed), {ms.calibration_pairs} calibration pairs, {ms.failed} failed "
+                      f"critical item (case {', '.join(ms_cases) or 'none'})")
         summary = summarize(store)
         report = write_report(store, folder / "report.html", lang=lang, title="Voltaro (demo)")
     console.print(f"Store: {escape(str(db_path))} — done in {time.perf_counter() - t0:.1f} s")

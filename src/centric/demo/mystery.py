@@ -56,8 +56,21 @@ def _answers(rng: np.random.Generator, template, skill: float) -> dict[str, str]
     return out
 
 
-def add_mystery(store: Store, seed: int) -> MysterySummary:
-    """Add the demo's checklist and visits, and open the failed visit's case (see the module)."""
+# what the shoppers write (chosen by the visit's place in the plan, not drawn: the random stream stays as it was)
+OUR_NOTES = ("Friendly adviser, but the queue at the till was long.",
+             "The adviser knew the washing machines well and helped me compare two models.",
+             "Only one till open and a long queue; the staff did not open a second one.",
+             "Doradca był bardzo pomocny, ale w sklepie był bałagan przy półkach z telewizorami.",
+             "Commessa gentile e preparata, ma alla cassa una lunga coda.")
+COMPETITOR_NOTES = ("Nobody came to help for ten minutes; the staff were busy with each other.",
+                    "Clean store and a quick checkout, but the adviser could not explain the warranty.",
+                    "Negozio ordinato, personale disponibile e nessuna coda alla cassa.")
+
+
+def add_mystery(store: Store, seed: int, open_case: bool = True) -> MysterySummary:
+    """Add the demo's checklist and visits, and open the failed visit's case (see the module); ``open_case``
+    False: leave that to :func:`centric.mystery.open_cases` (the demo stores the visits before its text step, so
+    that the shoppers' notes are analysed with the other texts, and opens the case after the closed loop)."""
     rng = np.random.default_rng(seed + 808)
     template, _ = add_template(store, TEMPLATE.read_text(encoding="utf-8"), TEMPLATE.name)
     template = get_template(store, template.id)
@@ -99,12 +112,14 @@ def add_mystery(store: Store, seed: int) -> MysterySummary:
             ans["price_label"] = "no"
             notes = "The till charged more than the shelf label of the washing machine; corrected only after asking."
         elif i < n_ours and rng.random() < 0.15:
-            notes = "Friendly adviser, but the queue at the till was long."
+            notes = OUR_NOTES[i % len(OUR_NOTES)]
+        elif i >= n_ours and (i - n_ours) % 2 == 0:
+            notes = COMPETITOR_NOTES[(i - n_ours) // 2 % len(COMPETITOR_NOTES)]
         row, a = visit_rows(template, f"MS-{i + 1:04d}", s, when, ans, shopper, brand, notes,
                             entered_by="demo", now=END)
         visits.append(row)
         answers.append(a)
     with store.transaction() as con:
         write_visits(con, pd.DataFrame(visits), pd.concat(answers, ignore_index=True))
-    opened = open_cases(store, now=END)
-    return MysterySummary(n_ours, len(plan) - n_ours, 2, 1, list(opened["case_id"]))
+    opened = open_cases(store, now=END)["case_id"].tolist() if open_case else []
+    return MysterySummary(n_ours, len(plan) - n_ours, 2, 1, opened)

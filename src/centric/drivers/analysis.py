@@ -35,6 +35,7 @@ from ..metrics import stats
 from ..metrics.filters import Where, describe, normalise, restrict
 from ..metrics.periods import headline_periods, label
 from ..metrics.stats import two_proportions
+from ..schema import COMPANY_SOURCES
 from ..store import Store
 from ..text.taxonomy import store_factors
 from . import kda
@@ -67,6 +68,9 @@ class Drivers:
     texts: int = 0  # analysed texts about the brand
     notes: list[str] = field(default_factory=list)  # what the reader should know about the store's state
     extra_factors: tuple[Any, ...] = ()  # factors added in the store (centric.text.taxonomy.store_factors)
+    # competitor × factor from mystery shopping (centric.drivers.mystery): factor scores 0–100, not net sentiment;
+    # empty without visits to competitors' stores
+    mystery: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def ranked_by(self) -> str:
@@ -127,8 +131,30 @@ class Drivers:
                 "outcome_counts": self.outcome_counts, "texts": self.texts, "notes": self.notes,
                 "crosshair_note": self.crosshair_note(), "answers": self.answers, "r2": clean(self.r2),
                 "r2_interval": clean(list(self.r2_interval)), "crosshair": clean(list(self.crosshair)),
-                "settings": self.settings, "factors": rows(self.factors), "competitors": rows(self.competitors),
+                "settings": self.settings, "factors": rows(self.factors),
+                "competitors": self._competitor_rows(rows),
                 "leaders": rows(self.leaders), "alerts": rows(self.alerts), "trend": rows(self.trend)}
+
+    def _competitor_rows(self, rows) -> list[dict[str, Any]]:
+        """The mentions' brand × factor rows; with visits to competitors' stores, each also has
+        ``mystery_shopping`` (the factor scores of the visits, :mod:`centric.drivers.mystery`; None when that brand ×
+        factor has none), and the brand × factor pairs only the visits have come after, their mention fields None."""
+        out = rows(self.competitors)
+        if self.mystery is None or not len(self.mystery):
+            return out
+        from .mystery import MEASURE
+
+        ms = {(str(r["brand"]).lower(), r["factor"]): {"measure": MEASURE, **{k: v for k, v in r.items()
+                                                                             if k not in ("brand", "factor")}}
+              for r in rows(self.mystery)}
+        for r in out:
+            r["mystery_shopping"] = ms.pop((str(r["brand"]).lower(), r["factor"]), None)
+        blank = dict.fromkeys(self.competitors.columns)
+        spelled = {str(r["brand"]).lower(): r["brand"] for r in out}
+        for (b, f), m in ms.items():
+            name = spelled.get(b) or next(x for x in self.mystery["brand"] if str(x).lower() == b)
+            out.append({**blank, "brand": name, "factor": f, "significant": None, "mystery_shopping": m})
+        return out
 
     def to_frame(self) -> pd.DataFrame:
         """One row per factor (importance, perception, matrix position), with the brand and outcome."""
@@ -172,7 +198,7 @@ def _sources(store: Store, where: Where = None, start: dt.datetime | None = None
     """(responses, feedback) with only the rows in [start, end) that ``where`` keeps."""
     r = restrict(store, store.table("responses"), where, FILTER_COLUMNS, "texts")
     f = restrict(store, store.table("feedback"), where, FILTER_COLUMNS, "texts")
-    f = f.filter(f.source.cast("string") != "observation")  # managers' notes: the company's eyes, not customers'
+    f = f.filter(~f.source.cast("string").isin(COMPANY_SOURCES))  # shoppers' and managers' notes: not customers'
     if start is not None:
         r, f = r.filter(r.responded_at >= start), f.filter(f.posted_at >= start)
     if end is not None:
@@ -717,6 +743,11 @@ def drivers(store: Store, brand: str = OURS, outcome: str | None = None, period:
     if outcome:
         by_brand += [{"brand": brand, "factor": r.factor, "importance": r.importance, "rank": r.rank, "r2": fit["r2"]}
                      for r in table.itertuples()]
+    from .mystery import mystery_comparison
+
+    # the checklist visits compare our stores with the competitors' for the period; the other filters (channel,
+    # segment …) describe customers' texts and do not apply to them
+    visits = mystery_comparison(store, start, end) if brand == OURS and not normalise(where) else None
     return Drivers(brand, outcome, fit["answers"], fit["r2"], (fit["r2_low"], fit["r2_high"]), table,
                    trend(mine, period), gaps, leaders,
                    pd.DataFrame(by_brand, columns=["brand", "factor", "importance", "rank", "r2"]),
@@ -725,4 +756,5 @@ def drivers(store: Store, brand: str = OURS, outcome: str | None = None, period:
                     "reps": reps, "period": period, "min_mentions": min_mentions, "lmg": fit["lmg"],
                     "crosshair": mode, "competitors_level": level},
                    taxonomy or (str(mine["taxonomy"].mode().iloc[0]) if len(mine) else None),
-                   counts, texts, notes, tuple(store_factors(store)))
+                   counts, texts, notes, tuple(store_factors(store)),
+                   visits if visits is not None else pd.DataFrame())

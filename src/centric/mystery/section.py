@@ -30,6 +30,7 @@ class MysteryData:
     factor_names: dict[str, dict[str, str]]
     visits: int
     competitor_visits: int
+    notes: Any = None  # centric.observations.ObservationSummary of the shoppers' notes (None without notes)
 
 
 def for_report(store: Store, start=None, end=None) -> MysteryData | None:
@@ -57,10 +58,13 @@ def for_report(store: Store, start=None, end=None) -> MysteryData | None:
     cal = Calibration(cal.pairs[cal.pairs["visit_a"].isin(set(v["visit_id"]))].reset_index(drop=True), cal.window_days,
                       cal.max_diff, cal.min_agreement)
     failed = ours[ours["failed_critical"].astype(bool)].sort_values("visited_at", ascending=False)
+    from .notes import summary as notes_summary
+
+    notes = notes_summary(store, start=start, end=end, quotes=1)
     return MysteryData(scores(store, None, frame=v), scores(store, "store", frame=v), scores(store, "region", frame=v),
                        factor_scores(frame=fs[fs["visit_id"].isin(set(v["visit_id"]))]), cal,
                        failed[["visit_id", "store", "visited_at", "case_id"]].reset_index(drop=True), names,
-                       len(ours), len(v) - len(ours))
+                       len(ours), len(v) - len(ours), notes if notes.notes else None)
 
 
 def _spec(fig) -> dict[str, Any]:
@@ -114,6 +118,14 @@ def context(d: MysteryData | None, f, specs: dict[str, Any], live: bool = False)
         specs["chart-mystery-factors"] = _spec(factor_figure(
             comp.assign(brand=comp["brand"].where(comp["brand"].str.lower() != OURS, _("Ours")).astype(str).map(html.escape)),
             html.escape(_("Score by factor: ours and the competitors'")), {k: html.escape(v) for k, v in names.items()}))
+    notes = None
+    if d.notes is not None:
+        from ..observations.present import store_rows
+
+        ours_stores = set(d.by_store.frame["store"]) if "store" in d.by_store.frame else set()
+        notes = store_rows(d.notes, d.factor_names, f)
+        for r in notes:
+            r["competitor"] = r["store"] not in ours_stores
     cal = d.calibration.pairs
     overall = d.overall.frame.iloc[0] if len(d.overall.frame) else None
     return {
@@ -123,7 +135,7 @@ def context(d: MysteryData | None, f, specs: dict[str, Any], live: bool = False)
                                                  "interval": _interval(f, overall["low"], overall["high"]),
                                                  "failed": int(overall["failed"])},
         "stores": _rows(d.by_store.frame, "store", f), "regions": _rows(d.by_region.frame, "region", f),
-        "factors": factors, "brands": brands,
+        "factors": factors, "brands": brands, "notes": notes,
         "calibration": [{"store": r["store"], "a": r["shopper_a"], "b": r["shopper_b"], "days": f.num(r["days"], 1),
                          "items": r["items"], "agreement": f.pct(100 * r["agreement"], 0) if r["agreement"] is not None else "—",
                          "kappa": "—" if r["kappa"] is None or pd.isna(r["kappa"]) else f.num(r["kappa"], 2),

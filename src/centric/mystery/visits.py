@@ -164,10 +164,14 @@ def visit_rows(template: Template, visit_id: str, store_name: str, visited_at: d
 
 
 def write_visits(con, visits: pd.DataFrame, answers: pd.DataFrame) -> None:
+    """Insert the visits and their answers (inside the caller's transaction); the visits' notes go in as
+    ``feedback`` of source ``mystery_shopper`` too, for the text pipeline (:mod:`centric.mystery.notes`)."""
     from ..cases import store_io
+    from .notes import write_notes
 
     store_io.insert_rows(con, "mystery_visits", visits)
     store_io.insert_rows(con, "mystery_answers", answers)
+    write_notes(con, visits)
 
 
 def record_visit(store: Store, template_id: str, visit_id: str, store_name: str, visited_at: dt.datetime,

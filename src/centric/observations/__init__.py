@@ -86,11 +86,12 @@ def add_note(store: Store, unit: str, text: str, author: str, posted_at: dt.date
 
 
 def notes_frame(store: Store, unit: str | None = None, start: dt.datetime | None = None,
-                end: dt.datetime | None = None) -> pd.DataFrame:
+                end: dt.datetime | None = None, source: str = SOURCE) -> pd.DataFrame:
     """The observation notes (of store ``unit``) in [start, end): feedback_id, store, posted_at, author, language,
-    text, and the overall sentiment when analysed."""
+    text, and the overall sentiment when analysed. ``source``: the feedback source of the notes (``mystery_shopper``
+    for the shoppers' visit notes)."""
     f = store.table("feedback")
-    f = f.filter(f.source.cast("string") == SOURCE, f.store.notnull())
+    f = f.filter(f.source.cast("string") == source, f.store.notnull())
     if unit is not None:
         f = f.filter(f.store == unit)
     if start is not None:
@@ -158,10 +159,11 @@ def _net(pos, neg, n):
 
 
 def summary(store: Store, unit: str | None = None, start: dt.datetime | None = None, end: dt.datetime | None = None,
-            period: str = "quarter", quotes: int = 5) -> ObservationSummary:
+            period: str = "quarter", quotes: int = 5, source: str = SOURCE) -> ObservationSummary:
     """The observation notes by store (of store ``unit`` alone when given), in [start, end); see
-    :class:`ObservationSummary`."""
-    notes = notes_frame(store, unit, start, end)
+    :class:`ObservationSummary`. ``source``: the feedback source of the notes (``mystery_shopper`` for the shoppers'
+    visit notes, :mod:`centric.mystery.notes`)."""
+    notes = notes_frame(store, unit, start, end, source)
     st_cols = ["store", "notes", "analysed", "first", "last"]
     if notes.empty:
         return ObservationSummary(pd.DataFrame(columns=st_cols),

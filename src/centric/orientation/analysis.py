@@ -34,6 +34,7 @@ import pandas as pd
 from ..metrics.periods import label
 from ..metrics.results import Tabular, html_table
 from ..metrics.stats import mean_interval, nps_score
+from ..schema import COMPANY_SOURCES
 from ..store import Store
 from .criteria import CRITERIA, VIEWS, criterion_names
 
@@ -320,14 +321,15 @@ def _store_nps(store: Store, start, end) -> pd.DataFrame:
 
 
 def _store_staff(store: Store, start, end) -> pd.DataFrame:
-    """Net sentiment of customers' mentions of the staff factor per store (observation notes left out)."""
+    """Net sentiment of customers' mentions of the staff factor per store (observation and mystery-shopping notes
+    left out)."""
     import ibis
 
     m = store.table("mentions")
     m = m.filter(m.factor == STAFF_FACTOR)
     r = store.table("responses")
     f = store.table("feedback")
-    f = f.filter(f.store.notnull(), f.brand.fill_null(OURS) == OURS, f.source.cast("string") != "observation")
+    f = f.filter(f.store.notnull(), f.brand.fill_null(OURS) == OURS, ~f.source.cast("string").isin(COMPANY_SOURCES))
     r = r.filter(r.store.notnull())
     if start is not None:
         r, f = r.filter(r.responded_at >= start), f.filter(f.posted_at >= start)

@@ -426,6 +426,32 @@ def _crosshair_note(dr, f: Formatter) -> str:
     return text + " " + _("A factor customers dislike (negative net sentiment) is never “promote” or “maintain”.")
 
 
+def _drivers_mystery(ms, names: dict[str, str], f: Formatter) -> dict[str, Any] | None:
+    """The competitors by factor from mystery shopping (``Drivers.mystery``): per factor our mean score and each
+    competitor's with the difference and its Welch interval; None without visits to competitors' stores."""
+    if ms is None or not len(ms):
+        return None
+    brands = sorted(set(ms["brand"]), key=str.lower)
+    by = {(r["brand"], r["factor"]): r for r in ms.to_dict(orient="records")}
+
+    def num(v, digits=1, sign=False):
+        return "—" if v is None or v != v else f.num(v, digits, sign=sign)
+
+    rows = []
+    for fid in sorted(set(ms["factor"]), key=lambda x: names.get(x, x)):
+        first = next(r for (b, x), r in by.items() if x == fid)
+        cells = []
+        for b in brands:
+            r = by.get((b, fid))
+            cells.append(None if r is None else {
+                "mean": num(r["mean"]), "n": f.num(r["n"]), "diff": num(r["diff"], sign=True),
+                "interval": "—" if r["diff_low"] is None or r["diff_low"] != r["diff_low"] else
+                f"{num(r['diff_low'], sign=True)} … {num(r['diff_high'], sign=True)}", "significant": r["significant"]})
+        rows.append({"factor": names.get(fid, fid), "ours": num(first["ours_mean"]), "ours_n": f.num(first["ours_n"]),
+                     "cells": cells})
+    return {"brands": brands, "rows": rows}
+
+
 def _drivers(dr, f: Formatter, specs: dict[str, Any], cases: dict[str, dict[str, str]] | None = None
              ) -> dict[str, Any] | None:
     """The "What to fix first" section from ``centric.drivers``; ``cases`` (factor → its open cases and
@@ -464,10 +490,12 @@ def _drivers(dr, f: Formatter, specs: dict[str, Any], cases: dict[str, dict[str,
             comp.append({"factor": names.get(r.factor, r.factor), "ours": f.num(r.net, 1, sign=True), "cells": cells,
                          "leader": (_("us") if ld.leader == "ours" else ld.leader) if ld is not None else "—",
                          "lead_significant": bool(ld is not None and ld.significant)})
+    mystery = _drivers_mystery(getattr(dr, "mystery", None), names, f)
     alerts = [{"factor": names.get(a.factor, a.factor), "now": f.pct(a.negative_share), "before": f.pct(a.previous_share),
                "period": a.period, "previous": a.previous, "p": f.num(a.p_adjusted, 3)} for a in dr.alerts.itertuples()]
     fix = [names.get(r.factor, r.factor) for r in dr.factors.itertuples() if r.quadrant == "fix"]
-    return {"rows": rows, "brands": brands, "competitors": comp, "alerts": alerts, "fix": ", ".join(fix) or "—",
+    return {"rows": rows, "brands": brands, "competitors": comp, "mystery": mystery, "alerts": alerts,
+            "fix": ", ".join(fix) or "—",
             "answers": f.num(dr.answers), "r2": f.num(dr.r2, 2),
             "r2_ci": f"{f.num(dr.r2_interval[0], 2)} … {f.num(dr.r2_interval[1], 2)}",
             "outcome": {"nps": "NPS", "csat": "CSAT", "ces": "CES"}.get(dr.outcome) or _("rating"),

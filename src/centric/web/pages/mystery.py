@@ -27,6 +27,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from ...errors import CentricError
 from .. import deps
+from .. import scheduler as background
 from ..deps import render, require
 from ..permissions import Actor, allowed
 
@@ -180,6 +181,8 @@ async def post_visit(request: Request, actor: Actor = Depends(require("mystery.e
             return JSONResponse({"detail": str(e)}, status_code=422)
         ctx = await run_in_threadpool(_form_context, request, values.get("template_id"), values, str(e))
         return render(request, "mystery_form.html", ctx, status=422)
+    if stored and (values.get("notes") or "").strip():
+        background.wake(deps.hub(request))  # the text pipeline analyses the notes in the next round, at once
     url = f"/mystery/visits/{visit_id}"
     if _wants_json(request):
         return JSONResponse({"visit_id": visit_id, "stored": stored, "url": url}, status_code=201 if stored else 200)
@@ -244,9 +247,33 @@ def visit_page(request: Request, visit_id: str, actor: Actor = Depends(require("
         names = {f.id: f.name(lang) for f in active_taxonomy(deps.reader(request)).factors}
     except CentricError:
         names = {}
+    notes, store_notes = _notes(request, actor, v, names)
     return render(request, "mystery_visit.html", {
         "title": "Visit", "v": v, "sections": sections, "case": case, "factor_names": names,
+        "notes_analysis": notes, "store_notes": store_notes,
         "saved": request.query_params.get("saved") == "1", "again": request.query_params.get("again") == "1"})
+
+
+def _notes(request: Request, actor: Actor, v: dict, names: dict[str, str]) -> tuple[dict | None, dict | None]:
+    """What the text pipeline found in this visit's notes, and (for those who see more than their own visits) the
+    factors all the shoppers' notes about this store raise, with its latest masked quotes."""
+    from ...mystery.notes import summary, visit_factors
+
+    store = deps.reader(request)
+    mine = visit_factors(store, v["visit_id"])
+    if mine is not None:
+        mine["factors"] = [{**m, "name": names.get(m["factor"], m["factor"])} for m in mine["factors"]]
+    if actor.role == "shopper":
+        return mine, None
+    s = summary(store, v["store"], quotes=2)
+    if not s.notes:
+        return mine, None
+    r = s.stores.iloc[0]
+    return mine, {"notes": int(r["notes"]), "analysed": int(r["analysed"]),
+                  "factors": [{"name": names.get(x.factor, x.factor), "notes": int(x.notes), "net": x.net}
+                              for x in s.factors.head(6).itertuples()],
+                  "quotes": [{**q, "factors": ", ".join(names.get(f, f) for f in q["factors"])}
+                             for q in s.quotes.get(v["store"], [])]}
 
 
 @router.get("/mystery/visits/{visit_id}/files/{attachment_id}", include_in_schema=False)
