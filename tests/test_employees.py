@@ -118,9 +118,9 @@ def test_forget_erases_the_employee_everywhere_and_leaves_the_namesake(tmp_path)
         # hand-counted: E1's row; E1's two assessments; I1 (theirs) and I2 (names them); their vote on I2; their
         # comment and the comment naming them; notes n1 (S1: first name and surname alone), n2 (they wrote it) and
         # n4 (full name, reversed, in S2); visit V1; their account; the rejected HR row; the audit entries with
-        # their e-mail; V1's entered_by
+        # their e-mail; V1's entered_by; V1's notes kept as feedback for the text pipeline (mystery:V1)
         expected = {"employees": 1, "orientation_assessments": 2, "ideas": 2, "idea_votes": 1, "idea_comments": 2,
-                    "feedback": 3, "mystery_visits": 1, "users": 1, "rejected_rows": 1}
+                    "feedback": 4, "mystery_visits": 1, "users": 1, "rejected_rows": 1}
         if audit_rows:
             expected["audit_log"] = audit_rows
         assert e.counts == expected
@@ -139,6 +139,8 @@ def test_forget_erases_the_employee_everywhere_and_leaves_the_namesake(tmp_path)
         assert con.execute("SELECT author FROM feedback WHERE feedback_id = ?", [ids["n2"]]).fetchone() == (None,)
         assert con.execute("SELECT notes FROM mystery_visits WHERE visit_id = 'V1'").fetchone() == (
             "[name] at the till was quick; write to [e-mail]",)
+        assert notes["mystery:V1"] == "[name] at the till was quick; write to [e-mail]"
+        assert notes["mystery:V2"] == "Anna was helpful"  # another unit's Anna
         idea = con.execute("SELECT title, text, author_name, user_id FROM ideas WHERE idea_id = ?",
                            [ids["i1"]]).fetchone()
         assert idea == ("[erased]", "[erased]", None, None)

@@ -21,7 +21,8 @@ What goes:
   (``erased-USERID@erased.invalid``, or ``[erased]`` without an account), and inside a longer text ``[e-mail]``.
 - Their name in the company's own free texts (``STAFF_TEXTS``: observation notes, mystery-shopping visit notes,
   employees' ideas and comments, answers to ideas): the full name (either word order, any spacing or case) is
-  masked as ``[name]`` (``centric.text.masking.mask_person``); in the observation and visit notes about their own
+  masked as ``[name]`` (``centric.text.masking.mask_person``); in the observation and visit notes (and the visit notes' copy
+  as feedback of source ``mystery_shopper``) about their own
   unit, their first name or surname alone too, unless another employee of that unit shares it. Customers' texts
   and records are not searched for the name: a customer of the same name would lose theirs. Anonymous survey
   answers are not touched.
@@ -44,12 +45,15 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .. import schema
 from ..errors import CentricError
 from ..store import Store
 from ..text.masking import mask_person
 
 ERASED = "[erased]"
 OBSERVATION = "observation"
+# the company's own texts kept as feedback (observation notes; mystery-shopping notes, copied for the text pipeline)
+_COMPANY = ", ".join(f"'{s}'" for s in schema.COMPANY_SOURCES)
 # columns the generic pass never reads: images, and the employees table (handled first; a namesake stays)
 _SKIP = {("mystery_attachments", "content")}
 _SKIP_TABLES = {"employees"}
@@ -199,14 +203,14 @@ def _mask_own_unit(con, tally: _Tally, unit: str, employee_id: str, name: str | 
     """Observation and mystery-shopping notes about their unit: a first name or surname alone names them there."""
     words = _unit_words(con, employee_id, unit, name)
     full = [name] if name else []
-    for fid, title, text in con.execute("SELECT feedback_id, title, text FROM feedback WHERE source = ? "
-                                        "AND store = ?", [OBSERVATION, unit]).fetchall():
+    for fid, title, text in con.execute(f"SELECT feedback_id, title, text FROM feedback WHERE source IN ({_COMPANY}) "
+                                        "AND store = ?", [unit]).fetchall():
         t2 = mask_person(title, full, words, emails) if title else title
         x2 = mask_person(text, full, words, emails)
         if (t2, x2) != (title, text):
             tally.add("feedback", con.execute(
-                "UPDATE feedback SET title = ?, text = ? WHERE feedback_id = ? AND source = ? RETURNING feedback_id",
-                [t2, x2, fid, OBSERVATION]).fetchall())
+                "UPDATE feedback SET title = ?, text = ? WHERE feedback_id = ? RETURNING feedback_id",
+                [t2, x2, fid]).fetchall())
     for vid, notes in con.execute("SELECT visit_id, notes FROM mystery_visits WHERE store = ? AND notes IS NOT NULL",
                                   [unit]).fetchall():
         masked = mask_person(notes, full, words, emails)
@@ -246,7 +250,7 @@ def _forget_rejected(con, tally: _Tally, employee_id: str, emails: list[str], na
 
 # the company's own texts, where a colleague's full name means the colleague: (table, key, columns, condition)
 STAFF_TEXTS = (
-    ("feedback", "feedback_id", ("title", "text"), "source = 'observation'"),
+    ("feedback", "feedback_id", ("title", "text"), f"source IN ({_COMPANY})"),
     ("mystery_visits", "visit_id", ("notes",), "TRUE"),
     ("ideas", "idea_id", ("title", "text", "answer"), "author_kind = 'employee'"),
     ("idea_comments", "comment_id", ("text",), "author_kind = 'employee'"),
