@@ -181,7 +181,7 @@ BODIES: dict[str, dict] = {
 }
 
 # Routes outside the matrix: public by design (each has its own tests).
-PUBLIC = ("/static", "/healthz", "/login", "/openapi.json", "/docs", "/s/", "/solved/", "/i/")
+PUBLIC = ("/static", "/healthz", "/login", "/openapi.json", "/docs", "/s/", "/solved/", "/i/", "/o/")
 
 # Path parameters: a value, or a function of the sample objects (see the ``sample`` fixture).
 PARAMS = {

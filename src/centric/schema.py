@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 # Logical types and their DuckDB storage types.
 SQL_TYPES = {
@@ -1277,7 +1277,8 @@ _add(Table(
                allowed=ORIENTATION_VIEWS, aliases=("view", "perspective", "widok", "perspektywa", "вид", "взгляд",
                                                    "punto di vista", "prospettiva")),
         Column("assessor", "text", "Who filled it in: the manager's web login (for a self view entered on the "
-               "employee's behalf, the manager who entered it).",
+               "employee's behalf, the manager who entered it; for one sent by the employee's own link, the "
+               "employee's id).",
                aliases=("assessor", "manager", "oceniający", "oceniajacy", "kierownik", "оценщик", "руководитель",
                         "valutatore", "responsabile")),
         Column("unit", "text", "The employee's unit when assessed; empty: their unit in `employees`.",
@@ -1401,6 +1402,26 @@ _add(Table(
     since=9,
 ))
 
+
+_add(Table(
+    "orientation_invitations",
+    "One signed single-use link per employee and period for the self-assessment of customer orientation "
+    "(`centric orientation invite`): the employee fills in their own view at `/o/TOKEN` (see docs/orientation.md). "
+    "Unlike an employee survey's link it is not anonymous: the answer is the employee's self view.",
+    (
+        Column("invitation_id", "bigint", "A random number (the link's token encodes it).", required=True),
+        Column("period", "text", "The period the self-assessment is for (2026-Q2, 2026-05).", required=True),
+        Column("employee_id", "text", "The employee invited.", required=True),
+        Column("unit", "text", "The employee's store or department when invited.", required=True),
+        Column("language", "text", "Language of the form.", required=True, kind="language"),
+        Column("expires_on", "date", "The last day the link takes an answer.", required=True),
+        Column("used", "boolean", "Whether the link was answered.", required=True),
+        Column("assessment_id", "text", "The self view the link stored (`orientation_assessments`)."),
+    ),
+    key="invitation_id",
+    ingestable=False,
+    since=10,
+))
 
 # -- enps --
 _add(Table(

@@ -174,6 +174,52 @@ def import_cmd(
     finish(results, as_json, failed, partial)
 
 
+
+@orientation_app.command("invite")
+def invite_cmd(
+    period: str = typer.Option(..., "--period", help="The period the self-assessments are for: a quarter like "
+                               "2026-Q2 (or a month like 2026-05)."),
+    unit: list[str] = typer.Option([], "--unit", help="Invite the employees of this store or department (repeat; "
+                                   "default: every unit)."),
+    out: Path = typer.Option(None, "--out", help="Write the links here (CSV: employee_id, email, language, unit, "
+                             "period, link, expires_on) for a mail merge."),
+    base_url: str = typer.Option(None, "--base-url", help="Address employees reach centric serve at (default: the "
+                                 "survey_base_url setting)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only say who would be invited and who skipped, and why."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON: the counts and every skip with its reason."),
+) -> None:
+    """Issue one signed single-use self-assessment link per employee of the chosen units (/o/TOKEN, valid
+    survey_link_days days, in the employee's language): the employee rates their own customer orientation, stored
+    as their self view for the period. Leavers, those with a link or a self view for the period already are
+    skipped."""
+    from ..orientation import invitations
+
+    if not (out or dry_run):
+        _fail(CentricError("give --out links.csv to write the links (or --dry-run)"))
+    if out is not None and not out.resolve().parent.is_dir():
+        _fail(CentricError(f"--out: folder {out.resolve().parent} does not exist"))
+    links = []
+    try:
+        with _open() as store:
+            plan = invitations.plan(store, period.strip(), [u.strip() for u in unit if u.strip()] or None)
+            links = [] if dry_run else invitations.issue(store, plan, base_url=base_url)
+            if out is not None and links:
+                invitations.write_links(out, links)
+    except CentricError as e:
+        _fail(e)
+    except OSError as e:
+        _fail(CentricError(f"--out: cannot write {out}: {e.strerror or e}"))
+    if as_json:
+        print(json.dumps({"period": plan.period, "dry_run": dry_run, "invite": len(plan.invite),
+                          "skipped": plan.reasons(),
+                          "skips": json.loads(plan.skipped.to_json(orient="records", force_ascii=False))},
+                         ensure_ascii=False, indent=2))
+        return
+    verb = "would invite" if dry_run else "invited"
+    skipped = ", ".join(f"{n:,} {invitations.REASONS[r]}" for r, n in plan.reasons().items())
+    console.print(f"{verb} {len(plan.invite):,} employees to assess themselves for {escape(plan.period)}"
+                  + (f"; skipped {skipped}" if skipped else "") + (f"; links in {escape(str(out))}" if links else ""))
+
 # -- observation notes -------------------------------------------------------------------------------------------
 
 @observations_app.command("list")

@@ -3,9 +3,9 @@ ordinary ingest (``import_assessments``), the teams a manager may assess (``mana
 erasure of an employee's assessments (``forget_employee``).
 
 A manager (``units.manager``, a web user's agent name) assesses the employees of the units they manage; the web
-app checks it on the server (``centric.web.permissions``). Self-assessments are entered by the manager on the
-employee's behalf (from a paper or a conversation) or imported from a file with ``view`` = ``self``: employees
-are not users of the web app (docs/orientation.md).
+app checks it on the server (``centric.web.permissions``). Self-assessments come by the employee's own signed link
+(``centric.orientation.invitations``), are entered by the manager on the employee's behalf (from a paper or a
+conversation) or imported from a file with ``view`` = ``self`` (docs/orientation.md).
 """
 
 from __future__ import annotations
@@ -22,12 +22,22 @@ from ..errors import CentricError, IngestError
 from ..store import Store
 from .criteria import CRITERIA, SCALE, VIEWS
 
-__all__ = ["MAX_COMMENT", "TABLE", "employee_unit", "erase_assessments", "forget_employee", "import_assessments", "managed_units",
-           "record_assessment", "team"]
+__all__ = ["MAX_COMMENT", "TABLE", "RatingError", "check_ratings", "employee_unit", "erase_assessments", "forget_employee",
+           "import_assessments", "insert_assessment", "managed_units", "record_assessment", "team"]
 
 TABLE = "orientation_assessments"
 MAX_COMMENT = 2000
 CRITERION_IDS = [c.id for c in CRITERIA]
+
+
+class RatingError(CentricError):
+    """An assessment's field at fault: ``field`` (a criterion id, ``comment``, ``ratings`` or the unknown field's
+    name) and ``code`` — not_a_rating, out_of_scale, unknown_field, none_rated or too_long."""
+
+    def __init__(self, field: str, code: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.code = code
 
 
 def _now() -> dt.datetime:
@@ -83,6 +93,20 @@ def record_assessment(store: Store, employee_id: str, view: str, ratings: dict[s
         raise CentricError(f"employee: {employee_id} left on {emp['left_at']}; they are no longer assessed")
     if view not in VIEWS:
         raise CentricError(f"view: {view!r} is not one of {', '.join(VIEWS)}")
+    values, comment = check_ratings(ratings, comment)
+    with store.transaction() as con:
+        return insert_assessment(con, employee_id, emp["unit"], view, values, assessor, comment,
+                                 assessed_at or _now())
+
+
+def check_ratings(ratings: dict[str, Any], comment: str | None = None) -> tuple[dict[str, int | None], str | None]:
+    """The ratings as criterion id → 1–5 or None (not observed) and the comment stripped (None when empty); raises
+    CentricError naming the field at fault: a rating that is not a whole number 1–5, a field that is not a criterion,
+    no criterion rated, a comment longer than ``MAX_COMMENT``.
+
+    >>> check_ratings({"attitude": "4", "clear_speech": ""}, " fine ")[0]["attitude"]
+    4
+    """
     values: dict[str, int | None] = {}
     for c in CRITERION_IDS:
         v = ratings.get(c)
@@ -92,24 +116,28 @@ def record_assessment(store: Store, employee_id: str, view: str, ratings: dict[s
         try:
             n = int(str(v).strip())
         except ValueError:
-            raise CentricError(f"{c}: {v!r} is not a rating of 1–5") from None
+            raise RatingError(c, "not_a_rating", f"{str(v)[:20]!r} is not a rating of 1–5") from None
         if n not in SCALE:
-            raise CentricError(f"{c}: {n} is outside the scale 1–5")
+            raise RatingError(c, "out_of_scale", f"{n} is outside the scale 1–5")
         values[c] = n
     unknown = sorted(set(ratings) - set(CRITERION_IDS))
     if unknown:
-        raise CentricError(f"{unknown[0]}: not a criterion; criteria: {', '.join(CRITERION_IDS)}")
+        raise RatingError(unknown[0][:40], "unknown_field", f"not a criterion; criteria: {', '.join(CRITERION_IDS)}")
     if all(v is None for v in values.values()):
-        raise CentricError("ratings: rate at least one criterion")
+        raise RatingError("ratings", "none_rated", "rate at least one criterion")
     comment = (comment or "").strip() or None
     if comment and len(comment) > MAX_COMMENT:
-        raise CentricError(f"comment: {len(comment):,} characters; at most {MAX_COMMENT:,}")
+        raise RatingError("comment", "too_long", f"{len(comment):,} characters; at most {MAX_COMMENT:,}")
+    return values, comment
+
+
+def insert_assessment(con, employee_id: str, unit: str | None, view: str, values: dict[str, int | None],
+                      assessor: str | None, comment: str | None, assessed_at: dt.datetime) -> str:
+    """Insert one checked assessment (:func:`check_ratings`) in the transaction under way on ``con``; its id."""
     aid = "OA-" + secrets.token_hex(6)
     cols = ["assessment_id", "employee_id", "assessed_at", "view", "assessor", "unit", *CRITERION_IDS, "comment"]
-    with store.transaction() as con:
-        con.execute(f"INSERT INTO {TABLE} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                    [aid, employee_id, assessed_at or _now(), view, assessor, emp["unit"],
-                     *[values[c] for c in CRITERION_IDS], comment])
+    con.execute(f"INSERT INTO {TABLE} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                [aid, employee_id, assessed_at, view, assessor, unit, *[values[c] for c in CRITERION_IDS], comment])
     return aid
 
 
@@ -161,8 +189,8 @@ def import_assessments(store: Store, source: Any, values: dict[str, str] | None 
 
 
 def forget_employee(store: Store, employee_id: str) -> int:
-    """Erase every assessment of ``employee_id`` (both views, comments included) and the rejected rows of
-    assessment files that name them; the number of assessments erased. One transaction; the employee's row in
+    """Erase every assessment of ``employee_id`` (both views, comments included), their self-assessment links and
+    the rejected rows of assessment files that name them; the number of assessments erased. One transaction; the employee's row in
     ``employees`` is the caller's (``centric enps forget``, which erases them too)."""
     with store.transaction() as con:
         return erase_assessments(con, employee_id)
@@ -171,6 +199,7 @@ def forget_employee(store: Store, employee_id: str) -> int:
 def erase_assessments(con, employee_id: str) -> int:
     """:func:`forget_employee`'s work, in the transaction under way on ``con``."""
     n = len(con.execute(f"DELETE FROM {TABLE} WHERE employee_id = ? RETURNING 1", [employee_id]).fetchall())
+    con.execute("DELETE FROM orientation_invitations WHERE employee_id = ?", [employee_id])
     rejected = con.execute("SELECT run_id, row_number, value, record FROM rejected_rows WHERE table_name = ?",
                            [TABLE]).fetchall()
     for run_id, row, value, record in rejected:

@@ -29,6 +29,7 @@ MAX_CHARS = MAX_ID_CHARS + TAG_CHARS
 _SHAPE = re.compile(rf"^[0-9A-Za-z]{{1,{MAX_ID_CHARS}}}[A-Za-z0-9_-]{{{TAG_CHARS}}}$")
 _CONTEXT = b"centric survey invitation\x00"
 EMPLOYEE = b"centric employee invitation\x00"  # employee links: another key space, never read as a customer's
+ORIENTATION = b"centric orientation invitation\x00"  # self-assessment links (centric.orientation): a third one
 
 
 def _base62(n: int) -> str:
@@ -80,4 +81,4 @@ def secret(store: Store) -> str:
     store (so that links stay valid across restarts)."""
     return settings.get("survey_secret") or store.kept_secret("survey_secret")
 
-__all__ = ["EMPLOYEE", "MAX_CHARS", "make", "read", "secret"]
+__all__ = ["EMPLOYEE", "MAX_CHARS", "ORIENTATION", "make", "read", "secret"]

@@ -56,6 +56,11 @@ NAV = (
     ("/audit", "Audit", ("audit.read",)),
     ("/employees", "Employees", ("employee.forget",)),
 )
+NAV_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "inside": ("Inside", ("/enps", "/orientation", "/observations", "/mystery", "/ideas", "/council")),
+    "admin": ("Administration", ("/settings", "/users", "/audit")),
+}
+"""Menu entries gathered under one drop-down (a ``<details>``, no script): name → (label, the pages' paths)."""
 
 
 class CSRFError(HTTPException):
@@ -211,11 +216,28 @@ def routes(app: FastAPI) -> list[tuple[str, str, Any]]:
 
 
 def nav(request: Request, actor: Actor | None) -> list[dict[str, Any]]:
+    """The menu's entries ``actor`` may see, in :data:`NAV`'s order: ``href``, ``label``, ``current``; the pages of
+    a :data:`NAV_GROUPS` group are gathered into one entry (``group``, ``label``, ``current``, ``links``) where the first of
+    them stands. Each link is shown by its own permission; a group none of whose pages may be seen is not shown."""
     paths = {p for m, p, _ in routes(request.app) if m == "GET"}
     here = request.url.path
-    return [{"href": p, "label": label, "current": here == p or here.startswith(p + "/")}
-            for p, label, actions in NAV
-            if p in paths and any(allowed(actor, a) for a in actions)]
+    group_of = {p: name for name, (_, members) in NAV_GROUPS.items() for p in members}
+    out: list[dict[str, Any]] = []
+    groups: dict[str, dict[str, Any]] = {}
+    for p, label, actions in NAV:
+        if p not in paths or not any(allowed(actor, a) for a in actions):
+            continue
+        item = {"href": p, "label": label, "current": here == p or here.startswith(p + "/")}
+        name = group_of.get(p)
+        if name is None:
+            out.append(item)
+            continue
+        if name not in groups:
+            groups[name] = {"group": name, "label": NAV_GROUPS[name][0], "current": False, "links": []}
+            out.append(groups[name])
+        groups[name]["links"].append(item)
+        groups[name]["current"] |= item["current"]
+    return out
 
 
 def render(request: Request, template: str, ctx: dict[str, Any] | None = None, status: int = 200,

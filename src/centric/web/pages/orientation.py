@@ -4,8 +4,9 @@ the stores next to their customers' scores) and the assessment form.
 Who sees what: analysts and admins (``dashboard.read``) the whole company; a unit's manager (``units.manager``,
 their agent name) the scores of the units they manage. Assessing (``orientation.assess``): a manager assesses the
 employees of their own units only, an admin anyone — checked on the server for the employee posted (another unit's
-employee is a 404, as if they did not exist). The self view is entered by the manager on the employee's behalf.
-Every assessment goes through the hub's writer and into the audit log (ids only)."""
+employee is a 404, as if they did not exist). The self view comes from the employee's own signed link (``/o/TOKEN``,
+public like ``/s/TOKEN``: no sign-in, no CSRF token — the token is the secret) or is entered by the manager on the
+employee's behalf. Every assessment goes through the hub's writer; the managers' go into the audit log (ids only)."""
 
 from __future__ import annotations
 
@@ -129,3 +130,112 @@ async def assess_post(request: Request, actor: Actor = Depends(require("orientat
     deps.hub(request).write(audit.record, actor, "orientation.assess", "employee", employee_id,
                             {"assessment": aid, "view": view, "unit": emp["unit"]}, deps.client_ip(request))
     return RedirectResponse(f"/orientation/assess?done={aid}", status_code=303)
+
+
+# -- the employee's self-assessment by signed link (public: the token is the secret, as /s/TOKEN) ------------------
+
+def _self_page(request: Request, kind: str, lang: str, status: int, **ctx: Any) -> Response:
+    from ...orientation import SCALE, anchor
+    from ...orientation.criteria import CRITERIA
+    from ...orientation.records import MAX_COMMENT
+    from .. import public
+
+    context = {"kind": kind, "period": "", "action": request.url.path, "error": None, "values": {},
+               "comment_max": MAX_COMMENT, "switch": kind == "form",
+               "criteria": [{"id": c.id, "name": c.name(lang), "description": c.description(lang)} for c in CRITERIA],
+               "scale": [(p, anchor(p, lang)) for p in SCALE]}
+    context.update(ctx)
+    return public._page(request, "orientation_self.html", context, lang, status)
+
+
+def _self_link(request: Request, token: str):
+    """The link's invitation id (None: not a genuine self-assessment token) and the public pages' state."""
+    from ...surveys import tokens
+    from .. import public
+
+    st = public.state(request)
+    return tokens.read(st.secret, token, tokens.ORIENTATION), st
+
+
+_SELF_CODES = {"already": 409, "expired": 410, "left": 410, "unknown": 404}
+
+
+@router.get("/o/{token}", include_in_schema=False)
+def self_form(request: Request, token: str) -> Response:
+    """The self-assessment form of a signed link, in the employee's language (``?lang=`` switches)."""
+    import datetime as dt
+
+    from ...orientation.invitations import invitation, state
+    from .. import public
+
+    invitation_id, st = _self_link(request, token)
+    if st.pages.hit(public._ip(request)):
+        return _self_page(request, "busy", public._language(request), 429)
+    row = invitation(deps.reader(request), invitation_id) if invitation_id is not None else None
+    if row is None:
+        st.forged.hit(public._ip(request))
+        return _self_page(request, "forged", public._language(request), 404)
+    lang = public._language(request, row["language"])
+    why = state(row, dt.datetime.now(dt.UTC).date())
+    if why is not None:
+        return _self_page(request, why, lang, 200 if why == "already" else _SELF_CODES[why])
+    return _self_page(request, "form", lang, 200, period=row["period"])
+
+
+_FIELD_MESSAGES = {
+    "not_a_rating": "%(name)s: choose a rating from 1 to 5.",
+    "out_of_scale": "%(name)s: choose a rating from 1 to 5.",
+    "unknown_field": "“%(name)s” is not a question of this form.",
+    "none_rated": "Rate at least one criterion.",
+    "too_long": "The comment is too long: at most %(max)s characters.",
+}
+
+
+@router.post("/o/{token}", include_in_schema=False)
+async def self_answer(request: Request, token: str) -> Response:
+    """The employee's answer: one self view stored for the link's employee and period (through the hub's writer,
+    one transaction), or nothing — with a page saying why and a 4xx naming the field at fault."""
+    from starlette.concurrency import run_in_threadpool
+
+    from ...orientation.criteria import CRITERIA, criterion
+    from ...orientation.invitations import invitation, record
+    from ...orientation.records import MAX_COMMENT, RatingError
+    from .. import public
+
+    form = await request.form()
+    invitation_id, st = _self_link(request, token)
+    if invitation_id is None:
+        wait = st.forged.hit(public._ip(request))
+        lang = public._language(request, fields=form)
+        return _self_page(request, "busy" if wait else "forged", lang, 429 if wait else 404)
+    ratings: dict[str, Any] = {}
+    for name in form:
+        if name in ("lang", "comment"):
+            continue
+        sent = form.getlist(name)
+        ratings[name] = sent[0] if len(sent) == 1 and isinstance(sent[0], str) else "?"
+    comment = form.get("comment")
+    comment = comment if isinstance(comment, str) else ""
+    try:
+        outcome = await run_in_threadpool(deps.hub(request).write, record, int(invitation_id), ratings, comment)
+    except RatingError as e:
+        row = await run_in_threadpool(invitation, deps.reader(request), int(invitation_id))
+        lang = public._language(request, row["language"] if row else None, fields=form)
+        from ...report.i18n import translations
+
+        try:
+            name = criterion(e.field).name(lang)
+        except KeyError:
+            name = e.field
+        message = translations(lang).gettext(_FIELD_MESSAGES[e.code]) % {"name": name, "max": f"{MAX_COMMENT:,}"}
+        anchor = e.field if e.code in ("not_a_rating", "out_of_scale", "too_long") else CRITERIA[0].id
+        values = {k: v for k, v in form.items() if isinstance(v, str)}
+        return _self_page(request, "form", lang, 422, period=row["period"] if row else "", values=values,
+                          error={"field": e.field, "code": e.code, "message": message, "anchor": anchor})
+    lang = public._language(request, outcome.language, fields=form)
+    if outcome.status == "stored":
+        return _self_page(request, "stored", lang, 200)
+    if outcome.status == "unknown":
+        st.forged.hit(public._ip(request))
+        return _self_page(request, "forged", lang, 404)
+    return _self_page(request, outcome.status, lang, _SELF_CODES[outcome.status])

@@ -75,3 +75,19 @@
   // after every deferred script (plotly.min.js comes after this one)
   if (document.readyState === "complete") { draw(); } else { document.addEventListener("DOMContentLoaded", draw); }
 })();
+
+// -- the wide menu's groups (<details data-nav-group>): they open without script; with it, a click elsewhere or
+// Escape closes them (Escape gives the focus back to the group's summary)
+(function () {
+  function groups() { return Array.prototype.slice.call(document.querySelectorAll("details[data-nav-group][open]")); }
+  document.addEventListener("click", function (e) {
+    groups().forEach(function (d) { if (!d.contains(e.target)) { d.open = false; } });
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape") { return; }
+    groups().forEach(function (d) {
+      if (d.contains(document.activeElement)) { d.querySelector("summary").focus(); }
+      d.open = false;
+    });
+  });
+})();
