@@ -26,7 +26,7 @@ def test_an_admin_sees_the_groups_in_every_language(web_client, login):
         _ = translations(lang).gettext
         nav = _wide(web_client.get(f"/orientation?lang={lang}").text)
         assert _group(nav, _("Inside")) == INSIDE, lang
-        assert _group(nav, _("Administration")) == ["/settings", "/users", "/audit"]
+        assert _group(nav, _("Administration")) == ["/settings", "/users", "/audit", "/employees"]
         top = re.sub(r"<details.*?</details>", "", nav, flags=re.S)
         assert not set(re.findall(r'href="([^"]+)"', top)) & set(INSIDE)  # nowhere else in the menu
         assert re.search(r'<summary class="current">' + re.escape(_("Inside")), nav)  # the page is inside it

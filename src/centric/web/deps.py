@@ -58,7 +58,7 @@ NAV = (
 )
 NAV_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     "inside": ("Inside", ("/enps", "/orientation", "/observations", "/mystery", "/ideas", "/council")),
-    "admin": ("Administration", ("/settings", "/users", "/audit")),
+    "admin": ("Administration", ("/settings", "/users", "/audit", "/employees")),
 }
 """Menu entries gathered under one drop-down (a ``<details>``, no script): name → (label, the pages' paths)."""
 
