@@ -120,3 +120,21 @@ def login():
         return email
 
     return _login
+
+
+# -- PostgreSQL ----------------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throwaway PostgreSQL server for the session (see tests/pg.py); skipped when its binaries are absent,
+    unless CENTRIC_REQUIRE_POSTGRES=1."""
+    from .pg import start_server
+
+    yield from start_server()
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """The URL of a new, empty database on the session's server (dropped after the test)."""
+    name = pg_server.create_database()
+    yield pg_server.url(name)
+    pg_server.drop_database(name)

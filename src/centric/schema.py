@@ -1519,20 +1519,22 @@ def lookup_ddl() -> list[str]:
             for t, cols in LOOKUPS.items() for c in cols]
 
 
-def ddl(version: int | None = None) -> list[str]:
+def ddl(version: int | None = None, types: dict[str, str] | None = None) -> list[str]:
     """CREATE TABLE statements for every table (or for those added in schema ``version``). Keys are
     kept unique by ingest rather than by an index: an index on a million text keys would double a
-    load's time and memory."""
+    load's time and memory. ``types`` maps the logical types to another engine's (default: DuckDB's
+    ``SQL_TYPES``)."""
+    types = types or SQL_TYPES
     statements = []
     for t in TABLES.values():
         if version is not None and t.since < version:  # columns added to a table that existed before
-            statements += [f'ALTER TABLE "{t.name}" ADD COLUMN IF NOT EXISTS "{c.name}" {c.sql_type}'
+            statements += [f'ALTER TABLE "{t.name}" ADD COLUMN IF NOT EXISTS "{c.name}" {types[c.type]}'
                            for c in t.columns if c.since == version]
         if version is not None and t.since != version:
             continue
         cols = []
         for c in t.columns:
-            col = f'"{c.name}" {c.sql_type}'
+            col = f'"{c.name}" {types[c.type]}'
             if c.required and not (c.name == "customer_id" and t.customer_ref != "required"):
                 col += " NOT NULL"
             cols.append(col)

@@ -141,7 +141,8 @@ def _url(v: str) -> str | None:
 SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in (
-        Setting("db", "centric.duckdb", "Path of the store (a DuckDB file); created when missing.",
+        Setting("db", "centric.duckdb", "Path of the store (a DuckDB file), created when missing; or a PostgreSQL database "
+                "postgresql://USER:PASSWORD@HOST:PORT/DB (see docs/deploy.md).",
                 check=_path),
         Setting("default_country", "PL",
                 "Country (ISO alpha-2) assumed for phone numbers written without an international prefix.",

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import schema, settings
+from . import engines, schema, settings
 from .errors import StoreError, StoreLockedError
 
 META = "centric_meta"
@@ -33,6 +33,8 @@ MIGRATIONS: dict[int, list[str]] = {v: schema.ddl(v) for v in range(1, schema.SC
 
 
 class Store:
+    engine = "duckdb"
+
     def __init__(self, con: duckdb.DuckDBPyConnection, path: str):
         self.con = con
         self.path = path
@@ -47,6 +49,9 @@ class Store:
         ``read_only=True`` neither creates nor migrates; other processes may read the file at the same
         time, but none can write to it while it is open."""
         p = settings.get("db", None if path is None else str(path))
+        if engines.is_postgres(p):
+            raise StoreError(f"{engines.redact(p)} is a PostgreSQL database: this part of centric is not available "
+                             "on PostgreSQL yet; use a DuckDB store (see docs/deploy.md)")
         if p != ":memory:":
             file = Path(p).expanduser()
             if read_only and not file.is_file():

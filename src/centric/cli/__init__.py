@@ -11,13 +11,14 @@ import sys
 
 import typer
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from ..errors import CentricError
 from . import admin, cases, customers, drivers, ingest, metrics, report, sla, surveys, text, web
 from . import flows as flows_cli
 from . import personas as personas_cli
 from . import whys as whys_cli
-from ._common import DB_HELP, err, state
+from ._common import DB_HELP, err, refuse_unported, state
 from .checks import db_path
 from .council import council_app
 from .employees import employees_app
@@ -26,9 +27,22 @@ from .ideas import ideas_app
 from .journeys import journeys_app
 from .mystery import mystery_app
 from .orientation import observations_app, orientation_app
+from .store import store_app
 from .webhooks import webhooks_app
 
+
+class _Root(TyperGroup):
+    """The root command group; keeps the subcommand's own arguments where the root callback can read them
+    (``refuse_unported`` names a group's subcommand, and lets ``--help`` through)."""
+
+    def resolve_command(self, ctx, args):
+        name, cmd, rest = super().resolve_command(ctx, args)
+        ctx.meta["centric.args"] = list(rest)
+        return name, cmd, rest
+
+
 app = typer.Typer(
+    cls=_Root,
     help="centric: listen to customers in every channel, measure, understand, decide and act.",
     no_args_is_help=True,
     add_completion=False,
@@ -41,10 +55,12 @@ app.add_typer(customers.customers_app, name="customers")
 
 @app.callback()
 def _main(
+    ctx: typer.Context,
     db: str = typer.Option(None, "--db", help=DB_HELP, envvar="CENTRIC_DB", callback=db_path()),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress to stderr."),
 ) -> None:
     state.db = db
+    refuse_unported(ctx, db)
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
 
 
@@ -79,6 +95,7 @@ app.add_typer(observations_app, name="observations")
 app.add_typer(mystery_app, name="mystery")
 app.add_typer(enps_app, name="enps")
 app.add_typer(employees_app, name="employees")
+app.add_typer(store_app, name="store")
 
 
 def main() -> None:

@@ -30,10 +30,29 @@ state = _State()
 def _open(read: bool = False) -> Store:
     """The store; ``read``: the command only reads, so a store that cannot be written to (file
     permissions, other processes reading it) is opened read-only."""
+    from ..engines import open_store
+
     try:
-        return Store.open_for_reading(state.db) if read else Store.open(state.db)
+        return open_store(state.db, reading=read)
     except CentricError as e:
         _fail(e)
+
+
+def refuse_unported(ctx: typer.Context, db: str | None) -> None:
+    """On a PostgreSQL store, stop a command that is not ported yet with a message naming it (before it
+    could fail with a DuckDB error). ``metrics`` checks its metric itself; ``--help`` always works."""
+    from ..engines import PORTED, is_postgres, not_available
+
+    command = ctx.invoked_subcommand
+    args = ctx.meta.get("centric.args", [])
+    if not command or "--help" in args or command in ("store", "metrics"):
+        return
+    if not is_postgres(db) or command in PORTED:
+        return
+    sub = next((a for a in args if not a.startswith("-")), None)
+    group = ctx.command.get_command(ctx, command) if hasattr(ctx.command, "get_command") else None
+    name = f"{command} {sub}" if sub and hasattr(group, "get_command") else command
+    _fail(not_available(name))
 
 
 def _fail(e: Exception) -> None:

@@ -68,8 +68,9 @@ def _aggregate(store: Store, metrics: Sequence[str], by: Sequence[str], start, e
                         nps_detractors=(v <= 6).sum())
         else:
             top = 4 if metric == "csat" else 5
-            aggs.update({f"{metric}_n": v.count(), f"{metric}_top": (v >= top).sum(), f"{metric}_mean": v.mean(),
-                         f"{metric}_sd": v.std()})
+            w = v.cast("int64")  # integer sums are exact on every engine; mean and sd follow in Python
+            aggs.update({f"{metric}_n": v.count(), f"{metric}_top": (v >= top).sum(), f"{metric}_sum": w.sum(),
+                         f"{metric}_sumsq": (w * w).sum()})
     expr = r.group_by(**cols).aggregate(**aggs) if cols else r.aggregate(**aggs)
     return expr.execute()
 
@@ -86,11 +87,30 @@ def _score(metric: str, row) -> Score:
         return Score(metric, None, 0, None, None, "none", {"n": 0})
     top_label = "satisfied (4-5)" if metric == "csat" else "easy (5-7)"
     top = int(get("top"))
-    mean = float(get("mean"))
-    lo, hi = stats.mean_interval(mean, float(get("sd") or 0.0), n)
+    mean, sd = _mean_sd(n, int(get("sum")), int(get("sumsq")))
+    lo, hi = stats.mean_interval(mean, sd, n)
     s = stats.share_score(metric, top, n, {top_label: top, "others": n - top}, mean=mean)
     return Score(s.metric, s.value, s.n, s.low, s.high, s.method, s.counts, s.se, mean,
                  None if math.isnan(lo) else float(lo), None if math.isnan(hi) else float(hi))
+
+
+def _mean_sd(n: int, total: int, squares: int) -> tuple[float, float]:
+    """The mean and the sample standard deviation of ``n`` integer answers from their sum and sum of
+    squares, computed exactly (rational arithmetic, rounded once): the same on every engine, whatever its
+    own AVG and STDDEV do with the last bits.
+
+    >>> _mean_sd(3, 1 + 2 + 6, 1 + 4 + 36)
+    (3.0, 2.6457513110645907)
+    >>> _mean_sd(1, 5, 25)
+    (5.0, 0.0)
+    """
+    from fractions import Fraction
+
+    mean = total / n  # int / int: correctly rounded
+    if n < 2:
+        return mean, 0.0
+    variance = Fraction(n * squares - total * total, n * (n - 1))
+    return mean, math.sqrt(variance)
 
 
 @selection

@@ -1,0 +1,192 @@
+"""The store on PostgreSQL: the same tables as the DuckDB file (``centric.schema``), read through Ibis.
+
+``PgStore`` offers what ``centric.store.Store`` offers to the code that is portable: ``migrate()`` (every
+table of the schema, DuckDB's types mapped to PostgreSQL's by :data:`PG_TYPES`), ``ibis``/``table(name)``
+for reads, ``transaction()`` (all or nothing) and ``copy_rows()`` for bulk loads through PostgreSQL's COPY
+(never row-by-row INSERTs). ``con`` is a psycopg connection (placeholders ``%s``, not DuckDB's ``?``).
+
+Keys are kept unique by centric (as on DuckDB), not by an index; the metadata table's key is a primary key.
+Timestamps are ``timestamp without time zone`` holding UTC, like DuckDB's ``TIMESTAMP``; the session's
+time zone is UTC.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
+
+from .. import schema
+from ..errors import StoreError
+from . import redact
+
+META = "centric_meta"
+
+PG_TYPES = {
+    "text": "TEXT",
+    "integer": "INTEGER",
+    "bigint": "BIGINT",
+    "number": "DOUBLE PRECISION",
+    "timestamp": "TIMESTAMP",
+    "date": "DATE",
+    "boolean": "BOOLEAN",
+    "enum": "TEXT",
+    "json": "TEXT",
+}
+"""centric's logical column types (``schema.SQL_TYPES`` gives DuckDB's) as PostgreSQL types."""
+
+# version -> statements that bring the store from version-1 to version.
+MIGRATIONS: dict[int, list[str]] = {v: schema.ddl(v, PG_TYPES) for v in range(1, schema.SCHEMA_VERSION + 1)}
+
+# one number for pg_advisory_xact_lock: two processes migrating one database take turns
+_MIGRATION_LOCK = 0x63656E74
+
+
+class PgStore:
+    """A centric store in a PostgreSQL database. Open it with ``PgStore.open(url)``."""
+
+    engine = "postgresql"
+
+    def __init__(self, con, url: str):
+        self.con = con
+        self.url = url
+        self.path = redact(url)  # what messages show: never the password
+        self.read_only = False
+        self._ibis = None
+        self._tables: dict = {}
+
+    @classmethod
+    def open(cls, url: str, read_only: bool = False, migrate: bool = True) -> PgStore:
+        """Connect to ``url`` (``postgresql://USER:PASSWORD@HOST:PORT/DB``) and create or migrate the
+        tables when needed; ``read_only`` neither creates nor migrates, and refuses every write;
+        ``migrate=False`` only connects (``store copy`` migrates inside its own transaction)."""
+        import psycopg
+
+        try:
+            con = psycopg.connect(url, autocommit=True)
+        except psycopg.Error as e:
+            raise StoreError(f"cannot open the PostgreSQL store {redact(url)}: {_first_line(e)}") from e
+        con.execute("SET TIME ZONE 'UTC'")
+        if read_only:
+            con.execute("SET default_transaction_read_only = on")
+        store = cls(con, url)
+        store.read_only = read_only
+        try:
+            if not read_only and migrate:
+                store.migrate()
+            elif read_only and store.schema_version != schema.SCHEMA_VERSION:
+                raise StoreError(f"the store {store.path} has schema version {store.schema_version}, this "
+                                 f"centric reads version {schema.SCHEMA_VERSION}; open it once for writing "
+                                 "(centric status) to migrate it")
+        except psycopg.Error as e:
+            con.close()
+            raise StoreError(f"cannot open the PostgreSQL store {redact(url)}: {_first_line(e)}") from e
+        except BaseException:
+            con.close()
+            raise
+        return store
+
+    # -- schema ---------------------------------------------------------------------------------
+    @property
+    def schema_version(self) -> int:
+        if self.con.execute("SELECT to_regclass(%s)", [META]).fetchone()[0] is None:
+            return 0
+        row = self.con.execute(f"SELECT value FROM {META} WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def migrate(self) -> None:
+        """Create the tables (or add what newer schema versions added), all in one transaction."""
+        with self.transaction():
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """``migrate`` inside a transaction already open (``store copy`` creates and fills in one)."""
+        self.con.execute("SELECT pg_advisory_xact_lock(%s)", [_MIGRATION_LOCK])
+        current = self.schema_version
+        if current > schema.SCHEMA_VERSION:
+            raise StoreError(f"the store {self.path} has schema version {current}, newer than this centric "
+                             f"({schema.SCHEMA_VERSION}); upgrade centric")
+        if current == schema.SCHEMA_VERSION:
+            return
+        self._tables.clear()
+        self.con.execute(f"CREATE TABLE IF NOT EXISTS {META} (key TEXT PRIMARY KEY, value TEXT)")
+        for version in range(current + 1, schema.SCHEMA_VERSION + 1):
+            for stmt in MIGRATIONS[version]:
+                self.con.execute(stmt)
+        self.con.execute(f"INSERT INTO {META} VALUES ('schema_version', %s) "
+                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value", [str(schema.SCHEMA_VERSION)])
+
+    def index_lookups(self) -> None:
+        """Index the columns the web app looks rows up by (see ``centric.schema.LOOKUPS``)."""
+        with self.transaction():
+            for stmt in schema.lookup_ddl():
+                self.con.execute(stmt)
+
+    # -- writing --------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator:
+        """All writes inside happen together or not at all (nested: a savepoint)."""
+        with self.con.transaction():
+            yield self.con
+
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> int:
+        """Load ``rows`` (values in the order of ``columns``) into ``table`` with one COPY; returns how many.
+        Call it inside ``transaction()`` to make it part of a larger all-or-nothing write."""
+        from psycopg import sql
+
+        if table not in schema.TABLES and table != META:
+            raise StoreError(f"unknown table {table!r}; tables: {', '.join(schema.TABLES)}")
+        stmt = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in columns))
+        n = 0
+        with self.con.cursor() as cur, cur.copy(stmt) as copy:
+            for row in rows:
+                copy.write_row(row)
+                n += 1
+        return n
+
+    def kept_secret(self, name: str) -> str:
+        """A random key generated on first use and kept in the metadata under ``name`` (see ``Store``)."""
+        import secrets
+
+        with self.transaction() as con:
+            con.execute(f"INSERT INTO {META} VALUES (%s, %s) ON CONFLICT (key) DO NOTHING",
+                        [name, secrets.token_urlsafe(48)])
+            return con.execute(f"SELECT value FROM {META} WHERE key = %s", [name]).fetchone()[0]
+
+    # -- reading --------------------------------------------------------------------------------
+    @property
+    def ibis(self):
+        """The Ibis backend over this store's connection (for portable read queries)."""
+        if self._ibis is None:
+            import ibis
+
+            self._ibis = ibis.postgres.from_connection(self.con)
+        return self._ibis
+
+    def table(self, name: str):
+        """An Ibis table expression for table ``name``."""
+        if name not in schema.TABLES:
+            raise StoreError(f"unknown table {name!r}; tables: {', '.join(schema.TABLES)}")
+        if name not in self._tables:
+            self._tables[name] = self.ibis.table(name)
+        return self._tables[name]
+
+    def count(self, name: str) -> int:
+        return int(self.table(name).count().execute())
+
+    def counts(self) -> dict[str, int]:
+        return {name: self.count(name) for name in schema.TABLES}
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> PgStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _first_line(e: Exception) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
