@@ -18,6 +18,7 @@ from centric.personas.cards import _name
 from centric.personas.empathy import THIN_TEXTS
 from centric.personas.features import decode_path
 from centric.store import Store
+from centric.text.emotions import EMOTIONS
 from centric.text.masking import mask_personal
 
 N = 25  # customers per group
@@ -65,7 +66,7 @@ def _build(path) -> Store:
             comment = TEXTS[text].format(name=name, i=i) if text else None
             responses.append((rid, cid, "post-delivery", START + dt.timedelta(days=60 + i), nps, None, None, comment, "en"))
             if text:
-                emo = {e: (1.0 if e == emotion else 0.0) for e in ("joy", "anger", "sadness", "fear", "surprise", "disgust")}
+                emo = {e: (0.9 if e == emotion else 0.1) for e in EMOTIONS}
                 analyses.append(("responses", rid, "retail", "en", text[1], json.dumps(emo), "[]", START))
                 mentions.append(("responses", rid, 0, text[0], text[1], "retail", "en"))
             scores.append((cid, START, START.date(), n_orders - 1, 1.0, 1.0, amount, p_alive, 1.0, 1.0, clv, 365,

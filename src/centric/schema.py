@@ -620,7 +620,9 @@ _add(Table(
         Column("sentiment", "enum", "Overall sentiment; empty for a placeholder answer.",
                allowed=("positive", "neutral", "negative")),
         Column("score", "number", "Overall sentiment score, −1 to 1.", range=(-1, 1)),
-        Column("emotions", "json", "Share of emotion words per emotion."),
+        Column("emotions", "json", "Probability of each of Plutchik's eight emotions (anger, anticipation, disgust, "
+               "fear, joy, sadness, surprise, trust), the largest over the text's sentences; present at 0.5 or "
+               "more; {} for a placeholder answer."),
         Column("flags", "json", "Flags with reasons (never deletes anything): near_duplicate, burst, extortion, and "
                "placeholder for an answer that gives no opinion (no mentions, no sentiment)."),
         Column("model", "text", "Models and versions that produced the result."),

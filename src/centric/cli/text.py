@@ -85,7 +85,7 @@ def text_analyze(
                 for r in analyzer.analyze(items[i:i + 512]):
                     d = r.to_dict()
                     f.write(json.dumps({k: d[k] for k in ("id", "lang", "sentiment", "score", "factors", "emotions",
-                                                          "flags")}, ensure_ascii=False) + "\n")
+                                                          "sentence_emotions", "flags")}, ensure_ascii=False) + "\n")
     except FileNotFoundError as e:
         _fail(CentricError(f"{e.filename}: no such file"))
     except CentricError as e:

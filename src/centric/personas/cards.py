@@ -66,6 +66,8 @@ PHRASES: dict[str, tuple[str | None, str | None]] = {
     "emotion:fear": ("worried", None),
     "emotion:surprise": ("surprised", None),
     "emotion:disgust": ("disgusted", None),
+    "emotion:anticipation": ("eager", None),
+    "emotion:trust": ("trusting", None),
 }
 
 

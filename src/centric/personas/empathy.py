@@ -7,8 +7,8 @@ Six cells, each a list of items and each item carrying the ids of the rows behin
   and the ids of the texts;
 - **does** — behaviour from orders and events: orders per customer, preferred channels and categories,
   the stages they reach, with the ids of a few customers as examples;
-- **feels** — emotions from the text pipeline (mean share per text) with the ids of the texts where each
-  emotion is strongest;
+- **feels** — emotions from the text pipeline (Plutchik's eight): the share of their texts that show
+  each (probability at least 0.5), with the ids of those texts, the surest first;
 - **pains** and **gains** — factors mentioned negatively / positively more often than by all customers
   (lift), with the ids of the texts.
 
@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..errors import CentricError
 from ..store import Store
-from ..text.pipeline import EMOTIONS
+from ..text.emotions import EMOTIONS, PRESENT
 from .cards import Personas, quotes_near
 from .features import decode_path, texts_table
 
@@ -209,16 +209,18 @@ def empathy_map(store: Store, result: Personas, persona: str | int | None = None
     for e in EMOTIONS:
         if e not in emo.columns or not len(emo):
             continue
-        v = emo[e].astype(float).fillna(0.0)
-        if v.sum() <= 0:
+        v = emo[e].astype(float)
+        analysed = v.notna()  # a placeholder answer carries no emotions
+        shown = v.fillna(0.0) >= PRESENT
+        if not shown.any():
             continue
-        strong = emo[v > 0].assign(v=v[v > 0]).sort_values(["v", "text_id"], ascending=[False, True])
+        strong = emo[shown].assign(v=v[shown]).sort_values(["v", "text_id"], ascending=[False, True])
         cells["feels"].items.append({
-            "label": e, "value": round(100 * float(v.mean()), 1), "texts_with": int((v > 0).sum()),
-            "thin": bool((v > 0).sum() < THIN_CUSTOMERS),
+            "label": e, "value": round(100 * float(shown.sum()) / max(int(analysed.sum()), 1), 1),
+            "texts_with": int(shown.sum()), "thin": bool(shown.sum() < THIN_CUSTOMERS),
             "evidence": {"texts": [_ref(s, t, c) for s, t, c in zip(strong["source"], strong["text_id"],
                                                                      strong["customer_id"], strict=True)][:EVIDENCE],
-                         "total": int((v > 0).sum())}})
+                         "total": int(shown.sum())}})
     cells["feels"].items.sort(key=lambda x: (-x["value"], x["label"]))
     # does
     buyers = sub[sub["orders"] > 0] if "orders" in sub.columns else sub.iloc[:0]

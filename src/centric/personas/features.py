@@ -18,7 +18,8 @@ Attitudes (from ``responses``, ``feedback``, ``text_analyses`` and ``mentions``)
 - ``nps``, ``csat``, ``ces`` — mean answers; ``promoters``, ``passives``, ``detractors`` — counts of NPS answers;
 - ``texts`` — analysed texts written by the customer;
 - ``pain:F`` / ``gain:F`` — 1 when the customer mentioned factor F negatively / positively;
-- ``emotion:E`` — the mean share of emotion E over the customer's texts (``text_analyses.emotions``).
+- ``emotion:E`` — the share of the customer's texts that show emotion E (probability at least 0.5 in
+  ``text_analyses.emotions``; Plutchik's eight).
 
 Everything is aggregated in the database (group by, conditional sums, a window function for the path);
 only one row per customer comes back.
@@ -33,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..store import Store
-from ..text.pipeline import EMOTIONS
+from ..text.emotions import EMOTIONS, PRESENT
 
 DAY = 86400.0
 MAX_PATH = 12  # stages kept in a path code (base 16: exact in a double up to 13 positions)
@@ -156,7 +157,9 @@ def _texts(store: Store, top_factors: int):
     j = j.mutate(emo=j.emotions.cast("json"))
     aggs = {"texts": j.count()}
     for e in EMOTIONS:
-        aggs[f"emotion:{e}"] = j.emo[e].unwrap_as("float64").mean()
+        # the share of the customer's texts showing the emotion (p >= 0.5); a placeholder answer ({})
+        # is null and left out
+        aggs[f"emotion:{e}"] = (j.emo[e].unwrap_as("float64") >= PRESENT).cast("float64").mean()
     per = j.group_by("customer_id").aggregate(**aggs)
     m = store.table("mentions")
     m = m.filter(m.sentiment.isin(["negative", "positive"]))

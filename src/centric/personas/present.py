@@ -60,7 +60,8 @@ def _labels(_) -> dict[str, Any]:
         "cells": {"says": _("Says"), "thinks": _("Thinks"), "does": _("Does"), "feels": _("Feels"),
                   "pains": _("Pains"), "gains": _("Gains")},
         "emotions": {"joy": _("joy"), "anger": _("anger"), "sadness": _("sadness"), "fear": _("fear"),
-                     "surprise": _("surprise"), "disgust": _("disgust")},
+                     "surprise": _("surprise"), "disgust": _("disgust"), "anticipation": _("anticipation"),
+                     "trust": _("trust")},
         "phrases": {
             "frequent buyers": _("frequent buyers"), "one-time buyers": _("one-time buyers"),
             "big spenders": _("big spenders"), "small spenders": _("small spenders"),
@@ -75,7 +76,8 @@ def _labels(_) -> dict[str, Any]:
             "satisfied": _("satisfied"), "dissatisfied": _("dissatisfied"), "find it easy": _("find it easy"),
             "find it hard": _("find it hard"), "{x} critics": _("{x} critics"), "praise {x}": _("praise {x}"),
             "joyful": _("joyful"), "angry": _("angry"), "sad": _("sad"), "worried": _("worried"),
-            "surprised": _("surprised"), "disgusted": _("disgusted"), "customers": _("customers")},
+            "surprised": _("surprised"), "disgusted": _("disgusted"), "eager": _("eager"),
+            "trusting": _("trusting"), "customers": _("customers")},
     }
 
 

@@ -1,5 +1,5 @@
 """The text pipeline: language → sentences → factors → sentiment per factor → overall sentiment,
-emotions and flags.
+emotions (Plutchik's eight, per sentence and per text: see ``emotions``) and flags.
 
 Factors are matched per clause when a sentence contrasts two things ("delivery was fast but the
 installer was rude"), else per sentence, and also on the parts of an enumeration ("great food,
@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .embed import E5Embedder, USEEmbedder
+from .emotions import EMOTIONS, EmotionModel, as_dict, text_emotions
 from .factors import FactorMatcher
 from .language import LanguageDetector
 from .placeholders import placeholder
@@ -31,21 +32,6 @@ from .sentences import fragments, has_contrast, sentences_of, split_clauses
 from .sentiment import LABELS, SentimentModel
 from .taxonomy import Taxonomy, load_taxonomy
 
-EMOTIONS = ("joy", "anger", "sadness", "fear", "surprise", "disgust")
-# Word stems per emotion and language (lower-case prefixes).
-_EMOTION_STEMS = {
-    "joy": ["happy", "delight", "love", "great", "wonderful", "glad", "zadowol", "szczęśl", "super", "uwielbiam",
-            "рад", "счастл", "доволен", "довольн", "обожа", "felic", "content", "adoro", "soddisfatt", "ottim"],
-    "anger": ["angry", "furious", "outrage", "unacceptable", "disgrace", "wściek", "skandal", "oburz", "nie do przyjęcia",
-              "зл", "возмут", "безобраз", "бешен", "arrabbiat", "vergogn", "inaccettabil", "furios"],
-    "sadness": ["sad", "disappoint", "unfortunately", "shame", "smut", "rozczarow", "niestety", "szkoda",
-                "жаль", "разочаров", "грустн", "к сожалению", "triste", "delus", "purtroppo", "peccato"],
-    "fear": ["afraid", "worried", "scared", "dangerous", "boję", "obawiam", "niebezpieczn", "боюсь", "страшн",
-             "опасн", "беспоко", "paura", "preoccupat", "pericolos"],
-    "surprise": ["surpris", "unexpected", "wow", "zaskocz", "niespodziew", "удивл", "неожидан", "sorpres", "inaspettat"],
-    "disgust": ["disgust", "gross", "filthy", "obrzydl", "ohydn", "brud", "отвратит", "мерзк", "грязн",
-                "disgust", "schifo", "sporc"],
-}
 _EXTORTION = re.compile(
     r"(refund|compensat|money back|voucher|zwrot|odszkodow|rekompens|верните|компенсац|возврат|rimbors|risarci)"
     r".{0,80}?(or|otherwise|else|albo|bo inaczej|w przeciwnym|или|иначе|а то|oppure|altrimenti)\b.{0,80}?"
@@ -76,8 +62,9 @@ class TextResult:
     factors: list[dict[str, Any]]
     sentiment: str | None  # None for a placeholder answer, which is no opinion
     score: float | None
-    emotions: dict[str, float] = field(default_factory=dict)
+    emotions: dict[str, float] = field(default_factory=dict)  # the eight emotions; {} for a placeholder
     flags: list[dict[str, str]] = field(default_factory=list)
+    sentence_emotions: list[dict[str, float]] = field(default_factory=list)  # one per sentence
 
     @property
     def placeholder(self) -> bool:
@@ -86,7 +73,8 @@ class TextResult:
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "lang": self.lang, "sentiment": self.sentiment,
                 "score": None if self.score is None else round(self.score, 4),
-                "sentences": self.sentences, "factors": self.factors, "emotions": self.emotions, "flags": self.flags}
+                "sentences": self.sentences, "factors": self.factors, "emotions": self.emotions,
+                "sentence_emotions": self.sentence_emotions, "flags": self.flags}
 
 
 def _label(score: float, margin: float = 0.05) -> str:
@@ -113,6 +101,8 @@ class Analyzer:
         self.polarity_sentiment = None if fast else SentimentModel(self.polarity_embedder.name)
         self.language = language or LanguageDetector()
         self.gate = gate
+        # emotions from the factor embeddings every sentence already has (the same in every mode)
+        self.emotion = EmotionModel(self.embedder.name)
 
     def analyze(self, items: list[dict[str, Any]]) -> list[TextResult]:
         ids = self.taxonomy.ids
@@ -162,6 +152,10 @@ class Analyzer:
             if len(unsure):
                 P3[unsure] = self.polarity_sentiment.proba(self.polarity_embedder.encode([pieces[i] for i in unsure]))
         S = P3[:, 2] - P3[:, 0]
+        # emotions of every sentence (the sentences are among the polarity pieces ``idx``)
+        PE = np.zeros((len(pieces), len(EMOTIONS)))
+        if len(idx):
+            PE[idx] = self.emotion.proba(E[idx])
         out = []
         for item, lang, sentences, units in plan:
             if isinstance(units, str):  # a placeholder: no factor, no sentiment
@@ -169,9 +163,10 @@ class Analyzer:
                 continue
             found: dict[tuple[str, int], dict[str, Any]] = {}
             best: dict[str, tuple[float, int, int]] = {}  # factor -> (prob, piece, sentence)
-            sentence_scores, sentence_probs = [], []
+            sentence_scores, sentence_probs, sentence_emotions = [], [], []
             for si, s_slot, parts in units:
                 sentence_scores.append(float(S[s_slot]))
+                sentence_emotions.append(PE[s_slot])
                 sentence_probs.append(P3[s_slot])
                 for p_slot, f_slots, contrast in parts:
                     pol_slot = p_slot if contrast else s_slot
@@ -197,7 +192,8 @@ class Analyzer:
             text = str(item.get("text") or "")
             out.append(TextResult(item.get("id"), lang, sentences,
                                   sorted(found.values(), key=lambda f: (f["sentence"], f["factor"])),
-                                  label, overall, emotions(text), flags(text)))
+                                  label, overall, text_emotions(np.array(sentence_emotions)), flags(text),
+                                  [as_dict(p) for p in sentence_emotions]))
         return out
 
 
@@ -211,16 +207,6 @@ def unmatched(analyzer: Analyzer, results: list[TextResult]) -> tuple[list[str],
                 sentences.append(s)
                 langs.append(r.lang)
     return sentences, langs
-
-
-def emotions(text: str) -> dict[str, float]:
-    """Emotions found in the text from word stems in EN/PL/RU/IT: the share of emotion words per
-    emotion (0 when none)."""
-    words = re.findall(r"\w+", text.lower())
-    hits = {e: sum(1 for w in words if any(w.startswith(s) for s in stems if " " not in s))
-            + sum(1 for s in stems if " " in s and s in text.lower()) for e, stems in _EMOTION_STEMS.items()}
-    total = sum(hits.values())
-    return {e: round(h / total, 3) if total else 0.0 for e, h in hits.items()}
 
 
 def flags(text: str) -> list[dict[str, str]]:

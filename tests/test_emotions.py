@@ -1,0 +1,122 @@
+"""Emotions: the shipped head, the text-level rule, XED's fixed split and known sentences per language."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from centric.text import Analyzer
+from centric.text.emotions import (
+    EMOTIONS,
+    PRESENT,
+    EmotionModel,
+    present,
+    read_xed,
+    text_emotions,
+    xed_heldout,
+)
+
+from .conftest import SHARED
+
+XED = SHARED / "xed_emotions"
+ROOT_DIR = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def analyzer():
+    return Analyzer("retail", fast=True)
+
+
+def test_head_shape_and_range():
+    m = EmotionModel("use-v3")
+    E = np.random.default_rng(0).normal(size=(5, 512)).astype(np.float32)
+    E /= np.linalg.norm(E, axis=1, keepdims=True)
+    P = m.proba(E)
+    assert P.shape == (5, 8) and ((P >= 0) & (P <= 1)).all()
+    assert m.proba(np.zeros((0, 512))).shape == (0, 8)
+    # the same embeddings give the same probabilities, row by row as in a batch
+    assert np.allclose(P[2:3], m.proba(E[2:3]), atol=1e-6)
+    assert np.array_equal(P, m.proba(E))
+
+
+def test_text_level_is_the_largest_over_sentences():
+    P = np.zeros((3, 8))
+    P[0, EMOTIONS.index("anger")] = 0.8
+    P[1, EMOTIONS.index("anger")] = 0.3
+    P[2, EMOTIONS.index("joy")] = 0.6
+    got = text_emotions(P)
+    assert list(got) == list(EMOTIONS)
+    assert got["anger"] == 0.8 and got["joy"] == 0.6 and got["fear"] == 0.0
+    assert present(got) == ["anger", "joy"]
+    assert text_emotions(np.zeros((0, 8))) == dict.fromkeys(EMOTIONS, 0.0)
+
+
+def test_read_xed_skips_alignment_lines(tmp_path):
+    f = tmp_path / "x.tsv"
+    f.write_text("You bastard!\t1, 3\nfile.xml.gz\tother.xml.gz\t1\t2\tDa\tDe\nWow.\t7\nbad\tnine\n", encoding="utf-8")
+    rows, skipped = read_xed(f)
+    assert rows == [("You bastard!", ("anger", "disgust")), ("Wow.", ("surprise",))]
+    assert skipped == 2
+
+
+def test_split_is_the_hash_of_the_line():
+    for t in ("Then why are you hanging around here ?", "Ty sukinsynu!", "Я только что говорила с Джейн Дэвис."):
+        assert xed_heldout(t) == (int(hashlib.sha256(t.encode()).hexdigest()[:8], 16) % 5 == 0)
+    assert xed_heldout(" Ty sukinsynu! ") == xed_heldout("Ty sukinsynu!")
+
+
+@pytest.mark.shared
+def test_heldout_lines_never_train():
+    if not XED.exists():
+        pytest.skip(f"{XED} is absent")
+    spec = importlib.util.spec_from_file_location("train_emotions", ROOT_DIR / "scripts" / "train_emotions.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    train = {hashlib.sha256(t.encode()).hexdigest() for _, t, _ in mod.xed_train(XED)}
+    held, total = set(), 0
+    for lang in mod.LANGS:
+        rows, _ = read_xed(XED / f"{lang}.tsv")
+        total += len(rows)
+        held |= {hashlib.sha256(t.encode()).hexdigest() for t, _ in rows if xed_heldout(t)}
+    assert train and held and not train & held
+    assert 0.15 < len(held) / total < 0.25  # about a fifth
+
+
+# sentences not in the training data (neither XED nor emotions_seed.tsv), one clear emotion each
+KNOWN = [
+    ("en", "I am furious, the shop refused my refund and the clerk laughed at me.", "anger"),
+    ("en", "We are so happy with the new kitchen, it is beautiful!", "joy"),
+    ("pl", "Jestem wściekły, sprzedawca mnie oszukał i jeszcze mnie wyśmiał.", "anger"),
+    ("pl", "Jesteśmy bardzo szczęśliwi, wszystko było wspaniałe!", "joy"),
+    ("ru", "Я в ярости, продавец обманул меня и ещё нахамил.", "anger"),
+    ("ru", "Мы очень счастливы, всё было просто замечательно!", "joy"),
+    ("it", "Sono furioso, il commesso mi ha truffato e mi ha pure insultato.", "anger"),
+    ("it", "Siamo felicissimi, è stato tutto meraviglioso!", "joy"),
+]
+
+
+@pytest.mark.parametrize("lang,text,emotion", KNOWN)
+def test_known_sentences(analyzer, lang, text, emotion):
+    r = analyzer.analyze([{"id": 1, "text": text, "lang": lang}])[0]
+    assert set(r.emotions) == set(EMOTIONS)
+    assert r.emotions[emotion] >= PRESENT
+    assert max(r.emotions, key=r.emotions.get) == emotion
+
+
+def test_pipeline_output_and_determinism(analyzer):
+    items = [{"id": 1, "text": "The package arrived on Tuesday. The courier was rude and I am furious!", "lang": "en"},
+             {"id": 2, "text": "n/a", "lang": "en"}]
+    a, b = analyzer.analyze(items), analyzer.analyze(items)
+    r = a[0]
+    assert len(r.sentence_emotions) == len(r.sentences) == 2
+    assert all(list(s) == list(EMOTIONS) for s in r.sentence_emotions)
+    # the text's emotion is the largest of its sentences'
+    assert r.emotions == {e: max(s[e] for s in r.sentence_emotions) for e in EMOTIONS}
+    assert r.sentence_emotions[1]["anger"] >= PRESENT > r.sentence_emotions[0]["anger"]
+    assert r.to_dict()["sentence_emotions"] == r.sentence_emotions
+    assert [x.emotions for x in a] == [x.emotions for x in b]
+    assert a[1].emotions == {} and a[1].placeholder  # a placeholder answer is not analysed
