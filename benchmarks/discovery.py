@@ -207,7 +207,7 @@ def centric_labels(sentences: list[str], emb: np.ndarray, seed: int, **kw) -> np
     from centric.text.discovery import clusters
 
     labels = np.full(len(sentences), -1)
-    kw = {"generic": True, "init": "ward", **kw}
+    kw = {"generic": True, "init": "ward", "merge": 0.75, **kw}  # as discover() does
     for c, (cand, idx) in enumerate(clusters(sentences, emb, seed=seed, **kw)):
         labels[idx] = -2 if cand.generic else c
     return labels
