@@ -220,8 +220,18 @@ def text_discover(
         _fail(e)
     if out:
         out.write_text(json.dumps([c.to_dict() for c in found], ensure_ascii=False, indent=2), encoding="utf-8")
-    for i, c in enumerate(found, start=1):
+    topics = [c for c in found if not c.generic]
+    for i, c in enumerate(topics, start=1):
         console.print(f"[bold]{i}. {escape(', '.join(c.terms))}[/bold] — {c.size} sentences "
                       f"({escape(', '.join(f'{k} {v}' for k, v in c.languages.items()))})")
         for q in c.quotes:
             console.print(f"   “{escape(q[:160])}”")
+    for c in found:
+        if c.generic:
+            console.print(f"[bold]General praise/blame (not a topic)[/bold] — {c.size} sentences that judge without "
+                          f"naming anything ({escape(', '.join(f'{k} {v}' for k, v in c.languages.items()))})")
+            for q in c.quotes:
+                console.print(f"   “{escape(q[:160])}”")
+    rest = len(sentences) - sum(c.size for c in found)
+    if rest:
+        console.print(f"{rest} sentences in clusters too small to propose (fewer than 3 sentences).")
