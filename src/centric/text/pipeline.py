@@ -27,6 +27,7 @@ from .embed import E5Embedder, USEEmbedder
 from .factors import FactorMatcher
 from .language import LanguageDetector
 from .placeholders import placeholder
+from .routing import for_matching, route
 from .sentences import fragments, has_contrast, sentences_of, split_clauses
 from .sentiment import LABELS, SentimentModel
 from .taxonomy import Taxonomy, load_taxonomy
@@ -78,6 +79,11 @@ class TextResult:
     score: float | None
     emotions: dict[str, float] = field(default_factory=dict)
     flags: list[dict[str, str]] = field(default_factory=list)
+    # the text's one factor (``routing.route``): {"factor", "confidence", "sentences"}, None when it names none
+    top_factor: dict[str, Any] | None = None
+    # the factor model's probabilities per sentence (sentences × the taxonomy's factors), best over the
+    # sentence's clauses and parts; not part of ``to_dict``
+    factor_probs: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def placeholder(self) -> bool:
@@ -86,7 +92,8 @@ class TextResult:
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "lang": self.lang, "sentiment": self.sentiment,
                 "score": None if self.score is None else round(self.score, 4),
-                "sentences": self.sentences, "factors": self.factors, "emotions": self.emotions, "flags": self.flags}
+                "sentences": self.sentences, "factors": self.factors, "top_factor": self.top_factor,
+                "emotions": self.emotions, "flags": self.flags}
 
 
 def _label(score: float, margin: float = 0.05) -> str:
@@ -146,7 +153,7 @@ class Analyzer:
         # 2. one batch of embeddings and factor probabilities for every distinct piece; sentiment for
         #    the sentences and clauses
         pieces = list(texts)
-        E = self.embedder.encode(pieces)
+        E = self.embedder.encode([for_matching(p) for p in pieces])  # masks such as XX/XX/XXXX left out
         P = self.matcher.predict_proba(E)
         P3 = np.zeros((len(pieces), 3))
         idx = np.fromiter(polar, dtype=int, count=len(polar))
@@ -170,12 +177,14 @@ class Analyzer:
             found: dict[tuple[str, int], dict[str, Any]] = {}
             best: dict[str, tuple[float, int, int]] = {}  # factor -> (prob, piece, sentence)
             sentence_scores, sentence_probs = [], []
+            per_sentence = np.zeros((len(units), len(ids)))
             for si, s_slot, parts in units:
                 sentence_scores.append(float(S[s_slot]))
                 sentence_probs.append(P3[s_slot])
                 for p_slot, f_slots, contrast in parts:
                     pol_slot = p_slot if contrast else s_slot
                     probs = P[[p_slot, *f_slots]].max(axis=0)
+                    per_sentence[si] = np.maximum(per_sentence[si], probs)
                     for fi, fid in enumerate(ids):
                         prob = float(probs[fi])
                         if prob > best.get(fid, (-1.0,))[0]:
@@ -197,7 +206,8 @@ class Analyzer:
             text = str(item.get("text") or "")
             out.append(TextResult(item.get("id"), lang, sentences,
                                   sorted(found.values(), key=lambda f: (f["sentence"], f["factor"])),
-                                  label, overall, emotions(text), flags(text)))
+                                  label, overall, emotions(text), flags(text),
+                                  route(per_sentence, ids, self.matcher.threshold), per_sentence))
         return out
 
 
