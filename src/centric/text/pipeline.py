@@ -27,7 +27,7 @@ from .embed import E5Embedder, USEEmbedder
 from .factors import FactorMatcher
 from .language import LanguageDetector
 from .placeholders import placeholder
-from .routing import for_matching, route
+from .routing import Router, for_matching
 from .sentences import fragments, has_contrast, sentences_of, split_clauses
 from .sentiment import LABELS, SentimentModel
 from .taxonomy import Taxonomy, load_taxonomy
@@ -79,7 +79,7 @@ class TextResult:
     score: float | None
     emotions: dict[str, float] = field(default_factory=dict)
     flags: list[dict[str, str]] = field(default_factory=list)
-    # the text's one factor (``routing.route``): {"factor", "confidence", "sentences"}, None when it names none
+    # the text's one factor (``routing``): {"factor", "confidence", "score", "sentences"}, None when it names none
     top_factor: dict[str, Any] | None = None
     # the factor model's probabilities per sentence (sentences × the taxonomy's factors), best over the
     # sentence's clauses and parts; not part of ``to_dict``
@@ -115,6 +115,7 @@ class Analyzer:
         self.taxonomy = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(taxonomy)
         self.embedder = embedder or USEEmbedder()
         self.matcher = (matcher or FactorMatcher()).fit(self.taxonomy, self.embedder)
+        self.router = Router().fit(self.taxonomy)
         self.polarity_embedder = None if fast else (polarity_embedder or E5Embedder())
         self.sentiment = sentiment or SentimentModel(self.embedder.name)
         self.polarity_sentiment = None if fast else SentimentModel(self.polarity_embedder.name)
@@ -207,7 +208,7 @@ class Analyzer:
             out.append(TextResult(item.get("id"), lang, sentences,
                                   sorted(found.values(), key=lambda f: (f["sentence"], f["factor"])),
                                   label, overall, emotions(text), flags(text),
-                                  route(per_sentence, ids, self.matcher.threshold), per_sentence))
+                                  self.router.route(per_sentence, text), per_sentence))
         return out
 
 
