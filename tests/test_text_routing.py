@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from centric.text import Analyzer
-from centric.text.routing import for_matching, route
+from centric.text.routing import Router, for_matching, route
 from centric.text.taxonomy import Factor, Taxonomy
 
 BANK = Taxonomy("my_bank", (
@@ -48,6 +48,13 @@ def test_route_by_hand():
         "factor": "c", "confidence": 0.1, "score": 0.45, "sentences": []}
     assert route(probs[:1], ids) is None  # generic sentences only and no word: no factor
     assert route(np.zeros((0, 3)), ids) is None
+
+
+def test_the_words_of_the_factors_phrases():
+    W = Router().fit(BANK).words(["I am writing to complain about this.", "XXXX is my college loan servicer",
+                                  "Skarga na bank, to jest do niczego"])
+    assert W[0].tolist() == [0, 0, 0] and W[2].tolist() == [0, 0, 0]  # no word of any phrase ("na", "to" too short)
+    assert W[1].argmax() == 2 and W[1][0] == 0 and W[1][1] == 0  # "college", "loan", "servicer": student_loan only
 
 
 def test_masks_are_left_out_for_the_factor_model():

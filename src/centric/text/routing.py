@@ -7,8 +7,8 @@ calls, letters) or on feelings. Two kinds of evidence are weighed equally:
 - **sentences**: a sentence whose best factor probability is below ``floor`` names no factor and does
   not vote; each voting sentence adds its probabilities to the factors' totals, and the totals are
   taken as shares (so a long text weighs as much as a short one);
-- **words**: TF-IDF cosine of the text against each factor's names and example phrases (words and word
-  pairs; English stop words left out), as shares too. A sentence embedding of a long, many-sided
+- **words**: TF-IDF cosine of the text against each factor's names and example phrases (words of three
+  letters or more and word pairs; English stop words left out), as shares too. A sentence embedding of a long, many-sided
   sentence dilutes the one word that names the product ("my student loan servicer …"); the words do not.
 
 The top factor is the one with the largest sum of both shares; a text with neither a voting sentence nor
@@ -86,7 +86,9 @@ class Router:
         self.ids_ = taxonomy.ids
         docs = [" ".join(f.all_examples()) for f in taxonomy.factors]
         try:
-            self.vectorizer_ = TfidfVectorizer(ngram_range=(1, 2), stop_words="english", sublinear_tf=True).fit(docs)
+            # words of three letters or more: the short function words of other languages ("na", "и") name nothing
+            self.vectorizer_ = TfidfVectorizer(ngram_range=(1, 2), stop_words="english", sublinear_tf=True,
+                                               token_pattern=r"(?u)\b\w\w\w+\b").fit(docs)
             self.phrases_ = self.vectorizer_.transform(docs)
         except ValueError:  # phrases of stop words only: the sentences alone decide
             self.vectorizer_ = None
