@@ -84,8 +84,9 @@ def text_analyze(
             for i in range(0, len(items), 512):
                 for r in analyzer.analyze(items[i:i + 512]):
                     d = r.to_dict()
-                    f.write(json.dumps({k: d[k] for k in ("id", "lang", "sentiment", "score", "factors", "emotions",
-                                                          "sentence_emotions", "flags")}, ensure_ascii=False) + "\n")
+                    f.write(json.dumps({k: d[k] for k in ("id", "lang", "sentiment", "score", "factors", "top_factor",
+                                                          "emotions", "sentence_emotions", "flags")},
+                                       ensure_ascii=False) + "\n")
     except FileNotFoundError as e:
         _fail(CentricError(f"{e.filename}: no such file"))
     except CentricError as e:

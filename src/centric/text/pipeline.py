@@ -28,6 +28,7 @@ from .emotions import EMOTIONS, EmotionModel, as_dict, text_emotions
 from .factors import FactorMatcher
 from .language import LanguageDetector
 from .placeholders import placeholder
+from .routing import Router, for_matching
 from .sentences import fragments, has_contrast, sentences_of, split_clauses
 from .sentiment import LABELS, SentimentModel
 from .taxonomy import Taxonomy, load_taxonomy
@@ -65,6 +66,11 @@ class TextResult:
     emotions: dict[str, float] = field(default_factory=dict)  # the eight emotions; {} for a placeholder
     flags: list[dict[str, str]] = field(default_factory=list)
     sentence_emotions: list[dict[str, float]] = field(default_factory=list)  # one per sentence
+    # the text's one factor (``routing``): {"factor", "confidence", "score", "sentences"}, None when it names none
+    top_factor: dict[str, Any] | None = None
+    # the factor model's probabilities per sentence (sentences × the taxonomy's factors), best over the
+    # sentence's clauses and parts; not part of ``to_dict``
+    factor_probs: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def placeholder(self) -> bool:
@@ -73,8 +79,8 @@ class TextResult:
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "lang": self.lang, "sentiment": self.sentiment,
                 "score": None if self.score is None else round(self.score, 4),
-                "sentences": self.sentences, "factors": self.factors, "emotions": self.emotions,
-                "sentence_emotions": self.sentence_emotions, "flags": self.flags}
+                "sentences": self.sentences, "factors": self.factors, "top_factor": self.top_factor,
+                "emotions": self.emotions, "sentence_emotions": self.sentence_emotions, "flags": self.flags}
 
 
 def _label(score: float, margin: float = 0.05) -> str:
@@ -96,6 +102,7 @@ class Analyzer:
         self.taxonomy = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(taxonomy)
         self.embedder = embedder or USEEmbedder()
         self.matcher = (matcher or FactorMatcher()).fit(self.taxonomy, self.embedder)
+        self.router = Router().fit(self.taxonomy)
         self.polarity_embedder = None if fast else (polarity_embedder or E5Embedder())
         self.sentiment = sentiment or SentimentModel(self.embedder.name)
         self.polarity_sentiment = None if fast else SentimentModel(self.polarity_embedder.name)
@@ -136,7 +143,7 @@ class Analyzer:
         # 2. one batch of embeddings and factor probabilities for every distinct piece; sentiment for
         #    the sentences and clauses
         pieces = list(texts)
-        E = self.embedder.encode(pieces)
+        E = self.embedder.encode([for_matching(p) for p in pieces])  # masks such as XX/XX/XXXX left out
         P = self.matcher.predict_proba(E)
         P3 = np.zeros((len(pieces), 3))
         idx = np.fromiter(polar, dtype=int, count=len(polar))
@@ -164,6 +171,7 @@ class Analyzer:
             found: dict[tuple[str, int], dict[str, Any]] = {}
             best: dict[str, tuple[float, int, int]] = {}  # factor -> (prob, piece, sentence)
             sentence_scores, sentence_probs, sentence_emotions = [], [], []
+            per_sentence = np.zeros((len(units), len(ids)))
             for si, s_slot, parts in units:
                 sentence_scores.append(float(S[s_slot]))
                 sentence_emotions.append(PE[s_slot])
@@ -171,6 +179,7 @@ class Analyzer:
                 for p_slot, f_slots, contrast in parts:
                     pol_slot = p_slot if contrast else s_slot
                     probs = P[[p_slot, *f_slots]].max(axis=0)
+                    per_sentence[si] = np.maximum(per_sentence[si], probs)
                     for fi, fid in enumerate(ids):
                         prob = float(probs[fi])
                         if prob > best.get(fid, (-1.0,))[0]:
@@ -193,7 +202,8 @@ class Analyzer:
             out.append(TextResult(item.get("id"), lang, sentences,
                                   sorted(found.values(), key=lambda f: (f["sentence"], f["factor"])),
                                   label, overall, text_emotions(np.array(sentence_emotions)), flags(text),
-                                  [as_dict(p) for p in sentence_emotions]))
+                                  [as_dict(p) for p in sentence_emotions], self.router.route(per_sentence, text),
+                                  per_sentence))
         return out
 
 
