@@ -19,7 +19,12 @@ The published SemEval-2016 baseline and best system are printed beside our figur
 Then emotions: macro-F1 over Plutchik's eight on the XED lines held out from the emotion model's
 training (``centric.text.emotions.xed_heldout``: a fixed fifth of each file, by a hash of the line), per
 language, through the whole pipeline (an emotion is predicted when its text-level probability is at
-least 0.5), beside the figures XED's authors published. ``--only aspects|emotions`` runs one part.
+least 0.5), beside the figures XED's authors published. Beside it, on review sentences never trained on
+(scripts/emotion_reviews.py: SemEval-2016 EN/RU and ABSITA IT entirely, Polish-ASTE's held-out fifth):
+the false-trigger rate — the share of sentences the annotators marked with no opinion at all that get
+some emotion at p ≥ 0.5 — and the contrary rate — the share of sentences whose every opinion is
+negative that get joy or trust, or whose every opinion is positive that get anger, disgust or sadness.
+``--only aspects|emotions`` runs one part.
 """
 
 from __future__ import annotations
@@ -156,6 +161,45 @@ def emotion_scores(xed: Path, limit: int = 0) -> list[tuple[str, float, int]]:
     return out
 
 
+POSITIVE_EMOTIONS, NEGATIVE_EMOTIONS = ("joy", "trust"), ("anger", "disgust", "sadness")
+
+
+def review_emotion_rates(shared: Path, limit: int = 0) -> dict[str, dict[str, tuple[float, int]]]:
+    """Per language: {"none": (false-trigger %, sentences), "negative"/"positive": (contrary %, sentences)}
+    on the review sentences held out from (or never in) the emotion model's training."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from emotion_reviews import measured
+
+    from centric.text import Analyzer
+    from centric.text.emotions import EMOTIONS, PRESENT
+
+    rows = measured(shared)
+    a = Analyzer("retail", fast=True)
+    out: dict[str, dict[str, tuple[float, int]]] = {}
+    for lang in ("en", "pl", "ru", "it"):
+        for opinion in ("none", "negative", "positive"):
+            texts = [t for _, lg, t, op in rows if lg == lang and op == opinion]
+            texts = texts[:limit] if limit else texts
+            if not texts:
+                continue
+            watch = {"none": EMOTIONS, "negative": POSITIVE_EMOTIONS, "positive": NEGATIVE_EMOTIONS}[opinion]
+            res = a.analyze([{"id": i, "text": t, "lang": lang} for i, t in enumerate(texts)])
+            hit = sum(any(r.emotions.get(e, 0.0) >= PRESENT for e in watch) for r in res)
+            out.setdefault(lang, {})[opinion] = (100 * hit / len(texts), len(texts))
+    return out
+
+
+def print_review_rates(rates: dict[str, dict[str, tuple[float, int]]]) -> None:
+    print("\nemotions on review sentences (SemEval-2016 EN/RU, ABSITA 2018 IT, Polish-ASTE held-out fifth)")
+    print(f"{'language':<10} {'false-trigger % (no-opinion sentences)':>40} {'joy/trust on negative %':>25} "
+          f"{'anger/disgust/sadness on positive %':>37}")
+    for lang, r in rates.items():
+        cells = [f"{r[k][0]:5.1f} of {r[k][1]:>5,}" if k in r and r[k][1] >= 20 else "—" for k in
+                 ("none", "negative", "positive")]
+        print(f"{lang.upper():<10} {cells[0]:>40} {cells[1]:>25} {cells[2]:>37}")
+    print("(— : fewer than 20 such sentences in the set)")
+
+
 def print_emotions(scores: list[tuple[str, float, int]]) -> None:
     print(f"\nemotions: macro-F1 over the eight on XED's held-out lines   published ({XED_SOURCE})")
     print(f"{'language':<10} {'lines':>6} {'centric':>8} {'BERT':>7} {'SVM':>7}   goal")
@@ -186,6 +230,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.only == "emotions":
         print_emotions(emotion_scores(args.xed or args.shared / "xed_emotions", args.limit))
+        print_review_rates(review_emotion_rates(args.shared, args.limit))
         return
     from centric.text import Analyzer as _Analyzer
 
@@ -221,6 +266,7 @@ def main() -> None:
           f"{time.perf_counter() - t0:.0f} s")
     if args.only == "all":
         print_emotions(emotion_scores(args.xed or args.shared / "xed_emotions", args.limit))
+        print_review_rates(review_emotion_rates(args.shared, args.limit))
 
 
 if __name__ == "__main__":
