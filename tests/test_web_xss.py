@@ -172,11 +172,19 @@ def xss_client(web_db):
 
         visit_id = add_visit(hub, manager=PAYLOADS[1], store_name=PAYLOADS[0], shopper=PAYLOADS[4], visit_id="MX-XSS",
                              notes=PAYLOADS[3])
+        # an employee named with a payload in the payload-named store, with a self-assessment link
+        from centric.ingest.records import ingest_records
+        from centric.orientation import invitations as self_links
+
+        hub.write(ingest_records, "employees", [{"employee_id": "E-XSS", "name": PAYLOADS[2], "unit": PAYLOADS[0],
+                                                 "email": "xss-employee@example.com", "role": "staff"}], "xss-hr")
+        links = hub.write(lambda st: self_links.issue(st, self_links.plan(st, units=[PAYLOADS[0]])))
+        assert [lk.employee_id for lk in links] == ["E-XSS"]
         client.objects = {"case_id": cases, "customer_id": customers, "user_id": [user["user_id"]],
                           "factor": ["delivery"], "survey_id": [survey_id], "key": keys, "slug": [XSS_SLUG],
                           "tree_id": [tree_id], "journey": ["purchase"],
-                          "token": [solved_token], "number": [1], "meeting_id": [meeting], "idea_id": [*ideas, flagged],
-                          "visit_id": [visit_id], "attachment_id": [visit_id + "-1"]}
+                          "token": [solved_token, links[0].url.rsplit("/", 1)[1]], "number": [1], "meeting_id": [meeting], "idea_id": [*ideas, flagged],
+                          "visit_id": [visit_id], "attachment_id": [visit_id + "-1"], "employee_id": ["E-XSS"]}
         yield client
 
 
