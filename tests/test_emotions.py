@@ -172,3 +172,23 @@ def test_heldout_review_sentences_never_train():
     train = {t for _, t in neutral_training(SHARED)}
     held = {t for src, _, t, _ in measured(SHARED) if src == "Polish-ASTE"}
     assert len(train) > 1000 and len(held) > 200 and not train & held
+
+
+@pytest.mark.parametrize("text,sentiment", [
+    ("La lavatrice è arrivata con un'ammaccatura.", "negative"),
+    ("The washing machine arrived dented and nobody called back.", "negative"),
+    ("Pralka przyjechała porysowana i nikt nie oddzwonił.", "negative"),
+    ("Стиральная машина приехала с вмятиной.", "negative"),
+    ("Great service, the courier was lovely!", "positive"),
+    ("Obsługa super, kurier bardzo miły.", "positive"),
+])
+def test_emotions_agree_with_the_sentence_polarity(text, sentiment):
+    """Through the real pipeline: a negative review sentence gets no joy or trust, a positive one no anger,
+    disgust, fear or sadness (the model alone gave "arrivata con un'ammaccatura" trust 0.82)."""
+    from centric.text.emotions import NEGATIVE, POSITIVE
+    from centric.text.pipeline import Analyzer
+
+    r = Analyzer("retail").analyze([{"id": 1, "text": text}])[0]
+    assert r.sentiment == sentiment
+    contrary = POSITIVE if sentiment == "negative" else NEGATIVE
+    assert all(r.emotions[e] < 0.5 for e in contrary), r.emotions

@@ -39,6 +39,31 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
 
 
+NEGATIVE = ("anger", "disgust", "fear", "sadness")
+POSITIVE = ("joy", "trust")
+_NEG = [EMOTIONS.index(e) for e in NEGATIVE]
+_POS = [EMOTIONS.index(e) for e in POSITIVE]
+
+
+def agree_with_polarity(pe: np.ndarray, p3: np.ndarray) -> np.ndarray:
+    """The emotions ``pe`` (n, 8) of sentences whose polarity ``p3`` (n, 3: negative, neutral, positive) the
+    pipeline has: a negative emotion is scaled by 1 − (P(positive) − P(negative)) where the sentence is more
+    positive than negative, joy and trust likewise where it is more negative; anticipation and surprise are
+    left alone. Trained on film subtitles, the emotion model alone gave joy or trust to 10% of the negative
+    review sentences and anger, disgust or sadness to 19% of the positive ones (English; "arrived dented" →
+    trust); with this, 6% and 10%, for about a point of macro-F1 on XED (benchmarks/README.md).
+
+    >>> r = agree_with_polarity(np.array([[0.8, 0, 0, 0, 0.8, 0, 0.6, 0]]), np.array([[0.1, 0.1, 0.8]]))
+    >>> [round(float(x), 2) for x in r[0]]
+    [0.24, 0.0, 0.0, 0.0, 0.8, 0.0, 0.6, 0.0]
+    """
+    out = np.array(pe, dtype=float, copy=True)
+    lean = p3[:, 2] - p3[:, 0]
+    out[:, _NEG] *= (1.0 - np.clip(lean, 0.0, 1.0))[:, None]
+    out[:, _POS] *= (1.0 - np.clip(-lean, 0.0, 1.0))[:, None]
+    return out
+
+
 class EmotionModel:
     """``proba(embeddings)`` → (n, 8) probabilities of the eight emotions, in the order of ``EMOTIONS``."""
 

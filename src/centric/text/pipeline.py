@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .embed import E5Embedder, USEEmbedder
-from .emotions import EMOTIONS, EmotionModel, as_dict, text_emotions
+from .emotions import EMOTIONS, EmotionModel, agree_with_polarity, as_dict, text_emotions
 from .factors import FactorMatcher
 from .language import LanguageDetector
 from .placeholders import placeholder
@@ -162,7 +162,7 @@ class Analyzer:
         # emotions of every sentence (the sentences are among the polarity pieces ``idx``)
         PE = np.zeros((len(pieces), len(EMOTIONS)))
         if len(idx):
-            PE[idx] = self.emotion.proba(E[idx])
+            PE[idx] = agree_with_polarity(self.emotion.proba(E[idx]), P3[idx])
         out = []
         for item, lang, sentences, units in plan:
             if isinstance(units, str):  # a placeholder: no factor, no sentiment
