@@ -23,7 +23,7 @@ def instances_sql(gap_days: float, start: dt.datetime | None = None, end: dt.dat
         WITH e AS (
             SELECT event_id, customer_id, journey, stage, touchpoint, channel, occurred_at,
                    CASE WHEN lag(occurred_at) OVER w IS NULL
-                          OR occurred_at - lag(occurred_at) OVER w > INTERVAL {int(gap_days * 24 * 60)} MINUTE
+                          OR occurred_at - lag(occurred_at) OVER w > INTERVAL '{int(gap_days * 24 * 60)}' MINUTE
                         THEN 1 ELSE 0 END AS starts
             FROM events WHERE {' AND '.join(where)}
             WINDOW w AS (PARTITION BY customer_id, journey ORDER BY occurred_at, event_id)),
