@@ -566,16 +566,18 @@ def quotes(store: Store, mentions: pd.DataFrame, per_factor: int = 3, width: int
         pos, neg = (g["sentiment"] == "positive").sum(), (g["sentiment"] == "negative").sum()
         side = "negative" if neg >= pos else "positive"
         g = g[g["sentiment"] == side].assign(strength=lambda d: d["confidence"].fillna(0) * d["score"].abs().fillna(0))
-        g = g.sort_values("strength", ascending=False).drop_duplicates(["source", "text_id"]).head(per_factor)
+        g = g.sort_values(["strength", "source", "text_id", "sentence"], ascending=[False, True, True, True],
+                          kind="stable").drop_duplicates(["source", "text_id"]).head(per_factor)
         picks += [(f, r.source, r.text_id, int(r.sentence)) for r in g.itertuples()]
     texts: dict[tuple[str, str], str] = {}
     for source, table, key, col in (("responses", "responses", "response_id", "comment"),
                                     ("feedback", "feedback", "feedback_id", "text")):
         ids = [p[2] for p in picks if p[1] == source]
         if ids:
-            for tid, txt in store.con.execute(
-                    f"SELECT {key}, {col} FROM {table} WHERE {key} IN ({', '.join('?' * len(ids))})", ids).fetchall():
-                texts[(source, tid)] = txt or ""
+            t = store.table(table)
+            found = t.filter(t[key].isin(ids)).select(key, col).execute()
+            for tid, txt in zip(found[key], found[col], strict=True):
+                texts[(source, tid)] = txt if isinstance(txt, str) else ""
     for f, source, tid, si in picks:
         sents = split_sentences(texts.get((source, tid), "")) or [texts.get((source, tid), "")]
         s = sents[si] if si < len(sents) else sents[0]

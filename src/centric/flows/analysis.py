@@ -98,7 +98,7 @@ def graph(events: Any) -> Graph:
 def _graph_from(o: Any) -> Graph:
     """``graph`` of an ``ordered`` table."""
     agg = o.group_by([ACTIVITY, "nxt"]).aggregate(
-        n=o.count(), starts=(o.pos == 1).cast("int64").sum(), med=o.secs.quantile(0.5))
+        n=o.count(), starts=(o.pos == 1).sum(), med=o.secs.quantile(0.5))
     df = agg.execute()
     start: dict[str, int] = {}
     end: dict[str, int] = {}
@@ -388,8 +388,8 @@ def loops(events: Any) -> Loops:
     o = o.mutate(prev=o[ACTIVITY].lag().over(w), k=ibis.row_number().over(occ))
     rep = o.filter(o.k >= 1)
     agg = rep.group_by(ACTIVITY).aggregate(
-        self_loops=(rep.prev == rep[ACTIVITY]).cast("int64").sum(),
-        returns=(rep.prev != rep[ACTIVITY]).cast("int64").sum(),
+        self_loops=(rep.prev == rep[ACTIVITY]).sum(),
+        returns=(rep.prev != rep[ACTIVITY]).sum(),
         cases=rep[CASE].nunique())
     df = agg.execute()
     total = int(events[CASE].nunique().execute())

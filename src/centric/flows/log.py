@@ -25,7 +25,7 @@ import ibis
 from ..errors import CentricError
 from ..ingest.readers import STAGE, read_source
 from ..ingest.transform import MACROS, timestamp_sql
-from ..journeys.instances import instances_sql
+from ..journeys.instances import instances
 from ..store import Store
 
 CASE, ACTIVITY, TIME, SEQ = "case_id", "activity", "ts", "seq"
@@ -136,15 +136,15 @@ def journey_log(store: Store, journey: str, gap_days: float = 14.0, start: dt.da
     their ``event_id``. ``start``/``end``: only the events in [start, end). The table also has
     ``customer_id``, to keep some customers' journeys (``log.table.filter(log.table.customer_id.isin(ids))``,
     e.g. a persona's most common paths with ``variants``)."""
-    con = store.ibis
-    known = con.sql("SELECT DISTINCT journey FROM events").execute()["journey"].tolist()
+    ev = store.table("events")
+    known = ev.select("journey").distinct().execute()["journey"].tolist()
     if journey not in known:
         raise CentricError(f"--journey: no journey {journey!r} in events; "
                            f"the journeys are {', '.join(sorted(known)) or '(none)'}")
-    inst = con.sql(instances_sql(gap_days, start, end))
-    inst = inst.filter(inst.journey == journey)
-    t = inst.select(**{CASE: inst.customer_id + "#" + inst.instance.cast("string"), ACTIVITY: inst.stage,
-                       TIME: inst.occurred_at, SEQ: inst.pos.cast("int64"), "customer_id": inst.customer_id})
+    inst = instances(store, gap_days, start, end, journey=journey)
+    t = inst.select(**{CASE: inst.customer_id + "#" + inst.instance.cast("string"),
+                       ACTIVITY: inst.stage.cast("string"), TIME: inst.occurred_at.cast("timestamp(6)"),
+                       SEQ: inst.pos.cast("int64"), "customer_id": inst.customer_id})
     return EventLog(t, f"events ({journey})")
 
 

@@ -23,7 +23,7 @@ def instances_sql(gap_days: float, start: dt.datetime | None = None, end: dt.dat
         WITH e AS (
             SELECT event_id, customer_id, journey, stage, touchpoint, channel, occurred_at,
                    CASE WHEN lag(occurred_at) OVER w IS NULL
-                          OR occurred_at - lag(occurred_at) OVER w > INTERVAL {int(gap_days * 24 * 60)} MINUTE
+                          OR occurred_at - lag(occurred_at) OVER w > INTERVAL '{int(gap_days * 24 * 60)}' MINUTE
                         THEN 1 ELSE 0 END AS starts
             FROM events WHERE {' AND '.join(where)}
             WINDOW w AS (PARTITION BY customer_id, journey ORDER BY occurred_at, event_id)),
@@ -35,3 +35,48 @@ def instances_sql(gap_days: float, start: dt.datetime | None = None, end: dt.dat
                row_number() OVER (PARTITION BY customer_id, journey, instance ORDER BY occurred_at, event_id) AS pos,
                min(occurred_at) OVER (PARTITION BY customer_id, journey, instance) AS started_at
         FROM i"""
+
+
+def instances(store, gap_days: float, start: dt.datetime | None = None, end: dt.datetime | None = None,
+              journey: str | None = None):
+    """``instances_sql`` as an Ibis expression over the store's ``events`` (of one ``journey`` if given), for
+    the engines whose Ibis backend cannot wrap raw SQL in a read-only session (PostgreSQL): the same rows,
+    ``event_id``, ``customer_id``, ``journey``, ``instance``, ``stage``, ``touchpoint``, ``channel``,
+    ``occurred_at``, ``pos`` and ``started_at``. A gap is more than ``gap_days`` (in whole minutes, as in
+    ``instances_sql``) between two events; events at the same moment keep the order of their ids (by their
+    UTF-8 bytes on PostgreSQL, whatever the database's collation, as DuckDB orders text)."""
+    import ibis
+
+    e = store.table("events")
+    keep = [e.customer_id.notnull()]
+    if journey is not None:
+        keep.append(e.journey == journey)
+    if start is not None:
+        keep.append(e.occurred_at >= start)
+    if end is not None:
+        keep.append(e.occurred_at < end)
+    e = e.filter(*keep)
+    tie = e.event_id
+    if getattr(store, "engine", "duckdb") == "postgresql":
+        tie = _utf8_bytes(e.event_id, "UTF8")
+    order = [e.occurred_at, tie]
+    w = ibis.window(group_by=[e.customer_id, e.journey], order_by=order)
+    prev = e.occurred_at.lag().over(w)
+    gap = ibis.interval(minutes=int(gap_days * 24 * 60))
+    s = e.mutate(_starts=ibis.ifelse(prev.isnull() | (e.occurred_at > prev + gap), 1, 0), _tie=tie)
+    run = ibis.cumulative_window(group_by=[s.customer_id, s.journey], order_by=[s.occurred_at, s._tie])
+    i = s.mutate(instance=s._starts.sum().over(run).cast("int64"))
+    part = [i.customer_id, i.journey, i.instance]
+    return i.select("event_id", "customer_id", "journey", "instance", "stage", "touchpoint", "channel", "occurred_at",
+                    pos=ibis.row_number().over(group_by=part, order_by=[i.occurred_at, i._tie]) + 1,
+                    started_at=i.occurred_at.min().over(group_by=part))
+
+
+def _utf8_bytes(text, encoding):
+    """PostgreSQL's ``convert_to(text, 'UTF8')``: the text's bytes, which sort as DuckDB sorts text."""
+    import ibis
+
+    @ibis.udf.scalar.builtin(name="convert_to")
+    def convert_to(s: str, enc: str) -> bytes: ...
+
+    return convert_to(text, encoding)

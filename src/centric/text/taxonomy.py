@@ -112,8 +112,9 @@ def store_factors(store) -> list[Factor]:
 
 
 def _stored(store) -> list[dict]:
-    row = store.con.execute("SELECT value FROM centric_meta WHERE key = ?", [STORE_KEY]).fetchone()
-    return json.loads(row[0]) if row else []
+    meta = store.ibis.table("centric_meta")  # through Ibis: the same on either engine
+    found = meta.filter(meta.key == STORE_KEY).select("value").execute()["value"].tolist()
+    return json.loads(found[0]) if found else []
 
 
 def store_taxonomy_name(store) -> str:

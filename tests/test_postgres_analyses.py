@@ -1,0 +1,155 @@
+"""centric drivers and centric flows --journey on a PostgreSQL store: the small demo store (built by centric's own
+ingest) copied with ``centric store copy`` gives the same answers as the DuckDB file it came from.
+
+Counts must be equal; floats equal to 1e-9 relative (the engines may sum doubles in another order; in practice
+the outputs are identical)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+
+import pytest
+from typer.testing import CliRunner
+
+from centric.cli import app
+from centric.engines.postgres import PgStore
+from centric.flows import journey_log, variants
+from centric.store import Store
+
+runner = CliRunner()
+
+
+def run(*args, db):
+    return runner.invoke(app, ["--db", str(db), *args], catch_exceptions=False)
+
+
+def assert_same(a, b, where="$"):
+    """Equal structures: the same keys, lengths, texts, integers and booleans; floats within 1e-9 relative."""
+    if isinstance(a, float) or isinstance(b, float):
+        assert isinstance(a, int | float) and isinstance(b, int | float), (where, a, b)
+        assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (where, a, b)
+    elif isinstance(a, dict):
+        assert isinstance(b, dict) and list(a) == list(b), (where, list(a), b)
+        for k in a:
+            assert_same(a[k], b[k], f"{where}.{k}")
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b), (where, len(a), b)
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            assert_same(x, y, f"{where}[{i}]")
+    else:
+        assert type(a) is type(b) and a == b, (where, a, b)
+
+
+@pytest.fixture(scope="module")
+def both(demo_store, pg_server, tmp_path_factory):
+    """(the demo store's DuckDB file, a PostgreSQL database it was copied to with the command)."""
+    import shutil
+
+    demo_store.con.execute("CHECKPOINT")
+    path = tmp_path_factory.mktemp("pg-analyses") / "demo.duckdb"
+    shutil.copyfile(demo_store.path, path)
+    name = pg_server.create_database()
+    url = pg_server.url(name)
+    r = runner.invoke(app, ["--db", str(path), "store", "copy", "--to", url, "--json"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    yield str(path), url
+    pg_server.drop_database(name)
+
+
+def both_json(both, *args):
+    duck, pg = both
+    ra, rb = run(*args, db=duck), run(*args, db=pg)
+    assert ra.exit_code == 0, ra.output
+    assert rb.exit_code == 0, rb.output
+    return json.loads(ra.output), json.loads(rb.output)
+
+
+@pytest.mark.parametrize("options", [
+    ["--reps", "40"],
+    ["--reps", "20", "--performance", "gap", "--importance", "lmg", "--period", "quarter"],
+    ["--reps", "20", "--outcome", "rating", "--crosshair", "relative"],
+    ["--reps", "20", "--brand", "CasaTech"],
+])
+def test_drivers_are_equal_on_both_engines(both, options):
+    a, b = both_json(both, "drivers", "--json", *options)
+    assert_same(a, b)
+    # a real analysis, not two empty answers: factors with quotes read from the texts, competitors, trends
+    assert len(a["factors"]) >= 5 and a["texts"] > 50
+    assert any(f["quotes"] for f in a["factors"])
+    assert a["trend"] and (a["competitors"] or options[-1] == "CasaTech")
+    if "--outcome" not in options and "--brand" not in options:
+        assert a["outcome"] == "nps" and a["answers"] >= 30 and 0 < a["r2"] < 1
+
+
+def test_flows_of_a_journey_are_equal_on_both_engines(both):
+    duck, _ = both
+    with Store.open(duck, read_only=True) as s:
+        stages = s.con.execute("SELECT journey, min(stage) FROM events GROUP BY 1 ORDER BY 1").fetchall()
+    assert len(stages) >= 2
+    for journey, stage in stages:
+        a, b = both_json(both, "flows", "--journey", journey, "--json", "--loops", "--sankey-from", stage,
+                         "--compare-nps")
+        assert_same(a, b)
+        assert a["cases"] > 10 and a["edges"] and a["variants"] and "sankey" in a and "comparison" in a
+        assert sum(v["cases"] for v in a["variants"]) == a["cases"]
+        a, b = both_json(both, "flows", "--journey", journey, "--json", "--gap-days", "2", "--sankey-from", stage,
+                         "--backwards", "--compare-reached", stage)
+        assert_same(a, b)
+        assert a["sankey"]["backwards"] and a["comparison"]["cases_a"] > 0
+
+
+def test_events_at_the_same_time_keep_the_order_of_their_ids_whatever_the_collation(pg_url, tmp_path):
+    """Two events of one customer at the same moment are ordered by their ids as DuckDB orders text (by bytes:
+    "E2" before "e1"), even where PostgreSQL's collation would put "e1" first."""
+    at = dt.datetime(2025, 3, 1, 10, 0)
+    rows = [("E2", "c1", at, "buy", "B"), ("e1", "c1", at, "buy", "A"),
+            ("e3", "c1", at + dt.timedelta(hours=1), "buy", "C"),
+            ("e4", "c1", at + dt.timedelta(days=30), "buy", "A")]  # past the 14-day gap: a second instance
+    cols = ["event_id", "customer_id", "occurred_at", "journey", "stage"]
+    with Store.open(tmp_path / "s.duckdb") as duck:
+        duck.con.executemany("INSERT INTO events (event_id, customer_id, occurred_at, journey, stage) "
+                             "VALUES (?, ?, ?, ?, ?)", rows)
+        want = [(v.activities, v.cases) for v in variants(journey_log(duck, "buy").table).variants]
+    assert want == [(("A",), 1), (("B", "A", "C"), 1)]
+    with PgStore.open(pg_url) as pg:
+        with pg.transaction():
+            pg.copy_rows("events", cols, rows)
+        pg.con.execute('ALTER TABLE events ALTER COLUMN event_id TYPE text COLLATE "en-US-x-icu"')
+        # the collation does reorder the ids …
+        assert [r[0] for r in pg.con.execute("SELECT event_id FROM events ORDER BY event_id")] == [
+            "e1", "E2", "e3", "e4"]
+        # … but not the events of a journey
+        got = [(v.activities, v.cases) for v in variants(journey_log(pg, "buy").table).variants]
+    assert got == want
+
+
+def test_an_unknown_journey_is_named_on_postgresql(both):
+    _, pg = both
+    r = run("flows", "--journey", "nope", "--json", db=pg)
+    assert r.exit_code == 2 and "no journey 'nope' in events" in r.output
+
+
+@pytest.mark.parametrize("gap_days", [14.0, 0.5])
+def test_journey_instances_in_ibis_match_the_sql_on_both_engines(both, gap_days):
+    """The Ibis instances (flows) against the SQL ones (journey statistics), row for row, on either engine."""
+    from centric.journeys.instances import instances, instances_sql
+
+    cols = "event_id, customer_id, journey, instance, stage, touchpoint, channel, occurred_at, pos, started_at"
+    duck, pg = both
+
+    def rows(found):
+        return sorted(tuple(int(v) if k in ("instance", "pos") else v for k, v in zip(cols.split(", "), r, strict=True))
+                      for r in found)
+
+    with Store.open(duck, read_only=True) as s:
+        sql = rows(s.con.execute(f"SELECT {cols} FROM ({instances_sql(gap_days)})").fetchall())
+        ib = rows(s.con.execute(f"SELECT {cols} FROM ({s.ibis.compile(instances(s, gap_days))})").fetchall())
+    with PgStore.open(pg, read_only=True) as s:
+        pg_sql = rows(s.con.execute(f"SELECT {cols} FROM ({instances_sql(gap_days)}) AS i").fetchall())
+        pg_ib = rows(s.con.execute(
+            f"SELECT {cols} FROM ({s.ibis.compile(instances(s, gap_days))}) AS i").fetchall())
+    assert len(sql) > 1000 and max(r[3] for r in sql) > 1  # customers with several instances
+    assert ib == sql
+    assert pg_sql == sql and pg_ib == sql
