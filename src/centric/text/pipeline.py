@@ -28,7 +28,7 @@ from .emotions import EMOTIONS, EmotionModel, agree_with_polarity, as_dict, text
 from .factors import FactorMatcher
 from .language import LanguageDetector
 from .placeholders import placeholder
-from .routing import Router, for_matching
+from .routing import Router, for_matching, route
 from .sentences import fragments, has_contrast, sentences_of, split_clauses
 from .sentiment import LABELS, SentimentModel
 from .taxonomy import Taxonomy, load_taxonomy
@@ -164,6 +164,10 @@ class Analyzer:
         if len(idx):
             PE[idx] = agree_with_polarity(self.emotion.proba(E[idx]), P3[idx])
         out = []
+        # the words of the factors' phrases in every analysed text, in one call (one per text cost 0.4 ms)
+        analysed = [str(item.get("text") or "") for item, _, _, units in plan if not isinstance(units, str)]
+        W = self.router.words(analysed) if analysed else np.zeros((0, len(self.router.ids_)))
+        k = 0
         for item, lang, sentences, units in plan:
             if isinstance(units, str):  # a placeholder: no factor, no sentiment
                 out.append(TextResult(item.get("id"), lang, sentences, [], None, None, {}, [placeholder_flag(units)]))
@@ -199,11 +203,12 @@ class Analyzer:
             # the text's sentiment: the most likely class of the sentences' mean probabilities
             label = LABELS[int(np.argmax(np.mean(sentence_probs, axis=0)))] if sentence_probs else "neutral"
             text = str(item.get("text") or "")
+            top = route(per_sentence, self.router.ids_, W[k], self.router.floor, self.router.weight)
+            k += 1
             out.append(TextResult(item.get("id"), lang, sentences,
                                   sorted(found.values(), key=lambda f: (f["sentence"], f["factor"])),
                                   label, overall, text_emotions(np.array(sentence_emotions)), flags(text),
-                                  [as_dict(p) for p in sentence_emotions], self.router.route(per_sentence, text),
-                                  per_sentence))
+                                  [as_dict(p) for p in sentence_emotions], top, per_sentence))
         return out
 
 
