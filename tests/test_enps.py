@@ -113,6 +113,40 @@ def test_a_unit_below_the_threshold_shows_nothing_and_its_complement_is_hidden_t
     assert rows3["S3"].hidden == "below_threshold" and rows3["S2"].hidden == "complementary"
 
 
+def test_a_region_holding_a_hidden_store_is_hidden_too(store):
+    """Across cuts: North = S1 (9) + S2 (2), South = S3 (9) + S4 (8). By store, S2 is below the threshold and S4
+    its complement. By region both regions have enough answers, but North minus S1 would give S2's two answers
+    (and, with the promoters and detractors, their eNPS): a region holding a hidden store is hidden."""
+    company(store, {"S1": 9, "S2": 2, "S3": 9, "S4": 8})
+    s = survey(store)
+    invite(store, s)
+    scores = ({f"S1-{i}": 9 for i in range(9)} | {"S2-0": 0, "S2-1": 1} | {f"S3-{i}": 10 for i in range(9)}
+              | {f"S4-{i}": 7 for i in range(8)})
+    answer_all(store, s, scores)
+    stores = {c.group["store"]: c.hidden for c in analysis.enps(store, "store", "enps").rows}
+    assert stores == {"S1": None, "S2": "below_threshold", "S3": None, "S4": "complementary"}
+    regions = {c.group["region"]: c for c in analysis.enps(store, "region", "enps").rows}
+    assert {r: c.hidden for r, c in regions.items()} == {"North": "complementary", "South": "complementary"}
+    assert all(c.score is None for c in regions.values())
+    # the attack, made: every region still shown holds only stores that are shown
+    shown = {r for r, c in regions.items() if c.hidden is None}
+    assert not any(stores[u] for u, r in {"S1": "North", "S2": "North", "S3": "South", "S4": "South"}.items()
+                   if r in shown)
+    # the same by region and period
+    both = {(c.group["region"], c.group["period"]): c.hidden for c in analysis.enps(store, ["region", "period"],
+                                                                                      "enps").rows}
+    assert set(both.values()) == {"complementary"}
+
+
+def test_regions_whose_stores_are_all_shown_stay_shown(store):
+    company(store, {"S1": 9, "S2": 6, "S3": 9, "S4": 8})
+    s = survey(store)
+    invite(store, s)
+    answer_all(store, s, {f"{u}-{i}": 8 for u, n in {"S1": 9, "S2": 6, "S3": 9, "S4": 8}.items() for i in range(n)})
+    regions = {c.group["region"]: c for c in analysis.enps(store, "region", "enps").rows}
+    assert {r: (c.hidden, c.score.n) for r, c in regions.items()} == {"North": (None, 15), "South": (None, 17)}
+
+
 def test_hiding_within_each_slice_of_two_columns():
     counts = {("A", "Q1"): 6, ("B", "Q1"): 2, ("C", "Q1"): 8, ("A", "Q2"): 6, ("B", "Q2"): 6, ("C", "Q2"): 6}
     hidden = analysis.hide(counts, ["unit", "period"], 5)

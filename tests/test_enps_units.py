@@ -200,6 +200,12 @@ def test_themes_by_store_are_hidden_below_the_threshold_and_cannot_be_difference
     u3 = units.themes_by(store, "store", "enps", threshold_value=3)
     assert dict(u3.groups)["S5"] == "below_threshold"
     assert u3.cell("S3", "team").hidden == "complementary" and u3.cell("S4", "pay").comments == 5
+    # by region (North: S1, S2; South: S3, S4, S5): each holds a hidden store, so each is hidden with its themes,
+    # as its eNPS is — North minus S1 would be S2, South minus S3 and S4 would be S5
+    r = units.themes_by(store, "region", "enps")
+    assert dict(r.groups) == {"North": "complementary", "South": "complementary"}
+    assert all(c.comments is None for c in r.cells)
+    assert {c.group["region"]: c.hidden for c in analysis.enps(store, "region", "enps").rows} == dict(r.groups)
     with pytest.raises(Exception, match="--by 'shelf'"):
         units.themes_by(store, "shelf", "enps")
 

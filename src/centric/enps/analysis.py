@@ -224,10 +224,42 @@ def enps(store: Store, by: str | Sequence[str] = (), survey: str | Survey | None
     groups: dict[tuple, pd.Series] = ({(): rows["score"]} if not cols else
                                       {_key(k): g["score"] for k, g in rows.groupby(cols, sort=True, dropna=False)})
     counts = {k: int(v.notna().sum()) for k, v in groups.items()}
-    hidden = hide(counts, cols, t) if cols else ({(): "below_threshold"} if counts[()] < t else {})
+    given = _regions_over_hidden_units(data, cols, period, t, rows) if "region" in cols else None
+    hidden = hide(counts, cols, t, hidden=given) if cols else ({(): "below_threshold"} if counts[()] < t else {})
     out = [Cut(dict(zip(cols, k, strict=True)), None if k in hidden else enps_of(v), hidden.get(k))
            for k, v in groups.items()]
     return EnpsBreakdown(s.slug, by, chosen, t, out)
+
+
+def _regions_over_hidden_units(data: pd.DataFrame, cols: list[str], period: str | None, t: int,
+                               rows: pd.DataFrame) -> dict[tuple, str]:
+    """The region groups to hide because a unit inside them is hidden in a finer cut (by unit, store or
+    department, with the same other columns): otherwise the region minus its visible units gives the hidden
+    unit away. A region shown then holds only units shown everywhere, and the hidden regions together minus
+    their visible units give only the hidden units' sum, which the finer cut gives already (and which its
+    complementary hiding keeps at ``t`` or more)."""
+    i = cols.index("region")
+    unit_hidden: set[tuple] = set()  # (the other columns' values…, unit)
+    for finer in ("unit", "store", "department"):
+        fcols = [finer if c == "region" else c for c in cols]
+        frame, fc = _select(data, fcols, period)
+        if not len(frame):
+            continue
+        fcounts = {_key(k): int(g["score"].notna().sum()) for k, g in frame.groupby(fc, sort=True, dropna=False)}
+        for k in hide(fcounts, fc, t):
+            unit_hidden.add(k[:i] + k[i + 1:] + (k[i],))
+    region_of = dict(zip(data["unit"], data["region"], strict=False))
+    out: dict[tuple, str] = {}
+    for key, _ in rows.groupby(cols, sort=True, dropna=False):
+        k = _key(key)
+        rest = k[:i] + k[i + 1:]
+        if any(h[:-1] == rest and _same(region_of.get(h[-1]), k[i]) for h in unit_hidden):
+            out[k] = "complementary"
+    return out
+
+
+def _same(a, b) -> bool:
+    return (pd.isna(a) and pd.isna(b)) or a == b
 
 
 @dataclass(frozen=True)

@@ -309,7 +309,22 @@ def themes_by(store: Store, by: str = "store", survey: str | Survey | None = Non
     counts = {}
     for a, g in zip(rows["answer_id"], rows["score"], strict=True):
         counts[key[a]] = counts.get(key[a], 0) + int(pd.notna(g))
-    unit_hidden = hide(counts, [by], t)
+    # across cuts: a region holding a store or department hidden in its own cut — or whose cell of a theme is
+    # hidden there — is hidden too, or the region minus its shown units would give the hidden one away
+    over: dict[tuple, str] = {}
+    over_theme: set[tuple] = set()  # (region, factor)
+    if by == "region":
+        region_of = dict(zip(data["unit"], data["region"], strict=False))
+
+        def region(unit):
+            r = region_of.get(unit)
+            return None if r is None or pd.isna(r) else str(r)
+
+        for finer in ("store", "department"):
+            f = themes_by(store, finer, s, chosen, t, lang)
+            over.update({(region(u),): "complementary" for u, why in f.groups if why})
+            over_theme.update((region(c.group), c.factor) for c in f.cells if c.hidden)
+    unit_hidden = hide(counts, [by], t, hidden={k: v for k, v in over.items() if k in counts})
     groups = sorted(counts, key=lambda k: (k[0] is None, str(k[0])))
     rest = set(everyone["answer_id"]) - set(key)
     found = pd.DataFrame(columns=["answer_id", "factor", "sentiment"])
@@ -325,6 +340,7 @@ def themes_by(store: Store, by: str = "store", survey: str | Survey | None = Non
         per = {k: g for k, g in f.groupby("group", sort=False)} if len(f) else {}
         column = {k: len(per[k]) if k in per else 0 for k in groups}
         given = {k: why for k, why in unit_hidden.items()}
+        given.update({k: "complementary" for k in groups if (k[0], th.factor) in over_theme and k not in given})
         if rest:
             column[REST] = len(per[REST]) if REST in per else 0
             given[REST] = "outside"
