@@ -20,6 +20,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Self
 
 import duckdb
 
@@ -32,7 +33,37 @@ META = "centric_meta"
 MIGRATIONS: dict[int, list[str]] = {v: schema.ddl(v) for v in range(1, schema.SCHEMA_VERSION + 1)}
 
 
-class Store:
+class Tables:
+    """What every engine's store shares: Ibis tables by name (over ``self.ibis``, kept in ``self._tables``),
+    their counts, and closing ``self.con``."""
+
+    def table(self, name: str):
+        """An Ibis table expression for table ``name`` (made once per open store: asking the database for a
+        table's columns costs a round trip, and the schema changes only when the store is migrated)."""
+        if name not in schema.TABLES:
+            raise StoreError(f"unknown table {name!r}; tables: {', '.join(schema.TABLES)}")
+        if name not in self._tables:
+            self._tables[name] = self.ibis.table(name)
+        return self._tables[name]
+
+    def count(self, name: str) -> int:
+        return int(self.table(name).count().execute())
+
+    def counts(self) -> dict[str, int]:
+        return {name: self.count(name) for name in schema.TABLES}
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class Store(Tables):
     engine = "duckdb"
 
     def __init__(self, con: duckdb.DuckDBPyConnection, path: str):
@@ -167,30 +198,6 @@ class Store:
             self._ibis = ibis.duckdb.from_connection(self.con)
         return self._ibis
 
-    def table(self, name: str):
-        """An Ibis table expression for table ``name`` (made once per open store: asking the database for a
-        table's columns costs a round trip, and the schema changes only when the store is migrated)."""
-        if name not in schema.TABLES:
-            raise StoreError(f"unknown table {name!r}; tables: {', '.join(schema.TABLES)}")
-        if name not in self._tables:
-            self._tables[name] = self.ibis.table(name)
-        return self._tables[name]
-
-    def count(self, name: str) -> int:
-        return int(self.table(name).count().execute())
-
-    def counts(self) -> dict[str, int]:
-        return {name: self.count(name) for name in schema.TABLES}
-
-    # -- lifecycle ------------------------------------------------------------------------------
-    def close(self) -> None:
-        self.con.close()
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def connect(path: str | os.PathLike | None = None, read_only: bool = True) -> Store:

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from .. import schema
 from ..errors import StoreError
+from ..store import Tables
 from . import redact
 
 META = "centric_meta"
@@ -41,7 +42,7 @@ MIGRATIONS: dict[int, list[str]] = {v: schema.ddl(v, PG_TYPES) for v in range(1,
 _MIGRATION_LOCK = 0x63656E74
 
 
-class PgStore:
+class PgStore(Tables):
     """A centric store in a PostgreSQL database. Open it with ``PgStore.open(url)``."""
 
     engine = "postgresql"
@@ -162,30 +163,6 @@ class PgStore:
 
             self._ibis = ibis.postgres.from_connection(self.con)
         return self._ibis
-
-    def table(self, name: str):
-        """An Ibis table expression for table ``name``."""
-        if name not in schema.TABLES:
-            raise StoreError(f"unknown table {name!r}; tables: {', '.join(schema.TABLES)}")
-        if name not in self._tables:
-            self._tables[name] = self.ibis.table(name)
-        return self._tables[name]
-
-    def count(self, name: str) -> int:
-        return int(self.table(name).count().execute())
-
-    def counts(self) -> dict[str, int]:
-        return {name: self.count(name) for name in schema.TABLES}
-
-    # -- lifecycle ------------------------------------------------------------------------------
-    def close(self) -> None:
-        self.con.close()
-
-    def __enter__(self) -> PgStore:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def _first_line(e: Exception) -> str:
