@@ -96,6 +96,9 @@ def test_copy_keeps_every_table_row_for_row(copied):
             assert a == b, t.name
         meta = "SELECT key, value FROM centric_meta ORDER BY key"
         assert duck.con.execute(meta).fetchall() == pg.con.execute(meta).fetchall()
+        # the planner has its statistics at once (the copy analysed every table it loaded)
+        analysed = dict(pg.con.execute("SELECT relname, last_analyze IS NOT NULL FROM pg_stat_user_tables").fetchall())
+        assert all(analysed[t] for t in schema.TABLES), [t for t in schema.TABLES if not analysed.get(t)]
     # a second copy into the same database is refused, and changes nothing
     r = run("store", "copy", "--to", pg_url, db=web_db)
     assert r.exit_code == 2 and "already holds data" in r.output

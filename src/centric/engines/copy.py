@@ -80,6 +80,10 @@ def copy_store(source, url: str, progress: Callable[[str, int], None] | None = N
                     got = target.con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
                     if got != n:
                         raise StoreError(f"table {name}: {got:,} rows in PostgreSQL, {n:,} in the DuckDB store")
+                # the planner's statistics at once, not when autovacuum gets round to it: without them it
+                # sorts 10 M answers to join the customers instead of hashing 200,000 customers (2× slower)
+                for name in schema.TABLES:
+                    target.con.execute(f'ANALYZE "{name}"')
         finally:
             source.con.execute("COMMIT")
     except psycopg.Error as e:
