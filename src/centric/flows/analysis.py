@@ -13,7 +13,10 @@ the seconds between the two events, what pm4py's performance DFG reports.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -267,6 +270,22 @@ def _graph_of(rows: Any, names: list[str]) -> Graph:
                  edges)
 
 
+DENSE_SORT = 50_000_000  # variants × chunks up to which the variants are sorted in numpy (8 bytes each)
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused while millions of acyclic tuples are made (it would scan them
+    again and again for cycles they cannot have)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def _decode_chunks(rows: Any, names: list[str], bits: int, per: int) -> list[Variant]:
     """The variants from their representatives' packed chunks (rep, a: chunk number, packed, n: cases),
     most frequent first, then by sequence (a variant's chunks compare as its sequence of names does:
@@ -276,17 +295,27 @@ def _decode_chunks(rows: Any, names: list[str], bits: int, per: int) -> list[Var
     rep = pc.dictionary_encode(rows["rep"].combine_chunks()).indices.to_numpy()
     j = rows["a"].to_numpy()
     order = np.lexsort((j, rep))
-    rep, packed, cases = rep[order], rows["packed"].to_numpy()[order], rows["n"].to_numpy()[order]
+    rep, j = rep[order], j[order]
+    packed, cases = rows["packed"].to_numpy()[order], rows["n"].to_numpy()[order]
+    starts = np.r_[True, rep[1:] != rep[:-1]]
+    first = np.flatnonzero(starts)  # each variant's first chunk
+    n_var, width = len(first), int(j.max()) + 1
+    counts = cases[first]
+    if n_var * width <= DENSE_SORT:
+        table = np.zeros((n_var, width), dtype=np.int64)  # a variant's chunks, zeros past its last
+        table[np.cumsum(starts) - 1, j] = packed
+        rank = np.lexsort([table[:, c] for c in range(width - 1, -1, -1)] + [-counts])
+    else:  # long sequences: their lists of chunks compared in Python
+        chunk_list, cut, n = packed.tolist(), [*first.tolist(), len(rep)], counts.tolist()
+        rank = np.array(sorted(range(n_var), key=lambda i: (-n[i], chunk_list[cut[i]:cut[i + 1]])), dtype=np.int64)
     shifts = (bits * np.arange(per - 1, -1, -1)).astype(np.int64)
     fields = (packed[:, None] >> shifts) & ((1 << bits) - 1)  # chunk × position
     flat = fields[fields != 0]  # codes start at 1: zeros only past a sequence's end, in its last chunk
-    labels = np.array([None, *names], dtype=object)[flat].tolist()
-    first = np.flatnonzero(np.r_[True, rep[1:] != rep[:-1]])  # each variant's first chunk
-    row_cut = np.r_[first, len(rep)].tolist()
-    code_cut = np.r_[0, np.cumsum(np.count_nonzero(fields, axis=1))][row_cut].tolist()
-    chunk_list, counts = packed.tolist(), cases[first].tolist()
-    keyed = sorted(range(len(first)), key=lambda i: (-counts[i], chunk_list[row_cut[i]:row_cut[i + 1]]))
-    return [Variant(tuple(labels[code_cut[i]:code_cut[i + 1]]), counts[i]) for i in keyed]
+    code_cut = np.r_[0, np.cumsum(np.count_nonzero(fields, axis=1))][np.r_[first, len(rep)]]
+    lo, hi, n = code_cut[:-1][rank].tolist(), code_cut[1:][rank].tolist(), counts[rank].tolist()
+    with _no_gc():
+        labels = tuple(np.array([None, *names], dtype=object)[flat].tolist())
+        return [Variant(labels[a:b], c) for a, b, c in zip(lo, hi, n, strict=True)]
 
 
 def variants(events: Any, limit: int | None = None) -> Variants:
