@@ -223,10 +223,8 @@ def _mined(events: Any, with_graph: bool) -> tuple[Graph | None, list[Variant]] 
     shift = (ibis.literal(per - 1, "int64") - o.p % per) * bits
     chunks = o.group_by([CASE, (o.p // per).cast("int64").name("j")]).aggregate(
         packed=(o.code << shift).sum(), k=o.count())
-    text = chunks.packed.cast("string")
-    part = chunks.j.cast("string")
-    per_case = chunks.group_by(CASE).aggregate(sig=(text + ":" + part).hash().bit_xor(),
-                                              sig2=(part + "/" + text).hash().bit_xor(), n=chunks.k.sum())
+    sig, sig2 = _signatures(chunks)
+    per_case = chunks.group_by(CASE).aggregate(sig=sig, sig2=sig2, n=chunks.k.sum())
     groups = per_case.group_by(["sig", "n"]).aggregate(cases=per_case.count(), checks=per_case.sig2.nunique(),
                                                        rep=per_case[CASE].min())
     reps = groups.join(chunks, groups.rep == chunks[CASE])
@@ -249,6 +247,12 @@ def _mined(events: Any, with_graph: bool) -> tuple[Graph | None, list[Variant]] 
         return None
     del kind
     return g, _decode_chunks(v, names, bits, per)
+
+
+def _signatures(chunks: Any) -> tuple[Any, Any]:
+    """A case's two independent signatures: XORs over its chunks of hashes of (chunk number, packed codes)."""
+    text, part = chunks.packed.cast("string"), chunks.j.cast("string")
+    return (text + ":" + part).hash().bit_xor(), (part + "/" + text).hash().bit_xor()
 
 
 def _graph_of(rows: Any, names: list[str]) -> Graph:
