@@ -210,9 +210,9 @@ def _mined(events: Any, with_graph: bool) -> tuple[Graph | None, list[Variant]] 
     if not names:
         return (Graph(0, 0, {}, {}, []) if with_graph else None), []
     bits = len(names).bit_length()
-    per = max(1, 62 // bits)
     if bits > 62:
         return None
+    per = 62 // bits  # codes a chunk: the sum of a chunk's shifted codes stays below 2**62
     codes = ibis.memtable(pd.DataFrame({"_name": pd.Series(names, dtype=object),
                                         "_code": np.arange(1, len(names) + 1, dtype="int64")}))
     coded = events.join(codes, events[ACTIVITY] == codes["_name"])
@@ -238,14 +238,12 @@ def _mined(events: Any, with_graph: bool) -> tuple[Graph | None, list[Variant]] 
                             n=agg.n.cast("int64"), s=agg.s.cast("int64"), med=agg.med.cast("float64"),
                             packed=null_i, rep=null_s).union(result)
     rows = result.to_pyarrow()
-    kind = rows["kind"].to_numpy()
     g = None
     if with_graph:
         g = _graph_of(rows.filter(pc.equal(rows["kind"], 0)), names)
     v = rows.filter(pc.equal(rows["kind"], 1)) if with_graph else rows
     if len(v) and pc.max(v["s"]).as_py() > 1:
         return None
-    del kind
     return g, _decode_chunks(v, names, bits, per)
 
 
@@ -274,7 +272,7 @@ def _graph_of(rows: Any, names: list[str]) -> Graph:
                  edges)
 
 
-DENSE_SORT = 50_000_000  # variants × chunks up to which the variants are sorted in numpy (8 bytes each)
+DENSE_SORT = 20_000_000  # variants × chunks up to which the variants are sorted in numpy (8 bytes each)
 
 
 @contextlib.contextmanager
