@@ -282,3 +282,46 @@ def test_cli_journey_json(web_db):
     assert sum(v["cases"] for v in out["variants"]) == out["cases"]
     r = runner.invoke(app, ["--db", str(web_db), "flows", "--journey", "nope", "--json"])
     assert r.exit_code == 2 and "no journey 'nope'" in r.stderr
+
+
+def _long_cases(seed: int = 3) -> tuple[list[dict], Counter]:
+    """Cases of 1 to 70 events over 21 activities (5 bits a code, 12 codes a chunk: up to 6 chunks), made
+    from a few prefixes so that variants repeat, share prefixes and are prefixes of one another."""
+    rnd = random.Random(seed)
+    acts = [f"step {i:02d}" for i in range(20)] + ["Ärger"]
+    bases = [[rnd.choice(acts) for _ in range(70)] for _ in range(4)]
+    rows, traces = [], {}
+    for c in range(400):
+        trace = bases[rnd.randrange(4)][:rnd.choice([1, 11, 12, 13, 24, 25, 40, 70, rnd.randint(1, 70)])]
+        if rnd.random() < 0.3:
+            trace = [*trace[:-1], rnd.choice(acts)]
+        traces[f"k{c}"] = trace
+        t0 = dt.datetime(2024, 5, 1) + dt.timedelta(minutes=c)
+        rows += [{"case_id": f"k{c}", "activity": a, "ts": t0 + dt.timedelta(seconds=i // 2), "seq": len(rows) + i}
+                 for i, a in enumerate(trace)]  # two events a second: ties broken by seq
+    rnd.shuffle(rows)
+    return rows, Counter(tuple(tr) for tr in traces.values())
+
+
+@pytest.mark.parametrize("how", ["numpy sort", "python sort", "signature collision"])
+def test_long_cases_variants_match_pure_python(monkeypatch, how):
+    import pandas as pd
+
+    from centric.flows import analysis
+
+    rows, var = _long_cases()
+    if how == "python sort":
+        monkeypatch.setattr(analysis, "DENSE_SORT", 0)
+    if how == "signature collision":  # every case of a length in one group: the check sees it, lists are used
+        real = analysis._signatures
+        monkeypatch.setattr(analysis, "_signatures", lambda ch: (ibis.literal(0, "int64") + ch.k.max() * 0,
+                                                                  real(ch)[1]))
+    t = ibis.memtable(pd.DataFrame(rows))
+    expected = sorted(var.items(), key=lambda kv: (-kv[1], kv[0]))
+    assert len(expected) > 20 and max(len(k) for k in var) == 70
+    assert (analysis._mined(t, with_graph=False) is None) == (how == "signature collision")
+    v = variants(t)
+    assert [(x.activities, x.cases) for x in v.variants] == expected
+    g, v2 = mine(t)
+    assert v2 == v and g == graph(t)
+    assert g.events == len(rows) and g.cases == 400

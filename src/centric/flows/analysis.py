@@ -13,8 +13,10 @@ the seconds between the two events, what pm4py's performance DFG reports.
 
 from __future__ import annotations
 
-import itertools
+import contextlib
+import gc
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -182,62 +184,146 @@ def _variants_by_list(events: Any) -> list[Variant]:
     return [Variant(tuple(name_of[int(c)] for c in t), int(n)) for t, n in zip(df["trace"], df["n"], strict=True)]
 
 
-def _variants_by_signature(events: Any) -> list[Variant] | None:
-    """Variants grouped by a signature of each case's sequence — the XOR over its events of a 64-bit hash
-    of (activity, position) — and its length; the sequences are then collected for one case a variant
-    only. A second, independent signature checks every group: if two cases in one group differ in it
-    (a hash collision), None, and the caller groups whole lists instead."""
-    return _variants_from(ordered(events))
+def _is_duckdb(events: Any, default: bool) -> bool:
+    try:
+        return events._find_backend(use_default=default).name == "duckdb"
+    except Exception:  # noqa: BLE001 — an unbound expression: the default backend (DuckDB) when allowed
+        return default
 
 
-def _hashed(o: Any) -> Any:
-    """An ``ordered`` table with the two hashes of (activity, position) the signatures are made of."""
-    return o.mutate(h=(o[ACTIVITY] + "\x1f" + o.pos.cast("string")).hash(),
-                    h2=(o.pos.cast("string") + "\x1f" + o[ACTIVITY]).hash())
+def _mined(events: Any, with_graph: bool) -> tuple[Graph | None, list[Variant]] | None:
+    """The variants (and, with ``with_graph``, the directly-follows graph) from ONE ordering of the events
+    in one query.
 
-
-def _variants_from(o: Any) -> list[Variant] | None:
-    """``_variants_by_signature`` of an ``ordered`` table (with ``h`` and ``h2`` from ``_hashed``, or without)."""
-    if "h" not in o.columns:
-        o = _hashed(o)
-    events = o
-    per_case = o.group_by(CASE).aggregate(sig=o.h.bit_xor(), sig2=o.h2.bit_xor(), n=o.count())
+    Each activity gets a small integer code (1, 2, … in the order of the names); each case's sequence of
+    codes is packed into 64-bit integers, ``per`` codes of ``bits`` bits each, the first event of a chunk
+    in its highest bits (so that chunks compare as the sequences do). Cases are grouped by a signature —
+    the XOR over its chunks of a hash of (chunk number, packed codes) — and their number of events; a
+    second, independent signature checks every group: if two cases in one group differ in it (a hash
+    collision), None, and the caller groups whole lists instead. Only the packed chunks of one case a
+    variant come back (hundreds of thousands of integers for millions of events), decoded in numpy.
+    None too when an event has no activity (the lists' way says what to do with it)."""
+    names = sorted(events.select(ACTIVITY).distinct().to_pyarrow()[ACTIVITY].to_pylist(),
+                   key=lambda x: (x is None, x))
+    if None in names:
+        return None
+    if not names:
+        return (Graph(0, 0, {}, {}, []) if with_graph else None), []
+    bits = len(names).bit_length()
+    if bits > 62:
+        return None
+    per = 62 // bits  # codes a chunk: the sum of a chunk's shifted codes stays below 2**62
+    codes = ibis.memtable(pd.DataFrame({"_name": pd.Series(names, dtype=object),
+                                        "_code": np.arange(1, len(names) + 1, dtype="int64")}))
+    coded = events.join(codes, events[ACTIVITY] == codes["_name"])
+    w = ibis.window(group_by=CASE, order_by=[coded[TIME], coded[SEQ]])
+    o = coded.select(CASE, code=coded["_code"], p=ibis.row_number().over(w), nxt=coded["_code"].lead().over(w),
+                     secs=coded[TIME].lead().over(w).epoch_seconds().cast("float64")
+                     - coded[TIME].epoch_seconds().cast("float64"))
+    shift = (ibis.literal(per - 1, "int64") - o.p % per) * bits
+    chunks = o.group_by([CASE, (o.p // per).cast("int64").name("j")]).aggregate(
+        packed=(o.code << shift).sum(), k=o.count())
+    sig, sig2 = _signatures(chunks)
+    per_case = chunks.group_by(CASE).aggregate(sig=sig, sig2=sig2, n=chunks.k.sum())
     groups = per_case.group_by(["sig", "n"]).aggregate(cases=per_case.count(), checks=per_case.sig2.nunique(),
                                                        rep=per_case[CASE].min())
-    reps = groups.execute()
-    if len(reps) and int(reps["checks"].max()) > 1:
+    reps = groups.join(chunks, groups.rep == chunks[CASE])
+    null_i, null_f, null_s = ibis.null("int64"), ibis.null("float64"), ibis.null("string")
+    result = reps.select(kind=ibis.literal(1, "int64"), a=reps.j, b=null_i, n=reps.cases.cast("int64"),
+                         s=reps.checks.cast("int64"), med=null_f, packed=reps.packed.cast("int64"),
+                         rep=reps.rep)
+    if with_graph:
+        agg = o.group_by(["code", "nxt"]).aggregate(n=o.count(), s=(o.p == 0).sum(), med=o.secs.quantile(0.5))
+        result = agg.select(kind=ibis.literal(0, "int64"), a=agg.code.cast("int64"), b=agg.nxt.cast("int64"),
+                            n=agg.n.cast("int64"), s=agg.s.cast("int64"), med=agg.med.cast("float64"),
+                            packed=null_i, rep=null_s).union(result)
+    rows = result.to_pyarrow()
+    g = None
+    if with_graph:
+        g = _graph_of(rows.filter(pc.equal(rows["kind"], 0)), names)
+    v = rows.filter(pc.equal(rows["kind"], 1)) if with_graph else rows
+    if len(v) and pc.max(v["s"]).as_py() > 1:
         return None
-    # the sequences of one case a variant: their events in order, read as columns and cut per variant; the
-    # activities dictionary-encoded by Arrow and recoded alphabetically, so that codes sort as the names do
-    # (a query for the distinct names would order the whole log once more)
-    reps = reps.sort_values("cases", ascending=False, kind="stable").reset_index(drop=True)
-    keep = ibis.memtable(pd.DataFrame({CASE: reps["rep"].astype(str), "vid": np.arange(len(reps), dtype="int64")}))
-    sub = events.join(keep, CASE).select("vid", ACTIVITY, "pos")
-    ev = sub.order_by(["vid", "pos"]).to_pyarrow()
-    vid = ev["vid"].to_numpy()
-    encoded = pc.dictionary_encode(ev[ACTIVITY].combine_chunks())
-    if encoded.indices.null_count:
-        return None  # an event without an activity: the lists' way says what to do with it
-    seen = encoded.dictionary.to_pylist()
-    alphabetical = sorted(range(len(seen)), key=seen.__getitem__)
-    rank = np.empty(len(seen), dtype=np.int64)
-    rank[alphabetical] = np.arange(len(seen))
-    codes = rank[encoded.indices.to_numpy()] if len(seen) else np.zeros(0, dtype=np.int64)
-    name_list = [seen[i] for i in alphabetical]
-    cuts = [0, *(np.flatnonzero(vid[1:] != vid[:-1]) + 1).tolist(), len(vid)]
-    counts = reps["cases"].to_numpy()
-    code_list = codes.tolist()
-    # each variant's count looked up once for all (a numpy lookup per variant cost a second at 360,000)
-    negative = (-counts[vid[np.asarray(cuts[:-1], dtype=np.int64)]]).tolist() if len(vid) else []
-    keyed = [(negative[i], code_list[a:b]) for i, (a, b) in enumerate(itertools.pairwise(cuts)) if b > a]
-    keyed.sort()
-    return [Variant(tuple(map(name_list.__getitem__, c)), -n) for n, c in keyed]
+    return g, _decode_chunks(v, names, bits, per)
+
+
+def _signatures(chunks: Any) -> tuple[Any, Any]:
+    """A case's two independent signatures: XORs over its chunks of hashes of (chunk number, packed codes)."""
+    text, part = chunks.packed.cast("string"), chunks.j.cast("string")
+    return (text + ":" + part).hash().bit_xor(), (part + "/" + text).hash().bit_xor()
+
+
+def _graph_of(rows: Any, names: list[str]) -> Graph:
+    """The graph from its aggregated rows (a: activity code, b: next activity code or null, n: events,
+    s: cases starting with the activity, med: median seconds to the next one)."""
+    start: dict[str, int] = {}
+    end: dict[str, int] = {}
+    edges = []
+    for a, b, n, s, med in zip(*(rows[c].to_pylist() for c in ("a", "b", "n", "s", "med")), strict=True):
+        name = names[a - 1]
+        if s:
+            start[name] = start.get(name, 0) + s
+        if b is None:
+            end[name] = n
+        else:
+            edges.append(Edge(name, names[b - 1], n, float(med)))
+    edges.sort(key=lambda e: (-e.count, e.source, e.target))
+    return Graph(sum(start.values()), sum(rows["n"].to_pylist()), _sorted_counts(start), _sorted_counts(end),
+                 edges)
+
+
+DENSE_SORT = 20_000_000  # variants × chunks up to which the variants are sorted in numpy (8 bytes each)
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused while millions of acyclic tuples are made (it would scan them
+    again and again for cycles they cannot have)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _decode_chunks(rows: Any, names: list[str], bits: int, per: int) -> list[Variant]:
+    """The variants from their representatives' packed chunks (rep, a: chunk number, packed, n: cases),
+    most frequent first, then by sequence (a variant's chunks compare as its sequence of names does:
+    codes follow the names' order, the first event of a chunk is in its highest bits, 0 past the end)."""
+    if not len(rows):
+        return []
+    rep = pc.dictionary_encode(rows["rep"].combine_chunks()).indices.to_numpy()
+    j = rows["a"].to_numpy()
+    order = np.lexsort((j, rep))
+    rep, j = rep[order], j[order]
+    packed, cases = rows["packed"].to_numpy()[order], rows["n"].to_numpy()[order]
+    starts = np.r_[True, rep[1:] != rep[:-1]]
+    first = np.flatnonzero(starts)  # each variant's first chunk
+    n_var, width = len(first), int(j.max()) + 1
+    counts = cases[first]
+    if n_var * width <= DENSE_SORT:
+        table = np.zeros((n_var, width), dtype=np.int64)  # a variant's chunks, zeros past its last
+        table[np.cumsum(starts) - 1, j] = packed
+        rank = np.lexsort([table[:, c] for c in range(width - 1, -1, -1)] + [-counts])
+    else:  # long sequences: their lists of chunks compared in Python
+        chunk_list, cut, n = packed.tolist(), [*first.tolist(), len(rep)], counts.tolist()
+        rank = np.array(sorted(range(n_var), key=lambda i: (-n[i], chunk_list[cut[i]:cut[i + 1]])), dtype=np.int64)
+    shifts = (bits * np.arange(per - 1, -1, -1)).astype(np.int64)
+    fields = (packed[:, None] >> shifts) & ((1 << bits) - 1)  # chunk × position
+    flat = fields[fields != 0]  # codes start at 1: zeros only past a sequence's end, in its last chunk
+    code_cut = np.r_[0, np.cumsum(np.count_nonzero(fields, axis=1))][np.r_[first, len(rep)]]
+    lo, hi, n = code_cut[:-1][rank].tolist(), code_cut[1:][rank].tolist(), counts[rank].tolist()
+    with _no_gc():
+        labels = tuple(np.array([None, *names], dtype=object)[flat].tolist())
+        return [Variant(labels[a:b], c) for a, b, c in zip(lo, hi, n, strict=True)]
 
 
 def variants(events: Any, limit: int | None = None) -> Variants:
     """The variants of the cases in ``events`` (any filtered log: a segment, a persona's customers):
     each case's activities in order, grouped. On DuckDB cases are grouped by a checked signature of
-    their sequence (see ``_variants_by_signature``), elsewhere by their ordered lists of activities.
+    their sequence (see ``_mined``), elsewhere by their ordered lists of activities.
     ``limit`` keeps only the most frequent ones (``cases`` still counts every case).
 
     >>> import ibis, pandas as pd
@@ -246,38 +332,25 @@ def variants(events: Any, limit: int | None = None) -> Variants:
     >>> [(v.activities, v.cases) for v in variants(t).variants]
     [(('x',), 1), (('x', 'y'), 1), (('y', 'x'), 1)]
     """
-    vs = None
-    try:
-        duck = events._find_backend(use_default=True).name == "duckdb"
-    except Exception:  # noqa: BLE001 — an unbound expression: the default backend (DuckDB)
-        duck = True
-    if duck:
-        vs = _variants_by_signature(events)  # sorted already
-    if vs is None:
+    mined = _mined(events, with_graph=False) if _is_duckdb(events, default=True) else None
+    if mined is None:
         vs = _variants_by_list(events)
         vs.sort(key=lambda v: (-v.cases, v.activities))
+    else:
+        vs = mined[1]  # sorted already
     total = sum(v.cases for v in vs)
     return Variants(total, vs[:limit] if limit is not None else vs)
 
 
 def mine(events: Any) -> tuple[Graph, Variants]:
-    """``graph(events)`` and ``variants(events)`` from one ordering of the events: on DuckDB the ordered
-    events (position, next activity, seconds to it, the signatures' hashes) are kept in a temporary table
-    that both read, instead of ordering the cases three times."""
-    from .log import EventLog, materialized
-
-    try:
-        duck = events._find_backend().name == "duckdb"
-    except Exception:  # noqa: BLE001 — an expression over in-memory tables only: no connection to keep a table in
-        duck = False
-    if not duck:
+    """``graph(events)`` and ``variants(events)`` from one ordering of the events: on DuckDB one query
+    orders the cases once, and both the graph and the variants are aggregated from that ordering (see
+    ``_mined``), instead of ordering the cases twice or more."""
+    mined = _mined(events, with_graph=True) if _is_duckdb(events, default=True) else None
+    if mined is None:
         return graph(events), variants(events)
-    with materialized(EventLog(_hashed(ordered(events)))) as log:
-        o = log.table
-        g = _graph_from(o)
-        vs = _variants_from(o)
-    if vs is None:
-        return g, variants(events)
+    g, vs = mined
+    assert g is not None
     return g, Variants(sum(v.cases for v in vs), vs)
 
 
