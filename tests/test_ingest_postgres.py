@@ -178,8 +178,7 @@ def test_two_ingests_at_once_both_land(pg_url, write, monkeypatch):
 
     def load_one(f):
         try:
-            with PgStore.open(pg_url) as pg:
-                ingest("customers", f, store=pg)
+            ingest("customers", f, db=pg_url)  # each its own connection, opened from the URL
         except Exception as e:  # noqa: BLE001 - reported below
             errors.append(e)
 

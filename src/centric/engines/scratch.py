@@ -58,7 +58,7 @@ _GROUPS = {
     "ingest_runs": ("run_id",),
     "text_analyses": ("source", "text_id"),
     "mentions": ("source", "text_id"),
-    "customer_scores": ("customer_id",),
+    "customer_scores": ("customer_id", "scored_at"),
 }
 
 
@@ -79,11 +79,12 @@ def _q(name: str) -> str:
 class Scratch:
     """The in-memory DuckDB store a writing command runs in (``store``), and what it came from."""
 
-    def __init__(self, pg, store, tables: list[str], append: list[str]):
+    def __init__(self, pg, store, tables: list[str], append: list[str], filters: dict[str, str] | None = None):
         self.pg = pg
         self.store = store
         self.tables = tables
         self.append = append
+        self.filters = filters or {}
         self.written: dict[str, int] = {}  # table -> rows deleted plus rows inserted in PostgreSQL
 
     # -- reading --------------------------------------------------------------------------------
@@ -93,8 +94,9 @@ class Scratch:
 
         t = schema.TABLES[table]
         cols = t.column_names
-        stmt = sql.SQL("COPY (SELECT {} FROM {}) TO STDOUT (FORMAT csv)").format(
-            sql.SQL(", ").join(sql.Identifier(c) for c in cols), sql.Identifier(table))
+        stmt = sql.SQL("COPY (SELECT {} FROM {}{}) TO STDOUT (FORMAT csv)").format(
+            sql.SQL(", ").join(sql.Identifier(c) for c in cols), sql.Identifier(table),
+            sql.SQL(f" WHERE {self.filters[table]}" if table in self.filters else ""))
         fd, path = tempfile.mkstemp(prefix="centric-scratch-", suffix=".csv")
         try:
             size = 0
@@ -113,6 +115,16 @@ class Scratch:
         self.store.con.execute(f"CREATE TABLE _before.{_q(table)} AS SELECT * FROM main.{_q(table)}")
         return self.store.con.execute(f"SELECT count(*) FROM _before.{_q(table)}").fetchone()[0]
 
+    def fetch_meta(self) -> None:
+        """The store's metadata (the factors added in the store …) beside the scratch's schema version:
+        read, never written back."""
+        from .postgres import META
+
+        rows = self.pg.con.execute(f"SELECT key, value FROM {META} WHERE key <> 'schema_version'").fetchall()
+        if rows:
+            self.store.con.executemany(f"INSERT OR REPLACE INTO {META} VALUES (?, ?)", rows)
+        self._meta = sorted(rows)
+
     # -- writing --------------------------------------------------------------------------------
     def publish(self) -> dict[str, int]:
         """Write the difference into PostgreSQL (inside the open transaction). Returns rows written per table."""
@@ -120,6 +132,12 @@ class Scratch:
             if name not in self.tables and name not in self.append and self._count(f"main.{_q(name)}"):
                 raise StoreError(f"the command wrote to table {name}, which was not read from PostgreSQL; "
                                  "nothing was written (PostgreSQL is as it was)")
+        from .postgres import META
+
+        if sorted(self.store.con.execute(f"SELECT key, value FROM {META} WHERE key <> 'schema_version'")
+                  .fetchall()) != self._meta:
+            raise StoreError("the command changed the store's metadata, which is not written back from a scratch "
+                             "store; nothing was written (PostgreSQL is as it was)")
         merges = self._new_merges()
         if merges:
             self._follow_merges(merges)
@@ -201,10 +219,16 @@ class Scratch:
 
 
 @contextlib.contextmanager
-def scratch(pg, tables: Iterable[str], append: Iterable[str] = ()) -> Iterator[Scratch]:
+def scratch(pg, tables: Iterable[str], append: Iterable[str] = (), filters: dict[str, str] | None = None
+            ) -> Iterator[Scratch]:
     """A scratch DuckDB store holding ``pg``'s ``tables`` (``append``: tables the command only adds rows to);
     when the block ends without an error, the difference is written into PostgreSQL and committed, all or
-    nothing, under the write lock (see the module's docstring)."""
+    nothing, under the write lock (see the module's docstring).
+
+    ``filters`` fetches only part of a table (table -> a condition in SQL both engines read, without
+    parameters): the rows left out are never touched, which is right only when no row the command changes
+    shares a match key with them (e.g. the latest scoring of ``customer_scores``, when the command adds a
+    new scoring with a new ``scored_at``)."""
     from ..store import Store
 
     if getattr(pg, "read_only", False):
@@ -219,7 +243,8 @@ def scratch(pg, tables: Iterable[str], append: Iterable[str] = ()) -> Iterator[S
         duck.con.execute("ATTACH ':memory:' AS _before")
         with pg.transaction():
             pg.con.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
-            s = Scratch(pg, duck, tables, append)
+            s = Scratch(pg, duck, tables, append, filters)
+            s.fetch_meta()
             for name in tables:
                 s.fetch(name)
             yield s
