@@ -152,8 +152,6 @@ class Scratch:
         return self.written
 
     def _publish_table(self, name: str) -> None:
-        from psycopg import sql
-
         con = self.store.con
         t = schema.TABLES[name]
         keys = match_columns(name)
@@ -165,25 +163,34 @@ class Scratch:
                   (SELECT * FROM _before.{_q(name)} EXCEPT ALL SELECT * FROM main.{_q(name)}))""")
         if not self._count("_centric_changed"):
             return
-        # the PostgreSQL rows of the changed keys go …
+        match = " AND ".join(f"x.{_q(c)} IS NOT DISTINCT FROM d.{_q(c)}" for c in keys)
+        deleted = 0
+        gone = f"SELECT {k} FROM _centric_changed d WHERE EXISTS (SELECT 1 FROM _before.{_q(name)} x WHERE {match})"
+        if self._count(f"({gone})"):  # keys PostgreSQL holds (new keys have nothing to delete)
+            deleted = self._delete(name, keys, gone)
+        # … and the scratch rows of those keys come in their place
+        inserted = self.pg.copy_rows(name, t.column_names, self._rows(
+            f"SELECT * FROM main.{_q(name)} x WHERE EXISTS (SELECT 1 FROM _centric_changed d WHERE {match})"))
+        self.written[name] = deleted + inserted
+
+    def _delete(self, name: str, keys: tuple[str, ...], query: str) -> int:
+        """Delete the PostgreSQL rows of ``name`` whose ``keys`` are among the rows of the scratch ``query``."""
+        from psycopg import sql
+
+        t = schema.TABLES[name]
         temp = f"_centric_del_{name}"
         self.pg.con.execute(sql.SQL("CREATE TEMPORARY TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA")
                             .format(sql.Identifier(temp), sql.SQL(", ").join(sql.Identifier(c) for c in keys),
                                     sql.Identifier(name)))
         with self.pg.con.cursor() as cur, cur.copy(sql.SQL("COPY {} FROM STDIN").format(sql.Identifier(temp))) as cp:
-            for row in self._rows(f"SELECT {k} FROM _centric_changed"):
+            for row in self._rows(query):
                 cp.write_row(row)
         required = {c.name for c in t.columns if c.required}
         cond = sql.SQL(" AND ").join(
             sql.SQL("t.{c} = d.{c}" if c in required else "t.{c} IS NOT DISTINCT FROM d.{c}").format(
                 c=sql.Identifier(c)) for c in keys)
-        deleted = self.pg.con.execute(sql.SQL("DELETE FROM {} t USING {} d WHERE {}").format(
+        return self.pg.con.execute(sql.SQL("DELETE FROM {} t USING {} d WHERE {}").format(
             sql.Identifier(name), sql.Identifier(temp), cond)).rowcount
-        # … and the scratch rows of those keys come in their place
-        match = " AND ".join(f"x.{_q(c)} IS NOT DISTINCT FROM d.{_q(c)}" for c in keys)
-        inserted = self.pg.copy_rows(name, t.column_names, self._rows(
-            f"SELECT * FROM main.{_q(name)} x WHERE EXISTS (SELECT 1 FROM _centric_changed d WHERE {match})"))
-        self.written[name] = deleted + inserted
 
     def _new_merges(self) -> list[tuple[str, str]]:
         """(merged, into) of the customers the command merged."""
