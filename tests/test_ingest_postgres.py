@@ -203,3 +203,41 @@ def test_a_write_to_a_table_not_read_is_refused(pg_url):
             with scratch_module.scratch(pg, tables=["customers"]) as s:
                 s.store.con.execute("INSERT INTO orders (order_id, ordered_at, amount) VALUES ('o1', now(), 1)")
         assert pg.count("orders") == 0
+
+
+def test_the_difference_moves_changed_updated_repeated_and_deleted_rows(pg_url):
+    """The publication by hand: a row changed in place, one deleted, one added, and one of two identical
+    rows of a table without a key deleted (full-row match keys, counted as a multiset)."""
+    from centric.errors import StoreError
+
+    at = dt.datetime(2025, 1, 1, 9, 0)
+    with PgStore.open(pg_url) as pg:
+        with pg.transaction():
+            pg.copy_rows("customers", ["customer_id", "name", "first_seen_at", "updated_at"],
+                         [("C1", "Anna", at, at), ("C2", "Jan", at, at), ("C3", None, at, at)])
+            pg.copy_rows("customer_merges", ["merged_customer_id", "into_customer_id", "reason", "run_id", "merged_at"],
+                         [("C8", "C1", "same e-mail", 1, at)] * 2 + [("C9", "C2", "same phone", 1, at)])
+            pg.copy_rows("orders", ["order_id", "customer_id", "ordered_at", "amount"], [("o1", "C9", at, 5.0)])
+        with scratch_module.scratch(pg, tables=["customers", "customer_merges"]) as s:
+            con = s.store.con
+            con.execute("UPDATE customers SET name = 'Anna Nowak' WHERE customer_id = 'C1'")
+            con.execute("DELETE FROM customers WHERE customer_id = 'C3'")
+            con.execute("INSERT INTO customers (customer_id, first_seen_at, updated_at) VALUES ('C4', ?, ?)", [at, at])
+            con.execute("DELETE FROM customer_merges WHERE rowid = (SELECT min(rowid) FROM customer_merges "
+                        "WHERE merged_customer_id = 'C8')")
+        assert all_rows(pg, "customers") == [("C1", "Anna Nowak", None, None, None, None, at, at),
+                                              ("C2", "Jan", None, None, None, None, at, at),
+                                              ("C4", None, None, None, None, None, at, at)]
+        assert all_rows(pg, "customer_merges") == [("C8", "C1", "same e-mail", 1, at), ("C9", "C2", "same phone", 1, at)]
+        assert all_rows(pg, "orders")[0][1] == "C9"  # no new merge: the order not touched
+        # a merge while a table with customers was read only in part is refused, with nothing written
+        with pytest.raises(StoreError, match="merged customers while table customer_scores was read only in part"):
+            with scratch_module.scratch(pg, tables=["customers", "customer_merges", "customer_scores"],
+                                        filters={"customer_scores": "false"}) as s:
+                s.store.con.execute("INSERT INTO customer_merges VALUES ('C2', 'C1', 'x', 2, ?)", [at])
+                s.store.con.execute("DELETE FROM customers WHERE customer_id = 'C2'")
+        assert [r[0] for r in all_rows(pg, "customers")] == ["C1", "C2", "C4"]
+        # the same merge with the tables whole: the order of C2's merged id moves in PostgreSQL
+        with scratch_module.scratch(pg, tables=["customers", "customer_merges"]) as s:
+            s.store.con.execute("INSERT INTO customer_merges VALUES ('C9', 'C1', 'x', 2, ?)", [at])
+        assert all_rows(pg, "orders")[0][1] == "C1"
