@@ -78,7 +78,11 @@ def ingest(
             if not as_json:
                 _print_result(store, res)
         if cases and any(r.rows_stored for r in results) and table in LOOP_TABLES:
-            run_loop(store, as_json)
+            if getattr(store, "engine", "duckdb") == "postgresql":
+                if not as_json:  # cases are not on PostgreSQL yet
+                    console.print("cases: not synced (centric cases is not available on PostgreSQL yet)")
+            else:
+                run_loop(store, as_json)
     finish(results, as_json, failed, partial)
 
 
@@ -138,10 +142,12 @@ def rejected(
 ) -> None:
     """List rejected rows with file, row, column, value and reason."""
     with _open(read=True) as store:
-        where, params = ("WHERE run_id = ?", [run]) if run is not None else ("", [])
-        rows = store.con.execute(
-            f"SELECT run_id, source, row_number, column_name, value, reason FROM rejected_rows {where} "
-            f"ORDER BY run_id, row_number LIMIT ?", [*params, limit]).fetchall()
+        t = store.table("rejected_rows")
+        if run is not None:
+            t = t.filter(t.run_id == run)
+        cols = ("run_id", "source", "row_number", "column_name", "value", "reason")
+        got = t.order_by([t.run_id, t.row_number, t.column_name]).select(*cols).limit(limit).to_pyarrow()
+        rows = list(zip(*(got[c].to_pylist() for c in cols), strict=True))
     keys = ("run", "source", "row", "column", "value", "reason")
     if as_json:
         print(json.dumps([dict(zip(keys, r, strict=True)) for r in rows], ensure_ascii=False, indent=2))
@@ -155,9 +161,11 @@ def rejected(
 def runs(limit: int = typer.Option(50, "--limit", help="At most this many runs.", callback=at_least(1))) -> None:
     """List ingest runs: what was loaded, when, and with what result."""
     with _open(read=True) as store:
-        rows = store.con.execute(
-            "SELECT run_id, table_name, source, format, encoding, status, rows_read, rows_stored, rows_rejected, "
-            "rows_duplicate, finished_at FROM ingest_runs ORDER BY run_id DESC LIMIT ?", [limit]).fetchall()
+        t = store.table("ingest_runs")
+        cols = ("run_id", "table_name", "source", "format", "encoding", "status", "rows_read", "rows_stored",
+                "rows_rejected", "rows_duplicate", "finished_at")
+        got = t.order_by(t.run_id.desc()).select(*cols).limit(limit).to_pyarrow()
+        rows = list(zip(*(got[c].to_pylist() for c in cols), strict=True))
     t = Table("run", "table", "source", "format", "encoding", "status", "read", "stored", "rejected",
               "duplicate", "finished (UTC)")
     for r in rows:

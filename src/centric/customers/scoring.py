@@ -149,6 +149,15 @@ def score(store: Store, horizon_days: int = 365, discount_rate: float = 0.01, as
     higher likelihood; ``"bgnbd"`` or ``"mbgnbd"`` forces one."""
     if horizon_days < 30:
         raise CentricError("the horizon must be at least 30 days")
+    if getattr(store, "engine", "duckdb") == "postgresql":
+        # the same scoring in a scratch DuckDB store holding the orders and the latest scoring (which the new
+        # one must follow in time); the new rows go into PostgreSQL with COPY (centric.engines.scratch)
+        from ..engines.scratch import scratch
+
+        latest_only = "scored_at = (SELECT max(scored_at) FROM customer_scores)"
+        with scratch(store, tables=["orders", "customer_scores"], filters={"customer_scores": latest_only}) as s:
+            return score(s.store, horizon_days=horizon_days, discount_rate=discount_rate, as_of=as_of, write=write,
+                         model=model)
     orders = orders_frame(store, as_of)
     if orders.empty:
         raise CentricError("there are no orders with a customer to score; load orders first (centric ingest orders …)")

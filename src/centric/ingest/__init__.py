@@ -38,7 +38,12 @@ def ingest(table: str, *sources: Any, store: Store | None = None, db: str | None
     """
     m = mapping if isinstance(mapping, Mapping) else (Mapping.load(mapping) if mapping else None)
     own = store is None
-    st = store or Store.open(db)
+    if store is None:
+        from ..engines import open_store
+
+        st = open_store(db)  # a DuckDB file, or a postgresql:// URL
+    else:
+        st = store
     try:
         return [
             ingest_source(st, table, src, mapping=m, values=values, name=name, sheet=sheet, day_first=day_first,

@@ -110,6 +110,9 @@ def ingest_source(store: Store, table_name: str, source: Any, mapping: Mapping |
     if table_name not in schema.TABLES or not schema.TABLES[table_name].ingestable:
         loadable = [t.name for t in schema.TABLES.values() if t.ingestable]
         raise IngestError(f"cannot load into {table_name!r}; tables that take files: {', '.join(loadable)}")
+    if getattr(store, "engine", "duckdb") == "postgresql":
+        return _on_postgres(store, table_name, source, mapping=mapping, values=values, name=name, sheet=sheet,
+                            replace=replace, keys=keys, **overrides)
     table = schema.TABLES[table_name]
     mapping = mapping or Mapping()
     opts = resolve_options(mapping, overrides)
@@ -126,6 +129,33 @@ def ingest_source(store: Store, table_name: str, source: Any, mapping: Mapping |
         staged.remove_temp_files()
     log.info("%s -> %s: read %d, stored %d, rejected %d, duplicate %d", staged.source, table_name,
              result.rows_read, result.rows_stored, result.rows_rejected, result.rows_duplicate)
+    return result
+
+
+def tables_read(table_name: str, replace: bool = False) -> tuple[list[str], list[str]]:
+    """The tables an ingest into ``table_name`` reads (and may change), and those it only adds rows to:
+    what a PostgreSQL store hands to the scratch DuckDB store the ingest runs in (``centric.engines.scratch``).
+    ``--replace`` reads more: the rows and rejected rows it takes back, the text analyses and scores of what
+    it removes, and every table that may still refer to a customer it would remove."""
+    read = [table_name, "customers", "identities", "customer_merges", "ingest_runs"]
+    added = ["ingest_rows", "rejected_rows"]
+    if replace:
+        read += added + ["text_analyses", "mentions", "customer_scores"]
+        read += [t.name for t in schema.TABLES.values()
+                 if t.ingestable and t.name != "customers" and "customer_id" in t.column_names]
+        added = []
+    return list(dict.fromkeys(read)), added
+
+
+def _on_postgres(store, table_name: str, source: Any, **kwargs: Any) -> IngestResult:
+    """``ingest_source`` on a PostgreSQL store: the same ingest, run in a scratch DuckDB store holding the
+    tables it reads; what it changed is then written into PostgreSQL in one transaction, under the write
+    lock (see ``centric.engines.scratch``)."""
+    from ..engines.scratch import scratch
+
+    read, added = tables_read(table_name, bool(kwargs.get("replace")))
+    with scratch(store, tables=read, append=added) as s:
+        result = ingest_source(s.store, table_name, source, **kwargs)
     return result
 
 
@@ -450,8 +480,9 @@ def _cleanup(con) -> None:
 
 
 def rejected_summary(store: Store, run_id: int, limit: int = 10) -> list[dict[str, Any]]:
-    rows = store.con.execute(
-        "SELECT row_number, column_name, value, reason FROM rejected_rows WHERE run_id = ? "
-        "ORDER BY row_number LIMIT ?", [run_id, limit]).fetchall()
-    return [dict(zip(("row", "column", "value", "reason"), r, strict=True)) for r in rows]
+    t = store.table("rejected_rows")
+    rows = (t.filter(t.run_id == run_id).order_by([t.row_number, t.column_name])
+            .select("row_number", "column_name", "value", "reason").limit(limit).to_pyarrow().to_pylist())
+    return [{"row": r["row_number"], "column": r["column_name"], "value": r["value"], "reason": r["reason"]}
+            for r in rows]
 

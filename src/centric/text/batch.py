@@ -34,6 +34,9 @@ class AnalyzeResult:
     placeholders: int = 0  # placeholder answers in the store for this taxonomy: kept, not analysed
     reclassified: int = 0  # of them, analysed as opinions by an earlier run and turned into placeholders now
 
+READS = ("responses", "feedback", "text_analyses", "mentions")
+"""The tables ``analyze_store`` reads and writes (on PostgreSQL, what its scratch store receives)."""
+
 _IS_PLACEHOLDER = f"flags LIKE '{PLACEHOLDER_LIKE}'"
 
 
@@ -53,6 +56,14 @@ def pending(store: Store, taxonomy: str) -> list[tuple[str, str, str, str | None
 def analyze_store(store: Store, taxonomy: str = "retail", fast: bool = False, batch: int = 256,
                   progress: Callable[[int, int], None] | None = None, analyzer: Analyzer | None = None,
                   gate: float | None = None) -> AnalyzeResult:
+    if getattr(store, "engine", "duckdb") == "postgresql":
+        # the same analysis in a scratch DuckDB store holding the texts and their analyses; what it wrote goes
+        # into PostgreSQL in one transaction at the end (centric.engines.scratch)
+        from ..engines.scratch import scratch
+
+        with scratch(store, tables=READS) as s:
+            return analyze_store(s.store, taxonomy, fast=fast, batch=batch, progress=progress, analyzer=analyzer,
+                                 gate=gate)
     todo = pending(store, taxonomy)
     done_before = sum(store.con.execute("SELECT count(*) FROM text_analyses WHERE taxonomy = ?", [taxonomy]).fetchall()[0])
     reclassified = mark_placeholders(store, taxonomy)
