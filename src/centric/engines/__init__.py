@@ -25,7 +25,8 @@ __all__ = ["PORTED", "engine_name", "is_postgres", "not_available", "open_store"
 _URL = re.compile(r"^postgres(?:ql)?://", re.IGNORECASE)
 
 PORTED = ("status", "schema", "settings", "metrics nps", "metrics csat", "metrics ces", "drivers", "flows",
-          "ingest", "rejected", "runs", "analyze", "customers score")
+          "ingest", "rejected", "runs", "analyze", "customers score",
+          "cases", "sla")
 """The commands that work on a PostgreSQL store (``store copy`` writes into one from a DuckDB store)."""
 
 
