@@ -231,3 +231,81 @@ def test_sync_and_tick_on_the_demo_store_give_the_same_cases(web_db, pg_url):
     p = out["proactive"]
     assert p["opened"] + p["deferred"] + sum(p["skipped"].values()) > 0
     assert {c["case_id"] for c in p["cases"]} <= {r[0] for r in a["cases"]}
+
+
+def test_the_inbox_reads_give_the_same_answers_on_both_engines(tmp_path, pg_url, write):
+    """What the web app's inbox asks of cases.views (search, views, sorts, pages, counts, the customer's own
+    words) answers alike on both engines: the SQL Ibis compiles for PostgreSQL, with the request's values
+    bound as psycopg parameters (a literal % in it doubled)."""
+    from centric.cases import views
+
+    duck = str(tmp_path / "d.duckdb")
+    for db in (duck, pg_url):
+        cli(db, "cases", "config", "--routing", str(write("routing.toml", ROUTING)))
+        cli(db, "ingest", "responses", str(write("r.csv", RESPONSES)), "--no-cases")
+        cli(db, "ingest", "feedback", str(write("f.jsonl", FEEDBACK)), "--set", "source=review", "--no-cases")
+        cli(db, "analyze", "--fast")
+        cli(db, "ingest", "responses", str(write("m.csv", MORE)), "--no-cases")
+        cli(db, "cases", "sync", "--unanalysed", "--now", "2025-01-06T10:00")
+        cli(db, "cases", "tick", "--now", "2025-01-07T12:00")
+    at = dt.datetime(2025, 1, 7, 12, 0)
+    asks = [{}, {"q": "cx-000000"}, {"q": "c0000001", "sort": "time_left"}, {"q": "100%"},
+            {"sort": "opened", "limit": 2, "offset": 1}, {"view": "overdue"}, {"view": "triage"},
+            {"view": "mine", "agent": "a.nowak"}, {"view": "at_risk"}, {"departments": ["delivery", "stores"]},
+            {"status": ["new", "assigned"], "priority": "high"}]
+    with Store.open(duck, read_only=True) as d, PgStore.open(pg_url, read_only=True) as p:
+        for ask in asks:
+            a, b = views.list_cases(d, now=at, **ask), views.list_cases(p, now=at, **ask)
+            assert a == b, ask
+            counted = {k: v for k, v in ask.items() if k not in ("sort", "limit", "offset")}
+            n = len(views.list_cases(d, now=at, **counted))
+            assert views.count_cases(d, now=at, **counted) == views.count_cases(p, now=at, **counted) == n, ask
+        assert views.view_counts(d, now=at) == views.view_counts(p, now=at)
+        everything = views.list_cases(p, now=at)
+        assert len(everything) >= 4 and views.list_cases(p, q="100%") == []
+        for case in everything:
+            assert views.case_texts(d, case["signals"]) == views.case_texts(p, case["signals"])
+        assert any(views.case_texts(p, c["signals"]) for c in everything)
+
+
+def test_two_notes_on_one_case_at_once_both_land(pg_url, write, monkeypatch):
+    """Two writers (each its own connection, as two worker processes) on the same case take turns under the
+    write lock: the second reads the case as the first left it, so their events get different ids."""
+    import threading
+    import time
+
+    from centric.cases import workflow
+    from centric.engines import scratch as scratch_module
+
+    cli(pg_url, "ingest", "responses", str(write("r.csv", RESPONSES)), "--no-cases")
+    cli(pg_url, "cases", "sync", "--unanalysed", "--now", "2025-01-06T10:00")
+    with PgStore.open(pg_url, read_only=True) as pg:
+        case = pg.con.execute("SELECT min(case_id) FROM cases").fetchone()[0]
+        before = pg.con.execute("SELECT count(*) FROM case_events WHERE case_id = %s", [case]).fetchone()[0]
+    real = scratch_module.Scratch.publish
+
+    def slow_publish(self):  # widen the window between reading and writing
+        time.sleep(0.5)
+        return real(self)
+
+    monkeypatch.setattr(scratch_module.Scratch, "publish", slow_publish)
+    errors = []
+
+    def one(text):
+        try:
+            with PgStore.open(pg_url) as pg:
+                workflow.note(pg, case, text, "someone", now=dt.datetime(2025, 1, 7, 10, 0))
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=one, args=(t,)) for t in ("first", "second")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with PgStore.open(pg_url, read_only=True) as pg:
+        notes = pg.con.execute("SELECT case_event_id, note FROM case_events WHERE case_id = %s AND kind = 'note' "
+                               "ORDER BY case_event_id", [case]).fetchall()
+    assert sorted(n for _, n in notes) == ["first", "second"]
+    assert [i for i, _ in notes] == [f"{case}:{before + 1:05d}", f"{case}:{before + 2:05d}"]
