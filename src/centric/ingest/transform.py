@@ -415,8 +415,9 @@ def build_typed(con, table: schema.Table, plans: list[ColumnPlan], opts: dict[st
         if shown != raw_col:
             reason = (f"CASE WHEN {shown} IS DISTINCT FROM {raw_col} THEN {reason} || ' (recoded from '''"
                       f" || left({shown}, 80) || ''')' ELSE {reason} END")
-        inner += [f"{typed} AS {_q(p.name)}", f"{raw} AS {raw_col}"]
-        empty = f"nullif(trim({raw_col}), '') IS NULL"
+        empty_col = _q("__empty_" + p.name)
+        inner += [f"{typed} AS {_q(p.name)}", f"{raw} AS {raw_col}", f"nullif(trim({raw}), '') IS NULL AS {empty_col}"]
+        empty = empty_col  # decided once, below: the raw text is not trimmed again for every condition
         invalid = f"(NOT ({empty}) AND {_q(p.name)} IS NULL)"
         absent[p.name] = empty
         if p.drops_unknown:  # keep the row, leave the field empty, and say so in the summary
