@@ -383,6 +383,9 @@ def parse_sql(plan: ColumnPlan, raw: str, opts: dict[str, str], decided: dict[st
     return text, "'empty'"
 
 
+_IDENTIFIER = re.compile(r'"(?:[^"]|"")*"')
+
+
 def build_typed(con, table: schema.Table, plans: list[ColumnPlan], opts: dict[str, str],
                 source_columns: list[str]) -> dict[str, dict]:
     """Create TYPED (``__row``, the typed columns, ``__bad``, and for recoded columns ``__miss_C``,
@@ -408,6 +411,11 @@ def build_typed(con, table: schema.Table, plans: list[ColumnPlan], opts: dict[st
             flags += names[2:]
         else:
             facts[p.name] = decide(con, p, opts)
+            if not _IDENTIFIER.fullmatch(p.raw):
+                # an expression (a default for empty cells) computed once in the layer: repeated in the
+                # parse, it would be hoisted out of its lazy coalesce and evaluated for every row
+                raw = _q(f"__in_{p.name}")
+                layer.append(f"{p.raw} AS {raw}")
         decided = facts[p.name]
         shown = shown if shown != p.raw else raw_col
         typed, _ = parse_sql(p, raw, opts, decided)
