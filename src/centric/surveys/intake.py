@@ -83,6 +83,11 @@ _FLAGGED = pa.schema([("flag_id", pa.string()), ("survey_id", pa.string()), ("re
 _COMMENTS = pa.schema([("response_id", pa.string()), ("comment", pa.string())])
 _CLOSE = object()
 SURVEY_COLUMNS = "survey_id, slug, kind, status, touchpoint, channel, anonymous, updated_at"
+INVITATION_COLUMNS = "invitation_id, survey_id, customer_id, language, expires_at, answered_at, response_id"
+CACHE_LIMIT = 1_000_000
+"""The most open invitations the intake keeps in memory (the newest; about 200 bytes each). A link beyond them
+is read from the store in its batch, as is one the intake has not seen yet."""
+ANSWERED_GUARD = "centric intake: an invitation of the batch was answered meanwhile"
 _running: dict[int, Intake] = {}  # id(hub) → its intake (for refusals.count)
 
 
@@ -168,6 +173,10 @@ class Intake:
         self._seq = self._last_number()
         self._link_days = settings.get_positive_int("survey_link_days")
         self._definitions: dict[str, tuple[Any, Survey]] = {}  # survey_id → (updated_at, definition)
+        # invitation_id → (INVITATION_COLUMNS): the open invitations, loaded by the writer thread before its first
+        # batch, extended by the batches that meet a link it does not know, marked answered after each commit
+        self._invitations: dict[int, tuple] | None = None
+        self._highest = 0  # the highest invitation id the store had when the invitations were read
         self._thread = threading.Thread(target=self._run, name="centric-survey-intake", daemon=True)
         self._thread.start()
         _running[id(hub)] = self
@@ -292,6 +301,11 @@ class Intake:
             except duckdb.TransactionException:
                 if attempt == 3:
                     raise
+            except duckdb.InvalidInputException as e:  # the store knew of an answer the kept invitations did not
+                if ANSWERED_GUARD not in str(e) or attempt == 3:
+                    raise
+                log.warning("survey intake: the kept invitations were behind the store; read again")
+                self._invitations = None
                 time.sleep(0.005 * (attempt + 1))  # another writer changed one of the rows: try again
         raise AssertionError("unreachable")
 
@@ -328,13 +342,15 @@ class Intake:
         try:
             tx = _Tx(con)
             try:
-                outcomes = _Batch(self, tx, subs, now).run()
+                batch = _Batch(self, tx, subs, now)
+                outcomes = batch.run()
                 counts = Counter(queued)
                 for o, sub in zip(outcomes, subs, strict=True):
                     if o.status not in ("stored", "flagged"):
                         counts[(sub.survey_id, now.date(), o.reason or o.status)] += 1
                 tx.later(*_refusal_statements(counts))
                 tx.commit()
+                self._answered(batch.answered, batch.taken, now)
             except BaseException:
                 tx.release()
                 with contextlib.suppress(Exception):
@@ -351,6 +367,53 @@ class Intake:
         if n:
             self._wake_due = True
         return outcomes
+
+    # -- the invitations kept in memory ---------------------------------------------------------------------
+    def forget_invitations(self) -> None:
+        """Read the invitations again before the next batch (their customer or expiry changed: an erasure)."""
+        self._invitations = None
+
+    def _load_invitations(self) -> None:
+        """The open invitations (not answered, not expired; the newest :data:`CACHE_LIMIT`) and the highest id,
+        in one snapshot."""
+        con = self._con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            rows = con.execute(
+                f"SELECT {INVITATION_COLUMNS} FROM survey_invitations WHERE answered_at IS NULL AND "
+                f"(expires_at IS NULL OR expires_at > ?) ORDER BY invitation_id DESC LIMIT {CACHE_LIMIT}",
+                [_now()]).fetchall()
+            highest = con.execute("SELECT max(invitation_id) FROM survey_invitations").fetchone()[0]
+        finally:
+            con.execute("COMMIT")
+        self._invitations = {r[0]: r for r in rows}
+        self._highest = int(highest or 0)
+
+    def invitations(self, tx: _Tx, ids: set[int]) -> dict[int, tuple]:
+        """The invitations ``ids`` (those that exist): from memory; the ones it lacks read in the batch's
+        transaction, together with any made since the last read (one query; none when memory has them all)."""
+        if self._invitations is None:
+            self._load_invitations()
+        kept = self._invitations
+        missing = [i for i in ids if i not in kept]
+        if missing:
+            highest = self._highest
+            for r in tx.first(f"SELECT {INVITATION_COLUMNS} FROM survey_invitations WHERE invitation_id IN "
+                              f"({_ids(missing)}) OR invitation_id > {int(highest)}"):
+                kept[r[0]] = r
+                highest = max(highest, r[0])
+            self._highest = highest
+        return {i: kept[i] for i in ids if i in kept}
+
+    def _answered(self, answered: list[int], taken: dict[int, str], now: dt.datetime) -> None:
+        """Mark the invitations answered by a committed batch."""
+        kept = self._invitations
+        if kept is None:
+            return
+        for i in answered:
+            row = kept.get(i)
+            if row is not None:
+                kept[i] = (*row[:5], now, taken[i])
 
     def _last_number(self) -> int:
         """The highest number of an anonymous answer or a flagged one so far (their ids go on from it)."""
@@ -440,17 +503,12 @@ class _Batch:
 
     def run(self) -> list[Outcome]:
         tx = self.tx
-        linked = {s.invitation_id for s in self.subs if s.invitation_id is not None}
-        self.invitations, self.surveys = {}, {}
-        if linked:  # the invitations with their surveys: one query for the whole batch
-            for r in tx.first(
-                    f"SELECT i.invitation_id, i.survey_id, i.customer_id, i.language, i.expires_at, i.answered_at, "
-                    f"i.response_id, {SURVEY_COLUMNS.replace('survey_id', 's.survey_id')} FROM survey_invitations i "
-                    f"LEFT JOIN surveys s ON s.survey_id = i.survey_id WHERE i.invitation_id IN ({_ids(linked)})"):
-                self.invitations[r[0]] = r[:7]
-                if r[7] is not None:
-                    self.surveys[r[7]] = r[7:]
-        if any(s.kind in ("anonymous", "release") for s in self.subs):
+        linked = {int(s.invitation_id) for s in self.subs if s.invitation_id is not None}
+        # the invitations from the intake's memory (read only when it lacks one), the surveys' status from the
+        # store: one small query for the whole batch
+        self.invitations = self.intake.invitations(tx, linked) if linked else {}
+        self.surveys = {}
+        if self.invitations or any(s.kind in ("anonymous", "release") for s in self.subs):
             self.surveys = {r[0]: r for r in tx.first(f"SELECT {SURVEY_COLUMNS} FROM surveys")}
         contacted: set[str] = set()
         if any(s.kind == "contact" for s in self.subs):
@@ -625,9 +683,10 @@ class _Batch:
 
     def _write(self, outcomes: list[Outcome]) -> None:
         tx, now = self.tx, _ts(self.now)
-        if self.answered:  # read in this transaction: a change by another since then is a conflict (retried)
-            tx.later(f"UPDATE survey_invitations SET answered_at = {now}, response_id = 'SVR-' || CAST(invitation_id "
-                     f"AS VARCHAR) WHERE invitation_id IN ({_ids(self.answered)}) AND answered_at IS NULL")
+        if self.answered:  # the store checks once more: an invitation answered meanwhile fails the batch
+            tx.later(f"UPDATE survey_invitations SET answered_at = CASE WHEN answered_at IS NULL THEN {now} ELSE "
+                     f"error('{ANSWERED_GUARD}') END, response_id = 'SVR-' || CAST(invitation_id AS VARCHAR) "
+                     f"WHERE invitation_id IN ({_ids(self.answered)})")
         self._insert("responses", _RESPONSES, self.responses)
         self._insert("survey_answers", _ANSWERS, self.answers)
         self._insert("survey_flagged", _FLAGGED, self.flagged)
@@ -669,9 +728,16 @@ def _count_refusals(con, counts: Counter) -> None:
         con.execute(sql)
 
 
+def invitations_changed() -> None:
+    """Tell the running intakes that invitations' customers or expiry changed (an erasure): each reads its
+    invitations again before its next batch."""
+    for intake in list(_running.values()):
+        intake.forget_invitations()
+
+
 def running(hub) -> Intake | None:
     """The intake running over ``hub``, if any."""
     return _running.get(id(hub))
 
 
-__all__ = ["KINDS", "STATUSES", "Intake", "Outcome", "Submission", "running"]
+__all__ = ["KINDS", "STATUSES", "Intake", "Outcome", "Submission", "invitations_changed", "running"]
