@@ -5,7 +5,9 @@ One writer thread takes what the routes queued (up to ``max_batch`` submissions;
 together), and stores the whole batch in ONE transaction of its own connection to
 the store:
 
-1. one query reads the batch's invitations (and the surveys' status) — never one query per answer;
+1. the batch's invitations come from the intake's memory (the open invitations, read once; a link it does
+   not know, one made since, or one answered or expired before is read in the batch — one query for all such),
+   and one small query reads the surveys' status — never one query per answer;
 2. each submission is decided in order against the store and against the batch itself: a link already
    answered, or answered earlier in the same batch, is ``already``; a closed survey ``closed``, a link past
    its ``expires_at`` ``expired``, a paused survey ``paused``; an unknown invitation ``refused``;
@@ -20,8 +22,9 @@ the store:
 A batch that fails is tried again submission by submission, so one bad submission cannot lose the others'
 answers (a write conflict with another writer of the same rows is retried whole first). After a commit that
 stored answers, the scheduler's ``analyze`` and ``sync`` steps are woken — at most every ``wake_every``
-seconds, so that a stream of answers does not keep the text pipeline busy round after round — and the
-dashboards' figures follow the store's data version.
+seconds, and while answers stream in only once they pause for ``quiet`` seconds or ``hold`` seconds after the
+first answer not yet woken for, so that the text pipeline's work does not compete with the answers' (an unhappy
+answer still becomes a case within seconds) — and the dashboards' figures follow the store's data version.
 
 The intake writes through a connection of its own (a cursor of the hub's writer connection), not under the
 hub's lock: a long scheduler step (the text pipeline over a thousand comments) never holds answers back.
@@ -153,11 +156,14 @@ class Intake:
     """The writer thread over ``hub``'s store. ``submit`` (blocking) and ``asubmit`` (for async routes) return
     the :class:`Outcome` once the submission's transaction has committed."""
 
-    def __init__(self, hub, max_batch: int = 1000, max_wait: float = 0.05, wake_every: float = 2.0):
+    def __init__(self, hub, max_batch: int = 1000, max_wait: float = 0.05, wake_every: float = 2.0,
+                 quiet: float = 0.5, hold: float = 10.0):
         self.hub = hub
         self.max_batch = max_batch
         self.max_wait = max_wait
         self.wake_every = wake_every
+        self.quiet = quiet
+        self.hold = hold
         self.batches = 0
         self.stored = 0
         self.cpu = 0.0  # seconds of CPU the writer thread spent on batches
@@ -168,6 +174,8 @@ class Intake:
         self._last_wake = 0.0
         self._last_batch = 0.0
         self._wake_due = False
+        self._due_since = 0.0  # when the first answer the scheduler has not been woken for was stored
+        self._last_stored = float("-inf")
         self._con = hub.writer.con.cursor()
         self._con.execute("SET TimeZone = 'UTC'")
         self._seq = self._last_number()
@@ -228,7 +236,7 @@ class Intake:
         closing = False
         while not closing:
             try:
-                first = self._queue.get(timeout=min(1.0, self.wake_every))
+                first = self._queue.get(timeout=max(0.01, min(1.0, self.quiet)) if self._wake_due else 1.0)
             except queue.Empty:
                 self._idle()
                 continue
@@ -325,8 +333,11 @@ class Intake:
                 loop.call_soon_threadsafe(_settle, pairs)
 
     def _maybe_wake(self) -> None:
-        if not self._wake_due or time.monotonic() - self._last_wake < self.wake_every:
+        now = time.monotonic()
+        if not self._wake_due or now - self._last_wake < self.wake_every:
             return
+        if now - self._last_stored < self.quiet and now - self._due_since < self.hold:
+            return  # answers are streaming in: the scheduler's work waits for a pause, or for `hold` seconds
         self._wake_due = False
         self._last_wake = time.monotonic()
         from ..web import scheduler
@@ -365,8 +376,16 @@ class Intake:
         self.stored += sum(o.status == "stored" and s.kind != "comment" and s.kind != "contact"
                            for o, s in zip(outcomes, subs, strict=True))
         if n:
+            self._last_stored = time.monotonic()
+            if not self._wake_due:
+                self._due_since = self._last_stored
             self._wake_due = True
         return outcomes
+
+    @property
+    def streaming(self) -> bool:
+        """Whether answers were stored in the last ``quiet`` seconds (background work then yields to them)."""
+        return time.monotonic() - self._last_stored < self.quiet
 
     # -- the invitations kept in memory ---------------------------------------------------------------------
     def forget_invitations(self) -> None:
