@@ -180,6 +180,7 @@ class Intake:
         self._con.execute("SET TimeZone = 'UTC'")
         self._seq = self._last_number()
         self._link_days = settings.get_positive_int("survey_link_days")
+        self._comment_max = settings.get_positive_int("survey_comment_max")  # as the web app's forms, read once
         self._definitions: dict[str, tuple[Any, Survey]] = {}  # survey_id → (updated_at, definition)
         # invitation_id → (INVITATION_COLUMNS): the open invitations, loaded by the writer thread before its first
         # batch, extended by the batches that meet a link it does not know, marked answered after each commit
@@ -584,7 +585,8 @@ class _Batch:
         if sub.fields is None:
             return Outcome("refused", reason="no_answer")
         try:
-            sub.answer = validate(self.intake.definition(self.con, survey[0], survey[7]), sub.fields, language)
+            sub.answer = validate(self.intake.definition(self.con, survey[0], survey[7]), sub.fields, language,
+                                  self.intake._comment_max)
         except AnswerError as e:
             return Outcome("refused", reason=e.reason, error=e)
         return None
