@@ -186,6 +186,7 @@ class Intake:
         # batch, extended by the batches that meet a link it does not know, marked answered after each commit
         self._invitations: dict[int, tuple] | None = None
         self._highest = 0  # the highest invitation id the store had when the invitations were read
+        self._forgets = 0  # how many times they were to be read again (an erasure in another thread)
         self._thread = threading.Thread(target=self._run, name="centric-survey-intake", daemon=True)
         self._thread.start()
         _running[id(hub)] = self
@@ -391,12 +392,14 @@ class Intake:
     # -- the invitations kept in memory ---------------------------------------------------------------------
     def forget_invitations(self) -> None:
         """Read the invitations again before the next batch (their customer or expiry changed: an erasure)."""
+        self._forgets += 1
         self._invitations = None
 
     def _load_invitations(self) -> None:
         """The open invitations (not answered, not expired; the newest :data:`CACHE_LIMIT`) and the highest id,
         in one snapshot."""
         con = self._con
+        forgets = self._forgets
         con.execute("BEGIN TRANSACTION")
         try:
             rows = con.execute(
@@ -404,17 +407,21 @@ class Intake:
                 f"(expires_at IS NULL OR expires_at > ?) ORDER BY invitation_id DESC LIMIT {CACHE_LIMIT}",
                 [_now()]).fetchall()
             highest = con.execute("SELECT max(invitation_id) FROM survey_invitations").fetchone()[0]
-        finally:
-            con.execute("COMMIT")
-        self._invitations = {r[0]: r for r in rows}
+        except BaseException:
+            with contextlib.suppress(Exception):
+                con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
         self._highest = int(highest or 0)
+        # an erasure announced while they were read may be missing from them: read again next time
+        self._invitations = {r[0]: r for r in rows} if forgets == self._forgets else None
 
     def invitations(self, tx: _Tx, ids: set[int]) -> dict[int, tuple]:
         """The invitations ``ids`` (those that exist): from memory; the ones it lacks read in the batch's
         transaction, together with any made since the last read (one query; none when memory has them all)."""
         if self._invitations is None:
             self._load_invitations()
-        kept = self._invitations
+        kept = self._invitations if self._invitations is not None else {}  # {}: this batch reads them all
         missing = [i for i in ids if i not in kept]
         if missing:
             highest = self._highest
