@@ -182,6 +182,13 @@ class SparkStore(Tables):
         raise self._refuse("indexing")
 
     # -- reading --------------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        """Every table's rows in one Spark job (a job per table costs a second each)."""
+        union = " UNION ALL ".join(f"SELECT {i} AS i, count(*) AS n FROM `{name}`"
+                                   for i, name in enumerate(schema.TABLES))
+        found = {int(r["i"]): int(r["n"]) for r in self.spark.sql(union).collect()}
+        return {name: found[i] for i, name in enumerate(schema.TABLES)}
+
     @property
     def ibis(self):
         """Ibis's PySpark backend over this store's session (for portable read queries)."""
@@ -189,6 +196,7 @@ class SparkStore(Tables):
             import ibis
 
             self._ibis = ibis.pyspark.connect(self.spark)
+            self._ibis.compiler = _nulls_apart_compiler()
         return self._ibis
 
     def close(self) -> None:
@@ -196,6 +204,22 @@ class SparkStore(Tables):
         for name in (META, *schema.TABLES):
             self.spark.catalog.dropTempView(name)
         self._tables.clear()
+
+
+def _nulls_apart_compiler():
+    """Ibis's PySpark compiler with ``isnull``/``notnull`` meaning NULL only, as on DuckDB and PostgreSQL (Ibis's
+    own counts a float NaN as null on Spark, which would change which rows an analysis keeps)."""
+    import sqlglot.expressions as sge
+    from ibis.backends.sql.compilers.pyspark import PySparkCompiler
+
+    class NullsApart(PySparkCompiler):
+        def visit_IsNull(self, op, *, arg):
+            return arg.is_(sge.Null())
+
+        def visit_NotNull(self, op, *, arg):
+            return sge.not_(arg.is_(sge.Null()))
+
+    return NullsApart()
 
 
 def _first_line(e: Exception) -> str:
