@@ -29,7 +29,8 @@ __all__ = ["PORTED", "engine_name", "is_postgres", "is_spark", "not_available", 
 _URL = re.compile(r"^postgres(?:ql)?://", re.IGNORECASE)
 _SPARK = re.compile(r"^spark:", re.IGNORECASE)
 
-PORTED = ("status", "schema", "settings", "metrics nps", "metrics csat", "metrics ces", "drivers", "flows")
+PORTED = ("status", "schema", "settings", "metrics nps", "metrics csat", "metrics ces", "drivers", "flows",
+          "customers summary")
 """The commands that work on a PostgreSQL store (``store copy`` writes into one from a DuckDB store)."""
 
 SPARK_PORTED = ("status", "schema", "settings", "metrics nps", "metrics csat", "metrics ces", "drivers", "flows",
