@@ -86,7 +86,8 @@ def test_the_lake_holds_every_table_with_the_schemas_types(both):
     duck, spark = both
     with Store.open(duck, read_only=True) as d, open_store(spark) as s:
         assert isinstance(s, SparkStore) and s.schema_version == schema.SCHEMA_VERSION
-        assert s.counts() == d.counts()
+        read = ("responses", "feedback", "events", "orders", "mentions", "text_analyses", "customers", "cases")
+        assert {t: s.count(t) for t in read} == {t: d.count(t) for t in read}
         assert d.count("responses") > 1000 and d.count("events") > 10_000
         events = s.table("events").schema()
         assert str(events["occurred_at"]).startswith("timestamp") and events["event_id"].is_string()

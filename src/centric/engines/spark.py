@@ -20,6 +20,7 @@ Spark's session time zone is UTC (timestamps are UTC without a time zone, as on 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import parse_qs, unquote
 
 from .. import schema
@@ -45,6 +46,7 @@ SPARK_TYPES = {
 LOCAL_SHUFFLE_PARTITIONS = 4  # local mode: a few cores, small shuffles (Spark's default of 200 is for clusters)
 
 _PREFIX = re.compile(r"^spark:", re.IGNORECASE)
+_LOG_CONFIG = Path(__file__).with_name("spark-log4j2.properties").as_uri()
 
 
 def parse_url(url: str) -> tuple[str, str]:
@@ -86,7 +88,8 @@ def session(master: str):
     builder = (SparkSession.builder.master(master).appName("centric")
                .config("spark.sql.session.timeZone", "UTC")
                .config("spark.ui.showConsoleProgress", "false")
-               .config("spark.sql.parquet.inferTimestampNTZ.enabled", "false"))
+               .config("spark.sql.parquet.inferTimestampNTZ.enabled", "false")
+               .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={_LOG_CONFIG}"))
     if master.startswith("local"):
         builder = (builder.config("spark.sql.shuffle.partitions", str(LOCAL_SHUFFLE_PARTITIONS))
                    .config("spark.ui.enabled", "false"))
