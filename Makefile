@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $@
 
 $(DEVSTAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,spark]'
 	touch $@ $(STAMP)
 
 ## make demo: set up and build the demo company's store in ./centric-demo
@@ -37,7 +37,7 @@ serve: $(STAMP)
 	fi
 	$(BIN)/centric serve --db $(DEMO_DB)
 
-## make test: set up with the dev extras, lint, then run the tests
+## make test: set up with the dev and spark extras, lint, then run the tests
 test: $(DEVSTAMP) lint unit
 
 lint: $(DEVSTAMP)

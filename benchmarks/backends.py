@@ -9,7 +9,8 @@ The answers are generated once into a DuckDB store (the generator of ``metrics.p
 PostgreSQL database with ``centric store copy`` (COPY) and into a lake of Parquet files; each engine then runs
 ``metrics.breakdowns(store, ["nps", "csat", "ces"], ["month", "segment", "channel"])`` — one pass, intervals
 and significance tests included — in a process of its own, twice (the first run reads cold, the second is
-timed). Without ``--postgres`` a throwaway PostgreSQL server is started from Debian's binaries (as
+timed). The peak memory printed is the
+Python process's (max RSS): PostgreSQL's server and Spark's JVM are processes of their own. Without ``--postgres`` a throwaway PostgreSQL server is started from Debian's binaries (as
 ``tests/pg.py`` does for the tests) with its default memory settings. Spark runs a second time on
 ``--spark-scale`` times the answers, to show how it scales.
 
@@ -106,7 +107,7 @@ def copy_to_postgres(db: Path, url: str) -> float:
 
 def lake(db: Path, folder: Path) -> str:
     """The DuckDB store copied into a lake of Parquet files; returns the Spark URL."""
-    from centric.engines.lake import copy_to_lake  # the Spark engine's loader
+    from centric.engines.copy import copy_to_lake
 
     url = f"spark:local[2]?warehouse={folder}"
     from centric.store import Store

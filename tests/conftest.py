@@ -138,3 +138,13 @@ def pg_url(pg_server):
     name = pg_server.create_database()
     yield pg_server.url(name)
     pg_server.drop_database(name)
+
+
+# -- Spark ---------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def spark_session():
+    """One local[2] Spark for the session (see tests/spark.py); skipped when pyspark or Java is absent, unless
+    CENTRIC_REQUIRE_SPARK=1."""
+    from .spark import start_session
+
+    yield from start_session()

@@ -153,3 +153,21 @@ def test_journey_instances_in_ibis_match_the_sql_on_both_engines(both, gap_days)
     assert len(sql) > 1000 and max(r[3] for r in sql) > 1  # customers with several instances
     assert ib == sql
     assert pg_sql == sql and pg_ib == sql
+
+
+def test_customer_statistics_are_equal_on_both_engines(both):
+    """centric customers summary (the purchase statistics grouped by the engine, and the model fitted to them)."""
+    from centric.customers.rfm import rfm_summary, store_summary
+    from centric.customers.scoring import orders_frame
+
+    a, b = both_json(both, "customers", "summary", "--json", "--fit", "--unit", "W")
+    assert_same(a, b)
+    assert a["customers"] == sum(g["customers"] for g in a["groups"]) > 1000 and a["fit"]["params"]
+    duck, pg = both
+    with Store.open(duck, read_only=True) as s:
+        want = rfm_summary(orders_frame(s))
+    with PgStore.open(pg, read_only=True) as s:
+        got = store_summary(s)
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-9)

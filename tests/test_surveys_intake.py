@@ -189,6 +189,58 @@ def test_comment_after_a_score_only_answer_once_and_contact_once(hub, intake):
     assert rows(hub, "SELECT question_id, value FROM survey_answers") == [("contact_me", "phone:evening")]
 
 
+def test_the_kept_invitations_follow_the_store(hub, intake):
+    """The intake keeps the open invitations in memory: a link made after it read them is found, an erasure's
+    change is read again when announced, and an answer marked in the store behind its back is not stored twice."""
+    from centric.surveys.intake import invitations_changed
+
+    assert intake.submit(Submission("invited", invitation_id=1, answer=Answer(9))).status == "stored"
+    _invite(hub.writer, hub.survey_id, [(10, "C10", LATER)])  # after the intake read its invitations
+    assert intake.submit(Submission("invited", invitation_id=10, answer=Answer(8))) == Outcome("stored", "SVR-10")
+    hub.writer.con.execute("UPDATE survey_invitations SET customer_id = NULL, expires_at = ? WHERE invitation_id = 4",
+                           [NOW - dt.timedelta(seconds=1)])  # as an erasure does
+    invitations_changed()
+    assert intake.submit(Submission("invited", invitation_id=4, answer=Answer(3))).status == "expired"
+    hub.writer.con.execute("UPDATE survey_invitations SET customer_id = NULL WHERE invitation_id = 5")
+    invitations_changed()
+    assert intake.submit(Submission("invited", invitation_id=5, answer=Answer(3))) == Outcome("stored", "SVR-5")
+    hub.writer.con.execute("UPDATE survey_invitations SET answered_at = ?, response_id = 'SVR-2' "
+                           "WHERE invitation_id = 2", [NOW])  # not through the intake: its memory is behind
+    assert intake.submit(Submission("invited", invitation_id=2, answer=Answer(1))) == Outcome("already", "SVR-2",
+                                                                                              "already")
+    assert rows(hub, "SELECT response_id, customer_id, nps FROM responses ORDER BY 1") == [
+        ("SVR-1", "C1", 9), ("SVR-10", "C10", 8), ("SVR-5", None, 3)]
+
+
+def test_the_scheduler_is_woken_when_answers_pause_or_after_hold_seconds(hub, monkeypatch):
+    from centric.web import scheduler
+
+    woken: list[int] = []  # how many answers had been sent at each wake
+    sent = [0]
+    monkeypatch.setattr(scheduler, "wake", lambda hub, steps: woken.append(sent[0]))
+    _invite(hub.writer, hub.survey_id, [(i, f"C{i}", LATER) for i in range(100, 140)])
+
+    def stream(intake, ids):
+        for i in ids:
+            assert intake.submit(Submission("invited", invitation_id=i, answer=Answer(5))).status == "stored"
+            sent[0] += 1
+            time.sleep(0.1)
+
+    intake = Intake(hub, wake_every=0.0, quiet=3.0, hold=3600)
+    stream(intake, range(100, 110))  # never 3 s without an answer: no wake meanwhile
+    assert woken == []
+    deadline = time.monotonic() + 30
+    while not woken and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert woken == [10]  # after the pause
+    intake.close()
+    woken.clear()
+    intake = Intake(hub, wake_every=0.0, quiet=3600, hold=0.5)
+    stream(intake, range(110, 140))  # no pause at all: woken all the same, every half second or so
+    intake.close()
+    assert woken and woken[0] < 30
+
+
 def test_anonymous_answers_flagged_ones_quarantined_then_released(hub, intake):
     sid = repo.add(hub.writer, _survey("in-store", kind="csat", anonymous=True))
     assert intake.submit(Submission("anonymous", survey_id=hub.survey_id, answer=Answer(9))).reason == "not_anonymous"

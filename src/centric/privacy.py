@@ -148,6 +148,9 @@ def forget(store: Store, who: str, default_country: str = "PL") -> Erasure:
         result = Erasure(cid, len(values), touched, removed)
         con.execute("INSERT INTO erasures VALUES (?, ?, ?, ?, ?)",
                     [cid, dt.datetime.now(dt.UTC).replace(tzinfo=None), len(values), touched, removed])
+    from .surveys.intake import invitations_changed
+
+    invitations_changed()  # a running web app's intake keeps the open invitations' customers in memory
     return result
 
 

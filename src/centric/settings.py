@@ -142,7 +142,8 @@ SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in (
         Setting("db", "centric.duckdb", "Path of the store (a DuckDB file), created when missing; or a PostgreSQL database "
-                "postgresql://USER:PASSWORD@HOST:PORT/DB (see docs/deploy.md).",
+                "postgresql://USER:PASSWORD@HOST:PORT/DB; or spark:MASTER?warehouse=PATH, Spark on MASTER (local[2], "
+                "spark://host:7077) over the lake of Parquet tables at PATH, for the analyses (see docs/deploy.md).",
                 check=_path),
         Setting("default_country", "PL",
                 "Country (ISO alpha-2) assumed for phone numbers written without an international prefix.",

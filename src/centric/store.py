@@ -80,9 +80,10 @@ class Store(Tables):
         ``read_only=True`` neither creates nor migrates; other processes may read the file at the same
         time, but none can write to it while it is open."""
         p = settings.get("db", None if path is None else str(path))
-        if engines.is_postgres(p):
-            raise StoreError(f"{engines.redact(p)} is a PostgreSQL database: this part of centric is not available "
-                             "on PostgreSQL yet; use a DuckDB store (see docs/deploy.md)")
+        if engines.is_postgres(p) or engines.is_spark(p):
+            name = engines.engine_name(p)
+            raise StoreError(f"{engines.redact(p)} is a {name} store: this part of centric is not available "
+                             f"on {name}{' yet' if name == 'PostgreSQL' else ''}; use a DuckDB store (see docs/deploy.md)")
         if p != ":memory:":
             file = Path(p).expanduser()
             if read_only and not file.is_file():

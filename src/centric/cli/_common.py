@@ -39,22 +39,21 @@ def _open(read: bool = False) -> Store:
 
 
 def refuse_unported(ctx: typer.Context, db: str | None) -> None:
-    """On a PostgreSQL store, stop a command that is not ported yet with a message naming it (before it
-    could fail with a DuckDB error). ``metrics`` checks its metric itself; ``--help`` always works."""
-    from ..engines import PORTED, is_postgres, not_available
+    """On a PostgreSQL or Spark store, stop a command that does not run on that engine with a message naming
+    it (before it could fail with a DuckDB error). The lists are ``centric.engines.PORTED_BY_ENGINE``;
+    ``metrics`` checks its metric itself; ``--help`` always works."""
+    from ..engines import not_available, ported
 
     command = ctx.invoked_subcommand
     args = ctx.meta.get("centric.args", [])
     if not command or "--help" in args or command in ("store", "metrics"):
         return
-    if not is_postgres(db) or command in PORTED:
-        return
     sub = next((a for a in args if not a.startswith("-")), None)
     group = ctx.command.get_command(ctx, command) if hasattr(ctx.command, "get_command") else None
     name = f"{command} {sub}" if sub and hasattr(group, "get_command") else command
-    if name in PORTED:  # a sub-command ported before the rest of its group (customers score)
+    if ported(command, db) or ported(name, db):  # a sub-command may be ported before its group's others
         return
-    _fail(not_available(name))
+    _fail(not_available(name, db))
 
 
 def _fail(e: Exception) -> None:

@@ -1,4 +1,5 @@
-"""The customers sub-app: merges, erasure, scores, alerts, validation, churn reasons, loyalty phases."""
+"""The customers sub-app: merges, erasure, scores, alerts, validation, churn reasons, loyalty phases, the purchase
+statistics (summary)."""
 
 from __future__ import annotations
 
@@ -275,6 +276,52 @@ def customers_reasons(
                   f"{row.p_value:.3g}", "yes" if row.significant else "no")
     console.print(t)
     console.print(f"{r.attrs.get('lost', 0):,} customers likely lost, {r.attrs.get('active', 0):,} active")
+
+
+@customers_app.command("summary")
+def customers_summary(
+    as_of: str = typer.Option(None, "--as-of", help="Last day observed (default: the last order's day); later "
+                              "orders are left out.", callback=day()),
+    unit: str = typer.Option("D", "--unit", help="Times in days (D) or weeks (W).", callback=one_of("D", "W")),
+    fit: bool = typer.Option(False, "--fit", help="Also fit BG/NBD and the modified BG/NBD to the grouped "
+                             "statistics and print the one with the higher likelihood."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON: the totals and every group."),
+) -> None:
+    """The purchase statistics per customer (RFM: repeat purchase days, recency, age T, repeat spend), computed by
+    the store's engine and grouped by (frequency, recency, T): what the purchase models fit on. Runs on DuckDB,
+    PostgreSQL's and Spark's engines alike (on Spark only the groups leave the lake)."""
+    from ..customers.models import ConvergenceError
+    from ..customers.rfm import grouped_summary
+    from ..customers.scoring import fit_purchases
+
+    try:
+        with _open(read=True) as store:
+            g = grouped_summary(store, observation_end=as_of, unit=unit)
+        chosen = fit_purchases(g, weights="n") if fit else None
+    except ConvergenceError as e:
+        _fail(e)
+    except CentricError as e:
+        _fail(e)
+    customers = int(g["n"].sum())
+    repeat = int(g.loc[g["frequency"] > 0, "n"].sum())
+    out = {"observation_end": g.attrs["observation_end"], "unit": unit, "customers": customers,
+           "repeat_customers": repeat,
+           "mean_frequency": float((g["frequency"] * g["n"]).sum() / customers) if customers else None,
+           "groups": [{"frequency": int(r.frequency), "recency": float(r.recency), "T": float(r.T),
+                       "customers": int(r.n)} for r in g.itertuples(index=False)]}
+    if chosen is not None:
+        name, model, lls = chosen
+        out["fit"] = {"model": name, "params": model.params_, "log_likelihood": float(model.log_likelihood_),
+                      "model_selection": lls}
+    if as_json:
+        print(json.dumps(out, indent=2))
+        return
+    console.print(f"{customers:,} customers ({repeat:,} bought again) observed to {out['observation_end']}; "
+                  f"{len(g):,} distinct (frequency, recency, T) groups, times in {'days' if unit == 'D' else 'weeks'}")
+    if chosen is not None:
+        p = out["fit"]["params"]
+        console.print(f"{out['fit']['model']}: " + " ".join(f"{k}={v:.4f}" for k, v in p.items())
+                      + f", log-likelihood {out['fit']['log_likelihood']:,.2f}")
 
 
 @customers_app.command("phases")

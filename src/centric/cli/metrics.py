@@ -31,12 +31,12 @@ def metrics(
                                    callback=one_of("holm", "bh", "none")),
 ) -> None:
     """Print a metric with n and its 95% interval, overall or by group."""
-    from ..engines import PORTED, is_postgres, not_available
+    from ..engines import not_available, ported
     from ..metrics.named import as_data, compute, to_json
     from ._common import state
 
-    if is_postgres(state.db) and f"metrics {which}" not in PORTED:
-        _fail(not_available(f"metrics {which}"))
+    if not ported(f"metrics {which}", state.db):
+        _fail(not_available(f"metrics {which}", state.db))
     groups = [b.strip() for item in by for b in item.split(",") if b.strip()]
     start, end = bounds(from_, to)
     try:

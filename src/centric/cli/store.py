@@ -1,4 +1,4 @@
-"""The store between engines: centric store copy (a DuckDB store into PostgreSQL)."""
+"""The store between engines: centric store copy (a DuckDB store into PostgreSQL, or into a lake for Spark)."""
 
 from __future__ import annotations
 
@@ -8,29 +8,34 @@ from rich.markup import escape
 from ..errors import CentricError
 from ._common import _fail, _open, console, state
 
-store_app = typer.Typer(help="The store between engines: copy a DuckDB store into PostgreSQL.",
+store_app = typer.Typer(help="The store between engines: copy a DuckDB store into PostgreSQL or a lake for Spark.",
                         no_args_is_help=True)
 
 
 @store_app.command("copy")
 def copy_cmd(
     to: str = typer.Option(..., "--to", help="The PostgreSQL database: postgresql://USER:PASSWORD@HOST:PORT/DB "
-                           "(empty of centric data; its tables are created)."),
+                           "(empty of centric data; its tables are created), or a Spark store's lake: "
+                           "spark:MASTER?warehouse=PATH (a local folder, empty of centric tables; each table is "
+                           "written as PATH/TABLE/data.parquet)."),
     as_json: bool = typer.Option(False, "--json", help="Print the rows copied per table as JSON."),
 ) -> None:
-    """Copy the whole DuckDB store (--db) into a PostgreSQL database, all or nothing.
+    """Copy the whole DuckDB store (--db) into a PostgreSQL database or a Spark lake, all or nothing.
 
-    The tables are created and filled with COPY in one PostgreSQL transaction, and each table's row count is
-    checked against the DuckDB store's before it commits: a failure leaves PostgreSQL as it was. The DuckDB
-    store is only read. Afterwards point centric at PostgreSQL with --db or CENTRIC_DB (see docs/deploy.md)."""
-    from ..engines import is_postgres, redact
-    from ..engines.copy import copy_store
+    PostgreSQL: the tables are created and filled with COPY in one PostgreSQL transaction, and each table's row
+    count is checked against the DuckDB store's before it commits: a failure leaves PostgreSQL as it was.
+    Spark: every table is written as Parquet into a hidden folder of the lake, its row count checked, then moved
+    into place; a failure leaves the lake as it was. The DuckDB store is only read. Afterwards point centric at
+    the copy with --db or CENTRIC_DB (see docs/deploy.md)."""
+    from ..engines import engine_name, is_postgres, is_spark, redact
+    from ..engines.copy import copy_store, copy_to_lake
 
-    if is_postgres(state.db):
-        _fail(CentricError(f"--db {redact(state.db)} is PostgreSQL: store copy reads a DuckDB store (--db FILE.duckdb) "
-                           "and writes it into PostgreSQL (--to URL)"))
-    if not is_postgres(to):
-        _fail(CentricError(f"--to {to!r} is not a PostgreSQL URL; give postgresql://USER:PASSWORD@HOST:PORT/DB"))
+    if is_postgres(state.db) or is_spark(state.db):
+        _fail(CentricError(f"--db {redact(state.db)} is {engine_name(state.db)}: store copy reads a DuckDB store "
+                           "(--db FILE.duckdb) and writes it into PostgreSQL or a Spark lake (--to URL)"))
+    if not is_postgres(to) and not is_spark(to):
+        _fail(CentricError(f"--to {to!r} is neither a PostgreSQL URL nor a Spark store; give "
+                           "postgresql://USER:PASSWORD@HOST:PORT/DB or spark:MASTER?warehouse=PATH"))
 
     def progress(table: str, n: int) -> None:
         if not as_json:
@@ -38,7 +43,7 @@ def copy_cmd(
 
     try:
         with _open(read=True) as source:
-            result = copy_store(source, to, progress=progress)
+            result = (copy_to_lake if is_spark(to) else copy_store)(source, to, progress=progress)
     except CentricError as e:
         _fail(e)
     if as_json:

@@ -112,3 +112,81 @@ def calibration_table(model, summary: pd.DataFrame, max_frequency: int = 7) -> p
     out.index = [f"{i}+" if i == max_frequency else str(i) for i in out.index]
     out.index.name = "frequency"
     return out
+
+
+# -- the same summary computed by the store's engine (DuckDB, PostgreSQL or Spark), through Ibis ----------------
+SECONDS_PER_DAY = 86400
+
+
+def _daily(store, observation_end: dt.date | str | None = None):
+    """(one row per customer and purchase day: ``customer_id``, ``day`` — whole days since 1970-01-01, UTC — and
+    ``v``, the day's spend; the last day observed). Days come from epoch seconds (integer division), never from
+    interval arithmetic; orders without a customer are left out, as ``rfm_summary`` leaves them out."""
+    import ibis
+
+    o = store.table("orders")
+    o = o.filter(o.customer_id.notnull())
+    day = (o.ordered_at.epoch_seconds().cast("int64") // SECONDS_PER_DAY).cast("int64")
+    daily = (o.mutate(day=day).group_by(["customer_id", "day"])
+             .aggregate(v=ibis.coalesce(o.amount.cast("float64").sum(), 0.0)))
+    end = _day(observation_end, "observation_end")
+    if end is None:
+        last = daily.day.max().execute()
+        if last is None or pd.isna(last):
+            raise CentricError("there are no orders with a customer to summarise; load orders first "
+                               "(centric ingest orders …)")
+        end_day = int(last)
+    else:
+        end_day = int((end - pd.Timestamp("1970-01-01")).days)
+    return daily.filter(daily.day <= end_day), end_day
+
+
+def summary_table(store, observation_end: dt.date | str | None = None, unit: str = "D"):
+    """``rfm_summary`` of the store's orders as an Ibis table computed by the store's engine — ``customer_id``,
+    ``frequency``, ``recency``, ``T``, ``monetary_value`` — and the last day observed (a ``datetime.date``).
+    Equal to ``rfm_summary(orders, unit, observation_end)`` of the same orders (the spend to floating-point
+    rounding: the engines sum in another order)."""
+    import ibis
+
+    if unit not in UNITS:
+        raise CentricError(f"unknown time unit {unit!r}; use 'D' (days) or 'W' (weeks)")
+    daily, end_day = _daily(store, observation_end)
+    first = daily.day.min().over(group_by=daily.customer_id)
+    d = daily.mutate(first=first)
+    per = d.group_by("customer_id").aggregate(
+        n=d.count(), first=d.first.min(), last=d.day.max(), spend=d.v.sum(),
+        first_spend=ibis.ifelse(d.day == d.first, d.v, 0.0).sum())
+    scale = UNITS[unit]
+    frequency = (per.n - 1).cast("int64")
+    out = per.select(
+        "customer_id",
+        frequency=frequency,
+        recency=(per["last"] - per["first"]).cast("float64") / scale,
+        T=(ibis.literal(end_day, "int64") - per["first"]).cast("float64") / scale,
+        monetary_value=ibis.ifelse(frequency > 0, (per.spend - per.first_spend) / frequency.cast("float64"), 0.0),
+    )
+    return out, (pd.Timestamp("1970-01-01") + pd.Timedelta(days=end_day)).date()
+
+
+def store_summary(store, observation_end: dt.date | str | None = None, unit: str = "D") -> pd.DataFrame:
+    """``summary_table`` read into a frame indexed and sorted by ``customer_id``, like ``rfm_summary``'s."""
+    table, end = summary_table(store, observation_end, unit)
+    df = table.execute().set_index("customer_id").sort_index()
+    df["frequency"] = df["frequency"].astype(np.int64)
+    df.attrs["unit"] = unit
+    df.attrs["observation_end"] = str(end)
+    return df
+
+
+def grouped_summary(store, observation_end: dt.date | str | None = None, unit: str = "D") -> pd.DataFrame:
+    """The sufficient statistics the purchase models fit on, grouped by the engine: one row per distinct
+    (``frequency``, ``recency``, ``T``) with ``n``, its number of customers, sorted — what ``BetaGeo.fit(grouped,
+    weights="n")`` reads, so that only these rows (at most customers × days, usually far fewer) leave the lake."""
+    table, end = summary_table(store, observation_end, unit)
+    df = (table.group_by(["frequency", "recency", "T"]).aggregate(n=table.count()).execute()
+          .sort_values(["frequency", "recency", "T"]).reset_index(drop=True))
+    df["frequency"] = df["frequency"].astype(np.int64)
+    df["n"] = df["n"].astype(np.int64)
+    df.attrs["unit"] = unit
+    df.attrs["observation_end"] = str(end)
+    return df

@@ -80,19 +80,21 @@ def orders_frame(store: Store, as_of: dt.date | None = None) -> pd.DataFrame:
     return store.con.execute(sql, params).df()
 
 
-def fit_purchases(summary: pd.DataFrame, model: str = "auto") -> tuple[str, BetaGeo, dict[str, float] | None]:
+def fit_purchases(summary: pd.DataFrame, model: str = "auto",
+                  weights: str | None = None) -> tuple[str, BetaGeo, dict[str, float] | None]:
     """(name, fitted model, log-likelihoods) of the purchase model. ``"auto"`` fits BG/NBD and the
     modified BG/NBD and keeps the one with the higher log-likelihood — both have four parameters, so
-    this is also the lower BIC — preferring MBG/NBD on a tie (it lets one-time buyers drop out)."""
+    this is also the lower BIC — preferring MBG/NBD on a tie (it lets one-time buyers drop out).
+    ``weights`` names a column of counts when the summary is grouped (``rfm.grouped_summary``)."""
     if model not in MODEL_CHOICES:
         raise CentricError(f"unknown purchase model {model!r}; use {', '.join(MODEL_CHOICES)}")
     if model != "auto":
-        return model, PURCHASE_MODELS[model]().fit(summary), None
+        return model, PURCHASE_MODELS[model]().fit(summary, weights=weights), None
     fits: dict[str, BetaGeo] = {}
     error: ConvergenceError | None = None
     for name, cls in PURCHASE_MODELS.items():
         try:
-            fits[name] = cls().fit(summary)
+            fits[name] = cls().fit(summary, weights=weights)
         except ConvergenceError as e:
             error = e
     if not fits:

@@ -1,17 +1,21 @@
-"""The store's engines: an embedded DuckDB file (``centric.store.Store``, the default) or a shared
-PostgreSQL database (``centric.engines.postgres.PgStore``), chosen by the ``db`` setting (``--db``,
-``CENTRIC_DB``): a path opens a DuckDB file, ``postgresql://USER:PASSWORD@HOST:PORT/DB`` a PostgreSQL
-database.
+"""The store's engines: an embedded DuckDB file (``centric.store.Store``, the default), a shared
+PostgreSQL database (``centric.engines.postgres.PgStore``) or a lake of Parquet tables read by Spark
+(``centric.engines.spark.SparkStore``), chosen by the ``db`` setting (``--db``, ``CENTRIC_DB``): a path opens
+a DuckDB file, ``postgresql://USER:PASSWORD@HOST:PORT/DB`` a PostgreSQL database,
+``spark:MASTER?warehouse=PATH`` Spark on MASTER over the lake at PATH.
 
-PostgreSQL runs a first slice of centric (see docs/deploy.md): the commands in :data:`PORTED`; every
-other command refuses with :func:`not_available`'s message rather than fail with a DuckDB error.
+PostgreSQL and Spark each run a slice of centric (see docs/deploy.md): the commands in :data:`PORTED` for
+that engine; every other command refuses with :func:`not_available`'s message rather than fail with a DuckDB
+error or run approximately.
 
 >>> is_postgres("postgresql://centric:secret@db.example.com:5432/centric"), is_postgres("centric.duckdb")
 (True, False)
 >>> redact("postgresql://centric:secret@db.example.com:5432/centric")
 'postgresql://centric:***@db.example.com:5432/centric'
->>> engine_name("centric.duckdb"), engine_name("postgres://db/centric")
-('DuckDB', 'PostgreSQL')
+>>> redact("spark:local[2]?warehouse=s3a://key:secret@bucket/lake")
+'spark:local[2]?warehouse=s3a://key:***@bucket/lake'
+>>> engine_name("centric.duckdb"), engine_name("postgres://db/centric"), engine_name("spark:local[2]?warehouse=/l")
+('DuckDB', 'PostgreSQL', 'Spark')
 """
 
 from __future__ import annotations
@@ -20,14 +24,22 @@ import re
 
 from ..errors import StoreError
 
-__all__ = ["PORTED", "engine_name", "is_postgres", "not_available", "open_store", "redact"]
+__all__ = ["PORTED", "engine_name", "is_postgres", "is_spark", "not_available", "open_store", "ported", "redact"]
 
 _URL = re.compile(r"^postgres(?:ql)?://", re.IGNORECASE)
+_SPARK = re.compile(r"^spark:", re.IGNORECASE)
 
 PORTED = ("status", "schema", "settings", "metrics nps", "metrics csat", "metrics ces", "drivers", "flows",
-          "ingest", "rejected", "runs", "analyze", "customers score",
+          "ingest", "rejected", "runs", "analyze", "customers score", "customers summary",
           "cases", "sla")
 """The commands that work on a PostgreSQL store (``store copy`` writes into one from a DuckDB store)."""
+
+SPARK_PORTED = ("status", "schema", "settings", "metrics nps", "metrics csat", "metrics ces", "drivers", "flows",
+                "customers summary")
+"""The commands that work on a Spark store (read-only: ``store copy --to spark:…`` writes the lake)."""
+
+PORTED_BY_ENGINE = {"PostgreSQL": PORTED, "Spark": SPARK_PORTED}
+"""What runs on each engine other than DuckDB (DuckDB runs every command)."""
 
 
 def is_postgres(db: str | None) -> bool:
@@ -35,19 +47,37 @@ def is_postgres(db: str | None) -> bool:
     return bool(db) and bool(_URL.match(str(db).strip()))
 
 
+def is_spark(db: str | None) -> bool:
+    """Whether the ``db`` setting names a Spark store (``spark:MASTER?warehouse=PATH``)."""
+    return bool(db) and bool(_SPARK.match(str(db).strip()))
+
+
 def engine_name(db: str | None) -> str:
-    return "PostgreSQL" if is_postgres(db) else "DuckDB"
+    return "PostgreSQL" if is_postgres(db) else "Spark" if is_spark(db) else "DuckDB"
+
+
+def ported(command: str, db: str | None) -> bool:
+    """Whether ``command`` (``"drivers"``, ``"metrics nps"``, ``"customers summary"``) runs on the engine of ``db``."""
+    engine = engine_name(db)
+    return engine == "DuckDB" or command in PORTED_BY_ENGINE[engine]
 
 
 def redact(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    return re.sub(r"^(postgres(?:ql)?://[^:/@]*):[^@]*@", r"\1:***@", str(url), flags=re.IGNORECASE)
+    """The URL without its password, for messages and logs (a PostgreSQL URL's, or a lake URI's in a Spark URL)."""
+    text = re.sub(r"^(postgres(?:ql)?://[^:/@]*):[^@]*@", r"\1:***@", str(url), flags=re.IGNORECASE)
+    if is_spark(text):
+        text = re.sub(r"(warehouse=[A-Za-z][A-Za-z0-9+.-]*://[^:/@?]*):[^@/?]*@", r"\1:***@", text)
+    return text
 
 
-def not_available(command: str) -> StoreError:
-    """The error an unported command gives on a PostgreSQL store."""
-    return StoreError(f"centric {command} is not available on PostgreSQL yet; use a DuckDB store "
-                      f"(--db centric.duckdb). On PostgreSQL today: {', '.join(PORTED)} "
+def not_available(command: str, db: str | None = "postgresql://") -> StoreError:
+    """The error an unported command gives on a PostgreSQL or Spark store."""
+    engine = engine_name(db)
+    if engine == "DuckDB":
+        engine = "PostgreSQL"
+    why = " (Spark reads the lake; it does not write)" if engine == "Spark" else " yet"
+    return StoreError(f"centric {command} is not available on {engine}{why}; use a DuckDB store "
+                      f"(--db centric.duckdb). On {engine} today: {', '.join(PORTED_BY_ENGINE[engine])} "
                       "(see docs/deploy.md)")
 
 
@@ -57,6 +87,10 @@ def open_store(db: str | None = None, read_only: bool = False, reading: bool = F
     from .. import settings
 
     p = settings.get("db", None if db is None else str(db))
+    if is_spark(p):
+        from .spark import SparkStore
+
+        return SparkStore.open(p)
     if is_postgres(p):
         from .postgres import PgStore
 

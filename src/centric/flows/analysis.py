@@ -163,17 +163,29 @@ class Variants(Tabular):
         return f"Variants: {len(self.variants):,} for {self.cases:,} cases; {self.coverage():,} cover 80%"
 
 
+_CODES = 1 << 20  # activities a log may have on the engines that group whole sequences (a trace packs pos and code)
+
+
 def _traces(events: Any) -> Any:
     """Per case its activities in order, as a list of small integer codes (grouping lists of integers
-    is much cheaper than lists of texts); returns (table of case_id, trace; table of activity, code)."""
-    names = events.select(ACTIVITY).distinct()
-    names = names.mutate(code=ibis.row_number().over(order_by=names[ACTIVITY]).cast("int32"))
-    coded = events.join(names, ACTIVITY)
-    return coded.group_by(CASE).aggregate(trace=coded.code.collect(order_by=[coded[TIME], coded[SEQ]])), names
+    is much cheaper than lists of texts); returns (table of case_id, trace; table of activity, code).
+
+    The order comes from the case's window (``ordered``'s ``pos``), never from an ordered ``collect`` (Spark
+    cannot order an aggregation): each event is the integer ``pos * 2**20 + code``, collected in any order and
+    sorted, which sorts by position; ``_decode``'s codes are the values modulo 2**20."""
+    o = ordered(events)
+    names = o.select(ACTIVITY).distinct()
+    names = names.mutate(code=ibis.row_number().over(order_by=names[ACTIVITY]).cast("int64"))
+    coded = o.join(names, ACTIVITY)
+    packed = coded.pos.cast("int64") * _CODES + coded.code
+    return coded.group_by(CASE).aggregate(trace=packed.collect().sort()), names
 
 
 def _decode(df: pd.DataFrame, names: Any) -> dict[int, str]:
     dictionary = names.execute()
+    if len(dictionary) >= _CODES:
+        raise CentricError(f"the log has {len(dictionary):,} distinct activities; at most {_CODES - 1:,} can be "
+                           "grouped into variants")
     return dict(zip(dictionary["code"].astype(int), dictionary[ACTIVITY], strict=True))
 
 
@@ -181,7 +193,8 @@ def _variants_by_list(events: Any) -> list[Variant]:
     per_case, names = _traces(events)
     df = per_case.group_by("trace").aggregate(n=per_case.count()).execute()
     name_of = _decode(df, names)
-    return [Variant(tuple(name_of[int(c)] for c in t), int(n)) for t, n in zip(df["trace"], df["n"], strict=True)]
+    return [Variant(tuple(name_of[int(c) % _CODES] for c in t), int(n))
+            for t, n in zip(df["trace"], df["n"], strict=True)]
 
 
 def _is_duckdb(events: Any, default: bool) -> bool:

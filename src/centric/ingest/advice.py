@@ -35,10 +35,12 @@ def currency_facts(con, table: schema.Table, assigned: dict[str, str], consts: d
         return None
     amount = _q(assigned["amount"])
     given = f"nullif(trim({_q(assigned['currency'])}), '') IS NULL" if "currency" in assigned else "true"
+    # the symbol is looked for only in the amounts without a currency cell (a filter, not FILTER:
+    # the aggregate's FILTER clause would match the symbol's pattern against every amount)
     assumed, by_symbol = con.execute(
-        f"""SELECT count(*) FILTER (WHERE {given} AND {symbol} IS NULL),
-                   count(*) FILTER (WHERE {given} AND {symbol} IS NOT NULL)
-            FROM {STAGE} WHERE nullif(trim({amount}), '') IS NOT NULL""").fetchall()[0]
+        f"""SELECT count(*) FILTER (WHERE s IS NULL), count(*) FILTER (WHERE s IS NOT NULL)
+            FROM (SELECT {symbol} AS s FROM {STAGE} WHERE nullif(trim({amount}), '') IS NOT NULL AND {given})"""
+    ).fetchall()[0]
     return {"assumed": assumed, "by_symbol": by_symbol, "has_column": "currency" in assigned}
 
 

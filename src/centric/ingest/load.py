@@ -196,8 +196,10 @@ def _load_staged(store: Store, table: schema.Table, staged: Staged, mapping: Map
     defaults = {"currency": transform._lit(opts["currency"]), "brand": "'ours'"}
     symbol = None
     if "currency" in table.column_names and "currency" not in consts and "amount" in match.assigned:
-        # an amount written with its currency (£ 12.50, 12,50 zł) says which one it is
-        symbol = f"nullif(regexp_extract({_q(match.assigned['amount'])}, '{transform._CURRENCY_WORDS}', 1), '')"
+        # an amount written with its currency (£ 12.50, 12,50 zł) says which one it is: the first symbol, or
+        # NULL (written once, not as nullif(regexp_extract(…), ''), whose repeated pattern DuckDB would
+        # hoist out of the lazy coalesce below and match against every amount, a currency cell or not)
+        symbol = f"regexp_extract_all({_q(match.assigned['amount'])}, '{transform._CURRENCY_WORDS}', 1)[1]"
         defaults["currency"] = f"coalesce({symbol}, {defaults['currency']})"
     rules = {r.to: r for r in mapping.rules.values()}
     plans = []
@@ -412,7 +414,7 @@ def _store_rows(store: Store, table: schema.Table, staged: Staged, plans: list[t
     rejected += len(staged.rejects) + len(conflicts)
     top = con.execute(
         "SELECT kind, count(*) FROM (SELECT regexp_replace(reason, '''[^'']*''', '…', 'g') AS kind "
-        "FROM rejected_rows WHERE run_id = ?) GROUP BY 1 ORDER BY 2 DESC LIMIT 5", [run_id]).fetchall()
+        "FROM rejected_rows WHERE run_id = ?) GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5", [run_id]).fetchall()
     _record_run(con, table.name, staged, "stored", stored, rejected, duplicates, now)
     return IngestResult(
         table.name, staged.source, run_id, staged.rows_read, stored, rejected, duplicates,

@@ -374,8 +374,9 @@ def _allow_long_fields() -> None:
         csv.field_size_limit(2**31 - 1)
 
 
-def read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: str, digest: str,
+def read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: str, digest: str | None,
              known_names: set[str] | None = None, limits: Limits | None = None) -> Staged:
+    """Stage a CSV file; ``digest`` is the file's hash, or None to have it computed here."""
     limits = limits or Limits.from_settings()
     _allow_long_fields()
     with open(path, "rb") as f:
@@ -411,10 +412,14 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: str, digest: st
     above = _above_header([(i + 1, parsed[k]) for k, (i, _) in enumerate(candidates[:pick])], header_index + 1)
 
     result = None
+    hashed = hashlib.sha256() if digest is None else None
     if header_index == 0:
-        result = _read_csv_fast(con, path, encoding, columns, delimiter, header_line)
+        result = _read_csv_fast(con, path, encoding, columns, delimiter, header_line, hashed)
     if result is None:
         result = _read_csv_careful(con, path, encoding, columns, delimiter, header_index, source, limits)
+    elif hashed is not None and encoding in ("utf-8", "utf-8-sig"):  # the fast reader hashed the file itself
+        digest = hashed.hexdigest()
+    digest = digest or file_hash(path)
     rows_read, rejects = result
     if rows_read > limits.rows:
         drop_stage(con)
@@ -422,12 +427,15 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: str, digest: st
     return Staged(source, "csv", columns, rows_read + len(above), digest, encoding, delimiter, above + rejects)
 
 
-def _count_lines(path: Path) -> tuple[int, bool]:
+def _count_lines(path: Path, hashed: Any = None) -> tuple[int, bool]:
     """Number of lines, and whether the fast reader cannot number rows as lines (a blank line, or a
-    lone carriage return ending a line)."""
+    lone carriage return ending a line); the file's bytes also go to ``hashed`` (a hashlib object),
+    if given, so that the file is read once for both."""
     n, odd, last = 0, False, b"\n"
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 22), b""):
+            if hashed is not None:
+                hashed.update(chunk)
             n += chunk.count(b"\n")
             if b"\n\n" in chunk or b"\n\r\n" in chunk or (last == b"\n" and chunk[:1] in (b"\n", b"\r")):
                 odd = True
@@ -460,10 +468,12 @@ def _utf8_copy(path: Path, encoding: str) -> Path | None:
     return tmp
 
 
-def _read_csv_fast(con, path: Path, encoding: str, columns: list[str], delimiter: str, header_line: str):
+def _read_csv_fast(con, path: Path, encoding: str, columns: list[str], delimiter: str, header_line: str,
+                   hashed: Any = None):
     """DuckDB's parallel CSV reader, used only when the file is well-formed and one record is one line
     (then record k is line k + 1); None otherwise. (A view streaming over the file would hold less in
-    memory, but numbering its rows makes DuckDB parse on one thread: three times slower.)"""
+    memory, but numbering its rows makes DuckDB parse on one thread: three times slower.) A UTF-8 file
+    is hashed into ``hashed`` as it is read."""
     if not header_line or header_line != header_line.lstrip():
         return None
     tmp = None
@@ -472,13 +482,13 @@ def _read_csv_fast(con, path: Path, encoding: str, columns: list[str], delimiter
         if tmp is None:
             return None
     try:
-        return _duckdb_csv(con, tmp or path, columns, delimiter)
+        return _duckdb_csv(con, tmp or path, columns, delimiter, hashed if tmp is None else None)
     finally:
         if tmp is not None:  # the stage is a table: the copy is not needed once it is read
             tmp.unlink(missing_ok=True)
 
 
-def _duckdb_csv(con, path: Path, columns: list[str], delimiter: str):
+def _duckdb_csv(con, path: Path, columns: list[str], delimiter: str, hashed: Any = None):
     spec = "{" + ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for c in columns) + "}"
     delim = delimiter.replace("'", "''")
     src = (f"read_csv('{str(path).replace(chr(39), chr(39) * 2)}', auto_detect=false, header=true, "
@@ -486,7 +496,7 @@ def _duckdb_csv(con, path: Path, columns: list[str], delimiter: str):
            f"all_varchar=true)")
     drop_stage(con)
     with ThreadPoolExecutor(max_workers=1) as pool:  # count lines while DuckDB reads
-        counting = pool.submit(_count_lines, path)
+        counting = pool.submit(_count_lines, path, hashed)
         try:
             con.execute(f"CREATE TEMP TABLE {STAGE_DATA} AS SELECT * FROM {src}")
             n = con.execute(f"SELECT count(*) FROM {STAGE_DATA}").fetchall()[0][0]
@@ -965,9 +975,9 @@ def read_source(con, source: Any, known_names: set[str], name: str | None = None
         raise UnreadableSourceError(f"{label}: the file is empty")
     limits = limits or Limits.from_settings()
     limits.check_size(label, size)
+    if fmt == "csv":  # hashed while DuckDB reads it, when it can
+        return read_csv(con, path, label, None, known_names, limits)
     digest = file_hash(path)
-    if fmt == "csv":
-        return read_csv(con, path, label, digest, known_names, limits)
     if fmt == "excel":
         return read_excel(con, path, label, digest, known_names, sheet, limits)
     if fmt == "json":

@@ -383,6 +383,9 @@ def parse_sql(plan: ColumnPlan, raw: str, opts: dict[str, str], decided: dict[st
     return text, "'empty'"
 
 
+_IDENTIFIER = re.compile(r'"(?:[^"]|"")*"')
+
+
 def build_typed(con, table: schema.Table, plans: list[ColumnPlan], opts: dict[str, str],
                 source_columns: list[str]) -> dict[str, dict]:
     """Create TYPED (``__row``, the typed columns, ``__bad``, and for recoded columns ``__miss_C``,
@@ -408,6 +411,11 @@ def build_typed(con, table: schema.Table, plans: list[ColumnPlan], opts: dict[st
             flags += names[2:]
         else:
             facts[p.name] = decide(con, p, opts)
+            if not _IDENTIFIER.fullmatch(p.raw):
+                # an expression (a default for empty cells) computed once in the layer: repeated in the
+                # parse, it would be hoisted out of its lazy coalesce and evaluated for every row
+                raw = _q(f"__in_{p.name}")
+                layer.append(f"{p.raw} AS {raw}")
         decided = facts[p.name]
         shown = shown if shown != p.raw else raw_col
         typed, _ = parse_sql(p, raw, opts, decided)
@@ -415,8 +423,9 @@ def build_typed(con, table: schema.Table, plans: list[ColumnPlan], opts: dict[st
         if shown != raw_col:
             reason = (f"CASE WHEN {shown} IS DISTINCT FROM {raw_col} THEN {reason} || ' (recoded from '''"
                       f" || left({shown}, 80) || ''')' ELSE {reason} END")
-        inner += [f"{typed} AS {_q(p.name)}", f"{raw} AS {raw_col}"]
-        empty = f"nullif(trim({raw_col}), '') IS NULL"
+        empty_col = _q("__empty_" + p.name)
+        inner += [f"{typed} AS {_q(p.name)}", f"{raw} AS {raw_col}", f"nullif(trim({raw}), '') IS NULL AS {empty_col}"]
+        empty = empty_col  # decided once, below: the raw text is not trimmed again for every condition
         invalid = f"(NOT ({empty}) AND {_q(p.name)} IS NULL)"
         absent[p.name] = empty
         if p.drops_unknown:  # keep the row, leave the field empty, and say so in the summary

@@ -126,12 +126,15 @@ def _no_others(fields: Mapping[str, str], allowed: set[str]) -> None:
             raise AnswerError(name[:40], UNKNOWN_FIELD, "this form has no such field")
 
 
-def validate(survey: Survey, fields: Mapping[str, str], language: str | None = None) -> Answer:
+def validate(survey: Survey, fields: Mapping[str, str], language: str | None = None,
+             limit: int | None = None) -> Answer:
     """The answer in ``fields`` (a form's fields) to ``survey``; ``language``: the invitation's (the form's
-    ``lang`` field, when the survey has texts in it, wins)."""
+    ``lang`` field, when the survey has texts in it, wins); ``limit``: the longest text (default: the
+    ``survey_comment_max`` setting, read on each call)."""
     extras_by_field = {q.field: q for q in survey.questions}
     _no_others(fields, set(FORM_FIELDS) | set(extras_by_field))
-    limit = comment_max()
+    if limit is None:
+        limit = comment_max()
     score = _whole("score", _one(fields, "score"), survey.scale, required=True)
     raw_comment = _one(fields, "comment")
     comment = _text("comment", raw_comment, limit)

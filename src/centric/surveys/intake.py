@@ -5,7 +5,9 @@ One writer thread takes what the routes queued (up to ``max_batch`` submissions;
 together), and stores the whole batch in ONE transaction of its own connection to
 the store:
 
-1. one query reads the batch's invitations (and the surveys' status) — never one query per answer;
+1. the batch's invitations come from the intake's memory (the open invitations, read once; a link it does
+   not know, one made since, or one answered or expired before is read in the batch — one query for all such),
+   and one small query reads the surveys' status — never one query per answer;
 2. each submission is decided in order against the store and against the batch itself: a link already
    answered, or answered earlier in the same batch, is ``already``; a closed survey ``closed``, a link past
    its ``expires_at`` ``expired``, a paused survey ``paused``; an unknown invitation ``refused``;
@@ -20,8 +22,9 @@ the store:
 A batch that fails is tried again submission by submission, so one bad submission cannot lose the others'
 answers (a write conflict with another writer of the same rows is retried whole first). After a commit that
 stored answers, the scheduler's ``analyze`` and ``sync`` steps are woken — at most every ``wake_every``
-seconds, so that a stream of answers does not keep the text pipeline busy round after round — and the
-dashboards' figures follow the store's data version.
+seconds, and while answers stream in only once they pause for ``quiet`` seconds or ``hold`` seconds after the
+first answer not yet woken for, so that the text pipeline's work does not compete with the answers' (an unhappy
+answer still becomes a case within seconds) — and the dashboards' figures follow the store's data version.
 
 The intake writes through a connection of its own (a cursor of the hub's writer connection), not under the
 hub's lock: a long scheduler step (the text pipeline over a thousand comments) never holds answers back.
@@ -83,6 +86,11 @@ _FLAGGED = pa.schema([("flag_id", pa.string()), ("survey_id", pa.string()), ("re
 _COMMENTS = pa.schema([("response_id", pa.string()), ("comment", pa.string())])
 _CLOSE = object()
 SURVEY_COLUMNS = "survey_id, slug, kind, status, touchpoint, channel, anonymous, updated_at"
+INVITATION_COLUMNS = "invitation_id, survey_id, customer_id, language, expires_at, answered_at, response_id"
+CACHE_LIMIT = 1_000_000
+"""The most open invitations the intake keeps in memory (the newest; about 200 bytes each). A link beyond them
+is read from the store in its batch, as is one the intake has not seen yet."""
+ANSWERED_GUARD = "centric intake: an invitation of the batch was answered meanwhile"
 _running: dict[int, Intake] = {}  # id(hub) → its intake (for refusals.count)
 
 
@@ -148,11 +156,14 @@ class Intake:
     """The writer thread over ``hub``'s store. ``submit`` (blocking) and ``asubmit`` (for async routes) return
     the :class:`Outcome` once the submission's transaction has committed."""
 
-    def __init__(self, hub, max_batch: int = 1000, max_wait: float = 0.05, wake_every: float = 2.0):
+    def __init__(self, hub, max_batch: int = 1000, max_wait: float = 0.05, wake_every: float = 2.0,
+                 quiet: float = 0.5, hold: float = 10.0):
         self.hub = hub
         self.max_batch = max_batch
         self.max_wait = max_wait
         self.wake_every = wake_every
+        self.quiet = quiet
+        self.hold = hold
         self.batches = 0
         self.stored = 0
         self.cpu = 0.0  # seconds of CPU the writer thread spent on batches
@@ -163,11 +174,19 @@ class Intake:
         self._last_wake = 0.0
         self._last_batch = 0.0
         self._wake_due = False
+        self._due_since = 0.0  # when the first answer the scheduler has not been woken for was stored
+        self._last_stored = float("-inf")
         self._con = hub.writer.con.cursor()
         self._con.execute("SET TimeZone = 'UTC'")
         self._seq = self._last_number()
         self._link_days = settings.get_positive_int("survey_link_days")
+        self._comment_max = settings.get_positive_int("survey_comment_max")  # as the web app's forms, read once
         self._definitions: dict[str, tuple[Any, Survey]] = {}  # survey_id → (updated_at, definition)
+        # invitation_id → (INVITATION_COLUMNS): the open invitations, loaded by the writer thread before its first
+        # batch, extended by the batches that meet a link it does not know, marked answered after each commit
+        self._invitations: dict[int, tuple] | None = None
+        self._highest = 0  # the highest invitation id the store had when the invitations were read
+        self._forgets = 0  # how many times they were to be read again (an erasure in another thread)
         self._thread = threading.Thread(target=self._run, name="centric-survey-intake", daemon=True)
         self._thread.start()
         _running[id(hub)] = self
@@ -219,7 +238,7 @@ class Intake:
         closing = False
         while not closing:
             try:
-                first = self._queue.get(timeout=min(1.0, self.wake_every))
+                first = self._queue.get(timeout=max(0.01, min(1.0, self.quiet)) if self._wake_due else 1.0)
             except queue.Empty:
                 self._idle()
                 continue
@@ -292,6 +311,11 @@ class Intake:
             except duckdb.TransactionException:
                 if attempt == 3:
                     raise
+            except duckdb.InvalidInputException as e:  # the store knew of an answer the kept invitations did not
+                if ANSWERED_GUARD not in str(e) or attempt == 3:
+                    raise
+                log.warning("survey intake: the kept invitations were behind the store; read again")
+                self._invitations = None
                 time.sleep(0.005 * (attempt + 1))  # another writer changed one of the rows: try again
         raise AssertionError("unreachable")
 
@@ -311,8 +335,11 @@ class Intake:
                 loop.call_soon_threadsafe(_settle, pairs)
 
     def _maybe_wake(self) -> None:
-        if not self._wake_due or time.monotonic() - self._last_wake < self.wake_every:
+        now = time.monotonic()
+        if not self._wake_due or now - self._last_wake < self.wake_every:
             return
+        if now - self._last_stored < self.quiet and now - self._due_since < self.hold:
+            return  # answers are streaming in: the scheduler's work waits for a pause, or for `hold` seconds
         self._wake_due = False
         self._last_wake = time.monotonic()
         from ..web import scheduler
@@ -328,13 +355,15 @@ class Intake:
         try:
             tx = _Tx(con)
             try:
-                outcomes = _Batch(self, tx, subs, now).run()
+                batch = _Batch(self, tx, subs, now)
+                outcomes = batch.run()
                 counts = Counter(queued)
                 for o, sub in zip(outcomes, subs, strict=True):
                     if o.status not in ("stored", "flagged"):
                         counts[(sub.survey_id, now.date(), o.reason or o.status)] += 1
                 tx.later(*_refusal_statements(counts))
                 tx.commit()
+                self._answered(batch.answered, batch.taken, now)
             except BaseException:
                 tx.release()
                 with contextlib.suppress(Exception):
@@ -349,8 +378,69 @@ class Intake:
         self.stored += sum(o.status == "stored" and s.kind != "comment" and s.kind != "contact"
                            for o, s in zip(outcomes, subs, strict=True))
         if n:
+            self._last_stored = time.monotonic()
+            if not self._wake_due:
+                self._due_since = self._last_stored
             self._wake_due = True
         return outcomes
+
+    @property
+    def streaming(self) -> bool:
+        """Whether answers were stored in the last ``quiet`` seconds (background work then yields to them)."""
+        return time.monotonic() - self._last_stored < self.quiet
+
+    # -- the invitations kept in memory ---------------------------------------------------------------------
+    def forget_invitations(self) -> None:
+        """Read the invitations again before the next batch (their customer or expiry changed: an erasure)."""
+        self._forgets += 1
+        self._invitations = None
+
+    def _load_invitations(self) -> None:
+        """The open invitations (not answered, not expired; the newest :data:`CACHE_LIMIT`) and the highest id,
+        in one snapshot."""
+        con = self._con
+        forgets = self._forgets
+        con.execute("BEGIN TRANSACTION")
+        try:
+            rows = con.execute(
+                f"SELECT {INVITATION_COLUMNS} FROM survey_invitations WHERE answered_at IS NULL AND "
+                f"(expires_at IS NULL OR expires_at > ?) ORDER BY invitation_id DESC LIMIT {CACHE_LIMIT}",
+                [_now()]).fetchall()
+            highest = con.execute("SELECT max(invitation_id) FROM survey_invitations").fetchone()[0]
+        except BaseException:
+            with contextlib.suppress(Exception):
+                con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+        self._highest = int(highest or 0)
+        # an erasure announced while they were read may be missing from them: read again next time
+        self._invitations = {r[0]: r for r in rows} if forgets == self._forgets else None
+
+    def invitations(self, tx: _Tx, ids: set[int]) -> dict[int, tuple]:
+        """The invitations ``ids`` (those that exist): from memory; the ones it lacks read in the batch's
+        transaction, together with any made since the last read (one query; none when memory has them all)."""
+        if self._invitations is None:
+            self._load_invitations()
+        kept = self._invitations if self._invitations is not None else {}  # {}: this batch reads them all
+        missing = [i for i in ids if i not in kept]
+        if missing:
+            highest = self._highest
+            for r in tx.first(f"SELECT {INVITATION_COLUMNS} FROM survey_invitations WHERE invitation_id IN "
+                              f"({_ids(missing)}) OR invitation_id > {int(highest)}"):
+                kept[r[0]] = r
+                highest = max(highest, r[0])
+            self._highest = highest
+        return {i: kept[i] for i in ids if i in kept}
+
+    def _answered(self, answered: list[int], taken: dict[int, str], now: dt.datetime) -> None:
+        """Mark the invitations answered by a committed batch."""
+        kept = self._invitations
+        if kept is None:
+            return
+        for i in answered:
+            row = kept.get(i)
+            if row is not None:
+                kept[i] = (*row[:5], now, taken[i])
 
     def _last_number(self) -> int:
         """The highest number of an anonymous answer or a flagged one so far (their ids go on from it)."""
@@ -440,17 +530,12 @@ class _Batch:
 
     def run(self) -> list[Outcome]:
         tx = self.tx
-        linked = {s.invitation_id for s in self.subs if s.invitation_id is not None}
-        self.invitations, self.surveys = {}, {}
-        if linked:  # the invitations with their surveys: one query for the whole batch
-            for r in tx.first(
-                    f"SELECT i.invitation_id, i.survey_id, i.customer_id, i.language, i.expires_at, i.answered_at, "
-                    f"i.response_id, {SURVEY_COLUMNS.replace('survey_id', 's.survey_id')} FROM survey_invitations i "
-                    f"LEFT JOIN surveys s ON s.survey_id = i.survey_id WHERE i.invitation_id IN ({_ids(linked)})"):
-                self.invitations[r[0]] = r[:7]
-                if r[7] is not None:
-                    self.surveys[r[7]] = r[7:]
-        if any(s.kind in ("anonymous", "release") for s in self.subs):
+        linked = {int(s.invitation_id) for s in self.subs if s.invitation_id is not None}
+        # the invitations from the intake's memory (read only when it lacks one), the surveys' status from the
+        # store: one small query for the whole batch
+        self.invitations = self.intake.invitations(tx, linked) if linked else {}
+        self.surveys = {}
+        if self.invitations or any(s.kind in ("anonymous", "release") for s in self.subs):
             self.surveys = {r[0]: r for r in tx.first(f"SELECT {SURVEY_COLUMNS} FROM surveys")}
         contacted: set[str] = set()
         if any(s.kind == "contact" for s in self.subs):
@@ -507,7 +592,8 @@ class _Batch:
         if sub.fields is None:
             return Outcome("refused", reason="no_answer")
         try:
-            sub.answer = validate(self.intake.definition(self.con, survey[0], survey[7]), sub.fields, language)
+            sub.answer = validate(self.intake.definition(self.con, survey[0], survey[7]), sub.fields, language,
+                                  self.intake._comment_max)
         except AnswerError as e:
             return Outcome("refused", reason=e.reason, error=e)
         return None
@@ -625,9 +711,10 @@ class _Batch:
 
     def _write(self, outcomes: list[Outcome]) -> None:
         tx, now = self.tx, _ts(self.now)
-        if self.answered:  # read in this transaction: a change by another since then is a conflict (retried)
-            tx.later(f"UPDATE survey_invitations SET answered_at = {now}, response_id = 'SVR-' || CAST(invitation_id "
-                     f"AS VARCHAR) WHERE invitation_id IN ({_ids(self.answered)}) AND answered_at IS NULL")
+        if self.answered:  # the store checks once more: an invitation answered meanwhile fails the batch
+            tx.later(f"UPDATE survey_invitations SET answered_at = CASE WHEN answered_at IS NULL THEN {now} ELSE "
+                     f"error('{ANSWERED_GUARD}') END, response_id = 'SVR-' || CAST(invitation_id AS VARCHAR) "
+                     f"WHERE invitation_id IN ({_ids(self.answered)})")
         self._insert("responses", _RESPONSES, self.responses)
         self._insert("survey_answers", _ANSWERS, self.answers)
         self._insert("survey_flagged", _FLAGGED, self.flagged)
@@ -669,9 +756,16 @@ def _count_refusals(con, counts: Counter) -> None:
         con.execute(sql)
 
 
+def invitations_changed() -> None:
+    """Tell the running intakes that invitations' customers or expiry changed (an erasure): each reads its
+    invitations again before its next batch."""
+    for intake in list(_running.values()):
+        intake.forget_invitations()
+
+
 def running(hub) -> Intake | None:
     """The intake running over ``hub``, if any."""
     return _running.get(id(hub))
 
 
-__all__ = ["KINDS", "STATUSES", "Intake", "Outcome", "Submission", "running"]
+__all__ = ["KINDS", "STATUSES", "Intake", "Outcome", "Submission", "invitations_changed", "running"]

@@ -114,8 +114,10 @@ def create_app(db: str, scheduler: bool = False) -> FastAPI:
             intake.close()  # stores what is queued; before the hub, whose connection it shares
             hub.close()
 
+    # no OpenTelemetry: the app exports none, and FastAPI's check for its providers ran on every request
     app = FastAPI(title="centric", version=__version__, docs_url=None, redoc_url=None,
-                  openapi_url="/openapi.json", lifespan=lifespan)
+                  openapi_url="/openapi.json", lifespan=lifespan,
+                  telemetry={"tracing": False, "metrics": False, "logs": False})
     app.state.hub = hub
     app.state.ready = threading.Event()
     app.state.intake = intake
