@@ -32,6 +32,7 @@ from ..store import Store
 from . import store_io
 from .clocks import _naive, _refresh
 from .model import Policy, Routing
+from .postgres import portable, tick_scope
 
 __all__ = ["TickResult", "escalations", "tick"]
 
@@ -62,6 +63,7 @@ def escalations(cases: pd.DataFrame, clocks: pd.DataFrame, events: pd.DataFrame,
     return _new_events(_Cases(cases), clocks, events, policy, routing, pd.Timestamp(_naive(now)))
 
 
+@portable(tick_scope)
 def tick(store: Store, now: dt.datetime | None = None, routing: Routing | None = None,
          policy: Policy | None = None) -> TickResult:
     """Refresh the clocks of the open cases (and of every case with a clock still running or with events but

@@ -165,7 +165,14 @@ def frame(store: Store, expr) -> pd.DataFrame:
             _sql[key] = sql
             while len(_sql) > SQL_CACHE:
                 _sql.popitem(last=False)
-    return store.con.execute(sql).df()
+    return _df(store.con.execute(sql))
+
+
+def _df(cur) -> pd.DataFrame:
+    """A query's rows as a frame: DuckDB's own reader, or (a psycopg cursor on PostgreSQL) from its rows."""
+    if hasattr(cur, "df"):
+        return cur.df()
+    return pd.DataFrame(cur.fetchall(), columns=[d[0] for d in cur.description])
 
 
 SQL_CACHE = 2048
@@ -185,7 +192,7 @@ def prepared(store: Store, key: str, build, **values) -> pd.DataFrame:
     is compiled, not one per length. ``key`` names the query (one builder per key). The SQL is Ibis's for
     the store's backend, the placeholders in it replaced by the backend connection's named parameters."""
     sql, bound = _bound(store, key, build, values)
-    return store.con.execute(sql, bound).df()
+    return _df(store.con.execute(sql, bound))
 
 
 def prepared_rows(store: Store, key: str, build, limit: int | None = None, **values) -> list[dict]:
@@ -217,11 +224,15 @@ def _bound(store: Store, key: str, build, values: dict) -> tuple[str, dict]:
                 sentinels[p] = f"__centric_param_{name}__"
             placeholders[k] = ps[0] if n is None else ps
         sql = store.ibis.compile(build(**placeholders), params=sentinels)
+        postgres = getattr(store, "engine", "duckdb") == "postgresql"
+        if postgres:  # psycopg's named parameters: %(name)s, and a literal % doubled
+            sql = sql.replace("%", "%%")
         for name in sentinels.values():
             quoted = f"'{name}'"
             if quoted not in sql:
                 raise AssertionError(f"the query {key} lost its parameter {name}")
-            sql = sql.replace(quoted, "$" + name.removeprefix("__centric_param_").removesuffix("__"))
+            bare = name.removeprefix("__centric_param_").removesuffix("__")
+            sql = sql.replace(quoted, f"%({bare})s" if postgres else "$" + bare)
         entry = sql
         with _sql_lock:
             _prepared[ck] = entry

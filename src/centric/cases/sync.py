@@ -26,6 +26,7 @@ from ..store import Store
 from . import signals as sig
 from . import store_io
 from .model import OPEN, Policy, Routing
+from .postgres import portable, sync_scope
 
 __all__ = ["SyncResult", "sync"]
 
@@ -47,6 +48,7 @@ class SyncResult:
         return d
 
 
+@portable(sync_scope)
 def sync(store: Store, now: dt.datetime | None = None, routing: Routing | None = None,
          policy: Policy | None = None, since: dt.datetime | None = None, window_days: int | None = None,
          grace_days: int | None = None, unanalysed: bool = False, proactive: bool = True) -> SyncResult:

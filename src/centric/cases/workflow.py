@@ -31,6 +31,7 @@ from ..store import Store
 from . import store_io, tokens
 from .clocks import refresh_clocks
 from .model import TRANSITIONS
+from .postgres import answer_scope, one_case_scope, portable, transfer_scope
 from .signals import CONFIRMATION_SURVEY  # the survey of the answers to "Was it solved?"
 
 __all__ = [
@@ -61,6 +62,7 @@ class Outcome:
 
 # -- the operations -----------------------------------------------------------------------------------------
 
+@portable(one_case_scope)
 def assign(store: Store, case_id: str, owner: str, actor: str, now: dt.datetime | None = None) -> Outcome:
     """Give the case to ``owner`` (a new or imported case becomes ``assigned``; a case already being
     worked on keeps its status)."""
@@ -74,6 +76,7 @@ def assign(store: Store, case_id: str, owner: str, actor: str, now: dt.datetime 
     return Outcome(case_id, status, "assigned")
 
 
+@portable(transfer_scope)
 def transfer(store: Store, case_id: str, department: str, actor: str, note: str | None = None,
              owner: str | None = None, now: dt.datetime | None = None) -> Outcome:
     """Pass the case to another ``department`` (and ``owner``, else it waits in the department's queue as
@@ -94,6 +97,7 @@ def transfer(store: Store, case_id: str, department: str, actor: str, note: str 
     return Outcome(case_id, status, "transferred")
 
 
+@portable(one_case_scope)
 def start(store: Store, case_id: str, actor: str, now: dt.datetime | None = None) -> Outcome:
     """Work on the case begins (``in_progress``); an unowned case is taken by ``actor``. A resolved or closed
     case is refused: it comes back through :func:`reopen`, which counts it."""
@@ -110,6 +114,7 @@ def start(store: Store, case_id: str, actor: str, now: dt.datetime | None = None
     return Outcome(case_id, status, "started")
 
 
+@portable(one_case_scope)
 def wait(store: Store, case_id: str, actor: str, note: str | None = None, now: dt.datetime | None = None) -> Outcome:
     """The case waits for the customer: its clocks pause until the customer writes (or work resumes)."""
     now = _now(now)
@@ -119,6 +124,7 @@ def wait(store: Store, case_id: str, actor: str, note: str | None = None, now: d
     return Outcome(case_id, status, "waiting")
 
 
+@portable(one_case_scope)
 def comment(store: Store, case_id: str, text: str, actor: str, now: dt.datetime | None = None) -> Outcome:
     """A person's message to the customer (an ``agent_response``: it stops the first-response and
     next-response clocks). A new or assigned case is then in progress; a waiting case keeps waiting."""
@@ -132,6 +138,7 @@ def comment(store: Store, case_id: str, text: str, actor: str, now: dt.datetime 
     return Outcome(case_id, status, "agent_response")
 
 
+@portable(one_case_scope)
 def note(store: Store, case_id: str, text: str, actor: str, now: dt.datetime | None = None) -> Outcome:
     """An internal note (the customer does not see it; it stops no clock)."""
     now = _now(now)
@@ -141,6 +148,7 @@ def note(store: Store, case_id: str, text: str, actor: str, now: dt.datetime | N
     return Outcome(case_id, case["status"], "note")
 
 
+@portable(one_case_scope)
 def customer_message(store: Store, case_id: str, text: str, actor: str = "customer",
                      now: dt.datetime | None = None) -> Outcome:
     """The customer wrote about the case (``customer_contact``): a waiting case is worked on again; a
@@ -156,6 +164,7 @@ def customer_message(store: Store, case_id: str, text: str, actor: str = "custom
     return Outcome(case_id, status, "customer_contact")
 
 
+@portable(one_case_scope)
 def resolve(store: Store, case_id: str, actor: str, note: str | None = None,
             now: dt.datetime | None = None) -> str:
     """The case is solved as far as the team can tell (``resolved``). Creates the customer's one-time
@@ -183,6 +192,7 @@ def resolve(store: Store, case_id: str, actor: str, note: str | None = None,
     return token
 
 
+@portable(one_case_scope)
 def close(store: Store, case_id: str, actor: str, root_cause: str | None, action: str | None,
           sub_cause: str | None = None, note: str | None = None, now: dt.datetime | None = None) -> Outcome:
     """Close a resolved case. Requires the root cause — a factor of the store's taxonomy, or ``other`` —
@@ -208,6 +218,7 @@ def close(store: Store, case_id: str, actor: str, root_cause: str | None, action
     return Outcome(case_id, status, "closed")
 
 
+@portable(one_case_scope)
 def reopen(store: Store, case_id: str, actor: str, reason: str, now: dt.datetime | None = None) -> Outcome:
     """Bring a resolved or closed case back (``in_progress``, reopen_count + 1) within the grace period;
     after it, open a new case linked to the old one (the outcome says so)."""
@@ -219,6 +230,7 @@ def reopen(store: Store, case_id: str, actor: str, reason: str, now: dt.datetime
     return _come_back(store, case, now, actor, reason)
 
 
+@portable(answer_scope)
 def answer(store: Store, token: str, solved: bool, csat: int | None = None, ces: int | None = None,
            comment: str | None = None, now: dt.datetime | None = None) -> Outcome:
     """The customer's answer to "Was it solved?" through their one-time ``token``.

@@ -374,10 +374,7 @@ def cases_config(
             if routing or sla:
                 now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
                 files = [(name, path) for name, path in (("routing", routing), ("sla", sla)) if path]
-                with store.transaction() as con:  # both files or neither; the pair is checked once
-                    for i, (name, path) in enumerate(files):
-                        config.save(con, name, path.read_text(encoding="utf-8"), str(path), now,
-                                    check_pair=i == len(files) - 1)
+                _save_config(store, files, now)
                 console.print("active: " + ", ".join(escape(str(p)) for p in (routing, sla) if p))
             if show or not (routing or sla):
                 r, p = config.active(store)
@@ -388,6 +385,22 @@ def cases_config(
         _fail(e)
     except (OSError, UnicodeDecodeError) as e:
         _fail(CentricError(f"{getattr(e, 'filename', None) or routing or sla}: {e}"))
+
+
+def _save_config(store, files: list[tuple[str, Path]], now: dt.datetime) -> None:
+    """Keep the files in the store, both or neither (the pair is checked once); on PostgreSQL through a
+    scratch store holding the configuration."""
+    from ..cases import config
+    from ..cases.postgres import config_scope, portable
+
+    @portable(config_scope)
+    def save(store) -> None:
+        with store.transaction() as con:
+            for i, (name, path) in enumerate(files):
+                config.save(con, name, path.read_text(encoding="utf-8"), str(path), now,
+                            check_pair=i == len(files) - 1)
+
+    save(store)
 
 
 __all__ = ["cases_app"]

@@ -78,11 +78,7 @@ def ingest(
             if not as_json:
                 _print_result(store, res)
         if cases and any(r.rows_stored for r in results) and table in LOOP_TABLES:
-            if getattr(store, "engine", "duckdb") == "postgresql":
-                if not as_json:  # cases are not on PostgreSQL yet
-                    console.print("cases: not synced (centric cases is not available on PostgreSQL yet)")
-            else:
-                run_loop(store, as_json)
+            run_loop(store, as_json)
     finish(results, as_json, failed, partial)
 
 

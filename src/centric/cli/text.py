@@ -52,9 +52,7 @@ def analyze_cmd(
             again = f", {result.reclassified:,} of them analysed as opinions before" if result.reclassified else ""
             console.print(f"{result.placeholders:,} placeholder answers (“did not answer”, “n/a”, “nothing”, only a "
                           f"score …) kept but not analysed as opinions{again}")
-        if cases and getattr(store, "engine", "duckdb") == "postgresql":
-            console.print("cases: not synced (centric cases is not available on PostgreSQL yet)")
-        elif cases:
+        if cases:
             run_loop(store)
 
 

@@ -30,7 +30,8 @@ _URL = re.compile(r"^postgres(?:ql)?://", re.IGNORECASE)
 _SPARK = re.compile(r"^spark:", re.IGNORECASE)
 
 PORTED = ("status", "schema", "settings", "metrics nps", "metrics csat", "metrics ces", "drivers", "flows",
-          "ingest", "rejected", "runs", "analyze", "customers score", "customers summary")
+          "ingest", "rejected", "runs", "analyze", "customers score", "customers summary",
+          "cases", "sla")
 """The commands that work on a PostgreSQL store (``store copy`` writes into one from a DuckDB store)."""
 
 SPARK_PORTED = ("status", "schema", "settings", "metrics nps", "metrics csat", "metrics ces", "drivers", "flows",
