@@ -78,9 +78,10 @@ def ingest(
             if not as_json:
                 _print_result(store, res)
         if cases and any(r.rows_stored for r in results) and table in LOOP_TABLES:
-            if getattr(store, "engine", "duckdb") == "postgresql":
-                if not as_json:  # cases are not on PostgreSQL yet
-                    console.print("cases: not synced (centric cases is not available on PostgreSQL yet)")
+            if getattr(store, "engine", "duckdb") != "duckdb":
+                if not as_json:  # cases are not on PostgreSQL or Spark yet
+                    engine = "Spark" if getattr(store, "engine", "") == "spark" else "PostgreSQL"
+                    console.print(f"cases: not synced (centric cases is not available on {engine} yet)")
             else:
                 run_loop(store, as_json)
     finish(results, as_json, failed, partial)
