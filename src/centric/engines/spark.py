@@ -174,8 +174,8 @@ class SparkStore(Tables):
     # -- writing: refused -------------------------------------------------------------------------
     def _refuse(self, what: str) -> StoreError:
         return StoreError(f"the Spark store {self.path} is read-only: {what} is not available on Spark (it runs the "
-                          "analyses over the lake); write with a DuckDB or PostgreSQL store and copy it into the lake "
-                          "with centric store copy --to spark:… (see docs/deploy.md)")
+                          "analyses over the lake); load files into the lake with centric ingest, or write with a DuckDB "
+                          "store and copy it into the lake with centric store copy --to spark:… (see docs/deploy.md)")
 
     @property
     def con(self):
