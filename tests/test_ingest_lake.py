@@ -222,8 +222,9 @@ def test_ingest_on_spark_from_the_command_line(spark_session, tmp_path, write):
     assert outs[0].exit_code == outs[1].exit_code == 0, outs[1].output
     rejected = json.loads(outs[1].output)
     assert rejected == json.loads(outs[0].output) and rejected and all(r["reason"] for r in rejected)
-    runs = runner.invoke(app, ["--db", spark, "runs"], catch_exceptions=False)
-    assert runs.exit_code == 0 and "out_of_range.csv" in runs.output
+    runs = [runner.invoke(app, ["--db", str(db), "runs"], catch_exceptions=False) for db in (duck, spark)]
+    assert runs[0].exit_code == runs[1].exit_code == 0
+    assert runs[0].output == runs[1].output and "│ 2 " in runs[1].output  # both runs, their sources and counts
     nps = [runner.invoke(app, ["--db", str(db), "metrics", "nps", "--by", "channel", "--json"],
                          catch_exceptions=False) for db in (duck, spark)]
     assert nps[0].exit_code == nps[1].exit_code == 0, nps[1].output

@@ -323,9 +323,6 @@ def _create(lake: Path) -> None:
     """An empty lake: the folder and ``centric_meta`` with this centric's schema version."""
     import duckdb
 
-    if not lake.parent.is_dir():
-        raise StoreError(f"cannot create the lake {lake}: folder {lake.parent} does not exist")
-    lake.mkdir(exist_ok=True)
     (lake / META).mkdir(exist_ok=True)
     tmp, final = lake / META / f".part-new{TEMP_SUFFIX}", lake / META / "data.parquet"
     duckdb.execute(f"COPY (SELECT 'schema_version' AS key, {_quote(str(schema.SCHEMA_VERSION))} AS value) "
@@ -351,11 +348,15 @@ def lake_scratch(url: str, tables: Iterable[str], append: Iterable[str] = ()) ->
             raise StoreError(f"unknown table {name!r}; tables: {', '.join(schema.TABLES)}")
     if lake.exists() and not lake.is_dir():
         raise StoreError(f"the lake {lake} is a file; give a folder (spark:MASTER?warehouse=/path/to/lake)")
-    if not lake.exists() or not (lake / META).is_dir() and not any(lake.iterdir()):
-        _create(lake)
+    if not lake.exists():
+        if not lake.parent.is_dir():
+            raise StoreError(f"cannot create the lake {lake}: folder {lake.parent} does not exist")
+        lake.mkdir(exist_ok=True)
     held = (f"the lake {lake} is being written by another process (it holds the lock {lake / WRITE_LOCK}); "
             "try again when that write has finished")
     with _flock(lake / WRITE_LOCK, wait=False, held_message=held):
+        if not (lake / META).is_dir() and not any(p.is_dir() for p in lake.iterdir()):
+            _create(lake)  # a new lake: empty, with this centric's schema version
         with _flock(lake / COMMIT_LOCK, wait=True):
             recover(lake, writer=True)
         duck = Store.open(":memory:")
