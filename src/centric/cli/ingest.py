@@ -78,7 +78,11 @@ def ingest(
             if not as_json:
                 _print_result(store, res)
         if cases and any(r.rows_stored for r in results) and table in LOOP_TABLES:
-            run_loop(store, as_json)
+            if getattr(store, "engine", "duckdb") in ("spark", "lake"):
+                if not as_json:  # cases do not run on Spark: the lake is for the analyses at scale
+                    console.print("cases: not synced (centric cases is not available on Spark)")
+            else:
+                run_loop(store, as_json)
     finish(results, as_json, failed, partial)
 
 

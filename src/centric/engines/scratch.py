@@ -128,16 +128,7 @@ class Scratch:
     # -- writing --------------------------------------------------------------------------------
     def publish(self) -> dict[str, int]:
         """Write the difference into PostgreSQL (inside the open transaction). Returns rows written per table."""
-        for name in schema.TABLES:
-            if name not in self.tables and name not in self.append and self._count(f"main.{_q(name)}"):
-                raise StoreError(f"the command wrote to table {name}, which was not read from PostgreSQL; "
-                                 "nothing was written (PostgreSQL is as it was)")
-        from .postgres import META
-
-        if sorted(self.store.con.execute(f"SELECT key, value FROM {META} WHERE key <> 'schema_version'")
-                  .fetchall()) != self._meta:
-            raise StoreError("the command changed the store's metadata, which is not written back from a scratch "
-                             "store; nothing was written (PostgreSQL is as it was)")
+        self.check_writes("PostgreSQL")
         merges = self._new_merges()
         if merges:
             partial = [n for n in self.filters if "customer_id" in schema.TABLES[n].column_names]
@@ -154,6 +145,20 @@ class Scratch:
             if n:
                 self.written[name] = self.written.get(name, 0) + n
         return self.written
+
+    def check_writes(self, target: str) -> None:
+        """Refuse what a scratch store cannot write back into ``target`` ("PostgreSQL", "the lake"): rows in a
+        table that was not read, or changed metadata."""
+        for name in schema.TABLES:
+            if name not in self.tables and name not in self.append and self._count(f"main.{_q(name)}"):
+                raise StoreError(f"the command wrote to table {name}, which was not read from {target}; "
+                                 f"nothing was written ({target} is as it was)")
+        from .postgres import META
+
+        if sorted(self.store.con.execute(f"SELECT key, value FROM {META} WHERE key <> 'schema_version'")
+                  .fetchall()) != self._meta:
+            raise StoreError("the command changed the store's metadata, which is not written back from a scratch "
+                             f"store; nothing was written ({target} is as it was)")
 
     def _publish_table(self, name: str) -> None:
         con = self.store.con

@@ -125,11 +125,20 @@ class SparkStore(Tables):
         master, warehouse = parse_url(url)
         store = cls(session(master), url, master, warehouse)
         try:
-            store._register()
+            store.refresh()
         except BaseException:
             store.close()
             raise
         return store
+
+    def refresh(self) -> None:
+        """(Re)list the lake's files as views; a local lake's commit left unfinished by a crash is finished first,
+        and no commit's renames happen meanwhile (``centric.engines.lake``)."""
+        from .lake import opened_for_reading
+
+        self._tables.clear()
+        with opened_for_reading(self.warehouse):
+            self._register()
 
     def _register(self) -> None:
         """Each table's folder as a view with the schema's columns and types, given rather than inferred (no job
@@ -165,8 +174,8 @@ class SparkStore(Tables):
     # -- writing: refused -------------------------------------------------------------------------
     def _refuse(self, what: str) -> StoreError:
         return StoreError(f"the Spark store {self.path} is read-only: {what} is not available on Spark (it runs the "
-                          "analyses over the lake); write with a DuckDB or PostgreSQL store and copy it into the lake "
-                          "with centric store copy --to spark:… (see docs/deploy.md)")
+                          "analyses over the lake); load files into the lake with centric ingest, or write with a DuckDB "
+                          "store and copy it into the lake with centric store copy --to spark:… (see docs/deploy.md)")
 
     @property
     def con(self):

@@ -113,6 +113,9 @@ def ingest_source(store: Store, table_name: str, source: Any, mapping: Mapping |
     if getattr(store, "engine", "duckdb") == "postgresql":
         return _on_postgres(store, table_name, source, mapping=mapping, values=values, name=name, sheet=sheet,
                             replace=replace, keys=keys, **overrides)
+    if getattr(store, "engine", "duckdb") in ("spark", "lake"):
+        return _on_lake(store, table_name, source, mapping=mapping, values=values, name=name, sheet=sheet,
+                        replace=replace, keys=keys, **overrides)
     table = schema.TABLES[table_name]
     mapping = mapping or Mapping()
     opts = resolve_options(mapping, overrides)
@@ -156,6 +159,20 @@ def _on_postgres(store, table_name: str, source: Any, **kwargs: Any) -> IngestRe
     read, added = tables_read(table_name, bool(kwargs.get("replace")))
     with scratch(store, tables=read, append=added) as s:
         result = ingest_source(s.store, table_name, source, **kwargs)
+    return result
+
+
+def _on_lake(store, table_name: str, source: Any, **kwargs: Any) -> IngestResult:
+    """``ingest_source`` into a lake (a ``SparkStore``'s, or a ``centric.engines.lake.Lake``): the same ingest,
+    run in a scratch DuckDB store loaded from the Parquet files of the tables it reads; the tables it changed are
+    then written back, all or nothing, under the lake's write lock (see ``centric.engines.lake``)."""
+    from ..engines.lake import lake_scratch
+
+    read, added = tables_read(table_name, bool(kwargs.get("replace")))
+    with lake_scratch(store.url, tables=read, append=added) as s:
+        result = ingest_source(s.store, table_name, source, **kwargs)
+    if hasattr(store, "refresh"):  # a Spark store lists the lake's files anew
+        store.refresh()
     return result
 
 
