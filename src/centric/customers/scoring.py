@@ -72,12 +72,15 @@ class Scoring:
 
 
 def orders_frame(store: Store, as_of: dt.date | None = None) -> pd.DataFrame:
-    sql = "SELECT customer_id, ordered_at, amount, currency FROM orders WHERE customer_id IS NOT NULL"
-    params = []
+    """The orders with a customer (up to the day ``as_of``), in a fixed order whatever the engine: by
+    customer, time, amount and currency (so that sums of amounts come out the same)."""
+    o = store.table("orders")
+    o = o.filter(o.customer_id.notnull())
     if as_of is not None:
-        sql += " AND CAST(ordered_at AS DATE) <= ?"
-        params.append(as_of)
-    return store.con.execute(sql, params).df()
+        o = o.filter(o.ordered_at.date() <= as_of)
+    cols = ["customer_id", "ordered_at", "amount", "currency"]
+    df = o.select(*cols).execute()
+    return df.sort_values(cols, kind="stable", na_position="last").reset_index(drop=True)
 
 
 def fit_purchases(summary: pd.DataFrame, model: str = "auto") -> tuple[str, BetaGeo, dict[str, float] | None]:
@@ -116,8 +119,9 @@ def fit(orders: pd.DataFrame, as_of: dt.date | None = None, spend: bool = True,
 def scored_model(store: Store) -> str:
     """The purchase model of the latest scoring (bgnbd or mbgnbd), or ``"auto"`` before any scoring:
     what the churn rate and the loyalty phases use, so that they count lost customers as the scores do."""
-    row = store.con.execute("SELECT model FROM customer_scores ORDER BY scored_at DESC LIMIT 1").fetchall()
-    name = str(row[0][0]).split("+")[0] if row else "auto"
+    cs = store.table("customer_scores")
+    row = cs.order_by(cs.scored_at.desc()).limit(1).select("model").execute()
+    name = str(row["model"].iloc[0]).split("+")[0] if len(row) else "auto"
     return name if name in PURCHASE_MODELS else "auto"
 
 
