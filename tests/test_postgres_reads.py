@@ -136,3 +136,19 @@ def test_customer_functions_are_equal_on_both_engines(both):
 def test_validate_is_equal_on_both_engines(both):
     a, b = both_json(both, "customers", "validate", "--calibration-end", "2026-03-31", "--json")
     assert a == b and a["rows"] and a["log_likelihood"] < 0
+
+
+@pytest.mark.parametrize("options", [[], ["--journey", "service", "--from", "2026-01", "--to", "2026-09", "--gap-days", "3"]])
+def test_the_journey_map_is_equal_on_both_engines(both, options):
+    a, b = both_json(both, "journeys", "map", "--json", *options)
+    assert a == b  # identical: instances, runs, funnel, touchpoints, moments of truth and quotes
+    assert a and all(m["stages"] and m["touchpoints"] and m["instances"] > 10 for m in a)
+    assert any(t["quotes"] for m in a for t in m["touchpoints"])
+    text_a, text_b = both_output(both, "journeys", "map", *options)
+    assert text_a == text_b
+
+
+def test_an_unknown_journey_of_the_map_is_named_on_postgresql(both):
+    _, pg = both
+    r = run("journeys", "map", "--journey", "nope", db=pg)
+    assert r.exit_code == 2 and "no journey 'nope' in the events; the journeys are: purchase, service" in r.output
