@@ -27,7 +27,7 @@ _URL = re.compile(r"^postgres(?:ql)?://", re.IGNORECASE)
 PORTED = ("status", "schema", "settings", "metrics nps", "metrics csat", "metrics ces", "drivers", "flows",
           "ingest", "rejected", "runs", "analyze", "customers score")
 PORTED += ("metrics complaints", "metrics journeys", "metrics churn", "customers merges", "customers alerts",
-           "customers validate", "customers reasons", "customers phases", "journeys map")
+           "customers validate", "customers reasons", "customers phases", "journeys map", "report")
 """The commands that work on a PostgreSQL store (``store copy`` writes into one from a DuckDB store)."""
 
 
