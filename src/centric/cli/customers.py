@@ -29,10 +29,17 @@ customers_app = typer.Typer(help="Customers: purchase rhythm and lifetime value,
 def customers_merges(limit: int = typer.Option(50, "--limit", help="At most this many merges.",
                                               callback=at_least(1))) -> None:
     """List customers merged across channels, and why."""
+    import pandas as pd
+
     with _open(read=True) as store:
-        rows = store.con.execute(
-            "SELECT merged_customer_id, into_customer_id, reason, run_id, merged_at FROM customer_merges "
-            "ORDER BY merged_at, merged_customer_id LIMIT ?", [limit]).fetchall()
+        cols = ["merged_customer_id", "into_customer_id", "reason", "run_id", "merged_at"]
+        m = store.table("customer_merges")
+        first = m.order_by("merged_at").limit(limit).merged_at.max().execute()  # the limit's last moment
+        df = m.filter(m.merged_at <= first).select(*cols).execute() if first is not None and not pd_isna(first) \
+            else pd.DataFrame(columns=cols)
+        # ties of time by id, as text's bytes order it (the same on every engine)
+        df = df.sort_values(["merged_at", "merged_customer_id"], kind="stable").head(limit)
+        rows = [tuple("None" if pd_isna(v) else v for v in r) for r in df.itertuples(index=False)]
         total = store.count("customer_merges")
     t = Table("merged", "into", "why", "run", "when (UTC)")
     for r in rows:

@@ -101,24 +101,30 @@ def p_alive_at(model: BetaGeo, orders: pd.DataFrame, end: pd.Timestamp) -> pd.Da
 def advocates(store: Store, end: pd.Timestamp, customers: list[str] | None = None) -> set[str]:
     """Customers (all, or those of ``customers``) whose latest NPS up to ``end`` is 9–10, or who wrote a
     positive review/post about us."""
-    con = store.con
-    only, params = "", []
+    import ibis
+
+    if customers is not None and not customers:
+        return set()
+    end_at = pd.Timestamp(end).to_pydatetime()
+    r = store.table("responses")
+    r = r.filter(r.customer_id.notnull(), r.nps.notnull(), r.responded_at <= end_at)
     if customers is not None:
-        only = f" AND customer_id IN ({', '.join('?' * len(customers))})" if customers else " AND false"
-        params = list(customers)
-    promoters = con.execute(f"""
-        SELECT customer_id FROM (
-            SELECT customer_id, nps, row_number() OVER (PARTITION BY customer_id ORDER BY responded_at DESC) AS k
-            FROM responses WHERE customer_id IS NOT NULL AND nps IS NOT NULL AND responded_at <= ?{only})
-        WHERE k = 1 AND nps >= 9""", [end.to_pydatetime(), *params]).fetchall()
-    public = con.execute(f"""
-        SELECT DISTINCT f.customer_id FROM feedback f
-        LEFT JOIN text_analyses a ON a.source = 'feedback' AND a.text_id = f.feedback_id
-        WHERE f.customer_id IS NOT NULL AND f.source IN ('review', 'social') AND coalesce(f.brand, 'ours') = 'ours'
-          AND f.posted_at <= ?{only.replace('customer_id', 'f.customer_id')}
-          AND (f.rating >= CASE WHEN f.rating > 5 THEN 9 ELSE 4 END OR a.sentiment = 'positive')""",
-                         [end.to_pydatetime(), *params]).fetchall()
-    return {r[0] for r in promoters} | {r[0] for r in public}
+        r = r.filter(r.customer_id.isin(list(customers)))
+    # the latest answer of each customer (of two at the same moment, the higher score: the same on every engine)
+    w = ibis.window(group_by=r.customer_id, order_by=[ibis.desc(r.responded_at), ibis.desc(r.nps)])
+    r = r.mutate(k=ibis.row_number().over(w))
+    promoters = r.filter((r.k == 0) & (r.nps >= 9)).select("customer_id").execute()["customer_id"]
+    f = store.table("feedback")
+    a = store.table("text_analyses")
+    a = a.filter(a.source == "feedback").select(aid=a.text_id, sent=a.sentiment)
+    f = f.filter(f.customer_id.notnull(), f.source.isin(["review", "social"]), f.brand.fill_null("ours") == "ours",
+                 f.posted_at <= end_at)
+    if customers is not None:
+        f = f.filter(f.customer_id.isin(list(customers)))
+    j = f.left_join(a, f.feedback_id == a.aid)
+    liked = (j.rating >= ibis.ifelse(j.rating > 5, 9, 4)) | (j.sent == "positive")
+    public = j.filter(liked.fill_null(False)).select("customer_id").distinct().execute()["customer_id"]
+    return set(promoters) | set(public)
 
 
 def phases(frequency, p_alive, advocate, threshold: float = LOST_THRESHOLD) -> np.ndarray:
@@ -165,29 +171,28 @@ def churn_reasons(store: Store, threshold: float = LOST_THRESHOLD, alpha: float 
     on both sides (the model cannot call them lost, so they would only swell the active side); under
     the modified BG/NBD everyone counts. Either way the lost side is every lost customer of the
     scores. Needs ``centric customers score`` and ``centric analyze``."""
-    con = store.con
-    if not con.execute("SELECT count(*) FROM customer_scores").fetchall()[0][0]:
+    import ibis
+
+    cs = store.table("customer_scores")
+    last = cs.scored_at.max().execute()
+    if last is None or pd.isna(last):
         raise CentricError("no scores yet: run centric customers score first")
-    df = con.execute("""
-        WITH s AS (SELECT customer_id, p_alive < ? AS lost FROM customer_scores
-                   WHERE scored_at = (SELECT max(scored_at) FROM customer_scores)
-                     AND (frequency > 0 OR model NOT LIKE 'bgnbd%')),
-        said AS (
-            SELECT r.customer_id, m.factor FROM mentions m JOIN responses r
-                ON m.source = 'responses' AND m.text_id = r.response_id
-            WHERE m.sentiment = 'negative' AND r.customer_id IS NOT NULL
-            UNION
-            SELECT f.customer_id, m.factor FROM mentions m JOIN feedback f
-                ON m.source = 'feedback' AND m.text_id = f.feedback_id
-            WHERE m.sentiment = 'negative' AND f.customer_id IS NOT NULL AND coalesce(f.brand, 'ours') = 'ours')
-        SELECT d.factor, s.lost, count(DISTINCT d.customer_id) AS k
-        FROM said d JOIN s USING (customer_id)
-        GROUP BY d.factor, s.lost""", [threshold]).df()
-    sizes = dict(con.execute("""SELECT p_alive < ?, count(*) FROM customer_scores
-                               WHERE scored_at = (SELECT max(scored_at) FROM customer_scores)
-                                 AND (frequency > 0 OR model NOT LIKE 'bgnbd%')
-                               GROUP BY 1""",
-                             [threshold]).fetchall())
+    cs = cs.filter(cs.scored_at == pd.Timestamp(last).to_pydatetime(),
+                   (cs.frequency > 0) | ~cs.model.like("bgnbd%"))
+    s = cs.select("customer_id", lost=cs.p_alive < threshold)
+    m = store.table("mentions")
+    m = m.filter(m.sentiment == "negative")
+    r = store.table("responses")
+    r = r.filter(r.customer_id.notnull())
+    f = store.table("feedback")
+    f = f.filter(f.customer_id.notnull(), f.brand.fill_null("ours") == "ours")
+    from_responses = m.join(r, (m.source == "responses") & (m.text_id == r.response_id)).select("customer_id", "factor")
+    from_feedback = m.join(f, (m.source == "feedback") & (m.text_id == f.feedback_id)).select("customer_id", "factor")
+    said = ibis.union(from_responses, from_feedback, distinct=True)
+    d = said.join(s, "customer_id")
+    df = d.group_by(["factor", "lost"]).aggregate(k=d.customer_id.nunique()).execute()
+    n = cs.group_by(lost=cs.p_alive < threshold).aggregate(n=cs.count()).execute()
+    sizes = {k: int(v) for k, v in zip(n["lost"], n["n"], strict=True) if k is not None and not pd.isna(k)}
     n_lost, n_active = sizes.get(True, 0), sizes.get(False, 0)
     rows = []
     for factor, g in df.groupby("factor"):

@@ -19,6 +19,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+import ibis
 import numpy as np
 import pandas as pd
 
@@ -72,12 +73,15 @@ class Scoring:
 
 
 def orders_frame(store: Store, as_of: dt.date | None = None) -> pd.DataFrame:
-    sql = "SELECT customer_id, ordered_at, amount, currency FROM orders WHERE customer_id IS NOT NULL"
-    params = []
+    """The orders with a customer (up to the day ``as_of``), in a fixed order whatever the engine: by
+    customer, time, amount and currency (so that sums of amounts come out the same)."""
+    o = store.table("orders")
+    o = o.filter(o.customer_id.notnull())
     if as_of is not None:
-        sql += " AND CAST(ordered_at AS DATE) <= ?"
-        params.append(as_of)
-    return store.con.execute(sql, params).df()
+        o = o.filter(o.ordered_at.date() <= as_of)
+    cols = ["customer_id", "ordered_at", "amount", "currency"]
+    df = o.select(*cols).execute()
+    return df.sort_values(cols, kind="stable", na_position="last").reset_index(drop=True)
 
 
 def fit_purchases(summary: pd.DataFrame, model: str = "auto",
@@ -118,8 +122,9 @@ def fit(orders: pd.DataFrame, as_of: dt.date | None = None, spend: bool = True,
 def scored_model(store: Store) -> str:
     """The purchase model of the latest scoring (bgnbd or mbgnbd), or ``"auto"`` before any scoring:
     what the churn rate and the loyalty phases use, so that they count lost customers as the scores do."""
-    row = store.con.execute("SELECT model FROM customer_scores ORDER BY scored_at DESC LIMIT 1").fetchall()
-    name = str(row[0][0]).split("+")[0] if row else "auto"
+    cs = store.table("customer_scores")
+    row = cs.order_by(cs.scored_at.desc()).limit(1).select("model").execute()
+    name = str(row["model"].iloc[0]).split("+")[0] if len(row) else "auto"
     return name if name in PURCHASE_MODELS else "auto"
 
 
@@ -225,15 +230,24 @@ def score(store: Store, horizon_days: int = 365, discount_rate: float = 0.01, as
 
 def latest(store: Store) -> pd.DataFrame:
     """The latest scoring's rows (empty when the store was never scored)."""
-    return store.con.execute(
-        "SELECT * FROM customer_scores WHERE scored_at = (SELECT max(scored_at) FROM customer_scores)").df()
+    cs = store.table("customer_scores")
+    last = cs.scored_at.max().execute()
+    if last is None or pd.isna(last):
+        return cs.limit(0).execute()
+    return _by_customer(cs.filter(cs.scored_at == pd.Timestamp(last).to_pydatetime()).execute())
+
+
+def _by_customer(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows in the order of their customer ids, whatever order the engine returned them in."""
+    return df.sort_values("customer_id", kind="stable").reset_index(drop=True)
 
 
 def _scorings(store: Store) -> pd.DataFrame:
     """One row per stored scoring, newest first: scored_at, as_of, model, and the fingerprint of the
     orders it saw (None for scorings stored before fingerprints were kept)."""
-    df = store.con.execute("""SELECT scored_at, min(as_of) AS as_of, min(model) AS model, min(params) AS params
-                              FROM customer_scores GROUP BY scored_at ORDER BY scored_at DESC""").df()
+    cs = store.table("customer_scores")
+    df = cs.group_by("scored_at").aggregate(as_of=cs.as_of.min(), model=cs.model.min(), params=cs.params.min()
+                                            ).order_by(ibis.desc("scored_at")).execute()
     df["data"] = [json.loads(p).get("data") if p else None for p in df["params"]]
     return df.drop(columns="params")
 
@@ -260,15 +274,22 @@ def alerts(store: Store, threshold: float = LOST_THRESHOLD, quiet_multiple: floa
     """Customers to call, from the latest scoring compared with its baseline (see :func:`baseline` and
     :func:`alerts_from`), with each customer's name, e-mail and phone (``contact``)."""
     now, before = baseline(store)
-    con = store.con
-    cur = con.execute("SELECT * FROM customer_scores WHERE scored_at = ?", [now]).df()
-    prev = (con.execute("SELECT customer_id, p_alive FROM customer_scores WHERE scored_at = ?", [before]).df()
-            if before is not None else None)
+    cs = store.table("customer_scores")
+
+    def scoring(at):
+        return cs.filter(cs.scored_at == pd.Timestamp(at).to_pydatetime())
+
+    cur = _by_customer(scoring(now).execute())
+    prev = _by_customer(scoring(before).select("customer_id", "p_alive").execute()) if before is not None else None
     out = alerts_from(cur, prev, threshold, quiet_multiple, valuable_share, limit, convert_to, rates)
     out.attrs["baseline"] = before
-    out.attrs["baseline_as_of"] = (con.execute("SELECT min(as_of) FROM customer_scores WHERE scored_at = ?",
-                                               [before]).fetchall()[0][0] if before is not None else None)
+    out.attrs["baseline_as_of"] = _day(scoring(before).as_of.min().execute()) if before is not None else None
     return with_contacts(store, out) if contact else out
+
+
+def _day(v) -> dt.date | None:
+    """A day from a query (a date or a timestamp, as the engine returns it), None for a missing one."""
+    return None if v is None or pd.isna(v) else pd.Timestamp(v).date()
 
 
 def with_contacts(store: Store, alerts: pd.DataFrame) -> pd.DataFrame:

@@ -32,6 +32,8 @@ _SPARK = re.compile(r"^spark:", re.IGNORECASE)
 PORTED = ("status", "schema", "settings", "metrics nps", "metrics csat", "metrics ces", "drivers", "flows",
           "ingest", "rejected", "runs", "analyze", "customers score", "customers summary",
           "cases", "sla")
+PORTED += ("metrics complaints", "metrics journeys", "metrics churn", "customers merges", "customers alerts",
+           "customers validate", "customers reasons", "customers phases", "journeys map", "report")
 """The commands that work on a PostgreSQL store (``store copy`` writes into one from a DuckDB store)."""
 
 SPARK_PORTED = ("status", "schema", "settings", "metrics nps", "metrics csat", "metrics ces", "drivers", "flows",

@@ -27,7 +27,8 @@ class JourneyFlows:
 
 def journey_names(store: Store) -> list[str]:
     """Journeys in the store's events, the one with the most events first."""
-    df = store.ibis.sql("SELECT journey, count(*) AS n FROM events GROUP BY journey").execute()
+    e = store.table("events")
+    df = e.group_by("journey").aggregate(n=e.count()).execute()
     return [j for j, _ in sorted(zip(df.journey, df.n, strict=True), key=lambda x: (-x[1], x[0]))]
 
 

@@ -57,23 +57,23 @@ def programme(store: Store, top: int = 10) -> Programme | None:
     """The programme's figures, or None when the store has no idea."""
     from .views import by_factor, frame
 
-    if not store.con.execute("SELECT count(*) FROM ideas").fetchone()[0]:
+    ideas = store.table("ideas")
+    if not int(ideas.count().execute()):
         return None
     df = frame(store)
     by_status = {s: int((df["status"] == s).sum()) for s in IDEA_STATUSES}
     by_kind = {k: int((df["author_kind"] == k).sum()) for k in ("customer", "employee")}
-    times = store.con.execute(
-        "SELECT created_at, answered_at FROM ideas WHERE merged_into IS NULL AND flags IS NULL AND answered_at IS NOT NULL"
-    ).df()
+    times = ideas.filter(ideas.merged_into.isnull(), ideas.flags.isnull(), ideas.answered_at.notnull()).select(
+        "created_at", "answered_at").execute()
     days = ((pd.to_datetime(times["answered_at"]) - pd.to_datetime(times["created_at"])).dt.total_seconds() / 86400.0
             if len(times) else pd.Series(dtype=float))
     days = days[days >= 0]
-    rewards = store.con.execute(
-        "SELECT count(*), coalesce(sum(CASE WHEN unit = 'points' THEN amount ELSE 0 END), 0) FROM idea_rewards"
-    ).fetchone()
-    merged, flagged = store.con.execute(
-        "SELECT count(merged_into), count(CASE WHEN flags IS NOT NULL AND merged_into IS NULL THEN 1 END) FROM ideas"
-    ).fetchone()
+    r = store.table("idea_rewards")
+    got = r.aggregate(n=r.count(), points=r.amount.sum(where=r.unit == "points")).execute().iloc[0]
+    rewards = (int(got["n"]), 0.0 if got["points"] is None or pd.isna(got["points"]) else float(got["points"]))
+    counted = ideas.aggregate(merged=ideas.merged_into.count(),
+                              flagged=(ideas.flags.notnull() & ideas.merged_into.isnull()).sum()).execute().iloc[0]
+    merged, flagged = int(counted["merged"]), int(counted["flagged"] or 0)
     return Programme(
         ideas=len(df), by_status=by_status, by_kind=by_kind, top=df.head(top), per_factor=by_factor(store),
         answered=int(len(days)),

@@ -21,28 +21,31 @@ def frame(store: Store, status: str | None = None, factor: str | None = None, ki
           flagged: bool = False, limit: int | None = None) -> pd.DataFrame:
     """The ideas not merged away, most votes first (then newest): ``LIST_COLUMNS``. ``flagged``: the public
     submissions kept aside instead of the others."""
-    where, params = ["i.merged_into IS NULL", "i.flags IS NOT NULL" if flagged else "i.flags IS NULL"], []
-    for column, value in (("coalesce(i.status, 'new')", status), ("i.factor", factor),
-                          ("coalesce(i.author_kind, 'customer')", kind)):
+
+    i = store.table("ideas")
+    i = i.filter(i.merged_into.isnull(), i.flags.notnull() if flagged else i.flags.isnull())
+    status_, kind_ = i.status.fill_null("new"), i.author_kind.fill_null("customer")
+    for column, value in ((status_, status), (i.factor, factor), (kind_, kind)):
         if value:
-            where.append(f"{column} = ?")
-            params.append(value)
-    sql = (
-        "SELECT i.idea_id, coalesce(i.title, '') AS title, coalesce(i.status, 'new') AS status, i.factor, "
-        "coalesce(i.author_kind, 'customer') AS author_kind, "
-        "coalesce(i.votes, 0) + coalesce(v.n, 0) AS votes, coalesce(c.n, 0) AS comments, i.created_at, i.language, "
-        "coalesce(i.source, 'import') AS source "
-        "FROM ideas i "
-        "LEFT JOIN (SELECT idea_id, count(*) AS n FROM idea_votes GROUP BY idea_id) v ON v.idea_id = i.idea_id "
-        "LEFT JOIN (SELECT idea_id, count(*) AS n FROM idea_comments GROUP BY idea_id) c ON c.idea_id = i.idea_id "
-        f"WHERE {' AND '.join(where)} ORDER BY votes DESC, i.created_at DESC, i.idea_id")
+            i = i.filter(column == value)
+    v, c = store.table("idea_votes"), store.table("idea_comments")
+    v = v.group_by(v_id=v.idea_id).aggregate(v_n=v.count())
+    c = c.group_by(c_id=c.idea_id).aggregate(c_n=c.count())
+    j = i.left_join(v, i.idea_id == v.v_id).left_join(c, i.idea_id == c.c_id)
+    df = j.select(
+        "idea_id", title=j.title.fill_null(""), status=j.status.fill_null("new"), factor=j.factor,
+        author_kind=j.author_kind.fill_null("customer"),
+        votes=j.votes.fill_null(0).cast("int64") + j.v_n.fill_null(0), comments=j.c_n.fill_null(0),
+        created_at=j.created_at, language=j.language, source=j.source.fill_null("import")).execute()
+    # most votes first, then the newest, then by id as text's bytes order it (the same on every engine)
+    df = df.sort_values(["votes", "created_at", "idea_id"], ascending=[False, False, True], kind="stable",
+                        na_position="last").reset_index(drop=True)
     if limit:
-        sql += f" LIMIT {int(limit)}"
-    df = store.con.execute(sql, params).df()
+        df = df.head(int(limit))
     if len(df):
         df["votes"] = df["votes"].astype(int)
         df["comments"] = df["comments"].astype(int)
-    return df
+    return df[list(LIST_COLUMNS)]
 
 
 @dataclass(frozen=True)

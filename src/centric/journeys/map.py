@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -64,7 +63,7 @@ from ..metrics.results import Score, Tabular
 from ..metrics.survey import breakdowns
 from ..store import Store
 from ..text.masking import mask_personal
-from .instances import instances_sql
+from .instances import instances
 
 OPEN_STATUSES = ("new", "open", "assigned", "in_progress", "waiting")
 QUOTES = 3
@@ -262,16 +261,11 @@ def journey_map(store: Store, journey: str | None = None, final: dict[str, str] 
     the answers, texts and cases of the same period (open cases: as they are now)."""
     if not 0 < required_share <= 1 or not 0 < min_reach <= 1:
         raise CentricError("required_share and min_reach must be shares between 0 and 1")
-    facts = f"_centric_journey_{uuid.uuid4().hex[:12]}"
-    store.con.execute(f'CREATE TEMP TABLE "{facts}" AS {_runs_sql(gap_days, journey, start, end)}',
-                      [] if journey is None else [journey])
-    try:
-        firsts = _firsts(store, facts)
-        cells = _cells(store, facts)
-    finally:
-        store.con.execute(f'DROP TABLE IF EXISTS "{facts}"')
+    facts = _runs(store, gap_days, journey, start, end)
+    firsts = _firsts(facts)
+    cells = _cells(facts)
     if firsts.empty:
-        known = sorted(store.con.execute("SELECT DISTINCT journey FROM events").df().journey.dropna())
+        known = sorted(store.table("events").select("journey").distinct().execute()["journey"].dropna())
         if journey is not None and journey not in known:
             raise CentricError(f"no journey {journey!r} in the events; the journeys are: "
                                f"{', '.join(known) or '(none)'}")
@@ -303,50 +297,45 @@ def journey_map(store: Store, journey: str | None = None, final: dict[str, str] 
     return out
 
 
-def _runs_sql(gap_days: float, journey: str | None, start, end) -> str:
-    """Every event with its instance and its *run*: consecutive events of one stage in an instance."""
-    where = "" if journey is None else "WHERE journey = ?"
-    return f"""
-        WITH i AS ({instances_sql(gap_days, start, end)}),
-        f AS (SELECT *, CASE WHEN lag(stage) OVER w = stage THEN 0 ELSE 1 END AS new_run
-              FROM i {where}
-              WINDOW w AS (PARTITION BY customer_id, journey, instance ORDER BY pos))
-        SELECT journey, customer_id, instance, stage, coalesce(touchpoint, '(none)') AS touchpoint,
-               coalesce(channel, '(none)') AS channel, occurred_at,
-               sum(new_run) OVER (PARTITION BY customer_id, journey, instance ORDER BY pos
-                                  ROWS UNBOUNDED PRECEDING) AS run
-        FROM f"""
+def _runs(store: Store, gap_days: float, journey: str | None, start, end):
+    """Every event with its instance and its *run*: consecutive events of one stage in an instance (an Ibis
+    table)."""
+    i = instances(store, gap_days, start, end, journey=journey)
+    part = [i.customer_id, i.journey, i.instance]
+    same = (i.stage.lag().over(ibis.window(group_by=part, order_by=i.pos)) == i.stage).fill_null(False)
+    f = i.mutate(new_run=ibis.ifelse(same, 0, 1))
+    run = ibis.cumulative_window(group_by=[f.customer_id, f.journey, f.instance], order_by=f.pos)
+    return f.select("journey", "customer_id", "instance", "stage", "occurred_at",
+                    touchpoint=f.touchpoint.fill_null("(none)"), channel=f.channel.fill_null("(none)"),
+                    run=f.new_run.sum().over(run))
 
 
-def _firsts(store: Store, facts: str) -> pd.DataFrame:
+def _firsts(facts) -> pd.DataFrame:
     """Per instance and stage: the first event's time and the first event of another stage after it
     (epoch seconds): a stage's first run starts at its first event and the next run starts where the
     stage is left."""
-    sql = f"""
-        WITH runs AS (SELECT customer_id, journey, instance, run, min(stage) AS stage, min(occurred_at) AS run_at
-                      FROM "{facts}" GROUP BY customer_id, journey, instance, run),
-        nx AS (SELECT *, lead(run_at) OVER (PARTITION BY customer_id, journey, instance ORDER BY run) AS next_at,
-                      row_number() OVER (PARTITION BY customer_id, journey, instance, stage ORDER BY run) AS k
-               FROM runs)
-        SELECT journey, customer_id, instance, stage,
-               extract(epoch FROM run_at) AS "first", extract(epoch FROM next_at) AS "next"
-        FROM nx WHERE k = 1"""
-    df = store.con.execute(sql).df()
-    return df.astype({"first": "float64", "next": "float64"})
+    key = ["customer_id", "journey", "instance"]
+    runs = facts.group_by([*key, "run"]).aggregate(stage=facts.stage.min(), run_at=facts.occurred_at.min())
+    nx = runs.mutate(next_at=runs.run_at.lead().over(ibis.window(group_by=key, order_by=runs.run)),
+                     k=ibis.row_number().over(ibis.window(group_by=[*key, "stage"], order_by=runs.run)))
+    nx = nx.filter(nx.k == 0)
+    df = nx.select("journey", "customer_id", "instance", "stage",
+                   first=nx.run_at.epoch_seconds().cast("float64"),
+                   next=nx.next_at.epoch_seconds().cast("float64")).execute()
+    # in a fixed order (the engine returns rows in any): instances, then their stages by time
+    df = df.astype({"first": "float64", "next": "float64", "instance": "int64"})
+    return df.sort_values(["journey", "customer_id", "instance", "first", "stage"], kind="stable").reset_index(drop=True)
 
 
-def _cells(store: Store, facts: str) -> pd.DataFrame:
+def _cells(facts) -> pd.DataFrame:
     """Per journey, stage, touchpoint and channel: events; per journey, stage and touchpoint: instances
     and customers."""
-    sql = f"""
-        WITH c AS (SELECT journey, stage, touchpoint, channel, count(*) AS events FROM "{facts}"
-                   GROUP BY journey, stage, touchpoint, channel),
-        d AS (SELECT DISTINCT journey, stage, touchpoint, customer_id, instance FROM "{facts}"),
-        n AS (SELECT journey, stage, touchpoint, count(*) AS instances_any,
-                     count(DISTINCT customer_id) AS customers_any FROM d GROUP BY journey, stage, touchpoint)
-        SELECT c.*, n.instances_any, n.customers_any FROM c JOIN n
-          ON c.journey = n.journey AND c.stage = n.stage AND c.touchpoint = n.touchpoint"""
-    return store.con.execute(sql).df()
+    keys = ["journey", "stage", "touchpoint"]
+    c = facts.group_by([*keys, "channel"]).aggregate(events=facts.count())
+    d = facts.select(*keys, "customer_id", "instance").distinct()
+    n = d.group_by(keys).aggregate(instances_any=d.count(), customers_any=d.customer_id.nunique())
+    df = c.join(n, keys).select(*keys, "channel", "events", "instances_any", "customers_any").execute()
+    return df.sort_values([*keys, "channel"], kind="stable").reset_index(drop=True)
 
 
 def order_stages(f: pd.DataFrame) -> list[str]:
@@ -615,11 +604,13 @@ def _moments(store: Store, texts, touchpoints: list[str], reps: int, seed: int, 
         t = t.left_join(a, [t.source == a.asrc, t.id == a.aid])
         good = good | (t.sent == "positive")
         bad = bad | (t.sent == "negative")
-    t = t.mutate(good=good.fill_null(False).cast("int8"), bad=bad.fill_null(False).cast("int8"))
+    t = t.mutate(good=ibis.ifelse(good.fill_null(False), 1, 0), bad=ibis.ifelse(bad.fill_null(False), 1, 0))
     xdf = t.group_by(["customer_id", "touchpoint"]).aggregate(good=t.good.max(), bad=t.bad.max()).execute()
     r = _in_period(store.table("responses"), "responded_at", start, end)
     r = r.filter(r.nps.notnull() & r.customer_id.notnull())
-    ydf = r.group_by("customer_id").aggregate(y=r.nps.mean()).execute()
+    # the mean from the integer sum and count (engines round AVG differently), in the customers' order
+    ydf = r.group_by("customer_id").aggregate(s=r.nps.sum(), n=r.nps.count()).execute()
+    ydf = ydf.assign(y=ydf.s.astype(float) / ydf.n.astype(float)).sort_values("customer_id").reset_index(drop=True)
     tps = [tp for tp in touchpoints if tp in set(xdf.touchpoint)]
     if len(ydf) < 30 or not tps:
         return {}, None, len(ydf)

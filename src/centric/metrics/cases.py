@@ -351,7 +351,7 @@ def root_causes(store: Store, start: dt.datetime | None = None, end: dt.datetime
     closed = facts.filter(facts.closed).mutate(factor=facts.type.fill_null("(none)"))
     per = closed.group_by("factor").aggregate(closed=closed.count(),
                                               with_cause=count_if(closed.root_cause.notnull())).execute()
-    done = {r.factor: (_i(r.closed), _i(r.with_cause)) for r in per.itertuples()}
+    done = {r.factor: (_i(r.closed), _i(r.with_cause)) for r in per.sort_values("factor").itertuples()}
     caused = closed.filter(closed.root_cause.notnull())
     sub = caused.mutate(root_sub_cause=caused.root_sub_cause.fill_null(NO_SUB_CAUSE))
     subs = sub.group_by(["factor", "root_cause", "root_sub_cause"]).aggregate(cases=sub.count()).execute()

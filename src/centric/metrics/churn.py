@@ -80,10 +80,12 @@ def churn(store: Store, period: str = "month", by: tuple[str, ...] = (), start: 
     for b in by:
         if b not in CUSTOMER_COLUMNS:
             raise CentricError(f"cannot break churn down by {b!r}; use one of {', '.join(CUSTOMER_COLUMNS)}")
-    bounds = store.con.execute("SELECT min(ordered_at), max(ordered_at) FROM orders").fetchall()[0]
-    if bounds[0] is None:
+    o = store.table("orders")
+    found = o.aggregate(lo=o.ordered_at.min(), hi=o.ordered_at.max()).execute().iloc[0]
+    if found["lo"] is None or pd.isna(found["lo"]):
         return []
-    lo, hi = start or bounds[0], end or bounds[1]
+    lo = start or pd.Timestamp(found["lo"]).to_pydatetime()
+    hi = end or pd.Timestamp(found["hi"]).to_pydatetime()
     if method == "p_alive":
         from ..customers import ConvergenceError
 
@@ -91,41 +93,53 @@ def churn(store: Store, period: str = "month", by: tuple[str, ...] = (), start: 
             return _p_alive_churn(store, period, by, lo, hi, threshold, model)
         except ConvergenceError:
             pass  # e.g. nobody bought twice yet: the rule still gives an answer
-    unit = {"day": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"}[period]
-    groups = ", ".join(f"coalesce(c.{b}, '(none)') AS {b}" for b in by)
-    group_cols = ", ".join(by)
-    sql = f"""
-        WITH d AS (SELECT DISTINCT customer_id, CAST(ordered_at AS DATE) AS day FROM orders
-                   WHERE customer_id IS NOT NULL),
-        ends AS (SELECT CAST(p AS DATE) AS period_start,
-                        least(CAST(p + INTERVAL 1 {unit} AS DATE), CAST(TIMESTAMP '{hi:%Y-%m-%d}' AS DATE) + 1)
-                            AS period_end
-                 FROM range(date_trunc('{unit}', TIMESTAMP '{lo:%Y-%m-%d}'),
-                            TIMESTAMP '{hi:%Y-%m-%d}' + INTERVAL 1 DAY, INTERVAL 1 {unit}) t(p)),
-        g AS (SELECT customer_id, day,
-                     day - lag(day) OVER (PARTITION BY customer_id ORDER BY day) AS gap FROM d),
-        upto AS (SELECT e.period_start, e.period_end, g.customer_id, g.day, g.gap
-                 FROM ends e JOIN g ON g.day < e.period_end),
-        base AS (SELECT period_start, quantile_cont(gap, {quantile}) AS p_gap FROM upto
-                 WHERE gap IS NOT NULL GROUP BY 1),
-        per AS (SELECT period_start, period_end, customer_id, max(day) AS last_day, count(*) AS n,
-                       median(gap) AS med_gap
-                FROM upto GROUP BY 1, 2, 3)
-        SELECT per.period_start{', ' + groups if by else ''},
-               count(*) AS customers,
-               count(*) FILTER (WHERE (per.period_end - per.last_day) >
-                   CASE WHEN per.n > 1 THEN {multiple} * per.med_gap ELSE base.p_gap END) AS churned
-        FROM per LEFT JOIN base USING (period_start)
-        {'LEFT JOIN customers c USING (customer_id)' if by else ''}
-        WHERE per.period_start >= CAST(date_trunc('{unit}', TIMESTAMP '{lo:%Y-%m-%d}') AS DATE)
-        GROUP BY ALL ORDER BY per.period_start{', ' + group_cols if by else ''}"""
-    df = store.ibis.sql(sql).execute()
+    return _rule_churn(store, period, by, lo, hi, multiple, quantile)
+
+
+def _rule_churn(store: Store, period: str, by: tuple[str, ...], lo: dt.datetime, hi: dt.datetime,
+                multiple: float, quantile: float) -> list[ChurnPoint]:
+    """The ``"rule"`` definition: the customers' distinct purchase days are read through Ibis (the same on
+    every engine), the gaps, quantiles and medians (linear interpolation) computed here."""
+    o = store.table("orders")
+    o = o.filter(o.customer_id.notnull())
+    d = o.select("customer_id", day=o.ordered_at.date()).distinct().execute()
+    if d.empty:
+        return []
+    d["day"] = pd.to_datetime(d["day"])
+    d = d.sort_values(["customer_id", "day"]).reset_index(drop=True)
+    d["gap"] = d.groupby("customer_id")["day"].diff().dt.days  # whole days; NaN for a customer's first day
+    if by:
+        cols = store.table("customers").select("customer_id", *by).execute()
+        cols = cols.drop_duplicates("customer_id").set_index("customer_id")
+    freq = {"day": "D", "week": "W-MON", "month": "MS", "quarter": "QS", "year": "YS"}[period]
+    last = pd.Timestamp(hi).normalize()
+    first = pd.Timestamp(pd.Timestamp(lo).normalize()).to_period(PERIODS[period]).start_time
+    starts = pd.date_range(first, last, freq=freq)
     out = []
-    for r in df.itertuples(index=False):
-        n, k = int(r.customers), int(r.churned)
-        low, high = wilson(k, n) if n else (None, None)
-        out.append(ChurnPoint(label(period, pd.Timestamp(r.period_start).to_pydatetime()),
-                              {b: getattr(r, b) for b in by}, n, k, 100.0 * k / n if n else None, low, high, "rule"))
+    for i, st in enumerate(starts):
+        end = min(starts[i + 1] if i + 1 < len(starts) else st + pd.tseries.frequencies.to_offset(freq),
+                  last + pd.Timedelta(days=1))
+        upto = d[d["day"] < end]
+        if upto.empty:
+            continue
+        gaps = upto["gap"].dropna()
+        p_gap = float(gaps.quantile(quantile)) if len(gaps) else float("nan")
+        per = upto.groupby("customer_id").agg(last_day=("day", "max"), n=("day", "size"), med=("gap", "median"))
+        since = (end - per["last_day"]).dt.days
+        limit = per["med"].mul(multiple).where(per["n"] > 1, p_gap)
+        per["churned"] = since > limit  # no gap to judge by (NaN): not counted as churned
+        if by:
+            per = per.join(cols, how="left")
+            per[list(by)] = per[list(by)].fillna("(none)")
+            groups = per.groupby(list(by), sort=True)
+        else:
+            groups = per.assign(_all=1).groupby("_all")
+        for key, g in groups:
+            n, k = len(g), int(g["churned"].sum())
+            low, high = wilson(k, n) if n else (None, None)
+            key = key if isinstance(key, tuple) else (key,)
+            out.append(ChurnPoint(label(period, st.to_pydatetime()), dict(zip(by, key, strict=False)) if by else {},
+                                  n, k, 100.0 * k / n if n else None, low, high, "rule"))
     return out
 
 
@@ -146,7 +160,7 @@ def _p_alive_churn(store: Store, period: str, by: tuple[str, ...], lo: dt.dateti
         return summaries[day]
 
     _, purchases, _ = fit_purchases(upto(last_day), model or scored_model(store))
-    cols = store.con.execute(f"SELECT customer_id{''.join(', ' + b for b in by)} FROM customers").df()
+    cols = store.table("customers").select("customer_id", *by).execute()
     cols = cols.set_index("customer_id").fillna("(none)") if by else None
     first_order = pd.Timestamp(orders["ordered_at"].min()).normalize()
     freq = {"day": "D", "week": "W-MON", "month": "MS", "quarter": "QS", "year": "YS"}[period]

@@ -125,7 +125,7 @@ def case_facts(store: Store, start: dt.datetime | None = None, end: dt.datetime 
     ev = store.table("case_events")
 
     def n(kind: str):
-        return (ev.kind == kind).cast("int64").sum()
+        return (ev.kind == kind).sum()
 
     per = ev.group_by(ev.case_id.name("ev_case_id")).aggregate(
         first_response_at=ev.occurred_at.min(where=ev.kind == "agent_response"),
@@ -217,14 +217,14 @@ def _recorded(store: Store) -> _Recorded:
     ev = store.table("case_events")
 
     def n(kind: str):
-        return (ev.kind == kind).cast("int64").sum()
+        return (ev.kind == kind).sum()
 
     e = ev.aggregate(events=ev.count(), responses=n("agent_response"), reopens=n("reopened"),
                      transfers=n("transferred"),
-                     closings=ev.kind.isin(["resolved", "closed"]).cast("int64").sum()).execute().iloc[0]
+                     closings=ev.kind.isin(["resolved", "closed"]).sum()).execute().iloc[0]
     cases = store.table("cases")
     c = cases.aggregate(closed_at=cases.closed_at.count(),
-                        loop=cases.origin.isin(LOOP_ORIGINS).cast("int64").sum()).execute().iloc[0]
+                        loop=cases.origin.isin(LOOP_ORIGINS).sum()).execute().iloc[0]
 
     def i(v):
         return 0 if v is None or pd.isna(v) else int(v)
@@ -310,7 +310,7 @@ class ComplaintReport(Tabular):
 
 def count_if(flag):
     """How many rows ``flag`` is true for (an Ibis aggregate)."""
-    return flag.cast("int64").sum()
+    return flag.sum()
 
 
 @selection
@@ -449,7 +449,7 @@ def backlog(store: Store, facts=None, as_of: dt.datetime | None = None) -> tuple
     as_of = as_of or _latest(store)
     facts = facts if facts is not None else case_facts(store, as_of=as_of)
     bounds = facts.aggregate(lo=facts.opened_at.min(), hi=facts.opened_at.max(),
-                             left_out=facts.closed_no_time.cast("int64").sum()).execute().iloc[0]
+                             left_out=facts.closed_no_time.sum()).execute().iloc[0]
     if pd.isna(bounds.lo):
         return [], 0
     hi = max(pd.Timestamp(bounds.hi), pd.Timestamp(as_of))
@@ -460,7 +460,7 @@ def backlog(store: Store, facts=None, as_of: dt.datetime | None = None) -> tuple
     timed = facts.filter(~facts.closed_no_time)
     j = ends.cross_join(timed.select("opened_at", "closed_final_at"))
     open_at_end = (j.opened_at < j.month_end) & (j.closed_final_at.isnull() | (j.closed_final_at >= j.month_end))
-    df = j.group_by("month").aggregate(open=open_at_end.cast("int64").sum()).order_by("month").execute()
+    df = j.group_by("month").aggregate(open=open_at_end.sum()).order_by("month").execute()
     return [(r.month, int(r.open)) for r in df.itertuples(index=False)], int(bounds.left_out or 0)
 
 

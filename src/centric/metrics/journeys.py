@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..journeys.instances import instances_sql
+from ..journeys.instances import instances
 from ..store import Store
 from .periods import selection
 from .results import Tabular, results
@@ -62,8 +62,7 @@ class JourneyStats(Tabular):
 def journeys(store: Store, final: dict[str, str] | None = None, gap_days: float = 14.0, min_reach: float = 0.5,
              start: dt.datetime | None = None, end: dt.datetime | None = None) -> list[JourneyStats]:
     """Completion statistics for every journey in ``events``."""
-    con = store.ibis
-    inst = con.sql(instances_sql(gap_days, start, end))
+    inst = instances(store, gap_days, start, end)
     per_stage = inst.group_by(["journey", "stage"]).aggregate(position=inst.pos.mean()).execute()
     # count instances reaching a stage (once per instance)
     reach = inst.select("customer_id", "journey", "instance", "stage").distinct()

@@ -309,9 +309,9 @@ def _store_nps(store: Store, start, end) -> pd.DataFrame:
         r = r.filter(r.responded_at >= start)
     if end is not None:
         r = r.filter(r.responded_at < end)
-    g = r.group_by(unit=r.store).aggregate(pro=(r.nps >= 9).cast("int64").sum(),
-                                           pas=((r.nps >= 7) & (r.nps <= 8)).cast("int64").sum(),
-                                           det=(r.nps <= 6).cast("int64").sum())
+    g = r.group_by(unit=r.store).aggregate(pro=(r.nps >= 9).sum(),
+                                           pas=((r.nps >= 7) & (r.nps <= 8)).sum(),
+                                           det=(r.nps <= 6).sum())
     df = g.execute()
     rows = []
     for u, pro, pas, det in df.itertuples(index=False):
@@ -338,8 +338,8 @@ def _store_staff(store: Store, start, end) -> pd.DataFrame:
     texts = r.select(t_source=ibis.literal("responses"), t_id=r.response_id, unit=r.store).union(
         f.select(t_source=ibis.literal("feedback"), t_id=f.feedback_id, unit=f.store))
     j = m.join(texts, (m.source.cast("string") == texts.t_source) & (m.text_id == texts.t_id))
-    g = j.group_by("unit").aggregate(pos=(j.sentiment.cast("string") == "positive").cast("int64").sum(),
-                                     neg=(j.sentiment.cast("string") == "negative").cast("int64").sum(),
+    g = j.group_by("unit").aggregate(pos=(j.sentiment.cast("string") == "positive").sum(),
+                                     neg=(j.sentiment.cast("string") == "negative").sum(),
                                      staff_n=j.count())
     df = g.execute()
     df["staff_net"] = np.where(df["staff_n"] > 0, 100 * (df["pos"] - df["neg"]) / df["staff_n"].clip(lower=1), np.nan)

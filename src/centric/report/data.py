@@ -63,6 +63,12 @@ class ReportData:
     observations: Any = None  # centric.observations.present.ObservationReport, or None without observation notes
     mystery: Any = None  # centric.mystery.section.MysteryData, or None without visits
     enps: Any = None  # centric.enps.Overview: employee NPS and pulse with the threshold applied, or None
+    unavailable: tuple[str, ...] = ()  # sections of NOT_ON_POSTGRESQL left out on a PostgreSQL store
+
+
+NOT_ON_POSTGRESQL = ("personas", "mystery", "enps")
+"""Sections whose queries are still DuckDB SQL: on a PostgreSQL store they are not computed, and the report says
+so in their place (never an empty or approximate section)."""
 
 
 def only(where: Where, columns) -> dict[str, tuple[str, ...]]:
@@ -79,11 +85,17 @@ UNFILTERED = ("journey_maps", "churn", "customers", "topics", "surveys", "flows"
 
 
 def _bounds(store: Store, start, end) -> tuple[dt.datetime | None, dt.datetime | None]:
-    q = ("SELECT min(t), max(t) FROM (SELECT responded_at AS t FROM responses UNION ALL "
-         "SELECT ordered_at FROM orders UNION ALL SELECT opened_at FROM cases)")
-    lo, hi = store.con.execute(q).fetchall()[0]
+    def span(*columns) -> tuple[dt.datetime | None, dt.datetime | None]:
+        found = []
+        for table, column in columns:
+            c = store.table(table)[column]
+            r = store.table(table).aggregate(lo=c.min(), hi=c.max()).execute().iloc[0]
+            found += [pd.Timestamp(v).to_pydatetime() for v in (r["lo"], r["hi"]) if v is not None and not pd.isna(v)]
+        return (min(found), max(found)) if found else (None, None)
+
+    lo, hi = span(("responses", "responded_at"), ("orders", "ordered_at"), ("cases", "opened_at"))
     if hi is None:  # only feedback texts (e.g. complaints): their dates, so that their factors are shown
-        lo, hi = store.con.execute("SELECT min(posted_at), max(posted_at) FROM feedback").fetchall()[0]
+        lo, hi = span(("feedback", "posted_at"))
     if start is not None:
         lo = max(lo, start) if lo else start
     if end is not None:
@@ -109,6 +121,9 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
     period and reused for every filter."""
 
     def once(name: str, *args, compute):
+        if name in NOT_ON_POSTGRESQL and getattr(store, "engine", "duckdb") == "postgresql":
+            data.unavailable += (name,)
+            return None
         if memo is None:
             return compute()
         key = (name, start, end, period, *args)

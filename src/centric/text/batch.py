@@ -105,9 +105,11 @@ def _clip(score: float | None) -> float | None:
 
 def placeholder_count(store: Store, taxonomy: str | None = None) -> int:
     """How many texts are placeholder answers (analysed with ``taxonomy``, or with any, each text once)."""
-    sql = f"SELECT count(DISTINCT source || ':' || text_id) FROM text_analyses WHERE {_IS_PLACEHOLDER}"
-    return int(store.con.execute(sql + (" AND taxonomy = ?" if taxonomy else ""),
-                                 [taxonomy] if taxonomy else []).fetchall()[0][0])
+    a = store.table("text_analyses")
+    a = a.filter(a.flags.like(PLACEHOLDER_LIKE))
+    if taxonomy:
+        a = a.filter(a.taxonomy == taxonomy)
+    return int(a.select("source", "text_id").distinct().count().execute())
 
 
 def mark_placeholders(store: Store, taxonomy: str, max_chars: int = 60) -> int:

@@ -181,7 +181,10 @@ def flagged(store: Store, flag: str | None = None, limit: int = 100, excerpt: in
 def flag_counts(store: Store) -> dict[str, int]:
     """How many texts carry each flag."""
     counts = dict.fromkeys(FLAGS, 0)
-    for _, _, raw in store.con.execute(_FLAGGED).fetchall():
+    a = store.table("text_analyses")
+    a = a.filter(a.flags.notnull() & (a.flags != "[]"))
+    flagged = a.group_by(["source", "text_id"]).aggregate(flags=a.flags.max()).execute()
+    for raw in flagged["flags"]:
         for kind in {f.get("flag") for f in json.loads(raw)} & set(FLAGS):
             counts[kind] += 1
     return counts

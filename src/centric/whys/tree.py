@@ -173,7 +173,10 @@ def _mentions(store: Store, taxonomy: str | None, start, end, where=None) -> pd.
     from ..drivers.analysis import OURS, mentions_frame
 
     m = mentions_frame(store, taxonomy, where=where, start=start, end=end)
-    return m[m["brand"] == OURS]
+    m = m[m["brand"] == OURS]
+    # in a fixed order (the engine returns rows in any): the sentences are clustered in this order
+    keys = [c for c in ("source", "text_id", "sentence", "factor", "sentiment") if c in m.columns]
+    return m.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
 def _texts(store: Store, keys: pd.DataFrame, with_text: bool) -> pd.DataFrame:
@@ -190,7 +193,9 @@ def _texts(store: Store, keys: pd.DataFrame, with_text: bool) -> pd.DataFrame:
     common = ibis.schema(cols)
     t = rt.cast(common).union(ft.cast(common))
     k = ibis.memtable(keys[["source", "text_id"]].astype(str).drop_duplicates())
-    return t.join(k, ["source", "text_id"]).execute()
+    # in a fixed order (the engine returns rows in any): the sub-topics depend on the order of the sentences
+    return t.join(k, ["source", "text_id"]).execute().sort_values(["source", "text_id"], kind="stable").reset_index(
+        drop=True)
 
 
 def _journey_points(store: Store, texts: pd.DataFrame) -> pd.DataFrame:
@@ -235,7 +240,7 @@ def _cases(store: Store, keys: pd.DataFrame) -> pd.DataFrame:
         "case_id", closing_event="case_event_id")
     return j.left_join(closing, "case_id").select(
         "source", "text_id", "case_id", "department", "root_cause", "root_sub_cause", "closed",
-        "closing_event").execute()
+        "closing_event").execute().sort_values(["source", "text_id", "case_id"], kind="stable").reset_index(drop=True)
 
 
 def _masked_quotes(sentences: list[tuple[str, str | None, str | None]], k: int = 3, width: int = 160) -> list[str]:
