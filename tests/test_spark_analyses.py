@@ -163,12 +163,12 @@ def test_purchase_model_fitted_to_the_lakes_groups(both):
 
 
 # -- what Spark refuses ----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("command", [["cases", "list"], ["analyze"], ["metrics", "complaints"],
+@pytest.mark.parametrize("command", [["cases", "list"], ["customers", "score"], ["metrics", "complaints"],
                                      ["report"], ["serve"]])
 def test_what_does_not_run_on_spark_is_refused_by_name(command, tmp_path):
     r = run(*command, db=url(tmp_path / "lake"))
     assert r.exit_code == 2
-    name = " ".join(command[:2]) if command[0] in ("cases", "metrics") else command[0]
+    name = " ".join(command[:2]) if command[0] in ("cases", "metrics", "customers") else command[0]
     assert f"centric {name} is not available on Spark" in r.output and "customers summary" in r.output
 
 

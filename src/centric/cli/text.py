@@ -53,7 +53,10 @@ def analyze_cmd(
             console.print(f"{result.placeholders:,} placeholder answers (“did not answer”, “n/a”, “nothing”, only a "
                           f"score …) kept but not analysed as opinions{again}")
         if cases:
-            run_loop(store)
+            if getattr(store, "engine", "duckdb") == "spark":  # cases do not run on Spark
+                console.print("cases: not synced (centric cases is not available on Spark)")
+            else:
+                run_loop(store)
 
 
 @text_app.command("analyze")

@@ -37,8 +37,9 @@ PORTED += ("metrics complaints", "metrics journeys", "metrics churn", "customers
 """The commands that work on a PostgreSQL store (``store copy`` writes into one from a DuckDB store)."""
 
 SPARK_PORTED = ("status", "schema", "settings", "metrics nps", "metrics csat", "metrics ces", "drivers", "flows",
-                "customers summary", "ingest", "rejected", "runs")
-"""The commands that work on a Spark store (``ingest`` writes a local lake through ``centric.engines.lake``;
+                "customers summary", "ingest", "rejected", "runs", "analyze")
+"""The commands that work on a Spark store (``ingest`` and ``analyze`` write a local lake through
+``centric.engines.lake``;
 ``store copy --to spark:…`` writes a whole store into an empty lake)."""
 
 PORTED_BY_ENGINE = {"PostgreSQL": PORTED, "Spark": SPARK_PORTED}
@@ -78,7 +79,7 @@ def not_available(command: str, db: str | None = "postgresql://") -> StoreError:
     engine = engine_name(db)
     if engine == "DuckDB":
         engine = "PostgreSQL"
-    why = " (on Spark centric writes the lake only by ingest and store copy)" if engine == "Spark" else " yet"
+    why = " (on Spark centric writes the lake only by ingest, analyze and store copy)" if engine == "Spark" else " yet"
     return StoreError(f"centric {command} is not available on {engine}{why}; use a DuckDB store "
                       f"(--db centric.duckdb). On {engine} today: {', '.join(PORTED_BY_ENGINE[engine])} "
                       "(see docs/deploy.md)")

@@ -19,7 +19,9 @@ Spark's session time zone is UTC (timestamps are UTC without a time zone, as on 
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from pathlib import Path
 from urllib.parse import parse_qs, unquote
 
@@ -93,6 +95,8 @@ def session(master: str):
     if master.startswith("local"):
         builder = (builder.config("spark.sql.shuffle.partitions", str(LOCAL_SHUFFLE_PARTITIONS))
                    .config("spark.ui.enabled", "false"))
+        # local Python workers (centric analyze's batch job) run this Python, which has centric, unless set
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     try:
         base = builder.getOrCreate()
     except Exception as e:  # py4j, a missing java, a master that cannot be reached

@@ -64,6 +64,12 @@ def analyze_store(store: Store, taxonomy: str = "retail", fast: bool = False, ba
         with scratch(store, tables=READS) as s:
             return analyze_store(s.store, taxonomy, fast=fast, batch=batch, progress=progress, analyzer=analyzer,
                                  gate=gate)
+    if getattr(store, "engine", "duckdb") == "spark":
+        # the same pipeline as a Spark batch job over the lake's new texts, written back through the lake's
+        # all-or-nothing write path (centric.text.spark_batch)
+        from .spark_batch import analyze_lake
+
+        return analyze_lake(store, taxonomy, fast=fast, batch=batch, progress=progress, gate=gate)
     todo = pending(store, taxonomy)
     done_before = sum(store.con.execute("SELECT count(*) FROM text_analyses WHERE taxonomy = ?", [taxonomy]).fetchall()[0])
     reclassified = mark_placeholders(store, taxonomy)
@@ -74,20 +80,10 @@ def analyze_store(store: Store, taxonomy: str = "retail", fast: bool = False, ba
         from .taxonomy import load_taxonomy, with_store_factors
 
         analyzer = Analyzer(with_store_factors(load_taxonomy(taxonomy), store), fast=fast, gate=gate)
-    polarity = "fast" if fast else f"cascade {gate}" if gate else "e5-small"
-    model = f"{analyzer.embedder.name}+{polarity}; taxonomy {analyzer.taxonomy.name}"
+    model = model_name(analyzer, fast, gate)
     n_mentions = 0
     for start in range(0, len(todo), batch):
-        chunk = todo[start:start + batch]
-        results = analyzer.analyze([{"id": (src, tid), "text": text, "lang": lang} for src, tid, text, lang in chunk])
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        rows, mentions = [], []
-        for r in results:
-            src, tid = r.id
-            rows.append((src, tid, taxonomy, r.lang, r.sentiment, _clip(r.score),
-                         json.dumps(r.emotions), json.dumps(r.flags, ensure_ascii=False), model, now))
-            mentions += [(src, tid, f["sentence"], f["factor"], f["sentiment"], _clip(f["score"]),
-                          f.get("confidence"), taxonomy, r.lang) for f in r.factors]
+        rows, mentions = analysis_rows(analyzer, todo[start:start + batch], taxonomy, model)
         with store.transaction():
             store.con.executemany("INSERT INTO text_analyses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             if mentions:
@@ -97,6 +93,28 @@ def analyze_store(store: Store, taxonomy: str = "retail", fast: bool = False, ba
             progress(min(start + batch, len(todo)), len(todo))
     apply_store_flags(store, taxonomy)
     return AnalyzeResult(len(todo), n_mentions, done_before, placeholder_count(store, taxonomy), reclassified)
+
+
+def model_name(analyzer: Analyzer, fast: bool, gate: float | None) -> str:
+    """What ``text_analyses.model`` records: the embedder, the polarity stage and the taxonomy."""
+    polarity = "fast" if fast else f"cascade {gate}" if gate else "e5-small"
+    return f"{analyzer.embedder.name}+{polarity}; taxonomy {analyzer.taxonomy.name}"
+
+
+def analysis_rows(analyzer: Analyzer, chunk: list[tuple[str, str, str, str | None]], taxonomy: str,
+                  model: str) -> tuple[list[tuple], list[tuple]]:
+    """The text pipeline over one batch of (source, id, text, language): the rows of ``text_analyses`` and of
+    ``mentions`` it gives (the same function per batch on DuckDB and per partition on Spark)."""
+    results = analyzer.analyze([{"id": (src, tid), "text": text, "lang": lang} for src, tid, text, lang in chunk])
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    rows, mentions = [], []
+    for r in results:
+        src, tid = r.id
+        rows.append((src, tid, taxonomy, r.lang, r.sentiment, _clip(r.score),
+                     json.dumps(r.emotions), json.dumps(r.flags, ensure_ascii=False), model, now))
+        mentions += [(src, tid, f["sentence"], f["factor"], f["sentiment"], _clip(f["score"]),
+                      f.get("confidence"), taxonomy, r.lang) for f in r.factors]
+    return rows, mentions
 
 
 def _clip(score: float | None) -> float | None:
@@ -115,6 +133,18 @@ def placeholder_count(store: Store, taxonomy: str | None = None) -> int:
 def mark_placeholders(store: Store, taxonomy: str, max_chars: int = 60) -> int:
     """Turn texts analysed as opinions before placeholders were recognised into placeholders: their
     mentions go, their sentiment is emptied and they get the flag. Returns how many changed."""
+    updates = placeholder_updates(store, taxonomy, max_chars)
+    if updates:
+        with store.transaction():
+            store.con.executemany("DELETE FROM mentions WHERE source = ? AND text_id = ? AND taxonomy = ?",
+                                  [u[1:] for u in updates])
+            store.con.executemany("UPDATE text_analyses SET sentiment = NULL, score = NULL, emotions = '{}', flags = ? "
+                                  "WHERE source = ? AND text_id = ? AND taxonomy = ?", updates)
+    return len(updates)
+
+
+def placeholder_updates(store: Store, taxonomy: str, max_chars: int = 60) -> list[tuple[str, str, str, str]]:
+    """(new flags, source, text id, taxonomy) of the texts :func:`mark_placeholders` turns into placeholders."""
     rows = []
     for source, (key, col, _) in SOURCES.items():
         rows += store.con.execute(
@@ -127,13 +157,7 @@ def mark_placeholders(store: Store, taxonomy: str, max_chars: int = 60) -> int:
         if why := placeholder(text):
             flags = [f for f in json.loads(raw or "[]") if f.get("flag") != PLACEHOLDER] + [placeholder_flag(why)]
             updates.append((json.dumps(flags, ensure_ascii=False), source, tid, taxonomy))
-    if updates:
-        with store.transaction():
-            store.con.executemany("DELETE FROM mentions WHERE source = ? AND text_id = ? AND taxonomy = ?",
-                                  [u[1:] for u in updates])
-            store.con.executemany("UPDATE text_analyses SET sentiment = NULL, score = NULL, emotions = '{}', flags = ? "
-                                  "WHERE source = ? AND text_id = ? AND taxonomy = ?", updates)
-    return len(updates)
+    return updates
 
 
 def apply_store_flags(store: Store, taxonomy: str) -> int:
