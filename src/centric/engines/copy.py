@@ -114,19 +114,11 @@ def _copy_meta(source_con, target: PgStore) -> None:
 
 # -- into a lake of Parquet folders, for Spark ----------------------------------------------------------------
 def lake_folder(url: str):
-    """The local folder of a Spark URL's lake (``warehouse=/path`` or ``file:///path``), which ``store copy``
-    writes; a remote lake (``hdfs://``, ``s3a://``) is written locally and then uploaded with its own tools."""
-    from pathlib import Path
+    """The local folder of a Spark URL's lake, which ``store copy`` writes (see ``lake.lake_path``); a remote
+    lake (``hdfs://``, ``s3a://``) is written locally and then uploaded with its own tools."""
+    from .lake import lake_path
 
-    from .spark import parse_url
-
-    _, warehouse = parse_url(url)
-    if warehouse.startswith("file://"):
-        warehouse = warehouse[len("file://"):]
-    elif "://" in warehouse:
-        raise StoreError(f"store copy writes a lake on this machine's file system (warehouse=/path or file:///path), "
-                         f"not {redact(warehouse)}; copy into a local folder, then upload it to the lake")
-    return Path(warehouse).expanduser().absolute()
+    return lake_path(url, "store copy")
 
 
 def copy_to_lake(source, url: str, progress: Callable[[str, int], None] | None = None) -> CopyResult:
