@@ -25,6 +25,8 @@ from .periods import PERIODS, label, selection
 from .results import Breakdown, Score
 
 CUSTOMER_COLUMNS = ("segment", "country", "city")
+RESPONSE_COLUMNS = ("survey", "channel", "touchpoint", "language")
+METRICS = ("nps", "csat", "ces")
 # Months, quarters and years are grouped by a number counted from year 0 (year × 12 + month − 1 for a
 # month) rather than by a truncated timestamp: extracting the year and the month is several times cheaper
 # than truncating a timestamp on DuckDB (0.06 against 0.36 CPU seconds over 10 M answers), and portable.
@@ -32,8 +34,6 @@ CUSTOMER_COLUMNS = ("segment", "country", "city")
 CALENDAR = {"month": lambda t: t.year().cast("int64") * 12 + t.month().cast("int64") - 1,
             "quarter": lambda t: t.year().cast("int64") * 4 + t.quarter().cast("int64") - 1,
             "year": lambda t: t.year().cast("int64")}
-RESPONSE_COLUMNS = ("survey", "channel", "touchpoint", "language")
-METRICS = ("nps", "csat", "ces")
 
 
 def _frame(store: Store, by: Sequence[str], start: dt.datetime | None, end: dt.datetime | None,
