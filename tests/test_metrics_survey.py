@@ -79,6 +79,24 @@ def test_breakdowns_from_the_store(store, write):
     assert (e.n, e.value, e.mean) == (9, pytest.approx(400 / 9), pytest.approx((7 * 4 + 2 * 5) / 9))
 
 
+def test_months_quarters_and_years_at_their_edges(store, write):
+    # the last second of a month, quarter and year beside the first of the next
+    f = write("r.csv", "email,date,nps\n"
+              "a@x.pl,2024-12-31 23:59:59,10\na@x.pl,2025-01-01 00:00:00,0\nb@x.pl,2025-03-31 23:59:59,9\n"
+              "b@x.pl,2025-04-01 00:00:00,9\nc@x.pl,2025-09-30 12:00:00,7\nc@x.pl,2025-10-01 00:00:00,0\n")
+    ingest("responses", f, store=store)
+    got = {period: [(g[period], s.counts["promoters"], s.counts["detractors"]) for g, s in nps(store, by=period).rows]
+           for period in ("month", "quarter", "year")}
+    assert got["month"] == [("2024-12", 1, 0), ("2025-01", 0, 1), ("2025-03", 1, 0), ("2025-04", 1, 0),
+                            ("2025-09", 0, 0), ("2025-10", 0, 1)]
+    assert got["quarter"] == [("2024-Q4", 1, 0), ("2025-Q1", 1, 1), ("2025-Q2", 1, 0), ("2025-Q3", 0, 0),
+                              ("2025-Q4", 0, 1)]
+    assert got["year"] == [("2024", 1, 0), ("2025", 2, 2)]
+    # a second period among the groups stays the first instant of its period, as before
+    (group, _), *_ = nps(store, by=["quarter", "year"]).rows
+    assert group["quarter"] == "2024-Q4" and str(group["year"]) == "2024-01-01 00:00:00"
+
+
 def test_unknown_breakdown_column(store):
     from centric.errors import CentricError
 
