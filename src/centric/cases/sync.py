@@ -9,13 +9,20 @@ the triage queue (the routing table's triage department). A row that a case impo
 export already covers (its ``feedback_id`` or ``response_id``) is recorded as imported and opens nothing.
 
 Each placed signal gets a row in ``case_signals``, keyed by its table and id, so running the loop again
-creates nothing new. All of one run is one transaction: cases, their events (opened, assigned, signal,
-reopened), the signals and the clocks.
+creates nothing new; a run reads only the signals that have no such row yet (an anti-join in the query).
+By default (``centric cases sync``, the sync after ``ingest`` and ``analyze``) all of one run is one
+transaction: cases, their events (opened, assigned, signal, reopened), the signals and the clocks. With
+``slice_size`` (the web app's scheduler), the new signals are placed in slices of that many, in time order,
+each slice one transaction of its own that decides against the store as the slices before it left it — as
+that many runs one after the other would — and ``between()`` is called between two slices (the scheduler gives
+the interpreter and the writer's lock to the requests there). A slice leaves out any of its signals placed
+since the run read them, so a signal is placed once even when another writer ran between two slices.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -51,10 +58,12 @@ class SyncResult:
 @portable(sync_scope)
 def sync(store: Store, now: dt.datetime | None = None, routing: Routing | None = None,
          policy: Policy | None = None, since: dt.datetime | None = None, window_days: int | None = None,
-         grace_days: int | None = None, unanalysed: bool = False, proactive: bool = True) -> SyncResult:
+         grace_days: int | None = None, unanalysed: bool = False, proactive: bool = True,
+         slice_size: int | None = None, between: Callable[[], None] | None = None) -> SyncResult:
     """Place every new signal in its case (see the module's docstring); ``unanalysed=True`` takes texts
     that ``centric analyze`` has not seen yet as they are (without a factor: triage) instead of leaving them
-    pending. ``now`` is when the loop runs (default: now, UTC)."""
+    pending. ``now`` is when the loop runs (default: now, UTC). ``slice_size``: signals placed per transaction
+    (default: all in one); ``between``: called between two slices."""
     from .config import active
 
     now = _naive(now) or store_io.utcnow()
@@ -65,10 +74,9 @@ def sync(store: Store, now: dt.datetime | None = None, routing: Routing | None =
     grace = dt.timedelta(days=int(settings.get("cases_grace_days", _s(grace_days))))
     if since is None and settings.get("cases_since"):
         since = dt.datetime.fromisoformat(settings.get("cases_since"))
-    done = store.table("case_signals").select("source_table", "signal_id").execute()
     factors = frozenset(r.factor for r in routing.routes if r.factor)
-    found = sig.find(store, since=_naive(since), touchpoint_factors=factors, exclude=done)
-    del done
+    found = sig.find(store, since=_naive(since), touchpoint_factors=factors, new_only=True)
+    big = len(found) >= _FREE_ROWS
     due = (found["signal_at"] <= pd.Timestamp(now)).to_numpy()
     analysed = found["analysed"].astype(bool).to_numpy()
     waiting = int((due & ~analysed).sum()) if not unanalysed else 0
@@ -77,18 +85,43 @@ def sync(store: Store, now: dt.datetime | None = None, routing: Routing | None =
     imported = found[take & covered]
     fresh = found if (take & ~covered).all() else found[take & ~covered]  # each filter copies every column
     del found
-    n_fresh = len(fresh)
-    _free()
+    _free(big)
+    fresh = _in_time_order(fresh) if len(fresh) else fresh
+    size = max(int(slice_size), 1) if slice_size else max(len(fresh), len(imported), 1)
+    n = max(-(-len(fresh) // size), -(-len(imported) // size))
+    totals = dict.fromkeys(("signals", "opened", "joined", "reopened", "imported", "triage"), 0)
+    for k in range(n):
+        if k and between is not None:
+            between()
+        part = _place_slice(store, fresh.iloc[k * size:(k + 1) * size], imported.iloc[k * size:(k + 1) * size],
+                            now, window, grace, routing, policy, big, recheck=n > 1 and between is not None)
+        totals = {key: totals[key] + part[key] for key in totals}
+    del fresh, imported
+    result = SyncResult(**totals, pending=waiting)
+    if proactive and store.count("customer_scores"):
+        from .proactive import proactive as run_proactive
 
+        result = SyncResult(**{**asdict(result), "proactive": run_proactive(store, now=now, routing=routing)})
+    return result
+
+
+def _place_slice(store: Store, fresh: pd.DataFrame, imported: pd.DataFrame, now: dt.datetime,
+                 window: dt.timedelta, grace: dt.timedelta, routing: Routing, policy: Policy, big: bool,
+                 recheck: bool) -> dict[str, int]:
+    """One transaction: ``fresh`` (in time order) placed in cases, ``imported`` recorded; the counts.
+    ``recheck``: first leave out the signals that have been placed since they were read."""
     with store.transaction() as con:
+        if recheck:
+            fresh, imported = _unplaced(con, fresh), _unplaced(con, imported)
+        n_fresh = len(fresh)
         new_cases, events, links = _place(store, con, fresh, now, window, grace)
         del fresh
-        _free()
+        _free(big)
         opened, triage = len(new_cases), int(new_cases["type"].isna().sum()) if len(new_cases) else 0
         first = None
         if opened:
             new_cases, first = _route_and_write(store, con, new_cases, routing, now)
-            _free()
+            _free(big)
         if len(imported):
             links = pd.concat([links, pd.DataFrame({
                 "source_table": imported["source_table"], "signal_id": imported["signal_id"],
@@ -100,22 +133,41 @@ def sync(store: Store, now: dt.datetime | None = None, routing: Routing | None =
         if len(links):
             store_io.insert_rows(con, "case_signals", links.assign(attached_at=now))
         del links
-        _free()
+        _free(big)
         _clocks(store, con, new_cases, first, events, now, routing, policy)
-    result = SyncResult(
-        signals=int(n_fresh + len(imported)), opened=int(opened), joined=int(actions.get("joined", 0)),
-        reopened=int(actions.get("reopened", 0)), imported=int(len(imported)), triage=triage, pending=waiting,
-    )
-    if proactive and store.count("customer_scores"):
-        from .proactive import proactive as run_proactive
-
-        result = SyncResult(**{**asdict(result), "proactive": run_proactive(store, now=now, routing=routing)})
-    return result
+    return {"signals": int(n_fresh + len(imported)), "opened": int(opened), "joined": int(actions.get("joined", 0)),
+            "reopened": int(actions.get("reopened", 0)), "imported": int(len(imported)), "triage": triage}
 
 
-def _free() -> None:
+def _unplaced(con, rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` (signals: ``source_table``, ``signal_id``) minus those ``case_signals`` already holds."""
+    if not len(rows):
+        return rows
+    con.register("_centric_slice", rows[["source_table", "signal_id"]].astype(str))
+    try:
+        placed = con.execute(
+            "SELECT x.source_table, x.signal_id FROM _centric_slice x WHERE EXISTS (SELECT 1 FROM case_signals s "
+            "WHERE CAST(s.source_table AS VARCHAR) = x.source_table AND s.signal_id = x.signal_id)").fetchall()
+    finally:
+        con.unregister("_centric_slice")
+    if not placed:
+        return rows
+    keys = rows["source_table"].astype(str) + "\0" + rows["signal_id"].astype(str)
+    return rows[~store_io.is_in(keys, [f"{t}\0{i}" for t, i in placed])]
+
+
+_FREE_ROWS = 100_000
+"""From this many signals in a run, the memory of each step is given back before the next (:func:`_free`): a
+full collection of the interpreter's objects holds the interpreter for tens of milliseconds, which a run of a few
+thousand signals (the web app's scheduler) need not spend."""
+
+
+def _free(big: bool = True) -> None:
     """Give back what the frames of the last step held: pandas and Ibis leave reference cycles that keep a
-    million rows alive until the collector runs, and Arrow's allocator keeps freed memory for reuse."""
+    million rows alive until the collector runs, and Arrow's allocator keeps freed memory for reuse. Nothing
+    when not ``big`` (see :data:`_FREE_ROWS`)."""
+    if not big:
+        return
     import gc
 
     import pyarrow as pa
@@ -281,11 +333,13 @@ def _existing(store: Store, fresh: pd.DataFrame) -> dict[str, dict]:
     c = c.filter(c.origin.isin(["signal", "manual"]))
     cols = c.select("case_id", "customer_id", "author", "type", "status", "opened_at", "resolved_at", "closed_at")
     ids = fresh["customer_id"].dropna().unique().tolist()
-    authors = fresh.loc[fresh["customer_id"].isna(), "author"].dropna().str.strip().unique().tolist()
+    # an author is the same person whatever the case of the letters (as :func:`_place` keys them)
+    authors = fresh.loc[fresh["customer_id"].isna(), "author"].dropna().str.strip().str.lower().unique().tolist()
     if not ids and not authors:
         return {}
+    by_author = cols.filter(cols.customer_id.isnull()).mutate(_who=cols.author.strip().lower())
     df = pd.concat([store_io.only(cols, "customer_id", ids).execute(),
-                    store_io.only(cols.filter(cols.customer_id.isnull()), "author", authors).execute()],
+                    store_io.only(by_author, "_who", authors).drop("_who").execute()],
                    ignore_index=True)
     if not len(df):
         return {}
