@@ -79,12 +79,24 @@ def add_answers(db: Path, first: int, detractors: int, others: int, seed: int) -
 
 
 def timed_round(sched) -> dict:
+    """The sync step in a thread of its own at the scheduler's priority (nice 10), as ``centric serve`` runs it."""
+    from centric.web.scheduler import lower_priority
+
     stalls = Stalls()
     stalls.start()
     time.sleep(0.01)
-    w0, c0 = time.perf_counter(), time.thread_time()
-    r = sched.run_once(("sync",))
-    wall, cpu = time.perf_counter() - w0, time.thread_time() - c0
+    out = {}
+
+    def step():
+        lower_priority()
+        w0, c0 = time.perf_counter(), time.thread_time()
+        out["round"] = sched.run_once(("sync",))
+        out["wall"], out["cpu"] = time.perf_counter() - w0, time.thread_time() - c0
+
+    t = threading.Thread(target=step)
+    t.start()
+    t.join()
+    r, wall, cpu = out["round"], out["wall"], out["cpu"]
     stalls.stop.set()
     stalls.join()
     if r.errors:
@@ -124,8 +136,16 @@ def main() -> None:
     p.add_argument("--fresh", type=int, default=5_000, help="new detractors (NPS 0-6) for the timed round")
     p.add_argument("--others", type=int, default=4_000, help="new passives and promoters for the timed round")
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--slice", type=int, help="the scheduler's SYNC_SLICE (default: the code's)")
+    p.add_argument("--pause", type=float, help="the scheduler's SYNC_PAUSE in seconds (default: the code's)")
     args = p.parse_args()
     import centric
+    from centric.web import scheduler
+
+    for name, value in (("SYNC_SLICE", args.slice), ("SYNC_PAUSE", args.pause)):
+        if value is not None:
+            setattr(scheduler, name, value)
+    print(f"slices: {getattr(scheduler, 'SYNC_SLICE', None)} signals, pause {getattr(scheduler, 'SYNC_PAUSE', None)} s")
 
     print(f"code: {Path(centric.__file__).parent}")
     print(f"store: {args.db}; {args.placed:,} answers placed before, then {args.fresh:,} new detractors and "

@@ -13,17 +13,19 @@ creates nothing new; a run reads only the signals that have no such row yet (an 
 By default (``centric cases sync``, the sync after ``ingest`` and ``analyze``) all of one run is one
 transaction: cases, their events (opened, assigned, signal, reopened), the signals and the clocks. With
 ``slice_size`` (the web app's scheduler), the new signals are placed in slices of that many, in time order,
-each slice one transaction of its own that decides against the store as the slices before it left it — as
-that many runs one after the other would — and ``between()`` is called between two slices (the scheduler gives
-the interpreter and the writer's lock to the requests there). A slice leaves out any of its signals placed
-since the run read them, so a signal is placed once even when another writer ran between two slices.
+each slice one transaction of its own, and ``between()`` is called between two slices (the scheduler gives the
+interpreter to the requests there). The run reads the new signals and the open cases of their customers once;
+each slice decides on them as the slices before it left them, so the cases, their signals and events are those
+of one transaction; the owners are chosen per slice from the agents' load as the store holds it then. The
+caller keeps other writers out between the slices (the scheduler holds the writer's lock for the whole run).
+A run stopped between two slices leaves the signals of the slices after it for the next run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -86,17 +88,21 @@ def sync(store: Store, now: dt.datetime | None = None, routing: Routing | None =
     fresh = found if (take & ~covered).all() else found[take & ~covered]  # each filter copies every column
     del found
     _free(big)
-    fresh = _in_time_order(fresh) if len(fresh) else fresh
+    run = _Run(now, window, grace, routing, policy, big)
+    if len(fresh):
+        from .routing import vip_customers
+
+        fresh = _in_time_order(fresh)
+        run.existing, run.vip = _existing(store, fresh), vip_customers(store, routing.vip_share)
     size = max(int(slice_size), 1) if slice_size else max(len(fresh), len(imported), 1)
     n = max(-(-len(fresh) // size), -(-len(imported) // size))
     totals = dict.fromkeys(("signals", "opened", "joined", "reopened", "imported", "triage"), 0)
     for k in range(n):
         if k and between is not None:
             between()
-        part = _place_slice(store, fresh.iloc[k * size:(k + 1) * size], imported.iloc[k * size:(k + 1) * size],
-                            now, window, grace, routing, policy, big, recheck=n > 1 and between is not None)
+        part = _place_slice(store, run, fresh.iloc[k * size:(k + 1) * size], imported.iloc[k * size:(k + 1) * size])
         totals = {key: totals[key] + part[key] for key in totals}
-    del fresh, imported
+    del fresh, imported, run
     result = SyncResult(**totals, pending=waiting)
     if proactive and store.count("customer_scores"):
         from .proactive import proactive as run_proactive
@@ -105,22 +111,33 @@ def sync(store: Store, now: dt.datetime | None = None, routing: Routing | None =
     return result
 
 
-def _place_slice(store: Store, fresh: pd.DataFrame, imported: pd.DataFrame, now: dt.datetime,
-                 window: dt.timedelta, grace: dt.timedelta, routing: Routing, policy: Policy, big: bool,
-                 recheck: bool) -> dict[str, int]:
-    """One transaction: ``fresh`` (in time order) placed in cases, ``imported`` recorded; the counts.
-    ``recheck``: first leave out the signals that have been placed since they were read."""
+@dataclass
+class _Run:
+    """What the slices of one run share: its settings, and the latest loop-made case of each customer × factor
+    among the run's signals (:func:`_existing`), which each slice updates with what it decided."""
+
+    now: dt.datetime
+    window: dt.timedelta
+    grace: dt.timedelta
+    routing: Routing
+    policy: Policy
+    big: bool
+    existing: dict = field(default_factory=dict)
+    vip: set = field(default_factory=set)
+
+
+def _place_slice(store: Store, run: _Run, fresh: pd.DataFrame, imported: pd.DataFrame) -> dict[str, int]:
+    """One transaction: ``fresh`` (in time order) placed in cases, ``imported`` recorded; the counts."""
+    now, routing, policy, big = run.now, run.routing, run.policy, run.big
     with store.transaction() as con:
-        if recheck:
-            fresh, imported = _unplaced(con, fresh), _unplaced(con, imported)
         n_fresh = len(fresh)
-        new_cases, events, links = _place(store, con, fresh, now, window, grace)
+        new_cases, events, links = _place(store, con, fresh, run)
         del fresh
         _free(big)
         opened, triage = len(new_cases), int(new_cases["type"].isna().sum()) if len(new_cases) else 0
         first = None
         if opened:
-            new_cases, first = _route_and_write(store, con, new_cases, routing, now)
+            new_cases, first = _route_and_write(con, new_cases, routing, now, run.vip)
             _free(big)
         if len(imported):
             links = pd.concat([links, pd.DataFrame({
@@ -137,23 +154,6 @@ def _place_slice(store: Store, fresh: pd.DataFrame, imported: pd.DataFrame, now:
         _clocks(store, con, new_cases, first, events, now, routing, policy)
     return {"signals": int(n_fresh + len(imported)), "opened": int(opened), "joined": int(actions.get("joined", 0)),
             "reopened": int(actions.get("reopened", 0)), "imported": int(len(imported)), "triage": triage}
-
-
-def _unplaced(con, rows: pd.DataFrame) -> pd.DataFrame:
-    """``rows`` (signals: ``source_table``, ``signal_id``) minus those ``case_signals`` already holds."""
-    if not len(rows):
-        return rows
-    con.register("_centric_slice", rows[["source_table", "signal_id"]].astype(str))
-    try:
-        placed = con.execute(
-            "SELECT x.source_table, x.signal_id FROM _centric_slice x WHERE EXISTS (SELECT 1 FROM case_signals s "
-            "WHERE CAST(s.source_table AS VARCHAR) = x.source_table AND s.signal_id = x.signal_id)").fetchall()
-    finally:
-        con.unregister("_centric_slice")
-    if not placed:
-        return rows
-    keys = rows["source_table"].astype(str) + "\0" + rows["signal_id"].astype(str)
-    return rows[~store_io.is_in(keys, [f"{t}\0{i}" for t, i in placed])]
 
 
 _FREE_ROWS = 100_000
@@ -206,10 +206,12 @@ def _clocks(store: Store, con, new_cases, first, events, now, routing, policy) -
         refresh_clocks(store, con, sorted(older), now=now, routing=routing, policy=policy)
 
 
-def _place(store: Store, con, fresh: pd.DataFrame, now: dt.datetime, window: dt.timedelta, grace: dt.timedelta):
+def _place(store: Store, con, fresh: pd.DataFrame, run: _Run):
     """Decide, signal by signal in time order within each customer × factor, whether it opens, joins or
-    reopens a case; updates the cases that signals joined or reopened. Returns the new cases (not routed
-    yet), the events of the cases that exist and the case_signals rows."""
+    reopens a case; updates the cases that signals joined or reopened, and ``run.existing`` with the latest
+    case of each customer × factor. Returns the new cases (not routed yet), the events of the cases that exist
+    and the case_signals rows."""
+    now, window, grace, existing = run.now, run.window, run.grace, run.existing
     empty_links = pd.DataFrame(columns=["source_table", "signal_id", "case_id", "customer_id", "kind", "factor",
                                         "signal_at", "action"])
     if not len(fresh):
@@ -218,7 +220,6 @@ def _place(store: Store, con, fresh: pd.DataFrame, now: dt.datetime, window: dt.
     author = fresh["author"].fillna("").str.strip().str.lower()
     who = ("a:" + author).where(author != "", "s:" + fresh["source_table"] + ":" + fresh["signal_id"].astype(str))
     who = ("c:" + fresh["customer_id"]).where(fresh["customer_id"].notna(), who)
-    existing = _existing(store, fresh)
 
     n = len(fresh)
     at = fresh["signal_at"].to_numpy()
@@ -241,7 +242,7 @@ def _place(store: Store, con, fresh: pd.DataFrame, now: dt.datetime, window: dt.
         cur = state.get(k)
         if cur is None and known[k]:
             e = existing[uniq[k]]
-            cur = state[k] = [e["case_id"], e["anchor"], e["status"] in OPEN, e["ended"], -1]
+            cur = state[k] = [e["case_id"], e["anchor"], e["open"], e["ended"], -1]
         t = at[i]
         if cur is not None:
             case, anchor, is_open, ended, idx = cur
@@ -262,10 +263,15 @@ def _place(store: Store, con, fresh: pd.DataFrame, now: dt.datetime, window: dt.
     opening_mask = action == "opened"
     opening = fresh[opening_mask]  # in time order: so are the case ids
     ids = np.array(store_io.new_case_ids(con, len(opening)), dtype=object)
-    id_of = np.empty(new_k, dtype=object)
+    id_of = np.empty(max(new_k, 1), dtype=object)  # (one slot when nothing opens: every row joins)
     opened_k = new_idx[opening_mask]
     id_of[opened_k] = ids
     case_id = np.where(new_idx >= 0, id_of[np.maximum(new_idx, 0)], case_ref)
+    for k, (case, anchor, is_open, ended, idx) in state.items():  # what the next slice decides on
+        existing[uniq[k]] = {"case_id": case if idx < 0 else id_of[idx], "anchor": anchor, "open": is_open,
+                             "ended": ended}
+    for i in np.flatnonzero(simple):
+        existing[uniq[codes[i]]] = {"case_id": id_of[new_idx[i]], "anchor": at[i], "open": True, "ended": None}
     linked = np.full(len(opening), None, dtype=object)
     if link_case:
         position = np.empty(new_k, dtype=np.int64)
@@ -355,18 +361,18 @@ def _existing(store: Store, fresh: pd.DataFrame) -> dict[str, dict]:
     for r in df.itertuples(index=False):
         anchor = max(x for x in (r.opened_at, r.reopened_at) if not pd.isna(x))
         ended = r.resolved_at if not pd.isna(r.resolved_at) else (None if pd.isna(r.closed_at) else r.closed_at)
-        out[f"{r.who}\0{r.fkey}"] = {"case_id": r.case_id, "anchor": np.datetime64(anchor), "status": r.status,
+        out[f"{r.who}\0{r.fkey}"] = {"case_id": r.case_id, "anchor": np.datetime64(anchor), "open": r.status in OPEN,
                                 "ended": None if ended is None else np.datetime64(ended)}
     return out
 
 
-def _route_and_write(store: Store, con, new_cases: pd.DataFrame, routing: Routing, now: dt.datetime):
-    """Route the new cases and write them with their first events (opened, assigned). Returns what their
-    clocks read: the cases, and their events with the position of each one's case."""
-    from .routing import agent_load, route, vip_customers
+def _route_and_write(con, new_cases: pd.DataFrame, routing: Routing, now: dt.datetime, vip: set[str]):
+    """Route the new cases (``vip``: the customers whose cases are VIP) and write them with their first events
+    (opened, assigned). Returns what their clocks read: the cases, and their events with the position of each
+    one's case."""
+    from .routing import agent_load, route
 
     load, last = agent_load(con)
-    vip = vip_customers(store, routing.vip_share)
     frame = new_cases.rename(columns={"type": "factor"}).assign(store=None)
     frame["vip"] = store_io.is_in(frame["customer_id"], vip)
     routed = route(frame, routing, load, last)
