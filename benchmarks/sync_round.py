@@ -49,6 +49,7 @@ class Stalls(threading.Thread):
     def summary(self) -> dict:
         d = sorted(self.delays) or [0.0]
         return {"max_ms": d[-1] * 1000, "p99_ms": d[int(0.99 * (len(d) - 1))] * 1000,
+                "mean_ms": sum(d) / len(d) * 1000,
                 "over_20ms": sum(x > 0.020 for x in d), "over_50ms": sum(x > 0.050 for x in d)}
 
 
@@ -157,7 +158,7 @@ def main() -> None:
     for name, i in (("round with the new answers", 0), ("round with nothing new", 1)):
         rs = [r[i] for r in runs]
         print(f"{name}: signals placed {rs[0]['signals']:,}, cases opened {rs[0]['opened']:,}")
-        for key, unit in (("wall_s", "s"), ("cpu_s", "s"), ("max_ms", "ms"), ("p99_ms", "ms"),
+        for key, unit in (("wall_s", "s"), ("cpu_s", "s"), ("max_ms", "ms"), ("p99_ms", "ms"), ("mean_ms", "ms"),
                           ("over_20ms", ""), ("over_50ms", "")):
             vals = [r[key] for r in rs]
             fmt = "{:.3f}" if unit == "s" else ("{:.1f}" if unit else "{:d}")

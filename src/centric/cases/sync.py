@@ -100,6 +100,7 @@ def sync(store: Store, now: dt.datetime | None = None, routing: Routing | None =
     for k in range(n):
         if k and between is not None:
             between()
+        run.carry = k + 1 < n
         part = _place_slice(store, run, fresh.iloc[k * size:(k + 1) * size], imported.iloc[k * size:(k + 1) * size])
         totals = {key: totals[key] + part[key] for key in totals}
     del fresh, imported, run
@@ -124,6 +125,7 @@ class _Run:
     big: bool
     existing: dict = field(default_factory=dict)
     vip: set = field(default_factory=set)
+    carry: bool = False  # a slice follows the one being placed
 
 
 def _place_slice(store: Store, run: _Run, fresh: pd.DataFrame, imported: pd.DataFrame) -> dict[str, int]:
@@ -207,16 +209,15 @@ def _clocks(store: Store, con, new_cases, first, events, now, routing, policy) -
 
 
 def _place(store: Store, con, fresh: pd.DataFrame, run: _Run):
-    """Decide, signal by signal in time order within each customer × factor, whether it opens, joins or
-    reopens a case; updates the cases that signals joined or reopened, and ``run.existing`` with the latest
-    case of each customer × factor. Returns the new cases (not routed yet), the events of the cases that exist
+    """Decide, signal by signal in time order within each customer × factor (``fresh`` is in time order), whether
+    it opens, joins or reopens a case; updates the cases that signals joined or reopened, and (when a slice
+    follows: ``run.carry``) ``run.existing`` with the latest case of each customer × factor. Returns the new cases (not routed yet), the events of the cases that exist
     and the case_signals rows."""
     now, window, grace, existing = run.now, run.window, run.grace, run.existing
     empty_links = pd.DataFrame(columns=["source_table", "signal_id", "case_id", "customer_id", "kind", "factor",
                                         "signal_at", "action"])
     if not len(fresh):
         return pd.DataFrame(columns=["case_id", "type"]), pd.DataFrame(columns=["case_id"]), empty_links
-    fresh = _in_time_order(fresh)
     author = fresh["author"].fillna("").str.strip().str.lower()
     who = ("a:" + author).where(author != "", "s:" + fresh["source_table"] + ":" + fresh["signal_id"].astype(str))
     who = ("c:" + fresh["customer_id"]).where(fresh["customer_id"].notna(), who)
@@ -267,11 +268,12 @@ def _place(store: Store, con, fresh: pd.DataFrame, run: _Run):
     opened_k = new_idx[opening_mask]
     id_of[opened_k] = ids
     case_id = np.where(new_idx >= 0, id_of[np.maximum(new_idx, 0)], case_ref)
-    for k, (case, anchor, is_open, ended, idx) in state.items():  # what the next slice decides on
-        existing[uniq[k]] = {"case_id": case if idx < 0 else id_of[idx], "anchor": anchor, "open": is_open,
-                             "ended": ended}
-    for i in np.flatnonzero(simple):
-        existing[uniq[codes[i]]] = {"case_id": id_of[new_idx[i]], "anchor": at[i], "open": True, "ended": None}
+    if run.carry:  # what the next slice decides on
+        for k, (case, anchor, is_open, ended, idx) in state.items():
+            existing[uniq[k]] = {"case_id": case if idx < 0 else id_of[idx], "anchor": anchor, "open": is_open,
+                                 "ended": ended}
+        for i in np.flatnonzero(simple):
+            existing[uniq[codes[i]]] = {"case_id": id_of[new_idx[i]], "anchor": at[i], "open": True, "ended": None}
     linked = np.full(len(opening), None, dtype=object)
     if link_case:
         position = np.empty(new_k, dtype=np.int64)
@@ -322,7 +324,7 @@ def _place(store: Store, con, fresh: pd.DataFrame, run: _Run):
 
 def _in_time_order(fresh: pd.DataFrame) -> pd.DataFrame:
     """The signals ordered by time, then table and id (as :func:`signals.find` returns them: then nothing is
-    sorted)."""
+    sorted) — the order in which they are placed, and sliced."""
     at = fresh["signal_at"].to_numpy()
     step = np.diff(at)
     if len(at) < 2 or not (step < np.timedelta64(0)).any():

@@ -45,12 +45,13 @@ STEPS = ("analyze", "sync", "tick", "webhooks")
 SYNC_EVERY = 600.0
 """Seconds between two syncs of rounds nobody woke. New rows reach the store only through the app, which wakes
 the sync itself; what time alone changes (the day's proactive calls) needs no sync every minute — and a sync
-of the full demo with nothing new costs about a second of work the pages would wait for."""
+of the full demo with nothing new costs about 0.2 s of CPU (a second before it read only the new signals) that the
+pages would share the interpreter with."""
 
 
-SYNC_SLICE = 250
+SYNC_SLICE = 500
 """Signals the scheduler's case sync places per transaction (the command line places all of a run in one)."""
-SYNC_PAUSE = 0.005
+SYNC_PAUSE = 0.01
 """Seconds the scheduler's case sync waits between two slices without the interpreter: the requests waiting
 for it run then (the writer's lock stays taken: the slices decide on what the ones before them placed)."""
 
