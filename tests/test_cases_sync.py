@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 
 import pandas as pd
@@ -48,7 +49,14 @@ def _analysed(store: Store, source: str, text_id: str, sentiment: str, mentions:
 
 @pytest.fixture
 def loop_store(tmp_path):
-    s = Store.open(tmp_path / "loop.duckdb")
+    s = _loop(tmp_path / "loop.duckdb")
+    yield s
+    s.close()
+
+
+def _loop(path) -> Store:
+    """The store of :func:`loop_store`."""
+    s = Store.open(path)
     with s.transaction() as con:
         config.save(con, "routing", ROUTING, "test routing", now=T0)
     fb = pd.DataFrame([
@@ -84,8 +92,7 @@ def loop_store(tmp_path):
     _analysed(s, "feedback", "F9", "negative", [("delivery", "negative", -0.9)])
     # R1's comment: praise for the price, the delivery the most negative → delivery
     _analysed(s, "responses", "R1", "negative", [("price", "positive", 0.4), ("delivery", "negative", -0.95)])
-    yield s
-    s.close()
+    return s
 
 
 def _case_of(store, table, signal_id):
@@ -269,3 +276,97 @@ def test_the_loop_runs_after_each_ingest_of_the_command_line(tmp_path):
     res = runner.invoke(app, ["--db", db, "cases", "sync", "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)["opened"] == 1  # A3, into triage (checkout is no factor)
+
+
+# -- only the new signals, and placed in slices ------------------------------------------------------------------
+
+def _more_answers(store: Store) -> None:
+    """Detractors without a comment (about their touchpoint) that meet the fixture's cases: a@x.pl again after
+    F2 (joins it), g@x.pl about delivery (R4 was checkout: a case of its own), h@x.pl twice at one instant (one
+    case), i@x.pl at that instant too (the agents' load and turn decide between h's and i's owner)."""
+    rs = pd.DataFrame([
+        ("R10", "a@x.pl", day(21), 2, "delivery"), ("R11", "a@x.pl", day(29), 0, "delivery"),
+        ("R12", "g@x.pl", day(7), 5, "delivery"), ("R13", "h@x.pl", day(8), 1, "delivery"),
+        ("R14", "h@x.pl", day(8), 3, "delivery"), ("R15", "i@x.pl", day(8), 4, "delivery"),
+        ("R16", "j@x.pl", day(9), 9, "delivery"),  # a promoter: no signal
+    ], columns=["response_id", "email", "responded_at", "nps", "touchpoint"])
+    ingest("responses", rs, store=store, name="more responses")
+
+
+_LOOP_TABLES = {  # every column the loop writes, in a fixed order
+    "cases": "SELECT * FROM cases ORDER BY case_id",
+    "case_events": "SELECT * FROM case_events ORDER BY case_event_id",
+    "case_signals": "SELECT * FROM case_signals ORDER BY source_table, signal_id",
+    "case_clocks": "SELECT * FROM case_clocks ORDER BY case_id, clock",
+}
+
+
+def _loop_tables(store: Store) -> dict[str, list]:
+    return {t: rows(store, q) for t, q in _LOOP_TABLES.items()}
+
+
+def test_a_second_sync_reads_nothing_and_signals_added_between_are_placed_once(loop_store, tmp_path):
+    _more_answers(loop_store)
+    factors = frozenset({"delivery", "call_centre"})
+    one = sync(loop_store, now=day(30), proactive=False)
+    all_signals = signals.find(loop_store, touchpoint_factors=factors)
+    assert len(all_signals) == 16 and one.signals == 15  # F8 waits for its analysis; R16 is no signal
+    assert signals.find(loop_store, touchpoint_factors=factors, new_only=True)["signal_id"].tolist() == ["F8"]
+    before = _loop_tables(loop_store)
+    again = sync(loop_store, now=day(30), proactive=False)
+    assert (again.signals, again.opened, again.pending) == (0, 0, 1) and _loop_tables(loop_store) == before
+
+    # the same signals in two syncs: those up to day 3 first, the rest added after it (among them @Jan_K's
+    # second post: it joins @jan_k's case as in one sync)
+    two = _loop(tmp_path / "two.duckdb")
+    later = {"responses": "responded_at", "feedback": "posted_at"}
+    _more_answers(two)
+    for table, at in later.items():
+        two.con.execute(f"CREATE TABLE held_{table} AS SELECT * FROM {table} WHERE {at} > ?", [day(3)])
+        two.con.execute(f"DELETE FROM {table} WHERE {at} > ?", [day(3)])
+    first = sync(two, now=day(30), proactive=False)
+    assert first.signals == 3 and signals.find(two, touchpoint_factors=factors, new_only=True).empty
+    for table in later:
+        two.con.execute(f"INSERT INTO {table} SELECT * FROM held_{table}")
+    new = signals.find(two, touchpoint_factors=factors, new_only=True)  # placed ones are not read again
+    assert sorted(new["signal_id"]) == ["F2", "F5", "F8", "F9", "R1", "R10", "R11", "R12", "R13", "R14", "R15",
+                                        "R3", "R4"]
+    assert new.set_index("signal_id").loc["F9", "imported_case_id"] == "HD-1"
+    second = sync(two, now=day(30), proactive=False)
+    assert first.signals + second.signals == one.signals and first.opened + second.opened == one.opened
+    assert _loop_tables(two) == before
+    two.close()
+
+
+def test_placing_in_slices_gives_the_cases_of_one_transaction(loop_store, tmp_path):
+    _more_answers(loop_store)
+    whole = sync(loop_store, now=day(30), proactive=False)
+    expected = _loop_tables(loop_store)
+    for size in (1, 2, 5):
+        s = _loop(tmp_path / f"slices{size}.duckdb")
+        _more_answers(s)
+        calls = []
+        got = sync(s, now=day(30), proactive=False, slice_size=size, between=functools.partial(calls.append, 1))
+        assert got == whole
+        assert len(calls) == -(-14 // size) - 1  # 14 signals to place (and F9 imported): a call between two slices
+        assert _loop_tables(s) == expected, size
+        s.close()
+
+
+def test_a_sync_stopped_between_two_slices_keeps_the_slices_before_and_places_the_rest_once(loop_store, tmp_path):
+    _more_answers(loop_store)
+    sync(loop_store, now=day(30), proactive=False)
+    expected = _loop_tables(loop_store)
+    s = _loop(tmp_path / "stopped.duckdb")
+    _more_answers(s)
+
+    def stop():
+        raise RuntimeError("stopped")
+
+    with pytest.raises(RuntimeError):
+        sync(s, now=day(30), proactive=False, slice_size=4, between=stop)
+    assert rows(s, "SELECT count(*) FROM case_signals")[0][0] == 5  # the first slice: 4 signals and F9 imported
+    rest = sync(s, now=day(30), proactive=False, slice_size=4)
+    assert rest.signals == 10
+    assert _loop_tables(s) == expected
+    s.close()

@@ -84,3 +84,35 @@ def test_the_round_places_new_signals_and_escalates(hub):
                                     "WHERE s.signal_id = ?", [rid]).fetchall()
     assert case == [("delivery", "delivery")]
     assert r.results["tick"].clocks > 0
+
+
+def test_the_sync_places_in_slices_and_a_stop_between_two_keeps_the_first(hub, monkeypatch):
+    """The scheduler's sync commits slice by slice (here one signal each): stopped after the first, that one is
+    placed and the next round places the others, each once."""
+    posted = hub.write(ingest_records, "responses", [
+        {"email": f"slice{i}@example.com", "survey": "post-delivery", "touchpoint": "delivery",
+         "answered_at": f"2026-11-02T08:0{i}:00", "nps": 1} for i in range(3)], "api:t:3")
+    ids = [r["id"] for r in posted.stored]
+    monkeypatch.setattr(scheduler, "SYNC_SLICE", 1)
+    s = scheduler.Scheduler(hub, interval=3600)
+    between = s._between_slices
+    calls = []
+
+    def stop_after_the_first_slice():
+        calls.append(1)
+        s._stop.set()
+        between()
+
+    def placed():
+        return _count(hub, "SELECT count(*) FROM case_signals WHERE signal_id IN (?, ?, ?)", ids)
+
+    monkeypatch.setattr(s, "_between_slices", stop_after_the_first_slice)
+    r = s.run_once(("sync",))
+    assert r.errors == {} and "sync" not in r.results and calls == [1]  # stopped, not failed
+    assert placed() == 1
+    s._stop.clear()
+    monkeypatch.setattr(s, "_between_slices", between)
+    r = s.run_once(("sync",))
+    assert r.errors == {} and placed() == 3
+    assert _count(hub, "SELECT count(DISTINCT case_id) FROM case_signals WHERE signal_id IN (?, ?, ?)", ids) == 3
+    assert s.run_once(("sync",)).results["sync"].signals == 0 and placed() == 3

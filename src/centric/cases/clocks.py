@@ -178,12 +178,30 @@ def _read(store, case_ids):
                                  | (cases_t.case_id.isin(ev.case_id) & ~cases_t.case_id.isin(stored.case_id)))
         ev = ev.filter(ev.case_id.isin(cases_t.case_id))
     else:
-        case_ids = {str(c) for c in case_ids}
+        case_ids = sorted({str(c) for c in case_ids})
+        if 0 < len(case_ids) <= _PREPARED_IDS:  # a sync's few touched cases: compiled once, the ids bound
+            return (store_io.prepared(store, "clocks.cases", lambda ids: _columns(*_of(store, ids))[0], ids=case_ids),
+                    store_io.prepared(store, "clocks.events", lambda ids: _columns(*_of(store, ids))[1], ids=case_ids))
         cases_t, ev = store_io.only(cases_t, "case_id", case_ids), store_io.only(ev, "case_id", case_ids)
+    cases_t, events = _columns(cases_t, ev)
+    return cases_t.execute(), events.execute()
+
+
+_PREPARED_IDS = 512
+"""Up to this many cases, :func:`_read` binds their ids to a query compiled once (see :func:`store_io.prepared`)."""
+
+
+def _of(store, ids):
+    """The cases and events tables, filtered to the case ids ``ids`` (parameters)."""
+    cases_t, ev = store.table("cases"), store.table("case_events")
+    return cases_t.filter(cases_t.case_id.isin(ids)), ev.filter(ev.case_id.isin(ids))
+
+
+def _columns(cases_t, ev):
+    """What :func:`_read` reads of the cases and of their events (in order)."""
     events = ev.select("case_event_id", "case_id", "occurred_at", "kind", "level", "clock",
                        data=ibis.cases((ev.kind == "sla_breached", ev.data), else_=None))
-    return (cases_t.select(*_CASE_COLUMNS).execute(),
-            events.order_by(["case_id", "occurred_at", "case_event_id"]).execute())
+    return cases_t.select(*_CASE_COLUMNS), events.order_by(["case_id", "occurred_at", "case_event_id"])
 
 
 # -- the computation, in steps ---------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ import pandas as pd
 
 from .. import settings
 from ..store import Store
-from .store_io import is_in
+from .store_io import compiled
 
 __all__ = ["CONFIRMATION_SURVEY", "COLUMNS", "SUMMARY_CHARS", "fetch_texts", "find"]
 
@@ -51,17 +51,26 @@ def _int_setting(name: str, value: int | None) -> int:
 
 def find(store: Store, since: dt.datetime | None = None, touchpoint_factors: frozenset[str] = frozenset(),
          nps_max: int | None = None, csat_max: int | None = None, ces_max: int | None = None,
-         rating_max: float | None = None, exclude: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Every signal in the store (since ``since``), newest last, minus those in ``exclude`` (a frame with
-    ``source_table`` and ``signal_id``: the signals the loop has already placed)."""
+         rating_max: float | None = None, new_only: bool = False) -> pd.DataFrame:
+    """Every signal in the store (since ``since``), newest last; with ``new_only``, only those the loop has not
+    placed yet (no row in ``case_signals``): left out by the query itself (an anti-join), and the analyses,
+    mentions and imported cases joined to them are read for those signals only — a sync with a few new
+    signals reads a few rows, not every signal placed so far."""
     nps_max, csat_max, ces_max = (_int_setting("cases_nps_max", nps_max), _int_setting("cases_csat_max", csat_max),
                                   _int_setting("cases_ces_max", ces_max))
     rating_max = float(settings.get("cases_rating_max", None if rating_max is None else str(rating_max)))
-    worst = _worst_mentions(store)
-    analysed = _analyses(store)
-    imported = _imported(store)
     c = store.table("customers")
     customers = c.select(c_id=c.customer_id, country=c.country, customer_language=c.language)
+    placed = store.table("case_signals") if new_only else None
+    ids = {}  # table → the ids of its new signals (new_only), which the joined tables are read for
+
+    def unplaced(t, key: str, table: str):  # before the texts are read: those of placed signals never are
+        if placed is None:
+            return t
+        done = placed.filter(placed.source_table == table).select(p_id=placed.signal_id)
+        t = t.anti_join(done, t[key] == done.p_id).select(*t.columns)  # a table, not a join
+        ids[table] = t.select(n_id=t[key])
+        return t
 
     r = store.table("responses")
     unhappy = (r.nps <= nps_max).fill_null(False) | (r.csat <= csat_max).fill_null(False) | \
@@ -69,6 +78,7 @@ def find(store: Store, since: dt.datetime | None = None, touchpoint_factors: fro
     r = r.filter(unhappy, r.survey.fill_null("") != CONFIRMATION_SURVEY)
     if since is not None:
         r = r.filter(r.responded_at >= since)
+    r = unplaced(r, "response_id", "responses")
     responses = r.select(
         signal_id=r.response_id, customer_id=r.customer_id, author=ibis.null("string"), signal_at=r.responded_at,
         channel=r.channel, touchpoint=r.touchpoint, language=r.language, **_text_columns(r.comment),
@@ -80,6 +90,7 @@ def find(store: Store, since: dt.datetime | None = None, touchpoint_factors: fro
     f = f.filter(ours, f.source.isin(["complaint", "review", "social"]))
     if since is not None:
         f = f.filter(f.posted_at >= since)
+    f = unplaced(f, "feedback_id", "feedback")
     feedback = f.select(
         signal_id=f.feedback_id, customer_id=f.customer_id, author=f.author, signal_at=f.posted_at,
         channel=f.channel, touchpoint=f.touchpoint, language=f.language, **_text_columns(f.text, f.title),
@@ -88,10 +99,13 @@ def find(store: Store, since: dt.datetime | None = None, touchpoint_factors: fro
 
     parts = []
     for table, expr in (("responses", responses), ("feedback", feedback)):  # joined where the rows are
-        a = analysed.filter(analysed.a_table == table)
-        w = worst.filter(worst.w_table == table)
-        j = expr.left_join(a, expr.signal_id == a.a_id).left_join(w, expr.signal_id == w.w_id) \
-            .left_join(customers, expr.customer_id == customers.c_id)
+        new = ids.get(table)
+        a, w, imp = _analyses(store, table, new), _worst_mentions(store, table, new), _imported(store, table, new)
+        j = expr
+        for right, key in ((a, "a_id"), (w, "w_id"), (imp, "i_id")):  # one at a time: with ``ids``, each of the
+            j = j.left_join(right, j.signal_id == right[key])  # three holds ``expr`` too, which one chain of
+            j = j.select(*j.columns)  # joins cannot tell apart
+        j = j.left_join(customers, j.customer_id == customers.c_id)
         if table == "feedback":  # reviews and posts: only negative ones
             j = j.filter((j.kind == "complaint") | (j.worst == 0).fill_null(False)
                          | (j.rating <= rating_max).fill_null(False))
@@ -104,10 +118,10 @@ def find(store: Store, since: dt.datetime | None = None, touchpoint_factors: fro
             analysed=~j.has_text.fill_null(False) | j.worst.isin([0, 1, 2]).fill_null(False)
             | j.analysed_any.fill_null(False),
             flags=j.flags, summary=j.summary, maybe_public=j.maybe_public.fill_null(False),
-            language=j.language.coalesce(j.customer_language), country=j.country))
+            language=j.language.coalesce(j.customer_language), country=j.country, imported_case_id=j.i_case))
     # each table's rows in time order where they are, then the two merged (feedback first at the same instant):
     # sorting the million rows with their texts in one query would hold them all in the database's memory too
-    frames = [p.order_by(["signal_at", "signal_id"]).execute() for p in parts[::-1]]
+    frames = [_fetch(store, p.order_by(["signal_at", "signal_id"])) for p in parts[::-1]]
     df = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else frames[0]
     if not len(df):
         return pd.DataFrame(columns=COLUMNS)
@@ -118,12 +132,17 @@ def find(store: Store, since: dt.datetime | None = None, touchpoint_factors: fro
     names = np.empty(len(raw) + 1, dtype=object)
     names[:] = [_flag_names(v) for v in raw] + [[]]
     df["flags"] = names[codes]  # rows with the same flags share one list (read, never changed in place)
-    key = df["source_table"] + "\0" + df["signal_id"].astype(str)
-    df["imported_case_id"] = key.map(imported) if imported else None
-    if exclude is not None and len(exclude):
-        df = df[~is_in(key, exclude["source_table"] + "\0" + exclude["signal_id"].astype(str))]
     df["signal_at"] = pd.to_datetime(df["signal_at"])
     return df[COLUMNS].reset_index(drop=True)
+
+
+def _fetch(store: Store, expr) -> pd.DataFrame:
+    """``expr.execute()`` with its SQL compiled once per process (:func:`store_io.compiled`: the same
+    expression is built on every run, and compiling it costs more than running it when little is new); texts
+    stay Arrow-backed."""
+    if getattr(store, "engine", None) != "duckdb":
+        return expr.execute()
+    return store.con.execute(compiled(store, expr)).to_arrow_table().to_pandas()
 
 
 def _text_columns(text, title=None) -> dict:
@@ -152,35 +171,41 @@ def fetch_texts(store: Store, rows: pd.DataFrame) -> pd.Series:
     return out
 
 
-def _worst_mentions(store: Store):
-    """(w_table, w_id) → the factor of the text's most negative mention (lowest score; ties: the first
-    sentence, then the factor's name), as an Ibis expression."""
+def _only_ids(t, column: str, ids):
+    """``t``'s rows whose ``column`` is among ``ids`` (an Ibis table of one column ``n_id``; None: all rows)."""
+    return t if ids is None else t.semi_join(ids, t[column] == ids.n_id).select(*t.columns)
+
+
+def _worst_mentions(store: Store, table: str, ids=None):
+    """w_id → the factor of the most negative mention (lowest score; ties: the first sentence, then the factor's
+    name) of each text of ``table`` (among ``ids``, when given), as an Ibis expression."""
     m = store.table("mentions")
+    m = _only_ids(m.filter(m.source.cast("string") == table), "text_id", ids)
     ranked = m.mutate(rk=ibis.row_number().over(
         ibis.window(group_by=[m.source, m.text_id], order_by=[m.score.fill_null(0), m.sentence, m.factor])))
-    return ranked.filter(ranked.rk == 0).select(w_table=ranked.source.cast("string"), w_id=ranked.text_id,
-                                                factor=ranked.factor)
+    return ranked.filter(ranked.rk == 0).select(w_id=ranked.text_id, factor=ranked.factor)
 
 
-def _analyses(store: Store):
-    """(a_table, a_id) → the overall sentiment (``worst``: 0 negative, 1 neutral, 2 positive — the most negative
-    over taxonomies) and flags, as an Ibis expression."""
+def _analyses(store: Store, table: str, ids=None):
+    """a_id → the overall sentiment (``worst``: 0 negative, 1 neutral, 2 positive — the most negative over
+    taxonomies) and flags of each text of ``table`` (among ``ids``, when given), as an Ibis expression."""
     a = store.table("text_analyses")
+    a = _only_ids(a.filter(a.source.cast("string") == table), "text_id", ids)
     neg_rank = ibis.cases((a.sentiment == "negative", 0), (a.sentiment == "neutral", 1),
                           (a.sentiment == "positive", 2), else_=3)
-    return a.group_by(a_table=a.source.cast("string"), a_id=a.text_id).aggregate(
-        worst=neg_rank.min(), flags=a.flags.max(), analysed_any=a.count() > 0)
+    return a.group_by(a_id=a.text_id).aggregate(worst=neg_rank.min(), flags=a.flags.max(), analysed_any=a.count() > 0)
 
 
-def _imported(store: Store) -> dict[str, str]:
-    """"table\\0id" → the imported case that already covers that row (cases.feedback_id / response_id)."""
+_IMPORTED_KEY = {"feedback": "feedback_id", "responses": "response_id"}
+
+
+def _imported(store: Store, table: str, ids=None):
+    """i_id → the imported case (``i_case``; the lowest id) that already covers that row of ``table``
+    (``cases.feedback_id`` / ``response_id``), for the rows among ``ids`` when given, as an Ibis expression."""
     c = store.table("cases")
-    c = c.filter(c.origin.isnull() | (c.origin == "import"))
-    out: dict[str, str] = {}
-    for col, table in (("feedback_id", "feedback"), ("response_id", "responses")):
-        t = c.filter(c[col].notnull()).group_by(c[col]).aggregate(case_id=c.case_id.min()).execute()
-        out.update({f"{table}\0{k}": v for k, v in zip(t[col], t["case_id"], strict=True)})
-    return out
+    col = _IMPORTED_KEY[table]
+    c = _only_ids(c.filter(c.origin.isnull() | (c.origin == "import"), c[col].notnull()), col, ids)
+    return c.group_by(i_id=c[col]).aggregate(i_case=c.case_id.min())
 
 
 def _flag_names(raw) -> list[str]:

@@ -24,7 +24,7 @@ from .. import schema
 from ..store import Store
 
 __all__ = [
-    "CASE_ID_PREFIX", "append_events", "event_ids", "insert_rows", "is_in", "load_cases", "load_events", "new_case_ids",
+    "CASE_ID_PREFIX", "append_events", "compiled", "event_ids", "insert_rows", "is_in", "load_cases", "load_events", "new_case_ids",
     "only", "update_cases", "utcnow",
 ]
 
@@ -154,6 +154,12 @@ def frame(store: Store, expr) -> pd.DataFrame:
     (its relation wrapper and schema conversion) and the compilation itself cost more than the query, so
     the SQL of the latest :data:`SQL_CACHE` expressions is kept (an expression is immutable and compares by
     its structure and values: asking the same again — a page shown again — compiles nothing)."""
+    return _df(store.con.execute(compiled(store, expr)))
+
+
+def compiled(store: Store, expr) -> str:
+    """The SQL of an Ibis expression for the store's backend, kept for the latest :data:`SQL_CACHE` expressions
+    (see :func:`frame`): the loop's own large queries, built again on every run, compile once per process."""
     key = (store.ibis.name, expr.op())  # the operation tree: hashed and compared by structure and values
     with _sql_lock:
         sql = _sql.get(key)
@@ -165,7 +171,7 @@ def frame(store: Store, expr) -> pd.DataFrame:
             _sql[key] = sql
             while len(_sql) > SQL_CACHE:
                 _sql.popitem(last=False)
-    return _df(store.con.execute(sql))
+    return sql
 
 
 def _df(cur) -> pd.DataFrame:

@@ -9,14 +9,23 @@ the triage queue (the routing table's triage department). A row that a case impo
 export already covers (its ``feedback_id`` or ``response_id``) is recorded as imported and opens nothing.
 
 Each placed signal gets a row in ``case_signals``, keyed by its table and id, so running the loop again
-creates nothing new. All of one run is one transaction: cases, their events (opened, assigned, signal,
-reopened), the signals and the clocks.
+creates nothing new; a run reads only the signals that have no such row yet (an anti-join in the query).
+By default (``centric cases sync``, the sync after ``ingest`` and ``analyze``) all of one run is one
+transaction: cases, their events (opened, assigned, signal, reopened), the signals and the clocks. With
+``slice_size`` (the web app's scheduler), the new signals are placed in slices of that many, in time order,
+each slice one transaction of its own, and ``between()`` is called between two slices (the scheduler gives the
+interpreter to the requests there). The run reads the new signals and the open cases of their customers once;
+each slice decides on them as the slices before it left them, so the cases, their signals and events are those
+of one transaction; the owners are chosen per slice from the agents' load as the store holds it then. The
+caller keeps other writers out between the slices (the scheduler holds the writer's lock for the whole run).
+A run stopped between two slices leaves the signals of the slices after it for the next run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -51,10 +60,12 @@ class SyncResult:
 @portable(sync_scope)
 def sync(store: Store, now: dt.datetime | None = None, routing: Routing | None = None,
          policy: Policy | None = None, since: dt.datetime | None = None, window_days: int | None = None,
-         grace_days: int | None = None, unanalysed: bool = False, proactive: bool = True) -> SyncResult:
+         grace_days: int | None = None, unanalysed: bool = False, proactive: bool = True,
+         slice_size: int | None = None, between: Callable[[], None] | None = None) -> SyncResult:
     """Place every new signal in its case (see the module's docstring); ``unanalysed=True`` takes texts
     that ``centric analyze`` has not seen yet as they are (without a factor: triage) instead of leaving them
-    pending. ``now`` is when the loop runs (default: now, UTC)."""
+    pending. ``now`` is when the loop runs (default: now, UTC). ``slice_size``: signals placed per transaction
+    (default: all in one); ``between``: called between two slices."""
     from .config import active
 
     now = _naive(now) or store_io.utcnow()
@@ -65,10 +76,9 @@ def sync(store: Store, now: dt.datetime | None = None, routing: Routing | None =
     grace = dt.timedelta(days=int(settings.get("cases_grace_days", _s(grace_days))))
     if since is None and settings.get("cases_since"):
         since = dt.datetime.fromisoformat(settings.get("cases_since"))
-    done = store.table("case_signals").select("source_table", "signal_id").execute()
     factors = frozenset(r.factor for r in routing.routes if r.factor)
-    found = sig.find(store, since=_naive(since), touchpoint_factors=factors, exclude=done)
-    del done
+    found = sig.find(store, since=_naive(since), touchpoint_factors=factors, new_only=True)
+    big = len(found) >= _FREE_ROWS
     due = (found["signal_at"] <= pd.Timestamp(now)).to_numpy()
     analysed = found["analysed"].astype(bool).to_numpy()
     waiting = int((due & ~analysed).sum()) if not unanalysed else 0
@@ -77,18 +87,60 @@ def sync(store: Store, now: dt.datetime | None = None, routing: Routing | None =
     imported = found[take & covered]
     fresh = found if (take & ~covered).all() else found[take & ~covered]  # each filter copies every column
     del found
-    n_fresh = len(fresh)
-    _free()
+    _free(big)
+    run = _Run(now, window, grace, routing, policy, big)
+    if len(fresh):
+        from .routing import vip_customers
 
+        fresh = _in_time_order(fresh)
+        run.existing, run.vip = _existing(store, fresh), vip_customers(store, routing.vip_share)
+    size = max(int(slice_size), 1) if slice_size else max(len(fresh), len(imported), 1)
+    n = max(-(-len(fresh) // size), -(-len(imported) // size))
+    totals = dict.fromkeys(("signals", "opened", "joined", "reopened", "imported", "triage"), 0)
+    for k in range(n):
+        if k and between is not None:
+            between()
+        run.carry = k + 1 < n
+        part = _place_slice(store, run, fresh.iloc[k * size:(k + 1) * size], imported.iloc[k * size:(k + 1) * size])
+        totals = {key: totals[key] + part[key] for key in totals}
+    del fresh, imported, run
+    result = SyncResult(**totals, pending=waiting)
+    if proactive and store.count("customer_scores"):
+        from .proactive import proactive as run_proactive
+
+        result = SyncResult(**{**asdict(result), "proactive": run_proactive(store, now=now, routing=routing)})
+    return result
+
+
+@dataclass
+class _Run:
+    """What the slices of one run share: its settings, and the latest loop-made case of each customer × factor
+    among the run's signals (:func:`_existing`), which each slice updates with what it decided."""
+
+    now: dt.datetime
+    window: dt.timedelta
+    grace: dt.timedelta
+    routing: Routing
+    policy: Policy
+    big: bool
+    existing: dict = field(default_factory=dict)
+    vip: set = field(default_factory=set)
+    carry: bool = False  # a slice follows the one being placed
+
+
+def _place_slice(store: Store, run: _Run, fresh: pd.DataFrame, imported: pd.DataFrame) -> dict[str, int]:
+    """One transaction: ``fresh`` (in time order) placed in cases, ``imported`` recorded; the counts."""
+    now, routing, policy, big = run.now, run.routing, run.policy, run.big
     with store.transaction() as con:
-        new_cases, events, links = _place(store, con, fresh, now, window, grace)
+        n_fresh = len(fresh)
+        new_cases, events, links = _place(store, con, fresh, run)
         del fresh
-        _free()
+        _free(big)
         opened, triage = len(new_cases), int(new_cases["type"].isna().sum()) if len(new_cases) else 0
         first = None
         if opened:
-            new_cases, first = _route_and_write(store, con, new_cases, routing, now)
-            _free()
+            new_cases, first = _route_and_write(con, new_cases, routing, now, run.vip)
+            _free(big)
         if len(imported):
             links = pd.concat([links, pd.DataFrame({
                 "source_table": imported["source_table"], "signal_id": imported["signal_id"],
@@ -100,22 +152,24 @@ def sync(store: Store, now: dt.datetime | None = None, routing: Routing | None =
         if len(links):
             store_io.insert_rows(con, "case_signals", links.assign(attached_at=now))
         del links
-        _free()
+        _free(big)
         _clocks(store, con, new_cases, first, events, now, routing, policy)
-    result = SyncResult(
-        signals=int(n_fresh + len(imported)), opened=int(opened), joined=int(actions.get("joined", 0)),
-        reopened=int(actions.get("reopened", 0)), imported=int(len(imported)), triage=triage, pending=waiting,
-    )
-    if proactive and store.count("customer_scores"):
-        from .proactive import proactive as run_proactive
-
-        result = SyncResult(**{**asdict(result), "proactive": run_proactive(store, now=now, routing=routing)})
-    return result
+    return {"signals": int(n_fresh + len(imported)), "opened": int(opened), "joined": int(actions.get("joined", 0)),
+            "reopened": int(actions.get("reopened", 0)), "imported": int(len(imported)), "triage": triage}
 
 
-def _free() -> None:
+_FREE_ROWS = 100_000
+"""From this many signals in a run, the memory of each step is given back before the next (:func:`_free`): a
+full collection of the interpreter's objects holds the interpreter for tens of milliseconds, which a run of a few
+thousand signals (the web app's scheduler) need not spend."""
+
+
+def _free(big: bool = True) -> None:
     """Give back what the frames of the last step held: pandas and Ibis leave reference cycles that keep a
-    million rows alive until the collector runs, and Arrow's allocator keeps freed memory for reuse."""
+    million rows alive until the collector runs, and Arrow's allocator keeps freed memory for reuse. Nothing
+    when not ``big`` (see :data:`_FREE_ROWS`)."""
+    if not big:
+        return
     import gc
 
     import pyarrow as pa
@@ -154,19 +208,19 @@ def _clocks(store: Store, con, new_cases, first, events, now, routing, policy) -
         refresh_clocks(store, con, sorted(older), now=now, routing=routing, policy=policy)
 
 
-def _place(store: Store, con, fresh: pd.DataFrame, now: dt.datetime, window: dt.timedelta, grace: dt.timedelta):
-    """Decide, signal by signal in time order within each customer × factor, whether it opens, joins or
-    reopens a case; updates the cases that signals joined or reopened. Returns the new cases (not routed
-    yet), the events of the cases that exist and the case_signals rows."""
+def _place(store: Store, con, fresh: pd.DataFrame, run: _Run):
+    """Decide, signal by signal in time order within each customer × factor (``fresh`` is in time order), whether
+    it opens, joins or reopens a case; updates the cases that signals joined or reopened, and (when a slice
+    follows: ``run.carry``) ``run.existing`` with the latest case of each customer × factor. Returns the new cases (not routed yet), the events of the cases that exist
+    and the case_signals rows."""
+    now, window, grace, existing = run.now, run.window, run.grace, run.existing
     empty_links = pd.DataFrame(columns=["source_table", "signal_id", "case_id", "customer_id", "kind", "factor",
                                         "signal_at", "action"])
     if not len(fresh):
         return pd.DataFrame(columns=["case_id", "type"]), pd.DataFrame(columns=["case_id"]), empty_links
-    fresh = _in_time_order(fresh)
     author = fresh["author"].fillna("").str.strip().str.lower()
     who = ("a:" + author).where(author != "", "s:" + fresh["source_table"] + ":" + fresh["signal_id"].astype(str))
     who = ("c:" + fresh["customer_id"]).where(fresh["customer_id"].notna(), who)
-    existing = _existing(store, fresh)
 
     n = len(fresh)
     at = fresh["signal_at"].to_numpy()
@@ -189,7 +243,7 @@ def _place(store: Store, con, fresh: pd.DataFrame, now: dt.datetime, window: dt.
         cur = state.get(k)
         if cur is None and known[k]:
             e = existing[uniq[k]]
-            cur = state[k] = [e["case_id"], e["anchor"], e["status"] in OPEN, e["ended"], -1]
+            cur = state[k] = [e["case_id"], e["anchor"], e["open"], e["ended"], -1]
         t = at[i]
         if cur is not None:
             case, anchor, is_open, ended, idx = cur
@@ -210,10 +264,16 @@ def _place(store: Store, con, fresh: pd.DataFrame, now: dt.datetime, window: dt.
     opening_mask = action == "opened"
     opening = fresh[opening_mask]  # in time order: so are the case ids
     ids = np.array(store_io.new_case_ids(con, len(opening)), dtype=object)
-    id_of = np.empty(new_k, dtype=object)
+    id_of = np.empty(max(new_k, 1), dtype=object)  # (one slot when nothing opens: every row joins)
     opened_k = new_idx[opening_mask]
     id_of[opened_k] = ids
     case_id = np.where(new_idx >= 0, id_of[np.maximum(new_idx, 0)], case_ref)
+    if run.carry:  # what the next slice decides on
+        for k, (case, anchor, is_open, ended, idx) in state.items():
+            existing[uniq[k]] = {"case_id": case if idx < 0 else id_of[idx], "anchor": anchor, "open": is_open,
+                                 "ended": ended}
+        for i in np.flatnonzero(simple):
+            existing[uniq[codes[i]]] = {"case_id": id_of[new_idx[i]], "anchor": at[i], "open": True, "ended": None}
     linked = np.full(len(opening), None, dtype=object)
     if link_case:
         position = np.empty(new_k, dtype=np.int64)
@@ -264,7 +324,7 @@ def _place(store: Store, con, fresh: pd.DataFrame, now: dt.datetime, window: dt.
 
 def _in_time_order(fresh: pd.DataFrame) -> pd.DataFrame:
     """The signals ordered by time, then table and id (as :func:`signals.find` returns them: then nothing is
-    sorted)."""
+    sorted) — the order in which they are placed, and sliced."""
     at = fresh["signal_at"].to_numpy()
     step = np.diff(at)
     if len(at) < 2 or not (step < np.timedelta64(0)).any():
@@ -281,11 +341,13 @@ def _existing(store: Store, fresh: pd.DataFrame) -> dict[str, dict]:
     c = c.filter(c.origin.isin(["signal", "manual"]))
     cols = c.select("case_id", "customer_id", "author", "type", "status", "opened_at", "resolved_at", "closed_at")
     ids = fresh["customer_id"].dropna().unique().tolist()
-    authors = fresh.loc[fresh["customer_id"].isna(), "author"].dropna().str.strip().unique().tolist()
+    # an author is the same person whatever the case of the letters (as :func:`_place` keys them)
+    authors = fresh.loc[fresh["customer_id"].isna(), "author"].dropna().str.strip().str.lower().unique().tolist()
     if not ids and not authors:
         return {}
+    by_author = cols.filter(cols.customer_id.isnull()).mutate(_who=cols.author.strip().lower())
     df = pd.concat([store_io.only(cols, "customer_id", ids).execute(),
-                    store_io.only(cols.filter(cols.customer_id.isnull()), "author", authors).execute()],
+                    store_io.only(by_author, "_who", authors).drop("_who").execute()],
                    ignore_index=True)
     if not len(df):
         return {}
@@ -301,18 +363,18 @@ def _existing(store: Store, fresh: pd.DataFrame) -> dict[str, dict]:
     for r in df.itertuples(index=False):
         anchor = max(x for x in (r.opened_at, r.reopened_at) if not pd.isna(x))
         ended = r.resolved_at if not pd.isna(r.resolved_at) else (None if pd.isna(r.closed_at) else r.closed_at)
-        out[f"{r.who}\0{r.fkey}"] = {"case_id": r.case_id, "anchor": np.datetime64(anchor), "status": r.status,
+        out[f"{r.who}\0{r.fkey}"] = {"case_id": r.case_id, "anchor": np.datetime64(anchor), "open": r.status in OPEN,
                                 "ended": None if ended is None else np.datetime64(ended)}
     return out
 
 
-def _route_and_write(store: Store, con, new_cases: pd.DataFrame, routing: Routing, now: dt.datetime):
-    """Route the new cases and write them with their first events (opened, assigned). Returns what their
-    clocks read: the cases, and their events with the position of each one's case."""
-    from .routing import agent_load, route, vip_customers
+def _route_and_write(con, new_cases: pd.DataFrame, routing: Routing, now: dt.datetime, vip: set[str]):
+    """Route the new cases (``vip``: the customers whose cases are VIP) and write them with their first events
+    (opened, assigned). Returns what their clocks read: the cases, and their events with the position of each
+    one's case."""
+    from .routing import agent_load, route
 
     load, last = agent_load(con)
-    vip = vip_customers(store, routing.vip_share)
     frame = new_cases.rename(columns={"type": "factor"}).assign(store=None)
     frame["vip"] = store_io.is_in(frame["customer_id"], vip)
     routed = route(frame, routing, load, last)
