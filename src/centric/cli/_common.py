@@ -50,8 +50,10 @@ def refuse_unported(ctx: typer.Context, db: str | None) -> None:
         return
     sub = next((a for a in args if not a.startswith("-")), None)
     group = ctx.command.get_command(ctx, command) if hasattr(ctx.command, "get_command") else None
-    name = f"{command} {sub}" if sub and hasattr(group, "get_command") else command
-    if ported(command, db) or ported(name, db):  # a sub-command may be ported before its group's others
+    # a sub-command when the first word names one (``enps pulse``); else the group's own command (``enps --by x``)
+    is_sub = sub is not None and hasattr(group, "get_command") and group.get_command(ctx, sub) is not None
+    name = f"{command} {sub}" if is_sub else command
+    if ported(name, db):  # a sub-command may be ported before its group's others
         return
     _fail(not_available(name, db))
 
