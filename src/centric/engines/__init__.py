@@ -34,8 +34,8 @@ PORTED = ("status", "schema", "settings", "metrics nps", "metrics csat", "metric
           "cases", "sla")
 PORTED += ("metrics complaints", "metrics journeys", "metrics churn", "customers merges", "customers alerts",
            "customers validate", "customers reasons", "customers phases", "journeys map", "report")
-PORTED += ("personas", "empathy", "mystery scores", "mystery calibration", "enps", "enps pulse", "enps compare",
-           "enps themes")
+PORTED += ("personas", "empathy", "mystery scores", "mystery calibration", "mystery template list", "enps",
+           "enps pulse", "enps compare", "enps themes", "customers timeline", "customers forget")
 """The commands that work on a PostgreSQL store (``store copy`` writes into one from a DuckDB store)."""
 
 SPARK_PORTED = ("status", "schema", "settings", "metrics nps", "metrics csat", "metrics ces", "drivers", "flows",
