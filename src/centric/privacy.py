@@ -14,7 +14,9 @@ unlinked, without their notes and consent evidence, their name and e-mail replac
 (``centric.council.erase``). Everything happens in one transaction.
 
 DuckDB reuses the blocks it frees but does not wipe them: the erased bytes stay in the file until it
-is rewritten by ``centric.store.compact`` (``centric compact``, ``customers forget --compact``).
+is rewritten by ``centric.store.compact`` (``centric compact``, ``customers forget --compact``). On PostgreSQL
+the erasure runs in a scratch store holding the customer's rows (:func:`forget_scope`) and is written back in
+one transaction; the old row versions stay in PostgreSQL's files until ``VACUUM FULL`` rewrites the tables.
 
 The source systems must erase the person too: loading a new export that names them creates a new
 customer.
@@ -28,6 +30,7 @@ import re
 from dataclasses import dataclass
 
 from .council.erase import erase as council_erase
+from .engines.scratch import portable
 from .errors import CentricError
 from .ingest.transform import identity_lookups
 from .store import Store
@@ -114,8 +117,41 @@ def merged_from(store: Store, customer_id: str) -> list[str]:
     return sorted(found - {customer_id})
 
 
+COUNCIL_TEXTS = ("council_meetings", "council_agenda", "council_decisions", "council_actions")
+
+
+def forget_scope(pg, who: str, default_country: str = "PL"):
+    """What :func:`forget` reads on a PostgreSQL store (``centric.cases.postgres.portable``): the customer's rows
+    of every table that links to them (their texts, answers, cases and case events, ideas, council membership …),
+    the rejected rows and the council's texts whole (a rejected row or the minutes may name them anywhere); the
+    erasure's record is only appended."""
+    from .cases.postgres import _literal
+
+    found = find_customer(pg, who, default_country)
+    cid = _literal(pg, found)
+    mine = f"customer_id = {cid}"
+    emails = f"SELECT value FROM identities WHERE {mine} AND kind = 'email'"
+    ideas = f"{mine} OR author_email IN ({emails})"
+    members = f"SELECT member_id FROM council_members WHERE {mine}"
+    filters = {
+        **{t: mine for t in ("customers", "identities", "customer_scores", "responses", "survey_invitations",
+                             "feedback", "cases", "orders", "events", "idea_comments", "council_members",
+                             "council_consents")},
+        "customer_merges": f"merged_customer_id = {cid} OR into_customer_id = {cid}",
+        "survey_answers": f"response_id IN (SELECT response_id FROM responses WHERE {mine})",
+        "case_events": f"case_id IN (SELECT case_id FROM cases WHERE {mine})",
+        "ideas": ideas,
+        "idea_rewards": f"idea_id IN (SELECT idea_id FROM ideas WHERE {ideas})",
+        "idea_votes": "voter = " + _literal(pg, "customer:" + found),
+        "council_attendance": f"member_id IN ({members})",
+    }
+    return [*filters, "rejected_rows", *COUNCIL_TEXTS], ["erasures"], filters
+
+
+@portable(forget_scope)
 def forget(store: Store, who: str, default_country: str = "PL") -> Erasure:
-    """Erase one customer's personal data (see the module docstring)."""
+    """Erase one customer's personal data (see the module docstring). On PostgreSQL it runs in a scratch store
+    holding what it reads (:func:`forget_scope`), and what it changed is written back in one transaction."""
     cid = find_customer(store, who, default_country)
     con = store.con
     ids = con.execute("SELECT kind, value FROM identities WHERE customer_id = ?", [cid]).fetchall()

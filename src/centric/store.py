@@ -46,6 +46,13 @@ class Tables:
             self._tables[name] = self.ibis.table(name)
         return self._tables[name]
 
+    @staticmethod
+    def rows(expr) -> list[tuple]:
+        """The rows of an Ibis query as tuples of Python values (``datetime``, ``None`` for null), as a DuckDB
+        cursor's ``fetchall()`` gives them, on every engine."""
+        t = expr.to_pyarrow()
+        return list(zip(*(c.to_pylist() for c in t.columns), strict=True)) if t.num_columns else []
+
     def count(self, name: str) -> int:
         return int(self.table(name).count().execute())
 

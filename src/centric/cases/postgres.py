@@ -16,9 +16,9 @@ under the write lock — all or nothing, as on DuckDB:
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
+
+from ..engines.scratch import portable
 
 __all__ = ["answer_scope", "config_scope", "one_case_scope", "portable", "sync_scope", "tick_scope", "transfer_scope"]
 
@@ -84,24 +84,3 @@ def config_scope(pg, *args, **kwargs) -> Scope:
 def transfer_scope(pg, case_id: str, department: str | None = None, *args, **kwargs) -> Scope:
     """A transfer: the case, and one case of the department it goes to."""
     return one_case_scope(pg, case_id, department=department)
-
-
-def portable(scope: Callable[..., Scope]):
-    """Make an operation ``op(store, …)`` written for DuckDB take a PostgreSQL store too: there it runs in a
-    scratch store holding what ``scope(pg, …)`` names (called with the operation's arguments after the
-    store), and what it changed is published in one transaction."""
-
-    def wrap(op):
-        @functools.wraps(op)
-        def run(store, *args, **kwargs):
-            if getattr(store, "engine", "duckdb") != "postgresql":
-                return op(store, *args, **kwargs)
-            from ..engines.scratch import scratch
-
-            tables, append, filters = scope(store, *args, **kwargs)
-            with scratch(store, tables, append=append, filters=filters) as s:
-                return op(s.store, *args, **kwargs)
-
-        return run
-
-    return wrap

@@ -48,10 +48,14 @@ def refuse_unported(ctx: typer.Context, db: str | None) -> None:
     args = ctx.meta.get("centric.args", [])
     if not command or "--help" in args or command in ("store", "metrics"):
         return
-    sub = next((a for a in args if not a.startswith("-")), None)
-    group = ctx.command.get_command(ctx, command) if hasattr(ctx.command, "get_command") else None
-    name = f"{command} {sub}" if sub and hasattr(group, "get_command") else command
-    if ported(command, db) or ported(name, db):  # a sub-command may be ported before its group's others
+    # the words that name sub-commands (``enps pulse``, ``mystery template list``), wherever the group's options
+    # put them (``enps --by store pulse``); the group's own command when no word names one (``enps --by store``)
+    name, group = command, ctx.command.get_command(ctx, command) if hasattr(ctx.command, "get_command") else None
+    for word in (a for a in args if not a.startswith("-")):
+        sub = group.get_command(ctx, word) if hasattr(group, "get_command") else None
+        if sub is not None:
+            name, group = f"{name} {word}", sub
+    if ported(name, db):  # a sub-command may be ported before its group's others
         return
     _fail(not_available(name, db))
 

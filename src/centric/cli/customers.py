@@ -12,7 +12,7 @@ from rich.table import Table
 
 from .. import settings
 from ..errors import CentricError
-from ._common import _compact, _day_option, _fail, _open, console
+from ._common import _compact, _day_option, _fail, _open, console, state
 from .checks import (
     at_least,
     between,
@@ -61,8 +61,13 @@ def customers_forget(
     written, handle, id, full name or their words) go; orders, scores, events and cases stay, unlinked,
     so totals do not change. The erasure is recorded in the erasures table. The erased bytes stay in
     the file's free space until it is rewritten: add --compact, or run centric compact."""
+    from ..engines import is_postgres
     from ..privacy import find_customer, forget
 
+    on_postgres = is_postgres(settings.get("db", state.db))
+    if compact and on_postgres:
+        _fail(CentricError("--compact rewrites a DuckDB file; on PostgreSQL erase without it, then run "
+                           "VACUUM FULL on the tables (see docs/deploy.md)"))
     try:
         with _open() as store:
             cid = find_customer(store, who, settings.get("default_country"))
@@ -76,6 +81,9 @@ def customers_forget(
                   f"{e.rejected_rows_removed} rejected rows removed")
     if compact:
         _compact()
+    elif on_postgres:
+        console.print("the erased values stay in the database's files (and its write-ahead log and backups) until "
+                      "PostgreSQL reuses the space: VACUUM FULL rewrites the tables")
     else:
         console.print("the erased data stay readable in the file's free space until it is rewritten: "
                       "run centric compact")

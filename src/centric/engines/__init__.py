@@ -34,6 +34,8 @@ PORTED = ("status", "schema", "settings", "metrics nps", "metrics csat", "metric
           "cases", "sla")
 PORTED += ("metrics complaints", "metrics journeys", "metrics churn", "customers merges", "customers alerts",
            "customers validate", "customers reasons", "customers phases", "journeys map", "report")
+PORTED += ("personas", "empathy", "mystery scores", "mystery calibration", "mystery template list", "enps",
+           "enps pulse", "enps compare", "enps themes", "customers timeline", "customers forget")
 """The commands that work on a PostgreSQL store (``store copy`` writes into one from a DuckDB store)."""
 
 SPARK_PORTED = ("status", "schema", "settings", "metrics nps", "metrics csat", "metrics ces", "drivers", "flows",
@@ -61,9 +63,23 @@ def engine_name(db: str | None) -> str:
 
 
 def ported(command: str, db: str | None) -> bool:
-    """Whether ``command`` (``"drivers"``, ``"metrics nps"``, ``"customers summary"``) runs on the engine of ``db``."""
+    """Whether ``command`` (``"drivers"``, ``"metrics nps"``, ``"customers summary"``) runs on the engine of ``db``.
+
+    >>> ported("cases assign", "postgresql://db/c"), ported("enps", "postgresql://db/c")
+    (True, True)
+    >>> ported("enps pulse", "postgresql://db/c"), ported("enps invite", "postgresql://db/c")
+    (True, False)
+    """
     engine = engine_name(db)
-    return engine == "DuckDB" or command in PORTED_BY_ENGINE[engine]
+    if engine == "DuckDB":
+        return True
+    listed = PORTED_BY_ENGINE[engine]
+    if command in listed:
+        return True
+    # a group listed alone (``cases``) is ported with every sub-command; a group listed beside some of its
+    # sub-commands (``enps``, ``enps pulse``) only for the group's own command and those
+    group = command.split(" ")[0]
+    return command != group and group in listed and not any(p.startswith(group + " ") for p in listed)
 
 
 def redact(url: str) -> str:

@@ -35,14 +35,15 @@ their identities …), so a run takes time in proportion to them, not only to th
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from .. import faults, schema
 from ..errors import StoreError
 
-__all__ = ["WRITE_LOCK", "Scratch", "match_columns", "scratch"]
+__all__ = ["WRITE_LOCK", "Scratch", "match_columns", "portable", "scratch"]
 
 WRITE_LOCK = 0x63656E77
 """The number of the advisory lock a writing command holds on PostgreSQL from its first read to its commit."""
@@ -268,3 +269,22 @@ def scratch(pg, tables: Iterable[str], append: Iterable[str] = (), filters: dict
             faults.checkpoint("scratch.before_commit")
     finally:
         duck.close()
+
+
+def portable(scope: Callable[..., tuple[list[str], list[str], dict[str, str]]]):
+    """Make an operation ``op(store, …)`` written for DuckDB take a PostgreSQL store too: there it runs in a
+    scratch store holding what ``scope(pg, …)`` names (called with the operation's arguments after the
+    store), and what it changed is published in one transaction."""
+
+    def wrap(op):
+        @functools.wraps(op)
+        def run(store, *args, **kwargs):
+            if getattr(store, "engine", "duckdb") != "postgresql":
+                return op(store, *args, **kwargs)
+            tables, append, filters = scope(store, *args, **kwargs)
+            with scratch(store, tables, append=append, filters=filters) as s:
+                return op(s.store, *args, **kwargs)
+
+        return run
+
+    return wrap

@@ -80,10 +80,12 @@ def survey_of(store: Store, key: str | None = None, kind: str = "nps") -> Survey
 def answers(store: Store, survey: Survey) -> pd.DataFrame:
     """The survey's answers with their unit's kind and region: answer_id, period, unit, score, comment,
     unit_kind, region."""
-    return store.con.execute(
-        "SELECT a.answer_id, a.period, a.unit, a.score, a.comment, coalesce(u.kind, 'department') AS unit_kind, "
-        "u.region FROM employee_answers a LEFT JOIN units u ON u.unit = a.unit WHERE a.survey_id = ?",
-        [survey.survey_id]).df()
+    a, u = store.table("employee_answers"), store.table("units")
+    u = u.select(u_unit=u.unit, u_kind=u.kind, region=u.region)
+    a = a.filter(a.survey_id == survey.survey_id)
+    j = a.left_join(u, a.unit == u.u_unit)
+    return j.select(a.answer_id, a.period, a.unit, a.score, a.comment, unit_kind=j.u_kind.fill_null("department"),
+                    region=j.region).execute()
 
 
 def periods(frame: pd.DataFrame) -> list[str]:
@@ -300,9 +302,9 @@ class Pulse(Tabular):
 
 def ratings(store: Store, survey: Survey) -> pd.DataFrame:
     """The pulse's extra ratings, one row per answer × question."""
-    return store.con.execute(
-        "SELECT r.answer_id, r.question_id, r.value FROM employee_ratings r JOIN employee_answers a "
-        "ON a.answer_id = r.answer_id WHERE a.survey_id = ?", [survey.survey_id]).df()
+    r, a = store.table("employee_ratings"), store.table("employee_answers")
+    ids = a.filter(a.survey_id == survey.survey_id).select(a_id=a.answer_id)
+    return r.join(ids, r.answer_id == ids.a_id).select(r.answer_id, r.question_id, r.value).execute()
 
 
 def pulse(store: Store, by: str | Sequence[str] = (), survey: str | Survey | None = None,
@@ -377,7 +379,8 @@ def comments(store: Store, survey: str | Survey | None = None, period: str | Non
     counts = {(u,): len(g) for u, g in rows.groupby("unit", sort=True)}
     hidden = hide(counts, ["unit"], t)
     out: dict[str, list[str]] = {}
-    names = [n for (n,) in store.con.execute("SELECT name FROM employees WHERE name IS NOT NULL").fetchall()]
+    e = store.table("employees")
+    names = e.filter(e.name.notnull()).name.to_pyarrow().to_pylist()
     for (u,), _n in counts.items():
         if (u,) in hidden:
             continue
@@ -431,6 +434,13 @@ def taxonomy():
     return load_taxonomy(Path(__file__).with_name(TAXONOMY))
 
 
+def themes_of(store: Store, survey: Survey, period: str | None):
+    """answer_id, factor, sentiment of the themes found in the survey's answers of ``period``."""
+    th, a = store.table("employee_themes"), store.table("employee_answers")
+    ids = a.filter((a.survey_id == survey.survey_id) & (a.period == period)).select(a_id=a.answer_id)
+    return th.filter(th.answer_id.isin(ids.a_id)).select("answer_id", "factor", "sentiment").execute()
+
+
 def themes(store: Store, survey: str | Survey | None = None, period: str | None = None,
            threshold_value: int | None = None, lang: str = "en") -> Themes:
     """The themes (workplace factors) of ``period``'s comments over the whole company, each only when at least
@@ -444,9 +454,7 @@ def themes(store: Store, survey: str | Survey | None = None, period: str | None 
     if len(rows) < t or with_text.empty:
         return Themes(s.slug, chosen, t, [], 0, 0, 0)
     ids = with_text["answer_id"].tolist()
-    found = store.con.execute(
-        "SELECT answer_id, factor, sentiment FROM employee_themes WHERE answer_id IN (SELECT answer_id FROM "
-        "employee_answers WHERE survey_id = ? AND period = ?)", [s.survey_id, chosen]).df()
+    found = themes_of(store, s, chosen)
     analysed = set(found["answer_id"])
     found = found[found["factor"] != NONE]
     names = {f.id: f.names.get(lang) or f.names.get("en") or f.id for f in taxonomy().factors}
@@ -614,23 +622,24 @@ def compare(store: Store, survey: str | Survey | None = None, period: str | None
     data = answers(store, s) if frame is None else frame
     b = enps(store, "store", s, period, threshold_value, frame=data)
     chosen = b.period
-    params: list[Any] = []
-    window = ""
-    if chosen:
-        start, end = period_bounds(chosen)
-        window = "AND {col} >= ? AND {col} < ?"
-        params = [start, end]
-    cust = store.con.execute(
-        "SELECT store, sum(CASE WHEN nps >= 9 THEN 1 ELSE 0 END), sum(CASE WHEN nps BETWEEN 7 AND 8 THEN 1 ELSE 0 "
-        "END), sum(CASE WHEN nps <= 6 THEN 1 ELSE 0 END) FROM responses WHERE nps IS NOT NULL AND store IS NOT NULL "
-        + window.format(col="responded_at") + " GROUP BY store", params).fetchall()
-    comp = dict(store.con.execute(
-        "SELECT store, count(*) FROM feedback WHERE source = 'complaint' AND store IS NOT NULL "
-        + window.format(col="posted_at") + " GROUP BY store", params).fetchall())
-    orders = dict(store.con.execute(
-        "SELECT store, count(*) FROM orders WHERE store IS NOT NULL " + window.format(col="ordered_at")
-        + " GROUP BY store", params).fetchall())
-    regions = dict(store.con.execute("SELECT unit, region FROM units WHERE kind = 'store'").fetchall())
+    bounds = period_bounds(chosen) if chosen else None
+
+    def of(name: str, col: str, *keep):
+        t = store.table(name)
+        cond = [t.store.notnull(), *(k(t) for k in keep)]
+        if bounds:
+            cond += [t[col] >= bounds[0], t[col] < bounds[1]]
+        return t.filter(*cond)
+
+    r = of("responses", "responded_at", lambda t: t.nps.notnull())
+    cust = store.rows(r.group_by("store").aggregate(p=(r.nps >= 9).sum(), n=r.nps.between(7, 8).sum(),
+                                                    d=(r.nps <= 6).sum()))
+    f = of("feedback", "posted_at", lambda t: t.source == "complaint")
+    comp = dict(store.rows(f.group_by("store").aggregate(n=f.count())))
+    o = of("orders", "ordered_at")
+    orders = dict(store.rows(o.group_by("store").aggregate(n=o.count())))
+    u = store.table("units")
+    regions = dict(store.rows(u.filter(u.kind == "store").select("unit", "region")))
     nps_by = {r[0]: nps_score(int(r[1] or 0), int(r[2] or 0), int(r[3] or 0)) for r in cust}
     cuts = {c.group["store"]: c for c in b.rows}
     rows = []
@@ -724,8 +733,9 @@ def overview(store: Store, survey: str | None = None, period: str | None = None,
         return None
     chosen = period or periods(data)[-1]
     t = threshold(threshold_value)
-    inv = store.con.execute("SELECT count(*), count(*) FILTER (WHERE used) FROM employee_invitations WHERE "
-                            "survey_id = ? AND period = ?", [s.survey_id, chosen]).fetchone()
+    i = store.table("employee_invitations")
+    i = i.filter((i.survey_id == s.survey_id) & (i.period == chosen))
+    inv = store.rows(i.aggregate(n=i.count(), used=i.count(where=i.used)))[0]
     pulses = employee_surveys(store, "csat")
     p = pu = None
     extra: dict[str, Any] = {}

@@ -50,6 +50,7 @@ from .analysis import (
     hide,
     survey_of,
     themes,
+    themes_of,
     threshold,
 )
 from .invitations import period_bounds
@@ -175,7 +176,8 @@ def compare_departments(store: Store, survey: str | Survey | None = None, period
     rep = complaints(store, ("department",), start, end, sla_hours=sla, with_backlog=False, facts=facts)
     stats = {g.group["department"]: g for g in rep.groups}
     asked = _answers_about(store, facts)
-    deps = [u for (u,) in store.con.execute("SELECT unit FROM units WHERE kind = 'department'").fetchall()]
+    u = store.table("units")
+    deps = u.filter(u.kind == "department").unit.to_pyarrow().to_pylist()
     cuts = {c.group["department"]: c for c in b.rows}
     rows = []
     for unit in sorted(set(deps) | set(cuts)):
@@ -329,10 +331,8 @@ def themes_by(store: Store, by: str = "store", survey: str | Survey | None = Non
     rest = set(everyone["answer_id"]) - set(key)
     found = pd.DataFrame(columns=["answer_id", "factor", "sentiment"])
     if company.themes:
-        found = store.con.execute(
-            "SELECT answer_id, factor, sentiment FROM employee_themes WHERE factor <> ? AND answer_id IN (SELECT "
-            "answer_id FROM employee_answers WHERE survey_id = ? AND period = ?)", [NONE, s.survey_id, chosen]).df()
-        found = found.drop_duplicates(["answer_id", "factor"])
+        found = themes_of(store, s, chosen)
+        found = found[found["factor"] != NONE].reset_index(drop=True).drop_duplicates(["answer_id", "factor"])
     found["group"] = [key.get(a, REST) for a in found["answer_id"]]
     cells: list[ThemeCell] = []
     for th in company.themes:

@@ -76,12 +76,14 @@ COLUMNS = ["store", "template_id", "visit_a", "shopper_a", "visited_a", "visit_b
 def calibration(store: Store, window_days: int = WINDOW_DAYS, max_diff: float = MAX_DIFF,
                 min_agreement: float = MIN_AGREEMENT) -> Calibration:
     """Every pair of visits to one store by two shoppers at most ``window_days`` apart (see the module)."""
-    v = store.con.execute(
-        "SELECT visit_id, store, template_id, shopper, visited_at, score FROM mystery_visits "
-        "WHERE shopper IS NOT NULL ORDER BY store, visited_at, visit_id").fetchdf()
+    t = store.table("mystery_visits")
+    v = t.filter(t.shopper.notnull()).select("visit_id", "store", "template_id", "shopper", "visited_at",
+                                               "score").execute()
+    # sorted in pandas (by code points, as DuckDB orders text by its bytes), whatever the database's collation
+    v = v.sort_values(["store", "visited_at", "visit_id"], kind="stable").reset_index(drop=True)
     rows = []
     if len(v):
-        a = store.con.execute("SELECT visit_id, item_id, answer FROM mystery_answers").fetchdf()
+        a = store.table("mystery_answers").select("visit_id", "item_id", "answer").execute()
         answers = {k: dict(zip(g["item_id"], g["answer"], strict=True)) for k, g in a.groupby("visit_id")}
         for (_s, _t), g in v.groupby(["store", "template_id"], sort=True):
             recs = g.to_dict(orient="records")

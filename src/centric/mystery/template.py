@@ -246,10 +246,11 @@ def get_template(store: Store, template_id: str, version: int | None = None, mis
 
 def list_templates(store: Store) -> list[dict]:
     """Every template's latest version: id, name, version, items, created_at."""
-    rows = store.con.execute(
-        "SELECT template_id, name, version, definition, created_at FROM (SELECT *, row_number() OVER "
-        "(PARTITION BY template_id ORDER BY version DESC) AS rk FROM mystery_templates) WHERE rk = 1 "
-        "ORDER BY template_id").fetchall()
+    t = store.table("mystery_templates")
+    latest = t.group_by("template_id").aggregate(latest=t.version.max())
+    t = t.join(latest, (t.template_id == latest.template_id) & (t.version == latest.latest))
+    rows = sorted(store.rows(t.select("template_id", "name", "version", definition=t.definition.cast("string"),
+                                      created_at=t.created_at)))  # by template_id (one row each)
     out = []
     for tid, name, version, definition, created in rows:
         d = json.loads(definition)

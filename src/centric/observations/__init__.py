@@ -196,7 +196,8 @@ def summary(store: Store, unit: str | None = None, start: dt.datetime | None = N
     else:
         pe["net"] = math.nan
     factors_of = m.groupby("text_id")["factor"].agg(lambda s: sorted(set(s))).to_dict() if len(m) else {}
-    staff = store.con.execute("SELECT unit, name FROM employees WHERE name IS NOT NULL").fetchall()
+    e = store.table("employees")
+    staff = store.rows(e.filter(e.name.notnull()).select("unit", "name"))
     names: dict[str, list[str]] = {}
     for u, n in staff:
         names.setdefault(u, []).append(n)

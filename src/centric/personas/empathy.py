@@ -28,7 +28,7 @@ from ..errors import CentricError
 from ..store import Store
 from ..text.emotions import EMOTIONS, PRESENT
 from .cards import Personas, quotes_near
-from .features import decode_path, texts_table
+from .features import decode_path, emotion_values, texts_table
 
 THIN_CUSTOMERS = 5
 THIN_TEXTS = 10
@@ -93,9 +93,7 @@ def evidence(store: Store, ids: list[str] | None = None) -> Evidence:
     mentions = j.select(m.source, m.text_id, texts.customer_id, m.factor, m.sentiment).distinct().execute()
     ta = store.table("text_analyses")
     j = texts.join(ta, [texts.source == ta.source, texts.text_id == ta.text_id])
-    emo = j.emotions.cast("json")
-    emotions = j.select(texts.source, texts.text_id, texts.customer_id,
-                        **{e: emo[e].unwrap_as("float64") for e in EMOTIONS}).execute()
+    emotions = j.select(texts.source, texts.text_id, texts.customer_id, **emotion_values(store, j.emotions)).execute()
     return Evidence(mentions, emotions)
 
 

@@ -662,9 +662,6 @@ def report_context(d: ReportData, lang: str = "en", title: str = "") -> tuple[di
     ctx["orientation"] = orientation_section(d.orientation, f, specs)
     ctx["observations"] = observations_section(d.observations, f, specs)
     ctx["mystery"] = mystery_context(d.mystery, f, specs)
-    titles = {"personas": _("Personas"), "ideas": _("Ideas"), "mystery": _("Mystery shopping"),
-              "enps": _("Employee NPS")}
-    ctx["unavailable"] = [{"id": s, "title": titles[s]} for s in d.unavailable]
     q = d.quality or {"runs": [], "reasons": [], "totals": {}}
     totals = q.get("totals", {})
     ctx["quality"] = {

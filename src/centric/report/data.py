@@ -63,12 +63,6 @@ class ReportData:
     observations: Any = None  # centric.observations.present.ObservationReport, or None without observation notes
     mystery: Any = None  # centric.mystery.section.MysteryData, or None without visits
     enps: Any = None  # centric.enps.Overview: employee NPS and pulse with the threshold applied, or None
-    unavailable: tuple[str, ...] = ()  # sections of NOT_ON_POSTGRESQL left out on a PostgreSQL store
-
-
-NOT_ON_POSTGRESQL = ("personas", "mystery", "enps")
-"""Sections whose queries are still DuckDB SQL: on a PostgreSQL store they are not computed, and the report says
-so in their place (never an empty or approximate section)."""
 
 
 def only(where: Where, columns) -> dict[str, tuple[str, ...]]:
@@ -121,9 +115,6 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
     period and reused for every filter."""
 
     def once(name: str, *args, compute):
-        if name in NOT_ON_POSTGRESQL and getattr(store, "engine", "duckdb") == "postgresql":
-            data.unavailable += (name,)
-            return None
         if memo is None:
             return compute()
         key = (name, start, end, period, *args)

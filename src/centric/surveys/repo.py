@@ -55,10 +55,22 @@ def add(store: Store, survey: Survey) -> str:
 
 def get(store: Store, id_or_slug: str) -> Survey | None:
     """The survey with this id (SV001) or slug, or None."""
+    from ..cases.store_io import prepared_rows
+
     key = (id_or_slug or "").strip()
-    row = store.con.execute(f"SELECT {', '.join(COLUMNS)} FROM surveys WHERE survey_id = ? OR slug = ? "
-                            "ORDER BY survey_id LIMIT 1", [key.upper(), key.lower()]).fetchone()
-    return _survey(row) if row else None
+    t = store.table("surveys")
+    rows = sorted(_tuples(prepared_rows(store, "survey_get", lambda sid, slug: _columns(
+        t.filter((t.survey_id == sid) | (t.slug == slug))), sid=key.upper(), slug=key.lower())))
+    return _survey(rows[0]) if rows else None
+
+
+def _columns(t):
+    """``COLUMNS`` of the surveys table ``t``, the definition as its JSON text (read through Ibis, on every engine)."""
+    return t.select(*(t[c].cast("string").name(c) if c == "definition" else t[c] for c in COLUMNS))
+
+
+def _tuples(rows: list[dict]) -> list[tuple]:
+    return [tuple(r[c] for c in COLUMNS) for r in rows]
 
 
 def require(store: Store, id_or_slug: str) -> Survey:
@@ -71,8 +83,11 @@ def require(store: Store, id_or_slug: str) -> Survey:
 
 
 def list_all(store: Store) -> list[Survey]:
-    rows = store.con.execute(f"SELECT {', '.join(COLUMNS)} FROM surveys ORDER BY survey_id").fetchall()
-    return [_survey(r) for r in rows]
+    from ..cases.store_io import prepared_rows
+
+    t = store.table("surveys")
+    rows = prepared_rows(store, "survey_list", lambda: _columns(t))
+    return [_survey(r) for r in sorted(_tuples(rows))]  # by survey_id (unique)
 
 
 def set_status(store: Store, survey_id: str, status: str) -> Survey:
