@@ -34,6 +34,7 @@ PORTED = ("status", "schema", "settings", "metrics nps", "metrics csat", "metric
           "cases", "sla")
 PORTED += ("metrics complaints", "metrics journeys", "metrics churn", "customers merges", "customers alerts",
            "customers validate", "customers reasons", "customers phases", "journeys map", "report")
+PORTED += ("serve", "users", "tokens")
 """The commands that work on a PostgreSQL store (``store copy`` writes into one from a DuckDB store)."""
 
 SPARK_PORTED = ("status", "schema", "settings", "metrics nps", "metrics csat", "metrics ces", "drivers", "flows",

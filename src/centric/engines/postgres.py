@@ -129,6 +129,20 @@ class PgStore(Tables):
         with self.con.transaction():
             yield self.con
 
+    def execute(self, sql: str, params: list | tuple = ()):
+        """:meth:`centric.store.Tables.execute`: the statement's ``?`` placeholders become psycopg's ``%s`` (the
+        statement holds no other ``?`` and no ``%``)."""
+        if "%" in sql:
+            raise StoreError("a statement for Store.execute may not contain '%'")
+        return self.con.execute(sql.replace("?", "%s"), params)
+
+    def lock_writes(self) -> None:
+        """Inside ``transaction()``: wait for the advisory write lock every writer takes
+        (:data:`centric.engines.scratch.WRITE_LOCK`), held until the commit."""
+        from .scratch import WRITE_LOCK
+
+        self.con.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+
     def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> int:
         """Load ``rows`` (values in the order of ``columns``) into ``table`` with one COPY; returns how many.
         Call it inside ``transaction()`` to make it part of a larger all-or-nothing write."""

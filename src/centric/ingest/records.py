@@ -73,6 +73,10 @@ def records_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(data, columns=list(columns))
 
 
+KEYS_PER_QUERY = 1000
+"""Stored keys looked up per query after a load (the request's rows, in parts)."""
+
+
 def ingest_records(store: Store, table: str, records: list[dict[str, Any]], source: str,
                    **options: str | None) -> RecordsResult:
     """Load ``records`` into ``table`` as the source named ``source`` (one transaction, as a file)."""
@@ -84,22 +88,25 @@ def ingest_records(store: Store, table: str, records: list[dict[str, Any]], sour
     res = ingest_source(store, table, records_frame(records), name=source, keys=True, **options)
     out = RecordsResult(table, source, res.run_id, ignored_columns=list(res.ignored_columns), notes=list(res.notes))
     if res.run_id is not None:
-        for row, column, value, reason in store.con.execute(
+        for row, column, value, reason in store.execute(
                 "SELECT row_number, column_name, value, reason FROM rejected_rows WHERE run_id = ? "
                 "ORDER BY row_number, column_name", [res.run_id]).fetchall():
             out.rejected.append({"index": int(row) - 1, "column": column, "value": value, "reason": reason})
     if res.keys:
-        store.con.register("_centric_keys", pd.DataFrame(res.keys, columns=["row", "key"]))
         # a table without customers (employees, units) has no customer to hand back
-        customer = "t.customer_id" if "customer_id" in {c.name for c in schema.TABLES[table].columns} else "NULL"
-        try:
-            found = store.con.execute(
-                f"""SELECT k.row, k.key, {customer}, EXISTS (SELECT 1 FROM ingest_rows i WHERE i.run_id = ?
-                           AND i.table_name = ? AND i.key = k.key) AS new
-                    FROM _centric_keys k LEFT JOIN {table} t ON t.{key} = k.key ORDER BY k.row""",
-                [res.run_id, table]).fetchall()
-        finally:
-            store.con.unregister("_centric_keys")
+        customer = "customer_id" if "customer_id" in {c.name for c in schema.TABLES[table].columns} else "NULL"
+        keys = sorted({k for _, k in res.keys})
+        customers: dict[str, Any] = {}
+        new_keys: set[str] = set()
+        for i in range(0, len(keys), KEYS_PER_QUERY):  # parameterised, so the same on every engine
+            part = keys[i:i + KEYS_PER_QUERY]
+            marks = ", ".join("?" * len(part))
+            customers.update(store.execute(f"SELECT {key}, {customer} FROM {table} WHERE {key} IN ({marks})",
+                                           part).fetchall())
+            new_keys.update(k for (k,) in store.execute(
+                f"SELECT key FROM ingest_rows WHERE run_id = ? AND table_name = ? AND key IN ({marks})",
+                [res.run_id, table, *part]).fetchall())
+        found = [(row, k, customers.get(k), k in new_keys) for row, k in sorted(res.keys)]
         seen: set[str] = set()
         for row, k, cid, new in found:  # a record repeating an earlier one of the same request: a duplicate
             out.stored.append({"index": int(row) - 1, "id": k, "customer_id": cid, "duplicate": not new or k in seen})

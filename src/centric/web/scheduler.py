@@ -10,7 +10,10 @@ a round nobody woke only every :data:`SYNC_EVERY` seconds):
 3. :func:`centric.cases.tick` — clocks, breaches, escalations;
 4. webhooks (:func:`centric.web.webhooks.deliver`) — new case events into the outbox, due deliveries sent.
 
-Each step writes through ``hub.write`` (the one writer). A step that fails is logged (its error, never a
+Each step writes through ``hub.write`` (the one writer). On PostgreSQL, where several processes serve one store,
+every process starts the thread but only one at a time runs the rounds: the one holding the session-level
+advisory lock :data:`SCHEDULER_LOCK` (tried before each round, so another process takes over when the elected
+one stops); the webhooks step is left out there (not on PostgreSQL yet). A step that fails is logged (its error, never a
 customer's text) and the next step and the next round run all the same: the thread does not die.
 
 ``create_app(..., scheduler=True)`` starts and stops it:
@@ -22,6 +25,7 @@ customer's text) and the next step and the next round run all the same: the thre
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -39,6 +43,10 @@ log = logging.getLogger("centric.web.scheduler")
 
 DEMO_GATE = 0.8  # the cascade gate the demo is analysed with (centric analyze --gate 0.8)
 STEPS = ("analyze", "sync", "tick", "webhooks")
+PG_STEPS = ("analyze", "sync", "tick")
+"""The steps on PostgreSQL (the webhooks' outbox is not on PostgreSQL yet)."""
+SCHEDULER_LOCK = 0x63656E73
+"""The advisory lock held (for its session's life) by the one process whose scheduler runs, on PostgreSQL."""
 SYNC_EVERY = 600.0
 """Seconds between two syncs of rounds nobody woke. New rows reach the store only through the app, which wakes
 the sync itself; what time alone changes (the day's proactive calls) needs no sync every minute — and a sync
@@ -91,6 +99,9 @@ class Scheduler:
         self._stop = threading.Event()
         self._done = threading.Condition()
         self._last_sync = float("-inf")
+        self._election = None  # PostgreSQL: the session holding SCHEDULER_LOCK once elected
+        self.elected = not getattr(hub, "postgres", False)
+        """Whether this process runs the rounds (always on DuckDB; on PostgreSQL once it holds the lock)."""
         self._thread = threading.Thread(target=self._run, name="centric-scheduler", daemon=True)
 
     # -- control ----------------------------------------------------------------------------------------
@@ -116,6 +127,31 @@ class Scheduler:
         self._wake.set()
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(timeout)
+        if self._election is not None and not self._thread.is_alive():
+            with contextlib.suppress(Exception):
+                self._election.close()  # the lock goes with the session: another process takes over
+            self._election = None
+
+    def elect(self) -> bool:
+        """On PostgreSQL: whether this process holds (or now takes) the scheduler's lock. Never waits."""
+        if self.elected:
+            return True
+        import psycopg
+
+        try:
+            if self._election is None:
+                self._election = psycopg.connect(self.hub.url, autocommit=True)
+            self.elected = bool(self._election.execute("SELECT pg_try_advisory_lock(%s)",
+                                                       [SCHEDULER_LOCK]).fetchone()[0])
+        except psycopg.Error as e:
+            log.error("background: cannot reach the store to take the scheduler's turn: %s", type(e).__name__)
+            with contextlib.suppress(Exception):
+                if self._election is not None:
+                    self._election.close()
+            self._election = None
+        if self.elected:
+            log.info("background: this process runs the background work")
+        return self.elected
 
     @property
     def alive(self) -> bool:
@@ -150,6 +186,11 @@ class Scheduler:
     def run_once(self, steps: tuple[str, ...] = STEPS) -> Round:
         """One round of ``steps`` (default: the four, in order; also callable directly)."""
         r = Round(time.monotonic())
+        if not self.elect():  # another process runs the rounds (PostgreSQL)
+            r.results["elected"] = False
+            steps = ()
+        elif getattr(self.hub, "postgres", False):
+            steps = tuple(s for s in steps if s in PG_STEPS)
         for name in (s for s in STEPS if s in steps):
             step = getattr(self, f"_{name}")
             if self._stop.is_set():
@@ -175,7 +216,7 @@ class Scheduler:
 
     def _taxonomy(self) -> str:
         if self.taxonomy is None:
-            rows = self.hub.reader().con.execute(
+            rows = self.hub.reader().execute(
                 "SELECT taxonomy, count(*) FROM text_analyses GROUP BY taxonomy ORDER BY 2 DESC, 1 LIMIT 1").fetchall()
             self.taxonomy = rows[0][0] if rows else "retail"
         return self.taxonomy
