@@ -78,12 +78,17 @@ def test_the_service_team_works_a_case_on_postgresql(pg_client, login):
         ", ".join("?" * len(shown))), shown)}
     assert shown and departments <= {"delivery", "returns"}  # the inbox holds only the agent's departments
 
-    case = a_case(client, "delivery")
+    case, customer = rows(client, "SELECT case_id, customer_id FROM cases WHERE department = 'delivery' AND "
+                                  "status IN ('assigned', 'in_progress') AND customer_id IS NOT NULL "
+                                  "ORDER BY case_id LIMIT 1")[0]
     page = client.get(f"/cases/{case}")
     assert page.status_code == 200 and f'<h1 id="case-title">{case}</h1>' in page.text
-    customer = rows(client, "SELECT customer_id FROM cases WHERE case_id = ?", [case])[0][0]
-    if customer:  # the customer's timeline beside the case, and their page
-        assert client.get(f"/customers/{customer}").status_code == 200
+    assert f'href="/customers/{customer}' in page.text  # the customer's timeline beside the case
+    mine = client.get(f"/customers/{customer}")
+    assert mine.status_code == 200 and f'href="/cases/{case}"' in mine.text
+    secret, _ = client.app.state.hub.write(auth.add_token, "timeline", "agent", ("delivery",))
+    timeline = client.get(f"/api/v1/customers/{customer}/timeline", headers={"Authorization": f"Bearer {secret}"})
+    assert timeline.status_code == 200 and case in timeline.text, timeline.text[:500]
     token = csrf_of(page.text)
     r = client.post(f"/cases/{case}/transfer", data={"department": "returns", "reason": "refund of the fee",
                                                       "csrf_token": token}, follow_redirects=False)
@@ -160,6 +165,22 @@ def test_the_pages_not_on_postgresql_are_refused_with_the_commands_message(pg_cl
     secret, _ = client.app.state.hub.write(auth.add_token, "reader", "analyst")
     r = client.get("/api/v1/drivers", headers={"Authorization": f"Bearer {secret}"})
     assert r.status_code == 501 and "not available on PostgreSQL yet" in r.json()["detail"]
+
+
+def test_an_admin_adds_a_user_and_reads_the_audit_log_on_postgresql(pg_client, login):
+    client = pg_client
+    login(client, "admin")
+    page = client.get("/users")
+    assert page.status_code == 200
+    r = client.post("/users", data={"email": "new.agent@example.com", "role": "agent", "password": "a long password",
+                                    "departments": "delivery", "csrf_token": csrf_of(page.text)},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/users?done=added"
+    assert rows(client, "SELECT role, departments FROM users WHERE email = 'new.agent@example.com'") == [
+        ("agent", '["delivery"]')]
+    audit = client.get("/audit?action=user")
+    assert audit.status_code == 200 and "user.add" in audit.text
+    assert client.get("/settings").status_code == 501
 
 
 def test_a_complaint_posted_to_the_api_becomes_a_case_on_postgresql(pg_web):

@@ -2,7 +2,7 @@
 
 On a PostgreSQL store the app serves the service team's core — signing in, the inbox, the cases and their
 actions, the customers' pages, the "Was it solved?" page, the JSON API's cases, timelines and posted feedback,
-the health check. Every other page answers **501** with the message its command gives on PostgreSQL
+the health check, and the administration of users, tokens and the audit log. Every other page answers **501** with the message its command gives on PostgreSQL
 (``centric surveys is not available on PostgreSQL yet; …``), as a page or, under ``/api``, as JSON — never a
 DuckDB error or a 500. On DuckDB nothing of this runs (:class:`Unported` is installed on PostgreSQL only).
 
@@ -27,7 +27,7 @@ from ..engines import not_available
 
 PORTED_PAGES = re.compile(
     r"^/(?:$|static/|login$|logout$|me$|healthz$|inbox$|cases/[^/]+(?:/[a-z]+)?$|customers(?:/[^/]+)?$"
-    r"|solved/[^/]+$|openapi\.json$"
+    r"|solved/[^/]+$|openapi\.json$|users(?:/tokens|/[^/]+/[a-z]+)?$|audit$"
     r"|api/v1/(?:cases(?:/[^/]+(?:/events|/close)?)?|feedback|responses|customers/[^/]+/timeline)$)")
 """The paths that run on PostgreSQL."""
 
