@@ -299,3 +299,61 @@ def test_two_processes_write_to_one_case_and_one_scheduler_is_elected(pg_web, tm
         third.stop()
     finally:
         hub.close()
+
+
+def test_serve_with_two_workers_on_postgresql(pg_web):
+    """``centric serve --workers 2``: two worker processes answer, a user signs in and a note is stored."""
+    import socket
+    import urllib.request
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    r = runner.invoke(cli_app, ["--db", pg_web, "users", "add", "agent@example.com", "--role", "agent",
+                                "--department", "delivery", "--password-stdin"], input="a long password\n")
+    assert r.exit_code == 0, r.output
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    server = subprocess.Popen([sys.executable, "-m", "centric.cli", "serve", "--db", pg_web, "--workers", "2",
+                               "--port", str(port), "--no-scheduler"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as answer:
+                    assert json.loads(answer.read())["status"] == "ok"
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, server.stderr.read()
+                time.sleep(0.5)
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+        if children.exists():  # Linux: the workers are the server's child processes
+            workers = [c for c in children.read_text().split()
+                       if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text(errors="replace")]
+            assert len(workers) == 2
+        with httpx.Client(base_url=base, follow_redirects=False, timeout=30) as client:
+            page = client.get("/login")
+            from tests.conftest import login_csrf
+
+            r = client.post("/login", data={"email": "agent@example.com", "password": "a long password",
+                                            "csrf_token": login_csrf(page.text), "next": "/inbox"})
+            assert r.status_code == 303 and r.headers["location"] == "/inbox"
+            from centric.engines.postgres import PgStore
+
+            with PgStore.open(pg_web, read_only=True) as store:
+                case = query(store, "SELECT min(case_id) FROM cases WHERE department = 'delivery' "
+                                    "AND status IN ('assigned', 'in_progress')")[0][0]
+            for i in range(4):  # the connection may reach either worker: each takes the session
+                token = csrf_of(client.get(f"/cases/{case}").text)
+                r = client.post(f"/cases/{case}/note", data={"text": f"served note {i}", "csrf_token": token})
+                assert r.status_code == 303, r.text[:300]
+            with PgStore.open(pg_web, read_only=True) as store:
+                notes = query(store, "SELECT note FROM case_events WHERE case_id = ? AND note LIKE 'served note %'",
+                              [case])
+            assert sorted(n for (n,) in notes) == [f"served note {i}" for i in range(4)]
+    finally:
+        server.terminate()
+        server.wait(60)

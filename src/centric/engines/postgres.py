@@ -130,11 +130,9 @@ class PgStore(Tables):
             yield self.con
 
     def execute(self, sql: str, params: list | tuple = ()):
-        """:meth:`centric.store.Tables.execute`: the statement's ``?`` placeholders become psycopg's ``%s`` (the
-        statement holds no other ``?`` and no ``%``)."""
-        if "%" in sql:
-            raise StoreError("a statement for Store.execute may not contain '%'")
-        return self.con.execute(sql.replace("?", "%s"), params)
+        """:meth:`centric.store.Tables.execute`: the statement's ``?`` placeholders become psycopg's ``%s`` and its
+        ``%`` (``LIKE 'a%'``) ``%%`` (the statement holds no other ``?``)."""
+        return self.con.execute(sql.replace("%", "%%").replace("?", "%s"), params)
 
     def lock_writes(self) -> None:
         """Inside ``transaction()``: wait for the advisory write lock every writer takes

@@ -74,7 +74,36 @@ def records_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 KEYS_PER_QUERY = 1000
-"""Stored keys looked up per query after a load (the request's rows, in parts)."""
+"""Stored keys looked up per query after a load on PostgreSQL (the request's rows, in parts)."""
+
+
+def _stored(store: Store, table: str, key: str, run_id: int | None, keys: list[tuple[int, str]]) -> list[tuple]:
+    """(row, key, customer id, whether this run stored it) of each loaded row, in the rows' order."""
+    # a table without customers (employees, units) has no customer to hand back
+    customer = "t.customer_id" if "customer_id" in {c.name for c in schema.TABLES[table].columns} else "NULL"
+    if getattr(store, "engine", "duckdb") == "duckdb":  # one join against the keys, registered as a table
+        store.con.register("_centric_keys", pd.DataFrame(keys, columns=["row", "key"]))
+        try:
+            return store.con.execute(
+                f"""SELECT k.row, k.key, {customer},
+                           EXISTS (SELECT 1 FROM ingest_rows i WHERE i.run_id = ?
+                                   AND i.table_name = ? AND i.key = k.key) AS new
+                    FROM _centric_keys k LEFT JOIN {table} t ON t.{key} = k.key ORDER BY k.row""",
+                [run_id, table]).fetchall()
+        finally:
+            store.con.unregister("_centric_keys")
+    unique = sorted({k for _, k in keys})
+    customers: dict[str, Any] = {}
+    new_keys: set[str] = set()
+    for i in range(0, len(unique), KEYS_PER_QUERY):  # parameterised lists of keys: no table to register there
+        part = unique[i:i + KEYS_PER_QUERY]
+        marks = ", ".join("?" * len(part))
+        customers.update(store.execute(f"SELECT t.{key}, {customer} FROM {table} t WHERE t.{key} IN ({marks})",
+                                       part).fetchall())
+        new_keys.update(k for (k,) in store.execute(
+            f"SELECT key FROM ingest_rows WHERE run_id = ? AND table_name = ? AND key IN ({marks})",
+            [run_id, table, *part]).fetchall())
+    return [(row, k, customers.get(k), k in new_keys) for row, k in sorted(keys)]
 
 
 def ingest_records(store: Store, table: str, records: list[dict[str, Any]], source: str,
@@ -93,20 +122,7 @@ def ingest_records(store: Store, table: str, records: list[dict[str, Any]], sour
                 "ORDER BY row_number, column_name", [res.run_id]).fetchall():
             out.rejected.append({"index": int(row) - 1, "column": column, "value": value, "reason": reason})
     if res.keys:
-        # a table without customers (employees, units) has no customer to hand back
-        customer = "customer_id" if "customer_id" in {c.name for c in schema.TABLES[table].columns} else "NULL"
-        keys = sorted({k for _, k in res.keys})
-        customers: dict[str, Any] = {}
-        new_keys: set[str] = set()
-        for i in range(0, len(keys), KEYS_PER_QUERY):  # parameterised, so the same on every engine
-            part = keys[i:i + KEYS_PER_QUERY]
-            marks = ", ".join("?" * len(part))
-            customers.update(store.execute(f"SELECT {key}, {customer} FROM {table} WHERE {key} IN ({marks})",
-                                           part).fetchall())
-            new_keys.update(k for (k,) in store.execute(
-                f"SELECT key FROM ingest_rows WHERE run_id = ? AND table_name = ? AND key IN ({marks})",
-                [res.run_id, table, *part]).fetchall())
-        found = [(row, k, customers.get(k), k in new_keys) for row, k in sorted(res.keys)]
+        found = _stored(store, table, key, res.run_id, res.keys)
         seen: set[str] = set()
         for row, k, cid, new in found:  # a record repeating an earlier one of the same request: a duplicate
             out.stored.append({"index": int(row) - 1, "id": k, "customer_id": cid, "duplicate": not new or k in seen})
