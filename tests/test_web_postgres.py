@@ -22,7 +22,7 @@ from centric.cli import app as cli_app
 from centric.web import auth, create_app
 from tests.conftest import csrf_of
 
-from .test_web_api import DELIVERY_COMPLAINT
+from .test_web_api import DELIVERY_COMPLAINT, post_complaint
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parent.parent
@@ -186,25 +186,12 @@ def test_an_admin_adds_a_user_and_reads_the_audit_log_on_postgresql(pg_client, l
 def test_a_complaint_posted_to_the_api_becomes_a_case_on_postgresql(pg_web):
     app = create_app(pg_web, scheduler=True)
     with TestClient(app) as client:
-        secret, _ = app.state.hub.write(auth.add_token, "shop", "agent", ("delivery",))
-        h = {"Authorization": f"Bearer {secret}"}
-        r = client.post("/api/v1/feedback", headers=h, json={
-            "email": "k.nowak@example.com", "source": "complaint", "created_at": "2026-11-02T09:30:00",
-            "text": DELIVERY_COMPLAINT})
-        assert r.status_code == 201, r.text
-        fid = r.json()["stored"][0]["id"]
+        posted, c = post_complaint(client, rows, 60)
+        fid = posted["stored"][0]["id"]
         assert rows(client, "SELECT text FROM feedback WHERE feedback_id = ?", [fid]) == [(DELIVERY_COMPLAINT,)]
-        deadline, found = time.monotonic() + 60, []
-        while time.monotonic() < deadline and not found:
-            time.sleep(0.25)
-            found = rows(client, "SELECT case_id FROM case_signals WHERE source_table = 'feedback' AND signal_id = ?",
-                         [fid])
-        assert found, "no case within 60 s"
-        c = client.get(f"/api/v1/cases/{found[0][0]}", headers=h).json()
         assert (c["department"], c["factor"], c["customer_id"]) == ("delivery", "delivery",
-                                                                     r.json()["stored"][0]["customer_id"])
-        assert client.get(f"/api/v1/cases/{found[0][0]}", headers={"Authorization": "Bearer ctk_nope"}
-                          ).status_code == 401
+                                                                     posted["stored"][0]["customer_id"])
+        assert client.get(f"/api/v1/cases/{c['id']}", headers={"Authorization": "Bearer ctk_nope"}).status_code == 401
 
 
 def test_users_and_tokens_from_the_command_line_on_postgresql(pg_web):
