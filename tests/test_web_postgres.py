@@ -344,3 +344,32 @@ def test_serve_with_two_workers_on_postgresql(pg_web):
     finally:
         server.terminate()
         server.wait(60)
+
+
+def test_a_lost_connection_fails_one_request_and_the_next_connects_again(pg_web):
+    import psycopg
+
+    from centric.web.hub import Hub
+    from centric.web.scheduler import Scheduler
+
+    hub = Hub(pg_web)
+    scheduler = Scheduler(hub, interval=3600)
+    try:
+        assert scheduler.elect()
+        users = "SELECT count(*) FROM users"
+        assert query(hub.reader(), users) == [(0,)]
+        with psycopg.connect(pg_web, autocommit=True) as admin:  # as a restarted server would: every session ends
+            ended = admin.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                  "WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchone()[0]
+        assert ended >= 3  # the hub's writer and reader, the scheduler's lock
+        with pytest.raises(psycopg.OperationalError):
+            query(hub.reader(), users)
+        assert query(hub.reader(), users) == [(0,)]  # this thread's reader connected again
+        with pytest.raises(psycopg.OperationalError):
+            hub.write(auth.add_user, "again@example.com", "admin", "a long password")
+        hub.write(auth.add_user, "again@example.com", "admin", "a long password")
+        assert query(hub.reader(), "SELECT user_id, email FROM users") == [("U0001", "again@example.com")]
+        assert scheduler.elect()  # its lock went with its session: taken again on a new one
+    finally:
+        scheduler.stop()
+        hub.close()

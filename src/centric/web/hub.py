@@ -8,7 +8,8 @@ reads never wait on them longer than a transaction.
 On PostgreSQL (``Hub("postgresql://…")``) several processes serve one store: each thread reads through a
 connection of its own (a read-only session), and ``Hub.write`` runs in one PostgreSQL transaction that first
 takes the advisory write lock (:data:`centric.engines.scratch.WRITE_LOCK`, the lock of every writing command),
-so the writes of every process — and of the command line — take turns. :attr:`Hub.generation` then includes a
+so the writes of every process — and of the command line — take turns. A connection lost (the server restarted)
+fails the request under way; the next one connects again. :attr:`Hub.generation` then includes a
 counter kept in the store (:data:`GENERATION_KEY` of ``centric_meta``), bumped by every write in its
 transaction, so that an answer kept by one process is dropped when another process wrote.
 
@@ -105,6 +106,12 @@ class Hub:
     def reader(self) -> Store:
         """This thread's read store (made once per thread)."""
         r = getattr(self._local, "store", None)
+        if r is not None and self.postgres and _lost(r):  # the server restarted, or the session was ended
+            with self._cursor_lock:
+                self._readers.remove(r)
+            with contextlib.suppress(Exception):
+                r.con.close()
+            r = None
         if r is None:
             if self._closed:
                 raise StoreError("the web app's store is closed")
@@ -130,6 +137,7 @@ class Hub:
             try:
                 if not self.postgres:
                     return fn(self.writer, *args, **kw)
+                self._reconnect()
                 with self.writer.transaction() as con:
                     self.writer.lock_writes()
                     result = fn(self.writer, *args, **kw)
@@ -145,7 +153,17 @@ class Hub:
         with self._lock:
             if self._closed:
                 raise StoreError("the web app's store is closed")
+            self._reconnect()
             return fn(self.writer, *args, **kw)
+
+    def _reconnect(self) -> None:
+        """PostgreSQL: a writer whose connection was lost (the write under way then failed) connects again."""
+        if self.postgres and _lost(self.writer):
+            from ..engines.postgres import PgStore
+
+            with contextlib.suppress(Exception):
+                self.writer.close()
+            self.writer = PgStore.open(self.url)
 
     @property
     def closed(self) -> bool:
@@ -190,6 +208,11 @@ class Hub:
                 with contextlib.suppress(Exception):
                     r.con.close()
             self.writer.close()
+
+
+def _lost(store) -> bool:
+    """Whether a PostgreSQL store's connection is gone (closed, or broken by a lost server)."""
+    return bool(store.con.closed or store.con.broken)
 
 
 def _bump(con) -> None:

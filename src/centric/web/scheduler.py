@@ -134,10 +134,20 @@ class Scheduler:
 
     def elect(self) -> bool:
         """On PostgreSQL: whether this process holds (or now takes) the scheduler's lock. Never waits."""
-        if self.elected:
+        if not getattr(self.hub, "postgres", False):
             return True
         import psycopg
 
+        if self.elected and self._election is not None:  # still holding it? (a lost session lost the lock too)
+            try:
+                self._election.execute("SELECT 1")
+            except psycopg.Error:
+                self.elected = False
+                with contextlib.suppress(Exception):
+                    self._election.close()
+                self._election = None
+        if self.elected:
+            return True
         try:
             if self._election is None:
                 self._election = psycopg.connect(self.hub.url, autocommit=True)
@@ -149,6 +159,7 @@ class Scheduler:
                 if self._election is not None:
                     self._election.close()
             self._election = None
+            self.elected = False
         if self.elected:
             log.info("background: this process runs the background work")
         return self.elected
