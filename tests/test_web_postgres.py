@@ -162,8 +162,10 @@ def test_the_pages_not_on_postgresql_are_refused_with_the_commands_message(pg_cl
     assert r.status_code == 501 and "the page /dashboards is not available on PostgreSQL yet" in r.text
     assert 'href="/dashboards"' not in client.get("/inbox").text  # the menu shows what runs
     assert client.get("/", follow_redirects=False).headers["location"] == "/inbox"
+    r = client.get("/flows")
+    assert r.status_code == 501 and "the page /flows is not available on PostgreSQL yet" in r.text
     secret, _ = client.app.state.hub.write(auth.add_token, "reader", "analyst")
-    r = client.get("/api/v1/drivers", headers={"Authorization": f"Bearer {secret}"})
+    r = client.get("/api/v1/customers/C1/forget", headers={"Authorization": f"Bearer {secret}"})
     assert r.status_code == 501 and "not available on PostgreSQL yet" in r.json()["detail"]
 
 
@@ -373,3 +375,33 @@ def test_a_lost_connection_fails_one_request_and_the_next_connects_again(pg_web)
     finally:
         scheduler.stop()
         hub.close()
+
+
+def test_the_journeys_pages_and_the_apis_metrics_are_those_of_duckdb(pg_web, web_db, login):
+    """The pages whose analyses run on PostgreSQL: the same bytes as on the DuckDB store they were copied from
+    (the pages' content, without the menu, which shows only what runs, and the session's own form token)."""
+    answers = []
+    for db in (web_db, pg_web):
+        with TestClient(create_app(db, scheduler=False), base_url="http://testserver") as client:
+            login(client, "admin")
+            secret, _ = client.app.state.hub.write(auth.add_token, "reader", "analyst")
+            h = {"Authorization": f"Bearer {secret}"}
+            journeys = sorted(set(re.findall(r'href="/journeys/([^"?/]+)', client.get("/journeys").text)))
+            assert journeys
+            got = {}
+            import html
+
+            cells = [html.unescape(m) for j in journeys for m in re.findall(
+                r'href="(/journeys/[^"/]+/cell\?[^"]+)"', client.get(f"/journeys/{j}").text)[:2]]
+            assert cells
+            for path in ["/journeys", *(f"/journeys/{j}" for j in journeys), *cells,
+                         "/api/v1/metrics/nps?by=quarter", "/api/v1/metrics/csat", "/api/v1/drivers"]:
+                r = client.get(path, headers=h if path.startswith("/api") else None)
+                assert r.status_code == 200, (db, path, r.text[:300])
+                body = r.text if path.startswith("/api") else re.search(r"<main.*</main>", r.text, re.S).group(0)
+                got[path] = re.sub(r'name="csrf_token" value="[^"]+"', "", body)
+            answers.append(got)
+    duck, pg = answers
+    assert duck.keys() == pg.keys()
+    for path in duck:
+        assert pg[path] == duck[path], path

@@ -2,7 +2,8 @@
 
 On a PostgreSQL store the app serves the service team's core — signing in, the inbox, the cases and their
 actions, the customers' pages, the "Was it solved?" page, the JSON API's cases, timelines and posted feedback,
-the health check, and the administration of users, tokens and the audit log. Every other page answers **501** with the message its command gives on PostgreSQL
+the health check, the administration of users, tokens and the audit log, the journeys' maps and the API's
+metrics and drivers. Every other page answers **501** with the message its command gives on PostgreSQL
 (``centric surveys is not available on PostgreSQL yet; …``), as a page or, under ``/api``, as JSON — never a
 DuckDB error or a 500. On DuckDB nothing of this runs (:class:`Unported` is installed on PostgreSQL only).
 
@@ -14,6 +15,8 @@ DuckDB error or a 500. On DuckDB nothing of this runs (:class:`Unported` is inst
 'centric customers forget is not available on PostgreSQL yet'
 >>> refusal("/dashboards").split(";")[0]
 'centric serve: the page /dashboards is not available on PostgreSQL yet'
+>>> refusal("/flows").split(";")[0]
+'centric serve: the page /flows is not available on PostgreSQL yet'
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ from ..engines import not_available
 PORTED_PAGES = re.compile(
     r"^/(?:$|static/|login$|logout$|me$|healthz$|inbox$|cases/[^/]+(?:/[a-z]+)?$|customers(?:/[^/]+)?$"
     r"|solved/[^/]+$|openapi\.json$|users(?:/tokens|/[^/]+/[a-z]+)?$|audit$"
-    r"|api/v1/(?:cases(?:/[^/]+(?:/events|/close)?)?|feedback|responses|customers/[^/]+/timeline)$)")
+    r"|journeys(?:/[^/]+(?:/cell)?)?$"
+    r"|api/v1/(?:cases(?:/[^/]+(?:/events|/close)?)?|feedback|responses|customers/[^/]+/timeline"
+    r"|metrics/[^/]+|drivers)$)")
 """The paths that run on PostgreSQL."""
 
 COMMANDS = (  # the first page of a path → the command whose refusal it gives (else "serve: the page …")
@@ -37,7 +42,6 @@ COMMANDS = (  # the first page of a path → the command whose refusal it gives 
     ("/council", "", "council"), ("/ideas", "", "ideas"), ("/i/", "", "ideas"),
     ("/orientation", "", "orientation"), ("/o/", "", "orientation"), ("/observations", "", "observations"),
     ("/mystery", "", "mystery"), ("/enps", "", "enps"), ("/employees", "", "employees"),
-    ("/api/v1/metrics/", "", "serve: the API's metrics"), ("/api/v1/drivers", "", "serve: the API's drivers"),
 )
 
 
