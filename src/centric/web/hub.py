@@ -8,10 +8,10 @@ reads never wait on them longer than a transaction.
 On PostgreSQL (``Hub("postgresql://…")``) several processes serve one store: each thread reads through a
 connection of its own (a read-only session), and ``Hub.write`` runs in one PostgreSQL transaction that first
 takes the advisory write lock (:data:`centric.engines.scratch.WRITE_LOCK`, the lock of every writing command),
-so the writes of every process — and of the command line — take turns. A connection lost (the server restarted)
-fails the request under way; the next one connects again. :attr:`Hub.generation` then includes a
+so the writes of every process — and of the command line — take turns. :attr:`Hub.generation` then includes a
 counter kept in the store (:data:`GENERATION_KEY` of ``centric_meta``), bumped by every write in its
-transaction, so that an answer kept by one process is dropped when another process wrote.
+transaction, so that an answer kept by one process is dropped when another process wrote. A connection lost
+(the server restarted) fails the request under way; the next one connects again.
 
 >>> hub = Hub(":memory:")
 >>> hub.write(lambda store: store.con.execute("SELECT 1").fetchall()[0][0])
