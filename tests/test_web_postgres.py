@@ -405,3 +405,27 @@ def test_the_journeys_pages_and_the_apis_metrics_are_those_of_duckdb(pg_web, web
     assert duck.keys() == pg.keys()
     for path in duck:
         assert pg[path] == duck[path], path
+
+
+def test_a_wake_up_from_another_process_reaches_the_elected_scheduler(pg_web):
+    """A worker whose scheduler is not elected asks for a round (an API post does): the elected one, elsewhere,
+    runs it at once rather than at its next interval."""
+    from centric.web import scheduler as background
+    from centric.web.hub import Hub
+
+    elected_hub, other_hub = Hub(pg_web), Hub(pg_web)
+    elected = background.Scheduler(elected_hub, interval=3600)
+    try:
+        assert elected.elect()
+        elected.start()
+        assert elected.wait_rounds(1, 120)  # its first round; the next one is an hour away
+        other = background.start(other_hub, interval=3600)  # this process's scheduler: not elected
+        assert other.wait_rounds(1, 60) and not other.elected
+        assert background.wake(other_hub, ("tick",))
+        assert elected.wait_rounds(2, 30), "the elected scheduler was not woken"
+        assert set(elected.last.results) == {"tick"}  # the step asked for, and only it
+    finally:
+        background.stop()
+        elected.stop()
+        other_hub.close()
+        elected_hub.close()
