@@ -111,27 +111,34 @@ def test_a_body_that_is_not_rows_is_422(web_client, token, body, why):
     assert _one(web_client, "SELECT count(*) FROM ingest_runs WHERE source LIKE 'api:%'") == [(0,)]
 
 
+def post_complaint(client, query, seconds: float) -> tuple[dict, dict]:
+    """Post :data:`DELIVERY_COMPLAINT` with a delivery agent's token and wait (up to ``seconds``) for the
+    scheduler to place it in a case; (the POST's answer, the case as the API shows it). ``query(client, sql,
+    params)`` reads the store."""
+    secret, _ = client.app.state.hub.write(auth.add_token, "shop", "agent", ("delivery",))
+    h = {"Authorization": f"Bearer {secret}"}
+    r = client.post("/api/v1/feedback", headers=h, json={
+        "email": "k.nowak@example.com", "source": "complaint", "created_at": "2026-11-02T09:30:00",
+        "text": DELIVERY_COMPLAINT})
+    assert r.status_code == 201, r.text
+    fid = r.json()["stored"][0]["id"]
+    deadline, found = time.monotonic() + seconds, []
+    while time.monotonic() < deadline and not found:
+        time.sleep(0.25)
+        found = query(client, "SELECT case_id FROM case_signals WHERE source_table = 'feedback' AND signal_id = ?",
+                      [fid])
+    assert found, f"no case within {seconds} s"
+    case = client.get(f"/api/v1/cases/{found[0][0]}", headers=h)
+    assert case.status_code == 200
+    return r.json(), case.json()
+
+
 def test_a_posted_complaint_becomes_a_case_routed_to_delivery(web_db):
     app = create_app(web_db, scheduler=True)
     with TestClient(app) as client:
-        secret, _ = app.state.hub.write(auth.add_token, "shop", "agent", ("delivery",))
-        h = {"Authorization": f"Bearer {secret}"}
-        r = client.post("/api/v1/feedback", headers=h, json={
-            "email": "k.nowak@example.com", "source": "complaint", "created_at": "2026-11-02T09:30:00",
-            "text": DELIVERY_COMPLAINT})
-        assert r.status_code == 201, r.text
-        fid = r.json()["stored"][0]["id"]
-        deadline, found = time.monotonic() + 20, []
-        while time.monotonic() < deadline and not found:
-            time.sleep(0.25)
-            found = _one(client, "SELECT case_id FROM case_signals WHERE source_table = 'feedback' AND signal_id = ?",
-                         [fid])
-        assert found, "no case within 20 s"
-        case = client.get(f"/api/v1/cases/{found[0][0]}", headers=h)
-        assert case.status_code == 200
-        c = case.json()
+        posted, c = post_complaint(client, _one, 20)
         assert (c["department"], c["factor"], c["customer_id"]) == ("delivery", "delivery",
-                                                                     r.json()["stored"][0]["customer_id"])
+                                                                     posted["stored"][0]["customer_id"])
         assert c["summary"].startswith("The courier brought the fridge")
 
 

@@ -59,6 +59,18 @@ class Tables:
     def counts(self) -> dict[str, int]:
         return {name: self.count(name) for name in schema.TABLES}
 
+    def execute(self, sql: str, params: list | tuple = ()):
+        """Run one parameterised statement (placeholders ``?``) on this store's connection — inside the caller's
+        ``transaction()`` when one is open — and return its cursor (``fetchone()``, ``fetchall()``). For the few
+        small reads by key and writes of one row that the web app makes per request; the SQL must be what both
+        DuckDB and PostgreSQL read (no engine's own functions)."""
+        return self.con.execute(sql, params)
+
+    def lock_writes(self) -> None:
+        """Inside ``transaction()``: wait for the store's write lock, held until the commit (PostgreSQL, where
+        several processes write; ids taken as the highest plus one stay unique). DuckDB has one writer process:
+        nothing to do."""
+
     # -- lifecycle ------------------------------------------------------------------------------
     def close(self) -> None:
         self.con.close()

@@ -98,7 +98,7 @@ def ask(store: Store, case_id: str, token: str) -> Asked:
     from ..surveys.model import SurveyError
 
     link = url(token)
-    row = store.con.execute(
+    row = store.execute(
         "SELECT c.customer_id, t.language, t.expires_at FROM cases c JOIN case_tokens t ON t.case_id = c.case_id "
         "WHERE c.case_id = ? AND t.token_hash = ?", [case_id, tokens.hash_token(token)]).fetchone()
     if row is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import socket
 import sys
@@ -44,13 +45,28 @@ def serve(
                                       "new texts, case sync and escalations, webhooks)."),
     db: str = typer.Option(None, "--db", help="The store (as the global --db, which it overrides).",
                            callback=db_path()),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes serving requests side by "
+                                "side (PostgreSQL only: a DuckDB store has one writing process). The background "
+                                "work runs in one of them."),
 ) -> None:
-    """Run the web app: the inbox, cases, customers, dashboards, alerts, settings and the JSON API."""
+    """Run the web app: the inbox, cases, customers, dashboards, alerts, settings and the JSON API.
+
+    On PostgreSQL (--db postgresql://…) the service team's pages and the API run, and several --workers
+    may serve one store; pages whose analyses are not on PostgreSQL yet answer that they are not
+    available (see docs/deploy.md)."""
     import uvicorn
+
+    from ..engines import is_postgres
 
     if db is not None:
         state.db = db
     from ..web import auth, create_app
+
+    store_db = state.db or "centric.duckdb"
+    if workers > 1 and not is_postgres(store_db):
+        _fail(CentricError(f"--workers {workers}: a DuckDB store is written by one process, so it is served by one "
+                           "worker (its threads serve requests side by side); several workers need a PostgreSQL "
+                           "store (--db postgresql://…, see docs/deploy.md)"))
 
     try:
         with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
@@ -59,19 +75,39 @@ def serve(
     except OSError as e:
         _fail(CentricError(f"cannot listen on {host}:{port}: {e.strerror or e} (another program uses the port? "
                            "choose another with --port)"))
+    if workers > 1:  # each worker process makes its own app (uvicorn imports it by name); checked here first
+        from ..engines import open_store
+
+        try:
+            with open_store(store_db) as store:  # creates or migrates the tables once, before the workers start
+                n, path = auth.count_users(store), store.path
+        except CentricError as e:
+            _fail(e)
+        _listening(host, port, path, n, workers)
+        from ..web import app as web_app
+
+        os.environ[web_app.DB_VARIABLE] = store_db
+        os.environ[web_app.SCHEDULER_VARIABLE] = "0" if no_scheduler else "1"
+        uvicorn.run("centric.web.app:from_environment", factory=True, workers=workers, host=host, port=port,
+                    log_level="warning", proxy_headers=False, server_header=False)
+        return
     try:
-        app = create_app(state.db or "centric.duckdb", scheduler=not no_scheduler)
+        app = create_app(store_db, scheduler=not no_scheduler)
     except CentricError as e:
         _fail(e)
     hub = app.state.hub
-    n = auth.count_users(hub.reader())
+    _listening(host, port, hub.path, auth.count_users(hub.reader()), workers)
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False, server_header=False)
+
+
+def _listening(host: str, port: int, path: str, n: int, workers: int) -> None:
     shown = f"[{host}]" if ":" in host else host
-    console.print(f"centric is listening on http://{shown}:{port} (store {escape(hub.path)}; {n:,} users)")
+    processes = f"; {workers} worker processes" if workers > 1 else ""
+    console.print(f"centric is listening on http://{shown}:{port} (store {escape(path)}; {n:,} users{processes})")
     if n == 0:
         console.print("no users yet: add one with\n"
                       "  printf '%s' 'a long password' | centric users add you@example.com --role admin "
                       "--password-stdin")
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False, server_header=False)
 
 
 def _do(fn, *args: Any, **kwargs: Any) -> Any:

@@ -129,6 +129,18 @@ class PgStore(Tables):
         with self.con.transaction():
             yield self.con
 
+    def execute(self, sql: str, params: list | tuple = ()):
+        """:meth:`centric.store.Tables.execute`: the statement's ``?`` placeholders become psycopg's ``%s`` and its
+        ``%`` (``LIKE 'a%'``) ``%%`` (the statement holds no other ``?``)."""
+        return self.con.execute(sql.replace("%", "%%").replace("?", "%s"), params)
+
+    def lock_writes(self) -> None:
+        """Inside ``transaction()``: wait for the advisory write lock every writer takes
+        (:data:`centric.engines.scratch.WRITE_LOCK`), held until the commit."""
+        from .scratch import WRITE_LOCK
+
+        self.con.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+
     def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> int:
         """Load ``rows`` (values in the order of ``columns``) into ``table`` with one COPY; returns how many.
         Call it inside ``transaction()`` to make it part of a larger all-or-nothing write."""

@@ -199,8 +199,11 @@ class Scratch:
         cond = sql.SQL(" AND ").join(
             sql.SQL("t.{c} = d.{c}" if c in required else "t.{c} IS NOT DISTINCT FROM d.{c}").format(
                 c=sql.Identifier(c)) for c in keys)
-        return self.pg.con.execute(sql.SQL("DELETE FROM {} t USING {} d WHERE {}").format(
+        n = self.pg.con.execute(sql.SQL("DELETE FROM {} t USING {} d WHERE {}").format(
             sql.Identifier(name), sql.Identifier(temp), cond)).rowcount
+        # dropped now, not only at the commit: several scratch writes may share one transaction (a web app's write)
+        self.pg.con.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(temp)))
+        return n
 
     def _new_merges(self) -> list[tuple[str, str]]:
         """(merged, into) of the customers the command merged."""
@@ -225,6 +228,7 @@ class Scratch:
                                             "WHERE {t}.customer_id = r.old").format(t=sql.Identifier(t.name))).rowcount
             if n:
                 self.written[t.name] = self.written.get(t.name, 0) + n
+        self.pg.con.execute("DROP TABLE _centric_remap")
 
     def _count(self, relation: str) -> int:
         return self.store.con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]

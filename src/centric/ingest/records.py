@@ -73,6 +73,39 @@ def records_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(data, columns=list(columns))
 
 
+KEYS_PER_QUERY = 1000
+"""Stored keys looked up per query after a load on PostgreSQL (the request's rows, in parts)."""
+
+
+def _stored(store: Store, table: str, key: str, run_id: int | None, keys: list[tuple[int, str]]) -> list[tuple]:
+    """(row, key, customer id, whether this run stored it) of each loaded row, in the rows' order."""
+    # a table without customers (employees, units) has no customer to hand back
+    customer = "t.customer_id" if "customer_id" in {c.name for c in schema.TABLES[table].columns} else "NULL"
+    if getattr(store, "engine", "duckdb") == "duckdb":  # one join against the keys, registered as a table
+        store.con.register("_centric_keys", pd.DataFrame(keys, columns=["row", "key"]))
+        try:
+            return store.con.execute(
+                f"""SELECT k.row, k.key, {customer},
+                           EXISTS (SELECT 1 FROM ingest_rows i WHERE i.run_id = ?
+                                   AND i.table_name = ? AND i.key = k.key) AS new
+                    FROM _centric_keys k LEFT JOIN {table} t ON t.{key} = k.key ORDER BY k.row""",
+                [run_id, table]).fetchall()
+        finally:
+            store.con.unregister("_centric_keys")
+    unique = sorted({k for _, k in keys})
+    customers: dict[str, Any] = {}
+    new_keys: set[str] = set()
+    for i in range(0, len(unique), KEYS_PER_QUERY):  # parameterised lists of keys: no table to register there
+        part = unique[i:i + KEYS_PER_QUERY]
+        marks = ", ".join("?" * len(part))
+        customers.update(store.execute(f"SELECT t.{key}, {customer} FROM {table} t WHERE t.{key} IN ({marks})",
+                                       part).fetchall())
+        new_keys.update(k for (k,) in store.execute(
+            f"SELECT key FROM ingest_rows WHERE run_id = ? AND table_name = ? AND key IN ({marks})",
+            [run_id, table, *part]).fetchall())
+    return [(row, k, customers.get(k), k in new_keys) for row, k in sorted(keys)]
+
+
 def ingest_records(store: Store, table: str, records: list[dict[str, Any]], source: str,
                    **options: str | None) -> RecordsResult:
     """Load ``records`` into ``table`` as the source named ``source`` (one transaction, as a file)."""
@@ -84,22 +117,12 @@ def ingest_records(store: Store, table: str, records: list[dict[str, Any]], sour
     res = ingest_source(store, table, records_frame(records), name=source, keys=True, **options)
     out = RecordsResult(table, source, res.run_id, ignored_columns=list(res.ignored_columns), notes=list(res.notes))
     if res.run_id is not None:
-        for row, column, value, reason in store.con.execute(
+        for row, column, value, reason in store.execute(
                 "SELECT row_number, column_name, value, reason FROM rejected_rows WHERE run_id = ? "
                 "ORDER BY row_number, column_name", [res.run_id]).fetchall():
             out.rejected.append({"index": int(row) - 1, "column": column, "value": value, "reason": reason})
     if res.keys:
-        store.con.register("_centric_keys", pd.DataFrame(res.keys, columns=["row", "key"]))
-        # a table without customers (employees, units) has no customer to hand back
-        customer = "t.customer_id" if "customer_id" in {c.name for c in schema.TABLES[table].columns} else "NULL"
-        try:
-            found = store.con.execute(
-                f"""SELECT k.row, k.key, {customer}, EXISTS (SELECT 1 FROM ingest_rows i WHERE i.run_id = ?
-                           AND i.table_name = ? AND i.key = k.key) AS new
-                    FROM _centric_keys k LEFT JOIN {table} t ON t.{key} = k.key ORDER BY k.row""",
-                [res.run_id, table]).fetchall()
-        finally:
-            store.con.unregister("_centric_keys")
+        found = _stored(store, table, key, res.run_id, res.keys)
         seen: set[str] = set()
         for row, k, cid, new in found:  # a record repeating an earlier one of the same request: a duplicate
             out.stored.append({"index": int(row) - 1, "id": k, "customer_id": cid, "duplicate": not new or k in seen})

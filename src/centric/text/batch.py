@@ -44,7 +44,7 @@ def pending(store: Store, taxonomy: str) -> list[tuple[str, str, str, str | None
     """(source, id, text, language) of the texts not analysed with ``taxonomy`` yet."""
     out = []
     for source, (key, col, lang) in SOURCES.items():
-        out += store.con.execute(
+        out += store.execute(  # the store's interface: the same query on DuckDB and PostgreSQL
             f"""SELECT '{source}', t.{key}, t.{col}, t.{lang} FROM {source} t
                 WHERE t.{col} IS NOT NULL AND trim(t.{col}) <> ''
                   AND NOT EXISTS (SELECT 1 FROM text_analyses a WHERE a.source = '{source}'

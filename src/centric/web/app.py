@@ -15,7 +15,6 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
-from ..store import Store
 from . import auth, errors, public, solved
 from . import scheduler as background
 from .api import v1
@@ -72,13 +71,14 @@ def _start_up(app: FastAPI, hub: Hub, scheduler: bool) -> None:
     background.lower_priority()  # pages are served meanwhile, and come first
     try:
         with hub.busy():  # the hub's close waits for this thread to leave its reads
-            hub.write(Store.index_lookups)
+            hub.write(lambda store: store.index_lookups())
             _warm(hub)
         if scheduler:
             from . import i18n
             from .pages import dashboards
 
-            dashboards.warm(hub, i18n.LANGUAGES).result()
+            if not hub.postgres:  # the dashboards are not on PostgreSQL yet
+                dashboards.warm(hub, i18n.LANGUAGES).result()
             running = background.running()
             if running is not None:
                 running.wait_rounds(1, 600)
@@ -99,7 +99,9 @@ def create_app(db: str, scheduler: bool = False) -> FastAPI:
     hub = Hub(str(db))
     from ..surveys.intake import Intake
 
-    intake = Intake(hub)  # survey answers: stored exactly once, in batches, before their page is sent
+    # survey answers: stored exactly once, in batches, before their page is sent (not on PostgreSQL yet: its
+    # pages are refused there)
+    intake = None if hub.postgres else Intake(hub)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -111,7 +113,8 @@ def create_app(db: str, scheduler: bool = False) -> FastAPI:
         finally:
             if scheduler:
                 background.stop()
-            intake.close()  # stores what is queued; before the hub, whose connection it shares
+            if intake is not None:
+                intake.close()  # stores what is queued; before the hub, whose connection it shares
             hub.close()
 
     # no OpenTelemetry: the app exports none, and FastAPI's check for its providers ran on every request
@@ -125,6 +128,10 @@ def create_app(db: str, scheduler: bool = False) -> FastAPI:
     app.state.login_throttle = LoginThrottle()
     app.state.public_limit = RateLimiter(120, 60)  # requests per address per minute to the public pages
     errors.install(app)
+    if hub.postgres:  # the pages that do not run on PostgreSQL yet answer so (before any of their code runs)
+        from .portable import Unported
+
+        app.add_middleware(Unported)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HeadAsGet)
     app.add_api_route("/static/plotly.min.js", plotly_js, methods=["GET"], include_in_schema=False)
@@ -134,3 +141,16 @@ def create_app(db: str, scheduler: bool = False) -> FastAPI:
         app.include_router(module.router, include_in_schema=False)
     app.include_router(v1.router)
     return app
+
+
+DB_VARIABLE = "CENTRIC_DB"
+SCHEDULER_VARIABLE = "CENTRIC_SERVE_SCHEDULER"
+
+
+def from_environment() -> FastAPI:
+    """The app of one of ``centric serve --workers N``'s worker processes: the store named by ``CENTRIC_DB``,
+    the background scheduler unless ``CENTRIC_SERVE_SCHEDULER=0`` (on PostgreSQL every worker starts one, and
+    one of them at a time is elected to run its rounds, see :mod:`centric.web.scheduler`)."""
+    import os
+
+    return create_app(os.environ[DB_VARIABLE], scheduler=os.environ.get(SCHEDULER_VARIABLE, "1") != "0")

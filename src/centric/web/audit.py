@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from ..store import Store
+from ..store import Store, Tables
 from .permissions import Actor
 
 
@@ -17,7 +17,10 @@ def now() -> dt.datetime:
 
 def write(con, actor: str, role: str | None, action: str, object_type: str | None = None,
           object_id: str | None = None, detail: dict[str, Any] | None = None, ip: str | None = None) -> int:
-    """Append one entry through an open connection (inside the caller's transaction); its id."""
+    """Append one entry inside the caller's transaction; its id. ``con``: the store (any engine: its id is taken
+    under the store's write lock) or a DuckDB connection."""
+    if isinstance(con, Tables):
+        con.lock_writes()
     next_id = con.execute("SELECT coalesce(max(audit_id), 0) + 1 FROM audit_log").fetchone()[0]
     con.execute(
         "INSERT INTO audit_log (audit_id, \"at\", actor, role, action, object_type, object_id, detail, ip) "
@@ -32,5 +35,5 @@ def record(store: Store, actor: Actor | str, action: str, object_type: str | Non
     """Append one entry in its own transaction (call it inside ``hub.write``); its id. ``actor`` is an
     Actor, or a name such as ``"system"``."""
     name, role = (actor.name, actor.role) if isinstance(actor, Actor) else (actor, None)
-    with store.transaction() as con:
-        return write(con, name, role, action, object_type, object_id, detail, ip)
+    with store.transaction():
+        return write(store, name, role, action, object_type, object_id, detail, ip)

@@ -2,7 +2,9 @@
 
 Passwords are hashed with argon2 (argon2-cffi); session ids and API tokens are random and only their
 SHA-256 is stored, so a copy of the store lets nobody sign in. Functions that write take the writer store
-(call them inside ``hub.write``) and do their own transaction; lookups take any store.
+(call them inside ``hub.write``) and do their own transaction; lookups take any store. Each statement is a
+small parameterised one through ``store.execute``, so that they run on DuckDB and on PostgreSQL alike; the
+writes that take a new id take the store's write lock first (``store.lock_writes()``).
 """
 
 from __future__ import annotations
@@ -119,28 +121,29 @@ def get_user(store: Store, email: str | None = None, user_id: str | None = None)
     """The user with this e-mail (any case) or id, as a dict (``departments`` a tuple); None if none."""
     cols = ", ".join(USER_COLUMNS)
     if user_id is not None:
-        row = store.con.execute(f"SELECT {cols} FROM users WHERE user_id = ?", [user_id]).fetchone()
+        row = store.execute(f"SELECT {cols} FROM users WHERE user_id = ?", [user_id]).fetchone()
     else:
-        row = store.con.execute(f"SELECT {cols} FROM users WHERE email = ?",
+        row = store.execute(f"SELECT {cols} FROM users WHERE email = ?",
                                 [(email or "").strip().lower()]).fetchone()
     return _user(row)
 
 
 def list_users(store: Store) -> list[dict[str, Any]]:
     cols = ", ".join(USER_COLUMNS)
-    return [_user(r) for r in store.con.execute(f"SELECT {cols} FROM users ORDER BY user_id").fetchall()]
+    return [_user(r) for r in store.execute(f"SELECT {cols} FROM users ORDER BY user_id").fetchall()]
 
 
 def count_users(store: Store) -> int:
-    return int(store.con.execute("SELECT count(*) FROM users WHERE disabled_at IS NULL").fetchone()[0])
+    return int(store.execute("SELECT count(*) FROM users WHERE disabled_at IS NULL").fetchone()[0])
 
 
-def _next_id(con, table: str, column: str, prefix: str, width: int) -> str:
-    n = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+def _next_id(store: Store, table: str, column: str, prefix: str, width: int) -> str:
+    """The next free id (``U0001``…), inside the caller's transaction under the write lock."""
+    n = store.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     while True:
         n += 1
         candidate = f"{prefix}{n:0{width}d}"
-        if not con.execute(f"SELECT 1 FROM {table} WHERE {column} = ?", [candidate]).fetchone():
+        if not store.execute(f"SELECT 1 FROM {table} WHERE {column} = ?", [candidate]).fetchone():
             return candidate
 
 
@@ -158,12 +161,13 @@ def add_user(store: Store, email: str, role: str, password: str, departments: It
         raise AuthError(f"a user with the e-mail {email} exists already")
     pw_hash = _hasher.hash(password)
     t = now()
-    with store.transaction() as con:
-        uid = _next_id(con, "users", "user_id", "U", 4)
-        con.execute(f"INSERT INTO users ({', '.join(USER_COLUMNS)}) VALUES ({', '.join('?' * len(USER_COLUMNS))})",
+    with store.transaction():
+        store.lock_writes()
+        uid = _next_id(store, "users", "user_id", "U", 4)
+        store.execute(f"INSERT INTO users ({', '.join(USER_COLUMNS)}) VALUES ({', '.join('?' * len(USER_COLUMNS))})",
                     [uid, email, name or None, role, (agent or email.split("@")[0]).strip(), json.dumps(list(deps)),
                      language, pw_hash, t, t, None])
-        audit.write(con, *_who(by), "user.add", "user", uid, {"role": role, "departments": list(deps)}, ip)
+        audit.write(store, *_who(by), "user.add", "user", uid, {"role": role, "departments": list(deps)}, ip)
     return get_user(store, user_id=uid)
 
 
@@ -198,13 +202,14 @@ def set_user(store: Store, email: str, role: str | None = None, departments: Ite
     if not changes:
         raise AuthError("nothing to change: give at least one of the fields")
     changes["updated_at"] = now()
-    with store.transaction() as con:
+    with store.transaction():
+        store.lock_writes()
         sets = ", ".join(f"{k} = ?" for k in changes)
-        con.execute(f"UPDATE users SET {sets} WHERE user_id = ?", [*changes.values(), user["user_id"]])
+        store.execute(f"UPDATE users SET {sets} WHERE user_id = ?", [*changes.values(), user["user_id"]])
         if enabled is False or "password_hash" in changes or "role" in changes or "departments" in changes:
-            con.execute("DELETE FROM web_sessions WHERE user_id = ?", [user["user_id"]])
+            store.execute("DELETE FROM web_sessions WHERE user_id = ?", [user["user_id"]])
         action = "user.disable" if enabled is False else "user.set"
-        audit.write(con, *_who(by), action, "user", user["user_id"],
+        audit.write(store, *_who(by), action, "user", user["user_id"],
                     {"fields": sorted(k for k in changes if k != "updated_at")}, ip)
     return get_user(store, user_id=user["user_id"])
 
@@ -239,9 +244,9 @@ def create_session(store: Store, user_id: str, ip: str | None = None,
     sid = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     t = now()
-    with store.transaction() as con:
-        con.execute("DELETE FROM web_sessions WHERE expires_at < ?", [t])
-        con.execute("INSERT INTO web_sessions (session_hash, user_id, csrf_token, created_at, last_seen_at, "
+    with store.transaction():
+        store.execute("DELETE FROM web_sessions WHERE expires_at < ?", [t])
+        store.execute("INSERT INTO web_sessions (session_hash, user_id, csrf_token, created_at, last_seen_at, "
                     "expires_at, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [sha256(sid), user_id, csrf, t, t, t + dt.timedelta(hours=session_hours()), ip,
                      (user_agent or "")[:300] or None])
@@ -251,7 +256,7 @@ def create_session(store: Store, user_id: str, ip: str | None = None,
 def lookup_session(store: Store, session_id: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """(user, session) of a live session — not expired (absolute lifetime), not idle longer than
     ``web_session_hours``, its user not disabled; None otherwise."""
-    row = store.con.execute(
+    row = store.execute(
         "SELECT session_hash, user_id, csrf_token, created_at, last_seen_at, expires_at FROM web_sessions "
         "WHERE session_hash = ?", [sha256(session_id)]).fetchone()
     if row is None:
@@ -268,13 +273,13 @@ def lookup_session(store: Store, session_id: str) -> tuple[dict[str, Any], dict[
 
 
 def touch_session(store: Store, session_hash: str) -> None:
-    with store.transaction() as con:
-        con.execute("UPDATE web_sessions SET last_seen_at = ? WHERE session_hash = ?", [now(), session_hash])
+    with store.transaction():
+        store.execute("UPDATE web_sessions SET last_seen_at = ? WHERE session_hash = ?", [now(), session_hash])
 
 
 def delete_session(store: Store, session_id: str) -> None:
-    with store.transaction() as con:
-        con.execute("DELETE FROM web_sessions WHERE session_hash = ?", [sha256(session_id)])
+    with store.transaction():
+        store.execute("DELETE FROM web_sessions WHERE session_hash = ?", [sha256(session_id)])
 
 
 # -- API tokens ---------------------------------------------------------------------------------------------
@@ -290,22 +295,23 @@ def add_token(store: Store, name: str, role: str, departments: Iterable[str] = (
         raise AuthError(f"{name!r} is not a token name (letters, digits, '.', '_' and '-', up to 64)")
     check_role(role)
     deps = check_departments(store, departments)
-    if store.con.execute("SELECT 1 FROM api_tokens WHERE name = ? AND revoked_at IS NULL", [name]).fetchone():
+    if store.execute("SELECT 1 FROM api_tokens WHERE name = ? AND revoked_at IS NULL", [name]).fetchone():
         raise AuthError(f"a token named {name} exists already (revoke it first: centric tokens revoke {name})")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    with store.transaction() as con:
-        tid = _next_id(con, "api_tokens", "token_id", "T", 4)
-        con.execute(f"INSERT INTO api_tokens ({', '.join(TOKEN_COLUMNS)}) "
+    with store.transaction():
+        store.lock_writes()
+        tid = _next_id(store, "api_tokens", "token_id", "T", 4)
+        store.execute(f"INSERT INTO api_tokens ({', '.join(TOKEN_COLUMNS)}) "
                     f"VALUES ({', '.join('?' * len(TOKEN_COLUMNS))})",
                     [tid, name, role, json.dumps(list(deps)), sha256(token), now(), None, None])
-        audit.write(con, *_who(by), "token.add", "token", tid, {"role": role, "departments": list(deps)})
+        audit.write(store, *_who(by), "token.add", "token", tid, {"role": role, "departments": list(deps)})
     return token, list_tokens(store, tid)[0]
 
 
 def list_tokens(store: Store, token_id: str | None = None) -> list[dict[str, Any]]:
     cols = ", ".join(TOKEN_COLUMNS)
     where, params = ("WHERE token_id = ?", [token_id]) if token_id else ("", [])
-    return [_token(r) for r in store.con.execute(f"SELECT {cols} FROM api_tokens {where} ORDER BY token_id",
+    return [_token(r) for r in store.execute(f"SELECT {cols} FROM api_tokens {where} ORDER BY token_id",
                                                   params).fetchall()]
 
 
@@ -314,19 +320,20 @@ def lookup_token(store: Store, token: str) -> dict[str, Any] | None:
     if not token or not token.startswith(TOKEN_PREFIX):
         return None
     cols = ", ".join(TOKEN_COLUMNS)
-    row = store.con.execute(f"SELECT {cols} FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL",
+    row = store.execute(f"SELECT {cols} FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL",
                             [sha256(token)]).fetchone()
     return _token(row)
 
 
 def revoke_token(store: Store, name: str, by: Actor | str = "system") -> dict[str, Any]:
-    row = store.con.execute("SELECT token_id FROM api_tokens WHERE name = ? AND revoked_at IS NULL",
+    row = store.execute("SELECT token_id FROM api_tokens WHERE name = ? AND revoked_at IS NULL",
                             [name]).fetchone()
     if row is None:
         raise AuthError(f"no live token named {name!r} (centric tokens list)")
-    with store.transaction() as con:
-        con.execute("UPDATE api_tokens SET revoked_at = ? WHERE token_id = ?", [now(), row[0]])
-        audit.write(con, *_who(by), "token.revoke", "token", row[0])
+    with store.transaction():
+        store.lock_writes()
+        store.execute("UPDATE api_tokens SET revoked_at = ? WHERE token_id = ?", [now(), row[0]])
+        audit.write(store, *_who(by), "token.revoke", "token", row[0])
     return list_tokens(store, row[0])[0]
 
 
@@ -342,5 +349,5 @@ def web_secret(store: Store) -> str:
 
 
 def touch_token(store: Store, token_id: str) -> None:
-    with store.transaction() as con:
-        con.execute("UPDATE api_tokens SET last_used_at = ? WHERE token_id = ?", [now(), token_id])
+    with store.transaction():
+        store.execute("UPDATE api_tokens SET last_used_at = ? WHERE token_id = ?", [now(), token_id])

@@ -215,11 +215,21 @@ def routes(app: FastAPI) -> list[tuple[str, str, Any]]:
     return out
 
 
+def page_paths(request: Request) -> set[str]:
+    """The paths of the app's pages (GET) that this store serves: on PostgreSQL, those that run there."""
+    paths = {p for m, p, _ in routes(request.app) if m == "GET"}
+    if hub(request).postgres:
+        from .portable import refusal
+
+        paths = {p for p in paths if refusal(p) is None}
+    return paths
+
+
 def nav(request: Request, actor: Actor | None) -> list[dict[str, Any]]:
     """The menu's entries ``actor`` may see, in :data:`NAV`'s order: ``href``, ``label``, ``current``; the pages of
     a :data:`NAV_GROUPS` group are gathered into one entry (``group``, ``label``, ``current``, ``links``) where the first of
     them stands. Each link is shown by its own permission; a group none of whose pages may be seen is not shown."""
-    paths = {p for m, p, _ in routes(request.app) if m == "GET"}
+    paths = page_paths(request)
     here = request.url.path
     group_of = {p: name for name, (_, members) in NAV_GROUPS.items() for p in members}
     out: list[dict[str, Any]] = []

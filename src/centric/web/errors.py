@@ -2,8 +2,8 @@
 ``{"detail": …}`` under /api. A page that needs sign-in redirects to ``/login?next=<path>``.
 
 Status codes: CentricError 400; CaseError 404 (no such case), 422 (missing or invalid input such as a root
-cause) or 409 (the case's state forbids it); HTTPException its own; an unexpected error 500 (logged, never
-shown).
+cause) or 409 (the case's state forbids it); HTTPException its own; a page not available on the store's engine
+501 (its message shown, see ``centric.web.portable``); an unexpected error 500 (logged, never shown).
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def respond(request: Request, status: int, detail: Any, headers: dict[str, str] 
     if status == 401:
         return RedirectResponse(f"/login?next={_next_param(request)}", status_code=303)
     try:
-        return deps.render(request, "error.html", {"status": status, "detail": detail if status < 500 else "",
+        return deps.render(request, "error.html", {"status": status, "detail": detail if status < 500 or status == 501 else "",
                                                            "error_kind": getattr(request.state, "error_kind", None)},
                            status=status, headers=headers)
     except Exception:  # the error page itself failed (e.g. the store is gone): plain text, still calm

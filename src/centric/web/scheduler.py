@@ -13,8 +13,11 @@ a round nobody woke only every :data:`SYNC_EVERY` seconds):
 3. :func:`centric.cases.tick` — clocks, breaches, escalations;
 4. webhooks (:func:`centric.web.webhooks.deliver`) — new case events into the outbox, due deliveries sent.
 
-Each step writes through ``hub.write`` (the one writer). A step that fails is logged (its error, never a
-customer's text) and the next step and the next round run all the same: the thread does not die.
+Each step writes through ``hub.write`` (the one writer). On PostgreSQL, where several processes serve one store,
+every process starts the thread but only one at a time runs the rounds: the one holding the session-level
+advisory lock :data:`SCHEDULER_LOCK` (tried before each round, so another process takes over when the elected
+one stops); :func:`wake` in another process reaches it as a notification (:func:`notify`); the webhooks step is
+left out there (not on PostgreSQL yet). A step that fails is logged (its error, never a customer's text) and the next step and the next round run all the same: the thread does not die.
 
 ``create_app(..., scheduler=True)`` starts and stops it:
 
@@ -25,6 +28,7 @@ customer's text) and the next step and the next round run all the same: the thre
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -42,6 +46,12 @@ log = logging.getLogger("centric.web.scheduler")
 
 DEMO_GATE = 0.8  # the cascade gate the demo is analysed with (centric analyze --gate 0.8)
 STEPS = ("analyze", "sync", "tick", "webhooks")
+PG_STEPS = ("analyze", "sync", "tick")
+"""The steps on PostgreSQL (the webhooks' outbox is not on PostgreSQL yet)."""
+WAKE_CHANNEL = "centric_wake"
+"""The channel (LISTEN/NOTIFY) on which other processes wake the elected scheduler, on PostgreSQL."""
+SCHEDULER_LOCK = 0x63656E73
+"""The advisory lock held (for its session's life) by the one process whose scheduler runs, on PostgreSQL."""
 SYNC_EVERY = 600.0
 """Seconds between two syncs of rounds nobody woke. New rows reach the store only through the app, which wakes
 the sync itself; what time alone changes (the day's proactive calls) needs no sync every minute — and a sync
@@ -102,6 +112,9 @@ class Scheduler:
         self._stop = threading.Event()
         self._done = threading.Condition()
         self._last_sync = float("-inf")
+        self._election = None  # PostgreSQL: the session holding SCHEDULER_LOCK once elected
+        self.elected = not getattr(hub, "postgres", False)
+        """Whether this process runs the rounds (always on DuckDB; on PostgreSQL once it holds the lock)."""
         self._thread = threading.Thread(target=self._run, name="centric-scheduler", daemon=True)
 
     # -- control ----------------------------------------------------------------------------------------
@@ -127,6 +140,43 @@ class Scheduler:
         self._wake.set()
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(timeout)
+        if self._election is not None and not self._thread.is_alive():
+            with contextlib.suppress(Exception):
+                self._election.close()  # the lock goes with the session: another process takes over
+            self._election = None
+
+    def elect(self) -> bool:
+        """On PostgreSQL: whether this process holds (or now takes) the scheduler's lock. Never waits."""
+        if not getattr(self.hub, "postgres", False):
+            return True
+        import psycopg
+
+        if self.elected and self._election is not None:  # still holding it? (a lost session lost the lock too)
+            try:
+                self._election.execute("SELECT 1")
+            except psycopg.Error:
+                self.elected = False
+                with contextlib.suppress(Exception):
+                    self._election.close()
+                self._election = None
+        if self.elected:
+            return True
+        try:
+            if self._election is None:
+                self._election = psycopg.connect(self.hub.url, autocommit=True)
+            self.elected = bool(self._election.execute("SELECT pg_try_advisory_lock(%s)",
+                                                       [SCHEDULER_LOCK]).fetchone()[0])
+        except psycopg.Error as e:
+            log.error("background: cannot reach the store to take the scheduler's turn: %s", type(e).__name__)
+            with contextlib.suppress(Exception):
+                if self._election is not None:
+                    self._election.close()
+            self._election = None
+            self.elected = False
+        if self.elected:
+            self._election.execute(f"LISTEN {WAKE_CHANNEL}")  # the other processes' wake-ups (notify)
+            log.info("background: this process runs the background work")
+        return self.elected
 
     @property
     def alive(self) -> bool:
@@ -147,11 +197,31 @@ class Scheduler:
                     self.run_once(steps)
             except StoreError:  # the hub closed: the app is stopping
                 return
-            woken = self._wake.wait(self.interval)
+            woken = self._wait()
             self._wake.clear()
             with self._done:
                 steps = tuple(s for s in STEPS if s in self._asked) if woken else self._periodic()
                 self._asked.clear()
+
+    def _wait(self) -> bool:
+        """Wait up to the interval for a wake-up: this process's :meth:`wake`, or on PostgreSQL, for the elected
+        scheduler, a notification from another process (:func:`notify`). Whether woken."""
+        if self._election is None or not self.elected:
+            return self._wake.wait(self.interval)
+        import psycopg
+
+        deadline = time.monotonic() + self.interval
+        while (left := deadline - time.monotonic()) > 0:
+            if self._wake.wait(0):
+                return True
+            try:
+                for n in self._election.notifies(timeout=min(left, 0.5), stop_after=1):
+                    with self._done:
+                        self._asked.update(x for x in n.payload.split(",") if x in STEPS)
+                    return True
+            except psycopg.Error:  # the session is lost: the next round's election finds out
+                return self._wake.wait(max(deadline - time.monotonic(), 0))
+        return False
 
     def _periodic(self) -> tuple[str, ...]:
         """The steps of a round nobody woke: all but the sync, which runs every :data:`SYNC_EVERY` seconds."""
@@ -161,6 +231,11 @@ class Scheduler:
     def run_once(self, steps: tuple[str, ...] = STEPS) -> Round:
         """One round of ``steps`` (default: the four, in order; also callable directly)."""
         r = Round(time.monotonic())
+        if not self.elect():  # another process runs the rounds (PostgreSQL)
+            r.results["elected"] = False
+            steps = ()
+        elif getattr(self.hub, "postgres", False):
+            steps = tuple(s for s in steps if s in PG_STEPS)
         for name in (s for s in STEPS if s in steps):
             step = getattr(self, f"_{name}")
             if self._stop.is_set():
@@ -186,7 +261,7 @@ class Scheduler:
 
     def _taxonomy(self) -> str:
         if self.taxonomy is None:
-            rows = self.hub.reader().con.execute(
+            rows = self.hub.reader().execute(
                 "SELECT taxonomy, count(*) FROM text_analyses GROUP BY taxonomy ORDER BY 2 DESC, 1 LIMIT 1").fetchall()
             self.taxonomy = rows[0][0] if rows else "retail"
         return self.taxonomy
@@ -257,11 +332,25 @@ def stop() -> None:
 
 def wake(hub=None, steps: tuple[str, ...] = STEPS) -> bool:
     """Run ``steps`` now (when the thread runs for ``hub``, or any hub when None); False when none runs. Posted
-    rows want the whole round; a case action only the webhooks (its event goes out at once)."""
+    rows want the whole round; a case action only the webhooks (its event goes out at once). On PostgreSQL,
+    where this process's scheduler may not be the elected one, the elected one is told (:func:`notify`)."""
     s = _current
     if s is None or (hub is not None and s.hub is not hub) or not s.alive:
         return False
+    if getattr(s.hub, "postgres", False) and not s.elected:
+        return notify(s.hub, steps)
     s.wake(steps)
+    return True
+
+
+def notify(hub, steps: tuple[str, ...] = STEPS) -> bool:
+    """PostgreSQL: ask the elected scheduler, in whichever process it runs, for ``steps`` now (a notification on
+    :data:`WAKE_CHANNEL`, which it listens to). False when the store could not be reached."""
+    try:
+        hub.note(lambda store: store.con.execute("SELECT pg_notify(%s, %s)", [WAKE_CHANNEL, ",".join(steps)]))
+    except Exception as e:  # noqa: BLE001 — a wake-up is a hint: the periodic round comes anyway
+        log.error("background: cannot wake the scheduler of another process: %s", type(e).__name__)
+        return False
     return True
 
 

@@ -29,7 +29,7 @@ SCALES = {"csat": 5, "ces": 7}
 
 def _token_row(request: Request, token: str) -> tuple[str, dict[str, Any] | None]:
     """``("ok", row)``, or the notice to show: ``forged`` (unknown), ``already`` (used), ``expired``."""
-    rows = state(request).hub.reader().con.execute(
+    rows = state(request).hub.reader().execute(
         "SELECT case_id, language, expires_at, used_at FROM case_tokens WHERE token_hash = ?",
         [tokens.hash_token(token)]).fetchall()
     if not rows:

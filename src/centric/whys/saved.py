@@ -168,13 +168,13 @@ def detach(store: Store, tree_id: str, case_id: str) -> bool:
 
 
 def cases_of(store: Store, tree_id: str) -> list[str]:
-    rows = store.con.execute("SELECT case_id FROM whys_links WHERE tree_id = ? ORDER BY case_id", [tree_id]).fetchall()
+    rows = store.execute("SELECT case_id FROM whys_links WHERE tree_id = ? ORDER BY case_id", [tree_id]).fetchall()
     return [r[0] for r in rows]
 
 
 def trees_of_case(store: Store, case_id: str) -> list[tuple[str, str]]:
     """(tree id, title) of the saved trees attached to ``case_id``."""
-    return [(r[0], r[1]) for r in store.con.execute(
+    return [(r[0], r[1]) for r in store.execute(
         "SELECT t.tree_id, t.title FROM whys_trees t JOIN whys_links l ON l.tree_id = t.tree_id "
         "WHERE l.case_id = ? ORDER BY t.tree_id", [case_id]).fetchall()]
 
@@ -192,7 +192,7 @@ def explanations(store: Store, case_id: str) -> list[dict]:
 
 
 def get(store: Store, tree_id: str) -> SavedTree | None:
-    row = store.con.execute("SELECT tree_id, title, factor, period, tree, author, updated_by, created_at, updated_at "
+    row = store.execute("SELECT tree_id, title, factor, period, tree, author, updated_by, created_at, updated_at "
                             "FROM whys_trees WHERE tree_id = ?", [tree_id]).fetchone()
     if row is None:
         return None

@@ -116,7 +116,7 @@ def me_save(request: Request, language: str = Form(""), actor: Actor = Depends(r
 
 
 def _home(actor: Actor, request: Request) -> str:
-    paths = {p for m, p, _ in deps.routes(request.app) if m == "GET"}
+    paths = deps.page_paths(request)
     for path, action in (("/inbox", "case.read") if actor.role == "agent" else ("/dashboards", "dashboard.read"),
                          ("/inbox", "case.read"), ("/dashboards", "dashboard.read"),
                          ("/mystery/new", "mystery.enter")):
@@ -133,6 +133,6 @@ def home(request: Request, actor: Actor = Depends(require(SIGNED_IN))) -> Respon
 @router.get("/healthz")
 def healthz(request: Request) -> Response:
     _public(request)
-    deps.reader(request).con.execute("SELECT 1").fetchone()
+    deps.reader(request).execute("SELECT 1").fetchone()
     ready = getattr(request.app.state, "ready", None)
     return JSONResponse({"status": "ok", "ready": bool(ready is not None and ready.is_set())})

@@ -1,0 +1,76 @@
+"""What of the web app runs on PostgreSQL, and the refusal of the rest.
+
+On a PostgreSQL store the app serves the service team's core — signing in, the inbox, the cases and their
+actions, the customers' pages, the "Was it solved?" page, the JSON API's cases, timelines and posted feedback,
+the health check, the administration of users, tokens and the audit log, the journeys' maps and the API's
+metrics and drivers. Every other page answers **501** with the message its command gives on PostgreSQL
+(``centric surveys is not available on PostgreSQL yet; …``), as a page or, under ``/api``, as JSON — never a
+DuckDB error or a 500. On DuckDB nothing of this runs (:class:`Unported` is installed on PostgreSQL only).
+
+>>> refusal("/inbox"), refusal("/cases/CX-0000001/close"), refusal("/api/v1/cases")
+(None, None, None)
+>>> refusal("/surveys/new").split(";")[0]
+'centric surveys is not available on PostgreSQL yet'
+>>> refusal("/customers/C1/forget").split(";")[0]
+'centric customers forget is not available on PostgreSQL yet'
+>>> refusal("/dashboards").split(";")[0]
+'centric serve: the page /dashboards is not available on PostgreSQL yet'
+>>> refusal("/flows").split(";")[0]
+'centric serve: the page /flows is not available on PostgreSQL yet'
+"""
+
+from __future__ import annotations
+
+import re
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from ..engines import not_available
+
+PORTED_PAGES = re.compile(
+    r"^/(?:$|static/|login$|logout$|me$|healthz$|inbox$|cases/[^/]+(?:/[a-z]+)?$|customers(?:/[^/]+)?$"
+    r"|solved/[^/]+$|openapi\.json$|users(?:/tokens|/[^/]+/[a-z]+)?$|audit$"
+    r"|journeys(?:/[^/]+(?:/cell)?)?$"
+    r"|api/v1/(?:cases(?:/[^/]+(?:/events|/close)?)?|feedback|responses|customers/[^/]+/timeline"
+    r"|metrics/[^/]+|drivers)$)")
+"""The paths that run on PostgreSQL."""
+
+COMMANDS = (  # the first page of a path → the command whose refusal it gives (else "serve: the page …")
+    ("/customers/", "/forget", "customers forget"),
+    ("/surveys", "", "surveys"), ("/s/", "", "surveys"), ("/whys", "", "whys"), ("/personas", "", "personas"),
+    ("/council", "", "council"), ("/ideas", "", "ideas"), ("/i/", "", "ideas"),
+    ("/orientation", "", "orientation"), ("/o/", "", "orientation"), ("/observations", "", "observations"),
+    ("/mystery", "", "mystery"), ("/enps", "", "enps"), ("/employees", "", "employees"),
+)
+
+
+def refusal(path: str) -> str | None:
+    """The message refusing ``path`` on PostgreSQL; None when it runs there."""
+    if PORTED_PAGES.match(path):
+        return None
+    for start, end, command in COMMANDS:
+        if path.startswith(start) and path.endswith(end):
+            return str(not_available(command))
+    first = "/" + path.strip("/").split("/")[0]
+    return str(not_available(f"serve: the page {first}"))
+
+
+class Unported:
+    """ASGI middleware (PostgreSQL only): a request for a page that does not run there gets a 501 page (or JSON
+    under /api) with :func:`refusal`'s message, before any of the page's code runs."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            why = refusal(scope["path"])
+            if why is not None:
+                from .errors import respond
+
+                request = Request(scope, receive)
+                response = await run_in_threadpool(respond, request, 501, why)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
