@@ -4,7 +4,9 @@ and Ukrainian): USE on one thread, e5 on the machine's cores (at most 4).
 
     python benchmarks/text_speed.py [--texts 10000]
 
-Prints the default pipeline (factors over USE, polarity over multilingual-e5), the cascade (the USE
+Prints the default pipeline (factors over USE, polarity over multilingual-e5), the same with each
+factor's polarity also read by e5 with the factor named in its input (``factor_polarity=True``: one
+more e5 pass per factor and piece; ``text_quality.py --factor-prompt``), the cascade (the USE
 head decides where it is at least 80% sure, e5 the rest) and the fast one (polarity over USE only),
 so the speed/quality trade-off is visible next to benchmarks/text_quality.py (``--gate G``,
 ``--fast``).
@@ -60,7 +62,9 @@ def main() -> None:
         det.detect(i["text"])
     lang_s = time.perf_counter() - t
     rows = []
-    options = (("default (polarity over e5)", {}), *((f"cascade (gate {g})", {"gate": g}) for g in args.gate),
+    options = (("default (polarity over e5)", {}),
+               ("default + factor named", {"factor_polarity": True}),
+               *((f"cascade (gate {g})", {"gate": g}) for g in args.gate),
                ("fast (polarity over USE)", {"fast": True}))
     for name, opts in options:
         a = Analyzer("retail", **opts)

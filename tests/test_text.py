@@ -136,6 +136,37 @@ def test_sentiment_model_averages_its_networks(tmp_path):
     assert np.allclose(SentimentModel(path=tmp_path / "two.npz").proba(E), (by_hand(0) + by_hand(1)) / 2)
 
 
+def test_factor_polarity_is_the_mean_of_the_piece_and_the_named_factor():
+    import numpy as np
+
+    seen = []
+
+    class Stub:  # a polarity embedder: one dimension, 1 for the pieces that name a factor
+        name = "stub"
+
+        def encode(self, texts):
+            seen.extend(texts)
+            return np.array([[1.0 if t.startswith("what does the reviewer think about the ") else 0.0]
+                             for t in texts])
+
+    class Head:  # negative, neutral, positive
+        def proba(self, E):
+            return np.where(E[:, :1] > 0.5, [[0.1, 0.1, 0.8]], [[0.5, 0.3, 0.2]])
+
+    a = Analyzer("restaurants", polarity_embedder=Stub(), factor_polarity=True)
+    a.polarity_sentiment = a.factor_sentiment = Head()
+    (r,) = a.analyze([{"id": 1, "text": "Nice place.", "lang": "en", "factors": ["food", "price"]}])
+    # piece alone 0.2 − 0.5, factor named 0.8 − 0.1: the mean is (−0.3 + 0.7) / 2 = 0.2
+    assert {(f["factor"], f["sentiment"], f["score"]) for f in r.factors} == {
+        ("food", "positive", 0.2), ("price", "positive", 0.2)}
+    assert sorted(seen[1:]) == ["what does the reviewer think about the food? passage: Nice place.",
+                                "what does the reviewer think about the price? passage: Nice place."]
+    b = Analyzer("restaurants", polarity_embedder=Stub())  # the default: the piece's sentiment alone
+    b.polarity_sentiment = Head()
+    (r,) = b.analyze([{"id": 1, "text": "Nice place.", "lang": "en", "factors": ["food"]}])
+    assert [(f["sentiment"], f["score"]) for f in r.factors] == [("negative", -0.3)]
+
+
 @pytest.mark.parametrize("taxonomy", ["healthcare", "retail", "banking"])
 def test_nothing_to_improve_names_no_factor(taxonomy):
     # before "nothing" answers joined the generic sentences, most were read as communication,

@@ -16,6 +16,12 @@ import numpy as np
 
 MODELS = Path(__file__).parent / "models"
 LABELS = ("negative", "neutral", "positive")
+FACTOR_MODEL = MODELS / "factor_polarity_e5-small.npz"
+
+
+def factor_prompt(name: str, text: str) -> str:
+    """e5's input that names the factor whose polarity is wanted (after e5's own ``query: ``)."""
+    return f"what does the reviewer think about the {name}? passage: {text}"
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
