@@ -155,8 +155,8 @@ def test_commands_not_ported_are_refused_by_name(pg_url):
     r = run("surveys", "list", db=pg_url)
     assert r.exit_code == 2
     assert "centric surveys list is not available on PostgreSQL yet; use a DuckDB store" in r.output
-    r = run("personas", db=pg_url)
-    assert r.exit_code == 2 and "centric personas is not available on PostgreSQL yet" in r.output
+    r = run("enps", "analyze", db=pg_url)
+    assert r.exit_code == 2 and "centric enps analyze is not available on PostgreSQL yet" in r.output
     with pytest.raises(StoreError, match="not available on PostgreSQL yet"):
         Store.open(pg_url)
     # what is ported works

@@ -40,7 +40,9 @@ PORTED += ("serve", "users", "tokens")
 """The commands that work on a PostgreSQL store (``store copy`` writes into one from a DuckDB store)."""
 
 SPARK_PORTED = ("status", "schema", "settings", "metrics nps", "metrics csat", "metrics ces", "drivers", "flows",
-                "customers summary", "ingest", "rejected", "runs", "analyze")
+                "customers summary", "ingest", "rejected", "runs", "analyze", "metrics complaints", "metrics journeys",
+                "metrics churn", "customers merges", "customers alerts", "customers validate", "customers reasons",
+                "customers phases", "journeys map")
 """The commands that work on a Spark store (``ingest`` and ``analyze`` write a local lake through
 ``centric.engines.lake``;
 ``store copy --to spark:…`` writes a whole store into an empty lake)."""

@@ -224,7 +224,10 @@ class SparkStore(Tables):
 
 def _nulls_apart_compiler():
     """Ibis's PySpark compiler with ``isnull``/``notnull`` meaning NULL only, as on DuckDB and PostgreSQL (Ibis's
-    own counts a float NaN as null on Spark, which would change which rows an analysis keeps)."""
+    own counts a float NaN as null on Spark, which would change which rows an analysis keeps), and epoch seconds
+    with their fraction, as DuckDB's ``epoch`` and PostgreSQL's ``extract(epoch …)`` give them (Ibis's
+    ``unix_timestamp`` drops it, so a case answered in 10 h 23 min 54.7 s would last 10 h 23 min 54 s)."""
+    import ibis.expr.datatypes as dt
     import sqlglot.expressions as sge
     from ibis.backends.sql.compilers.pyspark import PySparkCompiler
 
@@ -234,6 +237,9 @@ def _nulls_apart_compiler():
 
         def visit_NotNull(self, op, *, arg):
             return sge.not_(arg.is_(sge.Null()))
+
+        def visit_ExtractEpochSeconds(self, op, *, arg):
+            return sge.Div(this=self.f.unix_micros(self.cast(arg, dt.timestamp)), expression=sge.convert(1e6))
 
     return NullsApart()
 

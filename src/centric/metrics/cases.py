@@ -367,7 +367,12 @@ def root_causes(store: Store, start: dt.datetime | None = None, end: dt.datetime
 
 @contextlib.contextmanager
 def _materialised(store: Store, expr) -> Iterator[Any]:
-    """``expr`` computed once into a temporary table, dropped afterwards."""
+    """``expr`` computed once into a temporary table, dropped afterwards; on Spark, whose Ibis backend has no
+    temporary tables, a cached DataFrame (Ibis's cache), released afterwards."""
+    if store.ibis.name == "pyspark":
+        with expr.cache() as t:
+            yield t
+        return
     name = f"_centric_facts_{uuid.uuid4().hex[:12]}"
     t = store.ibis.create_table(name, expr, temp=True)
     try:
