@@ -6,6 +6,9 @@ import pytest
 
 from centric import Store
 
+# the engines' fixtures (a test that takes ``engine`` runs on each engine its capability marker names)
+from .engines import demo_db, demo_engines, demo_on, engine, engines_of, generate  # noqa: F401
+
 DATA = Path(__file__).parent / "data"
 BAD = DATA / "bad"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -150,9 +153,7 @@ def spark_session():
     yield from start_session()
 
 
-# -- the engines: a test that takes ``engine`` runs on each engine its capability marker names (tests/engines.py) --
-from .engines import demo_db, demo_engines, engine  # noqa: E402,F401  (fixtures)
-from .engines import engines_of, generate  # noqa: E402
+# -- the engines (tests/engines.py): the capabilities the tests declare, for docs/deploy.md's table ----------
 
 CAPABILITIES_OPTION = "--engine-capabilities"
 

@@ -317,6 +317,19 @@ def demo_db(demo_engines, engine, request):
     return demo_engines.db(request, engine.name)
 
 
+@pytest.fixture
+def demo_on(demo_engines, engine, request, demo_store):
+    """The small demo store on the test's engine, opened for reading (the session's DuckDB store itself on
+    DuckDB)."""
+    if engine.name == DUCKDB:
+        yield demo_store
+        return
+    from centric.engines import open_store
+
+    with open_store(demo_engines.db(request, engine.name), read_only=True) as s:
+        yield s
+
+
 def pair(demo_engines, request, other: str) -> tuple[str, str]:
     """(the demo store's DuckDB file, its copy on ``other``), for the tests that compare two engines' answers."""
     return demo_engines.db(request, DUCKDB), demo_engines.db(request, other)
