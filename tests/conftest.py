@@ -7,7 +7,7 @@ import pytest
 from centric import Store
 
 # the engines' fixtures (a test that takes ``engine`` runs on each engine its capability marker names)
-from .engines import demo_db, demo_engines, demo_on, engine, engines_of, generate  # noqa: F401
+from .engines import demo_db, demo_engines, demo_on, engine, engine_store, engines_of, generate  # noqa: F401
 
 DATA = Path(__file__).parent / "data"
 BAD = DATA / "bad"

@@ -161,6 +161,33 @@ def all_rows(store, table: str) -> list[tuple]:
     return sorted(store.con.execute(f'SELECT {cols} FROM "{table}"').fetchall(), key=repr)
 
 
+def sql_rows(store, sql: str, params=None) -> list[tuple]:
+    """The rows of a query written for DuckDB (``?`` placeholders), on any engine's store: DuckDB's own, on
+    PostgreSQL with ``%s`` placeholders, and on a lake over its Parquet files, read into an in-memory DuckDB."""
+    from centric.engines.lake import Lake
+
+    if isinstance(store, Lake):
+        import duckdb
+
+        from centric import schema
+
+        con = duckdb.connect()
+        for statement in schema.ddl():
+            con.execute(statement)
+        for table in schema.TABLES:
+            found = lake_rows(store.folder, table)
+            if found:
+                marks = ", ".join("?" for _ in schema.TABLES[table].column_names)
+                con.executemany(f'INSERT INTO "{table}" VALUES ({marks})', found)
+        try:
+            return con.execute(sql, params or []).fetchall()
+        finally:
+            con.close()
+    if getattr(store, "engine", DUCKDB) == POSTGRESQL:
+        sql = sql.replace("?", "%s")
+    return store.con.execute(sql, params or []).fetchall()
+
+
 def every_table(store) -> dict[str, list[tuple]]:
     from centric import schema
 
@@ -262,6 +289,12 @@ def engine(request, tmp_path):
     e.tmp.mkdir(parents=True, exist_ok=True)
     yield e
     e.close()
+
+
+@pytest.fixture
+def engine_store(engine):
+    """An empty store on the test's engine to write into (a lake on Spark); read it with ``sql_rows``."""
+    return engine.new_store()
 
 
 class _Demo:
