@@ -20,6 +20,7 @@ way. ``scripts/engine_table.py`` collects those markers into the table of docs/d
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import shutil
@@ -113,6 +114,18 @@ def both_json(both, *args):
     assert ra.exit_code == 0, ra.output
     assert rb.exit_code == 0, rb.output
     return json.loads(ra.output), json.loads(rb.output)
+
+
+NOW = dt.datetime(2025, 6, 1, 12, 0, 0, 123456)
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch):
+    """Every engine's ingest runs stamped with one time, so that whole rows (first_seen_at …) can be compared
+    (imported by a module, it is autouse there)."""
+    from centric.ingest import load
+
+    monkeypatch.setattr(load, "_now", lambda: NOW)
 
 
 def result_facts(r) -> tuple:

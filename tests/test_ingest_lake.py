@@ -6,67 +6,26 @@ is read back with DuckDB; one test runs the command line on Spark."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
-import duckdb
 import pytest
 from typer.testing import CliRunner
 
 from centric import ingest, schema
 from centric.cli import app
 from centric.engines import lake as lake_module
-from centric.engines.lake import JOURNAL, WRITE_LOCK, Lake, opened_for_reading, table_files
+from centric.engines.lake import JOURNAL, WRITE_LOCK, Lake, opened_for_reading
 from centric.errors import StoreError
 from centric.faults import InjectedFault
-from centric.ingest import load
 from centric.store import Store
 
 from .conftest import BAD
+from .engines import DUCKDB, SPARK, every_table, fixed_clock, lake_rows  # noqa: F401 (fixed_clock: autouse)
+from .engines import ingest_both as both
 from .spark import url
 from .test_ingest_recode import COMPLAINTS, COMPLAINTS_MAPPING, FFT, FFT_MAPPING
 
 runner = CliRunner()
-NOW = dt.datetime(2025, 6, 1, 12, 0, 0, 123456)
-
-
-@pytest.fixture(autouse=True)
-def fixed_clock(monkeypatch):
-    """Both stores' runs stamped with one time, so that whole rows (first_seen_at …) can be compared."""
-    monkeypatch.setattr(load, "_now", lambda: NOW)
-
-
-def lake_rows(folder, table: str) -> list[tuple]:
-    """The rows of a lake's table, read from its Parquet files with DuckDB, sorted (order-independent)."""
-    files = table_files(folder, table)
-    if not files:
-        return []
-    names = schema.TABLES[table].column_names if table in schema.TABLES else ["key", "value"]
-    cols = ", ".join(f'"{c}"' for c in names)
-    return sorted(duckdb.execute(f"SELECT {cols} FROM read_parquet(?, union_by_name = true)",
-                                 [[str(f) for f in files]]).fetchall(), key=repr)
-
-
-def duck_rows(store, table: str) -> list[tuple]:
-    cols = ", ".join(f'"{c}"' for c in schema.TABLES[table].column_names)
-    return sorted(store.con.execute(f'SELECT {cols} FROM "{table}"').fetchall(), key=repr)
-
-
-def every_table(store_or_folder) -> dict[str, list[tuple]]:
-    read = duck_rows if isinstance(store_or_folder, Store) else lake_rows
-    return {t: read(store_or_folder, t) for t in schema.TABLES}
-
-
-def result_facts(r) -> tuple:
-    return (r.table, r.run_id, r.rows_read, r.rows_stored, r.rows_rejected, r.rows_duplicate, r.status,
-            r.customers_created, r.customers_merged, r.top_reasons, r.replaced_runs, r.rows_removed, r.notes)
-
-
-def both(duck, lake, table, source, **kw):
-    a = ingest(table, source, store=duck, **kw)[0]
-    b = ingest(table, source, store=lake, **kw)[0]
-    assert result_facts(a) == result_facts(b), (table, source)
-    return a
 
 
 @pytest.fixture
@@ -76,6 +35,7 @@ def stores(tmp_path):
     duck.close()
 
 
+@pytest.mark.capability("ingest", engines=(DUCKDB, SPARK))
 def test_ingest_gives_the_same_rows_in_a_lake(stores, write, tmp_path):
     duck, lake = stores
     assert not (tmp_path / "lake").exists()  # the first ingest creates the lake
@@ -205,6 +165,7 @@ def test_one_writer_at_a_time_and_only_a_local_lake(stores, write, tmp_path):
         Lake("spark:local[2]?warehouse=s3a://bucket/lake")
 
 
+@pytest.mark.capability("ingest", engines=(DUCKDB, SPARK))
 def test_ingest_on_spark_from_the_command_line(spark_session, tmp_path, write):
     """The command line on a lake that does not exist yet: ingest (rejected rows printed), rejected and runs, then
     the NPS on Spark equals the NPS of the DuckDB store the same files went into."""

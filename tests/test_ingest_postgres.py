@@ -12,7 +12,7 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from centric import ingest, schema
+from centric import ingest
 from centric.cli import app
 from centric.engines import scratch as scratch_module
 from centric.engines.postgres import PgStore
@@ -21,38 +21,11 @@ from centric.ingest import load
 from centric.store import Store
 
 from .conftest import BAD
+from .engines import DUCK_PG, NOW, all_rows, every_table, fixed_clock  # noqa: F401 (fixed_clock: autouse)
+from .engines import ingest_both as both
 from .test_ingest_recode import COMPLAINTS, COMPLAINTS_MAPPING, FFT, FFT_MAPPING
 
 runner = CliRunner()
-NOW = dt.datetime(2025, 6, 1, 12, 0, 0, 123456)
-
-
-@pytest.fixture(autouse=True)
-def fixed_clock(monkeypatch):
-    """Both engines' runs stamped with one time, so that whole rows (first_seen_at …) can be compared."""
-    monkeypatch.setattr(load, "_now", lambda: NOW)
-
-
-def all_rows(store, table: str) -> list[tuple]:
-    """The rows of ``table`` as Python values, sorted: order-independent and engine-independent."""
-    cols = ", ".join(f'"{c}"' for c in schema.TABLES[table].column_names)
-    return sorted(store.con.execute(f'SELECT {cols} FROM "{table}"').fetchall(), key=repr)
-
-
-def every_table(store) -> dict[str, list[tuple]]:
-    return {t: all_rows(store, t) for t in schema.TABLES}
-
-
-def result_facts(r) -> tuple:
-    return (r.table, r.run_id, r.rows_read, r.rows_stored, r.rows_rejected, r.rows_duplicate, r.status,
-            r.customers_created, r.customers_merged, r.top_reasons, r.replaced_runs, r.rows_removed, r.notes)
-
-
-def both(duck, pg, table, source, **kw):
-    a = ingest(table, source, store=duck, **kw)[0]
-    b = ingest(table, source, store=pg, **kw)[0]
-    assert result_facts(a) == result_facts(b), (table, source)
-    return a
 
 
 @pytest.fixture
@@ -64,6 +37,7 @@ def stores(tmp_path, pg_url):
     pg.close()
 
 
+@pytest.mark.capability("ingest", engines=DUCK_PG)
 def test_ingest_gives_the_same_rows_on_both_engines(stores, write):
     duck, pg = stores
     # one customer across three channels (shop CRM, call centre in cp1250 with ;, social posts)
@@ -119,6 +93,7 @@ def test_ingest_gives_the_same_rows_on_both_engines(stores, write):
     assert len(anna) == 1  # one customer from three channels
 
 
+@pytest.mark.capability("ingest", engines=DUCK_PG)
 def test_rejected_and_runs_commands_on_postgresql(tmp_path, pg_url):
     duck = tmp_path / "d.duckdb"
     for db in (duck, pg_url):
