@@ -66,6 +66,7 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
               "`resolve`, `close`, `reopen`, `answer`",
               "the same cases, events, clocks, signals and links, and the same `--json`; each command one "
               "transaction"),
+    "sla": ("`centric sla due`", "it reads and writes files, not the store; Spark refuses it"),
     "metrics reads": ("`centric metrics complaints`, `journeys`, `churn` (any `--by`, `--from`/`--to`, `--json`)",
                       "counts equal; the complaints' medians and 90th percentiles to 1e-9"),
     "customers reads": ("`centric customers merges`, `alerts`, `validate`, `reasons`, `phases`",
@@ -262,6 +263,13 @@ class Engine:
         self._close.insert(0, opened.close)
         return opened
 
+    def empty_db(self) -> str:
+        """The ``--db`` of a new, empty store on this engine (created by the first command that writes)."""
+        if self.name == DUCKDB:
+            self._n += 1
+            return str(self.tmp / f"empty-{self._n}.duckdb")
+        return self._database() if self.name == POSTGRESQL else self._lake_url()
+
     def new_store(self):
         """An empty store on this engine to write into: a DuckDB file, a PostgreSQL database or a local lake."""
         if self.name == DUCKDB:
@@ -290,7 +298,7 @@ class Engine:
 
 
 @pytest.fixture
-def engine(request, tmp_path):
+def engine(request, tmp_path_factory):
     """The engine a test runs on (parametrised by its ``capability`` marker's ``engines``; see the module)."""
     name = request.param
     server = None
@@ -298,8 +306,7 @@ def engine(request, tmp_path):
         server = request.getfixturevalue("pg_server")
     elif name == SPARK:
         request.getfixturevalue("spark_session")
-    e = Engine(name, tmp_path / f"engine-{name}", server)
-    e.tmp.mkdir(parents=True, exist_ok=True)
+    e = Engine(name, tmp_path_factory.mktemp(f"engine-{name}"), server)
     yield e
     e.close()
 
@@ -311,40 +318,37 @@ def engine_store(engine):
 
 
 class _Demo:
-    """The small demo store on each engine, copied once per session."""
+    """The small demo store on each engine, copied once per session with ``centric store copy``."""
 
     def __init__(self, demo_store, folder: Path):
         self.demo_store, self.folder, self.dbs, self.done = demo_store, folder, {}, []
+        self.copied: dict[str, dict[str, int]] = {}  # the rows per table ``store copy --json`` reported
 
     def db(self, request, name: str) -> str:
-        if name not in self.dbs:
+        if name in self.dbs:
+            return self.dbs[name]
+        path = self.folder / "demo.duckdb"
+        if not path.exists():
             self.demo_store.con.execute("CHECKPOINT")
-            path = self.folder / "demo.duckdb"
-            if not path.exists():
-                shutil.copyfile(self.demo_store.path, path)
-            if name == DUCKDB:
-                self.dbs[name] = str(path)
-            else:
-                from centric.store import Store
+            shutil.copyfile(self.demo_store.path, path)
+        if name == DUCKDB:
+            self.dbs[name] = str(path)
+            return self.dbs[name]
+        if name == POSTGRESQL:
+            server = request.getfixturevalue("pg_server")
+            database = server.create_database()
+            self.done.append(lambda: server.drop_database(database))
+            target = server.url(database)
+        else:
+            from .spark import url
 
-                with Store.open(path, read_only=True) as source:
-                    if name == POSTGRESQL:
-                        server = request.getfixturevalue("pg_server")
-                        db = server.create_database()
-                        self.done.append(lambda: server.drop_database(db))
-                        from centric.engines.copy import copy_store
-
-                        copy_store(source, server.url(db))
-                        self.dbs[name] = server.url(db)
-                    else:
-                        request.getfixturevalue("spark_session")
-                        from centric.engines.copy import copy_to_lake
-
-                        from .spark import url
-
-                        copy_to_lake(source, url(self.folder / "lake"))
-                        self.dbs[name] = url(self.folder / "lake")
-        return self.dbs[name]
+            request.getfixturevalue("spark_session")
+            target = url(self.folder / "lake")
+        r = run("store", "copy", "--to", target, "--json", db=path)
+        assert r.exit_code == 0, r.output
+        self.copied[name] = json.loads(r.output)["rows"]
+        self.dbs[name] = target
+        return target
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ import json
 import math
 
 import duckdb
+import pytest
 from typer.testing import CliRunner
 
 from centric import ingest, schema
@@ -19,6 +20,7 @@ from centric.cli import app
 from centric.engines.lake import lake_scratch, table_files
 from centric.store import Store
 
+from .engines import DUCKDB, SPARK
 from .spark import url
 
 runner = CliRunner()
@@ -76,6 +78,7 @@ def same_rows(a: list[tuple], b: list[tuple], drop_last: bool = False) -> None:
                 assert u == v, (x, y)
 
 
+@pytest.mark.capability("analyze", engines=(DUCKDB, SPARK))
 def test_analyze_on_a_lake_gives_the_same_analyses_as_on_duckdb(tmp_path, write, spark_session):
     duck = tmp_path / "d.duckdb"
     with Store.open(duck) as s:

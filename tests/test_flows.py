@@ -257,6 +257,7 @@ def test_random_log_sankey_matches_pure_python(write, backwards):
 
 # -- the store's journeys ------------------------------------------------------------------------------------
 
+
 @pytest.mark.capability("flows", engines=DUCK_PG)
 @pytest.mark.capability("metrics reads", engines=DUCK_PG)
 def test_journey_log_on_demo(demo_on):
