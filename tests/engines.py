@@ -202,6 +202,14 @@ def sql_rows(store, sql: str, params=None) -> list[tuple]:
     return store.con.execute(sql, params or []).fetchall()
 
 
+def execute(store, sql: str, params=()) -> None:
+    """A write written for DuckDB (``?`` placeholders) on a DuckDB or PostgreSQL store, in one transaction."""
+    if getattr(store, "engine", DUCKDB) == POSTGRESQL:
+        sql = sql.replace("?", "%s")
+    with store.transaction() as con:
+        con.execute(sql, list(params))
+
+
 def every_table(store) -> dict[str, list[tuple]]:
     from centric import schema
 
@@ -260,6 +268,16 @@ class Engine:
         from centric.engines import open_store
 
         opened = open_store(self.db_of(store), read_only=True)
+        self._close.insert(0, opened.close)
+        return opened
+
+    def writable_of(self, store):
+        """The DuckDB ``store``'s data on this engine, opened for writing (the store itself on DuckDB)."""
+        if self.name == DUCKDB:
+            return store
+        from centric.engines import open_store
+
+        opened = open_store(self.db_of(store))
         self._close.insert(0, opened.close)
         return opened
 
