@@ -1,6 +1,5 @@
-"""centric ingest into a lake of Parquet folders (the Spark store's): the same files loaded into a DuckDB store and
-into a lake give the same rows in every table (stored rows, rejected rows with their reasons, duplicates,
-customers resolved across channels, runs); a write that fails before its journal is complete leaves the old lake,
+"""centric ingest into a lake of Parquet folders (the Spark store's; the same rows as on DuckDB:
+tests/test_ingest_engines.py): a write that fails before its journal is complete leaves the old lake,
 one that fails after leaves a journal that the next opener finishes — never a mix; one writer at a time. The lake
 is read back with DuckDB; one test runs the command line on Spark."""
 
@@ -21,9 +20,7 @@ from centric.store import Store
 
 from .conftest import BAD
 from .engines import DUCKDB, SPARK, every_table, fixed_clock, lake_rows  # noqa: F401 (fixed_clock: autouse)
-from .engines import ingest_both as both
 from .spark import url
-from .test_ingest_recode import COMPLAINTS, COMPLAINTS_MAPPING, FFT, FFT_MAPPING
 
 runner = CliRunner()
 
@@ -33,61 +30,6 @@ def stores(tmp_path):
     duck = Store.open(tmp_path / "d.duckdb")
     yield duck, Lake(url(tmp_path / "lake"))
     duck.close()
-
-
-@pytest.mark.capability("ingest", engines=(DUCKDB, SPARK))
-def test_ingest_gives_the_same_rows_in_a_lake(stores, write, tmp_path):
-    duck, lake = stores
-    assert not (tmp_path / "lake").exists()  # the first ingest creates the lake
-    # one customer across three channels (shop CRM, call centre in cp1250 with ;, social posts)
-    shop = write("shop.csv", "customer_id,name,email\nK1,Anna Nowak, Anna.Nowak@Example.PL \nK2,Jan Kos,jan@x.pl\n")
-    cc = write("cc.csv", "Imię i nazwisko;Telefon;E-mail\nAnna Nowak;601 234 567;anna.nowak@example.pl\n",
-               encoding="cp1250")
-    social = write("social.jsonl",
-                   '{"handle": "@AnnaN", "phone": "+48 601-234-567", "text": "x", "date": "2025-01-01"}\n'
-                   '{"handle": "stranger", "brand": "CasaTech", "text": "meh", "date": "2025-01-01"}\n')
-    both(duck, lake, "customers", shop)
-    assert lake_rows(lake.folder, "centric_meta") == [("schema_version", str(schema.SCHEMA_VERSION))]
-    both(duck, lake, "customers", cc)
-    both(duck, lake, "feedback", social, values={"source": "social"})
-    # two customers known apart, then linked by an answer: a merge that moves the order of one in a table the
-    # answer's ingest did not read (orders)
-    both(duck, lake, "customers", write("a.csv", "customer_id,email\nK7,k7@x.pl\n"))
-    both(duck, lake, "customers", write("b.csv", "customer_id,phone\nK8,602000111\n"))
-    both(duck, lake, "orders", write("o.csv", "customer_id,date,amount\nK8,2025-01-01,10\nK8,2025-01-01,10\n"
-                                             "K9,not a date,3\n"))
-    order_of_k8 = lake_rows(lake.folder, "orders")[0][1]
-    merged = both(duck, lake, "responses", write("r.csv", "email,phone,date,nps\nk7@x.pl,602 000 111,2025-02-01,10\n"))
-    assert merged.customers_merged == 1 and lake_rows(lake.folder, "orders")[0][1] != order_of_k8
-    # files with rejected rows (encodings, out-of-range values, broken quotes), loaded twice
-    r = both(duck, lake, "orders", BAD / "zamowienia_cp1250.csv")
-    assert r.rows_stored > 0
-    again = both(duck, lake, "orders", BAD / "zamowienia_cp1250.csv")  # already loaded: a duplicate_file run
-    assert again.rows_stored == 0 and again.rows_duplicate == again.rows_read
-    r = both(duck, lake, "responses", BAD / "out_of_range.csv")
-    assert r.rows_rejected > 0
-    both(duck, lake, "orders", BAD / "broken_quotes.csv")
-    both(duck, lake, "feedback", BAD / "feedback_cp1251.csv")
-    # a mapping that recodes, then the file loaded again with a better one, replacing what it stored
-    data = write("fft.csv", FFT)
-    naive = write("naive.toml", FFT_MAPPING.replace('formula = "6 - x"', "").replace("missing = [6, 7]", ""))
-    both(duck, lake, "responses", data, mapping=naive)
-    data.write_text(FFT.replace("Good overall", "Good overall and thank you").replace(
-        "R10,2025-03-10,1,Excellent,P10\n", ""), encoding="utf-8")
-    again = both(duck, lake, "responses", data, mapping=write("fft.toml", FFT_MAPPING), replace=True)
-    assert again.rows_removed > 0 and again.replaced_runs
-    both(duck, lake, "cases", write("complaints.csv", COMPLAINTS), mapping=write("c.toml", COMPLAINTS_MAPPING))
-
-    a, b = every_table(duck), every_table(lake.folder)
-    assert a == b
-    # a store worth comparing: customers merged across channels, rejected rows with reasons, replaced runs
-    assert len(a["customers"]) >= 5 and len(a["customer_merges"]) == 1 and len(a["rejected_rows"]) > 3
-    assert all(r[6] for r in b["rejected_rows"])  # each rejected row kept with its reason
-    assert {r[7] for r in a["ingest_runs"]} == {"stored", "duplicate_file", "replaced"}
-    anna = {r[2] for r in a["identities"] if r[1] in ("K1", "annan", "+48601234567")}
-    assert len(anna) == 1  # one customer from three channels
-    # nothing temporary left, no journal
-    assert not list((tmp_path / "lake").rglob("*.tmp")) and not (tmp_path / "lake" / JOURNAL).exists()
 
 
 def _three_loads(store, write):
