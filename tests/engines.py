@@ -339,7 +339,7 @@ class _Demo:
     """The small demo store on each engine, copied once per session with ``centric store copy``."""
 
     def __init__(self, demo_store, folder: Path):
-        self.demo_store, self.folder, self.dbs, self.done = demo_store, folder, {}, []
+        self.demo_store, self.folder, self.dbs = demo_store, folder, {}
         self.copied: dict[str, dict[str, int]] = {}  # the rows per table ``store copy --json`` reported
 
     def db(self, request, name: str) -> str:
@@ -354,9 +354,7 @@ class _Demo:
             return self.dbs[name]
         if name == POSTGRESQL:
             server = request.getfixturevalue("pg_server")
-            database = server.create_database()
-            self.done.append(lambda: server.drop_database(database))
-            target = server.url(database)
+            target = server.url(server.create_database())  # kept until the session's server is removed
         else:
             from .spark import url
 
@@ -373,10 +371,7 @@ class _Demo:
 def demo_engines(demo_store, tmp_path_factory):
     """The small demo store on each engine, copied with ``store copy`` the first time a test asks for it:
     ``demo_engines.db(request, "postgresql")`` is its ``--db``. Tests must only read it."""
-    d = _Demo(demo_store, tmp_path_factory.mktemp("demo-engines"))
-    yield d
-    for f in d.done:
-        f()
+    return _Demo(demo_store, tmp_path_factory.mktemp("demo-engines"))
 
 
 @pytest.fixture
