@@ -155,7 +155,7 @@ def demo_drivers(demo_on, engine):
     return _demo_drivers[engine.name]
 
 
-on_every_engine = pytest.mark.capability("drivers", engines=ALL)
+on_every_engine = pytest.mark.capability("drivers", engines=DUCK_PG)  # Spark: tests/test_spark_analyses.py
 
 
 @on_every_engine
