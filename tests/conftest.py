@@ -168,10 +168,12 @@ def pytest_generate_tests(metafunc):
     generate(metafunc)
 
 
-def pytest_collection_modifyitems(session, config, items):
-    if config.getoption(CAPABILITIES_OPTION):
-        config._engine_items = {item.nodeid: engines_of(item) for item in items if engines_of(item)}
-        config._engine_outcomes = {}
+def pytest_collection_finish(session):
+    """Every capability marker names a known capability; with the option, remember what the selected tests declare."""
+    declared = {item.nodeid: engines_of(item) for item in session.items}
+    if session.config.getoption(CAPABILITIES_OPTION):
+        session.config._engine_items = {k: v for k, v in declared.items() if v}
+        session.config._engine_outcomes = {}
 
 
 _CONFIG: list = []
@@ -199,7 +201,8 @@ def pytest_sessionfinish(session):
         return
     collect_only = config.getoption("collectonly")
     found: dict[str, dict[str, str]] = {}
-    rank = {"collected": 0, "skipped": 1, "passed": 2, "failed": 3}  # a cell holds its tests' worst news
+    # a cell: failed if any of its tests failed, else passed if any passed, else skipped (collected: not run)
+    rank = {"collected": 0, "skipped": 1, "passed": 2, "failed": 3}
     for nodeid, pairs in config._engine_items.items():
         state = "collected" if collect_only else config._engine_outcomes.get(nodeid, "skipped")
         for name, engine_name in pairs:
