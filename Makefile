@@ -43,8 +43,12 @@ test: $(DEVSTAMP) lint unit
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
 
+## ENGINE_RESULTS=FILE: also record on which engines each capability's tests passed (pytest --engine-capabilities)
+## and check docs/deploy.md's engine table against that run (CI sets it; scripts/engine_table.py)
+ENGINE_RESULTS ?=
 unit: $(DEVSTAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(if $(ENGINE_RESULTS),--engine-capabilities=$(ENGINE_RESULTS))
+	$(if $(ENGINE_RESULTS),$(BIN)/python scripts/engine_table.py --results $(ENGINE_RESULTS) --check)
 
 ## regenerate docs/data-model.md from the code
 docs: $(STAMP)

@@ -6,6 +6,9 @@ import pytest
 
 from centric import Store
 
+# the engines' fixtures (a test that takes ``engine`` runs on each engine its capability marker names)
+from .engines import demo_db, demo_engines, demo_on, engine, engine_store, engines_of, generate  # noqa: F401
+
 DATA = Path(__file__).parent / "data"
 BAD = DATA / "bad"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -148,3 +151,62 @@ def spark_session():
     from .spark import start_session
 
     yield from start_session()
+
+
+# -- the engines (tests/engines.py): the capabilities the tests declare, for docs/deploy.md's table ----------
+
+CAPABILITIES_OPTION = "--engine-capabilities"
+
+
+def pytest_addoption(parser):
+    parser.addoption(CAPABILITIES_OPTION, metavar="PATH", default=None,
+                     help="write the capabilities × engines that the collected tests declare (and, after a run, "
+                          "whether they passed) to PATH as JSON, for scripts/engine_table.py")
+
+
+def pytest_generate_tests(metafunc):
+    generate(metafunc)
+
+
+def pytest_collection_finish(session):
+    """Every capability marker names a known capability; with the option, remember what the selected tests declare."""
+    declared = {item.nodeid: engines_of(item) for item in session.items}
+    if session.config.getoption(CAPABILITIES_OPTION):
+        session.config._engine_items = {k: v for k, v in declared.items() if v}
+        session.config._engine_outcomes = {}
+
+
+_CONFIG: list = []
+
+
+def pytest_configure(config):
+    _CONFIG[:] = [config]
+
+
+def pytest_runtest_logreport(report):
+    """A test's outcome: failed or skipped in any phase, else passed by its call."""
+    outcomes = getattr(_CONFIG[0], "_engine_outcomes", None) if _CONFIG else None
+    if outcomes is None:
+        return
+    if (report.when == "call" or report.outcome != "passed") and outcomes.get(report.nodeid) in (None, "passed"):
+        outcomes[report.nodeid] = report.outcome
+
+
+def pytest_sessionfinish(session):
+    import json
+
+    config = session.config
+    path = config.getoption(CAPABILITIES_OPTION)
+    if not path or not hasattr(config, "_engine_items"):
+        return
+    collect_only = config.getoption("collectonly")
+    found: dict[str, dict[str, str]] = {}
+    # a cell: failed if any of its tests failed, else passed if any passed, else skipped (collected: not run)
+    rank = {"collected": 0, "skipped": 1, "passed": 2, "failed": 3}
+    for nodeid, pairs in config._engine_items.items():
+        state = "collected" if collect_only else config._engine_outcomes.get(nodeid, "skipped")
+        for name, engine_name in pairs:
+            cell = found.setdefault(name, {})
+            if rank[state] >= rank.get(cell.get(engine_name, "collected"), 0):
+                cell[engine_name] = state
+    Path(path).write_text(json.dumps(found, indent=1, sort_keys=True) + "\n", encoding="utf-8")

@@ -11,14 +11,15 @@ from __future__ import annotations
 import json
 import math
 
-import duckdb
+import pytest
 from typer.testing import CliRunner
 
-from centric import ingest, schema
+from centric import ingest
 from centric.cli import app
-from centric.engines.lake import lake_scratch, table_files
+from centric.engines.lake import lake_scratch
 from centric.store import Store
 
+from .engines import DUCKDB, SPARK, all_rows, lake_rows
 from .spark import url
 
 runner = CliRunner()
@@ -46,19 +47,9 @@ FEEDBACK = "".join(json.dumps({"id": f"F{i}", "text": t, "date": f"2025-02-{1 + 
                    for i, t in enumerate(["Refund me or I will post it everywhere.", *EN[:3], *PL[:2], *IT[:2]]))
 
 
-def lake_rows(lake, table: str) -> list[tuple]:
-    files = table_files(lake, table)
-    if not files:
-        return []
-    cols = ", ".join(f'"{c}"' for c in schema.TABLES[table].column_names)
-    names = "[" + ", ".join(f"'{f}'" for f in files) + "]"
-    return duckdb.sql(f"SELECT {cols} FROM read_parquet({names}, union_by_name = true)").fetchall()
-
-
 def duck_rows(path, table: str) -> list[tuple]:
     with Store.open(path, read_only=True) as s:
-        cols = ", ".join(f'"{c}"' for c in schema.TABLES[table].column_names)
-        return s.con.execute(f'SELECT {cols} FROM "{table}"').fetchall()
+        return all_rows(s, table)
 
 
 def same_rows(a: list[tuple], b: list[tuple], drop_last: bool = False) -> None:
@@ -76,6 +67,7 @@ def same_rows(a: list[tuple], b: list[tuple], drop_last: bool = False) -> None:
                 assert u == v, (x, y)
 
 
+@pytest.mark.capability("analyze", engines=(DUCKDB, SPARK))
 def test_analyze_on_a_lake_gives_the_same_analyses_as_on_duckdb(tmp_path, write, spark_session):
     duck = tmp_path / "d.duckdb"
     with Store.open(duck) as s:

@@ -18,7 +18,7 @@ from centric.faults import InjectedFault
 from centric.ingest import load
 from centric.store import Store
 
-from .test_ingest_postgres import all_rows
+from .engines import DUCK_PG, all_rows
 from .test_writes_postgres import FEEDBACK, RESPONSES
 
 runner = CliRunner()
@@ -99,6 +99,7 @@ def both(duck: str, pg: str, *args: str, as_json: bool = False):
     return b
 
 
+@pytest.mark.capability("cases", engines=DUCK_PG)
 def test_the_loop_gives_the_same_cases_on_both_engines(tmp_path, pg_url, write):
     duck = str(tmp_path / "d.duckdb")
     routing = write("routing.toml", ROUTING)
@@ -215,6 +216,7 @@ def test_an_operation_on_one_case_reads_only_that_case(pg_url, write, monkeypatc
     assert fetched["case_events"] == mine - 1 < events
 
 
+@pytest.mark.capability("cases", engines=DUCK_PG)
 def test_sync_and_tick_on_the_demo_store_give_the_same_cases(web_db, pg_url):
     """The small demo company (its cases, scores and texts) copied to PostgreSQL: a later sync (with its
     proactive contacts of valuable customers gone quiet) and tick change both stores alike."""
@@ -233,6 +235,7 @@ def test_sync_and_tick_on_the_demo_store_give_the_same_cases(web_db, pg_url):
     assert {c["case_id"] for c in p["cases"]} <= {r[0] for r in a["cases"]}
 
 
+@pytest.mark.capability("cases", engines=DUCK_PG)
 def test_the_inbox_reads_give_the_same_answers_on_both_engines(tmp_path, pg_url, write):
     """What the web app's inbox asks of cases.views (search, views, sorts, pages, counts, the customer's own
     words) answers alike on both engines: the SQL Ibis compiles for PostgreSQL, with the request's values

@@ -14,7 +14,8 @@ from centric.cases.sync import sync
 from centric.ingest import ingest
 from centric.store import Store
 
-from .conftest import rows
+from .engines import DUCK_PG, execute
+from .engines import sql_rows as rows
 
 T0 = dt.datetime(2026, 3, 2, 9, 0)  # a Monday
 
@@ -40,10 +41,10 @@ def day(n: float) -> dt.datetime:
 
 def _analysed(store: Store, source: str, text_id: str, sentiment: str, mentions: list[tuple[str, str, float]]):
     """What centric analyze would have stored for one text (the text models are not needed here)."""
-    store.con.execute("INSERT INTO text_analyses (source, text_id, taxonomy, sentiment, analyzed_at, flags) "
-                      "VALUES (?, ?, 'retail', ?, ?, '[]')", [source, text_id, sentiment, T0])
+    execute(store, "INSERT INTO text_analyses (source, text_id, taxonomy, sentiment, analyzed_at, flags) "
+            "VALUES (?, ?, 'retail', ?, ?, '[]')", [source, text_id, sentiment, T0])
     for i, (factor, pol, score) in enumerate(mentions):
-        store.con.execute("INSERT INTO mentions (source, text_id, sentence, factor, sentiment, score, taxonomy) "
+        execute(store, "INSERT INTO mentions (source, text_id, sentence, factor, sentiment, score, taxonomy) "
                           "VALUES (?, ?, ?, ?, ?, ?, 'retail')", [source, text_id, i, factor, pol, score])
 
 
@@ -95,6 +96,15 @@ def _loop(path) -> Store:
     return s
 
 
+@pytest.fixture
+def loop_on(loop_store, engine):
+    """The hand-built loop's store on each engine the test's marker names (a copy PostgreSQL writes into)."""
+    return engine.writable_of(loop_store)
+
+
+on_every_engine = pytest.mark.capability("cases", engines=DUCK_PG)
+
+
 def _case_of(store, table, signal_id):
     found = rows(store, "SELECT case_id, action FROM case_signals WHERE source_table = ? AND signal_id = ?",
                  [table, signal_id])
@@ -113,102 +123,109 @@ def test_signals_found_and_their_factors(loop_store):
     assert not by.loc["F8", "analysed"] and by.loc["F9", "imported_case_id"] == "HD-1"
 
 
-def test_one_case_per_customer_factor_and_window(loop_store):
-    r = sync(loop_store, now=day(30), proactive=False)
+@on_every_engine
+def test_one_case_per_customer_factor_and_window(loop_on):
+    r = sync(loop_on, now=day(30), proactive=False)
     assert (r.pending, r.imported) == (1, 1)  # F8 waits for centric analyze; F9 is the helpdesk's case
-    x, action = _case_of(loop_store, "feedback", "F1")
+    x, action = _case_of(loop_on, "feedback", "F1")
     assert action == "opened"
-    assert _case_of(loop_store, "responses", "R1") == (x, "joined")  # same customer, delivery, within 14 days
-    y, action = _case_of(loop_store, "feedback", "F2")  # 20 days later: a new case, linked to the first
+    assert _case_of(loop_on, "responses", "R1") == (x, "joined")  # same customer, delivery, within 14 days
+    y, action = _case_of(loop_on, "feedback", "F2")  # 20 days later: a new case, linked to the first
     assert action == "opened" and y != x
-    assert rows(loop_store, "SELECT linked_case_id FROM cases WHERE case_id = ?", [y]) == [(x,)]
+    assert rows(loop_on, "SELECT linked_case_id FROM cases WHERE case_id = ?", [y]) == [(x,)]
     # the unknown author's two posts: one case (the handle's case is ignored)
-    s4, _ = _case_of(loop_store, "feedback", "F4")
-    assert _case_of(loop_store, "feedback", "F5") == (s4, "joined")
-    assert rows(loop_store, "SELECT customer_id, author, channel, priority FROM cases WHERE case_id = ?", [s4]) \
+    s4, _ = _case_of(loop_on, "feedback", "F4")
+    assert _case_of(loop_on, "feedback", "F5") == (s4, "joined")
+    assert rows(loop_on, "SELECT customer_id, author, channel, priority FROM cases WHERE case_id = ?", [s4]) \
         == [(None, "@jan_k", "social", "high")]
-    assert _case_of(loop_store, "feedback", "F9") == ("HD-1", "imported")
-    assert _case_of(loop_store, "feedback", "F6") is None and _case_of(loop_store, "feedback", "F7") is None
-    assert _case_of(loop_store, "responses", "R2") is None
+    assert _case_of(loop_on, "feedback", "F9") == ("HD-1", "imported")
+    assert _case_of(loop_on, "feedback", "F6") is None and _case_of(loop_on, "feedback", "F7") is None
+    assert _case_of(loop_on, "responses", "R2") is None
     # each signal in exactly one case; cases opened: F1, F2, F3 (triage), F4, R3, R4 (triage)
     assert r.opened == 6 and r.joined == 2 and r.triage == 2
-    assert rows(loop_store, "SELECT count(*), count(DISTINCT source_table || signal_id) FROM case_signals") == [(9, 9)]
+    assert rows(loop_on, "SELECT count(*), count(DISTINCT source_table || signal_id) FROM case_signals") == [(9, 9)]
 
 
-def test_routing_owner_and_triage(loop_store):
-    sync(loop_store, now=day(30), proactive=False)
+@on_every_engine
+def test_routing_owner_and_triage(loop_on):
+    sync(loop_on, now=day(30), proactive=False)
     got = dict((sid, (d, o, st)) for sid, d, o, st in rows(
-        loop_store, "SELECT s.signal_id, c.department, c.owner, c.status FROM case_signals s JOIN cases c "
+        loop_on, "SELECT s.signal_id, c.department, c.owner, c.status FROM case_signals s JOIN cases c "
                     "USING (case_id) WHERE s.action = 'opened'"))
     assert got["F3"] == ("triage", "tom", "assigned") and got["R4"][0] == "triage"
     assert got["F4"] == ("customer_service", "cat", "assigned")
     # three delivery cases (F1, F2, R3) shared by ann and bob: the least loaded takes each
     # (in time order: F1 → ann, R3 → bob, F2 → ann: equal loads go round the team)
     assert [got[k][1] for k in ("F1", "R3", "F2")] == ["ann", "bob", "ann"]
-    events = rows(loop_store, "SELECT e.kind, e.target FROM case_events e JOIN case_signals s USING (case_id) "
+    events = rows(loop_on, "SELECT e.kind, e.target FROM case_events e JOIN case_signals s USING (case_id) "
                               "WHERE s.signal_id = 'F1' AND s.action = 'opened' ORDER BY case_event_id")
     assert [k for k, _ in events][:2] == ["opened", "assigned"]
 
 
-def test_sync_twice_creates_nothing(loop_store):
-    first = sync(loop_store, now=day(30), proactive=False)
-    before = [rows(loop_store, f"SELECT count(*) FROM {t}")[0][0] for t in ("cases", "case_events", "case_signals")]
-    again = sync(loop_store, now=day(30), proactive=False)
-    after = [rows(loop_store, f"SELECT count(*) FROM {t}")[0][0] for t in ("cases", "case_events", "case_signals")]
+@on_every_engine
+def test_sync_twice_creates_nothing(loop_on):
+    first = sync(loop_on, now=day(30), proactive=False)
+    before = [rows(loop_on, f"SELECT count(*) FROM {t}")[0][0] for t in ("cases", "case_events", "case_signals")]
+    again = sync(loop_on, now=day(30), proactive=False)
+    after = [rows(loop_on, f"SELECT count(*) FROM {t}")[0][0] for t in ("cases", "case_events", "case_signals")]
     assert first.opened > 0 and (again.signals, again.opened) == (0, 0) and before == after
     # the text analysed later joins the loop on the next run
-    _analysed(loop_store, "feedback", "F8", "negative", [("delivery", "negative", -0.5)])
-    third = sync(loop_store, now=day(30), proactive=False)
+    _analysed(loop_on, "feedback", "F8", "negative", [("delivery", "negative", -0.5)])
+    third = sync(loop_on, now=day(30), proactive=False)
     assert (third.signals, third.opened, third.pending) == (1, 1, 0)
 
 
-def test_unanalysed_texts_go_to_triage_when_asked(loop_store):
-    r = sync(loop_store, now=day(30), proactive=False, unanalysed=True)
+@on_every_engine
+def test_unanalysed_texts_go_to_triage_when_asked(loop_on):
+    r = sync(loop_on, now=day(30), proactive=False, unanalysed=True)
     assert r.pending == 0
-    case, action = _case_of(loop_store, "feedback", "F8")
+    case, action = _case_of(loop_on, "feedback", "F8")
     assert action == "opened"
-    assert rows(loop_store, "SELECT type, department FROM cases WHERE case_id = ?", [case]) == [(None, "triage")]
+    assert rows(loop_on, "SELECT type, department FROM cases WHERE case_id = ?", [case]) == [(None, "triage")]
 
 
-def test_reopen_within_grace_and_new_linked_case_after(loop_store):
-    sync(loop_store, now=day(30), proactive=False)
-    x, _ = _case_of(loop_store, "responses", "R3")  # f@x.pl, delivery, opened on day 6
-    s4, _ = _case_of(loop_store, "feedback", "F4")
+@on_every_engine
+def test_reopen_within_grace_and_new_linked_case_after(loop_on):
+    sync(loop_on, now=day(30), proactive=False)
+    x, _ = _case_of(loop_on, "responses", "R3")  # f@x.pl, delivery, opened on day 6
+    s4, _ = _case_of(loop_on, "feedback", "F4")
     resolved = {x: day(10), s4: day(10)}
     for case, at in resolved.items():
-        loop_store.con.execute("UPDATE cases SET status = 'resolved', resolved_at = ? WHERE case_id = ?", [at, case])
+        execute(loop_on, "UPDATE cases SET status = 'resolved', resolved_at = ? WHERE case_id = ?", [at, case])
     more = pd.DataFrame([
         ("F10", "f@x.pl", "complaint", "ours", day(13), "Still no parcel", None),  # 3 days after: reopens
         ("F11", None, "social", "ours", day(25), "Hotline silent again", "@jan_k"),  # 15 days after: a new case
     ], columns=["feedback_id", "email", "source", "brand", "posted_at", "text", "author"])
-    ingest("feedback", more, store=loop_store, name="more")
-    _analysed(loop_store, "feedback", "F10", "negative", [("delivery", "negative", -0.9)])
-    _analysed(loop_store, "feedback", "F11", "negative", [("call_centre", "negative", -0.9)])
-    r = sync(loop_store, now=day(30), proactive=False)
+    ingest("feedback", more, store=loop_on, name="more")
+    _analysed(loop_on, "feedback", "F10", "negative", [("delivery", "negative", -0.9)])
+    _analysed(loop_on, "feedback", "F11", "negative", [("call_centre", "negative", -0.9)])
+    r = sync(loop_on, now=day(30), proactive=False)
     assert (r.reopened, r.opened) == (1, 1)
-    assert _case_of(loop_store, "feedback", "F10") == (x, "reopened")
-    assert rows(loop_store, "SELECT status, reopen_count FROM cases WHERE case_id = ?", [x]) == [("in_progress", 1)]
-    assert rows(loop_store, "SELECT count(*) FROM case_events WHERE case_id = ? AND kind = 'reopened'", [x]) == [(1,)]
-    new, action = _case_of(loop_store, "feedback", "F11")
+    assert _case_of(loop_on, "feedback", "F10") == (x, "reopened")
+    assert rows(loop_on, "SELECT status, reopen_count FROM cases WHERE case_id = ?", [x]) == [("in_progress", 1)]
+    assert rows(loop_on, "SELECT count(*) FROM case_events WHERE case_id = ? AND kind = 'reopened'", [x]) == [(1,)]
+    new, action = _case_of(loop_on, "feedback", "F11")
     assert action == "opened" and new != s4
-    assert rows(loop_store, "SELECT linked_case_id FROM cases WHERE case_id = ?", [new]) == [(s4,)]
+    assert rows(loop_on, "SELECT linked_case_id FROM cases WHERE case_id = ?", [new]) == [(s4,)]
 
 
-def test_signals_after_now_wait(loop_store):
-    r = sync(loop_store, now=day(3), proactive=False)  # F1, F3, F4 only (F5 onwards is later)
-    assert r.opened == 3 and _case_of(loop_store, "feedback", "F5") is None
+@on_every_engine
+def test_signals_after_now_wait(loop_on):
+    r = sync(loop_on, now=day(3), proactive=False)  # F1, F3, F4 only (F5 onwards is later)
+    assert r.opened == 3 and _case_of(loop_on, "feedback", "F5") is None
 
 
-def test_a_threat_to_go_public_makes_the_case_urgent(loop_store):
+@on_every_engine
+def test_a_threat_to_go_public_makes_the_case_urgent(loop_on):
     more = pd.DataFrame([
         ("F20", "h@x.pl", "complaint", "ours", day(7), "Jeśli nie oddacie pieniędzy, sprawę zgłoszę do UOKiK.", None),
         ("F21", "i@x.pl", "complaint", "ours", day(7), "I saw your ad on Facebook and the parcel is late.", None),
     ], columns=["feedback_id", "email", "source", "brand", "posted_at", "text", "author"])
-    ingest("feedback", more, store=loop_store, name="threats")
+    ingest("feedback", more, store=loop_on, name="threats")
     for fid in ("F20", "F21"):
-        _analysed(loop_store, "feedback", fid, "negative", [("delivery", "negative", -0.9)])
-    sync(loop_store, now=day(30), proactive=False)
-    got = dict(rows(loop_store, "SELECT s.signal_id, c.priority FROM case_signals s JOIN cases c USING (case_id) "
+        _analysed(loop_on, "feedback", fid, "negative", [("delivery", "negative", -0.9)])
+    sync(loop_on, now=day(30), proactive=False)
+    got = dict(rows(loop_on, "SELECT s.signal_id, c.priority FROM case_signals s JOIN cases c USING (case_id) "
                                 "WHERE s.signal_id IN ('F20', 'F21')"))
     assert got == {"F20": "urgent", "F21": "normal"}  # the second names Facebook but threatens nothing
 

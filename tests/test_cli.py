@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from centric import schema
 from centric.cli import app
 
 from .conftest import BAD
+from .engines import ALL
 
 runner = CliRunner()
 
@@ -56,12 +58,13 @@ def test_all_rows_rejected_exits_non_zero(tmp_path, write):
     assert run("ingest", "orders", str(f), db=tmp_path / "c.duckdb").exit_code == 1
 
 
-def test_status_schema_settings(tmp_path):
-    db = tmp_path / "c.duckdb"
+@pytest.mark.capability("status", engines=ALL)
+def test_status_schema_settings(store, engine):
+    db = engine.db_of(store)
     out = run("status", db=db).output
     assert f"schema version {schema.SCHEMA_VERSION}" in out and "orders" in out
-    assert "# Data model" in run("schema", "--markdown").output
-    assert "day_first" in run("settings").output
+    assert "# Data model" in run("schema", "--markdown", db=db).output
+    assert "day_first" in run("settings", db=db).output
 
 
 def test_db_from_environment(tmp_path, monkeypatch):

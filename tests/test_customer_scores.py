@@ -16,6 +16,7 @@ from centric.customers.rfm import rfm_summary
 from centric.privacy import forget
 
 from .conftest import DATA
+from .engines import DUCK_PG, execute
 from .test_cli import run
 
 
@@ -203,7 +204,8 @@ def test_loyalty_phases_add_up_and_flows_connect(demo_copy):
             assert change == f.loc[f["to"] == phase, "customers"].sum() - f.loc[f["from"] == phase, "customers"].sum()
 
 
-def test_churn_reasons_lift_by_hand(store):
+@pytest.mark.capability("customers reads", engines=DUCK_PG)
+def test_churn_reasons_lift_by_hand(store, engine):
     """Four lost and four active repeat buyers (and a one-time buyer, left out under BG/NBD, which
     cannot call them lost); two lost and one active complained about delivery."""
     con = store.con
@@ -222,6 +224,7 @@ def test_churn_reasons_lift_by_hand(store):
     for i in (0, 1, 4):
         con.execute("INSERT INTO mentions (source, text_id, sentence, factor, sentiment, taxonomy) "
                     "VALUES ('responses', ?, 0, 'delivery', 'negative', 'retail')", [f"R{i}"])
+    store = engine.writable_of(store)
     r = loyalty.churn_reasons(store).set_index("factor")
     assert r.loc["delivery", "lost_share"] == pytest.approx(0.5)
     assert r.loc["delivery", "active_share"] == pytest.approx(0.25)
@@ -231,7 +234,7 @@ def test_churn_reasons_lift_by_hand(store):
     assert r.loc["delivery", "z"] == pytest.approx(z)
     assert not r.loc["delivery", "significant"]  # n = 8 is far too small
     # under the modified model a one-time buyer can be lost, so they count (here on the active side)
-    con.execute("UPDATE customer_scores SET model = 'mbgnbd+gammagamma/1'")
+    execute(store, "UPDATE customer_scores SET model = 'mbgnbd+gammagamma/1'")
     r = loyalty.churn_reasons(store)
     assert (r.attrs["lost"], r.attrs["active"]) == (4, 5)
     assert r.set_index("factor").loc["delivery", "active_share"] == pytest.approx(0.2)
@@ -282,7 +285,8 @@ def _constant_hazard_orders(n: int = 2000, months: int = 48, hazard: float = 0.0
     return pd.DataFrame(rows, columns=["order_id", "customer_id", "ordered_at", "amount", "currency"])
 
 
-def test_churn_rate_is_flat_on_a_base_with_a_constant_hazard(store):
+@pytest.mark.capability("metrics reads", engines=DUCK_PG)
+def test_churn_rate_is_flat_on_a_base_with_a_constant_hazard(store, engine):
     """4% of the active customers leave every month: the churn rate must not climb with the age of the
     history (the share of all buyers who are lost does, from 0 to about half)."""
     from centric.metrics import churn
@@ -291,7 +295,7 @@ def test_churn_rate_is_flat_on_a_base_with_a_constant_hazard(store):
     store.con.register("_o", orders)
     store.con.execute("INSERT INTO orders (order_id, customer_id, ordered_at, amount, currency) SELECT * FROM _o")
     store.con.unregister("_o")
-    points = churn(store, "month")
+    points = churn(engine.store_of(store), "month")
     assert len(points) == 47 and all(p.method == "p_alive" for p in points)
     rates = np.array([p.rate for p in points])
     pooled = 100 * sum(p.churned for p in points) / sum(p.customers for p in points)

@@ -14,6 +14,8 @@ from centric.customers import BetaGeo, ConvergenceError, GammaGamma, calibration
 from centric.customers.models import _group
 from centric.errors import CentricError
 
+from .engines import ALL
+
 CDNOW = Path(__file__).parent / "data" / "cdnow"
 
 
@@ -50,7 +52,8 @@ def test_holdout_total_is_the_published_1882(cdnow):
     assert np.allclose(cdnow["duration_holdout"], 39.0)
 
 
-def test_rfm_summary_by_hand():
+@pytest.mark.capability("customers summary", engines=ALL)
+def test_rfm_summary_by_hand(store, engine):
     orders = pd.DataFrame({"customer_id": ["a", "a", "a", "a", "b", "c"],
                            "ordered_at": ["2025-01-01 09:00", "2025-01-01 18:00", "2025-01-08", "2025-01-15",
                                           "2025-01-10", "2025-02-01"],
@@ -63,6 +66,18 @@ def test_rfm_summary_by_hand():
     assert "c" not in s.index  # first bought after the observation ends
     w = rfm_summary(orders, unit="W", observation_end="2025-01-29")
     assert w.loc["a", "recency"] == pytest.approx(14 / 7) and w.loc["a", "T"] == pytest.approx(28 / 7)
+    # the same orders in the store, summarised by the engine (centric customers summary)
+    from centric.customers.rfm import store_summary
+
+    store.con.executemany("INSERT INTO orders (order_id, customer_id, ordered_at, amount, currency) "
+                          "VALUES (?, ?, ?, ?, 'EUR')",
+                          [(f"o{i}", c, pd.Timestamp(t).to_pydatetime(), float(a)) for i, (c, t, a) in
+                           enumerate(zip(orders.customer_id, orders.ordered_at, orders.amount, strict=True))])
+    got = store_summary(engine.store_of(store), observation_end="2025-01-29", unit="W")
+    # a: days 1, 8, 15 → two repeat days, 14 days from the first to the last, 28 to the end, repeats 40 and 60
+    assert got.loc["a"].tolist() == [2, pytest.approx(2.0), pytest.approx(4.0), pytest.approx(50.0)]
+    assert got.loc["b"].tolist() == [0, 0.0, pytest.approx(19 / 7), 0.0] and "c" not in got.index
+    pd.testing.assert_frame_equal(got, w, check_exact=False, rtol=1e-9)
 
 
 def test_rfm_summary_errors_name_the_problem():

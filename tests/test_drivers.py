@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import shutil
 
 import numpy as np
 import pandas as pd
@@ -18,6 +17,7 @@ from centric.errors import CentricError
 from centric.metrics.stats import nps_score
 
 from .conftest import SHARED
+from .engines import ALL, DUCK_PG
 from .test_cli import run
 
 
@@ -144,11 +144,21 @@ def test_competitor_gap_and_leader():
     assert leaders.iloc[0]["leader"] == "Rival" and leaders.iloc[0]["significant"]
 
 
-@pytest.fixture(scope="module")
-def demo_drivers(demo_store):
-    return A.drivers(demo_store, reps=100)
+_demo_drivers: dict[str, A.Drivers] = {}
 
 
+@pytest.fixture
+def demo_drivers(demo_on, engine):
+    """The drivers of the small demo store, computed once per engine."""
+    if engine.name not in _demo_drivers:
+        _demo_drivers[engine.name] = A.drivers(demo_on, reps=100)
+    return _demo_drivers[engine.name]
+
+
+on_every_engine = pytest.mark.capability("drivers", engines=DUCK_PG)  # Spark: tests/test_spark_analyses.py
+
+
+@on_every_engine
 def test_demo_planted_problems_come_out_as_fix(demo_drivers):
     """The small test demo (1,500 customers) has few mentions of some factors, so a planted factor may
     be marked uncertain; it must never land confidently in another quadrant. (On the full demo,
@@ -174,6 +184,7 @@ def test_demo_planted_problems_come_out_as_fix(demo_drivers):
     assert could_be("installation", "promote") and f.loc["installation", "impact"] > 0
 
 
+@on_every_engine
 def test_demo_drivers_have_quotes_and_competitors(demo_drivers):
     d = demo_drivers
     # the demo's answers carry NPS and CSAT; the one with more analysed answers is explained
@@ -193,10 +204,9 @@ def test_demo_drivers_have_quotes_and_competitors(demo_drivers):
     assert any("correggere" in (t.name or "") for t in fig.data)  # quadrant names in Italian
 
 
-def test_drivers_cli_json_and_errors(demo_store, tmp_path):
-    demo_store.con.execute("CHECKPOINT")
-    db = tmp_path / "d.duckdb"
-    shutil.copy(demo_store.path, db)
+@pytest.mark.capability("drivers", engines=DUCK_PG)
+def test_drivers_cli_json_and_errors(demo_db):
+    db = demo_db
     res = run("drivers", "--json", "--reps", "50", db=db)
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
@@ -301,8 +311,10 @@ def csat_survey(tmp_path_factory):
     store.close()
 
 
-def test_csat_survey_drives_the_analysis_with_the_planted_driver(csat_survey):
+@pytest.mark.capability("drivers", engines=ALL)
+def test_csat_survey_drives_the_analysis_with_the_planted_driver(csat_survey, engine):
     store, X, y = csat_survey
+    store = engine.store_of(store)
     assert A.outcome_counts(store) == {"nps": 0, "csat": 400, "ces": 0, "rating": 0}
     d = A.drivers(store, reps=50, importance_by="lmg")
     assert d.outcome == "csat" and d.outcome_name == "CSAT" and d.answers == 400 and d.ranked_by == "importance"
@@ -318,16 +330,18 @@ def test_csat_survey_drives_the_analysis_with_the_planted_driver(csat_survey):
     assert js["outcome"] == "csat" and js["outcome_counts"]["csat"] == 400 and js["ranked_by"] == "importance"
 
 
-def test_every_outcome_can_be_asked_for_and_the_missing_one_is_named(csat_survey, tmp_path):
+@pytest.mark.capability("drivers", engines=DUCK_PG)
+def test_every_outcome_can_be_asked_for_and_the_missing_one_is_named(csat_survey, engine):
     store, _, _ = csat_survey
-    res = run("drivers", "--outcome", "csat", "--reps", "20", db=store.path)
+    db = engine.db_of(store)
+    res = run("drivers", "--outcome", "csat", "--reps", "20", db=db)
     assert res.exit_code == 0, res.output
     assert "Key drivers of CSAT for ours: 400 answers" in res.output
     assert "impact = CSAT (% satisfied, 4–5)" in res.output
-    res = run("drivers", "--outcome", "nps", db=store.path)
+    res = run("drivers", "--outcome", "nps", db=db)
     assert res.exit_code == 2
     assert "only 0 answers with NPS" in res.output and "CSAT 400" in res.output
-    res = run("drivers", "--outcome", "stars", db=store.path)
+    res = run("drivers", "--outcome", "stars", db=db)
     assert res.exit_code == 2 and "--outcome: 'stars' is not one of nps, csat, ces, rating" in res.output
     assert A.choose_outcome({"nps": 40, "csat": 60, "ces": 60, "rating": 0}) == "csat"
     assert A.choose_outcome({"nps": 50, "csat": 50, "ces": 0, "rating": 50}) == "nps"

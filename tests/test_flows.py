@@ -31,6 +31,8 @@ from centric.flows import (
 from centric.flows.analysis import _variants_by_list
 from centric.flows.groups import reached
 
+from .engines import ALL, DUCK_PG
+
 runner = CliRunner()
 
 # Unsorted, with a BOM and semicolons; A's first two events tie at 08:00 UTC (one written with +02:00)
@@ -91,9 +93,11 @@ def test_hand_log_loops_and_sankey(hand):
         (2, "view", NOWHERE, 1)}
 
 
-def test_cli_json_interface(hand):
-    r = runner.invoke(app, ["flows", str(hand), "--case", "case", "--activity", "activity", "--time", "time",
-                            "--json"])
+@pytest.mark.capability("flows file", engines=ALL)
+def test_cli_json_interface(hand, store, engine):
+    """An event-log file is read in memory: the same answers whichever store ``--db`` names."""
+    r = runner.invoke(app, ["--db", engine.db_of(store), "flows", str(hand), "--case", "case", "--activity",
+                            "activity", "--time", "time", "--json"])
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
     assert set(out) == {"cases", "events", "start", "end", "edges", "variants", "rejected"}
@@ -253,16 +257,18 @@ def test_random_log_sankey_matches_pure_python(write, backwards):
 
 # -- the store's journeys ------------------------------------------------------------------------------------
 
-def test_journey_log_on_demo(demo_store):
+
+@pytest.mark.capability("flows", engines=DUCK_PG)
+@pytest.mark.capability("metrics reads", engines=DUCK_PG)
+def test_journey_log_on_demo(demo_on):
     from centric.metrics.journeys import journeys
 
-    log = journey_log(demo_store, "purchase")
+    log = journey_log(demo_on, "purchase")
     g = graph(log.table)
-    stats = {j.journey: j for j in journeys(demo_store)}
+    stats = {j.journey: j for j in journeys(demo_on)}
     assert g.cases == stats["purchase"].instances
-    n = demo_store.con.execute("SELECT count(*) FROM events WHERE journey = 'purchase' "
-                               "AND customer_id IS NOT NULL").fetchone()[0]
-    assert g.events == n
+    events = demo_on.table("events")
+    assert g.events == events.filter((events.journey == "purchase") & events.customer_id.notnull()).count().execute()
     v = variants(log.table)
     assert v.cases == g.cases and sum(x.cases for x in v.variants) == g.cases
     # converted (reached payment) vs not: every converted case takes an edge into payment
@@ -273,14 +279,15 @@ def test_journey_log_on_demo(demo_store):
     assert c.cases_a + c.cases_b == g.cases
 
 
-def test_cli_journey_json(web_db):
-    r = runner.invoke(app, ["--db", str(web_db), "flows", "--journey", "purchase", "--json"])
+@pytest.mark.capability("flows", engines=DUCK_PG)  # on Spark: tests/test_spark_analyses.py
+def test_cli_journey_json(demo_db):
+    r = runner.invoke(app, ["--db", str(demo_db), "flows", "--journey", "purchase", "--json"])
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
     assert out["cases"] == sum(out["start"].values()) == sum(out["end"].values())
     assert out["events"] == out["cases"] + sum(e["count"] for e in out["edges"])
     assert sum(v["cases"] for v in out["variants"]) == out["cases"]
-    r = runner.invoke(app, ["--db", str(web_db), "flows", "--journey", "nope", "--json"])
+    r = runner.invoke(app, ["--db", str(demo_db), "flows", "--journey", "nope", "--json"])
     assert r.exit_code == 2 and "no journey 'nope'" in r.stderr
 
 

@@ -1,72 +1,28 @@
-"""centric ingest into a lake of Parquet folders (the Spark store's): the same files loaded into a DuckDB store and
-into a lake give the same rows in every table (stored rows, rejected rows with their reasons, duplicates,
-customers resolved across channels, runs); a write that fails before its journal is complete leaves the old lake,
+"""centric ingest into a lake of Parquet folders (the Spark store's; the same rows as on DuckDB:
+tests/test_ingest_engines.py): a write that fails before its journal is complete leaves the old lake,
 one that fails after leaves a journal that the next opener finishes — never a mix; one writer at a time. The lake
 is read back with DuckDB; one test runs the command line on Spark."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
-import duckdb
 import pytest
 from typer.testing import CliRunner
 
 from centric import ingest, schema
 from centric.cli import app
 from centric.engines import lake as lake_module
-from centric.engines.lake import JOURNAL, WRITE_LOCK, Lake, opened_for_reading, table_files
+from centric.engines.lake import JOURNAL, WRITE_LOCK, Lake, opened_for_reading
 from centric.errors import StoreError
 from centric.faults import InjectedFault
-from centric.ingest import load
 from centric.store import Store
 
 from .conftest import BAD
+from .engines import DUCKDB, SPARK, every_table, fixed_clock, lake_rows  # noqa: F401 (fixed_clock: autouse)
 from .spark import url
-from .test_ingest_recode import COMPLAINTS, COMPLAINTS_MAPPING, FFT, FFT_MAPPING
 
 runner = CliRunner()
-NOW = dt.datetime(2025, 6, 1, 12, 0, 0, 123456)
-
-
-@pytest.fixture(autouse=True)
-def fixed_clock(monkeypatch):
-    """Both stores' runs stamped with one time, so that whole rows (first_seen_at …) can be compared."""
-    monkeypatch.setattr(load, "_now", lambda: NOW)
-
-
-def lake_rows(folder, table: str) -> list[tuple]:
-    """The rows of a lake's table, read from its Parquet files with DuckDB, sorted (order-independent)."""
-    files = table_files(folder, table)
-    if not files:
-        return []
-    names = schema.TABLES[table].column_names if table in schema.TABLES else ["key", "value"]
-    cols = ", ".join(f'"{c}"' for c in names)
-    return sorted(duckdb.execute(f"SELECT {cols} FROM read_parquet(?, union_by_name = true)",
-                                 [[str(f) for f in files]]).fetchall(), key=repr)
-
-
-def duck_rows(store, table: str) -> list[tuple]:
-    cols = ", ".join(f'"{c}"' for c in schema.TABLES[table].column_names)
-    return sorted(store.con.execute(f'SELECT {cols} FROM "{table}"').fetchall(), key=repr)
-
-
-def every_table(store_or_folder) -> dict[str, list[tuple]]:
-    read = duck_rows if isinstance(store_or_folder, Store) else lake_rows
-    return {t: read(store_or_folder, t) for t in schema.TABLES}
-
-
-def result_facts(r) -> tuple:
-    return (r.table, r.run_id, r.rows_read, r.rows_stored, r.rows_rejected, r.rows_duplicate, r.status,
-            r.customers_created, r.customers_merged, r.top_reasons, r.replaced_runs, r.rows_removed, r.notes)
-
-
-def both(duck, lake, table, source, **kw):
-    a = ingest(table, source, store=duck, **kw)[0]
-    b = ingest(table, source, store=lake, **kw)[0]
-    assert result_facts(a) == result_facts(b), (table, source)
-    return a
 
 
 @pytest.fixture
@@ -74,60 +30,6 @@ def stores(tmp_path):
     duck = Store.open(tmp_path / "d.duckdb")
     yield duck, Lake(url(tmp_path / "lake"))
     duck.close()
-
-
-def test_ingest_gives_the_same_rows_in_a_lake(stores, write, tmp_path):
-    duck, lake = stores
-    assert not (tmp_path / "lake").exists()  # the first ingest creates the lake
-    # one customer across three channels (shop CRM, call centre in cp1250 with ;, social posts)
-    shop = write("shop.csv", "customer_id,name,email\nK1,Anna Nowak, Anna.Nowak@Example.PL \nK2,Jan Kos,jan@x.pl\n")
-    cc = write("cc.csv", "Imię i nazwisko;Telefon;E-mail\nAnna Nowak;601 234 567;anna.nowak@example.pl\n",
-               encoding="cp1250")
-    social = write("social.jsonl",
-                   '{"handle": "@AnnaN", "phone": "+48 601-234-567", "text": "x", "date": "2025-01-01"}\n'
-                   '{"handle": "stranger", "brand": "CasaTech", "text": "meh", "date": "2025-01-01"}\n')
-    both(duck, lake, "customers", shop)
-    assert lake_rows(lake.folder, "centric_meta") == [("schema_version", str(schema.SCHEMA_VERSION))]
-    both(duck, lake, "customers", cc)
-    both(duck, lake, "feedback", social, values={"source": "social"})
-    # two customers known apart, then linked by an answer: a merge that moves the order of one in a table the
-    # answer's ingest did not read (orders)
-    both(duck, lake, "customers", write("a.csv", "customer_id,email\nK7,k7@x.pl\n"))
-    both(duck, lake, "customers", write("b.csv", "customer_id,phone\nK8,602000111\n"))
-    both(duck, lake, "orders", write("o.csv", "customer_id,date,amount\nK8,2025-01-01,10\nK8,2025-01-01,10\n"
-                                             "K9,not a date,3\n"))
-    order_of_k8 = lake_rows(lake.folder, "orders")[0][1]
-    merged = both(duck, lake, "responses", write("r.csv", "email,phone,date,nps\nk7@x.pl,602 000 111,2025-02-01,10\n"))
-    assert merged.customers_merged == 1 and lake_rows(lake.folder, "orders")[0][1] != order_of_k8
-    # files with rejected rows (encodings, out-of-range values, broken quotes), loaded twice
-    r = both(duck, lake, "orders", BAD / "zamowienia_cp1250.csv")
-    assert r.rows_stored > 0
-    again = both(duck, lake, "orders", BAD / "zamowienia_cp1250.csv")  # already loaded: a duplicate_file run
-    assert again.rows_stored == 0 and again.rows_duplicate == again.rows_read
-    r = both(duck, lake, "responses", BAD / "out_of_range.csv")
-    assert r.rows_rejected > 0
-    both(duck, lake, "orders", BAD / "broken_quotes.csv")
-    both(duck, lake, "feedback", BAD / "feedback_cp1251.csv")
-    # a mapping that recodes, then the file loaded again with a better one, replacing what it stored
-    data = write("fft.csv", FFT)
-    naive = write("naive.toml", FFT_MAPPING.replace('formula = "6 - x"', "").replace("missing = [6, 7]", ""))
-    both(duck, lake, "responses", data, mapping=naive)
-    data.write_text(FFT.replace("Good overall", "Good overall and thank you").replace(
-        "R10,2025-03-10,1,Excellent,P10\n", ""), encoding="utf-8")
-    again = both(duck, lake, "responses", data, mapping=write("fft.toml", FFT_MAPPING), replace=True)
-    assert again.rows_removed > 0 and again.replaced_runs
-    both(duck, lake, "cases", write("complaints.csv", COMPLAINTS), mapping=write("c.toml", COMPLAINTS_MAPPING))
-
-    a, b = every_table(duck), every_table(lake.folder)
-    assert a == b
-    # a store worth comparing: customers merged across channels, rejected rows with reasons, replaced runs
-    assert len(a["customers"]) >= 5 and len(a["customer_merges"]) == 1 and len(a["rejected_rows"]) > 3
-    assert all(r[6] for r in b["rejected_rows"])  # each rejected row kept with its reason
-    assert {r[7] for r in a["ingest_runs"]} == {"stored", "duplicate_file", "replaced"}
-    anna = {r[2] for r in a["identities"] if r[1] in ("K1", "annan", "+48601234567")}
-    assert len(anna) == 1  # one customer from three channels
-    # nothing temporary left, no journal
-    assert not list((tmp_path / "lake").rglob("*.tmp")) and not (tmp_path / "lake" / JOURNAL).exists()
 
 
 def _three_loads(store, write):
@@ -205,6 +107,7 @@ def test_one_writer_at_a_time_and_only_a_local_lake(stores, write, tmp_path):
         Lake("spark:local[2]?warehouse=s3a://bucket/lake")
 
 
+@pytest.mark.capability("ingest", engines=(DUCKDB, SPARK))
 def test_ingest_on_spark_from_the_command_line(spark_session, tmp_path, write):
     """The command line on a lake that does not exist yet: ingest (rejected rows printed), rejected and runs, then
     the NPS on Spark equals the NPS of the DuckDB store the same files went into."""

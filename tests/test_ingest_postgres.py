@@ -1,6 +1,5 @@
-"""centric ingest on a PostgreSQL store: the same files loaded into a DuckDB store and into PostgreSQL give the
-same rows in every table (stored rows, rejected rows with their reasons, duplicates, customers resolved across
-channels, runs), a failure half-way leaves PostgreSQL as it was, and two ingests at once both land."""
+"""centric ingest on a PostgreSQL store: the commands that read the runs back, a failure half-way leaves PostgreSQL
+as it was, and two ingests at once both land. (The same rows as on DuckDB: tests/test_ingest_engines.py.)"""
 
 from __future__ import annotations
 
@@ -12,113 +11,20 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from centric import ingest, schema
+from centric import ingest
 from centric.cli import app
 from centric.engines import scratch as scratch_module
 from centric.engines.postgres import PgStore
 from centric.faults import InjectedFault
 from centric.ingest import load
-from centric.store import Store
 
 from .conftest import BAD
-from .test_ingest_recode import COMPLAINTS, COMPLAINTS_MAPPING, FFT, FFT_MAPPING
+from .engines import DUCK_PG, NOW, all_rows, every_table, fixed_clock  # noqa: F401 (fixed_clock: autouse)
 
 runner = CliRunner()
-NOW = dt.datetime(2025, 6, 1, 12, 0, 0, 123456)
 
 
-@pytest.fixture(autouse=True)
-def fixed_clock(monkeypatch):
-    """Both engines' runs stamped with one time, so that whole rows (first_seen_at …) can be compared."""
-    monkeypatch.setattr(load, "_now", lambda: NOW)
-
-
-def all_rows(store, table: str) -> list[tuple]:
-    """The rows of ``table`` as Python values, sorted: order-independent and engine-independent."""
-    cols = ", ".join(f'"{c}"' for c in schema.TABLES[table].column_names)
-    return sorted(store.con.execute(f'SELECT {cols} FROM "{table}"').fetchall(), key=repr)
-
-
-def every_table(store) -> dict[str, list[tuple]]:
-    return {t: all_rows(store, t) for t in schema.TABLES}
-
-
-def result_facts(r) -> tuple:
-    return (r.table, r.run_id, r.rows_read, r.rows_stored, r.rows_rejected, r.rows_duplicate, r.status,
-            r.customers_created, r.customers_merged, r.top_reasons, r.replaced_runs, r.rows_removed, r.notes)
-
-
-def both(duck, pg, table, source, **kw):
-    a = ingest(table, source, store=duck, **kw)[0]
-    b = ingest(table, source, store=pg, **kw)[0]
-    assert result_facts(a) == result_facts(b), (table, source)
-    return a
-
-
-@pytest.fixture
-def stores(tmp_path, pg_url):
-    duck = Store.open(tmp_path / "d.duckdb")
-    pg = PgStore.open(pg_url)
-    yield duck, pg
-    duck.close()
-    pg.close()
-
-
-def test_ingest_gives_the_same_rows_on_both_engines(stores, write):
-    duck, pg = stores
-    # one customer across three channels (shop CRM, call centre in cp1250 with ;, social posts)
-    shop = write("shop.csv", "customer_id,name,email\nK1,Anna Nowak, Anna.Nowak@Example.PL \nK2,Jan Kos,jan@x.pl\n")
-    cc = write("cc.csv", "Imię i nazwisko;Telefon;E-mail\nAnna Nowak;601 234 567;anna.nowak@example.pl\n",
-               encoding="cp1250")
-    social = write("social.jsonl",
-                   '{"handle": "@AnnaN", "phone": "+48 601-234-567", "text": "x", "date": "2025-01-01"}\n'
-                   '{"handle": "stranger", "brand": "CasaTech", "text": "meh", "date": "2025-01-01"}\n')
-    both(duck, pg, "customers", shop)
-    both(duck, pg, "customers", cc)
-    both(duck, pg, "feedback", social, values={"source": "social"})
-    # two customers known apart, then linked by an answer: a merge that moves the order of one
-    both(duck, pg, "customers", write("a.csv", "customer_id,email\nK7,k7@x.pl\n"))
-    both(duck, pg, "customers", write("b.csv", "customer_id,phone\nK8,602000111\n"))
-    both(duck, pg, "orders", write("o.csv", "customer_id,date,amount\nK8,2025-01-01,10\nK8,2025-01-01,10\n"
-                                           "K9,not a date,3\n"))
-    merged = both(duck, pg, "responses", write("r.csv", "email,phone,date,nps\nk7@x.pl,602 000 111,2025-02-01,10\n"))
-    assert merged.customers_merged == 1
-    # files with rejected rows (encodings, out-of-range values, broken quotes), loaded twice
-    r = both(duck, pg, "orders", BAD / "zamowienia_cp1250.csv")
-    assert r.rows_stored > 0
-    both(duck, pg, "orders", BAD / "zamowienia_cp1250.csv")  # already loaded: a duplicate_file run
-    r = both(duck, pg, "responses", BAD / "out_of_range.csv")
-    assert r.rows_rejected > 0
-    both(duck, pg, "orders", BAD / "broken_quotes.csv")
-    both(duck, pg, "feedback", BAD / "feedback_cp1251.csv")
-    # a mapping that recodes, then the file loaded again with a better one, replacing what it stored
-    data = write("fft.csv", FFT)
-    naive = write("naive.toml", FFT_MAPPING.replace('formula = "6 - x"', "").replace("missing = [6, 7]", ""))
-    both(duck, pg, "responses", data, mapping=naive)
-    for store in (duck, pg):  # R1 and R3 analysed
-        with store.transaction():
-            rows = [(s, i, "healthcare", NOW) for s, i in (("responses", "R1"), ("responses", "R3"))]
-            if store is pg:
-                pg.copy_rows("text_analyses", ["source", "text_id", "taxonomy", "analyzed_at"], rows)
-            else:
-                duck.con.executemany("INSERT INTO text_analyses (source, text_id, taxonomy, analyzed_at) "
-                                     "VALUES (?, ?, ?, ?)", rows)
-    data.write_text(FFT.replace("Good overall", "Good overall and thank you").replace(
-        "R10,2025-03-10,1,Excellent,P10\n", ""), encoding="utf-8")
-    again = both(duck, pg, "responses", data, mapping=write("fft.toml", FFT_MAPPING), replace=True)
-    assert again.rows_removed > 0 and again.replaced_runs
-    both(duck, pg, "cases", write("complaints.csv", COMPLAINTS), mapping=write("c.toml", COMPLAINTS_MAPPING))
-
-    a, b = every_table(duck), every_table(pg)
-    assert a == b
-    # a store worth comparing: customers merged across channels, rejected rows with reasons, replaced runs
-    assert len(a["customers"]) >= 5 and len(a["customer_merges"]) == 1 and len(a["rejected_rows"]) > 3
-    assert {r[7] for r in a["ingest_runs"]} == {"stored", "duplicate_file", "replaced"}
-    assert [t for t in ("text_analyses",) if a[t]] == ["text_analyses"]
-    anna = {r[2] for r in a["identities"] if r[1] in ("K1", "annan", "+48601234567")}
-    assert len(anna) == 1  # one customer from three channels
-
-
+@pytest.mark.capability("ingest", engines=DUCK_PG)
 def test_rejected_and_runs_commands_on_postgresql(tmp_path, pg_url):
     duck = tmp_path / "d.duckdb"
     for db in (duck, pg_url):

@@ -14,6 +14,8 @@ from centric.errors import CentricError
 from centric.journeys import funnel_figure, journey_map, map_figure
 from centric.journeys.map import funnel, order_stages
 
+from .engines import DUCK_PG
+
 EVENTS = """customer_id,occurred_at,journey,stage,touchpoint,channel
 A,2025-01-10 10:00,purchase,visit,website,web
 A,2025-01-10 10:10,purchase,cart,website,web
@@ -37,11 +39,21 @@ F,2025-01-11 10:40,purchase,delivery,delivery,courier
 
 
 @pytest.fixture
-def journey_store(store, write):
+def journey_duckdb(store, write):
     ingest("events", write("events.csv", EVENTS), store=store)
     return store
 
 
+@pytest.fixture
+def journey_store(journey_duckdb, engine):
+    """The hand-worked journey on each engine the test's marker names."""
+    return engine.store_of(journey_duckdb)
+
+
+on_every_engine = pytest.mark.capability("journeys map", engines=DUCK_PG)
+
+
+@on_every_engine
 def test_stages_order_optional_funnel_and_times(journey_store):
     (m,) = journey_map(journey_store, reps=0)
     assert [s.stage for s in m.stages] == ["visit", "cart", "order", "payment", "delivery"]
@@ -75,6 +87,7 @@ def test_stages_order_optional_funnel_and_times(journey_store):
     assert m.complete_median_hours == pytest.approx(25.5)
 
 
+@on_every_engine
 def test_cells_count_events_instances_and_channels(journey_store):
     (m,) = journey_map(journey_store, reps=0)
     pay = m.cell("payment", "checkout")
@@ -91,15 +104,16 @@ def test_cells_count_events_instances_and_channels(journey_store):
     assert heat.x == ("visit", "cart", "order", "payment", "delivery") and len(heat.y) == 4
 
 
-def test_cli_map(journey_store, tmp_path):
+@on_every_engine
+def test_cli_map(journey_duckdb, engine):
     import json
 
     from typer.testing import CliRunner
 
     from centric.cli import app
 
-    db = journey_store.path
-    journey_store.close()
+    db = engine.db_of(journey_duckdb)
+    journey_duckdb.close()
     r = CliRunner().invoke(app, ["--db", str(db), "journeys", "map", "--json"])
     assert r.exit_code == 0, r.output
     (m,) = json.loads(r.output)
@@ -112,6 +126,7 @@ def test_cli_map(journey_store, tmp_path):
     assert r.exit_code == 2 and "JOURNEY=STAGE" in r.output
 
 
+@on_every_engine
 def test_given_final_stage_and_unknown_journey(journey_store):
     (m,) = journey_map(journey_store, final={"purchase": "payment"}, reps=0)
     s = {x.stage: x for x in m.stages}
@@ -171,7 +186,8 @@ def _responses(rows: list[tuple]) -> str:
     return RESPONSES_HEADER + "".join(",".join("" if v is None else str(v) for v in r) + "\n" for r in rows)
 
 
-def test_touchpoint_scores_pain_points_and_moments_of_truth(store, write):
+@on_every_engine
+def test_touchpoint_scores_pain_points_and_moments_of_truth(store, write, engine):
     """60 customers answer after the delivery and after the installation. Their likelihood to recommend
     follows the delivery (10 after a good one, 2 after a bad one; 8 after every installation), while
     the installation's CSAT is drawn independently of it: the delivery is the moment of truth (all of
@@ -190,7 +206,7 @@ def test_touchpoint_scores_pain_points_and_moments_of_truth(store, write):
     ingest("events", write("e.csv", "customer_id,occurred_at,journey,stage,touchpoint,channel\n"
                            + "\n".join(events) + "\n"), store=store)
     ingest("responses", write("r.csv", _responses(rows)), store=store)
-    (m,) = journey_map(store, reps=50)
+    (m,) = journey_map(engine.store_of(store), reps=50)
     d, ins = m.touchpoint("delivery"), m.touchpoint("installation")
     # delivery: 30 promoters (10), 30 detractors (2) → NPS 0; installation: 60 passives → NPS 0 too
     assert (d.nps.value, d.nps.n, ins.nps.value) == (0.0, 60, 0.0)
@@ -210,7 +226,8 @@ def test_touchpoint_scores_pain_points_and_moments_of_truth(store, write):
     assert ins.quotes == []
 
 
-def test_pain_point_sentiment_and_open_cases(store, write):
+@on_every_engine
+def test_pain_point_sentiment_and_open_cases(store, write, engine):
     rows = []
     for i in range(40):  # delivery: 10 promoters, 10 passives, 20 detractors → NPS −25
         nps = 10 if i < 10 else 8 if i < 20 else 3
@@ -233,7 +250,7 @@ def test_pain_point_sentiment_and_open_cases(store, write):
                           "VALUES ('responses', ?, 'retail', ?, TIMESTAMP '2025-02-01', '[]')", [f"D{k + 10:02d}", pol])
         store.con.execute("INSERT INTO mentions (source, text_id, sentence, factor, sentiment, score, taxonomy) "
                           "VALUES ('responses', ?, 0, 'delivery', ?, 0, 'retail')", [f"D{k + 10:02d}", pol])
-    (m,) = journey_map(store, reps=20)
+    (m,) = journey_map(engine.store_of(store), reps=20)
     d, ins = m.touchpoint("delivery"), m.touchpoint("installation")
     assert (d.nps.value, ins.nps.value) == (-25.0, 75.0)
     # NPS interval by hand: p = .25, d = .5, Var = (.75 − .0625)/40, se = 13.11 points

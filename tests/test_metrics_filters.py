@@ -14,6 +14,8 @@ from centric.metrics import complaints, nps
 from centric.metrics.cases import case_metrics
 from centric.metrics.filters import describe, normalise
 
+from .engines import ALL, DUCK_PG
+
 T = dt.datetime(2026, 3, 1)
 
 # customer, segment
@@ -28,7 +30,19 @@ CASES = [("K1", "C0000001", "email", "new"), ("K2", "C0000002", "phone", "closed
 
 
 @pytest.fixture
-def small(store):
+def small(store, engine):
+    """The hand-built store on each engine the test's marker names."""
+    return engine.store_of(_small(store))
+
+
+@pytest.fixture
+def small_rw(store, engine):
+    """The same, opened for writing: the case metrics materialise a temporary table, which a read-only
+    PostgreSQL session refuses (as ``centric metrics complaints`` does, open it writable where the role may)."""
+    return engine.writable_of(_small(store))
+
+
+def _small(store):
     with store.transaction() as con:
         insert_rows(con, "customers", pd.DataFrame(
             {"customer_id": [c for c, _ in CUSTOMERS], "segment": [s for _, s in CUSTOMERS], "first_seen_at": T,
@@ -49,6 +63,7 @@ def value(store, **where):
     return s.value, s.n
 
 
+@pytest.mark.capability("metrics", engines=ALL)
 def test_nps_filtered_by_response_and_customer_columns(small):
     assert value(small) == (pytest.approx(0.0), 7)  # promoters 10, 9, 10; detractors 3, 2, 0; 8 passive
     assert value(small, channel=["app"]) == (pytest.approx(0.0), 5)  # 10, 9 vs 3, 2 (8 is passive)
@@ -60,12 +75,14 @@ def test_nps_filtered_by_response_and_customer_columns(small):
     assert value(small, channel=[]) == value(small)  # a column without values does not filter
 
 
+@pytest.mark.capability("metrics", engines=ALL)
 def test_breakdown_by_a_column_with_a_filter(small):
     b = nps(small, by="channel", where={"segment": ["b2c"]})
     got = {g["channel"]: (s.value, s.n) for g, s in b.rows}
     assert got == {"app": (pytest.approx(-50.0), 2), "online": (pytest.approx(100.0), 1)}
 
 
+@pytest.mark.capability("metrics", engines=DUCK_PG)
 def test_unknown_filter_column_is_refused_by_name(small):
     with pytest.raises(CentricError, match=r"cannot filter survey answers by 'brand'; use one of: survey, "
                                            r"channel, touchpoint, language, segment, country, city"):
@@ -74,7 +91,9 @@ def test_unknown_filter_column_is_refused_by_name(small):
         complaints(small, (), where={"touchpoint": ["x"]})
 
 
-def test_complaints_and_case_metrics_filtered(small):
+@pytest.mark.capability("metrics reads", engines=DUCK_PG)
+def test_complaints_and_case_metrics_filtered(small_rw):
+    small = small_rw
     assert complaints(small, (), with_backlog=False).total.n == 4
     assert complaints(small, (), where={"channel": ["email"]}, with_backlog=False).total.n == 3
     assert complaints(small, (), where={"segment": ["b2c"]}, with_backlog=False).total.n == 2

@@ -11,6 +11,7 @@ from centric import ingest
 from centric.metrics import ces, csat, nps, stats
 
 from .conftest import SHARED
+from .engines import ALL
 
 
 def test_nps_hand_worked_wald():
@@ -39,7 +40,9 @@ def test_nps_all_promoters_and_one_answer():
     assert (one.low, one.high) == (pytest.approx(25 - 73.4986, abs=1e-3), pytest.approx(25 + 73.4986, abs=1e-3))
 
 
-def test_no_data_is_not_nan(store):
+@pytest.mark.capability("metrics", engines=ALL)
+def test_no_data_is_not_nan(store, engine):
+    store = engine.store_of(store)
     s = nps(store).rows[0][1]
     assert s.no_data and s.n == 0 and s.to_dict()["value"] is None
     assert stats.nps_score(0, 0, 0).value is None
@@ -62,11 +65,13 @@ def test_change_z_test():
     assert c.significant and c.p_value < 0.001
 
 
-def test_breakdowns_from_the_store(store, write):
+@pytest.mark.capability("metrics", engines=ALL)
+def test_breakdowns_from_the_store(store, write, engine):
     f = write("r.csv", "email,date,nps,csat,ces,channel\n"
               + "".join(f"a{i}@x.pl,2025-01-{i + 1:02d},{v},5,7,web\n" for i, v in enumerate([10, 9, 8, 3]))
               + "".join(f"b{i}@x.pl,2025-02-{i + 1:02d},{v},2,2,store\n" for i, v in enumerate([10, 2, 1, 0, 6])))
     ingest("responses", f, store=store)
+    store = engine.store_of(store)
     m = nps(store, by=["month"])
     assert [(g["month"], s.n, round(s.value, 1)) for g, s in m.rows] == [("2025-01", 4, 25.0), ("2025-02", 5, -60.0)]
     assert m.rows[0][1].method == "adjusted-wald"

@@ -7,63 +7,20 @@ the outputs are identical)."""
 from __future__ import annotations
 
 import datetime as dt
-import json
-import math
 
 import pytest
-from typer.testing import CliRunner
 
-from centric.cli import app
 from centric.engines.postgres import PgStore
 from centric.flows import journey_log, variants
 from centric.store import Store
 
-runner = CliRunner()
+from .engines import DUCK_PG, POSTGRESQL, assert_same, both_json, pair, run
 
 
-def run(*args, db):
-    return runner.invoke(app, ["--db", str(db), *args], catch_exceptions=False)
-
-
-def assert_same(a, b, where="$"):
-    """Equal structures: the same keys, lengths, texts, integers and booleans; floats within 1e-9 relative."""
-    if isinstance(a, float) or isinstance(b, float):
-        assert isinstance(a, int | float) and isinstance(b, int | float), (where, a, b)
-        assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (where, a, b)
-    elif isinstance(a, dict):
-        assert isinstance(b, dict) and list(a) == list(b), (where, list(a), b)
-        for k in a:
-            assert_same(a[k], b[k], f"{where}.{k}")
-    elif isinstance(a, list):
-        assert isinstance(b, list) and len(a) == len(b), (where, len(a), b)
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            assert_same(x, y, f"{where}[{i}]")
-    else:
-        assert type(a) is type(b) and a == b, (where, a, b)
-
-
-@pytest.fixture(scope="module")
-def both(demo_store, pg_server, tmp_path_factory):
-    """(the demo store's DuckDB file, a PostgreSQL database it was copied to with the command)."""
-    import shutil
-
-    demo_store.con.execute("CHECKPOINT")
-    path = tmp_path_factory.mktemp("pg-analyses") / "demo.duckdb"
-    shutil.copyfile(demo_store.path, path)
-    name = pg_server.create_database()
-    url = pg_server.url(name)
-    r = runner.invoke(app, ["--db", str(path), "store", "copy", "--to", url, "--json"], catch_exceptions=False)
-    assert r.exit_code == 0, r.output
-    yield str(path), url
-    pg_server.drop_database(name)
-
-
-def both_json(both, *args):
-    duck, pg = both
-    ra, rb = run(*args, db=duck), run(*args, db=pg)
-    assert ra.exit_code == 0, ra.output
-    assert rb.exit_code == 0, rb.output
-    return json.loads(ra.output), json.loads(rb.output)
+@pytest.fixture
+def both(demo_engines, request):
+    """(the demo store's DuckDB file, the PostgreSQL database it was copied to with ``centric store copy``)."""
+    return pair(demo_engines, request, POSTGRESQL)
 
 
 @pytest.mark.parametrize("options", [
@@ -72,6 +29,7 @@ def both_json(both, *args):
     ["--reps", "20", "--outcome", "rating", "--crosshair", "relative"],
     ["--reps", "20", "--brand", "CasaTech"],
 ])
+@pytest.mark.capability("drivers", engines=DUCK_PG)
 def test_drivers_are_equal_on_both_engines(both, options):
     a, b = both_json(both, "drivers", "--json", *options)
     assert_same(a, b)
@@ -83,6 +41,7 @@ def test_drivers_are_equal_on_both_engines(both, options):
         assert a["outcome"] == "nps" and a["answers"] >= 30 and 0 < a["r2"] < 1
 
 
+@pytest.mark.capability("flows", engines=DUCK_PG)
 def test_flows_of_a_journey_are_equal_on_both_engines(both):
     duck, _ = both
     with Store.open(duck, read_only=True) as s:
@@ -155,6 +114,7 @@ def test_journey_instances_in_ibis_match_the_sql_on_both_engines(both, gap_days)
     assert pg_sql == sql and pg_ib == sql
 
 
+@pytest.mark.capability("customers summary", engines=DUCK_PG)
 def test_customer_statistics_are_equal_on_both_engines(both):
     """centric customers summary (the purchase statistics grouped by the engine, and the model fitted to them)."""
     from centric.customers.rfm import rfm_summary, store_summary

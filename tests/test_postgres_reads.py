@@ -15,12 +15,16 @@ import pytest
 from centric.engines.postgres import PgStore
 from centric.store import Store
 
-from . import test_postgres_analyses as analyses
-from .test_postgres_analyses import assert_same, both_json, run
-
-both = analyses.both  # the fixture: (the demo store's DuckDB file, the PostgreSQL database it was copied to)
+from .engines import DUCK_PG, POSTGRESQL, assert_same, both_json, pair, run
 
 
+@pytest.fixture
+def both(demo_engines, request):
+    """(the demo store's DuckDB file, the PostgreSQL database it was copied to with ``centric store copy``)."""
+    return pair(demo_engines, request, POSTGRESQL)
+
+
+@pytest.mark.capability("metrics reads", engines=DUCK_PG)
 @pytest.mark.parametrize("options", [
     [],
     ["--by", "month,channel"],
@@ -35,6 +39,7 @@ def test_complaints_are_equal_on_both_engines(both, options):
     assert sum(g["n"] for g in a["groups"]) == a["total"]["n"]
 
 
+@pytest.mark.capability("metrics reads", engines=DUCK_PG)
 @pytest.mark.parametrize("options", [[], ["--from", "2026-01", "--to", "2026-07"]])
 def test_journeys_are_equal_on_both_engines(both, options):
     a, b = both_json(both, "metrics", "journeys", "--json", *options)
@@ -42,6 +47,7 @@ def test_journeys_are_equal_on_both_engines(both, options):
     assert len(a) >= 2 and all(j["instances"] > 10 and j["stages"] for j in a)
 
 
+@pytest.mark.capability("metrics reads", engines=DUCK_PG)
 @pytest.mark.parametrize("options", [[], ["--by", "quarter,segment"], ["--by", "week", "--from", "2026-06"]])
 def test_churn_is_equal_on_both_engines(both, options):
     a, b = both_json(both, "metrics", "churn", "--json", *options)
@@ -49,6 +55,7 @@ def test_churn_is_equal_on_both_engines(both, options):
     assert len(a) >= 3 and all(p["method"] == "p_alive" for p in a) and any(p["churned"] for p in a)
 
 
+@pytest.mark.capability("metrics reads", engines=DUCK_PG)
 @pytest.mark.parametrize(("period", "by"), [("month", ()), ("week", ()), ("quarter", ("segment",)),
                                             ("year", ("country", "segment"))])
 def test_churn_by_the_rule_is_equal_on_both_engines(both, period, by):
@@ -94,6 +101,7 @@ def both_output(both, *args):
     return ra.output, rb.output
 
 
+@pytest.mark.capability("customers reads", engines=DUCK_PG)
 @pytest.mark.parametrize("command", [
     ["customers", "merges", "--limit", "7"],
     ["customers", "alerts"],
@@ -107,6 +115,7 @@ def test_customer_commands_print_the_same_on_both_engines(both, command):
     assert len(a.splitlines()) > 8  # a table with rows, not an empty answer
 
 
+@pytest.mark.capability("customers reads", engines=DUCK_PG)
 def test_customer_functions_are_equal_on_both_engines(both):
     from centric.customers import scoring
     from centric.customers.loyalty import advocates, churn_reasons, loyalty_phases
@@ -133,11 +142,13 @@ def test_customer_functions_are_equal_on_both_engines(both):
     assert sum(counts[-1][p] for p in ("ordinary", "loyal", "advocate")) == len(latest)
 
 
+@pytest.mark.capability("customers reads", engines=DUCK_PG)
 def test_validate_is_equal_on_both_engines(both):
     a, b = both_json(both, "customers", "validate", "--calibration-end", "2026-03-31", "--json")
     assert a == b and a["rows"] and a["log_likelihood"] < 0
 
 
+@pytest.mark.capability("journeys map", engines=DUCK_PG)
 @pytest.mark.parametrize("options", [[], ["--journey", "service", "--from", "2026-01", "--to", "2026-09", "--gap-days", "3"]])
 def test_the_journey_map_is_equal_on_both_engines(both, options):
     a, b = both_json(both, "journeys", "map", "--json", *options)
@@ -164,6 +175,7 @@ def report_parts(path):
     return sections, json.loads(specs)
 
 
+@pytest.mark.capability("report", engines=DUCK_PG)
 def test_the_report_shows_the_same_figures_on_both_engines(both, tmp_path):
     """Every section and chart of the report written from PostgreSQL is the DuckDB report's, character for
     character: personas, mystery shopping and eNPS included."""
@@ -185,6 +197,9 @@ def test_the_report_shows_the_same_figures_on_both_engines(both, tmp_path):
     assert {k for k in specs_b if k.startswith(("chart-personas", "chart-mystery", "chart-enps"))}
 
 
+@pytest.mark.capability("enps", engines=DUCK_PG)
+@pytest.mark.capability("mystery", engines=DUCK_PG)
+@pytest.mark.capability("personas", engines=DUCK_PG)
 @pytest.mark.parametrize("command", [
     ["personas", "--json"],
     ["personas", "--k", "3", "--seed", "2", "--json"],
@@ -214,6 +229,9 @@ def test_personas_mystery_and_enps_commands_are_equal_on_both_engines(both, comm
     assert a and json.dumps(a).count(":") > 5  # a real answer, not an empty one
 
 
+@pytest.mark.capability("enps", engines=DUCK_PG)
+@pytest.mark.capability("mystery", engines=DUCK_PG)
+@pytest.mark.capability("personas", engines=DUCK_PG)
 @pytest.mark.parametrize("command", [["personas"], ["mystery", "scores", "--by", "region"], ["enps", "--by", "store"],
                                      ["enps", "compare"]])
 def test_personas_mystery_and_enps_commands_print_the_same_on_both_engines(both, command):
@@ -221,6 +239,7 @@ def test_personas_mystery_and_enps_commands_print_the_same_on_both_engines(both,
     assert a == b and len(a.splitlines()) > 5
 
 
+@pytest.mark.capability("customers timeline", engines=DUCK_PG)
 def test_a_customers_timeline_is_equal_on_both_engines(both):
     """The history of customers with much in it, found by id, by an id merged into them, by e-mail and by a phone
     written otherwise: the same profile, scores and items, in the same order, on both engines."""

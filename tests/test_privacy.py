@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from centric import Store
 from centric.ingest import ingest
 from centric.privacy import forget
@@ -43,6 +45,7 @@ def test_forget_erases_rejected_rows_by_phone_name_and_text(store, write):
         ("f.csv", 4), ("r2.csv", 4)]  # Jan's row, and a first name alone does not identify her
 
 
+@pytest.mark.capability("compact", engines=("duckdb",))
 def test_compact_removes_erased_bytes_from_the_file(tmp_path, write):
     db = tmp_path / "c.duckdb"
     with Store.open(db) as store:

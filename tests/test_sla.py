@@ -20,6 +20,8 @@ from centric.cases.sla import SlaError, due, due_many
 from centric.cli import app
 from centric.errors import CentricError
 
+from .engines import DUCK_PG
+
 UTC = dt.UTC
 T = dt.datetime.fromisoformat
 
@@ -301,15 +303,16 @@ def test_against_brute_force_reference():
 CAL = 'timezone = "Europe/Warsaw"\nholidays = ["2026-12-24"]\n[hours]\nmon = ["09:00-17:00"]\nfri = ["09:00-17:00"]\n'
 
 
-def _run(tmp_path, lines: list[str], calendar: str = CAL):
+def _run(tmp_path, lines: list[str], calendar: str = CAL, db: str | None = None):
     (tmp_path / "cal.toml").write_text(calendar, encoding="utf-8")
     (tmp_path / "in.jsonl").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    return CliRunner().invoke(app, ["sla", "due", "--calendar", str(tmp_path / "cal.toml"), "--in",
+    return CliRunner().invoke(app, [*(["--db", db] if db else []), "sla", "due", "--calendar", str(tmp_path / "cal.toml"), "--in",
                                     str(tmp_path / "in.jsonl"), "--out", str(tmp_path / "out.jsonl")])
 
 
-def test_cli_writes_due_times_in_input_order(tmp_path):
-    r = _run(tmp_path, [
+@pytest.mark.capability("sla", engines=DUCK_PG)
+def test_cli_writes_due_times_in_input_order(tmp_path, engine):
+    r = _run(tmp_path, db=engine.empty_db(), lines=[
         '{"id": "c-1", "start": "2026-03-06T16:00:00+01:00", "minutes": 120}',
         '',
         '{"id": 7, "start": "2026-03-09T08:00:00Z", "minutes": 30, "pauses": [["2026-03-09T09:00:00+01:00", '

@@ -9,7 +9,6 @@ session serves every test (``spark_session``); the lake is written once for the 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import os
 
@@ -17,10 +16,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 from centric import schema
-from centric.cli import app
 from centric.customers.rfm import grouped_summary, rfm_summary, store_summary
 from centric.customers.scoring import fit_purchases, orders_frame
 from centric.engines import engine_name, is_spark, open_store, redact
@@ -29,62 +26,22 @@ from centric.engines.spark import SPARK_TYPES, SparkStore, parse_url
 from centric.errors import StoreError
 from centric.store import Store
 
+from .engines import DUCKDB, SPARK, assert_same, both_json, pair, run
 from .spark import url
 
-runner = CliRunner()
 
-
-def run(*args, db):
-    return runner.invoke(app, ["--db", str(db), *args], catch_exceptions=False)
-
-
-def assert_same(a, b, where="$"):
-    """Equal structures: the same keys, lengths, texts, integers and booleans; floats within 1e-9 relative."""
-    if isinstance(a, float) or isinstance(b, float):
-        assert isinstance(a, int | float) and isinstance(b, int | float), (where, a, b)
-        assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (where, a, b)
-    elif isinstance(a, dict):
-        assert isinstance(b, dict) and list(a) == list(b), (where, list(a), b)
-        for k in a:
-            assert_same(a[k], b[k], f"{where}.{k}")
-    elif isinstance(a, list):
-        assert isinstance(b, list) and len(a) == len(b), (where, len(a), b)
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            assert_same(x, y, f"{where}[{i}]")
-    else:
-        assert type(a) is type(b) and a == b, (where, a, b)
-
-
-@pytest.fixture(scope="module")
-def both(demo_store, spark_session, tmp_path_factory):
-    """(the demo store's DuckDB file, the Spark URL of a lake it was copied to with the command)."""
-    import shutil
-
-    demo_store.con.execute("CHECKPOINT")
-    folder = tmp_path_factory.mktemp("spark-analyses")
-    path = folder / "demo.duckdb"
-    shutil.copyfile(demo_store.path, path)
-    spark = url(folder / "lake")
-    r = runner.invoke(app, ["--db", str(path), "store", "copy", "--to", spark, "--json"], catch_exceptions=False)
-    assert r.exit_code == 0, r.output
-    rows = json.loads(r.output)["rows"]
-    with Store.open(path, read_only=True) as s:
-        assert rows == s.counts()
-    return str(path), spark
-
-
-def both_json(both, *args):
-    duck, spark = both
-    ra, rb = run(*args, db=duck), run(*args, db=spark)
-    assert ra.exit_code == 0, ra.output
-    assert rb.exit_code == 0, rb.output
-    return json.loads(ra.output), json.loads(rb.output)
+@pytest.fixture
+def both(demo_engines, request):
+    """(the demo store's DuckDB file, the Spark URL of a lake it was copied to with ``centric store copy``)."""
+    return pair(demo_engines, request, SPARK)
 
 
 # -- the analyses ------------------------------------------------------------------------------------------------
-def test_the_lake_holds_every_table_with_the_schemas_types(both):
+@pytest.mark.capability("store copy", engines=(DUCKDB, SPARK))
+def test_the_lake_holds_every_table_with_the_schemas_types(both, demo_engines):
     duck, spark = both
     with Store.open(duck, read_only=True) as d, open_store(spark) as s:
+        assert demo_engines.copied[SPARK] == d.counts()  # what the command reported it copied
         assert isinstance(s, SparkStore) and s.schema_version == schema.SCHEMA_VERSION
         read = ("responses", "feedback", "events", "orders", "mentions", "text_analyses", "customers", "cases")
         assert {t: s.count(t) for t in read} == {t: d.count(t) for t in read}
@@ -97,6 +54,7 @@ def test_the_lake_holds_every_table_with_the_schemas_types(both):
         assert first["occurred_at"].tolist() == again["occurred_at"].tolist()
 
 
+@pytest.mark.capability("metrics", engines=(DUCKDB, SPARK))
 @pytest.mark.parametrize("args", [["nps", "--by", "quarter"], ["csat", "--by", "channel"], ["ces"]])
 def test_metrics_are_equal_on_both_engines(both, args):
     a, b = both_json(both, "metrics", *args, "--json")
@@ -105,6 +63,7 @@ def test_metrics_are_equal_on_both_engines(both, args):
     assert all(g["value"] is not None for g in a["groups"] if g["n"] >= 30)
 
 
+@pytest.mark.capability("drivers", engines=(DUCKDB, SPARK))
 def test_drivers_are_equal_on_both_engines(both):
     a, b = both_json(both, "drivers", "--json", "--reps", "20")
     assert_same(a, b)
@@ -112,6 +71,7 @@ def test_drivers_are_equal_on_both_engines(both):
     assert a["outcome"] == "nps" and a["answers"] >= 30 and 0 < a["r2"] < 1
 
 
+@pytest.mark.capability("flows", engines=(DUCKDB, SPARK))
 def test_flows_of_a_journey_are_equal_on_both_engines(both):
     a, b = both_json(both, "flows", "--journey", "service", "--json", "--loops", "--sankey-from", "callback",
                      "--compare-nps")
@@ -124,6 +84,7 @@ def test_flows_of_a_journey_are_equal_on_both_engines(both):
     assert a["sankey"]["backwards"] and a["comparison"]["cases_a"] > 0
 
 
+@pytest.mark.capability("customers summary", engines=(DUCKDB, SPARK))
 def test_customer_statistics_are_those_of_the_pandas_summary_on_both_engines(both):
     """The per-customer RFM computed by each engine equals ``rfm_summary`` (pandas, an independent implementation)
     of the same orders; the grouped statistics hold every customer once."""
@@ -147,6 +108,7 @@ def test_customer_statistics_are_those_of_the_pandas_summary_on_both_engines(bot
     assert counted["n"].tolist() == duck_groups["n"].tolist()
 
 
+@pytest.mark.capability("customers summary", engines=(DUCKDB, SPARK))
 def test_purchase_model_fitted_to_the_lakes_groups(both):
     """``customers summary --fit`` gives the same JSON on both engines, and its fit to the grouped statistics is
     the fit to the per-customer summary (the likelihood is the same sum, grouped)."""
@@ -162,6 +124,7 @@ def test_purchase_model_fitted_to_the_lakes_groups(both):
     assert a["customers"] == sum(g["customers"] for g in a["groups"]) > 1000
 
 
+@pytest.mark.capability("metrics reads", engines=(DUCKDB, SPARK))
 @pytest.mark.parametrize("args", [["complaints"], ["complaints", "--by", "channel"], ["journeys"], ["churn"]])
 def test_case_journey_and_churn_metrics_are_equal_on_both_engines(both, args):
     """The case metrics (response and resolution times from epoch seconds with their fraction, past-SLA shares,
@@ -172,11 +135,13 @@ def test_case_journey_and_churn_metrics_are_equal_on_both_engines(both, args):
         assert a["total"]["n"] > 100 and a["total"]["first_response_median_h"] > 0
 
 
+@pytest.mark.capability("journeys map", engines=(DUCKDB, SPARK))
 def test_a_customers_journey_map_is_equal_on_both_engines(both):
     a, b = both_json(both, "journeys", "map", "--json")
     assert_same(a, b)
 
 
+@pytest.mark.capability("customers reads", engines=(DUCKDB, SPARK))
 @pytest.mark.parametrize("args", [["merges"], ["alerts"], ["reasons"], ["phases"],
                                   ["validate", "--calibration-end", "2026-03-31", "--json"]])
 def test_customers_reads_are_the_same_on_both_engines(both, args):

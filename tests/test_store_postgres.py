@@ -18,6 +18,8 @@ from centric.errors import StoreError
 from centric.metrics.named import payload
 from centric.store import Store
 
+from .engines import DUCK_PG
+
 runner = CliRunner()
 
 # written out here (not imported) so that a wrong mapping in the engine cannot agree with itself
@@ -36,6 +38,7 @@ def pg_columns(con, table):
                        [table]).fetchall()
 
 
+@pytest.mark.capability("tables", engines=("postgresql",))
 def test_migrate_creates_every_table_with_its_columns(pg_url):
     with PgStore.open(pg_url) as store:
         assert store.schema_version == schema.SCHEMA_VERSION
@@ -83,6 +86,7 @@ def copied(web_db, pg_url):
     return web_db, pg_url, json.loads(r.output)
 
 
+@pytest.mark.capability("store copy", engines=DUCK_PG)
 def test_copy_keeps_every_table_row_for_row(copied):
     web_db, pg_url, out = copied
     assert out["target"] == pg_url  # no password in this URL to hide
@@ -106,6 +110,7 @@ def test_copy_keeps_every_table_row_for_row(copied):
         assert pg.counts() == out["rows"]
 
 
+@pytest.mark.capability("metrics", engines=DUCK_PG)
 @pytest.mark.parametrize("metric", ["nps", "csat", "ces"])
 def test_survey_metrics_are_equal_on_both_engines(copied, metric):
     web_db, pg_url, _ = copied

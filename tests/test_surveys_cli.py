@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from centric import Store
@@ -40,6 +41,7 @@ def _setup(tmp_path):
     return db
 
 
+@pytest.mark.capability("other commands", engines=("duckdb",))
 def test_add_list_and_status(tmp_path):
     db = _setup(tmp_path)
     r = run(db, "surveys", "add", str(tmp_path / "s.toml"))

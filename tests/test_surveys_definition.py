@@ -161,6 +161,7 @@ def test_repo_add_get_list_status_update(tmp_path):
             repo.require(store, "x")
 
 
+@pytest.mark.capability("tables", engines=("duckdb",))
 def test_a_schema_6_store_gains_the_survey_tables_on_open(tmp_path):
     path = tmp_path / "old.duckdb"
     with Store.open(path) as s:

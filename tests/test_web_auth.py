@@ -237,6 +237,7 @@ def _cli(db, *args, input=None):
     return CliRunner().invoke(cli, ["--db", db, *args], input=input)
 
 
+@pytest.mark.capability("users", engines=("duckdb",))
 def test_users_commands(web_db):
     r = _cli(web_db, "users", "add", "ann@example.com", "--role", "agent", "--department", "delivery",
              "--department", "returns", "--name", "Ann Nowak", "--password-stdin", input=WEB_PASSWORD + "\n")

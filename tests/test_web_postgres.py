@@ -22,6 +22,7 @@ from centric.cli import app as cli_app
 from centric.web import auth, create_app
 from tests.conftest import csrf_of
 
+from .engines import DUCK_PG, POSTGRESQL
 from .test_web_api import DELIVERY_COMPLAINT, post_complaint
 
 runner = CliRunner()
@@ -196,6 +197,7 @@ def test_a_complaint_posted_to_the_api_becomes_a_case_on_postgresql(pg_web):
         assert client.get(f"/api/v1/cases/{c['id']}", headers={"Authorization": "Bearer ctk_nope"}).status_code == 401
 
 
+@pytest.mark.capability("users", engines=(POSTGRESQL,))
 def test_users_and_tokens_from_the_command_line_on_postgresql(pg_web):
     r = runner.invoke(cli_app, ["--db", pg_web, "users", "add", "lead@example.com", "--role", "agent",
                                 "--department", "delivery", "--password-stdin"], input="a long password\n")
@@ -377,6 +379,7 @@ def test_a_lost_connection_fails_one_request_and_the_next_connects_again(pg_web)
         hub.close()
 
 
+@pytest.mark.capability("serve", engines=DUCK_PG)
 def test_the_journeys_pages_and_the_apis_metrics_are_those_of_duckdb(pg_web, web_db, login):
     """The pages whose analyses run on PostgreSQL: the same bytes as on the DuckDB store they were copied from
     (the pages' content, without the menu, which shows only what runs, and the session's own form token)."""

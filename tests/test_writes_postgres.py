@@ -15,7 +15,7 @@ from centric.engines.postgres import PgStore
 from centric.store import Store
 from centric.text.batch import analyze_store
 
-from .test_ingest_postgres import all_rows
+from .engines import DUCK_PG, all_rows
 
 runner = CliRunner()
 
@@ -35,6 +35,7 @@ def analyses(store) -> list[tuple]:
     return sorted((r[:-1] for r in all_rows(store, "text_analyses")), key=repr)
 
 
+@pytest.mark.capability("analyze", engines=DUCK_PG)
 def test_analyze_gives_the_same_analyses_on_both_engines(tmp_path, pg_url, write):
     duck, pg = Store.open(tmp_path / "d.duckdb"), PgStore.open(pg_url)
     try:
@@ -76,6 +77,7 @@ def test_analyze_command_on_postgresql(pg_url, write):
         assert pg.count("text_analyses") == 4 and pg.count("mentions") > 0 and pg.count("cases") == 2
 
 
+@pytest.mark.capability("customers score", engines=DUCK_PG)
 def test_customers_score_gives_the_same_scores_on_both_engines(web_db, pg_url):
     r = runner.invoke(app, ["--db", web_db, "store", "copy", "--to", pg_url], catch_exceptions=False)
     assert r.exit_code == 0, r.output
@@ -155,6 +157,7 @@ def _erased_view(tables: dict[str, list[tuple]], since) -> dict[str, list[tuple]
     return {t: sorted((tuple(one(v) for v in r) for r in rows), key=repr) for t, rows in tables.items()}
 
 
+@pytest.mark.capability("customers forget", engines=DUCK_PG)
 def test_forget_erases_the_same_on_both_engines(web_db, pg_url):
     import datetime as dt
 
