@@ -6,10 +6,10 @@ a round nobody woke only every :data:`SYNC_EVERY` seconds):
 
 1. the text pipeline over the new texts only (:func:`centric.text.batch.analyze_store`; the analyzer is
    loaded the first time there is something to analyse and then kept);
-2. :func:`centric.cases.sync` — new signals into cases, routed by the routing table; placed in slices of
-   :data:`SYNC_SLICE` signals, each its own transaction, with the interpreter given back for :data:`SYNC_PAUSE`
-   seconds between two (a burst of answers must not hold up the requests: placing thousands of them at once
-   held the interpreter for hundreds of milliseconds); the writer's lock stays with the sync until its end;
+2. :func:`centric.cases.sync` — only the new signals (read with an anti-join against ``case_signals``) into
+   cases, routed by the routing table; a large backlog in slices of :data:`SYNC_SLICE` signals, each its own
+   transaction, with the interpreter given back for :data:`SYNC_PAUSE` seconds between two; the writer's lock
+   stays with the sync until its end;
 3. :func:`centric.cases.tick` — clocks, breaches, escalations;
 4. webhooks (:func:`centric.web.webhooks.deliver`) — new case events into the outbox, due deliveries sent.
 
@@ -59,8 +59,10 @@ of the full demo with nothing new costs about 0.2 s of CPU (a second before it r
 pages would share the interpreter with."""
 
 
-SYNC_SLICE = 500
-"""Signals the scheduler's case sync places per transaction (the command line places all of a run in one)."""
+SYNC_SLICE = 20_000
+"""Signals the scheduler's case sync places per transaction (the command line places all of a run in one). Only a
+large backlog is split: each slice costs about 80 ms of fixed statements, and after a restart with 15,000–30,000
+answers waiting, slices of 500 made the survey form's p99 2–4 s (one slice: 0.57 s; benchmarks/README.md)."""
 SYNC_PAUSE = 0.01
 """Seconds the scheduler's case sync waits between two slices without the interpreter: the requests waiting
 for it run then (the writer's lock stays taken: the slices decide on what the ones before them placed)."""
