@@ -290,7 +290,9 @@ def ingest_files(paths: list[Path], workdir: Path, table: str = "orders", timeou
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (memory_mb << 20, memory_mb << 20))
 
-    env = {**os.environ, "TMPDIR": str(scratch)}
+    # the limit is on address space (RLIMIT_AS): glibc reserves 64 MB of it per thread's malloc arena without
+    # using it, so with DuckDB's and the reader's threads a 2 GB limit failed now and then on reservations alone
+    env = {**os.environ, "TMPDIR": str(scratch), "MALLOC_ARENA_MAX": "2"}
     cmd = [sys.executable, "-c", "from centric.cli import main; main()", "--db", str(store), "ingest", table,
            *map(str, paths), "--json"]
     start = time.perf_counter()
