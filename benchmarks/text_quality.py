@@ -36,7 +36,9 @@ held-out lines in the seven XED languages with emotions mapped to polarity by Pl
 joy, trust → positive; anger, disgust, fear, sadness → negative; anticipation and surprise carry none; a
 line with both sides, or with neither, is left out; XED's README reports pos/neg/neu and "binary"
 evaluations but does not give the mapping, so this one is ours), and for Ukrainian, which XED lacks,
-``benchmarks/data/uk_sentences.tsv`` (120 sentences written for centric, with their emotions). Accuracy,
+``benchmarks/data/uk_sentences.tsv`` (120 sentences written for centric, with their emotions); and in
+all eight, ``benchmarks/data/parallel_sentences.tsv``: the same 36 sentences (12 per class) written for
+centric in each language, so that languages compare on identical content. Accuracy,
 and macro-F1 over the classes the set has; a placeholder answer (no sentiment) counts as neutral. At most
 ``--limit`` sentences per set (default 600, spread evenly over the set). Then emotions on the Ukrainian
 set, and language detection per language: on the hand-written short answers (tests/data/short_answers*.tsv)
@@ -285,6 +287,11 @@ def polarity_sets(shared: Path, xed: Path) -> list[tuple[str, str, list[dict]]]:
             rows.append({"id": r["id"], "text": r["text"], "label": pols.pop()})
     sets.append(("it", "ABSITA 2018 hotels, one polarity", rows))
     sets.append(("uk", "uk_sentences.tsv (written for centric)", uk_sentences()))
+    lines = [x.split("\t") for x in (ROOT / "benchmarks" / "data" / "parallel_sentences.tsv").read_text(
+        encoding="utf-8").splitlines() if x and not x.startswith("#")]
+    for j, lang in enumerate(lines[0][1:], start=1):
+        sets.append((lang, "parallel_sentences.tsv (same 36 in all 8)",
+                     [{"id": i, "text": r[j], "label": r[0]} for i, r in enumerate(lines[1:])]))
     for lang in XED_LANGS:
         rows = []
         for i, (text, labs) in enumerate(xed_heldout_rows(xed, lang)):
@@ -295,8 +302,8 @@ def polarity_sets(shared: Path, xed: Path) -> list[tuple[str, str, list[dict]]]:
     return sets
 
 
-def polarity_scores(analyzer, rows: list[dict], lang: str) -> tuple[float, float, int]:
-    """(accuracy %, macro-F1 over the set's classes, placeholders) of the texts' sentiment."""
+def polarity_scores(analyzer, rows: list[dict], lang: str) -> tuple[float, float, float]:
+    """(accuracy %, macro-F1 over the set's classes, % answered neutral) of the texts' sentiment."""
     from sklearn.metrics import f1_score
 
     res = analyzer.analyze([{"id": r["id"], "text": r["text"], "lang": lang} for r in rows])
@@ -304,7 +311,7 @@ def polarity_scores(analyzer, rows: list[dict], lang: str) -> tuple[float, float
     gold = [r["label"] for r in rows]
     acc = 100 * sum(p == g for p, g in zip(pred, gold, strict=True)) / len(rows)
     f1 = float(f1_score(gold, pred, labels=sorted(set(gold)), average="macro", zero_division=0))
-    return acc, f1, sum(x.sentiment is None for x in res)
+    return acc, f1, 100 * pred.count("neutral") / len(rows)
 
 
 def language_part(shared: Path, xed: Path, limit: int) -> None:
@@ -313,22 +320,22 @@ def language_part(shared: Path, xed: Path, limit: int) -> None:
     cap = limit or 600
     sets = [(lang, src, spread(rows, cap), len(rows)) for lang, src, rows in polarity_sets(shared, xed)]
     order = {lang: i for i, lang in enumerate(("en", "pl", "ru", "it", "uk", "de", "fr", "es"))}
-    sets.sort(key=lambda x: (order[x[0]], "XED" in x[1]))
+    sets.sort(key=lambda x: (order[x[0]], "parallel" in x[1], "XED" in x[1]))
     print("sentence polarity through centric.text.Analyzer (text sentiment against the sentence's label)")
-    print(f"{'lang':<5} {'source':<42} {'used/all':>11} {'classes':>8} {'default acc / F1':>17} "
-          f"{'fast acc / F1':>15}")
+    print(f"{'lang':<5} {'source':<42} {'used/all':>11} {'classes':>11} {'default acc / F1 / neu%':>24} "
+          f"{'fast acc / F1 / neu%':>22}")
     analyzers = {"default": Analyzer("retail"), "fast": Analyzer("retail", fast=True)}
     t0 = time.perf_counter()
     for lang, src, rows, total in sets:
         cells = []
         for a in analyzers.values():
-            acc, f1, _ph = polarity_scores(a, rows, lang)
-            cells.append(f"{acc:5.1f} / {f1:.3f}")
+            acc, f1, neu = polarity_scores(a, rows, lang)
+            cells.append(f"{acc:5.1f} / {f1:.3f} / {neu:3.0f}")
         classes = "+".join(c[:3] for c in sorted({r["label"] for r in rows}))
-        print(f"{lang.upper():<5} {src:<42} {f'{len(rows):,}/{total:,}':>11} {classes:>8} {cells[0]:>17} "
-              f"{cells[1]:>15}")
-    print(f"(F1: macro over the classes the set has; a neutral answer on a set without neutral counts as wrong; "
-          f"{time.perf_counter() - t0:.0f} s)")
+        print(f"{lang.upper():<5} {src:<42} {f'{len(rows):,}/{total:,}':>11} {classes:>11} {cells[0]:>24} "
+              f"{cells[1]:>22}")
+    print(f"(F1: macro over the classes the set has; neu%: the share answered neutral (or placeholder), wrong on a "
+          f"set without neutral; {time.perf_counter() - t0:.0f} s)")
 
     from sklearn.metrics import f1_score
 
@@ -365,15 +372,17 @@ def language_part(shared: Path, xed: Path, limit: int) -> None:
                 short.setdefault(lang, []).append(text)
     longer = {lang: [t for t, _ in spread(xed_heldout_rows(xed, lang), 200)] for lang in XED_LANGS}
     longer["uk"] = [r["text"] for r in uk]
+    parallel = {lang: [r["text"] for r in rows] for lang, src, rows, _ in sets if "parallel" in src}
     print("\nlanguage detection: LanguageDetector (py3langid restricted to the eight beside it)")
-    print(f"{'lang':<5} {'short answers (tests/data)':>28} {'longer lines (XED held out; uk: uk_sentences)':>48}")
+    print(f"{'lang':<5} {'short answers (tests/data)':>28} {'longer lines (XED held out; uk: uk_sentences)':>48} "
+          f"{'parallel_sentences':>20}")
     for lang in SUPPORTED:
         cells = []
-        for texts in (short[lang], longer[lang]):
+        for texts in (short[lang], longer[lang], parallel[lang]):
             ours = sum(det.detect(t) == lang for t in texts)
             theirs = sum(base.classify(t)[0] == lang for t in texts)
             cells.append(f"{ours}/{len(texts)} ({theirs})")
-        print(f"{lang.upper():<5} {cells[0]:>28} {cells[1]:>48}")
+        print(f"{lang.upper():<5} {cells[0]:>28} {cells[1]:>48} {cells[2]:>20}")
     print("(in brackets: plain py3langid)")
 
 

@@ -18,16 +18,17 @@ _RU = re.compile(r"[ыэъёЫЭЪЁ]")
 # frequent words that are Ukrainian and not Russian, for Ukrainian written without і ї є ґ
 _UK_WORDS = {"дякую", "дуже", "чудово", "але", "проте", "ще", "чи", "який", "яка", "яке", "було", "вже", "від",
              "також", "зараз", "погано", "добре", "гарно", "швидко", "довго", "гаразд", "жахливо", "жахливий", "чудовий",
-             "ввічливий", "дякуємо", "нічого", "ніколи", "кепсько", "це", "що", "як", "ні", "мені", "тому",
-             "коли", "або", "цей", "ця", "хочу", "можна", "тиждень", "гарна", "гарний", "гарне", "усе", "щиро",
-             "чекав", "чекала", "чекали", "чекаю", "раджу", "вчасно", "брудно", "черга"}
+             "ввічливий", "дякуємо", "нічого", "ніколи", "кепсько", "це", "що", "як", "ні", "мені",
+             "коли", "або", "цей", "ця", "можна", "тиждень", "гарна", "гарний", "гарне", "усе", "щиро",
+             "чекав", "чекала", "чекали", "чекаю", "раджу", "вчасно", "брудно", "черга", "був", "була", "були",
+             "поки"}
 # beginnings of Ukrainian words with no Russian counterpart written the same ("швидко", "сподобалось",
 # "додзвонився", "зручно", "жахливе"), a Ukrainian noun's ending -ння ("обслуговування", "замовлення"; Russian
 # writes -ние), and an apostrophe inside a word ("кур'єр", "п'ять"; Russian writes ъ)
 # frequent words of short answers that are Russian and not Ukrainian, for Russian written without ы э ъ ё
 _RU_WORDS = {"да", "нет", "спасибо", "хорошо", "очень", "плохо", "отлично", "ужасно", "быстро", "удобно", "ждал",
              "ждала", "понравилось", "советую", "вежливый", "грубый", "неделю", "всегда"}
-_UK_STEMS = ("швидк", "сподоба", "додзвон", "передзвон", "зателефон", "зручн", "жахлив", "тижн")
+_UK_STEMS = ("швидк", "сподоба", "додзвон", "передзвон", "зателефон", "зручн", "жахлив", "тижн", "звичайн", "замовл")
 _UK_SHAPE = re.compile(r"\w{3,}ння\b|[а-яієїґ]['’ʼ][а-яієїґ]", re.I)
 _PL = re.compile(r"[ąćęłńśźżĄĆĘŁŃŚŹŻ]")
 # Words of short answers ("Danke", "Trop cher", "Polecam") that belong to one supported Latin-script language:
@@ -36,7 +37,7 @@ _PL = re.compile(r"[ąćęłńśźżĄĆĘŁŃŚŹŻ]")
 _SHORT_WORDS = {
     "en": "the and very too not never again thanks thank you good great bad awful slow fast late friendly rude "
           "staff service price cheap expensive waited waiting nice happy love all well done poor worst best "
-          "excellent helpful quick easy no complaints",
+          "excellent helpful quick easy no complaints i",
     "pl": "i bardzo za nie nigdy więcej dzięki dziękuję dobrze dobry dobra źle wolno szybko polecam drogo tanio cena "
           "obsługa miła miły wszystko jest jestem zadowolony zadowolona kurier czekałem czekałam tragedia "
           "fajnie spoko porażka masakra sprawnie",
@@ -48,7 +49,7 @@ _SHORT_WORDS = {
           "empfehlen schrecklich einfach toll prima ich war ist katastrophe",
     "fr": "et très trop pas jamais plus merci beaucoup bien bon bonne mauvais lent lente rapide cher chère prix "
           "personnel aimable tout parfait nul nulle recommande livraison retard attente longue satisfait content "
-          "contente je suis simple colis perdu non la il",
+          "contente je suis simple colis perdu non la il y",
     "es": "y muy demasiado no nunca más gracias muchas bien bueno buena buen malo mala lento lenta rápido caro cara "
           "precio servicio personal amable todo perfecto recomiendo entrega tarde esperé mucho contento contenta "
           "fácil fatal pésimo satisfecho satisfecha funciona la lo",
