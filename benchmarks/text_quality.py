@@ -320,7 +320,7 @@ def language_part(shared: Path, xed: Path, limit: int) -> None:
     cap = limit or 600
     sets = [(lang, src, spread(rows, cap), len(rows)) for lang, src, rows in polarity_sets(shared, xed)]
     order = {lang: i for i, lang in enumerate(("en", "pl", "ru", "it", "uk", "de", "fr", "es"))}
-    sets.sort(key=lambda x: (order[x[0]], "parallel" in x[1], "XED" in x[1]))
+    sets.sort(key=lambda x: (order[x[0]], "XED" in x[1], "parallel" in x[1]))
     print("sentence polarity through centric.text.Analyzer (text sentiment against the sentence's label)")
     print(f"{'lang':<5} {'source':<42} {'used/all':>11} {'classes':>11} {'default acc / F1 / neu%':>24} "
           f"{'fast acc / F1 / neu%':>22}")

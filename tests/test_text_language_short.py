@@ -12,19 +12,12 @@ no letter or word of their own ("Нормально", "Дешево", "Так") 
 """
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from centric.text.language import SUPPORTED, LanguageDetector
 
-DATA = Path(__file__).parent / "data"
-
-
-def _rows(name):
-    rows = [line.split("\t") for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line]
-    assert {lang for lang, _ in rows} == set(SUPPORTED)
-    return rows
+from .test_language_short import _baseline, _rows
 
 
 def _right(rows, detect):
@@ -33,14 +26,6 @@ def _right(rows, detect):
         n[lang] += 1
         ok[lang] += detect(text) == lang
     return ok, n
-
-
-def _baseline():
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-    model = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    model.set_languages(list(SUPPORTED))
-    return lambda text: model.classify(text)[0]
 
 
 @pytest.mark.parametrize("name,per_language,overall", [
