@@ -26,7 +26,7 @@ least 0.5), beside the figures XED's authors published. Beside it, on review sen
 the false-trigger rate — the share of sentences the annotators marked with no opinion at all that get
 some emotion at p ≥ 0.5 — and the contrary rate — the share of sentences whose every opinion is
 negative that get joy or trust, or whose every opinion is positive that get anger, disgust or sadness.
-``--only aspects|emotions|languages`` runs one part.
+``--only aspects|emotions|languages`` runs one part (without it: aspects and emotions; languages only when asked).
 
 ``--only languages``: every supported language measured the same way. Sentence polarity through
 ``centric.text.Analyzer`` (default pipeline and the fast one), a text's ``sentiment`` against a label per
