@@ -22,12 +22,12 @@ _UK_WORDS = {"дякую", "дуже", "чудово", "але", "проте", "
              "коли", "або", "цей", "ця", "можна", "тиждень", "гарна", "гарний", "гарне", "усе", "щиро",
              "чекав", "чекала", "чекали", "чекаю", "раджу", "вчасно", "брудно", "черга", "був", "була", "були",
              "поки"}
-# beginnings of Ukrainian words with no Russian counterpart written the same ("швидко", "сподобалось",
-# "додзвонився", "зручно", "жахливе"), a Ukrainian noun's ending -ння ("обслуговування", "замовлення"; Russian
-# writes -ние), and an apostrophe inside a word ("кур'єр", "п'ять"; Russian writes ъ)
 # frequent words of short answers that are Russian and not Ukrainian, for Russian written without ы э ъ ё
 _RU_WORDS = {"да", "нет", "спасибо", "хорошо", "очень", "плохо", "отлично", "ужасно", "быстро", "удобно", "ждал",
              "ждала", "понравилось", "советую", "вежливый", "грубый", "неделю", "всегда"}
+# beginnings of Ukrainian words with no Russian counterpart written the same ("швидко", "сподобалось",
+# "додзвонився", "зручно", "жахливе"), a Ukrainian noun's ending -ння ("обслуговування", "замовлення"; Russian
+# writes -ние), and an apostrophe inside a word ("кур'єр", "п'ять"; Russian writes ъ)
 _UK_STEMS = ("швидк", "сподоба", "додзвон", "передзвон", "зателефон", "зручн", "жахлив", "тижн", "звичайн", "замовл")
 _UK_SHAPE = re.compile(r"\w{3,}ння\b|[а-яієїґ]['’ʼ][а-яієїґ]", re.I)
 _PL = re.compile(r"[ąćęłńśźżĄĆĘŁŃŚŹŻ]")
