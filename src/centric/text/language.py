@@ -22,7 +22,7 @@ _UK_WORDS = {"дякую", "дуже", "чудово", "але", "проте", "
              "коли", "або", "цей", "ця", "можна", "тиждень", "гарна", "гарний", "гарне", "усе", "щиро",
              "чекав", "чекала", "чекали", "чекаю", "раджу", "вчасно", "брудно", "черга", "був", "була", "були",
              "поки"}
-# frequent words of short answers that are Russian and not Ukrainian, for Russian written without ы э ъ ё
+# words of short answers that are Russian and not Ukrainian: they keep a short answer Russian when the default is uk
 _RU_WORDS = {"да", "нет", "спасибо", "хорошо", "очень", "плохо", "отлично", "ужасно", "быстро", "удобно", "ждал",
              "ждала", "понравилось", "советую", "вежливый", "грубый", "неделю", "всегда"}
 # beginnings of Ukrainian words with no Russian counterpart written the same ("швидко", "сподобалось",
