@@ -242,8 +242,10 @@ class Scheduler:
             step = getattr(self, f"_{name}")
             if self._stop.is_set():
                 break
+            t0, c0 = time.perf_counter(), time.thread_time()
             try:
                 r.results[name] = step()
+                log.info("background %s: %.2f s (CPU %.2f s)", name, time.perf_counter() - t0, time.thread_time() - c0)
             except Stopped as e:
                 log.info("background %s: %s", name, e)
                 break
