@@ -93,6 +93,10 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
               "PostgreSQL](#the-web-app-on-postgresql)), every other page answers 501 with its command's refusal"),
     "users": ("`centric users add\\|list\\|set\\|disable\\|add-team`, `centric tokens add\\|list\\|revoke`",
               "the same rows and audit entries"),
+    "surveys": ("`centric surveys add\\|list\\|pause\\|close\\|resume\\|invite`, the pages `/surveys` and the "
+                "public survey form `/s/…` (invited and anonymous links, the bot quarantine)",
+                "the same rows; a link's answer stored exactly once, also under parallel submits and from several "
+                "worker processes"),
     "other commands": ("the other pages of `serve` (dashboards, surveys, flows, personas, alerts, settings …), "
                        "`surveys`, `mystery template add`, `import` and `cases`, `enps invite`, `analyze` and "
                        "`forget`, every other command", "refused by name on PostgreSQL and Spark"),
