@@ -13,7 +13,9 @@ from typer.testing import CliRunner
 from centric.cli import app as cli_app
 
 from .engines import DUCK_PG
-from .test_web_postgres import pg_client, pg_web, rows  # noqa: F401  (fixtures)
+from .test_web_postgres import pg_client as _pg_client  # noqa: F401  (the fixtures pg_client and pg_web)
+from .test_web_postgres import pg_web as _pg_web  # noqa: F401
+from .test_web_postgres import rows
 
 runner = CliRunner()
 
@@ -99,3 +101,123 @@ def test_surveys_status_and_invitations_as_on_duckdb(pg_web, web_db, tmp_path):
     assert pg["listed"] == duck["listed"]
     assert {k: v.replace(pg_web, "") for k, v in pg.items() if k in ("pause", "close", "resume")} == {
         k: v for k, v in duck.items() if k in ("pause", "close", "resume")}
+
+
+# -- the public survey form on PostgreSQL ---------------------------------------------------------------------
+
+def _write(store, sql: str, params: list) -> None:
+    with store.transaction():
+        store.execute(sql, params)
+
+
+def _survey(client, n: int = 3, languages=("en", "pl", "it")):
+    """The web test's survey stored through the client's hub and ``n`` demo customers without an answer invited;
+    (survey id, links)."""
+    import pandas as pd
+
+    from centric.surveys import from_dict, invitations, repo
+
+    from .test_web_surveys import DEFINITION
+
+    hub = client.app.state.hub
+    survey_id = hub.write(repo.add, from_dict(DEFINITION))
+    customers = [c for (c,) in rows(client, "SELECT customer_id FROM customers WHERE customer_id NOT IN (SELECT "
+                                            "customer_id FROM responses WHERE customer_id IS NOT NULL) "
+                                            "ORDER BY customer_id LIMIT ?", [n])]
+
+    def issue(store):
+        plan = invitations.plan(store, repo.get(store, survey_id), customers=pd.DataFrame({"customer_id": customers}),
+                                interval_days=0)
+        return invitations.issue(store, plan, base_url="http://testserver")
+
+    links = hub.write(issue)
+    assert [x.customer_id for x in links] == customers
+    for link, lang in zip(links, languages, strict=False):
+        hub.write(_write, "UPDATE survey_invitations SET language = ? WHERE invitation_id = ?",
+                  [lang, link.invitation_id])
+    return survey_id, links
+
+
+@pytest.fixture
+def pg_surveyed(pg_client):
+    pg_client.survey_id, pg_client.links = _survey(pg_client)
+    return pg_client
+
+
+def token_of(link) -> str:
+    return link.url.rsplit("/", 1)[1]
+
+
+def answers(client, slug="web-test-delivery"):
+    return rows(client, "SELECT response_id, customer_id, nps, comment, language FROM responses WHERE survey = ? "
+                        "ORDER BY response_id", [slug])
+
+
+def refusals(client) -> dict:
+    return {(s, r): int(n) for s, r, n in rows(
+        client, "SELECT survey_id, reason, sum(count) FROM survey_refusals GROUP BY survey_id, reason")}
+
+
+@pytest.mark.capability("surveys", engines=DUCK_PG)
+def test_an_invited_link_takes_one_answer_on_postgresql(pg_surveyed):
+    client, link = pg_surveyed, pg_surveyed.links[1]
+    url = f"/s/{token_of(link)}"
+    page = client.get(url)
+    assert page.status_code == 200 and 'name="score"' in page.text
+    assert rows(client, "SELECT opened_at IS NOT NULL FROM survey_invitations WHERE invitation_id = ?",
+                [link.invitation_id]) == [(True,)]
+    r = client.post(url, data={"score": "7", "comment": "Ok", "q_on_time": "yes", "lang": "pl"})
+    assert r.status_code == 200 and "Dziękujemy" in r.text
+    assert answers(client) == [(f"SVR-{link.invitation_id}", link.customer_id, 7, "Ok", "pl")]
+    assert rows(client, "SELECT question_id, value FROM survey_answers WHERE survey_id = ?",
+                [client.survey_id]) == [("on_time", "yes")]
+    assert rows(client, "SELECT answered_at IS NOT NULL, response_id FROM survey_invitations WHERE invitation_id = ?",
+                [link.invitation_id]) == [(True, f"SVR-{link.invitation_id}")]
+    r = client.post(url, data={"score": "0", "comment": "again"})
+    assert r.status_code == 409 and "Już otrzymaliśmy Twoją odpowiedź" in r.text  # the invitation's language
+    assert len(answers(client)) == 1
+    r = client.get(url)
+    assert r.status_code == 200 and 'name="score"' not in r.text
+    assert refusals(client) == {(client.survey_id, "already"): 1}
+
+
+@pytest.mark.capability("surveys", engines=DUCK_PG)
+def test_bad_input_and_forged_links_store_nothing_and_are_counted_on_postgresql(pg_surveyed):
+    client = pg_surveyed
+    first, second, third = client.links
+    r = client.post(f"/s/{token_of(first)}", data={"score": "11"})
+    assert r.status_code == 422 and "Choose a score from 0 to 10." in r.text
+    r = client.post(f"/s/{token_of(first)}", data={"score": "5", "coupon": "FREE"})
+    assert r.status_code == 422
+    r = client.post(f"/s/{token_of(first)[:-2]}xx", data={"score": "9"})
+    assert r.status_code == 404 and "This link does not work" in r.text
+    assert answers(client) == []
+    assert rows(client, "SELECT count(*) FROM survey_invitations WHERE survey_id = ? AND answered_at IS NOT NULL",
+                [client.survey_id]) == [(0,)]
+    from centric.surveys import repo
+
+    client.app.state.hub.write(repo.set_status, client.survey_id, "paused")
+    r = client.post(f"/s/{token_of(second)}", data={"score": "9"})
+    assert r.status_code == 503 and "Ta ankieta jest wstrzymana" in r.text
+    assert answers(client) == []
+    assert client.post(f"/s/{token_of(third)}", data={"score": "8"}).status_code == 503
+    client.app.state.intake.close()  # writes the counts still held
+    assert refusals(client) == {(client.survey_id, "out_of_range"): 1, (client.survey_id, "unknown_field"): 1,
+                                (None, "forged_link"): 1, (client.survey_id, "paused"): 2}
+
+
+@pytest.mark.capability("surveys", engines=DUCK_PG)
+def test_fifty_parallel_submits_of_one_link_store_one_answer_on_postgresql(pg_surveyed):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastapi.testclient import TestClient
+
+    client, link = pg_surveyed, pg_surveyed.links[0]
+    url = f"/s/{token_of(link)}"
+    with ThreadPoolExecutor(16) as pool:
+        codes = list(pool.map(lambda i: TestClient(client.app).post(url, data={"score": str(i % 11)}).status_code,
+                              range(50)))
+    assert sorted(set(codes)) == [200, 409] and codes.count(200) == 1
+    assert len(answers(client)) == 1
+    assert rows(client, "SELECT count(*) FROM survey_answers WHERE response_id = ?",
+                [f"SVR-{link.invitation_id}"]) == [(0,)]
