@@ -12,10 +12,11 @@ from typer.testing import CliRunner
 
 from centric.cli import app as cli_app
 
+from . import test_web_postgres
 from .engines import DUCK_PG
-from .test_web_postgres import pg_client as _pg_client  # noqa: F401  (the fixtures pg_client and pg_web)
-from .test_web_postgres import pg_web as _pg_web  # noqa: F401
 from .test_web_postgres import rows
+
+pg_web, pg_client = test_web_postgres.pg_web, test_web_postgres.pg_client  # the fixtures
 
 runner = CliRunner()
 
@@ -221,3 +222,138 @@ def test_fifty_parallel_submits_of_one_link_store_one_answer_on_postgresql(pg_su
     assert len(answers(client)) == 1
     assert rows(client, "SELECT count(*) FROM survey_answers WHERE response_id = ?",
                 [f"SVR-{link.invitation_id}"]) == [(0,)]
+
+
+@pytest.mark.capability("surveys", engines=DUCK_PG)
+def test_two_web_apps_on_one_store_store_one_answer_per_link(pg_web):
+    """Two apps (two hubs, two intakes: as two worker processes) answer the same links at once: each link is
+    answered once — the other app's intake finds it answered in the store, whatever its own memory says."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastapi.testclient import TestClient
+
+    from centric.web import create_app
+
+    with TestClient(create_app(pg_web)) as one, TestClient(create_app(pg_web)) as two:
+        _, links = _survey(one, n=3)
+        for app in (one, two):  # both have read the links once (as a page's GET does)
+            assert app.get(f"/s/{token_of(links[0])}").status_code == 200
+        jobs = [(app, link, i) for i in range(10) for app in (one, two) for link in links]
+        with ThreadPoolExecutor(12) as pool:
+            codes = list(pool.map(lambda j: TestClient(j[0].app).post(
+                f"/s/{token_of(j[1])}", data={"score": str(j[2] % 11)}).status_code, jobs))
+        assert codes.count(200) == 3 and set(codes) == {200, 409}
+        got = answers(one)
+        assert sorted((r, c) for r, c, *_ in got) == sorted((f"SVR-{x.invitation_id}", x.customer_id) for x in links)
+
+
+@pytest.mark.capability("surveys", engines=DUCK_PG)
+def test_anonymous_answers_and_the_bot_quarantine_on_postgresql(pg_surveyed, login):
+    import re
+    import time
+
+    from centric.web import public
+    from tests.conftest import csrf_of
+
+    from .test_web_surveys import SLUG, _request
+
+    client = pg_surveyed
+    st = public.state(_request(client))
+
+    def stamp(seconds_ago):
+        return st.stamp(st.survey(SLUG).survey_id, now=time.time() - seconds_ago)
+
+    human = client.post(f"/s/{SLUG}", data={"score": "10", "comment": "Great", "t": stamp(30), "website": ""})
+    bot = client.post(f"/s/{SLUG}", data={"score": "10", "comment": "Buy followers", "website": "http://x.example",
+                                          "t": stamp(0.2)})
+    spam = client.post(f"/s/{SLUG}", data={"score": "0", "comment": "spam spam"})  # no stamp at all
+    assert human.status_code == bot.status_code == spam.status_code == 200
+    strip = re.compile(r'name="t" value="[^"]*"')
+    assert strip.sub("", human.text) == strip.sub("", bot.text)  # a bot learns nothing
+    assert [(c, n, t) for _, c, n, t, _ in answers(client)] == [(None, 10, "Great")]
+    flags = rows(client, "SELECT flag_id, reasons FROM survey_flagged WHERE survey_id = ? ORDER BY received_at, "
+                         "flag_id", [client.survey_id])
+    assert len(flags) == 2 and sorted(json.loads(flags[0][1])) == ["honeypot", "too_fast"]
+    assert "bad_timestamp" in json.loads(flags[1][1])
+    numbers = sorted(int(r[4:]) for (r, *_) in answers(client)) + sorted(int(f[1:]) for f, _ in flags)
+    assert len(set(numbers)) == 3  # anonymous answers and flags share one count
+
+    login(client, role="admin")
+    page = client.get("/surveys/flagged")
+    assert page.status_code == 200 and "Buy followers" in page.text
+    token = csrf_of(page.text)
+    r = client.post(f"/surveys/flagged/{flags[0][0]}/release", data={"csrf_token": token}, follow_redirects=False)
+    assert r.headers["location"] == "/surveys/flagged?done=released"
+    r = client.post(f"/surveys/flagged/{flags[1][0]}/discard", data={"csrf_token": token}, follow_redirects=False)
+    assert r.headers["location"] == "/surveys/flagged?done=discarded"
+    again = client.post(f"/surveys/flagged/{flags[0][0]}/release", data={"csrf_token": token},
+                        follow_redirects=False)
+    assert again.headers["location"] == "/surveys/flagged?done=handled"
+    assert sorted(t for _, _, _, t, _ in answers(client)) == ["Buy followers", "Great"]
+    assert rows(client, "SELECT released_by FROM survey_flagged WHERE flag_id = ?", [flags[1][0]])[0][0].startswith(
+        "discarded: ")
+    assert rows(client, "SELECT action, object_id FROM audit_log WHERE action IN ('survey.release', "
+                        "'survey.discard') ORDER BY audit_id") == [("survey.release", flags[0][0]),
+                                                                   ("survey.discard", flags[1][0])]
+
+
+@pytest.mark.capability("surveys", engines=DUCK_PG)
+def test_the_survey_pages_create_and_pause_a_survey_on_postgresql(pg_surveyed, login):
+    from centric.surveys import repo
+    from tests.conftest import csrf_of
+
+    client = pg_surveyed
+    login(client, role="admin")
+    listed = client.get("/surveys")
+    assert listed.status_code == 200 and "After delivery" in listed.text
+    token = csrf_of(client.get("/surveys/new").text)
+    fields = {"csrf_token": token, "name": "After support", "slug": "web-test-support", "kind": "csat",
+              "touchpoint": "support", "languages": ["en", "pl"], "default_language": "en",
+              "branding.company": "Domix", "branding.primary": "#0b7a5a", "branding.background": "#ffffff",
+              "branding.text": "#1a1a1a", "questions[1].id": "speed", "questions[1].type": "rating",
+              "questions[1].scale": "1-5", "questions[1].label.en": "How fast?", "questions[1].label.pl": "Jak szybko?"}
+    r = client.post("/surveys/new", data=fields, follow_redirects=False)
+    assert r.status_code == 303, r.text[:2000]
+    survey = repo.get(client.app.state.hub.reader(), "web-test-support")
+    assert r.headers["location"] == f"/surveys/{survey.survey_id}?changed=saved"
+    assert survey.kind == "csat" and survey.languages == ("en", "pl") and survey.questions[0].scale == (1, 5)
+    assert client.post("/surveys/new", data=fields).status_code == 422  # the slug is taken
+
+    page = client.get(f"/surveys/{client.survey_id}")
+    assert page.status_code == 200
+    url = f"/s/{token_of(client.links[0])}"
+    r = client.post(f"/surveys/{client.survey_id}/status", data={"csrf_token": token, "action": "pause"},
+                    follow_redirects=False)
+    assert r.status_code == 303 and repo.get(client.app.state.hub.reader(), client.survey_id).status == "paused"
+    assert client.get(url).status_code == 503
+    client.post(f"/surveys/{client.survey_id}/status", data={"csrf_token": token, "action": "resume"})
+    assert client.get(url).status_code == 200
+    client.post(f"/surveys/{client.survey_id}/status", data={"csrf_token": token, "action": "close"})
+    assert client.get(url).status_code == 410
+    assert [a for (a,) in rows(client, "SELECT action FROM audit_log WHERE action LIKE 'survey.%' ORDER BY audit_id")] \
+        == ["survey.add", "survey.pause", "survey.resume", "survey.close"]
+
+
+@pytest.mark.capability("surveys", engines=DUCK_PG)
+def test_a_low_score_opens_a_case_through_the_scheduler_on_postgresql(pg_web):
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from centric.web import create_app
+
+    with TestClient(create_app(pg_web, scheduler=True)) as client:
+        _, links = _survey(client, n=1)
+        link = links[0]
+        r = client.post(f"/s/{token_of(link)}", data={
+            "score": "1", "comment": "The courier was two days late and the parcel was damaged."})
+        assert r.status_code == 200
+        rid = f"SVR-{link.invitation_id}"
+        assert answers(client)[0][:3] == (rid, link.customer_id, 1)  # committed before the page
+        deadline = time.monotonic() + 240
+        case = []
+        while not case and time.monotonic() < deadline:
+            time.sleep(1)
+            case = rows(client, "SELECT c.customer_id, c.department FROM case_signals g JOIN cases c "
+                                "ON c.case_id = g.case_id WHERE g.signal_id = ?", [rid])
+        assert case == [(link.customer_id, "delivery")]
