@@ -97,6 +97,8 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
                 "public survey form `/s/…` (invited and anonymous links, the bot quarantine)",
                 "the same rows; a link's answer stored exactly once, also under parallel submits and from several "
                 "worker processes"),
+    "ideas": ("`centric ideas`, the pages `/ideas…` and the public page `/i/new`", "the same rows and audit entries"),
+    "council": ("`centric council`, the pages `/council…`", "the same rows and audit entries"),
     "other commands": ("the other pages of `serve` (dashboards, surveys, flows, personas, alerts, settings …), "
                        "`surveys`, `mystery template add`, `import` and `cases`, `enps invite`, `analyze` and "
                        "`forget`, every other command", "refused by name on PostgreSQL and Spark"),

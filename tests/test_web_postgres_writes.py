@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from centric.cli import app as cli_app
 
 from . import test_web_postgres
-from .engines import DUCK_PG
+from .engines import DUCK_PG, assert_same
 from .test_web_postgres import rows
 
 pg_web, pg_client = test_web_postgres.pg_web, test_web_postgres.pg_client  # the fixtures
@@ -357,3 +357,173 @@ def test_a_low_score_opens_a_case_through_the_scheduler_on_postgresql(pg_web):
             case = rows(client, "SELECT c.customer_id, c.department FROM case_signals g JOIN cases c "
                                 "ON c.case_id = g.case_id WHERE g.signal_id = ?", [rid])
         assert case == [(link.customer_id, "delivery")]
+
+
+# -- ideas and the council: the same flows on both engines ---------------------------------------------------
+
+@pytest.fixture(params=["duckdb", "postgresql"])
+def both(request):
+    """A signed-out client over a copy of the small demo store: on DuckDB, then on PostgreSQL."""
+    from fastapi.testclient import TestClient
+
+    from centric.web import create_app
+
+    db = request.getfixturevalue("web_db" if request.param == "duckdb" else "pg_web")
+    with TestClient(create_app(db, scheduler=False), base_url="http://testserver") as client:
+        yield client
+
+
+def _post(client, url: str, **data):
+    from tests.conftest import csrf_of
+
+    token = csrf_of(client.get("/me").text)
+    return client.post(url, data={**data, "csrf_token": token}, follow_redirects=False)
+
+
+@pytest.mark.capability("ideas", engines=DUCK_PG)
+def test_ideas_submitted_voted_commented_answered_rewarded_and_merged(both, login):
+    from centric.ideas import box
+
+    client, hub = both, both.app.state.hub
+    login(client, role="agent")
+    r = _post(client, "/ideas", title="Water by the till", text="A water dispenser by the checkout, please.")
+    assert r.status_code == 303
+    idea = r.headers["location"].split("/")[2].split("?")[0]
+    assert _post(client, f"/ideas/{idea}/vote").headers["location"].endswith("done=voted")
+    assert _post(client, f"/ideas/{idea}/vote").headers["location"].endswith("done=unvoted")
+    _post(client, f"/ideas/{idea}/vote")
+    user = rows(client, "SELECT user_id FROM ideas WHERE idea_id = ?", [idea])[0][0]
+    assert hub.write(box.vote, idea, f"user:{user}") is False  # the store refuses a second vote
+    assert box.votes_of(hub.reader(), idea) == 1
+    assert _post(client, f"/ideas/{idea}/comment", text="Yes, and cups.").status_code == 303
+    assert "Yes, and cups." in client.get(f"/ideas/{idea}").text
+    assert [a for (a,) in rows(client, "SELECT action FROM audit_log WHERE object_type = 'idea' AND object_id = ? "
+                                       "ORDER BY audit_id", [idea])] == [
+        "ideas.submit", "ideas.vote", "ideas.unvote", "ideas.vote", "ideas.comment"]
+
+    a = hub.write(box.submit, "Open the shop on Sundays too, please", "customer", author_name="Ewa Kowal")
+    b = hub.write(box.submit, "Open the shop on Sundays too please!", "customer")
+    for v in ("customer:C1", "customer:C2"):
+        hub.write(box.vote, a, v)
+    for v in ("customer:C2", "customer:C3"):
+        hub.write(box.vote, b, v)
+    login(client, role="analyst")
+    assert client.get("/ideas").status_code == 200
+    r = _post(client, f"/ideas/{a}/status", status="under_review", answer="We are asking the store managers.")
+    assert r.headers["location"].endswith("done=status%3Ano_mail_server")
+    assert _post(client, f"/ideas/{a}/reward", what="Voucher", amount="50,5", unit="PLN",
+                 recipient="Ewa Kowal").status_code == 303
+    assert _post(client, f"/ideas/{b}/merge", into=a).headers["location"] == f"/ideas/{a}?done=merged"
+    assert box.votes_of(hub.reader(), a) == 3  # C1, C2 (voted for both: once), C3
+    assert "We are asking the store managers." in client.get(f"/ideas/{a}").text
+    assert rows(client, "SELECT amount FROM idea_rewards WHERE idea_id = ?", [a]) == [(50.5,)]
+    assert rows(client, "SELECT merged_into FROM ideas WHERE idea_id = ?", [b]) == [(a,)]
+
+
+@pytest.mark.capability("ideas", engines=DUCK_PG)
+def test_the_public_ideas_page_keeps_a_bots_idea_aside(both, monkeypatch):
+    import re
+
+    from fastapi.testclient import TestClient
+
+    client = TestClient(both.app)
+    form = client.get("/i/new")
+    assert form.status_code == 200 and 'name="website"' in form.text
+    stamp = re.search(r'name="t" value="([^"]+)"', form.text).group(1)
+    monkeypatch.setattr("centric.web.public.PublicState.stamp_age", lambda self, key, stamp, now=None: 60.0)
+    ok = client.post("/i/new", data={"t": stamp, "text": "Longer opening hours on Saturdays", "lang": "pl"})
+    assert ok.status_code == 200 and "Dziękujemy za pomysł." in ok.text
+    bot = client.post("/i/new", data={"t": stamp, "text": "Buy cheap watches", "website": "http://spam.example"})
+    assert bot.status_code == 200 and "Thank you for your idea." in bot.text
+    assert dict(rows(both, "SELECT text, flags FROM ideas WHERE source = 'public'")) == {
+        "Longer opening hours on Saturdays": None, "Buy cheap watches": '["honeypot"]'}
+    assert client.post("/i/new", data={"t": stamp, "text": "  "}).status_code == 422
+    assert rows(both, "SELECT count(*) FROM ideas WHERE source = 'public'") == [(2,)]
+
+
+@pytest.mark.capability("council", engines=DUCK_PG)
+def test_an_analyst_runs_a_council_meeting(both, login):
+    from centric import council
+    from tests.conftest import csrf_of
+
+    client, hub = both, both.app.state.hub
+    login(client, role="analyst", email="lead@example.com")
+    page = client.get("/council")
+    assert page.status_code == 200 and "Customer council" in page.text
+    token = csrf_of(page.text)
+    cid = rows(client, "SELECT min(customer_id) FROM customers WHERE customer_id NOT IN (SELECT customer_id "
+                       "FROM council_members WHERE customer_id IS NOT NULL)")[0][0]
+    r = client.post("/council/members", data={"csrf_token": token, "who": cid, "consent": "council, contact",
+                                              "joined": "2026-09-01", "role": "member"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/council?done=added"
+    mid = council.roster_ops.current_member(hub.reader(), cid)
+    r = client.post("/council/members", data={"csrf_token": token, "who": cid}, follow_redirects=False)
+    assert r.status_code == 422 and "is a member already" in r.text
+    r = client.post("/council/meetings", data={"csrf_token": token, "title": "Returns", "held_on": "2026-10-20",
+                                               "agenda": "Free returns\n\nShorter form\n"}, follow_redirects=False)
+    assert r.status_code == 303
+    meeting = r.headers["location"].rsplit("/", 1)[1]
+    url = f"/council/meetings/{meeting}"
+    for data in [{"op": "attendance", "member_id": mid, "status": "present"},
+                 {"op": "minutes", "minutes": "Members want a shorter form."},
+                 {"op": "decision", "item": "2", "text": "Shorten the returns form"}]:
+        assert client.post(url, data={"csrf_token": token, **data}, follow_redirects=False).status_code == 303
+    got = council.get_meeting(hub.reader(), meeting)
+    decision = got.decisions["decision_id"].iloc[0]
+    ok = client.post(url, data={"csrf_token": token, "op": "action", "what": "Redesign", "owner": "lead@example.com",
+                                "due_on": "2026-11-01", "decision_id": decision}, follow_redirects=False)
+    assert ok.status_code == 303
+    got = council.get_meeting(hub.reader(), meeting)
+    assert list(got.agenda["title"]) == ["Free returns", "Shorter form"] and got.counts["present"] == 1
+    assert got.minutes == "Members want a shorter form." and list(got.decisions["item"]) == [2]
+    action = got.actions["action_id"].iloc[0]
+    assert action in client.get("/council/actions?overdue=1").text
+    assert client.post(f"/council/actions/{action}", data={"csrf_token": token, "status": "done"},
+                       follow_redirects=False).status_code == 303
+    assert council.actions(hub.reader()).table.set_index("action_id").loc[action, "status"] == "done"
+    assert [a for (a,) in rows(client, "SELECT action FROM audit_log WHERE action LIKE 'council.%' ORDER BY audit_id")] \
+        == ["council.add", "council.meeting", "council.attendance", "council.minutes", "council.decision",
+            "council.action", "council.action_status"]
+
+
+@pytest.mark.capability("ideas", engines=DUCK_PG)
+@pytest.mark.capability("council", engines=DUCK_PG)
+def test_ideas_and_council_from_the_command_line_as_on_duckdb(pg_web, web_db):
+    outs = []
+    for db in (web_db, pg_web):
+        got = {}
+        ideas = json.loads(run(db, "ideas", "list", "--status", "new", "--json", "--limit", "0").output)
+        first, second = ideas[0]["idea_id"], ideas[1]["idea_id"]
+        got["first"], got["second"] = first, second
+        r = run(db, "ideas", "status", first, "under_review", "--answer", "We are looking at it.")
+        assert r.exit_code == 0, r.output
+        got["status"] = r.output
+        r = run(db, "ideas", "merge", second, first)
+        assert r.exit_code == 0, r.output
+        got["merge"] = r.output
+        got["ideas"] = json.loads(run(db, "ideas", "list", "--json", "--limit", "0").output)
+        got["duplicates"] = json.loads(run(db, "ideas", "duplicates", "--json").output)
+        from centric.engines import open_store
+
+        with open_store(db) as store:
+            cid = store.execute("SELECT min(customer_id) FROM customers WHERE customer_id NOT IN (SELECT customer_id "
+                                "FROM council_members WHERE customer_id IS NOT NULL)").fetchone()[0]
+        r = run(db, "council", "add", cid, "--joined", "2026-09-01", "--consent", "council, contact")
+        assert r.exit_code == 0, r.output
+        got["add"] = r.output
+        member = json.loads(run(db, "council", "members", "--json").output)
+        got["members"] = member
+        mid = next(m["member_id"] for m in member if m["customer_id"] == cid)
+        r = run(db, "council", "leave", mid, "--on", "2026-10-01")
+        assert r.exit_code == 0, r.output
+        got["leave"] = r.output
+        for cmd in (["members", "--all", "--json"], ["meetings", "--json"], ["actions", "--json"],
+                    ["compare", "--json"]):
+            r = run(db, "council", *cmd)
+            assert r.exit_code == 0, (cmd, r.output)
+            got[" ".join(cmd)] = json.loads(r.output)
+        outs.append(got)
+    duck, pg = outs
+    assert {i["idea_id"]: i["status"] for i in duck["ideas"]}[duck["first"]] == "under_review"
+    assert duck["second"] not in {i["idea_id"] for i in duck["ideas"]}  # merged away: counted in the first
+    assert_same(duck, pg)  # floats (the members' revenue) to 1e-9
