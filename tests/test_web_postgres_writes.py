@@ -12,11 +12,12 @@ from typer.testing import CliRunner
 
 from centric.cli import app as cli_app
 
-from . import test_web_postgres
+from . import test_surveys_mailer, test_web_postgres
 from .engines import DUCK_PG, assert_same
 from .test_web_postgres import rows
 
 pg_web, pg_client = test_web_postgres.pg_web, test_web_postgres.pg_client  # the fixtures
+sink = test_surveys_mailer.sink  # an SMTP server that keeps what it receives
 
 runner = CliRunner()
 
@@ -102,6 +103,25 @@ def test_surveys_status_and_invitations_as_on_duckdb(pg_web, web_db, tmp_path):
     assert pg["listed"] == duck["listed"]
     assert {k: v.replace(pg_web, "") for k, v in pg.items() if k in ("pause", "close", "resume")} == {
         k: v for k, v in duck.items() if k in ("pause", "close", "resume")}
+
+
+@pytest.mark.capability("surveys", engines=DUCK_PG)
+def test_invitations_emailed_and_reminders_on_postgresql(pg_web, web_db, sink, tmp_path):
+    (tmp_path / "s.toml").write_text(TOML.replace('logo = "logo.svg"\n', ""), encoding="utf-8")
+    assert run(pg_web, "surveys", "add", str(tmp_path / "s.toml")).exit_code == 0
+    r = run(pg_web, "surveys", "invite", "after-install", "--segment", "vip", "--send", "--json")
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.output)
+    assert got["sent"] == len(sink.messages) > 0 and got["failed"] == []
+    from centric.engines import open_store
+
+    with open_store(pg_web) as store:
+        assert store.execute("SELECT count(*) FROM survey_invitations WHERE survey_id = ? AND sent_at IS NOT NULL",
+                             [got["survey_id"]]).fetchone()[0] == got["sent"]
+    r = run(pg_web, "surveys", "remind", "after-install", "--dry-run")
+    assert r.exit_code == 0 and "0 invitations to" in r.output, r.output  # e-mailed today: none due yet
+    flagged = [json.loads(run(db, "surveys", "flagged", "--all", "--json").output) for db in (web_db, pg_web)]
+    assert flagged[0] and flagged[1] == flagged[0]  # the demo's answers kept aside, as on DuckDB
 
 
 # -- the public survey form on PostgreSQL ---------------------------------------------------------------------
