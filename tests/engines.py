@@ -101,7 +101,11 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
               "the same rows and audit entries; `ideas import` is refused on PostgreSQL"),
     "council": ("`centric council members\\|add\\|leave\\|meetings\\|actions\\|compare`, the pages `/council…`",
                 "the same rows and audit entries; `council import` is refused on PostgreSQL"),
-    "other commands": ("the other pages of `serve` (dashboards, flows, personas, alerts, settings …), "
+    "settings page": ("the page `/settings` of `serve`: the routing table, the service-level policy, the store's own "
+                      "factors", "the same rows and audit entries"),
+    "webhooks": ("`centric webhooks add\\|list\\|remove` and their deliveries by the web app's scheduler",
+                 "the same rows; on PostgreSQL sent by the elected scheduler"),
+    "other commands": ("the other pages of `serve` (dashboards, flows, personas, alerts …), "
                        "`mystery template add`, `import` and `cases`, `enps invite`, `analyze` and "
                        "`forget`, every other command", "refused by name on PostgreSQL and Spark"),
     "compact": ("`centric compact`", "PostgreSQL's own `VACUUM FULL` does that job"),

@@ -183,7 +183,7 @@ def test_an_admin_adds_a_user_and_reads_the_audit_log_on_postgresql(pg_client, l
         ("agent", '["delivery"]')]
     audit = client.get("/audit?action=user")
     assert audit.status_code == 200 and "user.add" in audit.text
-    assert client.get("/settings").status_code == 501
+    assert client.get("/employees").status_code == 501
 
 
 def test_a_complaint_posted_to_the_api_becomes_a_case_on_postgresql(pg_web):

@@ -547,3 +547,103 @@ def test_ideas_and_council_from_the_command_line_as_on_duckdb(pg_web, web_db):
     assert {i["idea_id"]: i["status"] for i in duck["ideas"]}[duck["first"]] == "under_review"
     assert duck["second"] not in {i["idea_id"] for i in duck["ideas"]}  # merged away: counted in the first
     assert_same(duck, pg)  # floats (the members' revenue) to 1e-9
+
+
+# -- the settings page: the routing table, the policy and the store's own factors -----------------------------
+
+@pytest.mark.capability("settings page", engines=DUCK_PG)
+def test_the_settings_page_saves_routing_refuses_a_broken_policy_and_adds_a_factor(both, login):
+    import re
+
+    from centric.cases import config
+    from centric.text.taxonomy import active_taxonomy
+    from tests.conftest import csrf_of
+
+    client, hub = both, both.app.state.hub
+    email = login(client, role="admin")
+    page = client.get("/settings")
+    assert page.status_code == 200 and "[calendars.office]" in page.text
+    count = "SELECT count(*) FROM case_config WHERE name = ?"
+    before = rows(client, count, ["sla"])
+    text, _ = config.active_text(hub.reader(), "sla")
+    broken = text.replace('default_calendar = "office"', 'default_calendar = "nights"')
+    r = client.post("/settings/sla", data={"csrf_token": csrf_of(page.text), "text": broken})
+    assert r.status_code == 422 and "calendar &#39;nights&#39; is not defined" in r.text
+    assert rows(client, count, ["sla"]) == before
+    form = {"csrf_token": csrf_of(page.text), "id": "parking", "name_en": "Parking", "name_pl": "Parking",
+            "name_ru": "Парковка", "name_it": "Parcheggio", "keywords": "no parking space\nparking lot, car park"}
+    r = client.post("/settings/factors", data=form)
+    assert r.status_code == 200 and "Парковка" in r.text
+    f = active_taxonomy(hub.reader()).factor("parking")
+    assert f.names["it"] == "Parcheggio" and f.examples == {"en": ["no parking space", "parking lot", "car park"]}
+    again = client.post("/settings/factors", data=form)
+    assert again.status_code == 422 and "the taxonomy has it already" in again.text
+    text, _ = config.active_text(hub.reader(), "routing")
+    changed = re.sub(r'(?m)^delivery = "delivery"$', 'delivery = "logistics"', text).replace(
+        "[factors]\n", '[factors]\nparking = "stores"\n')
+    r = client.post("/settings/routing", data={"csrf_token": csrf_of(page.text), "text": changed},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/settings?saved=routing")
+    routes = {(x.factor, x.department) for x in config.active(hub.reader())[0].routes}
+    assert {("delivery", "logistics"), ("parking", "stores")} <= routes
+    assert rows(client, "SELECT actor, action, object_id FROM audit_log WHERE action IN ('config.save', "
+                        "'taxonomy.add_factor') ORDER BY audit_id") == [
+        (email, "taxonomy.add_factor", "parking"), (email, "config.save", "routing")]
+
+
+# -- webhooks: the outbox and its deliveries --------------------------------------------------------------------
+
+@pytest.fixture(params=["duckdb", "postgresql"])
+def any_hub(request):
+    from centric.web.hub import Hub
+
+    hub = Hub(request.getfixturevalue("web_db" if request.param == "duckdb" else "pg_web"))
+    yield hub
+    hub.close()
+
+
+@pytest.mark.capability("webhooks", engines=DUCK_PG)
+def test_webhooks_send_the_events_after_them_signed_and_retry(any_hub):
+    import datetime as dt
+    import hashlib
+    import hmac
+
+    from centric.cases import workflow
+    from centric.web import webhooks
+
+    from .test_web_postgres import query
+    from .test_web_webhooks import Receiver
+
+    hub = any_hub
+    ok, failing = Receiver((200,)), Receiver((500, 200))
+    try:
+        history = query(hub.reader(), "SELECT count(*) FROM case_events WHERE kind IN ('opened', 'closed')")[0][0]
+        wid, secret = hub.write(webhooks.add, ok.url, ["case.created", "case.closed"])
+        other, _ = hub.write(webhooks.add, failing.url, ["case.closed"])
+        assert (wid, other) == ("W001", "W002")
+        assert query(hub.reader(), "SELECT count(*) FROM webhook_deliveries WHERE webhook_id = ?", [wid]) == [
+            (history,)]
+        assert webhooks.deliver(hub) == webhooks.DeliveryResult()  # the history is not sent
+        case = query(hub.reader(), "SELECT min(case_id) FROM cases WHERE status = 'assigned'")[0][0]
+        hub.write(workflow.resolve, case, actor="a.nowak")
+        hub.write(workflow.close, case, actor="a.nowak", root_cause="delivery", action="courier changed")
+        t0 = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+        r = webhooks.deliver(hub, now=t0)
+        assert (r.enqueued, r.attempted, r.delivered, r.failed) == (2, 2, 1, 1)
+        (headers, body), = ok.got
+        assert headers["X-Centric-Signature"] == "sha256=" + hmac.new(secret.encode(), body,
+                                                                      hashlib.sha256).hexdigest()
+        payload = json.loads(body)
+        assert (payload["event"], payload["case"]["id"], payload["case"]["status"]) == ("case.closed", case, "closed")
+        failed = "SELECT attempts, next_attempt_at, delivered_at, last_status, last_error FROM webhook_deliveries " \
+                 "WHERE webhook_id = ? AND attempts > 0"
+        assert query(hub.reader(), failed, [other]) == [(1, t0 + dt.timedelta(minutes=1), None, 500, "HTTP 500")]
+        assert webhooks.deliver(hub, now=t0 + dt.timedelta(seconds=59)).attempted == 0  # not yet
+        r = webhooks.deliver(hub, now=t0 + dt.timedelta(seconds=60))
+        assert (r.attempted, r.delivered) == (1, 1) and failing.got[0][1] == failing.got[1][1]
+        assert query(hub.reader(), failed, [other])[0][:3] == (2, None, t0 + dt.timedelta(seconds=60))
+        assert hub.write(webhooks.remove, failing.url) == other
+        assert [w["id"] for w in webhooks.list_webhooks(hub.reader())] == [wid]
+    finally:
+        ok.close()
+        failing.close()

@@ -38,6 +38,7 @@ PORTED += ("personas", "empathy", "mystery scores", "mystery calibration", "myst
            "enps pulse", "enps compare", "enps themes", "customers timeline", "customers forget")
 PORTED += ("serve", "users", "tokens")
 PORTED += ("surveys",)
+PORTED += ("settings", "webhooks")
 PORTED += ("ideas list", "ideas status", "ideas merge", "ideas duplicates", "council members", "council add",
            "council leave", "council meetings", "council actions", "council compare")
 """The commands that work on a PostgreSQL store (``store copy`` writes into one from a DuckDB store)."""
