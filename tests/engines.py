@@ -105,6 +105,8 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
                       "factors", "the same rows and audit entries"),
     "webhooks": ("`centric webhooks add\\|list\\|remove` and their deliveries by the web app's scheduler",
                  "the same rows; on PostgreSQL sent by the elected scheduler"),
+    "observations": ("`centric observations list\\|add`, the pages `/observations` and `/observations/new`",
+                     "the same notes (stored through the ingest, analysed by the scheduler) and summaries"),
     "other commands": ("the other pages of `serve` (dashboards, flows, personas, alerts …), "
                        "`mystery template add`, `import` and `cases`, `enps invite`, `analyze` and "
                        "`forget`, every other command", "refused by name on PostgreSQL and Spark"),

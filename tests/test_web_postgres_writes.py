@@ -647,3 +647,40 @@ def test_webhooks_send_the_events_after_them_signed_and_retry(any_hub):
     finally:
         ok.close()
         failing.close()
+
+
+# -- observation notes ----------------------------------------------------------------------------------------
+
+@pytest.mark.capability("observations", engines=DUCK_PG)
+def test_observation_notes_from_the_page_and_the_command_line(both, login):
+    from tests.conftest import csrf_of
+
+    client = both
+    db = client.app.state.hub.url if client.app.state.hub.postgres else client.app.state.hub.path
+    login(client, role="admin", agent="s.manager")
+    unit = rows(client, "SELECT min(unit) FROM units WHERE kind = 'store'")[0][0]
+    assert client.get("/observations").status_code == 200
+    page = client.get(f"/observations/new?store={unit}")
+    assert page.status_code == 200
+    r = client.post("/observations/new", data={"csrf_token": csrf_of(page.text), "store": unit,
+                                               "text": "The fitting rooms were closed all afternoon."},
+                    follow_redirects=False)
+    assert r.status_code == 303, r.text[:500]
+    fid = r.headers["location"].rsplit("done=", 1)[1]
+    assert rows(client, "SELECT store, author, text FROM feedback WHERE feedback_id = ?", [fid]) == [
+        (unit, "s.manager", "The fitting rooms were closed all afternoon.")]
+    assert rows(client, "SELECT action, object_id FROM audit_log WHERE action = 'observations.write'") == [
+        ("observations.write", fid)]
+    r = run(db, "observations", "add", "--store", unit, "--text", "Queues at the tills at noon.", "--author", "cli")
+    assert r.exit_code == 0, r.output
+    r = run(db, "observations", "add", "--store", "nowhere", "--text", "x", "--author", "cli")
+    assert r.exit_code == 2 and "there is no store 'nowhere'" in r.output
+    listed = json.loads(run(db, "observations", "list", "--store", unit, "--json").output)
+    assert listed["stores"][0]["notes"] >= 2
+
+
+@pytest.mark.capability("observations", engines=DUCK_PG)
+def test_the_observations_summary_is_that_of_duckdb(pg_web, web_db):
+    listed = [json.loads(run(db, "observations", "list", "--quotes", "--json").output) for db in (web_db, pg_web)]
+    assert listed[0]["stores"]
+    assert_same(listed[0], listed[1])

@@ -38,6 +38,7 @@ PORTED_PAGES = re.compile(
     r"|surveys(?:/new|/flagged(?:/[^/]+/(?:release|discard))?|/[^/]+(?:/edit|/status)?)?$|s/[^/]+(?:/[a-z]+|/style\.css)?$"
     r"|ideas(?:/[^/]+(?:/[a-z]+)?)?$|i/new$|council(?:/[a-z]+(?:/[^/]+)?)?$"
     r"|settings(?:/[a-z]+)?$"
+    r"|observations(?:/new)?$"
     r"|api/v1/(?:cases(?:/[^/]+(?:/events|/close)?)?|feedback|responses|customers/[^/]+/timeline"
     r"|metrics/[^/]+|drivers)$)")
 """The paths that run on PostgreSQL."""
