@@ -107,6 +107,10 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
                  "the same rows; on PostgreSQL sent by the elected scheduler"),
     "observations": ("`centric observations list\\|add`, the pages `/observations` and `/observations/new`",
                      "the same notes (stored through the ingest, analysed by the scheduler) and summaries"),
+    "orientation": ("`centric orientation criteria\\|scores\\|gap\\|customers\\|invite`, the pages `/orientation…` "
+                    "and the self-assessment links `/o/…`",
+                    "the same rows and answers; a link's answer stored once; `orientation import` is refused on "
+                    "PostgreSQL"),
     "other commands": ("the other pages of `serve` (dashboards, flows, personas, alerts …), "
                        "`mystery template add`, `import` and `cases`, `enps invite`, `analyze` and "
                        "`forget`, every other command", "refused by name on PostgreSQL and Spark"),

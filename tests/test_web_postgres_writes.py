@@ -684,3 +684,72 @@ def test_the_observations_summary_is_that_of_duckdb(pg_web, web_db):
     listed = [json.loads(run(db, "observations", "list", "--quotes", "--json").output) for db in (web_db, pg_web)]
     assert listed[0]["stores"]
     assert_same(listed[0], listed[1])
+
+
+# -- staff orientation: a manager's assessment, the self-assessment links -------------------------------------
+
+@pytest.mark.capability("orientation", engines=DUCK_PG)
+def test_a_manager_assesses_and_an_employee_answers_their_link_once(both, login, tmp_path):
+    import threading
+
+    from tests.conftest import csrf_of
+
+    client, hub = both, both.app.state.hub
+    db = hub.url if hub.postgres else hub.path
+    manager = "h.dabrowska"
+    login(client, role="agent", departments=("stores",), email=f"{manager}@voltaro.example")
+    mine = rows(client, "SELECT min(e.employee_id) FROM employees e JOIN units u ON u.unit = e.unit WHERE u.manager = ? "
+                        "AND u.kind = 'store' AND e.role = 'staff' AND e.left_at IS NULL", [manager])[0][0]
+    unit = rows(client, "SELECT unit FROM employees WHERE employee_id = ?", [mine])[0][0]
+    assert client.get("/orientation").status_code == 200
+    assert client.get(f"/orientation/assess?employee={mine}").status_code == 200
+    data = {"csrf_token": csrf_of(client.get("/me").text), "employee_id": mine, "view": "manager", "comment": "",
+            "attitude": "5", "conflict_handling": "2"}
+    r = client.post("/orientation/assess", data=data, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/orientation/assess?done=OA-")
+    aid = r.headers["location"].split("done=")[1]
+    assert rows(client, "SELECT employee_id, view, assessor, attitude, conflict_handling, communication FROM "
+                        "orientation_assessments WHERE assessment_id = ?", [aid]) == [
+        (mine, "manager", manager, 5, 2, None)]
+    assert client.post("/orientation/assess", data={**data, "attitude": "9"}).status_code == 422
+
+    out = tmp_path / "links.csv"
+    r = run(db, "orientation", "invite", "--period", "2026-Q4", "--unit", unit, "--out", str(out))
+    assert r.exit_code == 0 and "invited" in r.output, r.output
+    links = {x["employee_id"]: x["link"].rsplit("/", 1)[1] for x in _links(out)}
+    assert mine in links and rows(client, "SELECT count(*) FROM orientation_invitations WHERE period = '2026-Q4'") \
+        == [(len(links),)]
+    again = run(db, "orientation", "invite", "--period", "2026-Q4", "--unit", unit, "--dry-run", "--json")
+    assert json.loads(again.output)["invite"] == 0  # invited already
+    selfs = "SELECT count(*) FROM orientation_assessments WHERE employee_id = ? AND view = 'self'"
+    before = rows(client, selfs, [mine])[0][0]
+    public = client.__class__(client.app)
+    token = links[mine]
+    assert public.get(f"/o/{token}").status_code == 200
+    assert public.post(f"/o/{token}", data={"attitude": "9"}).status_code == 422
+    codes: list[int] = []
+    barrier = threading.Barrier(8)
+
+    def send(i: int) -> None:
+        barrier.wait()
+        codes.append(public.post(f"/o/{token}", data={"attitude": str(1 + i % 5)}).status_code)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sorted(codes) == [200] + [409] * 7
+    assert rows(client, selfs, [mine]) == [(before + 1,)]
+    assert public.post(f"/o/{token[:-1]}{'A' if token[-1] != 'A' else 'B'}", data={"attitude": "5"}).status_code \
+        == 404
+
+
+@pytest.mark.capability("orientation", engines=DUCK_PG)
+def test_the_orientation_scores_are_those_of_duckdb(pg_web, web_db):
+    got = []
+    for db in (web_db, pg_web):
+        got.append({cmd: json.loads(run(db, "orientation", cmd, "--json").output)
+                    for cmd in ("scores", "gap", "customers")})
+    assert got[0]["scores"]
+    assert_same(got[0], got[1])

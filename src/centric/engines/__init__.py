@@ -39,7 +39,8 @@ PORTED += ("personas", "empathy", "mystery scores", "mystery calibration", "myst
 PORTED += ("serve", "users", "tokens")
 PORTED += ("surveys",)
 PORTED += ("settings", "webhooks")
-PORTED += ("observations",)
+PORTED += ("observations", "orientation criteria", "orientation scores", "orientation gap", "orientation customers",
+           "orientation invite")
 PORTED += ("ideas list", "ideas status", "ideas merge", "ideas duplicates", "council members", "council add",
            "council leave", "council meetings", "council actions", "council compare")
 """The commands that work on a PostgreSQL store (``store copy`` writes into one from a DuckDB store)."""

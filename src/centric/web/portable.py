@@ -12,8 +12,8 @@ DuckDB error or a 500. On DuckDB nothing of this runs (:class:`Unported` is inst
 (None, None, None)
 >>> refusal("/surveys/new"), refusal("/s/3kTq9x_token/comment"), refusal("/ideas/I000001/vote"), refusal("/council")
 (None, None, None, None)
->>> refusal("/orientation").split(";")[0]
-'centric orientation is not available on PostgreSQL yet'
+>>> refusal("/employees").split(";")[0]
+'centric employees is not available on PostgreSQL yet'
 >>> refusal("/customers/C1/forget").split(";")[0]
 'centric customers forget is not available on PostgreSQL yet'
 >>> refusal("/dashboards").split(";")[0]
@@ -38,7 +38,7 @@ PORTED_PAGES = re.compile(
     r"|surveys(?:/new|/flagged(?:/[^/]+/(?:release|discard))?|/[^/]+(?:/edit|/status)?)?$|s/[^/]+(?:/[a-z]+|/style\.css)?$"
     r"|ideas(?:/[^/]+(?:/[a-z]+)?)?$|i/new$|council(?:/[a-z]+(?:/[^/]+)?)?$"
     r"|settings(?:/[a-z]+)?$"
-    r"|observations(?:/new)?$"
+    r"|observations(?:/new)?$|orientation(?:/assess)?$|o/[^/]+$"
     r"|api/v1/(?:cases(?:/[^/]+(?:/events|/close)?)?|feedback|responses|customers/[^/]+/timeline"
     r"|metrics/[^/]+|drivers)$)")
 """The paths that run on PostgreSQL."""
