@@ -14,6 +14,7 @@ from centric.cli import app as cli_app
 
 from . import test_surveys_mailer, test_web_postgres
 from .engines import DUCK_PG, assert_same
+from .test_surveys_cli import TOML
 from .test_web_postgres import rows
 
 pg_web, pg_client = test_web_postgres.pg_web, test_web_postgres.pg_client  # the fixtures
@@ -21,34 +22,15 @@ sink = test_surveys_mailer.sink  # an SMTP server that keeps what it receives
 
 runner = CliRunner()
 
-TOML = """
-slug = "after-install"
-name = "After installation"
-kind = "ces"
-touchpoint = "installation"
-anonymous = true
-
-[branding]
-company = "Kettle"
-logo = "logo.svg"
-"""
-
-
 def run(db, *args):
     return runner.invoke(cli_app, ["--db", str(db), *args], catch_exceptions=False)
 
 
-@pytest.mark.capability("surveys", engines=DUCK_PG)
-def test_surveys_from_the_command_line_list_as_on_duckdb(pg_web, web_db, tmp_path):
-    (tmp_path / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>', encoding="utf-8")
-    (tmp_path / "s.toml").write_text(TOML, encoding="utf-8")
-    listed = []
-    for db in (web_db, pg_web):
-        r = run(db, "surveys", "add", str(tmp_path / "s.toml"))
-        assert r.exit_code == 0, r.output
-        got = json.loads(run(db, "surveys", "list", "--json").output)
-        listed.append(got)
-    assert listed[0] == listed[1]
+def _definition(folder) -> str:
+    """The CLI tests' survey (``after-install``, with its logo) written to ``folder``; the TOML file's path."""
+    (folder / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>', encoding="utf-8")
+    (folder / "s.toml").write_text(TOML, encoding="utf-8")
+    return str(folder / "s.toml")
 
 
 def _links(path):
@@ -60,15 +42,14 @@ def _links(path):
 
 @pytest.mark.capability("surveys", engines=DUCK_PG)
 def test_surveys_status_and_invitations_as_on_duckdb(pg_web, web_db, tmp_path):
-    (tmp_path / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>', encoding="utf-8")
-    (tmp_path / "s.toml").write_text(TOML, encoding="utf-8")
+    toml = _definition(tmp_path)
     answers = []
     for db in (web_db, pg_web):
         got = {}
-        r = run(db, "surveys", "add", str(tmp_path / "s.toml"))
+        r = run(db, "surveys", "add", toml)
         assert r.exit_code == 0, r.output
         sid = r.output.split()[1]
-        again = run(db, "surveys", "add", str(tmp_path / "s.toml"))
+        again = run(db, "surveys", "add", toml)
         assert again.exit_code == 2 and "slug 'after-install' exists already" in again.output
         got["pause"] = run(db, "surveys", "pause", "after-install").output
         got["close"] = run(db, "surveys", "close", sid).output
@@ -107,8 +88,7 @@ def test_surveys_status_and_invitations_as_on_duckdb(pg_web, web_db, tmp_path):
 
 @pytest.mark.capability("surveys", engines=DUCK_PG)
 def test_invitations_emailed_and_reminders_on_postgresql(pg_web, web_db, sink, tmp_path):
-    (tmp_path / "s.toml").write_text(TOML.replace('logo = "logo.svg"\n', ""), encoding="utf-8")
-    assert run(pg_web, "surveys", "add", str(tmp_path / "s.toml")).exit_code == 0
+    assert run(pg_web, "surveys", "add", _definition(tmp_path)).exit_code == 0
     r = run(pg_web, "surveys", "invite", "after-install", "--segment", "vip", "--send", "--json")
     assert r.exit_code == 0, r.output
     got = json.loads(r.output)
