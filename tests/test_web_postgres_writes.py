@@ -733,3 +733,23 @@ def test_the_orientation_scores_are_those_of_duckdb(pg_web, web_db):
                     for cmd in ("scores", "gap", "customers")})
     assert got[0]["scores"]
     assert_same(got[0], got[1])
+
+
+@pytest.mark.capability("surveys", engines=DUCK_PG)
+def test_the_intake_connects_again_after_the_server_ended_its_session(pg_surveyed):
+    """The intake's own connection lost (the server restarted): the batch is tried again on a new one, so the
+    answer is stored and thanked for (the hub's connections connect again at their next failure, see
+    test_web_postgres.py)."""
+    import psycopg
+
+    client, link = pg_surveyed, pg_surveyed.links[2]
+    url = client.app.state.hub.url
+    assert client.get(f"/s/{token_of(link)}").status_code == 200  # the form read (its survey kept for the page)
+    with psycopg.connect(url, autocommit=True) as admin:  # as a restarted server would: every session ends
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                      "AND pid <> pg_backend_pid()")
+    r = client.post(f"/s/{token_of(link)}", data={"score": "6"})
+    assert r.status_code == 200 and f'action="/s/{token_of(link)}/comment' in r.text  # thanked, asked for more
+    with pytest.raises(psycopg.OperationalError):
+        answers(client)  # this thread's reader: its session ended too (it connects again at its next read)
+    assert answers(client) == [(f"SVR-{link.invitation_id}", link.customer_id, 6, None, "it")]

@@ -358,6 +358,13 @@ class Intake:
         with self._refusals_lock:
             queued, self._refusals = self._refusals, Counter()
         seq = self._seq
+        if self.postgres and (self._con.closed or self._con.broken):  # the server restarted: connect again
+            from ..engines.postgres import PgStore
+
+            with contextlib.suppress(Exception):
+                self._con.close()
+            self._store = PgStore.open(self.hub.url, migrate=False)
+            self._con = self._store.con
         con = self._con
         try:
             tx = _PgTx(self) if self.postgres else _Tx(con)
