@@ -108,7 +108,7 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
     "observations": ("`centric observations list\\|add`, the pages `/observations` and `/observations/new`",
                      "the same notes (stored through the ingest, analysed by the scheduler) and summaries"),
     "orientation": ("`centric orientation criteria\\|scores\\|gap\\|customers\\|invite`, the pages `/orientation…` "
-                    "and the self-assessment links `/o/…`",
+                    "and the self-assessment links `/o/…`, `centric employees list`",
                     "the same rows and answers; a link's answer stored once; `orientation import` is refused on "
                     "PostgreSQL"),
     "other commands": ("the other pages of `serve` (dashboards, flows, personas, alerts …), "

@@ -731,7 +731,8 @@ def test_the_orientation_scores_are_those_of_duckdb(pg_web, web_db):
     for db in (web_db, pg_web):
         got.append({cmd: json.loads(run(db, "orientation", cmd, "--json").output)
                     for cmd in ("scores", "gap", "customers")})
-    assert got[0]["scores"]
+        got[-1]["employees"] = json.loads(run(db, "employees", "list", "--json").output)
+    assert got[0]["scores"] and got[0]["employees"]
     assert_same(got[0], got[1])
 
 

@@ -40,7 +40,7 @@ PORTED += ("serve", "users", "tokens")
 PORTED += ("surveys",)
 PORTED += ("settings", "webhooks")
 PORTED += ("observations", "orientation criteria", "orientation scores", "orientation gap", "orientation customers",
-           "orientation invite")
+           "orientation invite", "employees list")
 PORTED += ("ideas list", "ideas status", "ideas merge", "ideas duplicates", "council members", "council add",
            "council leave", "council meetings", "council actions", "council compare")
 """The commands that work on a PostgreSQL store (``store copy`` writes into one from a DuckDB store)."""
