@@ -31,6 +31,13 @@ hub's lock: a long scheduler step (the text pipeline over a thousand comments) n
 DuckDB keeps the two apart (each transaction sees its own snapshot) and refuses a conflicting change of the
 same row, which the intake then retries.
 
+On PostgreSQL (several worker processes, each with its intake) the decisions are the same; what differs is the
+transaction (:class:`_PgTx`): a connection of the intake's own (opened again when lost), each batch one
+transaction that first takes the store's write lock, the batch's invitations read from the store (none kept in
+memory: another process may have answered them), parameterised statements, and the answered mark a conditional
+``UPDATE … WHERE answered_at IS NULL … RETURNING`` — fewer rows than asked (answered meanwhile) fail the batch,
+which is then tried again. Anonymous answers' numbers go on from the store's highest, read under the lock.
+
 Response ids: ``SVR-<invitation_id>`` for an invited answer, ``SVA-<n>`` for an anonymous one and
 ``SVA-F<n>`` for a flagged answer released (flag id ``F<n>``).
 
