@@ -46,8 +46,8 @@ log = logging.getLogger("centric.web.scheduler")
 
 DEMO_GATE = 0.8  # the cascade gate the demo is analysed with (centric analyze --gate 0.8)
 STEPS = ("analyze", "sync", "tick", "webhooks")
-PG_STEPS = ("analyze", "sync", "tick")
-"""The steps on PostgreSQL (the webhooks' outbox is not on PostgreSQL yet)."""
+PG_STEPS = STEPS
+"""The steps on PostgreSQL (all of them)."""
 WAKE_CHANNEL = "centric_wake"
 """The channel (LISTEN/NOTIFY) on which other processes wake the elected scheduler, on PostgreSQL."""
 SCHEDULER_LOCK = 0x63656E73
