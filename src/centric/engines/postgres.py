@@ -13,6 +13,7 @@ time zone is UTC.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 
 from .. import schema
@@ -117,15 +118,19 @@ class PgStore(Tables):
         answers and sorts 10 M answers in parallel instead of summing them into a few hundred groups."""
         if self.con.info.server_version < 140000:  # statistics on expressions came with PostgreSQL 14
             return 0
-        have = {r[0] for r in self.con.execute(
-            "SELECT stxname FROM pg_statistic_ext WHERE stxrelid = 'responses'::regclass").fetchall()}
-        created = 0
-        for period, expression in _period_expressions().items():
-            name = f"responses_{period}"
-            if name not in have:
-                self.con.execute(f'CREATE STATISTICS "{name}" ON ({expression}) FROM "responses"')
-                created += 1
-        return created
+
+        def missing() -> dict[str, str]:
+            have = {r[0] for r in self.con.execute(
+                "SELECT stxname FROM pg_statistic_ext WHERE stxrelid = 'responses'::regclass").fetchall()}
+            return {f"responses_{p}": e for p, e in _period_expressions().items() if f"responses_{p}" not in have}
+
+        if not missing():
+            return 0
+        self.con.execute("SELECT pg_advisory_xact_lock(%s)", [_MIGRATION_LOCK])  # two processes opening take turns
+        todo = missing()
+        for name, expression in todo.items():
+            self.con.execute(f'CREATE STATISTICS "{name}" ON ({expression}) FROM "responses"')
+        return len(todo)
 
     def _migrate(self) -> None:
         """``migrate`` inside a transaction already open (``store copy`` creates and fills in one)."""
@@ -205,6 +210,7 @@ class PgStore(Tables):
         return self._ibis
 
 
+@functools.cache
 def _period_expressions() -> dict[str, str]:
     """Each period's key over ``responses.responded_at`` in PostgreSQL's SQL, as Ibis writes it in the metrics'
     queries: the planner uses a statistics object only for the very expression it was made on."""
