@@ -58,6 +58,35 @@ def test_migrate_creates_every_table_with_its_columns(pg_url):
         assert n_tables == len(schema.TABLES) + 1  # and centric_meta
 
 
+def test_the_planner_knows_how_many_periods_the_answers_span(pg_url):
+    """PostgreSQL keeps statistics on each period key exactly as the metrics query computes it, so that it
+    expects as many groups as there are periods, not as many as answers (and sums them in parallel)."""
+    import ibis
+
+    from centric.metrics.survey import aggregate_query
+
+    # 2,000 answers, a different second each, 4 hours apart: 2024-01-01 to 2024-11-29 (334 days)
+    start = dt.datetime(2024, 1, 1)
+    rows = [(f"r{i}", start + dt.timedelta(hours=4 * i, seconds=i), ("web", "app")[i % 2], i % 11) for i in range(2000)]
+    assert rows[-1][1].date() == dt.date(2024, 11, 29)
+    with PgStore.open(pg_url) as store:
+        with store.transaction():
+            store.copy_rows("responses", ["response_id", "responded_at", "channel", "nps"], rows)
+        store.con.execute("ANALYZE responses")
+
+        def expected_groups(by):
+            sql = ibis.to_sql(aggregate_query(store, ["nps", "csat", "ces"], by), dialect="postgres")
+            return store.con.execute("EXPLAIN (FORMAT JSON) " + sql).fetchone()[0][0]["Plan"]["Plan Rows"]
+
+        assert {p: expected_groups([p]) for p in ("day", "month", "quarter", "year")} == {
+            "day": 334, "month": 11, "quarter": 4, "year": 1}
+        assert expected_groups(["month", "channel"]) == 22
+        names = "SELECT stxname FROM pg_statistic_ext WHERE stxrelid = 'responses'::regclass ORDER BY 1"
+        made = store.con.execute(names).fetchall()
+    with PgStore.open(pg_url) as store:  # opening again adds none
+        assert store.con.execute(names).fetchall() == made and len(made) == 5
+
+
 def test_transaction_is_all_or_nothing_and_copy_rows_loads(pg_url):
     with PgStore.open(pg_url) as store:
         at = dt.datetime(2025, 3, 1, 10, 30)
@@ -103,6 +132,8 @@ def test_copy_keeps_every_table_row_for_row(copied):
         # the planner has its statistics at once (the copy analysed every table it loaded)
         analysed = dict(pg.con.execute("SELECT relname, last_analyze IS NOT NULL FROM pg_stat_user_tables").fetchall())
         assert all(analysed[t] for t in schema.TABLES), [t for t in schema.TABLES if not analysed.get(t)]
+        periods = "SELECT count(*) FROM pg_statistic_ext WHERE stxrelid = 'responses'::regclass"
+        assert pg.con.execute(periods).fetchone()[0] == 5  # and its statistics on the answers' periods
     # a second copy into the same database is refused, and changes nothing
     r = run("store", "copy", "--to", pg_url, db=web_db)
     assert r.exit_code == 2 and "already holds data" in r.output

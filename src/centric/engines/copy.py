@@ -83,6 +83,7 @@ def copy_store(source, url: str, progress: Callable[[str, int], None] | None = N
                         raise StoreError(f"table {name}: {got:,} rows in PostgreSQL, {n:,} in the DuckDB store")
                 # the planner's statistics at once, not when autovacuum gets round to it: without them it
                 # sorts 10 M answers to join the customers instead of hashing 200,000 customers (2× slower)
+                target.period_statistics()
                 for name in schema.TABLES:
                     target.con.execute(f'ANALYZE "{name}"')
         finally:

@@ -13,6 +13,7 @@ time zone is UTC.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 
 from .. import schema
@@ -95,9 +96,41 @@ class PgStore(Tables):
         return int(row[0]) if row else 0
 
     def migrate(self) -> None:
-        """Create the tables (or add what newer schema versions added), all in one transaction."""
+        """Create the tables (or add what newer schema versions added), all in one transaction; then the
+        planner's statistics on the answers' periods, where missing (see ``period_statistics``)."""
         with self.transaction():
             self._migrate()
+        import psycopg
+
+        try:
+            with self.transaction():
+                created = self.period_statistics()
+        except psycopg.errors.InsufficientPrivilege:
+            return  # a user who does not own the tables reads them all the same, only slower
+        if created:
+            self.con.execute('ANALYZE "responses"')
+
+    def period_statistics(self) -> int:
+        """Create the statistics PostgreSQL keeps on each period key of the survey metrics (the answer's month,
+        quarter … as :func:`centric.metrics.survey.period_key` computes it), where missing; returns how many
+        were created (ANALYZE fills them). Without them the planner takes a period's number of values for the
+        number of answers (it knows only that their timestamps are all different), expects as many groups as
+        answers and sorts 10 M answers in parallel instead of summing them into a few hundred groups."""
+        if self.con.info.server_version < 140000:  # statistics on expressions came with PostgreSQL 14
+            return 0
+
+        def missing() -> dict[str, str]:
+            have = {r[0] for r in self.con.execute(
+                "SELECT stxname FROM pg_statistic_ext WHERE stxrelid = 'responses'::regclass").fetchall()}
+            return {f"responses_{p}": e for p, e in _period_expressions().items() if f"responses_{p}" not in have}
+
+        if not missing():
+            return 0
+        self.con.execute("SELECT pg_advisory_xact_lock(%s)", [_MIGRATION_LOCK])  # two processes opening take turns
+        todo = missing()
+        for name, expression in todo.items():
+            self.con.execute(f'CREATE STATISTICS "{name}" ON ({expression}) FROM "responses"')
+        return len(todo)
 
     def _migrate(self) -> None:
         """``migrate`` inside a transaction already open (``store copy`` creates and fills in one)."""
@@ -190,6 +223,23 @@ class PgStore(Tables):
 
             self._ibis = ibis.postgres.from_connection(self.con)
         return self._ibis
+
+
+@functools.cache
+def _period_expressions() -> dict[str, str]:
+    """Each period's key over ``responses.responded_at`` in PostgreSQL's SQL, as Ibis writes it in the metrics'
+    queries: the planner uses a statistics object only for the very expression it was made on."""
+    import ibis
+
+    from ..metrics.periods import PERIODS
+    from ..metrics.survey import period_key
+
+    t = ibis.table({"responded_at": "timestamp"}, name="responses")
+    out = {}
+    for period in PERIODS:
+        sql = ibis.to_sql(t.select(key=period_key(period, t.responded_at)), dialect="postgres")
+        out[period] = sql.split("SELECT", 1)[1].rsplit(' AS "key"', 1)[0].replace('"t0".', "").strip()
+    return out
 
 
 def _first_line(e: Exception) -> str:

@@ -36,6 +36,13 @@ CALENDAR = {"month": lambda t: t.year().cast("int64") * 12 + t.month().cast("int
             "year": lambda t: t.year().cast("int64")}
 
 
+def period_key(period: str, at):
+    """The group key of the period (one of ``PERIODS``) holding the timestamp ``at`` (an Ibis column): a number
+    for a month, quarter or year (``CALENDAR``), the period's first instant for a day or a week. PostgreSQL's
+    store keeps the planner's statistics on these very expressions (``centric.engines.postgres``)."""
+    return CALENDAR[period](at) if period in CALENDAR else at.truncate(PERIODS[period])
+
+
 def _frame(store: Store, by: Sequence[str], start: dt.datetime | None, end: dt.datetime | None,
            metrics: Sequence[str], where: Where = None):
     r = restrict(store, store.table("responses"), where, RESPONSE_COLUMNS, "survey answers",
@@ -54,10 +61,8 @@ def _frame(store: Store, by: Sequence[str], start: dt.datetime | None, end: dt.d
         c = store.table("customers").select("customer_id", *need_customers)
         r = r.left_join(c, r.customer_id == c.customer_id)
     for b in by:
-        if b in CALENDAR:
-            cols[b] = CALENDAR[b](r.responded_at)
-        elif b in PERIODS:
-            cols[b] = r.responded_at.truncate(PERIODS[b])
+        if b in PERIODS:
+            cols[b] = period_key(b, r.responded_at)
         elif b in RESPONSE_COLUMNS or b in CUSTOMER_COLUMNS:
             cols[b] = r[b].fill_null("(none)")
         else:
@@ -68,20 +73,32 @@ def _frame(store: Store, by: Sequence[str], start: dt.datetime | None, end: dt.d
 
 def _aggregate(store: Store, metrics: Sequence[str], by: Sequence[str], start, end, where: Where = None):
     """One pass over the answers: the counts and sums behind every metric asked for, per group."""
+    return aggregate_query(store, metrics, by, start, end, where).execute()
+
+
+def aggregate_query(store: Store, metrics: Sequence[str], by: Sequence[str], start=None, end=None,
+                    where: Where = None):
+    """The Ibis query behind ``_aggregate`` (not executed)."""
     r, cols = _frame(store, by, start, end, metrics, where)
     aggs = {}
     for metric in metrics:
         v = r[metric]
         if metric == "nps":
-            aggs.update(nps_promoters=(v >= 9).sum(), nps_passives=((v >= 7) & (v <= 8)).sum(),
-                        nps_detractors=(v <= 6).sum())
+            aggs.update(nps_promoters=_count(v >= 9), nps_passives=_count((v >= 7) & (v <= 8)),
+                        nps_detractors=_count(v <= 6))
         else:
             top = 4 if metric == "csat" else 5
-            w = v.cast("int64")  # integer sums are exact on every engine; mean and sd follow in Python
-            aggs.update({f"{metric}_n": v.count(), f"{metric}_top": (v >= top).sum(), f"{metric}_sum": w.sum(),
-                         f"{metric}_sumsq": (w * w).sum()})
-    expr = r.group_by(**cols).aggregate(**aggs) if cols else r.aggregate(**aggs)
-    return expr.execute()
+            # integer sums are exact on every engine (mean and sd follow in Python); the answers (at most 10)
+            # and their squares stay 32-bit integers, whose sum PostgreSQL keeps in a bigint, not in numeric
+            aggs.update({f"{metric}_n": v.count(), f"{metric}_top": _count(v >= top), f"{metric}_sum": v.sum(),
+                         f"{metric}_sumsq": (v * v).sum()})
+    return r.group_by(**cols).aggregate(**aggs) if cols else r.aggregate(**aggs)
+
+
+def _count(condition):
+    """How many rows of the group meet ``condition``: its sum as a 32-bit integer. (Ibis sums a boolean as a
+    64-bit integer, which PostgreSQL sums into numeric; ``count(where=…)`` costs DuckDB more.)"""
+    return condition.cast("int32").sum()
 
 
 def _score(metric: str, row) -> Score:
