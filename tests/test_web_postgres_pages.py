@@ -98,3 +98,51 @@ def test_the_menu_links_the_read_pages_on_postgresql_and_their_writing_forms_ans
         r = client.post("/mystery/new", data={"csrf_token": csrf_of(alerts.text)})
         assert r.status_code == 501 and "centric mystery is not available on PostgreSQL yet" in r.text
         assert client.app.state.hub.reader().execute(cases).fetchall() == before
+
+
+@pytest.mark.capability("web reads", engines=DUCK_PG)
+def test_a_read_only_postgresql_session_gives_duckdbs_answers_without_temporary_tables(pg_web, demo_store):  # noqa: F811
+    """What the pages' analyses kept in temporary tables (Ibis's in-memory tables, a journey's log, the open cases
+    per month, the five whys' texts) is computed on the readers' read-only sessions without them: the same answers
+    as the DuckDB store the PostgreSQL one was copied from."""
+    from dataclasses import asdict
+
+    from centric.cases.store_io import only
+    from centric.engines import temp_tables
+    from centric.engines.postgres import PgStore
+    from centric.flows import journey_log, mine
+    from centric.flows.log import materialized
+    from centric.flows.summary import journey_names
+    from centric.metrics.complaints import backlog
+    from centric.whys.tree import whys
+
+    from .engines import assert_same
+
+    duck = demo_store
+    with PgStore.open(pg_web, read_only=True) as pg:
+        assert temp_tables(duck.ibis) and not temp_tables(pg.ibis)  # a memtable there would be refused
+        ids = [c for (c,) in duck.execute("SELECT DISTINCT customer_id FROM cases WHERE customer_id IS NOT NULL "
+                                          "ORDER BY 1 LIMIT 120").fetchall()]
+        expected = sorted(c for (c,) in duck.execute("SELECT case_id FROM cases WHERE customer_id IN ({})".format(
+            ", ".join("?" * len(ids))), ids).fetchall())
+        assert len(ids) == 120 and len(expected) >= 120  # above the 50 values a literal list is used for on DuckDB
+        for store in (duck, pg):
+            assert sorted(only(store.table("cases"), "customer_id", ids).case_id.execute()) == expected
+
+        months, left_out = backlog(duck)
+        assert len(months) > 3 and backlog(pg) == (months, left_out)
+
+        journey = journey_names(duck)[0]
+        mined = []
+        for store in (duck, pg):
+            with materialized(journey_log(store, journey)) as log:
+                g, v = mine(log.table)
+            mined.append({"graph": asdict(g), "variants": asdict(v)})
+        assert mined[0]["graph"]["cases"] > 100
+        assert_same(mined[1], mined[0])
+
+        factor = duck.execute("SELECT factor FROM mentions WHERE sentiment = 'negative' GROUP BY factor "
+                              "ORDER BY count(*) DESC, factor LIMIT 1").fetchall()[0][0]
+        trees = [asdict(whys(store, factor).root) for store in (duck, pg)]
+        assert trees[0]["n"] > 20 and trees[0]["children"]
+        assert_same(trees[1], trees[0])
