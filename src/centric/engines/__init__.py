@@ -92,11 +92,16 @@ def temp_tables(of) -> bool:
     app's readers): there the queries inline their few values, or compute again what they would have kept.
 
     >>> import ibis
-    >>> temp_tables(ibis.duckdb.connect())
-    True
+    >>> temp_tables(ibis.duckdb.connect()), temp_tables(ibis.memtable({"a": [1]}))  # the latter: Ibis's default
+    (True, True)
     """
     if hasattr(of, "_find_backend"):
-        of = of._find_backend()
+        from ibis.common.exceptions import IbisError
+
+        try:
+            of = of._find_backend()
+        except IbisError:  # an expression of in-memory tables only: it runs on Ibis's default backend, DuckDB
+            return True
     con = getattr(of, "con", of)
     if not type(con).__module__.startswith("psycopg"):
         return True
