@@ -34,6 +34,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -80,7 +81,6 @@ def serve(db: str, port: int, scheduler: bool) -> None:
             print(f"intake: {intake.batches:,} batches, {intake.stored:,} answers, writer CPU {intake.cpu:.1f} s; "
                   f"process CPU {time.process_time():.1f} s", flush=True)
 
-    import threading
 
     threading.Thread(target=stats, daemon=True).start()
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False, server_header=False)
@@ -125,7 +125,7 @@ def start(args, db: Path, port: int, log) -> subprocess.Popen:
         if args.no_scheduler:
             cmd.append("--no-scheduler")
     else:
-        cmd = [*CENTRIC, "serve", "--db", str(db), "--port", str(port)] + (["--no-scheduler"] if args.no_scheduler
+        cmd = [*CENTRIC, "-v", "serve", "--db", str(db), "--port", str(port)] + (["--no-scheduler"] if args.no_scheduler
                                                                           else [])
     proc = subprocess.Popen(cmd, stdout=log, stderr=log)
     t = time.perf_counter()
@@ -151,6 +151,7 @@ class Load:
         self.port, self.path, self.comments = port, path, comments
         self.links = iter(links)
         self.latencies: list[float] = []
+        self.dues: list[float] = []  # when each measured request was due (perf_counter), for the timeline
         self.acked: list[int] = []
         self.statuses: dict[int, int] = {}
         self.errors = 0
@@ -206,6 +207,7 @@ class Load:
                 await asyncio.sleep(0.05)
                 continue
             self.latencies.append(time.perf_counter() - due)
+            self.dues.append(due)
             self.statuses[status] = self.statuses.get(status, 0) + 1
             if status == 200:
                 self.acked.append(inv)
@@ -220,6 +222,40 @@ class Load:
             self.elapsed = time.perf_counter() - start  # until the last answer: longer when the server lags
 
         asyncio.run(main())
+
+
+def timeline(load: Load, start: float, notes: list[tuple[float, str]], goal_ms: float) -> None:
+    """The seconds whose slowest answer missed the p99 goal (by when the answers were due), with what the
+    server logged in them (``notes``: (time, line) from its log, read as it was written)."""
+    worst: dict[int, list[float]] = {}
+    for due, lat in zip(load.dues, load.latencies, strict=True):
+        worst.setdefault(int(due - start), []).append(lat)
+    slow = [(sec, v) for sec, v in sorted(worst.items()) if max(v) * 1000 > goal_ms]
+    print(f"  seconds over {goal_ms:.0f} ms: {len(slow)} of {len(worst)}")
+    for sec, v in slow:
+        over = sum(x * 1000 > goal_ms for x in v)
+        print(f"    {sec:3d} s: {over:,} of {len(v):,} answers over, slowest {max(v) * 1000:,.0f} ms")
+    for t, line in notes:
+        print(f"    server at {t - start:6.2f} s: {line}")
+
+
+class LogTail(threading.Thread):
+    """The server's log lines as they are written, each with the time it was seen."""
+
+    def __init__(self, path: Path):
+        super().__init__(daemon=True)
+        self.path, self.lines, self.stop = path, [], threading.Event()
+        self.offset = path.stat().st_size if path.exists() else 0
+
+    def run(self) -> None:
+        while not self.stop.wait(0.02):
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                data = f.read()
+            cut = data.rfind(b"\n") + 1
+            self.offset += cut
+            now = time.perf_counter()
+            self.lines += [(now, x) for x in data[:cut].decode("utf-8", "replace").splitlines() if x.strip()]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -313,8 +349,6 @@ def main() -> None:
                 time.sleep(max(0.0, kill_at - time.perf_counter()))
                 os.kill(proc.pid, signal.SIGKILL)
 
-            import threading
-
             threading.Thread(target=killer, daemon=True).start()
             kill.run(args.rate, args.seconds / 2, args.connections)
             proc.wait(10)
@@ -324,13 +358,19 @@ def main() -> None:
             time.sleep(1.0)
             rest = Load(port, path, [], args.comments)
             rest.links = kill.links  # the links not used yet
-            rest.run(args.rate, args.seconds / 2, args.connections)
+            tail = LogTail(work / "server.log")
+            tail.start()
+            rest_start = time.perf_counter() + 0.1
+            rest.run(args.rate, args.seconds / 2, args.connections, at=rest_start)
+            tail.stop.set()
             proc.send_signal(signal.SIGTERM)
             proc.wait(60)
             acked = kill.acked + rest.acked
             total, found = stored(db, acked)
             print(f"after the restart, {args.seconds / 2:.0f} s more: {len(rest.acked):,} acknowledged in "
                   f"{rest.elapsed:.0f} s (p99 {pct(rest.latencies, .99):.0f} ms)")
+            timeline(rest, rest_start, [(t, x) for t, x in tail.lines if "background" in x or "rror" in x],
+                     GOALS["p99_ms"])
             print(f"  acknowledged {len(acked):,}, of them stored {found:,}, missing {len(acked) - found:,} "
                   f"(goal 0); rows added {total - before:,} (stored but not acknowledged: the requests cut off "
                   f"by the kill, {total - before - found:,})")

@@ -26,7 +26,23 @@ least 0.5), beside the figures XED's authors published. Beside it, on review sen
 the false-trigger rate — the share of sentences the annotators marked with no opinion at all that get
 some emotion at p ≥ 0.5 — and the contrary rate — the share of sentences whose every opinion is
 negative that get joy or trust, or whose every opinion is positive that get anger, disgust or sadness.
-``--only aspects|emotions`` runs one part.
+``--only aspects|emotions|languages`` runs one part (without it: aspects and emotions; languages only when asked).
+
+``--only languages``: every supported language measured the same way. Sentence polarity through
+``centric.text.Analyzer`` (default pipeline and the fast one), a text's ``sentiment`` against a label per
+sentence, from: SemEval-2016 restaurants EN/RU (sentences whose opinions all have one polarity), ABSITA
+2018 IT (sentences whose aspects are all positive or all negative), Polish-ASTE's held-out fifth, XED's
+held-out lines in the seven XED languages with emotions mapped to polarity by Plutchik's valence (``XED_VALENCE``:
+joy, trust → positive; anger, disgust, fear, sadness → negative; anticipation and surprise carry none; a
+line with both sides, or with neither, is left out; XED's README reports pos/neg/neu and "binary"
+evaluations but does not give the mapping, so this one is ours), and for Ukrainian, which XED lacks,
+``benchmarks/data/uk_sentences.tsv`` (120 sentences written for centric, with their emotions); and in
+all eight, ``benchmarks/data/parallel_sentences.tsv``: the same 36 sentences (12 per class) written for
+centric in each language, so that languages compare on identical content. Accuracy,
+and macro-F1 over the classes the set has; a placeholder answer (no sentiment) counts as neutral. At most
+``--limit`` sentences per set (default 600, spread evenly over the set). Then emotions on the Ukrainian
+set, and language detection per language: on the hand-written short answers (tests/data/short_answers*.tsv)
+and on longer lines (XED's held-out lines, the Ukrainian set), beside plain py3langid.
 """
 
 from __future__ import annotations
@@ -231,6 +247,145 @@ def print_emotions(scores: list[tuple[str, float, int]]) -> None:
     print(f"emotion goals met: {sum(met)} of {len(met)}")
 
 
+XED_VALENCE = {"positive": {"joy", "trust"}, "negative": {"anger", "disgust", "fear", "sadness"}}
+SHORT_SETS = ("short_answers.tsv", "short_answers_heldout.tsv", "short_answers_everyday.tsv",
+              "short_answers_everyday_heldout.tsv")
+
+
+def spread(rows: list, cap: int) -> list:
+    """At most ``cap`` rows taken evenly across ``rows`` (the files are grouped by source or topic)."""
+    if not cap or len(rows) <= cap:
+        return rows
+    return [rows[i * len(rows) // cap] for i in range(cap)]
+
+
+def uk_sentences() -> list[dict]:
+    lines = [x for x in (ROOT / "benchmarks" / "data" / "uk_sentences.tsv").read_text(encoding="utf-8").splitlines()
+             if x and not x.startswith("#")]
+    out = []
+    for i, line in enumerate(lines[1:]):
+        text, polarity, emotions = (line.split("\t") + [""])[:3]
+        out.append({"id": i, "text": text, "label": polarity, "emotions": {e for e in emotions.split(",") if e}})
+    return out
+
+
+def polarity_sets(shared: Path, xed: Path) -> list[tuple[str, str, list[dict]]]:
+    """(language, source, rows with text and label) for sentence polarity in every language."""
+    sets = []
+    for lang, file in (("en", "restaurants_train_english.xml"), ("ru", "restaurants_train_russian.xml")):
+        rows = []
+        for s in ET.parse(shared / "semeval2016_task5_absa" / file).getroot().iter("sentence"):
+            pols = {op.get("polarity") for op in s.iter("Opinion")}
+            if len(pols) == 1:
+                rows.append({"id": s.get("id"), "text": s.findtext("text") or "", "label": pols.pop()})
+        sets.append((lang, "SemEval-2016 restaurants, one polarity", rows))
+    sets.append(("pl", "Polish-ASTE held-out fifth", polish_heldout(shared)))
+    rows = []
+    for r in absita(shared / "absita2018_it" / "absita_2018_training.csv"):
+        pols = set(r["gold"].values())
+        if len(pols) == 1 and pols <= {"positive", "negative"}:
+            rows.append({"id": r["id"], "text": r["text"], "label": pols.pop()})
+    sets.append(("it", "ABSITA 2018 hotels, one polarity", rows))
+    sets.append(("uk", "uk_sentences.tsv (written for centric)", uk_sentences()))
+    lines = [x.split("\t") for x in (ROOT / "benchmarks" / "data" / "parallel_sentences.tsv").read_text(
+        encoding="utf-8").splitlines() if x and not x.startswith("#")]
+    for j, lang in enumerate(lines[0][1:], start=1):
+        sets.append((lang, "parallel_sentences.tsv (same 36 in all 8)",
+                     [{"id": i, "text": r[j], "label": r[0]} for i, r in enumerate(lines[1:])]))
+    for lang in XED_LANGS:
+        rows = []
+        for i, (text, labs) in enumerate(xed_heldout_rows(xed, lang)):
+            sides = [side for side, emos in XED_VALENCE.items() if emos & set(labs)]
+            if len(sides) == 1:
+                rows.append({"id": i, "text": text, "label": sides[0]})
+        sets.append((lang, "XED held out, valence of emotions", rows))
+    return sets
+
+
+def polarity_scores(analyzer, rows: list[dict], lang: str) -> tuple[float, float, float]:
+    """(accuracy %, macro-F1 over the set's classes, % answered neutral) of the texts' sentiment."""
+    from sklearn.metrics import f1_score
+
+    res = analyzer.analyze([{"id": r["id"], "text": r["text"], "lang": lang} for r in rows])
+    pred = [x.sentiment or "neutral" for x in res]
+    gold = [r["label"] for r in rows]
+    acc = 100 * sum(p == g for p, g in zip(pred, gold, strict=True)) / len(rows)
+    f1 = float(f1_score(gold, pred, labels=sorted(set(gold)), average="macro", zero_division=0))
+    return acc, f1, 100 * pred.count("neutral") / len(rows)
+
+
+def language_part(shared: Path, xed: Path, limit: int) -> None:
+    from centric.text import Analyzer
+
+    cap = limit or 600
+    sets = [(lang, src, spread(rows, cap), len(rows)) for lang, src, rows in polarity_sets(shared, xed)]
+    order = {lang: i for i, lang in enumerate(("en", "pl", "ru", "it", "uk", "de", "fr", "es"))}
+    sets.sort(key=lambda x: (order[x[0]], "XED" in x[1], "parallel" in x[1]))
+    print("sentence polarity through centric.text.Analyzer (text sentiment against the sentence's label)")
+    print(f"{'lang':<5} {'source':<42} {'used/all':>11} {'classes':>11} {'default acc / F1 / neu%':>24} "
+          f"{'fast acc / F1 / neu%':>22}")
+    analyzers = {"default": Analyzer("retail"), "fast": Analyzer("retail", fast=True)}
+    t0 = time.perf_counter()
+    for lang, src, rows, total in sets:
+        cells = []
+        for a in analyzers.values():
+            acc, f1, neu = polarity_scores(a, rows, lang)
+            cells.append(f"{acc:5.1f} / {f1:.3f} / {neu:3.0f}")
+        classes = "+".join(c[:3] for c in sorted({r["label"] for r in rows}))
+        print(f"{lang.upper():<5} {src:<42} {f'{len(rows):,}/{total:,}':>11} {classes:>11} {cells[0]:>24} "
+              f"{cells[1]:>22}")
+    print(f"(F1: macro over the classes the set has; neu%: the share answered neutral (or placeholder), wrong on a "
+          f"set without neutral; {time.perf_counter() - t0:.0f} s)")
+
+    from sklearn.metrics import f1_score
+
+    from centric.text.emotions import EMOTIONS, PRESENT
+
+    uk = uk_sentences()
+    res = analyzers["fast"].analyze([{"id": r["id"], "text": r["text"], "lang": "uk"} for r in uk])
+    print(f"\nemotions on uk_sentences.tsv ({len(uk)} sentences; an emotion predicted at p >= {PRESENT})")
+    labelled = [e for e in EMOTIONS if sum(e in r["emotions"] for r in uk) >= 5]
+    f1s = {}
+    for e in labelled:
+        gold = [e in r["emotions"] for r in uk]
+        pred = [x.emotions.get(e, 0.0) >= PRESENT for x in res]
+        f1s[e] = float(f1_score(gold, pred, zero_division=0))
+        print(f"  {e:<13} F1 {f1s[e]:.3f}  (gold {sum(gold)}, predicted {sum(pred)})")
+    none = [x for x, r in zip(res, uk, strict=True) if r["label"] == "neutral" and not r["emotions"]]
+    trig = sum(any(v >= PRESENT for v in x.emotions.values()) for x in none)
+    print(f"  macro-F1 over the {len(labelled)} emotions labelled at least 5 times: "
+          f"{sum(f1s.values()) / len(f1s):.3f}; false-trigger on the {len(none)} neutral sentences "
+          f"without emotion: {trig}")
+
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    from centric.text.language import SUPPORTED, LanguageDetector
+
+    base = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    base.set_languages(list(SUPPORTED))
+    det = LanguageDetector()
+    short: dict[str, list[str]] = {}
+    for name in SHORT_SETS:
+        for line in (ROOT / "tests" / "data" / name).read_text(encoding="utf-8").splitlines():
+            if line:
+                lang, text = line.split("\t")
+                short.setdefault(lang, []).append(text)
+    longer = {lang: [t for t, _ in spread(xed_heldout_rows(xed, lang), 200)] for lang in XED_LANGS}
+    longer["uk"] = [r["text"] for r in uk]
+    parallel = {lang: [r["text"] for r in rows] for lang, src, rows, _ in sets if "parallel" in src}
+    print("\nlanguage detection: LanguageDetector (py3langid restricted to the eight beside it)")
+    print(f"{'lang':<5} {'short answers (tests/data)':>28} {'longer lines (XED held out; uk: uk_sentences)':>48} "
+          f"{'parallel_sentences':>20}")
+    for lang in SUPPORTED:
+        cells = []
+        for texts in (short[lang], longer[lang], parallel[lang]):
+            ours = sum(det.detect(t) == lang for t in texts)
+            theirs = sum(base.classify(t)[0] == lang for t in texts)
+            cells.append(f"{ours}/{len(texts)} ({theirs})")
+        print(f"{lang.upper():<5} {cells[0]:>28} {cells[1]:>48} {cells[2]:>20}")
+    print("(in brackets: plain py3langid)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
@@ -239,9 +394,12 @@ def main() -> None:
     ap.add_argument("--fast", action="store_true", help="polarity over USE only")
     ap.add_argument("--factor-prompt", action="store_true",
                     help="each factor's polarity also read by e5 with the factor named (factor_polarity=True)")
-    ap.add_argument("--only", choices=("all", "aspects", "emotions"), default="all")
+    ap.add_argument("--only", choices=("all", "aspects", "emotions", "languages"), default="all")
     ap.add_argument("--xed", type=Path, default=None, help="XED files (default: SHARED/xed_emotions)")
     args = ap.parse_args()
+    if args.only == "languages":
+        language_part(args.shared, args.xed or args.shared / "xed_emotions", args.limit)
+        return
     if args.only == "emotions":
         print_emotions(emotion_scores(args.xed or args.shared / "xed_emotions", args.limit))
         print_review_rates(review_emotion_rates(args.shared, args.limit))

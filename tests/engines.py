@@ -97,8 +97,26 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
                   "mystery visit) answer 501 on PostgreSQL"),
     "users": ("`centric users add\\|list\\|set\\|disable\\|add-team`, `centric tokens add\\|list\\|revoke`",
               "the same rows and audit entries"),
-    "other commands": ("the other pages of `serve` (surveys, the five whys, settings …), "
-                       "`surveys`, `mystery template add`, `import` and `cases`, `enps invite`, `analyze` and "
+    "surveys": ("`centric surveys add\\|list\\|pause\\|close\\|resume\\|invite\\|remind\\|flagged`, the pages "
+                "`/surveys…` and the public survey form `/s/…` (invited and anonymous links, the bot quarantine)",
+                "the same rows; a link's answer stored exactly once, also under parallel submits and from several "
+                "worker processes"),
+    "ideas": ("`centric ideas list\\|status\\|merge\\|duplicates`, the pages `/ideas…` and the public page `/i/new`",
+              "the same rows and audit entries; `ideas import` is refused on PostgreSQL"),
+    "council": ("`centric council members\\|add\\|leave\\|meetings\\|actions\\|compare`, the pages `/council…`",
+                "the same rows and audit entries; `council import` is refused on PostgreSQL"),
+    "settings page": ("the page `/settings` of `serve`: the routing table, the service-level policy, the store's own "
+                      "factors", "the same rows and audit entries"),
+    "webhooks": ("`centric webhooks add\\|list\\|remove` and their deliveries by the web app's scheduler",
+                 "the same rows; on PostgreSQL sent by the elected scheduler"),
+    "observations": ("`centric observations list\\|add`, the pages `/observations` and `/observations/new`",
+                     "the same notes (stored through the ingest, analysed by the scheduler) and summaries"),
+    "orientation": ("`centric orientation criteria\\|scores\\|gap\\|customers\\|invite`, the pages `/orientation…` "
+                    "and the self-assessment links `/o/…`, `centric employees list`",
+                    "the same rows and answers; a link's answer stored once; `orientation import` is refused on "
+                    "PostgreSQL"),
+    "other commands": ("the other pages of `serve` (the five whys, employees, a mystery visit …), "
+                       "`mystery template add`, `import` and `cases`, `enps invite`, `analyze` and "
                        "`forget`, every other command", "refused by name on PostgreSQL and Spark"),
     "compact": ("`centric compact`", "PostgreSQL's own `VACUUM FULL` does that job"),
 }

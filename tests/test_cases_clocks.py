@@ -514,3 +514,35 @@ def test_vectorised_clocks_match_a_case_by_case_reference():
         assert (r["started_at"], None if pd.isna(r["stopped_at"]) else r["stopped_at"], r["due_at"],
                 r["at_risk_at"], r["state"]) == (start, stop, due, risk, state), key
     assert len({v[4] for v in expected.values()}) == 5  # every state occurs
+
+
+def test_tick_rewrites_only_the_cases_whose_clocks_changed_and_leaves_the_table_as_a_full_refresh_would(loop):
+    # between the ticks at 10:30 and 11:50: A falls at risk (first response due 12:00, at risk from 11:36);
+    # B waits for the customer (paused: due as if the pause ended now, so its due time moves); C gets a
+    # customer message after its answer (a new next_response row); D is answered (its first response stops);
+    # E, answered at 10:05 and with its resolution due the next day, stays as it was
+    put(loop, [case(c, at(MON, "10:00")) for c in "ABCDE"],
+        [(c, at(MON, "10:00"), "opened") for c in "ABCDE"]
+        + [("B", at(MON, "10:05"), "waiting"), ("C", at(MON, "10:10"), "agent_response"),
+           ("E", at(MON, "10:05"), "agent_response")])
+    run(loop, MON, "10:30")
+    with loop.transaction() as con:
+        store_io.append_events(con, pd.DataFrame({"case_id": ["C", "D"], "kind": ["customer_contact", "agent_response"],
+                                                  "occurred_at": [at(MON, "11:00"), at(MON, "11:10")]}))
+    run(loop, MON, "11:50")
+    got = loop.con.execute("SELECT * FROM case_clocks ORDER BY case_id, clock").df()
+    stamped = {f"{c}/{k}": t.strftime("%H:%M") for c, k, t in zip(got["case_id"], got["clock"], got["computed_at"],
+                                                                   strict=True)}
+    # a case with a row changed has all its rows rewritten; E's rows are those of the first tick
+    assert stamped == {"A/first_response": "11:50", "A/resolution": "11:50",
+                       "B/first_response": "11:50", "B/resolution": "11:50",
+                       "C/first_response": "11:50", "C/next_response": "11:50", "C/resolution": "11:50",
+                       "D/first_response": "11:50", "D/resolution": "11:50",
+                       "E/first_response": "10:30", "E/resolution": "10:30"}
+    states = dict(zip(got["case_id"] + "/" + got["clock"], got["state"], strict=True))
+    assert (states["A/first_response"], states["D/first_response"], states["E/resolution"]) == \
+        ("at_risk", "met", "on_track")
+    with loop.transaction() as con:
+        refresh_clocks(loop, con, now=dt.datetime(2026, 3, 2, 11, 50), routing=ROUTING, policy=POLICY)
+    full = loop.con.execute("SELECT * FROM case_clocks ORDER BY case_id, clock").df()
+    pd.testing.assert_frame_equal(got.drop(columns="computed_at"), full.drop(columns="computed_at"))

@@ -518,7 +518,8 @@ _add(Table(
         Column("stopped_at", "timestamp", "When it stopped (UTC); empty while it runs."),
         Column("state", "enum", "on_track, at_risk, breached, paused (waiting for the customer) or met.",
                required=True, allowed=CLOCK_STATES),
-        Column("computed_at", "timestamp", "When the state was computed (UTC).", required=True),
+        Column("computed_at", "timestamp", "When the row was computed (UTC); a tick rewrites only the rows of "
+               "cases whose clocks changed.", required=True),
     ),
     ingestable=False,
     since=5,

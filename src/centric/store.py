@@ -66,6 +66,21 @@ class Tables:
         DuckDB and PostgreSQL read (no engine's own functions)."""
         return self.con.execute(sql, params)
 
+    def insert_frame(self, table: str, rows) -> int:
+        """Insert the rows of the DataFrame ``rows`` (columns named as in ``table``) inside the caller's
+        ``transaction()``; how many. One statement from the frame on DuckDB, one COPY on PostgreSQL — never a
+        statement per row."""
+        if not len(rows):
+            return 0
+        cols = ", ".join(f'"{c}"' for c in rows.columns)
+        view = f"_centric_insert_{table}"
+        self.con.register(view, rows)
+        try:
+            self.con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM {view}')
+        finally:
+            self.con.unregister(view)
+        return len(rows)
+
     def lock_writes(self) -> None:
         """Inside ``transaction()``: wait for the store's write lock, held until the commit (PostgreSQL, where
         several processes write; ids taken as the highest plus one stay unique). DuckDB has one writer process:

@@ -144,9 +144,11 @@ def latest_cycles(clocks: pd.DataFrame) -> pd.DataFrame:
     return clocks[last].reset_index(drop=True)
 
 
-def _refresh(store, con, case_ids, now, routing, policy, cases=None, events=None):
+def _refresh(store, con, case_ids, now, routing, policy, cases=None, events=None, only_changed=False):
     """refresh_clocks, returning what it read too: (cases, events, clocks with every cycle, how many rows
-    were stored, routing, policy)."""
+    were stored, routing, policy). ``only_changed``: rewrite only the rows of the cases whose clocks changed
+    (the tick's refresh of every open case: rewriting tens of thousands of unchanged rows each minute made
+    DuckDB's next checkpoint hold every other commit back for seconds)."""
     now = store_io.utcnow() if now is None else _naive(now)
     if routing is None or policy is None:
         from .config import active
@@ -156,15 +158,51 @@ def _refresh(store, con, case_ids, now, routing, policy, cases=None, events=None
     if case_ids is None or cases is None or events is None:  # else the caller has them
         cases, events = _read(store, case_ids)
     clocks = compute_clocks(cases, events, policy, routing, now, all_cycles=True)
+    latest = latest_cycles(clocks)
     ids = pd.DataFrame({"case_id": pd.unique(cases["case_id"].astype(str))})
+    if only_changed and len(ids):  # the cases whose rows would change, and only their rows
+        ids = _changed_cases(con, ids, latest)
+        latest = latest[latest["case_id"].astype(str).isin(ids["case_id"]).to_numpy()]
     if len(ids):
         con.register("_centric_clock_cases", ids)
         try:
             con.execute("DELETE FROM case_clocks WHERE case_id IN (SELECT case_id FROM _centric_clock_cases)")
         finally:
             con.unregister("_centric_clock_cases")
-    stored = store_io.insert_rows(con, "case_clocks", latest_cycles(clocks))
+    stored = store_io.insert_rows(con, "case_clocks", latest)
     return cases, events, clocks, stored, routing, policy
+
+
+_COMPARED = ("started_at", "target_minutes", "calendar", "due_at", "at_risk_at", "stopped_at", "state")
+"""What makes a clock's row change (``computed_at`` alone does not)."""
+
+
+def _changed_cases(con, ids: pd.DataFrame, latest: pd.DataFrame) -> pd.DataFrame:
+    """Of the cases ``ids``, those whose stored clock rows differ from ``latest`` (a row new, gone, or with a
+    value of :data:`_COMPARED` changed)."""
+    con.register("_centric_clock_cases", ids)
+    try:
+        old = con.execute(f"SELECT case_id, clock, {', '.join(_COMPARED)} FROM case_clocks "
+                          "WHERE case_id IN (SELECT case_id FROM _centric_clock_cases)").df()
+    finally:
+        con.unregister("_centric_clock_cases")
+    keys = ["case_id", "clock"]
+
+    def rows(f: pd.DataFrame) -> pd.DataFrame:
+        out = pd.DataFrame({k: f[k].astype(str).to_numpy(dtype=object) for k in keys})
+        for c in _COMPARED:
+            v = f[c]
+            if c.endswith("_at"):  # microseconds (NaT: the same smallest integer on both sides)
+                out[c] = pd.to_datetime(v).to_numpy(dtype="datetime64[us]").view("int64")
+            else:
+                out[c] = v.astype(object).where(v.notna(), None).astype(str).to_numpy(dtype=object)
+        return out
+
+    both = rows(latest).merge(rows(old), on=keys, how="outer", suffixes=("", "_old"), indicator=True)
+    differs = both["_merge"].to_numpy() != "both"
+    for c in _COMPARED:
+        differs |= (both[c] != both[f"{c}_old"]).to_numpy()
+    return pd.DataFrame({"case_id": pd.unique(both.loc[differs, "case_id"].to_numpy(dtype=object))})
 
 
 def _read(store, case_ids):

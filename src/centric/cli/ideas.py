@@ -92,13 +92,13 @@ def import_cmd(
                 continue
             from ..ideas.box import now
 
-            with store.transaction() as con:
-                con.execute("UPDATE ideas SET source = coalesce(source, 'import'), status = coalesce(status, 'new'), "
-                            "author_kind = coalesce(author_kind, 'customer'), "
-                            "factor_source = CASE WHEN factor IS NOT NULL THEN coalesce(factor_source, 'import') END, "
-                            "updated_at = coalesce(updated_at, ?) WHERE idea_id IN "
-                            "(SELECT key FROM ingest_rows WHERE run_id = ? AND table_name = 'ideas')",
-                            [now(), res.run_id])
+            with store.transaction():
+                store.execute("UPDATE ideas SET source = coalesce(source, 'import'), status = coalesce(status, 'new'), "
+                              "author_kind = coalesce(author_kind, 'customer'), "
+                              "factor_source = CASE WHEN factor IS NOT NULL THEN coalesce(factor_source, 'import') END, "
+                              "updated_at = coalesce(updated_at, ?) WHERE idea_id IN "
+                              "(SELECT key FROM ingest_rows WHERE run_id = ? AND table_name = 'ideas')",
+                              [now(), res.run_id])
             from ..ideas.suggest import detect_languages
 
             detect_languages(store)

@@ -30,8 +30,8 @@ MAX_MINUTES = 20_000
 
 
 def _meeting_row(store: Store, meeting_id: str) -> dict:
-    row = store.con.execute("SELECT meeting_id, title, held_on, place, minutes FROM council_meetings "
-                            "WHERE meeting_id = ?", [str(meeting_id).strip()]).fetchone()
+    row = store.execute("SELECT meeting_id, title, held_on, place, minutes FROM council_meetings "
+                        "WHERE meeting_id = ?", [str(meeting_id).strip()]).fetchone()
     if row is None:
         raise CentricError(f"meeting: there is no council meeting {meeting_id!r}")
     return dict(zip(("meeting_id", "title", "held_on", "place", "minutes"), row, strict=True))
@@ -57,12 +57,12 @@ def add_meeting(store: Store, title: str, held_on: dt.date | str, by: str, place
     if day is None:
         raise CentricError("held on: give the meeting's day")
     items = [_agenda_item(a) for a in agenda]
-    with store.transaction() as con:
-        mid = next_id(con, "council_meetings", "meeting_id", "MT")
-        con.execute("INSERT INTO council_meetings (meeting_id, title, held_on, place, created_by, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)", [mid, title, day, clean(place, "place"), by, now()])
+    with store.transaction():
+        mid = next_id(store, "council_meetings", "meeting_id", "MT")
+        store.execute("INSERT INTO council_meetings (meeting_id, title, held_on, place, created_by, updated_at) "
+                      "VALUES (?, ?, ?, ?, ?, ?)", [mid, title, day, clean(place, "place"), by, now()])
         for n, (t, change, factor) in enumerate(items, start=1):
-            con.execute("INSERT INTO council_agenda VALUES (?, ?, ?, ?, ?)", [mid, n, t, change, factor])
+            store.execute("INSERT INTO council_agenda VALUES (?, ?, ?, ?, ?)", [mid, n, t, change, factor])
     return mid
 
 
@@ -71,18 +71,18 @@ def add_agenda_item(store: Store, meeting_id: str, title: str, change: str | Non
     """Append an item to a meeting's agenda; its number."""
     m = _meeting_row(store, meeting_id)
     t, change, factor = _agenda_item((title, change, factor))
-    with store.transaction() as con:
-        n = con.execute("SELECT coalesce(max(item), 0) + 1 FROM council_agenda WHERE meeting_id = ?",
-                        [m["meeting_id"]]).fetchall()[0][0]
-        con.execute("INSERT INTO council_agenda VALUES (?, ?, ?, ?, ?)", [m["meeting_id"], n, t, change, factor])
+    with store.transaction():
+        n = store.execute("SELECT coalesce(max(item), 0) + 1 FROM council_agenda WHERE meeting_id = ?",
+                          [m["meeting_id"]]).fetchall()[0][0]
+        store.execute("INSERT INTO council_agenda VALUES (?, ?, ?, ?, ?)", [m["meeting_id"], n, t, change, factor])
     return int(n)
 
 
 def set_minutes(store: Store, meeting_id: str, minutes: str | None, by: str) -> None:
     m = _meeting_row(store, meeting_id)
-    with store.transaction() as con:
-        con.execute("UPDATE council_meetings SET minutes = ?, updated_at = ? WHERE meeting_id = ?",
-                    [clean(minutes, "minutes", MAX_MINUTES, lines=True), now(), m["meeting_id"]])
+    with store.transaction():
+        store.execute("UPDATE council_meetings SET minutes = ?, updated_at = ? WHERE meeting_id = ?",
+                      [clean(minutes, "minutes", MAX_MINUTES, lines=True), now(), m["meeting_id"]])
     del by
 
 
@@ -92,8 +92,8 @@ def set_attendance(store: Store, meeting_id: str, member_id: str, status: str, n
     m = _meeting_row(store, meeting_id)
     if status not in COUNCIL_ATTENDANCE:
         raise CentricError(f"attendance: {status!r} is not one of {', '.join(COUNCIL_ATTENDANCE)}")
-    row = store.con.execute("SELECT joined_on, left_on, customer_id FROM council_members WHERE member_id = ?",
-                            [str(member_id).strip()]).fetchone()
+    row = store.execute("SELECT joined_on, left_on, customer_id FROM council_members WHERE member_id = ?",
+                        [str(member_id).strip()]).fetchone()
     if row is None:
         raise CentricError(f"member: there is no council membership {member_id!r}")
     joined, left, cid = row
@@ -102,10 +102,10 @@ def set_attendance(store: Store, meeting_id: str, member_id: str, status: str, n
     note = clean(note, "note", MAX_SHORT)
     if note and cid is None:
         raise CentricError(f"member: {member_id}'s data was erased; no note can be added")
-    with store.transaction() as con:
-        con.execute("DELETE FROM council_attendance WHERE meeting_id = ? AND member_id = ?",
-                    [m["meeting_id"], member_id])
-        con.execute("INSERT INTO council_attendance VALUES (?, ?, ?, ?)", [m["meeting_id"], member_id, status, note])
+    with store.transaction():
+        store.execute("DELETE FROM council_attendance WHERE meeting_id = ? AND member_id = ?",
+                      [m["meeting_id"], member_id])
+        store.execute("INSERT INTO council_attendance VALUES (?, ?, ?, ?)", [m["meeting_id"], member_id, status, note])
 
 
 def add_decision(store: Store, meeting_id: str, item: int | str | None, text: str, by: str) -> str:
@@ -113,9 +113,9 @@ def add_decision(store: Store, meeting_id: str, item: int | str | None, text: st
     m = _meeting_row(store, meeting_id)
     text = clean(text, "decision", MAX_TEXT, required=True, lines=True) or ""
     n = _item(store, m["meeting_id"], item)
-    with store.transaction() as con:
-        did = next_id(con, "council_decisions", "decision_id", "DC")
-        con.execute("INSERT INTO council_decisions VALUES (?, ?, ?, ?, ?, ?)", [did, m["meeting_id"], n, text, by, now()])
+    with store.transaction():
+        did = next_id(store, "council_decisions", "decision_id", "DC")
+        store.execute("INSERT INTO council_decisions VALUES (?, ?, ?, ?, ?, ?)", [did, m["meeting_id"], n, text, by, now()])
     return did
 
 
@@ -126,7 +126,7 @@ def _item(store: Store, meeting_id: str, item: int | str | None) -> int | None:
         n = int(str(item).strip())
     except ValueError:
         raise CentricError(f"item: {item!r} is not an agenda item number") from None
-    if not store.con.execute("SELECT 1 FROM council_agenda WHERE meeting_id = ? AND item = ?", [meeting_id, n]).fetchone():
+    if not store.execute("SELECT 1 FROM council_agenda WHERE meeting_id = ? AND item = ?", [meeting_id, n]).fetchone():
         raise CentricError(f"item: meeting {meeting_id} has no agenda item {n}")
     return n
 
@@ -144,20 +144,20 @@ def add_action(store: Store, meeting_id: str, what: str, owner: str, due_on: dt.
     if due is None:
         raise CentricError("due: give the day it is due")
     decision_id = clean(decision_id, "decision")
-    if decision_id and not store.con.execute("SELECT 1 FROM council_decisions WHERE decision_id = ? AND meeting_id = ?",
-                                             [decision_id, m["meeting_id"]]).fetchone():
+    if decision_id and not store.execute("SELECT 1 FROM council_decisions WHERE decision_id = ? AND meeting_id = ?",
+                                         [decision_id, m["meeting_id"]]).fetchone():
         raise CentricError(f"decision: meeting {m['meeting_id']} has no decision {decision_id!r}")
-    with store.transaction() as con:
-        aid = next_id(con, "council_actions", "action_id", "AC")
-        con.execute("INSERT INTO council_actions (action_id, meeting_id, decision_id, what, owner, due_on, status, "
-                    "updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?)",
-                    [aid, m["meeting_id"], decision_id, what, owner, due, by, now()])
+    with store.transaction():
+        aid = next_id(store, "council_actions", "action_id", "AC")
+        store.execute("INSERT INTO council_actions (action_id, meeting_id, decision_id, what, owner, due_on, status, "
+                      "updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?)",
+                      [aid, m["meeting_id"], decision_id, what, owner, due, by, now()])
     return aid
 
 
 def get_action(store: Store, action_id: str) -> dict | None:
-    row = store.con.execute("SELECT action_id, meeting_id, what, owner, due_on, status FROM council_actions "
-                            "WHERE action_id = ?", [str(action_id).strip()]).fetchone()
+    row = store.execute("SELECT action_id, meeting_id, what, owner, due_on, status FROM council_actions "
+                        "WHERE action_id = ?", [str(action_id).strip()]).fetchone()
     return None if row is None else dict(zip(("action_id", "meeting_id", "what", "owner", "due_on", "status"), row,
                                              strict=True))
 
@@ -171,9 +171,9 @@ def set_action(store: Store, action_id: str, status: str, by: str, on: dt.date |
     if get_action(store, aid) is None:
         raise CentricError(f"action: there is no council action {action_id!r}")
     day = (as_date(on, "on") or today()) if status not in OPEN else None
-    with store.transaction() as con:
-        con.execute("UPDATE council_actions SET status = ?, done_on = ?, updated_by = ?, updated_at = ? "
-                    "WHERE action_id = ?", [status, day, by, now(), aid])
+    with store.transaction():
+        store.execute("UPDATE council_actions SET status = ?, done_on = ?, updated_by = ?, updated_at = ? "
+                      "WHERE action_id = ?", [status, day, by, now(), aid])
 
 
 @dataclass(frozen=True)
@@ -250,10 +250,9 @@ class Meeting:
 def get_meeting(store: Store, meeting_id: str, as_of: dt.date | None = None) -> Meeting:
     m = _meeting_row(store, meeting_id)
     mid, day = m["meeting_id"], m["held_on"]
-    con = store.con
-    agenda = pd.DataFrame(con.execute("SELECT item, title, change, factor FROM council_agenda WHERE meeting_id = ? "
-                                      "ORDER BY item", [mid]).fetchall(), columns=["item", "title", "change", "factor"])
-    att = pd.DataFrame(con.execute(
+    agenda = pd.DataFrame(store.execute("SELECT item, title, change, factor FROM council_agenda WHERE meeting_id = ? "
+                                        "ORDER BY item", [mid]).fetchall(), columns=["item", "title", "change", "factor"])
+    att = pd.DataFrame(store.execute(
         """SELECT mb.member_id, mb.customer_id, c.name, c.segment, coalesce(a.status, 'not recorded') AS status, a.note
            FROM council_members mb
            LEFT JOIN council_attendance a ON a.member_id = mb.member_id AND a.meeting_id = ?
@@ -261,8 +260,8 @@ def get_meeting(store: Store, meeting_id: str, as_of: dt.date | None = None) -> 
            WHERE (mb.joined_on <= ? AND (mb.left_on IS NULL OR mb.left_on >= ?)) OR a.status IS NOT NULL
            ORDER BY mb.member_id""", [mid, day, day]).fetchall(),
         columns=["member_id", "customer_id", "name", "segment", "status", "note"])
-    decisions = pd.DataFrame(con.execute("SELECT decision_id, item, text FROM council_decisions WHERE meeting_id = ? "
-                                         "ORDER BY decision_id", [mid]).fetchall(), columns=["decision_id", "item", "text"])
+    decisions = pd.DataFrame(store.execute("SELECT decision_id, item, text FROM council_decisions WHERE meeting_id = ? "
+                                           "ORDER BY decision_id", [mid]).fetchall(), columns=["decision_id", "item", "text"])
     acts = actions(store, as_of, meeting_id=mid).table
     counts = {s: int((att["status"] == s).sum()) for s in (*COUNCIL_ATTENDANCE, "not recorded")}
     return Meeting(mid, m["title"], day, m["place"], m["minutes"], agenda, att, decisions, acts, counts)
@@ -275,10 +274,9 @@ def meetings(store: Store, as_of: dt.date | None = None) -> pd.DataFrame:
     if mt.empty:
         return pd.DataFrame(columns=["meeting_id", "title", "held_on", "place", "held", "items", "present", "absent",
                                      "excused", "decisions", "actions", "actions_open"])
-    con = store.con
 
     def per(sql: str) -> dict:
-        return {k: int(v) for k, v in con.execute(sql).fetchall()}
+        return {k: int(v) for k, v in store.execute(sql).fetchall()}
 
     items = per("SELECT meeting_id, count(*) FROM council_agenda GROUP BY meeting_id")
     dec = per("SELECT meeting_id, count(*) FROM council_decisions GROUP BY meeting_id")

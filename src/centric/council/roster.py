@@ -94,9 +94,13 @@ def purposes_of(value: str | Iterable[str] | None) -> list[str]:
     return out
 
 
-def next_id(con, table: str, column: str, prefix: str) -> str:
-    n = con.execute(f"SELECT coalesce(max(CAST(substr({column}, {len(prefix) + 1}) AS INTEGER)), 0) + 1 "
-                    f"FROM {table}").fetchall()[0][0]
+def next_id(store, table: str, column: str, prefix: str) -> str:
+    from ..store import Tables
+
+    if isinstance(store, Tables):  # PostgreSQL: the new id holds until the commit
+        store.lock_writes()
+    n = store.execute(f"SELECT coalesce(max(CAST(substr({column}, {len(prefix) + 1}) AS INTEGER)), 0) + 1 "
+                      f"FROM {table}").fetchall()[0][0]
     return f"{prefix}{int(n):04d}"
 
 
@@ -173,14 +177,14 @@ def roster(store: Store, as_of: dt.date | None = None, status: str | None = None
 
 def current_member(store: Store, customer_id: str) -> str | None:
     """The customer's current membership id, or None."""
-    rows = store.con.execute("SELECT member_id FROM council_members WHERE customer_id = ? AND left_on IS NULL "
-                             "ORDER BY member_id", [customer_id]).fetchall()
+    rows = store.execute("SELECT member_id FROM council_members WHERE customer_id = ? AND left_on IS NULL "
+                         "ORDER BY member_id", [customer_id]).fetchall()
     return rows[0][0] if rows else None
 
 
 def get_member(store: Store, member_id: str) -> dict | None:
-    row = store.con.execute("SELECT member_id, customer_id, role, notes, joined_on, left_on, left_reason "
-                            "FROM council_members WHERE member_id = ?", [member_id]).fetchone()
+    row = store.execute("SELECT member_id, customer_id, role, notes, joined_on, left_on, left_reason "
+                        "FROM council_members WHERE member_id = ?", [member_id]).fetchone()
     if row is None:
         return None
     return dict(zip(("member_id", "customer_id", "role", "notes", "joined_on", "left_on", "left_reason"), row,
@@ -242,16 +246,17 @@ def check_joining(store: Store, who: str, consent: str | Iterable[str] = COUNCIL
                    clean(evidence, "evidence"))
 
 
-def store_joining(con, j: Joining, by: str) -> str:
-    """Insert a checked membership and its consents through ``con`` (inside the caller's transaction)."""
-    mid = next_id(con, "council_members", "member_id", "CM")
+def store_joining(store, j: Joining, by: str) -> str:
+    """Insert a checked membership and its consents through ``store`` (inside the caller's transaction; a store
+    or a DuckDB connection)."""
+    mid = next_id(store, "council_members", "member_id", "CM")
     t = now()
-    con.execute("INSERT INTO council_members (member_id, customer_id, role, notes, joined_on, added_by, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)", [mid, j.customer_id, j.role, j.notes, j.joined_on, by, t])
+    store.execute("INSERT INTO council_members (member_id, customer_id, role, notes, joined_on, added_by, updated_at) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?)", [mid, j.customer_id, j.role, j.notes, j.joined_on, by, t])
     for p in j.purposes:
-        cid = next_id(con, "council_consents", "consent_id", "CC")
-        con.execute("INSERT INTO council_consents (consent_id, member_id, customer_id, purpose, given_at, evidence, "
-                    "recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?)", [cid, mid, j.customer_id, p, j.consent_at,
+        cid = next_id(store, "council_consents", "consent_id", "CC")
+        store.execute("INSERT INTO council_consents (consent_id, member_id, customer_id, purpose, given_at, evidence, "
+                      "recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?)", [cid, mid, j.customer_id, p, j.consent_at,
                                                                   j.evidence, by])
     return mid
 
@@ -264,8 +269,8 @@ def add_member(store: Store, who: str, by: str, consent: str | Iterable[str] = C
     finds them) to the council with the consents ``consent`` (must include ``council``) given at ``consent_at``
     (default now); the new membership's id."""
     j = check_joining(store, who, consent, consent_at, joined_on, role, notes, evidence, default_country)
-    with store.transaction() as con:
-        return store_joining(con, j, clean(by, "by", required=True) or "")
+    with store.transaction():
+        return store_joining(store, j, clean(by, "by", required=True) or "")
 
 
 def update_member(store: Store, member_id: str, by: str, role: str | None = None, notes: str | None = None) -> None:
@@ -273,9 +278,9 @@ def update_member(store: Store, member_id: str, by: str, role: str | None = None
     got = _member(store, member_id)
     if got["customer_id"] is None:
         raise CentricError(f"member: {member_id}'s data was erased; nothing personal can be added")
-    with store.transaction() as con:
-        con.execute("UPDATE council_members SET role = ?, notes = ?, updated_at = ? WHERE member_id = ?",
-                    [clean(role, "role"), clean(notes, "notes", MAX_TEXT, lines=True), now(), got["member_id"]])
+    with store.transaction():
+        store.execute("UPDATE council_members SET role = ?, notes = ?, updated_at = ? WHERE member_id = ?",
+                      [clean(role, "role"), clean(notes, "notes", MAX_TEXT, lines=True), now(), got["member_id"]])
     del by  # who changed it goes to the audit log
 
 
@@ -292,19 +297,19 @@ def leave(store: Store, member_id: str, by: str, on: dt.date | str | None = None
         raise CentricError(f"left: {day} is in the future; record it on the day")
     if day < got["joined_on"]:
         raise CentricError(f"left: {day} is before they joined ({got['joined_on']})")
-    with store.transaction() as con:
-        _end(con, got["member_id"], day, reason, by)
+    with store.transaction():
+        _end(store, got["member_id"], day, reason, by)
 
 
-def _end(con, member_id: str, day: dt.date, reason: str, by: str) -> None:
-    con.execute("UPDATE council_members SET left_on = coalesce(left_on, ?), left_reason = coalesce(left_reason, ?), "
-                "updated_at = ? WHERE member_id = ?", [day, reason, now(), member_id])
+def _end(store, member_id: str, day: dt.date, reason: str, by: str) -> None:
+    store.execute("UPDATE council_members SET left_on = coalesce(left_on, ?), left_reason = coalesce(left_reason, ?), "
+                  "updated_at = ? WHERE member_id = ?", [day, reason, now(), member_id])
     if reason == "consent_withdrawn":
         at = dt.datetime.combine(day, dt.time()) if day < today() else now()
-        con.execute("UPDATE council_consents SET withdrawn_at = ? WHERE member_id = ? AND withdrawn_at IS NULL",
-                    [at, member_id])
-        con.execute("UPDATE council_members SET notes = NULL WHERE member_id = ?", [member_id])
-        con.execute("UPDATE council_attendance SET note = NULL WHERE member_id = ?", [member_id])
+        store.execute("UPDATE council_consents SET withdrawn_at = ? WHERE member_id = ? AND withdrawn_at IS NULL",
+                      [at, member_id])
+        store.execute("UPDATE council_members SET notes = NULL WHERE member_id = ?", [member_id])
+        store.execute("UPDATE council_attendance SET note = NULL WHERE member_id = ?", [member_id])
     del by
 
 
@@ -314,11 +319,11 @@ def withdraw_consent(store: Store, member_id: str, purpose: str, by: str, at: dt
     got = _member(store, member_id)
     (p,) = purposes_of(purpose) or [""]
     at = at or now()
-    with store.transaction() as con:
-        n = len(con.execute("UPDATE council_consents SET withdrawn_at = ? WHERE member_id = ? AND purpose = ? "
-                            "AND withdrawn_at IS NULL RETURNING 1", [at, got["member_id"], p]).fetchall())
+    with store.transaction():
+        n = len(store.execute("UPDATE council_consents SET withdrawn_at = ? WHERE member_id = ? AND purpose = ? "
+                              "AND withdrawn_at IS NULL RETURNING 1", [at, got["member_id"], p]).fetchall())
         if p == COUNCIL and got["left_on"] is None:
-            _end(con, got["member_id"], at.date(), "consent_withdrawn", by)
+            _end(store, got["member_id"], at.date(), "consent_withdrawn", by)
     return bool(n)
 
 
@@ -331,14 +336,14 @@ def give_consent(store: Store, member_id: str, purpose: str, by: str, at: dt.dat
     (p,) = purposes_of(purpose) or [None]
     if p is None:
         raise CentricError("consent: give a purpose (e.g. contact, recording)")
-    with store.transaction() as con:
-        if con.execute("SELECT 1 FROM council_consents WHERE member_id = ? AND purpose = ? AND withdrawn_at IS NULL",
-                       [got["member_id"], p]).fetchone():
+    with store.transaction():
+        if store.execute("SELECT 1 FROM council_consents WHERE member_id = ? AND purpose = ? AND withdrawn_at IS NULL",
+                         [got["member_id"], p]).fetchone():
             return None
-        cid = next_id(con, "council_consents", "consent_id", "CC")
-        con.execute("INSERT INTO council_consents (consent_id, member_id, customer_id, purpose, given_at, evidence, "
-                    "recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [cid, got["member_id"], got["customer_id"], p, at or now(), clean(evidence, "evidence"), by])
+        cid = next_id(store, "council_consents", "consent_id", "CC")
+        store.execute("INSERT INTO council_consents (consent_id, member_id, customer_id, purpose, given_at, evidence, "
+                      "recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                      [cid, got["member_id"], got["customer_id"], p, at or now(), clean(evidence, "evidence"), by])
     return cid
 
 

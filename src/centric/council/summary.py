@@ -61,7 +61,7 @@ def version(store: Store) -> tuple:
     parts += [f"(SELECT CAST(max(updated_at) AS VARCHAR) FROM {t})" for t in ("council_members", "council_meetings",
                                                                                 "council_actions")]
     parts.append("(SELECT sum(CASE WHEN status = 'present' THEN 1 ELSE 0 END) FROM council_attendance)")
-    return tuple(store.con.execute("SELECT " + ", ".join(parts)).fetchone())
+    return tuple(store.execute("SELECT " + ", ".join(parts)).fetchone())
 
 
 def actions_figure(a: Actions, labels: dict[str, str] | None = None) -> go.Figure:

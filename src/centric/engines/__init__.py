@@ -38,6 +38,12 @@ PORTED += ("metrics complaints", "metrics journeys", "metrics churn", "customers
 PORTED += ("personas", "empathy", "mystery scores", "mystery calibration", "mystery template list", "enps",
            "enps pulse", "enps compare", "enps themes", "customers timeline", "customers forget")
 PORTED += ("serve", "users", "tokens")
+PORTED += ("surveys",)
+PORTED += ("settings", "webhooks")
+PORTED += ("observations", "orientation criteria", "orientation scores", "orientation gap", "orientation customers",
+           "orientation invite", "employees list")
+PORTED += ("ideas list", "ideas status", "ideas merge", "ideas duplicates", "council members", "council add",
+           "council leave", "council meetings", "council actions", "council compare")
 """The commands that work on a PostgreSQL store (``store copy`` writes into one from a DuckDB store)."""
 
 SPARK_PORTED = ("status", "schema", "settings", "metrics nps", "metrics csat", "metrics ces", "drivers", "flows",

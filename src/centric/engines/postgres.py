@@ -157,6 +157,21 @@ class PgStore(Tables):
                 n += 1
         return n
 
+    def insert_frame(self, table: str, rows) -> int:
+        """:meth:`centric.store.Tables.insert_frame`: the frame's rows with one COPY (pandas' and numpy's values as
+        Python's; missing values as NULL)."""
+        import pandas as pd
+
+        def plain(v):
+            if v is None or v is pd.NaT or (isinstance(v, float) and v != v):
+                return None
+            if isinstance(v, pd.Timestamp):
+                return v.to_pydatetime()
+            return v.item() if hasattr(v, "item") and not isinstance(v, (str, bytes)) else v
+
+        return self.copy_rows(table, list(rows.columns),
+                              ([plain(v) for v in row] for row in rows.itertuples(index=False, name=None)))
+
     def kept_secret(self, name: str) -> str:
         """A random key generated on first use and kept in the metadata under ``name`` (see ``Store``)."""
         import secrets

@@ -79,12 +79,16 @@ def clean(value: str | None, what: str, limit: int, required: bool = True, one_l
     return v
 
 
-def _next_id(con, table: str, column: str, prefix: str, width: int) -> str:
-    n = int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+def _next_id(store, table: str, column: str, prefix: str, width: int) -> str:
+    from ..store import Tables
+
+    if isinstance(store, Tables):  # PostgreSQL: the new id holds until the commit
+        store.lock_writes()
+    n = int(store.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
     while True:
         n += 1
         candidate = f"{prefix}{n:0{width}d}"
-        if not con.execute(f"SELECT 1 FROM {table} WHERE {column} = ?", [candidate]).fetchone():
+        if not store.execute(f"SELECT 1 FROM {table} WHERE {column} = ?", [candidate]).fetchone():
             return candidate
 
 
@@ -101,9 +105,9 @@ def submit(store: Store, text: str, author_kind: str, title: str | None = None, 
     text = clean(text, "text", MAX_TEXT)
     title = clean(title, "title", MAX_TITLE, required=False, one_line=True) or _title_of(text)
     when = at or now()
-    with store.transaction() as con:
-        idea_id = _next_id(con, "ideas", "idea_id", "I", 6)
-        con.execute(
+    with store.transaction():
+        idea_id = _next_id(store, "ideas", "idea_id", "I", 6)
+        store.execute(
             "INSERT INTO ideas (idea_id, customer_id, created_at, title, text, author_kind, author_name, language, "
             "factor, status, author_email, user_id, source, factor_source, flags, ip_hash, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?)",
@@ -120,7 +124,7 @@ def _title_of(text: str, width: int = 80) -> str:
 
 def row(store: Store, idea_id: str) -> dict | None:
     """The idea's stored fields (None when there is none)."""
-    got = store.con.execute(f"SELECT {', '.join(COLUMNS)} FROM ideas WHERE idea_id = ?", [idea_id]).fetchone()
+    got = store.execute(f"SELECT {', '.join(COLUMNS)} FROM ideas WHERE idea_id = ?", [idea_id]).fetchone()
     return None if got is None else dict(zip(COLUMNS, got, strict=True))
 
 
@@ -135,7 +139,7 @@ def surviving(store: Store, idea_id: str) -> str:
     """The idea that ``idea_id`` was merged into, following later merges (itself when never merged)."""
     seen = [idea_id]
     while True:
-        got = store.con.execute("SELECT merged_into FROM ideas WHERE idea_id = ?", [seen[-1]]).fetchone()
+        got = store.execute("SELECT merged_into FROM ideas WHERE idea_id = ?", [seen[-1]]).fetchone()
         if got is None or not got[0] or got[0] in seen:
             return seen[-1]
         seen.append(got[0])
@@ -148,29 +152,29 @@ def vote(store: Store, idea_id: str, voter: str, at: dt.datetime | None = None) 
     if kind is None or not voter.partition(":")[2]:
         raise IdeaError(f"voter: {voter!r} is neither user:ID nor customer:ID")
     target = surviving(store, require(store, idea_id)["idea_id"])
-    with store.transaction() as con:
-        if con.execute("SELECT 1 FROM idea_votes WHERE idea_id = ? AND voter = ?", [target, voter]).fetchone():
+    with store.transaction():
+        if store.execute("SELECT 1 FROM idea_votes WHERE idea_id = ? AND voter = ?", [target, voter]).fetchone():
             return False
-        con.execute("INSERT INTO idea_votes (idea_id, voter, voter_kind, voted_at) VALUES (?, ?, ?, ?)",
-                    [target, voter, kind, at or now()])
+        store.execute("INSERT INTO idea_votes (idea_id, voter, voter_kind, voted_at) VALUES (?, ?, ?, ?)",
+                      [target, voter, kind, at or now()])
     return True
 
 
 def unvote(store: Store, idea_id: str, voter: str) -> bool:
     """Take the vote back; whether there was one."""
-    with store.transaction() as con:
-        return bool(con.execute("DELETE FROM idea_votes WHERE idea_id = ? AND voter = ? RETURNING 1",
-                                [idea_id, voter]).fetchall())
+    with store.transaction():
+        return bool(store.execute("DELETE FROM idea_votes WHERE idea_id = ? AND voter = ? RETURNING 1",
+                                  [idea_id, voter]).fetchall())
 
 
 def voted(store: Store, idea_id: str, voter: str) -> bool:
-    return store.con.execute("SELECT 1 FROM idea_votes WHERE idea_id = ? AND voter = ?",
-                             [idea_id, voter]).fetchone() is not None
+    return store.execute("SELECT 1 FROM idea_votes WHERE idea_id = ? AND voter = ?",
+                         [idea_id, voter]).fetchone() is not None
 
 
 def votes_of(store: Store, idea_id: str) -> int:
     """The idea's votes: its voters in centric plus the votes counted elsewhere (imported)."""
-    got = store.con.execute(
+    got = store.execute(
         "SELECT coalesce(i.votes, 0) + (SELECT count(*) FROM idea_votes v WHERE v.idea_id = i.idea_id) "
         "FROM ideas i WHERE i.idea_id = ?", [idea_id]).fetchone()
     return int(got[0]) if got else 0
@@ -183,11 +187,11 @@ def comment(store: Store, idea_id: str, text: str, author: str, author_kind: str
         raise IdeaError(f"author_kind: {author_kind!r} is not one of {', '.join(IDEA_AUTHORS)}")
     text = clean(text, "comment", MAX_COMMENT)
     target = surviving(store, require(store, idea_id)["idea_id"])
-    with store.transaction() as con:
-        comment_id = _next_id(con, "idea_comments", "comment_id", "K", 6)
-        con.execute("INSERT INTO idea_comments (comment_id, idea_id, author, author_kind, customer_id, text, "
-                    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [comment_id, target, author, author_kind, customer_id, text, at or now()])
+    with store.transaction():
+        comment_id = _next_id(store, "idea_comments", "comment_id", "K", 6)
+        store.execute("INSERT INTO idea_comments (comment_id, idea_id, author, author_kind, customer_id, text, "
+                      "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                      [comment_id, target, author, author_kind, customer_id, text, at or now()])
     return comment_id
 
 
@@ -204,11 +208,11 @@ def change_status(store: Store, idea_id: str, to: str, answer: str, by: str, at:
         raise IdeaError(f"status: an idea that is {before} can become {', '.join(NEXT[before])}, not {to}")
     answer = clean(answer, "answer", MAX_ANSWER)
     when = at or now()
-    with store.transaction() as con:
-        con.execute("INSERT INTO idea_status_changes (idea_id, from_status, to_status, answer, changed_by, changed_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)", [idea_id, before, to, answer, by, when])
-        con.execute("UPDATE ideas SET status = ?, answer = ?, answered_at = coalesce(answered_at, ?), updated_at = ? "
-                    "WHERE idea_id = ?", [to, answer, when, when, idea_id])
+    with store.transaction():
+        store.execute("INSERT INTO idea_status_changes (idea_id, from_status, to_status, answer, changed_by, changed_at) "
+                      "VALUES (?, ?, ?, ?, ?, ?)", [idea_id, before, to, answer, by, when])
+        store.execute("UPDATE ideas SET status = ?, answer = ?, answered_at = coalesce(answered_at, ?), updated_at = ? "
+                      "WHERE idea_id = ?", [to, answer, when, when, idea_id])
     return before
 
 
@@ -222,9 +226,9 @@ def set_factor(store: Store, idea_id: str, factor: str | None, by_person: bool =
         known = active_taxonomy(store).ids
         if factor not in known:
             raise IdeaError(f"factor: {factor!r} is not a factor of the taxonomy ({', '.join(known)})")
-    with store.transaction() as con:
-        con.execute("UPDATE ideas SET factor = ?, factor_source = ?, updated_at = ? WHERE idea_id = ?",
-                    [factor, ("set" if by_person else "suggested") if factor else None, now(), idea_id])
+    with store.transaction():
+        store.execute("UPDATE ideas SET factor = ?, factor_source = ?, updated_at = ? WHERE idea_id = ?",
+                      [factor, ("set" if by_person else "suggested") if factor else None, now(), idea_id])
 
 
 def reward(store: Store, idea_id: str, what: str, recipient: str, by: str, amount: float | None = None,
@@ -236,11 +240,11 @@ def reward(store: Store, idea_id: str, what: str, recipient: str, by: str, amoun
     unit = clean(unit, "unit", 20, required=False, one_line=True) or None
     if amount is not None and not (0 <= float(amount) < 1e9):
         raise IdeaError(f"amount: {amount} is not between 0 and 1,000,000,000")
-    with store.transaction() as con:
-        reward_id = _next_id(con, "idea_rewards", "reward_id", "R", 5)
-        con.execute("INSERT INTO idea_rewards (reward_id, idea_id, what, amount, unit, recipient, given_by, given_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [reward_id, idea_id, what, None if amount is None else float(amount), unit, recipient, by,
+    with store.transaction():
+        reward_id = _next_id(store, "idea_rewards", "reward_id", "R", 5)
+        store.execute("INSERT INTO idea_rewards (reward_id, idea_id, what, amount, unit, recipient, given_by, given_at) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                      [reward_id, idea_id, what, None if amount is None else float(amount), unit, recipient, by,
                      at or now()])
     return reward_id
 
@@ -256,28 +260,28 @@ def merge(store: Store, merged_id: str, into_id: str, by: str, similarity: float
         if idea["merged_into"]:
             raise IdeaError(f"merge: idea {idea['idea_id']} was merged into {idea['merged_into']} already")
     when = at or now()
-    with store.transaction() as con:
-        shared = int(con.execute(
+    with store.transaction():
+        shared = int(store.execute(
             "SELECT count(*) FROM idea_votes v WHERE v.idea_id = ? AND EXISTS "
             "(SELECT 1 FROM idea_votes w WHERE w.idea_id = ? AND w.voter = v.voter)", [merged_id, into_id]).fetchone()[0])
-        moved = len(con.execute(
+        moved = len(store.execute(
             "UPDATE idea_votes SET idea_id = ? WHERE idea_id = ? AND voter NOT IN "
             "(SELECT voter FROM idea_votes WHERE idea_id = ?) RETURNING 1", [into_id, merged_id, into_id]).fetchall())
-        con.execute("DELETE FROM idea_votes WHERE idea_id = ?", [merged_id])  # the voters of both: counted once
-        comments = len(con.execute("UPDATE idea_comments SET idea_id = ? WHERE idea_id = ? RETURNING 1",
-                                   [into_id, merged_id]).fetchall())
-        con.execute("UPDATE ideas SET votes = CASE WHEN votes IS NULL AND ? IS NULL THEN NULL "
-                    "ELSE coalesce(votes, 0) + coalesce(?, 0) END, updated_at = ? WHERE idea_id = ?",
+        store.execute("DELETE FROM idea_votes WHERE idea_id = ?", [merged_id])  # the voters of both: counted once
+        comments = len(store.execute("UPDATE idea_comments SET idea_id = ? WHERE idea_id = ? RETURNING 1",
+                                     [into_id, merged_id]).fetchall())
+        store.execute("UPDATE ideas SET votes = CASE WHEN votes IS NULL AND CAST(? AS INTEGER) IS NULL THEN NULL "
+                    "ELSE coalesce(votes, 0) + coalesce(CAST(? AS INTEGER), 0) END, updated_at = ? WHERE idea_id = ?",
                     [a["votes"], a["votes"], when, into_id])
-        con.execute("UPDATE ideas SET merged_into = ?, votes = NULL, updated_at = ? WHERE idea_id = ?",
-                    [into_id, when, merged_id])
-        con.execute("INSERT INTO idea_merges (merged_id, into_id, similarity, votes_moved, comments_moved, merged_by, "
-                    "merged_at) VALUES (?, ?, ?, ?, ?, ?, ?)", [merged_id, into_id, similarity, moved, comments, by, when])
+        store.execute("UPDATE ideas SET merged_into = ?, votes = NULL, updated_at = ? WHERE idea_id = ?",
+                      [into_id, when, merged_id])
+        store.execute("INSERT INTO idea_merges (merged_id, into_id, similarity, votes_moved, comments_moved, merged_by, "
+                      "merged_at) VALUES (?, ?, ?, ?, ?, ?, ?)", [merged_id, into_id, similarity, moved, comments, by, when])
     return Merged(merged_id, into_id, moved, shared, comments)
 
 
 def release(store: Store, idea_id: str, by: str) -> None:
     """Release a flagged public idea (listed and counted from now on)."""
     require(store, idea_id)
-    with store.transaction() as con:
-        con.execute("UPDATE ideas SET flags = NULL, updated_at = ? WHERE idea_id = ?", [now(), idea_id])
+    with store.transaction():
+        store.execute("UPDATE ideas SET flags = NULL, updated_at = ? WHERE idea_id = ?", [now(), idea_id])

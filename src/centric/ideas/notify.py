@@ -30,7 +30,7 @@ def address_of(store: Store, idea: dict) -> str | None:
         if got:
             return got
     if idea.get("user_id"):
-        row = store.con.execute("SELECT email FROM users WHERE user_id = ?", [idea["user_id"]]).fetchone()
+        row = store.execute("SELECT email FROM users WHERE user_id = ?", [idea["user_id"]]).fetchone()
         return row[0] if row else None
     return None
 
@@ -75,8 +75,8 @@ def notify(store: Store, idea_id: str, changed_at: dt.datetime) -> str:
     from .box import require
 
     idea = require(store, idea_id)
-    change = store.con.execute("SELECT to_status, answer FROM idea_status_changes WHERE idea_id = ? AND changed_at = ?",
-                               [idea_id, changed_at]).fetchone()
+    change = store.execute("SELECT to_status, answer FROM idea_status_changes WHERE idea_id = ? AND changed_at = ?",
+                           [idea_id, changed_at]).fetchone()
     if change is None:
         return "no_change"
     address = address_of(store, idea)
@@ -94,7 +94,7 @@ def notify(store: Store, idea_id: str, changed_at: dt.datetime) -> str:
         except (SurveyError, OSError, smtplib.SMTPException) as e:
             log.error("idea %s: the answer could not be e-mailed: %s", idea_id, type(e).__name__)
             how = "mail_failed"
-    with store.transaction() as con:
-        con.execute("UPDATE idea_status_changes SET notified = ?, notified_to = ? WHERE idea_id = ? AND changed_at = ?",
-                    [how, to, idea_id, changed_at])
+    with store.transaction():
+        store.execute("UPDATE idea_status_changes SET notified = ?, notified_to = ? WHERE idea_id = ? AND changed_at = ?",
+                      [how, to, idea_id, changed_at])
     return how

@@ -54,39 +54,37 @@ def suggest_missing(store: Store, embedder=None) -> int:
     """Suggest a factor for every idea without one (merged ideas left out); how many got one."""
     from ..text.taxonomy import active_taxonomy
 
-    rows = store.con.execute("SELECT idea_id, coalesce(title, '') || '. ' || text FROM ideas "
-                             "WHERE factor IS NULL AND merged_into IS NULL ORDER BY idea_id").fetchall()
+    rows = store.execute("SELECT idea_id, coalesce(title, '') || '. ' || text FROM ideas "
+                         "WHERE factor IS NULL AND merged_into IS NULL ORDER BY idea_id").fetchall()
     if not rows:
         return 0
     found = suggest([r[1] for r in rows], active_taxonomy(store), embedder)
     done = pd.DataFrame({"idea_id": [r[0] for r, f in zip(rows, found, strict=True) if f],
                          "factor": [f for f in found if f]})
-    _update(store, done, "factor = u.factor, factor_source = 'suggested'", "ideas.factor IS NULL")
+    _update(store, done, "factor = ?, factor_source = 'suggested'", "factor IS NULL")
     return len(done)
 
 
 def _update(store: Store, values: pd.DataFrame, assignments: str, condition: str = "true") -> None:
-    """UPDATE ideas from a frame of (idea_id, value columns) in one statement."""
+    """UPDATE ideas from a frame of (idea_id, value columns) in one transaction: one parameterised statement per
+    idea, ``assignments`` taking the frame's other columns, in order, as ``?`` (any engine)."""
     if not len(values):
         return
-    with store.transaction() as con:
-        con.register("_centric_idea_updates", values)
-        try:
-            con.execute(f"UPDATE ideas SET {assignments} FROM _centric_idea_updates u "
-                        f"WHERE ideas.idea_id = u.idea_id AND {condition}")
-        finally:
-            con.unregister("_centric_idea_updates")
+    cols = [c for c in values.columns if c != "idea_id"]
+    with store.transaction():
+        for idea_id, *vals in values[["idea_id", *cols]].itertuples(index=False, name=None):
+            store.execute(f"UPDATE ideas SET {assignments} WHERE idea_id = ? AND {condition}", [*vals, idea_id])
 
 
 def detect_languages(store: Store) -> int:
     """Detect the language of the ideas that have none (imported without it); how many got one."""
     from ..text.language import LanguageDetector
 
-    rows = store.con.execute("SELECT idea_id, coalesce(title, '') || '. ' || text FROM ideas WHERE language IS NULL "
-                             "ORDER BY idea_id").fetchall()
+    rows = store.execute("SELECT idea_id, coalesce(title, '') || '. ' || text FROM ideas WHERE language IS NULL "
+                         "ORDER BY idea_id").fetchall()
     if not rows:
         return 0
     detector = LanguageDetector()
     _update(store, pd.DataFrame({"idea_id": [r[0] for r in rows], "language": [detector.detect(r[1]) for r in rows]}),
-            "language = u.language")
+            "language = ?")
     return len(rows)

@@ -61,7 +61,7 @@ class Detail:
 
 
 def _rows(store: Store, sql: str, params: list) -> list[dict[str, Any]]:
-    cur = store.con.execute(sql, params)
+    cur = store.execute(sql, params)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
@@ -70,7 +70,7 @@ def detail(store: Store, idea_id: str) -> Detail | None:
     idea = row(store, idea_id)
     if idea is None:
         return None
-    voters = int(store.con.execute("SELECT count(*) FROM idea_votes WHERE idea_id = ?", [idea_id]).fetchone()[0])
+    voters = int(store.execute("SELECT count(*) FROM idea_votes WHERE idea_id = ?", [idea_id]).fetchone()[0])
     return Detail(
         idea, voters + int(idea["votes"] or 0), voters,
         _rows(store, "SELECT comment_id, author, author_kind, text, created_at FROM idea_comments WHERE idea_id = ? "
@@ -99,8 +99,9 @@ def by_factor(store: Store) -> dict[str, dict[str, Any]]:
 
 def texts(store: Store, ids: list[str] | None = None) -> pd.DataFrame:
     """idea_id, title, text, language of the ideas not merged away (and not flagged), for duplicate detection."""
-    df = store.con.execute("SELECT idea_id, coalesce(title, '') AS title, text, language, status FROM ideas "
-                           "WHERE merged_into IS NULL AND flags IS NULL ORDER BY idea_id").df()
+    df = pd.DataFrame(_rows(store, "SELECT idea_id, coalesce(title, '') AS title, text, language, status FROM ideas "
+                                   "WHERE merged_into IS NULL AND flags IS NULL ORDER BY idea_id", []),
+                      columns=["idea_id", "title", "text", "language", "status"])
     return df if ids is None else df[df["idea_id"].isin(ids)]
 
 

@@ -186,8 +186,8 @@ def _seconds(a, b):
 
 
 def _latest(store: Store) -> dt.datetime:
-    """The latest moment the data speaks of (an event, an opening, a closing, or the loop's last look at
-    the clocks): "now" for open cases."""
+    """The latest moment the data speaks of (an event, an opening, a closing, or the latest clock the loop
+    computed anew): "now" for open cases."""
     ev = store.table("case_events")
     cases = store.table("cases")
     clocks = store.table("case_clocks")

@@ -44,16 +44,16 @@ def _now() -> dt.datetime:
 def stores(store: Store, agent: str | None = None) -> list[str]:
     """The stores in ``units`` (those ``agent`` manages when given)."""
     if agent is None:
-        rows = store.con.execute("SELECT unit FROM units WHERE kind = 'store' ORDER BY unit").fetchall()
+        rows = store.execute("SELECT unit FROM units WHERE kind = 'store' ORDER BY unit").fetchall()
     else:
-        rows = store.con.execute("SELECT unit FROM units WHERE kind = 'store' AND manager = ? ORDER BY unit",
-                                 [agent]).fetchall()
+        rows = store.execute("SELECT unit FROM units WHERE kind = 'store' AND manager = ? ORDER BY unit",
+                             [agent]).fetchall()
     return [r[0] for r in rows]
 
 
 def store_manager(store: Store, unit: str) -> str | None | bool:
     """The manager of store ``unit`` (None when it has none); False when there is no such store."""
-    row = store.con.execute("SELECT manager FROM units WHERE unit = ? AND kind = 'store'", [unit]).fetchone()
+    row = store.execute("SELECT manager FROM units WHERE unit = ? AND kind = 'store'", [unit]).fetchone()
     return False if row is None else row[0]
 
 

@@ -36,7 +36,7 @@ from ..errors import CentricError
 from ..store import Store
 from ..surveys import tokens
 from .criteria import LANGUAGES
-from .records import check_ratings, insert_assessment
+from .records import check_ratings, frame, insert_assessment
 
 __all__ = ["REASONS", "STATUSES", "Link", "Outcome", "Plan", "invitation", "issue", "plan", "record", "token_of",
            "write_links"]
@@ -88,20 +88,19 @@ def plan(store: Store, period: str | None = None, units: list[str] | None = None
     day = day or dt.datetime.now(dt.UTC).date()
     period = (period or period_of(day, "quarter")).strip().upper()
     start, end = period_bounds(period)
-    staff = store.con.execute(
-        "SELECT employee_id, name, email, unit, language, hired_at, left_at FROM employees ORDER BY unit, employee_id"
-    ).df()
+    staff = frame(store, "SELECT employee_id, name, email, unit, language, hired_at, left_at FROM employees "
+                         "ORDER BY unit, employee_id")
     if units:
-        known = set(store.con.execute("SELECT unit FROM units").df()["unit"]) | set(staff["unit"].dropna())
+        known = {u for (u,) in store.execute("SELECT unit FROM units").fetchall()} | set(staff["unit"].dropna())
         unknown = [u for u in units if u not in known]
         if unknown:
             raise CentricError(f"--unit {unknown[0]!r}: no such store or department; units: "
                                f"{', '.join(sorted(known)) or 'none (centric ingest units FILE)'}")
         staff = staff[staff["unit"].isin(units)]
-    invited = set(store.con.execute(f"SELECT employee_id FROM {TABLE} WHERE period = ?", [period]).df()["employee_id"])
-    assessed = set(store.con.execute(
+    invited = {e for (e,) in store.execute(f"SELECT employee_id FROM {TABLE} WHERE period = ?", [period]).fetchall()}
+    assessed = {e for (e,) in store.execute(
         "SELECT employee_id FROM orientation_assessments WHERE view = 'self' AND assessed_at >= ? AND assessed_at < ?",
-        [dt.datetime.combine(start, dt.time()), dt.datetime.combine(end, dt.time())]).df()["employee_id"])
+        [dt.datetime.combine(start, dt.time()), dt.datetime.combine(end, dt.time())]).fetchall()}
     when = pd.Timestamp(day)
     erased = staff["name"].isna() & staff["email"].isna()
     left = staff["left_at"].notna() & (pd.to_datetime(staff["left_at"]) <= when) & ~erased
@@ -142,18 +141,13 @@ def issue(store: Store, plan: Plan, base_url: str | None = None, link_days: int 
     secrets.SystemRandom().shuffle(order)
     rows = plan.invite.assign(invitation_id=pd.Series(order, dtype="int64").values, period=plan.period,
                               expires_on=expires, used=False)
-    with store.transaction() as con:
-        taken = con.execute(f"SELECT count(*) FROM {TABLE} WHERE invitation_id IN "
-                            f"({', '.join(str(int(i)) for i in ids)})").fetchone()[0]
+    with store.transaction():
+        taken = store.execute(f"SELECT count(*) FROM {TABLE} WHERE invitation_id IN "
+                              f"({', '.join(str(int(i)) for i in ids)})").fetchone()[0]
         if taken:  # 1 in 2**40 for a million links: refuse rather than share a token
             raise CentricError("an invitation number was drawn twice; run the command again")
-        con.register("_orientation_invitations_new", rows)
-        try:
-            con.execute(f"INSERT INTO {TABLE} (invitation_id, period, employee_id, unit, language, expires_on, used) "
-                        "SELECT invitation_id, period, employee_id, unit, language, expires_on, used "
-                        "FROM _orientation_invitations_new")
-        finally:
-            con.unregister("_orientation_invitations_new")
+        store.insert_frame(TABLE, rows[["invitation_id", "period", "employee_id", "unit", "language", "expires_on",
+                                        "used"]])
     return [Link(str(r.employee_id), r.email if isinstance(r.email, str) else None, r.language, r.unit, plan.period,
                  f"{base}/o/{tokens.make(key, int(r.invitation_id), tokens.ORIENTATION)}", expires)
             for r in rows.itertuples(index=False)]
@@ -162,7 +156,7 @@ def issue(store: Store, plan: Plan, base_url: str | None = None, link_days: int 
 def invitation(store: Store, invitation_id: int) -> dict[str, Any] | None:
     """The link's employee, period, unit, language, last day, whether it was used and whether the employee has
     left (``left``), or None when there is no such link."""
-    row = store.con.execute(
+    row = store.execute(
         f"SELECT i.employee_id, i.period, i.unit, i.language, i.expires_on, i.used, e.left_at "
         f"FROM {TABLE} i LEFT JOIN employees e ON e.employee_id = i.employee_id WHERE i.invitation_id = ?",
         [int(invitation_id)]).fetchone()
@@ -211,17 +205,17 @@ def record(store: Store, invitation_id: int, ratings: dict[str, Any], comment: s
     stored) when the link is unknown, used, past its last day or the employee has left; raises ``RatingError``
     naming the field when a rating is not 1–5, a field is not a criterion or nothing is rated."""
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    with store.transaction() as con:
+    with store.transaction():
         row = invitation(store, invitation_id)
         why = state(row, now.date())
         if why is not None:
             return Outcome(why, None, row["language"] if row else None)
         values, comment = check_ratings(ratings, comment)
-        aid = insert_assessment(con, row["employee_id"], row["unit"], "self", values, row["employee_id"], comment,
+        aid = insert_assessment(store, row["employee_id"], row["unit"], "self", values, row["employee_id"], comment,
                                 dated(row["period"], now))
-        marked = con.execute(f"UPDATE {TABLE} SET used = true, assessment_id = ? WHERE invitation_id = ? AND NOT used "
-                             "RETURNING 1", [aid, int(invitation_id)]).fetchall()
+        marked = store.execute(f"UPDATE {TABLE} SET used = true, assessment_id = ? WHERE invitation_id = ? AND NOT "
+                               "used RETURNING 1", [aid, int(invitation_id)]).fetchall()
         if not marked:  # taken meanwhile by another writer: undo ours
-            con.execute("DELETE FROM orientation_assessments WHERE assessment_id = ?", [aid])
+            store.execute("DELETE FROM orientation_assessments WHERE assessment_id = ?", [aid])
             return Outcome("already", None, row["language"])
     return Outcome("stored", aid, row["language"])

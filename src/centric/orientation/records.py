@@ -47,7 +47,7 @@ def _now() -> dt.datetime:
 def employee_unit(store: Store, employee_id: str) -> dict[str, Any] | None:
     """The employee (``employee_id``, ``name``, ``unit``, ``left_at``) with their unit's ``manager`` and ``kind``,
     or None when there is no such employee."""
-    row = store.con.execute(
+    row = store.execute(
         "SELECT e.employee_id, e.name, e.unit, e.left_at, u.manager, u.kind FROM employees e "
         "LEFT JOIN units u ON u.unit = e.unit WHERE e.employee_id = ?", [employee_id]).fetchone()
     if row is None:
@@ -58,9 +58,9 @@ def employee_unit(store: Store, employee_id: str) -> dict[str, Any] | None:
 def managed_units(store: Store, agent: str | None) -> list[str]:
     """The units ``agent`` manages (all units with None: an admin)."""
     if agent is None:
-        rows = store.con.execute("SELECT unit FROM units ORDER BY unit").fetchall()
+        rows = store.execute("SELECT unit FROM units ORDER BY unit").fetchall()
     else:
-        rows = store.con.execute("SELECT unit FROM units WHERE manager = ? ORDER BY unit", [agent]).fetchall()
+        rows = store.execute("SELECT unit FROM units WHERE manager = ? ORDER BY unit", [agent]).fetchall()
     return [r[0] for r in rows]
 
 
@@ -70,15 +70,15 @@ def team(store: Store, units: list[str]) -> pd.DataFrame:
     if not units:
         return pd.DataFrame(columns=["employee_id", "name", "unit", "role", "last_manager", "last_self"])
     marks = ", ".join("?" * len(units))
-    df = store.con.execute(
-        f"""SELECT e.employee_id, e.name, e.unit, e.role,
+    df = frame(
+        store, f"""SELECT e.employee_id, e.name, e.unit, e.role,
                    max(CASE WHEN a.view = 'manager' THEN a.assessed_at END) AS last_manager,
                    max(CASE WHEN a.view = 'self' THEN a.assessed_at END) AS last_self
             FROM employees e LEFT JOIN {TABLE} a ON a.employee_id = e.employee_id
             WHERE e.unit IN ({marks}) AND e.left_at IS NULL
             GROUP BY e.employee_id, e.name, e.unit, e.role
             ORDER BY e.unit, CASE WHEN e.role = 'manager' THEN 1 ELSE 0 END, e.name, e.employee_id""",
-        list(units)).df()
+        list(units))
     return df.astype(object).where(df.notna(), None)
 
 
@@ -94,8 +94,8 @@ def record_assessment(store: Store, employee_id: str, view: str, ratings: dict[s
     if view not in VIEWS:
         raise CentricError(f"view: {view!r} is not one of {', '.join(VIEWS)}")
     values, comment = check_ratings(ratings, comment)
-    with store.transaction() as con:
-        return insert_assessment(con, employee_id, emp["unit"], view, values, assessor, comment,
+    with store.transaction():
+        return insert_assessment(store, employee_id, emp["unit"], view, values, assessor, comment,
                                  assessed_at or _now())
 
 
@@ -131,9 +131,16 @@ def check_ratings(ratings: dict[str, Any], comment: str | None = None) -> tuple[
     return values, comment
 
 
+def frame(store, sql: str, params: list | tuple = ()) -> pd.DataFrame:
+    """A query's rows as a frame (``store.execute``: any engine), its columns named as the query names them."""
+    cur = store.execute(sql, list(params))
+    return pd.DataFrame(cur.fetchall(), columns=[d[0] for d in cur.description])
+
+
 def insert_assessment(con, employee_id: str, unit: str | None, view: str, values: dict[str, int | None],
                       assessor: str | None, comment: str | None, assessed_at: dt.datetime) -> str:
-    """Insert one checked assessment (:func:`check_ratings`) in the transaction under way on ``con``; its id."""
+    """Insert one checked assessment (:func:`check_ratings`) in the transaction under way on ``con`` (a store, or a
+    DuckDB connection); its id."""
     aid = "OA-" + secrets.token_hex(6)
     cols = ["assessment_id", "employee_id", "assessed_at", "view", "assessor", "unit", *CRITERION_IDS, "comment"]
     con.execute(f"INSERT INTO {TABLE} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",

@@ -31,6 +31,13 @@ hub's lock: a long scheduler step (the text pipeline over a thousand comments) n
 DuckDB keeps the two apart (each transaction sees its own snapshot) and refuses a conflicting change of the
 same row, which the intake then retries.
 
+On PostgreSQL (several worker processes, each with its intake) the decisions are the same; what differs is the
+transaction (:class:`_PgTx`): a connection of the intake's own (opened again when lost), each batch one
+transaction that first takes the store's write lock, the batch's invitations read from the store (none kept in
+memory: another process may have answered them), parameterised statements, and the answered mark a conditional
+``UPDATE … WHERE answered_at IS NULL … RETURNING`` — fewer rows than asked (answered meanwhile) fail the batch,
+which is then tried again. Anonymous answers' numbers go on from the store's highest, read under the lock.
+
 Response ids: ``SVR-<invitation_id>`` for an invited answer, ``SVA-<n>`` for an anonymous one and
 ``SVA-F<n>`` for a flagged answer released (flag id ``F<n>``).
 
@@ -176,8 +183,15 @@ class Intake:
         self._wake_due = False
         self._due_since = 0.0  # when the first answer the scheduler has not been woken for was stored
         self._last_stored = float("-inf")
-        self._con = hub.writer.con.cursor()
-        self._con.execute("SET TimeZone = 'UTC'")
+        self.postgres = bool(getattr(hub, "postgres", False))
+        if self.postgres:  # a connection of its own (other processes' intakes write to the store too)
+            from ..engines.postgres import PgStore
+
+            self._store = PgStore.open(hub.url, migrate=False)
+            self._con = self._store.con
+        else:
+            self._con = hub.writer.con.cursor()
+            self._con.execute("SET TimeZone = 'UTC'")
         self._seq = self._last_number()
         self._link_days = settings.get_positive_int("survey_link_days")
         self._comment_max = settings.get_positive_int("survey_comment_max")  # as the web app's forms, read once
@@ -311,8 +325,8 @@ class Intake:
             except duckdb.TransactionException:
                 if attempt == 3:
                     raise
-            except duckdb.InvalidInputException as e:  # the store knew of an answer the kept invitations did not
-                if ANSWERED_GUARD not in str(e) or attempt == 3:
+            except (duckdb.InvalidInputException, AnsweredMeanwhile) as e:  # the store knew of an answer the kept
+                if ANSWERED_GUARD not in str(e) or attempt == 3:  # invitations did not
                     raise
                 log.warning("survey intake: the kept invitations were behind the store; read again")
                 self._invitations = None
@@ -351,9 +365,16 @@ class Intake:
         with self._refusals_lock:
             queued, self._refusals = self._refusals, Counter()
         seq = self._seq
+        if self.postgres and (self._con.closed or self._con.broken):  # the server restarted: connect again
+            from ..engines.postgres import PgStore
+
+            with contextlib.suppress(Exception):
+                self._con.close()
+            self._store = PgStore.open(self.hub.url, migrate=False)
+            self._con = self._store.con
         con = self._con
         try:
-            tx = _Tx(con)
+            tx = _PgTx(self) if self.postgres else _Tx(con)
             try:
                 batch = _Batch(self, tx, subs, now)
                 outcomes = batch.run()
@@ -361,11 +382,11 @@ class Intake:
                 for o, sub in zip(outcomes, subs, strict=True):
                     if o.status not in ("stored", "flagged"):
                         counts[(sub.survey_id, now.date(), o.reason or o.status)] += 1
-                tx.later(*_refusal_statements(counts))
+                tx.count_refusals(counts)
                 tx.commit()
                 self._answered(batch.answered, batch.taken, now)
             except BaseException:
-                tx.release()
+                tx.release_views()
                 with contextlib.suppress(Exception):
                     con.execute("ROLLBACK")
                 raise
@@ -418,7 +439,12 @@ class Intake:
 
     def invitations(self, tx: _Tx, ids: set[int]) -> dict[int, tuple]:
         """The invitations ``ids`` (those that exist): from memory; the ones it lacks read in the batch's
-        transaction, together with any made since the last read (one query; none when memory has them all)."""
+        transaction, together with any made since the last read (one query; none when memory has them all).
+        On PostgreSQL, where other processes' intakes answer links too, always read in the batch (one query)."""
+        if self.postgres:
+            found = tx.first(f"SELECT {INVITATION_COLUMNS} FROM survey_invitations WHERE invitation_id IN "
+                             f"({', '.join('?' * len(ids))})", [int(i) for i in sorted(ids)])
+            return {r[0]: r for r in found}
         if self._invitations is None:
             self._load_invitations()
         kept = self._invitations if self._invitations is not None else {}  # {}: this batch reads them all
@@ -444,18 +470,19 @@ class Intake:
 
     def _last_number(self) -> int:
         """The highest number of an anonymous answer or a flagged one so far (their ids go on from it)."""
+        if self.postgres:
+            return _PgTx.last_number(self._store)
         row = self._con.execute(
             "SELECT max(n) FROM (SELECT TRY_CAST(substr(response_id, 5) AS BIGINT) AS n FROM responses "
             "WHERE response_id LIKE 'SVA-%' UNION ALL SELECT TRY_CAST(substr(flag_id, 2) AS BIGINT) FROM "
             "survey_flagged)").fetchone()
         return int(row[0] or 0)
 
-    def definition(self, con, survey_id: str, updated_at) -> Survey:
-        """The survey's definition (read again only when the survey was changed)."""
+    def definition(self, tx, survey_id: str, updated_at) -> Survey:
+        """The survey's definition (read again only when the survey was changed), in the batch's transaction."""
         known = self._definitions.get(survey_id)
         if known is None or known[0] != updated_at:
-            raw, status = con.execute("SELECT definition, status FROM surveys WHERE survey_id = ?",
-                                      [survey_id]).fetchone()
+            raw, status = tx.first("SELECT definition, status FROM surveys WHERE survey_id = ?", [survey_id])[0]
             survey = dataclasses.replace(from_dict(json.loads(raw), where=f"survey {survey_id}"),
                                          survey_id=survey_id, status=status)
             known = self._definitions[survey_id] = (updated_at, survey)
@@ -477,12 +504,45 @@ class _Tx:
         self.statements: list[str] = []
         self.views: list[str] = []
 
-    def first(self, sql: str) -> list[tuple]:
-        """A query that may open the transaction in the same call."""
+    def first(self, sql: str, params: list | tuple = ()) -> list[tuple]:
+        """A query (placeholders ``?``) that may open the transaction in the same call."""
         if self.begun:
-            return self.con.execute(sql).fetchall()
+            return self.con.execute(sql, params).fetchall()
         self.begun = True
-        return self.con.execute(f"BEGIN TRANSACTION; {sql}").fetchall()
+        return self.con.execute(f"BEGIN TRANSACTION; {sql}", params).fetchall()
+
+    # -- the batch's writes (DuckDB: from Arrow tables, sent with COMMIT in one call) -------------------------
+    def insert(self, table: str, schema: pa.Schema, rows: list[tuple]) -> None:
+        cols = list(zip(*rows, strict=True))
+        data = pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in zip(cols, schema, strict=True)],
+                                    schema=schema)
+        names = ", ".join(schema.names)
+        view = f"centric_intake_{table}"
+        self.register(view, data)
+        self.later(f"INSERT INTO {table} ({names}) SELECT {names} FROM {view}")
+
+    def answer(self, ids: list[int], now: dt.datetime) -> None:
+        """Mark invitations answered; the store checks once more: one answered meanwhile fails the batch."""
+        self.later(f"UPDATE survey_invitations SET answered_at = CASE WHEN answered_at IS NULL THEN {_ts(now)} ELSE "
+                   f"error('{ANSWERED_GUARD}') END, response_id = 'SVR-' || CAST(invitation_id AS VARCHAR) "
+                   f"WHERE invitation_id IN ({_ids(ids)})")
+
+    def comment(self, pairs: list[tuple[str, str]]) -> set[str]:
+        """Set the comments (response id, text) of answers that have none; the response ids that took one."""
+        view = "centric_intake_comments"
+        self.register(view, pa.Table.from_pylist([{"response_id": rid, "comment": c} for rid, c in pairs],
+                                                 schema=_COMMENTS))
+        return {r[0] for r in self.first(
+            f"UPDATE responses SET comment = c.comment FROM {view} c WHERE responses.response_id = "
+            "c.response_id AND (responses.comment IS NULL OR trim(responses.comment) = '') "
+            "RETURNING responses.response_id")}
+
+    def release(self, fid: str, rid: str, who: str | None, now: dt.datetime) -> None:
+        self.later(f"UPDATE survey_flagged SET released_at = {_ts(now)}, released_by = {_strings([who or ''])}, "
+                   f"response_id = {_strings([rid])} WHERE flag_id = {_strings([fid])} AND released_at IS NULL")
+
+    def count_refusals(self, counts: Counter) -> None:
+        self.later(*_refusal_statements(counts))
 
     def register(self, name: str, data: pa.Table) -> None:
         self.con.register(name, data)
@@ -497,9 +557,9 @@ class _Tx:
         sql = "; ".join(([] if self.begun else ["BEGIN TRANSACTION"]) + self.statements + ["COMMIT"])
         self.begun = True
         self.con.execute(sql)
-        self.release()
+        self.release_views()
 
-    def release(self) -> None:
+    def release_views(self) -> None:
         for name in self.views:
             with contextlib.suppress(Exception):
                 self.con.unregister(name)
@@ -542,14 +602,14 @@ class _Batch:
             rids = {r[6] for r in self.invitations.values() if r[6]}
             if rids:
                 contacted = {r[0] for r in tx.first(
-                    f"SELECT DISTINCT response_id FROM survey_answers WHERE question_id = '{CONTACT_QUESTION}' "
-                    f"AND response_id IN ({_strings(rids)})")}
+                    "SELECT DISTINCT response_id FROM survey_answers WHERE question_id = ? "
+                    f"AND response_id IN ({', '.join('?' * len(rids))})", [CONTACT_QUESTION, *sorted(rids)])}
         flags = {}
         wanted = {s.flag_id for s in self.subs if s.kind == "release" and s.flag_id}
         if wanted:
             flags = {r[0]: r for r in tx.first(
                 "SELECT flag_id, survey_id, fields, released_at, response_id, received_at FROM survey_flagged "
-                f"WHERE flag_id IN ({_strings(wanted)})")}
+                f"WHERE flag_id IN ({', '.join('?' * len(wanted))})", sorted(wanted))}
         self.taken: dict[int, str] = {}  # invitation → response id stored in this batch
         self.commented: set[str] = set()
         outcomes = []
@@ -592,7 +652,7 @@ class _Batch:
         if sub.fields is None:
             return Outcome("refused", reason="no_answer")
         try:
-            sub.answer = validate(self.intake.definition(self.con, survey[0], survey[7]), sub.fields, language,
+            sub.answer = validate(self.intake.definition(self.tx, survey[0], survey[7]), sub.fields, language,
                                   self.intake._comment_max)
         except AnswerError as e:
             return Outcome("refused", reason=e.reason, error=e)
@@ -698,40 +758,110 @@ class _Batch:
         return Outcome("stored", rid)
 
     # -- writes -------------------------------------------------------------------------------------------
-    def _insert(self, table: str, schema: pa.Schema, rows: list[tuple]) -> None:
-        if not rows:
-            return
-        cols = list(zip(*rows, strict=True))
-        data = pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in zip(cols, schema, strict=True)],
-                                    schema=schema)
-        names = ", ".join(schema.names)
-        view = f"centric_intake_{table}"
-        self.tx.register(view, data)
-        self.tx.later(f"INSERT INTO {table} ({names}) SELECT {names} FROM {view}")
-
     def _write(self, outcomes: list[Outcome]) -> None:
-        tx, now = self.tx, _ts(self.now)
-        if self.answered:  # the store checks once more: an invitation answered meanwhile fails the batch
-            tx.later(f"UPDATE survey_invitations SET answered_at = CASE WHEN answered_at IS NULL THEN {now} ELSE "
-                     f"error('{ANSWERED_GUARD}') END, response_id = 'SVR-' || CAST(invitation_id AS VARCHAR) "
-                     f"WHERE invitation_id IN ({_ids(self.answered)})")
-        self._insert("responses", _RESPONSES, self.responses)
-        self._insert("survey_answers", _ANSWERS, self.answers)
-        self._insert("survey_flagged", _FLAGGED, self.flagged)
+        tx = self.tx
+        if self.answered:
+            tx.answer(self.answered, self.now)
+        for table, schema, rows in (("responses", _RESPONSES, self.responses),
+                                    ("survey_answers", _ANSWERS, self.answers),
+                                    ("survey_flagged", _FLAGGED, self.flagged)):
+            if rows:
+                tx.insert(table, schema, rows)
         if self.comments:
-            view = "centric_intake_comments"
-            tx.register(view, pa.Table.from_pylist(
-                [{"response_id": rid, "comment": c} for _, rid, c in self.comments], schema=_COMMENTS))
-            kept = {r[0] for r in tx.first(
-                f"UPDATE responses SET comment = c.comment FROM {view} c WHERE responses.response_id = "
-                "c.response_id AND (responses.comment IS NULL OR trim(responses.comment) = '') "
-                "RETURNING responses.response_id")}
+            kept = tx.comment([(rid, c) for _, rid, c in self.comments])
             for index, rid, _ in self.comments:
                 if rid not in kept:  # the answer had its comment already
                     outcomes[index] = Outcome("already", rid, "already")
         for fid, rid, who in self.released:
-            tx.later(f"UPDATE survey_flagged SET released_at = {now}, released_by = {_strings([who or ''])}, "
-                     f"response_id = {_strings([rid])} WHERE flag_id = {_strings([fid])} AND released_at IS NULL")
+            tx.release(fid, rid, who, self.now)
+
+
+class AnsweredMeanwhile(StoreError):
+    """PostgreSQL: an invitation of the batch was answered by another writer (the batch is tried again)."""
+
+
+class _PgTx:
+    """:class:`_Tx` on PostgreSQL: one transaction of the intake's own connection that first takes the store's
+    write lock (as every writer does, in every process), parameterised statements, the rows inserted with one
+    ``executemany`` per table; the web app's count of writes is bumped with the commit."""
+
+    def __init__(self, intake: Intake):
+        self.intake, self.store, self.con = intake, intake._store, intake._con
+        self.begun = False
+        self.stored = False
+
+    def _begin(self) -> None:
+        if self.begun:
+            return
+        self.con.execute("BEGIN")
+        self.begun = True
+        self.store.lock_writes()
+        # anonymous answers' numbers go on from the store's highest (other processes give them too)
+        self.intake._seq = max(self.intake._seq, self.last_number(self.store))
+
+    def first(self, sql: str, params: list | tuple = ()) -> list[tuple]:
+        self._begin()
+        return self.store.execute(sql, params).fetchall()
+
+    def _run(self, sql: str, params: list | tuple = ()):
+        self._begin()
+        self.stored = True
+        return self.store.execute(sql, params)
+
+    def insert(self, table: str, schema: pa.Schema, rows: list[tuple]) -> None:
+        self._begin()
+        self.stored = True
+        names = ", ".join(schema.names)
+        marks = ", ".join(["%s"] * len(schema.names))
+        with self.con.cursor() as cur:
+            cur.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+
+    def answer(self, ids: list[int], now: dt.datetime) -> None:
+        """Mark invitations answered — only those not answered yet: one answered meanwhile (by another process)
+        fails the batch, which is then tried again."""
+        done = self._run(f"UPDATE survey_invitations SET answered_at = ?, response_id = 'SVR-' || "
+                         f"CAST(invitation_id AS VARCHAR) WHERE answered_at IS NULL AND invitation_id IN "
+                         f"({', '.join('?' * len(ids))}) RETURNING invitation_id", [now, *ids]).fetchall()
+        if len(done) != len(set(ids)):
+            raise AnsweredMeanwhile(ANSWERED_GUARD)
+
+    def comment(self, pairs: list[tuple[str, str]]) -> set[str]:
+        kept = set()
+        for rid, text in pairs:
+            kept |= {r[0] for r in self._run(
+                "UPDATE responses SET comment = ? WHERE response_id = ? AND (comment IS NULL OR trim(comment) = '') "
+                "RETURNING response_id", [text, rid]).fetchall()}
+        return kept
+
+    def release(self, fid: str, rid: str, who: str | None, now: dt.datetime) -> None:
+        self._run("UPDATE survey_flagged SET released_at = ?, released_by = ?, response_id = ? WHERE flag_id = ? "
+                  "AND released_at IS NULL", [now, who or "", rid, fid])
+
+    def count_refusals(self, counts: Counter) -> None:
+        if any(counts.values()):
+            self._begin()
+            _count_refusals(self.store, counts)
+
+    def commit(self) -> None:
+        if not self.begun:
+            return
+        if self.stored:
+            from ..web.hub import _bump
+
+            _bump(self.con)
+        self.con.execute("COMMIT")
+
+    def release_views(self) -> None:
+        pass
+
+    @staticmethod
+    def last_number(store) -> int:
+        """The highest number of an anonymous answer (SVA-n) or a flagged one (Fn) in the store."""
+        row = store.execute(
+            "SELECT max(n) FROM (SELECT CAST(substr(response_id, 5) AS BIGINT) AS n FROM responses "
+            "WHERE response_id ~ '^SVA-[0-9]{1,18}$' UNION ALL SELECT CAST(substr(flag_id, 2) AS BIGINT) "
+            "FROM survey_flagged WHERE flag_id ~ '^F[0-9]{1,18}$') AS numbers").fetchone()
+        return int(row[0] or 0)
 
 
 def _refusal_statements(counts: Counter) -> list[str]:
@@ -750,10 +880,18 @@ def _refusal_statements(counts: Counter) -> list[str]:
     return out
 
 
-def _count_refusals(con, counts: Counter) -> None:
-    """Add ``counts`` to ``survey_refusals`` in the transaction under way on ``con``."""
-    for sql in _refusal_statements(counts):
-        con.execute(sql)
+def _count_refusals(store, counts: Counter) -> None:
+    """Add ``counts`` to ``survey_refusals`` in the transaction under way on ``store`` (any engine; parameterised
+    statements, under the store's write lock)."""
+    store.lock_writes()
+    for (survey_id, day, reason), n in counts.items():
+        if not n:
+            continue
+        key = "survey_id IS NOT DISTINCT FROM ? AND day = ? AND reason = ?"
+        store.execute(f"UPDATE survey_refusals SET count = count + ? WHERE {key}", [int(n), survey_id, day, reason])
+        store.execute("INSERT INTO survey_refusals (survey_id, day, reason, count) SELECT ?, ?, ?, ? WHERE NOT EXISTS "
+                      f"(SELECT 1 FROM survey_refusals WHERE {key})",
+                      [survey_id, day, reason, int(n), survey_id, day, reason])
 
 
 def invitations_changed() -> None:

@@ -341,8 +341,9 @@ def issue(store: Store, plan: Plan, base_url: str | None = None, link_days: int 
     key = tokens.secret(store)
     expires = plan.now + dt.timedelta(days=days)
     n = len(plan.invite)
-    with store.transaction() as con:
-        first = con.execute("SELECT coalesce(max(invitation_id), 0) + 1 FROM survey_invitations").fetchone()[0]
+    with store.transaction():
+        store.lock_writes()  # PostgreSQL: the ids (the highest plus one) stay unique until the commit
+        first = store.execute("SELECT coalesce(max(invitation_id), 0) + 1 FROM survey_invitations").fetchone()[0]
         rows = pd.DataFrame({
             "invitation_id": pd.Series(range(first, first + n), dtype="int64"),
             "survey_id": survey.survey_id,
@@ -352,13 +353,7 @@ def issue(store: Store, plan: Plan, base_url: str | None = None, link_days: int 
             "created_at": plan.now,
             "expires_at": expires,
         })
-        con.register("_survey_invitations_new", rows)
-        try:
-            con.execute("INSERT INTO survey_invitations (invitation_id, survey_id, customer_id, email, language, "
-                        "created_at, expires_at) SELECT invitation_id, survey_id, customer_id, email, language, "
-                        "created_at, expires_at FROM _survey_invitations_new")
-        finally:
-            con.unregister("_survey_invitations_new")
+        store.insert_frame("survey_invitations", rows)
     return [Link(int(i), c, e if isinstance(e, str) else None, lang, f"{base}/s/{tokens.make(key, int(i))}", expires)
             for i, c, e, lang in zip(rows["invitation_id"], rows["customer_id"], rows["email"], rows["language"],
                                      strict=True)]

@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-import pandas as pd
-
 from .. import settings
 from ..store import Store
 from . import tokens
@@ -197,14 +195,11 @@ def _text(b: bytes | str) -> str:
 def _record(store: Store, ids: list[int], column: str, when: dt.datetime) -> None:
     if not ids:
         return
-    frame = pd.DataFrame({"invitation_id": pd.Series(ids, dtype="int64")})
-    with store.transaction() as con:
-        con.register("_survey_sent", frame)
-        try:
-            con.execute(f"UPDATE survey_invitations SET {column} = ? WHERE invitation_id IN "
-                        "(SELECT invitation_id FROM _survey_sent)", [when])
-        finally:
-            con.unregister("_survey_sent")
+    with store.transaction():
+        for start in range(0, len(ids), 1000):  # parameterised, a thousand ids a statement
+            chunk = [int(i) for i in ids[start:start + 1000]]
+            store.execute(f"UPDATE survey_invitations SET {column} = ? WHERE invitation_id IN "
+                          f"({', '.join('?' * len(chunk))})", [when, *chunk])
 
 
 def due_reminders(store: Store, survey: Survey, now: dt.datetime | None = None, base_url: str | None = None,

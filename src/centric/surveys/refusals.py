@@ -35,8 +35,8 @@ def count(hub_or_store, survey_id: str | None, reason: str, n: int = 1) -> None:
     day = dt.datetime.now(dt.UTC).date()
 
     def write(store: Store) -> None:
-        with store.transaction() as con:
-            _count_refusals(con, Counter({(survey_id, day, reason): n}))
+        with store.transaction():
+            _count_refusals(store, Counter({(survey_id, day, reason): n}))
 
     if isinstance(hub_or_store, Store):
         write(hub_or_store)

@@ -41,15 +41,16 @@ def _survey(row: tuple) -> Survey:
 def add(store: Store, survey: Survey) -> str:
     """Store a new survey (active); returns its id. A slug already used is refused."""
     cols = ", ".join(COLUMNS)
-    with store.transaction() as con:
-        if con.execute("SELECT 1 FROM surveys WHERE slug = ?", [survey.slug]).fetchone():
+    with store.transaction():
+        store.lock_writes()  # PostgreSQL: the id (the highest plus one) and the slug's check hold until the commit
+        if store.execute("SELECT 1 FROM surveys WHERE slug = ?", [survey.slug]).fetchone():
             raise SurveyError(f"a survey with the slug {survey.slug!r} exists already (centric surveys add --update "
                               "changes it)")
-        n = con.execute("SELECT coalesce(max(CAST(substr(survey_id, 3) AS INTEGER)), 0) FROM surveys").fetchone()[0]
+        n = store.execute("SELECT coalesce(max(CAST(substr(survey_id, 3) AS INTEGER)), 0) FROM surveys").fetchone()[0]
         survey_id = f"SV{n + 1:03d}"
         t = now()
         s = dataclasses.replace(survey, survey_id=survey_id, status="active", created_at=t, updated_at=t)
-        con.execute(f"INSERT INTO surveys ({cols}) VALUES ({', '.join('?' * len(COLUMNS))})", _row(s))
+        store.execute(f"INSERT INTO surveys ({cols}) VALUES ({', '.join('?' * len(COLUMNS))})", _row(s))
     return survey_id
 
 
@@ -94,8 +95,8 @@ def set_status(store: Store, survey_id: str, status: str) -> Survey:
     """Pause (no answers taken, links stay valid), close (links end) or resume (active) a survey."""
     if status not in STATUSES:
         raise SurveyError(f"status {status!r} must be one of {', '.join(STATUSES)}")
-    with store.transaction() as con:
-        n = con.execute("UPDATE surveys SET status = ?, updated_at = ? WHERE survey_id = ? RETURNING 1",
+    with store.transaction():
+        n = store.execute("UPDATE surveys SET status = ?, updated_at = ? WHERE survey_id = ? RETURNING 1",
                         [status, now(), survey_id]).fetchall()
     if not n:
         raise SurveyError(f"no survey {survey_id!r}")
@@ -106,12 +107,13 @@ def update(store: Store, survey: Survey) -> Survey:
     """Replace the definition of the stored survey ``survey.survey_id`` (its status and creation time stay)."""
     if not survey.survey_id:
         raise SurveyError("a survey to update needs its id")
-    with store.transaction() as con:
-        other = con.execute("SELECT survey_id FROM surveys WHERE slug = ? AND survey_id <> ?",
+    with store.transaction():
+        store.lock_writes()
+        other = store.execute("SELECT survey_id FROM surveys WHERE slug = ? AND survey_id <> ?",
                             [survey.slug, survey.survey_id]).fetchone()
         if other:
             raise SurveyError(f"the slug {survey.slug!r} belongs to survey {other[0]}")
-        n = con.execute(
+        n = store.execute(
             "UPDATE surveys SET slug = ?, name = ?, kind = ?, touchpoint = ?, channel = ?, definition = ?, "
             "anonymous = ?, updated_at = ? WHERE survey_id = ? RETURNING 1",
             [survey.slug, survey.name, survey.kind, survey.touchpoint, survey.channel,
@@ -124,7 +126,7 @@ def update(store: Store, survey: Survey) -> Survey:
 
 def invitation(store: Store, invitation_id: int) -> dict | None:
     """The invitation row as a dict (columns of ``survey_invitations``), or None."""
-    row = store.con.execute(f"SELECT {', '.join(INVITATION_COLUMNS)} FROM survey_invitations WHERE invitation_id = ?",
+    row = store.execute(f"SELECT {', '.join(INVITATION_COLUMNS)} FROM survey_invitations WHERE invitation_id = ?",
                             [int(invitation_id)]).fetchone()
     return dict(zip(INVITATION_COLUMNS, row, strict=True)) if row else None
 

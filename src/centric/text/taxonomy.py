@@ -157,11 +157,13 @@ def add_store_factor(store, fid: str, names: dict[str, str], examples: dict[str,
     examples = {k: v for k, v in examples.items() if v}
     if not examples:
         raise CentricError(f"factor {fid!r}: give at least one keyword or phrase that says it")
-    rows = _stored(store) + [{"id": fid, "names": names, "examples": examples, "added_by": by,
-                              "added_at": (now or dt.datetime.now(dt.UTC).replace(tzinfo=None)).isoformat(
-                                  timespec="seconds")}]
-    with store.transaction() as con:
-        con.execute("INSERT OR REPLACE INTO centric_meta VALUES (?, ?)", [STORE_KEY, json.dumps(rows, ensure_ascii=False)])
+    added = {"id": fid, "names": names, "examples": examples, "added_by": by,
+             "added_at": (now or dt.datetime.now(dt.UTC).replace(tzinfo=None)).isoformat(timespec="seconds")}
+    with store.transaction():  # the list replaced whole (any engine), under the store's write lock
+        store.lock_writes()
+        rows = _stored(store) + [added]
+        store.execute("DELETE FROM centric_meta WHERE key = ?", [STORE_KEY])
+        store.execute("INSERT INTO centric_meta VALUES (?, ?)", [STORE_KEY, json.dumps(rows, ensure_ascii=False)])
     return Factor(fid, names, examples)
 
 

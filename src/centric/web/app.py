@@ -98,9 +98,8 @@ def create_app(db: str, scheduler: bool = False) -> FastAPI:
     hub = Hub(str(db))
     from ..surveys.intake import Intake
 
-    # survey answers: stored exactly once, in batches, before their page is sent (not on PostgreSQL yet: its
-    # pages are refused there)
-    intake = None if hub.postgres else Intake(hub)
+    # survey answers: stored exactly once, in batches, before their page is sent
+    intake = Intake(hub)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):

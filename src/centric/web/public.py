@@ -283,8 +283,8 @@ def _show_invited(request: Request, st: PublicState, invitation_id: int, token: 
 
 
 def _mark_opened(store, invitation_id: int) -> None:
-    with store.transaction() as con:
-        con.execute("UPDATE survey_invitations SET opened_at = ? WHERE invitation_id = ? AND opened_at IS NULL",
+    with store.transaction():
+        store.execute("UPDATE survey_invitations SET opened_at = ? WHERE invitation_id = ? AND opened_at IS NULL",
                     [_now(), invitation_id])
 
 

@@ -46,8 +46,8 @@ log = logging.getLogger("centric.web.scheduler")
 
 DEMO_GATE = 0.8  # the cascade gate the demo is analysed with (centric analyze --gate 0.8)
 STEPS = ("analyze", "sync", "tick", "webhooks")
-PG_STEPS = ("analyze", "sync", "tick")
-"""The steps on PostgreSQL (the webhooks' outbox is not on PostgreSQL yet)."""
+PG_STEPS = STEPS
+"""The steps on PostgreSQL (all of them)."""
 WAKE_CHANNEL = "centric_wake"
 """The channel (LISTEN/NOTIFY) on which other processes wake the elected scheduler, on PostgreSQL."""
 SCHEDULER_LOCK = 0x63656E73
@@ -242,8 +242,10 @@ class Scheduler:
             step = getattr(self, f"_{name}")
             if self._stop.is_set():
                 break
+            t0, c0 = time.perf_counter(), time.thread_time()
             try:
                 r.results[name] = step()
+                log.info("background %s: %.2f s (CPU %.2f s)", name, time.perf_counter() - t0, time.thread_time() - c0)
             except Stopped as e:
                 log.info("background %s: %s", name, e)
                 break

@@ -159,16 +159,18 @@ def add(store: Store, url: str, events: Iterable[str], secret: str | None = None
     kinds = [EVENTS[e] for e in chosen]
     marks = ", ".join("?" * len(kinds))
     event_of = " ".join(f"WHEN '{k}' THEN '{e}'" for e, k in EVENTS.items())
-    with store.transaction() as con:
-        n = con.execute("SELECT count(*) FROM webhooks").fetchall()[0][0]
+    with store.transaction():
+        store.lock_writes()  # PostgreSQL: the id (the count plus one) holds until the commit
+        n = store.execute("SELECT count(*) FROM webhooks").fetchall()[0][0]
         webhook_id = f"W{n + 1:03d}"
-        con.execute("INSERT INTO webhooks (webhook_id, url, secret, events, created_at) VALUES (?, ?, ?, ?, ?)",
-                    [webhook_id, url, secret, json.dumps(chosen), now])
+        store.execute("INSERT INTO webhooks (webhook_id, url, secret, events, created_at) VALUES (?, ?, ?, ?, ?)",
+                      [webhook_id, url, secret, json.dumps(chosen), now])
         # the history: events already there are never sent to this webhook
-        con.execute(f"""INSERT INTO webhook_deliveries (delivery_id, webhook_id, event, case_id, case_event_id,
-                              payload, attempts, created_at)
-                        SELECT ? || ':' || case_event_id, ?, CASE kind {event_of} END, case_id, case_event_id, '{{}}',
-                               0, ? FROM case_events WHERE kind IN ({marks})""", [webhook_id, webhook_id, now, *kinds])
+        store.execute(f"""INSERT INTO webhook_deliveries (delivery_id, webhook_id, event, case_id, case_event_id,
+                                payload, attempts, created_at)
+                          SELECT CAST(? AS VARCHAR) || ':' || case_event_id, CAST(? AS VARCHAR), CASE kind {event_of}
+                                 END, case_id, case_event_id, '{{}}', 0, CAST(? AS TIMESTAMP) FROM case_events
+                          WHERE kind IN ({marks})""", [webhook_id, webhook_id, now, *kinds])
     return webhook_id, secret
 
 
@@ -181,8 +183,8 @@ def remove(store: Store, which: str, now: dt.datetime | None = None) -> str:
         raise WebhookError(f"there is no active webhook {which!r} (see centric webhooks list)")
     if len(found) > 1:
         raise WebhookError(f"{len(found)} webhooks send to {which}; remove them by id ({', '.join(found)})")
-    with store.transaction() as con:
-        con.execute("UPDATE webhooks SET disabled_at = ? WHERE webhook_id = ?", [_now(now), found.iloc[0]])
+    with store.transaction():
+        store.execute("UPDATE webhooks SET disabled_at = ? WHERE webhook_id = ?", [_now(now), str(found.iloc[0])])
     return str(found.iloc[0])
 
 
@@ -268,8 +270,8 @@ def enqueue(store: Store, now: dt.datetime | None = None, limit: int = BATCH) ->
         "case_event_id": todo["case_event_id"], "payload": payloads, "attempts": 0, "next_attempt_at": now,
         "created_at": now,
     })
-    with store.transaction() as con:
-        store_io.insert_rows(con, "webhook_deliveries", rows)
+    with store.transaction():
+        store.insert_frame("webhook_deliveries", rows)
     return len(rows)
 
 
@@ -321,9 +323,10 @@ def record(store: Store, outcomes: Sequence[tuple[Delivery, int | None, str | No
             rows.append((n, now + backoff(n), None, status, error, d.delivery_id))
             failed += 1
     if rows:
-        with store.transaction() as con:
-            con.executemany("UPDATE webhook_deliveries SET attempts = ?, next_attempt_at = ?, delivered_at = ?, "
-                            "last_status = ?, last_error = ? WHERE delivery_id = ?", rows)
+        with store.transaction():
+            for row in rows:  # at most a round's deliveries (100)
+                store.execute("UPDATE webhook_deliveries SET attempts = ?, next_attempt_at = ?, delivered_at = ?, "
+                              "last_status = ?, last_error = ? WHERE delivery_id = ?", list(row))
     return DeliveryResult(0, len(rows), delivered, failed, given_up)
 
 

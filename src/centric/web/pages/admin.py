@@ -74,9 +74,9 @@ def settings_page(request: Request, actor: Actor = Depends(require("admin.config
 def _save_config(store, name: str, text: str, actor: Actor, ip: str) -> None:
     from ...cases import config
 
-    with store.transaction() as con:
-        config.save(con, name, text, f"web: {actor.name}", audit.now())
-        audit.write(con, actor.name, actor.role, "config.save", "case_config", name, {"lines": text.count("\n") + 1},
+    with store.transaction():
+        config.save(store, name, text, f"web: {actor.name}", audit.now())
+        audit.write(store, actor.name, actor.role, "config.save", "case_config", name, {"lines": text.count("\n") + 1},
                     ip)
 
 

@@ -95,8 +95,8 @@ def ideas_page(request: Request, actor: Actor = Depends(require("ideas.use"))) -
         "statuses": IDEA_STATUSES, "kinds": IDEA_AUTHORS, "may_manage": manage,
         "proposals": _proposals(request)[:20] if manage else [],
         "flagged": [] if flagged is None else [{"id": r.idea_id, "title": r.title} for r in flagged.itertuples()],
-        "without_factor": int(store.con.execute("SELECT count(*) FROM ideas WHERE factor IS NULL AND merged_into IS NULL "
-                                                "AND flags IS NULL").fetchone()[0]) if manage else 0,
+        "without_factor": int(store.execute("SELECT count(*) FROM ideas WHERE factor IS NULL AND merged_into IS NULL "
+                                            "AND flags IS NULL").fetchone()[0]) if manage else 0,
         "error": q.get("error"), "done": q.get("done")})
 
 
@@ -374,8 +374,8 @@ def _public_idea(store, values: dict[str, str], lang: str, flags: list[str], ip_
     if email:
         kinds = [v for k, v in identity_lookups(email, "PL") if k == "email"]
         if kinds:
-            got = store.con.execute("SELECT customer_id FROM identities WHERE kind = 'email' AND value = ?",
-                                    [kinds[0]]).fetchone()
+            got = store.execute("SELECT customer_id FROM identities WHERE kind = 'email' AND value = ?",
+                                [kinds[0]]).fetchone()
             customer = got[0] if got else None
     name = box.clean(values.get("name"), "name", 200, required=False, one_line=True) or None
     return box.submit(store, values.get("text", ""), "customer", values.get("title"), customer_id=customer,

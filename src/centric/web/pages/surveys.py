@@ -223,10 +223,10 @@ def discard(request: Request, flag_id: str, actor: Actor = Depends(require("surv
         return RedirectResponse("/surveys/flagged?done=handled", status_code=303)
 
     def mark(store):
-        with store.transaction() as con:
-            con.execute("UPDATE survey_flagged SET released_by = ? WHERE flag_id = ? AND released_at IS NULL "
-                        "AND released_by IS NULL", [f"discarded: {actor.name}", flag_id])
-            audit.write(con, actor.name, actor.role, "survey.discard", "survey_flagged", flag_id,
+        with store.transaction():
+            store.execute("UPDATE survey_flagged SET released_by = ? WHERE flag_id = ? AND released_at IS NULL "
+                          "AND released_by IS NULL", [f"discarded: {actor.name}", flag_id])
+            audit.write(store, actor.name, actor.role, "survey.discard", "survey_flagged", flag_id,
                         {"survey_id": row["survey_id"]}, deps.client_ip(request))
 
     deps.hub(request).write(mark)
