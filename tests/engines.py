@@ -91,6 +91,10 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
               "cases, metrics, drivers, timelines and `POST` of feedback and responses, the background scheduler",
               "DuckDB: one worker process; PostgreSQL: several worker processes (see [The web app on "
               "PostgreSQL](#the-web-app-on-postgresql)), every other page answers 501 with its command's refusal"),
+    "web reads": ("`centric serve`'s analyses: `/dashboards` (every filter, a factor's detail), `/flows`, `/alerts`, "
+                  "`/personas` (the empathy maps), `/enps`, `/mystery` and `/mystery/calibration`",
+                  "the same pages as DuckDB's (identical in the tests); their forms that write (a proactive case, a "
+                  "mystery visit) answer 501 on PostgreSQL"),
     "users": ("`centric users add\\|list\\|set\\|disable\\|add-team`, `centric tokens add\\|list\\|revoke`",
               "the same rows and audit entries"),
     "surveys": ("`centric surveys add\\|list\\|pause\\|close\\|resume\\|invite\\|remind\\|flagged`, the pages "
@@ -111,7 +115,7 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
                     "and the self-assessment links `/o/…`, `centric employees list`",
                     "the same rows and answers; a link's answer stored once; `orientation import` is refused on "
                     "PostgreSQL"),
-    "other commands": ("the other pages of `serve` (dashboards, flows, personas, alerts …), "
+    "other commands": ("the other pages of `serve` (the five whys, employees, a mystery visit …), "
                        "`mystery template add`, `import` and `cases`, `enps invite`, `analyze` and "
                        "`forget`, every other command", "refused by name on PostgreSQL and Spark"),
     "compact": ("`centric compact`", "PostgreSQL's own `VACUUM FULL` does that job"),

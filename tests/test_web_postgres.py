@@ -159,12 +159,12 @@ def test_the_pages_not_on_postgresql_are_refused_with_the_commands_message(pg_cl
     r = client.get("/employees")
     assert r.status_code == 501
     assert "centric employees is not available on PostgreSQL yet" in r.text and "Traceback" not in r.text
-    r = client.get("/dashboards")
-    assert r.status_code == 501 and "the page /dashboards is not available on PostgreSQL yet" in r.text
-    assert 'href="/dashboards"' not in client.get("/inbox").text  # the menu shows what runs
-    assert client.get("/", follow_redirects=False).headers["location"] == "/inbox"
-    r = client.get("/flows")
-    assert r.status_code == 501 and "the page /flows is not available on PostgreSQL yet" in r.text
+    r = client.get("/whys")
+    assert r.status_code == 501 and "centric whys is not available on PostgreSQL yet" in r.text
+    assert 'href="/whys"' not in client.get("/inbox").text  # the menu shows what runs
+    assert client.get("/", follow_redirects=False).headers["location"] == "/dashboards"  # as on DuckDB
+    r = client.post("/alerts/proactive", data={"customer_id": "C1"})
+    assert r.status_code == 501 and "the page /alerts is not available on PostgreSQL yet" in r.text
     secret, _ = client.app.state.hub.write(auth.add_token, "reader", "analyst")
     r = client.get("/api/v1/customers/C1/forget", headers={"Authorization": f"Bearer {secret}"})
     assert r.status_code == 501 and "not available on PostgreSQL yet" in r.json()["detail"]

@@ -119,11 +119,14 @@ def update_cases(con, changes: pd.DataFrame) -> int:
 
 def only(t, column: str, values: Iterable):
     """The rows of Ibis table ``t`` whose ``column`` is one of ``values`` — as a semi-join with an in-memory
-    table, which stays fast for a million values where a literal IN list would not."""
+    table, which stays fast for a million values where a literal IN list would not (a literal list where no
+    temporary table may be made: the web app's readers on PostgreSQL)."""
     import ibis
 
+    from ..engines import temp_tables
+
     values = pd.unique(pd.Series(list(values), dtype=object).dropna())
-    if len(values) <= 50:
+    if len(values) <= 50 or not temp_tables(t):  # a read-only PostgreSQL session makes no temporary table
         return t.filter(t[column].isin(list(values)))
     ids = ibis.memtable(pd.DataFrame({"_only": values.astype(str)}))
     return t.semi_join(ids, t[column] == ids._only)

@@ -24,7 +24,8 @@ import re
 
 from ..errors import StoreError
 
-__all__ = ["PORTED", "engine_name", "is_postgres", "is_spark", "not_available", "open_store", "ported", "redact"]
+__all__ = ["PORTED", "engine_name", "is_postgres", "is_spark", "not_available", "open_store", "ported", "redact",
+           "temp_tables"]
 
 _URL = re.compile(r"^postgres(?:ql)?://", re.IGNORECASE)
 _SPARK = re.compile(r"^spark:", re.IGNORECASE)
@@ -89,6 +90,28 @@ def ported(command: str, db: str | None) -> bool:
     # sub-commands (``enps``, ``enps pulse``) only for the group's own command and those
     group = command.split(" ")[0]
     return command != group and group in listed and not any(p.startswith(group + " ") for p in listed)
+
+
+def temp_tables(of) -> bool:
+    """Whether queries over ``of`` (an Ibis expression, an Ibis backend or a connection) may create temporary
+    tables — which Ibis's in-memory tables are on PostgreSQL. Not in a read-only PostgreSQL session (the web
+    app's readers): there the queries inline their few values, or compute again what they would have kept.
+
+    >>> import ibis
+    >>> temp_tables(ibis.duckdb.connect()), temp_tables(ibis.memtable({"a": [1]}))  # the latter: Ibis's default
+    (True, True)
+    """
+    if hasattr(of, "_find_backend"):
+        from ibis.common.exceptions import IbisError
+
+        try:
+            of = of._find_backend()
+        except IbisError:  # an expression of in-memory tables only: it runs on Ibis's default backend, DuckDB
+            return True
+    con = getattr(of, "con", of)
+    if not type(con).__module__.startswith("psycopg"):
+        return True
+    return con.info.parameter_status("default_transaction_read_only") != "on"
 
 
 def redact(url: str) -> str:

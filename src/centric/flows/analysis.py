@@ -226,9 +226,15 @@ def _mined(events: Any, with_graph: bool) -> tuple[Graph | None, list[Variant]] 
     if bits > 62:
         return None
     per = 62 // bits  # codes a chunk: the sum of a chunk's shifted codes stays below 2**62
-    codes = ibis.memtable(pd.DataFrame({"_name": pd.Series(names, dtype=object),
-                                        "_code": np.arange(1, len(names) + 1, dtype="int64")}))
-    coded = events.join(codes, events[ACTIVITY] == codes["_name"])
+    from ..engines import temp_tables
+
+    if temp_tables(events):
+        codes = ibis.memtable(pd.DataFrame({"_name": pd.Series(names, dtype=object),
+                                            "_code": np.arange(1, len(names) + 1, dtype="int64")}))
+        coded = events.join(codes, events[ACTIVITY] == codes["_name"])
+    else:  # a read-only PostgreSQL session makes no in-memory table: the few codes inline
+        code = events[ACTIVITY].cases(*((n, i) for i, n in enumerate(names, 1))).cast("int64")
+        coded = events.mutate(_code=code)
     w = ibis.window(group_by=CASE, order_by=[coded[TIME], coded[SEQ]])
     o = coded.select(CASE, code=coded["_code"], p=ibis.row_number().over(w), nxt=coded["_code"].lead().over(w),
                      secs=coded[TIME].lead().over(w).epoch_seconds().cast("float64")

@@ -151,8 +151,15 @@ def journey_log(store: Store, journey: str, gap_days: float = 14.0, start: dt.da
 @contextlib.contextmanager
 def materialized(log: EventLog) -> Iterator[EventLog]:
     """``log`` computed once into a temporary table of its DuckDB connection (dropped on exit), for
-    running several analyses over a log whose definition is costly (a journey's instances)."""
+    running several analyses over a log whose definition is costly (a journey's instances); in a read-only
+    PostgreSQL session (the web app's readers), which may make no table, ``log`` itself (computed again by
+    each analysis: the same answers)."""
+    from ..engines import temp_tables
+
     backend = log.table._find_backend()
+    if not temp_tables(backend):
+        yield log
+        return
     name = f"_flows_{uuid.uuid4().hex[:12]}"
     backend.con.execute(f"CREATE TEMP TABLE {name} AS {ibis.to_sql(log.table, dialect='duckdb')}")
     try:

@@ -368,10 +368,16 @@ def root_causes(store: Store, start: dt.datetime | None = None, end: dt.datetime
 @contextlib.contextmanager
 def _materialised(store: Store, expr) -> Iterator[Any]:
     """``expr`` computed once into a temporary table, dropped afterwards; on Spark, whose Ibis backend has no
-    temporary tables, a cached DataFrame (Ibis's cache), released afterwards."""
+    temporary tables, a cached DataFrame (Ibis's cache), released afterwards; in a read-only PostgreSQL session
+    ``expr`` itself."""
     if store.ibis.name == "pyspark":
         with expr.cache() as t:
             yield t
+        return
+    from ..engines import temp_tables
+
+    if not temp_tables(store.ibis):  # a read-only PostgreSQL session (the web app's readers): computed again
+        yield expr
         return
     name = f"_centric_facts_{uuid.uuid4().hex[:12]}"
     t = store.ibis.create_table(name, expr, temp=True)

@@ -455,9 +455,21 @@ def backlog(store: Store, facts=None, as_of: dt.datetime | None = None) -> tuple
     hi = max(pd.Timestamp(bounds.hi), pd.Timestamp(as_of))
     months = pd.date_range(pd.Timestamp(bounds.lo).to_period("M").to_timestamp(),
                            hi.to_period("M").to_timestamp(), freq="MS")
+    timed = facts.filter(~facts.closed_no_time)
+    from ..engines import temp_tables
+
+    if not temp_tables(facts):  # a read-only PostgreSQL session makes no in-memory table: counted here
+        t = timed.select("opened_at", "closed_final_at").execute()
+        if not len(t):
+            return [], int(bounds.left_out or 0)
+        opened, closed = pd.to_datetime(t["opened_at"]), pd.to_datetime(t["closed_final_at"])
+        counts = []
+        for m in months:
+            end = m + pd.offsets.MonthBegin(1)
+            counts.append((m.strftime("%Y-%m"), int(((opened < end) & (closed.isna() | (closed >= end))).sum())))
+        return counts, int(bounds.left_out or 0)
     ends = ibis.memtable({"month": [m.strftime("%Y-%m") for m in months],
                           "month_end": [(m + pd.offsets.MonthBegin(1)).to_pydatetime() for m in months]})
-    timed = facts.filter(~facts.closed_no_time)
     j = ends.cross_join(timed.select("opened_at", "closed_final_at"))
     open_at_end = (j.opened_at < j.month_end) & (j.closed_final_at.isnull() | (j.closed_final_at >= j.month_end))
     df = j.group_by("month").aggregate(open=open_at_end.sum()).order_by("month").execute()

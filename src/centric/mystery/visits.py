@@ -273,4 +273,4 @@ def list_visits(store: Store, shopper: str | None = None, manager: str | None = 
     sql += " ORDER BY v.visited_at DESC, v.visit_id LIMIT ?"
     params.append(int(limit))
     cols = ["visit_id", "store", "brand", "shopper", "visited_at", "score", "raw_score", "failed_critical", "case_id"]
-    return [dict(zip(cols, r, strict=True)) for r in store.con.execute(sql, params).fetchall()]
+    return [dict(zip(cols, r, strict=True)) for r in store.execute(sql, params).fetchall()]

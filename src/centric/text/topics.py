@@ -285,8 +285,10 @@ def _quotes(mj, counts: pd.DataFrame, per_factor: int, width: int) -> dict[str, 
         return {}
     totals = counts.groupby("factor")[["positive", "negative"]].sum()
     side = {f: "negative" if r.negative >= r.positive else "positive" for f, r in totals.iterrows()}
-    sides = ibis.memtable({"factor": list(side), "side": list(side.values())})
-    cand = mj.join(sides, [mj.factor == sides.factor, mj.sentiment == sides.side])
+    negative = [f for f, s in side.items() if s == "negative"]  # a filter, not a join with an in-memory
+    positive = [f for f, s in side.items() if s == "positive"]  # table: it runs in a read-only session too
+    cand = mj.filter((mj.factor.isin(negative) & (mj.sentiment == "negative"))
+                     | (mj.factor.isin(positive) & (mj.sentiment == "positive")))
     cand = cand.mutate(strength=cand.confidence.fill_null(0) * cand.score.fill_null(0).abs())
     rank = ibis.row_number().over(group_by=cand.factor, order_by=[ibis.desc(cand.strength), cand.source,
                                                                    cand.text_id, cand.sentence])

@@ -77,8 +77,7 @@ def _start_up(app: FastAPI, hub: Hub, scheduler: bool) -> None:
             from . import i18n
             from .pages import dashboards
 
-            if not hub.postgres:  # the dashboards are not on PostgreSQL yet
-                dashboards.warm(hub, i18n.LANGUAGES).result()
+            dashboards.warm(hub, i18n.LANGUAGES).result()
             running = background.running()
             if running is not None:
                 running.wait_rounds(1, 600)

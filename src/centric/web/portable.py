@@ -4,7 +4,10 @@ On a PostgreSQL store the app serves the service team's core — signing in, the
 actions, the customers' pages, the "Was it solved?" page, the JSON API's cases, timelines and posted feedback,
 the health check, the administration of users, tokens and the audit log, the journeys' maps and the API's
 metrics and drivers, the surveys' pages and the public survey form, the ideas (and their public page) and the
-council. Every other page answers **501** with the message its command gives on PostgreSQL
+council, and the analyses: the dashboards (a factor's detail too), the user flows, the alerts, the personas with
+their empathy maps, the employees' NPS, the mystery shopping scores and calibration — their forms that write
+(``/alerts/proactive``, ``/mystery/new``) are refused as below. Every other page answers **501** with the message
+its command gives on PostgreSQL
 (``centric orientation is not available on PostgreSQL yet; …``), as a page or, under ``/api``, as JSON — never a
 DuckDB error or a 500. On DuckDB nothing of this runs (:class:`Unported` is installed on PostgreSQL only).
 
@@ -14,12 +17,16 @@ DuckDB error or a 500. On DuckDB nothing of this runs (:class:`Unported` is inst
 (None, None, None, None)
 >>> refusal("/employees").split(";")[0]
 'centric employees is not available on PostgreSQL yet'
+>>> refusal("/dashboards"), refusal("/dashboards/factor/delivery"), refusal("/flows"), refusal("/personas/2")
+(None, None, None, None)
+>>> refusal("/alerts/proactive").split(";")[0]
+'centric serve: the page /alerts is not available on PostgreSQL yet'
+>>> refusal("/mystery/calibration"), refusal("/mystery/new").split(";")[0]
+(None, 'centric mystery is not available on PostgreSQL yet')
 >>> refusal("/customers/C1/forget").split(";")[0]
 'centric customers forget is not available on PostgreSQL yet'
->>> refusal("/dashboards").split(";")[0]
-'centric serve: the page /dashboards is not available on PostgreSQL yet'
->>> refusal("/flows").split(";")[0]
-'centric serve: the page /flows is not available on PostgreSQL yet'
+>>> refusal("/whys").split(";")[0]
+'centric whys is not available on PostgreSQL yet'
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ PORTED_PAGES = re.compile(
     r"^/(?:$|static/|login$|logout$|me$|healthz$|inbox$|cases/[^/]+(?:/[a-z]+)?$|customers(?:/[^/]+)?$"
     r"|solved/[^/]+$|openapi\.json$|users(?:/tokens|/[^/]+/[a-z]+)?$|audit$"
     r"|journeys(?:/[^/]+(?:/cell)?)?$"
+    r"|dashboards(?:/factor/[^/]+)?$|flows$|alerts$|personas(?:/[^/]+)?$|enps$|mystery(?:/calibration)?$"
     r"|surveys(?:/new|/flagged(?:/[^/]+/(?:release|discard))?|/[^/]+(?:/edit|/status)?)?$|s/[^/]+(?:/[a-z]+|/style\.css)?$"
     r"|ideas(?:/[^/]+(?:/[a-z]+)?)?$|i/new$|council(?:/[a-z]+(?:/[^/]+)?)?$"
     r"|settings(?:/[a-z]+)?$"

@@ -179,6 +179,21 @@ def _mentions(store: Store, taxonomy: str | None, start, end, where=None) -> pd.
     return m.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
+def _among(t, keys: pd.DataFrame) -> Any:
+    """The rows of Ibis table ``t`` whose (source, text_id) is one of ``keys``' rows: a join with the distinct keys
+    as an in-memory table; where no temporary table may be made (the web app's readers on PostgreSQL), a filter
+    with each source's ids inline (the same rows)."""
+    from ..engines import temp_tables
+
+    k = keys[["source", "text_id"]].astype(str).drop_duplicates()
+    if temp_tables(t):
+        return t.join(ibis.memtable(k), ["source", "text_id"])
+    among = ibis.literal(False)
+    for source, ids in k.groupby("source")["text_id"]:
+        among |= (t.source == source) & t.text_id.isin(ids.tolist())
+    return t.filter(among)
+
+
 def _texts(store: Store, keys: pd.DataFrame, with_text: bool) -> pd.DataFrame:
     """source, text_id, customer_id, at, touchpoint (and text, author) of the texts in ``keys``."""
     r, f = store.table("responses"), store.table("feedback")
@@ -192,19 +207,22 @@ def _texts(store: Store, keys: pd.DataFrame, with_text: bool) -> pd.DataFrame:
                   author=f.author if with_text else ibis.null())
     common = ibis.schema(cols)
     t = rt.cast(common).union(ft.cast(common))
-    k = ibis.memtable(keys[["source", "text_id"]].astype(str).drop_duplicates())
     # in a fixed order (the engine returns rows in any): the sub-topics depend on the order of the sentences
-    return t.join(k, ["source", "text_id"]).execute().sort_values(["source", "text_id"], kind="stable").reset_index(
+    return _among(t, keys).execute().sort_values(["source", "text_id"], kind="stable").reset_index(
         drop=True)
 
 
 def _journey_points(store: Store, texts: pd.DataFrame) -> pd.DataFrame:
     """source, text_id, where, event_id: the text's touchpoint, else that of the customer's last journey
     event in the ``WINDOW_DAYS`` before it (that event's id), else ``UNKNOWN``."""
+    from ..engines import temp_tables
+
     out = texts[["source", "text_id"]].copy()
     out["where"], out["event_id"] = texts["touchpoint"].where(texts["touchpoint"].notna(), None), None
     todo = texts[texts["touchpoint"].isna() & texts["customer_id"].notna()]
-    if len(todo):
+    if len(todo) and not temp_tables(store.ibis):  # a read-only PostgreSQL session: joined here
+        last = _last_events(store, todo)
+    elif len(todo):
         e = store.table("events")
         t = ibis.memtable(todo[["source", "text_id", "customer_id", "at"]].astype({"at": "datetime64[us]"}))
         j = t.join(e, [t.customer_id == e.customer_id, e.occurred_at <= t.at,
@@ -213,6 +231,7 @@ def _journey_points(store: Store, texts: pd.DataFrame) -> pd.DataFrame:
                                       order_by=[ibis.desc(j.occurred_at), ibis.desc(j.event_id)])
         last = (j.mutate(rank=rank).filter(lambda x: x["rank"] == 0)
                 .select("source", "text_id", "event_id", where=j.touchpoint.fill_null(j.stage)).execute())
+    if len(todo):
         found = last.set_index(["source", "text_id"])
         idx = pd.MultiIndex.from_frame(out[["source", "text_id"]])
         hit = idx.isin(found.index) & out["where"].isna().to_numpy()
@@ -223,13 +242,26 @@ def _journey_points(store: Store, texts: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _last_events(store: Store, todo: pd.DataFrame) -> pd.DataFrame:
+    """:func:`_journey_points`' join of the texts ``todo`` with their customers' last journey events, in pandas (for a
+    session that makes no in-memory table): source, text_id, event_id, where."""
+    from ..cases.store_io import only
+
+    e = store.table("events")
+    ev = only(e, "customer_id", todo["customer_id"].astype(str)).select(
+        "customer_id", "occurred_at", "event_id", where=e.touchpoint.fill_null(e.stage)).execute()
+    j = todo[["source", "text_id", "customer_id", "at"]].astype({"at": "datetime64[us]"}).merge(ev, on="customer_id")
+    at, occurred = j["at"], pd.to_datetime(j["occurred_at"])
+    j = j[(occurred <= at) & (occurred >= at - pd.Timedelta(days=WINDOW_DAYS))]
+    j = j.sort_values(["occurred_at", "event_id"], ascending=False, kind="stable")
+    return j.drop_duplicates(["source", "text_id"])[["source", "text_id", "event_id", "where"]]
+
+
 def _cases(store: Store, keys: pd.DataFrame) -> pd.DataFrame:
     """source, text_id, case_id, department, root_cause, root_sub_cause, closed, closing_event of the cases the
     texts in ``keys`` opened or joined."""
     s, c, ev = store.table("case_signals"), store.table("cases"), store.table("case_events")
-    k = ibis.memtable(keys[["source", "text_id"]].astype(str).drop_duplicates())
-    linked = s.join(k, [s.source_table == k.source, s.signal_id == k.text_id]).select(
-        source=k.source, text_id=k.text_id, case_id=s.case_id)
+    linked = _among(s.select(source=s.source_table, text_id=s.signal_id, case_id=s.case_id), keys)
     j = linked.join(c, "case_id").select(
         "source", "text_id", "case_id", department=c.department.fill_null(UNKNOWN), root_cause=c.root_cause,
         root_sub_cause=c.root_sub_cause, closed=c.closed_at.notnull())
@@ -491,11 +523,22 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
     return df.astype({c: object for c in df.columns if pd.api.types.is_string_dtype(df[c])})
 
 
+def _only(t, column: str, values) -> Any:
+    """The rows of ``t`` whose ``column`` is one of ``values`` (distinct): a join with an in-memory table, or where
+    none may be made (a read-only PostgreSQL session) ``store_io.only``'s filter."""
+    from ..cases.store_io import only
+    from ..engines import temp_tables
+
+    if not temp_tables(t):
+        return only(t, column, values)
+    k = ibis.memtable(pd.DataFrame({column: list(values)}))
+    return t.join(k, column)
+
+
 def _languages(store: Store, sent: pd.DataFrame) -> list[str]:
     a = store.table("text_analyses")
     a = a.select(key=a.source.concat(":", a.text_id), language=a.language)
-    k = ibis.memtable(pd.DataFrame({"key": sent["key"].drop_duplicates()}))
-    got = a.join(k, "key").execute().drop_duplicates("key").set_index("key")["language"].to_dict()
+    got = _only(a, "key", sent["key"].drop_duplicates()).execute().drop_duplicates("key").set_index("key")["language"].to_dict()
     return [str(got.get(x) or "") for x in sent["key"]]
 
 
@@ -503,8 +546,7 @@ def _customer_names(store: Store, ids: list[str]) -> dict[str, str]:
     if not ids:
         return {}
     c = store.table("customers")
-    k = ibis.memtable(pd.DataFrame({"customer_id": [str(i) for i in ids]}))
-    df = c.join(k, "customer_id").select("customer_id", "name").execute()
+    df = _only(c, "customer_id", [str(i) for i in ids]).select("customer_id", "name").execute()
     return {r.customer_id: r.name for r in df.itertuples() if isinstance(r.name, str)}
 
 
