@@ -135,7 +135,7 @@ def main() -> None:
     ap.add_argument("--seed-weight", type=int, default=5, help="how many times a hand-written sentence counts")
     ap.add_argument("--hidden", type=int, default=128)
     ap.add_argument("--alpha", type=float, default=1e-3)
-    ap.add_argument("--ensemble", type=int, default=1)
+    ap.add_argument("--ensemble", type=int, default=3, help="networks averaged (each with its own seed)")
     ap.add_argument("--epochs", type=int, default=60)
     args = ap.parse_args()
     from centric.text.embed import E5Embedder, USEEmbedder

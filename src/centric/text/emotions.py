@@ -87,6 +87,9 @@ class EmotionModel:
         """The mean of the networks' output scores (before the offsets and the sigmoid)."""
         w1, b1, w2, b2, _ = self._load()
         E = np.asarray(E, dtype=np.float32)
+        if E.ndim != 2 or E.shape[1] != w1.shape[1]:
+            raise ValueError(f"emotion model {self.path} reads {w1.shape[1]} numbers per sentence "
+                             f"({self.embedder_name} embeddings), got an array of shape {E.shape}")
         return np.mean([np.maximum(E @ w1[k] + b1[k], 0) @ w2[k] + b2[k] for k in range(len(w1))], axis=0)
 
     def proba(self, E: np.ndarray) -> np.ndarray:
