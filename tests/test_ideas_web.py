@@ -1,9 +1,8 @@
-"""The Ideas pages: submit, vote once, comment, status with answer, reward, merge (analysts), the public page's
-protection (honeypot, time stamp, rate: flagged, not dropped), escaping, and the four languages."""
+"""The Ideas pages: submit, vote once, comment, the public page's protection (time stamp, rate: flagged, not
+dropped), escaping, and the four languages. (Status with answer, reward and merge by an analyst, and the honeypot,
+are tested on DuckDB and PostgreSQL alike in tests/test_web_postgres_writes.py.)"""
 
 from __future__ import annotations
-
-import re
 
 from fastapi.testclient import TestClient
 
@@ -40,54 +39,6 @@ def test_an_employee_submits_votes_once_and_comments(web_client, login):
         "SELECT action FROM audit_log WHERE object_type = 'idea' AND object_id = ? ORDER BY audit_id", [idea_id]).fetchall()]
     assert actions == ["ideas.submit", "ideas.vote", "ideas.unvote", "ideas.vote", "ideas.comment"]
 
-
-def test_an_analyst_answers_rewards_and_merges(web_client, login):
-    hub = web_client.app.state.hub
-    a = hub.write(box.submit, "Open the shop on Sundays too, please", "customer", author_name="Ewa Kowal")
-    b = hub.write(box.submit, "Open the shop on Sundays too please!", "customer")
-    for v in ("customer:C1", "customer:C2"):
-        hub.write(box.vote, a, v)
-    for v in ("customer:C2", "customer:C3"):
-        hub.write(box.vote, b, v)
-    login(web_client, role="analyst")
-    listing = web_client.get("/ideas").text
-    assert f'action="/ideas/{a}/merge"' in listing or f'action="/ideas/{b}/merge"' in listing  # proposed
-    r = _post(web_client, f"/ideas/{a}/status", status="under_review", answer="We are asking the store managers.")
-    assert r.headers["location"].endswith("done=status%3Ano_mail_server")
-    refused = _post(web_client, f"/ideas/{a}/status", status="new", answer="x")  # back to new: not a move
-    assert refused.headers["location"].startswith(f"/ideas/{a}?error=status")
-    assert _post(web_client, f"/ideas/{a}/reward", what="Voucher", amount="50,5", unit="PLN",
-                 recipient="Ewa Kowal").status_code == 303
-    assert _post(web_client, f"/ideas/{b}/merge", into=a).headers["location"] == f"/ideas/{a}?done=merged"
-    assert box.votes_of(hub.reader(), a) == 3  # C1, C2 (voted for both: once), C3
-    page = web_client.get(f"/ideas/{a}").text
-    assert "We are asking the store managers." in page and "50" in page and b in page
-    assert hub.reader().con.execute("SELECT amount FROM idea_rewards WHERE idea_id = ?", [a]).fetchone()[0] == 50.5
-
-
-def test_the_public_page_flags_bots_and_keeps_their_ideas(web_client, monkeypatch):
-    from centric.web.pages import ideas as pages
-
-    client = TestClient(web_client.app)
-    form = client.get("/i/new")
-    assert form.status_code == 200 and 'name="website"' in form.text
-    stamp = re.search(r'name="t" value="([^"]+)"', form.text).group(1)
-    # a person: stamp old enough
-    monkeypatch.setattr("centric.web.public.PublicState.stamp_age", lambda self, key, stamp, now=None: 60.0)
-    ok = client.post("/i/new", data={"t": stamp, "text": "Longer opening hours on Saturdays", "email": "ann@example.com",
-                                     "lang": "pl"})
-    assert ok.status_code == 200 and "Dziękujemy za pomysł." in ok.text
-    # a bot: the honeypot filled — the same page, the idea kept aside
-    bot = client.post("/i/new", data={"t": stamp, "text": "Buy cheap watches", "website": "http://spam.example"})
-    assert bot.status_code == 200 and "Thank you for your idea." in bot.text
-    store = web_client.app.state.hub.reader()
-    rows = dict(store.con.execute("SELECT text, flags FROM ideas WHERE source = 'public'").fetchall())
-    assert rows == {"Longer opening hours on Saturdays": None, "Buy cheap watches": '["honeypot"]'}
-    assert pages.PUBLIC_KEY == "ideas"
-    # an empty idea is refused with the reason, nothing stored
-    empty = client.post("/i/new", data={"t": stamp, "text": "  "})
-    assert empty.status_code == 422 and "text: must not be empty" in empty.text
-    assert store.con.execute("SELECT count(*) FROM ideas WHERE source = 'public'").fetchone()[0] == 2
 
 
 def test_the_public_page_flags_too_fast_and_too_many(web_client, monkeypatch):

@@ -408,14 +408,18 @@ def test_ideas_submitted_voted_commented_answered_rewarded_and_merged(both, logi
     for v in ("customer:C2", "customer:C3"):
         hub.write(box.vote, b, v)
     login(client, role="analyst")
-    assert client.get("/ideas").status_code == 200
+    listing = client.get("/ideas").text
+    assert f'action="/ideas/{a}/merge"' in listing or f'action="/ideas/{b}/merge"' in listing  # proposed
     r = _post(client, f"/ideas/{a}/status", status="under_review", answer="We are asking the store managers.")
     assert r.headers["location"].endswith("done=status%3Ano_mail_server")
+    refused = _post(client, f"/ideas/{a}/status", status="new", answer="x")  # back to new: not a move
+    assert refused.headers["location"].startswith(f"/ideas/{a}?error=status")
     assert _post(client, f"/ideas/{a}/reward", what="Voucher", amount="50,5", unit="PLN",
                  recipient="Ewa Kowal").status_code == 303
     assert _post(client, f"/ideas/{b}/merge", into=a).headers["location"] == f"/ideas/{a}?done=merged"
     assert box.votes_of(hub.reader(), a) == 3  # C1, C2 (voted for both: once), C3
-    assert "We are asking the store managers." in client.get(f"/ideas/{a}").text
+    page = client.get(f"/ideas/{a}").text
+    assert "We are asking the store managers." in page and "50" in page and b in page
     assert rows(client, "SELECT amount FROM idea_rewards WHERE idea_id = ?", [a]) == [(50.5,)]
     assert rows(client, "SELECT merged_into FROM ideas WHERE idea_id = ?", [b]) == [(a,)]
 
@@ -431,13 +435,18 @@ def test_the_public_ideas_page_keeps_a_bots_idea_aside(both, monkeypatch):
     assert form.status_code == 200 and 'name="website"' in form.text
     stamp = re.search(r'name="t" value="([^"]+)"', form.text).group(1)
     monkeypatch.setattr("centric.web.public.PublicState.stamp_age", lambda self, key, stamp, now=None: 60.0)
-    ok = client.post("/i/new", data={"t": stamp, "text": "Longer opening hours on Saturdays", "lang": "pl"})
+    ok = client.post("/i/new", data={"t": stamp, "text": "Longer opening hours on Saturdays", "email": "ann@example.com",
+                                     "lang": "pl"})
     assert ok.status_code == 200 and "Dziękujemy za pomysł." in ok.text
     bot = client.post("/i/new", data={"t": stamp, "text": "Buy cheap watches", "website": "http://spam.example"})
     assert bot.status_code == 200 and "Thank you for your idea." in bot.text
     assert dict(rows(both, "SELECT text, flags FROM ideas WHERE source = 'public'")) == {
         "Longer opening hours on Saturdays": None, "Buy cheap watches": '["honeypot"]'}
-    assert client.post("/i/new", data={"t": stamp, "text": "  "}).status_code == 422
+    from centric.web.pages import ideas as pages
+
+    assert pages.PUBLIC_KEY == "ideas"
+    empty = client.post("/i/new", data={"t": stamp, "text": "  "})  # refused with the reason, nothing stored
+    assert empty.status_code == 422 and "text: must not be empty" in empty.text
     assert rows(both, "SELECT count(*) FROM ideas WHERE source = 'public'") == [(2,)]
 
 
@@ -470,6 +479,10 @@ def test_an_analyst_runs_a_council_meeting(both, login):
         assert client.post(url, data={"csrf_token": token, **data}, follow_redirects=False).status_code == 303
     got = council.get_meeting(hub.reader(), meeting)
     decision = got.decisions["decision_id"].iloc[0]
+    # the owner must be a user of the web app
+    bad = client.post(url, data={"csrf_token": token, "op": "action", "what": "Redesign", "owner": "x@nowhere.com",
+                                 "due_on": "2026-11-01", "decision_id": decision}, follow_redirects=False)
+    assert bad.status_code == 422 and "is not a user of the web app" in bad.text
     ok = client.post(url, data={"csrf_token": token, "op": "action", "what": "Redesign", "owner": "lead@example.com",
                                 "due_on": "2026-11-01", "decision_id": decision}, follow_redirects=False)
     assert ok.status_code == 303
