@@ -145,8 +145,8 @@ def latest_cycles(clocks: pd.DataFrame) -> pd.DataFrame:
 
 
 def _refresh(store, con, case_ids, now, routing, policy, cases=None, events=None, only_changed=False):
-    """refresh_clocks, returning what it read too: (cases, events, clocks with every cycle, how many rows
-    were stored, routing, policy). ``only_changed``: rewrite only the rows of the cases whose clocks changed
+    """refresh_clocks, returning what it read too: (cases, events, clocks with every cycle, how many clock rows
+    the cases have — stored or, with ``only_changed``, left as they were —, routing, policy). ``only_changed``: rewrite only the rows of the cases whose clocks changed
     (the tick's refresh of every open case: rewriting tens of thousands of unchanged rows each minute made
     DuckDB's next checkpoint hold every other commit back for seconds)."""
     now = store_io.utcnow() if now is None else _naive(now)
@@ -159,6 +159,7 @@ def _refresh(store, con, case_ids, now, routing, policy, cases=None, events=None
         cases, events = _read(store, case_ids)
     clocks = compute_clocks(cases, events, policy, routing, now, all_cycles=True)
     latest = latest_cycles(clocks)
+    computed = len(latest)
     ids = pd.DataFrame({"case_id": pd.unique(cases["case_id"].astype(str))})
     if only_changed and len(ids):  # the cases whose rows would change, and only their rows
         ids = _changed_cases(con, ids, latest)
@@ -169,8 +170,8 @@ def _refresh(store, con, case_ids, now, routing, policy, cases=None, events=None
             con.execute("DELETE FROM case_clocks WHERE case_id IN (SELECT case_id FROM _centric_clock_cases)")
         finally:
             con.unregister("_centric_clock_cases")
-    stored = store_io.insert_rows(con, "case_clocks", latest)
-    return cases, events, clocks, stored, routing, policy
+    store_io.insert_rows(con, "case_clocks", latest)
+    return cases, events, clocks, computed, routing, policy
 
 
 _COMPARED = ("started_at", "target_minutes", "calendar", "due_at", "at_risk_at", "stopped_at", "state")

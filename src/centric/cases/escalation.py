@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 
 from ..store import Store
 from . import store_io
-from .clocks import _naive, _refresh, latest_cycles
+from .clocks import _naive, _refresh
 from .model import Policy, Routing
 from .postgres import portable, tick_scope
 
@@ -73,8 +73,8 @@ def tick(store: Store, now: dt.datetime | None = None, routing: Routing | None =
     events: they stay as they are."""
     now = store_io.utcnow() if now is None else _naive(now)
     with store.transaction() as con:
-        cases, events, clocks, _, routing, policy = _refresh(store, con, None, now, routing, policy,
-                                                             only_changed=True)
+        cases, events, clocks, computed, routing, policy = _refresh(store, con, None, now, routing, policy,
+                                                                    only_changed=True)
         known = _Cases(cases)
         new = _new_events(known, clocks, events, policy, routing, pd.Timestamp(now))
         if len(new) and "origin" in cases.columns:  # cases imported from a helpdesk export stay as they are
@@ -84,7 +84,7 @@ def tick(store: Store, now: dt.datetime | None = None, routing: Routing | None =
         if len(new):
             store_io.update_cases(con, _projection(known, new, now))
     levels = new.loc[(new["kind"] == "escalated").to_numpy(), "level"].value_counts()
-    return TickResult(now=now, clocks=len(latest_cycles(clocks)), breaches=int((new["kind"] == "sla_breached").sum()),
+    return TickResult(now=now, clocks=computed, breaches=int((new["kind"] == "sla_breached").sum()),
                       escalated=int(levels.sum()), escalations={int(k): int(v) for k, v in sorted(levels.items())})
 
 

@@ -39,7 +39,7 @@ PORTED += ("personas", "empathy", "mystery scores", "mystery calibration", "myst
            "enps pulse", "enps compare", "enps themes", "customers timeline", "customers forget")
 PORTED += ("serve", "users", "tokens")
 PORTED += ("surveys",)
-PORTED += ("settings", "webhooks")
+PORTED += ("webhooks",)  # and the settings page (`settings` is above)
 PORTED += ("observations", "orientation criteria", "orientation scores", "orientation gap", "orientation customers",
            "orientation invite", "employees list")
 PORTED += ("ideas list", "ideas status", "ideas merge", "ideas duplicates", "council members", "council add",
