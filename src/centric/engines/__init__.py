@@ -111,7 +111,10 @@ def temp_tables(of) -> bool:
     con = getattr(of, "con", of)
     if not type(con).__module__.startswith("psycopg"):
         return True
-    return con.info.parameter_status("default_transaction_read_only") != "on"
+    status = con.info.parameter_status("default_transaction_read_only")  # reported by the server from 14 on
+    if status is None:  # PostgreSQL 13 does not report it: ask
+        status = con.execute("SHOW default_transaction_read_only").fetchone()[0]
+    return status != "on"
 
 
 def redact(url: str) -> str:

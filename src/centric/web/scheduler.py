@@ -292,6 +292,8 @@ class Scheduler:
         from ..cases.sync import sync
 
         self._last_sync = time.monotonic()
+        if getattr(self.hub, "postgres", False):  # one transaction there (the sync runs in a scratch store and is
+            return self.hub.write(sync)            # published at its end): slices would only hold the lock longer
         return self.hub.write(sync, slice_size=SYNC_SLICE, between=self._between_slices)
 
     def _between_slices(self) -> None:
