@@ -47,6 +47,22 @@ def test_an_answer_of_every_language_gets_the_default(text, default):
     assert LanguageDetector(default=default).detect(text) == default
 
 
+def test_the_company_language_setting_is_the_default(monkeypatch):
+    from centric import settings
+    from centric.errors import SettingError
+
+    assert LanguageDetector().detect("Ok") == "en"  # unset: English
+    monkeypatch.setenv(settings.SETTINGS["text_language"].env, "pl")
+    assert [LanguageDetector().detect(t) for t in ("Ok", "👍", "Super!")] == ["pl", "pl", "pl"]
+    # what the words tell still wins over the company's language
+    assert [LanguageDetector().detect(t) for t in ("Thank you, very fast", "Дуже довго", "Grazie mille")] == [
+        "en", "uk", "it"]
+    assert LanguageDetector(default="it").detect("Ok") == "it"  # told explicitly: the setting is not read
+    monkeypatch.setenv(settings.SETTINGS["text_language"].env, "pt")
+    with pytest.raises(SettingError, match="text_language .*CENTRIC_TEXT_LANGUAGE.* one of en, pl"):
+        LanguageDetector()
+
+
 def test_cyrillic_written_the_same_in_russian_and_ukrainian():
     for text in ("Нормально", "Дешево", "Так"):
         assert LanguageDetector().detect(text) == "ru"

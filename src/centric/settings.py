@@ -252,6 +252,10 @@ SETTINGS: dict[str, Setting] = {
         Setting("duplicate_long_words", "30",
                 "A text of at least this many distinct words repeated by different authors is flagged whatever "
                 "their dates: by chance no two people write so much the same.", check=_whole_positive),
+        Setting("text_language", "en",
+                "Language of a text whose words do not tell it (\"Ok\", \"Super!\", \"👍\") when its file has no "
+                "language column: the company's main language.",
+                choices=("en", "pl", "ru", "it", "uk", "de", "fr", "es")),
         Setting("enps_threshold", "5",
                 "Employee surveys: a cut (unit, period, comments, a theme) with fewer answers than this shows "
                 "nothing (anonymity); a whole number from 3 to 10.", check=_whole_in(3, 10)),

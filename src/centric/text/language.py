@@ -68,9 +68,13 @@ _IDENTIFIERS: dict[tuple[str, ...], object] = {}
 class LanguageDetector:
     """py3langid restricted to ``languages``; Cyrillic and Polish letters decide short texts."""
 
-    def __init__(self, languages: tuple[str, ...] = SUPPORTED, default: str = "en"):
+    def __init__(self, languages: tuple[str, ...] = SUPPORTED, default: str | None = None):
+        """``default`` is the language of a text whose words do not tell it ("Ok", "👍"); None: the setting
+        ``text_language`` (the company's main language, English unless set)."""
+        from .. import settings
+
         self.languages = languages
-        self.default = default
+        self.default = default or settings.get("text_language")
         self._model = None
 
     def _identifier(self):
