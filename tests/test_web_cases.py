@@ -275,3 +275,24 @@ def test_transferring_out_of_ones_departments_returns_to_the_inbox(web_client, l
     assert r.status_code == 303 and r.headers["location"].startswith("/inbox?done=transfer")
     assert f"Case {case} transferred to Installation" in client.get(r.headers["location"]).text
     assert client.get(f"/cases/{case}").status_code == 404
+
+
+def test_the_case_page_shows_a_clock_state_as_of_now_not_the_last_tick(small, login, monkeypatch):
+    """CX-1's first-response clock was stored "on track" (due in 2 h 10 min, at risk in 1 h); with no tick
+    since, the page reads its state from the due times at the time of the request."""
+    login(small, "agent", departments=("delivery",), agent="ann")
+    import centric.web.pages.cases as pages
+
+    def state_at(hours):
+        monkeypatch.setattr(pages, "utcnow", lambda: store_io.utcnow() + hours * H)
+        html = small.get("/cases/CX-1").text
+        table = html[html.index('class="clocks"'):]
+        return re.search(r'<span class="state state-(\w+)">([^<]+)</span>', table).groups()
+
+    assert state_at(0) == ("on_track", "On track")
+    assert state_at(1.5) == ("at_risk", "At risk")
+    assert state_at(3) == ("breached", "Breached")
+    # CX-4's paused clock is overdue by its times but stays paused (the customer is being waited for)
+    login(small, "agent", departments=("delivery",), agent="ann")
+    html = small.get("/cases/CX-4").text
+    assert re.search(r'<span class="state state-(\w+)">', html[html.index('class="clocks"'):]).group(1) == "paused"

@@ -309,6 +309,29 @@ def running_clock(obj: dict[str, Any], now: dt.datetime | None = None) -> dict[s
     return {"clock": clock, "state": obj["clock_states"][clock], "due": due, "seconds_left": left}
 
 
+def live_state(clock: dict[str, Any], now: dt.datetime | None = None) -> str:
+    """A clock's state at ``now`` (``clock`` as in :func:`show_case`'s ``clocks``: ISO ``due_at`` and
+    ``at_risk_at``): the stored state is the last tick's, so a running clock whose due time has passed since
+    reads ``breached`` here before the next tick records it (and escalates) — the rule of
+    :func:`centric.cases.clocks.refresh` (breached once due, at risk once at risk). A paused or stopped clock
+    keeps its stored state.
+
+    >>> c = {"state": "on_track", "due_at": "2026-01-02T10:00:00Z", "at_risk_at": "2026-01-02T08:00:00Z"}
+    >>> [live_state(c, dt.datetime(2026, 1, 2, h)) for h in (7, 8, 10)]
+    ['on_track', 'at_risk', 'breached']
+    >>> live_state({**c, "stopped_at": "2026-01-02T09:00:00Z"}, dt.datetime(2026, 1, 3))
+    'on_track'
+    """
+    state = clock.get("state")
+    if state not in RUNNING or clock.get("stopped_at") or not clock.get("due_at"):
+        return state
+    now = _now(now)
+    if now >= dt.datetime.fromisoformat(clock["due_at"].rstrip("Z")):
+        return "breached"
+    risk = clock.get("at_risk_at")
+    return "at_risk" if risk and now >= dt.datetime.fromisoformat(risk.rstrip("Z")) else "on_track"
+
+
 def show_case(store: Store, case_id: str) -> dict[str, Any]:
     """One case's object with its clocks in full, root cause, action taken, summary and events (oldest
     first). CaseError when there is no such case."""

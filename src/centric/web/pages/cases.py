@@ -326,7 +326,7 @@ def _case_page(request: Request, actor: Actor, case_id: str, status: int = 200, 
         running = c.get("state") in views.RUNNING and not c.get("stopped_at") and c.get("due_at")
         left = views.running_clock({"due": {name: c["due_at"]}, "running_clocks": [name],
                                     "clock_states": {name: c["state"]}}, now) if running else None
-        clocks.append({"name": name, **c, "left": left})
+        clocks.append({"name": name, **c, "state": views.live_state(c, now), "left": left})
     full = request.query_params.get("timeline") == "all"
     tl, tl_error = _timeline(store, obj, None if full else CASE_TIMELINE_ITEMS)
     items = visible_items(actor, tl, obj["id"]) if tl else []
