@@ -479,3 +479,33 @@ def test_near_duplicate_groups():
     assert groups(texts, threshold=0.9) == [[0, 2]]
     assert groups(texts[::-1]) == [[1, 2, 3]]  # the same pairs whatever the order
     assert groups([]) == [] and groups(["one text only"]) == []
+
+
+def test_the_cascade_leaves_a_language_use_does_not_know_to_e5():
+    """With ``gate``, a sentence the USE head is sure of keeps its polarity — unless its language is one the
+    factor embedder was not trained on (Ukrainian for USE), where the head's sureness means nothing."""
+    import numpy as np
+
+    seen = []
+
+    class Stub:  # a polarity embedder that records what it is asked
+        name = "stub"
+
+        def encode(self, texts):
+            seen.extend(texts)
+            return np.ones((len(texts), 1))
+
+    class Sure:  # the USE head: sure it is positive
+        def proba(self, E):
+            return np.tile([0.02, 0.03, 0.95], (len(E), 1))
+
+    class E5Head:  # the e5 head: negative
+        def proba(self, E):
+            return np.tile([0.9, 0.05, 0.05], (len(E), 1))
+
+    a = Analyzer("restaurants", polarity_embedder=Stub(), gate=0.8)
+    a.sentiment, a.polarity_sentiment = Sure(), E5Head()
+    uk, en = "Їжа була холодна.", "The food was cold."
+    r_uk, r_en = a.analyze([{"id": 1, "text": uk, "lang": "uk"}, {"id": 2, "text": en, "lang": "en"}])
+    assert seen == [uk]  # only the Ukrainian sentence went to e5
+    assert r_uk.sentiment == "negative" and r_en.sentiment == "positive"

@@ -22,6 +22,10 @@ class USEEmbedder:
 
     name = "use-v3"
     dim = 512
+    # the 16 languages USE v3 was trained on (of centric's eight, all but Ukrainian: its sentiment head there
+    # is near chance, 43% on benchmarks/data/uk_sentences.tsv)
+    languages = frozenset(("ar", "zh", "nl", "en", "fr", "de", "it", "ja", "ko", "pl", "pt", "es", "th", "tr",
+                           "ru"))
 
     def __init__(self, threads: int = 1, batch: int = 256):
         self.threads = threads

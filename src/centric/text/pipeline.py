@@ -100,7 +100,8 @@ class Analyzer:
         multilingual-e5: slower, but 3–9 points better at sentiment than USE on the benchmarks);
         ``fast=True`` judges polarity on the factor embeddings instead. ``gate`` (e.g. 0.8) is the
         cascade in between: the USE head decides where its most likely class has at least that
-        probability, e5 only the rest (see benchmarks/text_speed.py for the trade-off).
+        probability in a language the factor embedder knows, e5 the rest — every Ukrainian sentence with
+        USE (see benchmarks/text_speed.py for the trade-off).
         ``factor_polarity=True`` (default mode only) makes each factor's polarity the mean of the
         piece's own sentiment and a head over e5 with the factor named in its input ("what does the
         reviewer think about the food? passage: …"): +1.1 points EN, +1.2 RU, −1.4 IT on the
@@ -128,6 +129,9 @@ class Analyzer:
         plan = []
         texts: dict[str, int] = {}
         polar: dict[int, None] = {}  # the pieces whose polarity is needed: sentences and clauses
+        # the cascade leaves the pieces of a language the factor embedder does not know to e5 (Ukrainian for USE)
+        known = getattr(self.embedder, "languages", None)
+        foreign: set[int] = set()
 
         def slot(t: str, polarity: bool = False) -> int:
             if t not in texts:
@@ -149,6 +153,8 @@ class Analyzer:
                 parts = split_clauses(s, lang) if contrast else [s]
                 units.append((si, slot(s, True), [(slot(p, contrast), [slot(f) for f in fragments(p, lang)], contrast)
                                                    for p in parts]))
+                if known is not None and lang not in known:
+                    foreign.update(texts[x] for x in (s, *parts))
             plan.append((item, lang, sentences, units))
         # 2. one batch of embeddings and factor probabilities for every distinct piece; sentiment for
         #    the sentences and clauses
@@ -165,7 +171,7 @@ class Analyzer:
             P3[idx] = self.polarity_sentiment.proba(self.polarity_embedder.encode([pieces[i] for i in idx]))
         else:
             P3[idx] = self.sentiment.proba(E[idx])
-            unsure = idx[P3[idx].max(axis=1) < self.gate]
+            unsure = idx[(P3[idx].max(axis=1) < self.gate) | np.isin(idx, list(foreign))]
             if len(unsure):
                 P3[unsure] = self.polarity_sentiment.proba(self.polarity_embedder.encode([pieces[i] for i in unsure]))
         S = P3[:, 2] - P3[:, 0]
