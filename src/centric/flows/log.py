@@ -161,8 +161,8 @@ def materialized(log: EventLog) -> Iterator[EventLog]:
         yield log
         return
     name = f"_flows_{uuid.uuid4().hex[:12]}"
-    backend.con.execute(f"CREATE TEMP TABLE {name} AS {ibis.to_sql(log.table, dialect='duckdb')}")
+    table = backend.create_table(name, log.table, temp=True)  # in the backend's own dialect
     try:
-        yield EventLog(backend.table(name), log.source, log.rejected)
+        yield EventLog(table, log.source, log.rejected)
     finally:
-        backend.con.execute(f"DROP TABLE IF EXISTS {name}")
+        backend.con.execute(f'DROP TABLE IF EXISTS "{name}"')  # valid on both (Ibis's drop_table misses DuckDB's temp tables)
