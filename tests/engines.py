@@ -82,6 +82,9 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
                 "the same answers (identical in the tests)"),
     "enps": ("`centric enps` (any `--by`), `enps pulse`, `enps compare`, `enps themes`",
              "the same answers (the departments' case medians of `enps compare --kind department` to 1e-9)"),
+    "employees forget": ("`centric employees forget`, `centric enps forget`, the pages `/employees…`",
+                         "the same erasure, every table identical in the tests (but the erasure's own time and the "
+                         "random tokens that replace their votes); one transaction"),
     "customers timeline": ("`centric customers timeline`", "the same history (identical in the tests)"),
     "customers forget": ("`centric customers forget`",
                          "the same erasure, every table identical in the tests (but the erasure's own time); one "
@@ -115,9 +118,9 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
                     "and the self-assessment links `/o/…`, `centric employees list`",
                     "the same rows and answers; a link's answer stored once; `orientation import` is refused on "
                     "PostgreSQL"),
-    "other commands": ("the other pages of `serve` (the five whys, employees, a mystery visit …), "
-                       "`mystery template add`, `import` and `cases`, `enps invite`, `analyze` and "
-                       "`forget`, every other command", "refused by name on PostgreSQL and Spark"),
+    "other commands": ("the other pages of `serve` (the five whys, a mystery visit …), "
+                       "`mystery template add`, `import` and `cases`, `enps invite` and `analyze`, every other "
+                       "command", "refused by name on PostgreSQL and Spark"),
     "compact": ("`centric compact`", "PostgreSQL's own `VACUUM FULL` does that job"),
 }
 """Every capability the markers may name, in the table's order, with the prose of its row."""
