@@ -85,6 +85,9 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
     "employees forget": ("`centric employees forget`, `centric enps forget`, the pages `/employees…`",
                          "the same erasure, every table identical in the tests (but the erasure's own time and the "
                          "random tokens that replace their votes); one transaction"),
+    "enps writes": ("`centric enps invite` (by `--unit` or from an `--employees` file), `centric enps analyze`",
+                    "the same invitations with the same reasons for the skipped, the same themes; each run one "
+                    "transaction"),
     "customers timeline": ("`centric customers timeline`", "the same history (identical in the tests)"),
     "customers forget": ("`centric customers forget`",
                          "the same erasure, every table identical in the tests (but the erasure's own time); one "
@@ -119,8 +122,8 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
                     "the same rows and answers; a link's answer stored once; `orientation import` is refused on "
                     "PostgreSQL"),
     "other commands": ("the other pages of `serve` (the five whys, a mystery visit …), "
-                       "`mystery template add`, `import` and `cases`, `enps invite` and `analyze`, every other "
-                       "command", "refused by name on PostgreSQL and Spark"),
+                       "`mystery template add`, `import` and `cases`, every other command",
+                       "refused by name on PostgreSQL and Spark"),
     "compact": ("`centric compact`", "PostgreSQL's own `VACUUM FULL` does that job"),
 }
 """Every capability the markers may name, in the table's order, with the prose of its row."""
