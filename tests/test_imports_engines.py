@@ -193,4 +193,12 @@ def test_orientation_import_on_each_engine(engine, write):
         (2, "x1"), (3, "x2")]
     with open_store(db, read_only=True) as store:
         assert sql_rows(store, "SELECT count(*) FROM orientation_assessments") == [(2,)]
+    # erasing an employee's assessments takes the rejected rows naming them too
+    from centric.orientation import forget_employee
+
+    with open_store(db) as store:
+        assert forget_employee(store, "e1") == 2 and forget_employee(store, "x1") == 0
+        assert sql_rows(store, "SELECT count(*) FROM orientation_assessments") == [(0,)]
+    assert [(x[1], x[3]) for x in _rejected(db, "orientation_assessments") if x[0].endswith("obcy.csv")] == [
+        (3, "x2")]
 

@@ -196,8 +196,8 @@ def forget_employee(store: Store, employee_id: str) -> int:
     """Erase every assessment of ``employee_id`` (both views, comments included), their self-assessment links and
     the rejected rows of assessment files that name them; the number of assessments erased. One transaction; the employee's row in
     ``employees`` is the caller's (``centric enps forget``, which erases them too)."""
-    with store.transaction() as con:
-        return erase_assessments(con, employee_id)
+    with store.transaction():
+        return erase_assessments(store, employee_id)
 
 
 def erase_assessments(con, employee_id: str) -> int:
