@@ -202,3 +202,20 @@ def test_orientation_import_on_each_engine(engine, write):
     assert [(x[1], x[3]) for x in _rejected(db, "orientation_assessments") if x[0].endswith("obcy.csv")] == [
         (3, "x2")]
 
+
+@pytest.mark.capability("imports", engines=DUCK_PG)
+def test_the_imported_ideas_languages_and_factors_on_each_engine(engine, write, monkeypatch):
+    from centric.ideas import suggest
+
+    monkeypatch.setattr(suggest, "_BATCH", 1)  # one statement per idea: the batches join up
+    db = engine.empty_db()
+    r = run("ideas", "import", str(write("ideas.csv", IDEAS)), "--no-suggest", db=db)
+    assert r.exit_code == 0, r.output
+    # a stand-in for the factor matcher: "Kurier" names delivery, nothing else names a factor
+    monkeypatch.setattr(suggest, "suggest", lambda texts, taxonomy, embedder=None: [
+        "delivery" if "Kurier" in t else None for t in texts])
+    with open_store(db) as store:
+        assert suggest.suggest_missing(store) == 1
+        assert sorted(sql_rows(store, "SELECT title, language, factor, factor_source FROM ideas")) == [
+            ("Kurier", "pl", "delivery", "suggested"), ("Sunday opening", "en", None, None)]
+        assert suggest.suggest_missing(store) == 0
