@@ -82,6 +82,12 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
                 "the same answers (identical in the tests)"),
     "enps": ("`centric enps` (any `--by`), `enps pulse`, `enps compare`, `enps themes`",
              "the same answers (the departments' case medians of `enps compare --kind department` to 1e-9)"),
+    "employees forget": ("`centric employees forget`, `centric enps forget`, the pages `/employees…`",
+                         "the same erasure, every table identical in the tests (but the erasure's own time and the "
+                         "random tokens that replace their votes); one transaction"),
+    "enps writes": ("`centric enps invite` (by `--unit` or from an `--employees` file), `centric enps analyze`",
+                    "the same invitations with the same reasons for the skipped, the same themes; each run one "
+                    "transaction"),
     "customers timeline": ("`centric customers timeline`", "the same history (identical in the tests)"),
     "customers forget": ("`centric customers forget`",
                          "the same erasure, every table identical in the tests (but the erasure's own time); one "
@@ -102,9 +108,12 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
                 "the same rows; a link's answer stored exactly once, also under parallel submits and from several "
                 "worker processes"),
     "ideas": ("`centric ideas list\\|status\\|merge\\|duplicates`, the pages `/ideas…` and the public page `/i/new`",
-              "the same rows and audit entries; `ideas import` is refused on PostgreSQL"),
+              "the same rows and audit entries"),
     "council": ("`centric council members\\|add\\|leave\\|meetings\\|actions\\|compare`, the pages `/council…`",
-                "the same rows and audit entries; `council import` is refused on PostgreSQL"),
+                "the same rows and audit entries"),
+    "imports": ("`centric ideas import`, `centric council import`, `centric orientation import`",
+                "the same rows stored, every rejected row with the same file, row, column and reason; a file's rows "
+                "stored whole or not at all"),
     "settings page": ("the page `/settings` of `serve`: the routing table, the service-level policy, the store's own "
                       "factors", "the same rows and audit entries"),
     "webhooks": ("`centric webhooks add\\|list\\|remove` and their deliveries by the web app's scheduler",
@@ -113,11 +122,10 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
                      "the same notes (stored through the ingest, analysed by the scheduler) and summaries"),
     "orientation": ("`centric orientation criteria\\|scores\\|gap\\|customers\\|invite`, the pages `/orientation…` "
                     "and the self-assessment links `/o/…`, `centric employees list`",
-                    "the same rows and answers; a link's answer stored once; `orientation import` is refused on "
-                    "PostgreSQL"),
-    "other commands": ("the other pages of `serve` (the five whys, employees, a mystery visit …), "
-                       "`mystery template add`, `import` and `cases`, `enps invite`, `analyze` and "
-                       "`forget`, every other command", "refused by name on PostgreSQL and Spark"),
+                    "the same rows and answers; a link's answer stored once"),
+    "other commands": ("the other pages of `serve` (the five whys, a mystery visit …), "
+                       "`mystery template add`, `import` and `cases`, every other command",
+                       "refused by name on PostgreSQL and Spark"),
     "compact": ("`centric compact`", "PostgreSQL's own `VACUUM FULL` does that job"),
 }
 """Every capability the markers may name, in the table's order, with the prose of its row."""

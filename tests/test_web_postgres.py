@@ -156,9 +156,9 @@ def test_an_agent_of_another_department_gets_404(pg_client, login):
 def test_the_pages_not_on_postgresql_are_refused_with_the_commands_message(pg_client, login):
     client = pg_client
     login(client, "admin")
-    r = client.get("/employees")
+    r = client.get("/customers/C0000001/forget")
     assert r.status_code == 501
-    assert "centric employees is not available on PostgreSQL yet" in r.text and "Traceback" not in r.text
+    assert "centric customers forget is not available on PostgreSQL yet" in r.text and "Traceback" not in r.text
     r = client.get("/whys")
     assert r.status_code == 501 and "centric whys is not available on PostgreSQL yet" in r.text
     assert 'href="/whys"' not in client.get("/inbox").text  # the menu shows what runs

@@ -97,6 +97,25 @@ class Tables:
         self.close()
 
 
+def next_free_id(store, table: str, column: str, prefix: str, width: int) -> str:
+    """The next free id of ``table`` (``U0001``, ``I000042``: ``prefix`` and the row count plus one, zero-padded to
+    ``width``, or the first free one after it), inside the caller's transaction. ``store``: a store of any engine
+    (the write lock is taken, so the id holds until the commit) or a DuckDB connection.
+
+    >>> with Store.open(":memory:") as s:
+    ...     next_free_id(s, "users", "user_id", "U", 4)
+    'U0001'
+    """
+    if isinstance(store, Tables):
+        store.lock_writes()
+    n = int(store.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    while True:
+        n += 1
+        candidate = f"{prefix}{n:0{width}d}"
+        if not store.execute(f"SELECT 1 FROM {table} WHERE {column} = ?", [candidate]).fetchone():
+            return candidate
+
+
 class Store(Tables):
     engine = "duckdb"
 

@@ -85,7 +85,7 @@ def forget_cmd(who: str = typer.Argument(..., help="The employee's id or work e-
 
     try:
         with _open() as store:
-            employee_id = find_employee(store.con, who)[0]
+            employee_id = find_employee(store, who)[0]
             if not (yes or as_json) and not typer.confirm(f"Erase the personal data of employee {employee_id}?"):
                 raise typer.Exit(1)
             e = forget(store, employee_id, on_done=audited(f"cli:{_by()}"))

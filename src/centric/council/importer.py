@@ -20,6 +20,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from ..errors import CentricError
 from ..ingest.readers import STAGE, Reject, _norm, drop_stage, file_hash, read_source
 from ..store import Store
@@ -67,17 +69,20 @@ def import_roster(store: Store, path: str | Path, by: str, default_country: str 
     """Add the members listed in the file at ``path`` (see the module docstring)."""
     label = name or str(path)
     aliases = {_key(a): col for col, names in COLUMNS.items() for a in (col, *names)}
-    con = store.con
     started = now()
     known = {_norm(a) for col, names in COLUMNS.items() for a in (col, *names)}
-    staged = read_source(con, str(path), known, name=label)
+    con = duckdb.connect()  # the ingest's readers stage the file in DuckDB: an in-memory one, apart from the store
     try:
-        cur = con.execute(f'SELECT * FROM "{STAGE}" ORDER BY "__row"')
-        names = [d[0] for d in cur.description]
-        rows = cur.fetchall()
+        staged = read_source(con, str(path), known, name=label)
+        try:
+            cur = con.execute(f'SELECT * FROM "{STAGE}" ORDER BY "__row"')
+            names = [d[0] for d in cur.description]
+            rows = cur.fetchall()
+        finally:
+            drop_stage(con)
+            staged.remove_temp_files()
     finally:
-        drop_stage(con)
-        staged.remove_temp_files()
+        con.close()
     mapped: dict[str, str] = {}
     for n in names:
         col = aliases.get(_key(n))
@@ -115,10 +120,11 @@ def import_roster(store: Store, path: str | Path, by: str, default_country: str 
             continue
         seen.add(j.customer_id)
         good.append(j)
-    with store.transaction() as c:
+    with store.transaction():
+        store.lock_writes()  # PostgreSQL: the members' and the run's ids hold until the commit
         for j in good:
-            result.added.append(store_joining(c, j, by))
-        result.run_id = _record(c, staged, result, started)
+            result.added.append(store_joining(store, j, by))
+        result.run_id = _record(store, staged, result, started)
     return result
 
 
@@ -126,13 +132,18 @@ def _short(value) -> str | None:
     return None if value is None else str(value)[:200]
 
 
-def _record(con, staged, result: RosterImport, started: dt.datetime) -> int:
-    run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchall()[0][0]
-    con.execute("INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [run_id, TABLE, staged.source, staged.content_hash or file_hash(Path(staged.source)), staged.format,
-                 staged.encoding, staged.delimiter, "stored", result.rows_read, len(result.added),
-                 len(result.rejected), result.duplicate, started, now()])
-    for r in result.rejected:
-        con.execute("INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [run_id, TABLE, staged.source, r.row, r.column, r.value, r.reason, r.record])
-    return int(run_id)
+def _record(store: Store, staged, result: RosterImport, started: dt.datetime) -> int:
+    """The import's run and its rejected rows (one statement from a frame on DuckDB, one COPY on PostgreSQL)."""
+    import pandas as pd
+
+    from .. import schema
+
+    run_id = int(store.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchall()[0][0])
+    store.execute("INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                  [run_id, TABLE, staged.source, staged.content_hash or file_hash(Path(staged.source)), staged.format,
+                   staged.encoding, staged.delimiter, "stored", result.rows_read, len(result.added),
+                   len(result.rejected), result.duplicate, started, now()])
+    rejected = pd.DataFrame([(run_id, TABLE, staged.source, r.row, r.column, r.value, r.reason, r.record)
+                             for r in result.rejected], columns=schema.TABLES["rejected_rows"].column_names)
+    store.insert_frame("rejected_rows", rejected)
+    return run_id

@@ -1,5 +1,6 @@
 """Erasing one employee's personal data everywhere: ``centric employees forget ID|EMAIL`` (also
-``centric enps forget`` and the web app's /employees page). One transaction: all of it, or nothing.
+``centric enps forget`` and the web app's /employees page). One transaction: all of it, or nothing; the same
+statements on DuckDB and PostgreSQL.
 
 What goes:
 
@@ -106,11 +107,14 @@ class _Tally(dict):
 def forget(store: Store, who: str, on_done: Callable[[object, EmployeeErasure], None] | None = None
            ) -> EmployeeErasure:
     """Erase the personal data of the employee whose id or e-mail is ``who`` (see the module docstring), in one
-    transaction. ``on_done(con, erasure)`` runs inside it (the audit entry), so that it too is all or nothing.
+    transaction. ``on_done(store, erasure)`` runs inside it (the audit entry), so that it too is all or nothing.
+    The same statements run on DuckDB and PostgreSQL (through ``store.execute``).
     Raises CentricError, changing nothing, when nobody or several match or the employee was erased already."""
     from . import find_employee
 
-    with store.transaction() as con:
+    with store.transaction():
+        store.lock_writes()  # PostgreSQL: one writer at a time (the audit entry's id, the rows read then changed)
+        con = store  # its ``execute`` takes the ``?`` statements below on every engine
         employee_id, name, email, unit = find_employee(con, who)
         if name is None and email is None:
             raise CentricError(f"employee {employee_id} was erased already: no name or e-mail is kept of them")

@@ -44,6 +44,8 @@ PORTED += ("observations", "orientation criteria", "orientation scores", "orient
            "orientation invite", "employees list")
 PORTED += ("ideas list", "ideas status", "ideas merge", "ideas duplicates", "council members", "council add",
            "council leave", "council meetings", "council actions", "council compare")
+PORTED += ("employees forget", "enps forget", "enps invite", "enps analyze")
+PORTED += ("ideas import", "council import", "orientation import")
 """The commands that work on a PostgreSQL store (``store copy`` writes into one from a DuckDB store)."""
 
 SPARK_PORTED = ("status", "schema", "settings", "metrics nps", "metrics csat", "metrics ces", "drivers", "flows",
@@ -77,7 +79,7 @@ def ported(command: str, db: str | None) -> bool:
 
     >>> ported("cases assign", "postgresql://db/c"), ported("enps", "postgresql://db/c")
     (True, True)
-    >>> ported("enps pulse", "postgresql://db/c"), ported("enps invite", "postgresql://db/c")
+    >>> ported("enps pulse", "postgresql://db/c"), ported("mystery import", "postgresql://db/c")
     (True, False)
     """
     engine = engine_name(db)

@@ -475,9 +475,12 @@ def analyze(store: Store, analyzer=None) -> int:
     """Find the themes of the employee comments not analysed yet (the workplace taxonomy, the text pipeline's
     own stages) and keep them in ``employee_themes``; returns the number of comments analysed. An answer
     whose comment raised no factor gets a row with factor ``(none)``, so it is not analysed again."""
-    todo = store.con.execute(
-        "SELECT a.answer_id, a.comment FROM employee_answers a WHERE a.comment IS NOT NULL AND trim(a.comment) <> '' "
-        "AND NOT EXISTS (SELECT 1 FROM employee_themes t WHERE t.answer_id = a.answer_id) ORDER BY a.answer_id").df()
+    from ..orientation.records import frame as query
+
+    todo = query(store,
+                 "SELECT a.answer_id, a.comment FROM employee_answers a WHERE a.comment IS NOT NULL AND "
+                 "trim(a.comment) <> '' AND NOT EXISTS (SELECT 1 FROM employee_themes t WHERE t.answer_id = "
+                 "a.answer_id) ORDER BY a.answer_id")
     if todo.empty:
         return 0
     if analyzer is None:
@@ -491,14 +494,12 @@ def analyze(store: Store, analyzer=None) -> int:
         found[texts[r.id]] = list(seen.items()) or [(NONE, None)]
     rows = [(a, k, v) for a, c in zip(todo["answer_id"], todo["comment"], strict=True) for k, v in found[c]]
     frame = pd.DataFrame(rows, columns=["answer_id", "factor", "sentiment"]).sort_values(["answer_id", "factor"])
-    with store.transaction() as con:
-        con.register("_employee_themes_new", frame)
-        try:
-            con.execute("INSERT INTO employee_themes (answer_id, factor, sentiment) SELECT answer_id, factor, "
-                        "sentiment FROM _employee_themes_new")
-        finally:
-            con.unregister("_employee_themes_new")
-    return len(todo)
+    with store.transaction():
+        store.lock_writes()  # PostgreSQL: another run may have analysed some of them meanwhile
+        done = {a for (a,) in store.execute("SELECT DISTINCT answer_id FROM employee_themes").fetchall()}
+        frame = frame[~frame["answer_id"].isin(done)]
+        store.insert_frame("employee_themes", frame[["answer_id", "factor", "sentiment"]])
+    return int(frame["answer_id"].nunique())
 
 
 NONE = "(none)"

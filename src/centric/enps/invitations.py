@@ -114,8 +114,10 @@ def read_employees_csv(path: str | Path) -> pd.DataFrame:
 
 
 def _employees(store: Store) -> pd.DataFrame:
-    return store.con.execute(
-        "SELECT employee_id, name, email, unit, language, hired_at, left_at FROM employees").df()
+    from ..orientation.records import frame
+
+    return frame(store, "SELECT employee_id, name, email, unit, language, hired_at, left_at FROM employees "
+                        "ORDER BY employee_id")
 
 
 def plan(store: Store, survey: Survey, units: list[str] | None = None, employees: pd.DataFrame | None = None,
@@ -135,7 +137,7 @@ def plan(store: Store, survey: Survey, units: list[str] | None = None, employees
     else:
         chosen = staff
         if units:
-            known = set(store.con.execute("SELECT unit FROM units").df()["unit"]) | set(staff["unit"])
+            known = {u for (u,) in store.execute("SELECT unit FROM units").fetchall()} | set(staff["unit"])
             unknown = [u for u in units if u not in known]
             if unknown:
                 raise SurveyError(f"--unit {unknown[0]!r}: no such store or department; units: "
@@ -146,8 +148,9 @@ def plan(store: Store, survey: Survey, units: list[str] | None = None, employees
     when = pd.Timestamp(day)
     left = chosen["left_at"].notna() & (pd.to_datetime(chosen["left_at"]) <= when)
     later = chosen["hired_at"].notna() & (pd.to_datetime(chosen["hired_at"]) > when) & ~left
-    invited = set(store.con.execute("SELECT employee_id FROM employee_invitations WHERE survey_id = ? AND period = ? "
-                                    "AND employee_id IS NOT NULL", [survey.survey_id, period]).df()["employee_id"])
+    invited = {e for (e,) in store.execute("SELECT employee_id FROM employee_invitations WHERE survey_id = ? AND "
+                                           "period = ? AND employee_id IS NOT NULL", [survey.survey_id, period])
+               .fetchall()}
     done = chosen["employee_id"].isin(invited)
     for mask, code in ((erased, "erased"), (left & ~erased, "left"), (later & ~erased, "not_started"),
                        (done & ~left & ~later & ~erased, "already_invited")):
@@ -207,18 +210,14 @@ def issue(store: Store, plan: Plan, base_url: str | None = None, link_days: int 
         ids.add(secrets.randbits(62))
     rows = plan.invite.assign(invitation_id=pd.Series(sorted(ids), dtype="int64").sample(frac=1).values,
                               survey_id=survey.survey_id, period=plan.period, expires_on=expires, used=False)
-    with store.transaction() as con:
-        taken = con.execute("SELECT count(*) FROM employee_invitations WHERE invitation_id IN "
-                            f"({', '.join(str(int(i)) for i in ids)})").fetchone()[0]
+    with store.transaction():
+        store.lock_writes()  # PostgreSQL: two runs for one period do not both invite
+        taken = store.execute("SELECT count(*) FROM employee_invitations WHERE invitation_id IN "
+                              f"({', '.join(str(int(i)) for i in ids)})").fetchone()[0]
         if taken:  # 1 in 2**40 for a million links: refuse rather than share a token
             raise SurveyError("an invitation number was drawn twice; run the command again")
-        con.register("_employee_invitations_new", rows)
-        try:
-            con.execute("INSERT INTO employee_invitations (invitation_id, survey_id, period, employee_id, email, unit, "
-                        "language, expires_on, used) SELECT invitation_id, survey_id, period, employee_id, email, unit, "
-                        "language, expires_on, used FROM _employee_invitations_new")
-        finally:
-            con.unregister("_employee_invitations_new")
+        store.insert_frame("employee_invitations", rows[["invitation_id", "survey_id", "period", "employee_id", "email",
+                                                         "unit", "language", "expires_on", "used"]])
     return [Link(str(r.employee_id), r.email if isinstance(r.email, str) else None, r.language, r.unit, plan.period,
                  f"{base}/s/{tokens.make(key, int(r.invitation_id), tokens.EMPLOYEE)}", expires)
             for r in rows.itertuples(index=False)]

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from ..errors import CentricError
 from ..schema import IDEA_AUTHORS, IDEA_STATUSES
-from ..store import Store
+from ..store import Store, next_free_id
 
 MAX_TITLE = 200
 MAX_TEXT = 5000
@@ -79,19 +79,6 @@ def clean(value: str | None, what: str, limit: int, required: bool = True, one_l
     return v
 
 
-def _next_id(store, table: str, column: str, prefix: str, width: int) -> str:
-    from ..store import Tables
-
-    if isinstance(store, Tables):  # PostgreSQL: the new id holds until the commit
-        store.lock_writes()
-    n = int(store.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
-    while True:
-        n += 1
-        candidate = f"{prefix}{n:0{width}d}"
-        if not store.execute(f"SELECT 1 FROM {table} WHERE {column} = ?", [candidate]).fetchone():
-            return candidate
-
-
 def submit(store: Store, text: str, author_kind: str, title: str | None = None, *, user_id: str | None = None,
            customer_id: str | None = None, author_name: str | None = None, author_email: str | None = None,
            language: str | None = None, factor: str | None = None, factor_source: str | None = None,
@@ -106,7 +93,7 @@ def submit(store: Store, text: str, author_kind: str, title: str | None = None, 
     title = clean(title, "title", MAX_TITLE, required=False, one_line=True) or _title_of(text)
     when = at or now()
     with store.transaction():
-        idea_id = _next_id(store, "ideas", "idea_id", "I", 6)
+        idea_id = next_free_id(store, "ideas", "idea_id", "I", 6)
         store.execute(
             "INSERT INTO ideas (idea_id, customer_id, created_at, title, text, author_kind, author_name, language, "
             "factor, status, author_email, user_id, source, factor_source, flags, ip_hash, updated_at) "
@@ -188,7 +175,7 @@ def comment(store: Store, idea_id: str, text: str, author: str, author_kind: str
     text = clean(text, "comment", MAX_COMMENT)
     target = surviving(store, require(store, idea_id)["idea_id"])
     with store.transaction():
-        comment_id = _next_id(store, "idea_comments", "comment_id", "K", 6)
+        comment_id = next_free_id(store, "idea_comments", "comment_id", "K", 6)
         store.execute("INSERT INTO idea_comments (comment_id, idea_id, author, author_kind, customer_id, text, "
                       "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                       [comment_id, target, author, author_kind, customer_id, text, at or now()])
@@ -241,7 +228,7 @@ def reward(store: Store, idea_id: str, what: str, recipient: str, by: str, amoun
     if amount is not None and not (0 <= float(amount) < 1e9):
         raise IdeaError(f"amount: {amount} is not between 0 and 1,000,000,000")
     with store.transaction():
-        reward_id = _next_id(store, "idea_rewards", "reward_id", "R", 5)
+        reward_id = next_free_id(store, "idea_rewards", "reward_id", "R", 5)
         store.execute("INSERT INTO idea_rewards (reward_id, idea_id, what, amount, unit, recipient, given_by, given_at) "
                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                       [reward_id, idea_id, what, None if amount is None else float(amount), unit, recipient, by,

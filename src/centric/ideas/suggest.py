@@ -61,19 +61,28 @@ def suggest_missing(store: Store, embedder=None) -> int:
     found = suggest([r[1] for r in rows], active_taxonomy(store), embedder)
     done = pd.DataFrame({"idea_id": [r[0] for r, f in zip(rows, found, strict=True) if f],
                          "factor": [f for f in found if f]})
-    _update(store, done, "factor = ?, factor_source = 'suggested'", "factor IS NULL")
+    _update(store, done, "factor = v.factor, factor_source = 'suggested'", "ideas.factor IS NULL")
     return len(done)
+
+
+_BATCH = 1000  # ideas per statement (PostgreSQL takes at most 65,535 parameters in one)
 
 
 def _update(store: Store, values: pd.DataFrame, assignments: str, condition: str = "true") -> None:
     """UPDATE ideas from a frame of (idea_id, value columns) in one transaction: one parameterised statement per
-    idea, ``assignments`` taking the frame's other columns, in order, as ``?`` (any engine)."""
+    thousand ideas, joining a ``VALUES`` list named ``v`` (``v.idea_id`` and the frame's other columns, all text);
+    ``assignments`` and ``condition`` read ``v.COLUMN`` and ``ideas.COLUMN`` (any engine)."""
     if not len(values):
         return
     cols = [c for c in values.columns if c != "idea_id"]
+    rows = list(values[["idea_id", *cols]].itertuples(index=False, name=None))
+    marks = "(" + ", ".join("?" * (len(cols) + 1)) + ")"
     with store.transaction():
-        for idea_id, *vals in values[["idea_id", *cols]].itertuples(index=False, name=None):
-            store.execute(f"UPDATE ideas SET {assignments} WHERE idea_id = ? AND {condition}", [*vals, idea_id])
+        for start in range(0, len(rows), _BATCH):
+            part = rows[start:start + _BATCH]
+            store.execute(f"UPDATE ideas SET {assignments} FROM (VALUES {', '.join([marks] * len(part))}) "
+                          f"AS v(idea_id, {', '.join(cols)}) WHERE ideas.idea_id = v.idea_id AND {condition}",
+                          [x for row in part for x in row])
 
 
 def detect_languages(store: Store) -> int:
@@ -86,5 +95,5 @@ def detect_languages(store: Store) -> int:
         return 0
     detector = LanguageDetector()
     _update(store, pd.DataFrame({"idea_id": [r[0] for r in rows], "language": [detector.detect(r[1]) for r in rows]}),
-            "language = ?")
+            "language = v.language")
     return len(rows)

@@ -162,34 +162,31 @@ def import_assessments(store: Store, source: Any, values: dict[str, str] | None 
                         **options)
     if res.run_id is None or not res.keys:
         return res
-    keys = pd.DataFrame(res.keys, columns=["row", "key"])
-    store.con.register("_orientation_keys", keys)
-    try:
-        orphans = store.con.execute(
-            f"""SELECT k.row, k.key, a.employee_id FROM _orientation_keys k
-                JOIN {TABLE} a ON a.assessment_id = k.key
-                JOIN ingest_rows i ON i.run_id = ? AND i.table_name = ? AND i.key = k.key
-                WHERE a.employee_id NOT IN (SELECT employee_id FROM employees) ORDER BY k.row""",
-            [res.run_id, TABLE]).fetchall()
-    finally:
-        store.con.unregister("_orientation_keys")
+    row_of = {str(key): int(row) for row, key in res.keys}
+    found = store.execute(f"SELECT a.assessment_id, a.employee_id FROM {TABLE} a JOIN ingest_rows i ON i.run_id = ? "
+                          "AND i.table_name = ? AND i.key = a.assessment_id WHERE a.employee_id NOT IN "
+                          "(SELECT employee_id FROM employees)", [res.run_id, TABLE]).fetchall()
+    orphans = sorted((row_of[key], key, emp) for key, emp in found if key in row_of)
     if not orphans:
         return res
     column = res.columns.get("employee_id", "employee_id")
-    source_name = store.con.execute("SELECT source FROM ingest_runs WHERE run_id = ?", [res.run_id]).fetchone()[0]
-    with store.transaction() as con:
+    source_name = store.execute("SELECT source FROM ingest_runs WHERE run_id = ?", [res.run_id]).fetchone()[0]
+    with store.transaction():
+        store.lock_writes()
+        rejected = []
         for row, key, emp in orphans:
-            record = con.execute(f"SELECT * FROM {TABLE} WHERE assessment_id = ?", [key]).df()
-            con.execute(f"DELETE FROM {TABLE} WHERE assessment_id = ?", [key])
-            con.execute("DELETE FROM ingest_rows WHERE run_id = ? AND table_name = ? AND key = ?",
-                        [res.run_id, TABLE, key])
-            con.execute("INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        [res.run_id, TABLE, source_name, int(row), column, str(emp)[:200],
-                         f"employee {emp!r} is not in employees (load the HR export first: centric ingest employees)",
-                         record.to_json(orient="records", date_format="iso", force_ascii=False)[1:-1]])
+            record = frame(store, f"SELECT * FROM {TABLE} WHERE assessment_id = ?", [key])
+            rejected.append((res.run_id, TABLE, source_name, row, column, str(emp)[:200],
+                             f"employee {emp!r} is not in employees (load the HR export first: centric ingest "
+                             "employees)", record.to_json(orient="records", date_format="iso", force_ascii=False)[1:-1]))
+            store.execute(f"DELETE FROM {TABLE} WHERE assessment_id = ?", [key])
+            store.execute("DELETE FROM ingest_rows WHERE run_id = ? AND table_name = ? AND key = ?",
+                          [res.run_id, TABLE, key])
+        store.insert_frame("rejected_rows", pd.DataFrame(rejected, columns=[
+            "run_id", "table_name", "source", "row_number", "column_name", "value", "reason", "record"]))
         n = len(orphans)
-        con.execute("UPDATE ingest_runs SET rows_stored = rows_stored - ?, rows_rejected = rows_rejected + ? "
-                    "WHERE run_id = ?", [n, n, res.run_id])
+        store.execute("UPDATE ingest_runs SET rows_stored = rows_stored - ?, rows_rejected = rows_rejected + ? "
+                      "WHERE run_id = ?", [n, n, res.run_id])
     res.rows_stored -= len(orphans)
     res.rows_rejected += len(orphans)
     return res
@@ -199,8 +196,8 @@ def forget_employee(store: Store, employee_id: str) -> int:
     """Erase every assessment of ``employee_id`` (both views, comments included), their self-assessment links and
     the rejected rows of assessment files that name them; the number of assessments erased. One transaction; the employee's row in
     ``employees`` is the caller's (``centric enps forget``, which erases them too)."""
-    with store.transaction() as con:
-        return erase_assessments(con, employee_id)
+    with store.transaction():
+        return erase_assessments(store, employee_id)
 
 
 def erase_assessments(con, employee_id: str) -> int:

@@ -23,7 +23,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from .. import settings
 from ..errors import CentricError
-from ..store import Store
+from ..store import Store, next_free_id
 from . import audit
 from .permissions import ROLES, Actor
 
@@ -137,16 +137,6 @@ def count_users(store: Store) -> int:
     return int(store.execute("SELECT count(*) FROM users WHERE disabled_at IS NULL").fetchone()[0])
 
 
-def _next_id(store: Store, table: str, column: str, prefix: str, width: int) -> str:
-    """The next free id (``U0001``…), inside the caller's transaction under the write lock."""
-    n = store.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    while True:
-        n += 1
-        candidate = f"{prefix}{n:0{width}d}"
-        if not store.execute(f"SELECT 1 FROM {table} WHERE {column} = ?", [candidate]).fetchone():
-            return candidate
-
-
 def add_user(store: Store, email: str, role: str, password: str, departments: Iterable[str] = (),
              agent: str | None = None, name: str | None = None, language: str | None = None,
              by: Actor | str = "system", ip: str | None = None) -> dict[str, Any]:
@@ -163,7 +153,7 @@ def add_user(store: Store, email: str, role: str, password: str, departments: It
     t = now()
     with store.transaction():
         store.lock_writes()
-        uid = _next_id(store, "users", "user_id", "U", 4)
+        uid = next_free_id(store, "users", "user_id", "U", 4)
         store.execute(f"INSERT INTO users ({', '.join(USER_COLUMNS)}) VALUES ({', '.join('?' * len(USER_COLUMNS))})",
                     [uid, email, name or None, role, (agent or email.split("@")[0]).strip(), json.dumps(list(deps)),
                      language, pw_hash, t, t, None])
@@ -300,7 +290,7 @@ def add_token(store: Store, name: str, role: str, departments: Iterable[str] = (
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with store.transaction():
         store.lock_writes()
-        tid = _next_id(store, "api_tokens", "token_id", "T", 4)
+        tid = next_free_id(store, "api_tokens", "token_id", "T", 4)
         store.execute(f"INSERT INTO api_tokens ({', '.join(TOKEN_COLUMNS)}) "
                     f"VALUES ({', '.join('?' * len(TOKEN_COLUMNS))})",
                     [tid, name, role, json.dumps(list(deps)), sha256(token), now(), None, None])

@@ -4,7 +4,7 @@ On a PostgreSQL store the app serves the service team's core — signing in, the
 actions, the customers' pages, the "Was it solved?" page, the JSON API's cases, timelines and posted feedback,
 the health check, the administration of users, tokens and the audit log, the journeys' maps and the API's
 metrics and drivers, the surveys' pages and the public survey form, the ideas (and their public page) and the
-council, and the analyses: the dashboards (a factor's detail too), the user flows, the alerts, the personas with
+council, the employees' list and their erasure, and the analyses: the dashboards (a factor's detail too), the user flows, the alerts, the personas with
 their empathy maps, the employees' NPS, the mystery shopping scores and calibration — their forms that write
 (``/alerts/proactive``, ``/mystery/new``) are refused as below. Every other page answers **501** with the message
 its command gives on PostgreSQL
@@ -15,8 +15,8 @@ DuckDB error or a 500. On DuckDB nothing of this runs (:class:`Unported` is inst
 (None, None, None)
 >>> refusal("/surveys/new"), refusal("/s/3kTq9x_token/comment"), refusal("/ideas/I000001/vote"), refusal("/council")
 (None, None, None, None)
->>> refusal("/employees").split(";")[0]
-'centric employees is not available on PostgreSQL yet'
+>>> refusal("/employees"), refusal("/employees/E0000001/forget")
+(None, None)
 >>> refusal("/dashboards"), refusal("/dashboards/factor/delivery"), refusal("/flows"), refusal("/personas/2")
 (None, None, None, None)
 >>> refusal("/alerts/proactive").split(";")[0]
@@ -47,6 +47,7 @@ PORTED_PAGES = re.compile(
     r"|ideas(?:/[^/]+(?:/[a-z]+)?)?$|i/new$|council(?:/[a-z]+(?:/[^/]+)?)?$"
     r"|settings(?:/[a-z]+)?$"
     r"|observations(?:/new)?$|orientation(?:/assess)?$|o/[^/]+$"
+    r"|employees(?:/[^/]+/forget)?$"
     r"|api/v1/(?:cases(?:/[^/]+(?:/events|/close)?)?|feedback|responses|customers/[^/]+/timeline"
     r"|metrics/[^/]+|drivers)$)")
 """The paths that run on PostgreSQL."""

@@ -23,7 +23,7 @@ def employees_page(request: Request, actor: Actor = Depends(require("employee.fo
     from ...employees import employees
 
     store = deps.reader(request)
-    units = [u for (u,) in store.con.execute("SELECT DISTINCT unit FROM employees ORDER BY unit").fetchall()]
+    units = [u for (u,) in store.execute("SELECT DISTINCT unit FROM employees ORDER BY unit").fetchall()]
     unit = request.query_params.get("unit") or None
     if unit is not None and unit not in units:
         raise HTTPException(404, "there is no such unit")
@@ -33,7 +33,7 @@ def employees_page(request: Request, actor: Actor = Depends(require("employee.fo
 
 
 def _employee(request: Request, employee_id: str) -> dict:
-    row = deps.reader(request).con.execute(
+    row = deps.reader(request).execute(
         "SELECT employee_id, unit, role, name IS NULL AND email IS NULL FROM employees WHERE employee_id = ?",
         [employee_id]).fetchone()
     if row is None:
