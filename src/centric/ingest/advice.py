@@ -36,7 +36,7 @@ def currency_facts(con, table: schema.Table, assigned: dict[str, str], consts: d
     amount = _q(assigned["amount"])
     has_amount = f"nullif(trim({amount}), '') IS NOT NULL"
     # only the amounts without a currency cell count, and only they are trimmed: in a CASE, the amount's
-    # test runs on the rows whose currency cell is empty (an AND would trim every amount as well)
+    # test runs on the rows whose currency cell is empty (of an AND, DuckDB may run the amount's test first, on every row)
     where = (f"CASE WHEN nullif(trim({_q(assigned['currency'])}), '') IS NULL THEN {has_amount} ELSE false END"
              if "currency" in assigned else has_amount)
     # the symbol is looked for only in those amounts (a filter, not FILTER: the aggregate's FILTER clause
