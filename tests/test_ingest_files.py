@@ -359,6 +359,48 @@ def test_bytes_that_are_not_text_reject_their_row(store, write):
     assert rows(store, "SELECT category FROM orders WHERE order_id = 'Z9'") == [("zażółć",)]
 
 
+@pytest.mark.parametrize("body, expected", [
+    ("łódź".encode() + b",caf\xe9\n", "utf-8"),  # UTF-8 letters, then a stray Latin-1 byte: UTF-8
+    ("zażółć\n".encode("cp1250"), "cp1250"),  # ASCII, then Polish letters in Windows-1250
+    (b"\xc5", "utf-8"),  # a two-byte UTF-8 letter cut by the chunk's end (its second byte starts the next)
+    (b"\n" * 20, "utf-8"),  # ASCII to the end
+])
+def test_the_encoding_past_an_ascii_start(tmp_path, body, expected):
+    from centric.ingest.encoding import detect_file_encoding
+
+    data = b"id,city\nA1,ok\n" + b"x" * 2 + body  # the first 16 bytes (the sample here) are ASCII
+    if body == b"\xc5":
+        data = data[:16] + b"x" * 15 + b"\xc5" + b"\x82" + b"\n"  # \xc5 ends the second 16-byte chunk
+    (tmp_path / "f.csv").write_bytes(data)
+    assert detect_file_encoding(tmp_path / "f.csv", sample=16) == expected
+
+
+def test_the_encoding_is_judged_without_reading_on_past_utf8_letters(tmp_path, monkeypatch):
+    from centric.ingest import encoding
+
+    (tmp_path / "f.csv").write_bytes("id,city\nA1,Kraków\n".encode() + b"A2,x\n" * 1000)
+    read = []
+
+    class Counted:
+        def __init__(self, f):
+            self.f = f
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+        def read(self, n):
+            data = self.f.read(n)
+            read.append(len(data))
+            return data
+
+    monkeypatch.setattr(encoding, "open", lambda path, mode: Counted(open(path, mode)), raising=False)
+    assert encoding.detect_file_encoding(tmp_path / "f.csv", sample=64) == "utf-8"
+    assert read == [64]  # the first 64 bytes show "ó": the other 5,000 are not read
+
+
 def test_utf32_and_bomless_utf16(store, write):
     r = ingest("orders", BAD / "utf32_bom.csv", store=store)[0]
     assert (r.encoding, r.rows_stored) == ("utf-32", 1)

@@ -296,6 +296,20 @@ def test_amount_symbol_gives_the_currency_when_the_file_has_none(store, write):
     assert rows(store, "SELECT amount, currency FROM orders ORDER BY 1") == [(10.0, "EUR"), (12.0, "PLN")]
 
 
+def test_currency_notes_count_only_the_amounts_whose_currency_cell_is_empty(store, write):
+    # row 2 names its currency; rows 3-5 leave it empty (row 5 holds only spaces), row 3 writes € with the
+    # amount; row 6 has no amount (rejected, not counted); row 7's symbol is not looked at, its cell says GBP
+    data = write("c.csv", "customer_id,date,amount,currency\nA,2025-01-01,10,EUR\nB,2025-01-02,€ 12,\n"
+                          "C,2025-01-03,13,\nD,2025-01-04,14,\"  \"\nE,2025-01-05,,\nF,2025-01-06,£ 15,GBP\n")
+    r = ingest("orders", data, store=store, currency="PLN")[0]
+    assert (r.rows_stored, r.rows_rejected) == (5, 1)
+    assert [n for n in r.notes if n.startswith("currency:")] == [
+        "currency: taken from the symbol written with the amount (£, €, zł …) for 1 row",
+        "currency: 2 amounts without a currency were read as PLN (as given; their currency cell is empty)"]
+    assert rows(store, "SELECT customer_id IS NOT NULL, amount, currency FROM orders ORDER BY amount") == [
+        (True, 10.0, "EUR"), (True, 12.0, "EUR"), (True, 13.0, "PLN"), (True, 14.0, "PLN"), (True, 15.0, "GBP")]
+
+
 def test_mixed_dates_name_the_rows_that_look_month_first(store, write):
     data = write("d.csv", "customer_id,date,amount\nA,31/05/2022,1\nB,15/06/2022,2\nC,1/14/2022,3\n"
                           "D,13/07/2022,4\nE,2/20/2022,5\nF,01/02/2022,6\n")

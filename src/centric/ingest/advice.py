@@ -34,12 +34,16 @@ def currency_facts(con, table: schema.Table, assigned: dict[str, str], consts: d
     if symbol is None or "currency" in consts:
         return None
     amount = _q(assigned["amount"])
-    given = f"nullif(trim({_q(assigned['currency'])}), '') IS NULL" if "currency" in assigned else "true"
-    # the symbol is looked for only in the amounts without a currency cell (a filter, not FILTER:
-    # the aggregate's FILTER clause would match the symbol's pattern against every amount)
+    has_amount = f"nullif(trim({amount}), '') IS NOT NULL"
+    # only the amounts without a currency cell count, and only they are trimmed: in a CASE, the amount's
+    # test runs on the rows whose currency cell is empty (of an AND, DuckDB may run the amount's test first, on every row)
+    where = (f"CASE WHEN nullif(trim({_q(assigned['currency'])}), '') IS NULL THEN {has_amount} ELSE false END"
+             if "currency" in assigned else has_amount)
+    # the symbol is looked for only in those amounts (a filter, not FILTER: the aggregate's FILTER clause
+    # would match the symbol's pattern against every amount)
     assumed, by_symbol = con.execute(
         f"""SELECT count(*) FILTER (WHERE s IS NULL), count(*) FILTER (WHERE s IS NOT NULL)
-            FROM (SELECT {symbol} AS s FROM {STAGE} WHERE nullif(trim({amount}), '') IS NOT NULL AND {given})"""
+            FROM (SELECT {symbol} AS s FROM {STAGE} WHERE {where})"""
     ).fetchall()[0]
     return {"assumed": assumed, "by_symbol": by_symbol, "has_column": "currency" in assigned}
 

@@ -116,22 +116,19 @@ def detect_file_encoding(path: Path, sample: int = 1 << 20) -> str:
     """The encoding of the file at ``path``, judged from its first ``sample`` bytes, and, when those
     are plain ASCII, from the first later stretch that is not UTF-8 (a file whose Polish letters come
     after its first megabyte is still Windows-1250). A file that shows UTF-8 letters before a bad
-    byte stays UTF-8: the bad byte is a stray, and the reader rejects its row."""
+    byte stays UTF-8: the bad byte is a stray, and the reader rejects its row. So the file is read on
+    only while it is plain ASCII: once a UTF-8 letter has shown, nothing later can change the answer."""
     with open(path, "rb") as f:
         head = f.read(sample)
         complete = len(head) < sample
         enc = detect_encoding(head, complete=complete)
-        if enc != "utf-8" or complete:
+        if enc != "utf-8" or complete or not head.isascii():
             return enc
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        decoder.decode(head)
-        ascii_so_far = head.isascii()
         for chunk in iter(lambda: f.read(sample), b""):
-            try:
-                decoder.decode(chunk)
+            try:  # all before was ASCII, so a fresh decoder; a character cut at the chunk's end is no error
+                codecs.getincrementaldecoder("utf-8")().decode(chunk)
             except UnicodeDecodeError as e:
-                if ascii_so_far and chunk[: e.start].isascii():
-                    return detect_encoding(chunk)
+                return detect_encoding(chunk) if chunk[: e.start].isascii() else "utf-8"
+            if not chunk.isascii():
                 return "utf-8"
-            ascii_so_far = ascii_so_far and chunk.isascii()
     return "utf-8"
