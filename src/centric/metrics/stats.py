@@ -89,13 +89,28 @@ def share_score(metric: str, k: int, n: int, counts: dict[str, int], mean: float
     return Score(metric, 100 * p, n, low, high, "wilson", counts, se=se, mean=mean)
 
 
-def mean_interval(mean: float, sd: float, n: int) -> tuple[float, float]:
-    """95% t interval of a mean."""
+def t975(ns: Sequence[int]) -> list[float]:
+    """The 97.5% quantile of Student's t with n − 1 degrees of freedom for each n (NaN where n < 2), in one
+    SciPy call: the same values as one call per n, at a fraction of the cost for hundreds of groups.
+
+    >>> [round(q, 4) for q in t975([1, 2, 11, 10_000])][1:]
+    [12.7062, 2.2281, 1.9602]
+    """
+    import numpy as np
     from scipy import stats
 
+    df = np.array([n - 1 if n >= 2 else 1 for n in ns], dtype=float)
+    q = stats.t.ppf(0.975, df) if len(df) else np.array([])
+    return [float(v) if n >= 2 else math.nan for v, n in zip(q, ns, strict=True)]
+
+
+def mean_interval(mean: float, sd: float, n: int, q: float | None = None) -> tuple[float, float]:
+    """95% t interval of a mean (``q``: the t quantile for n when already known, see ``t975``)."""
     if n < 2:
         return (math.nan, math.nan)
-    half = stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n)
+    if q is None:
+        q = t975([n])[0]
+    half = q * sd / math.sqrt(n)
     return (mean - half, mean + half)
 
 

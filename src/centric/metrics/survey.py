@@ -71,15 +71,22 @@ def _frame(store: Store, by: Sequence[str], start: dt.datetime | None, end: dt.d
     return r, cols
 
 
-def _aggregate(store: Store, metrics: Sequence[str], by: Sequence[str], start, end, where: Where = None):
-    """One pass over the answers: the counts and sums behind every metric asked for, per group."""
-    return aggregate_query(store, metrics, by, start, end, where).execute()
+def _aggregate(store: Store, metrics: Sequence[str], by: Sequence[str], start, end, where: Where = None) -> dict[str, list]:
+    """One pass over the answers: the counts and sums behind every metric asked for, per group, as columns
+    of Python values (fetched as Arrow: no DataFrame is needed for a few hundred groups; NULL is None)."""
+    return aggregate_query(store, metrics, by, start, end, where).to_pyarrow().to_pydict()
 
 
 def aggregate_query(store: Store, metrics: Sequence[str], by: Sequence[str], start=None, end=None,
                     where: Where = None):
     """The Ibis query behind ``_aggregate`` (not executed)."""
     r, cols = _frame(store, by, start, end, metrics, where)
+    aggs = aggregations(r, metrics)
+    return r.group_by(**cols).aggregate(**aggs) if cols else r.aggregate(**aggs)
+
+
+def aggregations(r, metrics: Sequence[str]) -> dict:
+    """The per-group counts and sums behind ``metrics``, as Ibis aggregates over the answers ``r``."""
     aggs = {}
     for metric in metrics:
         v = r[metric]
@@ -92,7 +99,7 @@ def aggregate_query(store: Store, metrics: Sequence[str], by: Sequence[str], sta
             # and their squares stay 32-bit integers, whose sum PostgreSQL keeps in a bigint, not in numeric
             aggs.update({f"{metric}_n": v.count(), f"{metric}_top": _count(v >= top), f"{metric}_sum": v.sum(),
                          f"{metric}_sumsq": (v * v).sum()})
-    return r.group_by(**cols).aggregate(**aggs) if cols else r.aggregate(**aggs)
+    return aggs
 
 
 def _count(condition):
@@ -101,23 +108,29 @@ def _count(condition):
     return condition.cast("int32").sum()
 
 
-def _score(metric: str, row) -> Score:
+def _scores(metric: str, cols: dict[str, list]) -> list[Score]:
+    """The metric's score for each group of the columns ``_aggregate`` returns. The t quantiles of the means'
+    intervals are computed for all groups in one call (``stats.t975``), not one SciPy call per group."""
     def get(name):
-        v = getattr(row, f"{metric}_{name}")
-        return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
+        return [0 if v is None else int(v) for v in cols[f"{metric}_{name}"]]
 
     if metric == "nps":
-        return stats.nps_score(int(get("promoters") or 0), int(get("passives") or 0), int(get("detractors") or 0))
-    n = int(get("n") or 0)
-    if n == 0:
-        return Score(metric, None, 0, None, None, "none", {"n": 0})
+        return [stats.nps_score(p, pa, d) for p, pa, d in zip(get("promoters"), get("passives"), get("detractors"),
+                                                               strict=True)]
+    ns, tops, sums, squares = get("n"), get("top"), get("sum"), get("sumsq")
+    quantiles = stats.t975(ns)
     top_label = "satisfied (4-5)" if metric == "csat" else "easy (5-7)"
-    top = int(get("top"))
-    mean, sd = _mean_sd(n, int(get("sum")), int(get("sumsq")))
-    lo, hi = stats.mean_interval(mean, sd, n)
-    s = stats.share_score(metric, top, n, {top_label: top, "others": n - top}, mean=mean)
-    return Score(s.metric, s.value, s.n, s.low, s.high, s.method, s.counts, s.se, mean,
-                 None if math.isnan(lo) else float(lo), None if math.isnan(hi) else float(hi))
+    out = []
+    for n, top, total, sq, q in zip(ns, tops, sums, squares, quantiles, strict=True):
+        if n == 0:
+            out.append(Score(metric, None, 0, None, None, "none", {"n": 0}))
+            continue
+        mean, sd = _mean_sd(n, total, sq)
+        lo, hi = stats.mean_interval(mean, sd, n, q)
+        s = stats.share_score(metric, top, n, {top_label: top, "others": n - top}, mean=mean)
+        out.append(Score(s.metric, s.value, s.n, s.low, s.high, s.method, s.counts, s.se, mean,
+                         None if math.isnan(lo) else float(lo), None if math.isnan(hi) else float(hi)))
+    return out
 
 
 def _mean_sd(n: int, total: int, squares: int) -> tuple[float, float]:
@@ -144,8 +157,7 @@ def score(store: Store, metric: str, start: dt.datetime | None = None, end: dt.d
           where: Where = None) -> Score:
     """One metric over all answers in [start, end) (those ``where`` keeps)."""
     _check(metric)
-    df = _aggregate(store, [metric], (), start, end, where)
-    return _score(metric, next(df.itertuples(index=False)))
+    return _scores(metric, _aggregate(store, [metric], (), start, end, where))[0]
 
 
 @selection
@@ -156,27 +168,29 @@ def breakdowns(store: Store, metrics: str | Sequence[str], by: str | Sequence[st
     for m in metrics:
         _check(m)
     stats.adjust_p([], correction)  # an unknown correction fails before any work
+    cols = _aggregate(store, metrics, by, start, end, where)
     if not by:
-        df = _aggregate(store, metrics, (), start, end, where)
-        row = next(df.itertuples(index=False))
-        return {m: Breakdown(m, (), [({}, _score(m, row))]) for m in metrics}
-    df = _aggregate(store, metrics, by, start, end, where)
-    period = next((b for b in by if b in PERIODS), None)
+        return {m: Breakdown(m, (), [({}, _scores(m, cols)[0])]) for m in metrics}
     for b in by:
-        if b in CALENDAR:
-            df[b] = [_period_start(b, int(n)) for n in df[b]]
+        if b in CALENDAR:  # each period's first instant computed once, not once per group
+            starts = {v: _period_start(b, int(v)) for v in set(cols[b])}
+            cols[b] = [starts[v] for v in cols[b]]
+    period = next((b for b in by if b in PERIODS), None)
     others = [b for b in by if b != period]
-    df = df.sort_values(others + ([period] if period else []), kind="stable")
+    keys = [*others, *([period] if period else [])]
+    order = sorted(range(len(cols[by[0]])), key=lambda i: tuple(cols[b][i] for b in keys))
+    labels = {v: label(period, _as_datetime(v)) for v in set(cols[period])} if period else {}
     out = {}
     for metric in metrics:
+        scores = _scores(metric, cols)
         rows = []
-        for rec in df.itertuples(index=False):
-            s = _score(metric, rec)
+        for i in order:
+            s = scores[i]
             if s.no_data and len(metrics) > 1:
                 continue  # a group with answers to other questions only
-            group = {b: getattr(rec, b) for b in by}
+            group = {b: cols[b][i] for b in by}
             if period:
-                group[period] = label(period, _as_datetime(group[period]))
+                group[period] = labels[group[period]]
             rows.append((group, s))
         changes = []
         if period:
