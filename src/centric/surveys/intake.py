@@ -36,7 +36,9 @@ transaction (:class:`_PgTx`): a connection of the intake's own (opened again whe
 transaction that first takes the store's write lock, the batch's invitations read from the store (none kept in
 memory: another process may have answered them), parameterised statements, and the answered mark a conditional
 ``UPDATE … WHERE answered_at IS NULL … RETURNING`` — fewer rows than asked (answered meanwhile) fail the batch,
-which is then tried again. Anonymous answers' numbers go on from the store's highest, read under the lock.
+which is then tried again. Anonymous answers' numbers go on from the store's highest, read under the lock by a
+batch that has one to number (once; a batch of invited answers does not read it), and the comments of a batch
+are added with one ``UPDATE … FROM (VALUES …)``.
 
 Response ids: ``SVR-<invitation_id>`` for an invited answer, ``SVA-<n>`` for an anonymous one and
 ``SVA-F<n>`` for a flagged answer released (flag id ``F<n>``).
@@ -374,7 +376,7 @@ class Intake:
             self._con = self._store.con
         con = self._con
         try:
-            tx = _PgTx(self) if self.postgres else _Tx(con)
+            tx = _PgTx(self) if self.postgres else _Tx(self)
             try:
                 batch = _Batch(self, tx, subs, now)
                 outcomes = batch.run()
@@ -498,8 +500,8 @@ class _Tx:
     the writes whose result nobody reads go with ``COMMIT`` in one call (each call costs a switch of threads
     and DuckDB's own round trip; a batch makes two)."""
 
-    def __init__(self, con):
-        self.con = con
+    def __init__(self, intake: Intake):
+        self.intake, self.con = intake, intake._con
         self.begun = False
         self.statements: list[str] = []
         self.views: list[str] = []
@@ -536,6 +538,10 @@ class _Tx:
             f"UPDATE responses SET comment = c.comment FROM {view} c WHERE responses.response_id = "
             "c.response_id AND (responses.comment IS NULL OR trim(responses.comment) = '') "
             "RETURNING responses.response_id")}
+
+    def number(self) -> int:
+        """The next number of an anonymous or flagged answer (this process is the store's one writer)."""
+        return self.intake.next_number()
 
     def release(self, fid: str, rid: str, who: str | None, now: dt.datetime) -> None:
         self.later(f"UPDATE survey_flagged SET released_at = {_ts(now)}, released_by = {_strings([who or ''])}, "
@@ -684,7 +690,7 @@ class _Batch:
         refused = self._gate(survey, None) or self._checked(sub, survey, None)
         if refused:
             return refused
-        n = self.intake.next_number()
+        n = self.tx.number()
         if sub.flags:
             fid = f"F{n}"
             a = sub.answer
@@ -789,6 +795,7 @@ class _PgTx:
         self.intake, self.store, self.con = intake, intake._store, intake._con
         self.begun = False
         self.stored = False
+        self.numbered = False
 
     def _begin(self) -> None:
         if self.begun:
@@ -796,8 +803,15 @@ class _PgTx:
         self.con.execute("BEGIN")
         self.begun = True
         self.store.lock_writes()
-        # anonymous answers' numbers go on from the store's highest (other processes give them too)
-        self.intake._seq = max(self.intake._seq, self.last_number(self.store))
+
+    def number(self) -> int:
+        """The next number of an anonymous or flagged answer. They go on from the store's highest (other
+        processes give them too), read under the write lock once per batch — only by a batch that needs one."""
+        if not self.numbered:
+            self._begin()
+            self.intake._seq = max(self.intake._seq, self.last_number(self.store))
+            self.numbered = True
+        return self.intake.next_number()
 
     def first(self, sql: str, params: list | tuple = ()) -> list[tuple]:
         self._begin()
@@ -826,12 +840,13 @@ class _PgTx:
             raise AnsweredMeanwhile(ANSWERED_GUARD)
 
     def comment(self, pairs: list[tuple[str, str]]) -> set[str]:
-        kept = set()
-        for rid, text in pairs:
-            kept |= {r[0] for r in self._run(
-                "UPDATE responses SET comment = ? WHERE response_id = ? AND (comment IS NULL OR trim(comment) = '') "
-                "RETURNING response_id", [text, rid]).fetchall()}
-        return kept
+        """The comments of answers that had none (one statement for the batch); the response ids that took one."""
+        values = ", ".join(["(?, ?)"] * len(pairs))
+        return {r[0] for r in self._run(
+            f"UPDATE responses SET comment = c.comment FROM (VALUES {values}) AS c (response_id, comment) "
+            "WHERE responses.response_id = c.response_id AND (responses.comment IS NULL OR "
+            "trim(responses.comment) = '') RETURNING responses.response_id",
+            [x for pair in pairs for x in pair]).fetchall()}
 
     def release(self, fid: str, rid: str, who: str | None, now: dt.datetime) -> None:
         self._run("UPDATE survey_flagged SET released_at = ?, released_by = ?, response_id = ? WHERE flag_id = ? "
