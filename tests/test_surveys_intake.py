@@ -189,6 +189,13 @@ def test_comment_after_a_score_only_answer_once_and_contact_once(hub, intake):
     assert rows(hub, "SELECT question_id, value FROM survey_answers") == [("contact_me", "phone:evening")]
 
 
+def test_the_open_invitations_are_read_when_the_intake_starts_before_any_answer(hub, intake):
+    """The web app waits for this before it takes requests: the first batch does not read them."""
+    assert intake.wait_started(60)
+    assert sorted(intake._invitations) == [1, 2, 4, 5]  # 3 has expired
+    assert intake.batches == 0
+
+
 def test_the_kept_invitations_follow_the_store(hub, intake):
     """The intake keeps the open invitations in memory: a link made after it read them is found, an erasure's
     change is read again when announced, and an answer marked in the store behind its back is not stored twice."""

@@ -203,6 +203,7 @@ class Intake:
         self._invitations: dict[int, tuple] | None = None
         self._highest = 0  # the highest invitation id the store had when the invitations were read
         self._forgets = 0  # how many times they were to be read again (an erasure in another thread)
+        self._started = threading.Event()
         self._thread = threading.Thread(target=self._run, name="centric-survey-intake", daemon=True)
         self._thread.start()
         _running[id(hub)] = self
@@ -249,8 +250,20 @@ class Intake:
         with contextlib.suppress(Exception):
             self._con.close()
 
+    def wait_started(self, timeout: float = 30.0) -> bool:
+        """Wait until the writer thread has read the open invitations (the web app does before it takes requests:
+        reading them at the first batch would hold that batch and, while the rows become Python objects, every
+        thread beside it). False on timeout (they are then read by the first batch)."""
+        return self._started.wait(timeout)
+
     # -- the writer thread -----------------------------------------------------------------------------------
     def _run(self) -> None:
+        if not self.postgres:  # the open invitations, before the first answer comes
+            try:
+                self._load_invitations()
+            except Exception as e:  # noqa: BLE001 — read again by the first batch
+                log.error("survey intake: the open invitations not read at start: %s", type(e).__name__)
+        self._started.set()
         closing = False
         while not closing:
             try:
