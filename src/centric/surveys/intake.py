@@ -422,8 +422,9 @@ class Intake:
 
     @property
     def streaming(self) -> bool:
-        """Whether answers were stored in the last ``quiet`` seconds (background work then yields to them)."""
-        return time.monotonic() - self._last_stored < self.quiet
+        """Whether answers come in: some were stored in the last ``quiet`` seconds, or some wait for the writer
+        (the first ones after a start, or any while the writer is slow). Background work then gives way to them."""
+        return time.monotonic() - self._last_stored < self.quiet or not self._queue.empty()
 
     # -- the invitations kept in memory ---------------------------------------------------------------------
     def forget_invitations(self) -> None:
