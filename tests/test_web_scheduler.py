@@ -203,7 +203,7 @@ def test_texts_waiting_at_start_have_their_models_loaded_before_the_first_reques
 
     loaded, at_round, frozen = [], [], []
     monkeypatch.setattr(scheduler.Scheduler, "_load_analyzer",
-                        lambda self: loaded.append(1) or setattr(self, "analyzer", "models"))
+                        lambda self, warm=False: loaded.append(warm) or setattr(self, "analyzer", "models"))
     # the garbage collected and the survivors frozen (kept out of later full collections) before the first
     # request too, after the models: the collection at the end of the start-up work has less to go through
     app_module = importlib.import_module("centric.web.app")
@@ -225,6 +225,6 @@ def test_texts_waiting_at_start_have_their_models_loaded_before_the_first_reques
     app = create_app(web_db, scheduler=True)
     frozen.clear()
     with TestClient(app):
-        assert loaded == [1]  # before the server took a request: the lifespan's start had done it
+        assert loaded == [True]  # before the server took a request (warmed: e5 too), the lifespan's start
         assert frozen[0] == ("start-up, before taking requests", 1)  # after the models
     assert at_round == [None, "models"]  # the first round found the models loaded

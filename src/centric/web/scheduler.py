@@ -209,7 +209,7 @@ class Scheduler:
             if self.analyzer is not None or not pending(self.hub.reader(), self._taxonomy()):
                 return False
             t0, c0 = time.perf_counter(), time.thread_time()
-            self._load_analyzer()
+            self._load_analyzer(warm=True)
         except Exception as e:  # noqa: BLE001 — the server starts all the same; the round tries again
             log.error("background: the text models could not be loaded at start: %s", type(e).__name__)
             return False
@@ -217,14 +217,16 @@ class Scheduler:
                  time.perf_counter() - t0, time.thread_time() - c0)
         return True
 
-    def _load_analyzer(self) -> None:
+    def _load_analyzer(self, warm: bool = False) -> None:
+        """The analyzer; ``warm``: also what the first texts would load lazily (the language identifier, the
+        heads, e5 — which the cascade may never need), as before the server takes requests."""
         from ..text.pipeline import Analyzer
 
         analyzer = Analyzer(self._taxonomy(), gate=DEMO_GATE)
-        # what the first texts would load lazily: the language identifier, USE, the heads, e5
-        analyzer.analyze([{"text": "The delivery was late.", "lang": None}])
-        if analyzer.polarity_embedder is not None:
-            analyzer.polarity_embedder.encode(["The delivery was late."])
+        if warm:
+            analyzer.analyze([{"text": "The delivery was late.", "lang": None}])
+            if analyzer.polarity_embedder is not None:
+                analyzer.polarity_embedder.encode(["The delivery was late."])
         self.analyzer = analyzer
 
     def wake(self, steps: tuple[str, ...] = STEPS) -> None:
