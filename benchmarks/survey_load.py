@@ -354,12 +354,14 @@ def main() -> None:
             proc.wait(10)
             print(f"\nSIGKILL after {args.seconds / 2:.0f} s: {len(kill.acked):,} answers acknowledged, "
                   f"{kill.errors:,} requests cut off or refused while the server was down")
+            tail = LogTail(work / "server.log")  # from before the start: the models' loading is logged then
+            tail.start()
+            t = time.perf_counter()
             proc = start(args, db, port, log)
+            print(f"restarted: the server took requests after {time.perf_counter() - t:.1f} s")
             time.sleep(1.0)
             rest = Load(port, path, [], args.comments)
             rest.links = kill.links  # the links not used yet
-            tail = LogTail(work / "server.log")
-            tail.start()
             rest_start = time.perf_counter() + 0.1
             rest.run(args.rate, args.seconds / 2, args.connections, at=rest_start)
             tail.stop.set()
@@ -369,7 +371,8 @@ def main() -> None:
             total, found = stored(db, acked)
             print(f"after the restart, {args.seconds / 2:.0f} s more: {len(rest.acked):,} acknowledged in "
                   f"{rest.elapsed:.0f} s (p99 {pct(rest.latencies, .99):.0f} ms)")
-            timeline(rest, rest_start, [(t, x) for t, x in tail.lines if "background" in x or "rror" in x],
+            timeline(rest, rest_start, [(t, x) for t, x in tail.lines
+                                        if "background" in x or "start-up" in x or "rror" in x],
                      GOALS["p99_ms"])
             print(f"  acknowledged {len(acked):,}, of them stored {found:,}, missing {len(acked) - found:,} "
                   f"(goal 0); rows added {total - before:,} (stored but not acknowledged: the requests cut off "

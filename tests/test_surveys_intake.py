@@ -189,6 +189,47 @@ def test_comment_after_a_score_only_answer_once_and_contact_once(hub, intake):
     assert rows(hub, "SELECT question_id, value FROM survey_answers") == [("contact_me", "phone:evening")]
 
 
+def test_the_open_invitations_are_read_when_the_intake_starts_before_any_answer(hub, intake):
+    """The web app waits for this before it takes requests: the first batch does not read them."""
+    assert intake.wait_started(60)
+    assert sorted(intake._invitations) == [1, 2, 4, 5]  # 3 has expired
+    assert intake.batches == 0
+
+
+def test_answers_waiting_for_the_writer_count_as_streaming_before_any_is_stored(hub, monkeypatch):
+    """Background work gives way while answers stream in: also when none is stored yet, as long as some wait."""
+    import concurrent.futures
+
+    from centric.surveys import intake as intake_module
+
+    entered, release = threading.Event(), threading.Event()
+    real = Intake._batch
+
+    def slow_batch(self, items):
+        entered.set()
+        release.wait(60)
+        real(self, items)
+
+    monkeypatch.setattr(Intake, "_batch", slow_batch)
+    i = Intake(hub)
+    try:
+        assert not i.streaming  # nothing stored, nothing waiting
+        done = []
+        t = threading.Thread(target=lambda: done.append(i.submit(Submission("invited", invitation_id=1,
+                                                                             answer=Answer(9)))))
+        t.start()
+        assert entered.wait(60)  # the writer holds the first answer
+        i._put(intake_module._Item(Submission("invited", invitation_id=2, answer=Answer(8)),
+                                   concurrent.futures.Future(), None))
+        assert i.streaming and i.stored == 0  # one waits: streaming, though none is stored yet
+        release.set()
+        t.join(60)
+        assert done and done[0].status == "stored"
+    finally:
+        release.set()
+        i.close()
+
+
 def test_the_kept_invitations_follow_the_store(hub, intake):
     """The intake keeps the open invitations in memory: a link made after it read them is found, an erasure's
     change is read again when announced, and an answer marked in the store behind its back is not stored twice."""

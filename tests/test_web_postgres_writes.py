@@ -248,6 +248,72 @@ def test_two_web_apps_on_one_store_store_one_answer_per_link(pg_web):
 
 
 @pytest.mark.capability("surveys", engines=DUCK_PG)
+def test_anonymous_numbers_stay_unique_and_consecutive_across_batches_and_two_apps(pg_web, monkeypatch):
+    """Two apps (two intakes, as two worker processes) number anonymous answers and flagged ones on one store:
+    batch after batch, alternating, the numbers are 1, 2, 3 … with none given twice and none skipped; the store's
+    highest number is read once per batch that needs one, and not at all by a batch of invited answers or of
+    comments (each such batch one UPDATE for all its comments)."""
+    from fastapi.testclient import TestClient
+
+    from centric.surveys import intake as intake_module
+    from centric.surveys.answers import Answer
+    from centric.surveys.intake import Submission
+    from centric.web import create_app
+
+    reads = []
+    real = intake_module._PgTx.last_number
+    monkeypatch.setattr(intake_module._PgTx, "last_number", staticmethod(lambda store: reads.append(1) or real(store)))
+    with TestClient(create_app(pg_web)) as one, TestClient(create_app(pg_web)) as two:
+        survey_id, links = _survey(one, n=2)
+        first, second = (c.app.state.intake for c in (one, two))
+        reads.clear()  # each intake read it once when it started
+        base = max(first._seq, second._seq)  # the demo's anonymous answers and flags so far
+        got = []
+        for k in range(6):
+            intake = (first, second)[k % 2]
+            sub = Submission("anonymous", survey_id=survey_id, answer=Answer(k % 11),
+                             flags=["honeypot"] if k == 3 else [])
+            got.append(intake.submit(sub).response_id)
+            if k == 1:
+                assert reads == [1, 1]
+                assert first.submit(Submission("invited", invitation_id=links[0].invitation_id,
+                                               answer=Answer(4))).status == "stored"
+                assert reads == [1, 1]  # an invited answer's batch reads no number
+        assert len(reads) == 6
+        assert got == [f"SVA-{base + 1}", f"SVA-{base + 2}", f"SVA-{base + 3}", f"F{base + 4}", f"SVA-{base + 5}",
+                       f"SVA-{base + 6}"]
+        assert second.submit(Submission("invited", invitation_id=links[1].invitation_id,
+                                        answer=Answer(7))).status == "stored"
+    assert len(reads) == 6
+    # the comments of a batch: one UPDATE for all, and only answers without a comment take one
+    from types import SimpleNamespace
+
+    from centric.engines.postgres import PgStore
+
+    rids = [f"SVR-{x.invitation_id}" for x in links]
+    store = PgStore.open(pg_web, migrate=False)
+    try:
+        statements = []
+
+        def transaction():
+            tx = intake_module._PgTx(SimpleNamespace(_store=store, _con=store.con))
+            real_run = tx._run
+            tx._run = lambda sql, params=(): statements.append(sql) or real_run(sql, params)
+            return tx
+
+        tx = transaction()
+        assert tx.comment([(rids[0], "Slow"), (rids[1], "Late"), ("SVR-0", "nobody's")]) == set(rids)
+        tx.commit()
+        tx = transaction()
+        assert tx.comment([(rids[0], "Again")]) == set()  # it has one already
+        tx.commit()
+        assert len(statements) == 2  # one a batch
+        assert store.execute("SELECT response_id, comment FROM responses WHERE response_id IN (?, ?) ORDER BY "
+                             "response_id", rids).fetchall() == sorted(zip(rids, ("Slow", "Late"), strict=True))
+    finally:
+        store.close()
+
+@pytest.mark.capability("surveys", engines=DUCK_PG)
 def test_anonymous_answers_and_the_bot_quarantine_on_postgresql(pg_surveyed, login):
     import re
     import time

@@ -116,3 +116,115 @@ def test_the_sync_places_in_slices_and_a_stop_between_two_keeps_the_first(hub, m
     assert r.errors == {} and placed() == 3
     assert _count(hub, "SELECT count(DISTINCT case_id) FROM case_signals WHERE signal_id IN (?, ?, ?)", ids) == 3
     assert s.run_once(("sync",)).results["sync"].signals == 0 and placed() == 3
+
+
+class _Streaming:
+    """A stand-in for a hub's survey intake: whether answers stream in is what the test says."""
+
+    def __init__(self, streaming: bool):
+        self.streaming = streaming
+
+
+def _as_intake(monkeypatch, hub, streaming: bool) -> _Streaming:
+    from centric.surveys import intake
+
+    fake = _Streaming(streaming)
+    monkeypatch.setitem(intake._running, id(hub), fake)
+    return fake
+
+
+def test_give_way_pauses_only_while_answers_stream_and_at_most_give_way_max(hub, monkeypatch):
+    """Between two pieces of background work: no pause while no answers come; while they stream, a pause of
+    GIVE_WAY times the piece's CPU time, never above GIVE_WAY_MAX (so a round's work W takes at most
+    (1 + GIVE_WAY) × W more)."""
+    slept = []
+    monkeypatch.setattr(scheduler, "_sleep", lambda seconds, stop: slept.append(seconds))
+    fake = _as_intake(monkeypatch, hub, streaming=False)
+    assert scheduler.give_way(hub, 0.1) == 0.0 and slept == []
+    fake.streaming = True
+    assert scheduler.answers_streaming(hub) and not scheduler.answers_streaming(object())
+    assert scheduler.give_way(hub, 0.1) == pytest.approx(0.1 * scheduler.GIVE_WAY)
+    assert scheduler.give_way(hub, 5.0) == scheduler.GIVE_WAY_MAX  # a long piece: the pause is bounded
+    assert scheduler.give_way(hub, 0.0) == 0.0
+    assert slept == [pytest.approx(0.1 * scheduler.GIVE_WAY), scheduler.GIVE_WAY_MAX]
+
+
+def test_the_pacer_gives_way_after_each_piece_by_its_cpu_time(hub, monkeypatch):
+    clock = iter([10.0, 10.04, 10.5, 10.5])  # the thread's CPU seconds at each reading
+    slept = []
+    monkeypatch.setattr(scheduler, "_sleep", lambda seconds, stop: slept.append(seconds))
+    _as_intake(monkeypatch, hub, streaming=True)
+    p = scheduler.Pacer(hub, clock=lambda: next(clock))
+    p.pace()  # 0.04 s of CPU since it was made
+    p.pace()  # 0.46 s: bounded
+    p.pace()  # nothing done since
+    assert slept == [pytest.approx(0.04 * scheduler.GIVE_WAY), scheduler.GIVE_WAY_MAX]
+    assert p.paused == pytest.approx(sum(slept))
+
+
+def test_a_round_while_answers_stream_gives_way_between_its_pieces_and_still_opens_the_case(hub, monkeypatch):
+    """A low score stored while answers stream in: the round gives way after each step and between the
+    analysis' batches, and the case is opened in that same round (the bound on how late: the pauses, each at
+    most GIVE_WAY times the piece before it)."""
+    hub.write(ingest_records, "responses", [
+        {"email": f"stream{i}@example.com", "survey": "post-delivery", "touchpoint": "delivery",
+         "answered_at": "2026-11-02T08:00:00", "nps": 1, "comment": f"Courier {i} was late"} for i in range(3)],
+              "api:t:4")
+    slept = []
+    monkeypatch.setattr(scheduler, "_sleep", lambda seconds, stop: slept.append(seconds))
+    monkeypatch.setattr(scheduler, "ANALYZE_BATCH", 1)  # one text a batch: a pause between two
+    _as_intake(monkeypatch, hub, streaming=True)
+    s = scheduler.Scheduler(hub, interval=3600)
+    pieces = []
+    real = scheduler.Pacer.pace
+    monkeypatch.setattr(scheduler.Pacer, "pace", lambda self, *a: pieces.append(1) or real(self, *a))
+    import time
+
+    cpu = time.thread_time()
+    r = s.run_once()
+    cpu = time.thread_time() - cpu
+    assert r.errors == {} and r.results["analyze"].texts == 3 and r.results["sync"].opened >= 3
+    # the models' load, 3 batches, 4 steps (the sync in one slice: no pause inside it)
+    assert len(pieces) == 1 + 3 + 4
+    assert all(0 < x <= scheduler.GIVE_WAY_MAX for x in slept) and len(slept) >= 1 + 3 + 2
+    assert s._pacer.paused == pytest.approx(sum(slept))
+    assert sum(slept) <= scheduler.GIVE_WAY * cpu  # the bound: the round's pauses at most GIVE_WAY × its CPU
+
+
+def test_texts_waiting_at_start_have_their_models_loaded_before_the_first_request(web_db, monkeypatch):
+    """``create_app(scheduler=True)``: when texts wait for analysis (a server killed mid-stream), the models are
+    loaded in the app's start-up, before the server takes requests and before the first round; with none waiting
+    (every demo text analysed) they are not loaded at start."""
+    import importlib
+
+    from fastapi.testclient import TestClient
+
+    from centric.web import create_app
+
+    loaded, at_round, frozen = [], [], []
+    monkeypatch.setattr(scheduler.Scheduler, "_load_analyzer",
+                        lambda self, warm=False: loaded.append(warm) or setattr(self, "analyzer", "models"))
+    # the garbage collected and the survivors frozen (kept out of later full collections) before the first
+    # request too, after the models: the collection at the end of the start-up work has less to go through
+    app_module = importlib.import_module("centric.web.app")
+    monkeypatch.setattr(app_module, "_freeze", lambda when: frozen.append((when, len(loaded))))
+    real_run = scheduler.Scheduler._run
+    monkeypatch.setattr(scheduler.Scheduler, "_run", lambda self: at_round.append(self.analyzer) or real_run(self))
+    app = create_app(web_db, scheduler=True)
+    with TestClient(app) as client:
+        assert frozen[0] == ("start-up, before taking requests", 0)
+        assert app.state.intake._invitations is not None  # the open invitations read before a request too
+        assert client.get("/healthz").status_code == 200
+        assert loaded == [] and scheduler.running().analyzer is None  # nothing waits
+    assert at_round == [None]
+    hub = Hub(web_db)
+    hub.write(ingest_records, "feedback", [{"email": "w@example.com", "source": "complaint",
+                                            "created_at": "2026-11-02T08:00:00", "text": "The parcel never came"}],
+              "api:t:5")
+    hub.close()
+    app = create_app(web_db, scheduler=True)
+    frozen.clear()
+    with TestClient(app):
+        assert loaded == [True]  # before the server took a request (warmed: e5 too), the lifespan's start
+        assert frozen[0] == ("start-up, before taking requests", 1)  # after the models
+    assert at_round == [None, "models"]  # the first round found the models loaded

@@ -36,7 +36,9 @@ transaction (:class:`_PgTx`): a connection of the intake's own (opened again whe
 transaction that first takes the store's write lock, the batch's invitations read from the store (none kept in
 memory: another process may have answered them), parameterised statements, and the answered mark a conditional
 ``UPDATE … WHERE answered_at IS NULL … RETURNING`` — fewer rows than asked (answered meanwhile) fail the batch,
-which is then tried again. Anonymous answers' numbers go on from the store's highest, read under the lock.
+which is then tried again. Anonymous answers' numbers go on from the store's highest, read under the lock by a
+batch that has one to number (once; a batch of invited answers does not read it), and the comments of a batch
+are added with one ``UPDATE … FROM (VALUES …)``.
 
 Response ids: ``SVR-<invitation_id>`` for an invited answer, ``SVA-<n>`` for an anonymous one and
 ``SVA-F<n>`` for a flagged answer released (flag id ``F<n>``).
@@ -201,6 +203,7 @@ class Intake:
         self._invitations: dict[int, tuple] | None = None
         self._highest = 0  # the highest invitation id the store had when the invitations were read
         self._forgets = 0  # how many times they were to be read again (an erasure in another thread)
+        self._started = threading.Event()
         self._thread = threading.Thread(target=self._run, name="centric-survey-intake", daemon=True)
         self._thread.start()
         _running[id(hub)] = self
@@ -247,8 +250,20 @@ class Intake:
         with contextlib.suppress(Exception):
             self._con.close()
 
+    def wait_started(self, timeout: float = 30.0) -> bool:
+        """Wait until the writer thread has read the open invitations (the web app does before it takes requests:
+        reading them at the first batch would hold that batch and, while the rows become Python objects, every
+        thread beside it). False on timeout (they are then read by the first batch)."""
+        return self._started.wait(timeout)
+
     # -- the writer thread -----------------------------------------------------------------------------------
     def _run(self) -> None:
+        if not self.postgres:  # the open invitations, before the first answer comes
+            try:
+                self._load_invitations()
+            except Exception as e:  # noqa: BLE001 — read again by the first batch
+                log.error("survey intake: the open invitations not read at start: %s", type(e).__name__)
+        self._started.set()
         closing = False
         while not closing:
             try:
@@ -374,7 +389,7 @@ class Intake:
             self._con = self._store.con
         con = self._con
         try:
-            tx = _PgTx(self) if self.postgres else _Tx(con)
+            tx = _PgTx(self) if self.postgres else _Tx(self)
             try:
                 batch = _Batch(self, tx, subs, now)
                 outcomes = batch.run()
@@ -407,8 +422,9 @@ class Intake:
 
     @property
     def streaming(self) -> bool:
-        """Whether answers were stored in the last ``quiet`` seconds (background work then yields to them)."""
-        return time.monotonic() - self._last_stored < self.quiet
+        """Whether answers come in: some were stored in the last ``quiet`` seconds, or some wait for the writer
+        (the first ones after a start, or any while the writer is slow). Background work then gives way to them."""
+        return time.monotonic() - self._last_stored < self.quiet or not self._queue.empty()
 
     # -- the invitations kept in memory ---------------------------------------------------------------------
     def forget_invitations(self) -> None:
@@ -498,8 +514,8 @@ class _Tx:
     the writes whose result nobody reads go with ``COMMIT`` in one call (each call costs a switch of threads
     and DuckDB's own round trip; a batch makes two)."""
 
-    def __init__(self, con):
-        self.con = con
+    def __init__(self, intake: Intake):
+        self.intake, self.con = intake, intake._con
         self.begun = False
         self.statements: list[str] = []
         self.views: list[str] = []
@@ -536,6 +552,10 @@ class _Tx:
             f"UPDATE responses SET comment = c.comment FROM {view} c WHERE responses.response_id = "
             "c.response_id AND (responses.comment IS NULL OR trim(responses.comment) = '') "
             "RETURNING responses.response_id")}
+
+    def number(self) -> int:
+        """The next number of an anonymous or flagged answer (this process is the store's one writer)."""
+        return self.intake.next_number()
 
     def release(self, fid: str, rid: str, who: str | None, now: dt.datetime) -> None:
         self.later(f"UPDATE survey_flagged SET released_at = {_ts(now)}, released_by = {_strings([who or ''])}, "
@@ -684,7 +704,7 @@ class _Batch:
         refused = self._gate(survey, None) or self._checked(sub, survey, None)
         if refused:
             return refused
-        n = self.intake.next_number()
+        n = self.tx.number()
         if sub.flags:
             fid = f"F{n}"
             a = sub.answer
@@ -789,6 +809,7 @@ class _PgTx:
         self.intake, self.store, self.con = intake, intake._store, intake._con
         self.begun = False
         self.stored = False
+        self.numbered = False
 
     def _begin(self) -> None:
         if self.begun:
@@ -796,8 +817,15 @@ class _PgTx:
         self.con.execute("BEGIN")
         self.begun = True
         self.store.lock_writes()
-        # anonymous answers' numbers go on from the store's highest (other processes give them too)
-        self.intake._seq = max(self.intake._seq, self.last_number(self.store))
+
+    def number(self) -> int:
+        """The next number of an anonymous or flagged answer. They go on from the store's highest (other
+        processes give them too), read under the write lock once per batch — only by a batch that needs one."""
+        if not self.numbered:
+            self._begin()
+            self.intake._seq = max(self.intake._seq, self.last_number(self.store))
+            self.numbered = True
+        return self.intake.next_number()
 
     def first(self, sql: str, params: list | tuple = ()) -> list[tuple]:
         self._begin()
@@ -826,12 +854,13 @@ class _PgTx:
             raise AnsweredMeanwhile(ANSWERED_GUARD)
 
     def comment(self, pairs: list[tuple[str, str]]) -> set[str]:
-        kept = set()
-        for rid, text in pairs:
-            kept |= {r[0] for r in self._run(
-                "UPDATE responses SET comment = ? WHERE response_id = ? AND (comment IS NULL OR trim(comment) = '') "
-                "RETURNING response_id", [text, rid]).fetchall()}
-        return kept
+        """The comments of answers that had none (one statement for the batch); the response ids that took one."""
+        values = ", ".join(["(?, ?)"] * len(pairs))
+        return {r[0] for r in self._run(
+            f"UPDATE responses SET comment = c.comment FROM (VALUES {values}) AS c (response_id, comment) "
+            "WHERE responses.response_id = c.response_id AND (responses.comment IS NULL OR "
+            "trim(responses.comment) = '') RETURNING responses.response_id",
+            [x for pair in pairs for x in pair]).fetchall()}
 
     def release(self, fid: str, rid: str, who: str | None, now: dt.datetime) -> None:
         self._run("UPDATE survey_flagged SET released_at = ?, released_by = ?, response_id = ? WHERE flag_id = ? "

@@ -8,6 +8,7 @@ import functools
 import gc
 import logging
 import threading
+import time
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -51,16 +52,19 @@ def plotly_js() -> Response:
                     headers={"Cache-Control": "public, max-age=31536000, immutable"})
 
 
-def _warm(hub: Hub) -> None:
+def _warm(hub: Hub, pace=lambda: None) -> None:
     """Load what the first pages need (the catalogues, the analytics' imports, the case pages' prepared
-    queries) while the server starts, so that the first people do not wait for it."""
+    queries) while the server starts, so that the first people do not wait for it; ``pace`` is called between
+    two pieces."""
     from . import i18n
 
     for lang in i18n.LANGUAGES:
         i18n.templates(lang).get_template("base.html")
+        pace()
     from ..customers import loyalty  # noqa: F401  the case page's loyalty phase (imports SciPy)
 
-    cases.warm(hub.reader(), stop=lambda: hub.closed)
+    pace()
+    cases.warm(hub.reader(), stop=lambda: pace() or hub.closed)
 
 
 def _start_up(app: FastAPI, hub: Hub, scheduler: bool) -> None:
@@ -69,15 +73,20 @@ def _start_up(app: FastAPI, hub: Hub, scheduler: bool) -> None:
     store: a second or two on the demo store), warm the templates and the case pages' queries, and, for a
     served app, compute the unfiltered dashboards and wait for the scheduler's first round."""
     background.lower_priority()  # pages are served meanwhile, and come first
+    pacer = background.Pacer(hub)  # while survey answers stream in, each piece is followed by a pause
     try:
         with hub.busy():  # the hub's close waits for this thread to leave its reads
             hub.write(lambda store: store.index_lookups())
-            _warm(hub)
+            pacer.pace()
+            _warm(hub, pacer.pace)
         if scheduler:
             from . import i18n
             from .pages import dashboards
 
-            dashboards.warm(hub, i18n.LANGUAGES).result()
+            for lang in i18n.LANGUAGES:  # one language at a time, computed in the dashboards' worker: its time
+                t0 = time.perf_counter()   # (not this thread's CPU) says how long to give way after it
+                dashboards.warm(hub, (lang,)).result()
+                pacer.paused += background.give_way(hub, time.perf_counter() - t0)
             running = background.running()
             if running is not None:
                 running.wait_rounds(1, 600)
@@ -85,11 +94,21 @@ def _start_up(app: FastAPI, hub: Hub, scheduler: bool) -> None:
         if hub.closed:  # the app stopped first (its close interrupted the reads under way)
             return
         log.error("start-up work failed: %s", type(e).__name__)
-    # what start-up made lives as long as the server: kept out of the garbage collector's full collections,
-    # whose pauses (every thread stops) were the slowest pages' extra hundred milliseconds under load
+    pacer.pace()
+    _freeze(f"start-up work done (gave way to survey answers {pacer.paused:.2f} s)")
+    app.state.ready.set()
+
+
+def _freeze(when: str) -> None:
+    """Collect the garbage, then keep every object left out of the collector's later full collections: what the
+    server made so far lives as long as it does, and a full collection stops every thread (the slowest pages'
+    extra hundred milliseconds under load). Done once before the server takes requests (the imports, the
+    models) so that the second, when the start-up work is done, has only what was made since to go through."""
+    t0, c0 = time.perf_counter(), time.thread_time()
     gc.collect()
     gc.freeze()
-    app.state.ready.set()
+    log.info("%s: garbage collected in %.2f s (CPU %.2f s), %d objects kept out of later collections", when,
+             time.perf_counter() - t0, time.thread_time() - c0, gc.get_freeze_count())
 
 
 def create_app(db: str, scheduler: bool = False) -> FastAPI:
@@ -103,8 +122,11 @@ def create_app(db: str, scheduler: bool = False) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
+        if scheduler:  # texts waiting (a server stopped mid-stream): their models loaded before the first request
+            background.start(hub, prepare=True)
+        intake.wait_started()  # the open invitations read
         if scheduler:
-            background.start(hub)
+            _freeze("start-up, before taking requests")
         threading.Thread(target=_start_up, args=(app, hub, scheduler), name="centric-start-up", daemon=True).start()
         try:
             yield

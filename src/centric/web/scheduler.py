@@ -4,14 +4,20 @@ Every ``serve_tick_seconds`` (60) seconds, and at once when :func:`wake` is call
 storing posted rows; after a case action it asks for the webhooks step alone), it runs, in order (step 2 in
 a round nobody woke only every :data:`SYNC_EVERY` seconds):
 
-1. the text pipeline over the new texts only (:func:`centric.text.batch.analyze_store`; the analyzer is
-   loaded the first time there is something to analyse and then kept);
+1. the text pipeline over the new texts only (:func:`centric.text.batch.analyze_store`, :data:`ANALYZE_BATCH`
+   texts per transaction; the analyzer is loaded the first time there is something to analyse and then kept —
+   by ``create_app`` before the server takes requests when texts are waiting at start, :meth:`Scheduler.prepare`);
 2. :func:`centric.cases.sync` — only the new signals (read with an anti-join against ``case_signals``) into
    cases, routed by the routing table; a large backlog in slices of :data:`SYNC_SLICE` signals, each its own
    transaction, with the interpreter given back for :data:`SYNC_PAUSE` seconds between two; the writer's lock
    stays with the sync until its end;
 3. :func:`centric.cases.tick` — clocks, breaches, escalations;
 4. webhooks (:func:`centric.web.webhooks.deliver`) — new case events into the outbox, due deliveries sent.
+
+While survey answers stream in (:func:`answers_streaming`), the work gives way to them after each piece — a
+batch of texts, a slice of the sync, a step: it sleeps :data:`GIVE_WAY` times the piece's CPU time (at most
+:data:`GIVE_WAY_MAX`), so that it holds the interpreter at most about half the time (:class:`Pacer`; the
+start-up work of ``create_app`` does the same).
 
 Each step writes through ``hub.write`` (the one writer). On PostgreSQL, where several processes serve one store,
 every process starts the thread but only one at a time runs the rounds: the one holding the session-level
@@ -40,7 +46,7 @@ from typing import Any
 from .. import settings
 from ..errors import StoreError
 
-__all__ = ["Scheduler", "lower_priority", "running", "start", "stop", "wake"]
+__all__ = ["Pacer", "Scheduler", "answers_streaming", "give_way", "lower_priority", "running", "start", "stop", "wake"]
 
 log = logging.getLogger("centric.web.scheduler")
 
@@ -68,10 +74,67 @@ SYNC_PAUSE = 0.01
 for it run then (the writer's lock stays taken: the slices decide on what the ones before them placed)."""
 
 
+ANALYZE_BATCH = 64
+"""Texts the scheduler's analysis takes per transaction (the command line takes 256): a backlog (after a restart,
+say) goes in pieces short enough to give the interpreter back between two while answers stream in."""
+GIVE_WAY = 1.0
+"""While survey answers stream in, background work sleeps this many times the CPU time of each piece it did
+(a batch of texts, a slice of the sync, a step, a piece of the start-up work) before the next: it then holds
+the interpreter at most about half the time, and the requests' threads have it alone in between. A round's work
+of W CPU seconds so takes at most about (1 + GIVE_WAY) × W seconds more (when a core is free): cases still open
+within seconds of the answers (the intake wakes the round at a pause in the answers, or at the latest its
+``hold`` seconds after the first answer not yet woken for)."""
+GIVE_WAY_MAX = 0.25
+"""The longest single pause of :func:`give_way`, in seconds (a piece that ran long does not stop the work for
+long)."""
+
+
 BACKGROUND_NICE = 10
 """The nice value of the app's background threads (this scheduler, the dashboards' worker, the start-up work):
 under load the requests come first. The Linux scheduler gives a thread at nice 10 about a tenth of a core that
 a thread at 0 also wants, and all of an idle one, so nothing waits longer when the server is quiet."""
+
+
+def answers_streaming(hub) -> bool:
+    """Whether survey answers are streaming into ``hub``'s intake (stored in the last half second)."""
+    from ..surveys import intake
+
+    running = intake.running(hub)
+    return running is not None and running.streaming
+
+
+def give_way(hub, spent: float, stop: threading.Event | None = None) -> float:
+    """Between two pieces of background work: while answers stream in, sleep ``GIVE_WAY`` × ``spent`` (the
+    CPU seconds of the piece just done; at most :data:`GIVE_WAY_MAX`), so that the requests have the interpreter
+    alone meanwhile. The seconds slept (0 when nothing streams in)."""
+    if spent <= 0 or not answers_streaming(hub):
+        return 0.0
+    pause = min(GIVE_WAY_MAX, GIVE_WAY * spent)
+    _sleep(pause, stop)
+    return pause
+
+
+def _sleep(seconds: float, stop: threading.Event | None) -> None:
+    """Sleep (without the interpreter's lock); a stop ends it early."""
+    if stop is not None:
+        stop.wait(seconds)
+    else:
+        time.sleep(seconds)
+
+
+class Pacer:
+    """:func:`give_way` for a sequence of pieces done by one thread: ``pace()`` between two measures the
+    thread's CPU time since the last call. ``paused``: the seconds given way in all."""
+
+    def __init__(self, hub, stop: threading.Event | None = None, clock=time.thread_time):
+        self.hub, self.stop, self.clock = hub, stop, clock
+        self.paused = 0.0
+        self._cpu = clock()
+
+    def pace(self, *_args) -> None:
+        now = self.clock()
+        self.paused += give_way(self.hub, now - self._cpu, self.stop)
+        self._cpu = now  # a pause costs no CPU
 
 
 def lower_priority(nice: int = BACKGROUND_NICE) -> None:
@@ -118,6 +181,7 @@ class Scheduler:
         self.elected = not getattr(hub, "postgres", False)
         """Whether this process runs the rounds (always on DuckDB; on PostgreSQL once it holds the lock)."""
         self._thread = threading.Thread(target=self._run, name="centric-scheduler", daemon=True)
+        self._pacer: Pacer | None = None
 
     # -- control ----------------------------------------------------------------------------------------
     def start(self) -> Scheduler:
@@ -130,6 +194,40 @@ class Scheduler:
 
         self._thread.start()
         return self
+
+    def prepare(self) -> bool:
+        """Load the text models now when texts are waiting for them (the answers a stopped or killed server left
+        unanalysed), in the calling thread — ``create_app`` calls it before the server takes requests, so that
+        the first round does not load them (seconds of CPU, most of it holding the interpreter) beside the
+        requests. With nothing waiting they are loaded when the first text comes, as before (a server's start
+        stays short). Whether they were loaded; a failure is logged (the first round tries again)."""
+        if getattr(self.hub, "postgres", False) and not self.elect():
+            return False
+        try:
+            from ..text.batch import pending
+
+            if self.analyzer is not None or not pending(self.hub.reader(), self._taxonomy()):
+                return False
+            t0, c0 = time.perf_counter(), time.thread_time()
+            self._load_analyzer(warm=True)
+        except Exception as e:  # noqa: BLE001 — the server starts all the same; the round tries again
+            log.error("background: the text models could not be loaded at start: %s", type(e).__name__)
+            return False
+        log.info("background: text models loaded before taking requests: %.2f s (CPU %.2f s)",
+                 time.perf_counter() - t0, time.thread_time() - c0)
+        return True
+
+    def _load_analyzer(self, warm: bool = False) -> None:
+        """The analyzer; ``warm``: also what the first texts would load lazily (the language identifier, the
+        heads, e5 — which the cascade may never need), as before the server takes requests."""
+        from ..text.pipeline import Analyzer
+
+        analyzer = Analyzer(self._taxonomy(), gate=DEMO_GATE)
+        if warm:
+            analyzer.analyze([{"text": "The delivery was late.", "lang": None}])
+            if analyzer.polarity_embedder is not None:
+                analyzer.polarity_embedder.encode(["The delivery was late."])
+        self.analyzer = analyzer
 
     def wake(self, steps: tuple[str, ...] = STEPS) -> None:
         """Run ``steps`` (default: all four) now, or as soon as the round under way ends."""
@@ -233,6 +331,7 @@ class Scheduler:
     def run_once(self, steps: tuple[str, ...] = STEPS) -> Round:
         """One round of ``steps`` (default: the four, in order; also callable directly)."""
         r = Round(time.monotonic())
+        self._pacer = Pacer(self.hub, self._stop)  # in the round's thread: its CPU time is this thread's
         if not self.elect():  # another process runs the rounds (PostgreSQL)
             r.results["elected"] = False
             steps = ()
@@ -242,10 +341,11 @@ class Scheduler:
             step = getattr(self, f"_{name}")
             if self._stop.is_set():
                 break
-            t0, c0 = time.perf_counter(), time.thread_time()
+            t0, c0, p0 = time.perf_counter(), time.thread_time(), self._pacer.paused
             try:
                 r.results[name] = step()
-                log.info("background %s: %.2f s (CPU %.2f s)", name, time.perf_counter() - t0, time.thread_time() - c0)
+                log.info("background %s: %.2f s (CPU %.2f s, gave way %.2f s)", name, time.perf_counter() - t0,
+                         time.thread_time() - c0, self._pacer.paused - p0)
             except Stopped as e:
                 log.info("background %s: %s", name, e)
                 break
@@ -257,11 +357,16 @@ class Scheduler:
 
                 why = str(e)[:300] if isinstance(e, CentricError) else type(e).__name__
                 log.error("background %s failed: %s", name, why)
+            self._pace()  # answers streaming in: the next step waits (as long as this one worked)
         with self._done:
             self.last = r
             self.rounds += 1
             self._done.notify_all()
         return r
+
+    def _pace(self) -> None:
+        if self._pacer is not None:
+            self._pacer.pace()
 
     def _taxonomy(self) -> str:
         if self.taxonomy is None:
@@ -277,16 +382,17 @@ class Scheduler:
         if not pending(self.hub.reader(), taxonomy):
             return None
         if self.analyzer is None:
-            from ..text.pipeline import Analyzer
-
-            self.analyzer = Analyzer(taxonomy, gate=DEMO_GATE)
+            self._load_analyzer()
+            self._pace()
         return self.hub.write(analyze_store, taxonomy, gate=DEMO_GATE, analyzer=self.analyzer,
-                              progress=self._stop_between_batches)
+                              batch=ANALYZE_BATCH, progress=self._stop_between_batches)
 
     def _stop_between_batches(self, done: int, total: int) -> None:
-        """Each batch of texts is committed on its own: stopping after one loses nothing."""
+        """Each batch of texts is committed on its own: stopping after one loses nothing; while answers stream
+        in, the next batch waits (:func:`give_way`)."""
         if self._stop.is_set():
             raise Stopped(f"stopped after {done:,} of {total:,} texts; the rest wait for the next start")
+        self._pace()
 
     def _sync(self):
         from ..cases.sync import sync
@@ -301,6 +407,7 @@ class Scheduler:
         if self._stop.is_set() or self.hub.closed:
             raise Stopped("stopped between two slices of the case sync; the rest wait for the next round")
         time.sleep(SYNC_PAUSE)
+        self._pace()
 
     def _tick(self):
         from ..cases.escalation import tick
@@ -317,13 +424,17 @@ _current: Scheduler | None = None
 _lock = threading.Lock()
 
 
-def start(hub, interval: float | None = None) -> Scheduler:
-    """Start the background thread for ``hub`` (one per process; a second start replaces the first)."""
+def start(hub, interval: float | None = None, prepare: bool = False) -> Scheduler:
+    """Start the background thread for ``hub`` (one per process; a second start replaces the first).
+    ``prepare``: first load the text models when texts wait for them (:meth:`Scheduler.prepare`)."""
     global _current
     with _lock:
         if _current is not None:
             _current.stop()
-        _current = Scheduler(hub, interval).start()
+        s = Scheduler(hub, interval)
+        if prepare:
+            s.prepare()
+        _current = s.start()
         return _current
 
 
