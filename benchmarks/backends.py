@@ -9,10 +9,11 @@ The answers are generated once into a DuckDB store (the generator of ``metrics.p
 PostgreSQL database with ``centric store copy`` (COPY) and into a lake of Parquet files; each engine then runs
 ``metrics.breakdowns(store, ["nps", "csat", "ces"], ["month", "segment", "channel"])`` — one pass, intervals
 and significance tests included — in a process of its own, twice (the first run reads cold, the second is
-timed). The peak memory printed is the
-Python process's (max RSS): PostgreSQL's server and Spark's JVM are processes of their own. Without ``--postgres`` a throwaway PostgreSQL server is started from Debian's binaries (as
-``tests/pg.py`` does for the tests) with its default memory settings. Spark runs a second time on
-``--spark-scale`` times the answers, to show how it scales.
+timed). The peak memory printed is that Python process's own (its resident high-water mark, ``metrics.PEAK``;
+not ``ru_maxrss``, which a child started with vfork() inherits from this process, the one that generated the
+data): PostgreSQL's server and Spark's JVM are processes of their own. Without ``--postgres`` a throwaway
+PostgreSQL server is started from Debian's binaries (as ``tests/pg.py`` does for the tests) with its default
+memory settings. Spark runs a second time on ``--spark-scale`` times the answers, to show how it scales.
 
 Goals: PostgreSQL within 3× of DuckDB, Spark (local mode, 2 cores) within 10×, the results equal.
 """
@@ -32,10 +33,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT))
 
-from metrics import make_store  # noqa: E402  (the generator of benchmarks/metrics.py)
+from metrics import PEAK, make_store  # noqa: E402  (the generator and the peak memory of benchmarks/metrics.py)
 
-RUN = """
-import json, resource, sys, time
+RUN = PEAK + """
+import json, sys, time
 from centric.engines import open_store
 from centric.metrics import breakdowns
 store = open_store(sys.argv[1], read_only=True)
@@ -51,7 +52,7 @@ for metric, b in result.items():
         key = "|".join(str(group[k]) for k in ("month", "segment", "channel"))
         rows[f"{metric}|{key}"] = [s.n, s.value, s.low, s.high]
 print(json.dumps({"seconds": times[1], "cold_seconds": times[0], "rows": rows,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mb": peak_mb()}))
 """
 
 

@@ -63,6 +63,45 @@ def test_metrics_are_equal_on_both_engines(both, args):
     assert all(g["value"] is not None for g in a["groups"] if g["n"] >= 30)
 
 
+@pytest.mark.capability("metrics", engines=(DUCKDB, SPARK))
+def test_breakdowns_bring_only_the_groups_back_from_spark(both, monkeypatch):
+    """Spark aggregates and the driver's Python receives the groups, never the answers: no DataFrame collected
+    during ``breakdowns`` has more rows than the breakdown has groups (counted by DuckDB), and the groups' scores
+    are DuckDB's."""
+    from centric.metrics import breakdowns
+    from centric.metrics.survey import aggregate_query
+
+    def rows(out) -> int:  # a pandas or Arrow table, a list of Rows or of Arrow record batches
+        if hasattr(out, "num_rows"):
+            return out.num_rows
+        batches = isinstance(out, list) and out and hasattr(out[0], "num_rows")
+        return sum(b.num_rows for b in out) if batches else len(out)
+
+    metrics, by = ["nps", "csat", "ces"], ["month", "segment", "channel"]
+    duck, spark = both
+    with Store.open(duck, read_only=True) as d:
+        groups = aggregate_query(d, metrics, by).count().execute()
+        answers = d.count("responses")
+        expected = breakdowns(d, metrics, by)
+    collected: list[int] = []
+    with open_store(spark) as s:
+        frames = type(s.spark.range(1))  # the session's DataFrame class (pyspark's classic one, locally)
+        for name in ("collect", "toPandas", "toArrow", "_collect_as_arrow"):
+            def counting(self, *args, _original=getattr(frames, name), **kwargs):
+                out = _original(self, *args, **kwargs)
+                collected.append(rows(out))
+                return out
+
+            monkeypatch.setattr(frames, name, counting)
+        got = breakdowns(s, metrics, by)
+    assert collected and max(collected) <= groups < answers
+    assert {m: [g for g, _ in b.rows] for m, b in got.items()} == {m: [g for g, _ in b.rows]
+                                                                   for m, b in expected.items()}
+    for m in metrics:
+        for (_, x), (_, y) in zip(got[m].rows, expected[m].rows, strict=True):
+            assert x.n == y.n and (x.value == y.value or math.isclose(x.value, y.value, rel_tol=1e-9))
+
+
 @pytest.mark.capability("drivers", engines=(DUCKDB, SPARK))
 def test_drivers_are_equal_on_both_engines(both):
     a, b = both_json(both, "drivers", "--json", "--reps", "20")
