@@ -115,7 +115,10 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
                     "and the self-assessment links `/o/…`, `centric employees list`",
                     "the same rows and answers; a link's answer stored once; `orientation import` is refused on "
                     "PostgreSQL"),
-    "other commands": ("the other pages of `serve` (the five whys, employees, a mystery visit …), "
+    "whys": ("`centric whys` (a factor's tree, `--metric` a drop's, every option, `--json`), the pages `/whys…` (a "
+             "tree computed, saved, edited, attached to cases)",
+             "the same trees and pages (identical in the tests); each save, edit and attachment one transaction"),
+    "other commands": ("the other pages of `serve` (employees, a mystery visit …), "
                        "`mystery template add`, `import` and `cases`, `enps invite`, `analyze` and "
                        "`forget`, every other command", "refused by name on PostgreSQL and Spark"),
     "compact": ("`centric compact`", "PostgreSQL's own `VACUUM FULL` does that job"),

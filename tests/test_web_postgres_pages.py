@@ -85,9 +85,8 @@ def test_the_menu_links_the_read_pages_on_postgresql_and_their_writing_forms_ans
     with TestClient(create_app(pg_web, scheduler=False), base_url="http://testserver") as client:
         login(client, "admin")
         inbox = client.get("/inbox").text
-        for path in ("/dashboards", "/flows", "/alerts", "/personas", "/enps", "/mystery"):
+        for path in ("/dashboards", "/flows", "/alerts", "/personas", "/enps", "/mystery", "/whys"):
             assert f'href="{path}"' in inbox, path
-        assert 'href="/whys"' not in inbox  # the five whys store trees: not on PostgreSQL yet
         cases = "SELECT count(*) FROM cases WHERE origin = 'proactive'"
         before = client.app.state.hub.reader().execute(cases).fetchall()
         alerts = client.get("/alerts")

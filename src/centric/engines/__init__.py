@@ -44,6 +44,7 @@ PORTED += ("observations", "orientation criteria", "orientation scores", "orient
            "orientation invite", "employees list")
 PORTED += ("ideas list", "ideas status", "ideas merge", "ideas duplicates", "council members", "council add",
            "council leave", "council meetings", "council actions", "council compare")
+PORTED += ("whys",)
 """The commands that work on a PostgreSQL store (``store copy`` writes into one from a DuckDB store)."""
 
 SPARK_PORTED = ("status", "schema", "settings", "metrics nps", "metrics csat", "metrics ces", "drivers", "flows",

@@ -5,7 +5,8 @@ actions, the customers' pages, the "Was it solved?" page, the JSON API's cases, 
 the health check, the administration of users, tokens and the audit log, the journeys' maps and the API's
 metrics and drivers, the surveys' pages and the public survey form, the ideas (and their public page) and the
 council, and the analyses: the dashboards (a factor's detail too), the user flows, the alerts, the personas with
-their empathy maps, the employees' NPS, the mystery shopping scores and calibration — their forms that write
+their empathy maps, the employees' NPS, the five whys (their trees saved, edited and attached to cases), the
+mystery shopping scores and calibration — their forms that write
 (``/alerts/proactive``, ``/mystery/new``) are refused as below. Every other page answers **501** with the message
 its command gives on PostgreSQL
 (``centric orientation is not available on PostgreSQL yet; …``), as a page or, under ``/api``, as JSON — never a
@@ -25,8 +26,8 @@ DuckDB error or a 500. On DuckDB nothing of this runs (:class:`Unported` is inst
 (None, 'centric mystery is not available on PostgreSQL yet')
 >>> refusal("/customers/C1/forget").split(";")[0]
 'centric customers forget is not available on PostgreSQL yet'
->>> refusal("/whys").split(";")[0]
-'centric whys is not available on PostgreSQL yet'
+>>> refusal("/whys"), refusal("/whys/Y0001"), refusal("/whys/Y0001/attach")
+(None, None, None)
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ PORTED_PAGES = re.compile(
     r"|ideas(?:/[^/]+(?:/[a-z]+)?)?$|i/new$|council(?:/[a-z]+(?:/[^/]+)?)?$"
     r"|settings(?:/[a-z]+)?$"
     r"|observations(?:/new)?$|orientation(?:/assess)?$|o/[^/]+$"
+    r"|whys(?:/[^/]+(?:/(?:edit|attach|detach))?)?$"
     r"|api/v1/(?:cases(?:/[^/]+(?:/events|/close)?)?|feedback|responses|customers/[^/]+/timeline"
     r"|metrics/[^/]+|drivers)$)")
 """The paths that run on PostgreSQL."""
