@@ -93,8 +93,8 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
               "PostgreSQL](#the-web-app-on-postgresql)), every other page answers 501 with its command's refusal"),
     "web reads": ("`centric serve`'s analyses: `/dashboards` (every filter, a factor's detail), `/flows`, `/alerts`, "
                   "`/personas` (the empathy maps), `/enps`, `/mystery` and `/mystery/calibration`",
-                  "the same pages as DuckDB's (identical in the tests); their forms that write (a proactive case, a "
-                  "mystery visit) answer 501 on PostgreSQL"),
+                  "the same pages as DuckDB's (identical in the tests); the form that opens a proactive case answers "
+                  "501 on PostgreSQL"),
     "users": ("`centric users add\\|list\\|set\\|disable\\|add-team`, `centric tokens add\\|list\\|revoke`",
               "the same rows and audit entries"),
     "surveys": ("`centric surveys add\\|list\\|pause\\|close\\|resume\\|invite\\|remind\\|flagged`, the pages "
@@ -118,8 +118,12 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
     "whys": ("`centric whys` (a factor's tree, `--metric` a drop's, every option, `--json`), the pages `/whys…` (a "
              "tree computed, saved, edited, attached to cases)",
              "the same trees and pages (identical in the tests); each save, edit and attachment one transaction"),
-    "other commands": ("the other pages of `serve` (employees, a mystery visit …), "
-                       "`mystery template add`, `import` and `cases`, `enps invite`, `analyze` and "
+    "mystery writes": ("`centric mystery template add`, `mystery import`, `mystery cases`, the pages `/mystery/new` "
+                       "and a visit's `/mystery/visits/…` (with its files)",
+                       "the same rows and pages (identical in the tests); on PostgreSQL a visit or an import and the "
+                       "cases it opens are one transaction"),
+    "other commands": ("the other pages of `serve` (employees …), "
+                       "`enps invite`, `analyze` and "
                        "`forget`, every other command", "refused by name on PostgreSQL and Spark"),
     "compact": ("`centric compact`", "PostgreSQL's own `VACUUM FULL` does that job"),
 }

@@ -93,9 +93,6 @@ def test_the_menu_links_the_read_pages_on_postgresql_and_their_writing_forms_ans
         customer = re.search(r'name="customer_id" value="([^"]+)"', alerts.text).group(1)
         r = client.post("/alerts/proactive", data={"customer_id": customer, "csrf_token": csrf_of(alerts.text)})
         assert r.status_code == 501 and "the page /alerts is not available on PostgreSQL yet" in r.text
-        assert client.get("/mystery/new").status_code == 501
-        r = client.post("/mystery/new", data={"csrf_token": csrf_of(alerts.text)})
-        assert r.status_code == 501 and "centric mystery is not available on PostgreSQL yet" in r.text
         assert client.app.state.hub.reader().execute(cases).fetchall() == before
 
 

@@ -45,6 +45,7 @@ PORTED += ("observations", "orientation criteria", "orientation scores", "orient
 PORTED += ("ideas list", "ideas status", "ideas merge", "ideas duplicates", "council members", "council add",
            "council leave", "council meetings", "council actions", "council compare")
 PORTED += ("whys",)
+PORTED += ("mystery import", "mystery cases", "mystery template add")
 """The commands that work on a PostgreSQL store (``store copy`` writes into one from a DuckDB store)."""
 
 SPARK_PORTED = ("status", "schema", "settings", "metrics nps", "metrics csat", "metrics ces", "drivers", "flows",

@@ -6,10 +6,9 @@ the health check, the administration of users, tokens and the audit log, the jou
 metrics and drivers, the surveys' pages and the public survey form, the ideas (and their public page) and the
 council, and the analyses: the dashboards (a factor's detail too), the user flows, the alerts, the personas with
 their empathy maps, the employees' NPS, the five whys (their trees saved, edited and attached to cases), the
-mystery shopping scores and calibration — their forms that write
-(``/alerts/proactive``, ``/mystery/new``) are refused as below. Every other page answers **501** with the message
-its command gives on PostgreSQL
-(``centric orientation is not available on PostgreSQL yet; …``), as a page or, under ``/api``, as JSON — never a
+mystery shopping scores and calibration, a mystery visit's entry form and page — the alerts' form that writes
+(``/alerts/proactive``) is refused as below. Every other page answers **501** with the message its command gives on
+PostgreSQL (``centric employees is not available on PostgreSQL yet; …``), as a page or, under ``/api``, as JSON — never a
 DuckDB error or a 500. On DuckDB nothing of this runs (:class:`Unported` is installed on PostgreSQL only).
 
 >>> refusal("/inbox"), refusal("/cases/CX-0000001/close"), refusal("/api/v1/cases")
@@ -22,8 +21,8 @@ DuckDB error or a 500. On DuckDB nothing of this runs (:class:`Unported` is inst
 (None, None, None, None)
 >>> refusal("/alerts/proactive").split(";")[0]
 'centric serve: the page /alerts is not available on PostgreSQL yet'
->>> refusal("/mystery/calibration"), refusal("/mystery/new").split(";")[0]
-(None, 'centric mystery is not available on PostgreSQL yet')
+>>> refusal("/mystery/calibration"), refusal("/mystery/new"), refusal("/mystery/visits/v1/files/v1-1")
+(None, None, None)
 >>> refusal("/customers/C1/forget").split(";")[0]
 'centric customers forget is not available on PostgreSQL yet'
 >>> refusal("/whys"), refusal("/whys/Y0001"), refusal("/whys/Y0001/attach")
@@ -49,6 +48,7 @@ PORTED_PAGES = re.compile(
     r"|settings(?:/[a-z]+)?$"
     r"|observations(?:/new)?$|orientation(?:/assess)?$|o/[^/]+$"
     r"|whys(?:/[^/]+(?:/(?:edit|attach|detach))?)?$"
+    r"|mystery/(?:new|sw\.js|visits/[^/]+(?:/files/[^/]+)?)$"
     r"|api/v1/(?:cases(?:/[^/]+(?:/events|/close)?)?|feedback|responses|customers/[^/]+/timeline"
     r"|metrics/[^/]+|drivers)$)")
 """The paths that run on PostgreSQL."""
