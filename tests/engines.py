@@ -93,8 +93,7 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
               "PostgreSQL](#the-web-app-on-postgresql)), every other page answers 501 with its command's refusal"),
     "web reads": ("`centric serve`'s analyses: `/dashboards` (every filter, a factor's detail), `/flows`, `/alerts`, "
                   "`/personas` (the empathy maps), `/enps`, `/mystery` and `/mystery/calibration`",
-                  "the same pages as DuckDB's (identical in the tests); the form that opens a proactive case answers "
-                  "501 on PostgreSQL"),
+                  "the same pages as DuckDB's (identical in the tests)"),
     "users": ("`centric users add\\|list\\|set\\|disable\\|add-team`, `centric tokens add\\|list\\|revoke`",
               "the same rows and audit entries"),
     "surveys": ("`centric surveys add\\|list\\|pause\\|close\\|resume\\|invite\\|remind\\|flagged`, the pages "
@@ -122,6 +121,8 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
                        "and a visit's `/mystery/visits/…` (with its files)",
                        "the same rows and pages (identical in the tests); on PostgreSQL a visit or an import and the "
                        "cases it opens are one transaction"),
+    "proactive case": ("the alerts' button that opens a proactive case (`POST /alerts/proactive` of `serve`)",
+                       "the same case, events, signal and clocks; one transaction"),
     "other commands": ("the other pages of `serve` (employees …), "
                        "`enps invite`, `analyze` and "
                        "`forget`, every other command", "refused by name on PostgreSQL and Spark"),

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from centric.web import create_app
+from tests.conftest import csrf_of
 
 from .engines import DUCK_PG, run, sql_rows
 from .test_mystery import SMALL, WIDE
@@ -221,3 +222,88 @@ def test_the_entry_form_and_a_visits_page_as_on_duckdb(pg_web, web_db, login):  
     assert (score, failed, origin, kind, priority) == (0.0, True, "mystery", "price", "high") and case_id and owner
     assert "MX-PG-1" in duck["analyst"] and "The price &lt;b&gt;label&lt;/b&gt; was wrong." in duck["analyst"]
     assert "greeted" in duck["refused"]
+
+
+# -- the alerts' proactive case ---------------------------------------------------------------------------------
+NOW = dt.datetime(2026, 12, 1, 9, 30)
+
+
+def _proactive(db: str, login, monkeypatch, fail: bool = False) -> dict[str, object]:
+    """An agent opens a proactive case from /alerts for the first customer still to contact (with ``fail``, the
+    write fails once after the case and its events were written, then the agent tries again)."""
+    from centric.cases import store_io
+    from centric.cases.proactive import contacts
+
+    monkeypatch.setattr(store_io, "utcnow", lambda: NOW)
+    got: dict[str, object] = {}
+    with TestClient(create_app(db, scheduler=False), base_url="http://testserver",
+                    raise_server_exceptions=False) as client:
+        hub = client.app.state.hub
+        free = contacts(hub.reader(), now=NOW)
+        customer = str(free[free["why"].isna()]["customer_id"].iloc[0])
+        login(client, role="agent", departments=("customer_service",))
+        page = client.get("/alerts").text
+        assert f'name="customer_id" value="{customer}"' in page
+
+        def rows():
+            return {t: hub.reader().execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                    for t in ("cases", "case_events", "case_signals", "case_clocks", "audit_log")}
+
+        before = rows()
+        if fail:
+            real = store_io.insert_rows
+
+            def broken(con, table, frame):
+                if table == "case_signals":
+                    raise RuntimeError("the connection broke")
+                return real(con, table, frame)
+
+            monkeypatch.setattr(store_io, "insert_rows", broken)
+            r = client.post("/alerts/proactive", data={"csrf_token": csrf_of(page), "customer_id": customer})
+            assert r.status_code == 500
+            monkeypatch.setattr(store_io, "insert_rows", real)
+            assert rows() == before  # the case and its events were rolled back with the failed signal
+        r = client.post("/alerts/proactive", data={"csrf_token": csrf_of(page), "customer_id": customer},
+                        follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/alerts?opened="), r.text[-300:]
+        case_id = r.headers["location"].split("=", 1)[1]
+        after = rows()
+        assert {t: after[t] - before[t] for t in after} == {"cases": 1, "case_events": 2, "case_signals": 1,
+                                                            "case_clocks": after["case_clocks"] - before["case_clocks"],
+                                                            "audit_log": 1}
+        again = client.post("/alerts/proactive", data={"csrf_token": csrf_of(page), "customer_id": customer})
+        assert "has a proactive case from this scoring already" in again.text
+        assert rows() == after
+        got["customer"] = customer
+        got["case"] = hub.reader().execute(
+            "SELECT case_id, customer_id, origin, department, owner, status, priority, language, country, summary, "
+            "opened_at FROM cases WHERE case_id = ?", [case_id]).fetchall()
+        got["events"] = hub.reader().execute(
+            "SELECT case_event_id, kind, actor, department, target, occurred_at FROM case_events WHERE case_id = ? "
+            "ORDER BY case_event_id", [case_id]).fetchall()
+        got["signal"] = hub.reader().execute(
+            "SELECT source_table, signal_id, kind, action, signal_at FROM case_signals WHERE case_id = ?",
+            [case_id]).fetchall()
+        got["clocks"] = hub.reader().execute(
+            "SELECT clock, started_at, target_minutes, due_at, state FROM case_clocks WHERE case_id = ? "
+            "ORDER BY clock", [case_id]).fetchall()
+        got["audit"] = hub.reader().execute("SELECT actor, object_id, detail FROM audit_log WHERE action = "
+                                            "'case.proactive'").fetchall()
+        got["page"] = main(client.get(f"/alerts?opened={case_id}").text)
+    return got
+
+
+@pytest.mark.capability("proactive case", engines=DUCK_PG)
+def test_one_click_opens_one_proactive_case_as_on_duckdb(pg_web, web_db, login, monkeypatch):  # noqa: F811
+    duck, pg = _proactive(web_db, login, monkeypatch), _proactive(pg_web, login, monkeypatch, fail=True)
+    assert list(pg) == list(duck)
+    for k in duck:
+        assert pg[k] == duck[k], k
+    (case_id, customer, origin, department, owner, status, _, _, _, summary, opened_at), = duck["case"]
+    assert (customer, origin, department, status, opened_at) == (duck["customer"], "proactive", "customer_service",
+                                                                 "assigned", NOW)
+    assert owner and summary.startswith("Proactive contact: ")
+    assert [(k, t) for _, k, _, _, t, _ in duck["events"]] == [("opened", None), ("assigned", owner)]
+    assert duck["signal"][0][:4] == ("customer_scores", duck["signal"][0][1], "proactive", "opened")
+    assert duck["signal"][0][1].startswith(f"{customer}@") and duck["clocks"]
+    assert f'href="/cases/{case_id}"' in duck["page"]

@@ -6,10 +6,9 @@ the health check, the administration of users, tokens and the audit log, the jou
 metrics and drivers, the surveys' pages and the public survey form, the ideas (and their public page) and the
 council, and the analyses: the dashboards (a factor's detail too), the user flows, the alerts, the personas with
 their empathy maps, the employees' NPS, the five whys (their trees saved, edited and attached to cases), the
-mystery shopping scores and calibration, a mystery visit's entry form and page — the alerts' form that writes
-(``/alerts/proactive``) is refused as below. Every other page answers **501** with the message its command gives on
-PostgreSQL (``centric employees is not available on PostgreSQL yet; …``), as a page or, under ``/api``, as JSON — never a
-DuckDB error or a 500. On DuckDB nothing of this runs (:class:`Unported` is installed on PostgreSQL only).
+mystery shopping scores and calibration, a mystery visit's entry form and page, and the alerts' proactive case.
+Every other page answers **501** with the message its command gives on PostgreSQL (``centric employees is not
+available on PostgreSQL yet; …``), as a page or, under ``/api``, as JSON — never a DuckDB error or a 500. On DuckDB nothing of this runs (:class:`Unported` is installed on PostgreSQL only).
 
 >>> refusal("/inbox"), refusal("/cases/CX-0000001/close"), refusal("/api/v1/cases")
 (None, None, None)
@@ -19,8 +18,8 @@ DuckDB error or a 500. On DuckDB nothing of this runs (:class:`Unported` is inst
 'centric employees is not available on PostgreSQL yet'
 >>> refusal("/dashboards"), refusal("/dashboards/factor/delivery"), refusal("/flows"), refusal("/personas/2")
 (None, None, None, None)
->>> refusal("/alerts/proactive").split(";")[0]
-'centric serve: the page /alerts is not available on PostgreSQL yet'
+>>> refusal("/alerts/proactive"), refusal("/reports").split(";")[0]
+(None, 'centric serve: the page /reports is not available on PostgreSQL yet')
 >>> refusal("/mystery/calibration"), refusal("/mystery/new"), refusal("/mystery/visits/v1/files/v1-1")
 (None, None, None)
 >>> refusal("/customers/C1/forget").split(";")[0]
@@ -49,6 +48,7 @@ PORTED_PAGES = re.compile(
     r"|observations(?:/new)?$|orientation(?:/assess)?$|o/[^/]+$"
     r"|whys(?:/[^/]+(?:/(?:edit|attach|detach))?)?$"
     r"|mystery/(?:new|sw\.js|visits/[^/]+(?:/files/[^/]+)?)$"
+    r"|alerts/proactive$"
     r"|api/v1/(?:cases(?:/[^/]+(?:/events|/close)?)?|feedback|responses|customers/[^/]+/timeline"
     r"|metrics/[^/]+|drivers)$)")
 """The paths that run on PostgreSQL."""
