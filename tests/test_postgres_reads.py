@@ -270,8 +270,6 @@ def test_a_customers_timeline_is_equal_on_both_engines(both):
 @pytest.mark.parametrize(("command", "name"), [
     (["enps", "--survey", "x", "invite", "x"], "enps invite"),  # the group's options before the sub-command
     (["enps", "analyze"], "enps analyze"),
-    (["mystery", "template", "add", "t.toml"], "mystery template add"),
-    (["mystery", "cases"], "mystery cases"),
 ])
 def test_the_writing_commands_of_ported_groups_are_refused_by_name(both, command, name):
     _, pg = both
