@@ -182,6 +182,15 @@ def test_an_admin_adds_a_user_and_reads_the_audit_log_on_postgresql(pg_client, l
     audit = client.get("/audit?action=user")
     assert audit.status_code == 200 and "user.add" in audit.text
     assert client.get("/settings").status_code == 200  # as on DuckDB
+    secret, token = client.app.state.hub.write(auth.add_token, "reporting", "analyst")
+    assert client.get("/api/v1/cases", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    page = client.get("/users")
+    r = client.post(f"/users/tokens/{token['token_id']}/revoke", data={"csrf_token": csrf_of(page.text)},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/users?done=revoked#tokens"
+    assert rows(client, "SELECT revoked_at IS NOT NULL FROM api_tokens WHERE token_id = ?", [token["token_id"]]) == [
+        (True,)]
+    assert client.get("/api/v1/cases", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
 
 
 def test_a_complaint_posted_to_the_api_becomes_a_case_on_postgresql(pg_web):

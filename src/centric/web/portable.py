@@ -10,8 +10,8 @@ mystery shopping scores and calibration, a mystery visit's entry form and page, 
 Every other page answers **501** with the message its command gives on PostgreSQL (``centric employees is not
 available on PostgreSQL yet; …``), as a page or, under ``/api``, as JSON — never a DuckDB error or a 500. On DuckDB nothing of this runs (:class:`Unported` is installed on PostgreSQL only).
 
->>> refusal("/inbox"), refusal("/cases/CX-0000001/close"), refusal("/api/v1/cases")
-(None, None, None)
+>>> refusal("/inbox"), refusal("/cases/CX-0000001/close"), refusal("/api/v1/cases"), refusal("/users/tokens/7/revoke")
+(None, None, None, None)
 >>> refusal("/surveys/new"), refusal("/s/3kTq9x_token/comment"), refusal("/ideas/I000001/vote"), refusal("/council")
 (None, None, None, None)
 >>> refusal("/employees").split(";")[0]
@@ -48,7 +48,7 @@ PORTED_PAGES = re.compile(
     r"|observations(?:/new)?$|orientation(?:/assess)?$|o/[^/]+$"
     r"|whys(?:/[^/]+(?:/(?:edit|attach|detach))?)?$"
     r"|mystery/(?:new|sw\.js|visits/[^/]+(?:/files/[^/]+)?)$"
-    r"|alerts/proactive$"
+    r"|alerts/proactive$|users/tokens/[^/]+/revoke$"
     r"|api/v1/(?:cases(?:/[^/]+(?:/events|/close)?)?|feedback|responses|customers/[^/]+/timeline"
     r"|metrics/[^/]+|drivers)$)")
 """The paths that run on PostgreSQL."""
