@@ -123,7 +123,7 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
                        "cases it opens are one transaction"),
     "proactive case": ("the alerts' button that opens a proactive case (`POST /alerts/proactive` of `serve`)",
                        "the same case, events, signal and clocks; one transaction"),
-    "text reads": ("`centric text flagged`, `text topics`, `text discover` (the store's texts)",
+    "text reads": ("`centric text flagged`, `text topics`, `text discover` (the store's texts), `text analyze` (files)",
                    "the same answers (identical in the tests)"),
     "other commands": ("the other pages of `serve` (employees …), "
                        "`enps invite`, `analyze` and "

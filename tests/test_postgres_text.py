@@ -1,4 +1,4 @@
-"""``centric text flagged``, ``text topics`` and ``text discover`` on PostgreSQL: on a store built by hand the texts
+"""``centric text flagged``, ``text topics``, ``text discover`` and ``text analyze`` on PostgreSQL: on a store built by hand the texts
 flagged and the sentences no factor matched are those worked out by hand on each engine; on a PostgreSQL copy of the
 small demo store (``centric store copy``, tests/pg.py) every output is that of the DuckDB store it was copied from."""
 
@@ -82,3 +82,21 @@ def test_the_commands_give_duckdbs_answers(demo_engines, request, tmp_path):
             found.append((_out(db, "text", "discover", *args, "--out", str(out)), json.loads(out.read_text())))
         assert found[1] == found[0], args  # the same candidates, sizes, terms and quotes
         assert len(found[0][1]) >= 2
+
+
+@CAP
+def test_text_analyze_reads_and_writes_files_on_any_store(demo_engines, request, tmp_path):
+    duck, pg = pair(demo_engines, request, POSTGRESQL)
+    texts = tmp_path / "in.jsonl"
+    texts.write_text("\n".join(json.dumps(x) for x in (
+        {"id": "a", "text": "The courier was two days late with my parcel."},
+        {"id": "b", "text": "Kurier spóźnił się dwa dni z moją paczką."})) + "\n", encoding="utf-8")
+    got = []
+    for name, db in (("duck", duck), ("pg", pg)):
+        out = tmp_path / f"{name}.jsonl"
+        assert "2 texts analysed" in _out(db, "text", "analyze", str(texts), "--out", str(out))
+        got.append(out.read_text(encoding="utf-8"))
+    assert got[1] == got[0]
+    rows = [json.loads(line) for line in got[0].splitlines()]
+    assert [(r["id"], r["lang"], r["top_factor"]["factor"]) for r in rows] == [("a", "en", "delivery"),
+                                                                        ("b", "pl", "delivery")]

@@ -46,7 +46,7 @@ PORTED += ("ideas list", "ideas status", "ideas merge", "ideas duplicates", "cou
            "council leave", "council meetings", "council actions", "council compare")
 PORTED += ("whys",)
 PORTED += ("mystery import", "mystery cases", "mystery template add")
-PORTED += ("text flagged", "text topics", "text discover")
+PORTED += ("text flagged", "text topics", "text discover", "text analyze")  # text analyze: files only
 """The commands that work on a PostgreSQL store (``store copy`` writes into one from a DuckDB store)."""
 
 SPARK_PORTED = ("status", "schema", "settings", "metrics nps", "metrics csat", "metrics ces", "drivers", "flows",
