@@ -89,7 +89,7 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
                     "the same invitations with the same reasons for the skipped, the same themes; each run one "
                     "transaction"),
     "customers timeline": ("`centric customers timeline`", "the same history (identical in the tests)"),
-    "customers forget": ("`centric customers forget`",
+    "customers forget": ("`centric customers forget`, the page `/customers/…/forget` of `serve`",
                          "the same erasure, every table identical in the tests (but the erasure's own time); one "
                          "transaction ([below](#erasure-on-postgresql)); `--compact` is refused on PostgreSQL"),
     "serve": ("`centric serve` (`--workers N`): signing in, the inbox, the case page and its actions, the customers' "
@@ -99,8 +99,7 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
               "PostgreSQL](#the-web-app-on-postgresql)), every other page answers 501 with its command's refusal"),
     "web reads": ("`centric serve`'s analyses: `/dashboards` (every filter, a factor's detail), `/flows`, `/alerts`, "
                   "`/personas` (the empathy maps), `/enps`, `/mystery` and `/mystery/calibration`",
-                  "the same pages as DuckDB's (identical in the tests); their forms that write (a proactive case, a "
-                  "mystery visit) answer 501 on PostgreSQL"),
+                  "the same pages as DuckDB's (identical in the tests)"),
     "users": ("`centric users add\\|list\\|set\\|disable\\|add-team`, `centric tokens add\\|list\\|revoke`",
               "the same rows and audit entries"),
     "surveys": ("`centric surveys add\\|list\\|pause\\|close\\|resume\\|invite\\|remind\\|flagged`, the pages "
@@ -123,9 +122,19 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
     "orientation": ("`centric orientation criteria\\|scores\\|gap\\|customers\\|invite`, the pages `/orientation…` "
                     "and the self-assessment links `/o/…`, `centric employees list`",
                     "the same rows and answers; a link's answer stored once"),
-    "other commands": ("the other pages of `serve` (the five whys, a mystery visit …), "
-                       "`mystery template add`, `import` and `cases`, every other command",
-                       "refused by name on PostgreSQL and Spark"),
+    "whys": ("`centric whys` (a factor's tree, `--metric` a drop's, every option, `--json`), the pages `/whys…` (a "
+             "tree computed, saved, edited, attached to cases)",
+             "the same trees and pages (identical in the tests); each save, edit and attachment one transaction"),
+    "mystery writes": ("`centric mystery template add`, `mystery import`, `mystery cases`, the pages `/mystery/new` "
+                       "and a visit's `/mystery/visits/…` (with its files)",
+                       "the same rows and pages (identical in the tests); on PostgreSQL a visit or an import and the "
+                       "cases it opens are one transaction"),
+    "proactive case": ("the alerts' button that opens a proactive case (`POST /alerts/proactive` of `serve`)",
+                       "the same case, events, signal and clocks; one transaction"),
+    "text reads": ("`centric text flagged`, `text topics`, `text discover` (the store's texts), `text analyze` (files)",
+                   "the same answers (identical in the tests)"),
+    "other commands": ("the other pages of `serve` (none but a path with no page), `centric demo`, "
+                       "every other command", "refused by name on PostgreSQL and Spark"),
     "compact": ("`centric compact`", "PostgreSQL's own `VACUUM FULL` does that job"),
 }
 """Every capability the markers may name, in the table's order, with the prose of its row."""

@@ -129,3 +129,32 @@ def test_an_admin_erases_an_employee_on_the_page_as_on_duckdb(web_client, pg_cli
         seen.append((employee_id, page.text.count('/forget"'), json.loads(detail[0][0])))
     assert seen[0] == seen[1]
     _same_tables(web_client.app.state.hub.reader(), pg_client.app.state.hub.reader(), since, signed_in=True)
+
+
+@pytest.mark.capability("customers forget", engines=DUCK_PG)
+def test_an_admin_erases_a_customer_on_the_page_as_on_duckdb(web_client, pg_client, login):
+    """/customers/ID/forget (the customer's erasure from the web) on PostgreSQL: the same page and audit entry as
+    on DuckDB, and every table the same afterwards."""
+    since = _now()
+    seen = []
+    for client in (web_client, pg_client):
+        reader = client.app.state.hub.reader()
+        customer, email = reader.execute("SELECT customer_id, value FROM identities WHERE kind = 'email' "
+                                         "ORDER BY customer_id LIMIT 1").fetchone()
+        login(client, role="admin", email="admin.cust@example.com")
+        assert f'href="/customers/{customer}/forget"' in client.get(f"/customers/{customer}").text
+        form = client.get(f"/customers/{customer}/forget")
+        assert form.status_code == 200 and f"Type {customer} to confirm" in form.text
+        token = csrf_of(form.text)
+        r = client.post(f"/customers/{customer}/forget", data={"csrf_token": token, "confirm": "C0000000"})
+        assert r.status_code == 422
+        r = client.post(f"/customers/{customer}/forget", data={"csrf_token": token, "confirm": customer})
+        assert r.status_code == 200 and f"Customer {customer} is erased." in r.text and "Traceback" not in r.text
+        reader = client.app.state.hub.reader()
+        assert reader.execute("SELECT count(*) FROM identities WHERE value = ?", [email]).fetchone()[0] == 0
+        assert reader.execute("SELECT count(*) FROM customers WHERE customer_id = ?", [customer]).fetchone()[0] == 0
+        (detail,) = reader.execute("SELECT detail FROM audit_log WHERE action = 'customer.forget'").fetchone()
+        assert email not in detail
+        seen.append((customer, json.loads(detail)))
+    assert seen[0] == seen[1] and seen[0][1]["identities_removed"] >= 1
+    _same_tables(web_client.app.state.hub.reader(), pg_client.app.state.hub.reader(), since, signed_in=True)

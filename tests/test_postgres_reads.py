@@ -274,8 +274,8 @@ def test_a_ported_sub_command_after_its_groups_options_runs(both):
 
 
 @pytest.mark.parametrize(("command", "name"), [
-    (["mystery", "template", "add", "t.toml"], "mystery template add"),
-    (["mystery", "cases"], "mystery cases"),
+    (["demo"], "demo"),
+    (["compact"], "compact"),
 ])
 def test_the_writing_commands_of_ported_groups_are_refused_by_name(both, command, name):
     _, pg = both

@@ -1,7 +1,7 @@
 """The web app's read pages whose analyses run on PostgreSQL — the dashboards and a factor's detail, the user flows,
 the alerts, the personas and their empathy maps, the employees' NPS, the mystery shopping scores and calibration —
 on a PostgreSQL copy of the small demo store (``centric store copy``, tests/pg.py) show the same figures as on the
-DuckDB store they were copied from; the menu links them there; their forms that write still answer 501."""
+DuckDB store they were copied from; the menu links them there."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from centric.web import create_app
-from tests.conftest import csrf_of
 
 from .engines import DUCK_PG
 from .test_web_postgres import pg_web  # noqa: F401 — the fixture
@@ -81,23 +80,13 @@ def test_the_read_pages_show_the_same_figures_on_postgresql_as_on_duckdb(pg_web,
 
 
 @pytest.mark.capability("web reads", engines=DUCK_PG)
-def test_the_menu_links_the_read_pages_on_postgresql_and_their_writing_forms_answer_501(pg_web, login):  # noqa: F811
+def test_the_menu_links_the_read_pages_on_postgresql(pg_web, login):  # noqa: F811
     with TestClient(create_app(pg_web, scheduler=False), base_url="http://testserver") as client:
         login(client, "admin")
         inbox = client.get("/inbox").text
-        for path in ("/dashboards", "/flows", "/alerts", "/personas", "/enps", "/mystery"):
+        for path in ("/dashboards", "/flows", "/alerts", "/personas", "/enps", "/mystery", "/whys"):
             assert f'href="{path}"' in inbox, path
-        assert 'href="/whys"' not in inbox  # the five whys store trees: not on PostgreSQL yet
-        cases = "SELECT count(*) FROM cases WHERE origin = 'proactive'"
-        before = client.app.state.hub.reader().execute(cases).fetchall()
-        alerts = client.get("/alerts")
-        customer = re.search(r'name="customer_id" value="([^"]+)"', alerts.text).group(1)
-        r = client.post("/alerts/proactive", data={"customer_id": customer, "csrf_token": csrf_of(alerts.text)})
-        assert r.status_code == 501 and "the page /alerts is not available on PostgreSQL yet" in r.text
-        assert client.get("/mystery/new").status_code == 501
-        r = client.post("/mystery/new", data={"csrf_token": csrf_of(alerts.text)})
-        assert r.status_code == 501 and "centric mystery is not available on PostgreSQL yet" in r.text
-        assert client.app.state.hub.reader().execute(cases).fetchall() == before
+        assert 'action="/alerts/proactive"' in client.get("/alerts").text  # its button opens a case there too
 
 
 @pytest.mark.capability("web reads", engines=DUCK_PG)

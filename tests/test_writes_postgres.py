@@ -103,7 +103,7 @@ def test_customers_score_gives_the_same_scores_on_both_engines(web_db, pg_url):
     assert json.loads(r.output)["customers"] == b.customers
 
 
-@pytest.mark.parametrize("command", [["mystery", "import"], ["mystery", "template", "add"]])
+@pytest.mark.parametrize("command", [["demo"]])
 def test_the_rest_of_a_group_stays_refused(pg_url, command):
     r = runner.invoke(app, ["--db", pg_url, *command], catch_exceptions=False)
     assert r.exit_code == 2 and f"centric {' '.join(command)} is not available on PostgreSQL yet" in r.output

@@ -20,7 +20,7 @@ agent (:func:`centric.cases.routing.route`, ties round-robin), status ``assigned
 owner), priority ``high`` for the top decile by value at risk in the customer's currency (⌊n/10⌋ of its
 n alerts) and the routing table's base priority for the others, the customer's language and country, and
 a summary of why (reason, value at risk, P(alive)). Events ``opened`` and ``assigned`` are written with
-the case, all in one transaction.
+the case, all in one transaction (on PostgreSQL in a scratch store, :func:`write_scope`).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .. import settings
+from ..engines.scratch import portable
 from ..errors import CentricError
 from ..store import Store
 from . import store_io
@@ -207,6 +208,18 @@ def _next_owner(routing: Routing, dept: str, agents: tuple[str, ...], left: dict
     return owner
 
 
+def write_scope(pg, opened: pd.DataFrame, *args, **kwargs):
+    """What :func:`_write` reads on PostgreSQL, where it runs in a scratch store (one transaction, inside the web
+    app's write when it makes one): the case with the highest id, the customers contacted (their language and
+    country), the configuration (the clocks)."""
+    from .postgres import _HIGHEST_ID, _literal
+
+    ids = ", ".join(_literal(pg, c) for c in dict.fromkeys(opened["customer_id"].astype(str)))
+    return (["cases", "customers", "case_config"], ["case_events", "case_signals", "case_clocks"],
+            {"cases": _HIGHEST_ID, "customers": f"customer_id IN ({ids})"})
+
+
+@portable(write_scope)
 def _write(store: Store, opened: pd.DataFrame, now: dt.datetime, scored_at: dt.datetime) -> pd.DataFrame:
     """The cases, their opened and assigned events and their signals, in one transaction."""
     people = store.table("customers")

@@ -52,8 +52,8 @@ def serve(
     """Run the web app: the inbox, cases, customers, dashboards, alerts, settings and the JSON API.
 
     On PostgreSQL (--db postgresql://…) the service team's pages, the API and the dashboards, flows, alerts,
-    personas, eNPS and mystery scores run, and several --workers may serve one store; the other pages (the
-    surveys, the five whys …) answer that they are not available there yet (see docs/deploy.md)."""
+    personas, eNPS, mystery scores, the five whys, surveys and more run, and several --workers may serve one store;
+    the other pages (employees …) answer that they are not available there yet (see docs/deploy.md)."""
     import uvicorn
 
     from ..engines import is_postgres

@@ -46,6 +46,9 @@ PORTED += ("ideas list", "ideas status", "ideas merge", "ideas duplicates", "cou
            "council leave", "council meetings", "council actions", "council compare")
 PORTED += ("employees forget", "enps forget", "enps invite", "enps analyze")
 PORTED += ("ideas import", "council import", "orientation import")
+PORTED += ("whys",)
+PORTED += ("mystery import", "mystery cases", "mystery template add")
+PORTED += ("text flagged", "text topics", "text discover", "text analyze")  # text analyze: files only
 """The commands that work on a PostgreSQL store (``store copy`` writes into one from a DuckDB store)."""
 
 SPARK_PORTED = ("status", "schema", "settings", "metrics nps", "metrics csat", "metrics ces", "drivers", "flows",
@@ -79,8 +82,10 @@ def ported(command: str, db: str | None) -> bool:
 
     >>> ported("cases assign", "postgresql://db/c"), ported("enps", "postgresql://db/c")
     (True, True)
-    >>> ported("enps pulse", "postgresql://db/c"), ported("mystery import", "postgresql://db/c")
+    >>> ported("enps pulse", "postgresql://db/c"), ported("demo", "postgresql://db/c")
     (True, False)
+    >>> ported("enps pulse", "spark:local[2]?warehouse=/lake"), ported("metrics nps", "spark:local[2]?warehouse=/l")
+    (False, True)
     """
     engine = engine_name(db)
     if engine == "DuckDB":

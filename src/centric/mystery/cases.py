@@ -8,6 +8,10 @@ department when none) —, priority ``high``, and a summary naming the failed it
 is the case's signal (``case_signals``: ``source_table = "mystery_visits"``, ``signal_id`` the visit id, ``kind =
 "mystery"``), so running again opens nothing new; the visit records its case. The events ``opened`` and
 ``assigned``, the signal and the clocks are written in one transaction.
+
+On PostgreSQL it runs in a scratch store (:func:`centric.engines.scratch.portable`) holding what
+:func:`cases_scope` names — the failed visits no case covers yet, their failed critical answers, the case with the
+highest id, the configuration, the stores and the templates —, and what it wrote is published in one transaction.
 """
 
 from __future__ import annotations
@@ -17,9 +21,25 @@ import datetime as dt
 import pandas as pd
 
 from ..cases import store_io
+from ..cases.postgres import _HIGHEST_ID
+from ..engines.scratch import portable
 from ..store import Store
 
-__all__ = ["open_cases"]
+__all__ = ["cases_scope", "open_cases"]
+
+_UNCOVERED = ("failed_critical AND NOT EXISTS (SELECT 1 FROM case_signals s WHERE s.source_table = 'mystery_visits' "
+              "AND s.signal_id = mystery_visits.visit_id)")
+
+
+def cases_scope(pg, *args, visits: str | None = None, **kwargs) -> tuple[list[str], list[str], dict[str, str]]:
+    """What :func:`open_cases` reads on PostgreSQL (see the module); ``visits``: a condition on ``mystery_visits``
+    naming more visits to fetch (a caller's own), or "" for every visit."""
+    uncovered = f"visit_id IN (SELECT visit_id FROM mystery_visits WHERE {_UNCOVERED})"
+    filters = {"mystery_answers": f"critical AND answer = 'no' AND {uncovered}", "cases": _HIGHEST_ID}
+    if visits != "":
+        filters["mystery_visits"] = _UNCOVERED if visits is None else f"({_UNCOVERED}) OR {visits}"
+    return (["mystery_visits", "mystery_answers", "mystery_templates", "units", "cases", "case_config"],
+            ["case_events", "case_clocks", "case_signals"], filters)
 
 
 def _department(routing, manager: str | None, factor: str | None, store_name: str) -> str:
@@ -33,6 +53,7 @@ def _department(routing, manager: str | None, factor: str | None, store_name: st
     return routing.default_department
 
 
+@portable(cases_scope)
 def open_cases(store: Store, now: dt.datetime | None = None, routing=None) -> pd.DataFrame:
     """Open the cases of failed visits not covered yet (see the module); the cases opened (case_id, visit_id,
     store, owner, department)."""

@@ -1,7 +1,7 @@
 """Import existing mystery-shopping exports (CSV in any delimiter and encoding, Excel, JSON, Parquet) through the
 ingest's readers and its discipline: every rejected row is kept in ``rejected_rows`` with the file, row, column
 and reason; the same file again adds nothing; the import is one transaction (a failure half-way changes
-nothing).
+nothing; on PostgreSQL it runs in a scratch store, see :func:`import_scope`).
 
 Two shapes are recognised:
 
@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..engines.scratch import portable
 from ..errors import IngestError
 from ..ingest.readers import Reject, drop_stage, read_source
 from ..store import Store
@@ -102,6 +103,18 @@ def _columns(columns: list[str], template: Template) -> tuple[dict[str, str], di
     return roles, items
 
 
+def import_scope(pg, *args, **kwargs) -> tuple[list[str], list[str], dict[str, str]]:
+    """What :func:`import_visits` reads on PostgreSQL (it runs in a scratch store there, one transaction with the
+    cases it opens): every visit (those stored already are skipped), the ingest runs (a file seen before), the
+    shoppers' notes, and what :func:`centric.mystery.cases.open_cases` reads."""
+    from .cases import cases_scope
+
+    tables, append, filters = cases_scope(pg, visits="")
+    return ([*tables, "ingest_runs", "feedback"], [*append, "ingest_rows", "rejected_rows"],
+            {**filters, "feedback": "source = 'mystery_shopper'"})
+
+
+@portable(import_scope)
 def import_visits(store: Store, path: str | Path, template_id: str | None = None, brand: str | None = None,
                   entered_by: str | None = None, sheet: str | None = None) -> ImportResult:
     """Import the visits of the file at ``path`` (see the module); ``template_id``: the template of rows without

@@ -99,19 +99,19 @@ def visit_factors(store: Store, visit_id: str) -> dict | None:
     one per mention); None when the visit has no notes stored as feedback, ``analysed`` False when the text
     pipeline has not run on them yet."""
     fid = feedback_id(visit_id)
-    if not store.con.execute("SELECT 1 FROM feedback WHERE feedback_id = ? AND source = ?", [fid, SOURCE]).fetchone():
+    if not store.execute("SELECT 1 FROM feedback WHERE feedback_id = ? AND source = ?", [fid, SOURCE]).fetchone():
         return None
-    a = store.con.execute("SELECT sentiment FROM text_analyses WHERE source = 'feedback' AND text_id = ? "
-                          "ORDER BY analyzed_at DESC LIMIT 1", [fid]).fetchone()
-    m = store.con.execute("SELECT factor, sentiment, sentence FROM mentions WHERE source = 'feedback' AND text_id = ? "
-                          "ORDER BY sentence, factor", [fid]).fetchdf()
+    a = store.execute("SELECT sentiment FROM text_analyses WHERE source = 'feedback' AND text_id = ? "
+                      "ORDER BY analyzed_at DESC LIMIT 1", [fid]).fetchone()
+    m = store.execute("SELECT factor, sentiment, sentence FROM mentions WHERE source = 'feedback' AND text_id = ? "
+                      "ORDER BY sentence, factor", [fid]).fetchall()
     return {"feedback_id": fid, "analysed": a is not None, "sentiment": None if a is None else a[0],
-            "factors": m.to_dict(orient="records")}
+            "factors": [{"factor": f, "sentiment": s, "sentence": n} for f, s, n in m]}
 
 
 def pending_notes(store: Store) -> int:
     """How many of the shoppers' notes the text pipeline has not analysed yet."""
-    return int(store.con.execute(
+    return int(store.execute(
         "SELECT count(*) FROM feedback f WHERE f.source = ? AND NOT EXISTS (SELECT 1 FROM text_analyses a "
         "WHERE a.source = 'feedback' AND a.text_id = f.feedback_id)", [SOURCE]).fetchone()[0])
 
@@ -124,6 +124,6 @@ def analyze_notes(store: Store, fast: bool = False, gate: float | None = None):
 
     if not pending_notes(store):
         return None
-    row = store.con.execute("SELECT taxonomy, count(*) FROM text_analyses GROUP BY taxonomy ORDER BY 2 DESC, 1 "
-                            "LIMIT 1").fetchone()
+    row = store.execute("SELECT taxonomy, count(*) FROM text_analyses GROUP BY taxonomy ORDER BY 2 DESC, 1 "
+                        "LIMIT 1").fetchone()
     return analyze_store(store, row[0] if row else "retail", fast=fast, gate=gate)

@@ -214,15 +214,16 @@ def add_template(store: Store, text: str, source: str = "template", now: dt.date
     """Store the template in ``text`` as a new version of its id (checked against the store's taxonomy);
     returns it with its version and whether it was added (False: the latest version is the same)."""
     t = parse_template(text, source, taxonomy_factors(store))
-    latest = get_template(store, t.id, missing_ok=True)
-    if latest is not None and latest.content_hash == t.content_hash:
-        return latest, False
-    version = (latest.version if latest else 0) + 1
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    with store.transaction() as con:
-        con.execute("INSERT INTO mystery_templates VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [t.id, version, t.name, json.dumps(t.definition(), ensure_ascii=False), t.content_hash,
-                     source, now])
+    with store.transaction():
+        store.lock_writes()  # PostgreSQL: another process's new version waits, so the versions stay unique
+        latest = get_template(store, t.id, missing_ok=True)
+        if latest is not None and latest.content_hash == t.content_hash:
+            return latest, False
+        version = (latest.version if latest else 0) + 1
+        store.execute("INSERT INTO mystery_templates VALUES (?, ?, ?, ?, ?, ?, ?)",
+                      [t.id, version, t.name, json.dumps(t.definition(), ensure_ascii=False), t.content_hash,
+                       source, now])
     return Template(t.id, t.name, t.sections, version, t.names), True
 
 
@@ -233,11 +234,11 @@ def get_template(store: Store, template_id: str, version: int | None = None, mis
     if version is not None:
         sql += " AND version = ?"
         params.append(int(version))
-    row = store.con.execute(sql + " ORDER BY version DESC LIMIT 1", params).fetchone()
+    row = store.execute(sql + " ORDER BY version DESC LIMIT 1", params).fetchone()
     if row is None:
         if missing_ok:
             return None
-        known = [r[0] for r in store.con.execute("SELECT DISTINCT template_id FROM mystery_templates ORDER BY 1").fetchall()]
+        known = [r[0] for r in store.execute("SELECT DISTINCT template_id FROM mystery_templates ORDER BY 1").fetchall()]
         what = f"template {template_id!r}" + (f" version {version}" if version is not None else "")
         raise TemplateError(f"no {what}; templates: {', '.join(known) or 'none (centric mystery template add FILE.toml)'}")
     t = from_data(json.loads(row[0]), f"template {template_id!r}")

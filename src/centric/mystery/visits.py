@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..engines.scratch import portable
 from ..errors import CentricError
 from ..store import Store
 from .template import Template, get_template
@@ -174,6 +175,22 @@ def write_visits(con, visits: pd.DataFrame, answers: pd.DataFrame) -> None:
     write_notes(con, visits)
 
 
+def record_scope(pg, template_id: str, visit_id: str, *args, **kwargs):
+    """What :func:`record_visit` reads on PostgreSQL (it runs in a scratch store there, all in one transaction): the
+    visit's id among the visits, its notes' feedback id, the audit log's latest entry (the next one's id), and what
+    :func:`centric.mystery.cases.open_cases` reads."""
+    from ..cases.postgres import _literal
+    from .cases import cases_scope
+    from .notes import feedback_id
+
+    vid = (visit_id or "").strip()
+    tables, append, filters = cases_scope(pg, visits=f"visit_id = {_literal(pg, vid)}")
+    return ([*tables, "feedback", "audit_log"], [*append, "mystery_attachments"],
+            {**filters, "feedback": f"feedback_id = {_literal(pg, feedback_id(vid))}",
+             "audit_log": "audit_id = (SELECT max(audit_id) FROM audit_log)"})
+
+
+@portable(record_scope)
 def record_visit(store: Store, template_id: str, visit_id: str, store_name: str, visited_at: dt.datetime,
                  answers: Mapping[str, str], shopper: str | None = None, brand: str = OURS,
                  notes: str | None = None, attachments: Sequence[Attachment] = (), entered_by: str | None = None,
@@ -184,7 +201,7 @@ def record_visit(store: Store, template_id: str, visit_id: str, store_name: str,
     exists already (nothing changes: a resent visit is stored once). A failed critical item of our store opens
     its case (:func:`centric.mystery.cases.open_cases`). ``audit_actor``: an Actor or a name to audit as."""
     visit_id = check_visit_id(visit_id)
-    if store.con.execute("SELECT 1 FROM mystery_visits WHERE visit_id = ?", [visit_id]).fetchone():
+    if store.execute("SELECT 1 FROM mystery_visits WHERE visit_id = ?", [visit_id]).fetchone():
         return visit_id, False
     if len(attachments) > MAX_ATTACHMENTS:
         raise VisitError(f"attachments: at most {MAX_ATTACHMENTS} files per visit")
@@ -228,32 +245,31 @@ def visits_frame(store: Store) -> pd.DataFrame:
 def visit(store: Store, visit_id: str) -> dict | None:
     """One visit with its answers (in the template's order, with the items' texts), attachments (without their
     bytes), the store's region and manager, and the template; None when there is no such visit."""
-    row = store.con.execute(
+    cur = store.execute(
         "SELECT v.*, u.region, u.manager FROM mystery_visits v LEFT JOIN units u ON u.unit = v.store "
-        "WHERE v.visit_id = ?", [visit_id]).fetchdf()
-    if not len(row):
+        "WHERE v.visit_id = ?", [visit_id])
+    row = cur.fetchone()
+    if row is None:
         return None
-    out = {k: (None if not isinstance(x, str | list | dict) and pd.isna(x) else x)
-           for k, x in row.iloc[0].to_dict().items()}
+    out = dict(zip([d[0] for d in cur.description], row, strict=True))
     template = get_template(store, out["template_id"], int(out["template_version"]), missing_ok=True)
-    answers = store.con.execute("SELECT item_id, section_id, answer, weight, critical, factor FROM mystery_answers "
-                                "WHERE visit_id = ?", [visit_id]).fetchdf()
-    by_id = {r.item_id: r for r in answers.itertuples(index=False)}
+    by_id = {r[0]: r for r in store.execute("SELECT item_id, section_id, answer, weight, critical, factor "
+                                            "FROM mystery_answers WHERE visit_id = ?", [visit_id]).fetchall()}
     out["template"] = template
     out["answers"] = [{"item": template.item(i.id) if template else None, "item_id": i.id, "section": i.section,
-                       "answer": by_id[i.id].answer, "weight": float(by_id[i.id].weight),
-                       "critical": bool(by_id[i.id].critical), "factor": by_id[i.id].factor}
+                       "answer": by_id[i.id][2], "weight": float(by_id[i.id][3]), "critical": bool(by_id[i.id][4]),
+                       "factor": by_id[i.id][5]}
                       for i in (template.items if template else ()) if i.id in by_id]
-    out["attachments"] = store.con.execute(
+    out["attachments"] = [{"attachment_id": a, "media_type": m, "size": n} for a, m, n in store.execute(
         "SELECT attachment_id, media_type, size FROM mystery_attachments WHERE visit_id = ? ORDER BY attachment_id",
-        [visit_id]).fetchdf().to_dict(orient="records")
+        [visit_id]).fetchall()]
     return out
 
 
 def attachment(store: Store, visit_id: str, attachment_id: str) -> tuple[str, bytes] | None:
     """(media type, bytes) of a visit's attachment; None when the visit has no such attachment."""
-    row = store.con.execute("SELECT media_type, content FROM mystery_attachments WHERE visit_id = ? AND "
-                            "attachment_id = ?", [visit_id, attachment_id]).fetchone()
+    row = store.execute("SELECT media_type, content FROM mystery_attachments WHERE visit_id = ? AND "
+                        "attachment_id = ?", [visit_id, attachment_id]).fetchone()
     return None if row is None else (row[0], base64.b64decode(row[1]))
 
 

@@ -168,18 +168,20 @@ def store_sentences(store, taxonomy: str, since: str | None = None, brand: str |
     ``seed``, so a run stays quick and repeatable."""
     from .sentences import sentences_of
 
-    rows = store.con.execute(
-        """SELECT 'responses', r.response_id, r.comment, a.language FROM responses r JOIN text_analyses a
-               ON a.source = 'responses' AND a.text_id = r.response_id AND a.taxonomy = $taxonomy
-           WHERE $brand IS NULL  -- survey answers are about our own brand
-             AND ($since IS NULL OR r.responded_at >= CAST($since AS TIMESTAMP))
-           UNION ALL
-           SELECT 'feedback', f.feedback_id, f.text, a.language FROM feedback f JOIN text_analyses a
-               ON a.source = 'feedback' AND a.text_id = f.feedback_id AND a.taxonomy = $taxonomy
-           WHERE ($brand IS NULL OR f.brand = $brand)
-             AND ($since IS NULL OR f.posted_at >= CAST($since AS TIMESTAMP))
-           ORDER BY 1, 2""", {"taxonomy": taxonomy, "brand": brand, "since": since}).fetchall()
-    with_factor = set(store.con.execute(
+    parts, params = [], []
+    if brand is None:  # survey answers are about our own brand
+        parts.append("SELECT 'responses', r.response_id, r.comment, a.language FROM responses r JOIN text_analyses a "
+                     "ON a.source = 'responses' AND a.text_id = r.response_id AND a.taxonomy = ?"
+                     + (" WHERE r.responded_at >= CAST(? AS TIMESTAMP)" if since else ""))
+        params += [taxonomy, since] if since else [taxonomy]
+    where = [w for w, v in (("f.brand = ?", brand), ("f.posted_at >= CAST(? AS TIMESTAMP)", since)) if v is not None]
+    parts.append("SELECT 'feedback', f.feedback_id, f.text, a.language FROM feedback f JOIN text_analyses a "
+                 "ON a.source = 'feedback' AND a.text_id = f.feedback_id AND a.taxonomy = ?"
+                 + (" WHERE " + " AND ".join(where) if where else ""))
+    params += [taxonomy, *(v for v in (brand, since) if v is not None)]
+    # in Python's order of code points, as DuckDB sorts texts (a PostgreSQL database's collation may sort otherwise)
+    rows = sorted(store.execute(" UNION ALL ".join(parts), params).fetchall(), key=lambda r: (r[0], r[1]))
+    with_factor = set(store.execute(
         "SELECT DISTINCT source, text_id, sentence FROM mentions WHERE taxonomy = ?", [taxonomy]).fetchall())
     sentences, langs = [], []
     for source, tid, text, lang in rows:

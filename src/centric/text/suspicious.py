@@ -34,7 +34,7 @@ from .neardup import groups, normalize
 FLAGS = ("near_duplicate", "burst", "extortion")
 STORE_FLAGS = ("near_duplicate", "burst")  # raised over the store by ``centric analyze``, replaced on each run
 # each flagged text once (a text analysed with several taxonomies carries the same flags)
-_FLAGGED = ("SELECT source, text_id, any_value(flags) AS flags FROM text_analyses "
+_FLAGGED = ("SELECT source, text_id, max(flags) AS flags FROM text_analyses "
             "WHERE flags IS NOT NULL AND flags <> '[]' GROUP BY source, text_id")
 # the texts compared for near-duplicates: (source, id, author, written at, text)
 _TEXTS = ("SELECT 'feedback', feedback_id, coalesce(customer_id, author, url, feedback_id), posted_at, text "
@@ -156,14 +156,16 @@ def flagged(store: Store, flag: str | None = None, limit: int = 100, excerpt: in
     """The texts ``centric analyze`` flagged (all taxonomies, each text once), newest first: source,
     id, when, brand, author, flag, reason and the first ``excerpt`` characters of the text. Nothing is
     deleted; this only lists."""
-    rows = store.con.execute(
+    rows = store.execute(
         f"""WITH a AS ({_FLAGGED})
            SELECT a.source, a.text_id, coalesce(f.posted_at, r.responded_at) AS written_at, f.brand,
                   coalesce(f.author, f.customer_id, r.customer_id) AS who, a.flags,
                   coalesce(f.text, r.comment) AS text
            FROM a LEFT JOIN feedback f ON a.source = 'feedback' AND f.feedback_id = a.text_id
-                  LEFT JOIN responses r ON a.source = 'responses' AND r.response_id = a.text_id
-           ORDER BY written_at DESC NULLS LAST, a.source, a.text_id""").fetchall()
+                  LEFT JOIN responses r ON a.source = 'responses' AND r.response_id = a.text_id""").fetchall()
+    # newest first, then by source and id in Python's order of code points (a database's collation may differ)
+    rows.sort(key=lambda r: (r[0], r[1]))
+    rows.sort(key=lambda r: r[2] or dt.datetime.min, reverse=True)  # stable: the order above within a time
     out = []
     for source, tid, at, brand, who, flags, text in rows:
         for f in json.loads(flags):

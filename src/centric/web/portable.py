@@ -4,29 +4,29 @@ On a PostgreSQL store the app serves the service team's core — signing in, the
 actions, the customers' pages, the "Was it solved?" page, the JSON API's cases, timelines and posted feedback,
 the health check, the administration of users, tokens and the audit log, the journeys' maps and the API's
 metrics and drivers, the surveys' pages and the public survey form, the ideas (and their public page) and the
-council, the employees' list and their erasure, and the analyses: the dashboards (a factor's detail too), the user flows, the alerts, the personas with
-their empathy maps, the employees' NPS, the mystery shopping scores and calibration — their forms that write
-(``/alerts/proactive``, ``/mystery/new``) are refused as below. Every other page answers **501** with the message
-its command gives on PostgreSQL
-(``centric orientation is not available on PostgreSQL yet; …``), as a page or, under ``/api``, as JSON — never a
-DuckDB error or a 500. On DuckDB nothing of this runs (:class:`Unported` is installed on PostgreSQL only).
+council, the employees' list and their erasure, a customer's erasure, and the analyses: the dashboards (a factor's detail too), the
+user flows, the alerts, the personas with their empathy maps, the employees' NPS, the five whys (their trees saved,
+edited and attached to cases), the mystery shopping scores and calibration, a mystery visit's entry form and page,
+and the alerts' proactive case. Every other page answers **501** with the message its command gives on PostgreSQL
+(``centric serve: the page /reports is not available on PostgreSQL yet; …``), as a page or, under ``/api``, as JSON — never
+a DuckDB error or a 500. On DuckDB nothing of this runs (:class:`Unported` is installed on PostgreSQL only).
 
->>> refusal("/inbox"), refusal("/cases/CX-0000001/close"), refusal("/api/v1/cases")
-(None, None, None)
+>>> refusal("/inbox"), refusal("/cases/CX-0000001/close"), refusal("/api/v1/cases"), refusal("/users/tokens/7/revoke")
+(None, None, None, None)
 >>> refusal("/surveys/new"), refusal("/s/3kTq9x_token/comment"), refusal("/ideas/I000001/vote"), refusal("/council")
 (None, None, None, None)
 >>> refusal("/employees"), refusal("/employees/E0000001/forget")
 (None, None)
 >>> refusal("/dashboards"), refusal("/dashboards/factor/delivery"), refusal("/flows"), refusal("/personas/2")
 (None, None, None, None)
->>> refusal("/alerts/proactive").split(";")[0]
-'centric serve: the page /alerts is not available on PostgreSQL yet'
->>> refusal("/mystery/calibration"), refusal("/mystery/new").split(";")[0]
-(None, 'centric mystery is not available on PostgreSQL yet')
->>> refusal("/customers/C1/forget").split(";")[0]
-'centric customers forget is not available on PostgreSQL yet'
->>> refusal("/whys").split(";")[0]
-'centric whys is not available on PostgreSQL yet'
+>>> refusal("/alerts/proactive"), refusal("/reports").split(";")[0]
+(None, 'centric serve: the page /reports is not available on PostgreSQL yet')
+>>> refusal("/mystery/calibration"), refusal("/mystery/new"), refusal("/mystery/visits/v1/files/v1-1")
+(None, None, None)
+>>> refusal("/customers/C1/forget"), refusal("/api/v1/customers/C1/forget").split(";")[0]
+(None, 'centric serve: the page /api is not available on PostgreSQL yet')
+>>> refusal("/whys"), refusal("/whys/Y0001"), refusal("/whys/Y0001/attach")
+(None, None, None)
 """
 
 from __future__ import annotations
@@ -47,7 +47,10 @@ PORTED_PAGES = re.compile(
     r"|ideas(?:/[^/]+(?:/[a-z]+)?)?$|i/new$|council(?:/[a-z]+(?:/[^/]+)?)?$"
     r"|settings(?:/[a-z]+)?$"
     r"|observations(?:/new)?$|orientation(?:/assess)?$|o/[^/]+$"
-    r"|employees(?:/[^/]+/forget)?$"
+    r"|employees(?:/[^/]+/forget)?$|customers/[^/]+/forget$"
+    r"|whys(?:/[^/]+(?:/(?:edit|attach|detach))?)?$"
+    r"|mystery/(?:new|sw\.js|visits/[^/]+(?:/files/[^/]+)?)$"
+    r"|alerts/proactive$|users/tokens/[^/]+/revoke$"
     r"|api/v1/(?:cases(?:/[^/]+(?:/events|/close)?)?|feedback|responses|customers/[^/]+/timeline"
     r"|metrics/[^/]+|drivers)$)")
 """The paths that run on PostgreSQL."""

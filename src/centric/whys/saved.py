@@ -107,15 +107,16 @@ def save(store: Store, tree: WhysTree, title: str, author: str, period: str | No
     """Store a new tree; its id (Y0001 …)."""
     title = _text(title, "title", MAX_TITLE)
     now = now or _now()
-    with store.transaction() as con:
-        n = con.execute("SELECT count(*) FROM whys_trees").fetchone()[0]
+    with store.transaction():
+        store.lock_writes()  # PostgreSQL: another process's save waits, so the number stays unique
+        n = store.execute("SELECT count(*) FROM whys_trees").fetchone()[0]
         tree_id = f"Y{int(n) + 1:04d}"
-        while con.execute("SELECT 1 FROM whys_trees WHERE tree_id = ?", [tree_id]).fetchone():
+        while store.execute("SELECT 1 FROM whys_trees WHERE tree_id = ?", [tree_id]).fetchone():
             n += 1
             tree_id = f"Y{int(n) + 1:04d}"
-        con.execute("INSERT INTO whys_trees (tree_id, title, factor, period, tree, author, updated_by, created_at, "
-                    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [tree_id, title, tree.factor, period, _dump(tree), author, author, now, now])
+        store.execute("INSERT INTO whys_trees (tree_id, title, factor, period, tree, author, updated_by, created_at, "
+                      "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      [tree_id, title, tree.factor, period, _dump(tree), author, author, now, now])
     return tree_id
 
 
@@ -123,10 +124,10 @@ def update(store: Store, tree_id: str, tree: WhysTree, by: str, title: str | Non
            now: dt.datetime | None = None) -> None:
     """Replace a saved tree's content (and title)."""
     require(store, tree_id)
-    with store.transaction() as con:
-        con.execute("UPDATE whys_trees SET tree = ?, updated_by = ?, updated_at = ?, title = coalesce(?, title) "
-                    "WHERE tree_id = ?", [_dump(tree), by, now or _now(),
-                                          _text(title, "title", MAX_TITLE) if title is not None else None, tree_id])
+    with store.transaction():
+        store.execute("UPDATE whys_trees SET tree = ?, updated_by = ?, updated_at = ?, title = coalesce(?, title) "
+                      "WHERE tree_id = ?", [_dump(tree), by, now or _now(),
+                                            _text(title, "title", MAX_TITLE) if title is not None else None, tree_id])
 
 
 def apply(store: Store, tree_id: str, node_id: str, op: str, by: str, **fields) -> WhysTree:
@@ -151,19 +152,19 @@ def attach(store: Store, tree_id: str, case_ids: list[str], by: str, now: dt.dat
         raise CentricError(f"cases: no case {missing[0]!r}")
     have = set(cases_of(store, tree_id))
     new = [i for i in ids if i not in have]
-    with store.transaction() as con:
+    with store.transaction():
         for i in new:
-            con.execute("INSERT INTO whys_links (tree_id, case_id, linked_by, linked_at) VALUES (?, ?, ?, ?)",
-                        [tree_id, i, by, now or _now()])
+            store.execute("INSERT INTO whys_links (tree_id, case_id, linked_by, linked_at) VALUES (?, ?, ?, ?)",
+                          [tree_id, i, by, now or _now()])
     return new
 
 
 def detach(store: Store, tree_id: str, case_id: str) -> bool:
     """Remove the link between the tree and the case; whether there was one."""
-    with store.transaction() as con:
-        found = con.execute("SELECT count(*) FROM whys_links WHERE tree_id = ? AND case_id = ?",
-                            [tree_id, case_id]).fetchone()[0]
-        con.execute("DELETE FROM whys_links WHERE tree_id = ? AND case_id = ?", [tree_id, case_id])
+    with store.transaction():
+        found = store.execute("SELECT count(*) FROM whys_links WHERE tree_id = ? AND case_id = ?",
+                              [tree_id, case_id]).fetchone()[0]
+        store.execute("DELETE FROM whys_links WHERE tree_id = ? AND case_id = ?", [tree_id, case_id])
     return bool(found)
 
 
@@ -209,7 +210,7 @@ def require(store: Store, tree_id: str) -> SavedTree:
 
 def list_trees(store: Store) -> list[dict]:
     """Every saved tree, last changed first: id, title, factor, period, author, updated_at, cases."""
-    rows = store.con.execute(
+    rows = store.execute(
         "SELECT t.tree_id, t.title, t.factor, t.period, t.author, t.updated_at, count(l.case_id) "
         "FROM whys_trees t LEFT JOIN whys_links l ON l.tree_id = t.tree_id "
         "GROUP BY t.tree_id, t.title, t.factor, t.period, t.author, t.updated_at ORDER BY t.updated_at DESC, t.tree_id DESC").fetchall()

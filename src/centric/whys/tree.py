@@ -39,6 +39,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from ..cases.store_io import only
 from ..errors import CentricError
 from ..metrics import stats
 from ..store import Store
@@ -245,8 +246,6 @@ def _journey_points(store: Store, texts: pd.DataFrame) -> pd.DataFrame:
 def _last_events(store: Store, todo: pd.DataFrame) -> pd.DataFrame:
     """:func:`_journey_points`' join of the texts ``todo`` with their customers' last journey events, in pandas (for a
     session that makes no in-memory table): source, text_id, event_id, where."""
-    from ..cases.store_io import only
-
     e = store.table("events")
     ev = only(e, "customer_id", todo["customer_id"].astype(str)).select(
         "customer_id", "occurred_at", "event_id", where=e.touchpoint.fill_null(e.stage)).execute()
@@ -523,22 +522,10 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
     return df.astype({c: object for c in df.columns if pd.api.types.is_string_dtype(df[c])})
 
 
-def _only(t, column: str, values) -> Any:
-    """The rows of ``t`` whose ``column`` is one of ``values`` (distinct): a join with an in-memory table, or where
-    none may be made (a read-only PostgreSQL session) ``store_io.only``'s filter."""
-    from ..cases.store_io import only
-    from ..engines import temp_tables
-
-    if not temp_tables(t):
-        return only(t, column, values)
-    k = ibis.memtable(pd.DataFrame({column: list(values)}))
-    return t.join(k, column)
-
-
 def _languages(store: Store, sent: pd.DataFrame) -> list[str]:
     a = store.table("text_analyses")
     a = a.select(key=a.source.concat(":", a.text_id), language=a.language)
-    got = _only(a, "key", sent["key"].drop_duplicates()).execute().drop_duplicates("key").set_index("key")["language"].to_dict()
+    got = only(a, "key", sent["key"]).execute().drop_duplicates("key").set_index("key")["language"].to_dict()
     return [str(got.get(x) or "") for x in sent["key"]]
 
 
@@ -546,7 +533,7 @@ def _customer_names(store: Store, ids: list[str]) -> dict[str, str]:
     if not ids:
         return {}
     c = store.table("customers")
-    df = _only(c, "customer_id", [str(i) for i in ids]).select("customer_id", "name").execute()
+    df = only(c, "customer_id", [str(i) for i in ids]).select("customer_id", "name").execute()
     return {r.customer_id: r.name for r in df.itertuples() if isinstance(r.name, str)}
 
 

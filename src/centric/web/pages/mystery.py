@@ -115,9 +115,9 @@ def _form_context(request: Request, template_id: str | None, values: dict | None
     if templates:
         tid = template_id if template_id in {t["template_id"] for t in templates} else templates[0]["template_id"]
         template = get_template(store, tid)
-    stores = [r[0] for r in store.con.execute("SELECT unit FROM units WHERE kind = 'store' ORDER BY unit").fetchall()]
-    brands = [r[0] for r in store.con.execute(
-        "SELECT DISTINCT brand FROM (SELECT brand FROM feedback UNION ALL SELECT brand FROM mystery_visits) "
+    stores = [r[0] for r in store.execute("SELECT unit FROM units WHERE kind = 'store' ORDER BY unit").fetchall()]
+    brands = [r[0] for r in store.execute(
+        "SELECT DISTINCT brand FROM (SELECT brand FROM feedback UNION ALL SELECT brand FROM mystery_visits) b "
         "WHERE brand IS NOT NULL AND lower(brand) <> 'ours' ORDER BY 1").fetchall()]
     values = values or {}
     return {"title": "New visit", "templates": templates, "template": template, "stores": stores, "brands": brands,
@@ -204,7 +204,7 @@ def _when(value: str) -> dt.datetime:
 
 
 def _our_stores(request: Request) -> set[str]:
-    return {r[0] for r in deps.reader(request).con.execute("SELECT unit FROM units WHERE kind = 'store'").fetchall()}
+    return {r[0] for r in deps.reader(request).execute("SELECT unit FROM units WHERE kind = 'store'").fetchall()}
 
 
 @router.get("/mystery/sw.js", include_in_schema=False)
@@ -229,8 +229,8 @@ def visit_page(request: Request, visit_id: str, actor: Actor = Depends(require("
     v = _visit(request, actor, visit_id)
     case = None
     if v.get("case_id"):
-        row = deps.reader(request).con.execute("SELECT case_id, status, owner, department FROM cases WHERE case_id = ?",
-                                               [v["case_id"]]).fetchone()
+        row = deps.reader(request).execute("SELECT case_id, status, owner, department FROM cases WHERE case_id = ?",
+                                           [v["case_id"]]).fetchone()
         if row:
             case = dict(zip(("case_id", "status", "owner", "department"), row, strict=True))
             case["readable"] = allowed(actor, "case.read", {"department": case["department"]})
