@@ -228,3 +228,24 @@ def test_texts_waiting_at_start_have_their_models_loaded_before_the_first_reques
         assert loaded == [True]  # before the server took a request (warmed: e5 too), the lifespan's start
         assert frozen[0] == ("start-up, before taking requests", 1)  # after the models
     assert at_round == [None, "models"]  # the first round found the models loaded
+
+
+def test_with_survey_answers_coming_the_first_round_waits_to_be_woken_or_hold_seconds(hub, monkeypatch):
+    """A (re)started server that takes survey answers works through its start's backlog when the intake wakes it
+    (a pause in the answers, or its ``hold``), or after ``hold`` seconds at most — not in the first seconds, when
+    its clients reconnect; without an intake the first round runs at once (the test above)."""
+    import time
+
+    fake = _as_intake(monkeypatch, hub, streaming=True)
+    fake.hold = 3600.0
+    s = scheduler.start(hub, interval=3600)
+    time.sleep(1.0)
+    assert s.rounds == 0  # waiting to be woken
+    assert scheduler.wake(hub, ("webhooks",)) and s.wait_rounds(1, 120), "a wake did not start the first round"
+    assert set(s.last.results) == {"analyze", "sync", "tick", "webhooks"}  # the first round runs every step
+    time.sleep(0.5)
+    assert s.rounds == 1  # the wake that started it is spent: no second round until the next
+    scheduler.stop()
+    fake.hold = 0.2
+    s = scheduler.start(hub, interval=3600)
+    assert s.wait_rounds(1, 120), "no round after hold seconds without a wake"

@@ -290,6 +290,7 @@ class Scheduler:
     # -- the loop ---------------------------------------------------------------------------------------
     def _run(self) -> None:
         lower_priority()
+        self._settle()
         steps = STEPS
         while not self._stop.is_set():
             try:
@@ -302,6 +303,22 @@ class Scheduler:
             with self._done:
                 steps = tuple(s for s in STEPS if s in self._asked) if woken else self._periodic()
                 self._asked.clear()
+
+    def _settle(self) -> None:
+        """Before the first round, when the app takes survey answers: wait to be woken — by the intake at a pause
+        in the answers or its ``hold`` seconds after the first one (the rule of every later round woken by
+        answers), or by anyone — or ``hold`` seconds at most. A restarted server's clients reconnect and their
+        answers queue in its first seconds; the start's backlog (the texts and signals its last run left) is
+        worked through after them, not in the same seconds."""
+        from ..surveys import intake
+
+        running = intake.running(self.hub)
+        if running is None:
+            return
+        self._wake.wait(running.hold)
+        self._wake.clear()
+        with self._done:
+            self._asked.clear()  # the first round runs every step
 
     def _wait(self) -> bool:
         """Wait up to the interval for a wake-up: this process's :meth:`wake`, or on PostgreSQL, for the elected
