@@ -249,3 +249,39 @@ def test_with_survey_answers_coming_the_first_round_waits_to_be_woken_or_hold_se
     fake.hold = 0.2
     s = scheduler.start(hub, interval=3600)
     assert s.wait_rounds(1, 120), "no round after hold seconds without a wake"
+
+
+def test_the_log_is_checkpointed_after_a_round_while_no_answers_stream(hub, monkeypatch):
+    """The served store lets DuckDB's write-ahead log grow to WAL_LIMIT (a checkpoint inside an answer's commit
+    held every answer back) and writes it into the file after a round in which no answers stream in."""
+    from pathlib import Path
+
+    from centric.web.hub import WAL_LIMIT
+
+    assert WAL_LIMIT == "1GB"
+    limit = hub.writer.con.execute("SELECT current_setting('checkpoint_threshold')").fetchone()[0]
+    assert limit == "953.6 MiB"  # 1 GB as DuckDB prints it
+    wal = Path(str(hub.path) + ".wal")
+    hub.write(lambda store: store.con.execute("CREATE TABLE scratch_rows AS SELECT range AS i FROM range(200000)"))
+    assert wal.exists() and wal.stat().st_size > 0
+    fake = _as_intake(monkeypatch, hub, streaming=True)
+    s = scheduler.Scheduler(hub, interval=3600)
+    s.run_once(("webhooks",))
+    assert wal.exists() and wal.stat().st_size > 0  # answers streaming: no checkpoint
+    fake.streaming = False
+    s.run_once(("webhooks",))
+    assert not wal.exists() or wal.stat().st_size == 0
+
+
+def test_the_web_app_hands_the_interpreter_over_every_millisecond(web_db):
+    import sys
+
+    from centric.web import create_app
+    from centric.web.app import SWITCH_INTERVAL
+
+    before = sys.getswitchinterval()
+    try:
+        create_app(web_db)
+        assert sys.getswitchinterval() == SWITCH_INTERVAL == 0.001
+    finally:
+        sys.setswitchinterval(before)

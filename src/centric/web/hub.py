@@ -36,6 +36,12 @@ from ..store import Store
 T = TypeVar("T")
 
 
+
+WAL_LIMIT = "1GB"
+"""DuckDB's ``checkpoint_threshold`` in ``centric serve`` (DuckDB's default is 16 MB: under 1,000 survey answers a
+second a checkpoint then ran inside an answer's commit every few seconds, each holding the answers for up to a
+second). A server killed with a long log replays it at its next start (seconds per hundred megabytes)."""
+
 class ReadStore(Store):
     """A store for reading only: a cursor of the writer's connection; ``transaction()`` raises."""
 
@@ -82,6 +88,10 @@ class Hub:
             threads = int(settings.get("serve_db_threads"))
             if threads:  # many people's small queries side by side rather than each over every core
                 self.writer.con.execute(f"SET threads = {threads}")
+            # a checkpoint runs inside the commit that fills the write-ahead log past this, and holds every other
+            # commit (the survey answers') back meanwhile: the scheduler checkpoints when no answers stream in
+            # (centric.web.scheduler), so the log reaches this only under a stream that never pauses
+            self.writer.con.execute(f"SET checkpoint_threshold = '{WAL_LIMIT}'")
         self.path = self.writer.path
         self._lock = threading.RLock()
         self._cursor_lock = threading.Lock()

@@ -375,11 +375,25 @@ class Scheduler:
                 why = str(e)[:300] if isinstance(e, CentricError) else type(e).__name__
                 log.error("background %s failed: %s", name, why)
             self._pace()  # answers streaming in: the next step waits (as long as this one worked)
+        if steps and not getattr(self.hub, "postgres", False) and not answers_streaming(self.hub):
+            self._checkpoint()
         with self._done:
             self.last = r
             self.rounds += 1
             self._done.notify_all()
         return r
+
+    def _checkpoint(self) -> None:
+        """Write DuckDB's log into the store's file now, while no survey answers stream in (the hub lets the log
+        grow to ``WAL_LIMIT`` so that this does not happen inside an answer's commit); a checkpoint that cannot
+        run now (another transaction open) waits for the next round."""
+        t0 = time.perf_counter()
+        try:
+            self.hub.note(lambda store: store.con.execute("CHECKPOINT"))  # no data a page shows changes
+        except Exception as e:  # noqa: BLE001 — the next round tries again; DuckDB checkpoints at the limit anyway
+            log.debug("background checkpoint skipped: %s", type(e).__name__)
+            return
+        log.info("background checkpoint: %.2f s", time.perf_counter() - t0)
 
     def _pace(self) -> None:
         if self._pacer is not None:
