@@ -188,11 +188,11 @@ def test_a_failed_copy_leaves_postgresql_as_it_was(web_db, pg_url, monkeypatch):
 
 
 def test_commands_not_ported_are_refused_by_name(pg_url):
-    r = run("mystery", "import", "visits.csv", db=pg_url)
-    assert r.exit_code == 2
-    assert "centric mystery import is not available on PostgreSQL yet; use a DuckDB store" in r.output
     r = run("demo", db=pg_url)
-    assert r.exit_code == 2 and "centric demo is not available on PostgreSQL yet" in r.output
+    assert r.exit_code == 2
+    assert "centric demo is not available on PostgreSQL yet; use a DuckDB store" in r.output
+    r = run("compact", db=pg_url)
+    assert r.exit_code == 2 and "centric compact is not available on PostgreSQL yet" in r.output
     with pytest.raises(StoreError, match="not available on PostgreSQL yet"):
         Store.open(pg_url)
     # what is ported works
