@@ -100,6 +100,18 @@ def test_employees_forget_erases_the_same_on_both_engines(tmp_path, pg_url):
             ("[name] came from S1 to help [name].",), ("[name] helped a customer with a return.",)]
 
 
+def _confirm_erasure(client, path: str, object_id: str, wrong: str, erased: str):
+    """The erasure form at ``path``: shown, refused with a ``wrong`` id (422), done with the right one (``erased``
+    on the page); the csrf token and the done response."""
+    form = client.get(path)
+    assert form.status_code == 200 and f"Type {object_id} to confirm" in form.text
+    token = csrf_of(form.text)
+    assert client.post(path, data={"csrf_token": token, "confirm": wrong}).status_code == 422
+    r = client.post(path, data={"csrf_token": token, "confirm": object_id})
+    assert r.status_code == 200 and erased in r.text and "Traceback" not in r.text
+    return token, r
+
+
 @pytest.mark.capability("employees forget", engines=DUCK_PG)
 def test_an_admin_erases_an_employee_on_the_page_as_on_duckdb(web_client, pg_client, login):
     since = _now()
@@ -114,13 +126,8 @@ def test_an_admin_erases_an_employee_on_the_page_as_on_duckdb(web_client, pg_cli
         assert page.status_code == 200 and name in page.text and f'href="/employees/{employee_id}/forget"' in page.text
         assert client.get("/employees", params={"unit": "No such unit"}).status_code == 404
         assert client.get("/employees/E0000000/forget").status_code == 404
-        form = client.get(f"/employees/{employee_id}/forget")
-        assert form.status_code == 200 and f"Type {employee_id} to confirm" in form.text
-        token = csrf_of(form.text)
-        r = client.post(f"/employees/{employee_id}/forget", data={"csrf_token": token, "confirm": "E0"})
-        assert r.status_code == 422
-        r = client.post(f"/employees/{employee_id}/forget", data={"csrf_token": token, "confirm": employee_id})
-        assert r.status_code == 200 and f"Employee {employee_id} is erased." in r.text
+        token, _ = _confirm_erasure(client, f"/employees/{employee_id}/forget", employee_id, "E0",
+                                    f"Employee {employee_id} is erased.")
         r = client.post(f"/employees/{employee_id}/forget", data={"csrf_token": token, "confirm": employee_id})
         assert r.status_code == 409 and "Traceback" not in r.text
         reader = client.app.state.hub.reader()
@@ -143,13 +150,7 @@ def test_an_admin_erases_a_customer_on_the_page_as_on_duckdb(web_client, pg_clie
                                          "ORDER BY customer_id LIMIT 1").fetchone()
         login(client, role="admin", email="admin.cust@example.com")
         assert f'href="/customers/{customer}/forget"' in client.get(f"/customers/{customer}").text
-        form = client.get(f"/customers/{customer}/forget")
-        assert form.status_code == 200 and f"Type {customer} to confirm" in form.text
-        token = csrf_of(form.text)
-        r = client.post(f"/customers/{customer}/forget", data={"csrf_token": token, "confirm": "C0000000"})
-        assert r.status_code == 422
-        r = client.post(f"/customers/{customer}/forget", data={"csrf_token": token, "confirm": customer})
-        assert r.status_code == 200 and f"Customer {customer} is erased." in r.text and "Traceback" not in r.text
+        _confirm_erasure(client, f"/customers/{customer}/forget", customer, "C0000000", f"Customer {customer} is erased.")
         reader = client.app.state.hub.reader()
         assert reader.execute("SELECT count(*) FROM identities WHERE value = ?", [email]).fetchone()[0] == 0
         assert reader.execute("SELECT count(*) FROM customers WHERE customer_id = ?", [customer]).fetchone()[0] == 0
