@@ -365,7 +365,7 @@ def test_placing_in_slices_gives_the_cases_of_one_transaction(loop_store, tmp_pa
         calls = []
         got = sync(s, now=day(30), proactive=False, slice_size=size, between=functools.partial(calls.append, 1))
         assert got == whole
-        assert len(calls) == -(-14 // size) - 1  # 14 signals to place (and F9 imported): a call between two slices
+        assert len(calls) == -(-14 // size)  # 14 signals to place (and F9 imported): a call before each slice
         assert _loop_tables(s) == expected, size
         s.close()
 
@@ -377,8 +377,12 @@ def test_a_sync_stopped_between_two_slices_keeps_the_slices_before_and_places_th
     s = _loop(tmp_path / "stopped.duckdb")
     _more_answers(s)
 
-    def stop():
-        raise RuntimeError("stopped")
+    calls = []
+
+    def stop():  # the call after the read passes; the one between the first two slices stops the sync
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("stopped")
 
     with pytest.raises(RuntimeError):
         sync(s, now=day(30), proactive=False, slice_size=4, between=stop)

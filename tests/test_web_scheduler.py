@@ -98,9 +98,10 @@ def test_the_sync_places_in_slices_and_a_stop_between_two_keeps_the_first(hub, m
     between = s._between_slices
     calls = []
 
-    def stop_after_the_first_slice():
+    def stop_after_the_first_slice():  # called before each slice: the second call comes after the first slice
         calls.append(1)
-        s._stop.set()
+        if len(calls) == 2:
+            s._stop.set()
         between()
 
     def placed():
@@ -108,7 +109,7 @@ def test_the_sync_places_in_slices_and_a_stop_between_two_keeps_the_first(hub, m
 
     monkeypatch.setattr(s, "_between_slices", stop_after_the_first_slice)
     r = s.run_once(("sync",))
-    assert r.errors == {} and "sync" not in r.results and calls == [1]  # stopped, not failed
+    assert r.errors == {} and "sync" not in r.results and calls == [1, 1]  # stopped, not failed
     assert placed() == 1
     s._stop.clear()
     monkeypatch.setattr(s, "_between_slices", between)
@@ -184,8 +185,8 @@ def test_a_round_while_answers_stream_gives_way_between_its_pieces_and_still_ope
     r = s.run_once()
     cpu = time.thread_time() - cpu
     assert r.errors == {} and r.results["analyze"].texts == 3 and r.results["sync"].opened >= 3
-    # the models' load, 3 batches, 4 steps (the sync in one slice: no pause inside it)
-    assert len(pieces) == 1 + 3 + 4
+    # the models' load, 3 batches, the sync's read (before its one slice), the tick's read and computation, 4 steps
+    assert len(pieces) == 1 + 3 + 1 + 2 + 4
     assert all(0 < x <= scheduler.GIVE_WAY_MAX for x in slept) and len(slept) >= 1 + 3 + 2
     assert s._pacer.paused == pytest.approx(sum(slept))
     assert sum(slept) <= scheduler.GIVE_WAY * cpu  # the bound: the round's pauses at most GIVE_WAY × its CPU

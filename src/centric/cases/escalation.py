@@ -21,6 +21,7 @@ and their events it returns the events still to record —
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -65,16 +66,17 @@ def escalations(cases: pd.DataFrame, clocks: pd.DataFrame, events: pd.DataFrame,
 
 @portable(tick_scope)
 def tick(store: Store, now: dt.datetime | None = None, routing: Routing | None = None,
-         policy: Policy | None = None) -> TickResult:
+         policy: Policy | None = None, between: Callable[[], None] | None = None) -> TickResult:
     """Refresh the clocks of the open cases (and of every case with a clock still running or with events but
     no clocks yet), record new breaches and escalations as events, and set the cases' ``escalation_level``,
     ``escalated_to`` and ``updated_at`` — all in one transaction. Idempotent: a second tick at the same
     ``now`` records nothing. Cases imported from a helpdesk export get clocks (for the metrics) but no new
-    events: they stay as they are."""
+    events: they stay as they are. ``between``: called between its steps (the read, the computation, the
+    writes), inside the transaction — the web app's scheduler gives the interpreter to the requests there."""
     now = store_io.utcnow() if now is None else _naive(now)
     with store.transaction() as con:
         cases, events, clocks, computed, routing, policy = _refresh(store, con, None, now, routing, policy,
-                                                                    only_changed=True)
+                                                                    only_changed=True, between=between)
         known = _Cases(cases)
         new = _new_events(known, clocks, events, policy, routing, pd.Timestamp(now))
         if len(new) and "origin" in cases.columns:  # cases imported from a helpdesk export stay as they are

@@ -65,7 +65,7 @@ def sync(store: Store, now: dt.datetime | None = None, routing: Routing | None =
     """Place every new signal in its case (see the module's docstring); ``unanalysed=True`` takes texts
     that ``centric analyze`` has not seen yet as they are (without a factor: triage) instead of leaving them
     pending. ``now`` is when the loop runs (default: now, UTC). ``slice_size``: signals placed per transaction
-    (default: all in one); ``between``: called between two slices."""
+    (default: all in one); ``between``: called before each slice (after the read of the signals, and between two)."""
     from .config import active
 
     now = _naive(now) or store_io.utcnow()
@@ -98,7 +98,7 @@ def sync(store: Store, now: dt.datetime | None = None, routing: Routing | None =
     n = max(-(-len(fresh) // size), -(-len(imported) // size))
     totals = dict.fromkeys(("signals", "opened", "joined", "reopened", "imported", "triage"), 0)
     for k in range(n):
-        if k and between is not None:
+        if between is not None:  # also before the first: after the read of the new signals
             between()
         run.carry = k + 1 < n
         part = _place_slice(store, run, fresh.iloc[k * size:(k + 1) * size], imported.iloc[k * size:(k + 1) * size])

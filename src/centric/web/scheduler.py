@@ -11,13 +11,14 @@ a round nobody woke only every :data:`SYNC_EVERY` seconds):
    cases, routed by the routing table; a large backlog in slices of :data:`SYNC_SLICE` signals, each its own
    transaction, with the interpreter given back for :data:`SYNC_PAUSE` seconds between two; the writer's lock
    stays with the sync until its end;
-3. :func:`centric.cases.tick` — clocks, breaches, escalations;
+3. :func:`centric.cases.tick` — clocks, breaches, escalations (one transaction);
 4. webhooks (:func:`centric.web.webhooks.deliver`) — new case events into the outbox, due deliveries sent.
 
 While survey answers stream in (:func:`answers_streaming`), the work gives way to them after each piece — a
-batch of texts, a slice of the sync, a step: it sleeps :data:`GIVE_WAY` times the piece's CPU time (at most
-:data:`GIVE_WAY_MAX`), so that it holds the interpreter at most about half the time (:class:`Pacer`; the
-start-up work of ``create_app`` does the same).
+batch of texts, the sync's read and each of its slices, the tick's read and its computation, a step: it
+sleeps :data:`GIVE_WAY` times the piece's CPU time (at most :data:`GIVE_WAY_MAX`), so that it holds the
+interpreter at most about half the time (:class:`Pacer`; the start-up work of ``create_app`` does the same).
+A pause inside the tick's transaction holds no answer back: the intake stores them through its own connection.
 
 Each step writes through ``hub.write`` (the one writer). On PostgreSQL, where several processes serve one store,
 every process starts the thread but only one at a time runs the rounds: the one holding the session-level
@@ -441,9 +442,15 @@ class Scheduler:
         self._pace()
 
     def _tick(self):
+        """One transaction; on DuckDB, while answers stream in, it gives way between its steps (its read, its
+        computation, its writes) as the analysis does between batches — the answers are stored by the intake's
+        own connection, which the open transaction does not hold back, and a pause inside it only lets their
+        threads have the interpreter. On PostgreSQL it holds the store's write lock: no pauses there."""
         from ..cases.escalation import tick
 
-        return self.hub.write(tick)
+        if getattr(self.hub, "postgres", False):
+            return self.hub.write(tick)
+        return self.hub.write(tick, between=self._pace)
 
     def _webhooks(self):
         from .webhooks import deliver
