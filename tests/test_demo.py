@@ -115,3 +115,19 @@ def test_demo_command(tmp_path):
     # 15 customer-side exports; units, employees; managers' assessments and observation notes
     assert len(list((tmp_path / "d" / "files").iterdir())) == 19
     _ = Console  # the demo prints through rich
+
+
+def test_the_summary_names_a_text_without_a_language_unknown(demo_store):
+    """The demo's closing table counts the feedback texts by language; the shoppers' notes have none, and are
+    counted as "unknown" (pandas reads the missing language as NaN, which printed "nan")."""
+    from rich.console import Console
+
+    from centric.demo import summarize
+
+    fb = demo_store.table("feedback")
+    missing = int(fb.filter(fb.language.isnull()).count().execute())
+    assert missing > 0  # the small demo has shoppers' notes too
+    console = Console(width=200, record=True)
+    console.print(summarize(demo_store))
+    text = console.export_text()
+    assert f"unknown {missing:,}" in text and "nan" not in text

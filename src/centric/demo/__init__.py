@@ -131,7 +131,9 @@ def summarize(store: Store) -> Table:
     t.add_row("survey answers", f"{store.count('responses'):,}")
     fb = store.table("feedback")
     by_lang = fb.group_by(fb.language).agg(n=fb.count()).order_by(ibis.desc("n")).execute()
-    t.add_row("feedback texts by language", ", ".join(f"{r.language or '?'} {r.n:,}" for r in by_lang.itertuples()))
+    t.add_row("feedback texts by language", ", ".join(  # a text without a language (a shopper's note): "unknown"
+        f"{r.language if isinstance(r.language, str) and r.language else 'unknown'} {r.n:,}"
+        for r in by_lang.itertuples()))
     c = store.table("cases")
     t.add_row("cases (complaints, tickets)", f"{store.count('cases'):,} ({int(c.filter(c.origin == 'signal').count().execute()):,} "
               "opened by the closed loop)")
