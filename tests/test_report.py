@@ -43,6 +43,9 @@ def test_numbers_and_dates_follow_the_language():
     assert Formatter("ru").num(-22.35, 1) == "−22,4"
     assert Formatter("pl").period("2026-03") == "mar 26"
     assert Formatter("it").pct(12.5) == "12,5\u00a0%"
+    day = dt.date(2026, 10, 31)
+    assert [Formatter(lang).date(day) for lang in ("en", "pl", "ru", "it")] == [
+        "Oct 31, 2026", "31 paź 2026", "31 окт. 2026", "31 ott 2026"]  # Russian without CLDR's closing "г."
 
 
 def test_demo_report_kpis_match_the_metrics(demo_store):

@@ -59,6 +59,8 @@ class Formatter:
         return "—" if v is None else self.num(v, digits) + "\u00a0%"
 
     def date(self, d: dt.date | dt.datetime | None, fmt: str = "medium") -> str:
+        if fmt == "medium" and self.lang == "ru":  # CLDR's "31 окт. 2026 г." ends in a full stop, and a sentence
+            fmt = "d MMM y"                        # ending with a date then ended in two ("… 2026 г..")
         return "—" if d is None else format_date(d, format=fmt, locale=self.locale)
 
     def datetime(self, d: dt.datetime | None) -> str:
