@@ -293,12 +293,12 @@ def test_anonymous_answers_flagged_ones_quarantined_then_released(hub, intake):
     assert rows(hub, "SELECT response_id, customer_id, csat FROM responses") == [("SVA-1", None, 4)]
     assert rows(hub, "SELECT flag_id, reasons, ip_hash, released_at FROM survey_flagged") == [
         ("F2", '["honeypot", "too_fast"]', "h2", None)]
-    assert intake.submit(Submission("release", flag_id="F2", released_by="admin@example.com")) == Outcome(
-        "stored", "SVA-F2")
+    who = "O'Brien \\'); DROP TABLE responses; --"  # a person's text: stored as it is
+    assert intake.submit(Submission("release", flag_id="F2", released_by=who)) == Outcome("stored", "SVA-F2")
     assert intake.submit(Submission("release", flag_id="F2", released_by="admin@example.com")).status == "already"
     assert rows(hub, "SELECT response_id, csat, comment FROM responses ORDER BY 1") == [
         ("SVA-1", 4, None), ("SVA-F2", 1, "buy pills")]
-    assert rows(hub, "SELECT released_by, response_id FROM survey_flagged") == [("admin@example.com", "SVA-F2")]
+    assert rows(hub, "SELECT released_by, response_id FROM survey_flagged") == [(who, "SVA-F2")]
     intake.close()
     again = Intake(hub)  # the numbers go on after a restart
     assert again.submit(Submission("anonymous", survey_id=sid, answer=Answer(5))) == Outcome("stored", "SVA-3")

@@ -93,6 +93,9 @@ _ANSWERS = pa.schema([("response_id", pa.string()), ("survey_id", pa.string()), 
 _FLAGGED = pa.schema([("flag_id", pa.string()), ("survey_id", pa.string()), ("received_at", pa.timestamp("us")),
                       ("fields", pa.string()), ("reasons", pa.string()), ("ip_hash", pa.string())])
 _COMMENTS = pa.schema([("response_id", pa.string()), ("comment", pa.string())])
+_RELEASE = pa.schema([("flag_id", pa.string()), ("response_id", pa.string()), ("released_by", pa.string()),
+                      ("released_at", pa.timestamp("us"))])
+_REFUSALS = pa.schema([("survey_id", pa.string()), ("day", pa.date32()), ("reason", pa.string()), ("n", pa.int64())])
 _CLOSE = object()
 SURVEY_COLUMNS = "survey_id, slug, kind, status, touchpoint, channel, anonymous, updated_at"
 INVITATION_COLUMNS = "invitation_id, survey_id, customer_id, language, expires_at, answered_at, response_id"
@@ -149,16 +152,14 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+# the only values written into the DuckDB batch's statements: numbers made by int() and the batch's own clock
+# (the statements go with COMMIT in one call, which takes no parameters); every text comes from an Arrow table
 def _ts(t: dt.datetime) -> str:
     return f"TIMESTAMP '{t.isoformat(sep=' ')}'"
 
 
 def _ids(values) -> str:
     return ", ".join(str(int(v)) for v in values)
-
-
-def _strings(values) -> str:
-    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
 
 
 class Intake:
@@ -558,11 +559,28 @@ class _Tx:
         return self.intake.next_number()
 
     def release(self, fid: str, rid: str, who: str | None, now: dt.datetime) -> None:
-        self.later(f"UPDATE survey_flagged SET released_at = {_ts(now)}, released_by = {_strings([who or ''])}, "
-                   f"response_id = {_strings([rid])} WHERE flag_id = {_strings([fid])} AND released_at IS NULL")
+        """Mark a flagged answer released; the values come from an Arrow table (who released it is a person's
+        text), never from the statement's text."""
+        view = f"centric_intake_release_{len(self.views)}"
+        self.register(view, pa.Table.from_pylist(
+            [{"flag_id": fid, "response_id": rid, "released_by": who or "", "released_at": now}], schema=_RELEASE))
+        self.later(f"UPDATE survey_flagged SET released_at = r.released_at, released_by = r.released_by, "
+                   f"response_id = r.response_id FROM {view} r WHERE survey_flagged.flag_id = r.flag_id "
+                   "AND survey_flagged.released_at IS NULL")
 
     def count_refusals(self, counts: Counter) -> None:
-        self.later(*_refusal_statements(counts))
+        """Add ``counts`` ((survey_id, day, reason) → n) to ``survey_refusals``: one row per key, added to when it
+        exists, else made; the keys and counts from an Arrow table."""
+        rows = [{"survey_id": sid, "day": day, "reason": reason, "n": int(n)}
+                for (sid, day, reason), n in counts.items() if n]
+        if not rows:
+            return
+        view = f"centric_intake_refusals_{len(self.views)}"
+        self.register(view, pa.Table.from_pylist(rows, schema=_REFUSALS))
+        key = "r.survey_id IS NOT DISTINCT FROM v.survey_id AND r.day = v.day AND r.reason = v.reason"
+        self.later(f"UPDATE survey_refusals AS r SET count = r.count + v.n FROM {view} v WHERE {key}",
+                   "INSERT INTO survey_refusals (survey_id, day, reason, count) SELECT v.survey_id, v.day, v.reason, "
+                   f"v.n FROM {view} v WHERE NOT EXISTS (SELECT 1 FROM survey_refusals r WHERE {key})")
 
     def register(self, name: str, data: pa.Table) -> None:
         self.con.register(name, data)
@@ -891,22 +909,6 @@ class _PgTx:
             "WHERE response_id ~ '^SVA-[0-9]{1,18}$' UNION ALL SELECT CAST(substr(flag_id, 2) AS BIGINT) "
             "FROM survey_flagged WHERE flag_id ~ '^F[0-9]{1,18}$') AS numbers").fetchone()
         return int(row[0] or 0)
-
-
-def _refusal_statements(counts: Counter) -> list[str]:
-    """The statements adding ``counts`` ((survey_id, day, reason) → n) to ``survey_refusals`` (one row per key:
-    added to when it exists, else made)."""
-    out = []
-    for (survey_id, day, reason), n in counts.items():
-        if not n:
-            continue
-        sid = "NULL" if survey_id is None else _strings([survey_id])
-        key = (f"survey_id IS NOT DISTINCT FROM {sid} AND day = DATE '{day.isoformat()}' "
-               f"AND reason = {_strings([reason])}")
-        out += [f"UPDATE survey_refusals SET count = count + {int(n)} WHERE {key}",
-                f"INSERT INTO survey_refusals (survey_id, day, reason, count) SELECT {sid}, DATE '{day.isoformat()}', "
-                f"{_strings([reason])}, {int(n)} WHERE NOT EXISTS (SELECT 1 FROM survey_refusals WHERE {key})"]
-    return out
 
 
 def _count_refusals(store, counts: Counter) -> None:
