@@ -95,6 +95,54 @@ def test_a_case_opening_that_fails_half_way_leaves_the_store_as_it_was(engine, s
     assert open_cases(s)["visit_id"].tolist() == ["bad"] and _count(s, "case_signals") == 1
 
 
+def _broken_clocks(monkeypatch) -> None:
+    """The case opening fails after the case, its events and its signal were written (at the clocks)."""
+    from centric.cases import clocks
+
+    def broken(*a, **k):
+        raise RuntimeError("the connection broke")
+
+    monkeypatch.setattr(clocks, "refresh_clocks", broken)
+
+
+@CAP
+def test_a_visit_whose_case_fails_to_open_is_not_stored(engine, store, monkeypatch):
+    from centric.mystery import record_visit
+
+    _mini(store)
+    s = engine.writable_of(store)
+    _broken_clocks(monkeypatch)
+    with pytest.raises(RuntimeError, match="the connection broke"):
+        record_visit(s, "mini", "bad", "South 1", dt.datetime(2026, 3, 2, 12),
+                     {"greet": "yes", "clean": "yes", "price": "no"}, notes="price mismatch", audit_actor="ann")
+    for table in ("mystery_visits", "mystery_answers", "feedback", "audit_log", "cases", "case_events",
+                  "case_signals", "case_clocks"):
+        assert _count(s, table) == 0, table
+    monkeypatch.undo()  # sent again: stored, with its case
+    assert _visit(s, "bad", "South 1", 2, price="no") == ("bad", True)
+    assert sql_rows(s, "SELECT v.visit_id, c.owner FROM mystery_visits v JOIN cases c USING (case_id)") == [
+        ("bad", "bob")]
+
+
+@CAP
+def test_an_import_whose_case_fails_to_open_stores_nothing(engine, store, tmp_path, monkeypatch):
+    from centric.mystery.importer import import_visits
+
+    _mini(store)
+    s = engine.writable_of(store)
+    f = tmp_path / "visits.csv"
+    f.write_text(WIDE, encoding="utf-8")
+    _broken_clocks(monkeypatch)
+    with pytest.raises(RuntimeError, match="the connection broke"):
+        import_visits(s, f, template_id="mini")
+    for table in ("mystery_visits", "mystery_answers", "ingest_runs", "ingest_rows", "rejected_rows", "feedback",
+                  "cases", "case_events", "case_signals", "case_clocks"):
+        assert _count(s, table) == 0, table
+    monkeypatch.undo()  # the same file again: imported (not taken for a file seen before), with its case
+    r = import_visits(s, f, template_id="mini")
+    assert (r.duplicate_file, r.visits_stored, r.cases_opened) == (False, 2, 1)
+
+
 @CAP
 def test_an_export_imported_by_hand(engine, store, tmp_path):
     from centric.mystery.importer import import_visits
