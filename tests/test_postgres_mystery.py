@@ -105,6 +105,20 @@ def _broken_clocks(monkeypatch) -> None:
     monkeypatch.setattr(clocks, "refresh_clocks", broken)
 
 
+def _wide(engine, store, tmp_path):
+    """test_mystery's store on the engine, writable, and the wide export of tests/test_mystery.py in a file."""
+    _mini(store)
+    f = tmp_path / "visits.csv"
+    f.write_text(WIDE, encoding="utf-8")
+    return engine.writable_of(store), f
+
+
+def _nothing_imported(s) -> None:
+    for table in ("mystery_visits", "mystery_answers", "ingest_runs", "ingest_rows", "rejected_rows", "feedback",
+                  "cases", "case_events", "case_signals", "case_clocks"):
+        assert _count(s, table) == 0, table
+
+
 @CAP
 def test_a_visit_whose_case_fails_to_open_is_not_stored(engine, store, monkeypatch):
     from centric.mystery import record_visit
@@ -128,16 +142,11 @@ def test_a_visit_whose_case_fails_to_open_is_not_stored(engine, store, monkeypat
 def test_an_import_whose_case_fails_to_open_stores_nothing(engine, store, tmp_path, monkeypatch):
     from centric.mystery.importer import import_visits
 
-    _mini(store)
-    s = engine.writable_of(store)
-    f = tmp_path / "visits.csv"
-    f.write_text(WIDE, encoding="utf-8")
+    s, f = _wide(engine, store, tmp_path)
     _broken_clocks(monkeypatch)
     with pytest.raises(RuntimeError, match="the connection broke"):
         import_visits(s, f, template_id="mini")
-    for table in ("mystery_visits", "mystery_answers", "ingest_runs", "ingest_rows", "rejected_rows", "feedback",
-                  "cases", "case_events", "case_signals", "case_clocks"):
-        assert _count(s, table) == 0, table
+    _nothing_imported(s)
     monkeypatch.undo()  # the same file again: imported (not taken for a file seen before), with its case
     r = import_visits(s, f, template_id="mini")
     assert (r.duplicate_file, r.visits_stored, r.cases_opened) == (False, 2, 1)
@@ -179,10 +188,7 @@ def test_an_export_imported_by_hand(engine, store, tmp_path):
 def test_an_import_that_fails_half_way_leaves_the_store_as_it_was(engine, store, tmp_path, monkeypatch):
     from centric.mystery import importer
 
-    _mini(store)
-    s = engine.writable_of(store)
-    f = tmp_path / "visits.csv"
-    f.write_text(WIDE, encoding="utf-8")
+    s, f = _wide(engine, store, tmp_path)
     real = importer.write_visits
 
     def half(con, visits, answers):  # the visits written, then the write fails
@@ -192,8 +198,7 @@ def test_an_import_that_fails_half_way_leaves_the_store_as_it_was(engine, store,
     monkeypatch.setattr(importer, "write_visits", half)
     with pytest.raises(RuntimeError, match="disk full"):
         importer.import_visits(s, f, template_id="mini")
-    for table in ("mystery_visits", "mystery_answers", "ingest_runs", "rejected_rows", "feedback", "cases"):
-        assert _count(s, table) == 0, table
+    _nothing_imported(s)
 
 
 @CAP
