@@ -127,8 +127,8 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
              "the same trees and pages (identical in the tests); each save, edit and attachment one transaction"),
     "mystery writes": ("`centric mystery template add`, `mystery import`, `mystery cases`, the pages `/mystery/new` "
                        "and a visit's `/mystery/visits/…` (with its files)",
-                       "the same rows and pages (identical in the tests); on PostgreSQL a visit or an import and the "
-                       "cases it opens are one transaction"),
+                       "the same rows and pages (identical in the tests); a visit or an import and the cases it opens "
+                       "are one transaction"),
     "proactive case": ("the alerts' button that opens a proactive case (`POST /alerts/proactive` of `serve`)",
                        "the same case, events, signal and clocks; one transaction"),
     "text reads": ("`centric text flagged`, `text topics`, `text discover` (the store's texts), `text analyze` (files)",

@@ -479,3 +479,41 @@ def test_competitor_gaps_are_significant_only_after_holm():
     d = gaps.set_index("factor").loc["delivery"]
     assert d["p_value"] == pytest.approx(raw) and d["p_adjusted"] == pytest.approx(min(1.0, 5 * raw))
     assert not bool(d["significant"])
+
+
+# -- quotes: personal data masked ------------------------------------------------------------------------------
+
+@pytest.mark.capability("drivers", engines=DUCK_PG)
+def test_the_quotes_of_drivers_a_factor_and_topics_are_masked(store, engine):
+    """The customers' sentences quoted by the action matrix, a factor's detail and the topics mask personal data as
+    the personas', journeys' and 5 whys' quotes do: the customer's name, the author's handle, e-mails and phones."""
+    from centric.cases import store_io
+    from centric.drivers.detail import factor_detail
+    from centric.text.topics import topics
+
+    texts = {"F1": ("C1", None, "Jan Kowalski here: the delivery was late again, call +48 601 234 567 or write to "
+                                "jan.kowalski@example.com"),
+             "F2": (None, "kasia_w", "Says kasia_w: the delivery never came"),
+             "F3": ("C2", "anna.n", "The courier lost my parcel")}
+    with store.transaction() as con:
+        store_io.insert_rows(con, "customers", pd.DataFrame({"customer_id": ["C1", "C2"],
+                                                             "name": ["Jan Kowalski", "Anna Nowak"]}))
+        store_io.insert_rows(con, "feedback", pd.DataFrame({
+            "feedback_id": list(texts), "source": "complaint", "brand": "ours",
+            "posted_at": [dt.datetime(2026, 3, d) for d in (1, 2, 3)], "customer_id": [t[0] for t in texts.values()],
+            "author": [t[1] for t in texts.values()], "text": [t[2] for t in texts.values()]}))
+        store.con.executemany("INSERT INTO text_analyses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              [("feedback", i, "retail", "en", "negative", -0.8, "{}", "[]", "test",
+                                dt.datetime(2026, 3, 4)) for i in texts])
+        store.con.executemany("INSERT INTO mentions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              [("feedback", i, 0, "delivery", "negative", -0.8, c, "retail", "en")
+                               for i, c in (("F1", 0.99), ("F2", 0.9), ("F3", 0.5))])
+    masked = ["[name] here: the delivery was late again, call [phone] or write to [e-mail]",
+              "Says [name]: the delivery never came", "The courier lost my parcel"]
+    s = engine.store_of(store)
+    mentions = pd.DataFrame({"source": "feedback", "text_id": list(texts), "sentence": 0, "factor": "delivery",
+                             "sentiment": "negative", "score": -0.8, "confidence": [0.99, 0.9, 0.5]})
+    assert A.quotes(s, mentions) == {"delivery": masked}
+    assert [q["text"] for q in factor_detail(s, "delivery").quotes] == masked
+    (topic,) = topics(s, source="complaint").topics
+    assert list(topic.quotes) == masked

@@ -169,6 +169,38 @@ def test_cases_are_listed_in_the_tokens_scope_with_filters(web_client, token):
                                          "AND stopped_at IS NULL")[0][0]
 
 
+def live_clocks(client, headers: dict[str, str], monkeypatch) -> None:
+    """Two cases' resolution clocks moved as if the last tick ran before they changed state (stored on_track):
+    one past its due time, one past its at-risk time only; the API gives their states at the request, as the case
+    page does — breached and at risk —, and the store keeps on_track until the next tick."""
+    import datetime as dt
+
+    from centric.cases import store_io
+
+    now = dt.datetime(2026, 12, 1, 9, 30)
+    monkeypatch.setattr(store_io, "utcnow", lambda: now)
+    hub = client.app.state.hub
+    late, risky = [r[0] for r in hub.reader().execute(
+        "SELECT case_id FROM case_clocks WHERE clock = 'resolution' AND state IN ('on_track', 'at_risk') "
+        "AND stopped_at IS NULL ORDER BY case_id LIMIT 2").fetchall()]
+    hour = dt.timedelta(hours=1)
+    for case_id, at_risk, due in ((late, now - 3 * hour, now - hour), (risky, now - hour, now + hour)):
+        hub.write(lambda store, c=case_id, r=at_risk, d=due: store.execute(
+            "UPDATE case_clocks SET state = 'on_track', at_risk_at = ?, due_at = ? WHERE case_id = ? "
+            "AND clock = 'resolution'", [r, d, c]))
+    got = {c: client.get(f"/api/v1/cases/{c}", headers=headers).json() for c in (late, risky)}
+    assert [(g["clocks"]["resolution"]["state"], g["clock_states"]["resolution"]) for g in got.values()] == [
+        ("breached", "breached"), ("at_risk", "at_risk")]
+    assert got[late]["clocks"]["resolution"]["due_at"] == (now - hour).isoformat() + "Z"
+    assert "resolution" in got[late]["running_clocks"]
+    assert hub.reader().execute("SELECT state FROM case_clocks WHERE case_id IN (?, ?) AND clock = 'resolution'",
+                                [late, risky]).fetchall() == [("on_track",), ("on_track",)]
+
+
+def test_a_clock_past_due_since_the_last_tick_reads_breached(web_client, token, monkeypatch):
+    live_clocks(web_client, token("admin"), monkeypatch)
+
+
 def test_an_agent_of_another_department_gets_404_for_a_case(web_client, token):
     case_id = _case_of(web_client, "sales")
     theirs, mine = token("agent", "delivery"), token("agent", "sales")

@@ -23,7 +23,7 @@ from centric.web import auth, create_app
 from tests.conftest import csrf_of
 
 from .engines import DUCK_PG, POSTGRESQL
-from .test_web_api import DELIVERY_COMPLAINT, post_complaint
+from .test_web_api import DELIVERY_COMPLAINT, live_clocks, post_complaint
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,6 +163,11 @@ def test_the_pages_not_on_postgresql_are_refused_with_the_commands_message(pg_cl
     secret, _ = client.app.state.hub.write(auth.add_token, "reader", "analyst")
     r = client.get("/api/v1/customers/C1/forget", headers={"Authorization": f"Bearer {secret}"})
     assert r.status_code == 501 and "not available on PostgreSQL yet" in r.json()["detail"]
+
+
+def test_a_clock_past_due_since_the_last_tick_reads_breached_on_postgresql(pg_client, monkeypatch):
+    secret, _ = pg_client.app.state.hub.write(auth.add_token, "reader", "admin")
+    live_clocks(pg_client, {"Authorization": f"Bearer {secret}"}, monkeypatch)
 
 
 def test_an_admin_adds_a_user_and_reads_the_audit_log_on_postgresql(pg_client, login):

@@ -22,7 +22,7 @@ from ..store import Store
 from . import store_io
 from .model import CASE_CLOCKS, OPEN, PRIORITY_RANK
 
-__all__ = ["CLOCK_SEVERITY", "SORTS", "VIEWS", "case_choices", "case_json", "case_texts", "count_cases", "list_cases", "running_clock",
+__all__ = ["CLOCK_SEVERITY", "SORTS", "VIEWS", "case_choices", "case_json", "case_texts", "count_cases", "list_cases", "live_case", "running_clock",
            "show_case", "view_counts", "view_filter", "worst_clock"]
 
 VIEWS = ("mine", "queue", "at_risk", "overdue", "triage", "all")
@@ -330,6 +330,23 @@ def live_state(clock: dict[str, Any], now: dt.datetime | None = None) -> str:
         return "breached"
     risk = clock.get("at_risk_at")
     return "at_risk" if risk and now >= dt.datetime.fromisoformat(risk.rstrip("Z")) else "on_track"
+
+
+def live_case(obj: dict[str, Any], now: dt.datetime | None = None) -> dict[str, Any]:
+    """:func:`show_case`'s object with its clocks' states at ``now`` (:func:`live_state`, as the case page shows
+    them) in ``clocks`` and ``clock_states``; a new object, ``obj`` is left as it was.
+
+    >>> c = {"state": "on_track", "due_at": "2026-01-02T10:00:00Z", "at_risk_at": "2026-01-02T08:00:00Z"}
+    >>> obj = live_case({"clocks": {"resolution": c}, "clock_states": {"resolution": "on_track",
+    ...                  "confirmation": None}}, dt.datetime(2026, 1, 2, 11))
+    >>> obj["clock_states"], obj["clocks"]["resolution"]["state"], c["state"]
+    ({'resolution': 'breached', 'confirmation': None}, 'breached', 'on_track')
+    """
+    now = _now(now)
+    clocks = {name: {**c, "state": live_state(c, now)} for name, c in obj.get("clocks", {}).items()}
+    states = {name: clocks[name]["state"] if name in clocks else state
+              for name, state in obj.get("clock_states", {}).items()}
+    return {**obj, "clocks": clocks, "clock_states": states}
 
 
 def show_case(store: Store, case_id: str) -> dict[str, Any]:

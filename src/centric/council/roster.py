@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..errors import CentricError
-from ..store import Store
+from ..store import Store, next_free_id
 
 COUNCIL = "council"  # the consent to take part
 MAX_TEXT = 2000
@@ -95,13 +95,10 @@ def purposes_of(value: str | Iterable[str] | None) -> list[str]:
 
 
 def next_id(store, table: str, column: str, prefix: str) -> str:
-    from ..store import Tables
-
-    if isinstance(store, Tables):  # PostgreSQL: the new id holds until the commit
-        store.lock_writes()
-    n = store.execute(f"SELECT coalesce(max(CAST(substr({column}, {len(prefix) + 1}) AS INTEGER)), 0) + 1 "
-                      f"FROM {table}").fetchall()[0][0]
-    return f"{prefix}{int(n):04d}"
+    """The next id of a council table (``CM0001``, ``MT0042``: ``prefix`` and four digits), inside the caller's
+    transaction: :func:`centric.store.next_free_id` (the council's rows are never deleted, so it is the highest
+    plus one)."""
+    return next_free_id(store, table, column, prefix, 4)
 
 
 @dataclass(frozen=True)

@@ -555,7 +555,9 @@ def matrix(factors: pd.DataFrame, x: str = "importance", y: str = "performance",
 
 def quotes(store: Store, mentions: pd.DataFrame, per_factor: int = 3, width: int = 180) -> dict[str, list[str]]:
     """Three typical sentences per factor: the most confident mentions in the factor's prevailing
-    direction (positive or negative), one per text, cut to ``width`` characters."""
+    direction (positive or negative), one per text, personal data masked (the customer's name and the author's
+    among it), cut to ``width`` characters."""
+    from ..text.masking import mask_personal, text_names
     from ..text.sentences import split_sentences
 
     out: dict[str, list[str]] = {}
@@ -578,9 +580,10 @@ def quotes(store: Store, mentions: pd.DataFrame, per_factor: int = 3, width: int
             found = t.filter(t[key].isin(ids)).select(key, col).execute()
             for tid, txt in zip(found[key], found[col], strict=True):
                 texts[(source, tid)] = txt if isinstance(txt, str) else ""
+    names = text_names(store, [(p[1], p[2]) for p in picks])
     for f, source, tid, si in picks:
         sents = split_sentences(texts.get((source, tid), "")) or [texts.get((source, tid), "")]
-        s = sents[si] if si < len(sents) else sents[0]
+        s = mask_personal(sents[si] if si < len(sents) else sents[0], names.get((source, tid), ()))
         out.setdefault(f, []).append(s if len(s) <= width else s[: width - 1].rstrip() + "…")
     return out
 

@@ -30,7 +30,7 @@ CASE_LIMIT = 50
 
 @dataclass(frozen=True)
 class FactorDetail:
-    """``quotes``: (text, sentiment, language) of the most telling sentences, the negative ones first;
+    """``quotes``: (text, sentiment, language) of the most telling sentences, personal data masked, the negative ones first;
     ``cases``: the factor's open cases (case_id, customer_id, department, owner, status, priority,
     opened_at), the most urgent first, at most ``CASE_LIMIT`` (``open_cases`` counts them all)."""
 
@@ -45,6 +45,8 @@ class FactorDetail:
 
 
 def _sentences(store: Store, picks: pd.DataFrame, width: int) -> list[dict[str, Any]]:
+    """The picked sentences, personal data masked (the customer's name and the author's among it)."""
+    from ..text.masking import mask_personal, text_names
     from ..text.sentences import split_sentences
 
     out = []
@@ -55,10 +57,12 @@ def _sentences(store: Store, picks: pd.DataFrame, width: int) -> list[dict[str, 
             t = store.table(source)
             rows = t.filter(t[key].isin(ids)).select(key, col, "language").execute()
             texts.update({(source, r[0]): (r[1] or "", r[2]) for r in rows.itertuples(index=False)})
+    names = text_names(store, zip(picks["source"], picks["text_id"], strict=True))
     for r in picks.itertuples(index=False):
         text, lang = texts.get((r.source, r.text_id), ("", None))
         sents = split_sentences(text) or [text]
-        s = sents[int(r.sentence)] if int(r.sentence) < len(sents) else sents[0]
+        s = mask_personal(sents[int(r.sentence)] if int(r.sentence) < len(sents) else sents[0],
+                          names.get((r.source, r.text_id), ()))
         out.append({"text": s if len(s) <= width else s[: width - 1].rstrip() + "…", "sentiment": r.sentiment,
                     "language": lang})
     return out

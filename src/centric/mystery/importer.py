@@ -1,7 +1,7 @@
 """Import existing mystery-shopping exports (CSV in any delimiter and encoding, Excel, JSON, Parquet) through the
 ingest's readers and its discipline: every rejected row is kept in ``rejected_rows`` with the file, row, column
-and reason; the same file again adds nothing; the import is one transaction (a failure half-way changes
-nothing; on PostgreSQL it runs in a scratch store, see :func:`import_scope`).
+and reason; the same file again adds nothing; the import is one transaction with the cases it opens (a failure
+half-way changes nothing; on PostgreSQL it runs in a scratch store, see :func:`import_scope`).
 
 Two shapes are recognised:
 
@@ -238,11 +238,11 @@ def import_visits(store: Store, path: str | Path, template_id: str | None = None
             con.execute("INSERT INTO rejected_rows VALUES (?, 'mystery_visits', ?, ?, ?, ?, ?, ?)",
                         [run_id, label, rj.row, rj.column, None if rj.value is None else str(rj.value)[:200],
                          rj.reason, rj.record])
-    opened = 0
-    if any(r["failed_critical"] and str(r["brand"]).lower() == OURS for r in good_v):
-        from .cases import open_cases
+        opened = 0
+        if any(r["failed_critical"] and str(r["brand"]).lower() == OURS for r in good_v):
+            from .cases import open_cases_in
 
-        opened = len(open_cases(store))
+            opened = len(open_cases_in(store, con))  # in the import's transaction: no visit without its case
     return ImportResult(label, run_id, "long" if long else "wide", staged.rows_read, len(good_v), dup, rejected_rows,
                         False, opened,
                         [{"row": r.row, "column": r.column, "value": r.value, "reason": r.reason} for r in rejects])

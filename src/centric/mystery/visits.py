@@ -199,7 +199,8 @@ def record_visit(store: Store, template_id: str, visit_id: str, store_name: str,
     """Store one visit (scored on the template's latest version, or ``version``) with its answers and
     attachments, in one transaction; returns (visit_id, stored) — ``stored`` False when a visit with this id
     exists already (nothing changes: a resent visit is stored once). A failed critical item of our store opens
-    its case (:func:`centric.mystery.cases.open_cases`). ``audit_actor``: an Actor or a name to audit as."""
+    its case (:func:`centric.mystery.cases.open_cases`) in the same transaction. ``audit_actor``: an Actor or a
+    name to audit as."""
     visit_id = check_visit_id(visit_id)
     if store.execute("SELECT 1 FROM mystery_visits WHERE visit_id = ?", [visit_id]).fetchone():
         return visit_id, False
@@ -221,10 +222,10 @@ def record_visit(store: Store, template_id: str, visit_id: str, store_name: str,
             audit.write(con, name, role, "mystery.visit", "mystery_visit", visit_id,
                         {"store_known": True, "items": len(ans), "attachments": len(attachments),
                          "failed_critical": bool(row["failed_critical"])}, ip)
-    if open_case and row["failed_critical"] and row["brand"].lower() == OURS:
-        from .cases import open_cases
+        if open_case and row["failed_critical"] and row["brand"].lower() == OURS:
+            from .cases import open_cases_in
 
-        open_cases(store, now=now)
+            open_cases_in(store, con, now=now)  # in the visit's transaction: no visit without its case
     return visit_id, True
 
 

@@ -72,3 +72,31 @@ def mask_person(text: str, full_names: Iterable[str] = (), words: Iterable[str] 
     for p in sorted(set(patterns), key=len, reverse=True):
         out = re.sub(p, "[name]", out, flags=re.IGNORECASE)
     return out
+
+
+def text_names(store, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
+    """(source, text_id) → the names to mask in a quote of that text (``responses`` or ``feedback``): its
+    customer's name and, for feedback, its author; three small reads by id, portable to every engine."""
+    keys = list(dict.fromkeys(keys))
+    out: dict[tuple[str, str], list[str]] = {k: [] for k in keys}
+    customer_of: dict[tuple[str, str], str] = {}
+    for source, key, extra in (("responses", "response_id", ()), ("feedback", "feedback_id", ("author",))):
+        ids = [tid for src, tid in keys if src == source]
+        if not ids:
+            continue
+        t = store.table(source)
+        for r in t.filter(t[key].isin(ids)).select(key, "customer_id", *extra).execute().itertuples(index=False):
+            k = (source, r[0])
+            if isinstance(r[1], str):
+                customer_of[k] = r[1]
+            if extra and isinstance(r[2], str):
+                out[k].append(r[2])
+    if customer_of:
+        c = store.table("customers")
+        cids = sorted(set(customer_of.values()))
+        names = {r[0]: r[1] for r in c.filter(c.customer_id.isin(cids)).select("customer_id", "name").execute()
+                 .itertuples(index=False) if isinstance(r[1], str)}
+        for k, cid in customer_of.items():
+            if cid in names:
+                out[k].insert(0, names[cid])
+    return out

@@ -217,7 +217,7 @@ def topics(store: Store, source: str | None = None, brand: str | None = OURS, pe
     labels = {b: label(period, pd.Timestamp(b).to_pydatetime()) for b in per_period["bucket"]}
     period_texts = {labels[b]: int(n) for b, n in zip(per_period["bucket"], per_period["texts"], strict=True)}
     counts["period"] = [labels[b] for b in counts["bucket"]]
-    picked = _quotes(mj, counts, quotes, width)
+    picked = _quotes(store, mj, counts, quotes, width)
     rows = []
     for fid, g in counts.groupby("factor"):
         pos, neu, neg = (int(g[c].sum()) for c in ("positive", "neutral", "negative"))
@@ -278,9 +278,12 @@ def _trend(counts: pd.DataFrame, factors: list[str], periods: list[tuple[str, in
     return [TopicPeriod(**{k: v for k, v in r.items() if not k.startswith("_")}) for r in raw], len(tests)
 
 
-def _quotes(mj, counts: pd.DataFrame, per_factor: int, width: int) -> dict[str, list[str]]:
+def _quotes(store: Store, mj, counts: pd.DataFrame, per_factor: int, width: int) -> dict[str, list[str]]:
     """Up to ``per_factor`` distinct sentences per factor, each from another text, in the factor's
-    prevailing direction, most confident first."""
+    prevailing direction, most confident first; personal data masked (the customer's name and the author's
+    among it)."""
+    from .masking import mask_personal, text_names
+
     if per_factor <= 0 or not len(counts):
         return {}
     totals = counts.groupby("factor")[["positive", "negative"]].sum()
@@ -296,10 +299,12 @@ def _quotes(mj, counts: pd.DataFrame, per_factor: int, width: int) -> dict[str, 
            .select("factor", "source", "text_id", "sentence", "rank", "text").order_by(["factor", "rank"]).execute())
     out: dict[str, list[str]] = {}
     seen: dict[str, set] = {}  # texts and sentences already quoted, per factor
+    names = text_names(store, zip(top["source"], top["text_id"], strict=True))
     for r in top.itertuples():
         got, done = out.setdefault(r.factor, []), seen.setdefault(r.factor, set())
         sents = sentences_of(r.text or "")
         s = " ".join((sents[r.sentence] if r.sentence < len(sents) else r.text or "").split())
+        s = mask_personal(s, names.get((r.source, r.text_id), ()))
         same = _quote_key(s)  # "Fast delivery." and "fast delivery!" are one quote
         if len(got) >= per_factor or not s or (r.source, r.text_id) in done or same in done:
             continue

@@ -110,7 +110,8 @@ class CaseObject(BaseModel):
 
 
 class CaseDetail(CaseObject):
-    """A case with its clocks in full, root cause, action, summary and events (oldest first)."""
+    """A case with its clocks in full (``clocks`` and ``clock_states``: their states as at the request), root cause,
+    action, summary and events (oldest first)."""
 
     clocks: dict[str, Any] = {}
     root_cause: dict[str, Any] = {}

@@ -146,8 +146,10 @@ def get_cases(status: Annotated[list[Status] | None, Query(description="One or m
 
 
 def _case(store, actor: Actor, case_id: str, action: str = "case.read") -> dict[str, Any]:
-    """The case's object, or 404 when there is none or the actor may not take ``action`` on it."""
-    from ...cases.views import show_case
+    """The case's object with its clocks' states as at now (as the case page shows them: a clock past due reads
+    breached before the next tick records it), or 404 when there is none or the actor may not take ``action``
+    on it."""
+    from ...cases.views import live_case, show_case
 
     try:
         case = show_case(store, case_id)
@@ -155,7 +157,7 @@ def _case(store, actor: Actor, case_id: str, action: str = "case.read") -> dict[
         raise HTTPException(404, f"there is no case {case_id!r}") from None
     if not allowed(actor, action, case):
         raise HTTPException(404, f"there is no case {case_id!r}")
-    return case
+    return live_case(case)
 
 
 def _readable(store, actor: Actor, case_id: str) -> dict[str, Any] | None:
@@ -180,7 +182,8 @@ READ_CASE, ACT_ON_CASE = _case_for("case.read"), _case_for("case.act")
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail, responses=NOT_FOUND, tags=["cases"],
-            summary="One case", description="The case with its clocks, root cause, action, summary and events.")
+            summary="One case", description="The case with its clocks (their states as at the request, as the "
+            "case page shows them), root cause, action, summary and events.")
 def get_case(case_id: CaseId, access=Depends(READ_CASE)):
     return access[1]
 
