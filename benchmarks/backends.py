@@ -9,7 +9,7 @@ The answers are generated once into a DuckDB store (the generator of ``metrics.p
 PostgreSQL database with ``centric store copy`` (COPY) and into a lake of Parquet files; each engine then runs
 ``metrics.breakdowns(store, ["nps", "csat", "ces"], ["month", "segment", "channel"])`` — one pass, intervals
 and significance tests included — in a process of its own, twice (the first run reads cold, the second is
-timed). The peak memory printed is that Python process's own (its resident high-water mark, ``metrics.PEAK``;
+timed). The peak memory printed is that Python process's own (its resident high-water mark, ``peak.PEAK``;
 not ``ru_maxrss``, which a child started with vfork() inherits from this process, the one that generated the
 data): PostgreSQL's server and Spark's JVM are processes of their own. Without ``--postgres`` a throwaway
 PostgreSQL server is started from Debian's binaries (as ``tests/pg.py`` does for the tests) with its default
@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT))
 
-from metrics import PEAK, make_store  # noqa: E402  (the generator and the peak memory of benchmarks/metrics.py)
+from metrics import make_store  # noqa: E402  (the generator of benchmarks/metrics.py)
+from peak import PEAK  # noqa: E402  (the children's own peak memory)
 
 RUN = PEAK + """
 import json, sys, time

@@ -6,7 +6,8 @@ customer, next to lifetimes 0.11.3 (and pymc-marketing's MAP fit) in the same ru
 The customers are simulated from known BG/NBD and Gamma-Gamma parameters over two years of daily
 purchase dates with staggered first purchases (so frequency, recency and T are whole days, as they
 are from real order dates). Every contender runs in its own process on the same Parquet file and
-reports its time and peak memory; lifetimes and pymc-marketing are installed into
+reports its time and its own peak memory (``peak.PEAK``: not ``ru_maxrss``, which a child inherits from
+this process, the one that simulated the customers); lifetimes and pymc-marketing are installed into
 benchmarks/.ref-venv on first use (where the machine can install them), because they are not
 centric's dependencies. Goal: the whole pipeline at least 20× faster than lifetimes, under 1 GB peak,
 parameters equal within 1e-3 relative.
@@ -24,6 +25,8 @@ import venv
 from pathlib import Path
 
 import numpy as np
+
+from peak import PEAK  # each contender's own peak memory (benchmarks/peak.py)
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = ROOT / "benchmarks" / ".ref-venv"
@@ -57,8 +60,8 @@ def simulate(n: int, seed: int = 1, days: int = 730):
     return freq, last, T, spend
 
 
-CENTRIC = """
-import json, resource, sys, time
+CENTRIC = PEAK + """
+import json, sys, time
 import numpy as np, pandas as pd
 from centric.customers import BetaGeo, GammaGamma
 s = pd.read_parquet(sys.argv[1])
@@ -72,11 +75,11 @@ t4 = time.perf_counter()
 np.save(sys.argv[2], clv)
 print(json.dumps({"fit_bgnbd": t2 - t1, "fit_gg": t3 - t2, "clv": t4 - t3, "total": t4 - t1,
                   "params": {**bg.params_, **gg.params_},
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mb": peak_mb()}))
 """
 
-LIFETIMES = """
-import json, resource, sys, time, warnings
+LIFETIMES = PEAK + """
+import json, sys, time, warnings
 warnings.simplefilter("ignore")
 import numpy as np, pandas as pd
 s = pd.read_parquet(sys.argv[1])
@@ -94,11 +97,11 @@ np.save(sys.argv[2], np.asarray(clv, dtype=float))
 p = dict(bg.params_); p.update({"p": gg.params_["p"], "q": gg.params_["q"], "gamma": gg.params_["v"]})
 print(json.dumps({"fit_bgnbd": t2 - t1, "fit_gg": t3 - t2, "clv": t4 - t3, "total": t4 - t1,
                   "params": {k: float(v) for k, v in p.items()},
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mb": peak_mb()}))
 """
 
-PYMC = """
-import json, resource, sys, time, warnings
+PYMC = PEAK + """
+import json, sys, time, warnings
 warnings.simplefilter("ignore")
 import pandas as pd
 s = pd.read_parquet(sys.argv[1]).reset_index(drop=True)
@@ -111,7 +114,7 @@ t2 = time.perf_counter()
 post = m.fit_summary()
 p = {k: float(post[k]) for k in ("r", "alpha", "a", "b") if k in post}
 print(json.dumps({"fit_bgnbd": t2 - t1, "fit_gg": None, "clv": None, "total": None, "params": p,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mb": peak_mb()}))
 """
 
 

@@ -6,7 +6,8 @@ trend, competitors and the action matrix, over 1,000,000 mentions in a DuckDB st
 Synthetic answers and reviews with known drivers are written straight into a fresh store (survey
 answers with NPS, reviews of our brand and two competitors with stars, their text analyses and
 mentions), then ``centric.drivers.drivers`` runs in a separate process so that its time and peak
-memory are its own. Baseline: a plain pandas computation of the same key-driver bootstrap (pivot to
+memory are its own (``peak.PEAK``: not ``ru_maxrss``, which a child inherits from this process, the one that
+built the store); the baseline too. Baseline: a plain pandas computation of the same key-driver bootstrap (pivot to
 per-answer features, ``DataFrame.corr`` per replicate, relative weights), named in the output.
 Goal: under 30 s and under 2 GB on 2 cores for the whole analysis.
 """
@@ -23,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from peak import PEAK  # each contender's own peak memory (benchmarks/peak.py)
 
 FACTORS = ["delivery", "installation", "product_quality", "price", "staff", "returns", "website",
            "call_centre", "availability", "payment", "store"]
@@ -78,22 +81,22 @@ def build(path: Path, n_mentions: int, seed: int = 3) -> dict:
     return {"texts": n_texts, "answers": n_resp, "mentions": len(mentions)}
 
 
-CENTRIC = """
-import json, resource, sys, time
+CENTRIC = PEAK + """
+import json, sys, time
 from centric import Store
 from centric.drivers import drivers
 t = time.perf_counter()
 with Store.open(sys.argv[1]) as s:
     d = drivers(s, reps=int(sys.argv[2]))
 secs = time.perf_counter() - t
-print(json.dumps({"seconds": secs, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+print(json.dumps({"seconds": secs, "peak_mb": peak_mb(),
                   "r2": d.r2, "fix": [r.factor for r in d.factors.itertuples() if r.quadrant == "fix"],
                   "promote": [r.factor for r in d.factors.itertuples() if r.quadrant == "promote"],
                   "top": list(d.factors["factor"][:3])}))
 """
 
-PANDAS = """
-import json, resource, sys, time
+PANDAS = PEAK + """
+import json, sys, time
 import numpy as np, pandas as pd, duckdb
 t = time.perf_counter()
 con = duckdb.connect(sys.argv[1], read_only=True)
@@ -114,7 +117,7 @@ for _ in range(int(sys.argv[2])):
     beta = np.linalg.lstsq(root, R[0, 1:], rcond=None)[0]
     weights = (root ** 2) @ (beta ** 2)
 secs = time.perf_counter() - t
-print(json.dumps({"seconds": secs, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+print(json.dumps({"seconds": secs, "peak_mb": peak_mb()}))
 """
 
 

@@ -8,7 +8,8 @@ dependency of centric).
 The log is generated once (deterministic, seed 15) as Parquet under /tmp: 1,000,000 cases of a web
 shop (about 10 events each, 14 activities, with self-loops and returns) walked through a fixed Markov
 chain, seconds apart by exponential gaps, some events of a case at the same second. Each contender runs
-in a fresh process (its peak RSS is that process's ``ru_maxrss``). pm4py runs on the whole file when
+in a fresh process (its peak memory is that process's own resident high-water mark, ``peak.PEAK``; not
+``ru_maxrss``, which a child inherits from the process that generated the log). pm4py runs on the whole file when
 ``--pm4py-cases`` allows, otherwise on a slice of the first cases (said in the output). Then both run on
 a slice and their graphs, start/end counts, variants and edge medians are compared.
 """
@@ -18,11 +19,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from peak import PEAK, peak_mb  # each contender's own peak memory (benchmarks/peak.py)
 
 ACTS = ["home", "search", "list", "product", "reviews", "cart", "login", "register", "checkout", "payment",
         "payment failed", "confirmation", "support chat", "exit"]
@@ -92,10 +94,6 @@ def generate(path: Path, cases: int, seed: int = 15, max_len: int = 40) -> int:
     return len(c)
 
 
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def run_ours(path: str, threads: int, memory: str, method: str = "separate") -> dict:
     import duckdb
     import ibis
@@ -123,8 +121,8 @@ def run_ours(path: str, threads: int, memory: str, method: str = "separate") -> 
             "variants": {"\t".join(x.activities): x.cases for x in v.variants}}
 
 
-PM4PY_SCRIPT = r"""
-import json, resource, sys, time, warnings
+PM4PY_SCRIPT = PEAK + r"""
+import json, sys, time, warnings
 warnings.filterwarnings("ignore")
 import pandas as pd
 import pm4py
@@ -149,7 +147,7 @@ var = pm4py.get_variants(df)
 t2 = time.perf_counter()
 var = {"\t".join(k): (v if isinstance(v, int) else len(v)) for k, v in var.items()}
 print(json.dumps({"seconds": t2 - t0, "read_seconds": t1 - t0, "mine_seconds": t2 - t1,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "peak_mb": peak_mb(),
                   "cases": int(df["case:concept:name"].nunique()), "events": len(df),
                   "start": {k: int(v) for k, v in sa.items()}, "end": {k: int(v) for k, v in ea.items()},
                   "edges": {f"{a}\t{b}": [int(n), float(perf[(a, b)]["median"])] for (a, b), n in dfg.items()},

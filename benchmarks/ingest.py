@@ -4,7 +4,8 @@
 
 Writes a synthetic orders CSV (order id, customer id, ISO time, amount, currency, channel, store,
 category), then loads it in a fresh subprocess per contender, so that each one's peak memory
-(max RSS) is its own:
+(``peak.PEAK``: the kernel's high-water mark of the process's resident memory, not ``ru_maxrss``, which a
+child inherits from this process, the one that wrote the file) is its own:
 
 - centric: ``centric.ingest("orders", path)`` into a new store — sniffing, parsing and validating
   every value, keeping rejected rows, de-duplicating, resolving customers, in one transaction;
@@ -34,7 +35,9 @@ from pathlib import Path
 
 import numpy as np
 
-CENTRIC = """
+from peak import PEAK  # each contender's own peak memory (benchmarks/peak.py)
+
+CENTRIC = PEAK + """
 import json, resource, sys, time
 import pandas  # loaded before the clock, as the baseline loads it (DuckDB's client imports it at its first parameter)
 from centric import Store, ingest
@@ -47,9 +50,9 @@ with Store.open(sys.argv[2]) as s:
 dt = time.perf_counter() - t
 u = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"seconds": dt, "cpu": u.ru_utime + u.ru_stime - cpu0, "rows": n, "rejected": r.rows_rejected,
-                  "peak_mb": u.ru_maxrss / 1024}))
+                  "peak_mb": peak_mb()}))
 """
-BASELINE = """
+BASELINE = PEAK + """
 import json, resource, sys, time
 import duckdb, pandas as pd
 u0 = resource.getrusage(resource.RUSAGE_SELF)
@@ -63,7 +66,7 @@ con.close()
 dt = time.perf_counter() - t
 u = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"seconds": dt, "cpu": u.ru_utime + u.ru_stime - cpu0, "rows": n, "rejected": 0,
-                  "peak_mb": u.ru_maxrss / 1024}))
+                  "peak_mb": peak_mb()}))
 """
 
 STAGES = r"""

@@ -4,7 +4,7 @@ computed by centric inside DuckDB (through Ibis), next to a pandas groupby basel
     python benchmarks/metrics.py [--answers 10000000] [--customers 200000]
 
 The answers are generated inside DuckDB into a fresh store. Each contender runs in its own process
-so that its peak memory is its own (``PEAK``: the kernel's high-water mark of the process's resident memory,
+so that its peak memory is its own (``peak.PEAK``: the kernel's high-water mark of the process's resident memory,
 not ``ru_maxrss``, which a child inherits from the process that generated the data):
 
 - centric: ``metrics.breakdowns(store, ["nps", "csat", "ces"], ["month", "segment", "channel"])``, one
@@ -29,19 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
-PEAK = """
-def peak_mb():
-    \"\"\"This process's own peak resident memory in MB: the kernel's VmHWM where there is one (Linux).
-    Not ru_maxrss there: a child that subprocess starts with vfork() is charged at exec() with its parent's
-    peak, so a child of the process that generated the data would report the generator's memory.\"\"\"
-    try:
-        with open("/proc/self/status") as f:
-            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
-    except (OSError, StopIteration):
-        import resource
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-"""
-"""The child processes' peak memory (see ``peak_mb``), prefixed to their code."""
+from peak import PEAK  # the children's own peak memory (benchmarks/peak.py)
+
 CENTRIC = PEAK + """
 import json, sys, time
 from centric import Store

@@ -1,7 +1,8 @@
 """The benchmarks' peak memory is the measured process's own: a child that ``subprocess`` starts (with vfork() on
 Linux) is charged at exec() with its parent's peak resident memory in ``ru_maxrss``, so a benchmark child started
-by the process that generated its data would report the generator's memory (``benchmarks/metrics.py``'s ``PEAK``
-reads the kernel's high-water mark of the child's own memory instead)."""
+by the process that generated its data would report the generator's memory (``benchmarks/peak.py``'s ``PEAK``,
+which every benchmark that measures a child uses, reads the kernel's high-water mark of the child's own memory
+instead)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def peak_code() -> str:
-    spec = importlib.util.spec_from_file_location("benchmark_metrics", BENCHMARKS / "metrics.py")
+    spec = importlib.util.spec_from_file_location("benchmark_peak", BENCHMARKS / "peak.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.PEAK
