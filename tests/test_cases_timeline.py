@@ -16,6 +16,7 @@ from centric.cli import app
 from centric.errors import CentricError
 
 from .conftest import rows
+from .engines import db_of
 
 LONG = ("The fridge came to my invoice address again, the fourth time now, and nobody at the call centre "
         "knows anything about it")
@@ -164,7 +165,7 @@ def test_cli_timeline(store, anna, monkeypatch):
     from centric.cli._common import console
 
     monkeypatch.setattr(console, "_width", 200)  # one line per item
-    path = store.path
+    path = db_of(store)
     store.close()
     run = CliRunner().invoke
     r = run(app, ["--db", path, "customers", "timeline", "601234567", "--json", "--kind", "case,case_event"])

@@ -17,6 +17,7 @@ from centric.cli import app
 from centric.ideas import box, duplicates, programme, views
 from centric.ideas.notify import notify
 
+from .engines import db_of
 from .test_surveys_mailer import sink  # noqa: F401  (the SMTP sink fixture)
 
 T0 = dt.datetime(2026, 3, 2, 9, 0)
@@ -200,14 +201,14 @@ def test_factor_is_suggested_in_several_languages(store):
         box.set_factor(store, a, "weather")
 
 
-def test_import_keeps_rejected_rows_with_file_row_and_column(store, write, tmp_path):
+def test_import_keeps_rejected_rows_with_file_row_and_column(store, write):
     f = write("ideas.csv", "created_at;title;idea;email;votes;author_kind\n"
                            "01.10.2025;Sunday opening;Please open the shop on Sundays too;anna@example.com;12;customer\n"
                            "02.10.2025;Kurier;Proszę o dostawy w soboty, kurier przyjeżdża, gdy jestem w pracy;bo@example.com;5;\n"
                            "03.10.2025;;;x@example.com;3;customer\n"
                            "04.10.2025;Votes;Add a parking lot;y@example.com;lots;employee\n"
                            "05.10.2025;Kind;More cashiers at rush hour;z@example.com;1;robot\n")
-    db = str(tmp_path / "i.duckdb")
+    db = db_of(store)
     store.close()
     r = CliRunner().invoke(app, ["--db", db, "ideas", "import", str(f), "--no-suggest"])
     assert r.exit_code == 0, r.output
