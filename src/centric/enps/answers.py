@@ -52,8 +52,8 @@ class Outcome:
 
 def invitation(store: Store, invitation_id: int) -> dict | None:
     """The invitation's survey, period, unit, language, last day and whether it was used, or None."""
-    row = store.con.execute("SELECT survey_id, period, unit, language, expires_on, used FROM employee_invitations "
-                            "WHERE invitation_id = ?", [int(invitation_id)]).fetchone()
+    row = store.execute("SELECT survey_id, period, unit, language, expires_on, used FROM employee_invitations "
+                        "WHERE invitation_id = ?", [int(invitation_id)]).fetchone()
     if row is None:
         return None
     return dict(zip(("survey_id", "period", "unit", "language", "expires_on", "used"), row, strict=True))
