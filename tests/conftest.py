@@ -21,7 +21,10 @@ STORE_ENGINES = ("duckdb", "postgresql")
 
 def store_engine(config) -> str:
     """The engine of the ``store`` fixture: ``--store-engine``, else ``CENTRIC_TEST_STORE``, else duckdb."""
-    return config.getoption(STORE_OPTION) or os.environ.get(STORE_ENV) or "duckdb"
+    name = config.getoption(STORE_OPTION) or os.environ.get(STORE_ENV) or "duckdb"
+    if name not in STORE_ENGINES:
+        raise pytest.UsageError(f"{STORE_ENV}={name!r}: use one of {', '.join(STORE_ENGINES)}")
+    return name
 
 
 @pytest.fixture
