@@ -62,7 +62,7 @@ def invite(store: Store, s, period: str | None = None, **kw):
 
 def invitation_ids(store: Store, s) -> dict[str, int]:
     return dict(store.execute("SELECT employee_id, invitation_id FROM employee_invitations WHERE survey_id = ?",
-                                  [s.survey_id]).fetchall())
+                              [s.survey_id]).fetchall())
 
 
 def answer_all(store: Store, s, scores: dict[str, int], comments: dict[str, str] | None = None,
@@ -456,7 +456,7 @@ def test_forgetting_an_employee_erases_them_and_unlinks_their_invitations(store)
     assert store.execute("SELECT employee_id FROM orientation_assessments").fetchall() == [("S1-3",)]
     assert store.execute("SELECT name, email FROM employees WHERE employee_id = 'S1-2'").fetchone() == (None, None)
     assert store.execute("SELECT count(*) FROM employee_invitations WHERE employee_id = 'S1-2' OR email LIKE "
-                             "'%s1.2%'").fetchone()[0] == 0
+                         "'%s1.2%'").fetchone()[0] == 0
     assert store.execute("SELECT count(*) FROM employee_answers").fetchone()[0] == 5  # never linked: they stay
     plan = invitations.plan(store, s, day=DAY, period="2026-Q3")
     assert "S1-2" not in set(plan.invite["employee_id"]) and plan.reasons()["erased"] == 1

@@ -198,9 +198,9 @@ def snapshot(store):
 def _analysed(store, *ids):
     for i in ids:
         store.execute("INSERT INTO text_analyses (source, text_id, taxonomy, analyzed_at) "
-                          "VALUES ('responses', ?, 'healthcare', now())", [i])
+                      "VALUES ('responses', ?, 'healthcare', now())", [i])
         store.execute("INSERT INTO mentions (source, text_id, sentence, factor, sentiment, taxonomy) "
-                          "VALUES ('responses', ?, 0, 'staff', 'positive', 'healthcare')", [i])
+                      "VALUES ('responses', ?, 0, 'staff', 'positive', 'healthcare')", [i])
 
 
 def test_replace_reloads_a_file_with_a_better_mapping(store, write):

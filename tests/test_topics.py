@@ -203,11 +203,11 @@ def test_placeholders_are_kept_counted_and_not_analysed(store, write, tmp_path):
     res = analyze_store(store, "healthcare", fast=True)
     assert (res.texts, res.placeholders, res.reclassified) == (10, 8, 0)
     rows = dict(store.execute("SELECT r.comment, a.sentiment FROM text_analyses a JOIN responses r "
-                                  "ON a.text_id = r.response_id").fetchall())
+                              "ON a.text_id = r.response_id").fetchall())
     assert len(rows) == 10 and all(rows[t] is None for t in answers[:8])  # kept, no sentiment
     assert rows[answers[8]] is not None
     factors = store.execute("SELECT DISTINCT r.comment FROM mentions m JOIN responses r "
-                                "ON m.text_id = r.response_id").fetchall()
+                            "ON m.text_id = r.response_id").fetchall()
     assert sorted(c for (c,) in factors) == sorted(answers[8:])  # no factor on a placeholder
     assert store.count("responses") == 10 and quality(store)["placeholders"] == 8
     assert flagged(store) == []  # a placeholder is not suspicious
@@ -215,9 +215,9 @@ def test_placeholders_are_kept_counted_and_not_analysed(store, write, tmp_path):
     (rid,) = store.execute("SELECT response_id FROM responses WHERE comment = 'Did not answer'").fetchone()
     with store.transaction():
         store.execute("UPDATE text_analyses SET sentiment = 'negative', score = -0.6, flags = '[]' "
-                          "WHERE text_id = ?", [rid])
+                      "WHERE text_id = ?", [rid])
         store.execute("INSERT INTO mentions VALUES ('responses', ?, 0, 'communication', 'negative', -0.6, 0.7, "
-                          "'healthcare', 'en')", [rid])
+                      "'healthcare', 'en')", [rid])
     db = db_of(store)
     store.close()
     out = CliRunner().invoke(app, ["--db", db, "analyze", "--taxonomy", "healthcare"])
