@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: demo serve test lint unit bench clean docs
+.PHONY: demo serve test lint unit unit-postgresql bench clean docs
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -37,8 +37,9 @@ serve: $(STAMP)
 	fi
 	$(BIN)/centric serve --db $(DEMO_DB)
 
-## make test: set up with the dev and spark extras, lint, then run the tests
-test: $(DEVSTAMP) lint unit
+## make test: set up with the dev and spark extras, lint, then run the tests: all of them on DuckDB, then the tests
+## of the store fixture again on PostgreSQL
+test: $(DEVSTAMP) lint unit unit-postgresql
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
@@ -49,6 +50,11 @@ ENGINE_RESULTS ?=
 unit: $(DEVSTAMP)
 	$(BIN)/python -m pytest -q $(if $(ENGINE_RESULTS),--engine-capabilities=$(ENGINE_RESULTS))
 	$(if $(ENGINE_RESULTS),$(BIN)/python scripts/engine_table.py --results $(ENGINE_RESULTS) --check)
+
+## the tests marked store (they take the store fixture) again, each with its store in a new database on a throwaway
+## PostgreSQL server (tests/pg.py; skipped without its binaries unless CENTRIC_REQUIRE_POSTGRES=1, as in CI)
+unit-postgresql: $(DEVSTAMP)
+	$(BIN)/python -m pytest -q tests -m "store and not duckdb_only" --store-engine postgresql
 
 ## regenerate docs/data-model.md from the code
 docs: $(STAMP)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,29 @@ BAD = DATA / "bad"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
+STORE_OPTION, STORE_ENV = "--store-engine", "CENTRIC_TEST_STORE"
+STORE_ENGINES = ("duckdb", "postgresql")
+
+
+def store_engine(config) -> str:
+    """The engine of the ``store`` fixture: ``--store-engine``, else ``CENTRIC_TEST_STORE``, else duckdb."""
+    name = config.getoption(STORE_OPTION) or os.environ.get(STORE_ENV) or "duckdb"
+    if name not in STORE_ENGINES:
+        raise pytest.UsageError(f"{STORE_ENV}={name!r}: use one of {', '.join(STORE_ENGINES)}")
+    return name
+
+
 @pytest.fixture
-def store(tmp_path):
-    s = Store.open(tmp_path / "test.duckdb")
+def store(request, tmp_path):
+    """A new, empty store: a DuckDB file, or with ``--store-engine postgresql`` (``CENTRIC_TEST_STORE=postgresql``)
+    a new database on the session's PostgreSQL server (dropped after the test), for the tests marked ``store`` (the
+    tests that compare engines keep theirs on DuckDB). Read it with ``rows``."""
+    if store_engine(request.config) == "postgresql" and request.node.get_closest_marker("store"):
+        from centric.engines.postgres import PgStore
+
+        s = PgStore.open(request.getfixturevalue("pg_url"))
+    else:
+        s = Store.open(tmp_path / "test.duckdb")
     yield s
     s.close()
 
@@ -34,7 +55,8 @@ def write(tmp_path):
 
 
 def rows(store: Store, sql: str, params=None):
-    return store.con.execute(sql, params or []).fetchall()
+    """The rows of a query with ``?`` placeholders, on a store of either engine (``Store.execute``)."""
+    return store.execute(sql, params or []).fetchall()
 
 
 @pytest.fixture(scope="session")
@@ -159,6 +181,9 @@ CAPABILITIES_OPTION = "--engine-capabilities"
 
 
 def pytest_addoption(parser):
+    parser.addoption(STORE_OPTION, choices=STORE_ENGINES, default=None,
+                     help=f"the engine of the tests' store fixture (default: ${STORE_ENV}, else duckdb); with "
+                          "postgresql, run only the tests marked store: -m store")
     parser.addoption(CAPABILITIES_OPTION, metavar="PATH", default=None,
                      help="write the capabilities × engines that the collected tests declare (and, after a run, "
                           "whether they passed) to PATH as JSON, for scripts/engine_table.py")
@@ -166,6 +191,24 @@ def pytest_addoption(parser):
 
 def pytest_generate_tests(metafunc):
     generate(metafunc)
+
+
+# tests that compare engines themselves: their ``store`` is the DuckDB side of the comparison
+_COMPARING = ("engine", "pg_server", "spark_session")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark ``store`` the tests whose store fixture may be on either engine (they take ``store`` and compare no
+    engines themselves); on PostgreSQL, skip the ``duckdb_only`` ones among them with their reason."""
+    postgres = store_engine(config) == "postgresql"
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        if "store" not in names or any(n in names for n in _COMPARING):
+            continue
+        item.add_marker(pytest.mark.store)
+        only = item.get_closest_marker("duckdb_only")
+        if postgres and only:
+            item.add_marker(pytest.mark.skip(reason=f"DuckDB only: {only.kwargs.get('reason', '')}"))
 
 
 def pytest_collection_finish(session):

@@ -268,6 +268,24 @@ def execute(store, sql: str, params=()) -> None:
         con.execute(sql, list(params))
 
 
+def executemany(store, sql: str, rows) -> None:
+    """One statement written for DuckDB (``?`` placeholders) for each of ``rows``, on a DuckDB or PostgreSQL store, in
+    the caller's transaction."""
+    if getattr(store, "engine", DUCKDB) == POSTGRESQL:
+        with store.con.cursor() as cur:
+            cur.executemany(sql.replace("?", "%s"), list(rows))
+    else:
+        store.con.executemany(sql, rows)
+
+
+def db_of(store) -> str:
+    """The ``--db`` of a DuckDB or PostgreSQL store, for the command line (the DuckDB file checkpointed)."""
+    if getattr(store, "engine", DUCKDB) == POSTGRESQL:
+        return store.url
+    store.con.execute("CHECKPOINT")
+    return str(store.path)
+
+
 def every_table(store) -> dict[str, list[tuple]]:
     from centric import schema
 

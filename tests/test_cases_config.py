@@ -287,10 +287,10 @@ def test_active_is_the_default_until_a_file_is_saved_then_the_latest(tmp_path):
 def test_save_refuses_an_invalid_file_and_keeps_the_active_one(store):
     now = dt.datetime(2026, 10, 1, 9)
     with pytest.raises(CaseConfigError, match=r"^routing.toml line 5, key 'priority.base'"):
-        with store.transaction() as con:
-            config.save(con, "routing", ROUTING.replace('"normal"', '"asap"'), "routing.toml", now)
+        with store.transaction():
+            config.save(store, "routing", ROUTING.replace('"normal"', '"asap"'), "routing.toml", now)
     with pytest.raises(CaseConfigError, match="unknown configuration 'calendar'"):
-        config.save(store.con, "calendar", SLA, "x.toml", now)
+        config.save(store, "calendar", SLA, "x.toml", now)
     assert store.count("case_config") == 0
 
 
@@ -298,18 +298,18 @@ def test_save_checks_the_pair_unless_told_both_change(store):
     now = dt.datetime(2026, 10, 1, 9)
     night = ROUTING.replace('calendar = "office"', 'calendar = "night"')
     with pytest.raises(CaseConfigError, match=r"^routing.toml line 27, key 'departments.delivery.calendar'"):
-        with store.transaction() as con:
-            config.save(con, "routing", night, "routing.toml", now)
+        with store.transaction():
+            config.save(store, "routing", night, "routing.toml", now)
     assert store.count("case_config") == 0
     sla = SLA + '\n[calendars.night]\ntimezone = "UTC"\nhours = { mon = ["20:00-24:00"] }\n'
-    with store.transaction() as con:
-        config.save(con, "routing", night, "routing.toml", now, check_pair=False)
-        config.save(con, "sla", sla, "sla.toml", now)
+    with store.transaction():
+        config.save(store, "routing", night, "routing.toml", now, check_pair=False)
+        config.save(store, "sla", sla, "sla.toml", now)
     routing, policy = config.active(store)
     assert routing.departments["delivery"].calendar == "night" and "night" in policy.calendars
     with pytest.raises(CaseConfigError, match="calendar 'night' is not defined in the service-level policy"):
-        with store.transaction() as con:  # a policy without the calendar the routing table uses
-            config.save(con, "sla", SLA, "sla2.toml", now + dt.timedelta(hours=1))
+        with store.transaction():  # a policy without the calendar the routing table uses
+            config.save(store, "sla", SLA, "sla2.toml", now + dt.timedelta(hours=1))
 
 
 def test_an_unknown_table_a_missing_timezone_and_the_other_kind_of_file_are_named():

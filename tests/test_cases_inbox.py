@@ -45,9 +45,9 @@ def inbox(store):
                             "calendar": "office", "due_at": NOW + due, "at_risk_at": NOW + risk, "state": state,
                             "stopped_at": NOW - H if stopped else None, "computed_at": NOW}
                            for c, k, due, risk, state, stopped in CLOCKS])
-    with store.transaction() as con:
-        store_io.insert_rows(con, "cases", cases)
-        store_io.insert_rows(con, "case_clocks", clocks)
+    with store.transaction():
+        store_io.insert_rows(store, "cases", cases)
+        store_io.insert_rows(store, "case_clocks", clocks)
     return store
 
 

@@ -177,8 +177,8 @@ def test_agent_load_counts_open_cases_and_the_last_assignment(store):
         "target": ["ann", "ann", "bob", "cid", "dan"],
     })
     with store.transaction() as con:
-        insert_rows(con, "cases", cases)
-        insert_rows(con, "case_events", events)
+        insert_rows(store, "cases", cases)
+        insert_rows(store, "case_events", events)
         inside = agent_load(con)  # the connection of a transaction will do
     load, last = agent_load(store)
     assert inside == (load, last)
@@ -193,8 +193,8 @@ def _scores(store, rows, scored_at):
     frame = frame.assign(scored_at=scored_at, as_of=scored_at.date(), frequency=1, recency_days=1.0, age_days=2.0,
                          monetary_value=1.0, p_alive=0.5, expected_purchases=1.0, expected_spend=1.0,
                          horizon_days=365, model="bgnbd+gammagamma/1", params=["{}"] * n)
-    with store.transaction() as con:
-        insert_rows(con, "customer_scores", frame)
+    with store.transaction():
+        insert_rows(store, "customer_scores", frame)
 
 
 def test_vips_are_the_top_share_by_clv_of_the_latest_scoring_within_each_currency(store):

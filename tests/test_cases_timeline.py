@@ -16,6 +16,7 @@ from centric.cli import app
 from centric.errors import CentricError
 
 from .conftest import rows
+from .engines import db_of
 
 LONG = ("The fridge came to my invoice address again, the fourth time now, and nobody at the call centre "
         "knows anything about it")
@@ -57,14 +58,14 @@ def anna(store, write):
     # the loop's case for the anonymous review, kept under its author as the loop keeps it
     review = rows(store, "SELECT feedback_id FROM feedback WHERE source = 'review'")[0][0]
     at = dt.datetime(2026, 3, 5, 7, 0)
-    with store.transaction() as con:
-        insert_rows(con, "cases", pd.DataFrame([{"case_id": "CX-0000001", "author": "@AnnaN", "opened_at": at,
+    with store.transaction():
+        insert_rows(store, "cases", pd.DataFrame([{"case_id": "CX-0000001", "author": "@AnnaN", "opened_at": at,
                                                  "origin": "signal", "type": "delivery", "department": "social",
                                                  "status": "new", "priority": "high", "channel": "review"}]))
-        append_events(con, pd.DataFrame([{"case_id": "CX-0000001", "occurred_at": at, "kind": "opened",
+        append_events(store, pd.DataFrame([{"case_id": "CX-0000001", "occurred_at": at, "kind": "opened",
                                           "actor": "system", "department": "social",
                                           "data": {"origin": "signal", "signal": {"table": "feedback", "id": review}}}]))
-        insert_rows(con, "case_signals", pd.DataFrame([{
+        insert_rows(store, "case_signals", pd.DataFrame([{
             "source_table": "feedback", "signal_id": review, "case_id": "CX-0000001", "kind": "review",
             "factor": "delivery", "signal_at": dt.datetime(2026, 3, 5, 6, 50), "action": "opened",
             "attached_at": at}]))
@@ -164,7 +165,7 @@ def test_cli_timeline(store, anna, monkeypatch):
     from centric.cli._common import console
 
     monkeypatch.setattr(console, "_width", 200)  # one line per item
-    path = store.path
+    path = db_of(store)
     store.close()
     run = CliRunner().invoke
     r = run(app, ["--db", path, "customers", "timeline", "601234567", "--json", "--kind", "case,case_event"])
@@ -185,8 +186,8 @@ def _score(store, cid, at, p_alive, clv, frequency, spend=100.0):
                          "recency_days": 60.0, "age_days": 100.0, "monetary_value": spend, "p_alive": p_alive,
                          "expected_purchases": 1.0, "expected_spend": spend, "clv": clv, "horizon_days": 365,
                          "currency": "PLN", "model": "bgnbd+gammagamma/1", "params": "{}"}])
-    with store.transaction() as con:
-        insert_rows(con, "customer_scores", row)
+    with store.transaction():
+        insert_rows(store, "customer_scores", row)
 
 
 # -- proactive contact -------------------------------------------------------------------------------
@@ -207,8 +208,8 @@ def quiet(store):
     value at risk, C0000001 the least (value at risk = 0.7 × spend × 3/100 × 365). C0000011 has an open
     case, C0000010 was called 10 days ago, C0000009 40 days ago; bob was given a proactive case today."""
     people = [f"C{i:07d}" for i in range(1, 13)] + ["C0000099"]
-    with store.transaction() as con:
-        insert_rows(con, "customers", pd.DataFrame({"customer_id": people, "language": "pl", "country": "PL"}))
+    with store.transaction():
+        insert_rows(store, "customers", pd.DataFrame({"customer_id": people, "language": "pl", "country": "PL"}))
     for at, p in ((dt.datetime(2026, 9, 30), 0.8), (dt.datetime(2026, 10, 30), 0.3)):
         for i, cid in enumerate(people[:12], start=1):
             _score(store, cid, at, p_alive=p, clv=10.0 * i, frequency=2, spend=100.0 * i)
@@ -220,9 +221,9 @@ def quiet(store):
          "origin": "proactive"},
         {"case_id": "P-99", "customer_id": "C0000099", "opened_at": NOW - dt.timedelta(hours=1), "status": "assigned",
          "origin": "proactive", "owner": "bob", "department": "customer_service"}])
-    with store.transaction() as con:
-        insert_rows(con, "cases", cases)
-        append_events(con, pd.DataFrame([{"case_id": "P-99", "occurred_at": NOW - dt.timedelta(hours=1),
+    with store.transaction():
+        insert_rows(store, "cases", cases)
+        append_events(store, pd.DataFrame([{"case_id": "P-99", "occurred_at": NOW - dt.timedelta(hours=1),
                                           "kind": "assigned", "target": "bob"}]))
     return store
 
@@ -249,8 +250,9 @@ def test_proactive_min_days_daily_cap_deferred_and_idempotent(quiet):
                        "FROM cases WHERE case_id = 'CX-0000001'")
     assert case == [("C0000012", "proactive", None, "assigned", "high", "customer_service", "ann", NOW, "pl")]
     signal_id = "C0000012@2026-10-30T00:00:00"
-    assert rows(store, "SELECT case_event_id, kind, target, json_extract_string(data, '$.signal.id') FROM case_events "
-                       "WHERE case_id = 'CX-0000001' ORDER BY 1") == [
+    events = rows(store, "SELECT case_event_id, kind, target, data FROM case_events WHERE case_id = 'CX-0000001' "
+                         "ORDER BY 1")
+    assert [(e, k, t, (json.loads(d) if d else {}).get("signal", {}).get("id")) for e, k, t, d in events] == [
         ("CX-0000001:00001", "opened", None, signal_id), ("CX-0000001:00002", "assigned", "ann", None)]
     assert rows(store, "SELECT source_table, signal_id, kind, action, signal_at FROM case_signals "
                        "WHERE case_id = 'CX-0000001'") == [

@@ -153,8 +153,8 @@ def test_close_is_refused_without_root_cause_or_action_or_with_a_cause_outside_t
 
 def test_root_causes_come_from_the_taxonomy_the_texts_were_analysed_with(store):
     cid, _ = resolved_case(store)
-    with store.transaction() as con:
-        store_io.insert_rows(con, "text_analyses", pd.DataFrame([{
+    with store.transaction():
+        store_io.insert_rows(store, "text_analyses", pd.DataFrame([{
             "source": "feedback", "text_id": "F1", "taxonomy": "restaurants", "analyzed_at": T0}]))
     assert wf.root_causes(store) == ["food", "drinks", "service", "price", "ambience", "location", "other"]
     with pytest.raises(CaseError, match="root cause 'delivery' is not a factor"):
@@ -331,8 +331,8 @@ def test_the_question_is_asked_in_the_customers_language():
 def test_case_objects_carry_clocks_signals_and_the_overdue_filter(store):
     late = open_case(store, "CX-0000001", feedback_id="F00042")
     on_time = open_case(store, "CX-0000002", at=T0 + 9 * D)
-    with store.transaction() as con:
-        store_io.insert_rows(con, "case_signals", pd.DataFrame([{
+    with store.transaction():
+        store_io.insert_rows(store, "case_signals", pd.DataFrame([{
             "source_table": "feedback", "signal_id": "F00050", "case_id": late, "customer_id": "C0000001",
             "kind": "complaint", "factor": "delivery", "signal_at": T0 + D, "action": "joined", "attached_at": T0 + D}]))
     wf.note(store, late, "looking", "a.nowak", now=T0 + 9 * D + H)  # first response 9 days late

@@ -40,20 +40,20 @@ def small(store, write):
                               + "".join(f"{c},{n},{e},{s},{k}\n" for c, n, e, s, k in PEOPLE)), store=store)
     ids = {r[0]: r[1] for r in rows(store, "SELECT i.value, i.customer_id FROM identities i WHERE kind = 'email'")}
     cid = {p[0]: ids[p[2]] for p in PEOPLE}
-    with store.transaction() as con:
-        insert_rows(con, "responses", pd.DataFrame(
+    with store.transaction():
+        insert_rows(store, "responses", pd.DataFrame(
             {"response_id": [a[0] for a in ANSWERS], "customer_id": [cid.get(a[1]) for a in ANSWERS],
              "nps": [a[2] for a in ANSWERS], "csat": [a[3] for a in ANSWERS],
              "responded_at": [T + dt.timedelta(days=i) for i in range(len(ANSWERS))]}))
-        insert_rows(con, "orders", pd.DataFrame(
+        insert_rows(store, "orders", pd.DataFrame(
             {"order_id": ["O1", "O2", "O3"], "customer_id": [cid["C0000001"]] * 2 + [cid["C0000002"]],
              "ordered_at": [dt.datetime(2026, 1, 1), dt.datetime(2026, 2, 1), dt.datetime(2025, 3, 1)],
              "amount": [100.0, 50.0, 20.0], "currency": "PLN"}))
-        insert_rows(con, "cases", pd.DataFrame(
+        insert_rows(store, "cases", pd.DataFrame(
             {"case_id": ["K1", "K2", "K3"], "customer_id": [cid["C0000001"], cid["C0000002"], cid["C0000004"]],
              "status": ["assigned", "closed", "new"], "type": "delivery", "opened_at": T, "origin": "signal"}))
         # mentions: Anna's answer R1 delivery +, delivery −, price +; Bruno's R3 delivery −; Dario's R5 delivery +
-        insert_rows(con, "mentions", pd.DataFrame(
+        insert_rows(store, "mentions", pd.DataFrame(
             {"source": "responses", "text_id": ["R1", "R1", "R1", "R3", "R5"], "sentence": [0, 1, 2, 0, 0],
              "factor": ["delivery", "delivery", "price", "delivery", "delivery"],
              "sentiment": ["positive", "negative", "positive", "negative", "positive"], "taxonomy": "retail"}))

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from centric import Store, settings
+from centric.cases.store_io import insert_rows
 from centric.enps import analysis, answers, invitations
 from centric.enps.privacy import forget_employee
 from centric.errors import CentricError, SettingError
@@ -45,12 +46,9 @@ def company(store: Store, staff: dict[str, int], extra: list[dict] | None = None
                "unit": u, "role": "staff", "language": "pl" if i % 2 else "it", "hired_at": dt.date(2020, 1, 1),
                "left_at": None} for u, n in staff.items() for i in range(n)]
     people += extra or []
-    with store.transaction() as con:
-        con.register("u", units)
-        con.execute("INSERT INTO units SELECT unit, kind, region, country, manager FROM u")
-        con.register("e", pd.DataFrame(people))
-        con.execute("INSERT INTO employees SELECT employee_id, name, email, unit, role, language, "
-                    "CAST(hired_at AS DATE), CAST(left_at AS DATE) FROM e")
+    with store.transaction():
+        insert_rows(store, "units", units)
+        insert_rows(store, "employees", pd.DataFrame(people))
 
 
 def survey(store: Store, definition=ENPS):
@@ -63,8 +61,8 @@ def invite(store: Store, s, period: str | None = None, **kw):
 
 
 def invitation_ids(store: Store, s) -> dict[str, int]:
-    return dict(store.con.execute("SELECT employee_id, invitation_id FROM employee_invitations WHERE survey_id = ?",
-                                  [s.survey_id]).fetchall())
+    return dict(store.execute("SELECT employee_id, invitation_id FROM employee_invitations WHERE survey_id = ?",
+                              [s.survey_id]).fetchall())
 
 
 def answer_all(store: Store, s, scores: dict[str, int], comments: dict[str, str] | None = None,
@@ -187,7 +185,7 @@ def test_pulse_means_intervals_and_top_box(store):
     assert w.high == 5  # 3.3333 + 1.7137 = 5.047, beyond the scale: the interval stops at its end
     assert w.label == "Workload"
     # four answers to the workload question only: below the threshold, that question is hidden
-    store.con.execute("DELETE FROM employee_ratings WHERE value IN ('1', '2')")
+    store.execute("DELETE FROM employee_ratings WHERE value IN ('1', '2')")
     rows = {r.question: r for r in analysis.pulse(store, survey="pulse").rows}
     assert rows["workload"].hidden == "below_threshold" and rows["workload"].mean is None
     assert rows["score"].hidden is None
@@ -223,16 +221,16 @@ def test_stores_beside_their_customers_nps_and_complaint_rate(store):
     resp.append(("Rold", "S4", 10, dt.datetime(2026, 3, 31)))
     complaints += [("F1", "S1", dt.datetime(2026, 6, 1)), ("F2", "S4", dt.datetime(2026, 6, 1)),
                    ("F3", "S4", dt.datetime(2026, 6, 2)), ("F4", "S4", dt.datetime(2026, 7, 2))]
-    with store.transaction() as con:
+    with store.transaction():
         for rid, u, v, t in resp:
-            con.execute("INSERT INTO responses (response_id, responded_at, nps, store) VALUES (?, ?, ?, ?)",
-                        [rid, t, v, u])
+            store.execute("INSERT INTO responses (response_id, responded_at, nps, store) VALUES (?, ?, ?, ?)",
+                          [rid, t, v, u])
         for oid, u, t in orders:
-            con.execute("INSERT INTO orders (order_id, customer_id, ordered_at, amount, store) VALUES (?, 'C1', ?, 10, ?)",
-                        [oid, t, u])
+            store.execute("INSERT INTO orders (order_id, customer_id, ordered_at, amount, store) "
+                          "VALUES (?, 'C1', ?, 10, ?)", [oid, t, u])
         for fid, u, t in complaints:
-            con.execute("INSERT INTO feedback (feedback_id, source, posted_at, text, store) VALUES "
-                        "(?, 'complaint', ?, 'x', ?)", [fid, t, u])
+            store.execute("INSERT INTO feedback (feedback_id, source, posted_at, text, store) VALUES "
+                          "(?, 'complaint', ?, 'x', ?)", [fid, t, u])
     c = analysis.compare(store, "enps")
     by = {r.unit: r for r in c.rows}
     assert c.period == "2026-Q2"
@@ -325,7 +323,7 @@ def test_no_answer_can_be_joined_back_to_its_invitation(store):
     s = survey(store)
     invite(store, s)
     ids = invitation_ids(store, s)
-    before = store.con.execute("SELECT count(*) FROM responses").fetchone()[0]
+    before = store.execute("SELECT count(*) FROM responses").fetchone()[0]
     # 20 employees answer one by one, in a known order (as the web form stores them)
     order = [f"S{1 + i % 2}-{i // 2}" for i in range(20)]
     rnd = seeded_ids(7)
@@ -333,10 +331,10 @@ def test_no_answer_can_be_joined_back_to_its_invitation(store):
         out = answers.record(store, ids[e], Answer(k % 11, f"comment {k}", {}, "pl"), today=DAY, new_id=rnd)
         assert out.status == "stored"
     # 1. nothing went to the customers' tables
-    assert store.con.execute("SELECT count(*) FROM responses").fetchone()[0] == before
-    assert store.con.execute("SELECT count(*) FROM survey_answers").fetchone()[0] == 0
+    assert store.execute("SELECT count(*) FROM responses").fetchone()[0] == before
+    assert store.execute("SELECT count(*) FROM survey_answers").fetchone()[0] == 0
     # 2. the columns: shared ones are the cut only; no time at all; no person
-    cols = {t: {r[0]: r[1] for r in store.con.execute(
+    cols = {t: {r[0]: r[1].upper() for r in store.execute(
         "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?", [t]).fetchall()}
         for t in ("employee_answers", "employee_ratings", "employee_themes", "employee_invitations")}
     answer_side = set(cols["employee_answers"]) | set(cols["employee_ratings"]) | set(cols["employee_themes"])
@@ -346,27 +344,28 @@ def test_no_answer_can_be_joined_back_to_its_invitation(store):
     assert not {"employee_id", "email", "customer_id", "invitation_id", "language"} & answer_side
     inv_times = [c for c, ty in cols["employee_invitations"].items() if "TIME" in ty or "DATE" in ty]
     assert inv_times == ["expires_on"]  # a day, the same for everyone invited together; nothing is "when used"
-    assert store.con.execute("SELECT count(DISTINCT expires_on) FROM employee_invitations").fetchone()[0] == 1
+    assert store.execute("SELECT count(DISTINCT expires_on) FROM employee_invitations").fetchone()[0] == 1
     # 3. the join on every shared column: each answer matches every used invitation of its unit, never one
-    joined = store.con.execute(
+    joined = store.execute(
         "SELECT a.answer_id, count(i.invitation_id) FROM employee_answers a JOIN employee_invitations i "
         "ON i.survey_id = a.survey_id AND i.period = a.period AND i.unit = a.unit AND i.used GROUP BY 1").fetchall()
     assert len(joined) == 20 and {n for _, n in joined} == {10}
     # 4. the ids: random, not the invitation's number, its token or a sequence
-    stored = [r[0] for r in store.con.execute("SELECT answer_id FROM employee_answers").fetchall()]
+    stored = [r[0] for r in store.execute("SELECT answer_id FROM employee_answers").fetchall()]
     numbers = {str(i) for i in ids.values()}
     assert not numbers & set(stored) and all(len(a) == 32 for a in stored)
     assert not any(str(i) in a or f"{i:x}" in a for i in ids.values() for a in stored)
     # 5. the order: rows are kept in the order of their random ids, not in the order they came
     assert stored == sorted(stored)
-    rowid_order = [r[0] for r in store.con.execute("SELECT comment FROM employee_answers ORDER BY rowid").fetchall()]
+    physical = "ctid" if store.engine == "postgresql" else "rowid"  # each engine's order of the stored rows
+    rowid_order = [r[0] for r in store.execute(f"SELECT comment FROM employee_answers ORDER BY {physical}").fetchall()]
     arrival = [int(c.split()[1]) for c in rowid_order]
     assert arrival != sorted(arrival)
     from scipy.stats import spearmanr
 
     assert abs(spearmanr(arrival, range(20))[0]) < 0.5  # the stored order says nothing of the arrival order
     # 6. the invitation is marked used, and nothing else about it changed
-    used = store.con.execute("SELECT employee_id, used FROM employee_invitations").fetchall()
+    used = store.execute("SELECT employee_id, used FROM employee_invitations").fetchall()
     assert {e for e, u in used if u} == set(order)
 
 
@@ -382,7 +381,7 @@ def test_a_link_takes_one_answer_and_not_after_its_last_day(store):
     assert answers.record(store, ids["S1-1"], Answer(1, None, {}, "pl"), today=late).status == "expired"
     repo.set_status(store, s.survey_id, "closed")
     assert answers.record(store, ids["S1-1"], Answer(1, None, {}, "pl"), today=DAY).status == "closed"
-    assert store.con.execute("SELECT score FROM employee_answers").fetchall() == [(9,)]
+    assert store.execute("SELECT score FROM employee_answers").fetchall() == [(9,)]
 
 
 # -- comments and themes --------------------------------------------------------------------------------------------
@@ -425,8 +424,8 @@ def test_comments_and_themes_stay_hidden_below_the_threshold(store):
     th3 = analysis.themes(store, "enps", threshold_value=3)
     assert [t.factor for t in th3.themes] == ["schedule", "pay", "management"]
     # the employees' comments never reach the customers' text tables
-    assert store.con.execute("SELECT count(*) FROM text_analyses").fetchone()[0] == 0
-    assert store.con.execute("SELECT count(*) FROM mentions").fetchone()[0] == 0
+    assert store.execute("SELECT count(*) FROM text_analyses").fetchone()[0] == 0
+    assert store.execute("SELECT count(*) FROM mentions").fetchone()[0] == 0
 
 
 def test_a_period_below_the_threshold_shows_no_theme_at_all(store):
@@ -454,11 +453,11 @@ def test_forgetting_an_employee_erases_them_and_unlinks_their_invitations(store)
         record_assessment(store, who, view, {"attitude": 4, "clear_speech": 3}, "boss", comment="calm with customers")
     e = forget_employee(store, "S1.2@domix.example")
     assert e.employee_id == "S1-2" and e.invitations == 1 and e.assessments == 2
-    assert store.con.execute("SELECT employee_id FROM orientation_assessments").fetchall() == [("S1-3",)]
-    assert store.con.execute("SELECT name, email FROM employees WHERE employee_id = 'S1-2'").fetchone() == (None, None)
-    assert store.con.execute("SELECT count(*) FROM employee_invitations WHERE employee_id = 'S1-2' OR email LIKE "
-                             "'%s1.2%'").fetchone()[0] == 0
-    assert store.con.execute("SELECT count(*) FROM employee_answers").fetchone()[0] == 5  # never linked: they stay
+    assert store.execute("SELECT employee_id FROM orientation_assessments").fetchall() == [("S1-3",)]
+    assert store.execute("SELECT name, email FROM employees WHERE employee_id = 'S1-2'").fetchone() == (None, None)
+    assert store.execute("SELECT count(*) FROM employee_invitations WHERE employee_id = 'S1-2' OR email LIKE "
+                         "'%s1.2%'").fetchone()[0] == 0
+    assert store.execute("SELECT count(*) FROM employee_answers").fetchone()[0] == 5  # never linked: they stay
     plan = invitations.plan(store, s, day=DAY, period="2026-Q3")
     assert "S1-2" not in set(plan.invite["employee_id"]) and plan.reasons()["erased"] == 1
     with pytest.raises(CentricError, match="no employee"):

@@ -26,20 +26,20 @@ def pearson(x, y) -> float:
     return sxy / math.sqrt(sum((a - mx) ** 2 for a in x) * sum((b - my) ** 2 for b in y))
 
 
-def add_case(con, case_id: str, dep: str, opened: dt.datetime, due: dt.datetime, steps: list[tuple[str, dt.datetime]],
+def add_case(store, case_id: str, dep: str, opened: dt.datetime, due: dt.datetime, steps: list[tuple[str, dt.datetime]],
              answer: tuple[str, int, int] | None = None) -> None:
     """A closed case with its events: ``steps`` (kind, time) after ``opened``; ``answer``: the customer's
     "Was it solved?" (confirmed / not_solved, csat, ces)."""
     closed = max(t for _, t in steps)
-    con.execute("INSERT INTO cases (case_id, opened_at, department, status, due_at, closed_at, origin) VALUES "
-                "(?, ?, ?, 'closed', ?, ?, 'signal')", [case_id, opened, dep, due, closed])
+    store.execute("INSERT INTO cases (case_id, opened_at, department, status, due_at, closed_at, origin) VALUES "
+                  "(?, ?, ?, 'closed', ?, ?, 'signal')", [case_id, opened, dep, due, closed])
     events = [("opened", opened, None), *[(k, t, None) for k, t in steps]]
     if answer is not None:
         events.append((answer[0], closed + H, json.dumps({"solved": answer[0] == "confirmed", "csat": answer[1],
                                                           "ces": answer[2]})))
     for i, (kind, t, data) in enumerate(events):
-        con.execute("INSERT INTO case_events (case_event_id, case_id, occurred_at, kind, department, data) VALUES "
-                    "(?, ?, ?, ?, ?, ?)", [f"{case_id}-{i}", case_id, t, kind, dep, data])
+        store.execute("INSERT INTO case_events (case_event_id, case_id, occurred_at, kind, department, data) VALUES "
+                      "(?, ?, ?, ?, ?, ?)", [f"{case_id}-{i}", case_id, t, kind, dep, data])
 
 
 def departments_store(store: Store, d4_answers: int = 0) -> None:
@@ -52,21 +52,21 @@ def departments_store(store: Store, d4_answers: int = 0) -> None:
               "D4": [10, 0, 0][:d4_answers]}
     answer_all(store, s, {f"{u}-{i}": v for u, vs in scores.items() for i, v in enumerate(vs)})
     t0 = dt.datetime(2026, 4, 1)
-    with store.transaction() as con:
+    with store.transaction():
         # D1: 10 h (met), 48 h (past its 24 h), reopened and resolved again after 48 h (met: due in 72 h)
-        add_case(con, "A1", "D1", t0, t0 + 24 * H, [("resolved", t0 + 10 * H)], ("confirmed", 5, 6))
-        add_case(con, "A2", "D1", t0 + 24 * H, t0 + 48 * H, [("resolved", t0 + 72 * H)], ("not_solved", 2, 3))
-        add_case(con, "A3", "D1", t0 + 96 * H, t0 + 168 * H, [("resolved", t0 + 116 * H), ("reopened", t0 + 120 * H),
-                                                            ("resolved", t0 + 144 * H)])
+        add_case(store, "A1", "D1", t0, t0 + 24 * H, [("resolved", t0 + 10 * H)], ("confirmed", 5, 6))
+        add_case(store, "A2", "D1", t0 + 24 * H, t0 + 48 * H, [("resolved", t0 + 72 * H)], ("not_solved", 2, 3))
+        add_case(store, "A3", "D1", t0 + 96 * H, t0 + 168 * H, [("resolved", t0 + 116 * H), ("reopened", t0 + 120 * H),
+                                                              ("resolved", t0 + 144 * H)])
         # D2: 5, 8 and 12 hours, all within 24 h; three customers say solved
         for i, (h, csat, ces) in enumerate([(5, 4, 7), (8, 5, 7), (12, 5, 6)]):
             at = t0 + (200 + 24 * i) * H
-            add_case(con, f"B{i}", "D2", at, at + 24 * H, [("resolved", at + h * H)], ("confirmed", csat, ces))
+            add_case(store, f"B{i}", "D2", at, at + 24 * H, [("resolved", at + h * H)], ("confirmed", csat, ces))
         # D2's case of March is outside the quarter
-        add_case(con, "B9", "D2", dt.datetime(2026, 3, 20), dt.datetime(2026, 3, 25),
+        add_case(store, "B9", "D2", dt.datetime(2026, 3, 20), dt.datetime(2026, 3, 25),
                  [("resolved", dt.datetime(2026, 4, 2))], ("not_solved", 1, 1))
         # D3: one case, 30 hours against 24: past; nobody answered
-        add_case(con, "C1", "D3", t0 + 300 * H, t0 + 324 * H, [("resolved", t0 + 330 * H)])
+        add_case(store, "C1", "D3", t0 + 300 * H, t0 + 324 * H, [("resolved", t0 + 330 * H)])
 
 
 def test_departments_beside_the_cases_they_own_by_hand(store):
@@ -123,9 +123,9 @@ def test_four_departments_give_the_fisher_interval_and_a_hidden_one_is_left_out(
     assert by["D4"].hidden == "below_threshold" and by["D1"].hidden == "complementary" and by["D1"].enps is None
     assert c5.shown == 2 and c5.correlations["within_sla_pct"].note == "too_few_units"
     # give D4 a case: four departments, the interval by Fisher's z
-    with store.transaction() as con:
+    with store.transaction():
         t = dt.datetime(2026, 5, 1)
-        add_case(con, "E1", "D4", t, t + 24 * H, [("resolved", t + 2 * H)])
+        add_case(store, "E1", "D4", t, t + 24 * H, [("resolved", t + 2 * H)])
     c = units.compare_departments(store, "enps", threshold_value=3)
     k = c.correlations["within_sla_pct"]
     x, y = [60.0, -200 / 6, 200 / 7, -100 / 3], [200 / 3, 100.0, 0.0, 100.0]

@@ -13,20 +13,20 @@ from centric.surveys import tokens
 def _open_link(client, unit_kind: str = "store") -> tuple[str, dict]:
     """A token of an unused employee link of the demo's eNPS survey's latest period, and its invitation."""
     store = client.app.state.hub.reader()
-    row = store.con.execute(
+    row = store.execute(
         "SELECT i.invitation_id, i.unit, i.language, i.period FROM employee_invitations i JOIN surveys s ON "
         "s.survey_id = i.survey_id JOIN units u ON u.unit = i.unit WHERE s.slug = 'enps-quarterly' AND NOT i.used "
         "AND u.kind = ? ORDER BY i.period DESC, i.unit LIMIT 1", [unit_kind]).fetchone()
     assert row is not None, "the demo has an unused employee link"
     client.app.state.hub.write(_extend, row[0])  # the demo's links ended with its data; this one works today
-    return tokens.make(tokens.secret(store), row[0], tokens.EMPLOYEE), dict(
+    return tokens.make(client.app.state.hub.write(tokens.secret), row[0], tokens.EMPLOYEE), dict(
         zip(("invitation_id", "unit", "language", "period"), row, strict=True))
 
 
 def _counts(client) -> tuple[int, int]:
-    con = client.app.state.hub.reader().con
-    return (con.execute("SELECT count(*) FROM responses").fetchone()[0],
-            con.execute("SELECT count(*) FROM employee_answers").fetchone()[0])
+    store = client.app.state.hub.reader()
+    return (store.execute("SELECT count(*) FROM responses").fetchone()[0],
+            store.execute("SELECT count(*) FROM employee_answers").fetchone()[0])
 
 
 def test_an_employee_answers_on_their_link_anonymously_once(web_client):
@@ -127,6 +127,6 @@ def _add_link(store, invitation_id: int, survey_id: str, period: str, unit: str)
 
 
 def _extend(store, invitation_id: int) -> None:
-    with store.transaction() as con:
-        con.execute("UPDATE employee_invitations SET expires_on = DATE '2099-01-01' WHERE invitation_id = ?",
-                    [invitation_id])
+    with store.transaction():
+        store.execute("UPDATE employee_invitations SET expires_on = DATE '2099-01-01' WHERE invitation_id = ?",
+                      [invitation_id])

@@ -17,6 +17,7 @@ from centric.cli import app
 from centric.ideas import box, duplicates, programme, views
 from centric.ideas.notify import notify
 
+from .engines import db_of
 from .test_surveys_mailer import sink  # noqa: F401  (the SMTP sink fixture)
 
 T0 = dt.datetime(2026, 3, 2, 9, 0)
@@ -27,7 +28,7 @@ def test_one_vote_per_person_is_enforced_by_the_store(store):
     assert [box.vote(store, a, v) for v in ("user:U0001", "user:U0002", "user:U0001", "customer:C0000001",
                                             "customer:C0000001")] == [True, True, False, True, False]
     assert box.votes_of(store, a) == 3
-    assert store.con.execute("SELECT count(*), count(DISTINCT voter) FROM idea_votes").fetchone() == (3, 3)
+    assert store.execute("SELECT count(*), count(DISTINCT voter) FROM idea_votes").fetchone() == (3, 3)
     with pytest.raises(box.IdeaError, match="voter"):
         box.vote(store, a, "someone")
     assert box.unvote(store, a, "user:U0002") and not box.unvote(store, a, "user:U0002")
@@ -41,8 +42,8 @@ def test_merge_keeps_every_voter_once(store):
         box.vote(store, a, v)
     for v in ("user:U3", "user:U4"):
         box.vote(store, b, v)
-    store.con.execute("UPDATE ideas SET votes = 10 WHERE idea_id = ?", [a])  # counted by an old suggestion box
-    store.con.execute("UPDATE ideas SET votes = 5 WHERE idea_id = ?", [b])
+    store.execute("UPDATE ideas SET votes = 10 WHERE idea_id = ?", [a])  # counted by an old suggestion box
+    store.execute("UPDATE ideas SET votes = 5 WHERE idea_id = ?", [b])
     box.comment(store, b, "Yes!", "ann@example.com")
     box.comment(store, b, "And holidays", "bo@example.com")
     box.comment(store, a, "Agreed", "cy@example.com")
@@ -61,7 +62,7 @@ def test_merge_keeps_every_voter_once(store):
         box.merge(store, b, a, "analyst")
     with pytest.raises(box.IdeaError, match="itself"):
         box.merge(store, a, a, "analyst")
-    assert store.con.execute("SELECT merged_id, into_id, votes_moved, comments_moved FROM idea_merges").fetchall() == [
+    assert store.execute("SELECT merged_id, into_id, votes_moved, comments_moved FROM idea_merges").fetchall() == [
         (b, a, 1, 2)]
 
 
@@ -137,7 +138,7 @@ def test_the_author_is_emailed_in_their_language(store, sink, monkeypatch):  # n
 
     ingest("customers", pd.DataFrame({"crm_id": ["K1"], "email": ["Ewa@Example.com"], "name": ["Ewa Nowak"]}),
            store=store, name="c.csv")
-    cid = store.con.execute("SELECT customer_id FROM identities WHERE kind = 'email'").fetchone()[0]
+    cid = store.execute("SELECT customer_id FROM identities WHERE kind = 'email'").fetchone()[0]
     a = box.submit(store, "Dostawy w soboty", "customer", customer_id=cid, language="pl")
     b = box.submit(store, "No address here", "customer")
     at = T0
@@ -151,7 +152,7 @@ def test_the_author_is_emailed_in_their_language(store, sink, monkeypatch):  # n
     assert to == ["ewa@example.com"] and msg["Subject"] == "Twój pomysł: Dostawy w soboty"
     body = msg.get_body(("plain",)).get_content()
     assert "zaplanowany" in body and "Wprowadzimy to w maju." in body
-    rows = store.con.execute("SELECT idea_id, notified, notified_to FROM idea_status_changes ORDER BY idea_id").fetchall()
+    rows = store.execute("SELECT idea_id, notified, notified_to FROM idea_status_changes ORDER BY idea_id").fetchall()
     assert rows == [(a, "emailed", "e…@example.com"), (b, "no_address", None)]
     monkeypatch.setenv("CENTRIC_SMTP_HOST", "")
     box.change_status(store, b, "under_review", "Looking again.", "analyst", at=at + dt.timedelta(hours=1))
@@ -167,7 +168,7 @@ def test_rewards_and_the_programme_figures(store):
     box.vote(store, ideas[3], "user:U1")
     box.vote(store, ideas[3], "user:U2")
     box.vote(store, ideas[2], "user:U1")
-    store.con.execute("UPDATE ideas SET factor = 'delivery' WHERE idea_id IN (?, ?)", [ideas[2], ideas[3]])
+    store.execute("UPDATE ideas SET factor = 'delivery' WHERE idea_id IN (?, ?)", [ideas[2], ideas[3]])
     box.reward(store, ideas[2], "Voucher", "Ann", "hr", 200, "PLN")
     box.reward(store, ideas[0], "Points", "Bo", "an", 500, "points")
     with pytest.raises(box.IdeaError, match="amount"):
@@ -192,7 +193,7 @@ def test_factor_is_suggested_in_several_languages(store):
     c = box.submit(store, "Accept payment by card and in instalments online", "customer")
     d = box.submit(store, "Something about the weather", "customer", factor="store", factor_source="set")
     assert suggest_missing(store) == 3
-    got = dict(store.con.execute("SELECT idea_id, factor || '/' || factor_source FROM ideas").fetchall())
+    got = dict(store.execute("SELECT idea_id, factor || '/' || factor_source FROM ideas").fetchall())
     assert got == {a: "delivery/suggested", b: "delivery/suggested", c: "payment/suggested", d: "store/set"}
     box.set_factor(store, a, "store")
     assert box.row(store, a)["factor_source"] == "set"
@@ -200,14 +201,14 @@ def test_factor_is_suggested_in_several_languages(store):
         box.set_factor(store, a, "weather")
 
 
-def test_import_keeps_rejected_rows_with_file_row_and_column(store, write, tmp_path):
+def test_import_keeps_rejected_rows_with_file_row_and_column(store, write):
     f = write("ideas.csv", "created_at;title;idea;email;votes;author_kind\n"
                            "01.10.2025;Sunday opening;Please open the shop on Sundays too;anna@example.com;12;customer\n"
                            "02.10.2025;Kurier;Proszę o dostawy w soboty, kurier przyjeżdża, gdy jestem w pracy;bo@example.com;5;\n"
                            "03.10.2025;;;x@example.com;3;customer\n"
                            "04.10.2025;Votes;Add a parking lot;y@example.com;lots;employee\n"
                            "05.10.2025;Kind;More cashiers at rush hour;z@example.com;1;robot\n")
-    db = str(tmp_path / "i.duckdb")
+    db = db_of(store)
     store.close()
     r = CliRunner().invoke(app, ["--db", db, "ideas", "import", str(f), "--no-suggest"])
     assert r.exit_code == 0, r.output
@@ -233,7 +234,7 @@ def test_forget_erases_a_customers_ideas_and_keeps_the_counts(store):
 
     ingest("customers", pd.DataFrame({"crm_id": ["K1", "K2"], "email": ["ewa@example.com", "jan@example.com"],
                                       "name": ["Ewa Nowak", "Jan Lis"]}), store=store, name="c.csv")
-    ewa, jan = [r[0] for r in store.con.execute(
+    ewa, jan = [r[0] for r in store.execute(
         "SELECT customer_id FROM identities WHERE kind = 'email' ORDER BY value").fetchall()]
     mine = box.submit(store, "Ewa's idea: deliver to my office at Długa 5", "customer", customer_id=ewa,
                       author_name="Ewa Nowak")
@@ -245,16 +246,16 @@ def test_forget_erases_a_customers_ideas_and_keeps_the_counts(store):
     box.vote(store, other, f"customer:{jan}")
     box.reward(store, mine, "Points", "Ewa Nowak", "analyst", 100, "points")
     forget(store, ewa)
-    rows = {r[0]: r[1:] for r in store.con.execute(
+    rows = {r[0]: r[1:] for r in store.execute(
         "SELECT idea_id, title, text, author_name, author_email, customer_id FROM ideas").fetchall()}
     assert rows[mine] == ("[erased]", "[erased]", None, None, None)
     assert rows[public] == ("[erased]", "[erased]", None, None, None)
     assert rows[other] == ("Jan's idea", "Jan's idea", "Jan Lis", None, jan)
-    assert store.con.execute("SELECT text, author, customer_id FROM idea_comments").fetchall() == [
+    assert store.execute("SELECT text, author, customer_id FROM idea_comments").fetchall() == [
         ("[erased]", "[erased]", None)]
     assert box.votes_of(store, other) == 2  # the vote still counts, once
-    voters = sorted(r[0] for r in store.con.execute("SELECT voter FROM idea_votes").fetchall())
+    voters = sorted(r[0] for r in store.execute("SELECT voter FROM idea_votes").fetchall())
     assert voters[0] == f"customer:{jan}" and voters[1].startswith("erased:") and ewa not in voters[1]
-    assert store.con.execute("SELECT recipient FROM idea_rewards").fetchall() == [("[erased]",)]
-    dump = json.dumps(store.con.execute("SELECT * FROM ideas").fetchall(), default=str)
+    assert store.execute("SELECT recipient FROM idea_rewards").fetchall() == [("[erased]",)]
+    dump = json.dumps(store.execute("SELECT * FROM ideas").fetchall(), default=str)
     assert "Ewa" not in dump and "ewa@example.com" not in dump

@@ -15,12 +15,13 @@ from centric.errors import IngestError, MappingError
 from centric.faults import InjectedFault
 
 from .conftest import BAD, rows
+from .engines import all_rows
 
 DATA_TABLES = ["customers", "identities", "orders", "responses", "feedback", "ingest_runs", "rejected_rows"]
 
 
 def snapshot(store):
-    return {t: rows(store, f"SELECT * FROM {t} ORDER BY ALL") for t in DATA_TABLES}
+    return {t: all_rows(store, t) for t in DATA_TABLES}
 
 
 @pytest.mark.parametrize("point", ["ingest.after_insert", "ingest.before_commit"])

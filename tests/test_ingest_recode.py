@@ -17,6 +17,7 @@ from centric.ingest import Mapping
 from centric.ingest.recode import FormulaError, formula_sql
 
 from .conftest import SHARED, rows
+from .engines import all_rows
 
 # A patient survey on the NHS scale: 1 = very good … 5 = very poor, 6 = other, 7 = don't know.
 FFT = """Comment ID,Date,FFT categorical answer,FFT answer,Respondent ID
@@ -191,15 +192,15 @@ DATA_TABLES = ["customers", "identities", "responses", "ingest_runs", "ingest_ro
 
 
 def snapshot(store):
-    return {t: rows(store, f"SELECT * FROM {t} ORDER BY ALL") for t in DATA_TABLES}
+    return {t: all_rows(store, t) for t in DATA_TABLES}
 
 
 def _analysed(store, *ids):
     for i in ids:
-        store.con.execute("INSERT INTO text_analyses (source, text_id, taxonomy, analyzed_at) "
-                          "VALUES ('responses', ?, 'healthcare', now())", [i])
-        store.con.execute("INSERT INTO mentions (source, text_id, sentence, factor, sentiment, taxonomy) "
-                          "VALUES ('responses', ?, 0, 'staff', 'positive', 'healthcare')", [i])
+        store.execute("INSERT INTO text_analyses (source, text_id, taxonomy, analyzed_at) "
+                      "VALUES ('responses', ?, 'healthcare', now())", [i])
+        store.execute("INSERT INTO mentions (source, text_id, sentence, factor, sentiment, taxonomy) "
+                      "VALUES ('responses', ?, 0, 'staff', 'positive', 'healthcare')", [i])
 
 
 def test_replace_reloads_a_file_with_a_better_mapping(store, write):

@@ -86,10 +86,10 @@ def fill(store: Store) -> Store:
     clocks["started_at"] = clocks.case_id.map(opened)
     clocks["due_at"] = clocks.started_at + pd.Timedelta(hours=6)
     clocks = clocks.assign(target_minutes=360, calendar="office", computed_at=AS_OF)
-    with store.transaction() as con:
-        insert_rows(con, "cases", cases)
-        append_events(con, pd.DataFrame(EVENTS, columns=["case_id", "occurred_at", "kind"]).assign(actor="system"))
-        insert_rows(con, "case_clocks", clocks)
+    with store.transaction():
+        insert_rows(store, "cases", cases)
+        append_events(store, pd.DataFrame(EVENTS, columns=["case_id", "occurred_at", "kind"]).assign(actor="system"))
+        insert_rows(store, "case_clocks", clocks)
     return store
 
 
@@ -316,8 +316,8 @@ def test_report_escapes_root_causes_and_says_why_without_clocks(store, write):
     ingest_cases = pd.DataFrame({"case_id": ["X1", "X2"], "opened_at": [D(1), D(2)], "type": ["delivery"] * 2,
                                  "status": ["closed", "open"], "closed_at": [D(3), None],
                                  "root_cause": [HOSTILE, None], "root_sub_cause": [HOSTILE, None]})
-    with store.transaction() as con:
-        insert_rows(con, "cases", ingest_cases)
+    with store.transaction():
+        insert_rows(store, "cases", ingest_cases)
     from centric.report import build_report
 
     html = build_report(store, lang="en")

@@ -141,7 +141,7 @@ def test_one_reminder_to_those_who_did_not_answer(store, sink, invited):
     survey, links = invited
     mailer.send(store, survey, links, now=NOW)
     assert mailer.due_reminders(store, survey, now=NOW + dt.timedelta(days=4, hours=23)) == []
-    store.con.execute("UPDATE survey_invitations SET answered_at = ? WHERE invitation_id = 2", [NOW])
+    store.execute("UPDATE survey_invitations SET answered_at = ? WHERE invitation_id = 2", [NOW])
     due = mailer.due_reminders(store, survey, now=NOW + dt.timedelta(days=5), base_url="https://survey.example.com")
     assert [link.invitation_id for link in due] == [1] and due[0].url == links[0].url  # 3 was never sent
     sink.messages.clear()

@@ -18,16 +18,16 @@ def _survey(store, slug, kind, touchpoint):
 def _invite(store, first, survey_id, n, answered, language="en"):
     t = dt.datetime(2026, 1, 5)
     for i in range(first, first + n):
-        store.con.execute("INSERT INTO survey_invitations (invitation_id, survey_id, customer_id, language, created_at, "
-                          "expires_at, answered_at, response_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                          [i, survey_id, f"C{i:07d}", language, t, t + dt.timedelta(days=30),
+        store.execute("INSERT INTO survey_invitations (invitation_id, survey_id, customer_id, language, created_at, "
+                      "expires_at, answered_at, response_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                      [i, survey_id, f"C{i:07d}", language, t, t + dt.timedelta(days=30),
                            t if i < first + answered else None, f"SVR-{i}" if i < first + answered else None])
 
 
 def _answer(store, rid, slug, day, **score):
     (col, v), = score.items()
-    store.con.execute(f"INSERT INTO responses (response_id, survey, responded_at, {col}) VALUES (?, ?, ?, ?)",
-                      [rid, slug, day, v])
+    store.execute(f"INSERT INTO responses (response_id, survey, responded_at, {col}) VALUES (?, ?, ?, ?)",
+                  [rid, slug, day, v])
 
 
 @pytest.fixture

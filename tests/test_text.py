@@ -13,6 +13,8 @@ from centric.text.pipeline import flags
 from centric.text.sentences import fragments, has_contrast, split_clauses, split_sentences
 from centric.text.taxonomy import builtin_names
 
+from .engines import db_of
+
 
 def test_sentences_and_abbreviations():
     assert split_sentences("Mr. Smith came at 9. The TV works! Does it?") == ["Mr. Smith came at 9.", "The TV works!",
@@ -238,10 +240,11 @@ def test_analyze_the_store_only_once(store, write):
                                         '"date": "2025-01-04"}\n'), store=store, values={"source": "review"})
     first = analyze_store(store, "retail", fast=True)
     assert (first.texts, first.skipped) == (3, 0)
-    got = store.con.execute("SELECT text_id, list(factor) FROM mentions WHERE source = 'responses' GROUP BY 1"
-                            ).fetchall()
-    assert len(got) == 2 and all("delivery" in factors for _, factors in got)
-    flags = store.con.execute("SELECT flags FROM text_analyses WHERE text_id = 'F1'").fetchall()[0][0]
+    got: dict[str, list[str]] = {}
+    for text_id, factor in store.execute("SELECT text_id, factor FROM mentions WHERE source = 'responses'").fetchall():
+        got.setdefault(text_id, []).append(factor)
+    assert len(got) == 2 and all("delivery" in factors for factors in got.values())
+    flags = store.execute("SELECT flags FROM text_analyses WHERE text_id = 'F1'").fetchall()[0][0]
     assert json.loads(flags)[0]["flag"] == "extortion"
     again = analyze_store(store, "retail", fast=True)
     assert (again.texts, again.skipped) == (0, 3)
@@ -341,13 +344,14 @@ def test_discovery_over_the_store(store, write, tmp_path):
 
     from centric.cli import app
 
+    db = db_of(store)
     store.close()
     out = tmp_path / "c.json"
-    res = CliRunner().invoke(app, ["--db", str(tmp_path / "test.duckdb"), "text", "discover", "--taxonomy", str(taxonomy),
+    res = CliRunner().invoke(app, ["--db", db, "text", "discover", "--taxonomy", str(taxonomy),
                                    "--since", "2025-01-01", "--brand", "ours", "--clusters", "2", "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert sorted(c["size"] for c in json.loads(out.read_text(encoding="utf-8"))) == [4, 5]
-    res = CliRunner().invoke(app, ["--db", str(tmp_path / "test.duckdb"), "text", "discover", "--since", "2025-02-30"])
+    res = CliRunner().invoke(app, ["--db", db, "text", "discover", "--since", "2025-02-30"])
     assert res.exit_code == 2 and "not a date" in res.output
 
 
@@ -374,12 +378,12 @@ def test_store_level_flags(store, write):
            values={"source": "review"})
     analyze_store(store, "retail", fast=True)
     got = {tid: sorted(f["flag"] for f in json.loads(fl)) for tid, fl in
-           store.con.execute("SELECT text_id, flags FROM text_analyses").fetchall()}
+           store.execute("SELECT text_id, flags FROM text_analyses").fetchall()}
     assert got["D0"] == got["D1"] == got["D2"] == ["near_duplicate"]
     assert got["N0"] == got["N1"] == got["N2"] == ["near_duplicate"]  # two authors, names differ
     assert got["S0"] == got["S1"] == []
     reasons = {tid: [f["reason"] for f in json.loads(fl)] for tid, fl in
-               store.con.execute("SELECT text_id, flags FROM text_analyses WHERE text_id IN ('D0', 'N0')").fetchall()}
+               store.execute("SELECT text_id, flags FROM text_analyses WHERE text_id IN ('D0', 'N0')").fetchall()}
     # the texts of 40 characters or more cover 2025-01-01 … 2025-02-01 (31 days); D: 3 authors in 2 days,
     # 3 / 31 × 2 = 0.19 expected by chance (P(≥ 3) = 1.1e-3, under 0.05 / 6 texts compared); N: 2 authors in
     # 2 days, 2 / 31 × 2 = 0.13

@@ -11,6 +11,8 @@ import pytest
 from centric.metrics.stats import adjust_p, nps_score, two_proportions
 from centric.text.topics import topics
 
+from .engines import db_of, executemany
+
 LONG = ("The courier called to say he was outside but nobody was there and when I rang the depot they said the "
         "van had broken down somewhere on the ring road and the parcel would come tomorrow.")
 
@@ -64,8 +66,8 @@ def _complaints(store, write):
     mention("R1", "delivery", "negative")
     mention("X1", "delivery", "negative")
     with store.transaction():
-        store.con.executemany("INSERT INTO text_analyses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", analyses)
-        store.con.executemany("INSERT INTO mentions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", mentions)
+        executemany(store, "INSERT INTO text_analyses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", analyses)
+        executemany(store, "INSERT INTO mentions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", mentions)
     return texts
 
 
@@ -134,8 +136,8 @@ def test_topics_command(store, write, tmp_path):
     from centric.cli import app
 
     _complaints(store, write)
+    db = db_of(store)
     store.close()
-    db = str(tmp_path / "test.duckdb")
     run = CliRunner().invoke
     res = run(app, ["--db", db, "text", "topics", "--source", "complaint", "--json"])
     assert res.exit_code == 0, res.output
@@ -200,32 +202,33 @@ def test_placeholders_are_kept_counted_and_not_analysed(store, write, tmp_path):
     ingest("responses", write("r.csv", "email,date,nps,comment\n" + body), store=store)
     res = analyze_store(store, "healthcare", fast=True)
     assert (res.texts, res.placeholders, res.reclassified) == (10, 8, 0)
-    rows = dict(store.con.execute("SELECT r.comment, a.sentiment FROM text_analyses a JOIN responses r "
-                                  "ON a.text_id = r.response_id").fetchall())
+    rows = dict(store.execute("SELECT r.comment, a.sentiment FROM text_analyses a JOIN responses r "
+                              "ON a.text_id = r.response_id").fetchall())
     assert len(rows) == 10 and all(rows[t] is None for t in answers[:8])  # kept, no sentiment
     assert rows[answers[8]] is not None
-    factors = store.con.execute("SELECT DISTINCT r.comment FROM mentions m JOIN responses r "
-                                "ON m.text_id = r.response_id").fetchall()
+    factors = store.execute("SELECT DISTINCT r.comment FROM mentions m JOIN responses r "
+                            "ON m.text_id = r.response_id").fetchall()
     assert sorted(c for (c,) in factors) == sorted(answers[8:])  # no factor on a placeholder
     assert store.count("responses") == 10 and quality(store)["placeholders"] == 8
     assert flagged(store) == []  # a placeholder is not suspicious
     # a store analysed before placeholders were recognised: "Did not answer" as negative communication
-    (rid,) = store.con.execute("SELECT response_id FROM responses WHERE comment = 'Did not answer'").fetchone()
+    (rid,) = store.execute("SELECT response_id FROM responses WHERE comment = 'Did not answer'").fetchone()
     with store.transaction():
-        store.con.execute("UPDATE text_analyses SET sentiment = 'negative', score = -0.6, flags = '[]' "
-                          "WHERE text_id = ?", [rid])
-        store.con.execute("INSERT INTO mentions VALUES ('responses', ?, 0, 'communication', 'negative', -0.6, 0.7, "
-                          "'healthcare', 'en')", [rid])
+        store.execute("UPDATE text_analyses SET sentiment = 'negative', score = -0.6, flags = '[]' "
+                      "WHERE text_id = ?", [rid])
+        store.execute("INSERT INTO mentions VALUES ('responses', ?, 0, 'communication', 'negative', -0.6, 0.7, "
+                      "'healthcare', 'en')", [rid])
+    db = db_of(store)
     store.close()
-    out = CliRunner().invoke(app, ["--db", str(tmp_path / "test.duckdb"), "analyze", "--taxonomy", "healthcare"])
+    out = CliRunner().invoke(app, ["--db", db, "analyze", "--taxonomy", "healthcare"])
     assert out.exit_code == 0, out.output
     assert ("8 placeholder answers (“did not answer”, “n/a”, “nothing”, only a score …) kept but not analysed as "
             "opinions, 1 of them analysed as opinions before") in " ".join(out.output.split())
-    from centric import Store
+    from centric.engines import open_store
 
-    with Store.open(tmp_path / "test.duckdb") as s:
-        assert s.con.execute("SELECT count(*) FROM mentions WHERE text_id = ?", [rid]).fetchone()[0] == 0
-        assert s.con.execute("SELECT sentiment FROM text_analyses WHERE text_id = ?", [rid]).fetchone()[0] is None
+    with open_store(db) as s:
+        assert s.execute("SELECT count(*) FROM mentions WHERE text_id = ?", [rid]).fetchone()[0] == 0
+        assert s.execute("SELECT sentiment FROM text_analyses WHERE text_id = ?", [rid]).fetchone()[0] is None
 
 
 def test_russian_advocate_is_not_a_lawyer():

@@ -206,6 +206,30 @@ def test_a_complaint_posted_to_the_api_becomes_a_case_on_postgresql(pg_web):
         assert client.get(f"/api/v1/cases/{c['id']}", headers={"Authorization": "Bearer ctk_nope"}).status_code == 401
 
 
+@pytest.mark.capability("surveys", engines=(POSTGRESQL,))
+def test_an_employee_answers_on_their_link_on_postgresql(pg_client):
+    """The employee's form on PostgreSQL: the answer stored once, anonymously, its period's rows in the order of
+    their random ids."""
+    from .test_enps_web import _counts, _open_link
+
+    token, inv = _open_link(pg_client)
+    page = pg_client.get(f"/s/{token}")
+    assert page.status_code == 200 and 'name="score"' in page.text and f'lang="{inv["language"]}"' in page.text
+    responses, answers = _counts(pg_client)
+    r = pg_client.post(f"/s/{token}", data={"score": "9", "comment": "Dobry zespół"})
+    assert r.status_code == 200, r.text[:500]
+    assert _counts(pg_client) == (responses, answers + 1)
+    assert rows(pg_client, "SELECT used FROM employee_invitations WHERE invitation_id = ?",
+                [inv["invitation_id"]]) == [(True,)]
+    assert rows(pg_client, "SELECT count(*) FROM employee_answers WHERE comment = 'Dobry zespół' AND unit = ? AND "
+                           "period = ?", [inv["unit"], inv["period"]]) == [(1,)]
+    stored = [a for (a,) in rows(pg_client, "SELECT answer_id FROM employee_answers WHERE period = ? ORDER BY ctid",
+                                 [inv["period"]])]
+    assert len(stored) > 1 and stored == sorted(stored)
+    assert pg_client.post(f"/s/{token}", data={"score": "1"}).status_code == 409
+    assert _counts(pg_client) == (responses, answers + 1)
+
+
 @pytest.mark.capability("users", engines=(POSTGRESQL,))
 def test_users_and_tokens_from_the_command_line_on_postgresql(pg_web):
     r = runner.invoke(cli_app, ["--db", pg_web, "users", "add", "lead@example.com", "--role", "agent",

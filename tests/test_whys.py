@@ -14,6 +14,8 @@ from centric.errors import CentricError
 from centric.whys import Node, WhysTree, saved, whys
 from centric.whys.tree import period_bounds
 
+from .engines import db_of, executemany
+
 T0 = dt.datetime(2025, 3, 1)
 A = "The courier left the parcel at the invoice address"
 B = "Delivery was a week late"
@@ -27,7 +29,6 @@ def _build(store):
     delivery; price texts checkout. Cases: A1–A10 opened one each (A1–A9 delivery, A10 customer_service), closed
     A1–A8 with delivery · invoice address, A10 with call_centre · no call back; B1–B6 delivery, B1–B3 closed
     courier late, B4 invoice address; P1–P5 sales, closed price · promotion not applied."""
-    con = store.con
     fb, an, me, ev, cu, cs, sg, ce = [], [], [], [], [], [], [], []
 
     def text(tid, body, factor, sentiment, touchpoint=None, customer=None, day=0):
@@ -71,19 +72,19 @@ def _build(store):
     for i in range(1, 6):
         case(f"CP{i}", f"P{i}", "sales", "price", "promotion not applied")
     with store.transaction():
-        con.executemany("INSERT INTO customers (customer_id, name) VALUES (?, ?)", cu)
-        con.executemany("INSERT INTO feedback (feedback_id, customer_id, source, brand, posted_at, text, language, "
-                        "touchpoint) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", fb)
-        con.executemany("INSERT INTO text_analyses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", an)
-        con.executemany("INSERT INTO mentions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", me)
-        con.executemany("INSERT INTO events (event_id, customer_id, occurred_at, journey, stage, touchpoint, channel) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?)", ev)
-        con.executemany("INSERT INTO cases (case_id, opened_at, type, department, status, closed_at, root_cause, "
-                        "root_sub_cause, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", cs)
-        con.executemany("INSERT INTO case_signals (source_table, signal_id, case_id, kind, signal_at, action, "
-                        "attached_at) VALUES (?, ?, ?, ?, ?, ?, ?)", sg)
-        con.executemany("INSERT INTO case_events (case_event_id, case_id, occurred_at, kind, data) "
-                        "VALUES (?, ?, ?, ?, ?)", ce)
+        executemany(store, "INSERT INTO customers (customer_id, name) VALUES (?, ?)", cu)
+        executemany(store, "INSERT INTO feedback (feedback_id, customer_id, source, brand, posted_at, text, language, "
+                           "touchpoint) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", fb)
+        executemany(store, "INSERT INTO text_analyses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", an)
+        executemany(store, "INSERT INTO mentions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", me)
+        executemany(store, "INSERT INTO events (event_id, customer_id, occurred_at, journey, stage, touchpoint, channel) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?)", ev)
+        executemany(store, "INSERT INTO cases (case_id, opened_at, type, department, status, closed_at, root_cause, "
+                           "root_sub_cause, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", cs)
+        executemany(store, "INSERT INTO case_signals (source_table, signal_id, case_id, kind, signal_at, action, "
+                           "attached_at) VALUES (?, ?, ?, ?, ?, ?, ?)", sg)
+        executemany(store, "INSERT INTO case_events (case_event_id, case_id, occurred_at, kind, data) "
+                           "VALUES (?, ?, ?, ?, ?)", ce)
 
 
 @pytest.fixture
@@ -154,8 +155,9 @@ def test_evidence_traces_back_to_rows_and_quotes_are_masked(tree, store):
     assert cause.evidence["cases"] == sorted(f"CA{i}" for i in range(1, 9))
     assert cause.evidence["texts"] == sorted(f"feedback:A{i}" for i in range(1, 9))
     assert cause.evidence["case_events"] == sorted(f"CA{i}-close" for i in range(1, 9))
-    rows = store.con.execute("SELECT root_sub_cause FROM cases WHERE case_id IN (SELECT unnest(?))",
-                             [cause.evidence["cases"]]).fetchall()
+    marks = ", ".join("?" for _ in cause.evidence["cases"])
+    rows = store.execute(f"SELECT root_sub_cause FROM cases WHERE case_id IN ({marks})",
+                         cause.evidence["cases"]).fetchall()
     assert {r[0] for r in rows} == {"invoice address"}
     assert set(a.evidence["texts"]) == {f"feedback:A{i}" for i in range(1, 13)}
     quotes = [q for n in tree.nodes() for q in n.quotes]
@@ -231,8 +233,8 @@ def test_demo_delivery_tree_reaches_the_invoice_address(demo_store):
     assert [x.level for x in path] == ["problem", "says", "where", "department", "cause"]
     says = path[1]
     assert any(w in q.lower() for q in says.quotes for w in ("invoice", "faktur", "fatturazione", "счёт", "рахун"))
-    c = demo_store.con.execute("SELECT count(*) FROM cases WHERE case_id IN (SELECT unnest(?)) AND root_sub_cause = ?",
-                               [node.evidence["cases"], "delivered to the invoice address instead of the delivery "
+    c = demo_store.execute("SELECT count(*) FROM cases WHERE case_id IN (SELECT unnest(?)) AND root_sub_cause = ?",
+                           [node.evidence["cases"], "delivered to the invoice address instead of the delivery "
                                                         "address"]).fetchone()[0]
     assert c == len(node.evidence["cases"])
 
@@ -243,8 +245,7 @@ def test_the_command(store, tmp_path):
     from centric.cli import app
 
     _build(store)
-    store.con.execute("CHECKPOINT")
-    db = store.path
+    db = db_of(store)
     store.close()
     runner = CliRunner()
     r = runner.invoke(app, ["--db", str(db), "whys", "--factor", "delivery", "--subtopics", "2"],

@@ -14,6 +14,8 @@ from centric.errors import CentricError
 from centric.metrics import stats
 from centric.whys import previous_period, whys_drop
 
+from .engines import db_of, executemany
+
 Q1, Q2 = dt.datetime(2025, 2, 1), dt.datetime(2025, 5, 1)  # 2025-Q1 and 2025-Q2
 LATE, WRONG, PRICE, FINE = ("The courier was late again.", "The parcel went to the wrong address.",
                             "The price is too high.", "All good.")
@@ -47,13 +49,12 @@ def _build(store):
             answer(f"R{at.month}-{i}", "b2c", at + dt.timedelta(days=i), s, factor, body)
     for i in range(10):
         answer(f"V{i}", "vip", Q2 + dt.timedelta(days=i), 10, "delivery", LATE)
-    con = store.con
     with store.transaction():
-        con.executemany("INSERT INTO customers (customer_id, segment) VALUES (?, ?)", cu)
-        con.executemany("INSERT INTO responses (response_id, customer_id, survey, responded_at, nps, comment, language) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-        con.executemany("INSERT INTO text_analyses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", an)
-        con.executemany("INSERT INTO mentions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", me)
+        executemany(store, "INSERT INTO customers (customer_id, segment) VALUES (?, ?)", cu)
+        executemany(store, "INSERT INTO responses (response_id, customer_id, survey, responded_at, nps, comment, language) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        executemany(store, "INSERT INTO text_analyses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", an)
+        executemany(store, "INSERT INTO mentions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", me)
 
 
 @pytest.fixture
@@ -121,8 +122,7 @@ def test_the_command(store):
     from centric.cli import app
 
     _build(store)
-    store.con.execute("CHECKPOINT")
-    db = store.path
+    db = db_of(store)
     store.close()
     runner = CliRunner()
     args = ["--db", str(db), "whys", "--metric", "nps", "--segment", "b2c", "--period", "2025-Q2", "--subtopics", "2"]

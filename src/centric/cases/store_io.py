@@ -48,24 +48,34 @@ def new_case_ids(con, n: int) -> list[str]:
 
 
 def event_ids(con, case_ids: Sequence[str]) -> list[str]:
-    """Ids for new events of ``case_ids`` (one per item, a case may repeat), continuing each case's count."""
+    """Ids for new events of ``case_ids`` (one per item, a case may repeat), continuing each case's count. ``con``:
+    a DuckDB connection or a store of any engine."""
     if not len(case_ids):
         return []
     ids = pd.Series(case_ids, dtype=object) if not isinstance(case_ids, pd.Series) else case_ids.reset_index(drop=True)
     codes, uniq = pd.factorize(ids)
-    con.register("_centric_ids", pd.DataFrame({"pos": np.arange(len(uniq)), "case_id": np.asarray(uniq, dtype=object)}))
-    try:
-        before = con.execute(
-            "SELECT i.pos, count(e.case_id) AS n FROM _centric_ids i LEFT JOIN case_events e "
-            "ON e.case_id = i.case_id GROUP BY i.pos ORDER BY i.pos").fetchnumpy()["n"]
-    finally:
-        con.unregister("_centric_ids")
+    if getattr(con, "engine", None) == "postgresql":  # a PostgreSQL store: its events counted per case
+        marks = ", ".join("?" for _ in uniq)
+        have = dict(con.execute(f"SELECT case_id, count(*) FROM case_events WHERE case_id IN ({marks}) "
+                                "GROUP BY case_id", [str(u) for u in uniq]).fetchall())
+        before = [int(have.get(u, 0)) for u in uniq]
+    else:
+        con = getattr(con, "con", con)  # a DuckDB store: its connection
+        con.register("_centric_ids", pd.DataFrame({"pos": np.arange(len(uniq)),
+                                                   "case_id": np.asarray(uniq, dtype=object)}))
+        try:
+            before = con.execute(
+                "SELECT i.pos, count(e.case_id) AS n FROM _centric_ids i LEFT JOIN case_events e "
+                "ON e.case_id = i.case_id GROUP BY i.pos ORDER BY i.pos").fetchnumpy()["n"]
+        finally:
+            con.unregister("_centric_ids")
     n = np.asarray(before, dtype=np.int64)[codes] + pd.Series(codes).groupby(codes).cumcount().to_numpy() + 1
     return (ids.astype(str) + ":" + pd.Series(n).astype(str).str.zfill(5)).tolist()
 
 
 def insert_rows(con, table: str, rows: pd.DataFrame) -> int:
-    """Insert ``rows`` (columns named as in the schema; missing ones stay empty) into ``table``."""
+    """Insert ``rows`` (columns named as in the schema; missing ones stay empty) into ``table``. ``con``: a DuckDB
+    connection, or a store of any engine (inside the caller's ``transaction()``; one COPY on PostgreSQL)."""
     if rows is None or not len(rows):
         return 0
     known = set(schema.TABLES[table].column_names)
@@ -74,6 +84,9 @@ def insert_rows(con, table: str, rows: pd.DataFrame) -> int:
         raise ValueError(f"{table} has no column {', '.join(extra)}")
     json_cols = {c: rows[c].map(_json) for c in rows.columns  # texts already (e.g. one constant) stay as they are
                  if schema.TABLES[table].column(c).type == "json" and not pd.api.types.is_string_dtype(rows[c])}
+    if getattr(con, "engine", None) == "postgresql":
+        return con.insert_frame(table, rows.assign(**json_cols) if json_cols else rows)
+    con = getattr(con, "con", con)  # a DuckDB store: its connection
     con.register("_centric_rows", _arrow(table, rows.assign(**json_cols) if json_cols else rows))
     try:
         cols = ", ".join(f'"{c}"' for c in rows.columns)
@@ -85,7 +98,8 @@ def insert_rows(con, table: str, rows: pd.DataFrame) -> int:
 
 def append_events(con, events: pd.DataFrame) -> pd.DataFrame:
     """Append case events (``case_id``, ``occurred_at``, ``kind`` and any other columns of
-    ``case_events``); ids are given when missing. Returns the events as written."""
+    ``case_events``); ids are given when missing. Returns the events as written. ``con``: as for
+    :func:`insert_rows`."""
     if events is None or not len(events):
         return events
     ev = events

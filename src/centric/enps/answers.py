@@ -52,8 +52,8 @@ class Outcome:
 
 def invitation(store: Store, invitation_id: int) -> dict | None:
     """The invitation's survey, period, unit, language, last day and whether it was used, or None."""
-    row = store.con.execute("SELECT survey_id, period, unit, language, expires_on, used FROM employee_invitations "
-                            "WHERE invitation_id = ?", [int(invitation_id)]).fetchone()
+    row = store.execute("SELECT survey_id, period, unit, language, expires_on, used FROM employee_invitations "
+                        "WHERE invitation_id = ?", [int(invitation_id)]).fetchone()
     if row is None:
         return None
     return dict(zip(("survey_id", "period", "unit", "language", "expires_on", "used"), row, strict=True))
@@ -110,7 +110,10 @@ def record_many(store: Store, items: Iterable[tuple[int, Answer]], today: dt.dat
         if used:
             con.execute("UPDATE employee_invitations SET used = true WHERE invitation_id IN "
                         f"({', '.join(str(i) for i in used)}) AND NOT used")
-            _rewrite(con, answers, ratings)
+            if getattr(store, "engine", "duckdb") == "postgresql":
+                _rewrite_rows(store, answers, ratings)
+            else:
+                _rewrite(con, answers, ratings)
     return outcomes
 
 
@@ -149,6 +152,26 @@ def _rewrite(con, answers: list[tuple], ratings: list[tuple]) -> None:
     finally:
         con.unregister("_employee_answers_new")
         con.unregister("_employee_ratings_new")
+
+
+def _rewrite_rows(store, answers: list[tuple], ratings: list[tuple]) -> None:
+    """:func:`_rewrite` on a PostgreSQL store (which has no frame to select from): the survey-periods' rows are
+    read, deleted and loaded again with the new ones, sorted by their random ids, in the caller's transaction."""
+    parts = sorted({(a[1], a[2]) for a in answers})
+    where = " OR ".join("(survey_id = ? AND period = ?)" for _ in parts)
+    params = [x for p in parts for x in p]
+    kept = store.execute(f"SELECT {', '.join(ANSWER_COLUMNS)} FROM employee_answers WHERE {where}", params).fetchall()
+    ids = [r[0] for r in kept]
+    kept_ratings = []
+    if ids:
+        marks = ", ".join("?" for _ in ids)
+        kept_ratings = store.execute(f"SELECT {', '.join(RATING_COLUMNS)} FROM employee_ratings "
+                                     f"WHERE answer_id IN ({marks})", ids).fetchall()
+        store.execute(f"DELETE FROM employee_ratings WHERE answer_id IN ({marks})", ids)
+    store.execute(f"DELETE FROM employee_answers WHERE {where}", params)
+    store.copy_rows("employee_answers", ANSWER_COLUMNS, sorted([*kept, *answers], key=lambda r: r[0]))
+    store.copy_rows("employee_ratings", RATING_COLUMNS,
+                    sorted([*kept_ratings, *((a, q, str(v)) for a, q, v in ratings)], key=lambda r: (r[0], r[1])))
 
 
 __all__ = ["ANSWER_COLUMNS", "Outcome", "STATUSES", "invitation", "random_id", "record", "record_many"]
