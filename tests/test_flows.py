@@ -15,17 +15,22 @@ import pytest
 from typer.testing import CliRunner
 
 from centric.cli import app
+from centric.errors import CentricError
 from centric.flows import (
     LEFT,
     NOWHERE,
     OTHER,
+    batch,
     compare,
+    compare_plan,
     graph,
     journey_log,
     loops,
+    loops_plan,
     mine,
     read_log,
     sankey,
+    sankey_plan,
     variants,
 )
 from centric.flows.analysis import _variants_by_list
@@ -127,7 +132,7 @@ def test_cli_readable_summary_and_options(hand):
     assert "Paths after view" in r.stdout and "reached pay" in r.stdout
 
 
-def test_two_group_comparison_hand_computed():
+def _two_groups():
     # group a: 30 of 40 cases take x→y, 10 take x→z; group b: 20 of 50 take x→y, 30 take x→z
     rows = []
     for i in range(90):
@@ -137,6 +142,11 @@ def test_two_group_comparison_hand_computed():
                        "ts": [dt.datetime(2024, 1, 1, 0, 0, r[2]) for r in rows], "seq": list(range(len(rows)))})
     a = ibis.memtable({"case_id": [f"c{i}" for i in range(40)]})
     b = ibis.memtable({"case_id": [f"c{i}" for i in range(40, 90)]})
+    return t, a, b
+
+
+def test_two_group_comparison_hand_computed():
+    t, a, b = _two_groups()
     c = compare(t, a, b, "a", "b")
     # pooled p = 50/90, se = √(p(1−p)(1/40 + 1/50)) = 0.105409; z = (0.75 − 0.40)/se = 3.3204
     se = math.sqrt((50 / 90) * (40 / 90) * (1 / 40 + 1 / 50))
@@ -150,6 +160,23 @@ def test_two_group_comparison_hand_computed():
     assert xy.p_value == pytest.approx(p) and xy.difference == pytest.approx(35.0)
     assert xy.p_adjusted == pytest.approx(2 * p) and xz.p_adjusted == pytest.approx(2 * p)  # Holm, two edges
     assert xy.significant and c.cases_a == 40 and c.cases_b == 50
+
+
+def test_a_batch_gives_each_plans_answer_from_one_query(monkeypatch):
+    t, a, b = _two_groups()
+    separate = [sankey(t, "x", steps=2), loops(t), compare(t, a, b, "a", "b")]
+    queries = []
+    real = ibis.expr.types.Table.to_pyarrow
+    monkeypatch.setattr(ibis.expr.types.Table, "to_pyarrow", lambda self, *a, **k: queries.append(1) or real(self, *a, **k))
+    s, lp, c = batch(sankey_plan(t, "x", steps=2), loops_plan(t), compare_plan(t, a, b, "a", "b"))
+    assert len(queries) == 1 and [s, lp, c] == separate
+    # by hand: every case goes x → y (50) or x → z (40), then ends; nothing repeats
+    assert {(lk.step, lk.source, lk.target): lk.cases for lk in s.links} == {
+        (0, "x", "y"): 50, (0, "x", "z"): 40, (1, "y", LEFT): 50, (1, "z", LEFT): 40}
+    assert s.cases == 90 and lp.cases == 90 and lp.loops == []
+    assert (c.cases_a, c.cases_b) == (40, 50)
+    with pytest.raises(CentricError, match="compare: b has no cases"):
+        batch(loops_plan(t), compare_plan(t, a, b.filter(b.case_id == "none"), "a", "b"))
 
 
 # -- an independent implementation on a random log ---------------------------------------------------------

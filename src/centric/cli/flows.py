@@ -62,7 +62,7 @@ def flows_cmd(
 ) -> None:
     """User flows: the directly-follows graph (edge counts and median seconds), the variants and how many
     cover 80% of the cases, and on request Sankey paths, loops and a comparison of two groups."""
-    from ..flows import compare, loops, mine, sankey
+    from ..flows import batch, compare_plan, loops_plan, mine, sankey_plan
     from ..flows.groups import nps_groups, reached
 
     stores: list = []
@@ -72,17 +72,20 @@ def flows_cmd(
             raise CentricError("--compare-nps needs --journey (the NPS answers are in the store)")
         ev = log.table
         g, v = mine(ev)
-        extra: dict[str, Any] = {}
+        plans: dict[str, Any] = {}
         if sankey_from is not None:
-            extra["sankey"] = sankey(ev, sankey_from, steps=steps, top=top, backwards=backwards)
+            plans["sankey"] = sankey_plan(ev, sankey_from, steps=steps, top=top, backwards=backwards)
         if show_loops:
-            extra["loops"] = loops(ev)
+            plans["loops"] = loops_plan(ev)
         if compare_reached is not None:
             a, b = reached(ev, compare_reached)
-            extra["comparison"] = compare(ev, a, b, f"reached {compare_reached}", f"did not reach {compare_reached}")
+            plans["comparison"] = compare_plan(ev, a, b, f"reached {compare_reached}",
+                                               f"did not reach {compare_reached}")
         elif compare_nps:
             a, b = nps_groups(stores[0], ev)
-            extra["comparison"] = compare(ev, a, b, "promoters", "detractors")
+            plans["comparison"] = compare_plan(ev, a, b, "promoters", "detractors")
+        # the options' analyses in one query (on PostgreSQL a journey's instances computed once for them all)
+        extra: dict[str, Any] = dict(zip(plans, batch(*plans.values()), strict=True)) if plans else {}
     except CentricError as e:
         _fail(e)
     finally:

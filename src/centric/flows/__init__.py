@@ -17,21 +17,26 @@ from .analysis import (
     Graph,
     Loop,
     Loops,
+    Plan,
     Sankey,
     Variant,
     Variants,
+    batch,
     compare,
+    compare_plan,
     graph,
     loops,
+    loops_plan,
     mine,
     ordered,
     sankey,
+    sankey_plan,
     variants,
 )
 from .log import EventLog, Rejected, from_table, journey_log, read_log
 
 __all__ = [
     "LEFT", "NOWHERE", "OTHER", "Comparison", "Edge", "EdgeDifference", "EventLog", "Graph", "Loop", "Loops",
-    "Rejected", "Sankey", "Variant", "Variants", "compare", "from_table", "graph", "journey_log", "loops",
-    "mine", "ordered", "read_log", "sankey", "variants",
+    "Plan", "Rejected", "Sankey", "Variant", "Variants", "batch", "compare", "compare_plan", "from_table", "graph",
+    "journey_log", "loops", "loops_plan", "mine", "ordered", "read_log", "sankey", "sankey_plan", "variants",
 ]

@@ -7,6 +7,12 @@ Every function takes an Ibis table with the columns of :mod:`centric.flows.log` 
 filtered to some cases — and orders the events of a case by ``ts`` then ``seq`` with window functions
 (``row_number``/``lead`` over the case). Only aggregated rows (one per edge, variant or node) reach Python.
 
+Several analyses of one log can run in one query (:func:`batch` of their plans, :class:`Plan`, which
+``sankey_plan``, ``loops_plan`` and ``compare_plan`` make; ``mine`` does it for the graph and the variants):
+their aggregated tables are unioned, so that the log and its ordering, used by each, are one relation in a
+``WITH`` that PostgreSQL computes once — where the log is a view (a journey's instances in a read-only
+session, which can make no temporary table), each query would otherwise compute it again.
+
 The median time of an edge is the interpolated median (``quantile_cont(0.5)``, numpy's ``median``) of
 the seconds between the two events, what pm4py's performance DFG reports.
 """
@@ -15,14 +21,14 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import ibis
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import CentricError
@@ -49,6 +55,43 @@ def ordered(events: Any) -> Any:
         secs=events[TIME].lead().over(w).epoch_seconds().cast("float64")
         - events[TIME].epoch_seconds().cast("float64"),
     )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An analysis not yet run: the aggregated tables it reads (Ibis expressions) and what makes its result
+    of their rows (``finish``, called with one Arrow table per query, in order)."""
+
+    queries: tuple[Any, ...]
+    finish: Callable[..., Any]
+
+
+def batch(*plans: Plan) -> list[Any]:
+    """The results of ``plans``, in order, from ONE query (see the module's doc)."""
+    tables = [q for p in plans for q in p.queries]
+    rows = _together(tables)
+    out, i = [], 0
+    for p in plans:
+        out.append(p.finish(*rows[i:i + len(p.queries)]))
+        i += len(p.queries)
+    return out
+
+
+def _together(tables: list[Any]) -> list[pa.Table]:
+    """The rows of each of ``tables`` from one query: their union, each table's columns beside null ones of the
+    others (all of them nullable, as a union needs), told apart by a column ``_part``."""
+    if len(tables) == 1:
+        return [tables[0].to_pyarrow()]
+    cols = [(i, c, t[c].type().copy(nullable=True)) for i, t in enumerate(tables) for c in t.columns]
+    parts = [t.select(_part=ibis.literal(i, "int64"),
+                      **{f"_{j}_{c}": t[c].cast(ty) if j == i else ibis.null().cast(ty) for j, c, ty in cols})
+             for i, t in enumerate(tables)]
+    rows = ibis.union(*parts, distinct=False).to_pyarrow()
+    out = []
+    for i, t in enumerate(tables):
+        mine = rows.filter(pc.equal(rows["_part"], i))
+        out.append(mine.select([f"_{i}_{c}" for c in t.columns]).rename_columns(list(t.columns)))
+    return out
 
 
 @dataclass(frozen=True)
@@ -95,27 +138,35 @@ def graph(events: Any) -> Graph:
     >>> g.cases, g.start, g.end, [(e.source, e.target, e.count, e.median_seconds) for e in g.edges]
     (2, {'x': 2}, {'x': 1, 'y': 1}, [('x', 'y', 1, 60.0)])
     """
-    return _graph_from(ordered(events))
+    return batch(_graph_plan(ordered(events)))[0]
 
 
-def _graph_from(o: Any) -> Graph:
+def _graph_plan(o: Any) -> Plan:
     """``graph`` of an ``ordered`` table."""
     agg = o.group_by([ACTIVITY, "nxt"]).aggregate(
         n=o.count(), starts=(o.pos == 1).sum(), med=o.secs.quantile(0.5))
-    df = agg.execute()
+    return Plan((agg,), lambda rows: _graph_rows(zip(*(rows[c].to_pylist()
+                                                       for c in (ACTIVITY, "nxt", "n", "starts", "med")), strict=True)))
+
+
+def _graph_rows(rows: Iterable[tuple[str, str | None, int, int, float | None]]) -> Graph:
+    """The graph from its aggregated rows (activity, next activity or None, events, cases starting with the
+    activity, median seconds to the next one)."""
     start: dict[str, int] = {}
     end: dict[str, int] = {}
     edges = []
-    for a, b, n, s, med in df.itertuples(index=False):
+    events = 0
+    for a, b, n, s, med in rows:
+        n, s = int(n), int(s or 0)
+        events += n
         if s:
-            start[a] = start.get(a, 0) + int(s)
-        if b is None or (isinstance(b, float) and math.isnan(b)):
-            end[a] = int(n)
+            start[a] = start.get(a, 0) + s
+        if b is None:
+            end[a] = n
         else:
-            edges.append(Edge(a, b, int(n), float(med)))
+            edges.append(Edge(a, b, n, float(med)))
     edges.sort(key=lambda e: (-e.count, e.source, e.target))
-    return Graph(sum(start.values()), int(df.n.sum()) if len(df) else 0, _sorted_counts(start), _sorted_counts(end),
-                 edges)
+    return Graph(sum(start.values()), events, _sorted_counts(start), _sorted_counts(end), edges)
 
 
 @dataclass(frozen=True)
@@ -166,14 +217,14 @@ class Variants(Tabular):
 _CODES = 1 << 20  # activities a log may have on the engines that group whole sequences (a trace packs pos and code)
 
 
-def _traces(events: Any) -> Any:
-    """Per case its activities in order, as a list of small integer codes (grouping lists of integers
-    is much cheaper than lists of texts); returns (table of case_id, trace; table of activity, code).
+def _traces(o: Any) -> Any:
+    """Per case of an ``ordered`` table its activities in order, as a list of small integer codes (grouping
+    lists of integers is much cheaper than lists of texts); returns (table of case_id, trace; table of
+    activity, code).
 
     The order comes from the case's window (``ordered``'s ``pos``), never from an ordered ``collect`` (Spark
     cannot order an aggregation): each event is the integer ``pos * 2**20 + code``, collected in any order and
     sorted, which sorts by position; ``_decode``'s codes are the values modulo 2**20."""
-    o = ordered(events)
     names = o.select(ACTIVITY).distinct()
     names = names.mutate(code=ibis.row_number().over(order_by=names[ACTIVITY]).cast("int64"))
     coded = o.join(names, ACTIVITY)
@@ -181,20 +232,27 @@ def _traces(events: Any) -> Any:
     return coded.group_by(CASE).aggregate(trace=packed.collect().sort()), names
 
 
-def _decode(df: pd.DataFrame, names: Any) -> dict[int, str]:
-    dictionary = names.execute()
+def _decode(dictionary: pa.Table) -> dict[int, str]:
     if len(dictionary) >= _CODES:
         raise CentricError(f"the log has {len(dictionary):,} distinct activities; at most {_CODES - 1:,} can be "
                            "grouped into variants")
-    return dict(zip(dictionary["code"].astype(int), dictionary[ACTIVITY], strict=True))
+    return dict(zip(dictionary["code"].to_pylist(), dictionary[ACTIVITY].to_pylist(), strict=True))
+
+
+def _variants_plan(o: Any) -> Plan:
+    """The variants of an ``ordered`` table by their lists of activities (unsorted)."""
+    per_case, names = _traces(o)
+
+    def finish(rows: pa.Table, dictionary: pa.Table) -> list[Variant]:
+        name_of = _decode(dictionary)
+        return [Variant(tuple(name_of[int(c) % _CODES] for c in t), int(n))
+                for t, n in zip(rows["trace"].to_pylist(), rows["n"].to_pylist(), strict=True)]
+
+    return Plan((per_case.group_by("trace").aggregate(n=per_case.count()), names), finish)
 
 
 def _variants_by_list(events: Any) -> list[Variant]:
-    per_case, names = _traces(events)
-    df = per_case.group_by("trace").aggregate(n=per_case.count()).execute()
-    name_of = _decode(df, names)
-    return [Variant(tuple(name_of[int(c) % _CODES] for c in t), int(n))
-            for t, n in zip(df["trace"], df["n"], strict=True)]
+    return batch(_variants_plan(ordered(events)))[0]
 
 
 def _is_duckdb(events: Any, default: bool) -> bool:
@@ -275,20 +333,9 @@ def _signatures(chunks: Any) -> tuple[Any, Any]:
 def _graph_of(rows: Any, names: list[str]) -> Graph:
     """The graph from its aggregated rows (a: activity code, b: next activity code or null, n: events,
     s: cases starting with the activity, med: median seconds to the next one)."""
-    start: dict[str, int] = {}
-    end: dict[str, int] = {}
-    edges = []
-    for a, b, n, s, med in zip(*(rows[c].to_pylist() for c in ("a", "b", "n", "s", "med")), strict=True):
-        name = names[a - 1]
-        if s:
-            start[name] = start.get(name, 0) + s
-        if b is None:
-            end[name] = n
-        else:
-            edges.append(Edge(name, names[b - 1], n, float(med)))
-    edges.sort(key=lambda e: (-e.count, e.source, e.target))
-    return Graph(sum(start.values()), sum(rows["n"].to_pylist()), _sorted_counts(start), _sorted_counts(end),
-                 edges)
+    return _graph_rows((names[a - 1], None if b is None else names[b - 1], n, s, med)
+                       for a, b, n, s, med in zip(*(rows[c].to_pylist() for c in ("a", "b", "n", "s", "med")),
+                                                  strict=True))
 
 
 DENSE_SORT = 20_000_000  # variants × chunks up to which the variants are sorted in numpy (8 bytes each)
@@ -362,12 +409,15 @@ def variants(events: Any, limit: int | None = None) -> Variants:
 
 
 def mine(events: Any) -> tuple[Graph, Variants]:
-    """``graph(events)`` and ``variants(events)`` from one ordering of the events: on DuckDB one query
-    orders the cases once, and both the graph and the variants are aggregated from that ordering (see
-    ``_mined``), instead of ordering the cases twice or more."""
+    """``graph(events)`` and ``variants(events)`` from one ordering of the events in one query: on DuckDB
+    both the graph and the checked signatures of the variants are aggregated from that ordering (see
+    ``_mined``), elsewhere the graph and the lists of activities (see :func:`batch`), instead of ordering
+    the cases twice or more."""
     mined = _mined(events, with_graph=True) if _is_duckdb(events, default=True) else None
-    if mined is None:
-        return graph(events), variants(events)
+    if mined is None:  # the graph and the lists of activities in one query, from one ordering
+        o = ordered(events)
+        g, listed = batch(_graph_plan(o), _variants_plan(o))
+        return g, Variants(sum(v.cases for v in listed), sorted(listed, key=lambda v: (-v.cases, v.activities)))
     g, vs = mined
     assert g is not None
     return g, Variants(sum(v.cases for v in vs), vs)
@@ -415,6 +465,11 @@ class Sankey(Tabular):
 
 def sankey(events: Any, anchor: str, steps: int = 4, top: int = 5, backwards: bool = False) -> Sankey:
     """Sankey paths around the first ``anchor`` of each case that has one (all in the database)."""
+    return batch(sankey_plan(events, anchor, steps, top, backwards))[0]
+
+
+def sankey_plan(events: Any, anchor: str, steps: int = 4, top: int = 5, backwards: bool = False) -> Plan:
+    """``sankey`` not yet run (see :func:`batch`)."""
     if steps < 1 or top < 1:
         raise CentricError("sankey: steps and top must be at least 1")
     o = events.mutate(pos=ibis.row_number().over(_case_window()) + 1)
@@ -441,7 +496,12 @@ def sankey(events: Any, anchor: str, steps: int = 4, top: int = 5, backwards: bo
     nxt = lab.mutate(to=lab.label.lead().over(group_by=CASE, order_by="step"))
     # every case moves on from step 0 (at worst to the end), so the links give the nodes too
     moves = nxt.filter(nxt.to.notnull())
-    links_df = moves.group_by(["step", "label", "to"]).aggregate(n=moves.count()).execute()
+    return Plan((moves.group_by(["step", "label", "to"]).aggregate(n=moves.count()),),
+                lambda rows: _sankey_of(rows, anchor, steps, top, backwards))
+
+
+def _sankey_of(rows: pa.Table, anchor: str, steps: int, top: int, backwards: bool) -> Sankey:
+    links_df = rows.to_pandas()
     node_n: dict[tuple[int, str], int] = {}
     for st, a, b, n in links_df.itertuples(index=False):
         if st == 0:
@@ -482,6 +542,11 @@ class Loops(Tabular):
 def loops(events: Any) -> Loops:
     """Repetitions: an event whose activity already occurred earlier in its case is a self-loop when
     the event just before it has the same activity, a return otherwise."""
+    return batch(loops_plan(events))[0]
+
+
+def loops_plan(events: Any) -> Plan:
+    """``loops`` not yet run (see :func:`batch`)."""
     o = ordered(events)
     w = ibis.window(group_by=CASE, order_by=[TIME, SEQ])
     occ = ibis.window(group_by=[CASE, ACTIVITY], order_by=[TIME, SEQ])
@@ -491,11 +556,14 @@ def loops(events: Any) -> Loops:
         self_loops=(rep.prev == rep[ACTIVITY]).sum(),
         returns=(rep.prev != rep[ACTIVITY]).sum(),
         cases=rep[CASE].nunique())
-    df = agg.execute()
-    total = int(events[CASE].nunique().execute())
-    out = [Loop(a, int(s), int(r), int(c)) for a, s, r, c in df.itertuples(index=False)]
+    return Plan((agg, events.aggregate(total=events[CASE].nunique())), _loops_of)
+
+
+def _loops_of(rows: pa.Table, total: pa.Table) -> Loops:
+    out = [Loop(a, int(s), int(r), int(c)) for a, s, r, c in zip(
+        *(rows[k].to_pylist() for k in (ACTIVITY, "self_loops", "returns", "cases")), strict=True)]
     out.sort(key=lambda x: (-x.cases, -(x.self_loops + x.returns), x.activity))
-    return Loops(total, out)
+    return Loops(int(total["total"][0].as_py()), out)
 
 
 @dataclass(frozen=True)
@@ -542,20 +610,30 @@ def compare(events: Any, group_a: Any, group_b: Any, label_a: str = "a", label_b
     the pooled two-proportion test (``metrics.stats.two_proportions``), adjusted over the edges
     (``metrics.stats.adjust_p``: Holm by default). Edges sorted by adjusted p, then by |difference|.
     """
+    return batch(compare_plan(events, group_a, group_b, label_a, label_b, correction))[0]
+
+
+def compare_plan(events: Any, group_a: Any, group_b: Any, label_a: str = "a", label_b: str = "b",
+                 correction: str = "holm") -> Plan:
+    """``compare`` not yet run (see :func:`batch`); a group without cases stops ``batch``."""
     ga = group_a.select(CASE).distinct().mutate(grp=ibis.literal("a"))
     gb = group_b.select(CASE).distinct().mutate(grp=ibis.literal("b"))
     groups = ga.union(gb)
-    sizes = groups.group_by("grp").aggregate(n=groups.count()).execute()
-    n = dict(zip(sizes.grp, sizes.n.astype(int), strict=True))
-    na, nb = n.get("a", 0), n.get("b", 0)
-    if not na or not nb:
-        raise CentricError(f"compare: {label_a if not na else label_b} has no cases")
+    sizes = groups.group_by("grp").aggregate(n=groups.count())
     o = ordered(events)
     pairs = o.filter(o.nxt.notnull()).select(CASE, ACTIVITY, "nxt").distinct()
     pairs = pairs.join(groups, CASE)
-    agg = pairs.group_by([ACTIVITY, "nxt", "grp"]).aggregate(k=pairs.count()).execute()
+    agg = pairs.group_by([ACTIVITY, "nxt", "grp"]).aggregate(k=pairs.count())
+    return Plan((sizes, agg), lambda s, a: _comparison_of(s, a, label_a, label_b, correction))
+
+
+def _comparison_of(sizes: pa.Table, agg: pa.Table, label_a: str, label_b: str, correction: str) -> Comparison:
+    n = dict(zip(sizes["grp"].to_pylist(), (int(x) for x in sizes["n"].to_pylist()), strict=True))
+    na, nb = n.get("a", 0), n.get("b", 0)
+    if not na or not nb:
+        raise CentricError(f"compare: {label_a if not na else label_b} has no cases")
     counts: dict[tuple[str, str], dict[str, int]] = {}
-    for a, b, g, k in agg.itertuples(index=False):
+    for a, b, g, k in zip(*(agg[c].to_pylist() for c in (ACTIVITY, "nxt", "grp", "k")), strict=True):
         counts.setdefault((a, b), {})[g] = int(k)
     keys = sorted(counts)
     tests = [two_proportions(counts[e].get("a", 0), na, counts[e].get("b", 0), nb) for e in keys]

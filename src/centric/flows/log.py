@@ -25,7 +25,7 @@ import ibis
 from ..errors import CentricError
 from ..ingest.readers import STAGE, read_source
 from ..ingest.transform import MACROS, timestamp_sql
-from ..journeys.instances import instances
+from ..journeys.instances import numbered
 from ..store import Store
 
 CASE, ACTIVITY, TIME, SEQ = "case_id", "activity", "ts", "seq"
@@ -141,10 +141,12 @@ def journey_log(store: Store, journey: str, gap_days: float = 14.0, start: dt.da
     if journey not in known:
         raise CentricError(f"--journey: no journey {journey!r} in events; "
                            f"the journeys are {', '.join(sorted(known)) or '(none)'}")
-    inst = instances(store, gap_days, start, end, journey=journey)
+    # the order of events at one moment: their number over the customer's events of the journey, which orders
+    # as their position in the instance does (without the instance's own window: one sort fewer)
+    inst = numbered(store, gap_days, start, end, journey=journey)
     t = inst.select(**{CASE: inst.customer_id + "#" + inst.instance.cast("string"),
                        ACTIVITY: inst.stage.cast("string"), TIME: inst.occurred_at.cast("timestamp(6)"),
-                       SEQ: inst.pos.cast("int64"), "customer_id": inst.customer_id})
+                       SEQ: inst._rn, "customer_id": inst.customer_id})
     return EventLog(t, f"events ({journey})")
 
 

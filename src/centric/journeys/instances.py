@@ -47,6 +47,21 @@ def instances(store, gap_days: float, start: dt.datetime | None = None, end: dt.
     UTF-8 bytes on PostgreSQL, whatever the database's collation, as DuckDB orders text)."""
     import ibis
 
+    i = numbered(store, gap_days, start, end, journey)
+    part = [i.customer_id, i.journey, i.instance]
+    return i.select("event_id", "customer_id", "journey", "instance", "stage", "touchpoint", "channel", "occurred_at",
+                    pos=ibis.row_number().over(group_by=part, order_by=[i.occurred_at, i._tie]) + 1,
+                    started_at=i.occurred_at.min().over(group_by=part))
+
+
+def numbered(store, gap_days: float, start: dt.datetime | None = None, end: dt.datetime | None = None,
+             journey: str | None = None):
+    """The events of :func:`instances` with their ``instance`` and, instead of ``pos`` and ``started_at``,
+    ``_tie`` (what orders events at the same moment) and ``_rn`` (1, 2, … over all the customer's events of
+    the journey, in the order of (``occurred_at``, ``_tie``): within an instance it orders as ``pos``). Every
+    window here has the same partition and order — on PostgreSQL one sort of the events."""
+    import ibis
+
     e = store.table("events")
     keep = [e.customer_id.notnull()]
     if journey is not None:
@@ -59,17 +74,17 @@ def instances(store, gap_days: float, start: dt.datetime | None = None, end: dt.
     tie = e.event_id
     if getattr(store, "engine", "duckdb") == "postgresql":
         tie = _utf8_bytes(e.event_id, "UTF8")
-    order = [e.occurred_at, tie]
-    w = ibis.window(group_by=[e.customer_id, e.journey], order_by=order)
+    e = e.mutate(_tie=tie)  # a column of its own, which every window orders by
+    # of one journey: by customer only (PostgreSQL, knowing the journey constant below the first window only,
+    # would sort again for the second)
+    by = ["customer_id"] if journey is not None else ["customer_id", "journey"]
+    w = ibis.window(group_by=[e[c] for c in by], order_by=[e.occurred_at, e._tie])
     prev = e.occurred_at.lag().over(w)
     gap = ibis.interval(minutes=int(gap_days * 24 * 60))
-    s = e.mutate(_starts=ibis.ifelse(prev.isnull() | (e.occurred_at > prev + gap), 1, 0), _tie=tie)
-    run = ibis.cumulative_window(group_by=[s.customer_id, s.journey], order_by=[s.occurred_at, s._tie])
-    i = s.mutate(instance=s._starts.sum().over(run).cast("int64"))
-    part = [i.customer_id, i.journey, i.instance]
-    return i.select("event_id", "customer_id", "journey", "instance", "stage", "touchpoint", "channel", "occurred_at",
-                    pos=ibis.row_number().over(group_by=part, order_by=[i.occurred_at, i._tie]) + 1,
-                    started_at=i.occurred_at.min().over(group_by=part))
+    s = e.mutate(_starts=ibis.ifelse(prev.isnull() | (e.occurred_at > prev + gap), 1, 0),
+                 _rn=ibis.row_number().over(w).cast("int64") + 1)
+    run = ibis.cumulative_window(group_by=[s[c] for c in by], order_by=[s.occurred_at, s._tie])
+    return s.mutate(instance=s._starts.sum().over(run).cast("int64"))
 
 
 def _utf8_bytes(text, encoding):

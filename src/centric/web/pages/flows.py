@@ -46,7 +46,7 @@ def _choice(text: str | None, name: str, allowed: tuple[str, ...]) -> str:
 
 def _compute(store, journey: str, step: str | None, backwards: bool, steps: int, top: int, compare_by: str,
              target: str | None) -> dict[str, Any]:
-    from ...flows import compare, journey_log, loops, mine, sankey
+    from ...flows import batch, compare, compare_plan, journey_log, loops_plan, mine, sankey_plan
     from ...flows.groups import nps_groups, reached
     from ...flows.log import materialized
 
@@ -59,16 +59,20 @@ def _compute(store, journey: str, step: str | None, backwards: bool, steps: int,
         step = step or next(iter(g.start if not backwards else g.end))
         if step not in activities:
             raise CentricError(f"step: {step!r} is not a stage of the journey {journey!r}")
-        out: dict[str, Any] = {"graph": g, "variants": v.variants[:15], "n_variants": len(v.variants),
-                               "coverage80": v.coverage(0.8), "curve": v.curve(), "activities": activities,
-                               "step": step, "sankey": sankey(ev, step, steps=steps, top=top, backwards=backwards),
-                               "loops": loops(ev), "comparison": None}
+        plans = [sankey_plan(ev, step, steps=steps, top=top, backwards=backwards), loops_plan(ev)]
         if compare_by == "reached":
             target = target or next(iter(g.end))
             if target not in activities:
                 raise CentricError(f"reached: {target!r} is not a stage of the journey {journey!r}")
-            a, b = reached(ev, target)
-            out["comparison"] = compare(ev, a, b, "reached", "not reached")
+            plans.append(compare_plan(ev, *reached(ev, target), "reached", "not reached"))
+        # the paths, the loops and the comparison of reached in one query (on PostgreSQL the journey's
+        # instances are computed once for them, not once each)
+        s, lp, *comparison = batch(*plans)
+        out: dict[str, Any] = {"graph": g, "variants": v.variants[:15], "n_variants": len(v.variants),
+                               "coverage80": v.coverage(0.8), "curve": v.curve(), "activities": activities,
+                               "step": step, "sankey": s, "loops": lp, "comparison": None}
+        if compare_by == "reached":
+            out["comparison"] = comparison[0]
             out["target"] = target
         elif compare_by == "nps":
             a, b = nps_groups(store, ev)
