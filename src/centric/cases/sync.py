@@ -97,13 +97,19 @@ def sync(store: Store, now: dt.datetime | None = None, routing: Routing | None =
     size = max(int(slice_size), 1) if slice_size else max(len(fresh), len(imported), 1)
     n = max(-(-len(fresh) // size), -(-len(imported) // size))
     totals = dict.fromkeys(("signals", "opened", "joined", "reopened", "imported", "triage"), 0)
+    rows = [fresh, imported]  # held here until the last slice, which takes them over (see _place_slice)
+    del fresh, imported
     for k in range(n):
         if between is not None:  # also before the first: after the read of the new signals
             between()
         run.carry = k + 1 < n
-        part = _place_slice(store, run, fresh.iloc[k * size:(k + 1) * size], imported.iloc[k * size:(k + 1) * size])
+        part = rows if n == 1 else [r.iloc[k * size:(k + 1) * size] for r in rows]
+        if not run.carry:
+            rows = None  # the last slice's frames are the only reference left: freed as it places them
+        part = _place_slice(store, run, part)
         totals = {key: totals[key] + part[key] for key in totals}
-    del fresh, imported, run
+    del rows, run
+    _free(big)  # before what follows (proactive, the caller's next step): the run's frames and Arrow's pool
     result = SyncResult(**totals, pending=waiting)
     if proactive and store.count("customer_scores"):
         from .proactive import proactive as run_proactive
@@ -128,9 +134,13 @@ class _Run:
     carry: bool = False  # a slice follows the one being placed
 
 
-def _place_slice(store: Store, run: _Run, fresh: pd.DataFrame, imported: pd.DataFrame) -> dict[str, int]:
-    """One transaction: ``fresh`` (in time order) placed in cases, ``imported`` recorded; the counts."""
+def _place_slice(store: Store, run: _Run, frames: list[pd.DataFrame]) -> dict[str, int]:
+    """One transaction: ``frames`` = [fresh, imported]; ``fresh`` (in time order) placed in cases, ``imported``
+    recorded; the counts. The list is emptied: when the caller holds no other reference, ``fresh`` is freed once
+    placed, before the new cases are routed and written (a million signals: several hundred MB)."""
     now, routing, policy, big = run.now, run.routing, run.policy, run.big
+    fresh, imported = frames
+    frames.clear()
     with store.transaction() as con:
         n_fresh = len(fresh)
         new_cases, events, links = _place(store, con, fresh, run)
