@@ -97,13 +97,19 @@ def sync(store: Store, now: dt.datetime | None = None, routing: Routing | None =
     size = max(int(slice_size), 1) if slice_size else max(len(fresh), len(imported), 1)
     n = max(-(-len(fresh) // size), -(-len(imported) // size))
     totals = dict.fromkeys(("signals", "opened", "joined", "reopened", "imported", "triage"), 0)
+    rows = [fresh, imported]  # held here until the last slice, which takes them over (see _place_slice)
+    del fresh, imported
     for k in range(n):
         if between is not None:  # also before the first: after the read of the new signals
             between()
         run.carry = k + 1 < n
-        part = _place_slice(store, run, fresh.iloc[k * size:(k + 1) * size], imported.iloc[k * size:(k + 1) * size])
+        part = rows if n == 1 else [r.iloc[k * size:(k + 1) * size] for r in rows]
+        if not run.carry:
+            rows = None  # the last slice's frames are the only reference left: freed as it places them
+        part = _place_slice(store, run, part)
         totals = {key: totals[key] + part[key] for key in totals}
-    del fresh, imported, run
+    del rows, run
+    _free(big)  # before what follows (proactive, the caller's next step): the run's frames and Arrow's pool
     result = SyncResult(**totals, pending=waiting)
     if proactive and store.count("customer_scores"):
         from .proactive import proactive as run_proactive
@@ -128,9 +134,13 @@ class _Run:
     carry: bool = False  # a slice follows the one being placed
 
 
-def _place_slice(store: Store, run: _Run, fresh: pd.DataFrame, imported: pd.DataFrame) -> dict[str, int]:
-    """One transaction: ``fresh`` (in time order) placed in cases, ``imported`` recorded; the counts."""
+def _place_slice(store: Store, run: _Run, frames: list[pd.DataFrame]) -> dict[str, int]:
+    """One transaction: ``frames`` = [fresh, imported]; ``fresh`` (in time order) placed in cases, ``imported``
+    recorded; the counts. The list is emptied: when the caller holds no other reference, ``fresh`` is freed once
+    placed, before the new cases are routed and written (a million signals: several hundred MB)."""
     now, routing, policy, big = run.now, run.routing, run.policy, run.big
+    fresh, imported = frames
+    frames.clear()
     with store.transaction() as con:
         n_fresh = len(fresh)
         new_cases, events, links = _place(store, con, fresh, run)
@@ -176,6 +186,18 @@ def _free(big: bool = True) -> None:
 
     gc.collect()
     pa.default_memory_pool().release_unused()
+    _trim()
+
+
+def _trim() -> None:
+    """Return the C heap's free pages to the system (glibc's ``malloc_trim``: pandas' and NumPy's small blocks
+    freed by the step before stay mapped otherwise); nothing where there is no glibc."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (AttributeError, OSError):
+        pass
 
 
 _CLOCK_CHUNK = 200_000
@@ -378,28 +400,42 @@ def _route_and_write(con, new_cases: pd.DataFrame, routing: Routing, now: dt.dat
     frame = new_cases.rename(columns={"type": "factor"}).assign(store=None)
     frame["vip"] = store_io.is_in(frame["customer_id"], vip)
     routed = route(frame, routing, load, last)
+    del frame
     cases = new_cases.drop(columns=["flags"]).assign(
         department=routed["department"].to_numpy(), owner=routed["owner"].to_numpy(),
         priority=routed["priority"].to_numpy(), origin="signal", escalation_level=0, reopen_count=0, transfers=0,
         updated_at=now)
+    del routed
     cases["status"] = np.where(cases["owner"].notna(), "assigned", "new")
     store_io.insert_rows(con, "cases", cases)
+    has_owner = cases["owner"].notna().to_numpy()
+    pos = np.concatenate([np.arange(len(cases)), np.flatnonzero(has_owner)])  # the case ids ascend with position
+    pos = pos[np.argsort(pos, kind="stable")]  # each case's opened, assigned
+    first = []
+    for lo in range(0, len(cases), _CLOCK_CHUNK):  # in parts: a million cases' events are ~0.5 GB in pandas
+        events = _first_events(cases.iloc[lo:lo + _CLOCK_CHUNK], has_owner[lo:lo + _CLOCK_CHUNK])
+        store_io.append_events(con, events)
+        first.append(events[["case_id", "occurred_at", "kind"]])
+        del events
+    clock_columns = ["case_id", "opened_at", "status", "priority", "channel", "department"]
+    return cases[clock_columns], (pd.concat(first, ignore_index=True), pos)
+
+
+def _first_events(cases: pd.DataFrame, has_owner: np.ndarray) -> pd.DataFrame:
+    """The first events of new ``cases`` (routed; ``has_owner``: which have an owner): each case's opened, then
+    assigned when it has an owner, the cases in their order."""
     opened = pd.DataFrame({
         "case_id": cases["case_id"], "occurred_at": cases["opened_at"], "kind": "opened", "actor": "system",
         "department": cases["department"], "data": '{"origin": "signal"}'})  # the signal: in case_signals
     assigned = pd.DataFrame({
         "case_id": cases["case_id"], "occurred_at": cases["opened_at"], "kind": "assigned", "actor": "system",
-        "department": cases["department"], "target": cases["owner"]})[cases["owner"].notna().to_numpy()]
-    has_owner = cases["owner"].notna().to_numpy()
+        "department": cases["department"], "target": cases["owner"]})[has_owner]
     opened["case_event_id"] = cases["case_id"] + ":00001"  # the cases are new: their events count from 1
     assigned["case_event_id"] = cases["case_id"][has_owner] + ":00002"
     events = pd.concat([opened, assigned], ignore_index=True)
-    pos = np.concatenate([np.arange(len(cases)), np.flatnonzero(has_owner)])  # the case ids ascend with position
-    order = np.argsort(pos, kind="stable")
-    events = events.take(order).reset_index(drop=True)  # each case's opened, assigned
-    store_io.append_events(con, events)
-    clock_columns = ["case_id", "opened_at", "status", "priority", "channel", "department"]
-    return cases[clock_columns], (events[["case_id", "occurred_at", "kind"]], pos[order])
+    del opened, assigned
+    order = np.argsort(np.concatenate([np.arange(len(cases)), np.flatnonzero(has_owner)]), kind="stable")
+    return events.take(order).reset_index(drop=True)
 
 
 def _case_channel(rows: pd.DataFrame) -> pd.Series:
