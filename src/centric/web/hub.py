@@ -35,12 +35,11 @@ from ..store import Store
 
 T = TypeVar("T")
 
-
-
 WAL_LIMIT = "1GB"
 """DuckDB's ``checkpoint_threshold`` in ``centric serve`` (DuckDB's default is 16 MB: under 1,000 survey answers a
 second a checkpoint then ran inside an answer's commit every few seconds, each holding the answers for up to a
 second). A server killed with a long log replays it at its next start (seconds per hundred megabytes)."""
+
 
 class ReadStore(Store):
     """A store for reading only: a cursor of the writer's connection; ``transaction()`` raises."""
