@@ -111,3 +111,27 @@ def test_the_self_assessment_form_on_a_phone_without_script(server, browser):
                                    "WHERE employee_id = ? AND view = 'self'", [f"E-{unit}"]).fetchall()
     assert row == [(4, 3, None)]
     ctx.close()
+
+
+def test_the_flows_stage_selector_shows_only_for_its_comparison(server, browser):
+    """/flows: "Stage reached" matters only when comparing who reached a stage; with script it is hidden for the
+    other comparisons and appears when that one is chosen (without script the form shows every field)."""
+    base, app = server
+    from centric.web import auth
+
+    app.state.hub.write(auth.add_user, "ana@example.com", "analyst", PASSWORD, name="Ana Analyst")
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    watch = Watch(page)
+    _sign_in(page, base, "ana@example.com")
+    page.goto(f"{base}/flows")
+    stage = page.locator("label[data-shown-when='compare=reached']")
+    assert stage.count() == 1
+    assert not stage.is_visible()  # compare: nothing
+    page.select_option("select[name=compare]", "reached")
+    assert stage.is_visible()
+    page.select_option("select[name=compare]", "nps")
+    assert not stage.is_visible()
+    page.goto(f"{base}/flows?compare=reached")
+    assert stage.is_visible()
+    assert page.locator("select[name=target]").is_visible()
+    watch.check(base)

@@ -91,3 +91,18 @@
     });
   });
 })();
+
+// -- fields that matter only for one choice (<label data-shown-when="compare=reached">): shown without script;
+// with it, hidden while the form's field of that name has another value
+(function () {
+  function update() {
+    Array.prototype.slice.call(document.querySelectorAll("[data-shown-when]")).forEach(function (el) {
+      var rule = el.getAttribute("data-shown-when").split("=");
+      var form = el.closest("form");
+      var field = form && form.elements.namedItem(rule[0]);
+      if (field) { el.hidden = field.value !== rule.slice(1).join("="); }
+    });
+  }
+  document.addEventListener("change", update);
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", update); } else { update(); }
+})();
