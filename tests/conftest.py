@@ -59,6 +59,12 @@ def rows(store: Store, sql: str, params=None):
     return store.execute(sql, params or []).fetchall()
 
 
+def db_of(store) -> str:
+    """What ``--db`` takes for ``store``: its URL on PostgreSQL (``path`` hides the password), else its path; open
+    it again with ``centric.engines.open_store``."""
+    return getattr(store, "url", None) or str(store.path)
+
+
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory):
     """A small demo company, built once through the public path."""

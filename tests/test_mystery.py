@@ -33,7 +33,6 @@ from centric.mystery import (
 from centric.mystery.importer import import_visits
 from centric.mystery.template import TemplateError
 from centric.mystery.visits import VisitError, check_attachment
-from centric.store import Store
 
 SMALL = """
 id = "mini"
@@ -64,15 +63,14 @@ critical = true
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store.open(tmp_path / "m.duckdb")
-    add_template(s, SMALL, "mini.toml")
-    with s.transaction() as con:
+def store(store):
+    """conftest's store (DuckDB, or PostgreSQL in the suite's PostgreSQL leg) with the small template and units."""
+    add_template(store, SMALL, "mini.toml")
+    with store.transaction() as con:
         con.execute("INSERT INTO units (unit, kind, region, country, manager) VALUES "
                     "('North 1', 'store', 'North', 'PL', 'ann'), ('North 2', 'store', 'North', 'PL', 'ann'), "
                     "('South 1', 'store', 'South', 'IT', 'bob')")
-    yield s
-    s.close()
+    return store
 
 
 def visit(store, vid, where, day, greet="yes", clean="yes", price="yes", shopper="x", brand="ours"):

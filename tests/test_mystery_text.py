@@ -16,10 +16,12 @@ from centric.cli import app
 from centric.drivers import drivers
 from centric.drivers.analysis import mentions_frame
 from centric.drivers.mystery import mystery_comparison
+from centric.engines import open_store
 from centric.mystery import add_template, record_visit
 from centric.mystery.notes import feedback_id, summary, sync_notes, visit_factors
-from centric.store import Store
 from centric.text.batch import analyze_store
+
+from .conftest import db_of
 
 # staff is measured by two items (weights 1 and 3), the store by one: factor scores 0, 25, 75 or 100
 TWO = """
@@ -51,16 +53,16 @@ REVIEWS = [("r1", "ours", "The staff were friendly and helpful."), ("r2", "ours"
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store.open(tmp_path / "t.duckdb")
+def store(store):
+    """conftest's store (DuckDB, or PostgreSQL in the suite's PostgreSQL leg) with the template, a unit, a person."""
+    s = store
     add_template(s, TWO, "two.toml")
     with s.transaction() as con:
         con.execute("INSERT INTO units (unit, kind, region, country, manager) VALUES ('North 1', 'store', 'North', "
                     "'PL', 'ann')")
         con.execute("INSERT INTO employees (employee_id, name, unit, role) VALUES ('e1', 'Anna Nowak', 'North 1', "
                     "'staff')")
-    yield s
-    s.close()
+    return s
 
 
 def visit(s, vid, where, day, greet, advice, clean, brand="ours", notes=None):
@@ -69,10 +71,10 @@ def visit(s, vid, where, day, greet, advice, clean, brand="ours", notes=None):
 
 
 def reviews(s):
-    with s.transaction() as con:
+    with s.transaction():
         for i, (fid, brand, text) in enumerate(REVIEWS):
-            con.execute("INSERT INTO feedback (feedback_id, source, brand, posted_at, text, store) VALUES "
-                        "(?, 'review', ?, ?, ?, 'North 1')", [fid, brand, dt.datetime(2026, 3, 1 + i), text])
+            s.execute("INSERT INTO feedback (feedback_id, source, brand, posted_at, text, store) VALUES "
+                      "(?, 'review', ?, ?, ?, 'North 1')", [fid, brand, dt.datetime(2026, 3, 1 + i), text])
 
 
 def four_visits(s):
@@ -104,14 +106,14 @@ def test_the_factor_comparison_by_hand_and_welch_against_scipy(store):
 def test_drivers_json_carries_the_mystery_comparison_and_nothing_without_competitor_visits(store):
     reviews(store)
     analyze_store(store, "retail", fast=True)
-    path = store.path
+    path = db_of(store)
     visit(store, "o1", "North 1", 2, "yes", "yes", "yes")  # our visits alone: nothing to compare
     store.close()
     run = CliRunner()
     before = run.invoke(app, ["--db", path, "drivers", "--json"], catch_exceptions=False)
     assert before.exit_code == 0, before.output
     assert "mystery_shopping" not in before.output
-    with Store.open(path) as s:
+    with open_store(path) as s:
         visit(s, "o2", "North 1", 3, "yes", "no", "no")
         visit(s, "c1", "Rival Centre", 4, "no", "no", "yes", brand="Rival")
         visit(s, "c2", "Rival Centre", 5, "yes", "no", "yes", brand="Rival")
@@ -135,8 +137,8 @@ def test_a_visits_notes_are_analysed_by_the_text_pipeline(store):
     visit(store, "o1", "North 1", 2, "yes", "yes", "yes",
           notes="The delivery was late and the staff were rude. Anna Nowak did not help.")
     visit(store, "o2", "North 1", 3, "yes", "yes", "yes")  # no notes: no text
-    row = store.con.execute("SELECT source, brand, store, author, text FROM feedback WHERE feedback_id = ?",
-                            [feedback_id("o1")]).fetchone()
+    row = store.execute("SELECT source, brand, store, author, text FROM feedback WHERE feedback_id = ?",
+                        [feedback_id("o1")]).fetchone()
     assert row[:4] == ("mystery_shopper", "ours", "North 1", "kasia")
     assert store.count("feedback") == 1
     assert visit_factors(store, "o1")["analysed"] is False
@@ -150,8 +152,8 @@ def test_a_visits_notes_are_analysed_by_the_text_pipeline(store):
     assert f.loc["delivery", "net"] == -100 and f.loc["delivery", "notes"] == 1
     assert "[name]" in sm.quotes["North 1"][0]["text"] and "Anna" not in sm.quotes["North 1"][0]["text"]
     # a store made before: the notes are stored as feedback once, however often synced
-    with store.transaction() as con:
-        con.execute("DELETE FROM feedback WHERE feedback_id = ?", [feedback_id("o1")])
+    with store.transaction():
+        store.execute("DELETE FROM feedback WHERE feedback_id = ?", [feedback_id("o1")])
     assert sync_notes(store) == 1 and sync_notes(store) == 0
 
 
@@ -159,14 +161,14 @@ def test_an_imported_visits_notes_are_analysed_at_once(store, tmp_path):
     f = tmp_path / "v.csv"
     f.write_text("visit_id,store,date,greet,advice,clean,notes\n"
                  "i1,North 1,2026-03-02 12:00,yes,no,yes,The staff were rude and nobody helped.\n", encoding="utf-8")
-    path = store.path
+    path = db_of(store)
     store.close()
     r = CliRunner().invoke(app, ["--db", path, "mystery", "import", str(f), "--template", "two", "--json"],
                            catch_exceptions=False)
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)["texts_analysed"] == 1
-    with Store.open(path) as s:
-        assert s.con.execute("SELECT source, store FROM feedback WHERE feedback_id = 'mystery:i1'").fetchone() == (
+    with open_store(path) as s:
+        assert s.execute("SELECT source, store FROM feedback WHERE feedback_id = 'mystery:i1'").fetchone() == (
             "mystery_shopper", "North 1")
         got = visit_factors(s, "i1")
         assert got["analysed"] and {"staff": "negative"}.items() <= {m["factor"]: m["sentiment"]
@@ -183,7 +185,7 @@ def test_a_mystery_note_does_not_change_the_customers_drivers(store):
     visit(store, "o1", "North 1", 2, "no", "no", "no", notes="The delivery was late and the staff were rude.")
     visit(store, "c1", "Rival Centre", 4, "no", "no", "yes", brand="Rival", notes="The staff were rude.")
     analyze_store(store, "retail", fast=True)
-    assert store.con.execute("SELECT count(*) FROM mentions WHERE text_id LIKE 'mystery:%'").fetchone()[0] >= 3
+    assert store.execute("SELECT count(*) FROM mentions WHERE text_id LIKE 'mystery:%'").fetchone()[0] >= 3
     after = drivers(store)
     cols = ["factor", "importance", "net", "n", "complaints"]
     pd.testing.assert_frame_equal(before.factors[cols], after.factors[cols])

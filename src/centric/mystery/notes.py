@@ -58,7 +58,7 @@ def feedback_rows(visits: pd.DataFrame) -> pd.DataFrame:
 
 def write_notes(con, visits: pd.DataFrame) -> int:
     """Insert the notes of ``visits`` as feedback (inside the caller's transaction; notes stored before are not
-    stored again); how many were inserted."""
+    stored again); how many were inserted. ``con``: a DuckDB connection, or a store of either engine."""
     from ..cases import store_io
 
     rows = feedback_rows(visits)
@@ -74,14 +74,15 @@ def write_notes(con, visits: pd.DataFrame) -> int:
 def sync_notes(store: Store) -> int:
     """Store as feedback the notes of the visits stored before their notes were analysed (a store made by an
     earlier version); how many were added. Running it again adds nothing."""
-    v = store.con.execute(
-        "SELECT v.visit_id, v.brand, v.store, v.shopper, v.visited_at, v.notes FROM mystery_visits v "
+    cols = ["visit_id", "brand", "store", "shopper", "visited_at", "notes"]
+    got = store.execute(
+        f"SELECT {', '.join('v.' + c for c in cols)} FROM mystery_visits v "
         "WHERE v.notes IS NOT NULL AND trim(v.notes) <> '' AND NOT EXISTS "
-        "(SELECT 1 FROM feedback f WHERE f.feedback_id = ? || v.visit_id)", [PREFIX]).fetchdf()
-    if not len(v):
+        "(SELECT 1 FROM feedback f WHERE f.feedback_id = CAST(? AS VARCHAR) || v.visit_id)", [PREFIX]).fetchall()
+    if not got:
         return 0
-    with store.transaction() as con:
-        return write_notes(con, v)
+    with store.transaction():
+        return write_notes(store, pd.DataFrame(got, columns=cols))
 
 
 def summary(store: Store, unit: str | None = None, start: dt.datetime | None = None, end: dt.datetime | None = None,
