@@ -20,7 +20,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "centric" / "report"
 
 def _msgids() -> set[str]:
     ids = set(re.findall(r'_\("((?:[^"\\]|\\.)*)"', (SRC / "templates" / "report.html").read_text(encoding="utf-8")))
-    for f in SRC.glob("*.py"):
+    for f in [*SRC.glob("*.py"), SRC / "templates" / "_section_feelings.html", SRC.parent / "feelings" / "present.py"]:
         ids |= set(re.findall(r'_\("((?:[^"\\]|\\.)*)"', f.read_text(encoding="utf-8")))
     return ids
 

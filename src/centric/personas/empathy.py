@@ -25,10 +25,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CentricError
+from ..feelings import emotion_values
 from ..store import Store
 from ..text.emotions import EMOTIONS, PRESENT
 from .cards import Personas, quotes_near
-from .features import decode_path, emotion_values, texts_table
+from .features import decode_path, texts_table
 
 THIN_CUSTOMERS = 5
 THIN_TEXTS = 10

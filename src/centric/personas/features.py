@@ -33,8 +33,9 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from ..feelings.analysis import emotion_values, shown
 from ..store import Store
-from ..text.emotions import EMOTIONS, PRESENT
+from ..text.emotions import EMOTIONS
 
 DAY = 86400.0
 MAX_PATH = 12  # stages kept in a path code (base 16: exact in a double up to 13 positions)
@@ -149,20 +150,6 @@ def texts_table(store: Store):
     return a.union(b)
 
 
-def emotion_values(store: Store, column) -> dict:
-    """Each of the eight emotions' probability (float, null when absent) from the JSON text ``column``. Ibis 12
-    compiles ``unwrap_as`` on PostgreSQL to SQL that PostgreSQL refuses (``->> VARIADIC ARRAY[]``): there the
-    value is read with ``json_extract_path_text`` and cast, which parses the same JSON number to the same double."""
-    if getattr(store, "engine", "duckdb") != "postgresql":
-        emo = column.cast("json")
-        return {e: emo[e].unwrap_as("float64") for e in EMOTIONS}
-
-    @ibis.udf.scalar.builtin(name="json_extract_path_text", signature=(("json", "string"), "string"))
-    def json_text(j, key): ...
-
-    return {e: json_text(column.cast("json"), e).cast("float64") for e in EMOTIONS}
-
-
 def _texts(store: Store, top_factors: int):
     """(per-customer texts and emotions expression, per-customer pains and gains expression or None, factors)."""
     texts = texts_table(store)
@@ -173,7 +160,7 @@ def _texts(store: Store, top_factors: int):
         # the share of the customer's texts showing the emotion (p >= 0.5); a placeholder answer ({})
         # is null and left out
         # (1.0 or 0.0 by a condition: PostgreSQL has no cast from boolean to a float)
-        aggs[f"emotion:{e}"] = ibis.ifelse(p.isnull(), ibis.null("float64"), ibis.ifelse(p >= PRESENT, 1.0, 0.0)).mean()
+        aggs[f"emotion:{e}"] = shown(p).mean()
     per = j.group_by("customer_id").aggregate(**aggs)
     m = store.table("mentions")
     m = m.filter(m.sentiment.isin(["negative", "positive"]))

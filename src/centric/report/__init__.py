@@ -654,6 +654,9 @@ def report_context(d: ReportData, lang: str = "en", title: str = "") -> tuple[di
         ctx["council"] = council_section(d.council, f, specs, factor_names)
         ctx["ideas"] = _ideas_context(d.ideas, f, specs, factor_names)
         ctx["enps"] = enps_section(d.enps, f, specs)
+        from ..feelings.present import section as feelings_section
+
+        ctx["feelings"] = feelings_section(d.feelings, f, factor_names)
     ctx["topics"] = _topics(d.topics, f, d.current)
     ctx["whys"] = _whys_context(d.whys, f, d.drivers.names(lang) if d.drivers else None)
     from ..observations.present import section as observations_section

@@ -63,6 +63,7 @@ class ReportData:
     observations: Any = None  # centric.observations.present.ObservationReport, or None without observation notes
     mystery: Any = None  # centric.mystery.section.MysteryData, or None without visits
     enps: Any = None  # centric.enps.Overview: employee NPS and pulse with the threshold applied, or None
+    feelings: Any = None  # centric.feelings.Feelings: the texts' emotions by factor and segment, or None
 
 
 def only(where: Where, columns) -> dict[str, tuple[str, ...]]:
@@ -181,6 +182,7 @@ def collect(store: Store, start: dt.datetime | None = None, end: dt.datetime | N
 
     data.customers = once("customers", compute=lambda: overview(store, period=period))
     data.drivers = _drivers(store, period, brand, only(where, DRIVER_FILTERS), start, end)
+    data.feelings = _feelings(store, brand, only(where, DRIVER_FILTERS), start, end)
     data.whys = once("whys", _top_fix(data.drivers), compute=lambda: _whys(store, data.drivers, start, end))
     data.surveys = once("surveys", compute=lambda: _surveys(store, start, end))
     data.flows = once("flows", compute=lambda: journey_flows(store, start=start, end=end))
@@ -251,6 +253,14 @@ def _drivers(store: Store, period: str = "quarter", brand: str = "ours", where: 
         return drivers(store, brand=brand, reps=200, period=period, where=where, start=start, end=end)
     except CentricError:
         return None
+
+
+def _feelings(store: Store, brand: str, where: Where, start: dt.datetime | None, end: dt.datetime | None):
+    """The emotions of the texts of ``brand`` in the selection, by factor and segment (the texts the factor
+    analysis reads, with its filters)."""
+    from ..feelings import feelings
+
+    return feelings(store, brand=brand, where=where, start=start, end=end)
 
 
 def quality(store: Store) -> dict[str, Any]:
