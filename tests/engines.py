@@ -131,7 +131,8 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
                        "are one transaction"),
     "proactive case": ("the alerts' button that opens a proactive case (`POST /alerts/proactive` of `serve`)",
                        "the same case, events, signal and clocks; one transaction"),
-    "text reads": ("`centric text flagged`, `text topics`, `text discover` (the store's texts), `text analyze` (files)",
+    "text reads": ("`centric text flagged`, `text topics`, `text discover`, `text feelings` (the store's texts), "
+                   "`text analyze` (files)",
                    "the same answers (identical in the tests)"),
     "other commands": ("the other pages of `serve` (none but a path with no page), `centric demo`, "
                        "every other command", "refused by name on PostgreSQL and Spark"),

@@ -11,6 +11,8 @@ import pytest
 
 from centric.feelings import EMOTIONS, feelings
 
+from .conftest import db_of
+
 AT = dt.datetime(2026, 3, 1, 12)
 
 
@@ -99,3 +101,29 @@ def test_filters_brands_and_small_groups(texts):
     assert d["texts"] == 3 and all(pd.isna(d[e]) for e in EMOTIONS)
     assert fe.overall["anger"] == 0.5  # the whole selection's shares are always shown
     assert feelings(texts, start=AT + dt.timedelta(days=1)).empty
+
+
+def test_the_command_prints_the_same_shares(texts):
+    from typer.testing import CliRunner
+
+    from centric.cli import app
+
+    db = db_of(texts)
+    texts.close()
+    r = CliRunner().invoke(app, ["--db", db, "text", "feelings", "--json", "--min-texts", "1"],
+                           catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.output)
+    assert got["texts"] == 4 and got["overall"]["anger"] == 0.5 and got["overall"]["trust"] == 0.25
+    delivery = next(x for x in got["by_factor"] if x["factor"] == "delivery")
+    assert delivery["negative_texts"] == 2 and delivery["negative:anger"] == 1.0
+    assert delivery["anger"] == pytest.approx(2 / 3)
+    assert [(x["segment"], x["customer"], x["texts"]) for x in got["by_segment"]] == [
+        ("b2c", True, 2), ("vip", True, 1), (None, False, 1)]
+    vip = CliRunner().invoke(app, ["--db", db, "text", "feelings", "--json", "--segment", "vip", "--min-texts", "1"],
+                             catch_exceptions=False)
+    assert json.loads(vip.output)["overall"]["sadness"] == 1.0
+    table = CliRunner().invoke(app, ["--db", db, "text", "feelings", "--min-texts", "1"], catch_exceptions=False)
+    assert table.exit_code == 0 and "Emotions in 4 texts about ours" in table.output and "delivery" in table.output
+    bad = CliRunner().invoke(app, ["--db", db, "text", "feelings", "--since", "March"])
+    assert bad.exit_code != 0 and "--since: 'March' is not a date" in bad.output

@@ -182,6 +182,75 @@ def text_topics(
             console.print(f"  {escape(x.name)}: “{escape(q)}”")
 
 
+@text_app.command("feelings")
+def text_feelings(
+    brand: str = typer.Option("ours", "--brand", help="Texts about this brand: ours or a competitor's name."),
+    since: str = typer.Option(None, "--since", help="Texts written on or after this date (YYYY-MM-DD)."),
+    until: str = typer.Option(None, "--until", help="Texts written before this date (YYYY-MM-DD)."),
+    segment: str = typer.Option(None, "--segment", help="Only the texts of this customer segment."),
+    min_texts: int = typer.Option(10, "--min-texts", help="Groups with fewer texts show their count only.",
+                                  callback=at_least(1)),
+    as_json: bool = typer.Option(False, "--json", help="Print every share as JSON (0–1; null under --min-texts)."),
+) -> None:
+    """How customers feel: the share of the texts that show each of Plutchik's eight emotions (probability 0.5 or
+    more), over all texts, by the factor a text mentions (and of the texts judging it negatively), and by the
+    customer's segment. The same texts as the factor analysis (the company's own notes left out). Needs
+    `centric analyze`."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from ..feelings import EMOTIONS, feelings
+
+    try:
+        start, end = _day_option(since, "--since"), _day_option(until, "--until")
+        with _open() as store:
+            fe = feelings(store, brand=brand, where={"segment": [segment]} if segment else None,
+                          start=dt.datetime.combine(start, dt.time()) if start else None,
+                          end=dt.datetime.combine(end, dt.time()) if end else None, min_texts=min_texts)
+    except CentricError as e:
+        _fail(e)
+
+    def clean(frame: pd.DataFrame) -> list[dict]:
+        return [{k: (None if not isinstance(v, str) and v is not None and pd.isna(v) else
+                     v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in frame.to_dict("records")]
+
+    if as_json:
+        print(json.dumps({"texts": fe.texts, "overall": fe.overall, "by_factor": clean(fe.by_factor),
+                          "by_segment": clean(fe.by_segment), "min_texts": min_texts}, ensure_ascii=False, indent=2))
+        return
+    if fe.empty:
+        console.print(f"No analysed texts with emotions about {escape(brand)} in this selection: run `centric "
+                      "analyze` first, or widen the selection.")
+        return
+
+    def pct(v) -> str:
+        return "—" if v is None or pd.isna(v) else f"{100 * float(v):.0f}"
+
+    def table(first: str, rows, name, count: str, prefix: str = "") -> Table:
+        tab = Table(first, "texts", *(e[:4] for e in EMOTIONS))  # anticipation, surprise … fit 80 columns
+        tab.add_row("all texts", f"{fe.texts:,}", *(pct(fe.overall[e]) for e in EMOTIONS), style="bold")
+        for _i, r in rows.iterrows():
+            cells = []
+            for e in EMOTIONS:
+                v = r[prefix + e]
+                high = not pd.isna(v) and 100 * (float(v) - fe.overall[e]) >= 10
+                cells.append(f"[bold]{pct(v)}[/bold]" if high else pct(v))
+            tab.add_row(escape(name(r)), f"{int(r[count]):,}", *cells)
+        return tab
+
+    console.print(f"Emotions in {fe.texts:,} texts about {escape(brand)}: % of the texts showing each (bold: 10 "
+                  f"points or more above all texts; — under {min_texts} texts; "
+                  f"{', '.join(f'{e[:4]} = {e}' for e in EMOTIONS if len(e) > 4)})")
+    console.print(table("factor mentioned", fe.by_factor, lambda r: r["factor"], "texts"))
+    neg = fe.by_factor[fe.by_factor["negative_texts"] > 0].sort_values("negative_texts", ascending=False)
+    if len(neg):
+        console.print(table("factor judged negatively", neg, lambda r: r["factor"], "negative_texts", "negative:"))
+    console.print(table("segment", fe.by_segment, lambda r: ("(no known customer)" if not r["customer"] else
+                                                            "(no segment)" if r["segment"] is None else
+                                                            str(r["segment"])), "texts"))
+
+
 @text_app.command("discover")
 def text_discover(
     input: Path = typer.Argument(None, help='JSON lines with "id" and "text" (as for text analyze); without it, '

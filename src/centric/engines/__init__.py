@@ -49,6 +49,7 @@ PORTED += ("ideas import", "council import", "orientation import")
 PORTED += ("whys",)
 PORTED += ("mystery import", "mystery cases", "mystery template add")
 PORTED += ("text flagged", "text topics", "text discover", "text analyze")  # text analyze: files only
+PORTED += ("text feelings",)
 """The commands that work on a PostgreSQL store (``store copy`` writes into one from a DuckDB store)."""
 
 SPARK_PORTED = ("status", "schema", "settings", "metrics nps", "metrics csat", "metrics ces", "drivers", "flows",
