@@ -35,7 +35,7 @@ def test_demo_journeys_are_believable(demo_store):
     assert "delivery" in purchase.pain_points
     d = purchase.touchpoint("delivery")
     assert all(q.polarity == "negative" for q in d.quotes) and len(d.quotes) == 3
-    texts = demo_store.con.execute(
+    texts = demo_store.execute(
         "SELECT response_id, comment FROM responses WHERE response_id IN (?, ?, ?)", [q.id for q in d.quotes]).fetchall()
     assert len(texts) == 3  # every quote is a real answer's comment
     for q in d.quotes:

@@ -135,7 +135,7 @@ def test_a_visits_notes_are_analysed_by_the_text_pipeline(store):
     visit(store, "o1", "North 1", 2, "yes", "yes", "yes",
           notes="The delivery was late and the staff were rude. Anna Nowak did not help.")
     visit(store, "o2", "North 1", 3, "yes", "yes", "yes")  # no notes: no text
-    row = store.con.execute("SELECT source, brand, store, author, text FROM feedback WHERE feedback_id = ?",
+    row = store.execute("SELECT source, brand, store, author, text FROM feedback WHERE feedback_id = ?",
                             [feedback_id("o1")]).fetchone()
     assert row[:4] == ("mystery_shopper", "ours", "North 1", "kasia")
     assert store.count("feedback") == 1
@@ -166,7 +166,7 @@ def test_an_imported_visits_notes_are_analysed_at_once(store, tmp_path):
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)["texts_analysed"] == 1
     with Store.open(path) as s:
-        assert s.con.execute("SELECT source, store FROM feedback WHERE feedback_id = 'mystery:i1'").fetchone() == (
+        assert s.execute("SELECT source, store FROM feedback WHERE feedback_id = 'mystery:i1'").fetchone() == (
             "mystery_shopper", "North 1")
         got = visit_factors(s, "i1")
         assert got["analysed"] and {"staff": "negative"}.items() <= {m["factor"]: m["sentiment"]
@@ -183,7 +183,7 @@ def test_a_mystery_note_does_not_change_the_customers_drivers(store):
     visit(store, "o1", "North 1", 2, "no", "no", "no", notes="The delivery was late and the staff were rude.")
     visit(store, "c1", "Rival Centre", 4, "no", "no", "yes", brand="Rival", notes="The staff were rude.")
     analyze_store(store, "retail", fast=True)
-    assert store.con.execute("SELECT count(*) FROM mentions WHERE text_id LIKE 'mystery:%'").fetchone()[0] >= 3
+    assert store.execute("SELECT count(*) FROM mentions WHERE text_id LIKE 'mystery:%'").fetchone()[0] >= 3
     after = drivers(store)
     cols = ["factor", "importance", "net", "n", "complaints"]
     pd.testing.assert_frame_equal(before.factors[cols], after.factors[cols])
@@ -192,18 +192,19 @@ def test_a_mystery_note_does_not_change_the_customers_drivers(store):
     pd.testing.assert_frame_equal(staff_before, _store_staff(store, None, None))
 
 
-def test_the_demos_notes_are_analysed_with_the_other_texts(demo_store):
+def test_the_demos_notes_are_analysed_with_the_other_texts(demo_store, demo_duckdb):
     s = demo_store
-    notes = s.con.execute("SELECT count(*), count(DISTINCT brand) FROM feedback WHERE source = 'mystery_shopper'"
-                          ).fetchone()
-    visits = s.con.execute("SELECT count(*) FROM mystery_visits WHERE notes IS NOT NULL").fetchone()[0]
+    notes = s.execute("SELECT count(*), count(DISTINCT brand) FROM feedback WHERE source = 'mystery_shopper'"
+                      ).fetchone()
+    visits = s.execute("SELECT count(*) FROM mystery_visits WHERE notes IS NOT NULL").fetchone()[0]
     assert notes[0] == visits > 0 and notes[1] == 3  # ours and both competitors
-    unanalysed = s.con.execute("SELECT count(*) FROM feedback f WHERE source = 'mystery_shopper' AND NOT EXISTS "
-                               "(SELECT 1 FROM text_analyses a WHERE a.text_id = f.feedback_id)").fetchone()[0]
+    unanalysed = s.execute("SELECT count(*) FROM feedback f WHERE source = 'mystery_shopper' AND NOT EXISTS "
+                           "(SELECT 1 FROM text_analyses a WHERE a.text_id = f.feedback_id)").fetchone()[0]
     assert unanalysed == 0
     assert len(summary(s).factors) > 0
     assert len(mystery_comparison(s)) > 0
     from pathlib import Path
 
-    report = (Path(s.path).parent / "report.html").read_text(encoding="utf-8")
+    # the report the demo wrote beside its DuckDB file (the PostgreSQL store is a copy of that file)
+    report = (Path(demo_duckdb.path).parent / "report.html").read_text(encoding="utf-8")
     assert "Against competitors in mystery shopping" in report and "What the shoppers" in report

@@ -223,7 +223,7 @@ def sample(web_client):
     department B, that customer, a user and a token nobody else uses."""
     hub = web_client.app.state.hub
     store = hub.reader()
-    row = store.con.execute(
+    row = store.execute(
         "SELECT c.case_id, c.customer_id FROM cases c WHERE c.department = ? AND c.customer_id IS NOT NULL "
         "AND c.customer_id NOT IN (SELECT customer_id FROM cases WHERE department = ? AND customer_id IS NOT NULL) "
         "ORDER BY c.case_id LIMIT 1", [DEPT_A, DEPT_B]).fetchone()

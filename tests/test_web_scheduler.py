@@ -23,7 +23,7 @@ def hub(web_db):
 
 
 def _count(hub, sql, params=()):
-    return hub.reader().con.execute(sql, list(params)).fetchall()[0][0]
+    return hub.reader().execute(sql, list(params)).fetchall()[0][0]
 
 
 def test_a_round_runs_at_start_and_on_wake_until_stopped(hub):
@@ -80,7 +80,7 @@ def test_the_round_places_new_signals_and_escalates(hub):
     rid = posted.stored[0]["id"]
     r = scheduler.Scheduler(hub, interval=3600).run_once()
     assert r.errors == {} and r.results["sync"].opened >= 1
-    case = hub.reader().con.execute("SELECT c.department, c.type FROM case_signals s JOIN cases c USING (case_id) "
+    case = hub.reader().execute("SELECT c.department, c.type FROM case_signals s JOIN cases c USING (case_id) "
                                     "WHERE s.signal_id = ?", [rid]).fetchall()
     assert case == [("delivery", "delivery")]
     assert r.results["tick"].clocks > 0
@@ -252,6 +252,7 @@ def test_with_survey_answers_coming_the_first_round_waits_to_be_woken_or_hold_se
     assert s.wait_rounds(1, 120), "no round after hold seconds without a wake"
 
 
+@pytest.mark.duckdb_only(reason="DuckDB's write-ahead log and its checkpoint; PostgreSQL's server checkpoints itself")
 def test_the_log_is_checkpointed_after_a_round_while_no_answers_stream(hub, monkeypatch):
     """The served store lets DuckDB's write-ahead log grow to WAL_LIMIT (a checkpoint inside an answer's commit
     held every answer back) and writes it into the file after a round in which no answers stream in."""
