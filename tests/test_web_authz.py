@@ -318,6 +318,9 @@ def _outcome(response, api: bool) -> str:
     return "ok"
 
 
+@pytest.mark.duckdb_only(reason="walks every route with DuckDB's expectations; on PostgreSQL the pages not ported "
+                                 "answer 501 before any permission check (centric.web.portable): a matrix of its own "
+                                 "for PostgreSQL is still to be written")
 def test_the_matrix(web_client, login, sample):
     clients = _clients(web_client, login)
     # signing out last: it ends the session the other requests use

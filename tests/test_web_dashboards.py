@@ -84,11 +84,12 @@ def _plant_quote(hub) -> tuple[str, str]:
     text = "<script>alert('x')</script> The courier never came"
 
     def write(store):
-        with store.transaction() as c:
-            c.execute("INSERT INTO feedback (feedback_id, customer_id, source, brand, posted_at, text, language) "
-                      "VALUES ('FXSS', ?, 'review', 'ours', TIMESTAMP '2026-06-15 10:00:00', ?, 'en')", [customer, text])
-            c.execute("INSERT INTO mentions VALUES ('feedback', 'FXSS', 0, 'delivery', 'negative', -1.0, 1.0, "
-                      "'retail', 'en')")
+        with store.transaction():
+            store.execute("INSERT INTO feedback (feedback_id, customer_id, source, brand, posted_at, text, language) "
+                          "VALUES ('FXSS', ?, 'review', 'ours', TIMESTAMP '2026-06-15 10:00:00', ?, 'en')",
+                          [customer, text])
+            store.execute("INSERT INTO mentions VALUES ('feedback', 'FXSS', 0, 'delivery', 'negative', -1.0, 1.0, "
+                          "'retail', 'en')")
     hub.write(write)
     return customer, text
 
