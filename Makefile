@@ -38,7 +38,7 @@ serve: $(STAMP)
 	$(BIN)/centric serve --db $(DEMO_DB)
 
 ## make test: set up with the dev and spark extras, lint, then run the tests: all of them on DuckDB, then the tests
-## of the store fixture again on PostgreSQL
+## of the store fixtures (store, demo_store, web_db) again on PostgreSQL
 test: $(DEVSTAMP) lint unit unit-postgresql
 
 lint: $(DEVSTAMP)
@@ -51,8 +51,9 @@ unit: $(DEVSTAMP)
 	$(BIN)/python -m pytest -q $(if $(ENGINE_RESULTS),--engine-capabilities=$(ENGINE_RESULTS))
 	$(if $(ENGINE_RESULTS),$(BIN)/python scripts/engine_table.py --results $(ENGINE_RESULTS) --check)
 
-## the tests marked store (they take the store fixture) again, each with its store in a new database on a throwaway
-## PostgreSQL server (tests/pg.py; skipped without its binaries unless CENTRIC_REQUIRE_POSTGRES=1, as in CI)
+## the tests marked store (they take the store, demo_store or web_db fixture) again, each with its store in a new
+## database on a throwaway PostgreSQL server (tests/pg.py; skipped without its binaries unless
+## CENTRIC_REQUIRE_POSTGRES=1, as in CI): the demo is copied once into a template database, each web_db made from it
 unit-postgresql: $(DEVSTAMP)
 	$(BIN)/python -m pytest -q tests -m "store and not duckdb_only" --store-engine postgresql
 

@@ -66,8 +66,8 @@ def db_of(store) -> str:
 
 
 @pytest.fixture(scope="session")
-def demo_store(tmp_path_factory):
-    """A small demo company, built once through the public path."""
+def demo_duckdb(tmp_path_factory):
+    """A small demo company in DuckDB, built once through the public path (``centric demo``'s ``build_demo``)."""
     from rich.console import Console
 
     from centric.demo import build_demo
@@ -79,19 +79,68 @@ def demo_store(tmp_path_factory):
     s.close()
 
 
+def _on_postgres(request) -> bool:
+    """The test's store fixtures are on PostgreSQL: ``--store-engine postgresql`` and the test is marked ``store``."""
+    return store_engine(request.config) == "postgresql" and request.node.get_closest_marker("store") is not None
+
+
+@pytest.fixture(scope="session")
+def demo_template(demo_duckdb, pg_server, tmp_path_factory) -> str:
+    """The name of a PostgreSQL template database holding the small demo store, copied once from its DuckDB
+    file with ``centric store copy``; nobody connects to it, each copy is ``CREATE DATABASE … TEMPLATE``."""
+    import shutil
+
+    from .engines import run
+
+    demo_duckdb.con.execute("CHECKPOINT")
+    path = tmp_path_factory.mktemp("demo-pg") / "demo.duckdb"  # a file of its own: the command opens it read-only
+    shutil.copyfile(demo_duckdb.path, path)
+    name = pg_server.create_database()
+    r = run("store", "copy", "--to", pg_server.url(name), db=path)
+    assert r.exit_code == 0, r.output
+    pg_server.make_template(name)
+    return name
+
+
+@pytest.fixture(scope="session")
+def demo_postgres(demo_template, pg_server):
+    """The small demo store in a PostgreSQL database of its own, made from the template, for the session."""
+    from centric.engines.postgres import PgStore
+
+    s = PgStore.open(pg_server.url(pg_server.create_database(template=demo_template)))
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def demo_store(request):
+    """The small demo company, built once per session: a DuckDB store, or with ``--store-engine postgresql`` for
+    the tests marked ``store`` a PostgreSQL copy of it (``demo_template``). Read it with ``rows``."""
+    return request.getfixturevalue("demo_postgres" if _on_postgres(request) else "demo_duckdb")
+
+
 # -- the web app ---------------------------------------------------------------------------------------------
 WEB_PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
-def web_db(demo_store, tmp_path):
-    """The path of a private copy of the small demo store (each test may write to its own)."""
+def web_db(request, tmp_path):
+    """The ``--db`` of a private copy of the small demo store (each test may write to its own): a DuckDB file, or
+    with ``--store-engine postgresql`` for the tests marked ``store`` the URL of a new database made from the
+    template ``demo_template`` (dropped after the test)."""
+    if _on_postgres(request):
+        server, template = request.getfixturevalue("pg_server"), request.getfixturevalue("demo_template")
+        name = server.create_database(template=template)
+        yield server.url(name)
+        server.drop_database(name)
+        return
     import shutil
 
-    demo_store.con.execute("CHECKPOINT")
+    demo = request.getfixturevalue("demo_duckdb")
+    demo.con.execute("CHECKPOINT")
     path = tmp_path / "web.duckdb"
-    shutil.copyfile(demo_store.path, path)
-    return str(path)
+    shutil.copyfile(demo.path, path)
+    yield str(path)
 
 
 @pytest.fixture
@@ -199,17 +248,20 @@ def pytest_generate_tests(metafunc):
     generate(metafunc)
 
 
+# the fixtures whose store may be on either engine (demo_store and web_db follow --store-engine like store)
+_STORES = ("store", "demo_store", "web_db")
 # tests that compare engines themselves: their ``store`` is the DuckDB side of the comparison
 _COMPARING = ("engine", "pg_server", "spark_session")
 
 
 def pytest_collection_modifyitems(config, items):
-    """Mark ``store`` the tests whose store fixture may be on either engine (they take ``store`` and compare no
-    engines themselves); on PostgreSQL, skip the ``duckdb_only`` ones among them with their reason."""
+    """Mark ``store`` the tests whose store fixtures may be on either engine (they take ``store``, ``demo_store`` or
+    ``web_db`` — ``web_client`` takes it — and compare no engines themselves); on PostgreSQL, skip the
+    ``duckdb_only`` ones among them with their reason."""
     postgres = store_engine(config) == "postgresql"
     for item in items:
         names = getattr(item, "fixturenames", ())
-        if "store" not in names or any(n in names for n in _COMPARING):
+        if not any(n in names for n in _STORES) or any(n in names for n in _COMPARING):
             continue
         item.add_marker(pytest.mark.store)
         only = item.get_closest_marker("duckdb_only")

@@ -445,10 +445,10 @@ class _Demo:
 
 
 @pytest.fixture(scope="session")
-def demo_engines(demo_store, tmp_path_factory):
+def demo_engines(demo_duckdb, tmp_path_factory):
     """The small demo store on each engine, copied with ``store copy`` the first time a test asks for it:
     ``demo_engines.db(request, "postgresql")`` is its ``--db``. Tests must only read it."""
-    return _Demo(demo_store, tmp_path_factory.mktemp("demo-engines"))
+    return _Demo(demo_duckdb, tmp_path_factory.mktemp("demo-engines"))
 
 
 @pytest.fixture
@@ -458,11 +458,11 @@ def demo_db(demo_engines, engine, request):
 
 
 @pytest.fixture
-def demo_on(demo_engines, engine, request, demo_store):
+def demo_on(demo_engines, engine, request, demo_duckdb):
     """The small demo store on the test's engine, opened for reading (the session's DuckDB store itself on
     DuckDB)."""
     if engine.name == DUCKDB:
-        yield demo_store
+        yield demo_duckdb
         return
     from centric.engines import open_store
 

@@ -62,14 +62,23 @@ class Server:
     def url(self, database: str) -> str:
         return f"postgresql://{self.user}@{self.host}:{self.port}/{database}"
 
-    def create_database(self) -> str:
-        """A new empty database; returns its name."""
+    def create_database(self, template: str | None = None) -> str:
+        """A new database, empty or a copy of the database ``template`` (which nobody may be connected to);
+        returns its name."""
         import psycopg
 
         name = f"t_{uuid.uuid4().hex[:12]}"
         with psycopg.connect(self.url("postgres"), autocommit=True) as con:
-            con.execute(f'CREATE DATABASE "{name}"')
+            con.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
         return name
+
+    def make_template(self, name: str) -> None:
+        """Make the database ``name`` a template: nobody can connect to it any more (so ``CREATE DATABASE …
+        TEMPLATE`` always finds it free, and it stays as it is)."""
+        import psycopg
+
+        with psycopg.connect(self.url("postgres"), autocommit=True) as con:
+            con.execute(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false')
 
     def drop_database(self, name: str) -> None:
         import psycopg

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from centric import Store
 from centric.customers import loyalty, scoring
 from centric.customers.rfm import rfm_summary
+from centric.engines import open_store
 from centric.privacy import forget
 
 from .conftest import DATA
@@ -21,27 +20,23 @@ from .test_cli import run
 
 
 @pytest.fixture
-def demo_copy(demo_store, tmp_path):
-    """A private copy of the demo store (the session's demo stays untouched)."""
-    demo_store.con.execute("CHECKPOINT")
-    path = tmp_path / "demo.duckdb"
-    shutil.copy(demo_store.path, path)
-    s = Store.open(path)
-    yield s
-    s.close()
+def demo_copy(web_db):
+    """A private copy of the demo store (the session's demo stays untouched), on the tests' engine."""
+    with open_store(web_db) as s:
+        yield s
 
 
 def test_score_writes_one_row_per_customer_with_its_currency(demo_copy):
     res = scoring.score(demo_copy, horizon_days=365)
-    n_buyers = demo_copy.con.execute(
+    n_buyers = demo_copy.execute(
         "SELECT count(DISTINCT customer_id) FROM orders WHERE customer_id IS NOT NULL").fetchall()[0][0]
     rows = scoring.latest(demo_copy)
     assert len(rows) == n_buyers == res.customers and (rows["scored_at"] == res.scored_at).all()
     assert rows["p_alive"].between(0, 1).all() and (rows["clv"] >= 0).all()
     # the demo's Polish customers pay in PLN, the Italian ones in EUR: never mixed
-    cur = demo_copy.con.execute("""SELECT s.currency, c.country, count(*) FROM customer_scores s
-                                   JOIN customers c USING (customer_id) WHERE s.scored_at = ? GROUP BY ALL""",
-                                [res.scored_at]).fetchall()
+    cur = demo_copy.execute("""SELECT s.currency, c.country, count(*) FROM customer_scores s
+                               JOIN customers c USING (customer_id) WHERE s.scored_at = ?
+                               GROUP BY s.currency, c.country""", [res.scored_at]).fetchall()
     assert {(c, k) for c, k, _ in cur} == {("PLN", "PL"), ("EUR", "IT")}
     params = json.loads(rows["params"].iloc[0])
     assert set(params["gammagamma"]) == {"EUR", "PLN"} and params["horizon_days"] == 365
@@ -62,8 +57,8 @@ def test_score_writes_one_row_per_customer_with_its_currency(demo_copy):
 
 
 def test_alerts_compare_with_the_previous_scoring(demo_copy):
-    last = demo_copy.con.execute("SELECT max(CAST(ordered_at AS DATE)) FROM orders").fetchall()[0][0]
-    demo_copy.con.execute("DELETE FROM customer_scores")  # the demo scored itself; start afresh
+    last = demo_copy.execute("SELECT max(CAST(ordered_at AS DATE)) FROM orders").fetchall()[0][0]
+    demo_copy.execute("DELETE FROM customer_scores")  # the demo scored itself; start afresh
     scoring.score(demo_copy, as_of=last - dt.timedelta(days=120))
     scoring.score(demo_copy)
     a = scoring.alerts(demo_copy, threshold=0.5)
@@ -76,14 +71,14 @@ def test_alerts_compare_with_the_previous_scoring(demo_copy):
     assert (quiet["days_silent"] > 2 * quiet["usual_gap_days"]).all()
     # the alert is independent evidence: check one customer from the stored rows
     one = fell.iloc[0]
-    before, now = demo_copy.con.execute(
+    before, now = demo_copy.execute(
         "SELECT p_alive FROM customer_scores WHERE customer_id = ? ORDER BY scored_at", [one.customer_id]).fetchall()
     assert before[0] >= 0.5 > now[0]
 
 
 def test_scoring_twice_on_unchanged_data_gives_the_same_alerts(demo_copy):
     """The second scoring of the same orders is not a baseline: the call list stays as it was."""
-    demo_copy.con.execute("DELETE FROM customer_scores")
+    demo_copy.execute("DELETE FROM customer_scores")
     scoring.score(demo_copy)
     first = scoring.alerts(demo_copy)
     scoring.score(demo_copy)
@@ -91,13 +86,13 @@ def test_scoring_twice_on_unchanged_data_gives_the_same_alerts(demo_copy):
     assert len(first) > 0 and first.attrs["baseline"] is None and second.attrs["baseline"] is None
     pd.testing.assert_frame_equal(first, second)
     # new orders on the same day are other data: that scoring is compared with the first
-    cid, cur = demo_copy.con.execute("SELECT customer_id, currency FROM orders WHERE customer_id IS NOT NULL "
-                                     "ORDER BY ordered_at DESC LIMIT 1").fetchall()[0]
-    last = demo_copy.con.execute("SELECT max(ordered_at) FROM orders").fetchall()[0][0]
-    demo_copy.con.execute("INSERT INTO orders (order_id, customer_id, ordered_at, amount, currency) "
-                          "VALUES ('EXTRA-1', ?, ?, 10, ?)", [cid, last - dt.timedelta(minutes=1), cur])
+    cid, cur = demo_copy.execute("SELECT customer_id, currency FROM orders WHERE customer_id IS NOT NULL "
+                                 "ORDER BY ordered_at DESC LIMIT 1").fetchall()[0]
+    last = demo_copy.execute("SELECT max(ordered_at) FROM orders").fetchall()[0][0]
+    demo_copy.execute("INSERT INTO orders (order_id, customer_id, ordered_at, amount, currency) "
+                      "VALUES ('EXTRA-1', ?, ?, 10, ?)", [cid, last - dt.timedelta(minutes=1), cur])
     scoring.score(demo_copy)
-    times = [r[0] for r in demo_copy.con.execute(
+    times = [r[0] for r in demo_copy.execute(
         "SELECT DISTINCT scored_at FROM customer_scores ORDER BY scored_at").fetchall()]
     assert scoring.baseline(demo_copy) == (times[2], times[1])
 
@@ -139,12 +134,12 @@ def test_alerts_carry_name_and_contact(demo_copy):
     assert list(a.columns[:6]) == ["rank", "customer_id", "name", "email", "phone", "reason"]
     assert a["name"].notna().all() and a["email"].notna().mean() > 0.9
     for r in a.head(20).itertuples():
-        ids = demo_copy.con.execute("SELECT kind, value FROM identities WHERE customer_id = ? ORDER BY first_seen_at, "
+        ids = demo_copy.execute("SELECT kind, value FROM identities WHERE customer_id = ? ORDER BY first_seen_at, "
                                     "value", [r.customer_id]).fetchall()
         assert r.email == "; ".join(v for k, v in ids if k == "email")
         phones = [v for k, v in ids if k == "phone"]
         assert (r.phone if isinstance(r.phone, str) else None) == ("; ".join(phones) or None)
-        name = demo_copy.con.execute("SELECT name FROM customers WHERE customer_id = ?", [r.customer_id]).fetchall()
+        name = demo_copy.execute("SELECT name FROM customers WHERE customer_id = ?", [r.customer_id]).fetchall()
         assert r.name == name[0][0]
 
 
@@ -183,16 +178,16 @@ def test_alerts_without_scores_say_what_to_do(store):
 
 def test_forget_removes_the_customers_scores(demo_copy):
     scoring.score(demo_copy)
-    cid = demo_copy.con.execute("SELECT customer_id FROM customer_scores LIMIT 1").fetchall()[0][0]
+    cid = demo_copy.execute("SELECT customer_id FROM customer_scores LIMIT 1").fetchall()[0][0]
     forget(demo_copy, cid)
-    assert demo_copy.con.execute("SELECT count(*) FROM customer_scores WHERE customer_id = ?",
-                                 [cid]).fetchall()[0][0] == 0
+    assert demo_copy.execute("SELECT count(*) FROM customer_scores WHERE customer_id = ?",
+                             [cid]).fetchall()[0][0] == 0
 
 
 def test_loyalty_phases_add_up_and_flows_connect(demo_copy):
     counts, flows = loyalty.loyalty_phases(demo_copy, period="quarter")
-    buyers = demo_copy.con.execute("SELECT count(DISTINCT customer_id) FROM orders WHERE customer_id IS NOT NULL"
-                                   ).fetchall()[0][0]
+    buyers = demo_copy.execute("SELECT count(DISTINCT customer_id) FROM orders WHERE customer_id IS NOT NULL"
+                               ).fetchall()[0][0]
     assert counts[["ordinary", "loyal", "advocate"]].iloc[-1].sum() == buyers
     # flows from one period end to the next explain the change in each phase
     ends = list(counts["period_end"])
@@ -293,7 +288,7 @@ def test_churn_rate_is_flat_on_a_base_with_a_constant_hazard(store, engine):
 
     orders = _constant_hazard_orders()
     store.con.register("_o", orders)
-    store.con.execute("INSERT INTO orders (order_id, customer_id, ordered_at, amount, currency) SELECT * FROM _o")
+    store.execute("INSERT INTO orders (order_id, customer_id, ordered_at, amount, currency) SELECT * FROM _o")
     store.con.unregister("_o")
     points = churn(engine.store_of(store), "month")
     assert len(points) == 47 and all(p.method == "p_alive" for p in points)

@@ -14,8 +14,8 @@ def test_demo_store_has_every_channel(demo_store):
     for t in ("customers", "identities", "orders", "responses", "feedback", "events", "cases", "case_events"):
         assert counts[t] > 0, t
     # one customer seen in several channels: crm id, e-mail, phone and handle on one profile
-    assert rows(demo_store, "SELECT max(k) FROM (SELECT count(DISTINCT kind) k FROM identities GROUP BY customer_id)") \
-        == [(4,)]
+    assert rows(demo_store, "SELECT max(k) FROM (SELECT count(DISTINCT kind) k FROM identities "
+                            "GROUP BY customer_id) AS per_customer") == [(4,)]
     # people registered twice in the shop were merged through the call-centre list
     assert counts["customer_merges"] > 0
     # the messy file's bad rows were kept with their reasons, and so were the survey export's two
@@ -54,7 +54,7 @@ def test_demo_every_signal_has_exactly_one_case(demo_store):
     from centric.cases import signals
 
     found = signals.find(demo_store, touchpoint_factors=frozenset({"delivery", "installation"}))
-    placed = rows(demo_store, "SELECT source_table, signal_id, count(*) FROM case_signals GROUP BY ALL")
+    placed = rows(demo_store, "SELECT source_table, signal_id, count(*) FROM case_signals GROUP BY source_table, signal_id")
     assert all(n == 1 for _, _, n in placed)
     placed = {(t, s) for t, s, _ in placed}
     assert len(found) > 100 and set(zip(found["source_table"], found["signal_id"], strict=True)) <= placed
@@ -90,7 +90,7 @@ def test_demo_flags_mark_the_planted_texts(demo_store):
     # the honest texts are worded varied enough: a coincidence now and then (2 of some 1,100 texts of this
     # demo, 7 of 14,800 in the full one), never the thousands the phrase bank once produced
     honest = {r["id"] for r in rows if not r["id"].startswith(("F-FAKE-", "F-BURST-", "F-EXTORT-"))}
-    analysed = demo_store.con.execute("SELECT count(DISTINCT source || text_id) FROM text_analyses").fetchall()[0][0]
+    analysed = demo_store.execute("SELECT count(DISTINCT source || text_id) FROM text_analyses").fetchall()[0][0]
     assert len(honest) <= 0.01 * analysed
 
 

@@ -15,7 +15,7 @@ def _employee(con, unit_rank: int = 0) -> tuple[str, str, str, str]:
 
 def test_an_admin_lists_and_erases_an_employee(web_client, login):
     hub = web_client.app.state.hub
-    con = hub.reader().con
+    con = hub.reader()
     employee_id, name, email, unit = _employee(con)
     named = con.execute("SELECT count(*) FROM employees WHERE name IS NOT NULL").fetchone()[0]
     login(web_client, role="admin")
@@ -36,11 +36,11 @@ def test_an_admin_lists_and_erases_an_employee(web_client, login):
     # the wrong id typed: nothing erased
     r = web_client.post(f"/employees/{employee_id}/forget", data={"csrf_token": token, "confirm": "E0"})
     assert r.status_code == 422 and "id exactly to confirm." in r.text
-    con = hub.reader().con
+    con = hub.reader()
     assert con.execute("SELECT name FROM employees WHERE employee_id = ?", [employee_id]).fetchone() == (name,)
     r = web_client.post(f"/employees/{employee_id}/forget", data={"csrf_token": token, "confirm": employee_id})
     assert r.status_code == 200 and f"Employee {employee_id} is erased." in r.text
-    con = hub.reader().con
+    con = hub.reader()
     assert con.execute("SELECT name, email FROM employees WHERE employee_id = ?", [employee_id]).fetchone() == (
         None, None)
     assert con.execute("SELECT count(*) FROM employees WHERE name IS NOT NULL").fetchone()[0] == named - 1
@@ -60,7 +60,7 @@ def test_an_admin_lists_and_erases_an_employee(web_client, login):
 
 
 def test_only_admins_see_or_use_the_employees_page(web_client, login):
-    con = web_client.app.state.hub.reader().con
+    con = web_client.app.state.hub.reader()
     employee_id, name, _, _ = _employee(con)
     for role in ("agent", "analyst"):
         login(web_client, role=role, departments=("delivery",) if role == "agent" else (),

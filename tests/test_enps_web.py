@@ -40,7 +40,7 @@ def test_an_employee_answers_on_their_link_anonymously_once(web_client):
     r = web_client.post(f"/s/{token}", data={"score": "9", "comment": "Dobry zespół"})
     assert r.status_code == 200 and "/comment" not in r.text and "contact" not in r.text  # no follow-up on the link
     assert _counts(web_client) == (responses, answers + 1)
-    con = web_client.app.state.hub.reader().con
+    con = web_client.app.state.hub.reader()
     assert con.execute("SELECT used FROM employee_invitations WHERE invitation_id = ?",
                        [inv["invitation_id"]]).fetchone()[0] is True
     assert con.execute("SELECT count(*) FROM employee_answers WHERE comment = 'Dobry zespół' AND unit = ? AND "
@@ -102,12 +102,12 @@ def test_employee_comments_are_shown_escaped(web_client, login):
     o = analysis.overview(store)
     visible = [c.group["store"] for c in o.stores.rows if c.score is not None]
     assert visible
-    inv = store.con.execute(
+    inv = store.execute(
         "SELECT i.invitation_id FROM employee_invitations i JOIN surveys s ON s.survey_id = i.survey_id WHERE "
         "s.slug = 'enps-quarterly' AND i.period = ? AND i.unit = ? AND NOT i.used LIMIT 1",
         [o.period, visible[0]]).fetchone()
     if inv is None:  # every link of the unit was used: issue one more for the test
-        inv = store.con.execute("SELECT max(invitation_id) + 1 FROM employee_invitations").fetchone()
+        inv = store.execute("SELECT max(invitation_id) + 1 FROM employee_invitations").fetchone()
         hub.write(_add_link, inv[0], o.survey.survey_id, o.period, visible[0])
     hub.write(_extend, inv[0])
     token = tokens.make(tokens.secret(store), inv[0], tokens.EMPLOYEE)
@@ -120,10 +120,10 @@ def test_employee_comments_are_shown_escaped(web_client, login):
 
 
 def _add_link(store, invitation_id: int, survey_id: str, period: str, unit: str) -> None:
-    with store.transaction() as con:
-        con.execute("INSERT INTO employee_invitations (invitation_id, survey_id, period, unit, language, expires_on, "
-                    "used) VALUES (?, ?, ?, ?, 'pl', DATE '2099-01-01', false)", [invitation_id, survey_id, period,
-                                                                                    unit])
+    with store.transaction():
+        store.execute("INSERT INTO employee_invitations (invitation_id, survey_id, period, unit, language, expires_on, "
+                      "used) VALUES (?, ?, ?, ?, 'pl', DATE '2099-01-01', false)",
+                      [invitation_id, survey_id, period, unit])
 
 
 def _extend(store, invitation_id: int) -> None:

@@ -7,7 +7,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from centric import Store
+from centric.engines import open_store
 from centric.flows import graph, journey_log, sankey
 
 
@@ -58,9 +58,9 @@ def test_flows_page_bad_choices_and_permission(web_client, login):
 def test_flows_page_escapes_stage_names(web_db, login):
     from centric.web import create_app
 
-    with Store.open(web_db) as s:
-        s.con.execute("""INSERT INTO events (event_id, customer_id, occurred_at, journey, stage)
-                         SELECT 'x' || event_id, customer_id, occurred_at + INTERVAL 1 MINUTE, journey,
+    with open_store(web_db) as s:
+        s.execute("""INSERT INTO events (event_id, customer_id, occurred_at, journey, stage)
+                         SELECT 'x' || event_id, customer_id, occurred_at + INTERVAL '1 minutes', journey,
                                 '<img src=x onerror=alert(1)>'
                          FROM events WHERE journey = 'service' LIMIT 50""")
     with TestClient(create_app(web_db, scheduler=False), base_url="http://testserver") as client:

@@ -27,7 +27,7 @@ def test_an_employee_submits_votes_once_and_comments(web_client, login):
     assert _post(web_client, f"/ideas/{idea_id}/vote").headers["location"].endswith("done=unvoted")
     assert box.votes_of(hub.reader(), idea_id) == 0
     _post(web_client, f"/ideas/{idea_id}/vote")
-    user = hub.reader().con.execute("SELECT user_id FROM ideas WHERE idea_id = ?", [idea_id]).fetchone()[0]
+    user = hub.reader().execute("SELECT user_id FROM ideas WHERE idea_id = ?", [idea_id]).fetchone()[0]
     assert hub.write(box.vote, idea_id, f"user:{user}") is False
     assert box.votes_of(hub.reader(), idea_id) == 1
     assert _post(web_client, f"/ideas/{idea_id}/comment", text="Yes, and cups.").status_code == 303
@@ -35,7 +35,7 @@ def test_an_employee_submits_votes_once_and_comments(web_client, login):
     assert "Yes, and cups." in page and "Take my vote back" in page
     # an agent may not change the status
     assert _post(web_client, f"/ideas/{idea_id}/status", status="planned", answer="x").status_code == 403
-    actions = [r[0] for r in hub.reader().con.execute(
+    actions = [r[0] for r in hub.reader().execute(
         "SELECT action FROM audit_log WHERE object_type = 'idea' AND object_id = ? ORDER BY audit_id", [idea_id]).fetchall()]
     assert actions == ["ideas.submit", "ideas.vote", "ideas.unvote", "ideas.vote", "ideas.comment"]
 

@@ -135,7 +135,7 @@ def test_store_refuses_newer_schema(tmp_path):
 
     db = tmp_path / "n.duckdb"
     with Store.open(db) as s:
-        s.con.execute("UPDATE centric_meta SET value = '999' WHERE key = 'schema_version'")
+        s.execute("UPDATE centric_meta SET value = '999' WHERE key = 'schema_version'")
     with pytest.raises(StoreError, match="schema version 999, newer than this centric"):
         Store.open(db)
 

@@ -67,4 +67,4 @@ def test_records_of_a_table_without_customers(store):
                        "hr")
     assert r.stored == [{"index": 0, "id": "E1", "customer_id": None, "duplicate": False}]
     assert [(x["index"], x["column"]) for x in r.rejected] == [(1, "role")]
-    assert store.con.execute("SELECT employee_id, name FROM employees").fetchall() == [("E1", "Ala Kot")]
+    assert store.execute("SELECT employee_id, name FROM employees").fetchall() == [("E1", "Ala Kot")]

@@ -35,7 +35,7 @@ def test_demo_journeys_are_believable(demo_store):
     assert "delivery" in purchase.pain_points
     d = purchase.touchpoint("delivery")
     assert all(q.polarity == "negative" for q in d.quotes) and len(d.quotes) == 3
-    texts = demo_store.con.execute(
+    texts = demo_store.execute(
         "SELECT response_id, comment FROM responses WHERE response_id IN (?, ?, ?)", [q.id for q in d.quotes]).fetchall()
     assert len(texts) == 3  # every quote is a real answer's comment
     for q in d.quotes:
@@ -63,3 +63,16 @@ def test_web_pages(web_client, login):
     assert cell.status_code == 200 and "blockquote" in cell.text
     assert web_client.get("/journeys/nope").status_code == 404
     assert web_client.get("/journeys/purchase/cell?stage=visit&touchpoint=nowhere").status_code == 404
+
+
+def test_a_touchpoints_open_cases_link_to_the_inbox_of_that_type(web_client, login):
+    """The journey map's "n open cases" opens the inbox filtered to the touchpoint's case type (a page that runs
+    on every engine), never a page that does not exist."""
+    login(web_client, role="admin")
+    page = web_client.get("/journeys/purchase").text
+    links = sorted(set(re.findall(r'href="(/inbox\?factor=[^"]+)"', page)))
+    assert links and "/cases?" not in page
+    for link in links:
+        r = web_client.get(html.unescape(link))
+        kind = html.unescape(link).split("=", 1)[1]
+        assert r.status_code == 200 and re.search(rf'<option value="{re.escape(kind)}"\s+selected', r.text), link

@@ -329,25 +329,23 @@ def test_report_escapes_root_causes_and_says_why_without_clocks(store, write):
     assert "unknown: no case events in the data" in text
 
 
-def test_what_to_fix_first_shows_open_cases_and_top_root_causes(demo_store, tmp_path):
+def test_what_to_fix_first_shows_open_cases_and_top_root_causes(web_db):
     import re
-    import shutil
 
-    from centric.cases.store_io import update_cases
+    from centric.engines import open_store
     from centric.metrics import complaints
     from centric.report import build_report
 
-    demo_store.con.execute("CHECKPOINT")
-    shutil.copy(demo_store.path, tmp_path / "copy.duckdb")
-    with Store.open(tmp_path / "copy.duckdb") as s:
-        closed = s.con.execute("SELECT case_id FROM cases WHERE type = 'delivery' AND status = 'closed' "
-                               "ORDER BY case_id LIMIT 10").fetchall()
+    with open_store(web_db) as s:  # a private copy of the demo store, on the tests' engine
+        closed = s.execute("SELECT case_id FROM cases WHERE type = 'delivery' AND status = 'closed' "
+                           "ORDER BY case_id LIMIT 10").fetchall()
         ids = [r[0] for r in closed]
         causes = ["address_data"] * 6 + ["carrier"] * 3 + [HOSTILE]
-        with s.transaction() as con:  # these ten are the only delivery cases with a root cause
-            delivery = [r[0] for r in con.execute("SELECT case_id FROM cases WHERE type = 'delivery'").fetchall()]
-            update_cases(con, pd.DataFrame({"case_id": delivery, "root_cause": None, "root_sub_cause": None}))
-            update_cases(con, pd.DataFrame({"case_id": ids, "root_cause": causes, "root_sub_cause": "wrong field"}))
+        with s.transaction():  # these ten are the only delivery cases with a root cause
+            s.execute("UPDATE cases SET root_cause = NULL, root_sub_cause = NULL WHERE type = 'delivery'")
+            for case_id, cause in zip(ids, causes, strict=True):
+                s.execute("UPDATE cases SET root_cause = ?, root_sub_cause = 'wrong field' WHERE case_id = ?",
+                          [cause, case_id])
         open_delivery = next(g.open_now for g in complaints(s, by="type").groups if g.group["type"] == "delivery")
         html = build_report(s, lang="en")
     fix = html.split('id="fix-first"')[1].split("</table>")[0]

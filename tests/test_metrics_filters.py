@@ -112,7 +112,7 @@ def test_normalise_and_describe():
 def test_driver_mentions_filtered_by_segment_and_channel(demo_store):
     """The mentions of the texts whose customer is in one segment: exactly those a query joining the
     tables by hand finds."""
-    con = demo_store.con
+    con = demo_store
     segment = con.execute("SELECT segment FROM customers WHERE segment IS NOT NULL GROUP BY 1 ORDER BY count(*) "
                           "LIMIT 1").fetchone()[0]
     want = con.execute("""

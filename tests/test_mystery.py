@@ -34,6 +34,8 @@ from centric.mystery.importer import import_visits
 from centric.mystery.template import TemplateError
 from centric.mystery.visits import VisitError, check_attachment
 
+from .conftest import db_of
+
 SMALL = """
 id = "mini"
 name = "Mini"
@@ -105,7 +107,7 @@ def test_templates_are_versioned_and_a_visit_keeps_its_version(store):
     t2, added = add_template(store, SMALL.replace("weight = 1\n", "weight = 2\n"), "mini.toml")
     assert (t2.version, added) == (2, True)
     visit(store, "v2", "North 1", 2, clean="no")
-    rows = store.con.execute("SELECT visit_id, template_version, score FROM mystery_visits ORDER BY 1").fetchall()
+    rows = store.execute("SELECT visit_id, template_version, score FROM mystery_visits ORDER BY 1").fetchall()
     assert rows == [("v1", 1, pytest.approx(1300 / 14)), ("v2", 2, pytest.approx(1300 / 15))]
     assert get_template(store, "mini", 1).item("clean").weight == 1.0
 
@@ -247,7 +249,7 @@ def test_import_a_long_export_from_excel(store, tmp_path):
     pd.DataFrame(rows, columns=["visit", "negozio", "data", "valutatore", "domanda", "risposta"]).to_excel(f, index=False)
     r = import_visits(store, f, template_id="mini")
     assert (r.shape, r.visits_stored, r.rows_rejected) == ("long", 2, 0)
-    assert store.con.execute("SELECT visit_id, score FROM mystery_visits ORDER BY 1").fetchall() == [
+    assert store.execute("SELECT visit_id, score FROM mystery_visits ORDER BY 1").fetchall() == [
         ("V1", pytest.approx(1300 / 14)), ("V2", 100.0)]
     assert len(calibration(store).pairs) == 1
 
@@ -271,7 +273,7 @@ def test_the_cli(store, tmp_path):
 
     visit(store, "a", "North 1", 1)
     visit(store, "b", "North 2", 2, greet="no")
-    db = store.path
+    db = db_of(store)
     store.close()
     run = CliRunner()
     r = run.invoke(app, ["--db", db, "mystery", "scores", "--by", "region", "--json"])
@@ -294,10 +296,10 @@ def test_the_cli(store, tmp_path):
 # -- the demo ----------------------------------------------------------------------------------------------------
 def test_the_demo_has_visits_one_failed_critical_item_and_its_case(demo_store):
     s = demo_store
-    ours = s.con.execute("SELECT count(*), count(DISTINCT store) FROM mystery_visits WHERE brand = 'ours'").fetchone()
+    ours = s.execute("SELECT count(*), count(DISTINCT store) FROM mystery_visits WHERE brand = 'ours'").fetchone()
     assert ours[0] >= 40 and ours[1] == 8
-    assert s.con.execute("SELECT count(DISTINCT brand) FROM mystery_visits WHERE brand <> 'ours'").fetchone()[0] == 2
-    failed = s.con.execute("SELECT v.visit_id, v.case_id, u.manager, c.owner, c.origin FROM mystery_visits v "
+    assert s.execute("SELECT count(DISTINCT brand) FROM mystery_visits WHERE brand <> 'ours'").fetchone()[0] == 2
+    failed = s.execute("SELECT v.visit_id, v.case_id, u.manager, c.owner, c.origin FROM mystery_visits v "
                            "JOIN units u ON u.unit = v.store LEFT JOIN cases c ON c.case_id = v.case_id "
                            "WHERE v.failed_critical").fetchall()
     assert len(failed) == 1

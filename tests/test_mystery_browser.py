@@ -33,7 +33,7 @@ def _fill(page) -> str:
 
 
 def _visits(hub, visit_id: str) -> int:
-    return hub.reader().con.execute("SELECT count(*) FROM mystery_visits WHERE visit_id = ?", [visit_id]).fetchone()[0]
+    return hub.reader().execute("SELECT count(*) FROM mystery_visits WHERE visit_id = ?", [visit_id]).fetchone()[0]
 
 
 def test_a_visit_entered_offline_arrives_once_when_back_online(server, browser):  # noqa: F811
@@ -77,7 +77,7 @@ def test_a_visit_entered_offline_arrives_once_when_back_online(server, browser):
     page.reload()
     time.sleep(1)
     assert _visits(hub, visit_id) == 1
-    case = hub.reader().con.execute("SELECT case_id FROM mystery_visits WHERE visit_id = ?", [visit_id]).fetchone()[0]
+    case = hub.reader().execute("SELECT case_id FROM mystery_visits WHERE visit_id = ?", [visit_id]).fetchone()[0]
     assert case, "the failed critical item opened no case"
 
     # online: submitting goes straight to the stored visit's page

@@ -194,18 +194,19 @@ def test_a_mystery_note_does_not_change_the_customers_drivers(store):
     pd.testing.assert_frame_equal(staff_before, _store_staff(store, None, None))
 
 
-def test_the_demos_notes_are_analysed_with_the_other_texts(demo_store):
+def test_the_demos_notes_are_analysed_with_the_other_texts(demo_store, demo_duckdb):
     s = demo_store
-    notes = s.con.execute("SELECT count(*), count(DISTINCT brand) FROM feedback WHERE source = 'mystery_shopper'"
-                          ).fetchone()
-    visits = s.con.execute("SELECT count(*) FROM mystery_visits WHERE notes IS NOT NULL").fetchone()[0]
+    notes = s.execute("SELECT count(*), count(DISTINCT brand) FROM feedback WHERE source = 'mystery_shopper'"
+                      ).fetchone()
+    visits = s.execute("SELECT count(*) FROM mystery_visits WHERE notes IS NOT NULL").fetchone()[0]
     assert notes[0] == visits > 0 and notes[1] == 3  # ours and both competitors
-    unanalysed = s.con.execute("SELECT count(*) FROM feedback f WHERE source = 'mystery_shopper' AND NOT EXISTS "
-                               "(SELECT 1 FROM text_analyses a WHERE a.text_id = f.feedback_id)").fetchone()[0]
+    unanalysed = s.execute("SELECT count(*) FROM feedback f WHERE source = 'mystery_shopper' AND NOT EXISTS "
+                           "(SELECT 1 FROM text_analyses a WHERE a.text_id = f.feedback_id)").fetchone()[0]
     assert unanalysed == 0
     assert len(summary(s).factors) > 0
     assert len(mystery_comparison(s)) > 0
     from pathlib import Path
 
-    report = (Path(s.path).parent / "report.html").read_text(encoding="utf-8")
+    # the report the demo wrote beside its DuckDB file (the PostgreSQL store is a copy of that file)
+    report = (Path(demo_duckdb.path).parent / "report.html").read_text(encoding="utf-8")
     assert "Against competitors in mystery shopping" in report and "What the shoppers" in report

@@ -29,10 +29,10 @@ def add_visit(hub, manager: str, store_name: str = "Matrix Store", shopper: str 
 
     def go(store):
         add_template(store, TEMPLATE.read_text(encoding="utf-8"), "store-visit.toml")
-        if not store.con.execute("SELECT 1 FROM units WHERE unit = ?", [store_name]).fetchone():
-            with store.transaction() as con:
-                con.execute("INSERT INTO units (unit, kind, region, country, manager) VALUES (?, 'store', 'R', 'PL', ?)",
-                            [store_name, manager])
+        if not store.execute("SELECT 1 FROM units WHERE unit = ?", [store_name]).fetchone():
+            with store.transaction():
+                store.execute("INSERT INTO units (unit, kind, region, country, manager) VALUES (?, 'store', 'R', 'PL', ?)",
+                              [store_name, manager])
         from centric.mystery.template import get_template
 
         t = get_template(store, "store-visit")
@@ -63,7 +63,7 @@ def shopper(web_client, login):
 
 
 def _count(hub, visit_id: str) -> int:
-    return hub.reader().con.execute("SELECT count(*) FROM mystery_visits WHERE visit_id = ?", [visit_id]).fetchone()[0]
+    return hub.reader().execute("SELECT count(*) FROM mystery_visits WHERE visit_id = ?", [visit_id]).fetchone()[0]
 
 
 def test_a_visit_sent_twice_is_stored_once(shopper):
@@ -79,10 +79,10 @@ def test_a_visit_sent_twice_is_stored_once(shopper):
     r = shopper.post("/mystery/new", data=data, headers={"Accept": "application/json", "X-CSRF-Token": token})
     assert r.status_code == 200 and r.json() == {"visit_id": data["visit_id"], "stored": False,
                                                 "url": f"/mystery/visits/{data['visit_id']}"}
-    row = hub.reader().con.execute("SELECT shopper, score, failed_critical FROM mystery_visits WHERE visit_id = ?",
+    row = hub.reader().execute("SELECT shopper, score, failed_critical FROM mystery_visits WHERE visit_id = ?",
                                    [data["visit_id"]]).fetchone()
     assert row == ("shopper.one", 100.0, False)
-    audit = hub.reader().con.execute("SELECT actor, object_id FROM audit_log WHERE action = 'mystery.visit'").fetchall()
+    audit = hub.reader().execute("SELECT actor, object_id FROM audit_log WHERE action = 'mystery.visit'").fetchall()
     assert audit == [("shopper.one@example.com", data["visit_id"])]
 
 
@@ -98,20 +98,20 @@ def test_a_failed_critical_item_opens_one_case_for_the_manager(shopper):
     hub = shopper.app.state.hub
     _, data = _form(shopper)
     data["a_price_label"] = "no"
-    manager = hub.reader().con.execute("SELECT manager FROM units WHERE unit = ?", [data["store"]]).fetchone()[0]
+    manager = hub.reader().execute("SELECT manager FROM units WHERE unit = ?", [data["store"]]).fetchone()[0]
     r = shopper.post("/mystery/new", data=data, follow_redirects=False)
     assert r.status_code == 303
-    case_id, score = hub.reader().con.execute("SELECT case_id, score FROM mystery_visits WHERE visit_id = ?",
+    case_id, score = hub.reader().execute("SELECT case_id, score FROM mystery_visits WHERE visit_id = ?",
                                               [data["visit_id"]]).fetchone()
     assert score == 0.0 and case_id
-    case = hub.reader().con.execute("SELECT owner, origin, type, store, priority FROM cases WHERE case_id = ?",
+    case = hub.reader().execute("SELECT owner, origin, type, store, priority FROM cases WHERE case_id = ?",
                                     [case_id]).fetchone()
     assert case == (manager, "mystery", "price", data["store"], "high")
     shopper.post("/mystery/new", data=data, follow_redirects=False)
     from centric.mystery.cases import open_cases
 
     assert len(hub.write(open_cases)) == 0
-    assert hub.reader().con.execute("SELECT count(*) FROM case_signals WHERE signal_id = ?",
+    assert hub.reader().execute("SELECT count(*) FROM case_signals WHERE signal_id = ?",
                                     [data["visit_id"]]).fetchone()[0] == 1
 
 

@@ -150,7 +150,7 @@ def test_read_only_store_of_another_schema_version(tmp_path):
     db = tmp_path / "c.duckdb"
     for version, says in ((1, "open it once for writing"), (99, "upgrade centric")):
         with Store.open(db) as s:
-            s.con.execute("UPDATE centric_meta SET value = ? WHERE key = 'schema_version'", [str(version)])
+            s.execute("UPDATE centric_meta SET value = ? WHERE key = 'schema_version'", [str(version)])
         with pytest.raises(StoreError, match=f"schema version {version}, .*; {says}"):
             Store.open(db, read_only=True)
         if version == 1:

@@ -25,9 +25,9 @@ def run(*args, db):
 def db(tmp_path):
     path = tmp_path / "c.duckdb"
     with Store.open(path) as s:
-        s.con.execute("INSERT INTO units VALUES ('S1', 'store', 'North', 'PL', 'h.boss'), "
+        s.execute("INSERT INTO units VALUES ('S1', 'store', 'North', 'PL', 'h.boss'), "
                       "('S2', 'store', 'North', 'PL', 'k.other'), ('D1', 'department', NULL, 'PL', 'h.boss')")
-        s.con.execute("INSERT INTO employees (employee_id, name, unit, role) VALUES "
+        s.execute("INSERT INTO employees (employee_id, name, unit, role) VALUES "
                       "('e1', 'Anna Nowak', 'S1', 'staff'), ('e2', 'Jan Kos', 'S1', 'staff'), "
                       "('e3', 'Ewa Lis', 'S2', 'staff')")
     return path
@@ -44,9 +44,9 @@ def test_import_through_the_ordinary_ingest(db, tmp_path):
     assert r.exit_code == 0, r.output
     assert "stored 2" in r.output and "rejected 2" in r.output
     with Store.open(db) as s:
-        rows = s.con.execute("SELECT source, brand, store FROM feedback ORDER BY posted_at").fetchall()
+        rows = s.execute("SELECT source, brand, store FROM feedback ORDER BY posted_at").fetchall()
         assert rows == [("observation", "ours", "S1"), ("observation", "ours", "S2")]
-        rej = s.con.execute("SELECT row_number, column_name FROM rejected_rows ORDER BY row_number").fetchall()
+        rej = s.execute("SELECT row_number, column_name FROM rejected_rows ORDER BY row_number").fetchall()
         assert rej == [(3, "Data"), (4, "Treść")]
         sm = summary(s)
         assert sm.notes == 2 and list(sm.stores["store"]) == ["S1", "S2"]
@@ -54,7 +54,7 @@ def test_import_through_the_ordinary_ingest(db, tmp_path):
         # quotes are masked with the names of the store's employees … Anna Nowak works in S1, not S2: S2's quote
         # masks the names of S2's staff only; a name of another store stays (it is not known to be personal there)
         assert sm.quotes["S2"][0]["text"].startswith("Anna Nowak")
-        s.con.execute("UPDATE employees SET unit = 'S2' WHERE employee_id = 'e1'")
+        s.execute("UPDATE employees SET unit = 'S2' WHERE employee_id = 'e1'")
         assert summary(s).quotes["S2"][0]["text"].startswith("[name] pomogła")
 
 
@@ -71,7 +71,7 @@ def test_a_note_is_checked_and_analysed_like_any_text(db):
             add_note(s, "S1", "x" * 5001, "h.boss")
         fid = add_note(s, "S1", "Long queues at the tills, only one till open. The shop assistant was very helpful.",
                        "h.boss")
-        s.con.execute("INSERT INTO feedback (feedback_id, source, brand, posted_at, text, store) VALUES "
+        s.execute("INSERT INTO feedback (feedback_id, source, brand, posted_at, text, store) VALUES "
                       "('rv1', 'review', 'ours', TIMESTAMP '2026-05-01', 'The shop assistant was rude.', 'S1')")
         analyze_store(s, "retail", fast=True)
         sm = summary(s)
@@ -118,7 +118,7 @@ def test_forget_employee_leaves_nothing_of_them(db, tmp_path):
         record_assessment(s, "e1", "self", {"attitude": 5}, "h.boss")
         record_assessment(s, "e2", "manager", {"attitude": 3}, "h.boss")
         assert forget_employee(s, "e1") == 2
-        left = s.con.execute("SELECT employee_id FROM orientation_assessments").fetchall()
+        left = s.execute("SELECT employee_id FROM orientation_assessments").fetchall()
         assert left == [("e2",)]
         assert forget_employee(s, "e1") == 0
 
@@ -145,8 +145,8 @@ def test_the_report_sections_escape_names_and_notes(tmp_path):
 
     bad = '<script>alert(1)</script>'
     with Store.open(tmp_path / "x.duckdb") as s:
-        s.con.execute("INSERT INTO units VALUES (?, 'store', 'R', 'PL', 'm')", [bad])
-        s.con.execute("INSERT INTO employees (employee_id, name, unit, role) VALUES ('e1', 'A B', ?, 'staff'), "
+        s.execute("INSERT INTO units VALUES (?, 'store', 'R', 'PL', 'm')", [bad])
+        s.execute("INSERT INTO employees (employee_id, name, unit, role) VALUES ('e1', 'A B', ?, 'staff'), "
                       "('e2', 'C D', ?, 'staff')", [bad, bad])
         record_assessment(s, "e1", "manager", {"attitude": 4}, "m")
         record_assessment(s, "e2", "manager", {"attitude": 2}, "m")

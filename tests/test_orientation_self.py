@@ -44,7 +44,7 @@ def _token(url: str) -> str:
 
 def test_plan_issue_and_record_in_the_core(tmp_path):
     with Store.open(tmp_path / "c.duckdb") as s:
-        unit = _company(s.con, "Sklep A")
+        unit = _company(s, "Sklep A")
         p = plan(s, "2026-q2", [unit])  # the leaver and the newcomer are not invited
         assert p.period == "2026-Q2"
         assert dict(zip(p.invite["employee_id"], p.invite["language"], strict=True)) == {"E1-Sklep A": "pl",
@@ -74,13 +74,13 @@ def test_plan_issue_and_record_in_the_core(tmp_path):
         assert s.count("orientation_assessments") == 0
         out = record(s, iid, {"attitude": "4", "clear_speech": "5", "adapting": ""}, "ok")
         assert out.status == "stored"
-        row = s.con.execute("SELECT employee_id, view, assessor, attitude, clear_speech, adapting, comment "
+        row = s.execute("SELECT employee_id, view, assessor, attitude, clear_speech, adapting, comment "
                             "FROM orientation_assessments").fetchall()
         emp = links[0].employee_id
         assert row == [(emp, "self", emp, 4, 5, None, "ok")]
         assert record(s, iid, {"attitude": "1"}).status == "already"
         assert s.count("orientation_assessments") == 1
-        assert s.con.execute("SELECT used, assessment_id FROM orientation_invitations WHERE invitation_id = ?",
+        assert s.execute("SELECT used, assessment_id FROM orientation_invitations WHERE invitation_id = ?",
                              [iid]).fetchone() == (True, out.assessment_id)
         assert record(s, 12345, {"attitude": "1"}).status == "unknown"
 
@@ -94,7 +94,7 @@ def test_a_late_answer_is_dated_inside_its_period():
 def test_the_cli_writes_links_and_a_dry_run_writes_nothing(tmp_path):
     db = tmp_path / "c.duckdb"
     with Store.open(db) as s:
-        unit = _company(s.con, "Sklep B")
+        unit = _company(s, "Sklep B")
     runner = CliRunner()
     r = runner.invoke(app, ["--db", str(db), "orientation", "invite", "--period", "2026-Q2", "--unit", unit,
                             "--dry-run", "--json"])
@@ -120,13 +120,13 @@ def test_the_cli_writes_links_and_a_dry_run_writes_nothing(tmp_path):
 def linked(web_client):
     """The web client, a store of its own with two invited employees: (unit, {employee_id: token})."""
     hub = web_client.app.state.hub
-    unit = _company(hub.writer.con)
+    unit = _company(hub.writer)
     links = hub.write(lambda s: invitations.issue(s, plan(s, None, [unit])))
     return unit, {lk.employee_id: _token(lk.url) for lk in links}
 
 
 def _selfs(client, emp: str) -> int:
-    return client.app.state.hub.reader().con.execute(
+    return client.app.state.hub.reader().execute(
         "SELECT count(*) FROM orientation_assessments WHERE employee_id = ? AND view = 'self'", [emp]).fetchone()[0]
 
 
@@ -153,7 +153,7 @@ def test_the_form_in_the_employees_language_and_one_answer(web_client, linked):
     r = web_client.post(f"/o/{pl}", data={"lang": "pl", "attitude": "5", "communication": "4", "comment": "<b>x</b>"})
     assert r.status_code == 200 and "zapisane" in r.text.lower()
     assert _selfs(web_client, pl_emp) == 1
-    stored = web_client.app.state.hub.reader().con.execute(
+    stored = web_client.app.state.hub.reader().execute(
         "SELECT attitude, communication, product_knowledge, comment, unit FROM orientation_assessments "
         "WHERE employee_id = ?", [pl_emp]).fetchone()
     assert stored == (5, 4, None, "<b>x</b>", unit)
@@ -175,7 +175,7 @@ def test_forged_and_expired_links(web_client, linked):
         assert r.status_code == 404 and "This link does not work" in r.text
     hub = web_client.app.state.hub
     iid = tokens.read(hub.write(tokens.secret), t, tokens.ORIENTATION)
-    hub.writer.con.execute("UPDATE orientation_invitations SET expires_on = ? WHERE invitation_id = ?",
+    hub.writer.execute("UPDATE orientation_invitations SET expires_on = ? WHERE invitation_id = ?",
                            [dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1), iid])
     assert web_client.get(f"/o/{t}").status_code == 410
     r = web_client.post(f"/o/{t}", data={"attitude": "5"})

@@ -10,13 +10,13 @@ PL_MANAGER, IT_MANAGER = "h.dabrowska", "l.conti"
 
 
 def _employee(client, manager: str) -> str:
-    return client.app.state.hub.reader().con.execute(
+    return client.app.state.hub.reader().execute(
         "SELECT e.employee_id FROM employees e JOIN units u ON u.unit = e.unit WHERE u.manager = ? AND u.kind = "
         "'store' AND e.role = 'staff' AND e.left_at IS NULL ORDER BY e.employee_id LIMIT 1", [manager]).fetchone()[0]
 
 
 def _count(client, sql: str, *args) -> int:
-    return client.app.state.hub.reader().con.execute(sql, list(args)).fetchone()[0]
+    return client.app.state.hub.reader().execute(sql, list(args)).fetchone()[0]
 
 
 def _assess(client, employee_id: str, view: str = "manager", **ratings):
@@ -41,7 +41,7 @@ def test_a_manager_assesses_only_their_own_units(web_client, login):
     r = _assess(web_client, mine, view="self", attitude="5", conflict_handling="2")
     assert r.status_code == 303 and r.headers["location"].startswith("/orientation/assess?done=OA-")
     aid = r.headers["location"].split("done=")[1]
-    row = web_client.app.state.hub.reader().con.execute(
+    row = web_client.app.state.hub.reader().execute(
         "SELECT employee_id, view, assessor, attitude, conflict_handling, communication FROM orientation_assessments "
         "WHERE assessment_id = ?", [aid]).fetchone()
     assert row == (mine, "self", PL_MANAGER, 5, 2, None)
@@ -78,9 +78,9 @@ def test_observation_round_trip(web_client, login):
     from centric.text.batch import analyze_store
 
     hub = web_client.app.state.hub
-    store_name = hub.reader().con.execute(
+    store_name = hub.reader().execute(
         "SELECT unit FROM units WHERE manager = ? AND kind = 'store' ORDER BY unit LIMIT 1", [PL_MANAGER]).fetchone()[0]
-    staff = hub.reader().con.execute("SELECT name FROM employees WHERE unit = ? AND name IS NOT NULL LIMIT 1",
+    staff = hub.reader().execute("SELECT name FROM employees WHERE unit = ? AND name IS NOT NULL LIMIT 1",
                                      [store_name]).fetchone()[0]
     login(web_client, role="agent", departments=("stores",), email=f"{PL_MANAGER}@voltaro.example")
     assert store_name in web_client.get("/observations/new").text
@@ -91,7 +91,7 @@ def test_observation_round_trip(web_client, login):
                         follow_redirects=False)
     assert r.status_code == 303
     fid = r.headers["location"].split("done=")[1]
-    row = hub.reader().con.execute("SELECT source, brand, store, author, customer_id FROM feedback WHERE feedback_id = ?",
+    row = hub.reader().execute("SELECT source, brand, store, author, customer_id FROM feedback WHERE feedback_id = ?",
                                    [fid]).fetchone()
     assert row == ("observation", "ours", store_name, PL_MANAGER, None)
     assert _count(web_client, "SELECT count(*) FROM audit_log WHERE action = 'observations.write' AND object_id = ?",
@@ -107,7 +107,7 @@ def test_observation_round_trip(web_client, login):
     assert "jan.kowalski@example.com" not in page.text and staff not in page.text  # masked
     assert "[e-mail]" in page.text and "[name]" in page.text
     # another manager's store: not shown, not writable
-    it_store = hub.reader().con.execute("SELECT unit FROM units WHERE manager = ? LIMIT 1", [IT_MANAGER]).fetchone()[0]
+    it_store = hub.reader().execute("SELECT unit FROM units WHERE manager = ? LIMIT 1", [IT_MANAGER]).fetchone()[0]
     assert web_client.get("/observations?" + urlencode({"store": it_store})).status_code == 404
     r = web_client.post("/observations/new", data={"csrf_token": token, "store": it_store, "text": "x y z"},
                         follow_redirects=False)
@@ -122,7 +122,7 @@ def test_untrusted_text_is_shown_as_text(web_client, login):
     from tests.test_web_xss import PAYLOADS, _check
 
     hub = web_client.app.state.hub
-    con = hub.writer.con
+    con = hub.writer
     # a store of its own with an employee named with a payload (the store is shared with other tests)
     import uuid
 
@@ -167,7 +167,7 @@ def test_an_entered_note_is_analysed_by_the_scheduler_at_once(web_client, login)
     try:
         assert s.wait_rounds(1, 300)
         login(web_client, role="analyst")
-        store_name = hub.reader().con.execute("SELECT unit FROM units WHERE kind = 'store' ORDER BY unit DESC "
+        store_name = hub.reader().execute("SELECT unit FROM units WHERE kind = 'store' ORDER BY unit DESC "
                                               "LIMIT 1").fetchone()[0]
         token = csrf_of(web_client.get("/observations/new").text)
         r = web_client.post("/observations/new", follow_redirects=False, data={

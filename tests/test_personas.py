@@ -271,10 +271,10 @@ def test_demo_quotes_trace_back(demo_store):
         for q in p.quotes:
             table, key, col = (("responses", "response_id", "comment") if q["source"] == "responses"
                                else ("feedback", "feedback_id", "text"))
-            text, cid = demo_store.con.execute(f"SELECT {col}, customer_id FROM {table} WHERE {key} = ?",
+            text, cid = demo_store.execute(f"SELECT {col}, customer_id FROM {table} WHERE {key} = ?",
                                                [q["text_id"]]).fetchone()
             assert cid == q["customer_id"] and r.labels[cid] == p.number
-            name = demo_store.con.execute("SELECT name FROM customers WHERE customer_id = ?", [cid]).fetchone()[0]
+            name = demo_store.execute("SELECT name FROM customers WHERE customer_id = ?", [cid]).fetchone()[0]
             masked = mask_personal(text, [name])
             assert q["text"] == masked or (q["text"].endswith("…") and masked.startswith(q["text"][:-1]))
     assert np.isclose(sum(p.revenue_share for p in r.personas), 100.0)

@@ -33,10 +33,10 @@ def _survey(slug="after-delivery", kind="nps", anonymous=False, **extra):
 
 
 def _invite(store: Store, survey_id: str, invitations: list[tuple[int, str, dt.datetime]]) -> None:
-    with store.transaction() as con:
+    with store.transaction():
         for inv, customer, expires in invitations:
-            con.execute("INSERT INTO survey_invitations (invitation_id, survey_id, customer_id, language, created_at, "
-                        "expires_at) VALUES (?, ?, ?, 'pl', ?, ?)", [inv, survey_id, customer, NOW, expires])
+            store.execute("INSERT INTO survey_invitations (invitation_id, survey_id, customer_id, language, created_at, "
+                          "expires_at) VALUES (?, ?, ?, 'pl', ?, ?)", [inv, survey_id, customer, NOW, expires])
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def in_threads(fn, n: int) -> None:
 
 
 def rows(hub, sql, params=None):
-    return hub.reader().con.execute(sql, params or []).fetchall()
+    return hub.reader().execute(sql, params or []).fetchall()
 
 
 def test_an_invited_answer_lands_in_responses_with_the_invitations_customer(hub, intake):
@@ -238,14 +238,14 @@ def test_the_kept_invitations_follow_the_store(hub, intake):
     assert intake.submit(Submission("invited", invitation_id=1, answer=Answer(9))).status == "stored"
     _invite(hub.writer, hub.survey_id, [(10, "C10", LATER)])  # after the intake read its invitations
     assert intake.submit(Submission("invited", invitation_id=10, answer=Answer(8))) == Outcome("stored", "SVR-10")
-    hub.writer.con.execute("UPDATE survey_invitations SET customer_id = NULL, expires_at = ? WHERE invitation_id = 4",
+    hub.writer.execute("UPDATE survey_invitations SET customer_id = NULL, expires_at = ? WHERE invitation_id = 4",
                            [NOW - dt.timedelta(seconds=1)])  # as an erasure does
     invitations_changed()
     assert intake.submit(Submission("invited", invitation_id=4, answer=Answer(3))).status == "expired"
-    hub.writer.con.execute("UPDATE survey_invitations SET customer_id = NULL WHERE invitation_id = 5")
+    hub.writer.execute("UPDATE survey_invitations SET customer_id = NULL WHERE invitation_id = 5")
     invitations_changed()
     assert intake.submit(Submission("invited", invitation_id=5, answer=Answer(3))) == Outcome("stored", "SVR-5")
-    hub.writer.con.execute("UPDATE survey_invitations SET answered_at = ?, response_id = 'SVR-2' "
+    hub.writer.execute("UPDATE survey_invitations SET answered_at = ?, response_id = 'SVR-2' "
                            "WHERE invitation_id = 2", [NOW])  # not through the intake: its memory is behind
     assert intake.submit(Submission("invited", invitation_id=2, answer=Answer(1))) == Outcome("already", "SVR-2",
                                                                                               "already")
@@ -349,8 +349,8 @@ def test_every_acknowledged_answer_survives_sigkill(tmp_path):
     proc.wait()
     assert len(acked) >= 200
     with Store.open(db) as store:
-        stored = {r[0] for r in store.con.execute("SELECT response_id FROM responses").fetchall()}
-        answered = store.con.execute("SELECT count(*) FROM survey_invitations WHERE answered_at IS NOT NULL"
+        stored = {r[0] for r in store.execute("SELECT response_id FROM responses").fetchall()}
+        answered = store.execute("SELECT count(*) FROM survey_invitations WHERE answered_at IS NOT NULL"
                                      ).fetchall()[0][0]
     assert set(acked) <= stored
     assert answered == len(stored)  # nothing half-stored: each answer with its invitation marked

@@ -14,7 +14,7 @@ from tests.conftest import csrf_of
 
 
 def saved(hub, name: str) -> int:
-    return hub.reader().con.execute("SELECT count(*) FROM case_config WHERE name = ?", [name]).fetchone()[0]
+    return hub.reader().execute("SELECT count(*) FROM case_config WHERE name = ?", [name]).fetchone()[0]
 
 
 def test_a_broken_policy_is_shown_with_its_line_and_key_and_nothing_is_saved(web_client, login):
@@ -50,7 +50,7 @@ def test_a_valid_routing_table_is_saved_and_used(web_client, login):
     assert any(x.factor == "delivery" and x.department == "logistics" for x in routing.routes)
     shown = web_client.get("/settings").text
     assert f"web: {email}" in shown  # the versions say who saved it
-    con = hub.reader().con
+    con = hub.reader()
     assert con.execute("SELECT actor, action, object_id FROM audit_log WHERE action = 'config.save'").fetchall() == [
         (email, "config.save", "routing")]
 
@@ -107,7 +107,7 @@ def test_users_are_added_changed_and_disabled_through_the_page(web_client, login
     assert (nina["role"], nina["departments"], nina["language"]) == ("analyst", (), "it")
     off = web_client.post(f"/users/{nina['user_id']}/disable", data={"csrf_token": csrf_of(r.text)})
     assert off.status_code == 200 and auth.get_user(hub.reader(), user_id=nina["user_id"])["disabled_at"] is not None
-    actions = [a for (a,) in hub.reader().con.execute(
+    actions = [a for (a,) in hub.reader().execute(
         "SELECT action FROM audit_log WHERE object_id = ? ORDER BY audit_id", [nina["user_id"]]).fetchall()]
     assert actions == ["user.add", "user.set", "user.disable"]
 
@@ -153,7 +153,7 @@ def test_the_audit_log_filters_and_pages(web_client, login):
 
 def test_forget_from_the_ui_erases_the_customer(web_client, login):
     hub = web_client.app.state.hub
-    con = hub.reader().con
+    con = hub.reader()
     customer, email = con.execute("SELECT customer_id, value FROM identities WHERE kind = 'email' "
                                   "ORDER BY customer_id LIMIT 1").fetchone()
     login(web_client, role="admin")
@@ -167,7 +167,7 @@ def test_forget_from_the_ui_erases_the_customer(web_client, login):
                                                     [email]).fetchone()[0] == 1
     r = web_client.post(f"/customers/{customer}/forget", data={"csrf_token": csrf_of(page.text), "confirm": customer})
     assert r.status_code == 200 and f"Customer {customer} is erased." in r.text
-    con = hub.reader().con
+    con = hub.reader()
     assert con.execute("SELECT count(*) FROM identities WHERE value = ?", [email]).fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM customers WHERE customer_id = ?", [customer]).fetchone()[0] == 0
     logged = con.execute("SELECT object_id, detail FROM audit_log WHERE action = 'customer.forget'").fetchall()
@@ -176,7 +176,7 @@ def test_forget_from_the_ui_erases_the_customer(web_client, login):
 
 
 def test_only_an_admin_sees_the_way_to_erase(web_client, login):
-    customer = web_client.app.state.hub.reader().con.execute(
+    customer = web_client.app.state.hub.reader().execute(
         "SELECT customer_id FROM identities ORDER BY customer_id LIMIT 1").fetchone()[0]
     login(web_client, role="analyst")
     page = web_client.get(f"/customers/{customer}")

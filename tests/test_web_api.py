@@ -32,7 +32,7 @@ def token(web_client):
 
 
 def _one(client, sql: str, params=()):
-    return client.app.state.hub.reader().con.execute(sql, list(params)).fetchall()
+    return client.app.state.hub.reader().execute(sql, list(params)).fetchall()
 
 
 def _case_of(client, department: str, status: str | None = None) -> str:

@@ -30,7 +30,7 @@ def _add(client: TestClient, email: str, role: str = "agent", departments=("deli
 
 
 def _audit(client: TestClient, action: str) -> list[dict]:
-    cur = client.app.state.hub.reader().con.execute(
+    cur = client.app.state.hub.reader().execute(
         'SELECT "at", actor, role, action, object_type, object_id, detail, ip FROM audit_log WHERE action = ? '
         "ORDER BY audit_id", [action])
     cols = [d[0] for d in cur.description]
@@ -66,7 +66,7 @@ def test_wrong_password_and_unknown_email_are_refused_alike(web_client):
         assert "The e-mail or the password is not right" in r.text
     failed = _audit(web_client, "login.failed")
     assert [a["actor"] for a in failed] == ["ann@example.com", "nobody@example.com"]
-    everything = json.dumps([list(r) for r in web_client.app.state.hub.reader().con.execute(
+    everything = json.dumps([list(r) for r in web_client.app.state.hub.reader().execute(
         "SELECT * FROM audit_log").fetchall()], default=str)
     assert "not the password" not in everything
 
@@ -120,7 +120,7 @@ def test_session_fixation(web_client):
     chosen = TestClient(web_client.app, cookies={deps.SESSION_COOKIE: "attacker-chosen-id"})
     r = _sign_in(chosen, "ann@example.com")
     assert r.status_code == 303 and r.cookies[deps.SESSION_COOKIE] != "attacker-chosen-id"
-    hashes = {h for (h,) in web_client.app.state.hub.reader().con.execute(
+    hashes = {h for (h,) in web_client.app.state.hub.reader().execute(
         "SELECT session_hash FROM web_sessions").fetchall()}
     assert auth.sha256("attacker-chosen-id") not in hashes and len(hashes) == 2
 
@@ -130,12 +130,12 @@ def test_session_idle_and_absolute_expiry(web_client, monkeypatch):
     _add(web_client, "ann@example.com")
     hub = web_client.app.state.hub
     _sign_in(web_client, "ann@example.com")
-    created, expires = hub.reader().con.execute("SELECT created_at, expires_at FROM web_sessions").fetchone()
+    created, expires = hub.reader().execute("SELECT created_at, expires_at FROM web_sessions").fetchone()
     assert expires - created == dt.timedelta(hours=2)
 
     def age(store, column, hours):
-        with store.transaction() as con:
-            con.execute(f"UPDATE web_sessions SET {column} = {column} - INTERVAL {hours} HOUR")
+        with store.transaction():
+            store.execute(f"UPDATE web_sessions SET {column} = {column} - INTERVAL '{hours} hours'")
 
     hub.write(age, "last_seen_at", 1)  # idle for an hour: still signed in
     assert web_client.get("/me").status_code == 200
@@ -164,8 +164,9 @@ def test_front_door_and_health(web_client, login):
     # ready once the start-up work is done: the lookup indexes are there by then
     assert web_client.app.state.ready.wait(120)
     assert web_client.get("/healthz").json() == {"status": "ok", "ready": True}
-    indexes = web_client.app.state.hub.reader().con.execute(
-        "SELECT index_name FROM duckdb_indexes() WHERE index_name LIKE 'lookup_%'").fetchall()
+    hub = web_client.app.state.hub
+    catalog = ("SELECT indexname FROM pg_indexes" if hub.postgres else "SELECT index_name FROM duckdb_indexes()")
+    indexes = hub.reader().execute(f"SELECT * FROM ({catalog}) AS i(name) WHERE name LIKE 'lookup_%'").fetchall()
     from centric.schema import LOOKUPS
     assert len(indexes) == sum(len(c) for c in LOOKUPS.values())
     r = web_client.get("/", follow_redirects=False)
@@ -186,6 +187,8 @@ def _probe(app):
     app.add_api_route("/api/v1/_probe", read, methods=["GET", "POST"])
 
 
+@pytest.mark.duckdb_only(reason="adds a route of its own, which the PostgreSQL store's gate (centric.web.portable) "
+                                 "refuses with 501 before it runs, as it refuses every page not ported")
 def test_bearer_tokens(web_client, login):
     _probe(web_client.app)
     hub = web_client.app.state.hub
@@ -285,14 +288,14 @@ def test_users_add_refuses_a_duplicate_and_a_password_on_the_command_line(web_db
 
 
 def test_users_add_team(web_db):
-    from centric import Store
     from centric.cases.config import active
     from centric.cli.web import team
+    from centric.engines import open_store
 
     r = _cli(web_db, "users", "add-team", "--domain", "voltaro.example")
     assert r.exit_code == 0, r.output
     password = r.output.strip().splitlines()[-1].split(": ")[-1]
-    with Store.open(web_db) as store:
+    with open_store(web_db) as store:
         people = team(active(store)[0])
         users = {u["email"]: u for u in auth.list_users(store)}
         # the demo's routing: a.nowak works in delivery; m.lis leads delivery and installation
@@ -312,9 +315,9 @@ def test_tokens_commands(web_db):
     assert r.exit_code == 0, r.output
     token = r.output.strip().splitlines()[-1]
     assert token.startswith("ctk_") and len(token) > 40
-    from centric import Store
+    from centric.engines import open_store
 
-    with Store.open(web_db) as store:
+    with open_store(web_db) as store:
         row = auth.lookup_token(store, token)
         assert (row["name"], row["role"], row["departments"]) == ("crm-sync", "agent", ("delivery",))
     listed = _cli(web_db, "tokens", "list").output
@@ -322,7 +325,7 @@ def test_tokens_commands(web_db):
     r = _cli(web_db, "tokens", "add", "crm-sync", "--role", "agent")
     assert r.exit_code == 2 and "exists already" in r.output
     assert _cli(web_db, "tokens", "revoke", "crm-sync").exit_code == 0
-    with Store.open(web_db) as store:
+    with open_store(web_db) as store:
         assert auth.lookup_token(store, token) is None
     assert "revoked" in _cli(web_db, "tokens", "list").output
 
@@ -364,7 +367,7 @@ def test_hub_serialises_concurrent_writes(tmp_path):
         t.join()
     try:
         assert errors == []
-        rows = hub.reader().con.execute("SELECT audit_id, object_id FROM audit_log ORDER BY audit_id").fetchall()
+        rows = hub.reader().execute("SELECT audit_id, object_id FROM audit_log ORDER BY audit_id").fetchall()
         assert [r[0] for r in rows] == list(range(1, 21))
         assert {r[1] for r in rows} == {f"CX-{i}" for i in range(20)}
     finally:

@@ -223,7 +223,7 @@ def sample(web_client):
     department B, that customer, a user and a token nobody else uses."""
     hub = web_client.app.state.hub
     store = hub.reader()
-    row = store.con.execute(
+    row = store.execute(
         "SELECT c.case_id, c.customer_id FROM cases c WHERE c.department = ? AND c.customer_id IS NOT NULL "
         "AND c.customer_id NOT IN (SELECT customer_id FROM cases WHERE department = ? AND customer_id IS NOT NULL) "
         "ORDER BY c.case_id LIMIT 1", [DEPT_A, DEPT_B]).fetchone()
@@ -318,6 +318,9 @@ def _outcome(response, api: bool) -> str:
     return "ok"
 
 
+@pytest.mark.duckdb_only(reason="walks every route with DuckDB's expectations; on PostgreSQL the pages not ported "
+                                 "answer 501 before any permission check (centric.web.portable): a matrix of its own "
+                                 "for PostgreSQL is still to be written")
 def test_the_matrix(web_client, login, sample):
     clients = _clients(web_client, login)
     # signing out last: it ends the session the other requests use

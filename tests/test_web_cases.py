@@ -108,7 +108,7 @@ def test_the_inbox_is_read_again_after_a_write_and_only_then(small, login, monke
     hub = small.app.state.hub
     assert case_ids(small.get("/inbox?view=queue").text) == ["CX-2"]
     before = hub.generation
-    hub.note(lambda store: store.con.execute("UPDATE web_sessions SET last_seen_at = last_seen_at"))
+    hub.note(lambda store: store.execute("UPDATE web_sessions SET last_seen_at = last_seen_at"))
     assert hub.generation == before  # bookkeeping is no change to the data pages show
     # a change behind the app's back (no write through the hub) is not seen while nothing was written ...
     with hub.writer.transaction() as con:

@@ -42,7 +42,7 @@ def shown(p: int, d: int, n: int) -> str:
 
 def test_filters_change_the_headline_to_the_numbers_counted_by_hand(web_client, login):
     login(web_client, role="analyst")
-    con = web_client.app.state.hub.reader().con
+    con = web_client.app.state.hub.reader()
     segment, channel = con.execute("""
         SELECT c.segment, r.channel FROM responses r JOIN customers c USING (customer_id)
         WHERE r.nps IS NOT NULL AND r.responded_at >= '2026-06-01' AND r.responded_at < '2026-07-01'
@@ -69,9 +69,9 @@ def test_a_bad_date_is_a_clear_400(web_client, login):
 
 def test_presets_pick_the_last_days_of_the_data(web_client, login):
     login(web_client, role="admin")
-    last = web_client.app.state.hub.reader().con.execute(
+    last = web_client.app.state.hub.reader().execute(
         "SELECT max(t) FROM (SELECT responded_at t FROM responses UNION ALL SELECT ordered_at FROM orders "
-        "UNION ALL SELECT opened_at FROM cases)").fetchone()[0]
+        "UNION ALL SELECT opened_at FROM cases) AS times").fetchone()[0]
     r = web_client.get("/dashboards?preset=30d")
     assert r.status_code == 200 and 'value="30d" aria-pressed="true"' in r.text
     assert f'name="to" value="{last:%Y-%m-%d}"' in r.text
@@ -79,16 +79,17 @@ def test_presets_pick_the_last_days_of_the_data(web_client, login):
 
 def _plant_quote(hub) -> tuple[str, str]:
     """A negative review about delivery whose text is a script, with its mention, and a customer."""
-    con = hub.reader().con
+    con = hub.reader()
     customer = con.execute("SELECT customer_id FROM customers ORDER BY customer_id LIMIT 1").fetchone()[0]
     text = "<script>alert('x')</script> The courier never came"
 
     def write(store):
-        with store.transaction() as c:
-            c.execute("INSERT INTO feedback (feedback_id, customer_id, source, brand, posted_at, text, language) "
-                      "VALUES ('FXSS', ?, 'review', 'ours', TIMESTAMP '2026-06-15 10:00:00', ?, 'en')", [customer, text])
-            c.execute("INSERT INTO mentions VALUES ('feedback', 'FXSS', 0, 'delivery', 'negative', -1.0, 1.0, "
-                      "'retail', 'en')")
+        with store.transaction():
+            store.execute("INSERT INTO feedback (feedback_id, customer_id, source, brand, posted_at, text, language) "
+                          "VALUES ('FXSS', ?, 'review', 'ours', TIMESTAMP '2026-06-15 10:00:00', ?, 'en')",
+                          [customer, text])
+            store.execute("INSERT INTO mentions VALUES ('feedback', 'FXSS', 0, 'delivery', 'negative', -1.0, 1.0, "
+                          "'retail', 'en')")
     hub.write(write)
     return customer, text
 
@@ -96,11 +97,11 @@ def _plant_quote(hub) -> tuple[str, str]:
 def test_factor_drill_down_escapes_quotes_and_shows_only_the_readers_cases(web_client, login):
     hub = web_client.app.state.hub
     _plant_quote(hub)
-    con = hub.reader().con
+    con = hub.reader()
     # an open delivery case moved to another department: not the delivery agent's to see
     other = con.execute("SELECT case_id FROM cases WHERE type = 'delivery' AND status IN ('new', 'assigned', "
                         "'in_progress', 'waiting', 'open') ORDER BY case_id LIMIT 1").fetchone()[0]
-    hub.write(lambda s: s.con.execute("UPDATE cases SET department = 'finance', priority = 'urgent' WHERE case_id = ?",
+    hub.write(lambda s: s.execute("UPDATE cases SET department = 'finance', priority = 'urgent' WHERE case_id = ?",
                                       [other]))
     mine = con.execute("SELECT case_id FROM cases WHERE type = 'delivery' AND department = 'delivery' AND status IN "
                        "('new', 'assigned', 'in_progress', 'waiting', 'open') ORDER BY priority DESC").fetchall()
@@ -141,12 +142,12 @@ def test_one_click_makes_one_proactive_case(web_client, login):
     login(web_client, role="agent", departments=("customer_service",))
     page = web_client.get("/alerts")
     assert f'name="customer_id" value="{customer}"' in page.text
-    before = hub.reader().con.execute("SELECT count(*) FROM cases WHERE customer_id = ? AND origin = 'proactive'",
+    before = hub.reader().execute("SELECT count(*) FROM cases WHERE customer_id = ? AND origin = 'proactive'",
                                       [customer]).fetchone()[0]
     r = web_client.post("/alerts/proactive", data={"csrf_token": csrf_of(page.text), "customer_id": customer})
     assert r.status_code == 200 and "Proactive case opened" in r.text
     case_id = re.search(r'Proactive case opened: <a href="/cases/([^"]+)"', r.text).group(1)
-    con = hub.reader().con
+    con = hub.reader()
     assert con.execute("SELECT customer_id, origin FROM cases WHERE case_id = ?", [case_id]).fetchone() == (
         customer, "proactive")
     again = web_client.post("/alerts/proactive", data={"csrf_token": csrf_of(r.text), "customer_id": customer})

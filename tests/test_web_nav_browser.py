@@ -92,8 +92,8 @@ def test_the_self_assessment_form_on_a_phone_without_script(server, browser):
 
     hub = app.state.hub
     unit = f"Sklep {uuid.uuid4().hex[:6]}"
-    hub.writer.con.execute("INSERT INTO units (unit, kind, region, country) VALUES (?, 'store', 'R', 'PL')", [unit])
-    hub.writer.con.execute("INSERT INTO employees (employee_id, name, unit, role, language) VALUES (?, 'Ola', ?, "
+    hub.writer.execute("INSERT INTO units (unit, kind, region, country) VALUES (?, 'store', 'R', 'PL')", [unit])
+    hub.writer.execute("INSERT INTO employees (employee_id, name, unit, role, language) VALUES (?, 'Ola', ?, "
                            "'staff', 'pl')", [f"E-{unit}", unit])
     link = hub.write(lambda s: invitations.issue(s, invitations.plan(s, None, [unit]), base_url=base))[0]
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
@@ -107,7 +107,7 @@ def test_the_self_assessment_form_on_a_phone_without_script(server, browser):
     page.click("button[type=submit]")
     assert "zapisane" in page.locator("h1").inner_text()
     shot(page, "self-390-pl-thanks", full_page=False)
-    row = hub.reader().con.execute("SELECT attitude, conflict_handling, communication FROM orientation_assessments "
+    row = hub.reader().execute("SELECT attitude, conflict_handling, communication FROM orientation_assessments "
                                    "WHERE employee_id = ? AND view = 'self'", [f"E-{unit}"]).fetchall()
     assert row == [(4, 3, None)]
     ctx.close()

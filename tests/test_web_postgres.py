@@ -255,6 +255,8 @@ def test_users_and_tokens_from_the_command_line_on_postgresql(pg_web):
                    (first + 2, "cli", "user.disable", "U0001")]
 
 
+@pytest.mark.duckdb_only(reason="the refusal is DuckDB's (one writing process); on PostgreSQL several workers are "
+                                 "allowed and the command would start serving")
 def test_serve_refuses_several_workers_on_duckdb(web_db):
     r = runner.invoke(cli_app, ["serve", "--db", web_db, "--workers", "2", "--port", "1"])
     assert r.exit_code == 2

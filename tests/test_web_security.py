@@ -94,6 +94,8 @@ def test_security_headers_everywhere(web_client, login):
     assert plotly.headers["content-type"].startswith("application/javascript") and len(plotly.content) > 1_000_000
 
 
+@pytest.mark.duckdb_only(reason="adds a route of its own, which the PostgreSQL store's gate (centric.web.portable) "
+                                 "refuses with 501 before it runs, as it refuses every page not ported")
 def test_one_error_handler(web_client, login):
     _broken(web_client.app)
     quiet = TestClient(web_client.app, raise_server_exceptions=False)
@@ -194,6 +196,8 @@ def test_pages_have_no_inline_scripts_and_work_without_js(web_client, login):
     assert '<select name="language" data-autosubmit>' in me and '<button type="submit">' in me
 
 
+@pytest.mark.duckdb_only(reason="adds a route of its own, which the PostgreSQL store's gate (centric.web.portable) "
+                                 "refuses with 501 before it runs, as it refuses every page not ported")
 def test_require_checks_the_role(web_client, login):
     def admin_only(actor: Actor = Depends(deps.require("admin.users"))):
         return {"ok": actor.name}

@@ -30,7 +30,7 @@ DEFINITION = {
 
 
 def customers_of(store, n: int) -> list[str]:
-    return [r[0] for r in store.con.execute(
+    return [r[0] for r in store.execute(
         "SELECT customer_id FROM customers WHERE customer_id NOT IN (SELECT customer_id FROM responses "
         "WHERE customer_id IS NOT NULL) ORDER BY customer_id LIMIT ?", [n]).fetchall()]
 
@@ -59,8 +59,8 @@ def invite(hub, survey: str, customer_ids: list[str]) -> list:
 
 
 def _set(store, sql: str, params: list) -> None:
-    with store.transaction() as con:
-        con.execute(sql, params)
+    with store.transaction():
+        store.execute(sql, params)
 
 
 def token_of(link) -> str:
@@ -72,7 +72,7 @@ def invitation(hub, link) -> dict:
 
 
 def answers_of(hub, slug: str = SLUG) -> list[tuple]:
-    return hub.reader().con.execute(
+    return hub.reader().execute(
         "SELECT response_id, customer_id, nps, comment, language FROM responses WHERE survey = ? ORDER BY 1",
         [slug]).fetchall()
 
@@ -283,7 +283,7 @@ def test_the_survey_form_shows_a_definition_error_beside_its_field_and_saves_not
     assert r.headers["location"] == f"/surveys/{survey.survey_id}?changed=saved"
     assert survey.kind == "csat" and survey.languages == ("en", "pl") and survey.questions[0].scale == (1, 5)
     assert survey.text("pl").question.startswith("Jak bardzo jesteś zadowolony") or survey.text("pl").question
-    audit = web_client.app.state.hub.reader().con.execute(
+    audit = web_client.app.state.hub.reader().execute(
         "SELECT action, object_id FROM audit_log WHERE action LIKE 'survey.%'").fetchall()
     assert audit == [("survey.add", survey.survey_id)]
 
@@ -317,7 +317,7 @@ def test_pause_close_and_resume_are_audited_and_reach_the_form(surveyed, login):
     assert surveyed.get(url).status_code == 410
     r = surveyed.post(f"/surveys/{surveyed.survey_id}/status", data={"csrf_token": token, "action": "delete"})
     assert r.status_code == 422
-    actions = [a for (a,) in hub.reader().con.execute(
+    actions = [a for (a,) in hub.reader().execute(
         "SELECT action FROM audit_log WHERE object_id = ? ORDER BY audit_id", [surveyed.survey_id]).fetchall()]
     assert actions == ["survey.pause", "survey.resume", "survey.close"]
 
@@ -358,7 +358,7 @@ def add_flagged(client, survey_id: str) -> str:
     survey = repo.get(hub.reader(), survey_id)
     r = TestClient(client.app).post(f"/s/{survey.slug}", data={"score": "10", "website": "http://spam.example"})
     assert r.status_code == 200, r.text[:500]
-    row = hub.reader().con.execute("SELECT flag_id FROM survey_flagged WHERE survey_id = ? ORDER BY received_at DESC "
+    row = hub.reader().execute("SELECT flag_id FROM survey_flagged WHERE survey_id = ? ORDER BY received_at DESC "
                                    "LIMIT 1", [survey_id]).fetchone()
     assert row, "the bot's answer was not kept aside"
     return row[0]
@@ -383,7 +383,7 @@ def xss_survey(client, payloads: list[str]) -> tuple[str, list[str]]:
 # -- answers ---------------------------------------------------------------------------------------------------
 
 def refusals(hub) -> dict:
-    return {(s, r): n for s, r, n in hub.reader().con.execute(
+    return {(s, r): n for s, r, n in hub.reader().execute(
         "SELECT survey_id, reason, sum(count) FROM survey_refusals GROUP BY 1, 2").fetchall()}
 
 
@@ -415,7 +415,7 @@ def test_a_second_submit_of_a_link_stores_nothing(surveyed):
     r = surveyed.post(url, data={"score": "0", "comment": "again"})
     assert r.status_code == 409 and "Już otrzymaliśmy Twoją odpowiedź" in r.text  # the invitation's language
     assert answers_of(hub) == [(f"SVR-{link.invitation_id}", link.customer_id, 7, "Ok", "pl")]
-    extras = hub.reader().con.execute("SELECT question_id, value FROM survey_answers WHERE survey_id = ?",
+    extras = hub.reader().execute("SELECT question_id, value FROM survey_answers WHERE survey_id = ?",
                                       [surveyed.survey_id]).fetchall()
     assert extras == [("on_time", "yes")]
     # the GET of an answered link: the friendly page, 200
@@ -499,7 +499,7 @@ def test_after_a_low_score_the_customer_can_ask_to_be_contacted(surveyed):
     assert r.status_code == 422 and "Choose one of the options shown." in r.text
     r = surveyed.post(f"/s/{token}/contact", data={"channel": "phone", "time": "evening"})
     assert r.status_code == 200 and "We will contact you" in r.text
-    rows = hub.reader().con.execute("SELECT response_id, question_id, value FROM survey_answers WHERE survey_id = ?",
+    rows = hub.reader().execute("SELECT response_id, question_id, value FROM survey_answers WHERE survey_id = ?",
                                     [surveyed.survey_id]).fetchall()
     assert rows == [(f"SVR-{link.invitation_id}", "contact_me", "phone:evening")]
     assert surveyed.post(f"/s/{token}/contact", data={"channel": "email"}).status_code == 409
@@ -532,10 +532,10 @@ def test_anonymous_answers_bots_are_kept_aside_and_can_be_released(surveyed, log
     assert human.status_code == bot.status_code == 200
     strip = re.compile(r'name="t" value="[^"]*"')
     assert strip.sub("", human.text) == strip.sub("", bot.text)  # a bot learns nothing
-    stored = hub.reader().con.execute("SELECT customer_id, nps, comment FROM responses WHERE survey = ?",
+    stored = hub.reader().execute("SELECT customer_id, nps, comment FROM responses WHERE survey = ?",
                                       [SLUG]).fetchall()
     assert stored == [(None, 10, "Great")]
-    flags = hub.reader().con.execute("SELECT flag_id, reasons, ip_hash FROM survey_flagged WHERE survey_id = ?",
+    flags = hub.reader().execute("SELECT flag_id, reasons, ip_hash FROM survey_flagged WHERE survey_id = ?",
                                      [surveyed.survey_id]).fetchall()
     assert len(flags) == 1 and sorted(eval(flags[0][1])) == ["honeypot", "too_fast"]
     assert flags[0][2] and "testclient" not in flags[0][2]
@@ -545,21 +545,21 @@ def test_anonymous_answers_bots_are_kept_aside_and_can_be_released(surveyed, log
     token = csrf_of(page.text)
     r = surveyed.post(f"/surveys/flagged/{flags[0][0]}/release", data={"csrf_token": token}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/surveys/flagged?done=released"
-    assert sorted(c for (c,) in hub.reader().con.execute(
+    assert sorted(c for (c,) in hub.reader().execute(
         "SELECT comment FROM responses WHERE survey = ?", [SLUG]).fetchall()) == ["Buy followers", "Great"]
     again = surveyed.post(f"/surveys/flagged/{flags[0][0]}/release", data={"csrf_token": token},
                           follow_redirects=False)
     assert again.headers["location"] == "/surveys/flagged?done=handled"
     assert len(answers_of(hub)) == 2
     assert "Buy followers" not in surveyed.get("/surveys/flagged").text
-    audit = hub.reader().con.execute("SELECT action, object_id FROM audit_log WHERE action LIKE 'survey.%'").fetchall()
+    audit = hub.reader().execute("SELECT action, object_id FROM audit_log WHERE action LIKE 'survey.%'").fetchall()
     assert audit == [("survey.release", flags[0][0])]
 
 
 def test_a_discarded_answer_stays_out(surveyed, login):
     hub = surveyed.app.state.hub
     surveyed.post(f"/s/{SLUG}", data={"score": "0", "comment": "spam spam"})  # no stamp at all
-    (flag_id, reasons), = hub.reader().con.execute("SELECT flag_id, reasons FROM survey_flagged WHERE survey_id = ?",
+    (flag_id, reasons), = hub.reader().execute("SELECT flag_id, reasons FROM survey_flagged WHERE survey_id = ?",
                                                    [surveyed.survey_id]).fetchall()
     assert "bad_timestamp" in reasons
     login(surveyed, role="admin")
@@ -567,7 +567,7 @@ def test_a_discarded_answer_stays_out(surveyed, login):
     r = surveyed.post(f"/surveys/flagged/{flag_id}/discard", data={"csrf_token": token}, follow_redirects=False)
     assert r.headers["location"] == "/surveys/flagged?done=discarded"
     assert answers_of(hub) == []
-    (by,), = hub.reader().con.execute("SELECT released_by FROM survey_flagged WHERE flag_id = ?", [flag_id]).fetchall()
+    (by,), = hub.reader().execute("SELECT released_by FROM survey_flagged WHERE flag_id = ?", [flag_id]).fetchall()
     assert by.startswith("discarded: ")
     assert surveyed.post(f"/surveys/flagged/{flag_id}/release", data={"csrf_token": token},
                          follow_redirects=False).headers["location"] == "/surveys/flagged?done=handled"
@@ -582,7 +582,7 @@ def test_more_answers_from_one_address_than_the_hourly_limit_are_kept_aside(surv
         r = surveyed.post(f"/s/{SLUG}", data={"score": str(i), "t": _human_stamp(surveyed)})
         assert r.status_code == 200
     assert len(answers_of(hub)) == 3
-    reasons = [r for (r,) in hub.reader().con.execute("SELECT reasons FROM survey_flagged WHERE survey_id = ?",
+    reasons = [r for (r,) in hub.reader().execute("SELECT reasons FROM survey_flagged WHERE survey_id = ?",
                                                       [surveyed.survey_id]).fetchall()]
     assert reasons == ['["rate_limited"]'] * 2
 

@@ -72,7 +72,7 @@ def _now() -> dt.datetime:
 
 
 def _close_a_case(hub) -> str:
-    case_id = hub.reader().con.execute("SELECT case_id FROM cases WHERE status = 'assigned' ORDER BY case_id "
+    case_id = hub.reader().execute("SELECT case_id FROM cases WHERE status = 'assigned' ORDER BY case_id "
                                        "LIMIT 1").fetchall()[0][0]
     hub.write(workflow.resolve, case_id, actor="a.nowak")
     hub.write(workflow.close, case_id, actor="a.nowak", root_cause="delivery", action="courier changed")
@@ -80,7 +80,7 @@ def _close_a_case(hub) -> str:
 
 
 def _delivery(hub, webhook_id: str):
-    return hub.reader().con.execute(
+    return hub.reader().execute(
         "SELECT attempts, next_attempt_at, delivered_at, last_status, last_error FROM webhook_deliveries "
         "WHERE webhook_id = ? AND NOT (attempts = 0 AND next_attempt_at IS NULL) ORDER BY delivery_id",
         [webhook_id]).fetchall()
@@ -110,11 +110,11 @@ def test_a_bad_webhook_is_refused(hub, url, events, why):
 
 def test_only_events_after_the_webhook_are_sent_signed(hub, receiver):
     rx = receiver(200)
-    events_before = hub.reader().con.execute("SELECT count(*) FROM case_events WHERE kind IN ('opened', 'closed')"
+    events_before = hub.reader().execute("SELECT count(*) FROM case_events WHERE kind IN ('opened', 'closed')"
                                              ).fetchall()[0][0]
     wid, secret = hub.write(webhooks.add, rx.url, ["case.created", "case.closed"])
     assert wid == "W001" and secret.startswith("whsec_") and len(secret) > 40
-    assert hub.reader().con.execute("SELECT count(*) FROM webhook_deliveries").fetchall()[0][0] == events_before
+    assert hub.reader().execute("SELECT count(*) FROM webhook_deliveries").fetchall()[0][0] == events_before
     assert webhooks.deliver(hub) == webhooks.DeliveryResult()  # the history is not sent
     assert rx.got == []
 
@@ -125,7 +125,7 @@ def test_only_events_after_the_webhook_are_sent_signed(hub, receiver):
     assert headers["X-Centric-Signature"] == "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     assert headers["X-Centric-Event"] == "case.closed" and headers["Content-Type"] == "application/json"
     payload = json.loads(body)
-    event_id = hub.reader().con.execute("SELECT case_event_id FROM case_events WHERE case_id = ? AND kind = 'closed'",
+    event_id = hub.reader().execute("SELECT case_event_id FROM case_events WHERE case_id = ? AND kind = 'closed'",
                                         [case_id]).fetchall()[0][0]
     assert headers["X-Centric-Delivery"] == f"W001:{event_id}"
     assert payload["event"] == "case.closed" and payload["event_id"] == event_id

@@ -37,7 +37,7 @@ def test_an_analyst_computes_saves_edits_and_attaches(web_client, login):
     assert "<script>alert(1)</script>" not in view.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt; address form" in view.text
     hub = web_client.app.state.hub
-    case_id = hub.reader().con.execute("SELECT min(case_id) FROM cases").fetchone()[0]
+    case_id = hub.reader().execute("SELECT min(case_id) FROM cases").fetchone()[0]
     r = web_client.post(f"/whys/{tree_id}/attach", data={"cases": f"{case_id}, {case_id}", "csrf_token": token},
                         follow_redirects=False)
     assert r.status_code == 303
@@ -53,7 +53,7 @@ def test_an_analyst_computes_saves_edits_and_attaches(web_client, login):
 
     got = saved.get(hub.reader(), tree_id)
     assert got.cases == (case_id,) and got.tree.root.children[-1].verdict == "root cause"
-    log = hub.reader().con.execute("SELECT action, object_id, detail FROM audit_log WHERE action LIKE 'whys.%' "
+    log = hub.reader().execute("SELECT action, object_id, detail FROM audit_log WHERE action LIKE 'whys.%' "
                                    "ORDER BY audit_id").fetchall()
     assert [a for a, _, _ in log] == ["whys.save", "whys.edit", "whys.attach"]
     assert all(o == tree_id for _, o, _ in log) and "script" not in str(log)  # ids and operations only

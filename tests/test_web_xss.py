@@ -18,7 +18,8 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from centric import Store, ingest
+from centric import ingest
+from centric.engines import open_store
 from centric.web import auth, deps
 from tests.conftest import WEB_PASSWORD, login_csrf
 
@@ -73,7 +74,7 @@ def xss_client(web_db):
     from centric.text.batch import analyze_store
 
     n = len(PAYLOADS)
-    with Store.open(web_db) as store:
+    with open_store(web_db) as store:
         ingest("customers", pd.DataFrame({
             "crm_id": [f"XSS-{i}" for i in range(n)],
             "email": [f"xss{i}@example.com" for i in range(n)],
@@ -95,9 +96,9 @@ def xss_client(web_db):
         }), store=store, values={"source": "complaint"}, name="xss-feedback.csv")
         analyze_store(store, "retail", fast=True)
         sync(store)
-        cases = [r[0] for r in store.con.execute(
+        cases = [r[0] for r in store.execute(
             "SELECT DISTINCT case_id FROM case_signals WHERE signal_id LIKE 'XSS-F%' ORDER BY 1").fetchall()]
-        customers = [r[0] for r in store.con.execute(
+        customers = [r[0] for r in store.execute(
             "SELECT DISTINCT customer_id FROM identities WHERE value LIKE 'xss%@example.com' ORDER BY 1").fetchall()]
     assert len(cases) >= 1 and len(customers) == n
 
@@ -115,9 +116,9 @@ def xss_client(web_db):
         assert posted.status_code == 201, posted.text
         hub.write(analyze_store, "retail", fast=True)
         hub.write(sync)
-        api_cases = [r[0] for r in hub.reader().con.execute(
+        api_cases = [r[0] for r in hub.reader().execute(
             "SELECT DISTINCT case_id FROM case_signals WHERE signal_id LIKE 'XSS-API%' ORDER BY 1").fetchall()]
-        api_customers = [r[0] for r in hub.reader().con.execute(
+        api_customers = [r[0] for r in hub.reader().execute(
             "SELECT DISTINCT customer_id FROM identities WHERE value LIKE 'xss-api%@example.com' ORDER BY 1"
         ).fetchall()]
         assert api_cases and len(api_customers) == len(PAYLOADS)

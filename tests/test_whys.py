@@ -233,9 +233,10 @@ def test_demo_delivery_tree_reaches_the_invoice_address(demo_store):
     assert [x.level for x in path] == ["problem", "says", "where", "department", "cause"]
     says = path[1]
     assert any(w in q.lower() for q in says.quotes for w in ("invoice", "faktur", "fatturazione", "счёт", "рахун"))
-    c = demo_store.execute("SELECT count(*) FROM cases WHERE case_id IN (SELECT unnest(?)) AND root_sub_cause = ?",
-                           [node.evidence["cases"], "delivered to the invoice address instead of the delivery "
-                                                        "address"]).fetchone()[0]
+    cases = list(node.evidence["cases"])
+    c = demo_store.execute(f"SELECT count(*) FROM cases WHERE case_id IN ({', '.join('?' * len(cases))}) "
+                           "AND root_sub_cause = ?",
+                           [*cases, "delivered to the invoice address instead of the delivery address"]).fetchone()[0]
     assert c == len(node.evidence["cases"])
 
 

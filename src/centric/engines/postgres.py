@@ -206,9 +206,13 @@ class PgStore(Tables):
                               ([plain(v) for v in row] for row in rows.itertuples(index=False, name=None)))
 
     def kept_secret(self, name: str) -> str:
-        """A random key generated on first use and kept in the metadata under ``name`` (see ``Store``)."""
+        """A random key generated on first use and kept in the metadata under ``name`` (see ``Store``): read
+        without a transaction when it is there (a read-only store, the web app's readers, reads it as on DuckDB)."""
         import secrets
 
+        row = self.con.execute(f"SELECT value FROM {META} WHERE key = %s", [name]).fetchone()
+        if row:
+            return row[0]
         with self.transaction() as con:
             con.execute(f"INSERT INTO {META} VALUES (%s, %s) ON CONFLICT (key) DO NOTHING",
                         [name, secrets.token_urlsafe(48)])

@@ -493,7 +493,11 @@ def wake(hub=None, steps: tuple[str, ...] = STEPS) -> bool:
     if s is None or (hub is not None and s.hub is not hub) or not s.alive:
         return False
     if getattr(s.hub, "postgres", False) and not s.elected:
-        return notify(s.hub, steps)
+        told = notify(s.hub, steps)
+        if s.rounds == 0:  # before its first round this thread has not sought the election yet: nobody may listen
+            s.wake(steps)  # (one server, restarted, waiting to be woken), so it is woken itself and then seeks it
+            return True
+        return told
     s.wake(steps)
     return True
 
