@@ -1,6 +1,6 @@
 """Rebuild the shipped emotion models (src/centric/text/models/emotions_EMBEDDER.npz).
 
-    python scripts/train_emotions.py [--xed ../shared/data/xed_emotions] [--embedder e5|use|both]
+    python scripts/train_emotions.py [--xed ../shared/data/xed_emotions] [--embedder use|e5|both|concat|all]
 
 Trained on
 - XED (Öhman, Pàmies, Kajava and Tiedemann, COLING 2020; CC BY 4.0): EN annotated by people, PL, RU,
