@@ -170,14 +170,16 @@ def xed_heldout_rows(xed: Path, lang: str) -> list[tuple[str, tuple[str, ...]]]:
     return [(t, labs) for t, labs in rows if xed_heldout(t)]
 
 
-def emotion_scores(xed: Path, limit: int = 0) -> list[tuple[str, float, int]]:
-    """(language, macro-F1, lines) on XED's held-out lines, through the pipeline."""
+def emotion_scores(xed: Path, limit: int = 0, **mode) -> list[tuple[str, float, int]]:
+    """(language, macro-F1, lines) on XED's held-out lines, through the pipeline (``mode``: ``fast``,
+    ``gate`` as for ``Analyzer``; the default mode averages the USE and e5 emotion heads, ``--fast`` reads
+    the USE head alone)."""
     from sklearn.metrics import f1_score
 
     from centric.text import Analyzer
     from centric.text.emotions import EMOTIONS, PRESENT
 
-    a = Analyzer("retail", fast=True)  # the emotion head reads the USE embeddings in every mode
+    a = Analyzer("retail", **mode)
     out = []
     for lang in XED_LANGS:
         rows = xed_heldout_rows(xed, lang)
@@ -192,7 +194,7 @@ def emotion_scores(xed: Path, limit: int = 0) -> list[tuple[str, float, int]]:
 POSITIVE_EMOTIONS, NEGATIVE_EMOTIONS = ("joy", "trust"), ("anger", "disgust", "sadness")
 
 
-def review_emotion_rates(shared: Path, limit: int = 0) -> dict[str, dict[str, tuple[float, int]]]:
+def review_emotion_rates(shared: Path, limit: int = 0, **mode) -> dict[str, dict[str, tuple[float, int]]]:
     """Per language: {"none": (false-trigger %, sentences), "negative"/"positive": (contrary %, sentences)}
     on the review sentences held out from (or never in) the emotion model's training."""
     sys.path.insert(0, str(ROOT / "scripts"))
@@ -202,7 +204,7 @@ def review_emotion_rates(shared: Path, limit: int = 0) -> dict[str, dict[str, tu
     from centric.text.emotions import EMOTIONS, PRESENT
 
     rows = measured(shared)
-    a = Analyzer("retail", fast=True)
+    a = Analyzer("retail", **mode)
     out: dict[str, dict[str, tuple[float, int]]] = {}
     for lang in ("en", "pl", "ru", "it"):
         for opinion in ("none", "negative", "positive"):
@@ -397,12 +399,13 @@ def main() -> None:
     ap.add_argument("--only", choices=("all", "aspects", "emotions", "languages"), default="all")
     ap.add_argument("--xed", type=Path, default=None, help="XED files (default: SHARED/xed_emotions)")
     args = ap.parse_args()
+    mode = {"fast": args.fast, "gate": args.gate}
     if args.only == "languages":
         language_part(args.shared, args.xed or args.shared / "xed_emotions", args.limit)
         return
     if args.only == "emotions":
-        print_emotions(emotion_scores(args.xed or args.shared / "xed_emotions", args.limit))
-        print_review_rates(review_emotion_rates(args.shared, args.limit))
+        print_emotions(emotion_scores(args.xed or args.shared / "xed_emotions", args.limit, **mode))
+        print_review_rates(review_emotion_rates(args.shared, args.limit, **mode))
         return
     from centric.text import Analyzer as _Analyzer
 
@@ -443,8 +446,8 @@ def main() -> None:
     for name, macc, mm in two:
         print(f"{name:<44} {'—' if macc is None else f'{macc:.1f}':>10} of {mm:,} factor mentions")
     if args.only == "all":
-        print_emotions(emotion_scores(args.xed or args.shared / "xed_emotions", args.limit))
-        print_review_rates(review_emotion_rates(args.shared, args.limit))
+        print_emotions(emotion_scores(args.xed or args.shared / "xed_emotions", args.limit, **mode))
+        print_review_rates(review_emotion_rates(args.shared, args.limit, **mode))
 
 
 if __name__ == "__main__":

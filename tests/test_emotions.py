@@ -201,3 +201,57 @@ def test_emotions_agree_with_the_sentence_polarity(text, sentiment):
     assert r.sentiment == sentiment
     contrary = POSITIVE if sentiment == "negative" else NEGATIVE
     assert all(r.emotions[e] < 0.5 for e in contrary), r.emotions
+
+
+E5_HEAD = EmotionModel.shipped("e5-small")
+
+
+@pytest.mark.skipif(E5_HEAD is None, reason="no emotion head over e5 is shipped: the default mode reads the USE head")
+def test_default_pipeline_reads_the_mean_of_the_two_heads():
+    """The default mode has each sentence's USE embeddings (factors) and e5 embeddings (polarity): its
+    emotions are the mean of the two heads' probabilities, then made to agree with the e5 polarity; the
+    fast mode reads the USE head alone (benchmarks/README.md, section Emotions)."""
+    from centric.text.emotions import agree_with_polarity
+
+    text = KNOWN[0][1]  # "I am furious, the shop refused my refund …"
+    default, fast = Analyzer("retail"), Analyzer("retail", fast=True)
+    E = default.embedder.encode([text])
+    F = default.polarity_embedder.encode([text])
+    use, e5 = EmotionModel("use-v3").proba(E), EmotionModel("e5-small").proba(F)
+    want = agree_with_polarity((use + e5) / 2, default.polarity_sentiment.proba(F))[0]
+    got = default.analyze([{"id": 1, "text": text, "lang": "en"}])[0]
+    assert [got.sentence_emotions[0][e] for e in EMOTIONS] == pytest.approx(want, abs=1e-3)
+    assert got.emotions["anger"] >= PRESENT and max(got.emotions, key=got.emotions.get) == "anger"
+    want_fast = agree_with_polarity(use, fast.sentiment.proba(E))[0]
+    got_fast = fast.analyze([{"id": 1, "text": text, "lang": "en"}])[0]
+    assert [got_fast.sentence_emotions[0][e] for e in EMOTIONS] == pytest.approx(want_fast, abs=1e-3)
+    # the two heads do differ on it, so the mean is not the USE head's reading under another name
+    assert np.abs(use - e5).max() > 0.05
+
+
+@pytest.mark.skipif(E5_HEAD is None, reason="no emotion head over e5 is shipped: the default mode reads the USE head")
+def test_the_cascade_averages_only_where_it_read_e5():
+    """With the cascade (``gate``), a sentence USE is sure of keeps the USE head alone; one left to e5
+    gets the mean of the two heads — the same as the default mode."""
+    sure = KNOWN[0][1]
+    cascade, fast, default = Analyzer("retail", gate=0.0), Analyzer("retail", fast=True), Analyzer("retail")
+    item = [{"id": 1, "text": sure, "lang": "en"}]
+    assert cascade.analyze(item)[0].emotions == fast.analyze(item)[0].emotions  # gate 0: USE always sure
+    everything = Analyzer("retail", gate=1.01)  # nothing sure enough: every sentence read by e5 as well
+    assert everything.analyze(item)[0].emotions == default.analyze(item)[0].emotions
+
+
+@pytest.mark.skipif(E5_HEAD is not None, reason="an emotion head over e5 is shipped")
+def test_without_an_e5_head_every_mode_reads_the_use_head():
+    """Today only the USE head is shipped: the default mode's emotions are those of the USE head, made to agree
+    with the e5 polarity."""
+    from centric.text.emotions import agree_with_polarity
+
+    text = KNOWN[0][1]  # "I am furious, the shop refused my refund …"
+    default = Analyzer("retail")
+    assert default.polarity_emotion is None
+    E, F = default.embedder.encode([text]), default.polarity_embedder.encode([text])
+    want = agree_with_polarity(EmotionModel("use-v3").proba(E), default.polarity_sentiment.proba(F))[0]
+    got = default.analyze([{"id": 1, "text": text, "lang": "en"}])[0]
+    assert [got.sentence_emotions[0][e] for e in EMOTIONS] == pytest.approx(want, abs=1e-3)
+    assert got.emotions["anger"] >= PRESENT
