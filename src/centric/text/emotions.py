@@ -72,12 +72,6 @@ class EmotionModel:
         self.path = path or MODELS / f"emotions_{embedder_name}.npz"
         self._w: tuple | None = None
 
-    @classmethod
-    def shipped(cls, embedder_name: str) -> EmotionModel | None:
-        """The shipped head over ``embedder_name``'s embeddings, or None when there is none."""
-        path = MODELS / f"emotions_{embedder_name}.npz"
-        return cls(embedder_name, path) if path.exists() else None
-
     def _load(self) -> tuple:
         if self._w is None:
             if not self.path.exists():

@@ -119,11 +119,8 @@ class Analyzer:
         self.factor_sentiment = (SentimentModel(path=FACTOR_MODEL) if factor_polarity and not fast
                                  and gate is None else None)
         self._factor_names = {f.id: f.name("en").lower() for f in self.taxonomy.factors}
-        # emotions from the factor embeddings every sentence already has; where the sentence also has
-        # polarity embeddings (the default mode; the cascade's unsure sentences), the mean with a head over those
+        # emotions from the factor embeddings every sentence already has (the same in every mode)
         self.emotion = EmotionModel(self.embedder.name)
-        self.polarity_emotion = (None if self.polarity_embedder is None else
-                                 EmotionModel.shipped(self.polarity_embedder.name))
 
     def analyze(self, items: list[dict[str, Any]]) -> list[TextResult]:
         ids = self.taxonomy.ids
@@ -166,28 +163,22 @@ class Analyzer:
         P = self.matcher.predict_proba(E)
         P3 = np.zeros((len(pieces), 3))
         idx = np.fromiter(polar, dtype=int, count=len(polar))
-        polarity_idx, F = idx[:0], None  # the pieces that have polarity embeddings, and those embeddings
         if len(idx) == 0:
             pass
         elif self.polarity_embedder is None:
             P3[idx] = self.sentiment.proba(E[idx])
         elif self.gate is None:  # measured: the e5 head alone beats the mean of both heads on every set
-            polarity_idx, F = idx, self.polarity_embedder.encode([pieces[i] for i in idx])
-            P3[idx] = self.polarity_sentiment.proba(F)
+            P3[idx] = self.polarity_sentiment.proba(self.polarity_embedder.encode([pieces[i] for i in idx]))
         else:
             P3[idx] = self.sentiment.proba(E[idx])
             unsure = idx[(P3[idx].max(axis=1) < self.gate) | np.isin(idx, list(foreign))]
             if len(unsure):
-                polarity_idx, F = unsure, self.polarity_embedder.encode([pieces[i] for i in unsure])
-                P3[unsure] = self.polarity_sentiment.proba(F)
+                P3[unsure] = self.polarity_sentiment.proba(self.polarity_embedder.encode([pieces[i] for i in unsure]))
         S = P3[:, 2] - P3[:, 0]
         # emotions of every sentence (the sentences are among the polarity pieces ``idx``)
         PE = np.zeros((len(pieces), len(EMOTIONS)))
         if len(idx):
-            PE[idx] = self.emotion.proba(E[idx])
-            if self.polarity_emotion is not None and F is not None:
-                PE[polarity_idx] = (PE[polarity_idx] + self.polarity_emotion.proba(F)) / 2
-            PE[idx] = agree_with_polarity(PE[idx], P3[idx])
+            PE[idx] = agree_with_polarity(self.emotion.proba(E[idx]), P3[idx])
         out = []
         pending: list[tuple[dict[str, Any], str, int]] = []  # (factor entry, factor, piece) judged below
         # the words of the factors' phrases in every analysed text, in one call (one per text cost 0.4 ms)
