@@ -1,6 +1,6 @@
 """Rebuild the shipped sentiment models (src/centric/text/models/sentiment_EMBEDDER.npz).
 
-    python scripts/train_sentiment.py [--shared ../shared/data] [--embedder use|e5]
+    python scripts/train_sentiment.py [--shared ../shared/data] [--embedder use|e5] [--xed LANGS]
     python scripts/train_sentiment.py --factor [--shared ../shared/data]
 
 The second builds the factor polarity head (src/centric/text/models/factor_polarity_e5-small.npz): a
@@ -13,7 +13,10 @@ them the head read short clear praise such as "Obsługa była bardzo miła." as 
 Trained only on data whose licence allows shipping the result:
 - Polish-ASTE sentence labels (CC BY 4.0): __label__z_plus_m positive, z_minus_m negative, z_zero neutral;
 - NHS patient comments (MIT repository): labeller's sentiment 1–2 positive, 3 neutral, 4–5 negative;
-- the sentences written for centric in src/centric/text/data/sentiment_seed.tsv.
+- the sentences written for centric in src/centric/text/data/sentiment_seed.tsv;
+- with ``--xed en,pl,...`` (off by default), XED's movie-subtitle lines (CC BY 4.0) outside its
+  held-out fifth, labelled by the valence of their emotions (``centric.text.emotions.xed_valence``); the
+  shipped heads do not use them (benchmarks/README.md, "XED's valence as training data").
 SemEval, SentiRuEval and ABSITA are never used: they are research-only and serve evaluation.
 """
 
