@@ -32,7 +32,7 @@ negative that get joy or trust, or whose every opinion is positive that get ange
 ``centric.text.Analyzer`` (default pipeline and the fast one), a text's ``sentiment`` against a label per
 sentence, from: SemEval-2016 restaurants EN/RU (sentences whose opinions all have one polarity), ABSITA
 2018 IT (sentences whose aspects are all positive or all negative), Polish-ASTE's held-out fifth, XED's
-held-out lines in the seven XED languages with emotions mapped to polarity by Plutchik's valence (``XED_VALENCE``:
+held-out lines in the seven XED languages with emotions mapped to polarity by Plutchik's valence (``centric.text.emotions.xed_valence``:
 joy, trust → positive; anger, disgust, fear, sadness → negative; anticipation and surprise carry none; a
 line with both sides, or with neither, is left out; XED's README reports pos/neg/neu and "binary"
 evaluations but does not give the mapping, so this one is ours), and for Ukrainian, which XED lacks,
@@ -249,7 +249,6 @@ def print_emotions(scores: list[tuple[str, float, int]]) -> None:
     print(f"emotion goals met: {sum(met)} of {len(met)}")
 
 
-XED_VALENCE = {"positive": {"joy", "trust"}, "negative": {"anger", "disgust", "fear", "sadness"}}
 SHORT_SETS = ("short_answers.tsv", "short_answers_heldout.tsv", "short_answers_everyday.tsv",
               "short_answers_everyday_heldout.tsv")
 
@@ -294,12 +293,13 @@ def polarity_sets(shared: Path, xed: Path) -> list[tuple[str, str, list[dict]]]:
     for j, lang in enumerate(lines[0][1:], start=1):
         sets.append((lang, "parallel_sentences.tsv (same 36 in all 8)",
                      [{"id": i, "text": r[j], "label": r[0]} for i, r in enumerate(lines[1:])]))
+    from centric.text.emotions import xed_valence
+
     for lang in XED_LANGS:
         rows = []
         for i, (text, labs) in enumerate(xed_heldout_rows(xed, lang)):
-            sides = [side for side, emos in XED_VALENCE.items() if emos & set(labs)]
-            if len(sides) == 1:
-                rows.append({"id": i, "text": text, "label": sides[0]})
+            if side := xed_valence(labs):
+                rows.append({"id": i, "text": text, "label": side})
         sets.append((lang, "XED held out, valence of emotions", rows))
     return sets
 

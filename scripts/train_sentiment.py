@@ -1,6 +1,6 @@
 """Rebuild the shipped sentiment models (src/centric/text/models/sentiment_EMBEDDER.npz).
 
-    python scripts/train_sentiment.py [--shared ../shared/data] [--embedder use|e5]
+    python scripts/train_sentiment.py [--shared ../shared/data] [--embedder use|e5] [--xed LANGS]
     python scripts/train_sentiment.py --factor [--shared ../shared/data]
 
 The second builds the factor polarity head (src/centric/text/models/factor_polarity_e5-small.npz): a
@@ -13,7 +13,10 @@ them the head read short clear praise such as "Obsługa była bardzo miła." as 
 Trained only on data whose licence allows shipping the result:
 - Polish-ASTE sentence labels (CC BY 4.0): __label__z_plus_m positive, z_minus_m negative, z_zero neutral;
 - NHS patient comments (MIT repository): labeller's sentiment 1–2 positive, 3 neutral, 4–5 negative;
-- the sentences written for centric in src/centric/text/data/sentiment_seed.tsv.
+- the sentences written for centric in src/centric/text/data/sentiment_seed.tsv;
+- with ``--xed en,pl,...`` (off by default), XED's movie-subtitle lines (CC BY 4.0) outside its
+  held-out fifth, labelled by the valence of their emotions (``centric.text.emotions.xed_valence``); the
+  shipped heads do not use them (benchmarks/README.md, "XED's valence as training data").
 SemEval, SentiRuEval and ABSITA are never used: they are research-only and serve evaluation.
 """
 
@@ -23,11 +26,15 @@ import argparse
 import csv
 import json
 import random
+import sys
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from train_emotions import embed  # noqa: E402  (embeddings kept between runs, by text)
 
 
 def polish_aste(shared: Path, part: str = "train") -> list[tuple[str, str, str]]:
@@ -84,6 +91,28 @@ def nhs(shared: Path) -> list[tuple[str, str]]:
     return out
 
 
+def xed_valence_lines(xed: Path, langs: list[str], per_class: int, rng: random.Random) -> list[tuple[str, str]]:
+    """(label, text) of XED's training lines (never its held-out fifth, ``xed_heldout``, which
+    benchmarks/text_quality.py measures emotions and valence on) in ``langs`` whose emotions have one
+    valence (``xed_valence``), at most ``per_class`` per class and language (0: all), drawn at random."""
+    from centric.text.emotions import read_xed, xed_heldout, xed_valence
+
+    out = []
+    for lang in langs:
+        rows, _ = read_xed(xed / f"{lang}.tsv")
+        by: dict[str, list[str]] = {}
+        for text, emotions in rows:
+            if not xed_heldout(text) and (side := xed_valence(emotions)):
+                by.setdefault(side, []).append(text)
+        for lab, texts in sorted(by.items()):
+            texts = list(dict.fromkeys(texts))
+            rng.shuffle(texts)
+            texts = texts[: per_class or None]
+            out += [(lab, t) for t in texts]
+            print(f"xed {lang}: {lab} {len(texts)}")
+    return out
+
+
 def seed() -> list[tuple[str, str]]:
     with open(ROOT / "src/centric/text/data/sentiment_seed.tsv", encoding="utf-8") as f:
         return [(r["label"], r["text"]) for r in csv.DictReader(f, delimiter="\t")]
@@ -120,6 +149,13 @@ def main() -> None:
                     help="classifier over the embeddings (one hidden layer, or a logistic regression)")
     ap.add_argument("--ensemble", type=int, default=5,
                     help="how many one-hidden-layer classifiers (different initial weights) to average")
+    ap.add_argument("--xed", default="", metavar="LANGS",
+                    help="also train on XED's movie-subtitle lines in these languages (comma-separated, e.g. "
+                         "en,pl,ru,it,de,fr,es), labelled by the valence of their emotions; off by default")
+    ap.add_argument("--xed-per-class", type=int, default=0, help="cap per class and language of XED lines (0: none)")
+    ap.add_argument("--xed-weight", type=float, default=1.0, help="how much one XED line counts (a sample weight)")
+    ap.add_argument("--cache", type=Path, default=Path(""),
+                    help="where embeddings are kept between runs (a path; default: none)")
     ap.add_argument("--factor", action="store_true",
                     help="build the factor polarity head (e5 with the factor named) instead")
     args = ap.parse_args()
@@ -155,9 +191,14 @@ def main() -> None:
     s = seed()
     data += s * args.seed_weight  # the hand-written sentences weigh more: they cover Russian and Italian
     print(f"seed: {len(s)} sentences (x{args.seed_weight})")
+    weight = [1.0] * len(data)
+    if args.xed:
+        xed = xed_valence_lines(args.shared / "xed_emotions", args.xed.split(","), args.xed_per_class, rng)
+        data += xed
+        weight += [args.xed_weight] * len(xed)
     labels = [lab for lab, _ in data]
     embedder = USEEmbedder() if args.embedder == "use" else E5Embedder()
-    X = embedder.encode([t for _, t in data])
+    X = embed(embedder, [t for _, t in data], args.cache if str(args.cache) else None)
     out = ROOT / f"src/centric/text/models/sentiment_{embedder.name}.npz"
     if args.head == "mlp":
         # one hidden layer of 64 ReLU units: measured on the development samples, over e5 +1.5 (EN),
@@ -165,14 +206,14 @@ def main() -> None:
         # One such network moves by up to ±1.5 points (RU) with its initial weights; the mean of five
         # is steadier and, on average, better (benchmarks/README.md)
         ms = [MLPClassifier(hidden_layer_sizes=(64,), alpha=1e-3, max_iter=300, early_stopping=True,
-                            random_state=k).fit(X, labels) for k in range(args.ensemble)]
+                            random_state=k).fit(X, labels, sample_weight=weight) for k in range(args.ensemble)]
         np.savez(out, w1=np.stack([m.coefs_[0] for m in ms]).astype(np.float32),
                  b1=np.stack([m.intercepts_[0] for m in ms]).astype(np.float32),
                  w2=np.stack([m.coefs_[1] for m in ms]).astype(np.float32),
                  b2=np.stack([m.intercepts_[1] for m in ms]).astype(np.float32),
                  classes=np.array(ms[0].classes_))
     else:
-        m = LogisticRegression(C=2.0, max_iter=3000, class_weight="balanced").fit(X, labels)
+        m = LogisticRegression(C=2.0, max_iter=3000, class_weight="balanced").fit(X, labels, sample_weight=weight)
         np.savez(out, coef=m.coef_.astype(np.float32), intercept=m.intercept_.astype(np.float32),
                  classes=np.array(m.classes_))
     print(f"wrote {out} ({out.stat().st_size} bytes) from {len(data)} sentences")

@@ -123,6 +123,19 @@ def xed_heldout(text: str) -> bool:
     return int(hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:8], 16) % 5 == 0
 
 
+def xed_valence(emotions: tuple[str, ...] | list[str]) -> str | None:
+    """A line's polarity from its emotions by Plutchik's valence (``POSITIVE``: joy, trust;
+    ``NEGATIVE``: anger, disgust, fear, sadness; anticipation and surprise carry none), or None for a
+    line with both sides or neither. XED's README reports pos/neg/neu evaluations but does not give
+    the mapping, so this one is ours.
+
+    >>> xed_valence(("joy", "surprise")), xed_valence(("joy", "anger")), xed_valence(("surprise",))
+    ('positive', None, None)
+    """
+    sides = [side for side, emos in (("positive", POSITIVE), ("negative", NEGATIVE)) if set(emos) & set(emotions)]
+    return sides[0] if len(sides) == 1 else None
+
+
 def read_xed(path: Path) -> tuple[list[tuple[str, tuple[str, ...]]], int]:
     """(text, emotions) of an XED file (``TEXT<TAB>1, 5``; 1 anger … 8 trust) and the number of lines
     skipped: the projection files also hold alignment lines (file names, offsets) with no labels."""
