@@ -201,6 +201,7 @@ def text_feelings(
     import pandas as pd
 
     from ..feelings import EMOTIONS, feelings
+    from ..feelings.present import STANDS_OUT
 
     try:
         start, end = _day_option(since, "--since"), _day_option(until, "--until")
@@ -231,16 +232,14 @@ def text_feelings(
         tab = Table(first, "texts", *(e[:4] for e in EMOTIONS))  # anticipation, surprise … fit 80 columns
         tab.add_row("all texts", f"{fe.texts:,}", *(pct(fe.overall[e]) for e in EMOTIONS), style="bold")
         for _i, r in rows.iterrows():
-            cells = []
-            for e in EMOTIONS:
-                v = r[prefix + e]
-                high = not pd.isna(v) and 100 * (float(v) - fe.overall[e]) >= 10
-                cells.append(f"[bold]{pct(v)}[/bold]" if high else pct(v))
+            lift = fe.lift(r, prefix)
+            cells = [f"[bold]{pct(r[prefix + e])}[/bold]" if lift[e] is not None and lift[e] >= STANDS_OUT
+                     else pct(r[prefix + e]) for e in EMOTIONS]
             tab.add_row(escape(name(r)), f"{int(r[count]):,}", *cells)
         return tab
 
-    console.print(f"Emotions in {fe.texts:,} texts about {escape(brand)}: % of the texts showing each (bold: 10 "
-                  f"points or more above all texts; — under {min_texts} texts; "
+    console.print(f"Emotions in {fe.texts:,} texts about {escape(brand)}: % of the texts showing each (bold: "
+                  f"{STANDS_OUT:.0f} points or more above all texts; — under {min_texts} texts; "
                   f"{', '.join(f'{e[:4]} = {e}' for e in EMOTIONS if len(e) > 4)})")
     console.print(table("factor mentioned", fe.by_factor, lambda r: r["factor"], "texts"))
     neg = fe.by_factor[fe.by_factor["negative_texts"] > 0].sort_values("negative_texts", ascending=False)
