@@ -166,3 +166,19 @@ def test_a_customer_not_among_the_alerts_is_refused_by_name(web_client, login):
     page = web_client.get("/alerts")
     r = web_client.post("/alerts/proactive", data={"csrf_token": csrf_of(page.text), "customer_id": "C9999999"})
     assert r.status_code == 400 and "C9999999: not among the customers to contact" in r.text
+
+
+def test_the_jump_links_name_the_sections_the_page_has(web_client, login):
+    def jumps_and_sections(html: str) -> tuple[list[str], list[str]]:
+        nav = re.search(r'<nav class="dash-jump"[^>]*>(.*?)</nav>', html, re.S).group(1)
+        return re.findall(r'href="#([\w-]+)"', nav), re.findall(r'<section id="([\w-]+)"', html)
+
+    login(web_client, role="analyst")
+    jumps, sections = jumps_and_sections(web_client.get("/dashboards").text)
+    assert "feelings" in jumps and "feelings" in sections
+    assert jumps == [s for s in sections if s in jumps] and set(jumps) <= set(sections)
+    # without emotions in the texts the section is not there, and neither is its link
+    web_client.app.state.hub.write(lambda store: store.execute("UPDATE text_analyses SET emotions = NULL"))
+    jumps, sections = jumps_and_sections(web_client.get("/dashboards?from=2026-01-01").text)
+    assert "feelings" not in sections and "feelings" not in jumps
+    assert "headline" in jumps and set(jumps) <= set(sections)

@@ -97,12 +97,19 @@ def feelings(store: Store, brand: str = OURS, where: Where = None, start: dt.dat
     language, the customer's segment, country, city). ``taxonomy``: whose factors (default: all found); groups
     with fewer than ``min_texts`` texts get their count only."""
     t = _texts(store, brand, where, start, end)
-    overall = t.aggregate(texts=t.count(), **{e: t[e].mean() for e in EMOTIONS}).execute().iloc[0]
-    n = int(overall["texts"])
     cols = ["texts", *EMOTIONS]
+    # one pass for the segments; the shares over all texts follow from their sums (the joined texts are built
+    # twice, not three times)
+    by_segment = t.group_by(["segment", "customer"]).aggregate(
+        texts=t.count(), **{e: t[e].sum() for e in EMOTIONS}).execute()
+    n = int(by_segment["texts"].sum())
     if n == 0:
         return Feelings({}, 0, pd.DataFrame(columns=["factor", "negative_texts", *cols]),
                         pd.DataFrame(columns=["segment", "customer", *cols]))
+    overall = {e: float(by_segment[e].astype("float64").sum()) / n for e in EMOTIONS}
+    by_segment["texts"] = by_segment["texts"].astype("int64")
+    for e in EMOTIONS:
+        by_segment[e] = by_segment[e].astype("float64") / by_segment["texts"]
     m = store.table("mentions")
     if taxonomy:
         m = m.filter(m.taxonomy == taxonomy)
@@ -116,11 +123,8 @@ def feelings(store: Store, brand: str = OURS, where: Where = None, start: dt.dat
     by_factor["texts"] = by_factor["texts"].astype("int64")
     by_factor = _hide_small(_hide_small(by_factor, "texts", min_texts), "negative_texts", min_texts, "negative:")
     by_factor = by_factor.sort_values(["texts", "factor"], ascending=[False, True], ignore_index=True)
-    by_segment = t.group_by(["segment", "customer"]).aggregate(
-        texts=t.count(), **{e: t[e].mean() for e in EMOTIONS}).execute()
-    by_segment["texts"] = by_segment["texts"].astype("int64")
     by_segment["segment"] = by_segment["segment"].astype(object).where(by_segment["segment"].notna(), None)
     by_segment["customer"] = by_segment["customer"].astype(bool)
     by_segment = _hide_small(by_segment, "texts", min_texts).sort_values(
         ["texts", "segment"], ascending=[False, True], ignore_index=True, na_position="last")
-    return Feelings({e: float(overall[e]) for e in EMOTIONS}, n, by_factor, by_segment)
+    return Feelings(overall, n, by_factor, by_segment)

@@ -9,6 +9,7 @@ queries) and are shown by the report's own section template; a selection's page 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +31,10 @@ router = APIRouter()
 
 FILTERS = ("segment", "channel", "touchpoint", "council")
 PRESETS = ("30d", "90d", "quarter")
+JUMPS = (("headline", "Headline"), ("trends", "Trends"), ("breakdowns", "Breakdowns"), ("complaints", "Complaints"),
+         ("journeys", "Journeys"), ("churn", "Churn"), ("customers", "Customers"), ("fix-first", "What to fix first"),
+         ("feelings", "Feelings"))
+"""The sections the page's jump links may name, in the page's order (labels translated as in the report's)."""
 CACHE_SIZE = 32
 
 
@@ -186,8 +191,11 @@ def _parts(store, sel: Selection, lang: str, memo: dict | None = None) -> dict[s
     query = sel.query()
     ctx["live"] = True
     ctx["factor_href"] = lambda factor: f"/dashboards/factor/{_quote(factor)}" + (f"?{query}" if query else "")
-    return {"sections": render_sections(ctx, lang), "charts": charts_json(specs), "has_data": ctx["has_data"],
-            "first": d.first, "last": d.last}
+    sections = render_sections(ctx, lang)
+    # the jump links name only the sections this selection has (ids from our templates, never from data)
+    shown = set(re.findall(r'<section id="([\w-]+)"', str(sections)))
+    return {"sections": sections, "charts": charts_json(specs), "has_data": ctx["has_data"],
+            "jumps": [(id_, label) for id_, label in JUMPS if id_ in shown], "first": d.first, "last": d.last}
 
 
 def _quote(text: str) -> str:
