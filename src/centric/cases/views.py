@@ -91,11 +91,13 @@ def list_cases(store: Store, status: str | Iterable[str] | None = None, departme
                departments: Sequence[str] | None = None, q: str | None = None, sort: str = "priority",
                view: str | None = None, offset: int = 0, priority: str | None = None, factor: str | None = None,
                channel: str | None = None, agent: str | None = None, now: dt.datetime | None = None,
-               signals: bool = True, triage: str | None = None) -> list[dict[str, Any]]:
+               signals: bool = True, triage: str | None = None, touchpoint: str | None = None) -> list[dict[str, Any]]:
     """Case objects, filtered and sorted in one query.
 
     Filters: ``status`` (one or several), ``department``, ``owner``, ``priority``, ``factor``, ``channel``,
-    ``overdue`` (a running clock whose stored state is breached); ``departments`` limits the cases to those
+    ``touchpoint`` (the case was opened from an answer or a text with that touchpoint, or its type names it —
+    as the journey map counts a touchpoint's cases), ``overdue`` (a running clock whose stored state is
+    breached); ``departments`` limits the cases to those
     departments (the reader's scope: None is all); ``q`` searches the case id, the customer id, the author
     and the summary (case-insensitive); ``view`` is one of :data:`VIEWS` (``mine`` needs ``agent``, the
     owner's name; see :func:`view_filter`). ``sort``: ``priority`` (the most urgent first, then the oldest —
@@ -110,7 +112,7 @@ def list_cases(store: Store, status: str | Iterable[str] | None = None, departme
         raise CaseError(f"unknown view {view!r}; use one of: {', '.join(VIEWS)}")
     fixed, values = _request(store, status=status, department=department, owner=owner, overdue=overdue,
                              departments=departments, q=q, view=view, priority=priority, factor=factor,
-                             channel=channel, agent=agent, now=now, triage=triage)
+                             channel=channel, agent=agent, now=now, triage=triage, touchpoint=touchpoint)
     limit = None if limit is None else int(limit)
     offset = max(int(offset or 0), 0)
 
@@ -139,13 +141,13 @@ def count_cases(store: Store, status: str | Iterable[str] | None = None, departm
                 owner: str | None = None, overdue: bool = False, *, departments: Sequence[str] | None = None,
                 q: str | None = None, view: str | None = None, priority: str | None = None,
                 factor: str | None = None, channel: str | None = None, agent: str | None = None,
-                now: dt.datetime | None = None, triage: str | None = None) -> int:
+                now: dt.datetime | None = None, triage: str | None = None, touchpoint: str | None = None) -> int:
     """How many cases :func:`list_cases` finds with the same filters (for paging)."""
     if view is not None and view not in VIEWS:
         raise CaseError(f"unknown view {view!r}; use one of: {', '.join(VIEWS)}")
     fixed, values = _request(store, status=status, department=department, owner=owner, overdue=overdue,
                              departments=departments, q=q, view=view, priority=priority, factor=factor,
-                             channel=channel, agent=agent, now=now, triage=triage)
+                             channel=channel, agent=agent, now=now, triage=triage, touchpoint=touchpoint)
     rows = store_io.prepared_rows(store, repr(("count_cases", fixed)),
                                   lambda **p: _filtered(store, fixed, p, clocks=False).aggregate(n=ibis._.count()),
                                   **values)
@@ -214,13 +216,14 @@ def case_choices(store: Store, departments: Sequence[str] | None = None) -> dict
 
 
 def _request(store: Store, *, status, department, owner, overdue, departments, q, view, priority, factor,
-             channel, agent, now, triage) -> tuple[tuple, dict[str, Any]]:
+             channel, agent, now, triage, touchpoint=None) -> tuple[tuple, dict[str, Any]]:
     """A request's filters split into what shapes the query (``fixed``: which filters are given, the view)
     and the values bound to it as parameters (texts and lists of texts; ``now`` as ISO text)."""
     wanted = None if status is None else [status] if isinstance(status, str) else [str(s) for s in status]
     words = (q or "").strip().lower() or None
     values: dict[str, Any] = {"status": wanted, "department": department, "owner": owner, "priority": priority,
-                              "type": factor, "channel": channel, "words": words, "departments":
+                              "type": factor, "channel": channel, "touchpoint": touchpoint, "words": words,
+                              "departments":
                               None if departments is None else [str(d) for d in departments]}
     if view == "mine":
         values["agent"] = agent or ""
@@ -248,6 +251,12 @@ def _filtered(store: Store, fixed: tuple, p: dict[str, Any], clocks: bool):
     for col in ("department", "owner", "priority", "type", "channel"):
         if col in p:
             t = t.filter(t[col] == p[col])
+    if "touchpoint" in p:
+        r, f = store.table("responses"), store.table("feedback")
+        tp = p["touchpoint"]
+        t = t.filter(t.response_id.isin(r.filter(r.touchpoint == tp).response_id).fill_null(False)
+                     | t.feedback_id.isin(f.filter(f.touchpoint == tp).feedback_id).fill_null(False)
+                     | (t.type.lower() == tp).fill_null(False))
     if overdue:
         c = store.table("case_clocks")
         late = c.filter((c.state == "breached") & c.stopped_at.isnull()).select("case_id").distinct()

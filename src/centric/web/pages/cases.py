@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ...cases import confirmation, views, workflow
 from ...cases.config import active
+from ...cases.model import OPEN
 from ...cases.store_io import frame, utcnow
 from ...cases.timeline import timeline
 from ...errors import CaseError, CentricError
@@ -199,6 +200,10 @@ def _choice(value: str | None, allowed_values) -> str | None:
     return value if value in allowed_values else None
 
 
+UNRESOLVED = "unresolved"
+"""The inbox's status choice for every case someone still has to act on (:data:`centric.cases.model.OPEN`)."""
+
+
 # -- the inbox ---------------------------------------------------------------------------------------------
 
 @router.get("/inbox")
@@ -211,11 +216,14 @@ def inbox(request: Request, actor: Actor = Depends(require("case.read"))) -> Res
     # a search looks through every case the actor may see (a customer on the phone names any case)
     view = "all" if q else _choice(p.get("view"), views.VIEWS) or ("mine" if actor.role == "agent" else "all")
     sort = _choice(p.get("sort"), views.SORTS) or "time_left"
-    filters = {"status": _choice(p.get("status"), CASE_STATUSES), "priority": _choice(p.get("priority"),
-                                                                                          CASE_PRIORITIES),
+    status = _choice(p.get("status"), (*CASE_STATUSES, UNRESOLVED))
+    filters = {"status": status, "priority": _choice(p.get("priority"), CASE_PRIORITIES),
                "department": _choice(p.get("department"), choices["department"]),
                "factor": _choice(p.get("factor"), choices["factor"]),
-               "channel": _choice(p.get("channel"), choices["channel"])}
+               "channel": _choice(p.get("channel"), choices["channel"]),
+               # from the journey map: the cases of a touchpoint (any text: it is a bound parameter, shown escaped)
+               "touchpoint": (p.get("touchpoint") or "").strip()[:200] or None}
+    asked_filters = {**filters, "status": OPEN if status == UNRESOLVED else status}
     now = utcnow()
     # the views' queries ask "at risk or overdue by now" to the minute, so the same query repeats within it
     kw = {"departments": scope, "agent": actor.agent, "now": now.replace(second=0, microsecond=0),
@@ -224,8 +232,9 @@ def inbox(request: Request, actor: Actor = Depends(require("case.read"))) -> Res
     same = (tuple(scope) if scope is not None else None, actor.agent, kw["now"], kw["triage"])
     counts = unchanged(request, ("view_counts", *same), lambda: views.view_counts(store, **kw))
     narrowed = q or any(filters.values())
-    asked = (q, view, tuple(sorted(filters.items())), *same)
-    total = (unchanged(request, ("count_cases", *asked), lambda: views.count_cases(store, q=q, view=view, **filters, **kw))
+    asked = (q, view, tuple(sorted(asked_filters.items())), *same)
+    total = (unchanged(request, ("count_cases", *asked), lambda: views.count_cases(store, q=q, view=view,
+                                                                                   **asked_filters, **kw))
              if narrowed else counts[view])
     pages = max(1, math.ceil(total / PAGE_SIZE))
     try:
@@ -233,8 +242,8 @@ def inbox(request: Request, actor: Actor = Depends(require("case.read"))) -> Res
     except ValueError:
         page = 1
     rows = [dict(r) for r in unchanged(request, ("list_cases", sort, page, *asked), lambda: views.list_cases(
-        store, q=q, view=view, sort=sort, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, signals=False, **filters,
-        **kw))]
+        store, q=q, view=view, sort=sort, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, signals=False,
+        **asked_filters, **kw))]
     for r in rows:
         r["clock"] = views.running_clock(r, now)
     ctx = common(request, actor)
