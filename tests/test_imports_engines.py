@@ -219,3 +219,139 @@ def test_the_imported_ideas_languages_and_factors_on_each_engine(engine, write, 
         assert sorted(sql_rows(store, "SELECT title, language, factor, factor_source FROM ideas")) == [
             ("Kurier", "pl", "delivery", "suggested"), ("Sunday opening", "en", None, None)]
         assert suggest.suggest_missing(store) == 0
+
+
+# -- what follows a file's load is part of its transaction ----------------------------------------------------------
+MORE_IDEAS = ("created_at;title;idea;email\n"
+              "06.10.2025;Kurier w sobotę;Kurier mógłby przyjeżdżać także w soboty;ewa@example.com\n"
+              "07.10.2025;Card;Please accept payment by card at the market stall;jan@example.com\n")
+
+
+def _stand_in_matcher(monkeypatch) -> None:
+    """The factor matcher replaced: a text naming a courier (Kurier) is about delivery, one naming a card about
+    payment, none other about a factor."""
+    from centric.ideas import suggest
+
+    monkeypatch.setattr(suggest, "suggest", lambda texts, taxonomy, embedder=None: [
+        "delivery" if "Kurier" in t else "payment" if "card" in t else None for t in texts])
+
+
+def _fail_after_the_factors(monkeypatch) -> None:
+    """The ideas' last step fails once its work is done: the suggested factors written."""
+    from centric.ideas import suggest
+
+    real = suggest.store_factors
+
+    def failing(store, found):
+        real(store, found)
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(suggest, "store_factors", failing)
+
+
+def _fail_detecting_languages(monkeypatch) -> None:
+    """The language of the second idea cannot be detected (the defaults of the file's ideas are set by then)."""
+    from centric.text.language import LanguageDetector
+
+    real, seen = LanguageDetector.detect, []
+
+    def failing(self, text):
+        seen.append(text)
+        if len(seen) == 2:
+            raise RuntimeError("the disk is full")
+        return real(self, text)
+
+    monkeypatch.setattr(LanguageDetector, "detect", failing)
+
+
+@pytest.mark.capability("imports", engines=DUCK_PG)
+@pytest.mark.parametrize("failure", ["ideas.import_half_way", "languages", "factors", "ingest.before_commit"])
+def test_an_ideas_import_failing_after_its_load_leaves_the_store_as_it_was(engine, write, monkeypatch, failure):
+    from centric.faults import InjectedFault
+
+    db = engine.empty_db()
+    assert run("ideas", "import", str(write("ideas.csv", IDEAS)), "--no-suggest", db=db).exit_code == 0
+    with open_store(db, read_only=True) as store:
+        before = every_table(store)
+    _stand_in_matcher(monkeypatch)
+    more = write("more.csv", MORE_IDEAS)
+    with pytest.MonkeyPatch.context() as mp:
+        if failure == "factors":
+            _fail_after_the_factors(mp)
+        elif failure == "languages":
+            _fail_detecting_languages(mp)
+        else:
+            mp.setenv("CENTRIC_FAULT", f"{failure}:raise")
+        with pytest.raises(RuntimeError if failure in ("factors", "languages") else InjectedFault):
+            run("ideas", "import", str(more), db=db)
+    with open_store(db, read_only=True) as store:  # no idea, run, rejected row, default, language or factor of it
+        assert every_table(store) == before
+    r = run("ideas", "import", str(more), db=db)
+    assert r.exit_code == 0 and "read 2, stored 2, rejected 0" in r.output, r.output
+    assert "factor suggested for 3 ideas" in r.output
+    listed = json.loads(run("ideas", "list", "--json", db=db).output)
+    assert sorted((i["title"], i["status"], i["author_kind"], i["source"], i["language"], i["factor"])
+                  for i in listed) == [
+        ("Card", "new", "customer", "import", "en", "payment"),
+        ("Kurier", "new", "customer", "import", "pl", "delivery"),  # the first file's, suggested now
+        ("Kurier w sobotę", "new", "customer", "import", "pl", "delivery"),
+        ("Sunday opening", "new", "customer", "import", "en", None)]
+    with open_store(db, read_only=True) as store:
+        assert sorted(sql_rows(store, "SELECT factor_source FROM ideas WHERE factor IS NOT NULL")) == [
+            ("suggested",)] * 3
+
+
+def _fail_at_the_second_stranger(monkeypatch) -> None:
+    """Reading the second row that names no employee fails (the first is moved to the rejected rows by then)."""
+    from centric.orientation import records
+
+    real, seen = records.frame, []
+
+    def failing(store, sql, params=()):
+        seen.append(params)
+        if len(seen) == 2:
+            raise RuntimeError("the disk is full")
+        return real(store, sql, params)
+
+    monkeypatch.setattr(records, "frame", failing)
+
+
+STRANGERS = ("employee_id,assessed_at,view,attitude\n"
+             "e2,2025-05-02,manager,4\n"
+             "x1,2025-05-02,manager,4\n"
+             "x2,2025-05-02,self,3\n")
+
+
+@pytest.mark.capability("imports", engines=DUCK_PG)
+@pytest.mark.parametrize("failure", ["second stranger", "orientation.import_half_way", "ingest.before_commit"])
+def test_an_orientation_import_failing_after_its_load_leaves_the_store_as_it_was(engine, write, monkeypatch,
+                                                                                 failure):
+    from centric.faults import InjectedFault
+
+    db = engine.empty_db()
+    assert run("status", db=db).exit_code == 0  # creates the store
+    with open_store(db) as store:
+        _staff(store)
+    assert run("orientation", "import", str(write("oceny.csv", ASSESSMENTS)), db=db).exit_code == 3
+    with open_store(db, read_only=True) as store:
+        before = every_table(store)
+    f = write("obcy.csv", STRANGERS)
+    with pytest.MonkeyPatch.context() as mp:
+        if failure == "second stranger":
+            _fail_at_the_second_stranger(mp)
+        else:
+            mp.setenv("CENTRIC_FAULT", f"{failure}:raise")
+        with pytest.raises(RuntimeError if failure == "second stranger" else InjectedFault):
+            run("orientation", "import", str(f), "--json", db=db)
+    with open_store(db, read_only=True) as store:  # no assessment, run or rejected row of the file, no count changed
+        assert every_table(store) == before
+    r = run("orientation", "import", str(f), "--json", db=db)
+    got = json.loads(r.output)[0]
+    assert r.exit_code == 3 and (got["rows_read"], got["rows_stored"], got["rows_rejected"]) == (3, 1, 2), r.output
+    assert [(x[1], x[2], x[3]) for x in _rejected(db, "orientation_assessments") if x[0].endswith("obcy.csv")] == [
+        (3, "employee_id", "x1"), (4, "employee_id", "x2")]
+    with open_store(db, read_only=True) as store:
+        assert sql_rows(store, "SELECT rows_stored, rows_rejected FROM ingest_runs WHERE table_name = "
+                               "'orientation_assessments' ORDER BY run_id") == [(2, 3), (1, 2)]
+        assert sorted(sql_rows(store, "SELECT employee_id, view FROM orientation_assessments")) == [
+            ("e1", "manager"), ("e1", "self"), ("e2", "manager")]

@@ -70,8 +70,8 @@ def import_cmd(
     that link an idea to its customer. Every rejected row is kept with its file, row, column and reason (centric rejected); loading the
     same file again adds nothing. Exit codes as centric ingest."""
     from .. import schema
+    from ..ideas.imports import import_ideas
     from ..ingest import Mapping
-    from ..ingest import ingest as do_ingest
     from .ingest import _print_result
 
     try:
@@ -80,40 +80,27 @@ def import_cmd(
             rules.check(schema.TABLES["ideas"])
     except CentricError as e:
         _fail(e)
-    results, failed = [], False
+    results, failed, suggested, not_suggested = [], False, 0, None
     with _open() as store:
         for f in files:
             try:
-                res = do_ingest("ideas", f, store=store, mapping=rules, values={"author_kind": kind} if kind else {},
-                                sheet=sheet)[0]
+                # the file with its defaults, languages and suggested factors: one transaction
+                got = import_ideas(store, f, mapping=rules, values={"author_kind": kind} if kind else {},
+                                   sheet=sheet, suggest=suggest and not_suggested is None)
             except CentricError as e:
                 err.print(f"[red]error:[/red] {escape(str(e))}")
                 failed = True
                 continue
-            from ..ideas.box import now
-
-            with store.transaction():
-                store.execute("UPDATE ideas SET source = coalesce(source, 'import'), status = coalesce(status, 'new'), "
-                              "author_kind = coalesce(author_kind, 'customer'), "
-                              "factor_source = CASE WHEN factor IS NOT NULL THEN coalesce(factor_source, 'import') END, "
-                              "updated_at = coalesce(updated_at, ?) WHERE idea_id IN "
-                              "(SELECT key FROM ingest_rows WHERE run_id = ? AND table_name = 'ideas')",
-                              [now(), res.run_id])
-            from ..ideas.suggest import detect_languages
-
-            detect_languages(store)
+            res = got.result
+            suggested += got.suggested
+            not_suggested = not_suggested or got.not_suggested
             results.append(res)
             failed |= not res.ok
             if not as_json:
                 _print_result(store, res)
-        suggested = 0
         if suggest and any(r.rows_stored for r in results):
-            from ..ideas.suggest import suggest_missing
-
-            try:
-                suggested = suggest_missing(store)
-            except CentricError as e:
-                err.print(f"[yellow]factors not suggested:[/yellow] {escape(str(e))}")
+            if not_suggested:
+                err.print(f"[yellow]factors not suggested:[/yellow] {escape(not_suggested)}")
             if not as_json:
                 console.print(f"factor suggested for {suggested:,} ideas (change it on the idea's page)")
     if as_json:

@@ -7,6 +7,7 @@ matrix shows what people propose for each factor. See docs/ideas.md.
 - :mod:`centric.ideas.views`: the list, one idea, ideas per factor;
 - :mod:`centric.ideas.duplicates`: merge proposals;
 - :mod:`centric.ideas.suggest`: the factor an idea addresses;
+- :mod:`centric.ideas.imports`: ideas gathered elsewhere, loaded through the ingest;
 - :mod:`centric.ideas.notify`: the author's e-mail;
 - :mod:`centric.ideas.programme`: the programme's figures (report, web page).
 """

@@ -51,42 +51,61 @@ def suggest(texts: list[str], taxonomy: Taxonomy, embedder=None, threshold: floa
 
 
 def suggest_missing(store: Store, embedder=None) -> int:
-    """Suggest a factor for every idea without one (merged ideas left out); how many got one."""
+    """Suggest a factor for every idea without one (merged ideas left out), in one transaction; how many got one."""
+    found = missing_factors(store, embedder)
+    if len(found):
+        with store.transaction():
+            store_factors(store, found)
+    return len(found)
+
+
+def missing_factors(store: Store, embedder=None) -> pd.DataFrame:
+    """The factor suggested for each idea without one (merged ideas left out) that reaches the threshold:
+    ``idea_id``, ``factor``. Only reads the store."""
     from ..text.taxonomy import active_taxonomy
 
     rows = store.execute("SELECT idea_id, coalesce(title, '') || '. ' || text FROM ideas "
                          "WHERE factor IS NULL AND merged_into IS NULL ORDER BY idea_id").fetchall()
-    if not rows:
-        return 0
-    found = suggest([r[1] for r in rows], active_taxonomy(store), embedder)
-    done = pd.DataFrame({"idea_id": [r[0] for r, f in zip(rows, found, strict=True) if f],
+    found = suggest([r[1] for r in rows], active_taxonomy(store), embedder) if rows else []
+    return pd.DataFrame({"idea_id": [r[0] for r, f in zip(rows, found, strict=True) if f],
                          "factor": [f for f in found if f]})
-    _update(store, done, "factor = v.factor, factor_source = 'suggested'", "ideas.factor IS NULL")
-    return len(done)
+
+
+def store_factors(store: Store, found: pd.DataFrame) -> None:
+    """Store :func:`missing_factors`' suggestions (``factor_source = suggested``, ideas still without a factor
+    only) in the transaction under way on ``store``."""
+    _update(store, found, "factor = v.factor, factor_source = 'suggested'", "ideas.factor IS NULL")
 
 
 _BATCH = 1000  # ideas per statement (PostgreSQL takes at most 65,535 parameters in one)
 
 
 def _update(store: Store, values: pd.DataFrame, assignments: str, condition: str = "true") -> None:
-    """UPDATE ideas from a frame of (idea_id, value columns) in one transaction: one parameterised statement per
-    thousand ideas, joining a ``VALUES`` list named ``v`` (``v.idea_id`` and the frame's other columns, all text);
-    ``assignments`` and ``condition`` read ``v.COLUMN`` and ``ideas.COLUMN`` (any engine)."""
+    """UPDATE ideas from a frame of (idea_id, value columns), in the transaction under way on ``store``: one
+    parameterised statement per thousand ideas, joining a ``VALUES`` list named ``v`` (``v.idea_id`` and the
+    frame's other columns, all text); ``assignments`` and ``condition`` read ``v.COLUMN`` and ``ideas.COLUMN``
+    (any engine)."""
     if not len(values):
         return
     cols = [c for c in values.columns if c != "idea_id"]
     rows = list(values[["idea_id", *cols]].itertuples(index=False, name=None))
     marks = "(" + ", ".join("?" * (len(cols) + 1)) + ")"
-    with store.transaction():
-        for start in range(0, len(rows), _BATCH):
-            part = rows[start:start + _BATCH]
-            store.execute(f"UPDATE ideas SET {assignments} FROM (VALUES {', '.join([marks] * len(part))}) "
-                          f"AS v(idea_id, {', '.join(cols)}) WHERE ideas.idea_id = v.idea_id AND {condition}",
-                          [x for row in part for x in row])
+    for start in range(0, len(rows), _BATCH):
+        part = rows[start:start + _BATCH]
+        store.execute(f"UPDATE ideas SET {assignments} FROM (VALUES {', '.join([marks] * len(part))}) "
+                      f"AS v(idea_id, {', '.join(cols)}) WHERE ideas.idea_id = v.idea_id AND {condition}",
+                      [x for row in part for x in row])
 
 
 def detect_languages(store: Store) -> int:
-    """Detect the language of the ideas that have none (imported without it); how many got one."""
+    """Detect the language of the ideas that have none (imported without it), in one transaction; how many got
+    one."""
+    with store.transaction():
+        return set_languages(store)
+
+
+def set_languages(store: Store) -> int:
+    """:func:`detect_languages`' work, in the transaction under way on ``store``."""
     from ..text.language import LanguageDetector
 
     rows = store.execute("SELECT idea_id, coalesce(title, '') || '. ' || text FROM ideas WHERE language IS NULL "

@@ -6,6 +6,11 @@ with its reason. Everything after reading happens in one transaction: a failure 
 leaves nothing of the source in the store. Re-loading the same content stores nothing new; with
 ``replace=True`` what earlier loads of the same file stored (rows, rejected rows, the text analyses of
 rows that changed, customers that only they brought) is taken back in the same transaction.
+
+A caller whose load is not complete with the rows alone (an import that sets defaults on them, or moves some of
+them to the rejected rows) passes :class:`AfterLoad`: its work runs in the same transaction once the rows are in,
+so a failure in it leaves nothing of the source either — on every engine, since the ingest always runs in a
+DuckDB store (on PostgreSQL and a lake its scratch store, published all or nothing afterwards).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import logging
 import os
 import re
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +73,21 @@ class IngestResult:
         return self.ok and self.rows_rejected > self.rows_stored + self.rows_duplicate
 
 
+@dataclass(frozen=True)
+class AfterLoad:
+    """What completes a load, run inside the ingest's transaction after the rows are stored (also after a source
+    loaded before, when nothing new is stored): ``run(store, result)`` may read and change the store through
+    ``store.execute``/``store.insert_frame`` — without a transaction of its own, the ingest's is under way — and
+    correct ``result``'s counts (notes it appends are kept). An exception in it rolls the whole load back.
+
+    ``store`` is a DuckDB store: the store itself, or on PostgreSQL and a lake the scratch store the ingest runs
+    in, which holds only the tables the ingest reads (:func:`tables_read`) and those named in ``reads``; ``run``
+    may change only tables the ingest writes."""
+
+    run: Callable[[Store, IngestResult], None]
+    reads: tuple[str, ...] = ()  # tables ``run`` reads besides the ingest's own
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
@@ -103,19 +124,21 @@ def _origins(mapping: Mapping, overrides: dict[str, str | None]) -> dict[str, st
 
 def ingest_source(store: Store, table_name: str, source: Any, mapping: Mapping | None = None,
                   values: dict[str, str] | None = None, name: str | None = None, sheet: str | None = None,
-                  replace: bool = False, keys: bool = False, **overrides: str | None) -> IngestResult:
+                  replace: bool = False, keys: bool = False, after_load: AfterLoad | None = None,
+                  **overrides: str | None) -> IngestResult:
     """Load ``source`` into ``table_name`` (see the module's docstring). ``keys=True`` (for small sources such as
     the rows posted to the web API) also returns each stored or already stored row's key — given, or derived
-    from the row's content — in ``IngestResult.keys``, and reads a source seen before row by row."""
+    from the row's content — in ``IngestResult.keys``, and reads a source seen before row by row.
+    ``after_load``: the caller's work that completes the load, in its transaction (:class:`AfterLoad`)."""
     if table_name not in schema.TABLES or not schema.TABLES[table_name].ingestable:
         loadable = [t.name for t in schema.TABLES.values() if t.ingestable]
         raise IngestError(f"cannot load into {table_name!r}; tables that take files: {', '.join(loadable)}")
     if getattr(store, "engine", "duckdb") == "postgresql":
         return _on_postgres(store, table_name, source, mapping=mapping, values=values, name=name, sheet=sheet,
-                            replace=replace, keys=keys, **overrides)
+                            replace=replace, keys=keys, after_load=after_load, **overrides)
     if getattr(store, "engine", "duckdb") in ("spark", "lake"):
         return _on_lake(store, table_name, source, mapping=mapping, values=values, name=name, sheet=sheet,
-                        replace=replace, keys=keys, **overrides)
+                        replace=replace, keys=keys, after_load=after_load, **overrides)
     table = schema.TABLES[table_name]
     mapping = mapping or Mapping()
     opts = resolve_options(mapping, overrides)
@@ -126,7 +149,7 @@ def ingest_source(store: Store, table_name: str, source: Any, mapping: Mapping |
     staged = read_source(con, source, known_names(table), name=name, sheet=sheet)
     try:
         result = _load_staged(store, table, staged, mapping, {**mapping.values, **(values or {})}, opts,
-                              opts_origin, replace, keys)
+                              opts_origin, replace, keys, after_load)
     finally:
         _cleanup(con)
         staged.remove_temp_files()
@@ -150,13 +173,23 @@ def tables_read(table_name: str, replace: bool = False) -> tuple[list[str], list
     return list(dict.fromkeys(read)), added
 
 
+def _scratch_tables(table_name: str, kwargs: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """What the scratch store of an ingest holds: :func:`tables_read`, and the tables its ``after_load`` reads."""
+    read, added = tables_read(table_name, bool(kwargs.get("replace")))
+    after = kwargs.get("after_load")
+    if after is not None:
+        read = list(dict.fromkeys([*read, *after.reads]))
+        added = [a for a in added if a not in read]
+    return read, added
+
+
 def _on_postgres(store, table_name: str, source: Any, **kwargs: Any) -> IngestResult:
     """``ingest_source`` on a PostgreSQL store: the same ingest, run in a scratch DuckDB store holding the
-    tables it reads; what it changed is then written into PostgreSQL in one transaction, under the write
-    lock (see ``centric.engines.scratch``)."""
+    tables it reads; what it changed (its ``after_load``'s work included) is then written into PostgreSQL in one
+    transaction, under the write lock (see ``centric.engines.scratch``)."""
     from ..engines.scratch import scratch
 
-    read, added = tables_read(table_name, bool(kwargs.get("replace")))
+    read, added = _scratch_tables(table_name, kwargs)
     with scratch(store, tables=read, append=added) as s:
         result = ingest_source(s.store, table_name, source, **kwargs)
     return result
@@ -168,7 +201,7 @@ def _on_lake(store, table_name: str, source: Any, **kwargs: Any) -> IngestResult
     then written back, all or nothing, under the lake's write lock (see ``centric.engines.lake``)."""
     from ..engines.lake import lake_scratch
 
-    read, added = tables_read(table_name, bool(kwargs.get("replace")))
+    read, added = _scratch_tables(table_name, kwargs)
     with lake_scratch(store.url, tables=read, append=added) as s:
         result = ingest_source(s.store, table_name, source, **kwargs)
     if hasattr(store, "refresh"):  # a Spark store lists the lake's files anew
@@ -178,7 +211,7 @@ def _on_lake(store, table_name: str, source: Any, **kwargs: Any) -> IngestResult
 
 def _load_staged(store: Store, table: schema.Table, staged: Staged, mapping: Mapping, consts: dict[str, str],
                  opts: dict[str, str], opts_origin: dict[str, str], replace: bool,
-                 keys: bool = False) -> IngestResult:
+                 keys: bool = False, after_load: AfterLoad | None = None) -> IngestResult:
     con, label = store.con, staged.source
     if staged.rows_read == 0:
         raise IngestError(f"{label}: the file has a header but no rows")
@@ -198,11 +231,14 @@ def _load_staged(store: Store, table: schema.Table, staged: Staged, mapping: Map
     if prev and not replace and not keys:
         with store.transaction():
             run_id = _record_run(con, table.name, staged, "duplicate_file", 0, 0, staged.rows_read, _now())
-        return IngestResult(table.name, label, run_id, staged.rows_read, 0, 0, staged.rows_read,
-                            status=f"already loaded in run {prev[0][0]}", format=staged.format,
-                            encoding=staged.encoding, delimiter=staged.delimiter,
-                            notes=[f"nothing new: to load it again with other settings or another mapping, "
-                                   f"add --replace (what run {prev[0][0]} stored is then replaced)"])
+            result = IngestResult(table.name, label, run_id, staged.rows_read, 0, 0, staged.rows_read,
+                                  status=f"already loaded in run {prev[0][0]}", format=staged.format,
+                                  encoding=staged.encoding, delimiter=staged.delimiter,
+                                  notes=[f"nothing new: to load it again with other settings or another mapping, "
+                                         f"add --replace (what run {prev[0][0]} stored is then replaced)"])
+            if after_load is not None:
+                after_load.run(store, result)
+        return result
     if replace:
         _check_replaceable(con, table, earlier)
 
@@ -247,10 +283,13 @@ def _load_staged(store: Store, table: schema.Table, staged: Staged, mapping: Map
         result = _store_rows(store, table, staged, plans, _now(), keys)
         if forgotten and table.name != "customers":  # a customers file updates customers in place
             notes += _forget_derived(con, table, earlier)
+        result.columns = dict(match.assigned)
+        result.ignored_columns = match.ignored
+        result.recoding = recoding
+        little = advice.little_stored(result)  # about the values as the ingest checked them
+        if after_load is not None:
+            after_load.run(store, result)
         faults.checkpoint("ingest.before_commit")
-    result.columns = dict(match.assigned)
-    result.ignored_columns = match.ignored
-    result.recoding = recoding
     if replace:
         result.replaced_runs, result.rows_removed = earlier, forgotten or 0
         if not earlier:
@@ -258,7 +297,7 @@ def _load_staged(store: Store, table: schema.Table, staged: Staged, mapping: Map
     elif earlier:
         notes.append(f"loaded before in run {', '.join(map(str, earlier))}: rows stored then are kept (skipped "
                      "here as duplicates); to replace what that load stored, add --replace")
-    result.notes = notes + advice.little_stored(result)
+    result.notes = notes + little + result.notes  # result.notes: what after_load said
     return result
 
 

@@ -18,12 +18,14 @@ from typing import Any
 
 import pandas as pd
 
+from .. import faults
 from ..errors import CentricError, IngestError
 from ..store import Store
 from .criteria import CRITERIA, SCALE, VIEWS
 
 __all__ = ["MAX_COMMENT", "TABLE", "RatingError", "check_ratings", "employee_unit", "erase_assessments", "forget_employee",
-           "import_assessments", "insert_assessment", "managed_units", "record_assessment", "team"]
+           "import_assessments", "insert_assessment", "managed_units", "record_assessment", "reject_unknown_employees",
+           "team"]
 
 TABLE = "orientation_assessments"
 MAX_COMMENT = 2000
@@ -152,44 +154,49 @@ def import_assessments(store: Store, source: Any, values: dict[str, str] | None 
                        sheet: str | None = None, replace: bool = False, **options: str | None):
     """Load a file (CSV, Excel, JSON, Parquet) or frame of assessments through the ordinary ingest: columns
     recognised in four languages, every rejected row kept with its file, row, column and reason. A row naming an
-    employee who is not in ``employees`` is rejected too (column ``employee_id``). Returns the ingest's result,
-    its counts corrected."""
-    from ..ingest.load import ingest_source
+    employee who is not in ``employees`` is rejected too (column ``employee_id``), in the ingest's transaction
+    (:func:`reject_unknown_employees`): the file is stored with its rows so moved, or not at all. Returns the
+    ingest's result, its counts corrected."""
+    from ..ingest.load import AfterLoad, ingest_source
 
     if isinstance(source, (str, Path)) and not Path(source).exists():
         raise IngestError(f"{source}: no such file")
-    res = ingest_source(store, TABLE, source, values=values, name=name, sheet=sheet, replace=replace, keys=True,
-                        **options)
+    return ingest_source(store, TABLE, source, values=values, name=name, sheet=sheet, replace=replace, keys=True,
+                         after_load=AfterLoad(reject_unknown_employees, reads=("employees",)), **options)
+
+
+def reject_unknown_employees(store: Store, res) -> None:
+    """Move the rows an ingest into ``orientation_assessments`` just stored (run ``res.run_id``) that name an
+    employee who is not in ``employees`` to the rejected rows (file, row, the employee column, the value, the
+    reason and the row as stored), and correct the run's counts and ``res``'s; in the ingest's transaction (its
+    ``AfterLoad``)."""
     if res.run_id is None or not res.keys:
-        return res
+        return
     row_of = {str(key): int(row) for row, key in res.keys}
     found = store.execute(f"SELECT a.assessment_id, a.employee_id FROM {TABLE} a JOIN ingest_rows i ON i.run_id = ? "
                           "AND i.table_name = ? AND i.key = a.assessment_id WHERE a.employee_id NOT IN "
                           "(SELECT employee_id FROM employees)", [res.run_id, TABLE]).fetchall()
     orphans = sorted((row_of[key], key, emp) for key, emp in found if key in row_of)
     if not orphans:
-        return res
+        return
     column = res.columns.get("employee_id", "employee_id")
-    source_name = store.execute("SELECT source FROM ingest_runs WHERE run_id = ?", [res.run_id]).fetchone()[0]
-    with store.transaction():
-        store.lock_writes()
-        rejected = []
-        for row, key, emp in orphans:
-            record = frame(store, f"SELECT * FROM {TABLE} WHERE assessment_id = ?", [key])
-            rejected.append((res.run_id, TABLE, source_name, row, column, str(emp)[:200],
-                             f"employee {emp!r} is not in employees (load the HR export first: centric ingest "
-                             "employees)", record.to_json(orient="records", date_format="iso", force_ascii=False)[1:-1]))
-            store.execute(f"DELETE FROM {TABLE} WHERE assessment_id = ?", [key])
-            store.execute("DELETE FROM ingest_rows WHERE run_id = ? AND table_name = ? AND key = ?",
-                          [res.run_id, TABLE, key])
-        store.insert_frame("rejected_rows", pd.DataFrame(rejected, columns=[
-            "run_id", "table_name", "source", "row_number", "column_name", "value", "reason", "record"]))
-        n = len(orphans)
-        store.execute("UPDATE ingest_runs SET rows_stored = rows_stored - ?, rows_rejected = rows_rejected + ? "
-                      "WHERE run_id = ?", [n, n, res.run_id])
-    res.rows_stored -= len(orphans)
-    res.rows_rejected += len(orphans)
-    return res
+    rejected = []
+    for row, key, emp in orphans:
+        record = frame(store, f"SELECT * FROM {TABLE} WHERE assessment_id = ?", [key])
+        rejected.append((res.run_id, TABLE, res.source, row, column, str(emp)[:200],
+                         f"employee {emp!r} is not in employees (load the HR export first: centric ingest "
+                         "employees)", record.to_json(orient="records", date_format="iso", force_ascii=False)[1:-1]))
+        store.execute(f"DELETE FROM {TABLE} WHERE assessment_id = ?", [key])
+        store.execute("DELETE FROM ingest_rows WHERE run_id = ? AND table_name = ? AND key = ?",
+                      [res.run_id, TABLE, key])
+        faults.checkpoint("orientation.import_half_way")
+    store.insert_frame("rejected_rows", pd.DataFrame(rejected, columns=[
+        "run_id", "table_name", "source", "row_number", "column_name", "value", "reason", "record"]))
+    n = len(orphans)
+    store.execute("UPDATE ingest_runs SET rows_stored = rows_stored - ?, rows_rejected = rows_rejected + ? "
+                  "WHERE run_id = ?", [n, n, res.run_id])
+    res.rows_stored -= n
+    res.rows_rejected += n
 
 
 def forget_employee(store: Store, employee_id: str) -> int:
