@@ -75,6 +75,8 @@ class Watch:
         page.on("console", lambda m: m.type == "error" and self.errors.append(f"{m.text} {m.location.get('url')}"))
         page.on("pageerror", lambda e: self.errors.append(str(e)))
         page.on("request", lambda r: self.requests.append(r.url))
+        # a page's first computation (the dashboards') took over Playwright's default 30 s on a loaded host
+        page.set_default_timeout(90_000)
 
     def expected(self, status: int, url: str) -> None:
         """The page showed a refusal on purpose (the browser logs every 4xx response as an error): drop it."""
