@@ -86,3 +86,31 @@ def test_an_app_stopped_during_its_start_up_work_stops_cleanly(web_db):
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.strip() == "ok"
     assert "start-up work failed" not in run.stderr, run.stderr[-2000:]
+
+
+def test_the_read_stores_of_threads_that_ended_are_closed(web_db):
+    """Each thread reads through a read store of its own (on PostgreSQL a connection of its own). A server's worker
+    threads end when idle and new ones start: the read stores of the threads that ended are closed when the next is
+    made, so that they do not pile up (on PostgreSQL until the server refused any new connection)."""
+    hub = Hub(web_db)
+    try:
+        stores = []
+
+        def read():
+            stores.append(hub.reader())
+            assert stores[-1].execute("SELECT count(*) FROM users").fetchall() == [(0,)]
+
+        for _ in range(120):  # more than PostgreSQL's 100 connections
+            t = threading.Thread(target=read)
+            t.start()
+            t.join()
+        mine = hub.reader()
+        assert mine.execute("SELECT 1").fetchall() == [(1,)]
+        for ended in stores:  # closed: a query fails
+            with pytest.raises(Exception):  # noqa: B017  psycopg's or DuckDB's own error for a closed connection
+                ended.execute("SELECT 1").fetchall()
+        if hub.postgres:  # the writer's connection and this thread's reader's
+            n = mine.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()").fetchall()
+            assert n == [(2,)]
+    finally:
+        hub.close()

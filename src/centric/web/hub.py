@@ -95,7 +95,7 @@ class Hub:
         self._lock = threading.RLock()
         self._cursor_lock = threading.Lock()
         self._local = threading.local()
-        self._readers: list[ReadStore] = []
+        self._readers: dict[threading.Thread, Store] = {}  # each thread's read store
         self._closed = False
         self._busy = 0
         self._idle = threading.Condition()
@@ -117,7 +117,7 @@ class Hub:
         r = getattr(self._local, "store", None)
         if r is not None and self.postgres and _lost(r):  # the server restarted, or the session was ended
             with self._cursor_lock:
-                self._readers.remove(r)
+                self._readers.pop(threading.current_thread(), None)
             with contextlib.suppress(Exception):
                 r.con.close()
             r = None
@@ -125,6 +125,7 @@ class Hub:
             if self._closed:
                 raise StoreError("the web app's store is closed")
             with self._cursor_lock:
+                self._close_ended()
                 if self.postgres:
                     r = self._read_store.open(self.url, read_only=True)
                 else:
@@ -132,9 +133,17 @@ class Hub:
                     cur.execute("SET TimeZone = 'UTC'")
                     r = ReadStore(cur, self.path)
                 r.read_only = True
-                self._readers.append(r)
+                self._readers[threading.current_thread()] = r
             self._local.store = r
         return r
+
+    def _close_ended(self) -> None:
+        """Close the read stores of the threads that ended (under ``_cursor_lock``). A server's worker threads come
+        and go (anyio ends one idle for 10 seconds, and starts another for the next request): on PostgreSQL each
+        kept its connection until the server refused new ones ("too many clients already")."""
+        for thread in [t for t in self._readers if not t.is_alive()]:
+            with contextlib.suppress(Exception):
+                self._readers.pop(thread).con.close()
 
     def write(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
         """``fn(writer_store, *args, **kw)`` under the writer lock; its result. ``fn`` opens its own
@@ -202,7 +211,8 @@ class Hub:
             if self._closed:
                 return
             self._closed = True
-            readers = list(self._readers)
+            with self._cursor_lock:
+                readers = list(self._readers.values())
         deadline = time.monotonic() + timeout
         while True:  # a running query ends with an error at once rather than at its end; again and again, as a
             for r in readers:  # query that starts just after an interrupt is not touched by it

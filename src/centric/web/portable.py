@@ -9,7 +9,9 @@ user flows, the alerts, the personas with their empathy maps, the employees' NPS
 edited and attached to cases), the mystery shopping scores and calibration, a mystery visit's entry form and page,
 and the alerts' proactive case. Every other page answers **501** with the message its command gives on PostgreSQL
 (``centric serve: the page /reports is not available on PostgreSQL yet; …``), as a page or, under ``/api``, as JSON — never
-a DuckDB error or a 500. On DuckDB nothing of this runs (:class:`Unported` is installed on PostgreSQL only).
+a DuckDB error or a 500 — to whoever its own sign-in and permission check lets through; the others get that check's
+answer, as on DuckDB (sign in, 401, 403). On DuckDB nothing of this runs (:class:`Unported` is installed on
+PostgreSQL only).
 
 >>> refusal("/inbox"), refusal("/cases/CX-0000001/close"), refusal("/api/v1/cases"), refusal("/users/tokens/7/revoke")
 (None, None, None, None)
@@ -34,6 +36,7 @@ from __future__ import annotations
 import re
 
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from ..engines import not_available
@@ -75,9 +78,47 @@ def refusal(path: str) -> str | None:
     return str(not_available(f"serve: the page {first}"))
 
 
+def check_of(app, method: str, path: str):
+    """The sign-in and permission check of the route that serves ``method path`` in ``app``: the dependency that
+    :func:`centric.web.deps.require` made (it carries ``.action``), the outermost one found; None for a route without
+    one (a public page); when no route serves the request, a check that the caller signed in (a form sent to no
+    route changes nothing: no CSRF token is asked for)."""
+    from fastapi.routing import iter_route_contexts
+
+    for route in iter_route_contexts(app.routes):
+        regex, methods = getattr(route, "path_regex", None), route.methods or ()
+        if regex is None or not regex.match(path) or (
+                methods and method not in methods and not (method == "HEAD" and "GET" in methods)):
+            continue
+        dependant = getattr(route, "dependant", None)
+        return _check_in(dependant) if dependant is not None else None
+    return _signed_in
+
+
+async def _signed_in(request: Request) -> None:
+    from . import deps
+
+    if await run_in_threadpool(deps.current_actor, request) is None:
+        raise HTTPException(401, "a valid bearer token is needed" if deps.is_api(request) else "sign in first")
+
+
+def _check_in(dependant):
+    for d in dependant.dependencies:
+        if hasattr(d.call, "action"):
+            return d.call
+        found = _check_in(d)
+        if found is not None:
+            return found
+    return None
+
+
 class Unported:
     """ASGI middleware (PostgreSQL only): a request for a page that does not run there gets a 501 page (or JSON
-    under /api) with :func:`refusal`'s message, before any of the page's code runs."""
+    under /api) with :func:`refusal`'s message, before any of the page's code runs — but after the page's own
+    sign-in and permission check (:func:`check_of`), so that whoever may not use the page learns nothing of the
+    store: an anonymous caller is sent to sign in (the API: 401), a signed-in one without the permission gets 403
+    (and a form without its CSRF token 403), as on DuckDB. A path no route serves needs a signed-in caller (on
+    DuckDB it is a 404, whoever asks)."""
 
     def __init__(self, app):
         self.app = app
@@ -86,10 +127,17 @@ class Unported:
         if scope["type"] == "http":
             why = refusal(scope["path"])
             if why is not None:
-                from .errors import respond
+                from .errors import http_error, respond
 
                 request = Request(scope, receive)
-                response = await run_in_threadpool(respond, request, 501, why)
+                check = check_of(scope["app"], scope["method"], scope["path"])
+                try:
+                    if check is not None:
+                        await check(request)
+                except HTTPException as e:
+                    response = await run_in_threadpool(http_error, request, e)
+                else:
+                    response = await run_in_threadpool(respond, request, 501, why)
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
