@@ -95,7 +95,7 @@ def test_security_headers_everywhere(web_client, login):
 
 
 @pytest.mark.duckdb_only(reason="adds a route of its own, which the PostgreSQL store's gate (centric.web.portable) "
-                                 "refuses with 501 before it runs, as it refuses every page not ported")
+                                 "answers with 501 once the caller is signed in and allowed, as every page not ported")
 def test_one_error_handler(web_client, login):
     _broken(web_client.app)
     quiet = TestClient(web_client.app, raise_server_exceptions=False)
@@ -197,7 +197,7 @@ def test_pages_have_no_inline_scripts_and_work_without_js(web_client, login):
 
 
 @pytest.mark.duckdb_only(reason="adds a route of its own, which the PostgreSQL store's gate (centric.web.portable) "
-                                 "refuses with 501 before it runs, as it refuses every page not ported")
+                                 "answers with 501 once the caller is signed in and allowed, as every page not ported")
 def test_require_checks_the_role(web_client, login):
     def admin_only(actor: Actor = Depends(deps.require("admin.users"))):
         return {"ok": actor.name}
