@@ -201,3 +201,29 @@ def test_emotions_agree_with_the_sentence_polarity(text, sentiment):
     assert r.sentiment == sentiment
     contrary = POSITIVE if sentiment == "negative" else NEGATIVE
     assert all(r.emotions[e] < 0.5 for e in contrary), r.emotions
+
+
+def test_the_default_mode_averages_the_two_heads():
+    """Default mode: each sentence's emotions are the mean of the USE head's and the e5 head's probabilities
+    (then the polarity agreement); --fast and the cascade read the USE head alone."""
+    from centric.text.emotions import agree_with_polarity
+
+    class Head:
+        def __init__(self, p):
+            self.p = np.array(p, dtype=float)
+
+        def proba(self, E):
+            return np.tile(self.p, (len(E), 1))
+
+    a = Analyzer("retail")
+    assert a.polarity_emotion is not None and a.polarity_emotion.path.name == "emotions_e5-small.npz"
+    assert Analyzer("retail", fast=True).polarity_emotion is None
+    assert Analyzer("retail", gate=0.8).polarity_emotion is None
+    a.emotion = Head([0.9, 0.2, 0.0, 0.0, 0.1, 0.0, 0.6, 0.0])
+    a.polarity_emotion = Head([0.3, 0.4, 0.0, 0.0, 0.5, 0.0, 0.2, 0.0])
+    a.polarity_sentiment = Head([0.6, 0.3, 0.1])  # negative leaning: joy and trust are damped by 0.5
+    (r,) = a.analyze([{"id": 1, "text": "The parcel came late.", "lang": "en"}])
+    mean = np.array([[0.6, 0.3, 0.0, 0.0, 0.3, 0.0, 0.4, 0.0]])
+    want = agree_with_polarity(mean, np.array([[0.6, 0.3, 0.1]]))[0]
+    assert r.sentence_emotions == [dict(zip(EMOTIONS, np.round(want, 3), strict=True))]
+    assert r.emotions["anger"] == 0.6 and r.emotions["joy"] == 0.15 and r.emotions["surprise"] == 0.4

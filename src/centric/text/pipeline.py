@@ -119,8 +119,11 @@ class Analyzer:
         self.factor_sentiment = (SentimentModel(path=FACTOR_MODEL) if factor_polarity and not fast
                                  and gate is None else None)
         self._factor_names = {f.id: f.name("en").lower() for f in self.taxonomy.factors}
-        # emotions from the factor embeddings every sentence already has (the same in every mode)
+        # emotions from the embeddings every sentence already has: the factor embedder's head, averaged in the
+        # default mode with the head over the polarity embedder's where one ships (no extra encoder pass)
         self.emotion = EmotionModel(self.embedder.name)
+        second = EmotionModel(self.polarity_embedder.name) if self.polarity_embedder is not None else None
+        self.polarity_emotion = second if second is not None and gate is None and second.path.exists() else None
 
     def analyze(self, items: list[dict[str, Any]]) -> list[TextResult]:
         ids = self.taxonomy.ids
@@ -168,7 +171,8 @@ class Analyzer:
         elif self.polarity_embedder is None:
             P3[idx] = self.sentiment.proba(E[idx])
         elif self.gate is None:  # measured: the e5 head alone beats the mean of both heads on every set
-            P3[idx] = self.polarity_sentiment.proba(self.polarity_embedder.encode([pieces[i] for i in idx]))
+            E2 = self.polarity_embedder.encode([pieces[i] for i in idx])
+            P3[idx] = self.polarity_sentiment.proba(E2)
         else:
             P3[idx] = self.sentiment.proba(E[idx])
             unsure = idx[(P3[idx].max(axis=1) < self.gate) | np.isin(idx, list(foreign))]
@@ -178,7 +182,10 @@ class Analyzer:
         # emotions of every sentence (the sentences are among the polarity pieces ``idx``)
         PE = np.zeros((len(pieces), len(EMOTIONS)))
         if len(idx):
-            PE[idx] = agree_with_polarity(self.emotion.proba(E[idx]), P3[idx])
+            pe = self.emotion.proba(E[idx])
+            if self.polarity_emotion is not None:
+                pe = (pe + self.polarity_emotion.proba(E2)) / 2
+            PE[idx] = agree_with_polarity(pe, P3[idx])
         out = []
         pending: list[tuple[dict[str, Any], str, int]] = []  # (factor entry, factor, piece) judged below
         # the words of the factors' phrases in every analysed text, in one call (one per text cost 0.4 ms)
