@@ -203,27 +203,34 @@ def test_emotions_agree_with_the_sentence_polarity(text, sentiment):
     assert all(r.emotions[e] < 0.5 for e in contrary), r.emotions
 
 
-def test_the_default_mode_averages_the_two_heads():
-    """Default mode: each sentence's emotions are the mean of the USE head's and the e5 head's probabilities
-    (then the polarity agreement); --fast and the cascade read the USE head alone."""
+def test_the_default_mode_averages_the_three_heads():
+    """Default mode: each sentence's emotions are the mean of the probabilities of the USE head, the e5 head and
+    the head over both side by side (then the polarity agreement); --fast and the cascade read the USE head
+    alone."""
     from centric.text.emotions import agree_with_polarity
+
+    widths = []
 
     class Head:
         def __init__(self, p):
             self.p = np.array(p, dtype=float)
 
         def proba(self, E):
+            widths.append(E.shape[1])
             return np.tile(self.p, (len(E), 1))
 
     a = Analyzer("retail")
-    assert a.polarity_emotion is not None and a.polarity_emotion.path.name == "emotions_e5-small.npz"
-    assert Analyzer("retail", fast=True).polarity_emotion is None
-    assert Analyzer("retail", gate=0.8).polarity_emotion is None
+    assert [(h.path.name, joint) for h, joint in a.polarity_emotions] == [
+        ("emotions_e5-small.npz", False), ("emotions_use-v3+e5-small.npz", True)]
+    assert Analyzer("retail", fast=True).polarity_emotions == []
+    assert Analyzer("retail", gate=0.8).polarity_emotions == []
     a.emotion = Head([0.9, 0.2, 0.0, 0.0, 0.1, 0.0, 0.6, 0.0])
-    a.polarity_emotion = Head([0.3, 0.4, 0.0, 0.0, 0.5, 0.0, 0.2, 0.0])
+    a.polarity_emotions = [(Head([0.3, 0.4, 0.0, 0.0, 0.5, 0.0, 0.2, 0.0]), False),
+                           (Head([0.6, 0.0, 0.3, 0.0, 0.3, 0.0, 0.4, 0.0]), True)]
     a.polarity_sentiment = Head([0.6, 0.3, 0.1])  # negative leaning: joy and trust are damped by 0.5
     (r,) = a.analyze([{"id": 1, "text": "The parcel came late.", "lang": "en"}])
-    mean = np.array([[0.6, 0.3, 0.0, 0.0, 0.3, 0.0, 0.4, 0.0]])
+    assert sorted(widths[-3:]) == [384, 512, 896]  # e5, USE, and both side by side
+    mean = np.array([[0.6, 0.2, 0.1, 0.0, 0.3, 0.0, 0.4, 0.0]])
     want = agree_with_polarity(mean, np.array([[0.6, 0.3, 0.1]]))[0]
     assert r.sentence_emotions == [dict(zip(EMOTIONS, np.round(want, 3), strict=True))]
-    assert r.emotions["anger"] == 0.6 and r.emotions["joy"] == 0.15 and r.emotions["surprise"] == 0.4
+    assert r.emotions["anger"] == 0.6 and r.emotions["joy"] == 0.15 and r.emotions["disgust"] == 0.1

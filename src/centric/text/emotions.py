@@ -5,7 +5,8 @@ A small classifier over the sentence embeddings the pipeline already computes (n
 pass): one logistic output per emotion on top of the mean of a few one-hidden-layer networks, shipped
 as ``models/emotions_<embedder>.npz`` and rebuilt by ``scripts/train_emotions.py`` (fixed seed). One
 head reads the USE embeddings every mode has; the default mode, which also has e5's for polarity,
-averages its probabilities with a head over those (``emotions_e5-small.npz``). It is
+averages its probabilities with those of a head over e5 (``emotions_e5-small.npz``) and of a head over
+both side by side (``emotions_use-v3+e5-small.npz``). It is
 trained on XED (movie subtitles annotated with the eight emotions; English by people, other
 languages by projection — Öhman, Pàmies, Kajava and Tiedemann, COLING 2020, CC BY 4.0, see
 ``models/NOTICE``) and on review sentences written for centric (``data/emotions_seed.tsv``).

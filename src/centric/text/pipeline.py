@@ -120,10 +120,15 @@ class Analyzer:
                                  and gate is None else None)
         self._factor_names = {f.id: f.name("en").lower() for f in self.taxonomy.factors}
         # emotions from the embeddings every sentence already has: the factor embedder's head, averaged in the
-        # default mode with the head over the polarity embedder's where one ships (no extra encoder pass)
+        # default mode with the heads over the polarity embedder's and over both side by side, where they ship
+        # (no extra encoder pass)
         self.emotion = EmotionModel(self.embedder.name)
-        second = EmotionModel(self.polarity_embedder.name) if self.polarity_embedder is not None else None
-        self.polarity_emotion = second if second is not None and gate is None and second.path.exists() else None
+        self.polarity_emotions: list[tuple[EmotionModel, bool]] = []  # (head, reads [factor; polarity] embeddings)
+        if self.polarity_embedder is not None and gate is None:
+            for head, joint in ((EmotionModel(self.polarity_embedder.name), False),
+                                (EmotionModel(f"{self.embedder.name}+{self.polarity_embedder.name}"), True)):
+                if head.path.exists():
+                    self.polarity_emotions.append((head, joint))
 
     def analyze(self, items: list[dict[str, Any]]) -> list[TextResult]:
         ids = self.taxonomy.ids
@@ -182,10 +187,9 @@ class Analyzer:
         # emotions of every sentence (the sentences are among the polarity pieces ``idx``)
         PE = np.zeros((len(pieces), len(EMOTIONS)))
         if len(idx):
-            pe = self.emotion.proba(E[idx])
-            if self.polarity_emotion is not None:
-                pe = (pe + self.polarity_emotion.proba(E2)) / 2
-            PE[idx] = agree_with_polarity(pe, P3[idx])
+            heads = [self.emotion.proba(E[idx])]
+            heads += [head.proba(np.hstack([E[idx], E2]) if joint else E2) for head, joint in self.polarity_emotions]
+            PE[idx] = agree_with_polarity(np.mean(heads, axis=0), P3[idx])
         out = []
         pending: list[tuple[dict[str, Any], str, int]] = []  # (factor entry, factor, piece) judged below
         # the words of the factors' phrases in every analysed text, in one call (one per text cost 0.4 ms)
