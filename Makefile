@@ -37,9 +37,11 @@ serve: $(STAMP)
 	fi
 	$(BIN)/centric serve --db $(DEMO_DB)
 
-## make test: set up with the dev and spark extras, lint, then run the tests: all of them on DuckDB, then the tests
+## make test: set up with the dev and spark extras, lint, then run the tests: all of them on DuckDB and, side by side
+## with them (two pytest processes, each with stores of its own; each leg's output is printed when it ends), the tests
 ## of the store fixtures (store, demo_store, web_db) again on PostgreSQL
-test: $(DEVSTAMP) lint unit unit-postgresql
+test: $(DEVSTAMP) lint
+	$(MAKE) --no-print-directory -j2 --output-sync=target unit unit-postgresql
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
