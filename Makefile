@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: demo serve test lint unit unit-postgresql unit-postgresql-all bench clean docs
+.PHONY: demo serve test lint unit unit-postgresql bench clean docs
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -56,13 +56,8 @@ unit: $(DEVSTAMP)
 ## the tests marked store (they take the store, demo_store or web_db fixture) again, each with its store in a new
 ## database on a throwaway PostgreSQL server (tests/pg.py; skipped without its binaries unless
 ## CENTRIC_REQUIRE_POSTGRES=1, as in CI): the demo is copied once into a template database, each web_db made from it
-## (make test's leg leaves out the browser tests — Chromium over the same pages; test_web_postgres_browser.py drives
-## one on PostgreSQL in the first leg — and the few marked slow_on_postgres, to keep CI within its time;
-## unit-postgresql-all runs every one of them)
+## (the browser tests among them: Chromium over the same pages)
 unit-postgresql: $(DEVSTAMP)
-	$(BIN)/python -m pytest -q tests -m "store and not duckdb_only and not browser and not slow_on_postgres" --store-engine postgresql
-
-unit-postgresql-all: $(DEVSTAMP)
 	$(BIN)/python -m pytest -q tests -m "store and not duckdb_only" --store-engine postgresql
 
 ## regenerate docs/data-model.md from the code

@@ -89,8 +89,6 @@ def _period_bounds(d):
     return c0, c1
 
 
-@pytest.mark.slow_on_postgres(reason="the demo's report four times; test_demo_report_kpis_match_the_metrics builds "
-                                        "it on PostgreSQL and checks its figures")
 def test_report_in_each_language_and_empty_store(store, demo_store, tmp_path):
     for lang, word in [("en", "Complaints"), ("pl", "Reklamacje"), ("ru", "Жалобы"), ("it", "Reclami")]:
         html = build_report(demo_store, lang=lang)

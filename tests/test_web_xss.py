@@ -229,8 +229,6 @@ def _kind(url: str) -> str:
     return re.sub(r"/[^/?]*\d[^/?]*", "/{id}", urlsplit(url).path)
 
 
-@pytest.mark.slow_on_postgres(reason="walks every page with planted payloads (about a minute on PostgreSQL); the "
-                                        "escaping is the templates', the same on either engine")
 def test_no_payload_runs_on_any_page(xss_client):
     seen: set[str] = set()
     queue = _urls(xss_client)  # every one of them is visited; links found on the pages: a few of each kind
