@@ -546,3 +546,43 @@ def test_tick_rewrites_only_the_cases_whose_clocks_changed_and_leaves_the_table_
         refresh_clocks(loop, con, now=dt.datetime(2026, 3, 2, 11, 50), routing=ROUTING, policy=POLICY)
     full = loop.con.execute("SELECT * FROM case_clocks ORDER BY case_id, clock").df()
     pd.testing.assert_frame_equal(got.drop(columns="computed_at"), full.drop(columns="computed_at"))
+
+
+def test_a_backlog_larger_than_a_slice_is_ticked_in_slices_with_the_same_outcome(monkeypatch):
+    # the same cases ticked three times in two stores: in one the whole backlog at once, in the other two
+    # cases at a time (SLICE lowered): the events (ids included), cases, clocks and results must be equal
+    from centric.cases import clocks as clocks_module
+    from centric.cases import escalation
+
+    cases = [case("U", at(MON, "10:00"), channel="social", priority="urgent", status="assigned"),
+             case("D", at(MON, "10:00")), case("G", at(MON, "10:00"), department="triage"),
+             case("P", at(MON, "10:00"), priority=None), case("Z", at(MON, "10:00"), status="closed"),
+             case("Y", at(MON, "10:00"), status="resolved"), case("C", at(MON, "10:00"))]
+    events = [(c["case_id"], at(MON, "10:00"), "opened") for c in cases] + [
+        ("U", at(MON, "10:01"), "auto_reply"), ("Y", at(MON, "10:30"), "agent_response"),
+        ("Y", at(MON, "11:00"), "resolved"), ("C", at(MON, "10:10"), "agent_response")]
+    stores = [Store.open(":memory:"), Store.open(":memory:")]
+    results, reads = [], []
+    real = clocks_module._refresh
+
+    def counted(store, con, case_ids, *a, **k):
+        reads.append(None if case_ids is None else sorted(case_ids))
+        return real(store, con, case_ids, *a, **k)
+
+    monkeypatch.setattr(escalation, "_refresh", counted)
+    try:
+        for i, s in enumerate(stores):
+            put(s, cases, events)
+            monkeypatch.setattr(escalation, "SLICE", 200_000 if i == 0 else 2)
+            results.append([run(s, *when) for when in ((MON, "10:30"), (MON, "14:31"), (TUE, "09:00"))])
+        # the whole backlog is one read per tick; in slices, two cases a read in the order of their ids: at the
+        # first tick the closed Z too (events but no clocks yet), then the six not closed
+        assert reads[:3] == [None, None, None]
+        assert reads[3:] == [["C", "D"], ["G", "P"], ["U", "Y"], ["Z"]] + [["C", "D"], ["G", "P"], ["U", "Y"]] * 2
+        assert results[0] == results[1] and results[0][2].escalated > 0 and results[0][0].breaches > 0
+        for table, order in (("case_events", "case_event_id"), ("cases", "case_id"), ("case_clocks", "case_id, clock")):
+            a, b = (s.con.execute(f"SELECT * FROM {table} ORDER BY {order}").df() for s in stores)
+            pd.testing.assert_frame_equal(a, b)
+    finally:
+        for s in stores:
+            s.close()

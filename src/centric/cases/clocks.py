@@ -214,11 +214,7 @@ def _read(store, case_ids):
     """The cases to refresh (see refresh_clocks) and their events, with only the columns needed."""
     cases_t, ev = store.table("cases"), store.table("case_events")
     if case_ids is None:
-        stored = store.table("case_clocks")
-        running = stored.filter(stored.stopped_at.isnull())
-        cases_t = cases_t.filter(cases_t.status.isnull() | (cases_t.status != "closed")
-                                 | cases_t.case_id.isin(running.case_id)
-                                 | (cases_t.case_id.isin(ev.case_id) & ~cases_t.case_id.isin(stored.case_id)))
+        cases_t = _ticked(store)
         ev = ev.filter(ev.case_id.isin(cases_t.case_id))
     else:
         case_ids = sorted({str(c) for c in case_ids})
@@ -228,6 +224,16 @@ def _read(store, case_ids):
         cases_t, ev = store_io.only(cases_t, "case_id", case_ids), store_io.only(ev, "case_id", case_ids)
     cases_t, events = _columns(cases_t, ev)
     return cases_t.execute(), events.execute()
+
+
+def _ticked(store):
+    """The cases whose clocks a refresh of "every open case" recomputes: not closed, or with a clock still
+    running, or with events but no clocks yet."""
+    cases_t, ev, stored = store.table("cases"), store.table("case_events"), store.table("case_clocks")
+    running = stored.filter(stored.stopped_at.isnull())
+    return cases_t.filter(cases_t.status.isnull() | (cases_t.status != "closed")
+                          | cases_t.case_id.isin(running.case_id)
+                          | (cases_t.case_id.isin(ev.case_id) & ~cases_t.case_id.isin(stored.case_id)))
 
 
 _PREPARED_IDS = 512

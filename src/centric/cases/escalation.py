@@ -74,20 +74,58 @@ def tick(store: Store, now: dt.datetime | None = None, routing: Routing | None =
     events: they stay as they are. ``between``: called between its steps (the read, the computation, the
     writes), inside the transaction — the web app's scheduler gives the interpreter to the requests there."""
     now = store_io.utcnow() if now is None else _naive(now)
+    computed, breaches, levels = 0, 0, pd.Series(dtype=np.int64)
     with store.transaction() as con:
-        cases, events, clocks, computed, routing, policy = _refresh(store, con, None, now, routing, policy,
-                                                                    only_changed=True, between=between)
-        known = _Cases(cases)
-        new = _new_events(known, clocks, events, policy, routing, pd.Timestamp(now))
-        if len(new) and "origin" in cases.columns:  # cases imported from a helpdesk export stay as they are
-            imported = cases.loc[~pd.Series(cases["origin"]).isin(LOOP_ORIGINS).to_numpy(), "case_id"]
-            new = new[~new["case_id"].isin(imported).to_numpy()].reset_index(drop=True)
-        store_io.append_events(con, new)
-        if len(new):
-            store_io.update_cases(con, _projection(known, new, now))
-    levels = new.loc[(new["kind"] == "escalated").to_numpy(), "level"].value_counts()
-    return TickResult(now=now, clocks=computed, breaches=int((new["kind"] == "sla_breached").sum()),
+        # up to SLICE cases as one read; more (a backlog of a million open cases) a slice at a time, so that
+        # memory follows the slice, not the backlog — each case's clocks and events are its own
+        slices = [None] if _ticked_count(store) <= SLICE else _slices(_ticked_ids(store), SLICE)
+        for ids in slices:
+            cases, events, clocks, n, routing, policy = _refresh(store, con, ids, now, routing, policy,
+                                                                 only_changed=True, between=between)
+            known = _Cases(cases)
+            new = _new_events(known, clocks, events, policy, routing, pd.Timestamp(now))
+            del clocks, events
+            if len(new) and "origin" in cases.columns:  # cases imported from a helpdesk export stay as they are
+                imported = cases.loc[~pd.Series(cases["origin"]).isin(LOOP_ORIGINS).to_numpy(), "case_id"]
+                new = new[~new["case_id"].isin(imported).to_numpy()].reset_index(drop=True)
+            store_io.append_events(con, new)
+            if len(new):
+                store_io.update_cases(con, _projection(known, new, now))
+            computed += n
+            breaches += int((new["kind"] == "sla_breached").sum())
+            levels = levels.add(new.loc[(new["kind"] == "escalated").to_numpy(), "level"].value_counts(),
+                                fill_value=0)
+            del cases, known, new
+    levels = levels.astype(np.int64)
+    return TickResult(now=now, clocks=computed, breaches=breaches,
                       escalated=int(levels.sum()), escalations={int(k): int(v) for k, v in sorted(levels.items())})
+
+
+SLICE = 200_000
+"""Cases a tick reads, computes and writes at a time (all in its one transaction)."""
+
+
+def _ticked_count(store: Store) -> int:
+    """How many cases a tick refreshes (see :func:`~centric.cases.clocks.refresh_clocks`)."""
+    from .clocks import _ticked
+
+    return int(_ticked(store).count().execute())
+
+
+def _ticked_ids(store: Store) -> list[str]:
+    """The ids of the cases a tick refreshes, in order."""
+    from .clocks import _ticked
+
+    return [str(v) for v in _ticked(store).select("case_id").order_by("case_id").to_pyarrow().column(0).to_pylist()]
+
+
+def _slices(ids: list, size: int) -> list[list]:
+    """``ids`` in consecutive parts of ``size``.
+
+    >>> _slices(list("abcde"), 2)
+    [['a', 'b'], ['c', 'd'], ['e']]
+    """
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
 
 
 class _Cases:
