@@ -96,12 +96,16 @@ def tick(store: Store, now: dt.datetime | None = None, routing: Routing | None =
             levels = levels.add(new.loc[(new["kind"] == "escalated").to_numpy(), "level"].value_counts(),
                                 fill_value=0)
             del cases, known, new
+            if len(slices) > 1:
+                from .sync import _free
+
+                _free()  # what the slice's frames held, before the next slice's read
     levels = levels.astype(np.int64)
     return TickResult(now=now, clocks=computed, breaches=breaches,
                       escalated=int(levels.sum()), escalations={int(k): int(v) for k, v in sorted(levels.items())})
 
 
-SLICE = 200_000
+SLICE = 100_000
 """Cases a tick reads, computes and writes at a time (all in its one transaction)."""
 
 
