@@ -125,10 +125,20 @@ def test_a_read_only_postgresql_session_gives_duckdbs_answers_without_temporary_
         mined = []
         for store in (duck, pg):
             with materialized(journey_log(store, journey)) as log:
+                # computed once into a temporary table on both: on PostgreSQL in a transaction of its own
+                name = log.table.get_name().split(".")[-1]
+                assert name.startswith("_flows_")
                 g, v = mine(log.table)
             mined.append({"graph": asdict(g), "variants": asdict(v)})
         assert mined[0]["graph"]["cases"] > 100
         assert_same(mined[1], mined[0])
+        # ... rolled back: no transaction left open, the table gone, the session as read-only as before
+        from psycopg.pq import TransactionStatus
+
+        assert pg.con.info.transaction_status == TransactionStatus.IDLE
+        assert pg.con.execute("SELECT count(*) FROM pg_class WHERE relname = %s", [name]).fetchone()[0] == 0
+        with pytest.raises(Exception, match="read-only transaction"):
+            pg.con.execute("CREATE TEMPORARY TABLE _centric_probe (a int)")
 
         factor = duck.execute("SELECT factor FROM mentions WHERE sentiment = 'negative' GROUP BY factor "
                               "ORDER BY count(*) DESC, factor LIMIT 1").fetchall()[0][0]

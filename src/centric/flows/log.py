@@ -152,15 +152,25 @@ def journey_log(store: Store, journey: str, gap_days: float = 14.0, start: dt.da
 
 @contextlib.contextmanager
 def materialized(log: EventLog) -> Iterator[EventLog]:
-    """``log`` computed once into a temporary table of its DuckDB connection (dropped on exit), for
-    running several analyses over a log whose definition is costly (a journey's instances); in a read-only
-    PostgreSQL session (the web app's readers), which may make no table, ``log`` itself (computed again by
-    each analysis: the same answers)."""
+    """``log`` computed once into a temporary table of its connection (dropped on exit), for running several
+    analyses over a log whose definition is costly (a journey's instances).
+
+    A read-only PostgreSQL session (the web app's readers) makes no table by default: there the block runs in a
+    transaction of its own, opened ``READ WRITE`` for the temporary table (``ON COMMIT DROP``, the block's one
+    write) and always rolled back, so nothing it did outlives it and the session stays read-only. A session
+    already in a transaction gets ``log`` itself (computed again by each analysis: the same answers)."""
     from ..engines import temp_tables
 
     backend = log.table._find_backend()
     if not temp_tables(backend):
-        yield log
+        with _rolled_back(backend) as ok:
+            if not ok:
+                yield log
+                return
+            name = f"_flows_{uuid.uuid4().hex[:12]}"
+            sql = backend.compile(log.table)
+            backend.con.execute(f'CREATE TEMPORARY TABLE "{name}" ON COMMIT DROP AS {sql}')
+            yield EventLog(backend.table(name), log.source, log.rejected)
         return
     name = f"_flows_{uuid.uuid4().hex[:12]}"
     table = backend.create_table(name, log.table, temp=True)  # in the backend's own dialect
@@ -168,3 +178,20 @@ def materialized(log: EventLog) -> Iterator[EventLog]:
         yield EventLog(table, log.source, log.rejected)
     finally:
         backend.con.execute(f'DROP TABLE IF EXISTS "{name}"')  # valid on both (Ibis's drop_table misses DuckDB's temp tables)
+
+
+@contextlib.contextmanager
+def _rolled_back(backend) -> Iterator[bool]:
+    """A transaction of its own on ``backend``'s PostgreSQL connection, read-write, rolled back on exit (whatever
+    happens in the block); ``False`` (and nothing done) when the connection is in a transaction already."""
+    from psycopg.pq import TransactionStatus
+
+    con = backend.con
+    if con.info.transaction_status != TransactionStatus.IDLE:
+        yield False
+        return
+    con.execute("BEGIN READ WRITE")
+    try:
+        yield True
+    finally:
+        con.execute("ROLLBACK")
