@@ -140,6 +140,14 @@ def test_a_read_only_postgresql_session_gives_duckdbs_answers_without_temporary_
         with pytest.raises(Exception, match="read-only transaction"):
             pg.con.execute("CREATE TEMPORARY TABLE _centric_probe (a int)")
 
+        # the case facts, kept the same way for the case metrics' five reports
+        from centric.metrics.cases import case_metrics
+
+        figures = [case_metrics(store, ("department",)).to_dict() for store in (duck, pg)]
+        assert figures[0]["clocks"] and figures[0]["backlog_now"]
+        assert_same(figures[1], figures[0])
+        assert pg.con.info.transaction_status == TransactionStatus.IDLE
+
         factor = duck.execute("SELECT factor FROM mentions WHERE sentiment = 'negative' GROUP BY factor "
                               "ORDER BY count(*) DESC, factor LIMIT 1").fetchall()[0][0]
         trees = [asdict(whys(store, factor).root) for store in (duck, pg)]

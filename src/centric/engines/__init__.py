@@ -20,11 +20,16 @@ error or run approximately.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
 
 from ..errors import StoreError
 
-__all__ = ["PORTED", "engine_name", "is_postgres", "is_spark", "not_available", "open_store", "ported", "redact",
+__all__ = ["PORTED", "engine_name", "is_postgres", "is_spark", "kept_read_only", "not_available", "open_store", "ported",
+           "redact",
            "temp_tables"]
 
 _URL = re.compile(r"^postgres(?:ql)?://", re.IGNORECASE)
@@ -123,6 +128,28 @@ def temp_tables(of) -> bool:
     if status is None:  # PostgreSQL 13 does not report it: ask
         status = con.execute("SHOW default_transaction_read_only").fetchone()[0]
     return status != "on"
+
+
+@contextlib.contextmanager
+def kept_read_only(backend, expr, prefix: str) -> Iterator[Any | None]:
+    """``expr`` computed once into a temporary table on a read-only PostgreSQL session (the web app's readers,
+    where :func:`temp_tables` is false), for the analyses of the block: the block runs in a transaction of its own,
+    opened ``READ WRITE`` for the table (``ON COMMIT DROP``, its one write) and always rolled back, so nothing it
+    did outlives it and the session stays read-only. Yields the table, or ``None`` (nothing done) when the session
+    is in a transaction already — then the caller computes ``expr`` in each query."""
+    from psycopg.pq import TransactionStatus
+
+    con = backend.con
+    if con.info.transaction_status != TransactionStatus.IDLE:
+        yield None
+        return
+    name = f"{prefix}{uuid.uuid4().hex[:12]}"
+    con.execute("BEGIN READ WRITE")
+    try:
+        con.execute(f'CREATE TEMPORARY TABLE "{name}" ON COMMIT DROP AS {backend.compile(expr)}')
+        yield backend.table(name)
+    finally:
+        con.execute("ROLLBACK")
 
 
 def redact(url: str) -> str:

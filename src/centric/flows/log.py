@@ -159,18 +159,12 @@ def materialized(log: EventLog) -> Iterator[EventLog]:
     transaction of its own, opened ``READ WRITE`` for the temporary table (``ON COMMIT DROP``, the block's one
     write) and always rolled back, so nothing it did outlives it and the session stays read-only. A session
     already in a transaction gets ``log`` itself (computed again by each analysis: the same answers)."""
-    from ..engines import temp_tables
+    from ..engines import kept_read_only, temp_tables
 
     backend = log.table._find_backend()
     if not temp_tables(backend):
-        with _rolled_back(backend) as ok:
-            if not ok:
-                yield log
-                return
-            name = f"_flows_{uuid.uuid4().hex[:12]}"
-            sql = backend.compile(log.table)
-            backend.con.execute(f'CREATE TEMPORARY TABLE "{name}" ON COMMIT DROP AS {sql}')
-            yield EventLog(backend.table(name), log.source, log.rejected)
+        with kept_read_only(backend, log.table, "_flows_") as table:
+            yield log if table is None else EventLog(table, log.source, log.rejected)
         return
     name = f"_flows_{uuid.uuid4().hex[:12]}"
     table = backend.create_table(name, log.table, temp=True)  # in the backend's own dialect
@@ -179,19 +173,3 @@ def materialized(log: EventLog) -> Iterator[EventLog]:
     finally:
         backend.con.execute(f'DROP TABLE IF EXISTS "{name}"')  # valid on both (Ibis's drop_table misses DuckDB's temp tables)
 
-
-@contextlib.contextmanager
-def _rolled_back(backend) -> Iterator[bool]:
-    """A transaction of its own on ``backend``'s PostgreSQL connection, read-write, rolled back on exit (whatever
-    happens in the block); ``False`` (and nothing done) when the connection is in a transaction already."""
-    from psycopg.pq import TransactionStatus
-
-    con = backend.con
-    if con.info.transaction_status != TransactionStatus.IDLE:
-        yield False
-        return
-    con.execute("BEGIN READ WRITE")
-    try:
-        yield True
-    finally:
-        con.execute("ROLLBACK")

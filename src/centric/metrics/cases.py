@@ -369,15 +369,17 @@ def root_causes(store: Store, start: dt.datetime | None = None, end: dt.datetime
 def _materialised(store: Store, expr) -> Iterator[Any]:
     """``expr`` computed once into a temporary table, dropped afterwards; on Spark, whose Ibis backend has no
     temporary tables, a cached DataFrame (Ibis's cache), released afterwards; in a read-only PostgreSQL session
-    ``expr`` itself."""
+    a temporary table in a transaction of its own, rolled back afterwards (``centric.engines.kept_read_only``),
+    or ``expr`` itself when the session is in a transaction already."""
     if store.ibis.name == "pyspark":
         with expr.cache() as t:
             yield t
         return
-    from ..engines import temp_tables
+    from ..engines import kept_read_only, temp_tables
 
-    if not temp_tables(store.ibis):  # a read-only PostgreSQL session (the web app's readers): computed again
-        yield expr
+    if not temp_tables(store.ibis):  # a read-only PostgreSQL session (the web app's readers)
+        with kept_read_only(store.ibis, expr, "_centric_facts_") as t:
+            yield expr if t is None else t
         return
     name = f"_centric_facts_{uuid.uuid4().hex[:12]}"
     t = store.ibis.create_table(name, expr, temp=True)
