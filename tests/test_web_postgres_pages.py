@@ -153,3 +153,45 @@ def test_a_read_only_postgresql_session_gives_duckdbs_answers_without_temporary_
         trees = [asdict(whys(store, factor).root) for store in (duck, pg)]
         assert trees[0]["n"] > 20 and trees[0]["children"]
         assert_same(trees[1], trees[0])
+
+
+@pytest.mark.capability("web reads", engines=DUCK_PG)
+def test_a_reader_without_the_temporary_privilege_computes_the_log_in_each_query(pg_web, pg_server, demo_store):  # noqa: F811
+    """A reader's role that may not make temporary tables (REVOKE TEMPORARY): the journey's log and the case facts
+    are computed in each query instead — the same answers, and the session left idle and read-only."""
+    import uuid
+
+    import psycopg
+    from psycopg.pq import TransactionStatus
+
+    from centric.engines.postgres import PgStore
+    from centric.flows import journey_log, mine
+    from centric.flows.log import materialized
+    from centric.flows.summary import journey_names
+    from centric.metrics.cases import case_metrics
+
+    from .engines import assert_same
+
+    role, db = f"reader_{uuid.uuid4().hex[:8]}", pg_web.rsplit("/", 1)[1]
+    with psycopg.connect(pg_web, autocommit=True) as admin:
+        admin.execute(f'CREATE ROLE "{role}" LOGIN')
+        admin.execute(f'REVOKE TEMPORARY ON DATABASE "{db}" FROM PUBLIC')
+        admin.execute(f'GRANT CONNECT ON DATABASE "{db}" TO "{role}"')
+        admin.execute(f'GRANT USAGE ON SCHEMA public TO "{role}"')
+        admin.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{role}"')
+    url = pg_web.replace(f"//{pg_server.user}@", f"//{role}@", 1)
+    journey = journey_names(demo_store)[0]
+    with PgStore.open(url, read_only=True) as pg:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # the role really may not
+            with pg.con.transaction():
+                pg.con.execute("SET TRANSACTION READ WRITE")
+                pg.con.execute("CREATE TEMPORARY TABLE _probe (a int)")
+        mined = []
+        for store in (demo_store, pg):
+            with materialized(journey_log(store, journey)) as log:
+                g, v = mine(log.table)
+            mined.append((g.cases, v.variants[:5]))
+        assert mined[0][0] > 100
+        assert_same(mined[1], mined[0])
+        assert_same(case_metrics(pg, ("department",)).to_dict(), case_metrics(demo_store, ("department",)).to_dict())
+        assert pg.con.info.transaction_status == TransactionStatus.IDLE

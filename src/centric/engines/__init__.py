@@ -136,7 +136,9 @@ def kept_read_only(backend, expr, prefix: str) -> Iterator[Any | None]:
     where :func:`temp_tables` is false), for the analyses of the block: the block runs in a transaction of its own,
     opened ``READ WRITE`` for the table (``ON COMMIT DROP``, its one write) and always rolled back, so nothing it
     did outlives it and the session stays read-only. Yields the table, or ``None`` (nothing done) when the session
-    is in a transaction already — then the caller computes ``expr`` in each query."""
+    is in a transaction already, or may not make the table (a role without the ``TEMPORARY`` privilege on the
+    database, a standby server) — then the caller computes ``expr`` in each query."""
+    import psycopg
     from psycopg.pq import TransactionStatus
 
     con = backend.con
@@ -144,9 +146,19 @@ def kept_read_only(backend, expr, prefix: str) -> Iterator[Any | None]:
         yield None
         return
     name = f"{prefix}{uuid.uuid4().hex[:12]}"
-    con.execute("BEGIN READ WRITE")
     try:
+        con.execute("BEGIN READ WRITE")
         con.execute(f'CREATE TEMPORARY TABLE "{name}" ON COMMIT DROP AS {backend.compile(expr)}')
+    except psycopg.Error:  # not allowed here: the queries compute expr themselves (an error of expr's comes again)
+        if con.info.transaction_status != TransactionStatus.IDLE:
+            con.execute("ROLLBACK")
+        made = False
+    else:
+        made = True
+    if not made:
+        yield None
+        return
+    try:
         yield backend.table(name)
     finally:
         con.execute("ROLLBACK")
