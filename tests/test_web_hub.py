@@ -114,3 +114,33 @@ def test_the_read_stores_of_threads_that_ended_are_closed(web_db):
             assert n == [(2,)]
     finally:
         hub.close()
+
+
+def test_no_route_takes_a_reader_as_a_dependency(web_db):
+    """A read store belongs to the thread that asked for it; FastAPI may run a dependency and the route on two
+    different threads of its pool, so a reader taken as a dependency would be used on another thread's connection
+    (on PostgreSQL, two requests on one session). Routes ask for this thread's reader in their body instead."""
+    from fastapi.routing import APIRoute, iter_route_contexts
+
+    from centric.web import create_app, deps
+
+    def calls(dependant):
+        for d in dependant.dependencies:
+            yield d.call
+            yield from calls(d)
+
+    app = create_app(web_db, scheduler=False)
+    routes = [r for r in iter_route_contexts(app.routes) if getattr(r, "dependant", None) is not None]
+    assert len(routes) > 50 and sum(r.path.startswith("/api/v1/") for r in routes) > 5
+    taking = sorted(r.path for r in routes if deps.reader in set(calls(r.dependant)))
+    assert taking == []
+    # the check finds one: a route that took it
+    from fastapi import Depends, FastAPI
+
+    probe = FastAPI()
+
+    @probe.get("/probe")
+    def _probe(store=Depends(deps.reader)):
+        return {}
+
+    assert any(deps.reader in set(calls(r.dependant)) for r in probe.routes if isinstance(r, APIRoute))

@@ -139,6 +139,19 @@ def test_a_read_only_postgresql_session_gives_duckdbs_answers_without_temporary_
         assert pg.con.execute("SELECT count(*) FROM pg_class WHERE relname = %s", [name]).fetchone()[0] == 0
         with pytest.raises(Exception, match="read-only transaction"):
             pg.con.execute("CREATE TEMPORARY TABLE _centric_probe (a int)")
+        # a failure while the table is being made leaves no transaction open on the reader either
+        from centric.engines import kept_read_only
+
+        def fails(*a, **k):
+            raise KeyboardInterrupt
+
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(pg.con, "execute", lambda sql, *a, _real=pg.con.execute, **k:
+                       fails() if sql.startswith("CREATE TEMPORARY") else _real(sql, *a, **k))
+            with pytest.raises(KeyboardInterrupt):
+                with kept_read_only(pg.ibis, journey_log(pg, journey).table, "_flows_"):
+                    pass
+        assert pg.con.info.transaction_status == TransactionStatus.IDLE
 
         # the case facts, kept the same way for the case metrics' five reports
         from centric.metrics.cases import case_metrics

@@ -146,21 +146,28 @@ def kept_read_only(backend, expr, prefix: str) -> Iterator[Any | None]:
         yield None
         return
     name = f"{prefix}{uuid.uuid4().hex[:12]}"
+    sql = f'CREATE TEMPORARY TABLE "{name}" ON COMMIT DROP AS {backend.compile(expr)}'  # before the transaction
     try:
         con.execute("BEGIN READ WRITE")
-        con.execute(f'CREATE TEMPORARY TABLE "{name}" ON COMMIT DROP AS {backend.compile(expr)}')
+        con.execute(sql)
     except psycopg.Error:  # not allowed here: the queries compute expr themselves (an error of expr's comes again)
-        if con.info.transaction_status != TransactionStatus.IDLE:
-            con.execute("ROLLBACK")
-        made = False
-    else:
-        made = True
-    if not made:
+        _rollback(con)
         yield None
         return
+    except BaseException:  # anything else (an interrupt): no transaction may stay open on the reader
+        _rollback(con)
+        raise
     try:
         yield backend.table(name)
     finally:
+        _rollback(con)
+
+
+def _rollback(con) -> None:
+    """End the transaction under way on psycopg connection ``con``, if any."""
+    from psycopg.pq import TransactionStatus
+
+    if con.info.transaction_status != TransactionStatus.IDLE:
         con.execute("ROLLBACK")
 
 

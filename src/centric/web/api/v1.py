@@ -137,9 +137,10 @@ def get_cases(status: Annotated[list[Status] | None, Query(description="One or m
               owner: Annotated[str | None, Query(max_length=200, pattern=NAME_PATTERN)] = None,
               overdue: Annotated[bool, Query(description="Only cases with a running clock past due.")] = False,
               limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
-              actor: Actor = Depends(deps.require("case.read")), store=Depends(deps.reader)):
+              actor: Actor = Depends(deps.require("case.read")), hub=Depends(deps.hub)):
     from ...cases.views import list_cases
 
+    store = hub.reader()  # this thread's reader (a dependency may run on another thread)
     cases = list_cases(store, status=status or None, department=department, owner=owner, overdue=overdue,
                        limit=limit, offset=offset, departments=case_scope(actor))
     return {"cases": cases, "limit": limit, "offset": offset}
@@ -172,7 +173,8 @@ def _case_for(action: str):
     the body is read, so a case outside the actor's departments is a 404 whatever was posted."""
     need = deps.require(action)
 
-    def dependency(case_id: CaseId, actor: Actor = Depends(need), store=Depends(deps.reader)):
+    def dependency(case_id: CaseId, actor: Actor = Depends(need), hub=Depends(deps.hub)):
+        store = hub.reader()  # this thread's reader (a dependency may run on another thread)
         return actor, _case(store, actor, case_id, action)
 
     return dependency
@@ -237,10 +239,10 @@ def post_case_event(case_id: CaseId, body: Annotated[CaseEventBody, Body(example
              summary="Close a case with its root cause and the action taken",
              description="422 without a root cause or an action, or with a root cause that is not a factor of the "
                          "taxonomy (or `other`).")
-def post_close(case_id: CaseId, body: CloseBody, access=Depends(ACT_ON_CASE), hub=Depends(deps.hub),
-               store=Depends(deps.reader)):
+def post_close(case_id: CaseId, body: CloseBody, access=Depends(ACT_ON_CASE), hub=Depends(deps.hub)):
     from ...cases import workflow as w
 
+    store = hub.reader()  # this thread's reader (a dependency may run on another thread)
     root, action = body.root_cause.strip(), body.action.strip()
     if not root or not action:
         raise HTTPException(422, f"case {case_id} cannot be closed without "
@@ -262,9 +264,10 @@ def post_close(case_id: CaseId, body: CloseBody, access=Depends(ACT_ON_CASE), hu
 def get_timeline(customer_id: Annotated[str, Path(min_length=1, max_length=200, pattern=NAME_PATTERN,
                                                   examples=["C0000042"])],
                  limit: Annotated[int | None, Query(ge=1, le=10_000)] = None,
-                 actor: Actor = Depends(deps.require("customer.read")), store=Depends(deps.reader)) -> dict[str, Any]:
+                 actor: Actor = Depends(deps.require("customer.read")), hub=Depends(deps.hub)) -> dict[str, Any]:
     from ...cases.timeline import timeline
 
+    store = hub.reader()  # this thread's reader (a dependency may run on another thread)
     try:
         t = timeline(store, customer_id, limit=limit)
     except CentricError:
@@ -302,9 +305,10 @@ def get_metric(name: Literal["nps", "csat", "ces", "complaints"],
                from_: Annotated[str | None, Query(alias="from", max_length=20, examples=["2026-01"])] = None,
                to: Annotated[str | None, Query(max_length=20, examples=["2026-07"])] = None,
                correction: Literal["holm", "bh", "none"] = "holm",
-               actor: Actor = Depends(deps.require("dashboard.read")), store=Depends(deps.reader)) -> Any:
+               actor: Actor = Depends(deps.require("dashboard.read")), hub=Depends(deps.hub)) -> Any:
     from ...metrics.named import payload
 
+    store = hub.reader()  # this thread's reader (a dependency may run on another thread)
     groups = [b.strip() for item in by for b in item.split(",") if b.strip()]
     if any(re.search(CONTROL, g) for g in groups):
         raise HTTPException(422, "by: a group name cannot hold control characters")
@@ -325,10 +329,11 @@ def get_drivers(brand: Annotated[str, Query(min_length=1, max_length=200, patter
                 importance: Literal["relative_weight", "lmg"] = "relative_weight",
                 reps: Annotated[int, Query(ge=0, le=1000)] = 200,
                 crosshair: Literal["neutral", "competitors", "relative"] | None = None,
-                actor: Actor = Depends(deps.require("dashboard.read")), store=Depends(deps.reader)) -> Any:
+                actor: Actor = Depends(deps.require("dashboard.read")), hub=Depends(deps.hub)) -> Any:
     from ...drivers import drivers
     from ...metrics.named import to_json
 
+    store = hub.reader()  # this thread's reader (a dependency may run on another thread)
     try:
         d = drivers(store, brand=brand, outcome=outcome, period=period, performance=performance,
                     importance_by=importance, reps=reps, crosshair_at=crosshair)

@@ -219,7 +219,7 @@ async def self_answer(request: Request, token: str) -> Response:
     try:
         outcome = await run_in_threadpool(deps.hub(request).write, record, int(invitation_id), ratings, comment)
     except RatingError as e:
-        row = await run_in_threadpool(invitation, deps.reader(request), int(invitation_id))
+        row = await run_in_threadpool(lambda: invitation(deps.reader(request), int(invitation_id)))  # that thread's reader
         lang = public._language(request, row["language"] if row else None, fields=form)
         from ...report.i18n import translations
 

@@ -465,7 +465,8 @@ def edit_form(request: Request, survey_id: str, actor: Actor = Depends(require("
 
 @router.post("/surveys/{survey_id}/edit", include_in_schema=False)
 async def edit(request: Request, survey_id: str, actor: Actor = Depends(require("surveys.manage"))) -> Response:
-    survey = await run_in_threadpool(_survey_or_404, deps.reader(request), survey_id)
+    # the reader of the thread that reads with it, not the event loop's
+    survey = await run_in_threadpool(lambda: _survey_or_404(deps.reader(request), survey_id))
     form = await _form_dict(request)
     return await run_in_threadpool(_save, request, actor, survey, form)
 
