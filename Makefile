@@ -38,10 +38,11 @@ serve: $(STAMP)
 	$(BIN)/centric serve --db $(DEMO_DB)
 
 ## make test: set up with the dev and spark extras, lint, then run the tests: all of them on DuckDB and, side by side
-## with them (two pytest processes, each with stores of its own; each leg's output is printed when it ends), the tests
+## with them (two pytest processes, each with stores of its own; their lines of progress interleave, each leg ends
+## with its own summary line), the tests
 ## of the store fixtures (store, demo_store, web_db) again on PostgreSQL
 test: $(DEVSTAMP) lint
-	$(MAKE) --no-print-directory -j2 --output-sync=target unit unit-postgresql
+	$(MAKE) --no-print-directory -j2 --output-sync=line unit unit-postgresql
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
