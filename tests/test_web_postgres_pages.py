@@ -163,9 +163,17 @@ def test_a_read_only_postgresql_session_gives_duckdbs_answers_without_temporary_
 
         factor = duck.execute("SELECT factor FROM mentions WHERE sentiment = 'negative' GROUP BY factor "
                               "ORDER BY count(*) DESC, factor LIMIT 1").fetchall()[0][0]
-        trees = [asdict(whys(store, factor).root) for store in (duck, pg)]
+        import centric.engines as engines
+
+        made = []
+        with pytest.MonkeyPatch.context() as mp:  # on PostgreSQL the texts' keys go into temporary tables
+            mp.setattr(engines, "values_table", lambda b, f, _real=engines.values_table: made.append(len(f))
+                       or _real(b, f))
+            trees = [asdict(whys(store, factor).root) for store in (duck, pg)]
         assert trees[0]["n"] > 20 and trees[0]["children"]
         assert_same(trees[1], trees[0])
+        assert len(made) >= 3 and max(made) > 50
+        assert pg.con.info.transaction_status == TransactionStatus.IDLE
 
 
 @pytest.mark.capability("web reads", engines=DUCK_PG)
@@ -207,4 +215,11 @@ def test_a_reader_without_the_temporary_privilege_computes_the_log_in_each_query
         assert mined[0][0] > 100
         assert_same(mined[1], mined[0])
         assert_same(case_metrics(pg, ("department",)).to_dict(), case_metrics(demo_store, ("department",)).to_dict())
+        from dataclasses import asdict
+
+        from centric.whys.tree import whys
+
+        factor = demo_store.execute("SELECT factor FROM mentions WHERE sentiment = 'negative' GROUP BY factor "
+                                    "ORDER BY count(*) DESC, factor LIMIT 1").fetchall()[0][0]
+        assert_same(asdict(whys(pg, factor).root), asdict(whys(demo_store, factor).root))
         assert pg.con.info.transaction_status == TransactionStatus.IDLE

@@ -137,9 +137,12 @@ def only(t, column: str, values: Iterable):
     temporary table may be made: the web app's readers on PostgreSQL)."""
     import ibis
 
-    from ..engines import temp_tables
+    from ..engines import in_scratch, temp_tables, values_table
 
     values = pd.unique(pd.Series(list(values), dtype=object).dropna())
+    if len(values) > 50 and not temp_tables(t) and in_scratch(t):  # inside a read-only session's own transaction
+        ids = values_table(t._find_backend(), pd.DataFrame({"_only": values.astype(str)}))
+        return t.semi_join(ids, t[column] == ids._only)
     if len(values) <= 50 or not temp_tables(t):  # a read-only PostgreSQL session makes no temporary table
         return t.filter(t[column].isin(list(values)))
     ids = ibis.memtable(pd.DataFrame({"_only": values.astype(str)}))

@@ -28,9 +28,9 @@ from typing import Any
 
 from ..errors import StoreError
 
-__all__ = ["PORTED", "engine_name", "is_postgres", "is_spark", "kept_read_only", "not_available", "open_store", "ported",
-           "redact",
-           "temp_tables"]
+__all__ = ["PORTED", "engine_name", "is_postgres", "is_spark", "in_scratch", "kept_read_only", "not_available", "open_store",
+           "ported", "read_write_scratch", "redact",
+           "temp_tables", "values_table"]
 
 _URL = re.compile(r"^postgres(?:ql)?://", re.IGNORECASE)
 _SPARK = re.compile(r"^spark:", re.IGNORECASE)
@@ -131,36 +131,80 @@ def temp_tables(of) -> bool:
 
 
 @contextlib.contextmanager
-def kept_read_only(backend, expr, prefix: str) -> Iterator[Any | None]:
-    """``expr`` computed once into a temporary table on a read-only PostgreSQL session (the web app's readers,
-    where :func:`temp_tables` is false), for the analyses of the block: the block runs in a transaction of its own,
-    opened ``READ WRITE`` for the table (``ON COMMIT DROP``, its one write) and always rolled back, so nothing it
-    did outlives it and the session stays read-only. Yields the table, or ``None`` (nothing done) when the session
-    is in a transaction already, or may not make the table (a role without the ``TEMPORARY`` privilege on the
-    database, a standby server) — then the caller computes ``expr`` in each query."""
+def read_write_scratch(backend) -> Iterator[bool]:
+    """On a read-only PostgreSQL session (the web app's readers, where :func:`temp_tables` is false): a transaction
+    of its own for the block, opened ``READ WRITE`` so that :func:`kept_read_only` and :func:`values_table` may make
+    temporary tables (``ON COMMIT DROP``, their only writes), and always rolled back, so nothing the block did
+    outlives it and the session stays read-only. Yields ``True``; ``False`` (nothing done) when the session is in a
+    transaction already, or may not make temporary tables (a role without the ``TEMPORARY`` privilege on the
+    database, a standby server) — then the block's queries compute everything themselves."""
     import psycopg
     from psycopg.pq import TransactionStatus
 
     con = backend.con
     if con.info.transaction_status != TransactionStatus.IDLE:
-        yield None
+        yield False
         return
-    name = f"{prefix}{uuid.uuid4().hex[:12]}"
-    sql = f'CREATE TEMPORARY TABLE "{name}" ON COMMIT DROP AS {backend.compile(expr)}'  # before the transaction
     try:
         con.execute("BEGIN READ WRITE")
-        con.execute(sql)
-    except psycopg.Error:  # not allowed here: the queries compute expr themselves (an error of expr's comes again)
+        con.execute(f'CREATE TEMPORARY TABLE "_centric_probe_{uuid.uuid4().hex[:12]}" (a integer) ON COMMIT DROP')
+    except psycopg.Error:  # not allowed here
         _rollback(con)
-        yield None
+        yield False
         return
     except BaseException:  # anything else (an interrupt): no transaction may stay open on the reader
         _rollback(con)
         raise
+    con._centric_scratch = True
     try:
-        yield backend.table(name)
+        yield True
     finally:
+        con._centric_scratch = False
         _rollback(con)
+
+
+def in_scratch(of) -> bool:
+    """Whether queries over ``of`` (an Ibis expression or backend) run inside :func:`read_write_scratch`."""
+    from psycopg.pq import TransactionStatus
+
+    if hasattr(of, "_find_backend"):
+        from ibis.common.exceptions import IbisError
+
+        try:
+            of = of._find_backend()
+        except IbisError:
+            return False
+    con = getattr(of, "con", of)
+    return bool(getattr(con, "_centric_scratch", False)) and con.info.transaction_status == TransactionStatus.INTRANS
+
+
+def values_table(backend, frame):
+    """The rows of ``frame`` (a pandas DataFrame, every column as text) as a temporary table of ``backend``'s
+    session, loaded with ``COPY``, inside :func:`read_write_scratch` (where Ibis's in-memory tables must not be
+    used: their finaliser drops them later, on the read-only session)."""
+    name = f"_centric_values_{uuid.uuid4().hex[:12]}"
+    cols = [str(c) for c in frame.columns]
+    con = backend.con
+    con.execute(f'CREATE TEMPORARY TABLE "{name}" (' + ", ".join(f'"{c}" text' for c in cols) + ") ON COMMIT DROP")
+    with con.cursor() as cur, cur.copy(f'COPY "{name}" (' + ", ".join(f'"{c}"' for c in cols) + ") FROM STDIN") as cp:
+        for row in frame.itertuples(index=False):
+            cp.write_row([None if v is None or v != v else str(v) for v in row])
+    return backend.table(name)
+
+
+@contextlib.contextmanager
+def kept_read_only(backend, expr, prefix: str) -> Iterator[Any | None]:
+    """``expr`` computed once into a temporary table on a read-only PostgreSQL session, for the analyses of the
+    block, inside :func:`read_write_scratch`. Yields the table, or ``None`` (nothing done) where no such transaction
+    can be opened — then the caller computes ``expr`` in each query."""
+    sql = backend.compile(expr)  # before the transaction
+    with read_write_scratch(backend) as ok:
+        if not ok:
+            yield None
+            return
+        name = f"{prefix}{uuid.uuid4().hex[:12]}"
+        backend.con.execute(f'CREATE TEMPORARY TABLE "{name}" ON COMMIT DROP AS {sql}')
+        yield backend.table(name)
 
 
 def _rollback(con) -> None:

@@ -184,11 +184,13 @@ def _among(t, keys: pd.DataFrame) -> Any:
     """The rows of Ibis table ``t`` whose (source, text_id) is one of ``keys``' rows: a join with the distinct keys
     as an in-memory table; where no temporary table may be made (the web app's readers on PostgreSQL), a filter
     with each source's ids inline (the same rows)."""
-    from ..engines import temp_tables
+    from ..engines import in_scratch, temp_tables, values_table
 
     k = keys[["source", "text_id"]].astype(str).drop_duplicates()
     if temp_tables(t):
         return t.join(ibis.memtable(k), ["source", "text_id"])
+    if in_scratch(t):  # a read-only PostgreSQL session inside whys()'s own transaction: a table of the keys
+        return t.join(values_table(t._find_backend(), k), ["source", "text_id"])
     among = ibis.literal(False)
     for source, ids in k.groupby("source")["text_id"]:
         among |= (t.source == source) & t.text_id.isin(ids.tolist())
@@ -394,6 +396,20 @@ def whys(store: Store, factor: str, start: dt.datetime | None = None, end: dt.da
     Children with fewer than ``min_support`` rows or less than ``min_child_share`` % of their parent's (or
     beyond the ``max_children`` largest) are counted in their parent's ``other``. ``names``: labels for
     factor ids. Raises CentricError when the factor has no negative mention in the selection."""
+    from ..engines import read_write_scratch, temp_tables
+
+    args = (store, factor, start, end, taxonomy, k, embedder, min_support, min_child_share, min_cases, min_share,
+            max_children, alpha, evidence, seed, names, where)
+    if temp_tables(store.ibis):
+        return _whys(*args)
+    # a read-only PostgreSQL session: the texts' keys go into temporary tables inside a transaction of its own,
+    # rolled back at the end (without one, they are written into the queries)
+    with read_write_scratch(store.ibis):
+        return _whys(*args)
+
+
+def _whys(store, factor, start, end, taxonomy, k, embedder, min_support, min_child_share, min_cases, min_share,
+          max_children, alpha, evidence, seed, names, where) -> WhysTree:
     m = _mentions(store, taxonomy, start, end, where)
     if not len(m):
         raise CentricError("no analysed text in the selection: run centric analyze first")
