@@ -83,7 +83,7 @@ print(json.dumps({"seconds": dt, "cpu": cpu, "read_seconds": read, "merge_second
 
 
 def make_store(path: Path, answers: int, customers: int) -> None:
-    from centric import Store
+    from centric import Store, customer_keys
 
     with Store.open(path) as s:
         s.con.execute(f"""
@@ -99,6 +99,7 @@ def make_store(path: Path, answers: int, customers: int) -> None:
                    CASE WHEN hash(i * 13) % 3 = 0 THEN NULL ELSE 1 + (hash(i * 17) % 5)::INT END,
                    CASE WHEN hash(i * 19) % 4 = 0 THEN 1 + (hash(i * 23) % 7)::INT END
             FROM range({answers}) t(i)""")
+        customer_keys.fill(s.con)  # the integer customer keys, as ingest writes them (centric.customer_keys)
 
 
 def export(db: Path, folder: Path) -> None:

@@ -164,7 +164,8 @@ def forget(store: Store, who: str, default_country: str = "PL") -> Erasure:
         con.execute("UPDATE survey_invitations SET customer_id = NULL, email = NULL, "
                     "expires_at = least(expires_at, ?) WHERE customer_id = ?",
                     [dt.datetime.now(dt.UTC).replace(tzinfo=None), cid])
-        touched += _update(con, "UPDATE responses SET comment = NULL, customer_id = NULL WHERE customer_id = ?", cid)
+        touched += _update(con, "UPDATE responses SET comment = NULL, customer_id = NULL, customer_key = NULL "
+                                "WHERE customer_id = ?", cid)
         touched += _update(con, f"UPDATE feedback SET text = '{ERASED}', title = NULL, author = NULL, url = NULL, "
                                 "customer_id = NULL WHERE customer_id = ?", cid)
         con.execute("UPDATE case_events SET note = NULL WHERE case_id IN "

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 # Logical types and their DuckDB storage types.
 SQL_TYPES = {
@@ -144,6 +144,29 @@ CUSTOMER_ID = Column(
     "customer_id", "text", "centric's customer id, resolved from the identities in the row.",
     ingested=False,
 )
+CUSTOMER_KEY = Column(
+    "customer_key", "integer", "The number in `customer_id` (C0000042 → 42), kept beside it so that queries "
+    "join answers to customers on an integer (`customer_key_sql`); NULL when there is no customer. Set by "
+    "centric, never read from a file.", ingested=False, since=11,
+)
+
+
+def customer_key_sql(column: str = '"customer_id"') -> str:
+    """SQL, the same on DuckDB and PostgreSQL, for the integer key of the customer id in ``column``: the number
+    of a canonical id as identity resolution writes it (``printf('C%07d', n)``: C and at least seven digits,
+    without a leading zero beyond seven; at most nine digits, so that it fits an INTEGER), NULL for any other
+    text. Two different ids never get one key."""
+    c = column
+    return (f"CASE WHEN length({c}) BETWEEN 8 AND 10 AND substr({c}, 1, 1) = 'C' "
+            f"AND ltrim(substr({c}, 2), '0123456789') = '' AND (length({c}) = 8 OR substr({c}, 2, 1) <> '0') "
+            f"THEN CAST(substr({c}, 2) AS INTEGER) END")
+
+
+# statements run after a version's tables and columns are added (existing rows filled in)
+BACKFILLS: dict[int, list[str]] = {
+    11: [f'UPDATE "{t}" SET "customer_key" = {customer_key_sql()} WHERE "customer_id" IS NOT NULL'
+         for t in ("customers", "responses")],
+}
 
 # Identity inputs: source columns that identify a customer. They are stored in `identities`,
 # not in the row itself, and resolve to `customer_id`.
@@ -206,6 +229,7 @@ _add(Table(
                                                   "citta", "comune")),
         Column("first_seen_at", "timestamp", "When centric first saw this customer (UTC).", ingested=False),
         Column("updated_at", "timestamp", "Last change of this row (UTC).", ingested=False),
+        CUSTOMER_KEY,
     ),
     key="customer_id",
     customer_ref="required",
@@ -316,6 +340,7 @@ _add(Table(
                         "opinia", "комментарий", "отзыв", "commento", "note", "commenti")),
         LANGUAGE,
         STORE,
+        CUSTOMER_KEY,
     ),
     key="response_id",
     customer_ref="optional",
@@ -1542,7 +1567,7 @@ def ddl(version: int | None = None, types: dict[str, str] | None = None) -> list
                 col += " NOT NULL"
             cols.append(col)
         statements.append(f'CREATE TABLE IF NOT EXISTS "{t.name}" (\n  ' + ",\n  ".join(cols) + "\n)")
-    return statements
+    return statements + BACKFILLS.get(version, [])
 
 
 def markdown() -> str:

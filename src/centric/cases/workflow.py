@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from .. import settings
+from .. import customer_keys, settings
 from ..errors import CaseError, CentricError
 from ..store import Store
 from . import store_io, tokens
@@ -249,7 +249,8 @@ def answer(store: Store, token: str, solved: bool, csat: int | None = None, ces:
     response = pd.DataFrame([{
         "response_id": response_id, "customer_id": case["customer_id"], "survey": CONFIRMATION_SURVEY,
         "responded_at": now, "channel": case["channel"], "touchpoint": "case", "csat": csat, "ces": ces,
-        "comment": comment, "language": row["language"]}]).astype({"csat": "Int64", "ces": "Int64"})
+        "comment": comment, "language": row["language"], "customer_key": customer_keys.key_of(case["customer_id"])}]
+    ).astype({"csat": "Int64", "ces": "Int64", "customer_key": "Int32"})
     signal = pd.DataFrame([{
         "source_table": "responses", "signal_id": response_id, "case_id": case["case_id"],
         "customer_id": case["customer_id"], "kind": "survey", "factor": case["type"], "signal_at": now,

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import settings
+from .. import customer_keys, settings
 from ..store import Store
 from ..surveys import load_toml, repo
 from ..surveys.invitations import customer_emails, customer_languages
@@ -159,6 +159,7 @@ def _answers(done: pd.DataFrame, surveys: dict, g: _Gen) -> tuple[pd.DataFrame, 
                                        "nps", "csat", "ces", "comment", "language"])
     for col in ("nps", "csat", "ces"):
         resp[col] = resp[col].astype("Int64")
+    resp["customer_key"] = pd.array([customer_keys.key_of(c) for c in resp["customer_id"]], dtype="Int32")
     return resp, pd.DataFrame(extras, columns=["response_id", "survey_id", "question_id", "value", "answered_at"])
 
 

@@ -293,9 +293,13 @@ class LakeScratch(Scratch):
             moved = self._count(f"(SELECT 1 FROM {source} WHERE customer_id IN (SELECT old FROM _centric_remap))")
             if not moved:
                 continue
+            # a customer_key beside a moved id would disagree with it: the table's keys become NULL (unfilled, which
+            # is never wrong; see centric.customer_keys)
             cols = ", ".join(
                 "coalesce((SELECT r.new FROM _centric_remap r WHERE r.old = x.customer_id), x.customer_id) "
-                "AS customer_id" if c == "customer_id" else f"x.{_q(c)}" for c in t.column_names)
+                "AS customer_id" if c == "customer_id" else
+                "CAST(NULL AS INTEGER) AS customer_key" if c == "customer_key" else f"x.{_q(c)}"
+                for c in t.column_names)
             renames.append(self._write(t.name, f"SELECT {cols} FROM {source} x", self._count(source)))
             removes += files
         return renames, removes

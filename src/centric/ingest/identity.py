@@ -185,7 +185,8 @@ def _apply(con, merges: list[Merge], run_id: int, now: dt.datetime, first_no: in
     if merges:
         for t in schema.TABLES.values():
             if t.name not in ("customers", "customer_merges") and "customer_id" in t.column_names:
-                con.execute(f"UPDATE {t.name} SET customer_id = r.new FROM _centric_remap r "
+                rekey = ", customer_key = NULL" if "customer_key" in t.column_names else ""  # filled at the end
+                con.execute(f"UPDATE {t.name} SET customer_id = r.new{rekey} FROM _centric_remap r "
                             f"WHERE {t.name}.customer_id = r.old")
         attrs = [c.name for c in schema.TABLES["customers"].columns if c.ingested]
         sets = ", ".join(f"{a} = coalesce(customers.{a}, m.{a})" for a in attrs)

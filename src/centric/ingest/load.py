@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import faults, schema, settings
+from .. import customer_keys, faults, schema, settings
 from ..errors import IngestError, SettingError
 from ..store import Store
 from . import advice, identity, transform
@@ -289,6 +289,7 @@ def _load_staged(store: Store, table: schema.Table, staged: Staged, mapping: Map
         little = advice.little_stored(result)  # about the values as the ingest checked them
         if after_load is not None:
             after_load.run(store, result)
+        customer_keys.fill(con)  # the integer keys of the customers created and the answers stored
         faults.checkpoint("ingest.before_commit")
     if replace:
         result.replaced_runs, result.rows_removed = earlier, forgotten or 0

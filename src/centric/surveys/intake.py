@@ -71,7 +71,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from .. import settings
+from .. import customer_keys, settings
 from ..errors import StoreError
 from .answers import Answer, AnswerError, validate
 from .definition import from_dict
@@ -87,7 +87,7 @@ RESPONSE_COLUMNS = ("response_id", "customer_id", "survey", "responded_at", "cha
 _RESPONSES = pa.schema([("response_id", pa.string()), ("customer_id", pa.string()), ("survey", pa.string()),
                         ("responded_at", pa.timestamp("us")), ("channel", pa.string()), ("touchpoint", pa.string()),
                         ("nps", pa.int32()), ("csat", pa.int32()), ("ces", pa.int32()), ("comment", pa.string()),
-                        ("language", pa.string())])
+                        ("language", pa.string()), ("customer_key", pa.int32())])
 _ANSWERS = pa.schema([("response_id", pa.string()), ("survey_id", pa.string()), ("question_id", pa.string()),
                       ("value", pa.string()), ("answered_at", pa.timestamp("us"))])
 _FLAGGED = pa.schema([("flag_id", pa.string()), ("survey_id", pa.string()), ("received_at", pa.timestamp("us")),
@@ -680,7 +680,8 @@ class _Batch:
         score = answer.score
         self.responses.append((rid, customer_id, survey[1], self.now, survey[5] or "web", survey[4],
                                score if kind == "nps" else None, score if kind == "csat" else None,
-                               score if kind == "ces" else None, answer.comment, answer.language or language))
+                               score if kind == "ces" else None, answer.comment, answer.language or language,
+                               customer_keys.key_of(customer_id)))
         self.answers += [(rid, survey[0], q, v, self.now) for q, v in answer.extras.items()]
 
     def _checked(self, sub: Submission, survey, language: str | None) -> Outcome | None:
