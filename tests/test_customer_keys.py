@@ -75,6 +75,39 @@ def test_ingest_fills_the_keys_and_a_merge_or_an_erasure_never_leaves_one_that_d
     assert _keys(store) == ([], [("R0", None, None), ("R1", None, None), ("R2", None, None)])
 
 
+def _merge_by_orders(store, write):
+    """Two customers with answers, then an order (another table: the answers are not what the ingest reads on
+    PostgreSQL or a lake) that links them."""
+    ingest("customers", write("a.csv", "customer_id,email\nK1,a@x.pl\n"), store=store)
+    ingest("customers", write("b.csv", "customer_id,phone\nK2,601234567\n"), store=store)
+    ingest("responses", write("r.csv", "id,email,phone,date,nps\nR1,,601234567,2025-01-05,3\n"
+                                       "R2,a@x.pl,,2025-01-06,9\nR3,,,2025-01-07,7\n"), store=store)
+    r = ingest("orders", write("o.csv", "id,email,phone,date,amount\nO1,a@x.pl,601234567,2025-02-01,10\n"),
+               store=store)[0]
+    assert r.customers_merged == 1
+
+
+MOVED = [("R1", "C0000001", 1), ("R2", "C0000001", 1), ("R3", None, None)]
+
+
+def test_a_merge_through_another_table_moves_the_answers_keys_with_their_ids(store, write):
+    _merge_by_orders(store, write)
+    assert _keys(store) == ([("C0000001", 1)], MOVED)
+    assert customer_keys.stale(store.con) == {"customers": 0, "responses": 0}
+
+
+def test_a_merge_through_another_table_moves_the_keys_in_a_lake(tmp_path, write):
+    from centric.engines.lake import Lake
+
+    from .engines import lake_rows
+    from .spark import url
+
+    lake = Lake(url(tmp_path / "lake"))
+    _merge_by_orders(lake, write)
+    got = [(r[0], r[1], r[-1]) for r in lake_rows(lake.folder, "responses")]
+    assert schema.TABLES["responses"].column_names[-1] == "customer_key" and sorted(got, key=str) == MOVED
+
+
 @pytest.mark.duckdb_only(reason="the keyed join is DuckDB's (customer_keys.keyed); PostgreSQL keeps the text join")
 def test_the_keyed_metrics_equal_the_text_join_whatever_the_state_of_the_keys(store, write, caplog):
     lines = ["id,email,segment,country"] + [f"K{i},c{i}@x.pl,{['vip', 'b2c', ''][i % 3]},{['PL', 'IT'][i % 2]}"

@@ -253,6 +253,27 @@ def test_the_kept_invitations_follow_the_store(hub, intake):
         ("SVR-1", "C1", 9), ("SVR-10", "C10", 8), ("SVR-5", None, 3)]
 
 
+def test_a_merge_is_followed_by_the_kept_invitations(hub, intake, tmp_path):
+    """An ingest that merges two customers moves their invitations in the store; the intake reads them again, so
+    an answer to the merged customer's link is stored with the customer merged into, and that customer's key."""
+    from centric import ingest
+    from centric.surveys.intake import invitations_changed
+
+    files = {"a.csv": "customer_id,email\nK1,a@x.pl\n", "b.csv": "customer_id,phone\nK2,601234567\n",
+             "o.csv": "id,email,phone,date,amount\nO1,a@x.pl,601234567,2025-02-01,10\n"}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    ingest("customers", tmp_path / "a.csv", store=hub.writer)
+    ingest("customers", tmp_path / "b.csv", store=hub.writer)
+    _invite(hub.writer, hub.survey_id, [(20, "C0000002", LATER)])
+    invitations_changed()
+    assert intake.submit(Submission("invited", invitation_id=1, answer=Answer(9))).status == "stored"  # read them
+    assert ingest("orders", tmp_path / "o.csv", store=hub.writer)[0].customers_merged == 1
+    assert intake.submit(Submission("invited", invitation_id=20, answer=Answer(6))) == Outcome("stored", "SVR-20")
+    assert rows(hub, "SELECT customer_id, customer_key FROM responses WHERE response_id = 'SVR-20'") == [
+        ("C0000001", 1)]
+
+
 def test_the_scheduler_is_woken_when_answers_pause_or_after_hold_seconds(hub, monkeypatch):
     from centric.web import scheduler
 

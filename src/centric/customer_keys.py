@@ -4,15 +4,21 @@ answers to the customers on an integer instead of a text (on DuckDB an inner joi
 is an array lookup, a "perfect hash join"; see benchmarks/README.md, ``metrics.py``).
 
 The key is derived from the id, never assigned: whichever engine or process writes a row, the key of an id is
-the same, and a row whose key is not filled in yet (NULL) is only slower to query, never wrong
-(``metrics.survey`` joins such answers on the text id). What must never happen is a key that disagrees with its
-row's ``customer_id``: every statement that changes a ``customer_id`` sets ``customer_key`` to NULL with it
-(identity merges, erasure, the PostgreSQL and lake stores following merges), and :func:`fill` puts the new key in.
-:func:`stale` counts disagreeing rows; the tests keep it at zero.
+the same, and a row whose key is NULL is only slower to query, never wrong (``metrics.survey`` joins such answers
+on the text id). What must never happen is a key that disagrees with its row's ``customer_id``, so the key is
+written wherever the id is:
 
-Who fills: ingest, inside its transaction (the customers it created and the answers it stored, and any key left
-NULL), the migration that added the columns, and the writers of single answers with :func:`key_of` (the web app's
-survey forms, a case's confirmation, the demo's survey answers).
+- ingest: the customers identity resolution creates and the answers it stores (``customer_key_sql`` of the id
+  it gives them), and the rows a merge moves (identity merges; the PostgreSQL and lake stores following merges
+  in the tables the command did not read);
+- rows written one by one, with :func:`key_of`: the web app's survey answers, a case's confirmation, the demo's
+  survey answers;
+- erasure empties it with the id;
+- the migration that added the columns fills existing DuckDB stores (PostgreSQL never reads the keys; its
+  existing rows keep NULL).
+
+:func:`stale` counts disagreeing rows (the tests keep it at zero); :func:`fill` fills NULL keys (for stores built
+with SQL, such as the benchmarks').
 """
 
 from __future__ import annotations

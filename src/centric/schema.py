@@ -162,7 +162,9 @@ def customer_key_sql(column: str = '"customer_id"') -> str:
             f"THEN CAST(substr({c}, 2) AS INTEGER) END")
 
 
-# statements run after a version's tables and columns are added (existing rows filled in)
+# statements run after a version's tables and columns are added (existing rows filled in). PostgreSQL's store
+# skips them (``centric.engines.postgres``): it never reads the customer keys (``customer_keys.ENGINES``), and
+# filling them would rewrite every answer under the migration's lock; a NULL key is never wrong.
 BACKFILLS: dict[int, list[str]] = {
     11: [f'UPDATE "{t}" SET "customer_key" = {customer_key_sql()} WHERE "customer_id" IS NOT NULL'
          for t in ("customers", "responses")],
@@ -1547,11 +1549,12 @@ def lookup_ddl() -> list[str]:
             for t, cols in LOOKUPS.items() for c in cols]
 
 
-def ddl(version: int | None = None, types: dict[str, str] | None = None) -> list[str]:
+def ddl(version: int | None = None, types: dict[str, str] | None = None, backfill: bool = True) -> list[str]:
     """CREATE TABLE statements for every table (or for those added in schema ``version``). Keys are
     kept unique by ingest rather than by an index: an index on a million text keys would double a
     load's time and memory. ``types`` maps the logical types to another engine's (default: DuckDB's
-    ``SQL_TYPES``)."""
+    ``SQL_TYPES``); ``backfill``: with the statements that fill a version's new columns in existing rows
+    (``BACKFILLS``)."""
     types = types or SQL_TYPES
     statements = []
     for t in TABLES.values():
@@ -1567,7 +1570,7 @@ def ddl(version: int | None = None, types: dict[str, str] | None = None) -> list
                 col += " NOT NULL"
             cols.append(col)
         statements.append(f'CREATE TABLE IF NOT EXISTS "{t.name}" (\n  ' + ",\n  ".join(cols) + "\n)")
-    return statements + BACKFILLS.get(version, [])
+    return statements + (BACKFILLS.get(version, []) if backfill else [])
 
 
 def markdown() -> str:

@@ -281,6 +281,8 @@ class LakeScratch(Scratch):
         con = self.store.con
         con.execute("CREATE OR REPLACE TEMP TABLE _centric_remap (old TEXT, new TEXT)")
         con.executemany("INSERT INTO _centric_remap VALUES (?, ?)", merges)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _centric_remap AS SELECT old, new, "
+                    f"{schema.customer_key_sql('new')} AS new_key FROM _centric_remap")
         renames, removes = [], []
         for t in schema.TABLES.values():
             if (t.name in self.tables or t.name in ("customers", "customer_merges")
@@ -293,12 +295,13 @@ class LakeScratch(Scratch):
             moved = self._count(f"(SELECT 1 FROM {source} WHERE customer_id IN (SELECT old FROM _centric_remap))")
             if not moved:
                 continue
-            # a customer_key beside a moved id would disagree with it: the table's keys become NULL (unfilled, which
-            # is never wrong; see centric.customer_keys)
+            # the key moves with the id (centric.customer_keys), as in the tables the command read
             cols = ", ".join(
                 "coalesce((SELECT r.new FROM _centric_remap r WHERE r.old = x.customer_id), x.customer_id) "
                 "AS customer_id" if c == "customer_id" else
-                "CAST(NULL AS INTEGER) AS customer_key" if c == "customer_key" else f"x.{_q(c)}"
+                "coalesce((SELECT r.new_key FROM _centric_remap r WHERE r.old = x.customer_id), CASE WHEN "
+                "x.customer_id IN (SELECT old FROM _centric_remap) THEN NULL ELSE x.customer_key END) "
+                "AS customer_key" if c == "customer_key" else f"x.{_q(c)}"
                 for c in t.column_names)
             renames.append(self._write(t.name, f"SELECT {cols} FROM {source} x", self._count(source)))
             removes += files

@@ -37,7 +37,8 @@ PG_TYPES = {
 """centric's logical column types (``schema.SQL_TYPES`` gives DuckDB's) as PostgreSQL types."""
 
 # version -> statements that bring the store from version-1 to version.
-MIGRATIONS: dict[int, list[str]] = {v: schema.ddl(v, PG_TYPES) for v in range(1, schema.SCHEMA_VERSION + 1)}
+MIGRATIONS: dict[int, list[str]] = {v: schema.ddl(v, PG_TYPES, backfill=False)  # (see schema.BACKFILLS)
+                                   for v in range(1, schema.SCHEMA_VERSION + 1)}
 
 # one number for pg_advisory_xact_lock: two processes migrating one database take turns
 _MIGRATION_LOCK = 0x63656E74

@@ -224,7 +224,8 @@ class Scratch:
             if (t.name in self.tables or t.name in ("customers", "customer_merges")
                     or "customer_id" not in t.column_names):
                 continue
-            rekey = ", customer_key = NULL" if "customer_key" in t.column_names else ""  # see centric.customer_keys
+            # the key moves with the id (centric.customer_keys)
+            rekey = f", customer_key = {schema.customer_key_sql('r.new')}" if "customer_key" in t.column_names else ""
             n = self.pg.con.execute(sql.SQL("UPDATE {t} SET customer_id = r.new" + rekey + " FROM _centric_remap r "
                                             "WHERE {t}.customer_id = r.old").format(t=sql.Identifier(t.name))).rowcount
             if n:

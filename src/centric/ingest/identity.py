@@ -23,6 +23,7 @@ from .readers import _q
 
 IDS = "_centric_ids"
 IDENTMAP = "_centric_identmap"
+KEY_OF_NEW = schema.customer_key_sql("r.new")  # the customer_key of a merged customer's new id
 
 
 @dataclass
@@ -185,7 +186,8 @@ def _apply(con, merges: list[Merge], run_id: int, now: dt.datetime, first_no: in
     if merges:
         for t in schema.TABLES.values():
             if t.name not in ("customers", "customer_merges") and "customer_id" in t.column_names:
-                rekey = ", customer_key = NULL" if "customer_key" in t.column_names else ""  # filled at the end
+                # the key moves with the id (centric.customer_keys)
+                rekey = f", customer_key = {KEY_OF_NEW}" if "customer_key" in t.column_names else ""
                 con.execute(f"UPDATE {t.name} SET customer_id = r.new{rekey} FROM _centric_remap r "
                             f"WHERE {t.name}.customer_id = r.old")
         attrs = [c.name for c in schema.TABLES["customers"].columns if c.ingested]
@@ -201,9 +203,10 @@ def _apply(con, merges: list[Merge], run_id: int, now: dt.datetime, first_no: in
         con.executemany("INSERT INTO customer_merges VALUES (?, ?, ?, ?, ?)",
                         [(m.merged, m.into, m.reason, run_id, now) for m in merges])
     con.execute(
-        """INSERT INTO customers (customer_id, first_seen_at, updated_at)
-           SELECT DISTINCT customer_id, ?::TIMESTAMP, ?::TIMESTAMP FROM _centric_identmap
-           WHERE TRY_CAST(substr(customer_id, 2) AS BIGINT) >= ?""",
+        f"""INSERT INTO customers (customer_id, first_seen_at, updated_at, customer_key)
+           SELECT customer_id, ?::TIMESTAMP, ?::TIMESTAMP, {schema.customer_key_sql("customer_id")}
+           FROM (SELECT DISTINCT customer_id FROM _centric_identmap
+                 WHERE TRY_CAST(substr(customer_id, 2) AS BIGINT) >= ?)""",
         [now, now, first_no],
     )
     con.execute(

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import customer_keys, faults, schema, settings
+from .. import faults, schema, settings
 from ..errors import IngestError, SettingError
 from ..store import Store
 from . import advice, identity, transform
@@ -289,8 +289,11 @@ def _load_staged(store: Store, table: schema.Table, staged: Staged, mapping: Map
         little = advice.little_stored(result)  # about the values as the ingest checked them
         if after_load is not None:
             after_load.run(store, result)
-        customer_keys.fill(con)  # the integer keys of the customers created and the answers stored
         faults.checkpoint("ingest.before_commit")
+    if result.customers_merged:
+        from ..surveys.intake import invitations_changed
+
+        invitations_changed()  # a running web app's intake keeps the open invitations' customers in memory
     if replace:
         result.replaced_runs, result.rows_removed = earlier, forgotten or 0
         if not earlier:
@@ -450,6 +453,9 @@ def _store_rows(store: Store, table: schema.Table, staged: Staged, plans: list[t
     else:
         cols = [c for c in table.column_names if c in data_cols or c == "customer_id" or c == key]
         select = [("v.__key" if c == key else customer if c == "customer_id" else f"v.{_q(c)}") for c in cols]
+        if "customer_key" in table.column_names and ids:  # written with the id (centric.customer_keys)
+            cols.append("customer_key")
+            select.append(schema.customer_key_sql(f"({customer})"))
         con.execute(f"INSERT INTO {table.name} ({', '.join(map(_q, cols))}) "
                     f"SELECT {', '.join(select)} FROM {VALID} v {joins}")
         stored = n_valid

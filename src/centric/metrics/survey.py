@@ -75,21 +75,20 @@ def _grouped(t, by: Sequence[str], metrics: Sequence[str], extra: dict | None = 
     return t.group_by(**cols).aggregate(**aggs) if cols else t.aggregate(**aggs)
 
 
-ROWS = "_answers"  # the answers a keyed query counted, checked against all of them (``_aggregate``)
+ROWS, TOTAL = "_answers", "_all_answers"  # the answers a keyed query counted, and all of them (``_aggregate``)
 
 
 def _aggregate(store: Store, metrics: Sequence[str], by: Sequence[str], start, end, where: Where = None) -> dict[str, list]:
     """One pass over the answers: the counts and sums behind every metric asked for, per group, as columns
     of Python values (fetched as Arrow: no DataFrame is needed for a few hundred groups; NULL is None).
 
-    Joined to the customers on the integer ``customer_key`` (``centric.customer_keys``), the answers are counted
-    as well, and compared with a count of all of them: a keyed answer whose customer is not there would be missed
-    by the inner join. Then (never in a store centric wrote) the query runs again on the text ``customer_id``."""
-    query = aggregate_query(store, metrics, by, start, end, where)
-    out = query.to_pyarrow().to_pydict()
+    Joined to the customers on the integer ``customer_key`` (``centric.customer_keys``), the query also counts the
+    answers it grouped, and all the answers, in the same statement (one snapshot): a keyed answer whose customer
+    is not there would be missed by the inner join. Then the query runs again on the text ``customer_id``."""
+    out = aggregate_query(store, metrics, by, start, end, where).to_pyarrow().to_pydict()
     if ROWS in out:
-        counted = sum(out.pop(ROWS))
-        total = _frame(store, by, start, end, metrics, where)[0].count().to_pyarrow().as_py()
+        counted, totals = sum(out.pop(ROWS)), out.pop(TOTAL)
+        total = totals[0] if totals else _frame(store, by, start, end, metrics, where)[0].count().to_pyarrow().as_py()
         if counted != total:
             log.warning("survey metrics: %d of %d answers met their customer by customer_key; counted again by "
                         "customer_id", counted, total)
@@ -101,8 +100,8 @@ def aggregate_query(store: Store, metrics: Sequence[str], by: Sequence[str], sta
                     where: Where = None, keys: bool = True):
     """The Ibis query behind ``_aggregate`` (not executed). With customer columns among ``by`` on a store that has
     integer customer keys (``customer_keys.keyed``) and ``keys``: the keyed answers joined to the customers by an
-    inner join on the key, the others (anonymous, or not keyed yet) by a left join on ``customer_id``, the two
-    sets of sums added, with the answers counted (``ROWS``)."""
+    inner join on the key, the others (anonymous, or not keyed) by a left join on ``customer_id``, the two sets
+    of sums added, with the answers grouped (``ROWS``) and all of them (``TOTAL``, the same in every row)."""
     r, need = _frame(store, by, start, end, metrics, where)
     if not need:
         return _grouped(r, by, metrics)
@@ -115,7 +114,8 @@ def aggregate_query(store: Store, metrics: Sequence[str], by: Sequence[str], sta
     rest = rest.left_join(by_id, rest.customer_id == by_id.customer_id)
     u = _grouped(keyed, by, metrics, {ROWS: keyed.count()}).union(
         _grouped(rest, by, metrics, {ROWS: rest.count()}), distinct=False)
-    return u.group_by(*by).aggregate(**{n: u[n].sum() for n in u.columns if n not in by})
+    sums = u.group_by(*by).aggregate(**{n: u[n].sum() for n in u.columns if n not in by})
+    return sums.mutate(**{TOTAL: r.count().as_scalar()})
 
 
 def aggregations(r, metrics: Sequence[str]) -> dict:

@@ -927,7 +927,7 @@ def _count_refusals(store, counts: Counter) -> None:
 
 
 def invitations_changed() -> None:
-    """Tell the running intakes that invitations' customers or expiry changed (an erasure): each reads its
+    """Tell the running intakes that invitations' customers or expiry changed (an erasure, a merge): each reads its
     invitations again before its next batch."""
     for intake in list(_running.values()):
         intake.forget_invitations()
