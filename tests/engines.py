@@ -37,7 +37,9 @@ TITLES = {DUCKDB: "DuckDB", POSTGRESQL: "PostgreSQL", SPARK: "Spark"}
 CAPABILITIES: dict[str, tuple[str, str]] = {
     # name used by the markers: (the table's first cell, notes)
     "tables": ("creating and migrating the tables (every table and column of [data-model.md](data-model.md))",
-               "Spark: `store copy` or `ingest` writes the lake"),
+               "`centric store migrate`, or when opened for writing; Spark: `store copy` or `ingest` creates a "
+               "local lake, `store migrate` or the next `ingest` migrates it (no Spark needed), Spark reads a lake "
+               "of its own version only"),
     "status": ("`centric status`, `centric schema`, `centric settings`", ""),
     "metrics": ("`centric metrics nps`, `csat`, `ces` (any `--by`, `--from`/`--to`, `--json`)",
                 "the same answers on every engine, to the last digit"),

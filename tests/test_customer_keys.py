@@ -3,11 +3,14 @@ moves, and the survey metrics joined on them equal to the metrics joined on the 
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
+from typer.testing import CliRunner
 
 from centric import customer_keys, ingest, schema
+from centric.cli import app
 from centric.metrics import breakdowns
 from centric.metrics.survey import ROWS, aggregate_query
 from centric.privacy import forget
@@ -159,6 +162,9 @@ def test_a_store_of_version_10_gets_its_keys(tmp_path, write):
         for t in customer_keys.TABLES:
             s.execute(f"ALTER TABLE {t} DROP COLUMN customer_key")
         s.execute("UPDATE centric_meta SET value = '10' WHERE key = 'schema_version'")
+    r = CliRunner().invoke(app, ["--db", str(db), "store", "migrate", "--json"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert (json.loads(r.output)["schema_version_before"], json.loads(r.output)["schema_version"]) == (10, 11)
     with Store.open(db) as s:
         assert s.schema_version == schema.SCHEMA_VERSION
         assert _keys(s) == ([("C0000001", 1)], [("R1", "C0000001", 1), ("R2", None, None)])

@@ -133,3 +133,91 @@ def test_ingest_on_spark_from_the_command_line(spark_session, tmp_path, write):
     assert nps[0].exit_code == nps[1].exit_code == 0, nps[1].output
     a, b = json.loads(nps[0].output), json.loads(nps[1].output)
     assert a == b and sum(g["n"] for g in a["groups"]) >= 40
+
+
+# -- a lake of an older schema version ---------------------------------------------------------------------------
+def _as_version_10(folder) -> dict[str, list]:
+    """Rewrite a lake as centric 10 wrote it (no customer keys, version 10 in centric_meta); returns the files of
+    the tables that version 11 did not change."""
+    import duckdb
+
+    from centric.engines.lake import table_files
+
+    for table in ("customers", "responses"):
+        files = table_files(folder, table)
+        target = folder / table / "part-v10.parquet"
+        duckdb.execute(f"COPY (SELECT * EXCLUDE (customer_key) FROM read_parquet(?)) TO '{target}' (FORMAT parquet)",
+                       [[str(f) for f in files]])
+        for f in files:
+            f.unlink()
+    for f in table_files(folder, "centric_meta"):
+        f.unlink()
+    duckdb.execute(f"COPY (SELECT 'schema_version' AS key, '10' AS value) TO "
+                   f"'{folder / 'centric_meta' / 'data.parquet'}' (FORMAT parquet)")
+    return {t: table_files(folder, t) for t in ("orders", "identities", "ingest_runs")}
+
+
+def _keys(folder) -> list[tuple]:
+    return [(r[0], r[1], r[-1]) for r in lake_rows(folder, "responses")]
+
+
+def test_a_lake_of_version_10_is_migrated_by_the_command_all_or_nothing(stores, write, monkeypatch):
+    from centric import customer_keys
+    from centric.engines.lake import lake_version, table_files
+
+    _, lake = stores
+    _three_loads(lake, write)
+    ingest("responses", write("r.csv", LINKING + "b@x.pl,,2025-02-02,3\n,,2025-02-03,9\n"), store=lake)
+    before = every_table(lake.folder)
+    keys = _keys(lake.folder)
+    assert len(keys) == 3 and all(k == customer_keys.key_of(c) for _, c, k in keys)
+    untouched = _as_version_10(lake.folder)
+    lake_files = sorted(str(p) for p in lake.folder.rglob("*") if p.is_file())
+    cli = ["--db", lake.url, "store", "migrate", "--json"]
+
+    monkeypatch.setenv("CENTRIC_FAULT", "lake.migrate_half_way:raise")
+    r = runner.invoke(app, cli)
+    assert r.exit_code != 0 and isinstance(r.exception, InjectedFault)
+    assert sorted(str(p) for p in lake.folder.rglob("*") if p.is_file()) == lake_files  # as it was
+    assert lake_version(lake.folder) == 10
+    monkeypatch.delenv("CENTRIC_FAULT")
+
+    r = runner.invoke(app, cli, catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["schema_version_before"] == 10 and json.loads(r.output)["schema_version"] == 11
+    assert lake_version(lake.folder) == schema.SCHEMA_VERSION == 11
+    assert every_table(lake.folder) == before  # the keys filled from the ids, every other value as it was
+    assert {t: table_files(lake.folder, t) for t in untouched} == untouched  # tables without new columns: not rewritten
+    r = runner.invoke(app, cli, catch_exceptions=False)
+    assert r.exit_code == 0 and json.loads(r.output)["schema_version_before"] == 11
+
+
+def test_a_write_into_a_lake_of_version_10_migrates_it_first(stores, write):
+    from centric.engines.lake import lake_version
+
+    duck, lake = stores
+    for store in (duck, lake):
+        _three_loads(store, write)
+        ingest("responses", write("r.csv", LINKING), store=store)
+    _as_version_10(lake.folder)
+    for store in (duck, lake):
+        ingest("responses", write("r2.csv", "email,date,nps\nb@x.pl,2025-03-01,6\n"), store=store)
+    assert lake_version(lake.folder) == 11
+    assert every_table(lake.folder) == every_table(duck)  # the old answers' keys filled, the new one's written
+
+
+def test_a_lake_of_a_newer_version_is_not_migrated(stores, write):
+    import duckdb
+
+    from centric.engines.lake import migrate_lake, table_files
+
+    _, lake = stores
+    _three_loads(lake, write)
+    for f in table_files(lake.folder, "centric_meta"):
+        f.unlink()
+    duckdb.execute(f"COPY (SELECT 'schema_version' AS key, '99' AS value) TO "
+                   f"'{lake.folder / 'centric_meta' / 'data.parquet'}' (FORMAT parquet)")
+    with pytest.raises(StoreError, match="schema version 99, newer than this centric"):
+        migrate_lake(lake.url)
+    with pytest.raises(StoreError, match="schema version 99, newer than this centric"):
+        ingest("orders", write("o2.csv", "customer_id,date,amount\nK1,2025-03-01,7\n"), store=lake)

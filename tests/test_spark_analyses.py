@@ -22,6 +22,7 @@ from centric.customers.rfm import grouped_summary, rfm_summary, store_summary
 from centric.customers.scoring import fit_purchases, orders_frame
 from centric.engines import engine_name, is_spark, open_store, redact
 from centric.engines.copy import copy_to_lake
+from centric.engines.lake import migrate_lake
 from centric.engines.spark import SPARK_TYPES, SparkStore, parse_url
 from centric.errors import StoreError
 from centric.store import Store
@@ -272,13 +273,17 @@ def test_a_table_without_a_folder_is_empty_with_the_schemas_types(spark_session,
             assert types[c.name] == want, c.name
 
 
-def test_a_lake_of_another_schema_version_is_refused(spark_session, tmp_path):
+@pytest.mark.capability("tables", engines=(SPARK,))
+def test_a_lake_of_another_schema_version_is_refused_until_migrated(spark_session, tmp_path):
     with _small_store(tmp_path / "s.duckdb") as store:
         copy_to_lake(store, url(tmp_path / "lake"))
     meta = tmp_path / "lake" / "centric_meta" / "data.parquet"
     duckdb.execute(f"COPY (SELECT 'schema_version' AS key, '1' AS value) TO '{meta}' (FORMAT parquet)")
-    with pytest.raises(StoreError, match="has schema version 1, this centric reads version"):
+    with pytest.raises(StoreError, match="has schema version 1, this centric reads version .*store migrate"):
         open_store(url(tmp_path / "lake"))
+    assert migrate_lake(url(tmp_path / "lake")) == (1, schema.SCHEMA_VERSION)  # what the message proposes
+    with open_store(url(tmp_path / "lake")) as s:
+        assert s.count("orders") == 4 and s.schema_version == schema.SCHEMA_VERSION
 
 
 def test_a_failed_copy_leaves_the_lake_as_it_was(tmp_path):

@@ -196,8 +196,12 @@ def test_commands_not_ported_are_refused_by_name(pg_url):
     with pytest.raises(StoreError, match="not available on PostgreSQL yet"):
         Store.open(pg_url)
     # what is ported works
+    r = run("store", "migrate", "--json", db=pg_url)
+    assert r.exit_code == 0 and json.loads(r.output)["schema_version"] == schema.SCHEMA_VERSION, r.output
     r = run("status", db=pg_url)
     assert r.exit_code == 0 and f"schema version {schema.SCHEMA_VERSION}" in r.output
+    r = run("store", "migrate", db=pg_url)
+    assert r.exit_code == 0 and f"schema version {schema.SCHEMA_VERSION} (this centric's)" in r.output
 
 
 def test_a_password_never_shows_in_messages(pg_server):

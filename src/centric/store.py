@@ -118,6 +118,7 @@ def next_free_id(store, table: str, column: str, prefix: str, width: int) -> str
 
 class Store(Tables):
     engine = "duckdb"
+    migrated_from: int | None = None  # the schema version migrate() found, when it migrated
 
     def __init__(self, con: duckdb.DuckDBPyConnection, path: str):
         self.con = con
@@ -208,6 +209,7 @@ class Store(Tables):
             self.con.execute(
                 f"INSERT OR REPLACE INTO {META} VALUES ('schema_version', ?)", [str(schema.SCHEMA_VERSION)]
             )
+        self.migrated_from = current  # 0: the store was created
 
     def index_lookups(self) -> None:
         """Index the columns the web app looks rows up by (:data:`centric.schema.LOOKUPS`); a no-op when

@@ -1,4 +1,5 @@
-"""The store between engines: centric store copy (a DuckDB store into PostgreSQL, or into a lake for Spark)."""
+"""The store between engines: centric store copy (a DuckDB store into PostgreSQL, or into a lake for Spark) and
+centric store migrate (any store to this centric's schema version)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from rich.markup import escape
 from ..errors import CentricError
 from ._common import _fail, _open, console, state
 
-store_app = typer.Typer(help="The store between engines: copy a DuckDB store into PostgreSQL or a lake for Spark.",
+store_app = typer.Typer(help="The store between engines: copy a DuckDB store into PostgreSQL or a lake for Spark; "
+                        "migrate a store to this centric's schema version.",
                         no_args_is_help=True)
 
 
@@ -52,3 +54,40 @@ def copy_cmd(
         print(json.dumps({"target": result.target, "rows": result.rows}, indent=2))
         return
     console.print(f"copied {result.total:,} rows in {len(result.rows)} tables into {escape(result.target)}")
+
+
+@store_app.command("migrate")
+def migrate_cmd(
+    as_json: bool = typer.Option(False, "--json", help="Print the schema versions before and after as JSON."),
+) -> None:
+    """Bring the store (--db) to this centric's schema version, all or nothing.
+
+    A DuckDB or PostgreSQL store is migrated whenever centric opens it for writing; this command does it on
+    purpose and says so. A Spark store's lake (a local folder) is migrated by the next write into it (centric
+    ingest) or by this command, without Spark: each table whose files lack the newer columns is rewritten with
+    them (the customer keys filled from the ids), and all of it committed at once; Spark reads only a lake of
+    this centric's version."""
+    from ..engines import is_spark, open_store, redact
+    from ..engines.lake import migrate_lake
+
+    try:
+        if is_spark(state.db):
+            before, after = migrate_lake(state.db)
+        else:
+            with open_store(state.db, reading=False) as store:  # migrated when opened for writing
+                after = store.schema_version
+                before = after if store.migrated_from is None else store.migrated_from
+    except CentricError as e:
+        _fail(e)
+    target = redact(state.db)
+    if as_json:
+        import json
+
+        print(json.dumps({"store": target, "schema_version_before": before, "schema_version": after}))
+        return
+    if before == after:
+        console.print(f"{escape(target)}: schema version {after} (this centric's)")
+    elif before == 0:
+        console.print(f"{escape(target)}: created with schema version {after}")
+    else:
+        console.print(f"{escape(target)}: migrated from schema version {before} to {after}")

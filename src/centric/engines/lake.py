@@ -43,7 +43,8 @@ from ..errors import StoreError
 from . import redact
 from .scratch import Scratch, _q
 
-__all__ = ["JOURNAL", "Lake", "LakeScratch", "lake_path", "lake_scratch", "recover", "opened_for_reading"]
+__all__ = ["JOURNAL", "Lake", "LakeScratch", "lake_path", "lake_scratch", "lake_version", "migrate_lake", "recover",
+           "opened_for_reading"]
 
 META = "centric_meta"
 JOURNAL = ".centric-journal.json"
@@ -147,6 +148,12 @@ def _remove_temporary(lake: Path) -> None:
         if folder.is_dir():
             for p in folder.glob(f".part-*{TEMP_SUFFIX}"):
                 p.unlink(missing_ok=True)
+
+
+def _undo_uncommitted(lake: Path) -> None:
+    """After a write failed: unless its journal was committed, its temporary files go (the lake is as it was)."""
+    if not (lake / JOURNAL).exists():
+        _remove_temporary(lake)
 
 
 def recover(lake: Path, writer: bool) -> str | None:
@@ -308,22 +315,117 @@ class LakeScratch(Scratch):
         return renames, removes
 
     def commit(self, renames: list[tuple[Path, Path]], removes: list[Path]) -> None:
-        """The journal, synced to disk, then the renames and removals (see the module's docstring)."""
-        lake = self.lake
-        journal = {"renames": [[str(a.relative_to(lake)), str(b.relative_to(lake))] for a, b in renames],
-                   "removes": [str(p.relative_to(lake)) for p in removes]}
-        for folder in {a.parent for a, _ in renames}:
-            _fsync(folder)
-        faults.checkpoint("lake.before_journal")
+        _commit(self.lake, renames, removes)
+
+
+def _commit(lake: Path, renames: list[tuple[Path, Path]], removes: list[Path]) -> None:
+    """The journal, synced to disk, then the renames and removals (see the module's docstring)."""
+    journal = {"renames": [[str(a.relative_to(lake)), str(b.relative_to(lake))] for a, b in renames],
+               "removes": [str(p.relative_to(lake)) for p in removes]}
+    for folder in {a.parent for a, _ in renames}:
+        _fsync(folder)
+    faults.checkpoint("lake.before_journal")
+    with _flock(lake / COMMIT_LOCK, wait=True):
+        tmp = lake / (JOURNAL + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(journal, f)
+            f.flush()
+            os.fsync(f.fileno())
+        _rename(tmp, lake / JOURNAL)
+        _fsync(lake)  # from here on the write is committed: a crash is rolled forward
+        _roll_forward(lake, journal)
+
+
+# -- migrating an older lake -----------------------------------------------------------------------------------
+def lake_version(lake: Path) -> int:
+    """The schema version in the lake's ``centric_meta`` (this centric's when the lake has none)."""
+    import duckdb
+
+    files = table_files(lake, META)
+    if not files:
+        return schema.SCHEMA_VERSION
+    rows = duckdb.execute(f"SELECT value FROM read_parquet({_files_sql(files)}) WHERE key = 'schema_version'"
+                          ).fetchall()
+    return int(rows[0][0]) if rows else schema.SCHEMA_VERSION
+
+
+def _migrate(lake: Path) -> tuple[int, int]:
+    """Bring a lake of an older schema version to this centric's, as ``Store.migrate`` does a DuckDB store: each
+    table whose files lack columns added since is rewritten whole with them (empty, then filled by the versions'
+    ``schema.BACKFILLS``: the customer keys), one table at a time, and ``centric_meta`` gets the new version —
+    all committed at once by the journal (a failure leaves the lake as it was). The caller holds the write lock.
+    Returns (the version before, the version after)."""
+    import duckdb
+
+    version = lake_version(lake)
+    if version > schema.SCHEMA_VERSION:
+        raise StoreError(f"the lake {lake} has schema version {version}, newer than this centric "
+                         f"({schema.SCHEMA_VERSION}); upgrade centric")
+    if version == schema.SCHEMA_VERSION:
+        return version, version
+    token = uuid.uuid4().hex[:16]
+    renames: list[tuple[Path, Path]] = []
+    removes: list[Path] = []
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        for statement in schema.ddl():  # this version's tables, empty; filled one at a time
+            con.execute(statement)
+        fills = [s for v in range(version + 1, schema.SCHEMA_VERSION + 1) for s in schema.BACKFILLS.get(v, [])]
+        for name, table in schema.TABLES.items():
+            files = table_files(lake, name)
+            if not files:
+                continue  # a table the lake does not have yet is read as empty
+            source = f"read_parquet({_files_sql(files)}, union_by_name = true)"
+            present = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+            missing = [c for c in table.column_names if c not in present]
+            if not missing and not any(f'UPDATE "{name}" ' in s for s in fills):
+                continue
+            cols = ", ".join(_q(c) for c in table.column_names if c in present)
+            n = con.execute(f"INSERT INTO {_q(name)} ({cols}) SELECT {cols} FROM {source}").fetchone()[0]
+            for statement in fills:
+                con.execute(statement)
+            tmp = lake / name / f".part-{token}{TEMP_SUFFIX}"
+            all_cols = ", ".join(_q(c) for c in table.column_names)
+            con.execute(f"COPY (SELECT {all_cols} FROM {_q(name)}) TO {_quote(str(tmp))} "
+                        "(FORMAT parquet, COMPRESSION zstd)")
+            _fsync(tmp)
+            got = con.execute(f"SELECT count(*) FROM read_parquet({_quote(str(tmp))})").fetchone()[0]
+            if got != n:
+                raise StoreError(f"migrating table {name}: {got:,} rows written to the lake, {n:,} read")
+            con.execute(f"DELETE FROM {_q(name)}")
+            renames.append((tmp, lake / name / f"part-{token}.parquet"))
+            removes += files
+        faults.checkpoint("lake.migrate_half_way")
+        meta = table_files(lake, META)
+        tmp = lake / META / f".part-{token}{TEMP_SUFFIX}"
+        keep = f"UNION ALL SELECT key, value FROM read_parquet({_files_sql(meta)}) WHERE key <> 'schema_version'"
+        con.execute(f"COPY (SELECT 'schema_version' AS key, {_quote(str(schema.SCHEMA_VERSION))} AS value "
+                    f"{keep if meta else ''}) TO {_quote(str(tmp))} (FORMAT parquet)")
+        _fsync(tmp)
+        renames.append((tmp, lake / META / f"part-{token}.parquet"))
+        removes += meta
+        _commit(lake, renames, removes)
+    except BaseException:
+        _undo_uncommitted(lake)
+        raise
+    finally:
+        con.close()
+    return version, schema.SCHEMA_VERSION
+
+
+def migrate_lake(url: str) -> tuple[int, int]:
+    """``centric store migrate`` on a Spark store's lake (see ``_migrate``): under the write lock, after
+    finishing or rolling back a crashed write. Returns (the version before, the version after)."""
+    lake = lake_path(url, "centric store migrate")
+    if not (lake / META).is_dir():
+        raise StoreError(f"no lake at {lake} (its centric_meta folder is missing)")
+    held = (f"the lake {lake} is being written by another process (it holds the lock {lake / WRITE_LOCK}); "
+            "try again when that write has finished")
+    with _flock(lake / WRITE_LOCK, wait=False, held_message=held):
         with _flock(lake / COMMIT_LOCK, wait=True):
-            tmp = lake / (JOURNAL + ".tmp")
-            with open(tmp, "w", encoding="utf-8") as f:
-                json.dump(journal, f)
-                f.flush()
-                os.fsync(f.fileno())
-            _rename(tmp, lake / JOURNAL)
-            _fsync(lake)  # from here on the write is committed: a crash is rolled forward
-            _roll_forward(lake, journal)
+            recover(lake, writer=True)
+        return _migrate(lake)
 
 
 def _create(lake: Path) -> None:
@@ -366,6 +468,7 @@ def lake_scratch(url: str, tables: Iterable[str], append: Iterable[str] = ()) ->
             _create(lake)  # a new lake: empty, with this centric's schema version
         with _flock(lake / COMMIT_LOCK, wait=True):
             recover(lake, writer=True)
+        _migrate(lake)  # a lake of an older schema version is migrated first, as a DuckDB store is when opened
         duck = Store.open(":memory:")
         try:
             duck.con.execute("ATTACH ':memory:' AS _before")
@@ -377,8 +480,7 @@ def lake_scratch(url: str, tables: Iterable[str], append: Iterable[str] = ()) ->
             try:
                 s.publish()
             except BaseException:
-                if not (lake / JOURNAL).exists():  # not committed: the temporary files go, the lake is as it was
-                    _remove_temporary(lake)
+                _undo_uncommitted(lake)
                 raise
         finally:
             duck.close()

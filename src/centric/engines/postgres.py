@@ -48,6 +48,7 @@ class PgStore(Tables):
     """A centric store in a PostgreSQL database. Open it with ``PgStore.open(url)``."""
 
     engine = "postgresql"
+    migrated_from: int | None = None  # the schema version migrate() found, when it migrated
 
     def __init__(self, con, url: str):
         self.con = con
@@ -149,6 +150,7 @@ class PgStore(Tables):
                 self.con.execute(stmt)
         self.con.execute(f"INSERT INTO {META} VALUES ('schema_version', %s) "
                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value", [str(schema.SCHEMA_VERSION)])
+        self.migrated_from = current  # 0: the tables were created
 
     def index_lookups(self) -> None:
         """Index the columns the web app looks rows up by (see ``centric.schema.LOOKUPS``)."""

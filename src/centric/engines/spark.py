@@ -164,7 +164,8 @@ class SparkStore(Tables):
             frame.createOrReplaceTempView(name)
             if name == META and self.schema_version != schema.SCHEMA_VERSION:
                 fix = ("upgrade centric" if self.schema_version > schema.SCHEMA_VERSION else
-                       "copy the store into the lake again with this centric (centric store copy --to spark:…)")
+                       f"migrate it with centric --db '{self.path}' store migrate (no Spark needed), "
+                       "or write into it once (centric ingest)")
                 raise StoreError(f"the lake {redact(self.warehouse)} has schema version {self.schema_version}, this "
                                  f"centric reads version {schema.SCHEMA_VERSION}; {fix}")
 
