@@ -138,7 +138,8 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
                    "the same answers (identical in the tests)"),
     "other commands": ("the other pages of `serve` (none but a path with no page), `centric demo`, "
                        "every other command", "refused by name on PostgreSQL and Spark"),
-    "compact": ("`centric compact`", "PostgreSQL's own `VACUUM FULL` does that job"),
+    "compact": ("`centric compact`", "PostgreSQL's own `VACUUM FULL` does that job; on Spark (a local lake) each "
+                "table's Parquet files become one, all tables committed at once"),
 }
 """Every capability the markers may name, in the table's order, with the prose of its row."""
 

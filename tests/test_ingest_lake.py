@@ -221,3 +221,34 @@ def test_a_lake_of_a_newer_version_is_not_migrated(stores, write):
         migrate_lake(lake.url)
     with pytest.raises(StoreError, match="schema version 99, newer than this centric"):
         ingest("orders", write("o2.csv", "customer_id,date,amount\nK1,2025-03-01,7\n"), store=lake)
+
+
+@pytest.mark.capability("compact", engines=(SPARK,))
+def test_compact_makes_each_table_one_file_with_the_same_rows_all_or_nothing(stores, write, monkeypatch):
+    from centric.engines.lake import table_files
+
+    _, lake = stores
+    _three_loads(lake, write)
+    for i in range(3):
+        ingest("responses", write(f"r{i}.csv", f"email,date,nps\nq{i}@x.pl,2025-03-0{i + 1},{i}\n"), store=lake)
+    many = {t: len(table_files(lake.folder, t)) for t in schema.TABLES if len(table_files(lake.folder, t)) > 1}
+    assert list(many) == ["ingest_rows"] and many["ingest_rows"] >= 3  # a file of their own per ingest
+    before = every_table(lake.folder)
+    files = sorted(str(p) for p in lake.folder.rglob("*") if p.is_file())
+    cli = ["--db", lake.url, "compact"]
+
+    monkeypatch.setenv("CENTRIC_FAULT", "lake.before_journal:raise")
+    r = runner.invoke(app, cli)
+    assert r.exit_code != 0 and isinstance(r.exception, InjectedFault)
+    assert sorted(str(p) for p in lake.folder.rglob("*") if p.is_file()) == files  # as it was
+    monkeypatch.delenv("CENTRIC_FAULT")
+
+    r = runner.invoke(app, cli, catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert f"ingest_rows: {many['ingest_rows']} files → 1" in r.output and "1 table rewritten" in r.output
+    assert all(len(table_files(lake.folder, t)) <= 1 for t in schema.TABLES)
+    assert every_table(lake.folder) == before
+    r = runner.invoke(app, cli, catch_exceptions=False)
+    assert r.exit_code == 0 and "already compact" in r.output
+    ingest("orders", write("o9.csv", "customer_id,date,amount\nK1,2025-04-01,5\n"), store=lake)  # writable after
+    assert len(every_table(lake.folder)["orders"]) == len(before["orders"]) + 1

@@ -208,3 +208,27 @@ def test_a_password_never_shows_in_messages(pg_server):
     url = f"postgresql://{pg_server.user}:s3cret-pw@{pg_server.host}:{pg_server.port}/no_such_db"
     r = run("status", db=url)
     assert r.exit_code == 2 and "s3cret-pw" not in r.output and "no_such_db" in r.output
+
+
+def test_arrow_results_are_read_by_a_query_postgresql_may_run_in_parallel(pg_url):
+    """PostgreSQL never gives a cursor's query (DECLARE CURSOR, as Ibis reads Arrow results) parallel workers; the
+    store reads them as a stream instead. With parallel plans forced, a function the workers evaluate reports
+    their process ids: other processes than the session's own, and every row of a result larger than a chunk."""
+    import pyarrow as pa
+
+    from centric.engines import postgres
+
+    with PgStore.open(pg_url) as store:
+        store.con.execute("CREATE FUNCTION _pid() RETURNS integer LANGUAGE plpgsql PARALLEL SAFE "
+                          "AS $$ BEGIN RETURN pg_backend_pid(); END $$")
+        major = store.con.execute("SHOW server_version_num").fetchone()[0][:2]
+        store.con.execute(f"SET {'force_parallel_mode' if major == '15' else 'debug_parallel_query'} = on")
+        own = store.con.execute("SELECT pg_backend_pid()").fetchone()[0]
+        n = postgres.STREAM_CHUNK * 2 + 7
+        store.con.execute(f"CREATE VIEW _pids AS SELECT i, _pid() AS pid, CASE WHEN mod(i, 2) = 0 THEN NULL ELSE "
+                          f"i END AS odd FROM generate_series(1, {n}) AS s(i)")
+        t = store.ibis.table("_pids").to_pyarrow()
+        assert isinstance(t, pa.Table) and t.num_rows == n
+        assert sorted(t["i"].to_pylist()) == list(range(1, n + 1)) and t["odd"].null_count == n // 2
+        assert own not in set(t["pid"].to_pylist())  # computed by a parallel worker, not the session's process
+        assert store.rows(store.table("customers").count().as_table()) == [(0,)]  # the connection is usable after

@@ -83,14 +83,33 @@ def run_loop(store: Store, as_json: bool = False) -> None:
 
 
 def _compact() -> None:
+    from ..engines import is_spark
     from ..store import compact
 
+    if is_spark(state.db):
+        _compact_lake()
+        return
     try:
         before, after = compact(state.db)
     except CentricError as e:
         _fail(e)
     console.print(f"store rewritten: {before / 1e6:,.1f} MB → {after / 1e6:,.1f} MB; deleted and erased data "
                   "are gone from the file")
+
+
+def _compact_lake() -> None:
+    from ..engines.lake import compact_lake
+
+    try:
+        sizes = compact_lake(state.db)
+    except CentricError as e:
+        _fail(e)
+    if not sizes:
+        console.print("lake already compact: every table is one file at most")
+        return
+    for table, (files, before, after) in sizes.items():
+        console.print(f"{table}: {files} files → 1, {before / 1e6:,.1f} MB → {after / 1e6:,.1f} MB")
+    console.print(f"{len(sizes)} table{'s' if len(sizes) > 1 else ''} rewritten; the old files are gone")
 
 
 def _day_option(v: str | None, name: str):

@@ -87,5 +87,7 @@ def compact_cmd() -> None:
     """Rewrite the store's file, so that deleted and erased data cannot be read from its free space.
 
     Copies everything into a new file beside it, which replaces the old one in one rename; needs the
-    store to itself (close notebooks and other commands using it)."""
+    store to itself (close notebooks and other commands using it). On a Spark store's local lake: each table
+    kept in several Parquet files (every ingest adds one) is rewritten as one file, all tables committed at once;
+    Spark is not started, and readers see the old files or the new ones."""
     _compact()

@@ -60,7 +60,7 @@ PORTED += ("text feelings",)
 SPARK_PORTED = ("status", "schema", "settings", "metrics nps", "metrics csat", "metrics ces", "drivers", "flows",
                 "customers summary", "ingest", "rejected", "runs", "analyze", "metrics complaints", "metrics journeys",
                 "metrics churn", "customers merges", "customers alerts", "customers validate", "customers reasons",
-                "customers phases", "journeys map")
+                "customers phases", "journeys map", "compact")
 """The commands that work on a Spark store (``ingest`` and ``analyze`` write a local lake through
 ``centric.engines.lake``;
 ``store copy --to spark:…`` writes a whole store into an empty lake)."""

@@ -25,6 +25,9 @@ How a write works (a local or ``file://`` lake only):
   lake or the new one, never a mix. The renames happen under ``PATH/.centric-commit.lock``, which a Spark store
   also takes while it lists the lake's files, so it never lists half a commit.
 
+The same journal commits ``centric store migrate`` on a lake of an older schema version (``migrate_lake``; also
+done by the next write) and ``centric compact`` (``compact_lake``: each table's files merged into one).
+
 The cost: the tables an ingest reads (its target table, customers, identities …) are loaded on each run, and the
 changed ones rewritten whole, so a run takes time in proportion to them, not only to the file.
 """
@@ -43,8 +46,8 @@ from ..errors import StoreError
 from . import redact
 from .scratch import Scratch, _q
 
-__all__ = ["JOURNAL", "Lake", "LakeScratch", "lake_path", "lake_scratch", "lake_version", "migrate_lake", "recover",
-           "opened_for_reading"]
+__all__ = ["JOURNAL", "Lake", "LakeScratch", "compact_lake", "lake_path", "lake_scratch", "lake_version",
+           "migrate_lake", "recover", "opened_for_reading"]
 
 META = "centric_meta"
 JOURNAL = ".centric-journal.json"
@@ -355,7 +358,6 @@ def _migrate(lake: Path) -> tuple[int, int]:
     ``schema.BACKFILLS``: the customer keys), one table at a time, and ``centric_meta`` gets the new version —
     all committed at once by the journal (a failure leaves the lake as it was). The caller holds the write lock.
     Returns (the version before, the version after)."""
-    import duckdb
 
     version = lake_version(lake)
     if version > schema.SCHEMA_VERSION:
@@ -366,9 +368,7 @@ def _migrate(lake: Path) -> tuple[int, int]:
     token = uuid.uuid4().hex[:16]
     renames: list[tuple[Path, Path]] = []
     removes: list[Path] = []
-    con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone = 'UTC'")
+    with _rewriting(lake) as con:
         for statement in schema.ddl():  # this version's tables, empty; filled one at a time
             con.execute(statement)
         fills = [s for v in range(version + 1, schema.SCHEMA_VERSION + 1) for s in schema.BACKFILLS.get(v, [])]
@@ -385,16 +385,9 @@ def _migrate(lake: Path) -> tuple[int, int]:
             n = con.execute(f"INSERT INTO {_q(name)} ({cols}) SELECT {cols} FROM {source}").fetchone()[0]
             for statement in fills:
                 con.execute(statement)
-            tmp = lake / name / f".part-{token}{TEMP_SUFFIX}"
             all_cols = ", ".join(_q(c) for c in table.column_names)
-            con.execute(f"COPY (SELECT {all_cols} FROM {_q(name)}) TO {_quote(str(tmp))} "
-                        "(FORMAT parquet, COMPRESSION zstd)")
-            _fsync(tmp)
-            got = con.execute(f"SELECT count(*) FROM read_parquet({_quote(str(tmp))})").fetchone()[0]
-            if got != n:
-                raise StoreError(f"migrating table {name}: {got:,} rows written to the lake, {n:,} read")
+            renames.append(_rewrite(con, lake, name, f"SELECT {all_cols} FROM {_q(name)}", n, token, "migrating"))
             con.execute(f"DELETE FROM {_q(name)}")
-            renames.append((tmp, lake / name / f"part-{token}.parquet"))
             removes += files
         faults.checkpoint("lake.migrate_half_way")
         meta = table_files(lake, META)
@@ -406,25 +399,93 @@ def _migrate(lake: Path) -> tuple[int, int]:
         renames.append((tmp, lake / META / f"part-{token}.parquet"))
         removes += meta
         _commit(lake, renames, removes)
+    return version, schema.SCHEMA_VERSION
+
+
+@contextlib.contextmanager
+def _rewriting(lake: Path) -> Iterator:
+    """A DuckDB connection (UTC) to rewrite the lake's files with; when the block fails before its journal was
+    committed, the temporary files it wrote go (the lake is as it was)."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        yield con
     except BaseException:
         _undo_uncommitted(lake)
         raise
     finally:
         con.close()
-    return version, schema.SCHEMA_VERSION
+
+
+def _rewrite(con, lake: Path, table: str, query: str, expected: int, token: str, what: str) -> tuple[Path, Path]:
+    """``query``'s rows written as the table's new file under a temporary name, synced, and counted back;
+    returns (temporary name, final name) for the commit."""
+    tmp = lake / table / f".part-{token}{TEMP_SUFFIX}"
+    con.execute(f"COPY ({query}) TO {_quote(str(tmp))} (FORMAT parquet, COMPRESSION zstd)")
+    _fsync(tmp)
+    got = con.execute(f"SELECT count(*) FROM read_parquet({_quote(str(tmp))})").fetchone()[0]
+    if got != expected:
+        raise StoreError(f"{what} table {table}: {got:,} rows written to the lake, {expected:,} read")
+    return tmp, lake / table / f"part-{token}.parquet"
+
+
+def _compact(lake: Path) -> dict[str, tuple[int, int, int]]:
+    """Each table held in more than one Parquet file (every ingest adds a file to the tables it only appends to,
+    such as the rows each ingest read and rejected) rewritten as one, all committed at once by the journal. The caller
+    holds the write lock. Returns {table: (files before, bytes before, bytes after)} for the tables rewritten."""
+
+    token = uuid.uuid4().hex[:16]
+    renames: list[tuple[Path, Path]] = []
+    removes: list[Path] = []
+    sizes: dict[str, tuple[int, int, int]] = {}
+    with _rewriting(lake) as con:
+        for name, table in schema.TABLES.items():
+            files = table_files(lake, name)
+            if len(files) < 2:
+                continue
+            source = f"read_parquet({_files_sql(files)}, union_by_name = true)"
+            n = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
+            cols = ", ".join(_q(c) for c in table.column_names)
+            tmp, final = _rewrite(con, lake, name, f"SELECT {cols} FROM {source}", n, token, "compacting")
+            renames.append((tmp, final))
+            removes += files
+            sizes[name] = (len(files), sum(f.stat().st_size for f in files), tmp.stat().st_size)
+        if renames:
+            _commit(lake, renames, removes)
+    return sizes
+
+
+def _locked(url: str, what: str):
+    """The lake of ``url`` under the write lock, a crashed write finished or rolled back first (a context)."""
+
+    @contextlib.contextmanager
+    def held() -> Iterator[Path]:
+        lake = lake_path(url, what)
+        if not (lake / META).is_dir():
+            raise StoreError(f"no lake at {lake} (its centric_meta folder is missing)")
+        message = (f"the lake {lake} is being written by another process (it holds the lock {lake / WRITE_LOCK}); "
+                   "try again when that write has finished")
+        with _flock(lake / WRITE_LOCK, wait=False, held_message=message):
+            with _flock(lake / COMMIT_LOCK, wait=True):
+                recover(lake, writer=True)
+            yield lake
+
+    return held()
+
+
+def compact_lake(url: str) -> dict[str, tuple[int, int, int]]:
+    """``centric compact`` on a Spark store's local lake (see ``_compact``); an older lake is migrated first."""
+    with _locked(url, "centric compact") as lake:
+        _migrate(lake)
+        return _compact(lake)
 
 
 def migrate_lake(url: str) -> tuple[int, int]:
     """``centric store migrate`` on a Spark store's lake (see ``_migrate``): under the write lock, after
     finishing or rolling back a crashed write. Returns (the version before, the version after)."""
-    lake = lake_path(url, "centric store migrate")
-    if not (lake / META).is_dir():
-        raise StoreError(f"no lake at {lake} (its centric_meta folder is missing)")
-    held = (f"the lake {lake} is being written by another process (it holds the lock {lake / WRITE_LOCK}); "
-            "try again when that write has finished")
-    with _flock(lake / WRITE_LOCK, wait=False, held_message=held):
-        with _flock(lake / COMMIT_LOCK, wait=True):
-            recover(lake, writer=True)
+    with _locked(url, "centric store migrate") as lake:
         return _migrate(lake)
 
 

@@ -226,10 +226,48 @@ class PgStore(Tables):
     def ibis(self):
         """The Ibis backend over this store's connection (for portable read queries)."""
         if self._ibis is None:
-            import ibis
-
-            self._ibis = ibis.postgres.from_connection(self.con)
+            self._ibis = _backend().from_connection(self.con)
         return self._ibis
+
+
+# rows a streamed result brings from the server at a time (libpq's chunked mode; one at a time before libpq 17)
+STREAM_CHUNK = 10_000
+
+
+@functools.cache
+def _backend():
+    """Ibis's PostgreSQL backend, but reading Arrow results (``to_pyarrow``, ``to_pyarrow_batches``, hence
+    ``Tables.rows``) as a stream of chunks of rows instead of through a server-side cursor: PostgreSQL never runs
+    a cursor's query in parallel (a ``DECLARE CURSOR`` may be suspended), and a stream's query is run whole, so
+    the planner may give it parallel workers. The survey metrics over 10 M answers: 6.2 s -> 3.1 s on 2 cores
+    (benchmarks/README.md). Memory stays bounded: the rows are turned into Arrow batches as they come."""
+    import psycopg
+    import pyarrow as pa
+    from ibis.backends.postgres import Backend
+
+    size = STREAM_CHUNK if psycopg.pq.version() >= 170000 else 1
+
+    class StreamingBackend(Backend):
+        def to_pyarrow_batches(self, expr, /, *, params=None, limit=None, chunk_size: int = 1_000_000, **_):
+            def batches(struct_type: pa.StructType, query: str):
+                con = self.con
+                with con.cursor() as cursor, con.transaction():
+                    rows = []
+                    for row in cursor.stream(query, size=size):
+                        rows.append(row)
+                        if len(rows) >= chunk_size:
+                            yield pa.RecordBatch.from_struct_array(pa.array(rows, type=struct_type))
+                            rows = []
+                    if rows:
+                        yield pa.RecordBatch.from_struct_array(pa.array(rows, type=struct_type))
+
+            self._run_pre_execute_hooks(expr)
+            raw_schema = expr.as_table().schema()
+            query = self.compile(expr, limit=limit, params=params)
+            return pa.RecordBatchReader.from_batches(
+                raw_schema.to_pyarrow(), batches(raw_schema.as_struct().to_pyarrow(), query))
+
+    return StreamingBackend
 
 
 @functools.cache
