@@ -152,14 +152,9 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-# the only values written into the DuckDB batch's statements: numbers made by int() and the batch's own clock
-# (the statements go with COMMIT in one call, which takes no parameters); every text comes from an Arrow table
-def _ts(t: dt.datetime) -> str:
-    return f"TIMESTAMP '{t.isoformat(sep=' ')}'"
-
-
-def _ids(values) -> str:
-    return ", ".join(str(int(v)) for v in values)
+# no value is written into a statement's text: the DuckDB batch's writes go with COMMIT in one call, which takes
+# no parameters, so their values come from registered Arrow tables; the queries take parameters
+_ANSWERED = pa.schema([("invitation_id", pa.int64()), ("answered_at", pa.timestamp("us"))])
 
 
 class Intake:
@@ -469,7 +464,8 @@ class Intake:
         if missing:
             highest = self._highest
             for r in tx.first(f"SELECT {INVITATION_COLUMNS} FROM survey_invitations WHERE invitation_id IN "
-                              f"({_ids(missing)}) OR invitation_id > {int(highest)}"):
+                              f"({', '.join('?' * len(missing))}) OR invitation_id > ?",
+                              [*(int(i) for i in missing), int(highest)]):
                 kept[r[0]] = r
                 highest = max(highest, r[0])
             self._highest = highest
@@ -540,9 +536,13 @@ class _Tx:
 
     def answer(self, ids: list[int], now: dt.datetime) -> None:
         """Mark invitations answered; the store checks once more: one answered meanwhile fails the batch."""
-        self.later(f"UPDATE survey_invitations SET answered_at = CASE WHEN answered_at IS NULL THEN {_ts(now)} ELSE "
-                   f"error('{ANSWERED_GUARD}') END, response_id = 'SVR-' || CAST(invitation_id AS VARCHAR) "
-                   f"WHERE invitation_id IN ({_ids(ids)})")
+        view = "centric_intake_answered"
+        rows = [{"invitation_id": i, "answered_at": now} for i in dict.fromkeys(map(int, ids))]
+        self.register(view, pa.Table.from_pylist(rows, schema=_ANSWERED))
+        self.later(f"UPDATE survey_invitations SET answered_at = CASE WHEN survey_invitations.answered_at IS NULL THEN "
+                   f"a.answered_at ELSE error('{ANSWERED_GUARD}') END, response_id = 'SVR-' || "
+                   f"CAST(survey_invitations.invitation_id AS VARCHAR) FROM {view} a "
+                   "WHERE survey_invitations.invitation_id = a.invitation_id")
 
     def comment(self, pairs: list[tuple[str, str]]) -> set[str]:
         """Set the comments (response id, text) of answers that have none; the response ids that took one."""
