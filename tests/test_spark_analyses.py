@@ -311,3 +311,34 @@ def test_a_lake_that_holds_centric_data_is_not_written_again(tmp_path):
     assert n == 4 and np.isnan(duckdb.execute(
         f"SELECT rating FROM read_parquet('{tmp_path / 'lake' / 'feedback'}/*.parquet') WHERE feedback_id = 'f2'"
     ).fetchone()[0])
+
+
+@pytest.mark.capability("metrics", engines=(DUCKDB, SPARK))
+def test_the_keyed_metrics_on_spark_equal_the_text_join_whatever_the_state_of_the_keys(spark_session, tmp_path,
+                                                                                        write):
+    """Spark joins keyed answers to their customers by a left join on the key (no count of all the answers):
+    answers left without a key and a keyed answer whose customer is gone count as the text join counts them."""
+    from centric import ingest
+    from centric.metrics import breakdowns
+    from centric.metrics.survey import aggregate_query
+
+    lines = ["id,email,segment"] + [f"K{i},c{i}@x.pl,{['vip', 'b2c', ''][i % 3]}" for i in range(12)]
+    answers = ["id,email,date,nps,channel"] + [
+        f"R{i},{'' if i % 7 == 0 else f'c{i % 12}@x.pl'},2025-0{1 + i // 5 % 3}-1{i % 9},{i % 11},"
+        f"{['web', 'app'][i // 7 % 2]}" for i in range(90)]
+    by = ["month", "segment", "channel"]
+    with Store.open(tmp_path / "s.duckdb") as d:
+        ingest("customers", write("c.csv", "\n".join(lines) + "\n"), store=d)
+        ingest("responses", write("r.csv", "\n".join(answers) + "\n"), store=d)
+        d.execute("UPDATE responses SET customer_key = NULL WHERE response_id IN ('R1', 'R2', 'R40')")
+        d.execute("DELETE FROM customers WHERE customer_id = 'C0000004'")  # its answers keep their key
+        text = aggregate_query(d, ["nps"], by, keys=False).to_pyarrow().to_pylist()
+        want = {g["segment"]: 0 for g in text}
+        copy_to_lake(d, url(tmp_path / "lake"))
+        expected = [(g, s.n, s.value, s.low, s.high) for g, s in breakdowns(d, "nps", by)["nps"].rows]
+    with open_store(url(tmp_path / "lake")) as s:
+        got = aggregate_query(s, ["nps"], by).to_pyarrow().to_pylist()
+        order = sorted(text[0])
+        assert sorted(tuple(r[k] for k in order) for r in got) == sorted(tuple(r[k] for k in order) for r in text)
+        assert [(g, b.n, b.value, b.low, b.high) for g, b in breakdowns(s, "nps", by)["nps"].rows] == expected
+    assert len(text) > 12 and "(none)" in want  # the gone customer's answers and the anonymous ones: no segment
