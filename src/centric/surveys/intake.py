@@ -82,8 +82,6 @@ log = logging.getLogger("centric.surveys.intake")
 KINDS = ("invited", "anonymous", "comment", "release", "contact")
 STATUSES = ("stored", "already", "expired", "closed", "paused", "flagged", "refused")
 CONTACT_QUESTION = "contact_me"
-RESPONSE_COLUMNS = ("response_id", "customer_id", "survey", "responded_at", "channel", "touchpoint", "nps", "csat",
-                    "ces", "comment", "language")
 _RESPONSES = pa.schema([("response_id", pa.string()), ("customer_id", pa.string()), ("survey", pa.string()),
                         ("responded_at", pa.timestamp("us")), ("channel", pa.string()), ("touchpoint", pa.string()),
                         ("nps", pa.int32()), ("csat", pa.int32()), ("ces", pa.int32()), ("comment", pa.string()),
