@@ -252,3 +252,21 @@ def test_compact_makes_each_table_one_file_with_the_same_rows_all_or_nothing(sto
     assert r.exit_code == 0 and "already compact" in r.output
     ingest("orders", write("o9.csv", "customer_id,date,amount\nK1,2025-04-01,5\n"), store=lake)  # writable after
     assert len(every_table(lake.folder)["orders"]) == len(before["orders"]) + 1
+
+
+@pytest.mark.capability("ingest", engines=(DUCKDB, SPARK))
+def test_ingest_on_spark_from_the_command_line_migrates_a_lake_of_version_10(spark_session, stores, write):
+    """The command line opens a Spark store, which reads only a lake of its own version: a writing command
+    migrates the lake first, as the refusal of a reading one says."""
+    from centric.engines.lake import lake_version
+
+    _, lake = stores
+    _three_loads(lake, write)
+    ingest("responses", write("r.csv", LINKING), store=lake)
+    _as_version_10(lake.folder)
+    r = runner.invoke(app, ["--db", lake.url, "metrics", "nps"])
+    assert r.exit_code != 0 and "store migrate" in r.output and lake_version(lake.folder) == 10, r.output
+    orders = str(write("o5.csv", "customer_id,date,amount\nK1,2025-05-01,3\n"))
+    r = runner.invoke(app, ["--db", lake.url, "ingest", "orders", orders], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert lake_version(lake.folder) == 11 and len(lake_rows(lake.folder, "orders")) == 2

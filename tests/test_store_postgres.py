@@ -221,8 +221,8 @@ def test_arrow_results_are_read_by_a_query_postgresql_may_run_in_parallel(pg_url
     with PgStore.open(pg_url) as store:
         store.con.execute("CREATE FUNCTION _pid() RETURNS integer LANGUAGE plpgsql PARALLEL SAFE "
                           "AS $$ BEGIN RETURN pg_backend_pid(); END $$")
-        major = store.con.execute("SHOW server_version_num").fetchone()[0][:2]
-        store.con.execute(f"SET {'force_parallel_mode' if major == '15' else 'debug_parallel_query'} = on")
+        version = int(store.con.execute("SHOW server_version_num").fetchone()[0])
+        store.con.execute(f"SET {'force_parallel_mode' if version < 160000 else 'debug_parallel_query'} = on")
         own = store.con.execute("SELECT pg_backend_pid()").fetchone()[0]
         n = postgres.STREAM_CHUNK * 2 + 7
         store.con.execute(f"CREATE VIEW _pids AS SELECT i, _pid() AS pid, CASE WHEN mod(i, 2) = 0 THEN NULL ELSE "

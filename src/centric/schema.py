@@ -165,8 +165,28 @@ def customer_key_sql(column: str = '"customer_id"') -> str:
 # statements run after a version's tables and columns are added (existing rows filled in). PostgreSQL's store
 # skips them (``centric.engines.postgres``): it never reads the customer keys (``customer_keys.ENGINES``), and
 # filling them would rewrite every answer under the migration's lock; a NULL key is never wrong.
-BACKFILLS: dict[int, list[str]] = {
-    11: [f'UPDATE "{t}" SET "customer_key" = {customer_key_sql()} WHERE "customer_id" IS NOT NULL'
+@dataclass(frozen=True)
+class Backfill:
+    """A column added by a schema version, filled in the rows that existed before: ``value`` (SQL over the row's
+    columns) where ``where`` holds, NULL elsewhere."""
+
+    table: str
+    column: str
+    value: str
+    where: str
+
+    def sql(self) -> str:
+        """The UPDATE that fills it in a table (a DuckDB store's migration)."""
+        return f'UPDATE "{self.table}" SET "{self.column}" = {self.value} WHERE {self.where}'
+
+    def projection(self, otherwise: str = "NULL") -> str:
+        """The column as a SELECT over the table's old rows computes it (a lake's migration, streamed);
+        ``otherwise``: the rows' value where ``where`` does not hold."""
+        return f"CASE WHEN {self.where} THEN {self.value} ELSE {otherwise} END"
+
+
+BACKFILLS: dict[int, list[Backfill]] = {
+    11: [Backfill(t, "customer_key", customer_key_sql(), '"customer_id" IS NOT NULL')
          for t in ("customers", "responses")],
 }
 
@@ -1570,7 +1590,7 @@ def ddl(version: int | None = None, types: dict[str, str] | None = None, backfil
                 col += " NOT NULL"
             cols.append(col)
         statements.append(f'CREATE TABLE IF NOT EXISTS "{t.name}" (\n  ' + ",\n  ".join(cols) + "\n)")
-    return statements + (BACKFILLS.get(version, []) if backfill else [])
+    return statements + ([b.sql() for b in BACKFILLS.get(version, [])] if backfill else [])
 
 
 def markdown() -> str:

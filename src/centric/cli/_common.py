@@ -30,9 +30,13 @@ state = _State()
 def _open(read: bool = False) -> Store:
     """The store; ``read``: the command only reads, so a store that cannot be written to (file
     permissions, other processes reading it) is opened read-only."""
-    from ..engines import open_store
+    from ..engines import is_spark, open_store
 
     try:
+        if is_spark(state.db) and not read:  # a writing command: as a DuckDB store opened for writing is migrated
+            from ..engines.lake import migrate_older
+
+            migrate_older(state.db)
         return open_store(state.db, reading=read)
     except CentricError as e:
         _fail(e)

@@ -89,5 +89,6 @@ def compact_cmd() -> None:
     Copies everything into a new file beside it, which replaces the old one in one rename; needs the
     store to itself (close notebooks and other commands using it). On a Spark store's local lake: each table
     kept in several Parquet files (every ingest adds one) is rewritten as one file, all tables committed at once;
-    Spark is not started, and readers see the old files or the new ones."""
+    Spark is not started. A Spark store opened before (a notebook, a long command) must be opened again: the old
+    files are gone."""
     _compact()

@@ -47,7 +47,7 @@ from . import redact
 from .scratch import Scratch, _q
 
 __all__ = ["JOURNAL", "Lake", "LakeScratch", "compact_lake", "lake_path", "lake_scratch", "lake_version",
-           "migrate_lake", "recover", "opened_for_reading"]
+           "migrate_lake", "migrate_older", "recover", "opened_for_reading"]
 
 META = "centric_meta"
 JOURNAL = ".centric-journal.json"
@@ -354,11 +354,10 @@ def lake_version(lake: Path) -> int:
 
 def _migrate(lake: Path) -> tuple[int, int]:
     """Bring a lake of an older schema version to this centric's, as ``Store.migrate`` does a DuckDB store: each
-    table whose files lack columns added since is rewritten whole with them (empty, then filled by the versions'
-    ``schema.BACKFILLS``: the customer keys), one table at a time, and ``centric_meta`` gets the new version —
-    all committed at once by the journal (a failure leaves the lake as it was). The caller holds the write lock.
-    Returns (the version before, the version after)."""
-
+    table whose files lack columns added since is rewritten whole with them (empty, or computed from the row by
+    the versions' ``schema.BACKFILLS``: the customer keys), streamed by DuckDB from the old files into the new
+    one, and ``centric_meta`` gets the new version — all committed at once by the journal (a failure leaves the
+    lake as it was). The caller holds the write lock. Returns (the version before, the version after)."""
     version = lake_version(lake)
     if version > schema.SCHEMA_VERSION:
         raise StoreError(f"the lake {lake} has schema version {version}, newer than this centric "
@@ -368,26 +367,26 @@ def _migrate(lake: Path) -> tuple[int, int]:
     token = uuid.uuid4().hex[:16]
     renames: list[tuple[Path, Path]] = []
     removes: list[Path] = []
+    fills = {(b.table, b.column): b for v in range(version + 1, schema.SCHEMA_VERSION + 1)
+             for b in schema.BACKFILLS.get(v, [])}
     with _rewriting(lake) as con:
-        for statement in schema.ddl():  # this version's tables, empty; filled one at a time
-            con.execute(statement)
-        fills = [s for v in range(version + 1, schema.SCHEMA_VERSION + 1) for s in schema.BACKFILLS.get(v, [])]
         for name, table in schema.TABLES.items():
             files = table_files(lake, name)
             if not files:
                 continue  # a table the lake does not have yet is read as empty
             source = f"read_parquet({_files_sql(files)}, union_by_name = true)"
-            present = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
-            missing = [c for c in table.column_names if c not in present]
-            if not missing and not any(f'UPDATE "{name}" ' in s for s in fills):
+            present = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+            if all(c in present for c in table.column_names) and not any(t == name for t, _ in fills):
                 continue
-            cols = ", ".join(_q(c) for c in table.column_names if c in present)
-            n = con.execute(f"INSERT INTO {_q(name)} ({cols}) SELECT {cols} FROM {source}").fetchone()[0]
-            for statement in fills:
-                con.execute(statement)
-            all_cols = ", ".join(_q(c) for c in table.column_names)
-            renames.append(_rewrite(con, lake, name, f"SELECT {all_cols} FROM {_q(name)}", n, token, "migrating"))
-            con.execute(f"DELETE FROM {_q(name)}")
+            cols = []
+            for c in table.columns:
+                value = _q(c.name) if c.name in present else "NULL"
+                if (name, c.name) in fills:
+                    value = fills[name, c.name].projection(otherwise=value)
+                cols.append(f"CAST({value} AS {schema.SQL_TYPES[c.type]}) AS {_q(c.name)}")
+            n = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
+            renames.append(_rewrite(con, lake, name, f"SELECT {', '.join(cols)} FROM {source}", n, token,
+                                    "migrating"))
             removes += files
         faults.checkpoint("lake.migrate_half_way")
         meta = table_files(lake, META)
@@ -480,6 +479,18 @@ def compact_lake(url: str) -> dict[str, tuple[int, int, int]]:
     with _locked(url, "centric compact") as lake:
         _migrate(lake)
         return _compact(lake)
+
+
+def migrate_older(url: str) -> None:
+    """For a command that writes into the lake of ``url`` (``centric ingest``, ``centric analyze``): a local lake of
+    an older schema version is migrated before the Spark store reads it (a remote lake is left to the command,
+    which refuses to write it; a lake that does not exist yet is created by the write)."""
+    try:
+        lake = lake_path(url)
+    except StoreError:
+        return
+    if (lake / META).is_dir() and lake_version(lake) < schema.SCHEMA_VERSION:
+        migrate_lake(url)
 
 
 def migrate_lake(url: str) -> tuple[int, int]:
