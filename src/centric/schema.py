@@ -162,13 +162,10 @@ def customer_key_sql(column: str = '"customer_id"') -> str:
             f"THEN CAST(substr({c}, 2) AS INTEGER) END")
 
 
-# statements run after a version's tables and columns are added (existing rows filled in). PostgreSQL's store
-# skips them (``centric.engines.postgres``): it never reads the customer keys (``customer_keys.ENGINES``), and
-# filling them would rewrite every answer under the migration's lock; a NULL key is never wrong.
 @dataclass(frozen=True)
 class Backfill:
     """A column added by a schema version, filled in the rows that existed before: ``value`` (SQL over the row's
-    columns) where ``where`` holds, NULL elsewhere."""
+    columns) where ``where`` holds; the other rows keep theirs (NULL, in a column just added)."""
 
     table: str
     column: str
@@ -185,6 +182,9 @@ class Backfill:
         return f"CASE WHEN {self.where} THEN {self.value} ELSE {otherwise} END"
 
 
+# what is filled after a version's tables and columns are added (existing rows filled in). PostgreSQL's store
+# skips it (``centric.engines.postgres``): it never reads the customer keys (``customer_keys.ENGINES``), and
+# filling them would rewrite every answer under the migration's lock; a NULL key is never wrong.
 BACKFILLS: dict[int, list[Backfill]] = {
     11: [Backfill(t, "customer_key", customer_key_sql(), '"customer_id" IS NOT NULL')
          for t in ("customers", "responses")],

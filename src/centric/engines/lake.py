@@ -240,21 +240,10 @@ class LakeScratch(Scratch):
         self._meta = sorted(rows)
 
     # -- writing --------------------------------------------------------------------------------
-    def _temp(self, table: str) -> tuple[Path, Path]:
-        """(temporary name, final name) of the new file of ``table``."""
-        folder = self.lake / table
-        folder.mkdir(exist_ok=True)
-        return folder / f".part-{self.token}{TEMP_SUFFIX}", folder / f"part-{self.token}.parquet"
-
     def _write(self, table: str, query: str, expected: int) -> tuple[Path, Path]:
-        tmp, final = self._temp(table)
-        self.store.con.execute(f"COPY ({query}) TO {_quote(str(tmp))} (FORMAT parquet, COMPRESSION zstd)")
-        _fsync(tmp)
-        got = self.store.con.execute(f"SELECT count(*) FROM read_parquet({_quote(str(tmp))})").fetchone()[0]
-        if got != expected:
-            raise StoreError(f"table {table}: {got:,} rows written to the lake, {expected:,} in the scratch store")
+        written = _rewrite(self.store.con, self.lake, table, query, expected, self.token, "in the scratch store")
         self.written[table] = expected
-        return tmp, final
+        return written
 
     def _changed(self, table: str) -> bool:
         t = _q(table)
@@ -386,7 +375,7 @@ def _migrate(lake: Path) -> tuple[int, int]:
                 cols.append(f"CAST({value} AS {schema.SQL_TYPES[c.type]}) AS {_q(c.name)}")
             n = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
             renames.append(_rewrite(con, lake, name, f"SELECT {', '.join(cols)} FROM {source}", n, token,
-                                    "migrating"))
+                                    "in its old files (migrating)"))
             removes += files
         faults.checkpoint("lake.migrate_half_way")
         meta = table_files(lake, META)
@@ -418,16 +407,19 @@ def _rewriting(lake: Path) -> Iterator:
         con.close()
 
 
-def _rewrite(con, lake: Path, table: str, query: str, expected: int, token: str, what: str) -> tuple[Path, Path]:
-    """``query``'s rows written as the table's new file under a temporary name, synced, and counted back;
-    returns (temporary name, final name) for the commit."""
-    tmp = lake / table / f".part-{token}{TEMP_SUFFIX}"
+def _rewrite(con, lake: Path, table: str, query: str, expected: int, token: str, counted: str) -> tuple[Path, Path]:
+    """``query``'s rows written as the table's new file under a temporary name (which no reader lists), synced,
+    and counted back against ``expected`` (``counted``: where those were counted, for the message); returns
+    (temporary name, final name) for the commit."""
+    folder = lake / table
+    folder.mkdir(exist_ok=True)
+    tmp = folder / f".part-{token}{TEMP_SUFFIX}"
     con.execute(f"COPY ({query}) TO {_quote(str(tmp))} (FORMAT parquet, COMPRESSION zstd)")
     _fsync(tmp)
     got = con.execute(f"SELECT count(*) FROM read_parquet({_quote(str(tmp))})").fetchone()[0]
     if got != expected:
-        raise StoreError(f"{what} table {table}: {got:,} rows written to the lake, {expected:,} read")
-    return tmp, lake / table / f"part-{token}.parquet"
+        raise StoreError(f"table {table}: {got:,} rows written to the lake, {expected:,} {counted}")
+    return tmp, folder / f"part-{token}.parquet"
 
 
 def _compact(lake: Path) -> dict[str, tuple[int, int, int]]:
@@ -447,7 +439,8 @@ def _compact(lake: Path) -> dict[str, tuple[int, int, int]]:
             source = f"read_parquet({_files_sql(files)}, union_by_name = true)"
             n = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
             cols = ", ".join(_q(c) for c in table.column_names)
-            tmp, final = _rewrite(con, lake, name, f"SELECT {cols} FROM {source}", n, token, "compacting")
+            tmp, final = _rewrite(con, lake, name, f"SELECT {cols} FROM {source}", n, token,
+                                  "in its old files (compacting)")
             renames.append((tmp, final))
             removes += files
             sizes[name] = (len(files), sum(f.stat().st_size for f in files), tmp.stat().st_size)
