@@ -9,7 +9,7 @@ Trained on
   IT, DE, FR, ES projected — only the lines that ``centric.text.emotions.xed_heldout`` does not hold
   out (the held-out fifth is for benchmarks/text_quality.py and is never read here);
 - the review sentences written for centric in src/centric/text/data/emotions_seed.tsv (EN/PL/RU/IT,
-  some with no emotion at all, which XED lacks);
+  some with no emotion at all, which XED lacks; and short survey answers in all eight languages);
 - real review sentences with no opinion as "no emotion" lines (all eight labels 0): Polish-ASTE's
   ``z_zero`` hotel sentences (CC BY 4.0), outside the fifth that scripts/emotion_reviews.py holds out
   for benchmarks/text_quality.py. The SemEval and ABSITA sets are only measured on: their licences

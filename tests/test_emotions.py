@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import importlib.util
 from pathlib import Path
@@ -131,16 +132,13 @@ def test_pipeline_output_and_determinism(analyzer):
 # plain statements of fact from a review, not in the training data: no emotion at all (those marked
 # xfail are a known gap, strict: the test fails once they pass, to be moved up)
 GAP = "still given an emotion: the real no-opinion training sentences are Polish only (see docs/text.md)"
-# the three-network model (fewer false triggers over 1,563 measured review sentences) gives these two
-# anticipation at 0.57 and 0.62, which the single network did not; the Italian order now passes
-GAP3 = "anticipation since the three-network model (benchmarks/README.md, section Emotions)"
 NEUTRAL = [
     ("en", "I ordered the fridge on Monday."),
     pytest.param("en", "The shop is next to the station.", marks=pytest.mark.xfail(strict=True, reason=GAP)),
-    pytest.param("pl", "Zamówiłem lodówkę w poniedziałek.", marks=pytest.mark.xfail(strict=True, reason=GAP3)),
+    ("pl", "Zamówiłem lodówkę w poniedziałek."),  # anticipation until the short answers joined the training
     ("pl", "Sklep jest obok dworca."),
     pytest.param("ru", "Я заказал холодильник в понедельник.", marks=pytest.mark.xfail(strict=True, reason=GAP)),
-    pytest.param("ru", "Магазин находится рядом с вокзалом.", marks=pytest.mark.xfail(strict=True, reason=GAP3)),
+    ("ru", "Магазин находится рядом с вокзалом."),  # the same
     ("it", "Ho ordinato il frigorifero lunedì."),
     pytest.param("it", "Il negozio è vicino alla stazione.", marks=pytest.mark.xfail(strict=True, reason=GAP)),
 ]
@@ -157,6 +155,48 @@ def test_neutral_sentences_are_not_trained_on():
     seed = (ROOT_DIR / "src/centric/text/data/emotions_seed.tsv").read_text(encoding="utf-8")
     for text in [p.values[1] if hasattr(p, "values") else p[1] for p in NEUTRAL] + [t for _, t, _ in KNOWN]:
         assert text not in seed
+    trained = {line.split("\t")[-1].strip().lower() for line in seed.splitlines()}
+    assert not {r["text"].lower() for r in _short_answers()} & trained
+
+
+def _short_answers() -> list[dict[str, str]]:
+    """tests/data/short_answers_emotions.tsv: everyday survey answers in the eight languages, written apart from
+    the short answers of emotions_seed.tsv (other words, or the same words spelt otherwise): ``none`` — a lukewarm
+    answer ("okay", "Jest ok.", "Нормально всё."); ``joy`` — praise; ``blame`` — a verdict of anger, disgust or
+    sadness."""
+    with open(ROOT_DIR / "tests/data/short_answers_emotions.tsv", encoding="utf-8") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def _right(kind: str, emotions: dict[str, float]) -> bool:
+    on = set(present(emotions))
+    if kind == "none":
+        return not on
+    if kind == "joy":
+        return "joy" in on and max(emotions, key=emotions.get) == "joy"
+    return bool(on & {"anger", "disgust", "sadness"}) and not on & {"joy", "trust"}
+
+
+@pytest.mark.parametrize("mode", [{"fast": True}, {}], ids=["fast", "default"])
+def test_short_answers(mode):
+    """The answers a survey gets most — "Ok", "Super!", "Awful!" — in both modes: a lukewarm answer shows no
+    emotion (before the short answers of emotions_seed.tsv, 23 and 22 of these 24 showed one: "okay" joy and trust,
+    "Okay." anticipation, joy and trust; so this test fails on the models before them), praise shows joy first,
+    blame a negative emotion and no joy or trust."""
+    rows = _short_answers()
+    res = Analyzer("retail", **mode).analyze([{"id": i, "text": r["text"], "lang": r["lang"]}
+                                              for i, r in enumerate(rows)])
+    wrong: dict[str, list[str]] = {}
+    for r, x in zip(rows, res, strict=True):
+        assert set(x.emotions) == set(EMOTIONS)
+        if not _right(r["kind"], x.emotions):
+            wrong.setdefault(r["kind"], []).append(r["text"])
+    counts = {k: sum(r["kind"] == k for r in rows) for k in ("none", "joy", "blame")}
+    assert counts == {"none": 24, "joy": 16, "blame": 16}
+    # measured 2026-12-04: lukewarm 16 (fast) and 17 (default) of 24 right, praise 16 and 16 of 16, blame 14 and 12
+    # of 16; the floors leave room for the last digits of another machine's arithmetic
+    floors = {"none": 15, "joy": 14, "blame": 11}
+    assert {k: n - len(wrong.get(k, [])) >= floors[k] for k, n in counts.items()} == dict.fromkeys(counts, True), wrong
 
 
 def test_review_split_is_the_hash_of_the_sentence():
