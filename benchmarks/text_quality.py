@@ -243,7 +243,7 @@ def svm_scores(xed: Path, limit: int = 0) -> dict[str, EmotionScore]:
     for lang in XED_LANGS:
         lines, _ = read_xed(xed / f"{lang}.tsv")
         train = [(t, labs) for t, labs in lines if not xed_heldout(t)]
-        rows = xed_heldout_rows(xed, lang)
+        rows = [(t, labs) for t, labs in lines if xed_heldout(t)]  # xed_heldout_rows, without a second read
         rows = rows[:limit] if limit else rows
         words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
         chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)
@@ -324,6 +324,12 @@ def print_emotions(scores: list[EmotionScore], svm: dict[str, EmotionScore]) -> 
         here = svm[s.lang]
         print(f"{s.lang.upper():<10} {s.labels:>7,} {s.by_label:>8.3f} {here.by_label:>9.3f}   {s.one_label:>15,} "
               f"{s.single:>8.3f} {here.single:>9.3f}")
+
+
+def emotions_part(shared: Path, xed: Path, limit: int, mode: dict) -> None:
+    """The emotion tables: XED's held-out lines beside the SVM recipe, then review sentences."""
+    print_emotions(emotion_scores(xed, limit, **mode), svm_scores(xed, limit))
+    print_review_rates(review_emotion_rates(shared, limit, **mode))
 
 
 SHORT_SETS = ("short_answers.tsv", "short_answers_heldout.tsv", "short_answers_everyday.tsv",
@@ -481,9 +487,7 @@ def main() -> None:
         language_part(args.shared, args.xed or args.shared / "xed_emotions", args.limit)
         return
     if args.only == "emotions":
-        xed = args.xed or args.shared / "xed_emotions"
-        print_emotions(emotion_scores(xed, args.limit, **mode), svm_scores(xed, args.limit))
-        print_review_rates(review_emotion_rates(args.shared, args.limit, **mode))
+        emotions_part(args.shared, args.xed or args.shared / "xed_emotions", args.limit, mode)
         return
     from centric.text import Analyzer as _Analyzer
 
@@ -524,9 +528,7 @@ def main() -> None:
     for name, macc, mm in two:
         print(f"{name:<44} {'—' if macc is None else f'{macc:.1f}':>10} of {mm:,} factor mentions")
     if args.only == "all":
-        xed = args.xed or args.shared / "xed_emotions"
-        print_emotions(emotion_scores(xed, args.limit, **mode), svm_scores(xed, args.limit))
-        print_review_rates(review_emotion_rates(args.shared, args.limit, **mode))
+        emotions_part(args.shared, args.xed or args.shared / "xed_emotions", args.limit, mode)
 
 
 if __name__ == "__main__":
